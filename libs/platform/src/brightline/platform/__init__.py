@@ -1,0 +1,1 @@
+"""brightline.platform"""
