@@ -1,0 +1,1 @@
+"""brightline.etiquette — service-language rules shared by every service that writes to customers."""
