@@ -1,1 +1,19 @@
-"""brightline.messaging"""
+"""brightline.messaging — the event backbone: idempotent producer, transactional outbox and
+its relay, consumer with inbox, retries and dead letters, HTTP idempotency keys."""
+
+from brightline.messaging.consumer import EventConsumer, Route
+from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
+from brightline.messaging.relay import OutboxRelay, outbox_backlog
+from brightline.messaging.runtime import (
+    RuntimeDep,
+    ServiceRuntime,
+    UnitOfWorkDep,
+    service_lifespan,
+    service_runtime,
+)
+from brightline.messaging.unit_of_work import UnitOfWork
+
+__all__ = [
+    "EventConsumer", "OutboxRelay", "Route", "UnitOfWork", "create_producer", "ensure_topics",
+    "RuntimeDep", "ServiceRuntime", "UnitOfWorkDep", "service_lifespan", "outbox_backlog", "prefixed", "service_runtime",
+]

@@ -1,0 +1,109 @@
+"""Session fixtures shared by every test: a real Kafka broker and a real PostgreSQL.
+
+Order of choice, for each: the URL in the environment (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL);
+else testcontainers when a Docker engine answers; else the servers the project starts itself
+(Kafka from Maven Central, PostgreSQL from pgserver). Never a mock.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+INFRA: dict[str, str] = {}
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:  # noqa: BLE001 - no engine is the normal case here
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory) -> str:
+    if url := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        INFRA["kafka"] = f"Kafka from the environment at {url}"
+        yield url
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as container:
+            INFRA["kafka"] = "Kafka in testcontainers"
+            yield container.get_bootstrap_server()
+        return
+    from brightline.platform.local import LocalKafka
+
+    broker = LocalKafka(tmp_path_factory.mktemp("kafka"))
+    bootstrap = broker.start()
+    INFRA["kafka"] = f"Apache Kafka {broker.version} (KRaft, jars from Maven Central) at {bootstrap}"
+    yield bootstrap
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def local_kafka(kafka_bootstrap, request):
+    """The broker object itself, for tests that restart it; None when it is not ours."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory) -> str:
+    if url := os.environ.get("DATABASE_URL"):
+        from brightline.platform.db import server_url
+
+        INFRA["postgres"] = "PostgreSQL from the environment"
+        yield server_url(url)
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver="asyncpg") as container:
+            INFRA["postgres"] = "PostgreSQL 16 in testcontainers"
+            yield container.get_connection_url()
+        return
+    from brightline.platform.local import LocalPostgres
+
+    server = LocalPostgres(tmp_path_factory.mktemp("pg"))
+    url = server.start()
+    INFRA["postgres"] = f"{server.version} (embedded, pgserver)"
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def topic_prefix() -> str:
+    """Topics of this test session, so parallel sessions on one broker never cross."""
+    return f"t{uuid.uuid4().hex[:8]}."
+
+
+@pytest.fixture
+def infra_env(kafka_bootstrap, postgres_server, topic_prefix) -> dict:
+    """Settings fields every service needs to run against the session's real servers."""
+    return {
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "database_url": postgres_server,
+        "kafka_topic_prefix": topic_prefix,
+        "log_json": False,
+    }
+
+
+def unique_db(service: str) -> str:
+    return f"test_{service}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def db_name():
+    return unique_db
+
+
+def pytest_terminal_summary(terminalreporter):
+    for what in ("kafka", "postgres"):
+        if what in INFRA:
+            terminalreporter.write_line(f"real infrastructure: {INFRA[what]}")

@@ -1,0 +1,3 @@
+"""Versioned event payloads, one module per owning service. Importing registers them."""
+
+from brightline.contracts.events import dispatch, intake, sla  # noqa: F401

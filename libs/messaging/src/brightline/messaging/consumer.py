@@ -1,0 +1,223 @@
+"""The event consumer: one transaction per record, inbox for redeliveries, manual commits,
+retries and a dead-letter topic for records that can never succeed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from brightline.contracts import Event, InvalidEvent, Topic, from_record
+from brightline.messaging.kafka import prefixed
+from brightline.messaging.schema import inbox
+from brightline.messaging.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("brightline.messaging")
+
+Route = Callable[[Event, UnitOfWork], Awaitable[None]]
+
+# Failures of the infrastructure, not of the record: retried until it comes back, never
+# dead-lettered (a Postgres restart must not send good events to the DLT).
+TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError, OSError, TimeoutError)
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, TRANSIENT)
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    def __init__(self, owner: "EventConsumer") -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        await self.owner.commit_processed()
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        log.info("%s assigned %s", self.owner.name, sorted(f"{tp.topic}-{tp.partition}" for tp in assigned))
+
+
+class EventConsumer:
+    """Subscribes to topics and hands each event whose type has a route to that route.
+
+    `name` is both the Kafka consumer group and the inbox's consumer column.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        bootstrap_servers: str,
+        topics: Iterable[Topic],
+        routes: Mapping[str, Route],
+        session_factory: async_sessionmaker[AsyncSession],
+        dead_letter_producer: AIOKafkaProducer,
+        source: str,
+        topic_prefix: str = "",
+        max_attempts: int = 3,
+        retry_backoff: float = 0.2,
+        after_commit: Iterable[Callable[[], None]] = (),
+    ) -> None:
+        self.name = name
+        self.bootstrap_servers = bootstrap_servers
+        self.topic_prefix = topic_prefix
+        self.topics = list(topics)
+        self.routes = dict(routes)
+        self.session_factory = session_factory
+        self.dead_letters = dead_letter_producer
+        self.source = source
+        self.max_attempts = max_attempts
+        self.retry_backoff = retry_backoff
+        self.after_commit = list(after_commit)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task | None = None
+        self._processed: dict[TopicPartition, int] = {}
+        self.handled_total = 0
+        self.dead_lettered_total = 0
+
+    @property
+    def assigned(self) -> bool:
+        return bool(self._consumer and self._consumer.assignment())
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.name,
+            client_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=200,
+        )
+        self._consumer.subscribe(
+            [prefixed(self.topic_prefix, t.name) for t in self.topics], listener=_CommitOnRevoke(self)
+        )
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._consumer:
+            try:
+                await self.commit_processed()
+            finally:
+                await self._consumer.stop()
+                self._consumer = None
+
+    async def commit_processed(self) -> None:
+        """Commit offset+1 of every record whose transaction has committed."""
+        if self._processed and self._consumer:
+            offsets, self._processed = self._processed, {}
+            try:
+                await self._consumer.commit(offsets)
+            except Exception as error:  # rebalanced away: the inbox absorbs the redelivery
+                log.warning("%s offset commit failed: %s", self.name, error)
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("%s fetch failed: %s", self.name, error)
+                await asyncio.sleep(1)
+                continue
+            for partition, records in batches.items():
+                for record in records:
+                    await self._process(record)
+                    self._processed[partition] = record.offset + 1
+            await self.commit_processed()
+
+    async def _process(self, record) -> None:
+        try:
+            event = from_record(record.key, record.value, list(record.headers or ()))
+        except InvalidEvent as error:
+            await self._dead_letter(record, error, attempts=1)
+            return
+        route = self.routes.get(event.type)
+        if route is None:
+            return  # another service's business on a shared topic
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._handle(event, route)
+                self.handled_total += 1
+                return
+            except asyncio.CancelledError:
+                raise
+            except InvalidEvent as error:  # the payload breaks its contract: no retry helps
+                await self._dead_letter(record, error, attempts=attempt)
+                return
+            except Exception as error:
+                if is_transient(error):
+                    log.warning("%s: infrastructure unavailable (%s); retrying", self.name, error)
+                    attempt -= 1  # not the record's fault: do not count it
+                    await asyncio.sleep(min(self.retry_backoff * 10, 2.0))
+                    continue
+                log.warning("%s failed on %s attempt %d: %r", self.name, event.type, attempt, error)
+                if attempt >= self.max_attempts:
+                    await self._dead_letter(record, error, attempts=attempt)
+                    return
+                await asyncio.sleep(self.retry_backoff * 2 ** (attempt - 1))
+
+    async def _handle(self, event: Event, route: Route) -> None:
+        parent = propagate.extract({"traceparent": event.traceparent} if event.traceparent else {})
+        token = otel_context.attach(parent)
+        try:
+            with tracer.start_as_current_span(
+                f"process {event.type}", kind=trace.SpanKind.CONSUMER,
+                attributes={"messaging.system": "kafka", "messaging.consumer.group.name": self.name,
+                            "cloudevents.event_id": event.id, "cloudevents.event_type": event.type},
+            ):
+                async with UnitOfWork(
+                    self.session_factory, source=self.source, after_commit=self.after_commit,
+                    causation=event,
+                ) as uow:
+                    claimed = await uow.session.execute(
+                        insert(inbox)
+                        .values(consumer=self.name, event_id=event.id, event_type=event.type)
+                        .on_conflict_do_nothing()
+                        .returning(inbox.c.event_id)
+                    )
+                    if claimed.first() is None:
+                        return  # a redelivery of an event already applied
+                    await route(event, uow)
+                    await uow.commit()
+        finally:
+            otel_context.detach(token)
+
+    async def _dead_letter(self, record, error: BaseException, *, attempts: int) -> None:
+        topic = f"{record.topic}.dlt"
+        headers = list(record.headers or ()) + [
+            ("dlt_error_class", type(error).__name__.encode()),
+            ("dlt_error_message", str(error)[:4000].encode()),
+            ("dlt_error_trace", "".join(traceback.format_exception(error))[-4000:].encode()),
+            ("dlt_original_topic", record.topic.encode()),
+            ("dlt_original_partition", str(record.partition).encode()),
+            ("dlt_original_offset", str(record.offset).encode()),
+            ("dlt_consumer", self.name.encode()),
+            ("dlt_attempts", str(attempts).encode()),
+        ]
+        await self.dead_letters.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
+        self.dead_lettered_total += 1
+        log.error("%s dead-lettered %s[%d]@%d: %s", self.name, record.topic, record.partition,
+                  record.offset, error)

@@ -1,0 +1,51 @@
+"""Idempotency-Key for a route: the first response is stored with the effect and replayed for
+any retry with the same key and body (a phone on a bad line, a client that timed out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from brightline.messaging import idempotency
+from brightline.messaging.unit_of_work import UnitOfWork
+from brightline.platform.problems import Problem
+
+
+class IdempotentCommand:
+    """`async with uow, IdempotentCommand(uow, scope, key, body) as once:` then either
+    `return once.response` when `once.replayed`, or `return await once.respond(201, body)`,
+    which stores the response and commits the unit of work."""
+
+    def __init__(self, uow: UnitOfWork, scope: str, key: str | None, body: Any) -> None:
+        self.uow = uow
+        self.scope = scope
+        self.key = key
+        self.hash = idempotency.request_hash(body)
+        self.replayed = False
+        self.response: JSONResponse | None = None
+
+    async def __aenter__(self) -> "IdempotentCommand":
+        if self.key:
+            try:
+                stored = await idempotency.lock_and_lookup(self.uow.session, self.scope, self.key, self.hash)
+            except idempotency.IdempotencyKeyReused as error:
+                raise Problem(
+                    422, "idempotency-key-reused", "Idempotency-Key was used for a different request",
+                    f"key {error} was first used with another body; use a new key for a new request",
+                ) from error
+            if stored is not None:
+                self.replayed = True
+                self.response = JSONResponse(
+                    stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+                )
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        return None
+
+    async def respond(self, status_code: int, body: Any) -> JSONResponse:
+        if self.key:
+            await idempotency.remember(self.uow.session, self.scope, self.key, self.hash, status_code, body)
+        await self.uow.commit()
+        return JSONResponse(body, status_code=status_code)

@@ -1,0 +1,141 @@
+"""Everything a service's lifespan starts and stops, in order: database (created and migrated),
+topics, producer, outbox relay, consumer. Services only name their routes and topics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from brightline.contracts import Event, Topic, all_topic_names
+from brightline.messaging.consumer import EventConsumer, Route
+from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
+from brightline.messaging.relay import OutboxRelay
+from brightline.messaging.unit_of_work import UnitOfWork
+from brightline.platform.db import create_engine, database_url, ensure_database, server_url, session_factory
+from brightline.platform.logging import configure_logging
+from brightline.platform.migrations import upgrade_async
+from brightline.platform.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, engine: AsyncEngine, *, source: str) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sessions = session_factory(engine)
+        self.source = source
+        self.producer = create_producer(settings.kafka_bootstrap_servers, settings.service_name)
+        self.relay = OutboxRelay(engine, self.producer, topic_prefix=settings.kafka_topic_prefix)
+        self.consumer: EventConsumer | None = None
+
+    def unit_of_work(self, causation: Event | None = None) -> UnitOfWork:
+        return UnitOfWork(self.sessions, source=self.source, after_commit=[self.relay.wake], causation=causation)
+
+    def readiness_checks(self) -> dict:
+        async def database() -> bool:
+            async with self.engine.connect() as conn:
+                return await conn.scalar(text("SELECT 1")) == 1
+
+        async def producer() -> bool:
+            return self.relay.running and bool(self.producer.client.cluster.brokers())
+
+        checks = {"database": database, "producer": producer}
+        if self.consumer is not None:
+            consumer = self.consumer
+
+            async def consumer_assigned() -> bool:
+                return consumer.running and consumer.assigned
+
+            checks["consumer"] = consumer_assigned
+        return checks
+
+
+@asynccontextmanager
+async def service_runtime(
+    settings: ServiceSettings,
+    *,
+    service_dir: Path,
+    routes: Mapping[str, Route] | None = None,
+    topics: Iterable[Topic] = (),
+) -> AsyncIterator[ServiceRuntime]:
+    configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+    server = await asyncio.to_thread(server_url, settings.database_url)
+    await ensure_database(server, settings.database_name)
+    url = database_url(server, settings.database_name)
+    if settings.migrate_on_start:
+        await upgrade_async(service_dir, url)
+    engine = create_engine(url, pool_size=settings.db_pool_size)
+    runtime = ServiceRuntime(settings, engine, source=f"/brightline/{settings.service_name}")
+    prefix = settings.kafka_topic_prefix
+    await ensure_topics(
+        settings.kafka_bootstrap_servers,
+        [prefixed(prefix, name) for name in all_topic_names()],
+        partitions=settings.kafka_partitions,
+    )
+    await runtime.producer.start()
+    runtime.relay.start()
+    if routes and settings.consumers_enabled:
+        runtime.consumer = EventConsumer(
+            name=settings.service_name,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topic_prefix=prefix,
+            topics=topics,
+            routes=routes,
+            session_factory=runtime.sessions,
+            dead_letter_producer=runtime.producer,
+            source=runtime.source,
+            after_commit=[runtime.relay.wake],
+        )
+        await runtime.consumer.start()
+    log.info("%s started", settings.service_name)
+    try:
+        yield runtime
+    finally:
+        if runtime.consumer:
+            await runtime.consumer.stop()
+        await runtime.relay.stop()
+        await runtime.producer.stop()
+        await engine.dispose()
+
+
+def service_lifespan(
+    settings: ServiceSettings,
+    *,
+    service_dir: Path,
+    routes: Mapping[str, Route] | None = None,
+    topics: Iterable[Topic] = (),
+):
+    """The lifespan a service hands to create_service_app."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(settings, service_dir=service_dir, routes=routes, topics=topics) as runtime:
+            app.state.runtime = runtime
+            app.state.readiness.update(runtime.readiness_checks())
+            yield
+
+    return lifespan
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+def get_unit_of_work(runtime: RuntimeDep) -> UnitOfWork:
+    return runtime.unit_of_work()
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]

@@ -1,0 +1,82 @@
+"""One transaction: business rows and the events they cause, committed together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Self
+
+from opentelemetry import propagate
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from brightline.contracts import Event, EventPayload, new_event
+from brightline.messaging.schema import outbox
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(...) as uow:` … `uow.emit(payload)` … `await uow.commit()`.
+
+    Leaving the block without commit() rolls everything back, events included. Entry points
+    (routes, consumers) commit; handlers never do.
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        source: str,
+        after_commit: Iterable[Callable[[], None]] = (),
+        causation: Event | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.source = source
+        self._after_commit = list(after_commit)
+        self.causation = causation
+        self.pending: list[Event] = []
+        self.committed: list[Event] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def emit(self, payload: EventPayload) -> Event:
+        event = new_event(payload, source=self.source, traceparent=self._traceparent())
+        self.pending.append(event)
+        return event
+
+    def _traceparent(self) -> str | None:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        if "traceparent" in carrier:
+            return carrier["traceparent"]
+        # No live span here: keep the chain of the event that caused this work.
+        return self.causation.traceparent if self.causation else None
+
+    async def commit(self) -> None:
+        if self.pending:
+            await self.session.execute(outbox.insert(), [outbox_row(e) for e in self.pending])
+        await self.session.commit()
+        self.committed, self.pending = self.pending, []
+        if self.committed:
+            for hook in self._after_commit:
+                hook()
+
+
+def outbox_row(event: Event) -> dict:
+    return {
+        "event_id": event.id,
+        "event_type": event.type,
+        "topic": event.topic,
+        "key": event.subject,
+        "source": event.source,
+        "occurred_at": event.time,
+        "data": event.data,
+        "traceparent": event.traceparent,
+    }

@@ -1,0 +1,76 @@
+"""The FastAPI app every service builds: problem+json errors, health, metrics, stable
+operation ids. The service adds its routers and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from brightline.platform.problems import install_problem_handlers
+from brightline.platform.settings import ServiceSettings
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def operation_id(route: APIRoute) -> str:
+    """`{tag}-{name}`: stable ids that generated clients can rely on."""
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: list[APIRouter],
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    version: str = "0.1.0",
+) -> FastAPI:
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.readiness = {}
+    install_problem_handlers(app)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
+        app, endpoint="/metrics", include_in_schema=False
+    )
+    return app
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: every registered check (database, producer, consumer assignment) passes."""
+        checks: dict[str, ReadinessCheck] = request.app.state.readiness
+        results: dict[str, bool] = {}
+        for name, check in checks.items():
+            try:
+                results[name] = bool(await check())
+            except Exception:  # noqa: BLE001 - a failing check means "not ready", not a 500
+                results[name] = False
+        ready = bool(results) and all(results.values())
+        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": results},
+                            status_code=200 if ready else 503)
+
+    return router

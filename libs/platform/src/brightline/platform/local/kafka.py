@@ -1,0 +1,213 @@
+"""A single-node KRaft Kafka broker run from Apache Kafka's jars on Maven Central.
+
+The jars are fetched once with Maven (deploy/kafka/pom.xml) into .cache/kafka/<version>/jars;
+storage is formatted with kafka.tools.StorageTool; the broker runs as `java -cp 'jars/*'
+kafka.Kafka server.properties` on 127.0.0.1 and counts as ready only when it answers a
+metadata request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from brightline.platform.local.paths import free_port, project_root
+
+log = logging.getLogger(__name__)
+
+
+def kafka_version(root: Path | None = None) -> str:
+    pom = (root or project_root()) / "deploy" / "kafka" / "pom.xml"
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom.read_text())
+    if not match:
+        raise ValueError(f"{pom} declares no <kafka.version>")
+    return match.group(1)
+
+
+def ensure_jars(root: Path | None = None) -> Path:
+    """Copy the broker's runtime classpath from Maven once; later calls return at once."""
+    root = root or project_root()
+    version = kafka_version(root)
+    target = root / ".cache" / "kafka" / version
+    jars = target / "jars"
+    done = target / ".complete"
+    if done.exists():
+        return jars
+    target.mkdir(parents=True, exist_ok=True)
+    # Several test sessions may start at once; one fetches, the others wait for it.
+    with open(target / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return jars
+        if shutil.which("mvn") is None:
+            raise RuntimeError("Maven (mvn) is needed once to fetch the Kafka jars")
+        shutil.rmtree(jars, ignore_errors=True)
+        log.info("fetching Kafka %s jars with Maven into %s", version, jars)
+        subprocess.run(
+            [
+                "mvn", "-q", "-B", "-f", str(root / "deploy" / "kafka" / "pom.xml"),
+                "dependency:copy-dependencies", "-DincludeScope=runtime",
+                f"-DoutputDirectory={jars}",
+            ],
+            check=True,
+        )
+        if not (jars / f"kafka_2.13-{version}.jar").exists():
+            raise RuntimeError(f"Maven finished but kafka_2.13-{version}.jar is missing in {jars}")
+        done.touch()
+    return jars
+
+
+SERVER_PROPERTIES = """\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={log_dir}
+num.partitions={partitions}
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+default.replication.factor=1
+min.insync.replicas=1
+group.initial.rebalance.delay.ms=0
+# Topics are created by the project (brightline.messaging.topics), never by a typo.
+auto.create.topics.enable=false
+log.retention.hours=168
+log.segment.bytes=67108864
+"""
+
+
+class LocalKafka:
+    """Start, wait for, and stop one broker. Ports stay fixed across restarts."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        controller_port: int | None = None,
+        partitions: int = 3,
+        heap: str = "768m",
+        root: Path | None = None,
+    ) -> None:
+        self.root = root or project_root()
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.controller_port = controller_port or free_port()
+        self.partitions = partitions
+        self.heap = heap
+        self.version = kafka_version(self.root)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _java(self, jars: Path, *args: str, **kwargs) -> list[str]:
+        log4j = self.root / "deploy" / "kafka" / "log4j2.properties"
+        return [
+            "java", f"-Xms256m", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile=file:{log4j}",
+            "-cp", f"{jars}/*", *args,
+        ]
+
+    def _configure(self, jars: Path) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        props = self.data_dir / "server.properties"
+        props.write_text(
+            SERVER_PROPERTIES.format(
+                port=self.port,
+                controller_port=self.controller_port,
+                log_dir=self.data_dir / "logs",
+                partitions=self.partitions,
+            )
+        )
+        cluster_file = self.data_dir / "cluster.id"
+        if not cluster_file.exists():
+            out = subprocess.run(
+                self._java(jars, "kafka.tools.StorageTool", "random-uuid"),
+                check=True, capture_output=True, text=True,
+            )
+            cluster_file.write_text(out.stdout.strip().splitlines()[-1])
+        subprocess.run(
+            self._java(
+                jars, "kafka.tools.StorageTool", "format", "-t", cluster_file.read_text().strip(),
+                "-c", str(props), "--ignore-formatted",
+            ),
+            check=True, capture_output=True,
+        )
+        return props
+
+    def start(self, timeout: float = 90.0) -> str:
+        if self.process and self.process.poll() is None:
+            return self.bootstrap_servers
+        jars = ensure_jars(self.root)
+        props = self._configure(jars)
+        log_file = open(self.data_dir / "kafka.log", "ab")
+        self.process = subprocess.Popen(
+            self._java(jars, "kafka.Kafka", str(props)),
+            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log_file.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = (self.data_dir / "kafka.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"Kafka exited with {self.process.returncode}:\n{tail}")
+            if asyncio.run(answers_metadata(self.bootstrap_servers)):
+                log.info("Kafka %s (KRaft) ready on %s", self.version, self.bootstrap_servers)
+                return self.bootstrap_servers
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError(f"Kafka did not answer metadata requests within {timeout}s")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Controlled shutdown with SIGTERM; SIGKILL only if it hangs."""
+        if not self.process or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+async def answers_metadata(bootstrap_servers: str) -> bool:
+    """True when the broker answers a metadata request (the only honest readiness check)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    # While the broker boots, aiokafka logs every refused connection as an error.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    try:
+        await admin.start()
+        await admin.list_topics()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not yet"
+        return False
+    finally:
+        try:
+            await admin.close()
+        except Exception:  # noqa: BLE001
+            pass
+        logging.getLogger("aiokafka").setLevel(logging.NOTSET)

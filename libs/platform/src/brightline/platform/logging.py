@@ -1,0 +1,89 @@
+"""JSON logs with trace and ticket ids; phone numbers and personal names never leave masked."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+import structlog
+from opentelemetry import trace
+
+# Mainland mobiles (11 digits from 1[3-9]) and landlines with area code; 95598 itself is kept.
+PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|(?<!\d)(0\d{2,3})-?\d{4}(\d{3,4})(?!\d)")
+PERSONAL_KEYS = {"phone", "caller_name", "customer_name", "name", "contact", "reporter_name",
+                 "reporter_phone", "address", "caller_number", "password", "secret", "token",
+                 "authorization", "api_key"}
+
+
+def mask_phone_numbers(text: str) -> str:
+    def replace(match: re.Match) -> str:
+        if match.group(1):
+            return f"{match.group(1)}****{match.group(2)}"
+        return f"{match.group(3)}-****{match.group(4)}"
+
+    return PHONE.sub(replace, text)
+
+
+def mask_value(key: str, value):
+    if value is None:
+        return value
+    text = str(value)
+    if key in {"password", "secret", "token", "authorization", "api_key"}:
+        return "***"
+    if key in {"phone", "caller_number", "reporter_phone", "contact"}:
+        return mask_phone_numbers(text) if PHONE.search(text) else text[:2] + "***"
+    # Names and addresses: keep the first character so a log line stays recognisable.
+    return text[:1] + "*" * min(len(text) - 1, 6) if text else text
+
+
+def mask_personal_data(_, __, event_dict: dict) -> dict:
+    for key, value in list(event_dict.items()):
+        if key.lower() in PERSONAL_KEYS:
+            event_dict[key] = mask_value(key.lower(), value)
+        elif isinstance(value, str):
+            event_dict[key] = mask_phone_numbers(value)
+    return event_dict
+
+
+def add_trace_ids(_, __, event_dict: dict) -> dict:
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        event_dict.setdefault("trace_id", format(span.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(span.span_id, "016x"))
+    return event_dict
+
+
+def configure_logging(service: str, *, level: str = "INFO", json: bool = True) -> None:
+    shared = [
+        structlog.contextvars.merge_contextvars,  # ticket_id, call_id bound per request
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
+        structlog.processors.format_exc_info,
+        mask_personal_data,
+    ]
+    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                lambda _, __, ed: {**ed, "service": service},
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for noisy in ("aiokafka", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,26 @@
+"""The intake service: calls, greetings, scripts and tickets as first recorded."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from brightline.intake import consumers
+from brightline.intake.api import routes
+from brightline.intake.settings import IntakeSettings
+from brightline.messaging import service_lifespan
+from brightline.platform.app import create_service_app
+
+SERVICE_DIR = Path(__file__).resolve().parents[3]
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    return create_service_app(
+        settings,
+        title="Brightline intake",
+        description="Call intake for the 95598 hotline: CTI events, greetings, scripts, tickets.",
+        routers=[routes.router],
+        lifespan=service_lifespan(
+            settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
+        ),
+    )

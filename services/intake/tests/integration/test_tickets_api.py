@@ -1,0 +1,57 @@
+"""Recording tickets over HTTP against the real database and broker."""
+
+import pytest
+
+from brightline.intake.main import create_app
+from brightline.intake.settings import IntakeSettings
+from brightline.platform.auth import Role
+from brightline.platform.testing import bearer, running
+
+pytestmark = pytest.mark.integration
+
+AGENT = bearer(Role.AGENT, subject="agent-7")
+REPAIR = {
+    "ticket_type": "repair", "description": "整栋楼停电", "caller_name": "张三",
+    "phone": "13800138000", "address": "XX路1号", "fault_scope": "building",
+}
+
+
+@pytest.fixture
+async def client(infra_env, db_name):
+    app = create_app(IntakeSettings(database_name=db_name("intake"), **infra_env))
+    async with running(app) as client:
+        yield client
+
+
+async def test_records_a_repair_ticket_with_first_ask_owner(client):
+    created = await client.post("/tickets", json=REPAIR, headers=AGENT)
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    assert ticket["first_ask_owner"] == "agent-7"
+    fetched = await client.get(f"/tickets/{ticket['id']}", headers=AGENT)
+    assert fetched.json()["no"] == ticket["no"]
+
+
+async def test_idempotency_key_replays_the_first_response(client):
+    headers = {**AGENT, "Idempotency-Key": "k-1"}
+    first = await client.post("/tickets", json=REPAIR, headers=headers)
+    second = await client.post("/tickets", json=REPAIR, headers=headers)
+    assert second.status_code == 201
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert second.json()["id"] == first.json()["id"]
+    reused = await client.post("/tickets", json={**REPAIR, "description": "other"}, headers=headers)
+    assert reused.status_code == 422
+    assert reused.json()["type"].endswith("/idempotency-key-reused")
+
+
+async def test_missing_fields_are_named_and_nothing_is_written(client):
+    response = await client.post("/tickets", json={"ticket_type": "repair", "description": "停电"}, headers=AGENT)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {e["field"] for e in response.json()["errors"]} == {"caller_name", "phone", "address"}
+
+
+async def test_requires_an_agent_token(client):
+    assert (await client.post("/tickets", json=REPAIR)).status_code == 401
+    crew = bearer(Role.CREW, subject="crew-1")
+    assert (await client.post("/tickets", json=REPAIR, headers=crew)).status_code == 403
