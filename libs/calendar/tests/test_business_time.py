@@ -1,8 +1,7 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from brightline.calendar import business_date, business_tz, now_in, require_aware, to_business_tz
 
 
@@ -12,7 +11,7 @@ def test_default_business_timezone_is_shanghai():
 
 
 def test_to_business_tz_keeps_the_instant():
-    utc = datetime(2025, 1, 1, 23, 30, tzinfo=timezone.utc)
+    utc = datetime(2025, 1, 1, 23, 30, tzinfo=UTC)
     local = to_business_tz(utc)
     assert local == utc
     assert (local.hour, local.day) == (7, 2)

@@ -1,10 +1,9 @@
 """Festivals on a date. Dates checked against lunar_python and the 2025/2026
 official calendars (e.g. 2025's Mid-Autumn is Oct 6, inside National Day week)."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
-
 from brightline.calendar import ALL_FESTIVALS, festival_codes_on, festivals_on
 
 
@@ -39,15 +38,25 @@ def test_festivals_on_date(day, codes):
 def test_festival_carries_names():
     (festival,) = festivals_on(date(2025, 1, 29))
     assert (festival.code, festival.name_zh, festival.name_en) == (
-        "spring_festival", "春节", "Spring Festival"
+        "spring_festival",
+        "春节",
+        "Spring Festival",
     )
 
 
 def test_codes_are_the_stable_ones_intake_keys_on():
     codes = {f.code for f in ALL_FESTIVALS}
     assert {
-        "spring_festival", "lantern", "qingming", "dragon_boat", "mid_autumn",
-        "national_day", "new_year", "labour_day", "double_ninth", "new_year_eve",
+        "spring_festival",
+        "lantern",
+        "qingming",
+        "dragon_boat",
+        "mid_autumn",
+        "national_day",
+        "new_year",
+        "labour_day",
+        "double_ninth",
+        "new_year_eve",
     } <= codes
     assert len(codes) == len(ALL_FESTIVALS)
 
@@ -61,4 +70,4 @@ def test_leap_fifth_month_is_not_dragon_boat():
 
 def test_datetime_is_refused():
     with pytest.raises(TypeError):
-        festivals_on(datetime(2025, 1, 29, tzinfo=timezone.utc))
+        festivals_on(datetime(2025, 1, 29, tzinfo=UTC))

@@ -5,10 +5,9 @@ data), which agrees with the State Council announcements quoted in comments.
 """
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
 from brightline.calendar import (
     CalendarOutOfRange,
     add_working_days,
@@ -78,7 +77,7 @@ def test_add_working_days_from_a_non_working_day_counts_from_the_next_working_da
 def test_add_working_days_uses_the_business_date_not_the_utc_date():
     # 2025-02-07 20:00 UTC is Saturday 2025-02-08 04:00 in Shanghai (a make-up
     # working day), so one working day later is Monday Feb 10, 04:00 Shanghai.
-    start = datetime(2025, 2, 7, 20, 0, tzinfo=timezone.utc)
+    start = datetime(2025, 2, 7, 20, 0, tzinfo=UTC)
     due = add_working_days(start, 1)
     assert due == datetime(2025, 2, 10, 4, 0, tzinfo=SH)
     assert due.tzinfo == SH
@@ -98,7 +97,7 @@ def test_add_zero_working_days_is_start():
 
 def test_working_days_between_is_the_inverse_of_add():
     start = datetime(2025, 1, 27, 9, 0, tzinfo=SH)
-    for n in range(0, 12):
+    for n in range(12):
         assert working_days_between(start.date(), add_working_days(start, n).date()) == n
     assert working_days_between(d("2025-02-10"), d("2025-01-27")) == -5
 
@@ -115,9 +114,11 @@ def test_supported_years_come_from_the_library():
 def test_out_of_range_year_raises_and_logs(caplog):
     first, last = supported_years()
     late = date(last + 1, 6, 2)
-    with caplog.at_level(logging.ERROR, logger="brightline.calendar.working_days"):
-        with pytest.raises(CalendarOutOfRange) as info:
-            is_working_day(late)
+    with (
+        caplog.at_level(logging.ERROR, logger="brightline.calendar.working_days"),
+        pytest.raises(CalendarOutOfRange) as info,
+    ):
+        is_working_day(late)
     message = str(info.value)
     assert late.isoformat() in message and str(first) in message and str(last) in message
     assert isinstance(info.value, ValueError)

@@ -5,10 +5,9 @@ Jan 28 (Tue) - Feb 4 (Tue); Sunday Jan 26 and Saturday Feb 8 are make-up
 working days (调休). The library agrees with the brief on all of these.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from brightline.calendar import business_tz, is_working_day
 from brightline.sla_monitor.domain.deadlines import Pause, due_at, warn_at
 from brightline.sla_monitor.domain.policy import Limit, load_pack
@@ -61,7 +60,7 @@ def test_calendar_days_count_the_holiday(seed):
 
 
 def test_calendar_days_keep_business_clock_time_for_utc_input(seed):
-    opened_utc = datetime(2025, 1, 27, 2, 0, tzinfo=timezone.utc)  # 10:00 Shanghai
+    opened_utc = datetime(2025, 1, 27, 2, 0, tzinfo=UTC)  # 10:00 Shanghai
     due = due_at(seed.limit("complaint.reply"), opened_utc)
     assert due == at("2025-02-01T10:00") and due.tzinfo == SH
 
@@ -78,7 +77,9 @@ def test_complaint_opened_2025_01_27_under_seed_takes_5_calendar_days(seed):
 
 def test_jiangsu_complaint_reply_lands_on_the_make_up_saturday():
     jiangsu = load_pack("jiangsu-2021")
-    assert due_at(jiangsu.limit("complaint.reply"), at("2025-01-27T10:00")) == at("2025-02-08T10:00")
+    assert due_at(jiangsu.limit("complaint.reply"), at("2025-01-27T10:00")) == at(
+        "2025-02-08T10:00"
+    )
 
 
 def test_working_days_on_a_make_up_weekend(seed):
@@ -154,10 +155,14 @@ def test_invalid_pauses(seed):
     with pytest.raises(ValueError, match="not pausable"):
         due_at(seed.limit("call.answer"), opened, pauses=[Pause(opened, opened + timedelta(1))])
     with pytest.raises(ValueError, match="overlap"):
-        due_at(limit, opened, pauses=[
-            Pause(at("2025-01-28T10:00"), at("2025-01-29T10:00")),
-            Pause(at("2025-01-28T12:00"), at("2025-01-30T10:00")),
-        ])
+        due_at(
+            limit,
+            opened,
+            pauses=[
+                Pause(at("2025-01-28T10:00"), at("2025-01-29T10:00")),
+                Pause(at("2025-01-28T12:00"), at("2025-01-30T10:00")),
+            ],
+        )
     with pytest.raises(ValueError, match="after opening"):
         due_at(limit, opened, pauses=[Pause(at("2025-01-26T10:00"), at("2025-01-28T10:00"))])
     with pytest.raises(ValueError, match="still paused"):

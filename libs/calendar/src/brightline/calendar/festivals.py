@@ -45,8 +45,19 @@ LABOUR_DAY = Festival("labour_day", "劳动节", "Labour Day")
 NATIONAL_DAY = Festival("national_day", "国庆节", "National Day")
 
 ALL_FESTIVALS: tuple[Festival, ...] = (
-    NEW_YEAR_EVE, SPRING_FESTIVAL, LANTERN, QINGMING, DRAGON_BOAT, QIXI,
-    MID_AUTUMN, DOUBLE_NINTH, LABA, NEW_YEAR, WOMENS_DAY, LABOUR_DAY, NATIONAL_DAY,
+    NEW_YEAR_EVE,
+    SPRING_FESTIVAL,
+    LANTERN,
+    QINGMING,
+    DRAGON_BOAT,
+    QIXI,
+    MID_AUTUMN,
+    DOUBLE_NINTH,
+    LABA,
+    NEW_YEAR,
+    WOMENS_DAY,
+    LABOUR_DAY,
+    NATIONAL_DAY,
 )
 
 # (lunar month, lunar day) -> festival. Only regular months: in a leap year

@@ -201,12 +201,12 @@ class Deadline:
     escalations_sent: tuple[str, ...] = ()  # `at` of breach+<delay> levels already fired
 
     def _base(self, at: datetime) -> dict:
-        return dict(
-            deadline_id=self.deadline_id,
-            ticket_id=self.ticket_id,
-            limit_key=self.limit.key,
-            occurred_at=at,
-        )
+        return {
+            "deadline_id": self.deadline_id,
+            "ticket_id": self.ticket_id,
+            "limit_key": self.limit.key,
+            "occurred_at": at,
+        }
 
     def _at(self, at: datetime) -> datetime:
         require_aware(at, "transition time")
@@ -277,14 +277,14 @@ def check(deadline: Deadline, now: datetime) -> Transition:
         )
     if deadline.state is DeadlineState.BREACHED:
         for level in limit.levels("breach"):
-            if level.delay and level.at not in deadline.escalations_sent:
-                if now >= deadline.due_at + level.delay:
-                    deadline = replace(
-                        deadline, escalations_sent=(*deadline.escalations_sent, level.at)
-                    )
-                    events.append(
-                        DeadlineEscalated(**deadline._base(now), level=level.at, notify=level.notify)
-                    )
+            due_now = level.delay and now >= deadline.due_at + level.delay
+            if due_now and level.at not in deadline.escalations_sent:
+                deadline = replace(
+                    deadline, escalations_sent=(*deadline.escalations_sent, level.at)
+                )
+                events.append(
+                    DeadlineEscalated(**deadline._base(now), level=level.at, notify=level.notify)
+                )
     return deadline, tuple(events)
 
 
@@ -346,7 +346,9 @@ def pause(deadline: Deadline, at: datetime, reason: str) -> Transition:
     return deadline, (DeadlinePaused(**deadline._base(at), reason=reason),)
 
 
-def _close_pause(deadline: Deadline, at: datetime, calendar: WorkingCalendar | None = None) -> Deadline:
+def _close_pause(
+    deadline: Deadline, at: datetime, calendar: WorkingCalendar | None = None
+) -> Deadline:
     calendar = calendar or OfficialCalendar(tz=deadline.due_at.tzinfo)
     if at < deadline.paused_since:
         raise ValueError("cannot resume before the pause started")

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from importlib import resources
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
 
 import yaml
-
 from brightline.calendar import business_date
 
 PACKAGE = "brightline.sla_monitor"
@@ -112,9 +112,13 @@ class Limit:
                     f"use one of {', '.join(u.value for u in Unit)}"
                 ) from None
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0:
-            raise PolicyError(f"limit {self.key}: amount must be a positive integer, got {self.amount!r}")
-        if isinstance(self.warn_at, bool) or not isinstance(self.warn_at, (int, float)) or not (
-            0 < self.warn_at < 1
+            raise PolicyError(
+                f"limit {self.key}: amount must be a positive integer, got {self.amount!r}"
+            )
+        if (
+            isinstance(self.warn_at, bool)
+            or not isinstance(self.warn_at, (int, float))
+            or not (0 < self.warn_at < 1)
         ):
             raise PolicyError(
                 f"limit {self.key}: warn_at must be a fraction strictly between 0 and 1, "
@@ -215,7 +219,15 @@ def _as_mapping(value: Any, where: str) -> Mapping[str, Any]:
 def _parse_limit(key: str, raw: Any, pack_where: str) -> Limit:
     where = f"{pack_where} limit {key}"
     raw = _as_mapping(raw, where)
-    unknown = set(raw) - {"amount", "unit", "source", "warn_at", "escalation", "pausable", "description"}
+    unknown = set(raw) - {
+        "amount",
+        "unit",
+        "source",
+        "warn_at",
+        "escalation",
+        "pausable",
+        "description",
+    }
     if unknown:
         raise PolicyError(f"{where}: unknown field(s) {sorted(unknown)}")
     levels = []
@@ -225,7 +237,11 @@ def _parse_limit(key: str, raw: Any, pack_where: str) -> Limit:
         if isinstance(notify, str):
             notify = [notify]
         try:
-            levels.append(EscalationLevel(str(_require(level, "at", f"{where} escalation[{i}]")), tuple(notify)))
+            levels.append(
+                EscalationLevel(
+                    str(_require(level, "at", f"{where} escalation[{i}]")), tuple(notify)
+                )
+            )
         except PolicyError as exc:
             raise PolicyError(f"{where}: {exc}") from None
     try:
@@ -280,7 +296,9 @@ def parse_pack(raw: Any, parent: PolicyPack | None = None, origin: str = "<pack>
         try:
             effective_from = date.fromisoformat(effective_from)
         except ValueError:
-            raise PolicyError(f"{where}: effective_from {effective_from!r} is not YYYY-MM-DD") from None
+            raise PolicyError(
+                f"{where}: effective_from {effective_from!r} is not YYYY-MM-DD"
+            ) from None
     if not isinstance(effective_from, date):
         raise PolicyError(f"{where}: effective_from must be a date")
     extends = raw.get("extends")
@@ -330,7 +348,9 @@ def pack_names() -> list[str]:
 def _read_raw(name: str) -> Any:
     entry = _packs_dir().joinpath(f"{name}.yaml")
     if not entry.is_file():
-        raise PolicyError(f"no policy pack named {name!r}; shipped packs: {', '.join(pack_names())}")
+        raise PolicyError(
+            f"no policy pack named {name!r}; shipped packs: {', '.join(pack_names())}"
+        )
     try:
         return yaml.safe_load(entry.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -371,7 +391,7 @@ class PolicyBook:
         ordered = sorted(packs, key=lambda p: p.effective_from)
         if not ordered:
             raise PolicyError("a PolicyBook needs at least one pack")
-        for earlier, later in zip(ordered, ordered[1:]):
+        for earlier, later in pairwise(ordered):
             if earlier.effective_from == later.effective_from:
                 raise PolicyError(
                     f"packs {earlier.ref} and {later.ref} both take effect on "
@@ -385,7 +405,9 @@ class PolicyBook:
         return self._packs
 
     def in_force(self, opened_at: datetime | date) -> PolicyPack:
-        day = opened_at if not isinstance(opened_at, datetime) else business_date(opened_at, self._tz)
+        day = (
+            opened_at if not isinstance(opened_at, datetime) else business_date(opened_at, self._tz)
+        )
         chosen = None
         for pack in self._packs:
             if pack.effective_from <= day:
