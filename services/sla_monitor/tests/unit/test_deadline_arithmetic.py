@@ -172,3 +172,5 @@ def test_invalid_pauses(seed):
 def test_naive_opened_at_is_rejected(seed):
     with pytest.raises(ValueError, match="naive"):
         due_at(seed.limit("complaint.reply"), datetime(2025, 1, 27, 10, 0))
+    with pytest.raises(ValueError, match="naive"):
+        warn_at(seed.limit("complaint.reply"), datetime(2025, 1, 27, 10, 0))

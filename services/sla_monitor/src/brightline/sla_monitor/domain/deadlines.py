@@ -152,8 +152,9 @@ def warn_at(
     pauses: Iterable[Pause] = (),
 ) -> datetime:
     """When to warn: limit.warn_at of the real span from opening to the due time."""
+    # Check first: astimezone() on a naive datetime would silently assume host time.
+    local = require_aware(opened_at, "opened_at").astimezone(calendar.tz)
     checked = _checked_pauses(limit, opened_at, pauses)
-    local = opened_at.astimezone(calendar.tz)
     span = _unpaused_due(limit, opened_at, calendar) - local
     return _shift_through(local + span * limit.warn_at, checked)
 
