@@ -48,12 +48,6 @@ def kafka_bootstrap(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def local_kafka(kafka_bootstrap, request):
-    """The broker object itself, for tests that restart it; None when it is not ours."""
-    return None
-
-
-@pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory) -> str:
     if url := os.environ.get("DATABASE_URL"):
         from brightline.platform.db import server_url

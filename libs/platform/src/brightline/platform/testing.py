@@ -41,3 +41,63 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+class ServiceProcess:
+    """A service as its own OS process (`python -m brightline.<name> serve`), as in production."""
+
+    def __init__(self, name: str, port: int, env: dict[str, str], log_dir) -> None:
+        self.name = name
+        self.port = port
+        self.env = env
+        self.log_path = log_dir / f"{name}.log"
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import os
+        import subprocess
+        import sys
+
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"brightline.{self.name}", "serve", "--port", str(self.port)],
+            env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"{self.name} not ready within {timeout}s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except Exception:  # noqa: BLE001
+                self.kill()
+
+    def log_tail(self, size: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-size:]
+        except FileNotFoundError:
+            return ""

@@ -19,7 +19,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings,
         title="Brightline intake",
         description="Call intake for the 95598 hotline: CTI events, greetings, scripts, tickets.",
-        routers=[routes.router],
+        routers=routes.routers,
         lifespan=service_lifespan(
             settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
         ),

@@ -60,3 +60,6 @@ async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Agent) -> Ticket
     if ticket is None:
         raise Problem(404, "not-found", "No such ticket", f"ticket {ticket_id} does not exist")
     return to_read(ticket)
+
+
+routers = [router]

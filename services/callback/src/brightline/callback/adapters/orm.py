@@ -1,0 +1,5 @@
+"""callback's tables; the first migration creates the messaging tables beside them."""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()

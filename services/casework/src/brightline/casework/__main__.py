@@ -1,0 +1,5 @@
+from brightline.casework.main import SERVICE_DIR, create_app
+from brightline.casework.settings import CaseworkSettings
+from brightline.platform.cli import run_cli
+
+run_cli(CaseworkSettings, create_app, SERVICE_DIR, default_port=8003)

@@ -1,0 +1,26 @@
+"""Complaints, reports, opinions, suggestions and praise, with department transfer and reply deadlines."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from brightline.casework import consumers
+from brightline.casework.api import routes
+from brightline.casework.settings import CaseworkSettings
+from brightline.messaging import service_lifespan
+from brightline.platform.app import create_service_app
+
+SERVICE_DIR = Path(__file__).resolve().parents[3]
+
+
+def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
+    settings = settings or CaseworkSettings()
+    return create_service_app(
+        settings,
+        title="Brightline casework",
+        description="Complaints, reports, opinions, suggestions and praise, with department transfer and reply deadlines.",
+        routers=routes.routers,
+        lifespan=service_lifespan(
+            settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
+        ),
+    )

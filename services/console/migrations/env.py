@@ -1,0 +1,4 @@
+from brightline.console.adapters.orm import metadata
+from brightline.platform.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,3 @@
+"""HTTP routes of console."""
+
+routers: list = []

@@ -1,0 +1,26 @@
+"""Repair dispatch: work orders, crews and their mobile API, arrival deadlines, outage incidents."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from brightline.dispatch import consumers
+from brightline.dispatch.api import routes
+from brightline.dispatch.settings import DispatchSettings
+from brightline.messaging import service_lifespan
+from brightline.platform.app import create_service_app
+
+SERVICE_DIR = Path(__file__).resolve().parents[3]
+
+
+def create_app(settings: DispatchSettings | None = None) -> FastAPI:
+    settings = settings or DispatchSettings()
+    return create_service_app(
+        settings,
+        title="Brightline dispatch",
+        description="Repair dispatch: work orders, crews and their mobile API, arrival deadlines, outage incidents.",
+        routers=routes.routers,
+        lifespan=service_lifespan(
+            settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
+        ),
+    )
