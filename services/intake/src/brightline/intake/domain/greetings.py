@@ -435,13 +435,16 @@ def greet(ctx: GreetingContext, rules: GreetingRules | None = None) -> Greeting:
 # ---------------------------------------------------------------------------------------
 # Validation — run on every load, and by the unit tests over the shipped file.
 # ---------------------------------------------------------------------------------------
-def _texts(node: Any, where: str, problems: list[str]) -> None:
+def _texts(node: Any, where: str, problems: list[str], extra: tuple[str, ...] = ()) -> None:
     if not isinstance(node, dict):
         problems.append(f"{where}: expected a mapping with zh and en")
         return
     for lang in TEXT_LANGUAGES:
         if not isinstance(node.get(lang), str) or not node[lang].strip():
             problems.append(f"{where}: missing {lang} text")
+    stray = set(node) - set(TEXT_LANGUAGES) - set(extra)
+    if stray:
+        problems.append(f"{where}: unexpected keys {sorted(map(str, stray))} (unquoted comma in a flow mapping?)")
 
 
 def validate_greeting_rules(data: Any) -> list[str]:
@@ -515,7 +518,7 @@ def validate_greeting_rules(data: Any) -> list[str]:
         timed = spec.get("timed") or ()
         last = -1
         for i, t in enumerate(timed):
-            _texts(t, f"situations.{name}.timed[{i}]", p)
+            _texts(t, f"situations.{name}.timed[{i}]", p, extra=("after_seconds", "action"))
             if not isinstance(t.get("after_seconds"), int) or t["after_seconds"] <= last:
                 p.append(f"situations.{name}.timed[{i}]: after_seconds must increase")
             else:
