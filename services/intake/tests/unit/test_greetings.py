@@ -4,7 +4,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from brightline.intake.domain.greetings import (
     FESTIVAL_CODES,
     SITUATIONS,
@@ -65,7 +64,9 @@ def test_ordinary_day_has_no_festival():
 def test_mid_autumn_festival_opening_wins_over_national_day_and_time_of_day(rules):
     g = rules.greet(ctx(at(2025, 10, 6, 9)))
     assert g.festival == "mid_autumn"
-    assert g.opening == "中秋快乐！您好，国网杭州供电公司95598，1024号为您服务，请问有什么可以帮您？"
+    assert (
+        g.opening == "中秋快乐！您好，国网杭州供电公司95598，1024号为您服务，请问有什么可以帮您？"
+    )
     assert "早上好" not in g.opening
 
 
@@ -129,7 +130,11 @@ def test_naive_call_time_is_refused():
 # -- language --------------------------------------------------------------------------
 def test_english_caller_gets_english_texts_and_an_agent_note(rules):
     g = rules.greet(
-        ctx(at(2025, 3, 12, 15), language="en", unit_name_en="State Grid Hangzhou Power Supply Company")
+        ctx(
+            at(2025, 3, 12, 15),
+            language="en",
+            unit_name_en="State Grid Hangzhou Power Supply Company",
+        )
     )
     assert g.language == "en"
     assert g.opening == (
@@ -142,7 +147,9 @@ def test_english_caller_gets_english_texts_and_an_agent_note(rules):
 
 def test_english_festival_opening(rules):
     g = rules.greet(ctx(at(2025, 10, 6), language="en"))
-    assert g.opening.startswith("Happy Mid-Autumn Festival! Hello, 国网杭州供电公司 95598, agent number 1024")
+    assert g.opening.startswith(
+        "Happy Mid-Autumn Festival! Hello, 国网杭州供电公司 95598, agent number 1024"
+    )
 
 
 def test_dialect_keeps_mandarin_text_and_tells_the_agent(rules):
@@ -159,16 +166,22 @@ def test_mandarin_is_the_default(rules):
 
 # -- special situations ------------------------------------------------------------------
 def test_known_outage_is_announced_first_with_restore_time(rules):
-    outage = OutageNotice(area="西湖区文三路", cause="线路故障", expected_restore_at=at(2025, 3, 12, 18, 30))
+    outage = OutageNotice(
+        area="西湖区文三路", cause="线路故障", expected_restore_at=at(2025, 3, 12, 18, 30)
+    )
     g = rules.greet(ctx(at(2025, 3, 12, 9), outage=outage))
-    assert g.announcements == ("您所在的西湖区文三路因线路故障停电，预计今天18:30恢复供电，给您带来不便，敬请谅解！",)
+    assert g.announcements == (
+        "您所在的西湖区文三路因线路故障停电，预计今天18:30恢复供电，给您带来不便，敬请谅解！",
+    )
     # Said right after the opening, before any question.
     assert g.spoken_lines()[:2] == [g.opening, g.announcements[0]]
     assert g.prompt("outage_known").action == "continue"
 
 
 def test_outage_restore_on_another_day_and_in_english(rules):
-    outage = OutageNotice(area="西湖区", area_en="Xihu District", expected_restore_at=at(2025, 3, 13, 8, 0))
+    outage = OutageNotice(
+        area="西湖区", area_en="Xihu District", expected_restore_at=at(2025, 3, 13, 8, 0)
+    )
     zh = rules.greet(ctx(at(2025, 3, 12, 23), outage=outage))
     assert "预计3月13日08:00恢复供电" in zh.announcements[0]
     en = rules.greet(ctx(at(2025, 3, 12, 23), outage=outage, language="en"))
@@ -234,10 +247,13 @@ def test_agitated_caller_is_calmed_then_transferred(rules):
 
 
 def test_policy_conflict_uses_the_seed_reply(rules):
-    p = rules.greet(ctx(situations=frozenset({"policy_conflict"}), policy_rule="《供电营业规则》")).prompt(
-        "policy_conflict"
+    p = rules.greet(
+        ctx(situations=frozenset({"policy_conflict"}), policy_rule="《供电营业规则》")
+    ).prompt("policy_conflict")
+    assert (
+        p.lines[0]
+        == "真是抱歉，根据现有的《供电营业规则》规定，我们还无法提供您所期望的服务，请您谅解。"
     )
-    assert p.lines[0] == "真是抱歉，根据现有的《供电营业规则》规定，我们还无法提供您所期望的服务，请您谅解。"
 
 
 def test_no_situation_no_prompt(rules):
@@ -261,12 +277,16 @@ def test_general_closing_thanks_and_reminds_agent_to_let_customer_hang_up_first(
 
 def test_complaint_closing_thanks_and_says_when_they_hear_back(rules):
     g = rules.greet(ctx(closing_for="complaint", reply_within=ReplyPromise(5, "working_days")))
-    assert g.closing.startswith("非常感谢您的宝贵意见，我们会尽快向有关部门反映，并在5个工作日内给您明确的答复。")
+    assert g.closing.startswith(
+        "非常感谢您的宝贵意见，我们会尽快向有关部门反映，并在5个工作日内给您明确的答复。"
+    )
 
 
 def test_suggestion_closing_thanks_for_the_suggestion(rules):
     g = rules.greet(ctx(closing_for="suggestion", reply_within="5个工作日内"))
-    assert g.closing.startswith("非常感谢您的宝贵建议，我们将在以后的工作中改进，并在5个工作日内给您明确的答复")
+    assert g.closing.startswith(
+        "非常感谢您的宝贵建议，我们将在以后的工作中改进，并在5个工作日内给您明确的答复"
+    )
 
 
 def test_closing_in_english_with_a_deadline(rules):

@@ -8,10 +8,11 @@ violation reports its span in the *original* text, so a UI can underline it.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -90,7 +91,7 @@ class PhraseBook:
     categories: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "PhraseBook":
+    def load(cls, path: str | Path | None = None) -> PhraseBook:
         """Load a phrase book; without `path`, the one shipped in this package."""
         if path is None:
             raw = resources.files(__package__).joinpath(DEFAULT_PHRASES).read_text("utf-8")
@@ -99,7 +100,7 @@ class PhraseBook:
         return cls.from_dict(yaml.safe_load(raw))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PhraseBook":
+    def from_dict(cls, data: dict[str, Any]) -> PhraseBook:
         if not isinstance(data, dict) or "version" not in data or "phrases" not in data:
             raise PhraseBookError("phrase book needs a `version` and a `phrases` list")
         categories = dict(data.get("categories") or {})

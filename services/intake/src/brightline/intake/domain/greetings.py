@@ -11,11 +11,12 @@ without code); this module picks and fills them. Seed 004, 篇2 §2 and §3.5.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -99,7 +100,14 @@ ACTIONS: tuple[str, ...] = ("continue", "hang_up", "transfer_supervisor", "take_
 TIMED_ACTIONS: tuple[str, ...] = ("say", "hang_up")
 
 # Which thanks the closing line uses; other ticket types get the general thanks.
-CLOSING_KINDS: tuple[str, ...] = ("general", "suggestion", "opinion", "complaint", "report", "praise")
+CLOSING_KINDS: tuple[str, ...] = (
+    "general",
+    "suggestion",
+    "opinion",
+    "complaint",
+    "report",
+    "praise",
+)
 REPLY_UNITS: tuple[str, ...] = ("working_days", "days", "hours")
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -181,7 +189,9 @@ class GreetingContext:
         if OUTAGE_KNOWN in self.situations and self.outage is None:
             raise ValueError("situation outage_known needs an OutageNotice in `outage`")
         if not str(self.staff_no).strip() or not self.unit_name.strip():
-            raise ValueError("staff_no and unit_name are required: the seed asks agents to give both")
+            raise ValueError(
+                "staff_no and unit_name are required: the seed asks agents to give both"
+            )
 
     @property
     def text_language(self) -> str:
@@ -275,16 +285,20 @@ class GreetingRules:
     data: dict[str, Any] = field(repr=False)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "GreetingRules":
+    def load(cls, path: str | Path | None = None) -> GreetingRules:
         """Load and validate rules; without `path`, the file shipped with intake."""
         if path is None:
-            raw = resources.files("brightline.intake.rules").joinpath(DEFAULT_RULES).read_text("utf-8")
+            raw = (
+                resources.files("brightline.intake.rules")
+                .joinpath(DEFAULT_RULES)
+                .read_text("utf-8")
+            )
         else:
             raw = Path(path).read_text(encoding="utf-8")
         return cls.from_dict(yaml.safe_load(raw))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "GreetingRules":
+    def from_dict(cls, data: dict[str, Any]) -> GreetingRules:
         problems = validate_greeting_rules(data)
         if problems:
             raise GreetingRulesError(problems)
@@ -322,7 +336,11 @@ class GreetingRules:
             festivals = tuple(festivals_on(ctx.call_time.astimezone(self.tz).date()))
         festival = self.festival_for(festivals)
         unit = ctx.unit_name_en or ctx.unit_name if lang == "en" else ctx.unit_name
-        values = {"unit": unit, "staff_no": str(ctx.staff_no).strip(), "salutation": band["salutation"][lang]}
+        values = {
+            "unit": unit,
+            "staff_no": str(ctx.staff_no).strip(),
+            "salutation": band["salutation"][lang],
+        }
         if festival:
             values["festival_line"] = self.data["festivals"][festival][lang]
             line = self.data["opening"]["festival"][lang].format(**values)
@@ -350,11 +368,14 @@ class GreetingRules:
             lines=tuple(line[lang].format(**values) for line in spec.get("lines", ())),
             action=spec["action"],
             timed=tuple(
-                TimedLine(int(t["after_seconds"]), t[lang], t["action"]) for t in spec.get("timed", ())
+                TimedLine(int(t["after_seconds"]), t[lang], t["action"])
+                for t in spec.get("timed", ())
             ),
         )
 
-    def reply_phrase(self, promise: ReplyPromise | str, lang: str, today: date | None = None) -> str:
+    def reply_phrase(
+        self, promise: ReplyPromise | str, lang: str, today: date | None = None
+    ) -> str:
         if isinstance(promise, str):
             return promise
         units = self.data["closing"]["reply_units"]
@@ -375,7 +396,9 @@ class GreetingRules:
         kind = closing_for if closing_for in c["thanks"] else "general"
         text = c["thanks"][kind][lang]
         if reply_within is not None:
-            text += c["reply"][lang].format(reply_within=self.reply_phrase(reply_within, lang, today))
+            text += c["reply"][lang].format(
+                reply_within=self.reply_phrase(reply_within, lang, today)
+            )
         return text + c["farewell"][lang]
 
     def agent_note(self, key: str, lang: str = "zh") -> str:
@@ -444,7 +467,9 @@ def _texts(node: Any, where: str, problems: list[str], extra: tuple[str, ...] = 
             problems.append(f"{where}: missing {lang} text")
     stray = set(node) - set(TEXT_LANGUAGES) - set(extra)
     if stray:
-        problems.append(f"{where}: unexpected keys {sorted(map(str, stray))} (unquoted comma in a flow mapping?)")
+        problems.append(
+            f"{where}: unexpected keys {sorted(map(str, stray))} (unquoted comma in a flow mapping?)"
+        )
 
 
 def validate_greeting_rules(data: Any) -> list[str]:
@@ -452,8 +477,17 @@ def validate_greeting_rules(data: Any) -> list[str]:
     p: list[str] = []
     if not isinstance(data, dict):
         return ["rules must be a mapping"]
-    for key in ("version", "opening", "time_bands", "festival_priority", "festivals",
-                "agent_notes", "announcements", "situations", "closing"):
+    for key in (
+        "version",
+        "opening",
+        "time_bands",
+        "festival_priority",
+        "festivals",
+        "agent_notes",
+        "announcements",
+        "situations",
+        "closing",
+    ):
         if key not in data:
             p.append(f"missing `{key}`")
     if p:

@@ -14,10 +14,11 @@ Seed 004, 篇2 §3.1 (repair), §3.2 (complaints, reports), §3.3 (opinions, sug
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -140,7 +141,9 @@ def _present(value: Any) -> bool:
 
 
 class Script:
-    def __init__(self, data: dict[str, Any], required_fields: Mapping[str, list[str]] | None = None):
+    def __init__(
+        self, data: dict[str, Any], required_fields: Mapping[str, list[str]] | None = None
+    ):
         problems = validate_script(data)
         if problems:
             raise ScriptError([f"{data.get('id', '?')}: {p}" for p in problems])
@@ -169,13 +172,17 @@ class Script:
     def _missing(self, ticket_type: str | None, answers: Mapping[str, Any]) -> list[str]:
         if ticket_type is None:
             return []
-        return [f for f in self._required_by_type.get(ticket_type, ()) if not _present(answers.get(f))]
+        return [
+            f for f in self._required_by_type.get(ticket_type, ()) if not _present(answers.get(f))
+        ]
 
     def _step(self, node_id: str, answers: Mapping[str, Any], lang: str, path: list[str]) -> Step:
         node = self.nodes[node_id]
         if "outcome" in node:
             o = node["outcome"]
-            outcome = Outcome(kind=o["kind"], ticket_type=o.get("ticket_type"), note=o["note"][lang])
+            outcome = Outcome(
+                kind=o["kind"], ticket_type=o.get("ticket_type"), note=o["note"][lang]
+            )
             required = self._missing(outcome.ticket_type, answers)
         else:
             outcome = None
@@ -229,7 +236,10 @@ class Script:
             value = answers[key]
             choices = node.get("choices") or ()
             if choices:
-                chosen = next((c for c in choices if c["value"] == value and type(c["value"]) is type(value)), None)
+                chosen = next(
+                    (c for c in choices if c["value"] == value and type(c["value"]) is type(value)),
+                    None,
+                )
                 if chosen is None and value is None and node.get("optional"):
                     chosen = {}
                 if chosen is None:
@@ -273,11 +283,13 @@ class ScriptBook:
             raise ScriptError(problems)
 
     @classmethod
-    def load(cls, directory: str | Path | None = None) -> "ScriptBook":
+    def load(cls, directory: str | Path | None = None) -> ScriptBook:
         """Load every `*.yaml` script; without `directory`, the ones shipped with intake."""
         if directory is None:
             root = resources.files(SCRIPTS_PACKAGE).joinpath(SCRIPTS_DIR)
-            files = sorted((f for f in root.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
+            files = sorted(
+                (f for f in root.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name
+            )
             texts = [(f.name, f.read_text("utf-8")) for f in files]
         else:
             files = sorted(Path(directory).glob("*.yaml"))
@@ -285,7 +297,11 @@ class ScriptBook:
         scripts = []
         for name, text in texts:
             data = yaml.safe_load(text)
-            if isinstance(data, dict) and data.get("ticket_type") and f"{data['ticket_type']}.yaml" != name:
+            if (
+                isinstance(data, dict)
+                and data.get("ticket_type")
+                and f"{data['ticket_type']}.yaml" != name
+            ):
                 raise ScriptError([f"{name}: file name must be <ticket_type>.yaml"])
             scripts.append(Script(data))
         return cls(scripts)
@@ -294,7 +310,9 @@ class ScriptBook:
         try:
             return self.scripts[ticket_type]
         except KeyError:
-            raise KeyError(f"no call script for ticket type {ticket_type!r}; known: {list(self.scripts)}") from None
+            raise KeyError(
+                f"no call script for ticket type {ticket_type!r}; known: {list(self.scripts)}"
+            ) from None
 
     def __iter__(self):
         return iter(self.scripts.values())
@@ -318,7 +336,9 @@ def _texts(node: Any, where: str, p: list[str], extra: tuple[str, ...] = ()) -> 
             p.append(f"{where}: missing {lang} text")
     stray = set(node) - set(LANGUAGES) - set(extra)
     if stray:
-        p.append(f"{where}: unexpected keys {sorted(map(str, stray))} (unquoted comma in a flow mapping?)")
+        p.append(
+            f"{where}: unexpected keys {sorted(map(str, stray))} (unquoted comma in a flow mapping?)"
+        )
 
 
 def _targets(node: dict[str, Any]) -> list[str]:
@@ -387,7 +407,9 @@ def validate_script(data: Any) -> list[str]:
                 _texts(c.get("label"), f"{where}.choices[{i}].label", p)
                 if kind == "field" and key in FIELD_VALUES and c["value"] not in FIELD_VALUES[key]:
                     p.append(f"{where}.choices[{i}]: {c['value']!r} is not a valid {key}")
-            if not node.get("next") and (not choices or any(not c.get("next") for c in choices if isinstance(c, dict))):
+            if not node.get("next") and (
+                not choices or any(not c.get("next") for c in choices if isinstance(c, dict))
+            ):
                 p.append(f"{where}: needs `next` (or a `next` on every choice)")
         elif kind == "decide":
             if not isinstance(node.get("cases"), dict) or not node["cases"]:
