@@ -1,0 +1,1 @@
+"""Pure intake domain logic: greetings, call scripts. Standard library, pyyaml and lunar_python only."""

@@ -1,0 +1,1 @@
+"""Shipped rule data for intake (greetings, call scripts); edited by the utility, versioned."""

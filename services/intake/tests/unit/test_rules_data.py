@@ -1,0 +1,177 @@
+"""The shipped rule files are sound. These fail when someone breaks the YAML."""
+
+import copy
+from importlib import resources
+
+import pytest
+import yaml
+from brightline.etiquette import PhraseBook
+from brightline.intake.domain.greetings import (
+    GreetingRules,
+    GreetingRulesError,
+    validate_greeting_rules,
+)
+from brightline.intake.domain.scripts import TICKET_TYPES, ScriptBook, ScriptError, validate_script
+
+RULES = resources.files("brightline.intake.rules")
+SCRIPT_FILES = sorted(
+    f.name for f in RULES.joinpath("scripts").iterdir() if f.name.endswith(".yaml")
+)
+
+
+def _load(name):
+    return yaml.safe_load(RULES.joinpath(name).read_text("utf-8"))
+
+
+def _script(ticket_type):
+    return _load(f"scripts/{ticket_type}.yaml")
+
+
+def test_one_script_file_per_ticket_type():
+    assert SCRIPT_FILES == sorted(f"{t}.yaml" for t in TICKET_TYPES)
+
+
+@pytest.mark.parametrize("name", SCRIPT_FILES)
+def test_shipped_script_is_valid(name):
+    data = _load(f"scripts/{name}")
+    assert validate_script(data) == []
+    assert isinstance(data["version"], int) and data["id"] == data["ticket_type"] == name[:-5]
+
+
+def test_shipped_greeting_rules_are_valid():
+    data = _load("greetings.yaml")
+    assert validate_greeting_rules(data) == []
+    assert "version" in data
+
+
+def _all_texts(node, lang):
+    if isinstance(node, dict):
+        if lang in node and isinstance(node[lang], str):
+            yield node[lang]
+        for v in node.values():
+            yield from _all_texts(v, lang)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _all_texts(v, lang)
+
+
+@pytest.mark.parametrize("name", ["greetings.yaml", *(f"scripts/{n}" for n in SCRIPT_FILES)])
+def test_shipped_texts_use_no_forbidden_phrase(name):
+    book = PhraseBook.load()
+    data = _load(name)
+    for lang in ("zh", "en"):
+        for text in _all_texts(data, lang):
+            assert book.check(text) == [], text
+
+
+# -- breaking a script is caught -------------------------------------------------------
+def test_missing_branch_target_is_caught():
+    data = _script("repair")
+    data["nodes"]["scope"]["next"] = "nowhere"
+    assert any("branch target 'nowhere'" in p for p in validate_script(data))
+
+
+def test_missing_choice_target_is_caught():
+    data = _script("repair")
+    data["nodes"]["self_check"]["choices"][0]["next"] = "gone"
+    assert any("'gone' does not exist" in p for p in validate_script(data))
+
+
+def test_unreachable_node_is_caught():
+    data = _script("repair")
+    data["nodes"]["orphan"] = copy.deepcopy(data["nodes"]["resolved"])
+    assert any("orphan is unreachable" in p for p in validate_script(data))
+
+
+def test_missing_english_text_is_caught():
+    data = _script("complaint")
+    del data["nodes"]["describe"]["prompt"]["en"]
+    assert any("describe.prompt: missing en" in p for p in validate_script(data))
+    data = _script("repair")
+    data["nodes"]["scope"]["choices"][1]["label"] = {"zh": "整栋楼"}
+    assert any("missing en" in p for p in validate_script(data))
+
+
+def test_unquoted_comma_in_flow_mapping_is_caught():
+    data = yaml.safe_load("{zh: 否, en: No, or cannot tell}")
+    script = _script("repair")
+    script["nodes"]["own_installation"]["choices"][1]["label"] = data
+    assert any("unexpected keys" in p for p in validate_script(script))
+
+
+def test_loop_is_caught():
+    data = _script("praise")
+    data["nodes"]["phone"]["next"] = "describe"
+    problems = validate_script(data)
+    assert any("loop" in p for p in problems) or any("unreachable" in p for p in problems)
+
+
+def test_bad_field_value_and_unknown_field_are_caught():
+    data = _script("repair")
+    data["nodes"]["scope"]["choices"][0]["value"] = "my_flat"
+    data["nodes"]["address"]["field"] = "adress"
+    problems = validate_script(data)
+    assert any("'my_flat' is not a valid fault_scope" in p for p in problems)
+    assert any("unknown field 'adress'" in p for p in problems)
+
+
+def test_ticket_outcome_without_ticket_type_is_caught():
+    data = _script("repair")
+    del data["nodes"]["create"]["outcome"]["ticket_type"]
+    assert any("needs a ticket_type" in p for p in validate_script(data))
+
+
+def test_required_field_never_asked_is_caught():
+    data = _script("consultation")
+    data["required_fields"].append("address")
+    assert any("'address' is never asked" in p for p in validate_script(data))
+
+
+def test_broken_script_file_fails_to_load(tmp_path):
+    for t in TICKET_TYPES:
+        data = _script(t)
+        if t == "repair":
+            data["nodes"]["scope"]["next"] = "nowhere"
+        (tmp_path / f"{t}.yaml").write_text(
+            yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
+        )
+    with pytest.raises(ScriptError):
+        ScriptBook.load(tmp_path)
+    (tmp_path / "repair.yaml").write_text(
+        yaml.safe_dump(_script("repair"), allow_unicode=True), encoding="utf-8"
+    )
+    assert ScriptBook.load(tmp_path).get("repair").ref.startswith("repair@")
+    (tmp_path / "praise.yaml").unlink()
+    with pytest.raises(ScriptError, match="praise"):
+        ScriptBook.load(tmp_path)
+
+
+# -- breaking the greeting rules is caught ---------------------------------------------
+def test_greeting_gap_in_time_bands_is_caught():
+    data = _load("greetings.yaml")
+    data["time_bands"][0]["start"] = "06:00"  # 05:00-06:00 now uncovered
+    assert any("05:00 is in 0 bands" in p for p in validate_greeting_rules(data))
+
+
+def test_greeting_missing_english_and_missing_festival_are_caught():
+    data = _load("greetings.yaml")
+    del data["situations"]["wrong_number"]["lines"][0]["en"]
+    del data["festivals"]["qixi"]
+    problems = validate_greeting_rules(data)
+    assert any("wrong_number.lines[0]: missing en" in p for p in problems)
+    assert any("no greeting for qixi" in p for p in problems)
+
+
+def test_greeting_silent_call_must_end_in_hang_up():
+    data = _load("greetings.yaml")
+    data["situations"]["silent_call"]["timed"][-1]["action"] = "say"
+    assert any("end with hang_up" in p for p in validate_greeting_rules(data))
+
+
+def test_greeting_opening_must_carry_staff_number(tmp_path):
+    data = _load("greetings.yaml")
+    data["opening"]["standard"]["zh"] = "您好，{unit}95598，请讲。"
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(GreetingRulesError, match="staff_no"):
+        GreetingRules.load(path)
