@@ -1,12 +1,13 @@
 """Events owned by the intake service."""
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
 from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype, FaultScope, TicketType
 from brightline.contracts.registry import EventPayload, event
-from brightline.contracts.topics import INTAKE_TICKETS
+from brightline.contracts.topics import INTAKE_CALLS, INTAKE_ESCALATIONS, INTAKE_TICKETS
 
 
 @event("brightline.intake.ticket.recorded.v1", topic=INTAKE_TICKETS, key="ticket_id")
@@ -35,3 +36,101 @@ class TicketRecordedV1(EventPayload):
     reported_party: str | None = None
     linked_ticket_id: str | None = None
     script: str | None = Field(None, description="Call script used, as id@version")
+
+
+CallEndCause = Literal["normal", "abandoned", "transferred", "silent"]
+
+
+@event("brightline.intake.call.ringing.v1", topic=INTAKE_CALLS, key="call_id")
+class CallRingingV1(EventPayload):
+    """A call rings in a queue (the switch's newCall)."""
+
+    call_id: str
+    caller_number: str
+    called_number: str
+    queue: str
+    rang_at: datetime = Field(description="The switch's timestamp")
+
+
+@event("brightline.intake.call.answered.v1", topic=INTAKE_CALLS, key="call_id")
+class CallAnsweredV1(EventPayload):
+    """An agent answered; the delay comes from the switch's timestamps (12-second rule)."""
+
+    call_id: str
+    queue: str
+    agent_extension: str
+    agent_id: str | None = None
+    rang_at: datetime | None
+    answered_at: datetime
+    answer_delay_seconds: float | None
+
+
+@event("brightline.intake.call.ended.v1", topic=INTAKE_CALLS, key="call_id")
+class CallEndedV1(EventPayload):
+    """A call ended: normal, abandoned before answer, transferred, or silent."""
+
+    call_id: str
+    queue: str
+    cause: CallEndCause
+    rang_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime
+    agent_extension: str | None = None
+    answer_delay_seconds: float | None = None
+
+
+@event("brightline.intake.ticket.owner-changed.v1", topic=INTAKE_TICKETS, key="ticket_id")
+class TicketOwnerChangedV1(EventPayload):
+    """First-ask ownership moved: supervisor takeover or shift handover (audited)."""
+
+    ticket_id: str
+    previous_owner: str
+    new_owner: str
+    reason: Literal["takeover", "handover"]
+    changed_by: str
+    changed_at: datetime
+
+
+@event("brightline.intake.ticket.completed.v1", topic=INTAKE_TICKETS, key="ticket_id")
+class TicketCompletedV1(EventPayload):
+    """A ticket intake closes itself (consultation answered, service request done): callback is due."""
+
+    ticket_id: str
+    ticket_type: TicketType
+    completed_at: datetime
+    completed_by: str
+    unit_id: str | None = None
+    phone: str | None = None
+
+
+@event("brightline.intake.ticket.reopened.v1", topic=INTAKE_TICKETS, key="ticket_id")
+class TicketReopenedV1(EventPayload):
+    """An intake-owned ticket reopened after an unsatisfied callback."""
+
+    ticket_id: str
+    reason: str
+    reopened_at: datetime
+
+
+@event("brightline.intake.escalation.requested.v1", topic=INTAKE_ESCALATIONS, key="escalation_id")
+class EscalationRequestedV1(EventPayload):
+    """An agent asks the duty supervisor for help with, or hands over, a difficult caller."""
+
+    escalation_id: str
+    kind: Literal["help", "handover"]
+    reason: Literal["agitated", "harassing", "complex", "other"]
+    agent_id: str
+    call_id: str | None = None
+    ticket_id: str | None = None
+    note: str | None = None
+    requested_at: datetime
+
+
+@event("brightline.intake.escalation.resolved.v1", topic=INTAKE_ESCALATIONS, key="escalation_id")
+class EscalationResolvedV1(EventPayload):
+    """The supervisor accepted, took over the caller, or marked the number as harassing."""
+
+    escalation_id: str
+    outcome: Literal["accepted", "taken_over", "marked_harassing", "declined"]
+    supervisor_id: str
+    resolved_at: datetime

@@ -1,0 +1,42 @@
+"""Events owned by the casework service."""
+
+from datetime import datetime
+from typing import Literal
+
+from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype
+from brightline.contracts.registry import EventPayload, event
+from brightline.contracts.topics import CASEWORK_CASES
+
+CaseType = Literal["complaint", "report", "opinion", "suggestion", "praise"]
+CaseStatus = Literal[
+    "opened", "transferred", "accepted", "investigating", "replied", "answered", "reopened", "closed",
+]
+
+
+@event("brightline.casework.case.opened.v1", topic=CASEWORK_CASES, key="case_id")
+class CaseOpenedV1(EventPayload):
+    """A case opened from an intake ticket. Carries no reporter identity (reports are confidential)."""
+
+    case_id: str
+    ticket_id: str
+    case_type: CaseType
+    opened_at: datetime
+    first_ask_owner: str
+    complaint_subtype: ComplaintSubtype | None = None
+    complaint_grade: ComplaintGrade | None = None
+    policy_pack: str | None = None
+
+
+@event("brightline.casework.case.status-changed.v1", topic=CASEWORK_CASES, key="case_id")
+class CaseStatusChangedV1(EventPayload):
+    """A case moved: transferred to a department, accepted, replied, answered to the customer, ..."""
+
+    case_id: str
+    ticket_id: str
+    case_type: CaseType
+    status: CaseStatus
+    previous_status: CaseStatus
+    changed_at: datetime
+    actor: str
+    department_id: str | None = None
+    note: str | None = None

@@ -1,0 +1,56 @@
+"""Test helpers: put events on the real broker as another service would, and read topics back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer
+
+from brightline.contracts import Event, EventPayload, from_record, new_event, to_record
+from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
+
+
+async def publish(bootstrap: str, prefix: str, *payloads: EventPayload, source: str = "/brightline/test") -> list[Event]:
+    """Publish payloads exactly as a service's relay would (CloudEvents binary mode)."""
+    events = [new_event(p, source=source) for p in payloads]
+    await publish_events(bootstrap, prefix, events)
+    return events
+
+
+async def publish_events(bootstrap: str, prefix: str, events: list[Event]) -> None:
+    await ensure_topics(bootstrap, sorted({prefixed(prefix, e.topic) for e in events}))
+    producer = create_producer(bootstrap, "test-publisher")
+    await producer.start()
+    try:
+        for event in events:
+            record = to_record(event)
+            await producer.send_and_wait(prefixed(prefix, event.topic), value=record.value, key=record.key,
+                                         headers=record.headers)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list:
+    """Read a topic from the beginning until `expect` records arrived (or the timeout)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest", enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expect and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+            await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def events_of(records: list) -> list[Event]:
+    return [from_record(r.key, r.value, list(r.headers or ())) for r in records]
