@@ -1,25 +1,44 @@
-# Brightline — the two commands a newcomer needs: `make run` and `make test`.
+# Brightline. A newcomer needs two commands: `make run` and `make test`.
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
-
-.PHONY: setup test test-unit run bench kafka-jars docs check-docs clean
-
 # uv comes from PyPI when the machine lacks it; everything else comes through uv and Maven.
-$(UV):
-	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet --break-system-packages uv
+UV := python3 -m uv
 
-.venv/.synced: $(UV) pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+.PHONY: setup test test-unit run bench docs check-docs kafka-jars clean
+
+.venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
 	$(UV) sync --all-packages --frozen
 	touch $@
 
-setup: .venv/.synced
+.cache/kafka/.fetched: .venv/.synced deploy/kafka/pom.xml
+	$(PY) -m brightline.platform.local kafka-jars
+	touch $@
 
+# Python packages, the Kafka jars (Maven) and the embedded PostgreSQL (a wheel).
+setup: .venv/.synced .cache/kafka/.fetched
+
+## The whole suite: unit, integration (real Kafka + PostgreSQL), end-to-end, browser.
 test: setup
 	$(PY) -m pytest
 
+## Only the fast tests that need no broker or database.
 test-unit: setup
 	$(PY) -m pytest -m "not integration and not e2e"
 
+## Every service, the local broker and database, the console; Ctrl-C stops it all.
+run: setup
+	$(PY) -m brightline.platform.local.stack $(if $(NO_DEMO),--no-demo)
+
+## Benchmarks (not part of make test): prints a table, writes bench-results/.
+bench: setup
+	$(PY) tests/bench/run.py $(ARGS)
+
+## Regenerate the contract documents (AsyncAPI, OpenAPI) after a contract change.
+docs: setup
+	$(PY) -m brightline.contracts.asyncapi --write
+
+kafka-jars: .cache/kafka/.fetched
+
 clean:
-	rm -rf .local .venv
+	rm -rf .local .venv .cache

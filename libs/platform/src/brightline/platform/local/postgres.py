@@ -29,6 +29,9 @@ class LocalPostgres:
         import pgserver
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Joining a server another process started (make run beside a test session, say)
+        # must not stop it for them later.
+        self.started_here = not (self.data_dir / "postmaster.pid").exists()
         # cleanup_mode=None: the server outlives this handle; stop() ends it explicitly.
         self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
         current = self._server.psql("SHOW max_connections;")
@@ -62,6 +65,7 @@ class LocalPostgres:
         self._pg_ctl("-m", "fast", "restart")
 
     def stop(self) -> None:
-        if (self.data_dir / "postmaster.pid").exists():
+        """Stop the server if this handle started it (see start())."""
+        if getattr(self, "started_here", True) and (self.data_dir / "postmaster.pid").exists():
             self._pg_ctl("-m", "fast", "stop")
 

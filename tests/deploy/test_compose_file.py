@@ -1,0 +1,65 @@
+"""docker-compose.yml is validated structurally (no Docker engine runs here): every service is
+there, built from the project, with ports, infrastructure env, health checks, migrations first
+and depends_on waiting for healthy infrastructure."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_service_and_the_infrastructure_has_a_container():
+    services = compose()["services"]
+    assert set(SERVICES) | {"kafka", "postgres", "migrate"} <= set(services)
+    assert services["kafka"]["image"].startswith("apache/kafka:4.")
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
+    assert services["postgres"]["image"].startswith("postgres:16")
+
+
+def test_services_are_built_from_the_project_with_their_module():
+    services = compose()["services"]
+    dockerfile = ROOT / services["intake"]["build"]["dockerfile"]
+    assert dockerfile.exists()
+    assert "brightline.${SERVICE}" in dockerfile.read_text()
+    for name in SERVICES:
+        assert services[name]["build"]["args"]["SERVICE"] == name
+        assert services[name]["build"]["context"] == "."
+
+
+def test_services_publish_distinct_ports_and_get_the_infrastructure_env():
+    services = compose()["services"]
+    host_ports = [services[n]["ports"][0].split(":")[0] for n in SERVICES]
+    assert len(set(host_ports)) == len(SERVICES)
+    for name in SERVICES:
+        env = services[name]["environment"]
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        assert env["DATABASE_URL"].startswith("postgresql+asyncpg://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert "BRIGHTLINE_AUTH_SECRET" in env
+
+
+def test_health_checks_and_start_order():
+    services = compose()["services"]
+    for infra in ("kafka", "postgres"):
+        assert services[infra]["healthcheck"]["test"]
+    for name in SERVICES:
+        depends = services[name]["depends_on"]
+        assert depends["kafka"]["condition"] == "service_healthy"
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends["migrate"]["condition"] == "service_completed_successfully"
+        assert "/readyz" in " ".join(services[name]["healthcheck"]["test"])
+    migrate = services["migrate"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert all(f"{s}" in migrate["command"] for s in SERVICES)
+
+
+def test_data_lives_in_named_volumes():
+    data = compose()
+    assert {"kafka-data", "pg-data"} <= set(data["volumes"])
+    assert any(v.startswith("kafka-data:") for v in data["services"]["kafka"]["volumes"])
+    assert any(v.startswith("pg-data:") for v in data["services"]["postgres"]["volumes"])
