@@ -62,13 +62,19 @@ def postgres_server(tmp_path_factory) -> str:
             INFRA["postgres"] = "PostgreSQL 16 in testcontainers"
             yield container.get_connection_url()
         return
-    from brightline.platform.local import LocalPostgres
+    import shutil
 
-    server = LocalPostgres(tmp_path_factory.mktemp("pg"))
+    from brightline.platform.local import LocalPostgres, project_root
+
+    # Not under pytest's tmp: that is private to root, and the server runs as pgserver's own
+    # unprivileged user, which must reach its data folder to stop.
+    data_dir = project_root() / ".local" / "test-pg" / uuid.uuid4().hex[:8]
+    server = LocalPostgres(data_dir)
     url = server.start()
     INFRA["postgres"] = f"{server.version} (embedded, pgserver)"
     yield url
     server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
