@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
 
+from brightline.platform.integration import IntegrationGate, oauth_router
 from brightline.platform.problems import install_problem_handlers
 from brightline.platform.settings import ServiceSettings
 
@@ -41,8 +42,10 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.readiness = {}
+    app.state.integration_gate = IntegrationGate(settings.service_name, settings.integration_rate_limit)
     install_problem_handlers(app)
     app.include_router(health_router())
+    app.include_router(oauth_router())
     for router in routers:
         app.include_router(router)
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(

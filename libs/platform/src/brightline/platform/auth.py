@@ -84,10 +84,15 @@ class Allow:
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def __call__(
+        self, request: Request, principal: Annotated[Principal, Depends(authenticate)]
+    ) -> Principal:
         if not principal.has(*self.roles):
             raise Problem(
                 403, "forbidden", "Your role may not do this",
                 f"needs one of: {', '.join(sorted(self.roles))}",
             )
+        if Role.INTEGRATION in self.roles and principal.roles == {Role.INTEGRATION}:
+            # Another system, not a person: its scopes and its rate limit apply.
+            await request.app.state.integration_gate.admit(principal)
         return principal

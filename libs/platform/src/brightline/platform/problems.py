@@ -16,8 +16,12 @@ TYPE_BASE = "https://brightline.dev/problems/"
 class Problem(Exception):
     """Raise from a route or handler: `raise Problem(409, "illegal-transition", "…", allowed=[…])`."""
 
-    def __init__(self, status: int, type_: str, title: str, detail: str | None = None, **extensions: Any):
+    def __init__(
+        self, status: int, type_: str, title: str, detail: str | None = None,
+        *, headers: dict[str, str] | None = None, **extensions: Any,
+    ):
         super().__init__(detail or title)
+        self.headers = headers
         self.status = status
         self.type = type_
         self.title = title
@@ -53,7 +57,7 @@ STATUS_TYPES = {
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def on_problem(request: Request, problem: Problem):
-        return problem_response(problem, request)
+        return problem_response(problem, request, headers=problem.headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, error: RequestValidationError):

@@ -27,6 +27,14 @@ class ServiceSettings(BaseSettings):
     kafka_topic_prefix: str = Field("", validation_alias="KAFKA_TOPIC_PREFIX")
     kafka_partitions: int = Field(3, validation_alias="KAFKA_PARTITIONS")
     auth_secret: SecretStr = Field(SecretStr(DEV_AUTH_SECRET), validation_alias="BRIGHTLINE_AUTH_SECRET")
+    integration_clients: str = Field(
+        '[{"client_id": "demo-integration", "secret_sha256": '
+        '"093f7e6ca5e6fc75261951051e5e328a57592c001f56d889bcb7d360f2829a55", "scopes": ["*"]}]',
+        validation_alias="BRIGHTLINE_INTEGRATION_CLIENTS",
+        description="JSON list of OAuth2 clients: client_id, secret_sha256, scopes (service names or *). "
+        "The default is the demo client of make run (secret demo-integration-secret).",
+    )
+    integration_rate_limit: str = Field("1200/minute", validation_alias="INTEGRATION_RATE_LIMIT")
     business_timezone: str = Field("Asia/Shanghai", validation_alias="BRIGHTLINE_TIMEZONE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")
