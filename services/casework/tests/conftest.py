@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-
 from brightline.casework.main import create_app
 from brightline.casework.settings import CaseworkSettings
 from brightline.contracts.events.intake import TicketRecordedV1
@@ -66,11 +65,11 @@ def bus(infra_env):
 
 
 def ticket(ticket_type: str, **fields) -> TicketRecordedV1:
-    defaults = dict(
-        ticket_id=f"tk-{uuid.uuid4().hex[:12]}", ticket_no=f"95598-{uuid.uuid4().hex[:6]}",
-        ticket_type=ticket_type, recorded_at=datetime.now(UTC), first_ask_owner="agent-7",
-        description="客户反映问题", caller_name="张三", phone="13800138000", address="XX路1号",
-    )
+    defaults = {
+        "ticket_id": f"tk-{uuid.uuid4().hex[:12]}", "ticket_no": f"95598-{uuid.uuid4().hex[:6]}",
+        "ticket_type": ticket_type, "recorded_at": datetime.now(UTC), "first_ask_owner": "agent-7",
+        "description": "客户反映问题", "caller_name": "张三", "phone": "13800138000", "address": "XX路1号",
+    }
     return TicketRecordedV1(**{**defaults, **fields})
 
 

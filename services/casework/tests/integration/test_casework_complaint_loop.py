@@ -3,7 +3,6 @@ goes to the department, is accepted, investigated, replied to and answered; ever
 event on casework.cases and a history entry with actor and time."""
 
 import pytest
-
 from brightline.contracts.events.callback import ReopenRequestedV1
 
 pytestmark = pytest.mark.integration
@@ -66,7 +65,7 @@ async def test_complaint_from_ticket_to_answered(casework, bus, helpers):
     assert all(s["at"] for s in view["history"])
 
     events = await bus.case_events(cid, at_least=6)
-    assert [e.type for e in events][0] == "brightline.casework.case.opened.v1"
+    assert events[0].type == "brightline.casework.case.opened.v1"
     assert [e.data.get("status") for e in events[1:]] == [
         "transferred", "accepted", "investigating", "replied", "answered",
     ]

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from brightline.contracts.events.sla import DeadlineBreachedV1, DeadlineOpenedV1, DeadlineWarnedV1
 
 pytestmark = pytest.mark.integration
@@ -24,8 +23,8 @@ async def test_warning_reminds_the_department_and_breach_escalates_to_the_superv
 
     opened = datetime.now(UTC)
     due = opened + timedelta(days=5)
-    fact = dict(deadline_id=f"dl-{uuid.uuid4().hex[:8]}", limit_key="complaint.reply", policy_pack="seed",
-                subject_type="case", subject_id=cid, ticket_id=recorded.ticket_id, due_at=due)
+    fact = {"deadline_id": f"dl-{uuid.uuid4().hex[:8]}", "limit_key": "complaint.reply", "policy_pack": "seed",
+            "subject_type": "case", "subject_id": cid, "ticket_id": recorded.ticket_id, "due_at": due}
     await bus.publish(DeadlineOpenedV1(**fact, opened_at=opened, warn_at=opened + timedelta(days=4)))
 
     async def due_shown():

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from brightline.casework.domain import events
 from brightline.casework.domain.model import Case, IllegalTransition, NotYourCase, names_match
 

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from brightline.calendar import CalendarOutOfRange, is_working_day
 from brightline.casework.first_ask import transfer_due
 

@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime
 
 import structlog
-
 from brightline.calendar import CalendarOutOfRange
 from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
 from brightline.casework.adapters.vault import ContactVault

@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from brightline.casework import consumers
 from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.api import routes
@@ -11,6 +9,7 @@ from brightline.casework.rules import load_confidentiality
 from brightline.casework.settings import CaseworkSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
+from fastapi import FastAPI
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 

@@ -1,10 +1,9 @@
 import base64
 import hashlib
 
+from brightline.platform.settings import ServiceSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
-
-from brightline.platform.settings import ServiceSettings
 
 # A development key so the service starts out of the box; production sets CASEWORK_CONTACT_KEY.
 DEV_CONTACT_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"brightline-casework-dev-contact-key").digest()).decode()

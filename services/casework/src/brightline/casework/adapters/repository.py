@@ -7,9 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from brightline.casework.adapters.orm import (
     case_contacts,
     case_deadlines,
@@ -21,6 +18,8 @@ from brightline.casework.adapters.orm import (
     reminders,
 )
 from brightline.casework.domain.model import Case, Step
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 _CASE_COLUMNS = (
     "ticket_id", "ticket_no", "case_type", "status", "opened_at", "first_ask_owner", "description",
@@ -161,7 +160,8 @@ class DepartmentRepository:
 
     async def upsert(self, *, id: str, name: str, case_types: list[str], active: bool,
                      at: datetime, by: str) -> None:
-        values = dict(id=id, name=name, case_types=case_types, active=active, updated_at=at, updated_by=by)
+        values = {"id": id, "name": name, "case_types": case_types, "active": active, "updated_at": at,
+                  "updated_by": by}
         stmt = insert(departments).values(**values)
         await self.session.execute(stmt.on_conflict_do_update(
             index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id"}

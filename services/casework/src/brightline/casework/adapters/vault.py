@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet
-
 from brightline.casework.domain.commands import Contact
+from cryptography.fernet import Fernet
 
 
 class ContactVault:

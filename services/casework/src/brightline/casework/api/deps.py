@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
-
 from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.domain.commands import Actor
 from brightline.casework.domain.confidentiality import Confidentiality, Viewer
 from brightline.platform.auth import Principal, Role
+from fastapi import Depends, Request
 
 
 def get_vault(request: Request) -> ContactVault:

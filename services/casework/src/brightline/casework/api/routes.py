@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-
 from brightline.casework import handlers
 from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
 from brightline.casework.api.deps import RulesDep, VaultDep, actor_of, viewer_of
@@ -35,6 +33,7 @@ from brightline.etiquette import ForbiddenPhraseError
 from brightline.messaging import UnitOfWork, UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
+from fastapi import APIRouter, Depends
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"])
 departments_router = APIRouter(prefix="/departments", tags=["departments"])

@@ -32,9 +32,7 @@ class ReaderRule:
             viewer.department_id is None or viewer.department_id != case.department_id
         ):
             return False
-        if self.first_ask_owner and viewer.subject != case.first_ask_owner:
-            return False
-        return True
+        return not (self.first_ask_owner and viewer.subject != case.first_ask_owner)
 
 
 @dataclass(frozen=True)

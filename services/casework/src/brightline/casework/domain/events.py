@@ -12,12 +12,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CaseOpened:
-    case: "Case"
+    case: Case
 
 
 @dataclass(frozen=True)
 class CaseStatusChanged:
-    case: "Case"
+    case: Case
     previous_status: str
     status: str
     actor: str
@@ -28,7 +28,7 @@ class CaseStatusChanged:
 
 @dataclass(frozen=True)
 class CaseReminded:
-    case: "Case"
+    case: Case
     limit_key: str
     due_at: datetime
     at: datetime
@@ -36,7 +36,7 @@ class CaseReminded:
 
 @dataclass(frozen=True)
 class CaseEscalated:
-    case: "Case"
+    case: Case
     limit_key: str
     level: str
     due_at: datetime

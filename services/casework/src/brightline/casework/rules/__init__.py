@@ -3,7 +3,6 @@
 from importlib import resources
 
 import yaml
-
 from brightline.casework.domain.confidentiality import Confidentiality
 
 
