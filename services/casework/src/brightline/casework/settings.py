@@ -1,6 +1,12 @@
-from pydantic_settings import SettingsConfigDict
+import base64
+import hashlib
 
 from brightline.platform.settings import ServiceSettings
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+# A development key so the service starts out of the box; production sets CASEWORK_CONTACT_KEY.
+DEV_CONTACT_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"brightline-casework-dev-contact-key").digest()).decode()
 
 
 class CaseworkSettings(ServiceSettings):
@@ -10,3 +16,13 @@ class CaseworkSettings(ServiceSettings):
 
     service_name: str = "casework"
     database_name: str = "brightline_casework"
+    contact_key: SecretStr = Field(
+        SecretStr(DEV_CONTACT_KEY),
+        description="Fernet key (url-safe base64 of 32 bytes) encrypting reporters' identity and contact",
+    )
+    transfer_working_days: int = Field(
+        1, description="首问负责制: a case goes to the responsible department within this many working days",
+    )
+    confidentiality_rules: str | None = Field(
+        None, description="Path to a confidentiality rules YAML; unset = the shipped rules",
+    )

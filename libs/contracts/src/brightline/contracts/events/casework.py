@@ -40,3 +40,34 @@ class CaseStatusChangedV1(EventPayload):
     actor: str
     department_id: str | None = None
     note: str | None = None
+
+
+@event("brightline.casework.case.reminded.v1", topic=CASEWORK_CASES, key="case_id")
+class CaseRemindedV1(EventPayload):
+    """A reminder (催办) recorded for the department handling a case whose deadline nears."""
+
+    case_id: str
+    ticket_id: str
+    case_type: CaseType
+    status: CaseStatus
+    limit_key: str
+    due_at: datetime
+    reminded_at: datetime
+    deadline_id: str
+    department_id: str | None = None
+
+
+@event("brightline.casework.case.escalated.v1", topic=CASEWORK_CASES, key="case_id")
+class CaseEscalatedV1(EventPayload):
+    """A case's deadline passed: escalated to the duty supervisor (listed on their console)."""
+
+    case_id: str
+    ticket_id: str
+    case_type: CaseType
+    status: CaseStatus
+    limit_key: str
+    level: str
+    due_at: datetime
+    escalated_at: datetime
+    deadline_id: str
+    department_id: str | None = None

@@ -1,0 +1,43 @@
+"""Domain events of casework, turned into integration events by the handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from brightline.casework.domain.model import Case
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    case: Case
+
+
+@dataclass(frozen=True)
+class CaseStatusChanged:
+    case: Case
+    previous_status: str
+    status: str
+    actor: str
+    at: datetime
+    note: str | None
+    department_id: str | None
+
+
+@dataclass(frozen=True)
+class CaseReminded:
+    case: Case
+    limit_key: str
+    due_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseEscalated:
+    case: Case
+    limit_key: str
+    level: str
+    due_at: datetime
+    at: datetime

@@ -1,0 +1,190 @@
+"""Cases: complaints, reports, opinions, suggestions and praise. Pure: no I/O.
+
+A case is opened from an intake ticket, transferred to the responsible department (首问负责制:
+within 1 working day), accepted, investigated and replied to by that department, then answered
+to the customer by the first-ask owner or the department. A callback that finds the customer
+unsatisfied reopens it; the history keeps every step with its actor and time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from brightline.casework.domain import events
+
+CASE_TYPES = ("complaint", "report", "opinion", "suggestion", "praise")
+
+# Types a first-ask owner may answer on the spot, without a department's reply (thanks for
+# praise, a suggestion recorded and forwarded). Complaints and reports always go to a department.
+ANSWERABLE_WITHOUT_REPLY = frozenset({"opinion", "suggestion", "praise"})
+
+# status -> the statuses an action may start from.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "transfer": (frozenset({"opened", "reopened", "transferred", "accepted", "investigating"}), "transferred"),
+    "accept": (frozenset({"transferred"}), "accepted"),
+    "investigate": (frozenset({"accepted"}), "investigating"),
+    "reply": (frozenset({"accepted", "investigating"}), "replied"),
+    "answer": (frozenset({"replied"}), "answered"),
+    "reopen": (frozenset({"answered", "closed"}), "reopened"),
+    "close": (frozenset({"answered"}), "closed"),
+}
+
+
+class CaseError(Exception):
+    """A command the case refuses; `kind` becomes the problem type."""
+
+    kind = "case-error"
+
+
+class IllegalTransition(CaseError):
+    kind = "illegal-transition"
+
+    def __init__(self, action: str, status: str, allowed: list[str]) -> None:
+        self.action, self.status, self.allowed = action, status, allowed
+        super().__init__(f"cannot {action} a case that is {status}; allowed from: {', '.join(allowed)}")
+
+
+class NotYourCase(CaseError):
+    kind = "not-your-case"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One entry of the case history: who did what, when."""
+
+    action: str
+    actor: str
+    at: datetime
+    from_status: str | None
+    to_status: str | None
+    department_id: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Case:
+    id: str
+    ticket_id: str
+    ticket_no: str | None
+    case_type: str
+    status: str
+    opened_at: datetime
+    first_ask_owner: str
+    description: str
+    transfer_due: datetime | None
+    complaint_subtype: str | None = None
+    complaint_grade: str | None = None
+    anonymous: bool = False
+    reported_party: str | None = None
+    department_id: str | None = None
+    reply_text: str | None = None
+    answer_text: str | None = None
+    reopen_count: int = 0
+    history: list[Step] = field(default_factory=list)
+    new_steps: list[Step] = field(default_factory=list, repr=False, compare=False)
+    events: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def confidential(self) -> bool:
+        return self.case_type == "report"
+
+    @classmethod
+    def open(
+        cls, *, id: str, ticket_id: str, ticket_no: str | None, case_type: str, opened_at: datetime,
+        first_ask_owner: str, description: str, transfer_due: datetime | None,
+        complaint_subtype: str | None = None, complaint_grade: str | None = None,
+        anonymous: bool = False, reported_party: str | None = None,
+    ) -> Case:
+        if case_type not in CASE_TYPES:
+            raise ValueError(f"not a case type: {case_type}")
+        case = cls(
+            id=id, ticket_id=ticket_id, ticket_no=ticket_no, case_type=case_type, status="opened",
+            opened_at=opened_at, first_ask_owner=first_ask_owner, description=description,
+            transfer_due=transfer_due, complaint_subtype=complaint_subtype, complaint_grade=complaint_grade,
+            anonymous=anonymous, reported_party=reported_party,
+        )
+        case._record("open", first_ask_owner, opened_at, None, "opened")
+        case.events.append(events.CaseOpened(case))
+        return case
+
+    # --- state changes -------------------------------------------------------------------------
+
+    def transfer(self, *, department_id: str, actor: str, at: datetime, note: str | None = None) -> None:
+        self._move("transfer", actor, at, note=note, department_id=department_id)
+
+    def accept(self, *, actor: str, at: datetime, actor_department: str | None) -> None:
+        self._require_department(actor_department)
+        self._move("accept", actor, at)
+
+    def investigate(self, *, actor: str, at: datetime, note: str, actor_department: str | None) -> None:
+        self._require_department(actor_department)
+        self._move("investigate", actor, at, note=note)
+
+    def reply(self, *, text: str, actor: str, at: datetime, actor_department: str | None) -> None:
+        """The department's reply (its finding); checked for forbidden phrases by the caller."""
+        self._require_department(actor_department)
+        self.reply_text = text
+        self._move("reply", actor, at, note=text)
+
+    def answer(self, *, text: str, actor: str, at: datetime) -> None:
+        """The customer is answered: by the first-ask owner or the department."""
+        if self.status == "opened" and self.case_type in ANSWERABLE_WITHOUT_REPLY:
+            start = "opened"
+        else:
+            start = None
+        self.answer_text = text
+        self._move("answer", actor, at, note=text, also_from=start)
+
+    def reopen(self, *, reason: str, actor: str, at: datetime) -> None:
+        self.reopen_count += 1
+        self._move("reopen", actor, at, note=reason)
+
+    def close(self, *, actor: str, at: datetime, note: str | None = None) -> None:
+        self._move("close", actor, at, note=note)
+
+    def note_reminder(self, *, limit_key: str, due_at: datetime, at: datetime, actor: str = "sla_monitor") -> None:
+        self._record("remind", actor, at, self.status, self.status,
+                     note=f"催办 {limit_key}: due {due_at.isoformat()}")
+        self.events.append(events.CaseReminded(self, limit_key, due_at, at))
+
+    def note_escalation(self, *, limit_key: str, level: str, due_at: datetime, at: datetime,
+                        actor: str = "sla_monitor") -> None:
+        self._record("escalate", actor, at, self.status, self.status,
+                     note=f"{limit_key} {level}: was due {due_at.isoformat()}; escalated to supervisor")
+        self.events.append(events.CaseEscalated(self, limit_key, level, due_at, at))
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _require_department(self, actor_department: str | None) -> None:
+        # None means a supervisor acting for the department.
+        if actor_department is not None and actor_department != self.department_id:
+            raise NotYourCase(
+                f"case {self.id} is with department {self.department_id}, not {actor_department}"
+            )
+
+    def _move(self, action: str, actor: str, at: datetime, *, note: str | None = None,
+              department_id: str | None = None, also_from: str | None = None) -> None:
+        allowed, target = TRANSITIONS[action]
+        if self.status not in allowed and self.status != also_from:
+            raise IllegalTransition(action, self.status, sorted(allowed | ({also_from} if also_from else set())))
+        previous = self.status
+        if department_id is not None:
+            self.department_id = department_id
+        self.status = target
+        self._record(action, actor, at, previous, target, note=note)
+        self.events.append(events.CaseStatusChanged(self, previous, target, actor, at, note, self.department_id))
+
+    def _record(self, action: str, actor: str, at: datetime, from_status: str | None, to_status: str | None,
+                note: str | None = None) -> None:
+        step = Step(action, actor, at, from_status, to_status, self.department_id, note)
+        self.history.append(step)
+        self.new_steps.append(step)
+
+
+def names_match(reported_party: str | None, *identities: str | None) -> bool:
+    """Is this staff member the one named in a report? Compared without case and spaces."""
+    if not reported_party:
+        return False
+    wanted = "".join(reported_party.split()).casefold()
+    return any(i and "".join(i.split()).casefold() == wanted for i in identities)

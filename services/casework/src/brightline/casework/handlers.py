@@ -1,0 +1,313 @@
+"""Casework's use cases as plain functions over a unit of work. Entry points commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import structlog
+from brightline.calendar import CalendarOutOfRange
+from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
+from brightline.casework.adapters.vault import ContactVault
+from brightline.casework.domain import commands, events
+from brightline.casework.domain.confidentiality import CONTACT_FIELDS, Confidentiality, Viewer
+from brightline.casework.domain.model import Case, CaseError, NotYourCase
+from brightline.casework.first_ask import transfer_due
+from brightline.contracts.events.casework import (
+    CaseEscalatedV1,
+    CaseOpenedV1,
+    CaseRemindedV1,
+    CaseStatusChangedV1,
+)
+from brightline.etiquette import ensure_polite
+from brightline.messaging import UnitOfWork
+
+log = structlog.get_logger()
+
+
+class CaseNotFound(CaseError):
+    kind = "not-found"
+
+
+class UnknownDepartment(CaseError):
+    kind = "unknown-department"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def open_case(
+    command: commands.OpenCase, uow: UnitOfWork, *, vault: ContactVault, transfer_days: int = 1,
+    tz: str | None = None,
+) -> Case:
+    repo = CaseRepository(uow.session)
+    existing = await repo.by_ticket(command.ticket_id)
+    if existing:
+        return existing
+    try:
+        due = transfer_due(command.opened_at, working_days=transfer_days, tz=tz)
+    except CalendarOutOfRange as error:
+        # Never guess a working day: the case opens, without a transfer deadline, and ops is told.
+        log.error("transfer deadline unknown: calendar out of range", ticket_id=command.ticket_id, error=str(error))
+        due = None
+    contact = commands.Contact() if command.anonymous else command.contact
+    case = Case.open(
+        id=str(uuid.uuid4()), ticket_id=command.ticket_id, ticket_no=command.ticket_no,
+        case_type=command.case_type, opened_at=command.opened_at, first_ask_owner=command.first_ask_owner,
+        description=command.description, transfer_due=due, complaint_subtype=command.complaint_subtype,
+        complaint_grade=command.complaint_grade, anonymous=command.anonymous or contact.is_empty(),
+        reported_party=command.reported_party,
+    )
+    await repo.add(case)
+    if not contact.is_empty():
+        await repo.put_contact(case.id, vault.seal_contact(contact))
+    publish(case, uow)
+    log.info("case opened", case_id=case.id, ticket_id=case.ticket_id, case_type=case.case_type)
+    return case
+
+
+async def _load(repo: CaseRepository, case_id: str) -> Case:
+    case = await repo.get(case_id, for_update=True)
+    if case is None:
+        raise CaseNotFound(f"case {case_id} does not exist")
+    return case
+
+
+def _acting_department(actor: commands.Actor) -> str | None:
+    if actor.is_supervisor:
+        return None
+    if actor.department_id is None:
+        raise NotYourCase("only the department handling the case, or a supervisor, may do this")
+    return actor.department_id
+
+
+async def transfer_case(command: commands.TransferCase, uow: UnitOfWork) -> Case:
+    repo = CaseRepository(uow.session)
+    case = await _load(repo, command.case_id)
+    actor = command.actor
+    if not (actor.is_supervisor or actor.subject == case.first_ask_owner
+            or (actor.department_id and actor.department_id == case.department_id)):
+        raise NotYourCase("only the first-ask owner, the handling department or a supervisor may transfer")
+    department = await DepartmentRepository(uow.session).get(command.department_id)
+    if department is None or not department.active:
+        raise UnknownDepartment(f"no active department {command.department_id}")
+    if case.case_type not in department.case_types:
+        raise UnknownDepartment(
+            f"department {command.department_id} does not handle {case.case_type} cases "
+            f"(handles: {', '.join(department.case_types)})"
+        )
+    case.transfer(department_id=command.department_id, actor=actor.subject, at=_now(), note=command.note)
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
+async def accept_case(command: commands.AcceptCase, uow: UnitOfWork) -> Case:
+    repo = CaseRepository(uow.session)
+    case = await _load(repo, command.case_id)
+    case.accept(actor=command.actor.subject, at=_now(), actor_department=_acting_department(command.actor))
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
+async def investigate_case(command: commands.InvestigateCase, uow: UnitOfWork) -> Case:
+    repo = CaseRepository(uow.session)
+    case = await _load(repo, command.case_id)
+    case.investigate(actor=command.actor.subject, at=_now(), note=command.note,
+                     actor_department=_acting_department(command.actor))
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
+async def reply_to_case(command: commands.ReplyToCase, uow: UnitOfWork) -> Case:
+    ensure_polite(command.text)  # ForbiddenPhraseError names the phrase; nothing is written
+    repo = CaseRepository(uow.session)
+    case = await _load(repo, command.case_id)
+    case.reply(text=command.text, actor=command.actor.subject, at=_now(),
+               actor_department=_acting_department(command.actor))
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
+async def answer_customer(command: commands.AnswerCustomer, uow: UnitOfWork) -> Case:
+    ensure_polite(command.text)
+    repo = CaseRepository(uow.session)
+    case = await _load(repo, command.case_id)
+    actor = command.actor
+    if not (actor.is_supervisor or actor.subject == case.first_ask_owner
+            or (actor.department_id and actor.department_id == case.department_id)):
+        raise NotYourCase("only the first-ask owner, the handling department or a supervisor answers the customer")
+    case.answer(text=command.text, actor=actor.subject, at=_now())
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
+async def close_case(command: commands.CloseCase, uow: UnitOfWork) -> Case:
+    repo = CaseRepository(uow.session)
+    case = await _load(repo, command.case_id)
+    case.close(actor=command.actor.subject, at=_now(), note=command.note)
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
+async def reopen_case(command: commands.ReopenCase, uow: UnitOfWork) -> Case | None:
+    repo = CaseRepository(uow.session)
+    case = await repo.by_ticket(command.ticket_id, for_update=True)
+    if case is None:
+        log.warning("reopen requested for a ticket with no case", ticket_id=command.ticket_id)
+        return None
+    reason = command.reason if not command.customer_words else f"{command.reason} — 客户原话: {command.customer_words}"
+    case.reopen(reason=reason, actor="callback", at=command.requested_at)
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
+# --- deadlines learnt from the SLA monitor ---------------------------------------------------------
+
+
+async def record_deadline(command: commands.RecordDeadline, uow: UnitOfWork) -> None:
+    repo = CaseRepository(uow.session)
+    if await repo.get(command.case_id) is None:
+        log.warning("deadline for an unknown case", case_id=command.case_id, deadline_id=command.deadline_id)
+        return
+    await repo.upsert_deadline({
+        "deadline_id": command.deadline_id, "case_id": command.case_id, "limit_key": command.limit_key,
+        "policy_pack": command.policy_pack, "opened_at": command.opened_at, "warn_at": command.warn_at,
+        "due_at": command.due_at, "state": command.state,
+    })
+
+
+async def remind_department(command: commands.RemindDepartment, uow: UnitOfWork) -> Case | None:
+    repo = CaseRepository(uow.session)
+    case = await repo.get(command.case_id, for_update=True)
+    if case is None:
+        log.warning("warning for an unknown case", case_id=command.case_id)
+        return None
+    await repo.upsert_deadline({
+        "deadline_id": command.deadline_id, "case_id": case.id, "limit_key": command.limit_key,
+        "policy_pack": command.policy_pack, "opened_at": None, "warn_at": command.warned_at, "due_at": command.due_at,
+        "state": "warned",
+    })
+    fresh = await repo.add_reminder({
+        "case_id": case.id, "deadline_id": command.deadline_id, "limit_key": command.limit_key,
+        "department_id": case.department_id, "due_at": command.due_at, "warned_at": command.warned_at,
+        "notify": list(command.notify),
+    })
+    if fresh:
+        case.note_reminder(limit_key=command.limit_key, due_at=command.due_at, at=command.warned_at)
+        await repo.save(case)
+        publish(case, uow, deadline_id=command.deadline_id)
+    return case
+
+
+async def escalate_to_supervisor(command: commands.EscalateToSupervisor, uow: UnitOfWork) -> Case | None:
+    repo = CaseRepository(uow.session)
+    case = await repo.get(command.case_id, for_update=True)
+    if case is None:
+        log.warning("breach for an unknown case", case_id=command.case_id)
+        return None
+    await repo.upsert_deadline({
+        "deadline_id": command.deadline_id, "case_id": case.id, "limit_key": command.limit_key,
+        "policy_pack": command.policy_pack, "opened_at": None, "warn_at": None, "due_at": command.due_at,
+        "state": "breached",
+    })
+    fresh = await repo.add_escalation({
+        "case_id": case.id, "deadline_id": command.deadline_id, "limit_key": command.limit_key,
+        "level": command.level, "department_id": case.department_id, "due_at": command.due_at,
+        "breached_at": command.breached_at, "notify": list(command.notify),
+    })
+    if fresh:
+        case.note_escalation(limit_key=command.limit_key, level=command.level, due_at=command.due_at,
+                             at=command.breached_at)
+        await repo.save(case)
+        publish(case, uow, deadline_id=command.deadline_id)
+    return case
+
+
+async def settle_deadline(command: commands.SettleDeadline, uow: UnitOfWork) -> None:
+    await CaseRepository(uow.session).set_deadline_state(command.deadline_id, command.state)
+
+
+# --- confidential reads --------------------------------------------------------------------------
+
+
+class ContactRefused(CaseError):
+    kind = "confidential"
+
+
+async def read_contact(
+    case_id: str, viewer: Viewer, uow: UnitOfWork, *, vault: ContactVault, rules: Confidentiality,
+) -> tuple[Case, commands.Contact]:
+    """The reporter's identity, if the viewer may read it. Every attempt is audited (the entry
+    point commits the audit row even when the read is refused)."""
+    repo = CaseRepository(uow.session)
+    case = await repo.get(case_id)
+    if case is None:
+        raise CaseNotFound(f"case {case_id} does not exist")
+    visible = rules.may_see_case(case, viewer)
+    granted = visible and rules.may_read_contact(case, viewer)
+    await repo.audit_read(case_id=case.id, reader=viewer.subject, roles=viewer.roles,
+                          department_id=viewer.department_id, fields=CONTACT_FIELDS, granted=granted, at=_now())
+    if not visible:
+        # A named staff member learns nothing, not even that the case exists (the attempt is audited).
+        raise CaseNotFound(f"case {case_id} does not exist")
+    if not granted:
+        raise ContactRefused(f"the reporter's identity on this {case.case_type} is not visible to your role")
+    row = await repo.contact_row(case.id)
+    return case, vault.open_contact(row) if row else commands.Contact()
+
+
+# --- integration events ----------------------------------------------------------------------------
+
+
+def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> None:
+    for event in case.events:
+        if isinstance(event, events.CaseOpened):
+            c = event.case
+            uow.emit(CaseOpenedV1(
+                case_id=c.id, ticket_id=c.ticket_id, case_type=c.case_type, opened_at=c.opened_at,
+                first_ask_owner=c.first_ask_owner, complaint_subtype=c.complaint_subtype,
+                complaint_grade=c.complaint_grade,
+            ))
+        elif isinstance(event, events.CaseStatusChanged):
+            uow.emit(CaseStatusChangedV1(
+                case_id=case.id, ticket_id=case.ticket_id, case_type=case.case_type, status=event.status,
+                previous_status=event.previous_status, changed_at=event.at, actor=event.actor,
+                department_id=event.department_id, note=event.note,
+            ))
+        elif isinstance(event, events.CaseReminded):
+            uow.emit(CaseRemindedV1(
+                case_id=case.id, ticket_id=case.ticket_id, case_type=case.case_type, status=case.status,
+                limit_key=event.limit_key, due_at=event.due_at, reminded_at=event.at,
+                deadline_id=deadline_id or "", department_id=case.department_id,
+            ))
+        elif isinstance(event, events.CaseEscalated):
+            uow.emit(CaseEscalatedV1(
+                case_id=case.id, ticket_id=case.ticket_id, case_type=case.case_type, status=case.status,
+                limit_key=event.limit_key, level=event.level, due_at=event.due_at, escalated_at=event.at,
+                deadline_id=deadline_id or "", department_id=case.department_id,
+            ))
+    case.events.clear()
+
+
+HANDLERS = {
+    commands.OpenCase: open_case,
+    commands.TransferCase: transfer_case,
+    commands.AcceptCase: accept_case,
+    commands.InvestigateCase: investigate_case,
+    commands.ReplyToCase: reply_to_case,
+    commands.AnswerCustomer: answer_customer,
+    commands.CloseCase: close_case,
+    commands.ReopenCase: reopen_case,
+    commands.RecordDeadline: record_deadline,
+    commands.RemindDepartment: remind_department,
+    commands.EscalateToSupervisor: escalate_to_supervisor,
+    commands.SettleDeadline: settle_deadline,
+}
