@@ -16,6 +16,8 @@ from brightline.platform.settings import DEV_AUTH_SECRET
 
 
 def bearer(*roles: Role | str, subject: str = "agent-1001", secret: str = DEV_AUTH_SECRET, **claims: Any) -> dict:
+    if Role.INTEGRATION in roles:
+        claims.setdefault("scopes", ["*"])  # an integration client allowed everywhere
     return {"Authorization": f"Bearer {issue_token(secret, subject, list(roles), **claims)}"}
 
 
