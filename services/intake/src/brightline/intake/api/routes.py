@@ -38,6 +38,10 @@ async def record_ticket(
 ):
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
+    if body.script and body.script.split("@")[0] != handlers.scripts().get(body.ticket_type).id:
+        raise Problem(422, "validation-error", "Request is not valid",
+                      f"script {body.script} is not the {body.ticket_type} call script",
+                      errors=[{"field": "script", "message": f"expected {handlers.scripts().get(body.ticket_type).ref}"}])
     async with uow, IdempotentCommand(uow, "tickets.record", idempotency_key, body.model_dump(mode="json")) as once:
         if once.replayed:
             return once.response
