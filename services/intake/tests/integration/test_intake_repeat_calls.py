@@ -99,8 +99,12 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
     await publish(infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"], OutageDeclaredV1(
         incident_id="inc-9", declared_at=NOW, unit_id="unit-1", area_codes=["TA-9"], expected_restore_at=restore_at))
 
+    tries = iter(range(100, 10_000))
+
     async def linked():
-        r = await client.post("/tickets", json=repair(address="建设路99号", area_code="TA-9"), headers=AGENT)
+        # A fresh address each time, so only the outage (not an earlier try) can link it.
+        r = await client.post("/tickets", json=repair(address=f"建设路{next(tries)}号", area_code="TA-9"),
+                              headers=AGENT)
         return r.json() if r.json().get("linked") else None
 
     ticket = await eventually(linked)
