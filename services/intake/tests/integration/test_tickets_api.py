@@ -48,7 +48,7 @@ async def test_missing_fields_are_named_and_nothing_is_written(client):
     response = await client.post("/tickets", json={"ticket_type": "repair", "description": "停电"}, headers=AGENT)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert {e["field"] for e in response.json()["errors"]} == {"caller_name", "phone", "address"}
+    assert {e["field"] for e in response.json()["errors"]} == {"caller_name", "phone", "address", "fault_scope"}
 
 
 async def test_requires_an_agent_token(client):

@@ -314,3 +314,17 @@ def test_every_situation_renders_in_both_languages(rules):
             assert p.lines or p.timed
             assert all(line.strip() for line in p.lines)
             assert "{" not in "".join(p.lines)
+
+
+def test_dragon_boat_2026_is_found_through_the_shared_lunar_calendar(rules):
+    # 2026-06-19 is the 5th day of the 5th lunar month; nothing in the call says so.
+    g = rules.greet(GreetingContext(call_time=datetime(2026, 6, 19, 9, 30, tzinfo=SH), staff_no="7",
+                                    unit_name="国网杭州供电公司"))
+    assert g.festival == "dragon_boat" and g.opening.startswith("端午安康！")
+
+
+def test_calendar_festivals_without_a_greeting_are_ignored(rules):
+    # Laba (lunar 12/8, 2026-01-26) and Women's Day are calendar festivals the rules do not greet.
+    for day in (datetime(2026, 1, 26, 10, 0, tzinfo=SH), datetime(2026, 3, 8, 10, 0, tzinfo=SH)):
+        g = rules.greet(GreetingContext(call_time=day, staff_no="7", unit_name="国网杭州供电公司"))
+        assert g.festival is None and g.opening.startswith("早上好")

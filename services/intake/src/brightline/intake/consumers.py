@@ -1,6 +1,66 @@
-"""Events intake reacts to: none yet in the walking skeleton."""
+"""Events intake reacts to: dispatch's outages and work orders (repeat-call linking, the caller
+card) and callback's reopen requests for intake-owned tickets."""
 
-from brightline.messaging import Route
+from brightline.contracts import Event
+from brightline.contracts.topics import CALLBACK_TASKS, DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
+from brightline.intake import handlers
+from brightline.intake.adapters.repository import FINISHED_ORDER_STATES, OutageRepository, TicketRepository
+from brightline.intake.domain import commands
+from brightline.messaging import Route, UnitOfWork
 
-TOPICS: list = []
-ROUTES: dict[str, Route] = {}
+
+async def on_outage_declared(event: Event, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).declare(event.payload())
+
+
+async def on_outage_updated(event: Event, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).update(event.payload())
+
+
+async def on_outage_restored(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    await OutageRepository(uow.session).restore(p)
+    tickets = TicketRepository(uow.session)
+    for ticket_id in p.ticket_ids:
+        await tickets.close_repair(ticket_id)
+
+
+async def on_work_order_created(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    await OutageRepository(uow.session).upsert_work_order(
+        work_order_id=p.work_order_id, ticket_id=p.ticket_id, unit_id=p.unit_id, status="created", at=p.created_at)
+
+
+async def on_work_order_status_changed(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    await OutageRepository(uow.session).upsert_work_order(
+        work_order_id=p.work_order_id, ticket_id=p.ticket_id, unit_id=p.unit_id, status=p.status, at=p.changed_at,
+        crew_id=p.crew_id)
+    if p.status in FINISHED_ORDER_STATES:
+        await TicketRepository(uow.session).close_repair(p.ticket_id)
+
+
+async def on_work_order_returned(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    await OutageRepository(uow.session).upsert_work_order(
+        work_order_id=p.work_order_id, ticket_id=p.ticket_id, unit_id=p.unit_id, status="returned", at=p.returned_at)
+    await TicketRepository(uow.session).close_repair(p.ticket_id)
+
+
+async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    if p.origin != "intake":  # dispatch and casework reopen their own
+        return
+    await handlers.reopen_ticket(commands.ReopenTicket(p.ticket_id, p.reason), uow)
+
+
+TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS]
+ROUTES: dict[str, Route] = {
+    "brightline.dispatch.outage.declared.v1": on_outage_declared,
+    "brightline.dispatch.outage.updated.v1": on_outage_updated,
+    "brightline.dispatch.outage.restored.v1": on_outage_restored,
+    "brightline.dispatch.work-order.created.v1": on_work_order_created,
+    "brightline.dispatch.work-order.status-changed.v1": on_work_order_status_changed,
+    "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
+    "brightline.callback.reopen.requested.v1": on_reopen_requested,
+}

@@ -3,26 +3,93 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from brightline.contracts.events.intake import TicketRecordedV1
-from brightline.intake.adapters.repository import TicketRepository
+from brightline.contracts.events.intake import (
+    CallAnsweredV1, CallEndedV1, CallRingingV1, EscalationRequestedV1, EscalationResolvedV1, TicketCompletedV1,
+    TicketOwnerChangedV1, TicketRecordedV1, TicketReopenedV1,
+)
+from brightline.etiquette import ensure_polite
+from brightline.intake.adapters.repository import (
+    AuditRepository, CallRepository, DirectoryRepository, EscalationRepository, OutageRepository, TicketRepository,
+)
 from brightline.intake.domain import commands, events
+from brightline.intake.domain.calls import CallRecord
+from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import Ticket
+from brightline.intake.domain.scripts import ScriptBook
 from brightline.messaging import UnitOfWork
 
+# Fields an agent writes *to the customer* (checked against the forbidden phrases, 服务忌语).
+CUSTOMER_FACING_FIELDS = ("note_to_customer", "reply")
 
-async def record_ticket(command: commands.RecordTicket, uow: UnitOfWork) -> Ticket:
+_scripts: ScriptBook | None = None
+
+
+def scripts() -> ScriptBook:
+    global _scripts
+    if _scripts is None:
+        _scripts = ScriptBook.load()
+    return _scripts
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(ValueError):
+    pass
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- tickets ---------------------------------------------------------------------------------
+@dataclass
+class Recorded:
+    ticket: Ticket
+    link: Link | None
+
+
+async def record_ticket(command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book=None) -> Recorded:
+    """Record a ticket. A repair report for a fault already being handled (open repair at the
+    same address or meter, or an active outage over the area) becomes a consultation linked to it."""
+    details = dict(command.details)
+    for name in CUSTOMER_FACING_FIELDS:
+        if details.get(name):
+            (phrase_book.ensure_polite if phrase_book else ensure_polite)(details[name])
     tickets = TicketRepository(uow.session)
-    now = datetime.now(UTC)
+    ticket_type, link = command.ticket_type, None
+    if ticket_type == "repair":
+        area_code = details.get("area_code")
+        if not area_code and details.get("customer_id"):
+            customer = await DirectoryRepository(uow.session).get(details["customer_id"])
+            area_code = customer.area_code if customer is not None else None
+        await tickets.lock_address(details.get("address"), details.get("meter_no"))
+        link = find_link(
+            address=details.get("address"), meter_no=details.get("meter_no"), area_code=area_code,
+            open_repairs=await tickets.open_repairs_near(address=details.get("address"),
+                                                         meter_no=details.get("meter_no")),
+            active_outages=await OutageRepository(uow.session).active(),
+        )
+        if link is not None:
+            ticket_type = "consultation"
+            details.update(reported_as="repair", linked_ticket_id=link.ticket_id, linked_incident_id=link.incident_id)
+            details = {k: v for k, v in details.items() if v is not None}
+    book = scripts()
+    details.setdefault("script", book.get(ticket_type).ref if ticket_type == command.ticket_type
+                       else book.get(command.ticket_type).ref)
+    at = now()
     ticket = Ticket.record(
-        id=str(uuid.uuid4()), no=await tickets.next_number(now), type=command.ticket_type,
-        recorded_at=now, first_ask_owner=command.first_ask_owner, description=command.description,
-        details=command.details,
+        id=str(uuid.uuid4()), no=await tickets.next_number(at), type=ticket_type, recorded_at=at,
+        first_ask_owner=command.first_ask_owner, description=command.description, details=details,
+        required_fields=book.required_fields()[ticket_type],
     )
     await tickets.add(ticket)
     publish(ticket.events, uow)
-    return ticket
+    return Recorded(ticket, link)
 
 
 def publish(domain_events: list, uow: UnitOfWork) -> None:
@@ -36,6 +103,148 @@ def publish(domain_events: list, uow: UnitOfWork) -> None:
             ))
 
 
+async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> Ticket:
+    tickets = TicketRepository(uow.session)
+    ticket = await tickets.get(command.ticket_id, for_update=True)
+    if ticket is None:
+        raise NotFound(f"ticket {command.ticket_id} does not exist")
+    at = now()
+    ticket.complete(command.by, at)  # IllegalTransition for other types or a closed ticket
+    await tickets.save(ticket)
+    uow.emit(TicketCompletedV1(ticket_id=ticket.id, ticket_type=ticket.type, completed_at=at,
+                               completed_by=command.by, unit_id=command.unit_id, phone=ticket.details.get("phone")))
+    return ticket
+
+
+async def reopen_ticket(command: commands.ReopenTicket, uow: UnitOfWork) -> Ticket | None:
+    tickets = TicketRepository(uow.session)
+    ticket = await tickets.get(command.ticket_id, for_update=True)
+    if ticket is None or not ticket.reopen():
+        return None
+    await tickets.save(ticket)
+    uow.emit(TicketReopenedV1(ticket_id=ticket.id, reason=command.reason, reopened_at=now()))
+    return ticket
+
+
+async def change_owner(ticket: Ticket, new_owner: str, *, reason: str, by: str, uow: UnitOfWork,
+                       escalation_id: str | None = None) -> None:
+    at = now()
+    previous = ticket.hand_to(new_owner)
+    await TicketRepository(uow.session).save(ticket)
+    await AuditRepository(uow.session).add(
+        at=at, actor=by, action="ticket_owner_changed", ticket_id=ticket.id, escalation_id=escalation_id,
+        previous_owner=previous, new_owner=new_owner, reason=reason)
+    uow.emit(TicketOwnerChangedV1(ticket_id=ticket.id, previous_owner=previous, new_owner=new_owner,
+                                  reason=reason, changed_by=by, changed_at=at))
+
+
+async def hand_over(command: commands.HandOver, uow: UnitOfWork) -> list[Ticket]:
+    """Shift handover: every open ticket the agent owns goes to the named agent, in one transaction."""
+    if not command.to_agent.strip() or command.to_agent == command.from_agent:
+        raise Conflict("hand over to another, named agent")
+    tickets = TicketRepository(uow.session)
+    moved = await tickets.list(owner=command.from_agent, open_only=True, for_update=True, limit=10_000)
+    for ticket in moved:
+        await change_owner(ticket, command.to_agent, reason="handover", by=command.by, uow=uow)
+    await AuditRepository(uow.session).add(
+        at=now(), actor=command.by, action="shift_handover", from_agent=command.from_agent,
+        to_agent=command.to_agent, ticket_ids=[t.id for t in moved])
+    return moved
+
+
+# -- calls -----------------------------------------------------------------------------------
+async def record_call_event(command: commands.RecordCallEvent, uow: UnitOfWork) -> tuple[CallRecord, bool]:
+    """Merge one switch event into the call record; (record, False) for a duplicate, which changes nothing."""
+    calls = CallRepository(uow.session)
+    received = now()
+    call = await calls.get_for_update(command.call_id, received)  # row lock: serialises racing webhooks
+    if not await calls.record_event_once(command.call_id, command.event, command.timestamp, received, command.body):
+        return call, False
+    announce = call.apply(
+        command.event, command.timestamp, caller_number=command.caller_number, called_number=command.called_number,
+        queue=command.queue, agent_extension=command.agent_extension, agent_id=command.agent_id, cause=command.cause,
+    )
+    await calls.save(call)
+    for state in announce:
+        uow.emit(_call_event(call, state))
+    return call, True
+
+
+def _call_event(call: CallRecord, state: str):
+    if state == "ringing":
+        return CallRingingV1(call_id=call.call_id, caller_number=call.caller_number or "",
+                             called_number=call.called_number or "", queue=call.queue or "", rang_at=call.rang_at)
+    if state == "answered":
+        return CallAnsweredV1(call_id=call.call_id, queue=call.queue or "", agent_extension=call.agent_extension or "",
+                              agent_id=call.agent_id, rang_at=call.rang_at, answered_at=call.answered_at,
+                              answer_delay_seconds=call.answer_delay_seconds)
+    return CallEndedV1(call_id=call.call_id, queue=call.queue or "", cause=call.end_cause, rang_at=call.rang_at,
+                       answered_at=call.answered_at, ended_at=call.ended_at, agent_extension=call.agent_extension,
+                       answer_delay_seconds=call.answer_delay_seconds)
+
+
+# -- escalations -----------------------------------------------------------------------------
+async def request_escalation(command: commands.RequestEscalation, uow: UnitOfWork) -> dict:
+    caller_number = command.caller_number
+    if command.call_id and not caller_number:
+        call = await CallRepository(uow.session).get(command.call_id)
+        caller_number = call.caller_number if call is not None else None
+    if command.ticket_id and await TicketRepository(uow.session).get(command.ticket_id) is None:
+        raise NotFound(f"ticket {command.ticket_id} does not exist")
+    at = now()
+    row = dict(id=str(uuid.uuid4()), kind=command.kind, reason=command.reason, agent_id=command.agent_id,
+               call_id=command.call_id, ticket_id=command.ticket_id, caller_number=caller_number, note=command.note,
+               status="pending", requested_at=at)
+    await EscalationRepository(uow.session).add(**row)
+    await AuditRepository(uow.session).add(at=at, actor=command.agent_id, action="escalation_requested",
+                                           ticket_id=command.ticket_id, escalation_id=row["id"],
+                                           kind=command.kind, reason=command.reason)
+    uow.emit(EscalationRequestedV1(escalation_id=row["id"], kind=command.kind, reason=command.reason,
+                                   agent_id=command.agent_id, call_id=command.call_id, ticket_id=command.ticket_id,
+                                   note=command.note, requested_at=at))
+    return row
+
+
+# From a state, the outcomes a supervisor may still record. Accepting first and then taking
+# over or marking the number is the usual path; anything final ends it.
+NEXT_OUTCOMES = {
+    "pending": ("accepted", "taken_over", "marked_harassing", "declined"),
+    "accepted": ("taken_over", "marked_harassing"),
+}
+
+
+async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWork) -> dict:
+    escalations = EscalationRepository(uow.session)
+    row = await escalations.get(command.escalation_id, for_update=True)
+    if row is None:
+        raise NotFound(f"escalation {command.escalation_id} does not exist")
+    if command.outcome not in NEXT_OUTCOMES.get(row.status, ()):
+        raise Conflict(f"escalation is {row.status}; allowed now: {list(NEXT_OUTCOMES.get(row.status, ()))}")
+    at = now()
+    audit = AuditRepository(uow.session)
+    if command.outcome == "taken_over":
+        if row.ticket_id:
+            ticket = await TicketRepository(uow.session).get(row.ticket_id, for_update=True)
+            await change_owner(ticket, command.supervisor_id, reason="takeover", by=command.supervisor_id, uow=uow,
+                               escalation_id=row.id)
+    elif command.outcome == "marked_harassing":
+        if not row.caller_number:
+            raise Conflict("the escalation names no caller number to mark")
+        await DirectoryRepository(uow.session).mark_harassing(row.caller_number, command.supervisor_id, at, row.id)
+    await escalations.resolve(row.id, command.outcome, command.supervisor_id, at)
+    await audit.add(at=at, actor=command.supervisor_id, action=f"escalation_{command.outcome}",
+                    ticket_id=row.ticket_id, escalation_id=row.id)
+    uow.emit(EscalationResolvedV1(escalation_id=row.id, outcome=command.outcome,
+                                  supervisor_id=command.supervisor_id, resolved_at=at))
+    return {**row._asdict(), "status": command.outcome, "supervisor_id": command.supervisor_id, "resolved_at": at}
+
+
 HANDLERS = {
     commands.RecordTicket: record_ticket,
+    commands.CompleteTicket: complete_ticket,
+    commands.ReopenTicket: reopen_ticket,
+    commands.HandOver: hand_over,
+    commands.RecordCallEvent: record_call_event,
+    commands.RequestEscalation: request_escalation,
+    commands.ResolveEscalation: resolve_escalation,
 }

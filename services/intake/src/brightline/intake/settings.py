@@ -10,3 +10,10 @@ class IntakeSettings(ServiceSettings):
 
     service_name: str = "intake"
     database_name: str = "brightline_intake"
+    # Said in the opening line: "…，{unit_name}95598，{staff_no}号为您服务".
+    unit_name: str = "国网供电公司"
+    unit_name_en: str = "State Grid"
+    # A utility's own forbidden-phrase book (YAML, the etiquette format); empty = the shipped one.
+    forbidden_phrases_file: str = ""
+    # A number is a repeat caller when it called this many hours before (or has an open ticket).
+    repeat_call_window_hours: int = 72

@@ -35,6 +35,9 @@ class TicketRecordedV1(EventPayload):
     anonymous: bool = False
     reported_party: str | None = None
     linked_ticket_id: str | None = None
+    linked_incident_id: str | None = Field(
+        None, description="Outage incident a repeat call was linked to (a consultation about a known outage)"
+    )
     script: str | None = Field(None, description="Call script used, as id@version")
 
 

@@ -1,37 +1,58 @@
-"""Request and response bodies: TicketCreate in, TicketRead out."""
+"""Request and response bodies."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype, FaultScope
 
+PHONE = r"^\+?[0-9-]{3,20}$"
+TicketTypeName = Literal[
+    "repair", "consultation", "service_request", "complaint", "report", "opinion", "suggestion", "praise"
+]
 
+
+# -- tickets ---------------------------------------------------------------------------------
 class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ticket_type: Literal[
-        "repair", "consultation", "service_request", "complaint", "report", "opinion", "suggestion", "praise"
-    ]
+    ticket_type: TicketTypeName
     description: str = Field(min_length=1, max_length=4000)
-    call_id: str | None = None
-    customer_id: str | None = None
+    call_id: str | None = Field(None, max_length=64)
+    customer_id: str | None = Field(None, max_length=64)
+    customer_number: str | None = Field(None, max_length=64)
     caller_name: str | None = Field(None, max_length=100)
-    phone: str | None = Field(None, pattern=r"^\+?[0-9-]{5,20}$")
+    phone: str | None = Field(None, pattern=PHONE)
     address: str | None = Field(None, max_length=300)
     area_code: str | None = Field(None, max_length=32)
     meter_no: str | None = Field(None, max_length=32)
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     fault_scope: FaultScope | None = None
+    fault_started_at: datetime | None = None
     complaint_subtype: ComplaintSubtype | None = None
     complaint_grade: ComplaintGrade | None = None
     anonymous: bool = False
     reported_party: str | None = Field(None, max_length=200)
-    script: str | None = Field(None, max_length=100)
+    praised_party: str | None = Field(None, max_length=200)
+    language: Literal["zh", "en", "dialect"] | None = None
+    script: str | None = Field(None, max_length=100, pattern=r"^[a-z_]+@[\w.-]+$")
+    note_to_customer: str | None = Field(
+        None, max_length=2000, description="What the agent tells or sends the customer; checked for 服务忌语")
+
+
+class LinkRead(BaseModel):
+    kind: Literal["repair", "outage"]
+    ticket_id: str | None
+    ticket_no: str | None
+    incident_id: str | None
+    progress: str
+    expected_restore_at: datetime | None
+    cause: str | None = None
+    message: str = Field(description="What to tell the caller")
 
 
 class TicketRead(BaseModel):
@@ -41,5 +62,214 @@ class TicketRead(BaseModel):
     status: str
     recorded_at: datetime
     first_ask_owner: str
+    owner: str
     description: str
     details: dict
+    completed_at: datetime | None = None
+    linked: LinkRead | None = None
+
+
+class TicketComplete(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reply: str | None = Field(None, max_length=2000, description="The answer given to the customer; checked for 服务忌语")
+
+
+class HandoverCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_agent: str = Field(min_length=1, max_length=64)
+    from_agent: str | None = Field(None, max_length=64, description="Supervisors only; an agent hands over their own")
+
+
+class HandoverRead(BaseModel):
+    from_agent: str
+    to_agent: str
+    ticket_ids: list[str]
+
+
+# -- calls -----------------------------------------------------------------------------------
+class CtiEvent(BaseModel):
+    """A generic CTI webhook body, as the switch sends it (camelCase)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    event: Literal["newCall", "answer", "hangup"]
+    call_id: str = Field(alias="callId", min_length=1, max_length=64)
+    timestamp: datetime = Field(description="The switch's time of the event, with offset")
+    caller_number: str | None = Field(None, alias="callerNumber", pattern=PHONE)
+    called_number: str | None = Field(None, alias="calledNumber", max_length=32)
+    queue: str | None = Field(None, max_length=64)
+    agent_extension: str | None = Field(None, alias="agentExtension", max_length=32)
+    agent_id: str | None = Field(None, alias="agentId", max_length=64)
+    cause: Literal["normal", "abandoned", "transferred", "silent"] | None = None
+
+
+class CallRead(BaseModel):
+    call_id: str
+    state: str
+    caller_number: str | None
+    called_number: str | None
+    queue: str | None
+    agent_extension: str | None
+    agent_id: str | None = None
+    rang_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    end_cause: str | None
+    answer_delay_seconds: float | None
+    answered_within_12s: bool | None = None
+
+
+class CtiAck(BaseModel):
+    duplicate: bool
+    call: CallRead
+
+
+# -- customer directory and caller card --------------------------------------------------------
+class CustomerImportItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_id: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(None, max_length=100)
+    phones: list[str] = Field(default_factory=list, max_length=10)
+    address: str | None = Field(None, max_length=300)
+    area_code: str | None = Field(None, max_length=32)
+    meter_no: str | None = Field(None, max_length=32)
+    sensitive: bool = False
+
+
+class CustomerImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customers: list[CustomerImportItem] = Field(min_length=1, max_length=1000)
+
+
+class CustomerRead(BaseModel):
+    customer_id: str
+    name: str | None
+    address: str | None
+    area_code: str | None
+    meter_no: str | None
+    sensitive: bool
+
+
+class OutageRead(BaseModel):
+    incident_id: str
+    area_codes: list[str]
+    expected_restore_at: datetime | None
+    cause: str | None
+
+
+class TicketSummary(BaseModel):
+    id: str
+    no: str
+    ticket_type: str
+    status: str
+    recorded_at: datetime
+    owner: str
+    description: str
+
+
+class CallerFlags(BaseModel):
+    repeat_caller: bool
+    sensitive_customer: bool
+    harassing_number: bool
+
+
+class CallerCard(BaseModel):
+    caller_number: str
+    call_id: str | None = None
+    customers: list[CustomerRead]
+    open_tickets: list[TicketSummary]
+    recent_tickets: list[TicketSummary]
+    active_outages: list[OutageRead]
+    flags: CallerFlags
+
+
+# -- escalations and audit ---------------------------------------------------------------------
+class EscalationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["help", "handover"]
+    reason: Literal["agitated", "harassing", "complex", "other"]
+    call_id: str | None = Field(None, max_length=64)
+    ticket_id: str | None = Field(None, max_length=36)
+    caller_number: str | None = Field(None, pattern=PHONE)
+    note: str | None = Field(None, max_length=1000)
+
+
+class EscalationResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["accepted", "taken_over", "marked_harassing", "declined"]
+
+
+class EscalationRead(BaseModel):
+    id: str
+    kind: str
+    reason: str
+    agent_id: str
+    call_id: str | None
+    ticket_id: str | None
+    caller_number: str | None
+    note: str | None
+    status: str
+    requested_at: datetime
+    supervisor_id: str | None
+    resolved_at: datetime | None
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    ticket_id: str | None
+    escalation_id: str | None
+    details: dict[str, Any]
+
+
+# -- scripts, greetings, etiquette -------------------------------------------------------------
+class ScriptAnswers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answers: dict[str, Any] = Field(default_factory=dict)
+    language: Literal["zh", "en"] = "zh"
+
+
+class ChoiceRead(BaseModel):
+    value: Any
+    label: str
+
+
+class OutcomeRead(BaseModel):
+    kind: str
+    ticket_type: str | None
+    note: str
+
+
+class ScriptStep(BaseModel):
+    script: str = Field(description="id@version; record it on the ticket")
+    node_id: str
+    prompt: str
+    key: str | None
+    is_field: bool
+    agent_only: bool
+    optional: bool
+    choices: list[ChoiceRead]
+    fields_required: list[str]
+    outcome: OutcomeRead | None
+    done: bool
+    path: list[str]
+
+
+class EtiquetteCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class ViolationRead(BaseModel):
+    phrase: str
+    start: int
+    end: int
+    category: str
+    suggestion: str | None
+
+
+class EtiquetteResult(BaseModel):
+    polite: bool
+    violations: list[ViolationRead]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -11,3 +12,55 @@ class RecordTicket:
     description: str
     first_ask_owner: str
     details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordCallEvent:
+    call_id: str
+    event: str  # newCall | answer | hangup
+    timestamp: datetime
+    body: dict
+    caller_number: str | None = None
+    called_number: str | None = None
+    queue: str | None = None
+    agent_extension: str | None = None
+    agent_id: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class CompleteTicket:
+    ticket_id: str
+    by: str
+    unit_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReopenTicket:
+    ticket_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RequestEscalation:
+    kind: str
+    reason: str
+    agent_id: str
+    call_id: str | None = None
+    ticket_id: str | None = None
+    caller_number: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolveEscalation:
+    escalation_id: str
+    outcome: str  # accepted | taken_over | marked_harassing | declined
+    supervisor_id: str
+
+
+@dataclass(frozen=True)
+class HandOver:
+    from_agent: str
+    to_agent: str
+    by: str

@@ -20,11 +20,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from lunar_python import Solar
+
+from brightline.calendar import festival_codes_on
 
 # ---------------------------------------------------------------------------------------
-# Festivals. Kept isolated so it can be swapped for brightline.calendar.festivals_on,
-# which returns the same codes.
+# Festivals: brightline.calendar works them out; these are the codes greetings know.
 # ---------------------------------------------------------------------------------------
 FESTIVAL_CODES: tuple[str, ...] = (
     "spring_festival",
@@ -40,31 +40,14 @@ FESTIVAL_CODES: tuple[str, ...] = (
     "national_day",
 )
 
-# lunar_python's own festival names -> our codes. 除夕 is the last day of the 12th lunar
-# month (29th or 30th); lunar_python resolves that for us.
-_LUNAR = {
-    "除夕": "new_year_eve",
-    "春节": "spring_festival",
-    "元宵节": "lantern",
-    "端午节": "dragon_boat",
-    "七夕节": "qixi",
-    "中秋节": "mid_autumn",
-    "重阳节": "double_ninth",
-}
-
 
 def festivals_on(day: date) -> list[str]:
-    """Festival codes for `day` (a local calendar date), in FESTIVAL_CODES order."""
-    lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
-    found = {_LUNAR[name] for name in lunar.getFestivals() if name in _LUNAR}
-    if lunar.getJieQi() == "清明":  # Qingming is a solar term, not a lunar date
-        found.add("qingming")
-    if (day.month, day.day) == (1, 1):
-        found.add("new_year")
-    if (day.month, day.day) == (5, 1):
-        found.add("labour_day")
-    if day.month == 10 and 1 <= day.day <= 7:
-        found.add("national_day")
+    """Festival codes for `day` (a local calendar date), in FESTIVAL_CODES order.
+
+    The lunar arithmetic lives in brightline.calendar (shared with other services); codes
+    the greeting rules do not know (e.g. laba) are dropped here.
+    """
+    found = set(festival_codes_on(day))
     return [code for code in FESTIVAL_CODES if code in found]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,18 +11,9 @@ from brightline.intake.domain import events
 TICKET_TYPES = (
     "repair", "consultation", "service_request", "complaint", "report", "opinion", "suggestion", "praise",
 )
-
-# What an agent must capture before a ticket of each type can be recorded (004, 3.1–3.3).
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "repair": ("caller_name", "phone", "address", "description"),
-    "consultation": ("phone", "description"),
-    "service_request": ("caller_name", "phone", "address", "description"),
-    "complaint": ("caller_name", "phone", "complaint_subtype", "description"),
-    "report": ("description",),  # a whistle-blower may stay anonymous
-    "opinion": ("phone", "description"),
-    "suggestion": ("phone", "description"),
-    "praise": ("description",),
-}
+# Types whose whole life is at intake: the agent answers or arranges them and closes them here.
+# Repairs close with their work order (dispatch), the rest are casework's.
+SELF_CLOSING_TYPES = ("consultation", "service_request")
 
 
 class MissingFields(ValueError):
@@ -29,6 +21,10 @@ class MissingFields(ValueError):
         super().__init__(f"a {ticket_type} ticket needs: {', '.join(fields)}")
         self.ticket_type = ticket_type
         self.fields = fields
+
+
+class IllegalTransition(ValueError):
+    pass
 
 
 @dataclass
@@ -41,18 +37,49 @@ class Ticket:
     description: str
     status: str = "recorded"
     details: dict = field(default_factory=dict)
+    owner: str = ""
+    completed_at: datetime | None = None
+    completed_by: str | None = None
     events: list = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.owner = self.owner or self.first_ask_owner
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("recorded", "reopened")
 
     @classmethod
     def record(
         cls, *, id: str, no: str, type: str, recorded_at: datetime, first_ask_owner: str,
-        description: str, details: dict,
+        description: str, details: dict, required_fields: Sequence[str],
     ) -> "Ticket":
+        """`required_fields` come from the ticket type's call script (the script engine)."""
         present = {"description": description, **details}
-        missing = [f for f in REQUIRED_FIELDS[type] if present.get(f) in (None, "")]
+        missing = [f for f in required_fields if present.get(f) in (None, "")]
         if missing:
             raise MissingFields(type, missing)
         ticket = cls(id=id, no=no, type=type, recorded_at=recorded_at, first_ask_owner=first_ask_owner,
                      description=description, details=details)
         ticket.events.append(events.TicketRecorded(ticket))
         return ticket
+
+    def complete(self, by: str, at: datetime) -> None:
+        if self.type not in SELF_CLOSING_TYPES:
+            raise IllegalTransition(f"a {self.type} ticket is closed by its owning service, not at intake")
+        if not self.open:
+            raise IllegalTransition(f"ticket is {self.status}")
+        self.status, self.completed_at, self.completed_by = "completed", at, by
+
+    def reopen(self) -> bool:
+        """Reopen after an unsatisfied callback; False when there is nothing to reopen."""
+        if self.status != "completed":
+            return False
+        self.status, self.completed_at, self.completed_by = "reopened", None, None
+        return True
+
+    def hand_to(self, new_owner: str) -> str:
+        if not new_owner or not new_owner.strip():
+            raise ValueError("a ticket must always have an owner")
+        previous, self.owner = self.owner, new_owner
+        return previous

@@ -1,0 +1,38 @@
+"""Shared route dependencies."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from brightline.etiquette import ForbiddenPhraseError, PhraseBook, default_book
+from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.problems import Problem
+
+Agent = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
+Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
+Switch = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
+
+
+@lru_cache(maxsize=4)
+def _book(path: str) -> PhraseBook:
+    return PhraseBook.load(path) if path else default_book()
+
+
+def phrase_book(request: Request) -> PhraseBook:
+    return _book(request.app.state.settings.forbidden_phrases_file)
+
+
+PhraseBookDep = Annotated[PhraseBook, Depends(phrase_book)]
+
+
+def forbidden_phrase_problem(error: ForbiddenPhraseError, field: str) -> Problem:
+    phrases = list(dict.fromkeys(v.phrase for v in error.violations))
+    return Problem(
+        422, "forbidden-phrase", "Text to the customer contains forbidden service phrases (服务忌语)", str(error),
+        phrases=phrases,
+        errors=[{"field": field, "message": f"forbidden phrase “{v.phrase}”"
+                 + (f"; say instead: {v.suggestion}" if v.suggestion else "")} for v in error.violations],
+    )

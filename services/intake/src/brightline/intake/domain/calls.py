@@ -1,0 +1,78 @@
+"""A call as the telephony switch reports it: newCall (ringing), answer, hangup. Pure.
+
+The switch's webhooks can arrive twice or out of order (a retry after a timeout, two HTTP
+workers racing). Each (call id, event) counts once — the caller dedupes — and the record
+merges what it learns whatever the order: times always come from the switch, the state only
+moves forward (ringing < answered < ended), and the answer delay is computed as soon as both
+the ring and the answer times are known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+CTI_EVENTS = ("newCall", "answer", "hangup")
+END_CAUSES = ("normal", "abandoned", "transferred", "silent")
+STATE_OF = {"newCall": "ringing", "answer": "answered", "hangup": "ended"}
+_RANK = {"ringing": 0, "answered": 1, "ended": 2}
+
+
+@dataclass
+class CallRecord:
+    call_id: str
+    first_seen_at: datetime
+    state: str = "ringing"
+    caller_number: str | None = None
+    called_number: str | None = None
+    queue: str | None = None
+    agent_extension: str | None = None
+    agent_id: str | None = None
+    rang_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_cause: str | None = None
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def answer_delay_seconds(self) -> float | None:
+        if self.rang_at is None or self.answered_at is None:
+            return None
+        return max(0.0, (self.answered_at - self.rang_at).total_seconds())
+
+    def apply(
+        self, event: str, at: datetime, *, caller_number: str | None = None, called_number: str | None = None,
+        queue: str | None = None, agent_extension: str | None = None, agent_id: str | None = None,
+        cause: str | None = None,
+    ) -> list[str]:
+        """Merge one switch event; return the call states to announce (as events).
+
+        A late newCall for an answered call also re-announces `answered`, now with the delay
+        (consumers key on the call id, so the later announcement supersedes the first).
+        """
+        if event not in CTI_EVENTS:
+            raise ValueError(f"unknown CTI event {event!r}")
+        if at.tzinfo is None:
+            raise ValueError("switch timestamp must carry a timezone offset")
+        self.seen.add(event)
+        # Fill what we did not know yet; the first value the switch sent wins.
+        self.caller_number = self.caller_number or caller_number
+        self.called_number = self.called_number or called_number
+        self.queue = self.queue or queue
+        self.agent_extension = self.agent_extension or agent_extension
+        self.agent_id = self.agent_id or agent_id
+        announce = [STATE_OF[event]]
+        if event == "newCall":
+            self.rang_at = at
+            if self.answered_at is not None:
+                announce.append("answered")
+        elif event == "answer":
+            self.answered_at = at
+        else:
+            self.ended_at = at
+            self.end_cause = cause or ("normal" if self.answered_at or "answer" in self.seen else "abandoned")
+            if self.end_cause not in END_CAUSES:
+                raise ValueError(f"unknown hangup cause {cause!r}")
+        if _RANK[STATE_OF[event]] > _RANK[self.state]:
+            self.state = STATE_OF[event]
+        return announce

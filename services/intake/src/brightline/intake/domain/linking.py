@@ -1,0 +1,69 @@
+"""Repeat-call linking (seed 004, 3.1): a second call about a fault already being handled is
+recorded as a consultation linked to it, and the caller is told the progress and the
+expected time. Pure."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+
+def address_key(address: str | None) -> str | None:
+    """Comparable form of an address: NFKC (full-width digits to ASCII), no spaces or
+    punctuation, lower case. 'XX路 1号' and 'XX路1号' are one address."""
+    if not address:
+        return None
+    text = unicodedata.normalize("NFKC", address).lower()
+    text = re.sub(r"[\s,，.。·、\-－()（）#]+", "", text)
+    return text or None
+
+
+@dataclass(frozen=True)
+class OpenRepair:
+    ticket_id: str
+    ticket_no: str
+    address_key: str | None
+    meter_no: str | None
+    area_code: str | None
+    progress: str  # work order status, or "recorded" before dispatch has routed it
+    expected_restore_at: datetime | None = None
+    incident_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ActiveOutage:
+    incident_id: str
+    area_codes: tuple[str, ...]
+    expected_restore_at: datetime | None
+    cause: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    kind: str  # "repair" | "outage"
+    ticket_id: str | None
+    ticket_no: str | None
+    incident_id: str | None
+    progress: str
+    expected_restore_at: datetime | None
+    cause: str | None = None
+
+
+def find_link(
+    *, address: str | None, meter_no: str | None, area_code: str | None,
+    open_repairs: list[OpenRepair], active_outages: list[ActiveOutage],
+) -> Link | None:
+    """The open repair (same meter or same address) or active outage (covering the area)
+    this repair report is already part of; None when it is a new fault."""
+    key = address_key(address)
+    for repair in open_repairs:
+        if (meter_no and repair.meter_no == meter_no) or (key and repair.address_key == key):
+            return Link("repair", repair.ticket_id, repair.ticket_no, repair.incident_id, repair.progress,
+                        repair.expected_restore_at)
+    for outage in active_outages:
+        if area_code and area_code in outage.area_codes:
+            return Link("outage", None, None, outage.incident_id, "outage_declared", outage.expected_restore_at,
+                        outage.cause)
+    return None

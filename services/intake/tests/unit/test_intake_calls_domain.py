@@ -1,0 +1,54 @@
+"""The call record merges switch events in any order; the answer delay comes from the switch."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from brightline.intake.domain.calls import CallRecord
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def record():
+    return CallRecord(call_id="c", first_seen_at=T0)
+
+
+def test_in_order_call():
+    call = record()
+    assert call.apply("newCall", T0, caller_number="139", called_number="95598", queue="q") == ["ringing"]
+    assert call.apply("answer", T0 + timedelta(seconds=11), agent_extension="8001") == ["answered"]
+    assert call.answer_delay_seconds == 11.0
+    assert call.apply("hangup", T0 + timedelta(minutes=2), cause="normal") == ["ended"]
+    assert (call.state, call.end_cause, call.queue) == ("ended", "normal", "q")
+
+
+def test_late_ring_completes_the_delay_and_reannounces_the_answer_without_moving_state_back():
+    call = record()
+    call.apply("answer", T0 + timedelta(seconds=20), agent_extension="8001")
+    assert call.answer_delay_seconds is None
+    call.apply("hangup", T0 + timedelta(minutes=1))
+    assert call.apply("newCall", T0, caller_number="139", queue="q") == ["ringing", "answered"]
+    assert call.state == "ended"
+    assert call.answer_delay_seconds == 20.0
+    assert call.end_cause == "normal"  # it was answered
+
+
+def test_hangup_without_answer_is_abandoned():
+    call = record()
+    call.apply("newCall", T0, queue="q")
+    call.apply("hangup", T0 + timedelta(seconds=30))
+    assert call.end_cause == "abandoned" and call.answered_at is None
+
+
+def test_silent_and_transferred_causes_are_kept():
+    call = record()
+    call.apply("answer", T0)
+    call.apply("hangup", T0 + timedelta(seconds=15), cause="silent")
+    assert call.end_cause == "silent"
+
+
+def test_naive_switch_time_and_unknown_event_are_refused():
+    with pytest.raises(ValueError):
+        record().apply("answer", datetime(2026, 1, 5, 9, 0))
+    with pytest.raises(ValueError):
+        record().apply("transfer", T0)
