@@ -48,14 +48,21 @@ def upgrade() -> None:
         sa.Column("lease_holder", sa.String(64), nullable=True),
         sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
     )
-    op.create_index("ix_callback_tasks_rates", "callback_tasks", ["finished_day", "unit_id", "ticket_type"])
     op.create_index(
-        "ix_callback_tasks_open_due", "callback_tasks", ["due_at"], postgresql_where=sa.text("status = 'open'")
+        "ix_callback_tasks_rates", "callback_tasks", ["finished_day", "unit_id", "ticket_type"]
+    )
+    op.create_index(
+        "ix_callback_tasks_open_due",
+        "callback_tasks",
+        ["due_at"],
+        postgresql_where=sa.text("status = 'open'"),
     )
     op.create_table(
         "callback_attempts",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("task_id", sa.String(36), sa.ForeignKey("callback_tasks.id"), nullable=False, index=True),
+        sa.Column(
+            "task_id", sa.String(36), sa.ForeignKey("callback_tasks.id"), nullable=False, index=True
+        ),
         sa.Column("attempt_no", sa.Integer, nullable=False),
         sa.Column("agent_id", sa.String(64), nullable=False),
         sa.Column("outcome", sa.String(32), nullable=False),

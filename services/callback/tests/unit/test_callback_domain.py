@@ -22,8 +22,16 @@ DAY = date(2026, 3, 2)
 
 
 def task(id="t1", *, ticket_type="repair", unit="unit-1", finished=T0) -> CallbackTask:
-    t = CallbackTask.create(id=id, ticket_id=f"ticket-{id}", ticket_type=ticket_type, origin="dispatch",
-                            unit_id=unit, finished_at=finished, finished_day=DAY, policy=POLICY)
+    t = CallbackTask.create(
+        id=id,
+        ticket_id=f"ticket-{id}",
+        ticket_type=ticket_type,
+        origin="dispatch",
+        unit_id=unit,
+        finished_at=finished,
+        finished_day=DAY,
+        policy=POLICY,
+    )
     t.events.clear()
     return t
 
@@ -58,7 +66,13 @@ def test_unreachable_after_every_attempt_ends_the_task_unreachable():
     assert not t.is_open and t.outcome == "unreachable" and t.attempts == 3
     assert [type(e) for e in t.events].count(events.TaskClosed) == 1
     with pytest.raises(TaskClosed):
-        t.record("satisfied", agent_id="a1", now=T0 + timedelta(hours=9), policy=POLICY, require_lease=False)
+        t.record(
+            "satisfied",
+            agent_id="a1",
+            now=T0 + timedelta(hours=9),
+            policy=POLICY,
+            require_lease=False,
+        )
 
 
 def test_unsatisfied_needs_a_reason_and_requests_a_reopen():
@@ -66,7 +80,14 @@ def test_unsatisfied_needs_a_reason_and_requests_a_reopen():
     with pytest.raises(ReasonRequired):
         call(t, "unsatisfied", T0)
     assert t.is_open and t.attempts == 0
-    t.record("unsatisfied", agent_id="a1", now=T0, policy=POLICY, reason="还是没电", customer_words="灯还不亮")
+    t.record(
+        "unsatisfied",
+        agent_id="a1",
+        now=T0,
+        policy=POLICY,
+        reason="还是没电",
+        customer_words="灯还不亮",
+    )
     assert t.outcome == "unsatisfied" and t.customer_words == "灯还不亮"
     assert any(isinstance(e, events.ReopenRequested) for e in t.events)
 
@@ -115,6 +136,10 @@ def test_script_hides_a_reporters_name_and_speaks_both_languages():
     script = callback_script(ticket_type="report", finished_day=DAY, customer_name=None)
     assert all(step["zh"] and step["en"] for step in script["steps"])
     satisfaction = next(s for s in script["steps"] if s["id"] == "satisfaction")
-    assert [a["outcome"] for a in satisfaction["answers"]] == ["satisfied", "basically_satisfied", "unsatisfied"]
+    assert [a["outcome"] for a in satisfaction["answers"]] == [
+        "satisfied",
+        "basically_satisfied",
+        "unsatisfied",
+    ]
     named = callback_script(ticket_type="repair", finished_day=DAY, customer_name="张三")
     assert "张三" in named["steps"][0]["zh"] and "有电了吗" in named["steps"][1]["zh"]

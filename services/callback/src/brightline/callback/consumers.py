@@ -19,47 +19,79 @@ async def on_ticket_recorded(event: Event, uow: UnitOfWork) -> None:
     ticket = event.payload()
     await handlers.remember_contact(
         commands.RememberContact(
-            ticket_id=ticket.ticket_id, ticket_type=ticket.ticket_type, phone=ticket.phone,
-            caller_name=ticket.caller_name, area_code=ticket.area_code, anonymous=ticket.anonymous,
+            ticket_id=ticket.ticket_id,
+            ticket_type=ticket.ticket_type,
+            phone=ticket.phone,
+            caller_name=ticket.caller_name,
+            area_code=ticket.area_code,
+            anonymous=ticket.anonymous,
         ),
-        uow, now=datetime.now(UTC),
+        uow,
+        now=datetime.now(UTC),
     )
 
 
-async def on_ticket_completed(event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo) -> None:
+async def on_ticket_completed(
+    event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo
+) -> None:
     done = event.payload()
     await handlers.open_callback_task(
         commands.OpenCallbackTask(
-            ticket_id=done.ticket_id, ticket_type=done.ticket_type, origin="intake", unit_id=done.unit_id,
-            finished_at=done.completed_at, finish_ref=f"intake:{done.ticket_id}:{done.completed_at.isoformat()}",
+            ticket_id=done.ticket_id,
+            ticket_type=done.ticket_type,
+            origin="intake",
+            unit_id=done.unit_id,
+            finished_at=done.completed_at,
+            finish_ref=f"intake:{done.ticket_id}:{done.completed_at.isoformat()}",
             phone=done.phone,
         ),
-        uow, policy=policy, tz=tz, now=datetime.now(UTC),
+        uow,
+        policy=policy,
+        tz=tz,
+        now=datetime.now(UTC),
     )
 
 
-async def on_work_order_returned(event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo) -> None:
+async def on_work_order_returned(
+    event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo
+) -> None:
     order = event.payload()
     await handlers.open_callback_task(
         commands.OpenCallbackTask(
-            ticket_id=order.ticket_id, ticket_type="repair", origin="dispatch", unit_id=order.unit_id,
-            finished_at=order.returned_at, incident_id=order.incident_id,
+            ticket_id=order.ticket_id,
+            ticket_type="repair",
+            origin="dispatch",
+            unit_id=order.unit_id,
+            finished_at=order.returned_at,
+            incident_id=order.incident_id,
             finish_ref=f"dispatch:{order.work_order_id}:{order.returned_at.isoformat()}",
         ),
-        uow, policy=policy, tz=tz, now=datetime.now(UTC),
+        uow,
+        policy=policy,
+        tz=tz,
+        now=datetime.now(UTC),
     )
 
 
-async def on_case_status_changed(event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo) -> None:
+async def on_case_status_changed(
+    event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo
+) -> None:
     case = event.payload()
     if case.status != "answered":
         return
     await handlers.open_callback_task(
         commands.OpenCallbackTask(
-            ticket_id=case.ticket_id, ticket_type=case.case_type, origin="casework", unit_id=case.department_id,
-            finished_at=case.changed_at, finish_ref=f"casework:{case.case_id}:{case.changed_at.isoformat()}",
+            ticket_id=case.ticket_id,
+            ticket_type=case.case_type,
+            origin="casework",
+            unit_id=case.department_id,
+            finished_at=case.changed_at,
+            finish_ref=f"casework:{case.case_id}:{case.changed_at.isoformat()}",
         ),
-        uow, policy=policy, tz=tz, now=datetime.now(UTC),
+        uow,
+        policy=policy,
+        tz=tz,
+        now=datetime.now(UTC),
     )
 
 
@@ -70,6 +102,10 @@ def routes(policy: CallbackPolicy, tz: ZoneInfo) -> dict[str, Route]:
     return {
         "brightline.intake.ticket.recorded.v1": on_ticket_recorded,
         "brightline.intake.ticket.completed.v1": partial(on_ticket_completed, policy=policy, tz=tz),
-        "brightline.dispatch.work-order.returned.v1": partial(on_work_order_returned, policy=policy, tz=tz),
-        "brightline.casework.case.status-changed.v1": partial(on_case_status_changed, policy=policy, tz=tz),
+        "brightline.dispatch.work-order.returned.v1": partial(
+            on_work_order_returned, policy=policy, tz=tz
+        ),
+        "brightline.casework.case.status-changed.v1": partial(
+            on_case_status_changed, policy=policy, tz=tz
+        ),
     }

@@ -22,7 +22,8 @@ def create_app(settings: CallbackSettings | None = None) -> FastAPI:
         description="Callback follow-up for every finished ticket, attempts, satisfaction and the callback rate.",
         routers=routes.routers,
         lifespan=service_lifespan(
-            settings, service_dir=SERVICE_DIR,
+            settings,
+            service_dir=SERVICE_DIR,
             routes=consumers.routes(settings.policy(), ZoneInfo(settings.business_timezone)),
             topics=consumers.TOPICS,
         ),

@@ -21,13 +21,23 @@ class CallbackSettings(ServiceSettings):
     service_name: str = "callback"
     database_name: str = "brightline_callback"
 
-    window_hours: float = Field(24, gt=0, description="Call back within this many hours of completion (seed pack)")
-    max_attempts: int = Field(3, ge=1, description="Attempts before a task ends unreachable (seed pack)")
-    attempt_spacing_hours: float = Field(2, ge=0, description="Minimum gap between two attempts (seed pack)")
-    lease_seconds: float = Field(600, gt=0, description="How long an agent holds a task before it returns to the pool")
+    window_hours: float = Field(
+        24, gt=0, description="Call back within this many hours of completion (seed pack)"
+    )
+    max_attempts: int = Field(
+        3, ge=1, description="Attempts before a task ends unreachable (seed pack)"
+    )
+    attempt_spacing_hours: float = Field(
+        2, ge=0, description="Minimum gap between two attempts (seed pack)"
+    )
+    lease_seconds: float = Field(
+        600, gt=0, description="How long an agent holds a task before it returns to the pool"
+    )
 
     def policy(self) -> CallbackPolicy:
         return CallbackPolicy(
-            window=timedelta(hours=self.window_hours), max_attempts=self.max_attempts,
-            attempt_spacing=timedelta(hours=self.attempt_spacing_hours), lease=timedelta(seconds=self.lease_seconds),
+            window=timedelta(hours=self.window_hours),
+            max_attempts=self.max_attempts,
+            attempt_spacing=timedelta(hours=self.attempt_spacing_hours),
+            lease=timedelta(seconds=self.lease_seconds),
         )

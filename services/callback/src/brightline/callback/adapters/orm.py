@@ -49,7 +49,9 @@ callback_attempts = sa.Table(
     "callback_attempts",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("task_id", sa.String(36), sa.ForeignKey("callback_tasks.id"), nullable=False, index=True),
+    sa.Column(
+        "task_id", sa.String(36), sa.ForeignKey("callback_tasks.id"), nullable=False, index=True
+    ),
     sa.Column("attempt_no", sa.Integer, nullable=False),
     sa.Column("agent_id", sa.String(64), nullable=False),
     sa.Column("outcome", sa.String(32), nullable=False),

@@ -60,7 +60,9 @@ class CallbackTaskDetail(CallbackTaskRead):
 class OutcomeCreate(BaseModel):
     outcome: Outcome
     reason: str | None = Field(None, max_length=2000, description="Required when unsatisfied")
-    customer_words: str | None = Field(None, max_length=4000, description="The customer's words, as said")
+    customer_words: str | None = Field(
+        None, max_length=4000, description="The customer's words, as said"
+    )
 
 
 class IncidentOutcomeRead(BaseModel):

@@ -73,13 +73,29 @@ class CallbackTask:
 
     @classmethod
     def create(
-        cls, *, id: str, ticket_id: str, ticket_type: str, origin: str, unit_id: str, finished_at: datetime,
-        finished_day: date, policy: CallbackPolicy, incident_id: str | None = None,
+        cls,
+        *,
+        id: str,
+        ticket_id: str,
+        ticket_type: str,
+        origin: str,
+        unit_id: str,
+        finished_at: datetime,
+        finished_day: date,
+        policy: CallbackPolicy,
+        incident_id: str | None = None,
     ) -> "CallbackTask":
         task = cls(
-            id=id, ticket_id=ticket_id, ticket_type=ticket_type, origin=origin, unit_id=unit_id,
-            finished_at=finished_at, finished_day=finished_day, due_at=finished_at + policy.window,
-            next_attempt_at=finished_at, incident_id=incident_id,
+            id=id,
+            ticket_id=ticket_id,
+            ticket_type=ticket_type,
+            origin=origin,
+            unit_id=unit_id,
+            finished_at=finished_at,
+            finished_day=finished_day,
+            due_at=finished_at + policy.window,
+            next_attempt_at=finished_at,
+            incident_id=incident_id,
         )
         task.events.append(events.TaskCreated(task))
         return task
@@ -89,7 +105,11 @@ class CallbackTask:
         return self.status == "open"
 
     def leased_to(self, agent_id: str, now: datetime) -> bool:
-        return self.lease_holder == agent_id and self.lease_expires_at is not None and self.lease_expires_at > now
+        return (
+            self.lease_holder == agent_id
+            and self.lease_expires_at is not None
+            and self.lease_expires_at > now
+        )
 
     def is_free(self, now: datetime) -> bool:
         return self.lease_expires_at is None or self.lease_expires_at <= now
@@ -111,8 +131,15 @@ class CallbackTask:
         self._close("declined", now, reason=NOT_CALLABLE_REASON)
 
     def record(
-        self, outcome: str, *, agent_id: str, now: datetime, policy: CallbackPolicy,
-        reason: str | None = None, customer_words: str | None = None, require_lease: bool = True,
+        self,
+        outcome: str,
+        *,
+        agent_id: str,
+        now: datetime,
+        policy: CallbackPolicy,
+        reason: str | None = None,
+        customer_words: str | None = None,
+        require_lease: bool = True,
     ) -> None:
         """One call: an outcome, or "unreachable" (one attempt; the last attempt ends the task)."""
         if outcome not in OUTCOMES:
@@ -135,7 +162,14 @@ class CallbackTask:
         if outcome == "unsatisfied":
             self.events.append(events.ReopenRequested(self))
 
-    def _close(self, outcome: str, now: datetime, *, reason: str | None = None, customer_words: str | None = None):
+    def _close(
+        self,
+        outcome: str,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        customer_words: str | None = None,
+    ):
         self.status = "closed"
         self.outcome = outcome
         self.reason = reason
@@ -179,10 +213,19 @@ class RateCounts:
 
 def count(tasks: list[CallbackTask], day: date, unit_id: str, ticket_type: str) -> RateCounts:
     """The rates of one day/unit/type from its tasks (the repository does the same in SQL)."""
-    mine = [t for t in tasks if (t.finished_day, t.unit_id, t.ticket_type) == (day, unit_id, ticket_type)]
+    mine = [
+        t
+        for t in tasks
+        if (t.finished_day, t.unit_id, t.ticket_type) == (day, unit_id, ticket_type)
+    ]
     callable_ = [t for t in mine if t.callable]
     ended = [t for t in callable_ if not t.is_open and t.attempts > 0]
     return RateCounts(
-        day=day, unit_id=unit_id, ticket_type=ticket_type, finished=len(callable_), called_back=len(ended),
-        reached=sum(t.outcome in REACHED for t in ended), satisfied=sum(t.outcome in SATISFIED for t in ended),
+        day=day,
+        unit_id=unit_id,
+        ticket_type=ticket_type,
+        finished=len(callable_),
+        called_back=len(ended),
+        reached=sum(t.outcome in REACHED for t in ended),
+        satisfied=sum(t.outcome in SATISFIED for t in ended),
     )
