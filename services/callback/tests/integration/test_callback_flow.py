@@ -97,9 +97,9 @@ async def test_repair_returned_to_unsatisfied_callback_and_reopen(start, infra_e
     bootstrap, prefix = infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"]
     ticket, unit = uid("tk"), uid("unit")
     async with start() as client:
-        await publish(
-            bootstrap, prefix, recorded(ticket, address="XX路1号"), returned(ticket, unit)
-        )
+        finished = returned(ticket, unit)
+        # The same return published twice (a relay retry after a crash) opens one task.
+        await publish(bootstrap, prefix, recorded(ticket, address="XX路1号"), finished, finished)
         [task] = await eventually(lambda: tasks_of(client, ticket))
         assert (task["origin"], task["ticket_type"], task["unit_id"], task["status"]) == (
             "dispatch",
@@ -173,6 +173,17 @@ async def test_repair_returned_to_unsatisfied_callback_and_reopen(start, infra_e
             1,
             "agent-1",
         )
+
+        # Dispatch reopens and the crew returns the order again: a new callback is due.
+        await publish(bootstrap, prefix, returned(ticket, unit))
+
+        async def second_task():
+            found = await tasks_of(client, ticket)
+            return found if len(found) == 2 else None
+
+        first_task, again_task = await eventually(second_task)
+        assert (first_task["id"], first_task["status"]) == (task["id"], "closed")
+        assert again_task["status"] == "open"
 
 
 async def test_case_answered_and_intake_completion_open_tasks_with_their_origin(start, infra_env):
@@ -443,3 +454,22 @@ async def test_rates_match_hand_computed_numbers_and_are_published(start, infra_
         assert latest["callback_rate"] == pytest.approx(5 / 6) and latest[
             "satisfaction_rate"
         ] == pytest.approx(0.5)
+
+
+async def test_every_route_names_its_owner_roles(start):
+    async with start() as client:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        crew = bearer(Role.CREW, subject="crew-1")
+        checked = 0
+        for path, methods in paths.items():
+            if path in ("/healthz", "/readyz", "/metrics"):
+                continue
+            url = path.replace("{task_id}", "x").replace("{incident_id}", "x")
+            for method in methods:
+                assert (await client.request(method, url)).status_code == 401, (method, path)
+                assert (await client.request(method, url, headers=crew)).status_code == 403, (
+                    method,
+                    path,
+                )
+                checked += 1
+        assert checked == 8
