@@ -28,7 +28,8 @@ UNASSIGNED_UNIT = "unassigned"
 async def remember_contact(
     command: commands.RememberContact, uow: UnitOfWork, *, now: datetime
 ) -> None:
-    await ContactRepository(uow.session).remember(
+    contacts = ContactRepository(uow.session)
+    await contacts.remember(
         ticket_id=command.ticket_id,
         ticket_type=command.ticket_type,
         phone=command.phone,
@@ -36,7 +37,8 @@ async def remember_contact(
         area_code=command.area_code,
         anonymous=command.anonymous,
     )
-    if command.anonymous or not command.phone:
+    contact = await contacts.get(command.ticket_id)
+    if contact.anonymous or not contact.phone:
         # The task may have been opened before the contact arrived (topics are not ordered
         # with each other): an anonymous reporter is never called.
         tasks = TaskRepository(uow.session)

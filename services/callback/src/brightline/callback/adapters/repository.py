@@ -28,7 +28,8 @@ class ContactRepository:
         area_code: str | None,
         anonymous: bool,
     ) -> None:
-        """Intake's record wins. An anonymous reporter leaves no identity here at all."""
+        """Intake's record wins, except that a phone already learnt from the completion stays
+        when intake recorded none. An anonymous reporter leaves no identity here at all."""
         values = {
             "ticket_id": ticket_id,
             "ticket_type": ticket_type,
@@ -38,10 +39,20 @@ class ContactRepository:
             "area_code": area_code,
         }
         stmt = insert(contacts).values(**values)
+        keep_known = {
+            k: sa.case(
+                (stmt.excluded.anonymous, None),
+                else_=sa.func.coalesce(stmt.excluded[k], contacts.c[k]),
+            )
+            for k in ("phone", "caller_name")
+        }
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[contacts.c.ticket_id],
-                set_={k: stmt.excluded[k] for k in values if k != "ticket_id"},
+                set_={
+                    **{k: stmt.excluded[k] for k in ("ticket_type", "anonymous", "area_code")},
+                    **keep_known,
+                },
             )
         )
 
