@@ -122,7 +122,7 @@ async def expire_acceptance(command: commands.ExpireAcceptance, uow: UnitOfWork,
     if order is None or order.status != "assigned" or order.accept_by is None or order.accept_by > command.now:
         return
     late_crew = order.crew_id
-    reason = f"not accepted by {late_crew} within {settings.acceptance_timeout_seconds:g}s"
+    reason = f"not accepted by {late_crew} before the deadline {order.accept_by.isoformat(timespec='seconds')}"
     tried = await orders.crews_tried(order.id)
     # Prefer crews that have not had this order yet; once all have, anyone but the late crew.
     if not await _assign(order, uow, settings, command.now, reason=reason + "; reassigned", exclude=frozenset(tried)):

@@ -85,8 +85,9 @@ async def put_crew(crew_id: str, body: CrewUpdate, uow: UnitOfWorkDep, who: Main
     async with uow:
         repo = CrewRepository(uow.session)
         await repo.upsert_crew(crew_id, body.unit_id, body.name)
+        result = await _crew_read(repo, crew_id)
         await uow.commit()
-        return await _crew_read(repo, crew_id)
+    return result
 
 
 @crews_router.get("", response_model=list[CrewRead])
@@ -154,8 +155,9 @@ async def put_duty(crew_id: str, body: DutyUpdate, uow: UnitOfWorkDep, who: Main
         repo = CrewRepository(uow.session)
         if not await repo.update(crew_id, on_duty=body.on_duty):
             raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
+        result = await _crew_read(repo, crew_id)
         await uow.commit()
-        return await _crew_read(repo, crew_id)
+    return result
 
 
 @crews_router.put("/{crew_id}/position", response_model=CrewRead)
@@ -166,8 +168,9 @@ async def put_position(crew_id: str, body: PositionUpdate, uow: UnitOfWorkDep, w
         if not await repo.update(crew_id, latitude=body.latitude, longitude=body.longitude,
                                  position_at=body.at or datetime.now(UTC)):
             raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
+        result = await _crew_read(repo, crew_id)
         await uow.commit()
-        return await _crew_read(repo, crew_id)
+    return result
 
 
 routers = [areas_router, units_router, crews_router]

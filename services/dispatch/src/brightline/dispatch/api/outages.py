@@ -75,8 +75,9 @@ async def set_expected_restoration(
                 incident_id, body.expected_restore_at, supervisor.subject, body.cause), uow)
         except handlers.NotFound as error:
             raise Problem(404, "not-found", "No such incident", f"incident {incident_id} does not exist") from error
+        result = await _read(OutageRepository(uow.session), incident_id)
         await uow.commit()
-        return await _read(OutageRepository(uow.session), incident_id)
+    return result
 
 
 @router.post("/{incident_id}/restoration", response_model=RestoreRead)
