@@ -37,8 +37,12 @@ def upgrade() -> None:
     op.create_index("ix_work_orders_crew_id", "work_orders", ["crew_id"])
     op.create_index("ix_work_orders_incident_id", "work_orders", ["incident_id"])
     # The acceptance-timeout scanner reads only assigned orders past their deadline.
-    op.create_index("ix_work_orders_pending_accept", "work_orders", ["accept_by"],
-                    postgresql_where=sa.text("status = 'assigned'"))
+    op.create_index(
+        "ix_work_orders_pending_accept",
+        "work_orders",
+        ["accept_by"],
+        postgresql_where=sa.text("status = 'assigned'"),
+    )
     op.create_table(
         "units",
         sa.Column("unit_id", sa.String(64), primary_key=True),
@@ -122,12 +126,35 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("incidents", "meters", "transformers", "attachments", "work_order_history", "crew_shifts",
-                  "crew_members", "crews", "units"):
+    for table in (
+        "incidents",
+        "meters",
+        "transformers",
+        "attachments",
+        "work_order_history",
+        "crew_shifts",
+        "crew_members",
+        "crews",
+        "units",
+    ):
         op.drop_table(table)
     op.drop_index("ix_work_orders_pending_accept", "work_orders")
     op.drop_index("ix_work_orders_incident_id", "work_orders")
     op.drop_index("ix_work_orders_crew_id", "work_orders")
-    for name in ("description", "address", "returned_at", "resolution", "notes", "cause", "updated_at", "accept_by", "meter_no",
-                 "longitude", "latitude", "is_lead", "incident_id", "crew_id"):
+    for name in (
+        "description",
+        "address",
+        "returned_at",
+        "resolution",
+        "notes",
+        "cause",
+        "updated_at",
+        "accept_by",
+        "meter_no",
+        "longitude",
+        "latitude",
+        "is_lead",
+        "incident_id",
+        "crew_id",
+    ):
         op.drop_column("work_orders", name)

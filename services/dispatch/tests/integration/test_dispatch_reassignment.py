@@ -4,6 +4,8 @@ Postgres, so it survives a restart of the service."""
 import uuid
 
 import pytest
+from brightline.dispatch.main import create_app
+from brightline.platform.testing import eventually, running
 from dispatch_helpers import (
     AGENT,
     SITE,
@@ -17,19 +19,24 @@ from dispatch_helpers import (
     ticket,
 )
 
-from brightline.dispatch.main import create_app
-from brightline.platform.testing import eventually, running
-
 pytestmark = pytest.mark.integration
 
 
-async def test_unaccepted_order_is_reassigned_after_a_restart(kafka_bootstrap, postgres_server, topic_prefix):
+async def test_unaccepted_order_is_reassigned_after_a_restart(
+    kafka_bootstrap, postgres_server, topic_prefix
+):
     database = f"test_dispatch_{uuid.uuid4().hex[:8]}"
     unit = "unit-r"
     t = ticket(f"{unit}-01", latitude=SITE[0], longitude=SITE[1], fault_scope="own_home")
     # First life: a short acceptance timeout, but the scanner is effectively asleep.
-    asleep = dispatch_settings(kafka_bootstrap, postgres_server, topic_prefix, database,
-                               acceptance_timeout_seconds=1, scan_interval_seconds=3600)
+    asleep = dispatch_settings(
+        kafka_bootstrap,
+        postgres_server,
+        topic_prefix,
+        database,
+        acceptance_timeout_seconds=1,
+        scan_interval_seconds=3600,
+    )
     async with running(create_app(asleep)) as http:
         await seed_unit(http, unit)
         await publish_tickets(kafka_bootstrap, topic_prefix, t)
@@ -39,9 +46,16 @@ async def test_unaccepted_order_is_reassigned_after_a_restart(kafka_bootstrap, p
     # Second life on the same database, now with a long timeout: the deadline set in the first
     # life is still in Postgres, so the overdue acceptance is found and acted on, and crew B
     # gets the long window.
-    awake = dispatch_settings(kafka_bootstrap, postgres_server, topic_prefix, database,
-                              acceptance_timeout_seconds=3600, scan_interval_seconds=0.2)
+    awake = dispatch_settings(
+        kafka_bootstrap,
+        postgres_server,
+        topic_prefix,
+        database,
+        acceptance_timeout_seconds=3600,
+        scan_interval_seconds=0.2,
+    )
     async with running(create_app(awake)) as http:
+
         async def moved():
             o = (await http.get(f"/work-orders/{order['id']}", headers=AGENT)).json()
             return o["crew_id"] == f"{unit}-crew-b" and o
@@ -56,14 +70,24 @@ async def test_unaccepted_order_is_reassigned_after_a_restart(kafka_bootstrap, p
         crew_a = await sign_in(http, f"{unit}-crew-a-m1", "pin-a")
         crew_b = await sign_in(http, f"{unit}-crew-b-m1", "pin-b")
         headers = {"Idempotency-Key": str(uuid.uuid4()), "X-Device-Time": history[1]["at"]}
-        assert (await http.post(f"/mobile/orders/{order['id']}/accept", headers={**crew_a, **headers})).status_code == 404
-        accepted = await http.post(f"/mobile/orders/{order['id']}/accept",
-                                   headers={**crew_b, **headers, "Idempotency-Key": str(uuid.uuid4())})
+        assert (
+            await http.post(f"/mobile/orders/{order['id']}/accept", headers={**crew_a, **headers})
+        ).status_code == 404
+        accepted = await http.post(
+            f"/mobile/orders/{order['id']}/accept",
+            headers={**crew_b, **headers, "Idempotency-Key": str(uuid.uuid4())},
+        )
         assert accepted.status_code == 200, accepted.text
 
     reassigned = await dispatch_events(
-        kafka_bootstrap, topic_prefix,
-        lambda e: e.data.get("work_order_id") == order["id"] and e.data.get("crew_id") == f"{unit}-crew-b"
-        and e.data.get("status") == "assigned", 1)
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: (
+            e.data.get("work_order_id") == order["id"]
+            and e.data.get("crew_id") == f"{unit}-crew-b"
+            and e.data.get("status") == "assigned"
+        ),
+        1,
+    )
     assert reassigned[0].payload().previous_status == "assigned"
     assert "not accepted" in reassigned[0].payload().reason

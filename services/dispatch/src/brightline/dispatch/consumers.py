@@ -13,11 +13,21 @@ def make_routes(settings: DispatchSettings) -> dict[str, Route]:
         ticket = event.payload()
         if ticket.ticket_type != "repair":
             return
-        await handlers.create_work_order(commands.CreateWorkOrder(
-            ticket.ticket_id, ticket.area_code, fault_scope=ticket.fault_scope, meter_no=ticket.meter_no,
-            latitude=ticket.latitude, longitude=ticket.longitude, reported_at=ticket.recorded_at,
-            address=ticket.address, description=ticket.description,
-        ), uow, settings)
+        await handlers.create_work_order(
+            commands.CreateWorkOrder(
+                ticket.ticket_id,
+                ticket.area_code,
+                fault_scope=ticket.fault_scope,
+                meter_no=ticket.meter_no,
+                latitude=ticket.latitude,
+                longitude=ticket.longitude,
+                reported_at=ticket.recorded_at,
+                address=ticket.address,
+                description=ticket.description,
+            ),
+            uow,
+            settings,
+        )
 
     return {"brightline.intake.ticket.recorded.v1": on_ticket_recorded}
 

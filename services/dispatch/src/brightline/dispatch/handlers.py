@@ -13,7 +13,11 @@ from brightline.contracts.events.dispatch import (
     WorkOrderReturnedV1,
     WorkOrderStatusChangedV1,
 )
-from brightline.dispatch.adapters.repository import CrewRepository, OutageRepository, WorkOrderRepository
+from brightline.dispatch.adapters.repository import (
+    CrewRepository,
+    OutageRepository,
+    WorkOrderRepository,
+)
 from brightline.dispatch.domain import commands, events
 from brightline.dispatch.domain.model import (
     ClusterKey,
@@ -51,9 +55,16 @@ async def create_work_order(
     at = now()
     area = route(command.area_code, await orders.service_areas(), FALLBACK_AREA)
     order = WorkOrder.create(
-        id=str(uuid.uuid4()), ticket_id=command.ticket_id, unit_id=area.unit_id, area_class=area.area_class,
-        created_at=at, latitude=command.latitude, longitude=command.longitude, meter_no=command.meter_no,
-        address=command.address, description=command.description,
+        id=str(uuid.uuid4()),
+        ticket_id=command.ticket_id,
+        unit_id=area.unit_id,
+        area_class=area.area_class,
+        created_at=at,
+        latitude=command.latitude,
+        longitude=command.longitude,
+        meter_no=command.meter_no,
+        address=command.address,
+        description=command.description,
     )
     if is_no_power_report(command.fault_scope, command.meter_no):
         await _cluster(order, command, uow, settings, at)
@@ -64,8 +75,13 @@ async def create_work_order(
     return order
 
 
-async def _cluster(order: WorkOrder, command: commands.CreateWorkOrder, uow: UnitOfWork,
-                   settings: DispatchSettings, at: datetime) -> None:
+async def _cluster(
+    order: WorkOrder,
+    command: commands.CreateWorkOrder,
+    uow: UnitOfWork,
+    settings: DispatchSettings,
+    at: datetime,
+) -> None:
     """Fold a 'no power' report into the open incident of its fault, or declare a new one
     with this order as the lead (the only one that gets a crew)."""
     outages = OutageRepository(uow.session)
@@ -75,63 +91,125 @@ async def _cluster(order: WorkOrder, command: commands.CreateWorkOrder, uow: Uni
         return  # nothing to place it by: an ordinary repair
     await outages.lock(key)
     incident = matching_incident(
-        key, await outages.open_incidents(order.unit_id), at=at,
-        radius_m=settings.outage_radius_m, window_seconds=settings.outage_window_seconds,
+        key,
+        await outages.open_incidents(order.unit_id),
+        at=at,
+        radius_m=settings.outage_radius_m,
+        window_seconds=settings.outage_window_seconds,
     )
     if incident is None:
         incident_id = str(uuid.uuid4())
         order.link_to(incident_id, lead=True)
         radius = None if transformer_id else settings.outage_radius_m
         await outages.add(
-            id=incident_id, unit_id=order.unit_id, status="open", transformer_id=transformer_id,
-            feeder_id=feeder_id, latitude=command.latitude, longitude=command.longitude, radius_m=radius,
-            declared_at=at, last_report_at=at, lead_work_order_id=order.id,
+            id=incident_id,
+            unit_id=order.unit_id,
+            status="open",
+            transformer_id=transformer_id,
+            feeder_id=feeder_id,
+            latitude=command.latitude,
+            longitude=command.longitude,
+            radius_m=radius,
+            declared_at=at,
+            last_report_at=at,
+            lead_work_order_id=order.id,
         )
-        uow.emit(OutageDeclaredV1(
-            incident_id=incident_id, declared_at=at, unit_id=order.unit_id, transformer_id=transformer_id,
-            feeder_id=feeder_id, area_codes=[command.area_code] if command.area_code else [],
-            latitude=command.latitude, longitude=command.longitude, radius_m=radius,
-        ))
+        uow.emit(
+            OutageDeclaredV1(
+                incident_id=incident_id,
+                declared_at=at,
+                unit_id=order.unit_id,
+                transformer_id=transformer_id,
+                feeder_id=feeder_id,
+                area_codes=[command.area_code] if command.area_code else [],
+                latitude=command.latitude,
+                longitude=command.longitude,
+                radius_m=radius,
+            )
+        )
         return
     order.link_to(incident.id, lead=False)
     await outages.update(incident.id, last_report_at=at)
     row = await outages.get(incident.id)
     linked = await outages.linked_ticket_ids(incident.id)
-    uow.emit(OutageUpdatedV1(
-        incident_id=incident.id, updated_at=at, expected_restore_at=row.expected_restore_at,
-        linked_ticket_ids=[*linked, order.ticket_id], cause=row.cause,
-    ))
+    uow.emit(
+        OutageUpdatedV1(
+            incident_id=incident.id,
+            updated_at=at,
+            expected_restore_at=row.expected_restore_at,
+            linked_ticket_ids=[*linked, order.ticket_id],
+            cause=row.cause,
+        )
+    )
 
 
-async def _assign(order: WorkOrder, uow: UnitOfWork, settings: DispatchSettings, at: datetime, *,
-                  reason: str, exclude: frozenset[str] = frozenset(), actor: str = SYSTEM) -> bool:
+async def _assign(
+    order: WorkOrder,
+    uow: UnitOfWork,
+    settings: DispatchSettings,
+    at: datetime,
+    *,
+    reason: str,
+    exclude: frozenset[str] = frozenset(),
+    actor: str = SYSTEM,
+) -> bool:
     crews = await CrewRepository(uow.session).states(order.unit_id)
-    crew = choose_crew(crews, unit_id=order.unit_id, at=at, latitude=order.latitude, longitude=order.longitude,
-                       exclude=exclude)
+    crew = choose_crew(
+        crews,
+        unit_id=order.unit_id,
+        at=at,
+        latitude=order.latitude,
+        longitude=order.longitude,
+        exclude=exclude,
+    )
     if crew is None:
         return False
-    order.assign(crew.crew_id, at, at + timedelta(seconds=settings.acceptance_timeout_seconds),
-                 actor=actor, reason=reason)
+    order.assign(
+        crew.crew_id,
+        at,
+        at + timedelta(seconds=settings.acceptance_timeout_seconds),
+        actor=actor,
+        reason=reason,
+    )
     return True
 
 
-async def expire_acceptance(command: commands.ExpireAcceptance, uow: UnitOfWork, settings: DispatchSettings) -> None:
+async def expire_acceptance(
+    command: commands.ExpireAcceptance, uow: UnitOfWork, settings: DispatchSettings
+) -> None:
     """The offered crew did not accept in time: offer the order to another crew, and say why."""
     orders = WorkOrderRepository(uow.session)
     order = await orders.get(command.work_order_id, for_update=True)
-    if order is None or order.status != "assigned" or order.accept_by is None or order.accept_by > command.now:
+    if (
+        order is None
+        or order.status != "assigned"
+        or order.accept_by is None
+        or order.accept_by > command.now
+    ):
         return
     late_crew = order.crew_id
     reason = f"not accepted by {late_crew} before the deadline {order.accept_by.isoformat(timespec='seconds')}"
     tried = await orders.crews_tried(order.id)
     # Prefer crews that have not had this order yet; once all have, anyone but the late crew.
-    if not await _assign(order, uow, settings, command.now, reason=reason + "; reassigned", exclude=frozenset(tried)):
-        if not await _assign(order, uow, settings, command.now, reason=reason + "; reassigned",
-                             exclude=frozenset({late_crew} if late_crew else ())):
-            # Nobody else is on duty: keep offering it to the same crew, on record.
-            order.assign(late_crew, command.now,
-                         command.now + timedelta(seconds=settings.acceptance_timeout_seconds),
-                         actor=SYSTEM, reason=reason + "; no other crew on duty, offered again")
+    moved = await _assign(
+        order, uow, settings, command.now, reason=reason + "; reassigned", exclude=frozenset(tried)
+    ) or await _assign(
+        order,
+        uow,
+        settings,
+        command.now,
+        reason=reason + "; reassigned",
+        exclude=frozenset({late_crew} if late_crew else ()),
+    )
+    if not moved:
+        # Nobody else is on duty: keep offering it to the same crew, on record.
+        order.assign(
+            late_crew,
+            command.now,
+            command.now + timedelta(seconds=settings.acceptance_timeout_seconds),
+            actor=SYSTEM,
+            reason=reason + "; no other crew on duty, offered again",
+        )
     await orders.save(order)
     await flush(order, uow, recorded_at=command.now)
 
@@ -150,8 +228,14 @@ async def assign_waiting(order_id: str, uow: UnitOfWork, settings: DispatchSetti
     return True
 
 
-async def reassign(order_id: str, crew_id: str, reason: str, actor: str, uow: UnitOfWork,
-                   settings: DispatchSettings) -> WorkOrder:
+async def reassign(
+    order_id: str,
+    crew_id: str,
+    reason: str,
+    actor: str,
+    uow: UnitOfWork,
+    settings: DispatchSettings,
+) -> WorkOrder:
     """A supervisor moves an order that is not yet accepted to a crew of their choosing."""
     orders = WorkOrderRepository(uow.session)
     order = await orders.get(order_id, for_update=True)
@@ -161,15 +245,22 @@ async def reassign(order_id: str, crew_id: str, reason: str, actor: str, uow: Un
     if crew is None:
         raise NotFound(crew_id)
     at = now()
-    order.assign(crew_id, at, at + timedelta(seconds=settings.acceptance_timeout_seconds), actor=actor,
-                 reason=f"supervisor: {reason}")
+    order.assign(
+        crew_id,
+        at,
+        at + timedelta(seconds=settings.acceptance_timeout_seconds),
+        actor=actor,
+        reason=f"supervisor: {reason}",
+    )
     await orders.save(order)
     await flush(order, uow, recorded_at=at)
     return order
 
 
 async def crew_transition(
-    command: commands.CrewTransition, uow: UnitOfWork, photos: tuple[tuple[str, str, bytes], ...] = ()
+    command: commands.CrewTransition,
+    uow: UnitOfWork,
+    photos: tuple[tuple[str, str, bytes], ...] = (),
 ) -> WorkOrder:
     """A crew member's step on their own order. The time recorded is the device's. Photos
     (filename, content type, bytes) taken on site are kept with the order."""
@@ -186,32 +277,54 @@ async def crew_transition(
         case "on_site":
             order.arrive(at, who, command.latitude, command.longitude)
         case "resolve":
-            order.resolve(at, who, cause=command.cause or "", notes=command.notes,
-                          customer_installation=command.customer_installation)
+            order.resolve(
+                at,
+                who,
+                cause=command.cause or "",
+                notes=command.notes,
+                customer_installation=command.customer_installation,
+            )
         case "return":
             order.return_(at, who)
         case _:
             raise ValueError(command.action)
     await orders.save(order)
     for filename, content_type, data in photos:
-        await orders.add_attachment(id=str(uuid.uuid4()), work_order_id=order.id, filename=filename,
-                                    content_type=content_type, size=len(data), data=data, uploaded_at=at)
+        await orders.add_attachment(
+            id=str(uuid.uuid4()),
+            work_order_id=order.id,
+            filename=filename,
+            content_type=content_type,
+            size=len(data),
+            data=data,
+            uploaded_at=at,
+        )
     await flush(order, uow, recorded_at=now())
     return order
 
 
-async def set_expected_restoration(command: commands.SetExpectedRestoration, uow: UnitOfWork) -> None:
+async def set_expected_restoration(
+    command: commands.SetExpectedRestoration, uow: UnitOfWork
+) -> None:
     outages = OutageRepository(uow.session)
     row = await outages.get(command.incident_id, for_update=True)
     if row is None:
         raise NotFound(command.incident_id)
     at = now()
-    await outages.update(command.incident_id, expected_restore_at=command.expected_restore_at,
-                         cause=command.cause or row.cause)
-    uow.emit(OutageUpdatedV1(
-        incident_id=command.incident_id, updated_at=at, expected_restore_at=command.expected_restore_at,
-        linked_ticket_ids=await outages.linked_ticket_ids(command.incident_id), cause=command.cause or row.cause,
-    ))
+    await outages.update(
+        command.incident_id,
+        expected_restore_at=command.expected_restore_at,
+        cause=command.cause or row.cause,
+    )
+    uow.emit(
+        OutageUpdatedV1(
+            incident_id=command.incident_id,
+            updated_at=at,
+            expected_restore_at=command.expected_restore_at,
+            linked_ticket_ids=await outages.linked_ticket_ids(command.incident_id),
+            cause=command.cause or row.cause,
+        )
+    )
 
 
 class AlreadyRestored(Exception):
@@ -238,11 +351,16 @@ async def restore_incident(command: commands.RestoreIncident, uow: UnitOfWork) -
             await orders.save(order)
             await flush(order, uow, recorded_at=recorded_at)
             finished.append(order)
-    await outages.update(command.incident_id, status="restored", restored_at=command.restored_at, cause=cause)
-    uow.emit(OutageRestoredV1(
-        incident_id=command.incident_id, restored_at=command.restored_at,
-        ticket_ids=[o.ticket_id for o in incident_orders],
-    ))
+    await outages.update(
+        command.incident_id, status="restored", restored_at=command.restored_at, cause=cause
+    )
+    uow.emit(
+        OutageRestoredV1(
+            incident_id=command.incident_id,
+            restored_at=command.restored_at,
+            ticket_ids=[o.ticket_id for o in incident_orders],
+        )
+    )
     return finished
 
 
@@ -251,26 +369,54 @@ async def flush(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> 
     orders = WorkOrderRepository(uow.session)
     for event in order.events:
         if isinstance(event, events.WorkOrderCreated):
-            uow.emit(WorkOrderCreatedV1(
-                work_order_id=order.id, ticket_id=order.ticket_id, unit_id=order.unit_id,
-                area_class=order.area_class, created_at=order.created_at,
-            ))
+            uow.emit(
+                WorkOrderCreatedV1(
+                    work_order_id=order.id,
+                    ticket_id=order.ticket_id,
+                    unit_id=order.unit_id,
+                    area_class=order.area_class,
+                    created_at=order.created_at,
+                )
+            )
         elif isinstance(event, events.StatusChanged):
             await orders.record_history(
-                order=order, status=event.status, previous_status=event.previous_status, at=event.at,
-                recorded_at=recorded_at, actor=event.actor, reason=event.reason, latitude=event.latitude,
+                order=order,
+                status=event.status,
+                previous_status=event.previous_status,
+                at=event.at,
+                recorded_at=recorded_at,
+                actor=event.actor,
+                reason=event.reason,
+                latitude=event.latitude,
                 longitude=event.longitude,
             )
-            uow.emit(WorkOrderStatusChangedV1(
-                work_order_id=order.id, ticket_id=order.ticket_id, unit_id=order.unit_id, status=event.status,
-                previous_status=event.previous_status, changed_at=event.at, crew_id=event.crew_id,
-                actor=event.actor, reason=event.reason, latitude=event.latitude, longitude=event.longitude,
-            ))
+            uow.emit(
+                WorkOrderStatusChangedV1(
+                    work_order_id=order.id,
+                    ticket_id=order.ticket_id,
+                    unit_id=order.unit_id,
+                    status=event.status,
+                    previous_status=event.previous_status,
+                    changed_at=event.at,
+                    crew_id=event.crew_id,
+                    actor=event.actor,
+                    reason=event.reason,
+                    latitude=event.latitude,
+                    longitude=event.longitude,
+                )
+            )
         elif isinstance(event, events.Returned):
-            uow.emit(WorkOrderReturnedV1(
-                work_order_id=order.id, ticket_id=order.ticket_id, unit_id=order.unit_id, returned_at=event.at,
-                resolution=order.resolution, cause=order.cause, incident_id=order.incident_id,
-            ))
+            uow.emit(
+                WorkOrderReturnedV1(
+                    work_order_id=order.id,
+                    ticket_id=order.ticket_id,
+                    unit_id=order.unit_id,
+                    returned_at=event.at,
+                    resolution=order.resolution,
+                    cause=order.cause,
+                    incident_id=order.incident_id,
+                )
+            )
     order.events.clear()
 
 

@@ -8,7 +8,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import structlog
-
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.domain import commands
@@ -25,7 +24,9 @@ async def scan_once(runtime: ServiceRuntime, settings: DispatchSettings) -> int:
         overdue = await WorkOrderRepository(uow.session).overdue_acceptances(handlers.now())
     for order_id in overdue:
         async with runtime.unit_of_work() as uow:
-            await handlers.expire_acceptance(commands.ExpireAcceptance(order_id, handlers.now()), uow, settings)
+            await handlers.expire_acceptance(
+                commands.ExpireAcceptance(order_id, handlers.now()), uow, settings
+            )
             await uow.commit()
             done += 1
     async with runtime.unit_of_work() as uow:
@@ -50,7 +51,9 @@ async def run(runtime: ServiceRuntime, settings: DispatchSettings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def acceptance_timer(runtime: ServiceRuntime, settings: DispatchSettings) -> AsyncIterator[None]:
+async def acceptance_timer(
+    runtime: ServiceRuntime, settings: DispatchSettings
+) -> AsyncIterator[None]:
     task = asyncio.create_task(run(runtime, settings), name="dispatch-acceptance-timer")
     try:
         yield

@@ -5,8 +5,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-
 from brightline.dispatch.adapters.passwords import hash_password
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
@@ -27,6 +25,7 @@ from brightline.dispatch.domain.model import ServiceArea
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
+from fastapi import APIRouter, Depends
 
 Maintainer = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR))]
 Reader = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR, Role.AGENT))]
@@ -38,11 +37,18 @@ crews_router = APIRouter(prefix="/crews", tags=["crews"])
 
 
 @areas_router.put("", response_model=dict)
-async def import_service_areas(body: ServiceAreaImport, uow: UnitOfWorkDep, who: Maintainer) -> dict:
+async def import_service_areas(
+    body: ServiceAreaImport, uow: UnitOfWorkDep, who: Maintainer
+) -> dict:
     """Load or update the area code -> repair unit and area class table (upsert, all or nothing)."""
     codes = [a.area_code for a in body.areas]
     if len(codes) != len(set(codes)):
-        raise Problem(422, "duplicate-area-codes", "An area code appears twice", "each area_code once per import")
+        raise Problem(
+            422,
+            "duplicate-area-codes",
+            "An area code appears twice",
+            "each area_code once per import",
+        )
     async with uow:
         await WorkOrderRepository(uow.session).upsert_service_areas(
             [ServiceArea(a.area_code, a.unit_id, a.area_class) for a in body.areas]
@@ -55,7 +61,9 @@ async def import_service_areas(body: ServiceAreaImport, uow: UnitOfWorkDep, who:
 async def list_service_areas(uow: UnitOfWorkDep, who: Reader) -> list[ServiceAreaItem]:
     async with uow:
         areas = await WorkOrderRepository(uow.session).service_areas()
-    return [ServiceAreaItem(**a.__dict__) for a in sorted(areas.values(), key=lambda a: a.area_code)]
+    return [
+        ServiceAreaItem(**a.__dict__) for a in sorted(areas.values(), key=lambda a: a.area_code)
+    ]
 
 
 @units_router.put("/{unit_id}", response_model=UnitRead)
@@ -91,7 +99,9 @@ async def put_crew(crew_id: str, body: CrewUpdate, uow: UnitOfWorkDep, who: Main
 
 
 @crews_router.get("", response_model=list[CrewRead])
-async def list_crews(uow: UnitOfWorkDep, who: Maintainer, unit_id: str | None = None) -> list[CrewRead]:
+async def list_crews(
+    uow: UnitOfWorkDep, who: Maintainer, unit_id: str | None = None
+) -> list[CrewRead]:
     """The crew board: duty, last known position and open orders of every crew (of one unit)."""
     async with uow:
         rows = await CrewRepository(uow.session).board(unit_id)
@@ -110,8 +120,9 @@ async def _require_crew(repo: CrewRepository, crew_id: str) -> None:
 
 
 @crews_router.put("/{crew_id}/members/{member_id}", response_model=MemberRead)
-async def put_member(crew_id: str, member_id: str, body: MemberUpdate, uow: UnitOfWorkDep,
-                     who: Maintainer) -> MemberRead:
+async def put_member(
+    crew_id: str, member_id: str, body: MemberUpdate, uow: UnitOfWorkDep, who: Maintainer
+) -> MemberRead:
     """A crew member who signs in on the phone with this id and PIN/password."""
     async with uow:
         repo = CrewRepository(uow.session)
@@ -129,10 +140,17 @@ async def list_members(crew_id: str, uow: UnitOfWorkDep, who: Maintainer) -> lis
 
 
 @crews_router.post("/{crew_id}/shifts", response_model=ShiftRead, status_code=201)
-async def add_shift(crew_id: str, body: ShiftCreate, uow: UnitOfWorkDep, who: Maintainer) -> ShiftRead:
+async def add_shift(
+    crew_id: str, body: ShiftCreate, uow: UnitOfWorkDep, who: Maintainer
+) -> ShiftRead:
     """A rostered shift. A crew with a roster is only assigned work inside one of its shifts."""
     if body.ends_at <= body.starts_at:
-        raise Problem(422, "empty-shift", "A shift must end after it starts", "ends_at must be after starts_at")
+        raise Problem(
+            422,
+            "empty-shift",
+            "A shift must end after it starts",
+            "ends_at must be after starts_at",
+        )
     shift_id = str(uuid.uuid4())
     async with uow:
         repo = CrewRepository(uow.session)
@@ -161,12 +179,18 @@ async def put_duty(crew_id: str, body: DutyUpdate, uow: UnitOfWorkDep, who: Main
 
 
 @crews_router.put("/{crew_id}/position", response_model=CrewRead)
-async def put_position(crew_id: str, body: PositionUpdate, uow: UnitOfWorkDep, who: Integration) -> CrewRead:
+async def put_position(
+    crew_id: str, body: PositionUpdate, uow: UnitOfWorkDep, who: Integration
+) -> CrewRead:
     """Last known position from the vehicle tracker (the crew's phone reports it via /mobile/position)."""
     async with uow:
         repo = CrewRepository(uow.session)
-        if not await repo.update(crew_id, latitude=body.latitude, longitude=body.longitude,
-                                 position_at=body.at or datetime.now(UTC)):
+        if not await repo.update(
+            crew_id,
+            latitude=body.latitude,
+            longitude=body.longitude,
+            position_at=body.at or datetime.now(UTC),
+        ):
             raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
         result = await _crew_read(repo, crew_id)
         await uow.commit()

@@ -3,8 +3,6 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
-
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import OutageRepository
 from brightline.dispatch.api.schemas import (
@@ -19,6 +17,7 @@ from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
+from fastapi import APIRouter, Depends, Header, Query
 
 Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
 Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
@@ -42,7 +41,9 @@ async def import_topology(body: TopologyImport, uow: UnitOfWorkDep, who: Integra
 async def _read(repo: OutageRepository, incident_id: str) -> IncidentRead:
     row = await repo.get(incident_id)
     if row is None:
-        raise Problem(404, "not-found", "No such incident", f"incident {incident_id} does not exist")
+        raise Problem(
+            404, "not-found", "No such incident", f"incident {incident_id} does not exist"
+        )
     return IncidentRead.model_validate(
         {**row._mapping, "linked_ticket_ids": await repo.linked_ticket_ids(incident_id)}
     )
@@ -50,8 +51,11 @@ async def _read(repo: OutageRepository, incident_id: str) -> IncidentRead:
 
 @router.get("", response_model=list[IncidentRead])
 async def list_outages(
-    uow: UnitOfWorkDep, who: Staff, status: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    uow: UnitOfWorkDep,
+    who: Staff,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[IncidentRead]:
     async with uow:
         repo = OutageRepository(uow.session)
@@ -66,15 +70,24 @@ async def get_outage(incident_id: str, uow: UnitOfWorkDep, who: Staff) -> Incide
 
 @router.put("/{incident_id}/expected-restoration", response_model=IncidentRead)
 async def set_expected_restoration(
-    incident_id: str, body: ExpectedRestorationUpdate, uow: UnitOfWorkDep, supervisor: Supervisor,
+    incident_id: str,
+    body: ExpectedRestorationUpdate,
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
 ) -> IncidentRead:
     """Tell callers when power should be back: OutageUpdatedV1 reaches intake."""
     async with uow:
         try:
-            await handlers.set_expected_restoration(commands.SetExpectedRestoration(
-                incident_id, body.expected_restore_at, supervisor.subject, body.cause), uow)
+            await handlers.set_expected_restoration(
+                commands.SetExpectedRestoration(
+                    incident_id, body.expected_restore_at, supervisor.subject, body.cause
+                ),
+                uow,
+            )
         except handlers.NotFound as error:
-            raise Problem(404, "not-found", "No such incident", f"incident {incident_id} does not exist") from error
+            raise Problem(
+                404, "not-found", "No such incident", f"incident {incident_id} does not exist"
+            ) from error
         result = await _read(OutageRepository(uow.session), incident_id)
         await uow.commit()
     return result
@@ -82,26 +95,44 @@ async def set_expected_restoration(
 
 @router.post("/{incident_id}/restoration", response_model=RestoreRead)
 async def restore_outage(
-    incident_id: str, body: RestoreCreate, uow: UnitOfWorkDep, supervisor: Supervisor,
+    incident_id: str,
+    body: RestoreCreate,
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     """Power is back: every linked order is resolved and returned at once (one WorkOrderReturnedV1
     per ticket, so callback calls each caller) and OutageRestoredV1 is emitted."""
     restored_at = body.restored_at or datetime.now(UTC)
-    async with uow, IdempotentCommand(uow, f"outages.restore:{incident_id}", idempotency_key,
-                                      body.model_dump(mode="json")) as once:
+    async with (
+        uow,
+        IdempotentCommand(
+            uow, f"outages.restore:{incident_id}", idempotency_key, body.model_dump(mode="json")
+        ) as once,
+    ):
         if once.replayed:
             return once.response
         try:
             finished = await handlers.restore_incident(
-                commands.RestoreIncident(incident_id, restored_at, supervisor.subject, body.cause), uow)
+                commands.RestoreIncident(incident_id, restored_at, supervisor.subject, body.cause),
+                uow,
+            )
         except handlers.NotFound as error:
-            raise Problem(404, "not-found", "No such incident", f"incident {incident_id} does not exist") from error
+            raise Problem(
+                404, "not-found", "No such incident", f"incident {incident_id} does not exist"
+            ) from error
         except handlers.AlreadyRestored as error:
-            raise Problem(409, "already-restored", "The incident is already restored",
-                          f"incident {incident_id} was restored before") from error
-        result = RestoreRead(incident_id=incident_id, restored_at=restored_at,
-                             finished_work_order_ids=[o.id for o in finished])
+            raise Problem(
+                409,
+                "already-restored",
+                "The incident is already restored",
+                f"incident {incident_id} was restored before",
+            ) from error
+        result = RestoreRead(
+            incident_id=incident_id,
+            restored_at=restored_at,
+            finished_work_order_ids=[o.id for o in finished],
+        )
         return await once.respond(200, result.model_dump(mode="json"))
 
 

@@ -42,6 +42,7 @@ class AssignmentUpdate(BaseModel):
 
 # --- service areas, units, crews -----------------------------------------------------------
 
+
 class ServiceAreaItem(BaseModel):
     area_code: str = Field(min_length=1, max_length=32)
     unit_id: str = Field(min_length=1, max_length=64)
@@ -79,7 +80,9 @@ class CrewRead(BaseModel):
 
 class MemberUpdate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=4, max_length=200, description="PIN or password; stored as a scrypt hash")
+    password: str = Field(
+        min_length=4, max_length=200, description="PIN or password; stored as a scrypt hash"
+    )
 
 
 class MemberRead(BaseModel):
@@ -110,6 +113,7 @@ class PositionUpdate(BaseModel):
 
 
 # --- topology and outages ----------------------------------------------------------------
+
 
 class TransformerItem(BaseModel):
     transformer_id: str = Field(min_length=1, max_length=64)
@@ -162,6 +166,7 @@ class RestoreRead(BaseModel):
 
 # --- mobile ------------------------------------------------------------------------------
 
+
 class SessionCreate(BaseModel):
     member_id: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
@@ -204,7 +209,8 @@ class ResolveStep(MobileStep):
     cause: str = Field(min_length=1, max_length=500)
     notes: str | None = Field(None, max_length=4000)
     customer_installation: bool = Field(
-        False, description="The fault lies inside the customer's own installation: close as a paid-service referral"
+        False,
+        description="The fault lies inside the customer's own installation: close as a paid-service referral",
     )
     photos: list[PhotoIn] = Field(default_factory=list)
 

@@ -12,12 +12,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class WorkOrderCreated:
-    order: "WorkOrder"
+    order: WorkOrder
 
 
 @dataclass(frozen=True)
 class StatusChanged:
-    order: "WorkOrder"
+    order: WorkOrder
     status: str
     previous_status: str
     at: datetime
@@ -30,5 +30,5 @@ class StatusChanged:
 
 @dataclass(frozen=True)
 class Returned:
-    order: "WorkOrder"
+    order: WorkOrder
     at: datetime

@@ -33,7 +33,9 @@ class IllegalTransition(Exception):
         self.current = current
         self.wanted = wanted
         self.allowed = list(TRANSITIONS.get(current, ()))
-        super().__init__(f"cannot go from {current} to {wanted}; allowed next: {', '.join(self.allowed) or 'none'}")
+        super().__init__(
+            f"cannot go from {current} to {wanted}; allowed next: {', '.join(self.allowed) or 'none'}"
+        )
 
 
 @dataclass
@@ -62,31 +64,69 @@ class WorkOrder:
 
     @classmethod
     def create(
-        cls, *, id: str, ticket_id: str, unit_id: str, area_class: str, created_at: datetime,
-        latitude: float | None = None, longitude: float | None = None, meter_no: str | None = None,
-        address: str | None = None, description: str | None = None,
-    ) -> "WorkOrder":
-        order = cls(id=id, ticket_id=ticket_id, unit_id=unit_id, area_class=area_class, created_at=created_at,
-                    latitude=latitude, longitude=longitude, meter_no=meter_no, updated_at=created_at,
-                    address=address, description=description)
+        cls,
+        *,
+        id: str,
+        ticket_id: str,
+        unit_id: str,
+        area_class: str,
+        created_at: datetime,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        meter_no: str | None = None,
+        address: str | None = None,
+        description: str | None = None,
+    ) -> WorkOrder:
+        order = cls(
+            id=id,
+            ticket_id=ticket_id,
+            unit_id=unit_id,
+            area_class=area_class,
+            created_at=created_at,
+            latitude=latitude,
+            longitude=longitude,
+            meter_no=meter_no,
+            updated_at=created_at,
+            address=address,
+            description=description,
+        )
         order.events.append(events.WorkOrderCreated(order))
         return order
 
-    def _move(self, to: str, at: datetime, *, actor: str | None, reason: str | None = None,
-              latitude: float | None = None, longitude: float | None = None) -> None:
+    def _move(
+        self,
+        to: str,
+        at: datetime,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> None:
         previous = self.status
         self.status = to
         self.updated_at = at
-        self.events.append(events.StatusChanged(
-            order=self, status=to, previous_status=previous, at=at, actor=actor, crew_id=self.crew_id, reason=reason,
-            latitude=latitude, longitude=longitude,
-        ))
+        self.events.append(
+            events.StatusChanged(
+                order=self,
+                status=to,
+                previous_status=previous,
+                at=at,
+                actor=actor,
+                crew_id=self.crew_id,
+                reason=reason,
+                latitude=latitude,
+                longitude=longitude,
+            )
+        )
 
     def _require(self, to: str) -> None:
         if to not in TRANSITIONS.get(self.status, ()):
             raise IllegalTransition(self.status, to)
 
-    def assign(self, crew_id: str, at: datetime, accept_by: datetime, *, actor: str, reason: str) -> None:
+    def assign(
+        self, crew_id: str, at: datetime, accept_by: datetime, *, actor: str, reason: str
+    ) -> None:
         """Offer the order to a crew. Re-offering an assigned order to another crew is a reassignment."""
         if self.status != "assigned":
             self._require("assigned")
@@ -111,8 +151,15 @@ class WorkOrder:
         self._require("on_site")
         self._move("on_site", at, actor=actor, latitude=latitude, longitude=longitude)
 
-    def resolve(self, at: datetime, actor: str, *, cause: str, notes: str | None,
-                customer_installation: bool) -> None:
+    def resolve(
+        self,
+        at: datetime,
+        actor: str,
+        *,
+        cause: str,
+        notes: str | None,
+        customer_installation: bool,
+    ) -> None:
         """Fault found and dealt with. A fault inside the customer's own installation is not
         the utility's to repair: the order closes as a referral to paid service (有偿服务)."""
         self._require("resolved")
@@ -154,11 +201,14 @@ class ServiceArea:
 AREA_CLASSES = ("urban", "rural", "remote")
 
 
-def route(area_code: str | None, areas: dict[str, ServiceArea], fallback: ServiceArea) -> ServiceArea:
+def route(
+    area_code: str | None, areas: dict[str, ServiceArea], fallback: ServiceArea
+) -> ServiceArea:
     return areas.get(area_code or "", fallback)
 
 
 # --- crews -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Shift:
@@ -199,7 +249,12 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def choose_crew(
-    crews: list[CrewState], *, unit_id: str, at: datetime, latitude: float | None, longitude: float | None,
+    crews: list[CrewState],
+    *,
+    unit_id: str,
+    at: datetime,
+    latitude: float | None,
+    longitude: float | None,
     exclude: frozenset[str] = frozenset(),
 ) -> CrewState | None:
     """An available crew of the unit: nearest by last position, then least loaded.
@@ -207,7 +262,9 @@ def choose_crew(
     A crew without a known position, or an order without a location, ranks after every
     measured distance; among those, load decides.
     """
-    candidates = [c for c in crews if c.unit_id == unit_id and c.crew_id not in exclude and c.available(at)]
+    candidates = [
+        c for c in crews if c.unit_id == unit_id and c.crew_id not in exclude and c.available(at)
+    ]
     if not candidates:
         return None
 
@@ -220,6 +277,7 @@ def choose_crew(
 
 
 # --- outage incidents --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ClusterKey:
@@ -249,7 +307,12 @@ class OpenIncident:
 
 
 def matching_incident(
-    key: ClusterKey, incidents: list[OpenIncident], *, at: datetime, radius_m: float, window_seconds: float,
+    key: ClusterKey,
+    incidents: list[OpenIncident],
+    *,
+    at: datetime,
+    radius_m: float,
+    window_seconds: float,
 ) -> OpenIncident | None:
     """The open incident a report folds into.
 
