@@ -278,3 +278,44 @@ async def test_supervisor_board_lists_orders_and_crews(client, kafka_bootstrap, 
     )
     assert moved.status_code == 200 and moved.json()["crew_id"] == "unit-n-crew-b"
     assert (await client.get("/crews", headers=AGENT)).status_code == 403
+
+
+async def test_an_order_waits_for_a_crew_to_come_on_duty(client, kafka_bootstrap, topic_prefix):
+    assert (
+        await client.put(
+            "/crews/unit-w-crew", json={"unit_id": "unit-w", "name": "W"}, headers=SUPERVISOR
+        )
+    ).status_code == 200
+    assert (
+        await client.put(
+            "/service-areas",
+            json={
+                "areas": [{"area_code": "unit-w-01", "unit_id": "unit-w", "area_class": "rural"}]
+            },
+            headers=SUPERVISOR,
+        )
+    ).status_code == 200
+    t = ticket("unit-w-01", fault_scope="own_home")
+    await publish_tickets(kafka_bootstrap, topic_prefix, t)
+    waiting = await order_of(client, t.ticket_id)
+    assert (
+        waiting["status"] == "created"
+        and waiting["crew_id"] is None
+        and waiting["area_class"] == "rural"
+    )
+    assert (
+        await client.put("/crews/unit-w-crew/duty", json={"on_duty": True}, headers=SUPERVISOR)
+    ).status_code == 200
+    assigned = await order_of(client, t.ticket_id, status="assigned")
+    assert assigned["crew_id"] == "unit-w-crew"
+
+
+async def test_my_orders_are_paginated(client, kafka_bootstrap, topic_prefix):
+    await new_order(client, kafka_bootstrap, topic_prefix)
+    crew_a = await sign_in(client, "unit-n-crew-a-m1", "pin-a")
+    page = (await client.get("/mobile/orders", params={"limit": 1}, headers=crew_a)).json()
+    rest = (
+        await client.get("/mobile/orders", params={"limit": 1, "offset": 1}, headers=crew_a)
+    ).json()
+    assert len(page["items"]) == 1 and page["total"] >= 2
+    assert page["items"][0]["id"] != rest["items"][0]["id"]

@@ -109,12 +109,15 @@ class WorkOrderRepository:
         rows = (await self.session.execute(query.limit(limit).offset(offset))).all()
         return [_order(r) for r in rows]
 
-    async def count_for_crew(self, crew_id: str) -> int:
-        return await self.session.scalar(
+    async def count_for_crew(self, crew_id: str, status: str | None = None) -> int:
+        query = (
             sa.select(sa.func.count())
             .select_from(work_orders)
             .where(work_orders.c.crew_id == crew_id)
         )
+        if status:
+            query = query.where(work_orders.c.status == status)
+        return await self.session.scalar(query)
 
     async def overdue_acceptances(self, now: datetime, limit: int = 50) -> list[str]:
         """Assigned orders past their acceptance deadline, locked so two scanners never race."""
@@ -131,7 +134,14 @@ class WorkOrderRepository:
         """Orders waiting for a crew (none was on duty when they came in)."""
         rows = await self.session.execute(
             sa.select(work_orders.c.id)
-            .where(work_orders.c.status == "created", work_orders.c.is_lead.is_(True))
+            .where(
+                work_orders.c.status == "created",
+                work_orders.c.is_lead.is_(True),
+                # Only units with a crew on duty: orders of an unstaffed unit must not crowd out the rest.
+                work_orders.c.unit_id.in_(
+                    sa.select(crews.c.unit_id).where(crews.c.on_duty.is_(True))
+                ),
+            )
             .order_by(work_orders.c.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

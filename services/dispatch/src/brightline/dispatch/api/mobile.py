@@ -143,10 +143,8 @@ async def my_orders(
     async with uow:
         repo = WorkOrderRepository(uow.session)
         orders = await repo.search(crew_id=crew_id, status=status, limit=limit, offset=offset)
-        total = await repo.count_for_crew(crew_id) if status is None else None
+        total = await repo.count_for_crew(crew_id, status)
         items = [await _mobile_read(repo, o) for o in orders]
-    if total is None:
-        total = offset + len(items)
     page = MobileOrderPage(items=items, total=total, limit=limit, offset=offset)
     return _cached(page.model_dump(mode="json"), if_none_match)
 
