@@ -161,3 +161,58 @@ async def test_without_topology_reports_cluster_by_distance(client, kafka_bootst
     found = await eventually(incidents)
     groups = sorted(sorted(i["linked_ticket_ids"]) for i in found)
     assert groups == sorted([sorted(t.ticket_id for t in near), [far.ticket_id]])
+
+
+async def test_reports_fold_into_a_feeder_fault_declared_from_the_grid_side(
+    client, kafka_bootstrap, topic_prefix
+):
+    feeder, transformers = (
+        f"F-{uuid.uuid4().hex[:6]}",
+        [f"T-{uuid.uuid4().hex[:6]}" for _ in range(2)],
+    )
+    meters = {t: [f"M-{t}-{i}" for i in range(2)] for t in transformers}
+    assert (
+        await client.put(
+            "/topology",
+            json={
+                "transformers": [{"transformer_id": t, "feeder_id": feeder} for t in transformers],
+                "meters": [
+                    {"meter_no": m, "transformer_id": t} for t, ms in meters.items() for m in ms
+                ],
+            },
+            headers=INTEGRATION,
+        )
+    ).status_code == 200
+    declared = await client.post(
+        "/outages",
+        json={"unit_id": "unit-n", "feeder_id": feeder, "cause": "馈线跳闸"},
+        headers=INTEGRATION,
+    )
+    assert declared.status_code == 201, declared.text
+    incident_id = declared.json()["id"]
+    assert (
+        await client.post(
+            "/outages", json={"unit_id": "unit-n", "feeder_id": feeder}, headers=SUPERVISOR
+        )
+    ).status_code == 409
+
+    tickets = [
+        ticket("unit-n-01", meter_no=m, fault_scope="own_home")
+        for ms in meters.values()
+        for m in ms
+    ]
+    await publish_tickets(kafka_bootstrap, topic_prefix, *tickets)
+
+    async def folded():
+        found = (await client.get(f"/outages/{incident_id}", headers=SUPERVISOR)).json()
+        return len(found["linked_ticket_ids"]) == len(tickets) and found
+
+    outage = await eventually(folded)
+    orders = (
+        await client.get("/work-orders", params={"incident_id": incident_id}, headers=SUPERVISOR)
+    ).json()
+    leads = [o for o in orders if o["is_lead"]]
+    assert (
+        len(leads) == 1 and leads[0]["id"] == outage["lead_work_order_id"] and leads[0]["crew_id"]
+    )
+    assert all(o["crew_id"] is None for o in orders if not o["is_lead"])

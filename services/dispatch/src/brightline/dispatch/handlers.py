@@ -128,9 +128,13 @@ async def _cluster(
             )
         )
         return
-    order.link_to(incident.id, lead=False)
-    await outages.update(incident.id, last_report_at=at)
     row = await outages.get(incident.id)
+    # An incident declared from the grid side (no report yet) gets its crew through its first report.
+    lead = row.lead_work_order_id is None
+    order.link_to(incident.id, lead=lead)
+    await outages.update(
+        incident.id, last_report_at=at, **({"lead_work_order_id": order.id} if lead else {})
+    )
     linked = await outages.linked_ticket_ids(incident.id)
     uow.emit(
         OutageUpdatedV1(
@@ -141,6 +145,58 @@ async def _cluster(
             cause=row.cause,
         )
     )
+
+
+class DuplicateIncident(Exception):
+    def __init__(self, incident_id: str) -> None:
+        super().__init__(incident_id)
+        self.incident_id = incident_id
+
+
+async def declare_incident(command: commands.DeclareIncident, uow: UnitOfWork) -> str:
+    """A fault known before (or without) the calls: a feeder trip from the outage-management
+    system, a transformer seen burning. Reports under it fold in; the first one gets the crew."""
+    outages = OutageRepository(uow.session)
+    key = ClusterKey(command.transformer_id, command.feeder_id, command.latitude, command.longitude)
+    await outages.lock(key)
+    for inc in await outages.open_incidents(command.unit_id):
+        same_transformer = command.transformer_id and inc.transformer_id == command.transformer_id
+        same_feeder = (
+            not command.transformer_id
+            and command.feeder_id
+            and (inc.feeder_id == command.feeder_id and inc.transformer_id is None)
+        )
+        if same_transformer or same_feeder:
+            raise DuplicateIncident(inc.id)
+    incident_id, at = str(uuid.uuid4()), now()
+    await outages.add(
+        id=incident_id,
+        unit_id=command.unit_id,
+        status="open",
+        transformer_id=command.transformer_id,
+        feeder_id=command.feeder_id,
+        latitude=command.latitude,
+        longitude=command.longitude,
+        radius_m=command.radius_m,
+        declared_at=at,
+        last_report_at=at,
+        expected_restore_at=command.expected_restore_at,
+        cause=command.cause,
+    )
+    uow.emit(
+        OutageDeclaredV1(
+            incident_id=incident_id,
+            declared_at=at,
+            unit_id=command.unit_id,
+            transformer_id=command.transformer_id,
+            feeder_id=command.feeder_id,
+            latitude=command.latitude,
+            longitude=command.longitude,
+            radius_m=command.radius_m,
+            expected_restore_at=command.expected_restore_at,
+        )
+    )
+    return incident_id
 
 
 async def _assign(
@@ -426,4 +482,5 @@ HANDLERS = {
     commands.ExpireAcceptance: expire_acceptance,
     commands.SetExpectedRestoration: set_expected_restoration,
     commands.RestoreIncident: restore_incident,
+    commands.DeclareIncident: declare_incident,
 }

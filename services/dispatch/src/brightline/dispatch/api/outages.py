@@ -7,6 +7,7 @@ from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import OutageRepository
 from brightline.dispatch.api.schemas import (
     ExpectedRestorationUpdate,
+    IncidentCreate,
     IncidentRead,
     RestoreCreate,
     RestoreRead,
@@ -21,6 +22,7 @@ from fastapi import APIRouter, Depends, Header, Query
 
 Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
 Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
+Declarer = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
 Staff = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.AGENT))]
 
 topology_router = APIRouter(prefix="/topology", tags=["topology"])
@@ -60,6 +62,50 @@ async def list_outages(
     async with uow:
         repo = OutageRepository(uow.session)
         return [await _read(repo, r.id) for r in await repo.search(status, limit, offset)]
+
+
+@router.post("", response_model=IncidentRead, status_code=201)
+async def declare_outage(body: IncidentCreate, uow: UnitOfWorkDep, who: Declarer) -> IncidentRead:
+    """Declare a fault before the calls arrive (e.g. a feeder trip from outage management):
+    'no power' reports under it fold into it, the first of them gets the crew."""
+    if not (
+        body.transformer_id
+        or body.feeder_id
+        or (body.latitude is not None and body.longitude is not None)
+    ):
+        raise Problem(
+            422,
+            "no-place",
+            "Say where the fault is",
+            "give transformer_id, feeder_id or latitude+longitude",
+        )
+    async with uow:
+        try:
+            incident_id = await handlers.declare_incident(
+                commands.DeclareIncident(
+                    body.unit_id,
+                    who.subject,
+                    body.transformer_id,
+                    body.feeder_id,
+                    body.latitude,
+                    body.longitude,
+                    body.radius_m,
+                    body.expected_restore_at,
+                    body.cause,
+                ),
+                uow,
+            )
+        except handlers.DuplicateIncident as error:
+            raise Problem(
+                409,
+                "incident-exists",
+                "An open incident already covers this",
+                f"incident {error.incident_id} is open",
+                incident_id=error.incident_id,
+            ) from error
+        result = await _read(OutageRepository(uow.session), incident_id)
+        await uow.commit()
+    return result
 
 
 @router.get("/{incident_id}", response_model=IncidentRead)

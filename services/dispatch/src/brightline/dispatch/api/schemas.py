@@ -148,6 +148,19 @@ class IncidentRead(BaseModel):
     linked_ticket_ids: list[str] = Field(default_factory=list)
 
 
+class IncidentCreate(BaseModel):
+    """A fault declared from the grid side: on a transformer, a whole feeder, or a place."""
+
+    unit_id: str = Field(min_length=1, max_length=64)
+    transformer_id: str | None = Field(None, max_length=64)
+    feeder_id: str | None = Field(None, max_length=64)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    radius_m: float | None = Field(None, gt=0, le=50000)
+    expected_restore_at: AwareDatetime | None = None
+    cause: str | None = Field(None, max_length=500)
+
+
 class ExpectedRestorationUpdate(BaseModel):
     expected_restore_at: AwareDatetime
     cause: str | None = Field(None, max_length=500)

@@ -53,3 +53,16 @@ class RestoreIncident:
     restored_at: datetime
     actor: str
     cause: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclareIncident:
+    unit_id: str
+    actor: str
+    transformer_id: str | None = None
+    feeder_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_m: float | None = None
+    expected_restore_at: datetime | None = None
+    cause: str | None = None
