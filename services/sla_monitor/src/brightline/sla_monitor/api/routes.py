@@ -128,8 +128,8 @@ async def open_deadline(body: DeadlineCreate, request: Request, uow: UnitOfWorkD
         if not changed:
             raise Problem(409, "deadline-exists", "Deadline already open",
                           f"{body.subject_type} {body.subject_id} already has {body.limit_key}")
-        await uow.commit()
         row = (await repo.find_by_id(changed[0].deadline_id))[0]
+        await uow.commit()
     if changed[0].error:
         raise Problem(422, "calendar-out-of-range", "Date outside the official working-day calendar",
                       changed[0].error, deadline_id=changed[0].deadline_id, state="errored")
@@ -152,8 +152,8 @@ async def _pause_or_resume(deadline_id: str, request: Request, uow, kind: str, r
         except CalendarOutOfRange as error:
             raise Problem(422, "calendar-out-of-range", "Date outside the official working-day calendar",
                           str(error)) from None
-        await uow.commit()
         row = (await repo.find_by_id(deadline_id))[0]
+        await uow.commit()
     return DeadlineRead.model_validate(dict(row))
 
 

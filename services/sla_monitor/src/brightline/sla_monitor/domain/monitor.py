@@ -7,8 +7,8 @@ history gives the same warnings and breaches:
   warn_at, a breach due_at, an escalation due_at + delay, whatever the
   wall-clock moment the scheduler (or a late consumer) got to it. Advancing a
   deadline to t1 and then to t2 therefore equals advancing it to t2 at once.
-- An input (met, cancelled, paused, ...) first advances its deadline to the
-  input's own occurrence time, then applies. A met event that arrives after
+- An input (met, cancelled, paused, ...) first advances its deadline to just
+  before the input's own occurrence time, then applies. A met event that arrives after
   the due time thus always finds the breach recorded, in live and in replay.
 - Deadline ids are derived from (subject type, subject id, limit key), so a
   replay names deadlines exactly as the live run did.
@@ -179,13 +179,13 @@ def next_fire_at(deadline: Deadline) -> datetime | None:
     return min(pending) if pending else None
 
 
-def advance(tracked: Tracked, until: datetime) -> Step:
-    """Fire every point due by `until`, each at its own scheduled time."""
+def advance(tracked: Tracked, until: datetime, *, inclusive: bool = True) -> Step:
+    """Fire every point due by `until` (before it, when not inclusive), each at its scheduled time."""
     if tracked.deadline is None:
         return tracked, ()
     deadline = tracked.deadline
     events: list[DeadlineEvent] = []
-    while (point := next_fire_at(deadline)) is not None and point <= until:
+    while (point := next_fire_at(deadline)) is not None and (point <= until if inclusive else point < until):
         deadline, fired = check(deadline, point)
         if not fired:  # cannot happen for a consistent deadline; never loop forever
             break
@@ -202,7 +202,9 @@ def apply(tracked: Tracked, command: Input, calendar: WorkingCalendar | None = N
     """
     if tracked.is_final:
         return tracked, ()
-    tracked, events = advance(tracked, command.at)
+    # Points strictly before the input fire first. A point AT the input's time does not: work done
+    # exactly at the due time is on time (meet() counts at <= due_at), so no breach may precede it.
+    tracked, events = advance(tracked, command.at, inclusive=False)
     deadline = tracked.deadline
     if isinstance(command, Meet):
         deadline, more = meet(deadline, command.at, calendar)
