@@ -47,7 +47,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.published_total = 0
-        self.service = service or getattr(producer, "client_id", None) or "unknown"
+        self.service = service or getattr(getattr(producer, "client", None), "_client_id", None) or "unknown"
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows, so they leave at once, not next tick."""
