@@ -1,6 +1,5 @@
 """Route dependencies: who is calling (with the raw token to forward), the hub, the upstream."""
 
-from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
