@@ -149,7 +149,11 @@ async function answer() {
     ph.idem = uuid();
     ph.form = { phone: offer.caller_number || "" };
     const customer = r.card?.customers?.[0];
-    if (customer) { ph.form.caller_name = customer.name || ""; ph.form.address = customer.address || ""; ph.form.customer_number = customer.customer_id; }
+    if (customer) {
+      Object.assign(ph.form, { caller_name: customer.name || "", address: customer.address || "", customer_id: customer.customer_id });
+      if (customer.area_code) ph.form.area_code = customer.area_code;
+      if (customer.meter_no) ph.form.meter_no = customer.meter_no;
+    }
     for (const p of r.problems || []) toast(p.title, "error");
     ph.script = { type: "repair", answers: {}, step: null };
     renderAll();
