@@ -218,7 +218,7 @@ function renderScript() {
       ? `<div class="choices" id="script-choices" role="group" aria-label="${esc(step.prompt)}">${step.choices.map((c, i) =>
           `<button type="button" data-i="${i}">${esc(c.label)}</button>`).join("")}</div>`
       : `<form id="script-form"><input id="script-input" ${isTime ? 'type="datetime-local"' : 'type="text"'} aria-label="${esc(t("f_" + step.key))}"
-           value="${esc(isTime ? "" : ph.form[step.key] ?? "")}" ${step.optional ? "" : "required"}>
+           value="${esc(isTime ? "" : ph.form[step.key] ?? "")}" ${step.optional || isTime ? "" : "required"}>
          <div class="actions"><button type="submit">${esc(t("next"))}</button></div></form>`;
     body = `<div class="prompt ${step.agent_only ? "agent-only" : ""}" id="script-prompt">${esc(step.prompt)}</div>${input}
       ${step.done && step.outcome ? `<div class="line" id="script-outcome"><strong>${esc(t("done_outcome"))}:</strong> ${esc(step.outcome.note)}</div>` : ""}
@@ -238,6 +238,14 @@ function renderScript() {
 }
 
 // ------------------------------------------------------------------ ticket form
+function shownValue(f) {
+  const v = ph.form[f];
+  if (v == null) return "";
+  if (f === "fault_started_at") return hhmm(v);
+  if (f === "fault_scope") return t("scope_" + v);
+  return v;
+}
+
 function outcomeType() {
   const o = ph.script.step?.outcome;
   return o && o.ticket_type && (o.kind === "create_ticket" || o.kind === "link_to_existing") ? o.ticket_type : null;
@@ -254,7 +262,7 @@ function renderForm() {
       ${shown.map((f) => `<div class="${f === "description" || f === "address" ? "wide" : ""} ${required.has(f) ? "field-required" : ""}">
         <label for="f-${f}">${esc(t("f_" + f))}</label>
         ${f === "description" ? `<textarea id="f-${f}" name="${f}" rows="2">${esc(ph.form[f] ?? "")}</textarea>`
-          : `<input id="f-${f}" name="${f}" value="${esc(f === "fault_started_at" && ph.form[f] ? hhmm(ph.form[f]) : ph.form[f] ?? "")}" ${f === "fault_started_at" || f === "fault_scope" ? "readonly" : ""}>`}
+          : `<input id="f-${f}" name="${f}" value="${esc(shownValue(f))}" ${f === "fault_started_at" || f === "fault_scope" ? "readonly" : ""}>`}
       </div>`).join("")}
     </form>
     <div class="actions">

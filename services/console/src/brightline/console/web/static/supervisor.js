@@ -155,15 +155,15 @@ function renderBoard() {
   const a = $("#c-answer"), c = $("#c-callback"), br = $("#c-breaches");
   if (!a) return;
   const today = b?.answer?.today;
-  a.innerHTML = `<h2>${esc(t("answered_12s"))}</h2>
-    <div id="chart-answer">${gauge(today?.within ?? null, { target: 0.9, label: t("answered_12s") })}</div>
-    <div class="muted">${today ? `${today.answered}/${today.offered}` : ""}</div>
+  a.innerHTML = `<h2>${esc(t("answered_12s"))} <span class="muted">${today ? `${today.answered}/${today.offered}` : ""}</span></h2>
+    <div class="gauge-box" id="chart-answer">${gauge(today?.within ?? null, { target: 0.9, label: t("answered_12s") })}</div>
+    <div class="muted">${esc(t("answered_12s_week"))}</div>
     <div id="chart-answer-week">${b?.answer ? columns(b.answer.days.map((d) => ({ label: d.day.slice(5), value: d.within })), { label: t("answered_12s_week"), target: 0.9 }) : ""}</div>`;
   const month = b?.callback_month;
   const rate = b?.callback_rate_month ?? (month && month.finished ? month.called_back / month.finished : null);
   const target = month?.target ?? 0.9;
   c.innerHTML = `<h2>${esc(t("callback_rate"))} <span class="muted">${esc(t("target", { t: Math.round(target * 100) + "%" }))}</span></h2>
-    <div id="chart-callback">${gauge(rate, { target, label: t("callback_rate") })}</div>
+    <div class="gauge-box" id="chart-callback">${gauge(rate, { target, label: t("callback_rate") })}</div>
     <div id="chart-callback-days">${b?.callback_days?.length ? columns(b.callback_days.slice(-10).map((d) => ({ label: d.day.slice(5), value: d.rate })), { label: t("callback_rate"), target }) : `<p class="muted">${esc(t("no_data"))}</p>`}</div>`;
   const by = b?.breaches_by_type || [];
   br.innerHTML = `<h2>${esc(t("breaches_by_type"))} <span class="pill">${b?.open_breaches ?? 0}</span></h2>
