@@ -149,6 +149,14 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
         assert ticket_no
         agent.screenshot(path=str(ARTIFACTS / "softphone-with-call.png"))
 
+        # Escalate to the supervisor, who accepts it.
+        agent.select_option("#esc-reason", "agitated")
+        agent.click("#escalate")
+        escalation = boss.locator("[data-escalation]", has_text="agent-1001")
+        escalation.wait_for()
+        escalation.get_by_role("button", name="接受").click()
+        boss.locator("[data-escalation]", has_text="accepted").wait_for()
+
         # The supervisor sees the ticket on the board (live, over SSE) and the agent talking.
         boss.wait_for_selector(f"#tickets-table >> text={ticket_no}")
         boss.wait_for_selector("#agents-table tr[data-agent='agent-1001'] .pill.talking")
@@ -212,3 +220,51 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
     finally:
         agent_ctx.close()
         boss_ctx.close()
+
+
+def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack, browser):
+    """What `make run` starts: demo data through the integration APIs (casework is not running
+    here: its departments are skipped with a warning), a call rung by the simulator, answered by a
+    robot agent who records a ticket, and crews signed in on the mobile API."""
+    import asyncio
+
+    from brightline.console.demo import CREWS, Demo
+    from brightline.console.settings import ConsoleSettings
+
+    settings = ConsoleSettings(intake_url=stack["intake"], dispatch_url=stack["dispatch"],
+                               callback_url=stack["callback"], sla_url=stack["sla_monitor"],
+                               casework_url="http://127.0.0.1:9")
+    demo = Demo(settings, seed=7)
+
+    async def run() -> str:
+        try:
+            await demo.seed()
+            await demo.ring()
+            [(call_id, rang_at)] = demo.calls.items()
+            await demo.robot_take(call_id, rang_at)
+            await demo.crews_move()
+            return call_id
+        finally:
+            await demo.up.close()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
+        call_id = pool.submit(asyncio.run, run()).result()
+    assert set(demo.crew_tokens) == {c[0] for c in CREWS}  # every crew member could sign in
+    staff = bearer(Role.SUPERVISOR, subject="super-9001")
+    crews = httpx.get(f"{stack['dispatch']}/crews", headers=staff, timeout=10).json()
+    assert {c["crew_id"] for c in crews} >= {c[0] for c in CREWS} and all(c["on_duty"] for c in crews)
+    card = httpx.get(f"{stack['intake']}/caller-cards/{demo.customers[0]['phones'][0]}", headers=staff, timeout=10).json()
+    assert card["customers"][0]["name"] == demo.customers[0]["name"]
+    call = httpx.get(f"{stack['intake']}/calls/{call_id}", headers=staff, timeout=10).json()
+    assert call["state"] in ("ended", "answered") or call["end_cause"] == "abandoned"
+
+    context, boss = sign_in(browser, stack["console"], "super-9001")
+    try:
+        boss.wait_for_selector("#agents-table")
+        boss.keyboard.press("3")
+        boss.wait_for_selector("#crews-table >> text=西湖抢修一班")
+        boss.screenshot(path=str(ARTIFACTS / "supervisor-repair-board.png"))
+    finally:
+        context.close()

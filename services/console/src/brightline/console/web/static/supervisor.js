@@ -111,7 +111,7 @@ function renderAgents() {
   if (!p) return;
   const rows = sv.floor.agents.map((a) => `<tr data-agent="${esc(a.agent_id)}"><td>${esc(a.name)} <span class="muted">${esc(a.staff_no)}</span></td>
     <td><span class="pill ${a.state}">${esc(t("state_" + a.state))}</span></td><td>${esc(since(a.since))}</td><td>${esc(a.call_id || "")}</td><td>${a.answered_today}</td></tr>`).join("");
-  p.innerHTML = `<h2>${esc(t("agents"))}</h2><table id="agents-table"><thead><tr><th>${esc(t("agent"))}</th><th>${esc(t("state"))}</th><th>${esc(t("since"))}</th><th>call</th><th>${esc(t("answered_today"))}</th></tr></thead>
+  p.innerHTML = `<h2>${esc(t("agents"))}</h2><table id="agents-table"><thead><tr><th>${esc(t("agent"))}</th><th>${esc(t("state"))}</th><th>${esc(t("since"))}</th><th>${esc(t("call"))}</th><th>${esc(t("answered_today"))}</th></tr></thead>
     <tbody>${rows || `<tr><td colspan="5" class="muted">${esc(t("no_data"))}</td></tr>`}</tbody></table>`;
 }
 
