@@ -9,11 +9,9 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
-
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port, project_root
 from brightline.platform.testing import ServiceProcess, bearer
@@ -202,7 +200,7 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
         assert label.endswith("%"), label  # the SLA monitor's rate for today, drawn as a gauge
         boss.wait_for_selector("#chart-answer-week svg rect")
         # The call left ringing breached its answer limit: it is on the breach list, and chased (催办).
-        row = boss.locator(f"#breaches-table tr[data-deadline]", has_text=f"{call_id}-x3")
+        row = boss.locator("#breaches-table tr[data-deadline]", has_text=f"{call_id}-x3")
         row.wait_for(timeout=60_000)
         boss.wait_for_selector("#chart-breaches svg rect")
         row.get_by_role("button", name="催办").click()

@@ -10,7 +10,6 @@ import httpx
 import jwt
 import pytest
 import uvicorn
-
 from brightline.console.adapters.users import DEMO_PASSWORD
 from brightline.console.main import create_app
 from brightline.console.settings import ConsoleSettings

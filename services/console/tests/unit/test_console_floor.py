@@ -3,7 +3,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from brightline.console.domain.floor import Floor, IllegalState
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -78,7 +77,7 @@ def test_caller_hanging_up_while_ringing_frees_the_seat():
     floor.call_ringing("c1", "95598", at(2), None, at(2))
     notices = floor.call_ended("c1", "abandoned", at(20))
     assert floor.seats["a1"].state == "ready"
-    assert [n.kind for n in notices if n.target == "a1"][0] == "offer_withdrawn"
+    assert next(n.kind for n in notices if n.target == "a1") == "offer_withdrawn"
 
 
 def test_call_answered_elsewhere_frees_the_offered_seat_and_counts_once():

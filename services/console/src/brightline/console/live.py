@@ -16,13 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
-
+from brightline.console.domain.floor import Floor, Notice
 from brightline.contracts import InvalidEvent, from_record
 from brightline.contracts.topics import (
-    DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, INTAKE_CALLS, INTAKE_ESCALATIONS, INTAKE_TICKETS, SLA_DEADLINES,
-    CALLBACK_TASKS, CASEWORK_CASES,
+    CALLBACK_TASKS,
+    CASEWORK_CASES,
+    DISPATCH_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+    INTAKE_CALLS,
+    INTAKE_ESCALATIONS,
+    INTAKE_TICKETS,
+    SLA_DEADLINES,
 )
-from brightline.console.domain.floor import Floor, Notice
 from brightline.messaging.kafka import prefixed
 from brightline.platform.auth import Principal, Role
 
@@ -112,7 +117,7 @@ class LiveHub:
                 batch = await self._consumer.getmany(timeout_ms=500)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a broker hiccup must not end the live view
+            except Exception:
                 log.exception("live consumer failed to fetch; retrying")
                 await asyncio.sleep(1)
                 continue
@@ -124,7 +129,7 @@ class LiveHub:
                         continue
                     try:
                         await self.on_event(event.type, event.subject, event.time, event.data, event.id)
-                    except Exception:  # noqa: BLE001 - one odd event must not stop the stream
+                    except Exception:
                         log.exception("live view could not apply %s", event.type)
 
     # ---------------------------------------------------------------- events in
@@ -202,4 +207,4 @@ def _dt(value) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return datetime.fromisoformat(str(value))

@@ -4,10 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
-
 from brightline.console import consumers
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.users import UserDirectory
@@ -16,6 +12,9 @@ from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 WEB_DIR = Path(__file__).resolve().parent / "web"

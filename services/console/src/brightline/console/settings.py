@@ -1,6 +1,5 @@
-from pydantic_settings import SettingsConfigDict
-
 from brightline.platform.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class ConsoleSettings(ServiceSettings):

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 import httpx
-
 from brightline.platform.problems import Problem
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,9 @@ import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from brightline.console.adapters.orm import chases, users
 from brightline.console.domain.passwords import hash_password
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Demo directory: seeded when empty (ConsoleSettings.seed_demo_users). Password for all: "brightline".
 DEMO_PASSWORD = "brightline"

@@ -4,12 +4,11 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
-
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.users import UserDirectory
 from brightline.console.live import LiveHub
 from brightline.platform.auth import Allow, Principal, Role, issue_token
+from fastapi import Depends, Request
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Request
-from fastapi.responses import StreamingResponse
-
 from brightline.console.adapters.users import DEMO_PASSWORD
-from brightline.console.api.deps import AgentCaller, HubDep, SoloAgent, SupervisorCaller, SwitchToken, UpstreamDep, UsersDep
+from brightline.console.api.deps import (
+    AgentCaller,
+    HubDep,
+    SoloAgent,
+    SupervisorCaller,
+    SwitchToken,
+    UpstreamDep,
+    UsersDep,
+)
 from brightline.console.api.schemas import (
-    CallbackOutcome, ChaseCreate, EscalationResolve, ScriptAnswers, SessionCreate, SessionRead, StateUpdate,
-    UserRead, WrapUp,
+    CallbackOutcome,
+    ChaseCreate,
+    EscalationResolve,
+    ScriptAnswers,
+    SessionCreate,
+    SessionRead,
+    StateUpdate,
+    UserRead,
+    WrapUp,
 )
 from brightline.console.domain.floor import IllegalState
 from brightline.console.domain.passwords import DUMMY_HASH, verify_password
 from brightline.platform.auth import Role, issue_token
 from brightline.platform.problems import Problem
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
 
 sessions = APIRouter(prefix="/api/sessions", tags=["sessions"])
 me_router = APIRouter(prefix="/api", tags=["me"])
