@@ -15,8 +15,10 @@ UV := python3 -m uv
 	$(PY) -m brightline.platform.local kafka-jars
 	touch $@
 
-# Python packages, the Kafka jars (Maven) and the embedded PostgreSQL (a wheel).
+# Python packages, the Kafka jars (Maven), the embedded PostgreSQL (a wheel), and Debian's
+# Chromium for the browser tests.
 setup: .venv/.synced .cache/kafka/.fetched
+	bash deploy/browser/install-chromium.sh
 
 ## The whole suite: unit, integration (real Kafka + PostgreSQL), end-to-end, browser.
 test: setup
