@@ -127,6 +127,9 @@ def rates():
 
 @pytest.fixture
 async def monitor(infra_env, db_name):
+    # Topics of its own: the history must be exactly these events, not those of other tests
+    # sharing the session's topics.
+    infra_env = {**infra_env, "kafka_topic_prefix": infra_env["kafka_topic_prefix"] + "replay."}
     # The history is back-dated: delivered in real time, each event would have reached the monitor
     # before the fire points after it. The scheduler therefore starts once every event is consumed;
     # a live scheduler cannot un-fire a breach that an event arriving hours late would have prevented.
@@ -143,11 +146,11 @@ async def monitor(infra_env, db_name):
 
         await eventually(all_consumed, timeout=90)
         app.state.scheduler.start()
-        yield client, history
+        yield client, history, infra_env
 
 
-async def test_live_breaches_equal_a_replay_of_the_history(monitor, infra_env):
-    client, history = monitor
+async def test_live_breaches_equal_a_replay_of_the_history(monitor):
+    client, history, infra_env = monitor
 
     async def settled():
         rows = (await client.get("/deadlines", headers=SUPERVISOR)).json()
@@ -195,7 +198,7 @@ async def test_live_breaches_equal_a_replay_of_the_history(monitor, infra_env):
 
 
 async def test_kpis_match_hand_computed_values(monitor):
-    client, _ = monitor
+    client, _, _ = monitor
     window = {"date_from": (NOW - timedelta(days=8)).date().isoformat(),
               "date_to": (NOW + timedelta(days=1)).date().isoformat()}
 
@@ -269,7 +272,7 @@ async def test_kpis_match_hand_computed_values(monitor):
 
 
 async def test_a_date_past_the_calendar_is_a_loud_error(monitor):
-    client, _ = monitor
+    client, _, _ = monitor
     response = await client.post("/deadlines", headers=SUPERVISOR, json={
         "limit_key": "bill_query.written_reply", "subject_type": "ticket", "subject_id": "t-2099",
         "ticket_id": "t-2099", "opened_at": "2099-03-02T10:00:00+08:00"})
@@ -281,7 +284,7 @@ async def test_a_date_past_the_calendar_is_a_loud_error(monitor):
 
 
 async def test_supervisor_pauses_and_resumes_a_pausable_deadline(monitor):
-    client, _ = monitor
+    client, _, _ = monitor
     opened = await client.post("/deadlines", headers=SUPERVISOR, json={
         "limit_key": "complaint.reply", "subject_type": "case", "subject_id": "k-manual", "ticket_id": "t-km"})
     assert opened.status_code == 201, opened.text
