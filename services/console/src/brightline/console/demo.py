@@ -72,7 +72,8 @@ class Demo:
         self.up = Upstream.from_settings(settings)
         self.rng = random.Random(seed)
         secret = settings.auth_secret.get_secret_value()
-        self.integration = issue_token(secret, "demo-integration", [Role.INTEGRATION], ttl_seconds=30 * 86400)
+        self.integration = issue_token(secret, "demo-integration", [Role.INTEGRATION], ttl_seconds=30 * 86400,
+                                       scopes=["*"])  # seeds every service, plays the switch
         self.supervisor = issue_token(secret, "demo-supervisor", [Role.SUPERVISOR], ttl_seconds=30 * 86400,
                                       name="演示值班长", staff_no="9000")
         self.robots = {r: issue_token(secret, r, [Role.AGENT], ttl_seconds=30 * 86400, name=r,

@@ -58,6 +58,7 @@ def switch_token(request: Request) -> str:
     signed with an integration token the console issues itself."""
     settings = request.app.state.settings
     return issue_token(settings.auth_secret.get_secret_value(), "console-softphone", [Role.INTEGRATION],
+                       scopes=["intake"],  # the softphone speaks for the switch, to intake only
                        ttl_seconds=300)
 
 
