@@ -5,7 +5,8 @@ still decides what this user may see and do. Upstream problems come back as they
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -148,11 +149,11 @@ class Upstream:
     async def crew_step(self, crew_token: str, work_order_id: str, step: str, body: dict | None = None) -> dict:
         """step: accept | en-route | on-site | resolution | return"""
         return await self.json("dispatch", "POST", f"/mobile/orders/{work_order_id}/{step}", crew_token,
-                               json=body or {})
+                               json=body or {}, headers=mobile_write_headers())
 
     async def crew_position(self, crew_token: str, latitude: float, longitude: float) -> None:
         await self.call("dispatch", "POST", "/mobile/position", crew_token,
-                        json={"latitude": latitude, "longitude": longitude})
+                        json={"latitude": latitude, "longitude": longitude}, headers=mobile_write_headers())
 
     # ------------------------------------------------------------------ casework
     async def put_department(self, token: str, department_id: str, body: dict) -> dict:
@@ -190,3 +191,8 @@ class Upstream:
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+def mobile_write_headers() -> dict[str, str]:
+    """What a crew phone sends with every write: a fresh idempotency key and its own clock."""
+    return {"Idempotency-Key": str(uuid.uuid4()), "X-Device-Time": datetime.now(UTC).isoformat()}
