@@ -46,7 +46,8 @@ def create_service_app(
     install_problem_handlers(app)
     app.include_router(health_router())
     app.include_router(oauth_router())
-    for router in routers:
+    # Routers the lifespan brings along (brightline.messaging's audit trail of state changes).
+    for router in [*routers, *getattr(lifespan, "routers", ())]:
         app.include_router(router)
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False
