@@ -95,8 +95,8 @@ async def test_every_endpoint_admits_exactly_its_roles(service, infra_env, db_na
     rules = route_rules(app)
     assert_every_route_has_a_rule(app, service)
     failures: list[str] = []
-    lines = [f"\n{service}: authorisation matrix ({len(rules)} endpoints x {len(ROLES)} roles; "
-             "status seen, * = wrong)",
+    lines = [(f"\n{service}: authorisation matrix ({len(rules)} endpoints x {len(ROLES)} roles; "
+              "status seen, * = wrong)"),
              f"{'endpoint':52}" + "".join(f"{(r or 'anonymous'):>13}" for r in ROLES)]
     async with running(app) as client:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # the matrix below says it all
