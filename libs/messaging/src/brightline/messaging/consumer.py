@@ -30,9 +30,18 @@ Route = Callable[[Event, UnitOfWork], Awaitable[None]]
 TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError, OSError, TimeoutError)
 
 
+# PostgreSQL going away says so with an SQLSTATE that the asyncpg dialect raises as a plain
+# DBAPIError: class 08 (connection exception) and the server shutting down or starting up.
+TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if sqlstate and str(sqlstate).startswith(TRANSIENT_SQLSTATES):
+            return True
     return isinstance(error, TRANSIENT)
 
 
