@@ -27,6 +27,7 @@ from brightline.platform.auth import Role
 from brightline.platform.db import database_url, server_url
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
 from brightline.platform.local.paths import free_port
+from brightline.platform.problems import PROBLEM_JSON
 from brightline.platform.testing import ServiceProcess, bearer, eventually, service_names, settings_class
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
@@ -80,6 +81,7 @@ class Load:
     retries: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     replayed: int = 0
+    server_errors: list[str] = field(default_factory=list)  # 5xx not answered as 503 problem+json
     rejected: list[str] = field(default_factory=list)
     running: bool = True
 
@@ -113,6 +115,9 @@ async def agent(intake_url: str, load: Load, numbers) -> None:
                         load.rejected.append(f"{response.status_code} {response.text[:200]}")
                         break
                     load.errors[str(response.status_code)] = load.errors.get(str(response.status_code), 0) + 1
+                    if response.status_code != 503 or response.headers.get("content-type") != PROBLEM_JSON \
+                            or "Retry-After" not in response.headers:
+                        load.server_errors.append(f"{response.status_code} {response.text[:120]}")
                 load.retries += 1
                 await asyncio.sleep(0.3)
             await asyncio.sleep(PAUSE)
@@ -225,6 +230,8 @@ async def test_faults_under_load_lose_nothing_and_apply_nothing_twice(stack):
     print(f"load: {len(load.accepted)} tickets accepted, {load.retries} retries with the same key "
           f"({load.errors}), {load.replayed} answered from the idempotency store, {len(load.rejected)} rejected")
     assert not load.rejected, load.rejected[:5]
+    # While the database restarts, a request is told to retry (503, Retry-After), never a bare 500.
+    assert not load.server_errors, load.server_errors[:5]
     assert len(load.accepted) > 50
 
     async def converged():

@@ -19,6 +19,7 @@ from brightline.contracts import Event, InvalidEvent, Topic, from_record
 from brightline.messaging.kafka import prefixed
 from brightline.messaging.schema import inbox
 from brightline.messaging.unit_of_work import UnitOfWork
+from brightline.platform.db import database_unavailable
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("brightline.messaging")
@@ -30,19 +31,9 @@ Route = Callable[[Event, UnitOfWork], Awaitable[None]]
 TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError, OSError, TimeoutError)
 
 
-# PostgreSQL going away says so with an SQLSTATE that the asyncpg dialect raises as a plain
-# DBAPIError: class 08 (connection exception) and the server shutting down or starting up.
-TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03")
-
-
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, sa_exc.DBAPIError):
-        if error.connection_invalidated:
-            return True
-        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-        if sqlstate and str(sqlstate).startswith(TRANSIENT_SQLSTATES):
-            return True
-    return isinstance(error, TRANSIENT)
+    # A restarting PostgreSQL answers with SQLSTATE 57P01/57P03 as a plain DBAPIError.
+    return database_unavailable(error) or isinstance(error, TRANSIENT)
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):

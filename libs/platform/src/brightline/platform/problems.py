@@ -76,6 +76,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             request,
         )
 
+    from sqlalchemy.exc import DBAPIError
+
+    @app.exception_handler(DBAPIError)
+    async def on_database_error(request: Request, error: DBAPIError):
+        """The database restarting is a 503 a client may retry (with its Idempotency-Key), not a
+        500; any other database error is a bug and stays a 500."""
+        from brightline.platform.db import database_unavailable
+
+        if not database_unavailable(error):
+            raise error
+        return problem_response(
+            Problem(503, "unavailable", "Service briefly unavailable", "The database is restarting; retry shortly"),
+            request, headers={"Retry-After": "1"},
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException):
         problem = Problem(
