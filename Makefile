@@ -15,8 +15,10 @@ UV := python3 -m uv
 	$(PY) -m brightline.platform.local kafka-jars
 	touch $@
 
-# Python packages, the Kafka jars (Maven) and the embedded PostgreSQL (a wheel).
+# Python packages, the Kafka jars (Maven), the embedded PostgreSQL (a wheel), and Debian's
+# Chromium for the browser tests.
 setup: .venv/.synced .cache/kafka/.fetched
+	bash deploy/browser/install-chromium.sh
 
 ## The whole suite: unit, integration (real Kafka + PostgreSQL), end-to-end, browser.
 test: setup
@@ -37,6 +39,12 @@ bench: setup
 ## Regenerate the contract documents (AsyncAPI, OpenAPI) after a contract change.
 docs: setup
 	$(PY) -m brightline.contracts.asyncapi --write
+	$(PY) -m brightline.platform.openapi_docs --write
+
+## Fail when a contract document and the code disagree (the test suite checks this too).
+check-docs: setup
+	$(PY) -m brightline.contracts.asyncapi --check
+	$(PY) -m brightline.platform.openapi_docs --check
 
 kafka-jars: .cache/kafka/.fetched
 

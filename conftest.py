@@ -77,9 +77,10 @@ def postgres_server(tmp_path_factory) -> str:
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def topic_prefix() -> str:
-    """Topics of this test session, so parallel sessions on one broker never cross."""
+    """Topics of this test module: parallel sessions on one broker never cross, and a module's
+    consumers never wade through the events other modules left on shared topics."""
     return f"t{uuid.uuid4().hex[:8]}."
 
 

@@ -63,3 +63,26 @@ def test_data_lives_in_named_volumes():
     assert {"kafka-data", "pg-data"} <= set(data["volumes"])
     assert any(v.startswith("kafka-data:") for v in data["services"]["kafka"]["volumes"])
     assert any(v.startswith("pg-data:") for v in data["services"]["postgres"]["volumes"])
+
+
+def test_prometheus_scrapes_every_service_and_grafana_is_provisioned():
+    data = compose()
+    services = data["services"]
+    prometheus, grafana = services["prometheus"], services["grafana"]
+    assert prometheus["image"].startswith("prom/prometheus:")
+    config_mount = next(v for v in prometheus["volumes"] if v.endswith(":/etc/prometheus/prometheus.yml:ro"))
+    config = yaml.safe_load((ROOT / config_mount.split(":")[0]).read_text())
+    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    for name in SERVICES:
+        assert jobs[name] == [f"{name}:8000"]  # the compose service name and its container port
+    assert set(SERVICES) <= set(prometheus["depends_on"])
+    mounts = {v.split(":")[1]: ROOT / v.split(":")[0] for v in grafana["volumes"] if v.startswith("./")}
+    assert (mounts["/etc/grafana/provisioning"] / "datasources" / "prometheus.yaml").is_file()
+    dashboards = mounts["/var/lib/grafana/dashboards"]
+    assert (dashboards / "brightline-hotline.json").is_file()
+    provider = yaml.safe_load((mounts["/etc/grafana/provisioning"] / "dashboards" / "brightline.yaml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    datasource = yaml.safe_load((mounts["/etc/grafana/provisioning"] / "datasources" / "prometheus.yaml").read_text())
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+    assert grafana["depends_on"]["prometheus"]["condition"] == "service_healthy"
+    assert {"prometheus-data", "grafana-data"} <= set(data["volumes"])

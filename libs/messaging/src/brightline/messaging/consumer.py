@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from brightline.contracts import Event, InvalidEvent, Topic, from_record
+from brightline.messaging import metrics
 from brightline.messaging.kafka import prefixed
 from brightline.messaging.schema import inbox
 from brightline.messaging.unit_of_work import UnitOfWork
@@ -42,6 +43,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked) -> None:
         await self.owner.commit_processed()
+        metrics.forget_lag(self.owner.name, revoked, self.owner.topic_prefix)
 
     async def on_partitions_assigned(self, assigned) -> None:
         log.info("%s assigned %s", self.owner.name, sorted(f"{tp.topic}-{tp.partition}" for tp in assigned))
@@ -145,6 +147,7 @@ class EventConsumer:
                     await self._process(record)
                     self._processed[partition] = record.offset + 1
             await self.commit_processed()
+            await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
 
     async def _process(self, record) -> None:
         try:
@@ -161,6 +164,7 @@ class EventConsumer:
             try:
                 await self._handle(event, route)
                 self.handled_total += 1
+                metrics.EVENTS_HANDLED.labels(self.name, event.type).inc()
                 return
             except asyncio.CancelledError:
                 raise
@@ -219,5 +223,6 @@ class EventConsumer:
         ]
         await self.dead_letters.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
         self.dead_lettered_total += 1
+        metrics.DEAD_LETTERED.labels(self.name, metrics.unprefixed(self.topic_prefix, record.topic)).inc()
         log.error("%s dead-lettered %s[%d]@%d: %s", self.name, record.topic, record.partition,
                   record.offset, error)

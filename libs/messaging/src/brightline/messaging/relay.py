@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.contracts import Event, to_record
+from brightline.messaging import metrics
 from brightline.messaging.kafka import prefixed
 from brightline.messaging.schema import outbox
 
@@ -35,6 +36,7 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_interval: float = 0.25,
         max_backoff: float = 5.0,
+        service: str = "",
     ) -> None:
         self.engine = engine
         self.producer = producer
@@ -45,6 +47,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.published_total = 0
+        self.service = service or getattr(getattr(producer, "client", None), "_client_id", None) or "unknown"
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows, so they leave at once, not next tick."""
@@ -69,6 +72,7 @@ class OutboxRelay:
             try:
                 published = await self.publish_batch()
                 backoff = 0.1
+                metrics.OUTBOX_BACKLOG.labels(self.service).set(await outbox_backlog(self.engine))
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # broker or database away: wait and try again
@@ -125,6 +129,9 @@ class OutboxRelay:
                     .values(attempts=outbox.c.attempts + 1, last_error=str(error)[:2000])
                 )
         self.published_total += len(done)
+        for row, result in zip(rows, results):
+            if not isinstance(result, BaseException):
+                metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic, row.event_type).inc()
         if failed:
             raise RuntimeError(f"{len(failed)} of {len(rows)} outbox rows not acknowledged: {failed[0][1]}")
         return len(done)

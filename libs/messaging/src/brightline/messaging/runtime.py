@@ -35,7 +35,8 @@ class ServiceRuntime:
         self.sessions = session_factory(engine)
         self.source = source
         self.producer = create_producer(settings.kafka_bootstrap_servers, settings.service_name)
-        self.relay = OutboxRelay(engine, self.producer, topic_prefix=settings.kafka_topic_prefix)
+        self.relay = OutboxRelay(engine, self.producer, topic_prefix=settings.kafka_topic_prefix,
+                                 service=settings.service_name)
         self.consumer: EventConsumer | None = None
 
     def unit_of_work(self, causation: Event | None = None) -> UnitOfWork:

@@ -15,6 +15,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from brightline.platform.integration import IntegrationGate, oauth_router
 from brightline.platform.problems import install_problem_handlers
 from brightline.platform.settings import ServiceSettings
+from brightline.platform.telemetry import configure_tracing, instrument_app
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -52,6 +53,8 @@ def create_service_app(
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False
     )
+    configure_tracing(settings.service_name)
+    instrument_app(app, settings.service_name)
     return app
 
 

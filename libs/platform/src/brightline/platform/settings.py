@@ -34,7 +34,7 @@ class ServiceSettings(BaseSettings):
         description="JSON list of OAuth2 clients: client_id, secret_sha256, scopes (service names or *). "
         "The default is the demo client of make run (secret demo-integration-secret).",
     )
-    integration_rate_limit: str = Field("1200/minute", validation_alias="INTEGRATION_RATE_LIMIT")
+    integration_rate_limit: str = Field("500/second", validation_alias="INTEGRATION_RATE_LIMIT")
     business_timezone: str = Field("Asia/Shanghai", validation_alias="BRIGHTLINE_TIMEZONE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")

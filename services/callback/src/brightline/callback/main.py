@@ -1,6 +1,7 @@
 """Callback follow-up for every finished ticket, attempts, satisfaction and the callback rate."""
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
@@ -21,6 +22,9 @@ def create_app(settings: CallbackSettings | None = None) -> FastAPI:
         description="Callback follow-up for every finished ticket, attempts, satisfaction and the callback rate.",
         routers=routes.routers,
         lifespan=service_lifespan(
-            settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
+            settings,
+            service_dir=SERVICE_DIR,
+            routes=consumers.routes(settings.policy(), ZoneInfo(settings.business_timezone)),
+            topics=consumers.TOPICS,
         ),
     )

@@ -1,26 +1,65 @@
 """Agent softphone and supervisor console: the web UI and its backend-for-frontend."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from brightline.console import consumers
+from brightline.console.adapters.clients import Upstream
+from brightline.console.adapters.users import UserDirectory
 from brightline.console.api import routes
+from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+
+def web_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/")
+    async def index() -> FileResponse:
+        """The single page: sign-in, softphone, supervisor console (public: it holds no data)."""
+        return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    return router
 
 
 def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
-    return create_service_app(
+    base = service_lifespan(settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with base(app):
+            runtime = app.state.runtime
+            app.state.users = UserDirectory(runtime.engine)
+            if settings.seed_demo_users:
+                await app.state.users.seed_demo()
+            app.state.upstream = Upstream.from_settings(settings)
+            hub = LiveHub(settings.kafka_bootstrap_servers, settings.kafka_topic_prefix,
+                          recent=settings.recent_events)
+            app.state.hub = hub
+            await hub.start()
+            app.state.readiness["live"] = hub.ready
+            try:
+                yield
+            finally:
+                await hub.stop()
+                await app.state.upstream.close()
+
+    app = create_service_app(
         settings,
         title="Brightline console",
         description="Agent softphone and supervisor console: the web UI and its backend-for-frontend.",
-        routers=routes.routers,
-        lifespan=service_lifespan(
-            settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
-        ),
+        routers=[*routes.routers, web_router()],
+        lifespan=lifespan,
     )
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    return app

@@ -1,26 +1,37 @@
 """Repair dispatch: work orders, crews and their mobile API, arrival deadlines, outage incidents."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-
-from brightline.dispatch import consumers
+from brightline.dispatch import consumers, scheduler
 from brightline.dispatch.api import routes
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
+from fastapi import FastAPI
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 
 
 def create_app(settings: DispatchSettings | None = None) -> FastAPI:
     settings = settings or DispatchSettings()
+    messaging = service_lifespan(
+        settings,
+        service_dir=SERVICE_DIR,
+        routes=consumers.make_routes(settings),
+        topics=consumers.TOPICS,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with messaging(app), scheduler.acceptance_timer(app.state.runtime, settings):
+            yield
+
     return create_service_app(
         settings,
         title="Brightline dispatch",
         description="Repair dispatch: work orders, crews and their mobile API, arrival deadlines, outage incidents.",
         routers=routes.routers,
-        lifespan=service_lifespan(
-            settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
-        ),
+        lifespan=lifespan,
     )

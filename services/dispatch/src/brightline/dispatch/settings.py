@@ -1,6 +1,5 @@
-from pydantic_settings import SettingsConfigDict
-
 from brightline.platform.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class DispatchSettings(ServiceSettings):
@@ -10,3 +9,17 @@ class DispatchSettings(ServiceSettings):
 
     service_name: str = "dispatch"
     database_name: str = "brightline_dispatch"
+
+    # A crew that has not accepted an offered order within this time loses it to another crew.
+    acceptance_timeout_seconds: float = 300.0
+    # How often the background task looks for overdue acceptances and orders waiting for a crew.
+    scan_interval_seconds: float = 5.0
+    # Outage clustering for reports without grid topology: same fault if this close, this recent.
+    outage_radius_m: float = 500.0
+    outage_window_seconds: float = 3600.0
+    # Photos attached when resolving: each at most this big, at most this many per request.
+    max_photo_bytes: int = 2 * 1024 * 1024
+    max_photos_per_request: int = 6
+    # A device clock may run ahead of ours by this much; further in the future is refused.
+    device_clock_skew_seconds: float = 300.0
+    crew_token_ttl_seconds: int = 12 * 3600

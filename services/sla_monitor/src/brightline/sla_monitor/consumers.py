@@ -1,30 +1,73 @@
-"""Events that open, move and close deadlines, translated into commands."""
+"""Events that open, move and close deadlines, and the call and callback facts KPIs need.
+
+One route for every consumed type: log the event (the replay history), keep
+the KPI facts, translate to deadline inputs and hand them to the handlers.
+The consumer commits after the route returns.
+"""
+
+from __future__ import annotations
 
 from functools import partial
 
 from brightline.contracts import Event
-from brightline.contracts.topics import DISPATCH_WORK_ORDERS
+from brightline.contracts.topics import CALLBACK_RATES, CALLBACK_TASKS, CASEWORK_CASES, DISPATCH_WORK_ORDERS, INTAKE_CALLS
 from brightline.messaging import Route, UnitOfWork
 from brightline.sla_monitor import handlers
-from brightline.sla_monitor.domain import commands
+from brightline.sla_monitor.adapters.repository import DeadlineRepository, HistoryRepository
+from brightline.sla_monitor.domain.policy import PolicyBook
+from brightline.sla_monitor.translate import inputs_for
+
+CONSUMED = (
+    "brightline.intake.call.ringing.v1",
+    "brightline.intake.call.answered.v1",
+    "brightline.intake.call.ended.v1",
+    "brightline.dispatch.work-order.created.v1",
+    "brightline.dispatch.work-order.status-changed.v1",
+    "brightline.dispatch.work-order.returned.v1",
+    "brightline.casework.case.opened.v1",
+    "brightline.casework.case.status-changed.v1",
+    "brightline.callback.task.created.v1",
+    "brightline.callback.outcome.recorded.v1",
+    "brightline.callback.rate.computed.v1",
+)
+
+TOPICS = [INTAKE_CALLS, DISPATCH_WORK_ORDERS, CASEWORK_CASES, CALLBACK_TASKS, CALLBACK_RATES]
 
 
-async def on_work_order_created(event: Event, uow: UnitOfWork, *, packs: tuple[str, ...]) -> None:
-    order = event.payload()
-    await handlers.open_deadline_for(
-        commands.OpenDeadline(
-            limit_key=f"repair.arrival.{order.area_class}", subject_type="work_order",
-            subject_id=order.work_order_id, ticket_id=order.ticket_id, opened_at=order.created_at,
-        ),
-        uow,
-        book=handlers.policy_book(packs),
-    )
+async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
+    p = event.payload()
+    match event.type:
+        case "brightline.intake.call.ringing.v1":
+            await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at)
+        case "brightline.intake.call.answered.v1":
+            await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at, answered_at=p.answered_at,
+                                      answer_delay_seconds=_delay(p))
+        case "brightline.intake.call.ended.v1":
+            await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at, answered_at=p.answered_at,
+                                      ended_at=p.ended_at, cause=p.cause, answer_delay_seconds=_delay(p))
+        case "brightline.callback.rate.computed.v1":
+            await history.record_callback_rate(key=p.key, day=p.day, unit_id=p.unit_id, ticket_type=p.ticket_type,
+                                               finished=p.finished, called_back=p.called_back,
+                                               computed_at=p.computed_at)
 
 
-TOPICS = [DISPATCH_WORK_ORDERS]
+def _delay(p) -> float | None:
+    if p.answer_delay_seconds is not None:
+        return p.answer_delay_seconds
+    if p.rang_at is not None and p.answered_at is not None:
+        return (p.answered_at - p.rang_at).total_seconds()
+    return None
 
 
-def routes(packs: tuple[str, ...]) -> dict[str, Route]:
-    return {
-        "brightline.dispatch.work-order.created.v1": partial(on_work_order_created, packs=packs),
-    }
+async def on_event(event: Event, uow: UnitOfWork, *, book: PolicyBook) -> None:
+    history = HistoryRepository(uow.session)
+    await history.log(event)
+    await record_kpi_facts(event, history)
+    store = DeadlineRepository(uow.session)
+    for command in inputs_for(event, book):
+        await handlers.handle(command, store, uow.emit, book=book)
+
+
+def routes(packs: tuple[str, ...], pack_files: tuple[str, ...] = ()) -> dict[str, Route]:
+    book = handlers.policy_book(packs, pack_files)
+    return {event_type: partial(on_event, book=book) for event_type in CONSUMED}

@@ -1,26 +1,87 @@
 """Policy packs, working-day calendar, durable deadline timers, warnings, breaches and KPIs."""
 
-from pathlib import Path
+from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import structlog
 from fastapi import FastAPI
 
-from brightline.sla_monitor import consumers
-from brightline.sla_monitor.api import routes
-from brightline.sla_monitor.settings import SlaMonitorSettings
-from brightline.messaging import service_lifespan
+from brightline.messaging import ServiceRuntime, service_lifespan
 from brightline.platform.app import create_service_app
+from brightline.sla_monitor import consumers, handlers, metrics
+from brightline.sla_monitor.api import routes
+from brightline.sla_monitor.scheduler import Scheduler
+from brightline.sla_monitor.settings import SlaMonitorSettings
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
+log = structlog.get_logger()
+
+
+async def refresh_gauges(runtime: ServiceRuntime, settings: SlaMonitorSettings, now: datetime) -> None:
+    """Recompute the last 24 h's KPIs into the Prometheus gauges."""
+    tz = ZoneInfo(settings.business_timezone)
+    start, end = metrics.window_ending(now)
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    rows, month, _ = await routes.kpi_report(runtime.unit_of_work(), book, tz, start=start, end=end, group_by="all",
+                                             month=now.astimezone(tz).date())
+    from brightline.sla_monitor.kpis import KpiRow
+
+    metrics.publish(rows[0] if rows else KpiRow(group="all"), month)
+    if month.alarm:
+        log.warning("callback rate projection below target", month=month.month, projection=month.projection,
+                    target=month.target)
+
+
+async def _gauge_loop(runtime: ServiceRuntime, settings: SlaMonitorSettings) -> None:
+    while True:
+        try:
+            await refresh_gauges(runtime, settings, datetime.now(UTC))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - metrics must never take the service down
+            log.exception("kpi gauge refresh failed")
+        await asyncio.sleep(settings.kpi_refresh_seconds)
 
 
 def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     settings = settings or SlaMonitorSettings()
+    # Load the book now: a malformed pack or a missing pack file fails the start, loudly.
+    handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    base = service_lifespan(
+        settings, service_dir=SERVICE_DIR,
+        routes=consumers.routes(tuple(settings.policy_packs), tuple(settings.policy_pack_files)),
+        topics=consumers.TOPICS,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with base(app):
+            runtime: ServiceRuntime = app.state.runtime
+            scheduler = Scheduler(runtime, interval=settings.scheduler_interval_seconds, batch=settings.scheduler_batch)
+            gauges = asyncio.create_task(_gauge_loop(runtime, settings), name="sla-kpi-gauges")
+            if settings.scheduler_enabled:
+                scheduler.start()
+            app.state.scheduler = scheduler
+            try:
+                yield
+            finally:
+                await scheduler.stop()
+                gauges.cancel()
+                try:
+                    await gauges
+                except asyncio.CancelledError:
+                    pass
+
     return create_service_app(
         settings,
         title="Brightline SLA monitor",
         description="Policy packs, working-day calendar, durable deadline timers, warnings, breaches and KPIs.",
         routers=routes.routers,
-        lifespan=service_lifespan(
-            settings, service_dir=SERVICE_DIR, routes=consumers.routes(tuple(settings.policy_packs)), topics=consumers.TOPICS
-        ),
+        lifespan=lifespan,
     )

@@ -11,3 +11,10 @@ class SlaMonitorSettings(ServiceSettings):
     service_name: str = "sla_monitor"
     database_name: str = "brightline_sla_monitor"
     policy_packs: list[str] = ["seed"]  # adopted packs; each applies from its effective date
+    # Extra packs from files outside the package (a centre's own edition, a drill pack with short limits);
+    # they join the book like shipped packs, each from its effective date.
+    policy_pack_files: list[str] = []
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: float = 1.0
+    scheduler_batch: int = 200
+    kpi_refresh_seconds: float = 15.0  # how often the /metrics gauges are recomputed (last 24 h)

@@ -1,3 +1,319 @@
-"""HTTP routes of callback."""
+"""Callback over HTTP: the agent's worklist (next task, script, outcome), outage batches, rates."""
 
-routers: list = []
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+
+from brightline.callback import handlers
+from brightline.callback.adapters.repository import ContactRepository, TaskRepository
+from brightline.callback.api.schemas import (
+    AssignedTaskRead,
+    AttemptRead,
+    CallbackRateRead,
+    CallbackTaskDetail,
+    CallbackTaskRead,
+    ContactRead,
+    IncidentOutcomeRead,
+    OutcomeCreate,
+)
+from brightline.callback.domain import commands
+from brightline.callback.domain.model import (
+    CallbackPolicy,
+    CallbackTask,
+    NotLeaseHolder,
+    ReasonRequired,
+    TaskClosed,
+)
+from brightline.callback.domain.scripts import callback_script
+from brightline.messaging import RuntimeDep, UnitOfWorkDep
+from brightline.messaging.http import IdempotentCommand
+from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.problems import Problem
+
+router = APIRouter(prefix="/callback-tasks", tags=["callback-tasks"])
+incidents = APIRouter(prefix="/incidents", tags=["incidents"])
+rates = APIRouter(prefix="/callback-rates", tags=["callback-rates"])
+
+Agent = Annotated[Principal, Depends(Allow(Role.AGENT))]
+Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
+Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
+IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+
+
+def get_policy(runtime: RuntimeDep) -> CallbackPolicy:
+    return runtime.settings.policy()
+
+
+PolicyDep = Annotated[CallbackPolicy, Depends(get_policy)]
+
+
+def to_read(
+    task: CallbackTask, policy: CallbackPolicy, now: datetime | None = None
+) -> CallbackTaskRead:
+    now = now or datetime.now(UTC)
+    return CallbackTaskRead(
+        id=task.id,
+        ticket_id=task.ticket_id,
+        ticket_type=task.ticket_type,
+        origin=task.origin,
+        unit_id=task.unit_id,
+        incident_id=task.incident_id,
+        finished_at=task.finished_at,
+        due_at=task.due_at,
+        overdue=task.is_open and task.due_at < now,
+        status=task.status,
+        callable=task.callable,
+        attempts=task.attempts,
+        max_attempts=policy.max_attempts,
+        next_attempt_at=task.next_attempt_at,
+        outcome=task.outcome,
+        reason=task.reason,
+        customer_words=task.customer_words,
+        agent_id=task.agent_id,
+        lease_holder=task.lease_holder,
+        lease_expires_at=task.lease_expires_at,
+    )
+
+
+def _domain_problem(error: Exception) -> Problem:
+    if isinstance(error, ReasonRequired):
+        return Problem(
+            422,
+            "reason-required",
+            "An unsatisfied outcome needs the reason",
+            str(error),
+            errors=[{"field": "reason", "message": "required when outcome is unsatisfied"}],
+        )
+    if isinstance(error, NotLeaseHolder):
+        return Problem(
+            409,
+            "not-lease-holder",
+            "You do not hold this task",
+            f"{error}; take it with POST /callback-tasks/next (leases expire)",
+        )
+    if isinstance(error, TaskClosed):
+        return Problem(409, "task-closed", "This callback task has already ended", str(error))
+    raise error
+
+
+@router.post(
+    "/next",
+    response_model=AssignedTaskRead,
+    responses={204: {"description": "No callback is due right now"}},
+)
+async def take_next_task(uow: UnitOfWorkDep, agent: Agent, policy: PolicyDep):
+    """Hand me the oldest-due callback under a lease. Returns the task I already hold, if any;
+    no two agents ever get the same task; a lease that expires returns the task to the pool."""
+    now = datetime.now(UTC)
+    async with uow:
+        task = await handlers.take_next_task(
+            commands.TakeNextTask(agent.subject), uow, policy=policy, now=now
+        )
+        if task is None:
+            await uow.commit()
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        contact = await ContactRepository(uow.session).get(task.ticket_id)
+        batch = []
+        if task.incident_id:
+            batch = [
+                t.id
+                for t in await TaskRepository(uow.session).of_incident(task.incident_id)
+                if t.is_open and t.callable and t.id != task.id
+            ]
+        await uow.commit()
+    return AssignedTaskRead(
+        task=to_read(task, policy, now), contact=_contact(task, contact), incident_task_ids=batch
+    )
+
+
+def _contact(task: CallbackTask, contact) -> ContactRead:
+    hide_name = task.ticket_type == "report" or (contact.ticket_type == "report")
+    return ContactRead(
+        phone=contact.phone, customer_name=None if hide_name else contact.caller_name
+    )
+
+
+@router.get("", response_model=list[CallbackTaskRead])
+async def find_tasks(
+    ticket_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep
+) -> list[CallbackTaskRead]:
+    """Callback tasks of one ticket (no contact details)."""
+    async with uow:
+        tasks = await TaskRepository(uow.session).for_ticket(ticket_id)
+    return [to_read(t, policy) for t in tasks]
+
+
+@router.get("/{task_id}", response_model=CallbackTaskDetail)
+async def get_task(
+    task_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep
+) -> CallbackTaskDetail:
+    async with uow:
+        repo = TaskRepository(uow.session)
+        task = await repo.get(task_id)
+        if task is None:
+            raise Problem(
+                404, "not-found", "No such callback task", f"callback task {task_id} does not exist"
+            )
+        attempts = await repo.attempts(task_id)
+    return CallbackTaskDetail(
+        **to_read(task, policy).model_dump(),
+        attempt_log=[AttemptRead.model_validate(a, from_attributes=True) for a in attempts],
+    )
+
+
+@router.get("/{task_id}/script")
+async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent) -> dict:
+    """The callback script for the task I hold: steps in zh and en, the satisfaction question and
+    its answers, and the number to call (the customer's name is never given for reports)."""
+    now = datetime.now(UTC)
+    async with uow:
+        task = await TaskRepository(uow.session).get(task_id)
+        if task is None:
+            raise Problem(
+                404, "not-found", "No such callback task", f"callback task {task_id} does not exist"
+            )
+        if not task.leased_to(agent.subject, now):
+            raise Problem(
+                409,
+                "not-lease-holder",
+                "You do not hold this task",
+                "the script (with the customer's number) goes only to the agent holding the task",
+            )
+        contact = await ContactRepository(uow.session).get(task.ticket_id)
+    shown = _contact(task, contact)
+    return {
+        "task_id": task.id,
+        "ticket_type": task.ticket_type,
+        "contact": shown.model_dump(),
+        **callback_script(
+            ticket_type=task.ticket_type,
+            finished_day=task.finished_day,
+            customer_name=shown.customer_name,
+        ),
+    }
+
+
+@router.post("/{task_id}/outcome", response_model=CallbackTaskRead)
+async def record_outcome(
+    task_id: str,
+    body: OutcomeCreate,
+    uow: UnitOfWorkDep,
+    agent: Agent,
+    policy: PolicyDep,
+    idempotency_key: IdempotencyKey = None,
+):
+    """Record one call: an outcome, or "unreachable" (one attempt; after the last attempt the task
+    ends unreachable). Unsatisfied needs the reason and asks the owning service to reopen."""
+    request = {"task_id": task_id, **body.model_dump(mode="json")}
+    async with (
+        uow,
+        IdempotentCommand(uow, "callback-tasks.outcome", idempotency_key, request) as once,
+    ):
+        if once.replayed:
+            return once.response
+        try:
+            task = await handlers.record_outcome(
+                commands.RecordOutcome(
+                    task_id, agent.subject, body.outcome, body.reason, body.customer_words
+                ),
+                uow,
+                policy=policy,
+                now=datetime.now(UTC),
+            )
+        except (ReasonRequired, NotLeaseHolder, TaskClosed) as error:
+            raise _domain_problem(error) from error
+        if task is None:
+            raise Problem(
+                404, "not-found", "No such callback task", f"callback task {task_id} does not exist"
+            )
+        return await once.respond(200, to_read(task, policy).model_dump(mode="json"))
+
+
+@incidents.get("/{incident_id}/callback-tasks", response_model=list[CallbackTaskRead])
+async def incident_tasks(incident_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep):
+    """Every callback task of one outage incident, together (one per linked ticket)."""
+    async with uow:
+        tasks = await TaskRepository(uow.session).of_incident(incident_id)
+    return [to_read(t, policy) for t in tasks]
+
+
+@incidents.post("/{incident_id}/callback-outcome", response_model=IncidentOutcomeRead)
+async def record_incident_outcome(
+    incident_id: str,
+    body: OutcomeCreate,
+    uow: UnitOfWorkDep,
+    agent: Agent,
+    policy: PolicyDep,
+    idempotency_key: IdempotencyKey = None,
+):
+    """One outcome for every open task of an outage incident (a batch callback). Tasks another
+    agent holds are skipped and listed."""
+    request = {"incident_id": incident_id, **body.model_dump(mode="json")}
+    async with (
+        uow,
+        IdempotentCommand(uow, "incidents.callback-outcome", idempotency_key, request) as once,
+    ):
+        if once.replayed:
+            return once.response
+        try:
+            recorded, skipped = await handlers.record_incident_outcome(
+                commands.RecordIncidentOutcome(
+                    incident_id, agent.subject, body.outcome, body.reason, body.customer_words
+                ),
+                uow,
+                policy=policy,
+                now=datetime.now(UTC),
+            )
+        except ReasonRequired as error:
+            raise _domain_problem(error) from error
+        if not recorded and not skipped:
+            raise Problem(
+                404,
+                "not-found",
+                "No open callback tasks for this incident",
+                f"incident {incident_id} has no open callback task",
+            )
+        result = IncidentOutcomeRead(
+            incident_id=incident_id,
+            recorded=[to_read(t, policy) for t in recorded],
+            skipped_task_ids=skipped,
+        )
+        return await once.respond(200, result.model_dump(mode="json"))
+
+
+@rates.get("", response_model=list[CallbackRateRead])
+async def callback_rates(
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
+    day_from: Annotated[date | None, Query()] = None,
+    day_to: Annotated[date | None, Query()] = None,
+    unit_id: str | None = None,
+    ticket_type: str | None = None,
+) -> list[CallbackRateRead]:
+    """Callback rate (called back / finished) and satisfaction rate ((satisfied + basically
+    satisfied) / reached) per day, unit and ticket type."""
+    async with uow:
+        found = await TaskRepository(uow.session).rates(
+            day_from=day_from, day_to=day_to, unit_id=unit_id, ticket_type=ticket_type
+        )
+    return [
+        CallbackRateRead(
+            key=r.key,
+            day=r.day,
+            unit_id=r.unit_id,
+            ticket_type=r.ticket_type,
+            finished=r.finished,
+            called_back=r.called_back,
+            reached=r.reached,
+            satisfied=r.satisfied,
+            callback_rate=r.callback_rate,
+            satisfaction_rate=r.satisfaction_rate,
+        )
+        for r in found
+    ]
+
+
+routers = [router, incidents, rates]

@@ -1,3 +1,359 @@
-"""HTTP routes of console."""
+"""The backend-for-frontend: sign-in, the live event stream, and one route per thing a screen
+does, each forwarding the user's token to the service that owns the data."""
 
-routers: list = []
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from brightline.console.adapters.users import DEMO_PASSWORD
+from brightline.console.api.deps import (
+    AgentCaller,
+    HubDep,
+    SoloAgent,
+    SupervisorCaller,
+    SwitchToken,
+    UpstreamDep,
+    UsersDep,
+)
+from brightline.console.api.schemas import (
+    CallbackOutcome,
+    ChaseCreate,
+    EscalationResolve,
+    ScriptAnswers,
+    SessionCreate,
+    SessionRead,
+    StateUpdate,
+    UserRead,
+    WrapUp,
+)
+from brightline.console.domain.floor import IllegalState
+from brightline.console.domain.passwords import DUMMY_HASH, verify_password
+from brightline.platform.auth import Role, issue_token
+from brightline.platform.problems import Problem
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+
+sessions = APIRouter(prefix="/api/sessions", tags=["sessions"])
+me_router = APIRouter(prefix="/api", tags=["me"])
+agent = APIRouter(prefix="/api/agent", tags=["agent"])
+work = APIRouter(prefix="/api", tags=["work"])
+supervisor = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
+
+IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------ sign-in
+@sessions.post("", response_model=SessionRead, status_code=201)
+async def sign_in(body: SessionCreate, request: Request, users: UsersDep, hub: HubDep) -> SessionRead:
+    """Sign in an agent or supervisor (public: it is how a user gets a token)."""
+    settings = request.app.state.settings
+    row = await users.get(body.username)
+    ok = await asyncio.to_thread(verify_password, body.password, row.password_hash if row else DUMMY_HASH)
+    if row is None or not ok or not row.active:
+        raise Problem(401, "bad-credentials", "Wrong user name or password")
+    roles = [Role(r) for r in row.roles]
+    token = issue_token(settings.auth_secret.get_secret_value(), row.username, roles,
+                        ttl_seconds=settings.session_ttl_seconds, name=row.display_name, staff_no=row.staff_no)
+    if Role.AGENT in roles:
+        async with hub.lock:
+            seat = hub.floor.sign_in(row.username, row.display_name, row.staff_no, _now())
+            hub.deliver([])
+        hub.broadcast({"kind": "agent", "data": hub.floor.seat_view(seat)})
+    return SessionRead(token=token, expires_in=settings.session_ttl_seconds,
+                       user=UserRead(subject=row.username, name=row.display_name, staff_no=row.staff_no,
+                                     roles=[str(r) for r in roles]))
+
+
+@sessions.get("/demo-hint", include_in_schema=False)
+async def demo_hint(request: Request) -> dict:
+    """The demo directory's password, shown on the sign-in page only while demo users are seeded."""
+    settings = request.app.state.settings
+    return {"demo": settings.seed_demo_users, "password": DEMO_PASSWORD if settings.seed_demo_users else None}
+
+
+@me_router.get("/me", response_model=UserRead)
+async def who_am_i(caller: AgentCaller) -> UserRead:
+    p = caller.principal
+    return UserRead(subject=p.subject, name=p.name or p.subject, staff_no=p.staff_no, roles=sorted(p.roles))
+
+
+@me_router.get("/events")
+async def event_stream(caller: AgentCaller, hub: HubDep) -> StreamingResponse:
+    """Server-sent events: calls, tickets, escalations, work orders, outages, deadlines as they
+    happen, call offers for this agent, and (supervisors) the floor."""
+    return StreamingResponse(hub.stream(caller.principal), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# ------------------------------------------------------------------------ agent softphone
+@agent.get("/state")
+async def my_state(caller: AgentCaller, hub: HubDep) -> dict:
+    seat = hub.floor.seats.get(caller.subject)
+    if seat is None:
+        async with hub.lock:
+            seat = hub.floor.sign_in(caller.subject, caller.principal.name or caller.subject,
+                                     caller.principal.staff_no or "", _now())
+    offered = hub.floor.calls.get(seat.call_id) if seat.call_id else None
+    return {**hub.floor.seat_view(seat),
+            "offer": None if offered is None else {"call_id": offered.call_id, "queue": offered.queue,
+                                                   "rang_at": offered.rang_at.isoformat(),
+                                                   "caller_number": offered.caller_number}}
+
+
+@agent.put("/state")
+async def set_my_state(body: StateUpdate, caller: SoloAgent, hub: HubDep) -> dict:
+    """Ready / not ready (/ offline). Ready may at once ring a waiting call at this seat."""
+    async with hub.lock:
+        if caller.subject not in hub.floor.seats:
+            hub.floor.sign_in(caller.subject, caller.principal.name or caller.subject,
+                              caller.principal.staff_no or "", _now())
+        try:
+            notices = hub.floor.set_state(caller.subject, body.state, _now())
+        except IllegalState as error:
+            raise Problem(409, "illegal-state", "Cannot change state now", str(error)) from error
+        hub.deliver(notices)
+    return hub.floor.seat_view(hub.floor.seats[caller.subject])
+
+
+@agent.post("/calls/{call_id}/answer")
+async def answer_call(call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken) -> dict:
+    """Answer the offered call: the switch's `answer` goes to intake (which times it against the
+    12-second rule); the caller card and the greeting line come back together."""
+    seat = hub.floor.seats.get(caller.subject)
+    if seat is None or seat.call_id != call_id or seat.state not in ("ringing", "talking"):
+        raise Problem(409, "not-offered", "This call is not ringing at your seat",
+                      f"call {call_id} is not offered to {caller.subject}")
+    ack = await upstream.cti_event(switch, {
+        "event": "answer", "callId": call_id, "timestamp": _now().isoformat(),
+        "agentExtension": caller.principal.staff_no or caller.subject, "agentId": caller.subject})
+    async with hub.lock:
+        hub.deliver(hub.floor.call_answered(call_id, caller.subject, _now(), _now()))
+    card, greeting = await asyncio.gather(
+        upstream.caller_card(caller.token, call_id),
+        upstream.greeting(caller.token, call_id=call_id, language="zh"),
+        return_exceptions=True)
+    return {"call": ack.get("call"), "card": _ok(card), "greeting": _ok(greeting),
+            "problems": [_problem(x) for x in (card, greeting) if isinstance(x, Exception)]}
+
+
+@agent.post("/calls/{call_id}/hangup")
+async def hang_up(call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken) -> dict:
+    """The customer has hung up first (etiquette): the switch's hangup goes to intake; the seat wraps up."""
+    ack = await upstream.cti_event(switch, {"event": "hangup", "callId": call_id, "timestamp": _now().isoformat(),
+                                            "cause": "normal",
+                                            "agentExtension": caller.principal.staff_no or caller.subject})
+    async with hub.lock:
+        hub.deliver(hub.floor.call_ended(call_id, "normal", _now()))
+    return {"call": ack.get("call"), "seat": hub.floor.seat_view(hub.floor.seats[caller.subject])
+            if caller.subject in hub.floor.seats else None}
+
+
+@agent.post("/wrap-up")
+async def finish_wrap_up(body: WrapUp, caller: SoloAgent, hub: HubDep) -> dict:
+    async with hub.lock:
+        try:
+            notices = hub.floor.finish_wrap_up(caller.subject, body.ready, _now())
+        except IllegalState as error:
+            raise Problem(409, "illegal-state", "Nothing to wrap up", str(error)) from error
+        hub.deliver(notices)
+    return hub.floor.seat_view(hub.floor.seats[caller.subject])
+
+
+@work.get("/calls/{call_id}/card")
+async def call_card(call_id: str, caller: AgentCaller, upstream: UpstreamDep, language: str = "zh") -> dict:
+    card, greeting = await asyncio.gather(upstream.caller_card(caller.token, call_id),
+                                          upstream.greeting(caller.token, call_id=call_id, language=language))
+    return {"card": card, "greeting": greeting}
+
+
+@work.get("/closing")
+async def closing_line(caller: AgentCaller, upstream: UpstreamDep, call_id: str | None = None,
+                       closing_for: str = "general", language: str = "zh",
+                       reply_within_working_days: int | None = None) -> dict:
+    greeting = await upstream.greeting(caller.token, call_id=call_id, language=language, closing_for=closing_for,
+                                       reply_within_working_days=reply_within_working_days)
+    return {"closing": greeting.get("closing"), "closing_reminder": greeting.get("closing_reminder")}
+
+
+@work.get("/greeting")
+async def greeting_line(caller: AgentCaller, upstream: UpstreamDep, call_id: str | None = None,
+                        language: str = "zh") -> dict:
+    return await upstream.greeting(caller.token, call_id=call_id, language=language)
+
+
+@work.get("/scripts")
+async def list_scripts(caller: AgentCaller, upstream: UpstreamDep) -> list[dict]:
+    return await upstream.scripts(caller.token)
+
+
+@work.post("/scripts/{ticket_type}/next")
+async def script_next(ticket_type: str, body: ScriptAnswers, caller: AgentCaller, upstream: UpstreamDep) -> dict:
+    return await upstream.script_next(caller.token, ticket_type, body.answers, body.language)
+
+
+@work.post("/tickets", status_code=201)
+async def record_ticket(body: dict[str, Any], caller: AgentCaller, upstream: UpstreamDep,
+                        idempotency_key: IdempotencyKey = None) -> dict:
+    """Record the ticket the script filled in; intake validates it (and its 服务忌语)."""
+    return await upstream.record_ticket(caller.token, body, idempotency_key)
+
+
+@work.get("/tickets/mine")
+async def my_tickets(caller: AgentCaller, upstream: UpstreamDep) -> list[dict]:
+    return await upstream.my_tickets(caller.token, open_only=False)
+
+
+@work.post("/escalations", status_code=201)
+async def escalate(body: dict[str, Any], caller: AgentCaller, upstream: UpstreamDep) -> dict:
+    """Ask the duty supervisor for help with, or to take over, a difficult caller."""
+    return await upstream.request_escalation(caller.token, body)
+
+
+# ------------------------------------------------------------------------ callback worklist
+@work.post("/callbacks/next")
+async def next_callback(caller: SoloAgent, upstream: UpstreamDep) -> dict:
+    task = await upstream.next_callback(caller.token)
+    if not task:
+        return {"task": None}
+    script = await upstream.callback_script(caller.token, task["task"]["id"])
+    return {**task, "script": script}
+
+
+@work.post("/callbacks/{task_id}/outcome")
+async def callback_outcome(task_id: str, body: CallbackOutcome, caller: SoloAgent, upstream: UpstreamDep,
+                           idempotency_key: IdempotencyKey = None) -> dict:
+    return await upstream.callback_outcome(caller.token, task_id, body.model_dump(exclude_none=True), idempotency_key)
+
+
+# ------------------------------------------------------------------------ supervisor console
+@supervisor.get("/floor")
+async def floor(caller: SupervisorCaller, hub: HubDep) -> dict:
+    """Queues and agent states, live (the console's own view of the floor)."""
+    return hub.floor.snapshot(_now())
+
+
+@supervisor.get("/feed")
+async def recent_feed(caller: SupervisorCaller, hub: HubDep, limit: int = 100) -> list[dict]:
+    """The latest events the console saw, newest first (personal data masked)."""
+    return list(reversed(hub.recent))[:limit]
+
+
+@supervisor.get("/escalations")
+async def escalation_queue(caller: SupervisorCaller, upstream: UpstreamDep) -> list[dict]:
+    return await upstream.escalations(caller.token, "open")
+
+
+@supervisor.post("/escalations/{escalation_id}/resolution")
+async def resolve_escalation(escalation_id: str, body: EscalationResolve, caller: SupervisorCaller,
+                             upstream: UpstreamDep) -> dict:
+    return await upstream.resolve_escalation(caller.token, escalation_id, body.outcome)
+
+
+@supervisor.get("/sla-board")
+async def sla_board(request: Request, caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
+    """The three charts: answered within 12 s (today and the last 7 days), the callback rate this
+    month, and open breaches by type. A service that does not answer leaves its chart empty."""
+    tz = ZoneInfo(request.app.state.settings.business_timezone)
+    today = datetime.now(tz).date()
+    week, breaches, rates = await asyncio.gather(
+        upstream.kpis(caller.token, today - timedelta(days=6), today, "day"),
+        upstream.breaches(caller.token),
+        upstream.callback_rates(caller.token, today.replace(day=1), today),
+        return_exceptions=True)
+    board: dict[str, Any] = {"today": today.isoformat(), "problems": []}
+    if isinstance(week, Exception):
+        board["problems"].append(_problem(week))
+        board["answer"] = None
+    else:
+        rows = {r.get("group"): r for r in week.get("rows", [])}
+        days = [(today - timedelta(days=i)).isoformat() for i in range(6, -1, -1)]
+        board["answer"] = {
+            "threshold_s": week.get("answer_threshold_s"),
+            "days": [{"day": d, "offered": (rows.get(d) or {}).get("calls_offered", 0),
+                      "answered": (rows.get(d) or {}).get("calls_answered", 0),
+                      "within": (rows.get(d) or {}).get("answered_within_threshold")} for d in days],
+        }
+        board["answer"]["today"] = board["answer"]["days"][-1]
+        board["callback_month"] = week.get("callback_month")
+    if isinstance(rates, Exception):
+        board["problems"].append(_problem(rates))
+        board["callback_days"] = None
+    else:
+        per_day: dict[str, list[int]] = {}
+        for r in rates:
+            sums = per_day.setdefault(str(r["day"]), [0, 0])
+            sums[0] += r.get("finished", 0)
+            sums[1] += r.get("called_back", 0)
+        board["callback_days"] = [{"day": d, "finished": f, "called_back": c, "rate": (c / f) if f else None}
+                                  for d, (f, c) in sorted(per_day.items())]
+        finished = sum(f for f, _ in per_day.values())
+        called = sum(c for _, c in per_day.values())
+        board["callback_rate_month"] = (called / finished) if finished else None
+    if isinstance(breaches, Exception):
+        board["problems"].append(_problem(breaches))
+        board["breaches_by_type"] = None
+    else:
+        board["breaches_by_type"] = [{"limit_key": k, "count": n}
+                                     for k, n in Counter(b["limit_key"] for b in breaches).most_common()]
+        board["open_breaches"] = len(breaches)
+    return board
+
+
+@supervisor.get("/breaches")
+async def breach_list(caller: SupervisorCaller, upstream: UpstreamDep, users: UsersDep) -> list[dict]:
+    """Open breaches, oldest due first, with the chases (催办) already made."""
+    breaches = await upstream.breaches(caller.token)
+    chased = await users.chases_for([b["id"] for b in breaches])
+    out = []
+    for b in sorted(breaches, key=lambda b: b.get("due_at") or ""):
+        log = chased.get(b["id"], [])
+        out.append({**b, "chases": len(log), "last_chased_at": log[-1]["at"].isoformat() if log else None,
+                    "last_chased_by": log[-1]["supervisor"] if log else None})
+    return out
+
+
+@supervisor.post("/breaches/{deadline_id}/chase", status_code=201)
+async def chase(deadline_id: str, body: ChaseCreate, caller: SupervisorCaller, users: UsersDep, hub: HubDep) -> dict:
+    """催办: record that the supervisor chased the people responsible for a breached deadline, and
+    tell every open console at once."""
+    row = await users.add_chase(deadline_id=deadline_id, ticket_id=body.ticket_id, limit_key=body.limit_key,
+                                supervisor=caller.subject, note=body.note)
+    message = {"kind": "chase", "data": {"deadline_id": deadline_id, "ticket_id": body.ticket_id,
+                                         "limit_key": body.limit_key, "by": caller.subject,
+                                         "at": row["at"].isoformat()}}
+    hub.broadcast(message)
+    return {**row, "at": row["at"].isoformat()}
+
+
+@supervisor.get("/repair-board")
+async def repair_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
+    """Crews (duty, position, open orders), open work orders and active outages."""
+    crews, orders, outages = await asyncio.gather(
+        upstream.crews(caller.token), upstream.work_orders(caller.token, limit=200),
+        upstream.outages(caller.token), return_exceptions=True)
+    return {
+        "crews": _ok(crews), "orders": _ok(orders), "outages": _ok(outages),
+        "problems": [_problem(x) for x in (crews, orders, outages) if isinstance(x, Exception)],
+    }
+
+
+def _ok(value):
+    return None if isinstance(value, Exception) else value
+
+
+def _problem(error: Exception) -> dict:
+    if isinstance(error, Problem):
+        return {"status": error.status, "type": error.type, "title": error.title, "detail": error.detail,
+                "service": error.extensions.get("service")}
+    return {"status": 500, "type": "error", "title": str(error)}
+
+
+routers = [sessions, me_router, agent, work, supervisor]

@@ -4,6 +4,8 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+TZ = sa.DateTime(timezone=True)
+
 work_orders = sa.Table(
     "work_orders",
     metadata,
@@ -12,7 +14,21 @@ work_orders = sa.Table(
     sa.Column("unit_id", sa.String(64), nullable=False, index=True),
     sa.Column("area_class", sa.String(16), nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", TZ, nullable=False),
+    sa.Column("crew_id", sa.String(64), index=True),
+    sa.Column("incident_id", sa.String(36), index=True),
+    sa.Column("is_lead", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+    sa.Column("meter_no", sa.String(64)),
+    sa.Column("accept_by", TZ),
+    sa.Column("updated_at", TZ),
+    sa.Column("cause", sa.Text),
+    sa.Column("notes", sa.Text),
+    sa.Column("resolution", sa.String(32)),
+    sa.Column("returned_at", TZ),
+    sa.Column("address", sa.Text),
+    sa.Column("description", sa.Text),
 )
 
 service_areas = sa.Table(
@@ -21,4 +37,102 @@ service_areas = sa.Table(
     sa.Column("area_code", sa.String(32), primary_key=True),
     sa.Column("unit_id", sa.String(64), nullable=False),
     sa.Column("area_class", sa.String(16), nullable=False),
+)
+
+units = sa.Table(
+    "units",
+    metadata,
+    sa.Column("unit_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
+crews = sa.Table(
+    "crews",
+    metadata,
+    sa.Column("crew_id", sa.String(64), primary_key=True),
+    sa.Column("unit_id", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("on_duty", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+    sa.Column("position_at", TZ),
+)
+
+crew_members = sa.Table(
+    "crew_members",
+    metadata,
+    sa.Column("member_id", sa.String(64), primary_key=True),
+    sa.Column("crew_id", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+)
+
+crew_shifts = sa.Table(
+    "crew_shifts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("crew_id", sa.String(64), nullable=False, index=True),
+    sa.Column("starts_at", TZ, nullable=False),
+    sa.Column("ends_at", TZ, nullable=False),
+)
+
+work_order_history = sa.Table(
+    "work_order_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("work_order_id", sa.String(36), nullable=False, index=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("previous_status", sa.String(32), nullable=False),
+    sa.Column("crew_id", sa.String(64)),
+    sa.Column("actor", sa.String(64)),
+    sa.Column("reason", sa.Text),
+    sa.Column("at", TZ, nullable=False),  # the device's time for crew actions
+    sa.Column("recorded_at", TZ, nullable=False),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("work_order_id", sa.String(36), nullable=False, index=True),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_at", TZ, nullable=False),
+)
+
+transformers = sa.Table(
+    "transformers",
+    metadata,
+    sa.Column("transformer_id", sa.String(64), primary_key=True),
+    sa.Column("feeder_id", sa.String(64), index=True),
+)
+
+meters = sa.Table(
+    "meters",
+    metadata,
+    sa.Column("meter_no", sa.String(64), primary_key=True),
+    sa.Column("transformer_id", sa.String(64), nullable=False, index=True),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("unit_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # open | restored
+    sa.Column("transformer_id", sa.String(64)),
+    sa.Column("feeder_id", sa.String(64)),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+    sa.Column("radius_m", sa.Float),
+    sa.Column("declared_at", TZ, nullable=False),
+    sa.Column("last_report_at", TZ, nullable=False),
+    sa.Column("expected_restore_at", TZ),
+    sa.Column("restored_at", TZ),
+    sa.Column("cause", sa.Text),
+    sa.Column("lead_work_order_id", sa.String(36)),
 )

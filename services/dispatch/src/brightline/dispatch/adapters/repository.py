@@ -1,12 +1,54 @@
-"""Work orders and service areas in Postgres."""
+"""Work orders, crews, topology and incidents in Postgres."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
+from brightline.dispatch.adapters.orm import (
+    attachments,
+    crew_members,
+    crew_shifts,
+    crews,
+    incidents,
+    meters,
+    service_areas,
+    transformers,
+    units,
+    work_order_history,
+    work_orders,
+)
+from brightline.dispatch.domain.model import (
+    ACTIVE_FOR_CREW,
+    ClusterKey,
+    CrewState,
+    OpenIncident,
+    ServiceArea,
+    Shift,
+    WorkOrder,
+)
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from brightline.dispatch.adapters.orm import service_areas, work_orders
-from brightline.dispatch.domain.model import ServiceArea, WorkOrder
+ORDER_FIELDS = (
+    "unit_id",
+    "area_class",
+    "status",
+    "crew_id",
+    "incident_id",
+    "is_lead",
+    "latitude",
+    "longitude",
+    "meter_no",
+    "accept_by",
+    "updated_at",
+    "cause",
+    "notes",
+    "resolution",
+    "returned_at",
+    "address",
+    "description",
+)
 
 
 class WorkOrderRepository:
@@ -14,24 +56,431 @@ class WorkOrderRepository:
         self.session = session
 
     async def add(self, order: WorkOrder) -> None:
-        await self.session.execute(work_orders.insert().values(
-            id=order.id, ticket_id=order.ticket_id, unit_id=order.unit_id, area_class=order.area_class,
-            status=order.status, created_at=order.created_at,
-        ))
+        await self.session.execute(
+            work_orders.insert().values(
+                id=order.id,
+                ticket_id=order.ticket_id,
+                created_at=order.created_at,
+                **{f: getattr(order, f) for f in ORDER_FIELDS},
+            )
+        )
+
+    async def save(self, order: WorkOrder) -> None:
+        await self.session.execute(
+            work_orders.update()
+            .where(work_orders.c.id == order.id)
+            .values(**{f: getattr(order, f) for f in ORDER_FIELDS})
+        )
 
     async def for_ticket(self, ticket_id: str) -> WorkOrder | None:
-        row = (await self.session.execute(sa.select(work_orders).where(work_orders.c.ticket_id == ticket_id))).first()
+        row = (
+            await self.session.execute(
+                sa.select(work_orders).where(work_orders.c.ticket_id == ticket_id)
+            )
+        ).first()
         return _order(row) if row else None
 
-    async def get(self, order_id: str) -> WorkOrder | None:
-        row = (await self.session.execute(sa.select(work_orders).where(work_orders.c.id == order_id))).first()
+    async def get(self, order_id: str, *, for_update: bool = False) -> WorkOrder | None:
+        query = sa.select(work_orders).where(work_orders.c.id == order_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
         return _order(row) if row else None
 
+    async def search(
+        self,
+        *,
+        status: str | None = None,
+        unit_id: str | None = None,
+        crew_id: str | None = None,
+        incident_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[WorkOrder]:
+        query = sa.select(work_orders).order_by(work_orders.c.created_at.desc(), work_orders.c.id)
+        if status:
+            query = query.where(work_orders.c.status == status)
+        if unit_id:
+            query = query.where(work_orders.c.unit_id == unit_id)
+        if crew_id:
+            query = query.where(work_orders.c.crew_id == crew_id)
+        if incident_id:
+            query = query.where(work_orders.c.incident_id == incident_id)
+        rows = (await self.session.execute(query.limit(limit).offset(offset))).all()
+        return [_order(r) for r in rows]
+
+    async def count_for_crew(self, crew_id: str, status: str | None = None) -> int:
+        query = (
+            sa.select(sa.func.count())
+            .select_from(work_orders)
+            .where(work_orders.c.crew_id == crew_id)
+        )
+        if status:
+            query = query.where(work_orders.c.status == status)
+        return await self.session.scalar(query)
+
+    async def overdue_acceptances(self, now: datetime, limit: int = 50) -> list[str]:
+        """Assigned orders past their acceptance deadline, locked so two scanners never race."""
+        rows = await self.session.execute(
+            sa.select(work_orders.c.id)
+            .where(work_orders.c.status == "assigned", work_orders.c.accept_by < now)
+            .order_by(work_orders.c.accept_by)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [r.id for r in rows]
+
+    async def unassigned_leads(self, limit: int = 50) -> list[str]:
+        """Orders waiting for a crew (none was on duty when they came in)."""
+        rows = await self.session.execute(
+            sa.select(work_orders.c.id)
+            .where(
+                work_orders.c.status == "created",
+                work_orders.c.is_lead.is_(True),
+                # Only units with a crew on duty: orders of an unstaffed unit must not crowd out the rest.
+                work_orders.c.unit_id.in_(
+                    sa.select(crews.c.unit_id).where(crews.c.on_duty.is_(True))
+                ),
+            )
+            .order_by(work_orders.c.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [r.id for r in rows]
+
+    async def record_history(
+        self,
+        *,
+        order: WorkOrder,
+        status: str,
+        previous_status: str,
+        at: datetime,
+        recorded_at: datetime,
+        actor: str | None,
+        reason: str | None,
+        latitude: float | None,
+        longitude: float | None,
+    ) -> None:
+        await self.session.execute(
+            work_order_history.insert().values(
+                work_order_id=order.id,
+                status=status,
+                previous_status=previous_status,
+                crew_id=order.crew_id,
+                actor=actor,
+                reason=reason,
+                at=at,
+                recorded_at=recorded_at,
+                latitude=latitude,
+                longitude=longitude,
+            )
+        )
+
+    async def history(self, order_id: str) -> list:
+        return (
+            await self.session.execute(
+                sa.select(work_order_history)
+                .where(work_order_history.c.work_order_id == order_id)
+                .order_by(work_order_history.c.id)
+            )
+        ).all()
+
+    async def crews_tried(self, order_id: str) -> set[str]:
+        rows = await self.session.execute(
+            sa.select(work_order_history.c.crew_id)
+            .distinct()
+            .where(
+                work_order_history.c.work_order_id == order_id,
+                work_order_history.c.status == "assigned",
+            )
+        )
+        return {r.crew_id for r in rows if r.crew_id}
+
+    async def add_attachment(self, **values) -> None:
+        await self.session.execute(attachments.insert().values(**values))
+
+    async def attachments(self, order_id: str) -> list:
+        return (
+            await self.session.execute(
+                sa.select(
+                    attachments.c.id,
+                    attachments.c.filename,
+                    attachments.c.content_type,
+                    attachments.c.size,
+                    attachments.c.uploaded_at,
+                )
+                .where(attachments.c.work_order_id == order_id)
+                .order_by(attachments.c.uploaded_at, attachments.c.id)
+            )
+        ).all()
+
+    async def attachment(self, order_id: str, attachment_id: str):
+        return (
+            await self.session.execute(
+                sa.select(attachments).where(
+                    attachments.c.work_order_id == order_id, attachments.c.id == attachment_id
+                )
+            )
+        ).first()
+
+    # service areas
     async def service_areas(self) -> dict[str, ServiceArea]:
         rows = (await self.session.execute(sa.select(service_areas))).all()
         return {r.area_code: ServiceArea(r.area_code, r.unit_id, r.area_class) for r in rows}
 
+    async def upsert_service_areas(self, areas: list[ServiceArea]) -> None:
+        if not areas:
+            return
+        stmt = insert(service_areas).values([a.__dict__ for a in areas])
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["area_code"],
+                set_={"unit_id": stmt.excluded.unit_id, "area_class": stmt.excluded.area_class},
+            )
+        )
+
+
+class CrewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert_unit(self, unit_id: str, name: str) -> None:
+        stmt = insert(units).values(unit_id=unit_id, name=name)
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["unit_id"], set_={"name": name})
+        )
+
+    async def units(self) -> list:
+        return (await self.session.execute(sa.select(units).order_by(units.c.unit_id))).all()
+
+    async def upsert_crew(self, crew_id: str, unit_id: str, name: str) -> None:
+        stmt = insert(crews).values(crew_id=crew_id, unit_id=unit_id, name=name)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["crew_id"], set_={"unit_id": unit_id, "name": name}
+            )
+        )
+
+    async def get(self, crew_id: str):
+        return (
+            await self.session.execute(sa.select(crews).where(crews.c.crew_id == crew_id))
+        ).first()
+
+    async def update(self, crew_id: str, **values) -> bool:
+        result = await self.session.execute(
+            crews.update().where(crews.c.crew_id == crew_id).values(**values)
+        )
+        return result.rowcount > 0
+
+    async def upsert_member(
+        self, member_id: str, crew_id: str, name: str, password_hash: str
+    ) -> None:
+        stmt = insert(crew_members).values(
+            member_id=member_id, crew_id=crew_id, name=name, password_hash=password_hash
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["member_id"],
+                set_={"crew_id": crew_id, "name": name, "password_hash": password_hash},
+            )
+        )
+
+    async def member(self, member_id: str):
+        return (
+            await self.session.execute(
+                sa.select(crew_members).where(crew_members.c.member_id == member_id)
+            )
+        ).first()
+
+    async def members(self, crew_id: str) -> list:
+        return (
+            await self.session.execute(
+                sa.select(crew_members.c.member_id, crew_members.c.name)
+                .where(crew_members.c.crew_id == crew_id)
+                .order_by(crew_members.c.member_id)
+            )
+        ).all()
+
+    async def add_shift(
+        self, shift_id: str, crew_id: str, starts_at: datetime, ends_at: datetime
+    ) -> None:
+        await self.session.execute(
+            crew_shifts.insert().values(
+                id=shift_id, crew_id=crew_id, starts_at=starts_at, ends_at=ends_at
+            )
+        )
+
+    async def shifts(self, crew_id: str) -> list:
+        return (
+            await self.session.execute(
+                sa.select(crew_shifts)
+                .where(crew_shifts.c.crew_id == crew_id)
+                .order_by(crew_shifts.c.starts_at)
+            )
+        ).all()
+
+    async def board(self, unit_id: str | None = None) -> list:
+        """Crews with their positions and open-order load, for the supervisor board."""
+        load = (
+            sa.select(work_orders.c.crew_id, sa.func.count().label("open_orders"))
+            .where(work_orders.c.status.in_(ACTIVE_FOR_CREW))
+            .group_by(work_orders.c.crew_id)
+            .subquery()
+        )
+        query = (
+            sa.select(crews, sa.func.coalesce(load.c.open_orders, 0).label("open_orders"))
+            .select_from(crews.outerjoin(load, load.c.crew_id == crews.c.crew_id))
+            .order_by(crews.c.unit_id, crews.c.crew_id)
+        )
+        if unit_id:
+            query = query.where(crews.c.unit_id == unit_id)
+        return (await self.session.execute(query)).all()
+
+    async def states(self, unit_id: str) -> list[CrewState]:
+        rows = await self.board(unit_id)
+        shift_rows = (
+            (
+                await self.session.execute(
+                    sa.select(crew_shifts).where(
+                        crew_shifts.c.crew_id.in_([r.crew_id for r in rows])
+                    )
+                )
+            ).all()
+            if rows
+            else []
+        )
+        shifts: dict[str, list[Shift]] = {}
+        for s in shift_rows:
+            shifts.setdefault(s.crew_id, []).append(Shift(s.starts_at, s.ends_at))
+        return [
+            CrewState(
+                r.crew_id,
+                r.unit_id,
+                r.on_duty,
+                r.latitude,
+                r.longitude,
+                r.open_orders,
+                tuple(shifts.get(r.crew_id, ())),
+            )
+            for r in rows
+        ]
+
+
+class OutageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def load_topology(self, transformer_rows: list[dict], meter_rows: list[dict]) -> None:
+        if transformer_rows:
+            stmt = insert(transformers).values(transformer_rows)
+            await self.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["transformer_id"], set_={"feeder_id": stmt.excluded.feeder_id}
+                )
+            )
+        for start in range(0, len(meter_rows), 1000):
+            stmt = insert(meters).values(meter_rows[start : start + 1000])
+            await self.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["meter_no"],
+                    set_={"transformer_id": stmt.excluded.transformer_id},
+                )
+            )
+
+    async def locate(self, meter_no: str | None) -> tuple[str | None, str | None]:
+        """(transformer, feeder) of a meter, when topology knows it."""
+        if not meter_no:
+            return None, None
+        row = (
+            await self.session.execute(
+                sa.select(meters.c.transformer_id, transformers.c.feeder_id)
+                .select_from(
+                    meters.outerjoin(
+                        transformers, transformers.c.transformer_id == meters.c.transformer_id
+                    )
+                )
+                .where(meters.c.meter_no == meter_no)
+            )
+        ).first()
+        return (row.transformer_id, row.feeder_id) if row else (None, None)
+
+    async def lock(self, key: ClusterKey) -> None:
+        """Serialise clustering per transformer (or for all location-only reports), across processes."""
+        name = f"dispatch.outage:{key.transformer_id or 'geo'}"
+        await self.session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(name, 0)))
+        )
+
+    async def open_incidents(self, unit_id: str) -> list[OpenIncident]:
+        rows = (
+            await self.session.execute(
+                sa.select(incidents).where(
+                    incidents.c.status == "open", incidents.c.unit_id == unit_id
+                )
+            )
+        ).all()
+        return [
+            OpenIncident(
+                r.id,
+                r.transformer_id,
+                r.feeder_id,
+                r.latitude,
+                r.longitude,
+                r.radius_m,
+                r.last_report_at,
+            )
+            for r in rows
+        ]
+
+    async def add(self, **values) -> None:
+        await self.session.execute(incidents.insert().values(**values))
+
+    async def update(self, incident_id: str, **values) -> None:
+        await self.session.execute(
+            incidents.update().where(incidents.c.id == incident_id).values(**values)
+        )
+
+    async def get(self, incident_id: str, *, for_update: bool = False):
+        query = sa.select(incidents).where(incidents.c.id == incident_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).first()
+
+    async def search(self, status: str | None, limit: int, offset: int) -> list:
+        query = (
+            sa.select(incidents)
+            .order_by(incidents.c.declared_at.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        if status:
+            query = query.where(incidents.c.status == status)
+        return (await self.session.execute(query)).all()
+
+    async def linked_ticket_ids(self, incident_id: str) -> list[str]:
+        rows = await self.session.execute(
+            sa.select(work_orders.c.ticket_id)
+            .where(work_orders.c.incident_id == incident_id)
+            .order_by(work_orders.c.created_at, work_orders.c.ticket_id)
+        )
+        return [r.ticket_id for r in rows]
+
+    async def orders(self, incident_id: str) -> list[WorkOrder]:
+        rows = (
+            await self.session.execute(
+                sa.select(work_orders)
+                .where(work_orders.c.incident_id == incident_id)
+                .order_by(work_orders.c.created_at)
+                .with_for_update()
+            )
+        ).all()
+        return [_order(r) for r in rows]
+
 
 def _order(row) -> WorkOrder:
-    return WorkOrder(id=row.id, ticket_id=row.ticket_id, unit_id=row.unit_id, area_class=row.area_class,
-                     created_at=row.created_at, status=row.status)
+    return WorkOrder(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        created_at=row.created_at,
+        **{f: getattr(row, f) for f in ORDER_FIELDS},
+    )

@@ -1,26 +1,54 @@
-"""Work orders over HTTP."""
+"""Work orders over HTTP, for agents and the supervisor board."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-
+from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import WorkOrderRepository
-from brightline.dispatch.api.schemas import WorkOrderRead
+from brightline.dispatch.api import crews, mobile, outages
+from brightline.dispatch.api.schemas import AssignmentUpdate, HistoryRead, WorkOrderRead
+from brightline.dispatch.domain.model import IllegalTransition
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
+from fastapi import APIRouter, Depends, Query, Request
 
 router = APIRouter(prefix="/work-orders", tags=["work-orders"])
 
 Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
+Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
+
+
+def to_read(order) -> WorkOrderRead:
+    return WorkOrderRead.model_validate(order, from_attributes=True)
 
 
 @router.get("", response_model=list[WorkOrderRead])
-async def find_work_orders(ticket_id: str, uow: UnitOfWorkDep, staff: Staff) -> list[WorkOrderRead]:
-    """Work orders of one ticket."""
+async def find_work_orders(
+    uow: UnitOfWorkDep,
+    staff: Staff,
+    ticket_id: str | None = None,
+    status: str | None = None,
+    unit_id: str | None = None,
+    crew_id: str | None = None,
+    incident_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[WorkOrderRead]:
+    """Work orders of one ticket, or the board: filtered by status, unit, crew or incident."""
     async with uow:
-        order = await WorkOrderRepository(uow.session).for_ticket(ticket_id)
-    return [WorkOrderRead.model_validate(order, from_attributes=True)] if order else []
+        repo = WorkOrderRepository(uow.session)
+        if ticket_id:
+            order = await repo.for_ticket(ticket_id)
+            return [to_read(order)] if order else []
+        found = await repo.search(
+            status=status,
+            unit_id=unit_id,
+            crew_id=crew_id,
+            incident_id=incident_id,
+            limit=limit,
+            offset=offset,
+        )
+    return [to_read(o) for o in found]
 
 
 @router.get("/{work_order_id}", response_model=WorkOrderRead)
@@ -28,8 +56,56 @@ async def get_work_order(work_order_id: str, uow: UnitOfWorkDep, staff: Staff) -
     async with uow:
         order = await WorkOrderRepository(uow.session).get(work_order_id)
     if order is None:
-        raise Problem(404, "not-found", "No such work order", f"work order {work_order_id} does not exist")
-    return WorkOrderRead.model_validate(order, from_attributes=True)
+        raise Problem(
+            404, "not-found", "No such work order", f"work order {work_order_id} does not exist"
+        )
+    return to_read(order)
 
 
-routers = [router]
+@router.get("/{work_order_id}/history", response_model=list[HistoryRead])
+async def get_work_order_history(
+    work_order_id: str, uow: UnitOfWorkDep, staff: Staff
+) -> list[HistoryRead]:
+    """Every state change with who, why (reassignments name the reason) and the device's time."""
+    async with uow:
+        rows = await WorkOrderRepository(uow.session).history(work_order_id)
+    return [HistoryRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.put("/{work_order_id}/assignment", response_model=WorkOrderRead)
+async def reassign_work_order(
+    work_order_id: str,
+    body: AssignmentUpdate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
+) -> WorkOrderRead:
+    """A supervisor offers an order that nobody has accepted yet to a crew of their choosing."""
+    async with uow:
+        try:
+            order = await handlers.reassign(
+                work_order_id,
+                body.crew_id,
+                body.reason,
+                supervisor.subject,
+                uow,
+                request.app.state.settings,
+            )
+        except handlers.NotFound as error:
+            raise Problem(
+                404, "not-found", "No such work order or crew", f"{error} does not exist"
+            ) from error
+        except IllegalTransition as error:
+            raise Problem(
+                409,
+                "illegal-transition",
+                "The order cannot be reassigned now",
+                str(error),
+                status_now=error.current,
+                allowed=error.allowed,
+            ) from error
+        await uow.commit()
+    return to_read(order)
+
+
+routers = [router, *crews.routers, *outages.routers, *mobile.routers]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,4 +12,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class WorkOrderCreated:
-    order: "WorkOrder"
+    order: WorkOrder
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    order: WorkOrder
+    status: str
+    previous_status: str
+    at: datetime
+    actor: str | None
+    crew_id: str | None = None
+    reason: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Returned:
+    order: WorkOrder
+    at: datetime

@@ -1,11 +1,41 @@
-"""Repair work orders. Pure: no I/O."""
+"""Repair work orders, crews and outage incidents. Pure: no I/O."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from brightline.dispatch.domain import events
+
+# The crew's path through an order. A supervisor or the acceptance timeout may move an order
+# between crews while it is "assigned"; restoring an outage finishes an order from any open state.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "created": ("assigned", "cancelled"),
+    "assigned": ("accepted", "cancelled"),
+    "accepted": ("en_route",),
+    "en_route": ("on_site",),
+    "on_site": ("resolved",),
+    "resolved": ("returned",),
+    "returned": (),
+    "cancelled": (),
+}
+OPEN_STATUSES = ("created", "assigned", "accepted", "en_route", "on_site", "resolved")
+ACTIVE_FOR_CREW = ("assigned", "accepted", "en_route", "on_site", "resolved")
+
+RESOLUTION_REPAIRED = "repaired"
+RESOLUTION_PAID_SERVICE = "paid_service_referral"
+RESOLUTION_OUTAGE = "restored_with_outage"
+
+
+class IllegalTransition(Exception):
+    def __init__(self, current: str, wanted: str) -> None:
+        self.current = current
+        self.wanted = wanted
+        self.allowed = list(TRANSITIONS.get(current, ()))
+        super().__init__(
+            f"cannot go from {current} to {wanted}; allowed next: {', '.join(self.allowed) or 'none'}"
+        )
 
 
 @dataclass
@@ -16,13 +46,147 @@ class WorkOrder:
     area_class: str
     created_at: datetime
     status: str = "created"
+    crew_id: str | None = None
+    incident_id: str | None = None
+    is_lead: bool = True
+    latitude: float | None = None
+    longitude: float | None = None
+    meter_no: str | None = None
+    accept_by: datetime | None = None
+    updated_at: datetime | None = None
+    cause: str | None = None
+    notes: str | None = None
+    resolution: str | None = None
+    returned_at: datetime | None = None
+    address: str | None = None
+    description: str | None = None
     events: list = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def create(cls, *, id: str, ticket_id: str, unit_id: str, area_class: str, created_at: datetime) -> "WorkOrder":
-        order = cls(id=id, ticket_id=ticket_id, unit_id=unit_id, area_class=area_class, created_at=created_at)
+    def create(
+        cls,
+        *,
+        id: str,
+        ticket_id: str,
+        unit_id: str,
+        area_class: str,
+        created_at: datetime,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        meter_no: str | None = None,
+        address: str | None = None,
+        description: str | None = None,
+    ) -> WorkOrder:
+        order = cls(
+            id=id,
+            ticket_id=ticket_id,
+            unit_id=unit_id,
+            area_class=area_class,
+            created_at=created_at,
+            latitude=latitude,
+            longitude=longitude,
+            meter_no=meter_no,
+            updated_at=created_at,
+            address=address,
+            description=description,
+        )
         order.events.append(events.WorkOrderCreated(order))
         return order
+
+    def _move(
+        self,
+        to: str,
+        at: datetime,
+        *,
+        actor: str | None,
+        reason: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+    ) -> None:
+        previous = self.status
+        self.status = to
+        self.updated_at = at
+        self.events.append(
+            events.StatusChanged(
+                order=self,
+                status=to,
+                previous_status=previous,
+                at=at,
+                actor=actor,
+                crew_id=self.crew_id,
+                reason=reason,
+                latitude=latitude,
+                longitude=longitude,
+            )
+        )
+
+    def _require(self, to: str) -> None:
+        if to not in TRANSITIONS.get(self.status, ()):
+            raise IllegalTransition(self.status, to)
+
+    def assign(
+        self, crew_id: str, at: datetime, accept_by: datetime, *, actor: str, reason: str
+    ) -> None:
+        """Offer the order to a crew. Re-offering an assigned order to another crew is a reassignment."""
+        if self.status != "assigned":
+            self._require("assigned")
+        self.crew_id = crew_id
+        self.accept_by = accept_by
+        self._move("assigned", at, actor=actor, reason=reason)
+
+    def link_to(self, incident_id: str, *, lead: bool) -> None:
+        self.incident_id = incident_id
+        self.is_lead = lead
+
+    def accept(self, at: datetime, actor: str) -> None:
+        self._require("accepted")
+        self.accept_by = None
+        self._move("accepted", at, actor=actor)
+
+    def set_off(self, at: datetime, actor: str) -> None:
+        self._require("en_route")
+        self._move("en_route", at, actor=actor)
+
+    def arrive(self, at: datetime, actor: str, latitude: float, longitude: float) -> None:
+        self._require("on_site")
+        self._move("on_site", at, actor=actor, latitude=latitude, longitude=longitude)
+
+    def resolve(
+        self,
+        at: datetime,
+        actor: str,
+        *,
+        cause: str,
+        notes: str | None,
+        customer_installation: bool,
+    ) -> None:
+        """Fault found and dealt with. A fault inside the customer's own installation is not
+        the utility's to repair: the order closes as a referral to paid service (有偿服务)."""
+        self._require("resolved")
+        self.cause = cause
+        self.notes = notes
+        self.resolution = RESOLUTION_PAID_SERVICE if customer_installation else RESOLUTION_REPAIRED
+        self._move("resolved", at, actor=actor, reason=self.resolution)
+
+    def return_(self, at: datetime, actor: str) -> None:
+        """回单: the crew hands the finished order back; the ticket goes on to callback."""
+        self._require("returned")
+        self.returned_at = at
+        self._move("returned", at, actor=actor)
+        self.events.append(events.Returned(self, at))
+
+    def restore_with_outage(self, at: datetime, actor: str, cause: str | None) -> None:
+        """The incident's fault is cleared: finish this order whatever state it was in."""
+        if self.status not in OPEN_STATUSES:
+            return
+        self.resolution = RESOLUTION_OUTAGE
+        self.cause = cause or self.cause
+        self.accept_by = None
+        if self.status != "resolved":
+            self._move("resolved", at, actor=actor, reason=RESOLUTION_OUTAGE)
+        self.returned_at = at
+        self._move("returned", at, actor=actor, reason=RESOLUTION_OUTAGE)
+        self.events.append(events.Returned(self, at))
 
 
 @dataclass(frozen=True)
@@ -34,5 +198,145 @@ class ServiceArea:
     area_class: str  # urban | rural | remote
 
 
-def route(area_code: str | None, areas: dict[str, ServiceArea], fallback: ServiceArea) -> ServiceArea:
+AREA_CLASSES = ("urban", "rural", "remote")
+
+
+def route(
+    area_code: str | None, areas: dict[str, ServiceArea], fallback: ServiceArea
+) -> ServiceArea:
     return areas.get(area_code or "", fallback)
+
+
+# --- crews -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shift:
+    starts_at: datetime
+    ends_at: datetime
+
+    def covers(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+@dataclass(frozen=True)
+class CrewState:
+    """What assignment needs to know about a crew at one moment."""
+
+    crew_id: str
+    unit_id: str
+    on_duty: bool
+    latitude: float | None
+    longitude: float | None
+    open_orders: int
+    shifts: tuple[Shift, ...] = ()
+
+    def available(self, at: datetime) -> bool:
+        """On duty, and inside a rostered shift when the crew has a roster at all."""
+        if not self.on_duty:
+            return False
+        return not self.shifts or any(s.covers(at) for s in self.shifts)
+
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def choose_crew(
+    crews: list[CrewState],
+    *,
+    unit_id: str,
+    at: datetime,
+    latitude: float | None,
+    longitude: float | None,
+    exclude: frozenset[str] = frozenset(),
+) -> CrewState | None:
+    """An available crew of the unit: nearest by last position, then least loaded.
+
+    A crew without a known position, or an order without a location, ranks after every
+    measured distance; among those, load decides.
+    """
+    candidates = [
+        c for c in crews if c.unit_id == unit_id and c.crew_id not in exclude and c.available(at)
+    ]
+    if not candidates:
+        return None
+
+    def distance(c: CrewState) -> float:
+        if latitude is None or longitude is None or c.latitude is None or c.longitude is None:
+            return math.inf
+        return haversine_m(latitude, longitude, c.latitude, c.longitude)
+
+    return min(candidates, key=lambda c: (distance(c), c.open_orders, c.crew_id))
+
+
+# --- outage incidents --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterKey:
+    """Where a 'no power' report belongs: a transformer from topology, else a place and time."""
+
+    transformer_id: str | None = None
+    feeder_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def is_no_power_report(fault_scope: str | None, meter_no: str | None) -> bool:
+    """Reports that can belong to a grid fault: a building or an area dark, or any repair that
+    names a meter (topology places it under a transformer)."""
+    return fault_scope in ("building", "area") or bool(meter_no)
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    id: str
+    transformer_id: str | None
+    feeder_id: str | None
+    latitude: float | None
+    longitude: float | None
+    radius_m: float | None
+    last_report_at: datetime
+
+
+def matching_incident(
+    key: ClusterKey,
+    incidents: list[OpenIncident],
+    *,
+    at: datetime,
+    radius_m: float,
+    window_seconds: float,
+) -> OpenIncident | None:
+    """The open incident a report folds into.
+
+    With topology: the incident of the same transformer, else one declared on its whole feeder.
+    Without: the nearest incident without topology whose centre is within the radius and which
+    had a report within the time window.
+    """
+    if key.transformer_id:
+        for inc in incidents:
+            if inc.transformer_id == key.transformer_id:
+                return inc
+        for inc in incidents:
+            if key.feeder_id and inc.transformer_id is None and inc.feeder_id == key.feeder_id:
+                return inc
+        return None
+    if key.latitude is None or key.longitude is None:
+        return None
+    best: tuple[float, OpenIncident] | None = None
+    for inc in incidents:
+        if inc.transformer_id or inc.feeder_id or inc.latitude is None or inc.longitude is None:
+            continue
+        if (at - inc.last_report_at).total_seconds() > window_seconds:
+            continue
+        d = haversine_m(key.latitude, key.longitude, inc.latitude, inc.longitude)
+        if d <= (inc.radius_m or radius_m) and (best is None or d < best[0]):
+            best = (d, inc)
+    return best[1] if best else None

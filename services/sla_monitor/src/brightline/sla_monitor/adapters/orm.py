@@ -1,6 +1,7 @@
-"""The SLA monitor's tables: durable deadlines."""
+"""The SLA monitor's tables: durable deadlines, the input event log, calls and callback rates."""
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
 
@@ -15,7 +16,58 @@ deadlines = sa.Table(
     sa.Column("ticket_id", sa.String(64)),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("warn_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("warn_at", sa.DateTime(timezone=True)),  # null when errored
+    sa.Column("due_at", sa.DateTime(timezone=True)),
+    # 0002: the promise as made (the limit snapshot), the clock's state and the scheduler's cursor
+    sa.Column("limit_def", JSONB),
+    sa.Column("unit_id", sa.String(64)),
+    sa.Column("ticket_type", sa.String(32)),
+    sa.Column("pauses", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("paused_since", sa.DateTime(timezone=True)),
+    sa.Column("warned_at", sa.DateTime(timezone=True)),
+    sa.Column("breached_at", sa.DateTime(timezone=True)),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Column("escalations_sent", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("met_on_time", sa.Boolean),
+    sa.Column("cancel_reason", sa.String(200)),
+    sa.Column("error", sa.Text),
+    sa.Column("next_fire_at", sa.DateTime(timezone=True)),
     sa.UniqueConstraint("subject_type", "subject_id", "limit_key", name="uq_deadline_subject_limit"),
+)
+
+# Every input the monitor acted on, in the order it acted: the history replay rebuilds from.
+event_log = sa.Table(
+    "event_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("event_type", sa.String(128), nullable=False),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("subject", sa.String(128), nullable=False),
+    sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("data", JSONB, nullable=False),
+)
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("call_id", sa.String(64), primary_key=True),
+    sa.Column("queue", sa.String(64)),
+    sa.Column("rang_at", sa.DateTime(timezone=True)),
+    sa.Column("answered_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("cause", sa.String(32)),
+    sa.Column("answer_delay_seconds", sa.Float),
+)
+
+callback_rates = sa.Table(
+    "callback_rates",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("unit_id", sa.String(64), nullable=False),
+    sa.Column("ticket_type", sa.String(32), nullable=False),
+    sa.Column("finished", sa.Integer, nullable=False),
+    sa.Column("called_back", sa.Integer, nullable=False),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -1,14 +1,84 @@
-"""Deadlines in Postgres."""
+"""Deadlines in Postgres (and in memory, for replay): one store interface, two homes."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from brightline.sla_monitor.adapters.orm import deadlines
+from brightline.contracts import Event
+from brightline.sla_monitor.adapters.orm import callback_rates, calls, deadlines, event_log
+from brightline.sla_monitor.domain.deadlines import Deadline, DeadlineState, Pause
+from brightline.sla_monitor.domain.monitor import Tracked
+from brightline.sla_monitor.domain.policy import EscalationLevel, Limit
+
+FINAL_STATES = ("met", "cancelled", "errored")
+
+
+# ---------------------------------------------------------------- (de)serialising
+
+
+def limit_to_json(limit: Limit) -> dict:
+    return {
+        "key": limit.key, "amount": limit.amount, "unit": str(limit.unit), "source": limit.source,
+        "warn_at": limit.warn_at, "pausable": limit.pausable,
+        "escalation": [{"at": level.at, "notify": list(level.notify)} for level in limit.escalation],
+    }
+
+
+def limit_from_json(raw: dict) -> Limit:
+    return Limit(
+        key=raw["key"], amount=raw["amount"], unit=raw["unit"], source=raw["source"], warn_at=raw["warn_at"],
+        pausable=raw["pausable"],
+        escalation=tuple(EscalationLevel(level["at"], tuple(level["notify"])) for level in raw["escalation"]),
+    )
+
+
+def to_row(tracked: Tracked) -> dict:
+    d = tracked.deadline
+    return {
+        "id": tracked.deadline_id, "limit_key": tracked.limit.key, "policy": tracked.policy,
+        "subject_type": tracked.subject_type, "subject_id": tracked.subject_id, "ticket_id": tracked.ticket_id,
+        "state": tracked.state, "opened_at": tracked.opened_at,
+        "warn_at": d.warn_at if d else None, "due_at": d.due_at if d else None,
+        "limit_def": limit_to_json(tracked.limit), "unit_id": tracked.unit_id, "ticket_type": tracked.ticket_type,
+        "pauses": [[p.started_at.isoformat(), p.ended_at.isoformat()] for p in d.pauses] if d else [],
+        "paused_since": d.paused_since if d else None, "warned_at": d.warned_at if d else None,
+        "breached_at": d.breached_at if d else None, "closed_at": d.closed_at if d else None,
+        "escalations_sent": list(d.escalations_sent) if d else [],
+        "met_on_time": tracked.met_on_time, "cancel_reason": tracked.cancel_reason, "error": tracked.error,
+        "next_fire_at": tracked.next_fire_at,
+    }
+
+
+def from_row(row) -> Tracked:
+    limit = limit_from_json(row["limit_def"])
+    deadline = None
+    if row["state"] != "errored":
+        deadline = Deadline(
+            deadline_id=row["id"], ticket_id=row["ticket_id"] or row["subject_id"], limit=limit,
+            policy=row["policy"], opened_at=row["opened_at"], due_at=row["due_at"], warn_at=row["warn_at"],
+            state=DeadlineState(row["state"]),
+            pauses=tuple(Pause(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in row["pauses"]),
+            paused_since=row["paused_since"], warned_at=row["warned_at"], breached_at=row["breached_at"],
+            closed_at=row["closed_at"], escalations_sent=tuple(row["escalations_sent"]),
+        )
+    return Tracked(
+        deadline_id=row["id"], subject_type=row["subject_type"], subject_id=row["subject_id"], limit=limit,
+        policy=row["policy"], opened_at=row["opened_at"], ticket_id=row["ticket_id"], unit_id=row["unit_id"],
+        ticket_type=row["ticket_type"], deadline=deadline, error=row["error"], met_on_time=row["met_on_time"],
+        cancel_reason=row["cancel_reason"],
+    )
+
+
+# ---------------------------------------------------------------- the store
 
 
 class DeadlineRepository:
+    """The Postgres store. Reads meant for a change lock their rows (FOR UPDATE)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -18,18 +88,131 @@ class DeadlineRepository:
             deadlines.c.limit_key == limit_key,
         )))
 
-    async def add(self, *, deadline, subject_type: str, subject_id: str) -> None:
-        await self.session.execute(deadlines.insert().values(
-            id=deadline.deadline_id, limit_key=deadline.limit.key, policy=deadline.policy,
-            subject_type=subject_type, subject_id=subject_id, ticket_id=deadline.ticket_id,
-            state=str(deadline.state), opened_at=deadline.opened_at, warn_at=deadline.warn_at,
-            due_at=deadline.due_at,
-        ))
+    async def add(self, tracked: Tracked) -> bool:
+        """Insert; False when the subject already has this limit (a replayed cause)."""
+        result = await self.session.execute(
+            insert(deadlines).values(**to_row(tracked)).on_conflict_do_nothing(constraint="uq_deadline_subject_limit")
+        )
+        return result.rowcount == 1
 
-    async def find(self, *, subject_id: str | None = None, ticket_id: str | None = None) -> list:
-        query = sa.select(deadlines).order_by(deadlines.c.opened_at)
+    async def save(self, tracked: Tracked) -> None:
+        row = to_row(tracked)
+        await self.session.execute(deadlines.update().where(deadlines.c.id == row.pop("id")).values(**row))
+
+    async def of_subject(self, subject_type: str, subject_id: str) -> list[Tracked]:
+        query = (sa.select(deadlines)
+                 .where(deadlines.c.subject_type == subject_type, deadlines.c.subject_id == subject_id)
+                 .order_by(deadlines.c.limit_key).with_for_update())
+        return [from_row(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def get(self, deadline_id: str, *, lock: bool = False) -> Tracked | None:
+        query = sa.select(deadlines).where(deadlines.c.id == deadline_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return from_row(row) if row else None
+
+    async def due(self, now: datetime, *, limit: int = 200) -> list[Tracked]:
+        """Rows whose next fire time has come, locked; rows another worker holds are skipped."""
+        query = (sa.select(deadlines).where(deadlines.c.next_fire_at <= now)
+                 .order_by(deadlines.c.next_fire_at).limit(limit).with_for_update(skip_locked=True))
+        return [from_row(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def find(self, *, subject_id: str | None = None, ticket_id: str | None = None,
+                   state: str | None = None) -> list:
+        query = sa.select(deadlines).order_by(deadlines.c.opened_at, deadlines.c.limit_key)
         if subject_id:
             query = query.where(deadlines.c.subject_id == subject_id)
         if ticket_id:
             query = query.where(deadlines.c.ticket_id == ticket_id)
+        if state:
+            query = query.where(deadlines.c.state == state)
         return list((await self.session.execute(query)).mappings().all())
+
+    async def find_by_id(self, deadline_id: str) -> list:
+        return list((await self.session.execute(sa.select(deadlines).where(deadlines.c.id == deadline_id))).mappings())
+
+    async def find_opened_between(self, start: datetime, end: datetime) -> list:
+        return list((await self.session.execute(sa.select(deadlines).where(
+            deadlines.c.opened_at >= start, deadlines.c.opened_at < end))).mappings())
+
+    async def all_tracked(self) -> list[Tracked]:
+        rows = await self.session.execute(sa.select(deadlines).order_by(deadlines.c.opened_at))
+        return [from_row(r) for r in rows.mappings()]
+
+    async def opened_between(self, start: datetime, end: datetime) -> list[Tracked]:
+        rows = await self.session.execute(sa.select(deadlines).where(
+            deadlines.c.opened_at >= start, deadlines.c.opened_at < end))
+        return [from_row(r) for r in rows.mappings()]
+
+
+class MemoryStore:
+    """The same store in memory: what replay rebuilds into."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Tracked] = {}
+
+    async def add(self, tracked: Tracked) -> bool:
+        if tracked.deadline_id in self.rows:
+            return False
+        self.rows[tracked.deadline_id] = tracked
+        return True
+
+    async def save(self, tracked: Tracked) -> None:
+        self.rows[tracked.deadline_id] = tracked
+
+    async def of_subject(self, subject_type: str, subject_id: str) -> list[Tracked]:
+        return sorted((t for t in self.rows.values() if (t.subject_type, t.subject_id) == (subject_type, subject_id)),
+                      key=lambda t: t.limit.key)
+
+    async def get(self, deadline_id: str, *, lock: bool = False) -> Tracked | None:
+        return self.rows.get(deadline_id)
+
+    async def due(self, now: datetime, *, limit: int = 10**9) -> list[Tracked]:
+        due = [t for t in self.rows.values() if t.next_fire_at is not None and t.next_fire_at <= now]
+        return sorted(due, key=lambda t: t.next_fire_at)[:limit]
+
+
+# ---------------------------------------------------------------- inputs kept for KPIs and replay
+
+
+class HistoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def log(self, event: Event) -> None:
+        await self.session.execute(insert(event_log).values(
+            event_id=event.id, event_type=event.type, source=event.source, subject=event.subject, time=event.time,
+            data=event.data,
+        ).on_conflict_do_nothing(index_elements=["event_id"]))
+
+    async def history(self) -> list[Event]:
+        rows = await self.session.execute(sa.select(event_log).order_by(event_log.c.seq))
+        return [Event(type=r["event_type"], source=r["source"], subject=r["subject"], data=r["data"], id=r["event_id"],
+                      time=r["time"]) for r in rows.mappings()]
+
+    async def record_call(self, call_id: str, **values) -> None:
+        values = {k: v for k, v in values.items() if v is not None}
+        statement = insert(calls).values(call_id=call_id, **values)
+        if values:
+            statement = statement.on_conflict_do_update(index_elements=["call_id"], set_=values)
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=["call_id"])
+        await self.session.execute(statement)
+
+    async def record_callback_rate(self, *, key: str, day: date, unit_id: str, ticket_type: str, finished: int,
+                                   called_back: int, computed_at: datetime) -> None:
+        values = dict(day=day, unit_id=unit_id, ticket_type=ticket_type, finished=finished, called_back=called_back,
+                      computed_at=computed_at)
+        await self.session.execute(
+            insert(callback_rates).values(key=key, **values).on_conflict_do_update(
+                index_elements=["key"], set_=values, where=callback_rates.c.computed_at <= computed_at))
+
+    async def calls_between(self, start: datetime, end: datetime) -> list:
+        rows = await self.session.execute(sa.select(calls).where(calls.c.rang_at >= start, calls.c.rang_at < end))
+        return list(rows.mappings())
+
+    async def callback_rates_between(self, first: date, last: date) -> list:
+        rows = await self.session.execute(sa.select(callback_rates).where(
+            callback_rates.c.day >= first, callback_rates.c.day <= last))
+        return list(rows.mappings())

@@ -1,0 +1,278 @@
+"""Callback tasks, attempts, contacts and rates in Postgres."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from brightline.callback.adapters.orm import callback_attempts, callback_tasks, contacts
+from brightline.callback.domain.model import REACHED, SATISFIED, CallbackTask, RateCounts
+
+_TASK_FIELDS = [c.name for c in callback_tasks.columns if c.name != "finish_ref"]
+
+
+class ContactRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def remember(
+        self,
+        *,
+        ticket_id: str,
+        ticket_type: str,
+        phone: str | None,
+        caller_name: str | None,
+        area_code: str | None,
+        anonymous: bool,
+    ) -> None:
+        """Intake's record wins, except that a phone already learnt from the completion stays
+        when intake recorded none. An anonymous reporter leaves no identity here at all."""
+        values = {
+            "ticket_id": ticket_id,
+            "ticket_type": ticket_type,
+            "anonymous": anonymous,
+            "phone": None if anonymous else phone,
+            "caller_name": None if anonymous else caller_name,
+            "area_code": area_code,
+        }
+        stmt = insert(contacts).values(**values)
+        keep_known = {
+            k: sa.case(
+                (stmt.excluded.anonymous, None),
+                else_=sa.func.coalesce(stmt.excluded[k], contacts.c[k]),
+            )
+            for k in ("phone", "caller_name")
+        }
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[contacts.c.ticket_id],
+                set_={
+                    **{k: stmt.excluded[k] for k in ("ticket_type", "anonymous", "area_code")},
+                    **keep_known,
+                },
+            )
+        )
+
+    async def learn_phone(self, ticket_id: str, phone: str) -> None:
+        """A phone from a completion event fills a gap; it never overrides intake's record or anonymity."""
+        stmt = insert(contacts).values(ticket_id=ticket_id, phone=phone, anonymous=False)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[contacts.c.ticket_id],
+                set_={"phone": sa.func.coalesce(contacts.c.phone, stmt.excluded.phone)},
+                where=~contacts.c.anonymous,
+            )
+        )
+
+    async def get(self, ticket_id: str):
+        return (
+            await self.session.execute(sa.select(contacts).where(contacts.c.ticket_id == ticket_id))
+        ).first()
+
+
+class TaskRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, task: CallbackTask, *, finish_ref: str) -> bool:
+        """Insert unless this finish already opened a task; True when inserted."""
+        result = await self.session.execute(
+            insert(callback_tasks)
+            .values(finish_ref=finish_ref, **_row(task))
+            .on_conflict_do_nothing(index_elements=[callback_tasks.c.finish_ref])
+        )
+        return result.rowcount == 1
+
+    async def save(self, task: CallbackTask) -> None:
+        await self.session.execute(
+            callback_tasks.update().where(callback_tasks.c.id == task.id).values(**_row(task))
+        )
+
+    async def add_attempt(
+        self,
+        task: CallbackTask,
+        *,
+        outcome: str,
+        agent_id: str,
+        at: datetime,
+        reason: str | None,
+        customer_words: str | None,
+    ) -> None:
+        await self.session.execute(
+            callback_attempts.insert().values(
+                task_id=task.id,
+                attempt_no=task.attempts,
+                agent_id=agent_id,
+                outcome=outcome,
+                reason=reason,
+                customer_words=customer_words,
+                at=at,
+            )
+        )
+
+    async def attempts(self, task_id: str) -> list:
+        return list(
+            (
+                await self.session.execute(
+                    sa.select(callback_attempts)
+                    .where(callback_attempts.c.task_id == task_id)
+                    .order_by(callback_attempts.c.attempt_no)
+                )
+            ).all()
+        )
+
+    async def get(self, task_id: str, *, for_update: bool = False) -> CallbackTask | None:
+        query = sa.select(callback_tasks).where(callback_tasks.c.id == task_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return _task(row) if row else None
+
+    async def open_for_ticket(self, ticket_id: str) -> list[CallbackTask]:
+        rows = (
+            await self.session.execute(
+                sa.select(callback_tasks)
+                .where(callback_tasks.c.ticket_id == ticket_id, callback_tasks.c.status == "open")
+                .with_for_update()
+            )
+        ).all()
+        return [_task(r) for r in rows]
+
+    async def for_ticket(self, ticket_id: str) -> list[CallbackTask]:
+        rows = (
+            await self.session.execute(
+                sa.select(callback_tasks)
+                .where(callback_tasks.c.ticket_id == ticket_id)
+                .order_by(callback_tasks.c.finished_at)
+            )
+        ).all()
+        return [_task(r) for r in rows]
+
+    async def held_by(self, agent_id: str, now: datetime) -> CallbackTask | None:
+        """The open task this agent already holds under a live lease (a refreshed screen gets it back)."""
+        row = (
+            await self.session.execute(
+                sa.select(callback_tasks)
+                .where(
+                    callback_tasks.c.status == "open",
+                    callback_tasks.c.lease_holder == agent_id,
+                    callback_tasks.c.lease_expires_at > now,
+                )
+                .order_by(callback_tasks.c.due_at)
+                .limit(1)
+                .with_for_update()
+            )
+        ).first()
+        return _task(row) if row else None
+
+    async def claim_next(self, now: datetime) -> CallbackTask | None:
+        """Lock the oldest-due task that is callable now, skipping rows other agents are locking.
+
+        FOR UPDATE SKIP LOCKED makes concurrent claims pick different rows; the lease written in
+        the same transaction keeps the row out of later claims until it expires.
+        """
+        callable_contact = sa.exists().where(
+            contacts.c.ticket_id == callback_tasks.c.ticket_id,
+            contacts.c.phone.is_not(None),
+            ~contacts.c.anonymous,
+        )
+        row = (
+            await self.session.execute(
+                sa.select(callback_tasks)
+                .where(
+                    callback_tasks.c.status == "open",
+                    callback_tasks.c.callable,
+                    callback_tasks.c.next_attempt_at <= now,
+                    sa.or_(
+                        callback_tasks.c.lease_expires_at.is_(None),
+                        callback_tasks.c.lease_expires_at <= now,
+                    ),
+                    callable_contact,
+                )
+                .order_by(
+                    callback_tasks.c.due_at, callback_tasks.c.finished_at, callback_tasks.c.id
+                )
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+        ).first()
+        return _task(row) if row else None
+
+    async def of_incident(self, incident_id: str, *, lock: bool = False) -> list[CallbackTask]:
+        query = (
+            sa.select(callback_tasks)
+            .where(callback_tasks.c.incident_id == incident_id)
+            .order_by(callback_tasks.c.finished_at, callback_tasks.c.id)
+        )
+        if lock:
+            query = query.with_for_update(skip_locked=True)
+        return [_task(r) for r in (await self.session.execute(query)).all()]
+
+    async def rates(
+        self,
+        *,
+        day_from: date | None = None,
+        day_to: date | None = None,
+        unit_id: str | None = None,
+        ticket_type: str | None = None,
+    ) -> list[RateCounts]:
+        t = callback_tasks.c
+        ended = sa.and_(t.status == "closed", t.attempts > 0)
+        query = (
+            sa.select(
+                t.finished_day,
+                t.unit_id,
+                t.ticket_type,
+                sa.func.count().label("finished"),
+                sa.func.count().filter(ended).label("called_back"),
+                sa.func.count().filter(ended, t.outcome.in_(REACHED)).label("reached"),
+                sa.func.count().filter(ended, t.outcome.in_(SATISFIED)).label("satisfied"),
+            )
+            .where(t.callable)
+            .group_by(t.finished_day, t.unit_id, t.ticket_type)
+            .order_by(t.finished_day, t.unit_id, t.ticket_type)
+        )
+        if day_from:
+            query = query.where(t.finished_day >= day_from)
+        if day_to:
+            query = query.where(t.finished_day <= day_to)
+        if unit_id:
+            query = query.where(t.unit_id == unit_id)
+        if ticket_type:
+            query = query.where(t.ticket_type == ticket_type)
+        return [
+            RateCounts(
+                day=r.finished_day,
+                unit_id=r.unit_id,
+                ticket_type=r.ticket_type,
+                finished=r.finished,
+                called_back=r.called_back,
+                reached=r.reached,
+                satisfied=r.satisfied,
+            )
+            for r in (await self.session.execute(query)).all()
+        ]
+
+    async def rate_of(self, day: date, unit_id: str, ticket_type: str) -> RateCounts:
+        found = await self.rates(day_from=day, day_to=day, unit_id=unit_id, ticket_type=ticket_type)
+        return found[0] if found else RateCounts(day, unit_id, ticket_type, 0, 0, 0, 0)
+
+
+def _row(task: CallbackTask) -> dict:
+    return {name: getattr(task, name) for name in _TASK_FIELDS}
+
+
+def _task(row) -> CallbackTask:
+    return CallbackTask(**{name: getattr(row, name) for name in _TASK_FIELDS})
+
+
+async def lock_rate(session: AsyncSession, key: str) -> None:
+    """Serialise recomputations of one day/unit/type so the last rate published is the latest."""
+    await session.execute(
+        sa.select(
+            sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"callback-rate:{key}", 0))
+        )
+    )

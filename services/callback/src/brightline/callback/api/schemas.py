@@ -1,0 +1,84 @@
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Outcome = Literal["satisfied", "basically_satisfied", "unsatisfied", "unreachable", "declined"]
+
+
+class CallbackTaskRead(BaseModel):
+    """A task without the customer's contact (that only goes to the agent holding the lease)."""
+
+    id: str
+    ticket_id: str
+    ticket_type: str
+    origin: str
+    unit_id: str
+    incident_id: str | None
+    finished_at: datetime
+    due_at: datetime
+    overdue: bool
+    status: str
+    callable: bool
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime
+    outcome: str | None
+    reason: str | None
+    customer_words: str | None
+    agent_id: str | None
+    lease_holder: str | None
+    lease_expires_at: datetime | None
+
+
+class ContactRead(BaseModel):
+    phone: str
+    # None for reports (举报): a reporter's identity is never shown beyond the number to call.
+    customer_name: str | None
+
+
+class AssignedTaskRead(BaseModel):
+    task: CallbackTaskRead
+    contact: ContactRead
+    # Other open tasks of the same outage incident, to work them as one batch.
+    incident_task_ids: list[str] = Field(default_factory=list)
+
+
+class AttemptRead(BaseModel):
+    attempt_no: int
+    agent_id: str
+    outcome: str
+    reason: str | None
+    customer_words: str | None
+    at: datetime
+
+
+class CallbackTaskDetail(CallbackTaskRead):
+    attempt_log: list[AttemptRead]
+
+
+class OutcomeCreate(BaseModel):
+    outcome: Outcome
+    reason: str | None = Field(None, max_length=2000, description="Required when unsatisfied")
+    customer_words: str | None = Field(
+        None, max_length=4000, description="The customer's words, as said"
+    )
+
+
+class IncidentOutcomeRead(BaseModel):
+    incident_id: str
+    recorded: list[CallbackTaskRead]
+    skipped_task_ids: list[str]
+
+
+class CallbackRateRead(BaseModel):
+    key: str
+    day: date
+    unit_id: str
+    ticket_type: str
+    finished: int
+    called_back: int
+    reached: int
+    satisfied: int
+    callback_rate: float
+    satisfaction_rate: float | None

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RememberContact:
+    """Who to call back for a ticket, as intake recorded it."""
+
+    ticket_id: str
+    ticket_type: str
+    phone: str | None
+    caller_name: str | None
+    area_code: str | None
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class OpenCallbackTask:
+    """A ticket finished in its owning service (origin)."""
+
+    ticket_id: str
+    ticket_type: str
+    origin: str
+    unit_id: str | None
+    finished_at: datetime
+    finish_ref: str  # what finished, so a redelivered or repeated fact opens no second task
+    incident_id: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class TakeNextTask:
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    task_id: str
+    agent_id: str
+    outcome: str
+    reason: str | None = None
+    customer_words: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordIncidentOutcome:
+    incident_id: str
+    agent_id: str
+    outcome: str
+    reason: str | None = None
+    customer_words: str | None = None

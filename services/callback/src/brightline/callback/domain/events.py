@@ -1,0 +1,35 @@
+"""Domain events of callback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from brightline.callback.domain.model import CallbackTask
+
+
+@dataclass(frozen=True)
+class TaskCreated:
+    task: "CallbackTask"
+
+
+@dataclass(frozen=True)
+class AttemptMade:
+    task: "CallbackTask"
+    outcome: str
+    agent_id: str
+    at: datetime
+    reason: str | None
+    customer_words: str | None
+
+
+@dataclass(frozen=True)
+class TaskClosed:
+    task: "CallbackTask"
+
+
+@dataclass(frozen=True)
+class ReopenRequested:
+    task: "CallbackTask"

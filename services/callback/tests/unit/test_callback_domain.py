@@ -1,0 +1,145 @@
+"""The callback task's rules, pure: attempts and spacing, outcomes, leases, rates."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from brightline.callback.domain import events
+from brightline.callback.domain.model import (
+    CallbackPolicy,
+    CallbackTask,
+    NotLeaseHolder,
+    ReasonRequired,
+    TaskClosed,
+    count,
+)
+from brightline.callback.domain.scripts import callback_script
+from brightline.callback.settings import CallbackSettings
+
+POLICY = CallbackPolicy()
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+DAY = date(2026, 3, 2)
+
+
+def task(id="t1", *, ticket_type="repair", unit="unit-1", finished=T0) -> CallbackTask:
+    t = CallbackTask.create(
+        id=id,
+        ticket_id=f"ticket-{id}",
+        ticket_type=ticket_type,
+        origin="dispatch",
+        unit_id=unit,
+        finished_at=finished,
+        finished_day=DAY,
+        policy=POLICY,
+    )
+    t.events.clear()
+    return t
+
+
+def call(t: CallbackTask, outcome: str, now: datetime, agent="a1", **kw) -> None:
+    t.lease_to(agent, now, POLICY)
+    t.record(outcome, agent_id=agent, now=now, policy=POLICY, **kw)
+
+
+def test_settings_defaults_mirror_the_seed_pack():
+    policy = CallbackSettings(database_url=None).policy()
+    assert policy.window == timedelta(hours=24)
+    assert policy.max_attempts == 3
+    assert policy.attempt_spacing == timedelta(hours=2)
+
+
+def test_due_within_the_window_of_completion():
+    assert task().due_at == T0 + timedelta(hours=24)
+
+
+def test_unreachable_is_an_attempt_and_the_next_waits_the_spacing():
+    t = task()
+    call(t, "unreachable", T0)
+    assert t.is_open and t.attempts == 1 and t.next_attempt_at == T0 + timedelta(hours=2)
+    assert t.lease_holder is None
+
+
+def test_unreachable_after_every_attempt_ends_the_task_unreachable():
+    t = task()
+    for i in range(3):
+        call(t, "unreachable", T0 + timedelta(hours=2 * i))
+    assert not t.is_open and t.outcome == "unreachable" and t.attempts == 3
+    assert [type(e) for e in t.events].count(events.TaskClosed) == 1
+    with pytest.raises(TaskClosed):
+        t.record(
+            "satisfied",
+            agent_id="a1",
+            now=T0 + timedelta(hours=9),
+            policy=POLICY,
+            require_lease=False,
+        )
+
+
+def test_unsatisfied_needs_a_reason_and_requests_a_reopen():
+    t = task()
+    with pytest.raises(ReasonRequired):
+        call(t, "unsatisfied", T0)
+    assert t.is_open and t.attempts == 0
+    t.record(
+        "unsatisfied",
+        agent_id="a1",
+        now=T0,
+        policy=POLICY,
+        reason="还是没电",
+        customer_words="灯还不亮",
+    )
+    assert t.outcome == "unsatisfied" and t.customer_words == "灯还不亮"
+    assert any(isinstance(e, events.ReopenRequested) for e in t.events)
+
+
+def test_only_the_lease_holder_records_and_an_expired_lease_frees_the_task():
+    t = task()
+    t.lease_to("a1", T0, POLICY)
+    with pytest.raises(NotLeaseHolder):
+        t.lease_to("a2", T0 + timedelta(minutes=1), POLICY)
+    with pytest.raises(NotLeaseHolder):
+        t.record("satisfied", agent_id="a2", now=T0, policy=POLICY)
+    later = T0 + POLICY.lease + timedelta(seconds=1)
+    assert t.is_free(later)
+    t.lease_to("a2", later, POLICY)
+    with pytest.raises(NotLeaseHolder):
+        t.record("satisfied", agent_id="a1", now=later, policy=POLICY)
+
+
+def test_anonymous_report_is_declined_without_an_attempt_and_left_out_of_rates():
+    t = task(ticket_type="report")
+    t.mark_not_callable(T0)
+    assert t.outcome == "declined" and t.attempts == 0 and not t.callable
+    assert count([t], DAY, "unit-1", "report").finished == 0
+
+
+def test_rates_by_hand():
+    ts = [task(f"t{i}") for i in range(10)]
+    call(ts[0], "satisfied", T0)
+    call(ts[1], "satisfied", T0)
+    call(ts[2], "basically_satisfied", T0)
+    call(ts[3], "unsatisfied", T0, reason="慢")
+    call(ts[4], "declined", T0)
+    for i in range(3):
+        call(ts[5], "unreachable", T0 + timedelta(hours=2 * i))
+    call(ts[6], "unreachable", T0)  # one attempt so far: not yet called back
+    other = task("x", unit="unit-2")
+    rate = count(ts + [other], DAY, "unit-1", "repair")
+    # finished 10; called back 6 (t0..t5); reached 5 (t0..t4); satisfied 3
+    assert (rate.finished, rate.called_back, rate.reached, rate.satisfied) == (10, 6, 5, 3)
+    assert rate.callback_rate == pytest.approx(0.6)
+    assert rate.satisfaction_rate == pytest.approx(0.6)
+    assert rate.key == "2026-03-02|unit-1|repair"
+
+
+def test_script_hides_a_reporters_name_and_speaks_both_languages():
+    script = callback_script(ticket_type="report", finished_day=DAY, customer_name=None)
+    assert all(step["zh"] and step["en"] for step in script["steps"])
+    satisfaction = next(s for s in script["steps"] if s["id"] == "satisfaction")
+    assert [a["outcome"] for a in satisfaction["answers"]] == [
+        "satisfied",
+        "basically_satisfied",
+        "unsatisfied",
+    ]
+    named = callback_script(ticket_type="repair", finished_day=DAY, customer_name="张三")
+    assert "张三" in named["steps"][0]["zh"] and "有电了吗" in named["steps"][1]["zh"]

@@ -1,0 +1,195 @@
+"""The contact-centre floor as the console sees it: who is ready, which calls wait in which
+queue, and which agent a ringing call is offered to. Pure (stdlib only); the live hub feeds it
+the switch's call events from Kafka and the agents' own clicks.
+
+Agent states: offline → ready ⇄ not_ready; ready → ringing (a call is offered) → talking →
+wrap_up → ready / not_ready. A call is offered to the ready agent idle the longest; an agent who
+goes not ready while a call rings puts it back in the queue for the next one."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+AGENT_STATES = ("offline", "ready", "not_ready", "ringing", "talking", "wrap_up")
+SETTABLE = {"ready", "not_ready", "offline"}
+
+
+class IllegalState(ValueError):
+    pass
+
+
+@dataclass
+class Seat:
+    agent_id: str
+    name: str
+    staff_no: str
+    state: str = "offline"
+    since: datetime | None = None
+    call_id: str | None = None
+    answered_today: int = 0
+
+
+@dataclass
+class LiveCall:
+    call_id: str
+    queue: str
+    rang_at: datetime
+    caller_number: str | None = None
+    state: str = "ringing"  # ringing | talking
+    offered_to: str | None = None
+    agent_id: str | None = None
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell browsers: `target` None means every supervisor view; else one agent."""
+
+    kind: str
+    data: dict
+    target: str | None = None
+
+
+@dataclass
+class Floor:
+    seats: dict[str, Seat] = field(default_factory=dict)
+    calls: dict[str, LiveCall] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- agents
+    def sign_in(self, agent_id: str, name: str, staff_no: str, now: datetime) -> Seat:
+        seat = self.seats.get(agent_id)
+        if seat is None:
+            seat = self.seats[agent_id] = Seat(agent_id, name, staff_no, "not_ready", now)
+        elif seat.state == "offline":
+            seat.state, seat.since = "not_ready", now
+        return seat
+
+    def set_state(self, agent_id: str, state: str, now: datetime) -> list[Notice]:
+        if state not in SETTABLE:
+            raise IllegalState(f"an agent sets only {sorted(SETTABLE)}, not {state!r}")
+        seat = self.seats.get(agent_id)
+        if seat is None:
+            raise IllegalState(f"agent {agent_id} is not signed in")
+        if seat.state == "talking":
+            raise IllegalState("finish the call (wrap-up) before changing state")
+        notices: list[Notice] = []
+        if seat.state == "ringing" and seat.call_id:
+            # Declining an offered call puts it back at the head of its queue.
+            call = self.calls.get(seat.call_id)
+            seat.call_id = None
+            if call is not None and call.state == "ringing":
+                call.offered_to = None
+                notices.append(Notice("offer_withdrawn", {"call_id": call.call_id}, agent_id))
+        seat.state, seat.since, seat.call_id = state, now, None
+        notices.append(self._agent_notice(seat))
+        # Ready: this agent may get the oldest waiting call; otherwise a declined call goes on.
+        return notices + self._offer_waiting(now)
+
+    def finish_wrap_up(self, agent_id: str, ready: bool, now: datetime) -> list[Notice]:
+        seat = self.seats.get(agent_id)
+        if seat is None:
+            raise IllegalState(f"agent {agent_id} is not signed in")
+        if seat.state not in ("wrap_up", "talking"):
+            raise IllegalState(f"no call to wrap up (state {seat.state})")
+        seat.state, seat.since, seat.call_id = ("ready" if ready else "not_ready"), now, None
+        return [self._agent_notice(seat), *self._offer_waiting(now)]
+
+    # ---------------------------------------------------------------- calls (from the switch)
+    def call_ringing(self, call_id: str, queue: str, rang_at: datetime, caller_number: str | None,
+                     now: datetime) -> list[Notice]:
+        if call_id in self.calls:
+            return []
+        self.calls[call_id] = LiveCall(call_id, queue, rang_at, caller_number)
+        return [self._queue_notice(), *self._offer_waiting(now)]
+
+    def call_answered(self, call_id: str, agent_id: str | None, answered_at: datetime, now: datetime) -> list[Notice]:
+        call = self.calls.get(call_id)
+        notices: list[Notice] = []
+        if call is None:
+            return notices
+        if call.offered_to and call.offered_to != agent_id:
+            # Someone else (another softphone, the switch's own agent) took it: free the offered seat.
+            other = self.seats.get(call.offered_to)
+            if other is not None and other.call_id == call_id:
+                other.state, other.since, other.call_id = "ready", now, None
+                notices += [Notice("offer_withdrawn", {"call_id": call_id}, other.agent_id), self._agent_notice(other)]
+        call.state, call.agent_id, call.answered_at, call.offered_to = "talking", agent_id, answered_at, None
+        seat = self.seats.get(agent_id) if agent_id else None
+        if seat is not None:
+            if seat.state != "talking":
+                seat.answered_today += 1
+            seat.state, seat.since, seat.call_id = "talking", now, call_id
+            notices.append(self._agent_notice(seat))
+        return [*notices, self._queue_notice(), *self._offer_waiting(now)]
+
+    def call_ended(self, call_id: str, cause: str, now: datetime) -> list[Notice]:
+        call = self.calls.pop(call_id, None)
+        if call is None:
+            return []
+        notices: list[Notice] = []
+        for seat in self.seats.values():
+            if seat.call_id != call_id:
+                continue
+            if seat.state == "ringing":  # the caller hung up while it rang at this seat
+                seat.state, seat.since, seat.call_id = "ready", now, None
+                notices.append(Notice("offer_withdrawn", {"call_id": call_id, "cause": cause}, seat.agent_id))
+            elif seat.state == "talking":
+                seat.state, seat.since = "wrap_up", now
+                notices.append(Notice("call_ended", {"call_id": call_id, "cause": cause}, seat.agent_id))
+            notices.append(self._agent_notice(seat))
+        return [*notices, self._queue_notice(), *self._offer_waiting(now)]
+
+    # ---------------------------------------------------------------- views
+    def waiting(self) -> list[LiveCall]:
+        return sorted((c for c in self.calls.values() if c.state == "ringing"), key=lambda c: c.rang_at)
+
+    def queues(self, now: datetime) -> list[dict]:
+        by_queue: dict[str, dict] = {}
+        for call in self.calls.values():
+            row = by_queue.setdefault(call.queue, {"queue": call.queue, "waiting": 0, "talking": 0,
+                                                   "longest_wait_seconds": 0.0})
+            if call.state == "ringing":
+                row["waiting"] += 1
+                row["longest_wait_seconds"] = max(row["longest_wait_seconds"], (now - call.rang_at).total_seconds())
+            else:
+                row["talking"] += 1
+        return sorted(by_queue.values(), key=lambda r: r["queue"])
+
+    def snapshot(self, now: datetime) -> dict:
+        return {
+            "queues": self.queues(now),
+            "agents": [self.seat_view(s) for s in sorted(self.seats.values(), key=lambda s: s.agent_id)],
+            "waiting": [{"call_id": c.call_id, "queue": c.queue, "rang_at": c.rang_at.isoformat(),
+                         "offered_to": c.offered_to} for c in self.waiting()],
+        }
+
+    @staticmethod
+    def seat_view(seat: Seat) -> dict:
+        view = asdict(seat)
+        view["since"] = seat.since.isoformat() if seat.since else None
+        return view
+
+    # ---------------------------------------------------------------- internals
+    def _agent_notice(self, seat: Seat) -> Notice:
+        return Notice("agent", self.seat_view(seat))
+
+    def _queue_notice(self) -> Notice:
+        return Notice("queues", {})
+
+    def _offer_waiting(self, now: datetime) -> list[Notice]:
+        notices: list[Notice] = []
+        for call in self.waiting():
+            if call.offered_to:
+                continue
+            ready = [s for s in self.seats.values() if s.state == "ready"]
+            if not ready:
+                break
+            seat = min(ready, key=lambda s: (s.since or now, s.agent_id))  # idle the longest
+            seat.state, seat.since, seat.call_id = "ringing", now, call.call_id
+            call.offered_to = seat.agent_id
+            notices.append(Notice("offer", {"call_id": call.call_id, "queue": call.queue,
+                                            "rang_at": call.rang_at.isoformat(),
+                                            "caller_number": call.caller_number}, seat.agent_id))
+            notices.append(self._agent_notice(seat))
+        return notices

@@ -1,0 +1,210 @@
+"""The live view: one plain Kafka consumer per console process (its own group, from the latest
+offsets: the console owns no business data, so it needs neither inbox nor outbox) that feeds the
+floor (queues, agent states, call offers) and fans every event out to the browsers' SSE streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from brightline.console.domain.floor import Floor, Notice
+from brightline.contracts import InvalidEvent, from_record
+from brightline.contracts.topics import (
+    CALLBACK_TASKS,
+    CASEWORK_CASES,
+    DISPATCH_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+    INTAKE_CALLS,
+    INTAKE_ESCALATIONS,
+    INTAKE_TICKETS,
+    SLA_DEADLINES,
+)
+from brightline.messaging.kafka import prefixed
+from brightline.platform.auth import Principal, Role
+
+log = logging.getLogger(__name__)
+
+LIVE_TOPICS = [INTAKE_CALLS, INTAKE_TICKETS, INTAKE_ESCALATIONS, DISPATCH_WORK_ORDERS, DISPATCH_OUTAGES,
+               SLA_DEADLINES, CASEWORK_CASES, CALLBACK_TASKS]
+# Never broadcast to every browser: personal data stays in the screens that fetch it on purpose.
+PERSONAL = {"phone", "caller_name", "caller_number", "address", "customer_words", "reported_party",
+            "customer_name", "contact", "description", "note"}
+
+
+def short_type(event_type: str) -> str:
+    """brightline.intake.ticket.recorded.v1 -> ticket.recorded"""
+    parts = event_type.split(".")
+    return ".".join(parts[2:-1]) if len(parts) >= 4 else event_type
+
+
+def public_data(data: dict) -> dict:
+    return {k: ("***" if k in PERSONAL and v else v) for k, v in data.items()}
+
+
+@dataclass(eq=False)
+class Subscriber:
+    principal: Principal
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+
+    def wants(self, target: str | None) -> bool:
+        if target is None:
+            return True
+        return target == self.principal.subject
+
+
+class LiveHub:
+    def __init__(self, bootstrap: str, prefix: str, *, recent: int = 200) -> None:
+        self.bootstrap = bootstrap
+        self.prefix = prefix
+        self.floor = Floor()
+        self.subscribers: set[Subscriber] = set()
+        self.recent: deque[dict] = deque(maxlen=recent)
+        self.group_id = f"console-live-{uuid.uuid4().hex[:12]}"
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task | None = None
+        self._positioned = asyncio.Event()
+        self.lock = asyncio.Lock()
+
+    # ---------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=self.group_id, client_id="console-live",
+            auto_offset_reset="latest", enable_auto_commit=True,
+        )
+        await self._consumer.start()
+        hub = self
+
+        class Pin(ConsumerRebalanceListener):
+            async def on_partitions_revoked(self, revoked):
+                hub._positioned.clear()
+
+            async def on_partitions_assigned(self, assigned):
+                # Resolve "latest" now, so that an event published after readiness is never skipped.
+                for tp in assigned:
+                    await hub._consumer.position(tp)
+                if assigned:
+                    hub._positioned.set()
+
+        self._consumer.subscribe([prefixed(self.prefix, t.name) for t in LIVE_TOPICS], listener=Pin())
+        self._task = asyncio.create_task(self._run(), name="console-live")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._consumer:
+            await self._consumer.stop()
+        for sub in list(self.subscribers):
+            sub.queue.put_nowait(None)
+
+    async def ready(self) -> bool:
+        return self._task is not None and not self._task.done() and self._positioned.is_set()
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                batch = await self._consumer.getmany(timeout_ms=500)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live consumer failed to fetch; retrying")
+                await asyncio.sleep(1)
+                continue
+            for records in batch.values():
+                for record in records:
+                    try:
+                        event = from_record(record.key, record.value, list(record.headers or ()))
+                    except InvalidEvent:
+                        continue
+                    try:
+                        await self.on_event(event.type, event.subject, event.time, event.data, event.id)
+                    except Exception:
+                        log.exception("live view could not apply %s", event.type)
+
+    # ---------------------------------------------------------------- events in
+    async def on_event(self, event_type: str, subject: str, at: datetime, data: dict, event_id: str = "") -> None:
+        kind = short_type(event_type)
+        now = datetime.now(UTC)
+        notices: list[Notice] = []
+        async with self.lock:
+            if kind == "call.ringing":
+                notices = self.floor.call_ringing(data["call_id"], data.get("queue") or "95598",
+                                                  _dt(data.get("rang_at")) or now, data.get("caller_number"), now)
+            elif kind == "call.answered":
+                notices = self.floor.call_answered(data["call_id"], data.get("agent_id"),
+                                                   _dt(data.get("answered_at")) or now, now)
+            elif kind == "call.ended":
+                notices = self.floor.call_ended(data["call_id"], data.get("cause") or "normal", now)
+        message = {"kind": "event", "type": kind, "event_type": event_type, "id": event_id, "subject": subject,
+                   "time": at.isoformat(), "data": public_data(data)}
+        self.recent.append(message)
+        self.broadcast(message)
+        self.deliver(notices)
+
+    # ---------------------------------------------------------------- out to browsers
+    def deliver(self, notices: list[Notice]) -> None:
+        for notice in notices:
+            if notice.kind == "queues":
+                self.broadcast({"kind": "floor", "floor": self.floor.snapshot(datetime.now(UTC))})
+            else:
+                self.broadcast({"kind": notice.kind, "data": notice.data}, target=notice.target)
+
+    def broadcast(self, message: dict, target: str | None = None) -> None:
+        for sub in list(self.subscribers):
+            if sub.wants(target) and (target is not None or self._for_everyone(sub, message)):
+                try:
+                    sub.queue.put_nowait(message)
+                except asyncio.QueueFull:
+                    log.warning("a browser is not reading its event stream; dropping it")
+                    self.subscribers.discard(sub)
+                    sub.queue = asyncio.Queue(maxsize=1)
+                    sub.queue.put_nowait(None)
+
+    @staticmethod
+    def _for_everyone(sub: Subscriber, message: dict) -> bool:
+        # Agents get their own seat and the public feed; the whole floor only goes to supervisors.
+        if message["kind"] == "floor":
+            return sub.principal.has(Role.SUPERVISOR)
+        if message["kind"] == "agent":
+            return sub.principal.has(Role.SUPERVISOR) or message["data"].get("agent_id") == sub.principal.subject
+        return True
+
+    async def stream(self, principal: Principal, heartbeat: float = 15.0) -> AsyncIterator[str]:
+        sub = Subscriber(principal)
+        self.subscribers.add(sub)
+        try:
+            yield sse({"kind": "hello", "subject": principal.subject, "group": self.group_id})
+            while True:
+                try:
+                    message = await asyncio.wait_for(sub.queue.get(), timeout=heartbeat)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if message is None:
+                    return
+                yield sse(message)
+        finally:
+            self.subscribers.discard(sub)
+
+
+def sse(message: dict) -> str:
+    return f"event: {message['kind']}\ndata: {json.dumps(message, ensure_ascii=False, default=str)}\n\n"
+
+
+def _dt(value) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))

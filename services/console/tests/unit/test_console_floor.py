@@ -1,0 +1,98 @@
+"""The floor: which ready agent a ringing call is offered to, and what each event does to a seat."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from brightline.console.domain.floor import Floor, IllegalState
+
+T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def floor_with(*agents: str) -> Floor:
+    floor = Floor()
+    for i, agent in enumerate(agents):
+        floor.sign_in(agent, agent, str(1000 + i), at(0))
+    return floor
+
+
+def offers(notices) -> list[tuple[str, str]]:
+    return [(n.target, n.data["call_id"]) for n in notices if n.kind == "offer"]
+
+
+def test_signed_in_agent_starts_not_ready_and_gets_no_call():
+    floor = floor_with("a1")
+    assert floor.seats["a1"].state == "not_ready"
+    assert offers(floor.call_ringing("c1", "95598", at(1), "13900000000", at(1))) == []
+    assert floor.queues(at(5))[0]["waiting"] == 1
+
+
+def test_call_goes_to_the_agent_ready_the_longest():
+    floor = floor_with("a1", "a2")
+    floor.set_state("a2", "ready", at(1))
+    floor.set_state("a1", "ready", at(2))
+    assert offers(floor.call_ringing("c1", "95598", at(3), None, at(3))) == [("a2", "c1")]
+    assert floor.seats["a2"].state == "ringing"
+    assert offers(floor.call_ringing("c2", "95598", at(4), None, at(4))) == [("a1", "c2")]
+
+
+def test_waiting_call_rings_when_an_agent_becomes_ready():
+    floor = floor_with("a1")
+    floor.call_ringing("c1", "95598", at(1), None, at(1))
+    assert offers(floor.set_state("a1", "ready", at(2))) == [("a1", "c1")]
+
+
+def test_not_ready_while_ringing_passes_the_call_on():
+    floor = floor_with("a1", "a2")
+    floor.set_state("a1", "ready", at(1))
+    floor.call_ringing("c1", "95598", at(2), None, at(2))
+    floor.set_state("a2", "ready", at(3))
+    notices = floor.set_state("a1", "not_ready", at(4))
+    assert ("a1", "c1") in [(n.target, n.data["call_id"]) for n in notices if n.kind == "offer_withdrawn"]
+    assert offers(notices) == [("a2", "c1")]
+
+
+def test_answer_talk_end_wrap_up_ready():
+    floor = floor_with("a1")
+    floor.set_state("a1", "ready", at(1))
+    floor.call_ringing("c1", "95598", at(2), None, at(2))
+    floor.call_answered("c1", "a1", at(5), at(5))
+    assert floor.seats["a1"].state == "talking"
+    assert floor.seats["a1"].answered_today == 1
+    with pytest.raises(IllegalState):
+        floor.set_state("a1", "not_ready", at(6))
+    floor.call_ended("c1", "normal", at(60))
+    assert floor.seats["a1"].state == "wrap_up"
+    floor.finish_wrap_up("a1", True, at(70))
+    assert floor.seats["a1"].state == "ready"
+    assert floor.calls == {}
+
+
+def test_caller_hanging_up_while_ringing_frees_the_seat():
+    floor = floor_with("a1")
+    floor.set_state("a1", "ready", at(1))
+    floor.call_ringing("c1", "95598", at(2), None, at(2))
+    notices = floor.call_ended("c1", "abandoned", at(20))
+    assert floor.seats["a1"].state == "ready"
+    assert next(n.kind for n in notices if n.target == "a1") == "offer_withdrawn"
+
+
+def test_call_answered_elsewhere_frees_the_offered_seat_and_counts_once():
+    floor = floor_with("a1", "a2")
+    floor.set_state("a1", "ready", at(1))
+    floor.call_ringing("c1", "95598", at(2), None, at(2))
+    floor.call_answered("c1", "a2", at(4), at(4))  # e.g. the other agent's softphone won
+    assert floor.seats["a1"].state == "ready"
+    floor.call_answered("c1", "a2", at(4), at(5))  # the Kafka echo of the same answer
+    assert floor.seats["a2"].answered_today == 1
+
+
+def test_agents_set_only_ready_not_ready_offline():
+    floor = floor_with("a1")
+    with pytest.raises(IllegalState):
+        floor.set_state("a1", "talking", at(1))
+    with pytest.raises(IllegalState):
+        floor.set_state("ghost", "ready", at(1))

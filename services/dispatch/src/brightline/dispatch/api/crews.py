@@ -1,0 +1,200 @@
+"""Service areas, units, crews, members, shifts, duty and positions: fed by other utility systems
+(integration) and kept by supervisors."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from brightline.dispatch.adapters.passwords import hash_password
+from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
+from brightline.dispatch.api.schemas import (
+    CrewRead,
+    CrewUpdate,
+    DutyUpdate,
+    MemberRead,
+    MemberUpdate,
+    PositionUpdate,
+    ServiceAreaImport,
+    ServiceAreaItem,
+    ShiftCreate,
+    ShiftRead,
+    UnitRead,
+    UnitUpdate,
+)
+from brightline.dispatch.domain.model import ServiceArea
+from brightline.messaging import UnitOfWorkDep
+from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.problems import Problem
+from fastapi import APIRouter, Depends
+
+Maintainer = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR))]
+Reader = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR, Role.AGENT))]
+Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
+
+areas_router = APIRouter(prefix="/service-areas", tags=["service-areas"])
+units_router = APIRouter(prefix="/units", tags=["units"])
+crews_router = APIRouter(prefix="/crews", tags=["crews"])
+
+
+@areas_router.put("", response_model=dict)
+async def import_service_areas(
+    body: ServiceAreaImport, uow: UnitOfWorkDep, who: Maintainer
+) -> dict:
+    """Load or update the area code -> repair unit and area class table (upsert, all or nothing)."""
+    codes = [a.area_code for a in body.areas]
+    if len(codes) != len(set(codes)):
+        raise Problem(
+            422,
+            "duplicate-area-codes",
+            "An area code appears twice",
+            "each area_code once per import",
+        )
+    async with uow:
+        await WorkOrderRepository(uow.session).upsert_service_areas(
+            [ServiceArea(a.area_code, a.unit_id, a.area_class) for a in body.areas]
+        )
+        await uow.commit()
+    return {"imported": len(body.areas)}
+
+
+@areas_router.get("", response_model=list[ServiceAreaItem])
+async def list_service_areas(uow: UnitOfWorkDep, who: Reader) -> list[ServiceAreaItem]:
+    async with uow:
+        areas = await WorkOrderRepository(uow.session).service_areas()
+    return [
+        ServiceAreaItem(**a.__dict__) for a in sorted(areas.values(), key=lambda a: a.area_code)
+    ]
+
+
+@units_router.put("/{unit_id}", response_model=UnitRead)
+async def put_unit(unit_id: str, body: UnitUpdate, uow: UnitOfWorkDep, who: Maintainer) -> UnitRead:
+    async with uow:
+        await CrewRepository(uow.session).upsert_unit(unit_id, body.name)
+        await uow.commit()
+    return UnitRead(unit_id=unit_id, name=body.name)
+
+
+@units_router.get("", response_model=list[UnitRead])
+async def list_units(uow: UnitOfWorkDep, who: Reader) -> list[UnitRead]:
+    async with uow:
+        rows = await CrewRepository(uow.session).units()
+    return [UnitRead(unit_id=r.unit_id, name=r.name) for r in rows]
+
+
+async def _crew_read(repo: CrewRepository, crew_id: str) -> CrewRead:
+    rows = [r for r in await repo.board() if r.crew_id == crew_id]
+    if not rows:
+        raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
+    return CrewRead.model_validate(rows[0], from_attributes=True)
+
+
+@crews_router.put("/{crew_id}", response_model=CrewRead)
+async def put_crew(crew_id: str, body: CrewUpdate, uow: UnitOfWorkDep, who: Maintainer) -> CrewRead:
+    async with uow:
+        repo = CrewRepository(uow.session)
+        await repo.upsert_crew(crew_id, body.unit_id, body.name)
+        result = await _crew_read(repo, crew_id)
+        await uow.commit()
+    return result
+
+
+@crews_router.get("", response_model=list[CrewRead])
+async def list_crews(
+    uow: UnitOfWorkDep, who: Maintainer, unit_id: str | None = None
+) -> list[CrewRead]:
+    """The crew board: duty, last known position and open orders of every crew (of one unit)."""
+    async with uow:
+        rows = await CrewRepository(uow.session).board(unit_id)
+    return [CrewRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+@crews_router.get("/{crew_id}", response_model=CrewRead)
+async def get_crew(crew_id: str, uow: UnitOfWorkDep, who: Maintainer) -> CrewRead:
+    async with uow:
+        return await _crew_read(CrewRepository(uow.session), crew_id)
+
+
+async def _require_crew(repo: CrewRepository, crew_id: str) -> None:
+    if await repo.get(crew_id) is None:
+        raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
+
+
+@crews_router.put("/{crew_id}/members/{member_id}", response_model=MemberRead)
+async def put_member(
+    crew_id: str, member_id: str, body: MemberUpdate, uow: UnitOfWorkDep, who: Maintainer
+) -> MemberRead:
+    """A crew member who signs in on the phone with this id and PIN/password."""
+    async with uow:
+        repo = CrewRepository(uow.session)
+        await _require_crew(repo, crew_id)
+        await repo.upsert_member(member_id, crew_id, body.name, hash_password(body.password))
+        await uow.commit()
+    return MemberRead(member_id=member_id, name=body.name)
+
+
+@crews_router.get("/{crew_id}/members", response_model=list[MemberRead])
+async def list_members(crew_id: str, uow: UnitOfWorkDep, who: Maintainer) -> list[MemberRead]:
+    async with uow:
+        rows = await CrewRepository(uow.session).members(crew_id)
+    return [MemberRead(member_id=r.member_id, name=r.name) for r in rows]
+
+
+@crews_router.post("/{crew_id}/shifts", response_model=ShiftRead, status_code=201)
+async def add_shift(
+    crew_id: str, body: ShiftCreate, uow: UnitOfWorkDep, who: Maintainer
+) -> ShiftRead:
+    """A rostered shift. A crew with a roster is only assigned work inside one of its shifts."""
+    if body.ends_at <= body.starts_at:
+        raise Problem(
+            422,
+            "empty-shift",
+            "A shift must end after it starts",
+            "ends_at must be after starts_at",
+        )
+    shift_id = str(uuid.uuid4())
+    async with uow:
+        repo = CrewRepository(uow.session)
+        await _require_crew(repo, crew_id)
+        await repo.add_shift(shift_id, crew_id, body.starts_at, body.ends_at)
+        await uow.commit()
+    return ShiftRead(id=shift_id, crew_id=crew_id, starts_at=body.starts_at, ends_at=body.ends_at)
+
+
+@crews_router.get("/{crew_id}/shifts", response_model=list[ShiftRead])
+async def list_shifts(crew_id: str, uow: UnitOfWorkDep, who: Maintainer) -> list[ShiftRead]:
+    async with uow:
+        rows = await CrewRepository(uow.session).shifts(crew_id)
+    return [ShiftRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+@crews_router.put("/{crew_id}/duty", response_model=CrewRead)
+async def put_duty(crew_id: str, body: DutyUpdate, uow: UnitOfWorkDep, who: Maintainer) -> CrewRead:
+    async with uow:
+        repo = CrewRepository(uow.session)
+        if not await repo.update(crew_id, on_duty=body.on_duty):
+            raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
+        result = await _crew_read(repo, crew_id)
+        await uow.commit()
+    return result
+
+
+@crews_router.put("/{crew_id}/position", response_model=CrewRead)
+async def put_position(
+    crew_id: str, body: PositionUpdate, uow: UnitOfWorkDep, who: Integration
+) -> CrewRead:
+    """Last known position from the vehicle tracker (the crew's phone reports it via /mobile/position)."""
+    async with uow:
+        repo = CrewRepository(uow.session)
+        if not await repo.update(
+            crew_id,
+            latitude=body.latitude,
+            longitude=body.longitude,
+            position_at=body.at or datetime.now(UTC),
+        ):
+            raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
+        result = await _crew_read(repo, crew_id)
+        await uow.commit()
+    return result
+
+
+routers = [areas_router, units_router, crews_router]

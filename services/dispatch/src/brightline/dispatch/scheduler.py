@@ -1,0 +1,62 @@
+"""The acceptance timeout as a durable job: deadlines live in Postgres (work_orders.accept_by),
+and a background task in the lifespan scans them, so a restart loses no timer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from brightline.dispatch import handlers
+from brightline.dispatch.adapters.repository import WorkOrderRepository
+from brightline.dispatch.domain import commands
+from brightline.dispatch.settings import DispatchSettings
+from brightline.messaging import ServiceRuntime
+
+log = structlog.get_logger()
+
+
+async def scan_once(runtime: ServiceRuntime, settings: DispatchSettings) -> int:
+    """Reassign every overdue order and give waiting orders a crew; one transaction per order."""
+    done = 0
+    async with runtime.unit_of_work() as uow:
+        overdue = await WorkOrderRepository(uow.session).overdue_acceptances(handlers.now())
+    for order_id in overdue:
+        async with runtime.unit_of_work() as uow:
+            await handlers.expire_acceptance(
+                commands.ExpireAcceptance(order_id, handlers.now()), uow, settings
+            )
+            await uow.commit()
+            done += 1
+    async with runtime.unit_of_work() as uow:
+        waiting = await WorkOrderRepository(uow.session).unassigned_leads()
+    for order_id in waiting:
+        async with runtime.unit_of_work() as uow:
+            if await handlers.assign_waiting(order_id, uow, settings):
+                await uow.commit()
+                done += 1
+    return done
+
+
+async def run(runtime: ServiceRuntime, settings: DispatchSettings) -> None:
+    while True:
+        try:
+            await scan_once(runtime, settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a bad scan must not end the timer for good
+            log.warning("acceptance scan failed", error=repr(error))
+        await asyncio.sleep(settings.scan_interval_seconds)
+
+
+@contextlib.asynccontextmanager
+async def acceptance_timer(
+    runtime: ServiceRuntime, settings: DispatchSettings
+) -> AsyncIterator[None]:
+    task = asyncio.create_task(run(runtime, settings), name="dispatch-acceptance-timer")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

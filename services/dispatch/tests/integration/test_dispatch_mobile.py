@@ -1,0 +1,321 @@
+"""The crews' phone API over the real broker and database: the whole state machine, offline
+replay, the device's own clock, and one crew never reaching another crew's orders."""
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dispatch_helpers import (
+    AGENT,
+    SITE,
+    SUPERVISOR,
+    dispatch_events,
+    order_of,
+    publish_tickets,
+    sign_in,
+    ticket,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def step(device_time: datetime, key: str | None = None) -> dict:
+    return {"Idempotency-Key": key or str(uuid.uuid4()), "X-Device-Time": device_time.isoformat()}
+
+
+async def new_order(client, kafka_bootstrap, topic_prefix, **fields) -> dict:
+    t = ticket("unit-n-01", latitude=SITE[0], longitude=SITE[1], fault_scope="own_home", **fields)
+    await publish_tickets(kafka_bootstrap, topic_prefix, t)
+    return await order_of(client, t.ticket_id, status="assigned")
+
+
+async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, topic_prefix):
+    order = await new_order(client, kafka_bootstrap, topic_prefix)
+    assert order["crew_id"] == "unit-n-crew-a"  # the nearer of two idle crews
+    assert order["area_class"] == "urban"
+    crew_a = await sign_in(client, "unit-n-crew-a-m1", "pin-a")
+    oid = order["id"]
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+    listed = await client.get("/mobile/orders", headers=crew_a)
+    assert listed.status_code == 200
+    assert oid in [o["id"] for o in listed.json()["items"]]
+    assert (
+        await client.get(
+            "/mobile/orders", headers={**crew_a, "If-None-Match": listed.headers["ETag"]}
+        )
+    ).status_code == 304
+
+    # Skipping ahead is refused with the allowed next states.
+    early = await client.post(
+        f"/mobile/orders/{oid}/on-site",
+        json={"latitude": 1, "longitude": 2},
+        headers={**crew_a, **step(t0)},
+    )
+    assert early.status_code == 409
+    assert early.headers["content-type"] == "application/problem+json"
+    assert early.json()["allowed"] == ["accepted", "cancelled"]
+    assert early.json()["status_now"] == "assigned"
+
+    r = await client.post(f"/mobile/orders/{oid}/accept", headers={**crew_a, **step(t0)})
+    assert r.status_code == 200, r.text
+    assert r.json()["allowed_next"] == ["en_route"]
+    # The list changed, so the old ETag no longer matches.
+    assert (
+        await client.get(
+            "/mobile/orders", headers={**crew_a, "If-None-Match": listed.headers["ETag"]}
+        )
+    ).status_code == 200
+    r = await client.post(
+        f"/mobile/orders/{oid}/en-route", headers={**crew_a, **step(t0 + timedelta(minutes=1))}
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        f"/mobile/orders/{oid}/on-site",
+        json={"latitude": SITE[0], "longitude": SITE[1]},
+        headers={**crew_a, **step(t0 + timedelta(minutes=20))},
+    )
+    assert r.status_code == 200, r.text
+    photo = b"\xff\xd8\xff\xe0 a jpeg of the burnt fuse"
+    r = await client.post(
+        f"/mobile/orders/{oid}/resolution",
+        json={
+            "cause": "熔断器烧毁",
+            "notes": "更换熔断器",
+            "device_time": (t0 + timedelta(minutes=40)).isoformat(),
+            "photos": [
+                {
+                    "filename": "fuse.jpg",
+                    "content_type": "image/jpeg",
+                    "data_base64": base64.b64encode(photo).decode(),
+                }
+            ],
+        },
+        headers={**crew_a, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 200, r.text
+    [stored] = r.json()["photos"]
+    fetched = await client.get(f"/mobile/orders/{oid}/photos/{stored['id']}", headers=crew_a)
+    assert fetched.content == photo
+    r = await client.post(
+        f"/mobile/orders/{oid}/return", headers={**crew_a, **step(t0 + timedelta(minutes=45))}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "returned" and r.json()["allowed_next"] == []
+    again = await client.post(
+        f"/mobile/orders/{oid}/return", headers={**crew_a, **step(t0 + timedelta(minutes=46))}
+    )
+    assert again.status_code == 409 and again.json()["allowed"] == []
+
+    history = (await client.get(f"/work-orders/{oid}/history", headers=SUPERVISOR)).json()
+    assert [h["status"] for h in history] == [
+        "assigned",
+        "accepted",
+        "en_route",
+        "on_site",
+        "resolved",
+        "returned",
+    ]
+    # Times recorded are the device's, not the server's.
+    assert datetime.fromisoformat(history[1]["at"]) == t0
+    assert datetime.fromisoformat(history[3]["at"]) == t0 + timedelta(minutes=20)
+    assert history[3]["latitude"] == SITE[0]
+
+    changes = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: e.data.get("work_order_id") == oid and e.type.endswith("status-changed.v1"),
+        6,
+    )
+    assert [e.payload().status for e in changes] == history_statuses(history)
+    [returned] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: e.data.get("work_order_id") == oid and e.type.endswith("returned.v1"),
+        1,
+    )
+    assert returned.payload().resolution == "repaired"
+    assert returned.payload().cause == "熔断器烧毁"
+    assert returned.payload().returned_at == t0 + timedelta(minutes=45)
+
+
+def history_statuses(history):
+    return [h["status"] for h in history]
+
+
+async def test_offline_replay_has_one_effect(client, kafka_bootstrap, topic_prefix):
+    order = await new_order(client, kafka_bootstrap, topic_prefix)
+    crew_a = await sign_in(client, "unit-n-crew-a-m1", "pin-a")
+    oid = order["id"]
+    offline_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    queued = step(offline_at, key="phone-queue-1")
+
+    first = await client.post(f"/mobile/orders/{oid}/accept", headers={**crew_a, **queued})
+    replay = await client.post(f"/mobile/orders/{oid}/accept", headers={**crew_a, **queued})
+    assert first.status_code == replay.status_code == 200
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.json() == first.json()
+
+    history = (await client.get(f"/work-orders/{oid}/history", headers=SUPERVISOR)).json()
+    assert [h["status"] for h in history].count("accepted") == 1
+    assert datetime.fromisoformat(history[-1]["at"]) == offline_at
+    accepted = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: e.data.get("work_order_id") == oid and e.data.get("status") == "accepted",
+        1,
+    )
+    assert len(accepted) == 1
+    assert accepted[0].payload().changed_at == offline_at
+
+    # Every write needs the key and the device's time.
+    no_key = await client.post(
+        f"/mobile/orders/{oid}/en-route",
+        headers={**crew_a, "X-Device-Time": offline_at.isoformat()},
+    )
+    assert no_key.status_code == 428
+    no_time = await client.post(
+        f"/mobile/orders/{oid}/en-route", headers={**crew_a, "Idempotency-Key": "x-2"}
+    )
+    assert no_time.status_code == 422 and no_time.json()["type"].endswith("/device-time-required")
+    future = await client.post(
+        f"/mobile/orders/{oid}/en-route",
+        headers={**crew_a, **step(datetime.now(UTC) + timedelta(days=1))},
+    )
+    assert future.status_code == 422
+    assert (await client.get(f"/work-orders/{oid}", headers=AGENT)).json()["status"] == "accepted"
+
+
+async def test_a_crew_never_reaches_another_crews_order(client, kafka_bootstrap, topic_prefix):
+    order = await new_order(client, kafka_bootstrap, topic_prefix)
+    assert order["crew_id"] == "unit-n-crew-a"
+    crew_b = await sign_in(client, "unit-n-crew-b-m1", "pin-b")
+    oid = order["id"]
+
+    assert oid not in [
+        o["id"] for o in (await client.get("/mobile/orders", headers=crew_b)).json()["items"]
+    ]
+    read = await client.get(f"/mobile/orders/{oid}", headers=crew_b)
+    assert read.status_code == 404 and order["ticket_id"] not in read.text
+    accept = await client.post(
+        f"/mobile/orders/{oid}/accept", headers={**crew_b, **step(datetime.now(UTC))}
+    )
+    assert accept.status_code == 404
+    assert (await client.get(f"/work-orders/{oid}", headers=AGENT)).json()["status"] == "assigned"
+    # Crew tokens do not open the staff routes, and a wrong PIN gets no token at all.
+    assert (await client.get(f"/work-orders/{oid}", headers=crew_b)).status_code == 403
+    bad = await client.post(
+        "/mobile/sessions", json={"member_id": "unit-n-crew-b-m1", "password": "pin-a"}
+    )
+    assert bad.status_code == 401
+    unknown = await client.post(
+        "/mobile/sessions", json={"member_id": "nobody", "password": "pin-a"}
+    )
+    assert unknown.status_code == 401
+
+
+async def test_fault_in_customer_installation_closes_as_paid_service(
+    client, kafka_bootstrap, topic_prefix
+):
+    order = await new_order(client, kafka_bootstrap, topic_prefix)
+    crew_a = await sign_in(client, "unit-n-crew-a-m1", "pin-a")
+    oid, now = order["id"], datetime.now(UTC)
+    for path, body in (
+        ("accept", None),
+        ("en-route", None),
+        ("on-site", {"latitude": SITE[0], "longitude": SITE[1]}),
+    ):
+        assert (
+            await client.post(
+                f"/mobile/orders/{oid}/{path}", json=body, headers={**crew_a, **step(now)}
+            )
+        ).status_code == 200
+    too_big = base64.b64encode(b"x" * (2 * 1024 * 1024 + 1)).decode()
+    rejected = await client.post(
+        f"/mobile/orders/{oid}/resolution",
+        json={
+            "cause": "x",
+            "photos": [{"filename": "a.jpg", "content_type": "image/jpeg", "data_base64": too_big}],
+        },
+        headers={**crew_a, **step(now)},
+    )
+    assert rejected.status_code == 413
+    resolved = await client.post(
+        f"/mobile/orders/{oid}/resolution",
+        json={"cause": "户内开关故障", "customer_installation": True},
+        headers={**crew_a, **step(now)},
+    )
+    assert resolved.json()["resolution"] == "paid_service_referral"
+    assert (
+        await client.post(f"/mobile/orders/{oid}/return", headers={**crew_a, **step(now)})
+    ).status_code == 200
+    [returned] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: e.data.get("work_order_id") == oid and e.type.endswith("returned.v1"),
+        1,
+    )
+    assert returned.payload().resolution == "paid_service_referral"
+
+
+async def test_supervisor_board_lists_orders_and_crews(client, kafka_bootstrap, topic_prefix):
+    order = await new_order(client, kafka_bootstrap, topic_prefix)
+    board = (
+        await client.get(
+            "/work-orders", params={"status": "assigned", "unit_id": "unit-n"}, headers=SUPERVISOR
+        )
+    ).json()
+    assert order["id"] in [o["id"] for o in board]
+    crews = (await client.get("/crews", params={"unit_id": "unit-n"}, headers=SUPERVISOR)).json()
+    by_id = {c["crew_id"]: c for c in crews}
+    assert by_id["unit-n-crew-a"]["latitude"] is not None and by_id["unit-n-crew-a"]["on_duty"]
+    assert by_id["unit-n-crew-a"]["open_orders"] >= 1
+    moved = await client.put(
+        f"/work-orders/{order['id']}/assignment",
+        json={"crew_id": "unit-n-crew-b", "reason": "crew A is on a ladder"},
+        headers=SUPERVISOR,
+    )
+    assert moved.status_code == 200 and moved.json()["crew_id"] == "unit-n-crew-b"
+    assert (await client.get("/crews", headers=AGENT)).status_code == 403
+
+
+async def test_an_order_waits_for_a_crew_to_come_on_duty(client, kafka_bootstrap, topic_prefix):
+    assert (
+        await client.put(
+            "/crews/unit-w-crew", json={"unit_id": "unit-w", "name": "W"}, headers=SUPERVISOR
+        )
+    ).status_code == 200
+    assert (
+        await client.put(
+            "/service-areas",
+            json={
+                "areas": [{"area_code": "unit-w-01", "unit_id": "unit-w", "area_class": "rural"}]
+            },
+            headers=SUPERVISOR,
+        )
+    ).status_code == 200
+    t = ticket("unit-w-01", fault_scope="own_home")
+    await publish_tickets(kafka_bootstrap, topic_prefix, t)
+    waiting = await order_of(client, t.ticket_id)
+    assert (
+        waiting["status"] == "created"
+        and waiting["crew_id"] is None
+        and waiting["area_class"] == "rural"
+    )
+    assert (
+        await client.put("/crews/unit-w-crew/duty", json={"on_duty": True}, headers=SUPERVISOR)
+    ).status_code == 200
+    assigned = await order_of(client, t.ticket_id, status="assigned")
+    assert assigned["crew_id"] == "unit-w-crew"
+
+
+async def test_my_orders_are_paginated(client, kafka_bootstrap, topic_prefix):
+    await new_order(client, kafka_bootstrap, topic_prefix)
+    crew_a = await sign_in(client, "unit-n-crew-a-m1", "pin-a")
+    page = (await client.get("/mobile/orders", params={"limit": 1}, headers=crew_a)).json()
+    rest = (
+        await client.get("/mobile/orders", params={"limit": 1, "offset": 1}, headers=crew_a)
+    ).json()
+    assert len(page["items"]) == 1 and page["total"] >= 2
+    assert page["items"][0]["id"] != rest["items"][0]["id"]

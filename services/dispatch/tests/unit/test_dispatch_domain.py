@@ -1,0 +1,162 @@
+"""The pure parts of dispatch: the order state machine, crew choice, outage matching, PIN hashing."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from brightline.dispatch.adapters.passwords import hash_password, verify_password
+from brightline.dispatch.domain import events
+from brightline.dispatch.domain.model import (
+    ClusterKey,
+    CrewState,
+    IllegalTransition,
+    OpenIncident,
+    Shift,
+    WorkOrder,
+    choose_crew,
+    haversine_m,
+    is_no_power_report,
+    matching_incident,
+)
+
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+def order() -> WorkOrder:
+    return WorkOrder.create(
+        id="wo-1",
+        ticket_id="t-1",
+        unit_id="u",
+        area_class="urban",
+        created_at=NOW,
+        latitude=31.0,
+        longitude=121.0,
+    )
+
+
+def statuses(o: WorkOrder) -> list[str]:
+    return [e.status for e in o.events if isinstance(e, events.StatusChanged)]
+
+
+def test_the_full_path_records_every_step():
+    o = order()
+    o.assign("c1", NOW, NOW + timedelta(minutes=5), actor="dispatch", reason="new order")
+    o.accept(NOW, "m1")
+    o.set_off(NOW, "m1")
+    o.arrive(NOW, "m1", 31.0, 121.0)
+    o.resolve(NOW, "m1", cause="fuse", notes=None, customer_installation=False)
+    o.return_(NOW, "m1")
+    assert statuses(o) == ["assigned", "accepted", "en_route", "on_site", "resolved", "returned"]
+    assert o.resolution == "repaired"
+    assert any(isinstance(e, events.Returned) for e in o.events)
+
+
+def test_an_illegal_step_names_the_allowed_next_states():
+    o = order()
+    o.assign("c1", NOW, NOW, actor="dispatch", reason="r")
+    with pytest.raises(IllegalTransition) as error:
+        o.arrive(NOW, "m1", 0, 0)
+    assert error.value.allowed == ["accepted", "cancelled"]
+    assert o.status == "assigned"
+
+
+def test_customer_installation_fault_is_a_paid_service_referral():
+    o = order()
+    o.assign("c1", NOW, NOW, actor="d", reason="r")
+    o.accept(NOW, "m")
+    o.set_off(NOW, "m")
+    o.arrive(NOW, "m", 0, 0)
+    o.resolve(NOW, "m", cause="户内开关", notes=None, customer_installation=True)
+    assert o.resolution == "paid_service_referral"
+
+
+def test_restore_finishes_an_order_from_any_open_state_once():
+    o = order()
+    o.restore_with_outage(NOW, "sup", "transformer")
+    assert o.status == "returned" and o.resolution == "restored_with_outage"
+    count = len(o.events)
+    o.restore_with_outage(NOW, "sup", "transformer")
+    assert len(o.events) == count
+
+
+def crew(cid, lat=None, lon=None, load=0, on_duty=True, unit="u", shifts=()):
+    return CrewState(cid, unit, on_duty, lat, lon, load, tuple(shifts))
+
+
+def test_nearest_available_crew_of_the_unit_wins_then_least_loaded():
+    crews = [
+        crew("far", 31.5, 121.0),
+        crew("near", 31.01, 121.0, load=3),
+        crew("off", 31.0, 121.0, on_duty=False),
+        crew("other-unit", 31.0, 121.0, unit="v"),
+    ]
+    assert choose_crew(crews, unit_id="u", at=NOW, latitude=31.0, longitude=121.0).crew_id == "near"
+    same_place = [crew("busy", 31.01, 121.0, load=2), crew("idle", 31.01, 121.0, load=0)]
+    assert (
+        choose_crew(same_place, unit_id="u", at=NOW, latitude=31.0, longitude=121.0).crew_id
+        == "idle"
+    )
+    unknown = [crew("busy", load=2), crew("idle", load=0)]
+    assert (
+        choose_crew(unknown, unit_id="u", at=NOW, latitude=None, longitude=None).crew_id == "idle"
+    )
+    assert (
+        choose_crew(
+            crews,
+            unit_id="u",
+            at=NOW,
+            latitude=31.0,
+            longitude=121.0,
+            exclude=frozenset({"near", "far"}),
+        )
+        is None
+    )
+
+
+def test_a_rostered_crew_is_only_available_inside_its_shift():
+    shift = Shift(NOW - timedelta(hours=1), NOW + timedelta(hours=7))
+    assert crew("c", shifts=[shift]).available(NOW)
+    assert not crew("c", shifts=[shift]).available(NOW + timedelta(hours=8))
+    assert crew("c").available(NOW)
+
+
+def test_haversine_is_about_111_km_per_degree_of_latitude():
+    assert haversine_m(31.0, 121.0, 32.0, 121.0) == pytest.approx(111_195, rel=1e-3)
+
+
+def test_no_power_reports():
+    assert is_no_power_report("building", None) and is_no_power_report("area", None)
+    assert is_no_power_report("own_home", "M-1")
+    assert not is_no_power_report("own_home", None)
+
+
+def incident(iid, transformer=None, feeder=None, lat=None, lon=None, last=NOW):
+    return OpenIncident(iid, transformer, feeder, lat, lon, None, last)
+
+
+def test_incident_matching_by_transformer_then_feeder_then_place_and_time():
+    incidents = [
+        incident("by-t", transformer="T1", feeder="F1"),
+        incident("by-f", feeder="F2"),
+        incident("geo", lat=31.0, lon=121.0),
+    ]
+    kw = {"at": NOW, "radius_m": 500, "window_seconds": 3600}
+    assert matching_incident(ClusterKey("T1", "F1"), incidents, **kw).id == "by-t"
+    assert matching_incident(ClusterKey("T9", "F2"), incidents, **kw).id == "by-f"
+    assert matching_incident(ClusterKey("T9", "F9"), incidents, **kw) is None
+    assert (
+        matching_incident(ClusterKey(latitude=31.003, longitude=121.0), incidents, **kw).id == "geo"
+    )
+    assert (
+        matching_incident(ClusterKey(latitude=31.01, longitude=121.0), incidents, **kw) is None
+    )  # ~1.1 km
+    stale = [incident("old", lat=31.0, lon=121.0, last=NOW - timedelta(hours=2))]
+    assert matching_incident(ClusterKey(latitude=31.0, longitude=121.0), stale, **kw) is None
+
+
+def test_pins_are_salted_scrypt_hashes():
+    stored = hash_password("1234")
+    assert stored.startswith("scrypt$") and "1234" not in stored
+    assert stored != hash_password("1234")
+    assert verify_password("1234", stored)
+    assert not verify_password("1235", stored)
+    assert not verify_password("1234", "garbage")

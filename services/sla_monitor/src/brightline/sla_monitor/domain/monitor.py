@@ -1,0 +1,227 @@
+"""The monitor's decisions as pure functions of (inputs, time). Stdlib only.
+
+Live service and replay call the same functions, so a rebuild from the event
+history gives the same warnings and breaches:
+
+- Every fire point is processed AT its scheduled time: a warning is stamped
+  warn_at, a breach due_at, an escalation due_at + delay, whatever the
+  wall-clock moment the scheduler (or a late consumer) got to it. Advancing a
+  deadline to t1 and then to t2 therefore equals advancing it to t2 at once.
+- An input (met, cancelled, paused, ...) first advances its deadline to just
+  before the input's own occurrence time, then applies. A met event that arrives after
+  the due time thus always finds the breach recorded, in live and in replay.
+- Deadline ids are derived from (subject type, subject id, limit key), so a
+  replay names deadlines exactly as the live run did.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from brightline.calendar.working_days import CalendarOutOfRange
+
+from .deadlines import (
+    OFFICIAL_CALENDAR,
+    Deadline,
+    DeadlineState,
+    InvalidTransition,
+    WorkingCalendar,
+    cancel,
+    check,
+    meet,
+    open_deadline,
+    pause,
+    resume,
+)
+from .events import DeadlineEvent
+from .policy import Limit, PolicyBook
+
+_NAMESPACE = uuid.UUID("6b7c1f0e-5a55-4f4a-9c1e-95598b1a0001")
+
+ERRORED = "errored"  # a deadline whose due time could not be computed (calendar out of range)
+
+
+def deadline_id_for(subject_type: str, subject_id: str, limit_key: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{subject_type}/{subject_id}/{limit_key}"))
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, kw_only=True)
+class Open:
+    limit_key: str
+    subject_type: str
+    subject_id: str
+    ticket_id: str | None
+    at: datetime
+    unit_id: str | None = None
+    ticket_type: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Meet:
+    subject_type: str
+    subject_id: str
+    limit_keys: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cancel:
+    subject_type: str
+    subject_id: str
+    limit_keys: tuple[str, ...] | None  # None: every deadline of the subject
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pause:
+    subject_type: str
+    subject_id: str
+    limit_keys: tuple[str, ...] | None  # None: every pausable deadline of the subject
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resume:
+    subject_type: str
+    subject_id: str
+    limit_keys: tuple[str, ...] | None
+    at: datetime
+
+
+Input = Open | Meet | Cancel | Pause | Resume
+
+
+# ---------------------------------------------------------------- tracked deadlines
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tracked:
+    """A deadline with what the monitor knows around it (subject, grouping keys, outcome)."""
+
+    deadline_id: str
+    subject_type: str
+    subject_id: str
+    limit: Limit
+    policy: str
+    opened_at: datetime
+    ticket_id: str | None
+    unit_id: str | None = None
+    ticket_type: str | None = None
+    deadline: Deadline | None = None  # None only when errored
+    error: str | None = None
+    met_on_time: bool | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def state(self) -> str:
+        return ERRORED if self.deadline is None else str(self.deadline.state)
+
+    @property
+    def is_final(self) -> bool:
+        return self.deadline is None or self.deadline.state.is_final
+
+    @property
+    def next_fire_at(self) -> datetime | None:
+        return None if self.deadline is None else next_fire_at(self.deadline)
+
+    def matches(self, limit_keys: tuple[str, ...] | None) -> bool:
+        return limit_keys is None or self.limit.key in limit_keys
+
+
+Step = tuple[Tracked, tuple[DeadlineEvent, ...]]
+
+
+def open_tracked(command: Open, book: PolicyBook, calendar: WorkingCalendar = OFFICIAL_CALENDAR) -> Step:
+    """Open the limit of the pack in force at command.at.
+
+    Raises KeyError when the pack has no such limit. A date the calendar does
+    not know (brightline.calendar.CalendarOutOfRange, a ValueError) gives an
+    errored deadline with the message: stored and visible, never guessed.
+    """
+    pack = book.in_force(command.at)
+    limit = pack.limit(command.limit_key)
+    deadline_id = deadline_id_for(command.subject_type, command.subject_id, command.limit_key)
+    base = Tracked(
+        deadline_id=deadline_id, subject_type=command.subject_type, subject_id=command.subject_id,
+        limit=limit, policy=pack.ref, opened_at=command.at, ticket_id=command.ticket_id,
+        unit_id=command.unit_id, ticket_type=command.ticket_type,
+    )
+    try:
+        deadline, events = open_deadline(
+            deadline_id=deadline_id, ticket_id=command.ticket_id or command.subject_id, limit=limit,
+            policy=pack.ref, opened_at=command.at, calendar=calendar,
+        )
+    except CalendarOutOfRange as error:
+        return replace(base, error=str(error)), ()
+    return replace(base, deadline=deadline, opened_at=deadline.opened_at), events
+
+
+def next_fire_at(deadline: Deadline) -> datetime | None:
+    """The next moment check() has something to say, or None."""
+    if deadline.state.is_final or deadline.state is DeadlineState.PAUSED:
+        return None
+    if deadline.state is DeadlineState.OPEN:
+        return deadline.warn_at
+    if deadline.state is DeadlineState.WARNED:
+        return deadline.due_at
+    pending = [
+        deadline.due_at + level.delay
+        for level in deadline.limit.levels("breach")
+        if level.delay and level.at not in deadline.escalations_sent
+    ]
+    return min(pending) if pending else None
+
+
+def advance(tracked: Tracked, until: datetime, *, inclusive: bool = True) -> Step:
+    """Fire every point due by `until` (before it, when not inclusive), each at its scheduled time."""
+    if tracked.deadline is None:
+        return tracked, ()
+    deadline = tracked.deadline
+    events: list[DeadlineEvent] = []
+    while (point := next_fire_at(deadline)) is not None and (point <= until if inclusive else point < until):
+        deadline, fired = check(deadline, point)
+        if not fired:  # cannot happen for a consistent deadline; never loop forever
+            break
+        events.extend(fired)
+    return replace(tracked, deadline=deadline), tuple(events)
+
+
+def apply(tracked: Tracked, command: Input, calendar: WorkingCalendar | None = None) -> Step:
+    """Advance to the command's time, then meet / cancel / pause / resume.
+
+    Raises InvalidTransition for a pause or resume the deadline does not allow
+    (the API answers 409; a consumer logs and moves on). A final or errored
+    deadline is left alone.
+    """
+    if tracked.is_final:
+        return tracked, ()
+    # Points strictly before the input fire first. A point AT the input's time does not: work done
+    # exactly at the due time is on time (meet() counts at <= due_at), so no breach may precede it.
+    tracked, events = advance(tracked, command.at, inclusive=False)
+    deadline = tracked.deadline
+    if isinstance(command, Meet):
+        deadline, more = meet(deadline, command.at, calendar)
+        tracked = replace(tracked, met_on_time=more[0].on_time)
+    elif isinstance(command, Cancel):
+        deadline, more = cancel(deadline, command.at, command.reason)
+        tracked = replace(tracked, cancel_reason=command.reason)
+    elif isinstance(command, Pause):
+        deadline, more = pause(deadline, command.at, command.reason)
+    elif isinstance(command, Resume):
+        deadline, more = resume(deadline, command.at, calendar)
+    else:
+        raise TypeError(f"cannot apply {type(command).__name__} to an open deadline")
+    return replace(tracked, deadline=deadline), (*events, *more)
+
+
+__all__ = [
+    "ERRORED", "Cancel", "Input", "InvalidTransition", "Meet", "Open", "Pause", "Resume", "Tracked",
+    "advance", "apply", "deadline_id_for", "next_fire_at", "open_tracked",
+]

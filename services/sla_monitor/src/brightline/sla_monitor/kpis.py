@@ -1,0 +1,148 @@
+"""KPIs over windows, computed from the facts the monitor keeps. Pure: rows in, numbers out.
+
+Definitions (each a ratio of counts in the window; None when nothing counts):
+
+- offered calls: calls that rang in the window and whose outcome is known (answered or ended).
+- answered_within_threshold: answered with a delay <= the call.answer limit (12 s in the seed) / offered.
+- average_speed_of_answer_s: mean answer delay of the answered calls.
+- abandonment_rate: calls ended with cause "abandoned" before an answer / offered.
+- <kind>_on_time_rate for arrival (repair.arrival.*), complaint reply, report reply: among deadlines
+  opened in the window that are decided (met, or breached and not yet met), the share met on time.
+  Cancelled, errored and still-running deadlines are not counted.
+- callback_rate: called back / finished, summed over the latest CallbackRateComputedV1 per key.
+- month projection of the callback rate: the month-to-date rate, i.e. where the month ends if the
+  rest of it goes as it went so far; an alarm when it falls below the pack's callback.rate target.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+GROUPINGS = ("day", "unit", "ticket_type", "all")
+
+ON_TIME_KINDS: dict[str, Callable[[str], bool]] = {
+    "arrival": lambda key: key.startswith("repair.arrival."),
+    "complaint_reply": lambda key: key == "complaint.reply",
+    "report_reply": lambda key: key == "report.reply",
+}
+
+
+@dataclass
+class KpiRow:
+    group: str | None
+    calls_offered: int = 0
+    calls_answered: int = 0
+    answered_within_threshold: float | None = None
+    average_speed_of_answer_s: float | None = None
+    abandonment_rate: float | None = None
+    arrival_on_time_rate: float | None = None
+    complaint_reply_on_time_rate: float | None = None
+    report_reply_on_time_rate: float | None = None
+    callback_finished: int = 0
+    callback_called_back: int = 0
+    callback_rate: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+COLUMNS = list(KpiRow.__dataclass_fields__)
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def _get(row: Mapping | Any, name: str):
+    return row[name] if isinstance(row, Mapping) else getattr(row, name)
+
+
+def compute(
+    *, calls: Iterable, deadlines: Iterable, rates: Iterable, group_by: str, tz: tzinfo,
+    answer_threshold_s: float,
+) -> list[KpiRow]:
+    """`calls`: rows with rang_at, answered_at, ended_at, cause, answer_delay_seconds.
+    `deadlines`: rows with limit_key, state, met_on_time, opened_at, unit_id, ticket_type.
+    `rates`: rows with day, unit_id, ticket_type, finished, called_back."""
+    if group_by not in GROUPINGS:
+        raise ValueError(f"group_by must be one of {GROUPINGS}")
+
+    def key(moment: datetime | date | None, unit: str | None, ticket_type: str | None) -> str | None:
+        if group_by == "all":
+            return "all"
+        if group_by == "day":
+            day = moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
+            return day.isoformat()
+        return unit if group_by == "unit" else ticket_type
+
+    buckets: dict[str | None, dict[str, Any]] = defaultdict(lambda: defaultdict(float))
+    for call in calls:
+        answered, ended = _get(call, "answered_at"), _get(call, "ended_at")
+        if answered is None and ended is None:
+            continue  # still ringing: no outcome yet
+        b = buckets[key(_get(call, "rang_at"), None, None)]
+        b["offered"] += 1
+        if answered is not None:
+            delay = _get(call, "answer_delay_seconds")
+            if delay is None:
+                delay = (answered - _get(call, "rang_at")).total_seconds()
+            b["answered"] += 1
+            b["delay_sum"] += delay
+            b["within"] += delay <= answer_threshold_s
+        elif _get(call, "cause") == "abandoned":
+            b["abandoned"] += 1
+    for d in deadlines:
+        kind = next((k for k, test in ON_TIME_KINDS.items() if test(_get(d, "limit_key"))), None)
+        state = _get(d, "state")
+        if kind is None or state not in ("met", "breached"):
+            continue
+        b = buckets[key(_get(d, "opened_at"), _get(d, "unit_id"), _get(d, "ticket_type"))]
+        b[f"{kind}_decided"] += 1
+        b[f"{kind}_on_time"] += state == "met" and bool(_get(d, "met_on_time"))
+    for r in rates:
+        b = buckets[key(_get(r, "day"), _get(r, "unit_id"), _get(r, "ticket_type"))]
+        b["finished"] += _get(r, "finished")
+        b["called_back"] += _get(r, "called_back")
+
+    rows = []
+    for group in sorted(buckets, key=lambda g: (g is None, g or "")):
+        b = buckets[group]
+        rows.append(KpiRow(
+            group=group, calls_offered=int(b["offered"]), calls_answered=int(b["answered"]),
+            answered_within_threshold=_ratio(b["within"], b["offered"]),
+            average_speed_of_answer_s=_ratio(b["delay_sum"], b["answered"]),
+            abandonment_rate=_ratio(b["abandoned"], b["offered"]),
+            arrival_on_time_rate=_ratio(b["arrival_on_time"], b["arrival_decided"]),
+            complaint_reply_on_time_rate=_ratio(b["complaint_reply_on_time"], b["complaint_reply_decided"]),
+            report_reply_on_time_rate=_ratio(b["report_reply_on_time"], b["report_reply_decided"]),
+            callback_finished=int(b["finished"]), callback_called_back=int(b["called_back"]),
+            callback_rate=_ratio(b["called_back"], b["finished"]),
+        ))
+    return rows
+
+
+@dataclass
+class CallbackMonth:
+    month: str
+    finished: int
+    called_back: int
+    projection: float | None
+    target: float
+    alarm: bool
+
+
+def callback_month(rates: Iterable, *, month: date, target: float) -> CallbackMonth:
+    """Month-to-date callback rate as the month's projection; alarm below target."""
+    finished = called_back = 0
+    for r in rates:
+        day = _get(r, "day")
+        if (day.year, day.month) == (month.year, month.month):
+            finished += _get(r, "finished")
+            called_back += _get(r, "called_back")
+    projection = _ratio(called_back, finished)
+    return CallbackMonth(month=f"{month.year:04d}-{month.month:02d}", finished=finished, called_back=called_back,
+                         projection=projection, target=target, alarm=projection is not None and projection < target)
