@@ -125,10 +125,6 @@ def service_lifespan(
             app.state.readiness.update(runtime.readiness_checks())
             yield
 
-    from brightline.messaging.audit import audit_router
-
-    # create_service_app includes these: every service's state changes are auditable.
-    lifespan.routers = [audit_router()]
     return lifespan
 
 

@@ -19,6 +19,15 @@ from brightline.platform.telemetry import configure_tracing, instrument_app
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
+# Factories of routers included in every service app (see register_service_router).
+SERVICE_ROUTERS: list[Callable[[], APIRouter]] = []
+
+
+def register_service_router(make: Callable[[], APIRouter]) -> None:
+    """A library adds a router to every service built with create_service_app from now on."""
+    if make not in SERVICE_ROUTERS:
+        SERVICE_ROUTERS.append(make)
+
 
 def operation_id(route: APIRoute) -> str:
     """`{tag}-{name}`: stable ids that generated clients can rely on."""
@@ -47,8 +56,9 @@ def create_service_app(
     install_problem_handlers(app)
     app.include_router(health_router())
     app.include_router(oauth_router())
-    # Routers the lifespan brings along (brightline.messaging's audit trail of state changes).
-    for router in [*routers, *getattr(lifespan, "routers", ())]:
+    # Routers every service serves, registered by the libraries (brightline.messaging's audit
+    # trail of state changes).
+    for router in [*routers, *(make() for make in SERVICE_ROUTERS)]:
         app.include_router(router)
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False

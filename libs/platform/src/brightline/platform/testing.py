@@ -138,12 +138,12 @@ def service_app(name: str, **settings: Any) -> FastAPI:
 
 
 def allow_rule(dependant) -> Any:
-    """The Allow(...) instance anywhere in a route's dependency tree, or None."""
-    from brightline.platform.auth import Allow
+    """The Allow(...) or Public(...) instance anywhere in a route's dependency tree, or None."""
+    from brightline.platform.auth import Allow, Public
 
     if dependant is None:
         return None
-    if isinstance(dependant.call, Allow):
+    if isinstance(dependant.call, (Allow, Public)):
         return dependant.call
     for sub in dependant.dependencies:
         if (found := allow_rule(sub)) is not None:
@@ -151,8 +151,14 @@ def allow_rule(dependant) -> Any:
     return None
 
 
-def route_rules(app: FastAPI) -> list[tuple[str, str, frozenset | None]]:
-    """(method, path, allowed roles or None) for every non-public route, as the app serves it."""
+def route_rules(app: FastAPI) -> list[tuple[str, str, Any]]:
+    """(method, path, rule) for every non-public route, as the app serves it. The rule is the
+    frozenset of allowed roles, a Public(...) marker, or None when nobody decided."""
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    from brightline.platform.auth import Public
+
     try:  # FastAPI >= 0.16x includes routers lazily
         from fastapi.routing import iter_route_contexts
         contexts = list(iter_route_contexts(app.routes))
@@ -163,12 +169,16 @@ def route_rules(app: FastAPI) -> list[tuple[str, str, frozenset | None]]:
         path = getattr(route, "path", None)
         if path in PUBLIC_PATHS or path is None:
             continue
+        original = getattr(route, "original_route", route)
+        if isinstance(original, Mount) and isinstance(original.app, StaticFiles):
+            rules.append(("GET", f"{path}/{{file}}", Public("static files of a web page")))
+            continue
         rule = allow_rule(getattr(route, "dependant", None))
         for method in sorted((getattr(route, "methods", None) or {"ANY"}) - {"HEAD", "OPTIONS"}):
-            rules.append((method, path, rule.roles if rule is not None else None))
+            rules.append((method, path, rule.roles if hasattr(rule, "roles") else rule))
     return rules
 
 
 def unguarded_routes(app: FastAPI) -> list[str]:
-    """Routes with no Allow(...) rule: nobody decided who may call them."""
-    return [f"{method} {path}" for method, path, roles in route_rules(app) if roles is None]
+    """Routes with neither Allow(...) nor Public(...): nobody decided who may call them."""
+    return [f"{method} {path}" for method, path, rule in route_rules(app) if rule is None]
