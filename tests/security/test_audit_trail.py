@@ -74,3 +74,4 @@ async def test_a_recorded_ticket_is_in_the_audit_trail_for_supervisors_only(infr
         naive = await client.get("/audit/events", params={"since": "2026-01-01T00:00:00"}, headers=SUPERVISOR)
         assert naive.status_code == 422
         assert naive.headers["content-type"] == "application/problem+json"
+

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 SERVICES = service_names()
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
-STREAM_WAIT = 10.0  # seconds; only an event stream is still answering after this
+STREAM_WAIT = 3.0  # seconds; only an event stream is still answering after this
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 # Every role at once, and identity claims, so the fuzzer reaches past authorisation.
 ALL_ROLES = bearer(*Role, subject="fuzz-1", crew_id="crew-1", department_id="dept-1", unit_id="unit-1",
@@ -83,7 +83,7 @@ async def test_fuzzing_the_openapi_finds_no_5xx_and_only_problem_json_rejections
                         response = await asyncio.wait_for(client.request(**request), STREAM_WAIT)
                     except TimeoutError:
                         counts["held-open streams"] = counts.get("held-open streams", 0) + 1
-                        continue  # an event stream (text/event-stream) answering forever
+                        break  # an event stream (text/event-stream) answering forever: once is enough
                     except Exception as error:  # noqa: BLE001 - an exception escaping the app is a 500
                         counts["5xx"] += 1
                         failures.append(f"{operation.label} [{mode.value}] raised {error!r}\n  "

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from brightline.platform.integration import IntegrationGate, oauth_router
-from brightline.platform.problems import install_problem_handlers
+from brightline.platform.problems import RejectNul, install_problem_handlers
 from brightline.platform.settings import ServiceSettings
 from brightline.platform.telemetry import configure_tracing, instrument_app
 
@@ -54,6 +54,7 @@ def create_service_app(
     app.state.readiness = {}
     app.state.integration_gate = IntegrationGate(settings.service_name, settings.integration_rate_limit)
     install_problem_handlers(app)
+    app.add_middleware(RejectNul)  # U+0000 cannot reach PostgreSQL text: 422, never a 500
     app.include_router(health_router())
     app.include_router(oauth_router())
     # Routers every service serves, registered by the libraries (brightline.messaging's audit
