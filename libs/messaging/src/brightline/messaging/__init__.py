@@ -12,6 +12,11 @@ from brightline.messaging.runtime import (
     service_runtime,
 )
 from brightline.messaging.unit_of_work import UnitOfWork
+from brightline.messaging import audit as _audit  # noqa: E402 - registers GET /audit/events
+from brightline.platform.app import register_service_router
+
+# Every service that uses messaging serves its audit trail of state changes.
+register_service_router(_audit.audit_router)
 
 __all__ = [
     "EventConsumer", "OutboxRelay", "Route", "UnitOfWork", "create_producer", "ensure_topics",

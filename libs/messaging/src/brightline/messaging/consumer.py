@@ -20,6 +20,7 @@ from brightline.messaging import metrics
 from brightline.messaging.kafka import prefixed
 from brightline.messaging.schema import inbox
 from brightline.messaging.unit_of_work import UnitOfWork
+from brightline.platform.db import database_unavailable
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("brightline.messaging")
@@ -32,9 +33,8 @@ TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError, OS
 
 
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, TRANSIENT)
+    # A restarting PostgreSQL answers with SQLSTATE 57P01/57P03 as a plain DBAPIError.
+    return database_unavailable(error) or isinstance(error, TRANSIENT)
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):

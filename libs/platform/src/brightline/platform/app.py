@@ -13,11 +13,20 @@ from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from brightline.platform.integration import IntegrationGate, oauth_router
-from brightline.platform.problems import install_problem_handlers
+from brightline.platform.problems import RejectNul, install_problem_handlers
 from brightline.platform.settings import ServiceSettings
 from brightline.platform.telemetry import configure_tracing, instrument_app
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+
+# Factories of routers included in every service app (see register_service_router).
+SERVICE_ROUTERS: list[Callable[[], APIRouter]] = []
+
+
+def register_service_router(make: Callable[[], APIRouter]) -> None:
+    """A library adds a router to every service built with create_service_app from now on."""
+    if make not in SERVICE_ROUTERS:
+        SERVICE_ROUTERS.append(make)
 
 
 def operation_id(route: APIRoute) -> str:
@@ -45,9 +54,12 @@ def create_service_app(
     app.state.readiness = {}
     app.state.integration_gate = IntegrationGate(settings.service_name, settings.integration_rate_limit)
     install_problem_handlers(app)
+    app.add_middleware(RejectNul)  # U+0000 cannot reach PostgreSQL text: 422, never a 500
     app.include_router(health_router())
     app.include_router(oauth_router())
-    for router in routers:
+    # Routers every service serves, registered by the libraries (brightline.messaging's audit
+    # trail of state changes).
+    for router in [*routers, *(make() for make in SERVICE_ROUTERS)]:
         app.include_router(router)
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False

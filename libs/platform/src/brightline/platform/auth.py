@@ -96,3 +96,17 @@ class Allow:
             # Another system, not a person: its scopes and its rate limit apply.
             await request.app.state.integration_gate.admit(principal)
         return principal
+
+
+class Public:
+    """Dependency that marks a route as deliberately public: `dependencies=[Depends(Public(
+    "sign-in: the caller has no token yet"))]`. The authorisation matrix accepts a route with
+    either Allow(...) or Public(reason); a route with neither fails it (nobody decided)."""
+
+    def __init__(self, reason: str) -> None:
+        if not reason.strip():
+            raise ValueError("say why the route is public")
+        self.reason = reason
+
+    async def __call__(self) -> None:
+        return None

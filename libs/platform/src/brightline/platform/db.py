@@ -11,6 +11,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 log = logging.getLogger(__name__)
 
 
+# PostgreSQL going away says so with an SQLSTATE that the asyncpg dialect raises as a plain
+# DBAPIError: class 08 (connection exception) and the server shutting down or starting up.
+UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when the error says the database is (briefly) gone, not that the statement is wrong."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return bool(sqlstate) and str(sqlstate).startswith(UNAVAILABLE_SQLSTATES)
+    return isinstance(error, (ConnectionError, TimeoutError))
+
+
 def server_url(configured: str | None) -> str:
     """The configured server, or the project's embedded PostgreSQL started on demand."""
     if configured:

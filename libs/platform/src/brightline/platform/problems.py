@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -76,6 +77,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             request,
         )
 
+    from sqlalchemy.exc import DBAPIError
+
+    @app.exception_handler(DBAPIError)
+    async def on_database_error(request: Request, error: DBAPIError):
+        """The database restarting is a 503 a client may retry (with its Idempotency-Key), not a
+        500; any other database error is a bug and stays a 500."""
+        from brightline.platform.db import database_unavailable
+
+        if not database_unavailable(error):
+            raise error
+        return problem_response(
+            Problem(503, "unavailable", "Service briefly unavailable", "The database is restarting; retry shortly"),
+            request, headers={"Retry-After": "1"},
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException):
         problem = Problem(
@@ -84,3 +100,45 @@ def install_problem_handlers(app: FastAPI) -> None:
             str(error.detail) if error.detail else "HTTP error",
         )
         return problem_response(problem, request, headers=getattr(error, "headers", None))
+
+
+# NUL (U+0000) cannot be stored in PostgreSQL text, so no field may carry one: a JSON string
+# escape \u0000 (not itself escaped), %00 in the query, or NUL in the path is refused up front.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class RejectNul:
+    """ASGI middleware: 422 problem+json for a request carrying NUL anywhere a field can."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+            return await self._refuse(scope, receive, send)
+        messages, body = [], b""
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if b"\x00" in body or _JSON_NUL.search(body):
+            return await self._refuse(scope, receive, send)
+        replay = iter(messages)
+
+        async def replayed():
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
+
+    async def _refuse(self, scope, receive, send) -> None:
+        problem = Problem(422, "validation-error", "Request is not valid",
+                          "Text may not contain the NUL character (U+0000)",
+                          errors=[{"field": "", "message": "contains U+0000", "type": "nul_character"}])
+        response = JSONResponse(problem.body(scope.get("path")), status_code=422, media_type=PROBLEM_JSON)
+        await response(scope, receive, send)

@@ -103,3 +103,82 @@ class ServiceProcess:
             return self.log_path.read_text(errors="replace")[-size:]
         except FileNotFoundError:
             return ""
+
+
+# --- Whole-system tests (tests/security, tests/reliability): every service, found at run time ---
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/oauth/token", "/docs", "/docs/oauth2-redirect",
+                          "/redoc", "/openapi.json"})
+
+
+def service_names() -> list[str]:
+    """Every service of the checkout: services/<name>/ with a brightline.<name>.main module."""
+    from brightline.platform.local.paths import project_root
+
+    services = project_root() / "services"
+    return sorted(p.name for p in services.iterdir() if (p / "src" / "brightline" / p.name / "main.py").is_file())
+
+
+def settings_class(name: str):
+    """The settings class a service's create_app(settings) takes."""
+    import importlib
+    import typing
+
+    create_app = importlib.import_module(f"brightline.{name}.main").create_app
+    hint = typing.get_type_hints(create_app)["settings"]
+    return next(arg for arg in (typing.get_args(hint) or (hint,)) if arg is not type(None))
+
+
+def service_app(name: str, **settings: Any) -> FastAPI:
+    """A fresh app of one service, built by its own create_app with these settings fields."""
+    import importlib
+
+    create_app = importlib.import_module(f"brightline.{name}.main").create_app
+    return create_app(settings_class(name)(**settings)) if settings else create_app()
+
+
+def allow_rule(dependant) -> Any:
+    """The Allow(...) or Public(...) instance anywhere in a route's dependency tree, or None."""
+    from brightline.platform.auth import Allow, Public
+
+    if dependant is None:
+        return None
+    if isinstance(dependant.call, (Allow, Public)):
+        return dependant.call
+    for sub in dependant.dependencies:
+        if (found := allow_rule(sub)) is not None:
+            return found
+    return None
+
+
+def route_rules(app: FastAPI) -> list[tuple[str, str, Any]]:
+    """(method, path, rule) for every non-public route, as the app serves it. The rule is the
+    frozenset of allowed roles, a Public(...) marker, or None when nobody decided."""
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    from brightline.platform.auth import Public
+
+    try:  # FastAPI >= 0.16x includes routers lazily
+        from fastapi.routing import iter_route_contexts
+        contexts = list(iter_route_contexts(app.routes))
+    except ImportError:  # pragma: no cover - older FastAPI: routes are flat
+        contexts = list(app.routes)
+    rules = []
+    for route in contexts:
+        path = getattr(route, "path", None)
+        if path in PUBLIC_PATHS or path is None:
+            continue
+        original = getattr(route, "original_route", route)
+        if isinstance(original, Mount) and isinstance(original.app, StaticFiles):
+            rules.append(("GET", f"{path}/{{file}}", Public("static files of a web page")))
+            continue
+        rule = allow_rule(getattr(route, "dependant", None))
+        for method in sorted((getattr(route, "methods", None) or {"ANY"}) - {"HEAD", "OPTIONS"}):
+            rules.append((method, path, rule.roles if hasattr(rule, "roles") else rule))
+    return rules
+
+
+def unguarded_routes(app: FastAPI) -> list[str]:
+    """Routes with neither Allow(...) nor Public(...): nobody decided who may call them."""
+    return [f"{method} {path}" for method, path, rule in route_rules(app) if rule is None]
