@@ -93,7 +93,7 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
     figures: dict = {}
     sampler = MemorySampler()
     print(f"starting PostgreSQL and Kafka under {stack.root / '.local'} ...", flush=True)
-    stack.start_infra()
+    await asyncio.to_thread(stack.start_infra)
     try:
         await stack.fresh_databases()
         stack.start_services()
@@ -116,7 +116,9 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
                 got = [Result(name, "scenario", None, "", note=f"error: {type(error).__name__}: {error}"[:300])]
             results.extend(got)
             print(table(got).split("\n", 2)[-1], flush=True)
-            print(f"    ({time.time() - t0:.0f}s)", flush=True)
+            load = os.getloadavg()[0]
+            figures.setdefault("loadavg", {})[name] = load
+            print(f"    ({time.time() - t0:.0f}s; 1-min load average {load:.1f} on {os.cpu_count()} CPUs)", flush=True)
         for name, proc in stack.procs.items():
             if proc.process.poll() is not None:
                 results.append(Result("health", f"{name} exited", proc.process.returncode, "code"))
@@ -151,6 +153,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
         "results": [r.to_json() for r in results],
         "storm_lag": figures.get("storm_lag"),
+        "load_average_after_each_scenario": figures.get("loadavg"),
     }, indent=2, default=str))
     try:
         chart(results, figures, memory, out / "chart.png")
