@@ -155,7 +155,7 @@ class MemorySampler:
 async def http_ok(client: httpx.AsyncClient, method: str, url: str, **kw) -> httpx.Response:
     """A call a scenario depends on: 404/405 means the code under test lacks it."""
     response = await client.request(method, url, **kw)
-    if response.status_code in (404, 405) and "not-found" not in response.text:
+    if response.status_code == 405 or (response.status_code == 404 and '"title":"Not Found"' in response.text):
         raise NotAvailable(f"{method} {url} answered {response.status_code}")
     if response.status_code >= 400:
         raise RuntimeError(f"{method} {url} answered {response.status_code}: {response.text[:300]}")

@@ -96,7 +96,9 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
     await asyncio.to_thread(stack.start_infra)
     try:
         await stack.fresh_databases()
-        stack.start_services()
+        code = dict(item.split("=", 1) for item in args.code)
+        stack.start_services(code)
+        figures["code"] = code
         for name, proc in stack.procs.items():
             sampler.watch(name, proc.process.pid)
         sampler.watch("kafka (JVM)", stack.kafka.process.pid)
@@ -137,6 +139,9 @@ def main() -> None:
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--storm-minutes", type=float, help="storm length (full run default 5; issue: 10)")
     parser.add_argument("--out", default="bench-results")
+    parser.add_argument("--code", action="append", default=[], metavar="SERVICE=WORKTREE",
+                        help="run SERVICE from a snapshot of another worktree (unmerged work), e.g. "
+                             "dispatch=/work/wt-dispatch")
     args = parser.parse_args()
     from brightline.platform.local import project_root
 
@@ -152,6 +157,7 @@ def main() -> None:
         "quick": args.quick, "started": started, "seconds": time.time() - started,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
         "results": [r.to_json() for r in results],
+        "code_overlays": figures.get("code"),
         "storm_lag": figures.get("storm_lag"),
         "load_average_after_each_scenario": figures.get("loadavg"),
     }, indent=2, default=str))

@@ -4,6 +4,7 @@ services as separate processes with production-like settings."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -87,9 +88,21 @@ class Stack:
             env[var] = self.db[name]
         return env
 
-    def start_services(self) -> None:
-        env = self.service_env()
+    def overlay(self, service: str, worktree: str) -> str:
+        """A snapshot of another worktree's service (read only: copied, byte code off) to run instead
+        of this checkout's: for benchmarking work that is not merged yet."""
+        source = Path(worktree) / "services" / service
+        target = self.root / ".local" / "bench-code" / service
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "tests", "*.pyc"))
+        return str(target / "src")
+
+    def start_services(self, code: dict[str, str] | None = None) -> None:
         for name in SERVICES:
+            env = self.service_env()
+            if code and name in code:
+                env["PYTHONPATH"] = self.overlay(name, code[name])
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
             proc = ServiceProcess(name, free_port(), env, self.log_dir)
             proc.start()
             self.procs[name] = proc
