@@ -19,6 +19,8 @@ import asyncio
 import json
 import os
 import platform
+import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -103,6 +105,12 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
             sampler.watch(name, proc.process.pid)
         sampler.watch("kafka (JVM)", stack.kafka.process.pid)
         sampler.start()
+        profilers = []
+        for name in args.profile:
+            profilers.append(subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(stack.procs[name].process.pid),
+                 "-o", str(out / f"profile-{name}.txt"), "--format", "raw", "-r", "50", "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         print(f"services up: {', '.join(f'{n} {p.url}' for n, p in stack.procs.items())}", flush=True)
         chosen = args.only.split(",") if args.only else list(SCENARIOS)
         for name in chosen:
@@ -124,6 +132,9 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
         for name, proc in stack.procs.items():
             if proc.process.poll() is not None:
                 results.append(Result("health", f"{name} exited", proc.process.returncode, "code"))
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(30)
     finally:
         sampler.stop()
         stack.stop_services()
@@ -139,6 +150,9 @@ def main() -> None:
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--storm-minutes", type=float, help="storm length (full run default 5; issue: 10)")
     parser.add_argument("--out", default="bench-results")
+    parser.add_argument("--profile", action="append", default=[], metavar="SERVICE",
+                        help="sample SERVICE with py-spy during the run: bench-results/profile-SERVICE.txt "
+                             "(collapsed stacks)")
     parser.add_argument("--code", action="append", default=[], metavar="SERVICE=WORKTREE",
                         help="run SERVICE from a snapshot of another worktree (unmerged work), e.g. "
                              "dispatch=/work/wt-dispatch")

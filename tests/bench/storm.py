@@ -98,7 +98,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         c = await dispatch_counts(stack, ids)
         return c if c["orders"] >= len(ids) else None
 
-    counts = await wait_for(all_in_dispatch, timeout=240, interval=2) or await dispatch_counts(stack, ids)
+    counts = await wait_for(all_in_dispatch, timeout=180, interval=2) or await dispatch_counts(stack, ids)
 
     async def drained():
         lag = await stack.consumer_lag()
