@@ -66,12 +66,13 @@ def chart(results: list[Result], figures: dict, memory: dict, path: Path) -> Non
     ax.set_title("Throughput (per second): baselines vs intake end to end")
     ax.legend()
     ax = axes[0][1]
-    lat = [r for r in results if r.unit == "ms" and r.value is not None]
-    ax.barh([f"{r.scenario}: {r.name[:38]}" for r in lat], [r.value for r in lat],
+    lat = [r for r in results if r.unit in ("ms", "s") and r.value is not None and "drained" not in r.name]
+    scale_ms = [1000 if r.unit == "s" else 1 for r in lat]
+    ax.barh([f"{r.scenario}: {r.name[:38]}" for r in lat], [r.value * k for r, k in zip(lat, scale_ms)],
             color=["#d62728" if r.verdict == "MISS" else "#2ca02c" if r.verdict == "pass" else "#888" for r in lat])
     for i, r in enumerate(lat):
         if r.target:
-            ax.plot([float(r.target.split()[1])] * 2, [i - 0.4, i + 0.4], color="black")
+            ax.plot([float(r.target.split()[1]) * scale_ms[i]] * 2, [i - 0.4, i + 0.4], color="black")
     ax.set_xscale("log")
     ax.set_title("Latencies (ms), black tick = target")
     ax.tick_params(axis="y", labelsize=7)
@@ -99,6 +100,7 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
     try:
         await stack.fresh_databases()
         code = dict(item.split("=", 1) for item in args.code)
+        stack.extra_env = dict(item.split("=", 1) for item in args.service_env)
         stack.start_services(code)
         figures["code"] = code
         for name, proc in stack.procs.items():
@@ -150,6 +152,8 @@ def main() -> None:
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--storm-minutes", type=float, help="storm length (full run default 5; issue: 10)")
     parser.add_argument("--out", default="bench-results")
+    parser.add_argument("--service-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for every service (try a knob, e.g. SLA_KPI_REFRESH_SECONDS=3600)")
     parser.add_argument("--profile", action="append", default=[], metavar="SERVICE",
                         help="sample SERVICE with py-spy during the run: bench-results/profile-SERVICE.txt "
                              "(collapsed stacks)")

@@ -86,7 +86,7 @@ class Stack:
                "BRIGHTLINE_HOME": str(self.root)}
         for name, var in SERVICES.items():
             env[var] = self.db[name]
-        return env
+        return {**env, **getattr(self, "extra_env", {})}
 
     def overlay(self, service: str, worktree: str) -> str:
         """A snapshot of another worktree's service (read only: copied, byte code off) to run instead
