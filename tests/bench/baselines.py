@@ -11,13 +11,11 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 
-from common import HERE, Result, run_loadgen_async
-from stack import Stack
-
 from brightline.platform.local.paths import free_port
+from common import Result, run_loadgen_async
+from stack import Stack
 
 
 async def insert_rate(stack: Stack, seconds: float, connections: int = 4) -> float:
@@ -79,18 +77,19 @@ async def http_rate(stack: Stack, seconds: float, concurrency: int) -> tuple[flo
     import subprocess
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app",
+    proc = subprocess.Popen([  # noqa: ASYNC220 - a server for the whole measurement, not awaitedsys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app",
                              "--port", str(port), "--no-access-log", "--log-level", "warning",
                              "--loop", "uvloop"])
     try:
         import httpx
 
-        for _ in range(100):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
         report = await run_loadgen_async(
             {"mode": "closed", "concurrency": concurrency, "duration": seconds, "method": "POST",
              "url": f"http://127.0.0.1:{port}/echo", "body_kind": "bare"},

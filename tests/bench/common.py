@@ -86,7 +86,7 @@ def pct(values, q: float) -> float | None:
     values = sorted(values)
     if not values:
         return None
-    k = min(len(values) - 1, max(0, int(round(q / 100 * (len(values) - 1)))))
+    k = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
     return values[k]
 
 

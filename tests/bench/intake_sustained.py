@@ -16,11 +16,10 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from common import Result, pct, run_loadgen_async
-from stack import Stack, wait_for
-
 from brightline.platform.auth import Role
 from brightline.platform.testing import bearer
+from common import Result, pct, run_loadgen_async
+from stack import Stack, wait_for
 
 OPENED = "brightline.sla.deadline.opened.v1"
 

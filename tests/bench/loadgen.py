@@ -131,7 +131,8 @@ async def main(spec: dict) -> dict:
 
 
 if __name__ == "__main__":
-    spec = json.loads(open(sys.argv[1]).read())
+    with open(sys.argv[1]) as spec_file:
+        spec = json.load(spec_file)
     if uvloop is not None:
         uvloop.install()
     report = asyncio.run(main(spec))

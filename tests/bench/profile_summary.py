@@ -26,7 +26,9 @@ def main(path: str, top: int = 35) -> None:
     own: Counter = Counter()
     parts: Counter = Counter()
     total = 0
-    for line in open(path):
+    with open(path) as profile:
+        lines = profile.readlines()
+    for line in lines:
         stack, _, n = line.rstrip().rpartition(" ")
         if not n.isdigit():
             continue

@@ -18,11 +18,10 @@ import random
 import time
 
 import httpx
-from common import NotAvailable, Result, http_ok, pct, run_loadgen_async
-from stack import Stack
-
 from brightline.platform.auth import Role
 from brightline.platform.testing import bearer
+from common import NotAvailable, Result, http_ok, pct, run_loadgen_async
+from stack import Stack
 
 FILL = """
 INSERT INTO tickets (id, no, type, status, recorded_at, first_ask_owner, description, details, owner,
@@ -98,4 +97,4 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     return results
 
 
-__all__ = ["run", "NotAvailable"]
+__all__ = ["NotAvailable", "run"]

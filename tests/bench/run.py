@@ -28,14 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import MemorySampler, NotAvailable, Result, scale  # noqa: E402
-from stack import Stack  # noqa: E402
-
-import baselines  # noqa: E402
-import intake_sustained  # noqa: E402
-import queues  # noqa: E402
-import storm  # noqa: E402
-import timers  # noqa: E402
+import baselines
+import intake_sustained
+import queues
+import storm
+import timers
+from common import MemorySampler, NotAvailable, Result, scale
+from stack import Stack
 
 SCENARIOS = {"baseline": baselines, "sustained": intake_sustained, "storm": storm, "queues": queues,
              "timers": timers}
@@ -109,7 +108,7 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
         sampler.start()
         profilers = []
         for name in args.profile:
-            profilers.append(subprocess.Popen(
+            profilers.append(subprocess.Popen(  # noqa: ASYNC220 - runs beside the scenarios
                 [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(stack.procs[name].process.pid),
                  "-o", str(out / f"profile-{name}.txt"), "--format", "raw", "-r", "50", "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import asyncpg
-
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess

@@ -18,11 +18,10 @@ import asyncio
 import time
 
 import httpx
-from common import NotAvailable, Result, http_ok, pct, run_loadgen_async
-from stack import Stack, wait_for
-
 from brightline.platform.auth import Role
 from brightline.platform.testing import bearer
+from common import NotAvailable, Result, http_ok, pct, run_loadgen_async
+from stack import Stack, wait_for
 
 METERS_PER_TRANSFORMER = 200
 
@@ -76,8 +75,8 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
                 lag = await stack.consumer_lag()
                 samples.append((time.time(), sum(lag.get(g, 0) for g in ("dispatch", "sla_monitor", "intake"))
                                 if lag else 0))
-            except Exception:  # noqa: BLE001 - a failed sample is just a gap
-                pass
+            except Exception as error:  # noqa: BLE001 - a failed sample is just a gap
+                print(f"    lag sample failed: {error}", flush=True)
             try:
                 await asyncio.wait_for(stop.wait(), 2)
             except TimeoutError:
@@ -136,4 +135,4 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     ]
 
 
-__all__ = ["run", "NotAvailable"]
+__all__ = ["NotAvailable", "run"]

@@ -101,4 +101,4 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     ]
 
 
-__all__ = ["run", "NotAvailable"]
+__all__ = ["NotAvailable", "run"]
