@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 
 from brightline.platform.local.paths import free_port
-from common import Result, run_loadgen_async
+from common import HERE, Result, pct, run_loadgen_async
 from stack import Stack
 
 
@@ -77,9 +78,9 @@ async def http_rate(stack: Stack, seconds: float, concurrency: int) -> tuple[flo
     import subprocess
 
     port = free_port()
-    proc = subprocess.Popen([  # noqa: ASYNC220 - a server for the whole measurement, not awaitedsys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app",
-                             "--port", str(port), "--no-access-log", "--log-level", "warning",
-                             "--loop", "uvloop"])
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app", "--port", str(port),
+               "--no-access-log", "--log-level", "warning", "--loop", "uvloop"]
+    proc = subprocess.Popen(command)  # noqa: ASYNC220 - the server lives for the whole measurement
     try:
         import httpx
 
@@ -98,7 +99,6 @@ async def http_rate(stack: Stack, seconds: float, concurrency: int) -> tuple[flo
         proc.terminate()
         proc.wait(10)
     ok = sum(v for k, v in report["statuses"].items() if k.startswith("2"))
-    from common import pct
     return ok / (report["finished"] - report["started"]), pct(report["latencies_ms"], 99)
 
 
