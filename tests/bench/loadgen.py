@@ -1,0 +1,140 @@
+"""The HTTP load generator, run as its own process: `loadgen.py spec.json out.json`.
+
+Modes: "closed" (N workers back to back for a duration or a request count) and "open" (a
+schedule of [seconds, rate] phases; requests are started on time whatever the answers do,
+up to max_inflight in flight; a request that could not start on time is counted late).
+httpx async client, keep-alive, uvloop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+
+import httpx
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover
+    uvloop = None
+
+PHONES = "139%08d"
+
+
+def body_for(kind: str, i: int, run: str) -> dict | None:
+    if kind == "repair":  # an ordinary single-household fault, unique address: no linking
+        return {"ticket_type": "repair", "description": "家中插座无电, 请派人检修",
+                "caller_name": "王五", "phone": PHONES % (i % 10**8),
+                "address": f"{run} 测试路{i}号", "fault_scope": "own_home"}
+    if kind == "nopower":  # storm: a "no power" call; its meter sits under a transformer
+        return {"ticket_type": "repair", "description": "整栋楼停电了",
+                "caller_name": "赵六", "phone": PHONES % (i % 10**8),
+                "address": f"{run} 风暴小区{i}栋", "meter_no": f"{run}-M{i}", "fault_scope": "building"}
+    if kind == "bare":
+        return {"n": i, "text": "hello"}
+    return None
+
+
+async def main(spec: dict) -> dict:
+    limits = httpx.Limits(max_connections=spec.get("max_inflight", spec.get("concurrency", 64)),
+                          max_keepalive_connections=spec.get("max_inflight", spec.get("concurrency", 64)))
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    errors: Counter = Counter()
+    ids: list[str] = []
+    run = spec.get("run", "r")
+    seq = spec.get("seq_start", 0)
+    counter = {"n": 0}
+    urls = spec.get("urls") or [spec["url"]]
+    headers_list = spec.get("headers_list") or [spec.get("headers", {})]
+
+    async with httpx.AsyncClient(limits=limits, timeout=spec.get("timeout", 15)) as client:
+
+        async def one(i: int) -> None:
+            body = body_for(spec.get("body_kind", "none"), seq + i, run)
+            url = urls[i % len(urls)]
+            headers = dict(headers_list[i % len(headers_list)])
+            if spec.get("idempotency"):
+                headers["Idempotency-Key"] = f"{run}-{seq + i}"
+            t0 = time.perf_counter()
+            try:
+                if body is None:
+                    r = await client.request(spec.get("method", "GET"), url, headers=headers)
+                else:
+                    r = await client.request(spec.get("method", "POST"), url, json=body, headers=headers)
+            except httpx.HTTPError as error:
+                errors[type(error).__name__] += 1
+                return
+            latencies.append((time.perf_counter() - t0) * 1000)
+            statuses[r.status_code] += 1
+            if spec.get("collect_ids") and r.status_code < 300:
+                try:
+                    ids.append(r.json()["id"])
+                except (ValueError, KeyError):
+                    pass
+
+        started = time.time()
+        late = 0
+        if spec["mode"] == "closed":
+            deadline = time.perf_counter() + spec.get("duration", 1e9)
+            total = spec.get("requests", 10**12)
+
+            async def worker() -> None:
+                while time.perf_counter() < deadline:
+                    i = counter["n"]
+                    if i >= total:
+                        return
+                    counter["n"] += 1
+                    await one(i)
+
+            await asyncio.gather(*(worker() for _ in range(spec["concurrency"])))
+        else:
+            sem = asyncio.Semaphore(spec.get("max_inflight", 256))
+            tasks: set[asyncio.Task] = set()
+            t_start = time.perf_counter()
+            stop_at = t_start + sum(s for s, _ in spec["phases"]) + spec.get("grace", 30)
+            offset = 0.0
+
+            async def guarded(i: int) -> None:
+                try:
+                    await one(i)
+                finally:
+                    sem.release()
+
+            for seconds, rate in spec["phases"]:
+                n = int(seconds * rate)
+                for k in range(n):
+                    due = t_start + offset + k / rate
+                    delay = due - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    await sem.acquire()
+                    if time.perf_counter() > stop_at:
+                        sem.release()
+                        break
+                    if time.perf_counter() - due > 1.0:
+                        late += 1
+                    task = asyncio.create_task(guarded(counter["n"]))
+                    counter["n"] += 1
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                offset += seconds
+            if tasks:
+                await asyncio.wait(tasks)
+        finished = time.time()
+    return {"latencies_ms": latencies, "statuses": {str(k): v for k, v in statuses.items()},
+            "errors": dict(errors), "ids": ids, "sent": counter["n"], "late": late,
+            "started": started, "finished": finished}
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as spec_file:
+        spec = json.load(spec_file)
+    if uvloop is not None:
+        uvloop.install()
+    report = asyncio.run(main(spec))
+    with open(sys.argv[2], "w") as out:
+        json.dump(report, out)

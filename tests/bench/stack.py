@@ -1,0 +1,153 @@
+"""The system under test: its own Kafka broker and PostgreSQL (under .local/bench-*), and the
+services as separate processes with production-like settings."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import asyncpg
+from brightline.platform.local import LocalKafka, LocalPostgres, project_root
+from brightline.platform.local.paths import free_port
+from brightline.platform.testing import ServiceProcess
+
+SERVICES = {
+    "intake": "INTAKE_DATABASE_NAME",
+    "dispatch": "DISPATCH_DATABASE_NAME",
+    "sla_monitor": "SLA_DATABASE_NAME",
+    "casework": "CASEWORK_DATABASE_NAME",
+}
+
+# Postgres settings closer to a server than pgserver's defaults (it ships 128 MB buffers).
+PG_SETTINGS = {"shared_buffers": "'2GB'", "work_mem": "'16MB'", "maintenance_work_mem": "'512MB'",
+               "max_wal_size": "'4GB'", "checkpoint_timeout": "'15min'"}
+
+
+class Stack:
+    def __init__(self, out_dir: Path) -> None:
+        root = project_root()
+        self.root = root
+        self.out_dir = out_dir
+        self.log_dir = out_dir / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.postgres = LocalPostgres(root / ".local" / "bench-pg")
+        self.kafka = LocalKafka(root / ".local" / "bench-kafka", partitions=3, heap="1g")
+        self.run_id = f"b{int(time.time())}"
+        self.prefix = f"{self.run_id}."
+        self.db = {name: f"bench_{name}" for name in SERVICES}
+        self.procs: dict[str, ServiceProcess] = {}
+
+    # ------------------------------------------------------------ infrastructure
+
+    def start_infra(self) -> None:
+        self.database_url = self.postgres.start()
+        server = self.postgres._server
+        current = server.psql("SHOW shared_buffers;")
+        if "2GB" not in current:
+            for key, value in PG_SETTINGS.items():
+                server.psql(f"ALTER SYSTEM SET {key} = {value};")
+            self.postgres.restart()
+        self.bootstrap = self.kafka.start()
+        parsed = urlparse(self.database_url.replace("postgresql+asyncpg", "postgresql"))
+        self.pg_host = parse_qs(parsed.query)["host"][0]
+
+    def stop_infra(self) -> None:
+        try:
+            self.kafka.stop()
+        finally:
+            self.postgres.stop()
+
+    async def connect(self, database: str = "postgres") -> asyncpg.Connection:
+        return await asyncpg.connect(host=self.pg_host, user="postgres", database=database)
+
+    async def pool(self, database: str, size: int = 4) -> asyncpg.Pool:
+        return await asyncpg.create_pool(host=self.pg_host, user="postgres", database=database,
+                                         min_size=1, max_size=size)
+
+    async def fresh_databases(self) -> None:
+        """Every run starts from empty service databases (the services migrate them)."""
+        conn = await self.connect()
+        try:
+            for name in [*self.db.values(), "bench_baseline"]:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute('CREATE DATABASE "bench_baseline"')
+        finally:
+            await conn.close()
+
+    # ------------------------------------------------------------ services
+
+    def service_env(self) -> dict[str, str]:
+        env = {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+               "KAFKA_TOPIC_PREFIX": self.prefix, "LOG_LEVEL": "WARNING", "LOG_JSON": "true",
+               "BRIGHTLINE_HOME": str(self.root)}
+        for name, var in SERVICES.items():
+            env[var] = self.db[name]
+        return {**env, **getattr(self, "extra_env", {})}
+
+    def overlay(self, service: str, worktree: str) -> str:
+        """A snapshot of another worktree's service (read only: copied, byte code off) to run instead
+        of this checkout's: for benchmarking work that is not merged yet."""
+        source = Path(worktree) / "services" / service
+        target = self.root / ".local" / "bench-code" / service
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "tests", "*.pyc"))
+        return str(target / "src")
+
+    def start_services(self, code: dict[str, str] | None = None) -> None:
+        for name in SERVICES:
+            env = self.service_env()
+            if code and name in code:
+                env["PYTHONPATH"] = self.overlay(name, code[name])
+                env["PYTHONDONTWRITEBYTECODE"] = "1"
+            proc = ServiceProcess(name, free_port(), env, self.log_dir)
+            proc.start()
+            self.procs[name] = proc
+        for proc in self.procs.values():
+            proc.wait_ready(timeout=120)
+
+    def stop_services(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            proc.stop()
+
+    def url(self, service: str) -> str:
+        return self.procs[service].url
+
+    # ------------------------------------------------------------ Kafka lag
+
+    async def consumer_lag(self) -> dict[str, int]:
+        """Per consumer group: sum over its partitions (of our topics) of end offset - committed."""
+        from aiokafka import AIOKafkaConsumer
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+        await consumer.start()
+        lag: dict[str, int] = {}
+        try:
+            groups = [g[0] for g in await admin.list_consumer_groups()]
+            for group in groups:
+                offsets = await admin.list_consumer_group_offsets(group)
+                ours = {tp: meta.offset for tp, meta in offsets.items() if tp.topic.startswith(self.prefix)}
+                if not ours:
+                    continue
+                ends = await consumer.end_offsets(list(ours))
+                lag[group] = sum(max(0, ends[tp] - off) for tp, off in ours.items() if off >= 0)
+        finally:
+            await consumer.stop()
+            await admin.close()
+        return lag
+
+
+async def wait_for(check, timeout: float, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    return last
