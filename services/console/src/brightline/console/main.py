@@ -11,8 +11,9 @@ from brightline.console.api import routes
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
+from brightline.platform.auth import Public
 from brightline.platform.app import create_service_app
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -23,7 +24,7 @@ WEB_DIR = Path(__file__).resolve().parent / "web"
 def web_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/")
+    @router.get("/", dependencies=[Depends(Public("the sign-in page itself; it holds no data"))])
     async def index() -> FileResponse:
         """The single page: sign-in, softphone, supervisor console (public: it holds no data)."""
         return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})

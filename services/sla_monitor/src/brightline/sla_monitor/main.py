@@ -10,10 +10,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from brightline.messaging import ServiceRuntime, service_lifespan
 from brightline.platform.app import create_service_app
+from brightline.platform.problems import Problem, problem_response
+from brightline.sla_monitor.domain.policy import NoPolicyInForce
 from brightline.sla_monitor import consumers, handlers, metrics
 from brightline.sla_monitor.api import routes
 from brightline.sla_monitor.scheduler import Scheduler
@@ -78,10 +80,18 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
                 except asyncio.CancelledError:
                     pass
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Brightline SLA monitor",
         description="Policy packs, working-day calendar, durable deadline timers, warnings, breaches and KPIs.",
         routers=routes.routers,
         lifespan=lifespan,
     )
+
+    @app.exception_handler(NoPolicyInForce)
+    async def no_policy_in_force(request: Request, error: NoPolicyInForce):
+        # A date before every adopted pack: the caller asked about a time we made no promise for.
+        return problem_response(Problem(422, "no-policy-in-force", "No policy pack applies to that date", str(error)),
+                                request)
+
+    return app

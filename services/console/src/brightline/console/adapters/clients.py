@@ -9,6 +9,8 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+from urllib.parse import quote
+
 import httpx
 from brightline.platform.problems import Problem
 
@@ -33,7 +35,9 @@ class Upstream:
 
     async def call(self, service: str, method: str, path: str, token: str, *, json: Any = None,
                    params: dict | None = None, headers: dict | None = None, allow: tuple[int, ...] = ()) -> httpx.Response:
-        url = self.urls[service].rstrip("/") + path
+        # Ids arrive from the browser: quote them so "/" or a control character in one cannot
+        # reach another path of the upstream service, or break the URL.
+        url = self.urls[service].rstrip("/") + quote(path, safe="/")
         try:
             response = await self.http.request(
                 method, url, json=json, params={k: v for k, v in (params or {}).items() if v is not None},

@@ -32,9 +32,9 @@ from brightline.console.api.schemas import (
 )
 from brightline.console.domain.floor import IllegalState
 from brightline.console.domain.passwords import DUMMY_HASH, verify_password
-from brightline.platform.auth import Role, issue_token
+from brightline.platform.auth import Public, Role, issue_token
 from brightline.platform.problems import Problem
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 
 sessions = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -51,7 +51,8 @@ def _now() -> datetime:
 
 
 # ------------------------------------------------------------------------ sign-in
-@sessions.post("", response_model=SessionRead, status_code=201)
+@sessions.post("", response_model=SessionRead, status_code=201,
+               dependencies=[Depends(Public("sign-in: the caller has no token yet"))])
 async def sign_in(body: SessionCreate, request: Request, users: UsersDep, hub: HubDep) -> SessionRead:
     """Sign in an agent or supervisor (public: it is how a user gets a token)."""
     settings = request.app.state.settings
@@ -72,7 +73,8 @@ async def sign_in(body: SessionCreate, request: Request, users: UsersDep, hub: H
                                      roles=[str(r) for r in roles]))
 
 
-@sessions.get("/demo-hint", include_in_schema=False)
+@sessions.get("/demo-hint", include_in_schema=False,
+              dependencies=[Depends(Public("the sign-in page asks whether demo users exist"))])
 async def demo_hint(request: Request) -> dict:
     """The demo directory's password, shown on the sign-in page only while demo users are seeded."""
     settings = request.app.state.settings

@@ -34,7 +34,7 @@ from brightline.dispatch.domain.model import TRANSITIONS, IllegalTransition, Wor
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
-from brightline.platform.auth import Allow, Principal, Role, issue_token
+from brightline.platform.auth import Allow, Principal, Public, Role, issue_token
 from brightline.platform.problems import Problem
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -61,7 +61,8 @@ def _not_found(order_id: str) -> Problem:
     )
 
 
-@router.post("/sessions", response_model=SessionRead, status_code=201)
+@router.post("/sessions", response_model=SessionRead, status_code=201,
+             dependencies=[Depends(Public("crew sign-in: the phone has no token yet"))])
 async def sign_in(body: SessionCreate, request: Request, uow: UnitOfWorkDep) -> SessionRead:
     """Sign in with member id and PIN/password; the token carries the member's crew. (Public: it
     is how a crew member gets a token.)"""
@@ -135,7 +136,7 @@ async def my_orders(
     member: CrewMember,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """My crew's orders, newest first, paginated; send the ETag back in If-None-Match to get 304."""

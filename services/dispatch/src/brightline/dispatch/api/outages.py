@@ -57,7 +57,7 @@ async def list_outages(
     who: Staff,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[IncidentRead]:
     async with uow:
         repo = OutageRepository(uow.session)

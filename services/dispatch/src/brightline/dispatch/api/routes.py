@@ -32,7 +32,7 @@ async def find_work_orders(
     crew_id: str | None = None,
     incident_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[WorkOrderRead]:
     """Work orders of one ticket, or the board: filtered by status, unit, crew or incident."""
     async with uow:

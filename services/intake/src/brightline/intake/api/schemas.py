@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -129,7 +129,7 @@ class CustomerImportItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_id: str = Field(min_length=1, max_length=64)
     name: str | None = Field(None, max_length=100)
-    phones: list[str] = Field(default_factory=list, max_length=10)
+    phones: list[Annotated[str, Field(min_length=3, max_length=32)]] = Field(default_factory=list, max_length=10)
     address: str | None = Field(None, max_length=300)
     area_code: str | None = Field(None, max_length=32)
     meter_no: str | None = Field(None, max_length=32)
