@@ -128,14 +128,14 @@ def service_lifespan(
     return lifespan
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime
 
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
-def get_unit_of_work(runtime: RuntimeDep) -> UnitOfWork:
+async def get_unit_of_work(runtime: RuntimeDep) -> UnitOfWork:
     return runtime.unit_of_work()
 
 

@@ -11,11 +11,11 @@ from brightline.platform.auth import Principal, Role
 from fastapi import Depends, Request
 
 
-def get_vault(request: Request) -> ContactVault:
+async def get_vault(request: Request) -> ContactVault:
     return request.app.state.vault
 
 
-def get_rules(request: Request) -> Confidentiality:
+async def get_rules(request: Request) -> Confidentiality:
     return request.app.state.confidentiality
 
 

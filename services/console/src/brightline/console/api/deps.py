@@ -36,15 +36,15 @@ SoloAgent = Annotated[Caller, Depends(_caller(Role.AGENT))]
 SupervisorCaller = Annotated[Caller, Depends(_caller(Role.SUPERVISOR))]
 
 
-def get_hub(request: Request) -> LiveHub:
+async def get_hub(request: Request) -> LiveHub:
     return request.app.state.hub
 
 
-def get_upstream(request: Request) -> Upstream:
+async def get_upstream(request: Request) -> Upstream:
     return request.app.state.upstream
 
 
-def get_users(request: Request) -> UserDirectory:
+async def get_users(request: Request) -> UserDirectory:
     return request.app.state.users
 
 
@@ -53,7 +53,7 @@ UpstreamDep = Annotated[Upstream, Depends(get_upstream)]
 UsersDep = Annotated[UserDirectory, Depends(get_users)]
 
 
-def switch_token(request: Request) -> str:
+async def switch_token(request: Request) -> str:
     """The softphone is the switch's CTI client: answer and hangup reach intake as switch events,
     signed with an integration token the console issues itself."""
     settings = request.app.state.settings
