@@ -142,12 +142,24 @@ class EventConsumer:
                 log.warning("%s fetch failed: %s", self.name, error)
                 await asyncio.sleep(1)
                 continue
-            for partition, records in batches.items():
-                for record in records:
-                    await self._process(record)
-                    self._processed[partition] = record.offset + 1
+            # One task per partition: records of a partition (so of a key) stay in order, while
+            # partitions proceed side by side. Offsets are committed once all of them are done.
+            try:
+                await asyncio.gather(*(self._process_partition(p, records) for p, records in batches.items()))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # e.g. the dead-letter topic is unreachable right now
+                log.error("%s could not finish a batch, fetching it again: %r", self.name, error)
+                for partition, records in batches.items():
+                    self._consumer.seek(partition, self._processed.get(partition, records[0].offset))
+                await asyncio.sleep(1)
             await self.commit_processed()
             await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
+
+    async def _process_partition(self, partition: TopicPartition, records: list) -> None:
+        for record in records:
+            await self._process(record)
+            self._processed[partition] = record.offset + 1
 
     async def _process(self, record) -> None:
         try:
