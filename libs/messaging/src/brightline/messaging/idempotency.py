@@ -32,16 +32,33 @@ def request_hash(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# A claimed key's row until remember() stores the response (only this transaction sees it:
+# remember() always runs before the commit, and a rollback removes it).
+_CLAIMED = 0
+
+
 async def lock_and_lookup(session: AsyncSession, scope: str, key: str, body_hash: str) -> StoredResponse | None:
-    """Serialise concurrent requests with one key (transaction-scoped advisory lock), then
-    return the stored response if the first one already committed."""
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{scope}:{key}", 0))))
+    """Serialise concurrent requests with one key, then return the stored response if the first
+    one already committed. One statement: claim the key's row (INSERT ... ON CONFLICT DO UPDATE).
+
+    A concurrent request with the same key waits on that row until the first one commits or
+    rolls back, and then sees its committed row (ON CONFLICT reads the latest committed version,
+    not the statement's snapshot). An advisory lock taken *inside* the lookup statement would
+    not give that: the lookup would read the snapshot taken before the wait and miss the row the
+    lock holder just committed. The row lock lasts until the end of the transaction, like the
+    transaction-scoped advisory lock it replaces."""
+    stmt = insert(idempotency_keys).values(
+        scope=scope, key=key, request_hash=body_hash, status_code=_CLAIMED, body=sa.JSON.NULL
+    )
     row = (
         await session.execute(
-            sa.select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+            stmt.on_conflict_do_update(
+                index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+                set_={"scope": idempotency_keys.c.scope},  # no change: locks the row and returns it
+            ).returning(idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.body)
         )
     ).first()
-    if row is None:
+    if row.status_code == _CLAIMED:  # claimed just now by us (or left unstored by a commit without remember())
         return None
     if row.request_hash != body_hash:
         raise IdempotencyKeyReused(key)
@@ -49,8 +66,17 @@ async def lock_and_lookup(session: AsyncSession, scope: str, key: str, body_hash
 
 
 async def remember(session: AsyncSession, scope: str, key: str, body_hash: str, status_code: int, body: Any) -> None:
-    await session.execute(
-        insert(idempotency_keys).values(
-            scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body
-        )
+    """Store the response on the key claimed by lock_and_lookup (or insert it). A key that holds
+    a stored response already fails with the unique violation a plain insert raises."""
+    values = dict(scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body)
+    stmt = insert(idempotency_keys).values(**values)
+    stored = await session.scalar(
+        stmt.on_conflict_do_update(
+            index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+            set_={"request_hash": stmt.excluded.request_hash, "status_code": stmt.excluded.status_code,
+                  "body": stmt.excluded.body},
+            where=idempotency_keys.c.status_code == _CLAIMED,
+        ).returning(idempotency_keys.c.status_code)
     )
+    if stored is None:
+        await session.execute(insert(idempotency_keys).values(**values))

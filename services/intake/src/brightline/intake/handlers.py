@@ -12,7 +12,7 @@ from brightline.contracts.events.intake import (
 )
 from brightline.etiquette import ensure_polite
 from brightline.intake.adapters.repository import (
-    AuditRepository, CallRepository, DirectoryRepository, EscalationRepository, OutageRepository, TicketRepository,
+    AuditRepository, CallRepository, DirectoryRepository, EscalationRepository, TicketRepository,
 )
 from brightline.intake.domain import commands, events
 from brightline.intake.domain.calls import CallRecord
@@ -67,13 +67,13 @@ async def record_ticket(command: commands.RecordTicket, uow: UnitOfWork, *, phra
         if not area_code and details.get("customer_id"):
             customer = await DirectoryRepository(uow.session).get(details["customer_id"])
             area_code = customer.area_code if customer is not None else None
+        # The lock is its own statement: the lookup must run on a snapshot taken after it is
+        # held, or it would miss a repair a concurrent call at this address has just committed.
         await tickets.lock_address(details.get("address"), details.get("meter_no"))
-        link = find_link(
-            address=details.get("address"), meter_no=details.get("meter_no"), area_code=area_code,
-            open_repairs=await tickets.open_repairs_near(address=details.get("address"),
-                                                         meter_no=details.get("meter_no")),
-            active_outages=await OutageRepository(uow.session).active(),
-        )
+        open_repairs, active_outages = await tickets.repair_context(address=details.get("address"),
+                                                                    meter_no=details.get("meter_no"))
+        link = find_link(address=details.get("address"), meter_no=details.get("meter_no"), area_code=area_code,
+                         open_repairs=open_repairs, active_outages=active_outages)
         if link is not None:
             ticket_type = "consultation"
             details.update(reported_as="repair", linked_ticket_id=link.ticket_id, linked_incident_id=link.incident_id)
@@ -83,7 +83,7 @@ async def record_ticket(command: commands.RecordTicket, uow: UnitOfWork, *, phra
                        else book.get(command.ticket_type).ref)
     at = now()
     ticket = Ticket.record(
-        id=str(uuid.uuid4()), no=await tickets.next_number(at), type=ticket_type, recorded_at=at,
+        id=str(uuid.uuid4()), no="", type=ticket_type, recorded_at=at,  # numbered by tickets.add()
         first_ask_owner=command.first_ask_owner, description=command.description, details=details,
         required_fields=book.required_fields()[ticket_type],
     )

@@ -16,6 +16,9 @@ from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key
 from brightline.intake.domain.model import Ticket
 
+# Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
+# use the partial index ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
+OPEN_STATUSES = ("recorded", "reopened")
 # Work-order states after which the fault is no longer "being handled".
 FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
 
@@ -24,9 +27,11 @@ class TicketRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def next_number(self, on: datetime) -> str:
-        seq = await self.session.scalar(ticket_no_seq.next_value())
-        return f"{on:%Y%m%d}{seq:07d}"
+    @staticmethod
+    def _number(on: datetime) -> sa.ColumnElement:
+        """The ticket number, taken in the INSERT itself: the recording day (UTC, as recorded_at)
+        and the next value of ticket_no_seq, zero-padded to at least 7 digits (YYYYMMDD0000042)."""
+        return sa.literal(f"{on:%Y%m%d}") + sa.func.to_char(ticket_no_seq.next_value(), "FM9999999999990000000")
 
     @staticmethod
     def _columns(ticket: Ticket) -> dict:
@@ -41,11 +46,12 @@ class TicketRepository:
         )
 
     async def add(self, ticket: Ticket) -> None:
-        await self.session.execute(
+        """Insert the ticket; one without a number (`no=""`) is numbered by the INSERT (see _number)."""
+        ticket.no = await self.session.scalar(
             tickets.insert().values(
-                id=ticket.id, no=ticket.no, recorded_at=ticket.recorded_at,
+                id=ticket.id, no=ticket.no or self._number(ticket.recorded_at), recorded_at=ticket.recorded_at,
                 first_ask_owner=ticket.first_ask_owner, description=ticket.description, **self._columns(ticket),
-            )
+            ).returning(tickets.c.no)
         )
 
     async def save(self, ticket: Ticket) -> None:
@@ -71,7 +77,7 @@ class TicketRepository:
         if owner is not None:
             query = query.where(tickets.c.owner == owner)
         if open_only:
-            query = query.where(tickets.c.status.in_(("recorded", "reopened")))
+            query = query.where(tickets.c.status.in_([sa.literal(s, literal_execute=True) for s in OPEN_STATUSES]))
         if phone is not None or customer_ids:
             who = []
             if phone is not None:
@@ -85,39 +91,51 @@ class TicketRepository:
             query = query.with_for_update()
         return [self._from_row(r) for r in (await self.session.execute(query)).all()]
 
-    async def open_repairs_near(self, *, address: str | None, meter_no: str | None) -> list[OpenRepair]:
-        """Open repair tickets at the same address or meter, with their work order's progress."""
+    async def repair_context(self, *, address: str | None, meter_no: str | None,
+                             ) -> tuple[list[OpenRepair], list[ActiveOutage]]:
+        """What repeat-call linking needs, in one statement: the open repair tickets at the same
+        address or meter (oldest first) with their latest work order's progress and the active
+        outage holding them, and every active outage (by declaration time). A repair whose
+        latest work order is finished (FINISHED_ORDER_STATES) is no longer being handled."""
+        def none(column: sa.Column) -> sa.ColumnElement:
+            return sa.cast(sa.null(), column.type).label(column.name)
+
+        # Rows of both kinds share one shape; `sort_at` orders each kind as its own query would.
+        query = sa.select(
+            sa.literal("outage").label("kind"), outages.c.declared_at.label("sort_at"),
+            none(tickets.c.id), none(tickets.c.no), none(tickets.c.address_key), none(tickets.c.meter_no),
+            none(tickets.c.area_code), sa.cast(sa.null(), work_orders.c.status.type).label("progress"),
+            outages.c.incident_id, outages.c.area_codes, outages.c.expected_restore_at, outages.c.cause,
+        ).where(outages.c.active.is_(True))
         key = address_key(address)
-        match = []
-        if key:
-            match.append(tickets.c.address_key == key)
-        if meter_no:
-            match.append(tickets.c.meter_no == meter_no)
-        if not match:
-            return []
-        rows = (await self.session.execute(
-            sa.select(tickets.c.id, tickets.c.no, tickets.c.address_key, tickets.c.meter_no, tickets.c.area_code)
-            .where(tickets.c.type == "repair", tickets.c.closed.is_(False), sa.or_(*match))
-            .order_by(tickets.c.recorded_at)
-        )).all()
-        found = []
-        for row in rows:
-            order = (await self.session.execute(
-                sa.select(work_orders).where(work_orders.c.ticket_id == row.id)
-                .order_by(work_orders.c.updated_at.desc()).limit(1)
-            )).first()
-            if order is not None and order.status in FINISHED_ORDER_STATES:
-                continue
-            outage = (await self.session.execute(
-                sa.select(outages).where(outages.c.active.is_(True), outages.c.ticket_ids.contains([row.id]))
-            )).first()
-            found.append(OpenRepair(
-                ticket_id=row.id, ticket_no=row.no, address_key=row.address_key, meter_no=row.meter_no,
-                area_code=row.area_code, progress=order.status if order is not None else "recorded",
-                expected_restore_at=outage.expected_restore_at if outage is not None else None,
-                incident_id=outage.incident_id if outage is not None else None,
-            ))
-        return found
+        match = ([tickets.c.address_key == key] if key else []) + ([tickets.c.meter_no == meter_no] if meter_no else [])
+        if match:
+            latest_order = (sa.select(work_orders.c.status).where(work_orders.c.ticket_id == tickets.c.id)
+                            .order_by(work_orders.c.updated_at.desc()).limit(1).lateral("latest_order"))
+            held_by = (sa.select(outages.c.incident_id, outages.c.expected_restore_at)
+                       .where(outages.c.active.is_(True),
+                              outages.c.ticket_ids.contains(sa.func.jsonb_build_array(tickets.c.id)))
+                       .limit(1).lateral("held_by"))
+            open_repairs = (
+                sa.select(
+                    sa.literal("repair").label("kind"), tickets.c.recorded_at.label("sort_at"),
+                    tickets.c.id, tickets.c.no, tickets.c.address_key, tickets.c.meter_no, tickets.c.area_code,
+                    sa.func.coalesce(latest_order.c.status, "recorded").label("progress"),
+                    held_by.c.incident_id, none(outages.c.area_codes), held_by.c.expected_restore_at,
+                    none(outages.c.cause),
+                )
+                .select_from(tickets.outerjoin(latest_order, sa.true()).outerjoin(held_by, sa.true()))
+                .where(tickets.c.type == "repair", tickets.c.closed.is_(False), sa.or_(*match),
+                       sa.or_(latest_order.c.status.is_(None), latest_order.c.status.not_in(FINISHED_ORDER_STATES)))
+            )
+            query = sa.union_all(query, open_repairs)
+        rows = (await self.session.execute(query.order_by(sa.literal_column("kind"), sa.literal_column("sort_at")))).all()
+        repairs = [OpenRepair(ticket_id=r.id, ticket_no=r.no, address_key=r.address_key, meter_no=r.meter_no,
+                              area_code=r.area_code, progress=r.progress, expected_restore_at=r.expected_restore_at,
+                              incident_id=r.incident_id) for r in rows if r.kind == "repair"]
+        active_outages = [ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause)
+                          for r in rows if r.kind == "outage"]
+        return repairs, active_outages
 
     async def lock_address(self, address: str | None, meter_no: str | None) -> None:
         """Serialise repair intake per address, so two simultaneous calls cannot both open a repair."""
