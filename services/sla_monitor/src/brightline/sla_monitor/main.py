@@ -16,7 +16,7 @@ from brightline.messaging import ServiceRuntime, service_lifespan
 from brightline.platform.app import create_service_app
 from brightline.sla_monitor import consumers, handlers, metrics
 from brightline.sla_monitor.api import routes
-from brightline.sla_monitor.scheduler import Scheduler
+from brightline.sla_monitor.scheduler import Scheduler, Wakeup
 from brightline.sla_monitor.settings import SlaMonitorSettings
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
@@ -53,9 +53,10 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     settings = settings or SlaMonitorSettings()
     # Load the book now: a malformed pack or a missing pack file fails the start, loudly.
     handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    wakeup = Wakeup()  # consumers and routes tell the scheduler of deadlines due before its next round
     base = service_lifespan(
         settings, service_dir=SERVICE_DIR,
-        routes=consumers.routes(tuple(settings.policy_packs), tuple(settings.policy_pack_files)),
+        routes=consumers.routes(tuple(settings.policy_packs), tuple(settings.policy_pack_files), wakeup.notify),
         topics=consumers.TOPICS,
     )
 
@@ -63,7 +64,8 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with base(app):
             runtime: ServiceRuntime = app.state.runtime
-            scheduler = Scheduler(runtime, interval=settings.scheduler_interval_seconds, batch=settings.scheduler_batch)
+            scheduler = Scheduler(runtime, interval=settings.scheduler_interval_seconds, batch=settings.scheduler_batch,
+                                  wakeup=wakeup)
             gauges = asyncio.create_task(_gauge_loop(runtime, settings), name="sla-kpi-gauges")
             if settings.scheduler_enabled:
                 scheduler.start()
@@ -78,10 +80,12 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
                 except asyncio.CancelledError:
                     pass
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Brightline SLA monitor",
         description="Policy packs, working-day calendar, durable deadline timers, warnings, breaches and KPIs.",
         routers=routes.routers,
         lifespan=lifespan,
     )
+    app.state.wakeup = wakeup
+    return app
