@@ -67,6 +67,8 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
             scheduler = Scheduler(runtime, interval=settings.scheduler_interval_seconds, batch=settings.scheduler_batch,
                                   wakeup=wakeup)
             gauges = asyncio.create_task(_gauge_loop(runtime, settings), name="sla-kpi-gauges")
+            if runtime.consumer is not None:
+                runtime.consumer.after_commit.append(wakeup.committed)
             if settings.scheduler_enabled:
                 scheduler.start()
             app.state.scheduler = scheduler

@@ -50,14 +50,28 @@ async def run_once(runtime: ServiceRuntime, now: datetime, *, batch: int = 200) 
 class Wakeup:
     """Tells a sleeping scheduler about a fire time earlier than the one it planned to wake at.
 
-    Consumers and API routes call `notify(next_fire_at)` for the deadlines they open or change. It
-    may come before their transaction commits: the scheduler then wakes at that time and, if the row
-    is not visible yet, finds it at its next round (at most `interval` later)."""
+    Consumers and API routes call `notify(next_fire_at)` for the deadlines they open or change. A
+    consumer's notify comes before its transaction commits: for a time already due, the round it
+    triggers may not see the row yet. So a round that took a due hint leaves `recheck` set, and the
+    consumer's next commit (`committed`, an after-commit hook) asks for one more round. Whatever
+    slips through both is found within `interval`, the scheduler's longest sleep."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self.hint: datetime | None = None
         self.planned: datetime | None = None  # when the scheduler means to wake; None while it runs
+        self.recheck = False
+
+    def take_due_hint(self, now: datetime) -> None:
+        """The round about to run is the one a hint due by `now` asked for."""
+        if self.hint is not None and self.hint <= now:
+            self.hint = None
+            self.recheck = True
+
+    def committed(self) -> None:
+        if self.recheck:
+            self.recheck = False
+            self.notify(utcnow())
 
     def notify(self, at: datetime | None) -> None:
         if at is None:
@@ -110,9 +124,7 @@ class Scheduler:
     async def _loop(self) -> None:
         while True:
             next_at = None
-            now = self.clock()
-            if self.wakeup.hint is not None and self.wakeup.hint <= now:
-                self.wakeup.hint = None  # this round is the one it asked for
+            self.wakeup.take_due_hint(self.clock())
             try:
                 moved = self.batch
                 while moved >= self.batch:
