@@ -7,6 +7,8 @@ The consumer commits after the route returns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 
 from brightline.contracts import Event
@@ -59,15 +61,20 @@ def _delay(p) -> float | None:
     return None
 
 
-async def on_event(event: Event, uow: UnitOfWork, *, book: PolicyBook) -> None:
+async def on_event(event: Event, uow: UnitOfWork, *, book: PolicyBook,
+                   notify: Callable[[datetime | None], None] | None = None) -> None:
     history = HistoryRepository(uow.session)
     await history.log(event)
     await record_kpi_facts(event, history)
     store = DeadlineRepository(uow.session)
     for command in inputs_for(event, book):
-        await handlers.handle(command, store, uow.emit, book=book)
+        for tracked in await handlers.handle(command, store, uow.emit, book=book):
+            if notify is not None:
+                notify(tracked.next_fire_at)  # wakes the scheduler if this is due before its next round
 
 
-def routes(packs: tuple[str, ...], pack_files: tuple[str, ...] = ()) -> dict[str, Route]:
+def routes(packs: tuple[str, ...], pack_files: tuple[str, ...] = (),
+           notify: Callable[[datetime | None], None] | None = None) -> dict[str, Route]:
+    """`notify`: told the next fire time of every deadline an event opens or changes (Wakeup.notify)."""
     book = handlers.policy_book(packs, pack_files)
-    return {event_type: partial(on_event, book=book) for event_type in CONSUMED}
+    return {event_type: partial(on_event, book=book, notify=notify) for event_type in CONSUMED}

@@ -130,13 +130,14 @@ async def handle(command: Input, store, emit: Emit, *, book: PolicyBook, strict:
 
 async def tick(now: datetime, store, emit: Emit, *, batch: int = 200) -> int:
     """Fire warnings, breaches and escalations due by `now`. Returns how many deadlines moved."""
-    moved = 0
+    advanced = []
     for tracked in await store.due(now, limit=batch):
         tracked, fired = advance(tracked, now)
-        await store.save(tracked)
+        advanced.append(tracked)
         _emit_all(tracked, fired, emit)
-        moved += 1
-    return moved
+    # One statement for the round's state changes, in the same transaction as the outbox rows.
+    await store.save_many(advanced)
+    return len(advanced)
 
 
 # ---------------------------------------------------------------- the skeleton's entry point, kept

@@ -17,18 +17,36 @@ Definitions (each a ratio of counts in the window; None when nothing counts):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 GROUPINGS = ("day", "unit", "ticket_type", "all")
 
-ON_TIME_KINDS: dict[str, Callable[[str], bool]] = {
-    "arrival": lambda key: key.startswith("repair.arrival."),
-    "complaint_reply": lambda key: key == "complaint.reply",
-    "report_reply": lambda key: key == "report.reply",
+
+@dataclass(frozen=True)
+class KindOfLimit:
+    """Which limit keys an on-time KPI counts: one exact key, or every key under a prefix. Declarative,
+    so the same rule runs in Python (`matches`) and in SQL (the repository's aggregates)."""
+
+    exact: str | None = None
+    prefix: str | None = None
+
+    def matches(self, key: str) -> bool:
+        return key == self.exact if self.exact is not None else key.startswith(self.prefix or "\0")
+
+
+ON_TIME_KINDS: dict[str, KindOfLimit] = {
+    "arrival": KindOfLimit(prefix="repair.arrival."),
+    "complaint_reply": KindOfLimit(exact="complaint.reply"),
+    "report_reply": KindOfLimit(exact="report.reply"),
 }
+
+# The partial sums one group's KPIs are ratios of (what compute() accumulates from rows and the
+# repository's SQL aggregates return per group).
+SUMS = ("offered", "answered", "delay_sum", "within", "abandoned", "finished", "called_back",
+        *(f"{kind}_{part}" for kind in ON_TIME_KINDS for part in ("decided", "on_time")))
 
 
 @dataclass
@@ -96,7 +114,7 @@ def compute(
         elif _get(call, "cause") == "abandoned":
             b["abandoned"] += 1
     for d in deadlines:
-        kind = next((k for k, test in ON_TIME_KINDS.items() if test(_get(d, "limit_key"))), None)
+        kind = next((k for k, match in ON_TIME_KINDS.items() if match.matches(_get(d, "limit_key"))), None)
         state = _get(d, "state")
         if kind is None or state not in ("met", "breached"):
             continue
@@ -108,9 +126,14 @@ def compute(
         b["finished"] += _get(r, "finished")
         b["called_back"] += _get(r, "called_back")
 
+    return rows_from_sums(buckets)
+
+
+def rows_from_sums(buckets: Mapping[str | None, Mapping[str, float]]) -> list[KpiRow]:
+    """One KpiRow per group, ordered by group (None last), from each group's partial sums (missing = 0)."""
     rows = []
     for group in sorted(buckets, key=lambda g: (g is None, g or "")):
-        b = buckets[group]
+        b = defaultdict(float, buckets[group])
         rows.append(KpiRow(
             group=group, calls_offered=int(b["offered"]), calls_answered=int(b["answered"]),
             answered_within_threshold=_ratio(b["within"], b["offered"]),
@@ -143,6 +166,11 @@ def callback_month(rates: Iterable, *, month: date, target: float) -> CallbackMo
         if (day.year, day.month) == (month.year, month.month):
             finished += _get(r, "finished")
             called_back += _get(r, "called_back")
+    return callback_month_of(finished, called_back, month=month, target=target)
+
+
+def callback_month_of(finished: int, called_back: int, *, month: date, target: float) -> CallbackMonth:
+    """The month's projection from its month-to-date sums."""
     projection = _ratio(called_back, finished)
     return CallbackMonth(month=f"{month.year:04d}-{month.month:02d}", finished=finished, called_back=called_back,
                          projection=projection, target=target, alarm=projection is not None and projection < target)

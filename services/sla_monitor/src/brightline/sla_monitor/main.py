@@ -18,7 +18,7 @@ from brightline.platform.problems import Problem, problem_response
 from brightline.sla_monitor.domain.policy import NoPolicyInForce
 from brightline.sla_monitor import consumers, handlers, metrics
 from brightline.sla_monitor.api import routes
-from brightline.sla_monitor.scheduler import Scheduler
+from brightline.sla_monitor.scheduler import Scheduler, Wakeup
 from brightline.sla_monitor.settings import SlaMonitorSettings
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
@@ -55,9 +55,10 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     settings = settings or SlaMonitorSettings()
     # Load the book now: a malformed pack or a missing pack file fails the start, loudly.
     handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    wakeup = Wakeup()  # consumers and routes tell the scheduler of deadlines due before its next round
     base = service_lifespan(
         settings, service_dir=SERVICE_DIR,
-        routes=consumers.routes(tuple(settings.policy_packs), tuple(settings.policy_pack_files)),
+        routes=consumers.routes(tuple(settings.policy_packs), tuple(settings.policy_pack_files), wakeup.notify),
         topics=consumers.TOPICS,
     )
 
@@ -65,8 +66,11 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with base(app):
             runtime: ServiceRuntime = app.state.runtime
-            scheduler = Scheduler(runtime, interval=settings.scheduler_interval_seconds, batch=settings.scheduler_batch)
+            scheduler = Scheduler(runtime, interval=settings.scheduler_interval_seconds, batch=settings.scheduler_batch,
+                                  wakeup=wakeup)
             gauges = asyncio.create_task(_gauge_loop(runtime, settings), name="sla-kpi-gauges")
+            if runtime.consumer is not None:
+                runtime.consumer.after_commit.append(wakeup.committed)
             if settings.scheduler_enabled:
                 scheduler.start()
             app.state.scheduler = scheduler
@@ -87,6 +91,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         routers=routes.routers,
         lifespan=lifespan,
     )
+    app.state.wakeup = wakeup
 
     @app.exception_handler(NoPolicyInForce)
     async def no_policy_in_force(request: Request, error: NoPolicyInForce):

@@ -6,13 +6,16 @@ the events to the outbox in one transaction. A crash before commit loses
 nothing (the rows are still due); after commit the stored state says the
 point fired, so a restart never fires it again. Several instances may run
 the loop: SKIP LOCKED gives each row to one of them.
+
+Between rounds the loop sleeps until the earliest pending fire time (min(next_fire_at), read in
+the round's transaction), or a sooner one announced by a consumer, capped at `interval`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -27,21 +30,84 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+async def run_round(runtime: ServiceRuntime, now: datetime, *, batch: int = 200) -> tuple[int, datetime | None]:
+    """One round: how many deadlines moved (a full batch means: go again) and the earliest fire
+    time still pending after it (None: nothing is)."""
+    async with runtime.unit_of_work() as uow:
+        repo = DeadlineRepository(uow.session)
+        moved = await handlers.tick(now, repo, uow.emit, batch=batch)
+        next_at = await repo.next_fire_at() if moved < batch else now
+        await uow.commit()
+    return moved, next_at
+
+
 async def run_once(runtime: ServiceRuntime, now: datetime, *, batch: int = 200) -> int:
     """One round; returns how many deadlines moved (a full batch means: go again)."""
-    async with runtime.unit_of_work() as uow:
-        moved = await handlers.tick(now, DeadlineRepository(uow.session), uow.emit, batch=batch)
-        await uow.commit()
+    moved, _ = await run_round(runtime, now, batch=batch)
     return moved
 
 
+class Wakeup:
+    """Tells a sleeping scheduler about a fire time earlier than the one it planned to wake at.
+
+    Consumers and API routes call `notify(next_fire_at)` for the deadlines they open or change. A
+    consumer's notify comes before its transaction commits: for a time already due, the round it
+    triggers may not see the row yet. So a round that took a due hint leaves `recheck` set, and the
+    consumer's next commit (`committed`, an after-commit hook) asks for one more round. Whatever
+    slips through both is found within `interval`, the scheduler's longest sleep."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.hint: datetime | None = None
+        self.planned: datetime | None = None  # when the scheduler means to wake; None while it runs
+        self.recheck = False
+
+    def take_due_hint(self, now: datetime) -> None:
+        """The round about to run is the one a hint due by `now` asked for."""
+        if self.hint is not None and self.hint <= now:
+            self.hint = None
+            self.recheck = True
+
+    def committed(self) -> None:
+        if self.recheck:
+            self.recheck = False
+            self.notify(utcnow())
+
+    def notify(self, at: datetime | None) -> None:
+        if at is None:
+            return
+        if self.hint is None or at < self.hint:
+            self.hint = at
+        if self.planned is not None and at < self.planned:
+            self.planned = at
+            self._event.set()
+
+    async def sleep_until(self, planned: datetime, clock: Callable[[], datetime]) -> None:
+        """Sleep until `planned`, or the earlier time a notify() names meanwhile."""
+        self.planned = planned
+        try:
+            while (delay := (self.planned - clock()).total_seconds()) > 0:
+                self._event.clear()
+                try:
+                    await asyncio.wait_for(self._event.wait(), delay)
+                except TimeoutError:
+                    return
+        finally:
+            self.planned = None
+
+
 class Scheduler:
+    """Fires due points. Sleeps until the earliest pending fire time (the table's, or a sooner one a
+    consumer announced through `wakeup`), but never longer than `interval` (other instances and
+    rows committed without a notify are found that way)."""
+
     def __init__(self, runtime: ServiceRuntime, *, interval: float, batch: int = 200,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, wakeup: Wakeup | None = None) -> None:
         self.runtime = runtime
         self.interval = interval
         self.batch = batch
         self.clock = clock
+        self.wakeup = wakeup or Wakeup()
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -57,11 +123,22 @@ class Scheduler:
 
     async def _loop(self) -> None:
         while True:
+            next_at = None
+            self.wakeup.take_due_hint(self.clock())
             try:
-                while await run_once(self.runtime, self.clock(), batch=self.batch) >= self.batch:
-                    pass
+                moved = self.batch
+                while moved >= self.batch:
+                    at = self.clock()
+                    moved, next_at = await run_round(self.runtime, at, batch=self.batch)
+                if next_at is not None and next_at <= at:
+                    next_at = None  # due yet not taken: locked by another instance; retry after `interval`
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - log and try again next round; the rows stay due
                 log.exception("sla scheduler round failed")
-            await asyncio.sleep(self.interval)
+            now = self.clock()
+            planned = now + timedelta(seconds=self.interval)
+            for candidate in (next_at, self.wakeup.hint):
+                if candidate is not None and candidate < planned:
+                    planned = candidate
+            await self.wakeup.sleep_until(planned, self.clock)

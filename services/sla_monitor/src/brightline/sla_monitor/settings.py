@@ -15,6 +15,7 @@ class SlaMonitorSettings(ServiceSettings):
     # they join the book like shipped packs, each from its effective date.
     policy_pack_files: list[str] = []
     scheduler_enabled: bool = True
-    scheduler_interval_seconds: float = 1.0
+    # the longest the scheduler sleeps; it wakes sooner when a fire time is due sooner
+    scheduler_interval_seconds: float = 0.25
     scheduler_batch: int = 200
     kpi_refresh_seconds: float = 15.0  # how often the /metrics gauges are recomputed (last 24 h)

@@ -9,12 +9,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.contracts import Event
+from brightline.sla_monitor import kpis
 from brightline.sla_monitor.adapters.orm import callback_rates, calls, deadlines, event_log
 from brightline.sla_monitor.domain.deadlines import Deadline, DeadlineState, Pause
 from brightline.sla_monitor.domain.monitor import Tracked
 from brightline.sla_monitor.domain.policy import EscalationLevel, Limit
 
 FINAL_STATES = ("met", "cancelled", "errored")
+# Set when a deadline is opened and never changed after: what it is about and the promise as made.
+FIXED_COLUMNS = frozenset({"id", "limit_key", "policy", "subject_type", "subject_id", "ticket_id", "opened_at",
+                           "limit_def", "unit_id", "ticket_type"})
 
 
 # ---------------------------------------------------------------- (de)serialising
@@ -99,6 +103,21 @@ class DeadlineRepository:
         row = to_row(tracked)
         await self.session.execute(deadlines.update().where(deadlines.c.id == row.pop("id")).values(**row))
 
+    async def save_many(self, batch: list[Tracked]) -> None:
+        """Write the clock state of many deadlines at once (an executemany: one round trip). Only the
+        columns a deadline's life changes are written; its identity and limit snapshot never do."""
+        if not batch:
+            return
+        rows = [{f"v_{k}": v for k, v in to_row(t).items() if k not in FIXED_COLUMNS or k == "id"} for t in batch]
+        changing = [c for c in deadlines.c.keys() if c not in FIXED_COLUMNS]
+        statement = (deadlines.update().where(deadlines.c.id == sa.bindparam("v_id"))
+                     .values({c: sa.bindparam(f"v_{c}") for c in changing}))
+        await self.session.execute(statement, rows)
+
+    async def next_fire_at(self) -> datetime | None:
+        """The earliest pending fire time (the partial index on next_fire_at answers it)."""
+        return await self.session.scalar(sa.select(sa.func.min(deadlines.c.next_fire_at)))
+
     async def of_subject(self, subject_type: str, subject_id: str) -> list[Tracked]:
         query = (sa.select(deadlines)
                  .where(deadlines.c.subject_type == subject_type, deadlines.c.subject_id == subject_id)
@@ -132,18 +151,10 @@ class DeadlineRepository:
     async def find_by_id(self, deadline_id: str) -> list:
         return list((await self.session.execute(sa.select(deadlines).where(deadlines.c.id == deadline_id))).mappings())
 
-    async def find_opened_between(self, start: datetime, end: datetime) -> list:
-        return list((await self.session.execute(sa.select(deadlines).where(
-            deadlines.c.opened_at >= start, deadlines.c.opened_at < end))).mappings())
-
     async def all_tracked(self) -> list[Tracked]:
         rows = await self.session.execute(sa.select(deadlines).order_by(deadlines.c.opened_at))
         return [from_row(r) for r in rows.mappings()]
 
-    async def opened_between(self, start: datetime, end: datetime) -> list[Tracked]:
-        rows = await self.session.execute(sa.select(deadlines).where(
-            deadlines.c.opened_at >= start, deadlines.c.opened_at < end))
-        return [from_row(r) for r in rows.mappings()]
 
 
 class MemoryStore:
@@ -167,6 +178,13 @@ class MemoryStore:
 
     async def get(self, deadline_id: str, *, lock: bool = False) -> Tracked | None:
         return self.rows.get(deadline_id)
+
+    async def save_many(self, batch: list[Tracked]) -> None:
+        for tracked in batch:
+            await self.save(tracked)
+
+    async def next_fire_at(self) -> datetime | None:
+        return min((t.next_fire_at for t in self.rows.values() if t.next_fire_at is not None), default=None)
 
     async def due(self, now: datetime, *, limit: int = 10**9) -> list[Tracked]:
         due = [t for t in self.rows.values() if t.next_fire_at is not None and t.next_fire_at <= now]
@@ -208,11 +226,92 @@ class HistoryRepository:
             insert(callback_rates).values(key=key, **values).on_conflict_do_update(
                 index_elements=["key"], set_=values, where=callback_rates.c.computed_at <= computed_at))
 
-    async def calls_between(self, start: datetime, end: datetime) -> list:
-        rows = await self.session.execute(sa.select(calls).where(calls.c.rang_at >= start, calls.c.rang_at < end))
-        return list(rows.mappings())
-
     async def callback_rates_between(self, first: date, last: date) -> list:
         rows = await self.session.execute(sa.select(callback_rates).where(
             callback_rates.c.day >= first, callback_rates.c.day <= last))
         return list(rows.mappings())
+
+
+# ---------------------------------------------------------------- KPI sums, aggregated in the database
+
+
+class KpiRepository:
+    """The partial sums of kpis.SUMS per group, computed by Postgres with aggregates: no fact row
+    is ever loaded into the service (a day of a big centre is a million deadlines). The filters and
+    counts are kpis.compute()'s, written in SQL; a test checks both agree on the same facts."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def sums(self, *, start: datetime, end: datetime, first_day: date, last_day: date, group_by: str,
+                   tz: str, answer_threshold_s: float) -> dict[str | None, dict[str, float]]:
+        """Sums per group over calls that rang and deadlines opened in [start, end) and the callback
+        rates of business days [first_day, last_day]. Groups nothing counted in are absent."""
+        if group_by not in kpis.GROUPINGS:
+            raise ValueError(f"group_by must be one of {kpis.GROUPINGS}")
+        buckets: dict[str | None, dict[str, float]] = {}
+
+        def moment_group(column):
+            return sa.cast(sa.func.timezone(tz, column), sa.Date) if group_by == "day" else None
+
+        def fact_group(moment, day, unit, ticket_type):
+            return {"all": None, "day": moment if moment is not None else day, "unit": unit,
+                    "ticket_type": ticket_type}[group_by]
+
+        # calls: offered = those with an outcome (answered or ended)
+        delay = sa.func.coalesce(calls.c.answer_delay_seconds,
+                                 sa.cast(sa.extract("epoch", calls.c.answered_at - calls.c.rang_at), sa.Float))
+        answered = calls.c.answered_at.is_not(None)
+        await self._collect(buckets, group_by, fact_group(moment_group(calls.c.rang_at), None, None, None), {
+            "offered": sa.func.count(),
+            "answered": sa.func.count().filter(answered),
+            "delay_sum": sa.func.coalesce(sa.func.sum(delay).filter(answered), 0.0),
+            "within": sa.func.count().filter(answered, delay <= answer_threshold_s),
+            "abandoned": sa.func.count().filter(calls.c.answered_at.is_(None), calls.c.cause == "abandoned"),
+        }, calls, calls.c.rang_at >= start, calls.c.rang_at < end,
+            sa.or_(answered, calls.c.ended_at.is_not(None)))
+
+        # deadlines: the decided ones (met, or breached and not yet met) of an on-time kind
+        kinds = {kind: (deadlines.c.limit_key == match.exact if match.exact is not None
+                        else deadlines.c.limit_key.startswith(match.prefix, autoescape=True))
+                 for kind, match in kpis.ON_TIME_KINDS.items()}
+        on_time = sa.and_(deadlines.c.state == "met", deadlines.c.met_on_time.is_(True))
+        columns = {}
+        for kind, test in kinds.items():
+            columns[f"{kind}_decided"] = sa.func.count().filter(test)
+            columns[f"{kind}_on_time"] = sa.func.count().filter(test, on_time)
+        await self._collect(buckets, group_by, fact_group(moment_group(deadlines.c.opened_at), None,
+                                                          deadlines.c.unit_id, deadlines.c.ticket_type),
+                            columns, deadlines, deadlines.c.opened_at >= start, deadlines.c.opened_at < end,
+                            deadlines.c.state.in_(("met", "breached")), sa.or_(*kinds.values()))
+
+        # callback rates: the latest per key (the table keeps only that)
+        await self._collect(buckets, group_by, fact_group(None, callback_rates.c.day, callback_rates.c.unit_id,
+                                                          callback_rates.c.ticket_type), {
+            "finished": sa.func.coalesce(sa.func.sum(callback_rates.c.finished), 0),
+            "called_back": sa.func.coalesce(sa.func.sum(callback_rates.c.called_back), 0),
+        }, callback_rates, callback_rates.c.day >= first_day, callback_rates.c.day <= last_day)
+        return buckets
+
+    async def _collect(self, buckets: dict, group_by: str, group, columns: dict, table, *where) -> None:
+        query = sa.select(sa.func.count().label("_n"), *(value.label(name) for name, value in columns.items()))
+        query = query.select_from(table).where(*where)
+        if group is not None:
+            query = query.add_columns(group.label("_group")).group_by(sa.literal_column("_group"))
+        for row in (await self.session.execute(query)).mappings():
+            if not row["_n"]:
+                continue  # no GROUP BY and nothing matched: no group
+            key = "all" if group_by == "all" else (row["_group"] if group is not None else None)
+            if isinstance(key, date):
+                key = key.isoformat()
+            bucket = buckets.setdefault(key, {})
+            for name in columns:
+                bucket[name] = bucket.get(name, 0) + float(row[name])
+
+    async def month_callback_sums(self, month: date) -> tuple[int, int]:
+        """Month-to-date (finished, called_back) of the month `month` lies in, up to that day."""
+        row = (await self.session.execute(sa.select(
+            sa.func.coalesce(sa.func.sum(callback_rates.c.finished), 0),
+            sa.func.coalesce(sa.func.sum(callback_rates.c.called_back), 0),
+        ).where(callback_rates.c.day >= month.replace(day=1), callback_rates.c.day <= month))).one()
+        return int(row[0]), int(row[1])

@@ -19,7 +19,7 @@ from brightline.messaging import RuntimeDep, UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 from brightline.sla_monitor import handlers, kpis
-from brightline.sla_monitor.adapters.repository import DeadlineRepository, HistoryRepository
+from brightline.sla_monitor.adapters.repository import DeadlineRepository, HistoryRepository, KpiRepository
 from brightline.sla_monitor.domain.deadlines import InvalidTransition
 from brightline.sla_monitor.replay import replay, utc_iso
 from brightline.sla_monitor.translate import SUPERVISOR_OPEN, SUPERVISOR_PAUSE, SUPERVISOR_RESUME, inputs_for
@@ -91,6 +91,14 @@ async def _supervisor_input(uow, request: Request, kind: str, data: dict) -> lis
     return changed
 
 
+def _wake_scheduler(request: Request, changed: list) -> None:
+    """Committed: tell the scheduler of a fire time sooner than its next round."""
+    wakeup = getattr(request.app.state, "wakeup", None)
+    if wakeup is not None:
+        for tracked in changed:
+            wakeup.notify(tracked.next_fire_at)
+
+
 @router.get("", response_model=list[DeadlineRead])
 async def find_deadlines(
     uow: UnitOfWorkDep, staff: Staff, subject_id: str | None = None, ticket_id: str | None = None,
@@ -130,6 +138,7 @@ async def open_deadline(body: DeadlineCreate, request: Request, uow: UnitOfWorkD
                           f"{body.subject_type} {body.subject_id} already has {body.limit_key}")
         row = (await repo.find_by_id(changed[0].deadline_id))[0]
         await uow.commit()
+    _wake_scheduler(request, changed)
     if changed[0].error:
         raise Problem(422, "calendar-out-of-range", "Date outside the official working-day calendar",
                       changed[0].error, deadline_id=changed[0].deadline_id, state="errored")
@@ -145,7 +154,7 @@ async def _pause_or_resume(deadline_id: str, request: Request, uow, kind: str, r
         data = {"subject_type": tracked.subject_type, "subject_id": tracked.subject_id,
                 "limit_key": tracked.limit.key, "at": datetime.now(UTC).isoformat(), "reason": reason}
         try:
-            await _supervisor_input(uow, request, kind, data)
+            changed = await _supervisor_input(uow, request, kind, data)
         except InvalidTransition as error:
             raise Problem(409, "illegal-transition", "The deadline cannot do that now", str(error),
                           state=tracked.state, pausable=tracked.limit.pausable) from None
@@ -154,6 +163,7 @@ async def _pause_or_resume(deadline_id: str, request: Request, uow, kind: str, r
                           str(error)) from None
         row = (await repo.find_by_id(deadline_id))[0]
         await uow.commit()
+    _wake_scheduler(request, changed)
     return DeadlineRead.model_validate(dict(row))
 
 
@@ -206,21 +216,20 @@ class KpiReport(BaseModel):
     callback_month: CallbackMonthRead
 
 
-async def kpi_report(uow, book, tz, *, start: datetime, end: datetime, group_by: str,
+async def kpi_report(uow, book, tz: ZoneInfo, *, start: datetime, end: datetime, group_by: str,
                      month: date) -> tuple[list[kpis.KpiRow], kpis.CallbackMonth, float]:
     pack = book.in_force(end)
     threshold = pack.limit("call.answer").fixed_span().total_seconds()
     async with uow:
-        history = HistoryRepository(uow.session)
-        calls = await history.calls_between(start, end)
-        deadlines = await DeadlineRepository(uow.session).find_opened_between(start, end)
-        rates = await history.callback_rates_between(start.astimezone(tz).date(), (end - timedelta(microseconds=1))
-                                                      .astimezone(tz).date())
-        month_rates = await history.callback_rates_between(month.replace(day=1), month)
-    rows = kpis.compute(calls=calls, deadlines=deadlines, rates=rates, group_by=group_by, tz=tz,
-                        answer_threshold_s=threshold)
+        # Aggregated by Postgres: no call, deadline or rate row is loaded here.
+        repo = KpiRepository(uow.session)
+        sums = await repo.sums(start=start, end=end, first_day=start.astimezone(tz).date(),
+                               last_day=(end - timedelta(microseconds=1)).astimezone(tz).date(), group_by=group_by,
+                               tz=tz.key, answer_threshold_s=threshold)
+        finished, called_back = await repo.month_callback_sums(month)
     target = pack.target("callback.rate").minimum
-    return rows, kpis.callback_month(month_rates, month=month, target=target), threshold
+    return (kpis.rows_from_sums(sums), kpis.callback_month_of(finished, called_back, month=month, target=target),
+            threshold)
 
 
 def _window(request: Request, date_from: date | None, date_to: date | None) -> tuple[date, date, datetime, datetime]:
