@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 INFRA: dict[str, str] = {}
+SUMMARY: list[str] = []
 
 
 def _docker_answers() -> bool:
@@ -104,7 +105,16 @@ def db_name():
     return unique_db
 
 
+@pytest.fixture
+def report():
+    """`report(line)`: a figure an issue asks to see (counts after faults, fuzzer totals),
+    printed in the run's closing summary even when the test passes."""
+    return SUMMARY.append
+
+
 def pytest_terminal_summary(terminalreporter):
     for what in ("kafka", "postgres"):
         if what in INFRA:
             terminalreporter.write_line(f"real infrastructure: {INFRA[what]}")
+    for line in SUMMARY:
+        terminalreporter.write_line(line.strip("\n"))

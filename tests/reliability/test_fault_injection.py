@@ -215,7 +215,7 @@ def problems(counts: dict) -> dict:
     return bad
 
 
-async def test_faults_under_load_lose_nothing_and_apply_nothing_twice(stack):
+async def test_faults_under_load_lose_nothing_and_apply_nothing_twice(stack, report):
     kafka, postgres, url, procs = stack
     load, fault_log = Load(), []
     numbers = itertools.count(1)
@@ -226,8 +226,8 @@ async def test_faults_under_load_lose_nothing_and_apply_nothing_twice(stack):
         load.running = False
         await asyncio.wait_for(asyncio.gather(*agents), timeout=120)
 
-    print("\nfaults injected under load:\n  " + "\n  ".join(fault_log))
-    print(f"load: {len(load.accepted)} tickets accepted, {load.retries} retries with the same key "
+    report("faults injected under load:\n  " + "\n  ".join(fault_log))
+    report(f"load: {len(load.accepted)} tickets accepted, {load.retries} retries with the same key "
           f"({load.errors}), {load.replayed} answered from the idempotency store, {len(load.rejected)} rejected")
     assert not load.rejected, load.rejected[:5]
     assert len(load.accepted) > 50
@@ -244,7 +244,7 @@ async def test_faults_under_load_lose_nothing_and_apply_nothing_twice(stack):
         pytest.fail(f"not reconciled after {SETTLE}s: {problems(converged.last)}\nservice logs:\n"
                     + "\n".join(f"--- {p.name}\n{p.log_tail(1500)}" for p in procs.values()))
     finally:
-        print("reconciliation:\n" + "\n".join(f"  {k:52} {v}" for k, v in converged.last.items()))
+        report("reconciliation after the faults:\n" + "\n".join(f"  {k:52} {v}" for k, v in converged.last.items()))
     assert counts["accepted"] == len(load.accepted)
     assert counts["intake tickets"] >= counts["accepted"]
     assert counts["work orders"] == counts["repairs"] > 0

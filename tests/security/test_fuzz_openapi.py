@@ -65,7 +65,8 @@ def request_of(case) -> dict:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_fuzzing_the_openapi_finds_no_5xx_and_only_problem_json_rejections(service, infra_env, db_name):
+async def test_fuzzing_the_openapi_finds_no_5xx_and_only_problem_json_rejections(service, infra_env, db_name,
+                                                                                  report):
     app = service_app(service, **infra_env, database_name=db_name(service))
     counts = {"operations": 0, "cases": 0, "2xx": 0, "4xx": 0, "5xx": 0}
     failures: list[str] = []
@@ -105,7 +106,7 @@ async def test_fuzzing_the_openapi_finds_no_5xx_and_only_problem_json_rejections
                         failures.append(f"{operation.label} [{mode.value}] -> {status} as "
                                         f"{response.headers.get('content-type')!r}, not problem+json: "
                                         f"{response.text[:200]}")
-    print(f"\n{service}: fuzzed {counts['operations']} operations with {counts['cases']} cases: "
+    report(f"fuzzer, {service}: {len(failures)} failures; fuzzed {counts['operations']} operations with {counts['cases']} cases: "
           + ", ".join(f"{k} {v}" for k, v in counts.items() if k != "operations" and k != "cases"))
     assert counts["operations"] > 0
     assert not failures, f"{service}: {len(failures)} failures\n" + "\n".join(failures[:30])

@@ -56,7 +56,7 @@ async def scalar(engine, sql: str) -> int:
         return await conn.scalar(text(sql))
 
 
-async def test_relay_killed_mid_stream_loses_nothing(database, kafka_bootstrap, topic_prefix):
+async def test_relay_killed_mid_stream_loses_nothing(database, kafka_bootstrap, topic_prefix, report):
     url, engine = database
     prefix = topic_prefix + "relaykill."
     await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)])
@@ -82,7 +82,7 @@ async def test_relay_killed_mid_stream_loses_nothing(database, kafka_bootstrap, 
         relay.wait()
     records = await read_topic(kafka_bootstrap, prefixed(prefix, INTAKE_TICKETS.name), expect=N)
     on_topic = {e.id for e in events_of(records)}
-    print(f"\nrelay kill: {N} written, {published_before_restart} published before SIGKILL, "
+    report(f"relay kill: {N} written, {published_before_restart} published before SIGKILL, "
           f"{len(records)} records on the topic, {len(on_topic)} distinct, {len(written - on_topic)} lost")
     assert on_topic == written  # nothing lost (a re-sent record is a duplicate the inbox absorbs)
 
@@ -99,7 +99,7 @@ async def test_relay_killed_mid_stream_loses_nothing(database, kafka_bootstrap, 
     assert all(seq == sorted(seq) for seq in per_key.values())
 
 
-async def test_consumer_killed_mid_stream_applies_each_event_once(database, kafka_bootstrap, topic_prefix):
+async def test_consumer_killed_mid_stream_applies_each_event_once(database, kafka_bootstrap, topic_prefix, report):
     url, engine = database
     prefix = topic_prefix + "consumerkill."
     events = await publish(kafka_bootstrap, prefix, *(ticket(i) for i in range(N)))
@@ -120,7 +120,7 @@ async def test_consumer_killed_mid_stream_applies_each_event_once(database, kafk
         consumer.wait()
     total = await scalar(engine, "SELECT count(*) FROM applied")
     distinct = await scalar(engine, "SELECT count(DISTINCT event_id) FROM applied")
-    print(f"\nconsumer kill: {N} published, {applied_before_restart} applied before SIGKILL, "
+    report(f"consumer kill: {N} published, {applied_before_restart} applied before SIGKILL, "
           f"{total} applications, {distinct} distinct")
     assert distinct == N == len(events)  # none lost
     assert total == N  # none applied twice
