@@ -69,3 +69,18 @@ async def test_a_database_error_of_the_request_stays_a_500():
     transport = httpx.ASGITransport(app=app_raising(dbapi_error("22001")), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         assert (await client.post("/tickets")).status_code == 500
+
+
+async def test_connecting_while_the_socket_file_is_gone_gets_503():
+    """Over a unix socket, asyncpg's connect raises a raw FileNotFoundError while Postgres
+    restarts (seen in the fault test): that is the database away, not a bug of the request."""
+    import errno
+
+    import httpx
+
+    gone = FileNotFoundError(errno.ENOENT, "No such file or directory")
+    transport = httpx.ASGITransport(app=app_raising(gone))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/tickets")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"

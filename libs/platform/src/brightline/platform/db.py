@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from sqlalchemy import text
@@ -25,6 +26,10 @@ def database_unavailable(error: BaseException) -> bool:
             return True
         sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
         return bool(sqlstate) and str(sqlstate).startswith(UNAVAILABLE_SQLSTATES)
+    if isinstance(error, OSError) and error.errno in (errno.ENOENT, errno.ECONNREFUSED, errno.ECONNRESET):
+        # Over a unix socket, connecting while the server restarts fails with ENOENT: the socket
+        # file is gone until the new postmaster creates it.
+        return True
     return isinstance(error, (ConnectionError, TimeoutError))
 
 

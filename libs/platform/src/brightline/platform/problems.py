@@ -80,7 +80,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     from sqlalchemy.exc import DBAPIError
 
     @app.exception_handler(DBAPIError)
-    async def on_database_error(request: Request, error: DBAPIError):
+    @app.exception_handler(OSError)  # connecting over a unix socket while Postgres restarts
+    async def on_database_error(request: Request, error: Exception):
         """The database restarting is a 503 a client may retry (with its Idempotency-Key), not a
         500; any other database error is a bug and stays a 500."""
         from brightline.platform.db import database_unavailable
