@@ -1,6 +1,6 @@
 """Value types shared by several services' payloads."""
 
-from typing import Literal
+from typing import Literal, get_args
 
 TicketType = Literal[
     "repair",  # 故障报修
@@ -12,7 +12,7 @@ TicketType = Literal[
     "suggestion",  # 建议
     "praise",  # 表扬
 ]
-TICKET_TYPES: tuple[str, ...] = TicketType.__args__  # type: ignore[attr-defined]
+TICKET_TYPES: tuple[str, ...] = get_args(TicketType)
 
 ComplaintSubtype = Literal["service", "business", "outage", "supply_quality", "grid_construction"]
 ComplaintGrade = Literal["special", "major", "important", "general"]

@@ -8,9 +8,6 @@ from datetime import datetime
 
 from brightline.intake.domain import events
 
-TICKET_TYPES = (
-    "repair", "consultation", "service_request", "complaint", "report", "opinion", "suggestion", "praise",
-)
 # Types whose whole life is at intake: the agent answers or arranges them and closes them here.
 # Repairs close with their work order (dispatch), the rest are casework's.
 SELF_CLOSING_TYPES = ("consultation", "service_request")
