@@ -4,7 +4,7 @@ PY := .venv/bin/python
 # uv comes from PyPI when the machine lacks it; everything else comes through uv and Maven.
 UV := python3 -m uv
 
-.PHONY: setup test test-unit run bench docs check-docs kafka-jars clean
+.PHONY: setup lint test test-unit run bench docs check-docs kafka-jars clean
 
 .venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
@@ -20,8 +20,13 @@ UV := python3 -m uv
 setup: .venv/.synced .cache/kafka/.fetched
 	bash deploy/browser/install-chromium.sh
 
-## The whole suite: unit, integration (real Kafka + PostgreSQL), end-to-end, browser.
-test: setup
+## One style for the whole repo: ruff's lint rules and its formatter, both gates of `make test`.
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+## The whole suite: the gates, then unit, integration (real Kafka + PostgreSQL), end-to-end, browser.
+test: setup lint
 	$(PY) -m pytest
 
 ## Only the fast tests that need no broker or database.

@@ -43,7 +43,9 @@ def kafka_bootstrap(tmp_path_factory) -> str:
 
     broker = LocalKafka(tmp_path_factory.mktemp("kafka"))
     bootstrap = broker.start()
-    INFRA["kafka"] = f"Apache Kafka {broker.version} (KRaft, jars from Maven Central) at {bootstrap}"
+    INFRA["kafka"] = (
+        f"Apache Kafka {broker.version} (KRaft, jars from Maven Central) at {bootstrap}"
+    )
     yield bootstrap
     broker.stop()
 

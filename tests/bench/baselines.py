@@ -14,15 +14,18 @@ import asyncio
 import sys
 import time
 
-from brightline.platform.local.paths import free_port
 from common import HERE, Result, pct, run_loadgen_async
 from stack import Stack
+
+from brightline.platform.local.paths import free_port
 
 
 async def insert_rate(stack: Stack, seconds: float, connections: int = 4) -> float:
     conn = await stack.connect("bench_baseline")
-    await conn.execute("CREATE TABLE IF NOT EXISTS rows (id bigserial PRIMARY KEY, at timestamptz NOT NULL"
-                       " DEFAULT now(), body jsonb NOT NULL)")
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS rows (id bigserial PRIMARY KEY, at timestamptz NOT NULL"
+        " DEFAULT now(), body jsonb NOT NULL)"
+    )
     await conn.close()
     pool = await stack.pool("bench_baseline", connections)
     count = 0
@@ -32,7 +35,9 @@ async def insert_rate(stack: Stack, seconds: float, connections: int = 4) -> flo
         nonlocal count
         async with pool.acquire() as c:
             while time.perf_counter() < deadline:
-                await c.execute("INSERT INTO rows (body) VALUES ($1)", '{"ticket_type": "repair", "n": 1}')
+                await c.execute(
+                    "INSERT INTO rows (body) VALUES ($1)", '{"ticket_type": "repair", "n": 1}'
+                )
                 count += 1
 
     start = time.perf_counter()
@@ -44,6 +49,7 @@ async def insert_rate(stack: Stack, seconds: float, connections: int = 4) -> flo
 
 async def kafka_rates(stack: Stack, n: int) -> tuple[float, float]:
     from aiokafka import AIOKafkaConsumer
+
     from brightline.messaging.kafka import create_producer, ensure_topics
 
     topic = f"{stack.prefix}bench.baseline"
@@ -59,8 +65,13 @@ async def kafka_rates(stack: Stack, n: int) -> tuple[float, float]:
         produce = n / (time.perf_counter() - start)
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.bootstrap, group_id=f"{stack.run_id}-baseline",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=stack.bootstrap,
+        group_id=f"{stack.run_id}-baseline",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         got = 0
@@ -78,8 +89,21 @@ async def http_rate(stack: Stack, seconds: float, concurrency: int) -> tuple[flo
     import subprocess
 
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app", "--port", str(port),
-               "--no-access-log", "--log-level", "warning", "--loop", "uvloop"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(HERE),
+        "bare_app:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--loop",
+        "uvloop",
+    ]
     proc = subprocess.Popen(command)  # noqa: ASYNC220 - the server lives for the whole measurement
     try:
         import httpx
@@ -92,9 +116,18 @@ async def http_rate(stack: Stack, seconds: float, concurrency: int) -> tuple[flo
                 except httpx.HTTPError:
                     await asyncio.sleep(0.1)
         report = await run_loadgen_async(
-            {"mode": "closed", "concurrency": concurrency, "duration": seconds, "method": "POST",
-             "url": f"http://127.0.0.1:{port}/echo", "body_kind": "bare"},
-            stack.out_dir, "baseline-http", timeout=seconds + 60)
+            {
+                "mode": "closed",
+                "concurrency": concurrency,
+                "duration": seconds,
+                "method": "POST",
+                "url": f"http://127.0.0.1:{port}/echo",
+                "body_kind": "bare",
+            },
+            stack.out_dir,
+            "baseline-http",
+            timeout=seconds + 60,
+        )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -112,5 +145,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         Result("baseline", "asyncpg insert+commit (4 conns)", insert, "rows/s"),
         Result("baseline", "aiokafka produce (acks=all, idempotent)", produce, "msg/s"),
         Result("baseline", "aiokafka consume", consume, "msg/s"),
-        Result("baseline", "bare FastAPI POST (64 conns)", http, "req/s", note=f"p99 {http_p99:.1f} ms"),
+        Result(
+            "baseline", "bare FastAPI POST (64 conns)", http, "req/s", note=f"p99 {http_p99:.1f} ms"
+        ),
     ]

@@ -68,18 +68,43 @@ class Scale:
 
 def scale(quick: bool, storm_minutes: float | None = None) -> Scale:
     if quick:
-        return Scale(True, baseline_seconds=4, sustained_seconds=10, sustained_concurrency=32,
-                     storm_total=3000, storm_seconds=30, storm_spike_rate=200, storm_spike_seconds=8,
-                     timers_total=100_000, timers_spread_seconds=600, timers_observe_seconds=20,
-                     queue_history=1_000_000, queue_open=50_000, queue_agents=400, queue_requests=60)
+        return Scale(
+            True,
+            baseline_seconds=4,
+            sustained_seconds=10,
+            sustained_concurrency=32,
+            storm_total=3000,
+            storm_seconds=30,
+            storm_spike_rate=200,
+            storm_spike_seconds=8,
+            timers_total=100_000,
+            timers_spread_seconds=600,
+            timers_observe_seconds=20,
+            queue_history=1_000_000,
+            queue_open=50_000,
+            queue_agents=400,
+            queue_requests=60,
+        )
     # The issue's storm is 100,000 calls in 10 minutes; by default it is compressed to 5 minutes
     # (the same spike, a busier background) so the whole run fits ~15 minutes. --storm-minutes 10
     # gives the exact profile.
-    return Scale(False, baseline_seconds=10, sustained_seconds=45, sustained_concurrency=64,
-                 storm_total=100_000, storm_seconds=60 * (storm_minutes or 5), storm_spike_rate=1000,
-                 storm_spike_seconds=60, timers_total=1_000_000, timers_spread_seconds=3600,
-                 timers_observe_seconds=90, queue_history=10_000_000, queue_open=500_000,
-                 queue_agents=2000, queue_requests=200)
+    return Scale(
+        False,
+        baseline_seconds=10,
+        sustained_seconds=45,
+        sustained_concurrency=64,
+        storm_total=100_000,
+        storm_seconds=60 * (storm_minutes or 5),
+        storm_spike_rate=1000,
+        storm_spike_seconds=60,
+        timers_total=1_000_000,
+        timers_spread_seconds=3600,
+        timers_observe_seconds=90,
+        queue_history=10_000_000,
+        queue_open=500_000,
+        queue_agents=2000,
+        queue_requests=200,
+    )
 
 
 def pct(values, q: float) -> float | None:
@@ -100,8 +125,11 @@ def run_loadgen(spec: dict, out_dir: Path, name: str, timeout: float) -> dict:
     out_path = out_dir / f"{name}.out.json"
     spec_path.write_text(json.dumps(spec))
     out_path.unlink(missing_ok=True)
-    subprocess.run([sys.executable, str(HERE / "loadgen.py"), str(spec_path), str(out_path)],
-                   check=True, timeout=timeout)
+    subprocess.run(
+        [sys.executable, str(HERE / "loadgen.py"), str(spec_path), str(out_path)],
+        check=True,
+        timeout=timeout,
+    )
     return json.loads(out_path.read_text())
 
 
@@ -155,7 +183,9 @@ class MemorySampler:
 async def http_ok(client: httpx.AsyncClient, method: str, url: str, **kw) -> httpx.Response:
     """A call a scenario depends on: 404/405 means the code under test lacks it."""
     response = await client.request(method, url, **kw)
-    if response.status_code == 405 or (response.status_code == 404 and '"title":"Not Found"' in response.text):
+    if response.status_code == 405 or (
+        response.status_code == 404 and '"title":"Not Found"' in response.text
+    ):
         raise NotAvailable(f"{method} {url} answered {response.status_code}")
     if response.status_code >= 400:
         raise RuntimeError(f"{method} {url} answered {response.status_code}: {response.text[:300]}")

@@ -16,10 +16,11 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from brightline.platform.auth import Role
-from brightline.platform.testing import bearer
 from common import Result, pct, run_loadgen_async
 from stack import Stack, wait_for
+
+from brightline.platform.auth import Role
+from brightline.platform.testing import bearer
 
 OPENED = "brightline.sla.deadline.opened.v1"
 
@@ -29,7 +30,10 @@ async def applied(stack: Stack, ids: list[str]) -> dict[str, datetime]:
     try:
         rows = await conn.fetch(
             "SELECT data->>'ticket_id' AS t, max(created_at) AS at FROM outbox "
-            "WHERE event_type = $1 AND data->>'ticket_id' = ANY($2::text[]) GROUP BY 1", OPENED, ids)
+            "WHERE event_type = $1 AND data->>'ticket_id' = ANY($2::text[]) GROUP BY 1",
+            OPENED,
+            ids,
+        )
     finally:
         await conn.close()
     return {r["t"]: r["at"] for r in rows}
@@ -38,7 +42,9 @@ async def applied(stack: Stack, ids: list[str]) -> dict[str, datetime]:
 async def work_orders(stack: Stack, ids: list[str]) -> int:
     conn = await stack.connect(stack.db["dispatch"])
     try:
-        return await conn.fetchval("SELECT count(*) FROM work_orders WHERE ticket_id = ANY($1::text[])", ids)
+        return await conn.fetchval(
+            "SELECT count(*) FROM work_orders WHERE ticket_id = ANY($1::text[])", ids
+        )
     finally:
         await conn.close()
 
@@ -46,8 +52,12 @@ async def work_orders(stack: Stack, ids: list[str]) -> int:
 async def e2e_latencies(stack: Stack, done: dict[str, datetime]) -> list[float]:
     conn = await stack.connect(stack.db["intake"])
     try:
-        recorded = {r["id"]: r["recorded_at"] for r in await conn.fetch(
-            "SELECT id, recorded_at FROM tickets WHERE id = ANY($1::text[])", list(done))}
+        recorded = {
+            r["id"]: r["recorded_at"]
+            for r in await conn.fetch(
+                "SELECT id, recorded_at FROM tickets WHERE id = ANY($1::text[])", list(done)
+            )
+        }
     finally:
         await conn.close()
     return [(at - recorded[t]).total_seconds() * 1000 for t, at in done.items() if t in recorded]
@@ -59,10 +69,22 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     d = scale.sustained_seconds
     t0 = time.time()
     report = await run_loadgen_async(
-        {"mode": "closed", "concurrency": scale.sustained_concurrency, "duration": d, "url": url,
-         "headers": headers, "body_kind": "repair", "idempotency": True, "collect_ids": True,
-         "run": stack.run_id + "s", "seq_start": 0},
-        stack.out_dir, "sustained", timeout=d + 120)
+        {
+            "mode": "closed",
+            "concurrency": scale.sustained_concurrency,
+            "duration": d,
+            "url": url,
+            "headers": headers,
+            "body_kind": "repair",
+            "idempotency": True,
+            "collect_ids": True,
+            "run": stack.run_id + "s",
+            "seq_start": 0,
+        },
+        stack.out_dir,
+        "sustained",
+        timeout=d + 120,
+    )
     ids = report["ids"]
     if not ids:
         raise RuntimeError(f"no ticket accepted: {report['statuses']} {report['errors']}")
@@ -72,7 +94,9 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         done = await applied(stack, ids)
         return done if len(done) == len(ids) else None
 
-    done = await wait_for(all_applied, timeout=max(90, 3 * d), interval=1) or await applied(stack, ids)
+    done = await wait_for(all_applied, timeout=max(90, 3 * d), interval=1) or await applied(
+        stack, ids
+    )
     orders = await work_orders(stack, ids)
     e2e_ms = await e2e_latencies(stack, done)
     last = max(done.values()).timestamp() if done else time.time()
@@ -84,9 +108,23 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     # 70 % of the sustained rate, open loop
     rate = max(1.0, 0.7 * e2e_rate)
     seventy = await run_loadgen_async(
-        {"mode": "open", "phases": [[d / 2, rate]], "max_inflight": 256, "url": url, "headers": headers,
-         "body_kind": "repair", "idempotency": True, "run": stack.run_id + "s70", "seq_start": 0, "grace": 30, "collect_ids": True},
-        stack.out_dir, "sustained70", timeout=d + 120)
+        {
+            "mode": "open",
+            "phases": [[d / 2, rate]],
+            "max_inflight": 256,
+            "url": url,
+            "headers": headers,
+            "body_kind": "repair",
+            "idempotency": True,
+            "run": stack.run_id + "s70",
+            "seq_start": 0,
+            "grace": 30,
+            "collect_ids": True,
+        },
+        stack.out_dir,
+        "sustained70",
+        timeout=d + 120,
+    )
     p99_70 = pct(seventy["latencies_ms"], 99)
     ids70 = seventy["ids"]
 
@@ -94,27 +132,61 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         got = await applied(stack, ids70)
         return got if len(got) == len(ids70) else None
 
-    done70 = await wait_for(all_applied70, timeout=max(90, 3 * d), interval=1) or await applied(stack, ids70)
+    done70 = await wait_for(all_applied70, timeout=max(90, 3 * d), interval=1) or await applied(
+        stack, ids70
+    )
     e2e70 = await e2e_latencies(stack, done70)
     insert = figures.get("insert")
     bare = figures.get("http")
     lost = len(ids) - len(done)
     return [
-        Result("sustained", "intake tickets/s end to end", e2e_rate, "tickets/s", ">= 1000",
-               note=f"{len(ids)} accepted in {d:.0f}s at {scale.sustained_concurrency} conns, HTTP {http_rate:.0f}/s; "
-                    f"{orders} work orders; {lost} not applied; 5xx {fivexx}; errors {report['errors']} ; "
-                    f"wall {time.time() - t0:.0f}s"),
-        Result("sustained", "ratio to raw insert baseline", 100 * e2e_rate / insert if insert else None, "%",
-               ">= 30"),
-        Result("sustained", "ratio to bare FastAPI baseline", 100 * e2e_rate / bare if bare else None, "%"),
+        Result(
+            "sustained",
+            "intake tickets/s end to end",
+            e2e_rate,
+            "tickets/s",
+            ">= 1000",
+            note=f"{len(ids)} accepted in {d:.0f}s at {scale.sustained_concurrency} conns, HTTP {http_rate:.0f}/s; "
+            f"{orders} work orders; {lost} not applied; 5xx {fivexx}; errors {report['errors']} ; "
+            f"wall {time.time() - t0:.0f}s",
+        ),
+        Result(
+            "sustained",
+            "ratio to raw insert baseline",
+            100 * e2e_rate / insert if insert else None,
+            "%",
+            ">= 30",
+        ),
+        Result(
+            "sustained",
+            "ratio to bare FastAPI baseline",
+            100 * e2e_rate / bare if bare else None,
+            "%",
+        ),
         Result("sustained", "POST p50 (saturated)", pct(lat, 50), "ms"),
         Result("sustained", "POST p99 (saturated)", pct(lat, 99), "ms"),
-        Result("sustained", "POST p50 at 70 % load", pct(seventy["latencies_ms"], 50), "ms",
-               note=f"{rate:.0f}/s offered, {seventy['sent']} sent, {seventy['late']} started >1s late"),
+        Result(
+            "sustained",
+            "POST p50 at 70 % load",
+            pct(seventy["latencies_ms"], 50),
+            "ms",
+            note=f"{rate:.0f}/s offered, {seventy['sent']} sent, {seventy['late']} started >1s late",
+        ),
         Result("sustained", "POST p99 at 70 % load", p99_70, "ms", "<= 25"),
-        Result("sustained", "end-to-end p99 saturated (recorded -> deadline opened)", pct(e2e_ms, 99), "ms",
-               note="queueing included: the load is above what the chain drains"),
+        Result(
+            "sustained",
+            "end-to-end p99 saturated (recorded -> deadline opened)",
+            pct(e2e_ms, 99),
+            "ms",
+            note="queueing included: the load is above what the chain drains",
+        ),
         Result("sustained", "end-to-end p50 at 70 % load", pct(e2e70, 50), "ms"),
-        Result("sustained", "end-to-end p99 at 70 % load", pct(e2e70, 99), "ms", "<= 250",
-               note=f"{len(done70)}/{len(ids70)} applied"),
+        Result(
+            "sustained",
+            "end-to-end p99 at 70 % load",
+            pct(e2e70, 99),
+            "ms",
+            "<= 250",
+            note=f"{len(done70)}/{len(ids70)} applied",
+        ),
     ]

@@ -28,13 +28,24 @@ PHONES = "139%08d"
 
 def body_for(kind: str, i: int, run: str) -> dict | None:
     if kind == "repair":  # an ordinary single-household fault, unique address: no linking
-        return {"ticket_type": "repair", "description": "家中插座无电, 请派人检修",
-                "caller_name": "王五", "phone": PHONES % (i % 10**8),
-                "address": f"{run} 测试路{i}号", "fault_scope": "own_home"}
+        return {
+            "ticket_type": "repair",
+            "description": "家中插座无电, 请派人检修",
+            "caller_name": "王五",
+            "phone": PHONES % (i % 10**8),
+            "address": f"{run} 测试路{i}号",
+            "fault_scope": "own_home",
+        }
     if kind == "nopower":  # storm: a "no power" call; its meter sits under a transformer
-        return {"ticket_type": "repair", "description": "整栋楼停电了",
-                "caller_name": "赵六", "phone": PHONES % (i % 10**8),
-                "address": f"{run} 风暴小区{i}栋", "meter_no": f"{run}-M{i}", "fault_scope": "building"}
+        return {
+            "ticket_type": "repair",
+            "description": "整栋楼停电了",
+            "caller_name": "赵六",
+            "phone": PHONES % (i % 10**8),
+            "address": f"{run} 风暴小区{i}栋",
+            "meter_no": f"{run}-M{i}",
+            "fault_scope": "building",
+        }
     if kind == "bare":
         return {"n": i, "text": "hello"}
     return None
@@ -68,7 +79,7 @@ async def main(spec: dict) -> dict:
             try:
                 async with client.request(method, url, json=body, headers=headers) as r:
                     payload = await r.read()
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            except (TimeoutError, aiohttp.ClientError) as error:
                 errors[type(error).__name__] += 1
                 return
             latencies.append((time.perf_counter() - t0) * 1000)
@@ -128,9 +139,16 @@ async def main(spec: dict) -> dict:
             if tasks:
                 await asyncio.wait(tasks)
         finished = time.time()
-    return {"latencies_ms": latencies, "statuses": {str(k): v for k, v in statuses.items()},
-            "errors": dict(errors), "ids": ids, "sent": counter["n"], "late": late,
-            "started": started, "finished": finished}
+    return {
+        "latencies_ms": latencies,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "errors": dict(errors),
+        "ids": ids,
+        "sent": counter["n"],
+        "late": late,
+        "started": started,
+        "finished": finished,
+    }
 
 
 if __name__ == "__main__":

@@ -18,10 +18,11 @@ import random
 import time
 
 import httpx
-from brightline.platform.auth import Role
-from brightline.platform.testing import bearer
 from common import NotAvailable, Result, http_ok, pct, run_loadgen_async
 from stack import Stack
+
+from brightline.platform.auth import Role
+from brightline.platform.testing import bearer
 
 FILL = """
 INSERT INTO tickets (id, no, type, status, recorded_at, first_ask_owner, description, details, owner,
@@ -44,11 +45,21 @@ async def fill(stack: Stack, scale) -> tuple[float, int]:
     t0 = time.time()
     try:
         chunk = 1_000_000
-        for label, total, is_open, secs in (("H", scale.queue_history, False, 2 * 365 * 86400),
-                                            ("O", scale.queue_open, True, 3 * 86400)):
+        for label, total, is_open, secs in (
+            ("H", scale.queue_history, False, 2 * 365 * 86400),
+            ("O", scale.queue_open, True, 3 * 86400),
+        ):
             for start in range(0, total, chunk):
-                await conn.execute(FILL, f"BENCH{label}{stack.run_id}-", start, min(total, start + chunk) - 1,
-                                   scale.queue_agents, is_open, float(secs), timeout=3600)
+                await conn.execute(
+                    FILL,
+                    f"BENCH{label}{stack.run_id}-",
+                    start,
+                    min(total, start + chunk) - 1,
+                    scale.queue_agents,
+                    is_open,
+                    float(secs),
+                    timeout=3600,
+                )
         await conn.execute("ANALYZE tickets", timeout=3600)
         rows = await conn.fetchval("SELECT count(*) FROM tickets")
     finally:
@@ -56,31 +67,62 @@ async def fill(stack: Stack, scale) -> tuple[float, int]:
     return time.time() - t0, rows
 
 
-async def measure(stack: Stack, name: str, urls: list[str], headers_list: list[dict], n: int) -> dict:
+async def measure(
+    stack: Stack, name: str, urls: list[str], headers_list: list[dict], n: int
+) -> dict:
     return await run_loadgen_async(
-        {"mode": "closed", "concurrency": 4, "requests": n, "method": "GET", "urls": urls,
-         "headers_list": headers_list, "body_kind": "none", "timeout": 30},
-        stack.out_dir, f"queue-{name}", timeout=600)
+        {
+            "mode": "closed",
+            "concurrency": 4,
+            "requests": n,
+            "method": "GET",
+            "urls": urls,
+            "headers_list": headers_list,
+            "body_kind": "none",
+            "timeout": 30,
+        },
+        stack.out_dir,
+        f"queue-{name}",
+        timeout=600,
+    )
 
 
 async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     seconds, rows = await fill(stack, scale)
-    results = [Result("queues", "intake tickets loaded", rows, "rows",
-                      note=f"{scale.queue_history} history + {scale.queue_open} open in {seconds:.0f}s")]
+    results = [
+        Result(
+            "queues",
+            "intake tickets loaded",
+            rows,
+            "rows",
+            note=f"{scale.queue_history} history + {scale.queue_open} open in {seconds:.0f}s",
+        )
+    ]
     n = scale.queue_requests
     rng = random.Random(11)
     agents = [f"agent-{rng.randrange(scale.queue_agents)}" for _ in range(n)]
     sup = bearer(Role.SUPERVISOR, subject="sup-1", unit_id="unit-bench")
     views = {
         "agent: GET /tickets?open=true": (
-            [f"{stack.url('intake')}/tickets?open=true"] * n, [bearer(Role.AGENT, subject=a) for a in agents]),
+            [f"{stack.url('intake')}/tickets?open=true"] * n,
+            [bearer(Role.AGENT, subject=a) for a in agents],
+        ),
         "agent: GET /tickets (newest 200)": (
-            [f"{stack.url('intake')}/tickets"] * n, [bearer(Role.AGENT, subject=a) for a in agents]),
+            [f"{stack.url('intake')}/tickets"] * n,
+            [bearer(Role.AGENT, subject=a) for a in agents],
+        ),
         "supervisor: GET /tickets?owner=&open=true": (
-            [f"{stack.url('intake')}/tickets?open=true&owner={a}" for a in agents], [sup]),
+            [f"{stack.url('intake')}/tickets?open=true&owner={a}" for a in agents],
+            [sup],
+        ),
         "supervisor: GET /work-orders?status=created": (
-            [f"{stack.url('dispatch')}/work-orders?status=created&limit=50"] * n, [sup]),
-        "supervisor: GET /work-orders (board)": ([f"{stack.url('dispatch')}/work-orders?limit=50"] * n, [sup]),
+            [f"{stack.url('dispatch')}/work-orders?status=created&limit=50"] * n,
+            [sup],
+        ),
+        "supervisor: GET /work-orders (board)": (
+            [f"{stack.url('dispatch')}/work-orders?limit=50"] * n,
+            [sup],
+        ),
         "supervisor: GET /cases": ([f"{stack.url('casework')}/cases"] * n, [sup]),
     }
     async with httpx.AsyncClient(timeout=60) as client:
@@ -88,12 +130,31 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             try:
                 await http_ok(client, "GET", urls[0], headers=headers_list[0])
             except (NotAvailable, RuntimeError) as error:
-                results.append(Result("queues", f"{name} p95", None, "ms", "<= 200", note=f"not available: {error}"))
+                results.append(
+                    Result(
+                        "queues",
+                        f"{name} p95",
+                        None,
+                        "ms",
+                        "<= 200",
+                        note=f"not available: {error}",
+                    )
+                )
                 continue
-            report = await measure(stack, name.split(":")[0] + str(len(results)), urls, headers_list, n)
+            report = await measure(
+                stack, name.split(":")[0] + str(len(results)), urls, headers_list, n
+            )
             ok = sum(v for k, v in report["statuses"].items() if k.startswith("2"))
-            results.append(Result("queues", f"{name} p95", pct(report["latencies_ms"], 95), "ms", "<= 200",
-                                  note=f"p50 {pct(report['latencies_ms'], 50):.1f} ms; {ok}/{n} 2xx"))
+            results.append(
+                Result(
+                    "queues",
+                    f"{name} p95",
+                    pct(report["latencies_ms"], 95),
+                    "ms",
+                    "<= 200",
+                    note=f"p50 {pct(report['latencies_ms'], 50):.1f} ms; {ok}/{n} 2xx",
+                )
+            )
     return results
 
 

@@ -36,17 +36,30 @@ import timers
 from common import MemorySampler, NotAvailable, Result, scale
 from stack import Stack
 
-SCENARIOS = {"baseline": baselines, "sustained": intake_sustained, "storm": storm, "queues": queues,
-             "timers": timers}
+SCENARIOS = {
+    "baseline": baselines,
+    "sustained": intake_sustained,
+    "storm": storm,
+    "queues": queues,
+    "timers": timers,
+}
 
 
 def table(results: list[Result]) -> str:
-    lines = [f"{'scenario':<10} {'figure':<50} {'value':>12} {'unit':<10} {'target':<9} {'':<5} note",
-             "-" * 120]
+    lines = [
+        f"{'scenario':<10} {'figure':<50} {'value':>12} {'unit':<10} {'target':<9} {'':<5} note",
+        "-" * 120,
+    ]
     for r in results:
-        value = "n/a" if r.value is None else (f"{r.value:,.1f}" if abs(r.value) < 1000 else f"{r.value:,.0f}")
-        lines.append(f"{r.scenario:<10} {r.name[:50]:<50} {value:>12} {r.unit:<10} {r.target:<9} "
-                     f"{r.verdict:<5} {r.note}")
+        value = (
+            "n/a"
+            if r.value is None
+            else (f"{r.value:,.1f}" if abs(r.value) < 1000 else f"{r.value:,.0f}")
+        )
+        lines.append(
+            f"{r.scenario:<10} {r.name[:50]:<50} {value:>12} {r.unit:<10} {r.target:<9} "
+            f"{r.verdict:<5} {r.note}"
+        )
     return "\n".join(lines)
 
 
@@ -58,20 +71,34 @@ def chart(results: list[Result], figures: dict, memory: dict, path: Path) -> Non
 
     fig, axes = plt.subplots(2, 2, figsize=(15, 10))
     ax = axes[0][0]
-    rates = {k: figures[k] for k in ("insert", "produce", "consume", "http", "sustained") if k in figures}
+    rates = {
+        k: figures[k] for k in ("insert", "produce", "consume", "http", "sustained") if k in figures
+    }
     ax.bar(list(rates), list(rates.values()), color=["#888"] * (len(rates) - 1) + ["#1f77b4"])
     ax.axhline(1000, color="red", linestyle="--", label="target 1,000 tickets/s")
     ax.set_yscale("log")
     ax.set_title("Throughput (per second): baselines vs intake end to end")
     ax.legend()
     ax = axes[0][1]
-    lat = [r for r in results if r.unit in ("ms", "s") and r.value is not None and "drained" not in r.name]
+    lat = [
+        r
+        for r in results
+        if r.unit in ("ms", "s") and r.value is not None and "drained" not in r.name
+    ]
     scale_ms = [1000 if r.unit == "s" else 1 for r in lat]
-    ax.barh([f"{r.scenario}: {r.name[:38]}" for r in lat], [r.value * k for r, k in zip(lat, scale_ms)],
-            color=["#d62728" if r.verdict == "MISS" else "#2ca02c" if r.verdict == "pass" else "#888" for r in lat])
+    ax.barh(
+        [f"{r.scenario}: {r.name[:38]}" for r in lat],
+        [r.value * k for r, k in zip(lat, scale_ms, strict=True)],
+        color=[
+            "#d62728" if r.verdict == "MISS" else "#2ca02c" if r.verdict == "pass" else "#888"
+            for r in lat
+        ],
+    )
     for i, r in enumerate(lat):
         if r.target:
-            ax.plot([float(r.target.split()[1]) * scale_ms[i]] * 2, [i - 0.4, i + 0.4], color="black")
+            ax.plot(
+                [float(r.target.split()[1]) * scale_ms[i]] * 2, [i - 0.4, i + 0.4], color="black"
+            )
     ax.set_xscale("log")
     ax.set_title("Latencies (ms), black tick = target")
     ax.tick_params(axis="y", labelsize=7)
@@ -108,11 +135,28 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
         sampler.start()
         profilers = []
         for name in args.profile:
-            profilers.append(subprocess.Popen(  # noqa: ASYNC220 - runs beside the scenarios
-                [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(stack.procs[name].process.pid),
-                 "-o", str(out / f"profile-{name}.txt"), "--format", "raw", "-r", "50", "--nonblocking"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        print(f"services up: {', '.join(f'{n} {p.url}' for n, p in stack.procs.items())}", flush=True)
+            profilers.append(
+                subprocess.Popen(  # noqa: ASYNC220 - runs beside the scenarios
+                    [
+                        str(Path(sys.executable).parent / "py-spy"),
+                        "record",
+                        "-p",
+                        str(stack.procs[name].process.pid),
+                        "-o",
+                        str(out / f"profile-{name}.txt"),
+                        "--format",
+                        "raw",
+                        "-r",
+                        "50",
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        print(
+            f"services up: {', '.join(f'{n} {p.url}' for n, p in stack.procs.items())}", flush=True
+        )
         chosen = args.only.split(",") if args.only else list(SCENARIOS)
         for name in chosen:
             module = SCENARIOS[name]
@@ -124,12 +168,23 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
                 got = [Result(name, "scenario", None, "", note=f"not available: {error}")]
             except Exception as error:  # noqa: BLE001 - one broken scenario must not sink the run
                 traceback.print_exc()
-                got = [Result(name, "scenario", None, "", note=f"error: {type(error).__name__}: {error}"[:300])]
+                got = [
+                    Result(
+                        name,
+                        "scenario",
+                        None,
+                        "",
+                        note=f"error: {type(error).__name__}: {error}"[:300],
+                    )
+                ]
             results.extend(got)
             print(table(got).split("\n", 2)[-1], flush=True)
             load = os.getloadavg()[0]
             figures.setdefault("loadavg", {})[name] = load
-            print(f"    ({time.time() - t0:.0f}s; 1-min load average {load:.1f} on {os.cpu_count()} CPUs)", flush=True)
+            print(
+                f"    ({time.time() - t0:.0f}s; 1-min load average {load:.1f} on {os.cpu_count()} CPUs)",
+                flush=True,
+            )
         for name, proc in stack.procs.items():
             if proc.process.poll() is not None:
                 results.append(Result("health", f"{name} exited", proc.process.returncode, "code"))
@@ -147,18 +202,37 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench")
-    parser.add_argument("--quick", action="store_true", help="every scenario scaled down (~1-2 minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="every scenario scaled down (~1-2 minutes)"
+    )
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
-    parser.add_argument("--storm-minutes", type=float, help="storm length (full run default 5; issue: 10)")
+    parser.add_argument(
+        "--storm-minutes", type=float, help="storm length (full run default 5; issue: 10)"
+    )
     parser.add_argument("--out", default="bench-results")
-    parser.add_argument("--service-env", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra environment for every service (try a knob, e.g. SLA_KPI_REFRESH_SECONDS=3600)")
-    parser.add_argument("--profile", action="append", default=[], metavar="SERVICE",
-                        help="sample SERVICE with py-spy during the run: bench-results/profile-SERVICE.txt "
-                             "(collapsed stacks)")
-    parser.add_argument("--code", action="append", default=[], metavar="SERVICE=WORKTREE",
-                        help="run SERVICE from a snapshot of another worktree (unmerged work), e.g. "
-                             "dispatch=/work/wt-dispatch")
+    parser.add_argument(
+        "--service-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for every service (try a knob, e.g. SLA_KPI_REFRESH_SECONDS=3600)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="SERVICE",
+        help="sample SERVICE with py-spy during the run: bench-results/profile-SERVICE.txt "
+        "(collapsed stacks)",
+    )
+    parser.add_argument(
+        "--code",
+        action="append",
+        default=[],
+        metavar="SERVICE=WORKTREE",
+        help="run SERVICE from a snapshot of another worktree (unmerged work), e.g. "
+        "dispatch=/work/wt-dispatch",
+    )
     args = parser.parse_args()
     from brightline.platform.local import project_root
 
@@ -168,16 +242,30 @@ def main() -> None:
     results, figures, memory = asyncio.run(main_async(args, out))
     print()
     print(table(results))
-    print(f"\n{len(os.sched_getaffinity(0))} CPUs, total {time.time() - started:.0f}s; figures on a shared "
-          "machine are noisy.")
-    (out / "results.json").write_text(json.dumps({
-        "quick": args.quick, "started": started, "seconds": time.time() - started,
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()},
-        "results": [r.to_json() for r in results],
-        "code_overlays": figures.get("code"),
-        "storm_lag": figures.get("storm_lag"),
-        "load_average_after_each_scenario": figures.get("loadavg"),
-    }, indent=2, default=str))
+    print(
+        f"\n{len(os.sched_getaffinity(0))} CPUs, total {time.time() - started:.0f}s; figures on a shared "
+        "machine are noisy."
+    )
+    (out / "results.json").write_text(
+        json.dumps(
+            {
+                "quick": args.quick,
+                "started": started,
+                "seconds": time.time() - started,
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": sys.version.split()[0],
+                    "platform": platform.platform(),
+                },
+                "results": [r.to_json() for r in results],
+                "code_overlays": figures.get("code"),
+                "storm_lag": figures.get("storm_lag"),
+                "load_average_after_each_scenario": figures.get("loadavg"),
+            },
+            indent=2,
+            default=str,
+        )
+    )
     try:
         chart(results, figures, memory, out / "chart.png")
     except Exception:  # noqa: BLE001

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import asyncpg
+
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess
@@ -22,8 +23,13 @@ SERVICES = {
 }
 
 # Postgres settings closer to a server than pgserver's defaults (it ships 128 MB buffers).
-PG_SETTINGS = {"shared_buffers": "'2GB'", "work_mem": "'16MB'", "maintenance_work_mem": "'512MB'",
-               "max_wal_size": "'4GB'", "checkpoint_timeout": "'15min'"}
+PG_SETTINGS = {
+    "shared_buffers": "'2GB'",
+    "work_mem": "'16MB'",
+    "maintenance_work_mem": "'512MB'",
+    "max_wal_size": "'4GB'",
+    "checkpoint_timeout": "'15min'",
+}
 
 
 class Stack:
@@ -64,8 +70,9 @@ class Stack:
         return await asyncpg.connect(host=self.pg_host, user="postgres", database=database)
 
     async def pool(self, database: str, size: int = 4) -> asyncpg.Pool:
-        return await asyncpg.create_pool(host=self.pg_host, user="postgres", database=database,
-                                         min_size=1, max_size=size)
+        return await asyncpg.create_pool(
+            host=self.pg_host, user="postgres", database=database, min_size=1, max_size=size
+        )
 
     async def fresh_databases(self) -> None:
         """Every run starts from empty service databases (the services migrate them)."""
@@ -80,9 +87,14 @@ class Stack:
     # ------------------------------------------------------------ services
 
     def service_env(self) -> dict[str, str]:
-        env = {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
-               "KAFKA_TOPIC_PREFIX": self.prefix, "LOG_LEVEL": "WARNING", "LOG_JSON": "true",
-               "BRIGHTLINE_HOME": str(self.root)}
+        env = {
+            "DATABASE_URL": self.database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "KAFKA_TOPIC_PREFIX": self.prefix,
+            "LOG_LEVEL": "WARNING",
+            "LOG_JSON": "true",
+            "BRIGHTLINE_HOME": str(self.root),
+        }
         for name, var in SERVICES.items():
             env[var] = self.db[name]
         return {**env, **getattr(self, "extra_env", {})}
@@ -93,7 +105,9 @@ class Stack:
         source = Path(worktree) / "services" / service
         target = self.root / ".local" / "bench-code" / service
         shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "tests", "*.pyc"))
+        shutil.copytree(
+            source, target, ignore=shutil.ignore_patterns("__pycache__", "tests", "*.pyc")
+        )
         return str(target / "src")
 
     def start_services(self, code: dict[str, str] | None = None) -> None:
@@ -131,7 +145,11 @@ class Stack:
             groups = [g[0] for g in await admin.list_consumer_groups()]
             for group in groups:
                 offsets = await admin.list_consumer_group_offsets(group)
-                ours = {tp: meta.offset for tp, meta in offsets.items() if tp.topic.startswith(self.prefix)}
+                ours = {
+                    tp: meta.offset
+                    for tp, meta in offsets.items()
+                    if tp.topic.startswith(self.prefix)
+                }
                 if not ours:
                     continue
                 ends = await consumer.end_offsets(list(ours))

@@ -18,10 +18,11 @@ import asyncio
 import time
 
 import httpx
-from brightline.platform.auth import Role
-from brightline.platform.testing import bearer
 from common import NotAvailable, Result, http_ok, pct, run_loadgen_async
 from stack import Stack, wait_for
+
+from brightline.platform.auth import Role
+from brightline.platform.testing import bearer
 
 METERS_PER_TRANSFORMER = 200
 
@@ -32,13 +33,27 @@ async def load_topology(stack: Stack, total: int) -> None:
     async with httpx.AsyncClient(timeout=300) as client:
         chunk = 20_000
         for start in range(0, total, chunk):
-            meters = [{"meter_no": f"{run}-M{i}", "transformer_id": f"{run}-T{i // METERS_PER_TRANSFORMER}"}
-                      for i in range(start, min(total, start + chunk))]
+            meters = [
+                {
+                    "meter_no": f"{run}-M{i}",
+                    "transformer_id": f"{run}-T{i // METERS_PER_TRANSFORMER}",
+                }
+                for i in range(start, min(total, start + chunk))
+            ]
             transformers = sorted({m["transformer_id"] for m in meters})
-            await http_ok(client, "PUT", f"{stack.url('dispatch')}/topology", headers=headers, json={
-                "transformers": [{"transformer_id": t, "feeder_id": f"{run}-F{k % 10}"}
-                                 for k, t in enumerate(transformers)],
-                "meters": meters})
+            await http_ok(
+                client,
+                "PUT",
+                f"{stack.url('dispatch')}/topology",
+                headers=headers,
+                json={
+                    "transformers": [
+                        {"transformer_id": t, "feeder_id": f"{run}-F{k % 10}"}
+                        for k, t in enumerate(transformers)
+                    ],
+                    "meters": meters,
+                },
+            )
 
 
 async def dispatch_counts(stack: Stack, ids: list[str]) -> dict:
@@ -48,9 +63,12 @@ async def dispatch_counts(stack: Stack, ids: list[str]) -> dict:
             "SELECT count(*) AS orders, count(w.incident_id) AS in_incident, "
             "count(*) FILTER (WHERE w.incident_id IS NOT NULL AND i.lead_work_order_id IS DISTINCT FROM w.id) AS folded "
             "FROM work_orders w LEFT JOIN incidents i ON i.id = w.incident_id WHERE w.ticket_id = ANY($1::text[])",
-            ids)
-        incidents = await conn.fetchval("SELECT count(DISTINCT incident_id) FROM work_orders "
-                                        "WHERE ticket_id = ANY($1::text[])", ids)
+            ids,
+        )
+        incidents = await conn.fetchval(
+            "SELECT count(DISTINCT incident_id) FROM work_orders WHERE ticket_id = ANY($1::text[])",
+            ids,
+        )
         return {**dict(row), "incidents": incidents}
     finally:
         await conn.close()
@@ -62,8 +80,11 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     spike_n = int(scale.storm_spike_rate * scale.storm_spike_seconds)
     bg_seconds = scale.storm_seconds - scale.storm_spike_seconds
     bg_rate = max(1.0, (total - spike_n) / bg_seconds)
-    phases = [[bg_seconds / 2, bg_rate], [scale.storm_spike_seconds, scale.storm_spike_rate],
-              [bg_seconds / 2, bg_rate]]
+    phases = [
+        [bg_seconds / 2, bg_rate],
+        [scale.storm_spike_seconds, scale.storm_spike_rate],
+        [bg_seconds / 2, bg_rate],
+    ]
     spike_end_offset = bg_seconds / 2 + scale.storm_spike_seconds
 
     samples: list[tuple[float, int]] = []
@@ -73,8 +94,14 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         while not stop.is_set():
             try:
                 lag = await stack.consumer_lag()
-                samples.append((time.time(), sum(lag.get(g, 0) for g in ("dispatch", "sla_monitor", "intake"))
-                                if lag else 0))
+                samples.append(
+                    (
+                        time.time(),
+                        sum(lag.get(g, 0) for g in ("dispatch", "sla_monitor", "intake"))
+                        if lag
+                        else 0,
+                    )
+                )
             except Exception as error:  # noqa: BLE001 - a failed sample is just a gap
                 print(f"    lag sample failed: {error}", flush=True)
             try:
@@ -85,11 +112,24 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     sampler = asyncio.create_task(sample_lag())
     t0 = time.time()
     report = await run_loadgen_async(
-        {"mode": "open", "phases": phases, "max_inflight": 512, "timeout": 30,
-         "url": f"{stack.url('intake')}/tickets", "headers": bearer(Role.AGENT, subject="agent-storm"),
-         "body_kind": "nopower", "idempotency": True, "collect_ids": True, "run": stack.run_id + "x",
-         "seq_start": 0, "grace": 60},
-        stack.out_dir, "storm", timeout=scale.storm_seconds + 300)
+        {
+            "mode": "open",
+            "phases": phases,
+            "max_inflight": 512,
+            "timeout": 30,
+            "url": f"{stack.url('intake')}/tickets",
+            "headers": bearer(Role.AGENT, subject="agent-storm"),
+            "body_kind": "nopower",
+            "idempotency": True,
+            "collect_ids": True,
+            "run": stack.run_id + "x",
+            "seq_start": 0,
+            "grace": 60,
+        },
+        stack.out_dir,
+        "storm",
+        timeout=scale.storm_seconds + 300,
+    )
     load_end = report["finished"]
     ids = report["ids"]
 
@@ -97,7 +137,9 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         c = await dispatch_counts(stack, ids)
         return c if c["orders"] >= len(ids) else None
 
-    counts = await wait_for(all_in_dispatch, timeout=180, interval=2) or await dispatch_counts(stack, ids)
+    counts = await wait_for(all_in_dispatch, timeout=180, interval=2) or await dispatch_counts(
+        stack, ids
+    )
 
     async def drained():
         lag = await stack.consumer_lag()
@@ -117,21 +159,43 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     sent = report["sent"]
     figures["storm_lag"] = samples and [(t - t0, lag) for t, lag in samples]
     return [
-        Result("storm", "calls sent / planned", sent, "calls", note=f"planned {total}; spike "
-               f"{scale.storm_spike_rate:.0f}/s for {scale.storm_spike_seconds:.0f}s, background "
-               f"{bg_rate:.0f}/s; {report['late']} started >1s late; took "
-               f"{report['finished'] - report['started']:.0f}s"),
-        Result("storm", "accepted (2xx)", len(ids), "calls",
-               note=f"non-2xx {other or 'none'}; client errors {report['errors'] or 'none'}"),
+        Result(
+            "storm",
+            "calls sent / planned",
+            sent,
+            "calls",
+            note=f"planned {total}; spike "
+            f"{scale.storm_spike_rate:.0f}/s for {scale.storm_spike_seconds:.0f}s, background "
+            f"{bg_rate:.0f}/s; {report['late']} started >1s late; took "
+            f"{report['finished'] - report['started']:.0f}s",
+        ),
+        Result(
+            "storm",
+            "accepted (2xx)",
+            len(ids),
+            "calls",
+            note=f"non-2xx {other or 'none'}; client errors {report['errors'] or 'none'}",
+        ),
         Result("storm", "5xx answers", fivexx, "count", "<= 0"),
         Result("storm", "accepted but lost before dispatch", lost, "tickets", "<= 0"),
-        Result("storm", "folded into outage incidents", folded, "%", ">= 90",
-               note=f"{counts['folded']} of {counts['orders']} orders in {counts['incidents']} incidents"),
+        Result(
+            "storm",
+            "folded into outage incidents",
+            folded,
+            "%",
+            ">= 90",
+            note=f"{counts['folded']} of {counts['orders']} orders in {counts['incidents']} incidents",
+        ),
         Result("storm", "POST p99 during storm", pct(report["latencies_ms"], 99), "ms"),
         Result("storm", "consumer lag at end of spike", at_spike_end, "records"),
         Result("storm", "consumer lag peak", peak, "records"),
-        Result("storm", "lag drained after load end", (drained_at - load_end) if drained_at else None, "s",
-               note="" if drained_at else "not drained within 120 s after the applied check"),
+        Result(
+            "storm",
+            "lag drained after load end",
+            (drained_at - load_end) if drained_at else None,
+            "s",
+            note="" if drained_at else "not drained within 120 s after the applied check",
+        ),
     ]
 
 

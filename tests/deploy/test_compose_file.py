@@ -39,7 +39,10 @@ def test_services_publish_distinct_ports_and_get_the_infrastructure_env():
     for name in SERVICES:
         env = services[name]["environment"]
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-        assert env["DATABASE_URL"].startswith("postgresql+asyncpg://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert (
+            env["DATABASE_URL"].startswith("postgresql+asyncpg://")
+            and "@postgres:5432/" in env["DATABASE_URL"]
+        )
         assert "BRIGHTLINE_AUTH_SECRET" in env
 
 
@@ -70,19 +73,29 @@ def test_prometheus_scrapes_every_service_and_grafana_is_provisioned():
     services = data["services"]
     prometheus, grafana = services["prometheus"], services["grafana"]
     assert prometheus["image"].startswith("prom/prometheus:")
-    config_mount = next(v for v in prometheus["volumes"] if v.endswith(":/etc/prometheus/prometheus.yml:ro"))
+    config_mount = next(
+        v for v in prometheus["volumes"] if v.endswith(":/etc/prometheus/prometheus.yml:ro")
+    )
     config = yaml.safe_load((ROOT / config_mount.split(":")[0]).read_text())
-    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    jobs = {
+        job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
+    }
     for name in SERVICES:
         assert jobs[name] == [f"{name}:8000"]  # the compose service name and its container port
     assert set(SERVICES) <= set(prometheus["depends_on"])
-    mounts = {v.split(":")[1]: ROOT / v.split(":")[0] for v in grafana["volumes"] if v.startswith("./")}
+    mounts = {
+        v.split(":")[1]: ROOT / v.split(":")[0] for v in grafana["volumes"] if v.startswith("./")
+    }
     assert (mounts["/etc/grafana/provisioning"] / "datasources" / "prometheus.yaml").is_file()
     dashboards = mounts["/var/lib/grafana/dashboards"]
     assert (dashboards / "brightline-hotline.json").is_file()
-    provider = yaml.safe_load((mounts["/etc/grafana/provisioning"] / "dashboards" / "brightline.yaml").read_text())
+    provider = yaml.safe_load(
+        (mounts["/etc/grafana/provisioning"] / "dashboards" / "brightline.yaml").read_text()
+    )
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
-    datasource = yaml.safe_load((mounts["/etc/grafana/provisioning"] / "datasources" / "prometheus.yaml").read_text())
+    datasource = yaml.safe_load(
+        (mounts["/etc/grafana/provisioning"] / "datasources" / "prometheus.yaml").read_text()
+    )
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
     assert grafana["depends_on"]["prometheus"]["condition"] == "service_healthy"
     assert {"prometheus-data", "grafana-data"} <= set(data["volumes"])

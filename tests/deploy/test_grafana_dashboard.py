@@ -16,10 +16,42 @@ DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "brightline-hotline.jso
 # Series Prometheus itself makes for every scrape target, not any code of ours.
 PROMETHEUS_BUILTIN = {"up"}
 PROMQL_WORDS = {
-    "sum", "avg", "min", "max", "count", "rate", "irate", "increase", "delta", "histogram_quantile",
-    "by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "offset",
-    "vector", "scalar", "clamp_min", "clamp_max", "abs", "topk", "bottomk", "avg_over_time",
-    "max_over_time", "min_over_time", "time", "bool", "label_replace", "absent", "nan", "inf",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "rate",
+    "irate",
+    "increase",
+    "delta",
+    "histogram_quantile",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "vector",
+    "scalar",
+    "clamp_min",
+    "clamp_max",
+    "abs",
+    "topk",
+    "bottomk",
+    "avg_over_time",
+    "max_over_time",
+    "min_over_time",
+    "time",
+    "bool",
+    "label_replace",
+    "absent",
+    "nan",
+    "inf",
 }
 
 
@@ -32,9 +64,9 @@ def queries() -> list[str]:
 
 
 def metric_names(expr: str) -> set[str]:
-    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)                    # label values
-    expr = re.sub(r"\{[^}]*\}", "", expr)                            # label matchers
-    expr = re.sub(r"\[[^\]]*\]", "", expr)                           # range durations
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)  # label values
+    expr = re.sub(r"\{[^}]*\}", "", expr)  # label matchers
+    expr = re.sub(r"\[[^\]]*\]", "", expr)  # range durations
     expr = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", expr)  # grouping labels
     return {w for w in re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", expr) if w not in PROMQL_WORDS}
 
@@ -45,7 +77,9 @@ def defined_metric_names() -> set[str]:
     default registry."""
     importlib.import_module("brightline.messaging.metrics")
     for service in service_names(ROOT):
-        app = importlib.import_module(f"brightline.{service}.main").create_app(settings_class(service)())
+        app = importlib.import_module(f"brightline.{service}.main").create_app(
+            settings_class(service)()
+        )
         app.build_middleware_stack()  # the HTTP instrumentation registers its metrics here
         try:
             importlib.import_module(f"brightline.{service}.metrics")
@@ -53,8 +87,15 @@ def defined_metric_names() -> set[str]:
             if missing.name != f"brightline.{service}.metrics":
                 raise
     names = set()
-    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count"),
-                "summary": ("_sum", "_count", ""), "info": ("_info",), "stateset": ("",), "unknown": ("",)}
+    suffixes = {
+        "counter": ("_total",),
+        "gauge": ("",),
+        "histogram": ("_bucket", "_sum", "_count"),
+        "summary": ("_sum", "_count", ""),
+        "info": ("_info",),
+        "stateset": ("",),
+        "unknown": ("",),
+    }
     for family in REGISTRY.collect():
         names.update(family.name + suffix for suffix in suffixes[family.type])
     return names
@@ -79,11 +120,22 @@ def test_every_metric_the_dashboard_queries_is_defined_by_the_code():
 
 def test_the_dashboard_covers_the_hotline_kpis_and_the_system_health():
     used = set().union(*map(metric_names, queries()))
-    kpis = {"sla_answered_within_threshold_ratio", "sla_average_speed_of_answer_seconds", "sla_abandonment_ratio",
-            "sla_arrival_on_time_ratio", "sla_complaint_reply_on_time_ratio", "sla_report_reply_on_time_ratio",
-            "sla_callback_rate_ratio"}
-    health = {"http_requests_total", "http_request_duration_seconds_bucket", "brightline_consumer_lag",
-              "brightline_outbox_backlog", "brightline_consumer_events_dead_lettered_total"}
+    kpis = {
+        "sla_answered_within_threshold_ratio",
+        "sla_average_speed_of_answer_seconds",
+        "sla_abandonment_ratio",
+        "sla_arrival_on_time_ratio",
+        "sla_complaint_reply_on_time_ratio",
+        "sla_report_reply_on_time_ratio",
+        "sla_callback_rate_ratio",
+    }
+    health = {
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "brightline_consumer_lag",
+        "brightline_outbox_backlog",
+        "brightline_consumer_events_dead_lettered_total",
+    }
     assert kpis | health <= used
     text = "\n".join(queries())
     assert "vector(0.9)" in text  # the 90 % callback target line

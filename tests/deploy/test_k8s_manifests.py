@@ -18,7 +18,12 @@ def docs(path: Path) -> list[dict]:
 
 
 def base_objects() -> list[dict]:
-    return [d for p in sorted((K8S / "base").glob("*.yaml")) if p.name != "kustomization.yaml" for d in docs(p)]
+    return [
+        d
+        for p in sorted((K8S / "base").glob("*.yaml"))
+        if p.name != "kustomization.yaml"
+        for d in docs(p)
+    ]
 
 
 def find(kind: str, name: str) -> dict:
@@ -41,12 +46,16 @@ def test_every_yaml_parses_and_every_object_has_kind_and_name():
                 assert doc["apiVersion"] and doc["metadata"]["name"], path
 
 
-@pytest.mark.parametrize("folder", sorted(p.parent for p in K8S.rglob("kustomization.yaml")), ids=str)
+@pytest.mark.parametrize(
+    "folder", sorted(p.parent for p in K8S.rglob("kustomization.yaml")), ids=str
+)
 def test_a_kustomization_lists_every_file_of_its_folder(folder):
     kustomization = docs(folder / "kustomization.yaml")[0]
     listed = [r for r in kustomization.get("resources", []) if not r.startswith("..")]
     listed += [p["path"] for p in kustomization.get("patches", [])]
-    present = sorted(p.name for p in folder.iterdir() if p.suffix == ".yaml" and p.name != "kustomization.yaml")
+    present = sorted(
+        p.name for p in folder.iterdir() if p.suffix == ".yaml" and p.name != "kustomization.yaml"
+    )
     assert sorted(listed) == present
     for parent in (r for r in kustomization.get("resources", []) if r.startswith("..")):
         assert (folder / parent / "kustomization.yaml").is_file()
@@ -133,10 +142,19 @@ def test_the_dockerfile_the_images_come_from_takes_the_service_as_build_arg():
 def test_overlays_scale_replicas_and_partitions():
     def overlay(name):
         folder = K8S / "overlays" / name
-        return [d for p in sorted(folder.glob("*.yaml")) if p.name != "kustomization.yaml" for d in docs(p)]
+        return [
+            d
+            for p in sorted(folder.glob("*.yaml"))
+            if p.name != "kustomization.yaml"
+            for d in docs(p)
+        ]
 
     production = overlay("production")
-    replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in production if d["kind"] == "Deployment"}
+    replicas = {
+        d["metadata"]["name"]: d["spec"]["replicas"]
+        for d in production
+        if d["kind"] == "Deployment"
+    }
     [env] = [d["data"] for d in production if d["kind"] == "ConfigMap"]
     assert set(replicas) == {k8s_name(s) for s in SERVICES}
     # Replicas of a service share its consumer group: never more members than partitions.
@@ -149,5 +167,9 @@ def test_overlays_scale_replicas_and_partitions():
 
 def test_readme_explains_scaling_consumers_with_partitions():
     text = (K8S / "README.md").read_text()
-    for phrase in ("more active members than partitions", "advisory lock", "share its consumer group"):
+    for phrase in (
+        "more active members than partitions",
+        "advisory lock",
+        "share its consumer group",
+    ):
         assert phrase in text

@@ -22,7 +22,10 @@ def services(kafka_bootstrap, postgres_server, topic_prefix, tmp_path, db_name):
         "DISPATCH_DATABASE_NAME": db_name("dispatch"),
         "SLA_DATABASE_NAME": db_name("sla"),
     }
-    procs = {name: ServiceProcess(name, free_port(), env, tmp_path) for name in ("intake", "dispatch", "sla_monitor")}
+    procs = {
+        name: ServiceProcess(name, free_port(), env, tmp_path)
+        for name in ("intake", "dispatch", "sla_monitor")
+    }
     for proc in procs.values():
         proc.start()
     try:
@@ -39,22 +42,36 @@ async def test_repair_ticket_reaches_dispatch_and_sla_monitor(services):
     async with httpx.AsyncClient(timeout=10) as http:
         created = await http.post(
             f"{services['intake'].url}/tickets",
-            json={"ticket_type": "repair", "description": "整个小区停电", "caller_name": "李四",
-                  "phone": "13912345678", "address": "幸福小区3栋", "fault_scope": "area"},
+            json={
+                "ticket_type": "repair",
+                "description": "整个小区停电",
+                "caller_name": "李四",
+                "phone": "13912345678",
+                "address": "幸福小区3栋",
+                "fault_scope": "area",
+            },
             headers={**agent, "Idempotency-Key": "e2e-1"},
         )
         assert created.status_code == 201, created.text
         ticket_id = created.json()["id"]
 
         async def work_orders():
-            r = await http.get(f"{services['dispatch'].url}/work-orders", params={"ticket_id": ticket_id}, headers=agent)
+            r = await http.get(
+                f"{services['dispatch'].url}/work-orders",
+                params={"ticket_id": ticket_id},
+                headers=agent,
+            )
             return r.json()
 
         [order] = await eventually(work_orders)
         assert order["area_class"] == "urban"
 
         async def deadlines():
-            r = await http.get(f"{services['sla_monitor'].url}/deadlines", params={"ticket_id": ticket_id}, headers=agent)
+            r = await http.get(
+                f"{services['sla_monitor'].url}/deadlines",
+                params={"ticket_id": ticket_id},
+                headers=agent,
+            )
             return r.json()
 
         [deadline] = await eventually(deadlines)

@@ -36,7 +36,11 @@ def test_a_log_line_inside_a_span_has_the_trace_id_and_masks_phone_and_name(json
         structlog.contextvars.bind_contextvars(ticket_id="T-20260101-0001")
         try:
             structlog.get_logger("brightline.intake").info(
-                "ticket recorded", caller_name=NAME, phone=PHONE, note=f"caller asked to be called on {PHONE}")
+                "ticket recorded",
+                caller_name=NAME,
+                phone=PHONE,
+                note=f"caller asked to be called on {PHONE}",
+            )
             logging.getLogger("brightline.intake").warning("callback number %s unreachable", PHONE)
         finally:
             structlog.contextvars.clear_contextvars()

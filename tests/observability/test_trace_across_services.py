@@ -29,25 +29,47 @@ WORK_ORDER_CREATED = "brightline.dispatch.work-order.created.v1"
 
 @pytest.fixture
 def spans():
-    configure_tracing("brightline-tests", exporter=EXPORTER)  # once per process; later calls reuse it
+    configure_tracing(
+        "brightline-tests", exporter=EXPORTER
+    )  # once per process; later calls reuse it
     EXPORTER.clear()
     return EXPORTER
 
 
 def consumer_span(finished, group: str, event_type: str):
-    return next((s for s in finished if s.kind == SpanKind.CONSUMER
-                 and s.attributes.get("messaging.consumer.group.name") == group
-                 and s.attributes.get("cloudevents.event_type") == event_type), None)
+    return next(
+        (
+            s
+            for s in finished
+            if s.kind == SpanKind.CONSUMER
+            and s.attributes.get("messaging.consumer.group.name") == group
+            and s.attributes.get("cloudevents.event_type") == event_type
+        ),
+        None,
+    )
 
 
 async def test_one_trace_spans_intake_dispatch_and_sla_monitor(spans, infra_env, db_name):
     intake = create_intake(IntakeSettings(database_name=db_name("intake"), **infra_env))
     dispatch = create_dispatch(DispatchSettings(database_name=db_name("dispatch"), **infra_env))
     sla = create_sla(SlaMonitorSettings(database_name=db_name("sla"), **infra_env))
-    async with running(intake) as intake_http, running(dispatch) as dispatch_http, running(sla) as sla_http:
-        created = await intake_http.post("/tickets", headers=AGENT, json={
-            "ticket_type": "repair", "description": "整个小区停电", "caller_name": "李四",
-            "phone": "13912345678", "address": "幸福小区3栋", "fault_scope": "area"})
+    async with (
+        running(intake) as intake_http,
+        running(dispatch) as dispatch_http,
+        running(sla) as sla_http,
+    ):
+        created = await intake_http.post(
+            "/tickets",
+            headers=AGENT,
+            json={
+                "ticket_type": "repair",
+                "description": "整个小区停电",
+                "caller_name": "李四",
+                "phone": "13912345678",
+                "address": "幸福小区3栋",
+                "fault_scope": "area",
+            },
+        )
         assert created.status_code == 201, created.text
         ticket_id = created.json()["id"]
 
@@ -56,15 +78,26 @@ async def test_one_trace_spans_intake_dispatch_and_sla_monitor(spans, infra_env,
             return r.json()
 
         [opened] = await eventually(deadline)
-        [order] = (await dispatch_http.get("/work-orders", params={"ticket_id": ticket_id}, headers=AGENT)).json()
+        [order] = (
+            await dispatch_http.get("/work-orders", params={"ticket_id": ticket_id}, headers=AGENT)
+        ).json()
         assert opened["subject_id"] == order["id"]
 
         # The SLA monitor's consumer span ends right after its commit: wait for it to be exported.
-        await eventually(lambda: _async(consumer_span(spans.get_finished_spans(), "sla_monitor", WORK_ORDER_CREATED)))
+        await eventually(
+            lambda: _async(
+                consumer_span(spans.get_finished_spans(), "sla_monitor", WORK_ORDER_CREATED)
+            )
+        )
         finished = spans.get_finished_spans()
 
-        [server] = [s for s in finished if s.kind == SpanKind.SERVER and s.attributes.get(SERVICE_ATTRIBUTE) == "intake"
-                    and s.attributes.get("http.route") == "/tickets"]
+        [server] = [
+            s
+            for s in finished
+            if s.kind == SpanKind.SERVER
+            and s.attributes.get(SERVICE_ATTRIBUTE) == "intake"
+            and s.attributes.get("http.route") == "/tickets"
+        ]
         in_dispatch = consumer_span(finished, "dispatch", TICKET_RECORDED)
         in_sla = consumer_span(finished, "sla_monitor", WORK_ORDER_CREATED)
         assert in_dispatch is not None
@@ -72,24 +105,51 @@ async def test_one_trace_spans_intake_dispatch_and_sla_monitor(spans, infra_env,
         trace_id = server.context.trace_id
         assert {s.context.trace_id for s in (server, in_dispatch, in_sla)} == {trace_id}
         # Causal chain, not just a shared id: each hop's parent is a span of the hop before.
-        intake_spans = {s.context.span_id for s in finished if s.context.trace_id == trace_id
-                        and (s is server or s.parent and _descends(s, server, finished))}
+        intake_spans = {
+            s.context.span_id
+            for s in finished
+            if s.context.trace_id == trace_id
+            and (s is server or s.parent and _descends(s, server, finished))
+        }
         assert in_dispatch.parent.span_id in intake_spans
         assert in_sla.parent.span_id == in_dispatch.context.span_id
         assert server.parent is None or server.parent.trace_id == trace_id
-        services = {server.attributes[SERVICE_ATTRIBUTE], in_dispatch.attributes["messaging.consumer.group.name"],
-                    in_sla.attributes["messaging.consumer.group.name"]}
+        services = {
+            server.attributes[SERVICE_ATTRIBUTE],
+            in_dispatch.attributes["messaging.consumer.group.name"],
+            in_sla.attributes["messaging.consumer.group.name"],
+        }
         assert services == {"intake", "dispatch", "sla_monitor"}
 
         # The backbone metrics moved with the events (default registry, served on /metrics).
         def sample(name, **labels):
             return REGISTRY.get_sample_value(name, labels) or 0
 
-        assert sample("brightline_outbox_published_total", service="intake", topic="intake.tickets",
-                      event_type=TICKET_RECORDED) >= 1
-        assert sample("brightline_consumer_events_handled_total", consumer="dispatch", event_type=TICKET_RECORDED) >= 1
-        assert sample("brightline_consumer_events_handled_total", consumer="sla_monitor",
-                      event_type=WORK_ORDER_CREATED) >= 1
+        assert (
+            sample(
+                "brightline_outbox_published_total",
+                service="intake",
+                topic="intake.tickets",
+                event_type=TICKET_RECORDED,
+            )
+            >= 1
+        )
+        assert (
+            sample(
+                "brightline_consumer_events_handled_total",
+                consumer="dispatch",
+                event_type=TICKET_RECORDED,
+            )
+            >= 1
+        )
+        assert (
+            sample(
+                "brightline_consumer_events_handled_total",
+                consumer="sla_monitor",
+                event_type=WORK_ORDER_CREATED,
+            )
+            >= 1
+        )
         text = (await dispatch_http.get("/metrics")).text
         assert 'brightline_consumer_lag{consumer="dispatch",partition="' in text
         assert 'brightline_outbox_backlog{service="dispatch"}' in text

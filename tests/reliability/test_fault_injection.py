@@ -28,7 +28,13 @@ from brightline.platform.db import database_url, server_url
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
 from brightline.platform.local.paths import free_port
 from brightline.platform.problems import PROBLEM_JSON
-from brightline.platform.testing import ServiceProcess, bearer, eventually, service_names, settings_class
+from brightline.platform.testing import (
+    ServiceProcess,
+    bearer,
+    eventually,
+    service_names,
+    settings_class,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -60,8 +66,13 @@ def database_names() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def stack(own_infra, tmp_path_factory):
     kafka, postgres, url = own_infra
-    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "DATABASE_URL": url,
-           "KAFKA_TOPIC_PREFIX": "fault.", "DB_POOL_SIZE": "4", "LOG_JSON": "false"}
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "DATABASE_URL": url,
+        "KAFKA_TOPIC_PREFIX": "fault.",
+        "DB_POOL_SIZE": "4",
+        "LOG_JSON": "false",
+    }
     logs = tmp_path_factory.mktemp("fault-logs")
     procs = {name: ServiceProcess(name, free_port(), env, logs) for name in service_names()}
     for proc in procs.values():
@@ -89,8 +100,18 @@ class Load:
 def ticket_body(key: str, n: int) -> dict:
     common = {"caller_name": "压测", "phone": f"139{n:08d}", "address": f"压测路{n}号{key[-6:]}"}
     if n % 2:
-        return {"ticket_type": "repair", "description": f"停电 {key}", "fault_scope": "own_home", **common}
-    return {"ticket_type": "complaint", "description": f"投诉 {key}", "complaint_subtype": "service", **common}
+        return {
+            "ticket_type": "repair",
+            "description": f"停电 {key}",
+            "fault_scope": "own_home",
+            **common,
+        }
+    return {
+        "ticket_type": "complaint",
+        "description": f"投诉 {key}",
+        "complaint_subtype": "service",
+        **common,
+    }
 
 
 async def agent(intake_url: str, load: Load, numbers) -> None:
@@ -102,8 +123,11 @@ async def agent(intake_url: str, load: Load, numbers) -> None:
             body = ticket_body(key, n)
             while True:  # a real client: same key until the answer arrives
                 try:
-                    response = await http.post(f"{intake_url}/tickets", json=body,
-                                               headers={**headers, "Idempotency-Key": key})
+                    response = await http.post(
+                        f"{intake_url}/tickets",
+                        json=body,
+                        headers={**headers, "Idempotency-Key": key},
+                    )
                 except httpx.TransportError as error:
                     load.errors[type(error).__name__] = load.errors.get(type(error).__name__, 0) + 1
                 else:
@@ -114,16 +138,23 @@ async def agent(intake_url: str, load: Load, numbers) -> None:
                     if response.status_code < 500:
                         load.rejected.append(f"{response.status_code} {response.text[:200]}")
                         break
-                    load.errors[str(response.status_code)] = load.errors.get(str(response.status_code), 0) + 1
-                    if response.status_code != 503 or response.headers.get("content-type") != PROBLEM_JSON \
-                            or "Retry-After" not in response.headers:
+                    load.errors[str(response.status_code)] = (
+                        load.errors.get(str(response.status_code), 0) + 1
+                    )
+                    if (
+                        response.status_code != 503
+                        or response.headers.get("content-type") != PROBLEM_JSON
+                        or "Retry-After" not in response.headers
+                    ):
                         load.server_errors.append(f"{response.status_code} {response.text[:120]}")
                 load.retries += 1
                 await asyncio.sleep(0.3)
             await asyncio.sleep(PAUSE)
 
 
-def inject_faults(kafka: LocalKafka, postgres: LocalPostgres, procs: dict[str, ServiceProcess], log: list) -> None:
+def inject_faults(
+    kafka: LocalKafka, postgres: LocalPostgres, procs: dict[str, ServiceProcess], log: list
+) -> None:
     def step(what, action):
         started = time.monotonic()
         action()
@@ -133,11 +164,13 @@ def inject_faults(kafka: LocalKafka, postgres: LocalPostgres, procs: dict[str, S
     step("broker restarted", kafka.restart)
     time.sleep(2)
     for name, proc in procs.items():
+
         def crash_and_start(proc=proc):
             proc.kill()
             time.sleep(1)
             proc.start()
             proc.wait_ready(timeout=120)
+
         step(f"{name} SIGKILLed and started again", crash_and_start)
         time.sleep(1)
     step("PostgreSQL restarted", postgres.restart)
@@ -163,8 +196,10 @@ async def reconcile(url: str, load: Load) -> dict:
     orders = await scalar_rows(url, db["dispatch"], "SELECT id, ticket_id FROM work_orders")
     cases = await scalar_rows(url, db["casework"], "SELECT id, ticket_id FROM cases")
     deadlines = await scalar_rows(
-        url, db["sla_monitor"],
-        "SELECT subject_id FROM deadlines WHERE subject_type = 'work_order' AND limit_key LIKE 'repair.arrival.%'")
+        url,
+        db["sla_monitor"],
+        "SELECT subject_id FROM deadlines WHERE subject_type = 'work_order' AND limit_key LIKE 'repair.arrival.%'",
+    )
     order_of = [o.ticket_id for o in orders]
     case_of = [c.ticket_id for c in cases]
     deadline_of = [d.subject_id for d in deadlines]
@@ -172,7 +207,8 @@ async def reconcile(url: str, load: Load) -> dict:
         "accepted": len(load.accepted),
         "accepted missing in intake": sum(t["id"] not in by_id for t in load.accepted.values()),
         "accepted recorded more than once": sum(
-            sum(key in d for d in descriptions) > 1 for key in load.accepted),
+            sum(key in d for d in descriptions) > 1 for key in load.accepted
+        ),
         "intake tickets": len(tickets),
         "repairs": len(repairs),
         "work orders": len(orders),
@@ -184,23 +220,35 @@ async def reconcile(url: str, load: Load) -> dict:
         "cases for no complaint": sum(t not in complaints for t in case_of),
         "arrival deadlines": len(deadlines),
         "work orders without exactly one arrival deadline": sum(
-            deadline_of.count(o.id) != 1 for o in orders),
+            deadline_of.count(o.id) != 1 for o in orders
+        ),
     }
     for service, database in db.items():
         [(rows, distinct)] = await scalar_rows(
-            url, database, "SELECT count(*), count(DISTINCT (consumer, event_id)) FROM inbox")
+            url, database, "SELECT count(*), count(DISTINCT (consumer, event_id)) FROM inbox"
+        )
         [(emitted, distinct_events, unpublished)] = await scalar_rows(
-            url, database, "SELECT count(*), count(DISTINCT event_id), count(*) FILTER (WHERE published_at IS NULL) "
-                           "FROM outbox")
+            url,
+            database,
+            "SELECT count(*), count(DISTINCT event_id), count(*) FILTER (WHERE published_at IS NULL) "
+            "FROM outbox",
+        )
         counts[f"{service} inbox rows / distinct"] = f"{rows}/{distinct}"
         counts[f"{service} outbox events / unpublished"] = f"{emitted}/{unpublished}"
         counts[f"{service} events applied twice"] = rows - distinct
         counts[f"{service} events emitted twice"] = emitted - distinct_events
     # One event per new aggregate: a redelivery re-applied would emit its event again.
-    [(recorded,)] = await scalar_rows(url, db["intake"], "SELECT count(*) FROM outbox WHERE event_type = "
-                                      "'brightline.intake.ticket.recorded.v1'")
-    [(created,)] = await scalar_rows(url, db["dispatch"], "SELECT count(*) FROM outbox WHERE event_type = "
-                                     "'brightline.dispatch.work-order.created.v1'")
+    [(recorded,)] = await scalar_rows(
+        url,
+        db["intake"],
+        "SELECT count(*) FROM outbox WHERE event_type = 'brightline.intake.ticket.recorded.v1'",
+    )
+    [(created,)] = await scalar_rows(
+        url,
+        db["dispatch"],
+        "SELECT count(*) FROM outbox WHERE event_type = "
+        "'brightline.dispatch.work-order.created.v1'",
+    )
     counts["ticket.recorded events != tickets"] = recorded - len(tickets)
     counts["work-order.created events != work orders"] = created - len(orders)
     return counts
@@ -211,7 +259,9 @@ BAD = ("missing", "more than once", "without exactly one", "for no", "twice", "!
 
 def problems(counts: dict) -> dict:
     bad = {k: v for k, v in counts.items() if any(b in k for b in BAD) and v}
-    bad.update({k: v for k, v in counts.items() if k.endswith("unpublished") and not v.endswith("/0")})
+    bad.update(
+        {k: v for k, v in counts.items() if k.endswith("unpublished") and not v.endswith("/0")}
+    )
     return bad
 
 
@@ -227,8 +277,10 @@ async def test_faults_under_load_lose_nothing_and_apply_nothing_twice(stack, rep
         await asyncio.wait_for(asyncio.gather(*agents), timeout=120)
 
     report("faults injected under load:\n  " + "\n  ".join(fault_log))
-    report(f"load: {len(load.accepted)} tickets accepted, {load.retries} retries with the same key "
-          f"({load.errors}), {load.replayed} answered from the idempotency store, {len(load.rejected)} rejected")
+    report(
+        f"load: {len(load.accepted)} tickets accepted, {load.retries} retries with the same key "
+        f"({load.errors}), {load.replayed} answered from the idempotency store, {len(load.rejected)} rejected"
+    )
     assert not load.rejected, load.rejected[:5]
     assert len(load.accepted) > 50
 
@@ -241,10 +293,15 @@ async def test_faults_under_load_lose_nothing_and_apply_nothing_twice(stack, rep
     try:
         counts = await eventually(converged, timeout=SETTLE, interval=2)
     except AssertionError:
-        pytest.fail(f"not reconciled after {SETTLE}s: {problems(converged.last)}\nservice logs:\n"
-                    + "\n".join(f"--- {p.name}\n{p.log_tail(1500)}" for p in procs.values()))
+        pytest.fail(
+            f"not reconciled after {SETTLE}s: {problems(converged.last)}\nservice logs:\n"
+            + "\n".join(f"--- {p.name}\n{p.log_tail(1500)}" for p in procs.values())
+        )
     finally:
-        report("reconciliation after the faults:\n" + "\n".join(f"  {k:52} {v}" for k, v in converged.last.items()))
+        report(
+            "reconciliation after the faults:\n"
+            + "\n".join(f"  {k:52} {v}" for k, v in converged.last.items())
+        )
     assert counts["accepted"] == len(load.accepted)
     assert counts["intake tickets"] >= counts["accepted"]
     assert counts["work orders"] == counts["repairs"] > 0

@@ -48,8 +48,13 @@ def app_raising(error: Exception):
     async def lifespan(app):
         yield
 
-    return create_service_app(ServiceSettings(service_name="t", database_name="unused"), title="t",
-                              description="", routers=[router], lifespan=lifespan)
+    return create_service_app(
+        ServiceSettings(service_name="t", database_name="unused"),
+        title="t",
+        description="",
+        routers=[router],
+        lifespan=lifespan,
+    )
 
 
 async def test_a_request_during_a_database_restart_gets_503_with_retry_after():
@@ -66,7 +71,9 @@ async def test_a_request_during_a_database_restart_gets_503_with_retry_after():
 async def test_a_database_error_of_the_request_stays_a_500():
     import httpx
 
-    transport = httpx.ASGITransport(app=app_raising(dbapi_error("22001")), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(
+        app=app_raising(dbapi_error("22001")), raise_app_exceptions=False
+    )
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         assert (await client.post("/tickets")).status_code == 500
 

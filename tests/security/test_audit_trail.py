@@ -18,8 +18,14 @@ RECORDED = "brightline.intake.ticket.recorded.v1"
 
 
 def repair(n: int) -> dict:
-    return {"ticket_type": "repair", "description": f"审计测试停电{n}", "caller_name": "李四",
-            "phone": f"1391234{n:04d}", "address": f"幸福小区{n}栋", "fault_scope": "own_home"}
+    return {
+        "ticket_type": "repair",
+        "description": f"审计测试停电{n}",
+        "caller_name": "李四",
+        "phone": f"1391234{n:04d}",
+        "address": f"幸福小区{n}栋",
+        "fault_scope": "own_home",
+    }
 
 
 def test_every_service_serves_the_supervisor_only_audit_trail():
@@ -34,7 +40,9 @@ async def test_a_recorded_ticket_is_in_the_audit_trail_for_supervisors_only(infr
         before = datetime.now(UTC) - timedelta(seconds=1)
         ids = []
         for n in range(3):
-            created = await client.post("/tickets", json=repair(n), headers={**AGENT, "Idempotency-Key": f"a-{n}"})
+            created = await client.post(
+                "/tickets", json=repair(n), headers={**AGENT, "Idempotency-Key": f"a-{n}"}
+            )
             assert created.status_code == 201, created.text
             ids.append(created.json()["id"])
 
@@ -67,11 +75,15 @@ async def test_a_recorded_ticket_is_in_the_audit_trail_for_supervisors_only(infr
         assert all(len(p) == 1 for p in pages)
 
         future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-        assert (await client.get("/audit/events", params={"since": future}, headers=SUPERVISOR)).json() == []
-        assert (await client.get("/audit/events", params={"subject": ids[1]}, headers=SUPERVISOR)).json()[0][
-            "subject"] == ids[1]
+        assert (
+            await client.get("/audit/events", params={"since": future}, headers=SUPERVISOR)
+        ).json() == []
+        assert (
+            await client.get("/audit/events", params={"subject": ids[1]}, headers=SUPERVISOR)
+        ).json()[0]["subject"] == ids[1]
 
-        naive = await client.get("/audit/events", params={"since": "2026-01-01T00:00:00"}, headers=SUPERVISOR)
+        naive = await client.get(
+            "/audit/events", params={"since": "2026-01-01T00:00:00"}, headers=SUPERVISOR
+        )
         assert naive.status_code == 422
         assert naive.headers["content-type"] == "application/problem+json"
-

@@ -81,8 +81,15 @@ def test_an_endpoint_added_without_a_rule_fails_the_matrix():
 def headers_for(role: Role | None) -> dict:
     if role is None:
         return {}
-    return bearer(role, subject=f"{role}-{DUMMY}", crew_id=DUMMY, department_id=DUMMY, unit_id=DUMMY,
-                  staff_no="1001", name="测试")
+    return bearer(
+        role,
+        subject=f"{role}-{DUMMY}",
+        crew_id=DUMMY,
+        department_id=DUMMY,
+        unit_id=DUMMY,
+        staff_no="1001",
+        name="测试",
+    )
 
 
 def expected(role: Role | None, rule) -> str:
@@ -108,10 +115,16 @@ def verdict(want: str, status: int) -> bool:
 async def test_every_endpoint_admits_exactly_its_roles(service, infra_env, db_name):
     app = service_app(service, **infra_env, database_name=db_name(service))
     rules = route_rules(app)
-    failures: list[str] = [f"{route}: no Allow(...) or Public(...) rule" for route in unguarded_routes(app)]
-    lines = [(f"\n{service}: authorisation matrix ({len(rules)} endpoints x {len(ROLES)} roles; "
-              "status seen, * = wrong)"),
-             f"{'endpoint':52}" + "".join(f"{(r or 'anonymous'):>13}" for r in ROLES)]
+    failures: list[str] = [
+        f"{route}: no Allow(...) or Public(...) rule" for route in unguarded_routes(app)
+    ]
+    lines = [
+        (
+            f"\n{service}: authorisation matrix ({len(rules)} endpoints x {len(ROLES)} roles; "
+            "status seen, * = wrong)"
+        ),
+        f"{'endpoint':52}" + "".join(f"{(r or 'anonymous'):>13}" for r in ROLES),
+    ]
     async with running(app) as client:
         logging.getLogger("httpx").setLevel(logging.WARNING)  # the matrix below says it all
         for method, path, allowed in rules:
@@ -122,9 +135,15 @@ async def test_every_endpoint_admits_exactly_its_roles(service, infra_env, db_na
             for role in ROLES:
                 want = expected(role, allowed)
                 try:
-                    response = await asyncio.wait_for(client.request(
-                        method, url, headers=headers_for(role), json={} if method in BODY_METHODS else None),
-                        STREAM_WAIT)
+                    response = await asyncio.wait_for(
+                        client.request(
+                            method,
+                            url,
+                            headers=headers_for(role),
+                            json={} if method in BODY_METHODS else None,
+                        ),
+                        STREAM_WAIT,
+                    )
                 except TimeoutError:
                     # An event stream held open: the gate let the caller in (401/403 come at once).
                     response = httpx.Response(200, text="(stream held open)")
@@ -134,8 +153,10 @@ async def test_every_endpoint_admits_exactly_its_roles(service, infra_env, db_na
                 ok = verdict(want, response.status_code)
                 row += f"{status + ('' if ok else '*'):>13}"
                 if not ok and want != "undecided":
-                    failures.append(f"{method} {path} as {role or 'anonymous'}: expected {want}, got "
-                                    f"{response.status_code} {response.text[:200]}")
+                    failures.append(
+                        f"{method} {path} as {role or 'anonymous'}: expected {want}, got "
+                        f"{response.status_code} {response.text[:200]}"
+                    )
             lines.append(row)
     print("\n".join(lines))
     assert not failures, f"{service}:\n" + "\n".join(failures)

@@ -30,14 +30,22 @@ def app_for(service: str, rate_limit: str = "1000/minute"):
     async def lifespan(app):
         yield
 
-    settings = ServiceSettings(service_name=service, database_name="unused", integration_clients=CLIENTS,
-                               integration_rate_limit=rate_limit)
-    return create_service_app(settings, title=service, description="", routers=[router], lifespan=lifespan)
+    settings = ServiceSettings(
+        service_name=service,
+        database_name="unused",
+        integration_clients=CLIENTS,
+        integration_rate_limit=rate_limit,
+    )
+    return create_service_app(
+        settings, title=service, description="", routers=[router], lifespan=lifespan
+    )
 
 
 async def token(client: httpx.AsyncClient, client_id: str, secret: str = SECRET) -> httpx.Response:
-    return await client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
-                                                   "client_secret": secret})
+    return await client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
 
 
 def http(app) -> httpx.AsyncClient:
@@ -49,7 +57,9 @@ async def test_client_credentials_give_a_token_scoped_to_services():
         issued = await token(client, "switch")
         assert issued.status_code == 200
         assert issued.json()["scope"] == "intake"
-        ok = await client.post("/things", headers={"Authorization": f"Bearer {issued.json()['access_token']}"})
+        ok = await client.post(
+            "/things", headers={"Authorization": f"Bearer {issued.json()['access_token']}"}
+        )
         assert ok.json() == {"client": "client:switch"}
 
 
@@ -65,14 +75,18 @@ async def test_wrong_secret_and_unknown_client_are_rejected_as_problems():
 async def test_a_client_cannot_call_a_service_outside_its_scopes():
     async with http(app_for("dispatch")) as dispatch, http(app_for("intake")) as intake:
         switch_token = (await token(intake, "switch")).json()["access_token"]
-        refused = await dispatch.post("/things", headers={"Authorization": f"Bearer {switch_token}"})
+        refused = await dispatch.post(
+            "/things", headers={"Authorization": f"Bearer {switch_token}"}
+        )
         assert refused.status_code == 403
         assert refused.json()["type"].endswith("/insufficient-scope")
 
 
 async def test_over_the_rate_limit_gets_429_with_retry_after():
     async with http(app_for("intake", rate_limit="5/minute")) as client:
-        headers = {"Authorization": f"Bearer {(await token(client, 'switch')).json()['access_token']}"}
+        headers = {
+            "Authorization": f"Bearer {(await token(client, 'switch')).json()['access_token']}"
+        }
         statuses = [(await client.post("/things", headers=headers)).status_code for _ in range(7)]
         assert statuses == [200] * 5 + [429] * 2
         limited = await client.post("/things", headers=headers)

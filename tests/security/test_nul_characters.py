@@ -12,11 +12,19 @@ AGENT = bearer(Role.AGENT, subject="agent-7", staff_no="1007", name="王五")
 
 
 def repair(n: int) -> dict:
-    return {"ticket_type": "repair", "description": f"停电{n}", "caller_name": "李四",
-            "phone": f"1391234{n:04d}", "address": f"幸福小区{n}栋", "fault_scope": "own_home"}
+    return {
+        "ticket_type": "repair",
+        "description": f"停电{n}",
+        "caller_name": "李四",
+        "phone": f"1391234{n:04d}",
+        "address": f"幸福小区{n}栋",
+        "fault_scope": "own_home",
+    }
 
 
-async def test_nul_characters_are_refused_as_problems_before_reaching_the_database(infra_env, db_name):
+async def test_nul_characters_are_refused_as_problems_before_reaching_the_database(
+    infra_env, db_name
+):
     """PostgreSQL text cannot hold U+0000; the fuzzer found every service answering 500 to it."""
     app = service_app("intake", **infra_env, database_name=db_name("intake"))
     async with running(app) as client:
@@ -24,6 +32,8 @@ async def test_nul_characters_are_refused_as_problems_before_reaching_the_databa
         refused = await client.post("/tickets", json=body, headers=AGENT)
         assert refused.status_code == 422
         assert refused.headers["content-type"] == "application/problem+json"
-        assert (await client.get("/tickets", params={"phone": "1\x00"}, headers=AGENT)).status_code == 422
+        assert (
+            await client.get("/tickets", params={"phone": "1\x00"}, headers=AGENT)
+        ).status_code == 422
         literal = repair(9) | {"description": "文字 \\u0000 不是 NUL"}
         assert (await client.post("/tickets", json=literal, headers=AGENT)).status_code == 201

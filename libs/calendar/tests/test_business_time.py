@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from brightline.calendar import business_date, business_tz, now_in, require_aware, to_business_tz
 
 

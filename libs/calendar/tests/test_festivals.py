@@ -4,6 +4,7 @@ official calendars (e.g. 2025's Mid-Autumn is Oct 6, inside National Day week)."
 from datetime import UTC, date, datetime
 
 import pytest
+
 from brightline.calendar import ALL_FESTIVALS, festival_codes_on, festivals_on
 
 

@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from brightline.calendar import (
     CalendarOutOfRange,
     add_working_days,

@@ -4,7 +4,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from brightline.contracts import EVENT_SPECS, TOPICS, InvalidEvent, from_record, new_event, to_record
+from brightline.contracts import (
+    EVENT_SPECS,
+    TOPICS,
+    InvalidEvent,
+    from_record,
+    new_event,
+    to_record,
+)
 from brightline.contracts.asyncapi import default_path, render
 from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.contracts.registry import _load_all
@@ -14,13 +21,19 @@ _load_all()
 
 def ticket() -> TicketRecordedV1:
     return TicketRecordedV1(
-        ticket_id="t-1", ticket_no="202611210000001", ticket_type="repair",
-        recorded_at=datetime(2026, 11, 21, 8, 0, tzinfo=UTC), first_ask_owner="agent-1", description="停电",
+        ticket_id="t-1",
+        ticket_no="202611210000001",
+        ticket_type="repair",
+        recorded_at=datetime(2026, 11, 21, 8, 0, tzinfo=UTC),
+        first_ask_owner="agent-1",
+        description="停电",
     )
 
 
 def test_binary_mode_round_trip_keeps_every_attribute():
-    event = new_event(ticket(), source="/brightline/intake", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    event = new_event(
+        ticket(), source="/brightline/intake", traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    )
     record = to_record(event)
     headers = dict(record.headers)
     assert record.key == b"t-1"
@@ -31,11 +44,22 @@ def test_binary_mode_round_trip_keeps_every_attribute():
     assert from_record(record.key, record.value, record.headers).payload() == ticket()
 
 
-@pytest.mark.parametrize("headers, value", [
-    ([], b"{}"),
-    ([("ce_id", b"1"), ("ce_type", b"x"), ("ce_source", b"/s"), ("ce_specversion", b"1.0"),
-      ("content-type", b"application/json")], b"not json"),
-])
+@pytest.mark.parametrize(
+    "headers, value",
+    [
+        ([], b"{}"),
+        (
+            [
+                ("ce_id", b"1"),
+                ("ce_type", b"x"),
+                ("ce_source", b"/s"),
+                ("ce_specversion", b"1.0"),
+                ("content-type", b"application/json"),
+            ],
+            b"not json",
+        ),
+    ],
+)
 def test_garbage_is_an_invalid_event(headers, value):
     with pytest.raises(InvalidEvent):
         from_record(b"k", value, headers)

@@ -29,9 +29,14 @@ async def main(role: str, url: str, bootstrap: str, prefix: str) -> None:
         relay.start()
     else:
         consumer = EventConsumer(
-            name="reliability-consumer", bootstrap_servers=bootstrap, topic_prefix=prefix,
-            topics=[INTAKE_TICKETS], routes={"brightline.intake.ticket.recorded.v1": apply},
-            session_factory=session_factory(engine), dead_letter_producer=producer, source="/test",
+            name="reliability-consumer",
+            bootstrap_servers=bootstrap,
+            topic_prefix=prefix,
+            topics=[INTAKE_TICKETS],
+            routes={"brightline.intake.ticket.recorded.v1": apply},
+            session_factory=session_factory(engine),
+            dead_letter_producer=producer,
+            source="/test",
         )
         await consumer.start()
     print("started", flush=True)

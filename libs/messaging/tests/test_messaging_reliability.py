@@ -26,8 +26,12 @@ N = 600
 
 def ticket(i: int, *, description: str = "停电", key: str | None = None) -> TicketRecordedV1:
     return TicketRecordedV1(
-        ticket_id=key or f"t-{i}", ticket_no=f"{i:012d}", ticket_type="repair", first_ask_owner="agent-1",
-        recorded_at=datetime.now(UTC), description=description,
+        ticket_id=key or f"t-{i}",
+        ticket_no=f"{i:012d}",
+        ticket_type="repair",
+        first_ask_owner="agent-1",
+        recorded_at=datetime.now(UTC),
+        description=description,
     )
 
 
@@ -45,8 +49,11 @@ async def database(postgres_server, db_name):
 
 
 def start_worker(role: str, url: str, bootstrap: str, prefix: str) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, str(WORKER), role, url, bootstrap, prefix],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, str(WORKER), role, url, bootstrap, prefix],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     assert process.stdout.readline().strip() == b"started", "worker did not start"
     return process
 
@@ -56,7 +63,9 @@ async def scalar(engine, sql: str) -> int:
         return await conn.scalar(text(sql))
 
 
-async def test_relay_killed_mid_stream_loses_nothing(database, kafka_bootstrap, topic_prefix, report):
+async def test_relay_killed_mid_stream_loses_nothing(
+    database, kafka_bootstrap, topic_prefix, report
+):
     url, engine = database
     prefix = topic_prefix + "relaykill."
     await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)])
@@ -67,23 +76,33 @@ async def test_relay_killed_mid_stream_loses_nothing(database, kafka_bootstrap, 
     written = {e.id for e in uow.committed}
 
     relay = start_worker("relay", url, kafka_bootstrap, prefix)
-    await eventually(lambda: scalar(engine, "SELECT count(*) >= 100 FROM outbox WHERE published_at IS NOT NULL"),
-                     interval=0.01)
+    await eventually(
+        lambda: scalar(engine, "SELECT count(*) >= 100 FROM outbox WHERE published_at IS NOT NULL"),
+        interval=0.01,
+    )
     relay.kill()  # SIGKILL between batches or inside one: no cleanup runs
     relay.wait()
-    published_before_restart = await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
-    assert published_before_restart < N, "the relay finished before it was killed; the test proved nothing"
+    published_before_restart = await scalar(
+        engine, "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"
+    )
+    assert published_before_restart < N, (
+        "the relay finished before it was killed; the test proved nothing"
+    )
 
     relay = start_worker("relay", url, kafka_bootstrap, prefix)
     try:
-        await eventually(lambda: scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL"))
+        await eventually(
+            lambda: scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
+        )
     finally:
         relay.kill()
         relay.wait()
     records = await read_topic(kafka_bootstrap, prefixed(prefix, INTAKE_TICKETS.name), expect=N)
     on_topic = {e.id for e in events_of(records)}
-    report(f"relay kill: {N} written, {published_before_restart} published before SIGKILL, "
-          f"{len(records)} records on the topic, {len(on_topic)} distinct, {len(written - on_topic)} lost")
+    report(
+        f"relay kill: {N} written, {published_before_restart} published before SIGKILL, "
+        f"{len(records)} records on the topic, {len(on_topic)} distinct, {len(written - on_topic)} lost"
+    )
     assert on_topic == written  # nothing lost (a re-sent record is a duplicate the inbox absorbs)
 
     # Order per key: each ticket's events arrive in the order they were written (a re-sent
@@ -99,7 +118,9 @@ async def test_relay_killed_mid_stream_loses_nothing(database, kafka_bootstrap, 
     assert all(seq == sorted(seq) for seq in per_key.values())
 
 
-async def test_consumer_killed_mid_stream_applies_each_event_once(database, kafka_bootstrap, topic_prefix, report):
+async def test_consumer_killed_mid_stream_applies_each_event_once(
+    database, kafka_bootstrap, topic_prefix, report
+):
     url, engine = database
     prefix = topic_prefix + "consumerkill."
     events = await publish(kafka_bootstrap, prefix, *(ticket(i) for i in range(N)))
@@ -109,24 +130,32 @@ async def test_consumer_killed_mid_stream_applies_each_event_once(database, kafk
     consumer.kill()
     consumer.wait()
     applied_before_restart = await scalar(engine, "SELECT count(*) FROM applied")
-    assert applied_before_restart < N, "the consumer finished before it was killed; the test proved nothing"
+    assert applied_before_restart < N, (
+        "the consumer finished before it was killed; the test proved nothing"
+    )
 
     consumer = start_worker("consume", url, kafka_bootstrap, prefix)
     try:
-        await eventually(lambda: scalar(engine, f"SELECT count(DISTINCT event_id) = {N} FROM applied"))
+        await eventually(
+            lambda: scalar(engine, f"SELECT count(DISTINCT event_id) = {N} FROM applied")
+        )
         await asyncio.sleep(2)  # give any redelivery the chance to apply twice
     finally:
         consumer.kill()
         consumer.wait()
     total = await scalar(engine, "SELECT count(*) FROM applied")
     distinct = await scalar(engine, "SELECT count(DISTINCT event_id) FROM applied")
-    report(f"consumer kill: {N} published, {applied_before_restart} applied before SIGKILL, "
-          f"{total} applications, {distinct} distinct")
+    report(
+        f"consumer kill: {N} published, {applied_before_restart} applied before SIGKILL, "
+        f"{total} applications, {distinct} distinct"
+    )
     assert distinct == N == len(events)  # none lost
     assert total == N  # none applied twice
 
 
-async def test_poison_record_goes_to_dead_letter_topic_and_consumer_goes_on(database, kafka_bootstrap, topic_prefix):
+async def test_poison_record_goes_to_dead_letter_topic_and_consumer_goes_on(
+    database, kafka_bootstrap, topic_prefix
+):
     _, engine = database
     prefix = topic_prefix + "poison."
     topic = prefixed(prefix, INTAKE_TICKETS.name)
@@ -137,7 +166,9 @@ async def test_poison_record_goes_to_dead_letter_topic_and_consumer_goes_on(data
         if event.payload().description == "poison":
             attempts.append(event.id)
             raise ValueError("cannot apply this ticket")
-        await uow.session.execute(text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id})
+        await uow.session.execute(
+            text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
+        )
 
     producer = create_producer(kafka_bootstrap, "poison-test")
     await producer.start()
@@ -146,13 +177,22 @@ async def test_poison_record_goes_to_dead_letter_topic_and_consumer_goes_on(data
     [poison] = await publish(kafka_bootstrap, prefix, ticket(1, description="poison"))
     [good] = await publish(kafka_bootstrap, prefix, ticket(1, description="fine"))
     consumer = EventConsumer(
-        name="poison-consumer", bootstrap_servers=kafka_bootstrap, topic_prefix=prefix, topics=[INTAKE_TICKETS],
-        routes={"brightline.intake.ticket.recorded.v1": apply}, session_factory=session_factory(engine),
-        dead_letter_producer=producer, source="/test", max_attempts=3, retry_backoff=0.05,
+        name="poison-consumer",
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        topics=[INTAKE_TICKETS],
+        routes={"brightline.intake.ticket.recorded.v1": apply},
+        session_factory=session_factory(engine),
+        dead_letter_producer=producer,
+        source="/test",
+        max_attempts=3,
+        retry_backoff=0.05,
     )
     await consumer.start()
     try:
-        await eventually(lambda: scalar(engine, f"SELECT count(*) FROM applied WHERE event_id = '{good.id}'"))
+        await eventually(
+            lambda: scalar(engine, f"SELECT count(*) FROM applied WHERE event_id = '{good.id}'")
+        )
     finally:
         await consumer.stop()
         await producer.stop()
@@ -168,4 +208,4 @@ async def test_poison_record_goes_to_dead_letter_topic_and_consumer_goes_on(data
     assert headers["ce_id"] == poison.id.encode()
     assert by_error[b"InvalidEvent"].value == b"\x00garbage"
     assert attempts == [poison.id] * 3
-    assert await scalar(engine, "SELECT count(*) FROM inbox WHERE event_id = '%s'" % poison.id) == 0
+    assert await scalar(engine, f"SELECT count(*) FROM inbox WHERE event_id = '{poison.id}'") == 0

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+
 from brightline.casework.main import create_app
 from brightline.casework.settings import CaseworkSettings
 from brightline.contracts.events.intake import TicketRecordedV1
@@ -21,8 +22,9 @@ SUPERVISOR = bearer(Role.SUPERVISOR, subject="sup-1", name="赵六")
 CASEWORKER = bearer(Role.CASEWORKER, subject="cw-1", name="钱七", department_id="dept-marketing")
 OTHER_CASEWORKER = bearer(Role.CASEWORKER, subject="cw-9", department_id="dept-grid")
 # The staff member named in the report below: a caseworker of the very department handling it.
-NAMED_STAFF = bearer(Role.CASEWORKER, subject="cw-2", name="李四", staff_no="S-0042",
-                     department_id="dept-marketing")
+NAMED_STAFF = bearer(
+    Role.CASEWORKER, subject="cw-2", name="李四", staff_no="S-0042", department_id="dept-marketing"
+)
 CREW = bearer(Role.CREW, subject="crew-1", crew_id="crew-A")
 INTEGRATION = bearer(Role.INTEGRATION, subject="hr-system")
 
@@ -32,11 +34,18 @@ async def casework(infra_env, db_name):
     app = create_app(CaseworkSettings(database_name=db_name("casework"), **infra_env))
     async with running(app) as client:
         for dept, name, types in (
-            ("dept-marketing", "营销部", ["complaint", "report", "opinion", "suggestion", "praise"]),
+            (
+                "dept-marketing",
+                "营销部",
+                ["complaint", "report", "opinion", "suggestion", "praise"],
+            ),
             ("dept-grid", "运检部", ["complaint", "report"]),
         ):
-            response = await client.put(f"/departments/{dept}", json={"name": name, "case_types": types},
-                                        headers=INTEGRATION)
+            response = await client.put(
+                f"/departments/{dept}",
+                json={"name": name, "case_types": types},
+                headers=INTEGRATION,
+            )
             assert response.status_code == 200, response.text
         yield client
 
@@ -54,8 +63,9 @@ def bus(infra_env):
 
         async def case_events(self, case_id: str, *, at_least: int) -> list:
             async def check():
-                records = await read_topic(self.bootstrap, prefixed(self.prefix, "casework.cases"),
-                                           expect=10**9, timeout=3)
+                records = await read_topic(
+                    self.bootstrap, prefixed(self.prefix, "casework.cases"), expect=10**9, timeout=3
+                )
                 mine = [e for e in events_of(records) if e.subject == case_id]
                 return mine if len(mine) >= at_least else None
 
@@ -66,9 +76,15 @@ def bus(infra_env):
 
 def ticket(ticket_type: str, **fields) -> TicketRecordedV1:
     defaults = {
-        "ticket_id": f"tk-{uuid.uuid4().hex[:12]}", "ticket_no": f"95598-{uuid.uuid4().hex[:6]}",
-        "ticket_type": ticket_type, "recorded_at": datetime.now(UTC), "first_ask_owner": "agent-7",
-        "description": "客户反映问题", "caller_name": "张三", "phone": "13800138000", "address": "XX路1号",
+        "ticket_id": f"tk-{uuid.uuid4().hex[:12]}",
+        "ticket_no": f"95598-{uuid.uuid4().hex[:6]}",
+        "ticket_type": ticket_type,
+        "recorded_at": datetime.now(UTC),
+        "first_ask_owner": "agent-7",
+        "description": "客户反映问题",
+        "caller_name": "张三",
+        "phone": "13800138000",
+        "address": "XX路1号",
     }
     return TicketRecordedV1(**{**defaults, **fields})
 
@@ -77,7 +93,9 @@ async def case_of(client, ticket_id: str, headers=SUPERVISOR) -> dict:
     """Wait until the ticket's case exists (it crosses Kafka), then return its full view."""
 
     async def check():
-        found = (await client.get("/cases", params={"ticket_id": ticket_id}, headers=headers)).json()
+        found = (
+            await client.get("/cases", params={"ticket_id": ticket_id}, headers=headers)
+        ).json()
         return found[0] if found else None
 
     summary = await eventually(check, timeout=60)

@@ -16,30 +16,52 @@ async def test_case_types_and_departments(casework, bus, helpers):
         case = await h.case_of(casework, recorded.ticket_id)
         assert case["case_type"] == recorded.ticket_type and case["status"] == "opened"
     # The repair ticket, published first on the same key order, opened no case.
-    assert (await casework.get("/cases", params={"ticket_id": repair.ticket_id}, headers=h.SUPERVISOR)).json() == []
+    assert (
+        await casework.get("/cases", params={"ticket_id": repair.ticket_id}, headers=h.SUPERVISOR)
+    ).json() == []
 
     # Praise: the first-ask owner thanks the customer at once, no department needed.
     praise_case = await h.case_of(casework, praise.ticket_id)
-    thanked = await casework.post(f"/cases/{praise_case['id']}/answer", json={"text": "感谢您的表扬，我们会转达。"},
-                                  headers=h.AGENT)
+    thanked = await casework.post(
+        f"/cases/{praise_case['id']}/answer",
+        json={"text": "感谢您的表扬，我们会转达。"},
+        headers=h.AGENT,
+    )
     assert thanked.status_code == 200 and thanked.json()["status"] == "answered"
 
     # Departments are data: unknown or not handling this type -> 422 naming why.
     suggestion_case = await h.case_of(casework, suggestion.ticket_id)
-    unknown = await casework.post(f"/cases/{suggestion_case['id']}/transfer", json={"department_id": "dept-nope"},
-                                  headers=h.AGENT)
+    unknown = await casework.post(
+        f"/cases/{suggestion_case['id']}/transfer",
+        json={"department_id": "dept-nope"},
+        headers=h.AGENT,
+    )
     assert unknown.status_code == 422 and unknown.json()["type"].endswith("/unknown-department")
-    wrong = await casework.post(f"/cases/{suggestion_case['id']}/transfer", json={"department_id": "dept-grid"},
-                                headers=h.AGENT)
+    wrong = await casework.post(
+        f"/cases/{suggestion_case['id']}/transfer",
+        json={"department_id": "dept-grid"},
+        headers=h.AGENT,
+    )
     assert wrong.status_code == 422 and "does not handle suggestion" in wrong.json()["detail"]
     # The integration API adds suggestions to the grid department; now the transfer goes through.
-    updated = await casework.put("/departments/dept-grid", json={"name": "运检部", "case_types": [
-        "complaint", "report", "suggestion"]}, headers=h.INTEGRATION)
+    updated = await casework.put(
+        "/departments/dept-grid",
+        json={"name": "运检部", "case_types": ["complaint", "report", "suggestion"]},
+        headers=h.INTEGRATION,
+    )
     assert updated.status_code == 200 and updated.json()["updated_by"] == "hr-system"
-    assert (await casework.put("/departments/x", json={"name": "x", "case_types": ["complaint"]},
-                               headers=h.AGENT)).status_code == 403
-    moved = await casework.post(f"/cases/{suggestion_case['id']}/transfer", json={"department_id": "dept-grid"},
-                                headers=h.AGENT)
+    assert (
+        await casework.put(
+            "/departments/x", json={"name": "x", "case_types": ["complaint"]}, headers=h.AGENT
+        )
+    ).status_code == 403
+    moved = await casework.post(
+        f"/cases/{suggestion_case['id']}/transfer",
+        json={"department_id": "dept-grid"},
+        headers=h.AGENT,
+    )
     assert moved.status_code == 200 and moved.json()["department_id"] == "dept-grid"
     listed = (await casework.get("/cases", headers=h.OTHER_CASEWORKER)).json()
-    assert [c["id"] for c in listed] == [suggestion_case["id"]]  # caseworkers see their department's cases
+    assert [c["id"] for c in listed] == [
+        suggestion_case["id"]
+    ]  # caseworkers see their department's cases

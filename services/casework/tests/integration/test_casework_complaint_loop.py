@@ -3,6 +3,7 @@ goes to the department, is accepted, investigated, replied to and answered; ever
 event on casework.cases and a history entry with actor and time."""
 
 import pytest
+
 from brightline.contracts.events.callback import ReopenRequestedV1
 
 pytestmark = pytest.mark.integration
@@ -10,8 +11,12 @@ pytestmark = pytest.mark.integration
 
 async def test_complaint_from_ticket_to_answered(casework, bus, helpers):
     h = helpers
-    recorded = h.ticket("complaint", complaint_subtype="business", complaint_grade="important",
-                        description="电费账单金额异常，多收了钱")
+    recorded = h.ticket(
+        "complaint",
+        complaint_subtype="business",
+        complaint_grade="important",
+        description="电费账单金额异常，多收了钱",
+    )
     await bus.publish(recorded)
     case = await h.case_of(casework, recorded.ticket_id, headers=h.AGENT)
     assert case["case_type"] == "complaint" and case["status"] == "opened"
@@ -22,52 +27,81 @@ async def test_complaint_from_ticket_to_answered(casework, bus, helpers):
     cid = case["id"]
 
     # The first-ask owner transfers it to the responsible department.
-    moved = await casework.post(f"/cases/{cid}/transfer", json={"department_id": "dept-marketing", "note": "电费问题"},
-                                headers=h.AGENT)
+    moved = await casework.post(
+        f"/cases/{cid}/transfer",
+        json={"department_id": "dept-marketing", "note": "电费问题"},
+        headers=h.AGENT,
+    )
     assert moved.status_code == 200, moved.text
-    assert moved.json()["status"] == "transferred" and moved.json()["department_id"] == "dept-marketing"
+    assert (
+        moved.json()["status"] == "transferred"
+        and moved.json()["department_id"] == "dept-marketing"
+    )
 
     # Another department cannot accept it; the handling one does.
-    assert (await casework.post(f"/cases/{cid}/accept", headers=h.OTHER_CASEWORKER)).status_code == 404
+    assert (
+        await casework.post(f"/cases/{cid}/accept", headers=h.OTHER_CASEWORKER)
+    ).status_code == 404
     accepted = await casework.post(f"/cases/{cid}/accept", headers=h.CASEWORKER)
     assert accepted.json()["status"] == "accepted"
     again = await casework.post(f"/cases/{cid}/accept", headers=h.CASEWORKER)
     assert again.status_code == 409 and again.json()["type"].endswith("/illegal-transition")
 
-    investigating = await casework.post(f"/cases/{cid}/investigation", json={"note": "核查抄表记录"},
-                                        headers=h.CASEWORKER)
+    investigating = await casework.post(
+        f"/cases/{cid}/investigation", json={"note": "核查抄表记录"}, headers=h.CASEWORKER
+    )
     assert investigating.json()["status"] == "investigating"
 
     # A reply with a forbidden service phrase is refused, naming the phrase, and nothing is written.
-    rude = await casework.post(f"/cases/{cid}/reply", json={"text": "这个不归我们管，找别人"}, headers=h.CASEWORKER)
+    rude = await casework.post(
+        f"/cases/{cid}/reply", json={"text": "这个不归我们管，找别人"}, headers=h.CASEWORKER
+    )
     assert rude.status_code == 422
     assert rude.headers["content-type"] == "application/problem+json"
     assert rude.json()["type"].endswith("/forbidden-phrase")
     assert "不归我们管" in rude.json()["phrases"]
-    assert (await casework.get(f"/cases/{cid}", headers=h.SUPERVISOR)).json()["status"] == "investigating"
+    assert (await casework.get(f"/cases/{cid}", headers=h.SUPERVISOR)).json()[
+        "status"
+    ] == "investigating"
 
-    replied = await casework.post(f"/cases/{cid}/reply", json={"text": "经核查为抄表错误，已退还多收电费。"},
-                                  headers=h.CASEWORKER)
+    replied = await casework.post(
+        f"/cases/{cid}/reply",
+        json={"text": "经核查为抄表错误，已退还多收电费。"},
+        headers=h.CASEWORKER,
+    )
     assert replied.status_code == 200, replied.text
     assert replied.json()["status"] == "replied"
 
     # Only the first-ask owner, the department or a supervisor answers the customer.
-    assert (await casework.post(f"/cases/{cid}/answer", json={"text": "您好"}, headers=h.OTHER_AGENT)).status_code == 403
-    answered = await casework.post(f"/cases/{cid}/answer", json={"text": "您好，已为您退还多收的电费，感谢您的监督。"},
-                                   headers=h.AGENT)
+    assert (
+        await casework.post(f"/cases/{cid}/answer", json={"text": "您好"}, headers=h.OTHER_AGENT)
+    ).status_code == 403
+    answered = await casework.post(
+        f"/cases/{cid}/answer",
+        json={"text": "您好，已为您退还多收的电费，感谢您的监督。"},
+        headers=h.AGENT,
+    )
     assert answered.status_code == 200, answered.text
     view = answered.json()
     assert view["status"] == "answered"
     assert [(s["action"], s["actor"]) for s in view["history"]] == [
-        ("open", "agent-7"), ("transfer", "agent-7"), ("accept", "cw-1"), ("investigate", "cw-1"),
-        ("reply", "cw-1"), ("answer", "agent-7"),
+        ("open", "agent-7"),
+        ("transfer", "agent-7"),
+        ("accept", "cw-1"),
+        ("investigate", "cw-1"),
+        ("reply", "cw-1"),
+        ("answer", "agent-7"),
     ]
     assert all(s["at"] for s in view["history"])
 
     events = await bus.case_events(cid, at_least=6)
     assert events[0].type == "brightline.casework.case.opened.v1"
     assert [e.data.get("status") for e in events[1:]] == [
-        "transferred", "accepted", "investigating", "replied", "answered",
+        "transferred",
+        "accepted",
+        "investigating",
+        "replied",
+        "answered",
     ]
     answered_event = events[-1].data
     assert answered_event["previous_status"] == "replied" and answered_event["actor"] == "agent-7"
@@ -80,20 +114,37 @@ async def test_unsatisfied_callback_reopens_the_case_keeping_its_history(casewor
     recorded = h.ticket("complaint", complaint_subtype="service", complaint_grade="general")
     await bus.publish(recorded)
     cid = (await h.case_of(casework, recorded.ticket_id))["id"]
-    await casework.post(f"/cases/{cid}/transfer", json={"department_id": "dept-marketing"}, headers=h.SUPERVISOR)
+    await casework.post(
+        f"/cases/{cid}/transfer", json={"department_id": "dept-marketing"}, headers=h.SUPERVISOR
+    )
     await casework.post(f"/cases/{cid}/accept", headers=h.CASEWORKER)
-    await casework.post(f"/cases/{cid}/reply", json={"text": "已对工作人员进行批评教育。"}, headers=h.CASEWORKER)
-    answered = await casework.post(f"/cases/{cid}/answer", json={"text": "感谢您的反映，已处理。"}, headers=h.CASEWORKER)
+    await casework.post(
+        f"/cases/{cid}/reply", json={"text": "已对工作人员进行批评教育。"}, headers=h.CASEWORKER
+    )
+    answered = await casework.post(
+        f"/cases/{cid}/answer", json={"text": "感谢您的反映，已处理。"}, headers=h.CASEWORKER
+    )
     assert answered.json()["status"] == "answered"
 
     # Callback found the customer unsatisfied; an event for another service's ticket is ignored.
     from datetime import UTC, datetime
 
     await bus.publish(
-        ReopenRequestedV1(ticket_id="tk-of-intake", task_id="cb-0", origin="intake", reason="unsatisfied",
-                          requested_at=datetime.now(UTC)),
-        ReopenRequestedV1(ticket_id=recorded.ticket_id, task_id="cb-1", origin="casework", reason="unsatisfied",
-                          customer_words="根本没人联系我", requested_at=datetime.now(UTC)),
+        ReopenRequestedV1(
+            ticket_id="tk-of-intake",
+            task_id="cb-0",
+            origin="intake",
+            reason="unsatisfied",
+            requested_at=datetime.now(UTC),
+        ),
+        ReopenRequestedV1(
+            ticket_id=recorded.ticket_id,
+            task_id="cb-1",
+            origin="casework",
+            reason="unsatisfied",
+            customer_words="根本没人联系我",
+            requested_at=datetime.now(UTC),
+        ),
     )
 
     async def reopened():
@@ -104,11 +155,18 @@ async def test_unsatisfied_callback_reopens_the_case_keeping_its_history(casewor
     assert view["reopen_count"] == 1
     actions = [s["action"] for s in view["history"]]
     assert actions == ["open", "transfer", "accept", "reply", "answer", "reopen"]
-    assert view["history"][-1]["actor"] == "callback" and "根本没人联系我" in view["history"][-1]["note"]
-    assert view["reply_text"] == "已对工作人员进行批评教育。"  # what was done before stays on record
+    assert (
+        view["history"][-1]["actor"] == "callback"
+        and "根本没人联系我" in view["history"][-1]["note"]
+    )
+    assert (
+        view["reply_text"] == "已对工作人员进行批评教育。"
+    )  # what was done before stays on record
 
     # The reopened case goes round the loop again.
-    again = await casework.post(f"/cases/{cid}/transfer", json={"department_id": "dept-grid"}, headers=h.SUPERVISOR)
+    again = await casework.post(
+        f"/cases/{cid}/transfer", json={"department_id": "dept-grid"}, headers=h.SUPERVISOR
+    )
     assert again.json()["status"] == "transferred" and again.json()["department_id"] == "dept-grid"
 
     events = await bus.case_events(cid, at_least=7)

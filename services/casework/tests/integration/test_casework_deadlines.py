@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from brightline.contracts.events.sla import DeadlineBreachedV1, DeadlineOpenedV1, DeadlineWarnedV1
 
 pytestmark = pytest.mark.integration
@@ -14,18 +15,31 @@ pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def test_warning_reminds_the_department_and_breach_escalates_to_the_supervisor(casework, bus, helpers):
+async def test_warning_reminds_the_department_and_breach_escalates_to_the_supervisor(
+    casework, bus, helpers
+):
     h = helpers
     recorded = h.ticket("complaint", complaint_subtype="outage", complaint_grade="major")
     await bus.publish(recorded)
     cid = (await h.case_of(casework, recorded.ticket_id))["id"]
-    await casework.post(f"/cases/{cid}/transfer", json={"department_id": "dept-marketing"}, headers=h.AGENT)
+    await casework.post(
+        f"/cases/{cid}/transfer", json={"department_id": "dept-marketing"}, headers=h.AGENT
+    )
 
     opened = datetime.now(UTC)
     due = opened + timedelta(days=5)
-    fact = {"deadline_id": f"dl-{uuid.uuid4().hex[:8]}", "limit_key": "complaint.reply", "policy_pack": "seed",
-            "subject_type": "case", "subject_id": cid, "ticket_id": recorded.ticket_id, "due_at": due}
-    await bus.publish(DeadlineOpenedV1(**fact, opened_at=opened, warn_at=opened + timedelta(days=4)))
+    fact = {
+        "deadline_id": f"dl-{uuid.uuid4().hex[:8]}",
+        "limit_key": "complaint.reply",
+        "policy_pack": "seed",
+        "subject_type": "case",
+        "subject_id": cid,
+        "ticket_id": recorded.ticket_id,
+        "due_at": due,
+    }
+    await bus.publish(
+        DeadlineOpenedV1(**fact, opened_at=opened, warn_at=opened + timedelta(days=4))
+    )
 
     async def due_shown():
         view = (await casework.get(f"/cases/{cid}", headers=h.CASEWORKER)).json()
@@ -33,22 +47,34 @@ async def test_warning_reminds_the_department_and_breach_escalates_to_the_superv
 
     view = await h.eventually(due_shown, timeout=60)
     assert datetime.fromisoformat(view["reply_due"]) == due
-    assert view["deadlines"][0]["limit_key"] == "complaint.reply" and view["deadlines"][0]["policy_pack"] == "seed"
+    assert (
+        view["deadlines"][0]["limit_key"] == "complaint.reply"
+        and view["deadlines"][0]["policy_pack"] == "seed"
+    )
 
-    await bus.publish(DeadlineWarnedV1(**fact, warned_at=opened + timedelta(days=4), notify=["department"]))
+    await bus.publish(
+        DeadlineWarnedV1(**fact, warned_at=opened + timedelta(days=4), notify=["department"])
+    )
 
     async def reminded():
-        rows = (await casework.get("/departments/dept-marketing/reminders", headers=h.CASEWORKER)).json()
+        rows = (
+            await casework.get("/departments/dept-marketing/reminders", headers=h.CASEWORKER)
+        ).json()
         return [r for r in rows if r["case_id"] == cid]
 
     reminder = (await h.eventually(reminded, timeout=60))[0]
-    assert reminder["limit_key"] == "complaint.reply" and reminder["department_id"] == "dept-marketing"
+    assert (
+        reminder["limit_key"] == "complaint.reply" and reminder["department_id"] == "dept-marketing"
+    )
     assert datetime.fromisoformat(reminder["due_at"]) == due
     # Other departments do not see the marketing department's reminders.
-    assert (await casework.get("/departments/dept-marketing/reminders",
-                               headers=h.OTHER_CASEWORKER)).status_code == 403
+    assert (
+        await casework.get("/departments/dept-marketing/reminders", headers=h.OTHER_CASEWORKER)
+    ).status_code == 403
     # No escalation yet.
-    assert cid not in {e["case_id"] for e in (await casework.get("/escalations", headers=h.SUPERVISOR)).json()}
+    assert cid not in {
+        e["case_id"] for e in (await casework.get("/escalations", headers=h.SUPERVISOR)).json()
+    }
 
     breach = DeadlineBreachedV1(**fact, breached_at=due, notify=["supervisor"])
     await bus.publish(breach, breach)  # a redelivered breach escalates once
@@ -75,17 +101,27 @@ async def test_warning_reminds_the_department_and_breach_escalates_to_the_superv
     ("recorded_at", "transfer_due"),
     [
         # Friday 2024-05-10: the next working day is the make-up Saturday 2024-05-11 (调休 for Labour Day).
-        (datetime(2024, 5, 10, 10, 0, tzinfo=SHANGHAI), datetime(2024, 5, 11, 10, 0, tzinfo=SHANGHAI)),
+        (
+            datetime(2024, 5, 10, 10, 0, tzinfo=SHANGHAI),
+            datetime(2024, 5, 11, 10, 0, tzinfo=SHANGHAI),
+        ),
         # Friday 2024-02-09, eve of the Spring Festival holiday (02-10..02-17): skips it and lands on
         # the make-up Sunday 2024-02-18.
-        (datetime(2024, 2, 9, 16, 30, tzinfo=SHANGHAI), datetime(2024, 2, 18, 16, 30, tzinfo=SHANGHAI)),
+        (
+            datetime(2024, 2, 9, 16, 30, tzinfo=SHANGHAI),
+            datetime(2024, 2, 18, 16, 30, tzinfo=SHANGHAI),
+        ),
     ],
 )
 async def test_transfer_deadline_counts_working_days_across_a_make_up_weekend(
     casework, bus, helpers, recorded_at, transfer_due
 ):
-    recorded = helpers.ticket("complaint", complaint_subtype="service", complaint_grade="general",
-                              recorded_at=recorded_at.astimezone(UTC))
+    recorded = helpers.ticket(
+        "complaint",
+        complaint_subtype="service",
+        complaint_grade="general",
+        recorded_at=recorded_at.astimezone(UTC),
+    )
     await bus.publish(recorded)
     case = await helpers.case_of(casework, recorded.ticket_id)
     assert datetime.fromisoformat(case["transfer_due"]) == transfer_due

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from brightline.casework.domain import events
 from brightline.casework.domain.model import Case, IllegalTransition, NotYourCase, names_match
 
@@ -10,8 +11,16 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def new_case(case_type="complaint") -> Case:
-    return Case.open(id="c1", ticket_id="t1", ticket_no="N1", case_type=case_type, opened_at=T0,
-                     first_ask_owner="agent-7", description="d", transfer_due=T0 + timedelta(days=1))
+    return Case.open(
+        id="c1",
+        ticket_id="t1",
+        ticket_no="N1",
+        case_type=case_type,
+        opened_at=T0,
+        first_ask_owner="agent-7",
+        description="d",
+        transfer_due=T0 + timedelta(days=1),
+    )
 
 
 def test_complaint_goes_round_the_loop_and_reopens_keeping_history():
@@ -23,12 +32,23 @@ def test_complaint_goes_round_the_loop_and_reopens_keeping_history():
     case.answer(text="a", actor="agent-7", at=T0)
     case.reopen(reason="unsatisfied", actor="callback", at=T0)
     assert case.status == "reopened" and case.reopen_count == 1
-    assert [s.action for s in case.history] == ["open", "transfer", "accept", "investigate", "reply", "answer",
-                                                "reopen"]
+    assert [s.action for s in case.history] == [
+        "open",
+        "transfer",
+        "accept",
+        "investigate",
+        "reply",
+        "answer",
+        "reopen",
+    ]
     changes = [e for e in case.events if isinstance(e, events.CaseStatusChanged)]
     assert [(e.previous_status, e.status) for e in changes] == [
-        ("opened", "transferred"), ("transferred", "accepted"), ("accepted", "investigating"),
-        ("investigating", "replied"), ("replied", "answered"), ("answered", "reopened"),
+        ("opened", "transferred"),
+        ("transferred", "accepted"),
+        ("accepted", "investigating"),
+        ("investigating", "replied"),
+        ("replied", "answered"),
+        ("answered", "reopened"),
     ]
     assert isinstance(case.events[0], events.CaseOpened)
 
@@ -39,7 +59,9 @@ def test_illegal_moves_say_where_they_may_start():
         case.reply(text="r", actor="cw-1", at=T0, actor_department=None)
     assert error.value.allowed == ["accepted", "investigating"]
     with pytest.raises(IllegalTransition):
-        case.answer(text="a", actor="agent-7", at=T0)  # a complaint needs the department's reply first
+        case.answer(
+            text="a", actor="agent-7", at=T0
+        )  # a complaint needs the department's reply first
     with pytest.raises(IllegalTransition):
         case.reopen(reason="x", actor="callback", at=T0)
 

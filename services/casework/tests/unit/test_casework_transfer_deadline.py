@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from brightline.calendar import CalendarOutOfRange, is_working_day
 from brightline.casework.first_ask import transfer_due
 
@@ -43,7 +44,9 @@ def test_an_ordinary_weekend_does_not_count():
 
 def test_utc_input_is_counted_on_the_beijing_date():
     # 2024-05-10 17:00 UTC is already Saturday 01:00 in Beijing, a make-up working day: due Monday.
-    assert transfer_due(datetime(2024, 5, 10, 17, 0, tzinfo=ZoneInfo("UTC"))) == at(2024, 5, 13, 1, 0)
+    assert transfer_due(datetime(2024, 5, 10, 17, 0, tzinfo=ZoneInfo("UTC"))) == at(
+        2024, 5, 13, 1, 0
+    )
 
 
 def test_an_unknown_year_is_an_error_not_a_guess():

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port, project_root
 from brightline.platform.testing import ServiceProcess, bearer
@@ -19,8 +20,14 @@ from brightline.platform.testing import ServiceProcess, bearer
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = project_root() / "test-artifacts" / "console"
 LAPTOP = {"width": 1366, "height": 768}
 PASSWORD = "brightline"
@@ -35,13 +42,19 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
     ports = {name: free_port() for name in names}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "DATABASE_URL": postgres_server, "KAFKA_TOPIC_PREFIX": topic_prefix,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "DATABASE_URL": postgres_server,
+        "KAFKA_TOPIC_PREFIX": topic_prefix,
         "LOG_JSON": "false",
-        "INTAKE_DATABASE_NAME": f"test_intake_{suffix}", "DISPATCH_DATABASE_NAME": f"test_dispatch_{suffix}",
-        "CALLBACK_DATABASE_NAME": f"test_callback_{suffix}", "SLA_DATABASE_NAME": f"test_sla_{suffix}",
+        "INTAKE_DATABASE_NAME": f"test_intake_{suffix}",
+        "DISPATCH_DATABASE_NAME": f"test_dispatch_{suffix}",
+        "CALLBACK_DATABASE_NAME": f"test_callback_{suffix}",
+        "SLA_DATABASE_NAME": f"test_sla_{suffix}",
         "CONSOLE_DATABASE_NAME": f"test_console_{suffix}",
-        "CONSOLE_INTAKE_URL": url["intake"], "CONSOLE_DISPATCH_URL": url["dispatch"],
-        "CONSOLE_CALLBACK_URL": url["callback"], "CONSOLE_SLA_URL": url["sla_monitor"],
+        "CONSOLE_INTAKE_URL": url["intake"],
+        "CONSOLE_DISPATCH_URL": url["dispatch"],
+        "CONSOLE_CALLBACK_URL": url["callback"],
+        "CONSOLE_SLA_URL": url["sla_monitor"],
         "CONSOLE_CASEWORK_URL": "http://127.0.0.1:9",  # not started: the console must cope without it
     }
     procs = {name: ServiceProcess(name, ports[name], env, logs) for name in names}
@@ -51,8 +64,15 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         for proc in procs.values():
             proc.wait_ready(timeout=120)
         spec = httpx.get(f"{url['intake']}/openapi.json", timeout=10).json()
-        missing = {"/cti/events", "/calls/{call_id}/caller-card", "/greetings", "/scripts/{ticket_type}/next"} - set(spec["paths"])
-        assert not missing, f"intake lacks {sorted(missing)}: these browser tests need the intake of issue 1 (merge it first)"
+        missing = {
+            "/cti/events",
+            "/calls/{call_id}/caller-card",
+            "/greetings",
+            "/scripts/{ticket_type}/next",
+        } - set(spec["paths"])
+        assert not missing, (
+            f"intake lacks {sorted(missing)}: these browser tests need the intake of issue 1 (merge it first)"
+        )
         yield url
     finally:
         for proc in procs.values():
@@ -62,7 +82,9 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run deploy/browser/install-chromium.sh (make setup does)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run deploy/browser/install-chromium.sh (make setup does)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -84,7 +106,12 @@ def sign_in(browser, base: str, username: str):
 
 def switch(url: str, body: dict) -> dict:
     """What the telephony switch sends to intake's CTI webhook."""
-    r = httpx.post(f"{url}/cti/events", json=body, headers=bearer(Role.INTEGRATION, subject="switch"), timeout=10)
+    r = httpx.post(
+        f"{url}/cti/events",
+        json=body,
+        headers=bearer(Role.INTEGRATION, subject="switch"),
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -92,10 +119,23 @@ def switch(url: str, body: dict) -> dict:
 def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     caller = "13905710001"
-    imported = httpx.post(f"{stack['intake']}/customers/import", headers=bearer(Role.INTEGRATION, subject="crm"),
-                          json={"customers": [{"customer_id": "3300000001", "name": "李四", "phones": [caller],
-                                               "address": "杭州市文三路100号3幢2单元", "area_code": "HZ-XH-01",
-                                               "meter_no": "M0000001"}]}, timeout=10)
+    imported = httpx.post(
+        f"{stack['intake']}/customers/import",
+        headers=bearer(Role.INTEGRATION, subject="crm"),
+        json={
+            "customers": [
+                {
+                    "customer_id": "3300000001",
+                    "name": "李四",
+                    "phones": [caller],
+                    "address": "杭州市文三路100号3幢2单元",
+                    "area_code": "HZ-XH-01",
+                    "meter_no": "M0000001",
+                }
+            ]
+        },
+        timeout=10,
+    )
     assert imported.status_code == 200, imported.text
 
     agent_ctx, agent = sign_in(browser, stack["console"], "agent-1001")
@@ -110,10 +150,21 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
         boss.wait_for_selector("#agents-table tr[data-agent='agent-1001'] .pill.ready")
 
         call_id = f"browser-{uuid.uuid4().hex[:8]}"
-        switch(stack["intake"], {"event": "newCall", "callId": call_id, "timestamp": datetime.now(UTC).isoformat(),
-                                 "callerNumber": caller, "calledNumber": "95598", "queue": "95598"})
+        switch(
+            stack["intake"],
+            {
+                "event": "newCall",
+                "callId": call_id,
+                "timestamp": datetime.now(UTC).isoformat(),
+                "callerNumber": caller,
+                "calledNumber": "95598",
+                "queue": "95598",
+            },
+        )
 
-        agent.wait_for_selector("#answer")  # the call pops up at the ready agent, with the answer clock
+        agent.wait_for_selector(
+            "#answer"
+        )  # the call pops up at the ready agent, with the answer clock
         assert agent.locator("#offer-number").inner_text() == caller
         assert agent.locator("#clock .secs").inner_text().endswith("s")
         agent.screenshot(path=str(ARTIFACTS / "softphone-ringing.png"))
@@ -121,18 +172,24 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
 
         agent.wait_for_selector("#greeting-line:not(:empty)")
         greeting = agent.locator("#greeting-line").inner_text()
-        assert "1001" in greeting and "95598" in greeting  # the staff number and the hotline, from intake's rules
+        assert (
+            "1001" in greeting and "95598" in greeting
+        )  # the staff number and the hotline, from intake's rules
         assert "李四" in agent.locator("#p-card").inner_text()  # the caller card knows the customer
         assert agent.locator("#answer-delay").inner_text().strip().endswith("s")
 
         # The repair script: scope, time, address, name, phone, description, the agent's repeat check.
         agent.wait_for_selector("#script-choices")
         agent.get_by_role("button", name="整个小区或片区").click()
-        for _ in range(4):  # time (defaults to now), address, name, phone: prefilled from the caller card
+        for _ in range(
+            4
+        ):  # time (defaults to now), address, name, phone: prefilled from the caller card
             agent.wait_for_selector("#script-input")
             prompt = agent.locator("#script-prompt").inner_text()
             agent.locator("#script-input").press("Enter")
-            agent.wait_for_function("p => document.querySelector('#script-prompt')?.innerText !== p", arg=prompt)
+            agent.wait_for_function(
+                "p => document.querySelector('#script-prompt')?.innerText !== p", arg=prompt
+            )
         agent.wait_for_selector("#script-input")
         agent.fill("#script-input", "整个小区停电，听到变压器一声响")
         agent.locator("#script-input").press("Enter")
@@ -143,7 +200,14 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
 
         agent.keyboard.press("Control+s")  # record the ticket
         agent.wait_for_selector("#recorded")
-        ticket_no = agent.locator("#recorded").inner_text().split("：")[-1].split(":")[-1].strip().splitlines()[0]
+        ticket_no = (
+            agent.locator("#recorded")
+            .inner_text()
+            .split("：")[-1]
+            .split(":")[-1]
+            .strip()
+            .splitlines()[0]
+        )
         assert ticket_no
         agent.screenshot(path=str(ARTIFACTS / "softphone-with-call.png"))
 
@@ -170,18 +234,42 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
         # More traffic straight from the switch (its own timestamps): answered in 5 s, answered in
         # 20 s (late), abandoned, and one still ringing for a minute (an answer deadline breached).
         now = datetime.now(UTC)
-        for n, (ring_ago, answer_ago, end) in enumerate([(60, 55, "normal"), (50, 30, "normal"), (40, None, "abandoned"),
-                                                         (60, None, None)]):
+        for n, (ring_ago, answer_ago, end) in enumerate(
+            [(60, 55, "normal"), (50, 30, "normal"), (40, None, "abandoned"), (60, None, None)]
+        ):
             cid = f"{call_id}-x{n}"
-            switch(stack["intake"], {"event": "newCall", "callId": cid, "callerNumber": f"1370000000{n}",
-                                     "calledNumber": "95598", "queue": "95598",
-                                     "timestamp": (now - timedelta(seconds=ring_ago)).isoformat()})
+            switch(
+                stack["intake"],
+                {
+                    "event": "newCall",
+                    "callId": cid,
+                    "callerNumber": f"1370000000{n}",
+                    "calledNumber": "95598",
+                    "queue": "95598",
+                    "timestamp": (now - timedelta(seconds=ring_ago)).isoformat(),
+                },
+            )
             if answer_ago is not None:
-                switch(stack["intake"], {"event": "answer", "callId": cid, "agentExtension": "2001", "agentId": "robot-2001",
-                                         "timestamp": (now - timedelta(seconds=answer_ago)).isoformat()})
+                switch(
+                    stack["intake"],
+                    {
+                        "event": "answer",
+                        "callId": cid,
+                        "agentExtension": "2001",
+                        "agentId": "robot-2001",
+                        "timestamp": (now - timedelta(seconds=answer_ago)).isoformat(),
+                    },
+                )
             if end is not None:
-                switch(stack["intake"], {"event": "hangup", "callId": cid, "cause": end,
-                                         "timestamp": (now - timedelta(seconds=5)).isoformat()})
+                switch(
+                    stack["intake"],
+                    {
+                        "event": "hangup",
+                        "callId": cid,
+                        "cause": end,
+                        "timestamp": (now - timedelta(seconds=5)).isoformat(),
+                    },
+                )
 
         # Repair board: the order dispatch made from the ticket.
         boss.keyboard.press("3")
@@ -193,7 +281,9 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
         boss.wait_for_selector("#chart-breaches")
         for _ in range(30):  # the SLA monitor counts the answered call once its event arrives
             label = boss.locator("#chart-answer svg").get_attribute("aria-label")
-            if not label.endswith("—") and boss.locator("#c-answer h2 .muted").inner_text().startswith("3/"):
+            if not label.endswith("—") and boss.locator(
+                "#c-answer h2 .muted"
+            ).inner_text().startswith("3/"):
                 break
             boss.click("#reload-board")
             boss.wait_for_timeout(2000)
@@ -204,7 +294,9 @@ def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
         row.wait_for(timeout=60_000)
         boss.wait_for_selector("#chart-breaches svg rect")
         row.get_by_role("button", name="催办").click()
-        boss.locator("#breaches-table tr[data-deadline]", has_text=f"{call_id}-x3").get_by_text("已催办 1 次").wait_for()
+        boss.locator("#breaches-table tr[data-deadline]", has_text=f"{call_id}-x3").get_by_text(
+            "已催办 1 次"
+        ).wait_for()
         boss.screenshot(path=str(ARTIFACTS / "supervisor-sla-board.png"))
 
         # English is one key away, and the strings follow.
@@ -229,9 +321,13 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
     from brightline.console.demo import CREWS, Demo
     from brightline.console.settings import ConsoleSettings
 
-    settings = ConsoleSettings(intake_url=stack["intake"], dispatch_url=stack["dispatch"],
-                               callback_url=stack["callback"], sla_url=stack["sla_monitor"],
-                               casework_url="http://127.0.0.1:9")
+    settings = ConsoleSettings(
+        intake_url=stack["intake"],
+        dispatch_url=stack["dispatch"],
+        callback_url=stack["callback"],
+        sla_url=stack["sla_monitor"],
+        casework_url="http://127.0.0.1:9",
+    )
     demo = Demo(settings, seed=7)
 
     async def run() -> str:
@@ -252,8 +348,14 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
     assert set(demo.crew_tokens) == {c[0] for c in CREWS}  # every crew member could sign in
     staff = bearer(Role.SUPERVISOR, subject="super-9001")
     crews = httpx.get(f"{stack['dispatch']}/crews", headers=staff, timeout=10).json()
-    assert {c["crew_id"] for c in crews} >= {c[0] for c in CREWS} and all(c["on_duty"] for c in crews)
-    card = httpx.get(f"{stack['intake']}/caller-cards/{demo.customers[0]['phones'][0]}", headers=staff, timeout=10).json()
+    assert {c["crew_id"] for c in crews} >= {c[0] for c in CREWS} and all(
+        c["on_duty"] for c in crews
+    )
+    card = httpx.get(
+        f"{stack['intake']}/caller-cards/{demo.customers[0]['phones'][0]}",
+        headers=staff,
+        timeout=10,
+    ).json()
     assert card["customers"][0]["name"] == demo.customers[0]["name"]
     call = httpx.get(f"{stack['intake']}/calls/{call_id}", headers=staff, timeout=10).json()
     assert call["state"] in ("ended", "answered") or call["end_cause"] == "abandoned"

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from brightline.console.domain.floor import Floor, IllegalState
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -51,7 +52,9 @@ def test_not_ready_while_ringing_passes_the_call_on():
     floor.call_ringing("c1", "95598", at(2), None, at(2))
     floor.set_state("a2", "ready", at(3))
     notices = floor.set_state("a1", "not_ready", at(4))
-    assert ("a1", "c1") in [(n.target, n.data["call_id"]) for n in notices if n.kind == "offer_withdrawn"]
+    assert ("a1", "c1") in [
+        (n.target, n.data["call_id"]) for n in notices if n.kind == "offer_withdrawn"
+    ]
     assert offers(notices) == [("a2", "c1")]
 
 

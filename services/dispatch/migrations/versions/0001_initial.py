@@ -7,6 +7,7 @@ Create Date: 2026-11-21
 
 import sqlalchemy as sa
 from alembic import op
+
 from brightline.messaging.schema import create_messaging_tables_v1, drop_messaging_tables_v1
 
 revision = "0001"

@@ -7,9 +7,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from dispatch_helpers import dispatch_settings, seed_unit
+
 from brightline.dispatch.main import create_app
 from brightline.platform.testing import running
-from dispatch_helpers import dispatch_settings, seed_unit
 
 
 @pytest.fixture(scope="module")

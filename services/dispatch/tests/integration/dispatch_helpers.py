@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer
+
 from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.contracts.topics import DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
 from brightline.dispatch.settings import DispatchSettings

@@ -4,7 +4,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from brightline.platform.testing import eventually
 from dispatch_helpers import (
     AGENT,
     INTEGRATION,
@@ -14,6 +13,8 @@ from dispatch_helpers import (
     publish_tickets,
     ticket,
 )
+
+from brightline.platform.testing import eventually
 
 pytestmark = pytest.mark.integration
 

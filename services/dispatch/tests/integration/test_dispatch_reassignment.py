@@ -4,8 +4,6 @@ Postgres, so it survives a restart of the service."""
 import uuid
 
 import pytest
-from brightline.dispatch.main import create_app
-from brightline.platform.testing import eventually, running
 from dispatch_helpers import (
     AGENT,
     SITE,
@@ -18,6 +16,9 @@ from dispatch_helpers import (
     sign_in,
     ticket,
 )
+
+from brightline.dispatch.main import create_app
+from brightline.platform.testing import eventually, running
 
 pytestmark = pytest.mark.integration
 

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from brightline.dispatch.adapters.passwords import hash_password, verify_password
 from brightline.dispatch.domain import events
 from brightline.dispatch.domain.model import (

@@ -25,15 +25,31 @@ def upgrade() -> None:
     op.execute("UPDATE tickets SET owner = first_ask_owner")
     op.alter_column("tickets", "owner", nullable=False)
     for name, type_ in [
-        ("phone", sa.String(32)), ("customer_id", sa.String(64)), ("address_key", sa.String(300)),
-        ("area_code", sa.String(32)), ("meter_no", sa.String(32)), ("call_id", sa.String(64)),
-        ("script", sa.String(100)), ("linked_ticket_id", sa.String(36)), ("linked_incident_id", sa.String(64)),
+        ("phone", sa.String(32)),
+        ("customer_id", sa.String(64)),
+        ("address_key", sa.String(300)),
+        ("area_code", sa.String(32)),
+        ("meter_no", sa.String(32)),
+        ("call_id", sa.String(64)),
+        ("script", sa.String(100)),
+        ("linked_ticket_id", sa.String(36)),
+        ("linked_incident_id", sa.String(64)),
         ("completed_by", sa.String(64)),
     ]:
         op.add_column("tickets", sa.Column(name, type_))
     op.add_column("tickets", sa.Column("completed_at", TS))
-    op.add_column("tickets", sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()))
-    for col in ("owner", "phone", "customer_id", "address_key", "area_code", "meter_no", "recorded_at"):
+    op.add_column(
+        "tickets", sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    for col in (
+        "owner",
+        "phone",
+        "customer_id",
+        "address_key",
+        "area_code",
+        "meter_no",
+        "recorded_at",
+    ):
         op.create_index(f"ix_tickets_{col}", "tickets", [col])
 
     op.create_table(
@@ -75,8 +91,12 @@ def upgrade() -> None:
     op.create_table(
         "customer_phones",
         sa.Column("phone", sa.String(32), primary_key=True),
-        sa.Column("customer_id", sa.String(64), sa.ForeignKey("customers.customer_id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "customer_id",
+            sa.String(64),
+            sa.ForeignKey("customers.customer_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
     )
     op.create_table(
         "number_flags",
@@ -135,11 +155,41 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_log", "escalations", "work_orders", "outages", "number_flags", "customer_phones",
-                  "customers", "call_events", "calls"):
+    for table in (
+        "audit_log",
+        "escalations",
+        "work_orders",
+        "outages",
+        "number_flags",
+        "customer_phones",
+        "customers",
+        "call_events",
+        "calls",
+    ):
         op.drop_table(table)
-    for col in ("owner", "phone", "customer_id", "address_key", "area_code", "meter_no", "recorded_at"):
+    for col in (
+        "owner",
+        "phone",
+        "customer_id",
+        "address_key",
+        "area_code",
+        "meter_no",
+        "recorded_at",
+    ):
         op.drop_index(f"ix_tickets_{col}", "tickets")
-    for col in ("owner", "phone", "customer_id", "address_key", "area_code", "meter_no", "call_id", "script",
-                "linked_ticket_id", "linked_incident_id", "completed_by", "completed_at", "closed"):
+    for col in (
+        "owner",
+        "phone",
+        "customer_id",
+        "address_key",
+        "area_code",
+        "meter_no",
+        "call_id",
+        "script",
+        "linked_ticket_id",
+        "linked_incident_id",
+        "completed_by",
+        "completed_at",
+        "closed",
+    ):
         op.drop_column("tickets", col)

@@ -21,8 +21,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("CREATE INDEX ix_tickets_owner_open ON tickets (owner, recorded_at DESC) "
-               "WHERE status IN ('recorded', 'reopened')")
+    op.execute(
+        "CREATE INDEX ix_tickets_owner_open ON tickets (owner, recorded_at DESC) "
+        "WHERE status IN ('recorded', 'reopened')"
+    )
     op.execute("CREATE INDEX ix_tickets_owner_recorded_at ON tickets (owner, recorded_at DESC)")
     op.drop_index("ix_tickets_owner", "tickets")
 

@@ -27,13 +27,24 @@ async def client(infra_env, db_name):
 
 
 def new_call(call_id, at=T0, number="13900000001"):
-    return {"event": "newCall", "callId": call_id, "callerNumber": number, "calledNumber": "95598",
-            "queue": "general", "timestamp": at.isoformat()}
+    return {
+        "event": "newCall",
+        "callId": call_id,
+        "callerNumber": number,
+        "calledNumber": "95598",
+        "queue": "general",
+        "timestamp": at.isoformat(),
+    }
 
 
 def answer(call_id, at):
-    return {"event": "answer", "callId": call_id, "agentExtension": "8001", "agentId": "agent-7",
-            "timestamp": at.isoformat()}
+    return {
+        "event": "answer",
+        "callId": call_id,
+        "agentExtension": "8001",
+        "agentId": "agent-7",
+        "timestamp": at.isoformat(),
+    }
 
 
 def hangup(call_id, at, cause=None):
@@ -54,8 +65,12 @@ async def call_events(infra_env, call_id, expect):
     topic = prefixed(infra_env["kafka_topic_prefix"], INTAKE_CALLS.name)
 
     async def mine():
-        records = await read_topic(infra_env["kafka_bootstrap_servers"], topic, expect=10**6, timeout=2)
-        found = [e for e in events_of(records) if e.subject == call_id]  # one key, one partition: in order
+        records = await read_topic(
+            infra_env["kafka_bootstrap_servers"], topic, expect=10**6, timeout=2
+        )
+        found = [
+            e for e in events_of(records) if e.subject == call_id
+        ]  # one key, one partition: in order
         return found if len(found) >= expect else None
 
     return await eventually(mine, timeout=30)
@@ -72,13 +87,18 @@ async def test_call_record_with_switch_times_duplicate_and_events(client, infra_
     assert call["state"] == "ended" and call["end_cause"] == "normal"
     assert call["answer_delay_seconds"] == 9.0  # from the switch's timestamps, not our clock
     assert call["answered_within_12s"] is True
-    assert datetime.fromisoformat(call["answered_at"]) == T0 + timedelta(seconds=9)  # the duplicate changed nothing
+    assert datetime.fromisoformat(call["answered_at"]) == T0 + timedelta(
+        seconds=9
+    )  # the duplicate changed nothing
     fetched = (await client.get("/calls/c-1", headers=AGENT)).json()
     assert fetched["rang_at"] is not None and fetched["ended_at"] is not None
 
     events = await call_events(infra_env, "c-1", expect=3)
     assert [e.type for e in events] == [
-        "brightline.intake.call.ringing.v1", "brightline.intake.call.answered.v1", "brightline.intake.call.ended.v1"]
+        "brightline.intake.call.ringing.v1",
+        "brightline.intake.call.answered.v1",
+        "brightline.intake.call.ended.v1",
+    ]
     assert events[1].payload().answer_delay_seconds == 9.0
     assert events[2].payload().cause == "normal"
 
@@ -111,9 +131,14 @@ async def test_abandoned_call_before_answer(client, infra_env):
 
 
 async def test_switch_role_and_required_fields(client):
-    assert (await client.post("/cti/events", json=new_call("c-4"), headers=AGENT)).status_code == 403
-    bad = await client.post("/cti/events", json={"event": "newCall", "callId": "c-4",
-                                                 "timestamp": T0.isoformat()}, headers=SWITCH)
+    assert (
+        await client.post("/cti/events", json=new_call("c-4"), headers=AGENT)
+    ).status_code == 403
+    bad = await client.post(
+        "/cti/events",
+        json={"event": "newCall", "callId": "c-4", "timestamp": T0.isoformat()},
+        headers=SWITCH,
+    )
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
     assert {e["field"] for e in bad.json()["errors"]} == {"callerNumber", "calledNumber", "queue"}

@@ -20,8 +20,14 @@ from brightline.platform.testing import bearer, running
 pytestmark = pytest.mark.integration
 
 AGENT = bearer(Role.AGENT, subject="agent-lock")
-REPAIR = {"ticket_type": "repair", "description": "家里停电", "caller_name": "王五", "phone": "13700137000",
-          "address": "锁路8号", "fault_scope": "own_home"}
+REPAIR = {
+    "ticket_type": "repair",
+    "description": "家里停电",
+    "caller_name": "王五",
+    "phone": "13700137000",
+    "address": "锁路8号",
+    "fault_scope": "own_home",
+}
 
 
 @pytest.fixture
@@ -48,7 +54,9 @@ async def test_a_request_waiting_on_its_idempotency_key_replays_what_the_first_o
         first_session = AsyncSession(bind=first)
         second_session = AsyncSession(bind=second)
         assert await idempotency.lock_and_lookup(first_session, "race", "k", body_hash) is None
-        waiting = asyncio.create_task(idempotency.lock_and_lookup(second_session, "race", "k", body_hash))
+        waiting = asyncio.create_task(
+            idempotency.lock_and_lookup(second_session, "race", "k", body_hash)
+        )
         assert await blocked(waiting), "the second request must wait for the first"
         await idempotency.remember(first_session, "race", "k", body_hash, 201, {"id": "t-1"})
         await first_session.commit()
@@ -64,7 +72,9 @@ async def test_a_first_request_that_rolls_back_leaves_the_key_to_the_one_waiting
         first_session = AsyncSession(bind=first)
         second_session = AsyncSession(bind=second)
         assert await idempotency.lock_and_lookup(first_session, "race", "k2", body_hash) is None
-        waiting = asyncio.create_task(idempotency.lock_and_lookup(second_session, "race", "k2", body_hash))
+        waiting = asyncio.create_task(
+            idempotency.lock_and_lookup(second_session, "race", "k2", body_hash)
+        )
         assert await blocked(waiting)
         await first_session.rollback()
         assert await asyncio.wait_for(waiting, 10) is None
@@ -72,22 +82,35 @@ async def test_a_first_request_that_rolls_back_leaves_the_key_to_the_one_waiting
         await second_session.commit()
     async with engine.connect() as conn:
         session = AsyncSession(bind=conn)
-        assert await idempotency.lock_and_lookup(session, "race", "k2", body_hash) == idempotency.StoredResponse(
-            201, {"id": "t-2"})
+        assert await idempotency.lock_and_lookup(
+            session, "race", "k2", body_hash
+        ) == idempotency.StoredResponse(201, {"id": "t-2"})
         with pytest.raises(idempotency.IdempotencyKeyReused):
-            await idempotency.lock_and_lookup(session, "race", "k2", idempotency.request_hash({"a": 3}))
+            await idempotency.lock_and_lookup(
+                session, "race", "k2", idempotency.request_hash({"a": 3})
+            )
 
 
-async def test_a_repair_call_waiting_on_the_address_lock_links_to_the_repair_committed_meanwhile(stack):
+async def test_a_repair_call_waiting_on_the_address_lock_links_to_the_repair_committed_meanwhile(
+    stack,
+):
     client, engine = stack
     async with engine.connect() as conn:
         session = AsyncSession(bind=conn)
         tickets = TicketRepository(session)
-        await tickets.lock_address(REPAIR["address"], None)  # a first call at this address, mid-transaction
-        first = Ticket.record(id="11111111-1111-1111-1111-111111111111", no="", type="repair",
-                              recorded_at=datetime.now(UTC),
-                              first_ask_owner="agent-other", description="停电", details=dict(REPAIR),
-                              required_fields=())
+        await tickets.lock_address(
+            REPAIR["address"], None
+        )  # a first call at this address, mid-transaction
+        first = Ticket.record(
+            id="11111111-1111-1111-1111-111111111111",
+            no="",
+            type="repair",
+            recorded_at=datetime.now(UTC),
+            first_ask_owner="agent-other",
+            description="停电",
+            details=dict(REPAIR),
+            required_fields=(),
+        )
         await tickets.add(first)
         second = asyncio.create_task(client.post("/tickets", json=REPAIR, headers=AGENT))
         assert await blocked(second), "the second call must wait on the address lock"

@@ -7,7 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from brightline.contracts.events.callback import ReopenRequestedV1
-from brightline.contracts.events.dispatch import OutageDeclaredV1, WorkOrderCreatedV1, WorkOrderReturnedV1
+from brightline.contracts.events.dispatch import (
+    OutageDeclaredV1,
+    WorkOrderCreatedV1,
+    WorkOrderReturnedV1,
+)
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.intake.main import create_app
 from brightline.intake.settings import IntakeSettings
@@ -24,8 +28,15 @@ NOW = datetime.now(UTC)
 
 
 def repair(**over):
-    return {"ticket_type": "repair", "description": "家里没电了", "caller_name": "张三", "phone": "13800138000",
-            "address": "和平路 8 号 2 单元", "fault_scope": "own_home", **over}
+    return {
+        "ticket_type": "repair",
+        "description": "家里没电了",
+        "caller_name": "张三",
+        "phone": "13800138000",
+        "address": "和平路 8 号 2 单元",
+        "fault_scope": "own_home",
+        **over,
+    }
 
 
 @pytest.fixture
@@ -44,26 +55,42 @@ async def tickets_events(infra_env, ticket_id, expect):
     topic = prefixed(infra_env["kafka_topic_prefix"], INTAKE_TICKETS.name)
 
     async def mine():
-        records = await read_topic(infra_env["kafka_bootstrap_servers"], topic, expect=10**6, timeout=2)
+        records = await read_topic(
+            infra_env["kafka_bootstrap_servers"], topic, expect=10**6, timeout=2
+        )
         found = [e for e in events_of(records) if e.subject == ticket_id]
         return found if len(found) >= expect else None
 
     return await eventually(mine, timeout=30)
 
 
-async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_consultation(client, infra_env):
+async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_consultation(
+    client, infra_env
+):
     first = await client.post("/tickets", json=repair(meter_no="M-1"), headers=AGENT)
     assert first.status_code == 201, first.text
     repair_id = first.json()["id"]
     assert first.json()["ticket_type"] == "repair" and first.json()["linked"] is None
 
-    await publish(infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"], WorkOrderCreatedV1(
-        work_order_id="wo-1", ticket_id=repair_id, unit_id="unit-1", area_class="urban", created_at=NOW))
+    await publish(
+        infra_env["kafka_bootstrap_servers"],
+        infra_env["kafka_topic_prefix"],
+        WorkOrderCreatedV1(
+            work_order_id="wo-1",
+            ticket_id=repair_id,
+            unit_id="unit-1",
+            area_class="urban",
+            created_at=NOW,
+        ),
+    )
 
     async def linked():
         # Same address written differently (full-width digits, no spaces): the same place.
-        r = await client.post("/tickets", json=repair(address="和平路８号2单元", caller_name="李四",
-                                                      phone="13900139000"), headers=AGENT)
+        r = await client.post(
+            "/tickets",
+            json=repair(address="和平路８号2单元", caller_name="李四", phone="13900139000"),
+            headers=AGENT,
+        )
         body = r.json()
         if body.get("linked", {}) and body["linked"]["progress"] == "created":
             return body
@@ -81,9 +108,17 @@ async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_con
     assert recorded.ticket_type == "consultation" and recorded.linked_ticket_id == repair_id
 
     # Once the crew returns the order the fault is fixed: a new call there is a new repair.
-    await publish(infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"], WorkOrderReturnedV1(
-        work_order_id="wo-1", ticket_id=repair_id, unit_id="unit-1", returned_at=NOW + timedelta(hours=1),
-        resolution="repaired"))
+    await publish(
+        infra_env["kafka_bootstrap_servers"],
+        infra_env["kafka_topic_prefix"],
+        WorkOrderReturnedV1(
+            work_order_id="wo-1",
+            ticket_id=repair_id,
+            unit_id="unit-1",
+            returned_at=NOW + timedelta(hours=1),
+            resolution="repaired",
+        ),
+    )
 
     async def new_repair():
         r = await client.post("/tickets", json=repair(description="又停电了"), headers=AGENT)
@@ -94,17 +129,31 @@ async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_con
 
 async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(client, infra_env):
     restore_at = NOW + timedelta(hours=3)
-    before = await client.post("/tickets", json=repair(address="建设路1号", area_code="TA-9"), headers=AGENT)
+    before = await client.post(
+        "/tickets", json=repair(address="建设路1号", area_code="TA-9"), headers=AGENT
+    )
     assert before.json()["ticket_type"] == "repair"  # no outage known yet
-    await publish(infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"], OutageDeclaredV1(
-        incident_id="inc-9", declared_at=NOW, unit_id="unit-1", area_codes=["TA-9"], expected_restore_at=restore_at))
+    await publish(
+        infra_env["kafka_bootstrap_servers"],
+        infra_env["kafka_topic_prefix"],
+        OutageDeclaredV1(
+            incident_id="inc-9",
+            declared_at=NOW,
+            unit_id="unit-1",
+            area_codes=["TA-9"],
+            expected_restore_at=restore_at,
+        ),
+    )
 
     tries = iter(range(100, 10_000))
 
     async def linked():
         # A fresh address each time, so only the outage (not an earlier try) can link it.
-        r = await client.post("/tickets", json=repair(address=f"建设路{next(tries)}号", area_code="TA-9"),
-                              headers=AGENT)
+        r = await client.post(
+            "/tickets",
+            json=repair(address=f"建设路{next(tries)}号", area_code="TA-9"),
+            headers=AGENT,
+        )
         return r.json() if r.json().get("linked") else None
 
     ticket = await eventually(linked)
@@ -114,15 +163,41 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
     assert "预计" in ticket["linked"]["message"]
 
     # The greeting announces the outage first for a caller from that area (known through the directory).
-    imported = await client.post("/customers/import", headers=SYSTEM, json={"customers": [
-        {"customer_id": "cu-1", "name": "王五", "phones": ["13700137000"], "address": "建设路5号",
-         "area_code": "TA-9", "sensitive": True}]})
+    imported = await client.post(
+        "/customers/import",
+        headers=SYSTEM,
+        json={
+            "customers": [
+                {
+                    "customer_id": "cu-1",
+                    "name": "王五",
+                    "phones": ["13700137000"],
+                    "address": "建设路5号",
+                    "area_code": "TA-9",
+                    "sensitive": True,
+                }
+            ]
+        },
+    )
     assert imported.status_code == 200, imported.text
     switch = bearer(Role.INTEGRATION, subject="cti")
-    rang = datetime(2026, 9, 25, 10, 0, tzinfo=UTC)  # Mid-Autumn 2026 (lunar 8/15), 18:00 in Shanghai
-    assert (await client.post("/cti/events", headers=switch, json={
-        "event": "newCall", "callId": "g-1", "callerNumber": "13700137000", "calledNumber": "95598",
-        "queue": "q", "timestamp": rang.isoformat()})).status_code == 200
+    rang = datetime(
+        2026, 9, 25, 10, 0, tzinfo=UTC
+    )  # Mid-Autumn 2026 (lunar 8/15), 18:00 in Shanghai
+    assert (
+        await client.post(
+            "/cti/events",
+            headers=switch,
+            json={
+                "event": "newCall",
+                "callId": "g-1",
+                "callerNumber": "13700137000",
+                "calledNumber": "95598",
+                "queue": "q",
+                "timestamp": rang.isoformat(),
+            },
+        )
+    ).status_code == 200
     greeting = (await client.get("/greetings", params={"call_id": "g-1"}, headers=AGENT)).json()
     assert greeting["festival"] == "mid_autumn" and "中秋快乐" in greeting["opening"]
     assert "1024号" in greeting["opening"]
@@ -132,42 +207,86 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
     card = (await client.get("/calls/g-1/caller-card", headers=AGENT)).json()
     assert card["customers"][0]["customer_id"] == "cu-1"
     assert card["active_outages"][0]["incident_id"] == "inc-9"
-    assert card["flags"]["sensitive_customer"] is True and card["flags"]["harassing_number"] is False
+    assert (
+        card["flags"]["sensitive_customer"] is True and card["flags"]["harassing_number"] is False
+    )
 
 
 async def test_caller_card_lists_open_and_recent_tickets_and_repeat_caller(client):
     number = "13600136000"
-    await client.post("/tickets", headers=AGENT, json={
-        "ticket_type": "consultation", "description": "电费怎么算", "caller_name": "赵六", "phone": number})
+    await client.post(
+        "/tickets",
+        headers=AGENT,
+        json={
+            "ticket_type": "consultation",
+            "description": "电费怎么算",
+            "caller_name": "赵六",
+            "phone": number,
+        },
+    )
     card = (await client.get(f"/caller-cards/{number}", headers=AGENT)).json()
     assert len(card["open_tickets"]) == 1 and len(card["recent_tickets"]) == 1
     assert card["flags"]["repeat_caller"] is True
-    assert (await client.get("/caller-cards/13100000000", headers=AGENT)).json()["flags"]["repeat_caller"] is False
+    assert (await client.get("/caller-cards/13100000000", headers=AGENT)).json()["flags"][
+        "repeat_caller"
+    ] is False
 
 
 async def test_consultation_completed_then_reopened_by_callback(client, infra_env):
-    created = (await client.post("/tickets", headers=AGENT, json={
-        "ticket_type": "consultation", "description": "峰谷电价", "caller_name": "钱七", "phone": "13500135000"})).json()
-    rude = await client.post(f"/tickets/{created['id']}/complete", headers=AGENT, json={"reply": "这个不归我们管"})
+    created = (
+        await client.post(
+            "/tickets",
+            headers=AGENT,
+            json={
+                "ticket_type": "consultation",
+                "description": "峰谷电价",
+                "caller_name": "钱七",
+                "phone": "13500135000",
+            },
+        )
+    ).json()
+    rude = await client.post(
+        f"/tickets/{created['id']}/complete", headers=AGENT, json={"reply": "这个不归我们管"}
+    )
     assert rude.status_code == 422 and rude.json()["phrases"]
-    assert (await client.get(f"/tickets/{created['id']}", headers=AGENT)).json()["status"] == "recorded"
-    done = await client.post(f"/tickets/{created['id']}/complete", headers=AGENT, json={"reply": "已为您解答"})
+    assert (await client.get(f"/tickets/{created['id']}", headers=AGENT)).json()[
+        "status"
+    ] == "recorded"
+    done = await client.post(
+        f"/tickets/{created['id']}/complete", headers=AGENT, json={"reply": "已为您解答"}
+    )
     assert done.status_code == 200 and done.json()["status"] == "completed"
 
-    await publish(infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"], ReopenRequestedV1(
-        ticket_id=created["id"], task_id="t-1", origin="intake", reason="unsatisfied", requested_at=NOW))
+    await publish(
+        infra_env["kafka_bootstrap_servers"],
+        infra_env["kafka_topic_prefix"],
+        ReopenRequestedV1(
+            ticket_id=created["id"],
+            task_id="t-1",
+            origin="intake",
+            reason="unsatisfied",
+            requested_at=NOW,
+        ),
+    )
 
     async def reopened():
-        return (await client.get(f"/tickets/{created['id']}", headers=AGENT)).json()["status"] == "reopened"
+        return (await client.get(f"/tickets/{created['id']}", headers=AGENT)).json()[
+            "status"
+        ] == "reopened"
 
     await eventually(reopened)
     types = [e.type for e in await tickets_events(infra_env, created["id"], expect=3)]
-    assert types == ["brightline.intake.ticket.recorded.v1", "brightline.intake.ticket.completed.v1",
-                     "brightline.intake.ticket.reopened.v1"]
+    assert types == [
+        "brightline.intake.ticket.recorded.v1",
+        "brightline.intake.ticket.completed.v1",
+        "brightline.intake.ticket.reopened.v1",
+    ]
 
 
 async def test_repair_cannot_be_completed_at_intake(client):
-    created = (await client.post("/tickets", json=repair(address="无关路1号"), headers=AGENT)).json()
+    created = (
+        await client.post("/tickets", json=repair(address="无关路1号"), headers=AGENT)
+    ).json()
     response = await client.post(f"/tickets/{created['id']}/complete", headers=AGENT, json={})
     assert response.status_code == 409
 

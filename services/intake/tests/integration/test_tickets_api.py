@@ -11,8 +11,12 @@ pytestmark = pytest.mark.integration
 
 AGENT = bearer(Role.AGENT, subject="agent-7")
 REPAIR = {
-    "ticket_type": "repair", "description": "整栋楼停电", "caller_name": "张三",
-    "phone": "13800138000", "address": "XX路1号", "fault_scope": "building",
+    "ticket_type": "repair",
+    "description": "整栋楼停电",
+    "caller_name": "张三",
+    "phone": "13800138000",
+    "address": "XX路1号",
+    "fault_scope": "building",
 }
 
 
@@ -45,10 +49,17 @@ async def test_idempotency_key_replays_the_first_response(client):
 
 
 async def test_missing_fields_are_named_and_nothing_is_written(client):
-    response = await client.post("/tickets", json={"ticket_type": "repair", "description": "停电"}, headers=AGENT)
+    response = await client.post(
+        "/tickets", json={"ticket_type": "repair", "description": "停电"}, headers=AGENT
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert {e["field"] for e in response.json()["errors"]} == {"caller_name", "phone", "address", "fault_scope"}
+    assert {e["field"] for e in response.json()["errors"]} == {
+        "caller_name",
+        "phone",
+        "address",
+        "fault_scope",
+    }
 
 
 async def test_requires_an_agent_token(client):

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from brightline.intake.domain.greetings import (
     FESTIVAL_CODES,
     SITUATIONS,
@@ -318,8 +319,13 @@ def test_every_situation_renders_in_both_languages(rules):
 
 def test_dragon_boat_2026_is_found_through_the_shared_lunar_calendar(rules):
     # 2026-06-19 is the 5th day of the 5th lunar month; nothing in the call says so.
-    g = rules.greet(GreetingContext(call_time=datetime(2026, 6, 19, 9, 30, tzinfo=SH), staff_no="7",
-                                    unit_name="国网杭州供电公司"))
+    g = rules.greet(
+        GreetingContext(
+            call_time=datetime(2026, 6, 19, 9, 30, tzinfo=SH),
+            staff_no="7",
+            unit_name="国网杭州供电公司",
+        )
+    )
     assert g.festival == "dragon_boat" and g.opening.startswith("端午安康！")
 
 

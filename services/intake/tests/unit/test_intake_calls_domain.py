@@ -15,7 +15,9 @@ def record():
 
 def test_in_order_call():
     call = record()
-    assert call.apply("newCall", T0, caller_number="139", called_number="95598", queue="q") == ["ringing"]
+    assert call.apply("newCall", T0, caller_number="139", called_number="95598", queue="q") == [
+        "ringing"
+    ]
     assert call.apply("answer", T0 + timedelta(seconds=11), agent_extension="8001") == ["answered"]
     assert call.answer_delay_seconds == 11.0
     assert call.apply("hangup", T0 + timedelta(minutes=2), cause="normal") == ["ended"]

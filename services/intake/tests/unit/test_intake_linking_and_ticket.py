@@ -19,28 +19,60 @@ def test_address_key_ignores_spaces_width_and_punctuation():
 
 
 def test_same_address_or_meter_links_to_the_open_repair():
-    by_address = find_link(address="和平路８号", meter_no=None, area_code=None, open_repairs=[REPAIR], active_outages=[])
-    assert by_address.kind == "repair" and by_address.ticket_id == "t-1" and by_address.progress == "en_route"
-    by_meter = find_link(address="别处", meter_no="M-1", area_code=None, open_repairs=[REPAIR], active_outages=[])
+    by_address = find_link(
+        address="和平路８号",
+        meter_no=None,
+        area_code=None,
+        open_repairs=[REPAIR],
+        active_outages=[],
+    )
+    assert (
+        by_address.kind == "repair"
+        and by_address.ticket_id == "t-1"
+        and by_address.progress == "en_route"
+    )
+    by_meter = find_link(
+        address="别处", meter_no="M-1", area_code=None, open_repairs=[REPAIR], active_outages=[]
+    )
     assert by_meter.ticket_id == "t-1"
 
 
 def test_area_under_an_active_outage_links_to_the_incident():
-    link = find_link(address="建设路1号", meter_no=None, area_code="TA-3", open_repairs=[REPAIR],
-                     active_outages=[OUTAGE])
+    link = find_link(
+        address="建设路1号",
+        meter_no=None,
+        area_code="TA-3",
+        open_repairs=[REPAIR],
+        active_outages=[OUTAGE],
+    )
     assert (link.kind, link.incident_id, link.expected_restore_at) == ("outage", "inc-1", T)
 
 
 def test_a_new_fault_is_not_linked():
-    assert find_link(address="建设路1号", meter_no="M-9", area_code="TA-9", open_repairs=[REPAIR],
-                     active_outages=[OUTAGE]) is None
+    assert (
+        find_link(
+            address="建设路1号",
+            meter_no="M-9",
+            area_code="TA-9",
+            open_repairs=[REPAIR],
+            active_outages=[OUTAGE],
+        )
+        is None
+    )
 
 
 def ticket(type_="consultation", **details):
     book = ScriptBook.load()
-    return Ticket.record(id="t", no="1", type=type_, recorded_at=T, first_ask_owner="a-1", description="d",
-                         details={"caller_name": "x", "phone": "1", **details},
-                         required_fields=book.required_fields()[type_])
+    return Ticket.record(
+        id="t",
+        no="1",
+        type=type_,
+        recorded_at=T,
+        first_ask_owner="a-1",
+        description="d",
+        details={"caller_name": "x", "phone": "1", **details},
+        required_fields=book.required_fields()[type_],
+    )
 
 
 def test_required_fields_come_from_the_script():

@@ -5,6 +5,7 @@ from importlib import resources
 
 import pytest
 import yaml
+
 from brightline.etiquette import PhraseBook
 from brightline.intake.domain.greetings import (
     GreetingRules,

@@ -1,6 +1,7 @@
 """Call scripts over the shipped rules/scripts/*.yaml."""
 
 import pytest
+
 from brightline.intake.domain.scripts import (
     FIELD_NAMES,
     OPTIONAL_FIELDS,

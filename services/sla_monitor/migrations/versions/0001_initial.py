@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("warn_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("subject_type", "subject_id", "limit_key", name="uq_deadline_subject_limit"),
+        sa.UniqueConstraint(
+            "subject_type", "subject_id", "limit_key", name="uq_deadline_subject_limit"
+        ),
     )
 
 

@@ -35,7 +35,9 @@ def upgrade() -> None:
         op.add_column("deadlines", column)
     # The scheduler's query: due rows only, so the index stays as small as the open work.
     op.create_index(
-        "ix_deadlines_next_fire_at", "deadlines", ["next_fire_at"],
+        "ix_deadlines_next_fire_at",
+        "deadlines",
+        ["next_fire_at"],
         postgresql_where=sa.text("next_fire_at IS NOT NULL"),
     )
     op.create_index("ix_deadlines_ticket_id", "deadlines", ["ticket_id"])
@@ -80,7 +82,19 @@ def downgrade() -> None:
     op.drop_index("ix_deadlines_opened_at", "deadlines")
     op.drop_index("ix_deadlines_ticket_id", "deadlines")
     op.drop_index("ix_deadlines_next_fire_at", "deadlines")
-    for name in ("limit_def", "unit_id", "ticket_type", "pauses", "paused_since", "warned_at", "breached_at",
-                 "closed_at", "escalations_sent", "met_on_time", "cancel_reason", "error", "next_fire_at"):
+    for name in (
+        "limit_def",
+        "unit_id",
+        "ticket_type",
+        "pauses",
+        "paused_since",
+        "warned_at",
+        "breached_at",
+        "closed_at",
+        "escalations_sent",
+        "met_on_time",
+        "cancel_reason",
+        "error",
+        "next_fire_at",
+    ):
         op.drop_column("deadlines", name)
-

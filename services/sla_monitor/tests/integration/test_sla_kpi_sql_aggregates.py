@@ -21,52 +21,107 @@ from brightline.sla_monitor.settings import SlaMonitorSettings
 pytestmark = pytest.mark.integration
 
 TZ = ZoneInfo("Asia/Shanghai")
-FIRST, LAST = date(2025, 2, 27), date(2025, 3, 1)  # business days of the window; a month ends inside
+FIRST, LAST = (
+    date(2025, 2, 27),
+    date(2025, 3, 1),
+)  # business days of the window; a month ends inside
 START = datetime.combine(FIRST, time(), TZ)
 END = datetime.combine(LAST + timedelta(days=1), time(), TZ)
 THRESHOLD = 12.0
-KEYS = ["repair.arrival.urban", "repair.arrival.rural", "complaint.reply", "report.reply", "callback.window",
-        "call.answer", "repair_arrival_x"]
+KEYS = [
+    "repair.arrival.urban",
+    "repair.arrival.rural",
+    "complaint.reply",
+    "report.reply",
+    "callback.window",
+    "call.answer",
+    "repair_arrival_x",
+]
 STATES = ["open", "warned", "breached", "met", "cancelled", "errored", "paused"]
 
 
 def facts(rng: random.Random):
     def moment() -> datetime:  # around the window, often near a local midnight
         base = START - timedelta(hours=3) + timedelta(days=rng.randint(0, 3))
-        return (base + timedelta(hours=rng.choice([0, 2.99, 3, 3.01, 10, 26.99, 27]), seconds=rng.randint(0, 90))
-                if rng.random() < 0.5 else base + timedelta(seconds=rng.randint(0, 86400))).astimezone(UTC)
+        return (
+            base
+            + timedelta(
+                hours=rng.choice([0, 2.99, 3, 3.01, 10, 26.99, 27]), seconds=rng.randint(0, 90)
+            )
+            if rng.random() < 0.5
+            else base + timedelta(seconds=rng.randint(0, 86400))
+        ).astimezone(UTC)
 
     call_rows = []
     for i in range(400):
         rang = moment()
-        kind = rng.choice(["ringing", "answered", "answered_no_delay", "abandoned", "ended", "answered_ended"])
+        kind = rng.choice(
+            ["ringing", "answered", "answered_no_delay", "abandoned", "ended", "answered_ended"]
+        )
         delay = rng.choice([3, 11.5, 12, 12.0001, 20, 45.25])
         answered = rang + timedelta(seconds=delay) if kind.startswith("answered") else None
-        ended = rang + timedelta(seconds=90) if kind in ("abandoned", "ended", "answered_ended") else None
-        call_rows.append(dict(call_id=f"c{i}", queue="q", rang_at=rang, answered_at=answered, ended_at=ended,
-                              cause={"abandoned": "abandoned", "ended": rng.choice(["normal", "abandoned_ivr"]),
-                                     "answered_ended": "abandoned"}.get(kind),
-                              answer_delay_seconds=None if kind == "answered_no_delay" or answered is None
-                              else delay))
+        ended = (
+            rang + timedelta(seconds=90)
+            if kind in ("abandoned", "ended", "answered_ended")
+            else None
+        )
+        call_rows.append(
+            dict(
+                call_id=f"c{i}",
+                queue="q",
+                rang_at=rang,
+                answered_at=answered,
+                ended_at=ended,
+                cause={
+                    "abandoned": "abandoned",
+                    "ended": rng.choice(["normal", "abandoned_ivr"]),
+                    "answered_ended": "abandoned",
+                }.get(kind),
+                answer_delay_seconds=None
+                if kind == "answered_no_delay" or answered is None
+                else delay,
+            )
+        )
     deadline_rows = []
     for i in range(600):
         state = rng.choice(STATES)
-        deadline_rows.append(dict(
-            id=f"d{i}", limit_key=rng.choice(KEYS), policy="seed@1", subject_type="work_order", subject_id=f"s{i}",
-            ticket_id=f"t{i}", state=state, opened_at=moment(), unit_id=rng.choice(["U1", "U2", None]),
-            ticket_type=rng.choice(["repair", "complaint", None]),
-            met_on_time=rng.choice([True, False, None]) if state in ("met", "breached", "open") else None))
-    rate_rows = [dict(key=f"k{i}", day=FIRST - timedelta(days=1) + timedelta(days=rng.randint(0, 4)),
-                      unit_id=rng.choice(["U1", "U2", "U3"]), ticket_type=rng.choice(["repair", "complaint"]),
-                      finished=rng.randint(0, 30), called_back=rng.randint(0, 30), computed_at=START)
-                 for i in range(60)]
+        deadline_rows.append(
+            dict(
+                id=f"d{i}",
+                limit_key=rng.choice(KEYS),
+                policy="seed@1",
+                subject_type="work_order",
+                subject_id=f"s{i}",
+                ticket_id=f"t{i}",
+                state=state,
+                opened_at=moment(),
+                unit_id=rng.choice(["U1", "U2", None]),
+                ticket_type=rng.choice(["repair", "complaint", None]),
+                met_on_time=rng.choice([True, False, None])
+                if state in ("met", "breached", "open")
+                else None,
+            )
+        )
+    rate_rows = [
+        dict(
+            key=f"k{i}",
+            day=FIRST - timedelta(days=1) + timedelta(days=rng.randint(0, 4)),
+            unit_id=rng.choice(["U1", "U2", "U3"]),
+            ticket_type=rng.choice(["repair", "complaint"]),
+            finished=rng.randint(0, 30),
+            called_back=rng.randint(0, 30),
+            computed_at=START,
+        )
+        for i in range(60)
+    ]
     return call_rows, deadline_rows, rate_rows
 
 
 @pytest.fixture
 async def engine(infra_env, db_name):
-    settings = SlaMonitorSettings(database_name=db_name("sla"), scheduler_enabled=False, kpi_refresh_seconds=3600,
-                                  **infra_env)
+    settings = SlaMonitorSettings(
+        database_name=db_name("sla"), scheduler_enabled=False, kpi_refresh_seconds=3600, **infra_env
+    )
     app = create_app(settings)
     async with running(app):
         yield app.state.runtime
@@ -97,15 +152,34 @@ async def test_sql_sums_give_the_same_kpis_as_compute(engine):
     assert len({d["opened_at"].astimezone(TZ).date() for d in opened}) == 3
 
     for group_by in kpis.GROUPINGS:
-        want = kpis.compute(calls=in_window, deadlines=opened, rates=rates, group_by=group_by, tz=TZ,
-                            answer_threshold_s=THRESHOLD)
+        want = kpis.compute(
+            calls=in_window,
+            deadlines=opened,
+            rates=rates,
+            group_by=group_by,
+            tz=TZ,
+            answer_threshold_s=THRESHOLD,
+        )
         async with engine.unit_of_work() as uow:
-            sums = await KpiRepository(uow.session).sums(start=START, end=END, first_day=FIRST, last_day=LAST,
-                                                         group_by=group_by, tz=TZ.key, answer_threshold_s=THRESHOLD)
+            sums = await KpiRepository(uow.session).sums(
+                start=START,
+                end=END,
+                first_day=FIRST,
+                last_day=LAST,
+                group_by=group_by,
+                tz=TZ.key,
+                answer_threshold_s=THRESHOLD,
+            )
         assert_same_rows(kpis.rows_from_sums(sums), want)
-        assert all(r.calls_offered or r.callback_finished or r.arrival_on_time_rate is not None
-                   or r.complaint_reply_on_time_rate is not None or r.report_reply_on_time_rate is not None
-                   or r.callback_rate is not None for r in want)
+        assert all(
+            r.calls_offered
+            or r.callback_finished
+            or r.arrival_on_time_rate is not None
+            or r.complaint_reply_on_time_rate is not None
+            or r.report_reply_on_time_rate is not None
+            or r.callback_rate is not None
+            for r in want
+        )
 
     async with engine.unit_of_work() as uow:
         finished, called_back = await KpiRepository(uow.session).month_callback_sums(LAST)
@@ -115,12 +189,20 @@ async def test_sql_sums_give_the_same_kpis_as_compute(engine):
 
 async def test_an_empty_window_has_no_groups(engine):
     async with engine.unit_of_work() as uow:
-        sums = await KpiRepository(uow.session).sums(start=START, end=END, first_day=FIRST, last_day=LAST,
-                                                     group_by="all", tz=TZ.key, answer_threshold_s=THRESHOLD)
+        sums = await KpiRepository(uow.session).sums(
+            start=START,
+            end=END,
+            first_day=FIRST,
+            last_day=LAST,
+            group_by="all",
+            tz=TZ.key,
+            answer_threshold_s=THRESHOLD,
+        )
         assert sums == {}
         assert await KpiRepository(uow.session).month_callback_sums(LAST) == (0, 0)
-    assert kpis.rows_from_sums(sums) == kpis.compute(calls=[], deadlines=[], rates=[], group_by="all", tz=TZ,
-                                                     answer_threshold_s=THRESHOLD)
+    assert kpis.rows_from_sums(sums) == kpis.compute(
+        calls=[], deadlines=[], rates=[], group_by="all", tz=TZ, answer_threshold_s=THRESHOLD
+    )
 
 
 async def test_the_report_reads_no_fact_rows(engine):
@@ -140,8 +222,15 @@ async def test_the_report_reads_no_fact_rows(engine):
 
     sa.event.listen(engine.engine.sync_engine, "after_cursor_execute", count)
     try:
-        rows, _, _ = await kpi_report(engine.unit_of_work(), policy_book(("seed",), ()), TZ, start=START, end=END,
-                                      group_by="day", month=LAST)
+        rows, _, _ = await kpi_report(
+            engine.unit_of_work(),
+            policy_book(("seed",), ()),
+            TZ,
+            start=START,
+            end=END,
+            group_by="day",
+            month=LAST,
+        )
     finally:
         sa.event.remove(engine.engine.sync_engine, "after_cursor_execute", count)
     assert [r.group for r in rows] == ["2025-02-27", "2025-02-28", "2025-03-01"]

@@ -45,20 +45,35 @@ limits:
 def settings(infra_env, db_name, tmp_path):
     pack = tmp_path / "drill.yaml"
     pack.write_text(DRILL, encoding="utf-8")
-    return SlaMonitorSettings(database_name=db_name("sla"), policy_pack_files=[str(pack)],
-                              scheduler_interval_seconds=3600, kpi_refresh_seconds=3600, **infra_env)
+    return SlaMonitorSettings(
+        database_name=db_name("sla"),
+        policy_pack_files=[str(pack)],
+        scheduler_interval_seconds=3600,
+        kpi_refresh_seconds=3600,
+        **infra_env,
+    )
 
 
 async def test_the_scheduler_wakes_for_a_new_deadline_and_at_each_fire_time(settings, infra_env):
     app = create_app(settings)
     async with running(app) as client:
         # the scheduler's first round found nothing: it now sleeps up to its one-hour cap
-        await publish(infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"],
-                      WorkOrderCreatedV1(work_order_id="wo-wake", ticket_id="t-wake", unit_id="u1",
-                                         area_class="urban", created_at=datetime.now(UTC)))
+        await publish(
+            infra_env["kafka_bootstrap_servers"],
+            infra_env["kafka_topic_prefix"],
+            WorkOrderCreatedV1(
+                work_order_id="wo-wake",
+                ticket_id="t-wake",
+                unit_id="u1",
+                area_class="urban",
+                created_at=datetime.now(UTC),
+            ),
+        )
 
         async def escalated():
-            rows = (await client.get("/deadlines", params={"ticket_id": "t-wake"}, headers=SUPERVISOR)).json()
+            rows = (
+                await client.get("/deadlines", params={"ticket_id": "t-wake"}, headers=SUPERVISOR)
+            ).json()
             return rows if rows and rows[0]["escalations_sent"] else None
 
         [row] = await eventually(escalated, timeout=60)
@@ -75,9 +90,18 @@ async def test_a_round_writes_its_changes_with_one_batched_update(settings):
         past = datetime.now(UTC) - timedelta(minutes=5)
         async with runtime.unit_of_work() as uow:
             for i in range(30):
-                await handlers.handle(Open(limit_key="repair.arrival.urban", subject_type="work_order",
-                                           subject_id=f"wo-b{i}", ticket_id=f"t-b{i}", at=past),
-                                      DeadlineRepository(uow.session), uow.emit, book=book)
+                await handlers.handle(
+                    Open(
+                        limit_key="repair.arrival.urban",
+                        subject_type="work_order",
+                        subject_id=f"wo-b{i}",
+                        ticket_id=f"t-b{i}",
+                        at=past,
+                    ),
+                    DeadlineRepository(uow.session),
+                    uow.emit,
+                    book=book,
+                )
             await uow.commit()
 
         updates = []
@@ -94,9 +118,16 @@ async def test_a_round_writes_its_changes_with_one_batched_update(settings):
         assert updates == [(True, 30)]  # one executemany for the round, not one UPDATE per row
 
         async with runtime.engine.connect() as conn:
-            states = (await conn.execute(sa.text("SELECT state, count(*) FROM deadlines GROUP BY state"))).all()
-            breached = await conn.scalar(sa.select(sa.func.count()).select_from(outbox).where(
-                outbox.c.event_type == "brightline.sla.deadline.breached.v1"))
+            states = (
+                await conn.execute(sa.text("SELECT state, count(*) FROM deadlines GROUP BY state"))
+            ).all()
+            breached = await conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(outbox)
+                .where(outbox.c.event_type == "brightline.sla.deadline.breached.v1")
+            )
         assert states == [("breached", 30)]
-        assert breached == 60  # the breach and the breach+2s escalation of each, written with the round
+        assert (
+            breached == 60
+        )  # the breach and the breach+2s escalation of each, written with the round
         assert await run_once(runtime, datetime.now(UTC)) == 0  # fired once

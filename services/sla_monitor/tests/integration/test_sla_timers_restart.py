@@ -32,7 +32,7 @@ LEVELS = """
       - {at: breach, notify: [supervisor]}
       - {at: breach+2s, notify: [centre_manager]}
 """
-DRILL = f"""
+DRILL = """
 name: drill
 version: "7"
 extends: seed
@@ -53,8 +53,12 @@ limits:
 def settings(infra_env, db_name, tmp_path):
     pack = tmp_path / "drill.yaml"
     pack.write_text(DRILL, encoding="utf-8")
-    return SlaMonitorSettings(database_name=db_name("sla"), policy_pack_files=[str(pack)],
-                              scheduler_interval_seconds=0.2, **infra_env)
+    return SlaMonitorSettings(
+        database_name=db_name("sla"),
+        policy_pack_files=[str(pack)],
+        scheduler_interval_seconds=0.2,
+        **infra_env,
+    )
 
 
 async def test_timers_fire_after_a_restart_and_fire_once(settings, infra_env):
@@ -62,13 +66,30 @@ async def test_timers_fire_after_a_restart_and_fire_once(settings, infra_env):
     now = datetime.now(UTC)
     async with running(create_app(settings)) as client:
         await publish(
-            bootstrap, prefix,
-            WorkOrderCreatedV1(work_order_id="wo-r1", ticket_id="t-r1", unit_id="u1", area_class="urban",
-                               created_at=now),
-            CaseOpenedV1(case_id="case-r1", ticket_id="t-r2", case_type="complaint", opened_at=now,
-                         first_ask_owner="agent-1"),
-            CallbackTaskCreatedV1(task_id="cb-r1", ticket_id="t-r3", ticket_type="repair", origin="dispatch",
-                                  created_at=now, due_at=now),
+            bootstrap,
+            prefix,
+            WorkOrderCreatedV1(
+                work_order_id="wo-r1",
+                ticket_id="t-r1",
+                unit_id="u1",
+                area_class="urban",
+                created_at=now,
+            ),
+            CaseOpenedV1(
+                case_id="case-r1",
+                ticket_id="t-r2",
+                case_type="complaint",
+                opened_at=now,
+                first_ask_owner="agent-1",
+            ),
+            CallbackTaskCreatedV1(
+                task_id="cb-r1",
+                ticket_id="t-r3",
+                ticket_type="repair",
+                origin="dispatch",
+                created_at=now,
+                due_at=now,
+            ),
         )
 
         async def four_open():
@@ -82,6 +103,7 @@ async def test_timers_fire_after_a_restart_and_fire_once(settings, infra_env):
     # first instance gone (lifespan exited) with four running timers in the table
 
     async with running(create_app(settings)) as client:
+
         async def all_escalated():
             rows = (await client.get("/deadlines", headers=SUPERVISOR)).json()
             return rows if all(len(r["escalations_sent"]) == 1 for r in rows) else None
@@ -98,14 +120,25 @@ async def test_timers_fire_after_a_restart_and_fire_once(settings, infra_env):
 
     # 4 deadlines x (opened, warned, breached, breach+2s); ask for one more to catch any duplicate
     # the topic is shared by the session's tests: keep this test's subjects
-    records = await read_topic(bootstrap, prefixed(prefix, "sla.deadlines"), expect=10_000, timeout=8)
-    events = [e for e in events_of(records) if e.data["subject_id"] in ("wo-r1", "case-r1", "cb-r1")]
-    counts = Counter((e.type.split(".")[-2], e.data["deadline_id"], e.data.get("level")) for e in events)
+    records = await read_topic(
+        bootstrap, prefixed(prefix, "sla.deadlines"), expect=10_000, timeout=8
+    )
+    events = [
+        e for e in events_of(records) if e.data["subject_id"] in ("wo-r1", "case-r1", "cb-r1")
+    ]
+    counts = Counter(
+        (e.type.split(".")[-2], e.data["deadline_id"], e.data.get("level")) for e in events
+    )
     assert len(events) == 16
     assert set(counts.values()) == {1}
     per_deadline = Counter(e.data["deadline_id"] for e in events if e.type.endswith("breached.v1"))
     assert sorted(per_deadline.values()) == [2, 2, 2, 2]  # one breach and one escalation each
     levels = Counter(e.data["level"] for e in events if e.type.endswith("breached.v1"))
     assert levels == {"breach": 4, "breach+2s": 4}
-    breach = next(e for e in events if e.type.endswith("breached.v1") and e.data["level"] == "breach")
-    assert breach.data["notify"] == ["supervisor"] and breach.data["breached_at"] == breach.data["due_at"]
+    breach = next(
+        e for e in events if e.type.endswith("breached.v1") and e.data["level"] == "breach"
+    )
+    assert (
+        breach.data["notify"] == ["supervisor"]
+        and breach.data["breached_at"] == breach.data["due_at"]
+    )

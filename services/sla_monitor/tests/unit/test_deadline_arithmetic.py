@@ -8,6 +8,7 @@ working days (调休). The library agrees with the brief on all of these.
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from brightline.calendar import business_tz, is_working_day
 from brightline.sla_monitor.domain.deadlines import Pause, due_at, warn_at
 from brightline.sla_monitor.domain.policy import Limit, load_pack

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 import pytest
+
 from brightline.calendar import business_tz
 from brightline.sla_monitor.domain.deadlines import (
     DeadlineState,

@@ -34,8 +34,16 @@ class CountingStore(MemoryStore):
 async def test_a_round_saves_its_changes_in_one_batch():
     store = CountingStore()
     for i in range(5):
-        tracked, _ = open_tracked(Open(limit_key="repair.arrival.urban", subject_type="work_order",
-                                       subject_id=f"wo{i}", ticket_id=f"t{i}", at=T0), BOOK)
+        tracked, _ = open_tracked(
+            Open(
+                limit_key="repair.arrival.urban",
+                subject_type="work_order",
+                subject_id=f"wo{i}",
+                ticket_id=f"t{i}",
+                at=T0,
+            ),
+            BOOK,
+        )
         await store.add(tracked)
     first = await store.next_fire_at()
     assert first == min(t.next_fire_at for t in store.rows.values()) and first > T0
@@ -52,7 +60,9 @@ async def test_a_round_saves_its_changes_in_one_batch():
 async def test_a_sooner_fire_time_ends_the_sleep():
     wakeup = Wakeup()
     now = datetime.now(UTC)
-    sleeper = asyncio.create_task(wakeup.sleep_until(now + timedelta(hours=1), lambda: datetime.now(UTC)))
+    sleeper = asyncio.create_task(
+        wakeup.sleep_until(now + timedelta(hours=1), lambda: datetime.now(UTC))
+    )
     await asyncio.sleep(0)
     wakeup.notify(None)  # a deadline with nothing to fire
     wakeup.notify(now + timedelta(hours=2))  # later than planned: no reason to wake
@@ -80,7 +90,9 @@ async def test_a_round_that_took_a_due_hint_runs_again_after_the_next_commit():
     assert wakeup.hint == now and not wakeup.recheck
     wakeup.take_due_hint(now + timedelta(seconds=1))
     assert wakeup.hint is None and wakeup.recheck
-    sleeper = asyncio.create_task(wakeup.sleep_until(now + timedelta(hours=1), lambda: datetime.now(UTC)))
+    sleeper = asyncio.create_task(
+        wakeup.sleep_until(now + timedelta(hours=1), lambda: datetime.now(UTC))
+    )
     await asyncio.sleep(0)
     wakeup.committed()
     await asyncio.wait_for(sleeper, 10)

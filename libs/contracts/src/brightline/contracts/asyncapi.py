@@ -28,7 +28,10 @@ CLOUDEVENT_HEADERS = {
         "ce_subject": {"type": "string", "description": "Aggregate id, also the record key."},
         "ce_time": {"type": "string", "format": "date-time"},
         "content-type": {"type": "string", "const": "application/json"},
-        "traceparent": {"type": "string", "description": "W3C trace context of the work that caused it."},
+        "traceparent": {
+            "type": "string",
+            "description": "W3C trace context of the work that caused it.",
+        },
     },
 }
 
@@ -37,8 +40,16 @@ DEAD_LETTER_HEADERS = {
     "description": "The original record's headers plus why it could not be processed.",
     "properties": {
         name: {"type": "string"}
-        for name in ("dlt_error_class", "dlt_error_message", "dlt_error_trace", "dlt_original_topic",
-                     "dlt_original_partition", "dlt_original_offset", "dlt_consumer", "dlt_attempts")
+        for name in (
+            "dlt_error_class",
+            "dlt_error_message",
+            "dlt_error_trace",
+            "dlt_original_topic",
+            "dlt_original_partition",
+            "dlt_original_offset",
+            "dlt_consumer",
+            "dlt_attempts",
+        )
     },
 }
 
@@ -59,7 +70,9 @@ def build() -> dict[str, Any]:
         channels[channel] = {
             "address": topic.name,
             "description": topic.description,
-            "messages": {_key(s.type): {"$ref": f"#/components/messages/{_key(s.type)}"} for s in specs},
+            "messages": {
+                _key(s.type): {"$ref": f"#/components/messages/{_key(s.type)}"} for s in specs
+            },
         }
         channels[channel + "_dlt"] = {
             "address": topic.dead_letter,
@@ -71,7 +84,9 @@ def build() -> dict[str, Any]:
                 "action": "send",
                 "summary": f"{topic.owner} publishes through its transactional outbox",
                 "channel": {"$ref": f"#/channels/{channel}"},
-                "messages": [{"$ref": f"#/channels/{channel}/messages/{_key(s.type)}"} for s in specs],
+                "messages": [
+                    {"$ref": f"#/channels/{channel}/messages/{_key(s.type)}"} for s in specs
+                ],
             }
         for spec in specs:
             schema = spec.payload.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -85,7 +100,9 @@ def build() -> dict[str, Any]:
                 "contentType": "application/json",
                 "headers": CLOUDEVENT_HEADERS,
                 "payload": {"$ref": f"#/components/schemas/{spec.payload.__name__}"},
-                "bindings": {"kafka": {"key": {"type": "string", "description": f"the {spec.key_field}"}}},
+                "bindings": {
+                    "kafka": {"key": {"type": "string", "description": f"the {spec.key_field}"}}
+                },
             }
     messages["deadLetter"] = {
         "name": "dead-letter",
@@ -102,8 +119,13 @@ def build() -> dict[str, Any]:
             "brightline.contracts; do not edit by hand.",
         },
         "defaultContentType": "application/json",
-        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka",
-                              "description": "make run's local broker"}},
+        "servers": {
+            "local": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "make run's local broker",
+            }
+        },
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},

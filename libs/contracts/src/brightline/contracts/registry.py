@@ -14,7 +14,7 @@ from brightline.contracts.topics import Topic
 class EventSpec:
     type: str
     topic: Topic
-    payload: type["EventPayload"]
+    payload: type[EventPayload]
     key_field: str
     summary: str
 

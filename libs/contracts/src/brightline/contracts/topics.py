@@ -26,15 +26,33 @@ def topic(name: str, owner: str, description: str) -> Topic:
     return TOPICS[name]
 
 
-INTAKE_CALLS = topic("intake.calls", "intake", "Call records from the telephony switch: ringing, answered, ended.")
-INTAKE_TICKETS = topic("intake.tickets", "intake", "Tickets as first recorded by the answering agent, and their owner changes.")
-INTAKE_ESCALATIONS = topic("intake.escalations", "intake", "Difficult callers handed to the duty supervisor.")
-DISPATCH_WORK_ORDERS = topic("dispatch.work-orders", "dispatch", "Repair work orders and every state change of them.")
-DISPATCH_OUTAGES = topic("dispatch.outages", "dispatch", "Outage incidents folding many 'no power' calls into one fault.")
-CASEWORK_CASES = topic("casework.cases", "casework", "Complaints, reports, opinions, suggestions and praise as cases.")
+INTAKE_CALLS = topic(
+    "intake.calls", "intake", "Call records from the telephony switch: ringing, answered, ended."
+)
+INTAKE_TICKETS = topic(
+    "intake.tickets",
+    "intake",
+    "Tickets as first recorded by the answering agent, and their owner changes.",
+)
+INTAKE_ESCALATIONS = topic(
+    "intake.escalations", "intake", "Difficult callers handed to the duty supervisor."
+)
+DISPATCH_WORK_ORDERS = topic(
+    "dispatch.work-orders", "dispatch", "Repair work orders and every state change of them."
+)
+DISPATCH_OUTAGES = topic(
+    "dispatch.outages", "dispatch", "Outage incidents folding many 'no power' calls into one fault."
+)
+CASEWORK_CASES = topic(
+    "casework.cases", "casework", "Complaints, reports, opinions, suggestions and praise as cases."
+)
 CALLBACK_TASKS = topic("callback.tasks", "callback", "Callback tasks, attempts and outcomes.")
-CALLBACK_RATES = topic("callback.rates", "callback", "Callback and satisfaction rates per day, unit and ticket type.")
-SLA_DEADLINES = topic("sla.deadlines", "sla_monitor", "Deadlines opened, warned, breached, met or cancelled.")
+CALLBACK_RATES = topic(
+    "callback.rates", "callback", "Callback and satisfaction rates per day, unit and ticket type."
+)
+SLA_DEADLINES = topic(
+    "sla.deadlines", "sla_monitor", "Deadlines opened, warned, breached, met or cancelled."
+)
 
 
 def all_topic_names() -> list[str]:

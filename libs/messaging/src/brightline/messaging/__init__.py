@@ -1,6 +1,7 @@
 """brightline.messaging — the event backbone: idempotent producer, transactional outbox and
 its relay, consumer with inbox, retries and dead letters, HTTP idempotency keys."""
 
+from brightline.messaging import audit as _audit  # noqa: E402 - registers GET /audit/events
 from brightline.messaging.consumer import EventConsumer, Route
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay, outbox_backlog
@@ -12,13 +13,23 @@ from brightline.messaging.runtime import (
     service_runtime,
 )
 from brightline.messaging.unit_of_work import UnitOfWork
-from brightline.messaging import audit as _audit  # noqa: E402 - registers GET /audit/events
 from brightline.platform.app import register_service_router
 
 # Every service that uses messaging serves its audit trail of state changes.
 register_service_router(_audit.audit_router)
 
 __all__ = [
-    "EventConsumer", "OutboxRelay", "Route", "UnitOfWork", "create_producer", "ensure_topics",
-    "RuntimeDep", "ServiceRuntime", "UnitOfWorkDep", "service_lifespan", "outbox_backlog", "prefixed", "service_runtime",
+    "EventConsumer",
+    "OutboxRelay",
+    "Route",
+    "UnitOfWork",
+    "create_producer",
+    "ensure_topics",
+    "RuntimeDep",
+    "ServiceRuntime",
+    "UnitOfWorkDep",
+    "service_lifespan",
+    "outbox_backlog",
+    "prefixed",
+    "service_runtime",
 ]

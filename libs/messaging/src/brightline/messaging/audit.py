@@ -44,8 +44,13 @@ def _utc(value: datetime | None, field: str) -> datetime | None:
     try:
         return value.astimezone(UTC)
     except (OverflowError, ValueError) as error:
-        raise Problem(422, "validation-error", "Invalid time", str(error),
-                      errors=[{"field": field, "message": "out of range"}]) from error
+        raise Problem(
+            422,
+            "validation-error",
+            "Invalid time",
+            str(error),
+            errors=[{"field": field, "message": "out of range"}],
+        ) from error
 
 
 def audit_router() -> APIRouter:
@@ -55,12 +60,19 @@ def audit_router() -> APIRouter:
     async def state_change_events(
         runtime: RuntimeDep,
         supervisor: Supervisor,
-        subject: Annotated[str | None, Query(max_length=200, description="aggregate id (event key)")] = None,
-        ticket_id: Annotated[str | None, Query(max_length=200, description="events naming this ticket")] = None,
+        subject: Annotated[
+            str | None, Query(max_length=200, description="aggregate id (event key)")
+        ] = None,
+        ticket_id: Annotated[
+            str | None, Query(max_length=200, description="events naming this ticket")
+        ] = None,
         event_type: Annotated[str | None, Query(max_length=200)] = None,
         since: Annotated[AwareDatetime | None, Query(description="occurred at or after")] = None,
         until: Annotated[AwareDatetime | None, Query(description="occurred before")] = None,
-        after: Annotated[int | None, Query(ge=0, le=2**62, description="seq of the last row of the previous page")] = None,
+        after: Annotated[
+            int | None,
+            Query(ge=0, le=2**62, description="seq of the last row of the previous page"),
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[AuditEvent]:
         """Every state change this service made, oldest first, filtered and paged by `after`."""
@@ -68,13 +80,15 @@ def audit_router() -> APIRouter:
         if subject is not None:
             query = query.where(outbox.c.key == subject)
         if ticket_id is not None:
-            query = query.where(sa.or_(
-                outbox.c.key == ticket_id,
-                outbox.c.data["ticket_id"].astext == ticket_id,
-                outbox.c.data["linked_ticket_id"].astext == ticket_id,
-                outbox.c.data["ticket_ids"].contains([ticket_id]),
-                outbox.c.data["linked_ticket_ids"].contains([ticket_id]),
-            ))
+            query = query.where(
+                sa.or_(
+                    outbox.c.key == ticket_id,
+                    outbox.c.data["ticket_id"].astext == ticket_id,
+                    outbox.c.data["linked_ticket_id"].astext == ticket_id,
+                    outbox.c.data["ticket_ids"].contains([ticket_id]),
+                    outbox.c.data["linked_ticket_ids"].contains([ticket_id]),
+                )
+            )
         if event_type is not None:
             query = query.where(outbox.c.event_type == event_type)
         if (start := _utc(since, "since")) is not None:
@@ -86,9 +100,17 @@ def audit_router() -> APIRouter:
         async with runtime.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [
-            AuditEvent(seq=r["id"], event_id=r["event_id"], event_type=r["event_type"], subject=r["key"],
-                       source=r["source"], occurred_at=r["occurred_at"], recorded_at=r["created_at"],
-                       published_at=r["published_at"], data=r["data"])
+            AuditEvent(
+                seq=r["id"],
+                event_id=r["event_id"],
+                event_type=r["event_type"],
+                subject=r["key"],
+                source=r["source"],
+                occurred_at=r["occurred_at"],
+                recorded_at=r["created_at"],
+                published_at=r["published_at"],
+                data=r["data"],
+            )
             for r in rows
         ]
 

@@ -38,7 +38,7 @@ def is_transient(error: BaseException) -> bool:
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
-    def __init__(self, owner: "EventConsumer") -> None:
+    def __init__(self, owner: EventConsumer) -> None:
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked) -> None:
@@ -46,7 +46,11 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         metrics.forget_lag(self.owner.name, revoked, self.owner.topic_prefix)
 
     async def on_partitions_assigned(self, assigned) -> None:
-        log.info("%s assigned %s", self.owner.name, sorted(f"{tp.topic}-{tp.partition}" for tp in assigned))
+        log.info(
+            "%s assigned %s",
+            self.owner.name,
+            sorted(f"{tp.topic}-{tp.partition}" for tp in assigned),
+        )
 
 
 class EventConsumer:
@@ -105,7 +109,8 @@ class EventConsumer:
             max_poll_records=200,
         )
         self._consumer.subscribe(
-            [prefixed(self.topic_prefix, t.name) for t in self.topics], listener=_CommitOnRevoke(self)
+            [prefixed(self.topic_prefix, t.name) for t in self.topics],
+            listener=_CommitOnRevoke(self),
         )
         await self._consumer.start()
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
@@ -145,13 +150,17 @@ class EventConsumer:
             # One task per partition: records of a partition (so of a key) stay in order, while
             # partitions proceed side by side. Offsets are committed once all of them are done.
             try:
-                await asyncio.gather(*(self._process_partition(p, records) for p, records in batches.items()))
+                await asyncio.gather(
+                    *(self._process_partition(p, records) for p, records in batches.items())
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # e.g. the dead-letter topic is unreachable right now
                 log.error("%s could not finish a batch, fetching it again: %r", self.name, error)
                 for partition, records in batches.items():
-                    self._consumer.seek(partition, self._processed.get(partition, records[0].offset))
+                    self._consumer.seek(
+                        partition, self._processed.get(partition, records[0].offset)
+                    )
                 await asyncio.sleep(1)
             await self.commit_processed()
             await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
@@ -200,12 +209,19 @@ class EventConsumer:
         token = otel_context.attach(parent)
         try:
             with tracer.start_as_current_span(
-                f"process {event.type}", kind=trace.SpanKind.CONSUMER,
-                attributes={"messaging.system": "kafka", "messaging.consumer.group.name": self.name,
-                            "cloudevents.event_id": event.id, "cloudevents.event_type": event.type},
+                f"process {event.type}",
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.consumer.group.name": self.name,
+                    "cloudevents.event_id": event.id,
+                    "cloudevents.event_type": event.type,
+                },
             ):
                 async with UnitOfWork(
-                    self.session_factory, source=self.source, after_commit=self.after_commit,
+                    self.session_factory,
+                    source=self.source,
+                    after_commit=self.after_commit,
                     causation=event,
                 ) as uow:
                     claimed = await uow.session.execute(
@@ -233,8 +249,18 @@ class EventConsumer:
             ("dlt_consumer", self.name.encode()),
             ("dlt_attempts", str(attempts).encode()),
         ]
-        await self.dead_letters.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
+        await self.dead_letters.send_and_wait(
+            topic, value=record.value, key=record.key, headers=headers
+        )
         self.dead_lettered_total += 1
-        metrics.DEAD_LETTERED.labels(self.name, metrics.unprefixed(self.topic_prefix, record.topic)).inc()
-        log.error("%s dead-lettered %s[%d]@%d: %s", self.name, record.topic, record.partition,
-                  record.offset, error)
+        metrics.DEAD_LETTERED.labels(
+            self.name, metrics.unprefixed(self.topic_prefix, record.topic)
+        ).inc()
+        log.error(
+            "%s dead-lettered %s[%d]@%d: %s",
+            self.name,
+            record.topic,
+            record.partition,
+            record.offset,
+            error,
+        )

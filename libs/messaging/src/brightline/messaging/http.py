@@ -25,19 +25,25 @@ class IdempotentCommand:
         self.replayed = False
         self.response: JSONResponse | None = None
 
-    async def __aenter__(self) -> "IdempotentCommand":
+    async def __aenter__(self) -> IdempotentCommand:
         if self.key:
             try:
-                stored = await idempotency.lock_and_lookup(self.uow.session, self.scope, self.key, self.hash)
+                stored = await idempotency.lock_and_lookup(
+                    self.uow.session, self.scope, self.key, self.hash
+                )
             except idempotency.IdempotencyKeyReused as error:
                 raise Problem(
-                    422, "idempotency-key-reused", "Idempotency-Key was used for a different request",
+                    422,
+                    "idempotency-key-reused",
+                    "Idempotency-Key was used for a different request",
                     f"key {error} was first used with another body; use a new key for a new request",
                 ) from error
             if stored is not None:
                 self.replayed = True
                 self.response = JSONResponse(
-                    stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+                    stored.body,
+                    status_code=stored.status_code,
+                    headers={"Idempotent-Replayed": "true"},
                 )
         return self
 
@@ -46,6 +52,8 @@ class IdempotentCommand:
 
     async def respond(self, status_code: int, body: Any) -> JSONResponse:
         if self.key:
-            await idempotency.remember(self.uow.session, self.scope, self.key, self.hash, status_code, body)
+            await idempotency.remember(
+                self.uow.session, self.scope, self.key, self.hash, status_code, body
+            )
         await self.uow.commit()
         return JSONResponse(body, status_code=status_code)

@@ -37,7 +37,9 @@ def request_hash(body: Any) -> str:
 _CLAIMED = 0
 
 
-async def lock_and_lookup(session: AsyncSession, scope: str, key: str, body_hash: str) -> StoredResponse | None:
+async def lock_and_lookup(
+    session: AsyncSession, scope: str, key: str, body_hash: str
+) -> StoredResponse | None:
     """Serialise concurrent requests with one key, then return the stored response if the first
     one already committed. One statement: claim the key's row (INSERT ... ON CONFLICT DO UPDATE).
 
@@ -55,17 +57,25 @@ async def lock_and_lookup(session: AsyncSession, scope: str, key: str, body_hash
             stmt.on_conflict_do_update(
                 index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
                 set_={"scope": idempotency_keys.c.scope},  # no change: locks the row and returns it
-            ).returning(idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.body)
+            ).returning(
+                idempotency_keys.c.request_hash,
+                idempotency_keys.c.status_code,
+                idempotency_keys.c.body,
+            )
         )
     ).first()
-    if row.status_code == _CLAIMED:  # claimed just now by us (or left unstored by a commit without remember())
+    if (
+        row.status_code == _CLAIMED
+    ):  # claimed just now by us (or left unstored by a commit without remember())
         return None
     if row.request_hash != body_hash:
         raise IdempotencyKeyReused(key)
     return StoredResponse(row.status_code, row.body)
 
 
-async def remember(session: AsyncSession, scope: str, key: str, body_hash: str, status_code: int, body: Any) -> None:
+async def remember(
+    session: AsyncSession, scope: str, key: str, body_hash: str, status_code: int, body: Any
+) -> None:
     """Store the response on the key claimed by lock_and_lookup (or insert it). A key that holds
     a stored response already fails with the unique violation a plain insert raises."""
     values = dict(scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body)
@@ -73,8 +83,11 @@ async def remember(session: AsyncSession, scope: str, key: str, body_hash: str, 
     stored = await session.scalar(
         stmt.on_conflict_do_update(
             index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
-            set_={"request_hash": stmt.excluded.request_hash, "status_code": stmt.excluded.status_code,
-                  "body": stmt.excluded.body},
+            set_={
+                "request_hash": stmt.excluded.request_hash,
+                "status_code": stmt.excluded.status_code,
+                "body": stmt.excluded.body,
+            },
             where=idempotency_keys.c.status_code == _CLAIMED,
         ).returning(idempotency_keys.c.status_code)
     )

@@ -41,7 +41,10 @@ async def ensure_topics(
             return
         try:
             await admin.create_topics(
-                [NewTopic(n, num_partitions=partitions, replication_factor=replication) for n in missing]
+                [
+                    NewTopic(n, num_partitions=partitions, replication_factor=replication)
+                    for n in missing
+                ]
             )
         except TopicAlreadyExistsError:
             pass  # another service created them between our list and our create

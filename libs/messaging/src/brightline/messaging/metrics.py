@@ -42,13 +42,17 @@ OUTBOX_PUBLISHED = Counter(
     ["service", "topic", "event_type"],
 )
 
-METRIC_NAMES = ("brightline_consumer_lag", "brightline_consumer_events_handled_total",
-                "brightline_consumer_events_dead_lettered_total", "brightline_outbox_backlog",
-                "brightline_outbox_published_total")
+METRIC_NAMES = (
+    "brightline_consumer_lag",
+    "brightline_consumer_events_handled_total",
+    "brightline_consumer_events_dead_lettered_total",
+    "brightline_outbox_backlog",
+    "brightline_outbox_published_total",
+)
 
 
 def unprefixed(prefix: str, topic: str) -> str:
-    return topic[len(prefix):] if prefix and topic.startswith(prefix) else topic
+    return topic[len(prefix) :] if prefix and topic.startswith(prefix) else topic
 
 
 async def record_lag(consumer_name: str, kafka_consumer, prefix: str = "") -> None:

@@ -47,7 +47,9 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.published_total = 0
-        self.service = service or getattr(getattr(producer, "client", None), "_client_id", None) or "unknown"
+        self.service = (
+            service or getattr(getattr(producer, "client", None), "_client_id", None) or "unknown"
+        )
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows, so they leave at once, not next tick."""
@@ -116,8 +118,16 @@ class OutboxRelay:
             results = await asyncio.gather(*deliveries, return_exceptions=True)
             # The idempotent producer fails every later record of a partition after a failed
             # one, so marking exactly the acknowledged rows keeps each key's order.
-            done = [row.id for row, result in zip(rows, results) if not isinstance(result, BaseException)]
-            failed = [(row.id, result) for row, result in zip(rows, results) if isinstance(result, BaseException)]
+            done = [
+                row.id
+                for row, result in zip(rows, results, strict=True)
+                if not isinstance(result, BaseException)
+            ]
+            failed = [
+                (row.id, result)
+                for row, result in zip(rows, results, strict=True)
+                if isinstance(result, BaseException)
+            ]
             if done:
                 await conn.execute(
                     outbox.update().where(outbox.c.id.in_(done)).values(published_at=sa.func.now())
@@ -129,11 +139,13 @@ class OutboxRelay:
                     .values(attempts=outbox.c.attempts + 1, last_error=str(error)[:2000])
                 )
         self.published_total += len(done)
-        for row, result in zip(rows, results):
+        for row, result in zip(rows, results, strict=True):
             if not isinstance(result, BaseException):
                 metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic, row.event_type).inc()
         if failed:
-            raise RuntimeError(f"{len(failed)} of {len(rows)} outbox rows not acknowledged: {failed[0][1]}")
+            raise RuntimeError(
+                f"{len(failed)} of {len(rows)} outbox rows not acknowledged: {failed[0][1]}"
+            )
         return len(done)
 
 

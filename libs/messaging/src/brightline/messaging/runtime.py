@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,7 +19,13 @@ from brightline.messaging.consumer import EventConsumer, Route
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay
 from brightline.messaging.unit_of_work import UnitOfWork
-from brightline.platform.db import create_engine, database_url, ensure_database, server_url, session_factory
+from brightline.platform.db import (
+    create_engine,
+    database_url,
+    ensure_database,
+    server_url,
+    session_factory,
+)
 from brightline.platform.logging import configure_logging
 from brightline.platform.migrations import upgrade_async
 from brightline.platform.settings import ServiceSettings
@@ -35,12 +40,18 @@ class ServiceRuntime:
         self.sessions = session_factory(engine)
         self.source = source
         self.producer = create_producer(settings.kafka_bootstrap_servers, settings.service_name)
-        self.relay = OutboxRelay(engine, self.producer, topic_prefix=settings.kafka_topic_prefix,
-                                 service=settings.service_name)
+        self.relay = OutboxRelay(
+            engine,
+            self.producer,
+            topic_prefix=settings.kafka_topic_prefix,
+            service=settings.service_name,
+        )
         self.consumer: EventConsumer | None = None
 
     def unit_of_work(self, causation: Event | None = None) -> UnitOfWork:
-        return UnitOfWork(self.sessions, source=self.source, after_commit=[self.relay.wake], causation=causation)
+        return UnitOfWork(
+            self.sessions, source=self.source, after_commit=[self.relay.wake], causation=causation
+        )
 
     def readiness_checks(self) -> dict:
         async def database() -> bool:
@@ -120,7 +131,9 @@ def service_lifespan(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, service_dir=service_dir, routes=routes, topics=topics) as runtime:
+        async with service_runtime(
+            settings, service_dir=service_dir, routes=routes, topics=topics
+        ) as runtime:
             app.state.runtime = runtime
             app.state.readiness.update(runtime.readiness_checks())
             yield

@@ -24,14 +24,14 @@ outbox = sa.Table(
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("data", JSONB, nullable=False),
     sa.Column("traceparent", sa.String(128)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
 )
-sa.Index(
-    "ix_outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None)
-)
+sa.Index("ix_outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
 
 inbox = sa.Table(
     "inbox",
@@ -39,7 +39,9 @@ inbox = sa.Table(
     sa.Column("consumer", sa.String(100), primary_key=True),
     sa.Column("event_id", sa.String(64), primary_key=True),
     sa.Column("event_type", sa.String(200), nullable=False),
-    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 idempotency_keys = sa.Table(
@@ -50,7 +52,9 @@ idempotency_keys = sa.Table(
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=False),
     sa.Column("body", JSONB, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 

@@ -12,7 +12,9 @@ from brightline.contracts import Event, EventPayload, from_record, new_event, to
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 
 
-async def publish(bootstrap: str, prefix: str, *payloads: EventPayload, source: str = "/brightline/test") -> list[Event]:
+async def publish(
+    bootstrap: str, prefix: str, *payloads: EventPayload, source: str = "/brightline/test"
+) -> list[Event]:
     """Publish payloads exactly as a service's relay would (CloudEvents binary mode)."""
     events = [new_event(p, source=source) for p in payloads]
     await publish_events(bootstrap, prefix, events)
@@ -26,8 +28,12 @@ async def publish_events(bootstrap: str, prefix: str, events: list[Event]) -> No
     try:
         for event in events:
             record = to_record(event)
-            await producer.send_and_wait(prefixed(prefix, event.topic), value=record.value, key=record.key,
-                                         headers=record.headers)
+            await producer.send_and_wait(
+                prefixed(prefix, event.topic),
+                value=record.value,
+                key=record.key,
+                headers=record.headers,
+            )
     finally:
         await producer.stop()
 
@@ -35,8 +41,11 @@ async def publish_events(bootstrap: str, prefix: str, events: list[Event]) -> No
 async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list:
     """Read a topic from the beginning until `expect` records arrived (or the timeout)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     records: list = []

@@ -27,8 +27,14 @@ def topic_names(prefix: str = "") -> list[str]:
     return [prefixed(prefix, name) for name in all_topic_names()]
 
 
-async def create_all(bootstrap: str, *, prefix: str = "", partitions: int = 3, replication: int = 1,
-                     timeout: float = 120.0) -> list[str]:
+async def create_all(
+    bootstrap: str,
+    *,
+    prefix: str = "",
+    partitions: int = 3,
+    replication: int = 1,
+    timeout: float = 120.0,
+) -> list[str]:
     """Create what is missing, retrying while the broker is not reachable yet."""
     names = topic_names(prefix)
     deadline = time.monotonic() + timeout
@@ -44,17 +50,37 @@ async def create_all(bootstrap: str, *, prefix: str = "", partitions: int = 3, r
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m brightline.messaging.topics", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    parser = argparse.ArgumentParser(
+        prog="python -m brightline.messaging.topics",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
     parser.add_argument("--prefix", default=os.environ.get("KAFKA_TOPIC_PREFIX", ""))
-    parser.add_argument("--partitions", type=int, default=int(os.environ.get("KAFKA_PARTITIONS", "3")))
-    parser.add_argument("--replication", type=int, default=int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1")))
-    parser.add_argument("--timeout", type=float, default=float(os.environ.get("KAFKA_TOPICS_TIMEOUT", "120")))
+    parser.add_argument(
+        "--partitions", type=int, default=int(os.environ.get("KAFKA_PARTITIONS", "3"))
+    )
+    parser.add_argument(
+        "--replication", type=int, default=int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1"))
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=float(os.environ.get("KAFKA_TOPICS_TIMEOUT", "120"))
+    )
     args = parser.parse_args(argv)
-    names = asyncio.run(create_all(args.bootstrap, prefix=args.prefix, partitions=args.partitions,
-                                   replication=args.replication, timeout=args.timeout))
-    print(f"{len(names)} topics present ({args.partitions} partitions, replication {args.replication} when created)")
+    names = asyncio.run(
+        create_all(
+            args.bootstrap,
+            prefix=args.prefix,
+            partitions=args.partitions,
+            replication=args.replication,
+            timeout=args.timeout,
+        )
+    )
+    print(
+        f"{len(names)} topics present ({args.partitions} partitions, replication {args.replication} when created)"
+    )
     return 0
 
 

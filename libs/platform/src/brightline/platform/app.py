@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -52,7 +51,9 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.readiness = {}
-    app.state.integration_gate = IntegrationGate(settings.service_name, settings.integration_rate_limit)
+    app.state.integration_gate = IntegrationGate(
+        settings.service_name, settings.integration_rate_limit
+    )
     install_problem_handlers(app)
     app.add_middleware(RejectNul)  # U+0000 cannot reach PostgreSQL text: 422, never a 500
     app.include_router(health_router())
@@ -88,7 +89,9 @@ def health_router() -> APIRouter:
             except Exception:  # noqa: BLE001 - a failing check means "not ready", not a 500
                 results[name] = False
         ready = bool(results) and all(results.values())
-        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": results},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not-ready", "checks": results},
+            status_code=200 if ready else 503,
+        )
 
     return router

@@ -43,24 +43,42 @@ class Principal:
 
 
 def issue_token(
-    secret: str, subject: str, roles: list[Role] | list[str], *, ttl_seconds: int = 12 * 3600, **claims
+    secret: str,
+    subject: str,
+    roles: list[Role] | list[str],
+    *,
+    ttl_seconds: int = 12 * 3600,
+    **claims,
 ) -> str:
     now = int(time.time())
-    payload = {"iss": ISSUER, "sub": subject, "roles": [str(r) for r in roles], "iat": now,
-               "exp": now + ttl_seconds, **{k: v for k, v in claims.items() if v is not None}}
+    payload = {
+        "iss": ISSUER,
+        "sub": subject,
+        "roles": [str(r) for r in roles],
+        "iat": now,
+        "exp": now + ttl_seconds,
+        **{k: v for k, v in claims.items() if v is not None},
+    }
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
 def decode_token(secret: str, token: str) -> Principal:
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub"]}
+        )
         roles = frozenset(Role(r) for r in claims.get("roles", []))
     except (jwt.PyJWTError, ValueError) as error:
         raise Problem(401, "unauthenticated", "Invalid or expired token", str(error)) from error
     return Principal(
-        subject=claims["sub"], roles=roles, name=claims.get("name"), staff_no=claims.get("staff_no"),
-        crew_id=claims.get("crew_id"), unit_id=claims.get("unit_id"),
-        department_id=claims.get("department_id"), scopes=frozenset(claims.get("scopes", [])),
+        subject=claims["sub"],
+        roles=roles,
+        name=claims.get("name"),
+        staff_no=claims.get("staff_no"),
+        crew_id=claims.get("crew_id"),
+        unit_id=claims.get("unit_id"),
+        department_id=claims.get("department_id"),
+        scopes=frozenset(claims.get("scopes", [])),
     )
 
 
@@ -89,7 +107,9 @@ class Allow:
     ) -> Principal:
         if not principal.has(*self.roles):
             raise Problem(
-                403, "forbidden", "Your role may not do this",
+                403,
+                "forbidden",
+                "Your role may not do this",
                 f"needs one of: {', '.join(sorted(self.roles))}",
             )
         if Role.INTEGRATION in self.roles and principal.roles == {Role.INTEGRATION}:

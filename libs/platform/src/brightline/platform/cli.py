@@ -13,7 +13,10 @@ from brightline.platform.settings import ServiceSettings
 
 
 def run_cli(
-    settings_class: type[ServiceSettings], create_app: Callable, service_dir: Path, default_port: int
+    settings_class: type[ServiceSettings],
+    create_app: Callable,
+    service_dir: Path,
+    default_port: int,
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m brightline.{settings_class().service_name}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -33,6 +36,10 @@ def run_cli(
     import uvicorn
 
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_config=None,
-        access_log=False, timeout_graceful_shutdown=10,
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
     )

@@ -7,7 +7,12 @@ import logging
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +27,17 @@ def database_unavailable(error: BaseException) -> bool:
     from sqlalchemy import exc as sa_exc
 
     if isinstance(error, sa_exc.DBAPIError):
-        if error.connection_invalidated or isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        if error.connection_invalidated or isinstance(
+            error, (sa_exc.OperationalError, sa_exc.InterfaceError)
+        ):
             return True
         sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
         return bool(sqlstate) and str(sqlstate).startswith(UNAVAILABLE_SQLSTATES)
-    if isinstance(error, OSError) and error.errno in (errno.ENOENT, errno.ECONNREFUSED, errno.ECONNRESET):
+    if isinstance(error, OSError) and error.errno in (
+        errno.ENOENT,
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+    ):
         # Over a unix socket, connecting while the server restarts fails with ENOENT: the socket
         # file is gone until the new postmaster creates it.
         return True
@@ -54,7 +65,9 @@ async def ensure_database(server: str, database: str) -> None:
     admin = create_async_engine(database_url(server, "postgres"), isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database})
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}
+            )
             if not exists:
                 try:
                     await conn.execute(text(f'CREATE DATABASE "{database}"'))

@@ -41,7 +41,9 @@ class IntegrationClient:
 @cache
 def parse_clients(raw: str) -> dict[str, IntegrationClient]:
     return {
-        c["client_id"]: IntegrationClient(c["client_id"], c["secret_sha256"], frozenset(c.get("scopes", [])))
+        c["client_id"]: IntegrationClient(
+            c["client_id"], c["secret_sha256"], frozenset(c.get("scopes", []))
+        )
         for c in json.loads(raw)
     }
 
@@ -66,21 +68,37 @@ def oauth_router() -> APIRouter:
     ) -> TokenResponse:
         """OAuth2 client credentials grant (RFC 6749 §4.4) for integration clients. Public."""
         if grant_type != "client_credentials":
-            raise Problem(400, "unsupported-grant-type", "Only client_credentials is supported",
-                          error="unsupported_grant_type")
+            raise Problem(
+                400,
+                "unsupported-grant-type",
+                "Only client_credentials is supported",
+                error="unsupported_grant_type",
+            )
         settings = request.app.state.settings
         client = parse_clients(settings.integration_clients).get(client_id)
         if client is None or not client.verify(client_secret):
-            raise Problem(401, "invalid-client", "Unknown client or wrong secret", error="invalid_client")
+            raise Problem(
+                401, "invalid-client", "Unknown client or wrong secret", error="invalid_client"
+            )
         wanted = set(scope.split()) if scope else set(client.scopes)
         if not wanted <= client.scopes:
-            raise Problem(400, "invalid-scope", "Scope not granted to this client",
-                          f"granted: {' '.join(sorted(client.scopes))}", error="invalid_scope")
+            raise Problem(
+                400,
+                "invalid-scope",
+                "Scope not granted to this client",
+                f"granted: {' '.join(sorted(client.scopes))}",
+                error="invalid_scope",
+            )
         token = issue_token(
-            settings.auth_secret.get_secret_value(), f"client:{client_id}", [Role.INTEGRATION],
-            ttl_seconds=TOKEN_TTL_SECONDS, scopes=sorted(wanted),
+            settings.auth_secret.get_secret_value(),
+            f"client:{client_id}",
+            [Role.INTEGRATION],
+            ttl_seconds=TOKEN_TTL_SECONDS,
+            scopes=sorted(wanted),
         )
-        return TokenResponse(access_token=token, expires_in=TOKEN_TTL_SECONDS, scope=" ".join(sorted(wanted)))
+        return TokenResponse(
+            access_token=token, expires_in=TOKEN_TTL_SECONDS, scope=" ".join(sorted(wanted))
+        )
 
     return router
 
@@ -95,11 +113,19 @@ class IntegrationGate:
 
     async def admit(self, principal: Principal) -> None:
         if "*" not in principal.scopes and self.service not in principal.scopes:
-            raise Problem(403, "insufficient-scope", "This client may not call this service",
-                          f"needs scope {self.service}")
+            raise Problem(
+                403,
+                "insufficient-scope",
+                "This client may not call this service",
+                f"needs scope {self.service}",
+            )
         if not await self.limiter.hit(self.item, principal.subject):
             stats = await self.limiter.get_window_stats(self.item, principal.subject)
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-            raise Problem(429, "rate-limited", "Too many requests from this client",
-                          f"limit {self.item}; retry after {retry_after} s",
-                          headers={"Retry-After": str(retry_after)})
+            raise Problem(
+                429,
+                "rate-limited",
+                "Too many requests from this client",
+                f"limit {self.item}; retry after {retry_after} s",
+                headers={"Retry-After": str(retry_after)},
+            )

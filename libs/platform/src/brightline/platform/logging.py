@@ -11,9 +11,22 @@ from opentelemetry import trace
 
 # Mainland mobiles (11 digits from 1[3-9]) and landlines with area code; 95598 itself is kept.
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|(?<!\d)(0\d{2,3})-?\d{4}(\d{3,4})(?!\d)")
-PERSONAL_KEYS = {"phone", "caller_name", "customer_name", "name", "contact", "reporter_name",
-                 "reporter_phone", "address", "caller_number", "password", "secret", "token",
-                 "authorization", "api_key"}
+PERSONAL_KEYS = {
+    "phone",
+    "caller_name",
+    "customer_name",
+    "name",
+    "contact",
+    "reporter_name",
+    "reporter_phone",
+    "address",
+    "caller_number",
+    "password",
+    "secret",
+    "token",
+    "authorization",
+    "api_key",
+}
 
 
 def mask_phone_numbers(text: str) -> str:
@@ -64,7 +77,11 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool = True) -
         structlog.processors.format_exc_info,
         mask_personal_data,
     ]
-    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
+    renderer = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if json
+        else structlog.dev.ConsoleRenderer()
+    )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -27,10 +27,17 @@ def service_names(root: Path | None = None) -> list[str]:
 
 def settings_class(service: str) -> type[ServiceSettings]:
     module = importlib.import_module(f"brightline.{service}.settings")
-    classes = [c for _, c in inspect.getmembers(module, inspect.isclass)
-               if issubclass(c, ServiceSettings) and c is not ServiceSettings and c.__module__ == module.__name__]
+    classes = [
+        c
+        for _, c in inspect.getmembers(module, inspect.isclass)
+        if issubclass(c, ServiceSettings)
+        and c is not ServiceSettings
+        and c.__module__ == module.__name__
+    ]
     if len(classes) != 1:
-        raise LookupError(f"brightline.{service}.settings must define one settings class, found {classes}")
+        raise LookupError(
+            f"brightline.{service}.settings must define one settings class, found {classes}"
+        )
     return classes[0]
 
 
@@ -60,7 +67,9 @@ def drift(root: Path | None = None) -> list[str]:
             differing.append(service)
     folder = root / "docs" / "openapi"
     if folder.is_dir():
-        differing += sorted(f"{p.stem} (no such service)" for p in folder.glob("*.json") if p.stem not in services)
+        differing += sorted(
+            f"{p.stem} (no such service)" for p in folder.glob("*.json") if p.stem not in services
+        )
     return differing
 
 
@@ -76,10 +85,14 @@ def write(root: Path | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m brightline.platform.openapi_docs", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m brightline.platform.openapi_docs", description=__doc__
+    )
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="regenerate docs/openapi/<service>.json")
-    mode.add_argument("--check", action="store_true", help="fail when a document differs from the code")
+    mode.add_argument(
+        "--check", action="store_true", help="fail when a document differs from the code"
+    )
     args = parser.parse_args(argv)
     if args.write:
         for path in write():
@@ -87,8 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     differing = drift()
     if differing:
-        print("OpenAPI documents differ from the code: " + ", ".join(differing)
-              + "\nrun: python -m brightline.platform.openapi_docs --write", file=sys.stderr)
+        print(
+            "OpenAPI documents differ from the code: "
+            + ", ".join(differing)
+            + "\nrun: python -m brightline.platform.openapi_docs --write",
+            file=sys.stderr,
+        )
         return 1
     print("OpenAPI documents match the code")
     return 0

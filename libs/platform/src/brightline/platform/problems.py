@@ -18,8 +18,14 @@ class Problem(Exception):
     """Raise from a route or handler: `raise Problem(409, "illegal-transition", "…", allowed=[…])`."""
 
     def __init__(
-        self, status: int, type_: str, title: str, detail: str | None = None,
-        *, headers: dict[str, str] | None = None, **extensions: Any,
+        self,
+        status: int,
+        type_: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
     ):
         super().__init__(detail or title)
         self.headers = headers
@@ -30,7 +36,11 @@ class Problem(Exception):
         self.extensions = extensions
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": TYPE_BASE + self.type, "title": self.title, "status": self.status}
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + self.type,
+            "title": self.title,
+            "status": self.status,
+        }
         if self.detail:
             body["detail"] = self.detail
         if instance:
@@ -39,7 +49,9 @@ class Problem(Exception):
         return body
 
 
-def problem_response(problem: Problem, request: Request | None = None, headers: dict | None = None) -> JSONResponse:
+def problem_response(
+    problem: Problem, request: Request | None = None, headers: dict | None = None
+) -> JSONResponse:
     return JSONResponse(
         problem.body(request.url.path if request else None),
         status_code=problem.status,
@@ -49,9 +61,17 @@ def problem_response(problem: Problem, request: Request | None = None, headers: 
 
 
 STATUS_TYPES = {
-    400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
-    405: "method-not-allowed", 406: "not-acceptable", 409: "conflict", 413: "too-large",
-    415: "unsupported-media-type", 422: "validation-error", 429: "rate-limited",
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "rate-limited",
 }
 
 
@@ -73,7 +93,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         fields = ", ".join(e["field"] for e in errors)
         return problem_response(
-            Problem(422, "validation-error", "Request is not valid", f"Fix these fields: {fields}", errors=errors),
+            Problem(
+                422,
+                "validation-error",
+                "Request is not valid",
+                f"Fix these fields: {fields}",
+                errors=errors,
+            ),
             request,
         )
 
@@ -89,8 +115,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         if not database_unavailable(error):
             raise error
         return problem_response(
-            Problem(503, "unavailable", "Service briefly unavailable", "The database is restarting; retry shortly"),
-            request, headers={"Retry-After": "1"},
+            Problem(
+                503,
+                "unavailable",
+                "Service briefly unavailable",
+                "The database is restarting; retry shortly",
+            ),
+            request,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -138,8 +170,14 @@ class RejectNul:
         await self.app(scope, replayed, send)
 
     async def _refuse(self, scope, receive, send) -> None:
-        problem = Problem(422, "validation-error", "Request is not valid",
-                          "Text may not contain the NUL character (U+0000)",
-                          errors=[{"field": "", "message": "contains U+0000", "type": "nul_character"}])
-        response = JSONResponse(problem.body(scope.get("path")), status_code=422, media_type=PROBLEM_JSON)
+        problem = Problem(
+            422,
+            "validation-error",
+            "Request is not valid",
+            "Text may not contain the NUL character (U+0000)",
+            errors=[{"field": "", "message": "contains U+0000", "type": "nul_character"}],
+        )
+        response = JSONResponse(
+            problem.body(scope.get("path")), status_code=422, media_type=PROBLEM_JSON
+        )
         await response(scope, receive, send)

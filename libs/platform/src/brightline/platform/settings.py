@@ -23,10 +23,14 @@ class ServiceSettings(BaseSettings):
         description="Server URL (any database on it); unset = the embedded PostgreSQL of the project",
     )
     db_pool_size: int = Field(10, validation_alias="DB_POOL_SIZE")
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
     kafka_topic_prefix: str = Field("", validation_alias="KAFKA_TOPIC_PREFIX")
     kafka_partitions: int = Field(3, validation_alias="KAFKA_PARTITIONS")
-    auth_secret: SecretStr = Field(SecretStr(DEV_AUTH_SECRET), validation_alias="BRIGHTLINE_AUTH_SECRET")
+    auth_secret: SecretStr = Field(
+        SecretStr(DEV_AUTH_SECRET), validation_alias="BRIGHTLINE_AUTH_SECRET"
+    )
     integration_clients: str = Field(
         '[{"client_id": "demo-integration", "secret_sha256": '
         '"093f7e6ca5e6fc75261951051e5e328a57592c001f56d889bcb7d360f2829a55", "scopes": ["*"]}]',

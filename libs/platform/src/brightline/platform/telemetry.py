@@ -26,12 +26,18 @@ _provider: TracerProvider | None = None
 _exporters: list[SpanExporter] = []
 
 
-def configure_tracing(service_name: str, exporter: SpanExporter | None = None) -> TracerProvider | None:
+def configure_tracing(
+    service_name: str, exporter: SpanExporter | None = None
+) -> TracerProvider | None:
     """Set the process's TracerProvider once; later calls reuse it (several apps may share a
     process, as in tests). Returns the provider, or None when tracing stays off."""
     global _provider
     with _lock:
-        if exporter is None and _provider is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        if (
+            exporter is None
+            and _provider is None
+            and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        ):
             return None
         if _provider is None:
             _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
@@ -64,4 +70,6 @@ def instrument_app(app: FastAPI, service_name: str) -> None:
         if span and span.is_recording():
             span.set_attribute(SERVICE_ATTRIBUTE, service_name)
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_PATHS, server_request_hook=tag_service)
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=UNTRACED_PATHS, server_request_hook=tag_service
+    )

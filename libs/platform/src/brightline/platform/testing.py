@@ -15,7 +15,9 @@ from brightline.platform.auth import Role, issue_token
 from brightline.platform.settings import DEV_AUTH_SECRET
 
 
-def bearer(*roles: Role | str, subject: str = "agent-1001", secret: str = DEV_AUTH_SECRET, **claims: Any) -> dict:
+def bearer(
+    *roles: Role | str, subject: str = "agent-1001", secret: str = DEV_AUTH_SECRET, **claims: Any
+) -> dict:
     if Role.INTEGRATION in roles:
         claims.setdefault("scopes", ["*"])  # an integration client allowed everywhere
     return {"Authorization": f"Bearer {issue_token(secret, subject, list(roles), **claims)}"}
@@ -30,7 +32,9 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, interval: float = 0.2) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, interval: float = 0.2
+) -> Any:
     """Poll until check() returns something truthy; fail with the last value otherwise.
 
     This waits for asynchronous effects (events crossing Kafka); it asserts nothing about speed.
@@ -67,7 +71,9 @@ class ServiceProcess:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"brightline.{self.name}", "serve", "--port", str(self.port)],
-            env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
 
@@ -75,7 +81,9 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited {self.process.returncode}:\n{self.log_tail()}"
+                )
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -107,8 +115,18 @@ class ServiceProcess:
 
 # --- Whole-system tests (tests/security, tests/reliability): every service, found at run time ---
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/oauth/token", "/docs", "/docs/oauth2-redirect",
-                          "/redoc", "/openapi.json"})
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/oauth/token",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+    }
+)
 
 
 def service_names() -> list[str]:
@@ -116,7 +134,11 @@ def service_names() -> list[str]:
     from brightline.platform.local.paths import project_root
 
     services = project_root() / "services"
-    return sorted(p.name for p in services.iterdir() if (p / "src" / "brightline" / p.name / "main.py").is_file())
+    return sorted(
+        p.name
+        for p in services.iterdir()
+        if (p / "src" / "brightline" / p.name / "main.py").is_file()
+    )
 
 
 def settings_class(name: str):
@@ -161,6 +183,7 @@ def route_rules(app: FastAPI) -> list[tuple[str, str, Any]]:
 
     try:  # FastAPI >= 0.16x includes routers lazily
         from fastapi.routing import iter_route_contexts
+
         contexts = list(iter_route_contexts(app.routes))
     except ImportError:  # pragma: no cover - older FastAPI: routes are flat
         contexts = list(app.routes)

@@ -17,20 +17,30 @@ from brightline.messaging import Route, UnitOfWork
 CASE_SUBJECT = "case"
 
 
-async def on_ticket_recorded(event: Event, uow: UnitOfWork, *, vault: ContactVault, transfer_days: int,
-                             tz: str) -> None:
+async def on_ticket_recorded(
+    event: Event, uow: UnitOfWork, *, vault: ContactVault, transfer_days: int, tz: str
+) -> None:
     t = event.payload()
     if t.ticket_type not in CASE_TYPES:
         return
     await handlers.open_case(
         commands.OpenCase(
-            ticket_id=t.ticket_id, ticket_no=t.ticket_no, case_type=t.ticket_type, opened_at=t.recorded_at,
-            first_ask_owner=t.first_ask_owner, description=t.description,
+            ticket_id=t.ticket_id,
+            ticket_no=t.ticket_no,
+            case_type=t.ticket_type,
+            opened_at=t.recorded_at,
+            first_ask_owner=t.first_ask_owner,
+            description=t.description,
             contact=commands.Contact(t.caller_name, t.phone, t.address, t.customer_id),
-            complaint_subtype=t.complaint_subtype, complaint_grade=t.complaint_grade,
-            anonymous=t.anonymous, reported_party=t.reported_party,
+            complaint_subtype=t.complaint_subtype,
+            complaint_grade=t.complaint_grade,
+            anonymous=t.anonymous,
+            reported_party=t.reported_party,
         ),
-        uow, vault=vault, transfer_days=transfer_days, tz=tz,
+        uow,
+        vault=vault,
+        transfer_days=transfer_days,
+        tz=tz,
     )
 
 
@@ -38,30 +48,55 @@ async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
     d = event.payload()
     if d.subject_type != CASE_SUBJECT:
         return
-    await handlers.record_deadline(commands.RecordDeadline(
-        deadline_id=d.deadline_id, case_id=d.subject_id, limit_key=d.limit_key, policy_pack=d.policy_pack,
-        opened_at=d.opened_at, warn_at=d.warn_at, due_at=d.due_at,
-    ), uow)
+    await handlers.record_deadline(
+        commands.RecordDeadline(
+            deadline_id=d.deadline_id,
+            case_id=d.subject_id,
+            limit_key=d.limit_key,
+            policy_pack=d.policy_pack,
+            opened_at=d.opened_at,
+            warn_at=d.warn_at,
+            due_at=d.due_at,
+        ),
+        uow,
+    )
 
 
 async def on_deadline_warned(event: Event, uow: UnitOfWork) -> None:
     d = event.payload()
     if d.subject_type != CASE_SUBJECT:
         return
-    await handlers.remind_department(commands.RemindDepartment(
-        deadline_id=d.deadline_id, case_id=d.subject_id, limit_key=d.limit_key, due_at=d.due_at,
-        warned_at=d.warned_at, notify=tuple(d.notify), policy_pack=d.policy_pack,
-    ), uow)
+    await handlers.remind_department(
+        commands.RemindDepartment(
+            deadline_id=d.deadline_id,
+            case_id=d.subject_id,
+            limit_key=d.limit_key,
+            due_at=d.due_at,
+            warned_at=d.warned_at,
+            notify=tuple(d.notify),
+            policy_pack=d.policy_pack,
+        ),
+        uow,
+    )
 
 
 async def on_deadline_breached(event: Event, uow: UnitOfWork) -> None:
     d = event.payload()
     if d.subject_type != CASE_SUBJECT:
         return
-    await handlers.escalate_to_supervisor(commands.EscalateToSupervisor(
-        deadline_id=d.deadline_id, case_id=d.subject_id, limit_key=d.limit_key, level=d.level,
-        due_at=d.due_at, breached_at=d.breached_at, notify=tuple(d.notify), policy_pack=d.policy_pack,
-    ), uow)
+    await handlers.escalate_to_supervisor(
+        commands.EscalateToSupervisor(
+            deadline_id=d.deadline_id,
+            case_id=d.subject_id,
+            limit_key=d.limit_key,
+            level=d.level,
+            due_at=d.due_at,
+            breached_at=d.breached_at,
+            notify=tuple(d.notify),
+            policy_pack=d.policy_pack,
+        ),
+        uow,
+    )
 
 
 async def on_deadline_settled(event: Event, uow: UnitOfWork, *, state: str) -> None:
@@ -75,15 +110,23 @@ async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     r = event.payload()
     if r.origin != "casework":
         return
-    await handlers.reopen_case(commands.ReopenCase(
-        ticket_id=r.ticket_id, reason=r.reason, requested_at=r.requested_at, customer_words=r.customer_words,
-    ), uow)
+    await handlers.reopen_case(
+        commands.ReopenCase(
+            ticket_id=r.ticket_id,
+            reason=r.reason,
+            requested_at=r.requested_at,
+            customer_words=r.customer_words,
+        ),
+        uow,
+    )
 
 
 TOPICS = [INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS]
 
 
-def routes(*, vault: ContactVault, transfer_days: int = 1, tz: str = "Asia/Shanghai") -> dict[str, Route]:
+def routes(
+    *, vault: ContactVault, transfer_days: int = 1, tz: str = "Asia/Shanghai"
+) -> dict[str, Route]:
     return {
         "brightline.intake.ticket.recorded.v1": partial(
             on_ticket_recorded, vault=vault, transfer_days=transfer_days, tz=tz

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import structlog
+
 from brightline.calendar import CalendarOutOfRange
 from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
 from brightline.casework.adapters.vault import ContactVault
@@ -38,7 +39,11 @@ def _now() -> datetime:
 
 
 async def open_case(
-    command: commands.OpenCase, uow: UnitOfWork, *, vault: ContactVault, transfer_days: int = 1,
+    command: commands.OpenCase,
+    uow: UnitOfWork,
+    *,
+    vault: ContactVault,
+    transfer_days: int = 1,
     tz: str | None = None,
 ) -> Case:
     repo = CaseRepository(uow.session)
@@ -49,14 +54,25 @@ async def open_case(
         due = transfer_due(command.opened_at, working_days=transfer_days, tz=tz)
     except CalendarOutOfRange as error:
         # Never guess a working day: the case opens, without a transfer deadline, and ops is told.
-        log.error("transfer deadline unknown: calendar out of range", ticket_id=command.ticket_id, error=str(error))
+        log.error(
+            "transfer deadline unknown: calendar out of range",
+            ticket_id=command.ticket_id,
+            error=str(error),
+        )
         due = None
     contact = commands.Contact() if command.anonymous else command.contact
     case = Case.open(
-        id=str(uuid.uuid4()), ticket_id=command.ticket_id, ticket_no=command.ticket_no,
-        case_type=command.case_type, opened_at=command.opened_at, first_ask_owner=command.first_ask_owner,
-        description=command.description, transfer_due=due, complaint_subtype=command.complaint_subtype,
-        complaint_grade=command.complaint_grade, anonymous=command.anonymous or contact.is_empty(),
+        id=str(uuid.uuid4()),
+        ticket_id=command.ticket_id,
+        ticket_no=command.ticket_no,
+        case_type=command.case_type,
+        opened_at=command.opened_at,
+        first_ask_owner=command.first_ask_owner,
+        description=command.description,
+        transfer_due=due,
+        complaint_subtype=command.complaint_subtype,
+        complaint_grade=command.complaint_grade,
+        anonymous=command.anonymous or contact.is_empty(),
         reported_party=command.reported_party,
     )
     await repo.add(case)
@@ -86,9 +102,14 @@ async def transfer_case(command: commands.TransferCase, uow: UnitOfWork) -> Case
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
     actor = command.actor
-    if not (actor.is_supervisor or actor.subject == case.first_ask_owner
-            or (actor.department_id and actor.department_id == case.department_id)):
-        raise NotYourCase("only the first-ask owner, the handling department or a supervisor may transfer")
+    if not (
+        actor.is_supervisor
+        or actor.subject == case.first_ask_owner
+        or (actor.department_id and actor.department_id == case.department_id)
+    ):
+        raise NotYourCase(
+            "only the first-ask owner, the handling department or a supervisor may transfer"
+        )
     department = await DepartmentRepository(uow.session).get(command.department_id)
     if department is None or not department.active:
         raise UnknownDepartment(f"no active department {command.department_id}")
@@ -97,7 +118,9 @@ async def transfer_case(command: commands.TransferCase, uow: UnitOfWork) -> Case
             f"department {command.department_id} does not handle {case.case_type} cases "
             f"(handles: {', '.join(department.case_types)})"
         )
-    case.transfer(department_id=command.department_id, actor=actor.subject, at=_now(), note=command.note)
+    case.transfer(
+        department_id=command.department_id, actor=actor.subject, at=_now(), note=command.note
+    )
     await repo.save(case)
     publish(case, uow)
     return case
@@ -106,7 +129,9 @@ async def transfer_case(command: commands.TransferCase, uow: UnitOfWork) -> Case
 async def accept_case(command: commands.AcceptCase, uow: UnitOfWork) -> Case:
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
-    case.accept(actor=command.actor.subject, at=_now(), actor_department=_acting_department(command.actor))
+    case.accept(
+        actor=command.actor.subject, at=_now(), actor_department=_acting_department(command.actor)
+    )
     await repo.save(case)
     publish(case, uow)
     return case
@@ -115,8 +140,12 @@ async def accept_case(command: commands.AcceptCase, uow: UnitOfWork) -> Case:
 async def investigate_case(command: commands.InvestigateCase, uow: UnitOfWork) -> Case:
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
-    case.investigate(actor=command.actor.subject, at=_now(), note=command.note,
-                     actor_department=_acting_department(command.actor))
+    case.investigate(
+        actor=command.actor.subject,
+        at=_now(),
+        note=command.note,
+        actor_department=_acting_department(command.actor),
+    )
     await repo.save(case)
     publish(case, uow)
     return case
@@ -126,8 +155,12 @@ async def reply_to_case(command: commands.ReplyToCase, uow: UnitOfWork) -> Case:
     ensure_polite(command.text)  # ForbiddenPhraseError names the phrase; nothing is written
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
-    case.reply(text=command.text, actor=command.actor.subject, at=_now(),
-               actor_department=_acting_department(command.actor))
+    case.reply(
+        text=command.text,
+        actor=command.actor.subject,
+        at=_now(),
+        actor_department=_acting_department(command.actor),
+    )
     await repo.save(case)
     publish(case, uow)
     return case
@@ -138,9 +171,14 @@ async def answer_customer(command: commands.AnswerCustomer, uow: UnitOfWork) -> 
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
     actor = command.actor
-    if not (actor.is_supervisor or actor.subject == case.first_ask_owner
-            or (actor.department_id and actor.department_id == case.department_id)):
-        raise NotYourCase("only the first-ask owner, the handling department or a supervisor answers the customer")
+    if not (
+        actor.is_supervisor
+        or actor.subject == case.first_ask_owner
+        or (actor.department_id and actor.department_id == case.department_id)
+    ):
+        raise NotYourCase(
+            "only the first-ask owner, the handling department or a supervisor answers the customer"
+        )
     case.answer(text=command.text, actor=actor.subject, at=_now())
     await repo.save(case)
     publish(case, uow)
@@ -162,7 +200,11 @@ async def reopen_case(command: commands.ReopenCase, uow: UnitOfWork) -> Case | N
     if case is None:
         log.warning("reopen requested for a ticket with no case", ticket_id=command.ticket_id)
         return None
-    reason = command.reason if not command.customer_words else f"{command.reason} — 客户原话: {command.customer_words}"
+    reason = (
+        command.reason
+        if not command.customer_words
+        else f"{command.reason} — 客户原话: {command.customer_words}"
+    )
     case.reopen(reason=reason, actor="callback", at=command.requested_at)
     await repo.save(case)
     publish(case, uow)
@@ -175,13 +217,22 @@ async def reopen_case(command: commands.ReopenCase, uow: UnitOfWork) -> Case | N
 async def record_deadline(command: commands.RecordDeadline, uow: UnitOfWork) -> None:
     repo = CaseRepository(uow.session)
     if await repo.get(command.case_id) is None:
-        log.warning("deadline for an unknown case", case_id=command.case_id, deadline_id=command.deadline_id)
+        log.warning(
+            "deadline for an unknown case", case_id=command.case_id, deadline_id=command.deadline_id
+        )
         return
-    await repo.upsert_deadline({
-        "deadline_id": command.deadline_id, "case_id": command.case_id, "limit_key": command.limit_key,
-        "policy_pack": command.policy_pack, "opened_at": command.opened_at, "warn_at": command.warn_at,
-        "due_at": command.due_at, "state": command.state,
-    })
+    await repo.upsert_deadline(
+        {
+            "deadline_id": command.deadline_id,
+            "case_id": command.case_id,
+            "limit_key": command.limit_key,
+            "policy_pack": command.policy_pack,
+            "opened_at": command.opened_at,
+            "warn_at": command.warn_at,
+            "due_at": command.due_at,
+            "state": command.state,
+        }
+    )
 
 
 async def remind_department(command: commands.RemindDepartment, uow: UnitOfWork) -> Case | None:
@@ -190,16 +241,29 @@ async def remind_department(command: commands.RemindDepartment, uow: UnitOfWork)
     if case is None:
         log.warning("warning for an unknown case", case_id=command.case_id)
         return None
-    await repo.upsert_deadline({
-        "deadline_id": command.deadline_id, "case_id": case.id, "limit_key": command.limit_key,
-        "policy_pack": command.policy_pack, "opened_at": None, "warn_at": command.warned_at, "due_at": command.due_at,
-        "state": "warned",
-    })
-    fresh = await repo.add_reminder({
-        "case_id": case.id, "deadline_id": command.deadline_id, "limit_key": command.limit_key,
-        "department_id": case.department_id, "due_at": command.due_at, "warned_at": command.warned_at,
-        "notify": list(command.notify),
-    })
+    await repo.upsert_deadline(
+        {
+            "deadline_id": command.deadline_id,
+            "case_id": case.id,
+            "limit_key": command.limit_key,
+            "policy_pack": command.policy_pack,
+            "opened_at": None,
+            "warn_at": command.warned_at,
+            "due_at": command.due_at,
+            "state": "warned",
+        }
+    )
+    fresh = await repo.add_reminder(
+        {
+            "case_id": case.id,
+            "deadline_id": command.deadline_id,
+            "limit_key": command.limit_key,
+            "department_id": case.department_id,
+            "due_at": command.due_at,
+            "warned_at": command.warned_at,
+            "notify": list(command.notify),
+        }
+    )
     if fresh:
         case.note_reminder(limit_key=command.limit_key, due_at=command.due_at, at=command.warned_at)
         await repo.save(case)
@@ -207,25 +271,45 @@ async def remind_department(command: commands.RemindDepartment, uow: UnitOfWork)
     return case
 
 
-async def escalate_to_supervisor(command: commands.EscalateToSupervisor, uow: UnitOfWork) -> Case | None:
+async def escalate_to_supervisor(
+    command: commands.EscalateToSupervisor, uow: UnitOfWork
+) -> Case | None:
     repo = CaseRepository(uow.session)
     case = await repo.get(command.case_id, for_update=True)
     if case is None:
         log.warning("breach for an unknown case", case_id=command.case_id)
         return None
-    await repo.upsert_deadline({
-        "deadline_id": command.deadline_id, "case_id": case.id, "limit_key": command.limit_key,
-        "policy_pack": command.policy_pack, "opened_at": None, "warn_at": None, "due_at": command.due_at,
-        "state": "breached",
-    })
-    fresh = await repo.add_escalation({
-        "case_id": case.id, "deadline_id": command.deadline_id, "limit_key": command.limit_key,
-        "level": command.level, "department_id": case.department_id, "due_at": command.due_at,
-        "breached_at": command.breached_at, "notify": list(command.notify),
-    })
+    await repo.upsert_deadline(
+        {
+            "deadline_id": command.deadline_id,
+            "case_id": case.id,
+            "limit_key": command.limit_key,
+            "policy_pack": command.policy_pack,
+            "opened_at": None,
+            "warn_at": None,
+            "due_at": command.due_at,
+            "state": "breached",
+        }
+    )
+    fresh = await repo.add_escalation(
+        {
+            "case_id": case.id,
+            "deadline_id": command.deadline_id,
+            "limit_key": command.limit_key,
+            "level": command.level,
+            "department_id": case.department_id,
+            "due_at": command.due_at,
+            "breached_at": command.breached_at,
+            "notify": list(command.notify),
+        }
+    )
     if fresh:
-        case.note_escalation(limit_key=command.limit_key, level=command.level, due_at=command.due_at,
-                             at=command.breached_at)
+        case.note_escalation(
+            limit_key=command.limit_key,
+            level=command.level,
+            due_at=command.due_at,
+            at=command.breached_at,
+        )
         await repo.save(case)
         publish(case, uow, deadline_id=command.deadline_id)
     return case
@@ -243,7 +327,12 @@ class ContactRefused(CaseError):
 
 
 async def read_contact(
-    case_id: str, viewer: Viewer, uow: UnitOfWork, *, vault: ContactVault, rules: Confidentiality,
+    case_id: str,
+    viewer: Viewer,
+    uow: UnitOfWork,
+    *,
+    vault: ContactVault,
+    rules: Confidentiality,
 ) -> tuple[Case, commands.Contact]:
     """The reporter's identity, if the viewer may read it. Every attempt is audited (the entry
     point commits the audit row even when the read is refused)."""
@@ -253,13 +342,22 @@ async def read_contact(
         raise CaseNotFound(f"case {case_id} does not exist")
     visible = rules.may_see_case(case, viewer)
     granted = visible and rules.may_read_contact(case, viewer)
-    await repo.audit_read(case_id=case.id, reader=viewer.subject, roles=viewer.roles,
-                          department_id=viewer.department_id, fields=CONTACT_FIELDS, granted=granted, at=_now())
+    await repo.audit_read(
+        case_id=case.id,
+        reader=viewer.subject,
+        roles=viewer.roles,
+        department_id=viewer.department_id,
+        fields=CONTACT_FIELDS,
+        granted=granted,
+        at=_now(),
+    )
     if not visible:
         # A named staff member learns nothing, not even that the case exists (the attempt is audited).
         raise CaseNotFound(f"case {case_id} does not exist")
     if not granted:
-        raise ContactRefused(f"the reporter's identity on this {case.case_type} is not visible to your role")
+        raise ContactRefused(
+            f"the reporter's identity on this {case.case_type} is not visible to your role"
+        )
     row = await repo.contact_row(case.id)
     return case, vault.open_contact(row) if row else commands.Contact()
 
@@ -271,29 +369,60 @@ def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> N
     for event in case.events:
         if isinstance(event, events.CaseOpened):
             c = event.case
-            uow.emit(CaseOpenedV1(
-                case_id=c.id, ticket_id=c.ticket_id, case_type=c.case_type, opened_at=c.opened_at,
-                first_ask_owner=c.first_ask_owner, complaint_subtype=c.complaint_subtype,
-                complaint_grade=c.complaint_grade,
-            ))
+            uow.emit(
+                CaseOpenedV1(
+                    case_id=c.id,
+                    ticket_id=c.ticket_id,
+                    case_type=c.case_type,
+                    opened_at=c.opened_at,
+                    first_ask_owner=c.first_ask_owner,
+                    complaint_subtype=c.complaint_subtype,
+                    complaint_grade=c.complaint_grade,
+                )
+            )
         elif isinstance(event, events.CaseStatusChanged):
-            uow.emit(CaseStatusChangedV1(
-                case_id=case.id, ticket_id=case.ticket_id, case_type=case.case_type, status=event.status,
-                previous_status=event.previous_status, changed_at=event.at, actor=event.actor,
-                department_id=event.department_id, note=event.note,
-            ))
+            uow.emit(
+                CaseStatusChangedV1(
+                    case_id=case.id,
+                    ticket_id=case.ticket_id,
+                    case_type=case.case_type,
+                    status=event.status,
+                    previous_status=event.previous_status,
+                    changed_at=event.at,
+                    actor=event.actor,
+                    department_id=event.department_id,
+                    note=event.note,
+                )
+            )
         elif isinstance(event, events.CaseReminded):
-            uow.emit(CaseRemindedV1(
-                case_id=case.id, ticket_id=case.ticket_id, case_type=case.case_type, status=case.status,
-                limit_key=event.limit_key, due_at=event.due_at, reminded_at=event.at,
-                deadline_id=deadline_id or "", department_id=case.department_id,
-            ))
+            uow.emit(
+                CaseRemindedV1(
+                    case_id=case.id,
+                    ticket_id=case.ticket_id,
+                    case_type=case.case_type,
+                    status=case.status,
+                    limit_key=event.limit_key,
+                    due_at=event.due_at,
+                    reminded_at=event.at,
+                    deadline_id=deadline_id or "",
+                    department_id=case.department_id,
+                )
+            )
         elif isinstance(event, events.CaseEscalated):
-            uow.emit(CaseEscalatedV1(
-                case_id=case.id, ticket_id=case.ticket_id, case_type=case.case_type, status=case.status,
-                limit_key=event.limit_key, level=event.level, due_at=event.due_at, escalated_at=event.at,
-                deadline_id=deadline_id or "", department_id=case.department_id,
-            ))
+            uow.emit(
+                CaseEscalatedV1(
+                    case_id=case.id,
+                    ticket_id=case.ticket_id,
+                    case_type=case.case_type,
+                    status=case.status,
+                    limit_key=event.limit_key,
+                    level=event.level,
+                    due_at=event.due_at,
+                    escalated_at=event.at,
+                    deadline_id=deadline_id or "",
+                    department_id=case.department_id,
+                )
+            )
     case.events.clear()
 
 

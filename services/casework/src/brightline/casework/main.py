@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from brightline.casework import consumers
 from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.api import routes
@@ -9,7 +11,6 @@ from brightline.casework.rules import load_confidentiality
 from brightline.casework.settings import CaseworkSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
-from fastapi import FastAPI
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 
@@ -23,9 +24,13 @@ def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
         description="Complaints, reports, opinions, suggestions and praise, with department transfer and reply deadlines.",
         routers=routes.routers,
         lifespan=service_lifespan(
-            settings, service_dir=SERVICE_DIR,
-            routes=consumers.routes(vault=vault, transfer_days=settings.transfer_working_days,
-                                    tz=settings.business_timezone),
+            settings,
+            service_dir=SERVICE_DIR,
+            routes=consumers.routes(
+                vault=vault,
+                transfer_days=settings.transfer_working_days,
+                tz=settings.business_timezone,
+            ),
             topics=consumers.TOPICS,
         ),
     )

@@ -1,12 +1,15 @@
 import base64
 import hashlib
 
-from brightline.platform.settings import ServiceSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from brightline.platform.settings import ServiceSettings
+
 # A development key so the service starts out of the box; production sets CASEWORK_CONTACT_KEY.
-DEV_CONTACT_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"brightline-casework-dev-contact-key").digest()).decode()
+DEV_CONTACT_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"brightline-casework-dev-contact-key").digest()
+).decode()
 
 
 class CaseworkSettings(ServiceSettings):
@@ -21,8 +24,10 @@ class CaseworkSettings(ServiceSettings):
         description="Fernet key (url-safe base64 of 32 bytes) encrypting reporters' identity and contact",
     )
     transfer_working_days: int = Field(
-        1, description="首问负责制: a case goes to the responsible department within this many working days",
+        1,
+        description="首问负责制: a case goes to the responsible department within this many working days",
     )
     confidentiality_rules: str | None = Field(
-        None, description="Path to a confidentiality rules YAML; unset = the shipped rules",
+        None,
+        description="Path to a confidentiality rules YAML; unset = the shipped rules",
     )

@@ -26,7 +26,28 @@ from brightline.platform.problems import Problem
 log = logging.getLogger("brightline.console.demo")
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "丽", "霞", "平"]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "强",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "丽",
+    "霞",
+    "平",
+]
 STREETS = ["文三路", "学院路", "莫干山路", "天目山路", "古墩路", "湖墅南路", "余杭塘路", "良渚路"]
 AREAS = [  # area code, unit, class, centre
     ("HZ-XH-01", "unit-xihu", "urban", (30.274, 120.130)),
@@ -35,18 +56,37 @@ AREAS = [  # area code, unit, class, centre
     ("HZ-YH-01", "unit-yuhang", "rural", (30.388, 120.021)),
     ("HZ-CA-01", "unit-chunan", "remote", (29.609, 119.042)),
 ]
-UNITS = {"unit-xihu": "西湖供电服务中心", "unit-gongshu": "拱墅供电服务中心", "unit-yuhang": "余杭乡镇供电所",
-         "unit-chunan": "淳安山区供电所"}
-CREWS = [("crew-xh-1", "unit-xihu", "西湖抢修一班"), ("crew-xh-2", "unit-xihu", "西湖抢修二班"),
-         ("crew-gs-1", "unit-gongshu", "拱墅抢修一班"), ("crew-yh-1", "unit-yuhang", "余杭抢修班"),
-         ("crew-ca-1", "unit-chunan", "淳安抢修班")]
-DEPARTMENTS = [("dept-service", "客户服务中心", ["complaint", "opinion", "suggestion", "praise"]),
-               ("dept-marketing", "营销部", ["complaint", "suggestion", "opinion"]),
-               ("dept-audit", "纪检监察室", ["report"])]
+UNITS = {
+    "unit-xihu": "西湖供电服务中心",
+    "unit-gongshu": "拱墅供电服务中心",
+    "unit-yuhang": "余杭乡镇供电所",
+    "unit-chunan": "淳安山区供电所",
+}
+CREWS = [
+    ("crew-xh-1", "unit-xihu", "西湖抢修一班"),
+    ("crew-xh-2", "unit-xihu", "西湖抢修二班"),
+    ("crew-gs-1", "unit-gongshu", "拱墅抢修一班"),
+    ("crew-yh-1", "unit-yuhang", "余杭抢修班"),
+    ("crew-ca-1", "unit-chunan", "淳安抢修班"),
+]
+DEPARTMENTS = [
+    ("dept-service", "客户服务中心", ["complaint", "opinion", "suggestion", "praise"]),
+    ("dept-marketing", "营销部", ["complaint", "suggestion", "opinion"]),
+    ("dept-audit", "纪检监察室", ["report"]),
+]
 CREW_PASSWORD = "crew-demo-2468"
 ROBOTS = ["robot-2001", "robot-2002"]
-REPAIR_TEXT = ["家里突然停电了，邻居家也没电", "整栋楼都停电了", "小区路灯和楼道都没电，听到一声响", "电压不稳，灯一闪一闪"]
-COMPLAINT_TEXT = ["抢修人员迟迟不到，已经等了两个多小时", "电费账单金额异常，比上月高很多", "营业厅工作人员态度不好"]
+REPAIR_TEXT = [
+    "家里突然停电了，邻居家也没电",
+    "整栋楼都停电了",
+    "小区路灯和楼道都没电，听到一声响",
+    "电压不稳，灯一闪一闪",
+]
+COMPLAINT_TEXT = [
+    "抢修人员迟迟不到，已经等了两个多小时",
+    "电费账单金额异常，比上月高很多",
+    "营业厅工作人员态度不好",
+]
 CONSULT_TEXT = ["咨询阶梯电价怎么计算", "咨询如何办理峰谷电", "咨询停电计划"]
 
 
@@ -54,15 +94,17 @@ def customers(rng: random.Random) -> list[dict]:
     rows = []
     for i in range(40):
         code, _, _, _ = AREAS[i % len(AREAS)]
-        rows.append({
-            "customer_id": f"33{i:08d}",
-            "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
-            "phones": [f"139{rng.randrange(10**8):08d}"],
-            "address": f"杭州市{rng.choice(STREETS)}{rng.randrange(1, 400)}号{rng.randrange(1, 20)}幢{rng.randrange(1, 6)}单元",
-            "area_code": code,
-            "meter_no": f"M{i:07d}",
-            "sensitive": i % 17 == 0,
-        })
+        rows.append(
+            {
+                "customer_id": f"33{i:08d}",
+                "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+                "phones": [f"139{rng.randrange(10**8):08d}"],
+                "address": f"杭州市{rng.choice(STREETS)}{rng.randrange(1, 400)}号{rng.randrange(1, 20)}幢{rng.randrange(1, 6)}单元",
+                "area_code": code,
+                "meter_no": f"M{i:07d}",
+                "sensitive": i % 17 == 0,
+            }
+        )
     return rows
 
 
@@ -72,12 +114,23 @@ class Demo:
         self.up = Upstream.from_settings(settings)
         self.rng = random.Random(seed)
         secret = settings.auth_secret.get_secret_value()
-        self.integration = issue_token(secret, "demo-integration", [Role.INTEGRATION], ttl_seconds=30 * 86400,
-                                       scopes=["*"])  # seeds every service, plays the switch
-        self.supervisor = issue_token(secret, "demo-supervisor", [Role.SUPERVISOR], ttl_seconds=30 * 86400,
-                                      name="演示值班长", staff_no="9000")
-        self.robots = {r: issue_token(secret, r, [Role.AGENT], ttl_seconds=30 * 86400, name=r,
-                                      staff_no=r.split("-")[1]) for r in ROBOTS}
+        self.integration = issue_token(
+            secret, "demo-integration", [Role.INTEGRATION], ttl_seconds=30 * 86400, scopes=["*"]
+        )  # seeds every service, plays the switch
+        self.supervisor = issue_token(
+            secret,
+            "demo-supervisor",
+            [Role.SUPERVISOR],
+            ttl_seconds=30 * 86400,
+            name="演示值班长",
+            staff_no="9000",
+        )
+        self.robots = {
+            r: issue_token(
+                secret, r, [Role.AGENT], ttl_seconds=30 * 86400, name=r, staff_no=r.split("-")[1]
+            )
+            for r in ROBOTS
+        }
         self.customers = customers(self.rng)
         self.crew_tokens: dict[str, str] = {}
         self.calls: dict[str, datetime] = {}
@@ -86,7 +139,9 @@ class Demo:
         try:
             return await coro
         except Problem as problem:
-            log.warning("demo: %s skipped (%s %s: %s)", what, problem.status, problem.title, problem.detail)
+            log.warning(
+                "demo: %s skipped (%s %s: %s)", what, problem.status, problem.title, problem.detail
+            )
         except Exception as error:  # noqa: BLE001 - a demo step must never stop the demo
             log.warning("demo: %s skipped (%s)", what, error)
         return None
@@ -97,31 +152,60 @@ class Demo:
         await self.attempt("customers", up.import_customers(it, self.customers))
         for unit_id, name in UNITS.items():
             await self.attempt(f"unit {unit_id}", up.put_unit(it, unit_id, name))
-        await self.attempt("service areas", up.put_service_areas(
-            it, [{"area_code": c, "unit_id": u, "area_class": k} for c, u, k, _ in AREAS]))
+        await self.attempt(
+            "service areas",
+            up.put_service_areas(
+                it, [{"area_code": c, "unit_id": u, "area_class": k} for c, u, k, _ in AREAS]
+            ),
+        )
         transformers = [{"transformer_id": f"T-{c}", "feeder_id": f"F-{u}"} for c, u, _, _ in AREAS]
-        meters = [{"meter_no": c["meter_no"], "transformer_id": f"T-{c['area_code']}"} for c in self.customers]
+        meters = [
+            {"meter_no": c["meter_no"], "transformer_id": f"T-{c['area_code']}"}
+            for c in self.customers
+        ]
         await self.attempt("topology", up.put_topology(it, transformers, meters))
         for crew_id, unit_id, name in CREWS:
-            if await self.attempt(f"crew {crew_id}", up.put_crew(it, crew_id, unit_id, name)) is None:
+            if (
+                await self.attempt(f"crew {crew_id}", up.put_crew(it, crew_id, unit_id, name))
+                is None
+            ):
                 continue
-            await self.attempt(f"crew member of {crew_id}",
-                               up.put_crew_member(it, crew_id, f"{crew_id}-m1", name + "队员", CREW_PASSWORD))
+            await self.attempt(
+                f"crew member of {crew_id}",
+                up.put_crew_member(it, crew_id, f"{crew_id}-m1", name + "队员", CREW_PASSWORD),
+            )
             await self.attempt(f"duty of {crew_id}", up.put_crew_duty(it, crew_id, True))
         for dept_id, name, types in DEPARTMENTS:
-            await self.attempt(f"department {dept_id}",
-                               up.put_department(it, dept_id, {"name": name, "case_types": types}))
+            await self.attempt(
+                f"department {dept_id}",
+                up.put_department(it, dept_id, {"name": name, "case_types": types}),
+            )
         log.info("demo: seed done")
 
     # ------------------------------------------------------------------ traffic
     async def ring(self) -> None:
         known = self.rng.random() < 0.8
-        number = self.rng.choice(self.customers)["phones"][0] if known else f"137{self.rng.randrange(10**8):08d}"
+        number = (
+            self.rng.choice(self.customers)["phones"][0]
+            if known
+            else f"137{self.rng.randrange(10**8):08d}"
+        )
         call_id = f"demo-{uuid.uuid4().hex[:10]}"
         now = datetime.now(UTC)
-        ack = await self.attempt("ring", self.up.cti_event(self.integration, {
-            "event": "newCall", "callId": call_id, "timestamp": now.isoformat(), "callerNumber": number,
-            "calledNumber": "95598", "queue": self.rng.choice(["95598", "95598", "95598-repair"])}))
+        ack = await self.attempt(
+            "ring",
+            self.up.cti_event(
+                self.integration,
+                {
+                    "event": "newCall",
+                    "callId": call_id,
+                    "timestamp": now.isoformat(),
+                    "callerNumber": number,
+                    "calledNumber": "95598",
+                    "queue": self.rng.choice(["95598", "95598", "95598-repair"]),
+                },
+            ),
+        )
         if ack is not None:
             self.calls[call_id] = now
 
@@ -135,42 +219,89 @@ class Demo:
             return
         now = datetime.now(UTC)
         if self.rng.random() < 0.15:
-            await self.attempt("abandon", self.up.cti_event(self.integration, {
-                "event": "hangup", "callId": call_id, "timestamp": now.isoformat(), "cause": "abandoned"}))
+            await self.attempt(
+                "abandon",
+                self.up.cti_event(
+                    self.integration,
+                    {
+                        "event": "hangup",
+                        "callId": call_id,
+                        "timestamp": now.isoformat(),
+                        "cause": "abandoned",
+                    },
+                ),
+            )
             self.calls.pop(call_id, None)
             return
-        await self.attempt("robot answer", self.up.cti_event(self.integration, {
-            "event": "answer", "callId": call_id, "timestamp": now.isoformat(),
-            "agentExtension": robot.split("-")[1], "agentId": robot}))
-        customer = next((c for c in self.customers if call.get("caller_number") in c["phones"]), None)
+        await self.attempt(
+            "robot answer",
+            self.up.cti_event(
+                self.integration,
+                {
+                    "event": "answer",
+                    "callId": call_id,
+                    "timestamp": now.isoformat(),
+                    "agentExtension": robot.split("-")[1],
+                    "agentId": robot,
+                },
+            ),
+        )
+        customer = next(
+            (c for c in self.customers if call.get("caller_number") in c["phones"]), None
+        )
         kind = self.rng.choices(["repair", "consultation", "complaint"], weights=[5, 3, 2])[0]
-        body: dict = {"ticket_type": kind, "call_id": call_id, "phone": call.get("caller_number"),
-                      "caller_name": (customer or {}).get("name") or "客户"}
+        body: dict = {
+            "ticket_type": kind,
+            "call_id": call_id,
+            "phone": call.get("caller_number"),
+            "caller_name": (customer or {}).get("name") or "客户",
+        }
         if customer:
-            body.update(customer_id=customer["customer_id"], address=customer["address"],
-                        area_code=customer["area_code"], meter_no=customer["meter_no"])
+            body.update(
+                customer_id=customer["customer_id"],
+                address=customer["address"],
+                area_code=customer["area_code"],
+                meter_no=customer["meter_no"],
+            )
         else:
             body["address"] = f"杭州市{self.rng.choice(STREETS)}{self.rng.randrange(1, 400)}号"
         if kind == "repair":
-            body.update(description=self.rng.choice(REPAIR_TEXT), fault_scope=self.rng.choice(["building", "area"]))
+            body.update(
+                description=self.rng.choice(REPAIR_TEXT),
+                fault_scope=self.rng.choice(["building", "area"]),
+            )
         elif kind == "complaint":
-            body.update(description=self.rng.choice(COMPLAINT_TEXT), complaint_subtype="service",
-                        complaint_grade="general")
+            body.update(
+                description=self.rng.choice(COMPLAINT_TEXT),
+                complaint_subtype="service",
+                complaint_grade="general",
+            )
         else:
             body["description"] = self.rng.choice(CONSULT_TEXT)
         await self.attempt("robot ticket", self.up.record_ticket(token, body, f"demo-{call_id}"))
         await asyncio.sleep(self.rng.uniform(2, 6))
-        await self.attempt("robot hangup", self.up.cti_event(self.integration, {
-            "event": "hangup", "callId": call_id, "timestamp": datetime.now(UTC).isoformat(), "cause": "normal",
-            "agentExtension": robot.split("-")[1]}))
+        await self.attempt(
+            "robot hangup",
+            self.up.cti_event(
+                self.integration,
+                {
+                    "event": "hangup",
+                    "callId": call_id,
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    "cause": "normal",
+                    "agentExtension": robot.split("-")[1],
+                },
+            ),
+        )
         self.calls.pop(call_id, None)
 
     async def crews_move(self) -> None:
         for crew_id, _, _ in CREWS:
             token = self.crew_tokens.get(crew_id)
             if token is None:
-                session = await self.attempt(f"crew sign-in {crew_id}",
-                                             self.up.crew_sign_in(f"{crew_id}-m1", CREW_PASSWORD))
+                session = await self.attempt(
+                    f"crew sign-in {crew_id}", self.up.crew_sign_in(f"{crew_id}-m1", CREW_PASSWORD)
+                )
                 if session is None:
                     continue
                 token = self.crew_tokens[crew_id] = session["token"]
@@ -178,22 +309,43 @@ class Demo:
             if page is None:
                 self.crew_tokens.pop(crew_id, None)
                 continue
-            centre = next(a[3] for a in AREAS if a[1] == next(c[1] for c in CREWS if c[0] == crew_id))
+            centre = next(
+                a[3] for a in AREAS if a[1] == next(c[1] for c in CREWS if c[0] == crew_id)
+            )
             for order in page.get("items", []):
                 nxt = order.get("allowed_next") or []
                 lat = (order.get("latitude") or centre[0]) + self.rng.uniform(-0.002, 0.002)
                 lon = (order.get("longitude") or centre[1]) + self.rng.uniform(-0.002, 0.002)
-                step = {"accepted": ("accept", {}), "en_route": ("en-route", {}),
-                        "on_site": ("on-site", {"latitude": lat, "longitude": lon}),
-                        "resolved": ("resolution", {"cause": self.rng.choice(["低压线路接头烧断", "表箱开关故障", "变压器保险熔断"])}),
-                        "returned": ("return", {})}
+                step = {
+                    "accepted": ("accept", {}),
+                    "en_route": ("en-route", {}),
+                    "on_site": ("on-site", {"latitude": lat, "longitude": lon}),
+                    "resolved": (
+                        "resolution",
+                        {
+                            "cause": self.rng.choice(
+                                ["低压线路接头烧断", "表箱开关故障", "变压器保险熔断"]
+                            )
+                        },
+                    ),
+                    "returned": ("return", {}),
+                }
                 for status in nxt:
                     if status in step and self.rng.random() < 0.5:
                         action, body = step[status]
-                        await self.attempt(f"{crew_id} {action}", self.up.crew_step(token, order["id"], action, body))
+                        await self.attempt(
+                            f"{crew_id} {action}",
+                            self.up.crew_step(token, order["id"], action, body),
+                        )
                         break
-            await self.attempt(f"{crew_id} position", self.up.crew_position(
-                token, centre[0] + self.rng.uniform(-0.01, 0.01), centre[1] + self.rng.uniform(-0.01, 0.01)))
+            await self.attempt(
+                f"{crew_id} position",
+                self.up.crew_position(
+                    token,
+                    centre[0] + self.rng.uniform(-0.01, 0.01),
+                    centre[1] + self.rng.uniform(-0.01, 0.01),
+                ),
+            )
 
     async def simulate(self, *, ring_every: float = 25.0, robot_after: float = 30.0) -> None:
         log.info("demo: traffic simulator running (DEMO_SIMULATOR=0 switches it off)")

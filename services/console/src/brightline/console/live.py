@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+
 from brightline.console.domain.floor import Floor, Notice
 from brightline.contracts import InvalidEvent, from_record
 from brightline.contracts.topics import (
@@ -33,11 +34,29 @@ from brightline.platform.auth import Principal, Role
 
 log = logging.getLogger(__name__)
 
-LIVE_TOPICS = [INTAKE_CALLS, INTAKE_TICKETS, INTAKE_ESCALATIONS, DISPATCH_WORK_ORDERS, DISPATCH_OUTAGES,
-               SLA_DEADLINES, CASEWORK_CASES, CALLBACK_TASKS]
+LIVE_TOPICS = [
+    INTAKE_CALLS,
+    INTAKE_TICKETS,
+    INTAKE_ESCALATIONS,
+    DISPATCH_WORK_ORDERS,
+    DISPATCH_OUTAGES,
+    SLA_DEADLINES,
+    CASEWORK_CASES,
+    CALLBACK_TASKS,
+]
 # Never broadcast to every browser: personal data stays in the screens that fetch it on purpose.
-PERSONAL = {"phone", "caller_name", "caller_number", "address", "customer_words", "reported_party",
-            "customer_name", "contact", "description", "note"}
+PERSONAL = {
+    "phone",
+    "caller_name",
+    "caller_number",
+    "address",
+    "customer_words",
+    "reported_party",
+    "customer_name",
+    "contact",
+    "description",
+    "note",
+}
 
 
 def short_type(event_type: str) -> str:
@@ -77,8 +96,11 @@ class LiveHub:
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=self.group_id, client_id="console-live",
-            auto_offset_reset="latest", enable_auto_commit=True,
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            client_id="console-live",
+            auto_offset_reset="latest",
+            enable_auto_commit=True,
         )
         await self._consumer.start()
         hub = self
@@ -94,7 +116,9 @@ class LiveHub:
                 if assigned:
                     hub._positioned.set()
 
-        self._consumer.subscribe([prefixed(self.prefix, t.name) for t in LIVE_TOPICS], listener=Pin())
+        self._consumer.subscribe(
+            [prefixed(self.prefix, t.name) for t in LIVE_TOPICS], listener=Pin()
+        )
         self._task = asyncio.create_task(self._run(), name="console-live")
 
     async def stop(self) -> None:
@@ -128,26 +152,43 @@ class LiveHub:
                     except InvalidEvent:
                         continue
                     try:
-                        await self.on_event(event.type, event.subject, event.time, event.data, event.id)
+                        await self.on_event(
+                            event.type, event.subject, event.time, event.data, event.id
+                        )
                     except Exception:
                         log.exception("live view could not apply %s", event.type)
 
     # ---------------------------------------------------------------- events in
-    async def on_event(self, event_type: str, subject: str, at: datetime, data: dict, event_id: str = "") -> None:
+    async def on_event(
+        self, event_type: str, subject: str, at: datetime, data: dict, event_id: str = ""
+    ) -> None:
         kind = short_type(event_type)
         now = datetime.now(UTC)
         notices: list[Notice] = []
         async with self.lock:
             if kind == "call.ringing":
-                notices = self.floor.call_ringing(data["call_id"], data.get("queue") or "95598",
-                                                  _dt(data.get("rang_at")) or now, data.get("caller_number"), now)
+                notices = self.floor.call_ringing(
+                    data["call_id"],
+                    data.get("queue") or "95598",
+                    _dt(data.get("rang_at")) or now,
+                    data.get("caller_number"),
+                    now,
+                )
             elif kind == "call.answered":
-                notices = self.floor.call_answered(data["call_id"], data.get("agent_id"),
-                                                   _dt(data.get("answered_at")) or now, now)
+                notices = self.floor.call_answered(
+                    data["call_id"], data.get("agent_id"), _dt(data.get("answered_at")) or now, now
+                )
             elif kind == "call.ended":
                 notices = self.floor.call_ended(data["call_id"], data.get("cause") or "normal", now)
-        message = {"kind": "event", "type": kind, "event_type": event_type, "id": event_id, "subject": subject,
-                   "time": at.isoformat(), "data": public_data(data)}
+        message = {
+            "kind": "event",
+            "type": kind,
+            "event_type": event_type,
+            "id": event_id,
+            "subject": subject,
+            "time": at.isoformat(),
+            "data": public_data(data),
+        }
         self.recent.append(message)
         self.broadcast(message)
         self.deliver(notices)
@@ -177,7 +218,10 @@ class LiveHub:
         if message["kind"] == "floor":
             return sub.principal.has(Role.SUPERVISOR)
         if message["kind"] == "agent":
-            return sub.principal.has(Role.SUPERVISOR) or message["data"].get("agent_id") == sub.principal.subject
+            return (
+                sub.principal.has(Role.SUPERVISOR)
+                or message["data"].get("agent_id") == sub.principal.subject
+            )
         return True
 
     async def stream(self, principal: Principal, heartbeat: float = 15.0) -> AsyncIterator[str]:

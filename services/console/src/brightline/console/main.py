@@ -4,6 +4,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
 from brightline.console import consumers
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.users import UserDirectory
@@ -11,11 +15,8 @@ from brightline.console.api import routes
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
-from brightline.platform.auth import Public
 from brightline.platform.app import create_service_app
-from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
+from brightline.platform.auth import Public
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -34,7 +35,9 @@ def web_router() -> APIRouter:
 
 def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
-    base = service_lifespan(settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS)
+    base = service_lifespan(
+        settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,8 +47,11 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             if settings.seed_demo_users:
                 await app.state.users.seed_demo()
             app.state.upstream = Upstream.from_settings(settings)
-            hub = LiveHub(settings.kafka_bootstrap_servers, settings.kafka_topic_prefix,
-                          recent=settings.recent_events)
+            hub = LiveHub(
+                settings.kafka_bootstrap_servers,
+                settings.kafka_topic_prefix,
+                recent=settings.recent_events,
+            )
             app.state.hub = hub
             await hub.start()
             app.state.readiness["live"] = hub.ready

@@ -4,12 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from brightline.dispatch import consumers, scheduler
 from brightline.dispatch.api import routes
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
-from fastapi import FastAPI
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 

@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import structlog
+
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.domain import commands

@@ -1,5 +1,6 @@
-from brightline.platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from brightline.platform.settings import ServiceSettings
 
 
 class DispatchSettings(ServiceSettings):

@@ -4,7 +4,11 @@ card) and callback's reopen requests for intake-owned tickets."""
 from brightline.contracts import Event
 from brightline.contracts.topics import CALLBACK_TASKS, DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
 from brightline.intake import handlers
-from brightline.intake.adapters.repository import FINISHED_ORDER_STATES, OutageRepository, TicketRepository
+from brightline.intake.adapters.repository import (
+    FINISHED_ORDER_STATES,
+    OutageRepository,
+    TicketRepository,
+)
 from brightline.intake.domain import commands
 from brightline.messaging import Route, UnitOfWork
 
@@ -28,14 +32,24 @@ async def on_outage_restored(event: Event, uow: UnitOfWork) -> None:
 async def on_work_order_created(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
     await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=p.work_order_id, ticket_id=p.ticket_id, unit_id=p.unit_id, status="created", at=p.created_at)
+        work_order_id=p.work_order_id,
+        ticket_id=p.ticket_id,
+        unit_id=p.unit_id,
+        status="created",
+        at=p.created_at,
+    )
 
 
 async def on_work_order_status_changed(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
     await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=p.work_order_id, ticket_id=p.ticket_id, unit_id=p.unit_id, status=p.status, at=p.changed_at,
-        crew_id=p.crew_id)
+        work_order_id=p.work_order_id,
+        ticket_id=p.ticket_id,
+        unit_id=p.unit_id,
+        status=p.status,
+        at=p.changed_at,
+        crew_id=p.crew_id,
+    )
     if p.status in FINISHED_ORDER_STATES:
         await TicketRepository(uow.session).close_repair(p.ticket_id)
 
@@ -43,7 +57,12 @@ async def on_work_order_status_changed(event: Event, uow: UnitOfWork) -> None:
 async def on_work_order_returned(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
     await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=p.work_order_id, ticket_id=p.ticket_id, unit_id=p.unit_id, status="returned", at=p.returned_at)
+        work_order_id=p.work_order_id,
+        ticket_id=p.ticket_id,
+        unit_id=p.unit_id,
+        status="returned",
+        at=p.returned_at,
+    )
     await TicketRepository(uow.session).close_repair(p.ticket_id)
 
 

@@ -7,12 +7,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from brightline.contracts.events.intake import (
-    CallAnsweredV1, CallEndedV1, CallRingingV1, EscalationRequestedV1, EscalationResolvedV1, TicketCompletedV1,
-    TicketOwnerChangedV1, TicketRecordedV1, TicketReopenedV1,
+    CallAnsweredV1,
+    CallEndedV1,
+    CallRingingV1,
+    EscalationRequestedV1,
+    EscalationResolvedV1,
+    TicketCompletedV1,
+    TicketOwnerChangedV1,
+    TicketRecordedV1,
+    TicketReopenedV1,
 )
 from brightline.etiquette import ensure_polite
 from brightline.intake.adapters.repository import (
-    AuditRepository, CallRepository, DirectoryRepository, EscalationRepository, TicketRepository,
+    AuditRepository,
+    CallRepository,
+    DirectoryRepository,
+    EscalationRepository,
+    TicketRepository,
 )
 from brightline.intake.domain import commands, events
 from brightline.intake.domain.calls import CallRecord
@@ -53,7 +64,9 @@ class Recorded:
     link: Link | None
 
 
-async def record_ticket(command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book=None) -> Recorded:
+async def record_ticket(
+    command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book=None
+) -> Recorded:
     """Record a ticket. A repair report for a fault already being handled (open repair at the
     same address or meter, or an active outage over the area) becomes a consultation linked to it."""
     details = dict(command.details)
@@ -70,21 +83,40 @@ async def record_ticket(command: commands.RecordTicket, uow: UnitOfWork, *, phra
         # The lock is its own statement: the lookup must run on a snapshot taken after it is
         # held, or it would miss a repair a concurrent call at this address has just committed.
         await tickets.lock_address(details.get("address"), details.get("meter_no"))
-        open_repairs, active_outages = await tickets.repair_context(address=details.get("address"),
-                                                                    meter_no=details.get("meter_no"))
-        link = find_link(address=details.get("address"), meter_no=details.get("meter_no"), area_code=area_code,
-                         open_repairs=open_repairs, active_outages=active_outages)
+        open_repairs, active_outages = await tickets.repair_context(
+            address=details.get("address"), meter_no=details.get("meter_no")
+        )
+        link = find_link(
+            address=details.get("address"),
+            meter_no=details.get("meter_no"),
+            area_code=area_code,
+            open_repairs=open_repairs,
+            active_outages=active_outages,
+        )
         if link is not None:
             ticket_type = "consultation"
-            details.update(reported_as="repair", linked_ticket_id=link.ticket_id, linked_incident_id=link.incident_id)
+            details.update(
+                reported_as="repair",
+                linked_ticket_id=link.ticket_id,
+                linked_incident_id=link.incident_id,
+            )
             details = {k: v for k, v in details.items() if v is not None}
     book = scripts()
-    details.setdefault("script", book.get(ticket_type).ref if ticket_type == command.ticket_type
-                       else book.get(command.ticket_type).ref)
+    details.setdefault(
+        "script",
+        book.get(ticket_type).ref
+        if ticket_type == command.ticket_type
+        else book.get(command.ticket_type).ref,
+    )
     at = now()
     ticket = Ticket.record(
-        id=str(uuid.uuid4()), no="", type=ticket_type, recorded_at=at,  # numbered by tickets.add()
-        first_ask_owner=command.first_ask_owner, description=command.description, details=details,
+        id=str(uuid.uuid4()),
+        no="",
+        type=ticket_type,
+        recorded_at=at,  # numbered by tickets.add()
+        first_ask_owner=command.first_ask_owner,
+        description=command.description,
+        details=details,
         required_fields=book.required_fields()[ticket_type],
     )
     await tickets.add(ticket)
@@ -96,11 +128,17 @@ def publish(domain_events: list, uow: UnitOfWork) -> None:
     for event in domain_events:
         if isinstance(event, events.TicketRecorded):
             t = event.ticket
-            uow.emit(TicketRecordedV1(
-                ticket_id=t.id, ticket_no=t.no, ticket_type=t.type, recorded_at=t.recorded_at,
-                first_ask_owner=t.first_ask_owner, description=t.description,
-                **{k: v for k, v in t.details.items() if k in TicketRecordedV1.model_fields},
-            ))
+            uow.emit(
+                TicketRecordedV1(
+                    ticket_id=t.id,
+                    ticket_no=t.no,
+                    ticket_type=t.type,
+                    recorded_at=t.recorded_at,
+                    first_ask_owner=t.first_ask_owner,
+                    description=t.description,
+                    **{k: v for k, v in t.details.items() if k in TicketRecordedV1.model_fields},
+                )
+            )
 
 
 async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> Ticket:
@@ -111,8 +149,16 @@ async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> 
     at = now()
     ticket.complete(command.by, at)  # IllegalTransition for other types or a closed ticket
     await tickets.save(ticket)
-    uow.emit(TicketCompletedV1(ticket_id=ticket.id, ticket_type=ticket.type, completed_at=at,
-                               completed_by=command.by, unit_id=command.unit_id, phone=ticket.details.get("phone")))
+    uow.emit(
+        TicketCompletedV1(
+            ticket_id=ticket.id,
+            ticket_type=ticket.type,
+            completed_at=at,
+            completed_by=command.by,
+            unit_id=command.unit_id,
+            phone=ticket.details.get("phone"),
+        )
+    )
     return ticket
 
 
@@ -126,16 +172,38 @@ async def reopen_ticket(command: commands.ReopenTicket, uow: UnitOfWork) -> Tick
     return ticket
 
 
-async def change_owner(ticket: Ticket, new_owner: str, *, reason: str, by: str, uow: UnitOfWork,
-                       escalation_id: str | None = None) -> None:
+async def change_owner(
+    ticket: Ticket,
+    new_owner: str,
+    *,
+    reason: str,
+    by: str,
+    uow: UnitOfWork,
+    escalation_id: str | None = None,
+) -> None:
     at = now()
     previous = ticket.hand_to(new_owner)
     await TicketRepository(uow.session).save(ticket)
     await AuditRepository(uow.session).add(
-        at=at, actor=by, action="ticket_owner_changed", ticket_id=ticket.id, escalation_id=escalation_id,
-        previous_owner=previous, new_owner=new_owner, reason=reason)
-    uow.emit(TicketOwnerChangedV1(ticket_id=ticket.id, previous_owner=previous, new_owner=new_owner,
-                                  reason=reason, changed_by=by, changed_at=at))
+        at=at,
+        actor=by,
+        action="ticket_owner_changed",
+        ticket_id=ticket.id,
+        escalation_id=escalation_id,
+        previous_owner=previous,
+        new_owner=new_owner,
+        reason=reason,
+    )
+    uow.emit(
+        TicketOwnerChangedV1(
+            ticket_id=ticket.id,
+            previous_owner=previous,
+            new_owner=new_owner,
+            reason=reason,
+            changed_by=by,
+            changed_at=at,
+        )
+    )
 
 
 async def hand_over(command: commands.HandOver, uow: UnitOfWork) -> list[Ticket]:
@@ -143,26 +211,45 @@ async def hand_over(command: commands.HandOver, uow: UnitOfWork) -> list[Ticket]
     if not command.to_agent.strip() or command.to_agent == command.from_agent:
         raise Conflict("hand over to another, named agent")
     tickets = TicketRepository(uow.session)
-    moved = await tickets.list(owner=command.from_agent, open_only=True, for_update=True, limit=10_000)
+    moved = await tickets.list(
+        owner=command.from_agent, open_only=True, for_update=True, limit=10_000
+    )
     for ticket in moved:
         await change_owner(ticket, command.to_agent, reason="handover", by=command.by, uow=uow)
     await AuditRepository(uow.session).add(
-        at=now(), actor=command.by, action="shift_handover", from_agent=command.from_agent,
-        to_agent=command.to_agent, ticket_ids=[t.id for t in moved])
+        at=now(),
+        actor=command.by,
+        action="shift_handover",
+        from_agent=command.from_agent,
+        to_agent=command.to_agent,
+        ticket_ids=[t.id for t in moved],
+    )
     return moved
 
 
 # -- calls -----------------------------------------------------------------------------------
-async def record_call_event(command: commands.RecordCallEvent, uow: UnitOfWork) -> tuple[CallRecord, bool]:
+async def record_call_event(
+    command: commands.RecordCallEvent, uow: UnitOfWork
+) -> tuple[CallRecord, bool]:
     """Merge one switch event into the call record; (record, False) for a duplicate, which changes nothing."""
     calls = CallRepository(uow.session)
     received = now()
-    call = await calls.get_for_update(command.call_id, received)  # row lock: serialises racing webhooks
-    if not await calls.record_event_once(command.call_id, command.event, command.timestamp, received, command.body):
+    call = await calls.get_for_update(
+        command.call_id, received
+    )  # row lock: serialises racing webhooks
+    if not await calls.record_event_once(
+        command.call_id, command.event, command.timestamp, received, command.body
+    ):
         return call, False
     announce = call.apply(
-        command.event, command.timestamp, caller_number=command.caller_number, called_number=command.called_number,
-        queue=command.queue, agent_extension=command.agent_extension, agent_id=command.agent_id, cause=command.cause,
+        command.event,
+        command.timestamp,
+        caller_number=command.caller_number,
+        called_number=command.called_number,
+        queue=command.queue,
+        agent_extension=command.agent_extension,
+        agent_id=command.agent_id,
+        cause=command.cause,
     )
     await calls.save(call)
     for state in announce:
@@ -172,15 +259,33 @@ async def record_call_event(command: commands.RecordCallEvent, uow: UnitOfWork) 
 
 def _call_event(call: CallRecord, state: str):
     if state == "ringing":
-        return CallRingingV1(call_id=call.call_id, caller_number=call.caller_number or "",
-                             called_number=call.called_number or "", queue=call.queue or "", rang_at=call.rang_at)
+        return CallRingingV1(
+            call_id=call.call_id,
+            caller_number=call.caller_number or "",
+            called_number=call.called_number or "",
+            queue=call.queue or "",
+            rang_at=call.rang_at,
+        )
     if state == "answered":
-        return CallAnsweredV1(call_id=call.call_id, queue=call.queue or "", agent_extension=call.agent_extension or "",
-                              agent_id=call.agent_id, rang_at=call.rang_at, answered_at=call.answered_at,
-                              answer_delay_seconds=call.answer_delay_seconds)
-    return CallEndedV1(call_id=call.call_id, queue=call.queue or "", cause=call.end_cause, rang_at=call.rang_at,
-                       answered_at=call.answered_at, ended_at=call.ended_at, agent_extension=call.agent_extension,
-                       answer_delay_seconds=call.answer_delay_seconds)
+        return CallAnsweredV1(
+            call_id=call.call_id,
+            queue=call.queue or "",
+            agent_extension=call.agent_extension or "",
+            agent_id=call.agent_id,
+            rang_at=call.rang_at,
+            answered_at=call.answered_at,
+            answer_delay_seconds=call.answer_delay_seconds,
+        )
+    return CallEndedV1(
+        call_id=call.call_id,
+        queue=call.queue or "",
+        cause=call.end_cause,
+        rang_at=call.rang_at,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        agent_extension=call.agent_extension,
+        answer_delay_seconds=call.answer_delay_seconds,
+    )
 
 
 # -- escalations -----------------------------------------------------------------------------
@@ -192,16 +297,40 @@ async def request_escalation(command: commands.RequestEscalation, uow: UnitOfWor
     if command.ticket_id and await TicketRepository(uow.session).get(command.ticket_id) is None:
         raise NotFound(f"ticket {command.ticket_id} does not exist")
     at = now()
-    row = dict(id=str(uuid.uuid4()), kind=command.kind, reason=command.reason, agent_id=command.agent_id,
-               call_id=command.call_id, ticket_id=command.ticket_id, caller_number=caller_number, note=command.note,
-               status="pending", requested_at=at)
+    row = dict(
+        id=str(uuid.uuid4()),
+        kind=command.kind,
+        reason=command.reason,
+        agent_id=command.agent_id,
+        call_id=command.call_id,
+        ticket_id=command.ticket_id,
+        caller_number=caller_number,
+        note=command.note,
+        status="pending",
+        requested_at=at,
+    )
     await EscalationRepository(uow.session).add(**row)
-    await AuditRepository(uow.session).add(at=at, actor=command.agent_id, action="escalation_requested",
-                                           ticket_id=command.ticket_id, escalation_id=row["id"],
-                                           kind=command.kind, reason=command.reason)
-    uow.emit(EscalationRequestedV1(escalation_id=row["id"], kind=command.kind, reason=command.reason,
-                                   agent_id=command.agent_id, call_id=command.call_id, ticket_id=command.ticket_id,
-                                   note=command.note, requested_at=at))
+    await AuditRepository(uow.session).add(
+        at=at,
+        actor=command.agent_id,
+        action="escalation_requested",
+        ticket_id=command.ticket_id,
+        escalation_id=row["id"],
+        kind=command.kind,
+        reason=command.reason,
+    )
+    uow.emit(
+        EscalationRequestedV1(
+            escalation_id=row["id"],
+            kind=command.kind,
+            reason=command.reason,
+            agent_id=command.agent_id,
+            call_id=command.call_id,
+            ticket_id=command.ticket_id,
+            note=command.note,
+            requested_at=at,
+        )
+    )
     return row
 
 
@@ -219,24 +348,50 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
     if row is None:
         raise NotFound(f"escalation {command.escalation_id} does not exist")
     if command.outcome not in NEXT_OUTCOMES.get(row.status, ()):
-        raise Conflict(f"escalation is {row.status}; allowed now: {list(NEXT_OUTCOMES.get(row.status, ()))}")
+        raise Conflict(
+            f"escalation is {row.status}; allowed now: {list(NEXT_OUTCOMES.get(row.status, ()))}"
+        )
     at = now()
     audit = AuditRepository(uow.session)
     if command.outcome == "taken_over":
         if row.ticket_id:
             ticket = await TicketRepository(uow.session).get(row.ticket_id, for_update=True)
-            await change_owner(ticket, command.supervisor_id, reason="takeover", by=command.supervisor_id, uow=uow,
-                               escalation_id=row.id)
+            await change_owner(
+                ticket,
+                command.supervisor_id,
+                reason="takeover",
+                by=command.supervisor_id,
+                uow=uow,
+                escalation_id=row.id,
+            )
     elif command.outcome == "marked_harassing":
         if not row.caller_number:
             raise Conflict("the escalation names no caller number to mark")
-        await DirectoryRepository(uow.session).mark_harassing(row.caller_number, command.supervisor_id, at, row.id)
+        await DirectoryRepository(uow.session).mark_harassing(
+            row.caller_number, command.supervisor_id, at, row.id
+        )
     await escalations.resolve(row.id, command.outcome, command.supervisor_id, at)
-    await audit.add(at=at, actor=command.supervisor_id, action=f"escalation_{command.outcome}",
-                    ticket_id=row.ticket_id, escalation_id=row.id)
-    uow.emit(EscalationResolvedV1(escalation_id=row.id, outcome=command.outcome,
-                                  supervisor_id=command.supervisor_id, resolved_at=at))
-    return {**row._asdict(), "status": command.outcome, "supervisor_id": command.supervisor_id, "resolved_at": at}
+    await audit.add(
+        at=at,
+        actor=command.supervisor_id,
+        action=f"escalation_{command.outcome}",
+        ticket_id=row.ticket_id,
+        escalation_id=row.id,
+    )
+    uow.emit(
+        EscalationResolvedV1(
+            escalation_id=row.id,
+            outcome=command.outcome,
+            supervisor_id=command.supervisor_id,
+            resolved_at=at,
+        )
+    )
+    return {
+        **row._asdict(),
+        "status": command.outcome,
+        "supervisor_id": command.supervisor_id,
+        "resolved_at": at,
+    }
 
 
 HANDLERS = {

@@ -20,15 +20,30 @@ if len(sys.argv) > 1 and sys.argv[1] == "replay":
     async def main() -> int:
         settings = SlaMonitorSettings()
         until = datetime.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else datetime.now(UTC)
-        engine = create_engine(database_url(server_url(settings.database_url), settings.database_name))
+        engine = create_engine(
+            database_url(server_url(settings.database_url), settings.database_name)
+        )
         async with session_factory(engine)() as session:
             history = await HistoryRepository(session).history()
-            live = sorted(k for t in await DeadlineRepository(session).all_tracked() for k in live_breach_keys(t))
+            live = sorted(
+                k
+                for t in await DeadlineRepository(session).all_tracked()
+                for k in live_breach_keys(t)
+            )
         await engine.dispose()
         book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
         replayed = (await replay(history, until, book=book)).breaches
-        print(json.dumps({"events": len(history), "until": until.isoformat(), "breaches": replayed,
-                          "equal_to_live": replayed == live}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "events": len(history),
+                    "until": until.isoformat(),
+                    "breaches": replayed,
+                    "equal_to_live": replayed == live,
+                },
+                indent=2,
+            )
+        )
         return 0 if replayed == live else 1
 
     sys.exit(asyncio.run(main()))

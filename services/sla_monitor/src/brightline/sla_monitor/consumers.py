@@ -12,7 +12,13 @@ from datetime import datetime
 from functools import partial
 
 from brightline.contracts import Event
-from brightline.contracts.topics import CALLBACK_RATES, CALLBACK_TASKS, CASEWORK_CASES, DISPATCH_WORK_ORDERS, INTAKE_CALLS
+from brightline.contracts.topics import (
+    CALLBACK_RATES,
+    CALLBACK_TASKS,
+    CASEWORK_CASES,
+    DISPATCH_WORK_ORDERS,
+    INTAKE_CALLS,
+)
 from brightline.messaging import Route, UnitOfWork
 from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.repository import DeadlineRepository, HistoryRepository
@@ -42,15 +48,33 @@ async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
         case "brightline.intake.call.ringing.v1":
             await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at)
         case "brightline.intake.call.answered.v1":
-            await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at, answered_at=p.answered_at,
-                                      answer_delay_seconds=_delay(p))
+            await history.record_call(
+                p.call_id,
+                queue=p.queue,
+                rang_at=p.rang_at,
+                answered_at=p.answered_at,
+                answer_delay_seconds=_delay(p),
+            )
         case "brightline.intake.call.ended.v1":
-            await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at, answered_at=p.answered_at,
-                                      ended_at=p.ended_at, cause=p.cause, answer_delay_seconds=_delay(p))
+            await history.record_call(
+                p.call_id,
+                queue=p.queue,
+                rang_at=p.rang_at,
+                answered_at=p.answered_at,
+                ended_at=p.ended_at,
+                cause=p.cause,
+                answer_delay_seconds=_delay(p),
+            )
         case "brightline.callback.rate.computed.v1":
-            await history.record_callback_rate(key=p.key, day=p.day, unit_id=p.unit_id, ticket_type=p.ticket_type,
-                                               finished=p.finished, called_back=p.called_back,
-                                               computed_at=p.computed_at)
+            await history.record_callback_rate(
+                key=p.key,
+                day=p.day,
+                unit_id=p.unit_id,
+                ticket_type=p.ticket_type,
+                finished=p.finished,
+                called_back=p.called_back,
+                computed_at=p.computed_at,
+            )
 
 
 def _delay(p) -> float | None:
@@ -61,8 +85,13 @@ def _delay(p) -> float | None:
     return None
 
 
-async def on_event(event: Event, uow: UnitOfWork, *, book: PolicyBook,
-                   notify: Callable[[datetime | None], None] | None = None) -> None:
+async def on_event(
+    event: Event,
+    uow: UnitOfWork,
+    *,
+    book: PolicyBook,
+    notify: Callable[[datetime | None], None] | None = None,
+) -> None:
     history = HistoryRepository(uow.session)
     await history.log(event)
     await record_kpi_facts(event, history)
@@ -70,11 +99,16 @@ async def on_event(event: Event, uow: UnitOfWork, *, book: PolicyBook,
     for command in inputs_for(event, book):
         for tracked in await handlers.handle(command, store, uow.emit, book=book):
             if notify is not None:
-                notify(tracked.next_fire_at)  # wakes the scheduler if this is due before its next round
+                notify(
+                    tracked.next_fire_at
+                )  # wakes the scheduler if this is due before its next round
 
 
-def routes(packs: tuple[str, ...], pack_files: tuple[str, ...] = (),
-           notify: Callable[[datetime | None], None] | None = None) -> dict[str, Route]:
+def routes(
+    packs: tuple[str, ...],
+    pack_files: tuple[str, ...] = (),
+    notify: Callable[[datetime | None], None] | None = None,
+) -> dict[str, Route]:
     """`notify`: told the next fire time of every deadline an event opens or changes (Wakeup.notify)."""
     book = handlers.policy_book(packs, pack_files)
     return {event_type: partial(on_event, book=book, notify=notify) for event_type in CONSUMED}

@@ -25,10 +25,20 @@ from brightline.contracts.events.sla import (
 )
 from brightline.messaging import UnitOfWork
 from brightline.sla_monitor.adapters.repository import DeadlineRepository
-from brightline.sla_monitor.domain import commands, events as domain_events
+from brightline.sla_monitor.domain import commands
+from brightline.sla_monitor.domain import events as domain_events
 from brightline.sla_monitor.domain.deadlines import InvalidTransition
 from brightline.sla_monitor.domain.monitor import (
-    Cancel, Input, Meet, Open, Pause, Resume, Tracked, advance, apply, open_tracked,
+    Cancel,
+    Input,
+    Meet,
+    Open,
+    Pause,
+    Resume,
+    Tracked,
+    advance,
+    apply,
+    open_tracked,
 )
 from brightline.sla_monitor.domain.policy import PolicyBook, PolicyPack, load_pack, parse_pack
 
@@ -49,7 +59,9 @@ def load_pack_file(path: str | Path) -> PolicyPack:
 
 @cache
 def policy_book(pack_names: tuple[str, ...], pack_files: tuple[str, ...] = ()) -> PolicyBook:
-    return PolicyBook([*(load_pack(name) for name in pack_names), *(load_pack_file(p) for p in pack_files)])
+    return PolicyBook(
+        [*(load_pack(name) for name in pack_names), *(load_pack_file(p) for p in pack_files)]
+    )
 
 
 # ---------------------------------------------------------------- domain events -> integration events
@@ -57,25 +69,47 @@ def policy_book(pack_names: tuple[str, ...], pack_files: tuple[str, ...] = ()) -
 
 def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> EventPayload | None:
     fact = dict(
-        deadline_id=tracked.deadline_id, limit_key=tracked.limit.key, policy_pack=tracked.policy,
-        subject_type=tracked.subject_type, subject_id=tracked.subject_id, ticket_id=tracked.ticket_id,
+        deadline_id=tracked.deadline_id,
+        limit_key=tracked.limit.key,
+        policy_pack=tracked.policy,
+        subject_type=tracked.subject_type,
+        subject_id=tracked.subject_id,
+        ticket_id=tracked.ticket_id,
     )
     due = tracked.deadline.due_at
     match event:
         case domain_events.DeadlineOpened():
-            return DeadlineOpenedV1(**fact, opened_at=event.occurred_at, warn_at=event.warn_at, due_at=event.due_at)
+            return DeadlineOpenedV1(
+                **fact, opened_at=event.occurred_at, warn_at=event.warn_at, due_at=event.due_at
+            )
         case domain_events.DeadlineWarned():
-            return DeadlineWarnedV1(**fact, due_at=event.due_at, warned_at=event.occurred_at, notify=list(event.notify))
+            return DeadlineWarnedV1(
+                **fact, due_at=event.due_at, warned_at=event.occurred_at, notify=list(event.notify)
+            )
         case domain_events.DeadlineBreached():
-            return DeadlineBreachedV1(**fact, due_at=event.due_at, breached_at=event.occurred_at, level="breach",
-                                      notify=list(event.notify))
+            return DeadlineBreachedV1(
+                **fact,
+                due_at=event.due_at,
+                breached_at=event.occurred_at,
+                level="breach",
+                notify=list(event.notify),
+            )
         case domain_events.DeadlineEscalated():
-            return DeadlineBreachedV1(**fact, due_at=due, breached_at=event.occurred_at, level=event.level,
-                                      notify=list(event.notify))
+            return DeadlineBreachedV1(
+                **fact,
+                due_at=due,
+                breached_at=event.occurred_at,
+                level=event.level,
+                notify=list(event.notify),
+            )
         case domain_events.DeadlineMet():
-            return DeadlineMetV1(**fact, due_at=event.due_at, met_at=event.occurred_at, on_time=event.on_time)
+            return DeadlineMetV1(
+                **fact, due_at=event.due_at, met_at=event.occurred_at, on_time=event.on_time
+            )
         case domain_events.DeadlineCancelled():
-            return DeadlineCancelledV1(**fact, due_at=due, cancelled_at=event.occurred_at, reason=event.reason)
+            return DeadlineCancelledV1(
+                **fact, due_at=due, cancelled_at=event.occurred_at, reason=event.reason
+            )
     return None  # paused / resumed: no contract event; the deadline row shows it
 
 
@@ -89,7 +123,9 @@ def _emit_all(tracked: Tracked, fired: Iterable[domain_events.DeadlineEvent], em
 # ---------------------------------------------------------------- use cases over any store
 
 
-async def handle(command: Input, store, emit: Emit, *, book: PolicyBook, strict: bool = False) -> list[Tracked]:
+async def handle(
+    command: Input, store, emit: Emit, *, book: PolicyBook, strict: bool = False
+) -> list[Tracked]:
     """Apply one input. `strict` (API calls) raises InvalidTransition; consumers log and go on."""
     if isinstance(command, Open):
         try:
@@ -97,13 +133,20 @@ async def handle(command: Input, store, emit: Emit, *, book: PolicyBook, strict:
         except KeyError as error:
             if strict:
                 raise
-            log.error("no such limit in the pack in force", limit_key=command.limit_key, error=str(error))
+            log.error(
+                "no such limit in the pack in force", limit_key=command.limit_key, error=str(error)
+            )
             return []
         if not await store.add(tracked):
             return []  # one deadline per subject and limit, however often the cause is replayed
         if tracked.error:
-            log.error("deadline errored: calendar out of range", deadline_id=tracked.deadline_id,
-                      limit_key=command.limit_key, subject_id=command.subject_id, error=tracked.error)
+            log.error(
+                "deadline errored: calendar out of range",
+                deadline_id=tracked.deadline_id,
+                limit_key=command.limit_key,
+                subject_id=command.subject_id,
+                error=tracked.error,
+            )
         _emit_all(tracked, fired, emit)
         return [tracked]
     changed = []
@@ -112,14 +155,18 @@ async def handle(command: Input, store, emit: Emit, *, book: PolicyBook, strict:
             continue
         if isinstance(command, (Pause, Resume)) and command.limit_keys is None:
             # a case-wide pause touches only clocks that may stop; a resume only clocks that stopped
-            if not tracked.limit.pausable or (isinstance(command, Resume) and tracked.state != "paused"):
+            if not tracked.limit.pausable or (
+                isinstance(command, Resume) and tracked.state != "paused"
+            ):
                 continue
         try:
             tracked, fired = apply(tracked, command)
         except InvalidTransition as error:
             if strict:
                 raise
-            log.warning("deadline input ignored", deadline_id=tracked.deadline_id, reason=str(error))
+            log.warning(
+                "deadline input ignored", deadline_id=tracked.deadline_id, reason=str(error)
+            )
             # the clock still advanced to the input's time, as in replay
             tracked, fired = advance(tracked, command.at)
         await store.save(tracked)
@@ -143,15 +190,28 @@ async def tick(now: datetime, store, emit: Emit, *, batch: int = 200) -> int:
 # ---------------------------------------------------------------- the skeleton's entry point, kept
 
 
-async def open_deadline_for(command: commands.OpenDeadline, uow: UnitOfWork, *, book: PolicyBook) -> None:
+async def open_deadline_for(
+    command: commands.OpenDeadline, uow: UnitOfWork, *, book: PolicyBook
+) -> None:
     await handle(
-        Open(limit_key=command.limit_key, subject_type=command.subject_type, subject_id=command.subject_id,
-             ticket_id=command.ticket_id, at=command.opened_at),
-        DeadlineRepository(uow.session), uow.emit, book=book,
+        Open(
+            limit_key=command.limit_key,
+            subject_type=command.subject_type,
+            subject_id=command.subject_id,
+            ticket_id=command.ticket_id,
+            at=command.opened_at,
+        ),
+        DeadlineRepository(uow.session),
+        uow.emit,
+        book=book,
     )
 
 
 HANDLERS = {
     commands.OpenDeadline: open_deadline_for,
-    Open: handle, Meet: handle, Cancel: handle, Pause: handle, Resume: handle,
+    Open: handle,
+    Meet: handle,
+    Cancel: handle,
+    Pause: handle,
+    Resume: handle,
 }

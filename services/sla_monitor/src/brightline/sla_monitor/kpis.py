@@ -45,8 +45,16 @@ ON_TIME_KINDS: dict[str, KindOfLimit] = {
 
 # The partial sums one group's KPIs are ratios of (what compute() accumulates from rows and the
 # repository's SQL aggregates return per group).
-SUMS = ("offered", "answered", "delay_sum", "within", "abandoned", "finished", "called_back",
-        *(f"{kind}_{part}" for kind in ON_TIME_KINDS for part in ("decided", "on_time")))
+SUMS = (
+    "offered",
+    "answered",
+    "delay_sum",
+    "within",
+    "abandoned",
+    "finished",
+    "called_back",
+    *(f"{kind}_{part}" for kind in ON_TIME_KINDS for part in ("decided", "on_time")),
+)
 
 
 @dataclass
@@ -80,7 +88,12 @@ def _get(row: Mapping | Any, name: str):
 
 
 def compute(
-    *, calls: Iterable, deadlines: Iterable, rates: Iterable, group_by: str, tz: tzinfo,
+    *,
+    calls: Iterable,
+    deadlines: Iterable,
+    rates: Iterable,
+    group_by: str,
+    tz: tzinfo,
     answer_threshold_s: float,
 ) -> list[KpiRow]:
     """`calls`: rows with rang_at, answered_at, ended_at, cause, answer_delay_seconds.
@@ -89,7 +102,9 @@ def compute(
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {GROUPINGS}")
 
-    def key(moment: datetime | date | None, unit: str | None, ticket_type: str | None) -> str | None:
+    def key(
+        moment: datetime | date | None, unit: str | None, ticket_type: str | None
+    ) -> str | None:
         if group_by == "all":
             return "all"
         if group_by == "day":
@@ -114,7 +129,9 @@ def compute(
         elif _get(call, "cause") == "abandoned":
             b["abandoned"] += 1
     for d in deadlines:
-        kind = next((k for k, match in ON_TIME_KINDS.items() if match.matches(_get(d, "limit_key"))), None)
+        kind = next(
+            (k for k, match in ON_TIME_KINDS.items() if match.matches(_get(d, "limit_key"))), None
+        )
         state = _get(d, "state")
         if kind is None or state not in ("met", "breached"):
             continue
@@ -134,17 +151,26 @@ def rows_from_sums(buckets: Mapping[str | None, Mapping[str, float]]) -> list[Kp
     rows = []
     for group in sorted(buckets, key=lambda g: (g is None, g or "")):
         b = defaultdict(float, buckets[group])
-        rows.append(KpiRow(
-            group=group, calls_offered=int(b["offered"]), calls_answered=int(b["answered"]),
-            answered_within_threshold=_ratio(b["within"], b["offered"]),
-            average_speed_of_answer_s=_ratio(b["delay_sum"], b["answered"]),
-            abandonment_rate=_ratio(b["abandoned"], b["offered"]),
-            arrival_on_time_rate=_ratio(b["arrival_on_time"], b["arrival_decided"]),
-            complaint_reply_on_time_rate=_ratio(b["complaint_reply_on_time"], b["complaint_reply_decided"]),
-            report_reply_on_time_rate=_ratio(b["report_reply_on_time"], b["report_reply_decided"]),
-            callback_finished=int(b["finished"]), callback_called_back=int(b["called_back"]),
-            callback_rate=_ratio(b["called_back"], b["finished"]),
-        ))
+        rows.append(
+            KpiRow(
+                group=group,
+                calls_offered=int(b["offered"]),
+                calls_answered=int(b["answered"]),
+                answered_within_threshold=_ratio(b["within"], b["offered"]),
+                average_speed_of_answer_s=_ratio(b["delay_sum"], b["answered"]),
+                abandonment_rate=_ratio(b["abandoned"], b["offered"]),
+                arrival_on_time_rate=_ratio(b["arrival_on_time"], b["arrival_decided"]),
+                complaint_reply_on_time_rate=_ratio(
+                    b["complaint_reply_on_time"], b["complaint_reply_decided"]
+                ),
+                report_reply_on_time_rate=_ratio(
+                    b["report_reply_on_time"], b["report_reply_decided"]
+                ),
+                callback_finished=int(b["finished"]),
+                callback_called_back=int(b["called_back"]),
+                callback_rate=_ratio(b["called_back"], b["finished"]),
+            )
+        )
     return rows
 
 
@@ -169,8 +195,16 @@ def callback_month(rates: Iterable, *, month: date, target: float) -> CallbackMo
     return callback_month_of(finished, called_back, month=month, target=target)
 
 
-def callback_month_of(finished: int, called_back: int, *, month: date, target: float) -> CallbackMonth:
+def callback_month_of(
+    finished: int, called_back: int, *, month: date, target: float
+) -> CallbackMonth:
     """The month's projection from its month-to-date sums."""
     projection = _ratio(called_back, finished)
-    return CallbackMonth(month=f"{month.year:04d}-{month.month:02d}", finished=finished, called_back=called_back,
-                         projection=projection, target=target, alarm=projection is not None and projection < target)
+    return CallbackMonth(
+        month=f"{month.year:04d}-{month.month:02d}",
+        finished=finished,
+        called_back=called_back,
+        projection=projection,
+        target=target,
+        alarm=projection is not None and projection < target,
+    )

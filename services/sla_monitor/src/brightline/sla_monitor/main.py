@@ -15,9 +15,9 @@ from fastapi import FastAPI, Request
 from brightline.messaging import ServiceRuntime, service_lifespan
 from brightline.platform.app import create_service_app
 from brightline.platform.problems import Problem, problem_response
-from brightline.sla_monitor.domain.policy import NoPolicyInForce
 from brightline.sla_monitor import consumers, handlers, metrics
 from brightline.sla_monitor.api import routes
+from brightline.sla_monitor.domain.policy import NoPolicyInForce
 from brightline.sla_monitor.scheduler import Scheduler, Wakeup
 from brightline.sla_monitor.settings import SlaMonitorSettings
 
@@ -25,19 +25,32 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 log = structlog.get_logger()
 
 
-async def refresh_gauges(runtime: ServiceRuntime, settings: SlaMonitorSettings, now: datetime) -> None:
+async def refresh_gauges(
+    runtime: ServiceRuntime, settings: SlaMonitorSettings, now: datetime
+) -> None:
     """Recompute the last 24 h's KPIs into the Prometheus gauges."""
     tz = ZoneInfo(settings.business_timezone)
     start, end = metrics.window_ending(now)
     book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
-    rows, month, _ = await routes.kpi_report(runtime.unit_of_work(), book, tz, start=start, end=end, group_by="all",
-                                             month=now.astimezone(tz).date())
+    rows, month, _ = await routes.kpi_report(
+        runtime.unit_of_work(),
+        book,
+        tz,
+        start=start,
+        end=end,
+        group_by="all",
+        month=now.astimezone(tz).date(),
+    )
     from brightline.sla_monitor.kpis import KpiRow
 
     metrics.publish(rows[0] if rows else KpiRow(group="all"), month)
     if month.alarm:
-        log.warning("callback rate projection below target", month=month.month, projection=month.projection,
-                    target=month.target)
+        log.warning(
+            "callback rate projection below target",
+            month=month.month,
+            projection=month.projection,
+            target=month.target,
+        )
 
 
 async def _gauge_loop(runtime: ServiceRuntime, settings: SlaMonitorSettings) -> None:
@@ -55,10 +68,15 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     settings = settings or SlaMonitorSettings()
     # Load the book now: a malformed pack or a missing pack file fails the start, loudly.
     handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
-    wakeup = Wakeup()  # consumers and routes tell the scheduler of deadlines due before its next round
+    wakeup = (
+        Wakeup()
+    )  # consumers and routes tell the scheduler of deadlines due before its next round
     base = service_lifespan(
-        settings, service_dir=SERVICE_DIR,
-        routes=consumers.routes(tuple(settings.policy_packs), tuple(settings.policy_pack_files), wakeup.notify),
+        settings,
+        service_dir=SERVICE_DIR,
+        routes=consumers.routes(
+            tuple(settings.policy_packs), tuple(settings.policy_pack_files), wakeup.notify
+        ),
         topics=consumers.TOPICS,
     )
 
@@ -66,8 +84,12 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with base(app):
             runtime: ServiceRuntime = app.state.runtime
-            scheduler = Scheduler(runtime, interval=settings.scheduler_interval_seconds, batch=settings.scheduler_batch,
-                                  wakeup=wakeup)
+            scheduler = Scheduler(
+                runtime,
+                interval=settings.scheduler_interval_seconds,
+                batch=settings.scheduler_batch,
+                wakeup=wakeup,
+            )
             gauges = asyncio.create_task(_gauge_loop(runtime, settings), name="sla-kpi-gauges")
             if runtime.consumer is not None:
                 runtime.consumer.after_commit.append(wakeup.committed)
@@ -96,7 +118,9 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     @app.exception_handler(NoPolicyInForce)
     async def no_policy_in_force(request: Request, error: NoPolicyInForce):
         # A date before every adopted pack: the caller asked about a time we made no promise for.
-        return problem_response(Problem(422, "no-policy-in-force", "No policy pack applies to that date", str(error)),
-                                request)
+        return problem_response(
+            Problem(422, "no-policy-in-force", "No policy pack applies to that date", str(error)),
+            request,
+        )
 
     return app

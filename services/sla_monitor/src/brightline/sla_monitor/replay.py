@@ -39,7 +39,8 @@ def breach_keys(payloads: Iterable[EventPayload]) -> list[tuple[str, str, str]]:
     """(deadline id, level, breached_at ISO) of each breach, sorted: what 'the same breaches' means."""
     return sorted(
         (p.deadline_id, p.level, utc_iso(p.breached_at))
-        for p in payloads if isinstance(p, DeadlineBreachedV1)
+        for p in payloads
+        if isinstance(p, DeadlineBreachedV1)
     )
 
 

@@ -30,7 +30,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def run_round(runtime: ServiceRuntime, now: datetime, *, batch: int = 200) -> tuple[int, datetime | None]:
+async def run_round(
+    runtime: ServiceRuntime, now: datetime, *, batch: int = 200
+) -> tuple[int, datetime | None]:
     """One round: how many deadlines moved (a full batch means: go again) and the earliest fire
     time still pending after it (None: nothing is)."""
     async with runtime.unit_of_work() as uow:
@@ -101,8 +103,15 @@ class Scheduler:
     consumer announced through `wakeup`), but never longer than `interval` (other instances and
     rows committed without a notify are found that way)."""
 
-    def __init__(self, runtime: ServiceRuntime, *, interval: float, batch: int = 200,
-                 clock: Callable[[], datetime] = utcnow, wakeup: Wakeup | None = None) -> None:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        *,
+        interval: float,
+        batch: int = 200,
+        clock: Callable[[], datetime] = utcnow,
+        wakeup: Wakeup | None = None,
+    ) -> None:
         self.runtime = runtime
         self.interval = interval
         self.batch = batch

@@ -8,7 +8,9 @@ from brightline.contracts.registry import EventPayload, event
 from brightline.contracts.topics import CALLBACK_RATES, CALLBACK_TASKS
 
 Origin = Literal["intake", "dispatch", "casework"]
-CallbackOutcome = Literal["satisfied", "basically_satisfied", "unsatisfied", "unreachable", "declined"]
+CallbackOutcome = Literal[
+    "satisfied", "basically_satisfied", "unsatisfied", "unreachable", "declined"
+]
 
 
 @event("brightline.callback.task.created.v1", topic=CALLBACK_TASKS, key="task_id")

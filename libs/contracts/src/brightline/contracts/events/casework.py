@@ -9,7 +9,14 @@ from brightline.contracts.topics import CASEWORK_CASES
 
 CaseType = Literal["complaint", "report", "opinion", "suggestion", "praise"]
 CaseStatus = Literal[
-    "opened", "transferred", "accepted", "investigating", "replied", "answered", "reopened", "closed",
+    "opened",
+    "transferred",
+    "accepted",
+    "investigating",
+    "replied",
+    "answered",
+    "reopened",
+    "closed",
 ]
 
 

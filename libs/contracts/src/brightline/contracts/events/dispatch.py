@@ -10,7 +10,14 @@ from brightline.contracts.registry import EventPayload, event
 from brightline.contracts.topics import DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
 
 WorkOrderStatus = Literal[
-    "created", "assigned", "accepted", "en_route", "on_site", "resolved", "returned", "cancelled",
+    "created",
+    "assigned",
+    "accepted",
+    "en_route",
+    "on_site",
+    "resolved",
+    "returned",
+    "cancelled",
 ]
 
 
@@ -25,7 +32,11 @@ class WorkOrderCreatedV1(EventPayload):
     created_at: datetime
 
 
-@event("brightline.dispatch.work-order.status-changed.v1", topic=DISPATCH_WORK_ORDERS, key="work_order_id")
+@event(
+    "brightline.dispatch.work-order.status-changed.v1",
+    topic=DISPATCH_WORK_ORDERS,
+    key="work_order_id",
+)
 class WorkOrderStatusChangedV1(EventPayload):
     """A work order moved along its state machine (assigned, accepted, en route, on site, ...)."""
 
@@ -42,7 +53,9 @@ class WorkOrderStatusChangedV1(EventPayload):
     longitude: float | None = None
 
 
-@event("brightline.dispatch.work-order.returned.v1", topic=DISPATCH_WORK_ORDERS, key="work_order_id")
+@event(
+    "brightline.dispatch.work-order.returned.v1", topic=DISPATCH_WORK_ORDERS, key="work_order_id"
+)
 class WorkOrderReturnedV1(EventPayload):
     """The crew returned the finished order (回单): the repair is done and a callback is due."""
 

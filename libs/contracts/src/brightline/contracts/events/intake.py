@@ -5,7 +5,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype, FaultScope, TicketType
+from brightline.contracts.events.common import (
+    ComplaintGrade,
+    ComplaintSubtype,
+    FaultScope,
+    TicketType,
+)
 from brightline.contracts.registry import EventPayload, event
 from brightline.contracts.topics import INTAKE_CALLS, INTAKE_ESCALATIONS, INTAKE_TICKETS
 
@@ -36,7 +41,8 @@ class TicketRecordedV1(EventPayload):
     reported_party: str | None = None
     linked_ticket_id: str | None = None
     linked_incident_id: str | None = Field(
-        None, description="Outage incident a repeat call was linked to (a consultation about a known outage)"
+        None,
+        description="Outage incident a repeat call was linked to (a consultation about a known outage)",
     )
     script: str | None = Field(None, description="Call script used, as id@version")
 

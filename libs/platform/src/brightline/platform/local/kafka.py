@@ -53,8 +53,13 @@ def ensure_jars(root: Path | None = None) -> Path:
         log.info("fetching Kafka %s jars with Maven into %s", version, jars)
         subprocess.run(
             [
-                "mvn", "-q", "-B", "-f", str(root / "deploy" / "kafka" / "pom.xml"),
-                "dependency:copy-dependencies", "-DincludeScope=runtime",
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(root / "deploy" / "kafka" / "pom.xml"),
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
                 f"-DoutputDirectory={jars}",
             ],
             check=True,
@@ -121,9 +126,14 @@ class LocalKafka:
     def _java(self, jars: Path, *args: str, **kwargs) -> list[str]:
         log4j = self.root / "deploy" / "kafka" / "log4j2.properties"
         return [
-            "java", f"-Xms256m", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+            "java",
+            "-Xms256m",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
             f"-Dlog4j2.configurationFile=file:{log4j}",
-            "-cp", f"{jars}/*", *args,
+            "-cp",
+            f"{jars}/*",
+            *args,
         ]
 
     def _configure(self, jars: Path) -> Path:
@@ -141,15 +151,24 @@ class LocalKafka:
         if not cluster_file.exists():
             out = subprocess.run(
                 self._java(jars, "kafka.tools.StorageTool", "random-uuid"),
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             )
             cluster_file.write_text(out.stdout.strip().splitlines()[-1])
         subprocess.run(
             self._java(
-                jars, "kafka.tools.StorageTool", "format", "-t", cluster_file.read_text().strip(),
-                "-c", str(props), "--ignore-formatted",
+                jars,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_file.read_text().strip(),
+                "-c",
+                str(props),
+                "--ignore-formatted",
             ),
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         return props
 
@@ -161,7 +180,9 @@ class LocalKafka:
         log_file = open(self.data_dir / "kafka.log", "ab")
         self.process = subprocess.Popen(
             self._java(jars, "kafka.Kafka", str(props)),
-            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log_file.close()
         deadline = time.monotonic() + timeout

@@ -68,4 +68,3 @@ class LocalPostgres:
         """Stop the server if this handle started it (see start())."""
         if getattr(self, "started_here", True) and (self.data_dir / "postmaster.pid").exists():
             self._pg_ctl("-m", "fast", "stop")
-

@@ -23,14 +23,23 @@ from brightline.platform.local.paths import project_root
 from brightline.platform.local.postgres import LocalPostgres
 
 # Start order matters only for readability of the log; every service waits for its own inputs.
-SERVICES = {"intake": 8001, "dispatch": 8002, "casework": 8003, "callback": 8004, "sla_monitor": 8005, "console": 8000}
+SERVICES = {
+    "intake": 8001,
+    "dispatch": 8002,
+    "casework": 8003,
+    "callback": 8004,
+    "sla_monitor": 8005,
+    "console": 8000,
+}
 
 
 def wait_ready(name: str, port: int, process: subprocess.Popen, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}; see .local/logs/{name}.log")
+            raise RuntimeError(
+                f"{name} exited with {process.returncode}; see .local/logs/{name}.log"
+            )
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return
@@ -42,27 +51,40 @@ def wait_ready(name: str, port: int, process: subprocess.Popen, timeout: float =
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m brightline.platform.local.stack")
-    parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("BRIGHTLINE_KAFKA_PORT", 9092)))
-    parser.add_argument("--no-demo", action="store_true", help="no demo data and no traffic simulator")
-    parser.add_argument("--exit-when-ready", action="store_true", help="start, check, stop (for tests)")
+    parser.add_argument(
+        "--kafka-port", type=int, default=int(os.environ.get("BRIGHTLINE_KAFKA_PORT", 9092))
+    )
+    parser.add_argument(
+        "--no-demo", action="store_true", help="no demo data and no traffic simulator"
+    )
+    parser.add_argument(
+        "--exit-when-ready", action="store_true", help="start, check, stop (for tests)"
+    )
     args = parser.parse_args()
 
     root = project_root()
     logs = root / ".local" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     postgres = LocalPostgres(root / ".local" / "pgdata")
-    kafka = LocalKafka(root / ".local" / "kafka", port=args.kafka_port, controller_port=args.kafka_port + 1)
+    kafka = LocalKafka(
+        root / ".local" / "kafka", port=args.kafka_port, controller_port=args.kafka_port + 1
+    )
     print("starting PostgreSQL (embedded) ...", flush=True)
     database_url = postgres.start()
     print(f"  {postgres.version}", flush=True)
     print(f"starting Kafka {kafka.version} (KRaft) on 127.0.0.1:{args.kafka_port} ...", flush=True)
     bootstrap = kafka.start()
-    env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_JSON": "true"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "LOG_JSON": "true",
+    }
 
     processes: dict[str, subprocess.Popen] = {}
 
     def stop_all() -> None:
-        for name, process in reversed(list(processes.items())):
+        for process in reversed(list(processes.values())):
             if process.poll() is None:
                 process.terminate()
         for process in processes.values():
@@ -78,7 +100,9 @@ def main() -> None:
             log = open(logs / f"{name}.log", "ab")
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"brightline.{name}", "serve", "--port", str(port)],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         for name, port in SERVICES.items():
             wait_ready(name, port, processes[name])
@@ -86,11 +110,20 @@ def main() -> None:
         if not args.no_demo and importlib.util.find_spec("brightline.console.demo"):
             demo = open(logs / "demo.log", "ab")
             processes["demo"] = subprocess.Popen(
-                [sys.executable, "-m", "brightline.console.demo"], env=env, stdout=demo, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "brightline.console.demo"],
+                env=env,
+                stdout=demo,
+                stderr=subprocess.STDOUT,
             )
-            print("  demo data and traffic simulator running (make run NO_DEMO=1 to switch off)", flush=True)
-        print(f"\nBrightline is up. Console: http://127.0.0.1:{SERVICES['console']}  "
-              f"Logs: {logs}  Stop: Ctrl-C", flush=True)
+            print(
+                "  demo data and traffic simulator running (make run NO_DEMO=1 to switch off)",
+                flush=True,
+            )
+        print(
+            f"\nBrightline is up. Console: http://127.0.0.1:{SERVICES['console']}  "
+            f"Logs: {logs}  Stop: Ctrl-C",
+            flush=True,
+        )
         if args.exit_when_ready:
             return
         stopped = threading.Event()

@@ -12,12 +12,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TaskCreated:
-    task: "CallbackTask"
+    task: CallbackTask
 
 
 @dataclass(frozen=True)
 class AttemptMade:
-    task: "CallbackTask"
+    task: CallbackTask
     outcome: str
     agent_id: str
     at: datetime
@@ -27,9 +27,9 @@ class AttemptMade:
 
 @dataclass(frozen=True)
 class TaskClosed:
-    task: "CallbackTask"
+    task: CallbackTask
 
 
 @dataclass(frozen=True)
 class ReopenRequested:
-    task: "CallbackTask"
+    task: CallbackTask

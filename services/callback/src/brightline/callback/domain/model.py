@@ -84,7 +84,7 @@ class CallbackTask:
         finished_day: date,
         policy: CallbackPolicy,
         incident_id: str | None = None,
-    ) -> "CallbackTask":
+    ) -> CallbackTask:
         task = cls(
             id=id,
             ticket_id=ticket_id,

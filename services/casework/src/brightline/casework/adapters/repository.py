@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from brightline.casework.adapters.orm import (
     case_contacts,
     case_deadlines,
@@ -18,13 +21,24 @@ from brightline.casework.adapters.orm import (
     reminders,
 )
 from brightline.casework.domain.model import Case, Step
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 _CASE_COLUMNS = (
-    "ticket_id", "ticket_no", "case_type", "status", "opened_at", "first_ask_owner", "description",
-    "transfer_due", "complaint_subtype", "complaint_grade", "anonymous", "reported_party", "department_id",
-    "reply_text", "answer_text", "reopen_count",
+    "ticket_id",
+    "ticket_no",
+    "case_type",
+    "status",
+    "opened_at",
+    "first_ask_owner",
+    "description",
+    "transfer_due",
+    "complaint_subtype",
+    "complaint_grade",
+    "anonymous",
+    "reported_party",
+    "department_id",
+    "reply_text",
+    "answer_text",
+    "reopen_count",
 )
 
 
@@ -44,12 +58,22 @@ class CaseRepository:
 
     async def _append_steps(self, case: Case) -> None:
         if case.new_steps:
-            await self.session.execute(case_history.insert(), [
-                {"case_id": case.id, "action": s.action, "actor": s.actor, "at": s.at,
-                 "from_status": s.from_status, "to_status": s.to_status,
-                 "department_id": s.department_id, "note": s.note}
-                for s in case.new_steps
-            ])
+            await self.session.execute(
+                case_history.insert(),
+                [
+                    {
+                        "case_id": case.id,
+                        "action": s.action,
+                        "actor": s.actor,
+                        "at": s.at,
+                        "from_status": s.from_status,
+                        "to_status": s.to_status,
+                        "department_id": s.department_id,
+                        "note": s.note,
+                    }
+                    for s in case.new_steps
+                ],
+            )
             case.new_steps.clear()
 
     async def get(self, case_id: str, *, for_update: bool = False) -> Case | None:
@@ -65,14 +89,29 @@ class CaseRepository:
         row = (await self.session.execute(query)).first()
         if row is None:
             return None
-        steps = (await self.session.execute(
-            sa.select(case_history).where(case_history.c.case_id == row.id).order_by(case_history.c.id)
-        )).all()
-        return _case(row, [Step(s.action, s.actor, s.at, s.from_status, s.to_status, s.department_id, s.note)
-                           for s in steps])
+        steps = (
+            await self.session.execute(
+                sa.select(case_history)
+                .where(case_history.c.case_id == row.id)
+                .order_by(case_history.c.id)
+            )
+        ).all()
+        return _case(
+            row,
+            [
+                Step(s.action, s.actor, s.at, s.from_status, s.to_status, s.department_id, s.note)
+                for s in steps
+            ],
+        )
 
-    async def list(self, *, status: str | None = None, case_type: str | None = None,
-                   department_id: str | None = None, limit: int = 200) -> list[Case]:
+    async def list(
+        self,
+        *,
+        status: str | None = None,
+        case_type: str | None = None,
+        department_id: str | None = None,
+        limit: int = 200,
+    ) -> list[Case]:
         query = sa.select(cases).order_by(cases.c.opened_at.desc()).limit(limit)
         if status:
             query = query.where(cases.c.status == status)
@@ -88,18 +127,38 @@ class CaseRepository:
         await self.session.execute(case_contacts.insert().values(case_id=case_id, **sealed))
 
     async def contact_row(self, case_id: str):
-        return (await self.session.execute(
-            sa.select(case_contacts).where(case_contacts.c.case_id == case_id)
-        )).first()
+        return (
+            await self.session.execute(
+                sa.select(case_contacts).where(case_contacts.c.case_id == case_id)
+            )
+        ).first()
 
-    async def audit_read(self, *, case_id: str, reader: str, roles: Sequence[str], department_id: str | None,
-                         fields: Sequence[str], granted: bool, at: datetime) -> None:
-        await self.session.execute(confidential_reads.insert().values(
-            case_id=case_id, reader=reader, roles=sorted(roles), department_id=department_id,
-            fields=list(fields), granted=granted, at=at,
-        ))
+    async def audit_read(
+        self,
+        *,
+        case_id: str,
+        reader: str,
+        roles: Sequence[str],
+        department_id: str | None,
+        fields: Sequence[str],
+        granted: bool,
+        at: datetime,
+    ) -> None:
+        await self.session.execute(
+            confidential_reads.insert().values(
+                case_id=case_id,
+                reader=reader,
+                roles=sorted(roles),
+                department_id=department_id,
+                fields=list(fields),
+                granted=granted,
+                at=at,
+            )
+        )
 
-    async def audit_rows(self, *, case_id: str | None = None, reader: str | None = None, limit: int = 500):
+    async def audit_rows(
+        self, *, case_id: str | None = None, reader: str | None = None, limit: int = 500
+    ):
         query = sa.select(confidential_reads).order_by(confidential_reads.c.id.desc()).limit(limit)
         if case_id:
             query = query.where(confidential_reads.c.case_id == case_id)
@@ -111,23 +170,36 @@ class CaseRepository:
 
     async def upsert_deadline(self, values: dict) -> None:
         stmt = insert(case_deadlines).values(**values)
-        update = {k: stmt.excluded[k] for k in values if k not in ("deadline_id", "opened_at") and values[k] is not None}
-        await self.session.execute(stmt.on_conflict_do_update(index_elements=["deadline_id"], set_=update))
+        update = {
+            k: stmt.excluded[k]
+            for k in values
+            if k not in ("deadline_id", "opened_at") and values[k] is not None
+        }
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["deadline_id"], set_=update)
+        )
 
     async def set_deadline_state(self, deadline_id: str, state: str) -> None:
         await self.session.execute(
-            case_deadlines.update().where(case_deadlines.c.deadline_id == deadline_id).values(state=state)
+            case_deadlines.update()
+            .where(case_deadlines.c.deadline_id == deadline_id)
+            .values(state=state)
         )
 
     async def deadlines(self, case_id: str):
-        return (await self.session.execute(
-            sa.select(case_deadlines).where(case_deadlines.c.case_id == case_id).order_by(case_deadlines.c.due_at)
-        )).all()
+        return (
+            await self.session.execute(
+                sa.select(case_deadlines)
+                .where(case_deadlines.c.case_id == case_id)
+                .order_by(case_deadlines.c.due_at)
+            )
+        ).all()
 
     async def add_reminder(self, values: dict) -> bool:
         """False when this deadline's warning was already recorded."""
         result = await self.session.execute(
-            insert(reminders).values(id=str(uuid.uuid4()), **values)
+            insert(reminders)
+            .values(id=str(uuid.uuid4()), **values)
             .on_conflict_do_nothing(index_elements=["deadline_id"])
         )
         return result.rowcount == 1
@@ -142,7 +214,8 @@ class CaseRepository:
 
     async def add_escalation(self, values: dict) -> bool:
         result = await self.session.execute(
-            insert(escalations).values(id=str(uuid.uuid4()), **values)
+            insert(escalations)
+            .values(id=str(uuid.uuid4()), **values)
             .on_conflict_do_nothing(constraint="uq_escalations_deadline_level")
         )
         return result.rowcount == 1
@@ -158,17 +231,30 @@ class DepartmentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def upsert(self, *, id: str, name: str, case_types: list[str], active: bool,
-                     at: datetime, by: str) -> None:
-        values = {"id": id, "name": name, "case_types": case_types, "active": active, "updated_at": at,
-                  "updated_by": by}
+    async def upsert(
+        self, *, id: str, name: str, case_types: list[str], active: bool, at: datetime, by: str
+    ) -> None:
+        values = {
+            "id": id,
+            "name": name,
+            "case_types": case_types,
+            "active": active,
+            "updated_at": at,
+            "updated_by": by,
+        }
         stmt = insert(departments).values(**values)
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id"}
-        ))
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id"}
+            )
+        )
 
     async def get(self, department_id: str):
-        return (await self.session.execute(sa.select(departments).where(departments.c.id == department_id))).first()
+        return (
+            await self.session.execute(
+                sa.select(departments).where(departments.c.id == department_id)
+            )
+        ).first()
 
     async def list(self):
         return (await self.session.execute(sa.select(departments).order_by(departments.c.id))).all()

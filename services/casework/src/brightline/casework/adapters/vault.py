@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from brightline.casework.domain.commands import Contact
 from cryptography.fernet import Fernet
+
+from brightline.casework.domain.commands import Contact
 
 
 class ContactVault:
@@ -11,10 +12,14 @@ class ContactVault:
         self._fernet = Fernet(key.encode() if isinstance(key, str) else key)
 
     def seal(self, value: str | None) -> str | None:
-        return None if value is None else self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
+        return (
+            None if value is None else self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
+        )
 
     def open(self, token: str | None) -> str | None:
-        return None if token is None else self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        return (
+            None if token is None else self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        )
 
     def seal_contact(self, contact: Contact) -> dict:
         return {
@@ -26,6 +31,8 @@ class ContactVault:
 
     def open_contact(self, row) -> Contact:
         return Contact(
-            caller_name=self.open(row.caller_name_enc), phone=self.open(row.phone_enc),
-            address=self.open(row.address_enc), customer_id=self.open(row.customer_id_enc),
+            caller_name=self.open(row.caller_name_enc),
+            phone=self.open(row.phone_enc),
+            address=self.open(row.address_enc),
+            customer_id=self.open(row.customer_id_enc),
         )

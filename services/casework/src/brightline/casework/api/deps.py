@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Depends, Request
+
 from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.domain.commands import Actor
 from brightline.casework.domain.confidentiality import Confidentiality, Viewer
 from brightline.platform.auth import Principal, Role
-from fastapi import Depends, Request
 
 
 async def get_vault(request: Request) -> ContactVault:
@@ -25,7 +26,9 @@ RulesDep = Annotated[Confidentiality, Depends(get_rules)]
 
 def viewer_of(principal: Principal) -> Viewer:
     return Viewer(
-        subject=principal.subject, roles=frozenset(str(r) for r in principal.roles), name=principal.name,
+        subject=principal.subject,
+        roles=frozenset(str(r) for r in principal.roles),
+        name=principal.name,
         staff_no=principal.staff_no,
         department_id=principal.department_id if principal.has(Role.CASEWORKER) else None,
     )

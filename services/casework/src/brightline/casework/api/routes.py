@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends
+
 from brightline.casework import handlers
 from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
 from brightline.casework.api.deps import RulesDep, VaultDep, actor_of, viewer_of
@@ -33,7 +35,6 @@ from brightline.etiquette import ForbiddenPhraseError
 from brightline.messaging import UnitOfWork, UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
-from fastapi import APIRouter, Depends
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"])
 departments_router = APIRouter(prefix="/departments", tags=["departments"])
@@ -46,54 +47,100 @@ DepartmentAdmin = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPE
 
 
 def problem_of(error: CaseError) -> Problem:
-    status = {"not-found": 404, "not-your-case": 403, "confidential": 403, "illegal-transition": 409,
-              "unknown-department": 422}.get(error.kind, 400)
+    status = {
+        "not-found": 404,
+        "not-your-case": 403,
+        "confidential": 403,
+        "illegal-transition": 409,
+        "unknown-department": 422,
+    }.get(error.kind, 400)
     extensions = {"allowed_from": error.allowed} if isinstance(error, IllegalTransition) else {}
-    title = {"not-found": "No such case", "not-your-case": "This case is not yours to act on",
-             "confidential": "Confidential: not visible to your role",
-             "illegal-transition": "The case cannot do that now",
-             "unknown-department": "No such department for this case"}.get(error.kind, "Case error")
+    title = {
+        "not-found": "No such case",
+        "not-your-case": "This case is not yours to act on",
+        "confidential": "Confidential: not visible to your role",
+        "illegal-transition": "The case cannot do that now",
+        "unknown-department": "No such department for this case",
+    }.get(error.kind, "Case error")
     return Problem(status, error.kind, title, str(error), **extensions)
 
 
 def phrase_problem(error: ForbiddenPhraseError) -> Problem:
     return Problem(
-        422, "forbidden-phrase", "The text contains a forbidden service phrase (服务忌语)", str(error),
+        422,
+        "forbidden-phrase",
+        "The text contains a forbidden service phrase (服务忌语)",
+        str(error),
         phrases=[v.phrase for v in error.violations],
-        errors=[{"field": "text", "message": f"forbidden phrase “{v.phrase}”", "start": v.start, "end": v.end,
-                 "suggestion": v.suggestion} for v in error.violations],
+        errors=[
+            {
+                "field": "text",
+                "message": f"forbidden phrase “{v.phrase}”",
+                "start": v.start,
+                "end": v.end,
+                "suggestion": v.suggestion,
+            }
+            for v in error.violations
+        ],
     )
 
 
-async def visible_case(uow: UnitOfWork, case_id: str, viewer: Viewer, rules: Confidentiality) -> Case:
+async def visible_case(
+    uow: UnitOfWork, case_id: str, viewer: Viewer, rules: Confidentiality
+) -> Case:
     case = await CaseRepository(uow.session).get(case_id)
     if case is None or not rules.may_see_case(case, viewer):
         raise Problem(404, "not-found", "No such case", f"case {case_id} does not exist")
     return case
 
 
-async def case_view(uow: UnitOfWork, case: Case, viewer: Viewer, rules: Confidentiality) -> CaseRead:
+async def case_view(
+    uow: UnitOfWork, case: Case, viewer: Viewer, rules: Confidentiality
+) -> CaseRead:
     repo = CaseRepository(uow.session)
-    deadlines = [DeadlineRead.model_validate(r, from_attributes=True) for r in await repo.deadlines(case.id)]
-    reply_dues = [d.due_at for d in deadlines if d.limit_key.endswith(".reply") and d.state in ("open", "warned", "breached")]
+    deadlines = [
+        DeadlineRead.model_validate(r, from_attributes=True) for r in await repo.deadlines(case.id)
+    ]
+    reply_dues = [
+        d.due_at
+        for d in deadlines
+        if d.limit_key.endswith(".reply") and d.state in ("open", "warned", "breached")
+    ]
     return CaseRead(
-        **summary(case).model_dump(), description=case.description,
+        **summary(case).model_dump(),
+        description=case.description,
         reported_party=case.reported_party if rules.may_read_contact(case, viewer) else None,
-        reply_due=min(reply_dues) if reply_dues else None, reply_text=case.reply_text,
-        answer_text=case.answer_text, reopen_count=case.reopen_count, deadlines=deadlines,
-        reminders=[ReminderRead.model_validate(r, from_attributes=True) for r in await repo.reminders(case_id=case.id)],
-        escalations=[EscalationRead.model_validate(r, from_attributes=True)
-                     for r in await repo.escalations(case_id=case.id)],
+        reply_due=min(reply_dues) if reply_dues else None,
+        reply_text=case.reply_text,
+        answer_text=case.answer_text,
+        reopen_count=case.reopen_count,
+        deadlines=deadlines,
+        reminders=[
+            ReminderRead.model_validate(r, from_attributes=True)
+            for r in await repo.reminders(case_id=case.id)
+        ],
+        escalations=[
+            EscalationRead.model_validate(r, from_attributes=True)
+            for r in await repo.escalations(case_id=case.id)
+        ],
         history=[StepRead(**s.__dict__) for s in case.history],
     )
 
 
 def summary(case: Case) -> CaseSummary:
     return CaseSummary(
-        id=case.id, ticket_id=case.ticket_id, ticket_no=case.ticket_no, case_type=case.case_type,
-        status=case.status, opened_at=case.opened_at, first_ask_owner=case.first_ask_owner,
-        department_id=case.department_id, complaint_subtype=case.complaint_subtype,
-        complaint_grade=case.complaint_grade, anonymous=case.anonymous, confidential=case.confidential,
+        id=case.id,
+        ticket_id=case.ticket_id,
+        ticket_no=case.ticket_no,
+        case_type=case.case_type,
+        status=case.status,
+        opened_at=case.opened_at,
+        first_ask_owner=case.first_ask_owner,
+        department_id=case.department_id,
+        complaint_subtype=case.complaint_subtype,
+        complaint_grade=case.complaint_grade,
+        anonymous=case.anonymous,
+        confidential=case.confidential,
         transfer_due=case.transfer_due,
     )
 
@@ -103,8 +150,13 @@ def summary(case: Case) -> CaseSummary:
 
 @cases_router.get("", response_model=list[CaseSummary])
 async def list_cases(
-    uow: UnitOfWorkDep, staff: Staff, rules: RulesDep, status: str | None = None, case_type: str | None = None,
-    department_id: str | None = None, ticket_id: str | None = None,
+    uow: UnitOfWorkDep,
+    staff: Staff,
+    rules: RulesDep,
+    status: str | None = None,
+    case_type: str | None = None,
+    department_id: str | None = None,
+    ticket_id: str | None = None,
 ) -> list[CaseSummary]:
     """Cases visible to the caller (caseworkers: their department's; never a report naming the caller)."""
     viewer = viewer_of(staff)
@@ -116,7 +168,9 @@ async def list_cases(
             found = await repo.by_ticket(ticket_id)
             found_cases = [found] if found else []
         else:
-            found_cases = await repo.list(status=status, case_type=case_type, department_id=department_id)
+            found_cases = await repo.list(
+                status=status, case_type=case_type, department_id=department_id
+            )
     return [summary(c) for c in found_cases if rules.may_see_case(c, viewer)]
 
 
@@ -130,25 +184,37 @@ async def get_case(case_id: str, uow: UnitOfWorkDep, staff: Staff, rules: RulesD
 
 
 @cases_router.get("/{case_id}/contact", response_model=ContactRead)
-async def read_case_contact(case_id: str, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep,
-                            vault: VaultDep) -> ContactRead:
+async def read_case_contact(
+    case_id: str, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep, vault: VaultDep
+) -> ContactRead:
     """The reporter's identity and contact, for the roles the confidentiality rules allow. Audited."""
     async with uow:
         try:
-            case, contact = await handlers.read_contact(case_id, viewer_of(staff), uow, vault=vault, rules=rules)
+            case, contact = await handlers.read_contact(
+                case_id, viewer_of(staff), uow, vault=vault, rules=rules
+            )
         except CaseError as error:
             await uow.commit()  # the refused attempt stays in the audit
             raise problem_of(error) from error
         await uow.commit()
-    return ContactRead(case_id=case.id, anonymous=case.anonymous, caller_name=contact.caller_name,
-                       phone=contact.phone, address=contact.address, customer_id=contact.customer_id)
+    return ContactRead(
+        case_id=case.id,
+        anonymous=case.anonymous,
+        caller_name=contact.caller_name,
+        phone=contact.phone,
+        address=contact.address,
+        customer_id=contact.customer_id,
+    )
 
 
 # --- moving cases -----------------------------------------------------------------------------------
 
 
 async def _command(
-    case_id: str, uow: UnitOfWork, principal: Principal, rules: Confidentiality,
+    case_id: str,
+    uow: UnitOfWork,
+    principal: Principal,
+    rules: Confidentiality,
     run: Callable[[], Awaitable[Case]],
 ) -> CaseRead:
     viewer = viewer_of(principal)
@@ -166,47 +232,58 @@ async def _command(
 
 
 @cases_router.post("/{case_id}/transfer", response_model=CaseRead)
-async def transfer_case(case_id: str, body: TransferCreate, uow: UnitOfWorkDep, staff: Staff,
-                        rules: RulesDep) -> CaseRead:
+async def transfer_case(
+    case_id: str, body: TransferCreate, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep
+) -> CaseRead:
     """Transfer to the responsible department (首问负责制: within 1 working day of opening)."""
     command = commands.TransferCase(case_id, body.department_id, actor_of(staff), body.note)
     return await _command(case_id, uow, staff, rules, lambda: handlers.transfer_case(command, uow))
 
 
 @cases_router.post("/{case_id}/accept", response_model=CaseRead)
-async def accept_case(case_id: str, uow: UnitOfWorkDep, staff: Department, rules: RulesDep) -> CaseRead:
+async def accept_case(
+    case_id: str, uow: UnitOfWorkDep, staff: Department, rules: RulesDep
+) -> CaseRead:
     """The department the case was transferred to accepts it."""
     command = commands.AcceptCase(case_id, actor_of(staff))
     return await _command(case_id, uow, staff, rules, lambda: handlers.accept_case(command, uow))
 
 
 @cases_router.post("/{case_id}/investigation", response_model=CaseRead)
-async def investigate_case(case_id: str, body: InvestigationCreate, uow: UnitOfWorkDep, staff: Department,
-                           rules: RulesDep) -> CaseRead:
+async def investigate_case(
+    case_id: str, body: InvestigationCreate, uow: UnitOfWorkDep, staff: Department, rules: RulesDep
+) -> CaseRead:
     """The department records that it is investigating, with its notes."""
     command = commands.InvestigateCase(case_id, body.note, actor_of(staff))
-    return await _command(case_id, uow, staff, rules, lambda: handlers.investigate_case(command, uow))
+    return await _command(
+        case_id, uow, staff, rules, lambda: handlers.investigate_case(command, uow)
+    )
 
 
 @cases_router.post("/{case_id}/reply", response_model=CaseRead)
-async def reply_to_case(case_id: str, body: ReplyCreate, uow: UnitOfWorkDep, staff: Department,
-                        rules: RulesDep) -> CaseRead:
+async def reply_to_case(
+    case_id: str, body: ReplyCreate, uow: UnitOfWorkDep, staff: Department, rules: RulesDep
+) -> CaseRead:
     """The department's reply. Refused with 422 naming the phrase if it contains a 服务忌语."""
     command = commands.ReplyToCase(case_id, body.text, actor_of(staff))
     return await _command(case_id, uow, staff, rules, lambda: handlers.reply_to_case(command, uow))
 
 
 @cases_router.post("/{case_id}/answer", response_model=CaseRead)
-async def answer_customer(case_id: str, body: AnswerCreate, uow: UnitOfWorkDep, staff: Staff,
-                          rules: RulesDep) -> CaseRead:
+async def answer_customer(
+    case_id: str, body: AnswerCreate, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep
+) -> CaseRead:
     """The first-ask owner or the department answers the customer: the case becomes answered."""
     command = commands.AnswerCustomer(case_id, body.text, actor_of(staff))
-    return await _command(case_id, uow, staff, rules, lambda: handlers.answer_customer(command, uow))
+    return await _command(
+        case_id, uow, staff, rules, lambda: handlers.answer_customer(command, uow)
+    )
 
 
 @cases_router.post("/{case_id}/close", response_model=CaseRead)
-async def close_case(case_id: str, body: CloseCreate, uow: UnitOfWorkDep, staff: Supervisor,
-                     rules: RulesDep) -> CaseRead:
+async def close_case(
+    case_id: str, body: CloseCreate, uow: UnitOfWorkDep, staff: Supervisor, rules: RulesDep
+) -> CaseRead:
     """Archive an answered case (归档)."""
     command = commands.CloseCase(case_id, actor_of(staff), body.note)
     return await _command(case_id, uow, staff, rules, lambda: handlers.close_case(command, uow))
@@ -216,35 +293,56 @@ async def close_case(case_id: str, body: CloseCreate, uow: UnitOfWorkDep, staff:
 
 
 def _department(row) -> DepartmentRead:
-    return DepartmentRead(id=row.id, name=row.name, case_types=row.case_types, active=row.active,
-                          updated_at=row.updated_at, updated_by=row.updated_by)
+    return DepartmentRead(
+        id=row.id,
+        name=row.name,
+        case_types=row.case_types,
+        active=row.active,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
 
 
 @departments_router.put("/{department_id}", response_model=DepartmentRead)
-async def put_department(department_id: str, body: DepartmentUpdate, uow: UnitOfWorkDep,
-                         admin: DepartmentAdmin) -> DepartmentRead:
+async def put_department(
+    department_id: str, body: DepartmentUpdate, uow: UnitOfWorkDep, admin: DepartmentAdmin
+) -> DepartmentRead:
     """Create or update a department and the case types it handles."""
     async with uow:
         repo = DepartmentRepository(uow.session)
-        await repo.upsert(id=department_id, name=body.name, case_types=list(body.case_types), active=body.active,
-                          at=datetime.now(UTC), by=admin.subject)
+        await repo.upsert(
+            id=department_id,
+            name=body.name,
+            case_types=list(body.case_types),
+            active=body.active,
+            at=datetime.now(UTC),
+            by=admin.subject,
+        )
         row = await repo.get(department_id)
         await uow.commit()
     return _department(row)
 
 
 @departments_router.get("", response_model=list[DepartmentRead])
-async def list_departments(uow: UnitOfWorkDep, staff: Annotated[Principal, Depends(
-        Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER, Role.INTEGRATION))]) -> list[DepartmentRead]:
+async def list_departments(
+    uow: UnitOfWorkDep,
+    staff: Annotated[
+        Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER, Role.INTEGRATION))
+    ],
+) -> list[DepartmentRead]:
     async with uow:
         return [_department(r) for r in await DepartmentRepository(uow.session).list()]
 
 
 @departments_router.get("/{department_id}/reminders", response_model=list[ReminderRead])
-async def department_reminders(department_id: str, uow: UnitOfWorkDep, staff: Department) -> list[ReminderRead]:
+async def department_reminders(
+    department_id: str, uow: UnitOfWorkDep, staff: Department
+) -> list[ReminderRead]:
     """Reminders (催办) for a department: its own caseworkers and supervisors see them."""
     if not staff.has(Role.SUPERVISOR) and staff.department_id != department_id:
-        raise Problem(403, "forbidden", "Not your department", f"you belong to {staff.department_id}")
+        raise Problem(
+            403, "forbidden", "Not your department", f"you belong to {staff.department_id}"
+        )
     async with uow:
         rows = await CaseRepository(uow.session).reminders(department_id=department_id)
     return [ReminderRead.model_validate(r, from_attributes=True) for r in rows]
@@ -262,8 +360,12 @@ async def list_escalations(uow: UnitOfWorkDep, supervisor: Supervisor) -> list[E
 
 
 @supervision_router.get("/audit/confidential-reads", response_model=list[ConfidentialReadRead])
-async def list_confidential_reads(uow: UnitOfWorkDep, supervisor: Supervisor, case_id: str | None = None,
-                                  reader: str | None = None) -> list[ConfidentialReadRead]:
+async def list_confidential_reads(
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
+    case_id: str | None = None,
+    reader: str | None = None,
+) -> list[ConfidentialReadRead]:
     """Who read (or tried to read) a reporter's identity, and when."""
     async with uow:
         rows = await CaseRepository(uow.session).audit_rows(case_id=case_id, reader=reader)

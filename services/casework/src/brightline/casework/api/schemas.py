@@ -62,13 +62,19 @@ class CaseSummary(BaseModel):
     complaint_grade: str | None
     anonymous: bool
     confidential: bool
-    transfer_due: datetime | None = Field(description="首问负责制: transfer to the department by then (working days)")
+    transfer_due: datetime | None = Field(
+        description="首问负责制: transfer to the department by then (working days)"
+    )
 
 
 class CaseRead(CaseSummary):
     description: str
-    reported_party: str | None = Field(None, description="Shown only to readers of the confidential fields")
-    reply_due: datetime | None = Field(None, description="Earliest open reply deadline from the SLA monitor")
+    reported_party: str | None = Field(
+        None, description="Shown only to readers of the confidential fields"
+    )
+    reply_due: datetime | None = Field(
+        None, description="Earliest open reply deadline from the SLA monitor"
+    )
     reply_text: str | None
     answer_text: str | None
     reopen_count: int
@@ -88,11 +94,17 @@ class InvestigationCreate(BaseModel):
 
 
 class ReplyCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=8000, description="The department's reply; no forbidden phrases")
+    text: str = Field(
+        min_length=1, max_length=8000, description="The department's reply; no forbidden phrases"
+    )
 
 
 class AnswerCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=8000, description="What the customer was told; no forbidden phrases")
+    text: str = Field(
+        min_length=1,
+        max_length=8000,
+        description="What the customer was told; no forbidden phrases",
+    )
 
 
 class CloseCreate(BaseModel):

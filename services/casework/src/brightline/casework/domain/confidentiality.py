@@ -62,10 +62,19 @@ class Confidentiality:
                 if not isinstance(entry, dict) or "role" not in entry:
                     raise RulesError(f"{case_type}.contact_readers[{n}] needs a role")
                 if entry.get("department") not in (None, "handling"):
-                    raise RulesError(f"{case_type}.contact_readers[{n}]: department must be 'handling'")
-                readers.append(ReaderRule(str(entry["role"]), entry.get("department"),
-                                          bool(entry.get("first_ask_owner", False))))
-            parsed[case_type] = CaseTypeRule(tuple(readers), bool(raw.get("hidden_from_reported_party", False)))
+                    raise RulesError(
+                        f"{case_type}.contact_readers[{n}]: department must be 'handling'"
+                    )
+                readers.append(
+                    ReaderRule(
+                        str(entry["role"]),
+                        entry.get("department"),
+                        bool(entry.get("first_ask_owner", False)),
+                    )
+                )
+            parsed[case_type] = CaseTypeRule(
+                tuple(readers), bool(raw.get("hidden_from_reported_party", False))
+            )
         default = parsed.pop("default")
         return cls(parsed, default)
 
@@ -90,4 +99,6 @@ class Confidentiality:
     def may_read_contact(self, case: Case, viewer: Viewer) -> bool:
         if not self.may_see_case(case, viewer):
             return False
-        return any(rule.admits(case, viewer) for rule in self.rule_for(case.case_type).contact_readers)
+        return any(
+            rule.admits(case, viewer) for rule in self.rule_for(case.case_type).contact_readers
+        )

@@ -21,7 +21,10 @@ ANSWERABLE_WITHOUT_REPLY = frozenset({"opinion", "suggestion", "praise"})
 
 # status -> the statuses an action may start from.
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "transfer": (frozenset({"opened", "reopened", "transferred", "accepted", "investigating"}), "transferred"),
+    "transfer": (
+        frozenset({"opened", "reopened", "transferred", "accepted", "investigating"}),
+        "transferred",
+    ),
     "accept": (frozenset({"transferred"}), "accepted"),
     "investigate": (frozenset({"accepted"}), "investigating"),
     "reply": (frozenset({"accepted", "investigating"}), "replied"),
@@ -42,7 +45,9 @@ class IllegalTransition(CaseError):
 
     def __init__(self, action: str, status: str, allowed: list[str]) -> None:
         self.action, self.status, self.allowed = action, status, allowed
-        super().__init__(f"cannot {action} a case that is {status}; allowed from: {', '.join(allowed)}")
+        super().__init__(
+            f"cannot {action} a case that is {status}; allowed from: {', '.join(allowed)}"
+        )
 
 
 class NotYourCase(CaseError):
@@ -91,18 +96,37 @@ class Case:
 
     @classmethod
     def open(
-        cls, *, id: str, ticket_id: str, ticket_no: str | None, case_type: str, opened_at: datetime,
-        first_ask_owner: str, description: str, transfer_due: datetime | None,
-        complaint_subtype: str | None = None, complaint_grade: str | None = None,
-        anonymous: bool = False, reported_party: str | None = None,
+        cls,
+        *,
+        id: str,
+        ticket_id: str,
+        ticket_no: str | None,
+        case_type: str,
+        opened_at: datetime,
+        first_ask_owner: str,
+        description: str,
+        transfer_due: datetime | None,
+        complaint_subtype: str | None = None,
+        complaint_grade: str | None = None,
+        anonymous: bool = False,
+        reported_party: str | None = None,
     ) -> Case:
         if case_type not in CASE_TYPES:
             raise ValueError(f"not a case type: {case_type}")
         case = cls(
-            id=id, ticket_id=ticket_id, ticket_no=ticket_no, case_type=case_type, status="opened",
-            opened_at=opened_at, first_ask_owner=first_ask_owner, description=description,
-            transfer_due=transfer_due, complaint_subtype=complaint_subtype, complaint_grade=complaint_grade,
-            anonymous=anonymous, reported_party=reported_party,
+            id=id,
+            ticket_id=ticket_id,
+            ticket_no=ticket_no,
+            case_type=case_type,
+            status="opened",
+            opened_at=opened_at,
+            first_ask_owner=first_ask_owner,
+            description=description,
+            transfer_due=transfer_due,
+            complaint_subtype=complaint_subtype,
+            complaint_grade=complaint_grade,
+            anonymous=anonymous,
+            reported_party=reported_party,
         )
         case._record("open", first_ask_owner, opened_at, None, "opened")
         case.events.append(events.CaseOpened(case))
@@ -110,14 +134,18 @@ class Case:
 
     # --- state changes -------------------------------------------------------------------------
 
-    def transfer(self, *, department_id: str, actor: str, at: datetime, note: str | None = None) -> None:
+    def transfer(
+        self, *, department_id: str, actor: str, at: datetime, note: str | None = None
+    ) -> None:
         self._move("transfer", actor, at, note=note, department_id=department_id)
 
     def accept(self, *, actor: str, at: datetime, actor_department: str | None) -> None:
         self._require_department(actor_department)
         self._move("accept", actor, at)
 
-    def investigate(self, *, actor: str, at: datetime, note: str, actor_department: str | None) -> None:
+    def investigate(
+        self, *, actor: str, at: datetime, note: str, actor_department: str | None
+    ) -> None:
         self._require_department(actor_department)
         self._move("investigate", actor, at, note=note)
 
@@ -143,15 +171,36 @@ class Case:
     def close(self, *, actor: str, at: datetime, note: str | None = None) -> None:
         self._move("close", actor, at, note=note)
 
-    def note_reminder(self, *, limit_key: str, due_at: datetime, at: datetime, actor: str = "sla_monitor") -> None:
-        self._record("remind", actor, at, self.status, self.status,
-                     note=f"催办 {limit_key}: due {due_at.isoformat()}")
+    def note_reminder(
+        self, *, limit_key: str, due_at: datetime, at: datetime, actor: str = "sla_monitor"
+    ) -> None:
+        self._record(
+            "remind",
+            actor,
+            at,
+            self.status,
+            self.status,
+            note=f"催办 {limit_key}: due {due_at.isoformat()}",
+        )
         self.events.append(events.CaseReminded(self, limit_key, due_at, at))
 
-    def note_escalation(self, *, limit_key: str, level: str, due_at: datetime, at: datetime,
-                        actor: str = "sla_monitor") -> None:
-        self._record("escalate", actor, at, self.status, self.status,
-                     note=f"{limit_key} {level}: was due {due_at.isoformat()}; escalated to supervisor")
+    def note_escalation(
+        self,
+        *,
+        limit_key: str,
+        level: str,
+        due_at: datetime,
+        at: datetime,
+        actor: str = "sla_monitor",
+    ) -> None:
+        self._record(
+            "escalate",
+            actor,
+            at,
+            self.status,
+            self.status,
+            note=f"{limit_key} {level}: was due {due_at.isoformat()}; escalated to supervisor",
+        )
         self.events.append(events.CaseEscalated(self, limit_key, level, due_at, at))
 
     # --- internals -----------------------------------------------------------------------------
@@ -163,20 +212,39 @@ class Case:
                 f"case {self.id} is with department {self.department_id}, not {actor_department}"
             )
 
-    def _move(self, action: str, actor: str, at: datetime, *, note: str | None = None,
-              department_id: str | None = None, also_from: str | None = None) -> None:
+    def _move(
+        self,
+        action: str,
+        actor: str,
+        at: datetime,
+        *,
+        note: str | None = None,
+        department_id: str | None = None,
+        also_from: str | None = None,
+    ) -> None:
         allowed, target = TRANSITIONS[action]
         if self.status not in allowed and self.status != also_from:
-            raise IllegalTransition(action, self.status, sorted(allowed | ({also_from} if also_from else set())))
+            raise IllegalTransition(
+                action, self.status, sorted(allowed | ({also_from} if also_from else set()))
+            )
         previous = self.status
         if department_id is not None:
             self.department_id = department_id
         self.status = target
         self._record(action, actor, at, previous, target, note=note)
-        self.events.append(events.CaseStatusChanged(self, previous, target, actor, at, note, self.department_id))
+        self.events.append(
+            events.CaseStatusChanged(self, previous, target, actor, at, note, self.department_id)
+        )
 
-    def _record(self, action: str, actor: str, at: datetime, from_status: str | None, to_status: str | None,
-                note: str | None = None) -> None:
+    def _record(
+        self,
+        action: str,
+        actor: str,
+        at: datetime,
+        from_status: str | None,
+        to_status: str | None,
+        note: str | None = None,
+    ) -> None:
         step = Step(action, actor, at, from_status, to_status, self.department_id, note)
         self.history.append(step)
         self.new_steps.append(step)

@@ -3,6 +3,7 @@
 from importlib import resources
 
 import yaml
+
 from brightline.casework.domain.confidentiality import Confidentiality
 
 

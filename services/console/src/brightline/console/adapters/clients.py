@@ -8,10 +8,10 @@ import logging
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
-
 from urllib.parse import quote
 
 import httpx
+
 from brightline.platform.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -20,43 +20,87 @@ SERVICES = ("intake", "dispatch", "casework", "callback", "sla")
 
 
 class Upstream:
-    def __init__(self, urls: dict[str, str], *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        urls: dict[str, str],
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.urls = urls
         self.http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     @classmethod
     def from_settings(cls, settings) -> Upstream:
-        return cls({"intake": settings.intake_url, "dispatch": settings.dispatch_url,
-                    "casework": settings.casework_url, "callback": settings.callback_url,
-                    "sla": settings.sla_url}, timeout=settings.upstream_timeout_seconds)
+        return cls(
+            {
+                "intake": settings.intake_url,
+                "dispatch": settings.dispatch_url,
+                "casework": settings.casework_url,
+                "callback": settings.callback_url,
+                "sla": settings.sla_url,
+            },
+            timeout=settings.upstream_timeout_seconds,
+        )
 
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def call(self, service: str, method: str, path: str, token: str, *, json: Any = None,
-                   params: dict | None = None, headers: dict | None = None, allow: tuple[int, ...] = ()) -> httpx.Response:
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        headers: dict | None = None,
+        allow: tuple[int, ...] = (),
+    ) -> httpx.Response:
         # Ids arrive from the browser: quote them so "/" or a control character in one cannot
         # reach another path of the upstream service, or break the URL.
         url = self.urls[service].rstrip("/") + quote(path, safe="/")
         try:
             response = await self.http.request(
-                method, url, json=json, params={k: v for k, v in (params or {}).items() if v is not None},
+                method,
+                url,
+                json=json,
+                params={k: v for k, v in (params or {}).items() if v is not None},
                 headers={"Authorization": f"Bearer {token}", **(headers or {})},
             )
         except httpx.HTTPError as error:
-            raise Problem(502, "upstream-unavailable", f"The {service} service does not answer",
-                          f"{method} {path}: {type(error).__name__}", service=service) from error
+            raise Problem(
+                502,
+                "upstream-unavailable",
+                f"The {service} service does not answer",
+                f"{method} {path}: {type(error).__name__}",
+                service=service,
+            ) from error
         if response.status_code >= 400 and response.status_code not in allow:
             try:
                 body = response.json()
             except ValueError:
                 body = {"detail": response.text[:300]}
-            extensions = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance")} \
-                if isinstance(body, dict) else {}
+            extensions = (
+                {
+                    k: v
+                    for k, v in body.items()
+                    if k not in ("type", "title", "status", "detail", "instance")
+                }
+                if isinstance(body, dict)
+                else {}
+            )
             slug = str(body.get("type", "")).rsplit("/", 1)[-1] if isinstance(body, dict) else ""
-            raise Problem(response.status_code if response.status_code < 500 else 502, slug or "upstream-error",
-                          (body.get("title") if isinstance(body, dict) else None) or f"{service} refused the request",
-                          body.get("detail") if isinstance(body, dict) else None, service=service, **extensions)
+            raise Problem(
+                response.status_code if response.status_code < 500 else 502,
+                slug or "upstream-error",
+                (body.get("title") if isinstance(body, dict) else None)
+                or f"{service} refused the request",
+                body.get("detail") if isinstance(body, dict) else None,
+                service=service,
+                **extensions,
+            )
         return response
 
     async def json(self, service: str, method: str, path: str, token: str, **kw) -> Any:
@@ -74,11 +118,22 @@ class Upstream:
     async def caller_card(self, token: str, call_id: str) -> dict:
         return await self.json("intake", "GET", f"/calls/{call_id}/caller-card", token)
 
-    async def greeting(self, token: str, *, call_id: str | None = None, language: str = "zh",
-                       closing_for: str | None = None, situation: list[str] | None = None,
-                       reply_within_working_days: int | None = None) -> dict:
-        params: dict[str, Any] = {"call_id": call_id, "language": language, "closing_for": closing_for,
-                                  "reply_within_working_days": reply_within_working_days}
+    async def greeting(
+        self,
+        token: str,
+        *,
+        call_id: str | None = None,
+        language: str = "zh",
+        closing_for: str | None = None,
+        situation: list[str] | None = None,
+        reply_within_working_days: int | None = None,
+    ) -> dict:
+        params: dict[str, Any] = {
+            "call_id": call_id,
+            "language": language,
+            "closing_for": closing_for,
+            "reply_within_working_days": reply_within_working_days,
+        }
         if situation:
             params["situation"] = situation
         return await self.json("intake", "GET", "/greetings", token, params=params)
@@ -87,15 +142,22 @@ class Upstream:
         return await self.json("intake", "GET", "/scripts", token)
 
     async def script_next(self, token: str, ticket_type: str, answers: dict, language: str) -> dict:
-        return await self.json("intake", "POST", f"/scripts/{ticket_type}/next", token,
-                               json={"answers": answers, "language": language})
+        return await self.json(
+            "intake",
+            "POST",
+            f"/scripts/{ticket_type}/next",
+            token,
+            json={"answers": answers, "language": language},
+        )
 
     async def record_ticket(self, token: str, body: dict, idempotency_key: str | None) -> dict:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self.json("intake", "POST", "/tickets", token, json=body, headers=headers)
 
     async def my_tickets(self, token: str, open_only: bool = False) -> list[dict]:
-        return await self.json("intake", "GET", "/tickets", token, params={"open": str(open_only).lower()})
+        return await self.json(
+            "intake", "GET", "/tickets", token, params={"open": str(open_only).lower()}
+        )
 
     async def request_escalation(self, token: str, body: dict) -> dict:
         return await self.json("intake", "POST", "/escalations", token, json=body)
@@ -104,18 +166,31 @@ class Upstream:
         return await self.json("intake", "GET", "/escalations", token, params={"status": status})
 
     async def resolve_escalation(self, token: str, escalation_id: str, outcome: str) -> dict:
-        return await self.json("intake", "POST", f"/escalations/{escalation_id}/resolution", token,
-                               json={"outcome": outcome})
+        return await self.json(
+            "intake",
+            "POST",
+            f"/escalations/{escalation_id}/resolution",
+            token,
+            json={"outcome": outcome},
+        )
 
     async def import_customers(self, token: str, customers: list[dict]) -> dict:
-        return await self.json("intake", "POST", "/customers/import", token, json={"customers": customers})
+        return await self.json(
+            "intake", "POST", "/customers/import", token, json={"customers": customers}
+        )
 
     # ------------------------------------------------------------------ dispatch
-    async def work_orders(self, token: str, status: str | None = None, limit: int = 100) -> list[dict]:
-        return await self.json("dispatch", "GET", "/work-orders", token, params={"status": status, "limit": limit})
+    async def work_orders(
+        self, token: str, status: str | None = None, limit: int = 100
+    ) -> list[dict]:
+        return await self.json(
+            "dispatch", "GET", "/work-orders", token, params={"status": status, "limit": limit}
+        )
 
     async def work_orders_of_ticket(self, token: str, ticket_id: str) -> list[dict]:
-        return await self.json("dispatch", "GET", "/work-orders", token, params={"ticket_id": ticket_id})
+        return await self.json(
+            "dispatch", "GET", "/work-orders", token, params={"ticket_id": ticket_id}
+        )
 
     async def crews(self, token: str) -> list[dict]:
         return await self.json("dispatch", "GET", "/crews", token)
@@ -130,34 +205,69 @@ class Upstream:
         return await self.json("dispatch", "PUT", "/service-areas", token, json={"areas": areas})
 
     async def put_crew(self, token: str, crew_id: str, unit_id: str, name: str) -> dict:
-        return await self.json("dispatch", "PUT", f"/crews/{crew_id}", token, json={"unit_id": unit_id, "name": name})
+        return await self.json(
+            "dispatch", "PUT", f"/crews/{crew_id}", token, json={"unit_id": unit_id, "name": name}
+        )
 
-    async def put_crew_member(self, token: str, crew_id: str, member_id: str, name: str, password: str) -> dict:
-        return await self.json("dispatch", "PUT", f"/crews/{crew_id}/members/{member_id}", token,
-                               json={"name": name, "password": password})
+    async def put_crew_member(
+        self, token: str, crew_id: str, member_id: str, name: str, password: str
+    ) -> dict:
+        return await self.json(
+            "dispatch",
+            "PUT",
+            f"/crews/{crew_id}/members/{member_id}",
+            token,
+            json={"name": name, "password": password},
+        )
 
     async def put_crew_duty(self, token: str, crew_id: str, on_duty: bool) -> dict:
-        return await self.json("dispatch", "PUT", f"/crews/{crew_id}/duty", token, json={"on_duty": on_duty})
+        return await self.json(
+            "dispatch", "PUT", f"/crews/{crew_id}/duty", token, json={"on_duty": on_duty}
+        )
 
     async def put_topology(self, token: str, transformers: list[dict], meters: list[dict]) -> dict:
-        return await self.json("dispatch", "PUT", "/topology", token,
-                               json={"transformers": transformers, "meters": meters})
+        return await self.json(
+            "dispatch",
+            "PUT",
+            "/topology",
+            token,
+            json={"transformers": transformers, "meters": meters},
+        )
 
     async def crew_sign_in(self, member_id: str, password: str) -> dict:
-        return await self.json("dispatch", "POST", "/mobile/sessions", "-",
-                               json={"member_id": member_id, "password": password})
+        return await self.json(
+            "dispatch",
+            "POST",
+            "/mobile/sessions",
+            "-",
+            json={"member_id": member_id, "password": password},
+        )
 
     async def crew_orders(self, crew_token: str) -> dict:
         return await self.json("dispatch", "GET", "/mobile/orders", crew_token)
 
-    async def crew_step(self, crew_token: str, work_order_id: str, step: str, body: dict | None = None) -> dict:
+    async def crew_step(
+        self, crew_token: str, work_order_id: str, step: str, body: dict | None = None
+    ) -> dict:
         """step: accept | en-route | on-site | resolution | return"""
-        return await self.json("dispatch", "POST", f"/mobile/orders/{work_order_id}/{step}", crew_token,
-                               json=body or {}, headers=mobile_write_headers())
+        return await self.json(
+            "dispatch",
+            "POST",
+            f"/mobile/orders/{work_order_id}/{step}",
+            crew_token,
+            json=body or {},
+            headers=mobile_write_headers(),
+        )
 
     async def crew_position(self, crew_token: str, latitude: float, longitude: float) -> None:
-        await self.call("dispatch", "POST", "/mobile/position", crew_token,
-                        json={"latitude": latitude, "longitude": longitude}, headers=mobile_write_headers())
+        await self.call(
+            "dispatch",
+            "POST",
+            "/mobile/position",
+            crew_token,
+            json={"latitude": latitude, "longitude": longitude},
+            headers=mobile_write_headers(),
+        )
 
     # ------------------------------------------------------------------ casework
     async def put_department(self, token: str, department_id: str, body: dict) -> dict:
@@ -173,21 +283,47 @@ class Upstream:
     async def callback_script(self, token: str, task_id: str) -> dict:
         return await self.json("callback", "GET", f"/callback-tasks/{task_id}/script", token)
 
-    async def callback_outcome(self, token: str, task_id: str, body: dict, idempotency_key: str | None) -> dict:
+    async def callback_outcome(
+        self, token: str, task_id: str, body: dict, idempotency_key: str | None
+    ) -> dict:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return await self.json("callback", "POST", f"/callback-tasks/{task_id}/outcome", token, json=body,
-                               headers=headers)
+        return await self.json(
+            "callback",
+            "POST",
+            f"/callback-tasks/{task_id}/outcome",
+            token,
+            json=body,
+            headers=headers,
+        )
 
     async def callback_rates(self, token: str, day_from: date, day_to: date) -> list[dict]:
-        return await self.json("callback", "GET", "/callback-rates", token,
-                               params={"day_from": day_from.isoformat(), "day_to": day_to.isoformat()})
+        return await self.json(
+            "callback",
+            "GET",
+            "/callback-rates",
+            token,
+            params={"day_from": day_from.isoformat(), "day_to": day_to.isoformat()},
+        )
 
     # ------------------------------------------------------------------ sla monitor
-    async def kpis(self, token: str, date_from: date | None = None, date_to: date | None = None,
-                   group_by: str = "all") -> dict:
-        return await self.json("sla", "GET", "/kpis", token, params={
-            "date_from": date_from.isoformat() if date_from else None,
-            "date_to": date_to.isoformat() if date_to else None, "group_by": group_by})
+    async def kpis(
+        self,
+        token: str,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        group_by: str = "all",
+    ) -> dict:
+        return await self.json(
+            "sla",
+            "GET",
+            "/kpis",
+            token,
+            params={
+                "date_from": date_from.isoformat() if date_from else None,
+                "date_to": date_to.isoformat() if date_to else None,
+                "group_by": group_by,
+            },
+        )
 
     async def breaches(self, token: str) -> list[dict]:
         return await self.json("sla", "GET", "/breaches", token)

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("username", sa.String(64), primary_key=True),
     sa.Column("display_name", sa.String(100), nullable=False),
     sa.Column("staff_no", sa.String(16), nullable=False),
@@ -18,7 +19,8 @@ users = sa.Table(
 )
 
 chases = sa.Table(
-    "chases", metadata,
+    "chases",
+    metadata,
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("deadline_id", sa.String(64), nullable=False, index=True),
     sa.Column("ticket_id", sa.String(64), nullable=True),

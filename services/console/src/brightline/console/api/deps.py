@@ -1,14 +1,14 @@
 """Route dependencies: who is calling (with the raw token to forward), the hub, the upstream."""
 
-
 from dataclasses import dataclass
 from typing import Annotated
+
+from fastapi import Depends, Request
 
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.users import UserDirectory
 from brightline.console.live import LiveHub
 from brightline.platform.auth import Allow, Principal, Role, issue_token
-from fastapi import Depends, Request
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,9 @@ class Caller:
 def _caller(*roles: Role):
     allow = Allow(*roles)
 
-    async def dependency(request: Request, principal: Annotated[Principal, Depends(allow)]) -> Caller:
+    async def dependency(
+        request: Request, principal: Annotated[Principal, Depends(allow)]
+    ) -> Caller:
         token = request.headers.get("authorization", "").split(" ", 1)[-1]
         return Caller(principal, token)
 
@@ -57,9 +59,13 @@ async def switch_token(request: Request) -> str:
     """The softphone is the switch's CTI client: answer and hangup reach intake as switch events,
     signed with an integration token the console issues itself."""
     settings = request.app.state.settings
-    return issue_token(settings.auth_secret.get_secret_value(), "console-softphone", [Role.INTEGRATION],
-                       scopes=["intake"],  # the softphone speaks for the switch, to intake only
-                       ttl_seconds=300)
+    return issue_token(
+        settings.auth_secret.get_secret_value(),
+        "console-softphone",
+        [Role.INTEGRATION],
+        scopes=["intake"],  # the softphone speaks for the switch, to intake only
+        ttl_seconds=300,
+    )
 
 
 SwitchToken = Annotated[str, Depends(switch_token)]

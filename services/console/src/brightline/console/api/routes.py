@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import StreamingResponse
+
 from brightline.console.adapters.users import DEMO_PASSWORD
 from brightline.console.api.deps import (
     AgentCaller,
@@ -34,8 +37,6 @@ from brightline.console.domain.floor import IllegalState
 from brightline.console.domain.passwords import DUMMY_HASH, verify_password
 from brightline.platform.auth import Public, Role, issue_token
 from brightline.platform.problems import Problem
-from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import StreamingResponse
 
 sessions = APIRouter(prefix="/api/sessions", tags=["sessions"])
 me_router = APIRouter(prefix="/api", tags=["me"])
@@ -51,48 +52,80 @@ def _now() -> datetime:
 
 
 # ------------------------------------------------------------------------ sign-in
-@sessions.post("", response_model=SessionRead, status_code=201,
-               dependencies=[Depends(Public("sign-in: the caller has no token yet"))])
-async def sign_in(body: SessionCreate, request: Request, users: UsersDep, hub: HubDep) -> SessionRead:
+@sessions.post(
+    "",
+    response_model=SessionRead,
+    status_code=201,
+    dependencies=[Depends(Public("sign-in: the caller has no token yet"))],
+)
+async def sign_in(
+    body: SessionCreate, request: Request, users: UsersDep, hub: HubDep
+) -> SessionRead:
     """Sign in an agent or supervisor (public: it is how a user gets a token)."""
     settings = request.app.state.settings
     row = await users.get(body.username)
-    ok = await asyncio.to_thread(verify_password, body.password, row.password_hash if row else DUMMY_HASH)
+    ok = await asyncio.to_thread(
+        verify_password, body.password, row.password_hash if row else DUMMY_HASH
+    )
     if row is None or not ok or not row.active:
         raise Problem(401, "bad-credentials", "Wrong user name or password")
     roles = [Role(r) for r in row.roles]
-    token = issue_token(settings.auth_secret.get_secret_value(), row.username, roles,
-                        ttl_seconds=settings.session_ttl_seconds, name=row.display_name, staff_no=row.staff_no)
+    token = issue_token(
+        settings.auth_secret.get_secret_value(),
+        row.username,
+        roles,
+        ttl_seconds=settings.session_ttl_seconds,
+        name=row.display_name,
+        staff_no=row.staff_no,
+    )
     if Role.AGENT in roles:
         async with hub.lock:
             seat = hub.floor.sign_in(row.username, row.display_name, row.staff_no, _now())
             hub.deliver([])
         hub.broadcast({"kind": "agent", "data": hub.floor.seat_view(seat)})
-    return SessionRead(token=token, expires_in=settings.session_ttl_seconds,
-                       user=UserRead(subject=row.username, name=row.display_name, staff_no=row.staff_no,
-                                     roles=[str(r) for r in roles]))
+    return SessionRead(
+        token=token,
+        expires_in=settings.session_ttl_seconds,
+        user=UserRead(
+            subject=row.username,
+            name=row.display_name,
+            staff_no=row.staff_no,
+            roles=[str(r) for r in roles],
+        ),
+    )
 
 
-@sessions.get("/demo-hint", include_in_schema=False,
-              dependencies=[Depends(Public("the sign-in page asks whether demo users exist"))])
+@sessions.get(
+    "/demo-hint",
+    include_in_schema=False,
+    dependencies=[Depends(Public("the sign-in page asks whether demo users exist"))],
+)
 async def demo_hint(request: Request) -> dict:
     """The demo directory's password, shown on the sign-in page only while demo users are seeded."""
     settings = request.app.state.settings
-    return {"demo": settings.seed_demo_users, "password": DEMO_PASSWORD if settings.seed_demo_users else None}
+    return {
+        "demo": settings.seed_demo_users,
+        "password": DEMO_PASSWORD if settings.seed_demo_users else None,
+    }
 
 
 @me_router.get("/me", response_model=UserRead)
 async def who_am_i(caller: AgentCaller) -> UserRead:
     p = caller.principal
-    return UserRead(subject=p.subject, name=p.name or p.subject, staff_no=p.staff_no, roles=sorted(p.roles))
+    return UserRead(
+        subject=p.subject, name=p.name or p.subject, staff_no=p.staff_no, roles=sorted(p.roles)
+    )
 
 
 @me_router.get("/events")
 async def event_stream(caller: AgentCaller, hub: HubDep) -> StreamingResponse:
     """Server-sent events: calls, tickets, escalations, work orders, outages, deadlines as they
     happen, call offers for this agent, and (supervisors) the floor."""
-    return StreamingResponse(hub.stream(caller.principal), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        hub.stream(caller.principal),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 # ------------------------------------------------------------------------ agent softphone
@@ -101,13 +134,24 @@ async def my_state(caller: AgentCaller, hub: HubDep) -> dict:
     seat = hub.floor.seats.get(caller.subject)
     if seat is None:
         async with hub.lock:
-            seat = hub.floor.sign_in(caller.subject, caller.principal.name or caller.subject,
-                                     caller.principal.staff_no or "", _now())
+            seat = hub.floor.sign_in(
+                caller.subject,
+                caller.principal.name or caller.subject,
+                caller.principal.staff_no or "",
+                _now(),
+            )
     offered = hub.floor.calls.get(seat.call_id) if seat.call_id else None
-    return {**hub.floor.seat_view(seat),
-            "offer": None if offered is None else {"call_id": offered.call_id, "queue": offered.queue,
-                                                   "rang_at": offered.rang_at.isoformat(),
-                                                   "caller_number": offered.caller_number}}
+    return {
+        **hub.floor.seat_view(seat),
+        "offer": None
+        if offered is None
+        else {
+            "call_id": offered.call_id,
+            "queue": offered.queue,
+            "rang_at": offered.rang_at.isoformat(),
+            "caller_number": offered.caller_number,
+        },
+    }
 
 
 @agent.put("/state")
@@ -115,8 +159,12 @@ async def set_my_state(body: StateUpdate, caller: SoloAgent, hub: HubDep) -> dic
     """Ready / not ready (/ offline). Ready may at once ring a waiting call at this seat."""
     async with hub.lock:
         if caller.subject not in hub.floor.seats:
-            hub.floor.sign_in(caller.subject, caller.principal.name or caller.subject,
-                              caller.principal.staff_no or "", _now())
+            hub.floor.sign_in(
+                caller.subject,
+                caller.principal.name or caller.subject,
+                caller.principal.staff_no or "",
+                _now(),
+            )
         try:
             notices = hub.floor.set_state(caller.subject, body.state, _now())
         except IllegalState as error:
@@ -126,36 +174,67 @@ async def set_my_state(body: StateUpdate, caller: SoloAgent, hub: HubDep) -> dic
 
 
 @agent.post("/calls/{call_id}/answer")
-async def answer_call(call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken) -> dict:
+async def answer_call(
+    call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken
+) -> dict:
     """Answer the offered call: the switch's `answer` goes to intake (which times it against the
     12-second rule); the caller card and the greeting line come back together."""
     seat = hub.floor.seats.get(caller.subject)
     if seat is None or seat.call_id != call_id or seat.state not in ("ringing", "talking"):
-        raise Problem(409, "not-offered", "This call is not ringing at your seat",
-                      f"call {call_id} is not offered to {caller.subject}")
-    ack = await upstream.cti_event(switch, {
-        "event": "answer", "callId": call_id, "timestamp": _now().isoformat(),
-        "agentExtension": caller.principal.staff_no or caller.subject, "agentId": caller.subject})
+        raise Problem(
+            409,
+            "not-offered",
+            "This call is not ringing at your seat",
+            f"call {call_id} is not offered to {caller.subject}",
+        )
+    ack = await upstream.cti_event(
+        switch,
+        {
+            "event": "answer",
+            "callId": call_id,
+            "timestamp": _now().isoformat(),
+            "agentExtension": caller.principal.staff_no or caller.subject,
+            "agentId": caller.subject,
+        },
+    )
     async with hub.lock:
         hub.deliver(hub.floor.call_answered(call_id, caller.subject, _now(), _now()))
     card, greeting = await asyncio.gather(
         upstream.caller_card(caller.token, call_id),
         upstream.greeting(caller.token, call_id=call_id, language="zh"),
-        return_exceptions=True)
-    return {"call": ack.get("call"), "card": _ok(card), "greeting": _ok(greeting),
-            "problems": [_problem(x) for x in (card, greeting) if isinstance(x, Exception)]}
+        return_exceptions=True,
+    )
+    return {
+        "call": ack.get("call"),
+        "card": _ok(card),
+        "greeting": _ok(greeting),
+        "problems": [_problem(x) for x in (card, greeting) if isinstance(x, Exception)],
+    }
 
 
 @agent.post("/calls/{call_id}/hangup")
-async def hang_up(call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken) -> dict:
+async def hang_up(
+    call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken
+) -> dict:
     """The customer has hung up first (etiquette): the switch's hangup goes to intake; the seat wraps up."""
-    ack = await upstream.cti_event(switch, {"event": "hangup", "callId": call_id, "timestamp": _now().isoformat(),
-                                            "cause": "normal",
-                                            "agentExtension": caller.principal.staff_no or caller.subject})
+    ack = await upstream.cti_event(
+        switch,
+        {
+            "event": "hangup",
+            "callId": call_id,
+            "timestamp": _now().isoformat(),
+            "cause": "normal",
+            "agentExtension": caller.principal.staff_no or caller.subject,
+        },
+    )
     async with hub.lock:
         hub.deliver(hub.floor.call_ended(call_id, "normal", _now()))
-    return {"call": ack.get("call"), "seat": hub.floor.seat_view(hub.floor.seats[caller.subject])
-            if caller.subject in hub.floor.seats else None}
+    return {
+        "call": ack.get("call"),
+        "seat": hub.floor.seat_view(hub.floor.seats[caller.subject])
+        if caller.subject in hub.floor.seats
+        else None,
+    }
 
 
 @agent.post("/wrap-up")
@@ -170,24 +249,42 @@ async def finish_wrap_up(body: WrapUp, caller: SoloAgent, hub: HubDep) -> dict:
 
 
 @work.get("/calls/{call_id}/card")
-async def call_card(call_id: str, caller: AgentCaller, upstream: UpstreamDep, language: str = "zh") -> dict:
-    card, greeting = await asyncio.gather(upstream.caller_card(caller.token, call_id),
-                                          upstream.greeting(caller.token, call_id=call_id, language=language))
+async def call_card(
+    call_id: str, caller: AgentCaller, upstream: UpstreamDep, language: str = "zh"
+) -> dict:
+    card, greeting = await asyncio.gather(
+        upstream.caller_card(caller.token, call_id),
+        upstream.greeting(caller.token, call_id=call_id, language=language),
+    )
     return {"card": card, "greeting": greeting}
 
 
 @work.get("/closing")
-async def closing_line(caller: AgentCaller, upstream: UpstreamDep, call_id: str | None = None,
-                       closing_for: str = "general", language: str = "zh",
-                       reply_within_working_days: int | None = None) -> dict:
-    greeting = await upstream.greeting(caller.token, call_id=call_id, language=language, closing_for=closing_for,
-                                       reply_within_working_days=reply_within_working_days)
-    return {"closing": greeting.get("closing"), "closing_reminder": greeting.get("closing_reminder")}
+async def closing_line(
+    caller: AgentCaller,
+    upstream: UpstreamDep,
+    call_id: str | None = None,
+    closing_for: str = "general",
+    language: str = "zh",
+    reply_within_working_days: int | None = None,
+) -> dict:
+    greeting = await upstream.greeting(
+        caller.token,
+        call_id=call_id,
+        language=language,
+        closing_for=closing_for,
+        reply_within_working_days=reply_within_working_days,
+    )
+    return {
+        "closing": greeting.get("closing"),
+        "closing_reminder": greeting.get("closing_reminder"),
+    }
 
 
 @work.get("/greeting")
-async def greeting_line(caller: AgentCaller, upstream: UpstreamDep, call_id: str | None = None,
-                        language: str = "zh") -> dict:
+async def greeting_line(
+    caller: AgentCaller, upstream: UpstreamDep, call_id: str | None = None, language: str = "zh"
+) -> dict:
     return await upstream.greeting(caller.token, call_id=call_id, language=language)
 
 
@@ -197,13 +294,19 @@ async def list_scripts(caller: AgentCaller, upstream: UpstreamDep) -> list[dict]
 
 
 @work.post("/scripts/{ticket_type}/next")
-async def script_next(ticket_type: str, body: ScriptAnswers, caller: AgentCaller, upstream: UpstreamDep) -> dict:
+async def script_next(
+    ticket_type: str, body: ScriptAnswers, caller: AgentCaller, upstream: UpstreamDep
+) -> dict:
     return await upstream.script_next(caller.token, ticket_type, body.answers, body.language)
 
 
 @work.post("/tickets", status_code=201)
-async def record_ticket(body: dict[str, Any], caller: AgentCaller, upstream: UpstreamDep,
-                        idempotency_key: IdempotencyKey = None) -> dict:
+async def record_ticket(
+    body: dict[str, Any],
+    caller: AgentCaller,
+    upstream: UpstreamDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict:
     """Record the ticket the script filled in; intake validates it (and its 服务忌语)."""
     return await upstream.record_ticket(caller.token, body, idempotency_key)
 
@@ -230,9 +333,16 @@ async def next_callback(caller: SoloAgent, upstream: UpstreamDep) -> dict:
 
 
 @work.post("/callbacks/{task_id}/outcome")
-async def callback_outcome(task_id: str, body: CallbackOutcome, caller: SoloAgent, upstream: UpstreamDep,
-                           idempotency_key: IdempotencyKey = None) -> dict:
-    return await upstream.callback_outcome(caller.token, task_id, body.model_dump(exclude_none=True), idempotency_key)
+async def callback_outcome(
+    task_id: str,
+    body: CallbackOutcome,
+    caller: SoloAgent,
+    upstream: UpstreamDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict:
+    return await upstream.callback_outcome(
+        caller.token, task_id, body.model_dump(exclude_none=True), idempotency_key
+    )
 
 
 # ------------------------------------------------------------------------ supervisor console
@@ -254,8 +364,9 @@ async def escalation_queue(caller: SupervisorCaller, upstream: UpstreamDep) -> l
 
 
 @supervisor.post("/escalations/{escalation_id}/resolution")
-async def resolve_escalation(escalation_id: str, body: EscalationResolve, caller: SupervisorCaller,
-                             upstream: UpstreamDep) -> dict:
+async def resolve_escalation(
+    escalation_id: str, body: EscalationResolve, caller: SupervisorCaller, upstream: UpstreamDep
+) -> dict:
     return await upstream.resolve_escalation(caller.token, escalation_id, body.outcome)
 
 
@@ -269,7 +380,8 @@ async def sla_board(request: Request, caller: SupervisorCaller, upstream: Upstre
         upstream.kpis(caller.token, today - timedelta(days=6), today, "day"),
         upstream.breaches(caller.token),
         upstream.callback_rates(caller.token, today.replace(day=1), today),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     board: dict[str, Any] = {"today": today.isoformat(), "problems": []}
     if isinstance(week, Exception):
         board["problems"].append(_problem(week))
@@ -279,9 +391,15 @@ async def sla_board(request: Request, caller: SupervisorCaller, upstream: Upstre
         days = [(today - timedelta(days=i)).isoformat() for i in range(6, -1, -1)]
         board["answer"] = {
             "threshold_s": week.get("answer_threshold_s"),
-            "days": [{"day": d, "offered": (rows.get(d) or {}).get("calls_offered", 0),
-                      "answered": (rows.get(d) or {}).get("calls_answered", 0),
-                      "within": (rows.get(d) or {}).get("answered_within_threshold")} for d in days],
+            "days": [
+                {
+                    "day": d,
+                    "offered": (rows.get(d) or {}).get("calls_offered", 0),
+                    "answered": (rows.get(d) or {}).get("calls_answered", 0),
+                    "within": (rows.get(d) or {}).get("answered_within_threshold"),
+                }
+                for d in days
+            ],
         }
         board["answer"]["today"] = board["answer"]["days"][-1]
         board["callback_month"] = week.get("callback_month")
@@ -294,8 +412,10 @@ async def sla_board(request: Request, caller: SupervisorCaller, upstream: Upstre
             sums = per_day.setdefault(str(r["day"]), [0, 0])
             sums[0] += r.get("finished", 0)
             sums[1] += r.get("called_back", 0)
-        board["callback_days"] = [{"day": d, "finished": f, "called_back": c, "rate": (c / f) if f else None}
-                                  for d, (f, c) in sorted(per_day.items())]
+        board["callback_days"] = [
+            {"day": d, "finished": f, "called_back": c, "rate": (c / f) if f else None}
+            for d, (f, c) in sorted(per_day.items())
+        ]
         finished = sum(f for f, _ in per_day.values())
         called = sum(c for _, c in per_day.values())
         board["callback_rate_month"] = (called / finished) if finished else None
@@ -303,34 +423,58 @@ async def sla_board(request: Request, caller: SupervisorCaller, upstream: Upstre
         board["problems"].append(_problem(breaches))
         board["breaches_by_type"] = None
     else:
-        board["breaches_by_type"] = [{"limit_key": k, "count": n}
-                                     for k, n in Counter(b["limit_key"] for b in breaches).most_common()]
+        board["breaches_by_type"] = [
+            {"limit_key": k, "count": n}
+            for k, n in Counter(b["limit_key"] for b in breaches).most_common()
+        ]
         board["open_breaches"] = len(breaches)
     return board
 
 
 @supervisor.get("/breaches")
-async def breach_list(caller: SupervisorCaller, upstream: UpstreamDep, users: UsersDep) -> list[dict]:
+async def breach_list(
+    caller: SupervisorCaller, upstream: UpstreamDep, users: UsersDep
+) -> list[dict]:
     """Open breaches, oldest due first, with the chases (催办) already made."""
     breaches = await upstream.breaches(caller.token)
     chased = await users.chases_for([b["id"] for b in breaches])
     out = []
     for b in sorted(breaches, key=lambda b: b.get("due_at") or ""):
         log = chased.get(b["id"], [])
-        out.append({**b, "chases": len(log), "last_chased_at": log[-1]["at"].isoformat() if log else None,
-                    "last_chased_by": log[-1]["supervisor"] if log else None})
+        out.append(
+            {
+                **b,
+                "chases": len(log),
+                "last_chased_at": log[-1]["at"].isoformat() if log else None,
+                "last_chased_by": log[-1]["supervisor"] if log else None,
+            }
+        )
     return out
 
 
 @supervisor.post("/breaches/{deadline_id}/chase", status_code=201)
-async def chase(deadline_id: str, body: ChaseCreate, caller: SupervisorCaller, users: UsersDep, hub: HubDep) -> dict:
+async def chase(
+    deadline_id: str, body: ChaseCreate, caller: SupervisorCaller, users: UsersDep, hub: HubDep
+) -> dict:
     """催办: record that the supervisor chased the people responsible for a breached deadline, and
     tell every open console at once."""
-    row = await users.add_chase(deadline_id=deadline_id, ticket_id=body.ticket_id, limit_key=body.limit_key,
-                                supervisor=caller.subject, note=body.note)
-    message = {"kind": "chase", "data": {"deadline_id": deadline_id, "ticket_id": body.ticket_id,
-                                         "limit_key": body.limit_key, "by": caller.subject,
-                                         "at": row["at"].isoformat()}}
+    row = await users.add_chase(
+        deadline_id=deadline_id,
+        ticket_id=body.ticket_id,
+        limit_key=body.limit_key,
+        supervisor=caller.subject,
+        note=body.note,
+    )
+    message = {
+        "kind": "chase",
+        "data": {
+            "deadline_id": deadline_id,
+            "ticket_id": body.ticket_id,
+            "limit_key": body.limit_key,
+            "by": caller.subject,
+            "at": row["at"].isoformat(),
+        },
+    }
     hub.broadcast(message)
     return {**row, "at": row["at"].isoformat()}
 
@@ -339,10 +483,15 @@ async def chase(deadline_id: str, body: ChaseCreate, caller: SupervisorCaller, u
 async def repair_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
     """Crews (duty, position, open orders), open work orders and active outages."""
     crews, orders, outages = await asyncio.gather(
-        upstream.crews(caller.token), upstream.work_orders(caller.token, limit=200),
-        upstream.outages(caller.token), return_exceptions=True)
+        upstream.crews(caller.token),
+        upstream.work_orders(caller.token, limit=200),
+        upstream.outages(caller.token),
+        return_exceptions=True,
+    )
     return {
-        "crews": _ok(crews), "orders": _ok(orders), "outages": _ok(outages),
+        "crews": _ok(crews),
+        "orders": _ok(orders),
+        "outages": _ok(outages),
         "problems": [_problem(x) for x in (crews, orders, outages) if isinstance(x, Exception)],
     }
 
@@ -353,8 +502,13 @@ def _ok(value):
 
 def _problem(error: Exception) -> dict:
     if isinstance(error, Problem):
-        return {"status": error.status, "type": error.type, "title": error.title, "detail": error.detail,
-                "service": error.extensions.get("service")}
+        return {
+            "status": error.status,
+            "type": error.type,
+            "title": error.title,
+            "detail": error.detail,
+            "service": error.extensions.get("service"),
+        }
     return {"status": 500, "type": "error", "title": str(error)}
 
 

@@ -96,14 +96,17 @@ class Floor:
         return [self._agent_notice(seat), *self._offer_waiting(now)]
 
     # ---------------------------------------------------------------- calls (from the switch)
-    def call_ringing(self, call_id: str, queue: str, rang_at: datetime, caller_number: str | None,
-                     now: datetime) -> list[Notice]:
+    def call_ringing(
+        self, call_id: str, queue: str, rang_at: datetime, caller_number: str | None, now: datetime
+    ) -> list[Notice]:
         if call_id in self.calls:
             return []
         self.calls[call_id] = LiveCall(call_id, queue, rang_at, caller_number)
         return [self._queue_notice(), *self._offer_waiting(now)]
 
-    def call_answered(self, call_id: str, agent_id: str | None, answered_at: datetime, now: datetime) -> list[Notice]:
+    def call_answered(
+        self, call_id: str, agent_id: str | None, answered_at: datetime, now: datetime
+    ) -> list[Notice]:
         call = self.calls.get(call_id)
         notices: list[Notice] = []
         if call is None:
@@ -113,8 +116,16 @@ class Floor:
             other = self.seats.get(call.offered_to)
             if other is not None and other.call_id == call_id:
                 other.state, other.since, other.call_id = "ready", now, None
-                notices += [Notice("offer_withdrawn", {"call_id": call_id}, other.agent_id), self._agent_notice(other)]
-        call.state, call.agent_id, call.answered_at, call.offered_to = "talking", agent_id, answered_at, None
+                notices += [
+                    Notice("offer_withdrawn", {"call_id": call_id}, other.agent_id),
+                    self._agent_notice(other),
+                ]
+        call.state, call.agent_id, call.answered_at, call.offered_to = (
+            "talking",
+            agent_id,
+            answered_at,
+            None,
+        )
         seat = self.seats.get(agent_id) if agent_id else None
         if seat is not None:
             if seat.state != "talking":
@@ -133,25 +144,35 @@ class Floor:
                 continue
             if seat.state == "ringing":  # the caller hung up while it rang at this seat
                 seat.state, seat.since, seat.call_id = "ready", now, None
-                notices.append(Notice("offer_withdrawn", {"call_id": call_id, "cause": cause}, seat.agent_id))
+                notices.append(
+                    Notice("offer_withdrawn", {"call_id": call_id, "cause": cause}, seat.agent_id)
+                )
             elif seat.state == "talking":
                 seat.state, seat.since = "wrap_up", now
-                notices.append(Notice("call_ended", {"call_id": call_id, "cause": cause}, seat.agent_id))
+                notices.append(
+                    Notice("call_ended", {"call_id": call_id, "cause": cause}, seat.agent_id)
+                )
             notices.append(self._agent_notice(seat))
         return [*notices, self._queue_notice(), *self._offer_waiting(now)]
 
     # ---------------------------------------------------------------- views
     def waiting(self) -> list[LiveCall]:
-        return sorted((c for c in self.calls.values() if c.state == "ringing"), key=lambda c: c.rang_at)
+        return sorted(
+            (c for c in self.calls.values() if c.state == "ringing"), key=lambda c: c.rang_at
+        )
 
     def queues(self, now: datetime) -> list[dict]:
         by_queue: dict[str, dict] = {}
         for call in self.calls.values():
-            row = by_queue.setdefault(call.queue, {"queue": call.queue, "waiting": 0, "talking": 0,
-                                                   "longest_wait_seconds": 0.0})
+            row = by_queue.setdefault(
+                call.queue,
+                {"queue": call.queue, "waiting": 0, "talking": 0, "longest_wait_seconds": 0.0},
+            )
             if call.state == "ringing":
                 row["waiting"] += 1
-                row["longest_wait_seconds"] = max(row["longest_wait_seconds"], (now - call.rang_at).total_seconds())
+                row["longest_wait_seconds"] = max(
+                    row["longest_wait_seconds"], (now - call.rang_at).total_seconds()
+                )
             else:
                 row["talking"] += 1
         return sorted(by_queue.values(), key=lambda r: r["queue"])
@@ -159,9 +180,18 @@ class Floor:
     def snapshot(self, now: datetime) -> dict:
         return {
             "queues": self.queues(now),
-            "agents": [self.seat_view(s) for s in sorted(self.seats.values(), key=lambda s: s.agent_id)],
-            "waiting": [{"call_id": c.call_id, "queue": c.queue, "rang_at": c.rang_at.isoformat(),
-                         "offered_to": c.offered_to} for c in self.waiting()],
+            "agents": [
+                self.seat_view(s) for s in sorted(self.seats.values(), key=lambda s: s.agent_id)
+            ],
+            "waiting": [
+                {
+                    "call_id": c.call_id,
+                    "queue": c.queue,
+                    "rang_at": c.rang_at.isoformat(),
+                    "offered_to": c.offered_to,
+                }
+                for c in self.waiting()
+            ],
         }
 
     @staticmethod
@@ -188,8 +218,17 @@ class Floor:
             seat = min(ready, key=lambda s: (s.since or now, s.agent_id))  # idle the longest
             seat.state, seat.since, seat.call_id = "ringing", now, call.call_id
             call.offered_to = seat.agent_id
-            notices.append(Notice("offer", {"call_id": call.call_id, "queue": call.queue,
-                                            "rang_at": call.rang_at.isoformat(),
-                                            "caller_number": call.caller_number}, seat.agent_id))
+            notices.append(
+                Notice(
+                    "offer",
+                    {
+                        "call_id": call.call_id,
+                        "queue": call.queue,
+                        "rang_at": call.rang_at.isoformat(),
+                        "caller_number": call.caller_number,
+                    },
+                    seat.agent_id,
+                )
+            )
             notices.append(self._agent_notice(seat))
         return notices

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from brightline.dispatch.adapters.orm import (
     attachments,
     crew_members,
@@ -27,8 +30,6 @@ from brightline.dispatch.domain.model import (
     Shift,
     WorkOrder,
 )
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 ORDER_FIELDS = (
     "unit_id",

@@ -5,6 +5,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends
+
 from brightline.dispatch.adapters.passwords import hash_password
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
@@ -25,7 +27,6 @@ from brightline.dispatch.domain.model import ServiceArea
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
-from fastapi import APIRouter, Depends
 
 Maintainer = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR))]
 Reader = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR, Role.AGENT))]

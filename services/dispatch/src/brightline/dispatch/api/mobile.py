@@ -15,6 +15,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.passwords import DUMMY_HASH, verify_password
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
@@ -36,8 +39,6 @@ from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Allow, Principal, Public, Role, issue_token
 from brightline.platform.problems import Problem
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 router = APIRouter(prefix="/mobile", tags=["mobile"])
 
@@ -61,8 +62,12 @@ def _not_found(order_id: str) -> Problem:
     )
 
 
-@router.post("/sessions", response_model=SessionRead, status_code=201,
-             dependencies=[Depends(Public("crew sign-in: the phone has no token yet"))])
+@router.post(
+    "/sessions",
+    response_model=SessionRead,
+    status_code=201,
+    dependencies=[Depends(Public("crew sign-in: the phone has no token yet"))],
+)
 async def sign_in(body: SessionCreate, request: Request, uow: UnitOfWorkDep) -> SessionRead:
     """Sign in with member id and PIN/password; the token carries the member's crew. (Public: it
     is how a crew member gets a token.)"""

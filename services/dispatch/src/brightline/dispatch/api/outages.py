@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, Header, Query
+
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import OutageRepository
 from brightline.dispatch.api.schemas import (
@@ -18,7 +20,6 @@ from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
-from fastapi import APIRouter, Depends, Header, Query
 
 Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
 Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]

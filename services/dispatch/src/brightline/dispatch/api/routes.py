@@ -2,6 +2,8 @@
 
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, Query, Request
+
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.api import crews, mobile, outages
@@ -10,7 +12,6 @@ from brightline.dispatch.domain.model import IllegalTransition
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
-from fastapi import APIRouter, Depends, Query, Request
 
 router = APIRouter(prefix="/work-orders", tags=["work-orders"])
 

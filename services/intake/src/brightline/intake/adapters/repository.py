@@ -9,8 +9,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.intake.adapters.orm import (
-    audit_log, call_events, calls, customer_phones, customers, escalations, number_flags, outages,
-    ticket_no_seq, tickets, work_orders,
+    audit_log,
+    call_events,
+    calls,
+    customer_phones,
+    customers,
+    escalations,
+    number_flags,
+    outages,
+    ticket_no_seq,
+    tickets,
+    work_orders,
 )
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key
@@ -31,37 +40,67 @@ class TicketRepository:
     def _number(on: datetime) -> sa.ColumnElement:
         """The ticket number, taken in the INSERT itself: the recording day (UTC, as recorded_at)
         and the next value of ticket_no_seq, zero-padded to at least 7 digits (YYYYMMDD0000042)."""
-        return sa.literal(f"{on:%Y%m%d}") + sa.func.to_char(ticket_no_seq.next_value(), "FM9999999999990000000")
+        return sa.literal(f"{on:%Y%m%d}") + sa.func.to_char(
+            ticket_no_seq.next_value(), "FM9999999999990000000"
+        )
 
     @staticmethod
     def _columns(ticket: Ticket) -> dict:
         d = ticket.details
         return dict(
-            type=ticket.type, status=ticket.status, owner=ticket.owner, details=d,
-            phone=d.get("phone"), customer_id=d.get("customer_id"), address_key=address_key(d.get("address")),
-            area_code=d.get("area_code"), meter_no=d.get("meter_no"), call_id=d.get("call_id"),
-            script=d.get("script"), linked_ticket_id=d.get("linked_ticket_id"),
-            linked_incident_id=d.get("linked_incident_id"), completed_at=ticket.completed_at,
-            completed_by=ticket.completed_by, closed=not ticket.open,
+            type=ticket.type,
+            status=ticket.status,
+            owner=ticket.owner,
+            details=d,
+            phone=d.get("phone"),
+            customer_id=d.get("customer_id"),
+            address_key=address_key(d.get("address")),
+            area_code=d.get("area_code"),
+            meter_no=d.get("meter_no"),
+            call_id=d.get("call_id"),
+            script=d.get("script"),
+            linked_ticket_id=d.get("linked_ticket_id"),
+            linked_incident_id=d.get("linked_incident_id"),
+            completed_at=ticket.completed_at,
+            completed_by=ticket.completed_by,
+            closed=not ticket.open,
         )
 
     async def add(self, ticket: Ticket) -> None:
         """Insert the ticket; one without a number (`no=""`) is numbered by the INSERT (see _number)."""
         ticket.no = await self.session.scalar(
-            tickets.insert().values(
-                id=ticket.id, no=ticket.no or self._number(ticket.recorded_at), recorded_at=ticket.recorded_at,
-                first_ask_owner=ticket.first_ask_owner, description=ticket.description, **self._columns(ticket),
-            ).returning(tickets.c.no)
+            tickets.insert()
+            .values(
+                id=ticket.id,
+                no=ticket.no or self._number(ticket.recorded_at),
+                recorded_at=ticket.recorded_at,
+                first_ask_owner=ticket.first_ask_owner,
+                description=ticket.description,
+                **self._columns(ticket),
+            )
+            .returning(tickets.c.no)
         )
 
     async def save(self, ticket: Ticket) -> None:
-        await self.session.execute(tickets.update().where(tickets.c.id == ticket.id).values(**self._columns(ticket)))
+        await self.session.execute(
+            tickets.update().where(tickets.c.id == ticket.id).values(**self._columns(ticket))
+        )
 
     @staticmethod
     def _from_row(row) -> Ticket:
-        return Ticket(id=row.id, no=row.no, type=row.type, status=row.status, recorded_at=row.recorded_at,
-                      first_ask_owner=row.first_ask_owner, description=row.description, details=row.details,
-                      owner=row.owner, completed_at=row.completed_at, completed_by=row.completed_by)
+        return Ticket(
+            id=row.id,
+            no=row.no,
+            type=row.type,
+            status=row.status,
+            recorded_at=row.recorded_at,
+            first_ask_owner=row.first_ask_owner,
+            description=row.description,
+            details=row.details,
+            owner=row.owner,
+            completed_at=row.completed_at,
+            completed_by=row.completed_by,
+        )
 
     async def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
         query = sa.select(tickets).where(tickets.c.id == ticket_id)
@@ -70,14 +109,24 @@ class TicketRepository:
         row = (await self.session.execute(query)).first()
         return None if row is None else self._from_row(row)
 
-    async def list(self, *, owner: str | None = None, open_only: bool = False, phone: str | None = None,
-                   customer_ids: list[str] | None = None, since: datetime | None = None,
-                   for_update: bool = False, limit: int = 200) -> list[Ticket]:
+    async def list(
+        self,
+        *,
+        owner: str | None = None,
+        open_only: bool = False,
+        phone: str | None = None,
+        customer_ids: list[str] | None = None,
+        since: datetime | None = None,
+        for_update: bool = False,
+        limit: int = 200,
+    ) -> list[Ticket]:
         query = sa.select(tickets).order_by(tickets.c.recorded_at.desc()).limit(limit)
         if owner is not None:
             query = query.where(tickets.c.owner == owner)
         if open_only:
-            query = query.where(tickets.c.status.in_([sa.literal(s, literal_execute=True) for s in OPEN_STATUSES]))
+            query = query.where(
+                tickets.c.status.in_([sa.literal(s, literal_execute=True) for s in OPEN_STATUSES])
+            )
         if phone is not None or customer_ids:
             who = []
             if phone is not None:
@@ -91,61 +140,125 @@ class TicketRepository:
             query = query.with_for_update()
         return [self._from_row(r) for r in (await self.session.execute(query)).all()]
 
-    async def repair_context(self, *, address: str | None, meter_no: str | None,
-                             ) -> tuple[list[OpenRepair], list[ActiveOutage]]:
+    async def repair_context(
+        self,
+        *,
+        address: str | None,
+        meter_no: str | None,
+    ) -> tuple[list[OpenRepair], list[ActiveOutage]]:
         """What repeat-call linking needs, in one statement: the open repair tickets at the same
         address or meter (oldest first) with their latest work order's progress and the active
         outage holding them, and every active outage (by declaration time). A repair whose
         latest work order is finished (FINISHED_ORDER_STATES) is no longer being handled."""
+
         def none(column: sa.Column) -> sa.ColumnElement:
             return sa.cast(sa.null(), column.type).label(column.name)
 
         # Rows of both kinds share one shape; `sort_at` orders each kind as its own query would.
         query = sa.select(
-            sa.literal("outage").label("kind"), outages.c.declared_at.label("sort_at"),
-            none(tickets.c.id), none(tickets.c.no), none(tickets.c.address_key), none(tickets.c.meter_no),
-            none(tickets.c.area_code), sa.cast(sa.null(), work_orders.c.status.type).label("progress"),
-            outages.c.incident_id, outages.c.area_codes, outages.c.expected_restore_at, outages.c.cause,
+            sa.literal("outage").label("kind"),
+            outages.c.declared_at.label("sort_at"),
+            none(tickets.c.id),
+            none(tickets.c.no),
+            none(tickets.c.address_key),
+            none(tickets.c.meter_no),
+            none(tickets.c.area_code),
+            sa.cast(sa.null(), work_orders.c.status.type).label("progress"),
+            outages.c.incident_id,
+            outages.c.area_codes,
+            outages.c.expected_restore_at,
+            outages.c.cause,
         ).where(outages.c.active.is_(True))
         key = address_key(address)
-        match = ([tickets.c.address_key == key] if key else []) + ([tickets.c.meter_no == meter_no] if meter_no else [])
+        match = ([tickets.c.address_key == key] if key else []) + (
+            [tickets.c.meter_no == meter_no] if meter_no else []
+        )
         if match:
-            latest_order = (sa.select(work_orders.c.status).where(work_orders.c.ticket_id == tickets.c.id)
-                            .order_by(work_orders.c.updated_at.desc()).limit(1).lateral("latest_order"))
-            held_by = (sa.select(outages.c.incident_id, outages.c.expected_restore_at)
-                       .where(outages.c.active.is_(True),
-                              outages.c.ticket_ids.contains(sa.func.jsonb_build_array(tickets.c.id)))
-                       .limit(1).lateral("held_by"))
+            latest_order = (
+                sa.select(work_orders.c.status)
+                .where(work_orders.c.ticket_id == tickets.c.id)
+                .order_by(work_orders.c.updated_at.desc())
+                .limit(1)
+                .lateral("latest_order")
+            )
+            held_by = (
+                sa.select(outages.c.incident_id, outages.c.expected_restore_at)
+                .where(
+                    outages.c.active.is_(True),
+                    outages.c.ticket_ids.contains(sa.func.jsonb_build_array(tickets.c.id)),
+                )
+                .limit(1)
+                .lateral("held_by")
+            )
             open_repairs = (
                 sa.select(
-                    sa.literal("repair").label("kind"), tickets.c.recorded_at.label("sort_at"),
-                    tickets.c.id, tickets.c.no, tickets.c.address_key, tickets.c.meter_no, tickets.c.area_code,
+                    sa.literal("repair").label("kind"),
+                    tickets.c.recorded_at.label("sort_at"),
+                    tickets.c.id,
+                    tickets.c.no,
+                    tickets.c.address_key,
+                    tickets.c.meter_no,
+                    tickets.c.area_code,
                     sa.func.coalesce(latest_order.c.status, "recorded").label("progress"),
-                    held_by.c.incident_id, none(outages.c.area_codes), held_by.c.expected_restore_at,
+                    held_by.c.incident_id,
+                    none(outages.c.area_codes),
+                    held_by.c.expected_restore_at,
                     none(outages.c.cause),
                 )
-                .select_from(tickets.outerjoin(latest_order, sa.true()).outerjoin(held_by, sa.true()))
-                .where(tickets.c.type == "repair", tickets.c.closed.is_(False), sa.or_(*match),
-                       sa.or_(latest_order.c.status.is_(None), latest_order.c.status.not_in(FINISHED_ORDER_STATES)))
+                .select_from(
+                    tickets.outerjoin(latest_order, sa.true()).outerjoin(held_by, sa.true())
+                )
+                .where(
+                    tickets.c.type == "repair",
+                    tickets.c.closed.is_(False),
+                    sa.or_(*match),
+                    sa.or_(
+                        latest_order.c.status.is_(None),
+                        latest_order.c.status.not_in(FINISHED_ORDER_STATES),
+                    ),
+                )
             )
             query = sa.union_all(query, open_repairs)
-        rows = (await self.session.execute(query.order_by(sa.literal_column("kind"), sa.literal_column("sort_at")))).all()
-        repairs = [OpenRepair(ticket_id=r.id, ticket_no=r.no, address_key=r.address_key, meter_no=r.meter_no,
-                              area_code=r.area_code, progress=r.progress, expected_restore_at=r.expected_restore_at,
-                              incident_id=r.incident_id) for r in rows if r.kind == "repair"]
-        active_outages = [ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause)
-                          for r in rows if r.kind == "outage"]
+        rows = (
+            await self.session.execute(
+                query.order_by(sa.literal_column("kind"), sa.literal_column("sort_at"))
+            )
+        ).all()
+        repairs = [
+            OpenRepair(
+                ticket_id=r.id,
+                ticket_no=r.no,
+                address_key=r.address_key,
+                meter_no=r.meter_no,
+                area_code=r.area_code,
+                progress=r.progress,
+                expected_restore_at=r.expected_restore_at,
+                incident_id=r.incident_id,
+            )
+            for r in rows
+            if r.kind == "repair"
+        ]
+        active_outages = [
+            ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause)
+            for r in rows
+            if r.kind == "outage"
+        ]
         return repairs, active_outages
 
     async def lock_address(self, address: str | None, meter_no: str | None) -> None:
         """Serialise repair intake per address, so two simultaneous calls cannot both open a repair."""
         key = address_key(address) or meter_no
         if key:
-            await self.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))
+            await self.session.execute(
+                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key)))
+            )
 
     async def close_repair(self, ticket_id: str) -> None:
         await self.session.execute(
-            tickets.update().where(tickets.c.id == ticket_id, tickets.c.type == "repair", tickets.c.closed.is_(False))
+            tickets.update()
+            .where(
+                tickets.c.id == ticket_id, tickets.c.type == "repair", tickets.c.closed.is_(False)
+            )
             .values(closed=True, status="resolved")
         )
 
@@ -154,47 +267,89 @@ class CallRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def record_event_once(self, call_id: str, event: str, switch_time: datetime, received_at: datetime,
-                                body: dict) -> bool:
+    async def record_event_once(
+        self, call_id: str, event: str, switch_time: datetime, received_at: datetime, body: dict
+    ) -> bool:
         """True the first time (call id, event) is seen; False for a duplicate."""
         inserted = await self.session.scalar(
-            insert(call_events).values(call_id=call_id, event=event, switch_time=switch_time,
-                                       received_at=received_at, body=body)
-            .on_conflict_do_nothing().returning(call_events.c.call_id)
+            insert(call_events)
+            .values(
+                call_id=call_id,
+                event=event,
+                switch_time=switch_time,
+                received_at=received_at,
+                body=body,
+            )
+            .on_conflict_do_nothing()
+            .returning(call_events.c.call_id)
         )
         return inserted is not None
 
     async def get_for_update(self, call_id: str, now: datetime) -> CallRecord:
         await self.session.execute(
-            insert(calls).values(call_id=call_id, state="ringing", first_seen_at=now).on_conflict_do_nothing()
+            insert(calls)
+            .values(call_id=call_id, state="ringing", first_seen_at=now)
+            .on_conflict_do_nothing()
         )
-        row = (await self.session.execute(sa.select(calls).where(calls.c.call_id == call_id).with_for_update())).one()
-        seen = set((await self.session.scalars(
-            sa.select(call_events.c.event).where(call_events.c.call_id == call_id)
-        )).all())
+        row = (
+            await self.session.execute(
+                sa.select(calls).where(calls.c.call_id == call_id).with_for_update()
+            )
+        ).one()
+        seen = set(
+            (
+                await self.session.scalars(
+                    sa.select(call_events.c.event).where(call_events.c.call_id == call_id)
+                )
+            ).all()
+        )
         record = CallRecord(
-            call_id=row.call_id, first_seen_at=row.first_seen_at, state=row.state, caller_number=row.caller_number,
-            called_number=row.called_number, queue=row.queue, agent_extension=row.agent_extension,
-            agent_id=row.agent_id, rang_at=row.rang_at, answered_at=row.answered_at, ended_at=row.ended_at,
+            call_id=row.call_id,
+            first_seen_at=row.first_seen_at,
+            state=row.state,
+            caller_number=row.caller_number,
+            called_number=row.called_number,
+            queue=row.queue,
+            agent_extension=row.agent_extension,
+            agent_id=row.agent_id,
+            rang_at=row.rang_at,
+            answered_at=row.answered_at,
+            ended_at=row.ended_at,
             end_cause=row.end_cause,
         )
         record.seen = seen
         return record
 
     async def get(self, call_id: str):
-        return (await self.session.execute(sa.select(calls).where(calls.c.call_id == call_id))).first()
+        return (
+            await self.session.execute(sa.select(calls).where(calls.c.call_id == call_id))
+        ).first()
 
     async def save(self, call: CallRecord) -> None:
-        await self.session.execute(calls.update().where(calls.c.call_id == call.call_id).values(
-            state=call.state, caller_number=call.caller_number, called_number=call.called_number, queue=call.queue,
-            agent_extension=call.agent_extension, agent_id=call.agent_id, rang_at=call.rang_at,
-            answered_at=call.answered_at, ended_at=call.ended_at, end_cause=call.end_cause,
-            answer_delay_seconds=call.answer_delay_seconds,
-        ))
+        await self.session.execute(
+            calls.update()
+            .where(calls.c.call_id == call.call_id)
+            .values(
+                state=call.state,
+                caller_number=call.caller_number,
+                called_number=call.called_number,
+                queue=call.queue,
+                agent_extension=call.agent_extension,
+                agent_id=call.agent_id,
+                rang_at=call.rang_at,
+                answered_at=call.answered_at,
+                ended_at=call.ended_at,
+                end_cause=call.end_cause,
+                answer_delay_seconds=call.answer_delay_seconds,
+            )
+        )
 
     async def other_calls_from(self, number: str, since: datetime, exclude: str | None) -> int:
-        query = sa.select(sa.func.count()).select_from(calls).where(
-            calls.c.caller_number == number, calls.c.first_seen_at >= since)
+        query = (
+            sa.select(sa.func.count())
+            .select_from(calls)
+            .where(calls.c.caller_number == number, calls.c.first_seen_at >= since)
+        )
         if exclude:
             query = query.where(calls.c.call_id != exclude)
         return int(await self.session.scalar(query))
@@ -208,40 +363,74 @@ class DirectoryRepository:
 
     async def upsert(self, customer: dict, now: datetime) -> None:
         values = dict(
-            customer_id=customer["customer_id"], name=customer.get("name"), address=customer.get("address"),
-            address_key=address_key(customer.get("address")), area_code=customer.get("area_code"),
-            meter_no=customer.get("meter_no"), sensitive=bool(customer.get("sensitive")), updated_at=now,
+            customer_id=customer["customer_id"],
+            name=customer.get("name"),
+            address=customer.get("address"),
+            address_key=address_key(customer.get("address")),
+            area_code=customer.get("area_code"),
+            meter_no=customer.get("meter_no"),
+            sensitive=bool(customer.get("sensitive")),
+            updated_at=now,
         )
         stmt = insert(customers).values(**values)
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=[customers.c.customer_id],
-            set_={k: stmt.excluded[k] for k in values if k != "customer_id"},
-        ))
-        await self.session.execute(customer_phones.delete().where(customer_phones.c.customer_id == values["customer_id"]))
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[customers.c.customer_id],
+                set_={k: stmt.excluded[k] for k in values if k != "customer_id"},
+            )
+        )
+        await self.session.execute(
+            customer_phones.delete().where(customer_phones.c.customer_id == values["customer_id"])
+        )
         phones = sorted(set(customer.get("phones") or ()))
         if phones:
-            await self.session.execute(insert(customer_phones).values(
-                [{"phone": p, "customer_id": values["customer_id"]} for p in phones]).on_conflict_do_nothing())
+            await self.session.execute(
+                insert(customer_phones)
+                .values([{"phone": p, "customer_id": values["customer_id"]} for p in phones])
+                .on_conflict_do_nothing()
+            )
 
     async def by_phone(self, phone: str) -> list:
-        return list((await self.session.execute(
-            sa.select(customers).join(customer_phones, customer_phones.c.customer_id == customers.c.customer_id)
-            .where(customer_phones.c.phone == phone).order_by(customers.c.customer_id)
-        )).all())
+        return list(
+            (
+                await self.session.execute(
+                    sa.select(customers)
+                    .join(customer_phones, customer_phones.c.customer_id == customers.c.customer_id)
+                    .where(customer_phones.c.phone == phone)
+                    .order_by(customers.c.customer_id)
+                )
+            ).all()
+        )
 
     async def get(self, customer_id: str):
-        return (await self.session.execute(sa.select(customers).where(customers.c.customer_id == customer_id))).first()
+        return (
+            await self.session.execute(
+                sa.select(customers).where(customers.c.customer_id == customer_id)
+            )
+        ).first()
 
-    async def mark_harassing(self, phone: str, by: str, at: datetime, escalation_id: str | None) -> None:
-        stmt = insert(number_flags).values(phone=phone, harassing=True, marked_by=by, marked_at=at,
-                                           escalation_id=escalation_id)
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=[number_flags.c.phone],
-            set_={"harassing": True, "marked_by": by, "marked_at": at, "escalation_id": escalation_id},
-        ))
+    async def mark_harassing(
+        self, phone: str, by: str, at: datetime, escalation_id: str | None
+    ) -> None:
+        stmt = insert(number_flags).values(
+            phone=phone, harassing=True, marked_by=by, marked_at=at, escalation_id=escalation_id
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[number_flags.c.phone],
+                set_={
+                    "harassing": True,
+                    "marked_by": by,
+                    "marked_at": at,
+                    "escalation_id": escalation_id,
+                },
+            )
+        )
 
     async def flag(self, phone: str):
-        return (await self.session.execute(sa.select(number_flags).where(number_flags.c.phone == phone))).first()
+        return (
+            await self.session.execute(sa.select(number_flags).where(number_flags.c.phone == phone))
+        ).first()
 
 
 class OutageRepository:
@@ -252,52 +441,111 @@ class OutageRepository:
 
     async def declare(self, p) -> None:
         stmt = insert(outages).values(
-            incident_id=p.incident_id, unit_id=p.unit_id, area_codes=list(p.area_codes), ticket_ids=[],
-            expected_restore_at=p.expected_restore_at, declared_at=p.declared_at, active=True,
+            incident_id=p.incident_id,
+            unit_id=p.unit_id,
+            area_codes=list(p.area_codes),
+            ticket_ids=[],
+            expected_restore_at=p.expected_restore_at,
+            declared_at=p.declared_at,
+            active=True,
         )
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=[outages.c.incident_id],
-            set_={"unit_id": p.unit_id, "area_codes": list(p.area_codes), "declared_at": p.declared_at,
-                  "expected_restore_at": sa.func.coalesce(outages.c.expected_restore_at, p.expected_restore_at)},
-        ))
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[outages.c.incident_id],
+                set_={
+                    "unit_id": p.unit_id,
+                    "area_codes": list(p.area_codes),
+                    "declared_at": p.declared_at,
+                    "expected_restore_at": sa.func.coalesce(
+                        outages.c.expected_restore_at, p.expected_restore_at
+                    ),
+                },
+            )
+        )
 
     async def update(self, p) -> None:
-        row = (await self.session.execute(
-            sa.select(outages).where(outages.c.incident_id == p.incident_id).with_for_update())).first()
+        row = (
+            await self.session.execute(
+                sa.select(outages).where(outages.c.incident_id == p.incident_id).with_for_update()
+            )
+        ).first()
         if row is None:  # updated before we saw the declaration: keep what we learn
-            await self.session.execute(insert(outages).values(
-                incident_id=p.incident_id, area_codes=[], ticket_ids=list(p.linked_ticket_ids),
-                expected_restore_at=p.expected_restore_at, cause=p.cause, active=True))
+            await self.session.execute(
+                insert(outages).values(
+                    incident_id=p.incident_id,
+                    area_codes=[],
+                    ticket_ids=list(p.linked_ticket_ids),
+                    expected_restore_at=p.expected_restore_at,
+                    cause=p.cause,
+                    active=True,
+                )
+            )
             return
         values = {"ticket_ids": sorted(set(row.ticket_ids) | set(p.linked_ticket_ids))}
         if p.expected_restore_at is not None:
             values["expected_restore_at"] = p.expected_restore_at
         if p.cause:
             values["cause"] = p.cause
-        await self.session.execute(outages.update().where(outages.c.incident_id == p.incident_id).values(**values))
+        await self.session.execute(
+            outages.update().where(outages.c.incident_id == p.incident_id).values(**values)
+        )
 
     async def restore(self, p) -> None:
-        stmt = insert(outages).values(incident_id=p.incident_id, area_codes=[], ticket_ids=list(p.ticket_ids),
-                                      restored_at=p.restored_at, active=False)
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=[outages.c.incident_id], set_={"active": False, "restored_at": p.restored_at}))
+        stmt = insert(outages).values(
+            incident_id=p.incident_id,
+            area_codes=[],
+            ticket_ids=list(p.ticket_ids),
+            restored_at=p.restored_at,
+            active=False,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[outages.c.incident_id],
+                set_={"active": False, "restored_at": p.restored_at},
+            )
+        )
 
     async def active(self) -> list[ActiveOutage]:
-        rows = (await self.session.execute(
-            sa.select(outages).where(outages.c.active.is_(True)).order_by(outages.c.declared_at))).all()
-        return [ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause) for r in rows]
+        rows = (
+            await self.session.execute(
+                sa.select(outages).where(outages.c.active.is_(True)).order_by(outages.c.declared_at)
+            )
+        ).all()
+        return [
+            ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause)
+            for r in rows
+        ]
 
-    async def upsert_work_order(self, *, work_order_id: str, ticket_id: str, unit_id: str | None, status: str,
-                                at: datetime, crew_id: str | None = None) -> None:
-        stmt = insert(work_orders).values(work_order_id=work_order_id, ticket_id=ticket_id, unit_id=unit_id,
-                                          status=status, crew_id=crew_id, updated_at=at)
+    async def upsert_work_order(
+        self,
+        *,
+        work_order_id: str,
+        ticket_id: str,
+        unit_id: str | None,
+        status: str,
+        at: datetime,
+        crew_id: str | None = None,
+    ) -> None:
+        stmt = insert(work_orders).values(
+            work_order_id=work_order_id,
+            ticket_id=ticket_id,
+            unit_id=unit_id,
+            status=status,
+            crew_id=crew_id,
+            updated_at=at,
+        )
         # Events can arrive out of order across partitions: never move a later state back.
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=[work_orders.c.work_order_id],
-            set_={"status": status, "updated_at": at, "crew_id": sa.func.coalesce(stmt.excluded.crew_id,
-                                                                                    work_orders.c.crew_id)},
-            where=work_orders.c.updated_at <= at,
-        ))
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[work_orders.c.work_order_id],
+                set_={
+                    "status": status,
+                    "updated_at": at,
+                    "crew_id": sa.func.coalesce(stmt.excluded.crew_id, work_orders.c.crew_id),
+                },
+                where=work_orders.c.updated_at <= at,
+            )
+        )
 
 
 class EscalationRepository:
@@ -313,30 +561,68 @@ class EscalationRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).first()
 
-    async def resolve(self, escalation_id: str, status: str, supervisor_id: str, at: datetime) -> None:
-        await self.session.execute(escalations.update().where(escalations.c.id == escalation_id).values(
-            status=status, supervisor_id=supervisor_id, resolved_at=at))
+    async def resolve(
+        self, escalation_id: str, status: str, supervisor_id: str, at: datetime
+    ) -> None:
+        await self.session.execute(
+            escalations.update()
+            .where(escalations.c.id == escalation_id)
+            .values(status=status, supervisor_id=supervisor_id, resolved_at=at)
+        )
 
     async def queue(self, statuses: tuple[str, ...]) -> list:
-        return list((await self.session.execute(
-            sa.select(escalations).where(escalations.c.status.in_(statuses)).order_by(escalations.c.requested_at)
-        )).all())
+        return list(
+            (
+                await self.session.execute(
+                    sa.select(escalations)
+                    .where(escalations.c.status.in_(statuses))
+                    .order_by(escalations.c.requested_at)
+                )
+            ).all()
+        )
 
 
 class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, *, at: datetime, actor: str, action: str, ticket_id: str | None = None,
-                  escalation_id: str | None = None, **details) -> None:
-        await self.session.execute(audit_log.insert().values(
-            at=at, actor=actor, action=action, ticket_id=ticket_id, escalation_id=escalation_id, details=details))
+    async def add(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        action: str,
+        ticket_id: str | None = None,
+        escalation_id: str | None = None,
+        **details,
+    ) -> None:
+        await self.session.execute(
+            audit_log.insert().values(
+                at=at,
+                actor=actor,
+                action=action,
+                ticket_id=ticket_id,
+                escalation_id=escalation_id,
+                details=details,
+            )
+        )
 
-    async def query(self, *, ticket_id: str | None = None, escalation_id: str | None = None,
-                    actor: str | None = None, action: str | None = None, limit: int = 200) -> list:
+    async def query(
+        self,
+        *,
+        ticket_id: str | None = None,
+        escalation_id: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 200,
+    ) -> list:
         query = sa.select(audit_log).order_by(audit_log.c.id).limit(limit)
-        for col, value in ((audit_log.c.ticket_id, ticket_id), (audit_log.c.escalation_id, escalation_id),
-                           (audit_log.c.actor, actor), (audit_log.c.action, action)):
+        for col, value in (
+            (audit_log.c.ticket_id, ticket_id),
+            (audit_log.c.escalation_id, escalation_id),
+            (audit_log.c.actor, actor),
+            (audit_log.c.action, action),
+        ):
             if value is not None:
                 query = query.where(col == value)
         return list((await self.session.execute(query)).all())

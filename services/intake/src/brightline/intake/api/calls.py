@@ -16,7 +16,9 @@ from brightline.platform.problems import Problem
 cti = APIRouter(prefix="/cti", tags=["cti"])
 router = APIRouter(prefix="/calls", tags=["calls"])
 
-ANSWER_LIMIT_SECONDS = 12  # 4 rings (seed 004); the SLA monitor owns the limit, this is a display hint
+ANSWER_LIMIT_SECONDS = (
+    12  # 4 rings (seed 004); the SLA monitor owns the limit, this is a display hint
+)
 
 # What each switch event must carry (a generic CTI webhook's fields, camelCase).
 REQUIRED_BY_EVENT = {
@@ -31,9 +33,18 @@ def call_read(row) -> CallRead:
     if isinstance(row, CallRecord):
         delay = row.answer_delay_seconds
     return CallRead(
-        call_id=row.call_id, state=row.state, caller_number=row.caller_number, called_number=row.called_number,
-        queue=row.queue, agent_extension=row.agent_extension, agent_id=row.agent_id, rang_at=row.rang_at,
-        answered_at=row.answered_at, ended_at=row.ended_at, end_cause=row.end_cause, answer_delay_seconds=delay,
+        call_id=row.call_id,
+        state=row.state,
+        caller_number=row.caller_number,
+        called_number=row.called_number,
+        queue=row.queue,
+        agent_extension=row.agent_extension,
+        agent_id=row.agent_id,
+        rang_at=row.rang_at,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
+        end_cause=row.end_cause,
+        answer_delay_seconds=delay,
         answered_within_12s=None if delay is None else delay <= ANSWER_LIMIT_SECONDS,
     )
 
@@ -45,18 +56,37 @@ async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch) -> Ct
     raw = body.model_dump(mode="json", by_alias=True, exclude_none=True)
     missing = [f for f in REQUIRED_BY_EVENT[body.event] if raw.get(f) in (None, "")]
     if missing:
-        raise Problem(422, "missing-fields", "Required fields are missing",
-                      f"a {body.event} event needs: {', '.join(missing)}",
-                      errors=[{"field": f, "message": f"required for {body.event}"} for f in missing])
+        raise Problem(
+            422,
+            "missing-fields",
+            "Required fields are missing",
+            f"a {body.event} event needs: {', '.join(missing)}",
+            errors=[{"field": f, "message": f"required for {body.event}"} for f in missing],
+        )
     if body.timestamp.tzinfo is None:
-        raise Problem(422, "validation-error", "Request is not valid", "timestamp needs a timezone offset",
-                      errors=[{"field": "timestamp", "message": "timezone offset required"}])
+        raise Problem(
+            422,
+            "validation-error",
+            "Request is not valid",
+            "timestamp needs a timezone offset",
+            errors=[{"field": "timestamp", "message": "timezone offset required"}],
+        )
     async with uow:
-        call, first = await handlers.record_call_event(RecordCallEvent(
-            call_id=body.call_id, event=body.event, timestamp=body.timestamp, body=raw,
-            caller_number=body.caller_number, called_number=body.called_number, queue=body.queue,
-            agent_extension=body.agent_extension, agent_id=body.agent_id, cause=body.cause,
-        ), uow)
+        call, first = await handlers.record_call_event(
+            RecordCallEvent(
+                call_id=body.call_id,
+                event=body.event,
+                timestamp=body.timestamp,
+                body=raw,
+                caller_number=body.caller_number,
+                called_number=body.called_number,
+                queue=body.queue,
+                agent_extension=body.agent_extension,
+                agent_id=body.agent_id,
+                cause=body.cause,
+            ),
+            uow,
+        )
         await uow.commit()
     return CtiAck(duplicate=not first, call=call_read(call))
 

@@ -31,8 +31,17 @@ PhraseBookDep = Annotated[PhraseBook, Depends(phrase_book)]
 def forbidden_phrase_problem(error: ForbiddenPhraseError, field: str) -> Problem:
     phrases = list(dict.fromkeys(v.phrase for v in error.violations))
     return Problem(
-        422, "forbidden-phrase", "Text to the customer contains forbidden service phrases (服务忌语)", str(error),
+        422,
+        "forbidden-phrase",
+        "Text to the customer contains forbidden service phrases (服务忌语)",
+        str(error),
         phrases=phrases,
-        errors=[{"field": field, "message": f"forbidden phrase “{v.phrase}”"
-                 + (f"; say instead: {v.suggestion}" if v.suggestion else "")} for v in error.violations],
+        errors=[
+            {
+                "field": field,
+                "message": f"forbidden phrase “{v.phrase}”"
+                + (f"; say instead: {v.suggestion}" if v.suggestion else ""),
+            }
+            for v in error.violations
+        ],
     )

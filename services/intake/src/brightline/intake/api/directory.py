@@ -7,10 +7,21 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 
-from brightline.intake.adapters.repository import CallRepository, DirectoryRepository, OutageRepository, TicketRepository
+from brightline.intake.adapters.repository import (
+    CallRepository,
+    DirectoryRepository,
+    OutageRepository,
+    TicketRepository,
+)
 from brightline.intake.api.deps import Agent, Switch
 from brightline.intake.api.routes_util import summary
-from brightline.intake.api.schemas import CallerCard, CallerFlags, CustomerImport, CustomerRead, OutageRead
+from brightline.intake.api.schemas import (
+    CallerCard,
+    CallerFlags,
+    CustomerImport,
+    CustomerRead,
+    OutageRead,
+)
 from brightline.intake.handlers import now
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.problems import Problem
@@ -27,8 +38,13 @@ async def import_customers(body: CustomerImport, uow: UnitOfWorkDep, system: Swi
     list is replaced by the one imported."""
     ids = [c.customer_id for c in body.customers]
     if len(set(ids)) != len(ids):
-        raise Problem(422, "duplicate-customers", "A customer appears twice in one import",
-                      "send each customer_id once", errors=[{"field": "customers", "message": "duplicate customer_id"}])
+        raise Problem(
+            422,
+            "duplicate-customers",
+            "A customer appears twice in one import",
+            "send each customer_id once",
+            errors=[{"field": "customers", "message": "duplicate customer_id"}],
+        )
     async with uow:
         repo, at = DirectoryRepository(uow.session), now()
         for customer in body.customers:
@@ -44,20 +60,40 @@ async def build_card(uow, number: str, call_id: str | None, window_hours: int) -
     ids = [c.customer_id for c in known]
     tickets = TicketRepository(uow.session)
     open_tickets = await tickets.list(phone=number, customer_ids=ids, open_only=True)
-    recent = await tickets.list(phone=number, customer_ids=ids, since=at - timedelta(days=RECENT_DAYS))
+    recent = await tickets.list(
+        phone=number, customer_ids=ids, since=at - timedelta(days=RECENT_DAYS)
+    )
     areas = {c.area_code for c in known if c.area_code}
     outages = [o for o in await OutageRepository(uow.session).active() if areas & set(o.area_codes)]
     flag = await directory.flag(number)
     earlier_calls = await CallRepository(uow.session).other_calls_from(
-        number, at - timedelta(hours=window_hours), exclude=call_id)
+        number, at - timedelta(hours=window_hours), exclude=call_id
+    )
     return CallerCard(
-        caller_number=number, call_id=call_id,
-        customers=[CustomerRead(customer_id=c.customer_id, name=c.name, address=c.address, area_code=c.area_code,
-                                meter_no=c.meter_no, sensitive=c.sensitive) for c in known],
+        caller_number=number,
+        call_id=call_id,
+        customers=[
+            CustomerRead(
+                customer_id=c.customer_id,
+                name=c.name,
+                address=c.address,
+                area_code=c.area_code,
+                meter_no=c.meter_no,
+                sensitive=c.sensitive,
+            )
+            for c in known
+        ],
         open_tickets=[summary(t) for t in open_tickets],
         recent_tickets=[summary(t) for t in recent],
-        active_outages=[OutageRead(incident_id=o.incident_id, area_codes=list(o.area_codes),
-                                   expected_restore_at=o.expected_restore_at, cause=o.cause) for o in outages],
+        active_outages=[
+            OutageRead(
+                incident_id=o.incident_id,
+                area_codes=list(o.area_codes),
+                expected_restore_at=o.expected_restore_at,
+                cause=o.cause,
+            )
+            for o in outages
+        ],
         flags=CallerFlags(
             repeat_caller=earlier_calls > 0 or bool(open_tickets),
             sensitive_customer=any(c.sensitive for c in known),
@@ -67,19 +103,32 @@ async def build_card(uow, number: str, call_id: str | None, window_hours: int) -
 
 
 @cards.get("/calls/{call_id}/caller-card", response_model=CallerCard)
-async def caller_card_for_call(call_id: str, request: Request, uow: UnitOfWorkDep, agent: Agent) -> CallerCard:
+async def caller_card_for_call(
+    call_id: str, request: Request, uow: UnitOfWorkDep, agent: Agent
+) -> CallerCard:
     """Who is calling: known customers, open and recent tickets, outages over their area, flags."""
     async with uow:
         call = await CallRepository(uow.session).get(call_id)
         if call is None or not call.caller_number:
-            raise Problem(404, "not-found", "No such call", f"call {call_id} is unknown or has no caller number")
-        return await build_card(uow, call.caller_number, call_id, request.app.state.settings.repeat_call_window_hours)
+            raise Problem(
+                404,
+                "not-found",
+                "No such call",
+                f"call {call_id} is unknown or has no caller number",
+            )
+        return await build_card(
+            uow, call.caller_number, call_id, request.app.state.settings.repeat_call_window_hours
+        )
 
 
 @cards.get("/caller-cards/{number}", response_model=CallerCard)
-async def caller_card(number: str, request: Request, uow: UnitOfWorkDep, agent: Agent) -> CallerCard:
+async def caller_card(
+    number: str, request: Request, uow: UnitOfWorkDep, agent: Agent
+) -> CallerCard:
     async with uow:
-        return await build_card(uow, number, None, request.app.state.settings.repeat_call_window_hours)
+        return await build_card(
+            uow, number, None, request.app.state.settings.repeat_call_window_hours
+        )
 
 
 routers = [customers, cards]

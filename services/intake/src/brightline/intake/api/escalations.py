@@ -9,7 +9,12 @@ from fastapi import APIRouter, Query, status
 from brightline.intake import handlers
 from brightline.intake.adapters.repository import AuditRepository, EscalationRepository
 from brightline.intake.api.deps import Agent, Supervisor
-from brightline.intake.api.schemas import AuditEntry, EscalationCreate, EscalationRead, EscalationResolve
+from brightline.intake.api.schemas import (
+    AuditEntry,
+    EscalationCreate,
+    EscalationRead,
+    EscalationResolve,
+)
 from brightline.intake.domain.commands import RequestEscalation, ResolveEscalation
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.problems import Problem
@@ -19,59 +24,88 @@ audit = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EscalationRead)
-async def request_escalation(body: EscalationCreate, uow: UnitOfWorkDep, agent: Agent) -> EscalationRead:
+async def request_escalation(
+    body: EscalationCreate, uow: UnitOfWorkDep, agent: Agent
+) -> EscalationRead:
     """An agent asks the duty supervisor for help with, or hands over, a difficult caller."""
     async with uow:
         try:
-            row = await handlers.request_escalation(RequestEscalation(
-                kind=body.kind, reason=body.reason, agent_id=agent.subject, call_id=body.call_id,
-                ticket_id=body.ticket_id, caller_number=body.caller_number, note=body.note), uow)
+            row = await handlers.request_escalation(
+                RequestEscalation(
+                    kind=body.kind,
+                    reason=body.reason,
+                    agent_id=agent.subject,
+                    call_id=body.call_id,
+                    ticket_id=body.ticket_id,
+                    caller_number=body.caller_number,
+                    note=body.note,
+                ),
+                uow,
+            )
         except handlers.NotFound as error:
-            raise Problem(422, "unknown-ticket", "No such ticket", str(error),
-                          errors=[{"field": "ticket_id", "message": str(error)}]) from error
+            raise Problem(
+                422,
+                "unknown-ticket",
+                "No such ticket",
+                str(error),
+                errors=[{"field": "ticket_id", "message": str(error)}],
+            ) from error
         await uow.commit()
     return EscalationRead(**row, supervisor_id=None, resolved_at=None)
 
 
 @router.get("", response_model=list[EscalationRead])
 async def supervisor_queue(
-    uow: UnitOfWorkDep, supervisor: Supervisor,
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
     status_: Annotated[Literal["open", "all"], Query(alias="status")] = "open",
 ) -> list[EscalationRead]:
     """The duty supervisor's queue: pending and accepted requests, oldest first."""
-    statuses = ("pending", "accepted") if status_ == "open" else (
-        "pending", "accepted", "taken_over", "marked_harassing", "declined")
+    statuses = (
+        ("pending", "accepted")
+        if status_ == "open"
+        else ("pending", "accepted", "taken_over", "marked_harassing", "declined")
+    )
     async with uow:
         rows = await EscalationRepository(uow.session).queue(statuses)
     return [EscalationRead(**r._asdict()) for r in rows]
 
 
 @router.post("/{escalation_id}/resolution", response_model=EscalationRead)
-async def resolve(escalation_id: str, body: EscalationResolve, uow: UnitOfWorkDep,
-                  supervisor: Supervisor) -> EscalationRead:
+async def resolve(
+    escalation_id: str, body: EscalationResolve, uow: UnitOfWorkDep, supervisor: Supervisor
+) -> EscalationRead:
     """Accept, take over (the ticket's owner becomes the supervisor, audited), mark the number
     as harassing (the caller card flags it from now on), or decline."""
     async with uow:
         try:
             row = await handlers.resolve_escalation(
-                ResolveEscalation(escalation_id, body.outcome, supervisor.subject), uow)
+                ResolveEscalation(escalation_id, body.outcome, supervisor.subject), uow
+            )
         except handlers.NotFound as error:
             raise Problem(404, "not-found", "No such escalation", str(error)) from error
         except handlers.Conflict as error:
-            raise Problem(409, "illegal-transition", "The escalation cannot take this outcome", str(error)) from error
+            raise Problem(
+                409, "illegal-transition", "The escalation cannot take this outcome", str(error)
+            ) from error
         await uow.commit()
     return EscalationRead(**row)
 
 
 @audit.get("", response_model=list[AuditEntry])
 async def audit_trail(
-    uow: UnitOfWorkDep, supervisor: Supervisor, ticket_id: str | None = None, escalation_id: str | None = None,
-    actor: str | None = None, action: str | None = None,
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
+    ticket_id: str | None = None,
+    escalation_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
 ) -> list[AuditEntry]:
     """Owner changes, escalations and handovers, oldest first."""
     async with uow:
-        rows = await AuditRepository(uow.session).query(ticket_id=ticket_id, escalation_id=escalation_id,
-                                                       actor=actor, action=action)
+        rows = await AuditRepository(uow.session).query(
+            ticket_id=ticket_id, escalation_id=escalation_id, actor=actor, action=action
+        )
     return [AuditEntry(**r._asdict()) for r in rows]
 
 

@@ -9,9 +9,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from brightline.intake.adapters.repository import CallRepository, DirectoryRepository, OutageRepository
+from brightline.intake.adapters.repository import (
+    CallRepository,
+    DirectoryRepository,
+    OutageRepository,
+)
 from brightline.intake.api.deps import Agent, PhraseBookDep
-from brightline.intake.api.schemas import EtiquetteCheck, EtiquetteResult, ScriptAnswers, ScriptStep, ViolationRead
+from brightline.intake.api.schemas import (
+    EtiquetteCheck,
+    EtiquetteResult,
+    ScriptAnswers,
+    ScriptStep,
+    ViolationRead,
+)
 from brightline.intake.domain import greetings as engine
 from brightline.intake.domain.scripts import InvalidAnswer
 from brightline.intake.handlers import now, scripts
@@ -23,26 +33,34 @@ script_router = APIRouter(prefix="/scripts", tags=["scripts"])
 etiquette = APIRouter(prefix="/etiquette", tags=["etiquette"])
 
 
-async def _outage_for(uow, call_id: str | None, area_code: str | None) -> engine.OutageNotice | None:
+async def _outage_for(
+    uow, call_id: str | None, area_code: str | None
+) -> engine.OutageNotice | None:
     """The active outage over the caller's area: the given area, or the areas of the customers
     the calling number belongs to."""
     areas = {area_code} if area_code else set()
     if call_id:
         call = await CallRepository(uow.session).get(call_id)
         if call is not None and call.caller_number:
-            areas |= {c.area_code for c in await DirectoryRepository(uow.session).by_phone(call.caller_number)
-                      if c.area_code}
+            areas |= {
+                c.area_code
+                for c in await DirectoryRepository(uow.session).by_phone(call.caller_number)
+                if c.area_code
+            }
     for outage in await OutageRepository(uow.session).active():
         hit = sorted(areas & set(outage.area_codes))
         if hit:
-            return engine.OutageNotice(area=hit[0], expected_restore_at=outage.expected_restore_at,
-                                       cause=outage.cause)
+            return engine.OutageNotice(
+                area=hit[0], expected_restore_at=outage.expected_restore_at, cause=outage.cause
+            )
     return None
 
 
 @greetings.get("")
 async def greeting(
-    request: Request, uow: UnitOfWorkDep, agent: Agent,
+    request: Request,
+    uow: UnitOfWorkDep,
+    agent: Agent,
     call_id: str | None = None,
     area_code: str | None = None,
     staff_no: str | None = None,
@@ -58,33 +76,60 @@ async def greeting(
     settings = request.app.state.settings
     staff = staff_no or agent.staff_no
     if not staff:
-        raise Problem(422, "missing-fields", "Required fields are missing",
-                      "the token carries no staff number; pass staff_no",
-                      errors=[{"field": "staff_no", "message": "required"}])
+        raise Problem(
+            422,
+            "missing-fields",
+            "Required fields are missing",
+            "the token carries no staff number; pass staff_no",
+            errors=[{"field": "staff_no", "message": "required"}],
+        )
     async with uow:
         call = await CallRepository(uow.session).get(call_id) if call_id else None
         outage = await _outage_for(uow, call_id, area_code)
     call_time = at or (call.rang_at if call is not None and call.rang_at else None) or now()
     try:
         ctx = engine.GreetingContext(
-            call_time=call_time, staff_no=staff, unit_name=settings.unit_name, unit_name_en=settings.unit_name_en,
-            language=language, dialect=dialect, situations=frozenset(situation), outage=outage,
+            call_time=call_time,
+            staff_no=staff,
+            unit_name=settings.unit_name,
+            unit_name_en=settings.unit_name_en,
+            language=language,
+            dialect=dialect,
+            situations=frozenset(situation),
+            outage=outage,
             closing_for=closing_for,
-            reply_within=engine.ReplyPromise(amount=reply_within_working_days) if reply_within_working_days else None,
+            reply_within=engine.ReplyPromise(amount=reply_within_working_days)
+            if reply_within_working_days
+            else None,
         )
     except ValueError as error:
-        raise Problem(422, "validation-error", "Request is not valid", str(error),
-                      errors=[{"field": "situation" if "situation" in str(error) else "at", "message": str(error)}]
-                      ) from error
+        raise Problem(
+            422,
+            "validation-error",
+            "Request is not valid",
+            str(error),
+            errors=[
+                {"field": "situation" if "situation" in str(error) else "at", "message": str(error)}
+            ],
+        ) from error
     result = dataclasses.asdict(engine.greet(ctx))
-    result["transfer_to_supervisor"] = any(p["action"] == "transfer_supervisor" for p in result["prompts"])
+    result["transfer_to_supervisor"] = any(
+        p["action"] == "transfer_supervisor" for p in result["prompts"]
+    )
     return result
 
 
 @script_router.get("")
 async def list_scripts(agent: Agent) -> list[dict]:
-    return [{"ticket_type": s.ticket_type, "script": s.ref, "required_fields": s.required_fields,
-             "optional_fields": s.optional_fields} for s in scripts()]
+    return [
+        {
+            "ticket_type": s.ticket_type,
+            "script": s.ref,
+            "required_fields": s.required_fields,
+            "optional_fields": s.optional_fields,
+        }
+        for s in scripts()
+    ]
 
 
 @script_router.post("/{ticket_type}/next", response_model=ScriptStep)
@@ -97,16 +142,32 @@ async def next_step(ticket_type: str, body: ScriptAnswers, agent: Agent) -> Scri
     try:
         step = script.advance(body.answers, body.language)
     except InvalidAnswer as error:
-        raise Problem(422, "invalid-answer", "The answer is not one of the choices", str(error),
-                      errors=[{"field": f"answers.{error.key}", "message": str(error),
-                               "allowed": list(error.allowed)}]) from error
+        raise Problem(
+            422,
+            "invalid-answer",
+            "The answer is not one of the choices",
+            str(error),
+            errors=[
+                {
+                    "field": f"answers.{error.key}",
+                    "message": str(error),
+                    "allowed": list(error.allowed),
+                }
+            ],
+        ) from error
     return ScriptStep(
-        script=step.script_ref, node_id=step.node_id, prompt=step.prompt, key=step.key, is_field=step.is_field,
-        agent_only=step.agent_only, optional=step.optional,
+        script=step.script_ref,
+        node_id=step.node_id,
+        prompt=step.prompt,
+        key=step.key,
+        is_field=step.is_field,
+        agent_only=step.agent_only,
+        optional=step.optional,
         choices=[{"value": c.value, "label": c.label} for c in step.choices],
         fields_required=step.fields_required,
         outcome=None if step.outcome is None else dataclasses.asdict(step.outcome),
-        done=step.done, path=list(step.path),
+        done=step.done,
+        path=list(step.path),
     )
 
 
@@ -114,8 +175,10 @@ async def next_step(ticket_type: str, body: ScriptAnswers, agent: Agent) -> Scri
 async def check_text(body: EtiquetteCheck, agent: Agent, book: PhraseBookDep) -> EtiquetteResult:
     """Check text meant for a customer against the forbidden service phrases (服务忌语)."""
     violations = book.check(body.text)
-    return EtiquetteResult(polite=not violations,
-                           violations=[ViolationRead(**dataclasses.asdict(v)) for v in violations])
+    return EtiquetteResult(
+        polite=not violations,
+        violations=[ViolationRead(**dataclasses.asdict(v)) for v in violations],
+    )
 
 
 routers = [greetings, script_router, etiquette]

@@ -4,7 +4,6 @@ module; `routers` at the bottom lists them all."""
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Query, status
 
@@ -15,11 +14,15 @@ from brightline.intake.api import calls, directory, escalations, guidance
 from brightline.intake.api.deps import Agent, PhraseBookDep, forbidden_phrase_problem
 from brightline.intake.api.routes_util import summary, to_read
 from brightline.intake.api.schemas import (
-    HandoverCreate, HandoverRead, LinkRead, TicketComplete, TicketCreate, TicketRead, TicketSummary,
+    HandoverCreate,
+    HandoverRead,
+    TicketComplete,
+    TicketCreate,
+    TicketRead,
+    TicketSummary,
 )
 from brightline.intake.domain.commands import CompleteTicket, HandOver, RecordTicket
-from brightline.intake.domain.linking import Link
-from brightline.intake.domain.model import IllegalTransition, MissingFields, Ticket
+from brightline.intake.domain.model import IllegalTransition, MissingFields
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Role
@@ -27,6 +30,7 @@ from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 handovers = APIRouter(prefix="/handovers", tags=["handovers"])
+
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
 async def record_ticket(
@@ -39,35 +43,65 @@ async def record_ticket(
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
     if body.script and body.script.split("@")[0] != handlers.scripts().get(body.ticket_type).id:
-        raise Problem(422, "validation-error", "Request is not valid",
-                      f"script {body.script} is not the {body.ticket_type} call script",
-                      errors=[{"field": "script", "message": f"expected {handlers.scripts().get(body.ticket_type).ref}"}])
-    async with uow, IdempotentCommand(uow, "tickets.record", idempotency_key, body.model_dump(mode="json")) as once:
+        raise Problem(
+            422,
+            "validation-error",
+            "Request is not valid",
+            f"script {body.script} is not the {body.ticket_type} call script",
+            errors=[
+                {
+                    "field": "script",
+                    "message": f"expected {handlers.scripts().get(body.ticket_type).ref}",
+                }
+            ],
+        )
+    async with (
+        uow,
+        IdempotentCommand(
+            uow, "tickets.record", idempotency_key, body.model_dump(mode="json")
+        ) as once,
+    ):
         if once.replayed:
             return once.response
-        details = body.model_dump(mode="json", exclude={"ticket_type", "description"}, exclude_none=True)
+        details = body.model_dump(
+            mode="json", exclude={"ticket_type", "description"}, exclude_none=True
+        )
         try:
             recorded = await handlers.record_ticket(
-                RecordTicket(body.ticket_type, body.description, agent.subject, details), uow, phrase_book=book
+                RecordTicket(body.ticket_type, body.description, agent.subject, details),
+                uow,
+                phrase_book=book,
             )
         except MissingFields as error:
             raise Problem(
-                422, "missing-fields", "Required fields are missing", str(error),
-                errors=[{"field": f, "message": "required for " + error.ticket_type} for f in error.fields],
+                422,
+                "missing-fields",
+                "Required fields are missing",
+                str(error),
+                errors=[
+                    {"field": f, "message": "required for " + error.ticket_type}
+                    for f in error.fields
+                ],
             ) from error
         except ForbiddenPhraseError as error:
             raise forbidden_phrase_problem(error, "note_to_customer") from error
-        return await once.respond(201, to_read(recorded.ticket, recorded.link).model_dump(mode="json"))
+        return await once.respond(
+            201, to_read(recorded.ticket, recorded.link).model_dump(mode="json")
+        )
 
 
 @router.get("", response_model=list[TicketSummary])
 async def list_tickets(
-    uow: UnitOfWorkDep, agent: Agent, owner: str | None = None,
+    uow: UnitOfWorkDep,
+    agent: Agent,
+    owner: str | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> list[TicketSummary]:
     """Tickets by current owner (default: the caller's own)."""
     async with uow:
-        found = await TicketRepository(uow.session).list(owner=owner or agent.subject, open_only=open_only)
+        found = await TicketRepository(uow.session).list(
+            owner=owner or agent.subject, open_only=open_only
+        )
     return [summary(t) for t in found]
 
 
@@ -81,8 +115,9 @@ async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Agent) -> Ticket
 
 
 @router.post("/{ticket_id}/complete", response_model=TicketRead)
-async def complete_ticket(ticket_id: str, body: TicketComplete, uow: UnitOfWorkDep, agent: Agent,
-                          book: PhraseBookDep) -> TicketRead:
+async def complete_ticket(
+    ticket_id: str, body: TicketComplete, uow: UnitOfWorkDep, agent: Agent, book: PhraseBookDep
+) -> TicketRead:
     """Close a consultation or service request at intake (the answer was given); a callback is due."""
     if body.reply:
         try:
@@ -91,11 +126,15 @@ async def complete_ticket(ticket_id: str, body: TicketComplete, uow: UnitOfWorkD
             raise forbidden_phrase_problem(error, "reply") from error
     async with uow:
         try:
-            ticket = await handlers.complete_ticket(CompleteTicket(ticket_id, agent.subject, agent.unit_id), uow)
+            ticket = await handlers.complete_ticket(
+                CompleteTicket(ticket_id, agent.subject, agent.unit_id), uow
+            )
         except handlers.NotFound as error:
             raise Problem(404, "not-found", "No such ticket", str(error)) from error
         except IllegalTransition as error:
-            raise Problem(409, "illegal-transition", "The ticket cannot be completed here", str(error)) from error
+            raise Problem(
+                409, "illegal-transition", "The ticket cannot be completed here", str(error)
+            ) from error
         await uow.commit()
     return to_read(ticket)
 
@@ -105,16 +144,36 @@ async def hand_over(body: HandoverCreate, uow: UnitOfWorkDep, agent: Agent) -> H
     """Shift handover: every open ticket the agent owns goes to the named agent of the next shift."""
     from_agent = body.from_agent or agent.subject
     if from_agent != agent.subject and Role.SUPERVISOR not in agent.roles:
-        raise Problem(403, "forbidden", "Only a supervisor hands over another agent's tickets",
-                      f"you are {agent.subject}, not {from_agent}")
+        raise Problem(
+            403,
+            "forbidden",
+            "Only a supervisor hands over another agent's tickets",
+            f"you are {agent.subject}, not {from_agent}",
+        )
     async with uow:
         try:
-            moved = await handlers.hand_over(HandOver(from_agent, body.to_agent, agent.subject), uow)
+            moved = await handlers.hand_over(
+                HandOver(from_agent, body.to_agent, agent.subject), uow
+            )
         except handlers.Conflict as error:
-            raise Problem(422, "bad-handover", "Cannot hand over", str(error),
-                          errors=[{"field": "to_agent", "message": str(error)}]) from error
+            raise Problem(
+                422,
+                "bad-handover",
+                "Cannot hand over",
+                str(error),
+                errors=[{"field": "to_agent", "message": str(error)}],
+            ) from error
         await uow.commit()
-    return HandoverRead(from_agent=from_agent, to_agent=body.to_agent, ticket_ids=[t.id for t in moved])
+    return HandoverRead(
+        from_agent=from_agent, to_agent=body.to_agent, ticket_ids=[t.id for t in moved]
+    )
 
 
-routers = [router, handovers, *calls.routers, *directory.routers, *escalations.routers, *guidance.routers]
+routers = [
+    router,
+    handovers,
+    *calls.routers,
+    *directory.routers,
+    *escalations.routers,
+    *guidance.routers,
+]

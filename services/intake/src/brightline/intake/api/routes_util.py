@@ -9,8 +9,13 @@ from brightline.intake.domain.linking import Link
 from brightline.intake.domain.model import Ticket
 
 PROGRESS_ZH = {
-    "recorded": "已受理，正在派单", "created": "已派单", "assigned": "已派发抢修班", "accepted": "抢修人员已接单",
-    "en_route": "抢修人员正在赶往现场", "on_site": "抢修人员已到达现场抢修", "outage_declared": "已确认为区域停电，正在抢修",
+    "recorded": "已受理，正在派单",
+    "created": "已派单",
+    "assigned": "已派发抢修班",
+    "accepted": "抢修人员已接单",
+    "en_route": "抢修人员正在赶往现场",
+    "on_site": "抢修人员已到达现场抢修",
+    "outage_declared": "已确认为区域停电，正在抢修",
 }
 
 
@@ -26,18 +31,38 @@ def link_message(link: Link, tz: str = "Asia/Shanghai") -> str:
 
 def to_read(ticket: Ticket, link: Link | None = None) -> TicketRead:
     return TicketRead(
-        id=ticket.id, no=ticket.no, ticket_type=ticket.type, status=ticket.status,
-        recorded_at=ticket.recorded_at, first_ask_owner=ticket.first_ask_owner, owner=ticket.owner,
-        description=ticket.description, details=ticket.details, completed_at=ticket.completed_at,
-        linked=None if link is None else LinkRead(
-            kind=link.kind, ticket_id=link.ticket_id, ticket_no=link.ticket_no, incident_id=link.incident_id,
-            progress=link.progress, expected_restore_at=link.expected_restore_at, cause=link.cause,
-            message=link_message(link)),
+        id=ticket.id,
+        no=ticket.no,
+        ticket_type=ticket.type,
+        status=ticket.status,
+        recorded_at=ticket.recorded_at,
+        first_ask_owner=ticket.first_ask_owner,
+        owner=ticket.owner,
+        description=ticket.description,
+        details=ticket.details,
+        completed_at=ticket.completed_at,
+        linked=None
+        if link is None
+        else LinkRead(
+            kind=link.kind,
+            ticket_id=link.ticket_id,
+            ticket_no=link.ticket_no,
+            incident_id=link.incident_id,
+            progress=link.progress,
+            expected_restore_at=link.expected_restore_at,
+            cause=link.cause,
+            message=link_message(link),
+        ),
     )
 
 
 def summary(ticket: Ticket) -> TicketSummary:
-    return TicketSummary(id=ticket.id, no=ticket.no, ticket_type=ticket.type, status=ticket.status,
-                         recorded_at=ticket.recorded_at, owner=ticket.owner, description=ticket.description)
-
-
+    return TicketSummary(
+        id=ticket.id,
+        no=ticket.no,
+        ticket_type=ticket.type,
+        status=ticket.status,
+        recorded_at=ticket.recorded_at,
+        owner=ticket.owner,
+        description=ticket.description,
+    )

@@ -11,7 +11,14 @@ from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype,
 
 PHONE = r"^\+?[0-9-]{3,20}$"
 TicketTypeName = Literal[
-    "repair", "consultation", "service_request", "complaint", "report", "opinion", "suggestion", "praise"
+    "repair",
+    "consultation",
+    "service_request",
+    "complaint",
+    "report",
+    "opinion",
+    "suggestion",
+    "praise",
 ]
 
 
@@ -41,7 +48,10 @@ class TicketCreate(BaseModel):
     language: Literal["zh", "en", "dialect"] | None = None
     script: str | None = Field(None, max_length=100, pattern=r"^[a-z_]+@[\w.-]+$")
     note_to_customer: str | None = Field(
-        None, max_length=2000, description="What the agent tells or sends the customer; checked for 服务忌语")
+        None,
+        max_length=2000,
+        description="What the agent tells or sends the customer; checked for 服务忌语",
+    )
 
 
 class LinkRead(BaseModel):
@@ -71,13 +81,17 @@ class TicketRead(BaseModel):
 
 class TicketComplete(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reply: str | None = Field(None, max_length=2000, description="The answer given to the customer; checked for 服务忌语")
+    reply: str | None = Field(
+        None, max_length=2000, description="The answer given to the customer; checked for 服务忌语"
+    )
 
 
 class HandoverCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to_agent: str = Field(min_length=1, max_length=64)
-    from_agent: str | None = Field(None, max_length=64, description="Supervisors only; an agent hands over their own")
+    from_agent: str | None = Field(
+        None, max_length=64, description="Supervisors only; an agent hands over their own"
+    )
 
 
 class HandoverRead(BaseModel):
@@ -129,7 +143,9 @@ class CustomerImportItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_id: str = Field(min_length=1, max_length=64)
     name: str | None = Field(None, max_length=100)
-    phones: list[Annotated[str, Field(min_length=3, max_length=32)]] = Field(default_factory=list, max_length=10)
+    phones: list[Annotated[str, Field(min_length=3, max_length=32)]] = Field(
+        default_factory=list, max_length=10
+    )
     address: str | None = Field(None, max_length=300)
     area_code: str | None = Field(None, max_length=32)
     meter_no: str | None = Field(None, max_length=32)

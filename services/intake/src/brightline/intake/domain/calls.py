@@ -41,8 +41,15 @@ class CallRecord:
         return max(0.0, (self.answered_at - self.rang_at).total_seconds())
 
     def apply(
-        self, event: str, at: datetime, *, caller_number: str | None = None, called_number: str | None = None,
-        queue: str | None = None, agent_extension: str | None = None, agent_id: str | None = None,
+        self,
+        event: str,
+        at: datetime,
+        *,
+        caller_number: str | None = None,
+        called_number: str | None = None,
+        queue: str | None = None,
+        agent_extension: str | None = None,
+        agent_id: str | None = None,
         cause: str | None = None,
     ) -> list[str]:
         """Merge one switch event; return the call states to announce (as events).
@@ -70,7 +77,9 @@ class CallRecord:
             self.answered_at = at
         else:
             self.ended_at = at
-            self.end_cause = cause or ("normal" if self.answered_at or "answer" in self.seen else "abandoned")
+            self.end_cause = cause or (
+                "normal" if self.answered_at or "answer" in self.seen else "abandoned"
+            )
             if self.end_cause not in END_CAUSES:
                 raise ValueError(f"unknown hangup cause {cause!r}")
         if _RANK[STATE_OF[event]] > _RANK[self.state]:

@@ -11,4 +11,4 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TicketRecorded:
-    ticket: "Ticket"
+    ticket: Ticket

@@ -52,18 +52,35 @@ class Link:
 
 
 def find_link(
-    *, address: str | None, meter_no: str | None, area_code: str | None,
-    open_repairs: list[OpenRepair], active_outages: list[ActiveOutage],
+    *,
+    address: str | None,
+    meter_no: str | None,
+    area_code: str | None,
+    open_repairs: list[OpenRepair],
+    active_outages: list[ActiveOutage],
 ) -> Link | None:
     """The open repair (same meter or same address) or active outage (covering the area)
     this repair report is already part of; None when it is a new fault."""
     key = address_key(address)
     for repair in open_repairs:
         if (meter_no and repair.meter_no == meter_no) or (key and repair.address_key == key):
-            return Link("repair", repair.ticket_id, repair.ticket_no, repair.incident_id, repair.progress,
-                        repair.expected_restore_at)
+            return Link(
+                "repair",
+                repair.ticket_id,
+                repair.ticket_no,
+                repair.incident_id,
+                repair.progress,
+                repair.expected_restore_at,
+            )
     for outage in active_outages:
         if area_code and area_code in outage.area_codes:
-            return Link("outage", None, None, outage.incident_id, "outage_declared", outage.expected_restore_at,
-                        outage.cause)
+            return Link(
+                "outage",
+                None,
+                None,
+                outage.incident_id,
+                "outage_declared",
+                outage.expected_restore_at,
+                outage.cause,
+            )
     return None

@@ -48,22 +48,39 @@ class Ticket:
 
     @classmethod
     def record(
-        cls, *, id: str, no: str, type: str, recorded_at: datetime, first_ask_owner: str,
-        description: str, details: dict, required_fields: Sequence[str],
-    ) -> "Ticket":
+        cls,
+        *,
+        id: str,
+        no: str,
+        type: str,
+        recorded_at: datetime,
+        first_ask_owner: str,
+        description: str,
+        details: dict,
+        required_fields: Sequence[str],
+    ) -> Ticket:
         """`required_fields` come from the ticket type's call script (the script engine)."""
         present = {"description": description, **details}
         missing = [f for f in required_fields if present.get(f) in (None, "")]
         if missing:
             raise MissingFields(type, missing)
-        ticket = cls(id=id, no=no, type=type, recorded_at=recorded_at, first_ask_owner=first_ask_owner,
-                     description=description, details=details)
+        ticket = cls(
+            id=id,
+            no=no,
+            type=type,
+            recorded_at=recorded_at,
+            first_ask_owner=first_ask_owner,
+            description=description,
+            details=details,
+        )
         ticket.events.append(events.TicketRecorded(ticket))
         return ticket
 
     def complete(self, by: str, at: datetime) -> None:
         if self.type not in SELF_CLOSING_TYPES:
-            raise IllegalTransition(f"a {self.type} ticket is closed by its owning service, not at intake")
+            raise IllegalTransition(
+                f"a {self.type} ticket is closed by its owning service, not at intake"
+            )
         if not self.open:
             raise IllegalTransition(f"ticket is {self.status}")
         self.status, self.completed_at, self.completed_by = "completed", at, by

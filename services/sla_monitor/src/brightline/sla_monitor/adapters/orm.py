@@ -32,7 +32,9 @@ deadlines = sa.Table(
     sa.Column("cancel_reason", sa.String(200)),
     sa.Column("error", sa.Text),
     sa.Column("next_fire_at", sa.DateTime(timezone=True)),
-    sa.UniqueConstraint("subject_type", "subject_id", "limit_key", name="uq_deadline_subject_limit"),
+    sa.UniqueConstraint(
+        "subject_type", "subject_id", "limit_key", name="uq_deadline_subject_limit"
+    ),
 )
 
 # Every input the monitor acted on, in the order it acted: the history replay rebuilds from.

@@ -17,8 +17,20 @@ from brightline.sla_monitor.domain.policy import EscalationLevel, Limit
 
 FINAL_STATES = ("met", "cancelled", "errored")
 # Set when a deadline is opened and never changed after: what it is about and the promise as made.
-FIXED_COLUMNS = frozenset({"id", "limit_key", "policy", "subject_type", "subject_id", "ticket_id", "opened_at",
-                           "limit_def", "unit_id", "ticket_type"})
+FIXED_COLUMNS = frozenset(
+    {
+        "id",
+        "limit_key",
+        "policy",
+        "subject_type",
+        "subject_id",
+        "ticket_id",
+        "opened_at",
+        "limit_def",
+        "unit_id",
+        "ticket_type",
+    }
+)
 
 
 # ---------------------------------------------------------------- (de)serialising
@@ -26,33 +38,59 @@ FIXED_COLUMNS = frozenset({"id", "limit_key", "policy", "subject_type", "subject
 
 def limit_to_json(limit: Limit) -> dict:
     return {
-        "key": limit.key, "amount": limit.amount, "unit": str(limit.unit), "source": limit.source,
-        "warn_at": limit.warn_at, "pausable": limit.pausable,
-        "escalation": [{"at": level.at, "notify": list(level.notify)} for level in limit.escalation],
+        "key": limit.key,
+        "amount": limit.amount,
+        "unit": str(limit.unit),
+        "source": limit.source,
+        "warn_at": limit.warn_at,
+        "pausable": limit.pausable,
+        "escalation": [
+            {"at": level.at, "notify": list(level.notify)} for level in limit.escalation
+        ],
     }
 
 
 def limit_from_json(raw: dict) -> Limit:
     return Limit(
-        key=raw["key"], amount=raw["amount"], unit=raw["unit"], source=raw["source"], warn_at=raw["warn_at"],
+        key=raw["key"],
+        amount=raw["amount"],
+        unit=raw["unit"],
+        source=raw["source"],
+        warn_at=raw["warn_at"],
         pausable=raw["pausable"],
-        escalation=tuple(EscalationLevel(level["at"], tuple(level["notify"])) for level in raw["escalation"]),
+        escalation=tuple(
+            EscalationLevel(level["at"], tuple(level["notify"])) for level in raw["escalation"]
+        ),
     )
 
 
 def to_row(tracked: Tracked) -> dict:
     d = tracked.deadline
     return {
-        "id": tracked.deadline_id, "limit_key": tracked.limit.key, "policy": tracked.policy,
-        "subject_type": tracked.subject_type, "subject_id": tracked.subject_id, "ticket_id": tracked.ticket_id,
-        "state": tracked.state, "opened_at": tracked.opened_at,
-        "warn_at": d.warn_at if d else None, "due_at": d.due_at if d else None,
-        "limit_def": limit_to_json(tracked.limit), "unit_id": tracked.unit_id, "ticket_type": tracked.ticket_type,
-        "pauses": [[p.started_at.isoformat(), p.ended_at.isoformat()] for p in d.pauses] if d else [],
-        "paused_since": d.paused_since if d else None, "warned_at": d.warned_at if d else None,
-        "breached_at": d.breached_at if d else None, "closed_at": d.closed_at if d else None,
+        "id": tracked.deadline_id,
+        "limit_key": tracked.limit.key,
+        "policy": tracked.policy,
+        "subject_type": tracked.subject_type,
+        "subject_id": tracked.subject_id,
+        "ticket_id": tracked.ticket_id,
+        "state": tracked.state,
+        "opened_at": tracked.opened_at,
+        "warn_at": d.warn_at if d else None,
+        "due_at": d.due_at if d else None,
+        "limit_def": limit_to_json(tracked.limit),
+        "unit_id": tracked.unit_id,
+        "ticket_type": tracked.ticket_type,
+        "pauses": [[p.started_at.isoformat(), p.ended_at.isoformat()] for p in d.pauses]
+        if d
+        else [],
+        "paused_since": d.paused_since if d else None,
+        "warned_at": d.warned_at if d else None,
+        "breached_at": d.breached_at if d else None,
+        "closed_at": d.closed_at if d else None,
         "escalations_sent": list(d.escalations_sent) if d else [],
-        "met_on_time": tracked.met_on_time, "cancel_reason": tracked.cancel_reason, "error": tracked.error,
+        "met_on_time": tracked.met_on_time,
+        "cancel_reason": tracked.cancel_reason,
+        "error": tracked.error,
         "next_fire_at": tracked.next_fire_at,
     }
 
@@ -62,17 +100,37 @@ def from_row(row) -> Tracked:
     deadline = None
     if row["state"] != "errored":
         deadline = Deadline(
-            deadline_id=row["id"], ticket_id=row["ticket_id"] or row["subject_id"], limit=limit,
-            policy=row["policy"], opened_at=row["opened_at"], due_at=row["due_at"], warn_at=row["warn_at"],
+            deadline_id=row["id"],
+            ticket_id=row["ticket_id"] or row["subject_id"],
+            limit=limit,
+            policy=row["policy"],
+            opened_at=row["opened_at"],
+            due_at=row["due_at"],
+            warn_at=row["warn_at"],
             state=DeadlineState(row["state"]),
-            pauses=tuple(Pause(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in row["pauses"]),
-            paused_since=row["paused_since"], warned_at=row["warned_at"], breached_at=row["breached_at"],
-            closed_at=row["closed_at"], escalations_sent=tuple(row["escalations_sent"]),
+            pauses=tuple(
+                Pause(datetime.fromisoformat(a), datetime.fromisoformat(b))
+                for a, b in row["pauses"]
+            ),
+            paused_since=row["paused_since"],
+            warned_at=row["warned_at"],
+            breached_at=row["breached_at"],
+            closed_at=row["closed_at"],
+            escalations_sent=tuple(row["escalations_sent"]),
         )
     return Tracked(
-        deadline_id=row["id"], subject_type=row["subject_type"], subject_id=row["subject_id"], limit=limit,
-        policy=row["policy"], opened_at=row["opened_at"], ticket_id=row["ticket_id"], unit_id=row["unit_id"],
-        ticket_type=row["ticket_type"], deadline=deadline, error=row["error"], met_on_time=row["met_on_time"],
+        deadline_id=row["id"],
+        subject_type=row["subject_type"],
+        subject_id=row["subject_id"],
+        limit=limit,
+        policy=row["policy"],
+        opened_at=row["opened_at"],
+        ticket_id=row["ticket_id"],
+        unit_id=row["unit_id"],
+        ticket_type=row["ticket_type"],
+        deadline=deadline,
+        error=row["error"],
+        met_on_time=row["met_on_time"],
         cancel_reason=row["cancel_reason"],
     )
 
@@ -87,31 +145,48 @@ class DeadlineRepository:
         self.session = session
 
     async def exists(self, subject_type: str, subject_id: str, limit_key: str) -> bool:
-        return bool(await self.session.scalar(sa.select(sa.func.count()).select_from(deadlines).where(
-            deadlines.c.subject_type == subject_type, deadlines.c.subject_id == subject_id,
-            deadlines.c.limit_key == limit_key,
-        )))
+        return bool(
+            await self.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(deadlines)
+                .where(
+                    deadlines.c.subject_type == subject_type,
+                    deadlines.c.subject_id == subject_id,
+                    deadlines.c.limit_key == limit_key,
+                )
+            )
+        )
 
     async def add(self, tracked: Tracked) -> bool:
         """Insert; False when the subject already has this limit (a replayed cause)."""
         result = await self.session.execute(
-            insert(deadlines).values(**to_row(tracked)).on_conflict_do_nothing(constraint="uq_deadline_subject_limit")
+            insert(deadlines)
+            .values(**to_row(tracked))
+            .on_conflict_do_nothing(constraint="uq_deadline_subject_limit")
         )
         return result.rowcount == 1
 
     async def save(self, tracked: Tracked) -> None:
         row = to_row(tracked)
-        await self.session.execute(deadlines.update().where(deadlines.c.id == row.pop("id")).values(**row))
+        await self.session.execute(
+            deadlines.update().where(deadlines.c.id == row.pop("id")).values(**row)
+        )
 
     async def save_many(self, batch: list[Tracked]) -> None:
         """Write the clock state of many deadlines at once (an executemany: one round trip). Only the
         columns a deadline's life changes are written; its identity and limit snapshot never do."""
         if not batch:
             return
-        rows = [{f"v_{k}": v for k, v in to_row(t).items() if k not in FIXED_COLUMNS or k == "id"} for t in batch]
+        rows = [
+            {f"v_{k}": v for k, v in to_row(t).items() if k not in FIXED_COLUMNS or k == "id"}
+            for t in batch
+        ]
         changing = [c for c in deadlines.c.keys() if c not in FIXED_COLUMNS]
-        statement = (deadlines.update().where(deadlines.c.id == sa.bindparam("v_id"))
-                     .values({c: sa.bindparam(f"v_{c}") for c in changing}))
+        statement = (
+            deadlines.update()
+            .where(deadlines.c.id == sa.bindparam("v_id"))
+            .values({c: sa.bindparam(f"v_{c}") for c in changing})
+        )
         await self.session.execute(statement, rows)
 
     async def next_fire_at(self) -> datetime | None:
@@ -119,9 +194,12 @@ class DeadlineRepository:
         return await self.session.scalar(sa.select(sa.func.min(deadlines.c.next_fire_at)))
 
     async def of_subject(self, subject_type: str, subject_id: str) -> list[Tracked]:
-        query = (sa.select(deadlines)
-                 .where(deadlines.c.subject_type == subject_type, deadlines.c.subject_id == subject_id)
-                 .order_by(deadlines.c.limit_key).with_for_update())
+        query = (
+            sa.select(deadlines)
+            .where(deadlines.c.subject_type == subject_type, deadlines.c.subject_id == subject_id)
+            .order_by(deadlines.c.limit_key)
+            .with_for_update()
+        )
         return [from_row(r) for r in (await self.session.execute(query)).mappings()]
 
     async def get(self, deadline_id: str, *, lock: bool = False) -> Tracked | None:
@@ -133,12 +211,22 @@ class DeadlineRepository:
 
     async def due(self, now: datetime, *, limit: int = 200) -> list[Tracked]:
         """Rows whose next fire time has come, locked; rows another worker holds are skipped."""
-        query = (sa.select(deadlines).where(deadlines.c.next_fire_at <= now)
-                 .order_by(deadlines.c.next_fire_at).limit(limit).with_for_update(skip_locked=True))
+        query = (
+            sa.select(deadlines)
+            .where(deadlines.c.next_fire_at <= now)
+            .order_by(deadlines.c.next_fire_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         return [from_row(r) for r in (await self.session.execute(query)).mappings()]
 
-    async def find(self, *, subject_id: str | None = None, ticket_id: str | None = None,
-                   state: str | None = None) -> list:
+    async def find(
+        self,
+        *,
+        subject_id: str | None = None,
+        ticket_id: str | None = None,
+        state: str | None = None,
+    ) -> list:
         query = sa.select(deadlines).order_by(deadlines.c.opened_at, deadlines.c.limit_key)
         if subject_id:
             query = query.where(deadlines.c.subject_id == subject_id)
@@ -149,12 +237,17 @@ class DeadlineRepository:
         return list((await self.session.execute(query)).mappings().all())
 
     async def find_by_id(self, deadline_id: str) -> list:
-        return list((await self.session.execute(sa.select(deadlines).where(deadlines.c.id == deadline_id))).mappings())
+        return list(
+            (
+                await self.session.execute(
+                    sa.select(deadlines).where(deadlines.c.id == deadline_id)
+                )
+            ).mappings()
+        )
 
     async def all_tracked(self) -> list[Tracked]:
         rows = await self.session.execute(sa.select(deadlines).order_by(deadlines.c.opened_at))
         return [from_row(r) for r in rows.mappings()]
-
 
 
 class MemoryStore:
@@ -173,8 +266,14 @@ class MemoryStore:
         self.rows[tracked.deadline_id] = tracked
 
     async def of_subject(self, subject_type: str, subject_id: str) -> list[Tracked]:
-        return sorted((t for t in self.rows.values() if (t.subject_type, t.subject_id) == (subject_type, subject_id)),
-                      key=lambda t: t.limit.key)
+        return sorted(
+            (
+                t
+                for t in self.rows.values()
+                if (t.subject_type, t.subject_id) == (subject_type, subject_id)
+            ),
+            key=lambda t: t.limit.key,
+        )
 
     async def get(self, deadline_id: str, *, lock: bool = False) -> Tracked | None:
         return self.rows.get(deadline_id)
@@ -184,10 +283,14 @@ class MemoryStore:
             await self.save(tracked)
 
     async def next_fire_at(self) -> datetime | None:
-        return min((t.next_fire_at for t in self.rows.values() if t.next_fire_at is not None), default=None)
+        return min(
+            (t.next_fire_at for t in self.rows.values() if t.next_fire_at is not None), default=None
+        )
 
     async def due(self, now: datetime, *, limit: int = 10**9) -> list[Tracked]:
-        due = [t for t in self.rows.values() if t.next_fire_at is not None and t.next_fire_at <= now]
+        due = [
+            t for t in self.rows.values() if t.next_fire_at is not None and t.next_fire_at <= now
+        ]
         return sorted(due, key=lambda t: t.next_fire_at)[:limit]
 
 
@@ -199,15 +302,32 @@ class HistoryRepository:
         self.session = session
 
     async def log(self, event: Event) -> None:
-        await self.session.execute(insert(event_log).values(
-            event_id=event.id, event_type=event.type, source=event.source, subject=event.subject, time=event.time,
-            data=event.data,
-        ).on_conflict_do_nothing(index_elements=["event_id"]))
+        await self.session.execute(
+            insert(event_log)
+            .values(
+                event_id=event.id,
+                event_type=event.type,
+                source=event.source,
+                subject=event.subject,
+                time=event.time,
+                data=event.data,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
 
     async def history(self) -> list[Event]:
         rows = await self.session.execute(sa.select(event_log).order_by(event_log.c.seq))
-        return [Event(type=r["event_type"], source=r["source"], subject=r["subject"], data=r["data"], id=r["event_id"],
-                      time=r["time"]) for r in rows.mappings()]
+        return [
+            Event(
+                type=r["event_type"],
+                source=r["source"],
+                subject=r["subject"],
+                data=r["data"],
+                id=r["event_id"],
+                time=r["time"],
+            )
+            for r in rows.mappings()
+        ]
 
     async def record_call(self, call_id: str, **values) -> None:
         values = {k: v for k, v in values.items() if v is not None}
@@ -218,17 +338,41 @@ class HistoryRepository:
             statement = statement.on_conflict_do_nothing(index_elements=["call_id"])
         await self.session.execute(statement)
 
-    async def record_callback_rate(self, *, key: str, day: date, unit_id: str, ticket_type: str, finished: int,
-                                   called_back: int, computed_at: datetime) -> None:
-        values = dict(day=day, unit_id=unit_id, ticket_type=ticket_type, finished=finished, called_back=called_back,
-                      computed_at=computed_at)
+    async def record_callback_rate(
+        self,
+        *,
+        key: str,
+        day: date,
+        unit_id: str,
+        ticket_type: str,
+        finished: int,
+        called_back: int,
+        computed_at: datetime,
+    ) -> None:
+        values = dict(
+            day=day,
+            unit_id=unit_id,
+            ticket_type=ticket_type,
+            finished=finished,
+            called_back=called_back,
+            computed_at=computed_at,
+        )
         await self.session.execute(
-            insert(callback_rates).values(key=key, **values).on_conflict_do_update(
-                index_elements=["key"], set_=values, where=callback_rates.c.computed_at <= computed_at))
+            insert(callback_rates)
+            .values(key=key, **values)
+            .on_conflict_do_update(
+                index_elements=["key"],
+                set_=values,
+                where=callback_rates.c.computed_at <= computed_at,
+            )
+        )
 
     async def callback_rates_between(self, first: date, last: date) -> list:
-        rows = await self.session.execute(sa.select(callback_rates).where(
-            callback_rates.c.day >= first, callback_rates.c.day <= last))
+        rows = await self.session.execute(
+            sa.select(callback_rates).where(
+                callback_rates.c.day >= first, callback_rates.c.day <= last
+            )
+        )
         return list(rows.mappings())
 
 
@@ -243,8 +387,17 @@ class KpiRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def sums(self, *, start: datetime, end: datetime, first_day: date, last_day: date, group_by: str,
-                   tz: str, answer_threshold_s: float) -> dict[str | None, dict[str, float]]:
+    async def sums(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        first_day: date,
+        last_day: date,
+        group_by: str,
+        tz: str,
+        answer_threshold_s: float,
+    ) -> dict[str | None, dict[str, float]]:
         """Sums per group over calls that rang and deadlines opened in [start, end) and the callback
         rates of business days [first_day, last_day]. Groups nothing counted in are absent."""
         if group_by not in kpis.GROUPINGS:
@@ -255,46 +408,92 @@ class KpiRepository:
             return sa.cast(sa.func.timezone(tz, column), sa.Date) if group_by == "day" else None
 
         def fact_group(moment, day, unit, ticket_type):
-            return {"all": None, "day": moment if moment is not None else day, "unit": unit,
-                    "ticket_type": ticket_type}[group_by]
+            return {
+                "all": None,
+                "day": moment if moment is not None else day,
+                "unit": unit,
+                "ticket_type": ticket_type,
+            }[group_by]
 
         # calls: offered = those with an outcome (answered or ended)
-        delay = sa.func.coalesce(calls.c.answer_delay_seconds,
-                                 sa.cast(sa.extract("epoch", calls.c.answered_at - calls.c.rang_at), sa.Float))
+        delay = sa.func.coalesce(
+            calls.c.answer_delay_seconds,
+            sa.cast(sa.extract("epoch", calls.c.answered_at - calls.c.rang_at), sa.Float),
+        )
         answered = calls.c.answered_at.is_not(None)
-        await self._collect(buckets, group_by, fact_group(moment_group(calls.c.rang_at), None, None, None), {
-            "offered": sa.func.count(),
-            "answered": sa.func.count().filter(answered),
-            "delay_sum": sa.func.coalesce(sa.func.sum(delay).filter(answered), 0.0),
-            "within": sa.func.count().filter(answered, delay <= answer_threshold_s),
-            "abandoned": sa.func.count().filter(calls.c.answered_at.is_(None), calls.c.cause == "abandoned"),
-        }, calls, calls.c.rang_at >= start, calls.c.rang_at < end,
-            sa.or_(answered, calls.c.ended_at.is_not(None)))
+        await self._collect(
+            buckets,
+            group_by,
+            fact_group(moment_group(calls.c.rang_at), None, None, None),
+            {
+                "offered": sa.func.count(),
+                "answered": sa.func.count().filter(answered),
+                "delay_sum": sa.func.coalesce(sa.func.sum(delay).filter(answered), 0.0),
+                "within": sa.func.count().filter(answered, delay <= answer_threshold_s),
+                "abandoned": sa.func.count().filter(
+                    calls.c.answered_at.is_(None), calls.c.cause == "abandoned"
+                ),
+            },
+            calls,
+            calls.c.rang_at >= start,
+            calls.c.rang_at < end,
+            sa.or_(answered, calls.c.ended_at.is_not(None)),
+        )
 
         # deadlines: the decided ones (met, or breached and not yet met) of an on-time kind
-        kinds = {kind: (deadlines.c.limit_key == match.exact if match.exact is not None
-                        else deadlines.c.limit_key.startswith(match.prefix, autoescape=True))
-                 for kind, match in kpis.ON_TIME_KINDS.items()}
+        kinds = {
+            kind: (
+                deadlines.c.limit_key == match.exact
+                if match.exact is not None
+                else deadlines.c.limit_key.startswith(match.prefix, autoescape=True)
+            )
+            for kind, match in kpis.ON_TIME_KINDS.items()
+        }
         on_time = sa.and_(deadlines.c.state == "met", deadlines.c.met_on_time.is_(True))
         columns = {}
         for kind, test in kinds.items():
             columns[f"{kind}_decided"] = sa.func.count().filter(test)
             columns[f"{kind}_on_time"] = sa.func.count().filter(test, on_time)
-        await self._collect(buckets, group_by, fact_group(moment_group(deadlines.c.opened_at), None,
-                                                          deadlines.c.unit_id, deadlines.c.ticket_type),
-                            columns, deadlines, deadlines.c.opened_at >= start, deadlines.c.opened_at < end,
-                            deadlines.c.state.in_(("met", "breached")), sa.or_(*kinds.values()))
+        await self._collect(
+            buckets,
+            group_by,
+            fact_group(
+                moment_group(deadlines.c.opened_at),
+                None,
+                deadlines.c.unit_id,
+                deadlines.c.ticket_type,
+            ),
+            columns,
+            deadlines,
+            deadlines.c.opened_at >= start,
+            deadlines.c.opened_at < end,
+            deadlines.c.state.in_(("met", "breached")),
+            sa.or_(*kinds.values()),
+        )
 
         # callback rates: the latest per key (the table keeps only that)
-        await self._collect(buckets, group_by, fact_group(None, callback_rates.c.day, callback_rates.c.unit_id,
-                                                          callback_rates.c.ticket_type), {
-            "finished": sa.func.coalesce(sa.func.sum(callback_rates.c.finished), 0),
-            "called_back": sa.func.coalesce(sa.func.sum(callback_rates.c.called_back), 0),
-        }, callback_rates, callback_rates.c.day >= first_day, callback_rates.c.day <= last_day)
+        await self._collect(
+            buckets,
+            group_by,
+            fact_group(
+                None, callback_rates.c.day, callback_rates.c.unit_id, callback_rates.c.ticket_type
+            ),
+            {
+                "finished": sa.func.coalesce(sa.func.sum(callback_rates.c.finished), 0),
+                "called_back": sa.func.coalesce(sa.func.sum(callback_rates.c.called_back), 0),
+            },
+            callback_rates,
+            callback_rates.c.day >= first_day,
+            callback_rates.c.day <= last_day,
+        )
         return buckets
 
-    async def _collect(self, buckets: dict, group_by: str, group, columns: dict, table, *where) -> None:
-        query = sa.select(sa.func.count().label("_n"), *(value.label(name) for name, value in columns.items()))
+    async def _collect(
+        self, buckets: dict, group_by: str, group, columns: dict, table, *where
+    ) -> None:
+        query = sa.select(
+            sa.func.count().label("_n"), *(value.label(name) for name, value in columns.items())
+        )
         query = query.select_from(table).where(*where)
         if group is not None:
             query = query.add_columns(group.label("_group")).group_by(sa.literal_column("_group"))
@@ -310,8 +509,12 @@ class KpiRepository:
 
     async def month_callback_sums(self, month: date) -> tuple[int, int]:
         """Month-to-date (finished, called_back) of the month `month` lies in, up to that day."""
-        row = (await self.session.execute(sa.select(
-            sa.func.coalesce(sa.func.sum(callback_rates.c.finished), 0),
-            sa.func.coalesce(sa.func.sum(callback_rates.c.called_back), 0),
-        ).where(callback_rates.c.day >= month.replace(day=1), callback_rates.c.day <= month))).one()
+        row = (
+            await self.session.execute(
+                sa.select(
+                    sa.func.coalesce(sa.func.sum(callback_rates.c.finished), 0),
+                    sa.func.coalesce(sa.func.sum(callback_rates.c.called_back), 0),
+                ).where(callback_rates.c.day >= month.replace(day=1), callback_rates.c.day <= month)
+            )
+        ).one()
         return int(row[0]), int(row[1])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -15,14 +14,23 @@ from pydantic import BaseModel, Field
 
 from brightline.calendar import CalendarOutOfRange
 from brightline.contracts import Event
-from brightline.messaging import RuntimeDep, UnitOfWorkDep
+from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 from brightline.sla_monitor import handlers, kpis
-from brightline.sla_monitor.adapters.repository import DeadlineRepository, HistoryRepository, KpiRepository
+from brightline.sla_monitor.adapters.repository import (
+    DeadlineRepository,
+    HistoryRepository,
+    KpiRepository,
+)
 from brightline.sla_monitor.domain.deadlines import InvalidTransition
 from brightline.sla_monitor.replay import replay, utc_iso
-from brightline.sla_monitor.translate import SUPERVISOR_OPEN, SUPERVISOR_PAUSE, SUPERVISOR_RESUME, inputs_for
+from brightline.sla_monitor.translate import (
+    SUPERVISOR_OPEN,
+    SUPERVISOR_PAUSE,
+    SUPERVISOR_RESUME,
+    inputs_for,
+)
 
 Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
 Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
@@ -82,12 +90,16 @@ class DeadlinePause(BaseModel):
 
 async def _supervisor_input(uow, request: Request, kind: str, data: dict) -> list:
     """Log the supervisor's act as an event (replay sees it) and apply it strictly."""
-    event = Event(type=kind, source="/brightline/sla_monitor/api", subject=data["subject_id"], data=data)
+    event = Event(
+        type=kind, source="/brightline/sla_monitor/api", subject=data["subject_id"], data=data
+    )
     await HistoryRepository(uow.session).log(event)
     book = book_of(request)
     changed = []
     for command in inputs_for(event, book):
-        changed += await handlers.handle(command, DeadlineRepository(uow.session), uow.emit, book=book, strict=True)
+        changed += await handlers.handle(
+            command, DeadlineRepository(uow.session), uow.emit, book=book, strict=True
+        )
     return changed
 
 
@@ -101,11 +113,16 @@ def _wake_scheduler(request: Request, changed: list) -> None:
 
 @router.get("", response_model=list[DeadlineRead])
 async def find_deadlines(
-    uow: UnitOfWorkDep, staff: Staff, subject_id: str | None = None, ticket_id: str | None = None,
+    uow: UnitOfWorkDep,
+    staff: Staff,
+    subject_id: str | None = None,
+    ticket_id: str | None = None,
     state: str | None = None,
 ) -> list[DeadlineRead]:
     async with uow:
-        rows = await DeadlineRepository(uow.session).find(subject_id=subject_id, ticket_id=ticket_id, state=state)
+        rows = await DeadlineRepository(uow.session).find(
+            subject_id=subject_id, ticket_id=ticket_id, state=state
+        )
     return [DeadlineRead.model_validate(dict(r)) for r in rows]
 
 
@@ -119,48 +136,89 @@ async def get_deadline(deadline_id: str, uow: UnitOfWorkDep, staff: Staff) -> De
 
 
 @router.post("", response_model=DeadlineRead, status_code=201)
-async def open_deadline(body: DeadlineCreate, request: Request, uow: UnitOfWorkDep, who: Supervisor) -> DeadlineRead:
+async def open_deadline(
+    body: DeadlineCreate, request: Request, uow: UnitOfWorkDep, who: Supervisor
+) -> DeadlineRead:
     """Open a limit by hand (e.g. a written bill query). A date past the official calendar's known
     years is stored as an errored deadline and answered with 422 calendar-out-of-range."""
     opened_at = body.opened_at or datetime.now(UTC)
     if opened_at.tzinfo is None:
-        raise Problem(422, "naive-datetime", "opened_at needs a timezone", "send e.g. 2025-01-27T10:00:00+08:00")
+        raise Problem(
+            422,
+            "naive-datetime",
+            "opened_at needs a timezone",
+            "send e.g. 2025-01-27T10:00:00+08:00",
+        )
     book = book_of(request)
     if body.limit_key not in book.in_force(opened_at).limits:
-        raise Problem(422, "unknown-limit", "Unknown limit", f"the pack in force has no limit {body.limit_key!r}",
-                      limits=sorted(book.in_force(opened_at).limits))
+        raise Problem(
+            422,
+            "unknown-limit",
+            "Unknown limit",
+            f"the pack in force has no limit {body.limit_key!r}",
+            limits=sorted(book.in_force(opened_at).limits),
+        )
     data = body.model_dump(mode="json") | {"at": opened_at.isoformat(), "opened_by": who.subject}
     async with uow:
         repo = DeadlineRepository(uow.session)
         changed = await _supervisor_input(uow, request, SUPERVISOR_OPEN, data)
         if not changed:
-            raise Problem(409, "deadline-exists", "Deadline already open",
-                          f"{body.subject_type} {body.subject_id} already has {body.limit_key}")
+            raise Problem(
+                409,
+                "deadline-exists",
+                "Deadline already open",
+                f"{body.subject_type} {body.subject_id} already has {body.limit_key}",
+            )
         row = (await repo.find_by_id(changed[0].deadline_id))[0]
         await uow.commit()
     _wake_scheduler(request, changed)
     if changed[0].error:
-        raise Problem(422, "calendar-out-of-range", "Date outside the official working-day calendar",
-                      changed[0].error, deadline_id=changed[0].deadline_id, state="errored")
+        raise Problem(
+            422,
+            "calendar-out-of-range",
+            "Date outside the official working-day calendar",
+            changed[0].error,
+            deadline_id=changed[0].deadline_id,
+            state="errored",
+        )
     return DeadlineRead.model_validate(dict(row))
 
 
-async def _pause_or_resume(deadline_id: str, request: Request, uow, kind: str, reason: str | None) -> DeadlineRead:
+async def _pause_or_resume(
+    deadline_id: str, request: Request, uow, kind: str, reason: str | None
+) -> DeadlineRead:
     async with uow:
         repo = DeadlineRepository(uow.session)
         tracked = await repo.get(deadline_id, lock=True)
         if tracked is None:
-            raise Problem(404, "deadline-not-found", "No such deadline", f"no deadline {deadline_id}")
-        data = {"subject_type": tracked.subject_type, "subject_id": tracked.subject_id,
-                "limit_key": tracked.limit.key, "at": datetime.now(UTC).isoformat(), "reason": reason}
+            raise Problem(
+                404, "deadline-not-found", "No such deadline", f"no deadline {deadline_id}"
+            )
+        data = {
+            "subject_type": tracked.subject_type,
+            "subject_id": tracked.subject_id,
+            "limit_key": tracked.limit.key,
+            "at": datetime.now(UTC).isoformat(),
+            "reason": reason,
+        }
         try:
             changed = await _supervisor_input(uow, request, kind, data)
         except InvalidTransition as error:
-            raise Problem(409, "illegal-transition", "The deadline cannot do that now", str(error),
-                          state=tracked.state, pausable=tracked.limit.pausable) from None
+            raise Problem(
+                409,
+                "illegal-transition",
+                "The deadline cannot do that now",
+                str(error),
+                state=tracked.state,
+                pausable=tracked.limit.pausable,
+            ) from None
         except CalendarOutOfRange as error:
-            raise Problem(422, "calendar-out-of-range", "Date outside the official working-day calendar",
-                          str(error)) from None
+            raise Problem(
+                422,
+                "calendar-out-of-range",
+                "Date outside the official working-day calendar",
+                str(error),
+            ) from None
         row = (await repo.find_by_id(deadline_id))[0]
         await uow.commit()
     _wake_scheduler(request, changed)
@@ -168,14 +226,17 @@ async def _pause_or_resume(deadline_id: str, request: Request, uow, kind: str, r
 
 
 @router.post("/{deadline_id}/pause", response_model=DeadlineRead)
-async def pause_deadline(deadline_id: str, body: DeadlinePause, request: Request, uow: UnitOfWorkDep,
-                         who: Supervisor) -> DeadlineRead:
+async def pause_deadline(
+    deadline_id: str, body: DeadlinePause, request: Request, uow: UnitOfWorkDep, who: Supervisor
+) -> DeadlineRead:
     """Stop the clock of a pausable limit (e.g. waiting for the customer)."""
     return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_PAUSE, body.reason)
 
 
 @router.post("/{deadline_id}/resume", response_model=DeadlineRead)
-async def resume_deadline(deadline_id: str, request: Request, uow: UnitOfWorkDep, who: Supervisor) -> DeadlineRead:
+async def resume_deadline(
+    deadline_id: str, request: Request, uow: UnitOfWorkDep, who: Supervisor
+) -> DeadlineRead:
     return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_RESUME, None)
 
 
@@ -185,7 +246,9 @@ breaches = APIRouter(prefix="/breaches", tags=["breaches"])
 
 
 @breaches.get("", response_model=list[DeadlineRead])
-async def open_breaches(uow: UnitOfWorkDep, staff: Staff, ticket_id: str | None = None) -> list[DeadlineRead]:
+async def open_breaches(
+    uow: UnitOfWorkDep, staff: Staff, ticket_id: str | None = None
+) -> list[DeadlineRead]:
     """Deadlines past due with the work still not done."""
     async with uow:
         rows = await DeadlineRepository(uow.session).find(ticket_id=ticket_id, state="breached")
@@ -216,23 +279,35 @@ class KpiReport(BaseModel):
     callback_month: CallbackMonthRead
 
 
-async def kpi_report(uow, book, tz: ZoneInfo, *, start: datetime, end: datetime, group_by: str,
-                     month: date) -> tuple[list[kpis.KpiRow], kpis.CallbackMonth, float]:
+async def kpi_report(
+    uow, book, tz: ZoneInfo, *, start: datetime, end: datetime, group_by: str, month: date
+) -> tuple[list[kpis.KpiRow], kpis.CallbackMonth, float]:
     pack = book.in_force(end)
     threshold = pack.limit("call.answer").fixed_span().total_seconds()
     async with uow:
         # Aggregated by Postgres: no call, deadline or rate row is loaded here.
         repo = KpiRepository(uow.session)
-        sums = await repo.sums(start=start, end=end, first_day=start.astimezone(tz).date(),
-                               last_day=(end - timedelta(microseconds=1)).astimezone(tz).date(), group_by=group_by,
-                               tz=tz.key, answer_threshold_s=threshold)
+        sums = await repo.sums(
+            start=start,
+            end=end,
+            first_day=start.astimezone(tz).date(),
+            last_day=(end - timedelta(microseconds=1)).astimezone(tz).date(),
+            group_by=group_by,
+            tz=tz.key,
+            answer_threshold_s=threshold,
+        )
         finished, called_back = await repo.month_callback_sums(month)
     target = pack.target("callback.rate").minimum
-    return (kpis.rows_from_sums(sums), kpis.callback_month_of(finished, called_back, month=month, target=target),
-            threshold)
+    return (
+        kpis.rows_from_sums(sums),
+        kpis.callback_month_of(finished, called_back, month=month, target=target),
+        threshold,
+    )
 
 
-def _window(request: Request, date_from: date | None, date_to: date | None) -> tuple[date, date, datetime, datetime]:
+def _window(
+    request: Request, date_from: date | None, date_to: date | None
+) -> tuple[date, date, datetime, datetime]:
     tz = tz_of(request)
     today = datetime.now(tz).date()
     date_to = date_to or today
@@ -246,26 +321,55 @@ def _window(request: Request, date_from: date | None, date_to: date | None) -> t
 
 @kpi_router.get("", response_model=KpiReport)
 async def get_kpis(
-    request: Request, uow: UnitOfWorkDep, who: Supervisor,
-    date_from: date | None = None, date_to: date | None = None, group_by: GroupBy = "day",
+    request: Request,
+    uow: UnitOfWorkDep,
+    who: Supervisor,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    group_by: GroupBy = "day",
 ) -> KpiReport:
     """KPIs over business days [date_from, date_to] (default today), grouped by day, unit or ticket type.
     Calls carry no unit or ticket type: they fall in the `null` group of those groupings."""
     date_from, date_to, start, end = _window(request, date_from, date_to)
-    rows, month, threshold = await kpi_report(uow, book_of(request), tz_of(request), start=start, end=end,
-                                              group_by=group_by, month=date_to)
-    return KpiReport(date_from=date_from, date_to=date_to, group_by=group_by, answer_threshold_s=threshold,
-                     rows=[r.as_dict() for r in rows], callback_month=CallbackMonthRead(**month.__dict__))
+    rows, month, threshold = await kpi_report(
+        uow,
+        book_of(request),
+        tz_of(request),
+        start=start,
+        end=end,
+        group_by=group_by,
+        month=date_to,
+    )
+    return KpiReport(
+        date_from=date_from,
+        date_to=date_to,
+        group_by=group_by,
+        answer_threshold_s=threshold,
+        rows=[r.as_dict() for r in rows],
+        callback_month=CallbackMonthRead(**month.__dict__),
+    )
 
 
 @kpi_router.get("/export")
 async def export_kpis(
-    request: Request, uow: UnitOfWorkDep, who: Supervisor, format: Literal["csv", "xlsx"] = Query("csv"),
-    date_from: date | None = None, date_to: date | None = None, group_by: GroupBy = "day",
+    request: Request,
+    uow: UnitOfWorkDep,
+    who: Supervisor,
+    format: Literal["csv", "xlsx"] = Query("csv"),
+    date_from: date | None = None,
+    date_to: date | None = None,
+    group_by: GroupBy = "day",
 ) -> Response:
     date_from, date_to, start, end = _window(request, date_from, date_to)
-    rows, _, _ = await kpi_report(uow, book_of(request), tz_of(request), start=start, end=end, group_by=group_by,
-                                  month=date_to)
+    rows, _, _ = await kpi_report(
+        uow,
+        book_of(request),
+        tz_of(request),
+        start=start,
+        end=end,
+        group_by=group_by,
+        month=date_to,
+    )
     name = f"sla-kpis-{group_by}-{date_from}-{date_to}"
     table = [[row.as_dict()[c] for c in kpis.COLUMNS] for row in rows]
     if format == "csv":
@@ -273,8 +377,11 @@ async def export_kpis(
         writer = csv.writer(buffer)
         writer.writerow(kpis.COLUMNS)
         writer.writerows(["" if v is None else v for v in line] for line in table)
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     from openpyxl import Workbook
 
     book = Workbook()
@@ -285,9 +392,11 @@ async def export_kpis(
         sheet.append(line)
     out = io.BytesIO()
     book.save(out)
-    return Response(out.getvalue(),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
 
 
 # ---------------------------------------------------------------- replay
@@ -304,8 +413,9 @@ class ReplayReport(BaseModel):
 
 
 @replay_router.post("/verify", response_model=ReplayReport)
-async def verify_replay(request: Request, uow: UnitOfWorkDep, who: Supervisor,
-                        until: datetime | None = None) -> ReplayReport:
+async def verify_replay(
+    request: Request, uow: UnitOfWorkDep, who: Supervisor, until: datetime | None = None
+) -> ReplayReport:
     """Rebuild the monitor's state from its logged input events and compare the breaches with the
     live tables (both cut at `until`, default now)."""
     until = until or datetime.now(UTC)
@@ -314,8 +424,13 @@ async def verify_replay(request: Request, uow: UnitOfWorkDep, who: Supervisor,
         live = await DeadlineRepository(uow.session).all_tracked()
     replayed = await replay(history, until, book=book_of(request))
     live_keys = sorted(k for t in live for k in live_breach_keys(t))
-    return ReplayReport(until=until, events=len(history), live_breaches=live_keys,
-                        replayed_breaches=replayed.breaches, equal=live_keys == replayed.breaches)
+    return ReplayReport(
+        until=until,
+        events=len(history),
+        live_breaches=live_keys,
+        replayed_breaches=replayed.breaches,
+        equal=live_keys == replayed.breaches,
+    )
 
 
 def live_breach_keys(tracked) -> list[tuple[str, str, str]]:

@@ -138,7 +138,9 @@ class Tracked:
 Step = tuple[Tracked, tuple[DeadlineEvent, ...]]
 
 
-def open_tracked(command: Open, book: PolicyBook, calendar: WorkingCalendar = OFFICIAL_CALENDAR) -> Step:
+def open_tracked(
+    command: Open, book: PolicyBook, calendar: WorkingCalendar = OFFICIAL_CALENDAR
+) -> Step:
     """Open the limit of the pack in force at command.at.
 
     Raises KeyError when the pack has no such limit. A date the calendar does
@@ -149,14 +151,24 @@ def open_tracked(command: Open, book: PolicyBook, calendar: WorkingCalendar = OF
     limit = pack.limit(command.limit_key)
     deadline_id = deadline_id_for(command.subject_type, command.subject_id, command.limit_key)
     base = Tracked(
-        deadline_id=deadline_id, subject_type=command.subject_type, subject_id=command.subject_id,
-        limit=limit, policy=pack.ref, opened_at=command.at, ticket_id=command.ticket_id,
-        unit_id=command.unit_id, ticket_type=command.ticket_type,
+        deadline_id=deadline_id,
+        subject_type=command.subject_type,
+        subject_id=command.subject_id,
+        limit=limit,
+        policy=pack.ref,
+        opened_at=command.at,
+        ticket_id=command.ticket_id,
+        unit_id=command.unit_id,
+        ticket_type=command.ticket_type,
     )
     try:
         deadline, events = open_deadline(
-            deadline_id=deadline_id, ticket_id=command.ticket_id or command.subject_id, limit=limit,
-            policy=pack.ref, opened_at=command.at, calendar=calendar,
+            deadline_id=deadline_id,
+            ticket_id=command.ticket_id or command.subject_id,
+            limit=limit,
+            policy=pack.ref,
+            opened_at=command.at,
+            calendar=calendar,
         )
     except CalendarOutOfRange as error:
         return replace(base, error=str(error)), ()
@@ -185,7 +197,9 @@ def advance(tracked: Tracked, until: datetime, *, inclusive: bool = True) -> Ste
         return tracked, ()
     deadline = tracked.deadline
     events: list[DeadlineEvent] = []
-    while (point := next_fire_at(deadline)) is not None and (point <= until if inclusive else point < until):
+    while (point := next_fire_at(deadline)) is not None and (
+        point <= until if inclusive else point < until
+    ):
         deadline, fired = check(deadline, point)
         if not fired:  # cannot happen for a consistent deadline; never loop forever
             break
@@ -222,6 +236,18 @@ def apply(tracked: Tracked, command: Input, calendar: WorkingCalendar | None = N
 
 
 __all__ = [
-    "ERRORED", "Cancel", "Input", "InvalidTransition", "Meet", "Open", "Pause", "Resume", "Tracked",
-    "advance", "apply", "deadline_id_for", "next_fire_at", "open_tracked",
+    "ERRORED",
+    "Cancel",
+    "Input",
+    "InvalidTransition",
+    "Meet",
+    "Open",
+    "Pause",
+    "Resume",
+    "Tracked",
+    "advance",
+    "apply",
+    "deadline_id_for",
+    "next_fire_at",
+    "open_tracked",
 ]

@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
+
 from brightline.calendar import business_date
 
 PACKAGE = "brightline.sla_monitor"
