@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -32,6 +32,7 @@ from brightline.messaging import RuntimeDep, UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
+from brightline.platform.validation import BusinessDay
 
 router = APIRouter(prefix="/callback-tasks", tags=["callback-tasks"])
 incidents = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -288,8 +289,8 @@ async def record_incident_outcome(
 async def callback_rates(
     uow: UnitOfWorkDep,
     supervisor: Supervisor,
-    day_from: Annotated[date | None, Query()] = None,
-    day_to: Annotated[date | None, Query()] = None,
+    day_from: Annotated[BusinessDay | None, Query()] = None,
+    day_to: Annotated[BusinessDay | None, Query()] = None,
     unit_id: str | None = None,
     ticket_type: str | None = None,
 ) -> list[CallbackRateRead]:

@@ -1,7 +1,9 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
+
+from brightline.platform.validation import unique_by
 
 
 class WorkOrderRead(BaseModel):
@@ -50,7 +52,9 @@ class ServiceAreaItem(BaseModel):
 
 
 class ServiceAreaImport(BaseModel):
-    areas: list[ServiceAreaItem] = Field(min_length=1, max_length=10000)
+    areas: Annotated[list[ServiceAreaItem], unique_by("area_code")] = Field(
+        min_length=1, max_length=10000
+    )
 
 
 class UnitUpdate(BaseModel):
@@ -126,8 +130,12 @@ class MeterItem(BaseModel):
 
 
 class TopologyImport(BaseModel):
-    transformers: list[TransformerItem] = Field(default_factory=list, max_length=100000)
-    meters: list[MeterItem] = Field(default_factory=list, max_length=500000)
+    transformers: Annotated[list[TransformerItem], unique_by("transformer_id")] = Field(
+        default_factory=list, max_length=100000
+    )
+    meters: Annotated[list[MeterItem], unique_by("meter_no")] = Field(
+        default_factory=list, max_length=500000
+    )
 
 
 class IncidentRead(BaseModel):

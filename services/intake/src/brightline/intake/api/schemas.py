@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype, FaultScope
+from brightline.platform.validation import unique_by
 
 PHONE = r"^\+?[0-9-]{3,20}$"
 TicketTypeName = Literal[
@@ -154,7 +155,9 @@ class CustomerImportItem(BaseModel):
 
 class CustomerImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customers: list[CustomerImportItem] = Field(min_length=1, max_length=1000)
+    customers: Annotated[list[CustomerImportItem], unique_by("customer_id")] = Field(
+        min_length=1, max_length=1000
+    )
 
 
 class CustomerRead(BaseModel):

@@ -17,6 +17,7 @@ from brightline.contracts import Event
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
+from brightline.platform.validation import BusinessDay
 from brightline.sla_monitor import handlers, kpis
 from brightline.sla_monitor.adapters.repository import (
     DeadlineRepository,
@@ -324,8 +325,8 @@ async def get_kpis(
     request: Request,
     uow: UnitOfWorkDep,
     who: Supervisor,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: BusinessDay | None = None,
+    date_to: BusinessDay | None = None,
     group_by: GroupBy = "day",
 ) -> KpiReport:
     """KPIs over business days [date_from, date_to] (default today), grouped by day, unit or ticket type.
@@ -356,8 +357,8 @@ async def export_kpis(
     uow: UnitOfWorkDep,
     who: Supervisor,
     format: Literal["csv", "xlsx"] = Query("csv"),
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: BusinessDay | None = None,
+    date_to: BusinessDay | None = None,
     group_by: GroupBy = "day",
 ) -> Response:
     date_from, date_to, start, end = _window(request, date_from, date_to)
