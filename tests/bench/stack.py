@@ -45,6 +45,7 @@ class Stack:
         self.prefix = f"{self.run_id}."
         self.db = {name: f"bench_{name}" for name in SERVICES}
         self.procs: dict[str, ServiceProcess] = {}
+        self.replicas: list[tuple[str, ServiceProcess]] = []
 
     # ------------------------------------------------------------ infrastructure
 
@@ -94,6 +95,7 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "LOG_JSON": "true",
             "BRIGHTLINE_HOME": str(self.root),
+            "DB_COUNT_ROUND_TRIPS": "1",  # brightline_db_round_trips on /metrics (cost.py)
         }
         for name, var in SERVICES.items():
             env[var] = self.db[name]
@@ -122,7 +124,13 @@ class Stack:
         for proc in self.procs.values():
             proc.wait_ready(timeout=120)
 
+    def all_procs(self) -> list[tuple[str, ServiceProcess]]:
+        """Every service process, extra replicas (scale-out scenario) included."""
+        return [*self.procs.items(), *self.replicas]
+
     def stop_services(self) -> None:
+        for _, proc in reversed(self.replicas):
+            proc.stop()
         for proc in reversed(list(self.procs.values())):
             proc.stop()
 
