@@ -33,14 +33,15 @@ PG_SETTINGS = {
 
 
 class Stack:
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, partitions: int = 12) -> None:
         root = project_root()
         self.root = root
         self.out_dir = out_dir
         self.log_dir = out_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.postgres = LocalPostgres(root / ".local" / "bench-pg")
-        self.kafka = LocalKafka(root / ".local" / "bench-kafka", partitions=3, heap="1g")
+        self.kafka = LocalKafka(root / ".local" / "bench-kafka", partitions=partitions, heap="1g")
+        self.partitions = partitions
         self.run_id = f"b{int(time.time())}"
         self.prefix = f"{self.run_id}."
         self.db = {name: f"bench_{name}" for name in SERVICES}
@@ -95,7 +96,10 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "LOG_JSON": "true",
             "BRIGHTLINE_HOME": str(self.root),
-            "DB_COUNT_ROUND_TRIPS": "1",  # brightline_db_round_trips on /metrics (cost.py)
+            "DB_COUNT_ROUND_TRIPS": "1",
+            "KAFKA_PARTITIONS": str(
+                self.partitions
+            ),  # brightline_db_round_trips on /metrics (cost.py)
         }
         for name, var in SERVICES.items():
             env[var] = self.db[name]
