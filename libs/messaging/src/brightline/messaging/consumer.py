@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
@@ -101,6 +102,7 @@ class EventConsumer:
         retry_backoff: float = 0.2,
         after_commit: Iterable[Callable[[], None]] = (),
         batch_size: int = 50,
+        offset_commit_seconds: float = 1.0,
     ) -> None:
         self.name = name
         self.bootstrap_servers = bootstrap_servers
@@ -116,6 +118,8 @@ class EventConsumer:
         # Records of one partition applied per transaction (one inbox insert, one commit);
         # 1 gives a transaction per record.
         self.batch_size = max(1, batch_size)
+        self.offset_commit_seconds = offset_commit_seconds
+        self._committed_at = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -193,8 +197,14 @@ class EventConsumer:
                         partition, self._processed.get(partition, records[0].offset)
                     )
                 await asyncio.sleep(1)
-            await self.commit_processed()
-            await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
+            # Offsets and the lag gauge at most every OFFSET_COMMIT_SECONDS, not after every
+            # fetch: an offset commit is a broker round trip and a write to __consumer_offsets,
+            # and the inbox absorbs what a crash in between redelivers.
+            now = time.monotonic()
+            if now - self._committed_at >= self.offset_commit_seconds:
+                self._committed_at = now
+                await self.commit_processed()
+                await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
 
     async def _process_partition(self, partition: TopicPartition, records: list) -> None:
         """Records of one partition, in order, in transactions of up to batch_size records."""

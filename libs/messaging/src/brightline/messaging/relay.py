@@ -149,22 +149,37 @@ class OutboxRelay:
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             lock = RELAY_LOCK + shard
+            # The lock is its own statement: a SELECT fused with it would read a snapshot taken
+            # before the lock was held and could miss the marks of the relay that just let go.
             if not await conn.scalar(sa.select(sa.func.pg_try_advisory_lock(lock))):
                 return 0  # another relay publishes this shard right now
             try:
-                return await self._publish_locked(conn, shard)
+                rows = (
+                    await conn.execute(
+                        sa.select(outbox)
+                        .where(outbox.c.published_at.is_(None), shard_filter(self.shards, shard))
+                        .order_by(outbox.c.id)
+                        .limit(self.batch_size)
+                    )
+                ).all()
+                return await self._publish_locked(conn, rows)
             finally:
-                await conn.scalar(sa.select(sa.func.pg_advisory_unlock(lock)))
+                # After the marking committed (autocommit), never before: a session lock is
+                # released at once, and the next holder must see the rows as published.
+                await self._unlock(conn, lock)
 
-    async def _publish_locked(self, conn, shard: int) -> int:
-        rows = (
-            await conn.execute(
-                sa.select(outbox)
-                .where(outbox.c.published_at.is_(None), shard_filter(self.shards, shard))
-                .order_by(outbox.c.id)
-                .limit(self.batch_size)
-            )
-        ).all()
+    @staticmethod
+    async def _unlock(conn, lock: int) -> None:
+        """A session lock outlives the transaction: a pooled connection still holding it would
+        block the shard for every other relay. If the unlock cannot run (cancelled, connection
+        broken), the connection is closed instead, which releases it."""
+        try:
+            await conn.scalar(sa.select(sa.func.pg_advisory_unlock(lock)))
+        except BaseException:
+            await asyncio.shield(conn.invalidate())
+            raise
+
+    async def _publish_locked(self, conn, rows: list) -> int:
         if not rows:
             return 0
         deliveries = []
