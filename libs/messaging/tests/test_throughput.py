@@ -186,3 +186,60 @@ async def test_a_partition_is_applied_in_few_transactions_and_ignored_events_ope
     # One transaction per batch: inbox rows of one transaction share its now().
     transactions = await scalar(engine, "SELECT count(DISTINCT processed_at) FROM inbox")
     assert transactions <= 150 // 10, f"{transactions} transactions for 150 events"
+
+
+async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_nothing_else(
+    database, kafka_bootstrap, topic_prefix
+):
+    _, engine = database
+    prefix = topic_prefix + "batchpoison."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=1)
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE applied ADD COLUMN n serial"))
+    # One key, 30 events; the 12th can never be applied.
+    events = await publish(
+        kafka_bootstrap,
+        prefix,
+        *(ticket(i, key="t-1", description="poison" if i == 11 else str(i)) for i in range(30)),
+    )
+    poison = events[11]
+    tries: list[str] = []
+
+    async def apply(event, uow) -> None:
+        if event.data["description"] == "poison":
+            tries.append(event.id)
+            raise ValueError("cannot apply this ticket")
+        await uow.session.execute(
+            text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
+        )
+
+    producer = create_producer(kafka_bootstrap, "batch-poison-test")
+    await producer.start()
+    consumer = EventConsumer(
+        name="batch-poison-consumer",
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        topics=[INTAKE_TICKETS],
+        routes={"brightline.intake.ticket.recorded.v1": apply},
+        session_factory=session_factory(engine),
+        dead_letter_producer=producer,
+        source="/test",
+        max_attempts=3,
+        retry_backoff=0.01,
+        batch_size=50,
+    )
+    await consumer.start()
+    try:
+        await eventually(lambda: scalar(engine, "SELECT count(*) = 29 FROM applied"))
+        await asyncio.sleep(1)  # give a redelivery the chance to apply twice
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    dead = await read_topic(kafka_bootstrap, topic + ".dlt", expect=1)
+    assert [dict(r.headers)["ce_id"] for r in dead] == [poison.id.encode()]
+    assert dict(dead[0].headers)["dlt_attempts"] == b"3"
+    assert tries == [poison.id] * 3  # the failed batch was its first attempt, not an extra one
+    async with engine.connect() as conn:
+        applied = (await conn.execute(text("SELECT event_id FROM applied ORDER BY n"))).scalars()
+        assert list(applied) == [e.id for e in events if e is not poison]  # once each, in order
