@@ -34,11 +34,13 @@ RELAY_LOCK = zlib.crc32(b"brightline.outbox.relay")
 BACKLOG_EVERY_SECONDS = 5.0
 
 
+def shard_of(shards: int):
+    """The shard of a row: PostgreSQL's own string hash of the key, masked non-negative."""
+    return sa.func.hashtext(outbox.c.key).op("&")(0x7FFFFFFF) % shards
+
+
 def shard_filter(shards: int, shard: int):
-    if shards <= 1:
-        return sa.true()
-    # hashtext is PostgreSQL's own string hash; masking keeps it non-negative.
-    return sa.func.hashtext(outbox.c.key).op("&")(0x7FFFFFFF) % shards == shard
+    return sa.true() if shards <= 1 else shard_of(shards) == shard
 
 
 class OutboxRelay:
@@ -88,38 +90,51 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = 0.1
-        woken = True  # look once at start: rows may wait from before a restart
         while True:
             try:
                 full = False
-                if woken or await self._rows_waiting():
-                    _, full = await self.publish_round()
+                waiting = await self._shards_waiting()
+                if waiting:
+                    _, full = await self.publish_round(waiting)
                 backoff = 0.1
-                await self._update_backlog(empty=not full)
+                await self._update_backlog(empty=not waiting)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # broker or database away: wait and try again
                 log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, error)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
-                woken = True
                 continue
             if full:
-                woken = True
                 continue
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.idle_interval)
-                woken = True
             except TimeoutError:
-                woken = False
+                pass
 
-    async def _rows_waiting(self) -> bool:
-        """The idle tick's probe: one index-only lookup, no lock taken."""
+    async def _shards_waiting(self) -> list[int]:
+        """Each tick's probe, without a lock: the shards that hold unpublished rows among the
+        oldest few (an index scan of the unpublished rows only), so a round touches only those
+        and an idle tick costs one statement. A hint: publish_batch reads again under the lock."""
         async with self.engine.connect() as conn:
-            return bool(
-                await conn.scalar(sa.select(sa.exists().where(outbox.c.published_at.is_(None))))
+            if self.shards <= 1:
+                found = await conn.scalar(
+                    sa.select(sa.exists().where(outbox.c.published_at.is_(None)))
+                )
+                return [0] if found else []
+            head = (
+                sa.select(
+                    (sa.func.hashtext(outbox.c.key).op("&")(0x7FFFFFFF) % self.shards).label(
+                        "shard"
+                    )
+                )
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.id)
+                .limit(self.batch_size * self.shards)
+                .subquery()
             )
+            return sorted((await conn.execute(sa.select(head.c.shard).distinct())).scalars())
 
     async def _update_backlog(self, *, empty: bool) -> None:
         gauge = metrics.OUTBOX_BACKLOG.labels(self.service)
@@ -131,10 +146,12 @@ class OutboxRelay:
             self._backlog_counted_at = now
             gauge.set(await outbox_backlog(self.engine))
 
-    async def publish_round(self) -> tuple[int, bool]:
-        """One batch of every shard, shards side by side. Returns (published, any batch full)."""
+    async def publish_round(self, shards: list[int] | None = None) -> tuple[int, bool]:
+        """One batch of each shard (default: all), side by side. Returns (published, any batch
+        full)."""
+        shards = list(range(self.shards)) if shards is None else shards
         results = await asyncio.gather(
-            *(self.publish_batch(shard) for shard in range(self.shards)), return_exceptions=True
+            *(self.publish_batch(shard) for shard in shards), return_exceptions=True
         )
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
