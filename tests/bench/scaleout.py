@@ -65,7 +65,7 @@ async def closed_loop(stack: Stack, urls: list[str], seconds: float, concurrency
 async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     d = scale.sustained_seconds
     c = scale.sustained_concurrency
-    one, sent1, done1, _ = await closed_loop(stack, [stack.url("intake")], d, c, "x1")
+    one, sent1, done1, costs1 = await closed_loop(stack, [stack.url("intake")], d, c, "x1")
     (stack.log_dir / "replica").mkdir(exist_ok=True)
     for name in REPLICATED:
         proc = ServiceProcess(name, free_port(), stack.service_env(), stack.log_dir / "replica")
@@ -94,6 +94,13 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             note=f"{done2}/{sent2} applied; intake, dispatch, sla_monitor, casework x2",
         ),
         Result("scaleout", "ratio 2 instances / 1 instance", 100 * two / one if one else None, "%"),
+        Result(
+            "scaleout",
+            "CPU per ticket, 1 instance",
+            1000 * costs1["cpu"] / max(1, done1),
+            "ms",
+            "<= 5",
+        ),
         Result("scaleout", "CPU per ticket, 2 instances", 1000 * costs["cpu"] / n, "ms", "<= 5"),
         Result("scaleout", "commits per ticket, 2 instances", costs["commits"] / n, "commits"),
     ]
