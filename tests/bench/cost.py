@@ -4,7 +4,9 @@
   PostgreSQL postmaster with every backend (live ones, plus the reaped ones in the postmaster's
   children times) and the Kafka JVM, from psutil. The load generator and this orchestrator are
   not counted.
-- commits: pg_stat_database.xact_commit summed over the service databases.
+- commits: pg_stat_database.xact_commit summed over the service databases (read-only
+  transactions included); write transactions: the growth of the next transaction id
+  (pg_snapshot_xmax of the current snapshot; only a transaction that writes takes an id).
 - WAL fsyncs: pg_stat_wal.wal_sync (the whole cluster).
 - SQL round trips: the services' own client-side count (brightline_db_round_trips on /metrics,
   DB_COUNT_ROUND_TRIPS=1; statements + BEGIN + COMMIT/ROLLBACK + 3 per pre-pinged checkout).
@@ -35,6 +37,7 @@ class Snapshot:
     commits: float
     fsyncs: float
     round_trips: float
+    writes: float
 
     def minus(self, other: Snapshot) -> dict[str, float]:
         return {
@@ -43,6 +46,7 @@ class Snapshot:
             "commits": self.commits - other.commits,
             "fsyncs": self.fsyncs - other.fsyncs,
             "round_trips": self.round_trips - other.round_trips,
+            "writes": self.writes - other.writes,
             **{f"cpu:{k}": self.cpu.get(k, 0) - other.cpu.get(k, 0) for k in self.cpu},
         }
 
@@ -91,6 +95,11 @@ class CostMeter:
                 list(self.stack.db.values()),
             )
             fsyncs = await conn.fetchval("SELECT wal_sync FROM pg_stat_wal")
+            # The next transaction id, read without taking one: its growth counts the
+            # transactions that wrote (read-only ones never get an id).
+            writes = await conn.fetchval(
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+            )
         finally:
             await conn.close()
         round_trips = 0.0
@@ -102,7 +111,14 @@ class CostMeter:
                     continue
                 found = _GAUGE.search(text)
                 round_trips += float(found.group(1)) if found else 0.0
-        return Snapshot(time.monotonic(), cpu, float(commits or 0), float(fsyncs or 0), round_trips)
+        return Snapshot(
+            time.monotonic(),
+            cpu,
+            float(commits or 0),
+            float(fsyncs or 0),
+            round_trips,
+            float(writes or 0),
+        )
 
     async def measure_idle(self, seconds: float = 5.0) -> None:
         await asyncio.sleep(STATS_SETTLE_SECONDS)

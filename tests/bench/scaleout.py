@@ -103,4 +103,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         ),
         Result("scaleout", "CPU per ticket, 2 instances", 1000 * costs["cpu"] / n, "ms", "<= 5"),
         Result("scaleout", "commits per ticket, 2 instances", costs["commits"] / n, "commits"),
+        Result(
+            "scaleout", "write transactions per ticket, 2 instances", costs["writes"] / n, "xids"
+        ),
     ]
