@@ -47,7 +47,12 @@ def handles_only(accepts: Callable[[Event], bool], route: Route) -> Route:
 
 def wants(route: Route, event: Event) -> bool:
     accepts = getattr(route, "accepts", None)
-    return accepts is None or bool(accepts(event))
+    if accepts is None:
+        return True
+    try:
+        return bool(accepts(event))
+    except Exception:  # noqa: BLE001 - a malformed payload: the route decides (retries, DLT)
+        return True
 
 
 def tracing_enabled() -> bool:
