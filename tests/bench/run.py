@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import baselines
 import intake_sustained
 import queues
+import scaleout
 import storm
 import timers
 from common import MemorySampler, NotAvailable, Result, scale
@@ -39,6 +40,7 @@ from stack import Stack
 SCENARIOS = {
     "baseline": baselines,
     "sustained": intake_sustained,
+    "scaleout": scaleout,
     "storm": storm,
     "queues": queues,
     "timers": timers,
@@ -117,7 +119,7 @@ def chart(results: list[Result], figures: dict, memory: dict, path: Path) -> Non
 
 async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
     sc = scale(args.quick, args.storm_minutes)
-    stack = Stack(out)
+    stack = Stack(out, partitions=args.partitions)
     results: list[Result] = []
     figures: dict = {}
     sampler = MemorySampler()
@@ -210,6 +212,9 @@ def main() -> None:
         "--storm-minutes", type=float, help="storm length (full run default 5; issue: 10)"
     )
     parser.add_argument("--out", default="bench-results")
+    parser.add_argument(
+        "--partitions", type=int, default=12, help="partitions of every topic (KAFKA_PARTITIONS)"
+    )
     parser.add_argument(
         "--service-env",
         action="append",

@@ -33,18 +33,20 @@ PG_SETTINGS = {
 
 
 class Stack:
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, partitions: int = 12) -> None:
         root = project_root()
         self.root = root
         self.out_dir = out_dir
         self.log_dir = out_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.postgres = LocalPostgres(root / ".local" / "bench-pg")
-        self.kafka = LocalKafka(root / ".local" / "bench-kafka", partitions=3, heap="1g")
+        self.kafka = LocalKafka(root / ".local" / "bench-kafka", partitions=partitions, heap="1g")
+        self.partitions = partitions
         self.run_id = f"b{int(time.time())}"
         self.prefix = f"{self.run_id}."
         self.db = {name: f"bench_{name}" for name in SERVICES}
         self.procs: dict[str, ServiceProcess] = {}
+        self.replicas: list[tuple[str, ServiceProcess]] = []
 
     # ------------------------------------------------------------ infrastructure
 
@@ -94,6 +96,10 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "LOG_JSON": "true",
             "BRIGHTLINE_HOME": str(self.root),
+            "DB_COUNT_ROUND_TRIPS": "1",
+            "KAFKA_PARTITIONS": str(
+                self.partitions
+            ),  # brightline_db_round_trips on /metrics (cost.py)
         }
         for name, var in SERVICES.items():
             env[var] = self.db[name]
@@ -122,7 +128,13 @@ class Stack:
         for proc in self.procs.values():
             proc.wait_ready(timeout=120)
 
+    def all_procs(self) -> list[tuple[str, ServiceProcess]]:
+        """Every service process, extra replicas (scale-out scenario) included."""
+        return [*self.procs.items(), *self.replicas]
+
     def stop_services(self) -> None:
+        for _, proc in reversed(self.replicas):
+            proc.stop()
         for proc in reversed(list(self.procs.values())):
             proc.stop()
 

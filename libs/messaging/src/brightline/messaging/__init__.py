@@ -2,7 +2,7 @@
 its relay, consumer with inbox, retries and dead letters, HTTP idempotency keys."""
 
 from brightline.messaging import audit as _audit  # noqa: E402 - registers GET /audit/events
-from brightline.messaging.consumer import EventConsumer, Route
+from brightline.messaging.consumer import EventConsumer, Route, handles_only
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay, outbox_backlog
 from brightline.messaging.runtime import (
@@ -24,6 +24,7 @@ __all__ = [
     "Route",
     "UnitOfWork",
     "create_producer",
+    "handles_only",
     "ensure_topics",
     "RuntimeDep",
     "ServiceRuntime",

@@ -1,10 +1,14 @@
-"""The event consumer: one transaction per record, inbox for redeliveries, manual commits,
-retries and a dead-letter topic for records that can never succeed."""
+"""The event consumer: a fetched batch of a partition applied in one transaction (one multi-row
+inbox insert, one commit), in order; inbox for redeliveries, manual offset commits, retries and
+a dead-letter topic for records that can never succeed. A record that fails is isolated: the
+records before it are applied again as a batch, it alone gets its remaining attempts, and the
+rest go on in batches, so a poison record costs exactly max_attempts tries."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
@@ -26,6 +30,35 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("brightline.messaging")
 
 Route = Callable[[Event, UnitOfWork], Awaitable[None]]
+
+
+def handles_only(accepts: Callable[[Event], bool], route: Route) -> Route:
+    """Declare which events of a type a route acts on (e.g. only complaint tickets). The
+    consumer skips the others before opening a transaction: no inbox row, no commit. The
+    predicate must be pure and cheap; it sees the event, not the database."""
+
+    async def declared(event: Event, uow: UnitOfWork) -> None:
+        await route(event, uow)
+
+    declared.accepts = accepts  # type: ignore[attr-defined]
+    declared.__wrapped__ = route  # type: ignore[attr-defined]
+    return declared
+
+
+def wants(route: Route, event: Event) -> bool:
+    accepts = getattr(route, "accepts", None)
+    if accepts is None:
+        return True
+    try:
+        return bool(accepts(event))
+    except Exception:  # noqa: BLE001 - a malformed payload: the route decides (retries, DLT)
+        return True
+
+
+def tracing_enabled() -> bool:
+    """A real TracerProvider is configured (an exporter, or a test's in-memory one)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
 
 # Failures of the infrastructure, not of the record: retried until it comes back, never
 # dead-lettered (a Postgres restart must not send good events to the DLT).
@@ -73,6 +106,8 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff: float = 0.2,
         after_commit: Iterable[Callable[[], None]] = (),
+        batch_size: int = 50,
+        offset_commit_seconds: float = 1.0,
     ) -> None:
         self.name = name
         self.bootstrap_servers = bootstrap_servers
@@ -85,6 +120,11 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
         self.after_commit = list(after_commit)
+        # Records of one partition applied per transaction (one inbox insert, one commit);
+        # 1 gives a transaction per record.
+        self.batch_size = max(1, batch_size)
+        self.offset_commit_seconds = offset_commit_seconds
+        self._committed_at = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -162,24 +202,144 @@ class EventConsumer:
                         partition, self._processed.get(partition, records[0].offset)
                     )
                 await asyncio.sleep(1)
-            await self.commit_processed()
-            await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
+            # Offsets and the lag gauge at most every OFFSET_COMMIT_SECONDS, not after every
+            # fetch: an offset commit is a broker round trip and a write to __consumer_offsets,
+            # and the inbox absorbs what a crash in between redelivers.
+            now = time.monotonic()
+            if now - self._committed_at >= self.offset_commit_seconds:
+                self._committed_at = now
+                await self.commit_processed()
+                await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
 
     async def _process_partition(self, partition: TopicPartition, records: list) -> None:
+        """Records of one partition, in order, in transactions of up to batch_size records."""
+        pending: list[tuple[object, Event, Route]] = []
         for record in records:
-            await self._process(record)
-            self._processed[partition] = record.offset + 1
+            try:
+                event = from_record(record.key, record.value, list(record.headers or ()))
+            except InvalidEvent as error:
+                # Order per key: what came before this record is applied before it leaves.
+                await self._apply(partition, pending)
+                pending = []
+                await self._dead_letter(record, error, attempts=1)
+                self._processed[partition] = record.offset + 1
+                continue
+            route = self.routes.get(event.type)
+            if route is None or not wants(route, event):
+                # Another service's business on a shared topic, or an event this route declared
+                # it ignores: no transaction, no inbox row.
+                if not pending:
+                    self._processed[partition] = record.offset + 1
+                continue
+            pending.append((record, event, route))
+            if len(pending) >= self.batch_size:
+                await self._apply(partition, pending)
+                pending = []
+        await self._apply(partition, pending)
+        if records:
+            self._processed[partition] = records[-1].offset + 1
 
-    async def _process(self, record) -> None:
-        try:
-            event = from_record(record.key, record.value, list(record.headers or ()))
-        except InvalidEvent as error:
-            await self._dead_letter(record, error, attempts=1)
+    async def _apply(self, partition: TopicPartition, items: list) -> None:
+        """One transaction for the batch; on a record's failure, the records before it are
+        applied as a batch again, that record alone with its remaining attempts (the failed
+        batch counted as its first), and the rest batched as before."""
+        while items:
+            if len(items) == 1:
+                record, event, route = items[0]
+                await self._process_one(record, event, route)
+                self._processed[partition] = record.offset + 1
+                return
+            failed_at, error = await self._try_batch(items)
+            if failed_at is None:
+                self._processed[partition] = items[-1][0].offset + 1
+                return
+            if failed_at < 0:  # the commit failed: no record to blame, isolate them all
+                for record, event, route in items:
+                    await self._process_one(record, event, route)
+                    self._processed[partition] = record.offset + 1
+                return
+            if failed_at > 0:
+                await self._apply(partition, items[:failed_at])
+            record, event, route = items[failed_at]
+            await self._process_one(record, event, route, failed_before=1, first_error=error)
+            self._processed[partition] = record.offset + 1
+            items = items[failed_at + 1 :]
+
+    async def _try_batch(self, items: list) -> tuple[int | None, BaseException | None]:
+        """Apply the batch in one transaction. Returns (None, None) when committed, (index,
+        error) when the route of items[index] failed (nothing committed), (-1, error) when the
+        commit itself failed. Infrastructure failures are retried here, uncounted."""
+        while True:
+            index = -1
+            try:
+                async with UnitOfWork(
+                    self.session_factory, source=self.source, after_commit=self.after_commit
+                ) as uow:
+                    events = [event for _, event, _ in items]
+                    claimed = set(
+                        (
+                            await uow.session.execute(
+                                insert(inbox)
+                                .values(
+                                    [
+                                        {
+                                            "consumer": self.name,
+                                            "event_id": e.id,
+                                            "event_type": e.type,
+                                        }
+                                        for e in events
+                                    ]
+                                )
+                                .on_conflict_do_nothing()
+                                .returning(inbox.c.event_id)
+                            )
+                        ).scalars()
+                    )
+                    applied: list[Event] = []
+                    for position, (_, event, route) in enumerate(items):
+                        index = position
+                        if event.id not in claimed:
+                            continue  # a redelivery of an event already applied
+                        claimed.discard(event.id)  # the same event twice in one batch: once
+                        await self._run_route(event, route, uow)
+                        # Flush now, so a constraint a route breaks is blamed on that route.
+                        await uow.session.flush()
+                        applied.append(event)
+                    index = -1
+                    await uow.commit()
+                for event in applied:
+                    self.handled_total += 1
+                    metrics.EVENTS_HANDLED.labels(self.name, event.type).inc()
+                return None, None
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if is_transient(error):
+                    log.warning("%s: infrastructure unavailable (%s); retrying", self.name, error)
+                    await asyncio.sleep(min(self.retry_backoff * 10, 2.0))
+                    continue
+                return index, error
+
+    async def _process_one(
+        self,
+        record,
+        event: Event,
+        route: Route,
+        *,
+        failed_before: int = 0,
+        first_error: BaseException | None = None,
+    ) -> None:
+        attempt = failed_before
+        error = first_error
+        if isinstance(error, InvalidEvent):  # the payload breaks its contract: no retry helps
+            await self._dead_letter(record, error, attempts=attempt)
             return
-        route = self.routes.get(event.type)
-        if route is None:
-            return  # another service's business on a shared topic
-        attempt = 0
+        if attempt:
+            log.warning("%s failed on %s attempt %d: %r", self.name, event.type, attempt, error)
+            if attempt >= self.max_attempts:
+                await self._dead_letter(record, error, attempts=attempt)
+                return
+            await asyncio.sleep(self.retry_backoff * 2 ** (attempt - 1))
         while True:
             attempt += 1
             try:
@@ -204,7 +364,13 @@ class EventConsumer:
                     return
                 await asyncio.sleep(self.retry_backoff * 2 ** (attempt - 1))
 
-    async def _handle(self, event: Event, route: Route) -> None:
+    async def _run_route(self, event: Event, route: Route, uow: UnitOfWork) -> None:
+        """The route inside a consumer span continuing the producer's trace. Without a tracer
+        provider (no exporter configured) the span would be a no-op: skip its cost."""
+        uow.causation = event  # events the route emits keep this event's trace
+        if not tracing_enabled():
+            await route(event, uow)
+            return
         parent = propagate.extract({"traceparent": event.traceparent} if event.traceparent else {})
         token = otel_context.attach(parent)
         try:
@@ -218,24 +384,27 @@ class EventConsumer:
                     "cloudevents.event_type": event.type,
                 },
             ):
-                async with UnitOfWork(
-                    self.session_factory,
-                    source=self.source,
-                    after_commit=self.after_commit,
-                    causation=event,
-                ) as uow:
-                    claimed = await uow.session.execute(
-                        insert(inbox)
-                        .values(consumer=self.name, event_id=event.id, event_type=event.type)
-                        .on_conflict_do_nothing()
-                        .returning(inbox.c.event_id)
-                    )
-                    if claimed.first() is None:
-                        return  # a redelivery of an event already applied
-                    await route(event, uow)
-                    await uow.commit()
+                await route(event, uow)
         finally:
             otel_context.detach(token)
+
+    async def _handle(self, event: Event, route: Route) -> None:
+        async with UnitOfWork(
+            self.session_factory,
+            source=self.source,
+            after_commit=self.after_commit,
+            causation=event,
+        ) as uow:
+            claimed = await uow.session.execute(
+                insert(inbox)
+                .values(consumer=self.name, event_id=event.id, event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            if claimed.first() is None:
+                return  # a redelivery of an event already applied
+            await self._run_route(event, route, uow)
+            await uow.commit()
 
     async def _dead_letter(self, record, error: BaseException, *, attempts: int) -> None:
         topic = f"{record.topic}.dlt"

@@ -51,9 +51,15 @@ class IdempotentCommand:
         return None
 
     async def respond(self, status_code: int, body: Any) -> JSONResponse:
-        if self.key:
-            await idempotency.remember(
-                self.uow.session, self.scope, self.key, self.hash, status_code, body
-            )
-        await self.uow.commit()
+        if not self.key:
+            await self.uow.commit()
+            return JSONResponse(body, status_code=status_code)
+        args = (self.scope, self.key, self.hash, status_code, body)
+
+        async def stored(result) -> None:
+            if result.scalar() is None:
+                await idempotency.store_unclaimed(self.uow.session, *args)
+
+        # The response and the outbox rows in one statement, then the commit.
+        await self.uow.commit(last=idempotency.remember_statement(*args), verify=stored)
         return JSONResponse(body, status_code=status_code)

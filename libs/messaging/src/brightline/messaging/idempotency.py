@@ -73,23 +73,39 @@ async def lock_and_lookup(
     return StoredResponse(row.status_code, row.body)
 
 
+def remember_statement(scope: str, key: str, body_hash: str, status_code: int, body: Any):
+    """The statement remember() runs: it returns the stored status, or no row when the key
+    already held a stored response."""
+    values = dict(scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body)
+    stmt = insert(idempotency_keys).values(**values)
+    return stmt.on_conflict_do_update(
+        index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+        set_={
+            "request_hash": stmt.excluded.request_hash,
+            "status_code": stmt.excluded.status_code,
+            "body": stmt.excluded.body,
+        },
+        where=idempotency_keys.c.status_code == _CLAIMED,
+    ).returning(idempotency_keys.c.status_code)
+
+
 async def remember(
     session: AsyncSession, scope: str, key: str, body_hash: str, status_code: int, body: Any
 ) -> None:
     """Store the response on the key claimed by lock_and_lookup (or insert it). A key that holds
     a stored response already fails with the unique violation a plain insert raises."""
-    values = dict(scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body)
-    stmt = insert(idempotency_keys).values(**values)
-    stored = await session.scalar(
-        stmt.on_conflict_do_update(
-            index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
-            set_={
-                "request_hash": stmt.excluded.request_hash,
-                "status_code": stmt.excluded.status_code,
-                "body": stmt.excluded.body,
-            },
-            where=idempotency_keys.c.status_code == _CLAIMED,
-        ).returning(idempotency_keys.c.status_code)
-    )
+    stored = await session.scalar(remember_statement(scope, key, body_hash, status_code, body))
     if stored is None:
-        await session.execute(insert(idempotency_keys).values(**values))
+        await store_unclaimed(session, scope, key, body_hash, status_code, body)
+
+
+async def store_unclaimed(
+    session: AsyncSession, scope: str, key: str, body_hash: str, status_code: int, body: Any
+) -> None:
+    """The key was not claimed by this transaction: a plain insert (a unique violation when the
+    key holds a stored response)."""
+    await session.execute(
+        insert(idempotency_keys).values(
+            scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body
+        )
+    )

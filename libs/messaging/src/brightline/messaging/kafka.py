@@ -29,7 +29,7 @@ def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: list[str], *, partitions: int = 3, replication: int = 1
+    bootstrap_servers: str, names: list[str], *, partitions: int = 12, replication: int = 1
 ) -> None:
     """Create the topics that are missing; existing ones are left exactly as they are."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)

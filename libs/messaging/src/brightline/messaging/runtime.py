@@ -45,6 +45,7 @@ class ServiceRuntime:
             self.producer,
             topic_prefix=settings.kafka_topic_prefix,
             service=settings.service_name,
+            shards=settings.outbox_relay_shards,
         )
         self.consumer: EventConsumer | None = None
 
@@ -107,6 +108,7 @@ async def service_runtime(
             dead_letter_producer=runtime.producer,
             source=runtime.source,
             after_commit=[runtime.relay.wake],
+            batch_size=settings.consumer_batch_size,
         )
         await runtime.consumer.start()
     log.info("%s started", settings.service_name)

@@ -6,7 +6,7 @@ raise them with kafka-topics.sh --alter). Settings from the environment:
 
   KAFKA_BOOTSTRAP_SERVERS   broker list (default 127.0.0.1:9092)
   KAFKA_TOPIC_PREFIX        prefix for every topic (default none)
-  KAFKA_PARTITIONS          partitions of each new topic (default 3)
+  KAFKA_PARTITIONS          partitions of each new topic (default 12)
   KAFKA_REPLICATION_FACTOR  replicas of each new topic (default 1)
   KAFKA_TOPICS_TIMEOUT      seconds to wait for the broker before giving up (default 120)
 """
@@ -31,7 +31,7 @@ async def create_all(
     bootstrap: str,
     *,
     prefix: str = "",
-    partitions: int = 3,
+    partitions: int = 12,
     replication: int = 1,
     timeout: float = 120.0,
 ) -> list[str]:
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--prefix", default=os.environ.get("KAFKA_TOPIC_PREFIX", ""))
     parser.add_argument(
-        "--partitions", type=int, default=int(os.environ.get("KAFKA_PARTITIONS", "3"))
+        "--partitions", type=int, default=int(os.environ.get("KAFKA_PARTITIONS", "12"))
     )
     parser.add_argument(
         "--replication", type=int, default=int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1"))

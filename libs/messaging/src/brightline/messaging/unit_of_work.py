@@ -59,14 +59,30 @@ class UnitOfWork:
         # No live span here: keep the chain of the event that caused this work.
         return self.causation.traceparent if self.causation else None
 
-    async def commit(self) -> None:
-        if self.pending:
-            await self.session.execute(outbox.insert(), [outbox_row(e) for e in self.pending])
+    async def commit(self, last=None, verify=None):
+        """Write the pending events to the outbox and commit. `last`, a statement of the caller's
+        to run at the very end, travels in the same round trip as the outbox rows (they ride
+        along as a data-modifying CTE); `verify(result)`, awaited before the commit, may still
+        write or raise. Returns last's result."""
+        result = None
+        if last is not None and self.pending:
+            rows = outbox.insert().values([outbox_row(e) for e in self.pending])
+            result = await self.session.execute(
+                last.add_cte(rows.returning(outbox.c.id).cte("emitted"))
+            )
+        else:
+            if self.pending:
+                await self.session.execute(outbox.insert(), [outbox_row(e) for e in self.pending])
+            if last is not None:
+                result = await self.session.execute(last)
+        if verify is not None:
+            await verify(result)
         await self.session.commit()
         self.committed, self.pending = self.pending, []
         if self.committed:
             for hook in self._after_commit:
                 hook()
+        return result
 
 
 def outbox_row(event: Event) -> dict:

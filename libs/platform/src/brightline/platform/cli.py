@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,13 @@ def run_cli(
     serve = sub.add_parser("serve", help="apply migrations, then serve HTTP and run consumers")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=default_port)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        help="uvicorn worker processes (WEB_CONCURRENCY); each runs the HTTP API, a consumer "
+        "of the service's group (they share the partitions) and a relay (they share the shards)",
+    )
     sub.add_parser("migrate", help="create the database if needed and apply migrations")
     args = parser.parse_args()
     settings = settings_class()
@@ -35,6 +43,24 @@ def run_cli(
 
     import uvicorn
 
+    if args.workers > 1:
+        # Migrate once here, not in N racing lifespans; the workers build the app themselves.
+        server = server_url(settings.database_url)
+        asyncio.run(ensure_database(server, settings.database_name))
+        if settings.migrate_on_start:
+            upgrade(service_dir, database_url(server, settings.database_name))
+        os.environ["MIGRATE_ON_START"] = "false"
+        uvicorn.run(
+            f"{create_app.__module__}:{create_app.__name__}",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+        return
     uvicorn.run(
         create_app(settings),
         host=args.host,

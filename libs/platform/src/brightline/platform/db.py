@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -79,10 +80,52 @@ async def ensure_database(server: str, database: str) -> None:
         await admin.dispose()
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+# Client-side count of SQL round trips (statements, BEGIN, COMMIT/ROLLBACK, and the three of a
+# pre-ping), for the benchmark's "round trips per ticket". Off unless DB_COUNT_ROUND_TRIPS is set:
+# the event hooks cost a few microseconds per statement that production need not pay.
+ROUND_TRIPS = {"total": 0}
+
+
+def count_round_trips(engine: AsyncEngine) -> None:
+    from prometheus_client import Gauge
+    from sqlalchemy import event
+
+    sync = engine.sync_engine
+    pinged = bool(getattr(sync.pool, "_pre_ping", False))
+
+    def one(*_args, **_kw) -> None:
+        ROUND_TRIPS["total"] += 1
+
+    for name in ("before_cursor_execute", "begin", "commit", "rollback"):
+        event.listen(sync, name, one)
+    if pinged:  # asyncpg's ping: BEGIN, SELECT, ROLLBACK on every checkout
+
+        def three(*_args) -> None:
+            ROUND_TRIPS["total"] += 3
+
+        event.listen(sync.pool, "checkout", three)
+    if not getattr(count_round_trips, "gauge", None):
+        gauge = Gauge("brightline_db_round_trips", "SQL round trips sent by this process")
+        gauge.set_function(lambda: ROUND_TRIPS["total"])
+        count_round_trips.gauge = gauge  # type: ignore[attr-defined]
+
+
+def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = False) -> AsyncEngine:
+    """No ping per checkout (it cost three round trips each: BEGIN, SELECT, ROLLBACK). Liveness
+    instead: connections are recycled after 5 minutes, and a connection that turns out dead
+    raises a disconnect error that invalidates the whole pool (SQLAlchemy's default), which the
+    callers already treat as transient: consumers retry without counting an attempt, requests
+    answer 503 + Retry-After, the relay backs off and retries."""
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=pre_ping,
+        pool_recycle=300,
     )
+    if os.environ.get("DB_COUNT_ROUND_TRIPS", "") not in ("", "0", "false"):
+        count_round_trips(engine)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -27,7 +27,23 @@ class ServiceSettings(BaseSettings):
         "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     kafka_topic_prefix: str = Field("", validation_alias="KAFKA_TOPIC_PREFIX")
-    kafka_partitions: int = Field(3, validation_alias="KAFKA_PARTITIONS")
+    kafka_partitions: int = Field(
+        12,
+        validation_alias="KAFKA_PARTITIONS",
+        description="Partitions of each topic this service creates: the most consumers of one "
+        "group that can share a topic (existing topics are left as they are)",
+    )
+    consumer_batch_size: int = Field(
+        50,
+        validation_alias="CONSUMER_BATCH_SIZE",
+        description="Records of a partition applied in one transaction (1 = one per record)",
+    )
+    outbox_relay_shards: int = Field(
+        4,
+        validation_alias="OUTBOX_RELAY_SHARDS",
+        description="Outbox shards (by key hash); relays of one database publish shards in "
+        "parallel, one relay per shard at a time. Every replica must use the same number.",
+    )
     auth_secret: SecretStr = Field(
         SecretStr(DEV_AUTH_SECRET), validation_alias="BRIGHTLINE_AUTH_SECRET"
     )

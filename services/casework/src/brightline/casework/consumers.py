@@ -13,6 +13,7 @@ from brightline.casework.domain.model import CASE_TYPES
 from brightline.contracts import Event
 from brightline.contracts.topics import CALLBACK_TASKS, INTAKE_TICKETS, SLA_DEADLINES
 from brightline.messaging import Route, UnitOfWork
+from brightline.messaging.consumer import handles_only
 
 CASE_SUBJECT = "case"
 
@@ -127,14 +128,24 @@ TOPICS = [INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS]
 def routes(
     *, vault: ContactVault, transfer_days: int = 1, tz: str = "Asia/Shanghai"
 ) -> dict[str, Route]:
+    # Declared filters: the consumer skips a repair ticket or another subject's deadline before
+    # opening a transaction (no inbox row, no commit); the checks inside the routes stay.
+    def cases(route: Route) -> Route:
+        return handles_only(lambda e: e.data.get("subject_type") == CASE_SUBJECT, route)
+
     return {
-        "brightline.intake.ticket.recorded.v1": partial(
-            on_ticket_recorded, vault=vault, transfer_days=transfer_days, tz=tz
+        "brightline.intake.ticket.recorded.v1": handles_only(
+            lambda e: e.data.get("ticket_type") in CASE_TYPES,
+            partial(on_ticket_recorded, vault=vault, transfer_days=transfer_days, tz=tz),
         ),
-        "brightline.sla.deadline.opened.v1": on_deadline_opened,
-        "brightline.sla.deadline.warned.v1": on_deadline_warned,
-        "brightline.sla.deadline.breached.v1": on_deadline_breached,
-        "brightline.sla.deadline.met.v1": partial(on_deadline_settled, state="met"),
-        "brightline.sla.deadline.cancelled.v1": partial(on_deadline_settled, state="cancelled"),
-        "brightline.callback.reopen.requested.v1": on_reopen_requested,
+        "brightline.sla.deadline.opened.v1": cases(on_deadline_opened),
+        "brightline.sla.deadline.warned.v1": cases(on_deadline_warned),
+        "brightline.sla.deadline.breached.v1": cases(on_deadline_breached),
+        "brightline.sla.deadline.met.v1": cases(partial(on_deadline_settled, state="met")),
+        "brightline.sla.deadline.cancelled.v1": cases(
+            partial(on_deadline_settled, state="cancelled")
+        ),
+        "brightline.callback.reopen.requested.v1": handles_only(
+            lambda e: e.data.get("origin") == "casework", on_reopen_requested
+        ),
     }

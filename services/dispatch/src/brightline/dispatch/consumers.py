@@ -6,6 +6,7 @@ from brightline.dispatch import handlers
 from brightline.dispatch.domain import commands
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import Route, UnitOfWork
+from brightline.messaging.consumer import handles_only
 
 
 def make_routes(settings: DispatchSettings) -> dict[str, Route]:
@@ -29,7 +30,12 @@ def make_routes(settings: DispatchSettings) -> dict[str, Route]:
             settings,
         )
 
-    return {"brightline.intake.ticket.recorded.v1": on_ticket_recorded}
+    # Declared: only repair tickets open a transaction here (see handles_only).
+    return {
+        "brightline.intake.ticket.recorded.v1": handles_only(
+            lambda e: e.data.get("ticket_type") == "repair", on_ticket_recorded
+        )
+    }
 
 
 TOPICS = [INTAKE_TICKETS]

@@ -21,7 +21,9 @@ def _book(path: str) -> PhraseBook:
     return PhraseBook.load(path) if path else default_book()
 
 
-def phrase_book(request: Request) -> PhraseBook:
+async def phrase_book(request: Request) -> PhraseBook:
+    # async: a plain def dependency costs a thread-pool hop per request; the book is cached
+    # after its first load.
     return _book(request.app.state.settings.forbidden_phrases_file)
 
 

@@ -1,0 +1,245 @@
+"""The cheaper paths keep the guarantees (issue 21): relays in parallel on one database publish
+every event once and in order per key; a consumer applies a partition's records in a few
+transactions, not one each, and opens none for an event its route declared it ignores."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import text
+
+from brightline.contracts.events.intake import TicketRecordedV1
+from brightline.contracts.topics import INTAKE_TICKETS
+from brightline.messaging import (
+    EventConsumer,
+    OutboxRelay,
+    UnitOfWork,
+    create_producer,
+    ensure_topics,
+    prefixed,
+)
+from brightline.messaging.consumer import handles_only
+from brightline.messaging.schema import metadata as messaging_metadata
+from brightline.messaging.testing import events_of, publish, read_topic
+from brightline.platform.db import create_engine, database_url, ensure_database, session_factory
+from brightline.platform.testing import eventually
+
+
+def ticket(i: int, *, description: str, key: str) -> TicketRecordedV1:
+    return TicketRecordedV1(
+        ticket_id=key,
+        ticket_no=f"{i:012d}",
+        ticket_type="repair",
+        first_ask_owner="agent-1",
+        recorded_at=datetime.now(UTC),
+        description=description,
+    )
+
+
+async def records_on(bootstrap: str, topic: str) -> int:
+    """Every record the topic holds (end offsets; nothing is ever deleted in a test)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
+            ]
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
+
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def database(postgres_server, db_name):
+    name = db_name("throughput")
+    await ensure_database(postgres_server, name)
+    url = database_url(postgres_server, name)
+    engine = create_engine(url, pool_size=4)
+    async with engine.begin() as conn:
+        await conn.run_sync(messaging_metadata.create_all)
+        await conn.execute(text("CREATE TABLE applied (event_id text NOT NULL)"))
+    yield url, engine
+    await engine.dispose()
+
+
+async def scalar(engine, sql: str) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(text(sql))
+
+
+async def test_two_relays_on_one_database_publish_every_event_once_in_order_per_key(
+    database, kafka_bootstrap, topic_prefix, report
+):
+    url, engine = database
+    prefix = topic_prefix + "tworelays."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic], partitions=6)
+    relays = []
+    for i in range(2):
+        relay_engine = create_engine(url, pool_size=4)
+        producer = create_producer(kafka_bootstrap, f"relay-{i}")
+        await producer.start()
+        relay = OutboxRelay(
+            relay_engine,
+            producer,
+            topic_prefix=prefix,
+            batch_size=10,
+            idle_interval=0.01,
+            shards=4,
+        )
+        relay.start()
+        relays.append((relay, relay_engine, producer))
+    written: list[str] = []
+    try:
+        # 600 events on 40 keys, written in 60 transactions while both relays run.
+        for batch in range(60):
+            async with UnitOfWork(session_factory(engine), source="/test") as uow:
+                for j in range(10):
+                    i = batch * 10 + j
+                    uow.emit(ticket(i, key=f"t-{i % 40}", description=str(i)))
+                await uow.commit()
+            written += [e.id for e in uow.committed]
+        await eventually(
+            lambda: scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
+        )
+    finally:
+        for relay, relay_engine, producer in relays:
+            await relay.stop()
+            await producer.stop()
+            await relay_engine.dispose()
+    records = await read_topic(kafka_bootstrap, topic, expect=len(written))
+    events = events_of(sorted(records, key=lambda r: (r.partition, r.offset)))
+    shares = [relay.published_total for relay, _, _ in relays]
+    report(f"two relays: {len(written)} written, {len(records)} records, shares {shares}")
+    assert sorted(e.id for e in events) == sorted(written)  # every event, each exactly once
+    assert await records_on(kafka_bootstrap, topic) == len(written)  # and nothing more
+    assert all(share > 0 for share in shares), "one relay did all the work: nothing in parallel"
+    per_key: dict[str, list[int]] = {}
+    for event in events:
+        per_key.setdefault(event.subject, []).append(int(event.data["description"]))
+    assert len(per_key) == 40
+    assert all(seq == sorted(seq) for seq in per_key.values())
+
+
+async def test_a_partition_is_applied_in_few_transactions_and_ignored_events_open_none(
+    database, kafka_bootstrap, topic_prefix
+):
+    _, engine = database
+    prefix = topic_prefix + "batch."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=1)
+    # 200 events of one key (one partition), every fourth one of a kind the route ignores.
+    events = await publish(
+        kafka_bootstrap,
+        prefix,
+        *(
+            ticket(i, key="t-1", description="ignored" if i % 4 == 0 else str(i))
+            for i in range(200)
+        ),
+    )
+    order: list[int] = []
+
+    async def apply(event, uow) -> None:
+        order.append(int(event.data["description"]))
+        await uow.session.execute(
+            text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
+        )
+
+    producer = create_producer(kafka_bootstrap, "batch-test")
+    await producer.start()
+    consumer = EventConsumer(
+        name="batch-consumer",
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        topics=[INTAKE_TICKETS],
+        routes={
+            "brightline.intake.ticket.recorded.v1": handles_only(
+                lambda e: e.data["description"] != "ignored", apply
+            )
+        },
+        session_factory=session_factory(engine),
+        dead_letter_producer=producer,
+        source="/test",
+        batch_size=50,
+    )
+    await consumer.start()
+    try:
+        await eventually(lambda: scalar(engine, "SELECT count(*) = 150 FROM applied"))
+        await asyncio.sleep(1)  # give a redelivery the chance to apply twice
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    assert await scalar(engine, "SELECT count(DISTINCT event_id) FROM applied") == 150
+    assert order == [i for i in range(200) if i % 4]  # in order, each once
+    # Ignored events leave no inbox row: no transaction was opened for them.
+    assert await scalar(engine, "SELECT count(*) FROM inbox") == 150
+    ignored = {e.id for e in events if e.data["description"] == "ignored"}
+    inbox_ids = await scalar(engine, "SELECT array_agg(event_id) FROM inbox")
+    assert not ignored & set(inbox_ids)
+    # One transaction per batch: inbox rows of one transaction share its now().
+    transactions = await scalar(engine, "SELECT count(DISTINCT processed_at) FROM inbox")
+    assert transactions <= 150 // 10, f"{transactions} transactions for 150 events"
+
+
+async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_nothing_else(
+    database, kafka_bootstrap, topic_prefix
+):
+    _, engine = database
+    prefix = topic_prefix + "batchpoison."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=1)
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE applied ADD COLUMN n serial"))
+    # One key, 30 events; the 12th can never be applied.
+    events = await publish(
+        kafka_bootstrap,
+        prefix,
+        *(ticket(i, key="t-1", description="poison" if i == 11 else str(i)) for i in range(30)),
+    )
+    poison = events[11]
+    tries: list[str] = []
+
+    async def apply(event, uow) -> None:
+        if event.data["description"] == "poison":
+            tries.append(event.id)
+            raise ValueError("cannot apply this ticket")
+        await uow.session.execute(
+            text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
+        )
+
+    producer = create_producer(kafka_bootstrap, "batch-poison-test")
+    await producer.start()
+    consumer = EventConsumer(
+        name="batch-poison-consumer",
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        topics=[INTAKE_TICKETS],
+        routes={"brightline.intake.ticket.recorded.v1": apply},
+        session_factory=session_factory(engine),
+        dead_letter_producer=producer,
+        source="/test",
+        max_attempts=3,
+        retry_backoff=0.01,
+        batch_size=50,
+    )
+    await consumer.start()
+    try:
+        await eventually(lambda: scalar(engine, "SELECT count(*) = 29 FROM applied"))
+        await asyncio.sleep(1)  # give a redelivery the chance to apply twice
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    dead = await read_topic(kafka_bootstrap, topic + ".dlt", expect=1)
+    assert [dict(r.headers)["ce_id"] for r in dead] == [poison.id.encode()]
+    assert dict(dead[0].headers)["dlt_attempts"] == b"3"
+    assert tries == [poison.id] * 3  # the failed batch was its first attempt, not an extra one
+    async with engine.connect() as conn:
+        applied = (await conn.execute(text("SELECT event_id FROM applied ORDER BY n"))).scalars()
+        assert list(applied) == [e.id for e in events if e is not poison]  # once each, in order

@@ -1,0 +1,153 @@
+"""What one ticket costs the box, measured around a scenario (issue 21, point 1).
+
+- CPU: user+system seconds of the service processes (and their children: uvicorn workers), the
+  PostgreSQL postmaster with every backend (live ones, plus the reaped ones in the postmaster's
+  children times) and the Kafka JVM, from psutil. The load generator and this orchestrator are
+  not counted.
+- commits: pg_stat_database.xact_commit summed over the service databases (read-only
+  transactions included); write transactions: the growth of the next transaction id
+  (pg_snapshot_xmax of the current snapshot; only a transaction that writes takes an id).
+- WAL fsyncs: pg_stat_wal.wal_sync (the whole cluster).
+- SQL round trips: the services' own client-side count (brightline_db_round_trips on /metrics,
+  DB_COUNT_ROUND_TRIPS=1; statements + BEGIN + COMMIT/ROLLBACK + 3 per pre-pinged checkout).
+
+Every figure has the idle rate of the same stack subtracted (relays and consumers poll even with
+no load), measured over a quiet window just before the scenario. PostgreSQL publishes a
+backend's statistics at most once a second, so the end snapshot is taken after a short pause
+(whose idle share is subtracted too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+
+import httpx
+import psutil
+
+STATS_SETTLE_SECONDS = 2.5
+
+
+@dataclass
+class Snapshot:
+    at: float
+    cpu: dict[str, float]
+    commits: float
+    fsyncs: float
+    round_trips: float
+    writes: float
+
+    def minus(self, other: Snapshot) -> dict[str, float]:
+        return {
+            "seconds": self.at - other.at,
+            "cpu": sum(self.cpu.values()) - sum(other.cpu.values()),
+            "commits": self.commits - other.commits,
+            "fsyncs": self.fsyncs - other.fsyncs,
+            "round_trips": self.round_trips - other.round_trips,
+            "writes": self.writes - other.writes,
+            **{f"cpu:{k}": self.cpu.get(k, 0) - other.cpu.get(k, 0) for k in self.cpu},
+        }
+
+
+def _cpu_of(pid: int, *, reaped_children: bool = False) -> float:
+    try:
+        proc = psutil.Process(pid)
+        times = proc.cpu_times()
+        total = times.user + times.system
+        if reaped_children:
+            total += times.children_user + times.children_system
+        for child in proc.children(recursive=True):
+            try:
+                t = child.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+    except psutil.Error:
+        return 0.0
+
+
+_GAUGE = re.compile(r"^brightline_db_round_trips (\S+)$", re.MULTILINE)
+
+
+class CostMeter:
+    def __init__(self, stack) -> None:
+        self.stack = stack
+        self.idle: dict[str, float] | None = None
+
+    def postmaster_pid(self) -> int:
+        pid_file = self.stack.postgres.data_dir / "postmaster.pid"
+        return int(pid_file.read_text().split()[0])
+
+    async def snapshot(self) -> Snapshot:
+        cpu = {
+            name: _cpu_of(proc.process.pid, reaped_children=True)
+            for name, proc in self.stack.all_procs()
+        }
+        cpu["postgres"] = _cpu_of(self.postmaster_pid(), reaped_children=True)
+        cpu["kafka"] = _cpu_of(self.stack.kafka.process.pid)
+        conn = await self.stack.connect()
+        try:
+            commits = await conn.fetchval(
+                "SELECT sum(xact_commit) FROM pg_stat_database WHERE datname = ANY($1::text[])",
+                list(self.stack.db.values()),
+            )
+            fsyncs = await conn.fetchval("SELECT wal_sync FROM pg_stat_wal")
+            # The next transaction id, read without taking one: its growth counts the
+            # transactions that wrote (read-only ones never get an id).
+            writes = await conn.fetchval(
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+            )
+        finally:
+            await conn.close()
+        round_trips = 0.0
+        async with httpx.AsyncClient(timeout=10) as client:
+            for _, proc in self.stack.all_procs():
+                try:
+                    text = (await client.get(f"{proc.url}/metrics")).text
+                except httpx.HTTPError:
+                    continue
+                found = _GAUGE.search(text)
+                round_trips += float(found.group(1)) if found else 0.0
+        return Snapshot(
+            time.monotonic(),
+            cpu,
+            float(commits or 0),
+            float(fsyncs or 0),
+            round_trips,
+            float(writes or 0),
+        )
+
+    async def measure_idle(self, seconds: float = 5.0) -> None:
+        await asyncio.sleep(STATS_SETTLE_SECONDS)
+        start = await self.snapshot()
+        await asyncio.sleep(seconds)
+        delta = (await self.snapshot()).minus(start)
+        self.idle = {k: v / delta["seconds"] for k, v in delta.items() if k != "seconds"}
+
+    async def end(self, start: Snapshot, cpu_end: Snapshot | None = None) -> dict[str, float]:
+        """Costs between start and now, less the idle rate. cpu_end (a snapshot taken the moment
+        the work finished) bounds the CPU window; commits and fsyncs are read after the
+        statistics settle."""
+        await asyncio.sleep(STATS_SETTLE_SECONDS)
+        last = await self.snapshot()
+        delta = last.minus(start)
+        if cpu_end is not None:
+            cpu_delta = cpu_end.minus(start)
+            for k, v in cpu_delta.items():
+                if k == "cpu" or k.startswith("cpu:"):
+                    delta[k] = v
+            cpu_seconds = cpu_delta["seconds"]
+        else:
+            cpu_seconds = delta["seconds"]
+        idle = self.idle or {}
+        out = {}
+        for k, v in delta.items():
+            if k == "seconds":
+                continue
+            window = cpu_seconds if (k == "cpu" or k.startswith("cpu:")) else delta["seconds"]
+            out[k] = max(0.0, v - idle.get(k, 0.0) * window)
+        out["idle_cpu_share"] = idle.get("cpu", 0.0)
+        return out

@@ -1,0 +1,109 @@
+"""Scenario: scale out. The sustained closed loop twice, back to back in the same run: with one
+process per service, then with a second replica of each (intake's two behind the load
+generator's round robin; dispatch, sla_monitor and casework each a second member of their
+consumer group sharing the topics' partitions, and a second relay sharing the outbox shards).
+
+Reported: end-to-end tickets/s of each and their ratio, and CPU per ticket with two replicas.
+On a 2-core box both replicas compete for the same two cores: the figure says whether a second
+instance raises throughput here, not what it would do on a machine with cores to spare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from common import Result, run_loadgen_async
+from cost import CostMeter
+from intake_sustained import applied
+from stack import Stack, wait_for
+
+from brightline.platform.auth import Role
+from brightline.platform.local.paths import free_port
+from brightline.platform.testing import ServiceProcess, bearer
+
+REPLICATED = ("intake", "dispatch", "sla_monitor", "casework")
+
+
+async def closed_loop(stack: Stack, urls: list[str], seconds: float, concurrency: int, tag: str):
+    meter = CostMeter(stack)
+    await meter.measure_idle(3.0)
+    start = await meter.snapshot()
+    report = await run_loadgen_async(
+        {
+            "mode": "closed",
+            "concurrency": concurrency,
+            "duration": seconds,
+            "urls": [f"{u}/tickets" for u in urls],
+            "headers": bearer(Role.AGENT, subject="agent-bench-2"),
+            "body_kind": "repair",
+            "idempotency": True,
+            "collect_ids": True,
+            "run": stack.run_id + tag,
+            "seq_start": 0,
+        },
+        stack.out_dir,
+        f"scaleout-{tag}",
+        timeout=seconds + 120,
+    )
+    ids = report["ids"]
+    if not ids:
+        raise RuntimeError(f"no ticket accepted: {report['statuses']} {report['errors']}")
+
+    async def all_applied():
+        done = await applied(stack, ids)
+        return done if len(done) == len(ids) else None
+
+    done = await wait_for(all_applied, timeout=max(90, 3 * seconds), interval=0.25)
+    done = done or await applied(stack, ids)
+    costs = await meter.end(start, cpu_end=await meter.snapshot())
+    last = max(done.values()).timestamp() if done else time.time()
+    rate = len(done) / (last - report["started"])
+    return rate, len(ids), len(done), costs
+
+
+async def run(stack: Stack, scale, figures: dict) -> list[Result]:
+    d = scale.sustained_seconds
+    c = scale.sustained_concurrency
+    one, sent1, done1, costs1 = await closed_loop(stack, [stack.url("intake")], d, c, "x1")
+    (stack.log_dir / "replica").mkdir(exist_ok=True)
+    for name in REPLICATED:
+        proc = ServiceProcess(name, free_port(), stack.service_env(), stack.log_dir / "replica")
+        proc.start()
+        stack.replicas.append((name, proc))
+    for _, proc in stack.replicas:
+        await asyncio.to_thread(proc.wait_ready, 120)
+    # Let the consumer groups settle on the new members before measuring.
+    await asyncio.sleep(5)
+    urls = [stack.url("intake"), *(p.url for n, p in stack.replicas if n == "intake")]
+    two, sent2, done2, costs = await closed_loop(stack, urls, d, c, "x2")
+    n = max(1, done2)
+    return [
+        Result(
+            "scaleout",
+            "tickets/s end to end, 1 instance each",
+            one,
+            "tickets/s",
+            note=f"{done1}/{sent1} applied",
+        ),
+        Result(
+            "scaleout",
+            "tickets/s end to end, 2 instances each",
+            two,
+            "tickets/s",
+            note=f"{done2}/{sent2} applied; intake, dispatch, sla_monitor, casework x2",
+        ),
+        Result("scaleout", "ratio 2 instances / 1 instance", 100 * two / one if one else None, "%"),
+        Result(
+            "scaleout",
+            "CPU per ticket, 1 instance",
+            1000 * costs1["cpu"] / max(1, done1),
+            "ms",
+            "<= 5",
+        ),
+        Result("scaleout", "CPU per ticket, 2 instances", 1000 * costs["cpu"] / n, "ms", "<= 5"),
+        Result("scaleout", "commits per ticket, 2 instances", costs["commits"] / n, "commits"),
+        Result(
+            "scaleout", "write transactions per ticket, 2 instances", costs["writes"] / n, "xids"
+        ),
+    ]

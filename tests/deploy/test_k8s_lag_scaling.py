@@ -1,0 +1,37 @@
+"""Consumers scale with their lag (issue 21): every service that consumes events has a KEDA
+ScaledObject on its own consumer group, never asking for more members than partitions."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = ROOT / "deploy" / "k8s" / "overlays" / "production"
+CONSUMERS = {  # deployment -> consumer group (the service_name)
+    "intake": "intake",
+    "dispatch": "dispatch",
+    "casework": "casework",
+    "callback": "callback",
+    "sla-monitor": "sla_monitor",
+}
+
+
+def test_every_consumer_scales_on_its_group_lag_within_the_partition_count():
+    scaled = {
+        d["spec"]["scaleTargetRef"]["name"]: d
+        for d in yaml.safe_load_all((PRODUCTION / "keda-lag-scaling.yaml").read_text())
+        if d and d["kind"] == "ScaledObject"
+    }
+    [env] = yaml.safe_load_all((PRODUCTION / "kafka-env.yaml").read_text())
+    partitions = int(env["data"]["KAFKA_PARTITIONS"])
+    assert set(scaled) == set(CONSUMERS)
+    for deployment, group in CONSUMERS.items():
+        spec = scaled[deployment]["spec"]
+        [kafka] = [t for t in spec["triggers"] if t["type"] == "kafka"]
+        assert kafka["metadata"]["consumerGroup"] == group
+        assert int(kafka["metadata"]["lagThreshold"]) > 0
+        assert kafka["metadata"]["allowIdleConsumers"] == "false"
+        assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"] <= partitions
+    kustomization = yaml.safe_load((PRODUCTION / "kustomization.yaml").read_text())
+    assert "keda-lag-scaling.yaml" in kustomization["resources"]
+    assert "KEDA" in (ROOT / "deploy" / "k8s" / "README.md").read_text()
