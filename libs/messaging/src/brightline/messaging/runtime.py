@@ -18,6 +18,7 @@ from brightline.contracts import Event, Topic, all_topic_names
 from brightline.messaging.consumer import EventConsumer, Route
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay
+from brightline.messaging.retention import RetentionJob, RetentionSettings, topic_configs_for
 from brightline.messaging.unit_of_work import UnitOfWork
 from brightline.platform.db import (
     create_engine,
@@ -47,6 +48,7 @@ class ServiceRuntime:
             service=settings.service_name,
         )
         self.consumer: EventConsumer | None = None
+        self.retention = RetentionJob(engine, settings.service_name, RetentionSettings())
 
     def unit_of_work(self, causation: Event | None = None) -> UnitOfWork:
         return UnitOfWork(
@@ -89,10 +91,12 @@ async def service_runtime(
     engine = create_engine(url, pool_size=settings.db_pool_size)
     runtime = ServiceRuntime(settings, engine, source=f"/brightline/{settings.service_name}")
     prefix = settings.kafka_topic_prefix
+    topic_names = [prefixed(prefix, name) for name in all_topic_names()]
     await ensure_topics(
         settings.kafka_bootstrap_servers,
-        [prefixed(prefix, name) for name in all_topic_names()],
+        topic_names,
         partitions=settings.kafka_partitions,
+        configs=topic_configs_for(topic_names, runtime.retention.settings),
     )
     await runtime.producer.start()
     runtime.relay.start()
@@ -109,10 +113,12 @@ async def service_runtime(
             after_commit=[runtime.relay.wake],
         )
         await runtime.consumer.start()
+    runtime.retention.start()
     log.info("%s started", settings.service_name)
     try:
         yield runtime
     finally:
+        await runtime.retention.stop()
         if runtime.consumer:
             await runtime.consumer.stop()
         await runtime.relay.stop()

@@ -93,6 +93,7 @@ group.initial.rebalance.delay.ms=0
 # Topics are created by the project (brightline.messaging.topics), never by a typo.
 auto.create.topics.enable=false
 log.retention.hours=168
+log.roll.hours=24
 log.segment.bytes=67108864
 """
 
