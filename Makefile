@@ -33,7 +33,8 @@ test: setup lint
 test-unit: setup
 	$(PY) -m pytest -m "not integration and not e2e"
 
-## Every service, the local broker and database, the console; Ctrl-C stops it all.
+## Every service, the local broker and database, the console; Ctrl-C (or a closed terminal, or
+## a killed launcher: its watchdog) stops it all. A second `make run` says one is running.
 run: setup
 	$(PY) -m brightline.platform.local.stack $(if $(NO_DEMO),--no-demo)
 

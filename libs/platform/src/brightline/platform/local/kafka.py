@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from brightline.platform.local.paths import free_port, project_root
@@ -173,7 +174,14 @@ class LocalKafka:
         )
         return props
 
-    def start(self, timeout: float = 90.0) -> str:
+    def start(
+        self,
+        timeout: float = 90.0,
+        *,
+        on_spawn: Callable[[int], None] | None = None,
+    ) -> str:
+        """Start the broker and wait until it answers a metadata request. `on_spawn` gets the
+        broker's pid (its own process group) as soon as it exists, before the wait."""
         if self.process and self.process.poll() is None:
             return self.bootstrap_servers
         jars = ensure_jars(self.root)
@@ -186,6 +194,8 @@ class LocalKafka:
             start_new_session=True,
         )
         log_file.close()
+        if on_spawn is not None:
+            on_spawn(self.process.pid)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
