@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.contracts import Event, Topic, all_topic_names
+from brightline.messaging.audit import AuditTrail
 from brightline.messaging.consumer import EventConsumer, Route
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay
@@ -39,6 +40,9 @@ class ServiceRuntime:
         self.settings = settings
         self.engine = engine
         self.sessions = session_factory(engine)
+        # Every unit of work on these sessions (routes, consumers, jobs) writes the audit trail.
+        self.audit = AuditTrail(settings.service_name)
+        self.sessions.configure(info={"audit": self.audit})
         self.source = source
         self.producer = create_producer(settings.kafka_bootstrap_servers, settings.service_name)
         self.relay = OutboxRelay(

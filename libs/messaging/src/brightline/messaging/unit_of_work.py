@@ -37,6 +37,8 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         await self.session.begin()
+        if (trail := self.session.info.get("audit")) is not None:
+            trail.begin(self.session)  # the runtime's sessions carry the audit trail
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -62,6 +64,8 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self.pending:
             await self.session.execute(outbox.insert(), [outbox_row(e) for e in self.pending])
+        if (trail := self.session.info.get("audit")) is not None:
+            await trail.record_unit_of_work(self)  # brightline.messaging.audit
         await self.session.commit()
         self.committed, self.pending = self.pending, []
         if self.committed:
