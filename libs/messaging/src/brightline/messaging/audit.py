@@ -8,10 +8,11 @@ What writes it (nothing in a service's business code has to):
   changed something. The rows it wrote, updated or deleted are captured on the way
   (`do_orm_execute` on the session: the rows a statement touches are read before and after
   it), with personal data and secrets masked, next to the events it emitted;
-- every other state-changing request (POST/PUT/PATCH/DELETE answered below 400) that wrote
-  through no unit of work, such as the console's sign-in directory and chases: the
-  middleware writes who, which route, which ids and the (masked) request body before the
-  response leaves.
+- every other request (POST/PUT/PATCH/DELETE answered below 400) that wrote rows through no
+  unit of work (a bare connection), such as the console's sign-in directory and chases: the
+  middleware writes who, which route, which ids, the rows written and the (masked) request
+  body before the response leaves. A POST that only computes (an etiquette check) writes
+  nothing, so it leaves no row.
 
 Each row carries the SHA-256 of its content and of the previous row's hash, taken under a
 transaction-level advisory lock, so the chain follows commit order. `verify` (also
@@ -41,8 +42,10 @@ from opentelemetry import trace
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.logging import PERSONAL_KEYS, mask_value
@@ -181,7 +184,30 @@ def _trace_id() -> str | None:
 
 # ----------------------------------------------------------------------------- change capture
 
+
+def _column_name(key: Any) -> str:
+    return getattr(key, "key", None) or str(key)
+
+
+def _statement_rows(statement, table: sa.Table, multiparams, params) -> list[dict]:
+    """The rows an INSERT/UPDATE writes: executemany parameters, a multi-row VALUES, or the
+    single VALUES of the statement."""
+    if isinstance(multiparams, list | tuple) and multiparams:
+        return [dict(p) for p in multiparams if isinstance(p, dict)]
+    if isinstance(multiparams, dict) and multiparams:
+        return [dict(multiparams)]
+    if params:
+        return [dict(params)]
+    multi = getattr(statement, "_multi_values", None)  # insert().values([{...}, {...}])
+    if multi:
+        return [{_column_name(k): v for k, v in row.items()} for row in multi[0]]
+    compiled = statement.compile().params
+    return [{k: v for k, v in compiled.items() if k in table.c}]
+
+
 CHANGES = "audit_changes"
+MORE = "audit_more"
+MAX_ENTRIES = 200  # change entries (statements) kept per unit of work
 
 
 def _pk_filter(table: sa.Table, rows: list[dict]):
@@ -217,14 +243,7 @@ def _capture_change(state: ORMExecuteState):
     result = state.invoke_statement()
     entry: dict[str, Any] = {"table": table.name}
     if state.is_insert:
-        params = state.parameters
-        if isinstance(params, list):
-            rows = params
-        elif params:
-            rows = [params]
-        else:
-            compiled = statement.compile().params
-            rows = [{k: v for k, v in compiled.items() if k in table.c}]
+        rows = _statement_rows(statement, table, state.parameters, None)
         entry.update(op="insert", count=len(rows), after=[_mask(r) for r in rows[:MAX_ROWS]])
     elif state.is_update:
         after = []
@@ -238,9 +257,34 @@ def _capture_change(state: ORMExecuteState):
         )
     else:
         entry.update(op="delete", count=len(before), before=[_mask(r) for r in before[:MAX_ROWS]])
-    if entry.get("count") or state.is_insert:
+    if not (entry.get("count") or state.is_insert):
+        return result
+    if len(changes) < MAX_ENTRIES:
         changes.append(entry)
+    else:  # a bulk import: the first statements in full, then how many more and of what
+        more = state.session.info.setdefault(MORE, {})
+        key = f"{entry['op']} {table.name}"
+        more[key] = more.get(key, 0) + entry["count"]
     return result
+
+
+@sa_event.listens_for(Engine, "before_execute")
+def _note_request_write(conn, clauseelement, multiparams, params, execution_options):
+    """Writes a request makes outside a unit of work (a bare connection), for the middleware's
+    row of that request."""
+    request = CURRENT_REQUEST.get()
+    if request is None or request.written or len(request.dml) >= MAX_ROWS:
+        return
+    if not isinstance(clauseelement, Insert | Update | Delete):
+        return
+    table = clauseelement.table
+    if not isinstance(table, sa.Table) or table.name in UNAUDITED_TABLES:
+        return
+    entry: dict[str, Any] = {"table": table.name, "op": clauseelement.__visit_name__}
+    if isinstance(clauseelement, Insert | Update):
+        rows = _statement_rows(clauseelement, table, multiparams, params)
+        entry.update(count=len(rows), after=[_mask(r) for r in rows[:MAX_ROWS]])
+    request.dml.append(entry)
 
 
 # ----------------------------------------------------------------------------- who and what
@@ -252,7 +296,8 @@ class RequestAudit:
 
     scope: dict
     body: bytearray = field(default_factory=bytearray)
-    written: bool = False
+    written: bool = False  # a unit of work of this request wrote its row
+    dml: list[dict] = field(default_factory=list)  # writes seen on any connection meanwhile
 
     @property
     def method(self) -> str:
@@ -317,10 +362,13 @@ class AuditTrail:
 
     def begin(self, session: AsyncSession) -> None:
         session.info[CHANGES] = []
+        session.info[MORE] = {}
 
     async def record_unit_of_work(self, uow) -> None:
         session: AsyncSession = uow.session
-        changes: list[dict] = session.info.get(CHANGES) or []
+        changes: list[dict] = list(session.info.get(CHANGES) or [])
+        if more := session.info.get(MORE):
+            changes.append({"op": "more", "rows": more})
         emitted = [{"id": e.id, "type": e.type, "subject": e.subject} for e in uow.pending]
         emitted_data = [e.data for e in uow.pending]
         request = CURRENT_REQUEST.get()
@@ -358,7 +406,7 @@ class AuditTrail:
         else:
             return
         await append(session, changes=changes, **row)
-        session.info[CHANGES] = []
+        session.info[CHANGES], session.info[MORE] = [], {}
 
 
 class AuditMiddleware:
@@ -390,6 +438,7 @@ class AuditMiddleware:
                 message["type"] == "http.response.start"
                 and changing
                 and not request.written
+                and request.dml
                 and message["status"] < 400
             ):
                 await self._write_fallback(request, message["status"])
@@ -421,8 +470,10 @@ class AuditMiddleware:
                     actor=request.actor,
                     action=request.action,
                     subject=next(iter(params.values()), None),
-                    ticket_id=_ticket_of(params, detail.get("request")),
-                    changes=[],
+                    ticket_id=_ticket_of(
+                        params, detail.get("request"), *_changed_rows(request.dml)
+                    ),
+                    changes=request.dml,
                     detail=detail,
                 )
             request.written = True
