@@ -48,7 +48,14 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from brightline.platform.auth import Allow, Principal, Role
-from brightline.platform.logging import PERSONAL_KEYS, mask_value
+from brightline.platform.logging import (
+    CURRENT_TICKET,
+    PERSONAL_KEYS,
+    TICKET_PROVIDERS,
+    bind_ticket,
+    current_ticket,
+    mask_value,
+)
 from brightline.platform.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -174,7 +181,16 @@ async def append(session: AsyncSession, **row: Any) -> int:
     )
     row["prev_hash"] = prev or GENESIS
     row["hash"] = row_hash(row["prev_hash"], row)
-    return await session.scalar(audit_trail.insert().values(**row).returning(audit_trail.c.seq))
+    seq = await session.scalar(audit_trail.insert().values(**row).returning(audit_trail.c.seq))
+    # One log line per change: with trace_id and ticket_id, a ticket can be followed across
+    # services in the logs alone.
+    token = bind_ticket(row["ticket_id"])
+    try:
+        log.info("audited #%s %s by %s", seq, row["action"], row["actor"])
+    finally:
+        if token is not None:
+            CURRENT_TICKET.reset(token)
+    return seq
 
 
 def _trace_id() -> str | None:
@@ -232,17 +248,26 @@ def _capture_change(state: ORMExecuteState):
         return None
     connection = state.session.connection()
     where = getattr(statement, "whereclause", None)
+    params = state.parameters
+    many = isinstance(params, list | tuple)
     before: list[dict] = []
-    if (state.is_update or state.is_delete) and where is not None:
+    if (state.is_update or state.is_delete) and where is not None and not many:
+        # The statement's own bound values fill any bindparam() of its WHERE clause.
         before = [
             dict(r)
-            for r in connection.execute(sa.select(table).where(where).limit(MAX_ROWS + 1))
+            for r in connection.execute(
+                sa.select(table).where(where).limit(MAX_ROWS + 1), params or {}
+            )
             .mappings()
             .all()
         ]
     result = state.invoke_statement()
     entry: dict[str, Any] = {"table": table.name}
-    if state.is_insert:
+    if many and not state.is_insert:  # an executemany UPDATE/DELETE: the values it was given
+        rows = [dict(p) for p in params]
+        entry.update(op=state.statement.__visit_name__, count=len(rows))
+        entry["after"] = [_mask(r) for r in rows[:MAX_ROWS]]
+    elif state.is_insert:
         rows = _statement_rows(statement, table, state.parameters, None)
         entry.update(op="insert", count=len(rows), after=[_mask(r) for r in rows[:MAX_ROWS]])
     elif state.is_update:
@@ -297,6 +322,7 @@ class RequestAudit:
     scope: dict
     body: bytearray = field(default_factory=bytearray)
     written: bool = False  # a unit of work of this request wrote its row
+    ticket_id: str | None = None  # the ticket its units of work were about (for log lines)
     dml: list[dict] = field(default_factory=list)  # writes seen on any connection meanwhile
 
     @property
@@ -339,6 +365,16 @@ CURRENT_REQUEST: contextvars.ContextVar[RequestAudit | None] = contextvars.Conte
 )
 
 
+def _request_ticket() -> str | None:
+    request = CURRENT_REQUEST.get()
+    if request is None:
+        return None
+    return request.path_params.get("ticket_id") or request.ticket_id
+
+
+TICKET_PROVIDERS.append(_request_ticket)  # log lines of /tickets/{ticket_id}/... name it
+
+
 def _ticket_of(*sources: Any) -> str | None:
     for source in sources:
         if isinstance(source, dict):
@@ -346,7 +382,7 @@ def _ticket_of(*sources: Any) -> str | None:
                 if source.get(key):
                     return str(source[key])
     bound = structlog.contextvars.get_contextvars().get("ticket_id")
-    return str(bound) if bound else None
+    return str(bound) if bound else current_ticket()
 
 
 def _changed_rows(changes: list[dict]) -> list[dict]:
@@ -394,6 +430,7 @@ class AuditTrail:
                 detail={**request.who(), "events": emitted},
             )
             request.written = True
+            request.ticket_id = request.ticket_id or row["ticket_id"]
         elif changes or emitted:
             row = dict(
                 kind="job",

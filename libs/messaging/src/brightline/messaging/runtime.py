@@ -31,6 +31,7 @@ from brightline.platform.db import (
 from brightline.platform.logging import configure_logging
 from brightline.platform.migrations import upgrade_async
 from brightline.platform.settings import ServiceSettings
+from brightline.platform.telemetry import instrument_engine
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ async def service_runtime(
     if settings.migrate_on_start:
         await upgrade_async(service_dir, url)
     engine = create_engine(url, pool_size=settings.db_pool_size)
+    instrument_engine(engine)  # database spans under the request's or event's span
     runtime = ServiceRuntime(settings, engine, source=f"/brightline/{settings.service_name}")
     prefix = settings.kafka_topic_prefix
     topic_names = [prefixed(prefix, name) for name in all_topic_names()]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from brightline.contracts import Event, EventPayload, new_event
 from brightline.messaging.schema import outbox
+from brightline.platform.logging import CURRENT_TICKET, bind_ticket
 
 
 class UnitOfWork:
@@ -35,6 +36,10 @@ class UnitOfWork:
         self.committed: list[Event] = []
 
     async def __aenter__(self) -> Self:
+        # Log lines of this work name its ticket (brightline.platform.logging): the handled
+        # event's, else the first emitted event's (see emit); the previous one comes back on exit.
+        cause = _ticket_of(self.causation.data) if self.causation else None
+        self._ticket_token = CURRENT_TICKET.set(cause or CURRENT_TICKET.get())
         self.session = self._session_factory()
         await self.session.begin()
         if (trail := self.session.info.get("audit")) is not None:
@@ -47,10 +52,13 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+            CURRENT_TICKET.reset(self._ticket_token)
 
     def emit(self, payload: EventPayload) -> Event:
         event = new_event(payload, source=self.source, traceparent=self._traceparent())
         self.pending.append(event)
+        if CURRENT_TICKET.get() is None:
+            bind_ticket(_ticket_of(event.data))
         return event
 
     def _traceparent(self) -> str | None:
@@ -71,6 +79,10 @@ class UnitOfWork:
         if self.committed:
             for hook in self._after_commit:
                 hook()
+
+
+def _ticket_of(data: dict) -> str | None:
+    return data.get("ticket_id") or data.get("linked_ticket_id")
 
 
 def outbox_row(event: Event) -> dict:
