@@ -25,9 +25,10 @@ lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
-## The whole suite: the gates, then unit, integration (real Kafka + PostgreSQL), end-to-end, browser.
+## The whole suite: the gates, then unit, integration (real Kafka + PostgreSQL), end-to-end, browser;
+## the 25 slowest tests are printed at the end.
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 ## Only the fast tests that need no broker or database.
 test-unit: setup
