@@ -151,3 +151,25 @@ async def test_sigkilled_launcher_leaves_no_broker_database_or_service(home, rep
     third.reader.join(5)
     assert not third.said("already running")
     assert not processes_using(home), "a clean stop leaves nothing either"
+
+
+async def test_a_closed_terminal_stops_the_stack(home):
+    """Closing the terminal sends SIGHUP to the launcher: it stops everything in order."""
+    launcher = Launcher(home, free_port_pair(), "--services", "none")
+
+    async def up_or_gone() -> bool:
+        return launcher.said("Brightline is up") or launcher.process.poll() is not None
+
+    await eventually(up_or_gone, timeout=600)
+    assert launcher.said("Brightline is up"), launcher.output
+    state = json.loads((home / "run.json").read_text())
+    pids = [state["kafka_pid"], state["postmaster_pid"], state["watchdog_pid"]]
+
+    launcher.process.send_signal(signal.SIGHUP)
+    assert launcher.process.wait(120) == 0, launcher.output
+
+    async def all_gone() -> bool:
+        return not any(alive(pid) for pid in pids) and not processes_using(home)
+
+    await eventually(all_gone, timeout=30)
+    assert not (home / "run.json").exists()
