@@ -25,15 +25,17 @@ lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
-## The whole suite: the gates, then unit, integration (real Kafka + PostgreSQL), end-to-end, browser.
+## The whole suite: the gates, then unit, integration (real Kafka + PostgreSQL), end-to-end, browser;
+## the 25 slowest tests are printed at the end.
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 ## Only the fast tests that need no broker or database.
 test-unit: setup
 	$(PY) -m pytest -m "not integration and not e2e"
 
-## Every service, the local broker and database, the console; Ctrl-C stops it all.
+## Every service, the local broker and database, the console; Ctrl-C (or a closed terminal, or
+## a killed launcher: its watchdog) stops it all. A second `make run` says one is running.
 run: setup
 	$(PY) -m brightline.platform.local.stack $(if $(NO_DEMO),--no-demo)
 

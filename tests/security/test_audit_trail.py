@@ -1,6 +1,6 @@
-"""Every state change is auditable by supervisors: each one emits an event written to the
-service's outbox in the change's own transaction, and GET /audit/events (on every service,
-from brightline.messaging.audit) lists them, filtered and paged. Reads of confidential report
+"""Every state change is auditable by supervisors: each one writes a row of the service's
+hash-chained audit trail in the change's own transaction, and GET /audit/events (on every
+service, from brightline.messaging.audit) lists them, filtered and paged. Reads of confidential report
 fields are audited by casework (GET /audit/confidential-reads, its own tests)."""
 
 from datetime import UTC, datetime, timedelta
@@ -48,12 +48,14 @@ async def test_a_recorded_ticket_is_in_the_audit_trail_for_supervisors_only(infr
 
         found = await client.get("/audit/events", params={"ticket_id": ids[0]}, headers=SUPERVISOR)
         assert found.status_code == 200, found.text
-        [event] = [e for e in found.json() if e["event_type"] == RECORDED]
-        assert event["subject"] == ids[0]
-        assert event["data"]["ticket_id"] == ids[0]
-        assert event["data"]["ticket_type"] == "repair"
-        assert event["source"] == "/brightline/intake"
-        assert all(ids[0] in (e["subject"], e["data"].get("ticket_id")) for e in found.json())
+        [row] = [r for r in found.json() if r["action"] == "POST /tickets"]
+        assert row["kind"] == "request" and row["actor"] == "agent-7"
+        assert row["subject"] == ids[0] and row["ticket_id"] == ids[0]
+        assert [e["type"] for e in row["detail"]["events"]] == [RECORDED]
+        [inserted] = [c for c in row["changes"] if c["table"] == "tickets"]
+        assert inserted["op"] == "insert" and inserted["after"][0]["type"] == "repair"
+        assert "13912340000" not in found.text  # personal data masked in the trail
+        assert all(r["ticket_id"] == ids[0] for r in found.json())
 
         refused = await client.get("/audit/events", params={"ticket_id": ids[0]}, headers=AGENT)
         assert refused.status_code == 403

@@ -13,10 +13,11 @@ from brightline.messaging.runtime import (
     service_runtime,
 )
 from brightline.messaging.unit_of_work import UnitOfWork
-from brightline.platform.app import register_service_router
+from brightline.platform.app import register_service_middleware, register_service_router
 
-# Every service that uses messaging serves its audit trail of state changes.
+# Every service that uses messaging keeps and serves its audit trail.
 register_service_router(_audit.audit_router)
+register_service_middleware(_audit.AuditMiddleware)
 
 __all__ = [
     "EventConsumer",

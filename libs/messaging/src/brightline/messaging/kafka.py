@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
@@ -29,20 +31,41 @@ def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: list[str], *, partitions: int = 12, replication: int = 1
+    bootstrap_servers: str,
+    names: list[str],
+    *,
+    partitions: int = 12,
+    replication: int = 1,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Create the topics that are missing; existing ones are left exactly as they are."""
+    """Create the topics that are missing. `configs` (topic-level settings such as retention.ms,
+    see brightline.messaging.retention) go on new topics and are re-applied to existing ones,
+    so a changed retention reaches a running cluster at the next start."""
+    configs = configs or {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in dict.fromkeys(names) if n not in existing]
+        present = [n for n in dict.fromkeys(names) if n in existing and n in configs]
+        if present:
+            try:
+                await admin.alter_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, n, dict(configs[n])) for n in present]
+                )
+            except Exception as error:  # noqa: BLE001 - a broker that refuses keeps its own
+                log.warning("could not set topic configs: %r", error)
         if not missing:
             return
         try:
             await admin.create_topics(
                 [
-                    NewTopic(n, num_partitions=partitions, replication_factor=replication)
+                    NewTopic(
+                        n,
+                        num_partitions=partitions,
+                        replication_factor=replication,
+                        topic_configs=dict(configs.get(n, {})),
+                    )
                     for n in missing
                 ]
             )

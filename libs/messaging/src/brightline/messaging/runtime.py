@@ -15,9 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.contracts import Event, Topic, all_topic_names
+from brightline.messaging.audit import AuditTrail
 from brightline.messaging.consumer import EventConsumer, Route
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay
+from brightline.messaging.retention import RetentionJob, RetentionSettings, topic_configs_for
 from brightline.messaging.unit_of_work import UnitOfWork
 from brightline.platform.db import (
     create_engine,
@@ -29,6 +31,7 @@ from brightline.platform.db import (
 from brightline.platform.logging import configure_logging
 from brightline.platform.migrations import upgrade_async
 from brightline.platform.settings import ServiceSettings
+from brightline.platform.telemetry import instrument_engine
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,9 @@ class ServiceRuntime:
         self.settings = settings
         self.engine = engine
         self.sessions = session_factory(engine)
+        # Every unit of work on these sessions (routes, consumers, jobs) writes the audit trail.
+        self.audit = AuditTrail(settings.service_name)
+        self.sessions.configure(info={"audit": self.audit})
         self.source = source
         self.producer = create_producer(settings.kafka_bootstrap_servers, settings.service_name)
         self.relay = OutboxRelay(
@@ -48,6 +54,7 @@ class ServiceRuntime:
             shards=settings.outbox_relay_shards,
         )
         self.consumer: EventConsumer | None = None
+        self.retention = RetentionJob(engine, settings.service_name, RetentionSettings())
 
     def unit_of_work(self, causation: Event | None = None) -> UnitOfWork:
         return UnitOfWork(
@@ -88,12 +95,15 @@ async def service_runtime(
     if settings.migrate_on_start:
         await upgrade_async(service_dir, url)
     engine = create_engine(url, pool_size=settings.db_pool_size)
+    instrument_engine(engine)  # database spans under the request's or event's span
     runtime = ServiceRuntime(settings, engine, source=f"/brightline/{settings.service_name}")
     prefix = settings.kafka_topic_prefix
+    topic_names = [prefixed(prefix, name) for name in all_topic_names()]
     await ensure_topics(
         settings.kafka_bootstrap_servers,
-        [prefixed(prefix, name) for name in all_topic_names()],
+        topic_names,
         partitions=settings.kafka_partitions,
+        configs=topic_configs_for(topic_names, runtime.retention.settings),
     )
     await runtime.producer.start()
     runtime.relay.start()
@@ -111,10 +121,12 @@ async def service_runtime(
             batch_size=settings.consumer_batch_size,
         )
         await runtime.consumer.start()
+    runtime.retention.start()
     log.info("%s started", settings.service_name)
     try:
         yield runtime
     finally:
+        await runtime.retention.stop()
         if runtime.consumer:
             await runtime.consumer.stop()
         await runtime.relay.stop()

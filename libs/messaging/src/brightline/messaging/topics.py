@@ -21,6 +21,7 @@ import time
 
 from brightline.contracts import all_topic_names
 from brightline.messaging.kafka import ensure_topics, prefixed
+from brightline.messaging.retention import topic_configs_for
 
 
 def topic_names(prefix: str = "") -> list[str]:
@@ -40,7 +41,13 @@ async def create_all(
     deadline = time.monotonic() + timeout
     while True:
         try:
-            await ensure_topics(bootstrap, names, partitions=partitions, replication=replication)
+            await ensure_topics(
+                bootstrap,
+                names,
+                partitions=partitions,
+                replication=replication,
+                configs=topic_configs_for(names),  # retention.ms/segment.ms, see retention.py
+            )
             return names
         except Exception as error:  # noqa: BLE001 - broker still starting: wait, then give up loudly
             if time.monotonic() >= deadline:

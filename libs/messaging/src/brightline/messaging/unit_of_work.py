@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from brightline.contracts import Event, EventPayload, new_event
 from brightline.messaging.schema import outbox
+from brightline.platform.logging import CURRENT_TICKET, bind_ticket
 
 
 class UnitOfWork:
@@ -35,8 +36,14 @@ class UnitOfWork:
         self.committed: list[Event] = []
 
     async def __aenter__(self) -> Self:
+        # Log lines of this work name its ticket (brightline.platform.logging): the handled
+        # event's, else the first emitted event's (see emit); the previous one comes back on exit.
+        cause = _ticket_of(self.causation.data) if self.causation else None
+        self._ticket_token = CURRENT_TICKET.set(cause or CURRENT_TICKET.get())
         self.session = self._session_factory()
         await self.session.begin()
+        if (trail := self.session.info.get("audit")) is not None:
+            trail.begin(self.session)  # the runtime's sessions carry the audit trail
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -45,10 +52,13 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+            CURRENT_TICKET.reset(self._ticket_token)
 
     def emit(self, payload: EventPayload) -> Event:
         event = new_event(payload, source=self.source, traceparent=self._traceparent())
         self.pending.append(event)
+        if CURRENT_TICKET.get() is None:
+            bind_ticket(_ticket_of(event.data))
         return event
 
     def _traceparent(self) -> str | None:
@@ -77,12 +87,18 @@ class UnitOfWork:
                 result = await self.session.execute(last)
         if verify is not None:
             await verify(result)
+        if (trail := self.session.info.get("audit")) is not None:
+            await trail.record_unit_of_work(self)  # brightline.messaging.audit
         await self.session.commit()
         self.committed, self.pending = self.pending, []
         if self.committed:
             for hook in self._after_commit:
                 hook()
         return result
+
+
+def _ticket_of(data: dict) -> str | None:
+    return data.get("ticket_id") or data.get("linked_ticket_id")
 
 
 def outbox_row(event: Event) -> dict:

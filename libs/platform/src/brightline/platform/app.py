@@ -28,6 +28,15 @@ def register_service_router(make: Callable[[], APIRouter]) -> None:
         SERVICE_ROUTERS.append(make)
 
 
+# ASGI middleware classes added to every service app (brightline.messaging's audit trail).
+SERVICE_MIDDLEWARE: list[type] = []
+
+
+def register_service_middleware(middleware: type) -> None:
+    if middleware not in SERVICE_MIDDLEWARE:
+        SERVICE_MIDDLEWARE.append(middleware)
+
+
 def operation_id(route: APIRoute) -> str:
     """`{tag}-{name}`: stable ids that generated clients can rely on."""
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
@@ -56,6 +65,8 @@ def create_service_app(
     )
     install_problem_handlers(app)
     app.add_middleware(RejectNul)  # U+0000 cannot reach PostgreSQL text: 422, never a 500
+    for middleware in SERVICE_MIDDLEWARE:
+        app.add_middleware(middleware)
     app.include_router(health_router())
     app.include_router(oauth_router())
     # Routers every service serves, registered by the libraries (brightline.messaging's audit

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import sys
+from collections.abc import Callable
 
 import structlog
 from opentelemetry import trace
@@ -59,6 +61,37 @@ def mask_personal_data(_, __, event_dict: dict) -> dict:
     return event_dict
 
 
+# The ticket the current request or handled event is about. Set by the unit of work (from the
+# event it handles or the first event it emits, brightline.messaging) and read by every log line;
+# providers answer from the request itself (its path's {ticket_id}).
+CURRENT_TICKET: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "brightline_ticket_id", default=None
+)
+TICKET_PROVIDERS: list[Callable[[], str | None]] = []
+
+
+def bind_ticket(ticket_id: str | None) -> contextvars.Token | None:
+    """The ticket of the work in progress, for its log lines; None keeps the current one."""
+    if not ticket_id:
+        return None
+    return CURRENT_TICKET.set(str(ticket_id))
+
+
+def current_ticket() -> str | None:
+    if ticket := CURRENT_TICKET.get():
+        return ticket
+    for provider in TICKET_PROVIDERS:
+        if ticket := provider():
+            return ticket
+    return None
+
+
+def add_ticket_id(_, __, event_dict: dict) -> dict:
+    if "ticket_id" not in event_dict and (ticket := current_ticket()):
+        event_dict["ticket_id"] = ticket
+    return event_dict
+
+
 def add_trace_ids(_, __, event_dict: dict) -> dict:
     span = trace.get_current_span().get_span_context()
     if span.is_valid:
@@ -74,6 +107,7 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool = True) -
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_trace_ids,
+        add_ticket_id,
         structlog.processors.format_exc_info,
         mask_personal_data,
     ]

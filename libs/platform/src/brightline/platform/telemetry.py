@@ -2,9 +2,13 @@
 (FastAPI) and sent (httpx); Kafka hops carry `traceparent` (outbox row -> record header ->
 consumer span, see brightline.messaging).
 
-Export goes over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set; without it nothing is
-exported and nothing is configured (the API's no-op tracer costs next to nothing). Tests pass
-an exporter (e.g. InMemorySpanExporter), which is wired through a SimpleSpanProcessor.
+The SDK is configured always, exporter or not: spans then carry real trace ids, so every event
+gets a `traceparent` and every log line of a request or a handled event its `trace_id`, and a
+ticket can be followed across services in the logs alone. Sampling follows the standard
+OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (default: parent-based, always on). Export goes
+over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, nowhere otherwise. Tests pass an
+exporter (e.g. InMemorySpanExporter), which is wired through a SimpleSpanProcessor. Database
+statements get client spans (SQLAlchemy instrumentation, see instrument_engine).
 """
 
 from __future__ import annotations
@@ -30,14 +34,10 @@ def configure_tracing(
     service_name: str, exporter: SpanExporter | None = None
 ) -> TracerProvider | None:
     """Set the process's TracerProvider once; later calls reuse it (several apps may share a
-    process, as in tests). Returns the provider, or None when tracing stays off."""
+    process, as in tests). OTEL_SDK_DISABLED=true leaves the no-op API in place (None)."""
     global _provider
     with _lock:
-        if (
-            exporter is None
-            and _provider is None
-            and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        ):
+        if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
             return None
         if _provider is None:
             _provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
@@ -51,6 +51,24 @@ def configure_tracing(
             _exporters.append(exporter)
             _provider.add_span_processor(SimpleSpanProcessor(exporter))
         return _provider
+
+
+def instrument_engine(engine) -> None:
+    """Client spans for every statement of this engine (sync or async), under the span of the
+    request or handled event that runs it. Per engine (the instrumentor's own instrument() is
+    once per process and would miss engines made before it)."""
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.metrics import get_meter
+
+    sync_engine = getattr(engine, "sync_engine", engine)
+    if getattr(sync_engine, "_brightline_traced", False):
+        return
+    name = "opentelemetry.instrumentation.sqlalchemy"
+    usage = get_meter(name).create_up_down_counter(
+        "db.client.connections.usage", unit="connections"
+    )
+    EngineTracer(trace.get_tracer(name, tracer_provider=_provider), sync_engine, usage)
+    sync_engine._brightline_traced = True
 
 
 def _instrument_httpx() -> None:

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from brightline.platform.local.paths import free_port, project_root
@@ -93,8 +94,32 @@ group.initial.rebalance.delay.ms=0
 # Topics are created by the project (brightline.messaging.topics), never by a typo.
 auto.create.topics.enable=false
 log.retention.hours=168
+log.roll.hours=24
 log.segment.bytes=67108864
 """
+
+
+class Progress:
+    """A wait bounded by progress: stalled() once `measure()` has not changed for `stall`
+    seconds (a busy machine only slows the measure down; a hung one stops it)."""
+
+    def __init__(self, measure: Callable[[], object], *, stall: float) -> None:
+        self.measure = measure
+        self.stall = stall
+        self.last = self._read()
+        self.moved_at = time.monotonic()
+
+    def _read(self) -> object:
+        try:
+            return self.measure()
+        except OSError:
+            return None
+
+    def stalled(self) -> bool:
+        current = self._read()
+        if current != self.last:
+            self.last, self.moved_at = current, time.monotonic()
+        return time.monotonic() - self.moved_at > self.stall
 
 
 class LocalKafka:
@@ -172,12 +197,23 @@ class LocalKafka:
         )
         return props
 
-    def start(self, timeout: float = 90.0) -> str:
+    def start(
+        self,
+        timeout: float = 90.0,
+        *,
+        on_spawn: Callable[[int], None] | None = None,
+    ) -> str:
+        """Start the broker and wait until it answers a metadata request. `on_spawn` gets the
+        broker's pid (its own process group) as soon as it exists, before the wait.
+
+        The wait is bounded by progress, not by a clock sized for a quiet machine: it gives up
+        when the broker has exited, or when its log has not grown for `timeout` seconds."""
         if self.process and self.process.poll() is None:
             return self.bootstrap_servers
         jars = ensure_jars(self.root)
         props = self._configure(jars)
-        log_file = open(self.data_dir / "kafka.log", "ab")
+        log_path = self.data_dir / "kafka.log"
+        log_file = open(log_path, "ab")
         self.process = subprocess.Popen(
             self._java(jars, "kafka.Kafka", str(props)),
             stdout=log_file,
@@ -185,17 +221,19 @@ class LocalKafka:
             start_new_session=True,
         )
         log_file.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        if on_spawn is not None:
+            on_spawn(self.process.pid)
+        progress = Progress(lambda: log_path.stat().st_size, stall=timeout)
+        while not progress.stalled():
             if self.process.poll() is not None:
-                tail = (self.data_dir / "kafka.log").read_text(errors="replace")[-3000:]
+                tail = log_path.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"Kafka exited with {self.process.returncode}:\n{tail}")
             if asyncio.run(answers_metadata(self.bootstrap_servers)):
                 log.info("Kafka %s (KRaft) ready on %s", self.version, self.bootstrap_servers)
                 return self.bootstrap_servers
             time.sleep(0.5)
         self.stop()
-        raise TimeoutError(f"Kafka did not answer metadata requests within {timeout}s")
+        raise TimeoutError(f"Kafka made no progress (its log did not grow) for {timeout}s")
 
     def stop(self, timeout: float = 30.0) -> None:
         """Controlled shutdown with SIGTERM; SIGKILL only if it hangs."""

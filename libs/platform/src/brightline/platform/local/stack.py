@@ -2,19 +2,36 @@
 
 Embedded PostgreSQL and a local Kafka broker, then every service as its own process
 (`python -m brightline.<service> serve`), each waited on until /readyz answers, then the demo
-data and traffic simulator if the console ships them. Ctrl-C stops everything in reverse.
+data and traffic simulator if the console ships them. Ctrl-C (or SIGTERM, or closing the
+terminal) stops everything in reverse.
+
+Nothing outlives the launcher, however it ends:
+- every child runs in a process group of its own, registered with the watchdog
+  (brightline.platform.local.watchdog) before it is waited on; pgserver's postmaster, which
+  pg_ctl detaches, is registered by its data directory. When the launcher dies without
+  stopping them (SIGKILL, say), the watchdog sees its pipe close and stops them all.
+- one stack per data folder: the launcher holds an exclusive lock on `<home>/run.lock` (the
+  watchdog inherits it until it has cleaned up), and a second `make run` says where the
+  running one is instead of failing on busy ports.
+- start-up says what it waits for, and for how long, while the broker and services come up.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import importlib.util
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -31,22 +48,113 @@ SERVICES = {
     "sla_monitor": 8005,
     "console": 8000,
 }
+PROGRESS_EVERY = 5.0  # seconds between two "still waiting" lines
 
 
-def wait_ready(name: str, port: int, process: subprocess.Popen, timeout: float = 90.0) -> None:
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+@contextlib.contextmanager
+def progress(what: str) -> Iterator[None]:
+    """Print `still waiting for <what> (Ns)` every few seconds until the block ends."""
+    started = time.monotonic()
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(PROGRESS_EVERY):
+            say(f"  ... still waiting for {what} ({time.monotonic() - started:.0f}s)")
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+
+
+def wait_ready(name: str, port: int, process: subprocess.Popen, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"{name} exited with {process.returncode}; see .local/logs/{name}.log"
-            )
+            raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise TimeoutError(f"{name} not ready after {timeout}s; see .local/logs/{name}.log")
+    raise TimeoutError(f"{name} not ready after {timeout}s; see its log")
+
+
+class RunLock:
+    """One stack per home folder. flock() is released by the kernel when every holder of the
+    open file is gone, so a killed launcher never leaves a stale lock (the watchdog holds it
+    until it has stopped what the launcher left)."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / "run.lock"
+        self.state = home / "run.json"
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            return False
+        return True
+
+    def running(self) -> dict:
+        try:
+            return json.loads(self.state.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def write(self, **state) -> None:
+        current = self.running() if self.fd is not None else {}
+        self.state.write_text(json.dumps({**current, **state}, indent=1))
+
+
+class Watchdog:
+    """The launcher's end of the watchdog's pipe (see brightline.platform.local.watchdog)."""
+
+    def __init__(self, lock_fd: int | None) -> None:
+        read, self._write = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "brightline.platform.local.watchdog"],
+            stdin=read,
+            start_new_session=True,
+            pass_fds=(lock_fd,) if lock_fd is not None else (),
+        )
+        os.close(read)
+
+    def _send(self, line: str) -> None:
+        os.write(self._write, f"{line}\n".encode())
+
+    def group(self, pgid: int) -> None:
+        self._send(f"group {pgid}")
+
+    def postgres(self, data_dir: Path) -> None:
+        self._send(f"postgres {data_dir}")
+
+    def done(self) -> None:
+        """Everything is stopped: the watchdog exits without touching anything."""
+        self._send("done")
+        os.close(self._write)
+        self.process.wait(10)
+
+
+def spawn(command: list[str], log_path: Path, env: dict, watchdog: Watchdog) -> subprocess.Popen:
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    watchdog.group(process.pid)
+    return process
 
 
 def main() -> None:
@@ -55,6 +163,18 @@ def main() -> None:
         "--kafka-port", type=int, default=int(os.environ.get("BRIGHTLINE_KAFKA_PORT", 9092))
     )
     parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="folder of the database, broker data, logs and run lock (default <checkout>/.local)",
+    )
+    parser.add_argument(
+        "--services",
+        default=",".join(SERVICES),
+        help="comma-separated services to start ('none' for only the broker and database)",
+    )
+    parser.add_argument("--port-offset", type=int, default=0, help="added to every service's port")
+    parser.add_argument(
         "--no-demo", action="store_true", help="no demo data and no traffic simulator"
     )
     parser.add_argument(
@@ -62,26 +182,46 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    root = project_root()
-    logs = root / ".local" / "logs"
+    home = (args.home or project_root() / ".local").resolve()
+    logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    postgres = LocalPostgres(root / ".local" / "pgdata")
-    kafka = LocalKafka(
-        root / ".local" / "kafka", port=args.kafka_port, controller_port=args.kafka_port + 1
-    )
-    print("starting PostgreSQL (embedded) ...", flush=True)
-    database_url = postgres.start()
-    print(f"  {postgres.version}", flush=True)
-    print(f"starting Kafka {kafka.version} (KRaft) on 127.0.0.1:{args.kafka_port} ...", flush=True)
-    bootstrap = kafka.start()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "LOG_JSON": "true",
+    lock = RunLock(home)
+    if not lock.acquire():
+        running = lock.running()
+        say(
+            f"Brightline is already running from {home} "
+            f"(launcher pid {running.get('pid', '?')}, started {running.get('started_at', '?')}; "
+            f"console {running.get('console', '?')}).\n"
+            "Stop it with Ctrl-C in its terminal, or `kill <pid>`, then run again."
+        )
+        sys.exit(1)
+    services = {
+        name: port + args.port_offset
+        for name, port in SERVICES.items()
+        if name in args.services.split(",")
     }
+    lock.write(
+        pid=os.getpid(),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        console=f"http://127.0.0.1:{services['console']}" if "console" in services else None,
+        kafka=f"127.0.0.1:{args.kafka_port}",
+    )
+    watchdog = Watchdog(lock.fd)
+    lock.write(watchdog_pid=watchdog.process.pid)
 
+    postgres = LocalPostgres(home / "pgdata")
+    kafka = LocalKafka(home / "kafka", port=args.kafka_port, controller_port=args.kafka_port + 1)
     processes: dict[str, subprocess.Popen] = {}
+    stopped = threading.Event()
+    up = threading.Event()
+
+    def on_signal(*_) -> None:
+        stopped.set()
+        if not up.is_set():  # still starting: abandon the start, the finally stops what runs
+            raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
 
     def stop_all() -> None:
         for process in reversed(list(processes.values())):
@@ -96,43 +236,71 @@ def main() -> None:
         postgres.stop()
 
     try:
-        for name, port in SERVICES.items():
-            log = open(logs / f"{name}.log", "ab")
-            processes[name] = subprocess.Popen(
+        say("starting PostgreSQL (embedded) ...")
+        watchdog.postgres(postgres.data_dir)
+        with progress("PostgreSQL"):
+            database_url = postgres.start()
+        say(f"  {postgres.version}")
+        lock.write(postmaster_pid=_postmaster_pid(postgres.data_dir))
+        say(f"starting Kafka {kafka.version} (KRaft) on 127.0.0.1:{args.kafka_port} ...")
+
+        def broker_spawned(pid: int) -> None:
+            watchdog.group(pid)
+            lock.write(kafka_pid=pid)
+
+        with progress("Kafka to answer metadata requests"):
+            bootstrap = kafka.start(on_spawn=broker_spawned)
+        say(f"  Kafka ready on {bootstrap}")
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "LOG_JSON": "true",
+        }
+        for name, port in services.items():
+            processes[name] = spawn(
                 [sys.executable, "-m", f"brightline.{name}", "serve", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                logs / f"{name}.log",
+                env,
+                watchdog,
             )
-        for name, port in SERVICES.items():
-            wait_ready(name, port, processes[name])
-            print(f"  {name:<12} ready  http://127.0.0.1:{port}   (API docs: /docs)", flush=True)
-        if not args.no_demo and importlib.util.find_spec("brightline.console.demo"):
-            demo = open(logs / "demo.log", "ab")
-            processes["demo"] = subprocess.Popen(
-                [sys.executable, "-m", "brightline.console.demo"],
-                env=env,
-                stdout=demo,
-                stderr=subprocess.STDOUT,
+        lock.write(services={name: p.pid for name, p in processes.items()})
+        if services:
+            say(f"starting {len(services)} services (logs in {logs}) ...")
+        for name, port in services.items():
+            with progress(f"{name} to be ready"):
+                wait_ready(name, port, processes[name])
+            say(f"  {name:<12} ready  http://127.0.0.1:{port}   (API docs: /docs)")
+        if (
+            not args.no_demo
+            and "console" in services
+            and importlib.util.find_spec("brightline.console.demo")
+        ):
+            processes["demo"] = spawn(
+                [sys.executable, "-m", "brightline.console.demo"], logs / "demo.log", env, watchdog
             )
-            print(
-                "  demo data and traffic simulator running (make run NO_DEMO=1 to switch off)",
-                flush=True,
-            )
-        print(
-            f"\nBrightline is up. Console: http://127.0.0.1:{SERVICES['console']}  "
-            f"Logs: {logs}  Stop: Ctrl-C",
-            flush=True,
+            say("  demo data and traffic simulator running (make run NO_DEMO=1 to switch off)")
+        console = (
+            f"Console: http://127.0.0.1:{services['console']}  " if "console" in services else ""
         )
+        say(f"\nBrightline is up. {console}Logs: {logs}  Stop: Ctrl-C")
+        up.set()
         if args.exit_when_ready:
             return
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        signal.signal(signal.SIGINT, lambda *_: stopped.set())
         stopped.wait()
+    except KeyboardInterrupt:
+        say("interrupted while starting")
     finally:
-        print("stopping ...", flush=True)
+        say("stopping ...")
         stop_all()
+        watchdog.done()
+        lock.state.unlink(missing_ok=True)
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    from brightline.platform.local.watchdog import postmaster_pid
+
+    return postmaster_pid(data_dir)
 
 
 if __name__ == "__main__":
