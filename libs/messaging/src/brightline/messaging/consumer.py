@@ -73,12 +73,16 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff: float = 0.2,
         after_commit: Iterable[Callable[[], None]] = (),
+        fallback: Route | None = None,
     ) -> None:
         self.name = name
         self.bootstrap_servers = bootstrap_servers
         self.topic_prefix = topic_prefix
         self.topics = list(topics)
         self.routes = dict(routes)
+        # For a consumer that keeps every event (records' timeline): types with no route of
+        # their own, even ones newer than this build's contracts, go here instead of being skipped.
+        self.fallback = fallback
         self.session_factory = session_factory
         self.dead_letters = dead_letter_producer
         self.source = source
@@ -176,7 +180,7 @@ class EventConsumer:
         except InvalidEvent as error:
             await self._dead_letter(record, error, attempts=1)
             return
-        route = self.routes.get(event.type)
+        route = self.routes.get(event.type, self.fallback)
         if route is None:
             return  # another service's business on a shared topic
         attempt = 0
