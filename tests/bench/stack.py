@@ -20,6 +20,7 @@ SERVICES = {
     "dispatch": "DISPATCH_DATABASE_NAME",
     "sla_monitor": "SLA_DATABASE_NAME",
     "casework": "CASEWORK_DATABASE_NAME",
+    "records": "RECORDS_DATABASE_NAME",
 }
 
 # Postgres settings closer to a server than pgserver's defaults (it ships 128 MB buffers).

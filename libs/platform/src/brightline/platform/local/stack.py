@@ -29,6 +29,7 @@ SERVICES = {
     "casework": 8003,
     "callback": 8004,
     "sla_monitor": 8005,
+    "records": 8006,
     "console": 8000,
 }
 

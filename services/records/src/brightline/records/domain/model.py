@@ -128,7 +128,8 @@ def normalise_phone(raw: str | None) -> str | None:
         digits, country = digits[4:], True
     elif digits.startswith("86") and (had_plus or len(digits) in (12, 13)):
         digits, country = digits[2:], True
-    if country and not digits.startswith(("1", "0")):
+    is_mobile = len(digits) == 11 and digits.startswith("1")
+    if country and not is_mobile and not digits.startswith("0"):
         digits = "0" + digits  # a landline's area code without its trunk prefix
     return digits or None
 
