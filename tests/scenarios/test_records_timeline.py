@@ -216,6 +216,7 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
             "work_order.on_site",
             "work_order.resolved",
             "work_order.returned",
+            "work_order.resolution",
             "callback.due",
             "callback.outcome",
         ]

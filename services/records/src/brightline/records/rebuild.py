@@ -49,23 +49,23 @@ VIEW_TABLES = {
 }
 
 
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+async def end_offsets(
+    bootstrap: str, admin: AIOKafkaAdminClient, topics: list[str]
+) -> dict[TopicPartition, int]:
+    """The end offset of every partition of the topics, now."""
+    described = await admin.describe_topics(topics)
+    partitions = [
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        if t["error_code"] == 0
+        for p in t["partitions"]
+    ]
+    if not partitions:
+        return {}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            await consumer.topics()  # refresh metadata once
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in topics
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
-        return dict(await consumer.end_offsets(partitions)) if partitions else {}
+        return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
 
@@ -159,7 +159,7 @@ async def rebuild(
     await admin.start()
     await producer.start()
     try:
-        ends = await end_offsets(settings.kafka_bootstrap_servers, topic_names)
+        ends = await end_offsets(settings.kafka_bootstrap_servers, admin, topic_names)
         print(f"replaying {sum(ends.values())} records from {len(ends)} partitions", flush=True)
         started = time.monotonic()
         await replay.start()
@@ -179,7 +179,7 @@ async def rebuild(
                 counts = ", ".join(f"{t} {n}" for t, (n, _) in rebuilt.items())
                 print(f"EQUAL: the rebuilt view equals the live view ({counts})", flush=True)
                 return 0
-            newer = await end_offsets(settings.kafka_bootstrap_servers, topic_names)
+            newer = await end_offsets(settings.kafka_bootstrap_servers, admin, topic_names)
             if newer == ends:
                 break
             ends = newer  # events arrived meanwhile: both catch up, then compare again

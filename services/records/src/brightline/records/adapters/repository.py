@@ -16,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts.events.casework import CaseType
 from brightline.records.adapters.orm import confidential_reads, ticket_incidents, timeline
-from brightline.records.domain.model import Projection, TicketChange, like_pattern, query_grams
+from brightline.records.domain.model import (
+    Projection,
+    TicketChange,
+    like_pattern,
+    query_grams,
+    timeline_order,
+)
 
 # The ticket types the confidentiality rules speak about (casework's cases). Repairs,
 # consultations and service requests are routine tickets every staff role may find.
@@ -375,12 +381,14 @@ class TicketRepository:
         SELECT tl.* FROM timeline tl
          WHERE tl.ticket_id IS NULL
            AND tl.aggregate_id IN (SELECT aggregate_id FROM own)
-        ORDER BY occurred_at, entry_id
         """
         result = await self.session.execute(
             sa.text(sql), {"id": ticket.ticket_id, "call_id": ticket.call_id}
         )
-        return list(result.mappings().all())
+        rows = list(result.mappings().all())
+        return sorted(
+            rows, key=lambda e: timeline_order(e["occurred_at"], e["kind"], e["entry_id"])
+        )
 
     async def audit(
         self, tickets: list[TicketView], viewer: Viewer, *, action: str, granted: bool, at: datetime

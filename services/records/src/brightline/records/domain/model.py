@@ -421,7 +421,8 @@ PROJECTORS: dict[str, Projector] = {
     "brightline.intake.escalation.resolved.v1": _escalation("escalation.resolved"),
     "brightline.dispatch.work-order.created.v1": _work_order("work_order.created", "dispatched"),
     "brightline.dispatch.work-order.status-changed.v1": _work_order(None, None),
-    "brightline.dispatch.work-order.returned.v1": _work_order("work_order.returned", "returned"),
+    # 回单 with its resolution and cause; the step itself is the status change "returned".
+    "brightline.dispatch.work-order.returned.v1": _work_order("work_order.resolution", "returned"),
     "brightline.dispatch.outage.declared.v1": _incident("incident.declared", None),
     "brightline.dispatch.outage.updated.v1": _incident("incident.updated", "linked_ticket_ids"),
     "brightline.dispatch.outage.restored.v1": _incident(
@@ -460,6 +461,34 @@ def _unknown(event: Observed) -> Projection:
             )
         ]
     )
+
+
+# A ticket's life in its usual order: breaks ties between entries of the same instant (a work
+# order is created and assigned in one transaction, with one timestamp).
+LIFE_ORDER = (
+    "call.ringing",
+    "call.answered",
+    "ticket.recorded",
+    "ticket.linked",
+    "case.opened",
+    "work_order.created",
+    "work_order.assigned",
+    "work_order.accepted",
+    "work_order.en_route",
+    "work_order.on_site",
+    "work_order.resolved",
+    "work_order.returned",
+    "work_order.resolution",
+    "callback.due",
+    "callback.outcome",
+    "callback.reopen_requested",
+)
+_RANK = {kind: n for n, kind in enumerate(LIFE_ORDER)}
+
+
+def timeline_order(occurred_at: datetime, kind: str, entry_id: str) -> tuple:
+    """Sort key of a timeline: time, then the usual order of a life, then the id (stable)."""
+    return (occurred_at, _RANK.get(kind, len(LIFE_ORDER)), entry_id)
 
 
 def project(event: Observed) -> Projection:
