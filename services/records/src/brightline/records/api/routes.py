@@ -70,6 +70,14 @@ def search_query(
             "The phone number has no digits",
             errors=[{"field": "phone", "message": "give the number's digits"}],
         )
+    for field, day in (("recorded_from", recorded_from), ("recorded_to", recorded_to)):
+        if day and not 1900 <= day.year <= 9000:
+            raise Problem(
+                422,
+                "validation-error",
+                f"{field} is out of range",
+                errors=[{"field": field, "message": "a year between 1900 and 9000"}],
+            )
     if recorded_from and recorded_to and recorded_from > recorded_to:
         raise Problem(
             422,
