@@ -121,7 +121,7 @@ class Stack:
             proc.start()
             self.procs[name] = proc
         for proc in self.procs.values():
-            proc.wait_ready(timeout=120)
+            proc.wait_ready(timeout=300)  # a shared 2-core box can be slow to start five services
 
     def stop_services(self) -> None:
         for proc in reversed(list(self.procs.values())):
