@@ -359,6 +359,9 @@ class TicketRepository:
             f"SELECT {', '.join(VIEW_COLUMNS)} FROM tickets WHERE {' AND '.join(where)} "
             "ORDER BY recorded_at DESC, ticket_id DESC LIMIT :limit"
         )
+        # A prepared statement's generic plan cannot see how rare an address's grams or a phone
+        # are; it may then walk the newest-first index through millions of rows. Plan each time.
+        await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
         rows = [_view(r) for r in (await self.session.execute(sa.text(sql), params)).all()]
         if len(rows) > limit:
             rows = rows[:limit]
