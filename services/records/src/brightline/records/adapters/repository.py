@@ -372,19 +372,23 @@ class TicketRepository:
     async def timeline(self, ticket: TicketView) -> list[Any]:
         """Everything that happened to the ticket: its own entries, its call's, its incidents',
         and entries of the same aggregates that name no ticket (an escalation's resolution)."""
+        # Each branch an index lookup (= ANY of an array, not a semi-join a planner may turn into
+        # a scan of the whole timeline).
         sql = """
         WITH own AS (SELECT * FROM timeline WHERE ticket_id = :id)
         SELECT * FROM own
         UNION
         SELECT * FROM timeline WHERE call_id = CAST(:call_id AS text)
         UNION
-        SELECT tl.* FROM timeline tl JOIN ticket_incidents ti
-               ON ti.incident_id = tl.incident_id AND ti.ticket_id = :id
+        SELECT * FROM timeline
+         WHERE incident_id = ANY(ARRAY(
+               SELECT incident_id FROM ticket_incidents WHERE ticket_id = :id))
         UNION
-        SELECT tl.* FROM timeline tl
-         WHERE tl.ticket_id IS NULL
-           AND tl.aggregate_id IN (SELECT aggregate_id FROM own)
+        SELECT * FROM timeline
+         WHERE aggregate_id = ANY(ARRAY(SELECT DISTINCT aggregate_id FROM own))
+           AND ticket_id IS NULL
         """
+        await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
         result = await self.session.execute(
             sa.text(sql), {"id": ticket.ticket_id, "call_id": ticket.call_id}
         )
