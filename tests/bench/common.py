@@ -157,7 +157,8 @@ class MemorySampler:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():  # services that never came up: it was never started
+            self._thread.join(5)
 
     def _run(self) -> None:
         import psutil

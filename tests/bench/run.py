@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import baselines
 import intake_sustained
 import queues
+import records
 import scaleout
 import storm
 import timers
@@ -44,6 +45,7 @@ SCENARIOS = {
     "storm": storm,
     "queues": queues,
     "timers": timers,
+    "records": records,
 }
 
 
@@ -119,6 +121,8 @@ def chart(results: list[Result], figures: dict, memory: dict, path: Path) -> Non
 
 async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
     sc = scale(args.quick, args.storm_minutes)
+    sc.extra["records_history"] = args.records_history
+    sc.extra["records_open"] = args.records_open
     stack = Stack(out, partitions=args.partitions)
     results: list[Result] = []
     figures: dict = {}
@@ -210,6 +214,17 @@ def main() -> None:
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument(
         "--storm-minutes", type=float, help="storm length (full run default 5; issue: 10)"
+    )
+    parser.add_argument(
+        "--records-history",
+        type=int,
+        help="historical tickets generated into records' read model "
+        "(default 10,000,000; --quick 200,000)",
+    )
+    parser.add_argument(
+        "--records-open",
+        type=int,
+        help="open tickets generated into records' read model (default 500,000; --quick 10,000)",
     )
     parser.add_argument("--out", default="bench-results")
     parser.add_argument(

@@ -20,6 +20,7 @@ SERVICES = {
     "dispatch": "DISPATCH_DATABASE_NAME",
     "sla_monitor": "SLA_DATABASE_NAME",
     "casework": "CASEWORK_DATABASE_NAME",
+    "records": "RECORDS_DATABASE_NAME",
 }
 
 # Postgres settings closer to a server than pgserver's defaults (it ships 128 MB buffers).
@@ -126,7 +127,7 @@ class Stack:
             proc.start()
             self.procs[name] = proc
         for proc in self.procs.values():
-            proc.wait_ready(timeout=120)
+            proc.wait_ready(timeout=300)  # a shared 2-core box can be slow to start five services
 
     def all_procs(self) -> list[tuple[str, ServiceProcess]]:
         """Every service process, extra replicas (scale-out scenario) included."""

@@ -108,12 +108,16 @@ class EventConsumer:
         after_commit: Iterable[Callable[[], None]] = (),
         batch_size: int = 50,
         offset_commit_seconds: float = 1.0,
+        fallback: Route | None = None,
     ) -> None:
         self.name = name
         self.bootstrap_servers = bootstrap_servers
         self.topic_prefix = topic_prefix
         self.topics = list(topics)
         self.routes = dict(routes)
+        # For a consumer that keeps every event (records' timeline): types with no route of
+        # their own, even ones newer than this build's contracts, go here instead of being skipped.
+        self.fallback = fallback
         self.session_factory = session_factory
         self.dead_letters = dead_letter_producer
         self.source = source
@@ -224,7 +228,7 @@ class EventConsumer:
                 await self._dead_letter(record, error, attempts=1)
                 self._processed[partition] = record.offset + 1
                 continue
-            route = self.routes.get(event.type)
+            route = self.routes.get(event.type, self.fallback)
             if route is None or not wants(route, event):
                 # Another service's business on a shared topic, or an event this route declared
                 # it ignores: no transaction, no inbox row.

@@ -87,6 +87,7 @@ async def service_runtime(
     service_dir: Path,
     routes: Mapping[str, Route] | None = None,
     topics: Iterable[Topic] = (),
+    fallback: Route | None = None,
 ) -> AsyncIterator[ServiceRuntime]:
     configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
     server = await asyncio.to_thread(server_url, settings.database_url)
@@ -119,6 +120,7 @@ async def service_runtime(
             source=runtime.source,
             after_commit=[runtime.relay.wake],
             batch_size=settings.consumer_batch_size,
+            fallback=fallback,
         )
         await runtime.consumer.start()
     runtime.retention.start()
@@ -140,13 +142,14 @@ def service_lifespan(
     service_dir: Path,
     routes: Mapping[str, Route] | None = None,
     topics: Iterable[Topic] = (),
+    fallback: Route | None = None,
 ):
     """The lifespan a service hands to create_service_app."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(
-            settings, service_dir=service_dir, routes=routes, topics=topics
+            settings, service_dir=service_dir, routes=routes, topics=topics, fallback=fallback
         ) as runtime:
             app.state.runtime = runtime
             app.state.readiness.update(runtime.readiness_checks())

@@ -46,6 +46,7 @@ SERVICES = {
     "casework": 8003,
     "callback": 8004,
     "sla_monitor": 8005,
+    "records": 8006,
     "console": 8000,
 }
 PROGRESS_EVERY = 5.0  # seconds between two "still waiting" lines

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from brightline.casework.domain import events
+from brightline.confidentiality import names_match  # noqa: F401 - one definition, shared with records
 
 CASE_TYPES = ("complaint", "report", "opinion", "suggestion", "praise")
 
@@ -248,11 +249,3 @@ class Case:
         step = Step(action, actor, at, from_status, to_status, self.department_id, note)
         self.history.append(step)
         self.new_steps.append(step)
-
-
-def names_match(reported_party: str | None, *identities: str | None) -> bool:
-    """Is this staff member the one named in a report? Compared without case and spaces."""
-    if not reported_party:
-        return False
-    wanted = "".join(reported_party.split()).casefold()
-    return any(i and "".join(i.split()).casefold() == wanted for i in identities)

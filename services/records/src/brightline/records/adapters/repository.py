@@ -1,0 +1,429 @@
+"""The read model in PostgreSQL: folding projections in, searching, one timeline, the audit."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from brightline.confidentiality import Confidentiality, Viewer
+from brightline.contracts.events.casework import CaseType
+from brightline.records.adapters.orm import confidential_reads, ticket_incidents, timeline
+from brightline.records.domain.model import (
+    Projection,
+    TicketChange,
+    like_pattern,
+    query_grams,
+    timeline_order,
+)
+
+# The ticket types the confidentiality rules speak about (casework's cases). Repairs,
+# consultations and service requests are routine tickets every staff role may find.
+CASE_TYPES: tuple[str, ...] = CaseType.__args__  # type: ignore[attr-defined]
+
+# --- folding a projection in ----------------------------------------------------------------------
+
+RECORDING_FIELDS = (
+    "ticket_no",
+    "recorded_at",
+    "first_ask_owner",
+    "call_id",
+    "customer_id",
+    "caller_name",
+    "phone",
+    "phone_norm",
+    "address",
+    "area_code",
+    "anonymous",
+    "reported_party",
+    "reported_party_norm",
+    "linked_ticket_id",
+)
+LATEST_FIELDS = ("status", "owner", "unit", "department")
+
+
+def _latest(field: str) -> str:
+    """SET clauses for a latest-wins field: the incoming value replaces the stored one when its
+    (time, event id) is later. Commutative, so any replay order ends the same."""
+    value = "unit_id" if field == "unit" else "department_id" if field == "department" else field
+    newer = (
+        f"EXCLUDED.{value} IS NOT NULL AND (t.{field}_at IS NULL OR "
+        f"(EXCLUDED.{field}_at, EXCLUDED.{field}_event) > (t.{field}_at, t.{field}_event))"
+    )
+    return ",\n".join(
+        f"{col} = CASE WHEN {newer} THEN EXCLUDED.{col} ELSE t.{col} END"
+        for col in (value, f"{field}_at", f"{field}_event")
+    )
+
+
+_COLUMNS = (
+    ["ticket_id", *RECORDING_FIELDS, "ticket_type", "name_grams", "address_grams"]
+    + [
+        c
+        for f in LATEST_FIELDS
+        for c in (
+            "unit_id" if f == "unit" else "department_id" if f == "department" else f,
+            f"{f}_at",
+            f"{f}_event",
+        )
+    ]
+    + ["has_breached"]
+)
+_VALUES = [
+    "records_grams(CAST(:caller_name AS text))"
+    if c == "name_grams"
+    else "records_grams(CAST(:address AS text))"
+    if c == "address_grams"
+    else f":{c}"
+    for c in _COLUMNS
+]
+_RECORDED = "EXCLUDED.recorded_at IS NOT NULL"
+
+UPSERT = sa.text(
+    f"""
+INSERT INTO tickets AS t ({", ".join(_COLUMNS)})
+VALUES ({", ".join(_VALUES)})
+ON CONFLICT (ticket_id) DO UPDATE SET
+{",".join(f"{chr(10)}{c} = CASE WHEN {_RECORDED} THEN EXCLUDED.{c} ELSE t.{c} END" for c in (*RECORDING_FIELDS, "name_grams", "address_grams"))},
+ticket_type = CASE WHEN {_RECORDED} THEN EXCLUDED.ticket_type
+                   ELSE COALESCE(t.ticket_type, EXCLUDED.ticket_type) END,
+{",".join(chr(10) + _latest(f) for f in LATEST_FIELDS)},
+has_breached = t.has_breached OR EXCLUDED.has_breached
+"""
+)
+
+
+def change_params(change: TicketChange) -> dict[str, Any]:
+    r = change.recording
+    params: dict[str, Any] = {"ticket_id": change.ticket_id}
+    for name in RECORDING_FIELDS:
+        params[name] = getattr(r, name) if r else None
+    if r is None:
+        params["anonymous"] = False
+    params["ticket_type"] = r.ticket_type if r else change.ticket_type
+    values = {
+        "status": change.status,
+        "owner": change.owner,
+        "unit": change.unit_id,
+        "department": change.department_id,
+    }
+    for field, value in values.items():
+        column = (
+            "unit_id" if field == "unit" else "department_id" if field == "department" else field
+        )
+        params[column] = value
+        params[f"{field}_at"] = change.stamp.at if value is not None else None
+        params[f"{field}_event"] = change.stamp.event_id if value is not None else None
+    params["has_breached"] = change.breached
+    return params
+
+
+async def apply(session: AsyncSession, projection: Projection) -> None:
+    if projection.entries:
+        await session.execute(
+            insert(timeline)
+            .values(
+                [
+                    {
+                        "entry_id": e.entry_id,
+                        "event_type": e.event_type,
+                        "kind": e.kind,
+                        "occurred_at": e.occurred_at,
+                        "aggregate_id": e.aggregate_id,
+                        "source": e.source,
+                        "ticket_id": e.ticket_id,
+                        "call_id": e.call_id,
+                        "incident_id": e.incident_id,
+                        "data": e.data,
+                    }
+                    for e in projection.entries
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+    for change in projection.changes:
+        await session.execute(UPSERT, change_params(change))
+    if projection.incident_links:
+        await session.execute(
+            insert(ticket_incidents)
+            .values([{"ticket_id": t, "incident_id": i} for t, i in projection.incident_links])
+            .on_conflict_do_nothing()
+        )
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+VIEW_COLUMNS = (
+    "ticket_id",
+    "ticket_no",
+    "ticket_type",
+    "recorded_at",
+    "first_ask_owner",
+    "owner",
+    "status",
+    "unit_id",
+    "department_id",
+    "call_id",
+    "customer_id",
+    "caller_name",
+    "phone",
+    "address",
+    "area_code",
+    "anonymous",
+    "reported_party",
+    "linked_ticket_id",
+    "has_breached",
+)
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket_id: str
+    ticket_no: str | None
+    ticket_type: str | None
+    recorded_at: datetime | None
+    first_ask_owner: str | None
+    owner: str | None
+    status: str | None
+    unit_id: str | None
+    department_id: str | None
+    call_id: str | None
+    customer_id: str | None
+    caller_name: str | None
+    phone: str | None
+    address: str | None
+    area_code: str | None
+    anonymous: bool
+    reported_party: str | None
+    linked_ticket_id: str | None
+    has_breached: bool
+
+    @property
+    def case_type(self) -> str:  # what the confidentiality rules look at
+        return self.ticket_type or ""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    ticket_no: str | None = None
+    phone: str | None = None  # already normalised
+    name: str | None = None
+    address: str | None = None
+    ticket_types: tuple[str, ...] = ()
+    status: str | None = None
+    unit_id: str | None = None
+    owner: str | None = None
+    recorded_from: date | None = None
+    recorded_to: date | None = None  # inclusive, business-timezone days
+    has_breached: bool | None = None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    recorded_at: datetime
+    ticket_id: str
+
+    def encode(self) -> str:
+        raw = json.dumps([self.recorded_at.isoformat(), self.ticket_id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """Raises ValueError on anything that is not a cursor this service wrote."""
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        at, ticket_id = json.loads(raw)
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None or not isinstance(ticket_id, str):
+            raise ValueError("not a cursor")
+        return cls(parsed, ticket_id)
+
+
+def visibility(rules: Confidentiality, viewer: Viewer) -> tuple[str, dict[str, Any]]:
+    """rules.may_find as SQL over the tickets table, so a page is full and the keyset exact.
+    Mirrors brightline.confidentiality.Confidentiality.may_find type by type."""
+    params: dict[str, Any] = {
+        "v_case_types": list(CASE_TYPES),
+        "v_dept": viewer.department_id,
+        "v_subject": viewer.subject,
+        "v_identities": list(viewer.identities),
+    }
+    clauses = ["(ticket_type IS NULL OR ticket_type <> ALL(:v_case_types))"]
+    for n, case_type in enumerate(CASE_TYPES):
+        rule = rules.rule_for(case_type)
+        conditions: list[str] = []
+        if rule.found_by is None:
+            if viewer.roles & {"supervisor", "agent", "integration"}:
+                conditions.append("TRUE")
+            elif "caseworker" in viewer.roles and viewer.department_id:
+                conditions.append("department_id = :v_dept")
+        else:
+            for reader in rule.found_by:
+                if reader.role not in viewer.roles:
+                    continue
+                parts = ["TRUE"]
+                if reader.department == "handling":
+                    parts.append("department_id = :v_dept" if viewer.department_id else "FALSE")
+                if reader.first_ask_owner:
+                    parts.append("first_ask_owner = :v_subject")
+                conditions.append(" AND ".join(parts))
+        if not conditions:
+            continue
+        allowed = " OR ".join(f"({c})" for c in conditions)
+        if rule.hidden_from_reported_party and viewer.identities:
+            allowed = (
+                f"({allowed}) AND (reported_party_norm IS NULL "
+                f"OR reported_party_norm <> ALL(:v_identities))"
+            )
+        params[f"v_type_{n}"] = case_type
+        clauses.append(f"(ticket_type = :v_type_{n} AND ({allowed}))")
+    return "(" + " OR ".join(clauses) + ")", params
+
+
+def _view(row) -> TicketView:
+    return TicketView(**{c: getattr(row, c) for c in VIEW_COLUMNS})
+
+
+class TicketRepository:
+    def __init__(self, session: AsyncSession, tz: ZoneInfo) -> None:
+        self.session = session
+        self.tz = tz
+
+    async def get(self, ticket_id: str) -> TicketView | None:
+        row = (
+            await self.session.execute(
+                sa.text(f"SELECT {', '.join(VIEW_COLUMNS)} FROM tickets WHERE ticket_id = :id"),
+                {"id": ticket_id},
+            )
+        ).first()
+        return _view(row) if row else None
+
+    async def search(
+        self,
+        query: SearchQuery,
+        *,
+        rules: Confidentiality,
+        viewer: Viewer,
+        limit: int,
+        after: Cursor | None = None,
+    ) -> tuple[list[TicketView], Cursor | None]:
+        where = ["recorded_at IS NOT NULL"]
+        params: dict[str, Any] = {"limit": limit + 1}
+        if query.ticket_no:
+            where.append("ticket_no = :ticket_no")
+            params["ticket_no"] = query.ticket_no
+        if query.phone:
+            where.append("phone_norm = :phone")
+            params["phone"] = query.phone
+        for field, column in (("name", "caller_name"), ("address", "address")):
+            value = getattr(query, field)
+            if value and value.strip():
+                grams = "name_grams" if field == "name" else "address_grams"
+                where.append(
+                    f"{grams} @> CAST(:{field}_grams AS text[]) "
+                    f"AND records_norm({column}) LIKE :{field}_like"
+                )
+                params[f"{field}_grams"] = query_grams(value)
+                params[f"{field}_like"] = like_pattern(value)
+        if query.ticket_types:
+            where.append("ticket_type = ANY(:types)")
+            params["types"] = list(query.ticket_types)
+        for name in ("status", "unit_id", "owner"):
+            if getattr(query, name):
+                where.append(f"{name} = :{name}")
+                params[name] = getattr(query, name)
+        if query.recorded_from:
+            where.append("recorded_at >= :from_at")
+            params["from_at"] = datetime.combine(query.recorded_from, time(), self.tz)
+        if query.recorded_to:
+            where.append("recorded_at < :to_at")
+            params["to_at"] = datetime.combine(
+                query.recorded_to + timedelta(days=1), time(), self.tz
+            )
+        if query.has_breached is not None:
+            where.append("has_breached = :breached")
+            params["breached"] = query.has_breached
+        visible, visible_params = visibility(rules, viewer)
+        where.append(visible)
+        params.update(visible_params)
+        if after:
+            where.append("(recorded_at, ticket_id) < (:after_at, :after_id)")
+            params["after_at"], params["after_id"] = after.recorded_at, after.ticket_id
+        sql = (
+            f"SELECT {', '.join(VIEW_COLUMNS)} FROM tickets WHERE {' AND '.join(where)} "
+            "ORDER BY recorded_at DESC, ticket_id DESC LIMIT :limit"
+        )
+        # A prepared statement's generic plan cannot see how rare an address's grams or a phone
+        # are; it may then walk the newest-first index through millions of rows. Plan each time.
+        await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        rows = [_view(r) for r in (await self.session.execute(sa.text(sql), params)).all()]
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            return rows, Cursor(last.recorded_at, last.ticket_id)
+        return rows, None
+
+    async def timeline(self, ticket: TicketView) -> list[Any]:
+        """Everything that happened to the ticket: its own entries, its call's, its incidents',
+        and entries of the same aggregates that name no ticket (an escalation's resolution)."""
+        # Each branch an index lookup (= ANY of an array, not a semi-join a planner may turn into
+        # a scan of the whole timeline).
+        sql = """
+        WITH own AS (SELECT * FROM timeline WHERE ticket_id = :id)
+        SELECT * FROM own
+        UNION
+        SELECT * FROM timeline WHERE call_id = CAST(:call_id AS text)
+        UNION
+        SELECT * FROM timeline
+         WHERE incident_id = ANY(ARRAY(
+               SELECT incident_id FROM ticket_incidents WHERE ticket_id = :id))
+        UNION
+        SELECT * FROM timeline
+         WHERE aggregate_id = ANY(ARRAY(SELECT DISTINCT aggregate_id FROM own))
+           AND ticket_id IS NULL
+        """
+        await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        result = await self.session.execute(
+            sa.text(sql), {"id": ticket.ticket_id, "call_id": ticket.call_id}
+        )
+        rows = list(result.mappings().all())
+        return sorted(
+            rows, key=lambda e: timeline_order(e["occurred_at"], e["kind"], e["entry_id"])
+        )
+
+    async def audit(
+        self, tickets: list[TicketView], viewer: Viewer, *, action: str, granted: bool, at: datetime
+    ) -> None:
+        if not tickets:
+            return
+        await self.session.execute(
+            confidential_reads.insert(),
+            [
+                {
+                    "ticket_id": t.ticket_id,
+                    "reader": viewer.subject,
+                    "roles": sorted(viewer.roles),
+                    "department_id": viewer.department_id,
+                    "action": action,
+                    "granted": granted,
+                    "at": at,
+                }
+                for t in tickets
+            ],
+        )
+
+    async def confidential_reads(
+        self, *, ticket_id: str | None, reader: str | None, limit: int
+    ) -> list[Any]:
+        query = sa.select(confidential_reads).order_by(confidential_reads.c.id.desc()).limit(limit)
+        if ticket_id:
+            query = query.where(confidential_reads.c.ticket_id == ticket_id)
+        if reader:
+            query = query.where(confidential_reads.c.reader == reader)
+        return list((await self.session.execute(query)).mappings().all())

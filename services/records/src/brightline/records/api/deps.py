@@ -1,0 +1,28 @@
+"""Dependencies of records' routes: the confidentiality rules, the viewer, the repository."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from brightline.confidentiality import Confidentiality, Viewer
+from brightline.platform.auth import Principal, Role
+
+
+async def get_rules(request: Request) -> Confidentiality:
+    return request.app.state.confidentiality
+
+
+RulesDep = Annotated[Confidentiality, Depends(get_rules)]
+
+
+def viewer_of(principal: Principal) -> Viewer:
+    """As casework sees the same person (a caseworker's department counts only for caseworkers)."""
+    return Viewer(
+        subject=principal.subject,
+        roles=frozenset(str(r) for r in principal.roles),
+        name=principal.name,
+        staff_no=principal.staff_no,
+        department_id=principal.department_id if principal.has(Role.CASEWORKER) else None,
+    )

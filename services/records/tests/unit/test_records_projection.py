@@ -1,0 +1,227 @@
+"""The projection, pure: phones normalised one way, substrings as grams, personal data kept out
+of the timeline, unknown types kept, and the same view whatever order events arrive in."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from brightline.confidentiality import Viewer, load_confidentiality
+from brightline.records.adapters.repository import TicketView
+from brightline.records.domain.model import (
+    Observed,
+    TicketChange,
+    like_pattern,
+    normalise_phone,
+    project,
+    query_grams,
+)
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def event(type_: str, data: dict, n: int) -> Observed:
+    return Observed(f"e{n}", type_, "/test", data.get("ticket_id", "x"), T0, data)
+
+
+def test_one_phone_written_many_ways_is_one_number():
+    for written in (
+        "13912345678",
+        "+86 139 1234 5678",
+        "+86-139-1234-5678",
+        "0086 13912345678",
+        "8613912345678",
+        "139-1234-5678",
+    ):
+        assert normalise_phone(written) == "13912345678", written
+    assert normalise_phone("+86 10 6512 3456") == "01065123456"
+    assert normalise_phone("010-6512-3456") == "01065123456"
+    assert normalise_phone("--") is None
+
+
+def test_substrings_become_bigrams_and_a_safe_like_pattern():
+    assert query_grams("幸福 路") == ["幸福", "福路"]
+    assert query_grams("幸") == ["幸"]
+    assert like_pattern("50%_a") == "%50\\%\\_a%"
+
+
+RECORDED = {
+    "ticket_id": "t1",
+    "ticket_no": "2026120100000119",
+    "ticket_type": "repair",
+    "recorded_at": (T0 + timedelta(minutes=1)).isoformat(),
+    "first_ask_owner": "agent-7",
+    "description": "没电了",
+    "call_id": "c1",
+    "caller_name": "赵六",
+    "phone": "+86 139-1234-5678",
+    "address": "幸福路88号",
+}
+
+
+def test_the_recording_fills_the_view_and_keeps_the_caller_out_of_the_timeline():
+    p = project(event("brightline.intake.ticket.recorded.v1", RECORDED, 1))
+    [entry] = p.entries
+    assert entry.kind == "ticket.recorded" and entry.call_id == "c1"
+    assert "phone" not in entry.data and "caller_name" not in entry.data
+    assert "address" not in entry.data and entry.data["ticket_no"] == "2026120100000119"
+    [change] = p.changes
+    assert change.recording.phone_norm == "13912345678"
+    assert change.status == "recorded" and change.owner == "agent-7"
+
+
+def test_a_linked_repeat_call_shows_on_the_original_ticket_too():
+    p = project(
+        event(
+            "brightline.intake.ticket.recorded.v1",
+            {
+                **RECORDED,
+                "ticket_id": "t2",
+                "ticket_type": "consultation",
+                "linked_ticket_id": "t1",
+            },
+            2,
+        )
+    )
+    assert [(e.kind, e.ticket_id) for e in p.entries] == [
+        ("ticket.recorded", "t2"),
+        ("ticket.linked", "t1"),
+    ]
+
+
+def test_an_unknown_event_type_is_kept_generically():
+    p = project(
+        Observed(
+            "e9",
+            "brightline.meter.reading.taken.v3",
+            "/meter",
+            "m1",
+            T0,
+            {"ticket_id": "t1", "phone": "139", "value": 42},
+        )
+    )
+    [entry] = p.entries
+    assert entry.kind == "other" and entry.ticket_id == "t1" and entry.occurred_at == T0
+    assert entry.data == {"ticket_id": "t1", "value": 42}
+
+
+def test_rates_are_not_part_of_a_ticket():
+    assert project(event("brightline.callback.rate.computed.v1", {"key": "k"}, 3)).entries == []
+
+
+def fold(changes: list[TicketChange]) -> dict:
+    """The upsert's merge rules over a dict: what the SQL does, to show order does not matter."""
+    view: dict = {"breached": False}
+    for c in changes:
+        if c.recording:
+            view["recording"] = c.recording
+        for name in ("status", "owner", "unit_id"):
+            value = getattr(c, name)
+            if value is not None and (
+                name not in view or (c.stamp.at, c.stamp.event_id) > view[name][1]
+            ):
+                view[name] = (value, (c.stamp.at, c.stamp.event_id))
+        view["breached"] = view["breached"] or c.breached
+    return view
+
+
+def test_the_view_ends_the_same_in_any_order():
+    at = lambda m: (T0 + timedelta(minutes=m)).isoformat()  # noqa: E731
+    events = [
+        event("brightline.intake.ticket.recorded.v1", RECORDED, 1),
+        event(
+            "brightline.dispatch.work-order.created.v1",
+            {
+                "work_order_id": "w1",
+                "ticket_id": "t1",
+                "unit_id": "u1",
+                "area_class": "urban",
+                "created_at": at(2),
+            },
+            2,
+        ),
+        event(
+            "brightline.dispatch.work-order.status-changed.v1",
+            {
+                "work_order_id": "w1",
+                "ticket_id": "t1",
+                "unit_id": "u1",
+                "status": "on_site",
+                "previous_status": "en_route",
+                "changed_at": at(20),
+            },
+            3,
+        ),
+        event(
+            "brightline.sla.deadline.breached.v1",
+            {
+                "deadline_id": "d1",
+                "limit_key": "repair.arrival.urban",
+                "policy_pack": "seed",
+                "subject_type": "work_order",
+                "subject_id": "w1",
+                "ticket_id": "t1",
+                "due_at": at(46),
+                "breached_at": at(46),
+            },
+            4,
+        ),
+        event(
+            "brightline.intake.ticket.owner-changed.v1",
+            {
+                "ticket_id": "t1",
+                "previous_owner": "agent-7",
+                "new_owner": "agent-8",
+                "reason": "handover",
+                "changed_by": "agent-7",
+                "changed_at": at(30),
+            },
+            5,
+        ),
+    ]
+    view = fold([c for e in events for c in project(e).changes])
+    for order in itertools.permutations(events):
+        assert fold([c for e in order for c in project(e).changes]) == view
+    assert view["status"][0] == "on_site" and view["owner"][0] == "agent-8"
+    assert view["breached"] is True
+
+
+def ticket(**fields) -> TicketView:
+    base = dict(
+        ticket_id="t",
+        ticket_no="n",
+        ticket_type="report",
+        recorded_at=T0,
+        first_ask_owner="agent-7",
+        owner="agent-7",
+        status="case_opened",
+        unit_id=None,
+        department_id="dept-a",
+        call_id=None,
+        customer_id=None,
+        caller_name="甲",
+        phone="139",
+        address="路",
+        area_code=None,
+        anonymous=False,
+        reported_party="李四",
+        linked_ticket_id=None,
+        has_breached=False,
+    )
+    return TicketView(**{**base, **fields})
+
+
+def test_the_shared_rules_restrict_reports_to_supervisors_and_the_handling_department():
+    rules = load_confidentiality()
+    report = ticket()
+    agent = Viewer("agent-7", frozenset({"agent"}))
+    handling = Viewer("cw-1", frozenset({"caseworker"}), department_id="dept-a")
+    elsewhere = Viewer("cw-2", frozenset({"caseworker"}), department_id="dept-b")
+    named = Viewer("sup-9", frozenset({"supervisor"}), name="李 四")
+    supervisor = Viewer("sup-1", frozenset({"supervisor"}))
+    assert rules.restricted("report") and not rules.restricted("complaint")
+    assert not rules.may_find(report, agent)
+    assert rules.may_find(report, handling) and not rules.may_find(report, elsewhere)
+    assert rules.may_find(report, supervisor) and not rules.may_find(report, named)
+    assert not rules.may_see_identity(report, supervisor)  # read in casework only
+    complaint = ticket(ticket_type="complaint")
+    assert rules.may_find(complaint, agent) and rules.may_see_identity(complaint, agent)
+    assert not rules.may_see_identity(complaint, Viewer("agent-9", frozenset({"agent"})))
