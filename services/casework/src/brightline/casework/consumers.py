@@ -44,6 +44,20 @@ async def on_ticket_recorded(
     )
 
 
+async def on_owner_changed(event: Event, uow: UnitOfWork) -> None:
+    o = event.payload()
+    await handlers.hand_case_over(
+        commands.HandCaseOver(
+            ticket_id=o.ticket_id,
+            new_owner=o.new_owner,
+            reason=o.reason,
+            changed_by=o.changed_by,
+            changed_at=o.changed_at,
+        ),
+        uow,
+    )
+
+
 async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
     d = event.payload()
     if d.subject_type != CASE_SUBJECT:
@@ -131,6 +145,7 @@ def routes(
         "brightline.intake.ticket.recorded.v1": partial(
             on_ticket_recorded, vault=vault, transfer_days=transfer_days, tz=tz
         ),
+        "brightline.intake.ticket.owner-changed.v1": on_owner_changed,
         "brightline.sla.deadline.opened.v1": on_deadline_opened,
         "brightline.sla.deadline.warned.v1": on_deadline_warned,
         "brightline.sla.deadline.breached.v1": on_deadline_breached,

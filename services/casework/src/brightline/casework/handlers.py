@@ -211,6 +211,19 @@ async def reopen_case(command: commands.ReopenCase, uow: UnitOfWork) -> Case | N
     return case
 
 
+async def hand_case_over(command: commands.HandCaseOver, uow: UnitOfWork) -> Case | None:
+    repo = CaseRepository(uow.session)
+    case = await repo.by_ticket(command.ticket_id, for_update=True)
+    if case is None:
+        return None  # not a case type; intake's ticket topic is ordered per ticket, so never early
+    if case.hand_over(
+        to=command.new_owner, actor=command.changed_by, at=command.changed_at, reason=command.reason
+    ):
+        await repo.save(case)
+        log.info("case handed over", case_id=case.id, ticket_id=case.ticket_id)
+    return case
+
+
 # --- deadlines learnt from the SLA monitor ---------------------------------------------------------
 
 
@@ -435,6 +448,7 @@ HANDLERS = {
     commands.AnswerCustomer: answer_customer,
     commands.CloseCase: close_case,
     commands.ReopenCase: reopen_case,
+    commands.HandCaseOver: hand_case_over,
     commands.RecordDeadline: record_deadline,
     commands.RemindDepartment: remind_department,
     commands.EscalateToSupervisor: escalate_to_supervisor,

@@ -1,8 +1,14 @@
 """Events intake reacts to: dispatch's outages and work orders (repeat-call linking, the caller
-card) and callback's reopen requests for intake-owned tickets."""
+card), callback's reopen requests for intake-owned tickets, and casework's case life (intake's
+copy of a complaint, report, opinion, suggestion or praise follows its case)."""
 
 from brightline.contracts import Event
-from brightline.contracts.topics import CALLBACK_TASKS, DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
+from brightline.contracts.topics import (
+    CALLBACK_TASKS,
+    CASEWORK_CASES,
+    DISPATCH_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+)
 from brightline.intake import handlers
 from brightline.intake.adapters.repository import (
     FINISHED_ORDER_STATES,
@@ -73,7 +79,12 @@ async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     await handlers.reopen_ticket(commands.ReopenTicket(p.ticket_id, p.reason), uow)
 
 
-TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS]
+async def on_case_status_changed(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    await handlers.follow_case(commands.FollowCase(p.ticket_id, p.status, p.changed_at), uow)
+
+
+TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS, CASEWORK_CASES]
 ROUTES: dict[str, Route] = {
     "brightline.dispatch.outage.declared.v1": on_outage_declared,
     "brightline.dispatch.outage.updated.v1": on_outage_updated,
@@ -82,4 +93,5 @@ ROUTES: dict[str, Route] = {
     "brightline.dispatch.work-order.status-changed.v1": on_work_order_status_changed,
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
     "brightline.callback.reopen.requested.v1": on_reopen_requested,
+    "brightline.casework.case.status-changed.v1": on_case_status_changed,
 }

@@ -172,6 +172,15 @@ async def reopen_ticket(command: commands.ReopenTicket, uow: UnitOfWork) -> Tick
     return ticket
 
 
+async def follow_case(command: commands.FollowCase, uow: UnitOfWork) -> Ticket | None:
+    tickets = TicketRepository(uow.session)
+    ticket = await tickets.get(command.ticket_id, for_update=True)
+    if ticket is None or not ticket.follow_case(command.case_status, command.changed_at):
+        return None
+    await tickets.save(ticket)
+    return ticket
+
+
 async def change_owner(
     ticket: Ticket,
     new_owner: str,

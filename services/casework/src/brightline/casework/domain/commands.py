@@ -94,6 +94,17 @@ class ReopenCase:
 
 
 @dataclass(frozen=True)
+class HandCaseOver:
+    """Intake moved the ticket's first-ask ownership (shift handover or supervisor takeover)."""
+
+    ticket_id: str
+    new_owner: str
+    reason: str
+    changed_by: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
 class RecordDeadline:
     deadline_id: str
     case_id: str

@@ -64,3 +64,12 @@ class HandOver:
     from_agent: str
     to_agent: str
     by: str
+
+
+@dataclass(frozen=True)
+class FollowCase:
+    """Casework moved the case recorded from this ticket."""
+
+    ticket_id: str
+    case_status: str
+    changed_at: datetime

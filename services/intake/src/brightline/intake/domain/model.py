@@ -11,6 +11,12 @@ from brightline.intake.domain import events
 # Types whose whole life is at intake: the agent answers or arranges them and closes them here.
 # Repairs close with their work order (dispatch), the rest are casework's.
 SELF_CLOSING_TYPES = ("consultation", "service_request")
+# Types casework owns; intake's copy follows the case's life from casework's events.
+CASE_TYPES = ("complaint", "report", "opinion", "suggestion", "praise")
+# A case status -> the status of intake's copy. Until the customer is answered the matter is open
+# with its first-ask owner (and goes with them at handover); answered, it waits for its callback;
+# a callback that finds the customer unsatisfied reopens it; closed is archived.
+CASE_STATUS_TO_TICKET = {"answered": "answered", "reopened": "reopened", "closed": "closed"}
 
 
 class MissingFields(ValueError):
@@ -90,6 +96,19 @@ class Ticket:
         if self.status != "completed":
             return False
         self.status, self.completed_at, self.completed_by = "reopened", None, None
+        return True
+
+    def follow_case(self, case_status: str, at: datetime) -> bool:
+        """Mirror the case's life (casework owns it). True when intake's view changed."""
+        if self.type not in CASE_TYPES:
+            return False
+        self.details = {**self.details, "case_status": case_status}
+        status = CASE_STATUS_TO_TICKET.get(case_status)
+        if status is not None and status != self.status:
+            self.status = status
+            self.completed_at = None if status == "reopened" else (self.completed_at or at)
+            if status == "reopened":
+                self.completed_by = None
         return True
 
     def hand_to(self, new_owner: str) -> str:
