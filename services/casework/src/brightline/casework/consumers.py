@@ -135,6 +135,18 @@ async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     )
 
 
+async def on_callback_outcome(event: Event, uow: UnitOfWork) -> None:
+    o = event.payload()
+    if o.origin != "casework":
+        return
+    await handlers.close_after_callback(
+        commands.CloseAfterCallback(
+            ticket_id=o.ticket_id, outcome=o.outcome, recorded_at=o.recorded_at
+        ),
+        uow,
+    )
+
+
 TOPICS = [INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS]
 
 
@@ -152,4 +164,5 @@ def routes(
         "brightline.sla.deadline.met.v1": partial(on_deadline_settled, state="met"),
         "brightline.sla.deadline.cancelled.v1": partial(on_deadline_settled, state="cancelled"),
         "brightline.callback.reopen.requested.v1": on_reopen_requested,
+        "brightline.callback.outcome.recorded.v1": on_callback_outcome,
     }

@@ -224,6 +224,31 @@ async def hand_case_over(command: commands.HandCaseOver, uow: UnitOfWork) -> Cas
     return case
 
 
+# What the callback found, said on the case's closing step (归档).
+CALLBACK_CLOSING_NOTES = {
+    "satisfied": "回访客户满意，归档",
+    "basically_satisfied": "回访客户基本满意，归档",
+    "declined": "客户拒绝回访，归档",
+    "unreachable": "多次回访未能联系到客户，归档",
+}
+
+
+async def close_after_callback(
+    command: commands.CloseAfterCallback, uow: UnitOfWork
+) -> Case | None:
+    """The loop closes (闭环): an answered case whose callback ended is archived. An unsatisfied
+    customer reopens it instead (callback's reopen request)."""
+    note = CALLBACK_CLOSING_NOTES.get(command.outcome)
+    repo = CaseRepository(uow.session)
+    case = await repo.by_ticket(command.ticket_id, for_update=True)
+    if note is None or case is None or case.status != "answered":
+        return None
+    case.close(actor="callback", at=command.recorded_at, note=note)
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
 # --- deadlines learnt from the SLA monitor ---------------------------------------------------------
 
 
@@ -405,6 +430,7 @@ def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> N
                     actor=event.actor,
                     department_id=event.department_id,
                     note=event.note,
+                    reopen_count=case.reopen_count,
                 )
             )
         elif isinstance(event, events.CaseReminded):
@@ -449,6 +475,7 @@ HANDLERS = {
     commands.CloseCase: close_case,
     commands.ReopenCase: reopen_case,
     commands.HandCaseOver: hand_case_over,
+    commands.CloseAfterCallback: close_after_callback,
     commands.RecordDeadline: record_deadline,
     commands.RemindDepartment: remind_department,
     commands.EscalateToSupervisor: escalate_to_supervisor,

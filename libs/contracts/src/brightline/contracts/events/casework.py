@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import Literal
 
+from pydantic import Field
+
 from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype
 from brightline.contracts.registry import EventPayload, event
 from brightline.contracts.topics import CASEWORK_CASES
@@ -47,6 +49,12 @@ class CaseStatusChangedV1(EventPayload):
     actor: str
     department_id: str | None = None
     note: str | None = None
+    reopen_count: int = Field(
+        0,
+        ge=0,
+        description="Times the case was reopened; a reopening (status reopened) opens reply "
+        "clock number reopen_count from the policy pack in force",
+    )
 
 
 @event("brightline.casework.case.reminded.v1", topic=CASEWORK_CASES, key="case_id")

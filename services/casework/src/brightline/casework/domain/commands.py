@@ -143,3 +143,12 @@ class EscalateToSupervisor:
 class SettleDeadline:
     deadline_id: str
     state: str  # met | cancelled
+
+
+@dataclass(frozen=True)
+class CloseAfterCallback:
+    """The callback of an answered case ended without an unsatisfied customer: archive it."""
+
+    ticket_id: str
+    outcome: str
+    recorded_at: datetime
