@@ -125,11 +125,30 @@ def test_rates_by_hand():
     call(ts[6], "unreachable", T0)  # one attempt so far: not yet called back
     other = task("x", unit="unit-2")
     rate = count(ts + [other], DAY, "unit-1", "repair")
-    # finished 10; called back 6 (t0..t5); reached 5 (t0..t4); satisfied 3
-    assert (rate.finished, rate.called_back, rate.reached, rate.satisfied) == (10, 6, 5, 3)
-    assert rate.callback_rate == pytest.approx(0.6)
+    # finished 10; called back 5 (t0..t4: reached); t5 attempted, never reached; satisfied 3
+    assert (rate.finished, rate.called_back, rate.reached, rate.satisfied) == (10, 5, 5, 3)
+    assert rate.attempted_unreached == 1
+    assert rate.callback_rate == pytest.approx(0.5)
     assert rate.satisfaction_rate == pytest.approx(0.6)
     assert rate.key == "2026-03-02|unit-1|repair"
+
+
+def test_dialling_alone_never_makes_the_callback_rate():
+    """10 tickets whose every attempt failed to reach the customer: 0 %, not 100 %."""
+    ts = [task(f"u{i}") for i in range(10)]
+    for t in ts:
+        for i in range(POLICY.max_attempts):
+            call(t, "unreachable", T0 + timedelta(hours=2 * i))
+    rate = count(ts, DAY, "unit-1", "repair")
+    assert (rate.finished, rate.called_back, rate.attempted_unreached) == (10, 0, 10)
+    assert rate.callback_rate == 0.0
+
+
+def test_restoration_notice_sets_no_outcome():
+    t = task()
+    assert t.note_restoration_notice("a1", T0)
+    assert t.is_open and t.outcome is None and t.attempts == 0
+    assert not t.note_restoration_notice("a2", T0)  # once
 
 
 def test_script_hides_a_reporters_name_and_speaks_both_languages():
