@@ -66,3 +66,15 @@ async def test_requires_an_agent_token(client):
     assert (await client.post("/tickets", json=REPAIR)).status_code == 401
     crew = bearer(Role.CREW, subject="crew-1")
     assert (await client.post("/tickets", json=REPAIR, headers=crew)).status_code == 403
+
+
+async def test_ticket_number_carries_the_business_day_not_the_utc_day(client, monkeypatch):
+    """01:30 Beijing time on 3 March is 17:30 UTC on 2 March: the 工单号 says 20260303."""
+    from datetime import UTC, datetime
+
+    from brightline.intake import handlers
+
+    monkeypatch.setattr(handlers, "now", lambda: datetime(2026, 3, 2, 17, 30, tzinfo=UTC))
+    created = await client.post("/tickets", json=REPAIR, headers=AGENT)
+    assert created.status_code == 201, created.text
+    assert created.json()["no"].startswith("20260303"), created.json()["no"]

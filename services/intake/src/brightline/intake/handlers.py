@@ -65,7 +65,7 @@ class Recorded:
 
 
 async def record_ticket(
-    command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book=None
+    command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book=None, tz: str | None = None
 ) -> Recorded:
     """Record a ticket. A repair report for a fault already being handled (open repair at the
     same address or meter, or an active outage over the area) becomes a consultation linked to it."""
@@ -119,7 +119,7 @@ async def record_ticket(
         details=details,
         required_fields=book.required_fields()[ticket_type],
     )
-    await tickets.add(ticket)
+    await tickets.add(ticket, tz=tz)
     publish(ticket.events, uow)
     return Recorded(ticket, link)
 

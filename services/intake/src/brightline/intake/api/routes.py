@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Request, status
 
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.intake import handlers
@@ -35,6 +35,7 @@ handovers = APIRouter(prefix="/handovers", tags=["handovers"])
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
 async def record_ticket(
     body: TicketCreate,
+    request: Request,
     uow: UnitOfWorkDep,
     agent: Agent,
     book: PhraseBookDep,
@@ -71,6 +72,7 @@ async def record_ticket(
                 RecordTicket(body.ticket_type, body.description, agent.subject, details),
                 uow,
                 phrase_book=book,
+                tz=request.app.state.settings.business_timezone,
             )
         except MissingFields as error:
             raise Problem(

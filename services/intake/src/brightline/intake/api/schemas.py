@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype, FaultScope
 
@@ -20,6 +20,27 @@ TicketTypeName = Literal[
     "suggestion",
     "praise",
 ]
+
+
+def _within(past: timedelta, future: timedelta):
+    """A time from the edge must sit near now: a clock years off (a switch or a form default)
+    would otherwise be stored and dead-lettered downstream (a deadline the calendar cannot count)."""
+
+    def check(value: datetime) -> datetime:
+        at = datetime.now(UTC)
+        if value > at + future:
+            raise ValueError(f"is more than {future} ahead of now ({at.isoformat()})")
+        if value < at - past:
+            raise ValueError(f"is more than {past.days} days before now ({at.isoformat()})")
+        return value
+
+    return AfterValidator(check)
+
+
+# The switch's clock: a few minutes of skew, and a retry of a stored event up to a week late.
+SwitchTime = Annotated[AwareDatetime, _within(timedelta(days=7), timedelta(minutes=5))]
+# When the power went off, as the caller says: not in the future, not last month.
+FaultTime = Annotated[AwareDatetime, _within(timedelta(days=30), timedelta(minutes=5))]
 
 
 # -- tickets ---------------------------------------------------------------------------------
@@ -39,7 +60,9 @@ class TicketCreate(BaseModel):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     fault_scope: FaultScope | None = None
-    fault_started_at: datetime | None = None
+    fault_started_at: FaultTime | None = Field(
+        None, description="When the power went off, with a timezone offset"
+    )
     complaint_subtype: ComplaintSubtype | None = None
     complaint_grade: ComplaintGrade | None = None
     anonymous: bool = False
@@ -108,7 +131,7 @@ class CtiEvent(BaseModel):
 
     event: Literal["newCall", "answer", "hangup"]
     call_id: str = Field(alias="callId", min_length=1, max_length=64)
-    timestamp: datetime = Field(description="The switch's time of the event, with offset")
+    timestamp: SwitchTime = Field(description="The switch's time of the event, with offset")
     caller_number: str | None = Field(None, alias="callerNumber", pattern=PHONE)
     called_number: str | None = Field(None, alias="calledNumber", max_length=32)
     queue: str | None = Field(None, max_length=64)
