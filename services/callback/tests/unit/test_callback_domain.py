@@ -152,7 +152,9 @@ def test_restoration_notice_sets_no_outcome():
 
 
 def test_script_hides_a_reporters_name_and_speaks_both_languages():
-    script = callback_script(ticket_type="report", finished_day=DAY, customer_name=None)
+    script = callback_script(
+        ticket_type="report", called_day=DAY, customer_name=None, unit_name="杭州供电公司"
+    )
     assert all(step["zh"] and step["en"] for step in script["steps"])
     satisfaction = next(s for s in script["steps"] if s["id"] == "satisfaction")
     assert [a["outcome"] for a in satisfaction["answers"]] == [
@@ -160,5 +162,28 @@ def test_script_hides_a_reporters_name_and_speaks_both_languages():
         "basically_satisfied",
         "unsatisfied",
     ]
-    named = callback_script(ticket_type="repair", finished_day=DAY, customer_name="张三")
-    assert "张三" in named["steps"][0]["zh"] and "有电了吗" in named["steps"][1]["zh"]
+    named = callback_script(
+        ticket_type="repair", called_day=DAY, customer_name="张三", unit_name="杭州供电公司"
+    )
+    assert "张三" in named["steps"][0]["zh"] and "有电了吗" in named["steps"][2]["zh"]
+
+
+def test_script_names_unit_staff_no_called_day_and_result():
+    """Issue 15 point 7: the unit and staff number in the opening, the day the customer called
+    (not the completion day), the handling result stated, no doubled 您, full-width punctuation."""
+    from datetime import date
+
+    script = callback_script(
+        ticket_type="complaint",
+        called_day=date(2026, 3, 2),
+        customer_name="张三",
+        unit_name="杭州供电公司",
+        staff_no="1024",
+        result="已对抄表员批评教育并上门致歉",
+    )
+    steps = {s["id"]: s for s in script["steps"]}
+    assert steps["greeting"]["zh"].startswith("您好！我是杭州供电公司95598供电服务热线1024号")
+    assert "3月2日" in steps["matter"]["zh"] and "您您" not in steps["matter"]["zh"]
+    assert steps["result"]["zh"] == "处理结果是：已对抄表员批评教育并上门致歉。"
+    assert "挂机" not in steps["closing"]["zh"]  # a reminder for the agent, not read out
+    assert script["reminders"][0]["zh"] == "（请待客户先挂机）"

@@ -176,7 +176,9 @@ async def test_shift_handover_moves_every_open_ticket_and_leaves_none_without_ow
     ):
         ids.append((await client.post("/tickets", json=body, headers=handing)).json()["id"])
     done = ids[2]
-    await client.post(f"/tickets/{done}/complete", headers=handing, json={})  # not open: stays put
+    await client.post(
+        f"/tickets/{done}/complete", headers=handing, json={"reply": "已为您解答。"}
+    )  # not open: stays put
 
     response = await client.post("/handovers", headers=handing, json={"to_agent": "agent-9"})
     assert response.status_code == 201, response.text

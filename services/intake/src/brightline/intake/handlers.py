@@ -26,6 +26,7 @@ from brightline.intake.adapters.repository import (
     TicketRepository,
 )
 from brightline.intake.domain import commands, events
+from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import Ticket
@@ -147,19 +148,79 @@ async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> 
     if ticket is None:
         raise NotFound(f"ticket {command.ticket_id} does not exist")
     at = now()
-    ticket.complete(command.by, at)  # IllegalTransition for other types or a closed ticket
+    # IllegalTransition for other types or a closed ticket
+    ticket.complete(command.by, at, command.answer)
     await tickets.save(ticket)
+    _emit_completed(ticket, at, command.by, command.unit_id, uow)
+    return ticket
+
+
+def _emit_completed(
+    ticket: Ticket,
+    at: datetime,
+    by: str,
+    unit_id: str | None,
+    uow: UnitOfWork,
+    *,
+    callback_due: bool = True,
+) -> None:
     uow.emit(
         TicketCompletedV1(
             ticket_id=ticket.id,
             ticket_type=ticket.type,
             completed_at=at,
-            completed_by=command.by,
-            unit_id=command.unit_id,
+            completed_by=by,
+            unit_id=unit_id,
             phone=ticket.details.get("phone"),
+            answer=ticket.details.get("answer"),
+            callback_due=callback_due,
         )
     )
-    return ticket
+
+
+_call_outcomes: CallOutcomeBook | None = None
+
+
+def call_outcomes() -> CallOutcomeBook:
+    global _call_outcomes
+    if _call_outcomes is None:
+        _call_outcomes = CallOutcomeBook.load()
+    return _call_outcomes
+
+
+async def record_call_outcome(
+    command: commands.RecordCallOutcome, uow: UnitOfWork, *, tz: str | None = None
+) -> tuple[Ticket, str]:
+    """A call that ended without a repair or case ticket (self-check solved it, a fault in the
+    customer's own installation referred to paid service, answered on the spot) still leaves a
+    record: a consultation with its outcome, counted, closed at once, and called back when the
+    rules say so. Returns the ticket and what the agent says."""
+    book = call_outcomes()
+    rule = book.outcomes[command.outcome]  # KeyError: the route validated the name
+    said = book.say(command.outcome, command.details.get("language") or "zh")
+    answer = command.answer or said
+    details = {
+        **command.details,
+        "call_outcome": command.outcome,
+        "reported_as": rule.reported_as,
+        "script": command.details.get("script") or scripts().get(rule.reported_as).ref,
+    }
+    at = now()
+    ticket = Ticket.record(
+        id=str(uuid.uuid4()),
+        no="",
+        type="consultation",
+        recorded_at=at,
+        first_ask_owner=command.agent,
+        description=command.description,
+        details=details,
+        required_fields=("description",),
+    )
+    ticket.complete(command.agent, at, answer)
+    await TicketRepository(uow.session).add(ticket, tz=tz)
+    publish(ticket.events, uow)
+    _emit_completed(ticket, at, command.agent, command.unit_id, uow, callback_due=rule.callback)
+    return ticket, said
 
 
 async def reopen_ticket(command: commands.ReopenTicket, uow: UnitOfWork) -> Ticket | None:

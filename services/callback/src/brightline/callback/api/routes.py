@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
@@ -167,9 +168,10 @@ async def get_task(
 
 
 @router.get("/{task_id}/script")
-async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent) -> dict:
-    """The callback script for the task I hold: steps in zh and en, the satisfaction question and
-    its answers, and the number to call (the customer's name is never given for reports)."""
+async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent, runtime: RuntimeDep) -> dict:
+    """The callback script for the task I hold: steps in zh and en (the unit and my staff number,
+    the day the customer called, the handling result), the satisfaction question and its
+    answers, and the number to call (the customer's name is never given for reports)."""
     now = datetime.now(UTC)
     async with uow:
         task = await TaskRepository(uow.session).get(task_id)
@@ -185,15 +187,26 @@ async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent) -> dict:
                 "the script (with the customer's number) goes only to the agent holding the task",
             )
         contact = await ContactRepository(uow.session).get(task.ticket_id)
+    settings = runtime.settings
     shown = _contact(task, contact)
+    called_at = contact.recorded_at if contact is not None else None
+    called_day = (
+        called_at.astimezone(ZoneInfo(settings.business_timezone)).date()
+        if called_at is not None
+        else task.finished_day  # intake's record not seen yet: the best day we know
+    )
     return {
         "task_id": task.id,
         "ticket_type": task.ticket_type,
         "contact": shown.model_dump(),
         **callback_script(
             ticket_type=task.ticket_type,
-            finished_day=task.finished_day,
+            called_day=called_day,
             customer_name=shown.customer_name,
+            unit_name=settings.unit_name,
+            unit_name_en=settings.unit_name_en,
+            staff_no=agent.staff_no,
+            result=task.result,
         ),
     }
 

@@ -37,8 +37,9 @@ def _within(past: timedelta, future: timedelta):
     return AfterValidator(check)
 
 
-# The switch's clock: a few minutes of skew, and a retry of a stored event up to a week late.
-SwitchTime = Annotated[AwareDatetime, _within(timedelta(days=7), timedelta(minutes=5))]
+# The switch's clock: a few minutes of skew ahead; behind, at most a year (a replayed archive),
+# never the years-off clock of a switch reset to its epoch.
+SwitchTime = Annotated[AwareDatetime, _within(timedelta(days=366), timedelta(minutes=5))]
 # When the power went off, as the caller says: not in the future, not last month.
 FaultTime = Annotated[AwareDatetime, _within(timedelta(days=30), timedelta(minutes=5))]
 
@@ -104,9 +105,47 @@ class TicketRead(BaseModel):
 
 class TicketComplete(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reply: str | None = Field(
-        None, max_length=2000, description="The answer given to the customer; checked for 服务忌语"
+    reply: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The answer given to the customer; checked for 服务忌语 and kept (the "
+        "callback states it)",
     )
+
+
+class CallOutcomeCreate(BaseModel):
+    """A call that ended without a repair or case ticket; recorded as a closed consultation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(
+        description="resolved_on_call | self_check_guidance | paid_service_referral | "
+        "answered_on_spot (rules/call_outcomes.yaml)",
+        max_length=64,
+    )
+    description: str = Field(min_length=1, max_length=4000)
+    call_id: str | None = Field(None, max_length=64)
+    customer_id: str | None = Field(None, max_length=64)
+    caller_name: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, pattern=PHONE)
+    address: str | None = Field(None, max_length=300)
+    area_code: str | None = Field(None, max_length=32)
+    meter_no: str | None = Field(None, max_length=32)
+    fault_scope: FaultScope | None = None
+    fault_started_at: FaultTime | None = None
+    language: Literal["zh", "en", "dialect"] | None = None
+    script: str | None = Field(None, max_length=100, pattern=r"^[a-z_]+@[\w.-]+$")
+    answer: str | None = Field(
+        None,
+        max_length=2000,
+        description="The answer given, if not the rules' standard words; checked for 服务忌语",
+    )
+
+
+class CallOutcomeRead(BaseModel):
+    ticket: TicketRead
+    say: str = Field(description="What the agent tells the caller before the call ends")
+    callback_due: bool
 
 
 class HandoverCreate(BaseModel):

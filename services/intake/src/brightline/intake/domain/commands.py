@@ -33,6 +33,19 @@ class CompleteTicket:
     ticket_id: str
     by: str
     unit_id: str | None = None
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordCallOutcome:
+    """A call that ended without a repair or case ticket: recorded as a closed consultation."""
+
+    outcome: str
+    description: str
+    agent: str
+    details: dict = field(default_factory=dict)
+    answer: str | None = None
+    unit_id: str | None = None
 
 
 @dataclass(frozen=True)

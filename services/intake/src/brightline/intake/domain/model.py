@@ -82,7 +82,8 @@ class Ticket:
         ticket.events.append(events.TicketRecorded(ticket))
         return ticket
 
-    def complete(self, by: str, at: datetime) -> None:
+    def complete(self, by: str, at: datetime, answer: str | None = None) -> None:
+        """The agent answered or arranged it; the answer given is kept (the callback states it)."""
         if self.type not in SELF_CLOSING_TYPES:
             raise IllegalTransition(
                 f"a {self.type} ticket is closed by its owning service, not at intake"
@@ -90,6 +91,8 @@ class Ticket:
         if not self.open:
             raise IllegalTransition(f"ticket is {self.status}")
         self.status, self.completed_at, self.completed_by = "completed", at, by
+        if answer:
+            self.details = {**self.details, "answer": answer}
 
     def reopen(self) -> bool:
         """Reopen after an unsatisfied callback; False when there is nothing to reopen."""
