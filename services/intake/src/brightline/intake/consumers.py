@@ -8,6 +8,7 @@ from brightline.contracts.topics import (
     CASEWORK_CASES,
     DISPATCH_OUTAGES,
     DISPATCH_WORK_ORDERS,
+    SLA_DEADLINES,
 )
 from brightline.intake import handlers
 from brightline.intake.adapters.repository import (
@@ -84,7 +85,29 @@ async def on_case_status_changed(event: Event, uow: UnitOfWork) -> None:
     await handlers.follow_case(commands.FollowCase(p.ticket_id, p.status, p.changed_at), uow)
 
 
-TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS, CASEWORK_CASES]
+# Reply clocks intake tells the caller about in the closing (from the pack in force).
+REPLY_LIMITS = ("complaint.reply", "report.reply")
+
+
+async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    if p.limit_key not in REPLY_LIMITS or not p.ticket_id:
+        return
+    await handlers.note_reply_promise(
+        commands.NoteReplyPromise(
+            ticket_id=p.ticket_id,
+            limit_key=p.limit_key,
+            amount=p.amount,
+            unit=p.unit,
+            due_at=p.due_at,
+            opened_at=p.opened_at,
+            policy_pack=p.policy_pack,
+        ),
+        uow,
+    )
+
+
+TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS, CASEWORK_CASES, SLA_DEADLINES]
 ROUTES: dict[str, Route] = {
     "brightline.dispatch.outage.declared.v1": on_outage_declared,
     "brightline.dispatch.outage.updated.v1": on_outage_updated,
@@ -94,4 +117,5 @@ ROUTES: dict[str, Route] = {
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
     "brightline.callback.reopen.requested.v1": on_reopen_requested,
     "brightline.casework.case.status-changed.v1": on_case_status_changed,
+    "brightline.sla.deadline.opened.v1": on_deadline_opened,
 }

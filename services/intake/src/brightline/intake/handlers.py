@@ -242,6 +242,25 @@ async def follow_case(command: commands.FollowCase, uow: UnitOfWork) -> Ticket |
     return ticket
 
 
+async def note_reply_promise(command: commands.NoteReplyPromise, uow: UnitOfWork) -> None:
+    tickets = TicketRepository(uow.session)
+    ticket = await tickets.get(command.ticket_id, for_update=True)
+    if ticket is None:
+        return
+    changed = ticket.note_reply_promise(
+        {
+            "limit_key": command.limit_key,
+            "amount": command.amount,
+            "unit": command.unit,
+            "due_at": command.due_at.isoformat(),
+            "opened_at": command.opened_at.isoformat(),
+            "policy_pack": command.policy_pack,
+        }
+    )
+    if changed:
+        await tickets.save(ticket)
+
+
 async def change_owner(
     ticket: Ticket,
     new_owner: str,

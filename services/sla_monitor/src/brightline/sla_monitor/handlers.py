@@ -80,7 +80,12 @@ def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> E
     match event:
         case domain_events.DeadlineOpened():
             return DeadlineOpenedV1(
-                **fact, opened_at=event.occurred_at, warn_at=event.warn_at, due_at=event.due_at
+                **fact,
+                opened_at=event.occurred_at,
+                warn_at=event.warn_at,
+                due_at=event.due_at,
+                amount=tracked.limit.amount,
+                unit=str(tracked.limit.unit.value),
             )
         case domain_events.DeadlineWarned():
             return DeadlineWarnedV1(

@@ -114,6 +114,15 @@ class Ticket:
                 self.completed_by = None
         return True
 
+    def note_reply_promise(self, promise: dict) -> bool:
+        """When the customer will hear back, as the pack in force counts it (the latest clock
+        wins: a reopened case's new one replaces the first). False when nothing changed."""
+        known = self.details.get("reply_promise")
+        if known is not None and known["opened_at"] >= promise["opened_at"]:
+            return False
+        self.details = {**self.details, "reply_promise": promise}
+        return True
+
     def hand_to(self, new_owner: str) -> str:
         if not new_owner or not new_owner.strip():
             raise ValueError("a ticket must always have an owner")
