@@ -78,3 +78,54 @@ async def test_ticket_number_carries_the_business_day_not_the_utc_day(client, mo
     created = await client.post("/tickets", json=REPAIR, headers=AGENT)
     assert created.status_code == 201, created.text
     assert created.json()["no"].startswith("20260303"), created.json()["no"]
+
+
+async def test_already_being_handled_records_a_consultation_with_the_repair_script(
+    client, infra_env
+):
+    """Issue 15 point 10: the repair script's "already being handled" outcome records a
+    consultation (it was refused with 422 because the script was not the consultation's); the
+    time the power went off travels on the ticket event to dispatch."""
+    from datetime import UTC, datetime, timedelta
+
+    from brightline.contracts.topics import INTAKE_TICKETS
+    from brightline.messaging.kafka import prefixed
+    from brightline.messaging.testing import events_of, read_topic
+    from brightline.platform.testing import eventually
+
+    went_off = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
+    linked = await client.post(
+        "/tickets",
+        json={
+            "ticket_type": "consultation",
+            "description": "再次来电询问抢修进度",
+            "caller_name": "张三",
+            "phone": "13800138000",
+            "script": "repair@2",
+        },
+        headers=AGENT,
+    )
+    assert linked.status_code == 201, linked.text
+    assert linked.json()["details"]["script"] == "repair@2"
+    wrong = await client.post(
+        "/tickets",
+        json={"ticket_type": "praise", "description": "x", "script": "repair@2"},
+        headers=AGENT,
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "script"
+
+    repair = await client.post(
+        "/tickets", json={**REPAIR, "fault_started_at": went_off.isoformat()}, headers=AGENT
+    )
+    assert repair.status_code == 201, repair.text
+    topic = prefixed(infra_env["kafka_topic_prefix"], INTAKE_TICKETS.name)
+
+    async def recorded():
+        records = await read_topic(
+            infra_env["kafka_bootstrap_servers"], topic, expect=10**6, timeout=2
+        )
+        mine = [e for e in events_of(records) if e.subject == repair.json()["id"]]
+        return mine[0] if mine else None
+
+    event = await eventually(recorded, timeout=30)
+    assert event.payload().fault_started_at == went_off

@@ -35,6 +35,9 @@ class TicketRecordedV1(EventPayload):
     latitude: float | None = None
     longitude: float | None = None
     fault_scope: FaultScope | None = None
+    fault_started_at: datetime | None = Field(
+        None, description="When the power went off, as the caller said (repairs)"
+    )
     complaint_subtype: ComplaintSubtype | None = None
     complaint_grade: ComplaintGrade | None = None
     anonymous: bool = False

@@ -51,7 +51,9 @@ async def record_ticket(
 ):
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
-    if body.script and body.script.split("@")[0] != handlers.scripts().get(body.ticket_type).id:
+    if body.script and not handlers.scripts().may_record(
+        body.script.split("@")[0], body.ticket_type
+    ):
         raise Problem(
             422,
             "validation-error",
