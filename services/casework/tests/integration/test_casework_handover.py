@@ -63,3 +63,28 @@ async def test_handover_moves_first_ask_ownership_of_the_case(casework, bus, hel
     )
     assert answered.status_code == 200, answered.text
     assert answered.json()["status"] == "answered"
+
+
+async def test_repeat_call_about_an_open_case_chases_it(casework, bus, helpers):
+    h = helpers
+    recorded = h.ticket("complaint", complaint_subtype="business", description="电费多收")
+    await bus.publish(recorded)
+    cid = (await h.case_of(casework, recorded.ticket_id))["id"]
+    await bus.publish(
+        h.ticket(
+            "consultation",
+            ticket_id="tk-chase-1",
+            description="再次来电询问投诉处理进度",
+            linked_ticket_id=recorded.ticket_id,
+        )
+    )
+
+    async def chased():
+        view = (await casework.get(f"/cases/{cid}", headers=h.SUPERVISOR)).json()
+        return view if view["history"][-1]["action"] == "chase" else None
+
+    view = await h.eventually(chased, timeout=60)
+    assert "tk-chase-1" in view["history"][-1]["note"]
+    events = await bus.case_events(cid, at_least=2)
+    assert events[-1].type == "brightline.casework.case.chased.v1"
+    assert events[-1].data["by_ticket_id"] == "tk-chase-1"

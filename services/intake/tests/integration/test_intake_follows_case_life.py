@@ -81,3 +81,61 @@ async def test_complaint_ticket_follows_its_case(client, infra_env):
     await status_is("answered")
     await publish(*bus, status_changed(tid, "closed", "answered"))
     await status_is("closed")
+
+
+async def test_a_complaint_already_being_handled_is_a_linked_consultation(client, infra_env):
+    """Issue 15 point 10: the repeat caller's consultation links to the open complaint (casework
+    chases the case from it), closes on the spot, and leaves the callback to the case."""
+    from brightline.contracts.topics import INTAKE_TICKETS
+    from brightline.messaging.kafka import prefixed
+    from brightline.messaging.testing import events_of, read_topic
+
+    complaint = (
+        await client.post(
+            "/tickets",
+            json={
+                "ticket_type": "complaint",
+                "description": "电费多收",
+                "caller_name": "孙八",
+                "phone": PHONE,
+                "complaint_subtype": "business",
+            },
+            headers=AGENT,
+        )
+    ).json()
+    again = await client.post(
+        "/tickets",
+        json={
+            "ticket_type": "consultation",
+            "description": "再次来电询问投诉处理进度",
+            "caller_name": "孙八",
+            "phone": PHONE,
+            "script": "complaint@1",
+            "linked_ticket_id": complaint["id"],
+            "note_to_customer": "您反映的问题正在处理当中，我们会尽快给您答复，请多谅解。",
+        },
+        headers=AGENT,
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["status"] == "completed"
+    assert again.json()["details"]["linked_ticket_id"] == complaint["id"]
+    for bad in ("no-such-ticket",):
+        r = await client.post(
+            "/tickets",
+            json={"ticket_type": "consultation", "description": "x", "linked_ticket_id": bad},
+            headers=AGENT,
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "linked_ticket_id"
+
+    topic = prefixed(infra_env["kafka_topic_prefix"], INTAKE_TICKETS.name)
+
+    async def events():
+        records = await read_topic(
+            infra_env["kafka_bootstrap_servers"], topic, expect=10**6, timeout=2
+        )
+        mine = [e for e in events_of(records) if e.subject == again.json()["id"]]
+        return mine if len(mine) >= 2 else None
+
+    recorded, completed = await eventually(events, timeout=30)
+    assert recorded.data["linked_ticket_id"] == complaint["id"]
+    assert completed.data["callback_due"] is False

@@ -21,6 +21,18 @@ async def on_ticket_recorded(
     event: Event, uow: UnitOfWork, *, vault: ContactVault, transfer_days: int, tz: str
 ) -> None:
     t = event.payload()
+    if t.ticket_type == "consultation" and t.linked_ticket_id:
+        # A repeat call about a matter being handled: chase its case (a no-op for repairs).
+        await handlers.chase_case(
+            commands.ChaseCase(
+                ticket_id=t.linked_ticket_id,
+                by_ticket_id=t.ticket_id,
+                actor=t.first_ask_owner,
+                at=t.recorded_at,
+            ),
+            uow,
+        )
+        return
     if t.ticket_type not in CASE_TYPES:
         return
     await handlers.open_case(

@@ -15,6 +15,7 @@ from brightline.casework.domain.confidentiality import CONTACT_FIELDS, Confident
 from brightline.casework.domain.model import Case, CaseError, NotYourCase
 from brightline.casework.first_ask import transfer_due
 from brightline.contracts.events.casework import (
+    CaseChasedV1,
     CaseEscalatedV1,
     CaseOpenedV1,
     CaseRemindedV1,
@@ -221,6 +222,18 @@ async def hand_case_over(command: commands.HandCaseOver, uow: UnitOfWork) -> Cas
     ):
         await repo.save(case)
         log.info("case handed over", case_id=case.id, ticket_id=case.ticket_id)
+    return case
+
+
+async def chase_case(command: commands.ChaseCase, uow: UnitOfWork) -> Case | None:
+    repo = CaseRepository(uow.session)
+    case = await repo.by_ticket(command.ticket_id, for_update=True)
+    if case is None or not case.chase(
+        by_ticket_id=command.by_ticket_id, actor=command.actor, at=command.at
+    ):
+        return None
+    await repo.save(case)
+    publish(case, uow)
     return case
 
 
@@ -433,6 +446,18 @@ def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> N
                     reopen_count=case.reopen_count,
                 )
             )
+        elif isinstance(event, events.CaseChased):
+            uow.emit(
+                CaseChasedV1(
+                    case_id=case.id,
+                    ticket_id=case.ticket_id,
+                    case_type=case.case_type,
+                    status=case.status,
+                    chased_at=event.at,
+                    by_ticket_id=event.by_ticket_id,
+                    department_id=case.department_id,
+                )
+            )
         elif isinstance(event, events.CaseReminded):
             uow.emit(
                 CaseRemindedV1(
@@ -476,6 +501,7 @@ HANDLERS = {
     commands.ReopenCase: reopen_case,
     commands.HandCaseOver: hand_case_over,
     commands.CloseAfterCallback: close_after_callback,
+    commands.ChaseCase: chase_case,
     commands.RecordDeadline: record_deadline,
     commands.RemindDepartment: remind_department,
     commands.EscalateToSupervisor: escalate_to_supervisor,

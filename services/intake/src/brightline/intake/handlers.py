@@ -29,7 +29,7 @@ from brightline.intake.domain import commands, events
 from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
-from brightline.intake.domain.model import Ticket
+from brightline.intake.domain.model import CASE_TYPES, Ticket
 from brightline.intake.domain.scripts import ScriptBook
 from brightline.messaging import UnitOfWork
 
@@ -76,6 +76,7 @@ async def record_ticket(
             (phrase_book.ensure_polite if phrase_book else ensure_polite)(details[name])
     tickets = TicketRepository(uow.session)
     ticket_type, link = command.ticket_type, None
+    chased = await _case_being_chased(command, tickets)
     if ticket_type == "repair":
         area_code = details.get("area_code")
         if not area_code and details.get("customer_id"):
@@ -120,9 +121,34 @@ async def record_ticket(
         details=details,
         required_fields=book.required_fields()[ticket_type],
     )
+    if chased is not None:
+        # Told the progress on the spot; the case's own callback covers this call.
+        ticket.complete(command.first_ask_owner, at, details.get("note_to_customer"))
     await tickets.add(ticket, tz=tz)
     publish(ticket.events, uow)
+    if chased is not None:
+        _emit_completed(ticket, at, command.first_ask_owner, None, uow, callback_due=False)
     return Recorded(ticket, link)
+
+
+class NotChaseable(ValueError):
+    """`linked_ticket_id` names no case ticket still being handled."""
+
+
+async def _case_being_chased(command: commands.RecordTicket, tickets: TicketRepository):
+    """A consultation about a case already being handled (a complaint "already being handled")
+    links to that case's ticket; casework chases (催办) the case from the recorded event."""
+    linked_id = command.details.get("linked_ticket_id")
+    if not linked_id:
+        return None
+    if command.ticket_type != "consultation":
+        raise NotChaseable("only a consultation links to a case being handled")
+    linked = await tickets.get(linked_id)
+    if linked is None or linked.type not in CASE_TYPES or linked.status == "closed":
+        raise NotChaseable(
+            f"ticket {linked_id} is no complaint, report or other case being handled"
+        )
+    return linked
 
 
 def publish(domain_events: list, uow: UnitOfWork) -> None:

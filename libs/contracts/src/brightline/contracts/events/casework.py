@@ -86,3 +86,17 @@ class CaseEscalatedV1(EventPayload):
     escalated_at: datetime
     deadline_id: str
     department_id: str | None = None
+
+
+@event("brightline.casework.case.chased.v1", topic=CASEWORK_CASES, key="case_id")
+class CaseChasedV1(EventPayload):
+    """The customer called again about a case still being handled (催办): recorded as a
+    consultation linked to it, and the handling department is chased."""
+
+    case_id: str
+    ticket_id: str
+    case_type: CaseType
+    status: CaseStatus
+    chased_at: datetime
+    by_ticket_id: str
+    department_id: str | None = None

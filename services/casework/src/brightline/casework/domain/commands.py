@@ -152,3 +152,13 @@ class CloseAfterCallback:
     ticket_id: str
     outcome: str
     recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ChaseCase:
+    """A repeat call about an open case, recorded at intake as a linked consultation."""
+
+    ticket_id: str  # the case's ticket
+    by_ticket_id: str  # the consultation that chased it
+    actor: str
+    at: datetime

@@ -184,6 +184,17 @@ class Case:
         )
         return True
 
+    def chase(self, *, by_ticket_id: str, actor: str, at: datetime) -> bool:
+        """The customer called again while the case is being handled (催办). False once the
+        case is closed: nothing is left to chase."""
+        if self.status == "closed":
+            return False
+        self._record(
+            "chase", actor, at, self.status, self.status, note=f"客户再次来电催办：{by_ticket_id}"
+        )
+        self.events.append(events.CaseChased(self, by_ticket_id, at))
+        return True
+
     def note_reminder(
         self, *, limit_key: str, due_at: datetime, at: datetime, actor: str = "sla_monitor"
     ) -> None:

@@ -97,6 +97,14 @@ async def record_ticket(
             ) from error
         except ForbiddenPhraseError as error:
             raise forbidden_phrase_problem(error, "note_to_customer") from error
+        except handlers.NotChaseable as error:
+            raise Problem(
+                422,
+                "validation-error",
+                "Request is not valid",
+                str(error),
+                errors=[{"field": "linked_ticket_id", "message": str(error)}],
+            ) from error
         return await once.respond(
             201, to_read(recorded.ticket, recorded.link).model_dump(mode="json")
         )

@@ -76,6 +76,12 @@ class TicketCreate(BaseModel):
         max_length=2000,
         description="What the agent tells or sends the customer; checked for 服务忌语",
     )
+    linked_ticket_id: str | None = Field(
+        None,
+        max_length=64,
+        description="A consultation about a complaint, report, opinion or suggestion already "
+        "being handled: that ticket. The case is chased (催办); its callback covers this call.",
+    )
 
 
 class LinkRead(BaseModel):
