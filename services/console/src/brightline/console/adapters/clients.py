@@ -127,12 +127,14 @@ class Upstream:
         closing_for: str | None = None,
         situation: list[str] | None = None,
         reply_within_working_days: int | None = None,
+        ticket_id: str | None = None,
     ) -> dict:
         params: dict[str, Any] = {
             "call_id": call_id,
             "language": language,
             "closing_for": closing_for,
             "reply_within_working_days": reply_within_working_days,
+            "ticket_id": ticket_id,
         }
         if situation:
             params["situation"] = situation

@@ -267,17 +267,23 @@ async def closing_line(
     closing_for: str = "general",
     language: str = "zh",
     reply_within_working_days: int | None = None,
+    ticket_id: str | None = None,
 ) -> dict:
+    """The closing while the call is live: thanks, when the customer hears back (from the
+    ticket's reply clock when `ticket_id` is given), "anything else?", then the goodbye."""
     greeting = await upstream.greeting(
         caller.token,
         call_id=call_id,
         language=language,
         closing_for=closing_for,
         reply_within_working_days=reply_within_working_days,
+        ticket_id=ticket_id,
     )
     return {
         "closing": greeting.get("closing"),
+        "goodbye": greeting.get("goodbye"),
         "closing_reminder": greeting.get("closing_reminder"),
+        "reply_promise_pending": greeting.get("reply_promise_pending", False),
     }
 
 
