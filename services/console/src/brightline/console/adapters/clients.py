@@ -156,6 +156,17 @@ class Upstream:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self.json("intake", "POST", "/tickets", token, json=body, headers=headers)
 
+    async def complete_ticket(self, token: str, ticket_id: str, body: dict) -> dict:
+        return await self.json("intake", "POST", f"/tickets/{ticket_id}/complete", token, json=body)
+
+    async def record_call_outcome(
+        self, token: str, body: dict, idempotency_key: str | None
+    ) -> dict:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return await self.json(
+            "intake", "POST", "/call-outcomes", token, json=body, headers=headers
+        )
+
     async def my_tickets(self, token: str, open_only: bool = False) -> list[dict]:
         return await self.json(
             "intake", "GET", "/tickets", token, params={"open": str(open_only).lower()}

@@ -317,6 +317,27 @@ async def record_ticket(
     return await upstream.record_ticket(caller.token, body, idempotency_key)
 
 
+@work.post("/tickets/{ticket_id}/complete")
+async def complete_ticket(
+    ticket_id: str, body: dict[str, Any], caller: AgentCaller, upstream: UpstreamDep
+) -> dict:
+    """Complete a consultation or service request with the answer given (intake checks it for
+    服务忌语 and keeps it); its callback is then due."""
+    return await upstream.complete_ticket(caller.token, ticket_id, body)
+
+
+@work.post("/call-outcomes", status_code=201)
+async def record_call_outcome(
+    body: dict[str, Any],
+    caller: AgentCaller,
+    upstream: UpstreamDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict:
+    """A call that ended without a repair or case ticket (self-check solved it, paid service,
+    answered on the spot): recorded and closed at intake; `say` is what to tell the caller."""
+    return await upstream.record_call_outcome(caller.token, body, idempotency_key)
+
+
 @work.get("/tickets/mine")
 async def my_tickets(caller: AgentCaller, upstream: UpstreamDep) -> list[dict]:
     return await upstream.my_tickets(caller.token, open_only=False)
