@@ -129,3 +129,9 @@ async def test_already_being_handled_records_a_consultation_with_the_repair_scri
 
     event = await eventually(recorded, timeout=30)
     assert event.payload().fault_started_at == went_off
+
+
+async def test_a_repair_through_the_script_needs_the_time_the_power_went_off(client):
+    r = await client.post("/tickets", json={**REPAIR, "script": "repair@2"}, headers=AGENT)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "fault_started_at"
+    assert (await client.get("/tickets", headers=AGENT)).json() == []
