@@ -138,3 +138,32 @@ def test_longer_phrase_swallows_a_listed_phrase_inside_it(tmp_path: Path):
 def test_malformed_books_are_rejected(data):
     with pytest.raises(PhraseBookError):
         PhraseBook.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这个真没办法。",
+        "你自己看着办吧。",
+        "这事我管不了。",
+        "你听不懂吗？",
+        "你等着吧！",
+        "那不可能。",
+    ],
+)
+def test_common_forbidden_phrases_are_caught(book, text):
+    """Issue 15 point 13: 服务忌语 the list used to miss."""
+    assert book.check(text), text
+
+
+def test_every_seed_citation_quotes_the_seed_and_contains_the_phrase(book):
+    """A phrase cites a seed only with the seed's own sentence, and the phrase is in it."""
+    cited = [e for e in book.entries if e.source.startswith("seed:")]
+    assert cited
+    for entry in cited:
+        assert entry.quote, f"{entry.phrase}: seed citation without the seed's sentence"
+        assert entry.phrase in entry.quote, f"{entry.phrase} is not in its quoted source"
+    # The four entries that cited seed 004 without being in it now say where they come from.
+    for phrase in ("我们不提供这个服务", "不归我们管", "这不是我们的事", "我就这态度"):
+        [entry] = [e for e in book.entries if e.phrase == phrase]
+        assert entry.source == "trade"

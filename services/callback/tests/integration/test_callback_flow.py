@@ -324,7 +324,9 @@ async def test_anonymous_report_is_never_called_and_reporters_stay_unnamed(start
         ]  # the anonymous one is not due
 
 
-async def test_outage_incident_tasks_are_listed_and_recorded_as_a_batch(start, infra_env):
+async def test_outage_batch_only_gives_the_restoration_notice_each_callback_is_its_own(
+    start, infra_env
+):
     bootstrap, prefix = infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"]
     incident, unit = uid("inc"), uid("unit")
     tickets = [uid("tk") for _ in range(3)]
@@ -347,21 +349,59 @@ async def test_outage_incident_tasks_are_listed_and_recorded_as_a_batch(start, i
 
         held = (await client.post("/callback-tasks/next", headers=agent(2))).json()
         assert len(held["incident_task_ids"]) == 2
-        r = await client.post(
+        # The old batch outcome, which wrote one customer's satisfaction onto every task, is gone.
+        gone = await client.post(
             f"/incidents/{incident}/callback-outcome",
             json={"outcome": "satisfied", "customer_words": "都来电了"},
             headers=agent(1),
         )
+        assert gone.status_code in (404, 405)
+        r = await client.post(f"/incidents/{incident}/restoration-notice", headers=agent(1))
         assert r.status_code == 200, r.text
-        assert len(r.json()["recorded"]) == 2 and r.json()["skipped_task_ids"] == [
-            held["task"]["id"]
-        ]
-        rates = (
+        noted = r.json()["noted"]
+        assert len(noted) == 3  # the held task too: a notice is no callback and takes no lease
+        assert all(
+            t["status"] == "open" and t["outcome"] is None and t["customer_words"] is None
+            for t in noted
+        )
+        assert all(t["restoration_notice_at"] for t in noted)
+        again = await client.post(f"/incidents/{incident}/restoration-notice", headers=agent(1))
+        assert again.json()["noted"] == []  # once per customer
+        await emitted(
+            infra_env,
+            CALLBACK_TASKS,
+            "brightline.callback.restoration-notice.given.v1",
+            incident_id=incident,
+        )
+
+        # No satisfaction anywhere, and nobody counts as called back.
+        [rate] = (
             await client.get("/callback-rates", params={"unit_id": unit}, headers=SUPERVISOR)
         ).json()
-        assert [(x["finished"], x["called_back"], x["reached"], x["satisfied"]) for x in rates] == [
-            (3, 2, 2, 2)
-        ]
+        assert (rate["finished"], rate["called_back"], rate["satisfied"]) == (3, 0, 0)
+
+        # Each customer's callback is their own: one satisfied, one unsatisfied with their words.
+        mine = await client.post(
+            f"/callback-tasks/{held['task']['id']}/outcome",
+            json={"outcome": "unsatisfied", "reason": "停了六个小时", "customer_words": "太慢了"},
+            headers=agent(2),
+        )
+        assert mine.status_code == 200, mine.text
+        other = (await client.post("/callback-tasks/next", headers=agent(1))).json()["task"]
+        await client.post(
+            f"/callback-tasks/{other['id']}/outcome",
+            json={"outcome": "satisfied", "customer_words": "来电了"},
+            headers=agent(1),
+        )
+        after = {
+            t["id"]: t
+            for t in (
+                await client.get(f"/incidents/{incident}/callback-tasks", headers=agent(1))
+            ).json()
+        }
+        assert after[held["task"]["id"]]["customer_words"] == "太慢了"
+        assert after[other["id"]]["customer_words"] == "来电了"
+        assert [t["status"] for t in after.values()].count("open") == 1
 
 
 async def test_rates_match_hand_computed_numbers_and_are_published(start, infra_env):
@@ -428,17 +468,19 @@ async def test_rates_match_hand_computed_numbers_and_are_published(start, infra_
             3,
         )
         # The sixth task got at most one attempt in between: still open, not yet called back.
-        # finished 6; called back 5 (4 reached + 1 unreachable after every attempt); reached 4; satisfied 2.
+        # finished 6; called back 4 (only customers reached); 1 attempted but never reached,
+        # its own figure; satisfied 2.
         [rate] = (
             await client.get("/callback-rates", params={"unit_id": unit}, headers=SUPERVISOR)
         ).json()
-        assert (rate["finished"], rate["called_back"], rate["reached"], rate["satisfied"]) == (
-            6,
-            5,
-            4,
-            2,
-        )
-        assert rate["callback_rate"] == pytest.approx(5 / 6)
+        assert (
+            rate["finished"],
+            rate["called_back"],
+            rate["reached"],
+            rate["satisfied"],
+            rate["attempted_unreached"],
+        ) == (6, 4, 4, 2, 1)
+        assert rate["callback_rate"] == pytest.approx(4 / 6)
         assert rate["satisfaction_rate"] == pytest.approx(2 / 4)
         day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
         assert rate["key"] == f"{day}|{unit}|repair" and rate["day"] == day
@@ -449,7 +491,7 @@ async def test_rates_match_hand_computed_numbers_and_are_published(start, infra_
                 infra_env, CALLBACK_RATES, "brightline.callback.rate.computed.v1", unit_id=unit
             )
             latest = events[-1].data
-            return latest if latest["called_back"] == 5 else None
+            return latest if latest["attempted_unreached"] == 1 else None
 
         latest = await eventually(latest_published)
         assert (latest["key"], latest["finished"], latest["reached"], latest["satisfied"]) == (
@@ -458,7 +500,8 @@ async def test_rates_match_hand_computed_numbers_and_are_published(start, infra_
             4,
             2,
         )
-        assert latest["callback_rate"] == pytest.approx(5 / 6) and latest[
+        assert latest["called_back"] == 4
+        assert latest["callback_rate"] == pytest.approx(4 / 6) and latest[
             "satisfaction_rate"
         ] == pytest.approx(0.5)
 

@@ -125,15 +125,36 @@ def test_rates_by_hand():
     call(ts[6], "unreachable", T0)  # one attempt so far: not yet called back
     other = task("x", unit="unit-2")
     rate = count(ts + [other], DAY, "unit-1", "repair")
-    # finished 10; called back 6 (t0..t5); reached 5 (t0..t4); satisfied 3
-    assert (rate.finished, rate.called_back, rate.reached, rate.satisfied) == (10, 6, 5, 3)
-    assert rate.callback_rate == pytest.approx(0.6)
+    # finished 10; called back 5 (t0..t4: reached); t5 attempted, never reached; satisfied 3
+    assert (rate.finished, rate.called_back, rate.reached, rate.satisfied) == (10, 5, 5, 3)
+    assert rate.attempted_unreached == 1
+    assert rate.callback_rate == pytest.approx(0.5)
     assert rate.satisfaction_rate == pytest.approx(0.6)
     assert rate.key == "2026-03-02|unit-1|repair"
 
 
+def test_dialling_alone_never_makes_the_callback_rate():
+    """10 tickets whose every attempt failed to reach the customer: 0 %, not 100 %."""
+    ts = [task(f"u{i}") for i in range(10)]
+    for t in ts:
+        for i in range(POLICY.max_attempts):
+            call(t, "unreachable", T0 + timedelta(hours=2 * i))
+    rate = count(ts, DAY, "unit-1", "repair")
+    assert (rate.finished, rate.called_back, rate.attempted_unreached) == (10, 0, 10)
+    assert rate.callback_rate == 0.0
+
+
+def test_restoration_notice_sets_no_outcome():
+    t = task()
+    assert t.note_restoration_notice("a1", T0)
+    assert t.is_open and t.outcome is None and t.attempts == 0
+    assert not t.note_restoration_notice("a2", T0)  # once
+
+
 def test_script_hides_a_reporters_name_and_speaks_both_languages():
-    script = callback_script(ticket_type="report", finished_day=DAY, customer_name=None)
+    script = callback_script(
+        ticket_type="report", called_day=DAY, customer_name=None, unit_name="杭州供电公司"
+    )
     assert all(step["zh"] and step["en"] for step in script["steps"])
     satisfaction = next(s for s in script["steps"] if s["id"] == "satisfaction")
     assert [a["outcome"] for a in satisfaction["answers"]] == [
@@ -141,5 +162,28 @@ def test_script_hides_a_reporters_name_and_speaks_both_languages():
         "basically_satisfied",
         "unsatisfied",
     ]
-    named = callback_script(ticket_type="repair", finished_day=DAY, customer_name="张三")
-    assert "张三" in named["steps"][0]["zh"] and "有电了吗" in named["steps"][1]["zh"]
+    named = callback_script(
+        ticket_type="repair", called_day=DAY, customer_name="张三", unit_name="杭州供电公司"
+    )
+    assert "张三" in named["steps"][0]["zh"] and "有电了吗" in named["steps"][2]["zh"]
+
+
+def test_script_names_unit_staff_no_called_day_and_result():
+    """Issue 15 point 7: the unit and staff number in the opening, the day the customer called
+    (not the completion day), the handling result stated, no doubled 您, full-width punctuation."""
+    from datetime import date
+
+    script = callback_script(
+        ticket_type="complaint",
+        called_day=date(2026, 3, 2),
+        customer_name="张三",
+        unit_name="杭州供电公司",
+        staff_no="1024",
+        result="已对抄表员批评教育并上门致歉",
+    )
+    steps = {s["id"]: s for s in script["steps"]}
+    assert steps["greeting"]["zh"].startswith("您好！我是杭州供电公司95598供电服务热线1024号")
+    assert "3月2日" in steps["matter"]["zh"] and "您您" not in steps["matter"]["zh"]
+    assert steps["result"]["zh"] == "处理结果是：已对抄表员批评教育并上门致歉。"
+    assert "挂机" not in steps["closing"]["zh"]  # a reminder for the agent, not read out
+    assert script["reminders"][0]["zh"] == "（请待客户先挂机）"

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 
 SWITCH = bearer(Role.INTEGRATION, subject="cti-switch")
 AGENT = bearer(Role.AGENT, subject="agent-7", staff_no="1024")
-T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+# The switch's clock near now: times far from now are refused at the edge (issue 15 point 11).
+T0 = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Supervisor escalation, shift handover, the audit trail, and problem+json with nothing written."""
 
+from datetime import UTC, datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -126,7 +128,7 @@ async def test_marking_a_number_harassing_flags_the_caller_card(app_client):
             "callerNumber": "13200132000",
             "calledNumber": "95598",
             "queue": "q",
-            "timestamp": "2026-05-01T08:00:00+08:00",
+            "timestamp": datetime.now(UTC).isoformat(),
         },
     )
     assert (await client.get("/calls/h-1/caller-card", headers=AGENT)).json()["flags"][
@@ -174,7 +176,9 @@ async def test_shift_handover_moves_every_open_ticket_and_leaves_none_without_ow
     ):
         ids.append((await client.post("/tickets", json=body, headers=handing)).json()["id"])
     done = ids[2]
-    await client.post(f"/tickets/{done}/complete", headers=handing, json={})  # not open: stays put
+    await client.post(
+        f"/tickets/{done}/complete", headers=handing, json={"reply": "已为您解答。"}
+    )  # not open: stays put
 
     response = await client.post("/handovers", headers=handing, json={"to_agent": "agent-9"})
     assert response.status_code == 201, response.text

@@ -287,7 +287,9 @@ async def test_repair_cannot_be_completed_at_intake(client):
     created = (
         await client.post("/tickets", json=repair(address="无关路1号"), headers=AGENT)
     ).json()
-    response = await client.post(f"/tickets/{created['id']}/complete", headers=AGENT, json={})
+    response = await client.post(
+        f"/tickets/{created['id']}/complete", headers=AGENT, json={"reply": "已为您解答。"}
+    )
     assert response.status_code == 409
 
 

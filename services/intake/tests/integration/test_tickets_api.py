@@ -66,3 +66,72 @@ async def test_requires_an_agent_token(client):
     assert (await client.post("/tickets", json=REPAIR)).status_code == 401
     crew = bearer(Role.CREW, subject="crew-1")
     assert (await client.post("/tickets", json=REPAIR, headers=crew)).status_code == 403
+
+
+async def test_ticket_number_carries_the_business_day_not_the_utc_day(client, monkeypatch):
+    """01:30 Beijing time on 3 March is 17:30 UTC on 2 March: the 工单号 says 20260303."""
+    from datetime import UTC, datetime
+
+    from brightline.intake import handlers
+
+    monkeypatch.setattr(handlers, "now", lambda: datetime(2026, 3, 2, 17, 30, tzinfo=UTC))
+    created = await client.post("/tickets", json=REPAIR, headers=AGENT)
+    assert created.status_code == 201, created.text
+    assert created.json()["no"].startswith("20260303"), created.json()["no"]
+
+
+async def test_already_being_handled_records_a_consultation_with_the_repair_script(
+    client, infra_env
+):
+    """Issue 15 point 10: the repair script's "already being handled" outcome records a
+    consultation (it was refused with 422 because the script was not the consultation's); the
+    time the power went off travels on the ticket event to dispatch."""
+    from datetime import UTC, datetime, timedelta
+
+    from brightline.contracts.topics import INTAKE_TICKETS
+    from brightline.messaging.kafka import prefixed
+    from brightline.messaging.testing import events_of, read_topic
+    from brightline.platform.testing import eventually
+
+    went_off = (datetime.now(UTC) - timedelta(minutes=30)).replace(microsecond=0)
+    linked = await client.post(
+        "/tickets",
+        json={
+            "ticket_type": "consultation",
+            "description": "再次来电询问抢修进度",
+            "caller_name": "张三",
+            "phone": "13800138000",
+            "script": "repair@2",
+        },
+        headers=AGENT,
+    )
+    assert linked.status_code == 201, linked.text
+    assert linked.json()["details"]["script"] == "repair@2"
+    wrong = await client.post(
+        "/tickets",
+        json={"ticket_type": "praise", "description": "x", "script": "repair@2"},
+        headers=AGENT,
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "script"
+
+    repair = await client.post(
+        "/tickets", json={**REPAIR, "fault_started_at": went_off.isoformat()}, headers=AGENT
+    )
+    assert repair.status_code == 201, repair.text
+    topic = prefixed(infra_env["kafka_topic_prefix"], INTAKE_TICKETS.name)
+
+    async def recorded():
+        records = await read_topic(
+            infra_env["kafka_bootstrap_servers"], topic, expect=10**6, timeout=2
+        )
+        mine = [e for e in events_of(records) if e.subject == repair.json()["id"]]
+        return mine[0] if mine else None
+
+    event = await eventually(recorded, timeout=30)
+    assert event.payload().fault_started_at == went_off
+
+
+async def test_a_repair_through_the_script_needs_the_time_the_power_went_off(client):
+    r = await client.post("/tickets", json={**REPAIR, "script": "repair@2"}, headers=AGENT)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "fault_started_at"
+    assert (await client.get("/tickets", headers=AGENT)).json() == []

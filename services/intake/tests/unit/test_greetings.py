@@ -225,7 +225,14 @@ def test_inaudible_voice_asks_to_speak_up_then_call_again(rules):
 
 def test_wrong_number(rules):
     p = rules.greet(ctx(situations=frozenset({"wrong_number"}))).prompt("wrong_number")
-    assert "拨错电话" in p.lines[0] and p.action == "hang_up"
+    # Continues politely: the agent never hangs up on the caller (issue 15 point 9).
+    assert "拨错电话" in p.lines[0] and p.action == "continue"
+
+
+def test_report_closing_reads_without_a_doubled_bing(rules):
+    g = rules.greet(ctx(closing_for="report", reply_within=ReplyPromise(10, "days")))
+    assert g.closing.count("并") == 1, g.closing
+    assert "10天内给您明确的答复" in g.closing
 
 
 def test_kind_invitation_is_declined_politely(rules):
@@ -270,7 +277,9 @@ def test_unknown_situation_is_refused():
 # -- closing ---------------------------------------------------------------------------
 def test_general_closing_thanks_and_reminds_agent_to_let_customer_hang_up_first(rules):
     g = rules.greet(ctx())
-    assert g.closing == "感谢您的来电。请问还有其他可以帮您的吗？祝您生活愉快，再见！"
+    # "Anything else?" first; the goodbye only after the customer's answer (issue 15 point 9).
+    assert g.closing == "感谢您的来电。请问还有其他可以帮您的吗？"
+    assert g.goodbye == "祝您生活愉快，再见！"
     assert "客户先挂断" in g.closing_reminder
     assert g.closing_reminder in g.agent_notes
     assert g.closing_reminder not in g.spoken_lines()

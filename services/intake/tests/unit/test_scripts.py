@@ -133,12 +133,33 @@ def test_repair_own_home_not_own_installation_creates_repair_ticket(book):
     assert step.fields_required == []
 
 
-@pytest.mark.parametrize("scope", ["building", "area"])
-def test_repair_building_or_area_creates_repair_ticket_at_once(book, scope):
-    step = book.get("repair").advance({**REPAIR_BASE, "fault_scope": scope})
+def test_repair_area_creates_repair_ticket_at_once(book):
+    step = book.get("repair").advance({**REPAIR_BASE, "fault_scope": "area"})
     assert (step.outcome.kind, step.outcome.ticket_type) == ("create_ticket", "repair")
     assert "self_check" not in step.path
     assert step.fields_required == []
+
+
+def test_a_building_or_one_main_switch_goes_through_the_breaker_check(book):
+    """Issue 15 point 10 (004 §3.1 1): 一个单元楼或由一个总开关控制的用户停电 -> check first."""
+    repair = book.get("repair")
+    step = repair.advance({**REPAIR_BASE, "fault_scope": "building"})
+    assert step.node_id == "self_check"
+    fixed = repair.advance({**REPAIR_BASE, "fault_scope": "building", "self_check_fixed": True})
+    assert fixed.outcome.kind == "resolved_on_call"
+    not_fixed = {
+        **REPAIR_BASE,
+        "fault_scope": "building",
+        "self_check_fixed": False,
+        "fault_in_customer_installation": False,
+    }
+    assert repair.advance(not_fixed).outcome.ticket_type == "repair"
+
+
+def test_the_script_asks_when_the_power_went_off(book):
+    answers = {**REPAIR_BASE, "fault_scope": "area"}
+    del answers["fault_started_at"]
+    assert book.get("repair").advance(answers).node_id == "started"
 
 
 def test_repair_outcome_still_lists_missing_fields(book):

@@ -38,6 +38,7 @@ class PhraseEntry:
     variants: tuple[str, ...] = ()
     exceptions: tuple[str, ...] = ()
     source: str = "trade"
+    quote: str | None = None  # for seed:<file>, the seed's sentence containing the phrase
 
 
 class ForbiddenPhraseError(ValueError):
@@ -122,6 +123,7 @@ class PhraseBook:
                     variants=tuple(str(v) for v in item.get("variants") or ()),
                     exceptions=tuple(str(v) for v in item.get("exceptions") or ()),
                     source=str(item.get("source", "trade")),
+                    quote=item.get("quote"),
                 )
             )
         return cls(version=data["version"], entries=tuple(entries), categories=categories)

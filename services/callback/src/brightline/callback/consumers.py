@@ -25,6 +25,7 @@ async def on_ticket_recorded(event: Event, uow: UnitOfWork) -> None:
             caller_name=ticket.caller_name,
             area_code=ticket.area_code,
             anonymous=ticket.anonymous,
+            recorded_at=ticket.recorded_at,
         ),
         uow,
         now=datetime.now(UTC),
@@ -35,6 +36,8 @@ async def on_ticket_completed(
     event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo
 ) -> None:
     done = event.payload()
+    if not done.callback_due:
+        return  # the rules say this outcome is not called back
     await handlers.open_callback_task(
         commands.OpenCallbackTask(
             ticket_id=done.ticket_id,
@@ -44,6 +47,7 @@ async def on_ticket_completed(
             finished_at=done.completed_at,
             finish_ref=f"intake:{done.ticket_id}:{done.completed_at.isoformat()}",
             phone=done.phone,
+            result=done.answer,
         ),
         uow,
         policy=policy,
@@ -87,6 +91,7 @@ async def on_case_status_changed(
             unit_id=case.department_id,
             finished_at=case.changed_at,
             finish_ref=f"casework:{case.case_id}:{case.changed_at.isoformat()}",
+            result=case.note,  # the answer given to the customer
         ),
         uow,
         policy=policy,

@@ -16,6 +16,7 @@ from brightline.contracts.events.callback import (
     CallbackRateComputedV1,
     CallbackTaskCreatedV1,
     ReopenRequestedV1,
+    RestorationNoticeGivenV1,
 )
 from brightline.messaging import UnitOfWork
 
@@ -36,6 +37,7 @@ async def remember_contact(
         caller_name=command.caller_name,
         area_code=command.area_code,
         anonymous=command.anonymous,
+        recorded_at=command.recorded_at,
     )
     contact = await contacts.get(command.ticket_id)
     if contact.anonymous or not contact.phone:
@@ -71,6 +73,7 @@ async def open_callback_task(
         finished_day=command.finished_at.astimezone(tz).date(),
         policy=policy,
         incident_id=command.incident_id,
+        result=command.result,
     )
     contact = await contacts.get(command.ticket_id)
     if contact is not None and (contact.anonymous or not contact.phone):
@@ -114,46 +117,27 @@ async def record_outcome(
     return task
 
 
-async def record_incident_outcome(
-    command: commands.RecordIncidentOutcome,
-    uow: UnitOfWork,
-    *,
-    policy: CallbackPolicy,
-    now: datetime,
-) -> tuple[list[CallbackTask], list[str]]:
-    """One call for an outage: the same outcome for every open task of the incident.
-
-    Tasks another agent holds right now (or is locking) are left to them and reported back.
-    """
+async def give_restoration_notice(
+    command: commands.GiveRestorationNotice, uow: UnitOfWork, *, now: datetime
+) -> list[CallbackTask]:
+    """One call for an outage tells its customers power is back. It is no callback: every
+    customer's own task stays open, with no outcome and no satisfaction written onto it."""
     tasks = TaskRepository(uow.session)
-    locked = await tasks.of_incident(command.incident_id, lock=True)
-    locked_ids = {t.id for t in locked}
-    recorded, skipped = (
-        [],
-        [
-            t.id
-            for t in await tasks.of_incident(command.incident_id)
-            if t.id not in locked_ids and t.is_open
-        ],
-    )
-    for task in locked:
-        if not task.is_open or not task.callable:
-            continue
-        if not task.is_free(now) and task.lease_holder != command.agent_id:
-            skipped.append(task.id)
-            continue
-        task.record(
-            command.outcome,
-            agent_id=command.agent_id,
-            now=now,
-            policy=policy,
-            reason=command.reason,
-            customer_words=command.customer_words,
-            require_lease=False,
+    noted = []
+    for task in await tasks.of_incident(command.incident_id, wait=True):
+        if task.callable and task.note_restoration_notice(command.agent_id, now):
+            await tasks.save(task)
+            noted.append(task)
+    if noted:
+        uow.emit(
+            RestorationNoticeGivenV1(
+                incident_id=command.incident_id,
+                task_ids=[t.id for t in noted],
+                agent_id=command.agent_id,
+                given_at=now,
+            )
         )
-        await _save(task, tasks, uow)
-        recorded.append(task)
-    return recorded, skipped
+    return noted
 
 
 async def _save(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWork) -> None:
@@ -238,6 +222,7 @@ async def publish_rate(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWor
             callback_rate=rate.callback_rate,
             satisfaction_rate=rate.satisfaction_rate,
             computed_at=datetime.now(UTC),
+            attempted_unreached=rate.attempted_unreached,
         )
     )
 
@@ -247,5 +232,5 @@ HANDLERS = {
     commands.OpenCallbackTask: open_callback_task,
     commands.TakeNextTask: take_next_task,
     commands.RecordOutcome: record_outcome,
-    commands.RecordIncidentOutcome: record_incident_outcome,
+    commands.GiveRestorationNotice: give_restoration_notice,
 }

@@ -30,6 +30,9 @@ class CallbackSettings(ServiceSettings):
     attempt_spacing_hours: float = Field(
         2, ge=0, description="Minimum gap between two attempts (seed pack)"
     )
+    # Said in the callback's opening: "您好！我是{unit_name}95598供电服务热线{staff_no}号客服代表".
+    unit_name: str = "国网供电公司"
+    unit_name_en: str = "State Grid"
     lease_seconds: float = Field(
         600, gt=0, description="How long an agent holds a task before it returns to the pool"
     )

@@ -22,6 +22,18 @@ async def on_ticket_recorded(
     event: Event, uow: UnitOfWork, *, vault: ContactVault, transfer_days: int, tz: str
 ) -> None:
     t = event.payload()
+    if t.ticket_type == "consultation" and t.linked_ticket_id:
+        # A repeat call about a matter being handled: chase its case (a no-op for repairs).
+        await handlers.chase_case(
+            commands.ChaseCase(
+                ticket_id=t.linked_ticket_id,
+                by_ticket_id=t.ticket_id,
+                actor=t.first_ask_owner,
+                at=t.recorded_at,
+            ),
+            uow,
+        )
+        return
     if t.ticket_type not in CASE_TYPES:
         return
     await handlers.open_case(
@@ -42,6 +54,20 @@ async def on_ticket_recorded(
         vault=vault,
         transfer_days=transfer_days,
         tz=tz,
+    )
+
+
+async def on_owner_changed(event: Event, uow: UnitOfWork) -> None:
+    o = event.payload()
+    await handlers.hand_case_over(
+        commands.HandCaseOver(
+            ticket_id=o.ticket_id,
+            new_owner=o.new_owner,
+            reason=o.reason,
+            changed_by=o.changed_by,
+            changed_at=o.changed_at,
+        ),
+        uow,
     )
 
 
@@ -122,6 +148,18 @@ async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     )
 
 
+async def on_callback_outcome(event: Event, uow: UnitOfWork) -> None:
+    o = event.payload()
+    if o.origin != "casework":
+        return
+    await handlers.close_after_callback(
+        commands.CloseAfterCallback(
+            ticket_id=o.ticket_id, outcome=o.outcome, recorded_at=o.recorded_at
+        ),
+        uow,
+    )
+
+
 TOPICS = [INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS]
 
 
@@ -148,4 +186,6 @@ def routes(
         "brightline.callback.reopen.requested.v1": handles_only(
             lambda e: e.data.get("origin") == "casework", on_reopen_requested
         ),
+        "brightline.intake.ticket.owner-changed.v1": on_owner_changed,
+        "brightline.callback.outcome.recorded.v1": on_callback_outcome,
     }

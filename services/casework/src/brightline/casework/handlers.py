@@ -15,6 +15,7 @@ from brightline.casework.domain.confidentiality import CONTACT_FIELDS, Confident
 from brightline.casework.domain.model import Case, CaseError, NotYourCase
 from brightline.casework.first_ask import transfer_due
 from brightline.contracts.events.casework import (
+    CaseChasedV1,
     CaseEscalatedV1,
     CaseOpenedV1,
     CaseRemindedV1,
@@ -211,6 +212,56 @@ async def reopen_case(command: commands.ReopenCase, uow: UnitOfWork) -> Case | N
     return case
 
 
+async def hand_case_over(command: commands.HandCaseOver, uow: UnitOfWork) -> Case | None:
+    repo = CaseRepository(uow.session)
+    case = await repo.by_ticket(command.ticket_id, for_update=True)
+    if case is None:
+        return None  # not a case type; intake's ticket topic is ordered per ticket, so never early
+    if case.hand_over(
+        to=command.new_owner, actor=command.changed_by, at=command.changed_at, reason=command.reason
+    ):
+        await repo.save(case)
+        log.info("case handed over", case_id=case.id, ticket_id=case.ticket_id)
+    return case
+
+
+async def chase_case(command: commands.ChaseCase, uow: UnitOfWork) -> Case | None:
+    repo = CaseRepository(uow.session)
+    case = await repo.by_ticket(command.ticket_id, for_update=True)
+    if case is None or not case.chase(
+        by_ticket_id=command.by_ticket_id, actor=command.actor, at=command.at
+    ):
+        return None
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
+# What the callback found, said on the case's closing step (归档).
+CALLBACK_CLOSING_NOTES = {
+    "satisfied": "回访客户满意，归档",
+    "basically_satisfied": "回访客户基本满意，归档",
+    "declined": "客户拒绝回访，归档",
+    "unreachable": "多次回访未能联系到客户，归档",
+}
+
+
+async def close_after_callback(
+    command: commands.CloseAfterCallback, uow: UnitOfWork
+) -> Case | None:
+    """The loop closes (闭环): an answered case whose callback ended is archived. An unsatisfied
+    customer reopens it instead (callback's reopen request)."""
+    note = CALLBACK_CLOSING_NOTES.get(command.outcome)
+    repo = CaseRepository(uow.session)
+    case = await repo.by_ticket(command.ticket_id, for_update=True)
+    if note is None or case is None or case.status != "answered":
+        return None
+    case.close(actor="callback", at=command.recorded_at, note=note)
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
 # --- deadlines learnt from the SLA monitor ---------------------------------------------------------
 
 
@@ -392,6 +443,19 @@ def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> N
                     actor=event.actor,
                     department_id=event.department_id,
                     note=event.note,
+                    reopen_count=case.reopen_count,
+                )
+            )
+        elif isinstance(event, events.CaseChased):
+            uow.emit(
+                CaseChasedV1(
+                    case_id=case.id,
+                    ticket_id=case.ticket_id,
+                    case_type=case.case_type,
+                    status=case.status,
+                    chased_at=event.at,
+                    by_ticket_id=event.by_ticket_id,
+                    department_id=case.department_id,
                 )
             )
         elif isinstance(event, events.CaseReminded):
@@ -435,6 +499,9 @@ HANDLERS = {
     commands.AnswerCustomer: answer_customer,
     commands.CloseCase: close_case,
     commands.ReopenCase: reopen_case,
+    commands.HandCaseOver: hand_case_over,
+    commands.CloseAfterCallback: close_after_callback,
+    commands.ChaseCase: chase_case,
     commands.RecordDeadline: record_deadline,
     commands.RemindDepartment: remind_department,
     commands.EscalateToSupervisor: escalate_to_supervisor,

@@ -1,8 +1,15 @@
 """Events intake reacts to: dispatch's outages and work orders (repeat-call linking, the caller
-card) and callback's reopen requests for intake-owned tickets."""
+card), callback's reopen requests for intake-owned tickets, and casework's case life (intake's
+copy of a complaint, report, opinion, suggestion or praise follows its case)."""
 
 from brightline.contracts import Event
-from brightline.contracts.topics import CALLBACK_TASKS, DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
+from brightline.contracts.topics import (
+    CALLBACK_TASKS,
+    CASEWORK_CASES,
+    DISPATCH_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+    SLA_DEADLINES,
+)
 from brightline.intake import handlers
 from brightline.intake.adapters.repository import (
     FINISHED_ORDER_STATES,
@@ -73,7 +80,34 @@ async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     await handlers.reopen_ticket(commands.ReopenTicket(p.ticket_id, p.reason), uow)
 
 
-TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS]
+async def on_case_status_changed(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    await handlers.follow_case(commands.FollowCase(p.ticket_id, p.status, p.changed_at), uow)
+
+
+# Reply clocks intake tells the caller about in the closing (from the pack in force).
+REPLY_LIMITS = ("complaint.reply", "report.reply")
+
+
+async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    if p.limit_key not in REPLY_LIMITS or not p.ticket_id:
+        return
+    await handlers.note_reply_promise(
+        commands.NoteReplyPromise(
+            ticket_id=p.ticket_id,
+            limit_key=p.limit_key,
+            amount=p.amount,
+            unit=p.unit,
+            due_at=p.due_at,
+            opened_at=p.opened_at,
+            policy_pack=p.policy_pack,
+        ),
+        uow,
+    )
+
+
+TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS, CASEWORK_CASES, SLA_DEADLINES]
 ROUTES: dict[str, Route] = {
     "brightline.dispatch.outage.declared.v1": on_outage_declared,
     "brightline.dispatch.outage.updated.v1": on_outage_updated,
@@ -82,4 +116,6 @@ ROUTES: dict[str, Route] = {
     "brightline.dispatch.work-order.status-changed.v1": on_work_order_status_changed,
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
     "brightline.callback.reopen.requested.v1": on_reopen_requested,
+    "brightline.casework.case.status-changed.v1": on_case_status_changed,
+    "brightline.sla.deadline.opened.v1": on_deadline_opened,
 }

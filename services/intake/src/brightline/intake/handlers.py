@@ -26,9 +26,10 @@ from brightline.intake.adapters.repository import (
     TicketRepository,
 )
 from brightline.intake.domain import commands, events
+from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
-from brightline.intake.domain.model import Ticket
+from brightline.intake.domain.model import CASE_TYPES, Ticket
 from brightline.intake.domain.scripts import ScriptBook
 from brightline.messaging import UnitOfWork
 
@@ -65,7 +66,7 @@ class Recorded:
 
 
 async def record_ticket(
-    command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book=None
+    command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book=None, tz: str | None = None
 ) -> Recorded:
     """Record a ticket. A repair report for a fault already being handled (open repair at the
     same address or meter, or an active outage over the area) becomes a consultation linked to it."""
@@ -75,6 +76,7 @@ async def record_ticket(
             (phrase_book.ensure_polite if phrase_book else ensure_polite)(details[name])
     tickets = TicketRepository(uow.session)
     ticket_type, link = command.ticket_type, None
+    chased = await _case_being_chased(command, tickets)
     if ticket_type == "repair":
         area_code = details.get("area_code")
         if not area_code and details.get("customer_id"):
@@ -119,9 +121,34 @@ async def record_ticket(
         details=details,
         required_fields=book.required_fields()[ticket_type],
     )
-    await tickets.add(ticket)
+    if chased is not None:
+        # Told the progress on the spot; the case's own callback covers this call.
+        ticket.complete(command.first_ask_owner, at, details.get("note_to_customer"))
+    await tickets.add(ticket, tz=tz)
     publish(ticket.events, uow)
+    if chased is not None:
+        _emit_completed(ticket, at, command.first_ask_owner, None, uow, callback_due=False)
     return Recorded(ticket, link)
+
+
+class NotChaseable(ValueError):
+    """`linked_ticket_id` names no case ticket still being handled."""
+
+
+async def _case_being_chased(command: commands.RecordTicket, tickets: TicketRepository):
+    """A consultation about a case already being handled (a complaint "already being handled")
+    links to that case's ticket; casework chases (催办) the case from the recorded event."""
+    linked_id = command.details.get("linked_ticket_id")
+    if not linked_id:
+        return None
+    if command.ticket_type != "consultation":
+        raise NotChaseable("only a consultation links to a case being handled")
+    linked = await tickets.get(linked_id)
+    if linked is None or linked.type not in CASE_TYPES or linked.status == "closed":
+        raise NotChaseable(
+            f"ticket {linked_id} is no complaint, report or other case being handled"
+        )
+    return linked
 
 
 def publish(domain_events: list, uow: UnitOfWork) -> None:
@@ -147,19 +174,79 @@ async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> 
     if ticket is None:
         raise NotFound(f"ticket {command.ticket_id} does not exist")
     at = now()
-    ticket.complete(command.by, at)  # IllegalTransition for other types or a closed ticket
+    # IllegalTransition for other types or a closed ticket
+    ticket.complete(command.by, at, command.answer)
     await tickets.save(ticket)
+    _emit_completed(ticket, at, command.by, command.unit_id, uow)
+    return ticket
+
+
+def _emit_completed(
+    ticket: Ticket,
+    at: datetime,
+    by: str,
+    unit_id: str | None,
+    uow: UnitOfWork,
+    *,
+    callback_due: bool = True,
+) -> None:
     uow.emit(
         TicketCompletedV1(
             ticket_id=ticket.id,
             ticket_type=ticket.type,
             completed_at=at,
-            completed_by=command.by,
-            unit_id=command.unit_id,
+            completed_by=by,
+            unit_id=unit_id,
             phone=ticket.details.get("phone"),
+            answer=ticket.details.get("answer"),
+            callback_due=callback_due,
         )
     )
-    return ticket
+
+
+_call_outcomes: CallOutcomeBook | None = None
+
+
+def call_outcomes() -> CallOutcomeBook:
+    global _call_outcomes
+    if _call_outcomes is None:
+        _call_outcomes = CallOutcomeBook.load()
+    return _call_outcomes
+
+
+async def record_call_outcome(
+    command: commands.RecordCallOutcome, uow: UnitOfWork, *, tz: str | None = None
+) -> tuple[Ticket, str]:
+    """A call that ended without a repair or case ticket (self-check solved it, a fault in the
+    customer's own installation referred to paid service, answered on the spot) still leaves a
+    record: a consultation with its outcome, counted, closed at once, and called back when the
+    rules say so. Returns the ticket and what the agent says."""
+    book = call_outcomes()
+    rule = book.outcomes[command.outcome]  # KeyError: the route validated the name
+    said = book.say(command.outcome, command.details.get("language") or "zh")
+    answer = command.answer or said
+    details = {
+        **command.details,
+        "call_outcome": command.outcome,
+        "reported_as": rule.reported_as,
+        "script": command.details.get("script") or scripts().get(rule.reported_as).ref,
+    }
+    at = now()
+    ticket = Ticket.record(
+        id=str(uuid.uuid4()),
+        no="",
+        type="consultation",
+        recorded_at=at,
+        first_ask_owner=command.agent,
+        description=command.description,
+        details=details,
+        required_fields=("description",),
+    )
+    ticket.complete(command.agent, at, answer)
+    await TicketRepository(uow.session).add(ticket, tz=tz)
+    publish(ticket.events, uow)
+    _emit_completed(ticket, at, command.agent, command.unit_id, uow, callback_due=rule.callback)
+    return ticket, said
 
 
 async def reopen_ticket(command: commands.ReopenTicket, uow: UnitOfWork) -> Ticket | None:
@@ -170,6 +257,34 @@ async def reopen_ticket(command: commands.ReopenTicket, uow: UnitOfWork) -> Tick
     await tickets.save(ticket)
     uow.emit(TicketReopenedV1(ticket_id=ticket.id, reason=command.reason, reopened_at=now()))
     return ticket
+
+
+async def follow_case(command: commands.FollowCase, uow: UnitOfWork) -> Ticket | None:
+    tickets = TicketRepository(uow.session)
+    ticket = await tickets.get(command.ticket_id, for_update=True)
+    if ticket is None or not ticket.follow_case(command.case_status, command.changed_at):
+        return None
+    await tickets.save(ticket)
+    return ticket
+
+
+async def note_reply_promise(command: commands.NoteReplyPromise, uow: UnitOfWork) -> None:
+    tickets = TicketRepository(uow.session)
+    ticket = await tickets.get(command.ticket_id, for_update=True)
+    if ticket is None:
+        return
+    changed = ticket.note_reply_promise(
+        {
+            "limit_key": command.limit_key,
+            "amount": command.amount,
+            "unit": command.unit,
+            "due_at": command.due_at.isoformat(),
+            "opened_at": command.opened_at.isoformat(),
+            "policy_pack": command.policy_pack,
+        }
+    )
+    if changed:
+        await tickets.save(ticket)
 
 
 async def change_owner(

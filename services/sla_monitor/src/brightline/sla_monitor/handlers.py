@@ -80,7 +80,12 @@ def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> E
     match event:
         case domain_events.DeadlineOpened():
             return DeadlineOpenedV1(
-                **fact, opened_at=event.occurred_at, warn_at=event.warn_at, due_at=event.due_at
+                **fact,
+                opened_at=event.occurred_at,
+                warn_at=event.warn_at,
+                due_at=event.due_at,
+                amount=tracked.limit.amount,
+                unit=str(tracked.limit.unit.value),
             )
         case domain_events.DeadlineWarned():
             return DeadlineWarnedV1(
@@ -151,7 +156,20 @@ async def handle(
         return [tracked]
     changed = []
     for tracked in await store.of_subject(command.subject_type, command.subject_id):
-        if not tracked.matches(command.limit_keys) or tracked.is_final:
+        if not tracked.matches(command.limit_keys):
+            continue
+        if tracked.is_final:
+            # Never silently: an input about a deadline we know but that is settled or errored
+            # (a due time the calendar could not count) is logged with what it was about.
+            log.warning(
+                "deadline input about a settled or errored deadline",
+                deadline_id=tracked.deadline_id,
+                limit_key=tracked.limit.key,
+                state=tracked.state,
+                input=type(command).__name__,
+                at=command.at.isoformat(),
+                error=tracked.error,
+            )
             continue
         if isinstance(command, (Pause, Resume)) and command.limit_keys is None:
             # a case-wide pause touches only clocks that may stop; a resume only clocks that stopped

@@ -114,7 +114,7 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
         case "brightline.casework.case.opened.v1":
             return _case_opened(p, book)
         case "brightline.casework.case.status-changed.v1":
-            return _case_status(p)
+            return _case_status(p, book)
         case "brightline.callback.task.created.v1":
             return [
                 Open(
@@ -164,12 +164,26 @@ def _case_opened(p, book: PolicyBook) -> list[Input]:
     ]
 
 
-def _case_status(p) -> list[Input]:
+def _case_status(p, book: PolicyBook) -> list[Input]:
     subject = dict(subject_type="case", subject_id=p.case_id)
     inputs: list[Input] = []
     if p.note == WAITING_FOR_CUSTOMER:
         return [Pause(**subject, limit_keys=None, at=p.changed_at, reason=WAITING_FOR_CUSTOMER)]
     inputs.append(Resume(**subject, limit_keys=None, at=p.changed_at))  # a no-op unless paused
+    reply = f"{p.case_type}.reply"
+    if p.status == "reopened" and reply in book.in_force(p.changed_at).limits:
+        # A reopened complaint or report owes the customer a new reply: a new clock, from the
+        # pack in force at the reopening, beside the one met when it was first answered.
+        inputs.append(
+            Open(
+                limit_key=reply,
+                **subject,
+                ticket_id=p.ticket_id,
+                at=p.changed_at,
+                ticket_type=p.case_type,
+                round=max(p.reopen_count, 1),
+            )
+        )
     if p.status == "transferred":
         inputs.append(Meet(**subject, limit_keys=("case.transfer",), at=p.changed_at))
     if p.status in ("investigating", "replied", "answered"):

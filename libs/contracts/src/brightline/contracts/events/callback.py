@@ -3,6 +3,8 @@
 from datetime import date, datetime
 from typing import Literal
 
+from pydantic import Field
+
 from brightline.contracts.events.common import TicketType
 from brightline.contracts.registry import EventPayload, event
 from brightline.contracts.topics import CALLBACK_RATES, CALLBACK_TASKS
@@ -55,18 +57,36 @@ class ReopenRequestedV1(EventPayload):
     requested_at: datetime
 
 
+@event("brightline.callback.restoration-notice.given.v1", topic=CALLBACK_TASKS, key="incident_id")
+class RestorationNoticeGivenV1(EventPayload):
+    """An outage's customers were told, as one batch, that power is back. No callback: it sets no
+    outcome and no satisfaction, and each customer's own callback task stays open."""
+
+    incident_id: str
+    task_ids: list[str]
+    agent_id: str
+    given_at: datetime
+
+
 @event("brightline.callback.rate.computed.v1", topic=CALLBACK_RATES, key="key")
 class CallbackRateComputedV1(EventPayload):
-    """Callback and satisfaction rates for one day, unit and ticket type."""
+    """Callback and satisfaction rates for one day, unit and ticket type.
+
+    callback_rate = called_back / finished, where finished counts every ticket due a callback
+    and called_back only customers actually reached; tickets whose every attempt failed are
+    attempted_unreached, their own figure, never in the numerator."""
 
     key: str
     day: date
     unit_id: str
     ticket_type: TicketType
-    finished: int
-    called_back: int
+    finished: int = Field(description="Tickets due a callback (the denominator)")
+    called_back: int = Field(description="Customers actually reached (the numerator)")
     reached: int
     satisfied: int
     callback_rate: float
     satisfaction_rate: float | None
     computed_at: datetime
+    attempted_unreached: int = Field(
+        0, description="Tasks whose every attempt failed to reach the customer: not callbacks"
+    )

@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import Literal
 
+from pydantic import Field
+
 from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype
 from brightline.contracts.registry import EventPayload, event
 from brightline.contracts.topics import CASEWORK_CASES
@@ -47,6 +49,12 @@ class CaseStatusChangedV1(EventPayload):
     actor: str
     department_id: str | None = None
     note: str | None = None
+    reopen_count: int = Field(
+        0,
+        ge=0,
+        description="Times the case was reopened; a reopening (status reopened) opens reply "
+        "clock number reopen_count from the policy pack in force",
+    )
 
 
 @event("brightline.casework.case.reminded.v1", topic=CASEWORK_CASES, key="case_id")
@@ -77,4 +85,18 @@ class CaseEscalatedV1(EventPayload):
     due_at: datetime
     escalated_at: datetime
     deadline_id: str
+    department_id: str | None = None
+
+
+@event("brightline.casework.case.chased.v1", topic=CASEWORK_CASES, key="case_id")
+class CaseChasedV1(EventPayload):
+    """The customer called again about a case still being handled (催办): recorded as a
+    consultation linked to it, and the handling department is chased."""
+
+    case_id: str
+    ticket_id: str
+    case_type: CaseType
+    status: CaseStatus
+    chased_at: datetime
+    by_ticket_id: str
     department_id: str | None = None

@@ -35,6 +35,9 @@ class TicketRecordedV1(EventPayload):
     latitude: float | None = None
     longitude: float | None = None
     fault_scope: FaultScope | None = None
+    fault_started_at: datetime | None = Field(
+        None, description="When the power went off, as the caller said (repairs)"
+    )
     complaint_subtype: ComplaintSubtype | None = None
     complaint_grade: ComplaintGrade | None = None
     anonymous: bool = False
@@ -45,6 +48,12 @@ class TicketRecordedV1(EventPayload):
         description="Outage incident a repeat call was linked to (a consultation about a known outage)",
     )
     script: str | None = Field(None, description="Call script used, as id@version")
+    call_outcome: str | None = Field(
+        None,
+        description="A call that ended without a repair or case ticket, recorded as a "
+        "consultation: resolved_on_call, self_check_guidance, paid_service_referral, "
+        "answered_on_spot (rules/call_outcomes.yaml)",
+    )
 
 
 CallEndCause = Literal["normal", "abandoned", "transferred", "silent"]
@@ -110,6 +119,12 @@ class TicketCompletedV1(EventPayload):
     completed_by: str
     unit_id: str | None = None
     phone: str | None = None
+    answer: str | None = Field(
+        None, description="The answer given to the customer (the handling result a callback states)"
+    )
+    callback_due: bool = Field(
+        True, description="False only where the rules say this outcome is not called back"
+    )
 
 
 @event("brightline.intake.ticket.reopened.v1", topic=INTAKE_TICKETS, key="ticket_id")

@@ -21,6 +21,11 @@ class DeadlineOpenedV1(EventPayload):
     opened_at: datetime
     warn_at: datetime
     due_at: datetime
+    amount: int | None = Field(None, description="The limit as the pack counts it, e.g. 5")
+    unit: str | None = Field(
+        None,
+        description="Its unit in the pack: seconds, minutes, hours, calendar_days, working_days",
+    )
 
 
 class _DeadlineFact(EventPayload):

@@ -14,6 +14,8 @@ contacts = sa.Table(
     sa.Column("caller_name", sa.String(128), nullable=True),
     sa.Column("area_code", sa.String(32), nullable=True),
     sa.Column("anonymous", sa.Boolean, nullable=False, server_default=sa.false()),
+    # When the customer called (the day the callback names), from intake's record.
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 callback_tasks = sa.Table(
@@ -40,6 +42,11 @@ callback_tasks = sa.Table(
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("lease_holder", sa.String(64), nullable=True),
     sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+    # An outage batch tells every linked customer power is back; it is no callback (no outcome).
+    sa.Column("restoration_notice_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("restoration_notice_by", sa.String(64), nullable=True),
+    # The handling result the callback states (the answer given, the repair's resolution).
+    sa.Column("result", sa.Text, nullable=True),
     sa.Index("ix_callback_tasks_rates", "finished_day", "unit_id", "ticket_type"),
     sa.Index("ix_callback_tasks_open_due", "due_at", postgresql_where=sa.text("status = 'open'")),
 )

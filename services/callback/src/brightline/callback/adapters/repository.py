@@ -27,6 +27,7 @@ class ContactRepository:
         caller_name: str | None,
         area_code: str | None,
         anonymous: bool,
+        recorded_at: datetime | None = None,
     ) -> None:
         """Intake's record wins, except that a phone already learnt from the completion stays
         when intake recorded none. An anonymous reporter leaves no identity here at all."""
@@ -37,6 +38,7 @@ class ContactRepository:
             "phone": None if anonymous else phone,
             "caller_name": None if anonymous else caller_name,
             "area_code": area_code,
+            "recorded_at": recorded_at,
         }
         stmt = insert(contacts).values(**values)
         keep_known = {
@@ -50,7 +52,10 @@ class ContactRepository:
             stmt.on_conflict_do_update(
                 index_elements=[contacts.c.ticket_id],
                 set_={
-                    **{k: stmt.excluded[k] for k in ("ticket_type", "anonymous", "area_code")},
+                    **{
+                        k: stmt.excluded[k]
+                        for k in ("ticket_type", "anonymous", "area_code", "recorded_at")
+                    },
                     **keep_known,
                 },
             )
@@ -201,13 +206,18 @@ class TaskRepository:
         ).first()
         return _task(row) if row else None
 
-    async def of_incident(self, incident_id: str, *, lock: bool = False) -> list[CallbackTask]:
+    async def of_incident(
+        self, incident_id: str, *, lock: bool = False, wait: bool = False
+    ) -> list[CallbackTask]:
+        """`lock` skips rows another transaction holds; `wait` waits for them instead."""
         query = (
             sa.select(callback_tasks)
             .where(callback_tasks.c.incident_id == incident_id)
             .order_by(callback_tasks.c.finished_at, callback_tasks.c.id)
         )
-        if lock:
+        if wait:
+            query = query.with_for_update()
+        elif lock:
             query = query.with_for_update(skip_locked=True)
         return [_task(r) for r in (await self.session.execute(query)).all()]
 
@@ -227,9 +237,9 @@ class TaskRepository:
                 t.unit_id,
                 t.ticket_type,
                 sa.func.count().label("finished"),
-                sa.func.count().filter(ended).label("called_back"),
                 sa.func.count().filter(ended, t.outcome.in_(REACHED)).label("reached"),
                 sa.func.count().filter(ended, t.outcome.in_(SATISFIED)).label("satisfied"),
+                sa.func.count().filter(ended, t.outcome == "unreachable").label("unreached"),
             )
             .where(t.callable)
             .group_by(t.finished_day, t.unit_id, t.ticket_type)
@@ -249,16 +259,17 @@ class TaskRepository:
                 unit_id=r.unit_id,
                 ticket_type=r.ticket_type,
                 finished=r.finished,
-                called_back=r.called_back,
+                called_back=r.reached,  # only customers actually reached are called back
                 reached=r.reached,
                 satisfied=r.satisfied,
+                attempted_unreached=r.unreached,
             )
             for r in (await self.session.execute(query)).all()
         ]
 
     async def rate_of(self, day: date, unit_id: str, ticket_type: str) -> RateCounts:
         found = await self.rates(day_from=day, day_to=day, unit_id=unit_id, ticket_type=ticket_type)
-        return found[0] if found else RateCounts(day, unit_id, ticket_type, 0, 0, 0, 0)
+        return found[0] if found else RateCounts(day, unit_id, ticket_type, 0, 0, 0, 0, 0)
 
 
 def _row(task: CallbackTask) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
@@ -16,8 +17,8 @@ from brightline.callback.api.schemas import (
     CallbackTaskDetail,
     CallbackTaskRead,
     ContactRead,
-    IncidentOutcomeRead,
     OutcomeCreate,
+    RestorationNoticeRead,
 )
 from brightline.callback.domain import commands
 from brightline.callback.domain.model import (
@@ -76,6 +77,8 @@ def to_read(
         agent_id=task.agent_id,
         lease_holder=task.lease_holder,
         lease_expires_at=task.lease_expires_at,
+        restoration_notice_at=task.restoration_notice_at,
+        result=task.result,
     )
 
 
@@ -166,9 +169,10 @@ async def get_task(
 
 
 @router.get("/{task_id}/script")
-async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent) -> dict:
-    """The callback script for the task I hold: steps in zh and en, the satisfaction question and
-    its answers, and the number to call (the customer's name is never given for reports)."""
+async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent, runtime: RuntimeDep) -> dict:
+    """The callback script for the task I hold: steps in zh and en (the unit and my staff number,
+    the day the customer called, the handling result), the satisfaction question and its
+    answers, and the number to call (the customer's name is never given for reports)."""
     now = datetime.now(UTC)
     async with uow:
         task = await TaskRepository(uow.session).get(task_id)
@@ -184,15 +188,26 @@ async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent) -> dict:
                 "the script (with the customer's number) goes only to the agent holding the task",
             )
         contact = await ContactRepository(uow.session).get(task.ticket_id)
+    settings = runtime.settings
     shown = _contact(task, contact)
+    called_at = contact.recorded_at if contact is not None else None
+    called_day = (
+        called_at.astimezone(ZoneInfo(settings.business_timezone)).date()
+        if called_at is not None
+        else task.finished_day  # intake's record not seen yet: the best day we know
+    )
     return {
         "task_id": task.id,
         "ticket_type": task.ticket_type,
         "contact": shown.model_dump(),
         **callback_script(
             ticket_type=task.ticket_type,
-            finished_day=task.finished_day,
+            called_day=called_day,
             customer_name=shown.customer_name,
+            unit_name=settings.unit_name,
+            unit_name_en=settings.unit_name_en,
+            staff_no=agent.staff_no,
+            result=task.result,
         ),
     }
 
@@ -241,46 +256,37 @@ async def incident_tasks(incident_id: str, uow: UnitOfWorkDep, staff: Staff, pol
     return [to_read(t, policy) for t in tasks]
 
 
-@incidents.post("/{incident_id}/callback-outcome", response_model=IncidentOutcomeRead)
-async def record_incident_outcome(
+@incidents.post("/{incident_id}/restoration-notice", response_model=RestorationNoticeRead)
+async def give_restoration_notice(
     incident_id: str,
-    body: OutcomeCreate,
     uow: UnitOfWorkDep,
     agent: Agent,
     policy: PolicyDep,
     idempotency_key: IdempotencyKey = None,
 ):
-    """One outcome for every open task of an outage incident (a batch callback). Tasks another
-    agent holds are skipped and listed."""
-    request = {"incident_id": incident_id, **body.model_dump(mode="json")}
+    """Mark the outage's customers as told that power is back (恢复送电告知), as one batch. This
+    is no callback: it sets no outcome and no satisfaction; each customer's own callback task
+    stays open and is called and recorded on its own."""
+    request = {"incident_id": incident_id}
     async with (
         uow,
-        IdempotentCommand(uow, "incidents.callback-outcome", idempotency_key, request) as once,
+        IdempotentCommand(uow, "incidents.restoration-notice", idempotency_key, request) as once,
     ):
         if once.replayed:
             return once.response
-        try:
-            recorded, skipped = await handlers.record_incident_outcome(
-                commands.RecordIncidentOutcome(
-                    incident_id, agent.subject, body.outcome, body.reason, body.customer_words
-                ),
-                uow,
-                policy=policy,
-                now=datetime.now(UTC),
-            )
-        except ReasonRequired as error:
-            raise _domain_problem(error) from error
-        if not recorded and not skipped:
+        now = datetime.now(UTC)
+        noted = await handlers.give_restoration_notice(
+            commands.GiveRestorationNotice(incident_id, agent.subject), uow, now=now
+        )
+        if not noted and not await TaskRepository(uow.session).of_incident(incident_id):
             raise Problem(
                 404,
                 "not-found",
-                "No open callback tasks for this incident",
-                f"incident {incident_id} has no open callback task",
+                "No callback tasks for this incident",
+                f"incident {incident_id} has no callback task",
             )
-        result = IncidentOutcomeRead(
-            incident_id=incident_id,
-            recorded=[to_read(t, policy) for t in recorded],
-            skipped_task_ids=skipped,
+        result = RestorationNoticeRead(
+            incident_id=incident_id, noted=[to_read(t, policy, now) for t in noted]
         )
         return await once.respond(200, result.model_dump(mode="json"))
 
@@ -294,8 +300,9 @@ async def callback_rates(
     unit_id: str | None = None,
     ticket_type: str | None = None,
 ) -> list[CallbackRateRead]:
-    """Callback rate (called back / finished) and satisfaction rate ((satisfied + basically
-    satisfied) / reached) per day, unit and ticket type."""
+    """Callback rate (customers reached / tickets due a callback) and satisfaction rate
+    ((satisfied + basically satisfied) / reached) per day, unit and ticket type. Tickets whose
+    every attempt failed are `attempted_unreached`, never callbacks."""
     async with uow:
         found = await TaskRepository(uow.session).rates(
             day_from=day_from, day_to=day_to, unit_id=unit_id, ticket_type=ticket_type
@@ -312,6 +319,7 @@ async def callback_rates(
             satisfied=r.satisfied,
             callback_rate=r.callback_rate,
             satisfaction_rate=r.satisfaction_rate,
+            attempted_unreached=r.attempted_unreached,
         )
         for r in found
     ]

@@ -29,6 +29,10 @@ class CallbackTaskRead(BaseModel):
     agent_id: str | None
     lease_holder: str | None
     lease_expires_at: datetime | None
+    restoration_notice_at: datetime | None = Field(
+        None, description="When an outage batch told this customer power is back (no callback)"
+    )
+    result: str | None = Field(None, description="The handling result the callback states")
 
 
 class ContactRead(BaseModel):
@@ -65,10 +69,9 @@ class OutcomeCreate(BaseModel):
     )
 
 
-class IncidentOutcomeRead(BaseModel):
+class RestorationNoticeRead(BaseModel):
     incident_id: str
-    recorded: list[CallbackTaskRead]
-    skipped_task_ids: list[str]
+    noted: list[CallbackTaskRead]
 
 
 class CallbackRateRead(BaseModel):
@@ -76,9 +79,12 @@ class CallbackRateRead(BaseModel):
     day: date
     unit_id: str
     ticket_type: str
-    finished: int
-    called_back: int
+    finished: int = Field(description="Tickets due a callback: the callback rate's denominator")
+    called_back: int = Field(description="Customers actually reached: the numerator")
     reached: int
     satisfied: int
     callback_rate: float
     satisfaction_rate: float | None
+    attempted_unreached: int = Field(
+        0, description="Tickets whose every attempt failed to reach the customer: not callbacks"
+    )

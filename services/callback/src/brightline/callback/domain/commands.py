@@ -14,6 +14,7 @@ class RememberContact:
     caller_name: str | None
     area_code: str | None
     anonymous: bool
+    recorded_at: datetime | None = None  # when the customer called: the day the callback names
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class OpenCallbackTask:
     finish_ref: str  # what finished, so a redelivered or repeated fact opens no second task
     incident_id: str | None = None
     phone: str | None = None
+    result: str | None = None  # the handling result the callback states
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,9 @@ class RecordOutcome:
 
 
 @dataclass(frozen=True)
-class RecordIncidentOutcome:
+class GiveRestorationNotice:
+    """An outage's customers were told power is back, as one batch. Not a callback: no outcome,
+    no satisfaction; each customer's own callback stays open."""
+
     incident_id: str
     agent_id: str
-    outcome: str
-    reason: str | None = None
-    customer_words: str | None = None

@@ -69,6 +69,9 @@ class CallbackTask:
     closed_at: datetime | None = None
     lease_holder: str | None = None
     lease_expires_at: datetime | None = None
+    restoration_notice_at: datetime | None = None
+    restoration_notice_by: str | None = None
+    result: str | None = None
     events: list = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -84,6 +87,7 @@ class CallbackTask:
         finished_day: date,
         policy: CallbackPolicy,
         incident_id: str | None = None,
+        result: str | None = None,
     ) -> CallbackTask:
         task = cls(
             id=id,
@@ -96,6 +100,7 @@ class CallbackTask:
             due_at=finished_at + policy.window,
             next_attempt_at=finished_at,
             incident_id=incident_id,
+            result=result,
         )
         task.events.append(events.TaskCreated(task))
         return task
@@ -121,6 +126,14 @@ class CallbackTask:
             raise NotLeaseHolder(f"task {self.id} is held by another agent")
         self.lease_holder = agent_id
         self.lease_expires_at = now + policy.lease
+
+    def note_restoration_notice(self, agent_id: str, now: datetime) -> bool:
+        """The outage batch told this customer power is back. It sets no outcome and no
+        satisfaction: the customer's own callback is still due. False when nothing to note."""
+        if not self.is_open or self.restoration_notice_at is not None:
+            return False
+        self.restoration_notice_at, self.restoration_notice_by = now, agent_id
+        return True
 
     def mark_not_callable(self, now: datetime) -> None:
         """Anonymous reports have no callback contact (confidentiality): the task ends declined,
@@ -184,10 +197,11 @@ class CallbackTask:
 class RateCounts:
     """Tasks of one day, unit and ticket type.
 
-    finished: callable tasks (a ticket due a callback). called_back: tasks that ended after at
-    least one attempt, whatever the outcome (unreachable after every attempt included).
-    reached: the customer picked up (any outcome but unreachable). satisfied: satisfied or
-    basically satisfied.
+    finished: callable tasks, every ticket due a callback (linked consultations and no-ticket
+    outcomes the rules call back included): the rate's denominator. called_back: customers
+    actually reached (the numerator; equal to reached). attempted_unreached: tasks whose every
+    attempt failed to reach the customer, their own figure, never a callback: dialling alone
+    cannot make the 90 %. satisfied: satisfied or basically satisfied, over reached.
     """
 
     day: date
@@ -197,6 +211,7 @@ class RateCounts:
     called_back: int
     reached: int
     satisfied: int
+    attempted_unreached: int = 0
 
     @property
     def key(self) -> str:
@@ -220,12 +235,14 @@ def count(tasks: list[CallbackTask], day: date, unit_id: str, ticket_type: str) 
     ]
     callable_ = [t for t in mine if t.callable]
     ended = [t for t in callable_ if not t.is_open and t.attempts > 0]
+    reached = sum(t.outcome in REACHED for t in ended)
     return RateCounts(
         day=day,
         unit_id=unit_id,
         ticket_type=ticket_type,
         finished=len(callable_),
-        called_back=len(ended),
-        reached=sum(t.outcome in REACHED for t in ended),
+        called_back=reached,
+        reached=reached,
         satisfied=sum(t.outcome in SATISFIED for t in ended),
+        attempted_unreached=sum(t.outcome == "unreachable" for t in ended),
     )

@@ -1,111 +1,135 @@
-"""The callback script (回访话术) as data, in Mandarin and English.
-
-Wording follows seed 004 §3.4 and the repair example in §3.1: greet and name the hotline, check
-we speak to the right person, say what was done, ask about satisfaction, record the customer's
-words, thank, and let the customer hang up first. Pure data; the route fills in the contact.
-"""
+"""The callback script (回访话术): rule data (rules/callback_script.yaml) described by a pydantic
+model, filled in for one task. Wording follows seed 004 §3.4 and the repair example in §3.1."""
 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
-OUTCOME_LABELS = {
-    "satisfied": {"zh": "满意", "en": "Satisfied"},
-    "basically_satisfied": {"zh": "基本满意", "en": "Basically satisfied"},
-    "unsatisfied": {"zh": "不满意", "en": "Unsatisfied"},
-    "unreachable": {"zh": "无法接通", "en": "Could not reach the customer"},
-    "declined": {"zh": "拒绝回访", "en": "Customer declined the callback"},
-}
+import yaml
+from pydantic import BaseModel, ConfigDict
 
-# What the customer asked for, by ticket type, as said on the phone.
-MATTER = {
-    "repair": {
-        "zh": "{day}报修的停电故障,我们的抢修任务已经完成,请问您那里有电了吗?",
-        "en": "the power fault you reported on {day}: our repair crew has finished. Is your power back?",
-    },
-    "consultation": {
-        "zh": "{day}咨询的业务,我们已经为您答复办结。",
-        "en": "the question you asked us on {day}: we have answered it and closed it.",
-    },
-    "service_request": {
-        "zh": "{day}申请的服务,我们已经为您办理完毕。",
-        "en": "the service you requested on {day}: it has been done.",
-    },
-    "complaint": {
-        "zh": "您在{day}投诉的问题,我们已经处理并答复了您。",
-        "en": "the complaint you made on {day}: we have dealt with it and replied to you.",
-    },
-    "report": {
-        "zh": "您在{day}举报的问题,我们已经按规定处理并答复。",
-        "en": "the matter you reported on {day}: it has been handled and answered as the rules require.",
-    },
-    "opinion": {
-        "zh": "您在{day}提出的意见,我们已经转交有关部门处理并答复。",
-        "en": "the opinion you gave us on {day}: it was passed on, handled and answered.",
-    },
-    "suggestion": {
-        "zh": "您在{day}提出的建议,我们已经转交有关部门研究并答复。",
-        "en": "the suggestion you made on {day}: it was passed on, considered and answered.",
-    },
-    "praise": {
-        "zh": "您在{day}对我们工作的表扬,我们已经转达给相关同事。",
-        "en": "the praise you gave us on {day}: we have passed it on to the colleagues concerned.",
-    },
-}
+RULES = Path(__file__).resolve().parents[1] / "rules" / "callback_script.yaml"
 
 
-def callback_script(*, ticket_type: str, finished_day: date, customer_name: str | None) -> dict:
-    """Steps an agent reads, in order; `records` names what the agent enters at that step."""
-    matter = MATTER.get(ticket_type, MATTER["consultation"])
-    day_zh = f"{finished_day.month}月{finished_day.day}日"
-    who_zh = f"请问您是{customer_name}先生/女士吗?" if customer_name else "请问是这个号码的机主吗?"
-    who_en = (
-        f"Am I speaking with {customer_name}?"
-        if customer_name
-        else "Am I speaking with the holder of this number?"
-    )
+class Text(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    zh: str
+    en: str
+
+    def fill(self, **values: str) -> dict[str, str]:
+        return {"zh": self.zh.format(**values), "en": self.en.format(**values)}
+
+
+class CallbackScriptRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    greeting: Text
+    greeting_no_staff_no: Text
+    who_named: Text
+    who_unnamed: Text
+    matter: dict[str, Text]
+    result: Text
+    result_by_type: dict[str, Text]
+    satisfaction: Text
+    reason: Text
+    words: Text
+    closing: Text
+    reminder: Text
+    outcomes: dict[str, Text]
+
+    def texts(self) -> list[Text]:
+        """Every text an agent reads or a customer hears (for the wording checks)."""
+        return [
+            self.greeting,
+            self.greeting_no_staff_no,
+            self.who_named,
+            self.who_unnamed,
+            *self.matter.values(),
+            self.result,
+            *self.result_by_type.values(),
+            self.satisfaction,
+            self.reason,
+            self.words,
+            self.closing,
+            self.reminder,
+        ]
+
+
+@lru_cache(maxsize=1)
+def rules() -> CallbackScriptRules:
+    return CallbackScriptRules.model_validate(yaml.safe_load(RULES.read_text(encoding="utf-8")))
+
+
+# Kept for callers that label outcomes.
+OUTCOME_LABELS = {k: v.model_dump() for k, v in rules().outcomes.items()}
+
+
+def callback_script(
+    *,
+    ticket_type: str,
+    called_day: date,
+    customer_name: str | None,
+    unit_name: str,
+    unit_name_en: str | None = None,
+    staff_no: str | None = None,
+    result: str | None = None,
+) -> dict:
+    """Steps an agent reads, in order; `records` names what the agent enters at that step.
+
+    `called_day` is the day the customer called us (business timezone), not the day the ticket
+    finished; `result` is the handling result (the answer given, the repair's resolution)."""
+    r = rules()
+    matter = r.matter.get(ticket_type, r.matter["consultation"])
+    greeting = r.greeting if staff_no else r.greeting_no_staff_no
+    opening = {
+        "zh": greeting.zh.format(unit_name=unit_name, staff_no=staff_no or ""),
+        "en": greeting.en.format(unit_name=unit_name_en or unit_name, staff_no=staff_no or ""),
+    }
+    who = r.who_named.fill(customer_name=customer_name) if customer_name else r.who_unnamed.fill()
+    day = {"zh": f"{called_day.month}月{called_day.day}日", "en": called_day.isoformat()}
+    said = {
+        "zh": matter.zh.format(day=day["zh"]),
+        "en": matter.en.format(day=day["en"]),
+    }
+    if result:
+        outcome_line = r.result.fill(result=result.rstrip("。．.") + "。")
+        outcome_line["en"] = r.result.en.format(result=result)
+    elif ticket_type in r.result_by_type:
+        outcome_line = r.result_by_type[ticket_type].fill()
+    else:
+        outcome_line = None
+    steps = [
+        {"id": "greeting", "zh": opening["zh"] + who["zh"], "en": f"{opening['en']} {who['en']}"},
+        {"id": "matter", **said},
+    ]
+    if outcome_line:
+        steps.append({"id": "result", **outcome_line})
+    steps += [
+        {
+            "id": "satisfaction",
+            **r.satisfaction.fill(),
+            "records": "outcome",
+            "answers": [
+                {"outcome": o, **r.outcomes[o].model_dump()}
+                for o in ("satisfied", "basically_satisfied", "unsatisfied")
+            ],
+        },
+        {
+            "id": "reason",
+            "when": {"outcome": "unsatisfied"},
+            **r.reason.fill(),
+            "records": "reason",
+        },
+        {"id": "words", **r.words.fill(), "records": "customer_words"},
+        {"id": "closing", **r.closing.fill()},
+    ]
     return {
         "default_language": "zh",
-        "steps": [
-            {
-                "id": "greeting",
-                "zh": f"您好!我是95598供电服务热线。打扰您了,{who_zh}",
-                "en": f"Hello, this is the 95598 power service hotline. Sorry to disturb you. {who_en}",
-            },
-            {
-                "id": "matter",
-                "zh": "关于您" + matter["zh"].format(day=day_zh),
-                "en": "We are calling about " + matter["en"].format(day=finished_day.isoformat()),
-            },
-            {
-                "id": "satisfaction",
-                "zh": "请问您对我们的处理结果和服务满意吗?满意、基本满意,还是不满意?",
-                "en": "Are you satisfied with how we handled it and with our service: satisfied, basically "
-                "satisfied, or unsatisfied?",
-                "records": "outcome",
-                "answers": [
-                    {"outcome": o, **OUTCOME_LABELS[o]}
-                    for o in ("satisfied", "basically_satisfied", "unsatisfied")
-                ],
-            },
-            {
-                "id": "reason",
-                "when": {"outcome": "unsatisfied"},
-                "zh": "请问您不满意的原因是什么?我们会详细记录,并重新为您处理。",
-                "en": "May I ask why you are not satisfied? We will record it in full and handle it again.",
-                "records": "reason",
-            },
-            {
-                "id": "words",
-                "zh": "您还有什么意见和建议吗?",
-                "en": "Is there anything else you would like to tell us?",
-                "records": "customer_words",
-            },
-            {
-                "id": "closing",
-                "zh": "感谢您的配合,欢迎您拨打95598供电服务热线。再见!(请待客户先挂机)",
-                "en": "Thank you for your time; call 95598 whenever you need us. Goodbye! (Let the customer hang up first.)",
-            },
-        ],
-        "outcomes": [{"outcome": o, **labels} for o, labels in OUTCOME_LABELS.items()],
+        "script": f"callback@{r.version}",
+        "steps": steps,
+        # Shown beside the live call, not read out: the customer hangs up first.
+        "reminders": [{"id": "customer_hangs_up_first", **r.reminder.fill()}],
+        "outcomes": [{"outcome": o, **t.model_dump()} for o, t in r.outcomes.items()],
     }

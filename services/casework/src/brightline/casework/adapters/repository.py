@@ -110,9 +110,12 @@ class CaseRepository:
         status: str | None = None,
         case_type: str | None = None,
         department_id: str | None = None,
+        first_ask_owner: str | None = None,
         limit: int = 200,
     ) -> list[Case]:
         query = sa.select(cases).order_by(cases.c.opened_at.desc()).limit(limit)
+        if first_ask_owner:
+            query = query.where(cases.c.first_ask_owner == first_ask_owner)
         if status:
             query = query.where(cases.c.status == status)
         if case_type:

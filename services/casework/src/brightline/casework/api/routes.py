@@ -157,8 +157,10 @@ async def list_cases(
     case_type: str | None = None,
     department_id: str | None = None,
     ticket_id: str | None = None,
+    first_ask_owner: str | None = None,
 ) -> list[CaseSummary]:
-    """Cases visible to the caller (caseworkers: their department's; never a report naming the caller)."""
+    """Cases visible to the caller (caseworkers: their department's; never a report naming the
+    caller). `first_ask_owner` lists an agent's own cases, handed-over ones included."""
     viewer = viewer_of(staff)
     if viewer.department_id and not staff.has(Role.SUPERVISOR, Role.AGENT):
         department_id = viewer.department_id
@@ -169,7 +171,10 @@ async def list_cases(
             found_cases = [found] if found else []
         else:
             found_cases = await repo.list(
-                status=status, case_type=case_type, department_id=department_id
+                status=status,
+                case_type=case_type,
+                department_id=department_id,
+                first_ask_owner=first_ask_owner,
             )
     return [summary(c) for c in found_cases if rules.may_see_case(c, viewer)]
 

@@ -94,6 +94,17 @@ class ReopenCase:
 
 
 @dataclass(frozen=True)
+class HandCaseOver:
+    """Intake moved the ticket's first-ask ownership (shift handover or supervisor takeover)."""
+
+    ticket_id: str
+    new_owner: str
+    reason: str
+    changed_by: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
 class RecordDeadline:
     deadline_id: str
     case_id: str
@@ -132,3 +143,22 @@ class EscalateToSupervisor:
 class SettleDeadline:
     deadline_id: str
     state: str  # met | cancelled
+
+
+@dataclass(frozen=True)
+class CloseAfterCallback:
+    """The callback of an answered case ended without an unsatisfied customer: archive it."""
+
+    ticket_id: str
+    outcome: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ChaseCase:
+    """A repeat call about an open case, recorded at intake as a linked consultation."""
+
+    ticket_id: str  # the case's ticket
+    by_ticket_id: str  # the consultation that chased it
+    actor: str
+    at: datetime

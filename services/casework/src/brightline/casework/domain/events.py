@@ -41,3 +41,10 @@ class CaseEscalated:
     level: str
     due_at: datetime
     at: datetime
+
+
+@dataclass(frozen=True)
+class CaseChased:
+    case: Case
+    by_ticket_id: str
+    at: datetime

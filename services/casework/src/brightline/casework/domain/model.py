@@ -172,6 +172,30 @@ class Case:
     def close(self, *, actor: str, at: datetime, note: str | None = None) -> None:
         self._move("close", actor, at, note=note)
 
+    def hand_over(self, *, to: str, actor: str, at: datetime, reason: str) -> bool:
+        """First-ask ownership follows intake's ticket (shift handover, supervisor takeover): the
+        next owner transfers, answers and reads the case. False when it already has that owner."""
+        if not to or not to.strip():
+            raise ValueError("a case must always have a first-ask owner")
+        if to == self.first_ask_owner:
+            return False
+        previous, self.first_ask_owner = self.first_ask_owner, to
+        self._record(
+            "hand_over", actor, at, self.status, self.status, note=f"{reason}: {previous} → {to}"
+        )
+        return True
+
+    def chase(self, *, by_ticket_id: str, actor: str, at: datetime) -> bool:
+        """The customer called again while the case is being handled (催办). False once the
+        case is closed: nothing is left to chase."""
+        if self.status == "closed":
+            return False
+        self._record(
+            "chase", actor, at, self.status, self.status, note=f"客户再次来电催办：{by_ticket_id}"
+        )
+        self.events.append(events.CaseChased(self, by_ticket_id, at))
+        return True
+
     def note_reminder(
         self, *, limit_key: str, due_at: datetime, at: datetime, actor: str = "sla_monitor"
     ) -> None:

@@ -127,12 +127,14 @@ class Upstream:
         closing_for: str | None = None,
         situation: list[str] | None = None,
         reply_within_working_days: int | None = None,
+        ticket_id: str | None = None,
     ) -> dict:
         params: dict[str, Any] = {
             "call_id": call_id,
             "language": language,
             "closing_for": closing_for,
             "reply_within_working_days": reply_within_working_days,
+            "ticket_id": ticket_id,
         }
         if situation:
             params["situation"] = situation
@@ -153,6 +155,17 @@ class Upstream:
     async def record_ticket(self, token: str, body: dict, idempotency_key: str | None) -> dict:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self.json("intake", "POST", "/tickets", token, json=body, headers=headers)
+
+    async def complete_ticket(self, token: str, ticket_id: str, body: dict) -> dict:
+        return await self.json("intake", "POST", f"/tickets/{ticket_id}/complete", token, json=body)
+
+    async def record_call_outcome(
+        self, token: str, body: dict, idempotency_key: str | None
+    ) -> dict:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return await self.json(
+            "intake", "POST", "/call-outcomes", token, json=body, headers=headers
+        )
 
     async def my_tickets(self, token: str, open_only: bool = False) -> list[dict]:
         return await self.json(

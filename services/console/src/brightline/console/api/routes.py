@@ -267,17 +267,23 @@ async def closing_line(
     closing_for: str = "general",
     language: str = "zh",
     reply_within_working_days: int | None = None,
+    ticket_id: str | None = None,
 ) -> dict:
+    """The closing while the call is live: thanks, when the customer hears back (from the
+    ticket's reply clock when `ticket_id` is given), "anything else?", then the goodbye."""
     greeting = await upstream.greeting(
         caller.token,
         call_id=call_id,
         language=language,
         closing_for=closing_for,
         reply_within_working_days=reply_within_working_days,
+        ticket_id=ticket_id,
     )
     return {
         "closing": greeting.get("closing"),
+        "goodbye": greeting.get("goodbye"),
         "closing_reminder": greeting.get("closing_reminder"),
+        "reply_promise_pending": greeting.get("reply_promise_pending", False),
     }
 
 
@@ -309,6 +315,27 @@ async def record_ticket(
 ) -> dict:
     """Record the ticket the script filled in; intake validates it (and its 服务忌语)."""
     return await upstream.record_ticket(caller.token, body, idempotency_key)
+
+
+@work.post("/tickets/{ticket_id}/complete")
+async def complete_ticket(
+    ticket_id: str, body: dict[str, Any], caller: AgentCaller, upstream: UpstreamDep
+) -> dict:
+    """Complete a consultation or service request with the answer given (intake checks it for
+    服务忌语 and keeps it); its callback is then due."""
+    return await upstream.complete_ticket(caller.token, ticket_id, body)
+
+
+@work.post("/call-outcomes", status_code=201)
+async def record_call_outcome(
+    body: dict[str, Any],
+    caller: AgentCaller,
+    upstream: UpstreamDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict:
+    """A call that ended without a repair or case ticket (self-check solved it, paid service,
+    answered on the spot): recorded and closed at intake; `say` is what to tell the caller."""
+    return await upstream.record_call_outcome(caller.token, body, idempotency_key)
 
 
 @work.get("/tickets/mine")

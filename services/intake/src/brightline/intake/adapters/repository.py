@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from brightline.calendar import business_date
 from brightline.intake.adapters.orm import (
     audit_log,
     call_events,
@@ -37,10 +38,11 @@ class TicketRepository:
         self.session = session
 
     @staticmethod
-    def _number(on: datetime) -> sa.ColumnElement:
-        """The ticket number, taken in the INSERT itself: the recording day (UTC, as recorded_at)
-        and the next value of ticket_no_seq, zero-padded to at least 7 digits (YYYYMMDD0000042)."""
-        return sa.literal(f"{on:%Y%m%d}") + sa.func.to_char(
+    def _number(on: datetime, tz: str | None = None) -> sa.ColumnElement:
+        """The ticket number, taken in the INSERT itself: the recording day in the business
+        timezone (a call at 01:00 Beijing time is that day's, not the UTC day before) and the next
+        value of ticket_no_seq, zero-padded to at least 7 digits (YYYYMMDD0000042)."""
+        return sa.literal(f"{business_date(on, tz):%Y%m%d}") + sa.func.to_char(
             ticket_no_seq.next_value(), "FM9999999999990000000"
         )
 
@@ -66,13 +68,13 @@ class TicketRepository:
             closed=not ticket.open,
         )
 
-    async def add(self, ticket: Ticket) -> None:
+    async def add(self, ticket: Ticket, *, tz: str | None = None) -> None:
         """Insert the ticket; one without a number (`no=""`) is numbered by the INSERT (see _number)."""
         ticket.no = await self.session.scalar(
             tickets.insert()
             .values(
                 id=ticket.id,
-                no=ticket.no or self._number(ticket.recorded_at),
+                no=ticket.no or self._number(ticket.recorded_at, tz),
                 recorded_at=ticket.recorded_at,
                 first_ask_owner=ticket.first_ask_owner,
                 description=ticket.description,

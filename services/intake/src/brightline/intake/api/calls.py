@@ -8,7 +8,7 @@ from brightline.intake import handlers
 from brightline.intake.adapters.repository import CallRepository
 from brightline.intake.api.deps import Agent, Switch
 from brightline.intake.api.schemas import CallRead, CtiAck, CtiEvent
-from brightline.intake.domain.calls import CallRecord
+from brightline.intake.domain.calls import CallRecord, TimesOutOfOrder
 from brightline.intake.domain.commands import RecordCallEvent
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.problems import Problem
@@ -72,21 +72,31 @@ async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch) -> Ct
             errors=[{"field": "timestamp", "message": "timezone offset required"}],
         )
     async with uow:
-        call, first = await handlers.record_call_event(
-            RecordCallEvent(
-                call_id=body.call_id,
-                event=body.event,
-                timestamp=body.timestamp,
-                body=raw,
-                caller_number=body.caller_number,
-                called_number=body.called_number,
-                queue=body.queue,
-                agent_extension=body.agent_extension,
-                agent_id=body.agent_id,
-                cause=body.cause,
-            ),
-            uow,
-        )
+        try:
+            call, first = await handlers.record_call_event(
+                RecordCallEvent(
+                    call_id=body.call_id,
+                    event=body.event,
+                    timestamp=body.timestamp,
+                    body=raw,
+                    caller_number=body.caller_number,
+                    called_number=body.called_number,
+                    queue=body.queue,
+                    agent_extension=body.agent_extension,
+                    agent_id=body.agent_id,
+                    cause=body.cause,
+                ),
+                uow,
+            )
+        except TimesOutOfOrder as error:
+            # Nothing is written: the transaction (the event row too) rolls back.
+            raise Problem(
+                422,
+                "validation-error",
+                "Request is not valid",
+                str(error),
+                errors=[{"field": "timestamp", "message": str(error)}],
+            ) from error
         await uow.commit()
     return CtiAck(duplicate=not first, call=call_read(call))
 

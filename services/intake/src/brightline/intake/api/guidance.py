@@ -13,6 +13,7 @@ from brightline.intake.adapters.repository import (
     CallRepository,
     DirectoryRepository,
     OutageRepository,
+    TicketRepository,
 )
 from brightline.intake.api.deps import Agent, PhraseBookDep
 from brightline.intake.api.schemas import (
@@ -70,9 +71,13 @@ async def greeting(
     closing_for: str = "general",
     reply_within_working_days: Annotated[int | None, Query(ge=1, le=60)] = None,
     at: datetime | None = None,
+    ticket_id: str | None = None,
 ) -> dict:
     """The greeting for a call from the rules file; a known outage in the caller's area is
-    announced first. `at` defaults to the call's ring time, else now."""
+    announced first. `at` defaults to the call's ring time, else now. With `ticket_id` (the
+    ticket just recorded on this call) the closing thanks for its type and, for a complaint or
+    report, says by when the customer hears back, in the unit the pack in force counts
+    (`reply_promise_pending` while the reply clock is still being opened)."""
     settings = request.app.state.settings
     staff = staff_no or agent.staff_no
     if not staff:
@@ -86,6 +91,13 @@ async def greeting(
     async with uow:
         call = await CallRepository(uow.session).get(call_id) if call_id else None
         outage = await _outage_for(uow, call_id, area_code)
+        ticket = await TicketRepository(uow.session).get(ticket_id) if ticket_id else None
+    if ticket_id and ticket is None:
+        raise Problem(404, "not-found", "No such ticket", f"ticket {ticket_id} does not exist")
+    promise = None
+    if ticket is not None:
+        closing_for = ticket.type
+        promise = reply_promise(ticket.details.get("reply_promise"))
     call_time = at or (call.rang_at if call is not None and call.rang_at else None) or now()
     try:
         ctx = engine.GreetingContext(
@@ -98,9 +110,12 @@ async def greeting(
             situations=frozenset(situation),
             outage=outage,
             closing_for=closing_for,
-            reply_within=engine.ReplyPromise(amount=reply_within_working_days)
-            if reply_within_working_days
-            else None,
+            reply_within=promise
+            or (
+                engine.ReplyPromise(amount=reply_within_working_days)
+                if reply_within_working_days
+                else None
+            ),
         )
     except ValueError as error:
         raise Problem(
@@ -116,7 +131,25 @@ async def greeting(
     result["transfer_to_supervisor"] = any(
         p["action"] == "transfer_supervisor" for p in result["prompts"]
     )
+    result["reply_promise_pending"] = (
+        ticket is not None and ticket.type in ("complaint", "report") and promise is None
+    )
     return result
+
+
+# The pack's units -> the closing's reply units (rules/greetings.yaml closing.reply_units).
+PACK_UNITS = {"calendar_days": "days", "working_days": "working_days", "hours": "hours"}
+
+
+def reply_promise(known: dict | None) -> engine.ReplyPromise | None:
+    """The reply clock the SLA monitor opened from the pack in force, as the closing says it:
+    in the pack's own unit, or by its due time when the unit has no spoken form."""
+    if not known:
+        return None
+    unit = PACK_UNITS.get(known.get("unit") or "")
+    if unit and known.get("amount"):
+        return engine.ReplyPromise(amount=int(known["amount"]), unit=unit)
+    return engine.ReplyPromise(by=datetime.fromisoformat(known["due_at"]))
 
 
 @script_router.get("")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Request, status
 
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.intake import handlers
@@ -14,6 +14,8 @@ from brightline.intake.api import calls, directory, escalations, guidance
 from brightline.intake.api.deps import Agent, PhraseBookDep, forbidden_phrase_problem
 from brightline.intake.api.routes_util import summary, to_read
 from brightline.intake.api.schemas import (
+    CallOutcomeCreate,
+    CallOutcomeRead,
     HandoverCreate,
     HandoverRead,
     TicketComplete,
@@ -21,7 +23,12 @@ from brightline.intake.api.schemas import (
     TicketRead,
     TicketSummary,
 )
-from brightline.intake.domain.commands import CompleteTicket, HandOver, RecordTicket
+from brightline.intake.domain.commands import (
+    CompleteTicket,
+    HandOver,
+    RecordCallOutcome,
+    RecordTicket,
+)
 from brightline.intake.domain.model import IllegalTransition, MissingFields
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
@@ -30,11 +37,13 @@ from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 handovers = APIRouter(prefix="/handovers", tags=["handovers"])
+outcomes = APIRouter(prefix="/call-outcomes", tags=["call-outcomes"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
 async def record_ticket(
     body: TicketCreate,
+    request: Request,
     uow: UnitOfWorkDep,
     agent: Agent,
     book: PhraseBookDep,
@@ -42,7 +51,9 @@ async def record_ticket(
 ):
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
-    if body.script and body.script.split("@")[0] != handlers.scripts().get(body.ticket_type).id:
+    if body.script and not handlers.scripts().may_record(
+        body.script.split("@")[0], body.ticket_type
+    ):
         raise Problem(
             422,
             "validation-error",
@@ -54,6 +65,17 @@ async def record_ticket(
                     "message": f"expected {handlers.scripts().get(body.ticket_type).ref}",
                 }
             ],
+        )
+    if body.ticket_type == "repair" and body.script and body.fault_started_at is None:
+        # Recorded through the repair script (the desktop): the time the power went off is asked
+        # of every caller (004 §3.1 1) and goes to dispatch. Integrations without the script are
+        # not refused yet.
+        raise Problem(
+            422,
+            "missing-fields",
+            "Required fields are missing",
+            "a repair recorded through the repair script needs the time the power went off",
+            errors=[{"field": "fault_started_at", "message": "required for repair"}],
         )
     async with (
         uow,
@@ -71,6 +93,7 @@ async def record_ticket(
                 RecordTicket(body.ticket_type, body.description, agent.subject, details),
                 uow,
                 phrase_book=book,
+                tz=request.app.state.settings.business_timezone,
             )
         except MissingFields as error:
             raise Problem(
@@ -85,6 +108,14 @@ async def record_ticket(
             ) from error
         except ForbiddenPhraseError as error:
             raise forbidden_phrase_problem(error, "note_to_customer") from error
+        except handlers.NotChaseable as error:
+            raise Problem(
+                422,
+                "validation-error",
+                "Request is not valid",
+                str(error),
+                errors=[{"field": "linked_ticket_id", "message": str(error)}],
+            ) from error
         return await once.respond(
             201, to_read(recorded.ticket, recorded.link).model_dump(mode="json")
         )
@@ -118,16 +149,16 @@ async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Agent) -> Ticket
 async def complete_ticket(
     ticket_id: str, body: TicketComplete, uow: UnitOfWorkDep, agent: Agent, book: PhraseBookDep
 ) -> TicketRead:
-    """Close a consultation or service request at intake (the answer was given); a callback is due."""
-    if body.reply:
-        try:
-            book.ensure_polite(body.reply)
-        except ForbiddenPhraseError as error:
-            raise forbidden_phrase_problem(error, "reply") from error
+    """Close a consultation or service request at intake with the answer given (checked for
+    服务忌语 and kept); its callback is due."""
+    try:
+        book.ensure_polite(body.reply)
+    except ForbiddenPhraseError as error:
+        raise forbidden_phrase_problem(error, "reply") from error
     async with uow:
         try:
             ticket = await handlers.complete_ticket(
-                CompleteTicket(ticket_id, agent.subject, agent.unit_id), uow
+                CompleteTicket(ticket_id, agent.subject, agent.unit_id, body.reply), uow
             )
         except handlers.NotFound as error:
             raise Problem(404, "not-found", "No such ticket", str(error)) from error
@@ -137,6 +168,65 @@ async def complete_ticket(
             ) from error
         await uow.commit()
     return to_read(ticket)
+
+
+@outcomes.post("", status_code=status.HTTP_201_CREATED, response_model=CallOutcomeRead)
+async def record_call_outcome(
+    body: CallOutcomeCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    agent: Agent,
+    book: PhraseBookDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+):
+    """A call that ended without a repair or case ticket (breaker self-check solved it, a fault
+    in the customer's own installation referred to paid service, answered on the spot) is
+    recorded as a consultation with its outcome and closed at once; it counts in the statistics
+    and is called back when the rules say so. `say` is what the agent tells the caller (for paid
+    service: the fee standard and the contact number from the rules data)."""
+    if body.outcome not in handlers.call_outcomes().outcomes:
+        allowed = ", ".join(handlers.call_outcomes().outcomes)
+        raise Problem(
+            422,
+            "validation-error",
+            "Request is not valid",
+            f"unknown call outcome {body.outcome}",
+            errors=[{"field": "outcome", "message": f"one of: {allowed}"}],
+        )
+    if body.answer:
+        try:
+            book.ensure_polite(body.answer)
+        except ForbiddenPhraseError as error:
+            raise forbidden_phrase_problem(error, "answer") from error
+    async with (
+        uow,
+        IdempotentCommand(
+            uow, "call-outcomes.record", idempotency_key, body.model_dump(mode="json")
+        ) as once,
+    ):
+        if once.replayed:
+            return once.response
+        details = body.model_dump(
+            mode="json", exclude={"outcome", "description", "answer"}, exclude_none=True
+        )
+        ticket, said = await handlers.record_call_outcome(
+            RecordCallOutcome(
+                outcome=body.outcome,
+                description=body.description,
+                agent=agent.subject,
+                details=details,
+                answer=body.answer,
+                unit_id=agent.unit_id,
+            ),
+            uow,
+            tz=request.app.state.settings.business_timezone,
+        )
+        result = CallOutcomeRead(
+            ticket=to_read(ticket),
+            say=said,
+            callback_due=handlers.call_outcomes().outcomes[body.outcome].callback,
+        )
+        return await once.respond(201, result.model_dump(mode="json"))
 
 
 @handovers.post("", status_code=status.HTTP_201_CREATED, response_model=HandoverRead)
@@ -172,6 +262,7 @@ async def hand_over(body: HandoverCreate, uow: UnitOfWorkDep, agent: Agent) -> H
 routers = [
     router,
     handovers,
+    outcomes,
     *calls.routers,
     *directory.routers,
     *escalations.routers,

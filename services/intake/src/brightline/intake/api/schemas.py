@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype, FaultScope
 from brightline.platform.validation import unique_by
@@ -21,6 +21,28 @@ TicketTypeName = Literal[
     "suggestion",
     "praise",
 ]
+
+
+def _within(past: timedelta, future: timedelta):
+    """A time from the edge must sit near now: a clock years off (a switch or a form default)
+    would otherwise be stored and dead-lettered downstream (a deadline the calendar cannot count)."""
+
+    def check(value: datetime) -> datetime:
+        at = datetime.now(UTC)
+        if value > at + future:
+            raise ValueError(f"is more than {future} ahead of now ({at.isoformat()})")
+        if value < at - past:
+            raise ValueError(f"is more than {past.days} days before now ({at.isoformat()})")
+        return value
+
+    return AfterValidator(check)
+
+
+# The switch's clock: a few minutes of skew ahead; behind, at most a year (a replayed archive),
+# never the years-off clock of a switch reset to its epoch.
+SwitchTime = Annotated[AwareDatetime, _within(timedelta(days=366), timedelta(minutes=5))]
+# When the power went off, as the caller says: not in the future, not last month.
+FaultTime = Annotated[AwareDatetime, _within(timedelta(days=30), timedelta(minutes=5))]
 
 
 # -- tickets ---------------------------------------------------------------------------------
@@ -40,7 +62,9 @@ class TicketCreate(BaseModel):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     fault_scope: FaultScope | None = None
-    fault_started_at: datetime | None = None
+    fault_started_at: FaultTime | None = Field(
+        None, description="When the power went off, with a timezone offset"
+    )
     complaint_subtype: ComplaintSubtype | None = None
     complaint_grade: ComplaintGrade | None = None
     anonymous: bool = False
@@ -52,6 +76,12 @@ class TicketCreate(BaseModel):
         None,
         max_length=2000,
         description="What the agent tells or sends the customer; checked for 服务忌语",
+    )
+    linked_ticket_id: str | None = Field(
+        None,
+        max_length=64,
+        description="A consultation about a complaint, report, opinion or suggestion already "
+        "being handled: that ticket. The case is chased (催办); its callback covers this call.",
     )
 
 
@@ -82,9 +112,47 @@ class TicketRead(BaseModel):
 
 class TicketComplete(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reply: str | None = Field(
-        None, max_length=2000, description="The answer given to the customer; checked for 服务忌语"
+    reply: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The answer given to the customer; checked for 服务忌语 and kept (the "
+        "callback states it)",
     )
+
+
+class CallOutcomeCreate(BaseModel):
+    """A call that ended without a repair or case ticket; recorded as a closed consultation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(
+        description="resolved_on_call | self_check_guidance | paid_service_referral | "
+        "answered_on_spot (rules/call_outcomes.yaml)",
+        max_length=64,
+    )
+    description: str = Field(min_length=1, max_length=4000)
+    call_id: str | None = Field(None, max_length=64)
+    customer_id: str | None = Field(None, max_length=64)
+    caller_name: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, pattern=PHONE)
+    address: str | None = Field(None, max_length=300)
+    area_code: str | None = Field(None, max_length=32)
+    meter_no: str | None = Field(None, max_length=32)
+    fault_scope: FaultScope | None = None
+    fault_started_at: FaultTime | None = None
+    language: Literal["zh", "en", "dialect"] | None = None
+    script: str | None = Field(None, max_length=100, pattern=r"^[a-z_]+@[\w.-]+$")
+    answer: str | None = Field(
+        None,
+        max_length=2000,
+        description="The answer given, if not the rules' standard words; checked for 服务忌语",
+    )
+
+
+class CallOutcomeRead(BaseModel):
+    ticket: TicketRead
+    say: str = Field(description="What the agent tells the caller before the call ends")
+    callback_due: bool
 
 
 class HandoverCreate(BaseModel):
@@ -109,7 +177,7 @@ class CtiEvent(BaseModel):
 
     event: Literal["newCall", "answer", "hangup"]
     call_id: str = Field(alias="callId", min_length=1, max_length=64)
-    timestamp: datetime = Field(description="The switch's time of the event, with offset")
+    timestamp: SwitchTime = Field(description="The switch's time of the event, with offset")
     caller_number: str | None = Field(None, alias="callerNumber", pattern=PHONE)
     called_number: str | None = Field(None, alias="calledNumber", max_length=32)
     queue: str | None = Field(None, max_length=64)

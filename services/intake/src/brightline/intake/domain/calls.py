@@ -18,6 +18,10 @@ STATE_OF = {"newCall": "ringing", "answer": "answered", "hangup": "ended"}
 _RANK = {"ringing": 0, "answered": 1, "ended": 2}
 
 
+class TimesOutOfOrder(ValueError):
+    """A switch time that contradicts one already known (an answer before the ring, ...)."""
+
+
 @dataclass
 class CallRecord:
     call_id: str
@@ -61,6 +65,7 @@ class CallRecord:
             raise ValueError(f"unknown CTI event {event!r}")
         if at.tzinfo is None:
             raise ValueError("switch timestamp must carry a timezone offset")
+        self._check_order(event, at)
         self.seen.add(event)
         # Fill what we did not know yet; the first value the switch sent wins.
         self.caller_number = self.caller_number or caller_number
@@ -85,3 +90,20 @@ class CallRecord:
         if _RANK[STATE_OF[event]] > _RANK[self.state]:
             self.state = STATE_OF[event]
         return announce
+
+    def _check_order(self, event: str, at: datetime) -> None:
+        """Ring <= answer <= hangup, whatever order the webhooks arrive in."""
+        before = {"newCall": (), "answer": ("rang_at",), "hangup": ("rang_at", "answered_at")}
+        after = {"newCall": ("answered_at", "ended_at"), "answer": ("ended_at",), "hangup": ()}
+        for name in before[event]:
+            known = getattr(self, name)
+            if known is not None and at < known:
+                raise TimesOutOfOrder(
+                    f"{event} at {at.isoformat()} is before the call's {name} {known.isoformat()}"
+                )
+        for name in after[event]:
+            known = getattr(self, name)
+            if known is not None and at > known:
+                raise TimesOutOfOrder(
+                    f"{event} at {at.isoformat()} is after the call's {name} {known.isoformat()}"
+                )

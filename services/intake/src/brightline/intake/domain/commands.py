@@ -33,6 +33,19 @@ class CompleteTicket:
     ticket_id: str
     by: str
     unit_id: str | None = None
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordCallOutcome:
+    """A call that ended without a repair or case ticket: recorded as a closed consultation."""
+
+    outcome: str
+    description: str
+    agent: str
+    details: dict = field(default_factory=dict)
+    answer: str | None = None
+    unit_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,3 +77,25 @@ class HandOver:
     from_agent: str
     to_agent: str
     by: str
+
+
+@dataclass(frozen=True)
+class FollowCase:
+    """Casework moved the case recorded from this ticket."""
+
+    ticket_id: str
+    case_status: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class NoteReplyPromise:
+    """The SLA monitor opened a complaint or report reply clock from the pack in force."""
+
+    ticket_id: str
+    limit_key: str
+    amount: int | None
+    unit: str | None
+    due_at: datetime
+    opened_at: datetime
+    policy_pack: str

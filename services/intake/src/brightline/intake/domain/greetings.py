@@ -204,14 +204,16 @@ class Greeting:
     """What the agent's screen shows for the call.
 
     Spoken order: `opening`, then `announcements` (before anything is asked), then the
-    situation `prompts`; `closing` at the end of the call. `agent_notes` and
-    `closing_reminder` are for the agent only and never spoken.
+    situation `prompts`; `closing` at the end of the call (thanks, when they hear back, and
+    "anything else?"), then `goodbye` only after the customer's answer. `agent_notes` and
+    `closing_reminder` are for the agent only and never spoken; both show while the call is live.
     """
 
     opening: str
     announcements: tuple[str, ...]
     prompts: tuple[SituationPrompt, ...]
     closing: str
+    goodbye: str
     closing_reminder: str
     agent_notes: tuple[str, ...]
     language: str
@@ -374,7 +376,7 @@ class GreetingRules:
         today: date | None = None,
     ) -> str:
         """Thanks (for the suggestion/complaint/... when there was one), when they will
-        hear back, and goodbye."""
+        hear back, and whether there is anything else; the goodbye follows the answer."""
         c = self.data["closing"]
         kind = closing_for if closing_for in c["thanks"] else "general"
         text = c["thanks"][kind][lang]
@@ -413,6 +415,7 @@ class GreetingRules:
             announcements=self.announcements(ctx),
             prompts=prompts,
             closing=self.closing(lang, ctx.closing_for, ctx.reply_within, today),
+            goodbye=self.data["closing"]["goodbye"][lang],
             closing_reminder=reminder,
             agent_notes=tuple(notes),
             language=lang,
@@ -555,6 +558,7 @@ def validate_greeting_rules(data: Any) -> list[str]:
         _texts((closing.get("thanks") or {}).get(kind), f"closing.thanks.{kind}", p)
     _texts(closing.get("reply"), "closing.reply", p)
     _texts(closing.get("farewell"), "closing.farewell", p)
+    _texts(closing.get("goodbye"), "closing.goodbye", p)
     for unit in (*REPLY_UNITS, "by"):
         _texts((closing.get("reply_units") or {}).get(unit), f"closing.reply_units.{unit}", p)
     return p

@@ -11,6 +11,12 @@ from brightline.intake.domain import events
 # Types whose whole life is at intake: the agent answers or arranges them and closes them here.
 # Repairs close with their work order (dispatch), the rest are casework's.
 SELF_CLOSING_TYPES = ("consultation", "service_request")
+# Types casework owns; intake's copy follows the case's life from casework's events.
+CASE_TYPES = ("complaint", "report", "opinion", "suggestion", "praise")
+# A case status -> the status of intake's copy. Until the customer is answered the matter is open
+# with its first-ask owner (and goes with them at handover); answered, it waits for its callback;
+# a callback that finds the customer unsatisfied reopens it; closed is archived.
+CASE_STATUS_TO_TICKET = {"answered": "answered", "reopened": "reopened", "closed": "closed"}
 
 
 class MissingFields(ValueError):
@@ -76,7 +82,8 @@ class Ticket:
         ticket.events.append(events.TicketRecorded(ticket))
         return ticket
 
-    def complete(self, by: str, at: datetime) -> None:
+    def complete(self, by: str, at: datetime, answer: str | None = None) -> None:
+        """The agent answered or arranged it; the answer given is kept (the callback states it)."""
         if self.type not in SELF_CLOSING_TYPES:
             raise IllegalTransition(
                 f"a {self.type} ticket is closed by its owning service, not at intake"
@@ -84,12 +91,36 @@ class Ticket:
         if not self.open:
             raise IllegalTransition(f"ticket is {self.status}")
         self.status, self.completed_at, self.completed_by = "completed", at, by
+        if answer:
+            self.details = {**self.details, "answer": answer}
 
     def reopen(self) -> bool:
         """Reopen after an unsatisfied callback; False when there is nothing to reopen."""
         if self.status != "completed":
             return False
         self.status, self.completed_at, self.completed_by = "reopened", None, None
+        return True
+
+    def follow_case(self, case_status: str, at: datetime) -> bool:
+        """Mirror the case's life (casework owns it). True when intake's view changed."""
+        if self.type not in CASE_TYPES:
+            return False
+        self.details = {**self.details, "case_status": case_status}
+        status = CASE_STATUS_TO_TICKET.get(case_status)
+        if status is not None and status != self.status:
+            self.status = status
+            self.completed_at = None if status == "reopened" else (self.completed_at or at)
+            if status == "reopened":
+                self.completed_by = None
+        return True
+
+    def note_reply_promise(self, promise: dict) -> bool:
+        """When the customer will hear back, as the pack in force counts it (the latest clock
+        wins: a reopened case's new one replaces the first). False when nothing changed."""
+        known = self.details.get("reply_promise")
+        if known is not None and known["opened_at"] >= promise["opened_at"]:
+            return False
+        self.details = {**self.details, "reply_promise": promise}
         return True
 
     def hand_to(self, new_owner: str) -> str:

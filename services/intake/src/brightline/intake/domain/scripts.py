@@ -317,6 +317,21 @@ class ScriptBook:
     def __iter__(self):
         return iter(self.scripts.values())
 
+    def may_record(self, script_id: str, ticket_type: str) -> bool:
+        """May a ticket of `ticket_type` carry script `script_id`? Its own script, or one whose
+        outcome records that type (the repair script's "already being handled" records a
+        consultation linked to the open work)."""
+        for s in self.scripts.values():
+            if s.id != script_id:
+                continue
+            if s.ticket_type == ticket_type:
+                return True
+            return any(
+                (node.get("outcome") or {}).get("ticket_type") == ticket_type
+                for node in s.nodes.values()
+            )
+        return False
+
     def required_fields(self) -> dict[str, list[str]]:
         return {t: list(s.required_fields) for t, s in self.scripts.items()}
 

@@ -32,9 +32,8 @@ deadlines = sa.Table(
     sa.Column("cancel_reason", sa.String(200)),
     sa.Column("error", sa.Text),
     sa.Column("next_fire_at", sa.DateTime(timezone=True)),
-    sa.UniqueConstraint(
-        "subject_type", "subject_id", "limit_key", name="uq_deadline_subject_limit"
-    ),
+    # 0003: not unique: a reopened case holds its reply limit twice (ids differ by round).
+    sa.Index("ix_deadlines_subject_limit", "subject_type", "subject_id", "limit_key"),
 )
 
 # Every input the monitor acted on, in the order it acted: the history replay rebuilds from.

@@ -158,11 +158,12 @@ class DeadlineRepository:
         )
 
     async def add(self, tracked: Tracked) -> bool:
-        """Insert; False when the subject already has this limit (a replayed cause)."""
+        """Insert; False when this deadline exists (a replayed cause: its id is deterministic,
+        from subject, limit and round)."""
         result = await self.session.execute(
             insert(deadlines)
             .values(**to_row(tracked))
-            .on_conflict_do_nothing(constraint="uq_deadline_subject_limit")
+            .on_conflict_do_nothing(index_elements=[deadlines.c.id])
         )
         return result.rowcount == 1
 

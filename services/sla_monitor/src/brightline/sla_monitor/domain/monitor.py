@@ -43,8 +43,11 @@ _NAMESPACE = uuid.UUID("6b7c1f0e-5a55-4f4a-9c1e-95598b1a0001")
 ERRORED = "errored"  # a deadline whose due time could not be computed (calendar out of range)
 
 
-def deadline_id_for(subject_type: str, subject_id: str, limit_key: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"{subject_type}/{subject_id}/{limit_key}"))
+def deadline_id_for(subject_type: str, subject_id: str, limit_key: str, round: int = 0) -> str:
+    """One deadline per subject, limit and round; a round > 0 is a clock opened again (a
+    reopened complaint's new reply clock), its own deadline beside the met one."""
+    suffix = f"#{round}" if round else ""
+    return str(uuid.uuid5(_NAMESPACE, f"{subject_type}/{subject_id}/{limit_key}{suffix}"))
 
 
 # ---------------------------------------------------------------- inputs
@@ -59,6 +62,7 @@ class Open:
     at: datetime
     unit_id: str | None = None
     ticket_type: str | None = None
+    round: int = 0  # > 0: the same limit opened again for the subject (reopened case)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,7 +153,9 @@ def open_tracked(
     """
     pack = book.in_force(command.at)
     limit = pack.limit(command.limit_key)
-    deadline_id = deadline_id_for(command.subject_type, command.subject_id, command.limit_key)
+    deadline_id = deadline_id_for(
+        command.subject_type, command.subject_id, command.limit_key, command.round
+    )
     base = Tracked(
         deadline_id=deadline_id,
         subject_type=command.subject_type,

@@ -1,0 +1,1 @@
+"""Shipped rule data for callback (the callback script); edited by the utility, versioned."""
