@@ -18,9 +18,13 @@ import yaml
 from brightline.contracts import EventPayload
 from brightline.contracts.events.sla import (
     DeadlineBreachedV1,
+    DeadlineBreachRetractedV1,
     DeadlineCancelledV1,
     DeadlineMetV1,
     DeadlineOpenedV1,
+    DeadlinePausedV1,
+    DeadlineRescheduledV1,
+    DeadlineResumedV1,
     DeadlineWarnedV1,
 )
 from brightline.messaging import UnitOfWork
@@ -39,6 +43,7 @@ from brightline.sla_monitor.domain.monitor import (
     advance,
     apply,
     open_tracked,
+    recompute,
 )
 from brightline.sla_monitor.domain.policy import PolicyBook, PolicyPack, load_pack, parse_pack
 
@@ -67,7 +72,9 @@ def policy_book(pack_names: tuple[str, ...], pack_files: tuple[str, ...] = ()) -
 # ---------------------------------------------------------------- domain events -> integration events
 
 
-def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> EventPayload | None:
+def integration_event(
+    tracked: Tracked, event: domain_events.DeadlineEvent, actor: str | None = None
+) -> EventPayload | None:
     fact = dict(
         deadline_id=tracked.deadline_id,
         limit_key=tracked.limit.key,
@@ -80,7 +87,11 @@ def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> E
     match event:
         case domain_events.DeadlineOpened():
             return DeadlineOpenedV1(
-                **fact, opened_at=event.occurred_at, warn_at=event.warn_at, due_at=event.due_at
+                **fact,
+                opened_at=event.occurred_at,
+                warn_at=event.warn_at,
+                due_at=event.due_at,
+                provisional=event.provisional,
             )
         case domain_events.DeadlineWarned():
             return DeadlineWarnedV1(
@@ -110,12 +121,52 @@ def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> E
             return DeadlineCancelledV1(
                 **fact, due_at=due, cancelled_at=event.occurred_at, reason=event.reason
             )
-    return None  # paused / resumed: no contract event; the deadline row shows it
+        case domain_events.DeadlineBreachRetracted():
+            return DeadlineBreachRetractedV1(
+                **fact,
+                due_at=event.due_at,
+                breached_at=event.breached_at,
+                retracted_at=event.occurred_at,
+                met_at=event.occurred_at,
+                escalations=list(event.escalations),
+            )
+        case domain_events.DeadlinePaused():
+            return DeadlinePausedV1(
+                **fact,
+                due_at=due,
+                paused_at=event.occurred_at,
+                reason=event.reason,
+                paused_by=actor,
+            )
+        case domain_events.DeadlineResumed():
+            return DeadlineResumedV1(
+                **fact,
+                due_at=event.due_at,
+                warn_at=event.warn_at,
+                resumed_at=event.occurred_at,
+                paused_seconds=event.paused_for.total_seconds(),
+                resumed_by=actor,
+            )
+        case domain_events.DeadlineRescheduled():
+            return DeadlineRescheduledV1(
+                **fact,
+                due_at=event.due_at,
+                warn_at=event.warn_at,
+                rescheduled_at=event.occurred_at,
+                provisional=event.provisional,
+                reason=event.reason,
+            )
+    return None
 
 
-def _emit_all(tracked: Tracked, fired: Iterable[domain_events.DeadlineEvent], emit: Emit) -> None:
+def _emit_all(
+    tracked: Tracked,
+    fired: Iterable[domain_events.DeadlineEvent],
+    emit: Emit,
+    actor: str | None = None,
+) -> None:
     for event in fired:
-        payload = integration_event(tracked, event)
+        payload = integration_event(tracked, event, actor)
         if payload is not None:
             emit(payload)
 
@@ -139,13 +190,12 @@ async def handle(
             return []
         if not await store.add(tracked):
             return []  # one deadline per subject and limit, however often the cause is replayed
-        if tracked.error:
+        if tracked.provisional:
             log.error(
-                "deadline errored: calendar out of range",
+                "deadline provisional: its count runs into a year the calendar does not know",
                 deadline_id=tracked.deadline_id,
                 limit_key=command.limit_key,
-                subject_id=command.subject_id,
-                error=tracked.error,
+                due_at=tracked.deadline.due_at.isoformat(),
             )
         _emit_all(tracked, fired, emit)
         return [tracked]
@@ -170,9 +220,22 @@ async def handle(
             # the clock still advanced to the input's time, as in replay
             tracked, fired = advance(tracked, command.at)
         await store.save(tracked)
-        _emit_all(tracked, fired, emit)
+        _emit_all(tracked, fired, emit, getattr(command, "actor", None))
         changed.append(tracked)
     return changed
+
+
+async def recompute_provisional(now: datetime, store, emit: Emit) -> list[Tracked]:
+    """Count every running provisional deadline again on the calendar as it now is (after a new
+    year's holiday notice was entered). Returns the deadlines whose due time moved."""
+    moved = []
+    for tracked in await store.provisional():
+        tracked, fired = recompute(tracked, now)
+        if fired:
+            await store.save(tracked)
+            _emit_all(tracked, fired, emit)
+            moved.append(tracked)
+    return moved
 
 
 async def tick(now: datetime, store, emit: Emit, *, batch: int = 200) -> int:

@@ -14,11 +14,12 @@ from brightline.sla_monitor.domain.monitor import Cancel, Input, Meet, Open, Pau
 from brightline.sla_monitor.domain.policy import PolicyBook
 
 ARRIVAL = ("repair.arrival.urban", "repair.arrival.rural", "repair.arrival.remote")
-WAITING_FOR_CUSTOMER = "waiting_for_customer"  # a case status note that stops pausable clocks
 
 SUPERVISOR_OPEN = "sla_monitor.supervisor.open"
 SUPERVISOR_PAUSE = "sla_monitor.supervisor.pause"
 SUPERVISOR_RESUME = "sla_monitor.supervisor.resume"
+SUPERVISOR_MEET = "sla_monitor.supervisor.meet"
+SUPERVISOR_CANCEL = "sla_monitor.supervisor.cancel"
 
 
 def _t(value) -> datetime:
@@ -166,10 +167,9 @@ def _case_opened(p, book: PolicyBook) -> list[Input]:
 
 def _case_status(p) -> list[Input]:
     subject = dict(subject_type="case", subject_id=p.case_id)
+    # A status note never stops or restarts a clock: pauses are explicit, audited acts
+    # (POST /deadlines/{id}/pause with a reason), published as deadline.paused events.
     inputs: list[Input] = []
-    if p.note == WAITING_FOR_CUSTOMER:
-        return [Pause(**subject, limit_keys=None, at=p.changed_at, reason=WAITING_FOR_CUSTOMER)]
-    inputs.append(Resume(**subject, limit_keys=None, at=p.changed_at))  # a no-op unless paused
     if p.status == "transferred":
         inputs.append(Meet(**subject, limit_keys=("case.transfer",), at=p.changed_at))
     if p.status in ("investigating", "replied", "answered"):
@@ -209,12 +209,38 @@ def _supervisor(event: Event) -> list[Input]:
                 limit_keys=keys,
                 at=at,
                 reason=d.get("reason") or "paused by supervisor",
+                actor=d.get("by"),
             )
         ]
     if event.type == SUPERVISOR_RESUME:
         return [
             Resume(
-                subject_type=d["subject_type"], subject_id=d["subject_id"], limit_keys=keys, at=at
+                subject_type=d["subject_type"],
+                subject_id=d["subject_id"],
+                limit_keys=keys,
+                at=at,
+                actor=d.get("by"),
+            )
+        ]
+    if event.type == SUPERVISOR_MEET:
+        return [
+            Meet(
+                subject_type=d["subject_type"],
+                subject_id=d["subject_id"],
+                limit_keys=keys,
+                at=at,
+                actor=d.get("by"),
+            )
+        ]
+    if event.type == SUPERVISOR_CANCEL:
+        return [
+            Cancel(
+                subject_type=d["subject_type"],
+                subject_id=d["subject_id"],
+                limit_keys=keys,
+                at=at,
+                reason=d.get("reason") or "cancelled by supervisor",
+                actor=d.get("by"),
             )
         ]
     return []

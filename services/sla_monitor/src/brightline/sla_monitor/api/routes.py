@@ -26,6 +26,8 @@ from brightline.sla_monitor.adapters.repository import (
 from brightline.sla_monitor.domain.deadlines import InvalidTransition
 from brightline.sla_monitor.replay import replay, utc_iso
 from brightline.sla_monitor.translate import (
+    SUPERVISOR_CANCEL,
+    SUPERVISOR_MEET,
     SUPERVISOR_OPEN,
     SUPERVISOR_PAUSE,
     SUPERVISOR_RESUME,
@@ -72,6 +74,16 @@ class DeadlineRead(BaseModel):
     cancel_reason: str | None = None
     error: str | None = None
     next_fire_at: datetime | None = None
+    provisional: bool = Field(
+        False,
+        description="Counted Monday-Friday through a year whose holiday notice is not entered yet; "
+        "recomputed when it is (see GET /calendar)",
+    )
+    breach_retracted_at: datetime | None = Field(
+        None,
+        description="A breach fired before the input arrived, then taken back: the input's own "
+        "time proved the work was done by due_at",
+    )
 
 
 class DeadlineCreate(BaseModel):
@@ -84,8 +96,21 @@ class DeadlineCreate(BaseModel):
     opened_at: datetime | None = Field(None, description="Defaults to now; must carry a timezone")
 
 
+PauseReason = Literal["waiting_for_customer", "customer_requested_appointment"]
+
+
 class DeadlinePause(BaseModel):
-    reason: str = Field("waiting_for_customer", max_length=200)
+    reason: PauseReason = Field(
+        description="Why the clock stops; only these, each audited and published as an event"
+    )
+    note: str | None = Field(None, max_length=200)
+
+
+class DeadlineClose(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, description="Why; kept on the deadline")
+    at: datetime | None = Field(
+        None, description="When the work was done or the obligation went away; defaults to now"
+    )
 
 
 async def _supervisor_input(uow, request: Request, kind: str, data: dict) -> list:
@@ -185,7 +210,13 @@ async def open_deadline(
 
 
 async def _pause_or_resume(
-    deadline_id: str, request: Request, uow, kind: str, reason: str | None
+    deadline_id: str,
+    request: Request,
+    uow,
+    kind: str,
+    reason: str | None,
+    actor: str | None = None,
+    at: datetime | None = None,
 ) -> DeadlineRead:
     async with uow:
         repo = DeadlineRepository(uow.session)
@@ -198,9 +229,12 @@ async def _pause_or_resume(
             "subject_type": tracked.subject_type,
             "subject_id": tracked.subject_id,
             "limit_key": tracked.limit.key,
-            "at": datetime.now(UTC).isoformat(),
+            "at": (at or datetime.now(UTC)).isoformat(),
             "reason": reason,
+            "by": actor,
         }
+        if at is not None and at.tzinfo is None:
+            raise Problem(422, "naive-datetime", "at needs a timezone", "send e.g. +08:00")
         try:
             changed = await _supervisor_input(uow, request, kind, data)
         except InvalidTransition as error:
@@ -229,15 +263,40 @@ async def _pause_or_resume(
 async def pause_deadline(
     deadline_id: str, body: DeadlinePause, request: Request, uow: UnitOfWorkDep, who: Supervisor
 ) -> DeadlineRead:
-    """Stop the clock of a pausable limit (e.g. waiting for the customer)."""
-    return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_PAUSE, body.reason)
+    """Stop the clock of a pausable limit, with one of the audited reasons. Published as
+    brightline.sla.deadline.paused.v1; nothing else (no free-text note) stops a clock."""
+    reason = body.reason if not body.note else f"{body.reason}: {body.note}"
+    return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_PAUSE, reason, who.subject)
 
 
 @router.post("/{deadline_id}/resume", response_model=DeadlineRead)
 async def resume_deadline(
     deadline_id: str, request: Request, uow: UnitOfWorkDep, who: Supervisor
 ) -> DeadlineRead:
-    return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_RESUME, None)
+    """Restart the clock; published as brightline.sla.deadline.resumed.v1 with the new due time."""
+    return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_RESUME, None, who.subject)
+
+
+@router.post("/{deadline_id}/meet", response_model=DeadlineRead)
+async def meet_deadline(
+    deadline_id: str, body: DeadlineClose, request: Request, uow: UnitOfWorkDep, who: Supervisor
+) -> DeadlineRead:
+    """Record that the work of a deadline was done (e.g. the written reply to a bill query was
+    sent), at `at` or now. On time when at <= due_at."""
+    return await _pause_or_resume(
+        deadline_id, request, uow, SUPERVISOR_MEET, body.reason, who.subject, body.at
+    )
+
+
+@router.post("/{deadline_id}/cancel", response_model=DeadlineRead)
+async def cancel_deadline(
+    deadline_id: str, body: DeadlineClose, request: Request, uow: UnitOfWorkDep, who: Supervisor
+) -> DeadlineRead:
+    """The obligation went away (withdrawn, duplicate, opened by mistake); the reason is kept and
+    published in brightline.sla.deadline.cancelled.v1."""
+    return await _pause_or_resume(
+        deadline_id, request, uow, SUPERVISOR_CANCEL, body.reason, who.subject, body.at
+    )
 
 
 # ---------------------------------------------------------------- breaches
@@ -435,7 +494,7 @@ async def verify_replay(
 
 def live_breach_keys(tracked) -> list[tuple[str, str, str]]:
     d = tracked.deadline
-    if d is None or d.breached_at is None:
+    if d is None or d.breached_at is None or d.breach_retracted_at is not None:
         return []
     keys = [(tracked.deadline_id, "breach", utc_iso(d.breached_at))]
     for level in tracked.limit.levels("breach"):
