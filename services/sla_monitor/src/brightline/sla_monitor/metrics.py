@@ -13,6 +13,14 @@ _KPI_GAUGES = {
         "sla_answered_within_threshold_ratio",
         "Share of offered calls answered within the call.answer limit (12 s)",
     ),
+    "answered_within_threshold_of_offered": Gauge(
+        "sla_answered_within_threshold_of_offered_ratio",
+        "12-second answer rate over calls offered (abandoned calls included); 12.0 s is within",
+    ),
+    "answered_within_threshold_of_answered": Gauge(
+        "sla_answered_within_threshold_of_answered_ratio",
+        "12-second answer rate over calls answered; 12.0 s is within",
+    ),
     "average_speed_of_answer_s": Gauge(
         "sla_average_speed_of_answer_seconds", "Average speed of answer"
     ),

@@ -431,9 +431,19 @@ class KpiRepository:
         buckets: dict[str | None, dict[str, float]] = {}
 
         def moment_group(column):
+            if group_by in kpis.INTERVALS:
+                # the interval's start as local wall time, as kpis.compute keys it
+                local = sa.func.timezone(tz, column)
+                return sa.func.date_bin(
+                    sa.text(f"interval '{kpis.INTERVALS[group_by]} minutes'"),
+                    local,
+                    sa.text("timestamp '2000-01-01 00:00:00'"),
+                )
             return sa.cast(sa.func.timezone(tz, column), sa.Date) if group_by == "day" else None
 
         def fact_group(moment, day, unit, ticket_type):
+            if group_by in kpis.INTERVALS:
+                return moment  # None for callback rates: they carry a day, not a moment
             return {
                 "all": None,
                 "day": moment if moment is not None else day,

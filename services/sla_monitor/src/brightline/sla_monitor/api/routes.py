@@ -64,7 +64,13 @@ class DeadlineRead(BaseModel):
     state: str
     opened_at: datetime
     warn_at: datetime | None
-    due_at: datetime | None
+    due_at: datetime | None = Field(
+        description="Seconds/minutes/hours limits: opened_at + the span. Day-based limits "
+        "(calendar_days, working_days): the same clock time as opened_at, in the business timezone "
+        "(Asia/Shanghai), on the n-th (working) day after opened_at's date; the day of opening "
+        "never counts, and a ticket opened on a rest day counts from the next working day. E.g. "
+        "opened Fri 2026-02-13 16:20, 1 working day: due Sat 2026-02-14 16:20 (a make-up day)."
+    )
     warned_at: datetime | None = None
     breached_at: datetime | None = None
     closed_at: datetime | None = None
@@ -317,7 +323,7 @@ async def open_breaches(
 # ---------------------------------------------------------------- KPIs
 
 kpi_router = APIRouter(prefix="/kpis", tags=["kpis"])
-GroupBy = Literal["day", "unit", "ticket_type", "all"]
+GroupBy = Literal["day", "unit", "ticket_type", "all", "15min", "30min"]
 
 
 class CallbackMonthRead(BaseModel):
@@ -387,8 +393,15 @@ async def get_kpis(
     date_to: date | None = None,
     group_by: GroupBy = "day",
 ) -> KpiReport:
-    """KPIs over business days [date_from, date_to] (default today), grouped by day, unit or ticket type.
-    Calls carry no unit or ticket type: they fall in the `null` group of those groupings."""
+    """KPIs over business days [date_from, date_to] (default today), grouped by day, unit, ticket
+    type, or 15/30-minute interval (service level per interval: the group is the interval's local
+    start, e.g. `2026-12-01T09:15:00` Beijing time). Calls carry no unit or ticket type: they fall
+    in the `null` group of those groupings; callback rates carry no time: `null` of the intervals.
+
+    The 12-second answer rate is given twice: `answered_within_threshold_of_offered` (over calls
+    offered, abandoned ones included; `answered_within_threshold` is the same figure under its old
+    name) and `answered_within_threshold_of_answered` (over calls answered). A call answered at
+    exactly 12.0 s by the switch's clock is within the limit."""
     date_from, date_to, start, end = _window(request, date_from, date_to)
     rows, month, threshold = await kpi_report(
         uow,
