@@ -154,7 +154,8 @@ def cases():
         status("k1", "complaint", "transferred", k1 + timedelta(hours=1)),
         # k1 is never answered: reply breached at +5 d, escalated at +6 d
         opened("r1", "report", r1),
-        status("r1", "report", "transferred", r1 + timedelta(hours=2)),
+        # passed on within the hour (report.transfer: 1 h, 立即), as k1 and k2 at the hour exactly
+        status("r1", "report", "transferred", r1 + timedelta(minutes=40)),
         status("r1", "report", "answered", ago(days=1)),  # on time (10 d)
         opened("k2", "complaint", k2),
         status("k2", "complaint", "transferred", k2 + timedelta(hours=1)),

@@ -1,7 +1,9 @@
-"""brightline.calendar: working days (调休), business timezone, festivals.
+"""brightline.calendar: working days (调休), business timezone, festivals, and the policy packs
+(the time limits counted on that calendar, `brightline.calendar.policy`).
 
-Shared by every service that counts time limits (sla-monitor, casework) or
-greets by the season (intake).
+Shared by every service that counts time limits (sla-monitor, casework, callback) or
+greets by the season (intake). The policy packs live here rather than in the SLA monitor so that
+every service reads the one pack in force instead of a copy of its numbers in its own settings.
 """
 
 from .business_time import (

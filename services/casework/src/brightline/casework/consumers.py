@@ -18,7 +18,7 @@ CASE_SUBJECT = "case"
 
 
 async def on_ticket_recorded(
-    event: Event, uow: UnitOfWork, *, vault: ContactVault, transfer_days: int, tz: str
+    event: Event, uow: UnitOfWork, *, vault: ContactVault, tz: str
 ) -> None:
     t = event.payload()
     if t.ticket_type not in CASE_TYPES:
@@ -39,7 +39,6 @@ async def on_ticket_recorded(
         ),
         uow,
         vault=vault,
-        transfer_days=transfer_days,
         tz=tz,
     )
 
@@ -124,13 +123,9 @@ async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
 TOPICS = [INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS]
 
 
-def routes(
-    *, vault: ContactVault, transfer_days: int = 1, tz: str = "Asia/Shanghai"
-) -> dict[str, Route]:
+def routes(*, vault: ContactVault, tz: str = "Asia/Shanghai") -> dict[str, Route]:
     return {
-        "brightline.intake.ticket.recorded.v1": partial(
-            on_ticket_recorded, vault=vault, transfer_days=transfer_days, tz=tz
-        ),
+        "brightline.intake.ticket.recorded.v1": partial(on_ticket_recorded, vault=vault, tz=tz),
         "brightline.sla.deadline.opened.v1": on_deadline_opened,
         "brightline.sla.deadline.warned.v1": on_deadline_warned,
         "brightline.sla.deadline.breached.v1": on_deadline_breached,

@@ -89,13 +89,14 @@ async def on_event(
     event: Event,
     uow: UnitOfWork,
     *,
-    book: PolicyBook,
+    book: Callable[[], PolicyBook],
     notify: Callable[[datetime | None], None] | None = None,
 ) -> None:
     history = HistoryRepository(uow.session)
     await history.log(event)
     await record_kpi_facts(event, history)
     store = DeadlineRepository(uow.session)
+    book = book()  # read per event: a pack adopted meanwhile applies to what opens from now on
     for command in inputs_for(event, book):
         for tracked in await handlers.handle(command, store, uow.emit, book=book):
             if notify is not None:
@@ -110,5 +111,9 @@ def routes(
     notify: Callable[[datetime | None], None] | None = None,
 ) -> dict[str, Route]:
     """`notify`: told the next fire time of every deadline an event opens or changes (Wakeup.notify)."""
-    book = handlers.policy_book(packs, pack_files)
+    handlers.policy_book(packs, pack_files)  # a broken pack fails the start, loudly
+
+    def book() -> PolicyBook:
+        return handlers.policy_book(packs, pack_files)
+
     return {event_type: partial(on_event, book=book, notify=notify) for event_type in CONSUMED}

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
 import structlog
-import yaml
 
 from brightline.contracts import EventPayload
 from brightline.contracts.events.sla import (
@@ -45,7 +42,7 @@ from brightline.sla_monitor.domain.monitor import (
     open_tracked,
     recompute,
 )
-from brightline.sla_monitor.domain.policy import PolicyBook, PolicyPack, load_pack, parse_pack
+from brightline.sla_monitor.domain.policy import PolicyBook, adopted_book, load_pack_file  # noqa: F401
 
 log = structlog.get_logger()
 
@@ -55,18 +52,9 @@ Emit = Callable[[EventPayload], object]
 # ---------------------------------------------------------------- policy
 
 
-def load_pack_file(path: str | Path) -> PolicyPack:
-    """A pack from a file outside the package (a centre's own, or a drill pack with short limits)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    parent = load_pack(raw["extends"]) if isinstance(raw, dict) and raw.get("extends") else None
-    return parse_pack(raw, parent, origin=str(path))
-
-
-@cache
 def policy_book(pack_names: tuple[str, ...], pack_files: tuple[str, ...] = ()) -> PolicyBook:
-    return PolicyBook(
-        [*(load_pack(name) for name in pack_names), *(load_pack_file(p) for p in pack_files)]
-    )
+    """The book in force, through the shared library (pack files reread when they change)."""
+    return adopted_book(pack_names, pack_files)
 
 
 # ---------------------------------------------------------------- domain events -> integration events

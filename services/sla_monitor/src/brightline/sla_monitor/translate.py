@@ -11,7 +11,7 @@ from datetime import datetime
 
 from brightline.contracts import Event
 from brightline.sla_monitor.domain.monitor import Cancel, Input, Meet, Open, Pause, Resume
-from brightline.sla_monitor.domain.policy import PolicyBook
+from brightline.sla_monitor.domain.policy import PolicyBook, transfer_key
 
 ARRIVAL = ("repair.arrival.urban", "repair.arrival.rural", "repair.arrival.remote")
 
@@ -146,9 +146,12 @@ def _answer_open(call_id: str, rang_at: datetime) -> Open:
     )
 
 
+TRANSFER = ("case.transfer", "complaint.transfer", "report.transfer")
+
+
 def _case_opened(p, book: PolicyBook) -> list[Input]:
     pack = book.in_force(p.opened_at)
-    keys = ["case.transfer"]
+    keys = [transfer_key(pack, p.case_type)]
     if p.case_type in ("complaint", "report"):
         keys += [f"{p.case_type}.contact", f"{p.case_type}.reply"]
     return [
@@ -171,14 +174,30 @@ def _case_status(p) -> list[Input]:
     # (POST /deadlines/{id}/pause with a reason), published as deadline.paused events.
     inputs: list[Input] = []
     if p.status == "transferred":
-        inputs.append(Meet(**subject, limit_keys=("case.transfer",), at=p.changed_at))
+        inputs.append(Meet(**subject, limit_keys=TRANSFER, at=p.changed_at))
+    if p.status == "replied":
+        # 1.1: the department's reply reached the first-ask owner, who now has 2 working days
+        inputs.append(
+            Open(
+                limit_key="first_ask.answer",
+                subject_type="case",
+                subject_id=p.case_id,
+                ticket_id=p.ticket_id,
+                at=p.changed_at,
+                ticket_type=p.case_type,
+            )
+        )
     if p.status in ("investigating", "replied", "answered"):
         inputs.append(
             Meet(**subject, limit_keys=("complaint.contact", "report.contact"), at=p.changed_at)
         )
     if p.status == "answered":
         inputs.append(
-            Meet(**subject, limit_keys=("complaint.reply", "report.reply"), at=p.changed_at)
+            Meet(
+                **subject,
+                limit_keys=("complaint.reply", "report.reply", "first_ask.answer"),
+                at=p.changed_at,
+            )
         )
     if p.status == "closed":
         inputs.append(Cancel(**subject, limit_keys=None, at=p.changed_at, reason="case closed"))
