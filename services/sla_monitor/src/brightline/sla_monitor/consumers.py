@@ -16,8 +16,11 @@ from brightline.contracts.topics import (
     CALLBACK_RATES,
     CALLBACK_TASKS,
     CASEWORK_CASES,
+    DISPATCH_OUTAGES,
+    DISPATCH_PLANNED_OUTAGES,
     DISPATCH_WORK_ORDERS,
     INTAKE_CALLS,
+    INTAKE_TICKETS,
 )
 from brightline.messaging import Route, UnitOfWork
 from brightline.sla_monitor import handlers
@@ -37,9 +40,23 @@ CONSUMED = (
     "brightline.callback.task.created.v1",
     "brightline.callback.outcome.recorded.v1",
     "brightline.callback.rate.computed.v1",
+    "brightline.intake.ticket.recorded.v1",
+    "brightline.intake.ticket.milestone-recorded.v1",
+    "brightline.dispatch.supply.cause-removed.v1",
+    "brightline.dispatch.supply.restored.v1",
+    "brightline.dispatch.outage.restored.v1",
 )
 
-TOPICS = [INTAKE_CALLS, DISPATCH_WORK_ORDERS, CASEWORK_CASES, CALLBACK_TASKS, CALLBACK_RATES]
+TOPICS = [
+    INTAKE_CALLS,
+    INTAKE_TICKETS,
+    DISPATCH_WORK_ORDERS,
+    DISPATCH_OUTAGES,
+    DISPATCH_PLANNED_OUTAGES,
+    CASEWORK_CASES,
+    CALLBACK_TASKS,
+    CALLBACK_RATES,
+]
 
 
 async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:

@@ -112,6 +112,24 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
                     )
                 ]
             return []
+        case "brightline.intake.ticket.recorded.v1":
+            return _service_request_recorded(p)
+        case "brightline.intake.ticket.milestone-recorded.v1":
+            return _milestone(p)
+        case "brightline.dispatch.supply.cause-removed.v1":
+            return [
+                Open(
+                    limit_key="supply.restore",
+                    subject_type="interruption",
+                    subject_id=p.interruption_id,
+                    ticket_id=None,
+                    at=p.removed_at,
+                )
+            ]
+        case "brightline.dispatch.supply.restored.v1":
+            return [_restored(p.interruption_id, p.restored_at)]
+        case "brightline.dispatch.outage.restored.v1":
+            return [_restored(p.incident_id, p.restored_at)]
         case "brightline.casework.case.opened.v1":
             return _case_opened(p, book)
         case "brightline.casework.case.status-changed.v1":
@@ -138,6 +156,71 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
                 )
             ]
     return []
+
+
+# 服务申请 sub-type -> (limit opened when the ticket is recorded, or None)
+SERVICE_LIMITS = {
+    "appointment": "appointment.arrival",
+    "bill_query_written": "bill_query.written_reply",
+    "meter_fault": "meter.fault",
+    "connection_residential": "connection.residential",
+}
+# milestone -> (limits it meets, limit it opens)
+MILESTONES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "arrived": (("appointment.arrival",), None),
+    "written_reply_sent": (("bill_query.written_reply",), None),
+    "meter_fault_handled": (("meter.fault",), None),
+    "accepted_with_contract": ((), "connection.non_residential"),
+    "power_connected": (("connection.residential", "connection.non_residential"), None),
+}
+
+
+def _service_request_recorded(p) -> list[Input]:
+    key = SERVICE_LIMITS.get(p.service_subtype or "")
+    if p.ticket_type != "service_request" or key is None:
+        return []
+    # An appointment's clock is the agreed hour: it opens at the hour's start.
+    at = p.appointment_at if key == "appointment.arrival" else p.recorded_at
+    if at is None:
+        return []
+    return [
+        Open(
+            limit_key=key,
+            subject_type="ticket",
+            subject_id=p.ticket_id,
+            ticket_id=p.ticket_id,
+            at=at,
+            ticket_type=p.ticket_type,
+        )
+    ]
+
+
+def _milestone(p) -> list[Input]:
+    meets, opens = MILESTONES[p.milestone]
+    subject = dict(subject_type="ticket", subject_id=p.ticket_id)
+    inputs: list[Input] = []
+    if meets:
+        inputs.append(Meet(**subject, limit_keys=meets, at=p.occurred_at, actor=p.recorded_by))
+    if opens:
+        inputs.append(
+            Open(
+                limit_key=opens,
+                **subject,
+                ticket_id=p.ticket_id,
+                at=p.occurred_at,
+                ticket_type=p.ticket_type,
+            )
+        )
+    return inputs
+
+
+def _restored(interruption_id: str, at: datetime) -> Meet:
+    return Meet(
+        subject_type="interruption",
+        subject_id=interruption_id,
+        limit_keys=("supply.restore",),
+        at=at,
+    )
 
 
 def _answer_open(call_id: str, rang_at: datetime) -> Open:

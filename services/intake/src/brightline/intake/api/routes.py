@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from brightline.etiquette import ForbiddenPhraseError
-from brightline.intake import handlers
+from brightline.intake import handlers, service_requests
 from brightline.intake.adapters.repository import TicketRepository
-from brightline.intake.api import calls, directory, escalations, guidance
+from brightline.intake.api import calls, directory, escalations, guidance, milestones
 from brightline.intake.api.deps import Agent, PhraseBookDep, forbidden_phrase_problem
 from brightline.intake.api.routes_util import summary, to_read
 from brightline.intake.api.schemas import (
@@ -54,6 +54,10 @@ async def record_ticket(
                     "message": f"expected {handlers.scripts().get(body.ticket_type).ref}",
                 }
             ],
+        )
+    if errors := service_requests.problems_of(body):
+        raise Problem(
+            422, "validation-error", "Request is not valid", errors[0]["message"], errors=errors
         )
     async with (
         uow,
@@ -171,6 +175,7 @@ async def hand_over(body: HandoverCreate, uow: UnitOfWorkDep, agent: Agent) -> H
 
 routers = [
     router,
+    milestones.router,
     handovers,
     *calls.routers,
     *directory.routers,

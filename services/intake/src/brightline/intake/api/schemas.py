@@ -7,7 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype, FaultScope
+from brightline.contracts.events.common import (
+    ComplaintGrade,
+    ComplaintSubtype,
+    FaultScope,
+    ServiceSubtype,
+)
 
 PHONE = r"^\+?[0-9-]{3,20}$"
 TicketTypeName = Literal[
@@ -42,6 +47,17 @@ class TicketCreate(BaseModel):
     fault_started_at: datetime | None = None
     complaint_subtype: ComplaintSubtype | None = None
     complaint_grade: ComplaintGrade | None = None
+    service_subtype: ServiceSubtype | None = Field(
+        None,
+        description="服务申请 sub-type; appointment, written bill query, meter fault and "
+        "connections carry time limits of their own",
+    )
+    appointment_at: datetime | None = Field(
+        None, description="预约: start of the agreed hour, with offset; staff arrive before it ends"
+    )
+    planned_outage_id: str | None = Field(
+        None, max_length=64, description="A consultation about this planned outage (计划停电)"
+    )
     anonymous: bool = False
     reported_party: str | None = Field(None, max_length=200)
     praised_party: str | None = Field(None, max_length=200)
