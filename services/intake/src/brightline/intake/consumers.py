@@ -2,8 +2,13 @@
 card) and callback's reopen requests for intake-owned tickets."""
 
 from brightline.contracts import Event
-from brightline.contracts.topics import CALLBACK_TASKS, DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
-from brightline.intake import handlers
+from brightline.contracts.topics import (
+    CALLBACK_TASKS,
+    DISPATCH_OUTAGES,
+    DISPATCH_PLANNED_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+)
+from brightline.intake import handlers, planned_outages
 from brightline.intake.adapters.repository import (
     FINISHED_ORDER_STATES,
     OutageRepository,
@@ -73,7 +78,7 @@ async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     await handlers.reopen_ticket(commands.ReopenTicket(p.ticket_id, p.reason), uow)
 
 
-TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS]
+TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS, DISPATCH_PLANNED_OUTAGES]
 ROUTES: dict[str, Route] = {
     "brightline.dispatch.outage.declared.v1": on_outage_declared,
     "brightline.dispatch.outage.updated.v1": on_outage_updated,
@@ -82,4 +87,5 @@ ROUTES: dict[str, Route] = {
     "brightline.dispatch.work-order.status-changed.v1": on_work_order_status_changed,
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
     "brightline.callback.reopen.requested.v1": on_reopen_requested,
+    **planned_outages.ROUTES,
 }

@@ -189,6 +189,16 @@ class OutageRead(BaseModel):
     cause: str | None
 
 
+class PlannedOutageNotice(BaseModel):
+    planned_outage_id: str
+    area_codes: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    announced_at: datetime
+    reason: str
+    in_effect: bool
+
+
 class TicketSummary(BaseModel):
     id: str
     no: str
@@ -212,6 +222,10 @@ class CallerCard(BaseModel):
     open_tickets: list[TicketSummary]
     recent_tickets: list[TicketSummary]
     active_outages: list[OutageRead]
+    planned_outages: list[PlannedOutageNotice] = Field(
+        default_factory=list,
+        description="Planned outages (计划停电) over the caller's areas, in effect or coming",
+    )
     flags: CallerFlags
 
 
