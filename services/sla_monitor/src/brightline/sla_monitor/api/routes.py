@@ -259,6 +259,10 @@ async def _pause_or_resume(
                 "Date outside the official working-day calendar",
                 str(error),
             ) from None
+        except ValueError as error:  # e.g. a pause before the deadline opened
+            raise Problem(
+                409, "illegal-transition", "The deadline cannot do that now", str(error)
+            ) from None
         row = (await repo.find_by_id(deadline_id))[0]
         await uow.commit()
     _wake_scheduler(request, changed)

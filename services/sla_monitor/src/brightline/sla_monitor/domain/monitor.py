@@ -274,8 +274,9 @@ def apply(tracked: Tracked, command: Input, calendar: WorkingCalendar | None = N
         return tracked, ()
     # Points strictly before the input fire first. A point AT the input's time does not: work done
     # exactly at the due time is on time (meet() counts at <= due_at), so no breach may precede it.
-    if isinstance(command, Meet) and command.at < tracked.opened_at:
-        # Done before the clock even started (staff there before the agreed hour began): in time.
+    if isinstance(command, (Meet, Cancel)) and command.at < tracked.opened_at:
+        # Done (staff there before the agreed hour began: in time) or called off before the clock
+        # even started: it takes effect at the opening.
         command = replace(command, at=tracked.opened_at)
     tracked, events = advance(tracked, command.at, inclusive=False)
     deadline = tracked.deadline
