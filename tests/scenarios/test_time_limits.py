@@ -533,3 +533,18 @@ async def test_switching_the_pack_changes_callback_window_and_transfer_of_new_ti
         await deadline(http, stack, t["id"], key, breached)
         await milestone(http, stack, t["id"], closing)
         assert (await deadline(http, stack, t["id"], key, met))["met_on_time"] is False
+    # 1.1 under v2: the first-ask owner has 3 s after the department's reply; answered later.
+    opinion = await case_of(http, stack, (await ticket(http, stack, "opinion"))["id"])
+    base = f"{stack.casework}/cases/{opinion['id']}"
+    await http.post(
+        f"{base}/transfer", json={"department_id": "dept-marketing"}, headers=SUPERVISOR
+    )
+    assert (await http.post(f"{base}/accept", headers=DEPT)).status_code == 200
+    assert (
+        await http.post(f"{base}/reply", json={"text": "已处理。"}, headers=DEPT)
+    ).status_code == 200
+    await deadline(http, stack, opinion["id"], "first_ask.answer", breached)
+    r = await http.post(f"{base}/answer", json={"text": "已为您处理完毕。"}, headers=SUPERVISOR)
+    assert r.status_code == 200, r.text
+    row = await deadline(http, stack, opinion["id"], "first_ask.answer", met)
+    assert row["met_on_time"] is False
