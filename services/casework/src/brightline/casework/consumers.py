@@ -105,6 +105,26 @@ async def on_deadline_settled(event: Event, uow: UnitOfWork, *, state: str) -> N
     await handlers.settle_deadline(commands.SettleDeadline(d.deadline_id, state), uow)
 
 
+async def on_deadline_moved(event: Event, uow: UnitOfWork, *, state: str) -> None:
+    """Paused, resumed or recounted (new calendar data): the case shows the new due time."""
+    d = event.payload()
+    if d.subject_type != CASE_SUBJECT:
+        return
+    await handlers.record_deadline(
+        commands.RecordDeadline(
+            deadline_id=d.deadline_id,
+            case_id=d.subject_id,
+            limit_key=d.limit_key,
+            policy_pack=d.policy_pack,
+            opened_at=None,
+            warn_at=getattr(d, "warn_at", None),
+            due_at=d.due_at,
+            state=state,
+        ),
+        uow,
+    )
+
+
 async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     r = event.payload()
     if r.origin != "casework":
@@ -131,5 +151,8 @@ def routes(*, vault: ContactVault, tz: str = "Asia/Shanghai") -> dict[str, Route
         "brightline.sla.deadline.breached.v1": on_deadline_breached,
         "brightline.sla.deadline.met.v1": partial(on_deadline_settled, state="met"),
         "brightline.sla.deadline.cancelled.v1": partial(on_deadline_settled, state="cancelled"),
+        "brightline.sla.deadline.paused.v1": partial(on_deadline_moved, state="paused"),
+        "brightline.sla.deadline.resumed.v1": partial(on_deadline_moved, state="open"),
+        "brightline.sla.deadline.rescheduled.v1": partial(on_deadline_moved, state="open"),
         "brightline.callback.reopen.requested.v1": on_reopen_requested,
     }
