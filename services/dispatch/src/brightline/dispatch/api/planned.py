@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from brightline.calendar.policy import adopted_book
+from brightline.calendar.policy import NoPolicyInForce, adopted_book
 from brightline.contracts.events.dispatch import (
     PlannedOutageCancelledV1,
     PlannedOutageNoticeBreachedV1,
@@ -92,7 +92,13 @@ async def register_planned_outage(
     planned-outage.notice-breached with the important customers listed."""
     now = datetime.now(UTC)
     try:
-        notice = adopted_book().in_force(body.announced_at).parameter("outage.planned.notice")
+        try:
+            pack = adopted_book().in_force(body.announced_at)
+        except NoPolicyInForce as error:
+            raise planned.PlannedOutageError("announced_at", str(error)) from None
+        notice = pack.parameter("outage.planned.notice")
+        if body.starts_at - datetime.min.replace(tzinfo=UTC) < notice.as_timedelta():
+            raise planned.PlannedOutageError("starts_at", "starts_at is out of range")
         outage = planned.register(
             **body.model_dump(exclude={"important_customer_ids", "area_codes"}),
             area_codes=body.area_codes,
