@@ -520,6 +520,9 @@ async def test_switching_the_pack_changes_callback_window_and_transfer_of_new_ti
     pack.write_text(CENTRE_V2, encoding="utf-8")  # the centre adopts v2 from 2026-12-01
     window, transfer, case = await window_and_transfer(http, stack)
     assert (window, transfer) == (timedelta(hours=12), timedelta(minutes=30))
+    packs = (await http.get(f"{stack.sla_monitor}/policy-packs", headers=SUPERVISOR)).json()
+    assert [p["ref"] for p in packs] == ["seed@1", "centre@2"]
+    assert packs[0]["effective_from_known"] is False and packs[0]["sources"]  # point 7
     row = await deadline(http, stack, case["id"], "complaint.transfer")
     assert row["policy"] == "centre@2" and due(row) - at(row["opened_at"]) == timedelta(minutes=30)
     # Under v2 the day-based rules run in seconds: each breaches from its real opening event and

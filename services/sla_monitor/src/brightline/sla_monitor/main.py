@@ -150,7 +150,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         settings,
         title="Brightline SLA monitor",
         description="Policy packs, working-day calendar, durable deadline timers, warnings, breaches and KPIs.",
-        routers=[*routes.routers, calendar_api.router],
+        routers=[*routes.routers, calendar_api.router, calendar_api.packs_router],
         lifespan=lifespan,
     )
     app.state.wakeup = wakeup

@@ -115,3 +115,49 @@ async def reload_calendar(
             wakeup.notify(tracked.next_fire_at)
     status = await calendar_status(request, request.app.state.runtime.unit_of_work())
     return CalendarReloaded(**status, changed=changed, recomputed=[t.deadline_id for t in moved])
+
+
+# ---------------------------------------------------------------- the packs in the book
+
+packs_router = APIRouter(prefix="/policy-packs", tags=["policy-packs"])
+
+
+class LimitRead(BaseModel):
+    key: str
+    amount: int
+    unit: str
+    source: str
+
+
+class PackRead(BaseModel):
+    ref: str
+    effective_from: date
+    effective_from_known: bool = Field(
+        description="False: effective_from is a placeholder; the issuing document's date is not known"
+    )
+    sources: list[str]
+    description: str
+    limits: list[LimitRead]
+    parameters: dict[str, float]
+
+
+@packs_router.get("", response_model=list[PackRead])
+async def list_packs(request: Request, staff: Staff) -> list[PackRead]:
+    """The packs adopted (shared with casework and callback), oldest first, with their sources."""
+    settings = request.app.state.settings
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    return [
+        PackRead(
+            ref=p.ref,
+            effective_from=p.effective_from,
+            effective_from_known=p.effective_from_known,
+            sources=list(p.sources),
+            description=p.description,
+            limits=[
+                LimitRead(key=k, amount=v.amount, unit=str(v.unit), source=v.source)
+                for k, v in sorted(p.limits.items())
+            ],
+            parameters={k: float(v.value) for k, v in sorted(p.parameters.items())},
+        )
+        for p in book.packs
+    ]
