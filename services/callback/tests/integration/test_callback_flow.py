@@ -28,10 +28,24 @@ def agent(n: int | str) -> dict:
     return bearer(Role.AGENT, subject=f"agent-{n}")
 
 
+NO_SPACING = """
+name: no-spacing
+version: "1"
+extends: seed
+effective_from: 2000-01-02
+parameters:
+  callback.attempt_spacing: {value: 0, unit: hours, source: "test: attempts back to back"}
+"""
+
+
 @pytest.fixture
-def start(infra_env, db_name):
+def start(infra_env, db_name, monkeypatch, tmp_path):
     @asynccontextmanager
-    async def start(**overrides):
+    async def start(no_spacing: bool = False, **overrides):
+        if no_spacing:  # the spacing is the pack's, not a setting: adopt a pack without it
+            pack = tmp_path / "no-spacing.yaml"
+            pack.write_text(NO_SPACING, encoding="utf-8")
+            monkeypatch.setenv("BRIGHTLINE_POLICY_PACK_FILES", str(pack))
         app = create_app(
             CallbackSettings(database_name=db_name("callback"), **infra_env, **overrides)
         )
@@ -409,7 +423,7 @@ async def test_rates_match_hand_computed_numbers_and_are_published(start, infra_
     unit = uid("unit")
     tickets = [uid("tk") for _ in range(6)]
     # No spacing, so the three attempts of one task can be made one after another here.
-    async with start(attempt_spacing_hours=0) as client:
+    async with start(no_spacing=True) as client:
         await publish(
             bootstrap,
             prefix,

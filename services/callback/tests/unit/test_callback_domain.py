@@ -41,7 +41,7 @@ def call(t: CallbackTask, outcome: str, now: datetime, agent="a1", **kw) -> None
     t.record(outcome, agent_id=agent, now=now, policy=POLICY, **kw)
 
 
-def test_settings_defaults_mirror_the_seed_pack():
+def test_window_and_attempts_come_from_the_seed_pack_in_force():
     policy = CallbackSettings(database_url=None).policy()
     assert policy.window == timedelta(hours=24)
     assert policy.max_attempts == 3

@@ -116,6 +116,19 @@ async def test_warning_reminds_the_department_and_breach_escalates_to_the_superv
 async def test_transfer_deadline_counts_working_days_across_a_make_up_weekend(
     casework, bus, helpers, recorded_at, transfer_due
 ):
+    # An opinion: its transfer is the first-ask `case.transfer` (1 working day) of the pack in
+    # force. A complaint's is `complaint.transfer`, counted in hours (立即), tested below.
+    recorded = helpers.ticket("opinion", recorded_at=recorded_at.astimezone(UTC))
+    await bus.publish(recorded)
+    case = await helpers.case_of(casework, recorded.ticket_id)
+    assert datetime.fromisoformat(case["transfer_due"]) == transfer_due
+
+
+async def test_a_complaint_is_passed_on_at_once_its_transfer_counted_in_hours(
+    casework, bus, helpers
+):
+    # Friday 2024-05-10 10:00 + complaint.transfer (1 hour in the seed pack) = 11:00 the same day.
+    recorded_at = datetime(2024, 5, 10, 10, 0, tzinfo=SHANGHAI)
     recorded = helpers.ticket(
         "complaint",
         complaint_subtype="service",
@@ -124,4 +137,6 @@ async def test_transfer_deadline_counts_working_days_across_a_make_up_weekend(
     )
     await bus.publish(recorded)
     case = await helpers.case_of(casework, recorded.ticket_id)
-    assert datetime.fromisoformat(case["transfer_due"]) == transfer_due
+    assert datetime.fromisoformat(case["transfer_due"]) == datetime(
+        2024, 5, 10, 11, 0, tzinfo=SHANGHAI
+    )

@@ -1,4 +1,5 @@
-"""首问负责制: transfer within 1 working day, on China's official calendar (调休 included).
+"""首问负责制: transfer within 1 working day, on China's official calendar (调休 included), as the
+seed pack's `case.transfer` says (an opinion here; complaints and reports go on at once, in hours).
 
 Dates checked against brightline.calendar (chinesecalendar): 2024-05-11 (Saturday) was a
 make-up working day for Labour Day; 2024-02-10..17 was the Spring Festival holiday and
@@ -9,12 +10,16 @@ before the Spring Festival holiday 2026-02-15..23.
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from brightline.calendar import CalendarOutOfRange, is_working_day
-from brightline.casework.first_ask import transfer_due
+from brightline.calendar import is_working_day
+from brightline.casework.first_ask import transfer_due as due_of
 
 SH = ZoneInfo("Asia/Shanghai")
+
+
+def transfer_due(opened_at):
+    due, provisional = due_of("opinion", opened_at)
+    assert not provisional
+    return due
 
 
 def at(y, m, d, hh=10, mm=0):
@@ -49,6 +54,11 @@ def test_utc_input_is_counted_on_the_beijing_date():
     )
 
 
-def test_an_unknown_year_is_an_error_not_a_guess():
-    with pytest.raises(CalendarOutOfRange):
-        transfer_due(at(2099, 1, 5))
+def test_an_unknown_year_is_counted_weekends_only_and_said_to_be_provisional():
+    # Monday 2099-01-05 + 1 working day, 2099 unknown: Tuesday, and flagged as a guess.
+    assert due_of("opinion", at(2099, 1, 5)) == (at(2099, 1, 6), True)
+
+
+def test_a_complaint_goes_on_within_the_hour_of_the_pack():
+    assert due_of("complaint", at(2026, 2, 13, 15, 45)) == (at(2026, 2, 13, 16, 45), False)
+    assert due_of("report", at(2026, 2, 13, 23, 30)) == (at(2026, 2, 14, 0, 30), False)

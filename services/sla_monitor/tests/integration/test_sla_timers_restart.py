@@ -45,7 +45,7 @@ limits:
     warn_at: 0.9
     source: "drill pack for the restart test"
 {LEVELS}"""
-    for key in ("repair.arrival.urban", "complaint.reply", "case.transfer", "callback.window")
+    for key in ("repair.arrival.urban", "complaint.reply", "complaint.transfer", "callback.window")
 )
 
 

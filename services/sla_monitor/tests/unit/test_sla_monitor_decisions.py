@@ -6,7 +6,14 @@ import pytest
 
 from brightline.calendar import business_tz
 from brightline.sla_monitor.domain.deadlines import due_at
-from brightline.sla_monitor.domain.monitor import Meet, Open, advance, apply, open_tracked
+from brightline.sla_monitor.domain.monitor import (
+    Meet,
+    Open,
+    advance,
+    apply,
+    open_tracked,
+    recompute,
+)
 from brightline.sla_monitor.domain.policy import PolicyBook, load_pack
 
 SH = business_tz()
@@ -79,7 +86,7 @@ def test_a_late_meet_finds_the_breach_recorded_first():
     assert tracked.met_on_time is False
 
 
-def test_a_working_day_limit_past_the_calendar_is_errored_not_guessed():
+def test_a_working_day_limit_past_the_calendar_is_opened_provisional_and_said_so():
     tracked, events = open_tracked(
         Open(
             limit_key="case.transfer",
@@ -90,8 +97,12 @@ def test_a_working_day_limit_past_the_calendar_is_errored_not_guessed():
         ),
         BOOK,
     )
-    assert events == () and tracked.state == "errored" and "2099" in tracked.error
-    assert tracked.next_fire_at is None
+    # Monday 2099-03-02 10:00 + 1 working day, 2099 unknown: Tuesday 03-03 10:00, weekends only.
+    assert tracked.provisional and tracked.state == "open" and tracked.error is None
+    assert tracked.deadline.due_at == datetime(2099, 3, 3, 10, tzinfo=SH)
+    assert [e.provisional for e in events] == [True]
+    # Still unknown: recomputing changes nothing and says nothing.
+    assert recompute(tracked, datetime(2099, 3, 2, 11, tzinfo=SH)) == (tracked, ())
 
 
 # The make-up Sunday 2025-01-26 (调休) in every unit: fixed spans ignore it, calendar days count it,

@@ -43,6 +43,12 @@ DISPATCH_WORK_ORDERS = topic(
 DISPATCH_OUTAGES = topic(
     "dispatch.outages", "dispatch", "Outage incidents folding many 'no power' calls into one fault."
 )
+DISPATCH_PLANNED_OUTAGES = topic(
+    "dispatch.planned-outages",
+    "dispatch",
+    "Planned outages (计划停电) from the outage management system, their notice, and supply "
+    "interruptions whose cause is removed or supply restored.",
+)
 CASEWORK_CASES = topic(
     "casework.cases", "casework", "Complaints, reports, opinions, suggestions and praise as cases."
 )

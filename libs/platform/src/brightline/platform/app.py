@@ -17,6 +17,9 @@ from brightline.platform.settings import ServiceSettings
 from brightline.platform.telemetry import configure_tracing, instrument_app
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+# A condition an operator must act on that does not make the service unready (e.g. the working-day
+# calendar ends in 40 days): returns a message, or None when all is well.
+ReadinessWarning = Callable[[], str | None]
 
 # Factories of routers included in every service app (see register_service_router).
 SERVICE_ROUTERS: list[Callable[[], APIRouter]] = []
@@ -60,6 +63,7 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.readiness = {}
+    app.state.readiness_warnings = {}
     app.state.integration_gate = IntegrationGate(
         settings.service_name, settings.integration_rate_limit
     )
@@ -117,8 +121,13 @@ def health_router() -> APIRouter:
             except Exception:  # noqa: BLE001 - a failing check means "not ready", not a 500
                 results[name] = False
         ready = bool(results) and all(results.values())
+        warnings = {}
+        for name, warn in getattr(request.app.state, "readiness_warnings", {}).items():
+            if (message := warn()) is not None:
+                warnings[name] = message
         return JSONResponse(
-            {"status": "ready" if ready else "not-ready", "checks": results},
+            {"status": "ready" if ready else "not-ready", "checks": results}
+            | ({"warnings": warnings} if warnings else {}),
             status_code=200 if ready else 503,
         )
 

@@ -1,19 +1,53 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from brightline.calendar.policy import adopted_book
 from brightline.callback.domain.model import CallbackPolicy
 from brightline.platform.settings import ServiceSettings
+
+
+class PackCallbackPolicy(CallbackPolicy):
+    """The callback window, attempts and spacing of the policy pack in force, read when asked.
+
+    Not settings: the pack (brightline.calendar.policy, the one source every service reads;
+    $BRIGHTLINE_POLICY_PACKS / $BRIGHTLINE_POLICY_PACK_FILES) says `callback.window`,
+    `callback.max_attempts` and `callback.attempt_spacing`. Each read looks at the pack in force
+    now, so adopting a new pack changes them for the tasks created from then on."""
+
+    def __init__(self, lease: timedelta) -> None:
+        object.__setattr__(self, "_lease", lease)
+
+    @staticmethod
+    def _pack():
+        return adopted_book().in_force(datetime.now(UTC))
+
+    @property
+    def window(self) -> timedelta:  # type: ignore[override]
+        return self._pack().limit("callback.window").fixed_span() or timedelta(
+            days=self._pack().limit("callback.window").amount
+        )
+
+    @property
+    def max_attempts(self) -> int:  # type: ignore[override]
+        return int(self._pack().parameter("callback.max_attempts").value)
+
+    @property
+    def attempt_spacing(self) -> timedelta:  # type: ignore[override]
+        return self._pack().parameter("callback.attempt_spacing").as_timedelta()
+
+    @property
+    def lease(self) -> timedelta:  # type: ignore[override]
+        return self._lease
 
 
 class CallbackSettings(ServiceSettings):
     """Callback. Own knobs carry the CALLBACK_ prefix.
 
-    The window and attempt defaults MIRROR the seed policy pack of the SLA monitor
-    (services/sla_monitor/.../policy_packs/seed.yaml: `callback.window` 24 h,
-    `callback.max_attempts` 3, `callback.attempt_spacing` 2 h). Callback does not import the
-    SLA monitor; an operator running another pack sets CALLBACK_WINDOW_HOURS etc. to match it.
+    The window, attempts and spacing are not knobs here: they come from the policy pack in force
+    (PackCallbackPolicy). Only the agent's lease on a task, a matter of this service's own
+    worklist, is a setting.
     """
 
     model_config = SettingsConfigDict(env_prefix="CALLBACK_", populate_by_name=True, extra="ignore")
@@ -21,15 +55,6 @@ class CallbackSettings(ServiceSettings):
     service_name: str = "callback"
     database_name: str = "brightline_callback"
 
-    window_hours: float = Field(
-        24, gt=0, description="Call back within this many hours of completion (seed pack)"
-    )
-    max_attempts: int = Field(
-        3, ge=1, description="Attempts before a task ends unreachable (seed pack)"
-    )
-    attempt_spacing_hours: float = Field(
-        2, ge=0, description="Minimum gap between two attempts (seed pack)"
-    )
     # Said in the callback's opening: "您好！我是{unit_name}95598供电服务热线{staff_no}号客服代表".
     unit_name: str = "国网供电公司"
     unit_name_en: str = "State Grid"
@@ -38,9 +63,4 @@ class CallbackSettings(ServiceSettings):
     )
 
     def policy(self) -> CallbackPolicy:
-        return CallbackPolicy(
-            window=timedelta(hours=self.window_hours),
-            max_attempts=self.max_attempts,
-            attempt_spacing=timedelta(hours=self.attempt_spacing_hours),
-            lease=timedelta(seconds=self.lease_seconds),
-        )
+        return PackCallbackPolicy(lease=timedelta(seconds=self.lease_seconds))

@@ -19,7 +19,7 @@ CASE_SUBJECT = "case"
 
 
 async def on_ticket_recorded(
-    event: Event, uow: UnitOfWork, *, vault: ContactVault, transfer_days: int, tz: str
+    event: Event, uow: UnitOfWork, *, vault: ContactVault, tz: str
 ) -> None:
     t = event.payload()
     if t.ticket_type == "consultation" and t.linked_ticket_id:
@@ -52,7 +52,6 @@ async def on_ticket_recorded(
         ),
         uow,
         vault=vault,
-        transfer_days=transfer_days,
         tz=tz,
     )
 
@@ -133,6 +132,26 @@ async def on_deadline_settled(event: Event, uow: UnitOfWork, *, state: str) -> N
     await handlers.settle_deadline(commands.SettleDeadline(d.deadline_id, state), uow)
 
 
+async def on_deadline_moved(event: Event, uow: UnitOfWork, *, state: str) -> None:
+    """Paused, resumed or recounted (new calendar data): the case shows the new due time."""
+    d = event.payload()
+    if d.subject_type != CASE_SUBJECT:
+        return
+    await handlers.record_deadline(
+        commands.RecordDeadline(
+            deadline_id=d.deadline_id,
+            case_id=d.subject_id,
+            limit_key=d.limit_key,
+            policy_pack=d.policy_pack,
+            opened_at=None,
+            warn_at=getattr(d, "warn_at", None),
+            due_at=d.due_at,
+            state=state,
+        ),
+        uow,
+    )
+
+
 async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     r = event.payload()
     if r.origin != "casework":
@@ -163,18 +182,21 @@ async def on_callback_outcome(event: Event, uow: UnitOfWork) -> None:
 TOPICS = [INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS]
 
 
-def routes(
-    *, vault: ContactVault, transfer_days: int = 1, tz: str = "Asia/Shanghai"
-) -> dict[str, Route]:
+def routes(*, vault: ContactVault, tz: str = "Asia/Shanghai") -> dict[str, Route]:
     # Declared filters: the consumer skips a repair ticket or another subject's deadline before
     # opening a transaction (no inbox row, no commit); the checks inside the routes stay.
     def cases(route: Route) -> Route:
         return handles_only(lambda e: e.data.get("subject_type") == CASE_SUBJECT, route)
 
+    def case_or_chase(e: Event) -> bool:
+        kind = e.data.get("ticket_type")
+        return kind in CASE_TYPES or (
+            kind == "consultation" and bool(e.data.get("linked_ticket_id"))
+        )
+
     return {
         "brightline.intake.ticket.recorded.v1": handles_only(
-            lambda e: e.data.get("ticket_type") in CASE_TYPES,
-            partial(on_ticket_recorded, vault=vault, transfer_days=transfer_days, tz=tz),
+            case_or_chase, partial(on_ticket_recorded, vault=vault, tz=tz)
         ),
         "brightline.sla.deadline.opened.v1": cases(on_deadline_opened),
         "brightline.sla.deadline.warned.v1": cases(on_deadline_warned),
@@ -183,6 +205,9 @@ def routes(
         "brightline.sla.deadline.cancelled.v1": cases(
             partial(on_deadline_settled, state="cancelled")
         ),
+        "brightline.sla.deadline.paused.v1": cases(partial(on_deadline_moved, state="paused")),
+        "brightline.sla.deadline.resumed.v1": cases(partial(on_deadline_moved, state="open")),
+        "brightline.sla.deadline.rescheduled.v1": cases(partial(on_deadline_moved, state="open")),
         "brightline.callback.reopen.requested.v1": handles_only(
             lambda e: e.data.get("origin") == "casework", on_reopen_requested
         ),

@@ -1,18 +1,22 @@
-"""首问负责制: the first receiver transfers the case to the responsible department within
-1 working day (seed 004, 95598 article 1.1). Counted on China's official calendar, so a
-make-up working weekend (调休) counts and a public holiday does not.
+"""首问负责制: the first receiver passes the case to the responsible department in time (seed 004,
+95598 article 1.1: within 1 working day; complaints and reports at once, 3.2).
 
-This rule is casework's own (it decides when a case must leave the first-ask owner); the
-reply limits (5/10 days, working-day variants) belong to the SLA monitor's policy packs and
-arrive as DeadlineOpenedV1 events.
+The limit is not casework's own number: it is read from the policy pack in force when the case
+opened (brightline.calendar.policy, the one source every service reads), `<type>.transfer` where
+the pack has one (complaints, reports: hours), else `case.transfer` (working days, official
+calendar with 调休). The SLA monitor opens the same limit from the same pack and enforces it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from brightline.calendar import add_working_days
+from brightline.calendar.policy import adopted_book, limit_due, transfer_key
 
 
-def transfer_due(opened_at: datetime, *, working_days: int = 1, tz: str | None = None) -> datetime:
-    return add_working_days(opened_at, working_days, tz)
+def transfer_due(
+    case_type: str, opened_at: datetime, *, tz: str | None = None
+) -> tuple[datetime, bool]:
+    """(due time, provisional?) of the transfer of a case of `case_type` opened at `opened_at`."""
+    pack = adopted_book().in_force(opened_at)
+    return limit_due(pack.limit(transfer_key(pack, case_type)), opened_at, tz)

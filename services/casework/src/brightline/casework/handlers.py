@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import structlog
 
-from brightline.calendar import CalendarOutOfRange
 from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
 from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.domain import commands, events
@@ -44,23 +43,19 @@ async def open_case(
     uow: UnitOfWork,
     *,
     vault: ContactVault,
-    transfer_days: int = 1,
     tz: str | None = None,
 ) -> Case:
     repo = CaseRepository(uow.session)
     existing = await repo.by_ticket(command.ticket_id)
     if existing:
         return existing
-    try:
-        due = transfer_due(command.opened_at, working_days=transfer_days, tz=tz)
-    except CalendarOutOfRange as error:
-        # Never guess a working day: the case opens, without a transfer deadline, and ops is told.
+    due, provisional = transfer_due(command.case_type, command.opened_at, tz=tz)
+    if provisional:
+        # Counted weekends-only into a year the calendar does not know yet; the SLA monitor
+        # alarms and recomputes it when the year's holiday notice is entered.
         log.error(
-            "transfer deadline unknown: calendar out of range",
-            ticket_id=command.ticket_id,
-            error=str(error),
+            "transfer deadline provisional: calendar data missing", ticket_id=command.ticket_id
         )
-        due = None
     contact = commands.Contact() if command.anonymous else command.contact
     case = Case.open(
         id=str(uuid.uuid4()),

@@ -26,11 +26,7 @@ def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=consumers.routes(
-                vault=vault,
-                transfer_days=settings.transfer_working_days,
-                tz=settings.business_timezone,
-            ),
+            routes=consumers.routes(vault=vault, tz=settings.business_timezone),
             topics=consumers.TOPICS,
         ),
     )

@@ -23,10 +23,8 @@ class CaseworkSettings(ServiceSettings):
         SecretStr(DEV_CONTACT_KEY),
         description="Fernet key (url-safe base64 of 32 bytes) encrypting reporters' identity and contact",
     )
-    transfer_working_days: int = Field(
-        1,
-        description="首问负责制: a case goes to the responsible department within this many working days",
-    )
+    # The transfer limit is not a setting: it comes from the policy pack in force
+    # (brightline.calendar.policy; $BRIGHTLINE_POLICY_PACKS / $BRIGHTLINE_POLICY_PACK_FILES).
     confidentiality_rules: str | None = Field(
         None,
         description="Path to a confidentiality rules YAML; unset = the shipped rules",

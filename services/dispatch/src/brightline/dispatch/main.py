@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from brightline.dispatch import consumers, scheduler
-from brightline.dispatch.api import routes
+from brightline.dispatch.api import planned, routes
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
@@ -33,6 +33,6 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         settings,
         title="Brightline dispatch",
         description="Repair dispatch: work orders, crews and their mobile API, arrival deadlines, outage incidents.",
-        routers=routes.routers,
+        routers=[*routes.routers, *planned.routers],
         lifespan=lifespan,
     )

@@ -7,10 +7,11 @@ from brightline.contracts.topics import (
     CALLBACK_TASKS,
     CASEWORK_CASES,
     DISPATCH_OUTAGES,
+    DISPATCH_PLANNED_OUTAGES,
     DISPATCH_WORK_ORDERS,
     SLA_DEADLINES,
 )
-from brightline.intake import handlers
+from brightline.intake import handlers, planned_outages
 from brightline.intake.adapters.repository import (
     FINISHED_ORDER_STATES,
     OutageRepository,
@@ -107,7 +108,14 @@ async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
     )
 
 
-TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS, CASEWORK_CASES, SLA_DEADLINES]
+TOPICS = [
+    DISPATCH_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+    CALLBACK_TASKS,
+    CASEWORK_CASES,
+    SLA_DEADLINES,
+    DISPATCH_PLANNED_OUTAGES,
+]
 ROUTES: dict[str, Route] = {
     "brightline.dispatch.outage.declared.v1": on_outage_declared,
     "brightline.dispatch.outage.updated.v1": on_outage_updated,
@@ -118,4 +126,5 @@ ROUTES: dict[str, Route] = {
     "brightline.callback.reopen.requested.v1": on_reopen_requested,
     "brightline.casework.case.status-changed.v1": on_case_status_changed,
     "brightline.sla.deadline.opened.v1": on_deadline_opened,
+    **planned_outages.ROUTES,
 }

@@ -31,6 +31,7 @@ from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import CASE_TYPES, Ticket
 from brightline.intake.domain.scripts import ScriptBook
+from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWork
 
 # Fields an agent writes *to the customer* (checked against the forbidden phrases, 服务忌语).
@@ -95,6 +96,13 @@ async def record_ticket(
             open_repairs=open_repairs,
             active_outages=active_outages,
         )
+        planned = None
+        if link is None and area_code:
+            # A call about a planned outage (计划停电) in effect is a consultation linked to it.
+            planned = await PlannedOutageRepository(uow.session).in_effect({area_code}, now())
+        if planned is not None:
+            ticket_type = "consultation"
+            details.update(reported_as="repair", planned_outage_id=planned.id)
         if link is not None:
             ticket_type = "consultation"
             details.update(

@@ -16,8 +16,11 @@ from brightline.contracts.topics import (
     CALLBACK_RATES,
     CALLBACK_TASKS,
     CASEWORK_CASES,
+    DISPATCH_OUTAGES,
+    DISPATCH_PLANNED_OUTAGES,
     DISPATCH_WORK_ORDERS,
     INTAKE_CALLS,
+    INTAKE_TICKETS,
 )
 from brightline.messaging import Route, UnitOfWork
 from brightline.sla_monitor import handlers
@@ -37,9 +40,23 @@ CONSUMED = (
     "brightline.callback.task.created.v1",
     "brightline.callback.outcome.recorded.v1",
     "brightline.callback.rate.computed.v1",
+    "brightline.intake.ticket.recorded.v1",
+    "brightline.intake.ticket.milestone-recorded.v1",
+    "brightline.dispatch.supply.cause-removed.v1",
+    "brightline.dispatch.supply.restored.v1",
+    "brightline.dispatch.outage.restored.v1",
 )
 
-TOPICS = [INTAKE_CALLS, DISPATCH_WORK_ORDERS, CASEWORK_CASES, CALLBACK_TASKS, CALLBACK_RATES]
+TOPICS = [
+    INTAKE_CALLS,
+    INTAKE_TICKETS,
+    DISPATCH_WORK_ORDERS,
+    DISPATCH_OUTAGES,
+    DISPATCH_PLANNED_OUTAGES,
+    CASEWORK_CASES,
+    CALLBACK_TASKS,
+    CALLBACK_RATES,
+]
 
 
 async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
@@ -89,13 +106,14 @@ async def on_event(
     event: Event,
     uow: UnitOfWork,
     *,
-    book: PolicyBook,
+    book: Callable[[], PolicyBook],
     notify: Callable[[datetime | None], None] | None = None,
 ) -> None:
     history = HistoryRepository(uow.session)
     await history.log(event)
     await record_kpi_facts(event, history)
     store = DeadlineRepository(uow.session)
+    book = book()  # read per event: a pack adopted meanwhile applies to what opens from now on
     for command in inputs_for(event, book):
         for tracked in await handlers.handle(command, store, uow.emit, book=book):
             if notify is not None:
@@ -110,5 +128,9 @@ def routes(
     notify: Callable[[datetime | None], None] | None = None,
 ) -> dict[str, Route]:
     """`notify`: told the next fire time of every deadline an event opens or changes (Wakeup.notify)."""
-    book = handlers.policy_book(packs, pack_files)
+    handlers.policy_book(packs, pack_files)  # a broken pack fails the start, loudly
+
+    def book() -> PolicyBook:
+        return handlers.policy_book(packs, pack_files)
+
     return {event_type: partial(on_event, book=book, notify=notify) for event_type in CONSUMED}

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
 import structlog
-import yaml
 
 from brightline.contracts import EventPayload
 from brightline.contracts.events.sla import (
     DeadlineBreachedV1,
+    DeadlineBreachRetractedV1,
     DeadlineCancelledV1,
     DeadlineMetV1,
     DeadlineOpenedV1,
+    DeadlinePausedV1,
+    DeadlineRescheduledV1,
+    DeadlineResumedV1,
     DeadlineWarnedV1,
 )
 from brightline.messaging import UnitOfWork
@@ -39,8 +40,9 @@ from brightline.sla_monitor.domain.monitor import (
     advance,
     apply,
     open_tracked,
+    recompute,
 )
-from brightline.sla_monitor.domain.policy import PolicyBook, PolicyPack, load_pack, parse_pack
+from brightline.sla_monitor.domain.policy import PolicyBook, adopted_book, load_pack_file  # noqa: F401
 
 log = structlog.get_logger()
 
@@ -50,24 +52,17 @@ Emit = Callable[[EventPayload], object]
 # ---------------------------------------------------------------- policy
 
 
-def load_pack_file(path: str | Path) -> PolicyPack:
-    """A pack from a file outside the package (a centre's own, or a drill pack with short limits)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    parent = load_pack(raw["extends"]) if isinstance(raw, dict) and raw.get("extends") else None
-    return parse_pack(raw, parent, origin=str(path))
-
-
-@cache
 def policy_book(pack_names: tuple[str, ...], pack_files: tuple[str, ...] = ()) -> PolicyBook:
-    return PolicyBook(
-        [*(load_pack(name) for name in pack_names), *(load_pack_file(p) for p in pack_files)]
-    )
+    """The book in force, through the shared library (pack files reread when they change)."""
+    return adopted_book(pack_names, pack_files)
 
 
 # ---------------------------------------------------------------- domain events -> integration events
 
 
-def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> EventPayload | None:
+def integration_event(
+    tracked: Tracked, event: domain_events.DeadlineEvent, actor: str | None = None
+) -> EventPayload | None:
     fact = dict(
         deadline_id=tracked.deadline_id,
         limit_key=tracked.limit.key,
@@ -86,6 +81,7 @@ def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> E
                 due_at=event.due_at,
                 amount=tracked.limit.amount,
                 unit=str(tracked.limit.unit.value),
+                provisional=event.provisional,
             )
         case domain_events.DeadlineWarned():
             return DeadlineWarnedV1(
@@ -115,12 +111,52 @@ def integration_event(tracked: Tracked, event: domain_events.DeadlineEvent) -> E
             return DeadlineCancelledV1(
                 **fact, due_at=due, cancelled_at=event.occurred_at, reason=event.reason
             )
-    return None  # paused / resumed: no contract event; the deadline row shows it
+        case domain_events.DeadlineBreachRetracted():
+            return DeadlineBreachRetractedV1(
+                **fact,
+                due_at=event.due_at,
+                breached_at=event.breached_at,
+                retracted_at=event.occurred_at,
+                met_at=event.occurred_at,
+                escalations=list(event.escalations),
+            )
+        case domain_events.DeadlinePaused():
+            return DeadlinePausedV1(
+                **fact,
+                due_at=due,
+                paused_at=event.occurred_at,
+                reason=event.reason,
+                paused_by=actor,
+            )
+        case domain_events.DeadlineResumed():
+            return DeadlineResumedV1(
+                **fact,
+                due_at=event.due_at,
+                warn_at=event.warn_at,
+                resumed_at=event.occurred_at,
+                paused_seconds=event.paused_for.total_seconds(),
+                resumed_by=actor,
+            )
+        case domain_events.DeadlineRescheduled():
+            return DeadlineRescheduledV1(
+                **fact,
+                due_at=event.due_at,
+                warn_at=event.warn_at,
+                rescheduled_at=event.occurred_at,
+                provisional=event.provisional,
+                reason=event.reason,
+            )
+    return None
 
 
-def _emit_all(tracked: Tracked, fired: Iterable[domain_events.DeadlineEvent], emit: Emit) -> None:
+def _emit_all(
+    tracked: Tracked,
+    fired: Iterable[domain_events.DeadlineEvent],
+    emit: Emit,
+    actor: str | None = None,
+) -> None:
     for event in fired:
-        payload = integration_event(tracked, event)
+        payload = integration_event(tracked, event, actor)
         if payload is not None:
             emit(payload)
 
@@ -144,13 +180,12 @@ async def handle(
             return []
         if not await store.add(tracked):
             return []  # one deadline per subject and limit, however often the cause is replayed
-        if tracked.error:
+        if tracked.provisional:
             log.error(
-                "deadline errored: calendar out of range",
+                "deadline provisional: its count runs into a year the calendar does not know",
                 deadline_id=tracked.deadline_id,
                 limit_key=command.limit_key,
-                subject_id=command.subject_id,
-                error=tracked.error,
+                due_at=tracked.deadline.due_at.isoformat(),
             )
         _emit_all(tracked, fired, emit)
         return [tracked]
@@ -188,9 +223,22 @@ async def handle(
             # the clock still advanced to the input's time, as in replay
             tracked, fired = advance(tracked, command.at)
         await store.save(tracked)
-        _emit_all(tracked, fired, emit)
+        _emit_all(tracked, fired, emit, getattr(command, "actor", None))
         changed.append(tracked)
     return changed
+
+
+async def recompute_provisional(now: datetime, store, emit: Emit) -> list[Tracked]:
+    """Count every running provisional deadline again on the calendar as it now is (after a new
+    year's holiday notice was entered). Returns the deadlines whose due time moved."""
+    moved = []
+    for tracked in await store.provisional():
+        tracked, fired = recompute(tracked, now)
+        if fired:
+            await store.save(tracked)
+            _emit_all(tracked, fired, emit)
+            moved.append(tracked)
+    return moved
 
 
 async def tick(now: datetime, store, emit: Emit, *, batch: int = 200) -> int:

@@ -16,6 +16,8 @@ from brightline.messaging import ServiceRuntime, service_lifespan
 from brightline.platform.app import create_service_app
 from brightline.platform.problems import Problem, problem_response
 from brightline.sla_monitor import consumers, handlers, metrics
+from brightline.sla_monitor.adapters.repository import DeadlineRepository
+from brightline.sla_monitor.api import calendar as calendar_api
 from brightline.sla_monitor.api import routes
 from brightline.sla_monitor.domain.policy import NoPolicyInForce
 from brightline.sla_monitor.scheduler import Scheduler, Wakeup
@@ -53,8 +55,44 @@ async def refresh_gauges(
         )
 
 
-async def _gauge_loop(runtime: ServiceRuntime, settings: SlaMonitorSettings) -> None:
+async def watch_calendar(runtime: ServiceRuntime, settings: SlaMonitorSettings, wakeup) -> None:
+    """Reread the holiday file; when a year's notice was entered, recompute provisional deadlines.
+    Then publish the calendar's horizon and the provisional count."""
+    now = datetime.now(UTC)
+    try:
+        changed, moved = await calendar_api.reload_and_recompute(runtime.unit_of_work(), now)
+    except calendar_api.HolidayFileError:
+        log.exception("holiday file refused; the previous one stays in force")
+        changed, moved = False, []
+    if changed:
+        log.info("holiday file changed", recomputed=len(moved))
+    for tracked in moved:
+        wakeup.notify(tracked.next_fire_at)
+    _, days_left, warning, message = calendar_api.horizon(
+        now.astimezone(ZoneInfo(settings.business_timezone)).date()
+    )
+    async with runtime.unit_of_work() as uow:
+        provisional = await DeadlineRepository(uow.session).count_provisional()
+    metrics.publish_calendar(days_left, provisional)
+    if warning:
+        log.warning("working-day calendar horizon", message=message)
+    if provisional:
+        log.error("provisional deadlines running", count=provisional)
+
+
+def calendar_warning(settings: SlaMonitorSettings) -> str | None:
+    today = datetime.now(ZoneInfo(settings.business_timezone)).date()
+    return calendar_api.horizon(today)[3]
+
+
+async def _gauge_loop(runtime: ServiceRuntime, settings: SlaMonitorSettings, wakeup) -> None:
     while True:
+        try:
+            await watch_calendar(runtime, settings, wakeup)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - metrics must never take the service down
+            log.exception("calendar watch failed")
         try:
             await refresh_gauges(runtime, settings, datetime.now(UTC))
         except asyncio.CancelledError:
@@ -90,7 +128,9 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
                 batch=settings.scheduler_batch,
                 wakeup=wakeup,
             )
-            gauges = asyncio.create_task(_gauge_loop(runtime, settings), name="sla-kpi-gauges")
+            gauges = asyncio.create_task(
+                _gauge_loop(runtime, settings, wakeup), name="sla-kpi-gauges"
+            )
             if runtime.consumer is not None:
                 runtime.consumer.after_commit.append(wakeup.committed)
             if settings.scheduler_enabled:
@@ -110,10 +150,11 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         settings,
         title="Brightline SLA monitor",
         description="Policy packs, working-day calendar, durable deadline timers, warnings, breaches and KPIs.",
-        routers=routes.routers,
+        routers=[*routes.routers, calendar_api.router, calendar_api.packs_router],
         lifespan=lifespan,
     )
     app.state.wakeup = wakeup
+    app.state.readiness_warnings["calendar"] = lambda: calendar_warning(settings)
 
     @app.exception_handler(NoPolicyInForce)
     async def no_policy_in_force(request: Request, error: NoPolicyInForce):

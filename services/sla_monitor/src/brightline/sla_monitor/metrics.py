@@ -13,6 +13,14 @@ _KPI_GAUGES = {
         "sla_answered_within_threshold_ratio",
         "Share of offered calls answered within the call.answer limit (12 s)",
     ),
+    "answered_within_threshold_of_offered": Gauge(
+        "sla_answered_within_threshold_of_offered_ratio",
+        "12-second answer rate over calls offered (abandoned calls included); 12.0 s is within",
+    ),
+    "answered_within_threshold_of_answered": Gauge(
+        "sla_answered_within_threshold_of_answered_ratio",
+        "12-second answer rate over calls answered; 12.0 s is within",
+    ),
     "average_speed_of_answer_s": Gauge(
         "sla_average_speed_of_answer_seconds", "Average speed of answer"
     ),
@@ -49,3 +57,27 @@ def publish(row: KpiRow, month: CallbackMonth) -> None:
 
 def window_ending(now: datetime) -> tuple[datetime, datetime]:
     return now - WINDOW, now
+
+
+# ---------------------------------------------------------------- the calendar's horizon
+
+CALENDAR_DAYS_LEFT = Gauge(
+    "sla_calendar_days_until_data_ends",
+    "Days from today (business date) to the last day the working-day calendar knows",
+)
+CALENDAR_HORIZON_WARNING = Gauge(
+    "sla_calendar_horizon_warning",
+    "1 from HORIZON_WARNING_DAYS before the working-day calendar's known data ends: enter the next "
+    "year's State Council notice in the holiday file",
+)
+PROVISIONAL_DEADLINES = Gauge(
+    "sla_deadlines_provisional",
+    "Running deadlines counted Monday-Friday through a year the calendar does not know (alarm > 0)",
+)
+HORIZON_WARNING_DAYS = 60
+
+
+def publish_calendar(days_left: int, provisional: int) -> None:
+    CALENDAR_DAYS_LEFT.set(days_left)
+    CALENDAR_HORIZON_WARNING.set(1 if days_left <= HORIZON_WARNING_DAYS else 0)
+    PROVISIONAL_DEADLINES.set(provisional)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from brightline.contracts import Event, EventPayload
-from brightline.contracts.events.sla import DeadlineBreachedV1
+from brightline.contracts.events.sla import DeadlineBreachedV1, DeadlineBreachRetractedV1
 from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.repository import MemoryStore
 from brightline.sla_monitor.domain.monitor import Tracked
@@ -36,11 +36,14 @@ def utc_iso(moment: datetime) -> str:
 
 
 def breach_keys(payloads: Iterable[EventPayload]) -> list[tuple[str, str, str]]:
-    """(deadline id, level, breached_at ISO) of each breach, sorted: what 'the same breaches' means."""
+    """(deadline id, level, breached_at ISO) of each breach not retracted since, sorted: what 'the
+    same breaches' means. A retracted breach was never a breach of the work, only of the delivery."""
+    payloads = list(payloads)
+    retracted = {p.deadline_id for p in payloads if isinstance(p, DeadlineBreachRetractedV1)}
     return sorted(
         (p.deadline_id, p.level, utc_iso(p.breached_at))
         for p in payloads
-        if isinstance(p, DeadlineBreachedV1)
+        if isinstance(p, DeadlineBreachedV1) and p.deadline_id not in retracted
     )
 
 

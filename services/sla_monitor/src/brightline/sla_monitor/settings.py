@@ -1,5 +1,7 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from brightline.calendar.policy import adopted_pack_files, adopted_pack_names
 from brightline.platform.settings import ServiceSettings
 
 
@@ -10,10 +12,13 @@ class SlaMonitorSettings(ServiceSettings):
 
     service_name: str = "sla_monitor"
     database_name: str = "brightline_sla_monitor"
-    policy_packs: list[str] = ["seed"]  # adopted packs; each applies from its effective date
-    # Extra packs from files outside the package (a centre's own edition, a drill pack with short limits);
-    # they join the book like shipped packs, each from its effective date.
-    policy_pack_files: list[str] = []
+    # The packs adopted, each applying from its effective date. By default the centre-wide
+    # $BRIGHTLINE_POLICY_PACKS / $BRIGHTLINE_POLICY_PACK_FILES that casework and callback read too
+    # (one source of truth); set here only to run this service alone on other packs (tests).
+    policy_packs: list[str] = Field(default_factory=adopted_pack_names)
+    # Extra packs from files outside the package (a centre's own edition, a drill pack with short
+    # limits); they join the book like shipped packs, each from its effective date.
+    policy_pack_files: list[str] = Field(default_factory=adopted_pack_files)
     scheduler_enabled: bool = True
     # the longest the scheduler sleeps; it wakes sooner when a fire time is due sooner
     scheduler_interval_seconds: float = 0.25

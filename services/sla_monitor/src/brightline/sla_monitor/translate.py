@@ -11,14 +11,15 @@ from datetime import datetime
 
 from brightline.contracts import Event
 from brightline.sla_monitor.domain.monitor import Cancel, Input, Meet, Open, Pause, Resume
-from brightline.sla_monitor.domain.policy import PolicyBook
+from brightline.sla_monitor.domain.policy import PolicyBook, transfer_key
 
 ARRIVAL = ("repair.arrival.urban", "repair.arrival.rural", "repair.arrival.remote")
-WAITING_FOR_CUSTOMER = "waiting_for_customer"  # a case status note that stops pausable clocks
 
 SUPERVISOR_OPEN = "sla_monitor.supervisor.open"
 SUPERVISOR_PAUSE = "sla_monitor.supervisor.pause"
 SUPERVISOR_RESUME = "sla_monitor.supervisor.resume"
+SUPERVISOR_MEET = "sla_monitor.supervisor.meet"
+SUPERVISOR_CANCEL = "sla_monitor.supervisor.cancel"
 
 
 def _t(value) -> datetime:
@@ -111,6 +112,24 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
                     )
                 ]
             return []
+        case "brightline.intake.ticket.recorded.v1":
+            return _service_request_recorded(p)
+        case "brightline.intake.ticket.milestone-recorded.v1":
+            return _milestone(p)
+        case "brightline.dispatch.supply.cause-removed.v1":
+            return [
+                Open(
+                    limit_key="supply.restore",
+                    subject_type="interruption",
+                    subject_id=p.interruption_id,
+                    ticket_id=None,
+                    at=p.removed_at,
+                )
+            ]
+        case "brightline.dispatch.supply.restored.v1":
+            return [_restored(p.interruption_id, p.restored_at)]
+        case "brightline.dispatch.outage.restored.v1":
+            return [_restored(p.incident_id, p.restored_at)]
         case "brightline.casework.case.opened.v1":
             return _case_opened(p, book)
         case "brightline.casework.case.status-changed.v1":
@@ -139,15 +158,83 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
     return []
 
 
+# 服务申请 sub-type -> (limit opened when the ticket is recorded, or None)
+SERVICE_LIMITS = {
+    "appointment": "appointment.arrival",
+    "bill_query_written": "bill_query.written_reply",
+    "meter_fault": "meter.fault",
+    "connection_residential": "connection.residential",
+}
+# milestone -> (limits it meets, limit it opens)
+MILESTONES: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "arrived": (("appointment.arrival",), None),
+    "written_reply_sent": (("bill_query.written_reply",), None),
+    "meter_fault_handled": (("meter.fault",), None),
+    "accepted_with_contract": ((), "connection.non_residential"),
+    "power_connected": (("connection.residential", "connection.non_residential"), None),
+}
+
+
+def _service_request_recorded(p) -> list[Input]:
+    key = SERVICE_LIMITS.get(p.service_subtype or "")
+    if p.ticket_type != "service_request" or key is None:
+        return []
+    # An appointment's clock is the agreed hour: it opens at the hour's start.
+    at = p.appointment_at if key == "appointment.arrival" else p.recorded_at
+    if at is None:
+        return []
+    return [
+        Open(
+            limit_key=key,
+            subject_type="ticket",
+            subject_id=p.ticket_id,
+            ticket_id=p.ticket_id,
+            at=at,
+            ticket_type=p.ticket_type,
+        )
+    ]
+
+
+def _milestone(p) -> list[Input]:
+    meets, opens = MILESTONES[p.milestone]
+    subject = dict(subject_type="ticket", subject_id=p.ticket_id)
+    inputs: list[Input] = []
+    if meets:
+        inputs.append(Meet(**subject, limit_keys=meets, at=p.occurred_at, actor=p.recorded_by))
+    if opens:
+        inputs.append(
+            Open(
+                limit_key=opens,
+                **subject,
+                ticket_id=p.ticket_id,
+                at=p.occurred_at,
+                ticket_type=p.ticket_type,
+            )
+        )
+    return inputs
+
+
+def _restored(interruption_id: str, at: datetime) -> Meet:
+    return Meet(
+        subject_type="interruption",
+        subject_id=interruption_id,
+        limit_keys=("supply.restore",),
+        at=at,
+    )
+
+
 def _answer_open(call_id: str, rang_at: datetime) -> Open:
     return Open(
         limit_key="call.answer", subject_type="call", subject_id=call_id, ticket_id=None, at=rang_at
     )
 
 
+TRANSFER = ("case.transfer", "complaint.transfer", "report.transfer")
+
+
 def _case_opened(p, book: PolicyBook) -> list[Input]:
     pack = book.in_force(p.opened_at)
-    keys = ["case.transfer"]
+    keys = [transfer_key(pack, p.case_type)]
     if p.case_type in ("complaint", "report"):
         keys += [f"{p.case_type}.contact", f"{p.case_type}.reply"]
     return [
@@ -166,10 +253,9 @@ def _case_opened(p, book: PolicyBook) -> list[Input]:
 
 def _case_status(p, book: PolicyBook) -> list[Input]:
     subject = dict(subject_type="case", subject_id=p.case_id)
+    # A status note never stops or restarts a clock: pauses are explicit, audited acts
+    # (POST /deadlines/{id}/pause with a reason), published as deadline.paused events.
     inputs: list[Input] = []
-    if p.note == WAITING_FOR_CUSTOMER:
-        return [Pause(**subject, limit_keys=None, at=p.changed_at, reason=WAITING_FOR_CUSTOMER)]
-    inputs.append(Resume(**subject, limit_keys=None, at=p.changed_at))  # a no-op unless paused
     reply = f"{p.case_type}.reply"
     if p.status == "reopened" and reply in book.in_force(p.changed_at).limits:
         # A reopened complaint or report owes the customer a new reply: a new clock, from the
@@ -185,14 +271,30 @@ def _case_status(p, book: PolicyBook) -> list[Input]:
             )
         )
     if p.status == "transferred":
-        inputs.append(Meet(**subject, limit_keys=("case.transfer",), at=p.changed_at))
+        inputs.append(Meet(**subject, limit_keys=TRANSFER, at=p.changed_at))
+    if p.status == "replied":
+        # 1.1: the department's reply reached the first-ask owner, who now has 2 working days
+        inputs.append(
+            Open(
+                limit_key="first_ask.answer",
+                subject_type="case",
+                subject_id=p.case_id,
+                ticket_id=p.ticket_id,
+                at=p.changed_at,
+                ticket_type=p.case_type,
+            )
+        )
     if p.status in ("investigating", "replied", "answered"):
         inputs.append(
             Meet(**subject, limit_keys=("complaint.contact", "report.contact"), at=p.changed_at)
         )
     if p.status == "answered":
         inputs.append(
-            Meet(**subject, limit_keys=("complaint.reply", "report.reply"), at=p.changed_at)
+            Meet(
+                **subject,
+                limit_keys=("complaint.reply", "report.reply", "first_ask.answer"),
+                at=p.changed_at,
+            )
         )
     if p.status == "closed":
         inputs.append(Cancel(**subject, limit_keys=None, at=p.changed_at, reason="case closed"))
@@ -223,12 +325,38 @@ def _supervisor(event: Event) -> list[Input]:
                 limit_keys=keys,
                 at=at,
                 reason=d.get("reason") or "paused by supervisor",
+                actor=d.get("by"),
             )
         ]
     if event.type == SUPERVISOR_RESUME:
         return [
             Resume(
-                subject_type=d["subject_type"], subject_id=d["subject_id"], limit_keys=keys, at=at
+                subject_type=d["subject_type"],
+                subject_id=d["subject_id"],
+                limit_keys=keys,
+                at=at,
+                actor=d.get("by"),
+            )
+        ]
+    if event.type == SUPERVISOR_MEET:
+        return [
+            Meet(
+                subject_type=d["subject_type"],
+                subject_id=d["subject_id"],
+                limit_keys=keys,
+                at=at,
+                actor=d.get("by"),
+            )
+        ]
+    if event.type == SUPERVISOR_CANCEL:
+        return [
+            Cancel(
+                subject_type=d["subject_type"],
+                subject_id=d["subject_id"],
+                limit_keys=keys,
+                at=at,
+                reason=d.get("reason") or "cancelled by supervisor",
+                actor=d.get("by"),
             )
         ]
     return []

@@ -18,3 +18,21 @@ ComplaintSubtype = Literal["service", "business", "outage", "supply_quality", "g
 ComplaintGrade = Literal["special", "major", "important", "general"]
 FaultScope = Literal["own_home", "building", "area"]
 AreaClass = Literal["urban", "rural", "remote"]
+# 服务申请 sub-types that carry a time limit of their own (seed 004 第十条(二)).
+ServiceSubtype = Literal[
+    "appointment",  # 预约服务: arrive within the agreed hour
+    "bill_query_written",  # 书面查询电费: written reply within 1 working day
+    "meter_fault",  # 电能表故障: handled within 2 working days
+    "connection_residential",  # 居民新装: power within 5 working days of acceptance
+    "connection_non_residential",  # 非居民新装: 5 working days after acceptance and contract
+    "other",
+]
+SERVICE_SUBTYPES: tuple[str, ...] = get_args(ServiceSubtype)
+# Facts staff record on a service-request ticket; each opens or meets a limit at the SLA monitor.
+ServiceMilestone = Literal[
+    "arrived",  # staff on site for an appointment
+    "written_reply_sent",  # the written answer to a bill query went out
+    "meter_fault_handled",  # the faulty meter is replaced or repaired
+    "accepted_with_contract",  # non-residential: installation accepted and supply contract signed
+    "power_connected",  # a new connection is energised
+]

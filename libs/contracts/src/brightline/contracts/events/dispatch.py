@@ -7,7 +7,11 @@ from pydantic import Field
 
 from brightline.contracts.events.common import AreaClass
 from brightline.contracts.registry import EventPayload, event
-from brightline.contracts.topics import DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
+from brightline.contracts.topics import (
+    DISPATCH_OUTAGES,
+    DISPATCH_PLANNED_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+)
 
 WorkOrderStatus = Literal[
     "created",
@@ -102,3 +106,85 @@ class OutageRestoredV1(EventPayload):
     incident_id: str
     restored_at: datetime
     ticket_ids: list[str]
+
+
+@event(
+    "brightline.dispatch.planned-outage.registered.v1",
+    topic=DISPATCH_PLANNED_OUTAGES,
+    key="planned_outage_id",
+)
+class PlannedOutageRegisteredV1(EventPayload):
+    """A planned outage (计划停电) was registered by the outage management system, with its area,
+    window and the time it was announced to the public; the 7-day notice rule was checked."""
+
+    planned_outage_id: str
+    unit_id: str | None = None
+    area_codes: list[str]
+    feeder_id: str | None = None
+    starts_at: datetime
+    ends_at: datetime
+    announced_at: datetime
+    registered_at: datetime
+    reason: str = Field(description="Why (检修 work), as told to callers")
+    notice_required_days: float = Field(description="outage.planned.notice of the pack in force")
+    notice_given_hours: float
+    notice_late: bool
+    important_customer_ids: list[str] = Field(default_factory=list)
+
+
+@event(
+    "brightline.dispatch.planned-outage.cancelled.v1",
+    topic=DISPATCH_PLANNED_OUTAGES,
+    key="planned_outage_id",
+)
+class PlannedOutageCancelledV1(EventPayload):
+    """A planned outage will not take place."""
+
+    planned_outage_id: str
+    cancelled_at: datetime
+    reason: str
+
+
+@event(
+    "brightline.dispatch.planned-outage.notice-breached.v1",
+    topic=DISPATCH_PLANNED_OUTAGES,
+    key="planned_outage_id",
+)
+class PlannedOutageNoticeBreachedV1(EventPayload):
+    """A planned outage was announced later than the notice rule (7 days, 004 第十条(二)10):
+    a breach, with the important customers who had to be told."""
+
+    planned_outage_id: str
+    starts_at: datetime
+    announced_at: datetime
+    due_at: datetime = Field(description="The latest the announcement was due: starts_at - notice")
+    notice_required_days: float
+    notice_given_hours: float
+    important_customer_ids: list[str]
+    breached_at: datetime
+
+
+@event(
+    "brightline.dispatch.supply.cause-removed.v1",
+    topic=DISPATCH_PLANNED_OUTAGES,
+    key="interruption_id",
+)
+class SupplyCauseRemovedV1(EventPayload):
+    """The cause of an outage or supply limitation was removed (by the grid side or a crew):
+    supply must be restored within 1 working day (004 第十条(二)9)."""
+
+    interruption_id: str = Field(description="An outage incident id, or the grid side's own id")
+    area_codes: list[str] = Field(default_factory=list)
+    removed_at: datetime
+    reported_by: Literal["dispatch", "grid"]
+
+
+@event(
+    "brightline.dispatch.supply.restored.v1", topic=DISPATCH_PLANNED_OUTAGES, key="interruption_id"
+)
+class SupplyRestoredV1(EventPayload):
+    """Supply is back for an interruption whose cause was removed."""
+
+    interruption_id: str
+    restored_at: datetime
+    reported_by: Literal["dispatch", "grid"]

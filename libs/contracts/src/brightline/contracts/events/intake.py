@@ -9,6 +9,8 @@ from brightline.contracts.events.common import (
     ComplaintGrade,
     ComplaintSubtype,
     FaultScope,
+    ServiceMilestone,
+    ServiceSubtype,
     TicketType,
 )
 from brightline.contracts.registry import EventPayload, event
@@ -40,6 +42,15 @@ class TicketRecordedV1(EventPayload):
     )
     complaint_subtype: ComplaintSubtype | None = None
     complaint_grade: ComplaintGrade | None = None
+    service_subtype: ServiceSubtype | None = Field(
+        None, description="服务申请 sub-type; the ones with a time limit open it at the SLA monitor"
+    )
+    appointment_at: datetime | None = Field(
+        None, description="预约: start of the agreed hour (the staff must arrive before it ends)"
+    )
+    planned_outage_id: str | None = Field(
+        None, description="The planned outage (计划停电) a consultation is about"
+    )
     anonymous: bool = False
     reported_party: str | None = None
     linked_ticket_id: str | None = None
@@ -158,3 +169,17 @@ class EscalationResolvedV1(EventPayload):
     outcome: Literal["accepted", "taken_over", "marked_harassing", "declined"]
     supervisor_id: str
     resolved_at: datetime
+
+
+@event("brightline.intake.ticket.milestone-recorded.v1", topic=INTAKE_TICKETS, key="ticket_id")
+class TicketMilestoneRecordedV1(EventPayload):
+    """A fact of a service request happened: staff arrived, the written reply went out, the meter
+    was handled, the connection accepted with contract, or energised."""
+
+    ticket_id: str
+    ticket_type: TicketType
+    service_subtype: ServiceSubtype | None
+    milestone: ServiceMilestone
+    occurred_at: datetime = Field(description="When it happened (not when it was recorded)")
+    recorded_at: datetime
+    recorded_by: str

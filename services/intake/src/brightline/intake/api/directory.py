@@ -21,8 +21,10 @@ from brightline.intake.api.schemas import (
     CustomerImport,
     CustomerRead,
     OutageRead,
+    PlannedOutageNotice,
 )
 from brightline.intake.handlers import now
+from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.problems import Problem
 
@@ -65,6 +67,7 @@ async def build_card(uow, number: str, call_id: str | None, window_hours: int) -
     )
     areas = {c.area_code for c in known if c.area_code}
     outages = [o for o in await OutageRepository(uow.session).active() if areas & set(o.area_codes)]
+    planned = await PlannedOutageRepository(uow.session).over(areas, ending_after=at)
     flag = await directory.flag(number)
     earlier_calls = await CallRepository(uow.session).other_calls_from(
         number, at - timedelta(hours=window_hours), exclude=call_id
@@ -93,6 +96,18 @@ async def build_card(uow, number: str, call_id: str | None, window_hours: int) -
                 cause=o.cause,
             )
             for o in outages
+        ],
+        planned_outages=[
+            PlannedOutageNotice(
+                planned_outage_id=o.id,
+                area_codes=list(o.area_codes),
+                starts_at=o.starts_at,
+                ends_at=o.ends_at,
+                announced_at=o.announced_at,
+                reason=o.reason,
+                in_effect=o.starts_at <= at,
+            )
+            for o in planned
         ],
         flags=CallerFlags(
             repeat_caller=earlier_calls > 0 or bool(open_tickets),

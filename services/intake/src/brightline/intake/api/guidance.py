@@ -26,6 +26,7 @@ from brightline.intake.api.schemas import (
 from brightline.intake.domain import greetings as engine
 from brightline.intake.domain.scripts import InvalidAnswer
 from brightline.intake.handlers import now, scripts
+from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.problems import Problem
 
@@ -54,6 +55,13 @@ async def _outage_for(
             return engine.OutageNotice(
                 area=hit[0], expected_restore_at=outage.expected_restore_at, cause=outage.cause
             )
+    # A planned outage (计划停电) in effect is announced the same way, with its work as the cause.
+    planned = await PlannedOutageRepository(uow.session).in_effect(areas, now())
+    if planned is not None:
+        area = sorted(areas & set(planned.area_codes))[0]
+        return engine.OutageNotice(
+            area=area, expected_restore_at=planned.ends_at, cause=f"计划检修（{planned.reason}）"
+        )
     return None
 
 

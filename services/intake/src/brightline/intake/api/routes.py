@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 
 from brightline.etiquette import ForbiddenPhraseError
-from brightline.intake import handlers
+from brightline.intake import handlers, service_requests
 from brightline.intake.adapters.repository import TicketRepository
-from brightline.intake.api import calls, directory, escalations, guidance
+from brightline.intake.api import calls, directory, escalations, guidance, milestones
 from brightline.intake.api.deps import Agent, PhraseBookDep, forbidden_phrase_problem
 from brightline.intake.api.routes_util import summary, to_read
 from brightline.intake.api.schemas import (
@@ -76,6 +76,10 @@ async def record_ticket(
             "Required fields are missing",
             "a repair recorded through the repair script needs the time the power went off",
             errors=[{"field": "fault_started_at", "message": "required for repair"}],
+        )
+    if errors := service_requests.problems_of(body):
+        raise Problem(
+            422, "validation-error", "Request is not valid", errors[0]["message"], errors=errors
         )
     async with (
         uow,
@@ -261,6 +265,7 @@ async def hand_over(body: HandoverCreate, uow: UnitOfWorkDep, agent: Agent) -> H
 
 routers = [
     router,
+    milestones.router,
     handovers,
     outcomes,
     *calls.routers,

@@ -7,7 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype, FaultScope
+from brightline.contracts.events.common import (
+    ComplaintGrade,
+    ComplaintSubtype,
+    FaultScope,
+    ServiceSubtype,
+)
 from brightline.platform.validation import unique_by
 
 PHONE = r"^\+?[0-9-]{3,20}$"
@@ -67,6 +72,17 @@ class TicketCreate(BaseModel):
     )
     complaint_subtype: ComplaintSubtype | None = None
     complaint_grade: ComplaintGrade | None = None
+    service_subtype: ServiceSubtype | None = Field(
+        None,
+        description="服务申请 sub-type; appointment, written bill query, meter fault and "
+        "connections carry time limits of their own",
+    )
+    appointment_at: datetime | None = Field(
+        None, description="预约: start of the agreed hour, with offset; staff arrive before it ends"
+    )
+    planned_outage_id: str | None = Field(
+        None, max_length=64, description="A consultation about this planned outage (计划停电)"
+    )
     anonymous: bool = False
     reported_party: str | None = Field(None, max_length=200)
     praised_party: str | None = Field(None, max_length=200)
@@ -244,6 +260,16 @@ class OutageRead(BaseModel):
     cause: str | None
 
 
+class PlannedOutageNotice(BaseModel):
+    planned_outage_id: str
+    area_codes: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    announced_at: datetime
+    reason: str
+    in_effect: bool
+
+
 class TicketSummary(BaseModel):
     id: str
     no: str
@@ -267,6 +293,10 @@ class CallerCard(BaseModel):
     open_tickets: list[TicketSummary]
     recent_tickets: list[TicketSummary]
     active_outages: list[OutageRead]
+    planned_outages: list[PlannedOutageNotice] = Field(
+        default_factory=list,
+        description="Planned outages (计划停电) over the caller's areas, in effect or coming",
+    )
     flags: CallerFlags
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from brightline.contracts.events.common import SERVICE_SUBTYPES
+
 TICKET_TYPES: tuple[str, ...] = (
     "repair",
     "consultation",
@@ -49,6 +51,9 @@ FIELD_NAMES: tuple[str, ...] = (
     # Beyond the shared list: the customer's account number (户号) and who is praised.
     "customer_number",
     "praised_party",
+    # 服务申请 sub-types with limits of their own, and the agreed hour of an appointment.
+    "service_subtype",
+    "appointment_at",
 )
 
 # Closed vocabularies; a script's choices for these fields must stay inside them.
@@ -58,6 +63,7 @@ FIELD_VALUES: dict[str, tuple[Any, ...]] = {
     "complaint_grade": ("special", "major", "important", "general", None),
     "anonymous": (True, False),
     "language": ("zh", "en", "dialect"),
+    "service_subtype": SERVICE_SUBTYPES,
 }
 
 CREATE_TICKET = "create_ticket"

@@ -32,7 +32,10 @@ deadlines = sa.Table(
     sa.Column("cancel_reason", sa.String(200)),
     sa.Column("error", sa.Text),
     sa.Column("next_fire_at", sa.DateTime(timezone=True)),
-    # 0003: not unique: a reopened case holds its reply limit twice (ids differ by round).
+    # 0003: counted weekends-only into an unknown year; a breach taken back by a late input
+    sa.Column("provisional", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("breach_retracted_at", sa.DateTime(timezone=True)),
+    # 0004: not unique: a reopened case holds its reply limit twice (ids differ by round).
     sa.Index("ix_deadlines_subject_limit", "subject_type", "subject_id", "limit_key"),
 )
 

@@ -92,6 +92,8 @@ def to_row(tracked: Tracked) -> dict:
         "cancel_reason": tracked.cancel_reason,
         "error": tracked.error,
         "next_fire_at": tracked.next_fire_at,
+        "provisional": tracked.provisional,
+        "breach_retracted_at": d.breach_retracted_at if d else None,
     }
 
 
@@ -117,6 +119,7 @@ def from_row(row) -> Tracked:
             breached_at=row["breached_at"],
             closed_at=row["closed_at"],
             escalations_sent=tuple(row["escalations_sent"]),
+            breach_retracted_at=row["breach_retracted_at"],
         )
     return Tracked(
         deadline_id=row["id"],
@@ -132,6 +135,7 @@ def from_row(row) -> Tracked:
         error=row["error"],
         met_on_time=row["met_on_time"],
         cancel_reason=row["cancel_reason"],
+        provisional=row["provisional"],
     )
 
 
@@ -221,6 +225,25 @@ class DeadlineRepository:
         )
         return [from_row(r) for r in (await self.session.execute(query)).mappings()]
 
+    async def provisional(self) -> list[Tracked]:
+        """Running deadlines counted weekends-only through an unknown year, locked."""
+        query = (
+            sa.select(deadlines)
+            .where(deadlines.c.provisional, deadlines.c.state.not_in(FINAL_STATES))
+            .order_by(deadlines.c.opened_at)
+            .with_for_update()
+        )
+        return [from_row(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def count_provisional(self) -> int:
+        return int(
+            await self.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(deadlines)
+                .where(deadlines.c.provisional, deadlines.c.state.not_in(FINAL_STATES))
+            )
+        )
+
     async def find(
         self,
         *,
@@ -278,6 +301,9 @@ class MemoryStore:
 
     async def get(self, deadline_id: str, *, lock: bool = False) -> Tracked | None:
         return self.rows.get(deadline_id)
+
+    async def provisional(self) -> list[Tracked]:
+        return [t for t in self.rows.values() if t.provisional and not t.is_final]
 
     async def save_many(self, batch: list[Tracked]) -> None:
         for tracked in batch:
@@ -406,9 +432,19 @@ class KpiRepository:
         buckets: dict[str | None, dict[str, float]] = {}
 
         def moment_group(column):
+            if group_by in kpis.INTERVALS:
+                # the interval's start as local wall time, as kpis.compute keys it
+                local = sa.func.timezone(tz, column)
+                return sa.func.date_bin(
+                    sa.text(f"interval '{kpis.INTERVALS[group_by]} minutes'"),
+                    local,
+                    sa.text("timestamp '2000-01-01 00:00:00'"),
+                )
             return sa.cast(sa.func.timezone(tz, column), sa.Date) if group_by == "day" else None
 
         def fact_group(moment, day, unit, ticket_type):
+            if group_by in kpis.INTERVALS:
+                return moment  # None for callback rates: they carry a day, not a moment
             return {
                 "all": None,
                 "day": moment if moment is not None else day,

@@ -27,6 +27,8 @@ from brightline.sla_monitor.adapters.repository import (
 from brightline.sla_monitor.domain.deadlines import InvalidTransition
 from brightline.sla_monitor.replay import replay, utc_iso
 from brightline.sla_monitor.translate import (
+    SUPERVISOR_CANCEL,
+    SUPERVISOR_MEET,
     SUPERVISOR_OPEN,
     SUPERVISOR_PAUSE,
     SUPERVISOR_RESUME,
@@ -63,7 +65,13 @@ class DeadlineRead(BaseModel):
     state: str
     opened_at: datetime
     warn_at: datetime | None
-    due_at: datetime | None
+    due_at: datetime | None = Field(
+        description="Seconds/minutes/hours limits: opened_at + the span. Day-based limits "
+        "(calendar_days, working_days): the same clock time as opened_at, in the business timezone "
+        "(Asia/Shanghai), on the n-th (working) day after opened_at's date; the day of opening "
+        "never counts, and a ticket opened on a rest day counts from the next working day. E.g. "
+        "opened Fri 2026-02-13 16:20, 1 working day: due Sat 2026-02-14 16:20 (a make-up day)."
+    )
     warned_at: datetime | None = None
     breached_at: datetime | None = None
     closed_at: datetime | None = None
@@ -73,6 +81,16 @@ class DeadlineRead(BaseModel):
     cancel_reason: str | None = None
     error: str | None = None
     next_fire_at: datetime | None = None
+    provisional: bool = Field(
+        False,
+        description="Counted Monday-Friday through a year whose holiday notice is not entered yet; "
+        "recomputed when it is (see GET /calendar)",
+    )
+    breach_retracted_at: datetime | None = Field(
+        None,
+        description="A breach fired before the input arrived, then taken back: the input's own "
+        "time proved the work was done by due_at",
+    )
 
 
 class DeadlineCreate(BaseModel):
@@ -85,8 +103,21 @@ class DeadlineCreate(BaseModel):
     opened_at: datetime | None = Field(None, description="Defaults to now; must carry a timezone")
 
 
+PauseReason = Literal["waiting_for_customer", "customer_requested_appointment"]
+
+
 class DeadlinePause(BaseModel):
-    reason: str = Field("waiting_for_customer", max_length=200)
+    reason: PauseReason = Field(
+        description="Why the clock stops; only these, each audited and published as an event"
+    )
+    note: str | None = Field(None, max_length=200)
+
+
+class DeadlineClose(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, description="Why; kept on the deadline")
+    at: datetime | None = Field(
+        None, description="When the work was done or the obligation went away; defaults to now"
+    )
 
 
 async def _supervisor_input(uow, request: Request, kind: str, data: dict) -> list:
@@ -186,7 +217,13 @@ async def open_deadline(
 
 
 async def _pause_or_resume(
-    deadline_id: str, request: Request, uow, kind: str, reason: str | None
+    deadline_id: str,
+    request: Request,
+    uow,
+    kind: str,
+    reason: str | None,
+    actor: str | None = None,
+    at: datetime | None = None,
 ) -> DeadlineRead:
     async with uow:
         repo = DeadlineRepository(uow.session)
@@ -199,9 +236,12 @@ async def _pause_or_resume(
             "subject_type": tracked.subject_type,
             "subject_id": tracked.subject_id,
             "limit_key": tracked.limit.key,
-            "at": datetime.now(UTC).isoformat(),
+            "at": (at or datetime.now(UTC)).isoformat(),
             "reason": reason,
+            "by": actor,
         }
+        if at is not None and at.tzinfo is None:
+            raise Problem(422, "naive-datetime", "at needs a timezone", "send e.g. +08:00")
         try:
             changed = await _supervisor_input(uow, request, kind, data)
         except InvalidTransition as error:
@@ -220,6 +260,10 @@ async def _pause_or_resume(
                 "Date outside the official working-day calendar",
                 str(error),
             ) from None
+        except ValueError as error:  # e.g. a pause before the deadline opened
+            raise Problem(
+                409, "illegal-transition", "The deadline cannot do that now", str(error)
+            ) from None
         row = (await repo.find_by_id(deadline_id))[0]
         await uow.commit()
     _wake_scheduler(request, changed)
@@ -230,15 +274,40 @@ async def _pause_or_resume(
 async def pause_deadline(
     deadline_id: str, body: DeadlinePause, request: Request, uow: UnitOfWorkDep, who: Supervisor
 ) -> DeadlineRead:
-    """Stop the clock of a pausable limit (e.g. waiting for the customer)."""
-    return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_PAUSE, body.reason)
+    """Stop the clock of a pausable limit, with one of the audited reasons. Published as
+    brightline.sla.deadline.paused.v1; nothing else (no free-text note) stops a clock."""
+    reason = body.reason if not body.note else f"{body.reason}: {body.note}"
+    return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_PAUSE, reason, who.subject)
 
 
 @router.post("/{deadline_id}/resume", response_model=DeadlineRead)
 async def resume_deadline(
     deadline_id: str, request: Request, uow: UnitOfWorkDep, who: Supervisor
 ) -> DeadlineRead:
-    return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_RESUME, None)
+    """Restart the clock; published as brightline.sla.deadline.resumed.v1 with the new due time."""
+    return await _pause_or_resume(deadline_id, request, uow, SUPERVISOR_RESUME, None, who.subject)
+
+
+@router.post("/{deadline_id}/meet", response_model=DeadlineRead)
+async def meet_deadline(
+    deadline_id: str, body: DeadlineClose, request: Request, uow: UnitOfWorkDep, who: Supervisor
+) -> DeadlineRead:
+    """Record that the work of a deadline was done (e.g. the written reply to a bill query was
+    sent), at `at` or now. On time when at <= due_at."""
+    return await _pause_or_resume(
+        deadline_id, request, uow, SUPERVISOR_MEET, body.reason, who.subject, body.at
+    )
+
+
+@router.post("/{deadline_id}/cancel", response_model=DeadlineRead)
+async def cancel_deadline(
+    deadline_id: str, body: DeadlineClose, request: Request, uow: UnitOfWorkDep, who: Supervisor
+) -> DeadlineRead:
+    """The obligation went away (withdrawn, duplicate, opened by mistake); the reason is kept and
+    published in brightline.sla.deadline.cancelled.v1."""
+    return await _pause_or_resume(
+        deadline_id, request, uow, SUPERVISOR_CANCEL, body.reason, who.subject, body.at
+    )
 
 
 # ---------------------------------------------------------------- breaches
@@ -259,7 +328,7 @@ async def open_breaches(
 # ---------------------------------------------------------------- KPIs
 
 kpi_router = APIRouter(prefix="/kpis", tags=["kpis"])
-GroupBy = Literal["day", "unit", "ticket_type", "all"]
+GroupBy = Literal["day", "unit", "ticket_type", "all", "15min", "30min"]
 
 
 class CallbackMonthRead(BaseModel):
@@ -329,8 +398,15 @@ async def get_kpis(
     date_to: BusinessDay | None = None,
     group_by: GroupBy = "day",
 ) -> KpiReport:
-    """KPIs over business days [date_from, date_to] (default today), grouped by day, unit or ticket type.
-    Calls carry no unit or ticket type: they fall in the `null` group of those groupings."""
+    """KPIs over business days [date_from, date_to] (default today), grouped by day, unit, ticket
+    type, or 15/30-minute interval (service level per interval: the group is the interval's local
+    start, e.g. `2026-12-01T09:15:00` Beijing time). Calls carry no unit or ticket type: they fall
+    in the `null` group of those groupings; callback rates carry no time: `null` of the intervals.
+
+    The 12-second answer rate is given twice: `answered_within_threshold_of_offered` (over calls
+    offered, abandoned ones included; `answered_within_threshold` is the same figure under its old
+    name) and `answered_within_threshold_of_answered` (over calls answered). A call answered at
+    exactly 12.0 s by the switch's clock is within the limit."""
     date_from, date_to, start, end = _window(request, date_from, date_to)
     rows, month, threshold = await kpi_report(
         uow,
@@ -436,7 +512,7 @@ async def verify_replay(
 
 def live_breach_keys(tracked) -> list[tuple[str, str, str]]:
     d = tracked.deadline
-    if d is None or d.breached_at is None:
+    if d is None or d.breached_at is None or d.breach_retracted_at is not None:
         return []
     keys = [(tracked.deadline_id, "breach", utc_iso(d.breached_at))]
     for level in tracked.limit.levels("breach"):

@@ -31,10 +31,16 @@ from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Protocol
 
-from brightline.calendar import add_working_days, business_tz, require_aware
+from brightline.calendar import (
+    add_working_days,
+    add_working_days_provisional,
+    business_tz,
+    require_aware,
+)
 
 from .events import (
     DeadlineBreached,
+    DeadlineBreachRetracted,
     DeadlineCancelled,
     DeadlineEscalated,
     DeadlineEvent,
@@ -66,6 +72,22 @@ class OfficialCalendar:
 
 
 OFFICIAL_CALENDAR = OfficialCalendar()
+
+
+@dataclass(frozen=True)
+class ProvisionalCalendar:
+    """The official calendar where it is known; Monday to Friday for a year it is not.
+
+    Used only after the official one refused: the deadline is opened all the same, marked
+    provisional, and recomputed with the official calendar once the year's notice is entered."""
+
+    tz: tzinfo = field(default_factory=business_tz)
+
+    def add_working_days(self, start: datetime, n: int) -> datetime:
+        return add_working_days_provisional(start, n, self.tz).at
+
+
+PROVISIONAL_CALENDAR = ProvisionalCalendar()
 
 
 class InvalidTransition(ValueError):
@@ -199,6 +221,9 @@ class Deadline:
     warned_at: datetime | None = None
     breached_at: datetime | None = None
     closed_at: datetime | None = None  # met or cancelled
+    # A breach fired on the monitor's clock, then an input stamped at or before the due time
+    # proved the work was done in time (the input was late, not the work): the breach is retracted.
+    breach_retracted_at: datetime | None = None
     escalations_sent: tuple[str, ...] = ()  # `at` of breach+<delay> levels already fired
 
     def _base(self, at: datetime) -> dict:
@@ -306,13 +331,26 @@ def meet(deadline: Deadline, at: datetime, calendar: WorkingCalendar | None = No
         # Fulfilled while paused: the pause ends now; the clock did not run during it.
         deadline = _close_pause(deadline, at, calendar)
     on_time = at <= deadline.due_at
+    retract = on_time and deadline.state is DeadlineState.BREACHED
     deadline = replace(deadline, state=DeadlineState.MET, closed_at=at, paused_since=None)
+    met = DeadlineMet(
+        **deadline._base(at),
+        due_at=deadline.due_at,
+        on_time=on_time,
+        late_by=timedelta() if on_time else at - deadline.due_at,
+    )
+    if not retract:
+        return deadline, (met,)
+    # The breach (and any escalation after it) was decided before this input reached us; the
+    # input's own time shows the work was done in time, so the breach is taken back, in an event.
+    deadline = replace(deadline, breach_retracted_at=at)
     return deadline, (
-        DeadlineMet(
+        met,
+        DeadlineBreachRetracted(
             **deadline._base(at),
             due_at=deadline.due_at,
-            on_time=on_time,
-            late_by=timedelta() if on_time else at - deadline.due_at,
+            breached_at=deadline.breached_at,
+            escalations=deadline.escalations_sent,
         ),
     )
 

@@ -24,6 +24,7 @@ class DeadlineOpened(DeadlineEvent):
     policy: str  # pack ref, name@version
     due_at: datetime
     warn_at: datetime
+    provisional: bool = False  # counted weekends-only through a year the calendar does not know
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,4 +68,23 @@ class DeadlineResumed(DeadlineEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class DeadlineCancelled(DeadlineEvent):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlineBreachRetracted(DeadlineEvent):
+    """A late input proved the work was done by the due time: the breach fired is taken back."""
+
+    due_at: datetime
+    breached_at: datetime
+    escalations: tuple[str, ...]  # escalation levels sent after the breach, taken back with it
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlineRescheduled(DeadlineEvent):
+    """The due time moved without a pause: a provisional count recomputed on new calendar data."""
+
+    due_at: datetime
+    warn_at: datetime
+    provisional: bool
     reason: str

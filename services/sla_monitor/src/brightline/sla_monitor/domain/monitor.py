@@ -24,6 +24,7 @@ from brightline.calendar.working_days import CalendarOutOfRange
 
 from .deadlines import (
     OFFICIAL_CALENDAR,
+    PROVISIONAL_CALENDAR,
     Deadline,
     DeadlineState,
     InvalidTransition,
@@ -35,7 +36,9 @@ from .deadlines import (
     pause,
     resume,
 )
-from .events import DeadlineEvent
+from .deadlines import due_at as compute_due_at
+from .deadlines import warn_at as compute_warn_at
+from .events import DeadlineEvent, DeadlineRescheduled
 from .policy import Limit, PolicyBook
 
 _NAMESPACE = uuid.UUID("6b7c1f0e-5a55-4f4a-9c1e-95598b1a0001")
@@ -71,6 +74,7 @@ class Meet:
     subject_id: str
     limit_keys: tuple[str, ...]
     at: datetime
+    actor: str | None = None  # who, when a person did it through the API
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +84,7 @@ class Cancel:
     limit_keys: tuple[str, ...] | None  # None: every deadline of the subject
     at: datetime
     reason: str
+    actor: str | None = None  # who, when a person did it through the API
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +94,7 @@ class Pause:
     limit_keys: tuple[str, ...] | None  # None: every pausable deadline of the subject
     at: datetime
     reason: str
+    actor: str | None = None  # who, when a person did it through the API
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +103,7 @@ class Resume:
     subject_id: str
     limit_keys: tuple[str, ...] | None
     at: datetime
+    actor: str | None = None  # who, when a person did it through the API
 
 
 Input = Open | Meet | Cancel | Pause | Resume
@@ -120,6 +127,8 @@ class Tracked:
     ticket_type: str | None = None
     deadline: Deadline | None = None  # None only when errored
     error: str | None = None
+    # Counted weekends-only through a year the calendar does not know yet; recomputed on new data.
+    provisional: bool = False
     met_on_time: bool | None = None
     cancel_reason: str | None = None
 
@@ -147,9 +156,11 @@ def open_tracked(
 ) -> Step:
     """Open the limit of the pack in force at command.at.
 
-    Raises KeyError when the pack has no such limit. A date the calendar does
-    not know (brightline.calendar.CalendarOutOfRange, a ValueError) gives an
-    errored deadline with the message: stored and visible, never guessed.
+    Raises KeyError when the pack has no such limit. A due date in a year the
+    calendar does not know (brightline.calendar.CalendarOutOfRange) is still
+    opened, counted weekends-only for that year and marked provisional: the
+    promise runs, an alarm says it is a guess, and `recompute` fixes it once
+    the year's holiday notice is entered.
     """
     pack = book.in_force(command.at)
     limit = pack.limit(command.limit_key)
@@ -176,9 +187,54 @@ def open_tracked(
             opened_at=command.at,
             calendar=calendar,
         )
-    except CalendarOutOfRange as error:
-        return replace(base, error=str(error)), ()
+    except CalendarOutOfRange:
+        deadline, events = open_deadline(
+            deadline_id=deadline_id,
+            ticket_id=command.ticket_id or command.subject_id,
+            limit=limit,
+            policy=pack.ref,
+            opened_at=command.at,
+            calendar=PROVISIONAL_CALENDAR,
+        )
+        return replace(base, deadline=deadline, opened_at=deadline.opened_at, provisional=True), (
+            replace(events[0], provisional=True),
+        )
     return replace(base, deadline=deadline, opened_at=deadline.opened_at), events
+
+
+def recompute(
+    tracked: Tracked, at: datetime, calendar: WorkingCalendar = OFFICIAL_CALENDAR
+) -> Step:
+    """Count a provisional deadline again on the calendar as it now is.
+
+    Only running clocks (open, warned, paused) move: a breach or a met already recorded on the
+    provisional count stands, as it was announced. Still unknown: stays provisional (the count may
+    still have changed if part of it became known)."""
+    d = tracked.deadline
+    if not tracked.provisional or d is None or d.state.is_final or d.breached_at is not None:
+        return tracked, ()
+    provisional = False
+    try:
+        due = compute_due_at(d.limit, d.opened_at, calendar, d.pauses)
+        warn = compute_warn_at(d.limit, d.opened_at, calendar, d.pauses)
+    except CalendarOutOfRange:
+        provisional = True
+        due = compute_due_at(d.limit, d.opened_at, PROVISIONAL_CALENDAR, d.pauses)
+        warn = compute_warn_at(d.limit, d.opened_at, PROVISIONAL_CALENDAR, d.pauses)
+    if provisional and due == d.due_at:
+        return tracked, ()
+    moved = replace(d, due_at=due, warn_at=warn)
+    if d.warned_at is not None and d.state is not DeadlineState.PAUSED:
+        # The warning already sent stays sent; a clock now further from its due time keeps going.
+        moved = replace(moved, state=DeadlineState.WARNED)
+    event = DeadlineRescheduled(
+        **d._base(max(at, d.opened_at)),
+        due_at=due,
+        warn_at=warn,
+        provisional=provisional,
+        reason="calendar data for the year entered" if not provisional else "calendar changed",
+    )
+    return replace(tracked, deadline=moved, provisional=provisional), (event,)
 
 
 def next_fire_at(deadline: Deadline) -> datetime | None:
@@ -224,6 +280,10 @@ def apply(tracked: Tracked, command: Input, calendar: WorkingCalendar | None = N
         return tracked, ()
     # Points strictly before the input fire first. A point AT the input's time does not: work done
     # exactly at the due time is on time (meet() counts at <= due_at), so no breach may precede it.
+    if isinstance(command, (Meet, Cancel)) and command.at < tracked.opened_at:
+        # Done (staff there before the agreed hour began: in time) or called off before the clock
+        # even started: it takes effect at the opening.
+        command = replace(command, at=tracked.opened_at)
     tracked, events = advance(tracked, command.at, inclusive=False)
     deadline = tracked.deadline
     if isinstance(command, Meet):
@@ -256,4 +316,5 @@ __all__ = [
     "deadline_id_for",
     "next_fire_at",
     "open_tracked",
+    "recompute",
 ]

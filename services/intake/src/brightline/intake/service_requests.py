@@ -1,0 +1,82 @@
+"""服务申请 sub-types with time limits of their own (seed 004 第十条(二)), and their milestones.
+
+A service request names its sub-type when recorded; the SLA monitor opens the sub-type's limit
+from the ticket.recorded event (an appointment at the start of the agreed hour; a non-residential
+connection only when the installation is accepted and the contract signed). Staff then record
+what happened (`milestones`) with the time it happened; each milestone is a real business event
+that opens or meets a limit. Which milestone fits which sub-type is data here, not scattered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from brightline.contracts.events.intake import TicketMilestoneRecordedV1
+from brightline.intake.adapters.repository import TicketRepository
+from brightline.intake.domain.model import IllegalTransition
+from brightline.messaging import UnitOfWork
+
+# sub-type -> milestones that may be recorded on it
+MILESTONES: dict[str, tuple[str, ...]] = {
+    "appointment": ("arrived",),
+    "bill_query_written": ("written_reply_sent",),
+    "meter_fault": ("meter_fault_handled",),
+    "connection_residential": ("power_connected",),
+    "connection_non_residential": ("accepted_with_contract", "power_connected"),
+    "other": (),
+}
+
+
+class NotFound(LookupError):
+    pass
+
+
+def problems_of(body) -> list[dict]:
+    """Field errors of a ticket body's service-request fields (empty when fine)."""
+    errors = []
+    subtype = getattr(body, "service_subtype", None)
+    if subtype is not None and body.ticket_type != "service_request":
+        errors.append(
+            {"field": "service_subtype", "message": "only a service_request has a sub-type"}
+        )
+    appointment_at = getattr(body, "appointment_at", None)
+    if subtype == "appointment" and appointment_at is None:
+        errors.append(
+            {"field": "appointment_at", "message": "an appointment needs the agreed hour's start"}
+        )
+    if appointment_at is not None and subtype != "appointment":
+        errors.append({"field": "appointment_at", "message": "only for an appointment"})
+    if appointment_at is not None and appointment_at.tzinfo is None:
+        errors.append({"field": "appointment_at", "message": "needs a timezone, e.g. +08:00"})
+    return errors
+
+
+async def record_milestone(
+    *, ticket_id: str, milestone: str, occurred_at: datetime | None, by: str, uow: UnitOfWork
+) -> TicketMilestoneRecordedV1:
+    ticket = await TicketRepository(uow.session).get(ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} does not exist")
+    subtype = ticket.details.get("service_subtype")
+    if ticket.type != "service_request" or milestone not in MILESTONES.get(subtype or "", ()):
+        raise IllegalTransition(
+            f"milestone {milestone!r} does not belong to a {ticket.type} ticket of sub-type "
+            f"{subtype!r}; allowed: {list(MILESTONES.get(subtype or '', ()))}"
+        )
+    now = datetime.now(UTC)
+    occurred_at = occurred_at or now
+    if occurred_at > now:
+        raise IllegalTransition("occurred_at is in the future: record what has happened")
+    if occurred_at < ticket.recorded_at and milestone != "arrived":
+        raise IllegalTransition("occurred_at is before the ticket was recorded")
+    payload = TicketMilestoneRecordedV1(
+        ticket_id=ticket.id,
+        ticket_type=ticket.type,
+        service_subtype=subtype,
+        milestone=milestone,
+        occurred_at=occurred_at,
+        recorded_at=now,
+        recorded_by=by,
+    )
+    uow.emit(payload)
+    return payload
