@@ -7,6 +7,7 @@ import pytest
 
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, bearer, eventually
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +31,7 @@ def services(kafka_bootstrap, postgres_server, topic_prefix, tmp_path, db_name):
         proc.start()
     try:
         for proc in procs.values():
-            proc.wait_ready()
+            wait_ready_by_progress(proc)  # a busy machine is slow, not stuck
         yield procs
     finally:
         for proc in procs.values():

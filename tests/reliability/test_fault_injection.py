@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from brightline.platform.auth import Role
 from brightline.platform.db import database_url, server_url
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
-from brightline.platform.local.kafka import Progress
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.problems import PROBLEM_JSON
 from brightline.platform.testing import (
     ServiceProcess,
@@ -81,24 +81,11 @@ def stack(own_infra, tmp_path_factory):
         proc.start()
     try:
         for proc in procs.values():
-            ready_by_progress(proc)
+            wait_ready_by_progress(proc, stall=STALL)
         yield kafka, postgres, url, procs
     finally:
         for proc in procs.values():
             proc.stop()
-
-
-def ready_by_progress(proc: ServiceProcess, stall: float = STALL) -> None:
-    """Ready, or failed: waits while the service's log grows (start-up is slow on a shared
-    machine, not stuck), gives up when it exits or its log stands still for `stall` seconds."""
-    progress = Progress(lambda: proc.log_path.stat().st_size, stall=stall)
-    while True:
-        try:
-            proc.wait_ready(timeout=5)
-            return
-        except TimeoutError:
-            if progress.stalled():
-                raise
 
 
 @dataclass
@@ -184,7 +171,7 @@ def inject_faults(
             proc.kill()
             time.sleep(1)
             proc.start()
-            ready_by_progress(proc)
+            wait_ready_by_progress(proc, stall=STALL)
 
         step(f"{name} SIGKILLed and started again", crash_and_start)
         time.sleep(1)

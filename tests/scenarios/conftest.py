@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, service_names, settings_class
 
 pytestmark = pytest.mark.e2e
@@ -66,7 +67,7 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         process.start()
     try:
         for process in processes.values():
-            process.wait_ready(timeout=180)
+            wait_ready_by_progress(process)  # a busy machine is slow, not stuck
         yield Stack(processes, env)
     finally:
         for process in processes.values():

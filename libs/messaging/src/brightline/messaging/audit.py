@@ -419,6 +419,8 @@ class AuditTrail:
                 detail={"event_id": cause.id, "events": emitted},
             )
         elif request is not None:
+            if request.method not in STATE_CHANGING and not (changes or emitted):
+                return  # a read that committed nothing
             params = request.path_params
             row = dict(
                 kind="request",

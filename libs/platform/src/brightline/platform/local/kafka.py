@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from brightline.platform.local.paths import free_port, project_root
+from brightline.platform.local.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -97,29 +98,6 @@ log.retention.hours=168
 log.roll.hours=24
 log.segment.bytes=67108864
 """
-
-
-class Progress:
-    """A wait bounded by progress: stalled() once `measure()` has not changed for `stall`
-    seconds (a busy machine only slows the measure down; a hung one stops it)."""
-
-    def __init__(self, measure: Callable[[], object], *, stall: float) -> None:
-        self.measure = measure
-        self.stall = stall
-        self.last = self._read()
-        self.moved_at = time.monotonic()
-
-    def _read(self) -> object:
-        try:
-            return self.measure()
-        except OSError:
-            return None
-
-    def stalled(self) -> bool:
-        current = self._read()
-        if current != self.last:
-            self.last, self.moved_at = current, time.monotonic()
-        return time.monotonic() - self.moved_at > self.stall
 
 
 class LocalKafka:
