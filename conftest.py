@@ -12,6 +12,11 @@ import uuid
 
 import pytest
 
+# One broker serves the whole session and every test module has topics of its own: at the
+# production default of 12 partitions the broker runs out of file handles long before the end
+# of the suite. Tests that are about partitions set their own count.
+os.environ.setdefault("KAFKA_PARTITIONS", "2")
+
 INFRA: dict[str, str] = {}
 SUMMARY: list[str] = []
 
