@@ -25,12 +25,25 @@ async def on_outage_restored(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
     await OutageRepository(uow.session).restore(p)
     tickets = TicketRepository(uow.session)
+    # Every ticket of the incident closes: its repairs and the consultations linked to it.
     for ticket_id in p.ticket_ids:
         await tickets.close_repair(ticket_id)
+        await tickets.close_linked(ticket_id, p.restored_at)
+
+
+async def on_outage_cancelled(event: Event, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).cancel(event.payload())
+
+
+async def on_linked_ticket_released(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    await TicketRepository(uow.session).close_linked(p.ticket_id, p.released_at)
 
 
 async def on_work_order_created(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
+    if p.reopened_from_work_order_id:
+        await TicketRepository(uow.session).reopen_for_work(p.ticket_id)
     await OutageRepository(uow.session).upsert_work_order(
         work_order_id=p.work_order_id,
         ticket_id=p.ticket_id,
@@ -78,6 +91,8 @@ ROUTES: dict[str, Route] = {
     "brightline.dispatch.outage.declared.v1": on_outage_declared,
     "brightline.dispatch.outage.updated.v1": on_outage_updated,
     "brightline.dispatch.outage.restored.v1": on_outage_restored,
+    "brightline.dispatch.outage.cancelled.v1": on_outage_cancelled,
+    "brightline.dispatch.linked-ticket.released.v1": on_linked_ticket_released,
     "brightline.dispatch.work-order.created.v1": on_work_order_created,
     "brightline.dispatch.work-order.status-changed.v1": on_work_order_status_changed,
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,

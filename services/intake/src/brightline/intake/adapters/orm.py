@@ -107,6 +107,10 @@ outages = sa.Table(
     sa.Column("declared_at", TS),
     sa.Column("restored_at", TS),
     sa.Column("active", sa.Boolean, nullable=False),
+    # Meters under the faulty equipment: a repeat call links only from one of these.
+    sa.Column("meter_nos", JSONB, nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("area_names", JSONB, nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("status", sa.String(16)),
 )
 
 work_orders = sa.Table(

@@ -168,7 +168,15 @@ class TicketRepository:
             outages.c.area_codes,
             outages.c.expected_restore_at,
             outages.c.cause,
-        ).where(outages.c.active.is_(True))
+            outages.c.area_names,
+            outages.c.status.label("outage_status"),
+        ).where(
+            outages.c.active.is_(True),
+            # Only incidents whose equipment feeds the caller's meter: never a whole area.
+            outages.c.meter_nos.contains(sa.func.jsonb_build_array(meter_no))
+            if meter_no
+            else sa.false(),
+        )
         key = address_key(address)
         match = ([tickets.c.address_key == key] if key else []) + (
             [tickets.c.meter_no == meter_no] if meter_no else []
@@ -204,6 +212,8 @@ class TicketRepository:
                     none(outages.c.area_codes),
                     held_by.c.expected_restore_at,
                     none(outages.c.cause),
+                    none(outages.c.area_names),
+                    sa.cast(sa.null(), outages.c.status.type).label("outage_status"),
                 )
                 .select_from(
                     tickets.outerjoin(latest_order, sa.true()).outerjoin(held_by, sa.true())
@@ -239,7 +249,15 @@ class TicketRepository:
             if r.kind == "repair"
         ]
         active_outages = [
-            ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause)
+            ActiveOutage(
+                r.incident_id,
+                tuple(r.area_codes),
+                r.expected_restore_at,
+                r.cause,
+                covers_meter=True,
+                area_names=tuple(r.area_names or ()),
+                status=r.outage_status,
+            )
             for r in rows
             if r.kind == "outage"
         ]
@@ -252,6 +270,26 @@ class TicketRepository:
             await self.session.execute(
                 sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key)))
             )
+
+    async def close_linked(self, ticket_id: str, at: datetime) -> None:
+        """A repeat-call consultation closes with the work it was linked to (dispatch said so)."""
+        await self.session.execute(
+            tickets.update()
+            .where(
+                tickets.c.id == ticket_id,
+                tickets.c.type == "consultation",
+                tickets.c.closed.is_(False),
+            )
+            .values(closed=True, status="completed", completed_at=at, completed_by="dispatch")
+        )
+
+    async def reopen_for_work(self, ticket_id: str) -> None:
+        """Dispatch reopened the repair after an unsatisfied callback: it is being handled again."""
+        await self.session.execute(
+            tickets.update()
+            .where(tickets.c.id == ticket_id, tickets.c.closed.is_(True))
+            .values(closed=False, status="reopened", completed_at=None, completed_by=None)
+        )
 
     async def close_repair(self, ticket_id: str) -> None:
         await self.session.execute(
@@ -444,6 +482,9 @@ class OutageRepository:
             incident_id=p.incident_id,
             unit_id=p.unit_id,
             area_codes=list(p.area_codes),
+            area_names=list(p.area_names),
+            meter_nos=list(p.meter_nos),
+            status=p.status,
             ticket_ids=[],
             expected_restore_at=p.expected_restore_at,
             declared_at=p.declared_at,
@@ -455,6 +496,9 @@ class OutageRepository:
                 set_={
                     "unit_id": p.unit_id,
                     "area_codes": list(p.area_codes),
+                    "area_names": list(p.area_names),
+                    "meter_nos": list(p.meter_nos),
+                    "status": sa.func.coalesce(outages.c.status, p.status),
                     "declared_at": p.declared_at,
                     "expected_restore_at": sa.func.coalesce(
                         outages.c.expected_restore_at, p.expected_restore_at
@@ -477,11 +521,14 @@ class OutageRepository:
                     ticket_ids=list(p.linked_ticket_ids),
                     expected_restore_at=p.expected_restore_at,
                     cause=p.cause,
+                    status=p.status,
                     active=True,
                 )
             )
             return
         values = {"ticket_ids": sorted(set(row.ticket_ids) | set(p.linked_ticket_ids))}
+        if p.status:
+            values["status"] = p.status
         if p.expected_restore_at is not None:
             values["expected_restore_at"] = p.expected_restore_at
         if p.cause:
@@ -501,7 +548,22 @@ class OutageRepository:
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[outages.c.incident_id],
-                set_={"active": False, "restored_at": p.restored_at},
+                set_={"active": False, "restored_at": p.restored_at, "status": "restored"},
+            )
+        )
+
+    async def cancel(self, p) -> None:
+        stmt = insert(outages).values(
+            incident_id=p.incident_id,
+            area_codes=[],
+            ticket_ids=list(p.ticket_ids),
+            active=False,
+            status="cancelled",
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[outages.c.incident_id],
+                set_={"active": False, "status": "cancelled"},
             )
         )
 

@@ -38,6 +38,10 @@ class ActiveOutage:
     area_codes: tuple[str, ...]
     expected_restore_at: datetime | None
     cause: str | None
+    # The caller's meter is under the incident's faulty equipment (transformer, feeder).
+    covers_meter: bool = False
+    area_names: tuple[str, ...] = ()
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Link:
     progress: str
     expected_restore_at: datetime | None
     cause: str | None = None
+    area_name: str | None = None
 
 
 def find_link(
@@ -59,8 +64,10 @@ def find_link(
     open_repairs: list[OpenRepair],
     active_outages: list[ActiveOutage],
 ) -> Link | None:
-    """The open repair (same meter or same address) or active outage (covering the area)
-    this repair report is already part of; None when it is a new fault."""
+    """The open repair (same meter or same address) or active outage (its faulty equipment
+    feeds the caller's meter) this repair report is already part of; None when it is a new
+    fault. An outage never covers a whole area: a caller whose meter is not known to be under
+    it gets a repair of their own (a crew), not a consultation."""
     key = address_key(address)
     for repair in open_repairs:
         if (meter_no and repair.meter_no == meter_no) or (key and repair.address_key == key):
@@ -73,14 +80,23 @@ def find_link(
                 repair.expected_restore_at,
             )
     for outage in active_outages:
-        if area_code and area_code in outage.area_codes:
+        if meter_no and outage.covers_meter:
             return Link(
                 "outage",
                 None,
                 None,
                 outage.incident_id,
-                "outage_declared",
+                OUTAGE_PROGRESS.get(outage.status or "", "outage_declared"),
                 outage.expected_restore_at,
                 outage.cause,
+                outage.area_names[0] if outage.area_names else None,
             )
     return None
+
+
+# The incident's state as the caller is told it.
+OUTAGE_PROGRESS = {
+    "suspected": "outage_suspected",
+    "confirmed": "outage_declared",
+    "crew_on_site": "on_site",
+}

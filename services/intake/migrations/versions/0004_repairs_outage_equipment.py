@@ -1,0 +1,33 @@
+"""Outages as dispatch announces them now: the meters under the faulty equipment (repeat calls
+link to an incident only from one of those, never from the whole area), the area's name for
+what callers are told, and the incident's state.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "outages", sa.Column("meter_nos", JSONB, nullable=False, server_default=sa.text("'[]'"))
+    )
+    op.add_column(
+        "outages", sa.Column("area_names", JSONB, nullable=False, server_default=sa.text("'[]'"))
+    )
+    op.add_column("outages", sa.Column("status", sa.String(16)))
+
+
+def downgrade() -> None:
+    op.drop_column("outages", "status")
+    op.drop_column("outages", "area_names")
+    op.drop_column("outages", "meter_nos")
