@@ -127,10 +127,14 @@ async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_con
     assert (await eventually(new_repair))["linked"] is None
 
 
-async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(client, infra_env):
+async def test_repair_under_an_outages_equipment_is_linked_with_the_expected_restoration(
+    client, infra_env
+):
     restore_at = NOW + timedelta(hours=3)
     before = await client.post(
-        "/tickets", json=repair(address="建设路1号", area_code="TA-9"), headers=AGENT
+        "/tickets",
+        json=repair(address="建设路1号", area_code="TA-9", meter_no="M-TA9-1"),
+        headers=AGENT,
     )
     assert before.json()["ticket_type"] == "repair"  # no outage known yet
     await publish(
@@ -141,6 +145,8 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
             declared_at=NOW,
             unit_id="unit-1",
             area_codes=["TA-9"],
+            area_names=["建设新村"],
+            meter_nos=[f"M-TA9-{i}" for i in range(100, 10_000)],
             expected_restore_at=restore_at,
         ),
     )
@@ -148,10 +154,11 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
     tries = iter(range(100, 10_000))
 
     async def linked():
-        # A fresh address each time, so only the outage (not an earlier try) can link it.
+        # A fresh address and meter each time, so only the outage (not an earlier try) can link it.
+        n = next(tries)
         r = await client.post(
             "/tickets",
-            json=repair(address=f"建设路{next(tries)}号", area_code="TA-9"),
+            json=repair(address=f"建设路{n}号", area_code="TA-9", meter_no=f"M-TA9-{n}"),
             headers=AGENT,
         )
         return r.json() if r.json().get("linked") else None
@@ -161,6 +168,14 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
     assert ticket["linked"]["kind"] == "outage" and ticket["linked"]["incident_id"] == "inc-9"
     assert datetime.fromisoformat(ticket["linked"]["expected_restore_at"]) == restore_at
     assert "预计" in ticket["linked"]["message"]
+
+    # The same area, but a meter the faulty equipment does not feed: a repair with its own crew.
+    elsewhere = await client.post(
+        "/tickets",
+        json=repair(address="建设路2号", area_code="TA-9", meter_no="M-OTHER-1"),
+        headers=AGENT,
+    )
+    assert elsewhere.json()["ticket_type"] == "repair" and elsewhere.json()["linked"] is None
 
     # The greeting announces the outage first for a caller from that area (known through the directory).
     imported = await client.post(
