@@ -696,7 +696,25 @@ async def record_link(command: commands.RecordLink, uow: UnitOfWork) -> None:
             unit_id = row.unit_id
             finished = row.status not in INCIDENT_OPEN
             if row.status in INCIDENT_OPEN:
-                await outages.update(incident_id, last_report_at=command.linked_at)
+                values: dict = {"last_report_at": max(command.linked_at, row.last_report_at)}
+                if row.status == "suspected":
+                    # Another caller under the same equipment: the fault is shared.
+                    values |= {"status": "confirmed", "confirmed_at": command.linked_at}
+                await outages.update(incident_id, **values)
+                if row.status == "suspected":
+                    uow.emit(
+                        OutageUpdatedV1(
+                            incident_id=incident_id,
+                            updated_at=command.linked_at,
+                            expected_restore_at=row.expected_restore_at,
+                            linked_ticket_ids=[
+                                *await outages.linked_ticket_ids(incident_id),
+                                command.ticket_id,
+                            ],
+                            cause=row.cause,
+                            status="confirmed",
+                        )
+                    )
     await links.add(
         ticket_id=command.ticket_id,
         incident_id=incident_id,

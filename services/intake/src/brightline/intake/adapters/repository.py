@@ -574,7 +574,14 @@ class OutageRepository:
             )
         ).all()
         return [
-            ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause)
+            ActiveOutage(
+                r.incident_id,
+                tuple(r.area_codes),
+                r.expected_restore_at,
+                r.cause,
+                area_names=tuple(r.area_names or ()),
+                status=r.status,
+            )
             for r in rows
         ]
 
