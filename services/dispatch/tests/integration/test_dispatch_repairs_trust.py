@@ -301,6 +301,17 @@ async def test_a_supervisor_cancels_an_incident_and_each_home_gets_its_own_crew(
     assert cancelled.json()["cancel_reason"] == "现场核实为两户各自的户内故障"
     own = await crewed(client, reports[1].ticket_id)
     assert own["incident_id"] is None and own["is_lead"]
+    # It had no arrival clock while folded in; standing for itself, it gets one from its 受理.
+    [promoted] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: (
+            e.type.endswith("work-order.promoted.v1") and e.data["work_order_id"] == own["id"]
+        ),
+        1,
+    )
+    assert promoted.payload().reason == "incident_cancelled"
+    assert promoted.payload().reported_at == reports[1].recorded_at
 
 
 # --- 5. orders nobody could route ------------------------------------------------------------

@@ -12,6 +12,7 @@ from brightline.contracts.events.dispatch import (
     OutageRestoredV1,
     OutageUpdatedV1,
     WorkOrderCreatedV1,
+    WorkOrderPromotedV1,
     WorkOrderReturnedV1,
     WorkOrderRoutedV1,
     WorkOrderStatusChangedV1,
@@ -531,7 +532,7 @@ async def _promote_next_lead(incident_id: str, uow: UnitOfWork, settings: Dispat
         await outages.update(incident_id, lead_work_order_id=None)
         return
     lead = followers[0]
-    lead.is_lead = True
+    lead.lead_incident(at)
     await _assign(lead, uow, settings, at, reason="now leads the incident")
     await orders.save(lead)
     await flush(lead, uow, recorded_at=at)
@@ -881,7 +882,7 @@ async def cancel_incident(
         if order.status not in OPEN_STATUSES:
             continue
         was_lead = order.is_lead
-        order.release_from_incident()
+        order.release_from_incident(at)
         if not was_lead and order.status == "created":
             await _assign(order, uow, settings, at, reason="incident cancelled: own repair")
         await orders.save(order)
@@ -950,6 +951,19 @@ async def flush(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> 
                     reason=event.reason,
                     latitude=event.latitude,
                     longitude=event.longitude,
+                )
+            )
+        elif isinstance(event, events.Promoted):
+            uow.emit(
+                WorkOrderPromotedV1(
+                    work_order_id=order.id,
+                    ticket_id=order.ticket_id,
+                    unit_id=order.unit_id,
+                    area_class=order.area_class,
+                    reported_at=order.reported_at or order.created_at,
+                    promoted_at=event.at,
+                    reason=event.reason,
+                    incident_id=event.incident_id,
                 )
             )
         elif isinstance(event, events.Returned):

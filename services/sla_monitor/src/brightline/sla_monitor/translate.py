@@ -81,6 +81,19 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
                     ticket_type="repair",
                 )
             ]
+        case "brightline.dispatch.work-order.promoted.v1":
+            # A follower of an incident stands for itself now: its own clock, from its 受理.
+            return [
+                Open(
+                    limit_key=f"repair.arrival.{p.area_class}",
+                    subject_type="work_order",
+                    subject_id=p.work_order_id,
+                    ticket_id=p.ticket_id,
+                    at=p.reported_at,
+                    unit_id=p.unit_id,
+                    ticket_type="repair",
+                )
+            ]
         case "brightline.dispatch.work-order.status-changed.v1":
             if p.status == "on_site":
                 return [

@@ -173,3 +173,21 @@ class WorkOrderRoutedV1(EventPayload):
     routed_at: datetime
     actor: str
     reason: str
+
+
+@event(
+    "brightline.dispatch.work-order.promoted.v1", topic=DISPATCH_WORK_ORDERS, key="work_order_id"
+)
+class WorkOrderPromotedV1(EventPayload):
+    """An order that was folded into an incident (no crew, no clock of its own) now stands for
+    itself: it leads the incident after the lead turned out to be its own matter, or the incident
+    was cancelled. Its arrival clock starts, counted from its ticket's 受理."""
+
+    work_order_id: str
+    ticket_id: str
+    unit_id: str
+    area_class: AreaClass
+    reported_at: datetime
+    promoted_at: datetime
+    reason: Literal["leads_incident", "incident_cancelled"]
+    incident_id: str | None = None

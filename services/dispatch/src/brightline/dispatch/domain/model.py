@@ -206,10 +206,19 @@ class WorkOrder:
         self._move("returned", at, actor=actor)
         self.events.append(events.Returned(self, at))
 
-    def release_from_incident(self) -> None:
+    def release_from_incident(self, at: datetime) -> None:
         """The incident was cancelled: this order is an ordinary repair of its own again."""
+        incident_id, was_lead = self.incident_id, self.is_lead
         self.incident_id = None
         self.is_lead = True
+        if not was_lead:
+            self.events.append(events.Promoted(self, at, "incident_cancelled", incident_id))
+
+    def lead_incident(self, at: datetime) -> None:
+        """The incident's lead turned out to be its own matter: this order leads now."""
+        if not self.is_lead:
+            self.is_lead = True
+            self.events.append(events.Promoted(self, at, "leads_incident", self.incident_id))
 
     def restore_with_outage(self, at: datetime, actor: str, cause: str | None) -> None:
         """The incident's fault is cleared: finish this order whatever state it was in."""
