@@ -479,6 +479,52 @@ async def test_an_unsatisfied_callback_reopens_the_repair_as_a_new_linked_order(
     assert newest["id"] in [o["id"] for o in board]
 
 
+async def test_a_consultation_linked_to_a_repair_closes_with_it_and_can_be_reopened(
+    client, kafka_bootstrap, topic_prefix
+):
+    """Issue 15, point 3: a repeat call linked to one repair is released when the crew returns
+    the order; an unsatisfied callback on it sends a crew to that caller."""
+    repair = ticket("unit-n-01", fault_scope="own_home", latitude=SITE[0], longitude=SITE[1])
+    await publish_tickets(kafka_bootstrap, topic_prefix, repair)
+    order = await crewed(client, repair.ticket_id)
+    repeat = ticket(
+        "unit-n-01",
+        ticket_type="consultation",
+        linked_ticket_id=repair.ticket_id,
+        caller_name="赵六",
+        phone="13600136000",
+    )
+    await publish_tickets(kafka_bootstrap, topic_prefix, repeat)
+    crew = await sign_in(client, f"{order['crew_id']}-m1", "pin-" + order["crew_id"][-1])
+    # Whether dispatch hears of the link before or after the return, it is released once.
+    await walk(client, crew, order["id"], "accept", "en-route", "on-site", "resolution", "return")
+    [released] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: (
+            e.type.endswith("linked-ticket.released.v1") and e.data["ticket_id"] == repeat.ticket_id
+        ),
+        1,
+    )
+    assert released.payload().reason == "work_order_returned"
+    assert released.payload().work_order_id == order["id"]
+
+    await publish(
+        kafka_bootstrap,
+        topic_prefix,
+        ReopenRequestedV1(
+            ticket_id=repeat.ticket_id,
+            task_id="task-3",
+            origin="dispatch",
+            reason="还是没电",
+            requested_at=datetime.now(UTC),
+        ),
+        source="/brightline/callback",
+    )
+    reopened = await crewed(client, repeat.ticket_id)
+    assert reopened["reopened_from"] == order["id"]
+
+
 # --- 9. what a crew needs, and cancelling an order not needed -------------------------------
 
 
