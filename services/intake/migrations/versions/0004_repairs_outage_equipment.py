@@ -1,6 +1,6 @@
 """Outages as dispatch announces them now: the meters under the faulty equipment (repeat calls
 link to an incident only from one of those, never from the whole area), the area's name for
-what callers are told, and the incident's state.
+what callers are told, the incident's state, and each order's arrival deadline.
 
 Revision ID: 0004
 Revises: 0003
@@ -25,9 +25,11 @@ def upgrade() -> None:
         "outages", sa.Column("area_names", JSONB, nullable=False, server_default=sa.text("'[]'"))
     )
     op.add_column("outages", sa.Column("status", sa.String(16)))
+    op.add_column("work_orders", sa.Column("arrive_by", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
+    op.drop_column("work_orders", "arrive_by")
     op.drop_column("outages", "status")
     op.drop_column("outages", "area_names")
     op.drop_column("outages", "meter_nos")

@@ -12,6 +12,7 @@ from brightline.contracts.events.dispatch import (
     WorkOrderCreatedV1,
     WorkOrderReturnedV1,
 )
+from brightline.contracts.events.sla import DeadlineOpenedV1
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.intake.main import create_app
 from brightline.intake.settings import IntakeSettings
@@ -99,13 +100,44 @@ async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_con
     second = await eventually(linked)
     assert second["ticket_type"] == "consultation"
     assert second["linked"]["kind"] == "repair" and second["linked"]["ticket_id"] == repair_id
-    assert "已派单" in second["linked"]["message"]
+    # The order has no crew yet: the caller is told so, not that a crew is on its way.
+    assert "正在为您安排抢修人员" in second["linked"]["message"]
+    assert "出发" not in second["linked"]["message"]
     assert second["details"]["linked_ticket_id"] == repair_id
     assert second["details"]["script"].startswith("repair@")
 
     events = await tickets_events(infra_env, second["id"], expect=1)
     recorded = events[0].payload()
     assert recorded.ticket_type == "consultation" and recorded.linked_ticket_id == repair_id
+
+    # Once the SLA monitor has opened the arrival deadline, a caller hears when to expect the crew.
+    due = datetime(2030, 1, 1, 3, 45, tzinfo=UTC)  # 11:45 in Shanghai
+    await publish(
+        infra_env["kafka_bootstrap_servers"],
+        infra_env["kafka_topic_prefix"],
+        DeadlineOpenedV1(
+            deadline_id="d-1",
+            limit_key="repair.arrival.urban",
+            policy_pack="seed",
+            subject_type="work_order",
+            subject_id="wo-1",
+            ticket_id=repair_id,
+            opened_at=NOW,
+            warn_at=NOW,
+            due_at=due,
+        ),
+    )
+
+    async def with_eta():
+        r = await client.post(
+            "/tickets",
+            json=repair(address="和平路8号 2单元", caller_name="王五", phone="13900139001"),
+            headers=AGENT,
+        )
+        message = (r.json().get("linked") or {}).get("message", "")
+        return "抢修人员预计11:45前到达现场" in message and message
+
+    await eventually(with_eta)
 
     # Once the crew returns the order the fault is fixed: a new call there is a new repair.
     await publish(
@@ -216,7 +248,9 @@ async def test_repair_under_an_outages_equipment_is_linked_with_the_expected_res
     greeting = (await client.get("/greetings", params={"call_id": "g-1"}, headers=AGENT)).json()
     assert greeting["festival"] == "mid_autumn" and "中秋快乐" in greeting["opening"]
     assert "1024号" in greeting["opening"]
-    assert "TA-9" in greeting["announcements"][0] and "停电" in greeting["announcements"][0]
+    # The area by its name, not its code; no cause known yet: "因故障".
+    assert "建设新村因故障停电" in greeting["announcements"][0]
+    assert "TA-9" not in greeting["announcements"][0]
     assert greeting["prompts"][0]["situation"] == "outage_known"
 
     card = (await client.get("/calls/g-1/caller-card", headers=AGENT)).json()

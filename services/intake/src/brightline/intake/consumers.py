@@ -2,7 +2,12 @@
 card) and callback's reopen requests for intake-owned tickets."""
 
 from brightline.contracts import Event
-from brightline.contracts.topics import CALLBACK_TASKS, DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS
+from brightline.contracts.topics import (
+    CALLBACK_TASKS,
+    DISPATCH_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+    SLA_DEADLINES,
+)
 from brightline.intake import handlers
 from brightline.intake.adapters.repository import (
     FINISHED_ORDER_STATES,
@@ -79,6 +84,17 @@ async def on_work_order_returned(event: Event, uow: UnitOfWork) -> None:
     await TicketRepository(uow.session).close_repair(p.ticket_id)
 
 
+async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    if p.subject_type == "work_order" and p.limit_key.startswith("repair.arrival.") and p.ticket_id:
+        await OutageRepository(uow.session).set_arrival_deadline(
+            work_order_id=p.subject_id,
+            ticket_id=p.ticket_id,
+            due_at=p.due_at,
+            opened_at=p.opened_at,
+        )
+
+
 async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
     if p.origin != "intake":  # dispatch and casework reopen their own
@@ -86,7 +102,7 @@ async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
     await handlers.reopen_ticket(commands.ReopenTicket(p.ticket_id, p.reason), uow)
 
 
-TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS]
+TOPICS = [DISPATCH_OUTAGES, DISPATCH_WORK_ORDERS, CALLBACK_TASKS, SLA_DEADLINES]
 ROUTES: dict[str, Route] = {
     "brightline.dispatch.outage.declared.v1": on_outage_declared,
     "brightline.dispatch.outage.updated.v1": on_outage_updated,
@@ -97,4 +113,5 @@ ROUTES: dict[str, Route] = {
     "brightline.dispatch.work-order.status-changed.v1": on_work_order_status_changed,
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
     "brightline.callback.reopen.requested.v1": on_reopen_requested,
+    "brightline.sla.deadline.opened.v1": on_deadline_opened,
 }

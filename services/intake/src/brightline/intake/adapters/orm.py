@@ -122,6 +122,7 @@ work_orders = sa.Table(
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("crew_id", sa.String(64)),
     sa.Column("updated_at", TS, nullable=False),
+    sa.Column("arrive_by", TS),  # the arrival deadline, from the SLA monitor
 )
 
 escalations = sa.Table(

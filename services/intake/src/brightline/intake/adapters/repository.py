@@ -170,6 +170,7 @@ class TicketRepository:
             outages.c.cause,
             outages.c.area_names,
             outages.c.status.label("outage_status"),
+            sa.cast(sa.null(), work_orders.c.arrive_by.type).label("arrive_by"),
         ).where(
             outages.c.active.is_(True),
             # Only incidents whose equipment feeds the caller's meter: never a whole area.
@@ -183,14 +184,19 @@ class TicketRepository:
         )
         if match:
             latest_order = (
-                sa.select(work_orders.c.status)
+                sa.select(work_orders.c.status, work_orders.c.arrive_by)
                 .where(work_orders.c.ticket_id == tickets.c.id)
                 .order_by(work_orders.c.updated_at.desc())
                 .limit(1)
                 .lateral("latest_order")
             )
             held_by = (
-                sa.select(outages.c.incident_id, outages.c.expected_restore_at)
+                sa.select(
+                    outages.c.incident_id,
+                    outages.c.expected_restore_at,
+                    outages.c.area_names,
+                    outages.c.status,
+                )
                 .where(
                     outages.c.active.is_(True),
                     outages.c.ticket_ids.contains(sa.func.jsonb_build_array(tickets.c.id)),
@@ -212,8 +218,9 @@ class TicketRepository:
                     none(outages.c.area_codes),
                     held_by.c.expected_restore_at,
                     none(outages.c.cause),
-                    none(outages.c.area_names),
-                    sa.cast(sa.null(), outages.c.status.type).label("outage_status"),
+                    held_by.c.area_names,
+                    held_by.c.status.label("outage_status"),
+                    latest_order.c.arrive_by,
                 )
                 .select_from(
                     tickets.outerjoin(latest_order, sa.true()).outerjoin(held_by, sa.true())
@@ -244,6 +251,9 @@ class TicketRepository:
                 progress=r.progress,
                 expected_restore_at=r.expected_restore_at,
                 incident_id=r.incident_id,
+                arrive_by=r.arrive_by,
+                outage_status=r.outage_status,
+                area_name=(r.area_names or [None])[0],
             )
             for r in rows
             if r.kind == "repair"
@@ -584,6 +594,23 @@ class OutageRepository:
             )
             for r in rows
         ]
+
+    async def set_arrival_deadline(
+        self, *, work_order_id: str, ticket_id: str, due_at: datetime, opened_at: datetime
+    ) -> None:
+        """The SLA monitor's arrival deadline: what a repeat caller is told to expect."""
+        stmt = insert(work_orders).values(
+            work_order_id=work_order_id,
+            ticket_id=ticket_id,
+            status="created",
+            updated_at=opened_at,
+            arrive_by=due_at,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[work_orders.c.work_order_id], set_={"arrive_by": due_at}
+            )
+        )
 
     async def upsert_work_order(
         self,

@@ -22,10 +22,17 @@ PROGRESS_ZH = {
 }
 
 
+# Before the crew is on site, the arrival deadline is the time the caller can expect it.
+CREW_NOT_YET_THERE = ("created", "assigned", "accepted", "en_route")
+
+
 def link_message(link: Link, tz: str = "Asia/Shanghai") -> str:
     progress = PROGRESS_ZH.get(link.progress, "正在处理")
     where = f"{link.area_name}的" if link.area_name else ""
     text = f"您反映的{where}停电已在处理中（{progress}）"
+    zone = ZoneInfo(tz)
+    if link.arrive_by is not None and link.progress in CREW_NOT_YET_THERE:
+        text += f"，抢修人员预计{link.arrive_by.astimezone(zone):%H:%M}前到达现场"
     if link.expected_restore_at is not None:
         text += f"，预计{link.expected_restore_at.astimezone(ZoneInfo(tz)):%m月%d日%H:%M}恢复供电"
     else:

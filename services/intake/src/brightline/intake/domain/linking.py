@@ -30,6 +30,9 @@ class OpenRepair:
     progress: str  # work order status, or "recorded" before dispatch has routed it
     expected_restore_at: datetime | None = None
     incident_id: str | None = None
+    arrive_by: datetime | None = None  # the crew's arrival deadline
+    outage_status: str | None = None  # of the incident holding the repair, if any
+    area_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Link:
     expected_restore_at: datetime | None
     cause: str | None = None
     area_name: str | None = None
+    arrive_by: datetime | None = None
 
 
 def find_link(
@@ -71,13 +75,19 @@ def find_link(
     key = address_key(address)
     for repair in open_repairs:
         if (meter_no and repair.meter_no == meter_no) or (key and repair.address_key == key):
+            # A repair folded into an outage is as far along as the incident's lead crew is.
+            progress = repair.progress
+            if repair.outage_status and progress in ("recorded", "created"):
+                progress = OUTAGE_PROGRESS.get(repair.outage_status, progress)
             return Link(
                 "repair",
                 repair.ticket_id,
                 repair.ticket_no,
                 repair.incident_id,
-                repair.progress,
+                progress,
                 repair.expected_restore_at,
+                area_name=repair.area_name,
+                arrive_by=repair.arrive_by if progress == repair.progress else None,
             )
     for outage in active_outages:
         if meter_no and outage.covers_meter:
