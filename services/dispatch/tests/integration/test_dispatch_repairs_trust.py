@@ -525,6 +525,28 @@ async def test_a_consultation_linked_to_a_repair_closes_with_it_and_can_be_reope
     assert reopened["reopened_from"] == order["id"]
 
 
+async def test_a_link_heard_of_before_its_repair_is_released_with_it(
+    client, kafka_bootstrap, topic_prefix
+):
+    repair = ticket("unit-n-01", fault_scope="own_home", latitude=SITE[0], longitude=SITE[1])
+    repeat = ticket("unit-n-01", ticket_type="consultation", linked_ticket_id=repair.ticket_id)
+    # Two tickets, two keys: dispatch may well see the repeat call before the repair itself.
+    await publish_tickets(kafka_bootstrap, topic_prefix, repeat)
+    await publish_tickets(kafka_bootstrap, topic_prefix, repair)
+    order = await crewed(client, repair.ticket_id)
+    crew = await sign_in(client, f"{order['crew_id']}-m1", "pin-" + order["crew_id"][-1])
+    await walk(client, crew, order["id"], "accept", "en-route", "on-site", "resolution", "return")
+    [released] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: (
+            e.type.endswith("linked-ticket.released.v1") and e.data["ticket_id"] == repeat.ticket_id
+        ),
+        1,
+    )
+    assert released.payload().work_order_id == order["id"]
+
+
 # --- 9. what a crew needs, and cancelling an order not needed -------------------------------
 
 

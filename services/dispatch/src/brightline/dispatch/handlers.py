@@ -93,6 +93,9 @@ async def create_work_order(
         if order.is_lead:
             await _assign(order, uow, settings, at, reason="new order")
     await orders.add(order)
+    await LinkRepository(uow.session).attach_pending(
+        linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
+    )
     await flush(order, uow, recorded_at=at)
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()

@@ -614,6 +614,24 @@ class LinkRepository:
             )
         ).first()
 
+    async def attach_pending(
+        self, *, linked_ticket_id: str, work_order_id: str, incident_id: str | None
+    ) -> None:
+        """Links that arrived before the order of the ticket they point at (topics are not
+        ordered across tickets) learn their order now."""
+        await self.session.execute(
+            incident_links.update()
+            .where(
+                incident_links.c.linked_ticket_id == linked_ticket_id,
+                incident_links.c.work_order_id.is_(None),
+                incident_links.c.released_at.is_(None),
+            )
+            .values(
+                work_order_id=work_order_id,
+                incident_id=sa.func.coalesce(incident_links.c.incident_id, incident_id),
+            )
+        )
+
     async def release(
         self,
         at: datetime,
