@@ -201,6 +201,12 @@ async def test_incident_life_from_suspected_to_restored_by_the_grid_side(
     on_site = (await client.get(f"/outages/{incident['id']}", headers=AGENT)).json()
     assert on_site["status"] == "crew_on_site" and on_site["crew_on_site_at"]
 
+    async def open_ids() -> set[str]:
+        rows = await client.get("/outages", params={"status": "open", "limit": 200}, headers=AGENT)
+        return {i["id"] for i in rows.json()}
+
+    assert incident["id"] in await open_ids()
+
     # A restoration time that cannot be true is refused, naming the field; nothing changes.
     future = await client.post(
         f"/outages/{incident['id']}/restoration",
@@ -219,6 +225,7 @@ async def test_incident_life_from_suspected_to_restored_by_the_grid_side(
     assert restored.status_code == 200, restored.text
     closed = (await client.get(f"/outages/{incident['id']}", headers=AGENT)).json()
     assert closed["status"] == "restored" and closed["restored_by"] == "grid"
+    assert incident["id"] not in await open_ids()
     again = await client.post(f"/outages/{incident['id']}/restoration", json={}, headers=SUPERVISOR)
     assert again.status_code == 409 and again.json()["status_now"] == "restored"
 

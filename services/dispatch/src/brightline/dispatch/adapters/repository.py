@@ -517,7 +517,9 @@ class OutageRepository:
             .limit(limit)
             .offset(offset)
         )
-        if status:
+        if status == "open":  # every state of an incident still running
+            query = query.where(incidents.c.status.in_(INCIDENT_OPEN))
+        elif status:
             query = query.where(incidents.c.status == status)
         return (await self.session.execute(query)).all()
 

@@ -1,7 +1,7 @@
 """Grid topology (from GIS, via integration) and outage incidents (supervisor)."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
@@ -59,10 +59,14 @@ async def _read(repo: OutageRepository, incident_id: str) -> IncidentRead:
 async def list_outages(
     uow: UnitOfWorkDep,
     who: Staff,
-    status: str | None = None,
+    status: Annotated[
+        Literal["open", "suspected", "confirmed", "crew_on_site", "restored", "cancelled"] | None,
+        Query(description="`open`: suspected, confirmed or crew on site"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[IncidentRead]:
+    """Incidents, newest first; the board asks for `status=open`."""
     async with uow:
         repo = OutageRepository(uow.session)
         return [await _read(repo, r.id) for r in await repo.search(status, limit, offset)]
