@@ -230,7 +230,15 @@ async def test_storm_and_household_repairs(stack, report):
             return [c for c in clocks if c["limit_key"].startswith("repair.arrival.")]
 
         assert len(await eventually(own_clock, timeout=60)) == 1
+
+        async def intake_status(ticket_id: str, wanted: str):
+            t = await ok(await http.get(f"{intake}/tickets/{ticket_id}", headers=AGENT))
+            return t["status"] == wanted
+
+        # Intake's view follows: the repair is being handled again, then done again.
+        await eventually(lambda: intake_status(home["id"], "reopened"), timeout=60)
         await work_through(http, dispatch, crew, again["id"], cause="进户开关更换")
+        await eventually(lambda: intake_status(home["id"], "resolved"), timeout=60)
 
         # --- the storm: 300 calls under one transformer within minutes ---------------------
         async def call(meter: str) -> dict:
@@ -248,7 +256,23 @@ async def test_storm_and_household_repairs(stack, report):
                 201,
             )
 
-        storm = await gather_bounded(CONCURRENCY, [call(m) for m in storm_meters[:STORM_CALLS]])
+        # Callers from the area hear the area's name and, with no cause known yet, "因故障".
+        async def announcements() -> list[str]:
+            greeting = await ok(
+                await http.get(
+                    f"{intake}/greetings",
+                    params={"area_code": AREA, "staff_no": "1001"},
+                    headers=AGENT,
+                )
+            )
+            return greeting["announcements"]
+
+        # The first call declares the incident; once intake has heard of it, the rest of the
+        # storm is recorded as consultations linked to it (the calls dispatch never heard of
+        # before), and must still be closed and called back with it.
+        storm = [await call(storm_meters[0])]
+        await eventually(announcements, timeout=60)
+        storm += await gather_bounded(CONCURRENCY, [call(m) for m in storm_meters[1:STORM_CALLS]])
         storm_ids = {t["id"] for t in storm}
         assert len(storm_ids) == STORM_CALLS
 
@@ -272,6 +296,7 @@ async def test_storm_and_household_repairs(stack, report):
         crewed_orders = [o for o in orders if o["crew_id"]]
         assert [o["id"] for o in crewed_orders] == [incident["lead_work_order_id"]]
         consultations = [t for t in storm if t["ticket_type"] == "consultation"]
+        assert len(consultations) == STORM_CALLS - 1
         assert all(t["linked"]["incident_id"] == incident["id"] for t in consultations)
 
         async def storm_clocks():
@@ -283,17 +308,6 @@ async def test_storm_and_household_repairs(stack, report):
             return clocks or None
 
         arrival_clocks = await eventually(storm_clocks, timeout=60)
-
-        # Callers from the area hear the area's name and, with no cause known yet, "因故障".
-        async def announcements() -> list[str]:
-            greeting = await ok(
-                await http.get(
-                    f"{intake}/greetings",
-                    params={"area_code": AREA, "staff_no": "1001"},
-                    headers=AGENT,
-                )
-            )
-            return greeting["announcements"]
 
         [announced] = await eventually(announcements, timeout=60)
         assert "幸福里因故障停电" in announced and AREA not in announced
