@@ -204,3 +204,46 @@ def test_pins_are_salted_scrypt_hashes():
     assert verify_password("1234", stored)
     assert not verify_password("1235", stored)
     assert not verify_password("1234", "garbage")
+
+
+def test_an_order_not_needed_is_cancelled_with_its_reason_until_it_is_resolved():
+    o = order()
+    o.assign("c1", NOW, NOW + timedelta(minutes=5), actor="dispatch", reason="new order")
+    o.accept(NOW, "m1")
+    o.set_off(NOW, "m1")
+    o.cancel(NOW, "m1", "客户已自行恢复供电")
+    assert statuses(o)[-1] == "cancelled" and o.cancel_reason == "客户已自行恢复供电"
+    assert [e.reason for e in o.events if isinstance(e, events.StatusChanged)][-1] == (
+        "客户已自行恢复供电"
+    )
+    done = order()
+    done.assign("c1", NOW, NOW, actor="dispatch", reason="r")
+    for step in (done.accept, done.set_off):
+        step(NOW, "m1")
+    done.arrive(NOW, "m1", 31.0, 121.0)
+    done.resolve(NOW, "m1", cause="fuse", notes=None, customer_installation=False)
+    with pytest.raises(IllegalTransition):
+        done.cancel(NOW, "m1", "too late")
+
+
+def test_a_follower_that_comes_to_stand_for_itself_says_so_once():
+    follower = order()
+    follower.link_to("inc-1", lead=False)
+    follower.events.clear()
+    follower.lead_incident(NOW)
+    follower.lead_incident(NOW)  # already the lead: nothing more
+    promoted = [e for e in follower.events if isinstance(e, events.Promoted)]
+    assert [(p.reason, p.incident_id) for p in promoted] == [("leads_incident", "inc-1")]
+
+    released = order()
+    released.link_to("inc-2", lead=False)
+    released.events.clear()
+    released.release_from_incident(NOW)
+    assert released.incident_id is None and released.is_lead
+    [p] = [e for e in released.events if isinstance(e, events.Promoted)]
+    assert (p.reason, p.incident_id) == ("incident_cancelled", "inc-2")
+    lead = order()
+    lead.link_to("inc-3", lead=True)
+    lead.events.clear()
+    lead.release_from_incident(NOW)  # the lead had its clock all along
+    assert not [e for e in lead.events if isinstance(e, events.Promoted)]
