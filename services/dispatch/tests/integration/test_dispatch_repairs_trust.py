@@ -293,6 +293,21 @@ async def test_a_supervisor_cancels_an_incident_and_each_home_gets_its_own_crew(
     follower = await order_of(client, reports[1].ticket_id)
     assert follower["crew_id"] is None
     [incident] = await incidents_on(client, transformer)
+    # A repeat call intake linked to the incident (a consultation dispatch never had an order for).
+    repeat = ticket(
+        "unit-n-01",
+        ticket_type="consultation",
+        meter_no=meters[2],
+        address="幸福路9号",
+        linked_incident_id=incident["id"],
+    )
+    await publish_tickets(kafka_bootstrap, topic_prefix, repeat)
+
+    async def knows_repeat():
+        found = (await client.get(f"/outages/{incident['id']}", headers=AGENT)).json()
+        return repeat.ticket_id in found["linked_ticket_ids"]
+
+    await eventually(knows_repeat)
 
     refused = await client.post(
         f"/outages/{incident['id']}/cancellation", json={"reason": "x"}, headers=AGENT
@@ -319,6 +334,19 @@ async def test_a_supervisor_cancels_an_incident_and_each_home_gets_its_own_crew(
     )
     assert promoted.payload().reason == "incident_cancelled"
     assert promoted.payload().reported_at == reports[1].recorded_at
+    # The linked repeat caller had no power either: a repair of their own, with a crew.
+    theirs = await crewed(client, repeat.ticket_id)
+    assert theirs["incident_id"] is None and theirs["is_lead"]
+    # A repeat call linked to the cancelled incident after the fact is a repair of its own too.
+    late = ticket(
+        "unit-n-01",
+        ticket_type="consultation",
+        meter_no=meters[3],
+        address="幸福路10号",
+        linked_incident_id=incident["id"],
+    )
+    await publish_tickets(kafka_bootstrap, topic_prefix, late)
+    assert (await crewed(client, late.ticket_id))["incident_id"] is None
 
 
 # --- 5. orders nobody could route ------------------------------------------------------------

@@ -36,6 +36,7 @@ def make_routes(settings: DispatchSettings) -> dict[str, Route]:
                     details={k: getattr(ticket, k) for k in LINK_DETAILS},
                 ),
                 uow,
+                settings,
             )
             return
         if ticket.ticket_type != "repair":

@@ -636,37 +636,64 @@ async def reopen(
         link = await LinkRepository(uow.session).get(command.ticket_id)
         if link is None:
             return None
-        base = {
-            k: getattr(link, k)
-            for k in (
-                "area_code",
-                "address",
-                "meter_no",
-                "latitude",
-                "longitude",
-                "ticket_no",
-                "caller_name",
-                "phone",
-                "description",
-            )
-        }
-        base["fault_scope"] = "own_home"
+        base = _link_details(link)
         reopened_from = link.work_order_id or await _lead_of(link.incident_id, uow)
+    return await _new_order(
+        command.ticket_id,
+        base,
+        uow,
+        settings,
+        reported_at=command.requested_at,
+        reopened_from=reopened_from,
+        reason=f"reopened after callback: {command.reason}",
+    )
+
+
+LINK_DETAILS = (
+    "area_code",
+    "address",
+    "meter_no",
+    "latitude",
+    "longitude",
+    "ticket_no",
+    "caller_name",
+    "phone",
+    "description",
+)
+
+
+def _link_details(link) -> dict:
+    return {**{k: getattr(link, k) for k in LINK_DETAILS}, "fault_scope": "own_home"}
+
+
+async def _new_order(
+    ticket_id: str,
+    base: dict,
+    uow: UnitOfWork,
+    settings: DispatchSettings,
+    *,
+    reported_at: datetime,
+    reopened_from: str | None,
+    reason: str,
+) -> WorkOrder:
+    """An order of its own for a ticket that had none or whose order is done: routed, crewed,
+    its arrival clock from `reported_at`."""
+    orders = WorkOrderRepository(uow.session)
     at = now()
     area = route(base["area_code"], await orders.service_areas())
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
-        ticket_id=command.ticket_id,
+        ticket_id=ticket_id,
         unit_id=area.unit_id if area else NEEDS_ROUTING_UNIT,
         area_class=area.area_class if area else UNROUTED_AREA_CLASS,
         created_at=at,
-        reported_at=min(command.requested_at, at),
+        reported_at=min(reported_at, at),
         reopened_from=reopened_from,
         needs_routing=area is None,
         **base,
     )
     if area is not None:
-        await _assign(order, uow, settings, at, reason=f"reopened after callback: {command.reason}")
+        await _assign(order, uow, settings, at, reason=reason)
     await orders.add(order)
     await flush(order, uow, recorded_at=at)
     if area is None:
@@ -681,13 +708,16 @@ async def _lead_of(incident_id: str | None, uow: UnitOfWork) -> str | None:
     return row.lead_work_order_id if row else None
 
 
-async def record_link(command: commands.RecordLink, uow: UnitOfWork) -> None:
+async def record_link(
+    command: commands.RecordLink, uow: UnitOfWork, settings: DispatchSettings | None = None
+) -> None:
     """Intake recorded a repeat call as a consultation linked to an incident or to a repair:
     the incident (or the order) now knows it, and releases it to callback when done."""
     links = LinkRepository(uow.session)
     orders = WorkOrderRepository(uow.session)
     outages = OutageRepository(uow.session)
     incident_id, work_order_id, unit_id, finished = command.incident_id, None, None, False
+    row = None
     if command.linked_ticket_id:
         order = await orders.for_ticket(command.linked_ticket_id)
         if order is not None:
@@ -728,6 +758,20 @@ async def record_link(command: commands.RecordLink, uow: UnitOfWork) -> None:
         linked_at=command.linked_at,
         **command.details,
     )
+    if incident_id and finished and row is not None and row.status == "cancelled":
+        # Linked to an incident found not to be one: the caller's report is a repair of its own.
+        await links.release(now(), ticket_ids=[command.ticket_id])
+        link = await links.get(command.ticket_id)
+        await _new_order(
+            command.ticket_id,
+            _link_details(link),
+            uow,
+            settings or DispatchSettings(),
+            reported_at=command.linked_at,
+            reopened_from=None,
+            reason="incident cancelled: own repair",
+        )
+        return
     if finished:
         # Linked to work that had already finished when we heard of it: released at once.
         await _release_links(
@@ -891,6 +935,21 @@ async def cancel_incident(
         await orders.save(order)
         await flush(order, uow, recorded_at=at)
         released.append(order)
+    # Repeat calls intake linked to the incident were reports of no power too: each caller
+    # gets a repair of their own, with a crew, its clock from their call.
+    links = LinkRepository(uow.session)
+    for link in await links.release(at, incident_id=command.incident_id, without_order=True):
+        released.append(
+            await _new_order(
+                link.ticket_id,
+                _link_details(link),
+                uow,
+                settings,
+                reported_at=link.linked_at,
+                reopened_from=None,
+                reason="incident cancelled: own repair",
+            )
+        )
     await outages.update(
         command.incident_id,
         status="cancelled",

@@ -641,8 +641,10 @@ class LinkRepository:
         ticket_ids: list[str] | None = None,
         incident_id: str | None = None,
         work_order_ids: list[str] | None = None,
+        without_order: bool = False,
     ) -> list:
-        """Mark unreleased links released and return them (each exactly once)."""
+        """Mark unreleased links released and return them (each exactly once). `without_order`:
+        only links to the incident itself, not to one of its orders' tickets."""
         match = []
         if ticket_ids:
             match.append(incident_links.c.ticket_id.in_(ticket_ids))
@@ -652,11 +654,11 @@ class LinkRepository:
             match.append(incident_links.c.work_order_id.in_(work_order_ids))
         if not match:
             return []
+        where = [sa.or_(*match), incident_links.c.released_at.is_(None)]
+        if without_order:
+            where.append(incident_links.c.work_order_id.is_(None))
         rows = await self.session.execute(
-            incident_links.update()
-            .where(sa.or_(*match), incident_links.c.released_at.is_(None))
-            .values(released_at=at)
-            .returning(incident_links)
+            incident_links.update().where(*where).values(released_at=at).returning(incident_links)
         )
         return sorted(rows.all(), key=lambda r: (r.linked_at, r.ticket_id))
 
