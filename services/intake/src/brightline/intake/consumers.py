@@ -81,7 +81,10 @@ async def on_work_order_returned(event: Event, uow: UnitOfWork) -> None:
         status="returned",
         at=p.returned_at,
     )
-    await TicketRepository(uow.session).close_repair(p.ticket_id)
+    tickets = TicketRepository(uow.session)
+    await tickets.close_repair(p.ticket_id)
+    # A linked consultation that dispatch reopened as an order of its own closes with it.
+    await tickets.close_linked(p.ticket_id, p.returned_at)
 
 
 async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
