@@ -89,17 +89,16 @@ async def sign_in(http, member_id: str, password: str) -> dict:
 
 
 def ticket(area_code: str, **fields) -> TicketRecordedV1:
-    return TicketRecordedV1(
-        ticket_id=str(uuid.uuid4()),
-        ticket_no=f"T{uuid.uuid4().hex[:8]}",
-        ticket_type="repair",
-        recorded_at=datetime.now(UTC),
-        first_ask_owner="agent-1",
-        description="停电",
-        address="幸福路1号",
-        area_code=area_code,
-        **fields,
-    )
+    defaults = {
+        "ticket_id": str(uuid.uuid4()),
+        "ticket_no": f"T{uuid.uuid4().hex[:8]}",
+        "ticket_type": "repair",
+        "recorded_at": datetime.now(UTC),
+        "first_ask_owner": "agent-1",
+        "description": "停电",
+        "address": "幸福路1号",
+    }
+    return TicketRecordedV1(**{**defaults, **fields}, area_code=area_code)
 
 
 async def publish_tickets(kafka_bootstrap, topic_prefix, *tickets: TicketRecordedV1) -> None:

@@ -51,7 +51,7 @@ async def test_200_calls_under_one_transformer_make_one_incident_and_one_restore
 
     outage = await eventually(incident, timeout=120)
     assert set(outage["linked_ticket_ids"]) == {t.ticket_id for t in tickets}
-    assert outage["feeder_id"] == "F-9" and outage["status"] == "open"
+    assert outage["feeder_id"] == "F-9" and outage["status"] == "confirmed"
     orders = (
         await client.get(
             "/work-orders", params={"incident_id": outage["id"], "limit": 500}, headers=SUPERVISOR

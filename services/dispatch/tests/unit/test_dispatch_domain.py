@@ -12,11 +12,15 @@ from brightline.dispatch.domain.model import (
     IllegalTransition,
     OpenIncident,
     Shift,
+    StepTimeRejected,
     WorkOrder,
+    check_step_time,
     choose_crew,
     haversine_m,
-    is_no_power_report,
     matching_incident,
+    may_join_incident,
+    route,
+    several_meters_dark,
 )
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -124,10 +128,49 @@ def test_haversine_is_about_111_km_per_degree_of_latitude():
     assert haversine_m(31.0, 121.0, 32.0, 121.0) == pytest.approx(111_195, rel=1e-3)
 
 
-def test_no_power_reports():
-    assert is_no_power_report("building", None) and is_no_power_report("area", None)
-    assert is_no_power_report("own_home", "M-1")
-    assert not is_no_power_report("own_home", None)
+def test_only_shared_equipment_forms_or_joins_an_incident():
+    assert may_join_incident("building", None) and may_join_incident("area", None)
+    # A home joins only when topology places its meter under equipment.
+    assert may_join_incident("own_home", "T-1")
+    assert not may_join_incident("own_home", None)
+    assert not may_join_incident(None, None)
+
+
+def test_one_household_never_makes_an_outage_several_meters_do():
+    assert not several_meters_dark({"M-1"}, 3)
+    assert not several_meters_dark({"M-1", "M-2"}, 3)
+    assert several_meters_dark({"M-1", "M-2", "M-3"}, 3)
+
+
+def test_an_unmapped_area_is_not_routed_to_a_made_up_unit():
+    assert route("nowhere", {}) is None
+    assert route(None, {}) is None
+
+
+STEP = {
+    "now": NOW,
+    "created_at": NOW - timedelta(hours=1),
+    "last_server_step_at": NOW - timedelta(minutes=50),
+    "last_crew_step_at": NOW - timedelta(minutes=30),
+    "offline_window_seconds": 24 * 3600,
+    "skew_seconds": 300,
+}
+
+
+def test_step_times_must_be_plausible():
+    check_step_time(NOW - timedelta(minutes=10), **STEP)  # fine
+    check_step_time(NOW + timedelta(minutes=4), **STEP)  # within the clock skew
+    for bad in (
+        NOW - timedelta(days=3 * 365),  # years in the past
+        NOW - timedelta(days=2),  # older than the offline window
+        NOW + timedelta(hours=1),  # in the future
+        NOW - timedelta(minutes=31),  # before the crew's previous step
+    ):
+        with pytest.raises(StepTimeRejected) as error:
+            check_step_time(bad, **STEP)
+        assert error.value.field == "device_time"
+    with pytest.raises(StepTimeRejected):  # before the order existed
+        check_step_time(NOW - timedelta(hours=2), **{**STEP, "last_crew_step_at": None})
 
 
 def incident(iid, transformer=None, feeder=None, lat=None, lon=None, last=NOW):
@@ -161,3 +204,46 @@ def test_pins_are_salted_scrypt_hashes():
     assert verify_password("1234", stored)
     assert not verify_password("1235", stored)
     assert not verify_password("1234", "garbage")
+
+
+def test_an_order_not_needed_is_cancelled_with_its_reason_until_it_is_resolved():
+    o = order()
+    o.assign("c1", NOW, NOW + timedelta(minutes=5), actor="dispatch", reason="new order")
+    o.accept(NOW, "m1")
+    o.set_off(NOW, "m1")
+    o.cancel(NOW, "m1", "客户已自行恢复供电")
+    assert statuses(o)[-1] == "cancelled" and o.cancel_reason == "客户已自行恢复供电"
+    assert [e.reason for e in o.events if isinstance(e, events.StatusChanged)][-1] == (
+        "客户已自行恢复供电"
+    )
+    done = order()
+    done.assign("c1", NOW, NOW, actor="dispatch", reason="r")
+    for step in (done.accept, done.set_off):
+        step(NOW, "m1")
+    done.arrive(NOW, "m1", 31.0, 121.0)
+    done.resolve(NOW, "m1", cause="fuse", notes=None, customer_installation=False)
+    with pytest.raises(IllegalTransition):
+        done.cancel(NOW, "m1", "too late")
+
+
+def test_a_follower_that_comes_to_stand_for_itself_says_so_once():
+    follower = order()
+    follower.link_to("inc-1", lead=False)
+    follower.events.clear()
+    follower.lead_incident(NOW)
+    follower.lead_incident(NOW)  # already the lead: nothing more
+    promoted = [e for e in follower.events if isinstance(e, events.Promoted)]
+    assert [(p.reason, p.incident_id) for p in promoted] == [("leads_incident", "inc-1")]
+
+    released = order()
+    released.link_to("inc-2", lead=False)
+    released.events.clear()
+    released.release_from_incident(NOW)
+    assert released.incident_id is None and released.is_lead
+    [p] = [e for e in released.events if isinstance(e, events.Promoted)]
+    assert (p.reason, p.incident_id) == ("incident_cancelled", "inc-2")
+    lead = order()
+    lead.link_to("inc-3", lead=True)
+    lead.events.clear()
+    lead.release_from_incident(NOW)  # the lead had its clock all along
+    assert not [e for e in lead.events if isinstance(e, events.Promoted)]

@@ -12,6 +12,7 @@ from brightline.contracts.events.dispatch import (
     WorkOrderCreatedV1,
     WorkOrderReturnedV1,
 )
+from brightline.contracts.events.sla import DeadlineOpenedV1
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.intake.main import create_app
 from brightline.intake.settings import IntakeSettings
@@ -99,13 +100,44 @@ async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_con
     second = await eventually(linked)
     assert second["ticket_type"] == "consultation"
     assert second["linked"]["kind"] == "repair" and second["linked"]["ticket_id"] == repair_id
-    assert "已派单" in second["linked"]["message"]
+    # The order has no crew yet: the caller is told so, not that a crew is on its way.
+    assert "正在为您安排抢修人员" in second["linked"]["message"]
+    assert "出发" not in second["linked"]["message"]
     assert second["details"]["linked_ticket_id"] == repair_id
     assert second["details"]["script"].startswith("repair@")
 
     events = await tickets_events(infra_env, second["id"], expect=1)
     recorded = events[0].payload()
     assert recorded.ticket_type == "consultation" and recorded.linked_ticket_id == repair_id
+
+    # Once the SLA monitor has opened the arrival deadline, a caller hears when to expect the crew.
+    due = datetime(2030, 1, 1, 3, 45, tzinfo=UTC)  # 11:45 in Shanghai
+    await publish(
+        infra_env["kafka_bootstrap_servers"],
+        infra_env["kafka_topic_prefix"],
+        DeadlineOpenedV1(
+            deadline_id="d-1",
+            limit_key="repair.arrival.urban",
+            policy_pack="seed",
+            subject_type="work_order",
+            subject_id="wo-1",
+            ticket_id=repair_id,
+            opened_at=NOW,
+            warn_at=NOW,
+            due_at=due,
+        ),
+    )
+
+    async def with_eta():
+        r = await client.post(
+            "/tickets",
+            json=repair(address="和平路8号 2单元", caller_name="王五", phone="13900139001"),
+            headers=AGENT,
+        )
+        message = (r.json().get("linked") or {}).get("message", "")
+        return "抢修人员预计11:45前到达现场" in message and message
+
+    await eventually(with_eta)
 
     # Once the crew returns the order the fault is fixed: a new call there is a new repair.
     await publish(
@@ -127,10 +159,14 @@ async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_con
     assert (await eventually(new_repair))["linked"] is None
 
 
-async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(client, infra_env):
+async def test_repair_under_an_outages_equipment_is_linked_with_the_expected_restoration(
+    client, infra_env
+):
     restore_at = NOW + timedelta(hours=3)
     before = await client.post(
-        "/tickets", json=repair(address="建设路1号", area_code="TA-9"), headers=AGENT
+        "/tickets",
+        json=repair(address="建设路1号", area_code="TA-9", meter_no="M-TA9-1"),
+        headers=AGENT,
     )
     assert before.json()["ticket_type"] == "repair"  # no outage known yet
     await publish(
@@ -141,6 +177,8 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
             declared_at=NOW,
             unit_id="unit-1",
             area_codes=["TA-9"],
+            area_names=["建设新村"],
+            meter_nos=[f"M-TA9-{i}" for i in range(100, 10_000)],
             expected_restore_at=restore_at,
         ),
     )
@@ -148,10 +186,11 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
     tries = iter(range(100, 10_000))
 
     async def linked():
-        # A fresh address each time, so only the outage (not an earlier try) can link it.
+        # A fresh address and meter each time, so only the outage (not an earlier try) can link it.
+        n = next(tries)
         r = await client.post(
             "/tickets",
-            json=repair(address=f"建设路{next(tries)}号", area_code="TA-9"),
+            json=repair(address=f"建设路{n}号", area_code="TA-9", meter_no=f"M-TA9-{n}"),
             headers=AGENT,
         )
         return r.json() if r.json().get("linked") else None
@@ -161,6 +200,14 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
     assert ticket["linked"]["kind"] == "outage" and ticket["linked"]["incident_id"] == "inc-9"
     assert datetime.fromisoformat(ticket["linked"]["expected_restore_at"]) == restore_at
     assert "预计" in ticket["linked"]["message"]
+
+    # The same area, but a meter the faulty equipment does not feed: a repair with its own crew.
+    elsewhere = await client.post(
+        "/tickets",
+        json=repair(address="建设路2号", area_code="TA-9", meter_no="M-OTHER-1"),
+        headers=AGENT,
+    )
+    assert elsewhere.json()["ticket_type"] == "repair" and elsewhere.json()["linked"] is None
 
     # The greeting announces the outage first for a caller from that area (known through the directory).
     imported = await client.post(
@@ -201,7 +248,9 @@ async def test_repair_in_an_outage_area_is_linked_with_the_expected_restoration(
     greeting = (await client.get("/greetings", params={"call_id": "g-1"}, headers=AGENT)).json()
     assert greeting["festival"] == "mid_autumn" and "中秋快乐" in greeting["opening"]
     assert "1024号" in greeting["opening"]
-    assert "TA-9" in greeting["announcements"][0] and "停电" in greeting["announcements"][0]
+    # The area by its name, not its code; no cause known yet: "因故障".
+    assert "建设新村因故障停电" in greeting["announcements"][0]
+    assert "TA-9" not in greeting["announcements"][0]
     assert greeting["prompts"][0]["situation"] == "outage_known"
 
     card = (await client.get("/calls/g-1/caller-card", headers=AGENT)).json()

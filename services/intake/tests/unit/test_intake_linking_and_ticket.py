@@ -37,15 +37,34 @@ def test_same_address_or_meter_links_to_the_open_repair():
     assert by_meter.ticket_id == "t-1"
 
 
-def test_area_under_an_active_outage_links_to_the_incident():
+def test_a_meter_under_the_outages_equipment_links_to_the_incident():
+    covering = ActiveOutage(
+        "inc-1", ("TA-2", "TA-3"), T, "线路故障", covers_meter=True, area_names=("幸福里",)
+    )
     link = find_link(
         address="建设路1号",
-        meter_no=None,
+        meter_no="M-7",
         area_code="TA-3",
         open_repairs=[REPAIR],
-        active_outages=[OUTAGE],
+        active_outages=[covering],
     )
     assert (link.kind, link.incident_id, link.expected_restore_at) == ("outage", "inc-1", T)
+    assert link.area_name == "幸福里"
+
+
+def test_an_outage_never_swallows_a_whole_area():
+    """Same area code, but no meter known to be under the faulty equipment: a repair of its own."""
+    for meter in (None, "M-8"):
+        assert (
+            find_link(
+                address="建设路1号",
+                meter_no=meter,
+                area_code="TA-3",
+                open_repairs=[REPAIR],
+                active_outages=[OUTAGE],
+            )
+            is None
+        )
 
 
 def test_a_new_fault_is_not_linked():

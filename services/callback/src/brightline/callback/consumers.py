@@ -77,6 +77,29 @@ async def on_work_order_returned(
     )
 
 
+async def on_linked_ticket_released(
+    event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo
+) -> None:
+    """A repeat-call consultation linked to a repair or an outage is done with that work: it
+    joins the callback like the repair itself (dispatch reopens it if the caller is unsatisfied)."""
+    link = event.payload()
+    await handlers.open_callback_task(
+        commands.OpenCallbackTask(
+            ticket_id=link.ticket_id,
+            ticket_type="consultation",
+            origin="dispatch",
+            unit_id=link.unit_id,
+            finished_at=link.released_at,
+            incident_id=link.incident_id,
+            finish_ref=f"dispatch-link:{link.ticket_id}:{link.released_at.isoformat()}",
+        ),
+        uow,
+        policy=policy,
+        tz=tz,
+        now=datetime.now(UTC),
+    )
+
+
 async def on_case_status_changed(
     event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo
 ) -> None:
@@ -109,6 +132,9 @@ def routes(policy: CallbackPolicy, tz: ZoneInfo) -> dict[str, Route]:
         "brightline.intake.ticket.completed.v1": partial(on_ticket_completed, policy=policy, tz=tz),
         "brightline.dispatch.work-order.returned.v1": partial(
             on_work_order_returned, policy=policy, tz=tz
+        ),
+        "brightline.dispatch.linked-ticket.released.v1": partial(
+            on_linked_ticket_released, policy=policy, tz=tz
         ),
         "brightline.casework.case.status-changed.v1": partial(
             on_case_status_changed, policy=policy, tz=tz

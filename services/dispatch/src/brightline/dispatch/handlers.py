@@ -6,34 +6,48 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from brightline.contracts.events.dispatch import (
+    LinkedTicketReleasedV1,
+    OutageCancelledV1,
     OutageDeclaredV1,
     OutageRestoredV1,
     OutageUpdatedV1,
     WorkOrderCreatedV1,
+    WorkOrderPromotedV1,
     WorkOrderReturnedV1,
+    WorkOrderRoutedV1,
     WorkOrderStatusChangedV1,
 )
+from brightline.dispatch import metrics
 from brightline.dispatch.adapters.repository import (
     CrewRepository,
+    LinkRepository,
     OutageRepository,
     WorkOrderRepository,
 )
 from brightline.dispatch.domain import commands, events
 from brightline.dispatch.domain.model import (
+    CREW_STEPS,
+    INCIDENT_OPEN,
+    NEEDS_ROUTING_UNIT,
+    OPEN_STATUSES,
+    RESOLUTION_REPAIRED,
     ClusterKey,
     ServiceArea,
     WorkOrder,
+    check_step_time,
     choose_crew,
-    is_no_power_report,
     matching_incident,
+    may_join_incident,
+    points_at_shared_equipment,
     route,
+    several_meters_dark,
 )
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import UnitOfWork
 
-# Calls from an area nobody mapped still get a crew: the city's central unit takes them.
-FALLBACK_AREA = ServiceArea("*", "unit-central", "urban")
 SYSTEM = "dispatch"
+# An order nobody could route still carries the strictest arrival clock until it is routed.
+UNROUTED_AREA_CLASS = "urban"
 
 
 class NotFound(Exception):
@@ -53,25 +67,38 @@ async def create_work_order(
     if existing:
         return existing
     at = now()
-    area = route(command.area_code, await orders.service_areas(), FALLBACK_AREA)
+    area = route(command.area_code, await orders.service_areas())
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
         ticket_id=command.ticket_id,
-        unit_id=area.unit_id,
-        area_class=area.area_class,
+        unit_id=area.unit_id if area else NEEDS_ROUTING_UNIT,
+        area_class=area.area_class if area else UNROUTED_AREA_CLASS,
         created_at=at,
         latitude=command.latitude,
         longitude=command.longitude,
         meter_no=command.meter_no,
         address=command.address,
         description=command.description,
+        # The arrival clock runs from the ticket's 受理, not from when this event was processed.
+        reported_at=min(command.reported_at or at, at),
+        needs_routing=area is None,
+        ticket_no=command.ticket_no,
+        caller_name=command.caller_name,
+        phone=command.phone,
+        area_code=command.area_code,
+        fault_scope=command.fault_scope,
     )
-    if is_no_power_report(command.fault_scope, command.meter_no):
+    if area is not None:
         await _cluster(order, command, uow, settings, at)
-    if order.is_lead:
-        await _assign(order, uow, settings, at, reason="new order")
+        if order.is_lead:
+            await _assign(order, uow, settings, at, reason="new order")
     await orders.add(order)
+    await LinkRepository(uow.session).attach_pending(
+        linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
+    )
     await flush(order, uow, recorded_at=at)
+    if area is None:
+        metrics.ORDERS_NEEDING_ROUTING.inc()
     return order
 
 
@@ -82,10 +109,16 @@ async def _cluster(
     settings: DispatchSettings,
     at: datetime,
 ) -> None:
-    """Fold a 'no power' report into the open incident of its fault, or declare a new one
-    with this order as the lead (the only one that gets a crew)."""
+    """Fold a report into the open incident of its equipment, or declare one with this order as
+    the lead (the only one that gets a crew and an arrival clock).
+
+    Only reports that point at shared equipment form or join an incident: a building or an
+    area dark, or homes whose meters topology places under one transformer, several at once.
+    One household's own fault is an ordinary repair."""
     outages = OutageRepository(uow.session)
     transformer_id, feeder_id = await outages.locate(command.meter_no)
+    if not may_join_incident(command.fault_scope, transformer_id):
+        return
     key = ClusterKey(transformer_id, feeder_id, command.latitude, command.longitude)
     if not transformer_id and (command.latitude is None or command.longitude is None):
         return  # nothing to place it by: an ordinary repair
@@ -97,54 +130,115 @@ async def _cluster(
         radius_m=settings.outage_radius_m,
         window_seconds=settings.outage_window_seconds,
     )
-    if incident is None:
-        incident_id = str(uuid.uuid4())
-        order.link_to(incident_id, lead=True)
-        radius = None if transformer_id else settings.outage_radius_m
-        await outages.add(
-            id=incident_id,
-            unit_id=order.unit_id,
-            status="open",
-            transformer_id=transformer_id,
-            feeder_id=feeder_id,
-            latitude=command.latitude,
-            longitude=command.longitude,
-            radius_m=radius,
-            declared_at=at,
-            last_report_at=at,
-            lead_work_order_id=order.id,
-        )
-        uow.emit(
-            OutageDeclaredV1(
-                incident_id=incident_id,
-                declared_at=at,
-                unit_id=order.unit_id,
-                transformer_id=transformer_id,
-                feeder_id=feeder_id,
-                area_codes=[command.area_code] if command.area_code else [],
-                latitude=command.latitude,
-                longitude=command.longitude,
-                radius_m=radius,
-            )
-        )
+    if incident is not None:
+        await _join(order, incident.id, uow, at)
         return
-    row = await outages.get(incident.id)
+    if points_at_shared_equipment(command.fault_scope):
+        await _declare_from_report(order, [], command, transformer_id, feeder_id, uow, settings, at)
+        return
+    # A home of its own: an incident only once several meters under its transformer are dark.
+    dark = await outages.open_orders_under(
+        transformer_id, since=at - timedelta(seconds=settings.outage_window_seconds)
+    )
+    meters = {o.meter_no for o in dark if o.meter_no} | {command.meter_no}
+    if several_meters_dark(meters, settings.outage_min_meters):
+        await _declare_from_report(
+            order, dark, command, transformer_id, feeder_id, uow, settings, at
+        )
+
+
+async def _join(order: WorkOrder, incident_id: str, uow: UnitOfWork, at: datetime) -> None:
+    outages = OutageRepository(uow.session)
+    row = await outages.get(incident_id)
     # An incident declared from the grid side (no report yet) gets its crew through its first report.
     lead = row.lead_work_order_id is None
-    order.link_to(incident.id, lead=lead)
-    await outages.update(
-        incident.id, last_report_at=at, **({"lead_work_order_id": order.id} if lead else {})
-    )
-    linked = await outages.linked_ticket_ids(incident.id)
+    order.link_to(incident_id, lead=lead)
+    values: dict = {"last_report_at": at}
+    if lead:
+        values["lead_work_order_id"] = order.id
+    status = row.status
+    if status == "suspected" and not lead:
+        # A second report of the same equipment: the fault is shared, not one caller's guess.
+        status = values["status"] = "confirmed"
+        values["confirmed_at"] = at
+    await outages.update(incident_id, **values)
+    linked = await outages.linked_ticket_ids(incident_id)
     uow.emit(
         OutageUpdatedV1(
-            incident_id=incident.id,
+            incident_id=incident_id,
             updated_at=at,
             expected_restore_at=row.expected_restore_at,
             linked_ticket_ids=[*linked, order.ticket_id],
             cause=row.cause,
+            status=status,
         )
     )
+
+
+async def _declare_from_report(
+    order: WorkOrder,
+    earlier: list[WorkOrder],
+    command: commands.CreateWorkOrder,
+    transformer_id: str | None,
+    feeder_id: str | None,
+    uow: UnitOfWork,
+    settings: DispatchSettings,
+    at: datetime,
+) -> None:
+    """A new incident over the equipment. With earlier reports of homes under it, the earliest
+    (already crewed) leads and the others fold in; otherwise this report leads."""
+    outages = OutageRepository(uow.session)
+    orders = WorkOrderRepository(uow.session)
+    incident_id = str(uuid.uuid4())
+    lead = earlier[0] if earlier else order
+    for other in earlier:
+        other.link_to(incident_id, lead=other is lead)
+        await orders.save(other)
+    order.link_to(incident_id, lead=lead is order)
+    radius = None if transformer_id else settings.outage_radius_m
+    area_name = await orders.area_name(command.area_code)
+    await outages.add(
+        id=incident_id,
+        unit_id=order.unit_id,
+        status="confirmed" if earlier else "suspected",
+        confirmed_at=at if earlier else None,
+        transformer_id=transformer_id,
+        feeder_id=feeder_id,
+        latitude=command.latitude,
+        longitude=command.longitude,
+        radius_m=radius,
+        declared_at=at,
+        last_report_at=at,
+        lead_work_order_id=lead.id,
+        area_code=command.area_code,
+    )
+    uow.emit(
+        OutageDeclaredV1(
+            incident_id=incident_id,
+            declared_at=at,
+            unit_id=order.unit_id,
+            transformer_id=transformer_id,
+            feeder_id=feeder_id,
+            area_codes=[command.area_code] if command.area_code else [],
+            area_names=[area_name] if area_name else [],
+            meter_nos=await outages.meters_under(
+                transformer_id, feeder_id, limit=settings.outage_meter_list_max
+            ),
+            status="confirmed" if earlier else "suspected",
+            latitude=command.latitude,
+            longitude=command.longitude,
+            radius_m=radius,
+        )
+    )
+    if earlier:
+        uow.emit(
+            OutageUpdatedV1(
+                incident_id=incident_id,
+                updated_at=at,
+                linked_ticket_ids=[*(o.ticket_id for o in earlier), order.ticket_id],
+                status="confirmed",
+            )
+        )
 
 
 class DuplicateIncident(Exception):
@@ -153,7 +247,9 @@ class DuplicateIncident(Exception):
         self.incident_id = incident_id
 
 
-async def declare_incident(command: commands.DeclareIncident, uow: UnitOfWork) -> str:
+async def declare_incident(
+    command: commands.DeclareIncident, uow: UnitOfWork, settings: DispatchSettings | None = None
+) -> str:
     """A fault known before (or without) the calls: a feeder trip from the outage-management
     system, a transformer seen burning. Reports under it fold in; the first one gets the crew."""
     outages = OutageRepository(uow.session)
@@ -172,7 +268,6 @@ async def declare_incident(command: commands.DeclareIncident, uow: UnitOfWork) -
     await outages.add(
         id=incident_id,
         unit_id=command.unit_id,
-        status="open",
         transformer_id=command.transformer_id,
         feeder_id=command.feeder_id,
         latitude=command.latitude,
@@ -182,7 +277,11 @@ async def declare_incident(command: commands.DeclareIncident, uow: UnitOfWork) -
         last_report_at=at,
         expected_restore_at=command.expected_restore_at,
         cause=command.cause,
+        # Known from the grid side (or a supervisor who saw it): no longer a suspicion.
+        status="confirmed",
+        confirmed_at=at,
     )
+    settings = settings or DispatchSettings()
     uow.emit(
         OutageDeclaredV1(
             incident_id=incident_id,
@@ -190,6 +289,10 @@ async def declare_incident(command: commands.DeclareIncident, uow: UnitOfWork) -
             unit_id=command.unit_id,
             transformer_id=command.transformer_id,
             feeder_id=command.feeder_id,
+            status="confirmed",
+            meter_nos=await outages.meters_under(
+                command.transformer_id, command.feeder_id, limit=settings.outage_meter_list_max
+            ),
             latitude=command.latitude,
             longitude=command.longitude,
             radius_m=command.radius_m,
@@ -317,14 +420,29 @@ async def crew_transition(
     command: commands.CrewTransition,
     uow: UnitOfWork,
     photos: tuple[tuple[str, str, bytes], ...] = (),
+    settings: DispatchSettings | None = None,
 ) -> WorkOrder:
-    """A crew member's step on their own order. The time recorded is the device's. Photos
-    (filename, content type, bytes) taken on site are kept with the order."""
+    """A crew member's step on their own order. The time recorded is the device's, checked
+    against the order's history first (a refused time writes nothing); the server's receipt
+    time is kept beside it. Photos (filename, content type, bytes) are kept with the order."""
+    settings = settings or DispatchSettings()
     orders = WorkOrderRepository(uow.session)
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None or order.crew_id != command.crew_id:
         raise NotFound(command.work_order_id)
-    at, who = command.device_time, command.member_id
+    at, who, received = command.device_time, command.member_id, now()
+    history = await orders.history(order.id)
+    check_step_time(
+        at,
+        now=received,
+        created_at=order.created_at,
+        last_server_step_at=max(
+            (h.at for h in history if h.status not in CREW_STEPS), default=None
+        ),
+        last_crew_step_at=max((h.at for h in history if h.status in CREW_STEPS), default=None),
+        offline_window_seconds=settings.device_offline_window_seconds,
+        skew_seconds=settings.device_clock_skew_seconds,
+    )
     match command.action:
         case "accept":
             order.accept(at, who)
@@ -342,6 +460,8 @@ async def crew_transition(
             )
         case "return":
             order.return_(at, who)
+        case "cancel":
+            order.cancel(at, who, command.reason or "")
         case _:
             raise ValueError(command.action)
     await orders.save(order)
@@ -355,8 +475,344 @@ async def crew_transition(
             data=data,
             uploaded_at=at,
         )
-    await flush(order, uow, recorded_at=now())
+    await flush(order, uow, recorded_at=received)
+    await _after_step(order, command.action, at, who, uow, settings)
     return order
+
+
+async def _after_step(
+    order: WorkOrder,
+    action: str,
+    at: datetime,
+    actor: str,
+    uow: UnitOfWork,
+    settings: DispatchSettings,
+) -> None:
+    """What an order's step means for the work linked to it: the incident it leads, and the
+    repeat-call consultations linked to it."""
+    if action in ("return", "cancel"):
+        reason = "work_order_returned" if action == "return" else "work_order_cancelled"
+        await _release_links(uow, at, reason, work_order_ids=[order.id], unit_id=order.unit_id)
+    if not order.incident_id or not order.is_lead:
+        return
+    outages = OutageRepository(uow.session)
+    row = await outages.get(order.incident_id, for_update=True)
+    if row is None or row.status not in INCIDENT_OPEN or row.lead_work_order_id != order.id:
+        return
+    if action == "on_site" and row.status != "crew_on_site":
+        await outages.update(row.id, status="crew_on_site", crew_on_site_at=at)
+        uow.emit(
+            OutageUpdatedV1(
+                incident_id=row.id,
+                updated_at=at,
+                expected_restore_at=row.expected_restore_at,
+                linked_ticket_ids=await outages.linked_ticket_ids(row.id),
+                cause=row.cause,
+                status="crew_on_site",
+            )
+        )
+    elif action == "return" and order.resolution == RESOLUTION_REPAIRED:
+        # The lead crew fixed the shared fault: the incident is restored with its return.
+        await _restore(
+            commands.RestoreIncident(row.id, at, actor, order.cause, restored_by="lead_crew"),
+            uow,
+            row,
+        )
+    elif action in ("return", "cancel"):
+        # The lead turned out to be its own matter (its own installation, or not needed): the
+        # next report of the incident leads, with a crew.
+        await _promote_next_lead(row.id, uow, settings)
+
+
+async def _promote_next_lead(incident_id: str, uow: UnitOfWork, settings: DispatchSettings) -> None:
+    outages = OutageRepository(uow.session)
+    orders = WorkOrderRepository(uow.session)
+    at = now()
+    followers = [
+        o for o in await outages.orders(incident_id) if o.status in OPEN_STATUSES and not o.is_lead
+    ]
+    if not followers:
+        await outages.update(incident_id, lead_work_order_id=None)
+        return
+    lead = followers[0]
+    lead.lead_incident(at)
+    await _assign(lead, uow, settings, at, reason="now leads the incident")
+    await orders.save(lead)
+    await flush(lead, uow, recorded_at=at)
+    await outages.update(incident_id, lead_work_order_id=lead.id)
+
+
+async def cancel_work_order(
+    command: commands.CancelWorkOrder, uow: UnitOfWork, settings: DispatchSettings
+) -> WorkOrder:
+    """A supervisor cancels an order that is not needed, with a reason (audited)."""
+    orders = WorkOrderRepository(uow.session)
+    order = await orders.get(command.work_order_id, for_update=True)
+    if order is None:
+        raise NotFound(command.work_order_id)
+    at = now()
+    order.cancel(at, command.actor, command.reason)
+    await orders.save(order)
+    await flush(order, uow, recorded_at=at)
+    if order.needs_routing:
+        metrics.ORDERS_NEEDING_ROUTING.dec()
+    await _after_step(order, "cancel", at, command.actor, uow, settings)
+    return order
+
+
+async def route_by_hand(
+    command: commands.RouteWorkOrder, uow: UnitOfWork, settings: DispatchSettings
+) -> WorkOrder:
+    """The duty dispatcher routes an order no service area mapped: to a unit, which then gets
+    a crew at once when one is on duty."""
+    orders = WorkOrderRepository(uow.session)
+    order = await orders.get(command.work_order_id, for_update=True)
+    if order is None:
+        raise NotFound(command.work_order_id)
+    if not order.needs_routing:
+        raise AlreadyRouted(command.work_order_id)
+    if command.unit_id not in {u.unit_id for u in await CrewRepository(uow.session).units()}:
+        raise NotFound(command.unit_id)
+    at = now()
+    order.route_to(ServiceArea(order.area_code or "*", command.unit_id, command.area_class))
+    await orders.record_history(
+        order=order,
+        status=order.status,
+        previous_status=order.status,
+        at=at,
+        recorded_at=at,
+        actor=command.actor,
+        reason=f"routed by hand to {command.unit_id}: {command.reason}",
+        latitude=None,
+        longitude=None,
+    )
+    uow.emit(
+        WorkOrderRoutedV1(
+            work_order_id=order.id,
+            ticket_id=order.ticket_id,
+            unit_id=order.unit_id,
+            area_class=order.area_class,
+            routed_at=at,
+            actor=command.actor,
+            reason=command.reason,
+        )
+    )
+    await _assign(order, uow, settings, at, reason="routed by hand")
+    await orders.save(order)
+    await flush(order, uow, recorded_at=at)
+    metrics.ORDERS_NEEDING_ROUTING.dec()
+    return order
+
+
+class AlreadyRouted(Exception):
+    pass
+
+
+async def reopen(
+    command: commands.ReopenRepair, uow: UnitOfWork, settings: DispatchSettings
+) -> WorkOrder | None:
+    """An unsatisfied callback on a repair: a new order of the same ticket, linked to the first,
+    routed again and crewed, with its own arrival clock from the reopen request."""
+    orders = WorkOrderRepository(uow.session)
+    first = await orders.for_ticket(command.ticket_id)
+    base: dict
+    if first is not None:
+        if first.status in OPEN_STATUSES:
+            return None  # still being worked: nothing to reopen
+        base = {
+            "area_code": first.area_code,
+            "address": first.address,
+            "meter_no": first.meter_no,
+            "latitude": first.latitude,
+            "longitude": first.longitude,
+            "ticket_no": first.ticket_no,
+            "caller_name": first.caller_name,
+            "phone": first.phone,
+            "description": first.description,
+            "fault_scope": first.fault_scope,
+        }
+        reopened_from = first.id
+    else:
+        link = await LinkRepository(uow.session).get(command.ticket_id)
+        if link is None:
+            return None
+        base = _link_details(link)
+        reopened_from = link.work_order_id or await _lead_of(link.incident_id, uow)
+    return await _new_order(
+        command.ticket_id,
+        base,
+        uow,
+        settings,
+        reported_at=command.requested_at,
+        reopened_from=reopened_from,
+        reason=f"reopened after callback: {command.reason}",
+    )
+
+
+LINK_DETAILS = (
+    "area_code",
+    "address",
+    "meter_no",
+    "latitude",
+    "longitude",
+    "ticket_no",
+    "caller_name",
+    "phone",
+    "description",
+)
+
+
+def _link_details(link) -> dict:
+    return {**{k: getattr(link, k) for k in LINK_DETAILS}, "fault_scope": "own_home"}
+
+
+async def _new_order(
+    ticket_id: str,
+    base: dict,
+    uow: UnitOfWork,
+    settings: DispatchSettings,
+    *,
+    reported_at: datetime,
+    reopened_from: str | None,
+    reason: str,
+) -> WorkOrder:
+    """An order of its own for a ticket that had none or whose order is done: routed, crewed,
+    its arrival clock from `reported_at`."""
+    orders = WorkOrderRepository(uow.session)
+    at = now()
+    area = route(base["area_code"], await orders.service_areas())
+    order = WorkOrder.create(
+        id=str(uuid.uuid4()),
+        ticket_id=ticket_id,
+        unit_id=area.unit_id if area else NEEDS_ROUTING_UNIT,
+        area_class=area.area_class if area else UNROUTED_AREA_CLASS,
+        created_at=at,
+        reported_at=min(reported_at, at),
+        reopened_from=reopened_from,
+        needs_routing=area is None,
+        **base,
+    )
+    if area is not None:
+        await _assign(order, uow, settings, at, reason=reason)
+    await orders.add(order)
+    await flush(order, uow, recorded_at=at)
+    if area is None:
+        metrics.ORDERS_NEEDING_ROUTING.inc()
+    return order
+
+
+async def _lead_of(incident_id: str | None, uow: UnitOfWork) -> str | None:
+    if not incident_id:
+        return None
+    row = await OutageRepository(uow.session).get(incident_id)
+    return row.lead_work_order_id if row else None
+
+
+async def record_link(
+    command: commands.RecordLink, uow: UnitOfWork, settings: DispatchSettings | None = None
+) -> None:
+    """Intake recorded a repeat call as a consultation linked to an incident or to a repair:
+    the incident (or the order) now knows it, and releases it to callback when done."""
+    links = LinkRepository(uow.session)
+    orders = WorkOrderRepository(uow.session)
+    outages = OutageRepository(uow.session)
+    incident_id, work_order_id, unit_id, finished = command.incident_id, None, None, False
+    row = None
+    if command.linked_ticket_id:
+        order = await orders.for_ticket(command.linked_ticket_id)
+        if order is not None:
+            work_order_id, unit_id = order.id, order.unit_id
+            incident_id = incident_id or order.incident_id
+            finished = order.status not in OPEN_STATUSES
+    if incident_id:
+        row = await outages.get(incident_id, for_update=True)
+        if row is not None:
+            unit_id = row.unit_id
+            finished = row.status not in INCIDENT_OPEN
+            if row.status in INCIDENT_OPEN:
+                values: dict = {"last_report_at": max(command.linked_at, row.last_report_at)}
+                if row.status == "suspected":
+                    # Another caller under the same equipment: the fault is shared.
+                    values |= {"status": "confirmed", "confirmed_at": command.linked_at}
+                await outages.update(incident_id, **values)
+                if row.status == "suspected":
+                    uow.emit(
+                        OutageUpdatedV1(
+                            incident_id=incident_id,
+                            updated_at=command.linked_at,
+                            expected_restore_at=row.expected_restore_at,
+                            linked_ticket_ids=[
+                                *await outages.linked_ticket_ids(incident_id),
+                                command.ticket_id,
+                            ],
+                            cause=row.cause,
+                            status="confirmed",
+                        )
+                    )
+    await links.add(
+        ticket_id=command.ticket_id,
+        incident_id=incident_id,
+        work_order_id=work_order_id,
+        linked_ticket_id=command.linked_ticket_id,
+        unit_id=unit_id,
+        linked_at=command.linked_at,
+        **command.details,
+    )
+    if incident_id and finished and row is not None and row.status == "cancelled":
+        # Linked to an incident found not to be one: the caller's report is a repair of its own.
+        await links.release(now(), ticket_ids=[command.ticket_id])
+        link = await links.get(command.ticket_id)
+        await _new_order(
+            command.ticket_id,
+            _link_details(link),
+            uow,
+            settings or DispatchSettings(),
+            reported_at=command.linked_at,
+            reopened_from=None,
+            reason="incident cancelled: own repair",
+        )
+        return
+    if finished:
+        # Linked to work that had already finished when we heard of it: released at once.
+        await _release_links(
+            uow,
+            now(),
+            "incident_restored" if incident_id else "work_order_returned",
+            ticket_ids=[command.ticket_id],
+            unit_id=unit_id,
+        )
+
+
+async def _release_links(
+    uow: UnitOfWork,
+    at: datetime,
+    reason: str,
+    *,
+    unit_id: str | None,
+    ticket_ids: list[str] | None = None,
+    incident_id: str | None = None,
+    work_order_ids: list[str] | None = None,
+) -> list[str]:
+    links = LinkRepository(uow.session)
+    released = await links.release(
+        at, ticket_ids=ticket_ids, incident_id=incident_id, work_order_ids=work_order_ids
+    )
+    for link in released:
+        uow.emit(
+            LinkedTicketReleasedV1(
+                ticket_id=link.ticket_id,
+                released_at=at,
+                reason=reason,
+                unit_id=link.unit_id or unit_id,
+                work_order_id=link.work_order_id,
+                incident_id=link.incident_id,
+            )
+        )
+    return [link.ticket_id for link in released]
+
+
+async def set_arrival_deadline(ticket_or_order_id: str, due_at: datetime, uow: UnitOfWork) -> None:
+    await WorkOrderRepository(uow.session).set_arrive_by(ticket_or_order_id, due_at)
 
 
 async def set_expected_restoration(
@@ -384,18 +840,37 @@ async def set_expected_restoration(
 
 
 class AlreadyRestored(Exception):
+    def __init__(self, incident_id: str, status: str) -> None:
+        super().__init__(incident_id)
+        self.status = status
+
+
+class BadRestorationTime(ValueError):
     pass
 
 
 async def restore_incident(command: commands.RestoreIncident, uow: UnitOfWork) -> list[WorkOrder]:
-    """Power is back: every order of the incident is resolved and returned at once, so each
-    ticket goes on to callback."""
+    """Power is back (the grid side says so, or a supervisor): the incident closes, every order
+    of it is resolved and returned at once, and every linked consultation is released: each
+    ticket goes on to its own callback."""
     outages = OutageRepository(uow.session)
     row = await outages.get(command.incident_id, for_update=True)
     if row is None:
         raise NotFound(command.incident_id)
-    if row.status != "open":
-        raise AlreadyRestored(command.incident_id)
+    if row.status not in INCIDENT_OPEN:
+        raise AlreadyRestored(command.incident_id, row.status)
+    if command.restored_at < row.declared_at - timedelta(hours=24):
+        raise BadRestorationTime(
+            f"restored_at {command.restored_at.isoformat()} is long before the incident was "
+            f"declared ({row.declared_at.isoformat()})"
+        )
+    if command.restored_at > now() + timedelta(minutes=5):
+        raise BadRestorationTime(f"restored_at {command.restored_at.isoformat()} is in the future")
+    return await _restore(command, uow, row)
+
+
+async def _restore(command: commands.RestoreIncident, uow: UnitOfWork, row) -> list[WorkOrder]:
+    outages = OutageRepository(uow.session)
     cause = command.cause or row.cause
     orders = WorkOrderRepository(uow.session)
     finished = []
@@ -408,16 +883,90 @@ async def restore_incident(command: commands.RestoreIncident, uow: UnitOfWork) -
             await flush(order, uow, recorded_at=recorded_at)
             finished.append(order)
     await outages.update(
-        command.incident_id, status="restored", restored_at=command.restored_at, cause=cause
+        command.incident_id,
+        status="restored",
+        restored_at=command.restored_at,
+        cause=cause,
+        restored_by=command.restored_by,
+        closed_by=command.actor,
+    )
+    linked = await _release_links(
+        uow,
+        command.restored_at,
+        "incident_restored",
+        unit_id=row.unit_id,
+        incident_id=command.incident_id,
+        work_order_ids=[o.id for o in incident_orders],
     )
     uow.emit(
         OutageRestoredV1(
             incident_id=command.incident_id,
             restored_at=command.restored_at,
-            ticket_ids=[o.ticket_id for o in incident_orders],
+            ticket_ids=list(dict.fromkeys([*(o.ticket_id for o in incident_orders), *linked])),
+            restored_by=command.restored_by,
+            actor=command.actor,
         )
     )
     return finished
+
+
+async def cancel_incident(
+    command: commands.CancelIncident, uow: UnitOfWork, settings: DispatchSettings
+) -> list[WorkOrder]:
+    """No shared fault after all: the incident closes as cancelled, and each open order folded
+    into it becomes a repair of its own, with a crew."""
+    outages = OutageRepository(uow.session)
+    row = await outages.get(command.incident_id, for_update=True)
+    if row is None:
+        raise NotFound(command.incident_id)
+    if row.status not in INCIDENT_OPEN:
+        raise AlreadyRestored(command.incident_id, row.status)
+    at = now()
+    orders = WorkOrderRepository(uow.session)
+    released = []
+    incident_orders = await outages.orders(command.incident_id)
+    for order in incident_orders:
+        if order.status not in OPEN_STATUSES:
+            continue
+        was_lead = order.is_lead
+        order.release_from_incident(at)
+        if not was_lead and order.status == "created":
+            await _assign(order, uow, settings, at, reason="incident cancelled: own repair")
+        await orders.save(order)
+        await flush(order, uow, recorded_at=at)
+        released.append(order)
+    # Repeat calls intake linked to the incident were reports of no power too: each caller
+    # gets a repair of their own, with a crew, its clock from their call.
+    links = LinkRepository(uow.session)
+    for link in await links.release(at, incident_id=command.incident_id, without_order=True):
+        released.append(
+            await _new_order(
+                link.ticket_id,
+                _link_details(link),
+                uow,
+                settings,
+                reported_at=link.linked_at,
+                reopened_from=None,
+                reason="incident cancelled: own repair",
+            )
+        )
+    await outages.update(
+        command.incident_id,
+        status="cancelled",
+        cancelled_at=at,
+        cancel_reason=command.reason,
+        closed_by=command.actor,
+    )
+    uow.emit(
+        OutageCancelledV1(
+            incident_id=command.incident_id,
+            cancelled_at=at,
+            reason=command.reason,
+            actor=command.actor,
+            ticket_ids=[o.ticket_id for o in incident_orders],
+        )
+    )
+    return released
 
 
 async def flush(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> None:
@@ -432,6 +981,11 @@ async def flush(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> 
                     unit_id=order.unit_id,
                     area_class=order.area_class,
                     created_at=order.created_at,
+                    reported_at=order.reported_at,
+                    is_lead=order.is_lead,
+                    incident_id=order.incident_id,
+                    reopened_from_work_order_id=order.reopened_from,
+                    needs_routing=order.needs_routing,
                 )
             )
         elif isinstance(event, events.StatusChanged):
@@ -461,6 +1015,19 @@ async def flush(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> 
                     longitude=event.longitude,
                 )
             )
+        elif isinstance(event, events.Promoted):
+            uow.emit(
+                WorkOrderPromotedV1(
+                    work_order_id=order.id,
+                    ticket_id=order.ticket_id,
+                    unit_id=order.unit_id,
+                    area_class=order.area_class,
+                    reported_at=order.reported_at or order.created_at,
+                    promoted_at=event.at,
+                    reason=event.reason,
+                    incident_id=event.incident_id,
+                )
+            )
         elif isinstance(event, events.Returned):
             uow.emit(
                 WorkOrderReturnedV1(
@@ -483,4 +1050,9 @@ HANDLERS = {
     commands.SetExpectedRestoration: set_expected_restoration,
     commands.RestoreIncident: restore_incident,
     commands.DeclareIncident: declare_incident,
+    commands.CancelIncident: cancel_incident,
+    commands.CancelWorkOrder: cancel_work_order,
+    commands.RouteWorkOrder: route_by_hand,
+    commands.ReopenRepair: reopen,
+    commands.RecordLink: record_link,
 }

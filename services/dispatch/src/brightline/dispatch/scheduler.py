@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import structlog
 
-from brightline.dispatch import handlers
+from brightline.dispatch import handlers, metrics
 from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.domain import commands
 from brightline.dispatch.settings import DispatchSettings
@@ -23,6 +23,10 @@ async def scan_once(runtime: ServiceRuntime, settings: DispatchSettings) -> int:
     done = 0
     async with runtime.unit_of_work() as uow:
         overdue = await WorkOrderRepository(uow.session).overdue_acceptances(handlers.now())
+        # The alarm gauge follows the database, whatever process routed or cancelled an order.
+        metrics.ORDERS_NEEDING_ROUTING.set(
+            await WorkOrderRepository(uow.session).count_needing_routing()
+        )
     for order_id in overdue:
         async with runtime.unit_of_work() as uow:
             await handlers.expire_acceptance(

@@ -18,9 +18,16 @@ class DispatchSettings(ServiceSettings):
     # Outage clustering for reports without grid topology: same fault if this close, this recent.
     outage_radius_m: float = 500.0
     outage_window_seconds: float = 3600.0
+    # Homes reporting their own outage (scope own_home) form an incident only when this many
+    # distinct meters under one transformer are dark at once; one household never does.
+    outage_min_meters: int = 3
+    # At most this many meters of the faulty equipment are announced for repeat-call linking.
+    outage_meter_list_max: int = 20000
     # Photos attached when resolving: each at most this big, at most this many per request.
     max_photo_bytes: int = 2 * 1024 * 1024
     max_photos_per_request: int = 6
     # A device clock may run ahead of ours by this much; further in the future is refused.
     device_clock_skew_seconds: float = 300.0
+    # A phone offline longer than this cannot replay its steps; older step times are refused.
+    device_offline_window_seconds: float = 24 * 3600.0
     crew_token_ttl_seconds: int = 12 * 3600

@@ -33,12 +33,25 @@ async def on_outage_restored(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
     await OutageRepository(uow.session).restore(p)
     tickets = TicketRepository(uow.session)
+    # Every ticket of the incident closes: its repairs and the consultations linked to it.
     for ticket_id in p.ticket_ids:
         await tickets.close_repair(ticket_id)
+        await tickets.close_linked(ticket_id, p.restored_at)
+
+
+async def on_outage_cancelled(event: Event, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).cancel(event.payload())
+
+
+async def on_linked_ticket_released(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    await TicketRepository(uow.session).close_linked(p.ticket_id, p.released_at)
 
 
 async def on_work_order_created(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
+    if p.reopened_from_work_order_id:
+        await TicketRepository(uow.session).reopen_for_work(p.ticket_id)
     await OutageRepository(uow.session).upsert_work_order(
         work_order_id=p.work_order_id,
         ticket_id=p.ticket_id,
@@ -71,7 +84,21 @@ async def on_work_order_returned(event: Event, uow: UnitOfWork) -> None:
         status="returned",
         at=p.returned_at,
     )
-    await TicketRepository(uow.session).close_repair(p.ticket_id)
+    tickets = TicketRepository(uow.session)
+    await tickets.close_repair(p.ticket_id)
+    # A linked consultation that dispatch reopened as an order of its own closes with it.
+    await tickets.close_linked(p.ticket_id, p.returned_at)
+
+
+async def on_arrival_deadline_opened(event: Event, uow: UnitOfWork) -> None:
+    p = event.payload()
+    if p.subject_type == "work_order" and p.limit_key.startswith("repair.arrival.") and p.ticket_id:
+        await OutageRepository(uow.session).set_arrival_deadline(
+            work_order_id=p.subject_id,
+            ticket_id=p.ticket_id,
+            due_at=p.due_at,
+            opened_at=p.opened_at,
+        )
 
 
 async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
@@ -90,7 +117,7 @@ async def on_case_status_changed(event: Event, uow: UnitOfWork) -> None:
 REPLY_LIMITS = ("complaint.reply", "report.reply")
 
 
-async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
+async def on_reply_deadline_opened(event: Event, uow: UnitOfWork) -> None:
     p = event.payload()
     if p.limit_key not in REPLY_LIMITS or not p.ticket_id:
         return
@@ -108,6 +135,13 @@ async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
     )
 
 
+async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
+    """A repair's arrival clock (told to repeat callers) or a case's reply clock (promised in
+    the closing)."""
+    await on_arrival_deadline_opened(event, uow)
+    await on_reply_deadline_opened(event, uow)
+
+
 TOPICS = [
     DISPATCH_OUTAGES,
     DISPATCH_WORK_ORDERS,
@@ -120,6 +154,8 @@ ROUTES: dict[str, Route] = {
     "brightline.dispatch.outage.declared.v1": on_outage_declared,
     "brightline.dispatch.outage.updated.v1": on_outage_updated,
     "brightline.dispatch.outage.restored.v1": on_outage_restored,
+    "brightline.dispatch.outage.cancelled.v1": on_outage_cancelled,
+    "brightline.dispatch.linked-ticket.released.v1": on_linked_ticket_released,
     "brightline.dispatch.work-order.created.v1": on_work_order_created,
     "brightline.dispatch.work-order.status-changed.v1": on_work_order_status_changed,
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,

@@ -79,19 +79,21 @@ async def record_ticket(
     ticket_type, link = command.ticket_type, None
     chased = await _case_being_chased(command, tickets)
     if ticket_type == "repair":
-        area_code = details.get("area_code")
-        if not area_code and details.get("customer_id"):
+        area_code, meter_no = details.get("area_code"), details.get("meter_no")
+        if (not area_code or not meter_no) and details.get("customer_id"):
             customer = await DirectoryRepository(uow.session).get(details["customer_id"])
-            area_code = customer.area_code if customer is not None else None
+            area_code = area_code or (customer.area_code if customer is not None else None)
+            # The customer's own meter places the call under the grid's equipment.
+            meter_no = meter_no or (customer.meter_no if customer is not None else None)
         # The lock is its own statement: the lookup must run on a snapshot taken after it is
         # held, or it would miss a repair a concurrent call at this address has just committed.
-        await tickets.lock_address(details.get("address"), details.get("meter_no"))
+        await tickets.lock_address(details.get("address"), meter_no)
         open_repairs, active_outages = await tickets.repair_context(
-            address=details.get("address"), meter_no=details.get("meter_no")
+            address=details.get("address"), meter_no=meter_no
         )
         link = find_link(
             address=details.get("address"),
-            meter_no=details.get("meter_no"),
+            meter_no=meter_no,
             area_code=area_code,
             open_repairs=open_repairs,
             active_outages=active_outages,

@@ -68,13 +68,29 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
                 ),
             ]
         case "brightline.dispatch.work-order.created.v1":
+            if not p.is_lead:
+                return []  # folded into an outage incident: the lead's clock is the one clock
             return [
                 Open(
                     limit_key=f"repair.arrival.{p.area_class}",
                     subject_type="work_order",
                     subject_id=p.work_order_id,
                     ticket_id=p.ticket_id,
-                    at=p.created_at,
+                    # From the ticket's 受理: queue lag before dispatch saw it is counted.
+                    at=p.reported_at or p.created_at,
+                    unit_id=p.unit_id,
+                    ticket_type="repair",
+                )
+            ]
+        case "brightline.dispatch.work-order.promoted.v1":
+            # A follower of an incident stands for itself now: its own clock, from its 受理.
+            return [
+                Open(
+                    limit_key=f"repair.arrival.{p.area_class}",
+                    subject_type="work_order",
+                    subject_id=p.work_order_id,
+                    ticket_id=p.ticket_id,
+                    at=p.reported_at,
                     unit_id=p.unit_id,
                     ticket_type="repair",
                 )

@@ -34,6 +34,23 @@ class WorkOrderCreatedV1(EventPayload):
     unit_id: str
     area_class: AreaClass
     created_at: datetime
+    reported_at: datetime | None = Field(
+        None,
+        description="When the ticket was recorded (受理): the arrival clock starts here, so queue "
+        "lag before dispatch saw the ticket is counted",
+    )
+    is_lead: bool = Field(
+        True,
+        description="False for an order folded into an outage incident: it has no arrival clock "
+        "of its own, the incident's lead order carries the one clock",
+    )
+    incident_id: str | None = None
+    reopened_from_work_order_id: str | None = Field(
+        None, description="The earlier order of the same ticket, reopened after a callback"
+    )
+    needs_routing: bool = Field(
+        False, description="No service area maps the address: waits for the duty dispatcher"
+    )
 
 
 @event(
@@ -82,6 +99,15 @@ class OutageDeclaredV1(EventPayload):
     transformer_id: str | None = None
     feeder_id: str | None = None
     area_codes: list[str] = Field(default_factory=list)
+    area_names: list[str] = Field(
+        default_factory=list, description="Names of those areas, for what callers are told"
+    )
+    meter_nos: list[str] = Field(
+        default_factory=list,
+        description="Meters under the faulty equipment (from topology): a repeat call links to "
+        "the incident only from one of these, never from the whole area",
+    )
+    status: str = "suspected"
     latitude: float | None = None
     longitude: float | None = None
     radius_m: float | None = None
@@ -97,6 +123,9 @@ class OutageUpdatedV1(EventPayload):
     expected_restore_at: datetime | None = None
     linked_ticket_ids: list[str] = Field(default_factory=list)
     cause: str | None = None
+    status: str | None = Field(
+        None, description="suspected | confirmed | crew_on_site (restored/cancelled have events)"
+    )
 
 
 @event("brightline.dispatch.outage.restored.v1", topic=DISPATCH_OUTAGES, key="incident_id")
@@ -105,7 +134,11 @@ class OutageRestoredV1(EventPayload):
 
     incident_id: str
     restored_at: datetime
-    ticket_ids: list[str]
+    ticket_ids: list[str] = Field(
+        description="Every ticket linked to the incident: its orders' and the linked consultations'"
+    )
+    restored_by: Literal["lead_crew", "grid", "supervisor"] | None = None
+    actor: str | None = None
 
 
 @event(
@@ -188,3 +221,59 @@ class SupplyRestoredV1(EventPayload):
     interruption_id: str
     restored_at: datetime
     reported_by: Literal["dispatch", "grid"]
+
+
+@event("brightline.dispatch.outage.cancelled.v1", topic=DISPATCH_OUTAGES, key="incident_id")
+class OutageCancelledV1(EventPayload):
+    """No shared fault after all (e.g. each home's own fault): the orders folded into it are
+    released to be repaired one by one, and repeat calls no longer link to it."""
+
+    incident_id: str
+    cancelled_at: datetime
+    reason: str
+    actor: str
+    ticket_ids: list[str] = Field(default_factory=list)
+
+
+@event("brightline.dispatch.linked-ticket.released.v1", topic=DISPATCH_WORK_ORDERS, key="ticket_id")
+class LinkedTicketReleasedV1(EventPayload):
+    """A repeat-call consultation linked to a repair or an outage is done with the work it was
+    linked to (order returned, incident restored): it closes and is due its own callback."""
+
+    ticket_id: str
+    released_at: datetime
+    reason: Literal["work_order_returned", "incident_restored", "work_order_cancelled"]
+    unit_id: str | None = None
+    work_order_id: str | None = None
+    incident_id: str | None = None
+
+
+@event("brightline.dispatch.work-order.routed.v1", topic=DISPATCH_WORK_ORDERS, key="work_order_id")
+class WorkOrderRoutedV1(EventPayload):
+    """An order nobody could route automatically was routed by hand by the duty dispatcher."""
+
+    work_order_id: str
+    ticket_id: str
+    unit_id: str
+    area_class: AreaClass
+    routed_at: datetime
+    actor: str
+    reason: str
+
+
+@event(
+    "brightline.dispatch.work-order.promoted.v1", topic=DISPATCH_WORK_ORDERS, key="work_order_id"
+)
+class WorkOrderPromotedV1(EventPayload):
+    """An order that was folded into an incident (no crew, no clock of its own) now stands for
+    itself: it leads the incident after the lead turned out to be its own matter, or the incident
+    was cancelled. Its arrival clock starts, counted from its ticket's 受理."""
+
+    work_order_id: str
+    ticket_id: str
+    unit_id: str
+    area_class: AreaClass
+    reported_at: datetime
+    promoted_at: datetime
+    reason: Literal["leads_incident", "incident_cancelled"]
+    incident_id: str | None = None

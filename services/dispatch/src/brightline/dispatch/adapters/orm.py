@@ -10,7 +10,7 @@ work_orders = sa.Table(
     "work_orders",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("ticket_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("ticket_id", sa.String(36), nullable=False, index=True),
     sa.Column("unit_id", sa.String(64), nullable=False, index=True),
     sa.Column("area_class", sa.String(16), nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
@@ -29,6 +29,16 @@ work_orders = sa.Table(
     sa.Column("returned_at", TZ),
     sa.Column("address", sa.Text),
     sa.Column("description", sa.Text),
+    sa.Column("reported_at", TZ),  # the ticket's 受理 time: the arrival clock starts here
+    sa.Column("reopened_from", sa.String(36)),
+    sa.Column("needs_routing", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("cancel_reason", sa.Text),
+    sa.Column("ticket_no", sa.String(32)),
+    sa.Column("caller_name", sa.String(100)),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("area_code", sa.String(32)),
+    sa.Column("fault_scope", sa.String(16)),
+    sa.Column("arrive_by", TZ),  # from the SLA monitor's deadline, for the crew
 )
 
 service_areas = sa.Table(
@@ -37,6 +47,7 @@ service_areas = sa.Table(
     sa.Column("area_code", sa.String(32), primary_key=True),
     sa.Column("unit_id", sa.String(64), nullable=False),
     sa.Column("area_class", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200)),
 )
 
 units = sa.Table(
@@ -123,7 +134,8 @@ incidents = sa.Table(
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("unit_id", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, index=True),  # open | restored
+    # suspected | confirmed | crew_on_site | restored | cancelled
+    sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("transformer_id", sa.String(64)),
     sa.Column("feeder_id", sa.String(64)),
     sa.Column("latitude", sa.Float),
@@ -135,4 +147,34 @@ incidents = sa.Table(
     sa.Column("restored_at", TZ),
     sa.Column("cause", sa.Text),
     sa.Column("lead_work_order_id", sa.String(36)),
+    sa.Column("area_code", sa.String(32)),
+    sa.Column("confirmed_at", TZ),
+    sa.Column("crew_on_site_at", TZ),
+    sa.Column("cancelled_at", TZ),
+    sa.Column("cancel_reason", sa.Text),
+    sa.Column("restored_by", sa.String(16)),  # lead_crew | grid | supervisor
+    sa.Column("closed_by", sa.String(64)),
+)
+
+# Tickets intake linked to an incident or to a repair (repeat-call consultations): dispatch
+# never created an order for them, but they close, and are called back, with that work.
+incident_links = sa.Table(
+    "incident_links",
+    metadata,
+    sa.Column("ticket_id", sa.String(36), primary_key=True),
+    sa.Column("incident_id", sa.String(36), index=True),
+    sa.Column("work_order_id", sa.String(36), index=True),
+    sa.Column("linked_ticket_id", sa.String(36)),
+    sa.Column("unit_id", sa.String(64)),
+    sa.Column("linked_at", TZ, nullable=False),
+    sa.Column("released_at", TZ),
+    sa.Column("area_code", sa.String(32)),
+    sa.Column("address", sa.Text),
+    sa.Column("meter_no", sa.String(64)),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+    sa.Column("caller_name", sa.String(100)),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("ticket_no", sa.String(32)),
+    sa.Column("description", sa.Text),
 )

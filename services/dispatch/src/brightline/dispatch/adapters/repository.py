@@ -13,6 +13,7 @@ from brightline.dispatch.adapters.orm import (
     crew_members,
     crew_shifts,
     crews,
+    incident_links,
     incidents,
     meters,
     service_areas,
@@ -23,6 +24,8 @@ from brightline.dispatch.adapters.orm import (
 )
 from brightline.dispatch.domain.model import (
     ACTIVE_FOR_CREW,
+    INCIDENT_OPEN,
+    OPEN_STATUSES,
     ClusterKey,
     CrewState,
     OpenIncident,
@@ -49,6 +52,16 @@ ORDER_FIELDS = (
     "returned_at",
     "address",
     "description",
+    "reported_at",
+    "reopened_from",
+    "needs_routing",
+    "cancel_reason",
+    "ticket_no",
+    "caller_name",
+    "phone",
+    "area_code",
+    "fault_scope",
+    "arrive_by",
 )
 
 
@@ -74,12 +87,45 @@ class WorkOrderRepository:
         )
 
     async def for_ticket(self, ticket_id: str) -> WorkOrder | None:
+        """The ticket's latest order (a reopened repair has several)."""
         row = (
             await self.session.execute(
-                sa.select(work_orders).where(work_orders.c.ticket_id == ticket_id)
+                sa.select(work_orders)
+                .where(work_orders.c.ticket_id == ticket_id)
+                .order_by(work_orders.c.created_at.desc())
+                .limit(1)
             )
         ).first()
         return _order(row) if row else None
+
+    async def all_for_ticket(self, ticket_id: str) -> list[WorkOrder]:
+        rows = (
+            await self.session.execute(
+                sa.select(work_orders)
+                .where(work_orders.c.ticket_id == ticket_id)
+                .order_by(work_orders.c.created_at.desc())
+            )
+        ).all()
+        return [_order(r) for r in rows]
+
+    async def set_arrive_by(self, order_id: str, due_at: datetime) -> None:
+        await self.session.execute(
+            work_orders.update().where(work_orders.c.id == order_id).values(arrive_by=due_at)
+        )
+
+    async def count_needing_routing(self) -> int:
+        return await self.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(work_orders)
+            .where(work_orders.c.needs_routing.is_(True), work_orders.c.status.in_(OPEN_STATUSES))
+        )
+
+    async def area_name(self, area_code: str | None) -> str | None:
+        if not area_code:
+            return None
+        return await self.session.scalar(
+            sa.select(service_areas.c.name).where(service_areas.c.area_code == area_code)
+        )
 
     async def get(self, order_id: str, *, for_update: bool = False) -> WorkOrder | None:
         query = sa.select(work_orders).where(work_orders.c.id == order_id)
@@ -95,10 +141,13 @@ class WorkOrderRepository:
         unit_id: str | None = None,
         crew_id: str | None = None,
         incident_id: str | None = None,
+        needs_routing: bool | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> list[WorkOrder]:
         query = sa.select(work_orders).order_by(work_orders.c.created_at.desc(), work_orders.c.id)
+        if needs_routing is not None:
+            query = query.where(work_orders.c.needs_routing.is_(needs_routing))
         if status:
             query = query.where(work_orders.c.status == status)
         if unit_id:
@@ -229,14 +278,28 @@ class WorkOrderRepository:
         rows = (await self.session.execute(sa.select(service_areas))).all()
         return {r.area_code: ServiceArea(r.area_code, r.unit_id, r.area_class) for r in rows}
 
-    async def upsert_service_areas(self, areas: list[ServiceArea]) -> None:
+    async def service_area_rows(self) -> list:
+        return (
+            await self.session.execute(sa.select(service_areas).order_by(service_areas.c.area_code))
+        ).all()
+
+    async def upsert_service_areas(
+        self, areas: list[ServiceArea], names: dict[str, str | None] | None = None
+    ) -> None:
         if not areas:
             return
-        stmt = insert(service_areas).values([a.__dict__ for a in areas])
+        names = names or {}
+        stmt = insert(service_areas).values(
+            [{**a.__dict__, "name": names.get(a.area_code)} for a in areas]
+        )
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["area_code"],
-                set_={"unit_id": stmt.excluded.unit_id, "area_class": stmt.excluded.area_class},
+                set_={
+                    "unit_id": stmt.excluded.unit_id,
+                    "area_class": stmt.excluded.area_class,
+                    "name": sa.func.coalesce(stmt.excluded.name, service_areas.c.name),
+                },
             )
         )
 
@@ -416,7 +479,7 @@ class OutageRepository:
         rows = (
             await self.session.execute(
                 sa.select(incidents).where(
-                    incidents.c.status == "open", incidents.c.unit_id == unit_id
+                    incidents.c.status.in_(INCIDENT_OPEN), incidents.c.unit_id == unit_id
                 )
             )
         ).all()
@@ -454,17 +517,72 @@ class OutageRepository:
             .limit(limit)
             .offset(offset)
         )
-        if status:
+        if status == "open":  # every state of an incident still running
+            query = query.where(incidents.c.status.in_(INCIDENT_OPEN))
+        elif status:
             query = query.where(incidents.c.status == status)
         return (await self.session.execute(query)).all()
 
     async def linked_ticket_ids(self, incident_id: str) -> list[str]:
+        """Every ticket of the incident: its orders' and those intake linked to it (repeat calls),
+        whichever service did the linking."""
+        of_orders = sa.select(work_orders.c.ticket_id, work_orders.c.created_at.label("at")).where(
+            work_orders.c.incident_id == incident_id
+        )
+        of_links = sa.select(
+            incident_links.c.ticket_id, incident_links.c.linked_at.label("at")
+        ).where(
+            sa.or_(
+                incident_links.c.incident_id == incident_id,
+                incident_links.c.work_order_id.in_(
+                    sa.select(work_orders.c.id).where(work_orders.c.incident_id == incident_id)
+                ),
+            )
+        )
+        both = sa.union_all(of_orders, of_links).subquery()
         rows = await self.session.execute(
-            sa.select(work_orders.c.ticket_id)
-            .where(work_orders.c.incident_id == incident_id)
-            .order_by(work_orders.c.created_at, work_orders.c.ticket_id)
+            sa.select(both.c.ticket_id, sa.func.min(both.c.at).label("at"))
+            .group_by(both.c.ticket_id)
+            .order_by(sa.text("at"), both.c.ticket_id)
         )
         return [r.ticket_id for r in rows]
+
+    async def open_orders_under(self, transformer_id: str, *, since: datetime) -> list[WorkOrder]:
+        """Open orders of homes under the transformer, not yet in an incident, oldest first."""
+        rows = (
+            await self.session.execute(
+                sa.select(work_orders)
+                .join(meters, meters.c.meter_no == work_orders.c.meter_no)
+                .where(
+                    meters.c.transformer_id == transformer_id,
+                    work_orders.c.incident_id.is_(None),
+                    work_orders.c.status.in_(OPEN_STATUSES),
+                    work_orders.c.created_at >= since,
+                )
+                .order_by(work_orders.c.created_at)
+                .with_for_update(of=work_orders)
+            )
+        ).all()
+        return [_order(r) for r in rows]
+
+    async def meters_under(
+        self, transformer_id: str | None, feeder_id: str | None, *, limit: int
+    ) -> list[str]:
+        """Meters the faulty equipment feeds (a transformer, else a whole feeder), from topology."""
+        if transformer_id:
+            where = meters.c.transformer_id == transformer_id
+        elif feeder_id:
+            where = meters.c.transformer_id.in_(
+                sa.select(transformers.c.transformer_id).where(
+                    transformers.c.feeder_id == feeder_id
+                )
+            )
+        else:
+            return []
+        rows = await self.session.execute(
+            sa.select(meters.c.meter_no).where(where).order_by(meters.c.meter_no).limit(limit)
+        )
+        return [r.meter_no for r in rows]
 
     async def orders(self, incident_id: str) -> list[WorkOrder]:
         rows = (
@@ -476,6 +594,73 @@ class OutageRepository:
             )
         ).all()
         return [_order(r) for r in rows]
+
+
+class LinkRepository:
+    """Repeat-call consultations intake linked to an incident or a repair."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values) -> None:
+        await self.session.execute(
+            insert(incident_links)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["ticket_id"])
+        )
+
+    async def get(self, ticket_id: str):
+        return (
+            await self.session.execute(
+                sa.select(incident_links).where(incident_links.c.ticket_id == ticket_id)
+            )
+        ).first()
+
+    async def attach_pending(
+        self, *, linked_ticket_id: str, work_order_id: str, incident_id: str | None
+    ) -> None:
+        """Links that arrived before the order of the ticket they point at (topics are not
+        ordered across tickets) learn their order now."""
+        await self.session.execute(
+            incident_links.update()
+            .where(
+                incident_links.c.linked_ticket_id == linked_ticket_id,
+                incident_links.c.work_order_id.is_(None),
+                incident_links.c.released_at.is_(None),
+            )
+            .values(
+                work_order_id=work_order_id,
+                incident_id=sa.func.coalesce(incident_links.c.incident_id, incident_id),
+            )
+        )
+
+    async def release(
+        self,
+        at: datetime,
+        *,
+        ticket_ids: list[str] | None = None,
+        incident_id: str | None = None,
+        work_order_ids: list[str] | None = None,
+        without_order: bool = False,
+    ) -> list:
+        """Mark unreleased links released and return them (each exactly once). `without_order`:
+        only links to the incident itself, not to one of its orders' tickets."""
+        match = []
+        if ticket_ids:
+            match.append(incident_links.c.ticket_id.in_(ticket_ids))
+        if incident_id:
+            match.append(incident_links.c.incident_id == incident_id)
+        if work_order_ids:
+            match.append(incident_links.c.work_order_id.in_(work_order_ids))
+        if not match:
+            return []
+        where = [sa.or_(*match), incident_links.c.released_at.is_(None)]
+        if without_order:
+            where.append(incident_links.c.work_order_id.is_(None))
+        rows = await self.session.execute(
+            incident_links.update().where(*where).values(released_at=at).returning(incident_links)
+        )
+        return sorted(rows.all(), key=lambda r: (r.linked_at, r.ticket_id))
 
 
 def _order(row) -> WorkOrder:

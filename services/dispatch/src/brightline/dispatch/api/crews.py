@@ -52,7 +52,8 @@ async def import_service_areas(
         )
     async with uow:
         await WorkOrderRepository(uow.session).upsert_service_areas(
-            [ServiceArea(a.area_code, a.unit_id, a.area_class) for a in body.areas]
+            [ServiceArea(a.area_code, a.unit_id, a.area_class) for a in body.areas],
+            {a.area_code: a.name for a in body.areas},
         )
         await uow.commit()
     return {"imported": len(body.areas)}
@@ -61,10 +62,8 @@ async def import_service_areas(
 @areas_router.get("", response_model=list[ServiceAreaItem])
 async def list_service_areas(uow: UnitOfWorkDep, who: Reader) -> list[ServiceAreaItem]:
     async with uow:
-        areas = await WorkOrderRepository(uow.session).service_areas()
-    return [
-        ServiceAreaItem(**a.__dict__) for a in sorted(areas.values(), key=lambda a: a.area_code)
-    ]
+        rows = await WorkOrderRepository(uow.session).service_area_rows()
+    return [ServiceAreaItem.model_validate(r, from_attributes=True) for r in rows]
 
 
 @units_router.put("/{unit_id}", response_model=UnitRead)

@@ -22,6 +22,7 @@ from brightline.dispatch import handlers
 from brightline.dispatch.adapters.passwords import DUMMY_HASH, verify_password
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
+    CancelStep,
     MobileOrderPage,
     MobileOrderRead,
     MobilePosition,
@@ -33,7 +34,12 @@ from brightline.dispatch.api.schemas import (
     SessionRead,
 )
 from brightline.dispatch.domain import commands
-from brightline.dispatch.domain.model import TRANSITIONS, IllegalTransition, WorkOrder
+from brightline.dispatch.domain.model import (
+    TRANSITIONS,
+    IllegalTransition,
+    StepTimeRejected,
+    WorkOrder,
+)
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
@@ -97,7 +103,24 @@ async def sign_in(body: SessionCreate, request: Request, uow: UnitOfWorkDep) -> 
     )
 
 
+def mask_name(name: str | None) -> str | None:
+    """张三丰 -> 张**: enough to greet, not enough to identify."""
+    return name[0] + "*" * (len(name) - 1) if name else name
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """13812345678 -> 138****5678."""
+    if not phone or len(phone) < 7:
+        return "*" * len(phone) if phone else phone
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+# Before the crew accepts, the order is only offered: the customer's name and phone stay masked.
+UNMASKED_FROM = ("accepted", "en_route", "on_site", "resolved", "returned")
+
+
 async def _mobile_read(repo: WorkOrderRepository, order: WorkOrder) -> MobileOrderRead:
+    shown = order.status in UNMASKED_FROM
     photos = [
         PhotoRead.model_validate(p, from_attributes=True) for p in await repo.attachments(order.id)
     ]
@@ -118,6 +141,12 @@ async def _mobile_read(repo: WorkOrderRepository, order: WorkOrder) -> MobileOrd
         resolution=order.resolution,
         cause=order.cause,
         photos=photos,
+        ticket_no=order.ticket_no,
+        customer_name=order.caller_name if shown else mask_name(order.caller_name),
+        customer_phone=order.phone if shown else mask_phone(order.phone),
+        arrive_by=order.arrive_by,
+        notes=order.notes,
+        cancel_reason=order.cancel_reason,
     )
 
 
@@ -223,6 +252,7 @@ def _device_time(body: MobileStep, header: str | None, settings: DispatchSetting
             "device-time-in-future",
             "The device's time is in the future",
             "check the phone's clock",
+            errors=[{"field": "device_time", "message": "in the future"}],
         )
     return value
 
@@ -311,9 +341,18 @@ async def _step(
                 ),
                 uow,
                 photos,
+                settings,
             )
         except handlers.NotFound as error:
             raise _not_found(work_order_id) from error
+        except StepTimeRejected as error:
+            raise Problem(
+                422,
+                "bad-device-time",
+                "The step's time cannot be true",
+                str(error),
+                errors=[{"field": error.field, "message": str(error)}],
+            ) from error
         except IllegalTransition as error:
             raise Problem(
                 409,
@@ -444,6 +483,31 @@ async def return_order(
         uow,
         idempotency_key,
         x_device_time,
+    )
+
+
+@router.post("/orders/{work_order_id}/cancellation", response_model=MobileOrderRead)
+async def cancel_order(
+    work_order_id: str,
+    body: CancelStep,
+    request: Request,
+    uow: UnitOfWorkDep,
+    member: CrewMember,
+    idempotency_key: IdempotencyKey = None,
+    x_device_time: DeviceTime = None,
+):
+    """Not needed after all (power back before arrival, a duplicate, no fault found): cancel with
+    the reason. Audited in the order's history; the arrival clock closes."""
+    return await _step(
+        "cancel",
+        work_order_id,
+        body,
+        member,
+        request,
+        uow,
+        idempotency_key,
+        x_device_time,
+        reason=body.reason,
     )
 
 

@@ -1,14 +1,15 @@
 """Grid topology (from GIS, via integration) and outage incidents (supervisor)."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import OutageRepository
 from brightline.dispatch.api.schemas import (
     ExpectedRestorationUpdate,
+    IncidentCancel,
     IncidentCreate,
     IncidentRead,
     RestoreCreate,
@@ -25,6 +26,8 @@ Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
 Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 Declarer = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
 Staff = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.AGENT))]
+# Restoration comes from a supervisor, or from the grid side (OMS/SCADA) as an integration client.
+Restorer = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
 
 topology_router = APIRouter(prefix="/topology", tags=["topology"])
 router = APIRouter(prefix="/outages", tags=["outages"])
@@ -56,17 +59,23 @@ async def _read(repo: OutageRepository, incident_id: str) -> IncidentRead:
 async def list_outages(
     uow: UnitOfWorkDep,
     who: Staff,
-    status: str | None = None,
+    status: Annotated[
+        Literal["open", "suspected", "confirmed", "crew_on_site", "restored", "cancelled"] | None,
+        Query(description="`open`: suspected, confirmed or crew on site"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[IncidentRead]:
+    """Incidents, newest first; the board asks for `status=open`."""
     async with uow:
         repo = OutageRepository(uow.session)
         return [await _read(repo, r.id) for r in await repo.search(status, limit, offset)]
 
 
 @router.post("", response_model=IncidentRead, status_code=201)
-async def declare_outage(body: IncidentCreate, uow: UnitOfWorkDep, who: Declarer) -> IncidentRead:
+async def declare_outage(
+    body: IncidentCreate, request: Request, uow: UnitOfWorkDep, who: Declarer
+) -> IncidentRead:
     """Declare a fault before the calls arrive (e.g. a feeder trip from outage management):
     'no power' reports under it fold into it, the first of them gets the crew."""
     if not (
@@ -95,6 +104,7 @@ async def declare_outage(body: IncidentCreate, uow: UnitOfWorkDep, who: Declarer
                     body.cause,
                 ),
                 uow,
+                request.app.state.settings,
             )
         except handlers.DuplicateIncident as error:
             raise Problem(
@@ -145,12 +155,15 @@ async def restore_outage(
     incident_id: str,
     body: RestoreCreate,
     uow: UnitOfWorkDep,
-    supervisor: Supervisor,
+    who: Restorer,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
-    """Power is back: every linked order is resolved and returned at once (one WorkOrderReturnedV1
-    per ticket, so callback calls each caller) and OutageRestoredV1 is emitted."""
+    """Power is back, said by a supervisor or by the grid side (the outage-management or SCADA
+    system's restoration event, as an integration client). The incident closes as restored;
+    every linked order is resolved and returned at once and every linked consultation released
+    (one callback per ticket); OutageRestoredV1 names them all. A call after this is a new repair."""
     restored_at = body.restored_at or datetime.now(UTC)
+    restored_by = "supervisor" if who.has(Role.SUPERVISOR) else "grid"
     async with (
         uow,
         IdempotentCommand(
@@ -161,7 +174,9 @@ async def restore_outage(
             return once.response
         try:
             finished = await handlers.restore_incident(
-                commands.RestoreIncident(incident_id, restored_at, supervisor.subject, body.cause),
+                commands.RestoreIncident(
+                    incident_id, restored_at, who.subject, body.cause, restored_by=restored_by
+                ),
                 uow,
             )
         except handlers.NotFound as error:
@@ -171,9 +186,18 @@ async def restore_outage(
         except handlers.AlreadyRestored as error:
             raise Problem(
                 409,
-                "already-restored",
-                "The incident is already restored",
-                f"incident {incident_id} was restored before",
+                "incident-closed",
+                "The incident is already closed",
+                f"incident {incident_id} is {error.status}",
+                status_now=error.status,
+            ) from error
+        except handlers.BadRestorationTime as error:
+            raise Problem(
+                422,
+                "bad-restoration-time",
+                "The restoration time cannot be true",
+                str(error),
+                errors=[{"field": "restored_at", "message": str(error)}],
             ) from error
         result = RestoreRead(
             incident_id=incident_id,
@@ -181,6 +205,40 @@ async def restore_outage(
             finished_work_order_ids=[o.id for o in finished],
         )
         return await once.respond(200, result.model_dump(mode="json"))
+
+
+@router.post("/{incident_id}/cancellation", response_model=IncidentRead)
+async def cancel_outage(
+    incident_id: str,
+    body: IncidentCancel,
+    request: Request,
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
+) -> IncidentRead:
+    """No shared fault after all: the incident closes as cancelled, with the reason; each open
+    order folded into it becomes a repair of its own and gets a crew."""
+    async with uow:
+        try:
+            await handlers.cancel_incident(
+                commands.CancelIncident(incident_id, body.reason, supervisor.subject),
+                uow,
+                request.app.state.settings,
+            )
+        except handlers.NotFound as error:
+            raise Problem(
+                404, "not-found", "No such incident", f"incident {incident_id} does not exist"
+            ) from error
+        except handlers.AlreadyRestored as error:
+            raise Problem(
+                409,
+                "incident-closed",
+                "The incident is already closed",
+                f"incident {incident_id} is {error.status}",
+                status_now=error.status,
+            ) from error
+        result = await _read(OutageRepository(uow.session), incident_id)
+        await uow.commit()
+    return result
 
 
 routers = [topology_router, router]

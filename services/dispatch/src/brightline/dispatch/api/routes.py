@@ -7,7 +7,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.api import crews, mobile, outages
-from brightline.dispatch.api.schemas import AssignmentUpdate, HistoryRead, WorkOrderRead
+from brightline.dispatch.api.schemas import (
+    AssignmentUpdate,
+    CancelCreate,
+    HistoryRead,
+    RoutingUpdate,
+    WorkOrderRead,
+)
+from brightline.dispatch.domain import commands
 from brightline.dispatch.domain.model import IllegalTransition
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
@@ -39,8 +46,8 @@ async def find_work_orders(
     async with uow:
         repo = WorkOrderRepository(uow.session)
         if ticket_id:
-            order = await repo.for_ticket(ticket_id)
-            return [to_read(order)] if order else []
+            # Every order of the ticket, newest first (a reopened repair has several).
+            return [to_read(o) for o in await repo.all_for_ticket(ticket_id)]
         found = await repo.search(
             status=status,
             unit_id=unit_id,
@@ -50,6 +57,92 @@ async def find_work_orders(
             offset=offset,
         )
     return [to_read(o) for o in found]
+
+
+@router.get("/needs-routing", response_model=list[WorkOrderRead])
+async def needs_routing(
+    uow: UnitOfWorkDep,
+    staff: Staff,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[WorkOrderRead]:
+    """The duty dispatcher's queue: orders no service area mapped, waiting to be routed by hand
+    (the gauge dispatch_orders_needing_routing alarms while it is not empty)."""
+    async with uow:
+        found = await WorkOrderRepository(uow.session).search(
+            needs_routing=True, status="created", limit=limit, offset=offset
+        )
+    return [to_read(o) for o in found]
+
+
+@router.put("/{work_order_id}/routing", response_model=WorkOrderRead)
+async def route_work_order(
+    work_order_id: str,
+    body: RoutingUpdate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
+) -> WorkOrderRead:
+    """Route an order from the needs-routing queue to a repair unit; it gets a crew at once."""
+    async with uow:
+        try:
+            order = await handlers.route_by_hand(
+                commands.RouteWorkOrder(
+                    work_order_id, body.unit_id, body.area_class, body.reason, supervisor.subject
+                ),
+                uow,
+                request.app.state.settings,
+            )
+        except handlers.NotFound as error:
+            raise Problem(
+                404,
+                "not-found",
+                "No such work order or unit",
+                f"{error} does not exist",
+                errors=[{"field": "unit_id", "message": f"{error} does not exist"}]
+                if str(error) == body.unit_id
+                else [],
+            ) from error
+        except handlers.AlreadyRouted as error:
+            raise Problem(
+                409, "already-routed", "The order is already routed", f"{work_order_id}"
+            ) from error
+        await uow.commit()
+    return to_read(order)
+
+
+@router.post("/{work_order_id}/cancellation", response_model=WorkOrderRead)
+async def cancel_work_order(
+    work_order_id: str,
+    body: CancelCreate,
+    request: Request,
+    uow: UnitOfWorkDep,
+    supervisor: Supervisor,
+) -> WorkOrderRead:
+    """Cancel an order that is not needed, with the reason (audited in its history; the
+    arrival clock closes)."""
+    async with uow:
+        try:
+            order = await handlers.cancel_work_order(
+                commands.CancelWorkOrder(work_order_id, body.reason, supervisor.subject),
+                uow,
+                request.app.state.settings,
+            )
+        except handlers.NotFound as error:
+            raise Problem(
+                404, "not-found", "No such work order", f"{work_order_id} does not exist"
+            ) from error
+        except IllegalTransition as error:
+            raise Problem(
+                409,
+                "illegal-transition",
+                "The order cannot be cancelled now",
+                str(error),
+                status_now=error.current,
+                allowed=error.allowed,
+            ) from error
+        await uow.commit()
+    return to_read(order)
 
 
 @router.get("/{work_order_id}", response_model=WorkOrderRead)

@@ -23,6 +23,15 @@ class WorkOrderRead(BaseModel):
     resolution: str | None = None
     cause: str | None = None
     returned_at: datetime | None = None
+    reported_at: datetime | None = Field(
+        None, description="The ticket's 受理 time: the arrival clock runs from here"
+    )
+    arrive_by: datetime | None = None
+    reopened_from: str | None = Field(None, description="The earlier order this one reopens")
+    needs_routing: bool = False
+    cancel_reason: str | None = None
+    ticket_no: str | None = None
+    area_code: str | None = None
 
 
 class HistoryRead(BaseModel):
@@ -42,6 +51,18 @@ class AssignmentUpdate(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class RoutingUpdate(BaseModel):
+    """The duty dispatcher routes an order no service area mapped."""
+
+    unit_id: str = Field(min_length=1, max_length=64)
+    area_class: Literal["urban", "rural", "remote"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CancelCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="Why the order is not needed")
+
+
 # --- service areas, units, crews -----------------------------------------------------------
 
 
@@ -49,6 +70,9 @@ class ServiceAreaItem(BaseModel):
     area_code: str = Field(min_length=1, max_length=32)
     unit_id: str = Field(min_length=1, max_length=64)
     area_class: Literal["urban", "rural", "remote"]
+    name: str | None = Field(
+        None, max_length=200, description="What callers are told, e.g. 幸福里小区 (not the code)"
+    )
 
 
 class ServiceAreaImport(BaseModel):
@@ -154,6 +178,13 @@ class IncidentRead(BaseModel):
     cause: str | None
     lead_work_order_id: str | None
     linked_ticket_ids: list[str] = Field(default_factory=list)
+    area_code: str | None = None
+    confirmed_at: datetime | None = None
+    crew_on_site_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    restored_by: str | None = None
+    closed_by: str | None = None
 
 
 class IncidentCreate(BaseModel):
@@ -167,6 +198,10 @@ class IncidentCreate(BaseModel):
     radius_m: float | None = Field(None, gt=0, le=50000)
     expected_restore_at: AwareDatetime | None = None
     cause: str | None = Field(None, max_length=500)
+
+
+class IncidentCancel(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class ExpectedRestorationUpdate(BaseModel):
@@ -236,6 +271,10 @@ class ResolveStep(MobileStep):
     photos: list[PhotoIn] = Field(default_factory=list)
 
 
+class CancelStep(MobileStep):
+    reason: str = Field(min_length=1, max_length=500, description="Why the order is not needed")
+
+
 class MobilePosition(MobileStep):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -258,6 +297,12 @@ class MobileOrderRead(BaseModel):
     resolution: str | None
     cause: str | None
     photos: list[PhotoRead] = Field(default_factory=list)
+    ticket_no: str | None = Field(None, description="工单号")
+    customer_name: str | None = Field(None, description="Masked until the crew accepts")
+    customer_phone: str | None = Field(None, description="Masked until the crew accepts")
+    arrive_by: datetime | None = Field(None, description="The arrival deadline")
+    notes: str | None = None
+    cancel_reason: str | None = None
 
 
 class MobileOrderPage(BaseModel):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -15,6 +15,9 @@ class CreateWorkOrder:
     reported_at: datetime | None = None
     address: str | None = None
     description: str | None = None
+    ticket_no: str | None = None
+    caller_name: str | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -24,13 +27,14 @@ class CrewTransition:
     work_order_id: str
     crew_id: str
     member_id: str
-    action: str  # accept | en_route | on_site | resolve | return
+    action: str  # accept | en_route | on_site | resolve | return | cancel
     device_time: datetime
     latitude: float | None = None
     longitude: float | None = None
     cause: str | None = None
     notes: str | None = None
     customer_installation: bool = False
+    reason: str | None = None  # why a cancelled order was not needed
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class RestoreIncident:
     restored_at: datetime
     actor: str
     cause: str | None = None
+    restored_by: str = "supervisor"  # lead_crew | grid | supervisor
 
 
 @dataclass(frozen=True)
@@ -66,3 +71,48 @@ class DeclareIncident:
     radius_m: float | None = None
     expected_restore_at: datetime | None = None
     cause: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelIncident:
+    incident_id: str
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class CancelWorkOrder:
+    work_order_id: str
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class RouteWorkOrder:
+    """The duty dispatcher routes an order that no service area mapped."""
+
+    work_order_id: str
+    unit_id: str
+    area_class: str
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class ReopenRepair:
+    """An unsatisfied callback on a repair (or on a consultation linked to one)."""
+
+    ticket_id: str
+    reason: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordLink:
+    """Intake linked a repeat call to an incident or a repair ticket."""
+
+    ticket_id: str
+    linked_at: datetime
+    incident_id: str | None = None
+    linked_ticket_id: str | None = None
+    details: dict = field(default_factory=dict)

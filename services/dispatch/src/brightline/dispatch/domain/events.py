@@ -32,3 +32,13 @@ class StatusChanged:
 class Returned:
     order: WorkOrder
     at: datetime
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """A follower stands for itself now: its own crew and its own arrival clock."""
+
+    order: WorkOrder
+    at: datetime
+    reason: str
+    incident_id: str | None

@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from brightline.dispatch.domain import events
 
 # The crew's path through an order. A supervisor or the acceptance timeout may move an order
 # between crews while it is "assigned"; restoring an outage finishes an order from any open state.
+# An order that turns out not to be needed is cancelled, with a reason, until the fault is dealt with.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "created": ("assigned", "cancelled"),
     "assigned": ("accepted", "cancelled"),
-    "accepted": ("en_route",),
-    "en_route": ("on_site",),
-    "on_site": ("resolved",),
+    "accepted": ("en_route", "cancelled"),
+    "en_route": ("on_site", "cancelled"),
+    "on_site": ("resolved", "cancelled"),
     "resolved": ("returned",),
     "returned": (),
     "cancelled": (),
 }
 OPEN_STATUSES = ("created", "assigned", "accepted", "en_route", "on_site", "resolved")
 ACTIVE_FOR_CREW = ("assigned", "accepted", "en_route", "on_site", "resolved")
+# Steps a crew takes on its phone, timed by the phone's clock.
+CREW_STEPS = ("accepted", "en_route", "on_site", "resolved", "returned")
 
 RESOLUTION_REPAIRED = "repaired"
 RESOLUTION_PAID_SERVICE = "paid_service_referral"
 RESOLUTION_OUTAGE = "restored_with_outage"
+RESOLUTION_NOT_NEEDED = "not_needed"
+# Where an order waits when no service area maps its address: the duty dispatcher routes it.
+NEEDS_ROUTING_UNIT = "needs-routing"
 
 
 class IllegalTransition(Exception):
@@ -60,6 +66,16 @@ class WorkOrder:
     returned_at: datetime | None = None
     address: str | None = None
     description: str | None = None
+    reported_at: datetime | None = None
+    reopened_from: str | None = None
+    needs_routing: bool = False
+    cancel_reason: str | None = None
+    ticket_no: str | None = None
+    caller_name: str | None = None
+    phone: str | None = None
+    area_code: str | None = None
+    fault_scope: str | None = None
+    arrive_by: datetime | None = None
     events: list = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -76,6 +92,7 @@ class WorkOrder:
         meter_no: str | None = None,
         address: str | None = None,
         description: str | None = None,
+        **details,
     ) -> WorkOrder:
         order = cls(
             id=id,
@@ -89,6 +106,7 @@ class WorkOrder:
             updated_at=created_at,
             address=address,
             description=description,
+            **details,
         )
         order.events.append(events.WorkOrderCreated(order))
         return order
@@ -138,6 +156,19 @@ class WorkOrder:
         self.incident_id = incident_id
         self.is_lead = lead
 
+    def route_to(self, area: ServiceArea) -> None:
+        self.unit_id = area.unit_id
+        self.area_class = area.area_class
+        self.needs_routing = False
+
+    def cancel(self, at: datetime, actor: str, reason: str) -> None:
+        """Not needed after all (a duplicate, the customer's power came back, no fault found):
+        audited with its reason; the arrival clock closes with it."""
+        self._require("cancelled")
+        self.cancel_reason = reason
+        self.accept_by = None
+        self._move("cancelled", at, actor=actor, reason=reason)
+
     def accept(self, at: datetime, actor: str) -> None:
         self._require("accepted")
         self.accept_by = None
@@ -175,6 +206,20 @@ class WorkOrder:
         self._move("returned", at, actor=actor)
         self.events.append(events.Returned(self, at))
 
+    def release_from_incident(self, at: datetime) -> None:
+        """The incident was cancelled: this order is an ordinary repair of its own again."""
+        incident_id, was_lead = self.incident_id, self.is_lead
+        self.incident_id = None
+        self.is_lead = True
+        if not was_lead:
+            self.events.append(events.Promoted(self, at, "incident_cancelled", incident_id))
+
+    def lead_incident(self, at: datetime) -> None:
+        """The incident's lead turned out to be its own matter: this order leads now."""
+        if not self.is_lead:
+            self.is_lead = True
+            self.events.append(events.Promoted(self, at, "leads_incident", self.incident_id))
+
     def restore_with_outage(self, at: datetime, actor: str, cause: str | None) -> None:
         """The incident's fault is cleared: finish this order whatever state it was in."""
         if self.status not in OPEN_STATUSES:
@@ -201,10 +246,47 @@ class ServiceArea:
 AREA_CLASSES = ("urban", "rural", "remote")
 
 
-def route(
-    area_code: str | None, areas: dict[str, ServiceArea], fallback: ServiceArea
-) -> ServiceArea:
-    return areas.get(area_code or "", fallback)
+def route(area_code: str | None, areas: dict[str, ServiceArea]) -> ServiceArea | None:
+    """The area's repair unit; None when nobody mapped the area (the order needs routing by hand)."""
+    return areas.get(area_code or "")
+
+
+class StepTimeRejected(ValueError):
+    """A crew step's device time that cannot be true: 422 naming `device_time`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.field = "device_time"
+
+
+def check_step_time(
+    at: datetime,
+    *,
+    now: datetime,
+    created_at: datetime,
+    last_server_step_at: datetime | None,
+    last_crew_step_at: datetime | None,
+    offline_window_seconds: float,
+    skew_seconds: float,
+) -> None:
+    """A step time must not be in the future, nor older than the offline window, nor before the
+    order existed, nor before the crew's previous step. Comparisons with our own clock (creation,
+    assignment) allow the device's clock skew; steps timed by the same phone compare strictly."""
+    if at > now + timedelta(seconds=skew_seconds):
+        raise StepTimeRejected(f"{at.isoformat()} is in the future (server time {now.isoformat()})")
+    if at < now - timedelta(seconds=offline_window_seconds):
+        raise StepTimeRejected(
+            f"{at.isoformat()} is older than the offline window of {offline_window_seconds:.0f} s"
+        )
+    floor = max(created_at, last_server_step_at or created_at) - timedelta(seconds=skew_seconds)
+    if at < floor:
+        raise StepTimeRejected(
+            f"{at.isoformat()} is before the order was created or offered ({floor.isoformat()})"
+        )
+    if last_crew_step_at is not None and at < last_crew_step_at:
+        raise StepTimeRejected(
+            f"{at.isoformat()} is before the previous step ({last_crew_step_at.isoformat()})"
+        )
 
 
 # --- crews -------------------------------------------------------------------------------
@@ -289,10 +371,26 @@ class ClusterKey:
     longitude: float | None = None
 
 
-def is_no_power_report(fault_scope: str | None, meter_no: str | None) -> bool:
-    """Reports that can belong to a grid fault: a building or an area dark, or any repair that
-    names a meter (topology places it under a transformer)."""
-    return fault_scope in ("building", "area") or bool(meter_no)
+SHARED_SCOPES = ("building", "area")
+INCIDENT_OPEN = ("suspected", "confirmed", "crew_on_site")
+INCIDENT_STATES = (*INCIDENT_OPEN, "restored", "cancelled")
+
+
+def points_at_shared_equipment(fault_scope: str | None) -> bool:
+    """A building, an estate or an area dark: the fault is on shared equipment."""
+    return fault_scope in SHARED_SCOPES
+
+
+def may_join_incident(fault_scope: str | None, transformer_id: str | None) -> bool:
+    """Who may fold into an open incident: a shared-equipment report, or a home whose meter
+    topology places under the faulty equipment. A home without a located meter never does."""
+    return points_at_shared_equipment(fault_scope) or transformer_id is not None
+
+
+def several_meters_dark(open_meters: set[str], min_meters: int) -> bool:
+    """Homes reporting their own outage form an incident only when several distinct meters
+    under one transformer are dark at once: one household's tripped breaker never does."""
+    return len(open_meters) >= min_meters
 
 
 @dataclass(frozen=True)

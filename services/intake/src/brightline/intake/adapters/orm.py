@@ -107,6 +107,10 @@ outages = sa.Table(
     sa.Column("declared_at", TS),
     sa.Column("restored_at", TS),
     sa.Column("active", sa.Boolean, nullable=False),
+    # Meters under the faulty equipment: a repeat call links only from one of these.
+    sa.Column("meter_nos", JSONB, nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("area_names", JSONB, nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("status", sa.String(16)),
 )
 
 work_orders = sa.Table(
@@ -118,6 +122,7 @@ work_orders = sa.Table(
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("crew_id", sa.String(64)),
     sa.Column("updated_at", TS, nullable=False),
+    sa.Column("arrive_by", TS),  # the arrival deadline, from the SLA monitor
 )
 
 escalations = sa.Table(

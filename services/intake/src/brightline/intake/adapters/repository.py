@@ -170,21 +170,35 @@ class TicketRepository:
             outages.c.area_codes,
             outages.c.expected_restore_at,
             outages.c.cause,
-        ).where(outages.c.active.is_(True))
+            outages.c.area_names,
+            outages.c.status.label("outage_status"),
+            sa.cast(sa.null(), work_orders.c.arrive_by.type).label("arrive_by"),
+        ).where(
+            outages.c.active.is_(True),
+            # Only incidents whose equipment feeds the caller's meter: never a whole area.
+            outages.c.meter_nos.contains(sa.func.jsonb_build_array(meter_no))
+            if meter_no
+            else sa.false(),
+        )
         key = address_key(address)
         match = ([tickets.c.address_key == key] if key else []) + (
             [tickets.c.meter_no == meter_no] if meter_no else []
         )
         if match:
             latest_order = (
-                sa.select(work_orders.c.status)
+                sa.select(work_orders.c.status, work_orders.c.arrive_by)
                 .where(work_orders.c.ticket_id == tickets.c.id)
                 .order_by(work_orders.c.updated_at.desc())
                 .limit(1)
                 .lateral("latest_order")
             )
             held_by = (
-                sa.select(outages.c.incident_id, outages.c.expected_restore_at)
+                sa.select(
+                    outages.c.incident_id,
+                    outages.c.expected_restore_at,
+                    outages.c.area_names,
+                    outages.c.status,
+                )
                 .where(
                     outages.c.active.is_(True),
                     outages.c.ticket_ids.contains(sa.func.jsonb_build_array(tickets.c.id)),
@@ -206,6 +220,9 @@ class TicketRepository:
                     none(outages.c.area_codes),
                     held_by.c.expected_restore_at,
                     none(outages.c.cause),
+                    held_by.c.area_names,
+                    held_by.c.status.label("outage_status"),
+                    latest_order.c.arrive_by,
                 )
                 .select_from(
                     tickets.outerjoin(latest_order, sa.true()).outerjoin(held_by, sa.true())
@@ -236,12 +253,23 @@ class TicketRepository:
                 progress=r.progress,
                 expected_restore_at=r.expected_restore_at,
                 incident_id=r.incident_id,
+                arrive_by=r.arrive_by,
+                outage_status=r.outage_status,
+                area_name=(r.area_names or [None])[0],
             )
             for r in rows
             if r.kind == "repair"
         ]
         active_outages = [
-            ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause)
+            ActiveOutage(
+                r.incident_id,
+                tuple(r.area_codes),
+                r.expected_restore_at,
+                r.cause,
+                covers_meter=True,
+                area_names=tuple(r.area_names or ()),
+                status=r.outage_status,
+            )
             for r in rows
             if r.kind == "outage"
         ]
@@ -254,6 +282,26 @@ class TicketRepository:
             await self.session.execute(
                 sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key)))
             )
+
+    async def close_linked(self, ticket_id: str, at: datetime) -> None:
+        """A repeat-call consultation closes with the work it was linked to (dispatch said so)."""
+        await self.session.execute(
+            tickets.update()
+            .where(
+                tickets.c.id == ticket_id,
+                tickets.c.type == "consultation",
+                tickets.c.closed.is_(False),
+            )
+            .values(closed=True, status="completed", completed_at=at, completed_by="dispatch")
+        )
+
+    async def reopen_for_work(self, ticket_id: str) -> None:
+        """Dispatch reopened the repair after an unsatisfied callback: it is being handled again."""
+        await self.session.execute(
+            tickets.update()
+            .where(tickets.c.id == ticket_id, tickets.c.closed.is_(True))
+            .values(closed=False, status="reopened", completed_at=None, completed_by=None)
+        )
 
     async def close_repair(self, ticket_id: str) -> None:
         await self.session.execute(
@@ -446,6 +494,9 @@ class OutageRepository:
             incident_id=p.incident_id,
             unit_id=p.unit_id,
             area_codes=list(p.area_codes),
+            area_names=list(p.area_names),
+            meter_nos=list(p.meter_nos),
+            status=p.status,
             ticket_ids=[],
             expected_restore_at=p.expected_restore_at,
             declared_at=p.declared_at,
@@ -457,6 +508,9 @@ class OutageRepository:
                 set_={
                     "unit_id": p.unit_id,
                     "area_codes": list(p.area_codes),
+                    "area_names": list(p.area_names),
+                    "meter_nos": list(p.meter_nos),
+                    "status": sa.func.coalesce(outages.c.status, p.status),
                     "declared_at": p.declared_at,
                     "expected_restore_at": sa.func.coalesce(
                         outages.c.expected_restore_at, p.expected_restore_at
@@ -479,11 +533,14 @@ class OutageRepository:
                     ticket_ids=list(p.linked_ticket_ids),
                     expected_restore_at=p.expected_restore_at,
                     cause=p.cause,
+                    status=p.status,
                     active=True,
                 )
             )
             return
         values = {"ticket_ids": sorted(set(row.ticket_ids) | set(p.linked_ticket_ids))}
+        if p.status:
+            values["status"] = p.status
         if p.expected_restore_at is not None:
             values["expected_restore_at"] = p.expected_restore_at
         if p.cause:
@@ -503,7 +560,22 @@ class OutageRepository:
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[outages.c.incident_id],
-                set_={"active": False, "restored_at": p.restored_at},
+                set_={"active": False, "restored_at": p.restored_at, "status": "restored"},
+            )
+        )
+
+    async def cancel(self, p) -> None:
+        stmt = insert(outages).values(
+            incident_id=p.incident_id,
+            area_codes=[],
+            ticket_ids=list(p.ticket_ids),
+            active=False,
+            status="cancelled",
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[outages.c.incident_id],
+                set_={"active": False, "status": "cancelled"},
             )
         )
 
@@ -514,9 +586,33 @@ class OutageRepository:
             )
         ).all()
         return [
-            ActiveOutage(r.incident_id, tuple(r.area_codes), r.expected_restore_at, r.cause)
+            ActiveOutage(
+                r.incident_id,
+                tuple(r.area_codes),
+                r.expected_restore_at,
+                r.cause,
+                area_names=tuple(r.area_names or ()),
+                status=r.status,
+            )
             for r in rows
         ]
+
+    async def set_arrival_deadline(
+        self, *, work_order_id: str, ticket_id: str, due_at: datetime, opened_at: datetime
+    ) -> None:
+        """The SLA monitor's arrival deadline: what a repeat caller is told to expect."""
+        stmt = insert(work_orders).values(
+            work_order_id=work_order_id,
+            ticket_id=ticket_id,
+            status="created",
+            updated_at=opened_at,
+            arrive_by=due_at,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[work_orders.c.work_order_id], set_={"arrive_by": due_at}
+            )
+        )
 
     async def upsert_work_order(
         self,

@@ -52,8 +52,12 @@ async def _outage_for(
     for outage in await OutageRepository(uow.session).active():
         hit = sorted(areas & set(outage.area_codes))
         if hit:
+            # Callers are told the area's name (幸福里), never its code.
+            names = dict(zip(outage.area_codes, outage.area_names, strict=False))
             return engine.OutageNotice(
-                area=hit[0], expected_restore_at=outage.expected_restore_at, cause=outage.cause
+                area=names.get(hit[0]) or hit[0],
+                expected_restore_at=outage.expected_restore_at,
+                cause=outage.cause,
             )
     # A planned outage (计划停电) in effect is announced the same way, with its work as the cause.
     planned = await PlannedOutageRepository(uow.session).in_effect(areas, now())

@@ -30,6 +30,9 @@ class OpenRepair:
     progress: str  # work order status, or "recorded" before dispatch has routed it
     expected_restore_at: datetime | None = None
     incident_id: str | None = None
+    arrive_by: datetime | None = None  # the crew's arrival deadline
+    outage_status: str | None = None  # of the incident holding the repair, if any
+    area_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,10 @@ class ActiveOutage:
     area_codes: tuple[str, ...]
     expected_restore_at: datetime | None
     cause: str | None
+    # The caller's meter is under the incident's faulty equipment (transformer, feeder).
+    covers_meter: bool = False
+    area_names: tuple[str, ...] = ()
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class Link:
     progress: str
     expected_restore_at: datetime | None
     cause: str | None = None
+    area_name: str | None = None
+    arrive_by: datetime | None = None
 
 
 def find_link(
@@ -59,28 +68,45 @@ def find_link(
     open_repairs: list[OpenRepair],
     active_outages: list[ActiveOutage],
 ) -> Link | None:
-    """The open repair (same meter or same address) or active outage (covering the area)
-    this repair report is already part of; None when it is a new fault."""
+    """The open repair (same meter or same address) or active outage (its faulty equipment
+    feeds the caller's meter) this repair report is already part of; None when it is a new
+    fault. An outage never covers a whole area: a caller whose meter is not known to be under
+    it gets a repair of their own (a crew), not a consultation."""
     key = address_key(address)
     for repair in open_repairs:
         if (meter_no and repair.meter_no == meter_no) or (key and repair.address_key == key):
+            # A repair folded into an outage is as far along as the incident's lead crew is.
+            progress = repair.progress
+            if repair.outage_status and progress in ("recorded", "created"):
+                progress = OUTAGE_PROGRESS.get(repair.outage_status, progress)
             return Link(
                 "repair",
                 repair.ticket_id,
                 repair.ticket_no,
                 repair.incident_id,
-                repair.progress,
+                progress,
                 repair.expected_restore_at,
+                area_name=repair.area_name,
+                arrive_by=repair.arrive_by if progress == repair.progress else None,
             )
     for outage in active_outages:
-        if area_code and area_code in outage.area_codes:
+        if meter_no and outage.covers_meter:
             return Link(
                 "outage",
                 None,
                 None,
                 outage.incident_id,
-                "outage_declared",
+                OUTAGE_PROGRESS.get(outage.status or "", "outage_declared"),
                 outage.expected_restore_at,
                 outage.cause,
+                outage.area_names[0] if outage.area_names else None,
             )
     return None
+
+
+# The incident's state as the caller is told it.
+OUTAGE_PROGRESS = {
+    "suspected": "outage_suspected",
+    "confirmed": "outage_declared",
+    "crew_on_site": "on_site",
+}
