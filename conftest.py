@@ -20,10 +20,6 @@ os.environ.setdefault("KAFKA_PARTITIONS", "2")
 INFRA: dict[str, str] = {}
 SUMMARY: list[str] = []
 
-# Services default to 12 partitions per topic (issue 21); every test session creates its own
-# prefixed topics on a shared broker, where 3 do the same job at a quarter of the partitions.
-os.environ.setdefault("KAFKA_PARTITIONS", "3")
-
 
 def _docker_answers() -> bool:
     try:
