@@ -138,6 +138,20 @@ class Upstream:
             params["situation"] = situation
         return await self.json("intake", "GET", "/greetings", token, params=params)
 
+    async def caller_card_of_number(self, token: str, number: str) -> dict:
+        return await self.json("intake", "GET", f"/caller-cards/{number}", token)
+
+    async def ticket(self, token: str, ticket_id: str) -> dict:
+        return await self.json("intake", "GET", f"/tickets/{ticket_id}", token)
+
+    async def complete_ticket(self, token: str, ticket_id: str, reply: str | None) -> dict:
+        return await self.json(
+            "intake", "POST", f"/tickets/{ticket_id}/complete", token, json={"reply": reply}
+        )
+
+    async def etiquette_check(self, token: str, text: str) -> dict:
+        return await self.json("intake", "POST", "/etiquette/check", token, json={"text": text})
+
     async def scripts(self, token: str) -> list[dict]:
         return await self.json("intake", "GET", "/scripts", token)
 
