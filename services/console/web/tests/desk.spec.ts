@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia'
 // The store talks to the BFF only through the typed client: replace it with a scripted one.
 const calls: { method: string; path: string; init?: unknown }[] = []
 const answers = new Map<string, unknown>()
-function respond(method: string, path: string) {
+function respond(method: string) {
   return async (_path: string, init?: unknown) => {
     calls.push({ method, path: _path, init })
     const key = `${method} ${_path}`
@@ -14,9 +14,9 @@ function respond(method: string, path: string) {
 }
 vi.mock('@/api/client', () => ({
   api: {
-    GET: (p: string, i?: unknown) => respond('GET', p)(p, i),
-    POST: (p: string, i?: unknown) => respond('POST', p)(p, i),
-    PUT: (p: string, i?: unknown) => respond('PUT', p)(p, i),
+    GET: (p: string, i?: unknown) => respond('GET')(p, i),
+    POST: (p: string, i?: unknown) => respond('POST')(p, i),
+    PUT: (p: string, i?: unknown) => respond('PUT')(p, i),
   },
   unwrap: async (pending: Promise<{ data: unknown }>) => (await pending).data,
   idempotencyKey: () => 'key-1',

@@ -21,6 +21,9 @@ from brightline.platform.auth import Public
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 # The Vue app (services/console/web), built by `make setup` (npm ci && npm run build).
 WEB_DIST = SERVICE_DIR / "web" / "dist"
+# The pre-Vue page (hand-written modules), kept at /classic only for the supervisor's SLA and
+# repair boards until the Vue wallboard replaces them (issue 19); the agent desk is the Vue app.
+CLASSIC_DIR = Path(__file__).resolve().parent / "web"
 # Client-side routes of the single-page app: each serves the same index.html.
 APP_PATHS = ("/", "/signin", "/desk", "/supervisor")
 NOT_BUILT = (
@@ -39,6 +42,13 @@ def web_router(dist: Path) -> APIRouter:
         if not page.is_file():
             return HTMLResponse(NOT_BUILT, status_code=503)
         return FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+    @router.get(
+        "/classic",
+        dependencies=[Depends(Public("the classic supervisor page itself; it holds no data"))],
+    )
+    async def classic() -> FileResponse:
+        return FileResponse(CLASSIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     for path in APP_PATHS:
         router.add_api_route(
@@ -86,6 +96,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         routers=[*routes.routers, *desk.routers, web_router(WEB_DIST)],
         lifespan=lifespan,
     )
+    app.mount("/static", StaticFiles(directory=CLASSIC_DIR / "static"), name="static")
     # Hashed file names: the browser may keep them; index.html itself is never cached.
     app.mount("/assets", StaticFiles(directory=WEB_DIST / "assets", check_dir=False), name="assets")
     return app

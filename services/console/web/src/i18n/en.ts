@@ -282,6 +282,7 @@ const en: typeof zh = {
     none: 'None',
     requestedAt: 'Requested at',
     resolve: 'Resolve',
+    classic: 'Classic boards (deadlines, repairs)',
   },
   common: {
     save: 'Save',
