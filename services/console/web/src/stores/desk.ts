@@ -311,6 +311,23 @@ export const useDeskStore = defineStore('desk', () => {
     }
   }
 
+  /** The caller gives another number (their account's): its card replaces the card and
+   * fills what the form still lacks. */
+  async function lookUpNumber(number: string): Promise<void> {
+    try {
+      const found = (await unwrap(
+        api.GET('/api/desk/caller-cards/{number}', { params: { path: { number } } }),
+      )) as unknown as CallerCard
+      card.value = found
+      if (call.value) {
+        prefill(call.value, found)
+        saveDraft()
+      }
+    } catch (error) {
+      fail(error)
+    }
+  }
+
   async function loadGreeting(): Promise<void> {
     if (!call.value) return
     try {
@@ -637,6 +654,7 @@ export const useDeskStore = defineStore('desk', () => {
     onMessage,
     setState,
     loadCard,
+    lookUpNumber,
     answer,
     hangUp,
     wrapUp,
