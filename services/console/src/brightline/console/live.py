@@ -216,6 +216,24 @@ class LiveHub:
     ) -> None:
         kind = short_type(event_type)
         now = datetime.now(UTC)
+        if kind in ("call.ringing", "call.answered", "call.ended"):
+            # Only the switch's call events move the floor: no floor transaction for the rest.
+            await self._apply_call_event(kind, data, now)
+        if kind.startswith("escalation.") and self.engine is not None:
+            await desk_store.record_escalation(self.engine, kind, data)
+        message = {
+            "kind": "event",
+            "type": kind,
+            "event_type": event_type,
+            "id": event_id,
+            "subject": subject,
+            "time": at.isoformat(),
+            "data": public_data(data),
+        }
+        self.recent.append(message)
+        self.broadcast(message)
+
+    async def _apply_call_event(self, kind: str, data: dict, now: datetime) -> None:
         async with self.change() as step:
             if kind == "call.ringing":
                 step.add(
@@ -238,19 +256,6 @@ class LiveHub:
                 )
             elif kind == "call.ended":
                 step.add(step.floor.call_ended(data["call_id"], data.get("cause") or "normal", now))
-        if kind.startswith("escalation.") and self.engine is not None:
-            await desk_store.record_escalation(self.engine, kind, data)
-        message = {
-            "kind": "event",
-            "type": kind,
-            "event_type": event_type,
-            "id": event_id,
-            "subject": subject,
-            "time": at.isoformat(),
-            "data": public_data(data),
-        }
-        self.recent.append(message)
-        self.broadcast(message)
 
     # ---------------------------------------------------------------- out to browsers
     def deliver(self, notices: list[Notice], floor: Floor | None = None) -> None:
