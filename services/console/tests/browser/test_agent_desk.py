@@ -246,8 +246,19 @@ def test_an_agent_day_on_the_desk(stack, browser):
 
         hang_up_and_wrap(agent)  # the suggested wrap-up code: ticket recorded
 
-        # ---- 2. A silent call: one click gives the timed lines and what follows.
+        # ---- 2. Special situations, one click each; then a silent call with its timed lines.
         answer_next_call(agent, stack["intake"])
+        for situation, words in [
+            ("inaudible", "声音比较小"),
+            ("wrong_number", "拨错电话"),
+            ("system_fault", "系统暂时出现故障"),
+            ("kind_invitation", "盛情"),
+            ("dialect", "方言"),
+        ]:
+            agent.locator(f"[data-test=situation-{situation}]").click()
+            agent.locator("[data-test=situation-lines]", has_text=words).wait_for()
+            if situation == "system_fault":
+                agent.locator("[data-test=callback-number]").fill("13905710009")
         agent.locator("[data-test=situation-silent_call]").click()
         agent.wait_for_selector("[data-test=timed-line] >> nth=2")
         lines = agent.locator("[data-test=timed-line]").all_inner_texts()
