@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -29,14 +30,17 @@ from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, shoot, sign_in, un
 pytestmark = pytest.mark.e2e
 
 CALLER = "13905710001"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
-    """intake, callback and two console processes sharing one console database."""
+    """intake, casework, sla_monitor, callback and two console processes sharing one console
+    database."""
     logs = tmp_path_factory.mktemp("desk-browser-logs")
     suffix = uuid.uuid4().hex[:8]
-    ports = {name: free_port() for name in ("intake", "callback", "console", "console_b")}
+    names = ("intake", "casework", "sla_monitor", "callback", "console", "console_b")
+    ports = {name: free_port() for name in names}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -45,17 +49,21 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         "LOG_JSON": "false",
         "INTAKE_DATABASE_NAME": f"test_intake_{suffix}",
         "CALLBACK_DATABASE_NAME": f"test_callback_{suffix}",
+        "CASEWORK_DATABASE_NAME": f"test_casework_{suffix}",
+        "SLA_DATABASE_NAME": f"test_sla_{suffix}",
         "CONSOLE_DATABASE_NAME": f"test_console_{suffix}",
         "CONSOLE_INTAKE_URL": url["intake"],
         "CONSOLE_CALLBACK_URL": url["callback"],
-        # Not started: the desk must cope without them.
+        "CONSOLE_CASEWORK_URL": url["casework"],
+        "CONSOLE_SLA_URL": url["sla_monitor"],
+        # Not started: the desk must cope without it.
         "CONSOLE_DISPATCH_URL": "http://127.0.0.1:9",
-        "CONSOLE_CASEWORK_URL": "http://127.0.0.1:9",
-        "CONSOLE_SLA_URL": "http://127.0.0.1:9",
     }
     (logs / "b").mkdir()
     procs = [
         ServiceProcess("intake", ports["intake"], env, logs),
+        ServiceProcess("casework", ports["casework"], env, logs),
+        ServiceProcess("sla_monitor", ports["sla_monitor"], env, logs),
         ServiceProcess("callback", ports["callback"], env, logs),
         ServiceProcess("console", ports["console"], env, logs),
     ]
@@ -290,9 +298,16 @@ def test_an_agent_day_on_the_desk(stack, browser):
         agent.wait_for_selector("[data-test=phrase-ok]")
         agent.locator("[data-test=record]").click()
         agent.wait_for_selector("[data-test=recorded]")
-        # The closing with the by-when promise, on screen while the call still runs.
-        agent.wait_for_selector("[data-test=promise] >> text=5 个工作日内答复客户")
-        agent.wait_for_selector("[data-test=closing-line] >> text=5个工作日内")
+        # The closing with the by-when promise, on screen while the call still runs: the reply
+        # deadline of the policy pack in force (seed: 5 calendar days), as the SLA monitor
+        # opened it from casework's case.
+        promise = agent.locator("[data-test=promise]")
+        promise.wait_for(timeout=60_000)
+        due = (datetime.now(SHANGHAI) + timedelta(days=5)).strftime("%Y/%m/%d")
+        assert due in promise.inner_text(), promise.inner_text()
+        line = agent.locator("[data-test=promise-line]").inner_text()
+        assert due in line and "前给您明确的答复" in line
+        assert "非常感谢您的宝贵意见" in agent.locator("[data-test=closing-line]").inner_text()
         assert agent.locator("[data-test=talking]").is_visible()
         shoot(agent, "desk-5-complaint-closing")
 
@@ -350,8 +365,24 @@ def test_an_agent_day_on_the_desk(stack, browser):
             timeout=10,
         )
         assert done.status_code == 200, done.text
+        staff = bearer(Role.SUPERVISOR, subject="super-9001")
+
+        def tasks_of(ticket_id: str) -> list:
+            r = httpx.get(
+                f"{stack['callback']}/callback-tasks",
+                params={"ticket_id": ticket_id},
+                headers=staff,
+                timeout=10,
+            )
+            return r.json() if r.status_code == 200 else []
+
+        for _ in range(180):  # the callback service makes the task from intake's event
+            if tasks_of(made.json()["id"]):
+                break
+            agent.wait_for_timeout(1000)
+        assert tasks_of(made.json()["id"]), "no callback task for the completed consultation"
         for n in range(2):
-            for _ in range(60):  # the callback service makes the task from intake's event
+            for _ in range(60):
                 agent.keyboard.press("c")
                 if agent.locator("[data-test=callback-current]").count():
                     break

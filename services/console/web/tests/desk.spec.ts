@@ -107,13 +107,20 @@ describe('the desk store', () => {
     expect(desk.talkSeconds).toBe(9)
   })
 
-  it('promises the complaint reply in the closing', () => {
+  it('promises the complaint reply by the deadline the SLA monitor opened', async () => {
     const desk = useDeskStore()
     desk.call = newDraft(offer, null)
     desk.call.ticketType = 'complaint'
-    expect(desk.promiseDays).toBe(5)
+    expect(desk.needsPromise).toBe(true)
+    await desk.loadPromise() // nothing recorded yet: nothing asked
+    expect(calls.some((c) => c.path.includes('reply-promise'))).toBe(false)
+    desk.call.recorded = { id: 't-1', no: '1', ticket_type: 'complaint', status: 'recorded', recorded_at: 'x' }
+    answers.set('GET /api/desk/tickets/{ticket_id}/reply-promise', { limit_key: 'complaint.reply', policy: 'seed', due_at: '2026-12-06T02:00:00Z' })
+    await desk.loadPromise()
+    expect(desk.call.promiseDue).toBe('2026-12-06T02:00:00Z')
+    desk.call.recorded = null
     desk.call.ticketType = 'repair'
-    expect(desk.promiseDays).toBeNull()
+    expect(desk.needsPromise).toBe(false)
   })
 
   it('prefills the form from the directory without overwriting what was typed', () => {

@@ -658,6 +658,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/desk/tickets/{ticket_id}/reply-promise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reply Promise
+         * @description The date to promise in the closing: the reply deadline of the policy pack in force, as
+         *     the SLA monitor opened it (it arrives a moment after the ticket is recorded).
+         */
+        get: operations["desk-reply_promise"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/desk/caller-cards/{number}": {
         parameters: {
             query?: never;
@@ -924,6 +945,22 @@ export interface components {
             rang_at: string;
             /** Caller Number */
             caller_number: string | null;
+        };
+        /**
+         * ReplyPromiseRead
+         * @description By when the caller hears back: the reply deadline the SLA monitor opened for the ticket
+         *     under the policy pack in force (complaint.reply, report.reply).
+         */
+        ReplyPromiseRead: {
+            /** Limit Key */
+            limit_key: string;
+            /** Policy */
+            policy: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
         };
         /** ScriptAnswers */
         ScriptAnswers: {
@@ -2181,6 +2218,44 @@ export interface operations {
                         [key: string]: unknown;
                     };
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "desk-reply_promise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyPromiseRead"];
+                };
+            };
+            /** @description No reply deadline (yet) for this ticket */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

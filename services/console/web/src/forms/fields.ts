@@ -90,8 +90,9 @@ export function ticketBody(
   return body
 }
 
-/** By when the caller hears back, said in the closing (seed 004 §13: complaint 5, report 10). */
-export const REPLY_PROMISE_DAYS: Partial<Record<string, number>> = { complaint: 5, report: 10 }
+/** Ticket types whose closing promises by when the caller hears back (seed 004 §13); the date
+ * itself is the reply deadline the SLA monitor opens under the policy pack in force. */
+export const PROMISED_TYPES: readonly string[] = ['complaint', 'report']
 
 /** Which thanks the closing line uses (intake's closing kinds). */
 export function closingFor(type: string | undefined): string {

@@ -223,7 +223,9 @@ const en: typeof zh = {
   closing: {
     title: 'Closing',
     promise: 'Reply promised',
-    promiseDays: 'Reply to the caller within {n} working days',
+    promiseBy: 'Reply to the caller by {t}',
+    promiseLine: 'We will give you a clear answer by {t}.',
+    promisePending: 'Once the ticket is recorded, the date the caller must have an answer by shows here',
     reminder: 'Agent note',
     show: 'Show the closing',
     beforeEnd: 'Say the closing before the caller hangs up',

@@ -221,7 +221,9 @@ export default {
   closing: {
     title: '结束语',
     promise: '答复时限',
-    promiseDays: '{n} 个工作日内答复客户',
+    promiseBy: '{t} 前答复客户',
+    promiseLine: '我们将在{t}前给您明确的答复。',
+    promisePending: '登记工单后，这里显示按时限规定应答复客户的日期',
     reminder: '坐席提示',
     show: '显示结束语',
     beforeEnd: '请在客户挂机前说结束语',

@@ -8,7 +8,7 @@ import { computed, reactive, ref } from 'vue'
 import { api, idempotencyKey, unwrap, type Schemas } from '@/api/client'
 import type { LiveMessage } from '@/api/stream'
 import {
-  REPLY_PROMISE_DAYS,
+  PROMISED_TYPES,
   TICKET_TYPES,
   closingFor,
   formFor,
@@ -96,6 +96,8 @@ export interface CallDraft {
   dialect: string
   callbackNumber: string
   escalation: Escalation | null
+  /** The reply deadline to promise (complaints, reports), once the SLA monitor has opened it. */
+  promiseDue: string | null
   idem: string
 }
 
@@ -120,6 +122,7 @@ export function newDraft(offer: Offer, answeredAt: string | null): CallDraft {
     dialect: '',
     callbackNumber: '',
     escalation: null,
+    promiseDue: null,
     idem: idempotencyKey(),
   }
 }
@@ -178,9 +181,9 @@ export const useDeskStore = defineStore('desk', () => {
     if (state.value !== 'wrap_up' || !seat.value?.since) return 0
     return Math.max(0, (now.value - Date.parse(seat.value.since)) / 1000)
   })
-  const promiseDays = computed(() => {
-    const type = call.value?.recorded?.ticket_type ?? call.value?.ticketType
-    return type ? (REPLY_PROMISE_DAYS[type] ?? null) : null
+  const needsPromise = computed(() => {
+    const type = call.value?.recorded?.ticket_type ?? outcomeType.value ?? call.value?.ticketType
+    return !!type && PROMISED_TYPES.includes(type)
   })
 
   function fail(error: unknown): void {
@@ -201,6 +204,7 @@ export const useDeskStore = defineStore('desk', () => {
 
   /** The floor's word on my seat; restores a call in hand (and its draft) after a reload. */
   async function refresh(): Promise<void> {
+    if (busy.value) return // answering: the answer itself sets up the call
     let desk: Schemas['DeskStateRead']
     try {
       desk = await unwrap(api.GET('/api/desk/state'))
@@ -208,6 +212,7 @@ export const useDeskStore = defineStore('desk', () => {
       fail(error)
       return
     }
+    if (busy.value) return // an answer started while this was asked
     seat.value = desk.seat
     offer.value = desk.offer ?? null
     if (offer.value && cardFor.value !== offer.value.call_id) void loadCard(offer.value.call_id)
@@ -348,7 +353,9 @@ export const useDeskStore = defineStore('desk', () => {
       const result = (await unwrap(
         api.POST('/api/agent/calls/{call_id}/answer', { params: { path: { call_id: ringing.call_id } } }),
       )) as unknown as { call?: { answered_at?: string }; card?: CallerCard; greeting?: Lines }
-      call.value = newDraft(ringing, result.call?.answered_at ?? new Date().toISOString())
+      if (call.value?.callId !== ringing.call_id) {
+        call.value = newDraft(ringing, result.call?.answered_at ?? new Date().toISOString())
+      }
       offer.value = null
       if (result.card) card.value = result.card
       if (result.greeting) greeting.value = result.greeting
@@ -356,13 +363,12 @@ export const useDeskStore = defineStore('desk', () => {
       await advance(false)
       void loadClosing()
       saveDraft()
-      void refresh()
     } catch (error) {
       fail(error)
-      void refresh()
     } finally {
       busy.value = false
     }
+    void refresh()
   }
 
   async function hangUp(): Promise<void> {
@@ -542,13 +548,29 @@ export const useDeskStore = defineStore('desk', () => {
               call_id: c.callId,
               language: language.value,
               closing_for: closingFor(type),
-              reply_within_working_days: REPLY_PROMISE_DAYS[type] ?? null,
             },
           },
         }),
       )
     } catch (error) {
       fail(error)
+    }
+  }
+
+  /** The reply deadline of the recorded complaint or report (asked until it is there). */
+  async function loadPromise(): Promise<void> {
+    const c = call.value
+    if (!c?.recorded || c.promiseDue || !PROMISED_TYPES.includes(c.recorded.ticket_type)) return
+    try {
+      const promise = await unwrap(
+        api.GET('/api/desk/tickets/{ticket_id}/reply-promise', { params: { path: { ticket_id: c.recorded.id } } }),
+      )
+      if (promise?.due_at) {
+        c.promiseDue = promise.due_at
+        saveDraft()
+      }
+    } catch {
+      /* asked again shortly */
     }
   }
 
@@ -648,7 +670,7 @@ export const useDeskStore = defineStore('desk', () => {
     ringSeconds,
     talkSeconds,
     wrapSeconds,
-    promiseDays,
+    needsPromise,
     load,
     refresh,
     onMessage,
@@ -667,6 +689,7 @@ export const useDeskStore = defineStore('desk', () => {
     loadTickets,
     showSituation,
     loadClosing,
+    loadPromise,
     escalate,
     checkEscalation,
     saveDraft,

@@ -26,6 +26,7 @@ from brightline.console.api.desk_schemas import (
     GreetingRead,
     NotReadyReason,
     OfferRead,
+    ReplyPromiseRead,
     SeatRead,
     Situation,
     TicketCompletion,
@@ -187,6 +188,26 @@ async def complete(
 async def ticket(ticket_id: str, caller: AgentCaller, upstream: UpstreamDep) -> dict:
     """One ticket, for the caller card's drill-down."""
     return await upstream.ticket(caller.token, ticket_id)
+
+
+@desk.get(
+    "/tickets/{ticket_id}/reply-promise",
+    response_model=ReplyPromiseRead,
+    responses={204: {"description": "No reply deadline (yet) for this ticket"}},
+)
+async def reply_promise(ticket_id: str, caller: AgentCaller, upstream: UpstreamDep):
+    """The date to promise in the closing: the reply deadline of the policy pack in force, as
+    the SLA monitor opened it (it arrives a moment after the ticket is recorded)."""
+    deadlines = await upstream.deadlines_of_ticket(caller.token, ticket_id)
+    replies = [
+        d for d in deadlines if str(d.get("limit_key", "")).endswith(".reply") and d.get("due_at")
+    ]
+    if not replies:
+        return Response(status_code=204)
+    first = min(replies, key=lambda d: d["due_at"])
+    return ReplyPromiseRead(
+        limit_key=first["limit_key"], policy=first["policy"], due_at=first["due_at"]
+    )
 
 
 @desk.get("/caller-cards/{number}")

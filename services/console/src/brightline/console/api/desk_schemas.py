@@ -135,6 +135,15 @@ class EscalationOutcomeRead(BaseModel):
     resolved_at: datetime | None
 
 
+class ReplyPromiseRead(BaseModel):
+    """By when the caller hears back: the reply deadline the SLA monitor opened for the ticket
+    under the policy pack in force (complaint.reply, report.reply)."""
+
+    limit_key: str
+    policy: str
+    due_at: datetime
+
+
 class DeskCodes(BaseModel):
     wrap_up_codes: list[WrapUpCode]
     not_ready_reasons: list[NotReadyReason]
