@@ -4,7 +4,10 @@ PY := .venv/bin/python
 # uv comes from PyPI when the machine lacks it; everything else comes through uv and Maven.
 UV := python3 -m uv
 
-.PHONY: setup lint test test-unit run bench docs check-docs kafka-jars clean
+.PHONY: setup lint test test-unit web web-check run bench docs check-docs kafka-jars clean
+
+# The console's web app (Vue 3 + TypeScript + Vite); the console serves its dist/.
+WEB := services/console/web
 
 .venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
@@ -15,19 +18,32 @@ UV := python3 -m uv
 	$(PY) -m brightline.platform.local kafka-jars
 	touch $@
 
-# Python packages, the Kafka jars (Maven), the embedded PostgreSQL (a wheel), and Debian's
-# Chromium for the browser tests.
-setup: .venv/.synced .cache/kafka/.fetched
+$(WEB)/node_modules/.ci: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB)/dist/index.html: $(WEB)/node_modules/.ci $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts docs/openapi/console.json -type f 2>/dev/null)
+	cd $(WEB) && npm run build
+
+# Python packages, the Kafka jars (Maven), the embedded PostgreSQL (a wheel), Debian's Chromium
+# for the browser tests, and the console's web app (npm ci && npm run build).
+setup: .venv/.synced .cache/kafka/.fetched web
 	bash deploy/browser/install-chromium.sh
+
+web: $(WEB)/dist/index.html
+
+## The web app's gates: ESLint + vue-tsc + the API drift check, then the Vitest unit tests.
+web-check: web
+	cd $(WEB) && npm run lint && npm run test
 
 ## One style for the whole repo: ruff's lint rules and its formatter, both gates of `make test`.
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
-## The whole suite: the gates, then unit, integration (real Kafka + PostgreSQL), end-to-end, browser;
-## the 25 slowest tests are printed at the end.
-test: setup lint
+## The whole suite: the gates (ruff, the web app's ESLint, vue-tsc and Vitest), then unit,
+## integration (real Kafka + PostgreSQL), end-to-end, browser; the 25 slowest tests are printed.
+test: setup lint web-check
 	$(PY) -m pytest --durations=25
 
 ## Only the fast tests that need no broker or database.

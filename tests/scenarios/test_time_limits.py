@@ -499,7 +499,11 @@ async def callback_task(http, stack, ticket_id: str) -> dict:
 
 async def window_and_transfer(http, stack) -> tuple[timedelta, timedelta, dict]:
     consult = await ticket(http, stack, "consultation")
-    r = await http.post(f"{stack.intake}/tickets/{consult['id']}/complete", json={}, headers=AGENT)
+    r = await http.post(
+        f"{stack.intake}/tickets/{consult['id']}/complete",
+        json={"reply": "已为您解答用电问题。"},
+        headers=AGENT,
+    )
     assert r.status_code == 200, r.text
     task = await callback_task(http, stack, consult["id"])
     complaint = await ticket(http, stack, "complaint", complaint_subtype="service")

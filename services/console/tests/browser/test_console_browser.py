@@ -1,4 +1,6 @@
-"""Browser tests: Playwright driving Debian's Chromium against the real services, each its own
+"""Browser tests of the classic page (/classic: the supervisor's SLA and repair boards until the
+Vue wallboard of issue 19 replaces them; the agent desk itself is tested in test_agent_desk.py):
+Playwright driving Debian's Chromium against the real services, each its own
 process on the real broker and database. An agent signs in, a call rings at intake's CTI webhook
 (as the switch sends it), the agent answers with the keyboard, follows the repair script, records
 the ticket, and the supervisor (a second browser context) sees it live on the board; the repair
@@ -14,23 +16,13 @@ import httpx
 import pytest
 
 from brightline.platform.auth import Role
-from brightline.platform.local.paths import free_port, project_root
+from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
-pytestmark = pytest.mark.e2e
+from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from .desk_browser import sign_in as sign_in_at
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = project_root() / "test-artifacts" / "console"
-LAPTOP = {"width": 1366, "height": 768}
-PASSWORD = "brightline"
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +86,8 @@ def browser():
 
 
 def sign_in(browser, base: str, username: str):
-    context = browser.new_context(viewport=LAPTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(base + "/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
-    return context, page
+    """The classic page (kept at /classic for the supervisor boards until issue 19)."""
+    return sign_in_at(browser, base, username, path="/classic")
 
 
 def switch(url: str, body: dict) -> dict:

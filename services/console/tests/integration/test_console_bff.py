@@ -210,19 +210,20 @@ async def test_answering_without_an_offer_is_refused(settings):
         assert r.status_code == 409 and r.json()["type"].endswith("/not-offered")
 
 
-async def test_the_page_and_its_modules_are_served(settings):
+async def test_the_built_app_is_served_at_each_of_its_paths(settings):
+    """`make setup` builds services/console/web into dist/; the console serves its index.html at
+    the app's paths and the hashed assets it names."""
+    import re
+
     async with serving(settings) as http:
-        page = await http.get("/")
-        assert page.status_code == 200 and "/static/app.js" in page.text
-        for asset in (
-            "app.js",
-            "softphone.js",
-            "supervisor.js",
-            "charts.js",
-            "i18n.js",
-            "styles.css",
-        ):
-            assert (await http.get(f"/static/{asset}")).status_code == 200, asset
+        for path in ("/", "/desk", "/signin", "/supervisor"):
+            page = await http.get(path)
+            assert page.status_code == 200, path
+            assert page.headers["cache-control"] == "no-cache"
+        assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
+        assert assets, page.text
+        for asset in assets:
+            assert (await http.get(asset)).status_code == 200, asset
 
 
 async def _async(value):

@@ -99,3 +99,17 @@ def test_agents_set_only_ready_not_ready_offline():
         floor.set_state("a1", "talking", at(1))
     with pytest.raises(IllegalState):
         floor.set_state("ghost", "ready", at(1))
+
+
+def test_a_not_ready_reason_is_kept_until_the_agent_is_ready_again():
+    floor = floor_with("a1")
+    floor.set_state("a1", "not_ready", at(1), reason="meal")
+    assert floor.seats["a1"].reason == "meal"
+    assert floor.seat_view(floor.seats["a1"])["reason"] == "meal"
+    floor.set_state("a1", "ready", at(2), reason="meal")
+    assert floor.seats["a1"].reason is None
+    floor.call_ringing("c1", "95598", at(3), None, at(3))
+    floor.call_answered("c1", "a1", at(4), at(4))
+    floor.call_ended("c1", "normal", at(5))
+    floor.finish_wrap_up("a1", False, at(6), reason="training")
+    assert (floor.seats["a1"].state, floor.seats["a1"].reason) == ("not_ready", "training")

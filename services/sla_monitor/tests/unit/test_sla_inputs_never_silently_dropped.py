@@ -1,39 +1,40 @@
 """The SLA monitor never silently drops an input about a deadline it knows (issue 15 point 11):
-a meet or cancel for a deadline already settled, or errored because its due time could not be
-counted, is logged with the deadline and the input."""
+a meet or cancel for a deadline already settled is logged with the deadline and the input.
+(A due time past the calendar's years no longer errors: it opens provisional, issue 16.)"""
 
 from datetime import UTC, datetime, timedelta
 
 from structlog.testing import capture_logs
 
 from brightline.sla_monitor.adapters.repository import MemoryStore
-from brightline.sla_monitor.domain.monitor import Meet, Open
+from brightline.sla_monitor.domain.monitor import Cancel, Meet, Open
 from brightline.sla_monitor.domain.policy import PolicyBook, load_pack
 from brightline.sla_monitor.handlers import handle
 
 BOOK = PolicyBook([load_pack("seed")])
+AT = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
-async def test_a_meet_for_an_errored_deadline_is_logged_not_dropped():
+async def test_a_second_meet_or_a_cancel_for_a_met_deadline_is_logged_not_dropped():
     store, emitted = MemoryStore(), []
-    far = datetime(2099, 5, 1, 9, 0, tzinfo=UTC)  # beyond the official calendar: errored
-    opens = Open(
-        limit_key="case.transfer",
-        subject_type="case",
-        subject_id="c-far",
-        ticket_id="t-far",
-        at=far,
+    subject = dict(subject_type="case", subject_id="c-1")
+    [tracked] = await handle(
+        Open(limit_key="case.transfer", **subject, ticket_id="t-1", at=AT),
+        store,
+        emitted.append,
+        book=BOOK,
     )
-    [tracked] = await handle(opens, store, emitted.append, book=BOOK)
-    assert tracked.error
-    meet = Meet(
-        subject_type="case",
-        subject_id="c-far",
-        limit_keys=("case.transfer",),
-        at=far + timedelta(hours=1),
-    )
-    with capture_logs() as logs:
-        assert await handle(meet, store, emitted.append, book=BOOK) == []
-    [entry] = [e for e in logs if e.get("deadline_id") == tracked.deadline_id]
-    assert entry["log_level"] == "warning" and entry["input"] == "Meet"
-    assert entry["state"] == "errored" and entry["error"]
+    meet = Meet(**subject, limit_keys=("case.transfer",), at=AT + timedelta(minutes=10))
+    [met] = await handle(meet, store, emitted.append, book=BOOK)
+    assert met.state == "met"
+    for late in (
+        Meet(**subject, limit_keys=("case.transfer",), at=AT + timedelta(minutes=20)),
+        Cancel(
+            **subject, limit_keys=("case.transfer",), at=AT + timedelta(minutes=30), reason="dup"
+        ),
+    ):
+        with capture_logs() as logs:
+            assert await handle(late, store, emitted.append, book=BOOK) == []
+        [entry] = [e for e in logs if e.get("deadline_id") == tracked.deadline_id]
+        assert entry["log_level"] == "warning" and entry["input"] == type(late).__name__
+        assert entry["state"] == "met"

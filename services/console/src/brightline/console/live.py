@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from brightline.console.adapters import desk_store
+from brightline.console.adapters.floor_store import FloorStore, Step
 from brightline.console.domain.floor import Floor, Notice
 from brightline.contracts import InvalidEvent, from_record
 from brightline.contracts.topics import (
@@ -81,9 +84,15 @@ class Subscriber:
 
 
 class LiveHub:
-    def __init__(self, bootstrap: str, prefix: str, *, recent: int = 200) -> None:
+    def __init__(
+        self, bootstrap: str, prefix: str, *, recent: int = 200, engine: AsyncEngine | None = None
+    ) -> None:
         self.bootstrap = bootstrap
         self.prefix = prefix
+        # With an engine the floor lives in the database (shared by every replica); without one
+        # (unit tests of the hub) in this process's memory.
+        self.engine = engine
+        self.store = FloorStore(engine) if engine is not None else None
         self.floor = Floor()
         self.subscribers: set[Subscriber] = set()
         self.recent: deque[dict] = deque(maxlen=recent)
@@ -92,9 +101,50 @@ class LiveHub:
         self._task: asyncio.Task | None = None
         self._positioned = asyncio.Event()
         self.lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+
+    # ---------------------------------------------------------------- the floor
+    @contextlib.asynccontextmanager
+    async def change(self) -> AsyncIterator[Step]:
+        """One step on the floor, under the floor's lock; its notices reach this replica's
+        browsers after the commit (and the other replicas' through the store)."""
+        if self.store is None:
+            async with self.lock:
+                step = Step(self.floor)
+                yield step
+        else:
+            async with self.store.change() as step:
+                yield step
+            self.floor = step.floor
+        self.deliver(step.notices, step.floor)
+
+    async def read(self) -> Floor:
+        if self.store is None:
+            return self.floor
+        self.floor = await self.store.read()
+        return self.floor
+
+    def _remote(self, notices: list[Notice]) -> None:
+        """Another replica changed the floor: tell this replica's browsers."""
+        if any(n.kind == "queues" for n in notices):
+            task = asyncio.create_task(self._remote_with_floor(notices))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            self.deliver(notices)
+
+    async def _remote_with_floor(self, notices: list[Notice]) -> None:
+        try:
+            floor = await self.read()
+        except Exception:
+            log.exception("cannot read the floor after another replica changed it")
+            return
+        self.deliver(notices, floor)
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
+        if self.store is not None:
+            await self.store.listen(self._remote)
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
@@ -128,6 +178,8 @@ class LiveHub:
                 await self._task
         if self._consumer:
             await self._consumer.stop()
+        if self.store is not None:
+            await self.store.close()
         for sub in list(self.subscribers):
             sub.queue.put_nowait(None)
 
@@ -164,22 +216,11 @@ class LiveHub:
     ) -> None:
         kind = short_type(event_type)
         now = datetime.now(UTC)
-        notices: list[Notice] = []
-        async with self.lock:
-            if kind == "call.ringing":
-                notices = self.floor.call_ringing(
-                    data["call_id"],
-                    data.get("queue") or "95598",
-                    _dt(data.get("rang_at")) or now,
-                    data.get("caller_number"),
-                    now,
-                )
-            elif kind == "call.answered":
-                notices = self.floor.call_answered(
-                    data["call_id"], data.get("agent_id"), _dt(data.get("answered_at")) or now, now
-                )
-            elif kind == "call.ended":
-                notices = self.floor.call_ended(data["call_id"], data.get("cause") or "normal", now)
+        if kind in ("call.ringing", "call.answered", "call.ended"):
+            # Only the switch's call events move the floor: no floor transaction for the rest.
+            await self._apply_call_event(kind, data, now)
+        if kind.startswith("escalation.") and self.engine is not None:
+            await desk_store.record_escalation(self.engine, kind, data)
         message = {
             "kind": "event",
             "type": kind,
@@ -191,13 +232,37 @@ class LiveHub:
         }
         self.recent.append(message)
         self.broadcast(message)
-        self.deliver(notices)
+
+    async def _apply_call_event(self, kind: str, data: dict, now: datetime) -> None:
+        async with self.change() as step:
+            if kind == "call.ringing":
+                step.add(
+                    step.floor.call_ringing(
+                        data["call_id"],
+                        data.get("queue") or "95598",
+                        _dt(data.get("rang_at")) or now,
+                        data.get("caller_number"),
+                        now,
+                    )
+                )
+            elif kind == "call.answered":
+                step.add(
+                    step.floor.call_answered(
+                        data["call_id"],
+                        data.get("agent_id"),
+                        _dt(data.get("answered_at")) or now,
+                        now,
+                    )
+                )
+            elif kind == "call.ended":
+                step.add(step.floor.call_ended(data["call_id"], data.get("cause") or "normal", now))
 
     # ---------------------------------------------------------------- out to browsers
-    def deliver(self, notices: list[Notice]) -> None:
+    def deliver(self, notices: list[Notice], floor: Floor | None = None) -> None:
+        floor = floor or self.floor
         for notice in notices:
             if notice.kind == "queues":
-                self.broadcast({"kind": "floor", "floor": self.floor.snapshot(datetime.now(UTC))})
+                self.broadcast({"kind": "floor", "floor": floor.snapshot(datetime.now(UTC))})
             else:
                 self.broadcast({"kind": notice.kind, "data": notice.data}, target=notice.target)
 

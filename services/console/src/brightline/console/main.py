@@ -5,13 +5,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from brightline.console import consumers
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.users import UserDirectory
-from brightline.console.api import routes
+from brightline.console.api import desk, routes
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
@@ -19,17 +19,44 @@ from brightline.platform.app import create_service_app
 from brightline.platform.auth import Public
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
-WEB_DIR = Path(__file__).resolve().parent / "web"
+# The Vue app (services/console/web), built by `make setup` (npm ci && npm run build).
+WEB_DIST = SERVICE_DIR / "web" / "dist"
+# The pre-Vue page (hand-written modules), kept at /classic only for the supervisor's SLA and
+# repair boards until the Vue wallboard replaces them (issue 19); the agent desk is the Vue app.
+CLASSIC_DIR = Path(__file__).resolve().parent / "web"
+# Client-side routes of the single-page app: each serves the same index.html.
+APP_PATHS = ("/", "/signin", "/desk", "/supervisor")
+NOT_BUILT = (
+    "<!doctype html><meta charset=utf-8><title>Brightline console</title>"
+    "<p>The console's web app is not built: run <code>make setup</code> "
+    "(npm ci &amp;&amp; npm run build in services/console/web).</p>"
+)
 
 
-def web_router() -> APIRouter:
+def web_router(dist: Path) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/", dependencies=[Depends(Public("the sign-in page itself; it holds no data"))])
-    async def index() -> FileResponse:
-        """The single page: sign-in, softphone, supervisor console (public: it holds no data)."""
-        return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+    async def index() -> Response:
+        """The single page: sign-in, agent desk, supervisor page (public: it holds no data)."""
+        page = dist / "index.html"
+        if not page.is_file():
+            return HTMLResponse(NOT_BUILT, status_code=503)
+        return FileResponse(page, headers={"Cache-Control": "no-cache"})
 
+    @router.get(
+        "/classic",
+        dependencies=[Depends(Public("the classic supervisor page itself; it holds no data"))],
+    )
+    async def classic() -> FileResponse:
+        return FileResponse(CLASSIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    for path in APP_PATHS:
+        router.add_api_route(
+            path,
+            index,
+            methods=["GET"],
+            dependencies=[Depends(Public("the web app's page itself; it holds no data"))],
+        )
     return router
 
 
@@ -51,6 +78,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 settings.kafka_bootstrap_servers,
                 settings.kafka_topic_prefix,
                 recent=settings.recent_events,
+                engine=runtime.engine,
             )
             app.state.hub = hub
             await hub.start()
@@ -65,8 +93,10 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         settings,
         title="Brightline console",
         description="Agent softphone and supervisor console: the web UI and its backend-for-frontend.",
-        routers=[*routes.routers, web_router()],
+        routers=[*routes.routers, *desk.routers, web_router(WEB_DIST)],
         lifespan=lifespan,
     )
-    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=CLASSIC_DIR / "static"), name="static")
+    # Hashed file names: the browser may keep them; index.html itself is never cached.
+    app.mount("/assets", StaticFiles(directory=WEB_DIST / "assets", check_dir=False), name="assets")
     return app

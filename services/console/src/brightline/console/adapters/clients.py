@@ -140,6 +140,15 @@ class Upstream:
             params["situation"] = situation
         return await self.json("intake", "GET", "/greetings", token, params=params)
 
+    async def caller_card_of_number(self, token: str, number: str) -> dict:
+        return await self.json("intake", "GET", f"/caller-cards/{number}", token)
+
+    async def ticket(self, token: str, ticket_id: str) -> dict:
+        return await self.json("intake", "GET", f"/tickets/{ticket_id}", token)
+
+    async def etiquette_check(self, token: str, text: str) -> dict:
+        return await self.json("intake", "POST", "/etiquette/check", token, json={"text": text})
+
     async def scripts(self, token: str) -> list[dict]:
         return await self.json("intake", "GET", "/scripts", token)
 
@@ -340,6 +349,9 @@ class Upstream:
 
     async def breaches(self, token: str) -> list[dict]:
         return await self.json("sla", "GET", "/breaches", token)
+
+    async def deadlines_of_ticket(self, token: str, ticket_id: str) -> list[dict]:
+        return await self.json("sla", "GET", "/deadlines", token, params={"ticket_id": ticket_id})
 
 
 def iso(moment: datetime) -> str:

@@ -29,3 +29,69 @@ chases = sa.Table(
     sa.Column("note", sa.String(500), nullable=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# The floor (seats, their states and the calls offered or talking) lives here, not in one
+# process's memory: every console replica reads and changes the same rows under one advisory
+# lock, so a reload, a restart or a second replica shows the same floor.
+floor_seats = sa.Table(
+    "floor_seats",
+    metadata,
+    sa.Column("agent_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("staff_no", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("call_id", sa.String(64), nullable=True),
+    sa.Column("answered_today", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reason", sa.String(32), nullable=True),
+)
+
+floor_calls = sa.Table(
+    "floor_calls",
+    metadata,
+    sa.Column("call_id", sa.String(64), primary_key=True),
+    sa.Column("queue", sa.String(64), nullable=False),
+    sa.Column("rang_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("caller_number", sa.String(32), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("offered_to", sa.String(64), nullable=True),
+    sa.Column("agent_id", sa.String(64), nullable=True),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# What the agent has on screen for the call in hand (script position, typed fields, ticket
+# recorded, situations, escalation): a reload mid-call restores it.
+desk_drafts = sa.Table(
+    "desk_drafts",
+    metadata,
+    sa.Column("agent_id", sa.String(64), primary_key=True),
+    sa.Column("call_id", sa.String(64), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# After-call work: the wrap-up code the agent chose for each call.
+wrap_ups = sa.Table(
+    "wrap_ups",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("agent_id", sa.String(64), nullable=False, index=True),
+    sa.Column("call_id", sa.String(64), nullable=True),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("ready", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Escalations as the live view saw them on intake's topic, so the agent who asked is told what
+# the supervisor did, even after a reload (intake's own queue is for supervisors only).
+escalation_outcomes = sa.Table(
+    "escalation_outcomes",
+    metadata,
+    sa.Column("escalation_id", sa.String(36), primary_key=True),
+    sa.Column("agent_id", sa.String(64), nullable=True),
+    sa.Column("call_id", sa.String(64), nullable=True),
+    sa.Column("outcome", sa.String(32), nullable=True),
+    sa.Column("supervisor_id", sa.String(64), nullable=True),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+)

@@ -79,10 +79,9 @@ async def sign_in(
         staff_no=row.staff_no,
     )
     if Role.AGENT in roles:
-        async with hub.lock:
-            seat = hub.floor.sign_in(row.username, row.display_name, row.staff_no, _now())
-            hub.deliver([])
-        hub.broadcast({"kind": "agent", "data": hub.floor.seat_view(seat)})
+        async with hub.change() as step:
+            seat = step.floor.sign_in(row.username, row.display_name, row.staff_no, _now())
+        hub.broadcast({"kind": "agent", "data": step.floor.seat_view(seat)})
     return SessionRead(
         token=token,
         expires_in=settings.session_ttl_seconds,
@@ -131,18 +130,20 @@ async def event_stream(caller: AgentCaller, hub: HubDep) -> StreamingResponse:
 # ------------------------------------------------------------------------ agent softphone
 @agent.get("/state")
 async def my_state(caller: AgentCaller, hub: HubDep) -> dict:
-    seat = hub.floor.seats.get(caller.subject)
+    floor = await hub.read()
+    seat = floor.seats.get(caller.subject)
     if seat is None:
-        async with hub.lock:
-            seat = hub.floor.sign_in(
+        async with hub.change() as step:
+            floor = step.floor
+            seat = floor.sign_in(
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
                 _now(),
             )
-    offered = hub.floor.calls.get(seat.call_id) if seat.call_id else None
+    offered = floor.calls.get(seat.call_id) if seat.call_id else None
     return {
-        **hub.floor.seat_view(seat),
+        **floor.seat_view(seat),
         "offer": None
         if offered is None
         else {
@@ -157,20 +158,19 @@ async def my_state(caller: AgentCaller, hub: HubDep) -> dict:
 @agent.put("/state")
 async def set_my_state(body: StateUpdate, caller: SoloAgent, hub: HubDep) -> dict:
     """Ready / not ready (/ offline). Ready may at once ring a waiting call at this seat."""
-    async with hub.lock:
-        if caller.subject not in hub.floor.seats:
-            hub.floor.sign_in(
+    async with hub.change() as step:
+        if caller.subject not in step.floor.seats:
+            step.floor.sign_in(
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
                 _now(),
             )
         try:
-            notices = hub.floor.set_state(caller.subject, body.state, _now())
+            step.add(step.floor.set_state(caller.subject, body.state, _now()))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Cannot change state now", str(error)) from error
-        hub.deliver(notices)
-    return hub.floor.seat_view(hub.floor.seats[caller.subject])
+    return step.floor.seat_view(step.floor.seats[caller.subject])
 
 
 @agent.post("/calls/{call_id}/answer")
@@ -179,7 +179,7 @@ async def answer_call(
 ) -> dict:
     """Answer the offered call: the switch's `answer` goes to intake (which times it against the
     12-second rule); the caller card and the greeting line come back together."""
-    seat = hub.floor.seats.get(caller.subject)
+    seat = (await hub.read()).seats.get(caller.subject)
     if seat is None or seat.call_id != call_id or seat.state not in ("ringing", "talking"):
         raise Problem(
             409,
@@ -197,8 +197,8 @@ async def answer_call(
             "agentId": caller.subject,
         },
     )
-    async with hub.lock:
-        hub.deliver(hub.floor.call_answered(call_id, caller.subject, _now(), _now()))
+    async with hub.change() as step:
+        step.add(step.floor.call_answered(call_id, caller.subject, _now(), _now()))
     card, greeting = await asyncio.gather(
         upstream.caller_card(caller.token, call_id),
         upstream.greeting(caller.token, call_id=call_id, language="zh"),
@@ -227,25 +227,24 @@ async def hang_up(
             "agentExtension": caller.principal.staff_no or caller.subject,
         },
     )
-    async with hub.lock:
-        hub.deliver(hub.floor.call_ended(call_id, "normal", _now()))
+    async with hub.change() as step:
+        step.add(step.floor.call_ended(call_id, "normal", _now()))
     return {
         "call": ack.get("call"),
-        "seat": hub.floor.seat_view(hub.floor.seats[caller.subject])
-        if caller.subject in hub.floor.seats
+        "seat": step.floor.seat_view(step.floor.seats[caller.subject])
+        if caller.subject in step.floor.seats
         else None,
     }
 
 
 @agent.post("/wrap-up")
 async def finish_wrap_up(body: WrapUp, caller: SoloAgent, hub: HubDep) -> dict:
-    async with hub.lock:
+    async with hub.change() as step:
         try:
-            notices = hub.floor.finish_wrap_up(caller.subject, body.ready, _now())
+            step.add(step.floor.finish_wrap_up(caller.subject, body.ready, _now()))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Nothing to wrap up", str(error)) from error
-        hub.deliver(notices)
-    return hub.floor.seat_view(hub.floor.seats[caller.subject])
+    return step.floor.seat_view(step.floor.seats[caller.subject])
 
 
 @work.get("/calls/{call_id}/card")
@@ -376,7 +375,7 @@ async def callback_outcome(
 @supervisor.get("/floor")
 async def floor(caller: SupervisorCaller, hub: HubDep) -> dict:
     """Queues and agent states, live (the console's own view of the floor)."""
-    return hub.floor.snapshot(_now())
+    return (await hub.read()).snapshot(_now())
 
 
 @supervisor.get("/feed")

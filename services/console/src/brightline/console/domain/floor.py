@@ -28,6 +28,7 @@ class Seat:
     since: datetime | None = None
     call_id: str | None = None
     answered_today: int = 0
+    reason: str | None = None  # why not ready (a not-ready reason code), else None
 
 
 @dataclass
@@ -65,7 +66,9 @@ class Floor:
             seat.state, seat.since = "not_ready", now
         return seat
 
-    def set_state(self, agent_id: str, state: str, now: datetime) -> list[Notice]:
+    def set_state(
+        self, agent_id: str, state: str, now: datetime, reason: str | None = None
+    ) -> list[Notice]:
         if state not in SETTABLE:
             raise IllegalState(f"an agent sets only {sorted(SETTABLE)}, not {state!r}")
         seat = self.seats.get(agent_id)
@@ -82,17 +85,21 @@ class Floor:
                 call.offered_to = None
                 notices.append(Notice("offer_withdrawn", {"call_id": call.call_id}, agent_id))
         seat.state, seat.since, seat.call_id = state, now, None
+        seat.reason = reason if state == "not_ready" else None
         notices.append(self._agent_notice(seat))
         # Ready: this agent may get the oldest waiting call; otherwise a declined call goes on.
         return notices + self._offer_waiting(now)
 
-    def finish_wrap_up(self, agent_id: str, ready: bool, now: datetime) -> list[Notice]:
+    def finish_wrap_up(
+        self, agent_id: str, ready: bool, now: datetime, reason: str | None = None
+    ) -> list[Notice]:
         seat = self.seats.get(agent_id)
         if seat is None:
             raise IllegalState(f"agent {agent_id} is not signed in")
         if seat.state not in ("wrap_up", "talking"):
             raise IllegalState(f"no call to wrap up (state {seat.state})")
         seat.state, seat.since, seat.call_id = ("ready" if ready else "not_ready"), now, None
+        seat.reason = None if ready else reason
         return [self._agent_notice(seat), *self._offer_waiting(now)]
 
     # ---------------------------------------------------------------- calls (from the switch)

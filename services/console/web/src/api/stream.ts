@@ -1,0 +1,67 @@
+// The live event stream (server-sent events read with fetch, so a bearer token, when there is
+// one, travels in a header and never in a URL; the session cookie goes along either way).
+import { authHeaders } from './client'
+
+export interface LiveMessage {
+  kind: string
+  type?: string
+  data?: Record<string, unknown>
+  floor?: Record<string, unknown>
+  [key: string]: unknown
+}
+
+export function parseChunk(chunk: string): LiveMessage | null {
+  const data = chunk
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => line.slice(6))
+    .join('\n')
+  if (!data) return null
+  try {
+    return JSON.parse(data) as LiveMessage
+  } catch {
+    return null
+  }
+}
+
+export function openStream(onMessage: (m: LiveMessage) => void, onState: (up: boolean) => void): () => void {
+  let stopped = false
+  let controller: AbortController | null = null
+  async function run(): Promise<void> {
+    while (!stopped) {
+      controller = new AbortController()
+      try {
+        const response = await fetch('/api/events', {
+          credentials: 'include',
+          headers: authHeaders(),
+          signal: controller.signal,
+        })
+        if (!response.ok || !response.body) throw new Error(`stream ${response.status}`)
+        onState(true)
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+        let buffer = ''
+        for (;;) {
+          const { value, done } = await reader.read()
+          if (done) break
+          buffer += value
+          let cut = buffer.indexOf('\n\n')
+          while (cut >= 0) {
+            const message = parseChunk(buffer.slice(0, cut))
+            buffer = buffer.slice(cut + 2)
+            if (message) onMessage(message)
+            cut = buffer.indexOf('\n\n')
+          }
+        }
+      } catch {
+        if (stopped) return
+      }
+      onState(false)
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, 2000))
+    }
+  }
+  void run()
+  return () => {
+    stopped = true
+    controller?.abort()
+  }
+}

@@ -1,0 +1,25 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { useAuthStore } from '@/stores/auth'
+
+// The console serves index.html at each of these paths (services/console main.py APP_PATHS).
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/', redirect: '/desk' },
+    { path: '/signin', name: 'signin', component: () => import('@/views/SignIn.vue') },
+    { path: '/desk', name: 'desk', component: () => import('@/views/AgentDesk.vue') },
+    { path: '/supervisor', name: 'supervisor', component: () => import('@/views/SupervisorDesk.vue') },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  const auth = useAuthStore()
+  if (auth.status === 'unknown') await auth.init()
+  if (to.name === 'signin') {
+    if (auth.status === 'signed-in') return auth.isSupervisor && !auth.isAgent ? '/supervisor' : '/desk'
+    return true
+  }
+  if (auth.status !== 'signed-in') return { name: 'signin', query: { next: to.fullPath } }
+  if (to.name === 'desk' && !auth.isAgent && auth.isSupervisor) return '/supervisor'
+  return true
+})
