@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from brightline.platform.integration import IntegrationGate, oauth_router
+from brightline.platform.integration import IntegrationGate
 from brightline.platform.problems import RejectNul, install_problem_handlers
 from brightline.platform.settings import ServiceSettings
 from brightline.platform.telemetry import configure_tracing, instrument_app
@@ -57,7 +57,6 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(RejectNul)  # U+0000 cannot reach PostgreSQL text: 422, never a 500
     app.include_router(health_router())
-    app.include_router(oauth_router())
     # Routers every service serves, registered by the libraries (brightline.messaging's audit
     # trail of state changes).
     for router in [*routers, *(make() for make in SERVICE_ROUTERS)]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,16 +13,152 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from brightline.platform.auth import Role, issue_token
-from brightline.platform.settings import DEV_AUTH_SECRET
+from brightline.platform.auth import Role
+
+# Claims a test may ask for, and the Keycloak user attribute each comes from (the realm's
+# brightline-claims scope and the test client's mappers put them in the token).
+CLAIM_ATTRIBUTES = {
+    "staff_no": "staff_no",
+    "crew_id": "crew_id",
+    "unit_id": "unit_id",
+    "department_id": "department_id",
+    "scopes": "scopes",
+}
+TEST_CLIENT = "brightline-tests"
 
 
-def bearer(
-    *roles: Role | str, subject: str = "agent-1001", secret: str = DEV_AUTH_SECRET, **claims: Any
-) -> dict:
+class TestIdentityProvider:
+    """The test session's Keycloak: users made on demand through the admin REST API, tokens
+    obtained from it with the test client's direct access grant (deploy/keycloak/
+    test-clients.json, imported only here) and cached per (subject, roles, claims)."""
+
+    __test__ = False  # not a test class
+
+    def __init__(self, url: str, admin_password: str, admin_username: str = "admin") -> None:
+        from brightline.platform.local.keycloak import REALM, KeycloakAdmin
+
+        self.url = url.rstrip("/")
+        self.issuer = f"{self.url}/realms/{REALM}"
+        self.admin = KeycloakAdmin(self.url, admin_username, admin_password)
+        self.http = httpx.Client(timeout=30)
+        self._tokens: dict[tuple, str] = {}
+        self._password = f"T-{uuid.uuid4().hex}"
+        self.server = None  # the LocalKeycloak when this process started it
+
+    def prepare(self) -> None:
+        from brightline.platform.local.keycloak import project_root
+
+        self.admin.partial_import(project_root() / "deploy" / "keycloak" / "test-clients.json")
+        self.admin.allow_admin_attributes()
+        # The console's client: a secret of this session, and the loopback addresses of the
+        # consoles the tests start on free ports (Keycloak matches a trailing * as a prefix).
+        self.console_secret = f"test-console-{uuid.uuid4().hex}"
+        self.admin.configure_client(
+            "brightline-console",
+            secret=self.console_secret,
+            redirectUris=["http://127.0.0.1:*", "http://localhost:*"],
+        )
+
+    def password(self, username: str, *roles: Role | str, **claims: Any) -> str:
+        """Make (or reset) a user with these roles and claims; the password to sign in with
+        (on Keycloak's login page, in browser tests)."""
+        self.token(username, [str(r) for r in roles], claims)
+        return self._password
+
+    def token(self, subject: str, roles: list[str], claims: dict[str, Any]) -> str:
+        key = (subject, tuple(sorted(roles)), _freeze(claims))
+        if key in self._tokens:
+            return self._tokens[key]
+        unknown = set(claims) - set(CLAIM_ATTRIBUTES) - {"name"}
+        if unknown:
+            raise TypeError(f"bearer(): no claim mapper for {sorted(unknown)}")
+        attributes = {
+            attribute: [str(v) for v in claims[claim]]
+            if isinstance(claims[claim], (list, tuple, set, frozenset))
+            else [str(claims[claim])]
+            for claim, attribute in CLAIM_ATTRIBUTES.items()
+            if claims.get(claim) is not None
+        }
+        self.admin.ensure_user(subject, self._password, roles, attributes, name=claims.get("name"))
+        response = self.http.post(
+            f"{self.issuer}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": TEST_CLIENT,
+                "username": subject,
+                "password": self._password,
+            },
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"Keycloak refused a test token: {response.text[:300]}")
+        token = response.json()["access_token"]
+        self._tokens[key] = token
+        return token
+
+
+def _freeze(claims: dict[str, Any]) -> tuple:
+    return tuple(
+        sorted(
+            (k, tuple(sorted(map(str, v))) if isinstance(v, (list, tuple, set)) else v)
+            for k, v in claims.items()
+        )
+    )
+
+
+_PROVIDER: TestIdentityProvider | None = None
+_PROVIDER_LOCK = threading.Lock()
+
+
+def identity_provider() -> TestIdentityProvider:
+    """The session's Keycloak, once per process: the one KEYCLOAK_URL names (with
+    KEYCLOAK_ADMIN_PASSWORD), else one started now from Maven Central's distribution and
+    stopped when the process exits. Its issuer is published as BRIGHTLINE_OIDC_ISSUER, which
+    every service's settings read (and service processes inherit)."""
+    global _PROVIDER
+    with _PROVIDER_LOCK:
+        if _PROVIDER is not None:
+            return _PROVIDER
+        import atexit
+        import os
+
+        if url := os.environ.get("KEYCLOAK_URL"):
+            provider = TestIdentityProvider(
+                url,
+                os.environ["KEYCLOAK_ADMIN_PASSWORD"],
+                os.environ.get("KEYCLOAK_ADMIN", "admin"),
+            )
+        else:
+            import shutil
+
+            from brightline.platform.local.keycloak import LocalKeycloak
+            from brightline.platform.local.paths import project_root
+
+            data_dir = project_root() / ".local" / "test-keycloak" / uuid.uuid4().hex[:8]
+            server = LocalKeycloak(data_dir, database="dev-mem")
+            server.start()
+
+            def stop() -> None:
+                server.stop()
+                shutil.rmtree(data_dir, ignore_errors=True)
+
+            atexit.register(stop)
+            provider = TestIdentityProvider(server.url, server.admin_password)
+            provider.server = server
+        provider.prepare()
+        os.environ["BRIGHTLINE_OIDC_ISSUER"] = provider.issuer
+        os.environ["CONSOLE_OIDC_CLIENT_SECRET"] = provider.console_secret
+        _PROVIDER = provider
+        return provider
+
+
+def bearer(*roles: Role | str, subject: str = "agent-1001", **claims: Any) -> dict:
+    """Headers with a real access token issued by the test session's Keycloak for a user with
+    these realm roles and claims (staff_no, crew_id, unit_id, department_id, scopes, name)."""
     if Role.INTEGRATION in roles:
         claims.setdefault("scopes", ["*"])  # an integration client allowed everywhere
-    return {"Authorization": f"Bearer {issue_token(secret, subject, list(roles), **claims)}"}
+    claims = {k: v for k, v in claims.items() if v is not None}
+    token = identity_provider().token(subject, [str(r) for r in roles], claims)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @asynccontextmanager
@@ -120,7 +258,6 @@ PUBLIC_PATHS = frozenset(
         "/healthz",
         "/readyz",
         "/metrics",
-        "/oauth/token",
         "/docs",
         "/docs/oauth2-redirect",
         "/redoc",

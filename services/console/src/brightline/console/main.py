@@ -9,14 +9,17 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from brightline.console import consumers
+from brightline.console.adapters.chases import ChaseLog
 from brightline.console.adapters.clients import Upstream
-from brightline.console.adapters.users import UserDirectory
-from brightline.console.api import routes
+from brightline.console.adapters.oidc import OidcClient
+from brightline.console.adapters.sessions import WebSessions
+from brightline.console.api import auth, routes
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
 from brightline.platform.auth import Public
+from brightline.platform.settings import secret_value
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -25,9 +28,10 @@ WEB_DIR = Path(__file__).resolve().parent / "web"
 def web_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/", dependencies=[Depends(Public("the sign-in page itself; it holds no data"))])
+    @router.get("/", dependencies=[Depends(Public("the page itself; it holds no data"))])
     async def index() -> FileResponse:
-        """The single page: sign-in, softphone, supervisor console (public: it holds no data)."""
+        """The single page: softphone, supervisor console (public: it holds no data; its API
+        calls need the session that /auth/login opens)."""
         return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     return router
@@ -43,9 +47,14 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with base(app):
             runtime = app.state.runtime
-            app.state.users = UserDirectory(runtime.engine)
-            if settings.seed_demo_users:
-                await app.state.users.seed_demo()
+            app.state.chases = ChaseLog(runtime.engine)
+            app.state.web_sessions = WebSessions(runtime.engine)
+            app.state.session_token = auth.session_token
+            app.state.oidc = OidcClient(
+                settings.resolved_issuer(),
+                settings.oidc_client_id,
+                secret_value(settings.oidc_client_secret),
+            )
             app.state.upstream = Upstream.from_settings(settings)
             hub = LiveHub(
                 settings.kafka_bootstrap_servers,
@@ -60,12 +69,13 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             finally:
                 await hub.stop()
                 await app.state.upstream.close()
+                await app.state.oidc.close()
 
     app = create_service_app(
         settings,
         title="Brightline console",
         description="Agent softphone and supervisor console: the web UI and its backend-for-frontend.",
-        routers=[*routes.routers, web_router()],
+        routers=[auth.router, *routes.routers, web_router()],
         lifespan=lifespan,
     )
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -23,4 +23,3 @@ class DispatchSettings(ServiceSettings):
     max_photos_per_request: int = 6
     # A device clock may run ahead of ours by this much; further in the future is refused.
     device_clock_skew_seconds: float = 300.0
-    crew_token_ttl_seconds: int = 12 * 3600

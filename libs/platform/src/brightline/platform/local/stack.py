@@ -1,6 +1,7 @@
 """`make run`: the whole call centre on this machine, without Docker.
 
-Embedded PostgreSQL and a local Kafka broker, then every service as its own process
+Embedded PostgreSQL, a local Kafka broker and Keycloak (the identity provider, with the realm of
+deploy/keycloak and, unless --no-demo, the demo users and clients), then every service as its own process
 (`python -m brightline.<service> serve`), each waited on until /readyz answers, then the demo
 data and traffic simulator if the console ships them. Ctrl-C stops everything in reverse.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import time
 import httpx
 
 from brightline.platform.local.kafka import LocalKafka
+from brightline.platform.local.keycloak import LocalKeycloak
 from brightline.platform.local.paths import project_root
 from brightline.platform.local.postgres import LocalPostgres
 
@@ -55,7 +58,12 @@ def main() -> None:
         "--kafka-port", type=int, default=int(os.environ.get("BRIGHTLINE_KAFKA_PORT", 9092))
     )
     parser.add_argument(
-        "--no-demo", action="store_true", help="no demo data and no traffic simulator"
+        "--keycloak-port",
+        type=int,
+        default=int(os.environ.get("BRIGHTLINE_KEYCLOAK_PORT", 8080)),
+    )
+    parser.add_argument(
+        "--no-demo", action="store_true", help="no demo data, users or clients; no simulator"
     )
     parser.add_argument(
         "--exit-when-ready", action="store_true", help="start, check, stop (for tests)"
@@ -74,8 +82,35 @@ def main() -> None:
     print(f"  {postgres.version}", flush=True)
     print(f"starting Kafka {kafka.version} (KRaft) on 127.0.0.1:{args.kafka_port} ...", flush=True)
     bootstrap = kafka.start()
+    keycloak_dir = root / ".local" / "keycloak"
+    keycloak_dir.mkdir(parents=True, exist_ok=True)
+    admin_file = keycloak_dir / "admin-password"
+    if not admin_file.exists():
+        admin_file.write_text(secrets.token_urlsafe(18))
+        admin_file.chmod(0o600)
+    keycloak = LocalKeycloak(
+        keycloak_dir,
+        port=args.keycloak_port,
+        database="dev-file",
+        admin_password=admin_file.read_text().strip(),
+    )
+    print(f"starting Keycloak {keycloak.version} on 127.0.0.1:{args.keycloak_port} ...", flush=True)
+    issuer = keycloak.start()
+    admin = keycloak.admin()
+    if not args.no_demo:
+        admin.partial_import(root / "deploy" / "keycloak" / "demo-brightline.json")
+    console_secret = secrets.token_urlsafe(32)
+    admin.configure_client("brightline-console", secret=console_secret)
+    print(
+        f"  issuer {issuer}  (admin console {keycloak.url}/admin, user admin, password in "
+        f"{admin_file})",
+        flush=True,
+    )
     env = {
         **os.environ,
+        "BRIGHTLINE_ENV": "development",
+        "BRIGHTLINE_OIDC_ISSUER": issuer,
+        "CONSOLE_OIDC_CLIENT_SECRET": console_secret,
         "DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "LOG_JSON": "true",
@@ -92,6 +127,7 @@ def main() -> None:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        keycloak.stop()
         kafka.stop()
         postgres.stop()
 
@@ -121,7 +157,12 @@ def main() -> None:
             )
         print(
             f"\nBrightline is up. Console: http://127.0.0.1:{SERVICES['console']}  "
-            f"Logs: {logs}  Stop: Ctrl-C",
+            + (
+                "(demo users agent-1001 … super-9001, password brightline-demo)  "
+                if not args.no_demo
+                else ""
+            )
+            + f"Logs: {logs}  Stop: Ctrl-C",
             flush=True,
         )
         if args.exit_when_ready:
