@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
@@ -191,6 +192,9 @@ def verifier_for(app_state) -> TokenVerifier:
 
 _bearer = HTTPBearer(auto_error=False)
 
+# The caller of the request being handled (idempotency keys are scoped to it).
+CURRENT_PRINCIPAL: ContextVar[Principal | None] = ContextVar("current_principal", default=None)
+
 
 async def authenticate(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -209,6 +213,7 @@ async def authenticate(
     principal = await verifier_for(request.app.state).principal(token)
     request.state.principal = principal
     request.state.access_token = token
+    CURRENT_PRINCIPAL.set(principal)
     return principal
 
 

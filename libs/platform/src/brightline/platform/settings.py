@@ -72,6 +72,18 @@ class ServiceSettings(BaseSettings):
         description="The `aud` a token must carry to reach this service; unset = brightline-<service>",
     )
     integration_rate_limit: str = Field("500/second", validation_alias="INTEGRATION_RATE_LIMIT")
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        validation_alias="MAX_BODY_BYTES",
+        description="Larger request bodies get 413 before anything reads them",
+    )
+    body_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Routes that take larger bodies: path regex -> bytes (photo uploads)",
+    )
+    content_security_policy: str | None = Field(
+        None, description="Content-Security-Policy of the pages this service serves"
+    )
     business_timezone: str = Field("Asia/Shanghai", validation_alias="BRIGHTLINE_TIMEZONE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")

@@ -122,6 +122,13 @@ def identity_provider() -> TestIdentityProvider:
         import os
 
         if url := os.environ.get("KEYCLOAK_URL"):
+            from brightline.platform.local.keycloak import REALM, answers_discovery
+
+            deadline = time.monotonic() + 180
+            while not answers_discovery(f"{url.rstrip('/')}/realms/{REALM}"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"KEYCLOAK_URL {url} serves no {REALM} realm")
+                time.sleep(1)
             provider = TestIdentityProvider(
                 url,
                 os.environ["KEYCLOAK_ADMIN_PASSWORD"],

@@ -31,6 +31,13 @@ class ConsoleSettings(ServiceSettings):
         "cookies for https); unset = the address of the request",
     )
     session_ttl_seconds: int = 12 * 3600
+    # The pages load only their own scripts and styles, talk only to their own origin.
+    content_security_policy: str | None = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+        "img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
     # The answer limit shown on the softphone clock (the SLA monitor owns the rule itself).
     answer_limit_seconds: int = 12
     # How many recent events the live view keeps in memory for boards opened later.

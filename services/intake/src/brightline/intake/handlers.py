@@ -144,7 +144,10 @@ def publish(domain_events: list, uow: UnitOfWork) -> None:
 async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> Ticket:
     tickets = TicketRepository(uow.session)
     ticket = await tickets.get(command.ticket_id, for_update=True)
-    if ticket is None:
+    if ticket is None or (
+        not command.supervisor and command.by not in (ticket.owner, ticket.first_ask_owner)
+    ):
+        # Another agent's ticket answers as if it did not exist: nothing about it leaks.
         raise NotFound(f"ticket {command.ticket_id} does not exist")
     at = now()
     ticket.complete(command.by, at)  # IllegalTransition for other types or a closed ticket

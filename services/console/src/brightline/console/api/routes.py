@@ -39,7 +39,7 @@ agent = APIRouter(prefix="/api/agent", tags=["agent"])
 work = APIRouter(prefix="/api", tags=["work"])
 supervisor = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
 
-IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 def _now() -> datetime:
@@ -153,7 +153,11 @@ async def answer_call(
 async def hang_up(
     call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken
 ) -> dict:
-    """The customer has hung up first (etiquette): the switch's hangup goes to intake; the seat wraps up."""
+    """The customer has hung up first (etiquette): the switch's hangup goes to intake; the seat wraps up.
+    Only the agent on the call may hang it up."""
+    seat = hub.floor.seats.get(caller.subject)
+    if seat is None or seat.call_id != call_id:
+        raise Problem(404, "not-your-call", "You are not on this call", f"call {call_id}")
     ack = await upstream.cti_event(
         switch,
         {

@@ -44,7 +44,7 @@ from brightline.platform.problems import Problem
 router = APIRouter(prefix="/mobile", tags=["mobile"])
 
 CrewMember = Annotated[Principal, Depends(Allow(Role.CREW))]
-IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 DeviceTime = Annotated[str | None, Header(alias="X-Device-Time")]
 
 

@@ -146,7 +146,9 @@ async def restore_outage(
     body: RestoreCreate,
     uow: UnitOfWorkDep,
     supervisor: Supervisor,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
 ):
     """Power is back: every linked order is resolved and returned at once (one WorkOrderReturnedV1
     per ticket, so callback calls each caller) and OutageRestoredV1 is emitted."""

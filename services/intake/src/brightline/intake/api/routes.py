@@ -38,7 +38,9 @@ async def record_ticket(
     uow: UnitOfWorkDep,
     agent: Agent,
     book: PhraseBookDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
 ):
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
@@ -127,7 +129,10 @@ async def complete_ticket(
     async with uow:
         try:
             ticket = await handlers.complete_ticket(
-                CompleteTicket(ticket_id, agent.subject, agent.unit_id), uow
+                CompleteTicket(
+                    ticket_id, agent.subject, agent.unit_id, supervisor=agent.has(Role.SUPERVISOR)
+                ),
+                uow,
             )
         except handlers.NotFound as error:
             raise Problem(404, "not-found", "No such ticket", str(error)) from error

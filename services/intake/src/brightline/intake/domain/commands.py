@@ -33,6 +33,7 @@ class CompleteTicket:
     ticket_id: str
     by: str
     unit_id: str | None = None
+    supervisor: bool = False  # a supervisor may complete any ticket; an agent only their own
 
 
 @dataclass(frozen=True)
