@@ -84,8 +84,11 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 class TokenVerifier:
     """Verifies access tokens of one issuer for one audience, keys from the issuer's JWKS."""
 
-    def __init__(self, issuer: str, audience: str, *, leeway: int = 30) -> None:
+    def __init__(
+        self, issuer: str, audience: str, *, leeway: int = 30, discovery_url: str | None = None
+    ) -> None:
         self.issuer = issuer.rstrip("/")
+        self.discovery_url = (discovery_url or issuer).rstrip("/")
         self.audience = audience
         self.leeway = leeway
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -100,7 +103,9 @@ class TokenVerifier:
             self._fetched_at = time.monotonic()
             async with httpx.AsyncClient(timeout=5) as client:
                 if self._jwks_uri is None:
-                    discovery = await client.get(f"{self.issuer}/.well-known/openid-configuration")
+                    discovery = await client.get(
+                        f"{self.discovery_url}/.well-known/openid-configuration"
+                    )
                     discovery.raise_for_status()
                     document = discovery.json()
                     if document.get("issuer", "").rstrip("/") != self.issuer:
@@ -185,7 +190,9 @@ def verifier_for(app_state) -> TokenVerifier:
             "identity-provider-unconfigured",
             "No identity provider is configured (BRIGHTLINE_OIDC_ISSUER)",
         )
-    verifier = TokenVerifier(issuer, settings.audience)
+    verifier = TokenVerifier(
+        issuer, settings.audience, discovery_url=getattr(settings, "oidc_discovery_url", None)
+    )
     app_state.token_verifier = verifier
     return verifier
 

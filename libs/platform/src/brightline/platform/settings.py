@@ -66,6 +66,12 @@ class ServiceSettings(BaseSettings):
         description="The OpenID Connect issuer whose tokens this service accepts (Keycloak: "
         "https://<host>/realms/brightline); its discovery document names the JWKS",
     )
+    oidc_discovery_url: str | None = Field(
+        None,
+        validation_alias="BRIGHTLINE_OIDC_DISCOVERY_URL",
+        description="Where this service reaches the issuer when its public address is not "
+        "reachable from inside the network (docker-compose); unset = the issuer itself",
+    )
     oidc_audience: str | None = Field(
         None,
         validation_alias="BRIGHTLINE_OIDC_AUDIENCE",
@@ -103,7 +109,9 @@ class ServiceSettings(BaseSettings):
         problems = []
         if not self.oidc_issuer:
             problems.append("BRIGHTLINE_OIDC_ISSUER is missing")
-        elif urlsplit(self.oidc_issuer).scheme != "https":
+        elif urlsplit(self.oidc_issuer).scheme != "https" and urlsplit(
+            self.oidc_issuer
+        ).hostname not in ("localhost", "127.0.0.1"):
             problems.append("BRIGHTLINE_OIDC_ISSUER must be an https URL")
         if not self.database_url:
             problems.append("DATABASE_URL is missing (the embedded database is for development)")

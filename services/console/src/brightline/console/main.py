@@ -54,6 +54,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 settings.resolved_issuer(),
                 settings.oidc_client_id,
                 secret_value(settings.oidc_client_secret),
+                settings.oidc_discovery_url,
             )
             app.state.upstream = Upstream.from_settings(settings)
             hub = LiveHub(

@@ -37,8 +37,14 @@ class Tokens:
 
 
 class OidcClient:
-    def __init__(self, issuer: str, client_id: str, client_secret: str | None) -> None:
-        self.issuer = issuer.rstrip("/")
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        client_secret: str | None,
+        discovery_url: str | None = None,
+    ) -> None:
+        self.issuer = (discovery_url or issuer).rstrip("/")
         self.client_id = client_id
         self.client_secret = client_secret
         self.http = httpx.AsyncClient(timeout=10)
