@@ -16,6 +16,7 @@ import pytest
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port, project_root
 from brightline.platform.testing import ServiceProcess, bearer
+from brightline.platform.testing import sign_in as keycloak_sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +31,10 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = project_root() / "test-artifacts" / "console"
 LAPTOP = {"width": 1366, "height": 768}
-PASSWORD = "brightline"
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
+def stack(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path_factory):
     """intake, dispatch, callback, sla_monitor and the console, as in `make run`."""
     logs = tmp_path_factory.mktemp("console-browser-logs")
     suffix = uuid.uuid4().hex[:8]
@@ -46,6 +46,8 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         "DATABASE_URL": postgres_server,
         "KAFKA_TOPIC_PREFIX": topic_prefix,
         "LOG_JSON": "false",
+        "BRIGHTLINE_ENV": "development",
+        "BRIGHTLINE_OIDC_ISSUER": oidc_issuer,
         "INTAKE_DATABASE_NAME": f"test_intake_{suffix}",
         "DISPATCH_DATABASE_NAME": f"test_dispatch_{suffix}",
         "CALLBACK_DATABASE_NAME": f"test_callback_{suffix}",
@@ -93,14 +95,18 @@ def browser():
         chromium.close()
 
 
+USERS = {
+    "agent-1001": {"name": "王晓丽", "staff_no": "1001"},
+    "super-9001": {"name": "赵值班长", "staff_no": "9001"},
+}
+
+
 def sign_in(browser, base: str, username: str):
+    """A new browser context signed in through Keycloak's real login page."""
     context = browser.new_context(viewport=LAPTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.goto(base + "/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
+    keycloak_sign_in(page, base, username, **USERS[username])
     return context, page
 
 

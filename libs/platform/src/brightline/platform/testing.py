@@ -168,6 +168,21 @@ def bearer(*roles: Role | str, subject: str = "agent-1001", **claims: Any) -> di
     return {"Authorization": f"Bearer {token}"}
 
 
+def sign_in(page, console_url: str, username: str, *roles: Role | str, **claims: Any) -> None:
+    """Sign a user in to the console in a Playwright page the way a person does: /auth/login
+    redirects to Keycloak's real login page, the user types name and password, Keycloak sends
+    the browser back to the console. The user is made in the session's Keycloak with these
+    roles (default: supervisor for super-*, agent otherwise) and claims (name, staff_no, ...)."""
+    roles = roles or ((Role.SUPERVISOR,) if username.startswith("super-") else (Role.AGENT,))
+    password = identity_provider().password(username, *roles, **claims)
+    page.goto(f"{console_url.rstrip('/')}/auth/login?next=/")
+    page.wait_for_selector("#kc-login")  # Keycloak's own page
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#kc-login")
+    page.wait_for_url(f"{console_url.rstrip('/')}/**")
+
+
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan (database, migrations, Kafka, consumers) and give a client."""
