@@ -33,4 +33,3 @@ def make_routes(settings: DispatchSettings) -> dict[str, Route]:
 
 
 TOPICS = [INTAKE_TICKETS]
-ROUTES: dict[str, Route] = make_routes(DispatchSettings())
