@@ -324,3 +324,34 @@ async def test_the_console_sends_a_strict_csp_and_security_headers(infra_env, db
     assert page.headers["x-content-type-options"] == "nosniff"
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_log_masking_is_recursive_and_knows_86_and_dashed_phones():
+    from brightline.platform.logging import mask_personal_data
+
+    event = mask_personal_data(
+        None,
+        None,
+        {
+            "event": "call from +86 139 1234 5678, then 0086-139-1234-5679 and 139-1234-5670",
+            "payload": {
+                "contact": {"phone": "13912345671", "name": "李四"},
+                "items": [{"caller_name": "王五", "note": "回拨 +86-13912345672 或 010-87654321"}],
+            },
+            "args": ("+8613912345673",),
+        },
+    )
+    text = json.dumps(event, ensure_ascii=False)
+    for digits in ("12345678", "1234 5678", "1234-5678", "1234-5679", "1234-5670", "87654321"):
+        assert digits not in text, text
+    for number in ("13912345671", "13912345672", "13912345673"):
+        assert number not in text
+    assert "李四" not in text and "王五" not in text
+    assert "95598" in json.dumps(mask_personal_data(None, None, {"event": "拨打95598"}))
+
+
+def test_sql_parameters_never_reach_logs_or_errors():
+    from brightline.platform.db import create_engine
+
+    engine = create_engine("postgresql+asyncpg://u@/db?host=/nonexistent")
+    assert engine.sync_engine.hide_parameters

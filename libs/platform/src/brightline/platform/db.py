@@ -81,7 +81,12 @@ async def ensure_database(server: str, database: str) -> None:
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        hide_parameters=True,  # SQL parameters (phones, names) never reach a log or an error
     )
 
 
