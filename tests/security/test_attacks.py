@@ -205,6 +205,66 @@ async def test_the_demo_client_users_and_hint_exist_only_under_make_run(
         assert (await client.post("/oauth/token", data={"client_id": "x"})).status_code == 404
 
 
+# --------------------------------------------------------------------------- point 4
+async def test_an_agent_cannot_read_a_whistle_blowers_report_through_intake(infra_env, db_name):
+    from aiokafka import AIOKafkaConsumer
+
+    from brightline.contracts.topics import INTAKE_TICKETS
+    from brightline.messaging.kafka import prefixed
+
+    recorder = bearer(Role.AGENT, subject="agent-71", staff_no="1071")
+    curious = bearer(Role.AGENT, subject="agent-72", staff_no="1072")
+    supervisor = bearer(Role.SUPERVISOR, subject="sup-71")
+    phone = "13987654321"
+    app = service_app("intake", **infra_env, database_name=db_name("intake"))
+    async with running(app) as client:
+        recorded = await client.post(
+            "/tickets",
+            json={
+                "ticket_type": "report",
+                "description": "有人窃电",
+                "caller_name": "举报人甲",
+                "phone": phone,
+                "address": "幸福路9号",
+            },
+            headers=recorder,
+        )
+        assert recorded.status_code == 201, recorded.text
+        ticket = recorded.json()
+        # Intake keeps none of the reporter's contact details, not even for its recorder.
+        assert phone not in recorded.text and "举报人甲" not in recorded.text
+        # Another agent cannot read it, nor list another agent's tickets.
+        assert (await client.get(f"/tickets/{ticket['id']}", headers=curious)).status_code == 404
+        listed = await client.get("/tickets", params={"owner": "agent-71"}, headers=curious)
+        assert listed.status_code == 403
+        # The supervisor can, sees no contact either, and the read is audited.
+        read = await client.get(f"/tickets/{ticket['id']}", headers=supervisor)
+        assert read.status_code == 200 and phone not in read.text
+        audit = await client.get(
+            "/audit",
+            params={"ticket_id": ticket["id"], "action": "ticket.read"},
+            headers=supervisor,
+        )
+        assert audit.status_code == 200 and audit.json()[0]["actor"] == "sup-71"
+        # The reporter's number shows no report on a caller card.
+        card = await client.get(f"/caller-cards/{phone}", headers=recorder)
+        assert card.status_code == 200 and ticket["id"] not in card.text
+    # The contact went once, in the recorded event, for casework's vault.
+    consumer = AIOKafkaConsumer(
+        prefixed(infra_env["kafka_topic_prefix"], INTAKE_TICKETS.name),
+        bootstrap_servers=infra_env["kafka_bootstrap_servers"],
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=10_000)
+        payloads = [m.value.decode() for ms in batches.values() for m in ms]
+    finally:
+        await consumer.stop()
+    assert any(ticket["id"] in p for p in payloads)
+
+
 # --------------------------------------------------------------------------- point 5
 @pytest.mark.parametrize("service", SERVICES)
 async def test_a_10_mb_body_is_refused_with_413_before_authentication(service):

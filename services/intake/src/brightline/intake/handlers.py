@@ -70,6 +70,13 @@ async def record_ticket(
     """Record a ticket. A repair report for a fault already being handled (open repair at the
     same address or meter, or an active outage over the area) becomes a consultation linked to it."""
     details = dict(command.details)
+    # A report's (举报) reporter is protected: intake keeps none of their contact details; they
+    # travel once, in the recorded event, to casework's vault.
+    reporter = (
+        {k: details.pop(k) for k in REPORTER_FIELDS if k in details}
+        if command.ticket_type in CONFIDENTIAL_TYPES
+        else {}
+    )
     for name in CUSTOMER_FACING_FIELDS:
         if details.get(name):
             (phrase_book.ensure_polite if phrase_book else ensure_polite)(details[name])
@@ -120,11 +127,15 @@ async def record_ticket(
         required_fields=book.required_fields()[ticket_type],
     )
     await tickets.add(ticket)
-    publish(ticket.events, uow)
+    publish(ticket.events, uow, reporter=reporter)
     return Recorded(ticket, link)
 
 
-def publish(domain_events: list, uow: UnitOfWork) -> None:
+CONFIDENTIAL_TYPES = frozenset({"report"})
+REPORTER_FIELDS = ("caller_name", "phone", "address", "customer_id", "meter_no")
+
+
+def publish(domain_events: list, uow: UnitOfWork, *, reporter: dict | None = None) -> None:
     for event in domain_events:
         if isinstance(event, events.TicketRecorded):
             t = event.ticket
@@ -136,7 +147,11 @@ def publish(domain_events: list, uow: UnitOfWork) -> None:
                     recorded_at=t.recorded_at,
                     first_ask_owner=t.first_ask_owner,
                     description=t.description,
-                    **{k: v for k, v in t.details.items() if k in TicketRecordedV1.model_fields},
+                    **{
+                        k: v
+                        for k, v in {**t.details, **(reporter or {})}.items()
+                        if k in TicketRecordedV1.model_fields
+                    },
                 )
             )
 
