@@ -13,7 +13,7 @@ import asyncpg
 
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
 from brightline.platform.local.paths import free_port
-from brightline.platform.testing import ServiceProcess
+from brightline.platform.testing import ServiceProcess, identity_provider
 
 SERVICES = {
     "intake": "INTAKE_DATABASE_NAME",
@@ -94,6 +94,9 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "LOG_JSON": "true",
             "BRIGHTLINE_HOME": str(self.root),
+            "BRIGHTLINE_ENV": "development",
+            # The session's Keycloak (started once; bearer() takes its tokens from it too).
+            "BRIGHTLINE_OIDC_ISSUER": identity_provider().issuer,
         }
         for name, var in SERVICES.items():
             env[var] = self.db[name]
