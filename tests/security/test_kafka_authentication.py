@@ -60,3 +60,58 @@ async def test_a_service_user_without_an_acl_cannot_write(broker):
             await asyncio.wait_for(producer.send_and_wait("acl.check", b"x"), 20)
     finally:
         await producer.stop()
+
+
+async def test_a_service_runs_on_the_authenticated_broker(
+    broker, postgres_server, oidc_issuer, db_name, monkeypatch
+):
+    """A service given its SCRAM credentials (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_USERNAME,
+    KAFKA_SASL_PASSWORD) produces and consumes there like on a plaintext broker."""
+    from aiokafka import AIOKafkaConsumer
+
+    from brightline.contracts.topics import INTAKE_TICKETS
+    from brightline.platform.auth import Role
+    from brightline.platform.testing import bearer, running, service_app
+
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("KAFKA_SASL_USERNAME", ADMIN)
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", PASSWORDS[ADMIN])
+    app = service_app(
+        "intake",
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        database_url=postgres_server,
+        database_name=db_name("intake"),
+        kafka_topic_prefix="sasl.",
+        environment="development",
+        oidc_issuer=oidc_issuer,
+        log_json=False,
+    )
+    async with running(app) as client:
+        recorded = await client.post(
+            "/tickets",
+            json={
+                "ticket_type": "consultation",
+                "description": "认证的代理",
+                "caller_name": "赵六",
+                "phone": "13911112222",
+            },
+            headers=bearer(Role.AGENT, subject="agent-81"),
+        )
+        assert recorded.status_code == 201, recorded.text
+        consumer = AIOKafkaConsumer(
+            f"sasl.{INTAKE_TICKETS.name}",
+            bootstrap_servers=broker.bootstrap_servers,
+            auto_offset_reset="earliest",
+            **scram_client(ADMIN, PASSWORDS[ADMIN]),
+        )
+        await consumer.start()
+        try:
+            seen: list[bytes] = []
+            for _ in range(30):
+                batches = await consumer.getmany(timeout_ms=1000)
+                seen += [m.value for ms in batches.values() for m in ms]
+                if any(recorded.json()["id"].encode() in v for v in seen):
+                    break
+            assert any(recorded.json()["id"].encode() in v for v in seen)
+        finally:
+            await consumer.stop()
