@@ -69,15 +69,17 @@ class TestIdentityProvider:
         key = (subject, tuple(sorted(roles)), _freeze(claims))
         if key in self._tokens:
             return self._tokens[key]
-        unknown = set(claims) - set(CLAIM_ATTRIBUTES) - {"name"}
-        if unknown:
-            raise TypeError(f"bearer(): no claim mapper for {sorted(unknown)}")
+        if subject != subject.lower():
+            raise ValueError(f"bearer(): Keycloak user names are lower case, not {subject!r}")
+        for claim in set(claims) - set(CLAIM_ATTRIBUTES) - {"name"}:
+            self._map_claim(claim, claims[claim])  # a claim a newer test needs: map it now
+        self._ensure_roles(roles)
         attributes = {
-            attribute: [str(v) for v in claims[claim]]
-            if isinstance(claims[claim], (list, tuple, set, frozenset))
-            else [str(claims[claim])]
-            for claim, attribute in CLAIM_ATTRIBUTES.items()
-            if claims.get(claim) is not None
+            CLAIM_ATTRIBUTES.get(claim, claim): [_text(v) for v in value]
+            if isinstance(value, (list, tuple, set, frozenset))
+            else [_text(value)]
+            for claim, value in claims.items()
+            if claim != "name" and value is not None
         }
         self.admin.ensure_user(subject, self._password, roles, attributes, name=claims.get("name"))
         response = self.http.post(
@@ -94,6 +96,52 @@ class TestIdentityProvider:
         token = response.json()["access_token"]
         self._tokens[key] = token
         return token
+
+    def _map_claim(self, claim: str, value: Any) -> None:
+        """A user-attribute mapper on the test client putting attribute `claim` in the token."""
+        mapped = self.__dict__.setdefault("_mapped", set())
+        if claim in mapped:
+            return
+        [client] = self.admin.request("GET", "/clients", params={"clientId": TEST_CLIENT}).json()
+        existing = self.admin.request("GET", f"/clients/{client['id']}/protocol-mappers/models")
+        if claim not in {m["name"] for m in existing.json()}:
+            many = isinstance(value, (list, tuple, set, frozenset))
+            sample = next(iter(value), "") if many else value
+            json_type = (
+                "boolean"
+                if isinstance(sample, bool)
+                else "int"
+                if isinstance(sample, int)
+                else "String"
+            )
+            self.admin.request(
+                "POST",
+                f"/clients/{client['id']}/protocol-mappers/models",
+                json={
+                    "name": claim,
+                    "protocol": "openid-connect",
+                    "protocolMapper": "oidc-usermodel-attribute-mapper",
+                    "config": {
+                        "user.attribute": claim,
+                        "claim.name": claim,
+                        "jsonType.label": json_type,
+                        "multivalued": "true" if many else "false",
+                        "access.token.claim": "true",
+                        "id.token.claim": "false",
+                        "userinfo.token.claim": "false",
+                    },
+                },
+            )
+        mapped.add(claim)
+
+    def _ensure_roles(self, roles: list[str]) -> None:
+        known = self.admin.realm_roles()
+        for role in set(roles) - set(known):
+            self.admin.request("POST", "/roles", json={"name": role})
+
+
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _freeze(claims: dict[str, Any]) -> tuple:
