@@ -415,3 +415,18 @@ def test_sql_parameters_never_reach_logs_or_errors():
 
     engine = create_engine("postgresql+asyncpg://u@/db?host=/nonexistent")
     assert engine.sync_engine.hide_parameters
+
+
+async def test_api_docs_are_off_outside_development():
+    production = service_app(
+        "intake",
+        environment="production",
+        oidc_issuer="https://id.utility.example/realms/brightline",
+        database_url="postgresql+asyncpg://svc:Xk2-9fLq-Vb7-pWm3@db:5432/postgres",
+    )
+    development = service_app("intake", environment="development")
+    for app, expected in ((production, 404), (development, 200)):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            for path in ("/docs", "/openapi.json"):
+                assert (await client.get(path)).status_code == expected, path
