@@ -15,9 +15,13 @@ UV := python3 -m uv
 	$(PY) -m brightline.platform.local kafka-jars
 	touch $@
 
-# Python packages, the Kafka jars (Maven), the embedded PostgreSQL (a wheel), and Debian's
-# Chromium for the browser tests.
-setup: .venv/.synced .cache/kafka/.fetched
+.cache/keycloak/.fetched: .venv/.synced
+	$(PY) -m brightline.platform.local keycloak-dist
+	touch $@
+
+# Python packages, the Kafka jars and Keycloak (Maven), the embedded PostgreSQL (a wheel), and
+# Debian's Chromium for the browser tests.
+setup: .venv/.synced .cache/kafka/.fetched .cache/keycloak/.fetched
 	bash deploy/browser/install-chromium.sh
 
 ## One style for the whole repo: ruff's lint rules and its formatter, both gates of `make test`.
