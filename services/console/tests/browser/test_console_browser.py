@@ -334,10 +334,30 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
         sla_url=stack["sla_monitor"],
         casework_url="http://127.0.0.1:9",
     )
-    demo = Demo(settings, seed=7)
+    units = {crew_id: unit_id for crew_id, unit_id, _ in CREWS}
+
+    class SessionIdentity:
+        """The demo's token source over the session's Keycloak (the demo import of make run,
+        with its demo client and passwords, is not loaded into the tests' realm)."""
+
+        async def client_token(self) -> str:
+            return token(bearer(Role.INTEGRATION, subject="demo-integration"))
+
+        async def user_token(self, username: str, password: str) -> str:
+            if username.endswith("-m1"):
+                crew = username.removesuffix("-m1")
+                return token(bearer(Role.CREW, subject=username, crew_id=crew, unit_id=units[crew]))
+            role = Role.SUPERVISOR if username == "demo-supervisor" else Role.AGENT
+            return token(bearer(role, subject=username, staff_no=username[-4:]))
+
+    def token(headers: dict) -> str:
+        return headers["Authorization"].split(" ", 1)[1]
+
+    demo = Demo(settings, seed=7, identity=SessionIdentity())
 
     async def run() -> str:
         try:
+            await demo.fresh_tokens()
             await demo.seed()
             await demo.ring()
             [(call_id, rang_at)] = demo.calls.items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 import uuid
@@ -42,7 +43,8 @@ class TestIdentityProvider:
         self.admin = KeycloakAdmin(self.url, admin_username, admin_password)
         self.http = httpx.Client(timeout=30)
         self._tokens: dict[tuple, str] = {}
-        self._password = f"T-{uuid.uuid4().hex}"
+        # One password for every test user, the same for sessions sharing this Keycloak.
+        self._password = "T-" + hashlib.sha256(f"users:{admin_password}".encode()).hexdigest()[:32]
         self.server = None  # the LocalKeycloak when this process started it
 
     def prepare(self) -> None:
@@ -52,7 +54,11 @@ class TestIdentityProvider:
         self.admin.allow_admin_attributes()
         # The console's client: a secret of this session, and the loopback addresses of the
         # consoles the tests start on free ports (Keycloak matches a trailing * as a prefix).
-        self.console_secret = f"test-console-{uuid.uuid4().hex}"
+        # Derived from the admin password: test sessions sharing one Keycloak agree on it.
+        self.console_secret = (
+            "test-console-"
+            + hashlib.sha256(f"console:{self.admin._credentials[1]}".encode()).hexdigest()[:32]
+        )
         self.admin.configure_client(
             "brightline-console",
             secret=self.console_secret,

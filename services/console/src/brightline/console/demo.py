@@ -151,11 +151,14 @@ def customers(rng: random.Random) -> list[dict]:
 
 
 class Demo:
-    def __init__(self, settings: ConsoleSettings, *, seed: int | None = None) -> None:
+    def __init__(
+        self, settings: ConsoleSettings, *, seed: int | None = None, identity=None
+    ) -> None:
         self.settings = settings
         self.up = Upstream.from_settings(settings)
         self.rng = random.Random(seed)
-        self.identity = DemoIdentity(settings.resolved_issuer())
+        # Where tokens come from: the identity provider's demo users and clients (make run).
+        self.identity = identity or DemoIdentity(settings.resolved_issuer())
         self.integration = ""  # seeds every service, plays the switch
         self.supervisor = ""
         self.robots: dict[str, str] = {}
