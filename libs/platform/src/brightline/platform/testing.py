@@ -50,7 +50,11 @@ class TestIdentityProvider:
     def prepare(self) -> None:
         from brightline.platform.local.keycloak import project_root
 
-        self.admin.partial_import(project_root() / "deploy" / "keycloak" / "test-clients.json")
+        # SKIP, not OVERWRITE: a session sharing this Keycloak (KEYCLOAK_URL) may be taking
+        # tokens from the test client right now, and an overwrite recreates it.
+        self.admin.partial_import(
+            project_root() / "deploy" / "keycloak" / "test-clients.json", policy="SKIP"
+        )
         self.admin.allow_admin_attributes()
         # The console's client: a secret of this session, and the loopback addresses of the
         # consoles the tests start on free ports (Keycloak matches a trailing * as a prefix).
