@@ -25,9 +25,13 @@ $(WEB)/node_modules/.ci: $(WEB)/package.json $(WEB)/package-lock.json
 $(WEB)/dist/index.html: $(WEB)/node_modules/.ci $(shell find $(WEB)/src $(WEB)/index.html $(WEB)/vite.config.ts docs/openapi/console.json -type f 2>/dev/null)
 	cd $(WEB) && npm run build
 
-# Python packages, the Kafka jars (Maven), the embedded PostgreSQL (a wheel), Debian's Chromium
-# for the browser tests, and the console's web app (npm ci && npm run build).
-setup: .venv/.synced .cache/kafka/.fetched web
+.cache/keycloak/.fetched: .venv/.synced
+	$(PY) -m brightline.platform.local keycloak-dist
+	touch $@
+
+# Python packages, the Kafka jars and Keycloak (Maven), the embedded PostgreSQL (a wheel),
+# Debian's Chromium for the browser tests, and the console's web app (npm ci && npm run build).
+setup: .venv/.synced .cache/kafka/.fetched .cache/keycloak/.fetched web
 	bash deploy/browser/install-chromium.sh
 
 web: $(WEB)/dist/index.html

@@ -1,8 +1,13 @@
-"""Session fixtures shared by every test: a real Kafka broker and a real PostgreSQL.
+"""Session fixtures shared by every test: a real Kafka broker, a real PostgreSQL, and a real
+identity provider (Keycloak).
 
-Order of choice, for each: the URL in the environment (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL);
-else testcontainers when a Docker engine answers; else the servers the project starts itself
-(Kafka from Maven Central, PostgreSQL from pgserver). Never a mock.
+Order of choice, for each: the URL in the environment (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL,
+KEYCLOAK_URL with KEYCLOAK_ADMIN_PASSWORD); else testcontainers when a Docker engine answers
+(Kafka, PostgreSQL); else the servers the project starts itself (Kafka and Keycloak from Maven
+Central, PostgreSQL from pgserver). Never a mock.
+
+Tests run the services in development mode (BRIGHTLINE_ENV=development): production mode
+refuses to start without real secrets.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import pytest
 # production default of 12 partitions the broker runs out of file handles long before the end
 # of the suite. Tests that are about partitions set their own count.
 os.environ.setdefault("KAFKA_PARTITIONS", "2")
+
+# Before any service settings are built, and inherited by every service process a test starts.
+os.environ.setdefault("BRIGHTLINE_ENV", "development")
 
 INFRA: dict[str, str] = {}
 SUMMARY: list[str] = []
@@ -85,6 +93,22 @@ def postgres_server(tmp_path_factory) -> str:
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def oidc_issuer() -> str:
+    """The issuer URL of the session's Keycloak (started once; `bearer()` uses the same one).
+    Published as BRIGHTLINE_OIDC_ISSUER for every service process a test starts."""
+    from brightline.platform.testing import identity_provider
+
+    provider = identity_provider()
+    if provider.server is not None:
+        INFRA["keycloak"] = (
+            f"Keycloak {provider.server.version} (Maven Central distribution) at {provider.issuer}"
+        )
+    else:
+        INFRA["keycloak"] = f"Keycloak from the environment at {provider.issuer}"
+    return provider.issuer
+
+
 @pytest.fixture(scope="module")
 def topic_prefix() -> str:
     """Topics of this test module: parallel sessions on one broker never cross, and a module's
@@ -93,11 +117,13 @@ def topic_prefix() -> str:
 
 
 @pytest.fixture
-def infra_env(kafka_bootstrap, postgres_server, topic_prefix) -> dict:
+def infra_env(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer) -> dict:
     """Settings fields every service needs to run against the session's real servers."""
     return {
         "kafka_bootstrap_servers": kafka_bootstrap,
         "database_url": postgres_server,
+        "oidc_issuer": oidc_issuer,
+        "environment": "development",
         "kafka_topic_prefix": topic_prefix,
         "log_json": False,
     }
@@ -120,7 +146,7 @@ def report():
 
 
 def pytest_terminal_summary(terminalreporter):
-    for what in ("kafka", "postgres"):
+    for what in ("kafka", "postgres", "keycloak"):
         if what in INFRA:
             terminalreporter.write_line(f"real infrastructure: {INFRA[what]}")
     for line in SUMMARY:

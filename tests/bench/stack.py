@@ -13,7 +13,7 @@ import asyncpg
 
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
 from brightline.platform.local.paths import free_port
-from brightline.platform.testing import ServiceProcess
+from brightline.platform.testing import ServiceProcess, identity_provider
 
 SERVICES = {
     "intake": "INTAKE_DATABASE_NAME",
@@ -97,10 +97,12 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "LOG_JSON": "true",
             "BRIGHTLINE_HOME": str(self.root),
+            # brightline_db_round_trips on /metrics (cost.py)
             "DB_COUNT_ROUND_TRIPS": "1",
-            "KAFKA_PARTITIONS": str(
-                self.partitions
-            ),  # brightline_db_round_trips on /metrics (cost.py)
+            "KAFKA_PARTITIONS": str(self.partitions),
+            "BRIGHTLINE_ENV": "development",
+            # The session's Keycloak (started once; bearer() takes its tokens from it too).
+            "BRIGHTLINE_OIDC_ISSUER": identity_provider().issuer,
         }
         for name, var in SERVICES.items():
             env[var] = self.db[name]

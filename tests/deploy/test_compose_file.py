@@ -43,7 +43,25 @@ def test_services_publish_distinct_ports_and_get_the_infrastructure_env():
             env["DATABASE_URL"].startswith("postgresql+asyncpg://")
             and "@postgres:5432/" in env["DATABASE_URL"]
         )
-        assert "BRIGHTLINE_AUTH_SECRET" in env
+        assert "BRIGHTLINE_AUTH_SECRET" not in env  # no shared token secret any more
+        assert env["BRIGHTLINE_ENV"] == "production"
+        assert env["BRIGHTLINE_OIDC_ISSUER"].endswith("/realms/brightline")
+        # Secrets have no default: compose refuses to start without them.
+        assert "${CASEWORK_CONTACT_KEY:?" in env["CASEWORK_CONTACT_KEY"]
+        assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
+
+
+def test_keycloak_is_the_official_image_with_the_projects_realm():
+    keycloak = compose()["services"]["keycloak"]
+    assert keycloak["image"] == "quay.io/keycloak/keycloak:26.5.6"
+    assert "--import-realm" in keycloak["command"]
+    [realm] = keycloak["volumes"]
+    source = realm.split(":")[0]
+    assert (ROOT / source).is_file() and realm.split(":")[1].startswith(
+        "/opt/keycloak/data/import/"
+    )
+    assert keycloak["environment"]["KC_DB"] == "postgres"
+    assert "${" in keycloak["environment"]["KC_BOOTSTRAP_ADMIN_PASSWORD"]
 
 
 def test_health_checks_and_start_order():

@@ -70,7 +70,21 @@ def test_namespace_shared_config_and_secret():
     assert int(config["KAFKA_PARTITIONS"]) >= 1 and int(config["KAFKA_REPLICATION_FACTOR"]) >= 1
     secret = find("Secret", "brightline-secrets")["stringData"]
     assert secret["DATABASE_URL"].startswith("postgresql+asyncpg://")
-    assert "CHANGE-ME" in secret["BRIGHTLINE_AUTH_SECRET"]  # a placeholder, never a real secret
+    assert "BRIGHTLINE_AUTH_SECRET" not in secret  # no shared token secret any more
+    for name in ("CONSOLE_OIDC_CLIENT_SECRET", "CASEWORK_CONTACT_KEY"):
+        assert "CHANGE-ME" in secret[name]  # a placeholder, never a real secret
+    assert config["BRIGHTLINE_ENV"] == "production"
+    assert config["BRIGHTLINE_OIDC_ISSUER"].startswith("https://")
+
+
+def test_keycloak_runs_the_official_image_with_the_realm():
+    deployment = find("Deployment", "keycloak")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "quay.io/keycloak/keycloak:26.5.6"
+    assert "--import-realm" in container["args"]
+    assert find("Service", "keycloak")
+    keycloak = find("Secret", "keycloak-secrets")["stringData"]
+    assert "CHANGE-ME" in keycloak["KC_DB_PASSWORD"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -14,11 +14,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def services(kafka_bootstrap, postgres_server, topic_prefix, tmp_path, db_name):
+def services(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path, db_name):
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "DATABASE_URL": postgres_server,
         "KAFKA_TOPIC_PREFIX": topic_prefix,
+        "BRIGHTLINE_ENV": "development",
+        "BRIGHTLINE_OIDC_ISSUER": oidc_issuer,
         "INTAKE_DATABASE_NAME": db_name("intake"),
         "DISPATCH_DATABASE_NAME": db_name("dispatch"),
         "SLA_DATABASE_NAME": db_name("sla"),

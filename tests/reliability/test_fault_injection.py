@@ -66,12 +66,14 @@ def database_names() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def stack(own_infra, tmp_path_factory):
+def stack(own_infra, oidc_issuer, tmp_path_factory):
     kafka, postgres, url = own_infra
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "DATABASE_URL": url,
         "KAFKA_TOPIC_PREFIX": "fault.",
+        "BRIGHTLINE_ENV": "development",
+        "BRIGHTLINE_OIDC_ISSUER": oidc_issuer,
         "DB_POOL_SIZE": "4",
         "LOG_JSON": "false",
     }

@@ -38,13 +38,16 @@ class Stack:
         return "\n".join(f"--- {n} ---\n{p.log_tail()}" for n, p in self.processes.items())
 
 
-def stack_env(kafka_bootstrap: str, postgres_server: str, topic_prefix: str) -> dict[str, str]:
+def stack_env(
+    kafka_bootstrap: str, postgres_server: str, topic_prefix: str, oidc_issuer: str
+) -> dict[str, str]:
     """Shared settings plus one fresh database per service (`<PREFIX>DATABASE_NAME`)."""
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "DATABASE_URL": postgres_server,
         "KAFKA_TOPIC_PREFIX": topic_prefix,
         "BRIGHTLINE_ENV": "development",
+        "BRIGHTLINE_OIDC_ISSUER": oidc_issuer,
     }
     run = uuid.uuid4().hex[:6]
     for name in service_names():
@@ -54,8 +57,8 @@ def stack_env(kafka_bootstrap: str, postgres_server: str, topic_prefix: str) -> 
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
-    env = stack_env(kafka_bootstrap, postgres_server, topic_prefix)
+def stack(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path_factory):
+    env = stack_env(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer)
     log_dir = tmp_path_factory.mktemp("scenario-logs")
     ports = {name: free_port() for name in service_names()}
     # The console's backend-for-frontend finds the others where this stack put them.

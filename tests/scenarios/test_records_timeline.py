@@ -64,12 +64,8 @@ async def seed_dispatch(http, url: str, unit: str) -> dict:
         )
     )
     await ok(await http.put(f"{url}/crews/{crew}/duty", json={"on_duty": True}, headers=SUPERVISOR))
-    signed = await ok(
-        await http.post(
-            f"{url}/mobile/sessions", json={"member_id": f"{crew}-m1", "password": "pin-a"}
-        )
-    )
-    return {"Authorization": f"Bearer {signed['token']}"}
+    # The crew member signs in at the identity provider (the phone's public client).
+    return bearer(Role.CREW, subject=f"{crew}-m1", crew_id=crew, unit_id=unit)
 
 
 async def search(http, url: str, headers: dict, **params) -> list[dict]:

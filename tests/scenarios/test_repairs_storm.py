@@ -107,14 +107,8 @@ async def seed(http, dispatch: str, transformer: str, meters: list[str]) -> None
 
 
 async def crew_token(http, dispatch: str) -> dict:
-    session = await ok(
-        await http.post(
-            f"{dispatch}/mobile/sessions",
-            json={"member_id": f"{UNIT}-crew-1-m1", "password": "pin-1234"},
-        ),
-        201,
-    )
-    return {"Authorization": f"Bearer {session['token']}"}
+    # The crew member signs in at the identity provider (the phone's public client).
+    return bearer(Role.CREW, subject=f"{UNIT}-crew-1-m1", crew_id=f"{UNIT}-crew-1", unit_id=UNIT)
 
 
 async def work_through(http, dispatch: str, crew: dict, order_id: str, *, cause: str) -> None:

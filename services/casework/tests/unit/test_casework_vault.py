@@ -18,3 +18,28 @@ def test_contact_is_sealed_and_opened_again():
     for k, v in sealed.items():
         setattr(row, k, v)
     assert vault.open_contact(row) == Contact("张三", "13800138000", "XX路1号", None)
+
+
+def test_contact_keys_rotate_newest_first():
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    sealed = ContactVault(old).seal("13912345678")
+    both = ContactVault(f"{new},{old}")
+    assert both.open(sealed) == "13912345678"  # old values still open during the rotation
+    rotated = both.rotate(sealed)
+    assert ContactVault(new).open(rotated) == "13912345678"  # and need only the new key after
+
+
+def test_casework_refuses_the_development_key_outside_development():
+    import pytest
+    from pydantic import ValidationError
+
+    from brightline.casework.settings import CaseworkSettings
+
+    with pytest.raises(ValidationError, match="CASEWORK_CONTACT_KEY"):
+        CaseworkSettings(
+            environment="production",
+            oidc_issuer="https://id.example.cn/realms/brightline",
+            database_url="postgresql+asyncpg://svc:Zq8-long-random-pass-77@db:5432/x",
+        )

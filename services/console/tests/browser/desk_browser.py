@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from brightline.platform.local.paths import project_root
+from brightline.platform.testing import sign_in as keycloak_sign_in
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -20,21 +21,27 @@ CHROMIUM_ARGS = [
 ARTIFACTS = project_root() / "test-artifacts" / "console"
 LAPTOP = {"width": 1366, "height": 768}
 DESKTOP = {"width": 1920, "height": 1080}
-PASSWORD = "brightline"
+# The people the browser tests sign in as, made on demand in the session's Keycloak.
+USERS = {
+    "agent-1001": {"name": "王晓丽", "staff_no": "1001"},
+    "agent-1002": {"name": "李明", "staff_no": "1002"},
+    "agent-1003": {"name": "张芳", "staff_no": "1003"},
+    "agent-1004": {"name": "陈静", "staff_no": "1004"},
+    "super-9001": {"name": "赵值班长", "staff_no": "9001"},
+}
 
 
 def sign_in(browser, base: str, username: str, *, path: str = "/", locale: str = "zh-CN"):
     """A new browser context signed in as `username`; returns (context, page).
 
-    Today: the console's user name + password form. With the OIDC code flow, this becomes a
-    click on the sign-in link and the identity provider's form; callers do not change."""
+    Through Keycloak's real login page (authorization code with PKCE): /auth/login redirects
+    there, the user types name and password, Keycloak sends the browser back."""
     context = browser.new_context(viewport=LAPTOP, locale=locale, timezone_id="Asia/Shanghai")
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.goto(base + path)
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")
+    keycloak_sign_in(page, base, username, **USERS.get(username, {}))
+    if path != "/":
+        page.goto(base + path)
     return context, page
 
 

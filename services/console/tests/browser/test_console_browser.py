@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
+def stack(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path_factory):
     """intake, dispatch, callback, sla_monitor and the console, as in `make run`."""
     logs = tmp_path_factory.mktemp("console-browser-logs")
     suffix = uuid.uuid4().hex[:8]
@@ -38,6 +38,8 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         "DATABASE_URL": postgres_server,
         "KAFKA_TOPIC_PREFIX": topic_prefix,
         "LOG_JSON": "false",
+        "BRIGHTLINE_ENV": "development",
+        "BRIGHTLINE_OIDC_ISSUER": oidc_issuer,
         "INTAKE_DATABASE_NAME": f"test_intake_{suffix}",
         "DISPATCH_DATABASE_NAME": f"test_dispatch_{suffix}",
         "CALLBACK_DATABASE_NAME": f"test_callback_{suffix}",
@@ -314,10 +316,30 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
         sla_url=stack["sla_monitor"],
         casework_url="http://127.0.0.1:9",
     )
-    demo = Demo(settings, seed=7)
+    units = {crew_id: unit_id for crew_id, unit_id, _ in CREWS}
+
+    class SessionIdentity:
+        """The demo's token source over the session's Keycloak (the demo import of make run,
+        with its demo client and passwords, is not loaded into the tests' realm)."""
+
+        async def client_token(self) -> str:
+            return token(bearer(Role.INTEGRATION, subject="demo-integration"))
+
+        async def user_token(self, username: str, password: str) -> str:
+            if username.endswith("-m1"):
+                crew = username.removesuffix("-m1")
+                return token(bearer(Role.CREW, subject=username, crew_id=crew, unit_id=units[crew]))
+            role = Role.SUPERVISOR if username == "demo-supervisor" else Role.AGENT
+            return token(bearer(role, subject=username, staff_no=username[-4:]))
+
+    def token(headers: dict) -> str:
+        return headers["Authorization"].split(" ", 1)[1]
+
+    demo = Demo(settings, seed=7, identity=SessionIdentity())
 
     async def run() -> str:
         try:
+            await demo.fresh_tokens()
             await demo.seed()
             await demo.ring()
             [(call_id, rang_at)] = demo.calls.items()

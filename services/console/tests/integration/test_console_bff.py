@@ -1,24 +1,28 @@
-"""The BFF against the real broker and database: sign-in from the console's own directory, role
-checks, and the live stream delivering what is published on Kafka (and the call offer it causes)."""
+"""The BFF against the real broker, database and identity provider: sign-in by authorization code
+with PKCE through Keycloak's login page (tokens kept server-side behind an HttpOnly cookie,
+refresh, sign-out that revokes), role checks, and the live stream delivering what is published
+on Kafka (and the call offer it causes)."""
 
 import asyncio
 import contextlib
+import html
 import json
+import re
 from datetime import UTC, datetime
 
 import httpx
-import jwt
 import pytest
 import uvicorn
 
-from brightline.console.adapters.users import DEMO_PASSWORD
+from brightline.console.adapters.orm import web_sessions
 from brightline.console.main import create_app
 from brightline.console.settings import ConsoleSettings
 from brightline.contracts.events.intake import CallRingingV1, TicketRecordedV1
 from brightline.messaging.testing import publish
+from brightline.platform.auth import Role
+from brightline.platform.db import create_engine, database_url, server_url
 from brightline.platform.local.paths import free_port
-from brightline.platform.settings import DEV_AUTH_SECRET
-from brightline.platform.testing import eventually
+from brightline.platform.testing import bearer, eventually, identity_provider
 
 pytestmark = pytest.mark.integration
 
@@ -55,39 +59,113 @@ def settings(infra_env, db_name):
     return ConsoleSettings(**infra_env, database_name=db_name("console"))
 
 
-async def sign_in(http, username, password=DEMO_PASSWORD):
-    return await http.post("/api/sessions", json={"username": username, "password": password})
+NAMES = {"agent-1001": "王晓丽", "agent-1002": "李明", "agent-1003": "张芳", "agent-1004": "陈静"}
 
 
-async def test_sign_in_gives_a_token_with_role_and_staff_number(settings):
+def token_of(username: str) -> str:
+    """A Keycloak access token for an agent (agent-*) or supervisor (super-*)."""
+    role = Role.SUPERVISOR if username.startswith("super-") else Role.AGENT
+    headers = bearer(
+        role, subject=username, name=NAMES.get(username, "赵值班长"), staff_no=username[-4:]
+    )
+    return headers["Authorization"].split(" ", 1)[1]
+
+
+async def keycloak_sign_in(http, username: str, password: str) -> httpx.Response:
+    """Follow /auth/login to Keycloak's real login page, submit its form, follow the redirect
+    back to /auth/callback; the final response (the page /auth/login's `next` names)."""
+    login = await http.get("/auth/login", params={"next": "/?view=board"})
+    assert login.status_code == 302
+    location = login.headers["location"]
+    assert "code_challenge_method=S256" in location and "code_challenge=" in location
+    page = await http.get(location)
+    assert page.status_code == 200, page.text[:300]
+    action = html.unescape(
+        re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page.text).group(1)
+    )
+    # Keycloak marks its cookies Secure; browsers send them to http://127.0.0.1 (a trustworthy
+    # origin), Python's cookie jar does not: send them as a browser would.
+    jar = "; ".join(
+        f"{c.name}={c.value}" for c in http.cookies.jar if c.name != "brightline_session"
+    )
+    back = await http.post(
+        action, data={"username": username, "password": password}, headers={"Cookie": jar}
+    )
+    if back.status_code != 302:
+        return back  # Keycloak's page again, saying why
+    return await http.get(back.headers["location"])
+
+
+async def test_sign_in_by_authorization_code_with_pkce_keeps_tokens_server_side(settings):
+    password = identity_provider().password(
+        "agent-1001", Role.AGENT, name="王晓丽", staff_no="1001"
+    )
     async with serving(settings) as http:
-        r = await sign_in(http, "agent-1001")
-        assert r.status_code == 201, r.text
-        body = r.json()
-        claims = jwt.decode(
-            body["token"], DEV_AUTH_SECRET, algorithms=["HS256"], issuer="brightline"
+        assert (await http.get("/api/me")).status_code == 401
+        assert (await http.post("/api/sessions", json={"username": "agent-1001"})).status_code in (
+            404,
+            405,
         )
-        assert (
-            claims["sub"] == "agent-1001"
-            and claims["roles"] == ["agent"]
-            and claims["staff_no"] == "1001"
+
+        refused = await keycloak_sign_in(http, "agent-1001", "wrong-password-123")
+        assert refused.status_code == 200 and "kc-form-login" in refused.text
+        assert "brightline_session" not in http.cookies  # Keycloak said no: no session here
+
+        done = await keycloak_sign_in(http, "agent-1001", password)
+        assert done.status_code == 303 and done.headers["location"] == "/?view=board"
+        cookie = done.headers["set-cookie"]
+        assert "brightline_session=" in cookie and "HttpOnly" in cookie
+        assert "samesite=lax" in cookie.lower()
+        assert "eyJ" not in cookie and "eyJ" not in done.text  # no token reaches the browser
+
+        me = await http.get("/api/me")
+        assert me.status_code == 200, me.text
+        assert me.json()["subject"] == "agent-1001" and me.json()["roles"] == ["agent"]
+        assert me.json()["name"] == "王晓丽" and me.json()["staff_no"] == "1001"
+
+        # Refresh: an access token about to expire is renewed with the refresh token.
+        engine = create_engine(
+            database_url(server_url(settings.database_url), settings.database_name), pool_size=1
         )
-        assert body["user"]["roles"] == ["agent"]
+        try:
+            async with engine.begin() as conn:
+                before = (await conn.execute(web_sessions.select())).one()
+                await conn.execute(
+                    web_sessions.update().values(access_expires_at=datetime.now(UTC))
+                )
+            assert (await http.get("/api/me")).status_code == 200
+            async with engine.connect() as conn:
+                after = (await conn.execute(web_sessions.select())).one()
+            assert after.access_token != before.access_token
 
-        bad = await sign_in(http, "agent-1001", "wrong")
-        assert bad.status_code == 401 and bad.json()["type"].endswith("/bad-credentials")
-        unknown = await sign_in(http, "nobody")
-        assert unknown.status_code == 401
-
-        me = await http.get("/api/me", headers={"Authorization": f"Bearer {body['token']}"})
-        assert me.json()["subject"] == "agent-1001"
+            # Sign-out: the session row is gone, the cookie cleared, the refresh token revoked.
+            out = await http.get("/auth/logout", follow_redirects=False)
+            assert out.status_code == 303
+            assert (await http.get("/api/me")).status_code == 401
+            async with engine.connect() as conn:
+                assert (await conn.execute(web_sessions.select())).first() is None
+        finally:
+            await engine.dispose()
+        refused = await http.post(
+            f"{identity_provider().issuer}/protocol/openid-connect/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": after.refresh_token,
+                "client_id": "brightline-console",
+                "client_secret": identity_provider().console_secret,
+            },
+        )
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
 
 async def test_wrong_role_is_forbidden_and_no_token_is_unauthenticated(settings):
     async with serving(settings) as http:
-        agent = (await sign_in(http, "agent-1002")).json()["token"]
-        boss = (await sign_in(http, "super-9001")).json()["token"]
+        agent = token_of("agent-1002")
+        boss = token_of("super-9001")
         assert (await http.get("/api/supervisor/floor")).status_code == 401
+        # The agent's first call takes a seat on the floor (as signing in on the page does).
+        seat = await http.get("/api/agent/state", headers={"Authorization": f"Bearer {agent}"})
+        assert seat.status_code == 200
         r = await http.get("/api/supervisor/floor", headers={"Authorization": f"Bearer {agent}"})
         assert r.status_code == 403 and r.json()["type"].endswith("/forbidden")
         r = await http.put(
@@ -114,8 +192,8 @@ async def test_stream_delivers_kafka_events_and_offers_the_ringing_call_to_the_r
     settings, infra_env
 ):
     async with serving(settings) as http:
-        agent = (await sign_in(http, "agent-1003")).json()["token"]
-        boss = (await sign_in(http, "super-9001")).json()["token"]
+        agent = token_of("agent-1003")
+        boss = token_of("super-9001")
         agent_seen, boss_seen = [], []
         readers = [
             asyncio.create_task(read_events(http, agent, agent_seen)),
@@ -203,7 +281,7 @@ async def test_stream_delivers_kafka_events_and_offers_the_ringing_call_to_the_r
 
 async def test_answering_without_an_offer_is_refused(settings):
     async with serving(settings) as http:
-        agent = (await sign_in(http, "agent-1004")).json()["token"]
+        agent = token_of("agent-1004")
         r = await http.post(
             "/api/agent/calls/nope/answer", headers={"Authorization": f"Bearer {agent}"}
         )

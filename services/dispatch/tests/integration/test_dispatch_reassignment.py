@@ -68,8 +68,8 @@ async def test_unaccepted_order_is_reassigned_after_a_restart(
         assert history[1]["reason"].startswith(f"not accepted by {unit}-crew-a before the deadline")
 
         # Crew A lost the order: its late accept finds nothing; crew B can take it.
-        crew_a = await sign_in(http, f"{unit}-crew-a-m1", "pin-a")
-        crew_b = await sign_in(http, f"{unit}-crew-b-m1", "pin-b")
+        crew_a = await sign_in(http, f"{unit}-crew-a-m1")
+        crew_b = await sign_in(http, f"{unit}-crew-b-m1")
         headers = {"Idempotency-Key": str(uuid.uuid4()), "X-Device-Time": history[1]["at"]}
         assert (
             await http.post(f"/mobile/orders/{order['id']}/accept", headers={**crew_a, **headers})

@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from brightline.dispatch.adapters.passwords import hash_password, verify_password
 from brightline.dispatch.domain import events
 from brightline.dispatch.domain.model import (
     ClusterKey,
@@ -195,15 +194,6 @@ def test_incident_matching_by_transformer_then_feeder_then_place_and_time():
     )  # ~1.1 km
     stale = [incident("old", lat=31.0, lon=121.0, last=NOW - timedelta(hours=2))]
     assert matching_incident(ClusterKey(latitude=31.0, longitude=121.0), stale, **kw) is None
-
-
-def test_pins_are_salted_scrypt_hashes():
-    stored = hash_password("1234")
-    assert stored.startswith("scrypt$") and "1234" not in stored
-    assert stored != hash_password("1234")
-    assert verify_password("1234", stored)
-    assert not verify_password("1235", stored)
-    assert not verify_password("1234", "garbage")
 
 
 def test_an_order_not_needed_is_cancelled_with_its_reason_until_it_is_resolved():

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from brightline.contracts import Event, InvalidEvent, Topic, from_record
 from brightline.messaging import metrics
-from brightline.messaging.kafka import prefixed
+from brightline.messaging.kafka import kafka_auth, prefixed
 from brightline.messaging.schema import inbox
 from brightline.messaging.unit_of_work import UnitOfWork
 from brightline.platform.db import database_unavailable
@@ -151,6 +151,7 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=200,
+            **kafka_auth(),
         )
         self._consumer.subscribe(
             [prefixed(self.topic_prefix, t.name) for t in self.topics],

@@ -3,13 +3,26 @@ any retry with the same key and body (a phone on a bad line, a client that timed
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
 from brightline.messaging import idempotency
 from brightline.messaging.unit_of_work import UnitOfWork
+from brightline.platform.auth import CURRENT_PRINCIPAL
 from brightline.platform.problems import Problem
+
+_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def caller_scope(scope: str) -> str:
+    """The scope of a key, per caller: one user's key never replays another user's response."""
+    principal = CURRENT_PRINCIPAL.get()
+    if principal is None:
+        return scope
+    return f"{scope}@{hashlib.sha256(principal.subject.encode()).hexdigest()[:16]}"
 
 
 class IdempotentCommand:
@@ -18,8 +31,16 @@ class IdempotentCommand:
     which stores the response and commits the unit of work."""
 
     def __init__(self, uow: UnitOfWork, scope: str, key: str | None, body: Any) -> None:
+        if key is not None and not _KEY.fullmatch(key):
+            raise Problem(
+                422,
+                "validation-error",
+                "Request is not valid",
+                "Idempotency-Key: 1 to 200 visible ASCII characters",
+                errors=[{"field": "Idempotency-Key", "message": "visible ASCII, at most 200"}],
+            )
         self.uow = uow
-        self.scope = scope
+        self.scope = caller_scope(scope)
         self.key = key
         self.hash = idempotency.request_hash(body)
         self.replayed = False

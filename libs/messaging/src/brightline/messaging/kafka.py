@@ -18,6 +18,28 @@ def prefixed(prefix: str, topic: str) -> str:
     return f"{prefix}{topic}"
 
 
+def kafka_auth() -> dict:
+    """Client authentication from the environment, for every Kafka client of a service:
+    KAFKA_SECURITY_PROTOCOL (SASL_PLAINTEXT or SASL_SSL), KAFKA_SASL_MECHANISM (SCRAM-SHA-256
+    by default), KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD. Nothing set: a plaintext client."""
+    import os
+
+    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    if protocol == "PLAINTEXT":
+        return {}
+    auth = {
+        "security_protocol": protocol,
+        "sasl_mechanism": os.environ.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-256"),
+        "sasl_plain_username": os.environ["KAFKA_SASL_USERNAME"],
+        "sasl_plain_password": os.environ["KAFKA_SASL_PASSWORD"],
+    }
+    if protocol == "SASL_SSL":
+        from aiokafka.helpers import create_ssl_context
+
+        auth["ssl_context"] = create_ssl_context(cafile=os.environ.get("KAFKA_SSL_CAFILE"))
+    return auth
+
+
 def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     # Idempotence (acks=all, sequence numbers) keeps retries from duplicating or reordering
     # records within a partition; the outbox relay relies on that for order per key.
@@ -27,6 +49,7 @@ def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
         enable_idempotence=True,
         linger_ms=2,
         request_timeout_ms=15000,
+        **kafka_auth(),
     )
 
 
@@ -42,7 +65,7 @@ async def ensure_topics(
     see brightline.messaging.retention) go on new topics and are re-applied to existing ones,
     so a changed retention reaches a running cluster at the next start."""
     configs = configs or {}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_auth())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

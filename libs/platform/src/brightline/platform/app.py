@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator, metrics
 
-from brightline.platform.integration import IntegrationGate, oauth_router
+from brightline.platform.integration import IntegrationGate
+from brightline.platform.limits import BodyLimit, SecurityHeaders
 from brightline.platform.problems import RejectNul, install_problem_handlers
 from brightline.platform.settings import ServiceSettings
 from brightline.platform.telemetry import configure_tracing, instrument_app
@@ -54,12 +55,16 @@ def create_service_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     version: str = "0.1.0",
 ) -> FastAPI:
+    docs = settings.is_development  # API docs are for development; contracts live in docs/
     app = FastAPI(
         title=title,
         description=description,
         version=version,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
     app.state.readiness = {}
@@ -71,8 +76,10 @@ def create_service_app(
     app.add_middleware(RejectNul)  # U+0000 cannot reach PostgreSQL text: 422, never a 500
     for middleware in SERVICE_MIDDLEWARE:
         app.add_middleware(middleware)
+    app.add_middleware(SecurityHeaders, csp=settings.content_security_policy)
+    # Outermost: a body over the limit is refused before authentication or any parsing.
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, paths=settings.body_limits)
     app.include_router(health_router())
-    app.include_router(oauth_router())
     # Routers every service serves, registered by the libraries (brightline.messaging's audit
     # trail of state changes).
     for router in [*routers, *(make() for make in SERVICE_ROUTERS)]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,13 +14,29 @@ from brightline.platform.migrations import upgrade
 from brightline.platform.settings import ServiceSettings
 
 
+def load_settings(settings_class: type[ServiceSettings]) -> ServiceSettings:
+    """The settings, or exit 2 naming what is wrong (a service refuses to start in production
+    with a missing, short or placeholder secret)."""
+    from pydantic import ValidationError
+
+    try:
+        return settings_class()
+    except ValidationError as error:
+        messages = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+        print(f"refusing to start: {messages}", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
 def run_cli(
     settings_class: type[ServiceSettings],
     create_app: Callable,
     service_dir: Path,
     default_port: int,
+    commands: dict[str, tuple[str, Callable[[ServiceSettings], None]]] | None = None,
 ) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m brightline.{settings_class().service_name}")
+    """`commands`: a service's own extra commands, name -> (help, function of the settings)."""
+    name = settings_class.model_fields["service_name"].default
+    parser = argparse.ArgumentParser(prog=f"python -m brightline.{name}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="apply migrations, then serve HTTP and run consumers")
     serve.add_argument("--host", default="127.0.0.1")
@@ -32,8 +49,14 @@ def run_cli(
         "of the service's group (they share the partitions) and a relay (they share the shards)",
     )
     sub.add_parser("migrate", help="create the database if needed and apply migrations")
+    for command, (help_text, _) in (commands or {}).items():
+        sub.add_parser(command, help=help_text)
     args = parser.parse_args()
-    settings = settings_class()
+    settings = load_settings(settings_class)
+
+    if commands and args.command in commands:
+        commands[args.command][1](settings)
+        return
 
     if args.command == "migrate":
         server = server_url(settings.database_url)

@@ -122,6 +122,7 @@ def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = False) -> A
         max_overflow=pool_size,
         pool_pre_ping=pre_ping,
         pool_recycle=300,
+        hide_parameters=True,  # SQL parameters (phones, names) never reach a log or an error
     )
     if os.environ.get("DB_COUNT_ROUND_TRIPS", "") not in ("", "0", "false"):
         count_round_trips(engine)

@@ -11,8 +11,14 @@ from collections.abc import Callable
 import structlog
 from opentelemetry import trace
 
-# Mainland mobiles (11 digits from 1[3-9]) and landlines with area code; 95598 itself is kept.
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|(?<!\d)(0\d{2,3})-?\d{4}(\d{3,4})(?!\d)")
+# Mainland mobiles (11 digits from 1[3-9]), also written +86 138 1234 5678, 0086-138-1234-5678
+# or 138-1234-5678; landlines with area code (010-12345678, +86 10 1234 5678); 95598 is kept.
+_SEP = r"[ \-.]?"
+PHONE = re.compile(
+    r"(?<![\d+])(?P<cc>(?:\+|00)?86" + _SEP + r")?"
+    r"(?:(?P<m1>1[3-9]\d)" + _SEP + r"\d{4}" + _SEP + r"(?P<m2>\d{4})"
+    r"|(?P<a>0?\d{2,3})" + _SEP + r"\d{3,4}" + _SEP + r"(?P<l>\d{4}))(?!\d)"
+)
 PERSONAL_KEYS = {
     "phone",
     "caller_name",
@@ -33,9 +39,12 @@ PERSONAL_KEYS = {
 
 def mask_phone_numbers(text: str) -> str:
     def replace(match: re.Match) -> str:
-        if match.group(1):
-            return f"{match.group(1)}****{match.group(2)}"
-        return f"{match.group(3)}-****{match.group(4)}"
+        if match.group("m1"):
+            return f"{match.group('m1')}****{match.group('m2')}"
+        area = match.group("a")
+        if not match.group("cc") and not area.startswith("0"):
+            return match.group(0)  # digits that are not a landline (no trunk prefix, no +86)
+        return f"{area}-****{match.group('l')}"
 
     return PHONE.sub(replace, text)
 
@@ -52,12 +61,30 @@ def mask_value(key: str, value):
     return text[:1] + "*" * min(len(text) - 1, 6) if text else text
 
 
+def mask_nested(value, depth: int = 0):
+    """Mask personal keys and phone numbers at any depth of dicts, lists and tuples."""
+    if depth > 20:
+        return "***"
+    if isinstance(value, dict):
+        return {
+            k: mask_value(str(k).lower(), v)
+            if str(k).lower() in PERSONAL_KEYS and not isinstance(v, (dict, list, tuple))
+            else mask_nested(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return type(value)(mask_nested(v, depth + 1) for v in value)
+    if isinstance(value, str):
+        return mask_phone_numbers(value)
+    return value
+
+
 def mask_personal_data(_, __, event_dict: dict) -> dict:
     for key, value in list(event_dict.items()):
-        if key.lower() in PERSONAL_KEYS:
+        if key.lower() in PERSONAL_KEYS and not isinstance(value, (dict, list, tuple)):
             event_dict[key] = mask_value(key.lower(), value)
-        elif isinstance(value, str):
-            event_dict[key] = mask_phone_numbers(value)
+        else:
+            event_dict[key] = mask_nested(value)
     return event_dict
 
 

@@ -43,7 +43,8 @@ def settings_class(service: str) -> type[ServiceSettings]:
 
 def openapi_of(service: str) -> dict[str, Any]:
     main = importlib.import_module(f"brightline.{service}.main")
-    app = main.create_app(settings_class(service)())
+    # Development settings: the document needs no secret (production refuses to start without).
+    app = main.create_app(settings_class(service)(environment="development"))
     return app.openapi()
 
 

@@ -60,6 +60,8 @@ def problem_response(
     )
 
 
+MAX_ERRORS = 20
+
 STATUS_TYPES = {
     400: "bad-request",
     401: "unauthenticated",
@@ -89,7 +91,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "message": e["msg"],
                 "type": e["type"],
             }
-            for e in error.errors()
+            for e in error.errors()[:MAX_ERRORS]  # capped: a huge bad body gets a small answer
         ]
         fields = ", ".join(e["field"] for e in errors)
         return problem_response(
@@ -110,8 +112,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_database_error(request: Request, error: Exception):
         """The database restarting is a 503 a client may retry (with its Idempotency-Key), not a
         500; any other database error is a bug and stays a 500."""
+        from sqlalchemy.exc import DataError
+
         from brightline.platform.db import database_unavailable
 
+        if isinstance(error, DataError):  # a value the column cannot take (too long, not a uuid)
+            return problem_response(
+                Problem(
+                    422,
+                    "validation-error",
+                    "Request is not valid",
+                    "A value does not fit what is stored (too long or malformed)",
+                ),
+                request,
+            )
         if not database_unavailable(error):
             raise error
         return problem_response(

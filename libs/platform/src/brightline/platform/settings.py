@@ -2,14 +2,40 @@
 
 Infrastructure variables are shared by name (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, ...);
 a service's own knobs carry its prefix (INTAKE_..., DISPATCH_...).
+
+Nothing secret has a default outside development: unless BRIGHTLINE_ENV=development (set by
+`make run` and the test suite), a service refuses to start without an identity provider
+(BRIGHTLINE_OIDC_ISSUER), with a database URL whose password is missing, short or a known
+placeholder, or with any other secret of its settings in that state (see `secret_problems`).
 """
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import re
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_AUTH_SECRET = "brightline-dev-secret-change-me-0123456789"
+DEVELOPMENT = "development"
+MIN_SECRET_LENGTH = 16
+# Values that are clearly not secrets: examples from README files, compose defaults, manifests.
+PLACEHOLDER = re.compile(
+    r"change[-_ ]?me|changeme|placeholder|example|secret|password|dev[-_]|demo|default|"
+    r"postgres$|admin$|^x+$|^0+$|12345",
+    re.IGNORECASE,
+)
+
+
+def weak_secret(value: str | None) -> str | None:
+    """Why a secret value is unfit outside development, or None when it is fit."""
+    if not value:
+        return "missing"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    if PLACEHOLDER.search(value):
+        return "a known placeholder"
+    return None
 
 
 class ServiceSettings(BaseSettings):
@@ -17,6 +43,12 @@ class ServiceSettings(BaseSettings):
 
     service_name: str
     database_name: str
+    environment: str = Field(
+        "production",
+        validation_alias="BRIGHTLINE_ENV",
+        description="`development` (make run, tests) allows the embedded database and dev "
+        "secrets; anything else is production and refuses missing or placeholder secrets",
+    )
     database_url: str | None = Field(
         None,
         validation_alias="DATABASE_URL",
@@ -44,19 +76,81 @@ class ServiceSettings(BaseSettings):
         description="Outbox shards (by key hash); relays of one database publish shards in "
         "parallel, one relay per shard at a time. Every replica must use the same number.",
     )
-    auth_secret: SecretStr = Field(
-        SecretStr(DEV_AUTH_SECRET), validation_alias="BRIGHTLINE_AUTH_SECRET"
+    oidc_issuer: str | None = Field(
+        None,
+        validation_alias="BRIGHTLINE_OIDC_ISSUER",
+        description="The OpenID Connect issuer whose tokens this service accepts (Keycloak: "
+        "https://<host>/realms/brightline); its discovery document names the JWKS",
     )
-    integration_clients: str = Field(
-        '[{"client_id": "demo-integration", "secret_sha256": '
-        '"093f7e6ca5e6fc75261951051e5e328a57592c001f56d889bcb7d360f2829a55", "scopes": ["*"]}]',
-        validation_alias="BRIGHTLINE_INTEGRATION_CLIENTS",
-        description="JSON list of OAuth2 clients: client_id, secret_sha256, scopes (service names or *). "
-        "The default is the demo client of make run (secret demo-integration-secret).",
+    oidc_discovery_url: str | None = Field(
+        None,
+        validation_alias="BRIGHTLINE_OIDC_DISCOVERY_URL",
+        description="Where this service reaches the issuer when its public address is not "
+        "reachable from inside the network (docker-compose); unset = the issuer itself",
+    )
+    oidc_audience: str | None = Field(
+        None,
+        validation_alias="BRIGHTLINE_OIDC_AUDIENCE",
+        description="The `aud` a token must carry to reach this service; unset = brightline-<service>",
     )
     integration_rate_limit: str = Field("500/second", validation_alias="INTEGRATION_RATE_LIMIT")
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        validation_alias="MAX_BODY_BYTES",
+        description="Larger request bodies get 413 before anything reads them",
+    )
+    body_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Routes that take larger bodies: path regex -> bytes (photo uploads)",
+    )
+    content_security_policy: str | None = Field(
+        None, description="Content-Security-Policy of the pages this service serves"
+    )
     business_timezone: str = Field("Asia/Shanghai", validation_alias="BRIGHTLINE_TIMEZONE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")
     migrate_on_start: bool = Field(True, validation_alias="MIGRATE_ON_START")
     consumers_enabled: bool = Field(True, validation_alias="CONSUMERS_ENABLED")
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == DEVELOPMENT
+
+    @property
+    def audience(self) -> str:
+        return self.oidc_audience or f"brightline-{self.service_name}"
+
+    def secret_problems(self) -> list[str]:
+        """Every secret setting unfit for production, named (a subclass adds its own)."""
+        problems = []
+        if not self.oidc_issuer:
+            problems.append("BRIGHTLINE_OIDC_ISSUER is missing")
+        elif urlsplit(self.oidc_issuer).scheme != "https" and urlsplit(
+            self.oidc_issuer
+        ).hostname not in ("localhost", "127.0.0.1"):
+            problems.append("BRIGHTLINE_OIDC_ISSUER must be an https URL")
+        if not self.database_url:
+            problems.append("DATABASE_URL is missing (the embedded database is for development)")
+        else:
+            parts = urlsplit(self.database_url)
+            password = parts.password
+            socket = "host=/" in (parts.query or "")
+            if not socket and (why := weak_secret(password)):
+                problems.append(f"the password in DATABASE_URL is {why}")
+        return problems
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_outside_development(self) -> ServiceSettings:
+        if not self.is_development and (problems := self.secret_problems()):
+            raise ValueError(
+                f"{self.service_name} refuses to start in {self.environment} mode: "
+                + "; ".join(problems)
+                + " (BRIGHTLINE_ENV=development allows development defaults)"
+            )
+        return self
+
+
+def secret_value(value: SecretStr | str | None) -> str | None:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value

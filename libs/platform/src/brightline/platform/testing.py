@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,16 +14,231 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from brightline.platform.auth import Role, issue_token
-from brightline.platform.settings import DEV_AUTH_SECRET
+from brightline.platform.auth import Role
+
+# Claims a test may ask for, and the Keycloak user attribute each comes from (the realm's
+# brightline-claims scope and the test client's mappers put them in the token).
+CLAIM_ATTRIBUTES = {
+    "staff_no": "staff_no",
+    "crew_id": "crew_id",
+    "unit_id": "unit_id",
+    "department_id": "department_id",
+    "scopes": "scopes",
+}
+TEST_CLIENT = "brightline-tests"
 
 
-def bearer(
-    *roles: Role | str, subject: str = "agent-1001", secret: str = DEV_AUTH_SECRET, **claims: Any
-) -> dict:
+class TestIdentityProvider:
+    """The test session's Keycloak: users made on demand through the admin REST API, tokens
+    obtained from it with the test client's direct access grant (deploy/keycloak/
+    test-clients.json, imported only here) and cached per (subject, roles, claims)."""
+
+    __test__ = False  # not a test class
+
+    def __init__(self, url: str, admin_password: str, admin_username: str = "admin") -> None:
+        from brightline.platform.local.keycloak import REALM, KeycloakAdmin
+
+        self.url = url.rstrip("/")
+        self.issuer = f"{self.url}/realms/{REALM}"
+        self.admin = KeycloakAdmin(self.url, admin_username, admin_password)
+        self.http = httpx.Client(timeout=30)
+        self._tokens: dict[tuple, str] = {}
+        # One password for every test user, the same for sessions sharing this Keycloak.
+        self._password = "T-" + hashlib.sha256(f"users:{admin_password}".encode()).hexdigest()[:32]
+        self.server = None  # the LocalKeycloak when this process started it
+
+    def prepare(self) -> None:
+        from brightline.platform.local.keycloak import project_root
+
+        # SKIP, not OVERWRITE: a session sharing this Keycloak (KEYCLOAK_URL) may be taking
+        # tokens from the test client right now, and an overwrite recreates it.
+        self.admin.partial_import(
+            project_root() / "deploy" / "keycloak" / "test-clients.json", policy="SKIP"
+        )
+        self.admin.allow_admin_attributes()
+        # The console's client: a secret of this session, and the loopback addresses of the
+        # consoles the tests start on free ports (Keycloak matches a trailing * as a prefix).
+        # Derived from the admin password: test sessions sharing one Keycloak agree on it.
+        self.console_secret = (
+            "test-console-"
+            + hashlib.sha256(f"console:{self.admin._credentials[1]}".encode()).hexdigest()[:32]
+        )
+        self.admin.configure_client(
+            "brightline-console",
+            secret=self.console_secret,
+            redirectUris=["http://127.0.0.1:*", "http://localhost:*"],
+        )
+
+    def password(self, username: str, *roles: Role | str, **claims: Any) -> str:
+        """Make (or reset) a user with these roles and claims; the password to sign in with
+        (on Keycloak's login page, in browser tests)."""
+        self.token(username, [str(r) for r in roles], claims)
+        return self._password
+
+    def token(self, subject: str, roles: list[str], claims: dict[str, Any]) -> str:
+        key = (subject, tuple(sorted(roles)), _freeze(claims))
+        if key in self._tokens:
+            return self._tokens[key]
+        if subject != subject.lower():
+            raise ValueError(f"bearer(): Keycloak user names are lower case, not {subject!r}")
+        for claim in set(claims) - set(CLAIM_ATTRIBUTES) - {"name"}:
+            self._map_claim(claim, claims[claim])  # a claim a newer test needs: map it now
+        self._ensure_roles(roles)
+        attributes = {
+            CLAIM_ATTRIBUTES.get(claim, claim): [_text(v) for v in value]
+            if isinstance(value, (list, tuple, set, frozenset))
+            else [_text(value)]
+            for claim, value in claims.items()
+            if claim != "name" and value is not None
+        }
+        self.admin.ensure_user(subject, self._password, roles, attributes, name=claims.get("name"))
+        response = self.http.post(
+            f"{self.issuer}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": TEST_CLIENT,
+                "username": subject,
+                "password": self._password,
+            },
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"Keycloak refused a test token: {response.text[:300]}")
+        token = response.json()["access_token"]
+        self._tokens[key] = token
+        return token
+
+    def _map_claim(self, claim: str, value: Any) -> None:
+        """A user-attribute mapper on the test client putting attribute `claim` in the token."""
+        mapped = self.__dict__.setdefault("_mapped", set())
+        if claim in mapped:
+            return
+        [client] = self.admin.request("GET", "/clients", params={"clientId": TEST_CLIENT}).json()
+        existing = self.admin.request("GET", f"/clients/{client['id']}/protocol-mappers/models")
+        if claim not in {m["name"] for m in existing.json()}:
+            many = isinstance(value, (list, tuple, set, frozenset))
+            sample = next(iter(value), "") if many else value
+            json_type = (
+                "boolean"
+                if isinstance(sample, bool)
+                else "int"
+                if isinstance(sample, int)
+                else "String"
+            )
+            self.admin.request(
+                "POST",
+                f"/clients/{client['id']}/protocol-mappers/models",
+                json={
+                    "name": claim,
+                    "protocol": "openid-connect",
+                    "protocolMapper": "oidc-usermodel-attribute-mapper",
+                    "config": {
+                        "user.attribute": claim,
+                        "claim.name": claim,
+                        "jsonType.label": json_type,
+                        "multivalued": "true" if many else "false",
+                        "access.token.claim": "true",
+                        "id.token.claim": "false",
+                        "userinfo.token.claim": "false",
+                    },
+                },
+            )
+        mapped.add(claim)
+
+    def _ensure_roles(self, roles: list[str]) -> None:
+        known = self.admin.realm_roles()
+        for role in set(roles) - set(known):
+            self.admin.request("POST", "/roles", json={"name": role})
+
+
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _freeze(claims: dict[str, Any]) -> tuple:
+    return tuple(
+        sorted(
+            (k, tuple(sorted(map(str, v))) if isinstance(v, (list, tuple, set)) else v)
+            for k, v in claims.items()
+        )
+    )
+
+
+_PROVIDER: TestIdentityProvider | None = None
+_PROVIDER_LOCK = threading.Lock()
+
+
+def identity_provider() -> TestIdentityProvider:
+    """The session's Keycloak, once per process: the one KEYCLOAK_URL names (with
+    KEYCLOAK_ADMIN_PASSWORD), else one started now from Maven Central's distribution and
+    stopped when the process exits. Its issuer is published as BRIGHTLINE_OIDC_ISSUER, which
+    every service's settings read (and service processes inherit)."""
+    global _PROVIDER
+    with _PROVIDER_LOCK:
+        if _PROVIDER is not None:
+            return _PROVIDER
+        import atexit
+        import os
+
+        if url := os.environ.get("KEYCLOAK_URL"):
+            from brightline.platform.local.keycloak import REALM, answers_discovery
+
+            deadline = time.monotonic() + 180
+            while not answers_discovery(f"{url.rstrip('/')}/realms/{REALM}"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"KEYCLOAK_URL {url} serves no {REALM} realm")
+                time.sleep(1)
+            provider = TestIdentityProvider(
+                url,
+                os.environ["KEYCLOAK_ADMIN_PASSWORD"],
+                os.environ.get("KEYCLOAK_ADMIN", "admin"),
+            )
+        else:
+            import shutil
+
+            from brightline.platform.local.keycloak import LocalKeycloak
+            from brightline.platform.local.paths import project_root
+
+            data_dir = project_root() / ".local" / "test-keycloak" / uuid.uuid4().hex[:8]
+            server = LocalKeycloak(data_dir, database="dev-mem")
+            server.start()
+
+            def stop() -> None:
+                server.stop()
+                shutil.rmtree(data_dir, ignore_errors=True)
+
+            atexit.register(stop)
+            provider = TestIdentityProvider(server.url, server.admin_password)
+            provider.server = server
+        provider.prepare()
+        os.environ["BRIGHTLINE_OIDC_ISSUER"] = provider.issuer
+        os.environ["CONSOLE_OIDC_CLIENT_SECRET"] = provider.console_secret
+        _PROVIDER = provider
+        return provider
+
+
+def bearer(*roles: Role | str, subject: str = "agent-1001", **claims: Any) -> dict:
+    """Headers with a real access token issued by the test session's Keycloak for a user with
+    these realm roles and claims (staff_no, crew_id, unit_id, department_id, scopes, name)."""
     if Role.INTEGRATION in roles:
         claims.setdefault("scopes", ["*"])  # an integration client allowed everywhere
-    return {"Authorization": f"Bearer {issue_token(secret, subject, list(roles), **claims)}"}
+    claims = {k: v for k, v in claims.items() if v is not None}
+    token = identity_provider().token(subject, [str(r) for r in roles], claims)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(page, console_url: str, username: str, *roles: Role | str, **claims: Any) -> None:
+    """Sign a user in to the console in a Playwright page the way a person does: /auth/login
+    redirects to Keycloak's real login page, the user types name and password, Keycloak sends
+    the browser back to the console. The user is made in the session's Keycloak with these
+    roles (default: supervisor for super-*, agent otherwise) and claims (name, staff_no, ...)."""
+    roles = roles or ((Role.SUPERVISOR,) if username.startswith("super-") else (Role.AGENT,))
+    password = identity_provider().password(username, *roles, **claims)
+    page.goto(f"{console_url.rstrip('/')}/auth/login?next=/")
+    page.wait_for_selector("#kc-login")  # Keycloak's own page
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#kc-login")
+    page.wait_for_url(f"{console_url.rstrip('/')}/**")
 
 
 @asynccontextmanager
@@ -120,7 +338,6 @@ PUBLIC_PATHS = frozenset(
         "/healthz",
         "/readyz",
         "/metrics",
-        "/oauth/token",
         "/docs",
         "/docs/oauth2-redirect",
         "/redoc",

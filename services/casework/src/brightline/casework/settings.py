@@ -21,7 +21,8 @@ class CaseworkSettings(ServiceSettings):
     database_name: str = "brightline_casework"
     contact_key: SecretStr = Field(
         SecretStr(DEV_CONTACT_KEY),
-        description="Fernet key (url-safe base64 of 32 bytes) encrypting reporters' identity and contact",
+        description="Fernet keys (url-safe base64 of 32 bytes), comma-separated, newest first, "
+        "encrypting reporters' identity and contact; the default is development's only",
     )
     # The transfer limit is not a setting: it comes from the policy pack in force
     # (brightline.calendar.policy; $BRIGHTLINE_POLICY_PACKS / $BRIGHTLINE_POLICY_PACK_FILES).
@@ -29,3 +30,18 @@ class CaseworkSettings(ServiceSettings):
         None,
         description="Path to a confidentiality rules YAML; unset = the shipped rules",
     )
+
+    def secret_problems(self) -> list[str]:
+        from cryptography.fernet import Fernet
+
+        problems = super().secret_problems()
+        keys = [k.strip() for k in self.contact_key.get_secret_value().split(",") if k.strip()]
+        if not keys or DEV_CONTACT_KEY in keys:
+            problems.append("CASEWORK_CONTACT_KEY is missing or the development key")
+        for key in keys:
+            try:
+                Fernet(key.encode())
+            except ValueError:
+                problems.append("CASEWORK_CONTACT_KEY holds a value that is not a Fernet key")
+                break
+        return problems

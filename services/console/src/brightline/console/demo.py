@@ -2,7 +2,8 @@
 opening the console sees a living hotline. Started by `make run`; DEMO_SIMULATOR=0 seeds only.
 
 Everything goes through the services' own integration APIs (adapters/clients.py), with tokens
-signed by the shared secret: customers (intake), units, service areas, crews, members and
+from the identity provider (the demo import of `make run`, deploy/keycloak/demo-brightline.json:
+the demo integration client, the robot agents, the demo supervisor, the crew members): customers (intake), units, service areas, crews, members and
 topology (dispatch), departments (casework). A missing endpoint is a logged warning, never a
 crash. The simulator rings calls at intake's CTI webhook as the switch would; calls no human
 takes are answered by two robot agents who record tickets (repairs, consultations, complaints);
@@ -17,9 +18,10 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from brightline.console.adapters.clients import Upstream
 from brightline.console.settings import ConsoleSettings
-from brightline.platform.auth import Role, issue_token
 from brightline.platform.logging import configure_logging
 from brightline.platform.problems import Problem
 
@@ -74,7 +76,47 @@ DEPARTMENTS = [
     ("dept-marketing", "营销部", ["complaint", "suggestion", "opinion"]),
     ("dept-audit", "纪检监察室", ["report"]),
 ]
+# The demo import's passwords (deploy/keycloak/demo-brightline.json; make run only).
+DEMO_PASSWORD = "brightline-demo"
 CREW_PASSWORD = "crew-demo-2468"
+DEMO_CLIENT = "demo-integration"
+DEMO_CLIENT_SECRET = os.environ.get("DEMO_INTEGRATION_SECRET", "demo-integration-secret")
+SERVICE_SCOPES = "intake dispatch casework callback sla_monitor"
+
+
+class DemoIdentity:
+    """Tokens for the demo from the identity provider's token endpoint."""
+
+    def __init__(self, issuer: str) -> None:
+        self.endpoint = f"{issuer.rstrip('/')}/protocol/openid-connect/token"
+
+    async def _token(self, form: dict) -> str:
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.post(self.endpoint, data=form)
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    async def client_token(self) -> str:
+        return await self._token(
+            {
+                "grant_type": "client_credentials",
+                "client_id": DEMO_CLIENT,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "scope": SERVICE_SCOPES,
+            }
+        )
+
+    async def user_token(self, username: str, password: str) -> str:
+        return await self._token(
+            {
+                "grant_type": "password",
+                "client_id": "brightline-demo",
+                "username": username,
+                "password": password,
+            }
+        )
+
+
 ROBOTS = ["robot-2001", "robot-2002"]
 REPAIR_TEXT = [
     "家里突然停电了，邻居家也没电",
@@ -109,31 +151,27 @@ def customers(rng: random.Random) -> list[dict]:
 
 
 class Demo:
-    def __init__(self, settings: ConsoleSettings, *, seed: int | None = None) -> None:
+    def __init__(
+        self, settings: ConsoleSettings, *, seed: int | None = None, identity=None
+    ) -> None:
         self.settings = settings
         self.up = Upstream.from_settings(settings)
         self.rng = random.Random(seed)
-        secret = settings.auth_secret.get_secret_value()
-        self.integration = issue_token(
-            secret, "demo-integration", [Role.INTEGRATION], ttl_seconds=30 * 86400, scopes=["*"]
-        )  # seeds every service, plays the switch
-        self.supervisor = issue_token(
-            secret,
-            "demo-supervisor",
-            [Role.SUPERVISOR],
-            ttl_seconds=30 * 86400,
-            name="演示值班长",
-            staff_no="9000",
-        )
-        self.robots = {
-            r: issue_token(
-                secret, r, [Role.AGENT], ttl_seconds=30 * 86400, name=r, staff_no=r.split("-")[1]
-            )
-            for r in ROBOTS
-        }
+        # Where tokens come from: the identity provider's demo users and clients (make run).
+        self.identity = identity or DemoIdentity(settings.resolved_issuer())
+        self.integration = ""  # seeds every service, plays the switch
+        self.supervisor = ""
+        self.robots: dict[str, str] = {}
         self.customers = customers(self.rng)
         self.crew_tokens: dict[str, str] = {}
         self.calls: dict[str, datetime] = {}
+
+    async def fresh_tokens(self) -> None:
+        """Tokens live minutes: take new ones (and let crews sign in again)."""
+        self.integration = await self.identity.client_token()
+        self.supervisor = await self.identity.user_token("demo-supervisor", DEMO_PASSWORD)
+        self.robots = {r: await self.identity.user_token(r, DEMO_PASSWORD) for r in ROBOTS}
+        self.crew_tokens.clear()
 
     async def attempt(self, what: str, coro) -> object:
         try:
@@ -172,7 +210,7 @@ class Demo:
                 continue
             await self.attempt(
                 f"crew member of {crew_id}",
-                up.put_crew_member(it, crew_id, f"{crew_id}-m1", name + "队员", CREW_PASSWORD),
+                up.put_crew_member(it, crew_id, f"{crew_id}-m1", name + "队员"),
             )
             await self.attempt(f"duty of {crew_id}", up.put_crew_duty(it, crew_id, True))
         for dept_id, name, types in DEPARTMENTS:
@@ -299,12 +337,13 @@ class Demo:
         for crew_id, _, _ in CREWS:
             token = self.crew_tokens.get(crew_id)
             if token is None:
-                session = await self.attempt(
-                    f"crew sign-in {crew_id}", self.up.crew_sign_in(f"{crew_id}-m1", CREW_PASSWORD)
+                token = await self.attempt(
+                    f"crew sign-in {crew_id}",
+                    self.identity.user_token(f"{crew_id}-m1", CREW_PASSWORD),
                 )
-                if session is None:
+                if token is None:
                     continue
-                token = self.crew_tokens[crew_id] = session["token"]
+                self.crew_tokens[crew_id] = token
             page = await self.attempt(f"orders of {crew_id}", self.up.crew_orders(token))
             if page is None:
                 self.crew_tokens.pop(crew_id, None)
@@ -351,6 +390,7 @@ class Demo:
         log.info("demo: traffic simulator running (DEMO_SIMULATOR=0 switches it off)")
         next_ring = 0.0
         next_crews = 0.0
+        next_tokens = asyncio.get_running_loop().time() + 240
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
@@ -364,6 +404,9 @@ class Demo:
             if now >= next_crews:
                 await self.crews_move()
                 next_crews = now + 20
+            if now >= next_tokens:
+                await self.attempt("fresh tokens", self.fresh_tokens())
+                next_tokens = now + 240
             await asyncio.sleep(2)
 
 
@@ -372,6 +415,7 @@ async def main() -> None:
     configure_logging("console-demo", level=settings.log_level, json=settings.log_json)
     demo = Demo(settings)
     try:
+        await demo.fresh_tokens()
         await demo.seed()
         if os.environ.get("DEMO_SIMULATOR", "1") != "0":
             await demo.simulate()

@@ -32,7 +32,7 @@ from brightline.contracts.topics import (
     INTAKE_TICKETS,
     SLA_DEADLINES,
 )
-from brightline.messaging.kafka import prefixed
+from brightline.messaging.kafka import kafka_auth, prefixed
 from brightline.platform.auth import Principal, Role
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ class LiveHub:
             client_id="console-live",
             auto_offset_reset="latest",
             enable_auto_commit=True,
+            **kafka_auth(),
         )
         await self._consumer.start()
         hub = self

@@ -9,14 +9,17 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from brightline.console import consumers
+from brightline.console.adapters.chases import ChaseLog
 from brightline.console.adapters.clients import Upstream
-from brightline.console.adapters.users import UserDirectory
-from brightline.console.api import desk, routes
+from brightline.console.adapters.oidc import OidcClient
+from brightline.console.adapters.sessions import WebSessions
+from brightline.console.api import auth, desk, routes
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
 from brightline.platform.auth import Public
+from brightline.platform.settings import secret_value
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 # The Vue app (services/console/web), built by `make setup` (npm ci && npm run build).
@@ -70,9 +73,15 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with base(app):
             runtime = app.state.runtime
-            app.state.users = UserDirectory(runtime.engine)
-            if settings.seed_demo_users:
-                await app.state.users.seed_demo()
+            app.state.chases = ChaseLog(runtime.engine)
+            app.state.web_sessions = WebSessions(runtime.engine)
+            app.state.session_token = auth.session_token
+            app.state.oidc = OidcClient(
+                settings.resolved_issuer(),
+                settings.oidc_client_id,
+                secret_value(settings.oidc_client_secret),
+                settings.oidc_discovery_url,
+            )
             app.state.upstream = Upstream.from_settings(settings)
             hub = LiveHub(
                 settings.kafka_bootstrap_servers,
@@ -88,12 +97,13 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             finally:
                 await hub.stop()
                 await app.state.upstream.close()
+                await app.state.oidc.close()
 
     app = create_service_app(
         settings,
         title="Brightline console",
         description="Agent softphone and supervisor console: the web UI and its backend-for-frontend.",
-        routers=[*routes.routers, *desk.routers, web_router(WEB_DIST)],
+        routers=[auth.router, *routes.routers, *desk.routers, web_router(WEB_DIST)],
         lifespan=lifespan,
     )
     app.mount("/static", StaticFiles(directory=CLASSIC_DIR / "static"), name="static")

@@ -1,3 +1,6 @@
+import os
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from brightline.platform.settings import ServiceSettings
@@ -17,10 +20,40 @@ class ConsoleSettings(ServiceSettings):
     callback_url: str = "http://127.0.0.1:8004"
     sla_url: str = "http://127.0.0.1:8005"
     upstream_timeout_seconds: float = 10.0
-    # Demo agents and supervisors are created at start when the user directory is empty.
-    seed_demo_users: bool = True
+    # Sign-in: the console is a confidential OpenID Connect client of the identity provider.
+    oidc_client_id: str = "brightline-console"
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="The console client's secret, issued and rotated in the identity provider"
+    )
+    public_url: str | None = Field(
+        None,
+        description="The console's address as browsers see it (redirect URI base, Secure "
+        "cookies for https); unset = the address of the request",
+    )
     session_ttl_seconds: int = 12 * 3600
+    # The pages load only their own scripts and styles, talk only to their own origin.
+    content_security_policy: str | None = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+        "img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
     # The answer limit shown on the softphone clock (the SLA monitor owns the rule itself).
     answer_limit_seconds: int = 12
     # How many recent events the live view keeps in memory for boards opened later.
     recent_events: int = 200
+
+    def resolved_issuer(self) -> str:
+        issuer = self.oidc_issuer
+        if issuer is None and self.is_development:
+            issuer = os.environ.get("BRIGHTLINE_OIDC_ISSUER")
+        return issuer or "http://127.0.0.1:8080/realms/brightline"
+
+    def secret_problems(self) -> list[str]:
+        from brightline.platform.settings import weak_secret
+
+        problems = super().secret_problems()
+        secret = self.oidc_client_secret.get_secret_value() if self.oidc_client_secret else None
+        if why := weak_secret(secret):
+            problems.append(f"CONSOLE_OIDC_CLIENT_SECRET is {why}")
+        return problems

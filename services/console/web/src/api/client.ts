@@ -27,33 +27,20 @@ export class ApiError extends Error {
 }
 
 interface AuthHooks {
-  token: () => string | null
   unauthorized: () => void
 }
 
-const hooks: AuthHooks = { token: () => null, unauthorized: () => {} }
+const hooks: AuthHooks = { unauthorized: () => {} }
 
-/** The auth store wires itself in here: the token to attach, what a 401 does. */
+/** The auth store wires itself in here: what a 401 does. The session itself is an HttpOnly
+ * cookie the browser sends; the page never holds a token. */
 export function connectAuth(next: Partial<AuthHooks>): void {
   Object.assign(hooks, next)
-}
-
-export function authHeaders(): Record<string, string> {
-  const token = hooks.token()
-  return token ? { Authorization: `Bearer ${token}` } : {}
 }
 
 const origin = typeof window !== 'undefined' && window.location ? window.location.origin : 'http://localhost'
 
 export const api = createClient<paths>({ baseUrl: origin, credentials: 'include' })
-
-api.use({
-  onRequest({ request }) {
-    const token = hooks.token()
-    if (token) request.headers.set('Authorization', `Bearer ${token}`)
-    return request
-  },
-})
 
 interface Result<T> {
   data?: T

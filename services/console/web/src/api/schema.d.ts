@@ -4,46 +4,6 @@
  */
 
 export interface paths {
-    "/oauth/token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Issue Client Token
-         * @description OAuth2 client credentials grant (RFC 6749 §4.4) for integration clients. Public.
-         */
-        post: operations["oauth-issue_client_token"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Sign In
-         * @description Sign in an agent or supervisor (public: it is how a user gets a token).
-         */
-        post: operations["sessions-sign_in"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -136,6 +96,7 @@ export interface paths {
         /**
          * Hang Up
          * @description The customer has hung up first (etiquette): the switch's hangup goes to intake; the seat wraps up.
+         *     Only the agent on the call may hang it up.
          */
         post: operations["agent-hang_up"];
         delete?: never;
@@ -824,17 +785,6 @@ export interface components {
             /** Hash */
             hash: string;
         };
-        /** Body_oauth-issue_client_token */
-        "Body_oauth-issue_client_token": {
-            /** Grant Type */
-            grant_type: string;
-            /** Client Id */
-            client_id: string;
-            /** Client Secret */
-            client_secret: string;
-            /** Scope */
-            scope?: string | null;
-        };
         /** CallbackOutcome */
         CallbackOutcome: {
             /**
@@ -1046,27 +996,6 @@ export interface components {
             /** Reason */
             reason?: string | null;
         };
-        /** SessionCreate */
-        SessionCreate: {
-            /** Username */
-            username: string;
-            /** Password */
-            password: string;
-        };
-        /** SessionRead */
-        SessionRead: {
-            /** Token */
-            token: string;
-            /**
-             * Token Type
-             * @default bearer
-             * @constant
-             */
-            token_type: "bearer";
-            /** Expires In */
-            expires_in: number;
-            user: components["schemas"]["UserRead"];
-        };
         /** SituationPromptRead */
         SituationPromptRead: {
             /** Situation */
@@ -1102,20 +1031,6 @@ export interface components {
             text: string;
             /** Action */
             action: string;
-        };
-        /** TokenResponse */
-        TokenResponse: {
-            /** Access Token */
-            access_token: string;
-            /**
-             * Token Type
-             * @default bearer
-             */
-            token_type: string;
-            /** Expires In */
-            expires_in: number;
-            /** Scope */
-            scope: string;
         };
         /** UserRead */
         UserRead: {
@@ -1171,72 +1086,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    "oauth-issue_client_token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/x-www-form-urlencoded": components["schemas"]["Body_oauth-issue_client_token"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenResponse"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    "sessions-sign_in": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SessionCreate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SessionRead"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
     "me-who_am_i": {
         parameters: {
             query?: never;

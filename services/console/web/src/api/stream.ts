@@ -1,6 +1,4 @@
-// The live event stream (server-sent events read with fetch, so a bearer token, when there is
-// one, travels in a header and never in a URL; the session cookie goes along either way).
-import { authHeaders } from './client'
+// The live event stream (server-sent events read with fetch; the session cookie goes along).
 
 export interface LiveMessage {
   kind: string
@@ -33,7 +31,6 @@ export function openStream(onMessage: (m: LiveMessage) => void, onState: (up: bo
       try {
         const response = await fetch('/api/events', {
           credentials: 'include',
-          headers: authHeaders(),
           signal: controller.signal,
         })
         if (!response.ok || !response.body) throw new Error(`stream ${response.status}`)

@@ -15,13 +15,6 @@ const en: typeof zh = {
   signIn: {
     title: 'Sign in to the agent desk',
     sso: 'Sign in with single sign-on',
-    orPassword: 'or with user name and password',
-    username: 'User name',
-    password: 'Password',
-    submit: 'Sign in',
-    bad: 'Wrong user name or password',
-    demo: 'Demo accounts use the password {pw}',
-    required: 'Enter your user name and password',
   },
   state: {
     title: 'My state',

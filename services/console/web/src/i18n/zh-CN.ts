@@ -13,13 +13,6 @@ export default {
   signIn: {
     title: '登录坐席工作台',
     sso: '使用统一身份认证登录',
-    orPassword: '或使用用户名和密码',
-    username: '用户名',
-    password: '密码',
-    submit: '登录',
-    bad: '用户名或密码错误',
-    demo: '演示账号的密码：{pw}',
-    required: '请填写用户名和密码',
   },
   state: {
     title: '我的状态',

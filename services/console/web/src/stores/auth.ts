@@ -1,19 +1,14 @@
-// Everything about who is signed in lives here (and in api/client.ts). Two ways in:
-// - the server-side OIDC code flow: /auth/login?next=… sets an HttpOnly cookie; GET /api/me
-//   answers; no token ever reaches the page;
-// - until that lands, POST /api/sessions with user name and password returns a bearer token,
-//   kept in sessionStorage and attached by the API client.
-// Switching to the cookie flow alone means deleting `signInWithPassword` and the token.
+// Everything about who is signed in lives here (and in api/client.ts). The console signs people
+// in with the server-side OIDC code flow: /auth/login?next=… goes to the identity provider and
+// comes back with an HttpOnly session cookie; GET /api/me says who it is. No token ever reaches
+// the page (the API client sends the cookie, nothing else).
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api, connectAuth, unwrap, type Schemas } from '@/api/client'
 
-const TOKEN = 'brightline.token'
-
 export type AuthStatus = 'unknown' | 'signed-in' | 'signed-out'
 
 export const useAuthStore = defineStore('auth', () => {
-  const token = ref<string | null>(sessionStorage.getItem(TOKEN))
   const user = ref<Schemas['UserRead'] | null>(null)
   const status = ref<AuthStatus>('unknown')
 
@@ -21,15 +16,13 @@ export const useAuthStore = defineStore('auth', () => {
   const isSupervisor = computed(() => !!user.value?.roles.includes('supervisor'))
 
   function forget(): void {
-    token.value = null
     user.value = null
-    sessionStorage.removeItem(TOKEN)
     status.value = 'signed-out'
   }
 
-  connectAuth({ token: () => token.value, unauthorized: forget })
+  connectAuth({ unauthorized: forget })
 
-  /** At start: who is signed in (cookie or stored token)? 401 → the sign-in view. */
+  /** At start: who is signed in (the session cookie)? 401 → the sign-in view. */
   async function init(): Promise<void> {
     try {
       user.value = await unwrap(api.GET('/api/me'))
@@ -39,25 +32,16 @@ export const useAuthStore = defineStore('auth', () => {
     }
   }
 
-  async function signInWithPassword(username: string, password: string): Promise<void> {
-    const session = await unwrap(api.POST('/api/sessions', { body: { username, password } }))
-    token.value = session.token
-    sessionStorage.setItem(TOKEN, session.token)
-    user.value = session.user
-    status.value = 'signed-in'
-  }
-
   /** Where the identity provider's sign-in starts; it comes back to `next`. */
   function loginUrl(next: string): string {
     return `/auth/login?next=${encodeURIComponent(next)}`
   }
 
+  /** The server ends the session and the provider's, then sends the browser back here. */
   function signOut(): void {
-    const hadToken = !!token.value
     forget()
-    // With the cookie flow the server ends the session (and the provider's).
-    if (!hadToken) window.location.assign('/auth/logout')
+    window.location.assign('/auth/logout')
   }
 
-  return { token, user, status, isAgent, isSupervisor, init, signInWithPassword, loginUrl, signOut, forget }
+  return { user, status, isAgent, isSupervisor, init, loginUrl, signOut, forget }
 })

@@ -93,4 +93,3 @@ def make_routes(settings: DispatchSettings) -> dict[str, Route]:
 
 
 TOPICS = [INTAKE_TICKETS, CALLBACK_TASKS, SLA_DEADLINES]
-ROUTES: dict[str, Route] = make_routes(DispatchSettings())

@@ -26,8 +26,9 @@ class DispatchSettings(ServiceSettings):
     # Photos attached when resolving: each at most this big, at most this many per request.
     max_photo_bytes: int = 2 * 1024 * 1024
     max_photos_per_request: int = 6
+    # The resolution step carries the photos (base64): its own body limit.
+    body_limits: dict[str, int] = {r"^/mobile/orders/[^/]+/resolution$": 24 * 1024 * 1024}
     # A device clock may run ahead of ours by this much; further in the future is refused.
     device_clock_skew_seconds: float = 300.0
     # A phone offline longer than this cannot replay its steps; older step times are refused.
     device_offline_window_seconds: float = 24 * 3600.0
-    crew_token_ttl_seconds: int = 12 * 3600

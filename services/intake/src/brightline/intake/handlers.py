@@ -72,6 +72,13 @@ async def record_ticket(
     """Record a ticket. A repair report for a fault already being handled (open repair at the
     same address or meter, or an active outage over the area) becomes a consultation linked to it."""
     details = dict(command.details)
+    # A report's (举报) reporter is protected: intake keeps none of their contact details; they
+    # travel once, in the recorded event, to casework's vault.
+    reporter = (
+        {k: details.pop(k) for k in REPORTER_FIELDS if k in details}
+        if command.ticket_type in CONFIDENTIAL_TYPES
+        else {}
+    )
     for name in CUSTOMER_FACING_FIELDS:
         if details.get(name):
             (phrase_book.ensure_polite if phrase_book else ensure_polite)(details[name])
@@ -135,7 +142,7 @@ async def record_ticket(
         # Told the progress on the spot; the case's own callback covers this call.
         ticket.complete(command.first_ask_owner, at, details.get("note_to_customer"))
     await tickets.add(ticket, tz=tz)
-    publish(ticket.events, uow)
+    publish(ticket.events, uow, reporter=reporter)
     if chased is not None:
         _emit_completed(ticket, at, command.first_ask_owner, None, uow, callback_due=False)
     return Recorded(ticket, link)
@@ -161,7 +168,11 @@ async def _case_being_chased(command: commands.RecordTicket, tickets: TicketRepo
     return linked
 
 
-def publish(domain_events: list, uow: UnitOfWork) -> None:
+CONFIDENTIAL_TYPES = frozenset({"report"})
+REPORTER_FIELDS = ("caller_name", "phone", "address", "customer_id", "meter_no")
+
+
+def publish(domain_events: list, uow: UnitOfWork, *, reporter: dict | None = None) -> None:
     for event in domain_events:
         if isinstance(event, events.TicketRecorded):
             t = event.ticket
@@ -173,7 +184,11 @@ def publish(domain_events: list, uow: UnitOfWork) -> None:
                     recorded_at=t.recorded_at,
                     first_ask_owner=t.first_ask_owner,
                     description=t.description,
-                    **{k: v for k, v in t.details.items() if k in TicketRecordedV1.model_fields},
+                    **{
+                        k: v
+                        for k, v in {**t.details, **(reporter or {})}.items()
+                        if k in TicketRecordedV1.model_fields
+                    },
                 )
             )
 
@@ -181,7 +196,10 @@ def publish(domain_events: list, uow: UnitOfWork) -> None:
 async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> Ticket:
     tickets = TicketRepository(uow.session)
     ticket = await tickets.get(command.ticket_id, for_update=True)
-    if ticket is None:
+    if ticket is None or (
+        not command.supervisor and command.by not in (ticket.owner, ticket.first_ask_owner)
+    ):
+        # Another agent's ticket answers as if it did not exist: nothing about it leaks.
         raise NotFound(f"ticket {command.ticket_id} does not exist")
     at = now()
     # IllegalTransition for other types or a closed ticket

@@ -18,6 +18,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m brightline.platform.local")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("kafka-jars", help="fetch the broker's jars with Maven (once)")
+    sub.add_parser("keycloak-dist", help="fetch and unpack Keycloak with Maven (once)")
     up = sub.add_parser("up", help="start Kafka and PostgreSQL, print their addresses, wait")
     up.add_argument("--kafka-port", type=int, default=9092)
     up.add_argument("--env-file", help="write KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL here")
@@ -26,6 +27,13 @@ def main() -> None:
 
     if args.command == "kafka-jars":
         print(ensure_jars())
+        return
+    if args.command == "keycloak-dist":
+        from brightline.platform.local.keycloak import ensure_distribution, find_java_home
+
+        print(find_java_home())
+        for profile in ("dev-mem", "dev-file"):  # the tests' and make run's
+            print(ensure_distribution(profile))
         return
 
     root = project_root()

@@ -100,8 +100,29 @@ log.segment.bytes=67108864
 """
 
 
+SASL_PROPERTIES = """\
+# Clients authenticate with SASL/SCRAM-SHA-256 (users created at format time); the authorizer
+# refuses whatever no ACL allows. The controller listener stays on loopback, inside the broker.
+listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port}
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=\
+org.apache.kafka.common.security.scram.ScramLoginModule required \
+username="{admin}" password="{admin_password}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:{admin};User:ANONYMOUS
+"""
+
+
 class LocalKafka:
-    """Start, wait for, and stop one broker. Ports stay fixed across restarts."""
+    """Start, wait for, and stop one broker. Ports stay fixed across restarts.
+
+    `scram_users` ({name: password}, the first one the broker's own admin) switches client
+    authentication on: SASL/SCRAM-SHA-256 and ACLs; a plain client is refused."""
 
     def __init__(
         self,
@@ -112,7 +133,9 @@ class LocalKafka:
         partitions: int = 3,
         heap: str = "768m",
         root: Path | None = None,
+        scram_users: dict[str, str] | None = None,
     ) -> None:
+        self.scram_users = dict(scram_users or {})
         self.root = root or project_root()
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
@@ -142,14 +165,24 @@ class LocalKafka:
     def _configure(self, jars: Path) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
-        props.write_text(
-            SERVER_PROPERTIES.format(
+        text = SERVER_PROPERTIES.format(
+            port=self.port,
+            controller_port=self.controller_port,
+            log_dir=self.data_dir / "logs",
+            partitions=self.partitions,
+        )
+        if self.scram_users:
+            admin, admin_password = next(iter(self.scram_users.items()))
+            drop = ("listeners=", "advertised.listeners=", "listener.security", "inter.broker")
+            text = "".join(
+                line for line in text.splitlines(keepends=True) if not line.startswith(drop)
+            ) + SASL_PROPERTIES.format(
                 port=self.port,
                 controller_port=self.controller_port,
-                log_dir=self.data_dir / "logs",
-                partitions=self.partitions,
+                admin=admin,
+                admin_password=admin_password,
             )
-        )
+        props.write_text(text)
         cluster_file = self.data_dir / "cluster.id"
         if not cluster_file.exists():
             out = subprocess.run(
@@ -169,6 +202,11 @@ class LocalKafka:
                 "-c",
                 str(props),
                 "--ignore-formatted",
+                *(
+                    arg
+                    for name, password in self.scram_users.items()
+                    for arg in ("--add-scram", f"SCRAM-SHA-256=[name={name},password={password}]")
+                ),
             ),
             check=True,
             capture_output=True,
@@ -206,7 +244,7 @@ class LocalKafka:
             if self.process.poll() is not None:
                 tail = log_path.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"Kafka exited with {self.process.returncode}:\n{tail}")
-            if asyncio.run(answers_metadata(self.bootstrap_servers)):
+            if asyncio.run(answers_metadata(self.bootstrap_servers, **self.admin_credentials())):
                 log.info("Kafka %s (KRaft) ready on %s", self.version, self.bootstrap_servers)
                 return self.bootstrap_servers
             time.sleep(0.5)
@@ -224,18 +262,37 @@ class LocalKafka:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def admin_credentials(self) -> dict:
+        """aiokafka keyword arguments of the broker's admin user (empty without SCRAM)."""
+        if not self.scram_users:
+            return {}
+        name, password = next(iter(self.scram_users.items()))
+        return scram_client(name, password)
+
     def restart(self) -> None:
         self.stop()
         self.start()
 
 
-async def answers_metadata(bootstrap_servers: str) -> bool:
+def scram_client(username: str, password: str) -> dict:
+    """aiokafka keyword arguments for a SASL/SCRAM-SHA-256 client."""
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-256",
+        "sasl_plain_username": username,
+        "sasl_plain_password": password,
+    }
+
+
+async def answers_metadata(bootstrap_servers: str, **client) -> bool:
     """True when the broker answers a metadata request (the only honest readiness check)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
     # While the broker boots, aiokafka logs every refused connection as an error.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=3000, **client
+    )
     try:
         await admin.start()
         await admin.list_topics()

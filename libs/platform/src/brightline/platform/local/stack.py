@@ -1,6 +1,7 @@
 """`make run`: the whole call centre on this machine, without Docker.
 
-Embedded PostgreSQL and a local Kafka broker, then every service as its own process
+Embedded PostgreSQL, a local Kafka broker and Keycloak (the identity provider, with the realm of
+deploy/keycloak and, unless --no-demo, the demo users and clients), then every service as its own process
 (`python -m brightline.<service> serve`), each waited on until /readyz answers, then the demo
 data and traffic simulator if the console ships them. Ctrl-C (or SIGTERM, or closing the
 terminal) stops everything in reverse.
@@ -24,6 +25,7 @@ import fcntl
 import importlib.util
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -36,6 +38,7 @@ from pathlib import Path
 import httpx
 
 from brightline.platform.local.kafka import LocalKafka
+from brightline.platform.local.keycloak import LocalKeycloak
 from brightline.platform.local.paths import project_root
 from brightline.platform.local.postgres import LocalPostgres
 
@@ -164,6 +167,11 @@ def main() -> None:
         "--kafka-port", type=int, default=int(os.environ.get("BRIGHTLINE_KAFKA_PORT", 9092))
     )
     parser.add_argument(
+        "--keycloak-port",
+        type=int,
+        default=int(os.environ.get("BRIGHTLINE_KEYCLOAK_PORT", 8080)),
+    )
+    parser.add_argument(
         "--home",
         type=Path,
         default=None,
@@ -176,7 +184,7 @@ def main() -> None:
     )
     parser.add_argument("--port-offset", type=int, default=0, help="added to every service's port")
     parser.add_argument(
-        "--no-demo", action="store_true", help="no demo data and no traffic simulator"
+        "--no-demo", action="store_true", help="no demo data, users or clients; no simulator"
     )
     parser.add_argument(
         "--exit-when-ready", action="store_true", help="start, check, stop (for tests)"
@@ -212,6 +220,18 @@ def main() -> None:
 
     postgres = LocalPostgres(home / "pgdata")
     kafka = LocalKafka(home / "kafka", port=args.kafka_port, controller_port=args.kafka_port + 1)
+    keycloak_dir = home / "keycloak"
+    keycloak_dir.mkdir(parents=True, exist_ok=True)
+    admin_file = keycloak_dir / "admin-password"
+    if not admin_file.exists():
+        admin_file.write_text(secrets.token_urlsafe(18))
+        admin_file.chmod(0o600)
+    keycloak = LocalKeycloak(
+        keycloak_dir,
+        port=args.keycloak_port,
+        database="dev-file",
+        admin_password=admin_file.read_text().strip(),
+    )
     processes: dict[str, subprocess.Popen] = {}
     stopped = threading.Event()
     up = threading.Event()
@@ -233,6 +253,7 @@ def main() -> None:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        keycloak.stop()
         kafka.stop()
         postgres.stop()
 
@@ -252,8 +273,27 @@ def main() -> None:
         with progress("Kafka to answer metadata requests"):
             bootstrap = kafka.start(on_spawn=broker_spawned)
         say(f"  Kafka ready on {bootstrap}")
+        say(f"starting Keycloak {keycloak.version} on 127.0.0.1:{args.keycloak_port} ...")
+
+        def keycloak_spawned(pid: int) -> None:
+            watchdog.group(pid)
+            lock.write(keycloak_pid=pid)
+
+        with progress("Keycloak to answer its discovery document"):
+            issuer = keycloak.start(on_spawn=keycloak_spawned)
+        admin = keycloak.admin()
+        if not args.no_demo:
+            admin.partial_import(project_root() / "deploy" / "keycloak" / "demo-brightline.json")
+        console_secret = secrets.token_urlsafe(32)
+        admin.configure_client("brightline-console", secret=console_secret)
+        say(
+            f"  issuer {issuer}  (admin console {keycloak.url}/admin, user admin, password in {admin_file})"
+        )
         env = {
             **os.environ,
+            "BRIGHTLINE_ENV": "development",
+            "BRIGHTLINE_OIDC_ISSUER": issuer,
+            "CONSOLE_OIDC_CLIENT_SECRET": console_secret,
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "LOG_JSON": "true",

@@ -42,7 +42,7 @@ rates = APIRouter(prefix="/callback-rates", tags=["callback-rates"])
 Agent = Annotated[Principal, Depends(Allow(Role.AGENT))]
 Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
 Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 def get_policy(runtime: RuntimeDep) -> CallbackPolicy:

@@ -1,15 +1,26 @@
-"""Field encryption for the reporter's identity and contact (Fernet: AES-128-CBC + HMAC-SHA256)."""
+"""Field encryption for the reporter's identity and contact (Fernet: AES-128-CBC + HMAC-SHA256).
+
+Keys rotate: CASEWORK_CONTACT_KEY is a comma-separated list, newest first (MultiFernet): the
+first key seals, every key opens; `python -m brightline.casework rotate-contact-key` re-seals
+every stored value with the first key, after which the old keys can be dropped."""
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 
 from brightline.casework.domain.commands import Contact
 
 
 class ContactVault:
-    def __init__(self, key: str) -> None:
-        self._fernet = Fernet(key.encode() if isinstance(key, str) else key)
+    def __init__(self, keys: str) -> None:
+        parts = [k.strip() for k in keys.split(",") if k.strip()]
+        if not parts:
+            raise ValueError("no contact key")
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
+
+    def rotate(self, token: str | None) -> str | None:
+        """The same value sealed with the newest key."""
+        return None if token is None else self._fernet.rotate(token.encode("ascii")).decode("ascii")
 
     def seal(self, value: str | None) -> str | None:
         return (

@@ -231,15 +231,9 @@ class Upstream:
             "dispatch", "PUT", f"/crews/{crew_id}", token, json={"unit_id": unit_id, "name": name}
         )
 
-    async def put_crew_member(
-        self, token: str, crew_id: str, member_id: str, name: str, password: str
-    ) -> dict:
+    async def put_crew_member(self, token: str, crew_id: str, member_id: str, name: str) -> dict:
         return await self.json(
-            "dispatch",
-            "PUT",
-            f"/crews/{crew_id}/members/{member_id}",
-            token,
-            json={"name": name, "password": password},
+            "dispatch", "PUT", f"/crews/{crew_id}/members/{member_id}", token, json={"name": name}
         )
 
     async def put_crew_duty(self, token: str, crew_id: str, on_duty: bool) -> dict:
@@ -254,15 +248,6 @@ class Upstream:
             "/topology",
             token,
             json={"transformers": transformers, "meters": meters},
-        )
-
-    async def crew_sign_in(self, member_id: str, password: str) -> dict:
-        return await self.json(
-            "dispatch",
-            "POST",
-            "/mobile/sessions",
-            "-",
-            json={"member_id": member_id, "password": password},
         )
 
     async def crew_orders(self, crew_token: str) -> dict:

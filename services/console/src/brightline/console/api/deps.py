@@ -1,14 +1,14 @@
-"""Route dependencies: who is calling (with the raw token to forward), the hub, the upstream."""
+"""Route dependencies: who is calling (with the access token to forward), the hub, the upstream."""
 
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from brightline.console.adapters.chases import ChaseLog
 from brightline.console.adapters.clients import Upstream
-from brightline.console.adapters.users import UserDirectory
 from brightline.console.live import LiveHub
-from brightline.platform.auth import Allow, Principal, Role, issue_token
+from brightline.platform.auth import Allow, Principal, Role
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ def _caller(*roles: Role):
     async def dependency(
         request: Request, principal: Annotated[Principal, Depends(allow)]
     ) -> Caller:
-        token = request.headers.get("authorization", "").split(" ", 1)[-1]
-        return Caller(principal, token)
+        # The verified token: from the Authorization header (API clients) or the web session.
+        return Caller(principal, request.state.access_token)
 
     return dependency
 
@@ -46,26 +46,20 @@ async def get_upstream(request: Request) -> Upstream:
     return request.app.state.upstream
 
 
-async def get_users(request: Request) -> UserDirectory:
-    return request.app.state.users
+async def get_chases(request: Request) -> ChaseLog:
+    return request.app.state.chases
 
 
 HubDep = Annotated[LiveHub, Depends(get_hub)]
 UpstreamDep = Annotated[Upstream, Depends(get_upstream)]
-UsersDep = Annotated[UserDirectory, Depends(get_users)]
+ChasesDep = Annotated[ChaseLog, Depends(get_chases)]
 
 
 async def switch_token(request: Request) -> str:
     """The softphone is the switch's CTI client: answer and hangup reach intake as switch events,
-    signed with an integration token the console issues itself."""
-    settings = request.app.state.settings
-    return issue_token(
-        settings.auth_secret.get_secret_value(),
-        "console-softphone",
-        [Role.INTEGRATION],
-        scopes=["intake"],  # the softphone speaks for the switch, to intake only
-        ttl_seconds=300,
-    )
+    with a client-credentials token of the console's own service account (realm role
+    integration) from the identity provider."""
+    return await request.app.state.oidc.service_token("intake")
 
 
 SwitchToken = Annotated[str, Depends(switch_token)]

@@ -1,5 +1,6 @@
-"""The backend-for-frontend: sign-in, the live event stream, and one route per thing a screen
-does, each forwarding the user's token to the service that owns the data."""
+"""The backend-for-frontend: the live event stream and one route per thing a screen does, each
+forwarding the user's token (from the server-side session behind the cookie, or a bearer) to
+the service that owns the data. Sign-in is the identity provider's (api/auth.py)."""
 
 from __future__ import annotations
 
@@ -9,103 +10,40 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
-from brightline.console.adapters.users import DEMO_PASSWORD
 from brightline.console.api.deps import (
     AgentCaller,
+    ChasesDep,
     HubDep,
     SoloAgent,
     SupervisorCaller,
     SwitchToken,
     UpstreamDep,
-    UsersDep,
 )
 from brightline.console.api.schemas import (
     CallbackOutcome,
     ChaseCreate,
     EscalationResolve,
     ScriptAnswers,
-    SessionCreate,
-    SessionRead,
     StateUpdate,
     UserRead,
     WrapUp,
 )
 from brightline.console.domain.floor import IllegalState
-from brightline.console.domain.passwords import DUMMY_HASH, verify_password
-from brightline.platform.auth import Public, Role, issue_token
 from brightline.platform.problems import Problem
 
-sessions = APIRouter(prefix="/api/sessions", tags=["sessions"])
 me_router = APIRouter(prefix="/api", tags=["me"])
 agent = APIRouter(prefix="/api/agent", tags=["agent"])
 work = APIRouter(prefix="/api", tags=["work"])
 supervisor = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
 
-IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# ------------------------------------------------------------------------ sign-in
-@sessions.post(
-    "",
-    response_model=SessionRead,
-    status_code=201,
-    dependencies=[Depends(Public("sign-in: the caller has no token yet"))],
-)
-async def sign_in(
-    body: SessionCreate, request: Request, users: UsersDep, hub: HubDep
-) -> SessionRead:
-    """Sign in an agent or supervisor (public: it is how a user gets a token)."""
-    settings = request.app.state.settings
-    row = await users.get(body.username)
-    ok = await asyncio.to_thread(
-        verify_password, body.password, row.password_hash if row else DUMMY_HASH
-    )
-    if row is None or not ok or not row.active:
-        raise Problem(401, "bad-credentials", "Wrong user name or password")
-    roles = [Role(r) for r in row.roles]
-    token = issue_token(
-        settings.auth_secret.get_secret_value(),
-        row.username,
-        roles,
-        ttl_seconds=settings.session_ttl_seconds,
-        name=row.display_name,
-        staff_no=row.staff_no,
-    )
-    if Role.AGENT in roles:
-        async with hub.change() as step:
-            seat = step.floor.sign_in(row.username, row.display_name, row.staff_no, _now())
-        hub.broadcast({"kind": "agent", "data": step.floor.seat_view(seat)})
-    return SessionRead(
-        token=token,
-        expires_in=settings.session_ttl_seconds,
-        user=UserRead(
-            subject=row.username,
-            name=row.display_name,
-            staff_no=row.staff_no,
-            roles=[str(r) for r in roles],
-        ),
-    )
-
-
-@sessions.get(
-    "/demo-hint",
-    include_in_schema=False,
-    dependencies=[Depends(Public("the sign-in page asks whether demo users exist"))],
-)
-async def demo_hint(request: Request) -> dict:
-    """The demo directory's password, shown on the sign-in page only while demo users are seeded."""
-    settings = request.app.state.settings
-    return {
-        "demo": settings.seed_demo_users,
-        "password": DEMO_PASSWORD if settings.seed_demo_users else None,
-    }
 
 
 @me_router.get("/me", response_model=UserRead)
@@ -216,7 +154,11 @@ async def answer_call(
 async def hang_up(
     call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken
 ) -> dict:
-    """The customer has hung up first (etiquette): the switch's hangup goes to intake; the seat wraps up."""
+    """The customer has hung up first (etiquette): the switch's hangup goes to intake; the seat wraps up.
+    Only the agent on the call may hang it up."""
+    seat = (await hub.read()).seats.get(caller.subject)
+    if seat is None or seat.call_id != call_id:
+        raise Problem(404, "not-your-call", "You are not on this call", f"call {call_id}")
     ack = await upstream.cti_event(
         switch,
         {
@@ -459,11 +401,11 @@ async def sla_board(request: Request, caller: SupervisorCaller, upstream: Upstre
 
 @supervisor.get("/breaches")
 async def breach_list(
-    caller: SupervisorCaller, upstream: UpstreamDep, users: UsersDep
+    caller: SupervisorCaller, upstream: UpstreamDep, chase_log: ChasesDep
 ) -> list[dict]:
     """Open breaches, oldest due first, with the chases (催办) already made."""
     breaches = await upstream.breaches(caller.token)
-    chased = await users.chases_for([b["id"] for b in breaches])
+    chased = await chase_log.chases_for([b["id"] for b in breaches])
     out = []
     for b in sorted(breaches, key=lambda b: b.get("due_at") or ""):
         log = chased.get(b["id"], [])
@@ -480,11 +422,11 @@ async def breach_list(
 
 @supervisor.post("/breaches/{deadline_id}/chase", status_code=201)
 async def chase(
-    deadline_id: str, body: ChaseCreate, caller: SupervisorCaller, users: UsersDep, hub: HubDep
+    deadline_id: str, body: ChaseCreate, caller: SupervisorCaller, chase_log: ChasesDep, hub: HubDep
 ) -> dict:
     """催办: record that the supervisor chased the people responsible for a breached deadline, and
     tell every open console at once."""
-    row = await users.add_chase(
+    row = await chase_log.add_chase(
         deadline_id=deadline_id,
         ticket_id=body.ticket_id,
         limit_key=body.limit_key,
@@ -538,4 +480,4 @@ def _problem(error: Exception) -> dict:
     return {"status": 500, "type": "error", "title": str(error)}
 
 
-routers = [sessions, me_router, agent, work, supervisor]
+routers = [me_router, agent, work, supervisor]

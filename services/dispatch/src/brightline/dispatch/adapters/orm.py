@@ -75,7 +75,6 @@ crew_members = sa.Table(
     sa.Column("member_id", sa.String(64), primary_key=True),
     sa.Column("crew_id", sa.String(64), nullable=False, index=True),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("password_hash", sa.Text, nullable=False),
 )
 
 crew_shifts = sa.Table(

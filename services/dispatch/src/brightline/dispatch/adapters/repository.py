@@ -336,16 +336,12 @@ class CrewRepository:
         )
         return result.rowcount > 0
 
-    async def upsert_member(
-        self, member_id: str, crew_id: str, name: str, password_hash: str
-    ) -> None:
-        stmt = insert(crew_members).values(
-            member_id=member_id, crew_id=crew_id, name=name, password_hash=password_hash
-        )
+    async def upsert_member(self, member_id: str, crew_id: str, name: str) -> None:
+        stmt = insert(crew_members).values(member_id=member_id, crew_id=crew_id, name=name)
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["member_id"],
-                set_={"crew_id": crew_id, "name": name, "password_hash": password_hash},
+                set_={"crew_id": crew_id, "name": name},
             )
         )
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from brightline.dispatch.adapters.passwords import hash_password
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
     CrewRead,
@@ -123,11 +122,12 @@ async def _require_crew(repo: CrewRepository, crew_id: str) -> None:
 async def put_member(
     crew_id: str, member_id: str, body: MemberUpdate, uow: UnitOfWorkDep, who: Maintainer
 ) -> MemberRead:
-    """A crew member who signs in on the phone with this id and PIN/password."""
+    """A crew member of the roster. They sign in on the phone with the identity provider, whose
+    account for them carries the realm role crew and this crew_id; no credential is kept here."""
     async with uow:
         repo = CrewRepository(uow.session)
         await _require_crew(repo, crew_id)
-        await repo.upsert_member(member_id, crew_id, body.name, hash_password(body.password))
+        await repo.upsert_member(member_id, crew_id, body.name)
         await uow.commit()
     return MemberRead(member_id=member_id, name=body.name)
 

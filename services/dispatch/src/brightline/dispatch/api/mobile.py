@@ -4,6 +4,10 @@ Every write carries an Idempotency-Key and the device's own clock (X-Device-Time
 `device_time` in the body): a phone that was offline replays its queue, a replay has no second
 effect, and the times recorded are when things happened, not when the network came back.
 A crew member sees and moves only their own crew's orders; anything else is a 404.
+
+Crew members sign in on the phone with the identity provider (Keycloak's public client
+`brightline-crew`; its brute-force detection locks out PIN guessing): the token names the
+member, the realm role `crew` and the member's crew_id and unit_id.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from brightline.dispatch import handlers
-from brightline.dispatch.adapters.passwords import DUMMY_HASH, verify_password
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
     CancelStep,
@@ -30,8 +33,6 @@ from brightline.dispatch.api.schemas import (
     OnSiteStep,
     PhotoRead,
     ResolveStep,
-    SessionCreate,
-    SessionRead,
 )
 from brightline.dispatch.domain import commands
 from brightline.dispatch.domain.model import (
@@ -43,20 +44,23 @@ from brightline.dispatch.domain.model import (
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
-from brightline.platform.auth import Allow, Principal, Public, Role, issue_token
+from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/mobile", tags=["mobile"])
 
 CrewMember = Annotated[Principal, Depends(Allow(Role.CREW))]
-IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 DeviceTime = Annotated[str | None, Header(alias="X-Device-Time")]
 
 
 def _crew_of(member: Principal) -> str:
     if not member.crew_id:
         raise Problem(
-            403, "no-crew", "The token names no crew", "sign in again through POST /mobile/sessions"
+            403,
+            "no-crew",
+            "The token names no crew",
+            "the identity provider holds no crew_id for this member",
         )
     return member.crew_id
 
@@ -65,41 +69,6 @@ def _not_found(order_id: str) -> Problem:
     # The same answer whether the order does not exist or belongs to another crew: no data leaks.
     return Problem(
         404, "not-found", "No such work order", f"your crew has no work order {order_id}"
-    )
-
-
-@router.post(
-    "/sessions",
-    response_model=SessionRead,
-    status_code=201,
-    dependencies=[Depends(Public("crew sign-in: the phone has no token yet"))],
-)
-async def sign_in(body: SessionCreate, request: Request, uow: UnitOfWorkDep) -> SessionRead:
-    """Sign in with member id and PIN/password; the token carries the member's crew. (Public: it
-    is how a crew member gets a token.)"""
-    settings: DispatchSettings = request.app.state.settings
-    async with uow:
-        repo = CrewRepository(uow.session)
-        member = await repo.member(body.member_id)
-        crew = await repo.get(member.crew_id) if member else None
-    if (
-        not verify_password(body.password, member.password_hash if member else DUMMY_HASH)
-        or crew is None
-    ):
-        raise Problem(401, "bad-credentials", "Wrong member id or password")
-    token = issue_token(
-        settings.auth_secret.get_secret_value(),
-        member.member_id,
-        [Role.CREW],
-        ttl_seconds=settings.crew_token_ttl_seconds,
-        crew_id=crew.crew_id,
-        unit_id=crew.unit_id,
-    )
-    return SessionRead(
-        token=token,
-        member_id=member.member_id,
-        crew_id=crew.crew_id,
-        expires_in=settings.crew_token_ttl_seconds,
     )
 
 

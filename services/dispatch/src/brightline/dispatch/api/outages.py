@@ -156,7 +156,9 @@ async def restore_outage(
     body: RestoreCreate,
     uow: UnitOfWorkDep,
     who: Restorer,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
 ):
     """Power is back, said by a supervisor or by the grid side (the outage-management or SCADA
     system's restoration event, as an integration client). The incident closes as restored;

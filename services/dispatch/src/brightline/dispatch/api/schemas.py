@@ -108,9 +108,6 @@ class CrewRead(BaseModel):
 
 class MemberUpdate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    password: str = Field(
-        min_length=4, max_length=200, description="PIN or password; stored as a scrypt hash"
-    )
 
 
 class MemberRead(BaseModel):
@@ -221,19 +218,6 @@ class RestoreRead(BaseModel):
 
 
 # --- mobile ------------------------------------------------------------------------------
-
-
-class SessionCreate(BaseModel):
-    member_id: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
-
-
-class SessionRead(BaseModel):
-    token: str
-    token_type: Literal["bearer"] = "bearer"
-    member_id: str
-    crew_id: str
-    expires_in: int
 
 
 class PhotoIn(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.intake import handlers, service_requests
-from brightline.intake.adapters.repository import TicketRepository
+from brightline.intake.adapters.repository import AuditRepository, TicketRepository
 from brightline.intake.api import calls, directory, escalations, guidance, milestones
 from brightline.intake.api.deps import Agent, PhraseBookDep, forbidden_phrase_problem
 from brightline.intake.api.routes_util import summary, to_read
@@ -47,7 +47,9 @@ async def record_ticket(
     uow: UnitOfWorkDep,
     agent: Agent,
     book: PhraseBookDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
 ):
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
@@ -132,7 +134,9 @@ async def list_tickets(
     owner: str | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> list[TicketSummary]:
-    """Tickets by current owner (default: the caller's own)."""
+    """Tickets by current owner (default: the caller's own; another's: supervisors only)."""
+    if owner and owner != agent.subject and not agent.has(Role.SUPERVISOR):
+        raise Problem(403, "forbidden", "Only supervisors list another agent's tickets", "owner")
     async with uow:
         found = await TicketRepository(uow.session).list(
             owner=owner or agent.subject, open_only=open_only
@@ -142,11 +146,24 @@ async def list_tickets(
 
 @router.get("/{ticket_id}", response_model=TicketRead)
 async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Agent) -> TicketRead:
+    """A ticket, for its owner, its first-ask owner and supervisors (anyone else: 404). Every
+    read of a complaint or a report is written to the audit log."""
     async with uow:
         ticket = await TicketRepository(uow.session).get(ticket_id)
-    if ticket is None:
-        raise Problem(404, "not-found", "No such ticket", f"ticket {ticket_id} does not exist")
+        allowed = ticket is not None and (
+            agent.has(Role.SUPERVISOR) or agent.subject in (ticket.owner, ticket.first_ask_owner)
+        )
+        if not allowed:
+            raise Problem(404, "not-found", "No such ticket", f"ticket {ticket_id} does not exist")
+        if ticket.type in AUDITED_READS:
+            await AuditRepository(uow.session).add(
+                at=handlers.now(), actor=agent.subject, action="ticket.read", ticket_id=ticket.id
+            )
+            await uow.commit()
     return to_read(ticket)
+
+
+AUDITED_READS = frozenset({"report", "complaint"})
 
 
 @router.post("/{ticket_id}/complete", response_model=TicketRead)
@@ -162,7 +179,14 @@ async def complete_ticket(
     async with uow:
         try:
             ticket = await handlers.complete_ticket(
-                CompleteTicket(ticket_id, agent.subject, agent.unit_id, body.reply), uow
+                CompleteTicket(
+                    ticket_id,
+                    agent.subject,
+                    agent.unit_id,
+                    body.reply,
+                    supervisor=agent.has(Role.SUPERVISOR),
+                ),
+                uow,
             )
         except handlers.NotFound as error:
             raise Problem(404, "not-found", "No such ticket", str(error)) from error

@@ -34,6 +34,7 @@ class CompleteTicket:
     by: str
     unit_id: str | None = None
     answer: str | None = None
+    supervisor: bool = False  # a supervisor may complete any ticket; an agent only their own
 
 
 @dataclass(frozen=True)

@@ -384,6 +384,15 @@ def _window(
     date_from = date_from or date_to
     if date_from > date_to:
         raise Problem(422, "bad-window", "date_from is after date_to", f"{date_from} > {date_to}")
+    for name, value in (("date_from", date_from), ("date_to", date_to)):
+        if not date(2000, 1, 1) <= value <= date(2100, 12, 31):
+            raise Problem(
+                422,
+                "bad-window",
+                "Dates must lie between 2000-01-01 and 2100-12-31",
+                f"{name}={value}",
+                errors=[{"field": name, "message": "out of range"}],
+            )
     start = datetime.combine(date_from, time(), tz)
     end = datetime.combine(date_to + timedelta(days=1), time(), tz)
     return date_from, date_to, start, end

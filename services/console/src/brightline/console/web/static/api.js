@@ -1,5 +1,6 @@
-// Talking to the BFF: JSON with the session's bearer token, and the live event stream (SSE read
-// with fetch, so the token travels in a header and never in a URL).
+// Talking to the BFF: JSON over the session cookie (HttpOnly: no token is readable by this
+// page; sign-in is the identity provider's login page via /auth/login), and the live event
+// stream (SSE read with fetch). `session` keeps only who is signed in, for the header.
 export const session = {
   get() { try { return JSON.parse(sessionStorage.getItem("session")); } catch { return null; } },
   set(value) { sessionStorage.setItem("session", JSON.stringify(value)); },
@@ -14,10 +15,10 @@ export class ApiError extends Error {
 }
 
 export async function api(method, path, body, headers = {}) {
-  const s = session.get();
   const response = await fetch(path, {
     method,
-    headers: { "Content-Type": "application/json", ...(s ? { Authorization: `Bearer ${s.token}` } : {}), ...headers },
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -33,8 +34,7 @@ export function openStream(onMessage, onState) {
     while (!stopped) {
       controller = new AbortController();
       try {
-        const s = session.get();
-        const response = await fetch("/api/events", { headers: { Authorization: `Bearer ${s.token}` }, signal: controller.signal });
+        const response = await fetch("/api/events", { credentials: "same-origin", signal: controller.signal });
         if (!response.ok) throw new Error(`stream ${response.status}`);
         onState(true);
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -4,7 +4,7 @@ import { api, openStream, session } from "./api.js";
 import { applyStatic, getLang, setLang, t } from "./i18n.js";
 import { mountSoftphone, unmountSoftphone } from "./softphone.js";
 import { mountSupervisor, unmountSupervisor } from "./supervisor.js";
-import { $, esc, problemText, toast, typing } from "./util.js";
+import { $, esc, toast, typing } from "./util.js";
 
 let view = null;
 let stopStream = null;
@@ -18,31 +18,12 @@ function header() {
   applyStatic();
 }
 
-async function renderSignIn() {
+function renderSignIn() {
+  // Sign-in is the identity provider's login page (authorization code + PKCE through the BFF).
   unmountSoftphone(); unmountSupervisor();
   view = null;
-  const main = $("#main");
-  let hint = "";
-  try { const h = await api("GET", "/api/sessions/demo-hint"); if (h.demo) hint = t("demo_hint", { pw: h.password }); } catch { /* no hint */ }
-  main.innerHTML = `<section class="panel signin"><h2>${esc(t("signin_title"))}</h2>
-    <form id="signin-form">
-      <label for="username">${esc(t("username"))}</label><input id="username" name="username" autocomplete="username" required>
-      <label for="password">${esc(t("password"))}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-      <button type="submit">${esc(t("signin"))}</button>
-      <p class="muted" id="signin-error" role="alert"></p>
-      ${hint ? `<p class="muted">${esc(hint)}</p>` : ""}
-    </form></section>`;
-  $("#username").focus();
-  $("#signin-form").onsubmit = async (e) => {
-    e.preventDefault();
-    try {
-      const s = await api("POST", "/api/sessions", { username: $("#username").value, password: $("#password").value });
-      session.set(s);
-      start();
-    } catch (error) {
-      $("#signin-error").textContent = error.status === 401 ? t("bad_credentials") : problemText(error);
-    }
-  };
+  $("#main").innerHTML = `<section class="panel signin"><h2>${esc(t("signin_title"))}</h2>
+    <p><a class="button" id="signin-link" href="/auth/login?next=/">${esc(t("signin"))}</a></p></section>`;
 }
 
 function start() {
@@ -58,7 +39,7 @@ function start() {
 }
 
 $("#lang").onclick = () => { setLang(getLang() === "zh" ? "en" : "zh"); header(); if (view) view.rerender(); else renderSignIn(); };
-$("#signout").onclick = () => { stopStream?.(); stopStream = null; session.clear(); header(); renderSignIn(); };
+$("#signout").onclick = () => { stopStream?.(); stopStream = null; session.clear(); window.location.assign("/auth/logout"); };
 document.addEventListener("keydown", (event) => {
   if (!typing(document.activeElement) && !event.ctrlKey && !event.metaKey && !event.altKey && event.key.toLowerCase() === "l") {
     $("#lang").click(); return;
@@ -66,6 +47,5 @@ document.addEventListener("keydown", (event) => {
   if (view?.onKey(event)) event.preventDefault();
 });
 setLang(getLang());
-// A stored session whose token expired goes back to sign-in.
-if (session.get()) api("GET", "/api/me").then(start).catch(() => { session.clear(); header(); renderSignIn(); });
-else { header(); renderSignIn(); }
+// The cookie's session, if any: who is signed in; otherwise the sign-in link.
+api("GET", "/api/me").then((user) => { session.set({ user }); start(); }).catch(() => { session.clear(); header(); renderSignIn(); });

@@ -1,14 +1,4 @@
-from brightline.console.domain.passwords import hash_password, verify_password
 from brightline.console.live import public_data, short_type, sse
-
-
-def test_scrypt_hash_verifies_only_the_right_password():
-    stored = hash_password("s3cret")
-    assert stored.startswith("scrypt$")
-    assert verify_password("s3cret", stored)
-    assert not verify_password("s3cret!", stored)
-    assert hash_password("s3cret") != stored  # salted
-    assert not verify_password("s3cret", "garbage")
 
 
 def test_broadcast_events_carry_no_personal_data():
