@@ -14,7 +14,7 @@ from brightline.contracts.events.intake import CallRingingV1, EscalationResolved
 from brightline.messaging.testing import publish
 from brightline.platform.testing import eventually
 
-from .test_console_bff import _async, read_events, serving, sign_in
+from .test_console_bff import _async, read_events, serving, token_of
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +30,8 @@ def auth(token: str) -> dict:
 
 async def test_two_replicas_show_one_floor_and_a_restart_keeps_it(settings, infra_env):
     async with serving(settings) as one, serving(settings) as two:
-        agent = (await sign_in(one, "agent-1001")).json()["token"]
-        boss = (await sign_in(two, "super-9001")).json()["token"]
+        agent = token_of("agent-1001")
+        boss = token_of("super-9001")
         seen_on_two: list[dict] = []
         reader = asyncio.create_task(read_events(two, agent, seen_on_two))
         try:
@@ -94,7 +94,7 @@ async def test_the_call_draft_survives_a_reload_and_the_escalation_outcome_reach
     settings, infra_env
 ):
     async with serving(settings) as one, serving(settings) as two:
-        agent = (await sign_in(one, "agent-1002")).json()["token"]
+        agent = token_of("agent-1002")
         assert (await one.get("/api/desk/draft", headers=auth(agent))).status_code == 204
         draft = {
             "call_id": "call-draft-1",
