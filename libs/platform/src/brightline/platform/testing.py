@@ -286,10 +286,15 @@ class ServiceProcess:
         import subprocess
         import sys
 
+        env = {**os.environ, **self.env}
+        # A service in a test trusts the session's identity provider, like every other test's.
+        env.setdefault("BRIGHTLINE_ENV", "development")
+        if not env.get("BRIGHTLINE_OIDC_ISSUER"):
+            env["BRIGHTLINE_OIDC_ISSUER"] = identity_provider().issuer
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"brightline.{self.name}", "serve", "--port", str(self.port)],
-            env={**os.environ, **self.env},
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
