@@ -150,8 +150,12 @@ async def test_one_trace_spans_intake_dispatch_and_sla_monitor(spans, infra_env,
             )
             >= 1
         )
-        text = (await dispatch_http.get("/metrics")).text
-        assert 'brightline_consumer_lag{consumer="dispatch",partition="' in text
+        # The lag gauge is refreshed with the offsets, at most once a second: wait for it.
+        async def lag_published():
+            text = (await dispatch_http.get("/metrics")).text
+            return text if 'brightline_consumer_lag{consumer="dispatch",partition="' in text else ""
+
+        text = await eventually(lag_published)
         assert 'brightline_outbox_backlog{service="dispatch"}' in text
 
 

@@ -7,6 +7,7 @@ rest go on in batches, so a poison record costs exactly max_attempts tries."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import traceback
@@ -311,7 +312,10 @@ class EventConsumer:
                         await uow.session.flush()
                         applied.append(event)
                     index = -1
-                    await uow.commit()
+                    # The commit and its audit line under the (last) event's trace: a handled
+                    # event's log lines carry its trace id, as a request's do.
+                    with self._span_of(items[-1][1], "commit"):
+                        await uow.commit()
                 for event in applied:
                     self.handled_total += 1
                     metrics.EVENTS_HANDLED.labels(self.name, event.type).inc()
@@ -370,17 +374,22 @@ class EventConsumer:
                 await asyncio.sleep(self.retry_backoff * 2 ** (attempt - 1))
 
     async def _run_route(self, event: Event, route: Route, uow: UnitOfWork) -> None:
-        """The route inside a consumer span continuing the producer's trace. Without a tracer
-        provider (no exporter configured) the span would be a no-op: skip its cost."""
         uow.causation = event  # events the route emits keep this event's trace
-        if not tracing_enabled():
+        with self._span_of(event):
             await route(event, uow)
+
+    @contextlib.contextmanager
+    def _span_of(self, event: Event, what: str = "process"):
+        """A consumer span continuing the producer's trace. Without a tracer provider (no
+        exporter configured) the span would be a no-op: skip its cost."""
+        if not tracing_enabled():
+            yield
             return
         parent = propagate.extract({"traceparent": event.traceparent} if event.traceparent else {})
         token = otel_context.attach(parent)
         try:
             with tracer.start_as_current_span(
-                f"process {event.type}",
+                f"{what} {event.type}",
                 kind=trace.SpanKind.CONSUMER,
                 attributes={
                     "messaging.system": "kafka",
@@ -389,7 +398,7 @@ class EventConsumer:
                     "cloudevents.event_type": event.type,
                 },
             ):
-                await route(event, uow)
+                yield
         finally:
             otel_context.detach(token)
 
@@ -409,7 +418,8 @@ class EventConsumer:
             if claimed.first() is None:
                 return  # a redelivery of an event already applied
             await self._run_route(event, route, uow)
-            await uow.commit()
+            with self._span_of(event, "commit"):
+                await uow.commit()
 
     async def _dead_letter(self, record, error: BaseException, *, attempts: int) -> None:
         topic = f"{record.topic}.dlt"
