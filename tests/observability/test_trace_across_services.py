@@ -150,6 +150,7 @@ async def test_one_trace_spans_intake_dispatch_and_sla_monitor(spans, infra_env,
             )
             >= 1
         )
+
         # The lag gauge is refreshed with the offsets, at most once a second: wait for it.
         async def lag_published():
             text = (await dispatch_http.get("/metrics")).text
