@@ -196,7 +196,7 @@ async def test_incident_life_from_suspected_to_restored_by_the_grid_side(
     known = await eventually(knows_all)
     assert consultation.ticket_id in known["linked_ticket_ids"]
 
-    crew = await sign_in(client, f"{lead['crew_id']}-m1", "pin-" + lead["crew_id"][-1])
+    crew = await sign_in(client, f"{lead['crew_id']}-m1")
     await walk(client, crew, lead["id"], "accept", "en-route", "on-site")
     on_site = (await client.get(f"/outages/{incident['id']}", headers=AGENT)).json()
     assert on_site["status"] == "crew_on_site" and on_site["crew_on_site_at"]
@@ -404,7 +404,7 @@ async def test_impossible_step_times_are_refused_naming_the_field_and_write_noth
     t = ticket("unit-n-01", fault_scope="own_home", latitude=SITE[0], longitude=SITE[1])
     await publish_tickets(kafka_bootstrap, topic_prefix, t)
     order = await crewed(client, t.ticket_id)
-    crew = await sign_in(client, f"{order['crew_id']}-m1", "pin-" + order["crew_id"][-1])
+    crew = await sign_in(client, f"{order['crew_id']}-m1")
     oid, now = order["id"], datetime.now(UTC)
 
     accepted_at = now
@@ -461,7 +461,7 @@ async def test_an_unsatisfied_callback_reopens_the_repair_as_a_new_linked_order(
     t = ticket("unit-n-01", fault_scope="own_home", latitude=SITE[0], longitude=SITE[1])
     await publish_tickets(kafka_bootstrap, topic_prefix, t)
     first = await crewed(client, t.ticket_id)
-    crew = await sign_in(client, f"{first['crew_id']}-m1", "pin-" + first["crew_id"][-1])
+    crew = await sign_in(client, f"{first['crew_id']}-m1")
     await walk(client, crew, first["id"], "accept", "en-route", "on-site", "resolution", "return")
 
     requested_at = datetime.now(UTC).replace(microsecond=0)
@@ -530,7 +530,7 @@ async def test_a_consultation_linked_to_a_repair_closes_with_it_and_can_be_reope
         phone="13600136000",
     )
     await publish_tickets(kafka_bootstrap, topic_prefix, repeat)
-    crew = await sign_in(client, f"{order['crew_id']}-m1", "pin-" + order["crew_id"][-1])
+    crew = await sign_in(client, f"{order['crew_id']}-m1")
     # Whether dispatch hears of the link before or after the return, it is released once.
     await walk(client, crew, order["id"], "accept", "en-route", "on-site", "resolution", "return")
     [released] = await dispatch_events(
@@ -569,7 +569,7 @@ async def test_a_link_heard_of_before_its_repair_is_released_with_it(
     await publish_tickets(kafka_bootstrap, topic_prefix, repeat)
     await publish_tickets(kafka_bootstrap, topic_prefix, repair)
     order = await crewed(client, repair.ticket_id)
-    crew = await sign_in(client, f"{order['crew_id']}-m1", "pin-" + order["crew_id"][-1])
+    crew = await sign_in(client, f"{order['crew_id']}-m1")
     await walk(client, crew, order["id"], "accept", "en-route", "on-site", "resolution", "return")
     [released] = await dispatch_events(
         kafka_bootstrap,
@@ -598,7 +598,7 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_can_cancel(
     )
     await publish_tickets(kafka_bootstrap, topic_prefix, t)
     order = await crewed(client, t.ticket_id)
-    crew = await sign_in(client, f"{order['crew_id']}-m1", "pin-" + order["crew_id"][-1])
+    crew = await sign_in(client, f"{order['crew_id']}-m1")
     due = (datetime.now(UTC) + timedelta(minutes=45)).replace(microsecond=0)
     await publish(
         kafka_bootstrap,
@@ -665,7 +665,7 @@ async def test_the_crew_reads_back_its_notes_and_a_supervisor_cancels_with_a_rea
     t = ticket("unit-n-01", fault_scope="own_home", latitude=SITE[0], longitude=SITE[1])
     await publish_tickets(kafka_bootstrap, topic_prefix, t)
     order = await crewed(client, t.ticket_id)
-    crew = await sign_in(client, f"{order['crew_id']}-m1", "pin-" + order["crew_id"][-1])
+    crew = await sign_in(client, f"{order['crew_id']}-m1")
     await walk(client, crew, order["id"], "accept", "en-route", "on-site", "resolution")
     read = (await client.get(f"/mobile/orders/{order['id']}", headers=crew)).json()
     assert read["notes"] == "更换熔丝" and read["cause"] == "熔丝熔断"
