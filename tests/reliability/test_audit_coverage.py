@@ -164,7 +164,9 @@ async def test_crews_members_areas_and_topology_in_dispatchs_trail(start):
         # dispatch's: crews sign in at the identity provider, whose admin events audit them.)
         assert "张建国" not in str(members)
         assert any(
-            r.get("member_id") == f"{crew}-m1" and r.get("name") == "张**" for c in members[1]["changes"] for r in c.get("after") or []
+            r.get("member_id") == f"{crew}-m1" and r.get("name") == "张**"
+            for c in members[1]["changes"]
+            for r in c.get("after") or []
         ), members[1]["changes"]
         [topology] = await trail(client, action="PUT /topology")
         meters = [c for c in topology["changes"] if c.get("table") == "meters"]

@@ -306,9 +306,10 @@ async def test_an_agent_cannot_complete_another_agents_ticket(infra_env, db_name
         )
         assert created.status_code == 201, created.text
         ticket_id = created.json()["id"]
-        stolen = await client.post(f"/tickets/{ticket_id}/complete", json={}, headers=other)
+        answer = {"reply": "已告知缴费方式。"}
+        stolen = await client.post(f"/tickets/{ticket_id}/complete", json=answer, headers=other)
         assert stolen.status_code == 404
-        mine = await client.post(f"/tickets/{ticket_id}/complete", json={}, headers=owner)
+        mine = await client.post(f"/tickets/{ticket_id}/complete", json=answer, headers=owner)
         assert mine.status_code == 200, mine.text
 
 
