@@ -339,7 +339,7 @@ async def test_storm_and_household_repairs(stack, report):
         await eventually(none_open_in_intake, timeout=120)
         closed = await gather_bounded(
             CONCURRENCY,
-            [http.get(f"{intake}/tickets/{t['id']}", headers=AGENT) for t in storm[:20]],
+            [http.get(f"{intake}/tickets/{t['id']}", headers=STORM_AGENT) for t in storm[:20]],
         )
         assert {r.json()["status"] for r in closed} <= {"resolved", "completed"}
 
