@@ -223,7 +223,9 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
                 return None
             body = response.json()
             kinds = [e["kind"] for e in body["entries"]]
-            return set(wanted) <= set(kinds) and "deadline.opened" in kinds and body
+            # The view's status follows its own events: wait for it too, not only for the entries.
+            caught_up = body["ticket"]["status"] == "called_back"
+            return set(wanted) <= set(kinds) and "deadline.opened" in kinds and caught_up and body
 
         body = await eventually(timeline, timeout=90)
         kinds = [e["kind"] for e in body["entries"]]
