@@ -2,10 +2,12 @@
 its relay, consumer with inbox, retries and dead letters, HTTP idempotency keys."""
 
 from brightline.messaging import audit as _audit  # noqa: E402 - registers GET /audit/events
+from brightline.messaging.bus import MessageBus, only_if
 from brightline.messaging.consumer import EventConsumer, Route, handles_only
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay, outbox_backlog
 from brightline.messaging.runtime import (
+    BusDep,
     RuntimeDep,
     ServiceRuntime,
     UnitOfWorkDep,
@@ -20,6 +22,9 @@ register_service_router(_audit.audit_router)
 register_service_middleware(_audit.AuditMiddleware)
 
 __all__ = [
+    "BusDep",
+    "MessageBus",
+    "only_if",
     "EventConsumer",
     "OutboxRelay",
     "Route",

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.contracts import Event, Topic, all_topic_names
 from brightline.messaging.audit import AuditTrail
+from brightline.messaging.bus import MessageBus
 from brightline.messaging.consumer import EventConsumer, Route
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay
@@ -37,8 +38,16 @@ log = logging.getLogger(__name__)
 
 
 class ServiceRuntime:
-    def __init__(self, settings: ServiceSettings, engine: AsyncEngine, *, source: str) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        engine: AsyncEngine,
+        *,
+        source: str,
+        bus: MessageBus | None = None,
+    ) -> None:
         self.settings = settings
+        self.bus = bus
         self.engine = engine
         self.sessions = session_factory(engine)
         # Every unit of work on these sessions (routes, consumers, jobs) writes the audit trail.
@@ -88,6 +97,7 @@ async def service_runtime(
     routes: Mapping[str, Route] | None = None,
     topics: Iterable[Topic] = (),
     fallback: Route | None = None,
+    bus: MessageBus | None = None,
 ) -> AsyncIterator[ServiceRuntime]:
     configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
     server = await asyncio.to_thread(server_url, settings.database_url)
@@ -97,7 +107,9 @@ async def service_runtime(
         await upgrade_async(service_dir, url)
     engine = create_engine(url, pool_size=settings.db_pool_size)
     instrument_engine(engine)  # database spans under the request's or event's span
-    runtime = ServiceRuntime(settings, engine, source=f"/brightline/{settings.service_name}")
+    runtime = ServiceRuntime(
+        settings, engine, source=f"/brightline/{settings.service_name}", bus=bus
+    )
     prefix = settings.kafka_topic_prefix
     topic_names = [prefixed(prefix, name) for name in all_topic_names()]
     await ensure_topics(
@@ -143,13 +155,20 @@ def service_lifespan(
     routes: Mapping[str, Route] | None = None,
     topics: Iterable[Topic] = (),
     fallback: Route | None = None,
+    bus: MessageBus | None = None,
 ):
-    """The lifespan a service hands to create_service_app."""
+    """The lifespan a service hands to create_service_app; `bus` is the one its routes hand
+    their commands to (BusDep) and `routes` its consumer's (usually `consumers.routes(bus)`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(
-            settings, service_dir=service_dir, routes=routes, topics=topics, fallback=fallback
+            settings,
+            service_dir=service_dir,
+            routes=routes,
+            topics=topics,
+            fallback=fallback,
+            bus=bus,
         ) as runtime:
             app.state.runtime = runtime
             app.state.readiness.update(runtime.readiness_checks())
@@ -170,3 +189,11 @@ async def get_unit_of_work(runtime: RuntimeDep) -> UnitOfWork:
 
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
+
+
+async def get_bus(runtime: RuntimeDep) -> MessageBus:
+    assert runtime.bus is not None, "the service's lifespan was given no bus"
+    return runtime.bus
+
+
+BusDep = Annotated[MessageBus, Depends(get_bus)]

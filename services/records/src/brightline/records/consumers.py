@@ -6,13 +6,12 @@ in the timeline as they came."""
 from __future__ import annotations
 
 import brightline.contracts.events  # noqa: F401 - registers every payload in EVENT_SPECS
-from brightline.contracts import EVENT_SPECS, TOPICS, Event
-from brightline.messaging import Route, UnitOfWork
-from brightline.records import handlers
+from brightline.contracts import EVENT_SPECS, Event
+from brightline.contracts import TOPICS as ALL_TOPICS
 from brightline.records.domain import commands
 from brightline.records.domain.model import Observed
 
-TOPICS_CONSUMED = list(TOPICS.values())
+TOPICS = list(ALL_TOPICS.values())
 
 
 def observed(event: Event) -> Observed:
@@ -26,14 +25,14 @@ def observed(event: Event) -> Observed:
     )
 
 
-async def on_known_event(event: Event, uow: UnitOfWork) -> None:
+def on_known_event(event: Event) -> commands.RecordEvent:
     event.payload()  # raises InvalidEvent (dead letter) when the data breaks its contract
-    await handlers.record_event(commands.RecordEvent(observed(event)), uow)
+    return commands.RecordEvent(observed(event))
 
 
-async def on_unknown_event(event: Event, uow: UnitOfWork) -> None:
-    await handlers.record_event(commands.RecordEvent(observed(event)), uow)
+def on_unknown_event(event: Event) -> commands.RecordEvent:
+    return commands.RecordEvent(observed(event))
 
 
-def routes() -> dict[str, Route]:
-    return {type_name: on_known_event for type_name in EVENT_SPECS}
+TRANSLATORS = {type_name: on_known_event for type_name in EVENT_SPECS}
+FALLBACK = on_unknown_event

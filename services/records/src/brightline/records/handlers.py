@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brightline.messaging import UnitOfWork
+from brightline.messaging import MessageBus, UnitOfWork
 from brightline.records.adapters import repository
 from brightline.records.domain import commands
 from brightline.records.domain.model import project
@@ -15,3 +15,7 @@ async def record_event(command: commands.RecordEvent, uow: UnitOfWork) -> None:
 
 
 HANDLERS = {commands.RecordEvent: record_event}
+
+
+def message_bus() -> MessageBus:
+    return MessageBus(HANDLERS)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from brightline.confidentiality import load_confidentiality
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
-from brightline.records import consumers
+from brightline.records import consumers, handlers
 from brightline.records.api import routes
 from brightline.records.settings import RecordsSettings
 
@@ -17,6 +17,7 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 
 def create_app(settings: RecordsSettings | None = None) -> FastAPI:
     settings = settings or RecordsSettings()
+    bus = handlers.message_bus()
     app = create_service_app(
         settings,
         title="Brightline records",
@@ -26,9 +27,10 @@ def create_app(settings: RecordsSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=consumers.routes(),
-            topics=consumers.TOPICS_CONSUMED,
-            fallback=consumers.on_unknown_event,
+            bus=bus,
+            routes=bus.routes(consumers.TRANSLATORS),
+            topics=consumers.TOPICS,
+            fallback=bus.route(consumers.FALLBACK),
         ),
     )
     app.state.confidentiality = load_confidentiality(settings.confidentiality_rules)

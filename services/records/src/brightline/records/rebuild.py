@@ -34,7 +34,7 @@ from brightline.platform.db import (
 )
 from brightline.platform.logging import configure_logging
 from brightline.platform.migrations import upgrade_async
-from brightline.records import consumers
+from brightline.records import consumers, handlers
 from brightline.records.main import SERVICE_DIR
 from brightline.records.settings import RecordsSettings
 
@@ -137,20 +137,21 @@ async def rebuild(
     url = await recreate(server, target)
     print(f"fresh database {target}: migrated", flush=True)
     prefix = settings.kafka_topic_prefix
-    topic_names = [prefixed(prefix, t.name) for t in consumers.TOPICS_CONSUMED]
+    topic_names = [prefixed(prefix, t.name) for t in consumers.TOPICS]
     await ensure_topics(
         settings.kafka_bootstrap_servers, topic_names, partitions=settings.kafka_partitions
     )
     engine = create_engine(url, pool_size=2)
     producer = create_producer(settings.kafka_bootstrap_servers, f"{settings.service_name}-rebuild")
+    bus = handlers.message_bus()
     group = f"{settings.service_name}-rebuild-{uuid.uuid4().hex[:8]}"
     replay = EventConsumer(
         name=group,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=prefix,
-        topics=consumers.TOPICS_CONSUMED,
-        routes=consumers.routes(),
-        fallback=consumers.on_unknown_event,
+        topics=consumers.TOPICS,
+        routes=bus.routes(consumers.TRANSLATORS),
+        fallback=bus.route(consumers.FALLBACK),
         session_factory=session_factory(engine),
         dead_letter_producer=producer,
         source=f"/brightline/{settings.service_name}",
