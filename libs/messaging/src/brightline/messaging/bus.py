@@ -78,6 +78,12 @@ class MessageBus:
         return route if accepts is None else handles_only(accepts, route)
 
 
+def payload(event: Event) -> object:
+    """The translator of an event a service keeps as it came (its read model of another
+    service's facts): the contract's payload is the message, mapped to a handler of its own."""
+    return event.payload()
+
+
 def only_if(accepts: Callable[[Event], bool], translate: Translator) -> Translator:
     """Declare which events of a type a translator acts on (see consumer.handles_only): pure
     and cheap, it sees the event, not the database."""

@@ -38,16 +38,8 @@ log = logging.getLogger(__name__)
 
 
 class ServiceRuntime:
-    def __init__(
-        self,
-        settings: ServiceSettings,
-        engine: AsyncEngine,
-        *,
-        source: str,
-        bus: MessageBus | None = None,
-    ) -> None:
+    def __init__(self, settings: ServiceSettings, engine: AsyncEngine, *, source: str) -> None:
         self.settings = settings
-        self.bus = bus
         self.engine = engine
         self.sessions = session_factory(engine)
         # Every unit of work on these sessions (routes, consumers, jobs) writes the audit trail.
@@ -97,7 +89,6 @@ async def service_runtime(
     routes: Mapping[str, Route] | None = None,
     topics: Iterable[Topic] = (),
     fallback: Route | None = None,
-    bus: MessageBus | None = None,
 ) -> AsyncIterator[ServiceRuntime]:
     configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
     server = await asyncio.to_thread(server_url, settings.database_url)
@@ -107,9 +98,7 @@ async def service_runtime(
         await upgrade_async(service_dir, url)
     engine = create_engine(url, pool_size=settings.db_pool_size)
     instrument_engine(engine)  # database spans under the request's or event's span
-    runtime = ServiceRuntime(
-        settings, engine, source=f"/brightline/{settings.service_name}", bus=bus
-    )
+    runtime = ServiceRuntime(settings, engine, source=f"/brightline/{settings.service_name}")
     prefix = settings.kafka_topic_prefix
     topic_names = [prefixed(prefix, name) for name in all_topic_names()]
     await ensure_topics(
@@ -155,20 +144,13 @@ def service_lifespan(
     routes: Mapping[str, Route] | None = None,
     topics: Iterable[Topic] = (),
     fallback: Route | None = None,
-    bus: MessageBus | None = None,
 ):
-    """The lifespan a service hands to create_service_app; `bus` is the one its routes hand
-    their commands to (BusDep) and `routes` its consumer's (usually `consumers.routes(bus)`)."""
+    """The lifespan a service hands to create_service_app."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(
-            settings,
-            service_dir=service_dir,
-            routes=routes,
-            topics=topics,
-            fallback=fallback,
-            bus=bus,
+            settings, service_dir=service_dir, routes=routes, topics=topics, fallback=fallback
         ) as runtime:
             app.state.runtime = runtime
             app.state.readiness.update(runtime.readiness_checks())
@@ -191,9 +173,9 @@ async def get_unit_of_work(runtime: RuntimeDep) -> UnitOfWork:
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 
 
-async def get_bus(runtime: RuntimeDep) -> MessageBus:
-    assert runtime.bus is not None, "the service's lifespan was given no bus"
-    return runtime.bus
+async def get_bus(request: Request) -> MessageBus:
+    """The service's message bus, which its create_app keeps in app.state.bus."""
+    return request.app.state.bus
 
 
 BusDep = Annotated[MessageBus, Depends(get_bus)]

@@ -11,6 +11,7 @@ import structlog
 from brightline.callback.adapters.repository import ContactRepository, TaskRepository, lock_rate
 from brightline.callback.domain import commands, events
 from brightline.callback.domain.model import CallbackPolicy, CallbackTask
+from brightline.callback.settings import CallbackSettings
 from brightline.contracts.events.callback import (
     CallbackOutcomeRecordedV1,
     CallbackRateComputedV1,
@@ -18,7 +19,7 @@ from brightline.contracts.events.callback import (
     ReopenRequestedV1,
     RestorationNoticeGivenV1,
 )
-from brightline.messaging import UnitOfWork
+from brightline.messaging import MessageBus, UnitOfWork
 
 log = structlog.get_logger()
 
@@ -234,3 +235,11 @@ HANDLERS = {
     commands.RecordOutcome: record_outcome,
     commands.GiveRestorationNotice: give_restoration_notice,
 }
+
+
+def message_bus(settings: CallbackSettings) -> MessageBus:
+    return MessageBus(
+        HANDLERS,
+        policy=settings.policy,
+        tz=lambda: ZoneInfo(settings.business_timezone),
+    )

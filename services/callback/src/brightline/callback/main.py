@@ -1,11 +1,10 @@
 """Callback follow-up for every finished ticket, attempts, satisfaction and the callback rate."""
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
-from brightline.callback import consumers
+from brightline.callback import consumers, handlers
 from brightline.callback.api import routes
 from brightline.callback.settings import CallbackSettings
 from brightline.messaging import service_lifespan
@@ -16,7 +15,8 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 
 def create_app(settings: CallbackSettings | None = None) -> FastAPI:
     settings = settings or CallbackSettings()
-    return create_service_app(
+    bus = handlers.message_bus(settings)
+    app = create_service_app(
         settings,
         title="Brightline callback",
         description="Callback follow-up for every finished ticket, attempts, satisfaction and the callback rate.",
@@ -24,7 +24,9 @@ def create_app(settings: CallbackSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=consumers.routes(settings.policy(), ZoneInfo(settings.business_timezone)),
+            routes=bus.routes(consumers.TRANSLATORS),
             topics=consumers.TOPICS,
         ),
     )
+    app.state.bus = bus
+    return app

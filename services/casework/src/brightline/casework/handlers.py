@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
 from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
 from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.domain import commands, events
-from brightline.casework.domain.confidentiality import CONTACT_FIELDS, Confidentiality, Viewer
+from brightline.casework.domain.confidentiality import CONTACT_FIELDS, Confidentiality
 from brightline.casework.domain.model import Case, CaseError, NotYourCase
 from brightline.casework.first_ask import transfer_due
+from brightline.casework.settings import CaseworkSettings
 from brightline.contracts.events.casework import (
     CaseChasedV1,
     CaseEscalatedV1,
@@ -21,7 +22,7 @@ from brightline.contracts.events.casework import (
     CaseStatusChangedV1,
 )
 from brightline.etiquette import ensure_polite
-from brightline.messaging import UnitOfWork
+from brightline.messaging import MessageBus, UnitOfWork
 
 log = structlog.get_logger()
 
@@ -34,16 +35,12 @@ class UnknownDepartment(CaseError):
     kind = "unknown-department"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def open_case(
     command: commands.OpenCase,
     uow: UnitOfWork,
     *,
     vault: ContactVault,
-    tz: str | None = None,
+    tz: str,
 ) -> Case:
     repo = CaseRepository(uow.session)
     existing = await repo.by_ticket(command.ticket_id)
@@ -94,7 +91,7 @@ def _acting_department(actor: commands.Actor) -> str | None:
     return actor.department_id
 
 
-async def transfer_case(command: commands.TransferCase, uow: UnitOfWork) -> Case:
+async def transfer_case(command: commands.TransferCase, uow: UnitOfWork, *, now: datetime) -> Case:
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
     actor = command.actor
@@ -115,30 +112,32 @@ async def transfer_case(command: commands.TransferCase, uow: UnitOfWork) -> Case
             f"(handles: {', '.join(department.case_types)})"
         )
     case.transfer(
-        department_id=command.department_id, actor=actor.subject, at=_now(), note=command.note
+        department_id=command.department_id, actor=actor.subject, at=now, note=command.note
     )
     await repo.save(case)
     publish(case, uow)
     return case
 
 
-async def accept_case(command: commands.AcceptCase, uow: UnitOfWork) -> Case:
+async def accept_case(command: commands.AcceptCase, uow: UnitOfWork, *, now: datetime) -> Case:
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
     case.accept(
-        actor=command.actor.subject, at=_now(), actor_department=_acting_department(command.actor)
+        actor=command.actor.subject, at=now, actor_department=_acting_department(command.actor)
     )
     await repo.save(case)
     publish(case, uow)
     return case
 
 
-async def investigate_case(command: commands.InvestigateCase, uow: UnitOfWork) -> Case:
+async def investigate_case(
+    command: commands.InvestigateCase, uow: UnitOfWork, *, now: datetime
+) -> Case:
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
     case.investigate(
         actor=command.actor.subject,
-        at=_now(),
+        at=now,
         note=command.note,
         actor_department=_acting_department(command.actor),
     )
@@ -147,14 +146,14 @@ async def investigate_case(command: commands.InvestigateCase, uow: UnitOfWork) -
     return case
 
 
-async def reply_to_case(command: commands.ReplyToCase, uow: UnitOfWork) -> Case:
+async def reply_to_case(command: commands.ReplyToCase, uow: UnitOfWork, *, now: datetime) -> Case:
     ensure_polite(command.text)  # ForbiddenPhraseError names the phrase; nothing is written
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
     case.reply(
         text=command.text,
         actor=command.actor.subject,
-        at=_now(),
+        at=now,
         actor_department=_acting_department(command.actor),
     )
     await repo.save(case)
@@ -162,7 +161,9 @@ async def reply_to_case(command: commands.ReplyToCase, uow: UnitOfWork) -> Case:
     return case
 
 
-async def answer_customer(command: commands.AnswerCustomer, uow: UnitOfWork) -> Case:
+async def answer_customer(
+    command: commands.AnswerCustomer, uow: UnitOfWork, *, now: datetime
+) -> Case:
     ensure_polite(command.text)
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
@@ -175,16 +176,16 @@ async def answer_customer(command: commands.AnswerCustomer, uow: UnitOfWork) -> 
         raise NotYourCase(
             "only the first-ask owner, the handling department or a supervisor answers the customer"
         )
-    case.answer(text=command.text, actor=actor.subject, at=_now())
+    case.answer(text=command.text, actor=actor.subject, at=now)
     await repo.save(case)
     publish(case, uow)
     return case
 
 
-async def close_case(command: commands.CloseCase, uow: UnitOfWork) -> Case:
+async def close_case(command: commands.CloseCase, uow: UnitOfWork, *, now: datetime) -> Case:
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
-    case.close(actor=command.actor.subject, at=_now(), note=command.note)
+    case.close(actor=command.actor.subject, at=now, note=command.note)
     await repo.save(case)
     publish(case, uow)
     return case
@@ -373,16 +374,17 @@ class ContactRefused(CaseError):
 
 
 async def read_contact(
-    case_id: str,
-    viewer: Viewer,
+    command: commands.ReadContact,
     uow: UnitOfWork,
     *,
     vault: ContactVault,
     rules: Confidentiality,
+    now: datetime,
 ) -> tuple[Case, commands.Contact]:
     """The reporter's identity, if the viewer may read it. Every attempt is audited (the entry
     point commits the audit row even when the read is refused)."""
     repo = CaseRepository(uow.session)
+    case_id, viewer = command.case_id, command.viewer
     case = await repo.get(case_id)
     if case is None:
         raise CaseNotFound(f"case {case_id} does not exist")
@@ -395,7 +397,7 @@ async def read_contact(
         department_id=viewer.department_id,
         fields=CONTACT_FIELDS,
         granted=granted,
-        at=_now(),
+        at=now,
     )
     if not visible:
         # A named staff member learns nothing, not even that the case exists (the attempt is audited).
@@ -501,4 +503,16 @@ HANDLERS = {
     commands.RemindDepartment: remind_department,
     commands.EscalateToSupervisor: escalate_to_supervisor,
     commands.SettleDeadline: settle_deadline,
+    commands.ReadContact: read_contact,
 }
+
+
+def message_bus(
+    settings: CaseworkSettings, vault: ContactVault, rules: Confidentiality
+) -> MessageBus:
+    return MessageBus(
+        HANDLERS,
+        vault=lambda: vault,
+        rules=lambda: rules,
+        tz=lambda: settings.business_timezone,
+    )

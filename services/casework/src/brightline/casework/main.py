@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from brightline.casework import consumers
+from brightline.casework import consumers, handlers
 from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.api import routes
 from brightline.casework.rules import load_confidentiality
@@ -18,6 +18,8 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
     settings = settings or CaseworkSettings()
     vault = ContactVault(settings.contact_key.get_secret_value())
+    rules = load_confidentiality(settings.confidentiality_rules)
+    bus = handlers.message_bus(settings, vault, rules)
     app = create_service_app(
         settings,
         title="Brightline casework",
@@ -26,10 +28,10 @@ def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=consumers.routes(vault=vault, tz=settings.business_timezone),
+            routes=bus.routes(consumers.TRANSLATORS),
             topics=consumers.TOPICS,
         ),
     )
-    app.state.vault = vault
-    app.state.confidentiality = load_confidentiality(settings.confidentiality_rules)
+    app.state.bus = bus
+    app.state.confidentiality = rules
     return app

@@ -27,11 +27,11 @@ def create_app(settings: RecordsSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            bus=bus,
             routes=bus.routes(consumers.TRANSLATORS),
             topics=consumers.TOPICS,
             fallback=bus.route(consumers.FALLBACK),
         ),
     )
+    app.state.bus = bus
     app.state.confidentiality = load_confidentiality(settings.confidentiality_rules)
     return app

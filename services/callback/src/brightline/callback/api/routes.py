@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from brightline.callback import handlers
 from brightline.callback.adapters.repository import ContactRepository, TaskRepository
 from brightline.callback.api.schemas import (
     AssignedTaskRead,
@@ -29,7 +28,7 @@ from brightline.callback.domain.model import (
     TaskClosed,
 )
 from brightline.callback.domain.scripts import callback_script
-from brightline.messaging import RuntimeDep, UnitOfWorkDep
+from brightline.messaging import BusDep, RuntimeDep, UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
@@ -108,14 +107,12 @@ def _domain_problem(error: Exception) -> Problem:
     response_model=AssignedTaskRead,
     responses={204: {"description": "No callback is due right now"}},
 )
-async def take_next_task(uow: UnitOfWorkDep, agent: Agent, policy: PolicyDep):
+async def take_next_task(uow: UnitOfWorkDep, bus: BusDep, agent: Agent, policy: PolicyDep):
     """Hand me the oldest-due callback under a lease. Returns the task I already hold, if any;
     no two agents ever get the same task; a lease that expires returns the task to the pool."""
     now = datetime.now(UTC)
     async with uow:
-        task = await handlers.take_next_task(
-            commands.TakeNextTask(agent.subject), uow, policy=policy, now=now
-        )
+        task = await bus.handle(commands.TakeNextTask(agent.subject), uow)
         if task is None:
             await uow.commit()
             return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -217,6 +214,7 @@ async def record_outcome(
     task_id: str,
     body: OutcomeCreate,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     agent: Agent,
     policy: PolicyDep,
     idempotency_key: IdempotencyKey = None,
@@ -231,13 +229,11 @@ async def record_outcome(
         if once.replayed:
             return once.response
         try:
-            task = await handlers.record_outcome(
+            task = await bus.handle(
                 commands.RecordOutcome(
                     task_id, agent.subject, body.outcome, body.reason, body.customer_words
                 ),
                 uow,
-                policy=policy,
-                now=datetime.now(UTC),
             )
         except (ReasonRequired, NotLeaseHolder, TaskClosed) as error:
             raise _domain_problem(error) from error
@@ -260,6 +256,7 @@ async def incident_tasks(incident_id: str, uow: UnitOfWorkDep, staff: Staff, pol
 async def give_restoration_notice(
     incident_id: str,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     agent: Agent,
     policy: PolicyDep,
     idempotency_key: IdempotencyKey = None,
@@ -275,9 +272,7 @@ async def give_restoration_notice(
         if once.replayed:
             return once.response
         now = datetime.now(UTC)
-        noted = await handlers.give_restoration_notice(
-            commands.GiveRestorationNotice(incident_id, agent.subject), uow, now=now
-        )
+        noted = await bus.handle(commands.GiveRestorationNotice(incident_id, agent.subject), uow)
         if not noted and not await TaskRepository(uow.session).of_incident(incident_id):
             raise Problem(
                 404,

@@ -1,4 +1,4 @@
-"""Dependencies of casework's routes: the contact vault, the confidentiality rules, the viewer."""
+"""Dependencies of casework's routes: the confidentiality rules, the viewer."""
 
 from __future__ import annotations
 
@@ -6,21 +6,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.domain.commands import Actor
 from brightline.casework.domain.confidentiality import Confidentiality, Viewer
 from brightline.platform.auth import Principal, Role
-
-
-async def get_vault(request: Request) -> ContactVault:
-    return request.app.state.vault
 
 
 async def get_rules(request: Request) -> Confidentiality:
     return request.app.state.confidentiality
 
 
-VaultDep = Annotated[ContactVault, Depends(get_vault)]
 RulesDep = Annotated[Confidentiality, Depends(get_rules)]
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from brightline.casework import handlers
 from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
-from brightline.casework.api.deps import RulesDep, VaultDep, actor_of, viewer_of
+from brightline.casework.api.deps import RulesDep, actor_of, viewer_of
 from brightline.casework.api.schemas import (
     AnswerCreate,
     CaseRead,
@@ -32,7 +30,7 @@ from brightline.casework.domain import commands
 from brightline.casework.domain.confidentiality import Confidentiality, Viewer
 from brightline.casework.domain.model import Case, CaseError, IllegalTransition
 from brightline.etiquette import ForbiddenPhraseError
-from brightline.messaging import UnitOfWork, UnitOfWorkDep
+from brightline.messaging import BusDep, MessageBus, UnitOfWork, UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
@@ -190,14 +188,12 @@ async def get_case(case_id: str, uow: UnitOfWorkDep, staff: Staff, rules: RulesD
 
 @cases_router.get("/{case_id}/contact", response_model=ContactRead)
 async def read_case_contact(
-    case_id: str, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep, vault: VaultDep
+    case_id: str, uow: UnitOfWorkDep, bus: BusDep, staff: Staff
 ) -> ContactRead:
     """The reporter's identity and contact, for the roles the confidentiality rules allow. Audited."""
     async with uow:
         try:
-            case, contact = await handlers.read_contact(
-                case_id, viewer_of(staff), uow, vault=vault, rules=rules
-            )
+            case, contact = await bus.handle(commands.ReadContact(case_id, viewer_of(staff)), uow)
         except CaseError as error:
             await uow.commit()  # the refused attempt stays in the audit
             raise problem_of(error) from error
@@ -218,15 +214,16 @@ async def read_case_contact(
 async def _command(
     case_id: str,
     uow: UnitOfWork,
+    bus: MessageBus,
     principal: Principal,
     rules: Confidentiality,
-    run: Callable[[], Awaitable[Case]],
+    command: object,
 ) -> CaseRead:
     viewer = viewer_of(principal)
     async with uow:
         await visible_case(uow, case_id, viewer, rules)
         try:
-            case = await run()
+            case = await bus.handle(command, uow)
         except CaseError as error:
             raise problem_of(error) from error
         except ForbiddenPhraseError as error:
@@ -238,60 +235,76 @@ async def _command(
 
 @cases_router.post("/{case_id}/transfer", response_model=CaseRead)
 async def transfer_case(
-    case_id: str, body: TransferCreate, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep
+    case_id: str,
+    body: TransferCreate,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    staff: Staff,
+    rules: RulesDep,
 ) -> CaseRead:
     """Transfer to the responsible department (首问负责制: within 1 working day of opening)."""
     command = commands.TransferCase(case_id, body.department_id, actor_of(staff), body.note)
-    return await _command(case_id, uow, staff, rules, lambda: handlers.transfer_case(command, uow))
+    return await _command(case_id, uow, bus, staff, rules, command)
 
 
 @cases_router.post("/{case_id}/accept", response_model=CaseRead)
 async def accept_case(
-    case_id: str, uow: UnitOfWorkDep, staff: Department, rules: RulesDep
+    case_id: str, uow: UnitOfWorkDep, bus: BusDep, staff: Department, rules: RulesDep
 ) -> CaseRead:
     """The department the case was transferred to accepts it."""
     command = commands.AcceptCase(case_id, actor_of(staff))
-    return await _command(case_id, uow, staff, rules, lambda: handlers.accept_case(command, uow))
+    return await _command(case_id, uow, bus, staff, rules, command)
 
 
 @cases_router.post("/{case_id}/investigation", response_model=CaseRead)
 async def investigate_case(
-    case_id: str, body: InvestigationCreate, uow: UnitOfWorkDep, staff: Department, rules: RulesDep
+    case_id: str,
+    body: InvestigationCreate,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    staff: Department,
+    rules: RulesDep,
 ) -> CaseRead:
     """The department records that it is investigating, with its notes."""
     command = commands.InvestigateCase(case_id, body.note, actor_of(staff))
-    return await _command(
-        case_id, uow, staff, rules, lambda: handlers.investigate_case(command, uow)
-    )
+    return await _command(case_id, uow, bus, staff, rules, command)
 
 
 @cases_router.post("/{case_id}/reply", response_model=CaseRead)
 async def reply_to_case(
-    case_id: str, body: ReplyCreate, uow: UnitOfWorkDep, staff: Department, rules: RulesDep
+    case_id: str,
+    body: ReplyCreate,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    staff: Department,
+    rules: RulesDep,
 ) -> CaseRead:
     """The department's reply. Refused with 422 naming the phrase if it contains a 服务忌语."""
     command = commands.ReplyToCase(case_id, body.text, actor_of(staff))
-    return await _command(case_id, uow, staff, rules, lambda: handlers.reply_to_case(command, uow))
+    return await _command(case_id, uow, bus, staff, rules, command)
 
 
 @cases_router.post("/{case_id}/answer", response_model=CaseRead)
 async def answer_customer(
-    case_id: str, body: AnswerCreate, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep
+    case_id: str, body: AnswerCreate, uow: UnitOfWorkDep, bus: BusDep, staff: Staff, rules: RulesDep
 ) -> CaseRead:
     """The first-ask owner or the department answers the customer: the case becomes answered."""
     command = commands.AnswerCustomer(case_id, body.text, actor_of(staff))
-    return await _command(
-        case_id, uow, staff, rules, lambda: handlers.answer_customer(command, uow)
-    )
+    return await _command(case_id, uow, bus, staff, rules, command)
 
 
 @cases_router.post("/{case_id}/close", response_model=CaseRead)
 async def close_case(
-    case_id: str, body: CloseCreate, uow: UnitOfWorkDep, staff: Supervisor, rules: RulesDep
+    case_id: str,
+    body: CloseCreate,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    staff: Supervisor,
+    rules: RulesDep,
 ) -> CaseRead:
     """Archive an answered case (归档)."""
     command = commands.CloseCase(case_id, actor_of(staff), body.note)
-    return await _command(case_id, uow, staff, rules, lambda: handlers.close_case(command, uow))
+    return await _command(case_id, uow, bus, staff, rules, command)
 
 
 # --- departments as data --------------------------------------------------------------------------

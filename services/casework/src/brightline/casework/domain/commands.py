@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from brightline.casework.domain.confidentiality import Viewer
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -162,3 +164,11 @@ class ChaseCase:
     by_ticket_id: str  # the consultation that chased it
     actor: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class ReadContact:
+    """Read a case's reporter identity: audited whether the rules grant it or refuse it."""
+
+    case_id: str
+    viewer: Viewer
