@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from brightline.contracts.events.dispatch import (
     LinkedTicketReleasedV1,
@@ -43,7 +43,7 @@ from brightline.dispatch.domain.model import (
     several_meters_dark,
 )
 from brightline.dispatch.settings import DispatchSettings
-from brightline.messaging import UnitOfWork
+from brightline.messaging import MessageBus, UnitOfWork, clock
 
 SYSTEM = "dispatch"
 # An order nobody could route still carries the strictest arrival clock until it is routed.
@@ -54,19 +54,14 @@ class NotFound(Exception):
     pass
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def create_work_order(
-    command: commands.CreateWorkOrder, uow: UnitOfWork, settings: DispatchSettings | None = None
+    command: commands.CreateWorkOrder, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> WorkOrder:
-    settings = settings or DispatchSettings()
     orders = WorkOrderRepository(uow.session)
     existing = await orders.for_ticket(command.ticket_id)
     if existing:
         return existing
-    at = now()
+    at = clock()
     area = route(command.area_code, await orders.service_areas())
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
@@ -96,7 +91,7 @@ async def create_work_order(
     await LinkRepository(uow.session).attach_pending(
         linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
     )
-    await flush(order, uow, recorded_at=at)
+    await publish(order, uow, recorded_at=at)
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()
     return order
@@ -248,7 +243,7 @@ class DuplicateIncident(Exception):
 
 
 async def declare_incident(
-    command: commands.DeclareIncident, uow: UnitOfWork, settings: DispatchSettings | None = None
+    command: commands.DeclareIncident, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> str:
     """A fault known before (or without) the calls: a feeder trip from the outage-management
     system, a transformer seen burning. Reports under it fold in; the first one gets the crew."""
@@ -264,7 +259,7 @@ async def declare_incident(
         )
         if same_transformer or same_feeder:
             raise DuplicateIncident(inc.id)
-    incident_id, at = str(uuid.uuid4()), now()
+    incident_id, at = str(uuid.uuid4()), clock()
     await outages.add(
         id=incident_id,
         unit_id=command.unit_id,
@@ -281,7 +276,6 @@ async def declare_incident(
         status="confirmed",
         confirmed_at=at,
     )
-    settings = settings or DispatchSettings()
     uow.emit(
         OutageDeclaredV1(
             incident_id=incident_id,
@@ -334,7 +328,7 @@ async def _assign(
 
 
 async def expire_acceptance(
-    command: commands.ExpireAcceptance, uow: UnitOfWork, settings: DispatchSettings
+    command: commands.ExpireAcceptance, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> None:
     """The offered crew did not accept in time: offer the order to another crew, and say why."""
     orders = WorkOrderRepository(uow.session)
@@ -370,32 +364,35 @@ async def expire_acceptance(
             reason=reason + "; no other crew on duty, offered again",
         )
     await orders.save(order)
-    await flush(order, uow, recorded_at=command.now)
+    await publish(order, uow, recorded_at=command.now)
 
 
-async def assign_waiting(order_id: str, uow: UnitOfWork, settings: DispatchSettings) -> bool:
+async def assign_waiting(
+    command: commands.AssignWaiting, uow: UnitOfWork, *, settings: DispatchSettings
+) -> bool:
     """An order that came in while no crew was on duty gets one as soon as one is."""
     orders = WorkOrderRepository(uow.session)
-    order = await orders.get(order_id, for_update=True)
+    order = await orders.get(command.work_order_id, for_update=True)
     if order is None or order.status != "created" or not order.is_lead:
         return False
-    at = now()
+    at = clock()
     if not await _assign(order, uow, settings, at, reason="crew came on duty"):
         return False
     await orders.save(order)
-    await flush(order, uow, recorded_at=at)
+    await publish(order, uow, recorded_at=at)
     return True
 
 
 async def reassign(
-    order_id: str,
-    crew_id: str,
-    reason: str,
-    actor: str,
-    uow: UnitOfWork,
-    settings: DispatchSettings,
+    command: commands.Reassign, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> WorkOrder:
     """A supervisor moves an order that is not yet accepted to a crew of their choosing."""
+    order_id, crew_id, reason, actor = (
+        command.work_order_id,
+        command.crew_id,
+        command.reason,
+        command.actor,
+    )
     orders = WorkOrderRepository(uow.session)
     order = await orders.get(order_id, for_update=True)
     if order is None:
@@ -403,7 +400,7 @@ async def reassign(
     crew = await CrewRepository(uow.session).get(crew_id)
     if crew is None:
         raise NotFound(crew_id)
-    at = now()
+    at = clock()
     order.assign(
         crew_id,
         at,
@@ -412,25 +409,24 @@ async def reassign(
         reason=f"supervisor: {reason}",
     )
     await orders.save(order)
-    await flush(order, uow, recorded_at=at)
+    await publish(order, uow, recorded_at=at)
     return order
 
 
 async def crew_transition(
     command: commands.CrewTransition,
     uow: UnitOfWork,
-    photos: tuple[tuple[str, str, bytes], ...] = (),
-    settings: DispatchSettings | None = None,
+    *,
+    settings: DispatchSettings,
 ) -> WorkOrder:
     """A crew member's step on their own order. The time recorded is the device's, checked
     against the order's history first (a refused time writes nothing); the server's receipt
     time is kept beside it. Photos (filename, content type, bytes) are kept with the order."""
-    settings = settings or DispatchSettings()
     orders = WorkOrderRepository(uow.session)
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None or order.crew_id != command.crew_id:
         raise NotFound(command.work_order_id)
-    at, who, received = command.device_time, command.member_id, now()
+    at, who, received = command.device_time, command.member_id, clock()
     history = await orders.history(order.id)
     check_step_time(
         at,
@@ -465,7 +461,7 @@ async def crew_transition(
         case _:
             raise ValueError(command.action)
     await orders.save(order)
-    for filename, content_type, data in photos:
+    for filename, content_type, data in command.photos:
         await orders.add_attachment(
             id=str(uuid.uuid4()),
             work_order_id=order.id,
@@ -475,7 +471,7 @@ async def crew_transition(
             data=data,
             uploaded_at=at,
         )
-    await flush(order, uow, recorded_at=received)
+    await publish(order, uow, recorded_at=received)
     await _after_step(order, command.action, at, who, uow, settings)
     return order
 
@@ -527,7 +523,7 @@ async def _after_step(
 async def _promote_next_lead(incident_id: str, uow: UnitOfWork, settings: DispatchSettings) -> None:
     outages = OutageRepository(uow.session)
     orders = WorkOrderRepository(uow.session)
-    at = now()
+    at = clock()
     followers = [
         o for o in await outages.orders(incident_id) if o.status in OPEN_STATUSES and not o.is_lead
     ]
@@ -538,22 +534,22 @@ async def _promote_next_lead(incident_id: str, uow: UnitOfWork, settings: Dispat
     lead.lead_incident(at)
     await _assign(lead, uow, settings, at, reason="now leads the incident")
     await orders.save(lead)
-    await flush(lead, uow, recorded_at=at)
+    await publish(lead, uow, recorded_at=at)
     await outages.update(incident_id, lead_work_order_id=lead.id)
 
 
 async def cancel_work_order(
-    command: commands.CancelWorkOrder, uow: UnitOfWork, settings: DispatchSettings
+    command: commands.CancelWorkOrder, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> WorkOrder:
     """A supervisor cancels an order that is not needed, with a reason (audited)."""
     orders = WorkOrderRepository(uow.session)
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None:
         raise NotFound(command.work_order_id)
-    at = now()
+    at = clock()
     order.cancel(at, command.actor, command.reason)
     await orders.save(order)
-    await flush(order, uow, recorded_at=at)
+    await publish(order, uow, recorded_at=at)
     if order.needs_routing:
         metrics.ORDERS_NEEDING_ROUTING.dec()
     await _after_step(order, "cancel", at, command.actor, uow, settings)
@@ -561,7 +557,7 @@ async def cancel_work_order(
 
 
 async def route_by_hand(
-    command: commands.RouteWorkOrder, uow: UnitOfWork, settings: DispatchSettings
+    command: commands.RouteWorkOrder, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> WorkOrder:
     """The duty dispatcher routes an order no service area mapped: to a unit, which then gets
     a crew at once when one is on duty."""
@@ -573,7 +569,7 @@ async def route_by_hand(
         raise AlreadyRouted(command.work_order_id)
     if command.unit_id not in {u.unit_id for u in await CrewRepository(uow.session).units()}:
         raise NotFound(command.unit_id)
-    at = now()
+    at = clock()
     order.route_to(ServiceArea(order.area_code or "*", command.unit_id, command.area_class))
     await orders.record_history(
         order=order,
@@ -599,7 +595,7 @@ async def route_by_hand(
     )
     await _assign(order, uow, settings, at, reason="routed by hand")
     await orders.save(order)
-    await flush(order, uow, recorded_at=at)
+    await publish(order, uow, recorded_at=at)
     metrics.ORDERS_NEEDING_ROUTING.dec()
     return order
 
@@ -609,7 +605,7 @@ class AlreadyRouted(Exception):
 
 
 async def reopen(
-    command: commands.ReopenRepair, uow: UnitOfWork, settings: DispatchSettings
+    command: commands.ReopenRepair, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> WorkOrder | None:
     """An unsatisfied callback on a repair: a new order of the same ticket, linked to the first,
     routed again and crewed, with its own arrival clock from the reopen request."""
@@ -649,21 +645,8 @@ async def reopen(
     )
 
 
-LINK_DETAILS = (
-    "area_code",
-    "address",
-    "meter_no",
-    "latitude",
-    "longitude",
-    "ticket_no",
-    "caller_name",
-    "phone",
-    "description",
-)
-
-
 def _link_details(link) -> dict:
-    return {**{k: getattr(link, k) for k in LINK_DETAILS}, "fault_scope": "own_home"}
+    return {**{k: getattr(link, k) for k in commands.LINK_DETAILS}, "fault_scope": "own_home"}
 
 
 async def _new_order(
@@ -679,7 +662,7 @@ async def _new_order(
     """An order of its own for a ticket that had none or whose order is done: routed, crewed,
     its arrival clock from `reported_at`."""
     orders = WorkOrderRepository(uow.session)
-    at = now()
+    at = clock()
     area = route(base["area_code"], await orders.service_areas())
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
@@ -695,7 +678,7 @@ async def _new_order(
     if area is not None:
         await _assign(order, uow, settings, at, reason=reason)
     await orders.add(order)
-    await flush(order, uow, recorded_at=at)
+    await publish(order, uow, recorded_at=at)
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()
     return order
@@ -709,7 +692,7 @@ async def _lead_of(incident_id: str | None, uow: UnitOfWork) -> str | None:
 
 
 async def record_link(
-    command: commands.RecordLink, uow: UnitOfWork, settings: DispatchSettings | None = None
+    command: commands.RecordLink, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> None:
     """Intake recorded a repeat call as a consultation linked to an incident or to a repair:
     the incident (or the order) now knows it, and releases it to callback when done."""
@@ -760,7 +743,7 @@ async def record_link(
     )
     if incident_id and finished and row is not None and row.status == "cancelled":
         # Linked to an incident found not to be one: the caller's report is a repair of its own.
-        await links.release(now(), ticket_ids=[command.ticket_id])
+        await links.release(clock(), ticket_ids=[command.ticket_id])
         link = await links.get(command.ticket_id)
         await _new_order(
             command.ticket_id,
@@ -776,7 +759,7 @@ async def record_link(
         # Linked to work that had already finished when we heard of it: released at once.
         await _release_links(
             uow,
-            now(),
+            clock(),
             "incident_restored" if incident_id else "work_order_returned",
             ticket_ids=[command.ticket_id],
             unit_id=unit_id,
@@ -811,8 +794,8 @@ async def _release_links(
     return [link.ticket_id for link in released]
 
 
-async def set_arrival_deadline(ticket_or_order_id: str, due_at: datetime, uow: UnitOfWork) -> None:
-    await WorkOrderRepository(uow.session).set_arrive_by(ticket_or_order_id, due_at)
+async def set_arrival_deadline(command: commands.SetArrivalDeadline, uow: UnitOfWork) -> None:
+    await WorkOrderRepository(uow.session).set_arrive_by(command.ticket_or_order_id, command.due_at)
 
 
 async def set_expected_restoration(
@@ -822,7 +805,7 @@ async def set_expected_restoration(
     row = await outages.get(command.incident_id, for_update=True)
     if row is None:
         raise NotFound(command.incident_id)
-    at = now()
+    at = clock()
     await outages.update(
         command.incident_id,
         expected_restore_at=command.expected_restore_at,
@@ -864,7 +847,7 @@ async def restore_incident(command: commands.RestoreIncident, uow: UnitOfWork) -
             f"restored_at {command.restored_at.isoformat()} is long before the incident was "
             f"declared ({row.declared_at.isoformat()})"
         )
-    if command.restored_at > now() + timedelta(minutes=5):
+    if command.restored_at > clock() + timedelta(minutes=5):
         raise BadRestorationTime(f"restored_at {command.restored_at.isoformat()} is in the future")
     return await _restore(command, uow, row)
 
@@ -874,13 +857,13 @@ async def _restore(command: commands.RestoreIncident, uow: UnitOfWork, row) -> l
     cause = command.cause or row.cause
     orders = WorkOrderRepository(uow.session)
     finished = []
-    recorded_at = now()
+    recorded_at = clock()
     incident_orders = await outages.orders(command.incident_id)
     for order in incident_orders:
         order.restore_with_outage(command.restored_at, command.actor, cause)
         if order.events:
             await orders.save(order)
-            await flush(order, uow, recorded_at=recorded_at)
+            await publish(order, uow, recorded_at=recorded_at)
             finished.append(order)
     await outages.update(
         command.incident_id,
@@ -911,7 +894,7 @@ async def _restore(command: commands.RestoreIncident, uow: UnitOfWork, row) -> l
 
 
 async def cancel_incident(
-    command: commands.CancelIncident, uow: UnitOfWork, settings: DispatchSettings
+    command: commands.CancelIncident, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> list[WorkOrder]:
     """No shared fault after all: the incident closes as cancelled, and each open order folded
     into it becomes a repair of its own, with a crew."""
@@ -921,7 +904,7 @@ async def cancel_incident(
         raise NotFound(command.incident_id)
     if row.status not in INCIDENT_OPEN:
         raise AlreadyRestored(command.incident_id, row.status)
-    at = now()
+    at = clock()
     orders = WorkOrderRepository(uow.session)
     released = []
     incident_orders = await outages.orders(command.incident_id)
@@ -933,7 +916,7 @@ async def cancel_incident(
         if not was_lead and order.status == "created":
             await _assign(order, uow, settings, at, reason="incident cancelled: own repair")
         await orders.save(order)
-        await flush(order, uow, recorded_at=at)
+        await publish(order, uow, recorded_at=at)
         released.append(order)
     # Repeat calls intake linked to the incident were reports of no power too: each caller
     # gets a repair of their own, with a crew, its clock from their call.
@@ -969,7 +952,7 @@ async def cancel_incident(
     return released
 
 
-async def flush(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> None:
+async def publish(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> None:
     """Record the order's history and turn its domain events into integration events."""
     orders = WorkOrderRepository(uow.session)
     for event in order.events:
@@ -1055,4 +1038,11 @@ HANDLERS = {
     commands.RouteWorkOrder: route_by_hand,
     commands.ReopenRepair: reopen,
     commands.RecordLink: record_link,
+    commands.AssignWaiting: assign_waiting,
+    commands.Reassign: reassign,
+    commands.SetArrivalDeadline: set_arrival_deadline,
 }
+
+
+def message_bus(settings: DispatchSettings) -> MessageBus:
+    return MessageBus(HANDLERS, settings=lambda: settings)

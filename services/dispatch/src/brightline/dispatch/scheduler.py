@@ -9,45 +9,43 @@ from collections.abc import AsyncIterator
 
 import structlog
 
-from brightline.dispatch import handlers, metrics
+from brightline.dispatch import metrics
 from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.domain import commands
 from brightline.dispatch.settings import DispatchSettings
-from brightline.messaging import ServiceRuntime
+from brightline.messaging import MessageBus, ServiceRuntime, clock
 
 log = structlog.get_logger()
 
 
-async def scan_once(runtime: ServiceRuntime, settings: DispatchSettings) -> int:
+async def scan_once(runtime: ServiceRuntime, bus: MessageBus) -> int:
     """Reassign every overdue order and give waiting orders a crew; one transaction per order."""
     done = 0
     async with runtime.unit_of_work() as uow:
-        overdue = await WorkOrderRepository(uow.session).overdue_acceptances(handlers.now())
+        overdue = await WorkOrderRepository(uow.session).overdue_acceptances(clock())
         # The alarm gauge follows the database, whatever process routed or cancelled an order.
         metrics.ORDERS_NEEDING_ROUTING.set(
             await WorkOrderRepository(uow.session).count_needing_routing()
         )
     for order_id in overdue:
         async with runtime.unit_of_work() as uow:
-            await handlers.expire_acceptance(
-                commands.ExpireAcceptance(order_id, handlers.now()), uow, settings
-            )
+            await bus.handle(commands.ExpireAcceptance(order_id, clock()), uow)
             await uow.commit()
             done += 1
     async with runtime.unit_of_work() as uow:
         waiting = await WorkOrderRepository(uow.session).unassigned_leads()
     for order_id in waiting:
         async with runtime.unit_of_work() as uow:
-            if await handlers.assign_waiting(order_id, uow, settings):
+            if await bus.handle(commands.AssignWaiting(order_id), uow):
                 await uow.commit()
                 done += 1
     return done
 
 
-async def run(runtime: ServiceRuntime, settings: DispatchSettings) -> None:
+async def run(runtime: ServiceRuntime, bus: MessageBus, settings: DispatchSettings) -> None:
     while True:
         try:
-            await scan_once(runtime, settings)
+            await scan_once(runtime, bus)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - a bad scan must not end the timer for good
@@ -57,9 +55,9 @@ async def run(runtime: ServiceRuntime, settings: DispatchSettings) -> None:
 
 @contextlib.asynccontextmanager
 async def acceptance_timer(
-    runtime: ServiceRuntime, settings: DispatchSettings
+    runtime: ServiceRuntime, bus: MessageBus, settings: DispatchSettings
 ) -> AsyncIterator[None]:
-    task = asyncio.create_task(run(runtime, settings), name="dispatch-acceptance-timer")
+    task = asyncio.create_task(run(runtime, bus, settings), name="dispatch-acceptance-timer")
     try:
         yield
     finally:

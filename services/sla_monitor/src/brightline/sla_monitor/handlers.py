@@ -12,7 +12,7 @@ from datetime import datetime
 
 import structlog
 
-from brightline.contracts import EventPayload
+from brightline.contracts import Event, EventPayload
 from brightline.contracts.events.sla import (
     DeadlineBreachedV1,
     DeadlineBreachRetractedV1,
@@ -24,15 +24,13 @@ from brightline.contracts.events.sla import (
     DeadlineResumedV1,
     DeadlineWarnedV1,
 )
-from brightline.messaging import UnitOfWork
-from brightline.sla_monitor.adapters.repository import DeadlineRepository
+from brightline.messaging import MessageBus, UnitOfWork
+from brightline.sla_monitor.adapters.repository import DeadlineRepository, HistoryRepository
 from brightline.sla_monitor.domain import commands
 from brightline.sla_monitor.domain import events as domain_events
 from brightline.sla_monitor.domain.deadlines import InvalidTransition
 from brightline.sla_monitor.domain.monitor import (
-    Cancel,
     Input,
-    Meet,
     Open,
     Pause,
     Resume,
@@ -43,10 +41,13 @@ from brightline.sla_monitor.domain.monitor import (
     recompute,
 )
 from brightline.sla_monitor.domain.policy import PolicyBook, adopted_book, load_pack_file  # noqa: F401
+from brightline.sla_monitor.settings import SlaMonitorSettings
+from brightline.sla_monitor.translate import inputs_for
 
 log = structlog.get_logger()
 
 Emit = Callable[[EventPayload], object]
+Notify = Callable[[datetime | None], None]
 
 
 # ---------------------------------------------------------------- policy
@@ -149,7 +150,7 @@ def integration_event(
     return None
 
 
-def _emit_all(
+def publish(
     tracked: Tracked,
     fired: Iterable[domain_events.DeadlineEvent],
     emit: Emit,
@@ -187,7 +188,7 @@ async def handle(
                 limit_key=command.limit_key,
                 due_at=tracked.deadline.due_at.isoformat(),
             )
-        _emit_all(tracked, fired, emit)
+        publish(tracked, fired, emit)
         return [tracked]
     changed = []
     for tracked in await store.of_subject(command.subject_type, command.subject_id):
@@ -223,7 +224,7 @@ async def handle(
             # the clock still advanced to the input's time, as in replay
             tracked, fired = advance(tracked, command.at)
         await store.save(tracked)
-        _emit_all(tracked, fired, emit, getattr(command, "actor", None))
+        publish(tracked, fired, emit, getattr(command, "actor", None))
         changed.append(tracked)
     return changed
 
@@ -236,7 +237,7 @@ async def recompute_provisional(now: datetime, store, emit: Emit) -> list[Tracke
         tracked, fired = recompute(tracked, now)
         if fired:
             await store.save(tracked)
-            _emit_all(tracked, fired, emit)
+            publish(tracked, fired, emit)
             moved.append(tracked)
     return moved
 
@@ -247,37 +248,92 @@ async def tick(now: datetime, store, emit: Emit, *, batch: int = 200) -> int:
     for tracked in await store.due(now, limit=batch):
         tracked, fired = advance(tracked, now)
         advanced.append(tracked)
-        _emit_all(tracked, fired, emit)
+        publish(tracked, fired, emit)
     # One statement for the round's state changes, in the same transaction as the outbox rows.
     await store.save_many(advanced)
     return len(advanced)
 
 
-# ---------------------------------------------------------------- the skeleton's entry point, kept
+# ---------------------------------------------------------------- the bus's handlers
 
 
-async def open_deadline_for(
-    command: commands.OpenDeadline, uow: UnitOfWork, *, book: PolicyBook
+async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
+    p = event.payload()
+    match event.type:
+        case "brightline.intake.call.ringing.v1":
+            await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at)
+        case "brightline.intake.call.answered.v1":
+            await history.record_call(
+                p.call_id,
+                queue=p.queue,
+                rang_at=p.rang_at,
+                answered_at=p.answered_at,
+                answer_delay_seconds=_delay(p),
+            )
+        case "brightline.intake.call.ended.v1":
+            await history.record_call(
+                p.call_id,
+                queue=p.queue,
+                rang_at=p.rang_at,
+                answered_at=p.answered_at,
+                ended_at=p.ended_at,
+                cause=p.cause,
+                answer_delay_seconds=_delay(p),
+            )
+        case "brightline.callback.rate.computed.v1":
+            await history.record_callback_rate(
+                key=p.key,
+                day=p.day,
+                unit_id=p.unit_id,
+                ticket_type=p.ticket_type,
+                finished=p.finished,
+                called_back=p.called_back,
+                computed_at=p.computed_at,
+            )
+
+
+def _delay(p) -> float | None:
+    if p.answer_delay_seconds is not None:
+        return p.answer_delay_seconds
+    if p.rang_at is not None and p.answered_at is not None:
+        return (p.answered_at - p.rang_at).total_seconds()
+    return None
+
+
+async def observe_event(
+    command: commands.ObserveEvent, uow: UnitOfWork, *, book: PolicyBook, notify: Notify
 ) -> None:
-    await handle(
-        Open(
-            limit_key=command.limit_key,
-            subject_type=command.subject_type,
-            subject_id=command.subject_id,
-            ticket_id=command.ticket_id,
-            at=command.opened_at,
-        ),
-        DeadlineRepository(uow.session),
-        uow.emit,
-        book=book,
-    )
+    event = command.event
+    history = HistoryRepository(uow.session)
+    await history.log(event)
+    await record_kpi_facts(event, history)
+    store = DeadlineRepository(uow.session)
+    for deadline_input in inputs_for(event, book):
+        for tracked in await handle(deadline_input, store, uow.emit, book=book):
+            notify(tracked.next_fire_at)  # wakes the scheduler if due before its next round
+
+
+async def apply_supervisor_act(
+    command: commands.ApplySupervisorAct, uow: UnitOfWork, *, book: PolicyBook
+) -> list[Tracked]:
+    """Logged as an event (replay sees it) and applied strictly. The route tells the scheduler
+    of the changed fire times once committed."""
+    await HistoryRepository(uow.session).log(command.event)
+    store = DeadlineRepository(uow.session)
+    changed = []
+    for deadline_input in inputs_for(command.event, book):
+        changed += await handle(deadline_input, store, uow.emit, book=book, strict=True)
+    return changed
 
 
 HANDLERS = {
-    commands.OpenDeadline: open_deadline_for,
-    Open: handle,
-    Meet: handle,
-    Cancel: handle,
-    Pause: handle,
-    Resume: handle,
+    commands.ObserveEvent: observe_event,
+    commands.ApplySupervisorAct: apply_supervisor_act,
 }
+
+
+def message_bus(settings: SlaMonitorSettings, notify: Notify) -> MessageBus:
+    """`notify`: told the next fire time of every deadline an event opens or changes."""
+    packs, pack_files = tuple(settings.policy_packs), tuple(settings.policy_pack_files)
+    # Read per message: a pack adopted meanwhile applies to what opens from then on.
+    return MessageBus(HANDLERS, book=lambda: policy_book(packs, pack_files), notify=lambda: notify)

@@ -109,12 +109,11 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
     wakeup = (
         Wakeup()
     )  # consumers and routes tell the scheduler of deadlines due before its next round
+    bus = handlers.message_bus(settings, wakeup.notify)
     base = service_lifespan(
         settings,
         service_dir=SERVICE_DIR,
-        routes=consumers.routes(
-            tuple(settings.policy_packs), tuple(settings.policy_pack_files), wakeup.notify
-        ),
+        routes=bus.routes(consumers.TRANSLATORS),
         topics=consumers.TOPICS,
     )
 
@@ -153,6 +152,7 @@ def create_app(settings: SlaMonitorSettings | None = None) -> FastAPI:
         routers=[*routes.routers, calendar_api.router, calendar_api.packs_router],
         lifespan=lifespan,
     )
+    app.state.bus = bus
     app.state.wakeup = wakeup
     app.state.readiness_warnings["calendar"] = lambda: calendar_warning(settings)
 

@@ -26,6 +26,33 @@ def _t(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
+def _call_rang(p) -> list[Input]:
+    """The answer clock, opened again from a later event of the call when its ringing was lost
+    (opening twice is a no-op)."""
+    return [_answer_open(p.call_id, p.rang_at)] if p.rang_at else []
+
+
+def _call_answered(p) -> list[Input]:
+    return [
+        *_call_rang(p),
+        Meet(
+            subject_type="call", subject_id=p.call_id, limit_keys=("call.answer",), at=p.answered_at
+        ),
+    ]
+
+
+def _arrival_open(p, at: datetime) -> Open:
+    return Open(
+        limit_key=f"repair.arrival.{p.area_class}",
+        subject_type="work_order",
+        subject_id=p.work_order_id,
+        ticket_id=p.ticket_id,
+        at=at,
+        unit_id=p.unit_id,
+        ticket_type="repair",
+    )
+
+
 def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
     kind = event.type
     if kind.startswith("sla_monitor.supervisor."):
@@ -35,30 +62,12 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
         case "brightline.intake.call.ringing.v1":
             return [_answer_open(p.call_id, p.rang_at)]
         case "brightline.intake.call.answered.v1":
-            opened = [_answer_open(p.call_id, p.rang_at)] if p.rang_at else []
-            return [
-                *opened,
-                Meet(
-                    subject_type="call",
-                    subject_id=p.call_id,
-                    limit_keys=("call.answer",),
-                    at=p.answered_at,
-                ),
-            ]
+            return _call_answered(p)
         case "brightline.intake.call.ended.v1":
-            opened = [_answer_open(p.call_id, p.rang_at)] if p.rang_at else []
             if p.answered_at is not None:
-                return [
-                    *opened,
-                    Meet(
-                        subject_type="call",
-                        subject_id=p.call_id,
-                        limit_keys=("call.answer",),
-                        at=p.answered_at,
-                    ),
-                ]
+                return _call_answered(p)
             return [
-                *opened,
+                *_call_rang(p),
                 Cancel(
                     subject_type="call",
                     subject_id=p.call_id,
@@ -70,31 +79,11 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
         case "brightline.dispatch.work-order.created.v1":
             if not p.is_lead:
                 return []  # folded into an outage incident: the lead's clock is the one clock
-            return [
-                Open(
-                    limit_key=f"repair.arrival.{p.area_class}",
-                    subject_type="work_order",
-                    subject_id=p.work_order_id,
-                    ticket_id=p.ticket_id,
-                    # From the ticket's 受理: queue lag before dispatch saw it is counted.
-                    at=p.reported_at or p.created_at,
-                    unit_id=p.unit_id,
-                    ticket_type="repair",
-                )
-            ]
+            # From the ticket's 受理: queue lag before dispatch saw it is counted.
+            return [_arrival_open(p, p.reported_at or p.created_at)]
         case "brightline.dispatch.work-order.promoted.v1":
             # A follower of an incident stands for itself now: its own clock, from its 受理.
-            return [
-                Open(
-                    limit_key=f"repair.arrival.{p.area_class}",
-                    subject_type="work_order",
-                    subject_id=p.work_order_id,
-                    ticket_id=p.ticket_id,
-                    at=p.reported_at,
-                    unit_id=p.unit_id,
-                    ticket_type="repair",
-                )
-            ]
+            return [_arrival_open(p, p.reported_at)]
         case "brightline.dispatch.work-order.status-changed.v1":
             if p.status == "on_site":
                 return [
@@ -320,7 +309,6 @@ def _case_status(p, book: PolicyBook) -> list[Input]:
 def _supervisor(event: Event) -> list[Input]:
     d = event.data
     at = _t(d["at"])
-    keys = (d["limit_key"],)
     if event.type == SUPERVISOR_OPEN:
         return [
             Open(
@@ -333,46 +321,20 @@ def _supervisor(event: Event) -> list[Input]:
                 ticket_type=d.get("ticket_type"),
             )
         ]
+    # The supervisor's other acts name one clock of one subject and who acted.
+    act = dict(
+        subject_type=d["subject_type"],
+        subject_id=d["subject_id"],
+        limit_keys=(d["limit_key"],),
+        at=at,
+        actor=d.get("by"),
+    )
     if event.type == SUPERVISOR_PAUSE:
-        return [
-            Pause(
-                subject_type=d["subject_type"],
-                subject_id=d["subject_id"],
-                limit_keys=keys,
-                at=at,
-                reason=d.get("reason") or "paused by supervisor",
-                actor=d.get("by"),
-            )
-        ]
+        return [Pause(**act, reason=d.get("reason") or "paused by supervisor")]
     if event.type == SUPERVISOR_RESUME:
-        return [
-            Resume(
-                subject_type=d["subject_type"],
-                subject_id=d["subject_id"],
-                limit_keys=keys,
-                at=at,
-                actor=d.get("by"),
-            )
-        ]
+        return [Resume(**act)]
     if event.type == SUPERVISOR_MEET:
-        return [
-            Meet(
-                subject_type=d["subject_type"],
-                subject_id=d["subject_id"],
-                limit_keys=keys,
-                at=at,
-                actor=d.get("by"),
-            )
-        ]
+        return [Meet(**act)]
     if event.type == SUPERVISOR_CANCEL:
-        return [
-            Cancel(
-                subject_type=d["subject_type"],
-                subject_id=d["subject_id"],
-                limit_keys=keys,
-                at=at,
-                reason=d.get("reason") or "cancelled by supervisor",
-                actor=d.get("by"),
-            )
-        ]
+        return [Cancel(**act, reason=d.get("reason") or "cancelled by supervisor")]
     return []

@@ -42,7 +42,7 @@ from brightline.dispatch.domain.model import (
     WorkOrder,
 )
 from brightline.dispatch.settings import DispatchSettings
-from brightline.messaging import UnitOfWorkDep
+from brightline.messaging import MessageBus, UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
@@ -282,6 +282,7 @@ async def _step(
     **details: Any,
 ) -> JSONResponse:
     settings: DispatchSettings = request.app.state.settings
+    bus: MessageBus = request.app.state.bus
     key = _require_key(key)
     crew_id = _crew_of(member)
     at = _device_time(body, header_time, settings)
@@ -299,18 +300,17 @@ async def _step(
         if once.replayed:
             return once.response
         try:
-            order = await handlers.crew_transition(
+            order = await bus.handle(
                 commands.CrewTransition(
                     work_order_id=work_order_id,
                     crew_id=crew_id,
                     member_id=member.subject,
                     action=action,
                     device_time=at,
+                    photos=photos,
                     **details,
                 ),
                 uow,
-                photos,
-                settings,
             )
         except handlers.NotFound as error:
             raise _not_found(work_order_id) from error

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import OutageRepository
@@ -17,7 +17,7 @@ from brightline.dispatch.api.schemas import (
     TopologyImport,
 )
 from brightline.dispatch.domain import commands
-from brightline.messaging import UnitOfWorkDep
+from brightline.messaging import BusDep, UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
@@ -74,7 +74,7 @@ async def list_outages(
 
 @router.post("", response_model=IncidentRead, status_code=201)
 async def declare_outage(
-    body: IncidentCreate, request: Request, uow: UnitOfWorkDep, who: Declarer
+    body: IncidentCreate, uow: UnitOfWorkDep, bus: BusDep, who: Declarer
 ) -> IncidentRead:
     """Declare a fault before the calls arrive (e.g. a feeder trip from outage management):
     'no power' reports under it fold into it, the first of them gets the crew."""
@@ -91,7 +91,7 @@ async def declare_outage(
         )
     async with uow:
         try:
-            incident_id = await handlers.declare_incident(
+            incident_id = await bus.handle(
                 commands.DeclareIncident(
                     body.unit_id,
                     who.subject,
@@ -104,7 +104,6 @@ async def declare_outage(
                     body.cause,
                 ),
                 uow,
-                request.app.state.settings,
             )
         except handlers.DuplicateIncident as error:
             raise Problem(
@@ -130,12 +129,13 @@ async def set_expected_restoration(
     incident_id: str,
     body: ExpectedRestorationUpdate,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     supervisor: Supervisor,
 ) -> IncidentRead:
     """Tell callers when power should be back: OutageUpdatedV1 reaches intake."""
     async with uow:
         try:
-            await handlers.set_expected_restoration(
+            await bus.handle(
                 commands.SetExpectedRestoration(
                     incident_id, body.expected_restore_at, supervisor.subject, body.cause
                 ),
@@ -155,6 +155,7 @@ async def restore_outage(
     incident_id: str,
     body: RestoreCreate,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     who: Restorer,
     idempotency_key: Annotated[
         str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
@@ -175,7 +176,7 @@ async def restore_outage(
         if once.replayed:
             return once.response
         try:
-            finished = await handlers.restore_incident(
+            finished = await bus.handle(
                 commands.RestoreIncident(
                     incident_id, restored_at, who.subject, body.cause, restored_by=restored_by
                 ),
@@ -213,18 +214,17 @@ async def restore_outage(
 async def cancel_outage(
     incident_id: str,
     body: IncidentCancel,
-    request: Request,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     supervisor: Supervisor,
 ) -> IncidentRead:
     """No shared fault after all: the incident closes as cancelled, with the reason; each open
     order folded into it becomes a repair of its own and gets a crew."""
     async with uow:
         try:
-            await handlers.cancel_incident(
+            await bus.handle(
                 commands.CancelIncident(incident_id, body.reason, supervisor.subject),
                 uow,
-                request.app.state.settings,
             )
         except handlers.NotFound as error:
             raise Problem(

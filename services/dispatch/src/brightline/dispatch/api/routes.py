@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import WorkOrderRepository
@@ -16,7 +16,7 @@ from brightline.dispatch.api.schemas import (
 )
 from brightline.dispatch.domain import commands
 from brightline.dispatch.domain.model import IllegalTransition
-from brightline.messaging import UnitOfWorkDep
+from brightline.messaging import BusDep, UnitOfWorkDep
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
@@ -79,19 +79,18 @@ async def needs_routing(
 async def route_work_order(
     work_order_id: str,
     body: RoutingUpdate,
-    request: Request,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     supervisor: Supervisor,
 ) -> WorkOrderRead:
     """Route an order from the needs-routing queue to a repair unit; it gets a crew at once."""
     async with uow:
         try:
-            order = await handlers.route_by_hand(
+            order = await bus.handle(
                 commands.RouteWorkOrder(
                     work_order_id, body.unit_id, body.area_class, body.reason, supervisor.subject
                 ),
                 uow,
-                request.app.state.settings,
             )
         except handlers.NotFound as error:
             raise Problem(
@@ -115,18 +114,17 @@ async def route_work_order(
 async def cancel_work_order(
     work_order_id: str,
     body: CancelCreate,
-    request: Request,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     supervisor: Supervisor,
 ) -> WorkOrderRead:
     """Cancel an order that is not needed, with the reason (audited in its history; the
     arrival clock closes)."""
     async with uow:
         try:
-            order = await handlers.cancel_work_order(
+            order = await bus.handle(
                 commands.CancelWorkOrder(work_order_id, body.reason, supervisor.subject),
                 uow,
-                request.app.state.settings,
             )
         except handlers.NotFound as error:
             raise Problem(
@@ -170,20 +168,16 @@ async def get_work_order_history(
 async def reassign_work_order(
     work_order_id: str,
     body: AssignmentUpdate,
-    request: Request,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     supervisor: Supervisor,
 ) -> WorkOrderRead:
     """A supervisor offers an order that nobody has accepted yet to a crew of their choosing."""
     async with uow:
         try:
-            order = await handlers.reassign(
-                work_order_id,
-                body.crew_id,
-                body.reason,
-                supervisor.subject,
+            order = await bus.handle(
+                commands.Reassign(work_order_id, body.crew_id, body.reason, supervisor.subject),
                 uow,
-                request.app.state.settings,
             )
         except handlers.NotFound as error:
             raise Problem(

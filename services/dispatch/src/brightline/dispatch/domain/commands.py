@@ -35,6 +35,7 @@ class CrewTransition:
     notes: str | None = None
     customer_installation: bool = False
     reason: str | None = None  # why a cancelled order was not needed
+    photos: tuple[tuple[str, str, bytes], ...] = ()  # (filename, content type, bytes) on resolve
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,21 @@ class ReopenRepair:
     requested_at: datetime
 
 
+# What a linked repeat call tells about the place and the caller (RecordLink.details): enough for
+# the order it becomes if its own work is gone.
+LINK_DETAILS = (
+    "area_code",
+    "address",
+    "meter_no",
+    "latitude",
+    "longitude",
+    "ticket_no",
+    "caller_name",
+    "phone",
+    "description",
+)
+
+
 @dataclass(frozen=True)
 class RecordLink:
     """Intake linked a repeat call to an incident or a repair ticket."""
@@ -116,3 +132,28 @@ class RecordLink:
     incident_id: str | None = None
     linked_ticket_id: str | None = None
     details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AssignWaiting:
+    """Give a crew to an order that came in while none was on duty (the scheduler's scan)."""
+
+    work_order_id: str
+
+
+@dataclass(frozen=True)
+class Reassign:
+    """A supervisor moves an order not yet accepted to a crew of their choosing."""
+
+    work_order_id: str
+    crew_id: str
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class SetArrivalDeadline:
+    """The SLA monitor's arrival clock for a repair: the crew's arrive-by time."""
+
+    ticket_or_order_id: str
+    due_at: datetime

@@ -24,6 +24,7 @@ from brightline.sla_monitor.adapters.repository import (
     HistoryRepository,
     KpiRepository,
 )
+from brightline.sla_monitor.domain import commands
 from brightline.sla_monitor.domain.deadlines import InvalidTransition
 from brightline.sla_monitor.replay import replay, utc_iso
 from brightline.sla_monitor.translate import (
@@ -32,7 +33,6 @@ from brightline.sla_monitor.translate import (
     SUPERVISOR_OPEN,
     SUPERVISOR_PAUSE,
     SUPERVISOR_RESUME,
-    inputs_for,
 )
 
 Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
@@ -121,18 +121,11 @@ class DeadlineClose(BaseModel):
 
 
 async def _supervisor_input(uow, request: Request, kind: str, data: dict) -> list:
-    """Log the supervisor's act as an event (replay sees it) and apply it strictly."""
+    """The supervisor's act, logged as an event and applied strictly."""
     event = Event(
         type=kind, source="/brightline/sla_monitor/api", subject=data["subject_id"], data=data
     )
-    await HistoryRepository(uow.session).log(event)
-    book = book_of(request)
-    changed = []
-    for command in inputs_for(event, book):
-        changed += await handlers.handle(
-            command, DeadlineRepository(uow.session), uow.emit, book=book, strict=True
-        )
-    return changed
+    return await request.app.state.bus.handle(commands.ApplySupervisorAct(event), uow)
 
 
 def _wake_scheduler(request: Request, changed: list) -> None:
