@@ -54,34 +54,29 @@ def on_owner_changed(event: Event) -> commands.HandCaseOver:
     )
 
 
-def on_deadline_opened(event: Event) -> commands.RecordDeadline | None:
-    d = event.payload()
-    if d.subject_type != CASE_SUBJECT:
-        return None
-    return commands.RecordDeadline(
+def _deadline(d) -> dict:
+    """What every SLA event about a case's clock says of it."""
+    return dict(
         deadline_id=d.deadline_id,
         case_id=d.subject_id,
         limit_key=d.limit_key,
         policy_pack=d.policy_pack,
-        opened_at=d.opened_at,
-        warn_at=d.warn_at,
         due_at=d.due_at,
     )
+
+
+def on_deadline_opened(event: Event) -> commands.RecordDeadline | None:
+    d = event.payload()
+    if d.subject_type != CASE_SUBJECT:
+        return None
+    return commands.RecordDeadline(**_deadline(d), opened_at=d.opened_at, warn_at=d.warn_at)
 
 
 def on_deadline_warned(event: Event) -> commands.RemindDepartment | None:
     d = event.payload()
     if d.subject_type != CASE_SUBJECT:
         return None
-    return commands.RemindDepartment(
-        deadline_id=d.deadline_id,
-        case_id=d.subject_id,
-        limit_key=d.limit_key,
-        due_at=d.due_at,
-        warned_at=d.warned_at,
-        notify=tuple(d.notify),
-        policy_pack=d.policy_pack,
-    )
+    return commands.RemindDepartment(**_deadline(d), warned_at=d.warned_at, notify=tuple(d.notify))
 
 
 def on_deadline_breached(event: Event) -> commands.EscalateToSupervisor | None:
@@ -89,14 +84,7 @@ def on_deadline_breached(event: Event) -> commands.EscalateToSupervisor | None:
     if d.subject_type != CASE_SUBJECT:
         return None
     return commands.EscalateToSupervisor(
-        deadline_id=d.deadline_id,
-        case_id=d.subject_id,
-        limit_key=d.limit_key,
-        level=d.level,
-        due_at=d.due_at,
-        breached_at=d.breached_at,
-        notify=tuple(d.notify),
-        policy_pack=d.policy_pack,
+        **_deadline(d), level=d.level, breached_at=d.breached_at, notify=tuple(d.notify)
     )
 
 
@@ -113,14 +101,7 @@ def on_deadline_moved(event: Event, *, state: str) -> commands.RecordDeadline | 
     if d.subject_type != CASE_SUBJECT:
         return None
     return commands.RecordDeadline(
-        deadline_id=d.deadline_id,
-        case_id=d.subject_id,
-        limit_key=d.limit_key,
-        policy_pack=d.policy_pack,
-        opened_at=None,
-        warn_at=getattr(d, "warn_at", None),
-        due_at=d.due_at,
-        state=state,
+        **_deadline(d), opened_at=None, warn_at=getattr(d, "warn_at", None), state=state
     )
 
 

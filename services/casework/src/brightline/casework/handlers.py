@@ -282,11 +282,18 @@ async def record_deadline(command: commands.RecordDeadline, uow: UnitOfWork) -> 
     )
 
 
-async def remind_department(command: commands.RemindDepartment, uow: UnitOfWork) -> Case | None:
-    repo = CaseRepository(uow.session)
+async def _case_of_deadline(
+    repo: CaseRepository,
+    command: commands.RemindDepartment | commands.EscalateToSupervisor,
+    fired: str,
+    *,
+    warn_at: datetime | None,
+) -> Case | None:
+    """The case a deadline's warning or breach is about, locked, with the deadline's new state
+    kept; None (logged) for a case this service does not know."""
     case = await repo.get(command.case_id, for_update=True)
     if case is None:
-        log.warning("warning for an unknown case", case_id=command.case_id)
+        log.warning(f"{fired} for an unknown case", case_id=command.case_id)
         return None
     await repo.upsert_deadline(
         {
@@ -295,11 +302,19 @@ async def remind_department(command: commands.RemindDepartment, uow: UnitOfWork)
             "limit_key": command.limit_key,
             "policy_pack": command.policy_pack,
             "opened_at": None,
-            "warn_at": command.warned_at,
+            "warn_at": warn_at,
             "due_at": command.due_at,
-            "state": "warned",
+            "state": {"warning": "warned", "breach": "breached"}[fired],
         }
     )
+    return case
+
+
+async def remind_department(command: commands.RemindDepartment, uow: UnitOfWork) -> Case | None:
+    repo = CaseRepository(uow.session)
+    case = await _case_of_deadline(repo, command, "warning", warn_at=command.warned_at)
+    if case is None:
+        return None
     fresh = await repo.add_reminder(
         {
             "case_id": case.id,
@@ -322,22 +337,9 @@ async def escalate_to_supervisor(
     command: commands.EscalateToSupervisor, uow: UnitOfWork
 ) -> Case | None:
     repo = CaseRepository(uow.session)
-    case = await repo.get(command.case_id, for_update=True)
+    case = await _case_of_deadline(repo, command, "breach", warn_at=None)
     if case is None:
-        log.warning("breach for an unknown case", case_id=command.case_id)
         return None
-    await repo.upsert_deadline(
-        {
-            "deadline_id": command.deadline_id,
-            "case_id": case.id,
-            "limit_key": command.limit_key,
-            "policy_pack": command.policy_pack,
-            "opened_at": None,
-            "warn_at": None,
-            "due_at": command.due_at,
-            "state": "breached",
-        }
-    )
     fresh = await repo.add_escalation(
         {
             "case_id": case.id,

@@ -11,118 +11,36 @@ from brightline.contracts.topics import (
     DISPATCH_WORK_ORDERS,
     SLA_DEADLINES,
 )
-from brightline.intake import handlers, planned_outages
-from brightline.intake.adapters.repository import (
-    FINISHED_ORDER_STATES,
-    OutageRepository,
-    TicketRepository,
-)
 from brightline.intake.domain import commands
-from brightline.messaging import Route, UnitOfWork
+from brightline.messaging import payload
 
 
-async def on_outage_declared(event: Event, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).declare(event.payload())
-
-
-async def on_outage_updated(event: Event, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).update(event.payload())
-
-
-async def on_outage_restored(event: Event, uow: UnitOfWork) -> None:
-    p = event.payload()
-    await OutageRepository(uow.session).restore(p)
-    tickets = TicketRepository(uow.session)
-    # Every ticket of the incident closes: its repairs and the consultations linked to it.
-    for ticket_id in p.ticket_ids:
-        await tickets.close_repair(ticket_id)
-        await tickets.close_linked(ticket_id, p.restored_at)
-
-
-async def on_outage_cancelled(event: Event, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).cancel(event.payload())
-
-
-async def on_linked_ticket_released(event: Event, uow: UnitOfWork) -> None:
-    p = event.payload()
-    await TicketRepository(uow.session).close_linked(p.ticket_id, p.released_at)
-
-
-async def on_work_order_created(event: Event, uow: UnitOfWork) -> None:
-    p = event.payload()
-    if p.reopened_from_work_order_id:
-        await TicketRepository(uow.session).reopen_for_work(p.ticket_id)
-    await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=p.work_order_id,
-        ticket_id=p.ticket_id,
-        unit_id=p.unit_id,
-        status="created",
-        at=p.created_at,
-    )
-
-
-async def on_work_order_status_changed(event: Event, uow: UnitOfWork) -> None:
-    p = event.payload()
-    await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=p.work_order_id,
-        ticket_id=p.ticket_id,
-        unit_id=p.unit_id,
-        status=p.status,
-        at=p.changed_at,
-        crew_id=p.crew_id,
-    )
-    if p.status in FINISHED_ORDER_STATES:
-        await TicketRepository(uow.session).close_repair(p.ticket_id)
-
-
-async def on_work_order_returned(event: Event, uow: UnitOfWork) -> None:
-    p = event.payload()
-    await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=p.work_order_id,
-        ticket_id=p.ticket_id,
-        unit_id=p.unit_id,
-        status="returned",
-        at=p.returned_at,
-    )
-    tickets = TicketRepository(uow.session)
-    await tickets.close_repair(p.ticket_id)
-    # A linked consultation that dispatch reopened as an order of its own closes with it.
-    await tickets.close_linked(p.ticket_id, p.returned_at)
-
-
-async def on_arrival_deadline_opened(event: Event, uow: UnitOfWork) -> None:
-    p = event.payload()
-    if p.subject_type == "work_order" and p.limit_key.startswith("repair.arrival.") and p.ticket_id:
-        await OutageRepository(uow.session).set_arrival_deadline(
-            work_order_id=p.subject_id,
-            ticket_id=p.ticket_id,
-            due_at=p.due_at,
-            opened_at=p.opened_at,
-        )
-
-
-async def on_reopen_requested(event: Event, uow: UnitOfWork) -> None:
+def on_reopen_requested(event: Event) -> commands.ReopenTicket | None:
     p = event.payload()
     if p.origin != "intake":  # dispatch and casework reopen their own
-        return
-    await handlers.reopen_ticket(commands.ReopenTicket(p.ticket_id, p.reason), uow)
+        return None
+    return commands.ReopenTicket(p.ticket_id, p.reason)
 
 
-async def on_case_status_changed(event: Event, uow: UnitOfWork) -> None:
+def on_case_status_changed(event: Event) -> commands.FollowCase:
     p = event.payload()
-    await handlers.follow_case(commands.FollowCase(p.ticket_id, p.status, p.changed_at), uow)
+    return commands.FollowCase(p.ticket_id, p.status, p.changed_at)
 
 
 # Reply clocks intake tells the caller about in the closing (from the pack in force).
 REPLY_LIMITS = ("complaint.reply", "report.reply")
 
 
-async def on_reply_deadline_opened(event: Event, uow: UnitOfWork) -> None:
+def on_deadline_opened(
+    event: Event,
+) -> commands.KeepArrivalDeadline | commands.NoteReplyPromise | None:
+    """A repair's arrival clock (told to repeat callers) or a case's reply clock (promised in
+    the closing)."""
     p = event.payload()
-    if p.limit_key not in REPLY_LIMITS or not p.ticket_id:
-        return
-    await handlers.note_reply_promise(
-        commands.NoteReplyPromise(
+    if p.subject_type == "work_order" and p.limit_key.startswith("repair.arrival.") and p.ticket_id:
+        return commands.KeepArrivalDeadline(p.subject_id, p.ticket_id, p.due_at, p.opened_at)
+    if p.limit_key in REPLY_LIMITS and p.ticket_id:
+        return commands.NoteReplyPromise(
             ticket_id=p.ticket_id,
             limit_key=p.limit_key,
             amount=p.amount,
@@ -130,16 +48,8 @@ async def on_reply_deadline_opened(event: Event, uow: UnitOfWork) -> None:
             due_at=p.due_at,
             opened_at=p.opened_at,
             policy_pack=p.policy_pack,
-        ),
-        uow,
-    )
-
-
-async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
-    """A repair's arrival clock (told to repeat callers) or a case's reply clock (promised in
-    the closing)."""
-    await on_arrival_deadline_opened(event, uow)
-    await on_reply_deadline_opened(event, uow)
+        )
+    return None
 
 
 TOPICS = [
@@ -150,17 +60,20 @@ TOPICS = [
     SLA_DEADLINES,
     DISPATCH_PLANNED_OUTAGES,
 ]
-ROUTES: dict[str, Route] = {
-    "brightline.dispatch.outage.declared.v1": on_outage_declared,
-    "brightline.dispatch.outage.updated.v1": on_outage_updated,
-    "brightline.dispatch.outage.restored.v1": on_outage_restored,
-    "brightline.dispatch.outage.cancelled.v1": on_outage_cancelled,
-    "brightline.dispatch.linked-ticket.released.v1": on_linked_ticket_released,
-    "brightline.dispatch.work-order.created.v1": on_work_order_created,
-    "brightline.dispatch.work-order.status-changed.v1": on_work_order_status_changed,
-    "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
+# Dispatch's outages, work orders and planned outages are kept as they came (intake's read
+# model of them): the event's payload is the message, with a handler of its own.
+TRANSLATORS = {
+    "brightline.dispatch.outage.declared.v1": payload,
+    "brightline.dispatch.outage.updated.v1": payload,
+    "brightline.dispatch.outage.restored.v1": payload,
+    "brightline.dispatch.outage.cancelled.v1": payload,
+    "brightline.dispatch.linked-ticket.released.v1": payload,
+    "brightline.dispatch.work-order.created.v1": payload,
+    "brightline.dispatch.work-order.status-changed.v1": payload,
+    "brightline.dispatch.work-order.returned.v1": payload,
+    "brightline.dispatch.planned-outage.registered.v1": payload,
+    "brightline.dispatch.planned-outage.cancelled.v1": payload,
     "brightline.callback.reopen.requested.v1": on_reopen_requested,
     "brightline.casework.case.status-changed.v1": on_case_status_changed,
     "brightline.sla.deadline.opened.v1": on_deadline_opened,
-    **planned_outages.ROUTES,
 }

@@ -5,7 +5,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
+from brightline.contracts.events.dispatch import (
+    LinkedTicketReleasedV1,
+    OutageCancelledV1,
+    OutageDeclaredV1,
+    OutageRestoredV1,
+    OutageUpdatedV1,
+    PlannedOutageCancelledV1,
+    PlannedOutageRegisteredV1,
+    WorkOrderCreatedV1,
+    WorkOrderReturnedV1,
+    WorkOrderStatusChangedV1,
+)
 from brightline.contracts.events.intake import (
     CallAnsweredV1,
     CallEndedV1,
@@ -17,12 +30,14 @@ from brightline.contracts.events.intake import (
     TicketRecordedV1,
     TicketReopenedV1,
 )
-from brightline.etiquette import ensure_polite
+from brightline.etiquette import PhraseBook, default_book
 from brightline.intake.adapters.repository import (
+    FINISHED_ORDER_STATES,
     AuditRepository,
     CallRepository,
     DirectoryRepository,
     EscalationRepository,
+    OutageRepository,
     TicketRepository,
 )
 from brightline.intake.domain import commands, events
@@ -32,7 +47,8 @@ from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import CASE_TYPES, Ticket
 from brightline.intake.domain.scripts import ScriptBook
 from brightline.intake.planned_outages import PlannedOutageRepository
-from brightline.messaging import UnitOfWork
+from brightline.intake.settings import IntakeSettings
+from brightline.messaging import MessageBus, UnitOfWork
 
 # Fields an agent writes *to the customer* (checked against the forbidden phrases, 服务忌语).
 CUSTOMER_FACING_FIELDS = ("note_to_customer", "reply")
@@ -67,7 +83,7 @@ class Recorded:
 
 
 async def record_ticket(
-    command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book=None, tz: str | None = None
+    command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book: PhraseBook, tz: str
 ) -> Recorded:
     """Record a ticket. A repair report for a fault already being handled (open repair at the
     same address or meter, or an active outage over the area) becomes a consultation linked to it."""
@@ -81,7 +97,7 @@ async def record_ticket(
     )
     for name in CUSTOMER_FACING_FIELDS:
         if details.get(name):
-            (phrase_book.ensure_polite if phrase_book else ensure_polite)(details[name])
+            phrase_book.ensure_polite(details[name])
     tickets = TicketRepository(uow.session)
     ticket_type, link = command.ticket_type, None
     chased = await _case_being_chased(command, tickets)
@@ -243,7 +259,7 @@ def call_outcomes() -> CallOutcomeBook:
 
 
 async def record_call_outcome(
-    command: commands.RecordCallOutcome, uow: UnitOfWork, *, tz: str | None = None
+    command: commands.RecordCallOutcome, uow: UnitOfWork, *, tz: str
 ) -> tuple[Ticket, str]:
     """A call that ended without a repair or case ticket (self-check solved it, a fault in the
     customer's own installation referred to paid service, answered on the spot) still leaves a
@@ -537,6 +553,90 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
     }
 
 
+# -- dispatch's facts, kept as they came (intake's read model) ---------------------------------
+
+
+async def outage_declared(event: OutageDeclaredV1, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).declare(event)
+
+
+async def outage_updated(event: OutageUpdatedV1, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).update(event)
+
+
+async def outage_restored(event: OutageRestoredV1, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).restore(event)
+    tickets = TicketRepository(uow.session)
+    # Every ticket of the incident closes: its repairs and the consultations linked to it.
+    for ticket_id in event.ticket_ids:
+        await tickets.close_repair(ticket_id)
+        await tickets.close_linked(ticket_id, event.restored_at)
+
+
+async def outage_cancelled(event: OutageCancelledV1, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).cancel(event)
+
+
+async def linked_ticket_released(event: LinkedTicketReleasedV1, uow: UnitOfWork) -> None:
+    await TicketRepository(uow.session).close_linked(event.ticket_id, event.released_at)
+
+
+async def work_order_created(event: WorkOrderCreatedV1, uow: UnitOfWork) -> None:
+    if event.reopened_from_work_order_id:
+        await TicketRepository(uow.session).reopen_for_work(event.ticket_id)
+    await OutageRepository(uow.session).upsert_work_order(
+        work_order_id=event.work_order_id,
+        ticket_id=event.ticket_id,
+        unit_id=event.unit_id,
+        status="created",
+        at=event.created_at,
+    )
+
+
+async def work_order_status_changed(event: WorkOrderStatusChangedV1, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).upsert_work_order(
+        work_order_id=event.work_order_id,
+        ticket_id=event.ticket_id,
+        unit_id=event.unit_id,
+        status=event.status,
+        at=event.changed_at,
+        crew_id=event.crew_id,
+    )
+    if event.status in FINISHED_ORDER_STATES:
+        await TicketRepository(uow.session).close_repair(event.ticket_id)
+
+
+async def work_order_returned(event: WorkOrderReturnedV1, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).upsert_work_order(
+        work_order_id=event.work_order_id,
+        ticket_id=event.ticket_id,
+        unit_id=event.unit_id,
+        status="returned",
+        at=event.returned_at,
+    )
+    tickets = TicketRepository(uow.session)
+    await tickets.close_repair(event.ticket_id)
+    # A linked consultation that dispatch reopened as an order of its own closes with it.
+    await tickets.close_linked(event.ticket_id, event.returned_at)
+
+
+async def keep_arrival_deadline(command: commands.KeepArrivalDeadline, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).set_arrival_deadline(
+        work_order_id=command.work_order_id,
+        ticket_id=command.ticket_id,
+        due_at=command.due_at,
+        opened_at=command.opened_at,
+    )
+
+
+async def planned_outage_registered(event: PlannedOutageRegisteredV1, uow: UnitOfWork) -> None:
+    await PlannedOutageRepository(uow.session).upsert(event)
+
+
+async def planned_outage_cancelled(event: PlannedOutageCancelledV1, uow: UnitOfWork) -> None:
+    await PlannedOutageRepository(uow.session).cancel(event.planned_outage_id)
+
+
 HANDLERS = {
     commands.RecordTicket: record_ticket,
     commands.CompleteTicket: complete_ticket,
@@ -545,4 +645,32 @@ HANDLERS = {
     commands.RecordCallEvent: record_call_event,
     commands.RequestEscalation: request_escalation,
     commands.ResolveEscalation: resolve_escalation,
+    commands.RecordCallOutcome: record_call_outcome,
+    commands.FollowCase: follow_case,
+    commands.NoteReplyPromise: note_reply_promise,
+    OutageDeclaredV1: outage_declared,
+    OutageUpdatedV1: outage_updated,
+    OutageRestoredV1: outage_restored,
+    OutageCancelledV1: outage_cancelled,
+    LinkedTicketReleasedV1: linked_ticket_released,
+    WorkOrderCreatedV1: work_order_created,
+    WorkOrderStatusChangedV1: work_order_status_changed,
+    WorkOrderReturnedV1: work_order_returned,
+    commands.KeepArrivalDeadline: keep_arrival_deadline,
+    PlannedOutageRegisteredV1: planned_outage_registered,
+    PlannedOutageCancelledV1: planned_outage_cancelled,
 }
+
+
+@lru_cache(maxsize=4)
+def phrase_book_at(path: str) -> PhraseBook:
+    """The forbidden-phrase book of the settings' file, else the shared one; loaded once."""
+    return PhraseBook.load(path) if path else default_book()
+
+
+def message_bus(settings: IntakeSettings) -> MessageBus:
+    return MessageBus(
+        HANDLERS,
+        phrase_book=lambda: phrase_book_at(settings.forbidden_phrases_file),
+        tz=lambda: settings.business_timezone,
+    )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from brightline.intake import consumers
+from brightline.intake import consumers, handlers
 from brightline.intake.api import routes
 from brightline.intake.settings import IntakeSettings
 from brightline.messaging import service_lifespan
@@ -15,12 +15,18 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    return create_service_app(
+    bus = handlers.message_bus(settings)
+    app = create_service_app(
         settings,
         title="Brightline intake",
         description="Call intake for the 95598 hotline: CTI events, greetings, scripts, tickets.",
         routers=routes.routers,
         lifespan=service_lifespan(
-            settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
+            settings,
+            service_dir=SERVICE_DIR,
+            routes=bus.routes(consumers.TRANSLATORS),
+            topics=consumers.TOPICS,
         ),
     )
+    app.state.bus = bus
+    return app

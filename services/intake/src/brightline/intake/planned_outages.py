@@ -15,9 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from brightline.contracts import Event
-from brightline.messaging import UnitOfWork
-
 planned_metadata = sa.MetaData()
 TZ = sa.DateTime(timezone=True)
 
@@ -96,17 +93,3 @@ class PlannedOutageRepository:
 
     async def in_effect(self, areas: set[str], at: datetime) -> PlannedOutage | None:
         return next((o for o in await self.over(areas, ending_after=at) if o.starts_at <= at), None)
-
-
-async def on_registered(event: Event, uow: UnitOfWork) -> None:
-    await PlannedOutageRepository(uow.session).upsert(event.payload())
-
-
-async def on_cancelled(event: Event, uow: UnitOfWork) -> None:
-    await PlannedOutageRepository(uow.session).cancel(event.payload().planned_outage_id)
-
-
-ROUTES = {
-    "brightline.dispatch.planned-outage.registered.v1": on_registered,
-    "brightline.dispatch.planned-outage.cancelled.v1": on_cancelled,
-}

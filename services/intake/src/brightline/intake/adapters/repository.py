@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -724,7 +724,3 @@ class AuditRepository:
             if value is not None:
                 query = query.where(col == value)
         return list((await self.session.execute(query)).all())
-
-
-def days_ago(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from brightline.intake import handlers
 from brightline.intake.adapters.repository import CallRepository
 from brightline.intake.api.deps import Agent, Switch
 from brightline.intake.api.schemas import CallRead, CtiAck, CtiEvent
 from brightline.intake.domain.calls import CallRecord, TimesOutOfOrder
 from brightline.intake.domain.commands import RecordCallEvent
-from brightline.messaging import UnitOfWorkDep
+from brightline.messaging import BusDep, UnitOfWorkDep
 from brightline.platform.problems import Problem
 
 cti = APIRouter(prefix="/cti", tags=["cti"])
@@ -50,7 +49,7 @@ def call_read(row) -> CallRead:
 
 
 @cti.post("/events", response_model=CtiAck)
-async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch) -> CtiAck:
+async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, bus: BusDep, switch: Switch) -> CtiAck:
     """newCall / answer / hangup from the switch. Idempotent on (callId, event): a repeat is
     acknowledged with `duplicate: true` and changes nothing. Events may arrive in any order."""
     raw = body.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -73,7 +72,7 @@ async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch) -> Ct
         )
     async with uow:
         try:
-            call, first = await handlers.record_call_event(
+            call, first = await bus.handle(
                 RecordCallEvent(
                     call_id=body.call_id,
                     event=body.event,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from brightline.etiquette import ForbiddenPhraseError, PhraseBook, default_book
+from brightline.etiquette import ForbiddenPhraseError, PhraseBook
+from brightline.intake.handlers import phrase_book_at
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
@@ -16,15 +16,10 @@ Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 Switch = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
 
 
-@lru_cache(maxsize=4)
-def _book(path: str) -> PhraseBook:
-    return PhraseBook.load(path) if path else default_book()
-
-
 async def phrase_book(request: Request) -> PhraseBook:
     # async: a plain def dependency costs a thread-pool hop per request; the book is cached
     # after its first load.
-    return _book(request.app.state.settings.forbidden_phrases_file)
+    return phrase_book_at(request.app.state.settings.forbidden_phrases_file)
 
 
 PhraseBookDep = Annotated[PhraseBook, Depends(phrase_book)]

@@ -16,7 +16,7 @@ from brightline.intake.api.schemas import (
     EscalationResolve,
 )
 from brightline.intake.domain.commands import RequestEscalation, ResolveEscalation
-from brightline.messaging import UnitOfWorkDep
+from brightline.messaging import BusDep, UnitOfWorkDep
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/escalations", tags=["escalations"])
@@ -25,12 +25,12 @@ audit = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EscalationRead)
 async def request_escalation(
-    body: EscalationCreate, uow: UnitOfWorkDep, agent: Agent
+    body: EscalationCreate, uow: UnitOfWorkDep, bus: BusDep, agent: Agent
 ) -> EscalationRead:
     """An agent asks the duty supervisor for help with, or hands over, a difficult caller."""
     async with uow:
         try:
-            row = await handlers.request_escalation(
+            row = await bus.handle(
                 RequestEscalation(
                     kind=body.kind,
                     reason=body.reason,
@@ -73,13 +73,17 @@ async def supervisor_queue(
 
 @router.post("/{escalation_id}/resolution", response_model=EscalationRead)
 async def resolve(
-    escalation_id: str, body: EscalationResolve, uow: UnitOfWorkDep, supervisor: Supervisor
+    escalation_id: str,
+    body: EscalationResolve,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    supervisor: Supervisor,
 ) -> EscalationRead:
     """Accept, take over (the ticket's owner becomes the supervisor, audited), mark the number
     as harassing (the caller card flags it from now on), or decline."""
     async with uow:
         try:
-            row = await handlers.resolve_escalation(
+            row = await bus.handle(
                 ResolveEscalation(escalation_id, body.outcome, supervisor.subject), uow
             )
         except handlers.NotFound as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, status
 
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.intake import handlers, service_requests
@@ -30,7 +30,7 @@ from brightline.intake.domain.commands import (
     RecordTicket,
 )
 from brightline.intake.domain.model import IllegalTransition, MissingFields
-from brightline.messaging import UnitOfWorkDep
+from brightline.messaging import BusDep, UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Role
 from brightline.platform.problems import Problem
@@ -43,10 +43,9 @@ outcomes = APIRouter(prefix="/call-outcomes", tags=["call-outcomes"])
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
 async def record_ticket(
     body: TicketCreate,
-    request: Request,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     agent: Agent,
-    book: PhraseBookDep,
     idempotency_key: Annotated[
         str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
     ] = None,
@@ -95,11 +94,8 @@ async def record_ticket(
             mode="json", exclude={"ticket_type", "description"}, exclude_none=True
         )
         try:
-            recorded = await handlers.record_ticket(
-                RecordTicket(body.ticket_type, body.description, agent.subject, details),
-                uow,
-                phrase_book=book,
-                tz=request.app.state.settings.business_timezone,
+            recorded = await bus.handle(
+                RecordTicket(body.ticket_type, body.description, agent.subject, details), uow
             )
         except MissingFields as error:
             raise Problem(
@@ -168,7 +164,12 @@ AUDITED_READS = frozenset({"report", "complaint"})
 
 @router.post("/{ticket_id}/complete", response_model=TicketRead)
 async def complete_ticket(
-    ticket_id: str, body: TicketComplete, uow: UnitOfWorkDep, agent: Agent, book: PhraseBookDep
+    ticket_id: str,
+    body: TicketComplete,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    agent: Agent,
+    book: PhraseBookDep,
 ) -> TicketRead:
     """Close a consultation or service request at intake with the answer given (checked for
     服务忌语 and kept); its callback is due."""
@@ -178,7 +179,7 @@ async def complete_ticket(
         raise forbidden_phrase_problem(error, "reply") from error
     async with uow:
         try:
-            ticket = await handlers.complete_ticket(
+            ticket = await bus.handle(
                 CompleteTicket(
                     ticket_id,
                     agent.subject,
@@ -201,8 +202,8 @@ async def complete_ticket(
 @outcomes.post("", status_code=status.HTTP_201_CREATED, response_model=CallOutcomeRead)
 async def record_call_outcome(
     body: CallOutcomeCreate,
-    request: Request,
     uow: UnitOfWorkDep,
+    bus: BusDep,
     agent: Agent,
     book: PhraseBookDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
@@ -237,7 +238,7 @@ async def record_call_outcome(
         details = body.model_dump(
             mode="json", exclude={"outcome", "description", "answer"}, exclude_none=True
         )
-        ticket, said = await handlers.record_call_outcome(
+        ticket, said = await bus.handle(
             RecordCallOutcome(
                 outcome=body.outcome,
                 description=body.description,
@@ -247,7 +248,6 @@ async def record_call_outcome(
                 unit_id=agent.unit_id,
             ),
             uow,
-            tz=request.app.state.settings.business_timezone,
         )
         result = CallOutcomeRead(
             ticket=to_read(ticket),
@@ -258,7 +258,9 @@ async def record_call_outcome(
 
 
 @handovers.post("", status_code=status.HTTP_201_CREATED, response_model=HandoverRead)
-async def hand_over(body: HandoverCreate, uow: UnitOfWorkDep, agent: Agent) -> HandoverRead:
+async def hand_over(
+    body: HandoverCreate, uow: UnitOfWorkDep, bus: BusDep, agent: Agent
+) -> HandoverRead:
     """Shift handover: every open ticket the agent owns goes to the named agent of the next shift."""
     from_agent = body.from_agent or agent.subject
     if from_agent != agent.subject and Role.SUPERVISOR not in agent.roles:
@@ -270,9 +272,7 @@ async def hand_over(body: HandoverCreate, uow: UnitOfWorkDep, agent: Agent) -> H
         )
     async with uow:
         try:
-            moved = await handlers.hand_over(
-                HandOver(from_agent, body.to_agent, agent.subject), uow
-            )
+            moved = await bus.handle(HandOver(from_agent, body.to_agent, agent.subject), uow)
         except handlers.Conflict as error:
             raise Problem(
                 422,

@@ -100,3 +100,13 @@ class NoteReplyPromise:
     due_at: datetime
     opened_at: datetime
     policy_pack: str
+
+
+@dataclass(frozen=True)
+class KeepArrivalDeadline:
+    """A repair's arrival clock, told to repeat callers about the same fault."""
+
+    work_order_id: str
+    ticket_id: str
+    due_at: datetime
+    opened_at: datetime
