@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
+from brightline.platform.auth import Role
 from brightline.platform.local.paths import project_root
+from brightline.platform.testing import bearer
 from brightline.platform.testing import sign_in as keycloak_sign_in
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,6 +33,28 @@ USERS = {
     "agent-1004": {"name": "陈静", "staff_no": "1004"},
     "super-9001": {"name": "赵值班长", "staff_no": "9001"},
 }
+
+
+def import_customer(intake: str, phone: str) -> None:
+    """The customer both desks' calls come from, as the CRM imports them into intake."""
+    imported = httpx.post(
+        f"{intake}/customers/import",
+        headers=bearer(Role.INTEGRATION, subject="crm"),
+        json={
+            "customers": [
+                {
+                    "customer_id": "3300000001",
+                    "name": "李四",
+                    "phones": [phone],
+                    "address": "杭州市文三路100号3幢2单元",
+                    "area_code": "HZ-XH-01",
+                    "meter_no": "M0000001",
+                }
+            ]
+        },
+        timeout=10,
+    )
+    assert imported.status_code == 200, imported.text
 
 
 def sign_in(browser, base: str, username: str, *, path: str = "/", locale: str = "zh-CN"):

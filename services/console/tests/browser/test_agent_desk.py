@@ -12,7 +12,6 @@ rendered page is checked for untranslated keys and raw codes in both languages."
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,13 @@ from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
-from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, shoot, sign_in, untranslated
+from .desk_browser import (
+    ARTIFACTS,
+    import_customer,
+    shoot,
+    sign_in,
+    untranslated,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -77,42 +82,11 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         second.start()
         procs.append(second)
         second.wait_ready(timeout=120)
-        imported = httpx.post(
-            f"{url['intake']}/customers/import",
-            headers=bearer(Role.INTEGRATION, subject="crm"),
-            json={
-                "customers": [
-                    {
-                        "customer_id": "3300000001",
-                        "name": "李四",
-                        "phones": [CALLER],
-                        "address": "杭州市文三路100号3幢2单元",
-                        "area_code": "HZ-XH-01",
-                        "meter_no": "M0000001",
-                    }
-                ]
-            },
-            timeout=10,
-        )
-        assert imported.status_code == 200, imported.text
+        import_customer(url["intake"], CALLER)
         yield url
     finally:
         for proc in procs:
             proc.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: run deploy/browser/install-chromium.sh (make setup does)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def ring(intake: str, caller: str = CALLER) -> str:

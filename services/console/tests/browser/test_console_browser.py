@@ -8,7 +8,6 @@ board shows its work order. Screenshots go to test-artifacts/console/ (git-ignor
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +18,7 @@ from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
-from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from .desk_browser import ARTIFACTS, import_customer
 from .desk_browser import sign_in as sign_in_at
 
 pytestmark = pytest.mark.e2e
@@ -73,20 +72,6 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path_
             proc.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: run deploy/browser/install-chromium.sh (make setup does)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 def sign_in(browser, base: str, username: str):
     """The classic page (kept at /classic for the supervisor boards until issue 19)."""
     return sign_in_at(browser, base, username, path="/classic")
@@ -107,24 +92,7 @@ def switch(url: str, body: dict) -> dict:
 def test_agent_takes_a_repair_call_and_the_supervisor_sees_it(stack, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     caller = "13905710001"
-    imported = httpx.post(
-        f"{stack['intake']}/customers/import",
-        headers=bearer(Role.INTEGRATION, subject="crm"),
-        json={
-            "customers": [
-                {
-                    "customer_id": "3300000001",
-                    "name": "李四",
-                    "phones": [caller],
-                    "address": "杭州市文三路100号3幢2单元",
-                    "area_code": "HZ-XH-01",
-                    "meter_no": "M0000001",
-                }
-            ]
-        },
-        timeout=10,
-    )
-    assert imported.status_code == 200, imported.text
+    import_customer(stack["intake"], caller)
 
     agent_ctx, agent = sign_in(browser, stack["console"], "agent-1001")
     boss_ctx, boss = sign_in(browser, stack["console"], "super-9001")

@@ -82,7 +82,7 @@ async def open_callback_task(
     if not await tasks.add(task, finish_ref=command.finish_ref):
         return None  # this finish already opened its task
     log.info("callback task opened", task_id=task.id, ticket_id=task.ticket_id, origin=task.origin)
-    await _publish(task, tasks, uow)
+    await publish(task, tasks, uow)
     return task
 
 
@@ -143,10 +143,10 @@ async def give_restoration_notice(
 
 async def _save(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWork) -> None:
     await tasks.save(task)
-    await _publish(task, tasks, uow)
+    await publish(task, tasks, uow)
 
 
-async def _publish(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWork) -> None:
+async def publish(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWork) -> None:
     rate_changed = False
     for event in task.events:
         if isinstance(event, events.TaskCreated):

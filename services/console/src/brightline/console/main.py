@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from brightline.console import consumers
 from brightline.console.adapters.chases import ChaseLog
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.oidc import OidcClient
@@ -65,9 +64,10 @@ def web_router(dist: Path) -> APIRouter:
 
 def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
-    base = service_lifespan(
-        settings, service_dir=SERVICE_DIR, routes=consumers.ROUTES, topics=consumers.TOPICS
-    )
+    # No consumer, no bus: the console owns no business data and commands nothing of its own
+    # (it calls the services over HTTP). Its live view (brightline.console.live) reads the
+    # topics with a plain consumer of its own per process.
+    base = service_lifespan(settings, service_dir=SERVICE_DIR)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
