@@ -107,6 +107,12 @@ class ServiceSettings(BaseSettings):
         None, description="Content-Security-Policy of the pages this service serves"
     )
     business_timezone: str = Field("Asia/Shanghai", validation_alias="BRIGHTLINE_TIMEZONE")
+    metrics_port: int = Field(
+        9464,
+        validation_alias="METRICS_PORT",
+        description="Internal port of /metrics outside development (the public port serves it "
+        "only in development); reachable by the cluster's Prometheus alone",
+    )
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")
     migrate_on_start: bool = Field(True, validation_alias="MIGRATE_ON_START")
