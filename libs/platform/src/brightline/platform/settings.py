@@ -65,6 +65,12 @@ class ServiceSettings(BaseSettings):
         description="Partitions of each topic this service creates: the most consumers of one "
         "group that can share a topic (existing topics are left as they are)",
     )
+    kafka_create_topics: bool = Field(
+        True,
+        validation_alias="KAFKA_CREATE_TOPICS",
+        description="Create missing topics at start; false where the broker's ACLs let each "
+        "service see only its own topics and the topic job creates them as the admin",
+    )
     consumer_batch_size: int = Field(
         50,
         validation_alias="CONSUMER_BATCH_SIZE",
