@@ -66,11 +66,13 @@ bench: setup
 ## Regenerate the contract documents (AsyncAPI, OpenAPI) after a contract change.
 docs: setup
 	$(PY) -m brightline.contracts.asyncapi --write
+	$(PY) -m brightline.contracts.acls --write
 	$(PY) -m brightline.platform.openapi_docs --write
 
 ## Fail when a contract document and the code disagree (the test suite checks this too).
 check-docs: setup
 	$(PY) -m brightline.contracts.asyncapi --check
+	$(PY) -m brightline.contracts.acls --check
 	$(PY) -m brightline.platform.openapi_docs --check
 
 kafka-jars: .cache/kafka/.fetched
