@@ -22,6 +22,9 @@ user sla_monitor "${KAFKA_PASSWORD_SLA_MONITOR:?}"
 user records "${KAFKA_PASSWORD_RECORDS:?}"
 user console "${KAFKA_PASSWORD_CONSOLE:?}"
 allow User:callback \
+  --operation IdempotentWrite \
+  --cluster
+allow User:callback \
   --operation Read \
   --group callback \
   --topic "${P}casework.cases" \
@@ -35,6 +38,9 @@ allow User:callback \
   --topic "${P}dispatch.work-orders.dlt" \
   --topic "${P}intake.tickets.dlt"
 allow User:casework \
+  --operation IdempotentWrite \
+  --cluster
+allow User:casework \
   --operation Read \
   --group casework \
   --topic "${P}callback.tasks" \
@@ -46,6 +52,9 @@ allow User:casework \
   --topic "${P}casework.cases" \
   --topic "${P}intake.tickets.dlt" \
   --topic "${P}sla.deadlines.dlt"
+allow User:console \
+  --operation IdempotentWrite \
+  --cluster
 allow User:console \
   --operation Read \
   --topic "${P}callback.tasks" \
@@ -61,6 +70,9 @@ allow User:console \
   --resource-pattern-type prefixed \
   --group console-live-
 allow User:dispatch \
+  --operation IdempotentWrite \
+  --cluster
+allow User:dispatch \
   --operation Read \
   --group dispatch \
   --topic "${P}callback.tasks" \
@@ -74,6 +86,9 @@ allow User:dispatch \
   --topic "${P}dispatch.work-orders" \
   --topic "${P}intake.tickets.dlt" \
   --topic "${P}sla.deadlines.dlt"
+allow User:intake \
+  --operation IdempotentWrite \
+  --cluster
 allow User:intake \
   --operation Read \
   --group intake \
@@ -94,6 +109,9 @@ allow User:intake \
   --topic "${P}intake.escalations" \
   --topic "${P}intake.tickets" \
   --topic "${P}sla.deadlines.dlt"
+allow User:records \
+  --operation IdempotentWrite \
+  --cluster
 allow User:records \
   --operation Read \
   --group records \
@@ -123,6 +141,9 @@ allow User:records \
   --operation Read \
   --resource-pattern-type prefixed \
   --group records-rebuild-
+allow User:sla_monitor \
+  --operation IdempotentWrite \
+  --cluster
 allow User:sla_monitor \
   --operation Read \
   --group sla_monitor \

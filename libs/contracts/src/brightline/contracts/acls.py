@@ -27,10 +27,10 @@ class Acl:
     """One ALLOW rule, in kafka-acls.sh's words."""
 
     principal: str  # User:<service>
-    resource_type: str  # TOPIC or GROUP
+    resource_type: str  # TOPIC, GROUP or CLUSTER
     name: str
     pattern: str  # LITERAL or PREFIXED
-    operation: str  # READ or WRITE (each implies DESCRIBE)
+    operation: str  # READ or WRITE (each implies DESCRIBE), IDEMPOTENT_WRITE on the cluster
 
 
 def principal(service: str) -> str:
@@ -41,6 +41,12 @@ def acls(prefix: str = "") -> list[Acl]:
     """Every rule, for topics under `prefix` (a test session's or tenant's)."""
     rules: set[Acl] = set()
     for service in SERVICES:
+        # Every service's outbox producer is idempotent and asks for a producer id at start;
+        # Kafka grants one to a principal that may write some topic, and the console owns none.
+        # The right gives a producer id and nothing else.
+        rules.add(
+            Acl(principal(service), "CLUSTER", "kafka-cluster", "LITERAL", "IDEMPOTENT_WRITE")
+        )
         for topic in TOPICS.values():
             if topic.owner == service:
                 rules.add(Acl(principal(service), "TOPIC", prefix + topic.name, "LITERAL", "WRITE"))
@@ -88,22 +94,19 @@ def render() -> str:
         return rule.principal, rule.pattern, rule.operation
 
     for (who, pattern, operation), rules in groupby(sorted(acls("@"), key=command), key=command):
-        args = [who, "--operation", operation.capitalize()]
+        # One flag (and its value) per line, so a diff of the script reads like one of the rules.
+        args = [who, "--operation " + operation.title().replace("_", "")]
         if pattern == "PREFIXED":
-            args += ["--resource-pattern-type", "prefixed"]
+            args.append("--resource-pattern-type prefixed")
         for rule in rules:
             if rule.resource_type == "TOPIC":
-                args += ["--topic", '"${P}' + rule.name.removeprefix("@") + '"']
+                args.append('--topic "${P}' + rule.name.removeprefix("@") + '"')
+            elif rule.resource_type == "GROUP":
+                args.append(f"--group {rule.name}")
             else:
-                args += ["--group", rule.name]
-        lines.append("allow " + " \\\n  ".join(_pairs(args)) + "\n")
+                args.append("--cluster")
+        lines.append("allow " + " \\\n  ".join(args) + "\n")
     return "".join(lines)
-
-
-def _pairs(args: list[str]) -> list[str]:
-    # One flag and its value per line, so a diff of the script reads like a diff of the rules.
-    head, rest = args[0], args[1:]
-    return [head] + [f"{rest[i]} {rest[i + 1]}" for i in range(0, len(rest), 2)]
 
 
 def default_path() -> Path:

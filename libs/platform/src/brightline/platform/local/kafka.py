@@ -294,9 +294,9 @@ def scram_client(username: str, password: str) -> dict:
 
 
 # Kafka's wire codes (org.apache.kafka.common.{resource,acl}) for the rules LocalKafka creates.
-RESOURCE_TYPES = {"TOPIC": 2, "GROUP": 3}
+RESOURCE_TYPES = {"TOPIC": 2, "GROUP": 3, "CLUSTER": 4}
 PATTERN_TYPES = {"LITERAL": 3, "PREFIXED": 4}
-OPERATIONS = {"READ": 3, "WRITE": 4}
+OPERATIONS = {"READ": 3, "WRITE": 4, "IDEMPOTENT_WRITE": 12}
 ALLOW = 3
 
 
