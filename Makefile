@@ -57,7 +57,7 @@ test-unit: setup
 ## Every service, the local broker and database, the console; Ctrl-C (or a closed terminal, or
 ## a killed launcher: its watchdog) stops it all. A second `make run` says one is running.
 run: setup
-	$(PY) -m brightline.platform.local.stack $(if $(NO_DEMO),--no-demo)
+	$(PY) -m brightline.platform.local.stack $(if $(NO_DEMO),--no-demo) $(if $(KAFKA_ACLS),--kafka-acls)
 
 ## Benchmarks (not part of make test): prints a table, writes bench-results/.
 bench: setup

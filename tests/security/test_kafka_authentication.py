@@ -124,6 +124,20 @@ async def test_intake_writes_its_own_topic_and_not_caseworks(broker, principal):
     )
 
 
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_services_producer_starts_as_its_own_principal(broker, principal, service):
+    """The outbox relay's idempotent producer asks for a producer id at start, also in the
+    console, which owns no topic."""
+    from brightline.messaging.kafka import create_producer
+
+    principal(service)
+    producer = create_producer(broker.bootstrap_servers, service)
+    try:
+        await asyncio.wait_for(producer.start(), 60)
+    finally:
+        await producer.stop()
+
+
 async def test_intake_reads_only_what_it_consumes_in_its_own_group(broker):
     servers = broker.bootstrap_servers
     with pytest.raises(TopicAuthorizationFailedError):
@@ -180,3 +194,63 @@ async def test_intake_runs_end_to_end_through_its_own_principal(
             return answer.status_code == 200 and answer.json()["checks"]["consumer"]
 
         await eventually(ready, timeout=120)
+
+
+def port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_make_run_with_kafka_acls_runs_a_service_through_its_own_principal():
+    """`make run KAFKA_ACLS=1`: the stack's broker with SASL/SCRAM and the generated ACLs, topics
+    created by the admin, and intake ready (database, producer, consumer assigned) as itself."""
+    import os
+    import subprocess
+    import sys
+
+    from brightline.platform.local.paths import free_port
+    from brightline.platform.local.stack import SERVICES as PORTS
+
+    home = project_root() / ".local" / "test-stack-acls" / uuid.uuid4().hex[:8]
+    kafka_port = free_port()
+    while not port_is_free(kafka_port + 1):  # the controller listens on the next port
+        kafka_port = free_port()
+    try:
+        started = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "brightline.platform.local.stack",
+                "--home",
+                str(home),
+                "--kafka-port",
+                str(kafka_port),
+                "--keycloak-port",
+                str(free_port()),
+                "--services",
+                "intake",
+                "--port-offset",
+                str(free_port() - PORTS["intake"]),
+                "--no-demo",
+                "--exit-when-ready",
+                "--kafka-acls",
+            ],
+            cwd=project_root(),
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "KAFKA_"))},
+        )
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert "SASL/SCRAM and ACLs on" in started.stdout
+        assert "intake" in started.stdout and "ready" in started.stdout
+        log = (home / "logs" / "intake.log").read_text()
+        assert "TopicAuthorizationFailed" not in log and "ClusterAuthorizationFailed" not in log
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

@@ -131,16 +131,17 @@ def with_metrics_port(
     @asynccontextmanager
     async def serving_metrics(app: FastAPI) -> AsyncIterator[None]:
         try:
-            server, thread = start_http_server(port)
+            serving = start_http_server(port)
         except OSError as error:
             # Several uvicorn workers of one pod: the first one serves; the others say so.
             log.warning("metrics port %s not served by this process: %s", port, error)
-            server = thread = None
+            serving = None
         try:
             async with lifespan(app):
                 yield
         finally:
-            if server is not None:
+            if serving is not None:
+                server, thread = serving
                 server.shutdown()
                 server.server_close()
                 thread.join()
