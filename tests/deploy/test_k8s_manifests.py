@@ -202,7 +202,7 @@ def test_kafka_runs_with_scram_and_the_generated_acls():
     assert config["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
     assert config["KAFKA_CREATE_TOPICS"] == "false" and config["METRICS_PORT"] == "9464"
     users = find("Secret", "kafka-users")["stringData"]
-    assert set(users) == {"admin", *SERVICES}
+    assert set(users) == {"admin", "keda-sasl", *SERVICES}
     topics = find("Job", "create-topics")["spec"]["template"]["spec"]["containers"][0]
     assert {e["name"]: e.get("value") for e in topics["env"]}["KAFKA_SASL_USERNAME"] == "admin"
     acls = find("Job", "kafka-acls")["spec"]["template"]["spec"]
