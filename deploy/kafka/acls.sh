@@ -11,7 +11,7 @@
 set -eu
 BIN=${KAFKA_BIN:-/opt/kafka/bin}
 P=${KAFKA_TOPIC_PREFIX:-}
-run() { "$BIN/$1" --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" --command-config "$KAFKA_ADMIN_CONFIG" "$@"; }
+run() { tool=$1; shift; "$BIN/$tool" --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" --command-config "$KAFKA_ADMIN_CONFIG" "$@"; }
 user() { run kafka-configs.sh --alter --entity-type users --entity-name "$1" --add-config "SCRAM-SHA-256=[password=$2]"; }
 allow() { run kafka-acls.sh --add --force --allow-principal "$@"; }
 user intake "${KAFKA_PASSWORD_INTAKE:?}"

@@ -94,3 +94,55 @@ def test_compose_runs_the_broker_with_scram_acls_and_one_principal_per_service()
     ]
     assert {f"{s}:9464" for s in SERVICES} <= set(targets)
     assert not any(t.endswith(":8000") for t in targets)
+
+
+def test_the_script_hands_kafka_acls_exactly_the_registrys_rules(tmp_path):
+    """acls.sh run with stand-ins for kafka-configs.sh and kafka-acls.sh that record their
+    arguments: the rules they were given, read back, are the registry's, under the prefix."""
+    import os
+    import subprocess
+
+    calls = tmp_path / "calls"
+    for tool in ("kafka-configs.sh", "kafka-acls.sh"):
+        shim = tmp_path / tool
+        shim.write_text(f'#!/bin/sh\nprintf "%s\\037" {tool} "$@" >> {calls}\necho >> {calls}\n')
+        shim.chmod(0o755)
+    env = {
+        "PATH": os.environ["PATH"],
+        "KAFKA_BIN": str(tmp_path),
+        "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+        "KAFKA_ADMIN_CONFIG": "/tmp/admin.properties",
+        "KAFKA_TOPIC_PREFIX": "p.",
+        **{f"KAFKA_PASSWORD_{s.upper()}": f"pw-{s}" for s in SERVICES},
+    }
+    subprocess.run(["sh", str(default_path())], env=env, check=True)
+    users, rules = {}, set()
+    for line in calls.read_text().splitlines():
+        tool, *args = line.rstrip("\x1f").split("\x1f")
+        assert args[:4] == [
+            "--bootstrap-server",
+            "kafka:9092",
+            "--command-config",
+            "/tmp/admin.properties",
+        ]
+        args = args[4:]
+        if tool == "kafka-configs.sh":
+            users[args[args.index("--entity-name") + 1]] = args[-1]
+            continue
+        assert args[:3] == ["--add", "--force", "--allow-principal"]
+        who, operation = args[3], args[5]
+        rest = args[6:]
+        pattern = "LITERAL"
+        if rest[:2] == ["--resource-pattern-type", "prefixed"]:
+            pattern, rest = "PREFIXED", rest[2:]
+        op = {"Read": "READ", "Write": "WRITE", "IdempotentWrite": "IDEMPOTENT_WRITE"}[operation]
+        while rest:
+            if rest[0] == "--cluster":
+                rules.add(Acl(who, "CLUSTER", "kafka-cluster", pattern, op))
+                rest = rest[1:]
+            else:
+                kind = {"--topic": "TOPIC", "--group": "GROUP"}[rest[0]]
+                rules.add(Acl(who, kind, rest[1], pattern, op))
+                rest = rest[2:]
+    assert users == {s: f"SCRAM-SHA-256=[password=pw-{s}]" for s in SERVICES}
+    assert rules == set(acls("p."))

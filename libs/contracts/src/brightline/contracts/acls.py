@@ -79,7 +79,7 @@ HEADER = """\
 set -eu
 BIN=${KAFKA_BIN:-/opt/kafka/bin}
 P=${KAFKA_TOPIC_PREFIX:-}
-run() { "$BIN/$1" --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" --command-config "$KAFKA_ADMIN_CONFIG" "$@"; }
+run() { tool=$1; shift; "$BIN/$tool" --bootstrap-server "$KAFKA_BOOTSTRAP_SERVERS" --command-config "$KAFKA_ADMIN_CONFIG" "$@"; }
 user() { run kafka-configs.sh --alter --entity-type users --entity-name "$1" --add-config "SCRAM-SHA-256=[password=$2]"; }
 allow() { run kafka-acls.sh --add --force --allow-principal "$@"; }
 """
@@ -93,6 +93,7 @@ def render() -> str:
     def command(rule: Acl) -> tuple[str, str, str]:
         return rule.principal, rule.pattern, rule.operation
 
+    # "@" stands for the prefix, which the script takes from its environment.
     for (who, pattern, operation), rules in groupby(sorted(acls("@"), key=command), key=command):
         # One flag (and its value) per line, so a diff of the script reads like one of the rules.
         args = [who, "--operation " + operation.title().replace("_", "")]
