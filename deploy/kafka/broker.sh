@@ -8,16 +8,20 @@
 #   KAFKA_ADMIN_PASSWORD  the admin's password (no default)
 #   KAFKA_CLUSTER_ID      the cluster id storage is formatted with (kafka-storage.sh random-uuid)
 #   KAFKA_ADVERTISED_HOST how clients reach this broker (default kafka)
+#   KAFKA_PORT, KAFKA_CONTROLLER_PORT  (default 9092, 9093)
 set -eu
+BIN=${KAFKA_BIN:-/opt/kafka/bin}
+PORT=${KAFKA_PORT:-9092}
+CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD}"
 : "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID}"
-CONF=/tmp/server.properties
+CONF=${KAFKA_CONF_DIR:-/tmp}/server.properties
 cat > "$CONF" <<PROPERTIES
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@localhost:9093
-listeners=SASL_PLAINTEXT://:9092,CONTROLLER://localhost:9093
-advertised.listeners=SASL_PLAINTEXT://${KAFKA_ADVERTISED_HOST:-kafka}:9092
+controller.quorum.voters=1@localhost:${CONTROLLER_PORT}
+listeners=SASL_PLAINTEXT://:${PORT},CONTROLLER://localhost:${CONTROLLER_PORT}
+advertised.listeners=SASL_PLAINTEXT://${KAFKA_ADVERTISED_HOST:-kafka}:${PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SASL_PLAINTEXT
 listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
@@ -30,7 +34,7 @@ listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:admin
-log.dirs=/var/lib/kafka/data
+log.dirs=${KAFKA_LOG_DIRS:-/var/lib/kafka/data}
 offsets.topic.replication.factor=${KAFKA_REPLICATION_FACTOR:-1}
 transaction.state.log.replication.factor=${KAFKA_REPLICATION_FACTOR:-1}
 transaction.state.log.min.isr=1
@@ -38,12 +42,12 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 PROPERTIES
 # The admin's client login, for the container's health check.
-cat > /tmp/admin.properties <<PROPERTIES
+cat > "${KAFKA_CONF_DIR:-/tmp}/admin.properties" <<PROPERTIES
 security.protocol=SASL_PLAINTEXT
 sasl.mechanism=SCRAM-SHA-256
 sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${KAFKA_ADMIN_PASSWORD}";
 PROPERTIES
 # The admin's SCRAM credential is written with the storage, before anyone can log in.
-/opt/kafka/bin/kafka-storage.sh format --ignore-formatted -t "$KAFKA_CLUSTER_ID" -c "$CONF" \
+"$BIN/kafka-storage.sh" format --ignore-formatted -t "$KAFKA_CLUSTER_ID" -c "$CONF" \
   --add-scram "SCRAM-SHA-256=[name=admin,password=${KAFKA_ADMIN_PASSWORD}]"
-exec /opt/kafka/bin/kafka-server-start.sh "$CONF"
+exec "$BIN/kafka-server-start.sh" "$CONF"
