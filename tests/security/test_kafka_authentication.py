@@ -194,6 +194,27 @@ async def test_intake_runs_end_to_end_through_its_own_principal(
             return answer.status_code == 200 and answer.json()["checks"]["consumer"]
 
         await eventually(ready, timeout=120)
+        # Consuming: a record dispatch writes on its work-order topic reaches intake's
+        # consumer, which dead-letters it (not a CloudEvent) to the .dlt twin it may write.
+        from aiokafka import AIOKafkaProducer
+
+        from brightline.contracts.topics import DISPATCH_WORK_ORDERS
+
+        poison = uuid.uuid4().hex.encode()
+        dispatch = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, **as_("dispatch"))
+        await dispatch.start()
+        try:
+            await dispatch.send_and_wait(PREFIX + DISPATCH_WORK_ORDERS.name, poison)
+        finally:
+            await dispatch.stop()
+        dead = await read(
+            broker.bootstrap_servers,
+            PREFIX + DISPATCH_WORK_ORDERS.dead_letter,
+            f"check-{uuid.uuid4().hex[:6]}",
+            ADMIN,
+            until=lambda s: poison in s,
+        )
+        assert poison in dead
 
 
 def port_is_free(port: int) -> bool:
