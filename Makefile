@@ -57,7 +57,7 @@ test-unit: setup
 ## Every service, the local broker and database, the console; Ctrl-C (or a closed terminal, or
 ## a killed launcher: its watchdog) stops it all. A second `make run` says one is running.
 run: setup
-	$(PY) -m brightline.platform.local.stack $(if $(NO_DEMO),--no-demo)
+	$(PY) -m brightline.platform.local.stack $(if $(NO_DEMO),--no-demo) $(if $(KAFKA_ACLS),--kafka-acls)
 
 ## Benchmarks (not part of make test): prints a table, writes bench-results/.
 bench: setup
@@ -66,11 +66,13 @@ bench: setup
 ## Regenerate the contract documents (AsyncAPI, OpenAPI) after a contract change.
 docs: setup
 	$(PY) -m brightline.contracts.asyncapi --write
+	$(PY) -m brightline.contracts.acls --write
 	$(PY) -m brightline.platform.openapi_docs --write
 
 ## Fail when a contract document and the code disagree (the test suite checks this too).
 check-docs: setup
 	$(PY) -m brightline.contracts.asyncapi --check
+	$(PY) -m brightline.contracts.acls --check
 	$(PY) -m brightline.platform.openapi_docs --check
 
 kafka-jars: .cache/kafka/.fetched

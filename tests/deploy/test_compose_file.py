@@ -18,7 +18,6 @@ def test_every_service_and_the_infrastructure_has_a_container():
     services = compose()["services"]
     assert set(SERVICES) | {"kafka", "postgres", "migrate"} <= set(services)
     assert services["kafka"]["image"].startswith("apache/kafka:4.")
-    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
     assert services["postgres"]["image"].startswith("postgres:16")
 
 
@@ -70,7 +69,8 @@ def test_health_checks_and_start_order():
         assert services[infra]["healthcheck"]["test"]
     for name in SERVICES:
         depends = services[name]["depends_on"]
-        assert depends["kafka"]["condition"] == "service_healthy"
+        # Topics and ACLs first: a service may not create topics on the authorised broker.
+        assert depends["kafka-acls"]["condition"] == "service_completed_successfully"
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert "/readyz" in " ".join(services[name]["healthcheck"]["test"])
@@ -99,7 +99,7 @@ def test_prometheus_scrapes_every_service_and_grafana_is_provisioned():
         job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
     }
     for name in SERVICES:
-        assert jobs[name] == [f"{name}:8000"]  # the compose service name and its container port
+        assert jobs[name] == [f"{name}:9464"]  # the compose service and its metrics port
     assert set(SERVICES) <= set(prometheus["depends_on"])
     mounts = {
         v.split(":")[1]: ROOT / v.split(":")[0] for v in grafana["volumes"] if v.startswith("./")

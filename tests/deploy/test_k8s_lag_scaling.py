@@ -32,6 +32,18 @@ def test_every_consumer_scales_on_its_group_lag_within_the_partition_count():
         assert int(kafka["metadata"]["lagThreshold"]) > 0
         assert kafka["metadata"]["allowIdleConsumers"] == "false"
         assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"] <= partitions
+        # The broker wants a login: KEDA reads the lag as the service's own Kafka principal.
+        [auth] = [
+            d
+            for d in yaml.safe_load_all((PRODUCTION / "keda-lag-scaling.yaml").read_text())
+            if d
+            and d["kind"] == "TriggerAuthentication"
+            and d["metadata"]["name"] == kafka["authenticationRef"]["name"]
+        ]
+        secrets = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
+        assert secrets["sasl"]["key"] == "keda-sasl"
+        assert secrets["password"] == {"parameter": "password", "name": "kafka-users", "key": group}
+        assert auth["spec"]["env"] == [{"parameter": "username", "name": "KAFKA_SASL_USERNAME"}]
     kustomization = yaml.safe_load((PRODUCTION / "kustomization.yaml").read_text())
     assert "keda-lag-scaling.yaml" in kustomization["resources"]
     assert "KEDA" in (ROOT / "deploy" / "k8s" / "README.md").read_text()

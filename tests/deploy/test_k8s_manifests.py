@@ -99,12 +99,20 @@ def test_every_service_has_a_deployment_and_a_matching_service(service):
     assert container["image"].split(":")[0] == f"brightline/{service}"
     assert "serve" in container["command"] and f"brightline.{service}" in container["command"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": 8000}
+    assert ports == {"http": 8000, "metrics": 9464}
     [port] = svc["spec"]["ports"]
     assert port["targetPort"] in ("http", 8000)
     refs = {next(iter(e.values()))["name"] for e in container["envFrom"]}
     assert refs == {"brightline-env", "brightline-secrets"}
     assert pod["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+    # Metrics only on the internal port, which no Service exposes; Kafka as the service itself.
+    assert pod["metadata"]["annotations"]["prometheus.io/port"] == "9464"
+    env = {e["name"]: e for e in container["env"]}
+    assert env["KAFKA_SASL_USERNAME"]["value"] == service
+    assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "kafka-users",
+        "key": service,
+    }
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -187,3 +195,41 @@ def test_readme_explains_scaling_consumers_with_partitions():
         "share its consumer group",
     ):
         assert phrase in text
+
+
+def test_kafka_runs_with_scram_and_the_generated_acls():
+    config = find("ConfigMap", "brightline-env")["data"]
+    assert config["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert config["KAFKA_CREATE_TOPICS"] == "false" and config["METRICS_PORT"] == "9464"
+    users = find("Secret", "kafka-users")["stringData"]
+    assert set(users) == {"admin", "keda-sasl", *SERVICES}
+    topics = find("Job", "create-topics")["spec"]["template"]["spec"]["containers"][0]
+    assert {e["name"]: e.get("value") for e in topics["env"]}["KAFKA_SASL_USERNAME"] == "admin"
+    acls = find("Job", "kafka-acls")["spec"]["template"]["spec"]
+    [container] = acls["containers"]
+    assert container["image"].startswith("apache/kafka:4.")
+    assert container["command"] == ["sh", "/scripts/admin.sh"]
+    assert {v["configMap"]["name"] for v in acls["volumes"] if "configMap" in v} == {
+        "kafka-acls-scripts"
+    }
+    scripts = find("ConfigMap", "kafka-acls-scripts")["data"]
+    assert scripts["acls.sh"] == (ROOT / "deploy" / "kafka" / "acls.sh").read_text()
+
+
+def test_only_prometheus_reaches_the_metrics_port():
+    policies = [o for o in base_objects() if o["kind"] == "NetworkPolicy"]
+    for service in SERVICES:
+        [policy] = [
+            p
+            for p in policies
+            if p["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+            == k8s_name(service)
+        ]
+        for rule in policy["spec"]["ingress"]:
+            ports = {p["port"] for p in rule["ports"]}
+            sources = [s.get("namespaceSelector", {}).get("matchLabels", {}) for s in rule["from"]]
+            observability = {"kubernetes.io/metadata.name": "observability"}
+            if 9464 in ports:
+                assert ports == {9464} and sources == [observability], service
+            else:
+                assert observability not in sources, service

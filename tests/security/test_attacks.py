@@ -431,3 +431,27 @@ async def test_api_docs_are_off_outside_development():
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             for path in ("/docs", "/openapi.json"):
                 assert (await client.get(path)).status_code == expected, path
+
+
+async def test_metrics_are_on_an_internal_port_outside_development(infra_env, db_name):
+    """Started in production mode (with secrets it accepts), a service answers 404 for /metrics,
+    /docs and /openapi.json on its public port and serves metrics on METRICS_PORT only."""
+    from brightline.platform.local.paths import free_port
+
+    internal = free_port()
+    app = service_app(
+        "intake",
+        **{**infra_env, "environment": "production"},
+        database_name=db_name("intake"),
+        metrics_port=internal,
+    )
+    async with running(app) as public:
+        for path in ("/metrics", "/docs", "/openapi.json"):
+            assert (await public.get(path)).status_code == 404, path
+        async with httpx.AsyncClient() as prometheus:
+            scraped = await prometheus.get(f"http://127.0.0.1:{internal}/metrics")
+        assert scraped.status_code == 200
+        assert "# TYPE http_requests_total counter" in scraped.text
+    async with httpx.AsyncClient() as prometheus:
+        with pytest.raises(httpx.ConnectError):  # the internal server stops with the app
+            await prometheus.get(f"http://127.0.0.1:{internal}/metrics")

@@ -1,4 +1,7 @@
-"""Every Kafka topic Brightline uses, named per aggregate, each with a dead-letter twin."""
+"""Every Kafka topic Brightline uses, named per aggregate, each with a dead-letter twin, and
+which service reads which of them in which consumer group. The broker's ACLs are generated from
+this one registry (brightline.contracts.acls): a service writes its own topics and the dead-letter
+twins of what it reads, and reads only what it subscribes to here."""
 
 from __future__ import annotations
 
@@ -58,6 +61,81 @@ CALLBACK_RATES = topic(
 )
 SLA_DEADLINES = topic(
     "sla.deadlines", "sla_monitor", "Deadlines opened, warned, breached, met or cancelled."
+)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """`service` reads `topics` in consumer group `group`; a group ending in "-" is a prefix
+    (consumers that start a group of their own each time: a rebuild, a console's live view).
+    An inbox consumer writes what it can never process to the topic's dead-letter twin."""
+
+    service: str
+    group: str
+    topics: tuple[Topic, ...]
+    dead_letters: bool = True
+
+    @property
+    def group_is_prefix(self) -> bool:
+        return self.group.endswith("-")
+
+
+SUBSCRIPTIONS: list[Subscription] = []
+
+
+def subscribe(
+    service: str, *topics: Topic, group: str | None = None, dead_letters: bool = True
+) -> None:
+    SUBSCRIPTIONS.append(Subscription(service, group or service, topics, dead_letters))
+
+
+def consumed_by(service: str) -> list[Topic]:
+    """The topics a service's inbox consumer (group = the service's name) subscribes to."""
+    return [t for s in SUBSCRIPTIONS if s.group == service for t in s.topics]
+
+
+# Every service talks to Kafka as its own principal (console and records own no topic).
+SERVICES = ("intake", "dispatch", "casework", "callback", "sla_monitor", "records", "console")
+
+subscribe(
+    "intake",
+    DISPATCH_OUTAGES,
+    DISPATCH_WORK_ORDERS,
+    CALLBACK_TASKS,
+    CASEWORK_CASES,
+    SLA_DEADLINES,
+    DISPATCH_PLANNED_OUTAGES,
+)
+subscribe("dispatch", INTAKE_TICKETS, CALLBACK_TASKS, SLA_DEADLINES)
+subscribe("casework", INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS)
+subscribe("callback", INTAKE_TICKETS, DISPATCH_WORK_ORDERS, CASEWORK_CASES)
+subscribe(
+    "sla_monitor",
+    INTAKE_CALLS,
+    INTAKE_TICKETS,
+    DISPATCH_WORK_ORDERS,
+    DISPATCH_OUTAGES,
+    DISPATCH_PLANNED_OUTAGES,
+    CASEWORK_CASES,
+    CALLBACK_TASKS,
+    CALLBACK_RATES,
+)
+# records keeps every event; its rebuild replays them in a group of its own.
+subscribe("records", *TOPICS.values())
+subscribe("records", *TOPICS.values(), group="records-rebuild-")
+# The console's live view: one group per console process, from the latest offsets, no inbox.
+subscribe(
+    "console",
+    INTAKE_CALLS,
+    INTAKE_TICKETS,
+    INTAKE_ESCALATIONS,
+    DISPATCH_WORK_ORDERS,
+    DISPATCH_OUTAGES,
+    SLA_DEADLINES,
+    CASEWORK_CASES,
+    CALLBACK_TASKS,
+    group="console-live-",
+    dead_letters=False,
 )
 
 

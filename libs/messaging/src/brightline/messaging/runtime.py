@@ -100,13 +100,14 @@ async def service_runtime(
     instrument_engine(engine)  # database spans under the request's or event's span
     runtime = ServiceRuntime(settings, engine, source=f"/brightline/{settings.service_name}")
     prefix = settings.kafka_topic_prefix
-    topic_names = [prefixed(prefix, name) for name in all_topic_names()]
-    await ensure_topics(
-        settings.kafka_bootstrap_servers,
-        topic_names,
-        partitions=settings.kafka_partitions,
-        configs=topic_configs_for(topic_names, runtime.retention.settings),
-    )
+    if settings.kafka_create_topics:
+        topic_names = [prefixed(prefix, name) for name in all_topic_names()]
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            topic_names,
+            partitions=settings.kafka_partitions,
+            configs=topic_configs_for(topic_names, runtime.retention.settings),
+        )
     await runtime.producer.start()
     runtime.relay.start()
     if routes and settings.consumers_enabled:

@@ -1,14 +1,19 @@
 """The FastAPI app every service builds: problem+json errors, health, metrics, stable
-operation ids. The service adds its routers and its lifespan."""
+operation ids. The service adds its routers and its lifespan.
+
+Outside development the public port serves neither /docs nor /openapi.json nor /metrics:
+metrics are on an internal port (METRICS_PORT) that only the cluster's Prometheus reaches."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from prometheus_client import start_http_server
 from prometheus_fastapi_instrumentator import Instrumentator, metrics
 
 from brightline.platform.integration import IntegrationGate
@@ -16,6 +21,8 @@ from brightline.platform.limits import BodyLimit, SecurityHeaders
 from brightline.platform.problems import RejectNul, install_problem_handlers
 from brightline.platform.settings import ServiceSettings
 from brightline.platform.telemetry import configure_tracing, instrument_app
+
+log = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 # A condition an operator must act on that does not make the service unready (e.g. the working-day
@@ -60,7 +67,7 @@ def create_service_app(
         title=title,
         description=description,
         version=version,
-        lifespan=lifespan,
+        lifespan=lifespan if docs else with_metrics_port(settings.metrics_port, lifespan),
         generate_unique_id_function=operation_id,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
@@ -84,7 +91,7 @@ def create_service_app(
     # trail of state changes).
     for router in [*routers, *(make() for make in SERVICE_ROUTERS)]:
         app.include_router(router)
-    http_metrics(app)
+    http_metrics(app, public=docs)
     # Server spans only when a tracer provider exists (an OTLP endpoint or a test's exporter):
     # without one the instrumentation would build no-op spans at ~0.5 ms per request.
     if configure_tracing(settings.service_name) is not None:
@@ -97,16 +104,49 @@ def create_service_app(
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-def http_metrics(app: FastAPI) -> None:
+def http_metrics(app: FastAPI, *, public: bool) -> None:
     """http_requests_total{handler,method,status} and http_request_duration_seconds{handler,
     method}: what the dashboard queries. The instrumentator's other defaults (request and
-    response size summaries, a 70-bucket histogram) cost more per request than they tell."""
-    Instrumentator(
-        excluded_handlers=["/metrics", "/healthz", "/readyz"],
-        should_instrument_requests_inprogress=False,
-    ).add(metrics.requests()).add(
-        metrics.latency(buckets=LATENCY_BUCKETS, should_include_status=False)
-    ).instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
+    response size summaries, a 70-bucket histogram) cost more per request than they tell.
+    `public`: /metrics on the app's own port too (development only)."""
+    instrumentator = (
+        Instrumentator(
+            excluded_handlers=["/metrics", "/healthz", "/readyz"],
+            should_instrument_requests_inprogress=False,
+        )
+        .add(metrics.requests())
+        .add(metrics.latency(buckets=LATENCY_BUCKETS, should_include_status=False))
+        .instrument(app)
+    )
+    if public:
+        instrumentator.expose(app, endpoint="/metrics", include_in_schema=False)
+
+
+def with_metrics_port(
+    port: int, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The service's lifespan, plus the default registry served on the internal `port` for as
+    long as the app runs (prometheus_client's own server, in a thread)."""
+
+    @asynccontextmanager
+    async def serving_metrics(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            serving = start_http_server(port)
+        except OSError as error:
+            # Several uvicorn workers of one pod: the first one serves; the others say so.
+            log.warning("metrics port %s not served by this process: %s", port, error)
+            serving = None
+        try:
+            async with lifespan(app):
+                yield
+        finally:
+            if serving is not None:
+                server, thread = serving
+                server.shutdown()
+                server.server_close()
+                thread.join()
+
+    return serving_metrics
 
 
 def health_router() -> APIRouter:

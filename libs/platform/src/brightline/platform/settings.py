@@ -65,6 +65,12 @@ class ServiceSettings(BaseSettings):
         description="Partitions of each topic this service creates: the most consumers of one "
         "group that can share a topic (existing topics are left as they are)",
     )
+    kafka_create_topics: bool = Field(
+        True,
+        validation_alias="KAFKA_CREATE_TOPICS",
+        description="Create missing topics at start; false where the broker's ACLs let each "
+        "service see only its own topics and the topic job creates them as the admin",
+    )
     consumer_batch_size: int = Field(
         50,
         validation_alias="CONSUMER_BATCH_SIZE",
@@ -107,6 +113,12 @@ class ServiceSettings(BaseSettings):
         None, description="Content-Security-Policy of the pages this service serves"
     )
     business_timezone: str = Field("Asia/Shanghai", validation_alias="BRIGHTLINE_TIMEZONE")
+    metrics_port: int = Field(
+        9464,
+        validation_alias="METRICS_PORT",
+        description="Internal port of /metrics outside development (the public port serves it "
+        "only in development); reachable by the cluster's Prometheus alone",
+    )
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_json: bool = Field(True, validation_alias="LOG_JSON")
     migrate_on_start: bool = Field(True, validation_alias="MIGRATE_ON_START")

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from brightline.messaging import EventConsumer, create_producer, ensure_topics, prefixed
+from brightline.messaging.kafka import kafka_auth
 from brightline.platform.db import (
     create_engine,
     database_url,
@@ -62,7 +63,7 @@ async def end_offsets(
     ]
     if not partitions:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_auth())
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(partitions))
@@ -156,7 +157,7 @@ async def rebuild(
         dead_letter_producer=producer,
         source=f"/brightline/{settings.service_name}",
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **kafka_auth())
     await admin.start()
     await producer.start()
     try:

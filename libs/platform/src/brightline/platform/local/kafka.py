@@ -17,7 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from brightline.platform.local.paths import free_port, project_root
@@ -122,7 +122,8 @@ class LocalKafka:
     """Start, wait for, and stop one broker. Ports stay fixed across restarts.
 
     `scram_users` ({name: password}, the first one the broker's own admin) switches client
-    authentication on: SASL/SCRAM-SHA-256 and ACLs; a plain client is refused."""
+    authentication on: SASL/SCRAM-SHA-256 and ACLs; a plain client is refused. `acls` (rules
+    shaped like brightline.contracts.acls.Acl) are created by the admin once the broker is up."""
 
     def __init__(
         self,
@@ -134,8 +135,12 @@ class LocalKafka:
         heap: str = "768m",
         root: Path | None = None,
         scram_users: dict[str, str] | None = None,
+        acls: Iterable = (),
     ) -> None:
         self.scram_users = dict(scram_users or {})
+        self.acls = list(acls)
+        if self.acls and not self.scram_users:
+            raise ValueError("ACLs need authenticated users (scram_users)")
         self.root = root or project_root()
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
@@ -245,6 +250,10 @@ class LocalKafka:
                 tail = log_path.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"Kafka exited with {self.process.returncode}:\n{tail}")
             if asyncio.run(answers_metadata(self.bootstrap_servers, **self.admin_credentials())):
+                if self.acls:
+                    asyncio.run(
+                        create_acls(self.bootstrap_servers, self.acls, **self.admin_credentials())
+                    )
                 log.info("Kafka %s (KRaft) ready on %s", self.version, self.bootstrap_servers)
                 return self.bootstrap_servers
             time.sleep(0.5)
@@ -282,6 +291,43 @@ def scram_client(username: str, password: str) -> dict:
         "sasl_plain_username": username,
         "sasl_plain_password": password,
     }
+
+
+# Kafka's wire codes (org.apache.kafka.common.{resource,acl}) for the rules LocalKafka creates.
+RESOURCE_TYPES = {"TOPIC": 2, "GROUP": 3, "CLUSTER": 4}
+PATTERN_TYPES = {"LITERAL": 3, "PREFIXED": 4}
+OPERATIONS = {"READ": 3, "WRITE": 4, "IDEMPOTENT_WRITE": 12}
+ALLOW = 3
+
+
+async def create_acls(bootstrap_servers: str, rules: Iterable, **client) -> None:
+    """Create ALLOW rules (principal, resource_type, name, pattern, operation) with the admin.
+    aiokafka's admin client has no create_acls; its CreateAcls request goes to any broker,
+    which hands it to the KRaft controller, one rule per request."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import for_code
+    from aiokafka.protocol.admin import CreateAclsRequest
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client)
+    await admin.start()
+    try:
+        for rule in rules:
+            response = await admin._send_request(  # noqa: SLF001 - see the docstring
+                CreateAclsRequest(
+                    RESOURCE_TYPES[rule.resource_type],
+                    rule.name,
+                    PATTERN_TYPES[rule.pattern],
+                    rule.principal,
+                    "*",
+                    OPERATIONS[rule.operation],
+                    ALLOW,
+                )
+            )
+            for code, message in response.creation_responses:
+                if code:
+                    raise for_code(code)(f"{rule}: {message}")
+    finally:
+        await admin.close()
 
 
 async def answers_metadata(bootstrap_servers: str, **client) -> bool:

@@ -189,6 +189,13 @@ def main() -> None:
     parser.add_argument(
         "--exit-when-ready", action="store_true", help="start, check, stop (for tests)"
     )
+    parser.add_argument(
+        "--kafka-acls",
+        action="store_true",
+        default=os.environ.get("BRIGHTLINE_KAFKA_ACLS") == "1",
+        help="the broker with SASL/SCRAM and the ACLs generated from the topic registry, every "
+        "service logging in as itself, as in docker-compose (BRIGHTLINE_KAFKA_ACLS=1)",
+    )
     args = parser.parse_args()
 
     home = (args.home or project_root() / ".local").resolve()
@@ -219,7 +226,23 @@ def main() -> None:
     lock.write(watchdog_pid=watchdog.process.pid)
 
     postgres = LocalPostgres(home / "pgdata")
-    kafka = LocalKafka(home / "kafka", port=args.kafka_port, controller_port=args.kafka_port + 1)
+    if args.kafka_acls:
+        from brightline.contracts.acls import acls
+
+        # A broker of its own: SCRAM users are written when its storage is formatted.
+        kafka_users = scram_passwords(home / "kafka-acls")
+        kafka = LocalKafka(
+            home / "kafka-acls",
+            port=args.kafka_port,
+            controller_port=args.kafka_port + 1,
+            scram_users=kafka_users,
+            acls=acls(),
+        )
+    else:
+        kafka_users = {}
+        kafka = LocalKafka(
+            home / "kafka", port=args.kafka_port, controller_port=args.kafka_port + 1
+        )
     keycloak_dir = home / "keycloak"
     keycloak_dir.mkdir(parents=True, exist_ok=True)
     admin_file = keycloak_dir / "admin-password"
@@ -273,6 +296,15 @@ def main() -> None:
         with progress("Kafka to answer metadata requests"):
             bootstrap = kafka.start(on_spawn=broker_spawned)
         say(f"  Kafka ready on {bootstrap}")
+        if kafka_users:
+            # Services may not create topics on this broker: the admin does, as the topic job.
+            subprocess.run(
+                [sys.executable, "-m", "brightline.messaging.topics", "--bootstrap", bootstrap],
+                env={**os.environ, **kafka_login("admin", kafka_users)},
+                check=True,
+                capture_output=True,
+            )
+            say("  SASL/SCRAM and ACLs on: every service logs in as itself")
         say(f"starting Keycloak {keycloak.version} on 127.0.0.1:{args.keycloak_port} ...")
 
         def keycloak_spawned(pid: int) -> None:
@@ -302,7 +334,7 @@ def main() -> None:
             processes[name] = spawn(
                 [sys.executable, "-m", f"brightline.{name}", "serve", "--port", str(port)],
                 logs / f"{name}.log",
-                env,
+                {**env, **kafka_login(name, kafka_users)} if kafka_users else env,
                 watchdog,
             )
         lock.write(services={name: p.pid for name, p in processes.items()})
@@ -336,6 +368,31 @@ def main() -> None:
         stop_all()
         watchdog.done()
         lock.state.unlink(missing_ok=True)
+
+
+def scram_passwords(data_dir: Path) -> dict[str, str]:
+    """The broker admin's and every service's password, made once and kept beside the broker's
+    storage (which keeps their SCRAM credentials). The admin comes first: LocalKafka's rule."""
+    from brightline.contracts.topics import SERVICES as PRINCIPALS
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "passwords.json"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(
+            json.dumps({name: secrets.token_urlsafe(18) for name in ("admin", *PRINCIPALS)})
+        )
+    return json.loads(path.read_text())
+
+
+def kafka_login(user: str, passwords: dict[str, str]) -> dict[str, str]:
+    """The environment of a Kafka client logging in as `user` (brightline.messaging.kafka)."""
+    return {
+        "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "KAFKA_SASL_USERNAME": user,
+        "KAFKA_SASL_PASSWORD": passwords[user],
+        "KAFKA_CREATE_TOPICS": "false",
+    }
 
 
 def _postmaster_pid(data_dir: Path) -> int | None:
