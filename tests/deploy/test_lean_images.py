@@ -81,7 +81,18 @@ def test_every_service_has_a_network_policy_and_a_disruption_budget():
             and o["spec"]["podSelector"].get("matchLabels") == selector
         ]
         assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
-        assert all(p["port"] == 8000 for r in policy["spec"]["ingress"] for p in r["ports"])
+        # The API port, and the metrics port only for the observability namespace's scrapers.
+        for rule in policy["spec"]["ingress"]:
+            ports = {p["port"] for p in rule["ports"]}
+            assert ports in ({8000}, {9464}), (service, ports)
+            if ports == {9464}:
+                assert rule["from"] == [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "observability"}
+                        }
+                    }
+                ], service
         [budget] = [
             o
             for o in objects
