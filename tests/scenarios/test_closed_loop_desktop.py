@@ -35,7 +35,7 @@ async def test_desktop_closes_no_ticket_calls_and_consultations_and_both_are_cal
         )
         assert paid.status_code == 201, paid.text
         assert paid.json()["ticket"]["status"] == "completed"
-        assert "物价部门" in paid.json()["say"]
+        assert "按省级价格主管部门核定标准收费" in paid.json()["say"]
 
         asked = await http.post(
             f"{console}/api/tickets",
