@@ -47,6 +47,7 @@ def make_routes(settings: DispatchSettings) -> dict[str, Route]:
                 ticket.ticket_id,
                 ticket.area_code,
                 fault_scope=ticket.fault_scope,
+                fault_started_at=ticket.fault_started_at,
                 meter_no=ticket.meter_no,
                 latitude=ticket.latitude,
                 longitude=ticket.longitude,

@@ -29,7 +29,7 @@ from brightline.intake.domain import commands, events
 from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
-from brightline.intake.domain.model import CASE_TYPES, Ticket
+from brightline.intake.domain.model import CASE_TYPES, Ticket, require_fields
 from brightline.intake.domain.scripts import ScriptBook
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWork
@@ -86,6 +86,11 @@ async def record_ticket(
     ticket_type, link = command.ticket_type, None
     chased = await _case_being_chased(command, tickets)
     if ticket_type == "repair":
+        # A repair's own fields (the time the power went off among them) are asked of every
+        # caller, also of one whose call turns out to be about a fault already being handled.
+        require_fields(
+            ticket_type, command.description, details, scripts().required_fields()[ticket_type]
+        )
         area_code, meter_no = details.get("area_code"), details.get("meter_no")
         if (not area_code or not meter_no) and details.get("customer_id"):
             customer = await DirectoryRepository(uow.session).get(details["customer_id"])
