@@ -113,35 +113,6 @@ async def on_case_status_changed(event: Event, uow: UnitOfWork) -> None:
     await handlers.follow_case(commands.FollowCase(p.ticket_id, p.status, p.changed_at), uow)
 
 
-# Reply clocks intake tells the caller about in the closing (from the pack in force).
-REPLY_LIMITS = ("complaint.reply", "report.reply")
-
-
-async def on_reply_deadline_opened(event: Event, uow: UnitOfWork) -> None:
-    p = event.payload()
-    if p.limit_key not in REPLY_LIMITS or not p.ticket_id:
-        return
-    await handlers.note_reply_promise(
-        commands.NoteReplyPromise(
-            ticket_id=p.ticket_id,
-            limit_key=p.limit_key,
-            amount=p.amount,
-            unit=p.unit,
-            due_at=p.due_at,
-            opened_at=p.opened_at,
-            policy_pack=p.policy_pack,
-        ),
-        uow,
-    )
-
-
-async def on_deadline_opened(event: Event, uow: UnitOfWork) -> None:
-    """A repair's arrival clock (told to repeat callers) or a case's reply clock (promised in
-    the closing)."""
-    await on_arrival_deadline_opened(event, uow)
-    await on_reply_deadline_opened(event, uow)
-
-
 TOPICS = [
     DISPATCH_OUTAGES,
     DISPATCH_WORK_ORDERS,
@@ -161,6 +132,6 @@ ROUTES: dict[str, Route] = {
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
     "brightline.callback.reopen.requested.v1": on_reopen_requested,
     "brightline.casework.case.status-changed.v1": on_case_status_changed,
-    "brightline.sla.deadline.opened.v1": on_deadline_opened,
+    "brightline.sla.deadline.opened.v1": on_arrival_deadline_opened,
     **planned_outages.ROUTES,
 }

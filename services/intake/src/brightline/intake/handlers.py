@@ -18,6 +18,7 @@ from brightline.contracts.events.intake import (
     TicketReopenedV1,
 )
 from brightline.etiquette import ensure_polite
+from brightline.intake import reply_promise
 from brightline.intake.adapters.repository import (
     AuditRepository,
     CallRepository,
@@ -133,6 +134,8 @@ async def record_ticket(
         else book.get(command.ticket_type).ref,
     )
     at = now()
+    if promise := reply_promise.promise_for(ticket_type, at, tz):
+        details["reply_promise"] = promise
     ticket = Ticket.record(
         id=str(uuid.uuid4()),
         no="",
@@ -299,25 +302,6 @@ async def follow_case(command: commands.FollowCase, uow: UnitOfWork) -> Ticket |
         return None
     await tickets.save(ticket)
     return ticket
-
-
-async def note_reply_promise(command: commands.NoteReplyPromise, uow: UnitOfWork) -> None:
-    tickets = TicketRepository(uow.session)
-    ticket = await tickets.get(command.ticket_id, for_update=True)
-    if ticket is None:
-        return
-    changed = ticket.note_reply_promise(
-        {
-            "limit_key": command.limit_key,
-            "amount": command.amount,
-            "unit": command.unit,
-            "due_at": command.due_at.isoformat(),
-            "opened_at": command.opened_at.isoformat(),
-            "policy_pack": command.policy_pack,
-        }
-    )
-    if changed:
-        await tickets.save(ticket)
 
 
 async def change_owner(

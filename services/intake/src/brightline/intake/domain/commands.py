@@ -87,16 +87,3 @@ class FollowCase:
     ticket_id: str
     case_status: str
     changed_at: datetime
-
-
-@dataclass(frozen=True)
-class NoteReplyPromise:
-    """The SLA monitor opened a complaint or report reply clock from the pack in force."""
-
-    ticket_id: str
-    limit_key: str
-    amount: int | None
-    unit: str | None
-    due_at: datetime
-    opened_at: datetime
-    policy_pack: str
