@@ -46,6 +46,7 @@ CONSUMED = (
     "brightline.dispatch.supply.cause-removed.v1",
     "brightline.dispatch.supply.restored.v1",
     "brightline.dispatch.outage.restored.v1",
+    "brightline.dispatch.planned-outage.registered.v1",
 )
 
 TOPICS = [
@@ -92,6 +93,19 @@ async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
                 finished=p.finished,
                 called_back=p.called_back,
                 computed_at=p.computed_at,
+            )
+        case "brightline.dispatch.planned-outage.registered.v1":
+            # Dispatch checked the notice rule at registration; a late one is a breach to count.
+            await history.record_planned_notice(
+                p.planned_outage_id,
+                unit_id=p.unit_id,
+                registered_at=p.registered_at,
+                starts_at=p.starts_at,
+                announced_at=p.announced_at,
+                notice_required_days=p.notice_required_days,
+                notice_given_hours=p.notice_given_hours,
+                notice_late=p.notice_late,
+                important_customers=len(p.important_customer_ids),
             )
 
 

@@ -39,6 +39,7 @@ from brightline.sla_monitor.domain.monitor import (
     Tracked,
     advance,
     apply,
+    note_late,
     open_tracked,
     recompute,
 )
@@ -195,7 +196,10 @@ async def handle(
             continue
         if tracked.is_final:
             # Never silently: an input about a deadline we know but that is settled or errored
-            # (a due time the calendar could not count) is logged with what it was about.
+            # (a due time the calendar could not count) is kept on the deadline (its read API,
+            # and so the audit trail), counted, and logged with what it was about.
+            tracked = note_late(tracked, command)
+            await store.note_late(tracked)
             log.warning(
                 "deadline input about a settled or errored deadline",
                 deadline_id=tracked.deadline_id,
