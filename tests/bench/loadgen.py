@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
@@ -35,6 +36,7 @@ def body_for(kind: str, i: int, run: str) -> dict | None:
             "phone": PHONES % (i % 10**8),
             "address": f"{run} 测试路{i}号",
             "fault_scope": "own_home",
+            "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
         }
     if kind == "nopower":  # storm: a "no power" call; its meter sits under a transformer
         return {
@@ -45,6 +47,7 @@ def body_for(kind: str, i: int, run: str) -> dict | None:
             "address": f"{run} 风暴小区{i}栋",
             "meter_no": f"{run}-M{i}",
             "fault_scope": "building",
+            "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
         }
     if kind == "bare":
         return {"n": i, "text": "hello"}

@@ -2,6 +2,8 @@
 database: a repair ticket posted to intake becomes a work order in dispatch, and the SLA
 monitor opens its arrival deadline."""
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
@@ -52,6 +54,7 @@ async def test_repair_ticket_reaches_dispatch_and_sla_monitor(services):
                 "phone": "13912345678",
                 "address": "幸福小区3栋",
                 "fault_scope": "area",
+                "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
             },
             headers={**agent, "Idempotency-Key": "e2e-1"},
         )

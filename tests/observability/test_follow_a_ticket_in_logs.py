@@ -9,7 +9,7 @@ import json
 import os
 import socket
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -35,6 +35,7 @@ REPAIR = {
     "phone": "13912340002",
     "address": "幸福小区2栋",
     "fault_scope": "own_home",
+    "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
 }
 
 

@@ -4,6 +4,8 @@ into the SLA monitor (which opens the arrival deadline). The three apps run in t
 against the real broker and database, sharing one TracerProvider with an in-memory exporter;
 the trace context travels only in the events (outbox row -> record header -> consumer span)."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -68,6 +70,7 @@ async def test_one_trace_spans_intake_dispatch_and_sla_monitor(spans, infra_env,
                 "phone": "13912345678",
                 "address": "幸福小区3栋",
                 "fault_scope": "area",
+                "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
             },
         )
         assert created.status_code == 201, created.text

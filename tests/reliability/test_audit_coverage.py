@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -89,6 +89,7 @@ async def test_customer_import_and_repair_close_in_intakes_trail(start, env):
                 "phone": "13912340001",
                 "address": "幸福小区1栋",
                 "fault_scope": "own_home",
+                "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
             },
             headers={**AGENT, "Idempotency-Key": uid("k")},
         )

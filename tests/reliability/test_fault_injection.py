@@ -17,6 +17,7 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -108,6 +109,7 @@ def ticket_body(key: str, n: int) -> dict:
             "ticket_type": "repair",
             "description": f"停电 {key}",
             "fault_scope": "own_home",
+            "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
             **common,
         }
     return {

@@ -3,6 +3,8 @@ without a ticket (paid service) and a consultation answered on the call are both
 closed at intake, and each is due a callback; the callback rate counts both, and only the
 customer reached is called back (issue 15 points 4, 5 and the callback-rate rule)."""
 
+from datetime import datetime
+
 import pytest
 
 from brightline.platform.auth import Role
@@ -35,7 +37,7 @@ async def test_desktop_closes_no_ticket_calls_and_consultations_and_both_are_cal
         )
         assert paid.status_code == 201, paid.text
         assert paid.json()["ticket"]["status"] == "completed"
-        assert "物价部门" in paid.json()["say"]
+        assert "按省级价格主管部门核定标准收费" in paid.json()["say"]
 
         asked = await http.post(
             f"{console}/api/tickets",
@@ -99,3 +101,42 @@ async def test_desktop_closes_no_ticket_calls_and_consultations_and_both_are_cal
             f"attempted not reached {row['attempted_unreached']}, rate {row['callback_rate']:.0%}"
         )
         assert (row["finished"], row["called_back"]) == (2, 1)
+
+
+async def test_desktop_has_the_complaint_reply_date_before_the_caller_hangs_up(stack):
+    """Issue 15 c: the date comes with the recorded ticket (intake counts it from the pack in
+    force), so the desk has it at once, without waiting for the SLA monitor's deadline."""
+    console = stack.url("console")
+    async with stack.http() as http:
+        made = await http.post(
+            f"{console}/api/tickets",
+            json={
+                "ticket_type": "complaint",
+                "description": "抄表员上门态度恶劣",
+                "caller_name": "王五",
+                "phone": "13800138013",
+                "complaint_subtype": "service",
+            },
+            headers=AGENT,
+        )
+        assert made.status_code == 201, made.text
+        ticket = made.json()
+        promised = ticket["reply_promise"]
+        assert promised["limit_key"] == "complaint.reply" and promised["due_at"]
+        # Asked once, right away: no polling.
+        r = await http.get(
+            f"{console}/api/desk/tickets/{ticket['id']}/reply-promise", headers=AGENT
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["limit_key"], r.json()["policy"]) == (
+            "complaint.reply",
+            promised["policy_pack"],
+        )
+        assert datetime.fromisoformat(r.json()["due_at"]) == datetime.fromisoformat(
+            promised["due_at"]
+        )
+        closing = await http.get(
+            f"{console}/api/closing", params={"ticket_id": ticket["id"]}, headers=AGENT
+        )
+        assert closing.status_code == 200, closing.text
+        assert f"{promised['amount']}天内" in closing.json()["closing"]

@@ -117,6 +117,7 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
                     "latitude": SITE[0],
                     "longitude": SITE[1],
                     "fault_scope": "own_home",
+                    "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
                 },
                 headers={**AGENT, "Idempotency-Key": str(uuid.uuid4())},
             ),

@@ -63,6 +63,20 @@ limits:
   connection.non_residential: {amount: 3, unit: seconds, source: "drill"}
   first_ask.answer: {amount: 3, unit: seconds, source: "drill"}
 """
+# Adopted after v2 in the last test (the same effective date: it replaces v2 in the file): the
+# transfer limits run in seconds as well, so their breaches are seen from real events.
+CENTRE_V3 = """
+name: centre
+version: "3"
+extends: seed
+effective_from: 2026-12-01
+description: the centre's drill edition, from 2026-12-01
+limits:
+  callback.window: {amount: 12, unit: hours, source: "centre notice 2026-11"}
+  case.transfer: {amount: 3, unit: seconds, source: "drill"}
+  complaint.transfer: {amount: 3, unit: seconds, source: "drill"}
+  connection.non_residential: {amount: 3, unit: seconds, source: "drill"}
+"""
 NOTICE_2027 = """
 years:
   2027:
@@ -393,6 +407,31 @@ async def test_first_ask_transfer_and_answer_within_two_working_days_of_the_repl
     assert (await deadline(http, stack, case["id"], "first_ask.answer", met))["met_on_time"]
 
 
+async def test_a_complaint_is_passed_on_within_the_hour(stack, http):
+    t = await ticket(http, stack, "complaint", complaint_subtype="service")
+    case = await case_of(http, stack, t["id"])
+    # Complaints are passed on 立即 (004 §3.2): complaint.transfer = 1 hour in the seed, round the
+    # clock, from the case's opening: opened e.g. Tue 12-01 10:00:00 -> due 11:00:00 that day.
+    row = await deadline(http, stack, case["id"], "complaint.transfer")
+    assert due(row) == at(row["opened_at"]) + timedelta(hours=1)
+    assert row["policy"] == "centre@1"
+    assert at(case["transfer_due"]) == due(row)  # casework reads the same pack
+    r = await http.put(
+        f"{stack.casework}/departments/dept-marketing",
+        json={"name": "营销部", "case_types": ["opinion", "complaint"]},
+        headers=GRID,
+    )
+    assert r.status_code == 200, r.text
+    r = await http.post(
+        f"{stack.casework}/cases/{case['id']}/transfer",
+        json={"department_id": "dept-marketing"},
+        headers=SUPERVISOR,
+    )
+    assert r.status_code == 200, r.text
+    row = await deadline(http, stack, case["id"], "complaint.transfer", met)
+    assert row["met_on_time"] is True and at(row["closed_at"]) <= due(row)
+
+
 # ---------------------------------------------------------------- planned outages (point 2)
 
 
@@ -429,9 +468,31 @@ async def test_a_late_planned_outage_notice_is_a_breach_and_callers_get_a_consul
         await http.get(f"{stack.intake}/greetings", params={"area_code": area}, headers=AGENT)
     ).json()
     assert any("计划检修" in line for line in greeting["announcements"])
-    t = await ticket(http, stack, "repair", fault_scope="area", area_code=area, address="YY路9号")
+    t = await ticket(
+        http,
+        stack,
+        "repair",
+        fault_scope="area",
+        fault_started_at=(datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+        area_code=area,
+        address="YY路9号",
+    )
     assert t["ticket_type"] == "consultation"
     assert t["details"]["planned_outage_id"] == body["id"]
+
+    # The late notice is a breach the SLA monitor counts in its KPIs (the only planned outage
+    # this stack registers): 1 registered today, 1 breach, on-time rate 0.
+    async def counted():
+        rows = (
+            await http.get(
+                f"{stack.sla_monitor}/kpis", params={"group_by": "all"}, headers=SUPERVISOR
+            )
+        ).json()["rows"]
+        return rows[0] if rows and rows[0]["planned_outage_notices"] else None
+
+    row = await eventually(counted, timeout=60)
+    assert row["planned_outage_notices"] == 1 and row["planned_outage_notice_breaches"] == 1
+    assert row["planned_outage_notice_on_time_rate"] == 0
 
 
 # ---------------------------------------------------------------- the calendar past 2026 (point 6)
@@ -554,4 +615,52 @@ async def test_switching_the_pack_changes_callback_window_and_transfer_of_new_ti
     r = await http.post(f"{base}/answer", json={"text": "已为您处理完毕。"}, headers=SUPERVISOR)
     assert r.status_code == 200, r.text
     row = await deadline(http, stack, opinion["id"], "first_ask.answer", met)
+    assert row["met_on_time"] is False
+
+
+async def test_transfer_and_non_residential_limits_breach_from_real_events(stack, http, shared):
+    """The breaches of case.transfer, complaint.transfer and connection.non_residential, each
+    from its real opening event, then met late by its real closing event, under the centre's
+    drill edition v3 (3 s each: opened at t, due t + 3 s, round the clock)."""
+    _, pack = shared
+    pack.write_text(CENTRE_V3, encoding="utf-8")
+    r = await http.put(
+        f"{stack.casework}/departments/dept-marketing",
+        json={"name": "营销部", "case_types": ["opinion", "complaint"]},
+        headers=GRID,
+    )
+    assert r.status_code == 200, r.text
+
+    async def in_force() -> bool:
+        packs = (await http.get(f"{stack.sla_monitor}/policy-packs", headers=SUPERVISOR)).json()
+        return "centre@3" in [p["ref"] for p in packs]
+
+    await eventually(in_force, timeout=30)
+    for ticket_type, key, extra in (
+        ("opinion", "case.transfer", {}),
+        ("complaint", "complaint.transfer", {"complaint_subtype": "service"}),
+    ):
+        case = await case_of(http, stack, (await ticket(http, stack, ticket_type, **extra))["id"])
+        row = await deadline(http, stack, case["id"], key, breached)
+        assert row["policy"] == "centre@3"
+        assert due(row) == at(row["opened_at"]) + timedelta(seconds=3)
+        assert at(row["breached_at"]) >= due(row)
+        r = await http.post(
+            f"{stack.casework}/cases/{case['id']}/transfer",
+            json={"department_id": "dept-marketing"},
+            headers=SUPERVISOR,
+        )
+        assert r.status_code == 200, r.text
+        row = await deadline(http, stack, case["id"], key, met)
+        assert row["met_on_time"] is False
+
+    # Non-residential: the clock opens at acceptance with contract (not at the ticket), 3 s.
+    t = await ticket(http, stack, "service_request", service_subtype="connection_non_residential")
+    accepted = max(datetime.now(SH).replace(microsecond=0), at(t["recorded_at"]))
+    await milestone(http, stack, t["id"], "accepted_with_contract", accepted)
+    row = await deadline(http, stack, t["id"], "connection.non_residential", breached)
+    assert at(row["opened_at"]) == accepted
+    assert due(row) == accepted + timedelta(seconds=3)
+    await milestone(http, stack, t["id"], "power_connected")
+    row = await deadline(http, stack, t["id"], "connection.non_residential", met)
     assert row["met_on_time"] is False

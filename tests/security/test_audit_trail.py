@@ -25,6 +25,7 @@ def repair(n: int) -> dict:
         "phone": f"1391234{n:04d}",
         "address": f"幸福小区{n}栋",
         "fault_scope": "own_home",
+        "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
     }
 
 

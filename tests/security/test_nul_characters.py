@@ -1,6 +1,8 @@
 """NUL (U+0000) in any field is refused with 422 problem+json by the platform (RejectNul),
 for every service: PostgreSQL text cannot hold it, and the fuzzer found services answering 500."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from brightline.platform.auth import Role
@@ -19,6 +21,7 @@ def repair(n: int) -> dict:
         "phone": f"1391234{n:04d}",
         "address": f"幸福小区{n}栋",
         "fault_scope": "own_home",
+        "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
     }
 
 

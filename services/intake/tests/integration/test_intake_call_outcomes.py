@@ -58,7 +58,7 @@ async def test_paid_service_referral_is_recorded_closed_and_called_back(client, 
     assert ticket["details"]["call_outcome"] == "paid_service_referral"
     assert ticket["details"]["reported_as"] == "repair"
     # The fee standard and the contact number come from the rules data, said before hanging up.
-    assert "0571-95598-8" in body["say"] and "物价部门" in body["say"]
+    assert "95598" in body["say"] and "按省级价格主管部门核定标准收费" in body["say"]
     assert ticket["details"]["answer"] == body["say"]
     assert body["callback_due"] is True
 

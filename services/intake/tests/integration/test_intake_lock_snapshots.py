@@ -3,7 +3,7 @@ terms: a request that waited on a lock must see what the holder committed meanwh
 lock into the same statement as its lookup would read the snapshot taken before the wait."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -27,6 +27,7 @@ REPAIR = {
     "phone": "13700137000",
     "address": "锁路8号",
     "fault_scope": "own_home",
+    "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
 }
 
 

@@ -36,6 +36,7 @@ def repair(**over):
         "phone": "13800138000",
         "address": "和平路 8 号 2 单元",
         "fault_scope": "own_home",
+        "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
         **over,
     }
 

@@ -1,5 +1,7 @@
 """Recording tickets over HTTP against the real database and broker."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from brightline.intake.main import create_app
@@ -17,6 +19,8 @@ REPAIR = {
     "phone": "13800138000",
     "address": "XX路1号",
     "fault_scope": "building",
+    # Required of every repair; a caller's time sits near now (never in the future).
+    "fault_started_at": (datetime.now(UTC) - timedelta(minutes=20)).isoformat(),
 }
 
 
@@ -59,6 +63,7 @@ async def test_missing_fields_are_named_and_nothing_is_written(client):
         "phone",
         "address",
         "fault_scope",
+        "fault_started_at",
     }
 
 
@@ -70,8 +75,6 @@ async def test_requires_an_agent_token(client):
 
 async def test_ticket_number_carries_the_business_day_not_the_utc_day(client, monkeypatch):
     """01:30 Beijing time on 3 March is 17:30 UTC on 2 March: the 工单号 says 20260303."""
-    from datetime import UTC, datetime
-
     from brightline.intake import handlers
 
     monkeypatch.setattr(handlers, "now", lambda: datetime(2026, 3, 2, 17, 30, tzinfo=UTC))
@@ -86,8 +89,6 @@ async def test_already_being_handled_records_a_consultation_with_the_repair_scri
     """Issue 15 point 10: the repair script's "already being handled" outcome records a
     consultation (it was refused with 422 because the script was not the consultation's); the
     time the power went off travels on the ticket event to dispatch."""
-    from datetime import UTC, datetime, timedelta
-
     from brightline.contracts.topics import INTAKE_TICKETS
     from brightline.messaging.kafka import prefixed
     from brightline.messaging.testing import events_of, read_topic
@@ -101,15 +102,15 @@ async def test_already_being_handled_records_a_consultation_with_the_repair_scri
             "description": "再次来电询问抢修进度",
             "caller_name": "张三",
             "phone": "13800138000",
-            "script": "repair@2",
+            "script": "repair@3",
         },
         headers=AGENT,
     )
     assert linked.status_code == 201, linked.text
-    assert linked.json()["details"]["script"] == "repair@2"
+    assert linked.json()["details"]["script"] == "repair@3"
     wrong = await client.post(
         "/tickets",
-        json={"ticket_type": "praise", "description": "x", "script": "repair@2"},
+        json={"ticket_type": "praise", "description": "x", "script": "repair@3"},
         headers=AGENT,
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "script"
@@ -131,7 +132,21 @@ async def test_already_being_handled_records_a_consultation_with_the_repair_scri
     assert event.payload().fault_started_at == went_off
 
 
-async def test_a_repair_through_the_script_needs_the_time_the_power_went_off(client):
-    r = await client.post("/tickets", json={**REPAIR, "script": "repair@2"}, headers=AGENT)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "fault_started_at"
+async def test_every_repair_needs_the_time_the_power_went_off(client):
+    """Issue 15 a: through the script or not, and also when the call turns out to be about a
+    fault already being handled (recorded as a linked consultation): 422 naming the field,
+    nothing written."""
+    no_time = {k: v for k, v in REPAIR.items() if k != "fault_started_at"}
+    for body in (no_time, {**no_time, "script": "repair@3"}):
+        r = await client.post("/tickets", json=body, headers=AGENT)
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in r.json()["errors"]] == ["fault_started_at"]
     assert (await client.get("/tickets", headers=AGENT)).json() == []
+    first = await client.post("/tickets", json=REPAIR, headers=AGENT)
+    assert first.status_code == 201, first.text
+    again = await client.post("/tickets", json=no_time, headers=AGENT)
+    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "fault_started_at"
+    assert [t["id"] for t in (await client.get("/tickets", headers=AGENT)).json()] == [
+        first.json()["id"]
+    ]

@@ -97,7 +97,7 @@ def ticket(type_="consultation", **details):
 def test_required_fields_come_from_the_script():
     with pytest.raises(MissingFields) as error:
         ticket("repair")
-    assert set(error.value.fields) == {"address", "fault_scope"}
+    assert set(error.value.fields) == {"address", "fault_scope", "fault_started_at"}
 
 
 def test_consultation_completes_and_reopens_and_repair_does_not_complete_here():
@@ -109,7 +109,9 @@ def test_consultation_completes_and_reopens_and_repair_does_not_complete_here():
     assert t.reopen() and t.status == "reopened" and t.open
     assert not t.reopen()
     with pytest.raises(IllegalTransition):
-        ticket("repair", address="a", fault_scope="area").complete("a-1", T)
+        ticket(
+            "repair", address="a", fault_scope="area", fault_started_at="2026-03-02T08:00+08:00"
+        ).complete("a-1", T)
 
 
 def test_owner_changes_but_never_to_nobody():

@@ -5,8 +5,10 @@ from importlib import resources
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from brightline.etiquette import PhraseBook
+from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.greetings import (
     GreetingRules,
     GreetingRulesError,
@@ -176,3 +178,26 @@ def test_greeting_opening_must_carry_staff_number(tmp_path):
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(GreetingRulesError, match="staff_no"):
         GreetingRules.load(path)
+
+
+# -- the paid-service referral is true (issue 15 d) ------------------------------------------
+def _paid_service_book(**paid):
+    data = _load("call_outcomes.yaml")
+    data["paid_service"].update(paid)
+    return CallOutcomeBook.model_validate(data)
+
+
+def test_paid_service_referral_names_95598_and_the_provincial_fee_standard():
+    said = CallOutcomeBook.load().say("paid_service_referral")
+    assert "95598" in said and "按省级价格主管部门核定标准收费" in said
+
+
+@pytest.mark.parametrize("number", ["0571-95598-8", "400-000-0000", "12345", "955988", "95599"])
+def test_paid_service_refuses_example_numbers(number):
+    with pytest.raises(ValidationError, match="contact_number"):
+        _paid_service_book(contact_number=number)
+
+
+def test_paid_service_fee_standard_must_be_the_provincial_price_authoritys():
+    with pytest.raises(ValidationError, match="fee_standard"):
+        _paid_service_book(fee_standard={"zh": "按当地物价部门标准收费", "en": "local rates"})

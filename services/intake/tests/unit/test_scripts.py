@@ -38,6 +38,7 @@ def test_required_fields_per_ticket_type():
         "phone",
         "address",
         "fault_scope",
+        "fault_started_at",
         "description",
     ]
     assert REQUIRED_FIELDS["complaint"] == [

@@ -1,7 +1,8 @@
 """The KPI report's sums come from SQL aggregates; they must say exactly what kpis.compute() says
 over the same facts (compute() is the definition, kept pure). Varied facts: calls still ringing,
 answered with and without a stored delay, abandoned and ended otherwise; deadlines of every kind
-and state, met_on_time unset; callback rates over a month boundary; times either side of
+and state, met_on_time unset; callback rates over a month boundary; planned outage notices in
+time and late (issue 16 g); times either side of
 business-day midnight (Asia/Shanghai) and of the window's edges."""
 
 import random
@@ -13,7 +14,12 @@ import sqlalchemy as sa
 
 from brightline.platform.testing import running
 from brightline.sla_monitor import kpis
-from brightline.sla_monitor.adapters.orm import callback_rates, calls, deadlines
+from brightline.sla_monitor.adapters.orm import (
+    callback_rates,
+    calls,
+    deadlines,
+    planned_outage_notices,
+)
 from brightline.sla_monitor.adapters.repository import KpiRepository
 from brightline.sla_monitor.main import create_app
 from brightline.sla_monitor.settings import SlaMonitorSettings
@@ -114,7 +120,24 @@ def facts(rng: random.Random):
         )
         for i in range(60)
     ]
-    return call_rows, deadline_rows, rate_rows
+    planned_rows = []
+    for i in range(80):
+        registered, late = moment(), rng.random() < 0.4
+        given = rng.choice([24.0, 167.99]) if late else rng.choice([168.0, 300.0])
+        planned_rows.append(
+            dict(
+                planned_outage_id=f"p{i}",
+                unit_id=rng.choice(["U1", "U2", None]),
+                registered_at=registered,
+                starts_at=registered + timedelta(hours=given + 1),
+                announced_at=registered + timedelta(hours=1),
+                notice_required_days=7.0,
+                notice_given_hours=given,
+                notice_late=late,
+                important_customers=rng.randint(0, 3),
+            )
+        )
+    return call_rows, deadline_rows, rate_rows, planned_rows
 
 
 @pytest.fixture
@@ -139,14 +162,17 @@ def assert_same_rows(got: list[kpis.KpiRow], want: list[kpis.KpiRow]) -> None:
 
 
 async def test_sql_sums_give_the_same_kpis_as_compute(engine):
-    call_rows, deadline_rows, rate_rows = facts(random.Random(11))
+    call_rows, deadline_rows, rate_rows, planned_rows = facts(random.Random(11))
     async with engine.engine.begin() as conn:
         await conn.execute(calls.insert(), call_rows)
         await conn.execute(deadlines.insert(), deadline_rows)
         await conn.execute(callback_rates.insert(), rate_rows)
+        await conn.execute(planned_outage_notices.insert(), planned_rows)
     in_window = [c for c in call_rows if START <= c["rang_at"] < END]
     opened = [d for d in deadline_rows if START <= d["opened_at"] < END]
     rates = [r for r in rate_rows if FIRST <= r["day"] <= LAST]
+    planned = [p for p in planned_rows if START <= p["registered_at"] < END]
+    assert any(p["notice_late"] for p in planned) and not all(p["notice_late"] for p in planned)
     # the facts reach every branch of the definitions
     assert any(c["answer_delay_seconds"] is None and c["answered_at"] for c in in_window)
     assert len({d["opened_at"].astimezone(TZ).date() for d in opened}) == 3
@@ -159,6 +185,7 @@ async def test_sql_sums_give_the_same_kpis_as_compute(engine):
             group_by=group_by,
             tz=TZ,
             answer_threshold_s=THRESHOLD,
+            planned=planned,
         )
         async with engine.unit_of_work() as uow:
             sums = await KpiRepository(uow.session).sums(
@@ -178,6 +205,7 @@ async def test_sql_sums_give_the_same_kpis_as_compute(engine):
             or r.complaint_reply_on_time_rate is not None
             or r.report_reply_on_time_rate is not None
             or r.callback_rate is not None
+            or r.planned_outage_notices
             for r in want
         )
 
@@ -207,7 +235,7 @@ async def test_an_empty_window_has_no_groups(engine):
 
 async def test_the_report_reads_no_fact_rows(engine):
     """The KPI report's statements return one row per group, never the facts themselves."""
-    call_rows, deadline_rows, rate_rows = facts(random.Random(5))
+    call_rows, deadline_rows, rate_rows, _ = facts(random.Random(5))
     async with engine.engine.begin() as conn:
         await conn.execute(calls.insert(), call_rows)
         await conn.execute(deadlines.insert(), deadline_rows)

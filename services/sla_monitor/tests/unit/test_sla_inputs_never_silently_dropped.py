@@ -1,5 +1,6 @@
-"""The SLA monitor never silently drops an input about a deadline it knows (issue 15 point 11):
-a meet or cancel for a deadline already settled is logged with the deadline and the input.
+"""The SLA monitor never silently drops an input about a deadline it knows (issue 15 point 11
+and b): a meet or cancel for a deadline already settled is kept on the deadline (its read API
+and audit trail show it) and logged with the deadline and the input.
 (A due time past the calendar's years no longer errors: it opens provisional, issue 16.)"""
 
 from datetime import UTC, datetime, timedelta
@@ -53,3 +54,11 @@ async def test_a_second_meet_or_a_cancel_for_a_met_deadline_is_logged_not_droppe
         [entry] = [e for e in logs.entries if e.get("deadline_id") == tracked.deadline_id]
         assert entry["log_level"] == "warning" and entry["input"] == type(late).__name__
         assert entry["state"] == "met"
+    # Kept on the deadline, in order, with what each said; nothing emitted, the deadline stays met.
+    kept = await store.get(tracked.deadline_id)
+    assert kept.state == "met"
+    assert [(x.input, x.at, x.state, x.reason) for x in kept.late_inputs] == [
+        ("meet", AT + timedelta(minutes=20), "met", None),
+        ("cancel", AT + timedelta(minutes=30), "met", "dup"),
+    ]
+    assert len([e for e in emitted if e.deadline_id == tracked.deadline_id]) == 2  # opened, met

@@ -307,6 +307,9 @@ class Demo:
             body.update(
                 description=self.rng.choice(REPAIR_TEXT),
                 fault_scope=self.rng.choice(["building", "area"]),
+                fault_started_at=(
+                    datetime.now(UTC) - timedelta(minutes=self.rng.randrange(5, 60))
+                ).isoformat(),
             )
         elif kind == "complaint":
             body.update(

@@ -674,8 +674,8 @@ export interface paths {
         };
         /**
          * Reply Promise
-         * @description The date to promise in the closing: the reply deadline of the policy pack in force, as
-         *     the SLA monitor opened it (it arrives a moment after the ticket is recorded).
+         * @description The date to promise in the closing: intake computed it from the policy pack in force
+         *     when the ticket was recorded, so it is there as soon as the ticket is.
          */
         get: operations["desk-reply_promise"];
         put?: never;
@@ -947,8 +947,8 @@ export interface components {
         };
         /**
          * ReplyPromiseRead
-         * @description By when the caller hears back: the reply deadline the SLA monitor opened for the ticket
-         *     under the policy pack in force (complaint.reply, report.reply).
+         * @description By when the caller hears back: the reply limit of the policy pack in force
+         *     (complaint.reply, report.reply), counted by intake from the ticket's recording.
          */
         ReplyPromiseRead: {
             /** Limit Key */
@@ -2227,7 +2227,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplyPromiseRead"];
                 };
             };
-            /** @description No reply deadline (yet) for this ticket */
+            /** @description No reply is promised for this ticket's type */
             204: {
                 headers: {
                     [name: string]: unknown;

@@ -25,6 +25,7 @@ def on_ticket_recorded(event: Event) -> commands.RecordLink | commands.CreateWor
         ticket.ticket_id,
         ticket.area_code,
         fault_scope=ticket.fault_scope,
+        fault_started_at=ticket.fault_started_at,
         meter_no=ticket.meter_no,
         latitude=ticket.latitude,
         longitude=ticket.longitude,

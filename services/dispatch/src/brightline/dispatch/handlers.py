@@ -82,6 +82,7 @@ async def create_work_order(
         phone=command.phone,
         area_code=command.area_code,
         fault_scope=command.fault_scope,
+        fault_started_at=command.fault_started_at,
     )
     if area is not None:
         await _cluster(order, command, uow, settings, at)
@@ -626,6 +627,7 @@ async def reopen(
             "phone": first.phone,
             "description": first.description,
             "fault_scope": first.fault_scope,
+            "fault_started_at": first.fault_started_at,
         }
         reopened_from = first.id
     else:

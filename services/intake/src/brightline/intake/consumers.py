@@ -27,28 +27,12 @@ def on_case_status_changed(event: Event) -> commands.FollowCase:
     return commands.FollowCase(p.ticket_id, p.status, p.changed_at)
 
 
-# Reply clocks intake tells the caller about in the closing (from the pack in force).
-REPLY_LIMITS = ("complaint.reply", "report.reply")
-
-
-def on_deadline_opened(
-    event: Event,
-) -> commands.KeepArrivalDeadline | commands.NoteReplyPromise | None:
-    """A repair's arrival clock (told to repeat callers) or a case's reply clock (promised in
-    the closing)."""
+def on_deadline_opened(event: Event) -> commands.KeepArrivalDeadline | None:
+    """A repair's arrival clock, told to repeat callers. (The closing's reply promise is
+    computed by intake itself when the ticket is recorded: see reply_promise.)"""
     p = event.payload()
     if p.subject_type == "work_order" and p.limit_key.startswith("repair.arrival.") and p.ticket_id:
         return commands.KeepArrivalDeadline(p.subject_id, p.ticket_id, p.due_at, p.opened_at)
-    if p.limit_key in REPLY_LIMITS and p.ticket_id:
-        return commands.NoteReplyPromise(
-            ticket_id=p.ticket_id,
-            limit_key=p.limit_key,
-            amount=p.amount,
-            unit=p.unit,
-            due_at=p.due_at,
-            opened_at=p.opened_at,
-            policy_pack=p.policy_pack,
-        )
     return None
 
 

@@ -31,6 +31,7 @@ from brightline.contracts.events.intake import (
     TicketReopenedV1,
 )
 from brightline.etiquette import PhraseBook, default_book
+from brightline.intake import reply_promise
 from brightline.intake.adapters.repository import (
     FINISHED_ORDER_STATES,
     AuditRepository,
@@ -44,7 +45,7 @@ from brightline.intake.domain import commands, events
 from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
-from brightline.intake.domain.model import CASE_TYPES, Ticket
+from brightline.intake.domain.model import CASE_TYPES, Ticket, require_fields
 from brightline.intake.domain.scripts import ScriptBook
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
@@ -102,6 +103,11 @@ async def record_ticket(
     ticket_type, link = command.ticket_type, None
     chased = await _case_being_chased(command, tickets)
     if ticket_type == "repair":
+        # A repair's own fields (the time the power went off among them) are asked of every
+        # caller, also of one whose call turns out to be about a fault already being handled.
+        require_fields(
+            ticket_type, command.description, details, scripts().required_fields()[ticket_type]
+        )
         area_code, meter_no = details.get("area_code"), details.get("meter_no")
         if (not area_code or not meter_no) and details.get("customer_id"):
             customer = await DirectoryRepository(uow.session).get(details["customer_id"])
@@ -144,6 +150,8 @@ async def record_ticket(
         else book.get(command.ticket_type).ref,
     )
     at = now()
+    if promise := reply_promise.promise_for(ticket_type, at, tz):
+        details["reply_promise"] = promise
     ticket = Ticket.record(
         id=str(uuid.uuid4()),
         no="",
@@ -310,25 +318,6 @@ async def follow_case(command: commands.FollowCase, uow: UnitOfWork) -> Ticket |
         return None
     await tickets.save(ticket)
     return ticket
-
-
-async def note_reply_promise(command: commands.NoteReplyPromise, uow: UnitOfWork) -> None:
-    tickets = TicketRepository(uow.session)
-    ticket = await tickets.get(command.ticket_id, for_update=True)
-    if ticket is None:
-        return
-    changed = ticket.note_reply_promise(
-        {
-            "limit_key": command.limit_key,
-            "amount": command.amount,
-            "unit": command.unit,
-            "due_at": command.due_at.isoformat(),
-            "opened_at": command.opened_at.isoformat(),
-            "policy_pack": command.policy_pack,
-        }
-    )
-    if changed:
-        await tickets.save(ticket)
 
 
 async def change_owner(
@@ -647,7 +636,6 @@ HANDLERS = {
     commands.ResolveEscalation: resolve_escalation,
     commands.RecordCallOutcome: record_call_outcome,
     commands.FollowCase: follow_case,
-    commands.NoteReplyPromise: note_reply_promise,
     OutageDeclaredV1: outage_declared,
     OutageUpdatedV1: outage_updated,
     OutageRestoredV1: outage_restored,

@@ -37,6 +37,7 @@ CONSUMED = (
     "brightline.dispatch.supply.cause-removed.v1",
     "brightline.dispatch.supply.restored.v1",
     "brightline.dispatch.outage.restored.v1",
+    "brightline.dispatch.planned-outage.registered.v1",
 )
 
 TOPICS = [

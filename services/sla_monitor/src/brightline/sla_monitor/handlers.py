@@ -37,6 +37,7 @@ from brightline.sla_monitor.domain.monitor import (
     Tracked,
     advance,
     apply,
+    note_late,
     open_tracked,
     recompute,
 )
@@ -196,7 +197,10 @@ async def handle(
             continue
         if tracked.is_final:
             # Never silently: an input about a deadline we know but that is settled or errored
-            # (a due time the calendar could not count) is logged with what it was about.
+            # (a due time the calendar could not count) is kept on the deadline (its read API,
+            # and so the audit trail), counted, and logged with what it was about.
+            tracked = note_late(tracked, command)
+            await store.note_late(tracked)
             log.warning(
                 "deadline input about a settled or errored deadline",
                 deadline_id=tracked.deadline_id,
@@ -289,6 +293,19 @@ async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
                 finished=p.finished,
                 called_back=p.called_back,
                 computed_at=p.computed_at,
+            )
+        case "brightline.dispatch.planned-outage.registered.v1":
+            # Dispatch checked the notice rule at registration; a late one is a breach to count.
+            await history.record_planned_notice(
+                p.planned_outage_id,
+                unit_id=p.unit_id,
+                registered_at=p.registered_at,
+                starts_at=p.starts_at,
+                announced_at=p.announced_at,
+                notice_required_days=p.notice_required_days,
+                notice_given_hours=p.notice_given_hours,
+                notice_late=p.notice_late,
+                important_customers=len(p.important_customer_ids),
             )
 
 

@@ -16,6 +16,10 @@ Definitions (each a ratio of counts in the window; None when nothing counts):
   opened in the window that are decided (met, or breached and not yet met), the share met on time.
   Cancelled, errored and still-running deadlines are not counted.
 - callback_rate: called back / finished, summed over the latest CallbackRateComputedV1 per key.
+- planned_outage_notices: planned outages (计划停电) registered in the window (by registration
+  time, the unit that registered them); planned_outage_notice_breaches: those announced less
+  than the pack's outage.planned.notice (7 days) before they start, each a breach of the notice
+  rule (004 第十条(二)10); planned_outage_notice_on_time_rate: the share announced in time.
 - month projection of the callback rate: the month-to-date rate, i.e. where the month ends if the
   rest of it goes as it went so far; an alarm when it falls below the pack's callback.rate target.
 """
@@ -63,6 +67,8 @@ SUMS = (
     "abandoned",
     "finished",
     "called_back",
+    "planned_notices",
+    "planned_notices_late",
     *(f"{kind}_{part}" for kind in ON_TIME_KINDS for part in ("decided", "on_time")),
 )
 
@@ -83,6 +89,9 @@ class KpiRow:
     callback_finished: int = 0
     callback_called_back: int = 0
     callback_rate: float | None = None
+    planned_outage_notices: int = 0
+    planned_outage_notice_breaches: int = 0
+    planned_outage_notice_on_time_rate: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,10 +116,12 @@ def compute(
     group_by: str,
     tz: tzinfo,
     answer_threshold_s: float,
+    planned: Iterable = (),
 ) -> list[KpiRow]:
     """`calls`: rows with rang_at, answered_at, ended_at, cause, answer_delay_seconds.
     `deadlines`: rows with limit_key, state, met_on_time, opened_at, unit_id, ticket_type.
-    `rates`: rows with day, unit_id, ticket_type, finished, called_back."""
+    `rates`: rows with day, unit_id, ticket_type, finished, called_back.
+    `planned`: planned outage notices, rows with registered_at, unit_id, notice_late."""
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {GROUPINGS}")
 
@@ -163,6 +174,10 @@ def compute(
         b = buckets[key(_get(r, "day"), _get(r, "unit_id"), _get(r, "ticket_type"))]
         b["finished"] += _get(r, "finished")
         b["called_back"] += _get(r, "called_back")
+    for p in planned:
+        b = buckets[key(_get(p, "registered_at"), _get(p, "unit_id"), None)]
+        b["planned_notices"] += 1
+        b["planned_notices_late"] += bool(_get(p, "notice_late"))
 
     return rows_from_sums(buckets)
 
@@ -192,6 +207,11 @@ def rows_from_sums(buckets: Mapping[str | None, Mapping[str, float]]) -> list[Kp
                 callback_finished=int(b["finished"]),
                 callback_called_back=int(b["called_back"]),
                 callback_rate=_ratio(b["called_back"], b["finished"]),
+                planned_outage_notices=int(b["planned_notices"]),
+                planned_outage_notice_breaches=int(b["planned_notices_late"]),
+                planned_outage_notice_on_time_rate=_ratio(
+                    b["planned_notices"] - b["planned_notices_late"], b["planned_notices"]
+                ),
             )
         )
     return rows

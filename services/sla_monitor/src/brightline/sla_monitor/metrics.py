@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from brightline.sla_monitor.kpis import CallbackMonth, KpiRow
 
@@ -41,6 +41,14 @@ CALLBACK_PROJECTION = Gauge(
 )
 CALLBACK_ALARM = Gauge(
     "sla_callback_rate_alarm", "1 when the month's callback rate projection is below target"
+)
+
+# Inputs about a deadline already settled (met, cancelled) or errored: kept on the deadline
+# (`late_inputs` of GET /deadlines) and counted here, never dropped silently.
+LATE_INPUTS = Counter(
+    "sla_late_inputs",
+    "Inputs (meet, cancel, pause, resume) that came after their deadline was settled",
+    ["limit_key", "input", "state"],
 )
 
 WINDOW = timedelta(hours=24)

@@ -335,9 +335,6 @@ class Upstream:
     async def breaches(self, token: str) -> list[dict]:
         return await self.json("sla", "GET", "/breaches", token)
 
-    async def deadlines_of_ticket(self, token: str, ticket_id: str) -> list[dict]:
-        return await self.json("sla", "GET", "/deadlines", token, params={"ticket_id": ticket_id})
-
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()

@@ -193,20 +193,16 @@ async def ticket(ticket_id: str, caller: AgentCaller, upstream: UpstreamDep) -> 
 @desk.get(
     "/tickets/{ticket_id}/reply-promise",
     response_model=ReplyPromiseRead,
-    responses={204: {"description": "No reply deadline (yet) for this ticket"}},
+    responses={204: {"description": "No reply is promised for this ticket's type"}},
 )
 async def reply_promise(ticket_id: str, caller: AgentCaller, upstream: UpstreamDep):
-    """The date to promise in the closing: the reply deadline of the policy pack in force, as
-    the SLA monitor opened it (it arrives a moment after the ticket is recorded)."""
-    deadlines = await upstream.deadlines_of_ticket(caller.token, ticket_id)
-    replies = [
-        d for d in deadlines if str(d.get("limit_key", "")).endswith(".reply") and d.get("due_at")
-    ]
-    if not replies:
+    """The date to promise in the closing: intake computed it from the policy pack in force
+    when the ticket was recorded, so it is there as soon as the ticket is."""
+    promise = (await upstream.ticket(caller.token, ticket_id)).get("reply_promise")
+    if not promise:
         return Response(status_code=204)
-    first = min(replies, key=lambda d: d["due_at"])
     return ReplyPromiseRead(
-        limit_key=first["limit_key"], policy=first["policy"], due_at=first["due_at"]
+        limit_key=promise["limit_key"], policy=promise["policy_pack"], due_at=promise["due_at"]
     )
 
 

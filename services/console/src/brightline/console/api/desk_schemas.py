@@ -136,8 +136,8 @@ class EscalationOutcomeRead(BaseModel):
 
 
 class ReplyPromiseRead(BaseModel):
-    """By when the caller hears back: the reply deadline the SLA monitor opened for the ticket
-    under the policy pack in force (complaint.reply, report.reply)."""
+    """By when the caller hears back: the reply limit of the policy pack in force
+    (complaint.reply, report.reply), counted by intake from the ticket's recording."""
 
     limit_key: str
     policy: str

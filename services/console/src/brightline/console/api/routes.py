@@ -224,7 +224,6 @@ async def closing_line(
         "closing": greeting.get("closing"),
         "goodbye": greeting.get("goodbye"),
         "closing_reminder": greeting.get("closing_reminder"),
-        "reply_promise_pending": greeting.get("reply_promise_pending", False),
     }
 
 

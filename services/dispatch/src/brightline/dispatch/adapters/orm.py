@@ -38,6 +38,7 @@ work_orders = sa.Table(
     sa.Column("phone", sa.String(32)),
     sa.Column("area_code", sa.String(32)),
     sa.Column("fault_scope", sa.String(16)),
+    sa.Column("fault_started_at", TZ),
     sa.Column("arrive_by", TZ),  # from the SLA monitor's deadline, for the crew
 )
 

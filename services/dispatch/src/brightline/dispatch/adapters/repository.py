@@ -61,6 +61,7 @@ ORDER_FIELDS = (
     "phone",
     "area_code",
     "fault_scope",
+    "fault_started_at",
     "arrive_by",
 )
 

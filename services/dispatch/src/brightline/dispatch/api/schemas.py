@@ -32,6 +32,9 @@ class WorkOrderRead(BaseModel):
     cancel_reason: str | None = None
     ticket_no: str | None = None
     area_code: str | None = None
+    fault_started_at: datetime | None = Field(
+        None, description="When the power went off, as the caller told the 95598 agent"
+    )
 
 
 class HistoryRead(BaseModel):

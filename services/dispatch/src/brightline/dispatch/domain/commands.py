@@ -9,6 +9,7 @@ class CreateWorkOrder:
     ticket_id: str
     area_code: str | None
     fault_scope: str | None = None
+    fault_started_at: datetime | None = None  # when the power went off, as the caller said
     meter_no: str | None = None
     latitude: float | None = None
     longitude: float | None = None

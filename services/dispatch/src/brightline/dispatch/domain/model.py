@@ -75,6 +75,8 @@ class WorkOrder:
     phone: str | None = None
     area_code: str | None = None
     fault_scope: str | None = None
+    # When the power went off, as the caller said: the crew and the outage log need it.
+    fault_started_at: datetime | None = None
     arrive_by: datetime | None = None
     events: list = field(default_factory=list, repr=False, compare=False)
 

@@ -88,8 +88,8 @@ async def greeting(
     """The greeting for a call from the rules file; a known outage in the caller's area is
     announced first. `at` defaults to the call's ring time, else now. With `ticket_id` (the
     ticket just recorded on this call) the closing thanks for its type and, for a complaint or
-    report, says by when the customer hears back, in the unit the pack in force counts
-    (`reply_promise_pending` while the reply clock is still being opened)."""
+    report, says by when the customer hears back, in the unit the pack in force counts (the
+    promise computed when the ticket was recorded)."""
     settings = request.app.state.settings
     staff = staff_no or agent.staff_no
     if not staff:
@@ -143,9 +143,6 @@ async def greeting(
     result["transfer_to_supervisor"] = any(
         p["action"] == "transfer_supervisor" for p in result["prompts"]
     )
-    result["reply_promise_pending"] = (
-        ticket is not None and ticket.type in ("complaint", "report") and promise is None
-    )
     return result
 
 
@@ -154,8 +151,9 @@ PACK_UNITS = {"calendar_days": "days", "working_days": "working_days", "hours": 
 
 
 def reply_promise(known: dict | None) -> engine.ReplyPromise | None:
-    """The reply clock the SLA monitor opened from the pack in force, as the closing says it:
-    in the pack's own unit, or by its due time when the unit has no spoken form."""
+    """The reply clock of the pack in force, kept on the ticket when it was recorded, as the
+    closing says it: in the pack's own unit, or by its due time when the unit has no spoken
+    form."""
     if not known:
         return None
     unit = PACK_UNITS.get(known.get("unit") or "")

@@ -67,17 +67,6 @@ async def record_ticket(
                 }
             ],
         )
-    if body.ticket_type == "repair" and body.script and body.fault_started_at is None:
-        # Recorded through the repair script (the desktop): the time the power went off is asked
-        # of every caller (004 §3.1 1) and goes to dispatch. Integrations without the script are
-        # not refused yet.
-        raise Problem(
-            422,
-            "missing-fields",
-            "Required fields are missing",
-            "a repair recorded through the repair script needs the time the power went off",
-            errors=[{"field": "fault_started_at", "message": "required for repair"}],
-        )
     if errors := service_requests.problems_of(body):
         raise Problem(
             422, "validation-error", "Request is not valid", errors[0]["message"], errors=errors

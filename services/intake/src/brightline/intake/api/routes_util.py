@@ -52,6 +52,7 @@ def to_read(ticket: Ticket, link: Link | None = None) -> TicketRead:
         description=ticket.description,
         details=ticket.details,
         completed_at=ticket.completed_at,
+        reply_promise=ticket.details.get("reply_promise"),
         linked=None
         if link is None
         else LinkRead(

@@ -112,6 +112,22 @@ class LinkRead(BaseModel):
     message: str = Field(description="What to tell the caller")
 
 
+class ReplyPromiseRead(BaseModel):
+    """By when a complainant or reporter hears back: the pack in force's reply limit, counted
+    from the moment the ticket was recorded, said in the closing before the call ends."""
+
+    limit_key: str = Field(description="`complaint.reply` or `report.reply`")
+    amount: int
+    unit: str = Field(description="The pack's unit: calendar_days, working_days, hours")
+    due_at: datetime = Field(
+        description="Day-based limits fall due at the recording's clock time, business timezone"
+    )
+    policy_pack: str = Field(description="`name@version` of the pack in force")
+    provisional: bool = Field(
+        description="Counted into a year the working-day calendar does not know yet"
+    )
+
+
 class TicketRead(BaseModel):
     id: str
     no: str
@@ -124,6 +140,7 @@ class TicketRead(BaseModel):
     details: dict
     completed_at: datetime | None = None
     linked: LinkRead | None = None
+    reply_promise: ReplyPromiseRead | None = None
 
 
 class TicketComplete(BaseModel):

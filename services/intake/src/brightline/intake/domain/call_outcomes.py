@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 RULES = Path(__file__).resolve().parents[1] / "rules" / "call_outcomes.yaml"
 
@@ -20,11 +20,38 @@ class Text(BaseModel):
     en: str
 
 
+# Paid service is booked through the 95598 hotline itself (both grid companies run it
+# nationwide); a local number, an extension or a made-up line is example data.
+HOTLINE = "95598"
+# The fee standard for paid service is set by the provincial price authority.
+FEE_AUTHORITY = "省级价格主管部门"
+
+
 class PaidService(BaseModel):
+    """Paid service (有偿服务) for a fault inside the customer's installation: booked through the
+    95598 hotline, charged at the provincial price authority's standard."""
+
     model_config = ConfigDict(extra="forbid")
     fee_standard: Text
     contact_number: str
     contact_name: Text
+
+    @field_validator("contact_number")
+    @classmethod
+    def _a_real_service_line(cls, value: str) -> str:
+        if value != HOTLINE:
+            raise ValueError(
+                f"{value!r} is not the {HOTLINE} hotline that books paid service "
+                "(an example, a local number or an extension)"
+            )
+        return value
+
+    @field_validator("fee_standard")
+    @classmethod
+    def _the_provincial_standard(cls, value: Text) -> Text:
+        if FEE_AUTHORITY not in value.zh:
+            raise ValueError(f"the fee standard must name {FEE_AUTHORITY}核定标准")
+        return value
 
 
 class CallOutcome(BaseModel):

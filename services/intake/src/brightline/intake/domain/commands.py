@@ -90,19 +90,6 @@ class FollowCase:
 
 
 @dataclass(frozen=True)
-class NoteReplyPromise:
-    """The SLA monitor opened a complaint or report reply clock from the pack in force."""
-
-    ticket_id: str
-    limit_key: str
-    amount: int | None
-    unit: str | None
-    due_at: datetime
-    opened_at: datetime
-    policy_pack: str
-
-
-@dataclass(frozen=True)
 class KeepArrivalDeadline:
     """A repair's arrival clock, told to repeat callers about the same fault."""
 

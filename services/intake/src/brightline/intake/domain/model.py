@@ -26,6 +26,15 @@ class MissingFields(ValueError):
         self.fields = fields
 
 
+def require_fields(
+    type: str, description: str, details: dict, required_fields: Sequence[str]
+) -> None:
+    present = {"description": description, **details}
+    missing = [f for f in required_fields if present.get(f) in (None, "")]
+    if missing:
+        raise MissingFields(type, missing)
+
+
 class IllegalTransition(ValueError):
     pass
 
@@ -66,10 +75,7 @@ class Ticket:
         required_fields: Sequence[str],
     ) -> Ticket:
         """`required_fields` come from the ticket type's call script (the script engine)."""
-        present = {"description": description, **details}
-        missing = [f for f in required_fields if present.get(f) in (None, "")]
-        if missing:
-            raise MissingFields(type, missing)
+        require_fields(type, description, details, required_fields)
         ticket = cls(
             id=id,
             no=no,
@@ -112,15 +118,6 @@ class Ticket:
             self.completed_at = None if status == "reopened" else (self.completed_at or at)
             if status == "reopened":
                 self.completed_by = None
-        return True
-
-    def note_reply_promise(self, promise: dict) -> bool:
-        """When the customer will hear back, as the pack in force counts it (the latest clock
-        wins: a reopened case's new one replaces the first). False when nothing changed."""
-        known = self.details.get("reply_promise")
-        if known is not None and known["opened_at"] >= promise["opened_at"]:
-            return False
-        self.details = {**self.details, "reply_promise": promise}
         return True
 
     def hand_to(self, new_owner: str) -> str:

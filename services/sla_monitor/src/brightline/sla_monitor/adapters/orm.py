@@ -35,6 +35,8 @@ deadlines = sa.Table(
     # 0003: counted weekends-only into an unknown year; a breach taken back by a late input
     sa.Column("provisional", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("breach_retracted_at", sa.DateTime(timezone=True)),
+    # 0006: inputs that came after the deadline was settled, kept (never dropped silently)
+    sa.Column("late_inputs", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     # 0004: not unique: a reopened case holds its reply limit twice (ids differ by round).
     sa.Index("ix_deadlines_subject_limit", "subject_type", "subject_id", "limit_key"),
 )
@@ -62,6 +64,23 @@ calls = sa.Table(
     sa.Column("ended_at", sa.DateTime(timezone=True)),
     sa.Column("cause", sa.String(32)),
     sa.Column("answer_delay_seconds", sa.Float),
+)
+
+# 0007: every planned outage (计划停电) registered, with whether its notice came too late (less
+# than the pack's outage.planned.notice before it starts: a breach counted in the KPIs).
+planned_outage_notices = sa.Table(
+    "planned_outage_notices",
+    metadata,
+    sa.Column("planned_outage_id", sa.String(64), primary_key=True),
+    sa.Column("unit_id", sa.String(64)),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("announced_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("notice_required_days", sa.Float, nullable=False),
+    sa.Column("notice_given_hours", sa.Float, nullable=False),
+    sa.Column("notice_late", sa.Boolean, nullable=False),
+    sa.Column("important_customers", sa.Integer, nullable=False),
+    sa.Index("ix_planned_outage_notices_registered_at", "registered_at"),
 )
 
 callback_rates = sa.Table(

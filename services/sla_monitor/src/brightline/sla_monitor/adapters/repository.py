@@ -10,10 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.contracts import Event
 from brightline.sla_monitor import kpis
-from brightline.sla_monitor.adapters.orm import callback_rates, calls, deadlines, event_log
+from brightline.sla_monitor.adapters.orm import (
+    callback_rates,
+    calls,
+    deadlines,
+    event_log,
+    planned_outage_notices,
+)
 from brightline.sla_monitor.domain.deadlines import Deadline, DeadlineState, Pause
-from brightline.sla_monitor.domain.monitor import Tracked
+from brightline.sla_monitor.domain.monitor import LateInput, Tracked
 from brightline.sla_monitor.domain.policy import EscalationLevel, Limit
+from brightline.sla_monitor.metrics import LATE_INPUTS
 
 FINAL_STATES = ("met", "cancelled", "errored")
 # Set when a deadline is opened and never changed after: what it is about and the promise as made.
@@ -94,7 +101,22 @@ def to_row(tracked: Tracked) -> dict:
         "next_fire_at": tracked.next_fire_at,
         "provisional": tracked.provisional,
         "breach_retracted_at": d.breach_retracted_at if d else None,
+        "late_inputs": [late_to_json(late) for late in tracked.late_inputs],
     }
+
+
+def late_to_json(late: LateInput) -> dict:
+    return {
+        "input": late.input,
+        "at": late.at.isoformat(),
+        "state": late.state,
+        "reason": late.reason,
+        "actor": late.actor,
+    }
+
+
+def late_from_json(raw: dict) -> LateInput:
+    return LateInput(**{**raw, "at": datetime.fromisoformat(raw["at"])})
 
 
 def from_row(row) -> Tracked:
@@ -136,6 +158,7 @@ def from_row(row) -> Tracked:
         met_on_time=row["met_on_time"],
         cancel_reason=row["cancel_reason"],
         provisional=row["provisional"],
+        late_inputs=tuple(late_from_json(raw) for raw in row["late_inputs"]),
     )
 
 
@@ -176,6 +199,13 @@ class DeadlineRepository:
         await self.session.execute(
             deadlines.update().where(deadlines.c.id == row.pop("id")).values(**row)
         )
+
+    async def note_late(self, tracked: Tracked) -> None:
+        """Keep the newest late input on the deadline and count it (live only: a replay of the
+        history meets the same inputs again and must not count them twice)."""
+        await self.save(tracked)
+        late = tracked.late_inputs[-1]
+        LATE_INPUTS.labels(limit_key=tracked.limit.key, input=late.input, state=late.state).inc()
 
     async def save_many(self, batch: list[Tracked]) -> None:
         """Write the clock state of many deadlines at once (an executemany: one round trip). Only the
@@ -275,7 +305,8 @@ class DeadlineRepository:
 
 
 class MemoryStore:
-    """The same store in memory: what replay rebuilds into."""
+    """The same store in memory: what replay rebuilds into (it counts nothing: a replay's late
+    inputs were counted when they came)."""
 
     def __init__(self) -> None:
         self.rows: dict[str, Tracked] = {}
@@ -288,6 +319,9 @@ class MemoryStore:
 
     async def save(self, tracked: Tracked) -> None:
         self.rows[tracked.deadline_id] = tracked
+
+    async def note_late(self, tracked: Tracked) -> None:
+        await self.save(tracked)
 
     async def of_subject(self, subject_type: str, subject_id: str) -> list[Tracked]:
         return sorted(
@@ -392,6 +426,14 @@ class HistoryRepository:
                 set_=values,
                 where=callback_rates.c.computed_at <= computed_at,
             )
+        )
+
+    async def record_planned_notice(self, planned_outage_id: str, **values) -> None:
+        """One row per planned outage; a redelivered registration changes nothing."""
+        await self.session.execute(
+            insert(planned_outage_notices)
+            .values(planned_outage_id=planned_outage_id, **values)
+            .on_conflict_do_nothing(index_elements=[planned_outage_notices.c.planned_outage_id])
         )
 
     async def callback_rates_between(self, first: date, last: date) -> list:
@@ -522,6 +564,26 @@ class KpiRepository:
             callback_rates,
             callback_rates.c.day >= first_day,
             callback_rates.c.day <= last_day,
+        )
+        # planned outage notices: registered in the window, late ones are breaches
+        await self._collect(
+            buckets,
+            group_by,
+            fact_group(
+                moment_group(planned_outage_notices.c.registered_at),
+                None,
+                planned_outage_notices.c.unit_id,
+                None,
+            ),
+            {
+                "planned_notices": sa.func.count(),
+                "planned_notices_late": sa.func.count().filter(
+                    planned_outage_notices.c.notice_late
+                ),
+            },
+            planned_outage_notices,
+            planned_outage_notices.c.registered_at >= start,
+            planned_outage_notices.c.registered_at < end,
         )
         return buckets
 

@@ -53,6 +53,14 @@ def tz_of(request: Request) -> ZoneInfo:
 router = APIRouter(prefix="/deadlines", tags=["deadlines"])
 
 
+class LateInputRead(BaseModel):
+    input: str = Field(description="meet | cancel | pause | resume")
+    at: datetime = Field(description="The input's own business time")
+    state: str = Field(description="The deadline's state when the input came")
+    reason: str | None = None
+    actor: str | None = None
+
+
 class DeadlineRead(BaseModel):
     id: str
     limit_key: str
@@ -90,6 +98,11 @@ class DeadlineRead(BaseModel):
         None,
         description="A breach fired before the input arrived, then taken back: the input's own "
         "time proved the work was done by due_at",
+    )
+    late_inputs: list[LateInputRead] = Field(
+        [],
+        description="Inputs that came after the deadline was settled (a second meet, a cancel "
+        "of a met deadline): they change nothing, and are kept here, never dropped",
     )
 
 
@@ -408,7 +421,12 @@ async def get_kpis(
     The 12-second answer rate is given twice: `answered_within_threshold_of_offered` (over calls
     offered, abandoned ones included; `answered_within_threshold` is the same figure under its old
     name) and `answered_within_threshold_of_answered` (over calls answered). A call answered at
-    exactly 12.0 s by the switch's clock is within the limit."""
+    exactly 12.0 s by the switch's clock is within the limit.
+
+    Planned outages (计划停电) registered in the window: `planned_outage_notices`, of which
+    `planned_outage_notice_breaches` were announced less than the pack's `outage.planned.notice`
+    (7 days) before they start, and `planned_outage_notice_on_time_rate`. Grouped by their
+    registration time and unit; they carry no ticket type (`null` group)."""
     date_from, date_to, start, end = _window(request, date_from, date_to)
     rows, month, threshold = await kpi_report(
         uow,

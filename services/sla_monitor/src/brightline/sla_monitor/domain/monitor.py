@@ -109,6 +109,18 @@ class Resume:
 Input = Open | Meet | Cancel | Pause | Resume
 
 
+@dataclass(frozen=True, kw_only=True)
+class LateInput:
+    """An input about a deadline already settled (met, breached, cancelled) or errored: it
+    changes nothing, but the monitor never drops it silently; it is kept on the deadline."""
+
+    input: str  # meet | cancel | pause | resume
+    at: datetime  # the input's own business time
+    state: str  # the deadline's state when it came
+    reason: str | None = None
+    actor: str | None = None
+
+
 # ---------------------------------------------------------------- tracked deadlines
 
 
@@ -131,6 +143,7 @@ class Tracked:
     provisional: bool = False
     met_on_time: bool | None = None
     cancel_reason: str | None = None
+    late_inputs: tuple[LateInput, ...] = ()
 
     @property
     def state(self) -> str:
@@ -149,6 +162,18 @@ class Tracked:
 
 
 Step = tuple[Tracked, tuple[DeadlineEvent, ...]]
+
+
+def note_late(tracked: Tracked, command: Meet | Cancel | Pause | Resume) -> Tracked:
+    """Keep an input that came after the deadline was settled, with what it said."""
+    late = LateInput(
+        input=type(command).__name__.lower(),
+        at=command.at,
+        state=tracked.state,
+        reason=getattr(command, "reason", None),
+        actor=command.actor,
+    )
+    return replace(tracked, late_inputs=(*tracked.late_inputs, late))
 
 
 def open_tracked(
