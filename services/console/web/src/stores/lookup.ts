@@ -50,9 +50,9 @@ export const useLookupStore = defineStore('lookup', () => {
     try {
       areas.value = (await unwrap(api.GET('/api/service-areas'))) ?? []
       areasLoaded.value = true
-    } catch (e) {
-      // The address field still takes text; the area select stays empty until dispatch answers.
-      error.value = e instanceof Error ? e.message : String(e)
+    } catch {
+      // The address field still takes text and outages show their codes' names once dispatch
+      // answers: no error for the agent to act on, the next card asks again.
     }
   }
 

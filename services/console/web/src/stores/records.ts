@@ -69,6 +69,8 @@ export const useRecordsStore = defineStore('records', () => {
   const loading = ref(false)
   const error = ref<string | null>(null)
   const timeline = ref<Timeline | null>(null)
+  // How many answers came back: what a page (and a browser test) waits on after asking again.
+  const answered = ref(0)
   let asked: Record<string, unknown> = {}
 
   async function page(cursor: string | null): Promise<void> {
@@ -84,6 +86,7 @@ export const useRecordsStore = defineStore('records', () => {
       error.value = e instanceof Error ? e.message : String(e)
     } finally {
       loading.value = false
+      answered.value += 1
     }
   }
 
@@ -112,5 +115,5 @@ export const useRecordsStore = defineStore('records', () => {
     timeline.value = null
   }
 
-  return { text, field, filters, items, nextCursor, searched, loading, error, timeline, search, more, open, close }
+  return { text, field, filters, items, nextCursor, searched, loading, answered, error, timeline, search, more, open, close }
 })
