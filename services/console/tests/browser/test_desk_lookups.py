@@ -315,13 +315,13 @@ def test_search_box_and_timelines_with_confidentiality(stack, browser):  # noqa:
         until(agent, in_records(report["no"]), "records has the report")
 
         def search(page, text: str, field: str | None = None) -> list[str]:
-            if not page.locator("[data-test=record-text]").is_visible():
+            if not page.locator("input[data-test=record-text]").is_visible():
                 page.locator("[data-test=open-search]").click()
             if field:
                 pick(page, "record-field", field)
             box = page.locator("[data-test=record-search]")
             before = box.get_attribute("data-answered")
-            page.locator("[data-test=record-text] input").fill(text)
+            page.locator("input[data-test=record-text]").fill(text)
             page.locator("[data-test=record-go]").click()
             page.wait_for_function(
                 "n => document.querySelector('[data-test=record-search]')"
@@ -342,6 +342,7 @@ def test_search_box_and_timelines_with_confidentiality(stack, browser):  # noqa:
         timeline.locator("[data-test=timeline-no]", has_text=repair["no"]).wait_for()
         timeline.locator("[data-test=timeline-entry][data-kind='ticket.recorded']").wait_for()
         assert DATE.search(timeline.locator("[data-test=timeline-entry]").first.inner_text())
+        agent.wait_for_timeout(400)  # the dialog has finished fading in
         shoot(agent, "lookups-5-timeline")
         assert untranslated(agent, "zh-CN") == []
         agent.keyboard.press("Escape")
@@ -361,6 +362,7 @@ def test_search_box_and_timelines_with_confidentiality(stack, browser):  # noqa:
         boss.locator("[data-test=timeline-confidential]").wait_for()
         caller = boss.locator("[data-test=timeline-caller]").inner_text()
         assert "举报人甲" not in caller and "13900008803" not in caller
+        boss.wait_for_timeout(400)  # the dialog has finished fading in
         shoot(boss, "lookups-7-report-supervisor")
         assert untranslated(boss, "zh-CN") == []
         boss.keyboard.press("l")
@@ -379,6 +381,7 @@ def test_search_box_and_timelines_with_confidentiality(stack, browser):  # noqa:
         agent.locator(
             "[data-test=timeline] [data-test=timeline-no]", has_text=repair["no"]
         ).wait_for()
+        agent.wait_for_timeout(400)  # the dialog has finished fading in
         shoot(agent, "lookups-9-card-drill")
         agent.keyboard.press("Escape")
         agent.keyboard.press("a")
@@ -447,7 +450,7 @@ def test_the_whole_callback_worklist(stack, browser):  # noqa: F811
         queue.locator("[data-test=callback-queue-overdue]").click()
         queue.locator("text=暂无待回访任务").wait_for()
         assert untranslated(agent, "zh-CN") == []
-        agent.keyboard.press("l")
+        agent.locator("[data-test=language]").click()  # the focus is in the filter: no "L" key
         agent.wait_for_selector("text=Callbacks waiting")
         assert untranslated(agent, "en") == []
         shoot(agent, "lookups-11-callback-worklist-english")
