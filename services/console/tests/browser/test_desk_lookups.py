@@ -33,7 +33,8 @@ from brightline.platform.testing import ServiceProcess, bearer
 from .desk_browser import ARTIFACTS, shoot, sign_in, untranslated
 from .test_agent_desk import browser, hang_up_and_wrap, pick, ring, state_is  # noqa: F401
 
-pytestmark = pytest.mark.e2e
+# Seven services start in the module's first test; every wait inside is bounded by progress.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 RUN = uuid.uuid4().hex[:6]
 CALLER = "13905718801"
