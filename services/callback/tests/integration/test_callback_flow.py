@@ -536,4 +536,4 @@ async def test_every_route_names_its_owner_roles(start):
                     path,
                 )
                 checked += 1
-        assert checked == 9  # eight callback routes and the shared /audit/events
+        assert checked == 10  # nine callback routes and the shared /audit/events

@@ -21,6 +21,7 @@ describe('ticket forms from the script', () => {
       'caller_name',
       'phone',
       'address',
+      'area_code',
       'fault_scope',
       'fault_started_at',
       'customer_number',
@@ -29,6 +30,14 @@ describe('ticket forms from the script', () => {
     expect(specs.find((s) => s.name === 'fault_scope')).toMatchObject({ control: 'select', labels: 'scope', required: true })
     expect(specs.find((s) => s.name === 'fault_started_at')).toMatchObject({ control: 'datetime', required: false })
     expect(specs.find((s) => s.name === 'description')?.control).toBe('textarea')
+  })
+
+  it('put the service area beside the address, chosen from the areas', () => {
+    expect(formFor(complaint).find((s) => s.name === 'area_code')).toMatchObject({ control: 'area', required: false })
+    const noAddress = formFor({ ...complaint, optional_fields: ['complaint_grade'] })
+    expect(noAddress.some((s) => s.name === 'area_code')).toBe(false)
+    const body = ticketBody('repair', formFor(repair), { address: '文三路100号', area_code: 'HZ-XH-01' }, {})
+    expect(body).toEqual({ ticket_type: 'repair', address: '文三路100号', area_code: 'HZ-XH-01' })
   })
 
   it('offer the complaint sub-types and grades as selects', () => {

@@ -12,7 +12,7 @@ from brightline.console.adapters.chases import ChaseLog
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.oidc import OidcClient
 from brightline.console.adapters.sessions import WebSessions
-from brightline.console.api import auth, desk, routes
+from brightline.console.api import auth, desk, lookup, routes
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
@@ -103,7 +103,13 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         settings,
         title="Brightline console",
         description="Agent softphone and supervisor console: the web UI and its backend-for-frontend.",
-        routers=[auth.router, *routes.routers, *desk.routers, web_router(WEB_DIST)],
+        routers=[
+            auth.router,
+            *routes.routers,
+            *desk.routers,
+            *lookup.routers,
+            web_router(WEB_DIST),
+        ],
         lifespan=lifespan,
     )
     app.mount("/static", StaticFiles(directory=CLASSIC_DIR / "static"), name="static")

@@ -726,6 +726,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/records/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Tickets
+         * @description Tickets by 工单号 (exact), phone (any format), name or address (any part), with type,
+         *     status and date filters; keyset pages (next_cursor).
+         */
+        get: operations["lookup-search_tickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/records/tickets/{ticket_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Timeline
+         * @description One ticket's life across every service, oldest first.
+         */
+        get: operations["lookup-timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find Customers
+         * @description An unknown caller's customer, by account number, name or address.
+         */
+        get: operations["lookup-find_customers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link Customer
+         * @description The caller card with the call linked to the customer the agent found.
+         */
+        post: operations["lookup-link_customer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/service-areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service Areas
+         * @description The service areas an address can lie in (dispatch's), for the ticket form.
+         */
+        get: operations["lookup-service_areas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/callbacks/waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Waiting Callbacks
+         * @description Every callback task still waiting, soonest due first, one page at a time.
+         */
+        get: operations["lookup-waiting_callbacks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/events": {
         parameters: {
             query?: never;
@@ -805,6 +926,31 @@ export interface components {
             limit_key?: string | null;
             /** Note */
             note?: string | null;
+        };
+        /** CustomerFound */
+        CustomerFound: {
+            /** Customer Id */
+            customer_id: string;
+            /** Name */
+            name?: string | null;
+            /** Address */
+            address?: string | null;
+            /** Area Code */
+            area_code?: string | null;
+            /** Meter No */
+            meter_no?: string | null;
+            /**
+             * Phones
+             * @default []
+             */
+            phones: string[];
+        };
+        /** CustomerLink */
+        CustomerLink: {
+            /** Customer Id */
+            customer_id: string;
+            /** Call Id */
+            call_id?: string | null;
         };
         /** DeskCodes */
         DeskCodes: {
@@ -945,6 +1091,59 @@ export interface components {
             /** Caller Number */
             caller_number: string | null;
         };
+        /** RecordPage */
+        RecordPage: {
+            /** Items */
+            items: components["schemas"]["RecordTicket"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /**
+         * RecordTicket
+         * @description A ticket as records shows this user: the caller fields are null when confidentiality
+         *     withholds them (identity_hidden).
+         */
+        RecordTicket: {
+            /** Ticket Id */
+            ticket_id: string;
+            /** Ticket No */
+            ticket_no?: string | null;
+            /** Ticket Type */
+            ticket_type?: string | null;
+            /** Status */
+            status?: string | null;
+            /** Recorded At */
+            recorded_at?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /** Unit Id */
+            unit_id?: string | null;
+            /** Area Code */
+            area_code?: string | null;
+            /**
+             * Has Breached
+             * @default false
+             */
+            has_breached: boolean;
+            /**
+             * Confidential
+             * @default false
+             */
+            confidential: boolean;
+            /**
+             * Identity Hidden
+             * @default false
+             */
+            identity_hidden: boolean;
+            /** Caller Name */
+            caller_name?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Address */
+            address?: string | null;
+            /** Customer Id */
+            customer_id?: string | null;
+        };
         /**
          * ReplyPromiseRead
          * @description By when the caller hears back: the reply limit of the policy pack in force
@@ -996,6 +1195,15 @@ export interface components {
             /** Reason */
             reason?: string | null;
         };
+        /** ServiceArea */
+        ServiceArea: {
+            /** Area Code */
+            area_code: string;
+            /** Unit Id */
+            unit_id: string;
+            /** Name */
+            name?: string | null;
+        };
         /** SituationPromptRead */
         SituationPromptRead: {
             /** Situation */
@@ -1031,6 +1239,35 @@ export interface components {
             text: string;
             /** Action */
             action: string;
+        };
+        /** Timeline */
+        Timeline: {
+            ticket: components["schemas"]["RecordTicket"];
+            /** Entries */
+            entries: components["schemas"]["TimelineEntry"][];
+        };
+        /** TimelineEntry */
+        TimelineEntry: {
+            /** Entry Id */
+            entry_id: string;
+            /** Kind */
+            kind: string;
+            /** Event Type */
+            event_type: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Source */
+            source: string;
+            /**
+             * Data
+             * @default {}
+             */
+            data: {
+                [key: string]: unknown;
+            };
         };
         /** UserRead */
         UserRead: {
@@ -1068,6 +1305,35 @@ export interface components {
             category: string;
             /** Suggestion */
             suggestion?: string | null;
+        };
+        /** WaitingCallback */
+        WaitingCallback: {
+            /** Id */
+            id: string;
+            /** Ticket Id */
+            ticket_id: string;
+            /** Ticket Type */
+            ticket_type: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Overdue */
+            overdue: boolean;
+            /** Attempts */
+            attempts: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Lease Holder */
+            lease_holder?: string | null;
+        };
+        /** WaitingCallbacks */
+        WaitingCallbacks: {
+            /** Items */
+            items: components["schemas"]["WaitingCallback"][];
+            /** Total */
+            total: number;
         };
         /** WrapUp */
         WrapUp: {
@@ -2296,6 +2562,197 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EscalationOutcomeRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "lookup-search_tickets": {
+        parameters: {
+            query?: {
+                ticket_no?: string | null;
+                phone?: string | null;
+                name?: string | null;
+                address?: string | null;
+                ticket_type?: ("repair" | "consultation" | "service_request" | "complaint" | "report" | "opinion" | "suggestion" | "praise")[];
+                status?: string | null;
+                recorded_from?: string | null;
+                recorded_to?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "lookup-timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "lookup-find_customers": {
+        parameters: {
+            query: {
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerFound"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "lookup-link_customer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerLink"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "lookup-service_areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceArea"][];
+                };
+            };
+        };
+    };
+    "lookup-waiting_callbacks": {
+        parameters: {
+            query?: {
+                ticket_type?: ("repair" | "consultation" | "service_request" | "complaint" | "report" | "opinion" | "suggestion" | "praise") | null;
+                due?: "all" | "overdue";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingCallbacks"];
                 };
             };
             /** @description Validation Error */

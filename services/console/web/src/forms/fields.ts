@@ -2,7 +2,7 @@
 // GET /scripts): which control each field gets, the closed lists with their translated labels,
 // what is still missing, and the body intake's POST /tickets takes.
 
-export type Control = 'text' | 'textarea' | 'select' | 'datetime' | 'switch'
+export type Control = 'text' | 'textarea' | 'select' | 'datetime' | 'switch' | 'area'
 
 export interface FieldSpec {
   name: string
@@ -41,6 +41,7 @@ const CONTROLS: Record<string, Omit<FieldSpec, 'name' | 'required'>> = {
   complaint_subtype: { control: 'select', labels: 'subtype', options: COMPLAINT_SUBTYPES },
   complaint_grade: { control: 'select', labels: 'grade', options: COMPLAINT_GRADES },
   fault_started_at: { control: 'datetime' },
+  area_code: { control: 'area' },
   anonymous: { control: 'switch' },
   description: { control: 'textarea' },
 }
@@ -61,6 +62,9 @@ export function formFor(script: ScriptInfo | undefined): FieldSpec[] {
       specs.push({ name, required, ...(CONTROLS[name] ?? { control: 'text' }) })
     }
   }
+  // An address gets its service area beside it (chosen by name), unless the script asks for it.
+  const address = specs.findIndex((s) => s.name === 'address')
+  if (address >= 0 && !seen.has('area_code')) specs.splice(address + 1, 0, { name: 'area_code', required: false, control: 'area' })
   const description = specs.findIndex((s) => s.name === 'description')
   if (description >= 0) specs.push(...specs.splice(description, 1))
   return specs

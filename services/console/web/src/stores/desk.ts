@@ -12,6 +12,7 @@ import {
   TICKET_TYPES,
   closingFor,
   formFor,
+  isEmpty,
   missingRequired,
   ticketBody,
   type ScriptInfo,
@@ -62,6 +63,7 @@ export interface CallerCard {
   open_tickets: TicketSummary[]
   recent_tickets: TicketSummary[]
   active_outages: { incident_id: string; area_codes: string[]; expected_restore_at: string | null; cause: string | null }[]
+  planned_outages?: { planned_outage_id: string; area_codes: string[]; starts_at: string; ends_at: string; in_effect: boolean }[]
   flags: { repeat_caller: boolean; sensitive_customer: boolean; harassing_number: boolean }
 }
 export type Lines = Schemas['GreetingRead']
@@ -98,6 +100,8 @@ export interface CallDraft {
   escalation: Escalation | null
   /** The reply deadline to promise (complaints, reports), once the SLA monitor has opened it. */
   promiseDue: string | null
+  /** The customer the agent linked the call to (found in the directory by name, account or address). */
+  linkedCustomer?: string | null
   idem: string
 }
 
@@ -136,6 +140,7 @@ export function prefill(draft: CallDraft, card: CallerCard | null): void {
   }
   set('caller_name', customer.name)
   set('address', customer.address)
+  set('area_code', customer.area_code)
   set('customer_number', customer.customer_id)
 }
 
@@ -145,6 +150,8 @@ export const useDeskStore = defineStore('desk', () => {
   const call = ref<CallDraft | null>(null)
   const card = ref<CallerCard | null>(null)
   const cardFor = ref<string | null>(null)
+  // The call the agent linked to a customer: its card is that customer's, not the number's.
+  const linked = ref<{ callId: string; customerId: string } | null>(null)
   const greeting = ref<Lines | null>(null)
   const situationLines = ref<Lines | null>(null)
   const closing = ref<Lines | null>(null)
@@ -240,6 +247,7 @@ export const useDeskStore = defineStore('desk', () => {
       call.value.ended = true
       call.value.endedAt = seat.value?.since ?? new Date().toISOString()
     }
+    if (call.value.linkedCustomer) linked.value = { callId: inHand.call_id, customerId: call.value.linkedCustomer }
     await Promise.allSettled([loadCard(inHand.call_id), loadGreeting(), advance(false)])
     if (call.value?.situation) void showSituation(call.value.situation, false)
     if (call.value?.escalation && !call.value.escalation.outcome) void checkEscalation()
@@ -248,6 +256,7 @@ export const useDeskStore = defineStore('desk', () => {
 
   function clearCall(): void {
     call.value = null
+    linked.value = null
     card.value = null
     cardFor.value = null
     greeting.value = null
@@ -308,11 +317,34 @@ export const useDeskStore = defineStore('desk', () => {
         api.GET('/api/calls/{call_id}/card', { params: { path: { call_id: callId }, query: { language: language.value } } }),
       )) as unknown as { card: CallerCard; greeting: Lines }
       if (cardFor.value !== callId) return
-      card.value = answer.card
+      if (linked.value?.callId === callId) void linkCustomer(linked.value.customerId)
+      else card.value = answer.card
       greeting.value = answer.greeting
       if (call.value?.callId === callId) prefill(call.value, card.value)
     } catch (error) {
       fail(error)
+    }
+  }
+
+  /** Link the call ringing or in hand to a customer found in the directory: the caller card
+   * becomes that customer's and fills what the form still lacks; a reload keeps the link. */
+  async function linkCustomer(customerId: string): Promise<boolean> {
+    const callId = call.value?.callId ?? offer.value?.call_id ?? null
+    try {
+      const found = (await unwrap(
+        api.POST('/api/customers/link', { body: { customer_id: customerId, call_id: callId } }),
+      )) as unknown as CallerCard
+      card.value = found
+      if (callId) linked.value = { callId, customerId }
+      if (call.value) {
+        call.value.linkedCustomer = customerId
+        prefill(call.value, found)
+        saveDraft()
+      }
+      return true
+    } catch (error) {
+      fail(error)
+      return false
     }
   }
 
@@ -357,7 +389,9 @@ export const useDeskStore = defineStore('desk', () => {
         call.value = newDraft(ringing, result.call?.answered_at ?? new Date().toISOString())
       }
       offer.value = null
-      if (result.card) card.value = result.card
+      const link = linked.value?.callId === ringing.call_id ? linked.value.customerId : null
+      if (link) call.value.linkedCustomer = link
+      else if (result.card) card.value = result.card
       if (result.greeting) greeting.value = result.greeting
       prefill(call.value, card.value)
       await advance(false)
@@ -454,7 +488,8 @@ export const useDeskStore = defineStore('desk', () => {
       script: step.value?.script,
       note_to_customer: c.note,
       customer_id: customer?.customer_id,
-      area_code: customer?.area_code,
+      // The area the agent chose for the address, else the directory's.
+      area_code: isEmpty(c.form.area_code) ? customer?.area_code : c.form.area_code,
       meter_no: customer?.meter_no,
     })
     try {
@@ -650,6 +685,7 @@ export const useDeskStore = defineStore('desk', () => {
     offer,
     call,
     card,
+    linkCustomer,
     greeting,
     situationLines,
     closing,

@@ -156,6 +156,27 @@ class TaskRepository:
         ).all()
         return [_task(r) for r in rows]
 
+    async def waiting(
+        self, ticket_type: str | None, overdue_at: datetime | None, limit: int, offset: int
+    ) -> tuple[list[CallbackTask], int]:
+        """Open tasks, soonest due first, one page of them and how many there are in all."""
+        where = [callback_tasks.c.status == "open"]
+        if ticket_type:
+            where.append(callback_tasks.c.ticket_type == ticket_type)
+        if overdue_at is not None:
+            where.append(callback_tasks.c.due_at < overdue_at)
+        total = (await self.session.execute(sa.select(sa.func.count()).where(*where))).scalar_one()
+        rows = (
+            await self.session.execute(
+                sa.select(callback_tasks)
+                .where(*where)
+                .order_by(callback_tasks.c.due_at, callback_tasks.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        return [_task(r) for r in rows], total
+
     async def held_by(self, agent_id: str, now: datetime) -> CallbackTask | None:
         """The open task this agent already holds under a live lease (a refreshed screen gets it back)."""
         row = (

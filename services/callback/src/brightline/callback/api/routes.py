@@ -18,6 +18,7 @@ from brightline.callback.api.schemas import (
     ContactRead,
     OutcomeCreate,
     RestorationNoticeRead,
+    WaitingTasksRead,
 )
 from brightline.callback.domain import commands
 from brightline.callback.domain.model import (
@@ -145,6 +146,26 @@ async def find_tasks(
     async with uow:
         tasks = await TaskRepository(uow.session).for_ticket(ticket_id)
     return [to_read(t, policy) for t in tasks]
+
+
+@router.get("/waiting", response_model=WaitingTasksRead)
+async def waiting_tasks(
+    uow: UnitOfWorkDep,
+    staff: Staff,
+    policy: PolicyDep,
+    ticket_type: Annotated[str | None, Query(max_length=32)] = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> WaitingTasksRead:
+    """The whole worklist: every open callback task (no contact details), filtered by ticket
+    type or to the overdue ones."""
+    now = datetime.now(UTC)
+    async with uow:
+        tasks, total = await TaskRepository(uow.session).waiting(
+            ticket_type, now if overdue else None, limit, offset
+        )
+    return WaitingTasksRead(items=[to_read(t, policy, now) for t in tasks], total=total)
 
 
 @router.get("/{task_id}", response_model=CallbackTaskDetail)

@@ -88,3 +88,10 @@ class CallbackRateRead(BaseModel):
     attempted_unreached: int = Field(
         0, description="Tickets whose every attempt failed to reach the customer: not callbacks"
     )
+
+
+class WaitingTasksRead(BaseModel):
+    """One page of the open tasks, soonest due first."""
+
+    items: list[CallbackTaskRead]
+    total: int

@@ -16,7 +16,7 @@ from brightline.platform.problems import Problem
 
 log = logging.getLogger(__name__)
 
-SERVICES = ("intake", "dispatch", "casework", "callback", "sla")
+SERVICES = ("intake", "dispatch", "casework", "callback", "sla", "records")
 
 
 class Upstream:
@@ -39,6 +39,7 @@ class Upstream:
                 "casework": settings.casework_url,
                 "callback": settings.callback_url,
                 "sla": settings.sla_url,
+                "records": settings.records_url,
             },
             timeout=settings.upstream_timeout_seconds,
         )
@@ -196,6 +197,20 @@ class Upstream:
             json={"outcome": outcome},
         )
 
+    async def find_customers(self, token: str, text: str) -> list[dict]:
+        return await self.json("intake", "GET", "/customers", token, params={"q": text})
+
+    async def caller_card_of_customer(
+        self, token: str, customer_id: str, call_id: str | None
+    ) -> dict:
+        return await self.json(
+            "intake",
+            "GET",
+            f"/customers/{customer_id}/caller-card",
+            token,
+            params={"call_id": call_id},
+        )
+
     async def import_customers(self, token: str, customers: list[dict]) -> dict:
         return await self.json(
             "intake", "POST", "/customers/import", token, json={"customers": customers}
@@ -219,6 +234,9 @@ class Upstream:
 
     async def outages(self, token: str, status: str | None = None) -> list[dict]:
         return await self.json("dispatch", "GET", "/outages", token, params={"status": status})
+
+    async def service_areas(self, token: str) -> list[dict]:
+        return await self.json("dispatch", "GET", "/service-areas", token)
 
     async def put_unit(self, token: str, unit_id: str, name: str) -> dict:
         return await self.json("dispatch", "PUT", f"/units/{unit_id}", token, json={"name": name})
@@ -287,6 +305,9 @@ class Upstream:
     async def next_callback(self, token: str) -> dict | None:
         return await self.json("callback", "POST", "/callback-tasks/next", token)
 
+    async def waiting_callbacks(self, token: str, **params) -> dict:
+        return await self.json("callback", "GET", "/callback-tasks/waiting", token, params=params)
+
     async def callback_script(self, token: str, task_id: str) -> dict:
         return await self.json("callback", "GET", f"/callback-tasks/{task_id}/script", token)
 
@@ -334,6 +355,13 @@ class Upstream:
 
     async def breaches(self, token: str) -> list[dict]:
         return await self.json("sla", "GET", "/breaches", token)
+
+    # ------------------------------------------------------------------ records
+    async def search_tickets(self, token: str, params: dict) -> dict:
+        return await self.json("records", "GET", "/tickets", token, params=params)
+
+    async def timeline(self, token: str, ticket_id: str) -> dict:
+        return await self.json("records", "GET", f"/tickets/{ticket_id}/timeline", token)
 
 
 def iso(moment: datetime) -> str:

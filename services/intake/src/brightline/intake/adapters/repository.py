@@ -459,6 +459,38 @@ class DirectoryRepository:
             )
         ).first()
 
+    async def search(self, text: str, limit: int) -> list:
+        """Customers whose account number is `text`, or whose name or address holds it (an
+        unknown caller tells the agent one of the three)."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return list(
+            (
+                await self.session.execute(
+                    sa.select(customers)
+                    .where(
+                        sa.or_(
+                            customers.c.customer_id == text,
+                            customers.c.name.ilike(pattern, escape="\\"),
+                            customers.c.address.ilike(pattern, escape="\\"),
+                        )
+                    )
+                    .order_by(customers.c.name, customers.c.customer_id)
+                    .limit(limit)
+                )
+            ).all()
+        )
+
+    async def phones_of(self, customer_ids: list[str]) -> dict[str, list[str]]:
+        rows = await self.session.execute(
+            sa.select(customer_phones.c.customer_id, customer_phones.c.phone)
+            .where(customer_phones.c.customer_id.in_(customer_ids))
+            .order_by(customer_phones.c.phone)
+        )
+        phones: dict[str, list[str]] = {}
+        for customer_id, phone in rows:
+            phones.setdefault(customer_id, []).append(phone)
+        return phones
+
     async def mark_harassing(
         self, phone: str, by: str, at: datetime, escalation_id: str | None
     ) -> None:

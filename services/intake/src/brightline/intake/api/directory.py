@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from brightline.intake.adapters.repository import (
     CallRepository,
@@ -18,6 +18,7 @@ from brightline.intake.api.routes_util import summary
 from brightline.intake.api.schemas import (
     CallerCard,
     CallerFlags,
+    CustomerFound,
     CustomerImport,
     CustomerRead,
     OutageRead,
@@ -55,10 +56,15 @@ async def import_customers(body: CustomerImport, uow: UnitOfWorkDep, system: Swi
     return {"imported": len(body.customers)}
 
 
-async def build_card(uow, number: str, call_id: str | None, window_hours: int) -> CallerCard:
+async def build_card(
+    uow, number: str, call_id: str | None, window_hours: int, known: list | None = None
+) -> CallerCard:
+    """The card of `number`; `known` names the customer when the agent linked the call to one
+    found in the directory (a caller phoning from a number the directory does not hold)."""
     at = now()
     directory = DirectoryRepository(uow.session)
-    known = await directory.by_phone(number)
+    if known is None:
+        known = await directory.by_phone(number)
     ids = [c.customer_id for c in known]
     tickets = TicketRepository(uow.session)
     open_tickets = await tickets.list(phone=number, customer_ids=ids, open_only=True)
@@ -115,6 +121,65 @@ async def build_card(uow, number: str, call_id: str | None, window_hours: int) -
             harassing_number=bool(flag is not None and flag.harassing),
         ),
     )
+
+
+@customers.get("", response_model=list[CustomerFound])
+async def search_customers(
+    uow: UnitOfWorkDep,
+    agent: Agent,
+    q: str = Query(
+        min_length=2, max_length=100, description="Account number, or part of a name or address"
+    ),
+    limit: int = Query(20, ge=1, le=50),
+) -> list[CustomerFound]:
+    """Find the customer of an unknown caller by account number, name or address."""
+    async with uow:
+        directory = DirectoryRepository(uow.session)
+        found = await directory.search(q.strip(), limit)
+        phones = await directory.phones_of([c.customer_id for c in found])
+    return [
+        CustomerFound(
+            customer_id=c.customer_id,
+            name=c.name,
+            address=c.address,
+            area_code=c.area_code,
+            meter_no=c.meter_no,
+            sensitive=c.sensitive,
+            phones=phones.get(c.customer_id, []),
+        )
+        for c in found
+    ]
+
+
+@customers.get("/{customer_id}/caller-card", response_model=CallerCard)
+async def caller_card_of_customer(
+    customer_id: str,
+    request: Request,
+    uow: UnitOfWorkDep,
+    agent: Agent,
+    call_id: str | None = None,
+) -> CallerCard:
+    """The caller card with the call linked to this customer: their tickets, the outages over
+    their area, the flags of the number calling."""
+    async with uow:
+        customer = await DirectoryRepository(uow.session).get(customer_id)
+        if customer is None:
+            raise Problem(
+                404,
+                "not-found",
+                "No such customer",
+                f"customer {customer_id} is not in the directory",
+                errors=[{"field": "customer_id", "message": "unknown"}],
+            )
+        call = await CallRepository(uow.session).get(call_id) if call_id else None
+        number = call.caller_number if call is not None and call.caller_number else ""
+        return await build_card(
+            uow,
+            number,
+            call_id,
+            request.app.state.settings.repeat_call_window_hours,
+            known=[customer],
+        )
 
 
 @cards.get("/calls/{call_id}/caller-card", response_model=CallerCard)

@@ -270,6 +270,10 @@ class CustomerRead(BaseModel):
     sensitive: bool
 
 
+class CustomerFound(CustomerRead):
+    phones: list[str]
+
+
 class OutageRead(BaseModel):
     incident_id: str
     area_codes: list[str]
