@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from brightline.intake import handlers
 from brightline.intake.adapters.repository import CallRepository
-from brightline.intake.api.deps import Agent, Switch
+from brightline.intake.api.deps import Agent, SealDep, Switch
 from brightline.intake.api.schemas import CallRead, CtiAck, CtiEvent
 from brightline.intake.domain.calls import CallRecord, TimesOutOfOrder
 from brightline.intake.domain.commands import RecordCallEvent
@@ -50,7 +50,7 @@ def call_read(row) -> CallRead:
 
 
 @cti.post("/events", response_model=CtiAck)
-async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch) -> CtiAck:
+async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch, seal: SealDep) -> CtiAck:
     """newCall / answer / hangup from the switch. Idempotent on (callId, event): a repeat is
     acknowledged with `duplicate: true` and changes nothing. Events may arrive in any order."""
     raw = body.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -87,6 +87,7 @@ async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch) -> Ct
                     cause=body.cause,
                 ),
                 uow,
+                seal=seal,
             )
         except TimesOutOfOrder as error:
             # Nothing is written: the transaction (the event row too) rolls back.

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from brightline.contracts.sealed import PersonalDataSeal
 from brightline.etiquette import ForbiddenPhraseError, PhraseBook, default_book
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
@@ -28,6 +29,14 @@ async def phrase_book(request: Request) -> PhraseBook:
 
 
 PhraseBookDep = Annotated[PhraseBook, Depends(phrase_book)]
+
+
+async def personal_data_seal(request: Request) -> PersonalDataSeal:
+    """Seals the caller's phone, name and address in the events a request publishes."""
+    return request.app.state.settings.personal_data_seal()
+
+
+SealDep = Annotated[PersonalDataSeal, Depends(personal_data_seal)]
 
 
 def forbidden_phrase_problem(error: ForbiddenPhraseError, field: str) -> Problem:

@@ -11,7 +11,7 @@ from brightline.etiquette import ForbiddenPhraseError
 from brightline.intake import handlers, service_requests
 from brightline.intake.adapters.repository import AuditRepository, TicketRepository
 from brightline.intake.api import calls, directory, escalations, guidance, milestones
-from brightline.intake.api.deps import Agent, PhraseBookDep, forbidden_phrase_problem
+from brightline.intake.api.deps import Agent, PhraseBookDep, SealDep, forbidden_phrase_problem
 from brightline.intake.api.routes_util import summary, to_read
 from brightline.intake.api.schemas import (
     CallOutcomeCreate,
@@ -47,6 +47,7 @@ async def record_ticket(
     uow: UnitOfWorkDep,
     agent: Agent,
     book: PhraseBookDep,
+    seal: SealDep,
     idempotency_key: Annotated[
         str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
     ] = None,
@@ -98,6 +99,7 @@ async def record_ticket(
             recorded = await handlers.record_ticket(
                 RecordTicket(body.ticket_type, body.description, agent.subject, details),
                 uow,
+                seal=seal,
                 phrase_book=book,
                 tz=request.app.state.settings.business_timezone,
             )
@@ -168,7 +170,12 @@ AUDITED_READS = frozenset({"report", "complaint"})
 
 @router.post("/{ticket_id}/complete", response_model=TicketRead)
 async def complete_ticket(
-    ticket_id: str, body: TicketComplete, uow: UnitOfWorkDep, agent: Agent, book: PhraseBookDep
+    ticket_id: str,
+    body: TicketComplete,
+    uow: UnitOfWorkDep,
+    agent: Agent,
+    book: PhraseBookDep,
+    seal: SealDep,
 ) -> TicketRead:
     """Close a consultation or service request at intake with the answer given (checked for
     服务忌语 and kept); its callback is due."""
@@ -187,6 +194,7 @@ async def complete_ticket(
                     supervisor=agent.has(Role.SUPERVISOR),
                 ),
                 uow,
+                seal=seal,
             )
         except handlers.NotFound as error:
             raise Problem(404, "not-found", "No such ticket", str(error)) from error
@@ -205,6 +213,7 @@ async def record_call_outcome(
     uow: UnitOfWorkDep,
     agent: Agent,
     book: PhraseBookDep,
+    seal: SealDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
     """A call that ended without a repair or case ticket (breaker self-check solved it, a fault
@@ -247,6 +256,7 @@ async def record_call_outcome(
                 unit_id=agent.unit_id,
             ),
             uow,
+            seal=seal,
             tz=request.app.state.settings.business_timezone,
         )
         result = CallOutcomeRead(
