@@ -11,12 +11,13 @@ from brightline.callback import handlers
 from brightline.callback.domain import commands
 from brightline.callback.domain.model import CallbackPolicy
 from brightline.contracts import Event
+from brightline.contracts.sealed import PersonalDataSeal
 from brightline.contracts.topics import CASEWORK_CASES, DISPATCH_WORK_ORDERS, INTAKE_TICKETS
 from brightline.messaging import Route, UnitOfWork
 
 
-async def on_ticket_recorded(event: Event, uow: UnitOfWork) -> None:
-    ticket = event.payload()
+async def on_ticket_recorded(event: Event, uow: UnitOfWork, *, seal: PersonalDataSeal) -> None:
+    ticket = seal.opened(event.payload())  # the number to call back and whom to ask for
     await handlers.remember_contact(
         commands.RememberContact(
             ticket_id=ticket.ticket_id,
@@ -33,9 +34,9 @@ async def on_ticket_recorded(event: Event, uow: UnitOfWork) -> None:
 
 
 async def on_ticket_completed(
-    event: Event, uow: UnitOfWork, *, policy: CallbackPolicy, tz: ZoneInfo
+    event: Event, uow: UnitOfWork, *, seal: PersonalDataSeal, policy: CallbackPolicy, tz: ZoneInfo
 ) -> None:
-    done = event.payload()
+    done = seal.opened(event.payload())
     if not done.callback_due:
         return  # the rules say this outcome is not called back
     await handlers.open_callback_task(
@@ -126,10 +127,14 @@ async def on_case_status_changed(
 TOPICS = [INTAKE_TICKETS, DISPATCH_WORK_ORDERS, CASEWORK_CASES]
 
 
-def routes(policy: CallbackPolicy, tz: ZoneInfo) -> dict[str, Route]:
+def routes(policy: CallbackPolicy, tz: ZoneInfo, seal: PersonalDataSeal) -> dict[str, Route]:
+    recorded = partial(on_ticket_recorded, seal=seal)
+    completed = partial(on_ticket_completed, seal=seal, policy=policy, tz=tz)
     return {
-        "brightline.intake.ticket.recorded.v1": on_ticket_recorded,
-        "brightline.intake.ticket.completed.v1": partial(on_ticket_completed, policy=policy, tz=tz),
+        "brightline.intake.ticket.recorded.v1": recorded,
+        "brightline.intake.ticket.recorded.v2": recorded,
+        "brightline.intake.ticket.completed.v1": completed,
+        "brightline.intake.ticket.completed.v2": completed,
         "brightline.dispatch.work-order.returned.v1": partial(
             on_work_order_returned, policy=policy, tz=tz
         ),

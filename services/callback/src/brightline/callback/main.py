@@ -24,7 +24,11 @@ def create_app(settings: CallbackSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=consumers.routes(settings.policy(), ZoneInfo(settings.business_timezone)),
+            routes=consumers.routes(
+                settings.policy(),
+                ZoneInfo(settings.business_timezone),
+                settings.personal_data_seal(),
+            ),
             topics=consumers.TOPICS,
         ),
     )

@@ -11,6 +11,7 @@ from brightline.casework.adapters.vault import ContactVault
 from brightline.casework.domain import commands
 from brightline.casework.domain.model import CASE_TYPES
 from brightline.contracts import Event
+from brightline.contracts.sealed import PersonalDataSeal
 from brightline.contracts.topics import CALLBACK_TASKS, INTAKE_TICKETS, SLA_DEADLINES
 from brightline.messaging import Route, UnitOfWork
 from brightline.messaging.consumer import handles_only
@@ -19,9 +20,10 @@ CASE_SUBJECT = "case"
 
 
 async def on_ticket_recorded(
-    event: Event, uow: UnitOfWork, *, vault: ContactVault, tz: str
+    event: Event, uow: UnitOfWork, *, seal: PersonalDataSeal, vault: ContactVault, tz: str
 ) -> None:
-    t = event.payload()
+    # Opened only to be sealed again at once with the vault's own key.
+    t = seal.opened(event.payload())
     if t.ticket_type == "consultation" and t.linked_ticket_id:
         # A repeat call about a matter being handled: chase its case (a no-op for repairs).
         await handlers.chase_case(
@@ -182,7 +184,9 @@ async def on_callback_outcome(event: Event, uow: UnitOfWork) -> None:
 TOPICS = [INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS]
 
 
-def routes(*, vault: ContactVault, tz: str = "Asia/Shanghai") -> dict[str, Route]:
+def routes(
+    *, seal: PersonalDataSeal, vault: ContactVault, tz: str = "Asia/Shanghai"
+) -> dict[str, Route]:
     # Declared filters: the consumer skips a repair ticket or another subject's deadline before
     # opening a transaction (no inbox row, no commit); the checks inside the routes stay.
     def cases(route: Route) -> Route:
@@ -194,10 +198,12 @@ def routes(*, vault: ContactVault, tz: str = "Asia/Shanghai") -> dict[str, Route
             kind == "consultation" and bool(e.data.get("linked_ticket_id"))
         )
 
+    recorded = handles_only(
+        case_or_chase, partial(on_ticket_recorded, seal=seal, vault=vault, tz=tz)
+    )
     return {
-        "brightline.intake.ticket.recorded.v1": handles_only(
-            case_or_chase, partial(on_ticket_recorded, vault=vault, tz=tz)
-        ),
+        "brightline.intake.ticket.recorded.v1": recorded,
+        "brightline.intake.ticket.recorded.v2": recorded,
         "brightline.sla.deadline.opened.v1": cases(on_deadline_opened),
         "brightline.sla.deadline.warned.v1": cases(on_deadline_warned),
         "brightline.sla.deadline.breached.v1": cases(on_deadline_breached),

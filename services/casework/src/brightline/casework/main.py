@@ -26,7 +26,9 @@ def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=consumers.routes(vault=vault, tz=settings.business_timezone),
+            routes=consumers.routes(
+                seal=settings.personal_data_seal(), vault=vault, tz=settings.business_timezone
+            ),
             topics=consumers.TOPICS,
         ),
     )

@@ -22,8 +22,11 @@ LINK_DETAILS = (
 
 
 def make_routes(settings: DispatchSettings) -> dict[str, Route]:
+    seal = settings.personal_data_seal()
+
     async def on_ticket_recorded(event: Event, uow: UnitOfWork) -> None:
-        ticket = event.payload()
+        # Crews are told whom to call and where to go: dispatch opens the caller's details.
+        ticket = seal.opened(event.payload())
         if ticket.ticket_type == "consultation" and (
             ticket.linked_incident_id or ticket.linked_ticket_id
         ):
@@ -83,6 +86,7 @@ def make_routes(settings: DispatchSettings) -> dict[str, Route]:
 
     return {
         "brightline.intake.ticket.recorded.v1": handles_only(repair_or_link, on_ticket_recorded),
+        "brightline.intake.ticket.recorded.v2": handles_only(repair_or_link, on_ticket_recorded),
         "brightline.callback.reopen.requested.v1": handles_only(
             lambda e: e.data.get("origin") == "dispatch", on_reopen_requested
         ),

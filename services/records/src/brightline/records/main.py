@@ -26,7 +26,7 @@ def create_app(settings: RecordsSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=consumers.routes(),
+            routes=consumers.routes(settings.personal_data_seal()),
             topics=consumers.TOPICS_CONSUMED,
             fallback=consumers.on_unknown_event,
         ),

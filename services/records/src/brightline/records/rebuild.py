@@ -149,7 +149,7 @@ async def rebuild(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=prefix,
         topics=consumers.TOPICS_CONSUMED,
-        routes=consumers.routes(),
+        routes=consumers.routes(settings.personal_data_seal()),
         fallback=consumers.on_unknown_event,
         session_factory=session_factory(engine),
         dead_letter_producer=producer,

@@ -30,6 +30,7 @@ from brightline.sla_monitor.translate import inputs_for
 
 CONSUMED = (
     "brightline.intake.call.ringing.v1",
+    "brightline.intake.call.ringing.v2",
     "brightline.intake.call.answered.v1",
     "brightline.intake.call.ended.v1",
     "brightline.dispatch.work-order.created.v1",
@@ -42,6 +43,7 @@ CONSUMED = (
     "brightline.callback.outcome.recorded.v1",
     "brightline.callback.rate.computed.v1",
     "brightline.intake.ticket.recorded.v1",
+    "brightline.intake.ticket.recorded.v2",
     "brightline.intake.ticket.milestone-recorded.v1",
     "brightline.dispatch.supply.cause-removed.v1",
     "brightline.dispatch.supply.restored.v1",
@@ -63,7 +65,7 @@ TOPICS = [
 async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
     p = event.payload()
     match event.type:
-        case "brightline.intake.call.ringing.v1":
+        case "brightline.intake.call.ringing.v1" | "brightline.intake.call.ringing.v2":
             await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at)
         case "brightline.intake.call.answered.v1":
             await history.record_call(
