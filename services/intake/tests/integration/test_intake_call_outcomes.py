@@ -64,8 +64,8 @@ async def test_paid_service_referral_is_recorded_closed_and_called_back(client, 
 
     events = await events_for(infra_env, ticket["id"], expect=2)
     assert [e.type for e in events] == [
-        "brightline.intake.ticket.recorded.v1",
-        "brightline.intake.ticket.completed.v1",
+        "brightline.intake.ticket.recorded.v2",
+        "brightline.intake.ticket.completed.v2",
     ]
     assert events[0].data["call_outcome"] == "paid_service_referral"
     done = events[1].data
