@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from brightline.messaging.kafka import kafka_auth
 from brightline.platform.auth import Role
@@ -133,16 +134,23 @@ async def record(http, intake: str, **ticket) -> dict:
 async def every_record_of_the_run(bootstrap: str, prefix: str) -> list:
     """Every record of every topic this run's services use (their prefix), dead letters too,
     read from the beginning to the end offsets taken before reading."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_auth())
+    await admin.start()
+    try:
+        topics = sorted(t for t in await admin.list_topics() if t.startswith(prefix))
+        assert any(t.endswith(".dlt") for t in topics), topics
+        partitions = [
+            TopicPartition(t["topic"], p["partition"])
+            for t in await admin.describe_topics(topics)
+            for p in t["partitions"]
+        ]
+    finally:
+        await admin.close()
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, **kafka_auth()
     )
     await consumer.start()
     try:
-        topics = sorted(t for t in await consumer.topics() if t.startswith(prefix))
-        assert any(t.endswith(".dlt") for t in topics), topics
-        partitions = [
-            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
-        ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -152,7 +160,7 @@ async def every_record_of_the_run(bootstrap: str, prefix: str) -> list:
             batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
             for batch in batches.values():
                 records.extend(batch)
-            return all(await consumer.position(tp) >= end for tp, end in ends.items())
+            return all([await consumer.position(tp) >= end for tp, end in ends.items()])
 
         await eventually(drained, timeout=WAIT)
         return records
@@ -171,7 +179,11 @@ async def test_no_phone_name_or_address_in_clear_on_any_topic_or_in_any_log(stac
         crew = await seed_dispatch(http, dispatch, unit)
         # --- the caller rings in (the switch), and reports a fault: a repair ----------------
         for event, at, extra in (
-            ("newCall", now - timedelta(seconds=30), {"callerNumber": PHONE, "queue": "repair"}),
+            (
+                "newCall",
+                now - timedelta(seconds=30),
+                {"callerNumber": PHONE, "calledNumber": "95598", "queue": "repair"},
+            ),
             ("answer", now - timedelta(seconds=25), {"agentExtension": "8096"}),
             ("hangup", now - timedelta(seconds=1), {"cause": "normal"}),
         ):
@@ -298,7 +310,7 @@ async def test_no_phone_name_or_address_in_clear_on_any_topic_or_in_any_log(stac
         async def found_by(**params):
             response = await http.get(f"{records}/tickets", params=params, headers=SUPERVISOR)
             items = (await ok(response))["items"]
-            ids = {i["id"] for i in items}
+            ids = {i["ticket_id"] for i in items}
             return {repair["id"], complaint["id"]} <= ids and ids
 
         await eventually(lambda: found_by(phone=PHONE), timeout=WAIT)
