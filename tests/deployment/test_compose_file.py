@@ -6,8 +6,15 @@ from pathlib import Path
 
 import yaml
 
+from brightline.platform.settings import PersonalDataSettings
+from brightline.platform.testing import settings_class
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
+# The services whose settings hold the key of the personal data events carry sealed.
+PERSONAL_DATA_ENTITLED = {
+    s for s in SERVICES if issubclass(settings_class(s), PersonalDataSettings)
+}
 
 
 def compose() -> dict:
@@ -47,6 +54,11 @@ def test_services_publish_distinct_ports_and_get_the_infrastructure_env():
         assert env["BRIGHTLINE_OIDC_ISSUER"].endswith("/realms/brightline")
         # Secrets have no default: compose refuses to start without them.
         assert "${CASEWORK_CONTACT_KEY:?" in env["CASEWORK_CONTACT_KEY"]
+        # Only the services entitled to sealed personal data hold its key (docs/personal-data.md).
+        if name in PERSONAL_DATA_ENTITLED:
+            assert "${BRIGHTLINE_PERSONAL_DATA_KEY:?" in env["BRIGHTLINE_PERSONAL_DATA_KEY"]
+        else:
+            assert "BRIGHTLINE_PERSONAL_DATA_KEY" not in env
         assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
 
 

@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from brightline.platform.settings import PersonalDataSettings
+from brightline.platform.testing import settings_class
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
+# The services whose settings hold the key of the personal data events carry sealed.
+PERSONAL_DATA_ENTITLED = {
+    s for s in SERVICES if issubclass(settings_class(s), PersonalDataSettings)
+}
 
 
 def docs(path: Path) -> list[dict]:
@@ -103,7 +110,9 @@ def test_every_service_has_a_deployment_and_a_matching_service(service):
     [port] = svc["spec"]["ports"]
     assert port["targetPort"] in ("http", 8000)
     refs = {next(iter(e.values()))["name"] for e in container["envFrom"]}
-    assert refs == {"brightline-env", "brightline-secrets"}
+    # Only the services entitled to sealed personal data hold its key (docs/personal-data.md).
+    personal = {"brightline-personal-data"} if service in PERSONAL_DATA_ENTITLED else set()
+    assert refs == {"brightline-env", "brightline-secrets"} | personal
     assert pod["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
     # Metrics only on the internal port, which no Service exposes; Kafka as the service itself.
     assert pod["metadata"]["annotations"]["prometheus.io/port"] == "9464"

@@ -247,7 +247,7 @@ async def reconcile(url: str, load: Load) -> dict:
     [(recorded,)] = await scalar_rows(
         url,
         db["intake"],
-        "SELECT count(*) FROM outbox WHERE event_type = 'brightline.intake.ticket.recorded.v1'",
+        "SELECT count(*) FROM outbox WHERE event_type = 'brightline.intake.ticket.recorded.v2'",
     )
     [(created,)] = await scalar_rows(
         url,

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 AGENT = bearer(Role.AGENT, subject="agent-7", staff_no="1007", name="王五")
 SUPERVISOR = bearer(Role.SUPERVISOR, subject="supervisor-1")
-RECORDED = "brightline.intake.ticket.recorded.v1"
+RECORDED = "brightline.intake.ticket.recorded.v2"
 
 
 def repair(n: int) -> dict:

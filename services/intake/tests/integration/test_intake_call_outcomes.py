@@ -4,6 +4,7 @@ at intake and announce a completion that opens their callback."""
 
 import pytest
 
+from brightline.contracts.sealed import DEV_PERSONAL_DATA_KEY, PersonalDataSeal
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.intake.main import create_app
 from brightline.intake.settings import IntakeSettings
@@ -64,13 +65,15 @@ async def test_paid_service_referral_is_recorded_closed_and_called_back(client, 
 
     events = await events_for(infra_env, ticket["id"], expect=2)
     assert [e.type for e in events] == [
-        "brightline.intake.ticket.recorded.v1",
-        "brightline.intake.ticket.completed.v1",
+        "brightline.intake.ticket.recorded.v2",
+        "brightline.intake.ticket.completed.v2",
     ]
     assert events[0].data["call_outcome"] == "paid_service_referral"
     done = events[1].data
     assert done["callback_due"] is True and done["unit_id"] == "unit-hz"
-    assert done["answer"] == body["say"] and done["phone"] == "13800138000"
+    assert done["answer"] == body["say"] and "13800138000" not in str(done)
+    # The number to call back travels sealed, for the services holding the key.
+    assert PersonalDataSeal(DEV_PERSONAL_DATA_KEY).open(done["phone"]) == "13800138000"
     # Closed: not in the agent's open list, so never handed over.
     open_list = await client.get("/tickets", params={"open": "true"}, headers=AGENT)
     assert open_list.json() == []

@@ -96,7 +96,7 @@ async def test_call_record_with_switch_times_duplicate_and_events(client, infra_
 
     events = await call_events(infra_env, "c-1", expect=3)
     assert [e.type for e in events] == [
-        "brightline.intake.call.ringing.v1",
+        "brightline.intake.call.ringing.v2",
         "brightline.intake.call.answered.v1",
         "brightline.intake.call.ended.v1",
     ]

@@ -327,8 +327,8 @@ async def test_consultation_completed_then_reopened_by_callback(client, infra_en
     await eventually(reopened)
     types = [e.type for e in await tickets_events(infra_env, created["id"], expect=3)]
     assert types == [
-        "brightline.intake.ticket.recorded.v1",
-        "brightline.intake.ticket.completed.v1",
+        "brightline.intake.ticket.recorded.v2",
+        "brightline.intake.ticket.completed.v2",
         "brightline.intake.ticket.reopened.v1",
     ]
 

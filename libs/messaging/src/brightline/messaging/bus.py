@@ -58,15 +58,26 @@ class MessageBus:
         dependencies = {name: self.providers[name]() for name in self._wanted[kind]}
         return await handler(command, uow, **dependencies)
 
-    def routes(self, translators: Mapping[str, Translator]) -> dict[str, Route]:
+    def routes(
+        self,
+        translators: Mapping[str, Translator],
+        *,
+        opening: Callable[[Event], Event] | None = None,
+    ) -> dict[str, Route]:
         """The consumer's routes: each event type's translator, its command(s) handed to this
         bus. A translator declared with `only_if` keeps its predicate (the consumer skips the
-        events it declares it ignores before opening a transaction)."""
-        return {event_type: self.route(translate) for event_type, translate in translators.items()}
+        events it declares it ignores before opening a transaction). `opening`: a service
+        entitled to sealed personal data opens it here, at its edge (PersonalDataSeal.opening)."""
+        return {
+            event_type: self.route(translate, opening)
+            for event_type, translate in translators.items()
+        }
 
-    def route(self, translate: Translator) -> Route:
+    def route(
+        self, translate: Translator, opening: Callable[[Event], Event] | None = None
+    ) -> Route:
         async def route(event: Event, uow: UnitOfWork) -> None:
-            commands = translate(event)
+            commands = translate(event if opening is None else opening(event))
             if commands is None:
                 return
             if not isinstance(commands, list | tuple):

@@ -17,6 +17,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from brightline.contracts.sealed import (
+    DEV_PERSONAL_DATA_KEY,
+    PersonalDataSeal,
+    fernet_key_problems,
+)
+
 DEVELOPMENT = "development"
 MIN_SECRET_LENGTH = 16
 # Values that are clearly not secrets: examples from README files, compose defaults, manifests.
@@ -160,6 +166,28 @@ class ServiceSettings(BaseSettings):
                 + " (BRIGHTLINE_ENV=development allows development defaults)"
             )
         return self
+
+
+class PersonalDataSettings(ServiceSettings):
+    """A service entitled to the personal data events carry sealed (docs/personal-data.md):
+    only these services' settings hold the key, so the others cannot open it."""
+
+    personal_data_key: SecretStr = Field(
+        SecretStr(DEV_PERSONAL_DATA_KEY),
+        validation_alias="BRIGHTLINE_PERSONAL_DATA_KEY",
+        description="Fernet keys (url-safe base64 of 32 bytes), comma-separated, newest first, "
+        "sealing and opening personal data in events; the default is development's only",
+    )
+
+    def personal_data_seal(self) -> PersonalDataSeal:
+        return PersonalDataSeal(self.personal_data_key.get_secret_value())
+
+    def secret_problems(self) -> list[str]:
+        return super().secret_problems() + fernet_key_problems(
+            "BRIGHTLINE_PERSONAL_DATA_KEY",
+            self.personal_data_key.get_secret_value(),
+            DEV_PERSONAL_DATA_KEY,
+        )
 
 
 def secret_value(value: SecretStr | str | None) -> str | None:

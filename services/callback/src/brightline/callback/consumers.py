@@ -85,7 +85,9 @@ TOPICS = [INTAKE_TICKETS, DISPATCH_WORK_ORDERS, CASEWORK_CASES]
 
 TRANSLATORS = {
     "brightline.intake.ticket.recorded.v1": on_ticket_recorded,
+    "brightline.intake.ticket.recorded.v2": on_ticket_recorded,
     "brightline.intake.ticket.completed.v1": on_ticket_completed,
+    "brightline.intake.ticket.completed.v2": on_ticket_completed,
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
     "brightline.dispatch.linked-ticket.released.v1": on_linked_ticket_released,
     "brightline.casework.case.status-changed.v1": on_case_status_changed,

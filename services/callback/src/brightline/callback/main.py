@@ -24,7 +24,7 @@ def create_app(settings: CallbackSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=bus.routes(consumers.TRANSLATORS),
+            routes=bus.routes(consumers.TRANSLATORS, opening=settings.personal_data_seal().opening),
             topics=consumers.TOPICS,
         ),
     )

@@ -5,7 +5,7 @@ from pydantic_settings import SettingsConfigDict
 
 from brightline.calendar.policy import adopted_book
 from brightline.callback.domain.model import CallbackPolicy
-from brightline.platform.settings import ServiceSettings
+from brightline.platform.settings import PersonalDataSettings
 
 
 class PackCallbackPolicy(CallbackPolicy):
@@ -42,7 +42,7 @@ class PackCallbackPolicy(CallbackPolicy):
         return self._lease
 
 
-class CallbackSettings(ServiceSettings):
+class CallbackSettings(PersonalDataSettings):
     """Callback. Own knobs carry the CALLBACK_ prefix.
 
     The window, attempts and spacing are not knobs here: they come from the policy pack in force

@@ -142,6 +142,7 @@ def case_or_chase(e: Event) -> bool:
 
 TRANSLATORS = {
     "brightline.intake.ticket.recorded.v1": only_if(case_or_chase, on_ticket_recorded),
+    "brightline.intake.ticket.recorded.v2": only_if(case_or_chase, on_ticket_recorded),
     "brightline.sla.deadline.opened.v1": cases(on_deadline_opened),
     "brightline.sla.deadline.warned.v1": cases(on_deadline_warned),
     "brightline.sla.deadline.breached.v1": cases(on_deadline_breached),

@@ -1,18 +1,14 @@
-import base64
-import hashlib
-
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from brightline.platform.settings import ServiceSettings
+from brightline.contracts.sealed import dev_key, fernet_key_problems
+from brightline.platform.settings import PersonalDataSettings
 
 # A development key so the service starts out of the box; production sets CASEWORK_CONTACT_KEY.
-DEV_CONTACT_KEY = base64.urlsafe_b64encode(
-    hashlib.sha256(b"brightline-casework-dev-contact-key").digest()
-).decode()
+DEV_CONTACT_KEY = dev_key("brightline-casework-dev-contact-key")
 
 
-class CaseworkSettings(ServiceSettings):
+class CaseworkSettings(PersonalDataSettings):
     """Casework. Own knobs carry the CASEWORK_ prefix."""
 
     model_config = SettingsConfigDict(env_prefix="CASEWORK_", populate_by_name=True, extra="ignore")
@@ -32,16 +28,6 @@ class CaseworkSettings(ServiceSettings):
     )
 
     def secret_problems(self) -> list[str]:
-        from cryptography.fernet import Fernet
-
-        problems = super().secret_problems()
-        keys = [k.strip() for k in self.contact_key.get_secret_value().split(",") if k.strip()]
-        if not keys or DEV_CONTACT_KEY in keys:
-            problems.append("CASEWORK_CONTACT_KEY is missing or the development key")
-        for key in keys:
-            try:
-                Fernet(key.encode())
-            except ValueError:
-                problems.append("CASEWORK_CONTACT_KEY holds a value that is not a Fernet key")
-                break
-        return problems
+        return super().secret_problems() + fernet_key_problems(
+            "CASEWORK_CONTACT_KEY", self.contact_key.get_secret_value(), DEV_CONTACT_KEY
+        )

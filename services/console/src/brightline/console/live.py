@@ -21,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from brightline.console.adapters import desk_store
 from brightline.console.adapters.floor_store import FloorStore, Step
 from brightline.console.domain.floor import Floor, Notice
-from brightline.contracts import InvalidEvent, from_record
+from brightline.contracts import (
+    Event,
+    InvalidEvent,
+    UnknownEventType,
+    from_record,
+    spec_for_type,
+)
+from brightline.contracts.sealed import PersonalDataSeal
 from brightline.contracts.topics import (
     CALLBACK_TASKS,
     CASEWORK_CASES,
@@ -85,10 +92,18 @@ class Subscriber:
 
 class LiveHub:
     def __init__(
-        self, bootstrap: str, prefix: str, *, recent: int = 200, engine: AsyncEngine | None = None
+        self,
+        bootstrap: str,
+        prefix: str,
+        seal: PersonalDataSeal,
+        *,
+        recent: int = 200,
+        engine: AsyncEngine | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.prefix = prefix
+        # The softphone shows the ringing caller's number: the console opens what events seal.
+        self.seal = seal
         # With an engine the floor lives in the database (shared by every replica); without one
         # (unit tests of the hub) in this process's memory.
         self.engine = engine
@@ -202,14 +217,20 @@ class LiveHub:
                 for record in records:
                     try:
                         event = from_record(record.key, record.value, list(record.headers or ()))
+                        data = self._opened(event)
                     except InvalidEvent:
                         continue
                     try:
-                        await self.on_event(
-                            event.type, event.subject, event.time, event.data, event.id
-                        )
+                        await self.on_event(event.type, event.subject, event.time, data, event.id)
                     except Exception:
                         log.exception("live view could not apply %s", event.type)
+
+    def _opened(self, event: Event) -> dict:
+        try:
+            payload = spec_for_type(event.type).payload
+        except UnknownEventType:
+            return event.data  # a type this build does not know: nothing it knows is sealed
+        return self.seal.opened_data(payload, event.data)
 
     # ---------------------------------------------------------------- events in
     async def on_event(

@@ -86,6 +86,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             hub = LiveHub(
                 settings.kafka_bootstrap_servers,
                 settings.kafka_topic_prefix,
+                settings.personal_data_seal(),
                 recent=settings.recent_events,
                 engine=runtime.engine,
             )

@@ -3,10 +3,10 @@ import os
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from brightline.platform.settings import ServiceSettings
+from brightline.platform.settings import PersonalDataSettings
 
 
-class ConsoleSettings(ServiceSettings):
+class ConsoleSettings(PersonalDataSettings):
     """Console. Own knobs carry the CONSOLE_ prefix (CONSOLE_INTAKE_URL, ...)."""
 
     model_config = SettingsConfigDict(env_prefix="CONSOLE_", populate_by_name=True, extra="ignore")

@@ -62,6 +62,7 @@ def repair_or_link(e: Event) -> bool:
 
 TRANSLATORS = {
     "brightline.intake.ticket.recorded.v1": only_if(repair_or_link, on_ticket_recorded),
+    "brightline.intake.ticket.recorded.v2": only_if(repair_or_link, on_ticket_recorded),
     "brightline.callback.reopen.requested.v1": only_if(
         lambda e: e.data.get("origin") == "dispatch", on_reopen_requested
     ),

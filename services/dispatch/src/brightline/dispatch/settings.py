@@ -1,9 +1,9 @@
 from pydantic_settings import SettingsConfigDict
 
-from brightline.platform.settings import ServiceSettings
+from brightline.platform.settings import PersonalDataSettings
 
 
-class DispatchSettings(ServiceSettings):
+class DispatchSettings(PersonalDataSettings):
     """Dispatch. Own knobs carry the DISPATCH_ prefix."""
 
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", populate_by_name=True, extra="ignore")

@@ -22,14 +22,15 @@ from brightline.contracts.events.dispatch import (
 from brightline.contracts.events.intake import (
     CallAnsweredV1,
     CallEndedV1,
-    CallRingingV1,
+    CallRingingV2,
     EscalationRequestedV1,
     EscalationResolvedV1,
-    TicketCompletedV1,
+    TicketCompletedV2,
     TicketOwnerChangedV1,
-    TicketRecordedV1,
+    TicketRecordedV2,
     TicketReopenedV1,
 )
+from brightline.contracts.sealed import PersonalDataSeal
 from brightline.etiquette import PhraseBook, default_book
 from brightline.intake import reply_promise
 from brightline.intake.adapters.repository import (
@@ -84,7 +85,12 @@ class Recorded:
 
 
 async def record_ticket(
-    command: commands.RecordTicket, uow: UnitOfWork, *, phrase_book: PhraseBook, tz: str
+    command: commands.RecordTicket,
+    uow: UnitOfWork,
+    *,
+    phrase_book: PhraseBook,
+    tz: str,
+    seal: PersonalDataSeal,
 ) -> Recorded:
     """Record a ticket. A repair report for a fault already being handled (open repair at the
     same address or meter, or an active outage over the area) becomes a consultation linked to it."""
@@ -166,9 +172,9 @@ async def record_ticket(
         # Told the progress on the spot; the case's own callback covers this call.
         ticket.complete(command.first_ask_owner, at, details.get("note_to_customer"))
     await tickets.add(ticket, tz=tz)
-    publish(ticket.events, uow, reporter=reporter)
+    publish(ticket.events, uow, seal, reporter=reporter)
     if chased is not None:
-        _emit_completed(ticket, at, command.first_ask_owner, None, uow, callback_due=False)
+        _emit_completed(ticket, at, command.first_ask_owner, None, uow, seal, callback_due=False)
     return Recorded(ticket, link)
 
 
@@ -196,12 +202,15 @@ CONFIDENTIAL_TYPES = frozenset({"report"})
 REPORTER_FIELDS = ("caller_name", "phone", "address", "customer_id", "meter_no")
 
 
-def publish(domain_events: list, uow: UnitOfWork, *, reporter: dict | None = None) -> None:
+def publish(
+    domain_events: list, uow: UnitOfWork, seal: PersonalDataSeal, *, reporter: dict | None = None
+) -> None:
     for event in domain_events:
         if isinstance(event, events.TicketRecorded):
             t = event.ticket
             uow.emit(
-                TicketRecordedV1(
+                seal.sealed(
+                    TicketRecordedV2,
                     ticket_id=t.id,
                     ticket_no=t.no,
                     ticket_type=t.type,
@@ -211,13 +220,15 @@ def publish(domain_events: list, uow: UnitOfWork, *, reporter: dict | None = Non
                     **{
                         k: v
                         for k, v in {**t.details, **(reporter or {})}.items()
-                        if k in TicketRecordedV1.model_fields
+                        if k in TicketRecordedV2.model_fields
                     },
                 )
             )
 
 
-async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> Ticket:
+async def complete_ticket(
+    command: commands.CompleteTicket, uow: UnitOfWork, *, seal: PersonalDataSeal
+) -> Ticket:
     tickets = TicketRepository(uow.session)
     ticket = await tickets.get(command.ticket_id, for_update=True)
     if ticket is None or (
@@ -229,7 +240,7 @@ async def complete_ticket(command: commands.CompleteTicket, uow: UnitOfWork) -> 
     # IllegalTransition for other types or a closed ticket
     ticket.complete(command.by, at, command.answer)
     await tickets.save(ticket)
-    _emit_completed(ticket, at, command.by, command.unit_id, uow)
+    _emit_completed(ticket, at, command.by, command.unit_id, uow, seal)
     return ticket
 
 
@@ -239,11 +250,13 @@ def _emit_completed(
     by: str,
     unit_id: str | None,
     uow: UnitOfWork,
+    seal: PersonalDataSeal,
     *,
     callback_due: bool = True,
 ) -> None:
     uow.emit(
-        TicketCompletedV1(
+        seal.sealed(
+            TicketCompletedV2,
             ticket_id=ticket.id,
             ticket_type=ticket.type,
             completed_at=at,
@@ -267,7 +280,7 @@ def call_outcomes() -> CallOutcomeBook:
 
 
 async def record_call_outcome(
-    command: commands.RecordCallOutcome, uow: UnitOfWork, *, tz: str
+    command: commands.RecordCallOutcome, uow: UnitOfWork, *, tz: str, seal: PersonalDataSeal
 ) -> tuple[Ticket, str]:
     """A call that ended without a repair or case ticket (self-check solved it, a fault in the
     customer's own installation referred to paid service, answered on the spot) still leaves a
@@ -296,8 +309,10 @@ async def record_call_outcome(
     )
     ticket.complete(command.agent, at, answer)
     await TicketRepository(uow.session).add(ticket, tz=tz)
-    publish(ticket.events, uow)
-    _emit_completed(ticket, at, command.agent, command.unit_id, uow, callback_due=rule.callback)
+    publish(ticket.events, uow, seal)
+    _emit_completed(
+        ticket, at, command.agent, command.unit_id, uow, seal, callback_due=rule.callback
+    )
     return ticket, said
 
 
@@ -377,7 +392,7 @@ async def hand_over(command: commands.HandOver, uow: UnitOfWork) -> list[Ticket]
 
 # -- calls -----------------------------------------------------------------------------------
 async def record_call_event(
-    command: commands.RecordCallEvent, uow: UnitOfWork
+    command: commands.RecordCallEvent, uow: UnitOfWork, *, seal: PersonalDataSeal
 ) -> tuple[CallRecord, bool]:
     """Merge one switch event into the call record; (record, False) for a duplicate, which changes nothing."""
     calls = CallRepository(uow.session)
@@ -401,13 +416,14 @@ async def record_call_event(
     )
     await calls.save(call)
     for state in announce:
-        uow.emit(_call_event(call, state))
+        uow.emit(_call_event(call, state, seal))
     return call, True
 
 
-def _call_event(call: CallRecord, state: str):
+def _call_event(call: CallRecord, state: str, seal: PersonalDataSeal):
     if state == "ringing":
-        return CallRingingV1(
+        return seal.sealed(
+            CallRingingV2,
             call_id=call.call_id,
             caller_number=call.caller_number or "",
             called_number=call.called_number or "",
@@ -657,8 +673,10 @@ def phrase_book_at(path: str) -> PhraseBook:
 
 
 def message_bus(settings: IntakeSettings) -> MessageBus:
+    seal = settings.personal_data_seal()  # what intake publishes about a caller travels sealed
     return MessageBus(
         HANDLERS,
         phrase_book=lambda: phrase_book_at(settings.forbidden_phrases_file),
         tz=lambda: settings.business_timezone,
+        seal=lambda: seal,
     )

@@ -1,9 +1,9 @@
 from pydantic_settings import SettingsConfigDict
 
-from brightline.platform.settings import ServiceSettings
+from brightline.platform.settings import PersonalDataSettings
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(PersonalDataSettings):
     """Call intake. Own knobs carry the INTAKE_ prefix."""
 
     model_config = SettingsConfigDict(env_prefix="INTAKE_", populate_by_name=True, extra="ignore")

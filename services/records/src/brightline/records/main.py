@@ -27,9 +27,9 @@ def create_app(settings: RecordsSettings | None = None) -> FastAPI:
         lifespan=service_lifespan(
             settings,
             service_dir=SERVICE_DIR,
-            routes=bus.routes(consumers.TRANSLATORS),
+            routes=bus.routes(consumers.TRANSLATORS, opening=settings.personal_data_seal().opening),
             topics=consumers.TOPICS,
-            fallback=bus.route(consumers.FALLBACK),
+            fallback=bus.route(consumers.FALLBACK, settings.personal_data_seal().opening),
         ),
     )
     app.state.bus = bus

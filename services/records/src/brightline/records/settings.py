@@ -1,10 +1,10 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from brightline.platform.settings import ServiceSettings
+from brightline.platform.settings import PersonalDataSettings
 
 
-class RecordsSettings(ServiceSettings):
+class RecordsSettings(PersonalDataSettings):
     """Records, the read side. Own knobs carry the RECORDS_ prefix."""
 
     model_config = SettingsConfigDict(env_prefix="RECORDS_", populate_by_name=True, extra="ignore")

@@ -21,6 +21,7 @@ from brightline.sla_monitor.domain import commands
 
 CONSUMED = (
     "brightline.intake.call.ringing.v1",
+    "brightline.intake.call.ringing.v2",
     "brightline.intake.call.answered.v1",
     "brightline.intake.call.ended.v1",
     "brightline.dispatch.work-order.created.v1",
@@ -33,6 +34,7 @@ CONSUMED = (
     "brightline.callback.outcome.recorded.v1",
     "brightline.callback.rate.computed.v1",
     "brightline.intake.ticket.recorded.v1",
+    "brightline.intake.ticket.recorded.v2",
     "brightline.intake.ticket.milestone-recorded.v1",
     "brightline.dispatch.supply.cause-removed.v1",
     "brightline.dispatch.supply.restored.v1",

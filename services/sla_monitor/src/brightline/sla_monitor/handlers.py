@@ -264,7 +264,7 @@ async def tick(now: datetime, store, emit: Emit, *, batch: int = 200) -> int:
 async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
     p = event.payload()
     match event.type:
-        case "brightline.intake.call.ringing.v1":
+        case "brightline.intake.call.ringing.v1" | "brightline.intake.call.ringing.v2":
             await history.record_call(p.call_id, queue=p.queue, rang_at=p.rang_at)
         case "brightline.intake.call.answered.v1":
             await history.record_call(

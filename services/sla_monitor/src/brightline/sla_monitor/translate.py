@@ -59,7 +59,7 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
         return _supervisor(event)
     p = event.payload()
     match kind:
-        case "brightline.intake.call.ringing.v1":
+        case "brightline.intake.call.ringing.v1" | "brightline.intake.call.ringing.v2":
             return [_answer_open(p.call_id, p.rang_at)]
         case "brightline.intake.call.answered.v1":
             return _call_answered(p)
@@ -117,7 +117,7 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
                     )
                 ]
             return []
-        case "brightline.intake.ticket.recorded.v1":
+        case "brightline.intake.ticket.recorded.v1" | "brightline.intake.ticket.recorded.v2":
             return _service_request_recorded(p)
         case "brightline.intake.ticket.milestone-recorded.v1":
             return _milestone(p)

@@ -14,12 +14,15 @@ from brightline.contracts.events.common import (
     TicketType,
 )
 from brightline.contracts.registry import EventPayload, event
+from brightline.contracts.sealed import Sealed
 from brightline.contracts.topics import INTAKE_CALLS, INTAKE_ESCALATIONS, INTAKE_TICKETS
 
 
 @event("brightline.intake.ticket.recorded.v1", topic=INTAKE_TICKETS, key="ticket_id")
 class TicketRecordedV1(EventPayload):
-    """A ticket of any 95598 type recorded by the agent who answered (first-ask owner)."""
+    """A ticket of any 95598 type recorded by the agent who answered (first-ask owner).
+
+    Superseded by v2 (personal data sealed); still read where the topic's history is replayed."""
 
     ticket_id: str
     ticket_no: str
@@ -67,18 +70,38 @@ class TicketRecordedV1(EventPayload):
     )
 
 
+@event("brightline.intake.ticket.recorded.v2", topic=INTAKE_TICKETS, key="ticket_id")
+class TicketRecordedV2(TicketRecordedV1):
+    """A ticket of any 95598 type recorded by the agent who answered (first-ask owner); the
+    caller's name, phone and address and the reported party are sealed (docs/personal-data.md)."""
+
+    caller_name: Sealed = None
+    phone: Sealed = None
+    address: Sealed = None
+    reported_party: Sealed = None
+
+
 CallEndCause = Literal["normal", "abandoned", "transferred", "silent"]
 
 
 @event("brightline.intake.call.ringing.v1", topic=INTAKE_CALLS, key="call_id")
 class CallRingingV1(EventPayload):
-    """A call rings in a queue (the switch's newCall)."""
+    """A call rings in a queue (the switch's newCall).
+
+    Superseded by v2 (caller number sealed); still read where the topic's history is replayed."""
 
     call_id: str
     caller_number: str
     called_number: str
     queue: str
     rang_at: datetime = Field(description="The switch's timestamp")
+
+
+@event("brightline.intake.call.ringing.v2", topic=INTAKE_CALLS, key="call_id")
+class CallRingingV2(CallRingingV1):
+    """A call rings in a queue (the switch's newCall); the caller's number is sealed."""
+
+    caller_number: Sealed
 
 
 @event("brightline.intake.call.answered.v1", topic=INTAKE_CALLS, key="call_id")
@@ -122,7 +145,9 @@ class TicketOwnerChangedV1(EventPayload):
 
 @event("brightline.intake.ticket.completed.v1", topic=INTAKE_TICKETS, key="ticket_id")
 class TicketCompletedV1(EventPayload):
-    """A ticket intake closes itself (consultation answered, service request done): callback is due."""
+    """A ticket intake closes itself (consultation answered, service request done): callback is due.
+
+    Superseded by v2 (phone sealed); still read where the topic's history is replayed."""
 
     ticket_id: str
     ticket_type: TicketType
@@ -136,6 +161,14 @@ class TicketCompletedV1(EventPayload):
     callback_due: bool = Field(
         True, description="False only where the rules say this outcome is not called back"
     )
+
+
+@event("brightline.intake.ticket.completed.v2", topic=INTAKE_TICKETS, key="ticket_id")
+class TicketCompletedV2(TicketCompletedV1):
+    """A ticket intake closes itself (consultation answered, service request done): callback is
+    due; the phone to call back is sealed."""
+
+    phone: Sealed = None
 
 
 @event("brightline.intake.ticket.reopened.v1", topic=INTAKE_TICKETS, key="ticket_id")

@@ -6,31 +6,13 @@ every stored value with the first key, after which the old keys can be dropped."
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, MultiFernet
-
 from brightline.casework.domain.commands import Contact
+from brightline.contracts.sealed import Keyring
 
 
-class ContactVault:
-    def __init__(self, keys: str) -> None:
-        parts = [k.strip() for k in keys.split(",") if k.strip()]
-        if not parts:
-            raise ValueError("no contact key")
-        self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
-
-    def rotate(self, token: str | None) -> str | None:
-        """The same value sealed with the newest key."""
-        return None if token is None else self._fernet.rotate(token.encode("ascii")).decode("ascii")
-
-    def seal(self, value: str | None) -> str | None:
-        return (
-            None if value is None else self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
-        )
-
-    def open(self, token: str | None) -> str | None:
-        return (
-            None if token is None else self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
-        )
+class ContactVault(Keyring):
+    """Casework's own key (CASEWORK_CONTACT_KEY), not the events' one: what the vault stores
+    stays closed to every other service holding the personal data key."""
 
     def seal_contact(self, contact: Contact) -> dict:
         return {

@@ -198,11 +198,14 @@ Projector = Callable[[Observed, datetime], Projection]
 
 TIME_FIELD = {
     "brightline.intake.call.ringing.v1": "rang_at",
+    "brightline.intake.call.ringing.v2": "rang_at",
     "brightline.intake.call.answered.v1": "answered_at",
     "brightline.intake.call.ended.v1": "ended_at",
     "brightline.intake.ticket.recorded.v1": "recorded_at",
+    "brightline.intake.ticket.recorded.v2": "recorded_at",
     "brightline.intake.ticket.owner-changed.v1": "changed_at",
     "brightline.intake.ticket.completed.v1": "completed_at",
+    "brightline.intake.ticket.completed.v2": "completed_at",
     "brightline.intake.ticket.reopened.v1": "reopened_at",
     "brightline.intake.escalation.requested.v1": "requested_at",
     "brightline.intake.escalation.resolved.v1": "resolved_at",
@@ -409,13 +412,16 @@ def _deadline(kind: str, *, breached: bool = False) -> Projector:
 
 PROJECTORS: dict[str, Projector] = {
     "brightline.intake.call.ringing.v1": _call("call.ringing"),
+    "brightline.intake.call.ringing.v2": _call("call.ringing"),
     "brightline.intake.call.answered.v1": _call("call.answered"),
     "brightline.intake.call.ended.v1": _call("call.ended"),
     "brightline.intake.ticket.recorded.v1": _ticket_recorded,
+    "brightline.intake.ticket.recorded.v2": _ticket_recorded,
     "brightline.intake.ticket.owner-changed.v1": _ticket(
         "ticket.owner_changed", owner_field="new_owner"
     ),
     "brightline.intake.ticket.completed.v1": _ticket("ticket.completed", status="completed"),
+    "brightline.intake.ticket.completed.v2": _ticket("ticket.completed", status="completed"),
     "brightline.intake.ticket.reopened.v1": _ticket("ticket.reopened", status="reopened"),
     "brightline.intake.escalation.requested.v1": _escalation("escalation.requested"),
     "brightline.intake.escalation.resolved.v1": _escalation("escalation.resolved"),

@@ -1,0 +1,160 @@
+"""Personal data on Kafka travels sealed: a phone number, a name or an address in an event is a
+Fernet token (AES-128-CBC + HMAC-SHA256) that only the services entitled to it can open
+(docs/personal-data.md says which). Keys come from the environment through each entitled
+service's settings (BRIGHTLINE_PERSONAL_DATA_KEY); the other services never hold them.
+
+Keys rotate the MultiFernet way: a comma-separated list, newest first; the first key seals,
+every key opens. Add the new key in front everywhere, and drop the old one once nothing sealed
+with it is still read (the topics' retention)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+from typing import Annotated, Any, TypeVar
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from pydantic import Field, StringConstraints
+
+from brightline.contracts.envelope import Event, InvalidEvent
+from brightline.contracts.registry import EventPayload, UnknownEventType, spec_for_type
+
+P = TypeVar("P", bound=EventPayload)
+
+SEALED_MARK = "x-personal-data"
+# A Fernet token: version byte 0x80 and a timestamp, url-safe base64 (so it begins gAAAAA).
+FERNET_TOKEN = r"^gAAAAA[A-Za-z0-9_\-]+=*$"
+
+# A field of personal data in an event: a Fernet token, never the value in clear.
+Sealed = Annotated[
+    Annotated[str, StringConstraints(pattern=FERNET_TOKEN)] | None,
+    Field(
+        json_schema_extra={SEALED_MARK: "sealed"},
+        description="Personal data, sealed (Fernet token) for the services entitled to it "
+        "(docs/personal-data.md)",
+    ),
+]
+
+
+def dev_key(purpose: str) -> str:
+    """A key that is the same on every developer's machine: development only, refused elsewhere."""
+    return base64.urlsafe_b64encode(hashlib.sha256(purpose.encode()).digest()).decode()
+
+
+DEV_PERSONAL_DATA_KEY = dev_key("brightline-personal-data-dev-key")
+
+
+def split_keys(keys: str) -> list[str]:
+    return [k.strip() for k in keys.split(",") if k.strip()]
+
+
+def fernet_key_problems(variable: str, keys: str, development_key: str) -> list[str]:
+    """Why a comma-separated Fernet key list is unfit outside development (empty when fit)."""
+    parts = split_keys(keys)
+    problems = []
+    if not parts or development_key in parts:
+        problems.append(f"{variable} is missing or the development key")
+    for key in parts:
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            problems.append(f"{variable} holds a value that is not a Fernet key")
+            break
+    return problems
+
+
+class Keyring:
+    """MultiFernet over a comma-separated key list, newest first."""
+
+    def __init__(self, keys: str) -> None:
+        parts = split_keys(keys)
+        if not parts:
+            raise ValueError("no key")
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
+
+    def seal(self, value: str | None) -> str | None:
+        return (
+            None if value is None else self._fernet.encrypt(value.encode("utf-8")).decode("ascii")
+        )
+
+    def open(self, token: str | None) -> str | None:
+        return (
+            None if token is None else self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        )
+
+    def rotate(self, token: str | None) -> str | None:
+        """The same value sealed with the newest key."""
+        return None if token is None else self._fernet.rotate(token.encode("ascii")).decode("ascii")
+
+
+def sealed_fields(payload: type[EventPayload]) -> tuple[str, ...]:
+    return tuple(
+        name
+        for name, info in payload.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and SEALED_MARK in info.json_schema_extra
+    )
+
+
+class CannotOpen(InvalidEvent):
+    """A sealed field no key of this service opens: the event can never succeed here, so it is
+    dead-lettered."""
+
+
+class PersonalDataSeal(Keyring):
+    """Seals an event's personal data on the producer's side, opens it on an entitled consumer's."""
+
+    def sealed(self, payload: type[P], **values: Any) -> P:
+        """The payload built from clear values, its personal data fields sealed."""
+        for name in sealed_fields(payload):
+            values[name] = self.seal(values.get(name))
+        return payload(**values)
+
+    def opened(self, payload: P) -> P:
+        """The same payload with its personal data in clear, for this process only (earlier
+        versions without sealed fields come back as they are)."""
+        return payload.model_copy(update=self.opened_data(type(payload), payload.model_dump()))
+
+    def opened_data(self, payload: type[EventPayload], data: dict[str, Any]) -> dict[str, Any]:
+        """An event's JSON data with its sealed fields opened."""
+        opened = dict(data)
+        for name in sealed_fields(payload):
+            try:
+                opened[name] = self.open(data.get(name))
+            except InvalidToken as error:
+                raise CannotOpen(f"{payload.__name__}.{name}: no key opens it") from error
+        return opened
+
+    def opening(self, event: Event) -> Event:
+        """The event as this entitled consumer reads it: `data` and `payload()` with the
+        personal data in clear, for this process only (the consumer's edge opens; what it hands
+        on stays inside the service). A token no key opens raises CannotOpen (dead letter)."""
+        try:
+            payload = spec_for_type(event.type).payload
+        except UnknownEventType:
+            return event
+        if not sealed_fields(payload):
+            return event
+        return OpenedEvent(
+            **{f.name: getattr(event, f.name) for f in dataclasses.fields(Event)}
+            | {"data": self.opened_data(payload, event.data)},
+            sealed_data=event.data,
+            seal=self,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenedEvent(Event):
+    """An event whose sealed fields an entitled consumer has opened (PersonalDataSeal.opening)."""
+
+    sealed_data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    seal: PersonalDataSeal | None = None
+
+    def payload(self) -> EventPayload:
+        # The contract is checked on the data as it travelled (tokens), then opened.
+        as_sent = Event(
+            **{f.name: getattr(self, f.name) for f in dataclasses.fields(Event)}
+            | {"data": self.sealed_data}
+        )
+        assert self.seal is not None
+        return self.seal.opened(as_sent.payload())

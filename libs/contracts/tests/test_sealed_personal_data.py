@@ -1,0 +1,112 @@
+"""Personal data in events is sealed for the services entitled to it: what travels is a Fernet
+token, an entitled service opens it, a service with another key cannot, keys rotate."""
+
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import ValidationError
+
+from brightline.contracts import EVENT_SPECS, new_event, spec_for_type, to_record
+from brightline.contracts.events.intake import (
+    CallRingingV2,
+    TicketCompletedV2,
+    TicketRecordedV1,
+    TicketRecordedV2,
+)
+from brightline.contracts.sealed import (
+    DEV_PERSONAL_DATA_KEY,
+    CannotOpen,
+    PersonalDataSeal,
+    fernet_key_problems,
+    sealed_fields,
+)
+
+PHONE, NAME, ADDRESS = "13300133001", "孙八", "杭州市西湖区文三路90号"
+AT = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+
+
+def recorded(seal: PersonalDataSeal) -> TicketRecordedV2:
+    return seal.sealed(
+        TicketRecordedV2,
+        ticket_id="t-1",
+        ticket_no="2026050100001",
+        ticket_type="repair",
+        recorded_at=AT,
+        first_ask_owner="agent-1",
+        description="家里停电",
+        caller_name=NAME,
+        phone=PHONE,
+        address=ADDRESS,
+        reported_party=None,
+    )
+
+
+def test_a_sealed_event_carries_no_personal_data_in_clear_and_an_entitled_service_opens_it():
+    seal = PersonalDataSeal(Fernet.generate_key().decode())
+    payload = recorded(seal)
+    record = to_record(new_event(payload, source="/brightline/intake"))
+    wire = record.value + b"".join(v for _, v in record.headers) + record.key
+    for clear in (PHONE, NAME, ADDRESS):
+        assert clear.encode() not in wire
+    opened = seal.opened(payload)
+    assert (opened.phone, opened.caller_name, opened.address) == (PHONE, NAME, ADDRESS)
+    assert opened.reported_party is None and opened.description == "家里停电"
+
+
+def test_a_v2_payload_refuses_personal_data_in_clear():
+    with pytest.raises(ValidationError, match="phone"):
+        TicketCompletedV2(
+            ticket_id="t-1",
+            ticket_type="consultation",
+            completed_at=AT,
+            completed_by="agent-1",
+            phone=PHONE,
+        )
+
+
+def test_a_service_without_the_key_cannot_open_and_the_event_is_dead_lettered():
+    payload = recorded(PersonalDataSeal(Fernet.generate_key().decode()))
+    other = PersonalDataSeal(Fernet.generate_key().decode())
+    with pytest.raises(CannotOpen):  # an InvalidEvent: the consumer dead-letters it
+        other.opened(payload)
+
+
+def test_keys_rotate_newest_first():
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    before = recorded(PersonalDataSeal(old))
+    during = PersonalDataSeal(f"{new},{old}")
+    assert during.opened(before).phone == PHONE  # still sealed with the old key
+    assert PersonalDataSeal(new).opened(recorded(during)).phone == PHONE  # sealed with the new
+
+
+def test_earlier_versions_read_as_they_are():
+    v1 = TicketRecordedV1(
+        ticket_id="t-1",
+        ticket_no="n",
+        ticket_type="repair",
+        recorded_at=AT,
+        first_ask_owner="agent-1",
+        description="d",
+        phone=PHONE,
+    )
+    assert PersonalDataSeal(DEV_PERSONAL_DATA_KEY).opened(v1) == v1
+
+
+def test_every_phone_name_or_address_field_of_the_current_contracts_is_sealed():
+    personal = {"phone", "caller_name", "address", "caller_number", "reported_party"}
+    superseded = {"TicketRecordedV1", "TicketCompletedV1", "CallRingingV1"}
+    for type_name in EVENT_SPECS:
+        payload = spec_for_type(type_name).payload
+        if payload.__name__ in superseded:
+            continue
+        exposed = personal & set(payload.model_fields) - set(sealed_fields(payload))
+        assert not exposed, f"{type_name} carries {exposed} in clear"
+    assert set(sealed_fields(CallRingingV2)) == {"caller_number"}
+
+
+def test_development_and_malformed_keys_are_refused_outside_development():
+    assert fernet_key_problems("K", DEV_PERSONAL_DATA_KEY, DEV_PERSONAL_DATA_KEY)
+    assert fernet_key_problems("K", "", DEV_PERSONAL_DATA_KEY)
+    assert fernet_key_problems("K", "not-a-key", DEV_PERSONAL_DATA_KEY)
+    assert not fernet_key_problems("K", Fernet.generate_key().decode(), DEV_PERSONAL_DATA_KEY)
