@@ -31,7 +31,7 @@ from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
 from .desk_browser import ARTIFACTS, shoot, sign_in, untranslated
-from .test_agent_desk import browser, hang_up_and_wrap, pick, ring, state_is  # noqa: F401
+from .test_agent_desk import hang_up_and_wrap, pick, ring, state_is
 
 # Seven services start in the module's first test; every wait inside is bounded by progress.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
