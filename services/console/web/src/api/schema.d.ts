@@ -726,6 +726,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/supervisor/wallboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Wallboard
+         * @description The day's service level (default today in the business timezone): totals and each interval
+         *     as the SLA monitor computes them, so the wallboard and GET /kpis never disagree.
+         */
+        get: operations["supervisor-get_wallboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/events": {
         parameters: {
             query?: never;
@@ -784,6 +805,34 @@ export interface components {
             trace_id: string | null;
             /** Hash */
             hash: string;
+        };
+        /** CalendarHorizon */
+        CalendarHorizon: {
+            /** Known Until */
+            known_until: string | null;
+            /** Days Left */
+            days_left: number | null;
+            /** Horizon Warning */
+            horizon_warning: boolean;
+            /** Message */
+            message: string | null;
+        };
+        /** CallbackMonthRead */
+        CallbackMonthRead: {
+            /** Month */
+            month: string;
+            /** Target */
+            target: number;
+            /** Finished */
+            finished: number;
+            /** Called Back */
+            called_back: number;
+            /** Projection */
+            projection: number | null;
+            /** Alarm */
+            alarm: boolean;
+            /** Units */
+            units: components["schemas"]["UnitCallbacksRead"][];
         };
         /** CallbackOutcome */
         CallbackOutcome: {
@@ -906,6 +955,17 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** Floor */
+        Floor: {
+            /** Agents By State */
+            agents_by_state: {
+                [key: string]: number;
+            };
+            /** Waiting */
+            waiting: number;
+            /** Longest Wait S */
+            longest_wait_s: number | null;
+        };
         /** GreetingRead */
         GreetingRead: {
             /** Opening */
@@ -930,6 +990,32 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * Kpis
+         * @description One group's figures, as the SLA monitor's GET /kpis gives them.
+         */
+        Kpis: {
+            /** Group */
+            group: string | null;
+            /** Calls Offered */
+            calls_offered: number;
+            /** Calls Answered */
+            calls_answered: number;
+            /** Answered Within Threshold Of Offered */
+            answered_within_threshold_of_offered: number | null;
+            /** Answered Within Threshold Of Answered */
+            answered_within_threshold_of_answered: number | null;
+            /** Average Speed Of Answer S */
+            average_speed_of_answer_s: number | null;
+            /** Abandonment Rate */
+            abandonment_rate: number | null;
+            /** Arrival On Time Rate */
+            arrival_on_time_rate?: number | null;
+            /** Complaint Reply On Time Rate */
+            complaint_reply_on_time_rate?: number | null;
+            /** Report Reply On Time Rate */
+            report_reply_on_time_rate?: number | null;
         };
         /** OfferRead */
         OfferRead: {
@@ -1032,6 +1118,38 @@ export interface components {
             /** Action */
             action: string;
         };
+        /** UnitCallbacksRead */
+        UnitCallbacksRead: {
+            /** Unit Id */
+            unit_id: string;
+            /** Finished */
+            finished: number;
+            /** Called Back */
+            called_back: number;
+            /** Unreached */
+            unreached: number;
+            /** Pending */
+            pending: number;
+            /** Month To Date */
+            month_to_date: number | null;
+            /** Projection */
+            projection: number | null;
+            /** Alarm */
+            alarm: boolean;
+        };
+        /** UpstreamProblem */
+        UpstreamProblem: {
+            /** Status */
+            status: number;
+            /** Type */
+            type: string;
+            /** Title */
+            title: string;
+            /** Detail */
+            detail?: string | null;
+            /** Service */
+            service?: string | null;
+        };
         /** UserRead */
         UserRead: {
             /** Subject */
@@ -1068,6 +1186,29 @@ export interface components {
             category: string;
             /** Suggestion */
             suggestion?: string | null;
+        };
+        /** WallboardRead */
+        WallboardRead: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "15min" | "30min";
+            /** Answer Threshold S */
+            answer_threshold_s: number | null;
+            totals: components["schemas"]["Kpis"] | null;
+            /** Intervals */
+            intervals: components["schemas"]["Kpis"][] | null;
+            callbacks: components["schemas"]["CallbackMonthRead"] | null;
+            floor: components["schemas"]["Floor"];
+            calendar: components["schemas"]["CalendarHorizon"] | null;
+            /** Problems */
+            problems: components["schemas"]["UpstreamProblem"][];
         };
         /** WrapUp */
         WrapUp: {
@@ -2296,6 +2437,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EscalationOutcomeRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-get_wallboard": {
+        parameters: {
+            query?: {
+                day?: string | null;
+                interval?: "15min" | "30min";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WallboardRead"];
                 };
             };
             /** @description Validation Error */

@@ -335,6 +335,10 @@ class Upstream:
     async def breaches(self, token: str) -> list[dict]:
         return await self.json("sla", "GET", "/breaches", token)
 
+    async def calendar(self, token: str) -> dict:
+        """How far the working-day calendar reaches (the data-horizon warning)."""
+        return await self.json("sla", "GET", "/calendar", token)
+
     async def deadlines_of_ticket(self, token: str, ticket_id: str) -> list[dict]:
         return await self.json("sla", "GET", "/deadlines", token, params={"ticket_id": ticket_id})
 
