@@ -9,6 +9,7 @@ export const router = createRouter({
     { path: '/signin', name: 'signin', component: () => import('@/views/SignIn.vue') },
     { path: '/desk', name: 'desk', component: () => import('@/views/AgentDesk.vue') },
     { path: '/supervisor', name: 'supervisor', component: () => import('@/views/SupervisorDesk.vue') },
+    { path: '/wallboard', name: 'wallboard', component: () => import('@/views/Wallboard.vue') },
   ],
 })
 
