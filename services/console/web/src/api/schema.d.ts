@@ -747,6 +747,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/supervisor/clocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open Clocks
+         * @description Open, warned, breached and paused deadlines, most urgent first, with the chases made.
+         */
+        get: operations["supervisor-open_clocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/clocks/{deadline_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause Clock */
+        post: operations["supervisor-pause_clock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/clocks/{deadline_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume Clock */
+        post: operations["supervisor-resume_clock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/events": {
         parameters: {
             query?: never;
@@ -854,6 +908,69 @@ export interface components {
             limit_key?: string | null;
             /** Note */
             note?: string | null;
+        };
+        /** ClockPause */
+        ClockPause: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "waiting_for_customer" | "customer_requested_appointment";
+            /** Note */
+            note?: string | null;
+        };
+        /** ClockRead */
+        ClockRead: {
+            /** Id */
+            id: string;
+            /** Limit Key */
+            limit_key: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "call" | "arrival" | "transfer" | "reply" | "callback" | "service";
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "open" | "warned" | "breached" | "paused";
+            /** Ticket Id */
+            ticket_id: string | null;
+            /** Subject Id */
+            subject_id: string;
+            /** Unit Id */
+            unit_id: string | null;
+            /** Ticket Type */
+            ticket_type: string | null;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /** Due At */
+            due_at: string | null;
+            /** Paused Since */
+            paused_since: string | null;
+            /**
+             * Seconds Left
+             * @description Negative once overdue
+             */
+            seconds_left: number | null;
+            /**
+             * Elapsed
+             * @description Share of the span gone: 1.0 at the due time
+             */
+            elapsed: number | null;
+            /**
+             * Pausable
+             * @description The pack in force lets this limit's clock stop
+             */
+            pausable: boolean;
+            /** Chases */
+            chases: number;
+            /** Last Chased At */
+            last_chased_at: string | null;
         };
         /** DeskCodes */
         DeskCodes: {
@@ -2469,6 +2586,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WallboardRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-open_clocks": {
+        parameters: {
+            query?: {
+                kind?: ("call" | "arrival" | "transfer" | "reply" | "callback" | "service") | null;
+                unit_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-pause_clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deadline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClockPause"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-resume_clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deadline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */

@@ -335,6 +335,15 @@ class Upstream:
     async def breaches(self, token: str) -> list[dict]:
         return await self.json("sla", "GET", "/breaches", token)
 
+    async def deadlines_in_state(self, token: str, state: str) -> list[dict]:
+        return await self.json("sla", "GET", "/deadlines", token, params={"state": state})
+
+    async def pause_deadline(self, token: str, deadline_id: str, body: dict) -> dict:
+        return await self.json("sla", "POST", f"/deadlines/{deadline_id}/pause", token, json=body)
+
+    async def resume_deadline(self, token: str, deadline_id: str) -> dict:
+        return await self.json("sla", "POST", f"/deadlines/{deadline_id}/resume", token)
+
     async def calendar(self, token: str) -> dict:
         """How far the working-day calendar reaches (the data-horizon warning)."""
         return await self.json("sla", "GET", "/calendar", token)
