@@ -51,7 +51,8 @@ describe('the clocks store', () => {
 
   it('chases, stops with a reason and restarts a clock, then reloads', async () => {
     const clocks = useClocksStore()
-    await clocks.chase(clock)
+    replies.push({ reached: { service: 'casework', ok: true, status: 'transferred' } })
+    expect(await clocks.chase(clock)).toEqual({ service: 'casework', ok: true, status: 'transferred' })
     await clocks.pause(clock, 'waiting_for_customer', '  ')
     await clocks.resume({ ...clock, state: 'paused' })
     expect(calls.filter((c) => c.method === 'POST')).toEqual([

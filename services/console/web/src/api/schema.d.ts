@@ -470,8 +470,8 @@ export interface paths {
         put?: never;
         /**
          * Chase
-         * @description 催办: record that the supervisor chased the people responsible for a breached deadline, and
-         *     tell every open console at once.
+         * @description 催办: record that the supervisor chased the people responsible for a deadline, hand it to the
+         *     service that owns the work (`reached`: what it answered), and tell every open console.
          */
         post: operations["supervisor-chase"];
         delete?: never;

@@ -324,6 +324,8 @@ const en: typeof zh = {
     stopped: 'Clock stopped',
     chase: 'Chase',
     chased: 'Chased',
+    chasedOwner: 'Chased: {s} recorded it and told the department handling it',
+    chaseRefused: 'Chased, but {s} did not take it',
     chasedTimes: 'Chased {n} times',
     pause: 'Stop the clock',
     pauseTitle: 'Stop the clock (with a reason)',

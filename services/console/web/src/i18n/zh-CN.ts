@@ -322,6 +322,8 @@ export default {
     stopped: '已暂停计时',
     chase: '催办',
     chased: '已催办',
+    chasedOwner: '已催办，{s}已记录并通知承办部门',
+    chaseRefused: '已催办，但{s}未接收',
     chasedTimes: '已催办 {n} 次',
     pause: '暂停计时',
     pauseTitle: '暂停计时（须说明原因）',

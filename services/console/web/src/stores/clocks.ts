@@ -7,6 +7,11 @@ import { api, unwrap, type Schemas } from '@/api/client'
 export type Clock = Schemas['ClockRead']
 export type Kind = Clock['kind']
 export type PauseReason = Schemas['ClockPause']['reason']
+export interface ChaseResult {
+  service: string | null
+  ok: boolean
+  status?: string
+}
 export const KINDS: Kind[] = ['call', 'arrival', 'transfer', 'reply', 'callback', 'service']
 export const PAUSE_REASONS: PauseReason[] = ['waiting_for_customer', 'customer_requested_appointment']
 
@@ -46,14 +51,17 @@ export const useClocksStore = defineStore('clocks', () => {
     }
   }
 
-  async function chase(clock: Clock): Promise<void> {
-    await unwrap(
+  /** The chase, and whether the service owning the work took it (casework, for a case). */
+  async function chase(clock: Clock): Promise<ChaseResult> {
+    const answer = await unwrap(
       api.POST('/api/supervisor/breaches/{deadline_id}/chase', {
         params: { path: { deadline_id: clock.id } },
         body: { ticket_id: clock.ticket_id ?? null, limit_key: clock.limit_key },
       }),
     )
     await load()
+    const reached = (answer as { reached?: ChaseResult | null }).reached
+    return reached ?? { service: null, ok: true }
   }
 
   async function pause(clock: Clock, reason: PauseReason, note: string): Promise<void> {

@@ -283,6 +283,9 @@ class Upstream:
     async def cases(self, token: str, **params) -> list[dict]:
         return await self.json("casework", "GET", "/cases", token, params=params)
 
+    async def chase_case(self, token: str, case_id: str, body: dict) -> dict:
+        return await self.json("casework", "POST", f"/cases/{case_id}/chase", token, json=body)
+
     # ------------------------------------------------------------------ callback
     async def next_callback(self, token: str) -> dict | None:
         return await self.json("callback", "POST", "/callback-tasks/next", token)
