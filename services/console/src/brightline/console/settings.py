@@ -19,6 +19,7 @@ class ConsoleSettings(ServiceSettings):
     casework_url: str = "http://127.0.0.1:8003"
     callback_url: str = "http://127.0.0.1:8004"
     sla_url: str = "http://127.0.0.1:8005"
+    records_url: str = "http://127.0.0.1:8006"
     upstream_timeout_seconds: float = 10.0
     # Sign-in: the console is a confidential OpenID Connect client of the identity provider.
     oidc_client_id: str = "brightline-console"

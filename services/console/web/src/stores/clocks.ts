@@ -7,6 +7,16 @@ import { api, unwrap, type Schemas } from '@/api/client'
 export type Clock = Schemas['ClockRead']
 export type Kind = Clock['kind']
 export type PauseReason = Schemas['ClockPause']['reason']
+export interface TimelineEntry {
+  entry_id: string
+  kind: string
+  occurred_at: string
+  source: string
+}
+export interface Timeline {
+  ticket: { ticket_id: string; ticket_no?: string | null; ticket_type?: string | null; status?: string | null }
+  entries: TimelineEntry[]
+}
 export interface ChaseResult {
   service: string | null
   ok: boolean
@@ -79,7 +89,15 @@ export const useClocksStore = defineStore('clocks', () => {
     await load()
   }
 
+  /** The ticket's whole life (records service), for the drill-down from a clock. */
+  const timeline = ref<Timeline | null>(null)
+  async function openTimeline(ticketId: string): Promise<void> {
+    timeline.value = (await unwrap(
+      api.GET('/api/supervisor/clocks/tickets/{ticket_id}/timeline', { params: { path: { ticket_id: ticketId } } }),
+    )) as unknown as Timeline
+  }
+
   const units = computed(() => [...new Set(clocks.value.map((c) => c.unit_id).filter((u): u is string => !!u))].sort())
 
-  return { clocks, kind, unit, loadedAt, error, units, load, chase, pause, resume }
+  return { clocks, kind, unit, loadedAt, error, units, timeline, load, chase, pause, resume, openTimeline }
 })

@@ -16,7 +16,7 @@ from brightline.platform.problems import Problem
 
 log = logging.getLogger(__name__)
 
-SERVICES = ("intake", "dispatch", "casework", "callback", "sla")
+SERVICES = ("intake", "dispatch", "casework", "callback", "sla", "records")
 
 
 class Upstream:
@@ -39,6 +39,7 @@ class Upstream:
                 "casework": settings.casework_url,
                 "callback": settings.callback_url,
                 "sla": settings.sla_url,
+                "records": settings.records_url,
             },
             timeout=settings.upstream_timeout_seconds,
         )
@@ -350,6 +351,10 @@ class Upstream:
     async def calendar(self, token: str) -> dict:
         """How far the working-day calendar reaches (the data-horizon warning)."""
         return await self.json("sla", "GET", "/calendar", token)
+
+    # ------------------------------------------------------------------ records
+    async def timeline(self, token: str, ticket_id: str) -> dict:
+        return await self.json("records", "GET", f"/tickets/{ticket_id}/timeline", token)
 
     async def deadlines_of_ticket(self, token: str, ticket_id: str) -> list[dict]:
         return await self.json("sla", "GET", "/deadlines", token, params={"ticket_id": ticket_id})
