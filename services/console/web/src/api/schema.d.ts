@@ -31,7 +31,8 @@ export interface paths {
         /**
          * Event Stream
          * @description Server-sent events: calls, tickets, escalations, work orders, outages, deadlines as they
-         *     happen, call offers for this agent, and (supervisors) the floor.
+         *     happen, call offers for this agent, and (supervisors) the floor. Reconnecting with
+         *     Last-Event-ID replays the events missed since; `resync` when they are no longer at hand.
          */
         get: operations["me-event_stream"];
         put?: never;
@@ -1387,7 +1388,9 @@ export interface operations {
     "me-event_stream": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1400,6 +1403,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

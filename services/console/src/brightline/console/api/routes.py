@@ -55,11 +55,16 @@ async def who_am_i(caller: AgentCaller) -> UserRead:
 
 
 @me_router.get("/events")
-async def event_stream(caller: AgentCaller, hub: HubDep) -> StreamingResponse:
+async def event_stream(
+    caller: AgentCaller,
+    hub: HubDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=200)] = None,
+) -> StreamingResponse:
     """Server-sent events: calls, tickets, escalations, work orders, outages, deadlines as they
-    happen, call offers for this agent, and (supervisors) the floor."""
+    happen, call offers for this agent, and (supervisors) the floor. Reconnecting with
+    Last-Event-ID replays the events missed since; `resync` when they are no longer at hand."""
     return StreamingResponse(
-        hub.stream(caller.principal),
+        hub.stream(caller.principal, last_event_id=last_event_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
