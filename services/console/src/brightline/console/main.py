@@ -13,7 +13,7 @@ from brightline.console.adapters.chases import ChaseLog
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.oidc import OidcClient
 from brightline.console.adapters.sessions import WebSessions
-from brightline.console.api import auth, clocks, desk, routes, wallboard
+from brightline.console.api import auth, clocks, desk, escalations, routes, wallboard
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
@@ -109,6 +109,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             *desk.routers,
             wallboard.router,
             clocks.router,
+            escalations.router,
             web_router(WEB_DIST),
         ],
         lifespan=lifespan,

@@ -822,6 +822,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/supervisor/escalations/context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Escalations In Context
+         * @description Open escalations, oldest first, each with its agent, caller and ticket by name.
+         */
+        get: operations["supervisor-escalations_in_context"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/events": {
         parameters: {
             query?: never;
@@ -1061,6 +1081,42 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
+        };
+        /** EscalationContext */
+        EscalationContext: {
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+            /** Note */
+            note: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Agent Id */
+            agent_id: string;
+            /** Agent Name */
+            agent_name: string | null;
+            /** Agent Staff No */
+            agent_staff_no: string | null;
+            /** Agent State */
+            agent_state: string | null;
+            /** Call Id */
+            call_id: string | null;
+            /** Caller Number */
+            caller_number: string | null;
+            /** Caller Name */
+            caller_name: string | null;
+            /** Ticket Id */
+            ticket_id: string | null;
+            /** Ticket No */
+            ticket_no: string | null;
+            /** Ticket Type */
+            ticket_type: string | null;
         };
         /** EscalationOutcomeRead */
         EscalationOutcomeRead: {
@@ -2762,6 +2818,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-escalations_in_context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EscalationContext"][];
                 };
             };
         };

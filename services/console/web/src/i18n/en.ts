@@ -394,6 +394,13 @@ const en: typeof zh = {
       other: 'Other entry',
     },
   },
+  escalations: {
+    staffNo: 'staff no. {n}',
+    caller: 'Caller: {name} {number}',
+    unknownCaller: 'unidentified caller',
+    ticket: 'ticket {no} ({type})',
+    onCall: 'on the call, no ticket yet',
+  },
   common: {
     save: 'Save',
     cancel: 'Cancel',

@@ -392,6 +392,13 @@ export default {
       other: '其他记录',
     },
   },
+  escalations: {
+    staffNo: '工号 {n}',
+    caller: '来电客户：{name} {number}',
+    unknownCaller: '未识别客户',
+    ticket: '工单 {no}（{type}）',
+    onCall: '通话中，尚未建单',
+  },
   common: {
     save: '保存',
     cancel: '取消',
