@@ -207,7 +207,7 @@ def test_a_late_answered_call_reaches_the_wallboard_with_the_kpi_apis_figures(st
             arg=",".join(quarter),
         )
 
-        page.keyboard.press("l")
+        page.click("[data-test=language]")
         page.wait_for_selector("text=Service level per interval")
         assert untranslated(page, "en") == []
         shoot(page, "wallboard-en")

@@ -215,6 +215,13 @@ class Upstream:
             "dispatch", "GET", "/work-orders", token, params={"ticket_id": ticket_id}
         )
 
+    async def needs_routing(self, token: str) -> list[dict]:
+        return await self.json("dispatch", "GET", "/work-orders/needs-routing", token)
+
+    async def dispatch_write(self, token: str, method: str, path: str, body: dict) -> dict:
+        """The dispatcher's acts (route, reassign, cancel, restore), each answered by dispatch."""
+        return await self.json("dispatch", method, path, token, json=body)
+
     async def crews(self, token: str) -> list[dict]:
         return await self.json("dispatch", "GET", "/crews", token)
 
