@@ -3,7 +3,8 @@ monitor, callback and the console, each its own OS process on the real broker an
 
 A call answered late (20 s against the pack's 12-second limit) and one answered in time reach the
 wallboard live and its interval chart; every figure shown equals the SLA monitor's KPI API for
-the same day and interval. Screenshots at 1366×768 and 1920×1080 on every run; the rendered page
+the same day and interval. A complaint's reply clock counts down on the board, and its chase
+(催办) reaches casework, which keeps it on the case. Screenshots at 1366×768 and 1920×1080 on every run; the rendered page
 is checked for untranslated keys and raw codes in both languages."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
     logs = tmp_path_factory.mktemp("wallboard-logs")
     suffix = uuid.uuid4().hex[:8]
-    names = ("intake", "sla_monitor", "callback", "console")
+    names = ("intake", "sla_monitor", "callback", "casework", "console")
     ports = {name: free_port() for name in names}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = {
@@ -41,12 +42,13 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         "INTAKE_DATABASE_NAME": f"test_intake_{suffix}",
         "CALLBACK_DATABASE_NAME": f"test_callback_{suffix}",
         "SLA_DATABASE_NAME": f"test_sla_{suffix}",
+        "CASEWORK_DATABASE_NAME": f"test_casework_{suffix}",
         "CONSOLE_DATABASE_NAME": f"test_console_{suffix}",
         "CONSOLE_INTAKE_URL": url["intake"],
         "CONSOLE_CALLBACK_URL": url["callback"],
         "CONSOLE_SLA_URL": url["sla_monitor"],
-        # Not started: the wallboard reads neither.
-        "CONSOLE_CASEWORK_URL": "http://127.0.0.1:9",
+        "CONSOLE_CASEWORK_URL": url["casework"],
+        # Not started: the wallboard does not read it.
         "CONSOLE_DISPATCH_URL": "http://127.0.0.1:9",
     }
     procs = [ServiceProcess(name, ports[name], env, logs) for name in names]
@@ -213,6 +215,80 @@ def test_a_late_answered_call_reaches_the_wallboard_with_the_kpi_apis_figures(st
         shoot(page, "wallboard-en")
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-wallboard.png"))
+        raise
+    finally:
+        context.close()
+
+
+def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(stack, browser):
+    agent = bearer(Role.AGENT, subject="agent-1001")
+    recorded = httpx.post(
+        f"{stack['intake']}/tickets",
+        json={
+            "ticket_type": "complaint",
+            "description": "抄表员态度恶劣",
+            "caller_name": "孙八",
+            "phone": "13300133001",
+            "complaint_subtype": "service",
+        },
+        headers=agent,
+        timeout=10,
+    )
+    assert recorded.status_code == 201, recorded.text
+    ticket_id = recorded.json()["id"]
+    supervisor = bearer(Role.SUPERVISOR, subject="super-9001")
+
+    def reply_clock() -> list[dict]:
+        r = httpx.get(
+            f"{stack['sla_monitor']}/deadlines",
+            params={"ticket_id": ticket_id},
+            headers=supervisor,
+            timeout=10,
+        )
+        return [d for d in r.json() if d["limit_key"] == "complaint.reply"]
+
+    until(reply_clock)
+    deadline = reply_clock()[0]
+
+    context, page = sign_in(browser, stack["console"], "super-9001", path="/wallboard")
+    try:
+        row = page.locator(
+            "[data-test=clock-table] tr", has=page.locator(f"[data-clock='{deadline['id']}']")
+        )
+        row.wait_for(timeout=60_000)
+        assert row.locator("[data-clock]").inner_text() == "投诉答复"
+        first = row.locator("[data-test=clock-left]").inner_text()
+        page.wait_for_function(
+            "([id, was]) => [...document.querySelectorAll('[data-test=clock-table] tr')]"
+            ".find(r => r.querySelector(`[data-clock='${id}']`))"
+            "?.querySelector('[data-test=clock-left]')?.innerText !== was",
+            arg=[deadline["id"], first],
+        )
+        later = row.locator("[data-test=clock-left]").inner_text()
+
+        def seconds(text: str) -> int:
+            parts = [int(p) for p in text.split(":")]
+            return sum(p * 60**i for i, p in enumerate(reversed(parts)))
+
+        assert 0 < seconds(later) < seconds(first)  # counting down, not overdue
+
+        row.locator("[data-test=clock-chase]").click()
+        row.locator("[data-test=clock-chase-result]", has_text="工单处理服务已记录").wait_for()
+        row.locator("[data-test=clock-chases]", has_text="已催办 1 次").wait_for()
+        shoot(page, "wallboard-clocks")
+
+        cases = httpx.get(
+            f"{stack['casework']}/cases",
+            params={"ticket_id": ticket_id},
+            headers=supervisor,
+            timeout=10,
+        ).json()
+        case = httpx.get(
+            f"{stack['casework']}/cases/{cases[0]['id']}", headers=supervisor, timeout=10
+        ).json()
+        assert [s["actor"] for s in case["history"] if s["action"] == "remind"] == ["super-9001"]
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-wallboard-clocks.png"))
         raise
     finally:
         context.close()
