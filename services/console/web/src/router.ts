@@ -9,6 +9,8 @@ export const router = createRouter({
     { path: '/signin', name: 'signin', component: () => import('@/views/SignIn.vue') },
     { path: '/desk', name: 'desk', component: () => import('@/views/AgentDesk.vue') },
     { path: '/supervisor', name: 'supervisor', component: () => import('@/views/SupervisorDesk.vue') },
+    { path: '/wallboard', name: 'wallboard', component: () => import('@/views/Wallboard.vue') },
+    { path: '/dispatch', name: 'dispatch', component: () => import('@/views/DispatchBoard.vue') },
   ],
 })
 

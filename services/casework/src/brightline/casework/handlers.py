@@ -333,6 +333,22 @@ async def remind_department(command: commands.RemindDepartment, uow: UnitOfWork)
     return case
 
 
+async def chase_from_supervisor(command: commands.ChaseFromSupervisor, uow: UnitOfWork) -> Case:
+    """Recorded on the case as a reminder by the supervisor and published like the SLA monitor's
+    own (CaseRemindedV1), so the department hears of it the same way; unlike those, every chase
+    counts: a supervisor may chase twice."""
+    repo = CaseRepository(uow.session)
+    case = await repo.get(command.case_id, for_update=True)
+    if case is None:
+        raise CaseNotFound(f"case {command.case_id} does not exist")
+    case.note_reminder(
+        limit_key=command.limit_key, due_at=command.due_at, at=command.at, actor=command.actor
+    )
+    await repo.save(case)
+    publish(case, uow, deadline_id=command.deadline_id)
+    return case
+
+
 async def escalate_to_supervisor(
     command: commands.EscalateToSupervisor, uow: UnitOfWork
 ) -> Case | None:
@@ -490,6 +506,7 @@ def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> N
 
 
 HANDLERS = {
+    commands.ChaseFromSupervisor: chase_from_supervisor,
     commands.OpenCase: open_case,
     commands.TransferCase: transfer_case,
     commands.AcceptCase: accept_case,

@@ -311,11 +311,31 @@ class LiveHub:
             )
         return True
 
-    async def stream(self, principal: Principal, heartbeat: float = 15.0) -> AsyncIterator[str]:
+    def missed(self, last_event_id: str | None) -> list[dict] | None:
+        """The events a browser missed after `last_event_id` (its Last-Event-ID on reconnecting),
+        oldest first; None when that event has left the recent window (or was seen by another
+        replica): the browser then reloads its views instead."""
+        if not last_event_id:
+            return []
+        ids = [m.get("id") for m in self.recent]
+        if last_event_id not in ids:
+            return None
+        return list(self.recent)[ids.index(last_event_id) + 1 :]
+
+    async def stream(
+        self, principal: Principal, heartbeat: float = 15.0, last_event_id: str | None = None
+    ) -> AsyncIterator[str]:
         sub = Subscriber(principal)
+        # Subscribed and the missed events taken with no await between: none falls in the gap.
         self.subscribers.add(sub)
+        missed = self.missed(last_event_id)
         try:
             yield sse({"kind": "hello", "subject": principal.subject, "group": self.group_id})
+            if missed is None:
+                yield sse({"kind": "resync"})
+            for message in missed or []:
+                if self._for_everyone(sub, message):
+                    yield sse(message)
             while True:
                 try:
                     message = await asyncio.wait_for(sub.queue.get(), timeout=heartbeat)
@@ -330,7 +350,9 @@ class LiveHub:
 
 
 def sse(message: dict) -> str:
-    return f"event: {message['kind']}\ndata: {json.dumps(message, ensure_ascii=False, default=str)}\n\n"
+    # Events carry their id, which the browser sends back as Last-Event-ID when it reconnects.
+    head = f"id: {message['id']}\n" if message.get("kind") == "event" and message.get("id") else ""
+    return f"{head}event: {message['kind']}\ndata: {json.dumps(message, ensure_ascii=False, default=str)}\n\n"
 
 
 def _dt(value) -> datetime | None:

@@ -12,7 +12,16 @@ from brightline.console.adapters.chases import ChaseLog
 from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.oidc import OidcClient
 from brightline.console.adapters.sessions import WebSessions
-from brightline.console.api import auth, desk, lookup, routes
+from brightline.console.api import (
+    auth,
+    clocks,
+    desk,
+    dispatch_board,
+    escalations,
+    lookup,
+    routes,
+    wallboard,
+)
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
 from brightline.messaging import service_lifespan
@@ -27,7 +36,7 @@ WEB_DIST = SERVICE_DIR / "web" / "dist"
 # repair boards until the Vue wallboard replaces them (issue 19); the agent desk is the Vue app.
 CLASSIC_DIR = Path(__file__).resolve().parent / "web"
 # Client-side routes of the single-page app: each serves the same index.html.
-APP_PATHS = ("/", "/signin", "/desk", "/supervisor")
+APP_PATHS = ("/", "/signin", "/desk", "/supervisor", "/wallboard", "/dispatch")
 NOT_BUILT = (
     "<!doctype html><meta charset=utf-8><title>Brightline console</title>"
     "<p>The console's web app is not built: run <code>make setup</code> "
@@ -109,6 +118,10 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             *routes.routers,
             *desk.routers,
             *lookup.routers,
+            wallboard.router,
+            clocks.router,
+            escalations.router,
+            dispatch_board.router,
             web_router(WEB_DIST),
         ],
         lifespan=lifespan,

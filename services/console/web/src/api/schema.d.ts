@@ -31,7 +31,8 @@ export interface paths {
         /**
          * Event Stream
          * @description Server-sent events: calls, tickets, escalations, work orders, outages, deadlines as they
-         *     happen, call offers for this agent, and (supervisors) the floor.
+         *     happen, call offers for this agent, and (supervisors) the floor. Reconnecting with
+         *     Last-Event-ID replays the events missed since; `resync` when they are no longer at hand.
          */
         get: operations["me-event_stream"];
         put?: never;
@@ -470,8 +471,8 @@ export interface paths {
         put?: never;
         /**
          * Chase
-         * @description 催办: record that the supervisor chased the people responsible for a breached deadline, and
-         *     tell every open console at once.
+         * @description 催办: record that the supervisor chased the people responsible for a deadline, hand it to the
+         *     service that owns the work (`reached`: what it answered), and tell every open console.
          */
         post: operations["supervisor-chase"];
         delete?: never;
@@ -847,6 +848,210 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/supervisor/wallboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Wallboard
+         * @description The day's service level (default today in the business timezone): totals and each interval
+         *     as the SLA monitor computes them, so the wallboard and GET /kpis never disagree.
+         */
+        get: operations["supervisor-get_wallboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/clocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open Clocks
+         * @description Open, warned, breached and paused deadlines, most urgent first, with the chases made.
+         */
+        get: operations["supervisor-open_clocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/clocks/{deadline_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause Clock */
+        post: operations["supervisor-pause_clock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/clocks/{deadline_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume Clock */
+        post: operations["supervisor-resume_clock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/clocks/tickets/{ticket_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ticket Timeline
+         * @description Drill-down from a clock: the ticket's whole life as the records service keeps it.
+         */
+        get: operations["supervisor-ticket_timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/escalations/context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Escalations In Context
+         * @description Open escalations, oldest first, each with its agent, caller and ticket by name.
+         */
+        get: operations["supervisor-escalations_in_context"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dispatch Board
+         * @description Crews (duty, position), open orders, active incidents each with its topology graph, and
+         *     the orders waiting to be routed by hand. A part dispatch cannot give is empty, with why.
+         */
+        get: operations["dispatch-dispatch_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/work-orders/{work_order_id}/routing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Route By Hand */
+        put: operations["dispatch-route_by_hand"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/work-orders/{work_order_id}/assignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Reassign Crew */
+        put: operations["dispatch-reassign_crew"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/work-orders/{work_order_id}/cancellation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel Order */
+        post: operations["dispatch-cancel_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/incidents/{incident_id}/restoration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore Incident */
+        post: operations["dispatch-restore_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/events": {
         parameters: {
             query?: never;
@@ -906,6 +1111,34 @@ export interface components {
             /** Hash */
             hash: string;
         };
+        /** CalendarHorizon */
+        CalendarHorizon: {
+            /** Known Until */
+            known_until: string | null;
+            /** Days Left */
+            days_left: number | null;
+            /** Horizon Warning */
+            horizon_warning: boolean;
+            /** Message */
+            message: string | null;
+        };
+        /** CallbackMonthRead */
+        CallbackMonthRead: {
+            /** Month */
+            month: string;
+            /** Target */
+            target: number;
+            /** Finished */
+            finished: number;
+            /** Called Back */
+            called_back: number;
+            /** Projection */
+            projection: number | null;
+            /** Alarm */
+            alarm: boolean;
+            /** Units */
+            units: components["schemas"]["UnitCallbacksRead"][];
+        };
         /** CallbackOutcome */
         CallbackOutcome: {
             /**
@@ -926,6 +1159,69 @@ export interface components {
             limit_key?: string | null;
             /** Note */
             note?: string | null;
+        };
+        /** ClockPause */
+        ClockPause: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "waiting_for_customer" | "customer_requested_appointment";
+            /** Note */
+            note?: string | null;
+        };
+        /** ClockRead */
+        ClockRead: {
+            /** Id */
+            id: string;
+            /** Limit Key */
+            limit_key: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "call" | "arrival" | "transfer" | "reply" | "callback" | "service";
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "open" | "warned" | "breached" | "paused";
+            /** Ticket Id */
+            ticket_id: string | null;
+            /** Subject Id */
+            subject_id: string;
+            /** Unit Id */
+            unit_id: string | null;
+            /** Ticket Type */
+            ticket_type: string | null;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /** Due At */
+            due_at: string | null;
+            /** Paused Since */
+            paused_since: string | null;
+            /**
+             * Seconds Left
+             * @description Negative once overdue
+             */
+            seconds_left: number | null;
+            /**
+             * Elapsed
+             * @description Share of the span gone: 1.0 at the due time
+             */
+            elapsed: number | null;
+            /**
+             * Pausable
+             * @description The pack in force lets this limit's clock stop
+             */
+            pausable: boolean;
+            /** Chases */
+            chases: number;
+            /** Last Chased At */
+            last_chased_at: string | null;
         };
         /** CustomerFound */
         CustomerFound: {
@@ -1021,6 +1317,42 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** EscalationContext */
+        EscalationContext: {
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+            /** Note */
+            note: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Agent Id */
+            agent_id: string;
+            /** Agent Name */
+            agent_name: string | null;
+            /** Agent Staff No */
+            agent_staff_no: string | null;
+            /** Agent State */
+            agent_state: string | null;
+            /** Call Id */
+            call_id: string | null;
+            /** Caller Number */
+            caller_number: string | null;
+            /** Caller Name */
+            caller_name: string | null;
+            /** Ticket Id */
+            ticket_id: string | null;
+            /** Ticket No */
+            ticket_no: string | null;
+            /** Ticket Type */
+            ticket_type: string | null;
+        };
         /** EscalationOutcomeRead */
         EscalationOutcomeRead: {
             /** Escalation Id */
@@ -1052,6 +1384,17 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** Floor */
+        Floor: {
+            /** Agents By State */
+            agents_by_state: {
+                [key: string]: number;
+            };
+            /** Waiting */
+            waiting: number;
+            /** Longest Wait S */
+            longest_wait_s: number | null;
+        };
         /** GreetingRead */
         GreetingRead: {
             /** Opening */
@@ -1077,6 +1420,32 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /**
+         * Kpis
+         * @description One group's figures, as the SLA monitor's GET /kpis gives them.
+         */
+        Kpis: {
+            /** Group */
+            group: string | null;
+            /** Calls Offered */
+            calls_offered: number;
+            /** Calls Answered */
+            calls_answered: number;
+            /** Answered Within Threshold Of Offered */
+            answered_within_threshold_of_offered: number | null;
+            /** Answered Within Threshold Of Answered */
+            answered_within_threshold_of_answered: number | null;
+            /** Average Speed Of Answer S */
+            average_speed_of_answer_s: number | null;
+            /** Abandonment Rate */
+            abandonment_rate: number | null;
+            /** Arrival On Time Rate */
+            arrival_on_time_rate?: number | null;
+            /** Complaint Reply On Time Rate */
+            complaint_reply_on_time_rate?: number | null;
+            /** Report Reply On Time Rate */
+            report_reply_on_time_rate?: number | null;
+        };
         /** OfferRead */
         OfferRead: {
             /** Call Id */
@@ -1090,6 +1459,18 @@ export interface components {
             rang_at: string;
             /** Caller Number */
             caller_number: string | null;
+        };
+        /** Reason */
+        Reason: {
+            /** Reason */
+            reason: string;
+        };
+        /** Reassignment */
+        Reassignment: {
+            /** Reason */
+            reason: string;
+            /** Crew Id */
+            crew_id: string;
         };
         /** RecordPage */
         RecordPage: {
@@ -1159,6 +1540,23 @@ export interface components {
              * Format: date-time
              */
             due_at: string;
+        };
+        /** Restoration */
+        Restoration: {
+            /** Cause */
+            cause?: string | null;
+        };
+        /** Routing */
+        Routing: {
+            /** Reason */
+            reason: string;
+            /** Unit Id */
+            unit_id: string;
+            /**
+             * Area Class
+             * @enum {string}
+             */
+            area_class: "urban" | "rural" | "remote";
         };
         /** ScriptAnswers */
         ScriptAnswers: {
@@ -1269,6 +1667,38 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** UnitCallbacksRead */
+        UnitCallbacksRead: {
+            /** Unit Id */
+            unit_id: string;
+            /** Finished */
+            finished: number;
+            /** Called Back */
+            called_back: number;
+            /** Unreached */
+            unreached: number;
+            /** Pending */
+            pending: number;
+            /** Month To Date */
+            month_to_date: number | null;
+            /** Projection */
+            projection: number | null;
+            /** Alarm */
+            alarm: boolean;
+        };
+        /** UpstreamProblem */
+        UpstreamProblem: {
+            /** Status */
+            status: number;
+            /** Type */
+            type: string;
+            /** Title */
+            title: string;
+            /** Detail */
+            detail?: string | null;
+            /** Service */
+            service?: string | null;
+        };
         /** UserRead */
         UserRead: {
             /** Subject */
@@ -1335,6 +1765,29 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** WallboardRead */
+        WallboardRead: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "15min" | "30min";
+            /** Answer Threshold S */
+            answer_threshold_s: number | null;
+            totals: components["schemas"]["Kpis"] | null;
+            /** Intervals */
+            intervals: components["schemas"]["Kpis"][] | null;
+            callbacks: components["schemas"]["CallbackMonthRead"] | null;
+            floor: components["schemas"]["Floor"];
+            calendar: components["schemas"]["CalendarHorizon"] | null;
+            /** Problems */
+            problems: components["schemas"]["UpstreamProblem"][];
+        };
         /** WrapUp */
         WrapUp: {
             /**
@@ -1375,7 +1828,9 @@ export interface operations {
     "me-event_stream": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1388,6 +1843,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2753,6 +3217,363 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WaitingCallbacks"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-get_wallboard": {
+        parameters: {
+            query?: {
+                day?: string | null;
+                interval?: "15min" | "30min";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WallboardRead"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-open_clocks": {
+        parameters: {
+            query?: {
+                kind?: ("call" | "arrival" | "transfer" | "reply" | "callback" | "service") | null;
+                unit_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockRead"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-pause_clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deadline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClockPause"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-resume_clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deadline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-ticket_timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-escalations_in_context": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EscalationContext"][];
+                };
+            };
+        };
+    };
+    "dispatch-dispatch_board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    "dispatch-route_by_hand": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Routing"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dispatch-reassign_crew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reassignment"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dispatch-cancel_order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reason"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dispatch-restore_incident": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incident_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Restoration"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */

@@ -22,9 +22,16 @@ export function parseChunk(chunk: string): LiveMessage | null {
   }
 }
 
+/** The event's id (`id:` line), sent back as Last-Event-ID to resume after a dropped connection. */
+export function chunkId(chunk: string): string | null {
+  const line = chunk.split('\n').find((l) => l.startsWith('id: '))
+  return line ? line.slice(4) : null
+}
+
 export function openStream(onMessage: (m: LiveMessage) => void, onState: (up: boolean) => void): () => void {
   let stopped = false
   let controller: AbortController | null = null
+  let lastId: string | null = null
   async function run(): Promise<void> {
     while (!stopped) {
       controller = new AbortController()
@@ -32,6 +39,7 @@ export function openStream(onMessage: (m: LiveMessage) => void, onState: (up: bo
         const response = await fetch('/api/events', {
           credentials: 'include',
           signal: controller.signal,
+          headers: lastId ? { 'Last-Event-ID': lastId } : {},
         })
         if (!response.ok || !response.body) throw new Error(`stream ${response.status}`)
         onState(true)
@@ -43,6 +51,7 @@ export function openStream(onMessage: (m: LiveMessage) => void, onState: (up: bo
           buffer += value
           let cut = buffer.indexOf('\n\n')
           while (cut >= 0) {
+            lastId = chunkId(buffer.slice(0, cut)) ?? lastId
             const message = parseChunk(buffer.slice(0, cut))
             buffer = buffer.slice(cut + 2)
             if (message) onMessage(message)

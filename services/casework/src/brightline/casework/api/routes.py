@@ -13,6 +13,7 @@ from brightline.casework.api.schemas import (
     AnswerCreate,
     CaseRead,
     CaseSummary,
+    ChaseCreate,
     CloseCreate,
     ConfidentialReadRead,
     ContactRead,
@@ -244,6 +245,28 @@ async def transfer_case(
 ) -> CaseRead:
     """Transfer to the responsible department (首问负责制: within 1 working day of opening)."""
     command = commands.TransferCase(case_id, body.department_id, actor_of(staff), body.note)
+    return await _command(case_id, uow, bus, staff, rules, command)
+
+
+@cases_router.post("/{case_id}/chase", response_model=CaseRead)
+async def chase_case(
+    case_id: str,
+    body: ChaseCreate,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    staff: Supervisor,
+    rules: RulesDep,
+) -> CaseRead:
+    """The duty supervisor chases (催办) the department handling the case about one deadline:
+    kept in the case's history and published as brightline.casework.case.reminded.v1."""
+    command = commands.ChaseFromSupervisor(
+        case_id=case_id,
+        deadline_id=body.deadline_id,
+        limit_key=body.limit_key,
+        due_at=body.due_at,
+        actor=staff.subject,
+        at=datetime.now(UTC),
+    )
     return await _command(case_id, uow, bus, staff, rules, command)
 
 

@@ -84,6 +84,14 @@ class CaseRead(CaseSummary):
     history: list[StepRead]
 
 
+class ChaseCreate(BaseModel):
+    """A supervisor's chase (催办) of one of the case's deadlines, as the SLA monitor has it."""
+
+    deadline_id: str = Field(min_length=1, max_length=64)
+    limit_key: str = Field(min_length=1, max_length=100)
+    due_at: datetime
+
+
 class TransferCreate(BaseModel):
     department_id: str = Field(min_length=1, max_length=64)
     note: str | None = Field(None, max_length=2000)

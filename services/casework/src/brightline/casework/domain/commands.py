@@ -130,6 +130,18 @@ class RemindDepartment:
 
 
 @dataclass(frozen=True)
+class ChaseFromSupervisor:
+    """The duty supervisor chases (催办) the department handling a case, from the clocks board."""
+
+    case_id: str
+    deadline_id: str
+    limit_key: str
+    due_at: datetime
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class EscalateToSupervisor:
     deadline_id: str
     case_id: str

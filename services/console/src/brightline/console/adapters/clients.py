@@ -229,6 +229,13 @@ class Upstream:
             "dispatch", "GET", "/work-orders", token, params={"ticket_id": ticket_id}
         )
 
+    async def needs_routing(self, token: str) -> list[dict]:
+        return await self.json("dispatch", "GET", "/work-orders/needs-routing", token)
+
+    async def dispatch_write(self, token: str, method: str, path: str, body: dict) -> dict:
+        """The dispatcher's acts (route, reassign, cancel, restore), each answered by dispatch."""
+        return await self.json("dispatch", method, path, token, json=body)
+
     async def crews(self, token: str) -> list[dict]:
         return await self.json("dispatch", "GET", "/crews", token)
 
@@ -301,6 +308,9 @@ class Upstream:
     async def cases(self, token: str, **params) -> list[dict]:
         return await self.json("casework", "GET", "/cases", token, params=params)
 
+    async def chase_case(self, token: str, case_id: str, body: dict) -> dict:
+        return await self.json("casework", "POST", f"/cases/{case_id}/chase", token, json=body)
+
     # ------------------------------------------------------------------ callback
     async def next_callback(self, token: str) -> dict | None:
         return await self.json("callback", "POST", "/callback-tasks/next", token)
@@ -355,6 +365,22 @@ class Upstream:
 
     async def breaches(self, token: str) -> list[dict]:
         return await self.json("sla", "GET", "/breaches", token)
+
+    async def deadlines_in_state(self, token: str, state: str) -> list[dict]:
+        return await self.json("sla", "GET", "/deadlines", token, params={"state": state})
+
+    async def pause_deadline(self, token: str, deadline_id: str, body: dict) -> dict:
+        return await self.json("sla", "POST", f"/deadlines/{deadline_id}/pause", token, json=body)
+
+    async def resume_deadline(self, token: str, deadline_id: str) -> dict:
+        return await self.json("sla", "POST", f"/deadlines/{deadline_id}/resume", token)
+
+    async def calendar(self, token: str) -> dict:
+        """How far the working-day calendar reaches (the data-horizon warning)."""
+        return await self.json("sla", "GET", "/calendar", token)
+
+    async def deadlines_of_ticket(self, token: str, ticket_id: str) -> list[dict]:
+        return await self.json("sla", "GET", "/deadlines", token, params={"ticket_id": ticket_id})
 
     # ------------------------------------------------------------------ records
     async def search_tickets(self, token: str, params: dict) -> dict:

@@ -55,11 +55,16 @@ async def who_am_i(caller: AgentCaller) -> UserRead:
 
 
 @me_router.get("/events")
-async def event_stream(caller: AgentCaller, hub: HubDep) -> StreamingResponse:
+async def event_stream(
+    caller: AgentCaller,
+    hub: HubDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=200)] = None,
+) -> StreamingResponse:
     """Server-sent events: calls, tickets, escalations, work orders, outages, deadlines as they
-    happen, call offers for this agent, and (supervisors) the floor."""
+    happen, call offers for this agent, and (supervisors) the floor. Reconnecting with
+    Last-Event-ID replays the events missed since; `resync` when they are no longer at hand."""
     return StreamingResponse(
-        hub.stream(caller.principal),
+        hub.stream(caller.principal, last_event_id=last_event_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -421,10 +426,15 @@ async def breach_list(
 
 @supervisor.post("/breaches/{deadline_id}/chase", status_code=201)
 async def chase(
-    deadline_id: str, body: ChaseCreate, caller: SupervisorCaller, chase_log: ChasesDep, hub: HubDep
+    deadline_id: str,
+    body: ChaseCreate,
+    caller: SupervisorCaller,
+    chase_log: ChasesDep,
+    hub: HubDep,
+    upstream: UpstreamDep,
 ) -> dict:
-    """催办: record that the supervisor chased the people responsible for a breached deadline, and
-    tell every open console at once."""
+    """催办: record that the supervisor chased the people responsible for a deadline, hand it to the
+    service that owns the work (`reached`: what it answered), and tell every open console."""
     row = await chase_log.add_chase(
         deadline_id=deadline_id,
         ticket_id=body.ticket_id,
@@ -432,6 +442,7 @@ async def chase(
         supervisor=caller.subject,
         note=body.note,
     )
+    reached = await _chase_owner(caller, upstream, deadline_id, body.ticket_id)
     message = {
         "kind": "chase",
         "data": {
@@ -440,10 +451,42 @@ async def chase(
             "limit_key": body.limit_key,
             "by": caller.subject,
             "at": row["at"].isoformat(),
+            "reached": reached,
         },
     }
     hub.broadcast(message)
-    return {**row, "at": row["at"].isoformat()}
+    return {**row, "at": row["at"].isoformat(), "reached": reached}
+
+
+async def _chase_owner(
+    caller: SupervisorCaller, upstream: UpstreamDep, deadline_id: str, ticket_id: str | None
+) -> dict | None:
+    """Hand the chase to the service that owns the work: casework, for a ticket handled as a case
+    (it records the chase and tells the department). None when no service owns it (a call, a
+    ticket with no case); the owner's refusal is shown, not raised: the chase itself stands."""
+    if not ticket_id:
+        return None
+    try:
+        cases = await upstream.cases(caller.token, ticket_id=ticket_id)
+        if not cases:
+            return None
+        deadline = next(
+            d
+            for d in await upstream.deadlines_of_ticket(caller.token, ticket_id)
+            if d["id"] == deadline_id
+        )
+        case = await upstream.chase_case(
+            caller.token,
+            cases[0]["id"],
+            {
+                "deadline_id": deadline_id,
+                "limit_key": deadline["limit_key"],
+                "due_at": deadline["due_at"],
+            },
+        )
+    except (Problem, StopIteration) as error:
+        return {"service": "casework", "ok": False, "problem": _problem(error)}
+    return {"service": "casework", "ok": True, "case_id": case["id"], "status": case["status"]}
 
 
 @supervisor.get("/repair-board")

@@ -1,0 +1,93 @@
+"""The dispatcher board: crews, orders and incidents with positions, each incident's topology
+graph, the needs-routing queue, and the dispatcher's acts handed over to dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from brightline.console.api.deps import SupervisorCaller, UpstreamDep
+from brightline.console.api.routes import _ok, _problem
+from brightline.console.domain.topology import incident_graph
+
+router = APIRouter(prefix="/api/supervisor/dispatch", tags=["dispatch"])
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Routing(Reason):
+    unit_id: str = Field(min_length=1, max_length=64)
+    area_class: Literal["urban", "rural", "remote"]
+
+
+class Reassignment(Reason):
+    crew_id: str = Field(min_length=1, max_length=64)
+
+
+class Restoration(BaseModel):
+    cause: str | None = Field(None, max_length=500)
+
+
+@router.get("/board")
+async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict[str, Any]:
+    """Crews (duty, position), open orders, active incidents each with its topology graph, and
+    the orders waiting to be routed by hand. A part dispatch cannot give is empty, with why."""
+    crews, orders, incidents, queue = await asyncio.gather(
+        upstream.crews(caller.token),
+        upstream.work_orders(caller.token, limit=200),
+        upstream.outages(caller.token),
+        upstream.needs_routing(caller.token),
+        return_exceptions=True,
+    )
+    order_list = _ok(orders) or []
+    active = [i for i in (_ok(incidents) or []) if i.get("status") not in ("restored", "cancelled")]
+    return {
+        "crews": _ok(crews) or [],
+        "orders": order_list,
+        "incidents": [{**i, "graph": incident_graph(i, order_list)} for i in active],
+        "needs_routing": _ok(queue) or [],
+        "problems": [
+            _problem(x) for x in (crews, orders, incidents, queue) if isinstance(x, Exception)
+        ],
+    }
+
+
+@router.put("/work-orders/{work_order_id}/routing")
+async def route_by_hand(
+    work_order_id: str, body: Routing, caller: SupervisorCaller, upstream: UpstreamDep
+) -> dict:
+    return await upstream.dispatch_write(
+        caller.token, "PUT", f"/work-orders/{work_order_id}/routing", body.model_dump()
+    )
+
+
+@router.put("/work-orders/{work_order_id}/assignment")
+async def reassign_crew(
+    work_order_id: str, body: Reassignment, caller: SupervisorCaller, upstream: UpstreamDep
+) -> dict:
+    return await upstream.dispatch_write(
+        caller.token, "PUT", f"/work-orders/{work_order_id}/assignment", body.model_dump()
+    )
+
+
+@router.post("/work-orders/{work_order_id}/cancellation")
+async def cancel_order(
+    work_order_id: str, body: Reason, caller: SupervisorCaller, upstream: UpstreamDep
+) -> dict:
+    return await upstream.dispatch_write(
+        caller.token, "POST", f"/work-orders/{work_order_id}/cancellation", body.model_dump()
+    )
+
+
+@router.post("/incidents/{incident_id}/restoration")
+async def restore_incident(
+    incident_id: str, body: Restoration, caller: SupervisorCaller, upstream: UpstreamDep
+) -> dict:
+    return await upstream.dispatch_write(
+        caller.token, "POST", f"/outages/{incident_id}/restoration", body.model_dump()
+    )

@@ -1,0 +1,164 @@
+"""The supervisor's wallboard: one read that gathers the SLA monitor's KPIs (the day's totals and
+its 15/30-minute intervals, passed through unchanged), the callback service's rates per unit with
+the month-end projection, the floor's agents and waiting callers, and the calendar's horizon."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from brightline.console.api.deps import HubDep, SupervisorCaller, UpstreamDep
+from brightline.console.api.routes import _problem
+from brightline.console.domain import wallboard
+
+router = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
+
+
+class Kpis(BaseModel):
+    """One group's figures, as the SLA monitor's GET /kpis gives them."""
+
+    group: str | None
+    calls_offered: int
+    calls_answered: int
+    answered_within_threshold_of_offered: float | None
+    answered_within_threshold_of_answered: float | None
+    average_speed_of_answer_s: float | None
+    abandonment_rate: float | None
+    arrival_on_time_rate: float | None = None
+    complaint_reply_on_time_rate: float | None = None
+    report_reply_on_time_rate: float | None = None
+
+
+class UnitCallbacksRead(BaseModel):
+    unit_id: str
+    finished: int
+    called_back: int
+    unreached: int
+    pending: int
+    month_to_date: float | None
+    projection: float | None
+    alarm: bool
+
+
+class CallbackMonthRead(BaseModel):
+    month: str
+    target: float
+    finished: int
+    called_back: int
+    projection: float | None
+    alarm: bool
+    units: list[UnitCallbacksRead]
+
+
+class CalendarHorizon(BaseModel):
+    known_until: date | None
+    days_left: int | None
+    horizon_warning: bool
+    message: str | None
+
+
+class Floor(BaseModel):
+    agents_by_state: dict[str, int]
+    waiting: int
+    longest_wait_s: float | None
+
+
+class UpstreamProblem(BaseModel):
+    status: int
+    type: str
+    title: str
+    detail: str | None = None
+    service: str | None = None
+
+
+class WallboardRead(BaseModel):
+    day: date
+    interval: Literal["15min", "30min"]
+    answer_threshold_s: float | None
+    totals: Kpis | None
+    intervals: list[Kpis] | None
+    callbacks: CallbackMonthRead | None
+    floor: Floor
+    calendar: CalendarHorizon | None
+    problems: list[UpstreamProblem]
+
+
+@router.get("/wallboard", response_model=WallboardRead)
+async def get_wallboard(
+    request: Request,
+    caller: SupervisorCaller,
+    upstream: UpstreamDep,
+    hub: HubDep,
+    day: date | None = None,
+    interval: Literal["15min", "30min"] = Query("30min"),
+) -> dict[str, Any]:
+    """The day's service level (default today in the business timezone): totals and each interval
+    as the SLA monitor computes them, so the wallboard and GET /kpis never disagree."""
+    tz = ZoneInfo(request.app.state.settings.business_timezone)
+    day = day or datetime.now(tz).date()
+    totals, per_interval, rates, calendar = await asyncio.gather(
+        upstream.kpis(caller.token, day, day, "all"),
+        upstream.kpis(caller.token, day, day, interval),
+        upstream.callback_rates(caller.token, day.replace(day=1), day),
+        upstream.calendar(caller.token),
+        return_exceptions=True,
+    )
+    problems = [
+        _problem(x) for x in (totals, per_interval, rates, calendar) if isinstance(x, Exception)
+    ]
+    board: dict[str, Any] = {
+        "day": day,
+        "interval": interval,
+        "answer_threshold_s": None,
+        "totals": None,
+        "intervals": None,
+        "callbacks": None,
+        "calendar": None if isinstance(calendar, Exception) else calendar,
+        "problems": problems,
+    }
+    if not isinstance(totals, Exception):
+        board["answer_threshold_s"] = totals["answer_threshold_s"]
+        # A day with no call yet has no row: its figures are the empty ones, not an error.
+        board["totals"] = next(iter(totals["rows"]), None) or Kpis(
+            group=None,
+            calls_offered=0,
+            calls_answered=0,
+            answered_within_threshold_of_offered=None,
+            answered_within_threshold_of_answered=None,
+            average_speed_of_answer_s=None,
+            abandonment_rate=None,
+        )
+        month = totals["callback_month"]
+        units = (
+            []
+            if isinstance(rates, Exception)
+            else wallboard.callbacks_by_unit(rates, target=month["target"])
+        )
+        finished = sum(u.finished for u in units)
+        called = sum(u.called_back for u in units)
+        unreached = sum(u.unreached for u in units)
+        projection = wallboard.project_callback_rate(finished, called, unreached)
+        board["callbacks"] = {
+            "month": month["month"],
+            "target": month["target"],
+            "finished": month["finished"],
+            "called_back": month["called_back"],
+            "projection": projection,
+            "alarm": projection is not None and projection < month["target"],
+            "units": [u.__dict__ for u in units],
+        }
+    if not isinstance(per_interval, Exception):
+        # Callback rates carry no time of day: the monitor puts them in a `null` interval.
+        board["intervals"] = [r for r in per_interval["rows"] if r.get("group") is not None]
+    snapshot = (await hub.read()).snapshot(datetime.now(UTC))
+    board["floor"] = {
+        "agents_by_state": wallboard.agents_by_state(snapshot["agents"]),
+        "waiting": len(snapshot["waiting"]),
+        "longest_wait_s": wallboard.longest_wait_s(snapshot["waiting"], datetime.now(UTC)),
+    }
+    return board

@@ -1,0 +1,192 @@
+"""The dispatcher board in Debian's Chromium against the real services (intake, dispatch and the
+console, each its own OS process on the real broker and database): a 50-call storm under one
+transformer shows as one incident on the coordinate map and as one topology graph (feeder →
+transformer → 50 calls), and the supervisor restores it from the board. Screenshots at
+1366×768 and 1920×1080 on every run."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from brightline.platform.auth import Role
+from brightline.platform.local.paths import free_port
+from brightline.platform.testing import ServiceProcess, bearer
+
+from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, shoot, sign_in
+
+# The bound covers starting Kafka, Keycloak and three services and a 50-call storm.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+GIS = bearer(Role.INTEGRATION, subject="gis")
+SUPERVISOR = bearer(Role.SUPERVISOR, subject="super-9001")
+AGENT = bearer(Role.AGENT, subject="agent-3001")
+UNIT, AREA, TRANSFORMER = "unit-east", "EAST-01", "T-EAST-7"
+SITE = (31.2304, 121.4737)
+STORM = 50
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("dispatch-board-logs")
+    suffix = uuid.uuid4().hex[:8]
+    names = ("intake", "dispatch", "console")
+    ports = {name: free_port() for name in names}
+    url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "DATABASE_URL": postgres_server,
+        "KAFKA_TOPIC_PREFIX": topic_prefix,
+        "LOG_JSON": "false",
+        "INTAKE_DATABASE_NAME": f"test_intake_{suffix}",
+        "DISPATCH_DATABASE_NAME": f"test_dispatch_{suffix}",
+        "CONSOLE_DATABASE_NAME": f"test_console_{suffix}",
+        "CONSOLE_INTAKE_URL": url["intake"],
+        "CONSOLE_DISPATCH_URL": url["dispatch"],
+        # Not started: the dispatcher board reads none of them.
+        "CONSOLE_CASEWORK_URL": "http://127.0.0.1:9",
+        "CONSOLE_CALLBACK_URL": "http://127.0.0.1:9",
+        "CONSOLE_SLA_URL": "http://127.0.0.1:9",
+    }
+    procs = [ServiceProcess(name, ports[name], env, logs) for name in names]
+    for proc in procs:
+        proc.start()
+    try:
+        for proc in procs:
+            proc.wait_ready(timeout=120)
+        yield url
+    finally:
+        for proc in procs:
+            proc.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"{CHROMIUM} is missing: run deploy/browser/install-chromium.sh (make setup does)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def ok(response: httpx.Response, *codes: int):
+    assert response.status_code in (codes or (200,)), (response.status_code, response.text)
+    return response.json() if response.content else None
+
+
+def until(check, timeout: float = 180.0):
+    """Poll until the services have passed the events along (Kafka lies between them)."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "the storm never became one incident"
+        time.sleep(0.5)
+    return value
+
+
+def seed(dispatch: str, meters: list[str]) -> None:
+    """A repair unit with one crew on duty at its position, its area, and the grid topology."""
+    ok(httpx.put(f"{dispatch}/units/{UNIT}", json={"name": "东区抢修班"}, headers=GIS))
+    areas = [{"area_code": AREA, "unit_id": UNIT, "area_class": "urban", "name": "幸福里"}]
+    ok(httpx.put(f"{dispatch}/service-areas", json={"areas": areas}, headers=GIS))
+    crew = f"{UNIT}-crew-1"
+    ok(
+        httpx.put(
+            f"{dispatch}/crews/{crew}", json={"unit_id": UNIT, "name": "抢修一队"}, headers=GIS
+        )
+    )
+    position = {"latitude": SITE[0] + 0.01, "longitude": SITE[1] + 0.01}
+    ok(httpx.put(f"{dispatch}/crews/{crew}/position", json=position, headers=GIS))
+    ok(httpx.put(f"{dispatch}/crews/{crew}/duty", json={"on_duty": True}, headers=SUPERVISOR))
+    topology = {
+        "transformers": [{"transformer_id": TRANSFORMER, "feeder_id": "F-EAST-1"}],
+        "meters": [{"meter_no": m, "transformer_id": TRANSFORMER} for m in meters],
+    }
+    ok(httpx.put(f"{dispatch}/topology", json=topology, headers=GIS, timeout=30))
+
+
+def call(intake: str, meter: str) -> dict:
+    body = {
+        "ticket_type": "repair",
+        "description": "整栋楼没电了",
+        "caller_name": "张三丰",
+        "phone": f"139{int(meter[-3:]):08d}",
+        "address": f"幸福里{meter[-3:]}号",
+        "area_code": AREA,
+        "fault_scope": "building",
+        "fault_started_at": datetime.now(UTC).isoformat(),
+        "meter_no": meter,
+        "latitude": SITE[0],
+        "longitude": SITE[1],
+    }
+    return ok(httpx.post(f"{intake}/tickets", json=body, headers=AGENT, timeout=30), 201)
+
+
+def incidents(dispatch: str) -> list[dict]:
+    found = ok(httpx.get(f"{dispatch}/outages", headers=SUPERVISOR, timeout=30))
+    return [i for i in found if i["transformer_id"] == TRANSFORMER]
+
+
+def test_a_storm_is_one_incident_on_the_map_and_graph_and_is_restored_from_the_board(
+    stack, browser
+):
+    meters = [f"M-EAST7-{i:03d}" for i in range(STORM)]
+    seed(stack["dispatch"], meters)
+    # The first call declares the incident; once intake has heard of it the rest are linked.
+    storm = [call(stack["intake"], meters[0])]
+    until(
+        lambda: ok(
+            httpx.get(
+                f"{stack['intake']}/greetings",
+                params={"area_code": AREA, "staff_no": "1001"},
+                headers=AGENT,
+            )
+        )["announcements"]
+    )
+    storm += [call(stack["intake"], m) for m in meters[1:]]
+    ids = {t["id"] for t in storm}
+    incident = until(
+        lambda: [i for i in incidents(stack["dispatch"]) if set(i["linked_ticket_ids"]) == ids]
+    )[0]
+
+    context, page = sign_in(browser, stack["console"], "super-9001", path="/dispatch")
+    try:
+        row = page.locator(f"[data-test=incident][data-transformer='{TRANSFORMER}']")
+        row.wait_for(timeout=60_000)
+        assert page.locator("[data-test=incident]").count() == 1
+        assert f"{STORM} 通来电" in row.inner_text()
+        page.wait_for_selector("[data-test=dispatch-map][data-incidents='1'] svg")
+        page.wait_for_selector(f"[data-test=dispatch-topology][data-calls='{STORM}'] svg")
+        page.locator(
+            "[data-test=dispatch-topology] svg text", has_text=f"台区变压器 {TRANSFORMER}"
+        ).first.wait_for()
+        page.locator(
+            "[data-test=dispatch-topology] svg text", has_text="线路 F-EAST-1"
+        ).first.wait_for()
+        shoot(page, "dispatch-board")
+
+        row.locator("[data-test=incident-restore]").click()
+        page.fill(
+            "input[data-test=act-reason], [data-test=act-reason] input",
+            "台区变压器低压熔丝熔断，已更换",
+        )
+        page.click("[data-test=act-confirm]")
+        page.wait_for_selector("[data-test=incident]", state="detached", timeout=60_000)
+        restored = ok(
+            httpx.get(f"{stack['dispatch']}/outages/{incident['id']}", headers=SUPERVISOR)
+        )
+        assert restored["status"] == "restored" and restored["restored_by"] == "supervisor"
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-dispatch-board.png"))
+        raise
+    finally:
+        context.close()

@@ -1,0 +1,69 @@
+// The dispatcher board: crews, orders and incidents with their positions, each incident's
+// topology graph, the needs-routing queue, and the dispatcher's acts (dispatch decides).
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api, unwrap } from '@/api/client'
+
+export interface Crew { crew_id: string; unit_id: string; name: string; on_duty: boolean; latitude: number | null; longitude: number | null; open_orders: number }
+export interface Order { id: string; ticket_id: string; unit_id: string; status: string; crew_id?: string | null; incident_id?: string | null; latitude?: number | null; longitude?: number | null; address?: string | null }
+export interface GraphNode { id: string; kind: 'feeder' | 'transformer' | 'call'; name: string }
+export interface Incident {
+  id: string
+  status: string
+  transformer_id: string | null
+  feeder_id: string | null
+  latitude: number | null
+  longitude: number | null
+  linked_ticket_ids: string[]
+  graph: { nodes: GraphNode[]; links: { source: string; target: string }[] }
+}
+export interface DispatchBoard { crews: Crew[]; orders: Order[]; incidents: Incident[]; needs_routing: Order[]; problems: { service?: string | null }[] }
+export type AreaClass = 'urban' | 'rural' | 'remote'
+
+export interface MapPoint { name: string; value: [number, number]; kind: 'crew' | 'order' | 'incident'; id: string }
+
+/** What the coordinate map draws: every crew, order and incident that has a position. */
+export function mapPoints(board: DispatchBoard | null): MapPoint[] {
+  if (!board) return []
+  const at = (lat: number | null | undefined, lon: number | null | undefined) =>
+    lat === null || lat === undefined || lon === null || lon === undefined ? null : ([lon, lat] as [number, number])
+  const points: MapPoint[] = []
+  for (const c of board.crews) {
+    const v = at(c.latitude, c.longitude)
+    if (v) points.push({ name: c.name, value: v, kind: 'crew', id: c.crew_id })
+  }
+  for (const o of board.orders) {
+    const v = at(o.latitude, o.longitude)
+    if (v && !o.incident_id) points.push({ name: o.ticket_id, value: v, kind: 'order', id: o.id })
+  }
+  for (const i of board.incidents) {
+    const v = at(i.latitude, i.longitude)
+    if (v) points.push({ name: i.transformer_id ?? i.id, value: v, kind: 'incident', id: i.id })
+  }
+  return points
+}
+
+export const useDispatchStore = defineStore('dispatch', () => {
+  const board = ref<DispatchBoard | null>(null)
+
+  async function load(): Promise<void> {
+    board.value = (await unwrap(api.GET('/api/supervisor/dispatch/board'))) as unknown as DispatchBoard
+  }
+  async function restore(incidentId: string, cause: string): Promise<void> {
+    await unwrap(api.POST('/api/supervisor/dispatch/incidents/{incident_id}/restoration', { params: { path: { incident_id: incidentId } }, body: { cause: cause.trim() || null } }))
+    await load()
+  }
+  async function cancel(orderId: string, reason: string): Promise<void> {
+    await unwrap(api.POST('/api/supervisor/dispatch/work-orders/{work_order_id}/cancellation', { params: { path: { work_order_id: orderId } }, body: { reason } }))
+    await load()
+  }
+  async function reassign(orderId: string, crewId: string, reason: string): Promise<void> {
+    await unwrap(api.PUT('/api/supervisor/dispatch/work-orders/{work_order_id}/assignment', { params: { path: { work_order_id: orderId } }, body: { crew_id: crewId, reason } }))
+    await load()
+  }
+  async function route(orderId: string, unitId: string, areaClass: AreaClass, reason: string): Promise<void> {
+    await unwrap(api.PUT('/api/supervisor/dispatch/work-orders/{work_order_id}/routing', { params: { path: { work_order_id: orderId } }, body: { unit_id: unitId, area_class: areaClass, reason } }))
+    await load()
+  }
+  return { board, load, restore, cancel, reassign, route }
+})
