@@ -165,7 +165,7 @@ class PhraseBook:
 
     @staticmethod
     def _excepted_spans(norm: str, entry: PhraseEntry) -> list[tuple[int, int]]:
-        spans = []
+        spans: list[tuple[int, int]] = []
         for exc in entry.exceptions:
             needle = _norm(exc)
             spans.extend((p, p + len(needle)) for p in _find_all(norm, needle))

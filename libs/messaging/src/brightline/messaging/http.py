@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from sqlalchemy import Result
 
 from brightline.messaging import idempotency
 from brightline.messaging.unit_of_work import UnitOfWork
@@ -68,7 +69,7 @@ class IdempotentCommand:
                 )
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         return None
 
     async def respond(self, status_code: int, body: Any) -> JSONResponse:
@@ -77,8 +78,8 @@ class IdempotentCommand:
             return JSONResponse(body, status_code=status_code)
         args = (self.scope, self.key, self.hash, status_code, body)
 
-        async def stored(result) -> None:
-            if result.scalar() is None:
+        async def stored(result: Result[Any] | None) -> None:
+            if result is None or result.scalar() is None:
                 await idempotency.store_unclaimed(self.uow.session, *args)
 
         # The response and the outbox rows in one statement, then the commit.

@@ -22,6 +22,7 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import State
 
 from brightline.platform.problems import Problem
 
@@ -174,10 +175,10 @@ def _unauthenticated(detail: str) -> Problem:
     )
 
 
-def verifier_for(app_state) -> TokenVerifier:
+def verifier_for(app_state: State) -> TokenVerifier:
     """The app's verifier, built on first use: in development the issuer may be published
     after the app was built (the test suite's Keycloak sets BRIGHTLINE_OIDC_ISSUER)."""
-    verifier = getattr(app_state, "token_verifier", None)
+    verifier: TokenVerifier | None = getattr(app_state, "token_verifier", None)
     if verifier is not None:
         return verifier
     settings = app_state.settings

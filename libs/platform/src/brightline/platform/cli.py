@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from brightline.platform.db import database_url, ensure_database, server_url
 from brightline.platform.migrations import upgrade
 from brightline.platform.settings import ServiceSettings
@@ -29,7 +31,7 @@ def load_settings(settings_class: type[ServiceSettings]) -> ServiceSettings:
 
 def run_cli(
     settings_class: type[ServiceSettings],
-    create_app: Callable,
+    create_app: Callable[..., FastAPI],
     service_dir: Path,
     default_port: int,
     commands: dict[str, tuple[str, Callable[[ServiceSettings], None]]] | None = None,

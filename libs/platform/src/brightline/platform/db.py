@@ -93,14 +93,14 @@ def count_round_trips(engine: AsyncEngine) -> None:
     sync = engine.sync_engine
     pinged = bool(getattr(sync.pool, "_pre_ping", False))
 
-    def one(*_args, **_kw) -> None:
+    def one(*_args: object, **_kw: object) -> None:
         ROUND_TRIPS["total"] += 1
 
     for name in ("before_cursor_execute", "begin", "commit", "rollback"):
         event.listen(sync, name, one)
     if pinged:  # asyncpg's ping: BEGIN, SELECT, ROLLBACK on every checkout
 
-        def three(*_args) -> None:
+        def three(*_args: object) -> None:
             ROUND_TRIPS["total"] += 3
 
         event.listen(sync.pool, "checkout", three)

@@ -19,6 +19,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from brightline.platform.local.paths import free_port, project_root
 from brightline.platform.local.progress import Progress
@@ -149,7 +150,7 @@ class LocalKafka:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def _java(self, jars: Path, *args: str, **kwargs) -> list[str]:
+    def _java(self, jars: Path, *args: str, **kwargs: Any) -> list[str]:
         log4j = self.root / "deploy" / "kafka" / "log4j2.properties"
         return [
             "java",
@@ -262,7 +263,7 @@ class LocalKafka:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    def admin_credentials(self) -> dict:
+    def admin_credentials(self) -> dict[str, str]:
         """aiokafka keyword arguments of the broker's admin user (empty without SCRAM)."""
         if not self.scram_users:
             return {}
@@ -274,7 +275,7 @@ class LocalKafka:
         self.start()
 
 
-def scram_client(username: str, password: str) -> dict:
+def scram_client(username: str, password: str) -> dict[str, str]:
     """aiokafka keyword arguments for a SASL/SCRAM-SHA-256 client."""
     return {
         "security_protocol": "SASL_PLAINTEXT",
@@ -284,7 +285,7 @@ def scram_client(username: str, password: str) -> dict:
     }
 
 
-async def answers_metadata(bootstrap_servers: str, **client) -> bool:
+async def answers_metadata(bootstrap_servers: str, **client: Any) -> bool:
     """True when the broker answers a metadata request (the only honest readiness check)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
