@@ -33,3 +33,7 @@ class TaskClosed:
 @dataclass(frozen=True)
 class ReopenRequested:
     task: CallbackTask
+
+
+# What a callback aggregate records; handlers translate each into its integration event.
+DomainEvent = TaskCreated | AttemptMade | TaskClosed | ReopenRequested

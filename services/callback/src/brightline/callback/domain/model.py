@@ -72,7 +72,7 @@ class CallbackTask:
     restoration_notice_at: datetime | None = None
     restoration_notice_by: str | None = None
     result: str | None = None
-    events: list = field(default_factory=list, repr=False, compare=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -182,7 +182,7 @@ class CallbackTask:
         *,
         reason: str | None = None,
         customer_words: str | None = None,
-    ):
+    ) -> None:
         self.status = "closed"
         self.outcome = outcome
         self.reason = reason

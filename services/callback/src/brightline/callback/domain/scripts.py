@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -75,7 +76,7 @@ def callback_script(
     unit_name_en: str | None = None,
     staff_no: str | None = None,
     result: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Steps an agent reads, in order; `records` names what the agent enters at that step.
 
     `called_day` is the day the customer called us (business timezone), not the day the ticket
@@ -100,7 +101,7 @@ def callback_script(
         outcome_line = r.result_by_type[ticket_type].fill()
     else:
         outcome_line = None
-    steps = [
+    steps: list[dict[str, Any]] = [
         {"id": "greeting", "zh": opening["zh"] + who["zh"], "en": f"{opening['en']} {who['en']}"},
         {"id": "matter", **said},
     ]

@@ -48,3 +48,7 @@ class CaseChased:
     case: Case
     by_ticket_id: str
     at: datetime
+
+
+# What a casework aggregate records; handlers translate each into its integration event.
+DomainEvent = CaseOpened | CaseStatusChanged | CaseReminded | CaseEscalated | CaseChased

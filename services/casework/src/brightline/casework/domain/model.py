@@ -89,7 +89,7 @@ class Case:
     reopen_count: int = 0
     history: list[Step] = field(default_factory=list)
     new_steps: list[Step] = field(default_factory=list, repr=False, compare=False)
-    events: list = field(default_factory=list, repr=False, compare=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def confidential(self) -> bool:

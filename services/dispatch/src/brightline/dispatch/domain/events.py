@@ -42,3 +42,7 @@ class Promoted:
     at: datetime
     reason: str
     incident_id: str | None
+
+
+# What a dispatch aggregate records; handlers translate each into its integration event.
+DomainEvent = WorkOrderCreated | StatusChanged | Returned | Promoted

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from brightline.dispatch.domain import events
 
@@ -76,7 +77,7 @@ class WorkOrder:
     area_code: str | None = None
     fault_scope: str | None = None
     arrive_by: datetime | None = None
-    events: list = field(default_factory=list, repr=False, compare=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -92,7 +93,7 @@ class WorkOrder:
         meter_no: str | None = None,
         address: str | None = None,
         description: str | None = None,
-        **details,
+        **details: Any,
     ) -> WorkOrder:
         order = cls(
             id=id,

@@ -49,7 +49,8 @@ class CallOutcomeBook(BaseModel):
         """What the agent says for this outcome, with the paid-service data filled in."""
         lang = "en" if language == "en" else "zh"
         paid = self.paid_service
-        return getattr(self.outcomes[outcome].say, lang).format(
+        words: str = getattr(self.outcomes[outcome].say, lang)
+        return words.format(
             contact_number=paid.contact_number,
             contact_name=getattr(paid.contact_name, lang),
             fee_standard=getattr(paid.fee_standard, lang),

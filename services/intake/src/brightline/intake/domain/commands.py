@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -11,7 +12,7 @@ class RecordTicket:
     ticket_type: str
     description: str
     first_ask_owner: str
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class RecordCallEvent:
     call_id: str
     event: str  # newCall | answer | hangup
     timestamp: datetime
-    body: dict
+    body: dict[str, Any]
     caller_number: str | None = None
     called_number: str | None = None
     queue: str | None = None
@@ -44,7 +45,7 @@ class RecordCallOutcome:
     outcome: str
     description: str
     agent: str
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
     answer: str | None = None
     unit_id: str | None = None
 

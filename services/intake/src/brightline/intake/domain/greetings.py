@@ -302,14 +302,15 @@ class GreetingRules:
         local = call_time.astimezone(self.tz).time()
         for band in self.data["time_bands"]:
             if _in_band(local, _hhmm(band["start"]), _hhmm(band["end"])):
-                return band
+                found: dict[str, Any] = band
+                return found
         raise GreetingRulesError([f"no time band covers {local}"])  # validation prevents this
 
     def festival_for(self, festivals: Iterable[str]) -> str | None:
         present = set(festivals)
         for code in self.data["festival_priority"]:
             if code in present and code in self.data["festivals"]:
-                return code
+                return str(code)
         return None
 
     def opening(self, ctx: GreetingContext) -> tuple[str, str, str | None]:
@@ -365,8 +366,10 @@ class GreetingRules:
             return promise
         units = self.data["closing"]["reply_units"]
         if promise.by is not None:
-            return units["by"][lang].format(at=_format_moment(promise.by, lang, self.tz, today))
-        return units[promise.unit][lang].format(n=promise.amount)
+            return str(
+                units["by"][lang].format(at=_format_moment(promise.by, lang, self.tz, today))
+            )
+        return str(units[promise.unit][lang].format(n=promise.amount))
 
     def closing(
         self,
@@ -379,15 +382,16 @@ class GreetingRules:
         hear back, and whether there is anything else; the goodbye follows the answer."""
         c = self.data["closing"]
         kind = closing_for if closing_for in c["thanks"] else "general"
-        text = c["thanks"][kind][lang]
+        text: str = c["thanks"][kind][lang]
         if reply_within is not None:
             text += c["reply"][lang].format(
                 reply_within=self.reply_phrase(reply_within, lang, today)
             )
-        return text + c["farewell"][lang]
+        farewell: str = c["farewell"][lang]
+        return text + farewell
 
     def agent_note(self, key: str, lang: str = "zh") -> str:
-        return self.data["agent_notes"][key][lang]
+        return str(self.data["agent_notes"][key][lang])
 
     # -- whole greeting --------------------------------------------------------------
     def greet(self, ctx: GreetingContext) -> Greeting:

@@ -14,7 +14,7 @@ Seed 004, 篇2 §3.1 (repair), §3.2 (complaints, reports), §3.3 (opinions, sug
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -298,8 +298,8 @@ class ScriptBook:
             )
             texts = [(f.name, f.read_text("utf-8")) for f in files]
         else:
-            files = sorted(Path(directory).glob("*.yaml"))
-            texts = [(f.name, f.read_text(encoding="utf-8")) for f in files]
+            paths = sorted(Path(directory).glob("*.yaml"))
+            texts = [(f.name, f.read_text(encoding="utf-8")) for f in paths]
         scripts = []
         for name, text in texts:
             data = yaml.safe_load(text)
@@ -320,7 +320,7 @@ class ScriptBook:
                 f"no call script for ticket type {ticket_type!r}; known: {list(self.scripts)}"
             ) from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Script]:
         return iter(self.scripts.values())
 
     def may_record(self, script_id: str, ticket_type: str) -> bool:
@@ -530,7 +530,7 @@ class _RequiredFields(Mapping[str, list[str]]):
     def __getitem__(self, ticket_type: str) -> list[str]:
         return self._data()[ticket_type]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._data())
 
     def __len__(self) -> int:
