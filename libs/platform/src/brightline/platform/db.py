@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -131,3 +132,10 @@ def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = False) -> A
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autobegin=False)
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """The rows a DML statement wrote. execute() is typed to return a Result; an INSERT, UPDATE
+    or DELETE's is a CursorResult, which alone knows its rowcount."""
+    assert isinstance(result, CursorResult), "rows_affected() is for DML statements"
+    return result.rowcount

@@ -178,9 +178,9 @@ async def _publish(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWork) -
                     ticket_id=task.ticket_id,
                     ticket_type=task.ticket_type,
                     origin=task.origin,
-                    outcome=task.outcome,
+                    outcome=event.outcome,
                     attempts=task.attempts,
-                    recorded_at=task.closed_at,
+                    recorded_at=event.at,
                     agent_id=task.agent_id,
                     reason=task.reason,
                     unit_id=task.unit_id,
@@ -195,7 +195,7 @@ async def _publish(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWork) -
                     origin=task.origin,
                     reason=task.reason or "",
                     customer_words=task.customer_words,
-                    requested_at=task.closed_at,
+                    requested_at=event.at,
                 )
             )
     task.events.clear()

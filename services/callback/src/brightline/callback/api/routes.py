@@ -29,6 +29,7 @@ from brightline.callback.domain.model import (
     TaskClosed,
 )
 from brightline.callback.domain.scripts import callback_script
+from brightline.callback.settings import CallbackSettings
 from brightline.messaging import RuntimeDep, UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
 from brightline.platform.auth import Allow, Principal, Role
@@ -45,8 +46,14 @@ Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
+def callback_settings(runtime: RuntimeDep) -> CallbackSettings:
+    settings = callback_settings(runtime)
+    assert isinstance(settings, CallbackSettings), "the runtime of callback's own app"
+    return settings
+
+
 def get_policy(runtime: RuntimeDep) -> CallbackPolicy:
-    return runtime.settings.policy()
+    return callback_settings(runtime).policy()
 
 
 PolicyDep = Annotated[CallbackPolicy, Depends(get_policy)]
@@ -188,7 +195,7 @@ async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent, runtime: Ru
                 "the script (with the customer's number) goes only to the agent holding the task",
             )
         contact = await ContactRepository(uow.session).get(task.ticket_id)
-    settings = runtime.settings
+    settings = callback_settings(runtime)
     shown = _contact(task, contact)
     called_at = contact.recorded_at if contact is not None else None
     called_day = (

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from brightline.contracts.events.casework import CaseType
+from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -23,13 +26,13 @@ class Contact:
 class OpenCase:
     ticket_id: str
     ticket_no: str | None
-    case_type: str
+    case_type: CaseType
     opened_at: datetime
     first_ask_owner: str
     description: str
     contact: Contact
-    complaint_subtype: str | None = None
-    complaint_grade: str | None = None
+    complaint_subtype: ComplaintSubtype | None = None
+    complaint_grade: ComplaintGrade | None = None
     anonymous: bool = False
     reported_party: str | None = None
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from brightline.contracts.events.casework import CaseStatus
+
 if TYPE_CHECKING:
     from brightline.casework.domain.model import Case
 
@@ -18,8 +20,8 @@ class CaseOpened:
 @dataclass(frozen=True)
 class CaseStatusChanged:
     case: Case
-    previous_status: str
-    status: str
+    previous_status: CaseStatus
+    status: CaseStatus
     actor: str
     at: datetime
     note: str | None

@@ -33,6 +33,7 @@ from brightline.dispatch.domain.model import (
     Shift,
     WorkOrder,
 )
+from brightline.platform.db import rows_affected
 
 ORDER_FIELDS = (
     "unit_id",
@@ -334,7 +335,7 @@ class CrewRepository:
         result = await self.session.execute(
             crews.update().where(crews.c.crew_id == crew_id).values(**values)
         )
-        return result.rowcount > 0
+        return rows_affected(result) > 0
 
     async def upsert_member(self, member_id: str, crew_id: str, name: str) -> None:
         stmt = insert(crew_members).values(member_id=member_id, crew_id=crew_id, name=name)

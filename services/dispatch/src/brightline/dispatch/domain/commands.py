@@ -4,6 +4,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from brightline.contracts.events.common import AreaClass
+from brightline.contracts.events.dispatch import (
+    RestoredBy,
+)
+
 
 @dataclass(frozen=True)
 class CreateWorkOrder:
@@ -58,7 +63,7 @@ class RestoreIncident:
     restored_at: datetime
     actor: str
     cause: str | None = None
-    restored_by: str = "supervisor"  # lead_crew | grid | supervisor
+    restored_by: RestoredBy = "supervisor"
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class RouteWorkOrder:
 
     work_order_id: str
     unit_id: str
-    area_class: str
+    area_class: AreaClass
     reason: str
     actor: str
 

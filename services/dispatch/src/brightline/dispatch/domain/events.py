@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from brightline.contracts.events.dispatch import (
+    PromotionReason,
+    WorkOrderStatus,
+)
+
 if TYPE_CHECKING:
     from brightline.dispatch.domain.model import WorkOrder
 
@@ -18,8 +23,8 @@ class WorkOrderCreated:
 @dataclass(frozen=True)
 class StatusChanged:
     order: WorkOrder
-    status: str
-    previous_status: str
+    status: WorkOrderStatus
+    previous_status: WorkOrderStatus
     at: datetime
     actor: str | None
     crew_id: str | None = None
@@ -40,7 +45,7 @@ class Promoted:
 
     order: WorkOrder
     at: datetime
-    reason: str
+    reason: PromotionReason
     incident_id: str | None
 
 

@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from brightline.contracts.events.common import AreaClass
+from brightline.contracts.events.dispatch import (
+    Resolution,
+    WorkOrderStatus,
+)
 from brightline.dispatch.domain import events
 
 # The crew's path through an order. A supervisor or the acceptance timeout may move an order
 # between crews while it is "assigned"; restoring an outage finishes an order from any open state.
 # An order that turns out not to be needed is cancelled, with a reason, until the fault is dealt with.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
+TRANSITIONS: dict[WorkOrderStatus, tuple[WorkOrderStatus, ...]] = {
     "created": ("assigned", "cancelled"),
     "assigned": ("accepted", "cancelled"),
     "accepted": ("en_route", "cancelled"),
@@ -22,21 +27,40 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "returned": (),
     "cancelled": (),
 }
-OPEN_STATUSES = ("created", "assigned", "accepted", "en_route", "on_site", "resolved")
-ACTIVE_FOR_CREW = ("assigned", "accepted", "en_route", "on_site", "resolved")
+OPEN_STATUSES: tuple[WorkOrderStatus, ...] = (
+    "created",
+    "assigned",
+    "accepted",
+    "en_route",
+    "on_site",
+    "resolved",
+)
+ACTIVE_FOR_CREW: tuple[WorkOrderStatus, ...] = (
+    "assigned",
+    "accepted",
+    "en_route",
+    "on_site",
+    "resolved",
+)
 # Steps a crew takes on its phone, timed by the phone's clock.
-CREW_STEPS = ("accepted", "en_route", "on_site", "resolved", "returned")
+CREW_STEPS: tuple[WorkOrderStatus, ...] = (
+    "accepted",
+    "en_route",
+    "on_site",
+    "resolved",
+    "returned",
+)
 
-RESOLUTION_REPAIRED = "repaired"
-RESOLUTION_PAID_SERVICE = "paid_service_referral"
-RESOLUTION_OUTAGE = "restored_with_outage"
+RESOLUTION_REPAIRED: Resolution = "repaired"
+RESOLUTION_PAID_SERVICE: Resolution = "paid_service_referral"
+RESOLUTION_OUTAGE: Resolution = "restored_with_outage"
 RESOLUTION_NOT_NEEDED = "not_needed"
 # Where an order waits when no service area maps its address: the duty dispatcher routes it.
 NEEDS_ROUTING_UNIT = "needs-routing"
 
 
 class IllegalTransition(Exception):
-    def __init__(self, current: str, wanted: str) -> None:
+    def __init__(self, current: WorkOrderStatus, wanted: str) -> None:
         self.current = current
         self.wanted = wanted
         self.allowed = list(TRANSITIONS.get(current, ()))
@@ -50,9 +74,9 @@ class WorkOrder:
     id: str
     ticket_id: str
     unit_id: str
-    area_class: str
+    area_class: AreaClass
     created_at: datetime
-    status: str = "created"
+    status: WorkOrderStatus = "created"
     crew_id: str | None = None
     incident_id: str | None = None
     is_lead: bool = True
@@ -63,7 +87,7 @@ class WorkOrder:
     updated_at: datetime | None = None
     cause: str | None = None
     notes: str | None = None
-    resolution: str | None = None
+    resolution: Resolution | None = None
     returned_at: datetime | None = None
     address: str | None = None
     description: str | None = None
@@ -86,7 +110,7 @@ class WorkOrder:
         id: str,
         ticket_id: str,
         unit_id: str,
-        area_class: str,
+        area_class: AreaClass,
         created_at: datetime,
         latitude: float | None = None,
         longitude: float | None = None,
@@ -114,7 +138,7 @@ class WorkOrder:
 
     def _move(
         self,
-        to: str,
+        to: WorkOrderStatus,
         at: datetime,
         *,
         actor: str | None,
@@ -241,7 +265,7 @@ class ServiceArea:
 
     area_code: str
     unit_id: str
-    area_class: str  # urban | rural | remote
+    area_class: AreaClass
 
 
 AREA_CLASSES = ("urban", "rural", "remote")

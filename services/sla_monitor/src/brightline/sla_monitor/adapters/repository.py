@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.contracts import Event
+from brightline.platform.db import rows_affected
 from brightline.sla_monitor import kpis
 from brightline.sla_monitor.adapters.orm import callback_rates, calls, deadlines, event_log
 from brightline.sla_monitor.domain.deadlines import Deadline, DeadlineState, Pause
@@ -169,7 +170,7 @@ class DeadlineRepository:
             .values(**to_row(tracked))
             .on_conflict_do_nothing(index_elements=[deadlines.c.id])
         )
-        return result.rowcount == 1
+        return rows_affected(result) == 1
 
     async def save(self, tracked: Tracked) -> None:
         row = to_row(tracked)
