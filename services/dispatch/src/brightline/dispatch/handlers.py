@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from brightline.contracts.events.common import AreaClass
 from brightline.contracts.events.dispatch import (
     LinkedTicketReleasedV1,
     OutageCancelledV1,
     OutageDeclaredV1,
     OutageRestoredV1,
     OutageUpdatedV1,
+    ReleaseReason,
     WorkOrderCreatedV1,
     WorkOrderPromotedV1,
     WorkOrderReturnedV1,
@@ -47,7 +49,7 @@ from brightline.messaging import UnitOfWork
 
 SYSTEM = "dispatch"
 # An order nobody could route still carries the strictest arrival clock until it is routed.
-UNROUTED_AREA_CLASS = "urban"
+UNROUTED_AREA_CLASS: AreaClass = "urban"
 
 
 class NotFound(Exception):
@@ -137,6 +139,8 @@ async def _cluster(
         await _declare_from_report(order, [], command, transformer_id, feeder_id, uow, settings, at)
         return
     # A home of its own: an incident only once several meters under its transformer are dark.
+    # may_join_incident lets a home in only when its meter was located under a transformer.
+    assert transformer_id is not None and command.meter_no is not None
     dark = await outages.open_orders_under(
         transformer_id, since=at - timedelta(seconds=settings.outage_window_seconds)
     )
@@ -362,6 +366,7 @@ async def expire_acceptance(
     )
     if not moved:
         # Nobody else is on duty: keep offering it to the same crew, on record.
+        assert late_crew is not None, "an assigned order has its crew"
         order.assign(
             late_crew,
             command.now,
@@ -491,7 +496,9 @@ async def _after_step(
     """What an order's step means for the work linked to it: the incident it leads, and the
     repeat-call consultations linked to it."""
     if action in ("return", "cancel"):
-        reason = "work_order_returned" if action == "return" else "work_order_cancelled"
+        reason: ReleaseReason = (
+            "work_order_returned" if action == "return" else "work_order_cancelled"
+        )
         await _release_links(uow, at, reason, work_order_ids=[order.id], unit_id=order.unit_id)
     if not order.incident_id or not order.is_lead:
         return
@@ -631,7 +638,7 @@ async def reopen(
             "description": first.description,
             "fault_scope": first.fault_scope,
         }
-        reopened_from = first.id
+        reopened_from: str | None = first.id
     else:
         link = await LinkRepository(uow.session).get(command.ticket_id)
         if link is None:
@@ -786,7 +793,7 @@ async def record_link(
 async def _release_links(
     uow: UnitOfWork,
     at: datetime,
-    reason: str,
+    reason: ReleaseReason,
     *,
     unit_id: str | None,
     ticket_ids: list[str] | None = None,
@@ -1035,7 +1042,7 @@ async def flush(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> 
                     ticket_id=order.ticket_id,
                     unit_id=order.unit_id,
                     returned_at=event.at,
-                    resolution=order.resolution,
+                    resolution=event.resolution,
                     cause=order.cause,
                     incident_id=order.incident_id,
                 )

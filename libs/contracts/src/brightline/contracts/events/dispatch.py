@@ -17,6 +17,8 @@ from brightline.contracts.topics import (
 Resolution = Literal["repaired", "paid_service_referral", "restored_with_outage"]
 RestoredBy = Literal["lead_crew", "grid", "supervisor"]
 PromotionReason = Literal["leads_incident", "incident_cancelled"]
+# Why a linked consultation was let go.
+ReleaseReason = Literal["work_order_returned", "incident_restored", "work_order_cancelled"]
 WorkOrderStatus = Literal[
     "created",
     "assigned",
@@ -246,7 +248,7 @@ class LinkedTicketReleasedV1(EventPayload):
 
     ticket_id: str
     released_at: datetime
-    reason: Literal["work_order_returned", "incident_restored", "work_order_cancelled"]
+    reason: ReleaseReason
     unit_id: str | None = None
     work_order_id: str | None = None
     incident_id: str | None = None

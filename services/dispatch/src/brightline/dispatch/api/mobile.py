@@ -296,7 +296,7 @@ async def _step(
             uow, f"mobile:{crew_id}:{work_order_id}:{action}", key, fingerprint
         ) as once,
     ):
-        if once.replayed:
+        if once.response is not None:  # replayed
             return once.response
         try:
             order = await handlers.crew_transition(

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
+from brightline.contracts.events.dispatch import RestoredBy
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import OutageRepository
 from brightline.dispatch.api.schemas import (
@@ -165,7 +166,7 @@ async def restore_outage(
     every linked order is resolved and returned at once and every linked consultation released
     (one callback per ticket); OutageRestoredV1 names them all. A call after this is a new repair."""
     restored_at = body.restored_at or datetime.now(UTC)
-    restored_by = "supervisor" if who.has(Role.SUPERVISOR) else "grid"
+    restored_by: RestoredBy = "supervisor" if who.has(Role.SUPERVISOR) else "grid"
     async with (
         uow,
         IdempotentCommand(

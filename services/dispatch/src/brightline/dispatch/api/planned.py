@@ -189,9 +189,10 @@ async def cancel_planned_outage(
                     planned_outage_id=outage_id, cancelled_at=datetime.now(UTC), reason=body.reason
                 )
             )
-        outage = await repo.get(outage_id)
+        cancelled = await repo.get(outage_id)
+        assert cancelled is not None, "held under the lock taken above"
         await uow.commit()
-    return to_read(outage)
+    return to_read(cancelled)
 
 
 class SupplyFact(BaseModel):
@@ -208,7 +209,11 @@ class SupplyFactRead(BaseModel):
 
 
 async def _supply_fact(
-    interruption_id: str, body: SupplyFact, uow, who: Principal, fact: str
+    interruption_id: str,
+    body: SupplyFact,
+    uow,
+    who: Principal,
+    fact: Literal["cause_removed", "restored"],
 ) -> SupplyFactRead:
     if body.at is not None and body.at.tzinfo is None:
         raise Problem(
@@ -219,7 +224,7 @@ async def _supply_fact(
             errors=[{"field": "at", "message": "needs a timezone, e.g. +08:00"}],
         )
     at = body.at or datetime.now(UTC)
-    by = "grid" if Role.INTEGRATION in who.roles else "dispatch"
+    by: Literal["dispatch", "grid"] = "grid" if Role.INTEGRATION in who.roles else "dispatch"
     async with uow:
         if fact == "cause_removed":
             uow.emit(

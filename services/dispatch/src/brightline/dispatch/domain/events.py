@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from brightline.contracts.events.dispatch import (
     PromotionReason,
+    Resolution,
     WorkOrderStatus,
 )
 
@@ -37,6 +38,7 @@ class StatusChanged:
 class Returned:
     order: WorkOrder
     at: datetime
+    resolution: Resolution
 
 
 @dataclass(frozen=True)

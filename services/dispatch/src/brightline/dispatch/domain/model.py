@@ -203,7 +203,9 @@ class WorkOrder:
         self._require("en_route")
         self._move("en_route", at, actor=actor)
 
-    def arrive(self, at: datetime, actor: str, latitude: float, longitude: float) -> None:
+    def arrive(
+        self, at: datetime, actor: str, latitude: float | None, longitude: float | None
+    ) -> None:
         self._require("on_site")
         self._move("on_site", at, actor=actor, latitude=latitude, longitude=longitude)
 
@@ -227,9 +229,10 @@ class WorkOrder:
     def return_(self, at: datetime, actor: str) -> None:
         """回单: the crew hands the finished order back; the ticket goes on to callback."""
         self._require("returned")
+        assert self.resolution is not None, "only a resolved order is returned"
         self.returned_at = at
         self._move("returned", at, actor=actor)
-        self.events.append(events.Returned(self, at))
+        self.events.append(events.Returned(self, at, self.resolution))
 
     def release_from_incident(self, at: datetime) -> None:
         """The incident was cancelled: this order is an ordinary repair of its own again."""
@@ -256,7 +259,7 @@ class WorkOrder:
             self._move("resolved", at, actor=actor, reason=RESOLUTION_OUTAGE)
         self.returned_at = at
         self._move("returned", at, actor=actor, reason=RESOLUTION_OUTAGE)
-        self.events.append(events.Returned(self, at))
+        self.events.append(events.Returned(self, at, self.resolution))
 
 
 @dataclass(frozen=True)
