@@ -12,6 +12,7 @@ from brightline.contracts.events.intake import (
     CallRingingV1,
     EscalationRequestedV1,
     EscalationResolvedV1,
+    OwnerChangeReason,
     TicketCompletedV1,
     TicketOwnerChangedV1,
     TicketRecordedV1,
@@ -319,7 +320,7 @@ async def change_owner(
     ticket: Ticket,
     new_owner: str,
     *,
-    reason: str,
+    reason: OwnerChangeReason,
     by: str,
     uow: UnitOfWork,
     escalation_id: str | None = None,
@@ -402,6 +403,7 @@ async def record_call_event(
 
 def _call_event(call: CallRecord, state: str):
     if state == "ringing":
+        assert call.rang_at is not None, "a ringing call was announced by its newCall"
         return CallRingingV1(
             call_id=call.call_id,
             caller_number=call.caller_number or "",
@@ -410,6 +412,7 @@ def _call_event(call: CallRecord, state: str):
             rang_at=call.rang_at,
         )
     if state == "answered":
+        assert call.answered_at is not None, "an answered call was announced by its answer"
         return CallAnsweredV1(
             call_id=call.call_id,
             queue=call.queue or "",
@@ -419,6 +422,7 @@ def _call_event(call: CallRecord, state: str):
             answered_at=call.answered_at,
             answer_delay_seconds=call.answer_delay_seconds,
         )
+    assert call.ended_at and call.end_cause, "an ended call was announced by its hangup"
     return CallEndedV1(
         call_id=call.call_id,
         queue=call.queue or "",
@@ -440,8 +444,9 @@ async def request_escalation(command: commands.RequestEscalation, uow: UnitOfWor
     if command.ticket_id and await TicketRepository(uow.session).get(command.ticket_id) is None:
         raise NotFound(f"ticket {command.ticket_id} does not exist")
     at = now()
+    escalation_id = str(uuid.uuid4())
     row = dict(
-        id=str(uuid.uuid4()),
+        id=escalation_id,
         kind=command.kind,
         reason=command.reason,
         agent_id=command.agent_id,
@@ -458,13 +463,13 @@ async def request_escalation(command: commands.RequestEscalation, uow: UnitOfWor
         actor=command.agent_id,
         action="escalation_requested",
         ticket_id=command.ticket_id,
-        escalation_id=row["id"],
+        escalation_id=escalation_id,
         kind=command.kind,
         reason=command.reason,
     )
     uow.emit(
         EscalationRequestedV1(
-            escalation_id=row["id"],
+            escalation_id=escalation_id,
             kind=command.kind,
             reason=command.reason,
             agent_id=command.agent_id,
@@ -499,6 +504,8 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
     if command.outcome == "taken_over":
         if row.ticket_id:
             ticket = await TicketRepository(uow.session).get(row.ticket_id, for_update=True)
+            if ticket is None:
+                raise NotFound(f"ticket {row.ticket_id} does not exist")
             await change_owner(
                 ticket,
                 command.supervisor_id,

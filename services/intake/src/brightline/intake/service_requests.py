@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from brightline.contracts.events.common import ServiceMilestone
 from brightline.contracts.events.intake import TicketMilestoneRecordedV1
 from brightline.intake.adapters.repository import TicketRepository
 from brightline.intake.domain.model import IllegalTransition
@@ -52,7 +53,12 @@ def problems_of(body) -> list[dict]:
 
 
 async def record_milestone(
-    *, ticket_id: str, milestone: str, occurred_at: datetime | None, by: str, uow: UnitOfWork
+    *,
+    ticket_id: str,
+    milestone: ServiceMilestone,
+    occurred_at: datetime | None,
+    by: str,
+    uow: UnitOfWork,
 ) -> TicketMilestoneRecordedV1:
     ticket = await TicketRepository(uow.session).get(ticket_id)
     if ticket is None:

@@ -17,8 +17,10 @@ from brightline.intake.adapters.repository import (
 )
 from brightline.intake.api.deps import Agent, PhraseBookDep
 from brightline.intake.api.schemas import (
+    ChoiceRead,
     EtiquetteCheck,
     EtiquetteResult,
+    OutcomeRead,
     ScriptAnswers,
     ScriptStep,
     ViolationRead,
@@ -208,9 +210,11 @@ async def next_step(ticket_type: str, body: ScriptAnswers, agent: Agent) -> Scri
         is_field=step.is_field,
         agent_only=step.agent_only,
         optional=step.optional,
-        choices=[{"value": c.value, "label": c.label} for c in step.choices],
+        choices=[ChoiceRead(value=c.value, label=c.label) for c in step.choices],
         fields_required=step.fields_required,
-        outcome=None if step.outcome is None else dataclasses.asdict(step.outcome),
+        outcome=None
+        if step.outcome is None
+        else OutcomeRead.model_validate(dataclasses.asdict(step.outcome)),
         done=step.done,
         path=list(step.path),
     )

@@ -153,7 +153,7 @@ async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Agent) -> Ticket
         allowed = ticket is not None and (
             agent.has(Role.SUPERVISOR) or agent.subject in (ticket.owner, ticket.first_ask_owner)
         )
-        if not allowed:
+        if ticket is None or not allowed:
             raise Problem(404, "not-found", "No such ticket", f"ticket {ticket_id} does not exist")
         if ticket.type in AUDITED_READS:
             await AuditRepository(uow.session).add(

@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from brightline.contracts.events.common import TicketType
+from brightline.contracts.events.intake import EscalationKind, EscalationOutcome, EscalationReason
+
 
 @dataclass(frozen=True)
 class RecordTicket:
-    ticket_type: str
+    ticket_type: TicketType
     description: str
     first_ask_owner: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -58,8 +61,8 @@ class ReopenTicket:
 
 @dataclass(frozen=True)
 class RequestEscalation:
-    kind: str
-    reason: str
+    kind: EscalationKind
+    reason: EscalationReason
     agent_id: str
     call_id: str | None = None
     ticket_id: str | None = None
@@ -70,7 +73,7 @@ class RequestEscalation:
 @dataclass(frozen=True)
 class ResolveEscalation:
     escalation_id: str
-    outcome: str  # accepted | taken_over | marked_harassing | declined
+    outcome: EscalationOutcome
     supervisor_id: str
 
 
