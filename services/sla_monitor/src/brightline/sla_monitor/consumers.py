@@ -114,9 +114,9 @@ async def on_event(
     await history.log(event)
     await record_kpi_facts(event, history)
     store = DeadlineRepository(uow.session)
-    book = book()  # read per event: a pack adopted meanwhile applies to what opens from now on
-    for command in inputs_for(event, book):
-        for tracked in await handlers.handle(command, store, uow.emit, book=book):
+    in_force = book()  # read per event: a pack adopted meanwhile applies to what opens from now on
+    for command in inputs_for(event, in_force):
+        for tracked in await handlers.handle(command, store, uow.emit, book=in_force):
             if notify is not None:
                 notify(
                     tracked.next_fire_at

@@ -469,9 +469,11 @@ async def export_kpis(
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet), "a new workbook opens on an empty worksheet"
     sheet.title = "KPIs"
     sheet.append(kpis.COLUMNS)
     for line in table:
