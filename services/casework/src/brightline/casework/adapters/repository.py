@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -142,7 +142,7 @@ class CaseRepository:
         *,
         case_id: str,
         reader: str,
-        roles: Sequence[str],
+        roles: Iterable[str],
         department_id: str | None,
         fields: Sequence[str],
         granted: bool,

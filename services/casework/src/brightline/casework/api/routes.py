@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
@@ -54,7 +54,9 @@ def problem_of(error: CaseError) -> Problem:
         "illegal-transition": 409,
         "unknown-department": 422,
     }.get(error.kind, 400)
-    extensions = {"allowed_from": error.allowed} if isinstance(error, IllegalTransition) else {}
+    extensions: dict[str, Any] = (
+        {"allowed_from": error.allowed} if isinstance(error, IllegalTransition) else {}
+    )
     title = {
         "not-found": "No such case",
         "not-your-case": "This case is not yours to act on",
@@ -233,7 +235,9 @@ async def _command(
             raise phrase_problem(error) from error
         await uow.commit()
     async with uow:
-        return await case_view(uow, await CaseRepository(uow.session).get(case.id), viewer, rules)
+        updated = await CaseRepository(uow.session).get(case.id)
+        assert updated is not None, "a case is never deleted"
+        return await case_view(uow, updated, viewer, rules)
 
 
 @cases_router.post("/{case_id}/transfer", response_model=CaseRead)
