@@ -16,7 +16,9 @@ import logging
 import os
 import random
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import httpx
 
@@ -24,6 +26,8 @@ from brightline.console.adapters.clients import Upstream
 from brightline.console.settings import ConsoleSettings
 from brightline.platform.logging import configure_logging
 from brightline.platform.problems import Problem
+
+T = TypeVar("T")
 
 log = logging.getLogger("brightline.console.demo")
 
@@ -173,7 +177,7 @@ class Demo:
         self.robots = {r: await self.identity.user_token(r, DEMO_PASSWORD) for r in ROBOTS}
         self.crew_tokens.clear()
 
-    async def attempt(self, what: str, coro) -> object:
+    async def attempt(self, what: str, coro: Awaitable[T]) -> T | None:
         try:
             return await coro
         except Problem as problem:
@@ -355,7 +359,7 @@ class Demo:
                 nxt = order.get("allowed_next") or []
                 lat = (order.get("latitude") or centre[0]) + self.rng.uniform(-0.002, 0.002)
                 lon = (order.get("longitude") or centre[1]) + self.rng.uniform(-0.002, 0.002)
-                step = {
+                step: dict[str, tuple[str, dict[str, Any]]] = {
                     "accepted": ("accept", {}),
                     "en_route": ("en-route", {}),
                     "on_site": ("on-site", {"latitude": lat, "longitude": lon}),

@@ -162,6 +162,7 @@ class LiveHub:
 
             async def on_partitions_assigned(self, assigned):
                 # Resolve "latest" now, so that an event published after readiness is never skipped.
+                assert hub._consumer is not None, "assigned partitions come from the consumer"
                 for tp in assigned:
                     await hub._consumer.position(tp)
                 if assigned:

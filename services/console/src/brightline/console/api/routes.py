@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Request
@@ -33,6 +33,8 @@ from brightline.console.api.schemas import (
 )
 from brightline.console.domain.floor import IllegalState
 from brightline.platform.problems import Problem
+
+T = TypeVar("T")
 
 me_router = APIRouter(prefix="/api", tags=["me"])
 agent = APIRouter(prefix="/api/agent", tags=["agent"])
@@ -137,6 +139,8 @@ async def answer_call(
     )
     async with hub.change() as step:
         step.add(step.floor.call_answered(call_id, caller.subject, _now(), _now()))
+    card: dict[str, Any] | BaseException
+    greeting: dict[str, Any] | BaseException
     card, greeting = await asyncio.gather(
         upstream.caller_card(caller.token, call_id),
         upstream.greeting(caller.token, call_id=call_id, language="zh"),
@@ -450,6 +454,9 @@ async def chase(
 @supervisor.get("/repair-board")
 async def repair_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
     """Crews (duty, position, open orders), open work orders and active outages."""
+    crews: list[dict[str, Any]] | BaseException
+    orders: list[dict[str, Any]] | BaseException
+    outages: list[dict[str, Any]] | BaseException
     crews, orders, outages = await asyncio.gather(
         upstream.crews(caller.token),
         upstream.work_orders(caller.token, limit=200),
@@ -464,8 +471,8 @@ async def repair_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
     }
 
 
-def _ok(value):
-    return None if isinstance(value, Exception) else value
+def _ok(value: T | BaseException) -> T | None:
+    return None if isinstance(value, BaseException) else value
 
 
 def _problem(error: Exception) -> dict:
