@@ -3,7 +3,6 @@ task with its owning service as origin; intake's ticket record tells whom to cal
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ from brightline.callback.domain.model import CallbackPolicy
 from brightline.contracts import Event
 from brightline.contracts.topics import CASEWORK_CASES, DISPATCH_WORK_ORDERS, INTAKE_TICKETS
 from brightline.messaging import Route, UnitOfWork
+from brightline.platform import clock
 
 
 async def on_ticket_recorded(event: Event, uow: UnitOfWork) -> None:
@@ -28,7 +28,7 @@ async def on_ticket_recorded(event: Event, uow: UnitOfWork) -> None:
             recorded_at=ticket.recorded_at,
         ),
         uow,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -52,7 +52,7 @@ async def on_ticket_completed(
         uow,
         policy=policy,
         tz=tz,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -73,7 +73,7 @@ async def on_work_order_returned(
         uow,
         policy=policy,
         tz=tz,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -96,7 +96,7 @@ async def on_linked_ticket_released(
         uow,
         policy=policy,
         tz=tz,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -119,7 +119,7 @@ async def on_case_status_changed(
         uow,
         policy=policy,
         tz=tz,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 

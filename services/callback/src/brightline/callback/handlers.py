@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -19,6 +19,7 @@ from brightline.contracts.events.callback import (
     RestorationNoticeGivenV1,
 )
 from brightline.messaging import UnitOfWork
+from brightline.platform import clock
 
 log = structlog.get_logger()
 
@@ -221,7 +222,7 @@ async def publish_rate(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWor
             satisfied=rate.satisfied,
             callback_rate=rate.callback_rate,
             satisfaction_rate=rate.satisfaction_rate,
-            computed_at=datetime.now(UTC),
+            computed_at=clock.now(),
             attempted_unreached=rate.attempted_unreached,
         )
     )

@@ -1,10 +1,11 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from brightline.calendar.policy import adopted_book
 from brightline.callback.domain.model import CallbackPolicy
+from brightline.platform import clock
 from brightline.platform.settings import ServiceSettings
 
 
@@ -23,7 +24,7 @@ class PackCallbackPolicy(CallbackPolicy):
 
     @staticmethod
     def _pack():
-        return adopted_book().in_force(datetime.now(UTC))
+        return adopted_book().in_force(clock.now())
 
     @property
     def window(self) -> timedelta:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import structlog
 
@@ -22,6 +21,7 @@ from brightline.contracts.events.casework import (
 )
 from brightline.etiquette import ensure_polite
 from brightline.messaging import UnitOfWork
+from brightline.platform import clock
 
 log = structlog.get_logger()
 
@@ -32,10 +32,6 @@ class CaseNotFound(CaseError):
 
 class UnknownDepartment(CaseError):
     kind = "unknown-department"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def open_case(
@@ -115,7 +111,7 @@ async def transfer_case(command: commands.TransferCase, uow: UnitOfWork) -> Case
             f"(handles: {', '.join(department.case_types)})"
         )
     case.transfer(
-        department_id=command.department_id, actor=actor.subject, at=_now(), note=command.note
+        department_id=command.department_id, actor=actor.subject, at=clock.now(), note=command.note
     )
     await repo.save(case)
     publish(case, uow)
@@ -126,7 +122,9 @@ async def accept_case(command: commands.AcceptCase, uow: UnitOfWork) -> Case:
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
     case.accept(
-        actor=command.actor.subject, at=_now(), actor_department=_acting_department(command.actor)
+        actor=command.actor.subject,
+        at=clock.now(),
+        actor_department=_acting_department(command.actor),
     )
     await repo.save(case)
     publish(case, uow)
@@ -138,7 +136,7 @@ async def investigate_case(command: commands.InvestigateCase, uow: UnitOfWork) -
     case = await _load(repo, command.case_id)
     case.investigate(
         actor=command.actor.subject,
-        at=_now(),
+        at=clock.now(),
         note=command.note,
         actor_department=_acting_department(command.actor),
     )
@@ -154,7 +152,7 @@ async def reply_to_case(command: commands.ReplyToCase, uow: UnitOfWork) -> Case:
     case.reply(
         text=command.text,
         actor=command.actor.subject,
-        at=_now(),
+        at=clock.now(),
         actor_department=_acting_department(command.actor),
     )
     await repo.save(case)
@@ -175,7 +173,7 @@ async def answer_customer(command: commands.AnswerCustomer, uow: UnitOfWork) -> 
         raise NotYourCase(
             "only the first-ask owner, the handling department or a supervisor answers the customer"
         )
-    case.answer(text=command.text, actor=actor.subject, at=_now())
+    case.answer(text=command.text, actor=actor.subject, at=clock.now())
     await repo.save(case)
     publish(case, uow)
     return case
@@ -184,7 +182,7 @@ async def answer_customer(command: commands.AnswerCustomer, uow: UnitOfWork) -> 
 async def close_case(command: commands.CloseCase, uow: UnitOfWork) -> Case:
     repo = CaseRepository(uow.session)
     case = await _load(repo, command.case_id)
-    case.close(actor=command.actor.subject, at=_now(), note=command.note)
+    case.close(actor=command.actor.subject, at=clock.now(), note=command.note)
     await repo.save(case)
     publish(case, uow)
     return case
@@ -395,7 +393,7 @@ async def read_contact(
         department_id=viewer.department_id,
         fields=CONTACT_FIELDS,
         granted=granted,
-        at=_now(),
+        at=clock.now(),
     )
     if not visible:
         # A named staff member learns nothing, not even that the case exists (the attempt is audited).

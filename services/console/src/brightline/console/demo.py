@@ -17,13 +17,14 @@ import os
 import random
 import uuid
 from collections.abc import Awaitable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
 
 from brightline.console.adapters.clients import Upstream
 from brightline.console.settings import ConsoleSettings
+from brightline.platform import clock
 from brightline.platform.logging import configure_logging
 from brightline.platform.problems import Problem
 
@@ -233,7 +234,7 @@ class Demo:
             else f"137{self.rng.randrange(10**8):08d}"
         )
         call_id = f"demo-{uuid.uuid4().hex[:10]}"
-        now = datetime.now(UTC)
+        now = clock.now()
         ack = await self.attempt(
             "ring",
             self.up.cti_event(
@@ -259,7 +260,7 @@ class Demo:
         if call is None or call.get("state") != "ringing":
             self.calls.pop(call_id, None)
             return
-        now = datetime.now(UTC)
+        now = clock.now()
         if self.rng.random() < 0.15:
             await self.attempt(
                 "abandon",
@@ -329,7 +330,7 @@ class Demo:
                 {
                     "event": "hangup",
                     "callId": call_id,
-                    "timestamp": datetime.now(UTC).isoformat(),
+                    "timestamp": clock.now().isoformat(),
                     "cause": "normal",
                     "agentExtension": robot.split("-")[1],
                 },
@@ -402,9 +403,9 @@ class Demo:
                 await self.ring()
                 next_ring = now + self.rng.uniform(0.5, 1.5) * ring_every
             for call_id, rang_at in list(self.calls.items()):
-                if datetime.now(UTC) - rang_at > timedelta(seconds=robot_after):
+                if clock.now() - rang_at > timedelta(seconds=robot_after):
                     asyncio.create_task(self.robot_take(call_id, rang_at))
-                    self.calls[call_id] = datetime.now(UTC) + timedelta(days=1)  # taken care of
+                    self.calls[call_id] = clock.now() + timedelta(days=1)  # taken care of
             if now >= next_crews:
                 await self.crews_move()
                 next_crews = now + 20

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from brightline.contracts.events.common import AreaClass
 from brightline.contracts.events.dispatch import (
@@ -46,6 +46,7 @@ from brightline.dispatch.domain.model import (
 )
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import UnitOfWork
+from brightline.platform import clock
 
 SYSTEM = "dispatch"
 # An order nobody could route still carries the strictest arrival clock until it is routed.
@@ -56,10 +57,6 @@ class NotFound(Exception):
     pass
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def create_work_order(
     command: commands.CreateWorkOrder, uow: UnitOfWork, settings: DispatchSettings | None = None
 ) -> WorkOrder:
@@ -68,7 +65,7 @@ async def create_work_order(
     existing = await orders.for_ticket(command.ticket_id)
     if existing:
         return existing
-    at = now()
+    at = clock.now()
     area = route(command.area_code, await orders.service_areas())
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
@@ -268,7 +265,7 @@ async def declare_incident(
         )
         if same_transformer or same_feeder:
             raise DuplicateIncident(inc.id)
-    incident_id, at = str(uuid.uuid4()), now()
+    incident_id, at = str(uuid.uuid4()), clock.now()
     await outages.add(
         id=incident_id,
         unit_id=command.unit_id,
@@ -384,7 +381,7 @@ async def assign_waiting(order_id: str, uow: UnitOfWork, settings: DispatchSetti
     order = await orders.get(order_id, for_update=True)
     if order is None or order.status != "created" or not order.is_lead:
         return False
-    at = now()
+    at = clock.now()
     if not await _assign(order, uow, settings, at, reason="crew came on duty"):
         return False
     await orders.save(order)
@@ -408,7 +405,7 @@ async def reassign(
     crew = await CrewRepository(uow.session).get(crew_id)
     if crew is None:
         raise NotFound(crew_id)
-    at = now()
+    at = clock.now()
     order.assign(
         crew_id,
         at,
@@ -435,7 +432,7 @@ async def crew_transition(
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None or order.crew_id != command.crew_id:
         raise NotFound(command.work_order_id)
-    at, who, received = command.device_time, command.member_id, now()
+    at, who, received = command.device_time, command.member_id, clock.now()
     history = await orders.history(order.id)
     check_step_time(
         at,
@@ -534,7 +531,7 @@ async def _after_step(
 async def _promote_next_lead(incident_id: str, uow: UnitOfWork, settings: DispatchSettings) -> None:
     outages = OutageRepository(uow.session)
     orders = WorkOrderRepository(uow.session)
-    at = now()
+    at = clock.now()
     followers = [
         o for o in await outages.orders(incident_id) if o.status in OPEN_STATUSES and not o.is_lead
     ]
@@ -557,7 +554,7 @@ async def cancel_work_order(
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None:
         raise NotFound(command.work_order_id)
-    at = now()
+    at = clock.now()
     order.cancel(at, command.actor, command.reason)
     await orders.save(order)
     await flush(order, uow, recorded_at=at)
@@ -580,7 +577,7 @@ async def route_by_hand(
         raise AlreadyRouted(command.work_order_id)
     if command.unit_id not in {u.unit_id for u in await CrewRepository(uow.session).units()}:
         raise NotFound(command.unit_id)
-    at = now()
+    at = clock.now()
     order.route_to(ServiceArea(order.area_code or "*", command.unit_id, command.area_class))
     await orders.record_history(
         order=order,
@@ -686,7 +683,7 @@ async def _new_order(
     """An order of its own for a ticket that had none or whose order is done: routed, crewed,
     its arrival clock from `reported_at`."""
     orders = WorkOrderRepository(uow.session)
-    at = now()
+    at = clock.now()
     area = route(base["area_code"], await orders.service_areas())
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
@@ -767,7 +764,7 @@ async def record_link(
     )
     if incident_id and finished and row is not None and row.status == "cancelled":
         # Linked to an incident found not to be one: the caller's report is a repair of its own.
-        await links.release(now(), ticket_ids=[command.ticket_id])
+        await links.release(clock.now(), ticket_ids=[command.ticket_id])
         link = await links.get(command.ticket_id)
         await _new_order(
             command.ticket_id,
@@ -783,7 +780,7 @@ async def record_link(
         # Linked to work that had already finished when we heard of it: released at once.
         await _release_links(
             uow,
-            now(),
+            clock.now(),
             "incident_restored" if incident_id else "work_order_returned",
             ticket_ids=[command.ticket_id],
             unit_id=unit_id,
@@ -829,7 +826,7 @@ async def set_expected_restoration(
     row = await outages.get(command.incident_id, for_update=True)
     if row is None:
         raise NotFound(command.incident_id)
-    at = now()
+    at = clock.now()
     await outages.update(
         command.incident_id,
         expected_restore_at=command.expected_restore_at,
@@ -871,7 +868,7 @@ async def restore_incident(command: commands.RestoreIncident, uow: UnitOfWork) -
             f"restored_at {command.restored_at.isoformat()} is long before the incident was "
             f"declared ({row.declared_at.isoformat()})"
         )
-    if command.restored_at > now() + timedelta(minutes=5):
+    if command.restored_at > clock.now() + timedelta(minutes=5):
         raise BadRestorationTime(f"restored_at {command.restored_at.isoformat()} is in the future")
     return await _restore(command, uow, row)
 
@@ -881,7 +878,7 @@ async def _restore(command: commands.RestoreIncident, uow: UnitOfWork, row) -> l
     cause = command.cause or row.cause
     orders = WorkOrderRepository(uow.session)
     finished = []
-    recorded_at = now()
+    recorded_at = clock.now()
     incident_orders = await outages.orders(command.incident_id)
     for order in incident_orders:
         order.restore_with_outage(command.restored_at, command.actor, cause)
@@ -928,7 +925,7 @@ async def cancel_incident(
         raise NotFound(command.incident_id)
     if row.status not in INCIDENT_OPEN:
         raise AlreadyRestored(command.incident_id, row.status)
-    at = now()
+    at = clock.now()
     orders = WorkOrderRepository(uow.session)
     released = []
     incident_orders = await outages.orders(command.incident_id)

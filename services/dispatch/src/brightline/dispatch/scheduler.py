@@ -14,6 +14,7 @@ from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.domain import commands
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import ServiceRuntime
+from brightline.platform import clock
 
 log = structlog.get_logger()
 
@@ -22,7 +23,7 @@ async def scan_once(runtime: ServiceRuntime, settings: DispatchSettings) -> int:
     """Reassign every overdue order and give waiting orders a crew; one transaction per order."""
     done = 0
     async with runtime.unit_of_work() as uow:
-        overdue = await WorkOrderRepository(uow.session).overdue_acceptances(handlers.now())
+        overdue = await WorkOrderRepository(uow.session).overdue_acceptances(clock.now())
         # The alarm gauge follows the database, whatever process routed or cancelled an order.
         metrics.ORDERS_NEEDING_ROUTING.set(
             await WorkOrderRepository(uow.session).count_needing_routing()
@@ -30,7 +31,7 @@ async def scan_once(runtime: ServiceRuntime, settings: DispatchSettings) -> int:
     for order_id in overdue:
         async with runtime.unit_of_work() as uow:
             await handlers.expire_acceptance(
-                commands.ExpireAcceptance(order_id, handlers.now()), uow, settings
+                commands.ExpireAcceptance(order_id, clock.now()), uow, settings
             )
             await uow.commit()
             done += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from brightline.contracts.events.intake import (
     CallAnsweredV1,
@@ -34,6 +34,7 @@ from brightline.intake.domain.model import CASE_TYPES, Ticket
 from brightline.intake.domain.scripts import ScriptBook
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWork
+from brightline.platform import clock
 
 # Fields an agent writes *to the customer* (checked against the forbidden phrases, 服务忌语).
 CUSTOMER_FACING_FIELDS = ("note_to_customer", "reply")
@@ -56,8 +57,7 @@ class Conflict(ValueError):
     pass
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+now = clock.now  # tests pin this module's time through it
 
 
 # -- tickets ---------------------------------------------------------------------------------

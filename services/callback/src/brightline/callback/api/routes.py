@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from brightline.callback.domain.scripts import callback_script
 from brightline.callback.settings import CallbackSettings
 from brightline.messaging import RuntimeDep, UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
+from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 from brightline.platform.validation import BusinessDay
@@ -62,7 +63,7 @@ PolicyDep = Annotated[CallbackPolicy, Depends(get_policy)]
 def to_read(
     task: CallbackTask, policy: CallbackPolicy, now: datetime | None = None
 ) -> CallbackTaskRead:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     return CallbackTaskRead(
         id=task.id,
         ticket_id=task.ticket_id,
@@ -118,7 +119,7 @@ def _domain_problem(error: Exception) -> Problem:
 async def take_next_task(uow: UnitOfWorkDep, agent: Agent, policy: PolicyDep):
     """Hand me the oldest-due callback under a lease. Returns the task I already hold, if any;
     no two agents ever get the same task; a lease that expires returns the task to the pool."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with uow:
         task = await handlers.take_next_task(
             commands.TakeNextTask(agent.subject), uow, policy=policy, now=now
@@ -180,7 +181,7 @@ async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent, runtime: Ru
     """The callback script for the task I hold: steps in zh and en (the unit and my staff number,
     the day the customer called, the handling result), the satisfaction question and its
     answers, and the number to call (the customer's name is never given for reports)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with uow:
         task = await TaskRepository(uow.session).get(task_id)
         if task is None:
@@ -244,7 +245,7 @@ async def record_outcome(
                 ),
                 uow,
                 policy=policy,
-                now=datetime.now(UTC),
+                now=clock.now(),
             )
         except (ReasonRequired, NotLeaseHolder, TaskClosed) as error:
             raise _domain_problem(error) from error
@@ -281,7 +282,7 @@ async def give_restoration_notice(
     ):
         if once.replayed:
             return once.response
-        now = datetime.now(UTC)
+        now = clock.now()
         noted = await handlers.give_restoration_notice(
             commands.GiveRestorationNotice(incident_id, agent.subject), uow, now=now
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -33,6 +32,7 @@ from brightline.casework.domain.confidentiality import Confidentiality, Viewer
 from brightline.casework.domain.model import Case, CaseError, IllegalTransition
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.messaging import UnitOfWork, UnitOfWorkDep
+from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
@@ -324,7 +324,7 @@ async def put_department(
             name=body.name,
             case_types=list(body.case_types),
             active=body.active,
-            at=datetime.now(UTC),
+            at=clock.now(),
             by=admin.subject,
         )
         row = await repo.get(department_id)

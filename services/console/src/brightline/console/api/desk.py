@@ -6,7 +6,6 @@ and what the supervisor did with the agent's escalation."""
 from __future__ import annotations
 
 import typing
-from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -35,13 +34,10 @@ from brightline.console.api.desk_schemas import (
 )
 from brightline.console.domain.floor import Floor, IllegalState
 from brightline.console.live import LiveHub
+from brightline.platform import clock
 from brightline.platform.problems import Problem
 
 desk = APIRouter(prefix="/api/desk", tags=["desk"])
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _state(floor: Floor, agent_id: str) -> DeskStateRead:
@@ -91,7 +87,7 @@ async def my_desk(caller: SoloAgent, hub: HubDep) -> DeskStateRead:
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
-                _now(),
+                clock.now(),
             )
             floor = step.floor
     return _state(floor, caller.subject)
@@ -106,10 +102,10 @@ async def set_desk_state(body: DeskStateUpdate, caller: SoloAgent, hub: HubDep) 
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
-                _now(),
+                clock.now(),
             )
         try:
-            step.add(step.floor.set_state(caller.subject, body.state, _now(), body.reason))
+            step.add(step.floor.set_state(caller.subject, body.state, clock.now(), body.reason))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Cannot change state now", str(error)) from error
     return _state(step.floor, caller.subject)
@@ -130,7 +126,9 @@ async def wrap_up(body: DeskWrapUp, caller: SoloAgent, hub: HubDep) -> DeskState
         seat = step.floor.seats.get(caller.subject)
         call_id = body.call_id or (seat.call_id if seat else None)
         try:
-            step.add(step.floor.finish_wrap_up(caller.subject, body.ready, _now(), body.reason))
+            step.add(
+                step.floor.finish_wrap_up(caller.subject, body.ready, clock.now(), body.reason)
+            )
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Nothing to wrap up", str(error)) from error
     await desk_store.record_wrap_up(

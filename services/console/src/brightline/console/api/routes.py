@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from brightline.console.api.schemas import (
     WrapUp,
 )
 from brightline.console.domain.floor import IllegalState
+from brightline.platform import clock
 from brightline.platform.problems import Problem
 
 T = TypeVar("T")
@@ -42,10 +43,6 @@ work = APIRouter(prefix="/api", tags=["work"])
 supervisor = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
 
 IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @me_router.get("/me", response_model=UserRead)
@@ -79,7 +76,7 @@ async def my_state(caller: AgentCaller, hub: HubDep) -> dict:
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
-                _now(),
+                clock.now(),
             )
     offered = floor.calls.get(seat.call_id) if seat.call_id else None
     return {
@@ -104,10 +101,10 @@ async def set_my_state(body: StateUpdate, caller: SoloAgent, hub: HubDep) -> dic
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
-                _now(),
+                clock.now(),
             )
         try:
-            step.add(step.floor.set_state(caller.subject, body.state, _now()))
+            step.add(step.floor.set_state(caller.subject, body.state, clock.now()))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Cannot change state now", str(error)) from error
     return step.floor.seat_view(step.floor.seats[caller.subject])
@@ -132,13 +129,13 @@ async def answer_call(
         {
             "event": "answer",
             "callId": call_id,
-            "timestamp": _now().isoformat(),
+            "timestamp": clock.now().isoformat(),
             "agentExtension": caller.principal.staff_no or caller.subject,
             "agentId": caller.subject,
         },
     )
     async with hub.change() as step:
-        step.add(step.floor.call_answered(call_id, caller.subject, _now(), _now()))
+        step.add(step.floor.call_answered(call_id, caller.subject, clock.now(), clock.now()))
     card: dict[str, Any] | BaseException
     greeting: dict[str, Any] | BaseException
     card, greeting = await asyncio.gather(
@@ -168,13 +165,13 @@ async def hang_up(
         {
             "event": "hangup",
             "callId": call_id,
-            "timestamp": _now().isoformat(),
+            "timestamp": clock.now().isoformat(),
             "cause": "normal",
             "agentExtension": caller.principal.staff_no or caller.subject,
         },
     )
     async with hub.change() as step:
-        step.add(step.floor.call_ended(call_id, "normal", _now()))
+        step.add(step.floor.call_ended(call_id, "normal", clock.now()))
     return {
         "call": ack.get("call"),
         "seat": step.floor.seat_view(step.floor.seats[caller.subject])
@@ -187,7 +184,7 @@ async def hang_up(
 async def finish_wrap_up(body: WrapUp, caller: SoloAgent, hub: HubDep) -> dict:
     async with hub.change() as step:
         try:
-            step.add(step.floor.finish_wrap_up(caller.subject, body.ready, _now()))
+            step.add(step.floor.finish_wrap_up(caller.subject, body.ready, clock.now()))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Nothing to wrap up", str(error)) from error
     return step.floor.seat_view(step.floor.seats[caller.subject])
@@ -321,7 +318,7 @@ async def callback_outcome(
 @supervisor.get("/floor")
 async def floor(caller: SupervisorCaller, hub: HubDep) -> dict:
     """Queues and agent states, live (the console's own view of the floor)."""
-    return (await hub.read()).snapshot(_now())
+    return (await hub.read()).snapshot(clock.now())
 
 
 @supervisor.get("/feed")
@@ -347,7 +344,7 @@ async def sla_board(request: Request, caller: SupervisorCaller, upstream: Upstre
     """The three charts: answered within 12 s (today and the last 7 days), the callback rate this
     month, and open breaches by type. A service that does not answer leaves its chart empty."""
     tz = ZoneInfo(request.app.state.settings.business_timezone)
-    today = datetime.now(tz).date()
+    today = clock.now().astimezone(tz).date()
     week, breaches, rates = await asyncio.gather(
         upstream.kpis(caller.token, today - timedelta(days=6), today, "day"),
         upstream.breaches(caller.token),

@@ -2,7 +2,6 @@
 (integration) and kept by supervisors."""
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -24,6 +23,7 @@ from brightline.dispatch.api.schemas import (
 )
 from brightline.dispatch.domain.model import ServiceArea
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
@@ -189,7 +189,7 @@ async def put_position(
             crew_id,
             latitude=body.latitude,
             longitude=body.longitude,
-            position_at=body.at or datetime.now(UTC),
+            position_at=body.at or clock.now(),
         ):
             raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
         result = await _crew_read(repo, crew_id)

@@ -16,7 +16,7 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -44,6 +44,7 @@ from brightline.dispatch.domain.model import (
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
+from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
@@ -215,7 +216,7 @@ def _device_time(body: MobileStep, header: str | None, settings: DispatchSetting
             "send X-Device-Time or device_time: when the step happened on the phone",
             errors=[{"field": "device_time", "message": "required"}],
         )
-    if value > datetime.now(UTC) + timedelta(seconds=settings.device_clock_skew_seconds):
+    if value > clock.now() + timedelta(seconds=settings.device_clock_skew_seconds):
         raise Problem(
             422,
             "device-time-in-future",

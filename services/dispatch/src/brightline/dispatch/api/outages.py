@@ -1,6 +1,5 @@
 """Grid topology (from GIS, via integration) and outage incidents (supervisor)."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -20,6 +19,7 @@ from brightline.dispatch.api.schemas import (
 from brightline.dispatch.domain import commands
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotentCommand
+from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
@@ -165,7 +165,7 @@ async def restore_outage(
     system's restoration event, as an integration client). The incident closes as restored;
     every linked order is resolved and returned at once and every linked consultation released
     (one callback per ticket); OutageRestoredV1 names them all. A call after this is a new repair."""
-    restored_at = body.restored_at or datetime.now(UTC)
+    restored_at = body.restored_at or clock.now()
     restored_by: RestoredBy = "supervisor" if who.has(Role.SUPERVISOR) else "grid"
     async with (
         uow,

@@ -20,6 +20,7 @@ from brightline.contracts.events.dispatch import (
 from brightline.dispatch.adapters.planned import PlannedOutageRepository
 from brightline.dispatch.domain import planned
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 
@@ -90,7 +91,7 @@ async def register_planned_outage(
     """Register a planned outage. The notice (starts_at - announced_at) is checked against the
     pack's `outage.planned.notice` (7 days); a late one is published as
     planned-outage.notice-breached with the important customers listed."""
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         try:
             pack = adopted_book().in_force(body.announced_at)
@@ -186,7 +187,7 @@ async def cancel_planned_outage(
             await repo.cancel(outage_id)
             uow.emit(
                 PlannedOutageCancelledV1(
-                    planned_outage_id=outage_id, cancelled_at=datetime.now(UTC), reason=body.reason
+                    planned_outage_id=outage_id, cancelled_at=clock.now(), reason=body.reason
                 )
             )
         cancelled = await repo.get(outage_id)
@@ -223,7 +224,7 @@ async def _supply_fact(
             "at needs a timezone",
             errors=[{"field": "at", "message": "needs a timezone, e.g. +08:00"}],
         )
-    at = body.at or datetime.now(UTC)
+    at = body.at or clock.now()
     by: Literal["dispatch", "grid"] = "grid" if Role.INTEGRATION in who.roles else "dispatch"
     async with uow:
         if fact == "cause_removed":

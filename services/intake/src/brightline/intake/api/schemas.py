@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -13,6 +13,7 @@ from brightline.contracts.events.common import (
     FaultScope,
     ServiceSubtype,
 )
+from brightline.platform import clock
 from brightline.platform.validation import unique_by
 
 PHONE = r"^\+?[0-9-]{3,20}$"
@@ -33,7 +34,7 @@ def _within(past: timedelta, future: timedelta):
     would otherwise be stored and dead-lettered downstream (a deadline the calendar cannot count)."""
 
     def check(value: datetime) -> datetime:
-        at = datetime.now(UTC)
+        at = clock.now()
         if value > at + future:
             raise ValueError(f"is more than {future} ahead of now ({at.isoformat()})")
         if value < at - past:

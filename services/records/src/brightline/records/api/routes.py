@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts.events.common import TicketType
 from brightline.messaging import UnitOfWork, UnitOfWorkDep
+from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 from brightline.records.adapters import export
@@ -167,7 +168,7 @@ async def _search(
         )
         audited = restricted(found, rules)
         if audited:
-            await repo.audit(audited, viewer, action=action, granted=True, at=datetime.now(UTC))
+            await repo.audit(audited, viewer, action=action, granted=True, at=clock.now())
             await uow.commit()
     return found, next_cursor
 
@@ -283,7 +284,7 @@ async def visible_ticket(
     is_case = ticket.ticket_type in CASE_TYPES
     allowed = not is_case or rules.may_find(ticket, viewer)
     if is_case and rules.restricted(ticket.case_type):
-        await repo.audit([ticket], viewer, action=action, granted=allowed, at=datetime.now(UTC))
+        await repo.audit([ticket], viewer, action=action, granted=allowed, at=clock.now())
         await uow.commit()  # the refused attempt stays in the audit too
         await uow.session.begin()
     if not allowed:

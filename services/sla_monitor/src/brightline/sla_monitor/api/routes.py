@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from brightline.calendar import CalendarOutOfRange
 from brightline.contracts import Event
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
 from brightline.platform.validation import BusinessDay
@@ -173,7 +174,7 @@ async def open_deadline(
 ) -> DeadlineRead:
     """Open a limit by hand (e.g. a written bill query). A date past the official calendar's known
     years is stored as an errored deadline and answered with 422 calendar-out-of-range."""
-    opened_at = body.opened_at or datetime.now(UTC)
+    opened_at = body.opened_at or clock.now()
     if opened_at.tzinfo is None:
         raise Problem(
             422,
@@ -236,7 +237,7 @@ async def _pause_or_resume(
             "subject_type": tracked.subject_type,
             "subject_id": tracked.subject_id,
             "limit_key": tracked.limit.key,
-            "at": (at or datetime.now(UTC)).isoformat(),
+            "at": (at or clock.now()).isoformat(),
             "reason": reason,
             "by": actor,
         }
@@ -379,7 +380,7 @@ def _window(
     request: Request, date_from: date | None, date_to: date | None
 ) -> tuple[date, date, datetime, datetime]:
     tz = tz_of(request)
-    today = datetime.now(tz).date()
+    today = clock.now().astimezone(tz).date()
     date_to = date_to or today
     date_from = date_from or date_to
     if date_from > date_to:
@@ -506,7 +507,7 @@ async def verify_replay(
 ) -> ReplayReport:
     """Rebuild the monitor's state from its logged input events and compare the breaches with the
     live tables (both cut at `until`, default now)."""
-    until = until or datetime.now(UTC)
+    until = until or clock.now()
     async with uow:
         history = await HistoryRepository(uow.session).history()
         live = await DeadlineRepository(uow.session).all_tracked()
