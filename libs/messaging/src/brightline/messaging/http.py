@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header
 from fastapi.responses import JSONResponse
 from sqlalchemy import Result
 
@@ -16,6 +17,10 @@ from brightline.platform.auth import CURRENT_PRINCIPAL
 from brightline.platform.problems import Problem
 
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
+
+# The Idempotency-Key header of every route that takes one (a parameter named idempotency_key):
+# printable ASCII without spaces, at most 200 characters.
+IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 def caller_scope(scope: str) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from brightline.callback import handlers
 from brightline.callback.adapters.repository import ContactRepository, TaskRepository
@@ -31,7 +31,7 @@ from brightline.callback.domain.model import (
 from brightline.callback.domain.scripts import callback_script
 from brightline.callback.settings import CallbackSettings
 from brightline.messaging import RuntimeDep, UnitOfWorkDep
-from brightline.messaging.http import IdempotentCommand
+from brightline.messaging.http import IdempotencyKey, IdempotentCommand
 from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
@@ -44,7 +44,6 @@ rates = APIRouter(prefix="/callback-rates", tags=["callback-rates"])
 Agent = Annotated[Principal, Depends(Allow(Role.AGENT))]
 Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
 Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 def callback_settings(runtime: RuntimeDep) -> CallbackSettings:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from brightline.console.api.deps import (
@@ -32,6 +32,7 @@ from brightline.console.api.schemas import (
     WrapUp,
 )
 from brightline.console.domain.floor import IllegalState
+from brightline.messaging.http import IdempotencyKey
 from brightline.platform import clock
 from brightline.platform.problems import Problem
 
@@ -41,8 +42,6 @@ me_router = APIRouter(prefix="/api", tags=["me"])
 agent = APIRouter(prefix="/api/agent", tags=["agent"])
 work = APIRouter(prefix="/api", tags=["work"])
 supervisor = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
-
-IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 @me_router.get("/me", response_model=UserRead)

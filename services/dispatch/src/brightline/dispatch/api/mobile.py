@@ -43,7 +43,7 @@ from brightline.dispatch.domain.model import (
 )
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import UnitOfWorkDep
-from brightline.messaging.http import IdempotentCommand
+from brightline.messaging.http import IdempotencyKey, IdempotentCommand
 from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
@@ -51,7 +51,6 @@ from brightline.platform.problems import Problem
 router = APIRouter(prefix="/mobile", tags=["mobile"])
 
 CrewMember = Annotated[Principal, Depends(Allow(Role.CREW))]
-IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 DeviceTime = Annotated[str | None, Header(alias="X-Device-Time")]
 
 

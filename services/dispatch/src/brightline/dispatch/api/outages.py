@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from brightline.contracts.events.dispatch import RestoredBy
 from brightline.dispatch import handlers
@@ -18,7 +18,7 @@ from brightline.dispatch.api.schemas import (
 )
 from brightline.dispatch.domain import commands
 from brightline.messaging import UnitOfWorkDep
-from brightline.messaging.http import IdempotentCommand
+from brightline.messaging.http import IdempotencyKey, IdempotentCommand
 from brightline.platform import clock
 from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
@@ -157,9 +157,7 @@ async def restore_outage(
     body: RestoreCreate,
     uow: UnitOfWorkDep,
     who: Restorer,
-    idempotency_key: Annotated[
-        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ):
     """Power is back, said by a supervisor or by the grid side (the outage-management or SCADA
     system's restoration event, as an integration client). The incident closes as restored;

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.intake import handlers, service_requests
@@ -31,7 +31,7 @@ from brightline.intake.domain.commands import (
 )
 from brightline.intake.domain.model import IllegalTransition, MissingFields
 from brightline.messaging import UnitOfWorkDep
-from brightline.messaging.http import IdempotentCommand
+from brightline.messaging.http import IdempotencyKey, IdempotentCommand
 from brightline.platform.auth import Role
 from brightline.platform.problems import Problem
 
@@ -47,9 +47,7 @@ async def record_ticket(
     uow: UnitOfWorkDep,
     agent: Agent,
     book: PhraseBookDep,
-    idempotency_key: Annotated[
-        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ):
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
@@ -205,7 +203,7 @@ async def record_call_outcome(
     uow: UnitOfWorkDep,
     agent: Agent,
     book: PhraseBookDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ):
     """A call that ended without a repair or case ticket (breaker self-check solved it, a fault
     in the customer's own installation referred to paid service, answered on the spot) is
