@@ -22,18 +22,7 @@ from typing import Any
 
 import yaml
 
-from brightline.contracts.events.common import SERVICE_SUBTYPES
-
-TICKET_TYPES: tuple[str, ...] = (
-    "repair",
-    "consultation",
-    "service_request",
-    "complaint",
-    "report",
-    "opinion",
-    "suggestion",
-    "praise",
-)
+from brightline.contracts.events.common import SERVICE_SUBTYPES, TICKET_TYPES
 
 # Field names other modules rely on; spelled exactly so.
 FIELD_NAMES: tuple[str, ...] = (
