@@ -50,7 +50,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Delete, Insert, Update
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import Principal, Supervisor
 from brightline.platform.logging import (
     CURRENT_TICKET,
     PERSONAL_KEYS,
@@ -638,8 +638,6 @@ def drop_audit_table_v1() -> None:
 
 
 # ----------------------------------------------------------------------------- GET /audit/events
-
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 
 
 async def _engine(request: Request) -> AsyncEngine:

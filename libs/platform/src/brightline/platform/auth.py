@@ -259,3 +259,23 @@ class Public:
 
     async def __call__(self) -> None:
         return None
+
+
+# Who may call a route: one name for each set of roles, meaning the same in every service.
+Agent = Annotated[Principal, Depends(Allow(Role.AGENT))]
+Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
+Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
+Crew = Annotated[Principal, Depends(Allow(Role.CREW))]
+# The call-centre floor: agents and the supervisors on duty with them.
+Desk = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
+# The floor and the departments' caseworkers.
+Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
+# Caseworkers and the supervisors over them.
+Department = Annotated[Principal, Depends(Allow(Role.CASEWORKER, Role.SUPERVISOR))]
+# A supervisor, or another utility system acting for one.
+SupervisorOrSystem = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
+DeskOrSystem = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.INTEGRATION))]
+StaffOrSystem = Annotated[
+    Principal,
+    Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER, Role.INTEGRATION)),
+]

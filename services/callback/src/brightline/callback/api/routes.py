@@ -33,17 +33,13 @@ from brightline.callback.settings import CallbackSettings
 from brightline.messaging import RuntimeDep, UnitOfWorkDep
 from brightline.messaging.http import IdempotencyKey, IdempotentCommand
 from brightline.platform import clock
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import Agent, Desk, Supervisor
 from brightline.platform.problems import Problem
 from brightline.platform.validation import BusinessDay
 
 router = APIRouter(prefix="/callback-tasks", tags=["callback-tasks"])
 incidents = APIRouter(prefix="/incidents", tags=["incidents"])
 rates = APIRouter(prefix="/callback-rates", tags=["callback-rates"])
-
-Agent = Annotated[Principal, Depends(Allow(Role.AGENT))]
-Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 
 
 def callback_settings(runtime: RuntimeDep) -> CallbackSettings:
@@ -149,7 +145,7 @@ def _contact(task: CallbackTask, contact) -> ContactRead:
 
 @router.get("", response_model=list[CallbackTaskRead])
 async def find_tasks(
-    ticket_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep
+    ticket_id: str, uow: UnitOfWorkDep, staff: Desk, policy: PolicyDep
 ) -> list[CallbackTaskRead]:
     """Callback tasks of one ticket (no contact details)."""
     async with uow:
@@ -159,7 +155,7 @@ async def find_tasks(
 
 @router.get("/{task_id}", response_model=CallbackTaskDetail)
 async def get_task(
-    task_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep
+    task_id: str, uow: UnitOfWorkDep, staff: Desk, policy: PolicyDep
 ) -> CallbackTaskDetail:
     async with uow:
         repo = TaskRepository(uow.session)
@@ -256,7 +252,7 @@ async def record_outcome(
 
 
 @incidents.get("/{incident_id}/callback-tasks", response_model=list[CallbackTaskRead])
-async def incident_tasks(incident_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep):
+async def incident_tasks(incident_id: str, uow: UnitOfWorkDep, staff: Desk, policy: PolicyDep):
     """Every callback task of one outage incident, together (one per linked ticket)."""
     async with uow:
         tasks = await TaskRepository(uow.session).of_incident(incident_id)

@@ -33,17 +33,20 @@ from brightline.casework.domain.model import Case, CaseError, IllegalTransition
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.messaging import UnitOfWork, UnitOfWorkDep
 from brightline.platform import clock
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import (
+    Allow,
+    Department,
+    Principal,
+    Role,
+    Staff,
+    Supervisor,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"])
 departments_router = APIRouter(prefix="/departments", tags=["departments"])
 supervision_router = APIRouter(tags=["supervision"])
-
-Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
-Department = Annotated[Principal, Depends(Allow(Role.CASEWORKER, Role.SUPERVISOR))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-DepartmentAdmin = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR))]
 
 
 def problem_of(error: CaseError) -> Problem:
@@ -314,7 +317,7 @@ def _department(row) -> DepartmentRead:
 
 @departments_router.put("/{department_id}", response_model=DepartmentRead)
 async def put_department(
-    department_id: str, body: DepartmentUpdate, uow: UnitOfWorkDep, admin: DepartmentAdmin
+    department_id: str, body: DepartmentUpdate, uow: UnitOfWorkDep, admin: SupervisorOrSystem
 ) -> DepartmentRead:
     """Create or update a department and the case types it handles."""
     async with uow:

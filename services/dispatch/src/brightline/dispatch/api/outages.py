@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from brightline.contracts.events.dispatch import RestoredBy
 from brightline.dispatch import handlers
@@ -20,15 +20,16 @@ from brightline.dispatch.domain import commands
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotencyKey, IdempotentCommand
 from brightline.platform import clock
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import (
+    Desk,
+    Integration,
+    Role,
+    Supervisor,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
 
-Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-Declarer = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
-Staff = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.AGENT))]
 # Restoration comes from a supervisor, or from the grid side (OMS/SCADA) as an integration client.
-Restorer = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
 
 topology_router = APIRouter(prefix="/topology", tags=["topology"])
 router = APIRouter(prefix="/outages", tags=["outages"])
@@ -59,7 +60,7 @@ async def _read(repo: OutageRepository, incident_id: str) -> IncidentRead:
 @router.get("", response_model=list[IncidentRead])
 async def list_outages(
     uow: UnitOfWorkDep,
-    who: Staff,
+    who: Desk,
     status: Annotated[
         Literal["open", "suspected", "confirmed", "crew_on_site", "restored", "cancelled"] | None,
         Query(description="`open`: suspected, confirmed or crew on site"),
@@ -75,7 +76,7 @@ async def list_outages(
 
 @router.post("", response_model=IncidentRead, status_code=201)
 async def declare_outage(
-    body: IncidentCreate, request: Request, uow: UnitOfWorkDep, who: Declarer
+    body: IncidentCreate, request: Request, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> IncidentRead:
     """Declare a fault before the calls arrive (e.g. a feeder trip from outage management):
     'no power' reports under it fold into it, the first of them gets the crew."""
@@ -121,7 +122,7 @@ async def declare_outage(
 
 
 @router.get("/{incident_id}", response_model=IncidentRead)
-async def get_outage(incident_id: str, uow: UnitOfWorkDep, who: Staff) -> IncidentRead:
+async def get_outage(incident_id: str, uow: UnitOfWorkDep, who: Desk) -> IncidentRead:
     async with uow:
         return await _read(OutageRepository(uow.session), incident_id)
 
@@ -156,7 +157,7 @@ async def restore_outage(
     incident_id: str,
     body: RestoreCreate,
     uow: UnitOfWorkDep,
-    who: Restorer,
+    who: SupervisorOrSystem,
     idempotency_key: IdempotencyKey = None,
 ):
     """Power is back, said by a supervisor or by the grid side (the outage-management or SCADA

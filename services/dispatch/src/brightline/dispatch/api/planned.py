@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from brightline.calendar.policy import NoPolicyInForce, adopted_book
@@ -21,12 +21,14 @@ from brightline.dispatch.adapters.planned import PlannedOutageRepository
 from brightline.dispatch.domain import planned
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform import clock
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import (
+    DeskOrSystem,
+    Integration,
+    Principal,
+    Role,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
-
-Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
-GridOrDispatcher = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR))]
-Staff = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.AGENT, Role.INTEGRATION))]
 
 router = APIRouter(prefix="/planned-outages", tags=["planned-outages"])
 supply = APIRouter(prefix="/supply-interruptions", tags=["supply-interruptions"])
@@ -158,7 +160,7 @@ async def register_planned_outage(
 @router.get("", response_model=list[PlannedOutageRead])
 async def list_planned_outages(
     uow: UnitOfWorkDep,
-    who: Staff,
+    who: DeskOrSystem,
     area_code: Annotated[str | None, Query(max_length=64)] = None,
     ending_after: datetime | None = None,
 ) -> list[PlannedOutageRead]:
@@ -246,7 +248,7 @@ async def _supply_fact(
 
 @supply.post("/{interruption_id}/cause-removed", status_code=201, response_model=SupplyFactRead)
 async def cause_removed(
-    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: GridOrDispatcher
+    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> SupplyFactRead:
     """The cause of an outage or limitation is removed (an incident id, or the grid side's own
     id): supply must be back within 1 working day (supply.restore, opened at `at`)."""
@@ -255,7 +257,7 @@ async def cause_removed(
 
 @supply.post("/{interruption_id}/restored", status_code=201, response_model=SupplyFactRead)
 async def restored(
-    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: GridOrDispatcher
+    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> SupplyFactRead:
     """Supply is back for that interruption (meets supply.restore)."""
     return await _supply_fact(interruption_id, body, uow, who, "restored")

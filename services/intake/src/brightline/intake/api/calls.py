@@ -6,11 +6,11 @@ from fastapi import APIRouter
 
 from brightline.intake import handlers
 from brightline.intake.adapters.repository import CallRepository
-from brightline.intake.api.deps import Agent, Switch
 from brightline.intake.api.schemas import CallRead, CtiAck, CtiEvent
 from brightline.intake.domain.calls import CallRecord, TimesOutOfOrder
 from brightline.intake.domain.commands import RecordCallEvent
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform.auth import Desk, Integration
 from brightline.platform.problems import Problem
 
 cti = APIRouter(prefix="/cti", tags=["cti"])
@@ -50,7 +50,7 @@ def call_read(row) -> CallRead:
 
 
 @cti.post("/events", response_model=CtiAck)
-async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch) -> CtiAck:
+async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Integration) -> CtiAck:
     """newCall / answer / hangup from the switch. Idempotent on (callId, event): a repeat is
     acknowledged with `duplicate: true` and changes nothing. Events may arrive in any order."""
     raw = body.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -102,7 +102,7 @@ async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, switch: Switch) -> Ct
 
 
 @router.get("/{call_id}", response_model=CallRead)
-async def get_call(call_id: str, uow: UnitOfWorkDep, agent: Agent) -> CallRead:
+async def get_call(call_id: str, uow: UnitOfWorkDep, agent: Desk) -> CallRead:
     async with uow:
         row = await CallRepository(uow.session).get(call_id)
     if row is None:

@@ -8,12 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from brightline.etiquette import ForbiddenPhraseError, PhraseBook, default_book
-from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
-
-Agent = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-Switch = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
 
 
 @lru_cache(maxsize=4)

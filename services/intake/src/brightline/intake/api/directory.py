@@ -13,7 +13,6 @@ from brightline.intake.adapters.repository import (
     OutageRepository,
     TicketRepository,
 )
-from brightline.intake.api.deps import Agent, Switch
 from brightline.intake.api.routes_util import summary
 from brightline.intake.api.schemas import (
     CallerCard,
@@ -26,6 +25,7 @@ from brightline.intake.api.schemas import (
 from brightline.intake.handlers import now
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform.auth import Desk, Integration
 from brightline.platform.problems import Problem
 
 customers = APIRouter(prefix="/customers", tags=["customers"])
@@ -35,7 +35,7 @@ RECENT_DAYS = 30
 
 
 @customers.post("/import")
-async def import_customers(body: CustomerImport, uow: UnitOfWorkDep, system: Switch) -> dict:
+async def import_customers(body: CustomerImport, uow: UnitOfWorkDep, system: Integration) -> dict:
     """Upsert customers from the customer/billing system (integration role). A customer's phone
     list is replaced by the one imported."""
     ids = [c.customer_id for c in body.customers]
@@ -119,7 +119,7 @@ async def build_card(uow, number: str, call_id: str | None, window_hours: int) -
 
 @cards.get("/calls/{call_id}/caller-card", response_model=CallerCard)
 async def caller_card_for_call(
-    call_id: str, request: Request, uow: UnitOfWorkDep, agent: Agent
+    call_id: str, request: Request, uow: UnitOfWorkDep, agent: Desk
 ) -> CallerCard:
     """Who is calling: known customers, open and recent tickets, outages over their area, flags."""
     async with uow:
@@ -137,9 +137,7 @@ async def caller_card_for_call(
 
 
 @cards.get("/caller-cards/{number}", response_model=CallerCard)
-async def caller_card(
-    number: str, request: Request, uow: UnitOfWorkDep, agent: Agent
-) -> CallerCard:
+async def caller_card(number: str, request: Request, uow: UnitOfWorkDep, agent: Desk) -> CallerCard:
     async with uow:
         return await build_card(
             uow, number, None, request.app.state.settings.repeat_call_window_hours

@@ -15,7 +15,7 @@ from brightline.intake.adapters.repository import (
     OutageRepository,
     TicketRepository,
 )
-from brightline.intake.api.deps import Agent, PhraseBookDep
+from brightline.intake.api.deps import PhraseBookDep
 from brightline.intake.api.schemas import (
     ChoiceRead,
     EtiquetteCheck,
@@ -30,6 +30,7 @@ from brightline.intake.domain.scripts import InvalidAnswer
 from brightline.intake.handlers import now, scripts
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform.auth import Desk
 from brightline.platform.problems import Problem
 
 greetings = APIRouter(prefix="/greetings", tags=["greetings"])
@@ -75,7 +76,7 @@ async def _outage_for(
 async def greeting(
     request: Request,
     uow: UnitOfWorkDep,
-    agent: Agent,
+    agent: Desk,
     call_id: str | None = None,
     area_code: str | None = None,
     staff_no: str | None = None,
@@ -167,7 +168,7 @@ def reply_promise(known: dict | None) -> engine.ReplyPromise | None:
 
 
 @script_router.get("")
-async def list_scripts(agent: Agent) -> list[dict]:
+async def list_scripts(agent: Desk) -> list[dict]:
     return [
         {
             "ticket_type": s.ticket_type,
@@ -180,7 +181,7 @@ async def list_scripts(agent: Agent) -> list[dict]:
 
 
 @script_router.post("/{ticket_type}/next", response_model=ScriptStep)
-async def next_step(ticket_type: str, body: ScriptAnswers, agent: Agent) -> ScriptStep:
+async def next_step(ticket_type: str, body: ScriptAnswers, agent: Desk) -> ScriptStep:
     """Given the answers so far, the next prompt, the fields still required, and the outcome."""
     try:
         script = scripts().get(ticket_type)
@@ -221,7 +222,7 @@ async def next_step(ticket_type: str, body: ScriptAnswers, agent: Agent) -> Scri
 
 
 @etiquette.post("/check", response_model=EtiquetteResult)
-async def check_text(body: EtiquetteCheck, agent: Agent, book: PhraseBookDep) -> EtiquetteResult:
+async def check_text(body: EtiquetteCheck, agent: Desk, book: PhraseBookDep) -> EtiquetteResult:
     """Check text meant for a customer against the forbidden service phrases (服务忌语)."""
     violations = book.check(body.text)
     return EtiquetteResult(

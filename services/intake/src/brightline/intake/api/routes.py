@@ -11,7 +11,7 @@ from brightline.etiquette import ForbiddenPhraseError
 from brightline.intake import handlers, service_requests
 from brightline.intake.adapters.repository import AuditRepository, TicketRepository
 from brightline.intake.api import calls, directory, escalations, guidance, milestones
-from brightline.intake.api.deps import Agent, PhraseBookDep, forbidden_phrase_problem
+from brightline.intake.api.deps import PhraseBookDep, forbidden_phrase_problem
 from brightline.intake.api.routes_util import summary, to_read
 from brightline.intake.api.schemas import (
     CallOutcomeCreate,
@@ -32,7 +32,7 @@ from brightline.intake.domain.commands import (
 from brightline.intake.domain.model import IllegalTransition, MissingFields
 from brightline.messaging import UnitOfWorkDep
 from brightline.messaging.http import IdempotencyKey, IdempotentCommand
-from brightline.platform.auth import Role
+from brightline.platform.auth import Desk, Role
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -45,7 +45,7 @@ async def record_ticket(
     body: TicketCreate,
     request: Request,
     uow: UnitOfWorkDep,
-    agent: Agent,
+    agent: Desk,
     book: PhraseBookDep,
     idempotency_key: IdempotencyKey = None,
 ):
@@ -128,7 +128,7 @@ async def record_ticket(
 @router.get("", response_model=list[TicketSummary])
 async def list_tickets(
     uow: UnitOfWorkDep,
-    agent: Agent,
+    agent: Desk,
     owner: str | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> list[TicketSummary]:
@@ -143,7 +143,7 @@ async def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketRead)
-async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Agent) -> TicketRead:
+async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Desk) -> TicketRead:
     """A ticket, for its owner, its first-ask owner and supervisors (anyone else: 404). Every
     read of a complaint or a report is written to the audit log."""
     async with uow:
@@ -166,7 +166,7 @@ AUDITED_READS = frozenset({"report", "complaint"})
 
 @router.post("/{ticket_id}/complete", response_model=TicketRead)
 async def complete_ticket(
-    ticket_id: str, body: TicketComplete, uow: UnitOfWorkDep, agent: Agent, book: PhraseBookDep
+    ticket_id: str, body: TicketComplete, uow: UnitOfWorkDep, agent: Desk, book: PhraseBookDep
 ) -> TicketRead:
     """Close a consultation or service request at intake with the answer given (checked for
     服务忌语 and kept); its callback is due."""
@@ -201,7 +201,7 @@ async def record_call_outcome(
     body: CallOutcomeCreate,
     request: Request,
     uow: UnitOfWorkDep,
-    agent: Agent,
+    agent: Desk,
     book: PhraseBookDep,
     idempotency_key: IdempotencyKey = None,
 ):
@@ -256,7 +256,7 @@ async def record_call_outcome(
 
 
 @handovers.post("", status_code=status.HTTP_201_CREATED, response_model=HandoverRead)
-async def hand_over(body: HandoverCreate, uow: UnitOfWorkDep, agent: Agent) -> HandoverRead:
+async def hand_over(body: HandoverCreate, uow: UnitOfWorkDep, agent: Desk) -> HandoverRead:
     """Shift handover: every open ticket the agent owns goes to the named agent of the next shift."""
     from_agent = body.from_agent or agent.subject
     if from_agent != agent.subject and Role.SUPERVISOR not in agent.roles:

@@ -13,7 +13,11 @@ from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts.events.common import TicketType
 from brightline.messaging import UnitOfWork, UnitOfWorkDep
 from brightline.platform import clock
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import (
+    StaffOrSystem,
+    Supervisor,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
 from brightline.records.adapters import export
 from brightline.records.adapters.repository import (
@@ -35,12 +39,6 @@ from brightline.records.domain.model import normalise_phone
 
 tickets_router = APIRouter(prefix="/tickets", tags=["records"])
 audit_router = APIRouter(tags=["records-audit"])
-
-Staff = Annotated[
-    Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER, Role.INTEGRATION))
-]
-Exporter = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 
 
 def search_query(
@@ -177,7 +175,7 @@ async def _search(
 async def search_tickets(
     request: Request,
     uow: UnitOfWorkDep,
-    staff: Staff,
+    staff: StaffOrSystem,
     rules: RulesDep,
     query: QueryDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -219,7 +217,7 @@ async def search_tickets(
 async def export_tickets(
     request: Request,
     uow: UnitOfWorkDep,
-    principal: Exporter,
+    principal: SupervisorOrSystem,
     rules: RulesDep,
     query: QueryDep,
     format: Literal["csv", "xlsx"] = "csv",
@@ -294,7 +292,7 @@ async def visible_ticket(
 
 @tickets_router.get("/{ticket_id}", response_model=TicketRead)
 async def get_ticket(
-    ticket_id: str, request: Request, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep
+    ticket_id: str, request: Request, uow: UnitOfWorkDep, staff: StaffOrSystem, rules: RulesDep
 ) -> TicketRead:
     """One ticket as the read side knows it (by its id; search by 工单号 with `?ticket_no=`)."""
     viewer = viewer_of(staff)
@@ -307,7 +305,7 @@ async def get_ticket(
 
 @tickets_router.get("/{ticket_id}/timeline", response_model=TimelineRead)
 async def get_timeline(
-    ticket_id: str, request: Request, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep
+    ticket_id: str, request: Request, uow: UnitOfWorkDep, staff: StaffOrSystem, rules: RulesDep
 ) -> TimelineRead:
     """The ticket's whole life across every service, oldest first: its call, the recording,
     links, work order and crew steps, incident, case transfers and replies, deadlines,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -16,7 +16,7 @@ from brightline.calendar import CalendarOutOfRange
 from brightline.contracts import Event
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform import clock
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import Staff, Supervisor
 from brightline.platform.problems import Problem
 from brightline.platform.validation import BusinessDay
 from brightline.sla_monitor import handlers, kpis
@@ -35,9 +35,6 @@ from brightline.sla_monitor.translate import (
     SUPERVISOR_RESUME,
     inputs_for,
 )
-
-Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 
 
 def book_of(request: Request):
