@@ -16,9 +16,10 @@ import yaml
 from brightline.callback.domain.scripts import RULES as CALLBACK_RULES
 from brightline.callback.domain.scripts import callback_script
 from brightline.etiquette import default_book
+from brightline.intake.adapters.rule_files import greeting_rules
 from brightline.intake.api.routes_util import PROGRESS_ZH
 from brightline.intake.domain.call_outcomes import CallOutcomeBook
-from brightline.intake.domain.greetings import REPLY_UNITS, ReplyPromise, default_rules
+from brightline.intake.domain.greetings import REPLY_UNITS, ReplyPromise
 
 INTAKE_RULES = Path(__import__("brightline.intake.rules", fromlist=["x"]).__file__).parent
 ETIQUETTE_RULES = Path(__import__("brightline.etiquette", fromlist=["x"]).__file__).parent
@@ -49,14 +50,14 @@ def load(path: Path):
 
 
 def rendered_closings() -> list[tuple[str, str]]:
-    rules = default_rules()
+    rules = greeting_rules()
     kinds = ["general", "complaint", "report", "opinion", "suggestion", "praise", "repair"]
     out = []
     for kind in kinds:
         out.append((f"closing.{kind}", rules.closing("zh", kind)))
         for unit in REPLY_UNITS:
             out.append((f"closing.{kind}.{unit}", rules.closing("zh", kind, ReplyPromise(5, unit))))
-    out.append(("closing.goodbye", rules.data["closing"]["goodbye"]["zh"]))
+    out.append(("closing.goodbye", rules.closing_words.goodbye.zh))
     return out
 
 

@@ -7,12 +7,10 @@ import pytest
 import yaml
 
 from brightline.etiquette import PhraseBook
-from brightline.intake.domain.greetings import (
-    GreetingRules,
-    GreetingRulesError,
-    validate_greeting_rules,
-)
+from brightline.intake.adapters.rule_files import load_greeting_rules
+from brightline.intake.domain.greetings import GreetingRules
 from brightline.intake.domain.scripts import TICKET_TYPES, ScriptBook, ScriptError, validate_script
+from brightline.platform.rulefile import RuleFileError, parse_rules
 
 RULES = resources.files("brightline.intake.rules")
 SCRIPT_FILES = sorted(
@@ -39,10 +37,18 @@ def test_shipped_script_is_valid(name):
     assert isinstance(data["version"], int) and data["id"] == data["ticket_type"] == name[:-5]
 
 
+def greeting_problems(data) -> list[str]:
+    try:
+        parse_rules(GreetingRules, yaml.safe_dump(data, allow_unicode=True), "greetings.yaml")
+    except RuleFileError as error:
+        return [str(p) for p in error.problems]
+    return []
+
+
 def test_shipped_greeting_rules_are_valid():
     data = _load("greetings.yaml")
-    assert validate_greeting_rules(data) == []
-    assert "version" in data
+    assert greeting_problems(data) == []
+    assert load_greeting_rules().version == data["version"]
 
 
 def _all_texts(node, lang):
@@ -151,22 +157,24 @@ def test_broken_script_file_fails_to_load(tmp_path):
 def test_greeting_gap_in_time_bands_is_caught():
     data = _load("greetings.yaml")
     data["time_bands"][0]["start"] = "06:00"  # 05:00-06:00 now uncovered
-    assert any("05:00 is in 0 bands" in p for p in validate_greeting_rules(data))
+    assert any("time_bands: " in p and "05:00 is in 0 bands" in p for p in greeting_problems(data))
 
 
 def test_greeting_missing_english_and_missing_festival_are_caught():
     data = _load("greetings.yaml")
     del data["situations"]["wrong_number"]["lines"][0]["en"]
     del data["festivals"]["qixi"]
-    problems = validate_greeting_rules(data)
-    assert any("wrong_number.lines[0]: missing en" in p for p in problems)
-    assert any("no greeting for qixi" in p for p in problems)
+    problems = greeting_problems(data)
+    assert any("situations.wrong_number.lines[0].en: Field required" in p for p in problems)
+    assert any("festivals.qixi: Field required" in p for p in problems)
 
 
 def test_greeting_silent_call_must_end_in_hang_up():
     data = _load("greetings.yaml")
     data["situations"]["silent_call"]["timed"][-1]["action"] = "say"
-    assert any("end with hang_up" in p for p in validate_greeting_rules(data))
+    assert any(
+        "situations.silent_call: " in p and "end with hang_up" in p for p in greeting_problems(data)
+    )
 
 
 def test_greeting_opening_must_carry_staff_number(tmp_path):
@@ -174,5 +182,19 @@ def test_greeting_opening_must_carry_staff_number(tmp_path):
     data["opening"]["standard"]["zh"] = "您好，{unit}95598，请讲。"
     path = tmp_path / "g.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(GreetingRulesError, match="staff_no"):
-        GreetingRules.load(path)
+    with pytest.raises(RuleFileError, match="opening: .*staff_no"):
+        load_greeting_rules(path)
+
+
+def test_a_broken_greeting_file_names_file_path_and_line(tmp_path):
+    text = RULES.joinpath("greetings.yaml").read_text("utf-8")
+    broken = text.replace("action: take_callback_number", "action: take_a_nap", 1)
+    line = broken.splitlines().index("    action: take_a_nap") + 1
+    path = tmp_path / "greetings.yaml"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(RuleFileError) as caught:
+        load_greeting_rules(path)
+    [problem] = caught.value.problems
+    assert caught.value.source == str(path)
+    assert (problem.path, problem.line) == ("situations.system_fault.action", line)
+    assert str(caught.value).startswith(f"{path}: line {line}: situations.system_fault.action: ")

@@ -15,6 +15,7 @@ from brightline.intake.adapters.repository import (
     OutageRepository,
     TicketRepository,
 )
+from brightline.intake.adapters.rule_files import greeting_rules
 from brightline.intake.api.deps import PhraseBookDep
 from brightline.intake.api.schemas import (
     ChoiceRead,
@@ -142,7 +143,7 @@ async def greeting(
                 {"field": "situation" if "situation" in str(error) else "at", "message": str(error)}
             ],
         ) from error
-    result = dataclasses.asdict(engine.greet(ctx))
+    result = dataclasses.asdict(greeting_rules().greet(ctx))
     result["transfer_to_supervisor"] = any(
         p["action"] == "transfer_supervisor" for p in result["prompts"]
     )
