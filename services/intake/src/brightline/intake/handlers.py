@@ -26,8 +26,8 @@ from brightline.intake.adapters.repository import (
     EscalationRepository,
     TicketRepository,
 )
+from brightline.intake.adapters.rule_files import call_outcomes
 from brightline.intake.domain import commands, events
-from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import CASE_TYPES, Ticket
@@ -231,16 +231,6 @@ def _emit_completed(
             callback_due=callback_due,
         )
     )
-
-
-_call_outcomes: CallOutcomeBook | None = None
-
-
-def call_outcomes() -> CallOutcomeBook:
-    global _call_outcomes
-    if _call_outcomes is None:
-        _call_outcomes = CallOutcomeBook.load()
-    return _call_outcomes
 
 
 async def record_call_outcome(

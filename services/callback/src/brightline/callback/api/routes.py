@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from brightline.callback import handlers
 from brightline.callback.adapters.repository import ContactRepository, TaskRepository
+from brightline.callback.adapters.rule_files import callback_script_rules
 from brightline.callback.api.schemas import (
     AssignedTaskRead,
     AttemptRead,
@@ -204,6 +205,7 @@ async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent, runtime: Ru
         "ticket_type": task.ticket_type,
         "contact": shown.model_dump(),
         **callback_script(
+            callback_script_rules(),
             ticket_type=task.ticket_type,
             called_day=called_day,
             customer_name=shown.customer_name,

@@ -7,6 +7,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.greetings import GreetingRules
 from brightline.platform.rulefile import load_rule_file, parse_rules
 
@@ -24,3 +25,9 @@ def load_greeting_rules(path: Path | None = None) -> GreetingRules:
 @cache
 def greeting_rules() -> GreetingRules:
     return load_greeting_rules()
+
+
+@cache
+def call_outcomes() -> CallOutcomeBook:
+    shipped = resources.files(RULES_PACKAGE).joinpath("call_outcomes.yaml")
+    return parse_rules(CallOutcomeBook, shipped.read_text("utf-8"), "rules/call_outcomes.yaml")

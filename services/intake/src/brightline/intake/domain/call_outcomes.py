@@ -6,12 +6,7 @@ is called back and what the agent says (paid service: the fee standard and conta
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
 from pydantic import BaseModel, ConfigDict
-
-RULES = Path(__file__).resolve().parents[1] / "rules" / "call_outcomes.yaml"
 
 
 class Text(BaseModel):
@@ -40,10 +35,6 @@ class CallOutcomeBook(BaseModel):
     version: int
     paid_service: PaidService
     outcomes: dict[str, CallOutcome]
-
-    @classmethod
-    def load(cls, path: Path = RULES) -> CallOutcomeBook:
-        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
     def say(self, outcome: str, language: str = "zh") -> str:
         """What the agent says for this outcome, with the paid-service data filled in."""
