@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from brightline.etiquette import PhraseBook
-from brightline.intake.adapters.rule_files import load_greeting_rules
+from brightline.intake.adapters.rule_files import load_greeting_rules, load_scripts
 from brightline.intake.domain.greetings import GreetingRules
-from brightline.intake.domain.scripts import TICKET_TYPES, ScriptBook, ScriptError, validate_script
+from brightline.intake.domain.scripts import TICKET_TYPES, ScriptError, ScriptFile
 from brightline.platform.rulefile import RuleFileError, parse_rules
 
 RULES = resources.files("brightline.intake.rules")
@@ -18,12 +18,25 @@ SCRIPT_FILES = sorted(
 )
 
 
+def _text(name):
+    return RULES.joinpath(name).read_text("utf-8")
+
+
 def _load(name):
-    return yaml.safe_load(RULES.joinpath(name).read_text("utf-8"))
+    return yaml.safe_load(_text(name))
 
 
 def _script(ticket_type):
     return _load(f"scripts/{ticket_type}.yaml")
+
+
+def validate_script(data) -> list[str]:
+    """The problems the loader reports for a script document."""
+    try:
+        parse_rules(ScriptFile, yaml.safe_dump(data, allow_unicode=True), "script.yaml")
+    except RuleFileError as error:
+        return [str(p) for p in error.problems]
+    return []
 
 
 def test_one_script_file_per_ticket_type():
@@ -93,17 +106,17 @@ def test_unreachable_node_is_caught():
 def test_missing_english_text_is_caught():
     data = _script("complaint")
     del data["nodes"]["describe"]["prompt"]["en"]
-    assert any("describe.prompt: missing en" in p for p in validate_script(data))
+    assert any("nodes.describe.prompt.en: Field required" in p for p in validate_script(data))
     data = _script("repair")
     data["nodes"]["scope"]["choices"][1]["label"] = {"zh": "整栋楼"}
-    assert any("missing en" in p for p in validate_script(data))
+    assert any("scope.choices[1].label.en: Field required" in p for p in validate_script(data))
 
 
 def test_unquoted_comma_in_flow_mapping_is_caught():
     data = yaml.safe_load("{zh: 否, en: No, or cannot tell}")
     script = _script("repair")
     script["nodes"]["own_installation"]["choices"][1]["label"] = data
-    assert any("unexpected keys" in p for p in validate_script(script))
+    assert any("Extra inputs are not permitted" in p for p in validate_script(script))
 
 
 def test_loop_is_caught():
@@ -142,15 +155,15 @@ def test_broken_script_file_fails_to_load(tmp_path):
         (tmp_path / f"{t}.yaml").write_text(
             yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
         )
-    with pytest.raises(ScriptError):
-        ScriptBook.load(tmp_path)
+    with pytest.raises(RuleFileError, match="repair.yaml: line"):
+        load_scripts(tmp_path)
     (tmp_path / "repair.yaml").write_text(
         yaml.safe_dump(_script("repair"), allow_unicode=True), encoding="utf-8"
     )
-    assert ScriptBook.load(tmp_path).get("repair").ref.startswith("repair@")
+    assert load_scripts(tmp_path).get("repair").ref.startswith("repair@")
     (tmp_path / "praise.yaml").unlink()
     with pytest.raises(ScriptError, match="praise"):
-        ScriptBook.load(tmp_path)
+        load_scripts(tmp_path)
 
 
 # -- breaking the greeting rules is caught ---------------------------------------------
@@ -198,3 +211,17 @@ def test_a_broken_greeting_file_names_file_path_and_line(tmp_path):
     assert caught.value.source == str(path)
     assert (problem.path, problem.line) == ("situations.system_fault.action", line)
     assert str(caught.value).startswith(f"{path}: line {line}: situations.system_fault.action: ")
+
+
+def test_a_broken_script_file_names_file_path_and_line(tmp_path):
+    for t in TICKET_TYPES:
+        (tmp_path / f"{t}.yaml").write_text(_text(f"scripts/{t}.yaml"), encoding="utf-8")
+    broken = _text("scripts/repair.yaml").replace("field: address", "field: adress", 1)
+    line = broken.splitlines().index("  address:") + 1
+    (tmp_path / "repair.yaml").write_text(broken, encoding="utf-8")
+    with pytest.raises(RuleFileError) as caught:
+        load_scripts(tmp_path)
+    [problem] = caught.value.problems
+    assert caught.value.source == str(tmp_path / "repair.yaml")
+    assert (problem.path, problem.line) == ("nodes.address", line)
+    assert "unknown field 'adress'" in problem.message

@@ -26,27 +26,17 @@ from brightline.intake.adapters.repository import (
     EscalationRepository,
     TicketRepository,
 )
-from brightline.intake.adapters.rule_files import call_outcomes
+from brightline.intake.adapters.rule_files import call_outcomes, scripts
 from brightline.intake.domain import commands, events
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import CASE_TYPES, Ticket
-from brightline.intake.domain.scripts import ScriptBook
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWork
 from brightline.platform import clock
 
 # Fields an agent writes *to the customer* (checked against the forbidden phrases, 服务忌语).
 CUSTOMER_FACING_FIELDS = ("note_to_customer", "reply")
-
-_scripts: ScriptBook | None = None
-
-
-def scripts() -> ScriptBook:
-    global _scripts
-    if _scripts is None:
-        _scripts = ScriptBook.load()
-    return _scripts
 
 
 class NotFound(LookupError):
