@@ -86,12 +86,12 @@ def parse_rules(model: type[M], text: str, source: str, **context: Any) -> M:
     try:
         return model.model_validate(data, context=context or None)
     except ValidationError as error:
-        problems = [
-            RuleProblem(
-                dotted(_within_model(e["loc"])), marks.line_of(_within_model(e["loc"])), e["msg"]
-            )
-            for e in error.errors()
-        ]
+        problems = []
+        for e in error.errors():
+            at = _within_model(e["loc"])
+            # A model's own check says what is wrong; pydantic's "Value error, " adds nothing.
+            message = e["msg"].removeprefix("Value error, ")
+            problems.append(RuleProblem(dotted(at), marks.line_of(at), message))
         raise RuleFileError(source, problems) from error
 
 
