@@ -44,7 +44,7 @@ rates = APIRouter(prefix="/callback-rates", tags=["callback-rates"])
 
 
 def callback_settings(runtime: RuntimeDep) -> CallbackSettings:
-    settings = callback_settings(runtime)
+    settings = runtime.settings
     assert isinstance(settings, CallbackSettings), "the runtime of callback's own app"
     return settings
 
