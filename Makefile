@@ -40,10 +40,12 @@ web: $(WEB)/dist/index.html
 web-check: web
 	cd $(WEB) && npm run lint && npm run test
 
-## One style for the whole repo: ruff's lint rules and its formatter, both gates of `make test`.
+## One style for the whole repo: ruff's lint rules and its formatter, and mypy's types (strict on
+## libs/ and every domain package; see [tool.mypy] in pyproject.toml), all gates of `make test`.
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 
 ## The whole suite: the gates (ruff, the web app's ESLint, vue-tsc and Vitest), then unit,
 ## integration (real Kafka + PostgreSQL), end-to-end, browser; the 25 slowest tests are printed.

@@ -13,14 +13,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from brightline.callback.domain.scripts import RULES as CALLBACK_RULES
+from brightline.callback.adapters.rule_files import callback_script_rules
 from brightline.callback.domain.scripts import callback_script
 from brightline.etiquette import default_book
+from brightline.intake.adapters.rule_files import call_outcomes, greeting_rules
 from brightline.intake.api.routes_util import PROGRESS_ZH
-from brightline.intake.domain.call_outcomes import CallOutcomeBook
-from brightline.intake.domain.greetings import REPLY_UNITS, ReplyPromise, default_rules
+from brightline.intake.domain.greetings import REPLY_UNITS, ReplyPromise
 
 INTAKE_RULES = Path(__import__("brightline.intake.rules", fromlist=["x"]).__file__).parent
+CALLBACK_RULES_FILE = (
+    Path(__import__("brightline.callback.rules", fromlist=["x"]).__file__).parent
+    / "callback_script.yaml"
+)
 ETIQUETTE_RULES = Path(__import__("brightline.etiquette", fromlist=["x"]).__file__).parent
 
 HALF_WIDTH = re.compile(r"[,?!;]|(?<!\d):|:(?!\d)|[()]")
@@ -49,22 +53,23 @@ def load(path: Path):
 
 
 def rendered_closings() -> list[tuple[str, str]]:
-    rules = default_rules()
+    rules = greeting_rules()
     kinds = ["general", "complaint", "report", "opinion", "suggestion", "praise", "repair"]
     out = []
     for kind in kinds:
         out.append((f"closing.{kind}", rules.closing("zh", kind)))
         for unit in REPLY_UNITS:
             out.append((f"closing.{kind}.{unit}", rules.closing("zh", kind, ReplyPromise(5, unit))))
-    out.append(("closing.goodbye", rules.data["closing"]["goodbye"]["zh"]))
+    out.append(("closing.goodbye", rules.closing_words.goodbye.zh))
     return out
 
 
 def rendered_callbacks() -> list[tuple[str, str]]:
     out = []
-    for ticket_type in yaml.safe_load(CALLBACK_RULES.read_text(encoding="utf-8"))["matter"]:
+    for ticket_type in callback_script_rules().matter:
         for name, staff, result in (("张三", "1024", "已为您更换电表"), (None, None, None)):
             script = callback_script(
+                callback_script_rules(),
                 ticket_type=ticket_type,
                 called_day=date(2026, 3, 2),
                 customer_name=name,
@@ -81,10 +86,10 @@ def all_texts() -> list[tuple[str, str]]:
     texts = zh_texts(load(INTAKE_RULES / "greetings.yaml"), "greetings")
     for script in sorted((INTAKE_RULES / "scripts").glob("*.yaml")):
         texts += zh_texts(load(script), f"scripts/{script.stem}")
-    book = CallOutcomeBook.load()
+    book = call_outcomes()
     texts += zh_texts(load(INTAKE_RULES / "call_outcomes.yaml"), "call_outcomes")
     texts += [(f"call_outcomes.{o}.said", book.say(o)) for o in book.outcomes]
-    texts += zh_texts(load(CALLBACK_RULES), "callback_script")
+    texts += zh_texts(load(CALLBACK_RULES_FILE), "callback_script")
     texts += rendered_closings() + rendered_callbacks()
     texts += [(f"progress.{k}", v) for k, v in PROGRESS_ZH.items()]
     texts += [

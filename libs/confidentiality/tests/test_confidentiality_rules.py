@@ -2,7 +2,13 @@
 
 import pytest
 
-from brightline.confidentiality import Confidentiality, RulesError, Viewer, load_confidentiality
+from brightline.confidentiality import (
+    Confidentiality,
+    ConfidentialityFile,
+    Viewer,
+    load_confidentiality,
+)
+from brightline.platform.rulefile import RuleFileError, parse_rules
 
 
 class Case:
@@ -21,18 +27,21 @@ def test_the_shipped_rules_restrict_finding_reports_only():
     assert rules.rule_for("complaint").identity_shown is True
 
 
+def rules_of(text: str) -> Confidentiality:
+    return Confidentiality.from_file(parse_rules(ConfidentialityFile, text, "c.yaml"))
+
+
 def test_found_by_is_checked_like_contact_readers():
-    with pytest.raises(RulesError, match="found_by"):
-        Confidentiality.from_dict(
-            {"case_types": {"default": {}, "report": {"found_by": [{"department": "handling"}]}}}
+    with pytest.raises(RuleFileError) as caught:
+        rules_of(
+            "case_types:\n  default: {}\n  report:\n    found_by:\n      - {department: handling}\n"
         )
-    rules = Confidentiality.from_dict(
-        {
-            "case_types": {
-                "default": {},
-                "report": {"found_by": [{"role": "agent", "first_ask_owner": True}]},
-            }
-        }
+    [problem] = caught.value.problems
+    assert (problem.path, problem.line) == ("case_types.report.found_by[0].role", 5)
+    assert str(caught.value) == "c.yaml: line 5: case_types.report.found_by[0].role: Field required"
+    rules = rules_of(
+        "case_types:\n  default: {}\n  report:\n"
+        "    found_by: [{role: agent, first_ask_owner: true}]\n"
     )
     assert rules.may_find(Case(), Viewer("a1", frozenset({"agent"})))
     assert not rules.may_find(Case(), Viewer("a2", frozenset({"agent"})))

@@ -8,10 +8,10 @@ import yaml
 from brightline.etiquette import (
     ForbiddenPhraseError,
     PhraseBook,
-    PhraseBookError,
     check,
     ensure_polite,
 )
+from brightline.platform.rulefile import RuleFileError
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +135,11 @@ def test_longer_phrase_swallows_a_listed_phrase_inside_it(tmp_path: Path):
         {"version": 1, "categories": {"a": "A"}, "phrases": [{"phrase": "x", "category": "b"}]},
     ],
 )
-def test_malformed_books_are_rejected(data):
-    with pytest.raises(PhraseBookError):
-        PhraseBook.from_dict(data)
+def test_malformed_books_are_rejected(data, tmp_path: Path):
+    path = tmp_path / "phrases.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RuleFileError, match=f"^{path}: line "):
+        PhraseBook.load(path)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from brightline.callback.adapters.rule_files import callback_script_rules
 from brightline.callback.domain import events
 from brightline.callback.domain.model import (
     CallbackPolicy,
@@ -153,7 +154,11 @@ def test_restoration_notice_sets_no_outcome():
 
 def test_script_hides_a_reporters_name_and_speaks_both_languages():
     script = callback_script(
-        ticket_type="report", called_day=DAY, customer_name=None, unit_name="杭州供电公司"
+        callback_script_rules(),
+        ticket_type="report",
+        called_day=DAY,
+        customer_name=None,
+        unit_name="杭州供电公司",
     )
     assert all(step["zh"] and step["en"] for step in script["steps"])
     satisfaction = next(s for s in script["steps"] if s["id"] == "satisfaction")
@@ -163,7 +168,11 @@ def test_script_hides_a_reporters_name_and_speaks_both_languages():
         "unsatisfied",
     ]
     named = callback_script(
-        ticket_type="repair", called_day=DAY, customer_name="张三", unit_name="杭州供电公司"
+        callback_script_rules(),
+        ticket_type="repair",
+        called_day=DAY,
+        customer_name="张三",
+        unit_name="杭州供电公司",
     )
     assert "张三" in named["steps"][0]["zh"] and "有电了吗" in named["steps"][2]["zh"]
 
@@ -174,6 +183,7 @@ def test_script_names_unit_staff_no_called_day_and_result():
     from datetime import date
 
     script = callback_script(
+        callback_script_rules(),
         ticket_type="complaint",
         called_day=date(2026, 3, 2),
         customer_name="张三",

@@ -5,15 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from brightline.intake.adapters.rule_files import greeting_rules
 from brightline.intake.domain.greetings import (
     FESTIVAL_CODES,
     SITUATIONS,
     GreetingContext,
-    GreetingRules,
     OutageNotice,
     ReplyPromise,
     festivals_on,
-    greet,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -32,7 +31,7 @@ def ctx(when=None, **kw):
 
 @pytest.fixture(scope="module")
 def rules():
-    return GreetingRules.load()
+    return greeting_rules()
 
 
 # -- festivals -------------------------------------------------------------------------
@@ -312,8 +311,9 @@ def test_repair_closing_uses_general_thanks(rules):
     assert rules.closing("zh", "repair").startswith("感谢您的来电")
 
 
-def test_module_level_greet_uses_shipped_rules():
-    assert greet(ctx()).opening.startswith("早上好，")
+def test_the_adapter_reads_the_shipped_rules_once():
+    assert greeting_rules() is greeting_rules()
+    assert greeting_rules().greet(ctx()).opening.startswith("早上好，")
 
 
 def test_every_situation_renders_in_both_languages(rules):

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from brightline.intake.adapters.rule_files import scripts
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key, find_link
 from brightline.intake.domain.model import IllegalTransition, MissingFields, Ticket
-from brightline.intake.domain.scripts import ScriptBook
 
 T = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 REPAIR = OpenRepair("t-1", "N1", address_key("和平路 8 号"), "M-1", "TA-1", "en_route")
@@ -81,7 +81,7 @@ def test_a_new_fault_is_not_linked():
 
 
 def ticket(type_="consultation", **details):
-    book = ScriptBook.load()
+    book = scripts()
     return Ticket.record(
         id="t",
         no="1",

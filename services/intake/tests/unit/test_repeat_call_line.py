@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from brightline.intake.adapters.rule_files import greeting_rules
 from brightline.intake.api.routes_util import link_message
-from brightline.intake.domain.greetings import GreetingContext, GreetingRules, OutageNotice
+from brightline.intake.domain.greetings import GreetingContext, OutageNotice
 from brightline.intake.domain.linking import (
     ActiveOutage,
     OpenRepair,
@@ -87,7 +88,7 @@ def test_an_outage_link_names_the_area_by_its_name():
 
 
 def test_an_announcement_without_a_known_cause_says_because_of_a_fault():
-    rules = GreetingRules.load()
+    rules = greeting_rules()
     ctx = GreetingContext(
         call_time=T,
         staff_no="1001",

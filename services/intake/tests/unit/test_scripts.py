@@ -2,19 +2,16 @@
 
 import pytest
 
-from brightline.intake.domain.scripts import (
-    FIELD_NAMES,
-    OPTIONAL_FIELDS,
-    REQUIRED_FIELDS,
-    TICKET_TYPES,
-    InvalidAnswer,
-    ScriptBook,
-)
+from brightline.intake.adapters.rule_files import scripts
+from brightline.intake.domain.scripts import FIELD_NAMES, TICKET_TYPES, InvalidAnswer
+
+REQUIRED_FIELDS = scripts().required_fields()
+OPTIONAL_FIELDS = scripts().optional_fields()
 
 
 @pytest.fixture(scope="module")
 def book():
-    return ScriptBook.load()
+    return scripts()
 
 
 CONTACT = {"caller_name": "王先生", "phone": "13800000000"}

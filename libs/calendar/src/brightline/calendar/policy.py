@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from importlib import resources
+from importlib.resources.abc import Traversable
 from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
@@ -396,7 +397,7 @@ def check_transfer_before_reply(pack: PolicyPack, where: str) -> None:
 # ---------------------------------------------------------------- loading
 
 
-def _packs_dir():
+def _packs_dir() -> Traversable:
     return resources.files(PACKAGE).joinpath(PACKS_DIR)
 
 
@@ -524,7 +525,7 @@ def adopted_pack_files() -> list[str]:
     return _env_list(PACK_FILES_ENV, [])
 
 
-_books: dict[tuple, PolicyBook] = {}
+_books: dict[tuple[Any, ...], PolicyBook] = {}
 
 
 def _stamp(path: str) -> tuple[str, float, int]:

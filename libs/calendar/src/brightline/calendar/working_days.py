@@ -116,7 +116,7 @@ def is_working_day(day: date) -> bool:
         return decided
     _check_in_range(day)
     try:
-        return chinese_calendar.is_workday(day)
+        return bool(chinese_calendar.is_workday(day))
     except NotImplementedError as exc:  # the library's own range check, as a backstop
         first, last = supported_years()
         error = CalendarOutOfRange(day, first, last)

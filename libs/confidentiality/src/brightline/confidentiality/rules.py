@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Literal, Protocol
 
-import yaml
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from brightline.platform.rulefile import load_rule_file, parse_rules
 
 CONTACT_FIELDS = ("caller_name", "phone", "address", "customer_id")
 
@@ -56,10 +59,13 @@ class Viewer:
         )
 
 
-@dataclass(frozen=True)
-class ReaderRule:
+class _Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReaderRule(_Rules):
     role: str
-    department: str | None = None  # "handling": the department the case is with
+    department: Literal["handling"] | None = None  # the department the case is with
     first_ask_owner: bool = False
 
     def admits(self, case: Confidential, viewer: Viewer) -> bool:
@@ -72,10 +78,9 @@ class ReaderRule:
         return not (self.first_ask_owner and viewer.subject != case.first_ask_owner)
 
 
-@dataclass(frozen=True)
-class CaseTypeRule:
-    contact_readers: tuple[ReaderRule, ...]
-    hidden_from_reported_party: bool
+class CaseTypeRule(_Rules):
+    contact_readers: tuple[ReaderRule, ...] = ()
+    hidden_from_reported_party: bool = False
     # Records (search and timeline across services): who finds such a ticket at all. None = whoever
     # sees the case in casework. identity_shown False = records never shows the caller's identity
     # (it is read in casework only, through its audited contact read).
@@ -83,25 +88,18 @@ class CaseTypeRule:
     identity_shown: bool = True
 
 
-class RulesError(ValueError):
-    pass
+class ConfidentialityFile(_Rules):
+    """confidentiality.yaml: a rule per case type, and the `default` for every other type."""
 
+    version: int | None = None
+    case_types: dict[str, CaseTypeRule]
 
-def _readers(case_type: str, key: str, entries: Any) -> tuple[ReaderRule, ...]:
-    readers = []
-    for n, entry in enumerate(entries or []):
-        if not isinstance(entry, dict) or "role" not in entry:
-            raise RulesError(f"{case_type}.{key}[{n}] needs a role")
-        if entry.get("department") not in (None, "handling"):
-            raise RulesError(f"{case_type}.{key}[{n}]: department must be 'handling'")
-        readers.append(
-            ReaderRule(
-                str(entry["role"]),
-                entry.get("department"),
-                bool(entry.get("first_ask_owner", False)),
-            )
-        )
-    return tuple(readers)
+    @field_validator("case_types")
+    @classmethod
+    def _has_default(cls, types: dict[str, CaseTypeRule]) -> dict[str, CaseTypeRule]:
+        if "default" not in types:
+            raise ValueError("needs a `default` entry")
+        return types
 
 
 @dataclass(frozen=True)
@@ -110,21 +108,10 @@ class Confidentiality:
     default: CaseTypeRule
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Confidentiality:
-        types = (data or {}).get("case_types")
-        if not isinstance(types, dict) or "default" not in types:
-            raise RulesError("confidentiality rules need case_types with a `default` entry")
-        parsed: dict[str, CaseTypeRule] = {}
-        for case_type, raw in types.items():
-            found_by = raw.get("found_by")
-            parsed[case_type] = CaseTypeRule(
-                _readers(case_type, "contact_readers", raw.get("contact_readers")),
-                bool(raw.get("hidden_from_reported_party", False)),
-                None if found_by is None else _readers(case_type, "found_by", found_by),
-                bool(raw.get("identity_shown", True)),
-            )
-        default = parsed.pop("default")
-        return cls(parsed, default)
+    def from_file(cls, file: ConfidentialityFile) -> Confidentiality:
+        rules = dict(file.case_types)
+        default = rules.pop("default")
+        return cls(rules, default)
 
     def rule_for(self, case_type: str) -> CaseTypeRule:
         return self.rules.get(case_type, self.default)
@@ -172,9 +159,9 @@ class Confidentiality:
 
 
 def load_confidentiality(path: str | None = None) -> Confidentiality:
-    """The rules from `path`, or the ones shipped with this package."""
+    """The rules from `path`, or the ones shipped with this package; a broken file raises
+    brightline.platform.rulefile.RuleFileError naming file, path and line."""
     if path:
-        with open(path, encoding="utf-8") as handle:
-            return Confidentiality.from_dict(yaml.safe_load(handle))
+        return Confidentiality.from_file(load_rule_file(ConfidentialityFile, Path(path)))
     raw = resources.files(__package__).joinpath("confidentiality.yaml").read_text("utf-8")
-    return Confidentiality.from_dict(yaml.safe_load(raw))
+    return Confidentiality.from_file(parse_rules(ConfidentialityFile, raw, "confidentiality.yaml"))

@@ -39,7 +39,9 @@ class Event:
     def topic(self) -> str:
         return spec_for_type(self.type).topic.name
 
-    def payload(self) -> EventPayload:
+    # Any, not EventPayload: the payload's class is chosen at run time by `type`, which mypy
+    # cannot follow; a reader narrows it by matching on the class (`case TicketRecordedV1():`).
+    def payload(self) -> Any:
         """The typed payload; raises InvalidEvent when the data does not fit its contract."""
         spec = spec_for_type(self.type)
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -14,7 +16,8 @@ from brightline.contracts.topics import Topic
 class EventSpec:
     type: str
     topic: Topic
-    payload: type[EventPayload]
+    # builtins.type: the field named `type` above shadows the builtin in this class body.
+    payload: builtins.type[EventPayload]
     key_field: str
     summary: str
 
@@ -33,7 +36,9 @@ class EventPayload(BaseModel):
         return cls._spec
 
 
-def event(type_name: str, *, topic: Topic, key: str):
+def event(
+    type_name: str, *, topic: Topic, key: str
+) -> Callable[[type[EventPayload]], type[EventPayload]]:
     """Class decorator registering a payload: `@event("brightline.x.y.happened.v1", ...)`."""
 
     def register(cls: type[EventPayload]) -> type[EventPayload]:

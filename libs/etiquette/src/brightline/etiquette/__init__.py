@@ -9,7 +9,7 @@ book.ensure_polite(reply_text)      # raises ForbiddenPhraseError naming the phr
 from brightline.etiquette.phrases import (
     ForbiddenPhraseError,
     PhraseBook,
-    PhraseBookError,
+    PhraseBookFile,
     PhraseEntry,
     Violation,
     check,
@@ -21,7 +21,7 @@ from brightline.etiquette.phrases import (
 __all__ = [
     "ForbiddenPhraseError",
     "PhraseBook",
-    "PhraseBookError",
+    "PhraseBookFile",
     "PhraseEntry",
     "Violation",
     "check",

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from brightline.platform.rulefile import load_rule_file, parse_rules
 
 DEFAULT_PHRASES = "forbidden_phrases.yaml"
 
@@ -30,10 +31,11 @@ class Violation:
     suggestion: str | None = None
 
 
-@dataclass(frozen=True)
-class PhraseEntry:
+class PhraseEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     phrase: str
-    category: str
+    category: str = Field(min_length=1)
     suggestion: str | None = None
     variants: tuple[str, ...] = ()
     exceptions: tuple[str, ...] = ()
@@ -48,10 +50,6 @@ class ForbiddenPhraseError(ValueError):
         self.violations: tuple[Violation, ...] = tuple(violations)
         names = "、".join(dict.fromkeys(f"“{v.phrase}”" for v in self.violations))
         super().__init__(f"text contains forbidden service phrase(s) 服务忌语: {names}")
-
-
-class PhraseBookError(ValueError):
-    """The phrase book file is malformed."""
 
 
 def _is_ignored(ch: str) -> bool:
@@ -83,6 +81,32 @@ def _find_all(haystack: str, needle: str) -> Iterable[int]:
         start = haystack.find(needle, start + 1)
 
 
+class PhraseBookFile(BaseModel):
+    """forbidden_phrases.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int | str
+    categories: dict[str, str] = Field(default_factory=dict)
+    phrases: tuple[PhraseEntry, ...]
+
+    @field_validator("phrases")
+    @classmethod
+    def _matchable(cls, phrases: tuple[PhraseEntry, ...]) -> tuple[PhraseEntry, ...]:
+        for entry in phrases:
+            if not _norm(entry.phrase):
+                raise ValueError(f"{entry.phrase!r} is only punctuation or whitespace")
+        return phrases
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> PhraseBookFile:
+        if self.categories:
+            for entry in self.phrases:
+                if entry.category not in self.categories:
+                    raise ValueError(f"{entry.phrase}: unknown category {entry.category!r}")
+        return self
+
+
 @dataclass
 class PhraseBook:
     """A versioned list of forbidden phrases."""
@@ -93,40 +117,14 @@ class PhraseBook:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> PhraseBook:
-        """Load a phrase book; without `path`, the one shipped in this package."""
+        """Load a phrase book; without `path`, the one shipped in this package. A broken file
+        raises brightline.platform.rulefile.RuleFileError naming file, path and line."""
         if path is None:
             raw = resources.files(__package__).joinpath(DEFAULT_PHRASES).read_text("utf-8")
+            file = parse_rules(PhraseBookFile, raw, DEFAULT_PHRASES)
         else:
-            raw = Path(path).read_text(encoding="utf-8")
-        return cls.from_dict(yaml.safe_load(raw))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PhraseBook:
-        if not isinstance(data, dict) or "version" not in data or "phrases" not in data:
-            raise PhraseBookError("phrase book needs a `version` and a `phrases` list")
-        categories = dict(data.get("categories") or {})
-        entries: list[PhraseEntry] = []
-        for n, item in enumerate(data["phrases"] or []):
-            if not isinstance(item, dict) or not item.get("phrase") or not item.get("category"):
-                raise PhraseBookError(f"phrases[{n}] needs `phrase` and `category`")
-            if categories and item["category"] not in categories:
-                raise PhraseBookError(
-                    f"phrases[{n}] ({item['phrase']}): unknown category {item['category']!r}"
-                )
-            if not _norm(str(item["phrase"])):
-                raise PhraseBookError(f"phrases[{n}] is only punctuation or whitespace")
-            entries.append(
-                PhraseEntry(
-                    phrase=str(item["phrase"]),
-                    category=str(item["category"]),
-                    suggestion=item.get("suggestion"),
-                    variants=tuple(str(v) for v in item.get("variants") or ()),
-                    exceptions=tuple(str(v) for v in item.get("exceptions") or ()),
-                    source=str(item.get("source", "trade")),
-                    quote=item.get("quote"),
-                )
-            )
-        return cls(version=data["version"], entries=tuple(entries), categories=categories)
+            file = load_rule_file(PhraseBookFile, Path(path))
+        return cls(version=file.version, entries=file.phrases, categories=file.categories)
 
     def check(self, text: str) -> list[Violation]:
         """Every forbidden phrase in `text`, in order of appearance.
@@ -165,7 +163,7 @@ class PhraseBook:
 
     @staticmethod
     def _excepted_spans(norm: str, entry: PhraseEntry) -> list[tuple[int, int]]:
-        spans = []
+        spans: list[tuple[int, int]] = []
         for exc in entry.exceptions:
             needle = _norm(exc)
             spans.extend((p, p + len(needle)) for p in _find_all(norm, needle))

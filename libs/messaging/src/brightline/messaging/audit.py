@@ -31,9 +31,10 @@ import hashlib
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
 import structlog
@@ -42,12 +43,14 @@ from opentelemetry import trace
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Delete, Insert, Update
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import Principal, Supervisor
 from brightline.platform.logging import (
     CURRENT_TICKET,
     PERSONAL_KEYS,
@@ -57,6 +60,9 @@ from brightline.platform.logging import (
     mask_value,
 )
 from brightline.platform.problems import Problem
+
+if TYPE_CHECKING:  # the unit of work calls into this module
+    from brightline.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +187,7 @@ async def append(session: AsyncSession, **row: Any) -> int:
     )
     row["prev_hash"] = prev or GENESIS
     row["hash"] = row_hash(row["prev_hash"], row)
-    seq = await session.scalar(audit_trail.insert().values(**row).returning(audit_trail.c.seq))
+    seq: int = await session.scalar(audit_trail.insert().values(**row).returning(audit_trail.c.seq))
     # One log line per change: with trace_id and ticket_id, a ticket can be followed across
     # services in the logs alone.
     token = bind_ticket(row["ticket_id"])
@@ -205,7 +211,9 @@ def _column_name(key: Any) -> str:
     return getattr(key, "key", None) or str(key)
 
 
-def _statement_rows(statement, table: sa.Table, multiparams, params) -> list[dict]:
+def _statement_rows(
+    statement: Any, table: sa.Table, multiparams: object, params: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
     """The rows an INSERT/UPDATE writes: executemany parameters, a multi-row VALUES, or the
     single VALUES of the statement."""
     if isinstance(multiparams, list | tuple) and multiparams:
@@ -226,7 +234,7 @@ MORE = "audit_more"
 MAX_ENTRIES = 200  # change entries (statements) kept per unit of work
 
 
-def _pk_filter(table: sa.Table, rows: list[dict]):
+def _pk_filter(table: sa.Table, rows: list[dict[str, Any]]) -> sa.ColumnElement[bool] | None:
     keys = list(table.primary_key.columns)
     if not keys or not rows:
         return None
@@ -236,7 +244,7 @@ def _pk_filter(table: sa.Table, rows: list[dict]):
 
 
 @sa_event.listens_for(Session, "do_orm_execute")
-def _capture_change(state: ORMExecuteState):
+def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
     """Rows a DML statement of an audited session touches: inserted values; updated rows before
     and after; deleted rows before."""
     changes = state.session.info.get(CHANGES)
@@ -250,7 +258,7 @@ def _capture_change(state: ORMExecuteState):
     where = getattr(statement, "whereclause", None)
     params = state.parameters
     many = isinstance(params, list | tuple)
-    before: list[dict] = []
+    before: list[dict[str, Any]] = []
     if (state.is_update or state.is_delete) and where is not None and not many:
         # The statement's own bound values fill any bindparam() of its WHERE clause.
         before = [
@@ -263,20 +271,21 @@ def _capture_change(state: ORMExecuteState):
         ]
     result = state.invoke_statement()
     entry: dict[str, Any] = {"table": table.name}
-    if many and not state.is_insert:  # an executemany UPDATE/DELETE: the values it was given
-        rows = [dict(p) for p in params]
+    if isinstance(params, list | tuple) and not state.is_insert:  # an executemany UPDATE/DELETE
+        rows = [dict(p) for p in params]  # the values it was given
         entry.update(op=state.statement.__visit_name__, count=len(rows))
         entry["after"] = [_mask(r) for r in rows[:MAX_ROWS]]
     elif state.is_insert:
         rows = _statement_rows(statement, table, state.parameters, None)
         entry.update(op="insert", count=len(rows), after=[_mask(r) for r in rows[:MAX_ROWS]])
     elif state.is_update:
+        rowcount: int = getattr(result, "rowcount", -1)  # a CursorResult's; -1 when unknown
         after = []
         if (pk := _pk_filter(table, before)) is not None:
             after = [dict(r) for r in connection.execute(sa.select(table).where(pk)).mappings()]
         entry.update(
             op="update",
-            count=result.rowcount if result.rowcount >= 0 else len(before),
+            count=rowcount if rowcount >= 0 else len(before),
             before=[_mask(r) for r in before[:MAX_ROWS]],
             after=[_mask(r) for r in after[:MAX_ROWS]],
         )
@@ -294,7 +303,13 @@ def _capture_change(state: ORMExecuteState):
 
 
 @sa_event.listens_for(Engine, "before_execute")
-def _note_request_write(conn, clauseelement, multiparams, params, execution_options):
+def _note_request_write(
+    conn: Connection,
+    clauseelement: Executable,
+    multiparams: object,
+    params: Mapping[str, Any],
+    execution_options: object,
+) -> None:
     """Writes a request makes outside a unit of work (a bare connection), for the middleware's
     row of that request."""
     request = CURRENT_REQUEST.get()
@@ -319,15 +334,17 @@ def _note_request_write(conn, clauseelement, multiparams, params, execution_opti
 class RequestAudit:
     """The request being served (set by AuditMiddleware)."""
 
-    scope: dict
+    scope: Scope
     body: bytearray = field(default_factory=bytearray)
     written: bool = False  # a unit of work of this request wrote its row
     ticket_id: str | None = None  # the ticket its units of work were about (for log lines)
-    dml: list[dict] = field(default_factory=list)  # writes seen on any connection meanwhile
+    dml: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # writes seen on any connection meanwhile
 
     @property
     def method(self) -> str:
-        return self.scope.get("method", "")
+        return str(self.scope.get("method", ""))
 
     @property
     def principal(self) -> Principal | None:
@@ -385,7 +402,7 @@ def _ticket_of(*sources: Any) -> str | None:
     return str(bound) if bound else current_ticket()
 
 
-def _changed_rows(changes: list[dict]) -> list[dict]:
+def _changed_rows(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for c in changes for r in (c.get("after") or c.get("before") or [])]
 
 
@@ -400,9 +417,9 @@ class AuditTrail:
         session.info[CHANGES] = []
         session.info[MORE] = {}
 
-    async def record_unit_of_work(self, uow) -> None:
+    async def record_unit_of_work(self, uow: UnitOfWork) -> None:
         session: AsyncSession = uow.session
-        changes: list[dict] = list(session.info.get(CHANGES) or [])
+        changes: list[dict[str, Any]] = list(session.info.get(CHANGES) or [])
         if more := session.info.get(MORE):
             changes.append({"op": "more", "rows": more})
         emitted = [{"id": e.id, "type": e.type, "subject": e.subject} for e in uow.pending]
@@ -422,17 +439,18 @@ class AuditTrail:
             if request.method not in STATE_CHANGING and not (changes or emitted):
                 return  # a read that committed nothing
             params = request.path_params
+            ticket_id = _ticket_of(params, *emitted_data, *_changed_rows(changes))
             row = dict(
                 kind="request",
                 actor=request.actor,
                 action=request.action,
                 subject=next(iter(params.values()), None)
                 or (emitted[0]["subject"] if emitted else None),
-                ticket_id=_ticket_of(params, *emitted_data, *_changed_rows(changes)),
+                ticket_id=ticket_id,
                 detail={**request.who(), "events": emitted},
             )
             request.written = True
-            request.ticket_id = request.ticket_id or row["ticket_id"]
+            request.ticket_id = request.ticket_id or ticket_id
         elif changes or emitted:
             row = dict(
                 kind="job",
@@ -453,10 +471,10 @@ class AuditMiddleware:
     state-changing request's body, and writes the row of a state-changing request that wrote
     through no unit of work, before its response starts."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -464,7 +482,7 @@ class AuditMiddleware:
         token = CURRENT_REQUEST.set(request)
         changing = request.method in STATE_CHANGING
 
-        async def keep_body():
+        async def keep_body() -> Message:
             message = await receive()
             if changing and message["type"] == "http.request":
                 room = MAX_BODY + 1 - len(request.body)
@@ -472,7 +490,7 @@ class AuditMiddleware:
                     request.body.extend(message.get("body", b"")[:room])
             return message
 
-        async def audited_send(message) -> None:
+        async def audited_send(message: Message) -> None:
             if (
                 message["type"] == "http.response.start"
                 and changing
@@ -621,11 +639,10 @@ def drop_audit_table_v1() -> None:
 
 # ----------------------------------------------------------------------------- GET /audit/events
 
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-
 
 async def _engine(request: Request) -> AsyncEngine:
-    return request.app.state.runtime.engine
+    engine: AsyncEngine = request.app.state.runtime.engine
+    return engine
 
 
 EngineDep = Annotated[AsyncEngine, Depends(_engine)]

@@ -14,23 +14,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from brightline.contracts import Event
 from brightline.messaging.consumer import Route, handles_only
 from brightline.messaging.unit_of_work import UnitOfWork
+from brightline.platform import clock
 
 Handler = Callable[..., Awaitable[Any]]
 Provider = Callable[[], object]
 # A consumer's translation of one event: the command(s) it asks for, or None when the event
 # asks nothing of this service (e.g. a case status other than "answered").
 Translator = Callable[[Event], object | Iterable[object] | None]
-
-
-def clock() -> datetime:
-    """The one `now` handlers are given; tests that need another time build a bus with theirs."""
-    return datetime.now(UTC)
 
 
 class NoHandler(LookupError):
@@ -40,7 +35,8 @@ class NoHandler(LookupError):
 class MessageBus:
     def __init__(self, handlers: Mapping[type, Handler], **providers: Provider) -> None:
         self.handlers = dict(handlers)
-        self.providers = {"now": clock, **providers}
+        # The one clock (brightline.platform.clock) unless a test builds a bus with its own `now`.
+        self.providers = {"now": clock.now, **providers}
         self._wanted = {kind: _keyword_parameters(h) for kind, h in self.handlers.items()}
         for kind, names in self._wanted.items():
             missing = names - self.providers.keys()

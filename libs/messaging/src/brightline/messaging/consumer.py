@@ -11,9 +11,15 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from sqlalchemy import exc as sa_exc
@@ -31,6 +37,8 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("brightline.messaging")
 
 Route = Callable[[Event, UnitOfWork], Awaitable[None]]
+# A record waiting for its batch: the record (for the dead-letter topic), its event, its route.
+Pending = tuple[ConsumerRecord, Event, Route]
 
 
 def handles_only(accepts: Callable[[Event], bool], route: Route) -> Route:
@@ -71,15 +79,15 @@ def is_transient(error: BaseException) -> bool:
     return database_unavailable(error) or isinstance(error, TRANSIENT)
 
 
-class _CommitOnRevoke(ConsumerRebalanceListener):
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
     def __init__(self, owner: EventConsumer) -> None:
         self.owner = owner
 
-    async def on_partitions_revoked(self, revoked) -> None:
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         await self.owner.commit_processed()
         metrics.forget_lag(self.owner.name, revoked, self.owner.topic_prefix)
 
-    async def on_partitions_assigned(self, assigned) -> None:
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         log.info(
             "%s assigned %s",
             self.owner.name,
@@ -131,7 +139,7 @@ class EventConsumer:
         self.offset_commit_seconds = offset_commit_seconds
         self._committed_at = 0.0
         self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._processed: dict[TopicPartition, int] = {}
         self.handled_total = 0
         self.dead_lettered_total = 0
@@ -217,9 +225,11 @@ class EventConsumer:
                 await self.commit_processed()
                 await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
 
-    async def _process_partition(self, partition: TopicPartition, records: list) -> None:
+    async def _process_partition(
+        self, partition: TopicPartition, records: list[ConsumerRecord]
+    ) -> None:
         """Records of one partition, in order, in transactions of up to batch_size records."""
-        pending: list[tuple[object, Event, Route]] = []
+        pending: list[Pending] = []
         for record in records:
             try:
                 event = from_record(record.key, record.value, list(record.headers or ()))
@@ -245,7 +255,7 @@ class EventConsumer:
         if records:
             self._processed[partition] = records[-1].offset + 1
 
-    async def _apply(self, partition: TopicPartition, items: list) -> None:
+    async def _apply(self, partition: TopicPartition, items: list[Pending]) -> None:
         """One transaction for the batch; on a record's failure, the records before it are
         applied as a batch again, that record alone with its remaining attempts (the failed
         batch counted as its first), and the rest batched as before."""
@@ -271,7 +281,7 @@ class EventConsumer:
             self._processed[partition] = record.offset + 1
             items = items[failed_at + 1 :]
 
-    async def _try_batch(self, items: list) -> tuple[int | None, BaseException | None]:
+    async def _try_batch(self, items: list[Pending]) -> tuple[int | None, BaseException | None]:
         """Apply the batch in one transaction. Returns (None, None) when committed, (index,
         error) when the route of items[index] failed (nothing committed), (-1, error) when the
         commit itself failed. Infrastructure failures are retried here, uncounted."""
@@ -331,7 +341,7 @@ class EventConsumer:
 
     async def _process_one(
         self,
-        record,
+        record: ConsumerRecord,
         event: Event,
         route: Route,
         *,
@@ -346,6 +356,7 @@ class EventConsumer:
         if attempt:
             log.warning("%s failed on %s attempt %d: %r", self.name, event.type, attempt, error)
             if attempt >= self.max_attempts:
+                assert error is not None, "a failed attempt hands over its error"
                 await self._dead_letter(record, error, attempts=attempt)
                 return
             await asyncio.sleep(self.retry_backoff * 2 ** (attempt - 1))
@@ -379,7 +390,7 @@ class EventConsumer:
             await route(event, uow)
 
     @contextlib.contextmanager
-    def _span_of(self, event: Event, what: str = "process"):
+    def _span_of(self, event: Event, what: str = "process") -> Iterator[None]:
         """A consumer span continuing the producer's trace. Without a tracer provider (no
         exporter configured) the span would be a no-op: skip its cost."""
         if not tracing_enabled():
@@ -421,7 +432,9 @@ class EventConsumer:
             with self._span_of(event, "commit"):
                 await uow.commit()
 
-    async def _dead_letter(self, record, error: BaseException, *, attempts: int) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord, error: BaseException, *, attempts: int
+    ) -> None:
         topic = f"{record.topic}.dlt"
         headers = list(record.headers or ()) + [
             ("dlt_error_class", type(error).__name__.encode()),

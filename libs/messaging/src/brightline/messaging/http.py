@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header
 from fastapi.responses import JSONResponse
+from sqlalchemy import Result
 
 from brightline.messaging import idempotency
 from brightline.messaging.unit_of_work import UnitOfWork
@@ -15,6 +17,10 @@ from brightline.platform.auth import CURRENT_PRINCIPAL
 from brightline.platform.problems import Problem
 
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
+
+# The Idempotency-Key header of every route that takes one (a parameter named idempotency_key):
+# printable ASCII without spaces, at most 200 characters.
+IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 def caller_scope(scope: str) -> str:
@@ -68,7 +74,7 @@ class IdempotentCommand:
                 )
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         return None
 
     async def respond(self, status_code: int, body: Any) -> JSONResponse:
@@ -77,8 +83,8 @@ class IdempotentCommand:
             return JSONResponse(body, status_code=status_code)
         args = (self.scope, self.key, self.hash, status_code, body)
 
-        async def stored(result) -> None:
-            if result.scalar() is None:
+        async def stored(result: Result[Any] | None) -> None:
+            if result is None or result.scalar() is None:
                 await idempotency.store_unclaimed(self.uow.session, *args)
 
         # The response and the outbox rows in one statement, then the commit.

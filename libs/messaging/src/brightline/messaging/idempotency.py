@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from brightline.messaging.schema import idempotency_keys
 
@@ -63,17 +64,17 @@ async def lock_and_lookup(
                 idempotency_keys.c.body,
             )
         )
-    ).first()
-    if (
-        row.status_code == _CLAIMED
-    ):  # claimed just now by us (or left unstored by a commit without remember())
+    ).one()  # inserted or locked: the upsert returns the row either way
+    if row.status_code == _CLAIMED:  # claimed just now by us (or left unstored without remember())
         return None
     if row.request_hash != body_hash:
         raise IdempotencyKeyReused(key)
     return StoredResponse(row.status_code, row.body)
 
 
-def remember_statement(scope: str, key: str, body_hash: str, status_code: int, body: Any):
+def remember_statement(
+    scope: str, key: str, body_hash: str, status_code: int, body: Any
+) -> ReturningInsert[tuple[int]]:
     """The statement remember() runs: it returns the stored status, or no row when the key
     already held a stored response."""
     values = dict(scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body)

@@ -18,7 +18,7 @@ def prefixed(prefix: str, topic: str) -> str:
     return f"{prefix}{topic}"
 
 
-def kafka_auth() -> dict:
+def kafka_auth() -> dict[str, str]:
     """Client authentication from the environment, for every Kafka client of a service:
     KAFKA_SECURITY_PROTOCOL (SASL_PLAINTEXT or SASL_SSL), KAFKA_SASL_MECHANISM (SCRAM-SHA-256
     by default), KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD. Nothing set: a plaintext client."""

@@ -14,6 +14,9 @@ Topic labels carry the contract name (without the test/tenant prefix).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import Counter, Gauge
 
 CONSUMER_LAG = Gauge(
@@ -55,7 +58,9 @@ def unprefixed(prefix: str, topic: str) -> str:
     return topic[len(prefix) :] if prefix and topic.startswith(prefix) else topic
 
 
-async def record_lag(consumer_name: str, kafka_consumer, prefix: str = "") -> None:
+async def record_lag(
+    consumer_name: str, kafka_consumer: AIOKafkaConsumer, prefix: str = ""
+) -> None:
     """Lag of every assigned partition: highwater() (from the last fetch response) minus
     position(). A partition not fetched yet has no highwater and is left unset."""
     for tp in list(kafka_consumer.assignment()):
@@ -71,7 +76,7 @@ async def record_lag(consumer_name: str, kafka_consumer, prefix: str = "") -> No
         )
 
 
-def forget_lag(consumer_name: str, partitions, prefix: str = "") -> None:
+def forget_lag(consumer_name: str, partitions: Iterable[TopicPartition], prefix: str = "") -> None:
     """A revoked partition's lag belongs to another member now."""
     for tp in partitions:
         try:

@@ -10,10 +10,12 @@ import asyncio
 import logging
 import time
 import zlib
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from brightline.contracts import Event, to_record
 from brightline.messaging import metrics
@@ -34,12 +36,12 @@ RELAY_LOCK = zlib.crc32(b"brightline.outbox.relay")
 BACKLOG_EVERY_SECONDS = 5.0
 
 
-def shard_of(shards: int):
+def shard_of(shards: int) -> sa.ColumnElement[int]:
     """The shard of a row: PostgreSQL's own string hash of the key, masked non-negative."""
     return sa.func.hashtext(outbox.c.key).op("&")(0x7FFFFFFF) % shards
 
 
-def shard_filter(shards: int, shard: int):
+def shard_filter(shards: int, shard: int) -> sa.ColumnElement[bool]:
     return sa.true() if shards <= 1 else shard_of(shards) == shard
 
 
@@ -64,7 +66,7 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self.shards = max(1, shards)
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.published_total = 0
         self._backlog_counted_at = 0.0
         self.service = (
@@ -153,10 +155,12 @@ class OutboxRelay:
         results = await asyncio.gather(
             *(self.publish_batch(shard) for shard in shards), return_exceptions=True
         )
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if errors:
-            raise errors[0]
-        return sum(results), any(r >= self.batch_size for r in results)
+        published = []
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+            published.append(result)
+        return sum(published), any(n >= self.batch_size for n in published)
 
     async def publish_batch(self, shard: int = 0) -> int:
         """Publish up to batch_size unpublished rows of a shard in id order; return how many
@@ -186,7 +190,7 @@ class OutboxRelay:
                 await self._unlock(conn, lock)
 
     @staticmethod
-    async def _unlock(conn, lock: int) -> None:
+    async def _unlock(conn: AsyncConnection, lock: int) -> None:
         """A session lock outlives the transaction: a pooled connection still holding it would
         block the shard for every other relay. If the unlock cannot run (cancelled, connection
         broken), the connection is closed instead, which releases it."""
@@ -196,7 +200,7 @@ class OutboxRelay:
             await asyncio.shield(conn.invalidate())
             raise
 
-    async def _publish_locked(self, conn, rows: list) -> int:
+    async def _publish_locked(self, conn: AsyncConnection, rows: Sequence[sa.Row[Any]]) -> int:
         if not rows:
             return 0
         deliveries = []
@@ -244,7 +248,7 @@ class OutboxRelay:
         return len(done)
 
 
-def event_from_row(row) -> Event:
+def event_from_row(row: sa.Row[Any]) -> Event:
     return Event(
         id=row.event_id,
         type=row.event_type,
@@ -258,6 +262,7 @@ def event_from_row(row) -> Event:
 
 async def outbox_backlog(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        return await conn.scalar(
+        backlog = await conn.scalar(
             sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
         )
+        return backlog or 0

@@ -130,7 +130,7 @@ class RetentionJob:
         self.service = service
         self.settings = settings or RetentionSettings()
         self.clock = clock
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> dict[str, int]:
         """Delete every row older than its window, batch by batch. Returns rows deleted."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -62,15 +62,18 @@ class ServiceRuntime:
             self.sessions, source=self.source, after_commit=[self.relay.wake], causation=causation
         )
 
-    def readiness_checks(self) -> dict:
+    def readiness_checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
         async def database() -> bool:
             async with self.engine.connect() as conn:
-                return await conn.scalar(text("SELECT 1")) == 1
+                return bool(await conn.scalar(text("SELECT 1")) == 1)
 
         async def producer() -> bool:
             return self.relay.running and bool(self.producer.client.cluster.brokers())
 
-        checks = {"database": database, "producer": producer}
+        checks: dict[str, Callable[[], Awaitable[bool]]] = {
+            "database": database,
+            "producer": producer,
+        }
         if self.consumer is not None:
             consumer = self.consumer
 
@@ -145,7 +148,7 @@ def service_lifespan(
     routes: Mapping[str, Route] | None = None,
     topics: Iterable[Topic] = (),
     fallback: Route | None = None,
-):
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The lifespan a service hands to create_service_app."""
 
     @asynccontextmanager
@@ -161,7 +164,8 @@ def service_lifespan(
 
 
 async def get_runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
 
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]

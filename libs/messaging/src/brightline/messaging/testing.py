@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from brightline.contracts import Event, EventPayload, from_record, new_event, to_record
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
@@ -38,7 +38,9 @@ async def publish_events(bootstrap: str, prefix: str, events: list[Event]) -> No
         await producer.stop()
 
 
-async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list:
+async def read_topic(
+    bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0
+) -> list[ConsumerRecord]:
     """Read a topic from the beginning until `expect` records arrived (or the timeout)."""
     consumer = AIOKafkaConsumer(
         topic,
@@ -48,7 +50,7 @@ async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float 
         enable_auto_commit=False,
     )
     await consumer.start()
-    records: list = []
+    records: list[ConsumerRecord] = []
     deadline = time.monotonic() + timeout
     try:
         while len(records) < expect and time.monotonic() < deadline:
@@ -61,5 +63,5 @@ async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float 
     return records
 
 
-def events_of(records: list) -> list[Event]:
+def events_of(records: list[ConsumerRecord]) -> list[Event]:
     return [from_record(r.key, r.value, list(r.headers or ())) for r in records]

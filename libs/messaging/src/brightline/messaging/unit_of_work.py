@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Self
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Self
 
 from opentelemetry import propagate
+from sqlalchemy import Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from brightline.contracts import Event, EventPayload, new_event
 from brightline.messaging.schema import outbox
@@ -46,7 +48,7 @@ class UnitOfWork:
             trail.begin(self.session)  # the runtime's sessions carry the audit trail
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         try:
             if self.session.in_transaction():
                 await self.session.rollback()
@@ -69,7 +71,11 @@ class UnitOfWork:
         # No live span here: keep the chain of the event that caused this work.
         return self.causation.traceparent if self.causation else None
 
-    async def commit(self, last=None, verify=None):
+    async def commit(
+        self,
+        last: ReturningInsert[Any] | None = None,
+        verify: Callable[[Result[Any] | None], Awaitable[None]] | None = None,
+    ) -> Result[Any] | None:
         """Write the pending events to the outbox and commit. `last`, a statement of the caller's
         to run at the very end, travels in the same round trip as the outbox rows (they ride
         along as a data-modifying CTE); `verify(result)`, awaited before the commit, may still
@@ -97,11 +103,12 @@ class UnitOfWork:
         return result
 
 
-def _ticket_of(data: dict) -> str | None:
-    return data.get("ticket_id") or data.get("linked_ticket_id")
+def _ticket_of(data: dict[str, Any]) -> str | None:
+    ticket: str | None = data.get("ticket_id") or data.get("linked_ticket_id")
+    return ticket
 
 
-def outbox_row(event: Event) -> dict:
+def outbox_row(event: Event) -> dict[str, Any]:
     return {
         "event_id": event.id,
         "event_type": event.type,

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import start_http_server
 from prometheus_fastapi_instrumentator import Instrumentator, metrics
+from starlette.types import ASGIApp
 
 from brightline.platform.integration import IntegrationGate
 from brightline.platform.limits import BodyLimit, SecurityHeaders
@@ -40,10 +41,10 @@ def register_service_router(make: Callable[[], APIRouter]) -> None:
 
 
 # ASGI middleware classes added to every service app (brightline.messaging's audit trail).
-SERVICE_MIDDLEWARE: list[type] = []
+SERVICE_MIDDLEWARE: list[Callable[[ASGIApp], ASGIApp]] = []
 
 
-def register_service_middleware(middleware: type) -> None:
+def register_service_middleware(middleware: Callable[[ASGIApp], ASGIApp]) -> None:
     if middleware not in SERVICE_MIDDLEWARE:
         SERVICE_MIDDLEWARE.append(middleware)
 

@@ -22,6 +22,7 @@ import httpx
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import State
 
 from brightline.platform.problems import Problem
 
@@ -174,10 +175,10 @@ def _unauthenticated(detail: str) -> Problem:
     )
 
 
-def verifier_for(app_state) -> TokenVerifier:
+def verifier_for(app_state: State) -> TokenVerifier:
     """The app's verifier, built on first use: in development the issuer may be published
     after the app was built (the test suite's Keycloak sets BRIGHTLINE_OIDC_ISSUER)."""
-    verifier = getattr(app_state, "token_verifier", None)
+    verifier: TokenVerifier | None = getattr(app_state, "token_verifier", None)
     if verifier is not None:
         return verifier
     settings = app_state.settings
@@ -258,3 +259,23 @@ class Public:
 
     async def __call__(self) -> None:
         return None
+
+
+# Who may call a route: one name for each set of roles, meaning the same in every service.
+Agent = Annotated[Principal, Depends(Allow(Role.AGENT))]
+Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
+Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
+Crew = Annotated[Principal, Depends(Allow(Role.CREW))]
+# The call-centre floor: agents and the supervisors on duty with them.
+Desk = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
+# The floor and the departments' caseworkers.
+Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
+# Caseworkers and the supervisors over them.
+Department = Annotated[Principal, Depends(Allow(Role.CASEWORKER, Role.SUPERVISOR))]
+# A supervisor, or another utility system acting for one.
+SupervisorOrSystem = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
+DeskOrSystem = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.INTEGRATION))]
+StaffOrSystem = Annotated[
+    Principal,
+    Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER, Role.INTEGRATION)),
+]

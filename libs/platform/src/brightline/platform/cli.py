@@ -8,13 +8,18 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+from fastapi import FastAPI
 
 from brightline.platform.db import database_url, ensure_database, server_url
 from brightline.platform.migrations import upgrade
 from brightline.platform.settings import ServiceSettings
 
+S = TypeVar("S", bound=ServiceSettings)
 
-def load_settings(settings_class: type[ServiceSettings]) -> ServiceSettings:
+
+def load_settings(settings_class: type[S]) -> S:
     """The settings, or exit 2 naming what is wrong (a service refuses to start in production
     with a missing, short or placeholder secret)."""
     from pydantic import ValidationError
@@ -28,11 +33,11 @@ def load_settings(settings_class: type[ServiceSettings]) -> ServiceSettings:
 
 
 def run_cli(
-    settings_class: type[ServiceSettings],
-    create_app: Callable,
+    settings_class: type[S],
+    create_app: Callable[..., FastAPI],
     service_dir: Path,
     default_port: int,
-    commands: dict[str, tuple[str, Callable[[ServiceSettings], None]]] | None = None,
+    commands: dict[str, tuple[str, Callable[[S], None]]] | None = None,
 ) -> None:
     """`commands`: a service's own extra commands, name -> (help, function of the settings)."""
     name = settings_class.model_fields["service_name"].default

@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -93,14 +94,14 @@ def count_round_trips(engine: AsyncEngine) -> None:
     sync = engine.sync_engine
     pinged = bool(getattr(sync.pool, "_pre_ping", False))
 
-    def one(*_args, **_kw) -> None:
+    def one(*_args: object, **_kw: object) -> None:
         ROUND_TRIPS["total"] += 1
 
     for name in ("before_cursor_execute", "begin", "commit", "rollback"):
         event.listen(sync, name, one)
     if pinged:  # asyncpg's ping: BEGIN, SELECT, ROLLBACK on every checkout
 
-        def three(*_args) -> None:
+        def three(*_args: object) -> None:
             ROUND_TRIPS["total"] += 3
 
         event.listen(sync.pool, "checkout", three)
@@ -131,3 +132,10 @@ def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = False) -> A
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autobegin=False)
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """The rows a DML statement wrote. execute() is typed to return a Result; an INSERT, UPDATE
+    or DELETE's is a CursorResult, which alone knows its rowcount."""
+    assert isinstance(result, CursorResult), "rows_affected() is for DML statements"
+    return result.rowcount

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brightline.platform.problems import PROBLEM_JSON, Problem
 
@@ -15,7 +16,7 @@ class BodyLimit:
     """ASGI middleware: bodies over `default` bytes get 413 problem+json; `paths` raise the
     limit for routes that take large bodies (regex on the path -> bytes)."""
 
-    def __init__(self, app, default: int, paths: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, default: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.default = default
         self.paths = [(re.compile(p), n) for p, n in (paths or {}).items()]
@@ -23,7 +24,7 @@ class BodyLimit:
     def limit_for(self, path: str) -> int:
         return next((n for pattern, n in self.paths if pattern.match(path)), self.default)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = self.limit_for(scope.get("path", ""))
@@ -37,7 +38,7 @@ class BodyLimit:
                     return await self._refuse(scope, receive, send, 413, limit)
         state = {"seen": 0, "refused": False}
 
-        async def counted():
+        async def counted() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 state["seen"] += len(message.get("body", b""))
@@ -47,13 +48,15 @@ class BodyLimit:
                     return {"type": "http.disconnect"}
             return message
 
-        async def guarded_send(message):
+        async def guarded_send(message: Message) -> None:
             if not state["refused"]:
                 await send(message)
 
         await self.app(scope, counted, guarded_send)
 
-    async def _refuse(self, scope, receive, send, status: int, limit: int) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, limit: int
+    ) -> None:
         if status == 413:
             problem = Problem(
                 413,
@@ -76,7 +79,7 @@ class SecurityHeaders:
     """ASGI middleware: the usual security headers on every response; `csp` when given (the
     console's pages)."""
 
-    def __init__(self, app, csp: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, csp: str | None = None) -> None:
         self.app = app
         self.headers = [
             (b"x-content-type-options", b"nosniff"),
@@ -88,11 +91,11 @@ class SecurityHeaders:
         if csp:
             self.headers.append((b"content-security-policy", csp.encode()))
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
-        async def with_headers(message):
+        async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = [

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import structlog
 from opentelemetry import trace
+from structlog.typing import EventDict, Processor
 
 # Mainland mobiles (11 digits from 1[3-9]), also written +86 138 1234 5678, 0086-138-1234-5678
 # or 138-1234-5678; landlines with area code (010-12345678, +86 10 1234 5678); 95598 is kept.
@@ -38,18 +39,18 @@ PERSONAL_KEYS = {
 
 
 def mask_phone_numbers(text: str) -> str:
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         if match.group("m1"):
             return f"{match.group('m1')}****{match.group('m2')}"
         area = match.group("a")
         if not match.group("cc") and not area.startswith("0"):
-            return match.group(0)  # digits that are not a landline (no trunk prefix, no +86)
+            return str(match.group(0))  # digits that are not a landline (no trunk prefix, no +86)
         return f"{area}-****{match.group('l')}"
 
     return PHONE.sub(replace, text)
 
 
-def mask_value(key: str, value):
+def mask_value(key: str, value: object) -> object:
     if value is None:
         return value
     text = str(value)
@@ -61,7 +62,7 @@ def mask_value(key: str, value):
     return text[:1] + "*" * min(len(text) - 1, 6) if text else text
 
 
-def mask_nested(value, depth: int = 0):
+def mask_nested(value: object, depth: int = 0) -> object:
     """Mask personal keys and phone numbers at any depth of dicts, lists and tuples."""
     if depth > 20:
         return "***"
@@ -79,7 +80,7 @@ def mask_nested(value, depth: int = 0):
     return value
 
 
-def mask_personal_data(_, __, event_dict: dict) -> dict:
+def mask_personal_data(_: object, __: str, event_dict: EventDict) -> EventDict:
     for key, value in list(event_dict.items()):
         if key.lower() in PERSONAL_KEYS and not isinstance(value, (dict, list, tuple)):
             event_dict[key] = mask_value(key.lower(), value)
@@ -97,7 +98,7 @@ CURRENT_TICKET: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 TICKET_PROVIDERS: list[Callable[[], str | None]] = []
 
 
-def bind_ticket(ticket_id: str | None) -> contextvars.Token | None:
+def bind_ticket(ticket_id: str | None) -> contextvars.Token[str | None] | None:
     """The ticket of the work in progress, for its log lines; None keeps the current one."""
     if not ticket_id:
         return None
@@ -113,13 +114,13 @@ def current_ticket() -> str | None:
     return None
 
 
-def add_ticket_id(_, __, event_dict: dict) -> dict:
+def add_ticket_id(_: object, __: str, event_dict: EventDict) -> EventDict:
     if "ticket_id" not in event_dict and (ticket := current_ticket()):
         event_dict["ticket_id"] = ticket
     return event_dict
 
 
-def add_trace_ids(_, __, event_dict: dict) -> dict:
+def add_trace_ids(_: object, __: str, event_dict: EventDict) -> EventDict:
     span = trace.get_current_span().get_span_context()
     if span.is_valid:
         event_dict.setdefault("trace_id", format(span.trace_id, "032x"))
@@ -128,7 +129,7 @@ def add_trace_ids(_, __, event_dict: dict) -> dict:
 
 
 def configure_logging(service: str, *, level: str = "INFO", json: bool = True) -> None:
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,  # ticket_id, call_id bound per request
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

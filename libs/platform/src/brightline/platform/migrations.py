@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import Connection, MetaData, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 
@@ -33,13 +33,14 @@ def run_env(target_metadata: MetaData) -> None:
 
     config = context.config
     url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "alembic.ini or the caller sets sqlalchemy.url"
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():
             context.run_migrations()
         return
 
-    def migrate(connection) -> None:
+    def migrate(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()

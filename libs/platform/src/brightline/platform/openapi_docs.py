@@ -45,7 +45,8 @@ def openapi_of(service: str) -> dict[str, Any]:
     main = importlib.import_module(f"brightline.{service}.main")
     # Development settings: the document needs no secret (production refuses to start without).
     app = main.create_app(settings_class(service)(environment="development"))
-    return app.openapi()
+    document: dict[str, Any] = app.openapi()
+    return document
 
 
 def render(document: dict[str, Any]) -> str:

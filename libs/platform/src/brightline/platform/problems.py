@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://brightline.dev/problems/"
@@ -50,7 +51,7 @@ class Problem(Exception):
 
 
 def problem_response(
-    problem: Problem, request: Request | None = None, headers: dict | None = None
+    problem: Problem, request: Request | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
         problem.body(request.url.path if request else None),
@@ -79,11 +80,11 @@ STATUS_TYPES = {
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
-    async def on_problem(request: Request, problem: Problem):
+    async def on_problem(request: Request, problem: Problem) -> JSONResponse:
         return problem_response(problem, request, headers=problem.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation(request: Request, error: RequestValidationError):
+    async def on_validation(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
             {
                 # "body.phone" → "phone": the field a client must fix.
@@ -109,7 +110,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)  # connecting over a unix socket while Postgres restarts
-    async def on_database_error(request: Request, error: Exception):
+    async def on_database_error(request: Request, error: Exception) -> JSONResponse:
         """The database restarting is a 503 a client may retry (with its Idempotency-Key), not a
         500; any other database error is a bug and stays a 500."""
         from sqlalchemy.exc import DataError
@@ -140,7 +141,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(request: Request, error: StarletteHTTPException):
+    async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         problem = Problem(
             error.status_code,
             STATUS_TYPES.get(error.status_code, "http-error"),
@@ -157,10 +158,10 @@ _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 class RejectNul:
     """ASGI middleware: 422 problem+json for a request carrying NUL anywhere a field can."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
@@ -178,12 +179,12 @@ class RejectNul:
             return await self._refuse(scope, receive, send)
         replay = iter(messages)
 
-        async def replayed():
+        async def replayed() -> Message:
             return next(replay, None) or await receive()
 
         await self.app(scope, replayed, send)
 
-    async def _refuse(self, scope, receive, send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = Problem(
             422,
             "validation-error",

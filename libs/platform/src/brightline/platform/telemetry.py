@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
+from typing import Any
 
 from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.trace import Span
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 SERVICE_ATTRIBUTE = "brightline.service"
 UNTRACED_PATHS = "healthz,readyz,metrics"
@@ -53,22 +58,27 @@ def configure_tracing(
         return _provider
 
 
-def instrument_engine(engine) -> None:
+_TRACED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def instrument_engine(engine: AsyncEngine | Engine) -> None:
     """Client spans for every statement of this engine (sync or async), under the span of the
     request or handled event that runs it. Per engine (the instrumentor's own instrument() is
     once per process and would miss engines made before it)."""
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.metrics import get_meter
 
-    sync_engine = getattr(engine, "sync_engine", engine)
-    if getattr(sync_engine, "_brightline_traced", False):
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    if sync_engine in _TRACED:
         return
     name = "opentelemetry.instrumentation.sqlalchemy"
     usage = get_meter(name).create_up_down_counter(
         "db.client.connections.usage", unit="connections"
     )
-    EngineTracer(trace.get_tracer(name, tracer_provider=_provider), sync_engine, usage)
-    sync_engine._brightline_traced = True
+    EngineTracer(  # type: ignore[no-untyped-call]  # opentelemetry-instrumentation is untyped
+        trace.get_tracer(name, tracer_provider=_provider), sync_engine, usage
+    )
+    _TRACED.add(sync_engine)
 
 
 def _instrument_httpx() -> None:
@@ -84,7 +94,7 @@ def instrument_app(app: FastAPI, service_name: str) -> None:
     services may share one provider, hence one resource, in a test process)."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    def tag_service(span, scope) -> None:
+    def tag_service(span: Span | None, scope: dict[str, Any]) -> None:
         if span and span.is_recording():
             span.set_attribute(SERVICE_ATTRIBUTE, service_name)
 

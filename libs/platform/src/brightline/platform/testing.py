@@ -9,12 +9,22 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import FastAPI
 
 from brightline.platform.auth import Role
+
+if TYPE_CHECKING:  # imported where used: a test module importing this one stays light
+    import subprocess
+    from pathlib import Path
+
+    from fastapi.dependencies.models import Dependant
+    from playwright.sync_api import Page
+
+    from brightline.platform.local.keycloak import LocalKeycloak
+    from brightline.platform.settings import ServiceSettings
 
 # Claims a test may ask for, and the Keycloak user attribute each comes from (the realm's
 # brightline-claims scope and the test client's mappers put them in the token).
@@ -42,13 +52,13 @@ class TestIdentityProvider:
         self.issuer = f"{self.url}/realms/{REALM}"
         self.admin = KeycloakAdmin(self.url, admin_username, admin_password)
         self.http = httpx.Client(timeout=30)
-        self._tokens: dict[tuple, str] = {}
+        self._tokens: dict[tuple[Any, ...], str] = {}
         # One password for every test user, the same for sessions sharing this Keycloak.
         self._password = "T-" + hashlib.sha256(f"users:{admin_password}".encode()).hexdigest()[:32]
-        self.server = None  # the LocalKeycloak when this process started it
+        self.server: LocalKeycloak | None = None  # when this process started it
 
     def prepare(self) -> None:
-        from brightline.platform.local.keycloak import project_root
+        from brightline.platform.local.paths import project_root
 
         # SKIP, not OVERWRITE: a session sharing this Keycloak (KEYCLOAK_URL) may be taking
         # tokens from the test client right now, and an overwrite recreates it.
@@ -103,7 +113,7 @@ class TestIdentityProvider:
         )
         if response.status_code != 200:
             raise RuntimeError(f"Keycloak refused a test token: {response.text[:300]}")
-        token = response.json()["access_token"]
+        token: str = response.json()["access_token"]
         self._tokens[key] = token
         return token
 
@@ -154,7 +164,7 @@ def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _freeze(claims: dict[str, Any]) -> tuple:
+def _freeze(claims: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(
         sorted(
             (k, tuple(sorted(map(str, v))) if isinstance(v, (list, tuple, set)) else v)
@@ -216,7 +226,7 @@ def identity_provider() -> TestIdentityProvider:
         return provider
 
 
-def bearer(*roles: Role | str, subject: str = "agent-1001", **claims: Any) -> dict:
+def bearer(*roles: Role | str, subject: str = "agent-1001", **claims: Any) -> dict[str, str]:
     """Headers with a real access token issued by the test session's Keycloak for a user with
     these realm roles and claims (staff_no, crew_id, unit_id, department_id, scopes, name)."""
     if Role.INTEGRATION in roles:
@@ -226,7 +236,7 @@ def bearer(*roles: Role | str, subject: str = "agent-1001", **claims: Any) -> di
     return {"Authorization": f"Bearer {token}"}
 
 
-def sign_in(page, console_url: str, username: str, *roles: Role | str, **claims: Any) -> None:
+def sign_in(page: Page, console_url: str, username: str, *roles: Role | str, **claims: Any) -> None:
     """Sign a user in to the console in a Playwright page the way a person does: /auth/login
     redirects to Keycloak's real login page, the user types name and password, Keycloak sends
     the browser back to the console. The user is made in the session's Keycloak with these
@@ -270,12 +280,12 @@ async def eventually(
 class ServiceProcess:
     """A service as its own OS process (`python -m brightline.<name> serve`), as in production."""
 
-    def __init__(self, name: str, port: int, env: dict[str, str], log_dir) -> None:
+    def __init__(self, name: str, port: int, env: dict[str, str], log_dir: Path) -> None:
         self.name = name
         self.port = port
         self.env = env
         self.log_path = log_dir / f"{name}.log"
-        self.process = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -301,12 +311,11 @@ class ServiceProcess:
         log.close()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        assert self.process is not None, "start() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited {self.process.returncode}:\n{self.log_tail()}"
-                )
+            if (returncode := self.process.poll()) is not None:
+                raise RuntimeError(f"{self.name} exited {returncode}:\n{self.log_tail()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -363,14 +372,17 @@ def service_names() -> list[str]:
     )
 
 
-def settings_class(name: str):
+def settings_class(name: str) -> type[ServiceSettings]:
     """The settings class a service's create_app(settings) takes."""
     import importlib
     import typing
 
     create_app = importlib.import_module(f"brightline.{name}.main").create_app
     hint = typing.get_type_hints(create_app)["settings"]
-    return next(arg for arg in (typing.get_args(hint) or (hint,)) if arg is not type(None))
+    settings: type[ServiceSettings] = next(
+        arg for arg in (typing.get_args(hint) or (hint,)) if arg is not type(None)
+    )
+    return settings
 
 
 def service_app(name: str, **settings: Any) -> FastAPI:
@@ -378,10 +390,11 @@ def service_app(name: str, **settings: Any) -> FastAPI:
     import importlib
 
     create_app = importlib.import_module(f"brightline.{name}.main").create_app
-    return create_app(settings_class(name)(**settings)) if settings else create_app()
+    app: FastAPI = create_app(settings_class(name)(**settings)) if settings else create_app()
+    return app
 
 
-def allow_rule(dependant) -> Any:
+def allow_rule(dependant: Dependant | None) -> Any:
     """The Allow(...) or Public(...) instance anywhere in a route's dependency tree, or None."""
     from brightline.platform.auth import Allow, Public
 
@@ -398,17 +411,13 @@ def allow_rule(dependant) -> Any:
 def route_rules(app: FastAPI) -> list[tuple[str, str, Any]]:
     """(method, path, rule) for every non-public route, as the app serves it. The rule is the
     frozenset of allowed roles, a Public(...) marker, or None when nobody decided."""
+    from fastapi.routing import iter_route_contexts
     from starlette.routing import Mount
     from starlette.staticfiles import StaticFiles
 
     from brightline.platform.auth import Public
 
-    try:  # FastAPI >= 0.16x includes routers lazily
-        from fastapi.routing import iter_route_contexts
-
-        contexts = list(iter_route_contexts(app.routes))
-    except ImportError:  # pragma: no cover - older FastAPI: routes are flat
-        contexts = list(app.routes)
+    contexts = list(iter_route_contexts(app.routes))  # FastAPI includes routers lazily
     rules = []
     for route in contexts:
         path = getattr(route, "path", None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -20,6 +20,7 @@ from brightline.contracts.events.callback import (
     RestorationNoticeGivenV1,
 )
 from brightline.messaging import MessageBus, UnitOfWork
+from brightline.platform import clock
 
 log = structlog.get_logger()
 
@@ -179,9 +180,9 @@ async def publish(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWork) ->
                     ticket_id=task.ticket_id,
                     ticket_type=task.ticket_type,
                     origin=task.origin,
-                    outcome=task.outcome,
+                    outcome=event.outcome,
                     attempts=task.attempts,
-                    recorded_at=task.closed_at,
+                    recorded_at=event.at,
                     agent_id=task.agent_id,
                     reason=task.reason,
                     unit_id=task.unit_id,
@@ -196,7 +197,7 @@ async def publish(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWork) ->
                     origin=task.origin,
                     reason=task.reason or "",
                     customer_words=task.customer_words,
-                    requested_at=task.closed_at,
+                    requested_at=event.at,
                 )
             )
     task.events.clear()
@@ -222,7 +223,7 @@ async def publish_rate(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWor
             satisfied=rate.satisfied,
             callback_rate=rate.callback_rate,
             satisfaction_rate=rate.satisfaction_rate,
-            computed_at=datetime.now(UTC),
+            computed_at=clock.now(),
             attempted_unreached=rate.attempted_unreached,
         )
     )

@@ -1,10 +1,11 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from brightline.calendar.policy import adopted_book
 from brightline.callback.domain.model import CallbackPolicy
+from brightline.platform import clock
 from brightline.platform.settings import PersonalDataSettings
 
 
@@ -16,29 +17,31 @@ class PackCallbackPolicy(CallbackPolicy):
     `callback.max_attempts` and `callback.attempt_spacing`. Each read looks at the pack in force
     now, so adopting a new pack changes them for the tasks created from then on."""
 
+    _lease: timedelta
+
     def __init__(self, lease: timedelta) -> None:
         object.__setattr__(self, "_lease", lease)
 
     @staticmethod
     def _pack():
-        return adopted_book().in_force(datetime.now(UTC))
+        return adopted_book().in_force(clock.now())
 
     @property
-    def window(self) -> timedelta:  # type: ignore[override]
+    def window(self) -> timedelta:
         return self._pack().limit("callback.window").fixed_span() or timedelta(
             days=self._pack().limit("callback.window").amount
         )
 
     @property
-    def max_attempts(self) -> int:  # type: ignore[override]
+    def max_attempts(self) -> int:
         return int(self._pack().parameter("callback.max_attempts").value)
 
     @property
-    def attempt_spacing(self) -> timedelta:  # type: ignore[override]
+    def attempt_spacing(self) -> timedelta:
         return self._pack().parameter("callback.attempt_spacing").as_timedelta()
 
     @property
-    def lease(self) -> timedelta:  # type: ignore[override]
+    def lease(self) -> timedelta:
         return self._lease
 
 

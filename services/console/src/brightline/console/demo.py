@@ -16,14 +16,19 @@ import logging
 import os
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import httpx
 
 from brightline.console.adapters.clients import Upstream
 from brightline.console.settings import ConsoleSettings
+from brightline.platform import clock
 from brightline.platform.logging import configure_logging
 from brightline.platform.problems import Problem
+
+T = TypeVar("T")
 
 log = logging.getLogger("brightline.console.demo")
 
@@ -173,7 +178,7 @@ class Demo:
         self.robots = {r: await self.identity.user_token(r, DEMO_PASSWORD) for r in ROBOTS}
         self.crew_tokens.clear()
 
-    async def attempt(self, what: str, coro) -> object:
+    async def attempt(self, what: str, coro: Awaitable[T]) -> T | None:
         try:
             return await coro
         except Problem as problem:
@@ -229,7 +234,7 @@ class Demo:
             else f"137{self.rng.randrange(10**8):08d}"
         )
         call_id = f"demo-{uuid.uuid4().hex[:10]}"
-        now = datetime.now(UTC)
+        now = clock.now()
         ack = await self.attempt(
             "ring",
             self.up.cti_event(
@@ -255,7 +260,7 @@ class Demo:
         if call is None or call.get("state") != "ringing":
             self.calls.pop(call_id, None)
             return
-        now = datetime.now(UTC)
+        now = clock.now()
         if self.rng.random() < 0.15:
             await self.attempt(
                 "abandon",
@@ -308,7 +313,7 @@ class Demo:
                 description=self.rng.choice(REPAIR_TEXT),
                 fault_scope=self.rng.choice(["building", "area"]),
                 fault_started_at=(
-                    datetime.now(UTC) - timedelta(minutes=self.rng.randrange(5, 60))
+                    clock.now() - timedelta(minutes=self.rng.randrange(5, 60))
                 ).isoformat(),
             )
         elif kind == "complaint":
@@ -328,7 +333,7 @@ class Demo:
                 {
                     "event": "hangup",
                     "callId": call_id,
-                    "timestamp": datetime.now(UTC).isoformat(),
+                    "timestamp": clock.now().isoformat(),
                     "cause": "normal",
                     "agentExtension": robot.split("-")[1],
                 },
@@ -358,7 +363,7 @@ class Demo:
                 nxt = order.get("allowed_next") or []
                 lat = (order.get("latitude") or centre[0]) + self.rng.uniform(-0.002, 0.002)
                 lon = (order.get("longitude") or centre[1]) + self.rng.uniform(-0.002, 0.002)
-                step = {
+                step: dict[str, tuple[str, dict[str, Any]]] = {
                     "accepted": ("accept", {}),
                     "en_route": ("en-route", {}),
                     "on_site": ("on-site", {"latitude": lat, "longitude": lon}),
@@ -401,9 +406,9 @@ class Demo:
                 await self.ring()
                 next_ring = now + self.rng.uniform(0.5, 1.5) * ring_every
             for call_id, rang_at in list(self.calls.items()):
-                if datetime.now(UTC) - rang_at > timedelta(seconds=robot_after):
+                if clock.now() - rang_at > timedelta(seconds=robot_after):
                     asyncio.create_task(self.robot_take(call_id, rang_at))
-                    self.calls[call_id] = datetime.now(UTC) + timedelta(days=1)  # taken care of
+                    self.calls[call_id] = clock.now() + timedelta(days=1)  # taken care of
             if now >= next_crews:
                 await self.crews_move()
                 next_crews = now + 20

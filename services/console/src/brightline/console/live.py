@@ -13,7 +13,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,6 +40,7 @@ from brightline.contracts.topics import (
     SLA_DEADLINES,
 )
 from brightline.messaging.kafka import kafka_auth, prefixed
+from brightline.platform import clock
 from brightline.platform.auth import Principal, Role
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class LiveHub:
 
             async def on_partitions_assigned(self, assigned):
                 # Resolve "latest" now, so that an event published after readiness is never skipped.
+                assert hub._consumer is not None, "assigned partitions come from the consumer"
                 for tp in assigned:
                     await hub._consumer.position(tp)
                 if assigned:
@@ -237,7 +239,7 @@ class LiveHub:
         self, event_type: str, subject: str, at: datetime, data: dict, event_id: str = ""
     ) -> None:
         kind = short_type(event_type)
-        now = datetime.now(UTC)
+        now = clock.now()
         if kind in ("call.ringing", "call.answered", "call.ended"):
             # Only the switch's call events move the floor: no floor transaction for the rest.
             await self._apply_call_event(kind, data, now)
@@ -284,7 +286,7 @@ class LiveHub:
         floor = floor or self.floor
         for notice in notices:
             if notice.kind == "queues":
-                self.broadcast({"kind": "floor", "floor": floor.snapshot(datetime.now(UTC))})
+                self.broadcast({"kind": "floor", "floor": floor.snapshot(clock.now())})
             else:
                 self.broadcast({"kind": notice.kind, "data": notice.data}, target=notice.target)
 

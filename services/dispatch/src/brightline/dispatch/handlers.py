@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from brightline.contracts.events.common import AreaClass
 from brightline.contracts.events.dispatch import (
     LinkedTicketReleasedV1,
     OutageCancelledV1,
     OutageDeclaredV1,
     OutageRestoredV1,
     OutageUpdatedV1,
+    ReleaseReason,
     WorkOrderCreatedV1,
     WorkOrderPromotedV1,
     WorkOrderReturnedV1,
@@ -43,11 +45,12 @@ from brightline.dispatch.domain.model import (
     several_meters_dark,
 )
 from brightline.dispatch.settings import DispatchSettings
-from brightline.messaging import MessageBus, UnitOfWork, clock
+from brightline.messaging import MessageBus, UnitOfWork
+from brightline.platform import clock
 
 SYSTEM = "dispatch"
 # An order nobody could route still carries the strictest arrival clock until it is routed.
-UNROUTED_AREA_CLASS = "urban"
+UNROUTED_AREA_CLASS: AreaClass = "urban"
 
 
 class NotFound(Exception):
@@ -61,7 +64,7 @@ async def create_work_order(
     existing = await orders.for_ticket(command.ticket_id)
     if existing:
         return existing
-    at = clock()
+    at = clock.now()
     area = route(command.area_code, await orders.service_areas())
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
@@ -133,6 +136,8 @@ async def _cluster(
         await _declare_from_report(order, [], command, transformer_id, feeder_id, uow, settings, at)
         return
     # A home of its own: an incident only once several meters under its transformer are dark.
+    # may_join_incident lets a home in only when its meter was located under a transformer.
+    assert transformer_id is not None and command.meter_no is not None
     dark = await outages.open_orders_under(
         transformer_id, since=at - timedelta(seconds=settings.outage_window_seconds)
     )
@@ -260,7 +265,7 @@ async def declare_incident(
         )
         if same_transformer or same_feeder:
             raise DuplicateIncident(inc.id)
-    incident_id, at = str(uuid.uuid4()), clock()
+    incident_id, at = str(uuid.uuid4()), clock.now()
     await outages.add(
         id=incident_id,
         unit_id=command.unit_id,
@@ -357,6 +362,7 @@ async def expire_acceptance(
     )
     if not moved:
         # Nobody else is on duty: keep offering it to the same crew, on record.
+        assert late_crew is not None, "an assigned order has its crew"
         order.assign(
             late_crew,
             command.now,
@@ -376,7 +382,7 @@ async def assign_waiting(
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None or order.status != "created" or not order.is_lead:
         return False
-    at = clock()
+    at = clock.now()
     if not await _assign(order, uow, settings, at, reason="crew came on duty"):
         return False
     await orders.save(order)
@@ -401,7 +407,7 @@ async def reassign(
     crew = await CrewRepository(uow.session).get(crew_id)
     if crew is None:
         raise NotFound(crew_id)
-    at = clock()
+    at = clock.now()
     order.assign(
         crew_id,
         at,
@@ -427,7 +433,7 @@ async def crew_transition(
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None or order.crew_id != command.crew_id:
         raise NotFound(command.work_order_id)
-    at, who, received = command.device_time, command.member_id, clock()
+    at, who, received = command.device_time, command.member_id, clock.now()
     history = await orders.history(order.id)
     check_step_time(
         at,
@@ -488,7 +494,9 @@ async def _after_step(
     """What an order's step means for the work linked to it: the incident it leads, and the
     repeat-call consultations linked to it."""
     if action in ("return", "cancel"):
-        reason = "work_order_returned" if action == "return" else "work_order_cancelled"
+        reason: ReleaseReason = (
+            "work_order_returned" if action == "return" else "work_order_cancelled"
+        )
         await _release_links(uow, at, reason, work_order_ids=[order.id], unit_id=order.unit_id)
     if not order.incident_id or not order.is_lead:
         return
@@ -524,7 +532,7 @@ async def _after_step(
 async def _promote_next_lead(incident_id: str, uow: UnitOfWork, settings: DispatchSettings) -> None:
     outages = OutageRepository(uow.session)
     orders = WorkOrderRepository(uow.session)
-    at = clock()
+    at = clock.now()
     followers = [
         o for o in await outages.orders(incident_id) if o.status in OPEN_STATUSES and not o.is_lead
     ]
@@ -547,7 +555,7 @@ async def cancel_work_order(
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None:
         raise NotFound(command.work_order_id)
-    at = clock()
+    at = clock.now()
     order.cancel(at, command.actor, command.reason)
     await orders.save(order)
     await publish(order, uow, recorded_at=at)
@@ -570,7 +578,7 @@ async def route_by_hand(
         raise AlreadyRouted(command.work_order_id)
     if command.unit_id not in {u.unit_id for u in await CrewRepository(uow.session).units()}:
         raise NotFound(command.unit_id)
-    at = clock()
+    at = clock.now()
     order.route_to(ServiceArea(order.area_code or "*", command.unit_id, command.area_class))
     await orders.record_history(
         order=order,
@@ -629,7 +637,7 @@ async def reopen(
             "fault_scope": first.fault_scope,
             "fault_started_at": first.fault_started_at,
         }
-        reopened_from = first.id
+        reopened_from: str | None = first.id
     else:
         link = await LinkRepository(uow.session).get(command.ticket_id)
         if link is None:
@@ -664,7 +672,7 @@ async def _new_order(
     """An order of its own for a ticket that had none or whose order is done: routed, crewed,
     its arrival clock from `reported_at`."""
     orders = WorkOrderRepository(uow.session)
-    at = clock()
+    at = clock.now()
     area = route(base["area_code"], await orders.service_areas())
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
@@ -745,7 +753,7 @@ async def record_link(
     )
     if incident_id and finished and row is not None and row.status == "cancelled":
         # Linked to an incident found not to be one: the caller's report is a repair of its own.
-        await links.release(clock(), ticket_ids=[command.ticket_id])
+        await links.release(clock.now(), ticket_ids=[command.ticket_id])
         link = await links.get(command.ticket_id)
         await _new_order(
             command.ticket_id,
@@ -761,7 +769,7 @@ async def record_link(
         # Linked to work that had already finished when we heard of it: released at once.
         await _release_links(
             uow,
-            clock(),
+            clock.now(),
             "incident_restored" if incident_id else "work_order_returned",
             ticket_ids=[command.ticket_id],
             unit_id=unit_id,
@@ -771,7 +779,7 @@ async def record_link(
 async def _release_links(
     uow: UnitOfWork,
     at: datetime,
-    reason: str,
+    reason: ReleaseReason,
     *,
     unit_id: str | None,
     ticket_ids: list[str] | None = None,
@@ -807,7 +815,7 @@ async def set_expected_restoration(
     row = await outages.get(command.incident_id, for_update=True)
     if row is None:
         raise NotFound(command.incident_id)
-    at = clock()
+    at = clock.now()
     await outages.update(
         command.incident_id,
         expected_restore_at=command.expected_restore_at,
@@ -849,7 +857,7 @@ async def restore_incident(command: commands.RestoreIncident, uow: UnitOfWork) -
             f"restored_at {command.restored_at.isoformat()} is long before the incident was "
             f"declared ({row.declared_at.isoformat()})"
         )
-    if command.restored_at > clock() + timedelta(minutes=5):
+    if command.restored_at > clock.now() + timedelta(minutes=5):
         raise BadRestorationTime(f"restored_at {command.restored_at.isoformat()} is in the future")
     return await _restore(command, uow, row)
 
@@ -859,7 +867,7 @@ async def _restore(command: commands.RestoreIncident, uow: UnitOfWork, row) -> l
     cause = command.cause or row.cause
     orders = WorkOrderRepository(uow.session)
     finished = []
-    recorded_at = clock()
+    recorded_at = clock.now()
     incident_orders = await outages.orders(command.incident_id)
     for order in incident_orders:
         order.restore_with_outage(command.restored_at, command.actor, cause)
@@ -906,7 +914,7 @@ async def cancel_incident(
         raise NotFound(command.incident_id)
     if row.status not in INCIDENT_OPEN:
         raise AlreadyRestored(command.incident_id, row.status)
-    at = clock()
+    at = clock.now()
     orders = WorkOrderRepository(uow.session)
     released = []
     incident_orders = await outages.orders(command.incident_id)
@@ -1020,7 +1028,7 @@ async def publish(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -
                     ticket_id=order.ticket_id,
                     unit_id=order.unit_id,
                     returned_at=event.at,
-                    resolution=order.resolution,
+                    resolution=event.resolution,
                     cause=order.cause,
                     incident_id=order.incident_id,
                 )

@@ -13,7 +13,8 @@ from brightline.dispatch import metrics
 from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.domain import commands
 from brightline.dispatch.settings import DispatchSettings
-from brightline.messaging import MessageBus, ServiceRuntime, clock
+from brightline.messaging import MessageBus, ServiceRuntime
+from brightline.platform import clock
 
 log = structlog.get_logger()
 
@@ -22,14 +23,14 @@ async def scan_once(runtime: ServiceRuntime, bus: MessageBus) -> int:
     """Reassign every overdue order and give waiting orders a crew; one transaction per order."""
     done = 0
     async with runtime.unit_of_work() as uow:
-        overdue = await WorkOrderRepository(uow.session).overdue_acceptances(clock())
+        overdue = await WorkOrderRepository(uow.session).overdue_acceptances(clock.now())
         # The alarm gauge follows the database, whatever process routed or cancelled an order.
         metrics.ORDERS_NEEDING_ROUTING.set(
             await WorkOrderRepository(uow.session).count_needing_routing()
         )
     for order_id in overdue:
         async with runtime.unit_of_work() as uow:
-            await bus.handle(commands.ExpireAcceptance(order_id, clock()), uow)
+            await bus.handle(commands.ExpireAcceptance(order_id, clock.now()), uow)
             await uow.commit()
             done += 1
     async with runtime.unit_of_work() as uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
 from brightline.contracts.events.dispatch import (
@@ -25,6 +25,7 @@ from brightline.contracts.events.intake import (
     CallRingingV2,
     EscalationRequestedV1,
     EscalationResolvedV1,
+    OwnerChangeReason,
     TicketCompletedV2,
     TicketOwnerChangedV1,
     TicketRecordedV2,
@@ -42,27 +43,18 @@ from brightline.intake.adapters.repository import (
     OutageRepository,
     TicketRepository,
 )
+from brightline.intake.adapters.rule_files import call_outcomes, scripts
 from brightline.intake.domain import commands, events
-from brightline.intake.domain.call_outcomes import CallOutcomeBook
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import CASE_TYPES, Ticket, require_fields
-from brightline.intake.domain.scripts import ScriptBook
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
 from brightline.messaging import MessageBus, UnitOfWork
+from brightline.platform import clock
 
 # Fields an agent writes *to the customer* (checked against the forbidden phrases, 服务忌语).
 CUSTOMER_FACING_FIELDS = ("note_to_customer", "reply")
-
-_scripts: ScriptBook | None = None
-
-
-def scripts() -> ScriptBook:
-    global _scripts
-    if _scripts is None:
-        _scripts = ScriptBook.load()
-    return _scripts
 
 
 class NotFound(LookupError):
@@ -73,8 +65,7 @@ class Conflict(ValueError):
     pass
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+now = clock.now  # tests pin this module's time through it
 
 
 # -- tickets ---------------------------------------------------------------------------------
@@ -269,16 +260,6 @@ def _emit_completed(
     )
 
 
-_call_outcomes: CallOutcomeBook | None = None
-
-
-def call_outcomes() -> CallOutcomeBook:
-    global _call_outcomes
-    if _call_outcomes is None:
-        _call_outcomes = CallOutcomeBook.load()
-    return _call_outcomes
-
-
 async def record_call_outcome(
     command: commands.RecordCallOutcome, uow: UnitOfWork, *, tz: str, seal: PersonalDataSeal
 ) -> tuple[Ticket, str]:
@@ -339,7 +320,7 @@ async def change_owner(
     ticket: Ticket,
     new_owner: str,
     *,
-    reason: str,
+    reason: OwnerChangeReason,
     by: str,
     uow: UnitOfWork,
     escalation_id: str | None = None,
@@ -422,6 +403,7 @@ async def record_call_event(
 
 def _call_event(call: CallRecord, state: str, seal: PersonalDataSeal):
     if state == "ringing":
+        assert call.rang_at is not None, "a ringing call was announced by its newCall"
         return seal.sealed(
             CallRingingV2,
             call_id=call.call_id,
@@ -431,6 +413,7 @@ def _call_event(call: CallRecord, state: str, seal: PersonalDataSeal):
             rang_at=call.rang_at,
         )
     if state == "answered":
+        assert call.answered_at is not None, "an answered call was announced by its answer"
         return CallAnsweredV1(
             call_id=call.call_id,
             queue=call.queue or "",
@@ -440,6 +423,7 @@ def _call_event(call: CallRecord, state: str, seal: PersonalDataSeal):
             answered_at=call.answered_at,
             answer_delay_seconds=call.answer_delay_seconds,
         )
+    assert call.ended_at and call.end_cause, "an ended call was announced by its hangup"
     return CallEndedV1(
         call_id=call.call_id,
         queue=call.queue or "",
@@ -461,8 +445,9 @@ async def request_escalation(command: commands.RequestEscalation, uow: UnitOfWor
     if command.ticket_id and await TicketRepository(uow.session).get(command.ticket_id) is None:
         raise NotFound(f"ticket {command.ticket_id} does not exist")
     at = now()
+    escalation_id = str(uuid.uuid4())
     row = dict(
-        id=str(uuid.uuid4()),
+        id=escalation_id,
         kind=command.kind,
         reason=command.reason,
         agent_id=command.agent_id,
@@ -479,13 +464,13 @@ async def request_escalation(command: commands.RequestEscalation, uow: UnitOfWor
         actor=command.agent_id,
         action="escalation_requested",
         ticket_id=command.ticket_id,
-        escalation_id=row["id"],
+        escalation_id=escalation_id,
         kind=command.kind,
         reason=command.reason,
     )
     uow.emit(
         EscalationRequestedV1(
-            escalation_id=row["id"],
+            escalation_id=escalation_id,
             kind=command.kind,
             reason=command.reason,
             agent_id=command.agent_id,
@@ -520,6 +505,8 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
     if command.outcome == "taken_over":
         if row.ticket_id:
             ticket = await TicketRepository(uow.session).get(row.ticket_id, for_update=True)
+            if ticket is None:
+                raise NotFound(f"ticket {row.ticket_id} does not exist")
             await change_owner(
                 ticket,
                 command.supervisor_id,

@@ -9,12 +9,14 @@ that opens or meets a limit. Which milestone fits which sub-type is data here, n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from brightline.contracts.events.common import ServiceMilestone
 from brightline.contracts.events.intake import TicketMilestoneRecordedV1
 from brightline.intake.adapters.repository import TicketRepository
 from brightline.intake.domain.model import IllegalTransition
 from brightline.messaging import UnitOfWork
+from brightline.platform import clock
 
 # sub-type -> milestones that may be recorded on it
 MILESTONES: dict[str, tuple[str, ...]] = {
@@ -52,7 +54,12 @@ def problems_of(body) -> list[dict]:
 
 
 async def record_milestone(
-    *, ticket_id: str, milestone: str, occurred_at: datetime | None, by: str, uow: UnitOfWork
+    *,
+    ticket_id: str,
+    milestone: ServiceMilestone,
+    occurred_at: datetime | None,
+    by: str,
+    uow: UnitOfWork,
 ) -> TicketMilestoneRecordedV1:
     ticket = await TicketRepository(uow.session).get(ticket_id)
     if ticket is None:
@@ -63,7 +70,7 @@ async def record_milestone(
             f"milestone {milestone!r} does not belong to a {ticket.type} ticket of sub-type "
             f"{subtype!r}; allowed: {list(MILESTONES.get(subtype or '', ()))}"
         )
-    now = datetime.now(UTC)
+    now = clock.now()
     occurred_at = occurred_at or now
     if occurred_at > now:
         raise IllegalTransition("occurred_at is in the future: record what has happened")

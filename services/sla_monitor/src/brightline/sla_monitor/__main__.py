@@ -1,5 +1,6 @@
 import sys
 
+from brightline.platform import clock
 from brightline.platform.cli import run_cli
 from brightline.sla_monitor.main import SERVICE_DIR, create_app
 from brightline.sla_monitor.settings import SlaMonitorSettings
@@ -9,7 +10,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "replay":
     # and whether they equal the live tables; exit 1 when they differ.
     import asyncio
     import json
-    from datetime import UTC, datetime
+    from datetime import datetime
 
     from brightline.platform.db import create_engine, database_url, server_url, session_factory
     from brightline.sla_monitor import handlers
@@ -19,7 +20,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "replay":
 
     async def main() -> int:
         settings = SlaMonitorSettings()
-        until = datetime.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else datetime.now(UTC)
+        until = datetime.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else clock.now()
         engine = create_engine(
             database_url(server_url(settings.database_url), settings.database_name)
         )

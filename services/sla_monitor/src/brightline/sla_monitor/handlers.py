@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -65,7 +66,9 @@ def policy_book(pack_names: tuple[str, ...], pack_files: tuple[str, ...] = ()) -
 def integration_event(
     tracked: Tracked, event: domain_events.DeadlineEvent, actor: str | None = None
 ) -> EventPayload | None:
-    fact = dict(
+    assert tracked.deadline is not None, "only a tracked deadline records events"
+    # Any: the common fields are splatted into each payload, which checks them itself.
+    fact: dict[str, Any] = dict(
         deadline_id=tracked.deadline_id,
         limit_key=tracked.limit.key,
         policy_pack=tracked.policy,
@@ -182,7 +185,7 @@ async def handle(
             return []
         if not await store.add(tracked):
             return []  # one deadline per subject and limit, however often the cause is replayed
-        if tracked.provisional:
+        if tracked.provisional and tracked.deadline is not None:
             log.error(
                 "deadline provisional: its count runs into a year the calendar does not know",
                 deadline_id=tracked.deadline_id,

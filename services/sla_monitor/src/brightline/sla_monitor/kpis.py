@@ -141,7 +141,7 @@ def compute(
             return start.replace(tzinfo=None).isoformat()
         if group_by == "day":
             day = moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
-            return day.isoformat()
+            return None if day is None else day.isoformat()
         return unit if group_by == "unit" else ticket_type
 
     buckets: dict[str | None, dict[str, Any]] = defaultdict(lambda: defaultdict(float))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ import structlog
 from fastapi import FastAPI, Request
 
 from brightline.messaging import ServiceRuntime, service_lifespan
+from brightline.platform import clock
 from brightline.platform.app import create_service_app
 from brightline.platform.problems import Problem, problem_response
 from brightline.sla_monitor import consumers, handlers, metrics
@@ -58,7 +59,7 @@ async def refresh_gauges(
 async def watch_calendar(runtime: ServiceRuntime, settings: SlaMonitorSettings, wakeup) -> None:
     """Reread the holiday file; when a year's notice was entered, recompute provisional deadlines.
     Then publish the calendar's horizon and the provisional count."""
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         changed, moved = await calendar_api.reload_and_recompute(runtime.unit_of_work(), now)
     except calendar_api.HolidayFileError:
@@ -81,7 +82,7 @@ async def watch_calendar(runtime: ServiceRuntime, settings: SlaMonitorSettings, 
 
 
 def calendar_warning(settings: SlaMonitorSettings) -> str | None:
-    today = datetime.now(ZoneInfo(settings.business_timezone)).date()
+    today = clock.now().astimezone(ZoneInfo(settings.business_timezone)).date()
     return calendar_api.horizon(today)[3]
 
 
@@ -94,7 +95,7 @@ async def _gauge_loop(runtime: ServiceRuntime, settings: SlaMonitorSettings, wak
         except Exception:  # noqa: BLE001 - metrics must never take the service down
             log.exception("calendar watch failed")
         try:
-            await refresh_gauges(runtime, settings, datetime.now(UTC))
+            await refresh_gauges(runtime, settings, clock.now())
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - metrics must never take the service down

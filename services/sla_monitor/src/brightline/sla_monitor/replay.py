@@ -48,7 +48,7 @@ def breach_keys(payloads: Iterable[EventPayload]) -> list[tuple[str, str, str]]:
 
 
 async def replay(history: Iterable[Event], until: datetime, *, book: PolicyBook) -> Replayed:
-    store, emitted = MemoryStore(), []
+    store, emitted = MemoryStore(), list[EventPayload]()
     for event in history:
         for command in inputs_for(event, book):
             await handlers.handle(command, store, emitted.append, book=book)

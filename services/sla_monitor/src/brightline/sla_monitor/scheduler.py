@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
 from brightline.messaging import ServiceRuntime
+from brightline.platform import clock
 from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.repository import DeadlineRepository
 
 log = structlog.get_logger()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def run_round(
@@ -73,7 +70,7 @@ class Wakeup:
     def committed(self) -> None:
         if self.recheck:
             self.recheck = False
-            self.notify(utcnow())
+            self.notify(clock.now())
 
     def notify(self, at: datetime | None) -> None:
         if at is None:
@@ -109,7 +106,7 @@ class Scheduler:
         *,
         interval: float,
         batch: int = 200,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = clock.now,
         wakeup: Wakeup | None = None,
     ) -> None:
         self.runtime = runtime

@@ -13,6 +13,12 @@ from brightline.contracts.topics import (
     DISPATCH_WORK_ORDERS,
 )
 
+# How a returned order ended; who declared an outage restored; why an order came to lead.
+Resolution = Literal["repaired", "paid_service_referral", "restored_with_outage"]
+RestoredBy = Literal["lead_crew", "grid", "supervisor"]
+PromotionReason = Literal["leads_incident", "incident_cancelled"]
+# Why a linked consultation was let go.
+ReleaseReason = Literal["work_order_returned", "incident_restored", "work_order_cancelled"]
 WorkOrderStatus = Literal[
     "created",
     "assigned",
@@ -84,7 +90,7 @@ class WorkOrderReturnedV1(EventPayload):
     ticket_id: str
     unit_id: str
     returned_at: datetime
-    resolution: Literal["repaired", "paid_service_referral", "restored_with_outage"]
+    resolution: Resolution
     cause: str | None = None
     incident_id: str | None = None
 
@@ -137,7 +143,7 @@ class OutageRestoredV1(EventPayload):
     ticket_ids: list[str] = Field(
         description="Every ticket linked to the incident: its orders' and the linked consultations'"
     )
-    restored_by: Literal["lead_crew", "grid", "supervisor"] | None = None
+    restored_by: RestoredBy | None = None
     actor: str | None = None
 
 
@@ -242,7 +248,7 @@ class LinkedTicketReleasedV1(EventPayload):
 
     ticket_id: str
     released_at: datetime
-    reason: Literal["work_order_returned", "incident_restored", "work_order_cancelled"]
+    reason: ReleaseReason
     unit_id: str | None = None
     work_order_id: str | None = None
     incident_id: str | None = None
@@ -275,5 +281,5 @@ class WorkOrderPromotedV1(EventPayload):
     area_class: AreaClass
     reported_at: datetime
     promoted_at: datetime
-    reason: Literal["leads_incident", "incident_cancelled"]
+    reason: PromotionReason
     incident_id: str | None = None

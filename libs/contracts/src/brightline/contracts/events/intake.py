@@ -82,6 +82,10 @@ class TicketRecordedV2(TicketRecordedV1):
 
 
 CallEndCause = Literal["normal", "abandoned", "transferred", "silent"]
+OwnerChangeReason = Literal["takeover", "handover"]
+EscalationKind = Literal["help", "handover"]
+EscalationReason = Literal["agitated", "harassing", "complex", "other"]
+EscalationOutcome = Literal["accepted", "taken_over", "marked_harassing", "declined"]
 
 
 @event("brightline.intake.call.ringing.v1", topic=INTAKE_CALLS, key="call_id")
@@ -138,7 +142,7 @@ class TicketOwnerChangedV1(EventPayload):
     ticket_id: str
     previous_owner: str
     new_owner: str
-    reason: Literal["takeover", "handover"]
+    reason: OwnerChangeReason
     changed_by: str
     changed_at: datetime
 
@@ -185,8 +189,8 @@ class EscalationRequestedV1(EventPayload):
     """An agent asks the duty supervisor for help with, or hands over, a difficult caller."""
 
     escalation_id: str
-    kind: Literal["help", "handover"]
-    reason: Literal["agitated", "harassing", "complex", "other"]
+    kind: EscalationKind
+    reason: EscalationReason
     agent_id: str
     call_id: str | None = None
     ticket_id: str | None = None
@@ -199,7 +203,7 @@ class EscalationResolvedV1(EventPayload):
     """The supervisor accepted, took over the caller, or marked the number as harassing."""
 
     escalation_id: str
-    outcome: Literal["accepted", "taken_over", "marked_harassing", "declined"]
+    outcome: EscalationOutcome
     supervisor_id: str
     resolved_at: datetime
 

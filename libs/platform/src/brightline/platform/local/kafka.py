@@ -19,6 +19,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, Protocol
 
 from brightline.platform.local.paths import free_port, project_root
 from brightline.platform.local.progress import Progress
@@ -118,6 +119,21 @@ super.users=User:{admin};User:ANONYMOUS
 """
 
 
+class AclRule(Protocol):
+    """The shape of brightline.contracts.acls.Acl (platform does not import contracts)."""
+
+    @property
+    def principal(self) -> str: ...
+    @property
+    def resource_type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def pattern(self) -> str: ...
+    @property
+    def operation(self) -> str: ...
+
+
 class LocalKafka:
     """Start, wait for, and stop one broker. Ports stay fixed across restarts.
 
@@ -135,7 +151,7 @@ class LocalKafka:
         heap: str = "768m",
         root: Path | None = None,
         scram_users: dict[str, str] | None = None,
-        acls: Iterable = (),
+        acls: Iterable[AclRule] = (),
     ) -> None:
         self.scram_users = dict(scram_users or {})
         self.acls = list(acls)
@@ -154,7 +170,7 @@ class LocalKafka:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def _java(self, jars: Path, *args: str, **kwargs) -> list[str]:
+    def _java(self, jars: Path, *args: str, **kwargs: Any) -> list[str]:
         log4j = self.root / "deploy" / "kafka" / "log4j2.properties"
         return [
             "java",
@@ -271,7 +287,7 @@ class LocalKafka:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    def admin_credentials(self) -> dict:
+    def admin_credentials(self) -> dict[str, str]:
         """aiokafka keyword arguments of the broker's admin user (empty without SCRAM)."""
         if not self.scram_users:
             return {}
@@ -283,7 +299,7 @@ class LocalKafka:
         self.start()
 
 
-def scram_client(username: str, password: str) -> dict:
+def scram_client(username: str, password: str) -> dict[str, str]:
     """aiokafka keyword arguments for a SASL/SCRAM-SHA-256 client."""
     return {
         "security_protocol": "SASL_PLAINTEXT",
@@ -300,7 +316,7 @@ OPERATIONS = {"READ": 3, "WRITE": 4, "IDEMPOTENT_WRITE": 12}
 ALLOW = 3
 
 
-async def create_acls(bootstrap_servers: str, rules: Iterable, **client) -> None:
+async def create_acls(bootstrap_servers: str, rules: Iterable[AclRule], **client: Any) -> None:
     """Create ALLOW rules (principal, resource_type, name, pattern, operation) with the admin.
     aiokafka's admin client has no create_acls; its CreateAcls request goes to any broker,
     which hands it to the KRaft controller, one rule per request."""
@@ -330,7 +346,7 @@ async def create_acls(bootstrap_servers: str, rules: Iterable, **client) -> None
         await admin.close()
 
 
-async def answers_metadata(bootstrap_servers: str, **client) -> bool:
+async def answers_metadata(bootstrap_servers: str, **client: Any) -> bool:
     """True when the broker answers a metadata request (the only honest readiness check)."""
     from aiokafka.admin import AIOKafkaAdminClient
 

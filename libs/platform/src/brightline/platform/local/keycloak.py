@@ -23,7 +23,9 @@ import signal
 import subprocess
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -169,7 +171,7 @@ class LocalKeycloak:
             *db_args,
         ]
 
-    def start(self, timeout: float = 240.0, on_spawn=None) -> str:
+    def start(self, timeout: float = 240.0, on_spawn: Callable[[int], None] | None = None) -> str:
         """Start and wait until discovery and JWKS answer; `on_spawn(pid)` is told the server's
         process group at once (make run's watchdog stops it if the launcher dies)."""
         if self.process and self.process.poll() is None:
@@ -282,7 +284,7 @@ class KeycloakAdmin:
             self._expires = time.monotonic() + body.get("expires_in", 60) - 10
         return {"Authorization": f"Bearer {self._token}"}
 
-    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self.client.request(
             method, f"{self.url}/admin/realms/{self.realm}{path}", headers=self._headers(), **kwargs
         )
@@ -292,13 +294,17 @@ class KeycloakAdmin:
             )
         return response
 
-    def partial_import(self, document: dict | Path, policy: str = "OVERWRITE") -> dict:
+    def partial_import(
+        self, document: dict[str, Any] | Path, policy: str = "OVERWRITE"
+    ) -> dict[str, Any]:
         """Add users, clients, roles... to the realm (POST /partialImport)."""
-        if isinstance(document, Path):
-            document = json.loads(document.read_text())
-        body = {**document, "ifResourceExists": policy}
+        realm: dict[str, Any] = (
+            json.loads(document.read_text()) if isinstance(document, Path) else document
+        )
+        body = {**realm, "ifResourceExists": policy}
         body.pop("realm", None)
-        return self.request("POST", "/partialImport", json=body).json()
+        imported: dict[str, Any] = self.request("POST", "/partialImport", json=body).json()
+        return imported
 
     def allow_admin_attributes(self) -> None:
         """Let the realm's users carry attributes the user profile does not declare (set by an
@@ -308,7 +314,7 @@ class KeycloakAdmin:
             profile["unmanagedAttributePolicy"] = "ADMIN_EDIT"
             self.request("PUT", "/users/profile", json=profile)
 
-    def configure_client(self, client_id: str, **changes) -> dict:
+    def configure_client(self, client_id: str, **changes: Any) -> dict[str, Any]:
         """Change a client of the realm (secret, redirect URIs, ...); its representation."""
         found = self.request("GET", "/clients", params={"clientId": client_id}).json()
         if not found:
@@ -317,7 +323,7 @@ class KeycloakAdmin:
         self.request("PUT", f"/clients/{found[0]['id']}", json=representation)
         return representation
 
-    def realm_roles(self) -> dict[str, dict]:
+    def realm_roles(self) -> dict[str, dict[str, Any]]:
         return {r["name"]: r for r in self.request("GET", "/roles").json()}
 
     def ensure_user(
@@ -341,7 +347,7 @@ class KeycloakAdmin:
             "requiredActions": [],
         }
         if found.json():
-            user_id = found.json()[0]["id"]
+            user_id: str = found.json()[0]["id"]
             self.request("PUT", f"/users/{user_id}", json=representation)
         else:
             created = self.request("POST", "/users", json=representation)

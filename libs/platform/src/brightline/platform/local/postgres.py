@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pgserver
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +21,7 @@ MAX_CONNECTIONS = 400
 class LocalPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
-        self._server = None
+        self._server: pgserver.PostgresServer | None = None
 
     def start(self) -> str:
         """Start (or join) the server and return a SQLAlchemy asyncpg URL to `postgres`."""
@@ -33,10 +37,10 @@ class LocalPostgres:
         # must not stop it for them later.
         self.started_here = not (self.data_dir / "postmaster.pid").exists()
         # cleanup_mode=None: the server outlives this handle; stop() ends it explicitly.
-        self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
-        current = self._server.psql("SHOW max_connections;")
+        server = self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
+        current = server.psql("SHOW max_connections;")
         if str(MAX_CONNECTIONS) not in current:
-            self._server.psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
+            server.psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
             self.restart()
         log.info("PostgreSQL ready: %s", self.version)
         return self.url
@@ -55,7 +59,7 @@ class LocalPostgres:
 
     def _pg_ctl(self, *args: str) -> None:
         # pgserver's wrapper writes output to temp files: pg_ctl with pipes can hang.
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
 
         user = getattr(self._server, "system_user", None)
         pg_ctl(["-w", *args], pgdata=self.data_dir, **({"user": user} if user else {}))

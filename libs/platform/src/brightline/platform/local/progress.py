@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 
 class Progress:
@@ -37,7 +38,14 @@ def log_size(path: Path) -> Callable[[], int]:
     return lambda: Path(path).stat().st_size
 
 
-def wait_ready_by_progress(process, *, stall: float = 120.0) -> None:
+class Starting(Protocol):
+    @property
+    def log_path(self) -> Path: ...
+
+    def wait_ready(self, timeout: float) -> None: ...
+
+
+def wait_ready_by_progress(process: Starting, *, stall: float = 120.0) -> None:
     """Wait for a brightline.platform.testing.ServiceProcess (anything with `wait_ready(timeout)`
     raising TimeoutError and a `log_path`) while its log keeps growing; raise when it exits or
     its log stands still for `stall` seconds."""

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -78,7 +79,9 @@ def progress(what: str) -> Iterator[None]:
         ticker.join()
 
 
-def wait_ready(name: str, port: int, process: subprocess.Popen, timeout: float = 180.0) -> None:
+def wait_ready(
+    name: str, port: int, process: subprocess.Popen[bytes], timeout: float = 180.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -112,13 +115,14 @@ class RunLock:
             return False
         return True
 
-    def running(self) -> dict:
+    def running(self) -> dict[str, Any]:
         try:
-            return json.loads(self.state.read_text())
+            state: dict[str, Any] = json.loads(self.state.read_text())
+            return state
         except (OSError, ValueError):
             return {}
 
-    def write(self, **state) -> None:
+    def write(self, **state: Any) -> None:
         current = self.running() if self.fd is not None else {}
         self.state.write_text(json.dumps({**current, **state}, indent=1))
 
@@ -152,7 +156,9 @@ class Watchdog:
         self.process.wait(10)
 
 
-def spawn(command: list[str], log_path: Path, env: dict, watchdog: Watchdog) -> subprocess.Popen:
+def spawn(
+    command: list[str], log_path: Path, env: dict[str, str], watchdog: Watchdog
+) -> subprocess.Popen[bytes]:
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -255,11 +261,11 @@ def main() -> None:
         database="dev-file",
         admin_password=admin_file.read_text().strip(),
     )
-    processes: dict[str, subprocess.Popen] = {}
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     stopped = threading.Event()
     up = threading.Event()
 
-    def on_signal(*_) -> None:
+    def on_signal(*_: object) -> None:
         stopped.set()
         if not up.is_set():  # still starting: abandon the start, the finally stops what runs
             raise KeyboardInterrupt

@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 GRACE_SECONDS = 10.0
@@ -54,13 +55,13 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def wait_until(predicate, timeout: float) -> bool:
+def wait_until(predicate: Callable[[], object], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
         time.sleep(0.1)
-    return predicate()
+    return bool(predicate())
 
 
 def stop_groups(pgids: list[int], grace: float = GRACE_SECONDS) -> None:

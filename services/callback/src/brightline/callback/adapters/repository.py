@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.callback.adapters.orm import callback_attempts, callback_tasks, contacts
 from brightline.callback.domain.model import REACHED, SATISFIED, CallbackTask, RateCounts
+from brightline.contracts.events.common import TicketType
+from brightline.platform.db import rows_affected
 
 _TASK_FIELDS = [c.name for c in callback_tasks.columns if c.name != "finish_ref"]
 
@@ -89,7 +91,7 @@ class TaskRepository:
             .values(finish_ref=finish_ref, **_row(task))
             .on_conflict_do_nothing(index_elements=[callback_tasks.c.finish_ref])
         )
-        return result.rowcount == 1
+        return rows_affected(result) == 1
 
     async def save(self, task: CallbackTask) -> None:
         await self.session.execute(
@@ -288,7 +290,7 @@ class TaskRepository:
             for r in (await self.session.execute(query)).all()
         ]
 
-    async def rate_of(self, day: date, unit_id: str, ticket_type: str) -> RateCounts:
+    async def rate_of(self, day: date, unit_id: str, ticket_type: TicketType) -> RateCounts:
         found = await self.rates(day_from=day, day_to=day, unit_id=unit_id, ticket_type=ticket_type)
         return found[0] if found else RateCounts(day, unit_id, ticket_type, 0, 0, 0, 0, 0)
 

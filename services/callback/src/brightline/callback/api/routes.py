@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from brightline.callback.adapters.repository import ContactRepository, TaskRepository
+from brightline.callback.adapters.rule_files import callback_script_rules
 from brightline.callback.api.schemas import (
     AssignedTaskRead,
     AttemptRead,
@@ -29,9 +30,11 @@ from brightline.callback.domain.model import (
     TaskClosed,
 )
 from brightline.callback.domain.scripts import callback_script
+from brightline.callback.settings import CallbackSettings
 from brightline.messaging import BusDep, RuntimeDep, UnitOfWorkDep
-from brightline.messaging.http import IdempotentCommand
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.messaging.http import IdempotencyKey, IdempotentCommand
+from brightline.platform import clock
+from brightline.platform.auth import Agent, Desk, Supervisor
 from brightline.platform.problems import Problem
 from brightline.platform.validation import BusinessDay
 
@@ -39,14 +42,15 @@ router = APIRouter(prefix="/callback-tasks", tags=["callback-tasks"])
 incidents = APIRouter(prefix="/incidents", tags=["incidents"])
 rates = APIRouter(prefix="/callback-rates", tags=["callback-rates"])
 
-Agent = Annotated[Principal, Depends(Allow(Role.AGENT))]
-Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
+
+def callback_settings(runtime: RuntimeDep) -> CallbackSettings:
+    settings = runtime.settings
+    assert isinstance(settings, CallbackSettings), "the runtime of callback's own app"
+    return settings
 
 
 def get_policy(runtime: RuntimeDep) -> CallbackPolicy:
-    return runtime.settings.policy()
+    return callback_settings(runtime).policy()
 
 
 PolicyDep = Annotated[CallbackPolicy, Depends(get_policy)]
@@ -55,7 +59,7 @@ PolicyDep = Annotated[CallbackPolicy, Depends(get_policy)]
 def to_read(
     task: CallbackTask, policy: CallbackPolicy, now: datetime | None = None
 ) -> CallbackTaskRead:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     return CallbackTaskRead(
         id=task.id,
         ticket_id=task.ticket_id,
@@ -111,7 +115,7 @@ def _domain_problem(error: Exception) -> Problem:
 async def take_next_task(uow: UnitOfWorkDep, bus: BusDep, agent: Agent, policy: PolicyDep):
     """Hand me the oldest-due callback under a lease. Returns the task I already hold, if any;
     no two agents ever get the same task; a lease that expires returns the task to the pool."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with uow:
         task = await bus.handle(commands.TakeNextTask(agent.subject), uow)
         if task is None:
@@ -140,7 +144,7 @@ def _contact(task: CallbackTask, contact) -> ContactRead:
 
 @router.get("", response_model=list[CallbackTaskRead])
 async def find_tasks(
-    ticket_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep
+    ticket_id: str, uow: UnitOfWorkDep, staff: Desk, policy: PolicyDep
 ) -> list[CallbackTaskRead]:
     """Callback tasks of one ticket (no contact details)."""
     async with uow:
@@ -151,7 +155,7 @@ async def find_tasks(
 @router.get("/waiting", response_model=WaitingTasksRead)
 async def waiting_tasks(
     uow: UnitOfWorkDep,
-    staff: Staff,
+    staff: Desk,
     policy: PolicyDep,
     ticket_type: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool = False,
@@ -160,7 +164,7 @@ async def waiting_tasks(
 ) -> WaitingTasksRead:
     """The whole worklist: every open callback task (no contact details), filtered by ticket
     type or to the overdue ones."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with uow:
         tasks, total = await TaskRepository(uow.session).waiting(
             ticket_type, now if overdue else None, limit, offset
@@ -170,7 +174,7 @@ async def waiting_tasks(
 
 @router.get("/{task_id}", response_model=CallbackTaskDetail)
 async def get_task(
-    task_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep
+    task_id: str, uow: UnitOfWorkDep, staff: Desk, policy: PolicyDep
 ) -> CallbackTaskDetail:
     async with uow:
         repo = TaskRepository(uow.session)
@@ -191,7 +195,7 @@ async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent, runtime: Ru
     """The callback script for the task I hold: steps in zh and en (the unit and my staff number,
     the day the customer called, the handling result), the satisfaction question and its
     answers, and the number to call (the customer's name is never given for reports)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     async with uow:
         task = await TaskRepository(uow.session).get(task_id)
         if task is None:
@@ -206,7 +210,7 @@ async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent, runtime: Ru
                 "the script (with the customer's number) goes only to the agent holding the task",
             )
         contact = await ContactRepository(uow.session).get(task.ticket_id)
-    settings = runtime.settings
+    settings = callback_settings(runtime)
     shown = _contact(task, contact)
     called_at = contact.recorded_at if contact is not None else None
     called_day = (
@@ -219,6 +223,7 @@ async def get_script(task_id: str, uow: UnitOfWorkDep, agent: Agent, runtime: Ru
         "ticket_type": task.ticket_type,
         "contact": shown.model_dump(),
         **callback_script(
+            callback_script_rules(),
             ticket_type=task.ticket_type,
             called_day=called_day,
             customer_name=shown.customer_name,
@@ -266,7 +271,7 @@ async def record_outcome(
 
 
 @incidents.get("/{incident_id}/callback-tasks", response_model=list[CallbackTaskRead])
-async def incident_tasks(incident_id: str, uow: UnitOfWorkDep, staff: Staff, policy: PolicyDep):
+async def incident_tasks(incident_id: str, uow: UnitOfWorkDep, staff: Desk, policy: PolicyDep):
     """Every callback task of one outage incident, together (one per linked ticket)."""
     async with uow:
         tasks = await TaskRepository(uow.session).of_incident(incident_id)
@@ -292,7 +297,7 @@ async def give_restoration_notice(
     ):
         if once.replayed:
             return once.response
-        now = datetime.now(UTC)
+        now = clock.now()
         noted = await bus.handle(commands.GiveRestorationNotice(incident_id, agent.subject), uow)
         if not noted and not await TaskRepository(uow.session).of_incident(incident_id):
             raise Problem(

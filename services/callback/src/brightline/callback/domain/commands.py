@@ -3,13 +3,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from brightline.contracts.events.callback import CallbackOutcome, Origin
+from brightline.contracts.events.common import TicketType
+
 
 @dataclass(frozen=True)
 class RememberContact:
     """Who to call back for a ticket, as intake recorded it."""
 
     ticket_id: str
-    ticket_type: str
+    ticket_type: TicketType
     phone: str | None
     caller_name: str | None
     area_code: str | None
@@ -22,8 +25,8 @@ class OpenCallbackTask:
     """A ticket finished in its owning service (origin)."""
 
     ticket_id: str
-    ticket_type: str
-    origin: str
+    ticket_type: TicketType
+    origin: Origin
     unit_id: str | None
     finished_at: datetime
     finish_ref: str  # what finished, so a redelivered or repeated fact opens no second task
@@ -41,7 +44,7 @@ class TakeNextTask:
 class RecordOutcome:
     task_id: str
     agent_id: str
-    outcome: str
+    outcome: CallbackOutcome
     reason: str | None = None
     customer_words: str | None = None
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from brightline.contracts.events.callback import CallbackOutcome
+
 if TYPE_CHECKING:
     from brightline.callback.domain.model import CallbackTask
 
@@ -18,7 +20,7 @@ class TaskCreated:
 @dataclass(frozen=True)
 class AttemptMade:
     task: CallbackTask
-    outcome: str
+    outcome: CallbackOutcome
     agent_id: str
     at: datetime
     reason: str | None
@@ -28,8 +30,15 @@ class AttemptMade:
 @dataclass(frozen=True)
 class TaskClosed:
     task: CallbackTask
+    outcome: CallbackOutcome
+    at: datetime
 
 
 @dataclass(frozen=True)
 class ReopenRequested:
     task: CallbackTask
+    at: datetime
+
+
+# What a callback aggregate records; handlers translate each into its integration event.
+DomainEvent = TaskCreated | AttemptMade | TaskClosed | ReopenRequested

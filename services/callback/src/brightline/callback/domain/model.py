@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from brightline.callback.domain import events
+from brightline.contracts.events.callback import CallbackOutcome, Origin
+from brightline.contracts.events.common import TicketType
 
 OUTCOMES = ("satisfied", "basically_satisfied", "unsatisfied", "unreachable", "declined")
 # The customer picked up: everything except "unreachable".
@@ -51,8 +53,8 @@ class CallbackPolicy:
 class CallbackTask:
     id: str
     ticket_id: str
-    ticket_type: str
-    origin: str  # intake | dispatch | casework: the service that owns the ticket and reopens it
+    ticket_type: TicketType
+    origin: Origin  # the service that owns the ticket and reopens it
     unit_id: str
     finished_at: datetime
     finished_day: date  # business-timezone day of finishing: the day its rates count on
@@ -62,7 +64,7 @@ class CallbackTask:
     callable: bool = True
     status: str = "open"  # open | closed
     attempts: int = 0
-    outcome: str | None = None
+    outcome: CallbackOutcome | None = None
     reason: str | None = None
     customer_words: str | None = None
     agent_id: str | None = None
@@ -72,7 +74,7 @@ class CallbackTask:
     restoration_notice_at: datetime | None = None
     restoration_notice_by: str | None = None
     result: str | None = None
-    events: list = field(default_factory=list, repr=False, compare=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -80,8 +82,8 @@ class CallbackTask:
         *,
         id: str,
         ticket_id: str,
-        ticket_type: str,
-        origin: str,
+        ticket_type: TicketType,
+        origin: Origin,
         unit_id: str,
         finished_at: datetime,
         finished_day: date,
@@ -145,7 +147,7 @@ class CallbackTask:
 
     def record(
         self,
-        outcome: str,
+        outcome: CallbackOutcome,
         *,
         agent_id: str,
         now: datetime,
@@ -173,16 +175,16 @@ class CallbackTask:
             return
         self._close(outcome, now, reason=reason, customer_words=customer_words)
         if outcome == "unsatisfied":
-            self.events.append(events.ReopenRequested(self))
+            self.events.append(events.ReopenRequested(self, now))
 
     def _close(
         self,
-        outcome: str,
+        outcome: CallbackOutcome,
         now: datetime,
         *,
         reason: str | None = None,
         customer_words: str | None = None,
-    ):
+    ) -> None:
         self.status = "closed"
         self.outcome = outcome
         self.reason = reason
@@ -190,7 +192,7 @@ class CallbackTask:
         self.closed_at = now
         self.lease_holder = None
         self.lease_expires_at = None
-        self.events.append(events.TaskClosed(self))
+        self.events.append(events.TaskClosed(self, outcome, now))
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ class RateCounts:
 
     day: date
     unit_id: str
-    ticket_type: str
+    ticket_type: TicketType
     finished: int
     called_back: int
     reached: int
@@ -226,7 +228,9 @@ class RateCounts:
         return self.satisfied / self.reached if self.reached else None
 
 
-def count(tasks: list[CallbackTask], day: date, unit_id: str, ticket_type: str) -> RateCounts:
+def count(
+    tasks: list[CallbackTask], day: date, unit_id: str, ticket_type: TicketType
+) -> RateCounts:
     """The rates of one day/unit/type from its tasks (the repository does the same in SQL)."""
     mine = [
         t

@@ -4,13 +4,9 @@ model, filled in for one task. Wording follows seed 004 §3.4 and the repair exa
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
-
-RULES = Path(__file__).resolve().parents[1] / "rules" / "callback_script.yaml"
 
 
 class Text(BaseModel):
@@ -57,16 +53,8 @@ class CallbackScriptRules(BaseModel):
         ]
 
 
-@lru_cache(maxsize=1)
-def rules() -> CallbackScriptRules:
-    return CallbackScriptRules.model_validate(yaml.safe_load(RULES.read_text(encoding="utf-8")))
-
-
-# Kept for callers that label outcomes.
-OUTCOME_LABELS = {k: v.model_dump() for k, v in rules().outcomes.items()}
-
-
 def callback_script(
+    r: CallbackScriptRules,
     *,
     ticket_type: str,
     called_day: date,
@@ -75,12 +63,11 @@ def callback_script(
     unit_name_en: str | None = None,
     staff_no: str | None = None,
     result: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Steps an agent reads, in order; `records` names what the agent enters at that step.
 
     `called_day` is the day the customer called us (business timezone), not the day the ticket
     finished; `result` is the handling result (the answer given, the repair's resolution)."""
-    r = rules()
     matter = r.matter.get(ticket_type, r.matter["consultation"])
     greeting = r.greeting if staff_no else r.greeting_no_staff_no
     opening = {
@@ -100,7 +87,7 @@ def callback_script(
         outcome_line = r.result_by_type[ticket_type].fill()
     else:
         outcome_line = None
-    steps = [
+    steps: list[dict[str, Any]] = [
         {"id": "greeting", "zh": opening["zh"] + who["zh"], "en": f"{opening['en']} {who['en']}"},
         {"id": "matter", **said},
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from brightline.casework.adapters.orm import (
     reminders,
 )
 from brightline.casework.domain.model import Case, Step
+from brightline.platform.db import rows_affected
 
 _CASE_COLUMNS = (
     "ticket_id",
@@ -141,7 +142,7 @@ class CaseRepository:
         *,
         case_id: str,
         reader: str,
-        roles: Sequence[str],
+        roles: Iterable[str],
         department_id: str | None,
         fields: Sequence[str],
         granted: bool,
@@ -205,7 +206,7 @@ class CaseRepository:
             .values(id=str(uuid.uuid4()), **values)
             .on_conflict_do_nothing(index_elements=["deadline_id"])
         )
-        return result.rowcount == 1
+        return rows_affected(result) == 1
 
     async def reminders(self, *, case_id: str | None = None, department_id: str | None = None):
         query = sa.select(reminders).order_by(reminders.c.warned_at.desc())
@@ -221,7 +222,7 @@ class CaseRepository:
             .values(id=str(uuid.uuid4()), **values)
             .on_conflict_do_nothing(constraint="uq_escalations_deadline_level")
         )
-        return result.rowcount == 1
+        return rows_affected(result) == 1
 
     async def escalations(self, *, case_id: str | None = None):
         query = sa.select(escalations).order_by(escalations.c.breached_at.desc())

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
@@ -32,17 +31,21 @@ from brightline.casework.domain.confidentiality import Confidentiality, Viewer
 from brightline.casework.domain.model import Case, CaseError, IllegalTransition
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.messaging import BusDep, MessageBus, UnitOfWork, UnitOfWorkDep
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform import clock
+from brightline.platform.auth import (
+    Allow,
+    Department,
+    Principal,
+    Role,
+    Staff,
+    Supervisor,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"])
 departments_router = APIRouter(prefix="/departments", tags=["departments"])
 supervision_router = APIRouter(tags=["supervision"])
-
-Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
-Department = Annotated[Principal, Depends(Allow(Role.CASEWORKER, Role.SUPERVISOR))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-DepartmentAdmin = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR))]
 
 
 def problem_of(error: CaseError) -> Problem:
@@ -53,7 +56,9 @@ def problem_of(error: CaseError) -> Problem:
         "illegal-transition": 409,
         "unknown-department": 422,
     }.get(error.kind, 400)
-    extensions = {"allowed_from": error.allowed} if isinstance(error, IllegalTransition) else {}
+    extensions: dict[str, Any] = (
+        {"allowed_from": error.allowed} if isinstance(error, IllegalTransition) else {}
+    )
     title = {
         "not-found": "No such case",
         "not-your-case": "This case is not yours to act on",
@@ -231,7 +236,9 @@ async def _command(
             raise phrase_problem(error) from error
         await uow.commit()
     async with uow:
-        return await case_view(uow, await CaseRepository(uow.session).get(case.id), viewer, rules)
+        updated = await CaseRepository(uow.session).get(case.id)
+        assert updated is not None, "a case is never deleted"
+        return await case_view(uow, updated, viewer, rules)
 
 
 @cases_router.post("/{case_id}/transfer", response_model=CaseRead)
@@ -265,7 +272,7 @@ async def chase_case(
         limit_key=body.limit_key,
         due_at=body.due_at,
         actor=staff.subject,
-        at=datetime.now(UTC),
+        at=clock.now(),
     )
     return await _command(case_id, uow, bus, staff, rules, command)
 
@@ -346,7 +353,7 @@ def _department(row) -> DepartmentRead:
 
 @departments_router.put("/{department_id}", response_model=DepartmentRead)
 async def put_department(
-    department_id: str, body: DepartmentUpdate, uow: UnitOfWorkDep, admin: DepartmentAdmin
+    department_id: str, body: DepartmentUpdate, uow: UnitOfWorkDep, admin: SupervisorOrSystem
 ) -> DepartmentRead:
     """Create or update a department and the case types it handles."""
     async with uow:
@@ -356,7 +363,7 @@ async def put_department(
             name=body.name,
             case_types=list(body.case_types),
             active=body.active,
-            at=datetime.now(UTC),
+            at=clock.now(),
             by=admin.subject,
         )
         row = await repo.get(department_id)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from brightline.casework.domain.confidentiality import Viewer
+from brightline.contracts.events.casework import CaseType
+from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,13 @@ class Contact:
 class OpenCase:
     ticket_id: str
     ticket_no: str | None
-    case_type: str
+    case_type: CaseType
     opened_at: datetime
     first_ask_owner: str
     description: str
     contact: Contact
-    complaint_subtype: str | None = None
-    complaint_grade: str | None = None
+    complaint_subtype: ComplaintSubtype | None = None
+    complaint_grade: ComplaintGrade | None = None
     anonymous: bool = False
     reported_party: str | None = None
 

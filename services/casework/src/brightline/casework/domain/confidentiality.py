@@ -5,8 +5,8 @@ from brightline.confidentiality import (
     CONTACT_FIELDS,
     CaseTypeRule,
     Confidentiality,
+    ConfidentialityFile,
     ReaderRule,
-    RulesError,
     Viewer,
 )
 
@@ -15,6 +15,6 @@ __all__ = [
     "CaseTypeRule",
     "Confidentiality",
     "ReaderRule",
-    "RulesError",
+    "ConfidentialityFile",
     "Viewer",
 ]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from brightline.contracts.events.casework import CaseStatus
+
 if TYPE_CHECKING:
     from brightline.casework.domain.model import Case
 
@@ -18,8 +20,8 @@ class CaseOpened:
 @dataclass(frozen=True)
 class CaseStatusChanged:
     case: Case
-    previous_status: str
-    status: str
+    previous_status: CaseStatus
+    status: CaseStatus
     actor: str
     at: datetime
     note: str | None
@@ -48,3 +50,7 @@ class CaseChased:
     case: Case
     by_ticket_id: str
     at: datetime
+
+
+# What a casework aggregate records; handlers translate each into its integration event.
+DomainEvent = CaseOpened | CaseStatusChanged | CaseReminded | CaseEscalated | CaseChased

@@ -13,6 +13,8 @@ from datetime import datetime
 
 from brightline.casework.domain import events
 from brightline.confidentiality import names_match  # noqa: F401 - one definition, shared with records
+from brightline.contracts.events.casework import CaseStatus, CaseType
+from brightline.contracts.events.common import ComplaintGrade, ComplaintSubtype
 
 CASE_TYPES = ("complaint", "report", "opinion", "suggestion", "praise")
 
@@ -21,7 +23,7 @@ CASE_TYPES = ("complaint", "report", "opinion", "suggestion", "praise")
 ANSWERABLE_WITHOUT_REPLY = frozenset({"opinion", "suggestion", "praise"})
 
 # status -> the statuses an action may start from.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+TRANSITIONS: dict[str, tuple[frozenset[str], CaseStatus]] = {
     "transfer": (
         frozenset({"opened", "reopened", "transferred", "accepted", "investigating"}),
         "transferred",
@@ -73,14 +75,14 @@ class Case:
     id: str
     ticket_id: str
     ticket_no: str | None
-    case_type: str
-    status: str
+    case_type: CaseType
+    status: CaseStatus
     opened_at: datetime
     first_ask_owner: str
     description: str
     transfer_due: datetime | None
-    complaint_subtype: str | None = None
-    complaint_grade: str | None = None
+    complaint_subtype: ComplaintSubtype | None = None
+    complaint_grade: ComplaintGrade | None = None
     anonymous: bool = False
     reported_party: str | None = None
     department_id: str | None = None
@@ -89,7 +91,7 @@ class Case:
     reopen_count: int = 0
     history: list[Step] = field(default_factory=list)
     new_steps: list[Step] = field(default_factory=list, repr=False, compare=False)
-    events: list = field(default_factory=list, repr=False, compare=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def confidential(self) -> bool:
@@ -102,13 +104,13 @@ class Case:
         id: str,
         ticket_id: str,
         ticket_no: str | None,
-        case_type: str,
+        case_type: CaseType,
         opened_at: datetime,
         first_ask_owner: str,
         description: str,
         transfer_due: datetime | None,
-        complaint_subtype: str | None = None,
-        complaint_grade: str | None = None,
+        complaint_subtype: ComplaintSubtype | None = None,
+        complaint_grade: ComplaintGrade | None = None,
         anonymous: bool = False,
         reported_party: str | None = None,
     ) -> Case:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.console.adapters.orm import chases
+from brightline.platform import clock
 
 
 class ChaseLog:
@@ -33,7 +33,7 @@ class ChaseLog:
             "limit_key": limit_key,
             "supervisor": supervisor,
             "note": note,
-            "at": datetime.now(UTC),
+            "at": clock.now(),
         }
         async with self.engine.begin() as conn:
             await conn.execute(chases.insert().values(**row))

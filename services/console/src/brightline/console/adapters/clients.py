@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from brightline.platform import clock
 from brightline.platform.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -396,4 +397,4 @@ def iso(moment: datetime) -> str:
 
 def mobile_write_headers() -> dict[str, str]:
     """What a crew phone sends with every write: a fresh idempotency key and its own clock."""
-    return {"Idempotency-Key": str(uuid.uuid4()), "X-Device-Time": datetime.now(UTC).isoformat()}
+    return {"Idempotency-Key": str(uuid.uuid4()), "X-Device-Time": clock.now().isoformat()}

@@ -4,7 +4,7 @@ codes, and the escalations the live view saw (so the agent learns what the super
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.console.adapters.orm import desk_drafts, escalation_outcomes, wrap_ups
+from brightline.platform import clock
 
 
 async def get_draft(engine: AsyncEngine, agent_id: str) -> dict | None:
@@ -25,7 +26,7 @@ async def get_draft(engine: AsyncEngine, agent_id: str) -> dict | None:
 
 
 async def put_draft(engine: AsyncEngine, agent_id: str, call_id: str, data: dict[str, Any]) -> dict:
-    now = datetime.now(UTC)
+    now = clock.now()
     stmt = insert(desk_drafts).values(agent_id=agent_id, call_id=call_id, data=data, updated_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[desk_drafts.c.agent_id],
@@ -58,7 +59,7 @@ async def record_wrap_up(
                 code=code,
                 ready=ready,
                 reason=reason,
-                at=datetime.now(UTC),
+                at=clock.now(),
             )
         )
 

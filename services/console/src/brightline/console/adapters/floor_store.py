@@ -17,10 +17,14 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+if TYPE_CHECKING:
+    import asyncpg
 
 from brightline.console.adapters.orm import floor_calls, floor_seats
 from brightline.console.domain.floor import Floor, LiveCall, Notice, Seat
@@ -84,7 +88,7 @@ class FloorStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._listener = None
+        self._listener: asyncpg.Connection | None = None
         self._on_remote: Callable[[list[Notice]], None] | None = None
 
     async def read(self) -> Floor:
@@ -137,8 +141,8 @@ class FloorStore:
         url = make_url(self.engine.url.render_as_string(hide_password=False))
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
-            self._listener = await asyncpg.connect(dsn)
-            await self._listener.add_listener(CHANNEL, self._notified)
+            listener = self._listener = await asyncpg.connect(dsn)
+            await listener.add_listener(CHANNEL, self._notified)
         except Exception:  # the floor still works; other replicas' browsers refresh by polling
             log.exception("cannot LISTEN for floor changes of other console replicas")
             self._listener = None

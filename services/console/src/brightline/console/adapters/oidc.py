@@ -100,8 +100,8 @@ class OidcClient:
                 503, "identity-provider-unavailable", "The identity provider does not answer"
             ) from error
         if response.status_code != 200:
-            error = response.json().get("error", "") if response.content else ""
-            raise Problem(401, "unauthenticated", "The identity provider refused", error)
+            refusal = response.json().get("error", "") if response.content else ""
+            raise Problem(401, "unauthenticated", "The identity provider refused", refusal)
         body = response.json()
         return Tokens(
             access_token=body["access_token"],

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.console.adapters.oidc import Tokens
 from brightline.console.adapters.orm import oidc_logins, web_sessions
+from brightline.platform import clock
 
 LOGIN_TTL = timedelta(minutes=10)
 
@@ -27,7 +28,7 @@ class WebSessions:
 
     async def start_login(self, *, code_verifier: str, nonce: str, next_path: str) -> str:
         state = secrets.token_urlsafe(32)
-        now = datetime.now(UTC)
+        now = clock.now()
         async with self.engine.begin() as conn:
             await conn.execute(
                 oidc_logins.delete().where(oidc_logins.c.created_at < now - LOGIN_TTL)
@@ -53,14 +54,14 @@ class WebSessions:
                     .returning(*oidc_logins.c)
                 )
             ).first()
-        if row is None or row.created_at < datetime.now(UTC) - LOGIN_TTL:
+        if row is None or row.created_at < clock.now() - LOGIN_TTL:
             return None
         return row
 
     async def create(self, subject: str, tokens: Tokens) -> str:
         """A new session; returns the cookie value (only its hash is stored)."""
         cookie = secrets.token_urlsafe(32)
-        now = datetime.now(UTC)
+        now = clock.now()
         async with self.engine.begin() as conn:
             await conn.execute(
                 web_sessions.insert().values(
@@ -85,7 +86,7 @@ class WebSessions:
             await conn.execute(
                 web_sessions.update()
                 .where(web_sessions.c.id_hash == _hash(cookie))
-                .values(**_token_values(tokens, datetime.now(UTC)))
+                .values(**_token_values(tokens, clock.now()))
             )
 
     async def delete(self, cookie: str):

@@ -6,13 +6,14 @@ provider's session and revokes the refresh token."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
 from brightline.console.adapters.oidc import pkce_pair
+from brightline.platform import clock
 from brightline.platform.auth import Public, Role, verifier_for
 from brightline.platform.problems import Problem
 
@@ -78,7 +79,7 @@ async def callback(
                 principal.subject,
                 principal.name or principal.subject,
                 principal.staff_no or "",
-                datetime.now(UTC),
+                clock.now(),
             )
         hub.broadcast({"kind": "agent", "data": step.floor.seat_view(seat)})
     response = RedirectResponse(pending.next_path, status_code=303)
@@ -120,7 +121,7 @@ async def session_token(request: Request) -> str | None:
     row = await sessions.get(cookie)
     if row is None:
         return None
-    now = datetime.now(UTC)
+    now = clock.now()
     if row.access_expires_at - REFRESH_MARGIN > now:
         return row.access_token
     if not row.refresh_token:

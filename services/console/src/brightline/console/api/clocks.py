@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from brightline.calendar.policy import adopted_book
 from brightline.console.api.deps import ChasesDep, SupervisorCaller, UpstreamDep
 from brightline.console.domain import clocks
+from brightline.platform import clock
 
 router = APIRouter(prefix="/api/supervisor/clocks", tags=["supervisor"])
 
@@ -69,7 +70,7 @@ async def open_clocks(
     )
     rows = clocks.board(
         [d for batch in found for d in batch],
-        datetime.now(UTC),
+        clock.now(),
         pausable=_pausable,
         kind=kind,
         unit_id=unit_id,

@@ -6,10 +6,10 @@ and what the supervisor did with the agent's escalation."""
 from __future__ import annotations
 
 import typing
-from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.console.adapters import desk_store
 from brightline.console.api.deps import AgentCaller, HubDep, SoloAgent, UpstreamDep
@@ -33,13 +33,11 @@ from brightline.console.api.desk_schemas import (
     WrapUpCode,
 )
 from brightline.console.domain.floor import Floor, IllegalState
+from brightline.console.live import LiveHub
+from brightline.platform import clock
 from brightline.platform.problems import Problem
 
 desk = APIRouter(prefix="/api/desk", tags=["desk"])
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _state(floor: Floor, agent_id: str) -> DeskStateRead:
@@ -59,6 +57,13 @@ def _state(floor: Floor, agent_id: str) -> DeskStateRead:
         call=offer if seat.state in ("talking", "wrap_up") else None,
         answered_at=call.answered_at if call is not None else None,
     )
+
+
+def _engine(hub: LiveHub) -> AsyncEngine:
+    # The desk's drafts, wrap-ups and escalations live in the console's database.
+    if hub.engine is None:
+        raise Problem(503, "no-database", "The console runs without its database")
+    return hub.engine
 
 
 @desk.get("/codes", response_model=DeskCodes)
@@ -82,7 +87,7 @@ async def my_desk(caller: SoloAgent, hub: HubDep) -> DeskStateRead:
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
-                _now(),
+                clock.now(),
             )
             floor = step.floor
     return _state(floor, caller.subject)
@@ -97,10 +102,10 @@ async def set_desk_state(body: DeskStateUpdate, caller: SoloAgent, hub: HubDep) 
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
-                _now(),
+                clock.now(),
             )
         try:
-            step.add(step.floor.set_state(caller.subject, body.state, _now(), body.reason))
+            step.add(step.floor.set_state(caller.subject, body.state, clock.now(), body.reason))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Cannot change state now", str(error)) from error
     return _state(step.floor, caller.subject)
@@ -121,20 +126,22 @@ async def wrap_up(body: DeskWrapUp, caller: SoloAgent, hub: HubDep) -> DeskState
         seat = step.floor.seats.get(caller.subject)
         call_id = body.call_id or (seat.call_id if seat else None)
         try:
-            step.add(step.floor.finish_wrap_up(caller.subject, body.ready, _now(), body.reason))
+            step.add(
+                step.floor.finish_wrap_up(caller.subject, body.ready, clock.now(), body.reason)
+            )
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Nothing to wrap up", str(error)) from error
     await desk_store.record_wrap_up(
-        hub.engine, caller.subject, call_id, body.code, body.ready, body.reason
+        _engine(hub), caller.subject, call_id, body.code, body.ready, body.reason
     )
-    await desk_store.drop_draft(hub.engine, caller.subject)
+    await desk_store.drop_draft(_engine(hub), caller.subject)
     return _state(step.floor, caller.subject)
 
 
 @desk.get("/draft", response_model=DraftRead, responses={204: {"description": "No draft"}})
 async def get_draft(caller: SoloAgent, hub: HubDep):
     """What I had on screen for the call in hand: script position, typed fields, ticket."""
-    row = await desk_store.get_draft(hub.engine, caller.subject)
+    row = await desk_store.get_draft(_engine(hub), caller.subject)
     if row is None:
         return Response(status_code=204)
     return DraftRead(call_id=row["call_id"], data=row["data"], updated_at=row["updated_at"])
@@ -142,7 +149,7 @@ async def get_draft(caller: SoloAgent, hub: HubDep):
 
 @desk.put("/draft", response_model=DraftRead)
 async def put_draft(body: DraftWrite, caller: SoloAgent, hub: HubDep) -> DraftRead:
-    row = await desk_store.put_draft(hub.engine, caller.subject, body.call_id, body.data)
+    row = await desk_store.put_draft(_engine(hub), caller.subject, body.call_id, body.data)
     return DraftRead(call_id=row["call_id"], data=row["data"], updated_at=row["updated_at"])
 
 
@@ -217,7 +224,7 @@ async def my_escalation(
     escalation_id: str, caller: SoloAgent, hub: HubDep
 ) -> EscalationOutcomeRead:
     """What the duty supervisor did with my escalation (none yet: outcome null)."""
-    row = await desk_store.escalation(hub.engine, escalation_id)
+    row = await desk_store.escalation(_engine(hub), escalation_id)
     if row is None or (row["agent_id"] and row["agent_id"] != caller.subject):
         return EscalationOutcomeRead(
             escalation_id=escalation_id, outcome=None, supervisor_id=None, resolved_at=None

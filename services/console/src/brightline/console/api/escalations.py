@@ -4,12 +4,13 @@ call and caller, and which ticket, so the supervisor acts without looking anythi
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from brightline.console.api.deps import HubDep, SupervisorCaller, UpstreamDep
+from brightline.platform import clock
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/api/supervisor/escalations", tags=["supervisor"])
@@ -49,7 +50,7 @@ async def escalations_in_context(
     open_ones = sorted(
         await upstream.escalations(caller.token, "open"), key=lambda e: e["requested_at"]
     )
-    seats = {a["agent_id"]: a for a in (await hub.read()).snapshot(datetime.now(UTC))["agents"]}
+    seats = {a["agent_id"]: a for a in (await hub.read()).snapshot(clock.now())["agents"]}
 
     async def context(e: dict) -> dict:
         card, ticket = await asyncio.gather(

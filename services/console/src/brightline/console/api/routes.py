@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Request
@@ -32,18 +32,16 @@ from brightline.console.api.schemas import (
     WrapUp,
 )
 from brightline.console.domain.floor import IllegalState
+from brightline.messaging.http import IdempotencyKey
+from brightline.platform import clock
 from brightline.platform.problems import Problem
+
+T = TypeVar("T")
 
 me_router = APIRouter(prefix="/api", tags=["me"])
 agent = APIRouter(prefix="/api/agent", tags=["agent"])
 work = APIRouter(prefix="/api", tags=["work"])
 supervisor = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
-
-IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @me_router.get("/me", response_model=UserRead)
@@ -82,7 +80,7 @@ async def my_state(caller: AgentCaller, hub: HubDep) -> dict:
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
-                _now(),
+                clock.now(),
             )
     offered = floor.calls.get(seat.call_id) if seat.call_id else None
     return {
@@ -107,10 +105,10 @@ async def set_my_state(body: StateUpdate, caller: SoloAgent, hub: HubDep) -> dic
                 caller.subject,
                 caller.principal.name or caller.subject,
                 caller.principal.staff_no or "",
-                _now(),
+                clock.now(),
             )
         try:
-            step.add(step.floor.set_state(caller.subject, body.state, _now()))
+            step.add(step.floor.set_state(caller.subject, body.state, clock.now()))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Cannot change state now", str(error)) from error
     return step.floor.seat_view(step.floor.seats[caller.subject])
@@ -135,13 +133,15 @@ async def answer_call(
         {
             "event": "answer",
             "callId": call_id,
-            "timestamp": _now().isoformat(),
+            "timestamp": clock.now().isoformat(),
             "agentExtension": caller.principal.staff_no or caller.subject,
             "agentId": caller.subject,
         },
     )
     async with hub.change() as step:
-        step.add(step.floor.call_answered(call_id, caller.subject, _now(), _now()))
+        step.add(step.floor.call_answered(call_id, caller.subject, clock.now(), clock.now()))
+    card: dict[str, Any] | BaseException
+    greeting: dict[str, Any] | BaseException
     card, greeting = await asyncio.gather(
         upstream.caller_card(caller.token, call_id),
         upstream.greeting(caller.token, call_id=call_id, language="zh"),
@@ -169,13 +169,13 @@ async def hang_up(
         {
             "event": "hangup",
             "callId": call_id,
-            "timestamp": _now().isoformat(),
+            "timestamp": clock.now().isoformat(),
             "cause": "normal",
             "agentExtension": caller.principal.staff_no or caller.subject,
         },
     )
     async with hub.change() as step:
-        step.add(step.floor.call_ended(call_id, "normal", _now()))
+        step.add(step.floor.call_ended(call_id, "normal", clock.now()))
     return {
         "call": ack.get("call"),
         "seat": step.floor.seat_view(step.floor.seats[caller.subject])
@@ -188,7 +188,7 @@ async def hang_up(
 async def finish_wrap_up(body: WrapUp, caller: SoloAgent, hub: HubDep) -> dict:
     async with hub.change() as step:
         try:
-            step.add(step.floor.finish_wrap_up(caller.subject, body.ready, _now()))
+            step.add(step.floor.finish_wrap_up(caller.subject, body.ready, clock.now()))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Nothing to wrap up", str(error)) from error
     return step.floor.seat_view(step.floor.seats[caller.subject])
@@ -321,7 +321,7 @@ async def callback_outcome(
 @supervisor.get("/floor")
 async def floor(caller: SupervisorCaller, hub: HubDep) -> dict:
     """Queues and agent states, live (the console's own view of the floor)."""
-    return (await hub.read()).snapshot(_now())
+    return (await hub.read()).snapshot(clock.now())
 
 
 @supervisor.get("/feed")
@@ -347,7 +347,7 @@ async def sla_board(request: Request, caller: SupervisorCaller, upstream: Upstre
     """The three charts: answered within 12 s (today and the last 7 days), the callback rate this
     month, and open breaches by type. A service that does not answer leaves its chart empty."""
     tz = ZoneInfo(request.app.state.settings.business_timezone)
-    today = datetime.now(tz).date()
+    today = clock.now().astimezone(tz).date()
     week, breaches, rates = await asyncio.gather(
         upstream.kpis(caller.token, today - timedelta(days=6), today, "day"),
         upstream.breaches(caller.token),
@@ -492,6 +492,9 @@ async def _chase_owner(
 @supervisor.get("/repair-board")
 async def repair_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
     """Crews (duty, position, open orders), open work orders and active outages."""
+    crews: list[dict[str, Any]] | BaseException
+    orders: list[dict[str, Any]] | BaseException
+    outages: list[dict[str, Any]] | BaseException
     crews, orders, outages = await asyncio.gather(
         upstream.crews(caller.token),
         upstream.work_orders(caller.token, limit=200),
@@ -506,8 +509,8 @@ async def repair_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
     }
 
 
-def _ok(value):
-    return None if isinstance(value, Exception) else value
+def _ok(value: T | BaseException) -> T | None:
+    return None if isinstance(value, BaseException) else value
 
 
 def _problem(error: Exception) -> dict:

@@ -5,7 +5,7 @@ the month-end projection, the floor's agents and waiting callers, and the calend
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from brightline.console.api.deps import HubDep, SupervisorCaller, UpstreamDep
 from brightline.console.api.routes import _problem
 from brightline.console.domain import wallboard
+from brightline.platform import clock
 
 router = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
 
@@ -100,7 +101,7 @@ async def get_wallboard(
     """The day's service level (default today in the business timezone): totals and each interval
     as the SLA monitor computes them, so the wallboard and GET /kpis never disagree."""
     tz = ZoneInfo(request.app.state.settings.business_timezone)
-    day = day or datetime.now(tz).date()
+    day = day or clock.now().astimezone(tz).date()
     totals, per_interval, rates, calendar = await asyncio.gather(
         upstream.kpis(caller.token, day, day, "all"),
         upstream.kpis(caller.token, day, day, interval),
@@ -155,10 +156,10 @@ async def get_wallboard(
     if not isinstance(per_interval, Exception):
         # Callback rates carry no time of day: the monitor puts them in a `null` interval.
         board["intervals"] = [r for r in per_interval["rows"] if r.get("group") is not None]
-    snapshot = (await hub.read()).snapshot(datetime.now(UTC))
+    snapshot = (await hub.read()).snapshot(clock.now())
     board["floor"] = {
         "agents_by_state": wallboard.agents_by_state(snapshot["agents"]),
         "waiting": len(snapshot["waiting"]),
-        "longest_wait_s": wallboard.longest_wait_s(snapshot["waiting"], datetime.now(UTC)),
+        "longest_wait_s": wallboard.longest_wait_s(snapshot["waiting"], clock.now()),
     }
     return board

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 AGENT_STATES = ("offline", "ready", "not_ready", "ringing", "talking", "wrap_up")
 SETTABLE = {"ready", "not_ready", "offline"}
@@ -48,7 +49,7 @@ class Notice:
     """Something to tell browsers: `target` None means every supervisor view; else one agent."""
 
     kind: str
-    data: dict
+    data: dict[str, Any]
     target: str | None = None
 
 
@@ -168,8 +169,8 @@ class Floor:
             (c for c in self.calls.values() if c.state == "ringing"), key=lambda c: c.rang_at
         )
 
-    def queues(self, now: datetime) -> list[dict]:
-        by_queue: dict[str, dict] = {}
+    def queues(self, now: datetime) -> list[dict[str, Any]]:
+        by_queue: dict[str, dict[str, Any]] = {}
         for call in self.calls.values():
             row = by_queue.setdefault(
                 call.queue,
@@ -184,7 +185,7 @@ class Floor:
                 row["talking"] += 1
         return sorted(by_queue.values(), key=lambda r: r["queue"])
 
-    def snapshot(self, now: datetime) -> dict:
+    def snapshot(self, now: datetime) -> dict[str, Any]:
         return {
             "queues": self.queues(now),
             "agents": [
@@ -202,7 +203,7 @@ class Floor:
         }
 
     @staticmethod
-    def seat_view(seat: Seat) -> dict:
+    def seat_view(seat: Seat) -> dict[str, Any]:
         view = asdict(seat)
         view["since"] = seat.since.isoformat() if seat.since else None
         return view

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.dispatch.domain.planned import NoticeCheck, PlannedOutage
+from brightline.platform.db import rows_affected
 
 planned_metadata = sa.MetaData()
 TZ = sa.DateTime(timezone=True)
@@ -74,7 +75,7 @@ class PlannedOutageRepository:
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
-        return result.rowcount == 1
+        return rows_affected(result) == 1
 
     async def get(self, outage_id: str, *, for_update: bool = False) -> PlannedOutage | None:
         query = sa.select(planned_outages).where(planned_outages.c.id == outage_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -33,6 +35,7 @@ from brightline.dispatch.domain.model import (
     Shift,
     WorkOrder,
 )
+from brightline.platform.db import rows_affected
 
 ORDER_FIELDS = (
     "unit_id",
@@ -114,8 +117,11 @@ class WorkOrderRepository:
             work_orders.update().where(work_orders.c.id == order_id).values(arrive_by=due_at)
         )
 
+    async def _count(self, query: sa.Select[int]) -> int:
+        return await self.session.scalar(query) or 0  # count() always answers; None never comes
+
     async def count_needing_routing(self) -> int:
-        return await self.session.scalar(
+        return await self._count(
             sa.select(sa.func.count())
             .select_from(work_orders)
             .where(work_orders.c.needs_routing.is_(True), work_orders.c.status.in_(OPEN_STATUSES))
@@ -168,7 +174,7 @@ class WorkOrderRepository:
         )
         if status:
             query = query.where(work_orders.c.status == status)
-        return await self.session.scalar(query)
+        return await self._count(query)
 
     async def overdue_acceptances(self, now: datetime, limit: int = 50) -> list[str]:
         """Assigned orders past their acceptance deadline, locked so two scanners never race."""
@@ -227,7 +233,7 @@ class WorkOrderRepository:
             )
         )
 
-    async def history(self, order_id: str) -> list:
+    async def history(self, order_id: str) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (
             await self.session.execute(
                 sa.select(work_order_history)
@@ -250,7 +256,7 @@ class WorkOrderRepository:
     async def add_attachment(self, **values) -> None:
         await self.session.execute(attachments.insert().values(**values))
 
-    async def attachments(self, order_id: str) -> list:
+    async def attachments(self, order_id: str) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (
             await self.session.execute(
                 sa.select(
@@ -279,7 +285,7 @@ class WorkOrderRepository:
         rows = (await self.session.execute(sa.select(service_areas))).all()
         return {r.area_code: ServiceArea(r.area_code, r.unit_id, r.area_class) for r in rows}
 
-    async def service_area_rows(self) -> list:
+    async def service_area_rows(self) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (
             await self.session.execute(sa.select(service_areas).order_by(service_areas.c.area_code))
         ).all()
@@ -315,7 +321,7 @@ class CrewRepository:
             stmt.on_conflict_do_update(index_elements=["unit_id"], set_={"name": name})
         )
 
-    async def units(self) -> list:
+    async def units(self) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (await self.session.execute(sa.select(units).order_by(units.c.unit_id))).all()
 
     async def upsert_crew(self, crew_id: str, unit_id: str, name: str) -> None:
@@ -335,7 +341,7 @@ class CrewRepository:
         result = await self.session.execute(
             crews.update().where(crews.c.crew_id == crew_id).values(**values)
         )
-        return result.rowcount > 0
+        return rows_affected(result) > 0
 
     async def upsert_member(self, member_id: str, crew_id: str, name: str) -> None:
         stmt = insert(crew_members).values(member_id=member_id, crew_id=crew_id, name=name)
@@ -353,7 +359,7 @@ class CrewRepository:
             )
         ).first()
 
-    async def members(self, crew_id: str) -> list:
+    async def members(self, crew_id: str) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (
             await self.session.execute(
                 sa.select(crew_members.c.member_id, crew_members.c.name)
@@ -371,7 +377,7 @@ class CrewRepository:
             )
         )
 
-    async def shifts(self, crew_id: str) -> list:
+    async def shifts(self, crew_id: str) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (
             await self.session.execute(
                 sa.select(crew_shifts)
@@ -380,7 +386,7 @@ class CrewRepository:
             )
         ).all()
 
-    async def board(self, unit_id: str | None = None) -> list:
+    async def board(self, unit_id: str | None = None) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         """Crews with their positions and open-order load, for the supervisor board."""
         load = (
             sa.select(work_orders.c.crew_id, sa.func.count().label("open_orders"))
@@ -507,7 +513,9 @@ class OutageRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).first()
 
-    async def search(self, status: str | None, limit: int, offset: int) -> list:
+    async def search(
+        self, status: str | None, limit: int, offset: int
+    ) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         query = (
             sa.select(incidents)
             .order_by(incidents.c.declared_at.desc())
@@ -642,7 +650,7 @@ class LinkRepository:
     ) -> list:
         """Mark unreleased links released and return them (each exactly once). `without_order`:
         only links to the incident itself, not to one of its orders' tickets."""
-        match = []
+        match: list[sa.ColumnElement[bool]] = []
         if ticket_ids:
             match.append(incident_links.c.ticket_id.in_(ticket_ids))
         if incident_id:

@@ -2,10 +2,8 @@
 (integration) and kept by supervisors."""
 
 import uuid
-from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
@@ -24,12 +22,13 @@ from brightline.dispatch.api.schemas import (
 )
 from brightline.dispatch.domain.model import ServiceArea
 from brightline.messaging import UnitOfWorkDep
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform import clock
+from brightline.platform.auth import (
+    DeskOrSystem,
+    Integration,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
-
-Maintainer = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR))]
-Reader = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR, Role.AGENT))]
-Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
 
 areas_router = APIRouter(prefix="/service-areas", tags=["service-areas"])
 units_router = APIRouter(prefix="/units", tags=["units"])
@@ -38,7 +37,7 @@ crews_router = APIRouter(prefix="/crews", tags=["crews"])
 
 @areas_router.put("", response_model=dict)
 async def import_service_areas(
-    body: ServiceAreaImport, uow: UnitOfWorkDep, who: Maintainer
+    body: ServiceAreaImport, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> dict:
     """Load or update the area code -> repair unit and area class table (upsert, all or nothing)."""
     codes = [a.area_code for a in body.areas]
@@ -59,14 +58,16 @@ async def import_service_areas(
 
 
 @areas_router.get("", response_model=list[ServiceAreaItem])
-async def list_service_areas(uow: UnitOfWorkDep, who: Reader) -> list[ServiceAreaItem]:
+async def list_service_areas(uow: UnitOfWorkDep, who: DeskOrSystem) -> list[ServiceAreaItem]:
     async with uow:
         rows = await WorkOrderRepository(uow.session).service_area_rows()
     return [ServiceAreaItem.model_validate(r, from_attributes=True) for r in rows]
 
 
 @units_router.put("/{unit_id}", response_model=UnitRead)
-async def put_unit(unit_id: str, body: UnitUpdate, uow: UnitOfWorkDep, who: Maintainer) -> UnitRead:
+async def put_unit(
+    unit_id: str, body: UnitUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
+) -> UnitRead:
     async with uow:
         await CrewRepository(uow.session).upsert_unit(unit_id, body.name)
         await uow.commit()
@@ -74,7 +75,7 @@ async def put_unit(unit_id: str, body: UnitUpdate, uow: UnitOfWorkDep, who: Main
 
 
 @units_router.get("", response_model=list[UnitRead])
-async def list_units(uow: UnitOfWorkDep, who: Reader) -> list[UnitRead]:
+async def list_units(uow: UnitOfWorkDep, who: DeskOrSystem) -> list[UnitRead]:
     async with uow:
         rows = await CrewRepository(uow.session).units()
     return [UnitRead(unit_id=r.unit_id, name=r.name) for r in rows]
@@ -88,7 +89,9 @@ async def _crew_read(repo: CrewRepository, crew_id: str) -> CrewRead:
 
 
 @crews_router.put("/{crew_id}", response_model=CrewRead)
-async def put_crew(crew_id: str, body: CrewUpdate, uow: UnitOfWorkDep, who: Maintainer) -> CrewRead:
+async def put_crew(
+    crew_id: str, body: CrewUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
+) -> CrewRead:
     async with uow:
         repo = CrewRepository(uow.session)
         await repo.upsert_crew(crew_id, body.unit_id, body.name)
@@ -99,7 +102,7 @@ async def put_crew(crew_id: str, body: CrewUpdate, uow: UnitOfWorkDep, who: Main
 
 @crews_router.get("", response_model=list[CrewRead])
 async def list_crews(
-    uow: UnitOfWorkDep, who: Maintainer, unit_id: str | None = None
+    uow: UnitOfWorkDep, who: SupervisorOrSystem, unit_id: str | None = None
 ) -> list[CrewRead]:
     """The crew board: duty, last known position and open orders of every crew (of one unit)."""
     async with uow:
@@ -108,7 +111,7 @@ async def list_crews(
 
 
 @crews_router.get("/{crew_id}", response_model=CrewRead)
-async def get_crew(crew_id: str, uow: UnitOfWorkDep, who: Maintainer) -> CrewRead:
+async def get_crew(crew_id: str, uow: UnitOfWorkDep, who: SupervisorOrSystem) -> CrewRead:
     async with uow:
         return await _crew_read(CrewRepository(uow.session), crew_id)
 
@@ -120,7 +123,7 @@ async def _require_crew(repo: CrewRepository, crew_id: str) -> None:
 
 @crews_router.put("/{crew_id}/members/{member_id}", response_model=MemberRead)
 async def put_member(
-    crew_id: str, member_id: str, body: MemberUpdate, uow: UnitOfWorkDep, who: Maintainer
+    crew_id: str, member_id: str, body: MemberUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> MemberRead:
     """A crew member of the roster. They sign in on the phone with the identity provider, whose
     account for them carries the realm role crew and this crew_id; no credential is kept here."""
@@ -133,7 +136,9 @@ async def put_member(
 
 
 @crews_router.get("/{crew_id}/members", response_model=list[MemberRead])
-async def list_members(crew_id: str, uow: UnitOfWorkDep, who: Maintainer) -> list[MemberRead]:
+async def list_members(
+    crew_id: str, uow: UnitOfWorkDep, who: SupervisorOrSystem
+) -> list[MemberRead]:
     async with uow:
         rows = await CrewRepository(uow.session).members(crew_id)
     return [MemberRead(member_id=r.member_id, name=r.name) for r in rows]
@@ -141,7 +146,7 @@ async def list_members(crew_id: str, uow: UnitOfWorkDep, who: Maintainer) -> lis
 
 @crews_router.post("/{crew_id}/shifts", response_model=ShiftRead, status_code=201)
 async def add_shift(
-    crew_id: str, body: ShiftCreate, uow: UnitOfWorkDep, who: Maintainer
+    crew_id: str, body: ShiftCreate, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> ShiftRead:
     """A rostered shift. A crew with a roster is only assigned work inside one of its shifts."""
     if body.ends_at <= body.starts_at:
@@ -161,14 +166,16 @@ async def add_shift(
 
 
 @crews_router.get("/{crew_id}/shifts", response_model=list[ShiftRead])
-async def list_shifts(crew_id: str, uow: UnitOfWorkDep, who: Maintainer) -> list[ShiftRead]:
+async def list_shifts(crew_id: str, uow: UnitOfWorkDep, who: SupervisorOrSystem) -> list[ShiftRead]:
     async with uow:
         rows = await CrewRepository(uow.session).shifts(crew_id)
     return [ShiftRead.model_validate(r, from_attributes=True) for r in rows]
 
 
 @crews_router.put("/{crew_id}/duty", response_model=CrewRead)
-async def put_duty(crew_id: str, body: DutyUpdate, uow: UnitOfWorkDep, who: Maintainer) -> CrewRead:
+async def put_duty(
+    crew_id: str, body: DutyUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
+) -> CrewRead:
     async with uow:
         repo = CrewRepository(uow.session)
         if not await repo.update(crew_id, on_duty=body.on_duty):
@@ -189,7 +196,7 @@ async def put_position(
             crew_id,
             latitude=body.latitude,
             longitude=body.longitude,
-            position_at=body.at or datetime.now(UTC),
+            position_at=body.at or clock.now(),
         ):
             raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
         result = await _crew_read(repo, crew_id)

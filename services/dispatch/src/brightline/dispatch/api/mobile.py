@@ -16,10 +16,10 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from brightline.dispatch import handlers
@@ -43,14 +43,13 @@ from brightline.dispatch.domain.model import (
 )
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import MessageBus, UnitOfWorkDep
-from brightline.messaging.http import IdempotentCommand
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.messaging.http import IdempotencyKey, IdempotentCommand
+from brightline.platform import clock
+from brightline.platform.auth import Crew, Principal
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/mobile", tags=["mobile"])
 
-CrewMember = Annotated[Principal, Depends(Allow(Role.CREW))]
-IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 DeviceTime = Annotated[str | None, Header(alias="X-Device-Time")]
 
 
@@ -136,7 +135,7 @@ def _cached(body: Any, if_none_match: str | None) -> Response:
 )
 async def my_orders(
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -157,7 +156,7 @@ async def my_orders(
 async def my_order(
     work_order_id: str,
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     crew_id = _crew_of(member)
@@ -171,9 +170,7 @@ async def my_order(
 
 
 @router.get("/orders/{work_order_id}/photos/{photo_id}", response_class=Response)
-async def my_photo(
-    work_order_id: str, photo_id: str, uow: UnitOfWorkDep, member: CrewMember
-) -> Response:
+async def my_photo(work_order_id: str, photo_id: str, uow: UnitOfWorkDep, member: Crew) -> Response:
     crew_id = _crew_of(member)
     async with uow:
         repo = WorkOrderRepository(uow.session)
@@ -215,7 +212,7 @@ def _device_time(body: MobileStep, header: str | None, settings: DispatchSetting
             "send X-Device-Time or device_time: when the step happened on the phone",
             errors=[{"field": "device_time", "message": "required"}],
         )
-    if value > datetime.now(UTC) + timedelta(seconds=settings.device_clock_skew_seconds):
+    if value > clock.now() + timedelta(seconds=settings.device_clock_skew_seconds):
         raise Problem(
             422,
             "device-time-in-future",
@@ -297,7 +294,7 @@ async def _step(
             uow, f"mobile:{crew_id}:{work_order_id}:{action}", key, fingerprint
         ) as once,
     ):
-        if once.replayed:
+        if once.response is not None:  # replayed
             return once.response
         try:
             order = await bus.handle(
@@ -340,7 +337,7 @@ async def accept(
     work_order_id: str,
     request: Request,
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     body: MobileStep | None = None,
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
@@ -363,7 +360,7 @@ async def en_route(
     work_order_id: str,
     request: Request,
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     body: MobileStep | None = None,
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
@@ -386,7 +383,7 @@ async def on_site(
     body: OnSiteStep,
     request: Request,
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
 ):
@@ -411,7 +408,7 @@ async def resolve(
     body: ResolveStep,
     request: Request,
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
 ):
@@ -437,7 +434,7 @@ async def return_order(
     work_order_id: str,
     request: Request,
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     body: MobileStep | None = None,
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
@@ -461,7 +458,7 @@ async def cancel_order(
     body: CancelStep,
     request: Request,
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
 ):
@@ -485,7 +482,7 @@ async def report_position(
     body: MobilePosition,
     request: Request,
     uow: UnitOfWorkDep,
-    member: CrewMember,
+    member: Crew,
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
 ) -> Response:

@@ -1,10 +1,10 @@
 """Grid topology (from GIS, via integration) and outage incidents (supervisor)."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Query
 
+from brightline.contracts.events.dispatch import RestoredBy
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import OutageRepository
 from brightline.dispatch.api.schemas import (
@@ -18,16 +18,18 @@ from brightline.dispatch.api.schemas import (
 )
 from brightline.dispatch.domain import commands
 from brightline.messaging import BusDep, UnitOfWorkDep
-from brightline.messaging.http import IdempotentCommand
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.messaging.http import IdempotencyKey, IdempotentCommand
+from brightline.platform import clock
+from brightline.platform.auth import (
+    Desk,
+    Integration,
+    Role,
+    Supervisor,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
 
-Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-Declarer = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
-Staff = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.AGENT))]
 # Restoration comes from a supervisor, or from the grid side (OMS/SCADA) as an integration client.
-Restorer = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
 
 topology_router = APIRouter(prefix="/topology", tags=["topology"])
 router = APIRouter(prefix="/outages", tags=["outages"])
@@ -58,7 +60,7 @@ async def _read(repo: OutageRepository, incident_id: str) -> IncidentRead:
 @router.get("", response_model=list[IncidentRead])
 async def list_outages(
     uow: UnitOfWorkDep,
-    who: Staff,
+    who: Desk,
     status: Annotated[
         Literal["open", "suspected", "confirmed", "crew_on_site", "restored", "cancelled"] | None,
         Query(description="`open`: suspected, confirmed or crew on site"),
@@ -74,7 +76,7 @@ async def list_outages(
 
 @router.post("", response_model=IncidentRead, status_code=201)
 async def declare_outage(
-    body: IncidentCreate, uow: UnitOfWorkDep, bus: BusDep, who: Declarer
+    body: IncidentCreate, uow: UnitOfWorkDep, bus: BusDep, who: SupervisorOrSystem
 ) -> IncidentRead:
     """Declare a fault before the calls arrive (e.g. a feeder trip from outage management):
     'no power' reports under it fold into it, the first of them gets the crew."""
@@ -119,7 +121,7 @@ async def declare_outage(
 
 
 @router.get("/{incident_id}", response_model=IncidentRead)
-async def get_outage(incident_id: str, uow: UnitOfWorkDep, who: Staff) -> IncidentRead:
+async def get_outage(incident_id: str, uow: UnitOfWorkDep, who: Desk) -> IncidentRead:
     async with uow:
         return await _read(OutageRepository(uow.session), incident_id)
 
@@ -156,17 +158,15 @@ async def restore_outage(
     body: RestoreCreate,
     uow: UnitOfWorkDep,
     bus: BusDep,
-    who: Restorer,
-    idempotency_key: Annotated[
-        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
-    ] = None,
+    who: SupervisorOrSystem,
+    idempotency_key: IdempotencyKey = None,
 ):
     """Power is back, said by a supervisor or by the grid side (the outage-management or SCADA
     system's restoration event, as an integration client). The incident closes as restored;
     every linked order is resolved and returned at once and every linked consultation released
     (one callback per ticket); OutageRestoredV1 names them all. A call after this is a new repair."""
-    restored_at = body.restored_at or datetime.now(UTC)
-    restored_by = "supervisor" if who.has(Role.SUPERVISOR) else "grid"
+    restored_at = body.restored_at or clock.now()
+    restored_by: RestoredBy = "supervisor" if who.has(Role.SUPERVISOR) else "grid"
     async with (
         uow,
         IdempotentCommand(

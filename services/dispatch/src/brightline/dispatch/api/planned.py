@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from brightline.calendar.policy import NoPolicyInForce, adopted_book
@@ -20,12 +20,15 @@ from brightline.contracts.events.dispatch import (
 from brightline.dispatch.adapters.planned import PlannedOutageRepository
 from brightline.dispatch.domain import planned
 from brightline.messaging import UnitOfWorkDep
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform import clock
+from brightline.platform.auth import (
+    DeskOrSystem,
+    Integration,
+    Principal,
+    Role,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
-
-Integration = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
-GridOrDispatcher = Annotated[Principal, Depends(Allow(Role.INTEGRATION, Role.SUPERVISOR))]
-Staff = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.AGENT, Role.INTEGRATION))]
 
 router = APIRouter(prefix="/planned-outages", tags=["planned-outages"])
 supply = APIRouter(prefix="/supply-interruptions", tags=["supply-interruptions"])
@@ -90,7 +93,7 @@ async def register_planned_outage(
     """Register a planned outage. The notice (starts_at - announced_at) is checked against the
     pack's `outage.planned.notice` (7 days); a late one is published as
     planned-outage.notice-breached with the important customers listed."""
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         try:
             pack = adopted_book().in_force(body.announced_at)
@@ -157,7 +160,7 @@ async def register_planned_outage(
 @router.get("", response_model=list[PlannedOutageRead])
 async def list_planned_outages(
     uow: UnitOfWorkDep,
-    who: Staff,
+    who: DeskOrSystem,
     area_code: Annotated[str | None, Query(max_length=64)] = None,
     ending_after: datetime | None = None,
 ) -> list[PlannedOutageRead]:
@@ -186,12 +189,13 @@ async def cancel_planned_outage(
             await repo.cancel(outage_id)
             uow.emit(
                 PlannedOutageCancelledV1(
-                    planned_outage_id=outage_id, cancelled_at=datetime.now(UTC), reason=body.reason
+                    planned_outage_id=outage_id, cancelled_at=clock.now(), reason=body.reason
                 )
             )
-        outage = await repo.get(outage_id)
+        cancelled = await repo.get(outage_id)
+        assert cancelled is not None, "held under the lock taken above"
         await uow.commit()
-    return to_read(outage)
+    return to_read(cancelled)
 
 
 class SupplyFact(BaseModel):
@@ -208,7 +212,11 @@ class SupplyFactRead(BaseModel):
 
 
 async def _supply_fact(
-    interruption_id: str, body: SupplyFact, uow, who: Principal, fact: str
+    interruption_id: str,
+    body: SupplyFact,
+    uow,
+    who: Principal,
+    fact: Literal["cause_removed", "restored"],
 ) -> SupplyFactRead:
     if body.at is not None and body.at.tzinfo is None:
         raise Problem(
@@ -218,8 +226,8 @@ async def _supply_fact(
             "at needs a timezone",
             errors=[{"field": "at", "message": "needs a timezone, e.g. +08:00"}],
         )
-    at = body.at or datetime.now(UTC)
-    by = "grid" if Role.INTEGRATION in who.roles else "dispatch"
+    at = body.at or clock.now()
+    by: Literal["dispatch", "grid"] = "grid" if Role.INTEGRATION in who.roles else "dispatch"
     async with uow:
         if fact == "cause_removed":
             uow.emit(
@@ -240,7 +248,7 @@ async def _supply_fact(
 
 @supply.post("/{interruption_id}/cause-removed", status_code=201, response_model=SupplyFactRead)
 async def cause_removed(
-    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: GridOrDispatcher
+    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> SupplyFactRead:
     """The cause of an outage or limitation is removed (an incident id, or the grid side's own
     id): supply must be back within 1 working day (supply.restore, opened at `at`)."""
@@ -249,7 +257,7 @@ async def cause_removed(
 
 @supply.post("/{interruption_id}/restored", status_code=201, response_model=SupplyFactRead)
 async def restored(
-    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: GridOrDispatcher
+    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> SupplyFactRead:
     """Supply is back for that interruption (meets supply.restore)."""
     return await _supply_fact(interruption_id, body, uow, who, "restored")

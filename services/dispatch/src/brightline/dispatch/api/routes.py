@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import WorkOrderRepository
@@ -17,13 +17,10 @@ from brightline.dispatch.api.schemas import (
 from brightline.dispatch.domain import commands
 from brightline.dispatch.domain.model import IllegalTransition
 from brightline.messaging import BusDep, UnitOfWorkDep
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform.auth import Desk, Supervisor
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/work-orders", tags=["work-orders"])
-
-Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 
 
 def to_read(order) -> WorkOrderRead:
@@ -33,7 +30,7 @@ def to_read(order) -> WorkOrderRead:
 @router.get("", response_model=list[WorkOrderRead])
 async def find_work_orders(
     uow: UnitOfWorkDep,
-    staff: Staff,
+    staff: Desk,
     ticket_id: str | None = None,
     status: str | None = None,
     unit_id: str | None = None,
@@ -62,7 +59,7 @@ async def find_work_orders(
 @router.get("/needs-routing", response_model=list[WorkOrderRead])
 async def needs_routing(
     uow: UnitOfWorkDep,
-    staff: Staff,
+    staff: Desk,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[WorkOrderRead]:
@@ -144,7 +141,7 @@ async def cancel_work_order(
 
 
 @router.get("/{work_order_id}", response_model=WorkOrderRead)
-async def get_work_order(work_order_id: str, uow: UnitOfWorkDep, staff: Staff) -> WorkOrderRead:
+async def get_work_order(work_order_id: str, uow: UnitOfWorkDep, staff: Desk) -> WorkOrderRead:
     async with uow:
         order = await WorkOrderRepository(uow.session).get(work_order_id)
     if order is None:
@@ -156,7 +153,7 @@ async def get_work_order(work_order_id: str, uow: UnitOfWorkDep, staff: Staff) -
 
 @router.get("/{work_order_id}/history", response_model=list[HistoryRead])
 async def get_work_order_history(
-    work_order_id: str, uow: UnitOfWorkDep, staff: Staff
+    work_order_id: str, uow: UnitOfWorkDep, staff: Desk
 ) -> list[HistoryRead]:
     """Every state change with who, why (reassignments name the reason) and the device's time."""
     async with uow:

@@ -2,6 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from brightline.contracts.events.common import AreaClass
+from brightline.contracts.events.dispatch import (
+    RestoredBy,
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ class RestoreIncident:
     restored_at: datetime
     actor: str
     cause: str | None = None
-    restored_by: str = "supervisor"  # lead_crew | grid | supervisor
+    restored_by: RestoredBy = "supervisor"
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class RouteWorkOrder:
 
     work_order_id: str
     unit_id: str
-    area_class: str
+    area_class: AreaClass
     reason: str
     actor: str
 
@@ -132,7 +138,7 @@ class RecordLink:
     linked_at: datetime
     incident_id: str | None = None
     linked_ticket_id: str | None = None
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

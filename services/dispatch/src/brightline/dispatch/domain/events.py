@@ -6,6 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from brightline.contracts.events.dispatch import (
+    PromotionReason,
+    Resolution,
+    WorkOrderStatus,
+)
+
 if TYPE_CHECKING:
     from brightline.dispatch.domain.model import WorkOrder
 
@@ -18,8 +24,8 @@ class WorkOrderCreated:
 @dataclass(frozen=True)
 class StatusChanged:
     order: WorkOrder
-    status: str
-    previous_status: str
+    status: WorkOrderStatus
+    previous_status: WorkOrderStatus
     at: datetime
     actor: str | None
     crew_id: str | None = None
@@ -32,6 +38,7 @@ class StatusChanged:
 class Returned:
     order: WorkOrder
     at: datetime
+    resolution: Resolution
 
 
 @dataclass(frozen=True)
@@ -40,5 +47,9 @@ class Promoted:
 
     order: WorkOrder
     at: datetime
-    reason: str
+    reason: PromotionReason
     incident_id: str | None
+
+
+# What a dispatch aggregate records; handlers translate each into its integration event.
+DomainEvent = WorkOrderCreated | StatusChanged | Returned | Promoted

@@ -5,13 +5,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from brightline.contracts.events.common import AreaClass
+from brightline.contracts.events.dispatch import (
+    Resolution,
+    WorkOrderStatus,
+)
 from brightline.dispatch.domain import events
 
 # The crew's path through an order. A supervisor or the acceptance timeout may move an order
 # between crews while it is "assigned"; restoring an outage finishes an order from any open state.
 # An order that turns out not to be needed is cancelled, with a reason, until the fault is dealt with.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
+TRANSITIONS: dict[WorkOrderStatus, tuple[WorkOrderStatus, ...]] = {
     "created": ("assigned", "cancelled"),
     "assigned": ("accepted", "cancelled"),
     "accepted": ("en_route", "cancelled"),
@@ -21,21 +27,40 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "returned": (),
     "cancelled": (),
 }
-OPEN_STATUSES = ("created", "assigned", "accepted", "en_route", "on_site", "resolved")
-ACTIVE_FOR_CREW = ("assigned", "accepted", "en_route", "on_site", "resolved")
+OPEN_STATUSES: tuple[WorkOrderStatus, ...] = (
+    "created",
+    "assigned",
+    "accepted",
+    "en_route",
+    "on_site",
+    "resolved",
+)
+ACTIVE_FOR_CREW: tuple[WorkOrderStatus, ...] = (
+    "assigned",
+    "accepted",
+    "en_route",
+    "on_site",
+    "resolved",
+)
 # Steps a crew takes on its phone, timed by the phone's clock.
-CREW_STEPS = ("accepted", "en_route", "on_site", "resolved", "returned")
+CREW_STEPS: tuple[WorkOrderStatus, ...] = (
+    "accepted",
+    "en_route",
+    "on_site",
+    "resolved",
+    "returned",
+)
 
-RESOLUTION_REPAIRED = "repaired"
-RESOLUTION_PAID_SERVICE = "paid_service_referral"
-RESOLUTION_OUTAGE = "restored_with_outage"
+RESOLUTION_REPAIRED: Resolution = "repaired"
+RESOLUTION_PAID_SERVICE: Resolution = "paid_service_referral"
+RESOLUTION_OUTAGE: Resolution = "restored_with_outage"
 RESOLUTION_NOT_NEEDED = "not_needed"
 # Where an order waits when no service area maps its address: the duty dispatcher routes it.
 NEEDS_ROUTING_UNIT = "needs-routing"
 
 
 class IllegalTransition(Exception):
-    def __init__(self, current: str, wanted: str) -> None:
+    def __init__(self, current: WorkOrderStatus, wanted: str) -> None:
         self.current = current
         self.wanted = wanted
         self.allowed = list(TRANSITIONS.get(current, ()))
@@ -49,9 +74,9 @@ class WorkOrder:
     id: str
     ticket_id: str
     unit_id: str
-    area_class: str
+    area_class: AreaClass
     created_at: datetime
-    status: str = "created"
+    status: WorkOrderStatus = "created"
     crew_id: str | None = None
     incident_id: str | None = None
     is_lead: bool = True
@@ -62,7 +87,7 @@ class WorkOrder:
     updated_at: datetime | None = None
     cause: str | None = None
     notes: str | None = None
-    resolution: str | None = None
+    resolution: Resolution | None = None
     returned_at: datetime | None = None
     address: str | None = None
     description: str | None = None
@@ -78,7 +103,7 @@ class WorkOrder:
     # When the power went off, as the caller said: the crew and the outage log need it.
     fault_started_at: datetime | None = None
     arrive_by: datetime | None = None
-    events: list = field(default_factory=list, repr=False, compare=False)
+    events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -87,14 +112,14 @@ class WorkOrder:
         id: str,
         ticket_id: str,
         unit_id: str,
-        area_class: str,
+        area_class: AreaClass,
         created_at: datetime,
         latitude: float | None = None,
         longitude: float | None = None,
         meter_no: str | None = None,
         address: str | None = None,
         description: str | None = None,
-        **details,
+        **details: Any,
     ) -> WorkOrder:
         order = cls(
             id=id,
@@ -115,7 +140,7 @@ class WorkOrder:
 
     def _move(
         self,
-        to: str,
+        to: WorkOrderStatus,
         at: datetime,
         *,
         actor: str | None,
@@ -180,7 +205,9 @@ class WorkOrder:
         self._require("en_route")
         self._move("en_route", at, actor=actor)
 
-    def arrive(self, at: datetime, actor: str, latitude: float, longitude: float) -> None:
+    def arrive(
+        self, at: datetime, actor: str, latitude: float | None, longitude: float | None
+    ) -> None:
         self._require("on_site")
         self._move("on_site", at, actor=actor, latitude=latitude, longitude=longitude)
 
@@ -204,9 +231,10 @@ class WorkOrder:
     def return_(self, at: datetime, actor: str) -> None:
         """回单: the crew hands the finished order back; the ticket goes on to callback."""
         self._require("returned")
+        assert self.resolution is not None, "only a resolved order is returned"
         self.returned_at = at
         self._move("returned", at, actor=actor)
-        self.events.append(events.Returned(self, at))
+        self.events.append(events.Returned(self, at, self.resolution))
 
     def release_from_incident(self, at: datetime) -> None:
         """The incident was cancelled: this order is an ordinary repair of its own again."""
@@ -233,7 +261,7 @@ class WorkOrder:
             self._move("resolved", at, actor=actor, reason=RESOLUTION_OUTAGE)
         self.returned_at = at
         self._move("returned", at, actor=actor, reason=RESOLUTION_OUTAGE)
-        self.events.append(events.Returned(self, at))
+        self.events.append(events.Returned(self, at, self.resolution))
 
 
 @dataclass(frozen=True)
@@ -242,7 +270,7 @@ class ServiceArea:
 
     area_code: str
     unit_id: str
-    area_class: str  # urban | rural | remote
+    area_class: AreaClass
 
 
 AREA_CLASSES = ("urban", "rural", "remote")

@@ -10,6 +10,7 @@ the important customers who had to be told. The notice length comes from the pol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -74,7 +75,7 @@ def register(
     now: datetime,
     unit_id: str | None = None,
     feeder_id: str | None = None,
-    important_customer_ids: list[str] = (),
+    important_customer_ids: Sequence[str] = (),
 ) -> PlannedOutage:
     """A planned outage as registered now, with its notice checked against `notice`."""
     for name, value in (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -147,7 +149,7 @@ class TicketRepository:
         *,
         address: str | None,
         meter_no: str | None,
-    ) -> tuple[list[OpenRepair], list[ActiveOutage]]:
+    ) -> tuple[builtins.list[OpenRepair], builtins.list[ActiveOutage]]:
         """What repeat-call linking needs, in one statement: the open repair tickets at the same
         address or meter (oldest first) with their latest work order's progress and the active
         outage holding them, and every active outage (by declaration time). A repair whose
@@ -157,7 +159,7 @@ class TicketRepository:
             return sa.cast(sa.null(), column.type).label(column.name)
 
         # Rows of both kinds share one shape; `sort_at` orders each kind as its own query would.
-        query = sa.select(
+        query: sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[*tuple[Any, ...]] = sa.select(
             sa.literal("outage").label("kind"),
             outages.c.declared_at.label("sort_at"),
             none(tickets.c.id),
@@ -402,7 +404,7 @@ class CallRepository:
         )
         if exclude:
             query = query.where(calls.c.call_id != exclude)
-        return int(await self.session.scalar(query))
+        return await self.session.scalar(query) or 0  # count() always answers
 
 
 class DirectoryRepository:

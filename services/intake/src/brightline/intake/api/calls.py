@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from brightline.intake.adapters.repository import CallRepository
-from brightline.intake.api.deps import Agent, Switch
 from brightline.intake.api.schemas import CallRead, CtiAck, CtiEvent
 from brightline.intake.domain.calls import CallRecord, TimesOutOfOrder
 from brightline.intake.domain.commands import RecordCallEvent
 from brightline.messaging import BusDep, UnitOfWorkDep
+from brightline.platform.auth import Desk, Integration
 from brightline.platform.problems import Problem
 
 cti = APIRouter(prefix="/cti", tags=["cti"])
@@ -49,7 +49,9 @@ def call_read(row) -> CallRead:
 
 
 @cti.post("/events", response_model=CtiAck)
-async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, bus: BusDep, switch: Switch) -> CtiAck:
+async def switch_event(
+    body: CtiEvent, uow: UnitOfWorkDep, bus: BusDep, switch: Integration
+) -> CtiAck:
     """newCall / answer / hangup from the switch. Idempotent on (callId, event): a repeat is
     acknowledged with `duplicate: true` and changes nothing. Events may arrive in any order."""
     raw = body.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -101,7 +103,7 @@ async def switch_event(body: CtiEvent, uow: UnitOfWorkDep, bus: BusDep, switch: 
 
 
 @router.get("/{call_id}", response_model=CallRead)
-async def get_call(call_id: str, uow: UnitOfWorkDep, agent: Agent) -> CallRead:
+async def get_call(call_id: str, uow: UnitOfWorkDep, agent: Desk) -> CallRead:
     async with uow:
         row = await CallRepository(uow.session).get(call_id)
     if row is None:

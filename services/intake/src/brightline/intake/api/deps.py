@@ -8,12 +8,7 @@ from fastapi import Depends, Request
 
 from brightline.etiquette import ForbiddenPhraseError, PhraseBook
 from brightline.intake.handlers import phrase_book_at
-from brightline.platform.auth import Allow, Principal, Role
 from brightline.platform.problems import Problem
-
-Agent = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
-Switch = Annotated[Principal, Depends(Allow(Role.INTEGRATION))]
 
 
 async def phrase_book(request: Request) -> PhraseBook:

@@ -13,7 +13,6 @@ from brightline.intake.adapters.repository import (
     OutageRepository,
     TicketRepository,
 )
-from brightline.intake.api.deps import Agent, Switch
 from brightline.intake.api.routes_util import summary
 from brightline.intake.api.schemas import (
     CallerCard,
@@ -27,6 +26,7 @@ from brightline.intake.api.schemas import (
 from brightline.intake.handlers import now
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform.auth import Desk, Integration
 from brightline.platform.problems import Problem
 
 customers = APIRouter(prefix="/customers", tags=["customers"])
@@ -36,7 +36,7 @@ RECENT_DAYS = 30
 
 
 @customers.post("/import")
-async def import_customers(body: CustomerImport, uow: UnitOfWorkDep, system: Switch) -> dict:
+async def import_customers(body: CustomerImport, uow: UnitOfWorkDep, system: Integration) -> dict:
     """Upsert customers from the customer/billing system (integration role). A customer's phone
     list is replaced by the one imported."""
     ids = [c.customer_id for c in body.customers]
@@ -126,7 +126,7 @@ async def build_card(
 @customers.get("", response_model=list[CustomerFound])
 async def search_customers(
     uow: UnitOfWorkDep,
-    agent: Agent,
+    agent: Desk,
     q: str = Query(
         min_length=2, max_length=100, description="Account number, or part of a name or address"
     ),
@@ -156,7 +156,7 @@ async def caller_card_of_customer(
     customer_id: str,
     request: Request,
     uow: UnitOfWorkDep,
-    agent: Agent,
+    agent: Desk,
     call_id: str | None = None,
 ) -> CallerCard:
     """The caller card with the call linked to this customer: their tickets, the outages over
@@ -184,7 +184,7 @@ async def caller_card_of_customer(
 
 @cards.get("/calls/{call_id}/caller-card", response_model=CallerCard)
 async def caller_card_for_call(
-    call_id: str, request: Request, uow: UnitOfWorkDep, agent: Agent
+    call_id: str, request: Request, uow: UnitOfWorkDep, agent: Desk
 ) -> CallerCard:
     """Who is calling: known customers, open and recent tickets, outages over their area, flags."""
     async with uow:
@@ -202,9 +202,7 @@ async def caller_card_for_call(
 
 
 @cards.get("/caller-cards/{number}", response_model=CallerCard)
-async def caller_card(
-    number: str, request: Request, uow: UnitOfWorkDep, agent: Agent
-) -> CallerCard:
+async def caller_card(number: str, request: Request, uow: UnitOfWorkDep, agent: Desk) -> CallerCard:
     async with uow:
         return await build_card(
             uow, number, None, request.app.state.settings.repeat_call_window_hours

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, status
 
 from brightline.intake import handlers
 from brightline.intake.adapters.repository import AuditRepository, EscalationRepository
-from brightline.intake.api.deps import Agent, Supervisor
 from brightline.intake.api.schemas import (
     AuditEntry,
     EscalationCreate,
@@ -17,6 +16,7 @@ from brightline.intake.api.schemas import (
 )
 from brightline.intake.domain.commands import RequestEscalation, ResolveEscalation
 from brightline.messaging import BusDep, UnitOfWorkDep
+from brightline.platform.auth import Desk, Supervisor
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/escalations", tags=["escalations"])
@@ -25,7 +25,7 @@ audit = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EscalationRead)
 async def request_escalation(
-    body: EscalationCreate, uow: UnitOfWorkDep, bus: BusDep, agent: Agent
+    body: EscalationCreate, uow: UnitOfWorkDep, bus: BusDep, agent: Desk
 ) -> EscalationRead:
     """An agent asks the duty supervisor for help with, or hands over, a difficult caller."""
     async with uow:

@@ -15,10 +15,13 @@ from brightline.intake.adapters.repository import (
     OutageRepository,
     TicketRepository,
 )
-from brightline.intake.api.deps import Agent, PhraseBookDep
+from brightline.intake.adapters.rule_files import greeting_rules
+from brightline.intake.api.deps import PhraseBookDep
 from brightline.intake.api.schemas import (
+    ChoiceRead,
     EtiquetteCheck,
     EtiquetteResult,
+    OutcomeRead,
     ScriptAnswers,
     ScriptStep,
     ViolationRead,
@@ -28,6 +31,7 @@ from brightline.intake.domain.scripts import InvalidAnswer
 from brightline.intake.handlers import now, scripts
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform.auth import Desk
 from brightline.platform.problems import Problem
 
 greetings = APIRouter(prefix="/greetings", tags=["greetings"])
@@ -73,7 +77,7 @@ async def _outage_for(
 async def greeting(
     request: Request,
     uow: UnitOfWorkDep,
-    agent: Agent,
+    agent: Desk,
     call_id: str | None = None,
     area_code: str | None = None,
     staff_no: str | None = None,
@@ -139,7 +143,7 @@ async def greeting(
                 {"field": "situation" if "situation" in str(error) else "at", "message": str(error)}
             ],
         ) from error
-    result = dataclasses.asdict(engine.greet(ctx))
+    result = dataclasses.asdict(greeting_rules().greet(ctx))
     result["transfer_to_supervisor"] = any(
         p["action"] == "transfer_supervisor" for p in result["prompts"]
     )
@@ -163,7 +167,7 @@ def reply_promise(known: dict | None) -> engine.ReplyPromise | None:
 
 
 @script_router.get("")
-async def list_scripts(agent: Agent) -> list[dict]:
+async def list_scripts(agent: Desk) -> list[dict]:
     return [
         {
             "ticket_type": s.ticket_type,
@@ -176,7 +180,7 @@ async def list_scripts(agent: Agent) -> list[dict]:
 
 
 @script_router.post("/{ticket_type}/next", response_model=ScriptStep)
-async def next_step(ticket_type: str, body: ScriptAnswers, agent: Agent) -> ScriptStep:
+async def next_step(ticket_type: str, body: ScriptAnswers, agent: Desk) -> ScriptStep:
     """Given the answers so far, the next prompt, the fields still required, and the outcome."""
     try:
         script = scripts().get(ticket_type)
@@ -206,16 +210,18 @@ async def next_step(ticket_type: str, body: ScriptAnswers, agent: Agent) -> Scri
         is_field=step.is_field,
         agent_only=step.agent_only,
         optional=step.optional,
-        choices=[{"value": c.value, "label": c.label} for c in step.choices],
+        choices=[ChoiceRead(value=c.value, label=c.label) for c in step.choices],
         fields_required=step.fields_required,
-        outcome=None if step.outcome is None else dataclasses.asdict(step.outcome),
+        outcome=None
+        if step.outcome is None
+        else OutcomeRead.model_validate(dataclasses.asdict(step.outcome)),
         done=step.done,
         path=list(step.path),
     )
 
 
 @etiquette.post("/check", response_model=EtiquetteResult)
-async def check_text(body: EtiquetteCheck, agent: Agent, book: PhraseBookDep) -> EtiquetteResult:
+async def check_text(body: EtiquetteCheck, agent: Desk, book: PhraseBookDep) -> EtiquetteResult:
     """Check text meant for a customer against the forbidden service phrases (服务忌语)."""
     violations = book.check(body.text)
     return EtiquetteResult(

@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from brightline.contracts.events.common import ServiceMilestone
 from brightline.intake import service_requests
-from brightline.intake.api.deps import Agent
 from brightline.intake.domain.model import IllegalTransition
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform.auth import Desk
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -38,7 +38,7 @@ class MilestoneRead(BaseModel):
     "/{ticket_id}/milestones", status_code=status.HTTP_201_CREATED, response_model=MilestoneRead
 )
 async def record_milestone(
-    ticket_id: str, body: MilestoneCreate, uow: UnitOfWorkDep, agent: Agent
+    ticket_id: str, body: MilestoneCreate, uow: UnitOfWorkDep, agent: Desk
 ) -> MilestoneRead:
     """Record a fact of a service request (staff arrived, written reply sent, meter handled,
     accepted with contract, power connected). Published as ticket.milestone-recorded; the SLA

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Query, status
 
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.intake import handlers, service_requests
 from brightline.intake.adapters.repository import AuditRepository, TicketRepository
 from brightline.intake.api import calls, directory, escalations, guidance, milestones
-from brightline.intake.api.deps import Agent, PhraseBookDep, forbidden_phrase_problem
+from brightline.intake.api.deps import PhraseBookDep, forbidden_phrase_problem
 from brightline.intake.api.routes_util import summary, to_read
 from brightline.intake.api.schemas import (
     CallOutcomeCreate,
@@ -31,8 +31,8 @@ from brightline.intake.domain.commands import (
 )
 from brightline.intake.domain.model import IllegalTransition, MissingFields
 from brightline.messaging import BusDep, UnitOfWorkDep
-from brightline.messaging.http import IdempotentCommand
-from brightline.platform.auth import Role
+from brightline.messaging.http import IdempotencyKey, IdempotentCommand
+from brightline.platform.auth import Desk, Role
 from brightline.platform.problems import Problem
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -45,10 +45,8 @@ async def record_ticket(
     body: TicketCreate,
     uow: UnitOfWorkDep,
     bus: BusDep,
-    agent: Agent,
-    idempotency_key: Annotated[
-        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
-    ] = None,
+    agent: Desk,
+    idempotency_key: IdempotencyKey = None,
 ):
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
@@ -115,7 +113,7 @@ async def record_ticket(
 @router.get("", response_model=list[TicketSummary])
 async def list_tickets(
     uow: UnitOfWorkDep,
-    agent: Agent,
+    agent: Desk,
     owner: str | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> list[TicketSummary]:
@@ -130,7 +128,7 @@ async def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketRead)
-async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Agent) -> TicketRead:
+async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Desk) -> TicketRead:
     """A ticket, for its owner, its first-ask owner and supervisors (anyone else: 404). Every
     read of a complaint or a report is written to the audit log."""
     async with uow:
@@ -138,7 +136,7 @@ async def get_ticket(ticket_id: str, uow: UnitOfWorkDep, agent: Agent) -> Ticket
         allowed = ticket is not None and (
             agent.has(Role.SUPERVISOR) or agent.subject in (ticket.owner, ticket.first_ask_owner)
         )
-        if not allowed:
+        if ticket is None or not allowed:
             raise Problem(404, "not-found", "No such ticket", f"ticket {ticket_id} does not exist")
         if ticket.type in AUDITED_READS:
             await AuditRepository(uow.session).add(
@@ -157,7 +155,7 @@ async def complete_ticket(
     body: TicketComplete,
     uow: UnitOfWorkDep,
     bus: BusDep,
-    agent: Agent,
+    agent: Desk,
     book: PhraseBookDep,
 ) -> TicketRead:
     """Close a consultation or service request at intake with the answer given (checked for
@@ -193,9 +191,9 @@ async def record_call_outcome(
     body: CallOutcomeCreate,
     uow: UnitOfWorkDep,
     bus: BusDep,
-    agent: Agent,
+    agent: Desk,
     book: PhraseBookDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ):
     """A call that ended without a repair or case ticket (breaker self-check solved it, a fault
     in the customer's own installation referred to paid service, answered on the spot) is
@@ -248,7 +246,7 @@ async def record_call_outcome(
 
 @handovers.post("", status_code=status.HTTP_201_CREATED, response_model=HandoverRead)
 async def hand_over(
-    body: HandoverCreate, uow: UnitOfWorkDep, bus: BusDep, agent: Agent
+    body: HandoverCreate, uow: UnitOfWorkDep, bus: BusDep, agent: Desk
 ) -> HandoverRead:
     """Shift handover: every open ticket the agent owns goes to the named agent of the next shift."""
     from_agent = body.from_agent or agent.subject

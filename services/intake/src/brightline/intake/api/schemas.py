@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -12,20 +12,12 @@ from brightline.contracts.events.common import (
     ComplaintSubtype,
     FaultScope,
     ServiceSubtype,
+    TicketType,
 )
+from brightline.platform import clock
 from brightline.platform.validation import unique_by
 
 PHONE = r"^\+?[0-9-]{3,20}$"
-TicketTypeName = Literal[
-    "repair",
-    "consultation",
-    "service_request",
-    "complaint",
-    "report",
-    "opinion",
-    "suggestion",
-    "praise",
-]
 
 
 def _within(past: timedelta, future: timedelta):
@@ -33,7 +25,7 @@ def _within(past: timedelta, future: timedelta):
     would otherwise be stored and dead-lettered downstream (a deadline the calendar cannot count)."""
 
     def check(value: datetime) -> datetime:
-        at = datetime.now(UTC)
+        at = clock.now()
         if value > at + future:
             raise ValueError(f"is more than {future} ahead of now ({at.isoformat()})")
         if value < at - past:
@@ -54,7 +46,7 @@ FaultTime = Annotated[AwareDatetime, _within(timedelta(days=30), timedelta(minut
 class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ticket_type: TicketTypeName
+    ticket_type: TicketType
     description: str = Field(min_length=1, max_length=4000)
     call_id: str | None = Field(None, max_length=64)
     customer_id: str | None = Field(None, max_length=64)

@@ -6,12 +6,7 @@ is called back and what the agent says (paid service: the fee standard and conta
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
 from pydantic import BaseModel, ConfigDict, field_validator
-
-RULES = Path(__file__).resolve().parents[1] / "rules" / "call_outcomes.yaml"
 
 
 class Text(BaseModel):
@@ -68,15 +63,12 @@ class CallOutcomeBook(BaseModel):
     paid_service: PaidService
     outcomes: dict[str, CallOutcome]
 
-    @classmethod
-    def load(cls, path: Path = RULES) -> CallOutcomeBook:
-        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-
     def say(self, outcome: str, language: str = "zh") -> str:
         """What the agent says for this outcome, with the paid-service data filled in."""
         lang = "en" if language == "en" else "zh"
         paid = self.paid_service
-        return getattr(self.outcomes[outcome].say, lang).format(
+        words: str = getattr(self.outcomes[outcome].say, lang)
+        return words.format(
             contact_number=paid.contact_number,
             contact_name=getattr(paid.contact_name, lang),
             fee_standard=getattr(paid.fee_standard, lang),

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import get_args
+
+from brightline.contracts.events.intake import CallEndCause
 
 CTI_EVENTS = ("newCall", "answer", "hangup")
-END_CAUSES = ("normal", "abandoned", "transferred", "silent")
+END_CAUSES: tuple[CallEndCause, ...] = get_args(CallEndCause)
 STATE_OF = {"newCall": "ringing", "answer": "answered", "hangup": "ended"}
 _RANK = {"ringing": 0, "answered": 1, "ended": 2}
 
@@ -35,7 +38,7 @@ class CallRecord:
     rang_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
-    end_cause: str | None = None
+    end_cause: CallEndCause | None = None
     seen: set[str] = field(default_factory=set)
 
     @property
@@ -82,11 +85,9 @@ class CallRecord:
             self.answered_at = at
         else:
             self.ended_at = at
-            self.end_cause = cause or (
-                "normal" if self.answered_at or "answer" in self.seen else "abandoned"
+            self.end_cause = _end_cause(
+                cause or ("normal" if self.answered_at or "answer" in self.seen else "abandoned")
             )
-            if self.end_cause not in END_CAUSES:
-                raise ValueError(f"unknown hangup cause {cause!r}")
         if _RANK[STATE_OF[event]] > _RANK[self.state]:
             self.state = STATE_OF[event]
         return announce
@@ -107,3 +108,10 @@ class CallRecord:
                 raise TimesOutOfOrder(
                     f"{event} at {at.isoformat()} is after the call's {name} {known.isoformat()}"
                 )
+
+
+def _end_cause(cause: str) -> CallEndCause:
+    for known in END_CAUSES:
+        if cause == known:
+            return known
+    raise ValueError(f"unknown hangup cause {cause!r}")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from brightline.contracts.events.common import TicketType
+from brightline.contracts.events.intake import EscalationKind, EscalationOutcome, EscalationReason
 
 
 @dataclass(frozen=True)
 class RecordTicket:
-    ticket_type: str
+    ticket_type: TicketType
     description: str
     first_ask_owner: str
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class RecordCallEvent:
     call_id: str
     event: str  # newCall | answer | hangup
     timestamp: datetime
-    body: dict
+    body: dict[str, Any]
     caller_number: str | None = None
     called_number: str | None = None
     queue: str | None = None
@@ -44,7 +48,7 @@ class RecordCallOutcome:
     outcome: str
     description: str
     agent: str
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
     answer: str | None = None
     unit_id: str | None = None
 
@@ -57,8 +61,8 @@ class ReopenTicket:
 
 @dataclass(frozen=True)
 class RequestEscalation:
-    kind: str
-    reason: str
+    kind: EscalationKind
+    reason: EscalationReason
     agent_id: str
     call_id: str | None = None
     ticket_id: str | None = None
@@ -69,7 +73,7 @@ class RequestEscalation:
 @dataclass(frozen=True)
 class ResolveEscalation:
     escalation_id: str
-    outcome: str  # accepted | taken_over | marked_harassing | declined
+    outcome: EscalationOutcome
     supervisor_id: str
 
 

@@ -4,7 +4,7 @@ when it closes.
 The words live in `brightline/intake/rules/greetings.yaml` (versioned data a utility edits
 without code); this module picks and fills them. Seed 004, 篇2 §2 and §3.5.
 
-    rules = GreetingRules.load()
+    rules = greeting_rules()  # brightline.intake.adapters.rule_files reads rules/greetings.yaml
     g = rules.greet(GreetingContext(call_time=now, staff_no="1024", unit_name="国网杭州供电公司"))
     g.opening  # "早上好，国网杭州供电公司95598，1024号为您服务，请问有什么可以帮您？"
 """
@@ -12,33 +12,26 @@ without code); this module picks and fills them. Seed 004, 篇2 §2 and §3.5.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from itertools import pairwise
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo
 
-import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from brightline.calendar import festival_codes_on
 
 # ---------------------------------------------------------------------------------------
 # Festivals: brightline.calendar works them out; these are the codes greetings know.
 # ---------------------------------------------------------------------------------------
-FESTIVAL_CODES: tuple[str, ...] = (
-    "spring_festival",
-    "new_year_eve",
-    "lantern",
-    "qingming",
-    "dragon_boat",
-    "qixi",
-    "mid_autumn",
-    "double_ninth",
-    "new_year",
-    "labour_day",
-    "national_day",
-)
 
 
 def festivals_on(day: date) -> list[str]:
@@ -79,8 +72,23 @@ SITUATIONS: tuple[str, ...] = (
 )
 
 # What happens after a situation's last line.
-ACTIONS: tuple[str, ...] = ("continue", "hang_up", "transfer_supervisor", "take_callback_number")
-TIMED_ACTIONS: tuple[str, ...] = ("say", "hang_up")
+Action = Literal["continue", "hang_up", "transfer_supervisor", "take_callback_number"]
+TimedAction = Literal["say", "hang_up"]
+FestivalCode = Literal[
+    "spring_festival",
+    "new_year_eve",
+    "lantern",
+    "qingming",
+    "dragon_boat",
+    "qixi",
+    "mid_autumn",
+    "double_ninth",
+    "new_year",
+    "labour_day",
+    "national_day",
+]
+FESTIVAL_CODES: tuple[str, ...] = get_args(FestivalCode)
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, pattern=r"\S")]
 
 # Which thanks the closing line uses; other ticket types get the general thanks.
 CLOSING_KINDS: tuple[str, ...] = (
@@ -94,15 +102,6 @@ CLOSING_KINDS: tuple[str, ...] = (
 REPLY_UNITS: tuple[str, ...] = ("working_days", "days", "hours")
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-DEFAULT_RULES = "greetings.yaml"
-
-
-class GreetingRulesError(ValueError):
-    """The greeting rules file is malformed; `problems` lists every problem found."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("invalid greeting rules: " + "; ".join(problems))
 
 
 # ---------------------------------------------------------------------------------------
@@ -243,17 +242,6 @@ class Greeting:
 # ---------------------------------------------------------------------------------------
 # Rules
 # ---------------------------------------------------------------------------------------
-def _hhmm(value: str) -> time:
-    hours, minutes = str(value).split(":")
-    return time(int(hours), int(minutes))
-
-
-def _in_band(t: time, start: time, end: time) -> bool:
-    if start < end:
-        return start <= t < end
-    return t >= start or t < end  # wraps past midnight
-
-
 def _format_moment(moment: datetime, lang: str, tz: ZoneInfo, today: date | None) -> str:
     local = moment.astimezone(tz)
     hm = local.strftime("%H:%M")
@@ -264,30 +252,184 @@ def _format_moment(moment: datetime, lang: str, tz: ZoneInfo, today: date | None
     return f"{hm} on {local.day} {_MONTHS_EN[local.month - 1]}"
 
 
-@dataclass(frozen=True)
-class GreetingRules:
+class _Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Rules):
+    """A line in both text languages."""
+
+    zh: NonEmpty
+    en: NonEmpty
+
+    def __getitem__(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+class OpeningForms(_Rules):
+    standard: Text
+    festival: Text
+
+    @model_validator(mode="after")
+    def _names_unit_and_staff_no(self) -> OpeningForms:
+        for form in (self.standard, self.festival):
+            for text in (form.zh, form.en):
+                for placeholder in ("{unit}", "{staff_no}"):
+                    if placeholder not in text:
+                        raise ValueError(f"every opening must contain {placeholder}")
+        return self
+
+
+class TimeBand(_Rules):
+    """[start, end) in local time; a band may wrap past midnight."""
+
+    id: str
+    start: time
+    end: time
+    salutation: Text
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _hhmm(cls, value: object) -> time:
+        hours, minutes = str(value).split(":")
+        return time(int(hours), int(minutes))
+
+    def covers(self, t: time) -> bool:
+        if self.start < self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end  # wraps past midnight
+
+
+class Festivals(_Rules):
+    """A greeting line for every festival code (FESTIVAL_CODES)."""
+
+    spring_festival: Text
+    new_year_eve: Text
+    lantern: Text
+    qingming: Text
+    dragon_boat: Text
+    qixi: Text
+    mid_autumn: Text
+    double_ninth: Text
+    new_year: Text
+    labour_day: Text
+    national_day: Text
+
+
+class AgentNotes(_Rules):
+    dialect: Text
+    english: Text
+    manner: Text
+    hang_up_last: Text
+
+
+class Announcements(_Rules):
+    outage_known: Text
+    outage_known_no_eta: Text
+    default_cause: Text
+
+
+class TimedText(Text):
+    after_seconds: int = Field(ge=0)
+    action: TimedAction
+
+
+class Situation(_Rules):
+    action: Action
+    lines: tuple[Text, ...] = ()
+    timed: tuple[TimedText, ...] = ()
+
+    @model_validator(mode="after")
+    def _said_and_ended(self) -> Situation:
+        if not self.lines and not self.timed:
+            raise ValueError("needs lines or timed lines")
+        seconds = [t.after_seconds for t in self.timed]
+        if any(b <= a for a, b in pairwise(seconds)):
+            raise ValueError("timed lines: after_seconds must increase")
+        if self.timed and (self.timed[-1].action != "hang_up" or self.action != "hang_up"):
+            raise ValueError("timed lines must end with hang_up")
+        if any(t.action == "hang_up" for t in self.timed[:-1]):
+            raise ValueError("only the last timed line may hang up")
+        return self
+
+
+class Situations(_Rules):
+    system_fault: Situation
+    outage_known: Situation
+    silent_call: Situation
+    inaudible: Situation
+    wrong_number: Situation
+    kind_invitation: Situation
+    harassing: Situation
+    agitated: Situation
+    policy_conflict: Situation
+
+
+class Thanks(_Rules):
+    general: Text
+    suggestion: Text
+    opinion: Text
+    complaint: Text
+    report: Text
+    praise: Text
+
+
+class ReplyUnits(_Rules):
+    working_days: Text
+    days: Text
+    hours: Text
+    by: Text
+
+
+class ClosingWords(_Rules):
+    thanks: Thanks
+    reply: Text
+    farewell: Text
+    goodbye: Text
+    reply_units: ReplyUnits
+
+
+class GreetingRules(_Rules):
+    """The greeting rules file (rules/greetings.yaml), read by brightline.intake.adapters."""
+
     version: int | str
-    data: dict[str, Any] = field(repr=False)
+    timezone: str = "Asia/Shanghai"
+    opening: OpeningForms
+    time_bands: tuple[TimeBand, ...]
+    festival_priority: tuple[FestivalCode, ...]
+    festivals: Festivals
+    agent_notes: AgentNotes
+    announcements: Announcements
+    situations: Situations
+    closing_words: ClosingWords = Field(alias="closing")  # the closing() method's words
 
+    @field_validator("timezone")
     @classmethod
-    def load(cls, path: str | Path | None = None) -> GreetingRules:
-        """Load and validate rules; without `path`, the file shipped with intake."""
-        if path is None:
-            raw = (
-                resources.files("brightline.intake.rules")
-                .joinpath(DEFAULT_RULES)
-                .read_text("utf-8")
-            )
-        else:
-            raw = Path(path).read_text(encoding="utf-8")
-        return cls.from_dict(yaml.safe_load(raw))
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as error:  # any failure means a bad zone name
+            raise ValueError(f"unknown timezone {value!r}") from error
+        return value
 
+    @field_validator("time_bands")
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GreetingRules:
-        problems = validate_greeting_rules(data)
-        if problems:
-            raise GreetingRulesError(problems)
-        return cls(version=data["version"], data=data)
+    def _every_minute_once(cls, bands: tuple[TimeBand, ...]) -> tuple[TimeBand, ...]:
+        if len({b.id for b in bands}) != len(bands):
+            raise ValueError("duplicate ids")
+        for minute in range(24 * 60):
+            t = time(minute // 60, minute % 60)
+            hits = sum(b.covers(t) for b in bands)
+            if hits != 1:
+                raise ValueError(f"{t.strftime('%H:%M')} is in {hits} bands, expected 1")
+        return bands
+
+    @field_validator("festival_priority")
+    @classmethod
+    def _ranks_every_festival(cls, codes: tuple[FestivalCode, ...]) -> tuple[FestivalCode, ...]:
+        if missing := [c for c in FESTIVAL_CODES if c not in codes]:
+            raise ValueError(f"missing {missing}")
+        return codes
 
     @property
     def ref(self) -> str:
@@ -295,24 +437,18 @@ class GreetingRules:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.data.get("timezone", "Asia/Shanghai"))
+        return ZoneInfo(self.timezone)
 
     # -- parts -----------------------------------------------------------------------
-    def time_band(self, call_time: datetime) -> dict[str, Any]:
+    def time_band(self, call_time: datetime) -> TimeBand:
         local = call_time.astimezone(self.tz).time()
-        for band in self.data["time_bands"]:
-            if _in_band(local, _hhmm(band["start"]), _hhmm(band["end"])):
-                return band
-        raise GreetingRulesError([f"no time band covers {local}"])  # validation prevents this
+        return next(b for b in self.time_bands if b.covers(local))  # validation: exactly one
 
     def festival_for(self, festivals: Iterable[str]) -> str | None:
         present = set(festivals)
-        for code in self.data["festival_priority"]:
-            if code in present and code in self.data["festivals"]:
-                return code
-        return None
+        return next((code for code in self.festival_priority if code in present), None)
 
-    def opening(self, ctx: GreetingContext) -> tuple[str, str, str | None]:
+    def opening_line(self, ctx: GreetingContext) -> tuple[str, str, str | None]:
         """(opening line, time band id, festival code or None)."""
         lang = ctx.text_language
         band = self.time_band(ctx.call_time)
@@ -324,38 +460,35 @@ class GreetingRules:
         values = {
             "unit": unit,
             "staff_no": str(ctx.staff_no).strip(),
-            "salutation": band["salutation"][lang],
+            "salutation": band.salutation[lang],
         }
         if festival:
-            values["festival_line"] = self.data["festivals"][festival][lang]
-            line = self.data["opening"]["festival"][lang].format(**values)
+            values["festival_line"] = getattr(self.festivals, festival)[lang]
+            line = self.opening.festival[lang].format(**values)
         else:
-            line = self.data["opening"]["standard"][lang].format(**values)
-        return line, band["id"], festival
+            line = self.opening.standard[lang].format(**values)
+        return line, band.id, festival
 
-    def announcements(self, ctx: GreetingContext) -> tuple[str, ...]:
+    def announcements_for(self, ctx: GreetingContext) -> tuple[str, ...]:
         if ctx.outage is None:
             return ()
-        lang, o, a = ctx.text_language, ctx.outage, self.data["announcements"]
+        lang, o, a = ctx.text_language, ctx.outage, self.announcements
         area = (o.area_en or o.area) if lang == "en" else o.area
-        cause = ((o.cause_en or o.cause) if lang == "en" else o.cause) or a["default_cause"][lang]
+        cause = ((o.cause_en or o.cause) if lang == "en" else o.cause) or a.default_cause[lang]
         if o.expected_restore_at is None:
-            return (a["outage_known_no_eta"][lang].format(area=area, cause=cause),)
+            return (a.outage_known_no_eta[lang].format(area=area, cause=cause),)
         today = ctx.call_time.astimezone(self.tz).date()
         restore_at = _format_moment(o.expected_restore_at, lang, self.tz, today)
-        return (a["outage_known"][lang].format(area=area, cause=cause, restore_at=restore_at),)
+        return (a.outage_known[lang].format(area=area, cause=cause, restore_at=restore_at),)
 
     def situation(self, situation: str, ctx: GreetingContext) -> SituationPrompt:
-        lang, spec = ctx.text_language, self.data["situations"][situation]
+        lang, spec = ctx.text_language, getattr(self.situations, situation)
         values = {"rule": ctx.policy_rule or "××"}
         return SituationPrompt(
             situation=situation,
-            lines=tuple(line[lang].format(**values) for line in spec.get("lines", ())),
-            action=spec["action"],
-            timed=tuple(
-                TimedLine(int(t["after_seconds"]), t[lang], t["action"])
-                for t in spec.get("timed", ())
-            ),
+            lines=tuple(line[lang].format(**values) for line in spec.lines),
+            action=spec.action,
+            timed=tuple(TimedLine(t.after_seconds, t[lang], t.action) for t in spec.timed),
         )
 
     def reply_phrase(
@@ -363,10 +496,11 @@ class GreetingRules:
     ) -> str:
         if isinstance(promise, str):
             return promise
-        units = self.data["closing"]["reply_units"]
+        units = self.closing_words.reply_units
         if promise.by is not None:
-            return units["by"][lang].format(at=_format_moment(promise.by, lang, self.tz, today))
-        return units[promise.unit][lang].format(n=promise.amount)
+            return units.by[lang].format(at=_format_moment(promise.by, lang, self.tz, today))
+        unit: Text = getattr(units, promise.unit)
+        return unit[lang].format(n=promise.amount)
 
     def closing(
         self,
@@ -377,22 +511,22 @@ class GreetingRules:
     ) -> str:
         """Thanks (for the suggestion/complaint/... when there was one), when they will
         hear back, and whether there is anything else; the goodbye follows the answer."""
-        c = self.data["closing"]
-        kind = closing_for if closing_for in c["thanks"] else "general"
-        text = c["thanks"][kind][lang]
+        c = self.closing_words
+        kind = closing_for if closing_for in CLOSING_KINDS else "general"
+        thanks: Text = getattr(c.thanks, kind)
+        text = thanks[lang]
         if reply_within is not None:
-            text += c["reply"][lang].format(
-                reply_within=self.reply_phrase(reply_within, lang, today)
-            )
-        return text + c["farewell"][lang]
+            text += c.reply[lang].format(reply_within=self.reply_phrase(reply_within, lang, today))
+        return text + c.farewell[lang]
 
     def agent_note(self, key: str, lang: str = "zh") -> str:
-        return self.data["agent_notes"][key][lang]
+        note: Text = getattr(self.agent_notes, key)
+        return note[lang]
 
     # -- whole greeting --------------------------------------------------------------
     def greet(self, ctx: GreetingContext) -> Greeting:
         lang = ctx.text_language
-        opening, band, festival = self.opening(ctx)
+        opening, band, festival = self.opening_line(ctx)
         situations = set(ctx.situations)
         if ctx.outage is not None:
             situations.add(OUTAGE_KNOWN)
@@ -412,10 +546,10 @@ class GreetingRules:
         today = ctx.call_time.astimezone(self.tz).date()
         return Greeting(
             opening=opening,
-            announcements=self.announcements(ctx),
+            announcements=self.announcements_for(ctx),
             prompts=prompts,
             closing=self.closing(lang, ctx.closing_for, ctx.reply_within, today),
-            goodbye=self.data["closing"]["goodbye"][lang],
+            goodbye=self.closing_words.goodbye[lang],
             closing_reminder=reminder,
             agent_notes=tuple(notes),
             language=lang,
@@ -424,141 +558,3 @@ class GreetingRules:
             festival=festival,
             rules_version=self.ref,
         )
-
-
-_default_rules: GreetingRules | None = None
-
-
-def default_rules() -> GreetingRules:
-    global _default_rules
-    if _default_rules is None:
-        _default_rules = GreetingRules.load()
-    return _default_rules
-
-
-def greet(ctx: GreetingContext, rules: GreetingRules | None = None) -> Greeting:
-    """Build the greeting for a call with the shipped (or given) rules."""
-    return (rules or default_rules()).greet(ctx)
-
-
-# ---------------------------------------------------------------------------------------
-# Validation — run on every load, and by the unit tests over the shipped file.
-# ---------------------------------------------------------------------------------------
-def _texts(node: Any, where: str, problems: list[str], extra: tuple[str, ...] = ()) -> None:
-    if not isinstance(node, dict):
-        problems.append(f"{where}: expected a mapping with zh and en")
-        return
-    for lang in TEXT_LANGUAGES:
-        if not isinstance(node.get(lang), str) or not node[lang].strip():
-            problems.append(f"{where}: missing {lang} text")
-    stray = set(node) - set(TEXT_LANGUAGES) - set(extra)
-    if stray:
-        problems.append(
-            f"{where}: unexpected keys {sorted(map(str, stray))} (unquoted comma in a flow mapping?)"
-        )
-
-
-def validate_greeting_rules(data: Any) -> list[str]:
-    """Every problem in a greeting rules document; empty when it is sound."""
-    p: list[str] = []
-    if not isinstance(data, dict):
-        return ["rules must be a mapping"]
-    for key in (
-        "version",
-        "opening",
-        "time_bands",
-        "festival_priority",
-        "festivals",
-        "agent_notes",
-        "announcements",
-        "situations",
-        "closing",
-    ):
-        if key not in data:
-            p.append(f"missing `{key}`")
-    if p:
-        return p
-    try:
-        ZoneInfo(data.get("timezone", "Asia/Shanghai"))
-    except Exception:  # noqa: BLE001 — any failure means a bad zone name
-        p.append(f"unknown timezone {data.get('timezone')!r}")
-
-    for form in ("standard", "festival"):
-        _texts(data["opening"].get(form), f"opening.{form}", p)
-        for lang in TEXT_LANGUAGES:
-            text = (data["opening"].get(form) or {}).get(lang, "")
-            for ph in ("{unit}", "{staff_no}"):
-                if ph not in text:
-                    p.append(f"opening.{form}.{lang}: must contain {ph}")
-
-    # Bands: every minute of the day in exactly one band.
-    bands = data["time_bands"]
-    ids = [b.get("id") for b in bands]
-    if len(set(ids)) != len(ids):
-        p.append("time_bands: duplicate ids")
-    try:
-        spans = [(_hhmm(b["start"]), _hhmm(b["end"])) for b in bands]
-        for minute in range(0, 24 * 60, 1):
-            t = time(minute // 60, minute % 60)
-            hits = sum(_in_band(t, s, e) for s, e in spans)
-            if hits != 1:
-                p.append(f"time_bands: {t.strftime('%H:%M')} is in {hits} bands, expected 1")
-                break
-    except (KeyError, ValueError) as exc:
-        p.append(f"time_bands: bad start/end ({exc})")
-    for b in bands:
-        _texts(b.get("salutation"), f"time_bands.{b.get('id')}.salutation", p)
-
-    for code in FESTIVAL_CODES:
-        if code not in data["festivals"]:
-            p.append(f"festivals: no greeting for {code}")
-        if code not in data["festival_priority"]:
-            p.append(f"festival_priority: {code} missing")
-    for code, line in data["festivals"].items():
-        if code not in FESTIVAL_CODES:
-            p.append(f"festivals: unknown festival code {code}")
-        _texts(line, f"festivals.{code}", p)
-
-    for key in ("dialect", "english", "manner", "hang_up_last"):
-        _texts(data["agent_notes"].get(key), f"agent_notes.{key}", p)
-    for key in ("outage_known", "outage_known_no_eta", "default_cause"):
-        _texts(data["announcements"].get(key), f"announcements.{key}", p)
-
-    for name in SITUATIONS:
-        spec = data["situations"].get(name)
-        if not isinstance(spec, dict):
-            p.append(f"situations: {name} missing")
-            continue
-        if spec.get("action") not in ACTIONS:
-            p.append(f"situations.{name}: action must be one of {ACTIONS}")
-        if not spec.get("lines") and not spec.get("timed"):
-            p.append(f"situations.{name}: needs lines or timed lines")
-        for i, line in enumerate(spec.get("lines") or ()):
-            _texts(line, f"situations.{name}.lines[{i}]", p)
-        timed = spec.get("timed") or ()
-        last = -1
-        for i, t in enumerate(timed):
-            _texts(t, f"situations.{name}.timed[{i}]", p, extra=("after_seconds", "action"))
-            if not isinstance(t.get("after_seconds"), int) or t["after_seconds"] <= last:
-                p.append(f"situations.{name}.timed[{i}]: after_seconds must increase")
-            else:
-                last = t["after_seconds"]
-            if t.get("action") not in TIMED_ACTIONS:
-                p.append(f"situations.{name}.timed[{i}]: action must be one of {TIMED_ACTIONS}")
-        if timed and (timed[-1].get("action") != "hang_up" or spec.get("action") != "hang_up"):
-            p.append(f"situations.{name}: timed lines must end with hang_up")
-        if any(t.get("action") == "hang_up" for t in timed[:-1]):
-            p.append(f"situations.{name}: only the last timed line may hang up")
-    for name in data["situations"]:
-        if name not in SITUATIONS:
-            p.append(f"situations: unknown situation {name}")
-
-    closing = data["closing"]
-    for kind in CLOSING_KINDS:
-        _texts((closing.get("thanks") or {}).get(kind), f"closing.thanks.{kind}", p)
-    _texts(closing.get("reply"), "closing.reply", p)
-    _texts(closing.get("farewell"), "closing.farewell", p)
-    _texts(closing.get("goodbye"), "closing.goodbye", p)
-    for unit in (*REPLY_UNITS, "by"):
-        _texts((closing.get("reply_units") or {}).get(unit), f"closing.reply_units.{unit}", p)
-    return p

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 
 def address_key(address: str | None) -> str | None:
@@ -49,7 +50,7 @@ class ActiveOutage:
 
 @dataclass(frozen=True)
 class Link:
-    kind: str  # "repair" | "outage"
+    kind: Literal["repair", "outage"]
     ticket_id: str | None
     ticket_no: str | None
     incident_id: str | None

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from brightline.contracts.events.common import TicketType
 from brightline.intake.domain import events
+from brightline.intake.domain.events import TicketRecorded
 
 # Types whose whole life is at intake: the agent answers or arranges them and closes them here.
 # Repairs close with their work order (dispatch), the rest are casework's.
@@ -43,16 +46,16 @@ class IllegalTransition(ValueError):
 class Ticket:
     id: str
     no: str
-    type: str
+    type: TicketType
     recorded_at: datetime
     first_ask_owner: str
     description: str
     status: str = "recorded"
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
     owner: str = ""
     completed_at: datetime | None = None
     completed_by: str | None = None
-    events: list = field(default_factory=list, repr=False, compare=False)
+    events: list[TicketRecorded] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.owner = self.owner or self.first_ask_owner
@@ -67,11 +70,11 @@ class Ticket:
         *,
         id: str,
         no: str,
-        type: str,
+        type: TicketType,
         recorded_at: datetime,
         first_ask_owner: str,
         description: str,
-        details: dict,
+        details: dict[str, Any],
         required_fields: Sequence[str],
     ) -> Ticket:
         """`required_fields` come from the ticket type's call script (the script engine)."""

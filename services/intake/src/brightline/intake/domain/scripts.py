@@ -5,7 +5,7 @@ either asks (a ticket `field` or a branching `question`, optionally with `choice
 decides (branches on an answer already given), or ends in an `outcome`. The engine is
 stateless: give it every answer so far and it says where the call stands.
 
-    book = ScriptBook.load()
+    book = scripts()  # brightline.intake.adapters.rule_files reads rules/scripts/*.yaml
     step = book.get("repair").advance({"fault_scope": "own_home"})
     step.node_id, step.prompt, step.fields_required, step.outcome
 
@@ -14,26 +14,13 @@ Seed 004, 篇2 §3.1 (repair), §3.2 (complaints, reports), §3.3 (opinions, sug
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from brightline.contracts.events.common import SERVICE_SUBTYPES
-
-TICKET_TYPES: tuple[str, ...] = (
-    "repair",
-    "consultation",
-    "service_request",
-    "complaint",
-    "report",
-    "opinion",
-    "suggestion",
-    "praise",
-)
+from brightline.contracts.events.common import SERVICE_SUBTYPES, TICKET_TYPES, TicketType
 
 # Field names other modules rely on; spelled exactly so.
 FIELD_NAMES: tuple[str, ...] = (
@@ -72,20 +59,19 @@ PAID_SERVICE_REFERRAL = "paid_service_referral"
 LINK_TO_EXISTING = "link_to_existing"
 TRANSFER_SUPERVISOR = "transfer_supervisor"
 RESOLVED_ON_CALL = "resolved_on_call"
-OUTCOME_KINDS: tuple[str, ...] = (
-    CREATE_TICKET,
-    SELF_CHECK_GUIDANCE,
-    PAID_SERVICE_REFERRAL,
-    LINK_TO_EXISTING,
-    TRANSFER_SUPERVISOR,
-    RESOLVED_ON_CALL,
-)
+OutcomeKind = Literal[
+    "create_ticket",
+    "self_check_guidance",
+    "paid_service_referral",
+    "link_to_existing",
+    "transfer_supervisor",
+    "resolved_on_call",
+]
+OUTCOME_KINDS: tuple[str, ...] = get_args(OutcomeKind)
 # Outcomes that record a ticket, and so need a ticket_type.
 TICKET_OUTCOMES: tuple[str, ...] = (CREATE_TICKET, LINK_TO_EXISTING)
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
-SCRIPTS_PACKAGE = "brightline.intake.rules"
-SCRIPTS_DIR = "scripts"
 
 
 class ScriptError(ValueError):
@@ -147,12 +133,9 @@ def _present(value: Any) -> bool:
 
 
 class Script:
-    def __init__(
-        self, data: dict[str, Any], required_fields: Mapping[str, list[str]] | None = None
-    ):
-        problems = validate_script(data)
-        if problems:
-            raise ScriptError([f"{data.get('id', '?')}: {p}" for p in problems])
+    def __init__(self, file: ScriptFile, required_fields: Mapping[str, list[str]] | None = None):
+        # The engine walks the validated file as plain data: a key the file leaves out is absent.
+        data: dict[str, Any] = file.model_dump(exclude_unset=True)
         self.data = data
         self.id: str = data["id"]
         self.version = data["version"]
@@ -288,30 +271,6 @@ class ScriptBook:
         if problems:
             raise ScriptError(problems)
 
-    @classmethod
-    def load(cls, directory: str | Path | None = None) -> ScriptBook:
-        """Load every `*.yaml` script; without `directory`, the ones shipped with intake."""
-        if directory is None:
-            root = resources.files(SCRIPTS_PACKAGE).joinpath(SCRIPTS_DIR)
-            files = sorted(
-                (f for f in root.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name
-            )
-            texts = [(f.name, f.read_text("utf-8")) for f in files]
-        else:
-            files = sorted(Path(directory).glob("*.yaml"))
-            texts = [(f.name, f.read_text(encoding="utf-8")) for f in files]
-        scripts = []
-        for name, text in texts:
-            data = yaml.safe_load(text)
-            if (
-                isinstance(data, dict)
-                and data.get("ticket_type")
-                and f"{data['ticket_type']}.yaml" != name
-            ):
-                raise ScriptError([f"{name}: file name must be <ticket_type>.yaml"])
-            scripts.append(Script(data))
-        return cls(scripts)
-
     def get(self, ticket_type: str) -> Script:
         try:
             return self.scripts[ticket_type]
@@ -320,7 +279,7 @@ class ScriptBook:
                 f"no call script for ticket type {ticket_type!r}; known: {list(self.scripts)}"
             ) from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Script]:
         return iter(self.scripts.values())
 
     def may_record(self, script_id: str, ticket_type: str) -> bool:
@@ -346,201 +305,168 @@ class ScriptBook:
 
 
 # ---------------------------------------------------------------------------------------
-# Validation — run on every load, and by the unit tests over the shipped files.
+# The script file, as pydantic models: every load validates; errors name file, path and line.
 # ---------------------------------------------------------------------------------------
-def _texts(node: Any, where: str, p: list[str], extra: tuple[str, ...] = ()) -> None:
-    if not isinstance(node, dict):
-        p.append(f"{where}: expected zh and en texts")
-        return
-    for lang in LANGUAGES:
-        if not isinstance(node.get(lang), str) or not node[lang].strip():
-            p.append(f"{where}: missing {lang} text")
-    stray = set(node) - set(LANGUAGES) - set(extra)
-    if stray:
-        p.append(
-            f"{where}: unexpected keys {sorted(map(str, stray))} (unquoted comma in a flow mapping?)"
-        )
+NonEmpty = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 
 
-def _targets(node: dict[str, Any]) -> list[str]:
-    out = []
-    if node.get("next"):
-        out.append(node["next"])
-    for c in node.get("choices") or ():
-        if isinstance(c, dict) and c.get("next"):
-            out.append(c["next"])
-    if isinstance(node.get("cases"), dict):
-        out.extend(node["cases"].values())
-    if node.get("default"):
-        out.append(node["default"])
-    return out
+class _Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def validate_script(data: Any) -> list[str]:
-    """Every problem in one script document; empty when it is sound."""
-    p: list[str] = []
-    if not isinstance(data, dict):
-        return ["script must be a mapping"]
-    for key in ("id", "version", "ticket_type", "start", "nodes", "required_fields"):
-        if key not in data:
-            p.append(f"missing `{key}`")
-    if p:
-        return p
-    if data["ticket_type"] not in TICKET_TYPES:
-        p.append(f"unknown ticket_type {data['ticket_type']!r}")
-    nodes = data["nodes"]
-    if not isinstance(nodes, dict) or not nodes:
-        return p + ["`nodes` must be a non-empty mapping"]
-    if data["start"] not in nodes:
-        p.append(f"start node {data['start']!r} does not exist")
-    for f in [*data["required_fields"], *(data.get("optional_fields") or ())]:
-        if f not in FIELD_NAMES:
-            p.append(f"unknown field {f!r} in required/optional fields")
+class Text(_Rules):
+    zh: NonEmpty
+    en: NonEmpty
 
-    asked: set[str] = set()
-    for node_id, node in nodes.items():
-        where = f"node {node_id}"
-        if not isinstance(node, dict):
-            p.append(f"{where}: must be a mapping")
-            continue
-        kinds = [k for k in ("field", "question", "decide", "outcome") if k in node]
+
+class ChoiceSpec(_Rules):
+    value: Any
+    label: Text
+    next: str | None = None
+
+
+class OutcomeSpec(_Rules):
+    kind: OutcomeKind
+    ticket_type: TicketType | None = None
+    note: Text
+
+    @model_validator(mode="after")
+    def _ticket_type_when_a_ticket_is_recorded(self) -> OutcomeSpec:
+        if self.kind in TICKET_OUTCOMES and self.ticket_type is None:
+            raise ValueError(f"{self.kind} needs a ticket_type from {TICKET_TYPES}")
+        if self.kind not in TICKET_OUTCOMES and self.ticket_type is not None:
+            raise ValueError(f"{self.kind} records no ticket; drop ticket_type")
+        return self
+
+
+class Node(_Rules):
+    """Asks a ticket `field` or a `question`, `decide`s on an answer, or ends in an `outcome`."""
+
+    prompt: Text | None = None
+    field: str | None = None
+    question: str | None = None
+    decide: str | None = None
+    outcome: OutcomeSpec | None = None
+    choices: tuple[ChoiceSpec, ...] = ()
+    next: str | None = None
+    cases: dict[Any, str] | None = None
+    default: str | None = None
+    audience: Literal["agent"] | None = None
+    optional: bool = False
+
+    @property
+    def kinds(self) -> list[str]:
+        return [
+            k for k in ("field", "question", "decide", "outcome") if getattr(self, k) is not None
+        ]
+
+    def targets(self) -> list[str]:
+        out = [self.next] if self.next else []
+        out += [c.next for c in self.choices if c.next]
+        out += list((self.cases or {}).values())
+        return out + ([self.default] if self.default else [])
+
+    @model_validator(mode="after")
+    def _one_thing(self) -> Node:
+        kinds = self.kinds
         if len(kinds) != 1:
-            p.append(f"{where}: needs exactly one of field/question/decide/outcome, has {kinds}")
-            continue
-        kind = kinds[0]
-        if kind != "decide":
-            _texts(node.get("prompt"), f"{where}.prompt", p)
-        for target in _targets(node):
-            if target not in nodes:
-                p.append(f"{where}: branch target {target!r} does not exist")
-        if kind in ("field", "question"):
-            key = node[kind]
-            asked.add(key)
-            if kind == "field" and key not in FIELD_NAMES:
-                p.append(f"{where}: unknown field {key!r} (use one of FIELD_NAMES or a `question`)")
-            if kind == "question" and key in FIELD_NAMES:
-                p.append(f"{where}: {key!r} is a ticket field; ask it with `field`")
-            choices = node.get("choices") or ()
-            for i, c in enumerate(choices):
-                if not isinstance(c, dict) or "value" not in c:
-                    p.append(f"{where}.choices[{i}]: needs a value")
-                    continue
-                _texts(c.get("label"), f"{where}.choices[{i}].label", p)
-                if kind == "field" and key in FIELD_VALUES and c["value"] not in FIELD_VALUES[key]:
-                    p.append(f"{where}.choices[{i}]: {c['value']!r} is not a valid {key}")
-            if not node.get("next") and (
-                not choices or any(not c.get("next") for c in choices if isinstance(c, dict))
-            ):
-                p.append(f"{where}: needs `next` (or a `next` on every choice)")
-        elif kind == "decide":
-            if not isinstance(node.get("cases"), dict) or not node["cases"]:
-                p.append(f"{where}: decide needs `cases`")
-        else:
-            o = node["outcome"]
-            if not isinstance(o, dict) or o.get("kind") not in OUTCOME_KINDS:
-                p.append(f"{where}: outcome kind must be one of {OUTCOME_KINDS}")
-                continue
-            if o["kind"] in TICKET_OUTCOMES and o.get("ticket_type") not in TICKET_TYPES:
-                p.append(f"{where}: {o['kind']} needs a ticket_type from {TICKET_TYPES}")
-            if o["kind"] not in TICKET_OUTCOMES and o.get("ticket_type"):
-                p.append(f"{where}: {o['kind']} records no ticket; drop ticket_type")
-            _texts(o.get("note"), f"{where}.outcome.note", p)
-            if _targets(node):
-                p.append(f"{where}: an outcome node has no branches")
-    if p:
-        return p
-
-    for node_id, node in nodes.items():
-        if "decide" in node:
-            if node["decide"] not in asked:
-                p.append(f"node {node_id}: decides on {node['decide']!r}, which no node asks")
-            if node["decide"] in FIELD_VALUES:
-                for value in node["cases"]:
-                    if value not in FIELD_VALUES[node["decide"]]:
-                        p.append(f"node {node_id}: case {value!r} is not a valid {node['decide']}")
-    for f in data["required_fields"]:
-        if f not in asked:
-            p.append(f"required field {f!r} is never asked")
-
-    roots = [data["start"]]
-    esc = data.get("escalation")
-    if esc is not None:
-        if not isinstance(esc, dict) or esc.get("node") not in nodes or not esc.get("key"):
-            p.append("escalation needs `key` and an existing `node`")
-        else:
-            if nodes[esc["node"]].get("outcome", {}).get("kind") != TRANSFER_SUPERVISOR:
-                p.append("escalation node must end in transfer_supervisor")
-            roots.append(esc["node"])
-
-    # No unreachable node.
-    seen: set[str] = set()
-    todo = list(roots)
-    while todo:
-        n = todo.pop()
-        if n in seen or n not in nodes:
-            continue
-        seen.add(n)
-        todo.extend(_targets(nodes[n]))
-    for n in nodes:
-        if n not in seen:
-            p.append(f"node {n} is unreachable")
-
-    # No cycles, and every path ends in an outcome.
-    state: dict[str, int] = {}
-
-    def visit(n: str, trail: tuple[str, ...]) -> None:
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            p.append(f"loop through {' -> '.join((*trail, n))}")
-            return
-        state[n] = 1
-        targets = _targets(nodes[n])
-        if not targets and "outcome" not in nodes[n]:
-            p.append(f"node {n} is a dead end")
-        for t in targets:
-            visit(t, (*trail, n))
-        state[n] = 2
-
-    visit(data["start"], ())
-    return p
+            raise ValueError(f"needs exactly one of field/question/decide/outcome, has {kinds}")
+        if kinds != ["decide"] and self.prompt is None:
+            raise ValueError("needs a prompt")
+        if self.field is not None and self.field not in FIELD_NAMES:
+            raise ValueError(f"unknown field {self.field!r} (use one of FIELD_NAMES or a question)")
+        if self.question is not None and self.question in FIELD_NAMES:
+            raise ValueError(f"{self.question!r} is a ticket field; ask it with `field`")
+        key = self.field or self.question
+        if key is not None:
+            for i, c in enumerate(self.choices):
+                if key in FIELD_VALUES and c.value not in FIELD_VALUES[key]:
+                    raise ValueError(f"choices[{i}]: {c.value!r} is not a valid {key}")
+            if not self.next and (not self.choices or any(not c.next for c in self.choices)):
+                raise ValueError("needs `next` (or a `next` on every choice)")
+        if self.decide is not None:
+            if not self.cases:
+                raise ValueError("decide needs `cases`")
+            for value in self.cases if self.decide in FIELD_VALUES else ():
+                if value not in FIELD_VALUES[self.decide]:
+                    raise ValueError(f"case {value!r} is not a valid {self.decide}")
+        if self.outcome is not None and self.targets():
+            raise ValueError("an outcome node has no branches")
+        return self
 
 
-_default_book: ScriptBook | None = None
+class Escalation(_Rules):
+    key: NonEmpty
+    node: str
 
 
-def default_book() -> ScriptBook:
-    """The scripts shipped with intake, loaded once."""
-    global _default_book
-    if _default_book is None:
-        _default_book = ScriptBook.load()
-    return _default_book
+class ScriptFile(_Rules):
+    """One call script (rules/scripts/<ticket_type>.yaml)."""
 
+    id: str
+    version: int
+    ticket_type: TicketType
+    title: Text
+    start: str
+    nodes: dict[str, Node] = Field(min_length=1)
+    required_fields: tuple[str, ...]
+    optional_fields: tuple[str, ...] = ()
+    escalation: Escalation | None = None
 
-class _RequiredFields(Mapping[str, list[str]]):
-    """REQUIRED_FIELDS, read from the shipped scripts on first use."""
+    @model_validator(mode="after")
+    def _a_sound_graph(self) -> ScriptFile:
+        nodes, p = self.nodes, []
+        for f in (*self.required_fields, *self.optional_fields):
+            if f not in FIELD_NAMES:
+                p.append(f"unknown field {f!r} in required/optional fields")
+        for node_id, node in nodes.items():
+            p += [
+                f"node {node_id}: branch target {t!r} does not exist"
+                for t in node.targets()
+                if t not in nodes
+            ]
+        if self.start not in nodes:
+            p.append(f"start node {self.start!r} does not exist")
+        roots = [self.start]
+        if self.escalation is not None:
+            esc = nodes.get(self.escalation.node)
+            if esc is None or esc.outcome is None or esc.outcome.kind != TRANSFER_SUPERVISOR:
+                p.append("escalation node must exist and end in transfer_supervisor")
+            roots.append(self.escalation.node)
+        if p:
+            raise ValueError("; ".join(p))
+        asked = {n.field or n.question for n in nodes.values()}
+        p += [
+            f"node {i}: decides on {n.decide!r}, which no node asks"
+            for i, n in nodes.items()
+            if n.decide is not None and n.decide not in asked
+        ]
+        p += [
+            f"required field {f!r} is never asked" for f in self.required_fields if f not in asked
+        ]
+        seen: set[str] = set()
+        todo = list(roots)
+        while todo:
+            if (n := todo.pop()) not in seen:
+                seen.add(n)
+                todo.extend(nodes[n].targets())
+        p += [f"node {n} is unreachable" for n in nodes if n not in seen]
+        # No cycles, and every path ends in an outcome.
+        state: dict[str, int] = {}
 
-    def __init__(self, which: str):
-        self._which = which
+        def visit(n: str, trail: tuple[str, ...]) -> None:
+            if state.get(n) == 1:
+                p.append(f"loop through {' -> '.join((*trail, n))}")
+            if n in state:
+                return
+            state[n] = 1
+            if not nodes[n].targets() and nodes[n].outcome is None:
+                p.append(f"node {n} is a dead end")
+            for t in nodes[n].targets():
+                visit(t, (*trail, n))
+            state[n] = 2
 
-    def _data(self) -> dict[str, list[str]]:
-        book = default_book()
-        return book.required_fields() if self._which == "required" else book.optional_fields()
-
-    def __getitem__(self, ticket_type: str) -> list[str]:
-        return self._data()[ticket_type]
-
-    def __iter__(self):
-        return iter(self._data())
-
-    def __len__(self) -> int:
-        return len(self._data())
-
-    def __repr__(self) -> str:
-        return repr(self._data())
-
-
-# ticket_type -> fields a ticket of that type must have when intake records it.
-REQUIRED_FIELDS: Mapping[str, list[str]] = _RequiredFields("required")
-# ticket_type -> fields recorded when the caller gives them (e.g. complaint_grade).
-OPTIONAL_FIELDS: Mapping[str, list[str]] = _RequiredFields("optional")
+        visit(self.start, ())
+        if p:
+            raise ValueError("; ".join(p))
+        return self

@@ -366,6 +366,7 @@ class TicketRepository:
         if len(rows) > limit:
             rows = rows[:limit]
             last = rows[-1]
+            assert last.recorded_at is not None, "the search reads recorded tickets only"
             return rows, Cursor(last.recorded_at, last.ticket_id)
         return rows, None
 

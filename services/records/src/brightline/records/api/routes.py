@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,12 @@ from fastapi.responses import Response
 from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts.events.common import TicketType
 from brightline.messaging import UnitOfWork, UnitOfWorkDep
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform import clock
+from brightline.platform.auth import (
+    StaffOrSystem,
+    Supervisor,
+    SupervisorOrSystem,
+)
 from brightline.platform.problems import Problem
 from brightline.records.adapters import export
 from brightline.records.adapters.repository import (
@@ -34,12 +39,6 @@ from brightline.records.domain.model import normalise_phone
 
 tickets_router = APIRouter(prefix="/tickets", tags=["records"])
 audit_router = APIRouter(tags=["records-audit"])
-
-Staff = Annotated[
-    Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER, Role.INTEGRATION))
-]
-Exporter = Annotated[Principal, Depends(Allow(Role.SUPERVISOR, Role.INTEGRATION))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 
 
 def search_query(
@@ -167,7 +166,7 @@ async def _search(
         )
         audited = restricted(found, rules)
         if audited:
-            await repo.audit(audited, viewer, action=action, granted=True, at=datetime.now(UTC))
+            await repo.audit(audited, viewer, action=action, granted=True, at=clock.now())
             await uow.commit()
     return found, next_cursor
 
@@ -176,7 +175,7 @@ async def _search(
 async def search_tickets(
     request: Request,
     uow: UnitOfWorkDep,
-    staff: Staff,
+    staff: StaffOrSystem,
     rules: RulesDep,
     query: QueryDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -218,7 +217,7 @@ async def search_tickets(
 async def export_tickets(
     request: Request,
     uow: UnitOfWorkDep,
-    principal: Exporter,
+    principal: SupervisorOrSystem,
     rules: RulesDep,
     query: QueryDep,
     format: Literal["csv", "xlsx"] = "csv",
@@ -283,7 +282,7 @@ async def visible_ticket(
     is_case = ticket.ticket_type in CASE_TYPES
     allowed = not is_case or rules.may_find(ticket, viewer)
     if is_case and rules.restricted(ticket.case_type):
-        await repo.audit([ticket], viewer, action=action, granted=allowed, at=datetime.now(UTC))
+        await repo.audit([ticket], viewer, action=action, granted=allowed, at=clock.now())
         await uow.commit()  # the refused attempt stays in the audit too
         await uow.session.begin()
     if not allowed:
@@ -293,7 +292,7 @@ async def visible_ticket(
 
 @tickets_router.get("/{ticket_id}", response_model=TicketRead)
 async def get_ticket(
-    ticket_id: str, request: Request, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep
+    ticket_id: str, request: Request, uow: UnitOfWorkDep, staff: StaffOrSystem, rules: RulesDep
 ) -> TicketRead:
     """One ticket as the read side knows it (by its id; search by 工单号 with `?ticket_no=`)."""
     viewer = viewer_of(staff)
@@ -306,7 +305,7 @@ async def get_ticket(
 
 @tickets_router.get("/{ticket_id}/timeline", response_model=TimelineRead)
 async def get_timeline(
-    ticket_id: str, request: Request, uow: UnitOfWorkDep, staff: Staff, rules: RulesDep
+    ticket_id: str, request: Request, uow: UnitOfWorkDep, staff: StaffOrSystem, rules: RulesDep
 ) -> TimelineRead:
     """The ticket's whole life across every service, oldest first: its call, the recording,
     links, work order and crew steps, incident, case transfers and replies, deadlines,

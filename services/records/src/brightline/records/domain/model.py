@@ -492,7 +492,7 @@ LIFE_ORDER = (
 _RANK = {kind: n for n, kind in enumerate(LIFE_ORDER)}
 
 
-def timeline_order(occurred_at: datetime, kind: str, entry_id: str) -> tuple:
+def timeline_order(occurred_at: datetime, kind: str, entry_id: str) -> tuple[datetime, int, str]:
     """Sort key of a timeline: time, then the usual order of a life, then the id (stable)."""
     return (occurred_at, _RANK.get(kind, len(LIFE_ORDER)), entry_id)
 

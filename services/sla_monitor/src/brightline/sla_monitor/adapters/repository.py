@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.contracts import Event
+from brightline.platform.db import rows_affected
 from brightline.sla_monitor import kpis
 from brightline.sla_monitor.adapters.orm import (
     callback_rates,
@@ -41,6 +42,10 @@ FIXED_COLUMNS = frozenset(
 
 
 # ---------------------------------------------------------------- (de)serialising
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def limit_to_json(limit: Limit) -> dict:
@@ -87,9 +92,7 @@ def to_row(tracked: Tracked) -> dict:
         "limit_def": limit_to_json(tracked.limit),
         "unit_id": tracked.unit_id,
         "ticket_type": tracked.ticket_type,
-        "pauses": [[p.started_at.isoformat(), p.ended_at.isoformat()] for p in d.pauses]
-        if d
-        else [],
+        "pauses": [[p.started_at.isoformat(), _iso(p.ended_at)] for p in d.pauses] if d else [],
         "paused_since": d.paused_since if d else None,
         "warned_at": d.warned_at if d else None,
         "breached_at": d.breached_at if d else None,
@@ -192,7 +195,7 @@ class DeadlineRepository:
             .values(**to_row(tracked))
             .on_conflict_do_nothing(index_elements=[deadlines.c.id])
         )
-        return result.rowcount == 1
+        return rows_affected(result) == 1
 
     async def save(self, tracked: Tracked) -> None:
         row = to_row(tracked)
@@ -266,13 +269,12 @@ class DeadlineRepository:
         return [from_row(r) for r in (await self.session.execute(query)).mappings()]
 
     async def count_provisional(self) -> int:
-        return int(
-            await self.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(deadlines)
-                .where(deadlines.c.provisional, deadlines.c.state.not_in(FINAL_STATES))
-            )
+        count = await self.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(deadlines)
+            .where(deadlines.c.provisional, deadlines.c.state.not_in(FINAL_STATES))
         )
+        return count or 0  # count() always answers
 
     async def find(
         self,
@@ -350,9 +352,9 @@ class MemoryStore:
 
     async def due(self, now: datetime, *, limit: int = 10**9) -> list[Tracked]:
         due = [
-            t for t in self.rows.values() if t.next_fire_at is not None and t.next_fire_at <= now
+            (at, t) for t in self.rows.values() if (at := t.next_fire_at) is not None and at <= now
         ]
-        return sorted(due, key=lambda t: t.next_fire_at)[:limit]
+        return [t for _, t in sorted(due, key=lambda pair: pair[0])][:limit]
 
 
 # ---------------------------------------------------------------- inputs kept for KPIs and replay

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -15,6 +15,7 @@ from brightline.calendar import (
     reload_holiday_file,
 )
 from brightline.messaging import UnitOfWorkDep
+from brightline.platform import clock
 from brightline.platform.problems import Problem
 from brightline.sla_monitor import handlers, metrics
 from brightline.sla_monitor.adapters.repository import DeadlineRepository
@@ -59,7 +60,7 @@ def horizon(today: date) -> tuple[date, int, bool, str | None]:
 
 
 async def calendar_status(request: Request, uow) -> dict:
-    today = datetime.now(tz_of(request)).date()
+    today = clock.now().astimezone(tz_of(request)).date()
     until, days_left, warning, message = horizon(today)
     async with uow:
         provisional = await DeadlineRepository(uow.session).count_provisional()
@@ -104,7 +105,7 @@ async def reload_calendar(
     provisional deadlines; each one that moves is published as deadline.rescheduled. The service
     also rereads the file by itself every few seconds."""
     try:
-        changed, moved = await reload_and_recompute(uow, datetime.now(UTC))
+        changed, moved = await reload_and_recompute(uow, clock.now())
     except HolidayFileError as error:
         raise Problem(
             422, "holiday-file-invalid", "The holiday file is refused", str(error)

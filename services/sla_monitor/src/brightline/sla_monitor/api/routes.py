@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Literal
+from datetime import date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from brightline.calendar import CalendarOutOfRange
 from brightline.contracts import Event
 from brightline.messaging import UnitOfWorkDep
-from brightline.platform.auth import Allow, Principal, Role
+from brightline.platform import clock
+from brightline.platform.auth import Staff, Supervisor
 from brightline.platform.problems import Problem
 from brightline.platform.validation import BusinessDay
 from brightline.sla_monitor import handlers, kpis
@@ -34,9 +35,6 @@ from brightline.sla_monitor.translate import (
     SUPERVISOR_PAUSE,
     SUPERVISOR_RESUME,
 )
-
-Staff = Annotated[Principal, Depends(Allow(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
-Supervisor = Annotated[Principal, Depends(Allow(Role.SUPERVISOR))]
 
 
 def book_of(request: Request):
@@ -179,7 +177,7 @@ async def open_deadline(
 ) -> DeadlineRead:
     """Open a limit by hand (e.g. a written bill query). A date past the official calendar's known
     years is stored as an errored deadline and answered with 422 calendar-out-of-range."""
-    opened_at = body.opened_at or datetime.now(UTC)
+    opened_at = body.opened_at or clock.now()
     if opened_at.tzinfo is None:
         raise Problem(
             422,
@@ -242,7 +240,7 @@ async def _pause_or_resume(
             "subject_type": tracked.subject_type,
             "subject_id": tracked.subject_id,
             "limit_key": tracked.limit.key,
-            "at": (at or datetime.now(UTC)).isoformat(),
+            "at": (at or clock.now()).isoformat(),
             "reason": reason,
             "by": actor,
         }
@@ -385,7 +383,7 @@ def _window(
     request: Request, date_from: date | None, date_to: date | None
 ) -> tuple[date, date, datetime, datetime]:
     tz = tz_of(request)
-    today = datetime.now(tz).date()
+    today = clock.now().astimezone(tz).date()
     date_to = date_to or today
     date_from = date_from or date_to
     if date_from > date_to:
@@ -480,9 +478,11 @@ async def export_kpis(
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet), "a new workbook opens on an empty worksheet"
     sheet.title = "KPIs"
     sheet.append(kpis.COLUMNS)
     for line in table:
@@ -515,7 +515,7 @@ async def verify_replay(
 ) -> ReplayReport:
     """Rebuild the monitor's state from its logged input events and compare the breaches with the
     live tables (both cut at `until`, default now)."""
-    until = until or datetime.now(UTC)
+    until = until or clock.now()
     async with uow:
         history = await HistoryRepository(uow.session).history()
         live = await DeadlineRepository(uow.session).all_tracked()

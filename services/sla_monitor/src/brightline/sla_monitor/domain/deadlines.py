@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from brightline.calendar import (
     add_working_days,
@@ -50,13 +50,14 @@ from .events import (
     DeadlineResumed,
     DeadlineWarned,
 )
-from .policy import Limit, Unit
+from .policy import EscalationLevel, Limit, Unit
 
 
 class WorkingCalendar(Protocol):
     """What deadline arithmetic needs from a calendar (lets tests pass a fake)."""
 
-    tz: tzinfo
+    @property
+    def tz(self) -> tzinfo: ...
 
     def add_working_days(self, start: datetime, n: int) -> datetime: ...
 
@@ -226,7 +227,7 @@ class Deadline:
     breach_retracted_at: datetime | None = None
     escalations_sent: tuple[str, ...] = ()  # `at` of breach+<delay> levels already fired
 
-    def _base(self, at: datetime) -> dict:
+    def _base(self, at: datetime) -> dict[str, Any]:
         return {
             "deadline_id": self.deadline_id,
             "ticket_id": self.ticket_id,
@@ -314,7 +315,7 @@ def check(deadline: Deadline, now: datetime) -> Transition:
     return deadline, tuple(events)
 
 
-def _roles(levels, *, delayed: bool) -> tuple[str, ...]:
+def _roles(levels: Iterable[EscalationLevel], *, delayed: bool) -> tuple[str, ...]:
     roles: list[str] = []
     for level in levels:
         if bool(level.delay) == delayed:
@@ -331,7 +332,8 @@ def meet(deadline: Deadline, at: datetime, calendar: WorkingCalendar | None = No
         # Fulfilled while paused: the pause ends now; the clock did not run during it.
         deadline = _close_pause(deadline, at, calendar)
     on_time = at <= deadline.due_at
-    retract = on_time and deadline.state is DeadlineState.BREACHED
+    breached_at = deadline.breached_at if deadline.state is DeadlineState.BREACHED else None
+    retract = on_time and breached_at is not None
     deadline = replace(deadline, state=DeadlineState.MET, closed_at=at, paused_since=None)
     met = DeadlineMet(
         **deadline._base(at),
@@ -339,7 +341,7 @@ def meet(deadline: Deadline, at: datetime, calendar: WorkingCalendar | None = No
         on_time=on_time,
         late_by=timedelta() if on_time else at - deadline.due_at,
     )
-    if not retract:
+    if not retract or breached_at is None:
         return deadline, (met,)
     # The breach (and any escalation after it) was decided before this input reached us; the
     # input's own time shows the work was done in time, so the breach is taken back, in an event.
@@ -349,7 +351,7 @@ def meet(deadline: Deadline, at: datetime, calendar: WorkingCalendar | None = No
         DeadlineBreachRetracted(
             **deadline._base(at),
             due_at=deadline.due_at,
-            breached_at=deadline.breached_at,
+            breached_at=breached_at,
             escalations=deadline.escalations_sent,
         ),
     )
@@ -388,11 +390,17 @@ def pause(deadline: Deadline, at: datetime, reason: str) -> Transition:
 def _close_pause(
     deadline: Deadline, at: datetime, calendar: WorkingCalendar | None = None
 ) -> Deadline:
-    calendar = calendar or OfficialCalendar(tz=deadline.due_at.tzinfo)
-    if at < deadline.paused_since:
+    since = deadline.paused_since
+    if since is None:
+        raise InvalidTransition(f"deadline {deadline.deadline_id} is not paused")
+    if calendar is None:
+        tz = deadline.due_at.tzinfo
+        assert tz is not None, "deadlines hold aware times (require_aware)"
+        calendar = OfficialCalendar(tz=tz)
+    if at < since:
         raise ValueError("cannot resume before the pause started")
-    pauses = (*deadline.pauses, Pause(deadline.paused_since, at))
-    if at == deadline.paused_since:
+    pauses = (*deadline.pauses, Pause(since, at))
+    if at == since:
         pauses = deadline.pauses  # a zero-length pause changes nothing
     return replace(
         deadline,
@@ -408,8 +416,10 @@ def resume(deadline: Deadline, at: datetime, calendar: WorkingCalendar | None = 
     at = deadline._at(at)
     if deadline.state is not DeadlineState.PAUSED:
         raise InvalidTransition(f"cannot resume a {deadline.state} deadline")
-    paused_for = at - deadline.paused_since
+    deadline_before = deadline
     deadline = _close_pause(deadline, at, calendar)
+    assert deadline_before.paused_since is not None  # _close_pause refused otherwise
+    paused_for = at - deadline_before.paused_since
     # A warning already sent stays sent; otherwise the next check() decides.
     state = DeadlineState.WARNED if deadline.warned_at else DeadlineState.OPEN
     deadline = replace(deadline, state=state)

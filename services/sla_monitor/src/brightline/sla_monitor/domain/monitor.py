@@ -38,7 +38,7 @@ from .deadlines import (
 )
 from .deadlines import due_at as compute_due_at
 from .deadlines import warn_at as compute_warn_at
-from .events import DeadlineEvent, DeadlineRescheduled
+from .events import DeadlineEvent, DeadlineMet, DeadlineOpened, DeadlineRescheduled
 from .policy import Limit, PolicyBook
 
 _NAMESPACE = uuid.UUID("6b7c1f0e-5a55-4f4a-9c1e-95598b1a0001")
@@ -222,9 +222,21 @@ def open_tracked(
             calendar=PROVISIONAL_CALENDAR,
         )
         return replace(base, deadline=deadline, opened_at=deadline.opened_at, provisional=True), (
-            replace(events[0], provisional=True),
+            replace(_opened(events), provisional=True),
         )
     return replace(base, deadline=deadline, opened_at=deadline.opened_at), events
+
+
+def _opened(events: tuple[DeadlineEvent, ...]) -> DeadlineOpened:
+    opened = events[0]
+    assert isinstance(opened, DeadlineOpened), "open_deadline records the opening first"
+    return opened
+
+
+def _met(events: tuple[DeadlineEvent, ...]) -> DeadlineMet:
+    met = events[0]
+    assert isinstance(met, DeadlineMet), "meet() records the meeting first"
+    return met
 
 
 def recompute(
@@ -311,9 +323,11 @@ def apply(tracked: Tracked, command: Input, calendar: WorkingCalendar | None = N
         command = replace(command, at=tracked.opened_at)
     tracked, events = advance(tracked, command.at, inclusive=False)
     deadline = tracked.deadline
+    if deadline is None:  # advance() errored it: nothing left to apply
+        return tracked, tuple(events)
     if isinstance(command, Meet):
         deadline, more = meet(deadline, command.at, calendar)
-        tracked = replace(tracked, met_on_time=more[0].on_time)
+        tracked = replace(tracked, met_on_time=_met(more).on_time)
     elif isinstance(command, Cancel):
         deadline, more = cancel(deadline, command.at, command.reason)
         tracked = replace(tracked, cancel_reason=command.reason)
