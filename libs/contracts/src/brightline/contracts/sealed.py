@@ -157,4 +157,5 @@ class OpenedEvent(Event):
             | {"data": self.sealed_data}
         )
         assert self.seal is not None
-        return self.seal.opened(as_sent.payload())
+        checked: EventPayload = as_sent.payload()
+        return self.seal.opened(checked)

@@ -2,7 +2,7 @@
 its relay, consumer with inbox, retries and dead letters, HTTP idempotency keys."""
 
 from brightline.messaging import audit as _audit  # noqa: E402 - registers GET /audit/events
-from brightline.messaging.bus import MessageBus, only_if, payload
+from brightline.messaging.bus import Handler, MessageBus, only_if, payload
 from brightline.messaging.consumer import EventConsumer, Route, handles_only
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay, outbox_backlog
@@ -23,6 +23,7 @@ register_service_middleware(_audit.AuditMiddleware)
 
 __all__ = [
     "BusDep",
+    "Handler",
     "MessageBus",
     "only_if",
     "payload",

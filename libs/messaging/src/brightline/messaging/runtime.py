@@ -180,7 +180,8 @@ UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 
 async def get_bus(request: Request) -> MessageBus:
     """The service's message bus, which its create_app keeps in app.state.bus."""
-    return request.app.state.bus
+    bus: MessageBus = request.app.state.bus
+    return bus
 
 
 BusDep = Annotated[MessageBus, Depends(get_bus)]

@@ -19,7 +19,7 @@ from brightline.contracts.events.callback import (
     ReopenRequestedV1,
     RestorationNoticeGivenV1,
 )
-from brightline.messaging import MessageBus, UnitOfWork
+from brightline.messaging import Handler, MessageBus, UnitOfWork
 from brightline.platform import clock
 
 log = structlog.get_logger()
@@ -229,7 +229,7 @@ async def publish_rate(task: CallbackTask, tasks: TaskRepository, uow: UnitOfWor
     )
 
 
-HANDLERS = {
+HANDLERS: dict[type, Handler] = {
     commands.RememberContact: remember_contact,
     commands.OpenCallbackTask: open_callback_task,
     commands.TakeNextTask: take_next_task,

@@ -22,7 +22,7 @@ from brightline.contracts.events.casework import (
     CaseStatusChangedV1,
 )
 from brightline.etiquette import ensure_polite
-from brightline.messaging import MessageBus, UnitOfWork
+from brightline.messaging import Handler, MessageBus, UnitOfWork
 
 log = structlog.get_logger()
 
@@ -505,7 +505,7 @@ def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> N
     case.events.clear()
 
 
-HANDLERS = {
+HANDLERS: dict[type, Handler] = {
     commands.ChaseFromSupervisor: chase_from_supervisor,
     commands.OpenCase: open_case,
     commands.TransferCase: transfer_case,

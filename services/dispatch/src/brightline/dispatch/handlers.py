@@ -45,7 +45,7 @@ from brightline.dispatch.domain.model import (
     several_meters_dark,
 )
 from brightline.dispatch.settings import DispatchSettings
-from brightline.messaging import MessageBus, UnitOfWork
+from brightline.messaging import Handler, MessageBus, UnitOfWork
 from brightline.platform import clock
 
 SYSTEM = "dispatch"
@@ -1036,7 +1036,7 @@ async def publish(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -
     order.events.clear()
 
 
-HANDLERS = {
+HANDLERS: dict[type, Handler] = {
     commands.CreateWorkOrder: create_work_order,
     commands.CrewTransition: crew_transition,
     commands.ExpireAcceptance: expire_acceptance,

@@ -50,7 +50,7 @@ from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import CASE_TYPES, Ticket, require_fields
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
-from brightline.messaging import MessageBus, UnitOfWork
+from brightline.messaging import Handler, MessageBus, UnitOfWork
 from brightline.platform import clock
 
 # Fields an agent writes *to the customer* (checked against the forbidden phrases, 服务忌语).
@@ -629,7 +629,7 @@ async def planned_outage_cancelled(event: PlannedOutageCancelledV1, uow: UnitOfW
     await PlannedOutageRepository(uow.session).cancel(event.planned_outage_id)
 
 
-HANDLERS = {
+HANDLERS: dict[type, Handler] = {
     commands.RecordTicket: record_ticket,
     commands.CompleteTicket: complete_ticket,
     commands.ReopenTicket: reopen_ticket,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brightline.messaging import MessageBus, UnitOfWork
+from brightline.messaging import Handler, MessageBus, UnitOfWork
 from brightline.records.adapters import repository
 from brightline.records.domain import commands
 from brightline.records.domain.model import project
@@ -14,7 +14,7 @@ async def record_event(command: commands.RecordEvent, uow: UnitOfWork) -> None:
     await repository.apply(uow.session, project(command.event))
 
 
-HANDLERS = {commands.RecordEvent: record_event}
+HANDLERS: dict[type, Handler] = {commands.RecordEvent: record_event}
 
 
 def message_bus() -> MessageBus:

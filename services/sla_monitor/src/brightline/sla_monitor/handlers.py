@@ -25,7 +25,7 @@ from brightline.contracts.events.sla import (
     DeadlineResumedV1,
     DeadlineWarnedV1,
 )
-from brightline.messaging import MessageBus, UnitOfWork
+from brightline.messaging import Handler, MessageBus, UnitOfWork
 from brightline.sla_monitor.adapters.repository import DeadlineRepository, HistoryRepository
 from brightline.sla_monitor.domain import commands
 from brightline.sla_monitor.domain import events as domain_events
@@ -346,7 +346,7 @@ async def apply_supervisor_act(
     return changed
 
 
-HANDLERS = {
+HANDLERS: dict[type, Handler] = {
     commands.ObserveEvent: observe_event,
     commands.ApplySupervisorAct: apply_supervisor_act,
 }

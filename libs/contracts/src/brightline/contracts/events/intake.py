@@ -102,10 +102,16 @@ class CallRingingV1(EventPayload):
 
 
 @event("brightline.intake.call.ringing.v2", topic=INTAKE_CALLS, key="call_id")
-class CallRingingV2(CallRingingV1):
-    """A call rings in a queue (the switch's newCall); the caller's number is sealed."""
+class CallRingingV2(EventPayload):
+    """A call rings in a queue (the switch's newCall); the caller's number is sealed.
 
+    Not a subclass of v1: v1's number is a plain string, a sealed one may be absent."""
+
+    call_id: str
     caller_number: Sealed
+    called_number: str
+    queue: str
+    rang_at: datetime = Field(description="The switch's timestamp")
 
 
 @event("brightline.intake.call.answered.v1", topic=INTAKE_CALLS, key="call_id")

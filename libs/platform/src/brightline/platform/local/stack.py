@@ -388,7 +388,8 @@ def scram_passwords(data_dir: Path) -> dict[str, str]:
         path.write_text(
             json.dumps({name: secrets.token_urlsafe(18) for name in ("admin", *PRINCIPALS)})
         )
-    return json.loads(path.read_text())
+    passwords: dict[str, str] = json.loads(path.read_text())
+    return passwords
 
 
 def kafka_login(user: str, passwords: dict[str, str]) -> dict[str, str]:

@@ -37,13 +37,14 @@ class Restoration(BaseModel):
 async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict[str, Any]:
     """Crews (duty, position), open orders, active incidents each with its topology graph, and
     the orders waiting to be routed by hand. A part dispatch cannot give is empty, with why."""
-    crews, orders, incidents, queue = await asyncio.gather(
+    fetched: tuple[list[dict[str, Any]] | BaseException, ...] = await asyncio.gather(
         upstream.crews(caller.token),
         upstream.work_orders(caller.token, limit=200),
         upstream.outages(caller.token),
         upstream.needs_routing(caller.token),
         return_exceptions=True,
     )
+    crews, orders, incidents, queue = fetched
     order_list = _ok(orders) or []
     active = [i for i in (_ok(incidents) or []) if i.get("status") not in ("restored", "cancelled")]
     return {

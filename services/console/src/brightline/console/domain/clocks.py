@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 KINDS = ("call", "arrival", "transfer", "reply", "callback", "service")
 OPEN_STATES = ("open", "warned", "breached", "paused")
@@ -47,7 +48,7 @@ class Clock:
     pausable: bool
 
 
-def clock_of(deadline: Mapping, now: datetime, pausable: bool) -> Clock:
+def clock_of(deadline: Mapping[str, Any], now: datetime, pausable: bool) -> Clock:
     opened = datetime.fromisoformat(str(deadline["opened_at"]))
     due = datetime.fromisoformat(str(deadline["due_at"])) if deadline.get("due_at") else None
     paused = (
@@ -78,10 +79,10 @@ def clock_of(deadline: Mapping, now: datetime, pausable: bool) -> Clock:
 
 
 def board(
-    deadlines: Iterable[Mapping],
+    deadlines: Iterable[Mapping[str, Any]],
     now: datetime,
     *,
-    pausable: Callable[[Mapping], bool],
+    pausable: Callable[[Mapping[str, Any]], bool],
     kind: str | None = None,
     unit_id: str | None = None,
 ) -> list[Clock]:

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 
-def incident_graph(incident: Mapping, orders: Iterable[Mapping]) -> dict:
-    nodes: list[dict] = []
-    links: list[dict] = []
+def incident_graph(
+    incident: Mapping[str, Any], orders: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    nodes: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
     feeder = incident.get("feeder_id")
     transformer = incident.get("transformer_id")
     if feeder:

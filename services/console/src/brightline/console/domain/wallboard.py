@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def project_callback_rate(finished: int, called_back: int, unreached: int) -> fl
     return (called_back + pending * called_back / decided) / finished
 
 
-def callbacks_by_unit(rates: Iterable[Mapping], *, target: float) -> list[UnitCallbacks]:
+def callbacks_by_unit(rates: Iterable[Mapping[str, Any]], *, target: float) -> list[UnitCallbacks]:
     """One row per unit from the callback service's daily rates (each key's latest), alarm when
     the projection falls below the pack's callback.rate target."""
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -64,11 +65,11 @@ def callbacks_by_unit(rates: Iterable[Mapping], *, target: float) -> list[UnitCa
     return rows
 
 
-def agents_by_state(agents: Iterable[Mapping]) -> dict[str, int]:
+def agents_by_state(agents: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return dict(Counter(str(a.get("state") or "offline") for a in agents))
 
 
-def longest_wait_s(waiting: Iterable[Mapping], now: datetime) -> float | None:
+def longest_wait_s(waiting: Iterable[Mapping[str, Any]], now: datetime) -> float | None:
     """Seconds the longest-waiting caller in any queue has been ringing; None with nobody waiting."""
     rung = [datetime.fromisoformat(c["rang_at"]) for c in waiting]
     return max((now - r).total_seconds() for r in rung) if rung else None

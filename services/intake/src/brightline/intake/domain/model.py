@@ -30,7 +30,7 @@ class MissingFields(ValueError):
 
 
 def require_fields(
-    type: str, description: str, details: dict, required_fields: Sequence[str]
+    type: str, description: str, details: dict[str, Any], required_fields: Sequence[str]
 ) -> None:
     present = {"description": description, **details}
     missing = [f for f in required_fields if present.get(f) in (None, "")]
