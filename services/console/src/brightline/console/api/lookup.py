@@ -17,10 +17,10 @@ from brightline.console.api.lookup_schemas import (
     RecordPage,
     RecordSearch,
     ServiceArea,
-    TicketType,
     Timeline,
     WaitingCallbacks,
 )
+from brightline.contracts.events.common import TicketType
 
 lookup = APIRouter(prefix="/api", tags=["lookup"])
 

@@ -4,20 +4,11 @@ directory, dispatch's service areas, callback's waiting tasks (as the console pa
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-TicketType = Literal[
-    "repair",
-    "consultation",
-    "service_request",
-    "complaint",
-    "report",
-    "opinion",
-    "suggestion",
-    "praise",
-]
+from brightline.contracts.events.common import TicketType
 
 
 class RecordTicket(BaseModel):
