@@ -101,11 +101,10 @@ class CallRingingV1(EventPayload):
     rang_at: datetime = Field(description="The switch's timestamp")
 
 
+# Not a subclass of v1: v1's number is a plain string, a sealed one may be absent.
 @event("brightline.intake.call.ringing.v2", topic=INTAKE_CALLS, key="call_id")
 class CallRingingV2(EventPayload):
-    """A call rings in a queue (the switch's newCall); the caller's number is sealed.
-
-    Not a subclass of v1: v1's number is a plain string, a sealed one may be absent."""
+    """A call rings in a queue (the switch's newCall); the caller's number is sealed."""
 
     call_id: str
     caller_number: Sealed
