@@ -13,6 +13,7 @@ from brightline.records.domain.model import (
     normalise_phone,
     project,
     query_grams,
+    selective_grams,
 )
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -225,3 +226,11 @@ def test_the_shared_rules_restrict_reports_to_supervisors_and_the_handling_depar
     complaint = ticket(ticket_type="complaint")
     assert rules.may_find(complaint, agent) and rules.may_see_identity(complaint, agent)
     assert not rules.may_see_identity(complaint, Viewer("agent-9", frozenset({"agent"})))
+
+
+def test_grams_most_rows_hold_are_not_looked_up_but_the_rarest_always_is():
+    grams = ["7号", "号楼", "单元", "阳光"]
+    frequencies = {"7号": 0.19, "号楼": 1.0, "单元": 1.0, "阳光": 0.017}
+    assert selective_grams(grams, frequencies) == ["7号", "阳光"]
+    assert selective_grams(["号楼", "单元"], {"号楼": 1.0, "单元": 0.9}) == ["单元"]
+    assert selective_grams(["幸福"], {}) == ["幸福"]

@@ -21,6 +21,7 @@ from brightline.records.domain.model import (
     TicketChange,
     like_pattern,
     query_grams,
+    selective_grams,
     timeline_order,
 )
 
@@ -304,6 +305,19 @@ class TicketRepository:
         ).first()
         return _view(row) if row else None
 
+    async def _frequencies(self, column: str, grams: list[str]) -> dict[str, float]:
+        """The share of rows holding each gram, as ANALYZE last counted (most common elements)."""
+        rows = await self.session.execute(
+            sa.text(
+                "SELECT e, f FROM pg_stats, "
+                "unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f) "
+                "WHERE schemaname = current_schema() AND tablename = 'tickets' "
+                "AND attname = :column AND e = ANY(:grams)"
+            ),
+            {"column": column, "grams": grams},
+        )
+        return {e: f for e, f in rows.all()}
+
     async def search(
         self,
         query: SearchQuery,
@@ -329,7 +343,10 @@ class TicketRepository:
                     f"{grams} @> CAST(:{field}_grams AS text[]) "
                     f"AND records_norm({column}) LIKE :{field}_like"
                 )
-                params[f"{field}_grams"] = query_grams(value)
+                wanted = query_grams(value)
+                params[f"{field}_grams"] = selective_grams(
+                    wanted, await self._frequencies(grams, wanted)
+                )
                 params[f"{field}_like"] = like_pattern(value)
         if query.ticket_types:
             where.append("ticket_type = ANY(:types)")
