@@ -17,6 +17,7 @@ import uuid
 import httpx
 import jwt
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from brightline.platform.auth import Role
@@ -424,6 +425,7 @@ async def test_api_docs_are_off_outside_development():
         environment="production",
         oidc_issuer="https://id.utility.example/realms/brightline",
         database_url="postgresql+asyncpg://svc:Xk2-9fLq-Vb7-pWm3@db:5432/postgres",
+        personal_data_key=Fernet.generate_key().decode(),
     )
     development = service_app("intake", environment="development")
     for app, expected in ((production, 404), (development, 200)):
@@ -444,6 +446,7 @@ async def test_metrics_are_on_an_internal_port_outside_development(infra_env, db
         **{**infra_env, "environment": "production"},
         database_name=db_name("intake"),
         metrics_port=internal,
+        personal_data_key=Fernet.generate_key().decode(),
     )
     async with running(app) as public:
         for path in ("/metrics", "/docs", "/openapi.json"):
