@@ -205,6 +205,7 @@ async def test_no_phone_name_or_address_in_clear_on_any_topic_or_in_any_log(stac
             latitude=SITE[0],
             longitude=SITE[1],
             fault_scope="own_home",
+            fault_started_at=(datetime.now(UTC) - timedelta(minutes=15)).isoformat(),
         )
         # --- a complaint and a report (举报) from the same caller -----------------------------
         complaint = await record(

@@ -181,6 +181,7 @@ def test_screen_pop_with_outages_and_an_unknown_caller_linked(stack, browser):  
             "latitude": SITE[0],
             "longitude": SITE[1],
             "fault_scope": "area",
+            "fault_started_at": (now - timedelta(minutes=20)).isoformat(),
         },
     )
     # A planned outage over the same area tomorrow, as the outage management system sends it.
@@ -287,6 +288,7 @@ def test_search_box_and_timelines_with_confidentiality(stack, browser):  # noqa:
             "address": "杭州市文三路100号3幢2单元",
             "area_code": HOME_AREA,
             "fault_scope": "own_home",
+            "fault_started_at": (datetime.now(UTC) - timedelta(minutes=15)).isoformat(),
         },
     )
     report = record_ticket(
