@@ -17,7 +17,13 @@ from brightline.callback.domain.model import (
 from brightline.callback.domain.scripts import callback_script
 from brightline.callback.settings import CallbackSettings
 
-POLICY = CallbackPolicy()
+# The pure rules under explicit values (the seed pack's: 24 h window, 3 attempts 2 h apart).
+POLICY = CallbackPolicy(
+    window=timedelta(hours=24),
+    max_attempts=3,
+    attempt_spacing=timedelta(hours=2),
+    lease=timedelta(minutes=10),
+)
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 DAY = date(2026, 3, 2)
 

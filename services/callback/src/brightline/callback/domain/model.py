@@ -41,12 +41,14 @@ class ReasonRequired(CallbackError):
 
 @dataclass(frozen=True)
 class CallbackPolicy:
-    """Window and attempts; the values mirror the seed policy pack (see settings)."""
+    """Window, attempts and spacing: given by the policy pack in force (settings'
+    PackCallbackPolicy reads them there, the one source), never defaulted here; the lease on a
+    task is this service's own setting."""
 
-    window: timedelta = timedelta(hours=24)
-    max_attempts: int = 3
-    attempt_spacing: timedelta = timedelta(hours=2)
-    lease: timedelta = timedelta(minutes=10)
+    window: timedelta
+    max_attempts: int
+    attempt_spacing: timedelta
+    lease: timedelta
 
 
 @dataclass
