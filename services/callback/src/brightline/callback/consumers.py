@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from brightline.callback.domain import commands
 from brightline.contracts import Event
-from brightline.contracts.topics import CASEWORK_CASES, DISPATCH_WORK_ORDERS, INTAKE_TICKETS
+from brightline.contracts.topics import (
+    consumed_by,
+)
 
 
 def on_ticket_recorded(event: Event) -> commands.RememberContact:
@@ -80,7 +82,8 @@ def on_case_status_changed(event: Event) -> commands.OpenCallbackTask | None:
     )
 
 
-TOPICS = [INTAKE_TICKETS, DISPATCH_WORK_ORDERS, CASEWORK_CASES]
+# What this service subscribes to is declared once, in the topic registry (its ACLs too).
+TOPICS = consumed_by("callback")
 
 
 TRANSLATORS = {

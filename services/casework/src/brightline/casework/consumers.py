@@ -9,7 +9,7 @@ from functools import partial
 from brightline.casework.domain import commands
 from brightline.casework.domain.model import CASE_TYPES
 from brightline.contracts import Event
-from brightline.contracts.topics import CALLBACK_TASKS, INTAKE_TICKETS, SLA_DEADLINES
+from brightline.contracts.topics import consumed_by
 from brightline.messaging import only_if
 from brightline.messaging.bus import Translator
 
@@ -126,7 +126,8 @@ def on_callback_outcome(event: Event) -> commands.CloseAfterCallback | None:
     )
 
 
-TOPICS = [INTAKE_TICKETS, SLA_DEADLINES, CALLBACK_TASKS]
+# What this service subscribes to is declared once, in the topic registry (its ACLs too).
+TOPICS = consumed_by("casework")
 
 
 # Declared filters: the consumer skips a repair ticket or another subject's deadline before

@@ -29,32 +29,16 @@ from brightline.contracts import (
     spec_for_type,
 )
 from brightline.contracts.sealed import PersonalDataSeal
-from brightline.contracts.topics import (
-    CALLBACK_TASKS,
-    CASEWORK_CASES,
-    DISPATCH_OUTAGES,
-    DISPATCH_WORK_ORDERS,
-    INTAKE_CALLS,
-    INTAKE_ESCALATIONS,
-    INTAKE_TICKETS,
-    SLA_DEADLINES,
-)
+from brightline.contracts.topics import SUBSCRIPTIONS
 from brightline.messaging.kafka import kafka_auth, prefixed
 from brightline.platform import clock
 from brightline.platform.auth import Principal, Role
 
 log = logging.getLogger(__name__)
 
-LIVE_TOPICS = [
-    INTAKE_CALLS,
-    INTAKE_TICKETS,
-    INTAKE_ESCALATIONS,
-    DISPATCH_WORK_ORDERS,
-    DISPATCH_OUTAGES,
-    SLA_DEADLINES,
-    CASEWORK_CASES,
-    CALLBACK_TASKS,
-]
+# The live view's topics are declared once, in the topic registry (its ACLs too).
+[LIVE_SUBSCRIPTION] = [s for s in SUBSCRIPTIONS if s.group == "console-live-"]
+LIVE_TOPICS = list(LIVE_SUBSCRIPTION.topics)
 # Never broadcast to every browser: personal data stays in the screens that fetch it on purpose.
 PERSONAL = {
     "phone",

@@ -1,7 +1,7 @@
 """Events dispatch reacts to, translated into commands."""
 
 from brightline.contracts import Event
-from brightline.contracts.topics import CALLBACK_TASKS, INTAKE_TICKETS, SLA_DEADLINES
+from brightline.contracts.topics import consumed_by
 from brightline.dispatch.domain import commands
 from brightline.messaging import only_if
 
@@ -71,4 +71,5 @@ TRANSLATORS = {
     ),
 }
 
-TOPICS = [INTAKE_TICKETS, CALLBACK_TASKS, SLA_DEADLINES]
+# What this service subscribes to is declared once, in the topic registry (its ACLs too).
+TOPICS = consumed_by("dispatch")

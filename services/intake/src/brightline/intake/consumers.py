@@ -3,14 +3,7 @@ card), callback's reopen requests for intake-owned tickets, and casework's case 
 copy of a complaint, report, opinion, suggestion or praise follows its case)."""
 
 from brightline.contracts import Event
-from brightline.contracts.topics import (
-    CALLBACK_TASKS,
-    CASEWORK_CASES,
-    DISPATCH_OUTAGES,
-    DISPATCH_PLANNED_OUTAGES,
-    DISPATCH_WORK_ORDERS,
-    SLA_DEADLINES,
-)
+from brightline.contracts.topics import consumed_by
 from brightline.intake.domain import commands
 from brightline.messaging import payload
 
@@ -36,14 +29,8 @@ def on_deadline_opened(event: Event) -> commands.KeepArrivalDeadline | None:
     return None
 
 
-TOPICS = [
-    DISPATCH_OUTAGES,
-    DISPATCH_WORK_ORDERS,
-    CALLBACK_TASKS,
-    CASEWORK_CASES,
-    SLA_DEADLINES,
-    DISPATCH_PLANNED_OUTAGES,
-]
+# What this service subscribes to is declared once, in the topic registry (its ACLs too).
+TOPICS = consumed_by("intake")
 # Dispatch's outages, work orders and planned outages are kept as they came (intake's read
 # model of them): the event's payload is the message, with a handler of its own.
 TRANSLATORS = {

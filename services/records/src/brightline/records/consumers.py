@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import brightline.contracts.events  # noqa: F401 - registers every payload in EVENT_SPECS
 from brightline.contracts import EVENT_SPECS, Event
-from brightline.contracts import TOPICS as ALL_TOPICS
+from brightline.contracts.topics import consumed_by
 from brightline.records.domain import commands
 from brightline.records.domain.model import Observed
 
-TOPICS = list(ALL_TOPICS.values())
+# What this service subscribes to is declared once, in the topic registry (its ACLs too).
+TOPICS = consumed_by("records")
 
 
 def observed(event: Event) -> Observed:

@@ -7,16 +7,7 @@ history), keeps the KPI facts and applies the deadline inputs it translates to.
 from __future__ import annotations
 
 from brightline.contracts import Event
-from brightline.contracts.topics import (
-    CALLBACK_RATES,
-    CALLBACK_TASKS,
-    CASEWORK_CASES,
-    DISPATCH_OUTAGES,
-    DISPATCH_PLANNED_OUTAGES,
-    DISPATCH_WORK_ORDERS,
-    INTAKE_CALLS,
-    INTAKE_TICKETS,
-)
+from brightline.contracts.topics import consumed_by
 from brightline.sla_monitor.domain import commands
 
 CONSUMED = (
@@ -42,16 +33,8 @@ CONSUMED = (
     "brightline.dispatch.planned-outage.registered.v1",
 )
 
-TOPICS = [
-    INTAKE_CALLS,
-    INTAKE_TICKETS,
-    DISPATCH_WORK_ORDERS,
-    DISPATCH_OUTAGES,
-    DISPATCH_PLANNED_OUTAGES,
-    CASEWORK_CASES,
-    CALLBACK_TASKS,
-    CALLBACK_RATES,
-]
+# What this service subscribes to is declared once, in the topic registry (its ACLs too).
+TOPICS = consumed_by("sla_monitor")
 
 
 def observe(event: Event) -> commands.ObserveEvent:
