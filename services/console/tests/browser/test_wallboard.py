@@ -4,8 +4,11 @@ monitor, callback and the console, each its own OS process on the real broker an
 A call answered late (20 s against the pack's 12-second limit) and one answered in time reach the
 wallboard live and its interval chart; every figure shown equals the SLA monitor's KPI API for
 the same day and interval. A complaint's reply clock counts down on the board, and its chase
-(催办) reaches casework, which keeps it on the case. Screenshots at 1366×768 and 1920×1080 on every run; the rendered page
-is checked for untranslated keys and raw codes in both languages."""
+(催办) reaches casework, which keeps it on the case. An agent on the desk (a second browser
+context) asks for help on a call; the supervisor takes it over from the wallboard's escalation
+panel, with the caller and agent named there, and the agent is told. Screenshots at 1366×768
+and 1920×1080 on every run; the rendered page is checked for untranslated keys and raw codes in
+both languages."""
 
 from __future__ import annotations
 
@@ -21,7 +24,15 @@ from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
-from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, shoot, sign_in, untranslated
+from .desk_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    import_customer,
+    shoot,
+    sign_in,
+    untranslated,
+)
 
 # The bound covers starting Kafka, Keycloak and four services on a shared machine.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -292,3 +303,53 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         raise
     finally:
         context.close()
+
+
+def test_the_supervisor_takes_over_an_escalated_call_from_the_wallboard(stack, browser):
+    caller = "13905710001"
+    import_customer(stack["intake"], caller)  # so the panel names the caller
+    agent_ctx, agent = sign_in(browser, stack["console"], "agent-1002")
+    boss_ctx, boss = sign_in(browser, stack["console"], "super-9001", path="/wallboard")
+    try:
+        agent.wait_for_selector("[data-test=my-state][data-state=not_ready]")
+        agent.keyboard.press("r")  # ready, by keyboard
+        agent.wait_for_selector("[data-test=my-state][data-state=ready]")
+        switch(
+            stack["intake"],
+            {
+                "event": "newCall",
+                "callId": f"wall-{uuid.uuid4().hex[:10]}",
+                "callerNumber": caller,
+                "calledNumber": "95598",
+                "queue": "95598",
+                "timestamp": datetime.now(UTC).isoformat(),
+            },
+        )
+        agent.wait_for_selector("[data-test=ringing]")
+        agent.keyboard.press("a")
+        agent.wait_for_selector("[data-test=talking]")
+        agent.locator("[data-test=escalation-note]").fill("客户要求值班长接听")
+        agent.locator("[data-test=escalate]").click()
+        agent.wait_for_selector("[data-test=escalation-waiting]")
+
+        # The wallboard's panel hears of it live and names the agent and the caller.
+        row = boss.locator(
+            "[data-test=escalations] [data-test=escalation]", has_text="客户要求值班长接听"
+        )
+        row.wait_for(timeout=60_000)
+        assert row.get_attribute("data-agent") == "1002"
+        assert "李明" in row.inner_text() and "李四" in row.inner_text()
+        assert untranslated(boss, "zh-CN") == []
+        shoot(boss, "wallboard-escalation")
+        row.locator("[data-test=escalation-taken_over]").click()
+        row.wait_for(state="detached")
+
+        agent.wait_for_selector("[data-test=escalation-outcome] >> text=值班长已接管该客户")
+        shoot(agent, "desk-escalation-taken-over-from-wallboard")
+    except Exception:
+        boss.screenshot(path=str(ARTIFACTS / "failure-wallboard-escalation.png"))
+        agent.screenshot(path=str(ARTIFACTS / "failure-desk-escalation.png"))
+        raise
+    finally:
+        agent_ctx.close()
+        boss_ctx.close()
