@@ -277,7 +277,6 @@ const en: typeof zh = {
     none: 'None',
     requestedAt: 'Requested at',
     resolve: 'Resolve',
-    classic: 'Classic boards (deadlines, repairs)',
   },
   wallboard: {
     title: 'Service level wallboard',

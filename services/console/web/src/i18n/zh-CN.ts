@@ -275,7 +275,6 @@ export default {
     none: '暂无',
     requestedAt: '请求时间',
     resolve: '处理',
-    classic: '原版看板（时限、抢修）',
   },
   wallboard: {
     title: '服务水平看板',
