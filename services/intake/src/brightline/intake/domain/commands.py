@@ -71,6 +71,7 @@ class ResolveEscalation:
     escalation_id: str
     outcome: str  # accepted | taken_over | marked_harassing | declined
     supervisor_id: str
+    reason: str | None = None  # why; a decline must say it, the agent is told
 
 
 @dataclass(frozen=True)
