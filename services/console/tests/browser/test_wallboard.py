@@ -6,7 +6,8 @@ wallboard live and its interval chart; every figure shown equals the SLA monitor
 the same day and interval. A complaint's reply clock counts down on the board, and its chase
 (催办) reaches casework, which keeps it on the case. An agent on the desk (a second browser
 context) asks for help on a call; the supervisor takes it over from the wallboard's escalation
-panel, with the caller and agent named there, and the agent is told. Screenshots at 1366×768
+panel, with the caller and agent named there, and the agent is told; another is declined with a
+reason, which the agent reads on the desk. Screenshots at 1366×768
 and 1920×1080 on every run; the rendered page is checked for untranslated keys and raw codes in
 both languages."""
 
@@ -305,32 +306,37 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         context.close()
 
 
+def escalate_a_call(intake: str, agent, caller: str, note: str) -> None:
+    """The agent, ready, answers the call that rings and asks the duty supervisor for help."""
+    agent.wait_for_selector("[data-test=my-state][data-state=not_ready]")
+    agent.keyboard.press("r")  # ready, by keyboard
+    agent.wait_for_selector("[data-test=my-state][data-state=ready]")
+    switch(
+        intake,
+        {
+            "event": "newCall",
+            "callId": f"wall-{uuid.uuid4().hex[:10]}",
+            "callerNumber": caller,
+            "calledNumber": "95598",
+            "queue": "95598",
+            "timestamp": datetime.now(UTC).isoformat(),
+        },
+    )
+    agent.wait_for_selector("[data-test=ringing]")
+    agent.keyboard.press("a")
+    agent.wait_for_selector("[data-test=talking]")
+    agent.locator("[data-test=escalation-note]").fill(note)
+    agent.locator("[data-test=escalate]").click()
+    agent.wait_for_selector("[data-test=escalation-waiting]")
+
+
 def test_the_supervisor_takes_over_an_escalated_call_from_the_wallboard(stack, browser):
     caller = "13905710001"
     import_customer(stack["intake"], caller)  # so the panel names the caller
     agent_ctx, agent = sign_in(browser, stack["console"], "agent-1002")
     boss_ctx, boss = sign_in(browser, stack["console"], "super-9001", path="/wallboard")
     try:
-        agent.wait_for_selector("[data-test=my-state][data-state=not_ready]")
-        agent.keyboard.press("r")  # ready, by keyboard
-        agent.wait_for_selector("[data-test=my-state][data-state=ready]")
-        switch(
-            stack["intake"],
-            {
-                "event": "newCall",
-                "callId": f"wall-{uuid.uuid4().hex[:10]}",
-                "callerNumber": caller,
-                "calledNumber": "95598",
-                "queue": "95598",
-                "timestamp": datetime.now(UTC).isoformat(),
-            },
-        )
-        agent.wait_for_selector("[data-test=ringing]")
-        agent.keyboard.press("a")
-        agent.wait_for_selector("[data-test=talking]")
-        agent.locator("[data-test=escalation-note]").fill("客户要求值班长接听")
-        agent.locator("[data-test=escalate]").click()
-        agent.wait_for_selector("[data-test=escalation-waiting]")
+        escalate_a_call(stack["intake"], agent, caller, "客户要求值班长接听")
 
         # The wallboard's panel hears of it live and names the agent and the caller.
         row = boss.locator(
@@ -349,6 +355,34 @@ def test_the_supervisor_takes_over_an_escalated_call_from_the_wallboard(stack, b
     except Exception:
         boss.screenshot(path=str(ARTIFACTS / "failure-wallboard-escalation.png"))
         agent.screenshot(path=str(ARTIFACTS / "failure-desk-escalation.png"))
+        raise
+    finally:
+        agent_ctx.close()
+        boss_ctx.close()
+
+
+def test_the_supervisor_declines_with_a_reason_and_the_agent_reads_it(stack, browser):
+    agent_ctx, agent = sign_in(browser, stack["console"], "agent-1003")
+    boss_ctx, boss = sign_in(browser, stack["console"], "super-9001", path="/wallboard")
+    try:
+        escalate_a_call(stack["intake"], agent, "13905710002", "客户咨询峰谷电价")
+        row = boss.locator("[data-test=escalation]", has_text="客户咨询峰谷电价")
+        row.wait_for(timeout=60_000)
+        row.locator("[data-test=escalation-declined]").click()
+        boss.locator(".decline-reason .el-button--primary").click()  # no reason: not sent
+        boss.locator(".decline-reason", has_text="请填写原因").wait_for()
+        boss.locator(".decline-reason input").fill("政策咨询，请按知识库答复")
+        shoot(boss, "wallboard-escalation-decline")
+        boss.locator(".decline-reason .el-button--primary").click()
+        row.wait_for(state="detached")
+
+        agent.wait_for_selector("[data-test=escalation-outcome] >> text=值班长请您继续处理")
+        because = agent.locator("[data-test=escalation-because]").inner_text()
+        assert because == "值班长说明：政策咨询，请按知识库答复"
+        shoot(agent, "desk-escalation-declined")
+    except Exception:
+        boss.screenshot(path=str(ARTIFACTS / "failure-wallboard-decline.png"))
+        agent.screenshot(path=str(ARTIFACTS / "failure-desk-decline.png"))
         raise
     finally:
         agent_ctx.close()

@@ -1363,6 +1363,11 @@ export interface components {
             supervisor_id: string | null;
             /** Resolved At */
             resolved_at: string | null;
+            /**
+             * Reason
+             * @description Why, as the supervisor gave it (a decline)
+             */
+            reason?: string | null;
         };
         /** EscalationResolve */
         EscalationResolve: {
@@ -1371,6 +1376,8 @@ export interface components {
              * @enum {string}
              */
             outcome: "accepted" | "taken_over" | "marked_harassing" | "declined";
+            /** Reason */
+            reason?: string | null;
         };
         /** EtiquetteRead */
         EtiquetteRead: {

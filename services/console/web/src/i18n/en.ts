@@ -230,6 +230,7 @@ const en: typeof zh = {
     send: 'Ask the supervisor',
     sent: 'Supervisor notified; waiting',
     outcome: "Supervisor's action",
+    because: 'The supervisor says: {r}',
     reasons: { agitated: 'Agitated caller', harassing: 'Harassing caller', complex: 'Complex matter', other: 'Other' },
     outcomes: {
       accepted: 'The supervisor is helping you',
@@ -399,6 +400,9 @@ const en: typeof zh = {
     unknownCaller: 'unidentified caller',
     ticket: 'ticket {no} ({type})',
     onCall: 'on the call, no ticket yet',
+    declineTitle: 'Ask the agent to carry on',
+    declineReason: 'Tell the agent why (required)',
+    reasonRequired: 'Give a reason',
   },
   dispatch: {
     title: 'Dispatcher board',

@@ -228,6 +228,7 @@ export default {
     send: '请求值班长',
     sent: '已通知值班长，等待处理',
     outcome: '值班长处理结果',
+    because: '值班长说明：{r}',
     reasons: { agitated: '客户情绪激动', harassing: '骚扰电话', complex: '问题复杂', other: '其他' },
     outcomes: {
       accepted: '值班长已接手协助',
@@ -397,6 +398,9 @@ export default {
     unknownCaller: '未识别客户',
     ticket: '工单 {no}（{type}）',
     onCall: '通话中，尚未建单',
+    declineTitle: '请坐席继续处理',
+    declineReason: '告诉坐席为什么（必填）',
+    reasonRequired: '请填写原因',
   },
   dispatch: {
     title: '抢修调度看板',

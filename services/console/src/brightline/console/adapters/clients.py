@@ -188,13 +188,15 @@ class Upstream:
     async def escalations(self, token: str, status: str = "open") -> list[dict]:
         return await self.json("intake", "GET", "/escalations", token, params={"status": status})
 
-    async def resolve_escalation(self, token: str, escalation_id: str, outcome: str) -> dict:
+    async def resolve_escalation(
+        self, token: str, escalation_id: str, outcome: str, reason: str | None = None
+    ) -> dict:
         return await self.json(
             "intake",
             "POST",
             f"/escalations/{escalation_id}/resolution",
             token,
-            json={"outcome": outcome},
+            json={"outcome": outcome, "reason": reason},
         )
 
     async def find_customers(self, token: str, text: str) -> list[dict]:
