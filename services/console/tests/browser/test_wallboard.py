@@ -180,6 +180,8 @@ def test_a_late_answered_call_reaches_the_wallboard_with_the_kpi_apis_figures(st
         )
         total = kpis(stack["sla_monitor"], "all")["rows"][0]
         assert total["answered_within_threshold_of_offered"] == 0.5
+        # Handle time, answered → ended: 15 s and 23 s of talk.
+        assert total["average_handle_time_s"] == pytest.approx(19.0, abs=0.01)
         # Live: the wallboard reloads on the events it sees, no click needed.
         page.wait_for_selector("[data-test=kpi-offered][data-value='2']", timeout=60_000)
         page.click("[data-test=wallboard-reload]")  # the figures as they stand now
@@ -188,6 +190,7 @@ def test_a_late_answered_call_reaches_the_wallboard_with_the_kpi_apis_figures(st
             ("kpi-within-offered", "answered_within_threshold_of_offered"),
             ("kpi-within-answered", "answered_within_threshold_of_answered"),
             ("kpi-asa", "average_speed_of_answer_s"),
+            ("kpi-aht", "average_handle_time_s"),
             ("kpi-abandoned", "abandonment_rate"),
             ("kpi-offered", "calls_offered"),
         ):

@@ -1444,6 +1444,8 @@ export interface components {
             answered_within_threshold_of_answered: number | null;
             /** Average Speed Of Answer S */
             average_speed_of_answer_s: number | null;
+            /** Average Handle Time S */
+            average_handle_time_s?: number | null;
             /** Abandonment Rate */
             abandonment_rate: number | null;
             /** Arrival On Time Rate */

@@ -296,6 +296,7 @@ const en: typeof zh = {
     offered: 'Offered',
     offeredAnswered: 'Offered / answered',
     asa: 'Average speed of answer',
+    aht: 'Average handle time',
     abandonment: 'Abandonment',
     longestWait: 'Longest wait ({n} waiting)',
     seconds: '{s} s',

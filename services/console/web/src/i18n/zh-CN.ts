@@ -294,6 +294,7 @@ export default {
     offered: '呼入量',
     offeredAnswered: '呼入 / 接通',
     asa: '平均应答时长',
+    aht: '平均通话处理时长',
     abandonment: '放弃率',
     longestWait: '最长等待（排队 {n} 通）',
     seconds: '{s} 秒',
