@@ -878,7 +878,8 @@ export interface paths {
         };
         /**
          * Open Clocks
-         * @description Open, warned, breached and paused deadlines, most urgent first, with the chases made.
+         * @description Open, warned, breached and paused deadlines, most urgent first, with the chases made and
+         *     each one's owner where its service knows it (filter by `owner`, e.g. `crew:<id>`).
          */
         get: operations["supervisor-open_clocks"];
         put?: never;
@@ -1222,6 +1223,13 @@ export interface components {
             chases: number;
             /** Last Chased At */
             last_chased_at: string | null;
+            /**
+             * Owner
+             * @description Who it waits on, where known: crew:<id> (dispatch), department:<id>
+             */
+            owner?: string | null;
+            /** Owner Name */
+            owner_name?: string | null;
         };
         /** CustomerFound */
         CustomerFound: {
@@ -3276,6 +3284,7 @@ export interface operations {
             query?: {
                 kind?: ("call" | "arrival" | "transfer" | "reply" | "callback" | "service") | null;
                 unit_id?: string | null;
+                owner?: string | null;
             };
             header?: never;
             path?: never;

@@ -316,6 +316,8 @@ const en: typeof zh = {
     title: 'Open deadlines',
     allKinds: 'All kinds',
     allUnits: 'All units',
+    allOwners: 'All owners',
+    owner: 'With {o}',
     limit: 'Limit',
     due: 'Due',
     left: 'Time left',

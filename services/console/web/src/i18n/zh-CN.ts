@@ -314,6 +314,8 @@ export default {
     title: '在途时限',
     allKinds: '全部类别',
     allUnits: '全部单位',
+    allOwners: '全部责任方',
+    owner: '责任方：{o}',
     limit: '时限',
     due: '到期时间',
     left: '剩余',

@@ -307,6 +307,9 @@ class Upstream:
     async def put_department(self, token: str, department_id: str, body: dict) -> dict:
         return await self.json("casework", "PUT", f"/departments/{department_id}", token, json=body)
 
+    async def departments(self, token: str) -> list[dict]:
+        return await self.json("casework", "GET", "/departments", token)
+
     async def cases(self, token: str, **params) -> list[dict]:
         return await self.json("casework", "GET", "/cases", token, params=params)
 
