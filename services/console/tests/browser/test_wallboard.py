@@ -302,6 +302,36 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
             f"{stack['casework']}/cases/{cases[0]['id']}", headers=supervisor, timeout=10
         ).json()
         assert [s["actor"] for s in case["history"] if s["action"] == "remind"] == ["super-9001"]
+
+        # Transferred to a department, the clock names it as its owner, and the board filters
+        # by it.
+        department = httpx.put(
+            f"{stack['casework']}/departments/dept-service",
+            json={"name": "客户服务中心", "case_types": ["complaint"]},
+            headers=supervisor,
+            timeout=10,
+        )
+        assert department.status_code == 200, department.text
+        moved = httpx.post(
+            f"{stack['casework']}/cases/{case['id']}/transfer",
+            json={"department_id": "dept-service"},
+            headers=supervisor,
+            timeout=10,
+        )
+        assert moved.status_code == 200, moved.text
+        page.reload()
+        row.locator("[data-test=clock-owner-name]", has_text="责任方：客户服务中心").wait_for(
+            timeout=60_000
+        )
+        page.locator("[data-test=clock-owner]").click()
+        page.locator(".el-select-dropdown__item:visible", has_text="客户服务中心").click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-test=clock-table] [data-clock]')]"
+            ".length === document.querySelectorAll('[data-test=clock-owner-name]"
+            '[data-owner="department:dept-service"]\').length'
+        )
+        row.wait_for()
+        shoot(page, "wallboard-clocks-by-owner")
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-wallboard-clocks.png"))
         raise
