@@ -18,7 +18,7 @@ from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
-from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, shoot, sign_in
+from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, shoot, sign_in, untranslated
 
 # The bound covers starting Kafka, Keycloak and three services and a 50-call storm.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -172,7 +172,19 @@ def test_a_storm_is_one_incident_on_the_map_and_graph_and_is_restored_from_the_b
         page.locator(
             "[data-test=dispatch-topology] svg text", has_text="线路 F-EAST-1"
         ).first.wait_for()
+        # The orders go by their 工单号; nothing on the board is a key or a code (the grid's
+        # equipment and the area are called by their ids: those are their names).
+        numbers = page.locator("[data-test=dispatch-orders] [data-test=order-ticket-no]")
+        numbers.first.wait_for()
+        assert set(numbers.all_inner_texts()) <= {t["no"] for t in storm}
+        assert untranslated(page, "zh-CN", names=(TRANSFORMER, "F-EAST-1", AREA)) == []
         shoot(page, "dispatch-board")
+        page.click("[data-test=language]")
+        page.wait_for_selector("text=Open work orders")
+        assert untranslated(page, "en", names=(TRANSFORMER, "F-EAST-1", AREA)) == []
+        shoot(page, "dispatch-board-en")
+        page.click("[data-test=language]")
+        page.wait_for_selector("text=在途工单")
 
         row.locator("[data-test=incident-restore]").click()
         page.fill(

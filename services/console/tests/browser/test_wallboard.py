@@ -4,8 +4,12 @@ monitor, callback and the console, each its own OS process on the real broker an
 A call answered late (20 s against the pack's 12-second limit) and one answered in time reach the
 wallboard live and its interval chart; every figure shown equals the SLA monitor's KPI API for
 the same day and interval. A complaint's reply clock counts down on the board, and its chase
-(催办) reaches casework, which keeps it on the case. Screenshots at 1366×768 and 1920×1080 on every run; the rendered page
-is checked for untranslated keys and raw codes in both languages."""
+(催办) reaches casework, which keeps it on the case. An agent on the desk (a second browser
+context) asks for help on a call; the supervisor takes it over from the wallboard's escalation
+panel, with the caller and agent named there, and the agent is told; another is declined with a
+reason, which the agent reads on the desk. Screenshots at 1366×768
+and 1920×1080 on every run; the rendered page is checked for untranslated keys and raw codes in
+both languages."""
 
 from __future__ import annotations
 
@@ -21,7 +25,15 @@ from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
-from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, shoot, sign_in, untranslated
+from .desk_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    import_customer,
+    shoot,
+    sign_in,
+    untranslated,
+)
 
 # The bound covers starting Kafka, Keycloak and four services on a shared machine.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -168,6 +180,8 @@ def test_a_late_answered_call_reaches_the_wallboard_with_the_kpi_apis_figures(st
         )
         total = kpis(stack["sla_monitor"], "all")["rows"][0]
         assert total["answered_within_threshold_of_offered"] == 0.5
+        # Handle time, answered → ended: 15 s and 23 s of talk.
+        assert total["average_handle_time_s"] == pytest.approx(19.0, abs=0.01)
         # Live: the wallboard reloads on the events it sees, no click needed.
         page.wait_for_selector("[data-test=kpi-offered][data-value='2']", timeout=60_000)
         page.click("[data-test=wallboard-reload]")  # the figures as they stand now
@@ -176,6 +190,7 @@ def test_a_late_answered_call_reaches_the_wallboard_with_the_kpi_apis_figures(st
             ("kpi-within-offered", "answered_within_threshold_of_offered"),
             ("kpi-within-answered", "answered_within_threshold_of_answered"),
             ("kpi-asa", "average_speed_of_answer_s"),
+            ("kpi-aht", "average_handle_time_s"),
             ("kpi-abandoned", "abandonment_rate"),
             ("kpi-offered", "calls_offered"),
         ):
@@ -287,8 +302,121 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
             f"{stack['casework']}/cases/{cases[0]['id']}", headers=supervisor, timeout=10
         ).json()
         assert [s["actor"] for s in case["history"] if s["action"] == "remind"] == ["super-9001"]
+
+        # Transferred to a department, the clock names it as its owner, and the board filters
+        # by it.
+        department = httpx.put(
+            f"{stack['casework']}/departments/dept-service",
+            json={"name": "客户服务中心", "case_types": ["complaint"]},
+            headers=supervisor,
+            timeout=10,
+        )
+        assert department.status_code == 200, department.text
+        moved = httpx.post(
+            f"{stack['casework']}/cases/{case['id']}/transfer",
+            json={"department_id": "dept-service"},
+            headers=supervisor,
+            timeout=10,
+        )
+        assert moved.status_code == 200, moved.text
+        page.reload()
+        row.locator("[data-test=clock-owner-name]", has_text="责任方：客户服务中心").wait_for(
+            timeout=60_000
+        )
+        page.locator("[data-test=clock-owner]").click()
+        page.locator(".el-select-dropdown__item:visible", has_text="客户服务中心").click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-test=clock-table] [data-clock]')]"
+            ".length === document.querySelectorAll('[data-test=clock-owner-name]"
+            '[data-owner="department:dept-service"]\').length'
+        )
+        row.wait_for()
+        shoot(page, "wallboard-clocks-by-owner")
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-wallboard-clocks.png"))
         raise
     finally:
         context.close()
+
+
+def escalate_a_call(intake: str, agent, caller: str, note: str) -> None:
+    """The agent, ready, answers the call that rings and asks the duty supervisor for help."""
+    agent.wait_for_selector("[data-test=my-state][data-state=not_ready]")
+    agent.keyboard.press("r")  # ready, by keyboard
+    agent.wait_for_selector("[data-test=my-state][data-state=ready]")
+    switch(
+        intake,
+        {
+            "event": "newCall",
+            "callId": f"wall-{uuid.uuid4().hex[:10]}",
+            "callerNumber": caller,
+            "calledNumber": "95598",
+            "queue": "95598",
+            "timestamp": datetime.now(UTC).isoformat(),
+        },
+    )
+    agent.wait_for_selector("[data-test=ringing]")
+    agent.keyboard.press("a")
+    agent.wait_for_selector("[data-test=talking]")
+    agent.locator("[data-test=escalation-note]").fill(note)
+    agent.locator("[data-test=escalate]").click()
+    agent.wait_for_selector("[data-test=escalation-waiting]")
+
+
+def test_the_supervisor_takes_over_an_escalated_call_from_the_wallboard(stack, browser):
+    caller = "13905710001"
+    import_customer(stack["intake"], caller)  # so the panel names the caller
+    agent_ctx, agent = sign_in(browser, stack["console"], "agent-1002")
+    boss_ctx, boss = sign_in(browser, stack["console"], "super-9001", path="/wallboard")
+    try:
+        escalate_a_call(stack["intake"], agent, caller, "客户要求值班长接听")
+
+        # The wallboard's panel hears of it live and names the agent and the caller.
+        row = boss.locator(
+            "[data-test=escalations] [data-test=escalation]", has_text="客户要求值班长接听"
+        )
+        row.wait_for(timeout=60_000)
+        assert row.get_attribute("data-agent") == "1002"
+        assert "李明" in row.inner_text() and "李四" in row.inner_text()
+        assert untranslated(boss, "zh-CN") == []
+        shoot(boss, "wallboard-escalation")
+        row.locator("[data-test=escalation-taken_over]").click()
+        row.wait_for(state="detached")
+
+        agent.wait_for_selector("[data-test=escalation-outcome] >> text=值班长已接管该客户")
+        shoot(agent, "desk-escalation-taken-over-from-wallboard")
+    except Exception:
+        boss.screenshot(path=str(ARTIFACTS / "failure-wallboard-escalation.png"))
+        agent.screenshot(path=str(ARTIFACTS / "failure-desk-escalation.png"))
+        raise
+    finally:
+        agent_ctx.close()
+        boss_ctx.close()
+
+
+def test_the_supervisor_declines_with_a_reason_and_the_agent_reads_it(stack, browser):
+    agent_ctx, agent = sign_in(browser, stack["console"], "agent-1003")
+    boss_ctx, boss = sign_in(browser, stack["console"], "super-9001", path="/wallboard")
+    try:
+        escalate_a_call(stack["intake"], agent, "13905710002", "客户咨询峰谷电价")
+        row = boss.locator("[data-test=escalation]", has_text="客户咨询峰谷电价")
+        row.wait_for(timeout=60_000)
+        row.locator("[data-test=escalation-declined]").click()
+        boss.locator(".decline-reason .el-button--primary").click()  # no reason: not sent
+        boss.locator(".decline-reason", has_text="请填写原因").wait_for()
+        boss.locator(".decline-reason input").fill("政策咨询，请按知识库答复")
+        shoot(boss, "wallboard-escalation-decline")
+        boss.locator(".decline-reason .el-button--primary").click()
+        row.wait_for(state="detached")
+
+        agent.wait_for_selector("[data-test=escalation-outcome] >> text=值班长请您继续处理")
+        because = agent.locator("[data-test=escalation-because]").inner_text()
+        assert because == "值班长说明：政策咨询，请按知识库答复"
+        shoot(agent, "desk-escalation-declined")
+    except Exception:
+        boss.screenshot(path=str(ARTIFACTS / "failure-wallboard-decline.png"))
+        agent.screenshot(path=str(ARTIFACTS / "failure-desk-decline.png"))
+        raise
+    finally:
+        agent_ctx.close()
+        boss_ctx.close()

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from brightline.console.domain.clocks import board, kind_of
+from brightline.console.domain.clocks import Owner, board, kind_of, owners
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
@@ -83,3 +83,35 @@ def test_filters_by_kind_and_unit():
     ]
     assert [r.unit_id for r in board(rows, NOW, pausable=lambda d: False, unit_id="U2")] == ["U2"]
     assert [r.kind for r in board(rows, NOW, pausable=lambda d: False, kind="reply")] == ["reply"]
+
+
+def test_each_clock_names_its_owner_where_the_service_knows_and_filters_by_it():
+    arrival = {**deadline("repair.arrival.urban", 1, 2), "subject_type": "work_order"}
+    arrival["subject_id"] = "wo-1"
+    reply = {**deadline("complaint.reply", 3, 120), "subject_type": "ticket", "ticket_id": "t9"}
+    ringing = {**deadline("call.answer", 0, 1), "subject_type": "call", "ticket_id": None}
+    found = owners(
+        [arrival, reply, ringing],
+        orders=[{"id": "wo-1", "crew_id": "crew-xh-1"}],
+        crews=[{"crew_id": "crew-xh-1", "name": "西湖抢修一班"}],
+        cases=[{"ticket_id": "t9", "department_id": "dept-service"}],
+        departments=[{"id": "dept-service", "name": "客户服务中心"}],
+    )
+    assert found == {
+        arrival["id"]: Owner("crew:crew-xh-1", "西湖抢修一班"),
+        reply["id"]: Owner("department:dept-service", "客户服务中心"),
+    }
+    everyone = board([arrival, reply, ringing], NOW, pausable=lambda d: False, owners=found)
+    assert {c.limit_key: c.owner_name for c in everyone} == {
+        "repair.arrival.urban": "西湖抢修一班",
+        "complaint.reply": "客户服务中心",
+        "call.answer": None,
+    }
+    crew = board(
+        [arrival, reply, ringing],
+        NOW,
+        pausable=lambda d: False,
+        owners=found,
+        owner="crew:crew-xh-1",
+    )
+    assert [c.id for c in crew] == [arrival["id"]]

@@ -49,6 +49,22 @@ describe('the clocks store', () => {
     expect(clocks.units).toEqual(['HZ', 'NB'])
   })
 
+  it('asks for the owner chosen and keeps every owner it has seen on offer', async () => {
+    const clocks = useClocksStore()
+    const crew = { ...clock, id: 'd2', owner: 'crew:c1', owner_name: '西湖抢修一班' }
+    const department = { ...clock, id: 'd3', owner: 'department:s', owner_name: '客户服务中心' }
+    replies.push([crew, department], [crew])
+    await clocks.load()
+    clocks.owner = 'crew:c1'
+    await clocks.load()
+    expect((calls[1].init as { params: { query: unknown } }).params.query).toEqual({ owner: 'crew:c1' })
+    expect(clocks.clocks.map((c) => c.id)).toEqual(['d2'])
+    expect(clocks.owners).toEqual([
+      { key: 'department:s', name: '客户服务中心' },
+      { key: 'crew:c1', name: '西湖抢修一班' },
+    ])
+  })
+
   it('chases, stops with a reason and restarts a clock, then reloads', async () => {
     const clocks = useClocksStore()
     replies.push({ reached: { service: 'casework', ok: true, status: 'transferred' } })

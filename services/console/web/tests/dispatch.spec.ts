@@ -25,7 +25,7 @@ describe('the dispatcher board', () => {
         { crew_id: 'c2', unit_id: 'U', name: '无位置', on_duty: true, latitude: null, longitude: null, open_orders: 0 },
       ],
       orders: [
-        { id: 'o1', ticket_id: 't1', unit_id: 'U', status: 'created', latitude: 30.1, longitude: 120.1 },
+        { id: 'o1', ticket_id: 't1', ticket_no: 'GD202612010001', unit_id: 'U', status: 'created', latitude: 30.1, longitude: 120.1 },
         { id: 'o2', ticket_id: 't2', unit_id: 'U', status: 'created', incident_id: 'i1', latitude: 30.2, longitude: 120.2 },
       ],
       incidents: [{ id: 'i1', status: 'active', transformer_id: 'T7', feeder_id: 'F1', latitude: 30.2, longitude: 120.2, linked_ticket_ids: [], graph: { nodes: [], links: [] } }],
@@ -37,6 +37,8 @@ describe('the dispatcher board', () => {
       ['order', 'o1', [120.1, 30.1]],
       ['incident', 'i1', [120.2, 30.2]],
     ])
+    // An order is named by its 工单号, never by the ticket's id.
+    expect(points.find((p) => p.kind === 'order')?.name).toBe('GD202612010001')
   })
 
   it('hands each act to the console with its reason, then reloads the board', async () => {

@@ -37,4 +37,11 @@ describe('the escalations store', () => {
     expect(calls[2].path).toBe('/api/supervisor/escalations/context')
     expect(escalations.open.map((e) => e.id)).toEqual(['b'])
   })
+
+  it('declines with the reason the agent is told', async () => {
+    const escalations = useEscalationsStore()
+    replies.push({}, [])
+    await escalations.resolve('a', 'declined', '政策咨询，请按知识库答复')
+    expect((calls[0].init as { body: unknown }).body).toEqual({ outcome: 'declined', reason: '政策咨询，请按知识库答复' })
+  })
 })

@@ -120,6 +120,40 @@ async def test_escalation_take_over_changes_owner_and_is_audited(app_client, inf
     assert [e.payload().outcome for e in esc_events[1:]] == ["accepted", "taken_over"]
 
 
+async def test_a_decline_names_its_reason_which_intake_keeps_and_announces(app_client, infra_env):
+    app, client = app_client
+    esc = (
+        await client.post("/escalations", headers=AGENT, json={"kind": "help", "reason": "complex"})
+    ).json()
+    url = f"/escalations/{esc['id']}/resolution"
+
+    bare = await client.post(url, headers=SUPERVISOR, json={"outcome": "declined"})
+    assert bare.status_code == 422, bare.text
+    assert bare.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in bare.json()["errors"]] == ["reason"]
+    blank = await client.post(url, headers=SUPERVISOR, json={"outcome": "declined", "reason": " "})
+    assert blank.status_code == 422  # whitespace says nothing either
+    assert (await client.get("/escalations", headers=SUPERVISOR)).json()[0]["status"] == "pending"
+
+    declined = await client.post(
+        url, headers=SUPERVISOR, json={"outcome": "declined", "reason": "政策咨询，请按知识库答复"}
+    )
+    assert declined.status_code == 200, declined.text
+    assert declined.json()["resolution_reason"] == "政策咨询，请按知识库答复"
+    kept = (await client.get("/escalations", params={"status": "all"}, headers=SUPERVISOR)).json()
+    assert [(e["status"], e["resolution_reason"]) for e in kept if e["id"] == esc["id"]] == [
+        ("declined", "政策咨询，请按知识库答复")
+    ]
+    trail = (
+        await client.get("/audit", params={"escalation_id": esc["id"]}, headers=SUPERVISOR)
+    ).json()
+    assert trail[-1]["action"] == "escalation_declined"
+    assert trail[-1]["details"]["reason"] == "政策咨询，请按知识库答复"
+    events = await topic_events(infra_env, INTAKE_ESCALATIONS, esc["id"], expect=2)
+    resolved = events[-1].payload()
+    assert (resolved.outcome, resolved.reason) == ("declined", "政策咨询，请按知识库答复")
+
+
 async def test_marking_a_number_harassing_flags_the_caller_card(app_client):
     app, client = app_client
     await client.post(

@@ -53,3 +53,20 @@ def test_service_level_per_15_and_30_minute_interval():
     assert by15["2026-12-01T09:15:00"].answered_within_threshold_of_answered is None
     [half_hour] = compute("30min")
     assert half_hour.group == "2026-12-01T09:00:00" and half_hour.calls_offered == 4
+
+
+def test_handle_time_is_the_mean_talk_of_the_calls_answered_and_ended():
+    talked = [
+        {**call(T, 3.0), "ended_at": T + timedelta(seconds=3 + 120)},  # 120 s talk
+        {**call(T + timedelta(minutes=1), 5.0), "ended_at": T + timedelta(minutes=1, seconds=65)},
+        call(T + timedelta(minutes=2), 4.0),  # still talking: not counted yet
+        call(T + timedelta(minutes=3), abandoned=True),  # never answered: no handle time
+    ]
+    [row] = kpis.compute(
+        calls=talked, deadlines=[], rates=[], group_by="all", tz=SH, answer_threshold_s=12.0
+    )
+    assert row.average_handle_time_s == pytest.approx((120 + 60) / 2)
+    [none] = kpis.compute(
+        calls=CALLS, deadlines=[], rates=[], group_by="all", tz=SH, answer_threshold_s=12.0
+    )
+    assert none.average_handle_time_s is None

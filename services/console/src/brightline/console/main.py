@@ -32,9 +32,6 @@ from brightline.platform.settings import secret_value
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 # The Vue app (services/console/web), built by `make setup` (npm ci && npm run build).
 WEB_DIST = SERVICE_DIR / "web" / "dist"
-# The pre-Vue page (hand-written modules), kept at /classic only for the supervisor's SLA and
-# repair boards until the Vue wallboard replaces them (issue 19); the agent desk is the Vue app.
-CLASSIC_DIR = Path(__file__).resolve().parent / "web"
 # Client-side routes of the single-page app: each serves the same index.html.
 APP_PATHS = ("/", "/signin", "/desk", "/supervisor", "/wallboard", "/dispatch")
 NOT_BUILT = (
@@ -48,18 +45,12 @@ def web_router(dist: Path) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     async def index() -> Response:
-        """The single page: sign-in, agent desk, supervisor page (public: it holds no data)."""
+        """The single page: sign-in, agent desk, supervisor floor, wallboard, dispatcher board
+        (public: it holds no data)."""
         page = dist / "index.html"
         if not page.is_file():
             return HTMLResponse(NOT_BUILT, status_code=503)
         return FileResponse(page, headers={"Cache-Control": "no-cache"})
-
-    @router.get(
-        "/classic",
-        dependencies=[Depends(Public("the classic supervisor page itself; it holds no data"))],
-    )
-    async def classic() -> FileResponse:
-        return FileResponse(CLASSIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     for path in APP_PATHS:
         router.add_api_route(
@@ -126,7 +117,6 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         ],
         lifespan=lifespan,
     )
-    app.mount("/static", StaticFiles(directory=CLASSIC_DIR / "static"), name="static")
     # Hashed file names: the browser may keep them; index.html itself is never cached.
     app.mount("/assets", StaticFiles(directory=WEB_DIST / "assets", check_dir=False), name="assets")
     return app

@@ -878,7 +878,8 @@ export interface paths {
         };
         /**
          * Open Clocks
-         * @description Open, warned, breached and paused deadlines, most urgent first, with the chases made.
+         * @description Open, warned, breached and paused deadlines, most urgent first, with the chases made and
+         *     each one's owner where its service knows it (filter by `owner`, e.g. `crew:<id>`).
          */
         get: operations["supervisor-open_clocks"];
         put?: never;
@@ -1222,6 +1223,13 @@ export interface components {
             chases: number;
             /** Last Chased At */
             last_chased_at: string | null;
+            /**
+             * Owner
+             * @description Who it waits on, where known: crew:<id> (dispatch), department:<id>
+             */
+            owner?: string | null;
+            /** Owner Name */
+            owner_name?: string | null;
         };
         /** CustomerFound */
         CustomerFound: {
@@ -1363,6 +1371,11 @@ export interface components {
             supervisor_id: string | null;
             /** Resolved At */
             resolved_at: string | null;
+            /**
+             * Reason
+             * @description Why, as the supervisor gave it (a decline)
+             */
+            reason?: string | null;
         };
         /** EscalationResolve */
         EscalationResolve: {
@@ -1371,6 +1384,8 @@ export interface components {
              * @enum {string}
              */
             outcome: "accepted" | "taken_over" | "marked_harassing" | "declined";
+            /** Reason */
+            reason?: string | null;
         };
         /** EtiquetteRead */
         EtiquetteRead: {
@@ -1437,6 +1452,8 @@ export interface components {
             answered_within_threshold_of_answered: number | null;
             /** Average Speed Of Answer S */
             average_speed_of_answer_s: number | null;
+            /** Average Handle Time S */
+            average_handle_time_s?: number | null;
             /** Abandonment Rate */
             abandonment_rate: number | null;
             /** Arrival On Time Rate */
@@ -3267,6 +3284,7 @@ export interface operations {
             query?: {
                 kind?: ("call" | "arrival" | "transfer" | "reply" | "callback" | "service") | null;
                 unit_id?: string | null;
+                owner?: string | null;
             };
             header?: never;
             path?: never;

@@ -1,4 +1,4 @@
-// Every open deadline as a clock: filtered by kind and unit, most urgent first (the console sorts),
+// Every open deadline as a clock: filtered by kind, unit and owner (where its service knows one), most urgent first (the console sorts),
 // counting down between reloads; chase (催办), pause with a reason and resume act on one clock.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
@@ -45,15 +45,20 @@ export const useClocksStore = defineStore('clocks', () => {
   const clocks = ref<Clock[]>([])
   const kind = ref<Kind | null>(null)
   const unit = ref<string | null>(null)
+  const owner = ref<string | null>(null)
+  // Owners seen on any load: the choice stays whole while a filter narrows the list.
+  const ownerNames = ref<Record<string, string>>({})
   const loadedAt = ref(0)
   const error = ref<string | null>(null)
 
   async function load(): Promise<void> {
     try {
-      const query: { kind?: Kind; unit_id?: string } = {}
+      const query: { kind?: Kind; unit_id?: string; owner?: string } = {}
       if (kind.value) query.kind = kind.value
       if (unit.value) query.unit_id = unit.value
+      if (owner.value) query.owner = owner.value
       clocks.value = await unwrap(api.GET('/api/supervisor/clocks', { params: { query } }))
+      for (const c of clocks.value) if (c.owner) ownerNames.value[c.owner] = c.owner_name ?? c.owner
       loadedAt.value = Date.now()
       error.value = null
     } catch (e) {
@@ -99,5 +104,10 @@ export const useClocksStore = defineStore('clocks', () => {
 
   const units = computed(() => [...new Set(clocks.value.map((c) => c.unit_id).filter((u): u is string => !!u))].sort())
 
-  return { clocks, kind, unit, loadedAt, error, units, timeline, load, chase, pause, resume, openTimeline }
+  const owners = computed(() =>
+    Object.entries(ownerNames.value)
+      .map(([key, name]) => ({ key, name }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  )
+  return { clocks, kind, unit, owner, owners, loadedAt, error, units, timeline, load, chase, pause, resume, openTimeline }
 })

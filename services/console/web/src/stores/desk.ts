@@ -75,6 +75,8 @@ export interface Escalation {
   reason: string
   note: string
   outcome: string | null
+  /** Why, as the supervisor said (a decline always does). */
+  because?: string | null
 }
 
 /** Everything about the call in hand that a reload must bring back. */
@@ -291,6 +293,7 @@ export const useDeskStore = defineStore('desk', () => {
       const esc = call.value?.escalation
       if (esc && esc.id === data.escalation_id) {
         esc.outcome = String(data.outcome)
+        esc.because = data.reason ? String(data.reason) : null
         saveDraft()
       }
     }
@@ -637,6 +640,7 @@ export const useDeskStore = defineStore('desk', () => {
       )
       if (read.outcome) {
         esc.outcome = read.outcome
+        esc.because = read.reason ?? null
         saveDraft()
       }
     } catch {

@@ -5,7 +5,7 @@ import { ref } from 'vue'
 import { api, unwrap } from '@/api/client'
 
 export interface Crew { crew_id: string; unit_id: string; name: string; on_duty: boolean; latitude: number | null; longitude: number | null; open_orders: number }
-export interface Order { id: string; ticket_id: string; unit_id: string; status: string; crew_id?: string | null; incident_id?: string | null; latitude?: number | null; longitude?: number | null; address?: string | null }
+export interface Order { id: string; ticket_id: string; ticket_no?: string | null; unit_id: string; status: string; crew_id?: string | null; incident_id?: string | null; latitude?: number | null; longitude?: number | null; address?: string | null }
 export interface GraphNode { id: string; kind: 'feeder' | 'transformer' | 'call'; name: string }
 export interface Incident {
   id: string
@@ -34,7 +34,8 @@ export function mapPoints(board: DispatchBoard | null): MapPoint[] {
   }
   for (const o of board.orders) {
     const v = at(o.latitude, o.longitude)
-    if (v && !o.incident_id) points.push({ name: o.ticket_id, value: v, kind: 'order', id: o.id })
+    // Named by its 工单号 (the id means nothing to a dispatcher); the address when intake gave none.
+    if (v && !o.incident_id) points.push({ name: o.ticket_no ?? o.address ?? '', value: v, kind: 'order', id: o.id })
   }
   for (const i of board.incidents) {
     const v = at(i.latitude, i.longitude)

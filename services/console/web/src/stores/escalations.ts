@@ -1,5 +1,5 @@
 // Open escalations with their context (agent, caller, ticket by name) and the supervisor's answer:
-// accept, take over (the agent is told through intake's event), mark harassing, decline.
+// accept, take over (the agent is told through intake's event), mark harassing, decline with a reason.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, unwrap, type Schemas } from '@/api/client'
@@ -15,11 +15,12 @@ export const useEscalationsStore = defineStore('escalations', () => {
     open.value = await unwrap(api.GET('/api/supervisor/escalations/context'))
   }
 
-  async function resolve(id: string, outcome: Outcome): Promise<void> {
+  /** `reason`: why (a decline must say; the agent is told). */
+  async function resolve(id: string, outcome: Outcome, reason?: string): Promise<void> {
     await unwrap(
       api.POST('/api/supervisor/escalations/{escalation_id}/resolution', {
         params: { path: { escalation_id: id } },
-        body: { outcome },
+        body: reason === undefined ? { outcome } : { outcome, reason },
       }),
     )
     // Gone from the list at once; the reload confirms what intake holds.

@@ -65,6 +65,10 @@ class Conflict(ValueError):
     pass
 
 
+class ReasonRequired(ValueError):
+    """An act that must say why (a declined escalation) came without a reason."""
+
+
 now = clock.now  # tests pin this module's time through it
 
 
@@ -500,6 +504,10 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
         raise Conflict(
             f"escalation is {row.status}; allowed now: {list(NEXT_OUTCOMES.get(row.status, ()))}"
         )
+    reason = (command.reason or "").strip() or None
+    if command.outcome == "declined" and reason is None:
+        # The agent is left with the caller: they must hear why help is not coming.
+        raise ReasonRequired("a declined escalation names its reason")
     at = now()
     audit = AuditRepository(uow.session)
     if command.outcome == "taken_over":
@@ -521,13 +529,14 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
         await DirectoryRepository(uow.session).mark_harassing(
             row.caller_number, command.supervisor_id, at, row.id
         )
-    await escalations.resolve(row.id, command.outcome, command.supervisor_id, at)
+    await escalations.resolve(row.id, command.outcome, command.supervisor_id, at, reason)
     await audit.add(
         at=at,
         actor=command.supervisor_id,
         action=f"escalation_{command.outcome}",
         ticket_id=row.ticket_id,
         escalation_id=row.id,
+        **({"reason": reason} if reason else {}),
     )
     uow.emit(
         EscalationResolvedV1(
@@ -535,6 +544,7 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
             outcome=command.outcome,
             supervisor_id=command.supervisor_id,
             resolved_at=at,
+            reason=reason,
         )
     )
     return {
@@ -542,6 +552,7 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
         "status": command.outcome,
         "supervisor_id": command.supervisor_id,
         "resolved_at": at,
+        "resolution_reason": reason,
     }
 
 

@@ -11,6 +11,9 @@ Definitions (each a ratio of counts in the window; None when nothing counts):
 - answered_within_threshold_of_answered: the same numerator / calls answered: how fast agents
   pick up once they do, blind to abandonment. Both are published, each under its own name.
 - average_speed_of_answer_s: mean answer delay of the answered calls.
+- average_handle_time_s (handle time, 通话处理时长): mean of ended_at - answered_at over the calls
+  answered and ended (talk time as the switch reports it; after-call work is not in intake's call
+  record). A call still talking counts once it ends.
 - abandonment_rate: calls ended with cause "abandoned" before an answer / offered.
 - <kind>_on_time_rate for arrival (repair.arrival.*), complaint reply, report reply: among deadlines
   opened in the window that are decided (met, or breached and not yet met), the share met on time.
@@ -63,6 +66,8 @@ SUMS = (
     "offered",
     "answered",
     "delay_sum",
+    "handled",
+    "handle_sum",
     "within",
     "abandoned",
     "finished",
@@ -82,6 +87,7 @@ class KpiRow:
     answered_within_threshold_of_offered: float | None = None
     answered_within_threshold_of_answered: float | None = None
     average_speed_of_answer_s: float | None = None
+    average_handle_time_s: float | None = None
     abandonment_rate: float | None = None
     arrival_on_time_rate: float | None = None
     complaint_reply_on_time_rate: float | None = None
@@ -158,6 +164,9 @@ def compute(
             b["answered"] += 1
             b["delay_sum"] += delay
             b["within"] += delay <= answer_threshold_s
+            if ended is not None:
+                b["handled"] += 1
+                b["handle_sum"] += (ended - answered).total_seconds()
         elif _get(call, "cause") == "abandoned":
             b["abandoned"] += 1
     for d in deadlines:
@@ -196,6 +205,7 @@ def rows_from_sums(buckets: Mapping[str | None, Mapping[str, float]]) -> list[Kp
                 answered_within_threshold_of_offered=_ratio(b["within"], b["offered"]),
                 answered_within_threshold_of_answered=_ratio(b["within"], b["answered"]),
                 average_speed_of_answer_s=_ratio(b["delay_sum"], b["answered"]),
+                average_handle_time_s=_ratio(b["handle_sum"], b["handled"]),
                 abandonment_rate=_ratio(b["abandoned"], b["offered"]),
                 arrival_on_time_rate=_ratio(b["arrival_on_time"], b["arrival_decided"]),
                 complaint_reply_on_time_rate=_ratio(

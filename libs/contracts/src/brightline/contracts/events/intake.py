@@ -205,12 +205,15 @@ class EscalationRequestedV1(EventPayload):
 
 @event("brightline.intake.escalation.resolved.v1", topic=INTAKE_ESCALATIONS, key="escalation_id")
 class EscalationResolvedV1(EventPayload):
-    """The supervisor accepted, took over the caller, or marked the number as harassing."""
+    """The supervisor accepted, took over the caller, marked the number as harassing, or
+    declined (with the reason the agent is told)."""
 
     escalation_id: str
     outcome: EscalationOutcome
     supervisor_id: str
     resolved_at: datetime
+    # Added compatibly: events written before it carry none. Always given with a decline.
+    reason: str | None = None
 
 
 @event("brightline.intake.ticket.milestone-recorded.v1", topic=INTAKE_TICKETS, key="ticket_id")

@@ -189,13 +189,15 @@ class Upstream:
     async def escalations(self, token: str, status: str = "open") -> list[dict]:
         return await self.json("intake", "GET", "/escalations", token, params={"status": status})
 
-    async def resolve_escalation(self, token: str, escalation_id: str, outcome: str) -> dict:
+    async def resolve_escalation(
+        self, token: str, escalation_id: str, outcome: str, reason: str | None = None
+    ) -> dict:
         return await self.json(
             "intake",
             "POST",
             f"/escalations/{escalation_id}/resolution",
             token,
-            json={"outcome": outcome},
+            json={"outcome": outcome, "reason": reason},
         )
 
     async def find_customers(self, token: str, text: str) -> list[dict]:
@@ -305,6 +307,9 @@ class Upstream:
     # ------------------------------------------------------------------ casework
     async def put_department(self, token: str, department_id: str, body: dict) -> dict:
         return await self.json("casework", "PUT", f"/departments/{department_id}", token, json=body)
+
+    async def departments(self, token: str) -> list[dict]:
+        return await self.json("casework", "GET", "/departments", token)
 
     async def cases(self, token: str, **params) -> list[dict]:
         return await self.json("casework", "GET", "/cases", token, params=params)

@@ -78,6 +78,7 @@ async def record_escalation(engine: AsyncEngine, kind: str, data: dict) -> None:
             "outcome": data.get("outcome"),
             "supervisor_id": data.get("supervisor_id"),
             "resolved_at": _dt(data.get("resolved_at")),
+            "reason": data.get("reason"),
         }
     else:
         return

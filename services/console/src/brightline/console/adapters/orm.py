@@ -107,4 +107,6 @@ escalation_outcomes = sa.Table(
     sa.Column("outcome", sa.String(32), nullable=True),
     sa.Column("supervisor_id", sa.String(64), nullable=True),
     sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    # Why the supervisor resolved it so (a decline always says): the agent is told.
+    sa.Column("reason", sa.Text, nullable=True),
 )

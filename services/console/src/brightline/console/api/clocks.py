@@ -38,6 +38,10 @@ class ClockRead(BaseModel):
     pausable: bool = Field(description="The pack in force lets this limit's clock stop")
     chases: int
     last_chased_at: datetime | None
+    owner: str | None = Field(
+        None, description="Who it waits on, where known: crew:<id> (dispatch), department:<id>"
+    )
+    owner_name: str | None = None
 
 
 class ClockPause(BaseModel):
@@ -63,17 +67,35 @@ async def open_clocks(
     chase_log: ChasesDep,
     kind: Kind | None = None,
     unit_id: str | None = None,
+    owner: str | None = None,
 ) -> list[dict]:
-    """Open, warned, breached and paused deadlines, most urgent first, with the chases made."""
+    """Open, warned, breached and paused deadlines, most urgent first, with the chases made and
+    each one's owner where its service knows it (filter by `owner`, e.g. `crew:<id>`)."""
     found = await asyncio.gather(
         *(upstream.deadlines_in_state(caller.token, s) for s in clocks.OPEN_STATES)
     )
+    deadlines = [d for batch in found for d in batch]
+    # Owners are a help, not a condition: a service that does not answer leaves them unknown.
+    orders, crews, cases, departments = (
+        [] if isinstance(r, BaseException) else r
+        for r in await asyncio.gather(
+            upstream.work_orders(caller.token, limit=200),
+            upstream.crews(caller.token),
+            upstream.cases(caller.token),
+            upstream.departments(caller.token),
+            return_exceptions=True,
+        )
+    )
     rows = clocks.board(
-        [d for batch in found for d in batch],
+        deadlines,
         clock.now(),
         pausable=_pausable,
         kind=kind,
         unit_id=unit_id,
+        owners=clocks.owners(
+            deadlines, orders=orders, crews=crews, cases=cases, departments=departments
+        ),
+        owner=owner,
     )
     chased = await chase_log.chases_for([r.id for r in rows])
     return [

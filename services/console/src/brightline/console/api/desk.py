@@ -234,6 +234,7 @@ async def my_escalation(
         outcome=row["outcome"],
         supervisor_id=row["supervisor_id"],
         resolved_at=row["resolved_at"],
+        reason=row["reason"],
     )
 
 

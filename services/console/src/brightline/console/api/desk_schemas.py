@@ -133,6 +133,7 @@ class EscalationOutcomeRead(BaseModel):
     outcome: Literal["accepted", "taken_over", "marked_harassing", "declined"] | None
     supervisor_id: str | None
     resolved_at: datetime | None
+    reason: str | None = Field(None, description="Why, as the supervisor gave it (a decline)")
 
 
 class ReplyPromiseRead(BaseModel):

@@ -339,7 +339,7 @@ async def escalation_queue(caller: SupervisorCaller, upstream: UpstreamDep) -> l
 async def resolve_escalation(
     escalation_id: str, body: EscalationResolve, caller: SupervisorCaller, upstream: UpstreamDep
 ) -> dict:
-    return await upstream.resolve_escalation(caller.token, escalation_id, body.outcome)
+    return await upstream.resolve_escalation(caller.token, escalation_id, body.outcome, body.reason)
 
 
 @supervisor.get("/sla-board")

@@ -46,6 +46,8 @@ class ScriptAnswers(BaseModel):
 class EscalationResolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["accepted", "taken_over", "marked_harassing", "declined"]
+    # Intake requires it to decline (and names the field when it is missing); the agent is told.
+    reason: str | None = Field(None, max_length=500)
 
 
 class ChaseCreate(BaseModel):

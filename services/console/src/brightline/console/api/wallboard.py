@@ -29,6 +29,9 @@ class Kpis(BaseModel):
     answered_within_threshold_of_offered: float | None
     answered_within_threshold_of_answered: float | None
     average_speed_of_answer_s: float | None
+    # Answered → ended over intake's call records (the SLA monitor's definition); None until a
+    # monitor that publishes it answers.
+    average_handle_time_s: float | None = None
     abandonment_rate: float | None
     arrival_on_time_rate: float | None = None
     complaint_reply_on_time_rate: float | None = None

@@ -31,6 +31,45 @@ def kind_of(limit_key: str) -> str:
 
 
 @dataclass(frozen=True)
+class Owner:
+    """Who a clock waits on, as the owning service names them: `key` is `crew:<id>` or
+    `department:<id>`, `name` what the board shows."""
+
+    key: str
+    name: str
+
+
+def owners(
+    deadlines: Iterable[Mapping[str, Any]],
+    *,
+    orders: Iterable[Mapping[str, Any]],
+    crews: Iterable[Mapping[str, Any]],
+    cases: Iterable[Mapping[str, Any]],
+    departments: Iterable[Mapping[str, Any]],
+) -> dict[str, Owner]:
+    """Each deadline's owner where its service knows one: a work order's clock (arrival) waits on
+    the crew dispatch assigned; a ticket's clock (transfer, reply, the 004 limits) on the
+    department casework's case is with. A ringing call or a callback task has none here."""
+    order_crew = {str(o["id"]): o.get("crew_id") for o in orders}
+    crew_name = {str(c["crew_id"]): c.get("name") or str(c["crew_id"]) for c in crews}
+    case_department = {str(c["ticket_id"]): c.get("department_id") for c in cases}
+    department_name = {str(d["id"]): d.get("name") or str(d["id"]) for d in departments}
+    found: dict[str, Owner] = {}
+    for d in deadlines:
+        if d.get("subject_type") == "work_order":
+            crew = order_crew.get(str(d.get("subject_id")))
+            if crew:
+                found[str(d["id"])] = Owner(f"crew:{crew}", crew_name.get(crew, crew))
+        elif d.get("ticket_id"):
+            department = case_department.get(str(d["ticket_id"]))
+            if department:
+                found[str(d["id"])] = Owner(
+                    f"department:{department}", department_name.get(department, department)
+                )
+    return found
+
+
+@dataclass(frozen=True)
 class Clock:
     id: str
     limit_key: str
@@ -46,9 +85,13 @@ class Clock:
     seconds_left: float | None
     elapsed: float | None
     pausable: bool
+    owner: str | None = None
+    owner_name: str | None = None
 
 
-def clock_of(deadline: Mapping[str, Any], now: datetime, pausable: bool) -> Clock:
+def clock_of(
+    deadline: Mapping[str, Any], now: datetime, pausable: bool, owner: Owner | None = None
+) -> Clock:
     opened = datetime.fromisoformat(str(deadline["opened_at"]))
     due = datetime.fromisoformat(str(deadline["due_at"])) if deadline.get("due_at") else None
     paused = (
@@ -75,6 +118,8 @@ def clock_of(deadline: Mapping[str, Any], now: datetime, pausable: bool) -> Cloc
         seconds_left=left,
         elapsed=((at - opened).total_seconds() / span) if span else None,
         pausable=pausable,
+        owner=owner.key if owner else None,
+        owner_name=owner.name if owner else None,
     )
 
 
@@ -85,15 +130,20 @@ def board(
     pausable: Callable[[Mapping[str, Any]], bool],
     kind: str | None = None,
     unit_id: str | None = None,
+    owners: Mapping[str, Owner] | None = None,
+    owner: str | None = None,
 ) -> list[Clock]:
-    """The open clocks, filtered, most urgent first: the least time left (overdue ones, most
-    overdue first), then those with no due time; stopped clocks after the running ones."""
+    """The open clocks, filtered (by kind, unit, owner key), most urgent first: the least time
+    left (overdue ones, most overdue first), then those with no due time; stopped clocks after
+    the running ones."""
+    known = owners or {}
     clocks = [
-        clock_of(d, now, pausable(d))
+        clock_of(d, now, pausable(d), known.get(str(d["id"])))
         for d in deadlines
         if d.get("state") in OPEN_STATES
         and (unit_id is None or d.get("unit_id") == unit_id)
         and (kind is None or kind_of(str(d["limit_key"])) == kind)
+        and (owner is None or getattr(known.get(str(d["id"])), "key", None) == owner)
     ]
     return sorted(
         clocks,

@@ -140,6 +140,7 @@ escalations = sa.Table(
     sa.Column("requested_at", TS, nullable=False),
     sa.Column("supervisor_id", sa.String(64)),
     sa.Column("resolved_at", TS),
+    sa.Column("resolution_reason", sa.Text),
 )
 
 audit_log = sa.Table(

@@ -694,12 +694,22 @@ class EscalationRepository:
         return (await self.session.execute(query)).first()
 
     async def resolve(
-        self, escalation_id: str, status: str, supervisor_id: str, at: datetime
+        self,
+        escalation_id: str,
+        status: str,
+        supervisor_id: str,
+        at: datetime,
+        reason: str | None = None,
     ) -> None:
         await self.session.execute(
             escalations.update()
             .where(escalations.c.id == escalation_id)
-            .values(status=status, supervisor_id=supervisor_id, resolved_at=at)
+            .values(
+                status=status,
+                supervisor_id=supervisor_id,
+                resolved_at=at,
+                resolution_reason=reason,
+            )
         )
 
     async def queue(self, statuses: tuple[str, ...]) -> list:

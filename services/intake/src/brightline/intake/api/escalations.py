@@ -80,12 +80,21 @@ async def resolve(
     supervisor: Supervisor,
 ) -> EscalationRead:
     """Accept, take over (the ticket's owner becomes the supervisor, audited), mark the number
-    as harassing (the caller card flags it from now on), or decline."""
+    as harassing (the caller card flags it from now on), or decline with a reason."""
     async with uow:
         try:
             row = await bus.handle(
-                ResolveEscalation(escalation_id, body.outcome, supervisor.subject), uow
+                ResolveEscalation(escalation_id, body.outcome, supervisor.subject, body.reason),
+                uow,
             )
+        except handlers.ReasonRequired as error:
+            raise Problem(
+                422,
+                "reason-required",
+                "A decline names its reason",
+                str(error),
+                errors=[{"field": "reason", "message": str(error)}],
+            ) from error
         except handlers.NotFound as error:
             raise Problem(404, "not-found", "No such escalation", str(error)) from error
         except handlers.Conflict as error:

@@ -327,6 +327,9 @@ class EscalationCreate(BaseModel):
 class EscalationResolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["accepted", "taken_over", "marked_harassing", "declined"]
+    reason: str | None = Field(
+        None, max_length=500, description="Why; required to decline (the agent is told)"
+    )
 
 
 class EscalationRead(BaseModel):
@@ -342,6 +345,7 @@ class EscalationRead(BaseModel):
     requested_at: datetime
     supervisor_id: str | None
     resolved_at: datetime | None
+    resolution_reason: str | None = None
 
 
 class AuditEntry(BaseModel):

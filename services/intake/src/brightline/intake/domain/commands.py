@@ -75,6 +75,7 @@ class ResolveEscalation:
     escalation_id: str
     outcome: EscalationOutcome
     supervisor_id: str
+    reason: str | None = None  # why; a decline must say it, the agent is told
 
 
 @dataclass(frozen=True)

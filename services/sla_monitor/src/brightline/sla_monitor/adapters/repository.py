@@ -502,6 +502,8 @@ class KpiRepository:
             sa.cast(sa.extract("epoch", calls.c.answered_at - calls.c.rang_at), sa.Float),
         )
         answered = calls.c.answered_at.is_not(None)
+        handled = sa.and_(answered, calls.c.ended_at.is_not(None))
+        handle = sa.cast(sa.extract("epoch", calls.c.ended_at - calls.c.answered_at), sa.Float)
         await self._collect(
             buckets,
             group_by,
@@ -510,6 +512,8 @@ class KpiRepository:
                 "offered": sa.func.count(),
                 "answered": sa.func.count().filter(answered),
                 "delay_sum": sa.func.coalesce(sa.func.sum(delay).filter(answered), 0.0),
+                "handled": sa.func.count().filter(handled),
+                "handle_sum": sa.func.coalesce(sa.func.sum(handle).filter(handled), 0.0),
                 "within": sa.func.count().filter(answered, delay <= answer_threshold_s),
                 "abandoned": sa.func.count().filter(
                     calls.c.answered_at.is_(None), calls.c.cause == "abandoned"
