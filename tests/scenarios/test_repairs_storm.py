@@ -346,7 +346,7 @@ async def test_storm_and_household_repairs(stack, report):
         async def no_longer_announced():
             return not await announcements()
 
-        await eventually(no_longer_announced, timeout=60)
+        await eventually(no_longer_announced, timeout=180)
 
         # --- a call after restoration: a new crewed repair --------------------------------
         after = await call(storm_meters[STORM_CALLS])
