@@ -110,3 +110,30 @@ def test_development_and_malformed_keys_are_refused_outside_development():
     assert fernet_key_problems("K", "", DEV_PERSONAL_DATA_KEY)
     assert fernet_key_problems("K", "not-a-key", DEV_PERSONAL_DATA_KEY)
     assert not fernet_key_problems("K", Fernet.generate_key().decode(), DEV_PERSONAL_DATA_KEY)
+
+
+def test_an_entitled_consumer_reads_the_event_opened_at_its_edge():
+    seal = PersonalDataSeal(Fernet.generate_key().decode())
+    event = new_event(recorded(seal), source="/brightline/intake")
+    opened = seal.opening(event)
+    # data and payload() in clear for the translator; the contract was checked on the tokens.
+    assert (opened.data["phone"], opened.data["caller_name"]) == (PHONE, NAME)
+    assert (opened.payload().phone, opened.payload().address) == (PHONE, ADDRESS)
+    assert event.data["phone"] != PHONE  # what travelled stays sealed
+    # An event with nothing sealed, or of a type this process does not know, passes as it came.
+    plain = new_event(TicketRecordedV1(**{**recorded_v1_fields(), "phone": PHONE}), source="/x")
+    assert seal.opening(plain) is plain
+    # Another service's key opens nothing: the event is invalid here (dead letter).
+    with pytest.raises(CannotOpen):
+        PersonalDataSeal(Fernet.generate_key().decode()).opening(event)
+
+
+def recorded_v1_fields() -> dict:
+    return {
+        "ticket_id": "t-1",
+        "ticket_no": "2026050100001",
+        "ticket_type": "repair",
+        "recorded_at": AT,
+        "first_ask_owner": "agent-1",
+        "description": "家里停电",
+    }
