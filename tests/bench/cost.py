@@ -38,6 +38,8 @@ class Snapshot:
     fsyncs: float
     round_trips: float
     writes: float
+    commits_by: dict[str, float]  # per service database
+    trips_by: dict[str, float]  # per service process
 
     def minus(self, other: Snapshot) -> dict[str, float]:
         return {
@@ -48,6 +50,8 @@ class Snapshot:
             "round_trips": self.round_trips - other.round_trips,
             "writes": self.writes - other.writes,
             **{f"cpu:{k}": self.cpu.get(k, 0) - other.cpu.get(k, 0) for k in self.cpu},
+            **{f"commits:{k}": v - other.commits_by.get(k, 0) for k, v in self.commits_by.items()},
+            **{f"trips:{k}": v - other.trips_by.get(k, 0) for k, v in self.trips_by.items()},
         }
 
 
@@ -82,18 +86,25 @@ class CostMeter:
         return int(pid_file.read_text().split()[0])
 
     async def snapshot(self) -> Snapshot:
-        cpu = {
-            name: _cpu_of(proc.process.pid, reaped_children=True)
-            for name, proc in self.stack.all_procs()
-        }
+        cpu: dict[str, float] = {}
+        for name, proc in self.stack.all_procs():  # a replica shares its service's name
+            cpu[name] = cpu.get(name, 0.0) + _cpu_of(proc.process.pid, reaped_children=True)
         cpu["postgres"] = _cpu_of(self.postmaster_pid(), reaped_children=True)
         cpu["kafka"] = _cpu_of(self.stack.kafka.process.pid)
         conn = await self.stack.connect()
         try:
-            commits = await conn.fetchval(
-                "SELECT sum(xact_commit) FROM pg_stat_database WHERE datname = ANY($1::text[])",
-                list(self.stack.db.values()),
+            by_database = dict(
+                await conn.fetch(
+                    "SELECT datname, xact_commit FROM pg_stat_database"
+                    " WHERE datname = ANY($1::text[])",
+                    list(self.stack.db.values()),
+                )
             )
+            commits = sum(by_database.values())
+            commits_by = {
+                service: float(by_database.get(database, 0))
+                for service, database in self.stack.db.items()
+            }
             fsyncs = await conn.fetchval("SELECT wal_sync FROM pg_stat_wal")
             # The next transaction id, read without taking one: its growth counts the
             # transactions that wrote (read-only ones never get an id).
@@ -102,15 +113,16 @@ class CostMeter:
             )
         finally:
             await conn.close()
-        round_trips = 0.0
+        trips_by: dict[str, float] = {}
         async with httpx.AsyncClient(timeout=10) as client:
-            for _, proc in self.stack.all_procs():
+            for name, proc in self.stack.all_procs():
                 try:
                     text = (await client.get(f"{proc.url}/metrics")).text
                 except httpx.HTTPError:
                     continue
                 found = _GAUGE.search(text)
-                round_trips += float(found.group(1)) if found else 0.0
+                trips_by[name] = trips_by.get(name, 0.0) + (float(found.group(1)) if found else 0.0)
+        round_trips = sum(trips_by.values())
         return Snapshot(
             time.monotonic(),
             cpu,
@@ -118,6 +130,8 @@ class CostMeter:
             float(fsyncs or 0),
             round_trips,
             float(writes or 0),
+            commits_by,
+            trips_by,
         )
 
     async def measure_idle(self, seconds: float = 5.0) -> None:
@@ -151,3 +165,13 @@ class CostMeter:
             out[k] = max(0.0, v - idle.get(k, 0.0) * window)
         out["idle_cpu_share"] = idle.get("cpu", 0.0)
         return out
+
+
+def per_service(costs: dict[str, float], kind: str, tickets: int, *, scale: float = 1.0) -> str:
+    """'dispatch 2.1, intake 3.0, …' of a per-service cost (kind: cpu, commits, trips)."""
+    prefix = f"{kind}:"
+    return ", ".join(
+        f"{key[len(prefix) :]} {scale * value / tickets:.1f}"
+        for key, value in sorted(costs.items())
+        if key.startswith(prefix)
+    )
