@@ -1,14 +1,18 @@
 """Events that open, move and close deadlines, and the call and callback facts KPIs need.
 
-Every consumed type becomes one ObserveEvent: its handler logs the event (the replay
-history), keeps the KPI facts and applies the deadline inputs it translates to.
+Every consumed event the monitor acts on (translate.acts_on: a KPI fact or a deadline input)
+becomes one ObserveEvent: its handler logs the event (the replay history), keeps the KPI facts
+and applies the deadline inputs it translates to. The others are declared (only_if): the
+consumer skips them before opening a transaction.
 """
 
 from __future__ import annotations
 
 from brightline.contracts import Event
 from brightline.contracts.topics import consumed_by
+from brightline.messaging import only_if
 from brightline.sla_monitor.domain import commands
+from brightline.sla_monitor.translate import acts_on
 
 CONSUMED = (
     "brightline.intake.call.ringing.v1",
@@ -41,4 +45,4 @@ def observe(event: Event) -> commands.ObserveEvent:
     return commands.ObserveEvent(event)
 
 
-TRANSLATORS = {event_type: observe for event_type in CONSUMED}
+TRANSLATORS = {event_type: only_if(acts_on, observe) for event_type in CONSUMED}

@@ -265,6 +265,7 @@ async def tick(now: datetime, store, emit: Emit, *, batch: int = 200) -> int:
 
 
 async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
+    # The types matched here are translate.KPI_FACTS (the consumer takes them all).
     p = event.payload()
     match event.type:
         case "brightline.intake.call.ringing.v1" | "brightline.intake.call.ringing.v2":

@@ -53,11 +53,48 @@ def _arrival_open(p, at: datetime) -> Open:
     )
 
 
+# Events whose facts the KPIs keep (handlers.record_kpi_facts), whatever their deadline inputs.
+KPI_FACTS = frozenset(
+    {
+        "brightline.intake.call.ringing.v1",
+        "brightline.intake.call.ringing.v2",
+        "brightline.intake.call.answered.v1",
+        "brightline.intake.call.ended.v1",
+        "brightline.callback.rate.computed.v1",
+        "brightline.dispatch.planned-outage.registered.v1",
+    }
+)
+# Events whose inputs depend on the pack in force (which limits it has).
+BY_THE_BOOK = frozenset(
+    {"brightline.casework.case.opened.v1", "brightline.casework.case.status-changed.v1"}
+)
+
+
 def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
     kind = event.type
     if kind.startswith("sla_monitor.supervisor."):
         return _supervisor(event)
     p = event.payload()
+    match kind:
+        case "brightline.casework.case.opened.v1":
+            return _case_opened(p, book)
+        case "brightline.casework.case.status-changed.v1":
+            return _case_status(p, book)
+    return _inputs(kind, p)
+
+
+def acts_on(event: Event) -> bool:
+    """Whether the monitor has anything to do with an event: a KPI fact to keep or a deadline
+    input to apply. The others (a repair's ticket.recorded, an order's assignment, a follower's
+    creation) open no transaction and are not logged: replay, which rebuilds from the inputs of
+    the logged events, would take nothing from them. Exact, by the same translation the handler
+    applies; events whose inputs depend on the pack in force are always taken."""
+    if event.type in KPI_FACTS or event.type in BY_THE_BOOK:
+        return True
+    return bool(_inputs(event.type, event.payload()))
+
+
+def _inputs(kind: str, p) -> list[Input]:
     match kind:
         case "brightline.intake.call.ringing.v1" | "brightline.intake.call.ringing.v2":
             return [_answer_open(p.call_id, p.rang_at)]
@@ -135,10 +172,6 @@ def inputs_for(event: Event, book: PolicyBook) -> list[Input]:
             return [_restored(p.interruption_id, p.restored_at)]
         case "brightline.dispatch.outage.restored.v1":
             return [_restored(p.incident_id, p.restored_at)]
-        case "brightline.casework.case.opened.v1":
-            return _case_opened(p, book)
-        case "brightline.casework.case.status-changed.v1":
-            return _case_status(p, book)
         case "brightline.callback.task.created.v1":
             return [
                 Open(
