@@ -61,11 +61,13 @@ async def create_work_order(
     command: commands.CreateWorkOrder, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> WorkOrder:
     orders = WorkOrderRepository(uow.session)
-    existing = await orders.for_ticket(command.ticket_id)
-    if existing:
+    existing_id, links_waiting = await orders.ticket_state(command.ticket_id)
+    if existing_id is not None:
+        existing = await orders.for_ticket(command.ticket_id)
+        assert existing is not None, "the order just seen is still there (rows are never deleted)"
         return existing
     at = clock.now()
-    area = route(command.area_code, await orders.service_areas())
+    area = route(command.area_code, await _routing_table(command.area_code, orders, settings))
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
         ticket_id=command.ticket_id,
@@ -92,13 +94,20 @@ async def create_work_order(
         if order.is_lead:
             await _assign(order, uow, settings, at, reason="new order")
     await orders.add(order)
-    await LinkRepository(uow.session).attach_pending(
-        linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
-    )
+    if links_waiting:
+        await LinkRepository(uow.session).attach_pending(
+            linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
+        )
     await publish(order, uow, recorded_at=at)
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()
     return order
+
+
+async def _routing_table(
+    area_code: str | None, orders: WorkOrderRepository, settings: DispatchSettings
+) -> dict[str, ServiceArea]:
+    return await orders.routing_table(area_code, max_age=settings.service_area_max_age_seconds)
 
 
 async def _cluster(
@@ -673,7 +682,7 @@ async def _new_order(
     its arrival clock from `reported_at`."""
     orders = WorkOrderRepository(uow.session)
     at = clock.now()
-    area = route(base["area_code"], await orders.service_areas())
+    area = route(base["area_code"], await _routing_table(base["area_code"], orders, settings))
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
         ticket_id=ticket_id,

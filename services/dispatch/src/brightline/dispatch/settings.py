@@ -11,6 +11,10 @@ class DispatchSettings(PersonalDataSettings):
     service_name: str = "dispatch"
     database_name: str = "brightline_dispatch"
 
+    # The area code -> repair unit table is read at most this often for routing new orders: a
+    # remap on another replica routes from at most this much later (a newly mapped area code,
+    # or an import through the same process, at once).
+    service_area_max_age_seconds: float = 30.0
     # A crew that has not accepted an offered order within this time loses it to another crew.
     acceptance_timeout_seconds: float = 300.0
     # How often the background task looks for overdue acceptances and orders waiting for a crew.

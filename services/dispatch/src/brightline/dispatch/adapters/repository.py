@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.dispatch.adapters.orm import (
@@ -89,6 +90,23 @@ class WorkOrderRepository:
             .where(work_orders.c.id == order.id)
             .values(**{f: getattr(order, f) for f in ORDER_FIELDS})
         )
+
+    async def ticket_state(self, ticket_id: str) -> tuple[str | None, bool]:
+        """In one round trip: the id of the ticket's latest order, and whether links wait for
+        an order of this ticket (repeat calls that came before it, see attach_pending)."""
+        latest = (
+            sa.select(work_orders.c.id)
+            .where(work_orders.c.ticket_id == ticket_id)
+            .order_by(work_orders.c.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        row = (
+            await self.session.execute(
+                sa.select(latest, sa.exists().where(*_pending_links(ticket_id)))
+            )
+        ).one()
+        return row[0], bool(row[1])
 
     async def for_ticket(self, ticket_id: str) -> WorkOrder | None:
         """The ticket's latest order (a reopened repair has several)."""
@@ -285,6 +303,23 @@ class WorkOrderRepository:
         rows = (await self.session.execute(sa.select(service_areas))).all()
         return {r.area_code: ServiceArea(r.area_code, r.unit_id, r.area_class) for r in rows}
 
+    async def routing_table(
+        self, area_code: str | None, *, max_age: float
+    ) -> dict[str, ServiceArea]:
+        """The service areas a new order is routed by, read at most every `max_age` seconds.
+        Nothing is read for an order without an area code, and a code missing from the copy is
+        looked up again (an area just mapped routes at once); a remapped area is seen within
+        max_age (an import through this process, at once)."""
+        if not area_code:
+            return {}
+        key = _database_of(self.session)
+        cached = _ROUTING.get(key)
+        if cached and time.monotonic() - cached[0] < max_age and area_code in cached[1]:
+            return cached[1]
+        areas = await self.service_areas()
+        _ROUTING[key] = (time.monotonic(), areas)
+        return areas
+
     async def service_area_rows(self) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (
             await self.session.execute(sa.select(service_areas).order_by(service_areas.c.area_code))
@@ -296,6 +331,7 @@ class WorkOrderRepository:
         if not areas:
             return
         names = names or {}
+        _ROUTING.pop(_database_of(self.session), None)
         stmt = insert(service_areas).values(
             [{**a.__dict__, "name": names.get(a.area_code)} for a in areas]
         )
@@ -404,21 +440,33 @@ class CrewRepository:
         return (await self.session.execute(query)).all()
 
     async def states(self, unit_id: str) -> list[CrewState]:
-        rows = await self.board(unit_id)
-        shift_rows = (
-            (
-                await self.session.execute(
-                    sa.select(crew_shifts).where(
-                        crew_shifts.c.crew_id.in_([r.crew_id for r in rows])
-                    )
-                )
-            ).all()
-            if rows
-            else []
+        """The unit's crews with their open-order load and their roster, in one round trip."""
+        load = (
+            sa.select(sa.func.count())
+            .where(work_orders.c.crew_id == crews.c.crew_id)
+            .where(work_orders.c.status.in_(ACTIVE_FOR_CREW))
+            .scalar_subquery()
         )
-        shifts: dict[str, list[Shift]] = {}
-        for s in shift_rows:
-            shifts.setdefault(s.crew_id, []).append(Shift(s.starts_at, s.ends_at))
+
+        def roster(column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
+            # starts and ends aggregated in the same order, so they pair up again by position
+            ordered = sa.func.array_agg(
+                aggregate_order_by(column, crew_shifts.c.starts_at, crew_shifts.c.id)
+            )
+            return (
+                sa.select(ordered).where(crew_shifts.c.crew_id == crews.c.crew_id).scalar_subquery()
+            )
+
+        rows = await self.session.execute(
+            sa.select(
+                crews,
+                load.label("open_orders"),
+                roster(crew_shifts.c.starts_at).label("shift_starts"),
+                roster(crew_shifts.c.ends_at).label("shift_ends"),
+            )
+            .where(crews.c.unit_id == unit_id)
+            .order_by(crews.c.crew_id)
+        )
         return [
             CrewState(
                 r.crew_id,
@@ -427,7 +475,10 @@ class CrewRepository:
                 r.latitude,
                 r.longitude,
                 r.open_orders,
-                tuple(shifts.get(r.crew_id, ())),
+                tuple(
+                    Shift(start, end)
+                    for start, end in zip(r.shift_starts or (), r.shift_ends or (), strict=True)
+                ),
             )
             for r in rows
         ]
@@ -628,11 +679,7 @@ class LinkRepository:
         ordered across tickets) learn their order now."""
         await self.session.execute(
             incident_links.update()
-            .where(
-                incident_links.c.linked_ticket_id == linked_ticket_id,
-                incident_links.c.work_order_id.is_(None),
-                incident_links.c.released_at.is_(None),
-            )
+            .where(*_pending_links(linked_ticket_id))
             .values(
                 work_order_id=work_order_id,
                 incident_id=sa.func.coalesce(incident_links.c.incident_id, incident_id),
@@ -666,6 +713,24 @@ class LinkRepository:
             incident_links.update().where(*where).values(released_at=at).returning(incident_links)
         )
         return sorted(rows.all(), key=lambda r: (r.linked_at, r.ticket_id))
+
+
+def _pending_links(linked_ticket_id: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """Unreleased links to a ticket whose order they do not know yet."""
+    return (
+        incident_links.c.linked_ticket_id == linked_ticket_id,
+        incident_links.c.work_order_id.is_(None),
+        incident_links.c.released_at.is_(None),
+    )
+
+
+# Each database's routing table, as routing_table last read it: (monotonic time, areas).
+_ROUTING: dict[object, tuple[float, dict[str, ServiceArea]]] = {}
+
+
+def _database_of(session: AsyncSession) -> object:
+    """The database a session works on (one process may serve several: tests do)."""
+    return session.get_bind().engine.url
 
 
 def _order(row) -> WorkOrder:

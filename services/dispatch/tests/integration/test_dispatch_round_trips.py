@@ -1,0 +1,161 @@
+"""What handling one repair's ticket.recorded costs dispatch (issue 21), counted exactly by the
+client-side round-trip counter (brightline.platform.db.count_round_trips), never timed: the
+consumer's route for the event, run in a unit of work of its own on the real database, sends
+BEGIN, one read of the ticket's state (an order already? links waiting?), one read of the
+unit's crews with load and roster, the order and its first history row. The service areas are
+read again only when a code is not in the copy; a waiting link is attached, and only then.
+
+The sessions here carry no audit trail: the counts are the route's own statements, not the
+trail's (brightline.messaging.audit) nor the commit's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from dispatch_helpers import CREW_A_AT, INTEGRATION, dispatch_settings, seed_unit, ticket
+
+from brightline.contracts import new_event
+from brightline.contracts.events.intake import TicketRecordedV1
+from brightline.dispatch import consumers
+from brightline.dispatch.adapters.orm import incident_links, work_order_history, work_orders
+from brightline.dispatch.main import create_app
+from brightline.messaging import UnitOfWork
+from brightline.platform.db import (
+    ROUND_TRIPS,
+    count_round_trips,
+    create_engine,
+    database_url,
+    session_factory,
+)
+from brightline.platform.testing import running
+
+pytestmark = pytest.mark.integration
+
+UNIT = "unit-rt"
+
+
+@pytest.fixture(scope="module")
+async def dispatch(kafka_bootstrap, postgres_server, topic_prefix) -> AsyncIterator[dict]:
+    """Dispatch migrated and seeded (unit-rt, area codes unit-rt-01 and -99, crews a and b on
+    duty), and a counted engine of its own on the same database."""
+    settings = dispatch_settings(kafka_bootstrap, postgres_server, topic_prefix)
+    app = create_app(settings)
+    async with running(app) as http:
+        await seed_unit(http, UNIT)
+        engine = create_engine(database_url(postgres_server, settings.database_name))
+        count_round_trips(engine)
+        routes = app.state.bus.routes(consumers.TRANSLATORS)
+        try:
+            yield {
+                "http": http,
+                "engine": engine,
+                "sessions": session_factory(engine),
+                "routes": routes,
+            }
+        finally:
+            await engine.dispose()
+
+
+async def handled(dispatch: dict, payload: TicketRecordedV1) -> int:
+    """Round trips of the route handling the event; the commit is not counted."""
+    event = new_event(payload, source="/brightline/intake")
+    async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
+        before = ROUND_TRIPS["total"]
+        await dispatch["routes"][event.type](event, uow)
+        await uow.session.flush()
+        trips = ROUND_TRIPS["total"] - before
+        await uow.commit()
+    return trips
+
+
+async def rows(dispatch: dict, query) -> list:
+    async with dispatch["engine"].connect() as conn:
+        return list((await conn.execute(query)).mappings())
+
+
+async def test_a_routed_repair_costs_five_round_trips(dispatch):
+    await handled(dispatch, ticket(f"{UNIT}-01", fault_scope="own_home"))  # the areas are read
+    repair = ticket(
+        f"{UNIT}-01", fault_scope="own_home", latitude=CREW_A_AT[0], longitude=CREW_A_AT[1]
+    )
+    # BEGIN, the ticket's state, the crews, the order, its history row (assigned)
+    assert await handled(dispatch, repair) == 5
+    [order] = await rows(
+        dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == repair.ticket_id)
+    )
+    assert (order["unit_id"], order["status"], order["crew_id"]) == (
+        UNIT,
+        "assigned",
+        f"{UNIT}-crew-a",
+    )
+    history = await rows(
+        dispatch,
+        sa.select(work_order_history).where(work_order_history.c.work_order_id == order["id"]),
+    )
+    assert [(h["status"], h["crew_id"]) for h in history] == [("assigned", f"{UNIT}-crew-a")]
+
+
+async def test_a_repair_without_area_code_costs_three(dispatch):
+    # BEGIN, the ticket's state, the order (to be routed by hand: no crew, no history)
+    repair = ticket(None, fault_scope="own_home")
+    assert await handled(dispatch, repair) == 3
+    [order] = await rows(
+        dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == repair.ticket_id)
+    )
+    assert order["needs_routing"] and order["status"] == "created"
+
+
+async def test_a_newly_mapped_area_routes_at_once_and_is_then_cached(dispatch):
+    await handled(dispatch, ticket(f"{UNIT}-01", fault_scope="own_home"))  # the copy is warm
+    code = f"{UNIT}-{uuid.uuid4().hex[:4]}"
+    mapped = await dispatch["http"].put(
+        "/service-areas",
+        json={"areas": [{"area_code": code, "unit_id": UNIT, "area_class": "rural"}]},
+        headers=INTEGRATION,
+    )
+    assert mapped.status_code == 200, mapped.text
+    first, second = ticket(code, fault_scope="own_home"), ticket(code, fault_scope="own_home")
+    assert await handled(dispatch, first) == 6  # the areas read again: the code was not known
+    assert await handled(dispatch, second) == 5
+    found = await rows(
+        dispatch,
+        sa.select(work_orders.c.unit_id, work_orders.c.area_class).where(
+            work_orders.c.ticket_id.in_([first.ticket_id, second.ticket_id])
+        ),
+    )
+    assert [(r["unit_id"], r["area_class"]) for r in found] == [(UNIT, "rural")] * 2
+
+
+async def test_a_link_that_came_first_is_attached_and_costs_its_update(dispatch):
+    repair = ticket(None, fault_scope="own_home")
+    repeat = ticket(
+        None,
+        ticket_type="consultation",
+        linked_ticket_id=repair.ticket_id,
+        recorded_at=datetime.now(UTC),
+    )
+    await handled(dispatch, repeat)  # before the repair's order exists: the link waits
+    # BEGIN, the ticket's state, the order, the waiting link's update
+    assert await handled(dispatch, repair) == 4
+    [order] = await rows(
+        dispatch, sa.select(work_orders.c.id).where(work_orders.c.ticket_id == repair.ticket_id)
+    )
+    [link] = await rows(
+        dispatch, sa.select(incident_links).where(incident_links.c.ticket_id == repeat.ticket_id)
+    )
+    assert link["work_order_id"] == order["id"]
+
+
+async def test_a_redelivered_ticket_makes_no_second_order(dispatch):
+    repair = ticket(f"{UNIT}-01", fault_scope="own_home")
+    await handled(dispatch, repair)
+    # BEGIN, the ticket's state, the order it already has
+    assert await handled(dispatch, repair) == 3
+    found = await rows(
+        dispatch, sa.select(work_orders.c.id).where(work_orders.c.ticket_id == repair.ticket_id)
+    )
+    assert len(found) == 1
