@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +21,14 @@ from dispatch_helpers import CREW_A_AT, INTEGRATION, dispatch_settings, seed_uni
 from brightline.contracts import new_event
 from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.dispatch import consumers
-from brightline.dispatch.adapters.orm import incident_links, work_order_history, work_orders
+from brightline.dispatch.adapters.orm import (
+    incident_links,
+    incidents,
+    work_order_history,
+    work_orders,
+)
+from brightline.dispatch.domain import commands
+from brightline.dispatch.handlers import NotFound
 from brightline.dispatch.main import create_app
 from brightline.messaging import UnitOfWork
 from brightline.platform.db import (
@@ -55,12 +62,13 @@ async def dispatch(kafka_bootstrap, postgres_server, topic_prefix) -> AsyncItera
                 "engine": engine,
                 "sessions": session_factory(engine),
                 "routes": routes,
+                "bus": app.state.bus,
             }
         finally:
             await engine.dispose()
 
 
-async def handled(dispatch: dict, payload: TicketRecordedV1) -> int:
+async def handled(dispatch: dict, payload: TicketRecordedV1, emitted: list | None = None) -> int:
     """Round trips of the route handling the event; the commit is not counted."""
     event = new_event(payload, source="/brightline/intake")
     async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
@@ -69,6 +77,8 @@ async def handled(dispatch: dict, payload: TicketRecordedV1) -> int:
         await uow.session.flush()
         trips = ROUND_TRIPS["total"] - before
         await uow.commit()
+    if emitted is not None:
+        emitted += uow.committed
     return trips
 
 
@@ -159,3 +169,50 @@ async def test_a_redelivered_ticket_makes_no_second_order(dispatch):
         dispatch, sa.select(work_orders.c.id).where(work_orders.c.ticket_id == repair.ticket_id)
     )
     assert len(found) == 1
+
+
+async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement(dispatch):
+    # Far from every other test's reports: a place of its own for the location-only clustering.
+    place = {"latitude": 30.0 + uuid.uuid4().int % 1000 / 100, "longitude": 100.0}
+    first = ticket(f"{UNIT}-01", fault_scope="building", **place)
+    second = ticket(f"{UNIT}-01", fault_scope="building", **place)
+    await handled(dispatch, first)  # declares a suspected incident, led by the first order
+    emitted: list = []
+    # BEGIN, the ticket's state, the clustering lock, the open incidents, the incident taking
+    # the report (lead, confirmation and its tickets, RETURNING), the order (a follower: no crew)
+    assert await handled(dispatch, second, emitted) == 6
+    orders = await rows(
+        dispatch,
+        sa.select(work_orders)
+        .where(work_orders.c.ticket_id.in_([first.ticket_id, second.ticket_id]))
+        .order_by(work_orders.c.created_at),
+    )
+    assert [(o["is_lead"], o["incident_id"] is not None) for o in orders] == [
+        (True, True),
+        (False, True),
+    ]
+    [incident] = await rows(
+        dispatch, sa.select(incidents).where(incidents.c.id == orders[0]["incident_id"])
+    )
+    assert incident["status"] == "confirmed" and incident["confirmed_at"] is not None
+    assert incident["lead_work_order_id"] == orders[0]["id"]
+    [update] = [e for e in emitted if e.type.endswith("outage.updated.v1")]
+    assert update.data["status"] == "confirmed"
+    assert update.data["linked_ticket_ids"] == [first.ticket_id, second.ticket_id]
+
+    # The expected restoration, and the cause when one is given: one UPDATE ... RETURNING.
+    expected = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    for cause, kept in (("变压器故障", "变压器故障"), (None, "变压器故障")):
+        command = commands.SetExpectedRestoration(orders[0]["incident_id"], expected, "sup", cause)
+        async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
+            before = ROUND_TRIPS["total"]
+            await dispatch["bus"].handle(command, uow)
+            assert ROUND_TRIPS["total"] - before == 2  # BEGIN and the statement
+            await uow.commit()
+        [restoration] = uow.committed
+        assert restoration.data["cause"] == kept
+        assert restoration.data["linked_ticket_ids"] == [first.ticket_id, second.ticket_id]
+    missing = commands.SetExpectedRestoration(str(uuid.uuid4()), expected, "sup")
+    with pytest.raises(NotFound):
+        async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
+            await dispatch["bus"].handle(missing, uow)

@@ -158,29 +158,19 @@ async def _cluster(
 
 
 async def _join(order: WorkOrder, incident_id: str, uow: UnitOfWork, at: datetime) -> None:
-    outages = OutageRepository(uow.session)
-    row = await outages.get(incident_id)
-    # An incident declared from the grid side (no report yet) gets its crew through its first report.
-    lead = row.lead_work_order_id is None
-    order.link_to(incident_id, lead=lead)
-    values: dict = {"last_report_at": at}
-    if lead:
-        values["lead_work_order_id"] = order.id
-    status = row.status
-    if status == "suspected" and not lead:
-        # A second report of the same equipment: the fault is shared, not one caller's guess.
-        status = values["status"] = "confirmed"
-        values["confirmed_at"] = at
-    await outages.update(incident_id, **values)
-    linked = await outages.linked_ticket_ids(incident_id)
+    # One statement: the incident takes the report (its first report leads it: an incident
+    # declared from the grid side gets its crew through it; a second report of the same
+    # equipment confirms a suspected fault) and answers as it now is.
+    joined = await OutageRepository(uow.session).take_report(incident_id, order.id, at)
+    order.link_to(incident_id, lead=joined.lead_work_order_id == order.id)
     uow.emit(
         OutageUpdatedV1(
             incident_id=incident_id,
             updated_at=at,
-            expected_restore_at=row.expected_restore_at,
-            linked_ticket_ids=[*linked, order.ticket_id],
-            cause=row.cause,
-            status=status,
+            expected_restore_at=joined.expected_restore_at,
+            linked_ticket_ids=[*joined.linked_ticket_ids, order.ticket_id],
+            cause=joined.cause,
+            status=joined.status,
         )
     )
 
@@ -820,23 +810,18 @@ async def set_arrival_deadline(command: commands.SetArrivalDeadline, uow: UnitOf
 async def set_expected_restoration(
     command: commands.SetExpectedRestoration, uow: UnitOfWork
 ) -> None:
-    outages = OutageRepository(uow.session)
-    row = await outages.get(command.incident_id, for_update=True)
+    row = await OutageRepository(uow.session).set_restoration(
+        command.incident_id, command.expected_restore_at, command.cause
+    )
     if row is None:
         raise NotFound(command.incident_id)
-    at = clock.now()
-    await outages.update(
-        command.incident_id,
-        expected_restore_at=command.expected_restore_at,
-        cause=command.cause or row.cause,
-    )
     uow.emit(
         OutageUpdatedV1(
             incident_id=command.incident_id,
-            updated_at=at,
+            updated_at=clock.now(),
             expected_restore_at=command.expected_restore_at,
-            linked_ticket_ids=await outages.linked_ticket_ids(command.incident_id),
-            cause=command.cause or row.cause,
+            linked_ticket_ids=row.linked_ticket_ids,
+            cause=row.cause,
         )
     )
 

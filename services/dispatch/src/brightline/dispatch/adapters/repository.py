@@ -558,6 +558,53 @@ class OutageRepository:
             incidents.update().where(incidents.c.id == incident_id).values(**values)
         )
 
+    async def take_report(self, incident_id: str, order_id: str, at: datetime):
+        """A report joins the incident, in one UPDATE ... RETURNING: it is the last report; it
+        leads when the incident had no lead yet; with a lead already there, a suspected fault
+        is confirmed by it. Returns the incident as it now is, with its tickets before this one
+        (as linked_ticket_ids would)."""
+        c = incidents.c
+        confirms = sa.and_(c.status == "suspected", c.lead_work_order_id.is_not(None))
+        result = await self.session.execute(
+            incidents.update()
+            .where(c.id == incident_id)
+            .values(
+                last_report_at=at,
+                lead_work_order_id=sa.func.coalesce(c.lead_work_order_id, order_id),
+                status=sa.case((confirms, "confirmed"), else_=c.status),
+                confirmed_at=sa.case(
+                    (confirms, sa.literal(at, c.confirmed_at.type)), else_=c.confirmed_at
+                ),
+            )
+            .returning(
+                c.lead_work_order_id,
+                c.status,
+                c.expected_restore_at,
+                c.cause,
+                _linked_ticket_ids(incident_id),
+            )
+        )
+        return result.one()
+
+    async def set_restoration(
+        self, incident_id: str, expected_restore_at: datetime | None, cause: str | None
+    ):
+        """The expected restoration (and the cause, when one is given) in one UPDATE ...
+        RETURNING the cause in force and the incident's tickets; None for no such incident."""
+        c = incidents.c
+        result = await self.session.execute(
+            incidents.update()
+            .where(c.id == incident_id)
+            .values(
+                expected_restore_at=expected_restore_at,
+                cause=sa.func.coalesce(
+                    sa.func.nullif(sa.literal(cause, c.cause.type), ""), c.cause
+                ),
+            )
+            .returning(c.cause, _linked_ticket_ids(incident_id))
+        )
+        return result.first()
+
     async def get(self, incident_id: str, *, for_update: bool = False):
         query = sa.select(incidents).where(incidents.c.id == incident_id)
         if for_update:
@@ -582,24 +629,9 @@ class OutageRepository:
     async def linked_ticket_ids(self, incident_id: str) -> list[str]:
         """Every ticket of the incident: its orders' and those intake linked to it (repeat calls),
         whichever service did the linking."""
-        of_orders = sa.select(work_orders.c.ticket_id, work_orders.c.created_at.label("at")).where(
-            work_orders.c.incident_id == incident_id
-        )
-        of_links = sa.select(
-            incident_links.c.ticket_id, incident_links.c.linked_at.label("at")
-        ).where(
-            sa.or_(
-                incident_links.c.incident_id == incident_id,
-                incident_links.c.work_order_id.in_(
-                    sa.select(work_orders.c.id).where(work_orders.c.incident_id == incident_id)
-                ),
-            )
-        )
-        both = sa.union_all(of_orders, of_links).subquery()
+        linked = _linked_tickets(incident_id)
         rows = await self.session.execute(
-            sa.select(both.c.ticket_id, sa.func.min(both.c.at).label("at"))
-            .group_by(both.c.ticket_id)
-            .order_by(sa.text("at"), both.c.ticket_id)
+            sa.select(linked.c.ticket_id).order_by(linked.c.at, linked.c.ticket_id)
         )
         return [r.ticket_id for r in rows]
 
@@ -713,6 +745,35 @@ class LinkRepository:
             incident_links.update().where(*where).values(released_at=at).returning(incident_links)
         )
         return sorted(rows.all(), key=lambda r: (r.linked_at, r.ticket_id))
+
+
+def _linked_tickets(incident_id: str) -> sa.Subquery:
+    """(ticket_id, at) of every ticket of the incident, each once, at its earliest."""
+    of_orders = sa.select(work_orders.c.ticket_id, work_orders.c.created_at.label("at")).where(
+        work_orders.c.incident_id == incident_id
+    )
+    of_links = sa.select(incident_links.c.ticket_id, incident_links.c.linked_at.label("at")).where(
+        sa.or_(
+            incident_links.c.incident_id == incident_id,
+            incident_links.c.work_order_id.in_(
+                sa.select(work_orders.c.id).where(work_orders.c.incident_id == incident_id)
+            ),
+        )
+    )
+    both = sa.union_all(of_orders, of_links).subquery()
+    return (
+        sa.select(both.c.ticket_id, sa.func.min(both.c.at).label("at"))
+        .group_by(both.c.ticket_id)
+        .subquery()
+    )
+
+
+def _linked_ticket_ids(incident_id: str) -> sa.Label[Any]:
+    """linked_ticket_ids as a column of a statement about the incident (its RETURNING)."""
+    linked = _linked_tickets(incident_id)
+    ordered = aggregate_order_by(linked.c.ticket_id, linked.c.at, linked.c.ticket_id)
+    tickets = sa.select(sa.func.array_agg(ordered)).scalar_subquery()
+    return sa.func.coalesce(tickets, sa.text("'{}'::varchar[]")).label("linked_ticket_ids")
 
 
 def _pending_links(linked_ticket_id: str) -> tuple[sa.ColumnElement[bool], ...]:
