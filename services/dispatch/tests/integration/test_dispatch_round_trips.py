@@ -27,6 +27,7 @@ from brightline.dispatch.adapters.orm import (
     work_order_history,
     work_orders,
 )
+from brightline.dispatch.adapters.repository import WorkOrderRepository
 from brightline.dispatch.domain import commands
 from brightline.dispatch.handlers import NotFound
 from brightline.dispatch.main import create_app
@@ -216,3 +217,26 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
     with pytest.raises(NotFound):
         async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
             await dispatch["bus"].handle(missing, uow)
+
+
+async def test_the_waiting_links_are_found_by_their_index(dispatch):
+    """The ticket's-state read runs on every new order: its question about waiting links is
+    answered by the partial index, not by reading every link ever made (the planner is told to
+    avoid a scan where it can, as it would on a table of a year of repeat calls)."""
+    async with dispatch["sessions"]() as session, session.begin():
+        await session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        captured: list[str] = []
+        repository = WorkOrderRepository(session)
+        original = session.execute
+
+        async def explain(statement, *args, **kwargs):
+            compiled = statement.compile(
+                dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+            )
+            plan = await original(sa.text(f"EXPLAIN {compiled}"))
+            captured.extend(r[0] for r in plan)
+            return await original(statement, *args, **kwargs)
+
+        session.execute = explain
+        await repository.ticket_state(str(uuid.uuid4()))
+    assert any("ix_incident_links_waiting" in line for line in captured), captured

@@ -178,3 +178,11 @@ incident_links = sa.Table(
     sa.Column("ticket_no", sa.String(32)),
     sa.Column("description", sa.Text),
 )
+# Links waiting for the order of the ticket they point at (asked on every new order).
+sa.Index(
+    "ix_incident_links_waiting",
+    incident_links.c.linked_ticket_id,
+    postgresql_where=sa.and_(
+        incident_links.c.work_order_id.is_(None), incident_links.c.released_at.is_(None)
+    ),
+)
