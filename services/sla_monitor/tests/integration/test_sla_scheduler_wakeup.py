@@ -5,6 +5,7 @@ The scheduler's cap (scheduler_interval_seconds) is an hour here: every point be
 because the loop woke at min(next_fire_at) or on a consumer's notify. With a fixed sleep (or
 without the notify) the warning and breach would not fire within the test's timeout."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.repository import DeadlineRepository
 from brightline.sla_monitor.domain.monitor import Open
 from brightline.sla_monitor.main import create_app
-from brightline.sla_monitor.scheduler import run_once
+from brightline.sla_monitor.scheduler import Scheduler, Wakeup, run_once
 from brightline.sla_monitor.settings import SlaMonitorSettings
 
 pytestmark = pytest.mark.integration
@@ -131,3 +132,57 @@ async def test_a_round_writes_its_changes_with_one_batched_update(settings):
             breached == 60
         )  # the breach and the breach+2s escalation of each, written with the round
         assert await run_once(runtime, datetime.now(UTC)) == 0  # fired once
+
+
+async def test_a_wake_up_with_nothing_due_locks_nothing_and_commits_nothing(settings):
+    """Most of the loop's wake-ups (every scheduler_interval_seconds, a quarter second by
+    default) find nothing due: a look at the earliest fire time, rolled back, and no round."""
+    app = create_app(settings.model_copy(update={"scheduler_enabled": False}))
+    async with running(app):
+        runtime = app.state.runtime
+        book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+        async with runtime.unit_of_work() as uow:
+            await handlers.handle(
+                Open(
+                    limit_key="repair.arrival.urban",
+                    subject_type="work_order",
+                    subject_id="wo-later",
+                    ticket_id="t-later",
+                    at=datetime.now(UTC) + timedelta(hours=1),  # due in an hour
+                ),
+                DeadlineRepository(uow.session),
+                uow.emit,
+                book=book,
+            )
+            await uow.commit()
+
+        seen: list[str] = []
+
+        def of_the_scheduler(kind: str):
+            def record(*args, **kwargs):
+                task = asyncio.current_task()
+                if task is not None and task.get_name() == "sla-scheduler":
+                    seen.append(kind if kind != "statement" else args[2])
+
+            return record
+
+        sync = runtime.engine.sync_engine
+        hooks = {
+            "before_cursor_execute": of_the_scheduler("statement"),
+            "commit": of_the_scheduler("COMMIT"),
+        }
+        for name, hook in hooks.items():
+            sa.event.listen(sync, name, hook)
+
+        async def woke_a_few_times() -> bool:
+            return len(seen) >= 5
+
+        scheduler = Scheduler(runtime, interval=0.05, wakeup=Wakeup())
+        try:
+            scheduler.start()
+            await eventually(woke_a_few_times, timeout=60)
+        finally:
+            await scheduler.stop()
+            for name, hook in hooks.items():
+                sa.event.remove(sync, name, hook)
+        assert seen and all("min(deadlines.next_fire_at)" in s for s in seen), seen

@@ -8,7 +8,9 @@ point fired, so a restart never fires it again. Several instances may run
 the loop: SKIP LOCKED gives each row to one of them.
 
 Between rounds the loop sleeps until the earliest pending fire time (min(next_fire_at), read in
-the round's transaction), or a sooner one announced by a consumer, capped at `interval`.
+the round's transaction), or a sooner one announced by a consumer, capped at `interval`. On
+waking it looks at that earliest time first (a read, rolled back) and runs a round only when it
+has come.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ async def run_round(
         next_at = await repo.next_fire_at() if moved < batch else now
         await uow.commit()
     return moved, next_at
+
+
+async def next_fire_at(runtime: ServiceRuntime) -> datetime | None:
+    """The earliest pending fire time, read in a transaction that writes nothing and is rolled
+    back: a loop with nothing due neither locks rows nor commits."""
+    async with runtime.unit_of_work() as uow:
+        return await DeadlineRepository(uow.session).next_fire_at()
 
 
 async def run_once(runtime: ServiceRuntime, now: datetime, *, batch: int = 200) -> int:
@@ -132,7 +141,11 @@ class Scheduler:
             next_at = None
             self.wakeup.take_due_hint(self.clock())
             try:
-                moved = self.batch
+                at = self.clock()
+                # Most wake-ups find nothing due (the cap's, or a notify for a later time): a
+                # look at the earliest fire time, and a round only when it has come.
+                next_at = await next_fire_at(self.runtime)
+                moved = self.batch if next_at is not None and next_at <= at else 0
                 while moved >= self.batch:
                     at = self.clock()
                     moved, next_at = await run_round(self.runtime, at, batch=self.batch)
