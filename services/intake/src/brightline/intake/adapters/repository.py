@@ -34,6 +34,9 @@ from brightline.intake.domain.model import Ticket
 OPEN_STATUSES = ("recorded", "reopened")
 # Work-order states after which the fault is no longer "being handled".
 FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
+_LOCK_ADDRESS = sa.select(
+    sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("key", type_=sa.Text)))
+)
 
 
 class TicketRepository:
@@ -379,9 +382,7 @@ class TicketRepository:
         """Serialise repair intake per address, so two simultaneous calls cannot both open a repair."""
         key = address_key(address) or meter_no
         if key:
-            await self.session.execute(
-                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key)))
-            )
+            await self.session.execute(_LOCK_ADDRESS, {"key": key})
 
     async def close_linked(self, ticket_id: str, at: datetime) -> None:
         """A repeat-call consultation closes with the work it was linked to (dispatch said so)."""
