@@ -16,9 +16,10 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    # The call scripts are read now: a broken file stops the start, and the first call after
-    # a start does not wait for the YAML to be parsed.
+    # The call scripts and the forbidden phrases are read now: a broken file stops the start,
+    # and the first call after a start does not wait for the YAML to be parsed.
     scripts()
+    handlers.phrase_book_at(settings.forbidden_phrases_file)
     bus = handlers.message_bus(settings)
     app = create_service_app(
         settings,
