@@ -2,15 +2,18 @@
 round-trip counter (DB_COUNT_ROUND_TRIPS, the benchmark's "round trips per ticket").
 
 A new repair with an Idempotency-Key, as the intake desk sends it: BEGIN, the key's claim, the
-address lock, the lookup of what is already being handled fused with the ticket's INSERT, the
-outbox rows with the stored response, the audit trail's row (its lock, the chain's last hash,
-the row), COMMIT."""
+address lock, the lookups of what is already being handled and of a planned outage in effect
+fused with the ticket's INSERT, the outbox rows with the stored response, the audit trail's
+row (its lock, the chain's last hash, the row), COMMIT. A caller known to the directory adds
+the lookup of their customer record."""
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from brightline.intake.main import create_app
+from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
 from brightline.platform import db
 from brightline.platform.auth import Role
@@ -20,11 +23,14 @@ pytestmark = pytest.mark.integration
 
 AGENT = bearer(Role.AGENT, subject="agent-trips")
 NEW_REPAIR_TRIPS = 9
+KNOWN_CUSTOMER_TRIPS = 10  # the customer's record gives area and meter
 REPEAT_CALL_TRIPS = 11  # the lookup on its own, then the linked consultation's INSERT
+PLANNED_OUTAGE_TRIPS = 12  # the lookup, the planned outage, then the consultation's INSERT
+SYSTEM = bearer(Role.INTEGRATION, subject="customer-system")
 
 
-def repair(address: str) -> dict:
-    return {
+def repair(address: str, **more: str) -> dict:
+    return more | {
         "ticket_type": "repair",
         "description": "家中插座无电, 请派人检修",
         "caller_name": "王五",
@@ -36,14 +42,19 @@ def repair(address: str) -> dict:
 
 
 @pytest.fixture
-async def client(infra_env, db_name, monkeypatch):
+async def stack(infra_env, db_name, monkeypatch):
     monkeypatch.setenv("DB_COUNT_ROUND_TRIPS", "1")
     app = create_app(IntakeSettings(database_name=db_name("intake"), **infra_env))
     async with running(app) as client:
         # Only the request's own statements: the relay and the retention job share the engine.
         await app.state.runtime.relay.stop()
         await app.state.runtime.retention.stop()
-        yield client
+        yield client, app.state.runtime.sessions
+
+
+@pytest.fixture
+def client(stack):
+    return stack[0]
 
 
 async def trips_of(client, body: dict, key: str) -> tuple[int, dict]:
@@ -66,3 +77,49 @@ async def test_a_repeat_call_still_finds_the_repair_being_handled(client):
     assert repeat["ticket_type"] == "consultation"
     assert repeat["details"]["linked_ticket_id"] == first["id"]
     assert trips == REPEAT_CALL_TRIPS
+
+
+async def test_a_caller_known_to_the_directory_costs_one_lookup_more(client):
+    imported = await client.post(
+        "/customers/import",
+        headers=SYSTEM,
+        json={
+            "customers": [
+                {
+                    "customer_id": "cu-trips",
+                    "name": "王五",
+                    "phones": ["13900139000"],
+                    "address": "往返路3号",
+                    "area_code": "TA-TRIPS",
+                    "meter_no": "M-TRIPS-1",
+                }
+            ]
+        },
+    )
+    assert imported.status_code == 200, imported.text
+    trips, ticket = await trips_of(client, repair("往返路3号", customer_id="cu-trips"), "k-4")
+    assert ticket["ticket_type"] == "repair"
+    assert trips == KNOWN_CUSTOMER_TRIPS
+
+
+async def test_a_call_about_a_planned_outage_in_effect_is_still_a_linked_consultation(stack):
+    client, sessions = stack
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        await PlannedOutageRepository(session).upsert(
+            SimpleNamespace(
+                planned_outage_id="po-trips",
+                area_codes=["TA-PLANNED"],
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=3),
+                announced_at=now - timedelta(days=2),
+                reason="线路检修",
+            )
+        )
+    trips, ticket = await trips_of(client, repair("往返路4号", area_code="TA-PLANNED"), "k-5")
+    assert ticket["ticket_type"] == "consultation"
+    assert ticket["details"]["planned_outage_id"] == "po-trips"
+    assert trips == PLANNED_OUTAGE_TRIPS
+    # In another area the same call is a repair.
+    _, other = await trips_of(client, repair("往返路5号", area_code="TA-ELSEWHERE"), "k-6")
+    assert other["ticket_type"] == "repair"

@@ -119,14 +119,13 @@ async def record_ticket(
         # The lock is its own statement: the lookup must run on a snapshot taken after it is
         # held, or it would miss a repair a concurrent call at this address has just committed.
         await tickets.lock_address(details.get("address"), meter_no)
-        if not area_code:
-            # Most calls report a fault nobody has reported yet: the ticket goes in with the
-            # lookup, in one statement, unless that finds the fault being handled. (With an
-            # area, a planned outage in effect there must be looked for first.)
-            ticket = _new_ticket(command, ticket_type, dict(details), tz)
-            if await tickets.add_unless_handled(ticket, meter_no=meter_no, tz=tz):
-                publish(ticket.events, uow, seal, reporter=reporter)
-                return Recorded(ticket, None)
+        # Most calls report a fault nobody has reported yet: the ticket goes in with the
+        # lookups, in one statement, unless they find the fault being handled or a planned
+        # outage; then the lookups are made for what they found, as below.
+        ticket = _new_ticket(command, ticket_type, dict(details), tz)
+        if await tickets.add_unless_handled(ticket, meter_no=meter_no, area_code=area_code, tz=tz):
+            publish(ticket.events, uow, seal, reporter=reporter)
+            return Recorded(ticket, None)
         open_repairs, active_outages = await tickets.repair_context(
             address=details.get("address"), meter_no=meter_no
         )

@@ -28,6 +28,7 @@ from brightline.intake.adapters.orm import (
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key
 from brightline.intake.domain.model import Ticket
+from brightline.intake.planned_outages import in_effect_over
 
 # Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
 # use the partial index ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
@@ -134,17 +135,23 @@ class TicketRepository:
         ticket.no = await self.session.scalar(self._numbered_insert(), self._params(ticket, tz))
 
     async def add_unless_handled(
-        self, ticket: Ticket, *, meter_no: str | None, tz: str | None = None
+        self, ticket: Ticket, *, meter_no: str | None, area_code: str | None, tz: str | None = None
     ) -> bool:
-        """Insert a new repair ticket in the statement that looks for what repair_context()
-        would find (an open repair at its address or meter, an active outage over its meter):
-        numbered and True when there is none, nothing written and False otherwise. A new fault
-        then costs one round trip, not two; a repeat call goes on to repair_context(). Taken
-        under lock_address(), like repair_context()."""
+        """Insert a new repair ticket in the statement that looks for what would make it
+        something else: what repair_context() finds (an open repair at its address or meter, an
+        active outage over its meter) and a planned outage in effect over its area. Numbered
+        and True when there is none, nothing written and False otherwise. A new fault then
+        costs one round trip, not two or three; a call about a fault being handled goes on to
+        repair_context(). Taken under lock_address(), like repair_context()."""
         key = address_key(ticket.details.get("address"))
-        params = {**self._params(ticket, tz), "match_address_key": key, "match_meter_no": meter_no}
+        params = {
+            **self._params(ticket, tz),
+            "match_address_key": key,
+            "match_meter_no": meter_no,
+            "match_area_code": area_code,
+        }
         no = await self.session.scalar(
-            self._insert_unless_handled(bool(key), bool(meter_no)), params
+            self._insert_unless_handled(bool(key), bool(meter_no), bool(area_code)), params
         )
         if no is None:
             return False
@@ -153,11 +160,13 @@ class TicketRepository:
 
     @staticmethod
     @cache
-    def _insert_unless_handled(by_address: bool, by_meter: bool) -> sa.Insert:
-        new = sa.select(
-            *(sa.bindparam(c, type_=tickets.c[c].type) for c in TicketRepository._COLUMNS),
-            TicketRepository._number(),
-        ).where(~TicketRepository._context(by_address, by_meter).exists())
+    def _insert_unless_handled(by_address: bool, by_meter: bool, by_area: bool) -> sa.Insert:
+        values = {c: sa.bindparam(c, type_=tickets.c[c].type) for c in TicketRepository._COLUMNS}
+        unless = [~TicketRepository._context(by_address, by_meter).exists()]
+        if by_area:
+            area = sa.bindparam("match_area_code", type_=tickets.c.area_code.type)
+            unless.append(~in_effect_over(area, values["recorded_at"]))
+        new = sa.select(*values.values(), TicketRepository._number()).where(*unless)
         return (
             tickets.insert()
             .from_select([*TicketRepository._COLUMNS, "no"], new)
