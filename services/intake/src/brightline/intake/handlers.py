@@ -111,14 +111,17 @@ async def record_ticket(
             ticket_type, command.description, details, scripts().required_fields()[ticket_type]
         )
         area_code, meter_no = details.get("area_code"), details.get("meter_no")
-        if (not area_code or not meter_no) and details.get("customer_id"):
-            customer = await DirectoryRepository(uow.session).get(details["customer_id"])
-            area_code = area_code or (customer.area_code if customer is not None else None)
-            # The customer's own meter places the call under the grid's equipment.
-            meter_no = meter_no or (customer.meter_no if customer is not None else None)
         # The lock is its own statement: the lookup must run on a snapshot taken after it is
         # held, or it would miss a repair a concurrent call at this address has just committed.
-        await tickets.lock_address(details.get("address"), meter_no)
+        # The caller's customer record, when the call names one, comes with it.
+        customer_area, customer_meter = await tickets.lock_address_of(
+            details.get("address"),
+            meter_no,
+            details.get("customer_id") if not area_code or not meter_no else None,
+        )
+        area_code = area_code or customer_area
+        # The customer's own meter places the call under the grid's equipment.
+        meter_no = meter_no or customer_meter
         # Most calls report a fault nobody has reported yet: the ticket goes in with the
         # lookups, in one statement, unless they find the fault being handled or a planned
         # outage; then the lookups are made for what they found, as below.

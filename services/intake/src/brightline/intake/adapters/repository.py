@@ -38,6 +38,15 @@ FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
 _LOCK_ADDRESS = sa.select(
     sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("key", type_=sa.Text)))
 )
+# The same lock and the caller's customer record (a row of NULLs when there is none).
+_LOCKED = _LOCK_ADDRESS.subquery("locked")
+_LOCK_ADDRESS_AND_CUSTOMER = sa.select(
+    *_LOCKED.c, customers.c.area_code, customers.c.meter_no
+).select_from(
+    _LOCKED.outerjoin(
+        customers, customers.c.customer_id == sa.bindparam("customer_id", type_=sa.String)
+    )
+)
 
 
 class TicketRepository:
@@ -392,6 +401,28 @@ class TicketRepository:
         key = address_key(address) or meter_no
         if key:
             await self.session.execute(_LOCK_ADDRESS, {"key": key})
+
+    async def lock_address_of(
+        self, address: str | None, meter_no: str | None, customer_id: str | None
+    ) -> tuple[str | None, str | None]:
+        """lock_address(), and the area code and meter number of the customer record named
+        (Nones without one), in one statement when the address gives the lock its key. The
+        record is not what the lock guards: reading it on the snapshot taken before the lock is
+        held changes nothing."""
+        key = address_key(address)
+        if key and customer_id:
+            row = (
+                await self.session.execute(
+                    _LOCK_ADDRESS_AND_CUSTOMER, {"key": key, "customer_id": customer_id}
+                )
+            ).one()
+            return row.area_code, row.meter_no
+        customer = await DirectoryRepository(self.session).get(customer_id) if customer_id else None
+        area_code, customer_meter = (
+            (customer.area_code, customer.meter_no) if customer is not None else (None, None)
+        )
+        await self.lock_address(address, meter_no or customer_meter)
+        return area_code, customer_meter
 
     async def close_linked(self, ticket_id: str, at: datetime) -> None:
         """A repeat-call consultation closes with the work it was linked to (dispatch said so)."""
