@@ -4,6 +4,7 @@ audience, expiry and algorithm are enforced."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -146,3 +147,31 @@ async def test_unknown_kids_do_not_hammer_the_issuer(issuer):
         with pytest.raises(Problem):
             await verifier.principal(token)
     assert issuer.jwks_fetches == 1  # refetches are rate-limited
+
+
+async def test_a_verified_token_is_not_verified_again_until_it_expires(issuer, monkeypatch):
+    """The signature of a token is checked once; the remembered caller is given back only until
+    the token's expiry, after which the token is refused as any expired token is."""
+    decoded = []
+    real_decode = auth.jwt.decode
+
+    def counting_decode(*args, **kwargs):
+        decoded.append(1)
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(auth.jwt, "decode", counting_decode)
+    verifier = TokenVerifier(issuer.url, AUDIENCE, leeway=0)
+    token = issuer.token("k1")
+    first = await verifier.principal(token)
+    assert await verifier.principal(token) == first
+    assert len(decoded) == 1
+    other = issuer.token("k1", preferred_username="agent-8", jti="another")
+    assert (await verifier.principal(other)).subject == "agent-8"
+    assert len(decoded) == 2  # a different token is verified on its own
+
+    short = issuer.token("k1", exp=int(time.time()) + 1, jti="short")
+    assert (await verifier.principal(short)).subject == "agent-7"
+    await asyncio.sleep(2.1)  # past its expiry (whole seconds)
+    with pytest.raises(Problem) as caught:
+        await verifier.principal(short)
+    assert caught.value.status == 401

@@ -99,5 +99,10 @@ def instrument_app(app: FastAPI, service_name: str) -> None:
             span.set_attribute(SERVICE_ATTRIBUTE, service_name)
 
     FastAPIInstrumentor.instrument_app(
-        app, excluded_urls=UNTRACED_PATHS, server_request_hook=tag_service
+        app,
+        excluded_urls=UNTRACED_PATHS,
+        server_request_hook=tag_service,
+        # Not a span per ASGI message (each body chunk read, the response start, each chunk
+        # sent): three more spans per request that tell nothing the server span does not.
+        exclude_spans=["receive", "send"],
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from brightline.contracts.events.common import TicketType
 from brightline.contracts.events.dispatch import (
     LinkedTicketReleasedV1,
     OutageCancelledV1,
@@ -110,14 +111,24 @@ async def record_ticket(
             ticket_type, command.description, details, scripts().required_fields()[ticket_type]
         )
         area_code, meter_no = details.get("area_code"), details.get("meter_no")
-        if (not area_code or not meter_no) and details.get("customer_id"):
-            customer = await DirectoryRepository(uow.session).get(details["customer_id"])
-            area_code = area_code or (customer.area_code if customer is not None else None)
-            # The customer's own meter places the call under the grid's equipment.
-            meter_no = meter_no or (customer.meter_no if customer is not None else None)
         # The lock is its own statement: the lookup must run on a snapshot taken after it is
         # held, or it would miss a repair a concurrent call at this address has just committed.
-        await tickets.lock_address(details.get("address"), meter_no)
+        # The caller's customer record, when the call names one, comes with it.
+        customer_area, customer_meter = await tickets.lock_address_of(
+            details.get("address"),
+            meter_no,
+            details.get("customer_id") if not area_code or not meter_no else None,
+        )
+        area_code = area_code or customer_area
+        # The customer's own meter places the call under the grid's equipment.
+        meter_no = meter_no or customer_meter
+        # Most calls report a fault nobody has reported yet: the ticket goes in with the
+        # lookups, in one statement, unless they find the fault being handled or a planned
+        # outage; then the lookups are made for what they found, as below.
+        ticket = _new_ticket(command, ticket_type, dict(details), tz)
+        if await tickets.add_unless_handled(ticket, meter_no=meter_no, area_code=area_code, tz=tz):
+            publish(ticket.events, uow, seal, reporter=reporter)
+            return Recorded(ticket, None)
         open_repairs, active_outages = await tickets.repair_context(
             address=details.get("address"), meter_no=meter_no
         )
@@ -143,6 +154,26 @@ async def record_ticket(
                 linked_incident_id=link.incident_id,
             )
             details = {k: v for k, v in details.items() if v is not None}
+    ticket = _new_ticket(command, ticket_type, details, tz)
+    if chased is not None:
+        # Told the progress on the spot; the case's own callback covers this call.
+        ticket.complete(
+            command.first_ask_owner, ticket.recorded_at, details.get("note_to_customer")
+        )
+    await tickets.add(ticket, tz=tz)
+    publish(ticket.events, uow, seal, reporter=reporter)
+    if chased is not None:
+        _emit_completed(
+            ticket, ticket.recorded_at, command.first_ask_owner, None, uow, seal, callback_due=False
+        )
+    return Recorded(ticket, link)
+
+
+def _new_ticket(
+    command: commands.RecordTicket, ticket_type: TicketType, details: dict, tz: str
+) -> Ticket:
+    """The ticket a call records as `ticket_type` (a repair may have become a consultation),
+    with its call script and reply promise; numbered when inserted."""
     book = scripts()
     details.setdefault(
         "script",
@@ -153,24 +184,16 @@ async def record_ticket(
     at = now()
     if promise := reply_promise.promise_for(ticket_type, at, tz):
         details["reply_promise"] = promise
-    ticket = Ticket.record(
+    return Ticket.record(
         id=str(uuid.uuid4()),
         no="",
         type=ticket_type,
-        recorded_at=at,  # numbered by tickets.add()
+        recorded_at=at,
         first_ask_owner=command.first_ask_owner,
         description=command.description,
         details=details,
         required_fields=book.required_fields()[ticket_type],
     )
-    if chased is not None:
-        # Told the progress on the spot; the case's own callback covers this call.
-        ticket.complete(command.first_ask_owner, at, details.get("note_to_customer"))
-    await tickets.add(ticket, tz=tz)
-    publish(ticket.events, uow, seal, reporter=reporter)
-    if chased is not None:
-        _emit_completed(ticket, at, command.first_ask_owner, None, uow, seal, callback_due=False)
-    return Recorded(ticket, link)
 
 
 class NotChaseable(ValueError):

@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from brightline.intake import consumers, handlers
+from brightline.intake.adapters.rule_files import scripts
 from brightline.intake.api import routes
 from brightline.intake.settings import IntakeSettings
 from brightline.messaging import service_lifespan
@@ -15,6 +16,10 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    # The call scripts and the forbidden phrases are read now: a broken file stops the start,
+    # and the first call after a start does not wait for the YAML to be parsed.
+    scripts()
+    handlers.phrase_book_at(settings.forbidden_phrases_file)
     bus = handlers.message_bus(settings)
     app = create_service_app(
         settings,

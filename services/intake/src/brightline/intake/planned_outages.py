@@ -93,3 +93,13 @@ class PlannedOutageRepository:
 
     async def in_effect(self, areas: set[str], at: datetime) -> PlannedOutage | None:
         return next((o for o in await self.over(areas, ending_after=at) if o.starts_at <= at), None)
+
+
+def in_effect_over(area: sa.ColumnElement, at: sa.ColumnElement) -> sa.Exists:
+    """SQL for "in_effect({area}, at) finds one", for a statement that must not go on if so."""
+    return sa.exists().where(
+        planned_outages_seen.c.cancelled.is_(False),
+        planned_outages_seen.c.ends_at > at,
+        planned_outages_seen.c.starts_at <= at,
+        planned_outages_seen.c.area_codes.contains(sa.func.jsonb_build_array(area)),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,25 +28,88 @@ from brightline.intake.adapters.orm import (
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key
 from brightline.intake.domain.model import Ticket
+from brightline.intake.planned_outages import in_effect_over
 
 # Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
 # use the partial index ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
 OPEN_STATUSES = ("recorded", "reopened")
 # Work-order states after which the fault is no longer "being handled".
 FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
+_LOCK_ADDRESS = sa.select(
+    sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("key", type_=sa.Text)))
+)
+# The same lock and the caller's customer record (a row of NULLs when there is none).
+_LOCKED = _LOCK_ADDRESS.subquery("locked")
+_LOCK_ADDRESS_AND_CUSTOMER = sa.select(
+    *_LOCKED.c, customers.c.area_code, customers.c.meter_no
+).select_from(
+    _LOCKED.outerjoin(
+        customers, customers.c.customer_id == sa.bindparam("customer_id", type_=sa.String)
+    )
+)
 
 
 class TicketRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    # The columns a new ticket is inserted with, as bind parameters of the same names.
+    _COLUMNS = (
+        "id",
+        "recorded_at",
+        "first_ask_owner",
+        "description",
+        "type",
+        "status",
+        "owner",
+        "details",
+        "phone",
+        "customer_id",
+        "address_key",
+        "area_code",
+        "meter_no",
+        "call_id",
+        "script",
+        "linked_ticket_id",
+        "linked_incident_id",
+        "completed_at",
+        "completed_by",
+        "closed",
+    )
+
     @staticmethod
-    def _number(on: datetime, tz: str | None = None) -> sa.ColumnElement:
+    def _number() -> sa.ColumnElement:
         """The ticket number, taken in the INSERT itself: the recording day in the business
-        timezone (a call at 01:00 Beijing time is that day's, not the UTC day before) and the next
-        value of ticket_no_seq, zero-padded to at least 7 digits (YYYYMMDD0000042)."""
-        return sa.literal(f"{business_date(on, tz):%Y%m%d}") + sa.func.to_char(
+        timezone (bound as `business_day`: a call at 01:00 Beijing time is that day's, not the
+        UTC day before) and the next value of ticket_no_seq, zero-padded to at least 7 digits
+        (YYYYMMDD0000042)."""
+        return sa.bindparam("business_day", type_=sa.String) + sa.func.to_char(
             ticket_no_seq.next_value(), "FM9999999999990000000"
+        )
+
+    @staticmethod
+    def _params(ticket: Ticket, tz: str | None) -> dict[str, Any]:
+        """The bind parameters of the INSERT statements below. They travel as execute()
+        parameters: the statements are built once and their compiled form is cached."""
+        return dict(
+            id=ticket.id,
+            recorded_at=ticket.recorded_at,
+            first_ask_owner=ticket.first_ask_owner,
+            description=ticket.description,
+            business_day=f"{business_date(ticket.recorded_at, tz):%Y%m%d}",
+            **TicketRepository._columns(ticket),
+        )
+
+    @staticmethod
+    @cache
+    def _numbered_insert() -> sa.Insert:
+        return (
+            tickets.insert()
+            .values(
+                {c: sa.bindparam(c, type_=tickets.c[c].type) for c in TicketRepository._COLUMNS}
+            )
+            .values(no=TicketRepository._number())
+            .returning(tickets.c.no)
         )
 
     @staticmethod
@@ -72,16 +136,49 @@ class TicketRepository:
 
     async def add(self, ticket: Ticket, *, tz: str | None = None) -> None:
         """Insert the ticket; one without a number (`no=""`) is numbered by the INSERT (see _number)."""
-        ticket.no = await self.session.scalar(
+        if ticket.no:
+            params = self._params(ticket, tz)
+            del params["business_day"]
+            await self.session.execute(tickets.insert(), {**params, "no": ticket.no})
+            return
+        ticket.no = await self.session.scalar(self._numbered_insert(), self._params(ticket, tz))
+
+    async def add_unless_handled(
+        self, ticket: Ticket, *, meter_no: str | None, area_code: str | None, tz: str | None = None
+    ) -> bool:
+        """Insert a new repair ticket in the statement that looks for what would make it
+        something else: what repair_context() finds (an open repair at its address or meter, an
+        active outage over its meter) and a planned outage in effect over its area. Numbered
+        and True when there is none, nothing written and False otherwise. A new fault then
+        costs one round trip, not two or three; a call about a fault being handled goes on to
+        repair_context(). Taken under lock_address(), like repair_context()."""
+        key = address_key(ticket.details.get("address"))
+        params = {
+            **self._params(ticket, tz),
+            "match_address_key": key,
+            "match_meter_no": meter_no,
+            "match_area_code": area_code,
+        }
+        no = await self.session.scalar(
+            self._insert_unless_handled(bool(key), bool(meter_no), bool(area_code)), params
+        )
+        if no is None:
+            return False
+        ticket.no = no
+        return True
+
+    @staticmethod
+    @cache
+    def _insert_unless_handled(by_address: bool, by_meter: bool, by_area: bool) -> sa.Insert:
+        values = {c: sa.bindparam(c, type_=tickets.c[c].type) for c in TicketRepository._COLUMNS}
+        unless = [~TicketRepository._context(by_address, by_meter).exists()]
+        if by_area:
+            area = sa.bindparam("match_area_code", type_=tickets.c.area_code.type)
+            unless.append(~in_effect_over(area, values["recorded_at"]))
+        new = sa.select(*values.values(), TicketRepository._number()).where(*unless)
+        return (
             tickets.insert()
-            .values(
-                id=ticket.id,
-                no=ticket.no or self._number(ticket.recorded_at, tz),
-                recorded_at=ticket.recorded_at,
-                first_ask_owner=ticket.first_ask_owner,
-                description=ticket.description,
-                **self._columns(ticket),
-            )
+            .from_select([*TicketRepository._COLUMNS, "no"], new)
             .returning(tickets.c.no)
         )
 
@@ -154,6 +251,64 @@ class TicketRepository:
         address or meter (oldest first) with their latest work order's progress and the active
         outage holding them, and every active outage (by declaration time). A repair whose
         latest work order is finished (FINISHED_ORDER_STATES) is no longer being handled."""
+        key = address_key(address)
+        rows = (
+            await self.session.execute(
+                self._ordered_context(bool(key), bool(meter_no)),
+                {"match_address_key": key, "match_meter_no": meter_no},
+            )
+        ).all()
+        repairs = [
+            OpenRepair(
+                ticket_id=r.id,
+                ticket_no=r.no,
+                address_key=r.address_key,
+                meter_no=r.meter_no,
+                area_code=r.area_code,
+                progress=r.progress,
+                expected_restore_at=r.expected_restore_at,
+                incident_id=r.incident_id,
+                arrive_by=r.arrive_by,
+                outage_status=r.outage_status,
+                area_name=(r.area_names or [None])[0],
+            )
+            for r in rows
+            if r.kind == "repair"
+        ]
+        active_outages = [
+            ActiveOutage(
+                r.incident_id,
+                tuple(r.area_codes),
+                r.expected_restore_at,
+                r.cause,
+                covers_meter=True,
+                area_names=tuple(r.area_names or ()),
+                status=r.outage_status,
+            )
+            for r in rows
+            if r.kind == "outage"
+        ]
+        return repairs, active_outages
+
+    @staticmethod
+    @cache
+    def _ordered_context(
+        by_address: bool, by_meter: bool
+    ) -> sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[*tuple[Any, ...]]:
+        return TicketRepository._context(by_address, by_meter).order_by(
+            sa.literal_column("kind"), sa.literal_column("sort_at")
+        )
+
+    @staticmethod
+    @cache
+    def _context(
+        by_address: bool, by_meter: bool
+    ) -> sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[*tuple[Any, ...]]:
+        """repair_context()'s rows, unordered, `match_address_key` and `match_meter_no` bound
+        (named apart from the ticket's own columns of an INSERT that embeds them): built once
+        per shape, i.e. which of the two the call gave."""
+        address_key_ = sa.bindparam("match_address_key", type_=tickets.c.address_key.type)
+        meter_no = sa.bindparam("match_meter_no", type_=tickets.c.meter_no.type)
 
         def none(column: sa.Column) -> sa.ColumnElement:
             return sa.cast(sa.null(), column.type).label(column.name)
@@ -179,12 +334,11 @@ class TicketRepository:
             outages.c.active.is_(True),
             # Only incidents whose equipment feeds the caller's meter: never a whole area.
             outages.c.meter_nos.contains(sa.func.jsonb_build_array(meter_no))
-            if meter_no
+            if by_meter
             else sa.false(),
         )
-        key = address_key(address)
-        match = ([tickets.c.address_key == key] if key else []) + (
-            [tickets.c.meter_no == meter_no] if meter_no else []
+        match = ([tickets.c.address_key == address_key_] if by_address else []) + (
+            [tickets.c.meter_no == meter_no] if by_meter else []
         )
         if match:
             latest_order = (
@@ -240,50 +394,35 @@ class TicketRepository:
                 )
             )
             query = sa.union_all(query, open_repairs)
-        rows = (
-            await self.session.execute(
-                query.order_by(sa.literal_column("kind"), sa.literal_column("sort_at"))
-            )
-        ).all()
-        repairs = [
-            OpenRepair(
-                ticket_id=r.id,
-                ticket_no=r.no,
-                address_key=r.address_key,
-                meter_no=r.meter_no,
-                area_code=r.area_code,
-                progress=r.progress,
-                expected_restore_at=r.expected_restore_at,
-                incident_id=r.incident_id,
-                arrive_by=r.arrive_by,
-                outage_status=r.outage_status,
-                area_name=(r.area_names or [None])[0],
-            )
-            for r in rows
-            if r.kind == "repair"
-        ]
-        active_outages = [
-            ActiveOutage(
-                r.incident_id,
-                tuple(r.area_codes),
-                r.expected_restore_at,
-                r.cause,
-                covers_meter=True,
-                area_names=tuple(r.area_names or ()),
-                status=r.outage_status,
-            )
-            for r in rows
-            if r.kind == "outage"
-        ]
-        return repairs, active_outages
+        return query
 
     async def lock_address(self, address: str | None, meter_no: str | None) -> None:
         """Serialise repair intake per address, so two simultaneous calls cannot both open a repair."""
         key = address_key(address) or meter_no
         if key:
-            await self.session.execute(
-                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key)))
-            )
+            await self.session.execute(_LOCK_ADDRESS, {"key": key})
+
+    async def lock_address_of(
+        self, address: str | None, meter_no: str | None, customer_id: str | None
+    ) -> tuple[str | None, str | None]:
+        """lock_address(), and the area code and meter number of the customer record named
+        (Nones without one), in one statement when the address gives the lock its key. The
+        record is not what the lock guards: reading it on the snapshot taken before the lock is
+        held changes nothing."""
+        key = address_key(address)
+        if key and customer_id:
+            row = (
+                await self.session.execute(
+                    _LOCK_ADDRESS_AND_CUSTOMER, {"key": key, "customer_id": customer_id}
+                )
+            ).one()
+            return row.area_code, row.meter_no
+        customer = await DirectoryRepository(self.session).get(customer_id) if customer_id else None
+        area_code, customer_meter = (
+            (customer.area_code, customer.meter_no) if customer is not None else (None, None)
+        )
+        await self.lock_address(address, meter_no or customer_meter)
+        return area_code, customer_meter
 
     async def close_linked(self, ticket_id: str, at: datetime) -> None:
         """A repeat-call consultation closes with the work it was linked to (dispatch said so)."""

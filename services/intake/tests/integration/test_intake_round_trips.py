@@ -1,0 +1,132 @@
+"""What one POST /tickets costs the database, counted (never timed) through the services' own
+round-trip counter (DB_COUNT_ROUND_TRIPS, the benchmark's "round trips per ticket").
+
+A new repair with an Idempotency-Key, as the intake desk sends it: BEGIN, the key's claim, the
+address lock, the lookups of what is already being handled and of a planned outage in effect
+fused with the ticket's INSERT, the outbox rows with the stored response, the audit trail's
+row (its lock, the chain's last hash, the row), COMMIT. A caller known to the directory costs
+the same: their customer record comes with the address lock."""
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from brightline.intake.main import create_app
+from brightline.intake.planned_outages import PlannedOutageRepository
+from brightline.intake.settings import IntakeSettings
+from brightline.platform import db
+from brightline.platform.auth import Role
+from brightline.platform.testing import bearer, running
+
+pytestmark = pytest.mark.integration
+
+AGENT = bearer(Role.AGENT, subject="agent-trips")
+NEW_REPAIR_TRIPS = 9
+KNOWN_CUSTOMER_TRIPS = 9  # the customer record (area, meter) comes with the address lock
+REPEAT_CALL_TRIPS = 11  # the lookup on its own, then the linked consultation's INSERT
+PLANNED_OUTAGE_TRIPS = 12  # the lookup, the planned outage, then the consultation's INSERT
+SYSTEM = bearer(Role.INTEGRATION, subject="customer-system")
+
+
+def repair(address: str, **more: str) -> dict:
+    return more | {
+        "ticket_type": "repair",
+        "description": "家中插座无电, 请派人检修",
+        "caller_name": "王五",
+        "phone": "13900139000",
+        "address": address,
+        "fault_scope": "own_home",
+        "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+    }
+
+
+@pytest.fixture
+async def stack(infra_env, db_name, monkeypatch):
+    monkeypatch.setenv("DB_COUNT_ROUND_TRIPS", "1")
+    app = create_app(IntakeSettings(database_name=db_name("intake"), **infra_env))
+    async with running(app) as client:
+        # Only the request's own statements: the relay and the retention job share the engine.
+        await app.state.runtime.relay.stop()
+        await app.state.runtime.retention.stop()
+        yield client, app.state.runtime.sessions
+
+
+@pytest.fixture
+def client(stack):
+    return stack[0]
+
+
+async def trips_of(client, body: dict, key: str) -> tuple[int, dict]:
+    before = db.ROUND_TRIPS["total"]
+    response = await client.post("/tickets", json=body, headers={**AGENT, "Idempotency-Key": key})
+    assert response.status_code == 201, response.text
+    return db.ROUND_TRIPS["total"] - before, response.json()
+
+
+async def test_a_new_repair_costs_its_fused_round_trips(client):
+    await trips_of(client, repair("往返路0号"), "warm-up")  # first use: connections, caches
+    trips, ticket = await trips_of(client, repair("往返路1号"), "k-1")
+    assert ticket["ticket_type"] == "repair" and ticket["no"]
+    assert trips == NEW_REPAIR_TRIPS
+
+
+async def test_a_repeat_call_still_finds_the_repair_being_handled(client):
+    _, first = await trips_of(client, repair("往返路2号"), "k-2")
+    trips, repeat = await trips_of(client, repair("往返路2号"), "k-3")
+    assert repeat["ticket_type"] == "consultation"
+    assert repeat["details"]["linked_ticket_id"] == first["id"]
+    assert trips == REPEAT_CALL_TRIPS
+
+
+async def test_a_caller_known_to_the_directory_costs_no_lookup_more(client):
+    imported = await client.post(
+        "/customers/import",
+        headers=SYSTEM,
+        json={
+            "customers": [
+                {
+                    "customer_id": "cu-trips",
+                    "name": "王五",
+                    "phones": ["13900139000"],
+                    "address": "往返路3号",
+                    "area_code": "TA-TRIPS",
+                    "meter_no": "M-TRIPS-1",
+                }
+            ]
+        },
+    )
+    assert imported.status_code == 200, imported.text
+    trips, ticket = await trips_of(client, repair("往返路3号", customer_id="cu-trips"), "k-4")
+    assert ticket["ticket_type"] == "repair"
+    assert trips == KNOWN_CUSTOMER_TRIPS
+
+
+async def test_a_call_about_a_planned_outage_in_effect_is_still_a_linked_consultation(stack):
+    client, sessions = stack
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        await PlannedOutageRepository(session).upsert(
+            SimpleNamespace(
+                planned_outage_id="po-trips",
+                area_codes=["TA-PLANNED"],
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=3),
+                announced_at=now - timedelta(days=2),
+                reason="线路检修",
+            )
+        )
+    # The area comes from the caller's customer record.
+    imported = await client.post(
+        "/customers/import",
+        headers=SYSTEM,
+        json={"customers": [{"customer_id": "cu-planned", "area_code": "TA-PLANNED"}]},
+    )
+    assert imported.status_code == 200, imported.text
+    trips, ticket = await trips_of(client, repair("往返路4号", customer_id="cu-planned"), "k-5")
+    assert ticket["ticket_type"] == "consultation"
+    assert ticket["details"]["planned_outage_id"] == "po-trips"
+    assert trips == PLANNED_OUTAGE_TRIPS
+    # In another area the same call is a repair.
+    _, other = await trips_of(client, repair("往返路5号", area_code="TA-ELSEWHERE"), "k-6")
+    assert other["ticket_type"] == "repair"
