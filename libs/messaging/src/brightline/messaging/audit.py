@@ -3,23 +3,28 @@
 What writes it (nothing in a service's business code has to):
 
 - every unit of work of the runtime (brightline.messaging.unit_of_work) that commits, in its
-  own transaction: a request (who: the signed-in principal), a handled event (who: the
-  event's source; redeliveries the inbox absorbs write nothing) or a scheduled job that
-  changed something. The rows it wrote, updated or deleted are captured on the way
-  (`do_orm_execute` on the session: the rows a statement touches are read before and after
-  it), with personal data and secrets masked, next to the events it emitted;
+  own transaction and its last round trip (the row rides on the outbox insert or the
+  caller's last statement as a data-modifying CTE, under no lock): a request (who: the
+  signed-in principal), a handled event (who: the event's source; one row per event, also
+  when a consumer applies many in one unit of work; redeliveries the inbox absorbs write
+  nothing) or a scheduled job that changed something. The rows it wrote, updated or deleted
+  are captured on the way (`do_orm_execute` on the session: an UPDATE or DELETE returns them
+  in its own round trip), with personal data and secrets masked, next to the events it
+  emitted;
 - every other request (POST/PUT/PATCH/DELETE answered below 400) that wrote rows through no
   unit of work (a bare connection), such as the console's sign-in directory and chases: the
   middleware writes who, which route, which ids, the rows written and the (masked) request
   body before the response leaves. A POST that only computes (an etiquette check) writes
   nothing, so it leaves no row.
 
-Each row carries the SHA-256 of its content and of the previous row's hash, taken under a
-transaction-level advisory lock, so the chain follows commit order. `verify` (also
-`python -m brightline.messaging.audit verify`) recomputes the chain and names the first row
-that was edited, deleted or inserted out of band. A trigger refuses UPDATE, DELETE and
-TRUNCATE. Reads of confidential fields are audited where they happen (casework's
-/audit/confidential-reads).
+Rows are inserted unsealed. The sealer (AuditSealer, one active per database) chains the rows
+committed since its last round, about every second: each gets its place in the chain
+(chain_seq), the previous row's hash and the SHA-256 of its content and that hash, set once.
+`verify` (also `python -m brightline.messaging.audit verify`) recomputes the sealed chain,
+names the first row that was edited, deleted or inserted out of band, and counts the rows not
+sealed yet. A trigger refuses DELETE, TRUNCATE and every UPDATE but the sealing one. Until it
+is sealed, a row is protected by the trigger alone (docs/audit.md). Reads of confidential
+fields are audited where they happen (casework's /audit/confidential-reads).
 """
 
 from __future__ import annotations
@@ -263,6 +268,8 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
         return None
     params = state.parameters
     where = getattr(statement, "whereclause", None)
+    if where is None:  # the whole table
+        where = sa.true()
     entry: dict[str, Any] = {"table": table.name}
     if isinstance(params, list | tuple) and not state.is_insert:  # an executemany UPDATE/DELETE
         result = state.invoke_statement()
@@ -273,13 +280,9 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
         result = state.invoke_statement()
         rows = _statement_rows(statement, table, params, None)
         entry.update(op="insert", count=len(rows), after=[_mask(r) for r in rows[:MAX_ROWS]])
-    elif where is None:  # the whole table: what it was is not read (no service does this)
-        result = state.invoke_statement()
-        rowcount: int = getattr(result, "rowcount", -1)  # a CursorResult's; -1 when unknown
-        entry.update(op=statement.__visit_name__, count=max(rowcount, 0))
     elif getattr(statement, "_returning", ()) or not table.primary_key.columns:
         result, before, after = _read_around(state, table, where)
-        rowcount = getattr(result, "rowcount", -1)
+        rowcount: int = getattr(result, "rowcount", -1)  # a CursorResult's; -1 when unknown
         entry.update(op=statement.__visit_name__, before=before)
         if state.is_update:
             entry["after"] = after
@@ -314,7 +317,7 @@ def _update_returning(
         UPDATE t SET ... FROM (SELECT * FROM t WHERE <where> FOR UPDATE) AS audit_before
         WHERE <where> AND t.pk = audit_before.pk RETURNING t.*, audit_before.*
     """
-    old = sa.select(table).where(where).with_for_update().subquery("audit_before")
+    old = sa.select(table).where(where).with_for_update(of=table).subquery("audit_before")
     joined = state.statement.where(  # type: ignore[attr-defined]
         *(key == old.c[key.name] for key in table.primary_key.columns)
     ).returning(*table.c, *(column.label(f"audit_before_{column.name}") for column in old.c))
