@@ -4,6 +4,7 @@ later), and GET /audit/events (on every
 service, from brightline.messaging.audit) lists them, filtered and paged. Reads of confidential report
 fields are audited by casework (GET /audit/confidential-reads, its own tests)."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,14 @@ from brightline.casework.adapters.orm import departments
 from brightline.contracts import Event
 from brightline.messaging.audit import audit_trail, verify
 from brightline.platform.auth import Role
-from brightline.platform.testing import bearer, route_rules, running, service_app, service_names
+from brightline.platform.testing import (
+    bearer,
+    eventually,
+    route_rules,
+    running,
+    service_app,
+    service_names,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -124,16 +132,24 @@ async def test_the_audit_row_rides_the_last_round_trip_and_the_sealer_chains_it(
             )
             assert put.status_code == 200, put.text
         runtime = app.state.runtime
-        await runtime.sealer.stop()  # sealed below, by hand, once the row was seen unsealed
-        await runtime.sealer.seal()
-        statements: list[str] = []
+        statements: list[tuple[object, str]] = []
 
         def note(conn, cursor, statement, *args) -> None:
-            statements.append(statement.split()[0])
+            statements.append((conn, statement))
 
+        async def sealed():
+            return (await verify(runtime.engine)).unsealed == 0
+
+        await eventually(sealed)  # woken by the commits, the sealer chained their rows
         sa.event.listen(runtime.engine.sync_engine, "before_cursor_execute", note)
+        await asyncio.sleep(2.5)
+        # ... and, with nothing to seal, it asks the database nothing.
+        assert [s for _, s in statements if "audit_trail" in s] == []
+        await runtime.sealer.stop()  # sealed below, by hand, once the row was seen unsealed
         try:
             async with runtime.unit_of_work() as uow:
+                mine = (await uow.session.connection()).sync_connection
+                statements.clear()
                 updated = await uow.session.execute(
                     departments.update()
                     .where(departments.c.id == "dep-cost")
@@ -143,7 +159,7 @@ async def test_the_audit_row_rides_the_last_round_trip_and_the_sealer_chains_it(
                 await uow.commit()
         finally:
             sa.event.remove(runtime.engine.sync_engine, "before_cursor_execute", note)
-        assert statements == ["UPDATE", "INSERT"]
+        assert [s.split()[0] for c, s in statements if c is mine] == ["UPDATE", "INSERT"]
 
         [row] = (
             await client.get(

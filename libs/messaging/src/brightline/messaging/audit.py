@@ -37,7 +37,7 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -462,8 +462,9 @@ class AuditTrail:
     names each one as it starts (`uow.causation = event`), which closes the previous event's
     row with the changes made and the events emitted since it started."""
 
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, *, wake: Callable[[], None] = lambda: None) -> None:
         self.service = service
+        self.wake = wake  # called after a commit that wrote rows: the sealer's
 
     def begin(self, session: AsyncSession) -> None:
         session.info[CHANGES] = []
@@ -609,6 +610,7 @@ class AuditMiddleware:
                     detail=detail,
                 )
             request.written = True
+            runtime.audit.wake()
         except Exception:  # noqa: BLE001 - never turn a done change into an error response
             log.exception("could not write the audit row of %s", request.action)
 
@@ -617,19 +619,27 @@ class AuditMiddleware:
 
 
 class AuditSealer:
-    """Chains the rows committed since its last round, off the hot path: every `interval`
-    seconds, in one transaction, it takes the sealer's advisory lock (another process of the
-    service holding it: skip the round), reads the last sealed row and the unsealed ones, and
-    gives each, in seq order, its chain_seq, prev_hash and hash — the one UPDATE the table's
-    trigger allows. Chain order is sealing order: a row committed late (a lower seq) is sealed
-    in a later round, after rows of higher seq."""
+    """Chains the rows committed since its last round, off the hot path. Woken by a commit that
+    wrote audit rows, it lets `interval` (a second) of commits gather, then, in one
+    transaction, takes the sealer's advisory lock (held by another process of the service:
+    that round is retried), reads the unsealed rows and the last sealed one, and gives each
+    row, in seq order, its chain_seq, prev_hash and hash — the one UPDATE the table's trigger
+    allows. Chain order is sealing order: a row committed late (a lower seq) is sealed in a
+    later round, after rows of higher seq. Idle, it costs nothing but a round every `idle`
+    seconds, for rows written without waking it (another process's, or one that crashed)."""
 
-    def __init__(self, engine: AsyncEngine, *, interval: float = 1.0) -> None:
+    def __init__(self, engine: AsyncEngine, *, interval: float = 1.0, idle: float = 30.0) -> None:
         self.engine = engine
         self.interval = interval
+        self.idle = idle
+        self._due = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    def wake(self) -> None:
+        self._due.set()
+
     def start(self) -> None:
+        self._due.set()  # rows a previous process left unsealed
         self._task = asyncio.create_task(self._run(), name="audit-sealer")
 
     async def stop(self) -> None:
@@ -641,20 +651,25 @@ class AuditSealer:
 
     async def _run(self) -> None:
         while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), self.idle)
+            await asyncio.sleep(self.interval)  # a second's commits, sealed in one round
+            self._due.clear()
             try:
-                while await self.seal() == SEAL_BATCH:
-                    pass  # a backlog: the next batch at once
+                sealed = await self.seal()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the database is away: the next round catches up
                 log.warning("audit sealer: round failed", exc_info=True)
-            await asyncio.sleep(self.interval)
+                sealed = None
+            if sealed is None or sealed == SEAL_BATCH:  # not done: go again
+                self._due.set()
 
-    async def seal(self) -> int:
-        """One round; returns how many rows it sealed."""
+    async def seal(self) -> int | None:
+        """One round; returns how many rows it sealed, None when another sealer held the lock."""
         async with self.engine.begin() as conn:
             if not await conn.scalar(_SEALER_LOCK):
-                return 0
+                return None
             unsealed = (
                 (
                     await conn.execute(

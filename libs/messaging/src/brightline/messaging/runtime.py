@@ -42,10 +42,11 @@ class ServiceRuntime:
         self.settings = settings
         self.engine = engine
         self.sessions = session_factory(engine)
-        # Every unit of work on these sessions (routes, consumers, jobs) writes the audit trail.
-        self.audit = AuditTrail(settings.service_name)
+        # Every unit of work on these sessions (routes, consumers, jobs) writes the audit trail;
+        # the sealer chains its rows off the commit path.
+        self.sealer = AuditSealer(engine)
+        self.audit = AuditTrail(settings.service_name, wake=self.sealer.wake)
         self.sessions.configure(info={"audit": self.audit})
-        self.sealer = AuditSealer(engine)  # chains the trail's rows off the commit path
         self.source = source
         self.producer = create_producer(settings.kafka_bootstrap_servers, settings.service_name)
         self.relay = OutboxRelay(

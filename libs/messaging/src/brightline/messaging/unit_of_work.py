@@ -124,6 +124,8 @@ class UnitOfWork:
             # `last` or `verify` changed audited rows after the row was written: one more.
             await self.session.execute(audit_trail.insert().values(trail.rows(self)))
         await self.session.commit()
+        if audited and trail is not None:
+            trail.wake()
         self.committed, self.pending = self.pending, []
         if self.committed:
             for hook in self._after_commit:
