@@ -280,12 +280,24 @@ async def test_an_edited_or_deleted_audit_row_is_found_by_verify(start, postgres
                 headers=INTEGRATION,
             )
             assert put.status_code == 200, put.text
-    url = database_url(postgres_server, name)
-    engine = create_engine(url, pool_size=1)
+        url = database_url(postgres_server, name)
+        engine = create_engine(url, pool_size=1)
+
+        async def sealed():
+            # The sealer chains committed rows about a second later; until then verify counts
+            # them as not sealed yet.
+            result = await verify(engine)
+            return result if result.unsealed == 0 and result.rows >= 3 else None
+
+        try:
+            result = await eventually(sealed)
+            assert result.intact
+        except BaseException:
+            await engine.dispose()
+            raise
     try:
-        result = await verify(engine)
-        assert result.intact and result.rows >= 3
         assert await asyncio.to_thread(main, ["verify", url]) == 0
+        assert "0 not sealed yet" in capsys.readouterr().out
 
         # The table refuses edits outright ...
         async with engine.connect() as conn:
@@ -294,7 +306,10 @@ async def test_an_edited_or_deleted_audit_row_is_found_by_verify(start, postgres
         # ... so a forger has to switch the trigger off first: verify still finds the row.
         async with engine.begin() as conn:
             second = await conn.scalar(
-                sa.select(audit_trail.c.seq).order_by(audit_trail.c.seq).offset(1).limit(1)
+                sa.select(audit_trail.c.seq).order_by(audit_trail.c.chain_seq).offset(1).limit(1)
+            )
+            third = await conn.scalar(
+                sa.select(audit_trail.c.seq).order_by(audit_trail.c.chain_seq).offset(2).limit(1)
             )
             await conn.execute(sa.text("ALTER TABLE audit_trail DISABLE TRIGGER USER"))
             await conn.execute(
@@ -311,10 +326,10 @@ async def test_an_edited_or_deleted_audit_row_is_found_by_verify(start, postgres
         assert await asyncio.to_thread(main, ["verify", url]) == 1
         assert f"BROKEN at seq {second}" in capsys.readouterr().out
 
-        # A deleted row breaks the link of the one after it.
+        # A deleted row breaks the link of the one after it in the chain.
         async with engine.begin() as conn:
             await conn.execute(sa.delete(audit_trail).where(audit_trail.c.seq == second))
         result = await verify(engine)
-        assert (result.broken_at, result.reason) == (second + 1, "previous row missing or changed")
+        assert (result.broken_at, result.reason) == (third, "previous row missing or changed")
     finally:
         await engine.dispose()

@@ -1,14 +1,27 @@
 """Every state change is auditable by supervisors: each one writes a row of the service's
-hash-chained audit trail in the change's own transaction, and GET /audit/events (on every
+hash-chained audit trail in the change's own transaction (chained by the sealer about a second
+later), and GET /audit/events (on every
 service, from brightline.messaging.audit) lists them, filtered and paged. Reads of confidential report
 fields are audited by casework (GET /audit/confidential-reads, its own tests)."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from brightline.casework.adapters.orm import departments
+from brightline.contracts import Event
+from brightline.messaging.audit import audit_trail, verify
 from brightline.platform.auth import Role
-from brightline.platform.testing import bearer, route_rules, running, service_app, service_names
+from brightline.platform.testing import (
+    bearer,
+    eventually,
+    route_rules,
+    running,
+    service_app,
+    service_names,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +103,135 @@ async def test_a_recorded_ticket_is_in_the_audit_trail_for_supervisors_only(infr
         )
         assert naive.status_code == 422
         assert naive.headers["content-type"] == "application/problem+json"
+
+
+INTEGRATION = bearer(Role.INTEGRATION, subject="crm-cost")
+
+
+def _handled(n: int) -> Event:
+    return Event(
+        type=f"test.department.touched.v{n}",
+        source="/test",
+        subject=f"dep-e{n}",
+        data={"ticket_id": f"t-e{n}"},
+    )
+
+
+async def test_the_audit_row_rides_the_last_round_trip_and_the_sealer_chains_it(infra_env, db_name):
+    """No lock and no read on the commit path: an UPDATE by primary key returns its rows
+    before and after, and the audit row is the unit of work's one other statement. The row is
+    listed unsealed until the sealer chains it; the trigger allows that change and no other."""
+    name = db_name("casework")
+    app = service_app("casework", **infra_env, database_name=name)
+    async with running(app) as client:
+        for dep in ("dep-cost", "dep-e1", "dep-e2"):
+            put = await client.put(
+                f"/departments/{dep}",
+                json={"name": "客服部", "case_types": ["complaint"]},
+                headers=INTEGRATION,
+            )
+            assert put.status_code == 200, put.text
+        runtime = app.state.runtime
+        statements: list[tuple[object, str]] = []
+
+        def note(conn, cursor, statement, *args) -> None:
+            statements.append((conn, statement))
+
+        async def sealed():
+            return (await verify(runtime.engine)).unsealed == 0
+
+        await eventually(sealed)  # woken by the commits, the sealer chained their rows
+        sa.event.listen(runtime.engine.sync_engine, "before_cursor_execute", note)
+        await asyncio.sleep(2.5)
+        # ... and, with nothing to seal, it asks the database nothing.
+        assert [s for _, s in statements if "audit_trail" in s] == []
+        await runtime.sealer.stop()  # sealed below, by hand, once the row was seen unsealed
+        try:
+            async with runtime.unit_of_work() as uow:
+                mine = (await uow.session.connection()).sync_connection
+                statements.clear()
+                updated = await uow.session.execute(
+                    departments.update()
+                    .where(departments.c.id == "dep-cost")
+                    .values(active=False, updated_by="crm-cost")
+                )
+                assert updated.rowcount == 1  # the caller's result still counts its rows
+                await uow.commit()
+        finally:
+            sa.event.remove(runtime.engine.sync_engine, "before_cursor_execute", note)
+        assert [s.split()[0] for c, s in statements if c is mine] == ["UPDATE", "INSERT"]
+
+        [row] = (
+            await client.get(
+                "/audit/events", params={"kind": "job", "limit": 500}, headers=SUPERVISOR
+            )
+        ).json()
+        assert (row["hash"], row["chain_seq"]) == (None, None)  # listed before it is sealed
+        [update] = row["changes"]
+        assert (update["op"], update["count"]) == ("update", 1)
+        assert (update["before"][0]["active"], update["after"][0]["active"]) == (True, False)
+        assert update["before"][0]["id"] == update["after"][0]["id"] == "dep-cost"
+        assert (await verify(runtime.engine)).unsealed == 1
+
+        # One unit of work applying two events: a row per event, each with its own change.
+        async with runtime.unit_of_work() as uow:
+            for n in (1, 2):
+                uow.causation = _handled(n)
+                await uow.session.execute(
+                    departments.update()
+                    .where(departments.c.id == f"dep-e{n}")
+                    .values(active=False, updated_by=f"e{n}")
+                )
+            await uow.commit()
+        rows = (
+            await client.get(
+                "/audit/events", params={"kind": "event", "limit": 500}, headers=SUPERVISOR
+            )
+        ).json()
+        assert [(r["action"], r["subject"], r["ticket_id"]) for r in rows] == [
+            (f"test.department.touched.v{n}", f"dep-e{n}", f"t-e{n}") for n in (1, 2)
+        ]
+        assert [r["changes"][0]["after"][0]["id"] for r in rows] == ["dep-e1", "dep-e2"]
+
+        assert await runtime.sealer.seal() == 3
+        result = await verify(runtime.engine)
+        assert (result.intact, result.unsealed) == (True, 0)
+        sealed = (
+            await client.get("/audit/events", params={"subject": "dep-e2"}, headers=SUPERVISOR)
+        ).json()
+        assert sealed[-1]["hash"] and sealed[-1]["chain_seq"] == result.rows
+
+        # The trigger: content never changes, a sealed row is never sealed again, nothing is
+        # inserted sealed or deleted.
+        async with runtime.unit_of_work() as uow:  # a row left unsealed, for the refusals
+            await uow.session.execute(
+                departments.update().where(departments.c.id == "dep-cost").values(active=True)
+            )
+            await uow.commit()
+        unsealed = audit_trail.c.hash.is_(None)
+        refused = [
+            sa.update(audit_trail).where(unsealed).values(actor="someone-else"),
+            sa.update(audit_trail)
+            .where(unsealed)
+            .values(chain_seq=99, prev_hash="0" * 64, hash="f" * 64, actor="someone-else"),
+            sa.update(audit_trail).where(~unsealed).values(hash="f" * 64),
+            sa.delete(audit_trail).where(unsealed),
+            sa.insert(audit_trail).values(
+                at=datetime.now(UTC),
+                kind="job",
+                actor="forger",
+                action="x",
+                changes=[],
+                detail={},
+                chain_seq=99,
+                prev_hash="0" * 64,
+                hash="f" * 64,
+            ),
+            sa.text("TRUNCATE audit_trail"),
+        ]
+        for statement in refused:
+            async with runtime.engine.connect() as conn:
+                with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                    await conn.execute(statement)
+        assert await runtime.sealer.seal() == 1
+        assert (await verify(runtime.engine)).intact

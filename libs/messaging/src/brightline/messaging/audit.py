@@ -3,35 +3,41 @@
 What writes it (nothing in a service's business code has to):
 
 - every unit of work of the runtime (brightline.messaging.unit_of_work) that commits, in its
-  own transaction: a request (who: the signed-in principal), a handled event (who: the
-  event's source; redeliveries the inbox absorbs write nothing) or a scheduled job that
-  changed something. The rows it wrote, updated or deleted are captured on the way
-  (`do_orm_execute` on the session: the rows a statement touches are read before and after
-  it), with personal data and secrets masked, next to the events it emitted;
+  own transaction and its last round trip (the row rides on the outbox insert or the
+  caller's last statement as a data-modifying CTE, under no lock): a request (who: the
+  signed-in principal), a handled event (who: the event's source; one row per event, also
+  when a consumer applies many in one unit of work; redeliveries the inbox absorbs write
+  nothing) or a scheduled job that changed something. The rows it wrote, updated or deleted
+  are captured on the way (`do_orm_execute` on the session: an UPDATE or DELETE returns them
+  in its own round trip), with personal data and secrets masked, next to the events it
+  emitted;
 - every other request (POST/PUT/PATCH/DELETE answered below 400) that wrote rows through no
   unit of work (a bare connection), such as the console's sign-in directory and chases: the
   middleware writes who, which route, which ids, the rows written and the (masked) request
   body before the response leaves. A POST that only computes (an etiquette check) writes
   nothing, so it leaves no row.
 
-Each row carries the SHA-256 of its content and of the previous row's hash, taken under a
-transaction-level advisory lock, so the chain follows commit order. `verify` (also
-`python -m brightline.messaging.audit verify`) recomputes the chain and names the first row
-that was edited, deleted or inserted out of band. A trigger refuses UPDATE, DELETE and
-TRUNCATE. Reads of confidential fields are audited where they happen (casework's
-/audit/confidential-reads).
+Rows are inserted unsealed. The sealer (AuditSealer, one active per database) chains the rows
+committed since its last round, about every second: each gets its place in the chain
+(chain_seq), the previous row's hash and the SHA-256 of its content and that hash, set once.
+`verify` (also `python -m brightline.messaging.audit verify`) recomputes the sealed chain,
+names the first row that was edited, deleted or inserted out of band, and counts the rows not
+sealed yet. A trigger refuses DELETE, TRUNCATE and every UPDATE but the sealing one. Until it
+is sealed, a row is protected by the trigger alone (docs/audit.md). Reads of confidential
+fields are audited where they happen (casework's /audit/confidential-reads).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import contextvars
 import hashlib
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -81,12 +87,20 @@ audit_trail = sa.Table(
     sa.Column("changes", JSONB, nullable=False),
     sa.Column("detail", JSONB, nullable=False),
     sa.Column("trace_id", sa.String(32)),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
+    # Set once, together, by the sealer (AuditSealer): the row's place in the chain (seq is
+    # taken at insert, which is not commit order) and its links. NULL: not sealed yet.
+    sa.Column("chain_seq", sa.BigInteger, unique=True),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
 )
 sa.Index("ix_audit_trail_ticket_id", audit_trail.c.ticket_id, audit_trail.c.seq)
 sa.Index("ix_audit_trail_subject", audit_trail.c.subject, audit_trail.c.seq)
 sa.Index("ix_audit_trail_at", audit_trail.c.at)
+sa.Index(
+    "ix_audit_trail_unsealed", audit_trail.c.seq, postgresql_where=audit_trail.c.hash.is_(None)
+)
+# What a row says (hashed, and never changed by the one UPDATE the trigger allows).
+CONTENT = ("kind", "actor", "action", "subject", "ticket_id", "changes", "detail", "trace_id")
 
 GENESIS = "0" * 64
 # Tables whose rows are the machinery, not the business: never captured as changes.
@@ -98,7 +112,11 @@ NOT_PERSONAL = {"username", "service_name", "limit_name", "area_name", "unit_nam
 MAX_ROWS = 50  # rows per change entry kept in full; the count says how many there were
 MAX_BODY = 16_384  # request bytes kept for a request that wrote through no unit of work
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-_LOCK_SQL = sa.text("SELECT pg_advisory_xact_lock(hashtext('brightline.audit_trail'))")
+# One sealer per database at a time (every process of a service runs one; the others skip).
+_SEALER_LOCK = sa.text(
+    "SELECT pg_try_advisory_xact_lock(hashtext('brightline.audit_trail.sealer'))"
+)
+SEAL_BATCH = 5000  # rows sealed per transaction; the next round takes the rest
 
 
 # ----------------------------------------------------------------------------- content and hash
@@ -143,30 +161,18 @@ def _integral(value: Any) -> Any:
     return value
 
 
-def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+def row_hash(prev_hash: str, row: Mapping[Any, Any]) -> str:
     content = {
         "at": row["at"].astimezone(UTC).isoformat(),
-        **{
-            k: _integral(row[k])
-            for k in (
-                "kind",
-                "actor",
-                "action",
-                "subject",
-                "ticket_id",
-                "changes",
-                "detail",
-                "trace_id",
-            )
-        },
+        **{k: _integral(row[k]) for k in CONTENT},
     }
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
 
 
-async def append(session: AsyncSession, **row: Any) -> int:
-    """Append one row to the chain inside the caller's transaction. The advisory lock is held
-    to the end of that transaction: rows chain in commit order."""
+def audit_row(**row: Any) -> dict[str, Any]:
+    """A row as it is inserted: normalised as JSONB gives it back, truncated to the columns,
+    unsealed. It takes no lock and reads nothing: the sealer chains it after its commit."""
     row = {
         "at": datetime.now(UTC),
         "subject": None,
@@ -181,22 +187,25 @@ async def append(session: AsyncSession, **row: Any) -> int:
             row[key] = str(row[key])[:200]
     row["action"] = row["action"][:300]
     row["actor"] = row["actor"][:200]
-    await session.execute(_LOCK_SQL)
-    prev = await session.scalar(
-        sa.select(audit_trail.c.hash).order_by(audit_trail.c.seq.desc()).limit(1)
-    )
-    row["prev_hash"] = prev or GENESIS
-    row["hash"] = row_hash(row["prev_hash"], row)
-    seq: int = await session.scalar(audit_trail.insert().values(**row).returning(audit_trail.c.seq))
+    return row
+
+
+def _log_audited(row: Mapping[str, Any]) -> None:
     # One log line per change: with trace_id and ticket_id, a ticket can be followed across
     # services in the logs alone.
     token = bind_ticket(row["ticket_id"])
     try:
-        log.info("audited #%s %s by %s", seq, row["action"], row["actor"])
+        log.info("audited %s by %s", row["action"], row["actor"])
     finally:
         if token is not None:
             CURRENT_TICKET.reset(token)
-    return seq
+
+
+async def append(session: AsyncSession, **row: Any) -> None:
+    """Append one row inside the caller's transaction (one INSERT, no lock)."""
+    values = audit_row(**row)
+    await session.execute(audit_trail.insert().values(**values))
+    _log_audited(values)
 
 
 def _trace_id() -> str | None:
@@ -231,6 +240,8 @@ def _statement_rows(
 
 CHANGES = "audit_changes"
 MORE = "audit_more"
+ROWS = "audit_rows"  # rows of the causes a unit of work has finished with
+EMITTED_FROM = "audit_emitted_from"  # the first event in uow.pending the current cause emitted
 MAX_ENTRIES = 200  # change entries (statements) kept per unit of work
 
 
@@ -246,7 +257,8 @@ def _pk_filter(table: sa.Table, rows: list[dict[str, Any]]) -> sa.ColumnElement[
 @sa_event.listens_for(Session, "do_orm_execute")
 def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
     """Rows a DML statement of an audited session touches: inserted values; updated rows before
-    and after; deleted rows before."""
+    and after; deleted rows before. Read in the statement's own round trip where it can be (a
+    DELETE or UPDATE that returns nothing of its own is made to RETURNING the rows it touched)."""
     changes = state.session.info.get(CHANGES)
     if changes is None or not (state.is_insert or state.is_update or state.is_delete):
         return None
@@ -254,43 +266,36 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
     table = getattr(statement, "table", None)
     if not isinstance(table, sa.Table) or table.name in UNAUDITED_TABLES:
         return None
-    connection = state.session.connection()
-    where = getattr(statement, "whereclause", None)
     params = state.parameters
-    many = isinstance(params, list | tuple)
-    before: list[dict[str, Any]] = []
-    if (state.is_update or state.is_delete) and where is not None and not many:
-        # The statement's own bound values fill any bindparam() of its WHERE clause.
-        before = [
-            dict(r)
-            for r in connection.execute(
-                sa.select(table).where(where).limit(MAX_ROWS + 1), params or {}
-            )
-            .mappings()
-            .all()
-        ]
-    result = state.invoke_statement()
+    where = getattr(statement, "whereclause", None)
+    if where is None:  # the whole table
+        where = sa.true()
     entry: dict[str, Any] = {"table": table.name}
     if isinstance(params, list | tuple) and not state.is_insert:  # an executemany UPDATE/DELETE
+        result = state.invoke_statement()
         rows = [dict(p) for p in params]  # the values it was given
-        entry.update(op=state.statement.__visit_name__, count=len(rows))
+        entry.update(op=statement.__visit_name__, count=len(rows))
         entry["after"] = [_mask(r) for r in rows[:MAX_ROWS]]
     elif state.is_insert:
-        rows = _statement_rows(statement, table, state.parameters, None)
+        result = state.invoke_statement()
+        rows = _statement_rows(statement, table, params, None)
         entry.update(op="insert", count=len(rows), after=[_mask(r) for r in rows[:MAX_ROWS]])
-    elif state.is_update:
+    elif getattr(statement, "_returning", ()) or not table.primary_key.columns:
+        result, before, after = _read_around(state, table, where)
         rowcount: int = getattr(result, "rowcount", -1)  # a CursorResult's; -1 when unknown
-        after = []
-        if (pk := _pk_filter(table, before)) is not None:
-            after = [dict(r) for r in connection.execute(sa.select(table).where(pk)).mappings()]
+        entry.update(op=statement.__visit_name__, before=before)
+        if state.is_update:
+            entry["after"] = after
+        entry["count"] = rowcount if rowcount >= 0 else len(before)
+    elif state.is_delete:
+        result = state.invoke_statement(statement=statement.returning(*table.c))  # type: ignore[attr-defined]
+        deleted = result.mappings().all()
         entry.update(
-            op="update",
-            count=rowcount if rowcount >= 0 else len(before),
-            before=[_mask(r) for r in before[:MAX_ROWS]],
-            after=[_mask(r) for r in after[:MAX_ROWS]],
+            op="delete", count=len(deleted), before=[_mask(dict(r)) for r in deleted[:MAX_ROWS]]
         )
     else:
-        entry.update(op="delete", count=len(before), before=[_mask(r) for r in before[:MAX_ROWS]])
+        result, before, after, count = _update_returning(state, table, where)
+        entry.update(op="update", count=count, before=before, after=after)
     if not (entry.get("count") or state.is_insert):
         return result
     if len(changes) < MAX_ENTRIES:
@@ -300,6 +305,49 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
         key = f"{entry['op']} {table.name}"
         more[key] = more.get(key, 0) + entry["count"]
     return result
+
+
+def _update_returning(
+    state: ORMExecuteState, table: sa.Table, where: sa.ColumnElement[bool]
+) -> tuple[Result[Any], list[dict[str, Any]], list[dict[str, Any]], int]:
+    """One round trip for an UPDATE and both its images: the rows it matches, read (and locked,
+    so a concurrent change is seen as the update sees it) in a sub-select it joins by primary
+    key, RETURNING the row after and the row before.
+
+        UPDATE t SET ... FROM (SELECT * FROM t WHERE <where> FOR UPDATE) AS audit_before
+        WHERE <where> AND t.pk = audit_before.pk RETURNING t.*, audit_before.*
+    """
+    old = sa.select(table).where(where).with_for_update(of=table).subquery("audit_before")
+    joined = state.statement.where(  # type: ignore[attr-defined]
+        *(key == old.c[key.name] for key in table.primary_key.columns)
+    ).returning(*table.c, *(column.label(f"audit_before_{column.name}") for column in old.c))
+    result = state.invoke_statement(statement=joined)
+    rows = result.all()
+    names, width = table.c.keys(), len(table.c)
+    after = [_mask(dict(zip(names, row[:width], strict=True))) for row in rows[:MAX_ROWS]]
+    before = [_mask(dict(zip(names, row[width:], strict=True))) for row in rows[:MAX_ROWS]]
+    return result, before, after, len(rows)
+
+
+def _read_around(
+    state: ORMExecuteState, table: sa.Table, where: sa.ColumnElement[bool]
+) -> tuple[Result[Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """A statement that returns rows of its own (or a table without a primary key): the rows it
+    will touch read before it, and, for an UPDATE, again after it by primary key."""
+    connection = state.session.connection()
+    # The statement's own bound values fill any bindparam() of its WHERE clause.
+    params = state.parameters if isinstance(state.parameters, Mapping) else {}
+    query = sa.select(table).where(where).limit(MAX_ROWS + 1)
+    before = [dict(r) for r in connection.execute(query, params).mappings()]
+    result = state.invoke_statement()
+    after = []
+    if state.is_update and (pk := _pk_filter(table, before)) is not None:
+        after = [dict(r) for r in connection.execute(sa.select(table).where(pk)).mappings()]
+    return (
+        result,
+        [_mask(r) for r in before[:MAX_ROWS]],
+        [_mask(r) for r in after[:MAX_ROWS]],
+    )
 
 
 @sa_event.listens_for(Engine, "before_execute")
@@ -407,23 +455,52 @@ def _changed_rows(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class AuditTrail:
-    """Handed to a service's sessions (session.info["audit"]); UnitOfWork.commit calls
-    record_unit_of_work before it commits."""
+    """Handed to a service's sessions (session.info["audit"]). A unit of work asks it for its
+    rows just before its last statement (UnitOfWork.commit), and they ride in that statement.
 
-    def __init__(self, service: str) -> None:
+    One row per handled event: a unit of work that applies many events (a consumer's batch)
+    names each one as it starts (`uow.causation = event`), which closes the previous event's
+    row with the changes made and the events emitted since it started."""
+
+    def __init__(self, service: str, *, wake: Callable[[], None] = lambda: None) -> None:
         self.service = service
+        self.wake = wake  # called after a commit that wrote rows: the sealer's
 
     def begin(self, session: AsyncSession) -> None:
         session.info[CHANGES] = []
         session.info[MORE] = {}
+        session.info[ROWS] = []
+        session.info[EMITTED_FROM] = 0
 
-    async def record_unit_of_work(self, uow: UnitOfWork) -> None:
+    def close(self, uow: UnitOfWork) -> None:
+        """What the unit of work did since its cause last changed is that cause's row."""
+        session = uow.session
+        if (row := self._row(uow)) is not None:
+            session.info[ROWS].append(row)
+        session.info[CHANGES], session.info[MORE] = [], {}
+        session.info[EMITTED_FROM] = len(uow.pending)
+
+    def rows(self, uow: UnitOfWork) -> list[dict[str, Any]]:
+        """The rows to insert with the unit of work's last statement (each logged)."""
+        self.close(uow)
+        rows: list[dict[str, Any]] = uow.session.info[ROWS]
+        uow.session.info[ROWS] = []
+        for row in rows:
+            _log_audited(row)
+        return rows
+
+    def changed(self, uow: UnitOfWork) -> bool:
+        """Rows were changed since rows() was asked (by the commit's own last statement)."""
+        return bool(uow.session.info.get(CHANGES) or uow.session.info.get(MORE))
+
+    def _row(self, uow: UnitOfWork) -> dict[str, Any] | None:
         session: AsyncSession = uow.session
         changes: list[dict[str, Any]] = list(session.info.get(CHANGES) or [])
         if more := session.info.get(MORE):
             changes.append({"op": "more", "rows": more})
-        emitted = [{"id": e.id, "type": e.type, "subject": e.subject} for e in uow.pending]
-        emitted_data = [e.data for e in uow.pending]
+        pending = uow.pending[session.info.get(EMITTED_FROM, 0) :]
+        emitted = [{"id": e.id, "type": e.type, "subject": e.subject} for e in pending]
+        emitted_data = [e.data for e in pending]
         request = CURRENT_REQUEST.get()
         cause = uow.causation
         if cause is not None:
@@ -437,7 +514,7 @@ class AuditTrail:
             )
         elif request is not None:
             if request.method not in STATE_CHANGING and not (changes or emitted):
-                return  # a read that committed nothing
+                return None  # a read that committed nothing
             params = request.path_params
             ticket_id = _ticket_of(params, *emitted_data, *_changed_rows(changes))
             row = dict(
@@ -461,9 +538,8 @@ class AuditTrail:
                 detail={"events": emitted},
             )
         else:
-            return
-        await append(session, changes=changes, **row)
-        session.info[CHANGES], session.info[MORE] = [], {}
+            return None
+        return audit_row(changes=changes, **row)
 
 
 class AuditMiddleware:
@@ -534,6 +610,7 @@ class AuditMiddleware:
                     detail=detail,
                 )
             request.written = True
+            runtime.audit.wake()
         except Exception:  # noqa: BLE001 - never turn a done change into an error response
             log.exception("could not write the audit row of %s", request.action)
 
@@ -541,11 +618,112 @@ class AuditMiddleware:
 # ----------------------------------------------------------------------------- verify
 
 
+class AuditSealer:
+    """Chains the rows committed since its last round, off the hot path. Woken by a commit that
+    wrote audit rows, it lets `interval` (a second) of commits gather, then, in one
+    transaction, takes the sealer's advisory lock (held by another process of the service:
+    that round is retried), reads the unsealed rows and the last sealed one, and gives each
+    row, in seq order, its chain_seq, prev_hash and hash — the one UPDATE the table's trigger
+    allows. Chain order is sealing order: a row committed late (a lower seq) is sealed in a
+    later round, after rows of higher seq. Idle, it costs nothing but a round every `idle`
+    seconds, for rows written without waking it (another process's, or one that crashed)."""
+
+    def __init__(self, engine: AsyncEngine, *, interval: float = 1.0, idle: float = 30.0) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.idle = idle
+        self._due = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._due.set()
+
+    def start(self) -> None:
+        self._due.set()  # rows a previous process left unsealed
+        self._task = asyncio.create_task(self._run(), name="audit-sealer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), self.idle)
+            await asyncio.sleep(self.interval)  # a second's commits, sealed in one round
+            self._due.clear()
+            try:
+                sealed = await self.seal()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database is away: the next round catches up
+                log.warning("audit sealer: round failed", exc_info=True)
+                sealed = None
+            if sealed is None or sealed == SEAL_BATCH:  # not done: go again
+                self._due.set()
+
+    async def seal(self) -> int | None:
+        """One round; returns how many rows it sealed, None when another sealer held the lock."""
+        async with self.engine.begin() as conn:
+            if not await conn.scalar(_SEALER_LOCK):
+                return None
+            unsealed = (
+                (
+                    await conn.execute(
+                        sa.select(audit_trail)
+                        .where(audit_trail.c.hash.is_(None))
+                        .order_by(audit_trail.c.seq)
+                        .limit(SEAL_BATCH)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            if not unsealed:
+                return 0
+            last = (
+                await conn.execute(
+                    sa.select(audit_trail.c.chain_seq, audit_trail.c.hash)
+                    .where(audit_trail.c.chain_seq.is_not(None))
+                    .order_by(audit_trail.c.chain_seq.desc())
+                    .limit(1)
+                )
+            ).first()
+            chain_seq, prev = (last.chain_seq, last.hash) if last else (0, GENESIS)
+            seqs, chain, prevs, hashes = [], [], [], []
+            for row in unsealed:
+                chain_seq += 1
+                digest = row_hash(prev, row)
+                seqs.append(row["seq"])
+                chain.append(chain_seq)
+                prevs.append(prev)
+                hashes.append(digest)
+                prev = digest
+            await conn.execute(
+                _SEAL_SQL, {"seq": seqs, "chain": chain, "prev": prevs, "hash": hashes}
+            )
+            return len(unsealed)
+
+
+_SEAL_SQL = sa.text(
+    """
+    UPDATE audit_trail AS a SET chain_seq = s.chain_seq, prev_hash = s.prev_hash, hash = s.hash
+    FROM unnest(CAST(:seq AS bigint[]), CAST(:chain AS bigint[]), CAST(:prev AS text[]),
+                CAST(:hash AS text[])) AS s(seq, chain_seq, prev_hash, hash)
+    WHERE a.seq = s.seq
+    """
+)
+
+
 @dataclass(frozen=True)
 class Verification:
-    rows: int
+    rows: int  # sealed rows whose chain holds (up to the first broken one)
     broken_at: int | None = None  # seq of the first row whose hash or link does not hold
     reason: str | None = None
+    unsealed: int = 0  # rows committed but not chained yet (the sealer runs every second)
 
     @property
     def intact(self) -> bool:
@@ -553,16 +731,20 @@ class Verification:
 
 
 async def verify(engine: AsyncEngine, *, batch: int = 1000) -> Verification:
-    """Recompute the chain from the first row; stop at the first row that does not hold."""
+    """Recompute the sealed chain in chain order from its first row; stop at the first row
+    that does not hold. Rows not sealed yet are counted, not checked."""
     prev, count, after = GENESIS, 0, 0
     async with engine.connect() as conn:
+        unsealed = await conn.scalar(
+            sa.select(sa.func.count()).select_from(audit_trail).where(audit_trail.c.hash.is_(None))
+        )
         while True:
             rows = (
                 (
                     await conn.execute(
                         sa.select(audit_trail)
-                        .where(audit_trail.c.seq > after)
-                        .order_by(audit_trail.c.seq)
+                        .where(audit_trail.c.chain_seq > after)
+                        .order_by(audit_trail.c.chain_seq)
                         .limit(batch)
                     )
                 )
@@ -570,13 +752,15 @@ async def verify(engine: AsyncEngine, *, batch: int = 1000) -> Verification:
                 .all()
             )
             if not rows:
-                return Verification(rows=count)
+                return Verification(rows=count, unsealed=unsealed or 0)
             for row in rows:
-                if row["prev_hash"] != prev:
-                    return Verification(count, row["seq"], "previous row missing or changed")
-                if row_hash(prev, dict(row)) != row["hash"]:
-                    return Verification(count, row["seq"], "row content changed")
-                prev, count, after = row["hash"], count + 1, row["seq"]
+                if row["prev_hash"] != prev or row["chain_seq"] != count + 1:
+                    return Verification(
+                        count, row["seq"], "previous row missing or changed", unsealed or 0
+                    )
+                if row_hash(prev, row) != row["hash"]:
+                    return Verification(count, row["seq"], "row content changed", unsealed or 0)
+                prev, count, after = row["hash"], count + 1, row["chain_seq"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -597,10 +781,14 @@ def main(argv: list[str] | None = None) -> int:
             await engine.dispose()
 
     result = asyncio.run(run())
+    pending = f", {result.unsealed} not sealed yet"
     if result.intact:
-        print(f"audit trail intact: {result.rows} rows")
+        print(f"audit trail intact: {result.rows} rows{pending}")
         return 0
-    print(f"audit trail BROKEN at seq {result.broken_at}: {result.reason} ({result.rows} rows ok)")
+    print(
+        f"audit trail BROKEN at seq {result.broken_at}: {result.reason} "
+        f"({result.rows} rows ok{pending})"
+    )
     return 1
 
 
@@ -611,7 +799,27 @@ def create_audit_table_v1() -> None:
     """Called from each service's lifecycle migration. Frozen: a change is a new function."""
     from alembic import op
 
-    metadata.create_all(op.get_bind(), tables=[audit_trail])
+    frozen = sa.MetaData()
+    table = sa.Table(
+        "audit_trail",
+        frozen,
+        sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("action", sa.String(300), nullable=False),
+        sa.Column("subject", sa.String(200)),
+        sa.Column("ticket_id", sa.String(200)),
+        sa.Column("changes", JSONB, nullable=False),
+        sa.Column("detail", JSONB, nullable=False),
+        sa.Column("trace_id", sa.String(32)),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+    )
+    sa.Index("ix_audit_trail_ticket_id", table.c.ticket_id, table.c.seq)
+    sa.Index("ix_audit_trail_subject", table.c.subject, table.c.seq)
+    sa.Index("ix_audit_trail_at", table.c.at)
+    frozen.create_all(op.get_bind(), tables=[table])
     op.execute(
         """
         CREATE FUNCTION audit_trail_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -635,6 +843,71 @@ def drop_audit_table_v1() -> None:
 
     op.execute("DROP TABLE IF EXISTS audit_trail")
     op.execute("DROP FUNCTION IF EXISTS audit_trail_append_only()")
+
+
+def seal_off_the_commit_path_v2() -> None:
+    """Rows are inserted unsealed and chained by the sealer (chain_seq, prev_hash, hash set
+    once). Rows of v1 were chained in seq order under a lock: they keep their hashes and get
+    that order as chain_seq. The trigger now refuses every UPDATE but the sealing one, every
+    DELETE, and an INSERT of a row that claims to be sealed. Frozen: a change is a new function."""
+    from alembic import op
+
+    op.execute("DROP TRIGGER audit_trail_append_only ON audit_trail")
+    op.execute("ALTER TABLE audit_trail ADD COLUMN chain_seq bigint")
+    op.execute(
+        "UPDATE audit_trail AS a SET chain_seq = o.n FROM "
+        "(SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM audit_trail) AS o "
+        "WHERE a.seq = o.seq"
+    )
+    op.execute(
+        "ALTER TABLE audit_trail ALTER COLUMN prev_hash DROP NOT NULL, "
+        "ALTER COLUMN hash DROP NOT NULL, "
+        "ADD CONSTRAINT audit_trail_chain_seq_key UNIQUE (chain_seq), "
+        "ADD CONSTRAINT audit_trail_sealed_whole CHECK "
+        "((chain_seq IS NULL) = (hash IS NULL) AND (hash IS NULL) = (prev_hash IS NULL))"
+    )
+    op.execute("CREATE INDEX ix_audit_trail_unsealed ON audit_trail (seq) WHERE hash IS NULL")
+    same = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in ("seq", "at", *CONTENT_V2))
+    op.execute(
+        f"""
+        CREATE FUNCTION audit_trail_sealed_once() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' AND NEW.hash IS NULL AND NEW.prev_hash IS NULL
+                    AND NEW.chain_seq IS NULL THEN
+                RETURN NEW;
+            END IF;
+            IF TG_OP = 'UPDATE' AND OLD.hash IS NULL AND NEW.hash IS NOT NULL AND {same} THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'audit_trail is append-only (% refused)', TG_OP;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER audit_trail_sealed_once BEFORE INSERT OR UPDATE OR DELETE ON audit_trail "
+        "FOR EACH ROW EXECUTE FUNCTION audit_trail_sealed_once()"
+    )
+
+
+def unseal_v2() -> None:
+    """Back to v1's trigger. The hash columns stay nullable: a row left unsealed stays so, and
+    v1's verify names it."""
+    from alembic import op
+
+    op.execute("DROP TRIGGER audit_trail_sealed_once ON audit_trail")
+    op.execute("DROP FUNCTION audit_trail_sealed_once()")
+    op.execute("DROP INDEX ix_audit_trail_unsealed")
+    op.execute(
+        "ALTER TABLE audit_trail DROP CONSTRAINT audit_trail_sealed_whole, DROP COLUMN chain_seq"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_trail_append_only BEFORE UPDATE OR DELETE ON audit_trail "
+        "FOR EACH ROW EXECUTE FUNCTION audit_trail_append_only()"
+    )
+
+
+# The content columns as v2's trigger names them (CONTENT may grow; v2 stays as it was).
+CONTENT_V2 = ("kind", "actor", "action", "subject", "ticket_id", "changes", "detail", "trace_id")
 
 
 # ----------------------------------------------------------------------------- GET /audit/events
@@ -661,7 +934,10 @@ class AuditRecord(BaseModel):
     changes: list[dict[str, Any]]
     detail: dict[str, Any]
     trace_id: str | None
-    hash: str
+    # Its place in the chain and its hash, set by the sealer about a second after the commit;
+    # null until then.
+    chain_seq: int | None
+    hash: str | None
 
 
 def _utc(value: datetime | None, field_name: str) -> datetime | None:

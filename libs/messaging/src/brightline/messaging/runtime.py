@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.contracts import Event, Topic, all_topic_names
-from brightline.messaging.audit import AuditTrail
+from brightline.messaging.audit import AuditSealer, AuditTrail
 from brightline.messaging.bus import MessageBus
 from brightline.messaging.consumer import EventConsumer, Route
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
@@ -42,8 +42,10 @@ class ServiceRuntime:
         self.settings = settings
         self.engine = engine
         self.sessions = session_factory(engine)
-        # Every unit of work on these sessions (routes, consumers, jobs) writes the audit trail.
-        self.audit = AuditTrail(settings.service_name)
+        # Every unit of work on these sessions (routes, consumers, jobs) writes the audit trail;
+        # the sealer chains its rows off the commit path.
+        self.sealer = AuditSealer(engine)
+        self.audit = AuditTrail(settings.service_name, wake=self.sealer.wake)
         self.sessions.configure(info={"audit": self.audit})
         self.source = source
         self.producer = create_producer(settings.kafka_bootstrap_servers, settings.service_name)
@@ -129,10 +131,12 @@ async def service_runtime(
         )
         await runtime.consumer.start()
     runtime.retention.start()
+    runtime.sealer.start()
     log.info("%s started", settings.service_name)
     try:
         yield runtime
     finally:
+        await runtime.sealer.stop()
         await runtime.retention.stop()
         if runtime.consumer:
             await runtime.consumer.stop()

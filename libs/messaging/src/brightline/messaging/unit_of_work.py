@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from opentelemetry import propagate
 from sqlalchemy import Result
@@ -11,8 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
 from brightline.contracts import Event, EventPayload, new_event
+from brightline.messaging.audit import audit_trail
 from brightline.messaging.schema import outbox
 from brightline.platform.logging import CURRENT_TICKET, bind_ticket
+
+if TYPE_CHECKING:
+    from brightline.messaging.audit import AuditTrail
 
 
 class UnitOfWork:
@@ -33,7 +37,7 @@ class UnitOfWork:
         self._session_factory = session_factory
         self.source = source
         self._after_commit = list(after_commit)
-        self.causation = causation
+        self._causation = causation
         self.pending: list[Event] = []
         self.committed: list[Event] = []
 
@@ -56,6 +60,25 @@ class UnitOfWork:
             await self.session.close()
             CURRENT_TICKET.reset(self._ticket_token)
 
+    @property
+    def causation(self) -> Event | None:
+        """The event being handled (None for a request or a job)."""
+        return self._causation
+
+    @causation.setter
+    def causation(self, event: Event | None) -> None:
+        # A unit of work applying many events names each as it starts: the audit trail closes
+        # the previous one's row, so every row says which event caused which change.
+        if event is self._causation:
+            return
+        if (trail := self._trail()) is not None:
+            trail.close(self)
+        self._causation = event
+
+    def _trail(self) -> AuditTrail | None:
+        session: AsyncSession | None = getattr(self, "session", None)
+        return None if session is None else session.info.get("audit")
+
     def emit(self, payload: EventPayload) -> Event:
         event = new_event(payload, source=self.source, traceparent=self._traceparent())
         self.pending.append(event)
@@ -76,26 +99,33 @@ class UnitOfWork:
         last: ReturningInsert[Any] | None = None,
         verify: Callable[[Result[Any] | None], Awaitable[None]] | None = None,
     ) -> Result[Any] | None:
-        """Write the pending events to the outbox and commit. `last`, a statement of the caller's
-        to run at the very end, travels in the same round trip as the outbox rows (they ride
-        along as a data-modifying CTE); `verify(result)`, awaited before the commit, may still
-        write or raise. Returns last's result."""
+        """Write the pending events to the outbox and the audit rows, and commit. `last`, a
+        statement of the caller's to run at the very end, carries them in its round trip (they
+        ride along as data-modifying CTEs; without `last`, the audit rows ride with the outbox
+        insert); `verify(result)`, awaited before the commit, may still write or raise. Returns
+        last's result."""
+        trail = self._trail()
+        audited = trail.rows(self) if trail is not None else []
+        inserts = []  # the outbox rows first, then the audit rows
+        if self.pending:
+            inserts.append(outbox.insert().values([outbox_row(e) for e in self.pending]))
+        if audited:
+            inserts.append(audit_trail.insert().values(audited))
+        # Data-modifying CTEs run whether or not the statement they ride on reads them.
+        riding = [i.returning(i.table.c[0]).cte(f"riding_{n}") for n, i in enumerate(inserts)]
         result = None
-        if last is not None and self.pending:
-            rows = outbox.insert().values([outbox_row(e) for e in self.pending])
-            result = await self.session.execute(
-                last.add_cte(rows.returning(outbox.c.id).cte("emitted"))
-            )
-        else:
-            if self.pending:
-                await self.session.execute(outbox.insert(), [outbox_row(e) for e in self.pending])
-            if last is not None:
-                result = await self.session.execute(last)
+        if last is not None:
+            result = await self.session.execute(last.add_cte(*riding) if riding else last)
+        elif inserts:
+            await self.session.execute(inserts[0].add_cte(*riding[1:]))
         if verify is not None:
             await verify(result)
-        if (trail := self.session.info.get("audit")) is not None:
-            await trail.record_unit_of_work(self)  # brightline.messaging.audit
+        if trail is not None and trail.changed(self):
+            # `last` or `verify` changed audited rows after the row was written: one more.
+            await self.session.execute(audit_trail.insert().values(trail.rows(self)))
         await self.session.commit()
+        if audited and trail is not None:
+            trail.wake()
         self.committed, self.pending = self.pending, []
         if self.committed:
             for hook in self._after_commit:

@@ -1109,8 +1109,10 @@ export interface components {
             };
             /** Trace Id */
             trace_id: string | null;
+            /** Chain Seq */
+            chain_seq: number | null;
             /** Hash */
-            hash: string;
+            hash: string | null;
         };
         /** CalendarHorizon */
         CalendarHorizon: {
