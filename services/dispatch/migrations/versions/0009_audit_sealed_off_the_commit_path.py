@@ -2,15 +2,15 @@
 last round trip and under no lock, and chained about a second later by the sealer
 (brightline.messaging.audit.AuditSealer); the trigger allows only that one UPDATE.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 """
 
 from brightline.messaging.audit import seal_off_the_commit_path_v2, unseal_v2
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
