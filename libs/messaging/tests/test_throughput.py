@@ -320,7 +320,9 @@ async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
         sent = count_statements(relay_engine)
         for _ in range(10):
             await relay.publish_round()
-        assert len(sent) == 10, sent  # one SELECT per idle round: no probe, lock or unlock
+        # One SELECT per idle round: no probe, lock or unlock; the first one marked the batch.
+        assert len(sent) == 10, sent
+        assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
         async with UnitOfWork(session_factory(engine), source="/test") as uow:
             for i in range(20):
                 uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
@@ -328,7 +330,10 @@ async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
         sent.clear()
         await relay.publish_round()
         assert relay.published_total == 40
-        assert len(sent) == 2, sent  # a round with work: its SELECT and one UPDATE
+        assert len(sent) == 1, sent  # a round with work: its SELECT, the marks come with the next
+        await relay.stop()  # a stopping relay marks what it published
+        assert len(sent) == 2, sent
+        assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
     finally:
         await relay.stop()
         await producer.stop()
