@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 # time, in id order. A key always falls in the same shard. A relay holds its shards' session
 # advisory locks (RELAY_LOCK + shard; RELAY_LOCK alone is shard 0, which with one shard is the
 # whole outbox) as leases on one long-lived connection: a round is then one SELECT of its shards'
-# waiting rows and one UPDATE marking them, not a lock, a select, an update and an unlock per
-# shard. A relay that dies (its connection closes) leaves its leases to the others.
+# waiting rows (carrying the previous batch's marks), not a probe and, per shard, a lock, a
+# select, an update and an unlock. A relay that dies (its connection closes) leaves its leases to
+# the others.
 RELAY_LOCK = zlib.crc32(b"brightline.outbox.relay")
 # Every running relay of a database holds this lock in shared mode: the number of its holders is
 # the number of relays the shards are shared among.
