@@ -359,13 +359,13 @@ async def test_a_relay_killed_holding_its_leases_has_its_shards_taken_over(
         return await scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
 
     # The first relay, its own process, takes the only shard and publishes.
-    worker = start_relay_process(url, kafka_bootstrap, prefix)
     relay_engine = create_engine(url, pool_size=2)
     producer = create_producer(kafka_bootstrap, "takeover-relay")
     await producer.start()
     relay = OutboxRelay(
         relay_engine, producer, topic_prefix=prefix, idle_interval=0.05, lease_check_seconds=0.2
     )
+    worker = start_relay_process(url, kafka_bootstrap, prefix)
     try:
         written = await write(0)
         await eventually(all_published)
