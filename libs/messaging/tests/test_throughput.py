@@ -1,12 +1,19 @@
 """The cheaper paths keep the guarantees (issue 21): relays in parallel on one database publish
-every event once and in order per key; a consumer applies a partition's records in a few
-transactions, not one each, and opens none for an event its route declared it ignores."""
+every event once and in order per key, an idle relay round costs one statement, and a killed
+relay's shards are taken over; a consumer applies a fetch across partitions in a few
+transactions, not one per partition or record, and opens none for an event its route declared
+it ignores."""
 
 import asyncio
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
 from brightline.contracts.events.intake import TicketRecordedV1
@@ -55,6 +62,19 @@ async def records_on(bootstrap: str, topic: str) -> int:
 
 pytestmark = pytest.mark.integration
 
+WORKER = Path(__file__).with_name("messaging_worker.py")
+
+
+def start_relay_process(url: str, bootstrap: str, prefix: str) -> subprocess.Popen:
+    """A relay as its own OS process (messaging_worker.py), so a test can SIGKILL it."""
+    process = subprocess.Popen(
+        [sys.executable, str(WORKER), "relay", url, bootstrap, prefix],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout.readline().strip() == b"started", "worker did not start"
+    return process
+
 
 @pytest.fixture
 async def database(postgres_server, db_name):
@@ -93,11 +113,17 @@ async def test_two_relays_on_one_database_publish_every_event_once_in_order_per_
             batch_size=10,
             idle_interval=0.01,
             shards=4,
+            lease_check_seconds=0.05,
         )
         relay.start()
         relays.append((relay, relay_engine, producer))
     written: list[str] = []
     try:
+        # The shards shared out (two each) before the writing starts.
+        async def shared_out() -> bool:
+            return all(len(relay.held) == 2 for relay, _, _ in relays)
+
+        await eventually(shared_out)
         # 600 events on 40 keys, written in 60 transactions while both relays run.
         for batch in range(60):
             async with UnitOfWork(session_factory(engine), source="/test") as uow:
@@ -128,26 +154,27 @@ async def test_two_relays_on_one_database_publish_every_event_once_in_order_per_
     assert all(seq == sorted(seq) for seq in per_key.values())
 
 
-async def test_a_partition_is_applied_in_few_transactions_and_ignored_events_open_none(
+async def test_a_fetch_across_partitions_is_applied_in_few_transactions_and_ignored_open_none(
     database, kafka_bootstrap, topic_prefix
 ):
     _, engine = database
     prefix = topic_prefix + "batch."
     topic = prefixed(prefix, INTAKE_TICKETS.name)
-    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=1)
-    # 200 events of one key (one partition), every fourth one of a kind the route ignores.
+    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=12)
+    # 200 events of 48 keys (spread over the 12 partitions), every fourth one of a kind the
+    # route ignores.
     events = await publish(
         kafka_bootstrap,
         prefix,
         *(
-            ticket(i, key="t-1", description="ignored" if i % 4 == 0 else str(i))
+            ticket(i, key=f"t-{i % 48}", description="ignored" if i % 4 == 0 else str(i))
             for i in range(200)
         ),
     )
-    order: list[int] = []
+    order: dict[str, list[int]] = {}
 
     async def apply(event, uow) -> None:
-        order.append(int(event.data["description"]))
+        order.setdefault(event.subject, []).append(int(event.data["description"]))
         await uow.session.execute(
             text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
         )
@@ -177,15 +204,22 @@ async def test_a_partition_is_applied_in_few_transactions_and_ignored_events_ope
         await consumer.stop()
         await producer.stop()
     assert await scalar(engine, "SELECT count(DISTINCT event_id) FROM applied") == 150
-    assert order == [i for i in range(200) if i % 4]  # in order, each once
+    expected: dict[str, list[int]] = {}
+    for i in range(200):
+        if i % 4:
+            expected.setdefault(f"t-{i % 48}", []).append(i)
+    assert order == expected  # each once, in order per key
+    on_topic = await read_topic(kafka_bootstrap, topic, expect=200)
+    assert len({r.partition for r in on_topic}) == 12, "the keys did not spread over partitions"
     # Ignored events leave no inbox row: no transaction was opened for them.
     assert await scalar(engine, "SELECT count(*) FROM inbox") == 150
     ignored = {e.id for e in events if e.data["description"] == "ignored"}
     inbox_ids = await scalar(engine, "SELECT array_agg(event_id) FROM inbox")
     assert not ignored & set(inbox_ids)
-    # One transaction per batch: inbox rows of one transaction share its now().
+    # One transaction per batch of the fetch, whatever partitions its records came from (one
+    # per partition would be at least twelve): inbox rows of one transaction share its now().
     transactions = await scalar(engine, "SELECT count(DISTINCT processed_at) FROM inbox")
-    assert transactions <= 150 // 10, f"{transactions} transactions for 150 events"
+    assert transactions <= 6, f"{transactions} transactions for 150 events"
 
 
 async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_nothing_else(
@@ -194,14 +228,17 @@ async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_not
     _, engine = database
     prefix = topic_prefix + "batchpoison."
     topic = prefixed(prefix, INTAKE_TICKETS.name)
-    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=1)
+    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=6)
     async with engine.begin() as conn:
         await conn.execute(text("ALTER TABLE applied ADD COLUMN n serial"))
-    # One key, 30 events; the 12th can never be applied.
+    # Six keys, 60 events, one fetch across partitions; the 12th can never be applied.
     events = await publish(
         kafka_bootstrap,
         prefix,
-        *(ticket(i, key="t-1", description="poison" if i == 11 else str(i)) for i in range(30)),
+        *(
+            ticket(i, key=f"t-{i % 6}", description="poison" if i == 11 else str(i))
+            for i in range(60)
+        ),
     )
     poison = events[11]
     tries: list[str] = []
@@ -231,7 +268,7 @@ async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_not
     )
     await consumer.start()
     try:
-        await eventually(lambda: scalar(engine, "SELECT count(*) = 29 FROM applied"))
+        await eventually(lambda: scalar(engine, "SELECT count(*) = 59 FROM applied"))
         await asyncio.sleep(1)  # give a redelivery the chance to apply twice
     finally:
         await consumer.stop()
@@ -241,5 +278,117 @@ async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_not
     assert dict(dead[0].headers)["dlt_attempts"] == b"3"
     assert tries == [poison.id] * 3  # the failed batch was its first attempt, not an extra one
     async with engine.connect() as conn:
-        applied = (await conn.execute(text("SELECT event_id FROM applied ORDER BY n"))).scalars()
-        assert list(applied) == [e.id for e in events if e is not poison]  # once each, in order
+        applied = list(
+            (await conn.execute(text("SELECT event_id FROM applied ORDER BY n"))).scalars()
+        )
+    by_id = {e.id: e for e in events}
+    for key in {e.subject for e in events}:  # once each, in order per key
+        assert [i for i in applied if by_id[i].subject == key] == [
+            e.id for e in events if e.subject == key and e is not poison
+        ]
+
+
+def count_statements(engine) -> list[str]:
+    """Every statement the engine sends (a client-side count of round trips)."""
+    sent: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append(statement)
+
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", before)
+    return sent
+
+
+async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
+    database, kafka_bootstrap, topic_prefix
+):
+    url, engine = database
+    prefix = topic_prefix + "idle."
+    await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
+    relay_engine = create_engine(url, pool_size=2)
+    producer = create_producer(kafka_bootstrap, "idle-relay")
+    await producer.start()
+    relay = OutboxRelay(relay_engine, producer, topic_prefix=prefix, shards=4)
+    try:
+        async with UnitOfWork(session_factory(engine), source="/test") as uow:
+            for i in range(20):
+                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
+            await uow.commit()
+        await relay.publish_round()  # takes the leases (every shard: it is alone) and publishes
+        assert relay.held == {0, 1, 2, 3}
+        assert relay.published_total == 20
+        sent = count_statements(relay_engine)
+        for _ in range(10):
+            await relay.publish_round()
+        # One SELECT per idle round: no probe, lock or unlock; the first one marked the batch.
+        assert len(sent) == 10, sent
+        assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+        async with UnitOfWork(session_factory(engine), source="/test") as uow:
+            for i in range(20):
+                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
+            await uow.commit()
+        sent.clear()
+        await relay.publish_round()
+        assert relay.published_total == 40
+        assert len(sent) == 1, sent  # a round with work: its SELECT, the marks come with the next
+        await relay.stop()  # a stopping relay marks what it published
+        assert len(sent) == 2, sent
+        assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    finally:
+        await relay.stop()
+        await producer.stop()
+        await relay_engine.dispose()
+
+
+async def test_a_relay_killed_holding_its_leases_has_its_shards_taken_over(
+    database, kafka_bootstrap, topic_prefix
+):
+    url, engine = database
+    prefix = topic_prefix + "takeover."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic], partitions=4)
+
+    async def write(start: int) -> list[str]:
+        async with UnitOfWork(session_factory(engine), source="/test") as uow:
+            for i in range(start, start + 20):
+                uow.emit(ticket(i, key=f"t-{i % 5}", description=str(i)))
+            await uow.commit()
+        return [e.id for e in uow.committed]
+
+    async def all_published() -> bool:
+        return await scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
+
+    # The first relay, its own process, takes the only shard and publishes.
+    relay_engine = create_engine(url, pool_size=2)
+    producer = create_producer(kafka_bootstrap, "takeover-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        relay_engine, producer, topic_prefix=prefix, idle_interval=0.05, lease_check_seconds=0.2
+    )
+    worker = start_relay_process(url, kafka_bootstrap, prefix)
+    try:
+        written = await write(0)
+        await eventually(all_published)
+        relay.start()
+        await asyncio.sleep(1)  # the second relay sees the shard held: it waits
+        assert relay.held == set()
+        written += await write(20)
+        await eventually(all_published)
+        assert relay.published_total == 0
+        worker.kill()  # SIGKILL while it holds the lease: no unlock runs
+        worker.wait()
+        killed_at = time.monotonic()
+        written += await write(40)
+        await eventually(all_published, timeout=15)
+        taken_after = time.monotonic() - killed_at
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        await relay.stop()
+        await producer.stop()
+        await relay_engine.dispose()
+    assert relay.published_total == 20
+    assert taken_after < 5, f"the shard was taken over {taken_after:.1f}s after the kill"
+    records = await read_topic(kafka_bootstrap, topic, expect=len(written))
+    assert sorted(e.id for e in events_of(records)) == sorted(written)

@@ -7,14 +7,18 @@ it, so the worst case is a second publication, which consumers' inboxes turn int
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from brightline.contracts import Event, to_record
@@ -25,15 +29,42 @@ from brightline.messaging.schema import outbox
 log = logging.getLogger(__name__)
 
 # The outbox is split into shards by a hash of the record key; one relay at a time publishes a
-# shard (a session advisory lock per shard, held for one batch), so relays run in parallel on
-# one database while each key's events still leave one at a time, in id order. A key always
-# falls in the same shard. Lock key: RELAY_LOCK + shard (RELAY_LOCK alone is shard 0, which
-# with one shard is the whole outbox, as the single relay of old locked it).
+# shard, so relays run in parallel on one database while each key's events still leave one at a
+# time, in id order. A key always falls in the same shard. A relay holds its shards' session
+# advisory locks (RELAY_LOCK + shard; RELAY_LOCK alone is shard 0, which with one shard is the
+# whole outbox) as leases on one long-lived connection: a round is then one SELECT of its shards'
+# waiting rows (carrying the previous batch's marks), not a probe and, per shard, a lock, a
+# select, an update and an unlock. A relay that dies (its connection closes) leaves its leases to
+# the others.
 RELAY_LOCK = zlib.crc32(b"brightline.outbox.relay")
+# Every running relay of a database holds this lock in shared mode: the number of its holders is
+# the number of relays the shards are shared among.
+RELAY_MEMBERS = zlib.crc32(b"brightline.outbox.relay.members")
+
+# How often a relay recounts the relays and takes free shards or hands back those above its
+# share: the time within which a dead relay's shards are taken over, or a new relay gets some.
+LEASE_CHECK_SECONDS = 1.0
 
 # How often the backlog gauge is recounted while rows are waiting (an empty outbox is seen for
-# free: the probe or an under-full batch says so).
+# free: an under-full batch of all shards says so).
 BACKLOG_EVERY_SECONDS = 5.0
+
+# The relays holding RELAY_MEMBERS on this database (advisory locks of every database show in
+# pg_locks; a bigint key is split into classid, the high half, and objid, the low half).
+_MEMBERS = sa.text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+    " AND classid = :hi AND objid = :lo"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+).bindparams(hi=RELAY_MEMBERS >> 32, lo=RELAY_MEMBERS & 0xFFFFFFFF)
+# Up to :n of the given free shards whose lock this session gets (each tried at most once).
+_TAKE = sa.text(
+    "SELECT s FROM unnest(CAST(:free AS int[])) AS s"
+    " WHERE pg_try_advisory_lock(CAST(:base AS bigint) + s) LIMIT :n"
+)
+_RELEASE = sa.text(
+    "SELECT bool_and(pg_advisory_unlock(CAST(:base AS bigint) + s))"
+    " FROM unnest(CAST(:shards AS int[])) AS s"
+)
 
 
 def shard_of(shards: int) -> sa.ColumnElement[int]:
@@ -41,8 +72,10 @@ def shard_of(shards: int) -> sa.ColumnElement[int]:
     return sa.func.hashtext(outbox.c.key).op("&")(0x7FFFFFFF) % shards
 
 
-def shard_filter(shards: int, shard: int) -> sa.ColumnElement[bool]:
-    return sa.true() if shards <= 1 else shard_of(shards) == shard
+def shard_filter(shards: int, held: Collection[int]) -> sa.ColumnElement[bool]:
+    if shards <= 1 or len(held) >= shards:
+        return sa.true()
+    return shard_of(shards).in_(sorted(held))
 
 
 class OutboxRelay:
@@ -57,6 +90,7 @@ class OutboxRelay:
         max_backoff: float = 5.0,
         service: str = "",
         shards: int = 1,
+        lease_check_seconds: float = LEASE_CHECK_SECONDS,
     ) -> None:
         self.engine = engine
         self.producer = producer
@@ -65,8 +99,17 @@ class OutboxRelay:
         self.idle_interval = idle_interval
         self.max_backoff = max_backoff
         self.shards = max(1, shards)
+        self.lease_check_seconds = lease_check_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._conn: AsyncConnection | None = None
+        # The shards whose lease this relay holds on _conn.
+        self.held: set[int] = set()
+        # Rows the broker acknowledged and when, marked published by the next statement (the
+        # next round's SELECT, or before a lease is handed back): a round costs one round trip
+        # less. A crash before the marking publishes them again, which inboxes absorb.
+        self._acknowledged: tuple[list[int], datetime] | None = None
+        self._checked_at = -math.inf
         self.published_total = 0
         self._backlog_counted_at = 0.0
         self.service = (
@@ -85,6 +128,12 @@ class OutboxRelay:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._conn is not None:
+            try:
+                await self._flush_marks(self._conn)
+            except Exception as error:  # noqa: BLE001 - the rows go out again: inboxes absorb it
+                log.warning("outbox relay could not mark its last batch published: %s", error)
+        await self.release()
 
     @property
     def running(self) -> bool:
@@ -94,16 +143,15 @@ class OutboxRelay:
         backoff = 0.1
         while True:
             try:
-                full = False
-                waiting = await self._shards_waiting()
-                if waiting:
-                    _, full = await self.publish_round(waiting)
+                full = await self.publish_round()
                 backoff = 0.1
-                await self._update_backlog(empty=not waiting)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # broker or database away: wait and try again
                 log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, error)
+                # With the connection go the leases: whoever publishes the shards next reads
+                # them afresh, and a broken connection is not reused.
+                await self.release()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
@@ -115,30 +163,98 @@ class OutboxRelay:
             except TimeoutError:
                 pass
 
-    async def _shards_waiting(self) -> list[int]:
-        """Each tick's probe, without a lock: the shards that hold unpublished rows among the
-        oldest few (an index scan of the unpublished rows only), so a round touches only those
-        and an idle tick costs one statement. A hint: publish_batch reads again under the lock."""
-        async with self.engine.connect() as conn:
-            if self.shards <= 1:
-                found = await conn.scalar(
-                    sa.select(sa.exists().where(outbox.c.published_at.is_(None)))
-                )
-                return [0] if found else []
-            head = (
-                sa.select(
-                    (sa.func.hashtext(outbox.c.key).op("&")(0x7FFFFFFF) % self.shards).label(
-                        "shard"
-                    )
-                )
-                .where(outbox.c.published_at.is_(None))
-                .order_by(outbox.c.id)
-                .limit(self.batch_size * self.shards)
-                .subquery()
+    async def publish_round(self) -> bool:
+        """One batch of the shards this relay holds, up to batch_size rows in id order (so in
+        order per key). Now and then the leases are rebalanced first. An idle round is one
+        statement. Returns whether the batch was full (more may be waiting)."""
+        conn = await self._connection()
+        if time.monotonic() - self._checked_at >= self.lease_check_seconds:
+            await self._balance(conn)
+        if not self.held:
+            return False
+        # Never fused with taking a lease: a statement's snapshot is taken before its locks
+        # are, and could miss the marks of the relay that just let the shard go. A shard taken
+        # in an earlier statement is read afresh here.
+        batch = (
+            sa.select(outbox)
+            .where(outbox.c.published_at.is_(None), shard_filter(self.shards, self.held))
+            .order_by(outbox.c.id)
+            .limit(self.batch_size)
+        )
+        if self._acknowledged:
+            # The last batch's marks ride along (a data-modifying CTE runs to completion even
+            # unread). This statement's snapshot predates them: the rows are left out by id.
+            ids, _ = self._acknowledged
+            batch = batch.add_cte(self._mark_published().cte("marked")).where(
+                outbox.c.id != sa.all_(sa.literal(ids, ARRAY(sa.BigInteger)))
             )
-            return sorted((await conn.execute(sa.select(head.c.shard).distinct())).scalars())
+        rows = (await conn.execute(batch)).all()
+        self._acknowledged = None
+        await self._publish_locked(conn, rows)
+        await self._update_backlog(
+            conn, empty=len(rows) < self.batch_size and len(self.held) >= self.shards
+        )
+        return len(rows) >= self.batch_size
 
-    async def _update_backlog(self, *, empty: bool) -> None:
+    async def _connection(self) -> AsyncConnection:
+        """The relay's own connection, in autocommit: every statement commits on its own, so no
+        transaction stays open while the broker acknowledges; the leases live in its session."""
+        if self._conn is None:
+            conn = await self.engine.connect()
+            try:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(sa.select(sa.func.pg_advisory_lock_shared(RELAY_MEMBERS)))
+            except BaseException:
+                await asyncio.shield(conn.invalidate())
+                raise
+            self._conn, self.held, self._checked_at = conn, set(), -math.inf
+        return self._conn
+
+    async def _balance(self, conn: AsyncConnection) -> None:
+        """Hold a fair share of the shards: take free ones up to it (a dead relay's among
+        them), hand back those above it (a relay has joined)."""
+        relays = await conn.scalar(_MEMBERS) or 1
+        share = -(-self.shards // relays)
+        if len(self.held) > share:
+            extra = sorted(self.held)[share:]
+            # Marks committed before the unlock: the next holder sees the rows published.
+            await self._flush_marks(conn)
+            await conn.execute(_RELEASE, {"base": RELAY_LOCK, "shards": extra})
+            self.held.difference_update(extra)
+        elif len(self.held) < share:
+            free = [s for s in range(self.shards) if s not in self.held]
+            taken = await conn.execute(
+                _TAKE, {"base": RELAY_LOCK, "free": free, "n": share - len(self.held)}
+            )
+            self.held.update(taken.scalars())
+        self._checked_at = time.monotonic()
+
+    def _mark_published(self) -> sa.Update:
+        assert self._acknowledged is not None
+        ids, acknowledged_at = self._acknowledged
+        # The broker's acknowledgement time, not the (later) time of the marking.
+        return (
+            outbox.update()
+            .where(outbox.c.id == sa.any_(sa.literal(ids, ARRAY(sa.BigInteger))))
+            .values(published_at=acknowledged_at)
+        )
+
+    async def _flush_marks(self, conn: AsyncConnection) -> None:
+        if self._acknowledged:
+            await conn.execute(self._mark_published())
+            self._acknowledged = None
+
+    async def release(self) -> None:
+        """Give up the connection, and with it every lease: closing it (not returning it to the
+        pool, where a session lock would outlive us) releases the locks even when an unlock
+        could not run (cancelled, connection broken)."""
+        conn, self._conn, self.held = self._conn, None, set()
+        if conn is not None:
+            with contextlib.suppress(Exception):  # already broken: closed all the same
+                await asyncio.shield(conn.invalidate())
+                await asyncio.shield(conn.close())
+
+    async def _update_backlog(self, conn: AsyncConnection, *, empty: bool) -> None:
         gauge = metrics.OUTBOX_BACKLOG.labels(self.service)
         if empty:
             gauge.set(0)
@@ -146,59 +262,7 @@ class OutboxRelay:
         now = time.monotonic()
         if now - self._backlog_counted_at >= BACKLOG_EVERY_SECONDS:
             self._backlog_counted_at = now
-            gauge.set(await outbox_backlog(self.engine))
-
-    async def publish_round(self, shards: list[int] | None = None) -> tuple[int, bool]:
-        """One batch of each shard (default: all), side by side. Returns (published, any batch
-        full)."""
-        shards = list(range(self.shards)) if shards is None else shards
-        results = await asyncio.gather(
-            *(self.publish_batch(shard) for shard in shards), return_exceptions=True
-        )
-        published = []
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-            published.append(result)
-        return sum(published), any(n >= self.batch_size for n in published)
-
-    async def publish_batch(self, shard: int = 0) -> int:
-        """Publish up to batch_size unpublished rows of a shard in id order; return how many
-        succeeded. No transaction stays open while the broker acknowledges: the shard's advisory
-        lock (a session lock) keeps other relays off the shard meanwhile, and each statement
-        commits on its own."""
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            lock = RELAY_LOCK + shard
-            # The lock is its own statement: a SELECT fused with it would read a snapshot taken
-            # before the lock was held and could miss the marks of the relay that just let go.
-            if not await conn.scalar(sa.select(sa.func.pg_try_advisory_lock(lock))):
-                return 0  # another relay publishes this shard right now
-            try:
-                rows = (
-                    await conn.execute(
-                        sa.select(outbox)
-                        .where(outbox.c.published_at.is_(None), shard_filter(self.shards, shard))
-                        .order_by(outbox.c.id)
-                        .limit(self.batch_size)
-                    )
-                ).all()
-                return await self._publish_locked(conn, rows)
-            finally:
-                # After the marking committed (autocommit), never before: a session lock is
-                # released at once, and the next holder must see the rows as published.
-                await self._unlock(conn, lock)
-
-    @staticmethod
-    async def _unlock(conn: AsyncConnection, lock: int) -> None:
-        """A session lock outlives the transaction: a pooled connection still holding it would
-        block the shard for every other relay. If the unlock cannot run (cancelled, connection
-        broken), the connection is closed instead, which releases it."""
-        try:
-            await conn.scalar(sa.select(sa.func.pg_advisory_unlock(lock)))
-        except BaseException:
-            await asyncio.shield(conn.invalidate())
-            raise
+            gauge.set(await _count_backlog(conn))
 
     async def _publish_locked(self, conn: AsyncConnection, rows: Sequence[sa.Row[Any]]) -> int:
         if not rows:
@@ -228,10 +292,10 @@ class OutboxRelay:
             if isinstance(result, BaseException)
         ]
         if done:
-            await conn.execute(
-                outbox.update().where(outbox.c.id.in_(done)).values(published_at=sa.func.now())
-            )
+            self._acknowledged = (done, datetime.now(UTC))
         if failed:
+            # Marked now: the error drops the connection, and with it the deferred marks.
+            await self._flush_marks(conn)
             await conn.execute(
                 outbox.update()
                 .where(outbox.c.id.in_([row_id for row_id, _ in failed]))
@@ -262,7 +326,11 @@ def event_from_row(row: sa.Row[Any]) -> Event:
 
 async def outbox_backlog(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        backlog = await conn.scalar(
-            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-        )
-        return backlog or 0
+        return await _count_backlog(conn)
+
+
+async def _count_backlog(conn: AsyncConnection) -> int:
+    backlog = await conn.scalar(
+        sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+    )
+    return backlog or 0

@@ -80,13 +80,15 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(
         50,
         validation_alias="CONSUMER_BATCH_SIZE",
-        description="Records of a partition applied in one transaction (1 = one per record)",
+        description="Records of a fetch (all its partitions) applied in one transaction "
+        "(1 = one per record)",
     )
     outbox_relay_shards: int = Field(
         4,
         validation_alias="OUTBOX_RELAY_SHARDS",
-        description="Outbox shards (by key hash); relays of one database publish shards in "
-        "parallel, one relay per shard at a time. Every replica must use the same number.",
+        description="Outbox shards (by key hash); relays of one database share them out (each "
+        "relay holds its shards' leases), one relay per shard at a time. Every replica must use "
+        "the same number.",
     )
     oidc_issuer: str | None = Field(
         None,
