@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts.events.casework import CaseType
-from brightline.records.adapters.orm import confidential_reads, ticket_incidents, timeline
+from brightline.records.adapters.orm import (
+    confidential_reads,
+    ticket_incidents,
+    tickets,
+    timeline,
+)
 from brightline.records.domain.model import (
     Projection,
     TicketChange,
@@ -50,65 +55,54 @@ RECORDING_FIELDS = (
 LATEST_FIELDS = ("status", "owner", "unit", "department")
 
 
-def _latest(field: str) -> str:
+def _value_column(field: str) -> str:
+    return "unit_id" if field == "unit" else "department_id" if field == "department" else field
+
+
+def _latest(field: str) -> dict[str, Any]:
     """SET clauses for a latest-wins field: the incoming value replaces the stored one when its
     (time, event id) is later. Commutative, so any replay order ends the same."""
-    value = "unit_id" if field == "unit" else "department_id" if field == "department" else field
     newer = (
-        f"EXCLUDED.{value} IS NOT NULL AND (t.{field}_at IS NULL OR "
-        f"(EXCLUDED.{field}_at, EXCLUDED.{field}_event) > (t.{field}_at, t.{field}_event))"
+        f"excluded.{_value_column(field)} IS NOT NULL AND (tickets.{field}_at IS NULL OR "
+        f"(excluded.{field}_at, excluded.{field}_event) > (tickets.{field}_at, tickets.{field}_event))"
     )
-    return ",\n".join(
-        f"{col} = CASE WHEN {newer} THEN EXCLUDED.{col} ELSE t.{col} END"
-        for col in (value, f"{field}_at", f"{field}_event")
-    )
+    return {
+        col: sa.literal_column(f"CASE WHEN {newer} THEN excluded.{col} ELSE tickets.{col} END")
+        for col in (_value_column(field), f"{field}_at", f"{field}_event")
+    }
 
 
-_COLUMNS = (
-    ["ticket_id", *RECORDING_FIELDS, "ticket_type", "name_grams", "address_grams"]
-    + [
-        c
-        for f in LATEST_FIELDS
-        for c in (
-            "unit_id" if f == "unit" else "department_id" if f == "department" else f,
-            f"{f}_at",
-            f"{f}_event",
-        )
-    ]
-    + ["has_breached"]
-)
-_VALUES = [
-    "records_grams(CAST(:caller_name AS text))"
-    if c == "name_grams"
-    else "records_grams(CAST(:address AS text))"
-    if c == "address_grams"
-    else f":{c}"
-    for c in _COLUMNS
-]
-_RECORDED = "EXCLUDED.recorded_at IS NOT NULL"
+_RECORDED = "excluded.recorded_at IS NOT NULL"
 
-UPSERT = sa.text(
-    f"""
-INSERT INTO tickets AS t ({", ".join(_COLUMNS)})
-VALUES ({", ".join(_VALUES)})
-ON CONFLICT (ticket_id) DO UPDATE SET
-{",".join(f"{chr(10)}{c} = CASE WHEN {_RECORDED} THEN EXCLUDED.{c} ELSE t.{c} END" for c in (*RECORDING_FIELDS, "name_grams", "address_grams"))},
-ticket_type = CASE WHEN {_RECORDED} THEN EXCLUDED.ticket_type
-                   ELSE COALESCE(t.ticket_type, EXCLUDED.ticket_type) END,
-{",".join(chr(10) + _latest(f) for f in LATEST_FIELDS)},
-has_breached = t.has_breached OR EXCLUDED.has_breached
-"""
-)
+# What an incoming change does to a stored ticket (ON CONFLICT DO UPDATE): facts of the
+# recording only from the recording, a type hint until the recording gives the type, latest-wins
+# fields, and "has breached" only ever turning on.
+_ON_CONFLICT: dict[str, Any] = {
+    **{
+        c: sa.literal_column(f"CASE WHEN {_RECORDED} THEN excluded.{c} ELSE tickets.{c} END")
+        for c in (*RECORDING_FIELDS, "name_grams", "address_grams")
+    },
+    "ticket_type": sa.literal_column(
+        f"CASE WHEN {_RECORDED} THEN excluded.ticket_type "
+        "ELSE COALESCE(tickets.ticket_type, excluded.ticket_type) END"
+    ),
+    **{c: v for f in LATEST_FIELDS for c, v in _latest(f).items()},
+    "has_breached": sa.literal_column("tickets.has_breached OR excluded.has_breached"),
+}
 
 
-def change_params(change: TicketChange) -> dict[str, Any]:
+def change_row(change: TicketChange) -> dict[str, Any]:
+    """The tickets row a change inserts, or offers to the stored one (_ON_CONFLICT)."""
     r = change.recording
-    params: dict[str, Any] = {"ticket_id": change.ticket_id}
+    row: dict[str, Any] = {"ticket_id": change.ticket_id}
     for name in RECORDING_FIELDS:
-        params[name] = getattr(r, name) if r else None
+        row[name] = getattr(r, name) if r else None
     if r is None:
-        params["anonymous"] = False
-    params["ticket_type"] = r.ticket_type if r else change.ticket_type
+        row["anonymous"] = False
+    row["ticket_type"] = r.ticket_type if r else change.ticket_type
+    # The gram arrays come from the same SQL function the migration and a search use.
+    row["name_grams"] = sa.func.records_grams(sa.literal(row["caller_name"], sa.Text))
+    row["address_grams"] = sa.func.records_grams(sa.literal(row["address"], sa.Text))
     values = {
         "status": change.status,
         "owner": change.owner,
@@ -116,19 +110,20 @@ def change_params(change: TicketChange) -> dict[str, Any]:
         "department": change.department_id,
     }
     for field, value in values.items():
-        column = (
-            "unit_id" if field == "unit" else "department_id" if field == "department" else field
-        )
-        params[column] = value
-        params[f"{field}_at"] = change.stamp.at if value is not None else None
-        params[f"{field}_event"] = change.stamp.event_id if value is not None else None
-    params["has_breached"] = change.breached
-    return params
+        row[_value_column(field)] = value
+        row[f"{field}_at"] = change.stamp.at if value is not None else None
+        row[f"{field}_event"] = change.stamp.event_id if value is not None else None
+    row["has_breached"] = change.breached
+    return row
 
 
-async def apply(session: AsyncSession, projection: Projection) -> None:
+def fold(projection: Projection) -> sa.Insert | None:
+    """The whole projection as one statement (one round trip per event): the timeline entries,
+    with the ticket changes and incident links as data-modifying CTEs beside them. The tables
+    differ, so the parts never see or race each other within the statement."""
+    parts: list[sa.Insert] = []
     if projection.entries:
-        await session.execute(
+        parts.append(
             insert(timeline)
             .values(
                 [
@@ -149,14 +144,39 @@ async def apply(session: AsyncSession, projection: Projection) -> None:
             )
             .on_conflict_do_nothing()
         )
+    # One row per ticket: an upsert may not touch a row twice. Two changes of one ticket in one
+    # event are one incident's (same stamp, same values), so the first says it all.
+    changes: dict[str, TicketChange] = {}
     for change in projection.changes:
-        await session.execute(UPSERT, change_params(change))
+        changes.setdefault(change.ticket_id, change)
+    if changes:
+        parts.append(
+            insert(tickets)
+            .values([change_row(c) for c in changes.values()])
+            .on_conflict_do_update(index_elements=["ticket_id"], set_=_ON_CONFLICT)
+        )
     if projection.incident_links:
-        await session.execute(
+        parts.append(
             insert(ticket_incidents)
-            .values([{"ticket_id": t, "incident_id": i} for t, i in projection.incident_links])
+            .values(
+                [
+                    {"ticket_id": t, "incident_id": i}
+                    for t, i in dict.fromkeys(projection.incident_links)
+                ]
+            )
             .on_conflict_do_nothing()
         )
+    if not parts:
+        return None
+    # The first part is the statement itself: the audit trail captures its rows (the timeline
+    # entries, as before the parts were fused).
+    first, *rest = parts
+    return first.add_cte(*(p.cte(f"part_{n}") for n, p in enumerate(rest)))
+
+
+async def apply(session: AsyncSession, projection: Projection) -> None:
+    if (statement := fold(projection)) is not None:
+        await session.execute(statement)
 
 
 # --- reading --------------------------------------------------------------------------------------
