@@ -15,12 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts.events.casework import CaseType
-from brightline.records.adapters.orm import (
-    confidential_reads,
-    ticket_incidents,
-    tickets,
-    timeline,
-)
+from brightline.records.adapters.orm import confidential_reads, timeline
 from brightline.records.domain.model import (
     Projection,
     TicketChange,
@@ -59,40 +54,56 @@ def _value_column(field: str) -> str:
     return "unit_id" if field == "unit" else "department_id" if field == "department" else field
 
 
-def _latest(field: str) -> dict[str, Any]:
+def _latest(field: str) -> str:
     """SET clauses for a latest-wins field: the incoming value replaces the stored one when its
     (time, event id) is later. Commutative, so any replay order ends the same."""
+    value = _value_column(field)
     newer = (
-        f"excluded.{_value_column(field)} IS NOT NULL AND (tickets.{field}_at IS NULL OR "
-        f"(excluded.{field}_at, excluded.{field}_event) > (tickets.{field}_at, tickets.{field}_event))"
+        f"EXCLUDED.{value} IS NOT NULL AND (t.{field}_at IS NULL OR "
+        f"(EXCLUDED.{field}_at, EXCLUDED.{field}_event) > (t.{field}_at, t.{field}_event))"
     )
-    return {
-        col: sa.literal_column(f"CASE WHEN {newer} THEN excluded.{col} ELSE tickets.{col} END")
-        for col in (_value_column(field), f"{field}_at", f"{field}_event")
-    }
+    return ",\n".join(
+        f"{col} = CASE WHEN {newer} THEN EXCLUDED.{col} ELSE t.{col} END"
+        for col in (value, f"{field}_at", f"{field}_event")
+    )
 
 
-_RECORDED = "excluded.recorded_at IS NOT NULL"
+_COLUMNS = (
+    ["ticket_id", *RECORDING_FIELDS, "ticket_type"]
+    + [c for f in LATEST_FIELDS for c in (_value_column(f), f"{f}_at", f"{f}_event")]
+    + ["has_breached"]
+)
+_RECORDED = "EXCLUDED.recorded_at IS NOT NULL"
 
-# What an incoming change does to a stored ticket (ON CONFLICT DO UPDATE): facts of the
-# recording only from the recording, a type hint until the recording gives the type, latest-wins
-# fields, and "has breached" only ever turning on.
-_ON_CONFLICT: dict[str, Any] = {
-    **{
-        c: sa.literal_column(f"CASE WHEN {_RECORDED} THEN excluded.{c} ELSE tickets.{c} END")
-        for c in (*RECORDING_FIELDS, "name_grams", "address_grams")
-    },
-    "ticket_type": sa.literal_column(
-        f"CASE WHEN {_RECORDED} THEN excluded.ticket_type "
-        "ELSE COALESCE(tickets.ticket_type, excluded.ticket_type) END"
-    ),
-    **{c: v for f in LATEST_FIELDS for c, v in _latest(f).items()},
-    "has_breached": sa.literal_column("tickets.has_breached OR excluded.has_breached"),
-}
+# The ticket changes of one event, given as one JSON array of tickets rows (one parameter: the
+# statement is the same text whatever the event, and costs no SQL building per event). The gram
+# arrays come from the same SQL function the migration and a search use.
+UPSERT_TICKETS = sa.text(
+    f"""
+INSERT INTO tickets AS t ({", ".join(_COLUMNS)}, name_grams, address_grams)
+SELECT {", ".join(_COLUMNS)}, records_grams(caller_name), records_grams(address)
+FROM jsonb_populate_recordset(NULL::tickets, CAST(CAST(:ticket_rows AS text) AS jsonb))
+ON CONFLICT (ticket_id) DO UPDATE SET
+{",".join(f"{chr(10)}{c} = CASE WHEN {_RECORDED} THEN EXCLUDED.{c} ELSE t.{c} END" for c in (*RECORDING_FIELDS, "name_grams", "address_grams"))},
+ticket_type = CASE WHEN {_RECORDED} THEN EXCLUDED.ticket_type
+                   ELSE COALESCE(t.ticket_type, EXCLUDED.ticket_type) END,
+{",".join(chr(10) + _latest(f) for f in LATEST_FIELDS)},
+has_breached = t.has_breached OR EXCLUDED.has_breached
+"""
+).columns()
+
+LINK_INCIDENTS = sa.text(
+    """
+INSERT INTO ticket_incidents (ticket_id, incident_id)
+SELECT ticket_id, incident_id
+FROM jsonb_populate_recordset(NULL::ticket_incidents, CAST(CAST(:links AS text) AS jsonb))
+ON CONFLICT DO NOTHING
+"""
+).columns()
 
 
 def change_row(change: TicketChange) -> dict[str, Any]:
-    """The tickets row a change inserts, or offers to the stored one (_ON_CONFLICT)."""
+    """The tickets row a change inserts, or offers to the stored one (ON CONFLICT)."""
     r = change.recording
     row: dict[str, Any] = {"ticket_id": change.ticket_id}
     for name in RECORDING_FIELDS:
@@ -100,9 +111,6 @@ def change_row(change: TicketChange) -> dict[str, Any]:
     if r is None:
         row["anonymous"] = False
     row["ticket_type"] = r.ticket_type if r else change.ticket_type
-    # The gram arrays come from the same SQL function the migration and a search use.
-    row["name_grams"] = sa.func.records_grams(sa.literal(row["caller_name"], sa.Text))
-    row["address_grams"] = sa.func.records_grams(sa.literal(row["address"], sa.Text))
     values = {
         "status": change.status,
         "owner": change.owner,
@@ -117,61 +125,52 @@ def change_row(change: TicketChange) -> dict[str, Any]:
     return row
 
 
+def _json(rows: list[dict[str, Any]]) -> str:
+    # Times as ISO 8601 with their offset and microseconds: PostgreSQL reads back the same instant.
+    return json.dumps(rows, ensure_ascii=False, default=datetime.isoformat)
+
+
 def fold(projection: Projection) -> sa.Insert | None:
     """The whole projection as one statement (one round trip per event): the timeline entries,
     with the ticket changes and incident links as data-modifying CTEs beside them. The tables
-    differ, so the parts never see or race each other within the statement."""
-    parts: list[sa.Insert] = []
-    if projection.entries:
-        parts.append(
-            insert(timeline)
-            .values(
-                [
-                    {
-                        "entry_id": e.entry_id,
-                        "event_type": e.event_type,
-                        "kind": e.kind,
-                        "occurred_at": e.occurred_at,
-                        "aggregate_id": e.aggregate_id,
-                        "source": e.source,
-                        "ticket_id": e.ticket_id,
-                        "call_id": e.call_id,
-                        "incident_id": e.incident_id,
-                        "data": e.data,
-                    }
-                    for e in projection.entries
-                ]
-            )
-            .on_conflict_do_nothing()
+    differ, so the parts never see or race each other within the statement. The entries are the
+    statement itself, as before the parts were fused: the audit trail captures their rows."""
+    if not projection.entries:
+        assert not (projection.changes or projection.incident_links), "every change has an entry"
+        return None
+    statement = (
+        insert(timeline)
+        .values(
+            [
+                {
+                    "entry_id": e.entry_id,
+                    "event_type": e.event_type,
+                    "kind": e.kind,
+                    "occurred_at": e.occurred_at,
+                    "aggregate_id": e.aggregate_id,
+                    "source": e.source,
+                    "ticket_id": e.ticket_id,
+                    "call_id": e.call_id,
+                    "incident_id": e.incident_id,
+                    "data": e.data,
+                }
+                for e in projection.entries
+            ]
         )
+        .on_conflict_do_nothing()
+    )
     # One row per ticket: an upsert may not touch a row twice. Two changes of one ticket in one
     # event are one incident's (same stamp, same values), so the first says it all.
     changes: dict[str, TicketChange] = {}
     for change in projection.changes:
         changes.setdefault(change.ticket_id, change)
     if changes:
-        parts.append(
-            insert(tickets)
-            .values([change_row(c) for c in changes.values()])
-            .on_conflict_do_update(index_elements=["ticket_id"], set_=_ON_CONFLICT)
-        )
+        rows = _json([change_row(c) for c in changes.values()])
+        statement = statement.add_cte(UPSERT_TICKETS.bindparams(ticket_rows=rows).cte("changes"))
     if projection.incident_links:
-        parts.append(
-            insert(ticket_incidents)
-            .values(
-                [
-                    {"ticket_id": t, "incident_id": i}
-                    for t, i in dict.fromkeys(projection.incident_links)
-                ]
-            )
-            .on_conflict_do_nothing()
-        )
-    if not parts:
-        return None
-    # The first part is the statement itself: the audit trail captures its rows (the timeline
-    # entries, as before the parts were fused).
-    first, *rest = parts
-    return first.add_cte(*(p.cte(f"part_{n}") for n, p in enumerate(rest)))
+        links = [{"ticket_id": t, "incident_id": i} for t, i in projection.incident_links]
+        statement = statement.add_cte(LINK_INCIDENTS.bindparams(links=_json(links)).cte("links"))
+    return statement
 
 
 async def apply(session: AsyncSession, projection: Projection) -> None:
