@@ -9,6 +9,11 @@ surnames weighted by frequency, mobile prefixes, district + road + house number 
 + building/unit/room, repeat callers. The tables' indexes (read from the catalogue, so exactly
 the migrations') are dropped for the load and built afterwards, then VACUUM ANALYZE. Sizes:
 --records-history and --records-open (issue: 10,000,000 + 500,000; --quick: 200,000 + 10,000).
+Generating the full size takes most of an hour, so the data is kept between runs: a database
+named after the generator (a hash of its SQL and of records' schema revision) and the sizes stays
+in the bench's PostgreSQL (the stack drops only its bench_<service> databases) and is reused when
+it matches; records is restarted on it for this scenario and back on its own database after.
+--records-regenerate forces a new one.
 
 Then, as a supervisor: search by 工单号 (exact), by phone (written "+86 1xx-xxxx-xxxx" so
 normalisation runs), by an address substring (road + house number, or estate + building + unit), and
@@ -21,6 +26,9 @@ Printed, never asserted.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import random
 import re
 import time
@@ -35,7 +43,8 @@ from stack import Stack
 
 from brightline.confidentiality import Viewer, load_confidentiality
 from brightline.platform.auth import Role
-from brightline.platform.testing import bearer
+from brightline.platform.local.paths import free_port
+from brightline.platform.testing import ServiceProcess, bearer
 from brightline.records.adapters.repository import SearchQuery, TicketRepository
 from brightline.records.domain.model import normalise_phone
 
@@ -170,8 +179,69 @@ WHERE t.relname = ANY($1::text[]) AND t.relnamespace = 'public'::regnamespace
 """
 
 
-async def fill(stack: Stack, history: int, open_: int) -> tuple[dict, int, int]:
+# Written last by a generation, so a database without it (an interrupted one) is made again.
+KEPT = "bench_generated"
+KEPT_PREFIX = "bench_records_g"
+
+
+async def kept_name(stack: Stack, history: int, open_: int) -> str:
+    """The kept database's name: what generates it (the SQL here and records' schema revision,
+    whose indexes are rebuilt) and the sizes."""
     conn = await stack.connect(stack.db["records"])
+    try:
+        head = await conn.fetchval("SELECT string_agg(version_num, ',') FROM alembic_version")
+    finally:
+        await conn.close()
+    digest = hashlib.sha256(f"{head}\n{FILL_TICKETS}\n{FILL_TIMELINE}".encode()).hexdigest()
+    return f"{KEPT_PREFIX}{digest[:10]}_{history}_{open_}"
+
+
+async def generated(stack: Stack, database: str) -> dict | None:
+    """The generation's record in a kept database, or None (absent or unfinished)."""
+    conn = await stack.connect()
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            return None
+    finally:
+        await conn.close()
+    conn = await stack.connect(database)
+    try:
+        if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", KEPT):
+            return None
+        row = await conn.fetchrow(f"SELECT phases, tickets, entries, at FROM {KEPT}")
+    finally:
+        await conn.close()
+    if row is None:
+        return None
+    return {**json.loads(row["phases"]), **{k: row[k] for k in ("tickets", "entries", "at")}}
+
+
+async def drop_kept(stack: Stack) -> None:
+    """Only one kept read model at a time: the full size is several GB."""
+    conn = await stack.connect()
+    try:
+        for (name,) in await conn.fetch(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", KEPT_PREFIX
+        ):
+            await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def serve_records(stack: Stack, database: str) -> None:
+    """Restart records on another database (it creates and migrates it on start)."""
+    old = stack.procs["records"]
+    old.stop()
+    proc = ServiceProcess(
+        "records", free_port(), {**old.env, "RECORDS_DATABASE_NAME": database}, stack.log_dir
+    )
+    proc.start()
+    stack.procs["records"] = proc
+    proc.wait_ready(timeout=300)
+
+
+async def fill(stack: Stack, database: str, history: int, open_: int) -> tuple[dict, int, int]:
+    conn = await stack.connect(database)
     phases: dict = {}
     t0 = time.time()
     try:
@@ -192,7 +262,7 @@ async def fill(stack: Stack, history: int, open_: int) -> tuple[dict, int, int]:
             ("H", history, False, 2 * 365 * 86400, 20),
             ("O", open_, True, 3 * 86400, 1),
         ):
-            prefix = f"B{label}{stack.run_id}-"
+            prefix = f"B{label}-"
             for start in range(0, total, chunk):
                 end = min(total, start + chunk) - 1
                 args = (prefix, start, end, total, float(secs), now)
@@ -220,22 +290,29 @@ async def fill(stack: Stack, history: int, open_: int) -> tuple[dict, int, int]:
         phases["size"] = await conn.fetchval(
             "SELECT pg_size_pretty(pg_database_size(current_database()))"
         )
+        phases["total"] = time.time() - t0
+        await conn.execute(
+            f"CREATE TABLE {KEPT} AS SELECT $1::jsonb AS phases, $2::bigint AS tickets, "
+            "$3::bigint AS entries, now() AS at",
+            json.dumps(phases),
+            tickets,
+            entries,
+        )
     finally:
         await conn.close()
-    phases["total"] = time.time() - t0
     return phases, tickets, entries
 
 
-async def samples(stack: Stack, history: int, open_: int, n: int) -> list:
+async def samples(stack: Stack, database: str, history: int, open_: int, n: int) -> list:
     """n tickets picked at random (half open, half historical), read back by 工单号."""
     rng = random.Random(20)
     numbers = [
-        f"BO{stack.run_id}-{rng.randrange(open_):010d}"
+        f"BO-{rng.randrange(open_):010d}"
         if rng.random() < 0.5
-        else f"BH{stack.run_id}-{rng.randrange(history):010d}"
+        else f"BH-{rng.randrange(history):010d}"
         for _ in range(n)
     ]
-    conn = await stack.connect(stack.db["records"])
+    conn = await stack.connect(database)
     try:
         rows = await conn.fetch(
             "SELECT ticket_id, ticket_no, phone, address FROM tickets "
@@ -261,11 +338,11 @@ def fragment(address: str, i: int) -> str:
     return road if i % 2 == 0 else estate
 
 
-async def direct(stack: Stack, rows: list, n: int) -> tuple[dict, str]:
+async def direct(stack: Stack, database: str, rows: list, n: int) -> tuple[dict, str]:
     """Each query n times through records' repository, as the routes call it; the EXPLAIN
     (ANALYZE, BUFFERS) of the first of each."""
     engine = create_async_engine(
-        f"postgresql+asyncpg://postgres@/{stack.db['records']}?host={stack.pg_host}",
+        f"postgresql+asyncpg://postgres@/{database}?host={stack.pg_host}",
         pool_size=1,
     )
     captured: list = []
@@ -361,22 +438,41 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         raise NotAvailable("the records service is not part of this checkout")
     history = scale.extra.get("records_history") or (200_000 if scale.quick else 10_000_000)
     open_ = scale.extra.get("records_open") or (10_000 if scale.quick else 500_000)
-    phases, tickets, entries = await fill(stack, history, open_)
-    figures["records_fill"] = phases
+    database = await kept_name(stack, history, open_)
+    kept = None if scale.extra.get("records_regenerate") else await generated(stack, database)
+    if kept is None:
+        await drop_kept(stack)
+    await asyncio.to_thread(serve_records, stack, database)
+    try:
+        return await measure_on(stack, scale, figures, database, kept, history, open_)
+    finally:
+        await asyncio.to_thread(serve_records, stack, stack.db["records"])
+
+
+async def measure_on(
+    stack: Stack, scale, figures: dict, database: str, kept: dict | None, history: int, open_: int
+) -> list[Result]:
+    if kept is None:
+        phases, tickets, entries = await fill(stack, database, history, open_)
+        how = "generated"
+    else:
+        phases, tickets, entries = kept, kept["tickets"], kept["entries"]
+        how = f"reused (generated {kept['at']:%Y-%m-%d %H:%M})"
+    figures["records_fill"] = {**phases, "how": how}
     results = [
         Result(
             "records",
-            "read model loaded",
+            f"read model {how.split()[0]}",
             tickets,
             "tickets",
-            note=f"{history:,} history + {open_:,} open, {entries:,} timeline entries, "
-            f"{phases['size']}; load {phases['load']:.0f}s, indexes {phases['indexes']:.0f}s, "
-            f"vacuum analyze {phases['vacuum analyze']:.0f}s",
+            note=f"{how} in {database}: {history:,} history + {open_:,} open, {entries:,} "
+            f"timeline entries, {phases['size']}; load {phases['load']:.0f}s, indexes "
+            f"{phases['indexes']:.0f}s, vacuum analyze {phases['vacuum analyze']:.0f}s",
         )
     ]
     n = 1000 if not scale.quick else 200
-    rows = await samples(stack, history, open_, n)
-    latencies, explain = await direct(stack, rows, n)
+    rows = await samples(stack, database, history, open_, n)
+    latencies, explain = await direct(stack, database, rows, n)
     (stack.out_dir / "records-explain.txt").write_text(explain + "\n")
     for name, taken in latencies.items():
         results.append(

@@ -123,7 +123,8 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
     sc = scale(args.quick, args.storm_minutes)
     sc.extra["records_history"] = args.records_history
     sc.extra["records_open"] = args.records_open
-    stack = Stack(out, partitions=args.partitions)
+    sc.extra["records_regenerate"] = args.records_regenerate
+    stack = Stack(out, partitions=args.partitions, state=args.state)
     results: list[Result] = []
     figures: dict = {}
     sampler = MemorySampler()
@@ -226,7 +227,18 @@ def main() -> None:
         type=int,
         help="open tickets generated into records' read model (default 500,000; --quick 10,000)",
     )
+    parser.add_argument(
+        "--records-regenerate",
+        action="store_true",
+        help="generate records' read model even when a kept one of the same generator and sizes "
+        "exists (it is kept in the bench's PostgreSQL between runs)",
+    )
     parser.add_argument("--out", default="bench-results")
+    parser.add_argument(
+        "--state",
+        help="directory of the bench's PostgreSQL and Kafka (default .local); another one lets a "
+        "second bench run beside a long one",
+    )
     parser.add_argument(
         "--partitions", type=int, default=12, help="partitions of every topic (KAFKA_PARTITIONS)"
     )
@@ -254,6 +266,7 @@ def main() -> None:
         "dispatch=/work/wt-dispatch",
     )
     args = parser.parse_args()
+    args.state = Path(args.state).resolve() if args.state else None
     from brightline.platform.local import project_root
 
     out = Path(args.out) if os.path.isabs(args.out) else project_root() / args.out

@@ -34,14 +34,17 @@ PG_SETTINGS = {
 
 
 class Stack:
-    def __init__(self, out_dir: Path, partitions: int = 12) -> None:
+    def __init__(self, out_dir: Path, partitions: int = 12, state: Path | None = None) -> None:
         root = project_root()
         self.root = root
         self.out_dir = out_dir
         self.log_dir = out_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.postgres = LocalPostgres(root / ".local" / "bench-pg")
-        self.kafka = LocalKafka(root / ".local" / "bench-kafka", partitions=partitions, heap="1g")
+        # Another state directory lets a second bench run beside a long one (their databases
+        # and topics would otherwise be each other's).
+        state = state or root / ".local"
+        self.postgres = LocalPostgres(state / "bench-pg")
+        self.kafka = LocalKafka(state / "bench-kafka", partitions=partitions, heap="1g")
         self.partitions = partitions
         self.run_id = f"b{int(time.time())}"
         self.prefix = f"{self.run_id}."

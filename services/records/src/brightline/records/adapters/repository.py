@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts.events.casework import CaseType
-from brightline.records.adapters.orm import confidential_reads, ticket_incidents, timeline
+from brightline.records.adapters.orm import confidential_reads, timeline
 from brightline.records.domain.model import (
     Projection,
     TicketChange,
@@ -50,10 +50,14 @@ RECORDING_FIELDS = (
 LATEST_FIELDS = ("status", "owner", "unit", "department")
 
 
+def _value_column(field: str) -> str:
+    return "unit_id" if field == "unit" else "department_id" if field == "department" else field
+
+
 def _latest(field: str) -> str:
     """SET clauses for a latest-wins field: the incoming value replaces the stored one when its
     (time, event id) is later. Commutative, so any replay order ends the same."""
-    value = "unit_id" if field == "unit" else "department_id" if field == "department" else field
+    value = _value_column(field)
     newer = (
         f"EXCLUDED.{value} IS NOT NULL AND (t.{field}_at IS NULL OR "
         f"(EXCLUDED.{field}_at, EXCLUDED.{field}_event) > (t.{field}_at, t.{field}_event))"
@@ -65,32 +69,20 @@ def _latest(field: str) -> str:
 
 
 _COLUMNS = (
-    ["ticket_id", *RECORDING_FIELDS, "ticket_type", "name_grams", "address_grams"]
-    + [
-        c
-        for f in LATEST_FIELDS
-        for c in (
-            "unit_id" if f == "unit" else "department_id" if f == "department" else f,
-            f"{f}_at",
-            f"{f}_event",
-        )
-    ]
+    ["ticket_id", *RECORDING_FIELDS, "ticket_type"]
+    + [c for f in LATEST_FIELDS for c in (_value_column(f), f"{f}_at", f"{f}_event")]
     + ["has_breached"]
 )
-_VALUES = [
-    "records_grams(CAST(:caller_name AS text))"
-    if c == "name_grams"
-    else "records_grams(CAST(:address AS text))"
-    if c == "address_grams"
-    else f":{c}"
-    for c in _COLUMNS
-]
 _RECORDED = "EXCLUDED.recorded_at IS NOT NULL"
 
-UPSERT = sa.text(
+# The ticket changes of one event, given as one JSON array of tickets rows (one parameter: the
+# statement is the same text whatever the event, and costs no SQL building per event). The gram
+# arrays come from the same SQL function the migration and a search use.
+UPSERT_TICKETS = sa.text(
     f"""
-INSERT INTO tickets AS t ({", ".join(_COLUMNS)})
-VALUES ({", ".join(_VALUES)})
+INSERT INTO tickets AS t ({", ".join(_COLUMNS)}, name_grams, address_grams)
+SELECT {", ".join(_COLUMNS)}, records_grams(caller_name), records_grams(address)
+FROM jsonb_populate_recordset(NULL::tickets, CAST(CAST(:ticket_rows AS text) AS jsonb))
 ON CONFLICT (ticket_id) DO UPDATE SET
 {",".join(f"{chr(10)}{c} = CASE WHEN {_RECORDED} THEN EXCLUDED.{c} ELSE t.{c} END" for c in (*RECORDING_FIELDS, "name_grams", "address_grams"))},
 ticket_type = CASE WHEN {_RECORDED} THEN EXCLUDED.ticket_type
@@ -98,17 +90,27 @@ ticket_type = CASE WHEN {_RECORDED} THEN EXCLUDED.ticket_type
 {",".join(chr(10) + _latest(f) for f in LATEST_FIELDS)},
 has_breached = t.has_breached OR EXCLUDED.has_breached
 """
-)
+).columns()
+
+LINK_INCIDENTS = sa.text(
+    """
+INSERT INTO ticket_incidents (ticket_id, incident_id)
+SELECT ticket_id, incident_id
+FROM jsonb_populate_recordset(NULL::ticket_incidents, CAST(CAST(:links AS text) AS jsonb))
+ON CONFLICT DO NOTHING
+"""
+).columns()
 
 
-def change_params(change: TicketChange) -> dict[str, Any]:
+def change_row(change: TicketChange) -> dict[str, Any]:
+    """The tickets row a change inserts, or offers to the stored one (ON CONFLICT)."""
     r = change.recording
-    params: dict[str, Any] = {"ticket_id": change.ticket_id}
+    row: dict[str, Any] = {"ticket_id": change.ticket_id}
     for name in RECORDING_FIELDS:
-        params[name] = getattr(r, name) if r else None
+        row[name] = getattr(r, name) if r else None
     if r is None:
-        params["anonymous"] = False
-    params["ticket_type"] = r.ticket_type if r else change.ticket_type
+        row["anonymous"] = False
+    row["ticket_type"] = r.ticket_type if r else change.ticket_type
     values = {
         "status": change.status,
         "owner": change.owner,
@@ -116,47 +118,64 @@ def change_params(change: TicketChange) -> dict[str, Any]:
         "department": change.department_id,
     }
     for field, value in values.items():
-        column = (
-            "unit_id" if field == "unit" else "department_id" if field == "department" else field
+        row[_value_column(field)] = value
+        row[f"{field}_at"] = change.stamp.at if value is not None else None
+        row[f"{field}_event"] = change.stamp.event_id if value is not None else None
+    row["has_breached"] = change.breached
+    return row
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    # Times as ISO 8601 with their offset and microseconds: PostgreSQL reads back the same instant.
+    return json.dumps(rows, ensure_ascii=False, default=datetime.isoformat)
+
+
+def fold(projection: Projection) -> sa.Insert | None:
+    """The whole projection as one statement (one round trip per event): the timeline entries,
+    with the ticket changes and incident links as data-modifying CTEs beside them. The tables
+    differ, so the parts never see or race each other within the statement. The entries are the
+    statement itself, as before the parts were fused: the audit trail captures their rows."""
+    if not projection.entries:
+        assert not (projection.changes or projection.incident_links), "every change has an entry"
+        return None
+    statement = (
+        insert(timeline)
+        .values(
+            [
+                {
+                    "entry_id": e.entry_id,
+                    "event_type": e.event_type,
+                    "kind": e.kind,
+                    "occurred_at": e.occurred_at,
+                    "aggregate_id": e.aggregate_id,
+                    "source": e.source,
+                    "ticket_id": e.ticket_id,
+                    "call_id": e.call_id,
+                    "incident_id": e.incident_id,
+                    "data": e.data,
+                }
+                for e in projection.entries
+            ]
         )
-        params[column] = value
-        params[f"{field}_at"] = change.stamp.at if value is not None else None
-        params[f"{field}_event"] = change.stamp.event_id if value is not None else None
-    params["has_breached"] = change.breached
-    return params
+        .on_conflict_do_nothing()
+    )
+    # One row per ticket: an upsert may not touch a row twice. Two changes of one ticket in one
+    # event are one incident's (same stamp, same values), so the first says it all.
+    changes: dict[str, TicketChange] = {}
+    for change in projection.changes:
+        changes.setdefault(change.ticket_id, change)
+    if changes:
+        rows = _json([change_row(c) for c in changes.values()])
+        statement = statement.add_cte(UPSERT_TICKETS.bindparams(ticket_rows=rows).cte("changes"))
+    if projection.incident_links:
+        links = [{"ticket_id": t, "incident_id": i} for t, i in projection.incident_links]
+        statement = statement.add_cte(LINK_INCIDENTS.bindparams(links=_json(links)).cte("links"))
+    return statement
 
 
 async def apply(session: AsyncSession, projection: Projection) -> None:
-    if projection.entries:
-        await session.execute(
-            insert(timeline)
-            .values(
-                [
-                    {
-                        "entry_id": e.entry_id,
-                        "event_type": e.event_type,
-                        "kind": e.kind,
-                        "occurred_at": e.occurred_at,
-                        "aggregate_id": e.aggregate_id,
-                        "source": e.source,
-                        "ticket_id": e.ticket_id,
-                        "call_id": e.call_id,
-                        "incident_id": e.incident_id,
-                        "data": e.data,
-                    }
-                    for e in projection.entries
-                ]
-            )
-            .on_conflict_do_nothing()
-        )
-    for change in projection.changes:
-        await session.execute(UPSERT, change_params(change))
-    if projection.incident_links:
-        await session.execute(
-            insert(ticket_incidents)
-            .values([{"ticket_id": t, "incident_id": i} for t, i in projection.incident_links])
-            .on_conflict_do_nothing()
-        )
+    if (statement := fold(projection)) is not None:
+        await session.execute(statement)
 
 
 # --- reading --------------------------------------------------------------------------------------
