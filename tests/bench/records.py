@@ -10,7 +10,7 @@ surnames weighted by frequency, mobile prefixes, district + road + house number 
 the migrations') are dropped for the load and built afterwards, then VACUUM ANALYZE. Sizes:
 --records-history and --records-open (issue: 10,000,000 + 500,000; --quick: 200,000 + 10,000).
 Generating the full size takes most of an hour, so the data is kept between runs: a database
-named after the generator (a hash of its SQL and of records' schema revision) and the sizes stays
+named after the generator (a hash of its SQL and of the read model's columns and indexes) and the sizes stays
 in the bench's PostgreSQL (the stack drops only its bench_<service> databases) and is reused when
 it matches; records is restarted on it for this scenario and back on its own database after.
 --records-regenerate forces a new one.
@@ -182,17 +182,30 @@ WHERE t.relname = ANY($1::text[]) AND t.relnamespace = 'public'::regnamespace
 # Written last by a generation, so a database without it (an interrupted one) is made again.
 KEPT = "bench_generated"
 KEPT_PREFIX = "bench_records_g"
+# Tables of the messaging machinery, shared by every service: not the read model.
+MACHINERY = ("alembic_version", "audit_trail", "inbox", "outbox", "idempotency_keys")
+READ_MODEL_SHAPE = """
+SELECT string_agg(line, E'\\n' ORDER BY line) FROM (
+  SELECT format('%s.%s %s %s', table_name, column_name, data_type, is_nullable) AS line
+  FROM information_schema.columns
+  WHERE table_schema = 'public' AND table_name <> ALL($1::text[])
+  UNION ALL
+  SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> ALL($1::text[])
+) shape
+"""
 
 
 async def kept_name(stack: Stack, history: int, open_: int) -> str:
-    """The kept database's name: what generates it (the SQL here and records' schema revision,
-    whose indexes are rebuilt) and the sizes."""
+    """The kept database's name: what generates it (the SQL here and the read model's shape —
+    its tables' columns and indexes, which are rebuilt — not the schema revision: a migration of
+    the machinery, such as the audit trail's, leaves the generated data as good as it was) and
+    the sizes."""
     conn = await stack.connect(stack.db["records"])
     try:
-        head = await conn.fetchval("SELECT string_agg(version_num, ',') FROM alembic_version")
+        shape = await conn.fetchval(READ_MODEL_SHAPE, [*MACHINERY, KEPT])
     finally:
         await conn.close()
-    digest = hashlib.sha256(f"{head}\n{FILL_TICKETS}\n{FILL_TIMELINE}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{shape}\n{FILL_TICKETS}\n{FILL_TIMELINE}".encode()).hexdigest()
     return f"{KEPT_PREFIX}{digest[:10]}_{history}_{open_}"
 
 
