@@ -128,6 +128,20 @@ def test_an_entitled_consumer_reads_the_event_opened_at_its_edge():
         PersonalDataSeal(Fernet.generate_key().decode()).opening(event)
 
 
+def test_an_opened_event_decrypts_each_sealed_field_once(monkeypatch):
+    # A Fernet decryption (HMAC + AES) per field is a consumer's cost per event: the edge opens,
+    # payload() reuses what it opened (the contract still checked on the tokens).
+    seal = PersonalDataSeal(Fernet.generate_key().decode())
+    opened = seal.opening(new_event(recorded(seal), source="/brightline/intake"))
+    decrypted = []
+    monkeypatch.setattr(
+        PersonalDataSeal, "open", lambda self, token: decrypted.append(token) or "again"
+    )
+    payload = opened.payload()
+    assert (payload.phone, payload.caller_name, payload.address) == (PHONE, NAME, ADDRESS)
+    assert decrypted == []
+
+
 def recorded_v1_fields() -> dict:
     return {
         "ticket_id": "t-1",
