@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from dispatch_helpers import CREW_A_AT, INTEGRATION, dispatch_settings, seed_unit, ticket
+from sqlalchemy.sql.compiler import Compiled
 
 from brightline.contracts import new_event
 from brightline.contracts.events.intake import TicketRecordedV1
@@ -32,6 +33,7 @@ from brightline.dispatch.domain import commands
 from brightline.dispatch.handlers import NotFound
 from brightline.dispatch.main import create_app
 from brightline.messaging import UnitOfWork
+from brightline.messaging.audit import AuditTrail
 from brightline.platform.db import (
     ROUND_TRIPS,
     count_round_trips,
@@ -240,3 +242,27 @@ async def test_the_waiting_links_are_found_by_their_index(dispatch):
         session.execute = explain
         await repository.ticket_state(str(uuid.uuid4()))
     assert any("ix_incident_links_waiting" in line for line in captured), captured
+
+
+async def test_a_repair_compiles_no_sql_once_warm(dispatch, monkeypatch):
+    """Compiling a statement costs more CPU than its round trip: once the first repair has
+    compiled each of its statements, the next compiles none, the audit trail's capture of the
+    rows (the consumer's sessions carry it) included."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+    audited = {**dispatch, "sessions": sessions}
+    repair = {"fault_scope": "own_home", "latitude": CREW_A_AT[0], "longitude": CREW_A_AT[1]}
+    await handled(audited, ticket(f"{UNIT}-01", **repair))
+    compiled = []
+    init = Compiled.__init__
+
+    def counting(self, *args, **kwargs):
+        compiled.append(type(self).__name__)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Compiled, "__init__", counting)
+    event = new_event(ticket(f"{UNIT}-01", **repair), source="/brightline/intake")
+    async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
+        await dispatch["routes"][event.type](event, uow)
+        await uow.session.flush()
+        assert compiled == []

@@ -75,13 +75,17 @@ class WorkOrderRepository:
         self.session = session
 
     async def add(self, order: WorkOrder) -> None:
+        # The row as the execution's parameters, not the statement's VALUES: the statement is
+        # then one cached text, and the audit trail takes the row from them (for VALUES it
+        # compiles the statement again to read them back).
         await self.session.execute(
-            work_orders.insert().values(
-                id=order.id,
-                ticket_id=order.ticket_id,
-                created_at=order.created_at,
+            work_orders.insert(),
+            {
+                "id": order.id,
+                "ticket_id": order.ticket_id,
+                "created_at": order.created_at,
                 **{f: getattr(order, f) for f in ORDER_FIELDS},
-            )
+            },
         )
 
     async def save(self, order: WorkOrder) -> None:
@@ -236,19 +240,20 @@ class WorkOrderRepository:
         latitude: float | None,
         longitude: float | None,
     ) -> None:
-        await self.session.execute(
-            work_order_history.insert().values(
-                work_order_id=order.id,
-                status=status,
-                previous_status=previous_status,
-                crew_id=order.crew_id,
-                actor=actor,
-                reason=reason,
-                at=at,
-                recorded_at=recorded_at,
-                latitude=latitude,
-                longitude=longitude,
-            )
+        await self.session.execute(  # parameters, not VALUES: see add
+            work_order_history.insert(),
+            {
+                "work_order_id": order.id,
+                "status": status,
+                "previous_status": previous_status,
+                "crew_id": order.crew_id,
+                "actor": actor,
+                "reason": reason,
+                "at": at,
+                "recorded_at": recorded_at,
+                "latitude": latitude,
+                "longitude": longitude,
+            },
         )
 
     async def history(self, order_id: str) -> Sequence[sa.Row[*tuple[Any, ...]]]:

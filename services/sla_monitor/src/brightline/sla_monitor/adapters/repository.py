@@ -190,10 +190,12 @@ class DeadlineRepository:
     async def add(self, tracked: Tracked) -> bool:
         """Insert; False when this deadline exists (a replayed cause: its id is deterministic,
         from subject, limit and round)."""
+        # The row as the execution's parameters, not the statement's VALUES: the statement is
+        # then one cached text, and the audit trail takes the row from them (for VALUES it
+        # compiles the statement again to read them back).
         result = await self.session.execute(
-            insert(deadlines)
-            .values(**to_row(tracked))
-            .on_conflict_do_nothing(index_elements=[deadlines.c.id])
+            insert(deadlines).on_conflict_do_nothing(index_elements=[deadlines.c.id]),
+            to_row(tracked),
         )
         return rows_affected(result) == 1
 
@@ -365,17 +367,16 @@ class HistoryRepository:
         self.session = session
 
     async def log(self, event: Event) -> None:
-        await self.session.execute(
-            insert(event_log)
-            .values(
-                event_id=event.id,
-                event_type=event.type,
-                source=event.source,
-                subject=event.subject,
-                time=event.time,
-                data=event.data,
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
+        await self.session.execute(  # parameters, not VALUES: see DeadlineRepository.add
+            insert(event_log).on_conflict_do_nothing(index_elements=["event_id"]),
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "source": event.source,
+                "subject": event.subject,
+                "time": event.time,
+                "data": event.data,
+            },
         )
 
     async def history(self) -> list[Event]:
