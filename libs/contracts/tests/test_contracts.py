@@ -8,6 +8,7 @@ from brightline.contracts import (
     EVENT_SPECS,
     TOPICS,
     InvalidEvent,
+    envelope,
     from_record,
     new_event,
     to_record,
@@ -75,3 +76,38 @@ def test_every_event_type_is_versioned_past_tense_and_on_a_known_topic():
 def test_asyncapi_document_matches_the_code():
     """Fails when a contract changed without `make docs`."""
     assert default_path().read_text() == render(), "docs/asyncapi.yaml is stale: run `make docs`"
+
+
+def test_a_record_as_brightline_writes_it_decodes_without_the_cloudevents_library(monkeypatch):
+    # Every consumer decodes every record of its topics: the library's generic path cost ~4x
+    # the direct one. What it decodes must be what the library decodes.
+    records = [
+        to_record(new_event(ticket(), source="/brightline/intake", traceparent=traceparent))
+        for traceparent in (None, "00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    ]
+    by_library = [from_record(r.key, r.value, r.headers) for r in records]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("decoded by the CloudEvents library")
+
+    monkeypatch.setattr(envelope, "from_binary", refused)
+    assert [from_record(r.key, r.value, r.headers) for r in records] == by_library
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"ce_specversion": b"0.3"},
+        {"ce_time": b"not a time"},
+        {"ce_time": b"2026-11-21T08:00:00"},  # no offset
+        {"ce_source": b""},
+        {"ce_subject": b""},
+        {"ce_newattribute": b"x"},
+        {"content-type": b"text/plain"},
+    ],
+)
+def test_a_record_out_of_the_ordinary_is_decoded_or_refused_as_the_library_does(change):
+    record = to_record(new_event(ticket(), source="/brightline/intake"))
+    headers = list({**dict(record.headers), **change}.items())
+    direct = envelope._plain(record.key, record.value, dict(headers))
+    assert direct is None  # the library's way, whatever it decides

@@ -89,10 +89,57 @@ def to_record(event: Event) -> KafkaRecord:
     return KafkaRecord(key=key or event.subject.encode(), value=message.value, headers=headers)
 
 
+# The attributes Brightline's producers write (to_record). A record with only these, in
+# CloudEvents 1.0 and JSON, is decoded directly (_plain); anything else goes the library's way.
+_PLAIN_ATTRIBUTES = frozenset(
+    {"ce_id", "ce_type", "ce_source", "ce_specversion", "ce_subject", "ce_time", "ce_traceparent"}
+)
+_JSON_CONTENT = b"application/json"
+
+
+def _plain(key: bytes | None, value: bytes | None, header_map: dict[str, bytes]) -> Event | None:
+    """A record as Brightline writes it, decoded without the CloudEvents library (every consumer
+    decodes every record of its topics, others' too: the library's generic parsing, dateutil's
+    ISO 8601 and its validation passes cost ~40 us a record, this ~5). None when the record is
+    anything else, or anything the library would refuse (it then decodes or refuses it)."""
+    if (
+        header_map.get("ce_specversion") != b"1.0"
+        or header_map.get("content-type") != _JSON_CONTENT
+        or any(n.startswith("ce_") and n not in _PLAIN_ATTRIBUTES for n in header_map)
+    ):
+        return None
+    try:
+        id_ = header_map["ce_id"].decode()
+        type_ = header_map["ce_type"].decode()
+        source = header_map["ce_source"].decode()
+        subject = header_map["ce_subject"].decode() if "ce_subject" in header_map else None
+        time_raw = header_map.get("ce_time")
+        time = datetime.fromisoformat(time_raw.decode()) if time_raw is not None else None
+        data = json.loads(value) if value else None
+    except (KeyError, ValueError):  # missing, not UTF-8, not ISO 8601 here, not JSON
+        return None
+    if not (id_ and type_ and source) or subject == "" or (time and time.tzinfo is None):
+        return None
+    if not isinstance(data, dict):
+        return None
+    traceparent = header_map.get(TRACEPARENT)
+    return Event(
+        id=id_,
+        type=type_,
+        source=source,
+        subject=subject or (key.decode() if key else ""),
+        time=time or datetime.now(UTC),
+        data=data,
+        traceparent=traceparent.decode() if traceparent else None,
+    )
+
+
 def from_record(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> Event:
     header_map = {name: raw for name, raw in headers}
     if "ce_type" not in header_map or "ce_id" not in header_map:
         raise InvalidEvent("record has no ce_id/ce_type headers: not a CloudEvent in binary mode")
+    if (event := _plain(key, value, header_map)) is not None:
+        return event
     try:
         cloud = from_binary(KafkaMessage(headers=header_map, key=key, value=value or b""), _JSON)
         data = cloud.get_data()
