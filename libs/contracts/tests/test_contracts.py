@@ -111,3 +111,19 @@ def test_a_record_out_of_the_ordinary_is_decoded_or_refused_as_the_library_does(
     headers = list({**dict(record.headers), **change}.items())
     direct = envelope._plain(record.key, record.value, dict(headers))
     assert direct is None  # the library's way, whatever it decides
+
+
+@pytest.mark.parametrize("traceparent", [None, "00-" + "c" * 32 + "-" + "d" * 16 + "-01"])
+def test_a_record_is_written_byte_for_byte_as_the_cloudevents_library_writes_it(
+    traceparent, monkeypatch
+):
+    # Every relay writes one record per outbox row: directly, not through the library's
+    # generic path, and what consumers of any CloudEvents SDK read stays the same.
+    event = new_event(ticket(), source="/brightline/intake", traceparent=traceparent)
+    writes = []
+    monkeypatch.setattr(envelope, "to_binary", lambda *a: writes.append(a))
+    direct = envelope.to_record(event)
+    assert writes == []
+    monkeypatch.undo()
+    monkeypatch.setattr(envelope, "_plain_record", lambda event: None)
+    assert envelope.to_record(event) == direct  # the library's path writes the same

@@ -17,6 +17,7 @@ from brightline.contracts.registry import EventPayload, spec_for_type
 
 _JSON = JSONFormat()
 TRACEPARENT = "traceparent"
+_JSON_CONTENT = b"application/json"
 
 
 class InvalidEvent(ValueError):
@@ -68,7 +69,43 @@ class KafkaRecord:
     headers: list[tuple[str, bytes]]
 
 
+def _utc_text(moment: datetime) -> str:
+    # As the CloudEvents library writes a time: RFC 3339, UTC as Z.
+    text = moment.isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+def _plain_record(event: Event) -> KafkaRecord | None:
+    """The record the CloudEvents library would write for a well-formed event (same headers in
+    the same order, the same bytes), written directly: every relay writes one per outbox row,
+    and the library's generic path (attribute validation, a custom JSON encoder) cost ~4x.
+    None when the library would refuse the event (it then raises as it did)."""
+    if (
+        not (event.id and event.type and event.source and event.subject)
+        or event.time.tzinfo is None
+    ):
+        return None
+    headers = [
+        ("ce_id", event.id.encode()),
+        ("ce_type", event.type.encode()),
+        ("ce_source", event.source.encode()),
+        ("ce_subject", event.subject.encode()),
+        ("ce_time", _utc_text(event.time).encode()),
+        ("content-type", _JSON_CONTENT),
+    ]
+    traceparent = event.traceparent.encode() if event.traceparent else None
+    if traceparent:
+        headers.append(("ce_" + TRACEPARENT, traceparent))
+    headers.append(("ce_specversion", b"1.0"))
+    if traceparent:
+        headers.append((TRACEPARENT, traceparent))
+    key = event.subject.encode()
+    return KafkaRecord(key=key, value=json.dumps(event.data).encode(), headers=headers)
+
+
 def to_record(event: Event) -> KafkaRecord:
+    if (record := _plain_record(event)) is not None:
+        return record
     attributes: dict[str, Any] = {
         "id": event.id,
         "type": event.type,
@@ -94,7 +131,6 @@ def to_record(event: Event) -> KafkaRecord:
 _PLAIN_ATTRIBUTES = frozenset(
     {"ce_id", "ce_type", "ce_source", "ce_specversion", "ce_subject", "ce_time", "ce_traceparent"}
 )
-_JSON_CONTENT = b"application/json"
 
 
 def _plain(key: bytes | None, value: bytes | None, header_map: dict[str, bytes]) -> Event | None:
