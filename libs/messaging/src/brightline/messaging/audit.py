@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Delete, Insert, Update
+from sqlalchemy.sql.elements import BindParameter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brightline.platform.auth import Principal, Supervisor
@@ -234,8 +235,20 @@ def _statement_rows(
     multi = getattr(statement, "_multi_values", None)  # insert().values([{...}, {...}])
     if multi:
         return [{_column_name(k): v for k, v in row.items()} for row in multi[0]]
-    compiled = statement.compile().params
-    return [{k: v for k, v in compiled.items() if k in table.c}]
+    values = getattr(statement, "_values", None)  # insert().values(...), update().values(...)
+    if values is None:  # INSERT ... SELECT with no parameters: its binds, as compiled
+        compiled = statement.compile().params
+        return [{k: v for k, v in compiled.items() if k in table.c}]
+    # The bound values read off the statement, as compile().params names them (an anonymous
+    # bind by its column): compiling the statement again costs more than the statement's own
+    # execution, whose compiled form is cached.
+    row = {}
+    for key, value in values.items():
+        if isinstance(value, BindParameter):
+            name = _column_name(key) if value._is_crud or "%(" in value.key else value.key
+            if name in table.c:
+                row[name] = value.effective_value
+    return [row]
 
 
 CHANGES = "audit_changes"
