@@ -30,7 +30,7 @@ from brightline.platform.integration import IntegrationGate
 from brightline.platform.limits import BodyLimit, security_headers
 from brightline.platform.problems import RejectNul, install_problem_handlers
 from brightline.platform.settings import ServiceSettings
-from brightline.platform.telemetry import configure_tracing, instrument_app
+from brightline.platform.telemetry import SERVER_SPANS, configure_tracing, tag_service
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def create_service_app(
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        telemetry=SERVER_SPANS,
     )
     app.state.settings = settings
     app.state.readiness = {}
@@ -96,7 +97,9 @@ def create_service_app(
     # A body over the limit is refused before authentication or any parsing.
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, paths=settings.body_limits)
     # Outermost: every response counted and timed, and given the security headers.
-    app.add_middleware(HttpEdge, csp=settings.content_security_policy)
+    app.add_middleware(
+        HttpEdge, csp=settings.content_security_policy, service_name=settings.service_name
+    )
     app.include_router(health_router())
     # Routers every service serves, registered by the libraries (brightline.messaging's audit
     # trail of state changes).
@@ -104,10 +107,9 @@ def create_service_app(
         app.include_router(router)
     if docs:  # /metrics on the app's own port too (development only)
         app.add_route("/metrics", metrics_page, include_in_schema=False)
-    # Server spans only when a tracer provider exists (an OTLP endpoint or a test's exporter):
-    # without one the instrumentation would build no-op spans at ~0.5 ms per request.
-    if configure_tracing(settings.service_name) is not None:
-        instrument_app(app, settings.service_name)
+    # Server spans (FastAPI's own, SERVER_SPANS) only when a tracer provider exists: the SDK's,
+    # unless OTEL_SDK_DISABLED.
+    configure_tracing(settings.service_name)
     return app
 
 
@@ -141,14 +143,16 @@ class HttpEdge:
     send, and the instrumentator matched the path against every route again to name it, where
     the route the router chose is in the scope once the app has run."""
 
-    def __init__(self, app: ASGIApp, csp: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, service_name: str, csp: str | None = None) -> None:
         self.app = app
+        self.service_name = service_name
         self.headers = security_headers(csp)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = default_timer()
+        tag_service(self.service_name)
         status = 500  # what the client gets when the app raises before answering
 
         async def edge_send(message: Message) -> None:
