@@ -49,3 +49,17 @@ def test_what_the_statement_binds_is_what_compiling_it_gave():
     for statement in statements:
         compiled = statement.compile().params
         assert rows_of(statement) == [{k: v for k, v in compiled.items() if k in orders.c}]
+
+
+def test_a_statement_with_its_own_values_is_read_for_them_not_for_its_parameters():
+    """The parameters a unit of work's last statement is executed with fill the binds of the
+    outbox and audit rows riding on it: they are not rows of the statement's table."""
+    riding = {"riding_outbox_data": {"phone": "13900139000"}, "riding_outbox_key": "t-1"}
+    upsert = insert(orders).values(id="o-1", status=sa.bindparam("status"))
+    assert _statement_rows(upsert, orders, {**riding, "status": "new"}, None) == [
+        {"id": "o-1", "status": "new"}
+    ]
+    # A statement without VALUES of its own writes its parameters, the riding rows' aside.
+    assert _statement_rows(orders.insert(), orders, {**riding, "id": "o-2"}, None) == [
+        {"id": "o-2"}
+    ]
