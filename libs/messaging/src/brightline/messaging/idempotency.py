@@ -38,6 +38,27 @@ def request_hash(body: Any) -> str:
 _CLAIMED = 0
 
 
+# Built once: lock_and_lookup runs on every request with a key, and building the statement
+# (a coercion per value) cost more CPU than executing its cached compiled form.
+_CLAIM = (
+    insert(idempotency_keys)
+    .values(
+        scope=sa.bindparam("scope"),
+        key=sa.bindparam("key"),
+        request_hash=sa.bindparam("request_hash"),
+        status_code=_CLAIMED,
+        body=sa.JSON.NULL,
+    )
+    .on_conflict_do_update(
+        index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+        set_={"scope": idempotency_keys.c.scope},  # no change: locks the row and returns it
+    )
+    .returning(
+        idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.body
+    )
+)
+
+
 async def lock_and_lookup(
     session: AsyncSession, scope: str, key: str, body_hash: str
 ) -> StoredResponse | None:
@@ -50,20 +71,8 @@ async def lock_and_lookup(
     not give that: the lookup would read the snapshot taken before the wait and miss the row the
     lock holder just committed. The row lock lasts until the end of the transaction, like the
     transaction-scoped advisory lock it replaces."""
-    stmt = insert(idempotency_keys).values(
-        scope=scope, key=key, request_hash=body_hash, status_code=_CLAIMED, body=sa.JSON.NULL
-    )
     row = (
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
-                set_={"scope": idempotency_keys.c.scope},  # no change: locks the row and returns it
-            ).returning(
-                idempotency_keys.c.request_hash,
-                idempotency_keys.c.status_code,
-                idempotency_keys.c.body,
-            )
-        )
+        await session.execute(_CLAIM, {"scope": scope, "key": key, "request_hash": body_hash})
     ).one()  # inserted or locked: the upsert returns the row either way
     if row.status_code == _CLAIMED:  # claimed just now by us (or left unstored without remember())
         return None
