@@ -81,22 +81,28 @@ async def lock_and_lookup(
     return StoredResponse(row.status_code, row.body)
 
 
+_STORE = insert(idempotency_keys)
+# Built once, given its values per call: building the ON CONFLICT clause (the EXCLUDED row's
+# columns) cost more than the rest of the statement.
+_REMEMBER = _STORE.on_conflict_do_update(
+    index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+    set_={
+        "request_hash": _STORE.excluded.request_hash,
+        "status_code": _STORE.excluded.status_code,
+        "body": _STORE.excluded.body,
+    },
+    where=idempotency_keys.c.status_code == _CLAIMED,
+).returning(idempotency_keys.c.status_code)
+
+
 def remember_statement(
     scope: str, key: str, body_hash: str, status_code: int, body: Any
 ) -> ReturningInsert[tuple[int]]:
     """The statement remember() runs: it returns the stored status, or no row when the key
     already held a stored response."""
-    values = dict(scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body)
-    stmt = insert(idempotency_keys).values(**values)
-    return stmt.on_conflict_do_update(
-        index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
-        set_={
-            "request_hash": stmt.excluded.request_hash,
-            "status_code": stmt.excluded.status_code,
-            "body": stmt.excluded.body,
-        },
-        where=idempotency_keys.c.status_code == _CLAIMED,
-    ).returning(idempotency_keys.c.status_code)
+    return _REMEMBER.values(
+        scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body
+    )
 
 
 async def remember(
