@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from brightline.intake.main import create_app
 from brightline.intake.planned_outages import PlannedOutageRepository
@@ -49,6 +50,7 @@ async def stack(infra_env, db_name, monkeypatch):
         # Only the request's own statements: the relay and the retention job share the engine.
         await app.state.runtime.relay.stop()
         await app.state.runtime.retention.stop()
+        await app.state.runtime.sealer.stop()  # its own statements, on its own clock
         yield client, app.state.runtime.sessions
 
 
@@ -69,6 +71,23 @@ async def test_a_new_repair_costs_its_fused_round_trips(client):
     trips, ticket = await trips_of(client, repair("往返路1号"), "k-1")
     assert ticket["ticket_type"] == "repair" and ticket["no"]
     assert trips == NEW_REPAIR_TRIPS
+
+
+async def test_a_new_repair_compiles_no_sql_once_warm(client, monkeypatch):
+    """Every statement of a new repair comes from SQLAlchemy's compiled cache: compiling one
+    costs more CPU than the rest of the request's SQL (a multi-row VALUES is never cached; the
+    audit trail's change capture must read the values it records, not compile them again)."""
+    await trips_of(client, repair("编译路0号"), "c-0")  # first use: every statement compiled
+    compiled: list[str] = []
+    original = SQLCompiler.__init__
+
+    def counted(self, dialect, statement, *args, **kwargs):
+        compiled.append(str(getattr(statement, "table", statement))[:80])
+        original(self, dialect, statement, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "__init__", counted)
+    await trips_of(client, repair("编译路1号"), "c-1")
+    assert compiled == []
 
 
 async def test_a_repeat_call_still_finds_the_repair_being_handled(client):

@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import Delete, Insert, Update
+from sqlalchemy.sql.elements import BindParameter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brightline.platform.auth import Principal, Supervisor
@@ -220,22 +221,42 @@ def _column_name(key: Any) -> str:
     return getattr(key, "key", None) or str(key)
 
 
+# The parameters of the rows that ride on a unit of work's last statement (UnitOfWork.commit).
+RIDING = "riding_"
+
+
 def _statement_rows(
     statement: Any, table: sa.Table, multiparams: object, params: Mapping[str, Any] | None
 ) -> list[dict[str, Any]]:
     """The rows an INSERT/UPDATE writes: executemany parameters, a multi-row VALUES, or the
-    single VALUES of the statement."""
+    single VALUES of the statement. A statement that carries its own VALUES is read for them
+    also when it is executed with parameters: those fill its named binds (and those of the
+    rows riding on it as CTEs, UnitOfWork.commit)."""
     if isinstance(multiparams, list | tuple) and multiparams:
         return [dict(p) for p in multiparams if isinstance(p, dict)]
-    if isinstance(multiparams, dict) and multiparams:
-        return [dict(multiparams)]
-    if params:
-        return [dict(params)]
+    given = multiparams if isinstance(multiparams, dict) and multiparams else params
     multi = getattr(statement, "_multi_values", None)  # insert().values([{...}, {...}])
+    values = getattr(statement, "_values", None)  # insert().values(...), update().values(...)
+    if given and not multi and values is None:
+        return [{k: v for k, v in given.items() if not k.startswith(RIDING)}]
     if multi:
         return [{_column_name(k): v for k, v in row.items()} for row in multi[0]]
-    compiled = statement.compile().params
-    return [{k: v for k, v in compiled.items() if k in table.c}]
+    if values is None:  # INSERT ... SELECT with no parameters: its binds, as compiled
+        compiled = statement.compile().params
+        return [{k: v for k, v in compiled.items() if k in table.c}]
+    # The bound values read off the statement, as compile().params names them (an anonymous
+    # bind by its column): compiling the statement again costs more than the statement's own
+    # execution, whose compiled form is cached.
+    row = {}
+    for key, value in values.items():
+        if isinstance(value, BindParameter):
+            named = not (value._is_crud or "%(" in value.key)
+            name = value.key if named else _column_name(key)
+            if name in table.c:
+                row[name] = (
+                    given[name] if named and given and name in given else value.effective_value
+                )
+    return [row]
 
 
 CHANGES = "audit_changes"

@@ -38,6 +38,27 @@ def request_hash(body: Any) -> str:
 _CLAIMED = 0
 
 
+# Built once: lock_and_lookup runs on every request with a key, and building the statement
+# (a coercion per value) cost more CPU than executing its cached compiled form.
+_CLAIM = (
+    insert(idempotency_keys)
+    .values(
+        scope=sa.bindparam("scope"),
+        key=sa.bindparam("key"),
+        request_hash=sa.bindparam("request_hash"),
+        status_code=_CLAIMED,
+        body=sa.JSON.NULL,
+    )
+    .on_conflict_do_update(
+        index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+        set_={"scope": idempotency_keys.c.scope},  # no change: locks the row and returns it
+    )
+    .returning(
+        idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.body
+    )
+)
+
+
 async def lock_and_lookup(
     session: AsyncSession, scope: str, key: str, body_hash: str
 ) -> StoredResponse | None:
@@ -50,20 +71,8 @@ async def lock_and_lookup(
     not give that: the lookup would read the snapshot taken before the wait and miss the row the
     lock holder just committed. The row lock lasts until the end of the transaction, like the
     transaction-scoped advisory lock it replaces."""
-    stmt = insert(idempotency_keys).values(
-        scope=scope, key=key, request_hash=body_hash, status_code=_CLAIMED, body=sa.JSON.NULL
-    )
     row = (
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
-                set_={"scope": idempotency_keys.c.scope},  # no change: locks the row and returns it
-            ).returning(
-                idempotency_keys.c.request_hash,
-                idempotency_keys.c.status_code,
-                idempotency_keys.c.body,
-            )
-        )
+        await session.execute(_CLAIM, {"scope": scope, "key": key, "request_hash": body_hash})
     ).one()  # inserted or locked: the upsert returns the row either way
     if row.status_code == _CLAIMED:  # claimed just now by us (or left unstored without remember())
         return None
@@ -72,22 +81,28 @@ async def lock_and_lookup(
     return StoredResponse(row.status_code, row.body)
 
 
+_STORE = insert(idempotency_keys)
+# Built once, given its values per call: building the ON CONFLICT clause (the EXCLUDED row's
+# columns) cost more than the rest of the statement.
+_REMEMBER = _STORE.on_conflict_do_update(
+    index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+    set_={
+        "request_hash": _STORE.excluded.request_hash,
+        "status_code": _STORE.excluded.status_code,
+        "body": _STORE.excluded.body,
+    },
+    where=idempotency_keys.c.status_code == _CLAIMED,
+).returning(idempotency_keys.c.status_code)
+
+
 def remember_statement(
     scope: str, key: str, body_hash: str, status_code: int, body: Any
 ) -> ReturningInsert[tuple[int]]:
     """The statement remember() runs: it returns the stored status, or no row when the key
     already held a stored response."""
-    values = dict(scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body)
-    stmt = insert(idempotency_keys).values(**values)
-    return stmt.on_conflict_do_update(
-        index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
-        set_={
-            "request_hash": stmt.excluded.request_hash,
-            "status_code": stmt.excluded.status_code,
-            "body": stmt.excluded.body,
-        },
-        where=idempotency_keys.c.status_code == _CLAIMED,
-    ).returning(idempotency_keys.c.status_code)
+    return _REMEMBER.values(
+        scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body
+    )
 
 
 async def remember(

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 
+import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy import Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
 from brightline.contracts import Event, EventPayload, new_event
-from brightline.messaging.audit import audit_trail
+from brightline.messaging.audit import RIDING, audit_trail
 from brightline.messaging.schema import outbox
 from brightline.platform.logging import CURRENT_TICKET, bind_ticket
 
@@ -106,23 +108,32 @@ class UnitOfWork:
         last's result."""
         trail = self._trail()
         audited = trail.rows(self) if trail is not None else []
-        inserts = []  # the outbox rows first, then the audit rows
-        if self.pending:
-            inserts.append(outbox.insert().values([outbox_row(e) for e in self.pending]))
-        if audited:
-            inserts.append(audit_trail.insert().values(audited))
-        # Data-modifying CTEs run whether or not the statement they ride on reads them.
-        riding = [i.returning(i.table.c[0]).cte(f"riding_{n}") for n, i in enumerate(inserts)]
+        params: dict[str, Any] = {}  # the values of the single rows
+        # The outbox rows first, then the audit rows; data-modifying CTEs run whether or not the
+        # statement they ride on reads them.
+        inserts = [
+            _insert(table, rows, params)
+            for table, rows in (
+                (outbox, [outbox_row(e) for e in self.pending]),
+                (audit_trail, audited),
+            )
+            if rows
+        ]
+        riding = [cte for _, cte in inserts]
         result = None
         if last is not None:
-            result = await self.session.execute(last.add_cte(*riding) if riding else last)
+            result = await self.session.execute(
+                last.add_cte(*riding) if riding else last, params or None
+            )
         elif inserts:
-            await self.session.execute(inserts[0].add_cte(*riding[1:]))
+            await self.session.execute(inserts[0][0].add_cte(*riding[1:]), params)
         if verify is not None:
             await verify(result)
         if trail is not None and trail.changed(self):
             # `last` or `verify` changed audited rows after the row was written: one more.
-            await self.session.execute(audit_trail.insert().values(trail.rows(self)))
+            params = {}
+            insert, _ = _insert(audit_trail, trail.rows(self), params)
+            await self.session.execute(insert, params)
         await self.session.commit()
         if audited and trail is not None:
             trail.wake()
@@ -131,6 +142,30 @@ class UnitOfWork:
             for hook in self._after_commit:
                 hook()
         return result
+
+
+def _insert(
+    table: sa.Table, rows: list[dict[str, Any]], params: dict[str, Any]
+) -> tuple[sa.Insert, sa.CTE]:
+    """The INSERT of `rows` and the CTE it rides as. One row (the usual request emits one event
+    and writes one audit row) is a statement built once, its values added to `params`: building
+    an INSERT of values costs a coercion per value, and SQLAlchemy caches no multi-row VALUES
+    statement (it compiles one on every execution)."""
+    if len(rows) != 1:
+        insert = table.insert().values(rows)
+        return insert, insert.returning(table.c[0]).cte(f"riding_{table.name}")
+    prefix = f"{RIDING}{table.name}_"
+    params.update({prefix + key: value for key, value in rows[0].items()})
+    return _one_row(table, tuple(rows[0]))
+
+
+@cache
+def _one_row(table: sa.Table, columns: tuple[str, ...]) -> tuple[sa.Insert, sa.CTE]:
+    prefix = f"{RIDING}{table.name}_"
+    insert = table.insert().values(
+        {name: sa.bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+    )
+    return insert, insert.returning(table.c[0]).cte(f"riding_{table.name}")
 
 
 def _ticket_of(data: dict[str, Any]) -> str | None:

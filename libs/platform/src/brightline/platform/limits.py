@@ -75,33 +75,16 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-class SecurityHeaders:
-    """ASGI middleware: the usual security headers on every response; `csp` when given (the
-    console's pages)."""
-
-    def __init__(self, app: ASGIApp, csp: str | None = None) -> None:
-        self.app = app
-        self.headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-        ]
-        if csp:
-            self.headers.append((b"content-security-policy", csp.encode()))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = [
-                    *message.get("headers", []),
-                    *((n, v) for n, v in self.headers if n not in present),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+def security_headers(csp: str | None = None) -> list[tuple[bytes, bytes]]:
+    """The usual security headers for every response; `csp` when given (the console's pages).
+    Added by brightline.platform.app.HttpEdge."""
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+    if csp:
+        headers.append((b"content-security-policy", csp.encode()))
+    return headers

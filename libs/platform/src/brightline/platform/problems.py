@@ -175,7 +175,8 @@ class RejectNul:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        if b"\x00" in body or _JSON_NUL.search(body):
+        # The regex tries every position of the body; the plain search for its end does not.
+        if b"\x00" in body or (b"\\u0000" in body and _JSON_NUL.search(body)):
             return await self._refuse(scope, receive, send)
         replay = iter(messages)
 

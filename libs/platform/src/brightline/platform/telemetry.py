@@ -1,5 +1,5 @@
 """OpenTelemetry tracing: one TracerProvider per process, spans for every HTTP request served
-(FastAPI) and sent (httpx); Kafka hops carry `traceparent` (outbox row -> record header ->
+(FastAPI's own) and sent (httpx); Kafka hops carry `traceparent` (outbox row -> record header ->
 consumer span, see brightline.messaging).
 
 The SDK is configured always, exporter or not: spans then carry real trace ids, so every event
@@ -16,19 +16,19 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import MutableMapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-from opentelemetry.trace import Span
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 SERVICE_ATTRIBUTE = "brightline.service"
-UNTRACED_PATHS = "healthz,readyz,metrics"
+UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
@@ -89,20 +89,27 @@ def _instrument_httpx() -> None:
         instrumentor.instrument()
 
 
-def instrument_app(app: FastAPI, service_name: str) -> None:
-    """Server spans for every request except health and metrics, tagged with the service (several
-    services may share one provider, hence one resource, in a test process)."""
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED_PATHS
 
-    def tag_service(span: Span | None, scope: dict[str, Any]) -> None:
-        if span and span.is_recording():
-            span.set_attribute(SERVICE_ATTRIBUTE, service_name)
 
-    FastAPIInstrumentor.instrument_app(
-        app,
-        excluded_urls=UNTRACED_PATHS,
-        server_request_hook=tag_service,
-        # Not a span per ASGI message (each body chunk read, the response start, each chunk
-        # sent): three more spans per request that tell nothing the server span does not.
-        exclude_spans=["receive", "send"],
-    )
+# FastAPI's own server spans (FastAPI(telemetry=...)): one per request, named and attributed
+# with its route once the router chose it, under the caller's traceparent, current while the
+# route runs. No span per dependency or serialisation step, no OTel metrics or log records
+# (Prometheus has the metrics, structlog the logs). It replaces the OpenTelemetry ASGI
+# middleware, whose instrumentation added three layers to every request's stack.
+SERVER_SPANS: TelemetryConfig = {
+    "tracing": True,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "exclude": _untraced,
+}
+
+
+def tag_service(service_name: str) -> None:
+    """Name the service on the current request's server span (several services may share one
+    provider, hence one resource, in a test process)."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute(SERVICE_ATTRIBUTE, service_name)

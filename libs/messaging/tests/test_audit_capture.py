@@ -1,0 +1,65 @@
+"""The audit trail's change capture reads the rows a statement writes off the statement itself:
+compiling it again (its execution's compiled form is cached) would cost more CPU than running it."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from brightline.messaging.audit import _statement_rows
+
+metadata = sa.MetaData()
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("status", sa.String),
+    sa.Column("details", sa.JSON),
+    sa.Column("at", sa.DateTime(timezone=True)),
+)
+AT = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def rows_of(statement):
+    return _statement_rows(statement, orders, None, None)
+
+
+def test_the_values_of_a_statement_are_read_without_compiling_it(monkeypatch):
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("the statement was compiled")
+
+    monkeypatch.setattr(SQLCompiler, "__init__", no_compiling)
+    upsert = insert(orders).values(id="o-1", status="new", details={"crew": "c-1"}, at=AT)
+    assert rows_of(upsert.on_conflict_do_update(index_elements=["id"], set_={"status": "new"})) == [
+        {"id": "o-1", "status": "new", "details": {"crew": "c-1"}, "at": AT}
+    ]
+    assert rows_of(orders.update().where(orders.c.id == "o-1").values(status="done")) == [
+        {"status": "done"}
+    ]
+
+
+def test_what_the_statement_binds_is_what_compiling_it_gave():
+    statements = [
+        orders.insert().values(id="o-1", status=sa.bindparam("status", "set")),
+        orders.insert().values({orders.c.id: "o-2", orders.c.at: sa.func.now()}),
+        orders.insert().values(id=sa.bindparam("named", "o-3")),  # not a column's name
+        orders.insert().values(id=sa.bindparam("id", callable_=lambda: "o-4")),
+    ]
+    for statement in statements:
+        compiled = statement.compile().params
+        assert rows_of(statement) == [{k: v for k, v in compiled.items() if k in orders.c}]
+
+
+def test_a_statement_with_its_own_values_is_read_for_them_not_for_its_parameters():
+    """The parameters a unit of work's last statement is executed with fill the binds of the
+    outbox and audit rows riding on it: they are not rows of the statement's table."""
+    riding = {"riding_outbox_data": {"phone": "13900139000"}, "riding_outbox_key": "t-1"}
+    upsert = insert(orders).values(id="o-1", status=sa.bindparam("status"))
+    assert _statement_rows(upsert, orders, {**riding, "status": "new"}, None) == [
+        {"id": "o-1", "status": "new"}
+    ]
+    # A statement without VALUES of its own writes its parameters, the riding rows' aside.
+    assert _statement_rows(orders.insert(), orders, {**riding, "id": "o-2"}, None) == [
+        {"id": "o-2"}
+    ]

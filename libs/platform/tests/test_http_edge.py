@@ -1,0 +1,64 @@
+"""Every app a process builds counts and times its requests under the route's template, and
+every response carries the security headers, 413s of the body limit included."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, Depends
+from prometheus_client import REGISTRY
+
+from brightline.platform.app import create_service_app
+from brightline.platform.auth import Public
+from brightline.platform.settings import ServiceSettings
+
+
+@asynccontextmanager
+async def nothing(app):
+    yield
+
+
+def echo_app(name: str):
+    router = APIRouter(tags=["echo"])
+
+    @router.post("/edge-echo/{n}", dependencies=[Depends(Public("a test route"))])
+    async def echo(n: int, body: dict) -> dict:
+        return {"n": n, **body}
+
+    return create_service_app(
+        ServiceSettings(service_name=name, database_name="unused", max_body_bytes=64),
+        title="t",
+        description="d",
+        routers=[router],
+        lifespan=nothing,
+    )
+
+
+def count(status: str, handler: str) -> float:
+    labels = {"method": "POST", "status": status, "handler": handler}
+    return REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+
+
+async def test_each_app_of_a_process_counts_its_requests_and_sends_the_headers(monkeypatch):
+    monkeypatch.setenv("BRIGHTLINE_ENV", "development")
+    before = count("2xx", "/edge-echo/{n}"), count("4xx", "/edge-echo/{n}"), count("4xx", "none")
+    for name in ("edge-a", "edge-b"):  # a second app in one process is measured too
+        transport = httpx.ASGITransport(app=echo_app(name))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            ok = await client.post("/edge-echo/3", json={"a": 1})
+            assert ok.json() == {"n": 3, "a": 1}
+            too_large = await client.post("/edge-echo/4", json={"a": "x" * 100})
+            assert too_large.status_code == 413
+            assert (await client.post("/nowhere", json={})).status_code == 404
+            for response in (ok, too_large):
+                assert response.headers["x-content-type-options"] == "nosniff"
+                assert response.headers["x-frame-options"] == "DENY"
+            duration = REGISTRY.get_sample_value(
+                "http_request_duration_seconds_count",
+                {"method": "POST", "handler": "/edge-echo/{n}"},
+            )
+            assert duration and duration >= 2
+            assert "http_requests_total" in (await client.get("/metrics")).text
+    after = count("2xx", "/edge-echo/{n}"), count("4xx", "/edge-echo/{n}"), count("4xx", "none")
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 2, 2]
