@@ -67,6 +67,7 @@ from brightline.platform.logging import (
     mask_value,
 )
 from brightline.platform.problems import Problem
+from brightline.platform.waiting import wait_event
 
 if TYPE_CHECKING:  # the unit of work calls into this module
     from brightline.messaging.unit_of_work import UnitOfWork
@@ -672,8 +673,7 @@ class AuditSealer:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._due.wait(), self.idle)
+            await wait_event(self._due, self.idle)
             await asyncio.sleep(self.interval)  # a second's commits, sealed in one round
             self._due.clear()
             try:

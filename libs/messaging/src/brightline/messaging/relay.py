@@ -25,6 +25,7 @@ from brightline.contracts import Event, to_record
 from brightline.messaging import metrics
 from brightline.messaging.kafka import prefixed
 from brightline.messaging.schema import outbox
+from brightline.platform.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +159,7 @@ class OutboxRelay:
             if full:
                 continue
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.idle_interval)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self.idle_interval)
 
     async def publish_round(self) -> bool:
         """One batch of the shards this relay holds, up to batch_size rows in id order (so in

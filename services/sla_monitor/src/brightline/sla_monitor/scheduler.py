@@ -23,6 +23,7 @@ import structlog
 
 from brightline.messaging import ServiceRuntime
 from brightline.platform import clock
+from brightline.platform.waiting import wait_event
 from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.repository import DeadlineRepository
 
@@ -96,9 +97,7 @@ class Wakeup:
         try:
             while (delay := (self.planned - clock()).total_seconds()) > 0:
                 self._event.clear()
-                try:
-                    await asyncio.wait_for(self._event.wait(), delay)
-                except TimeoutError:
+                if not await wait_event(self._event, delay):
                     return
         finally:
             self.planned = None
