@@ -1,5 +1,6 @@
 """'No power' calls folded into outage incidents, and a restore that finishes every linked order."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -217,3 +218,19 @@ async def test_reports_fold_into_a_feeder_fault_declared_from_the_grid_side(
         len(leads) == 1 and leads[0]["id"] == outage["lead_work_order_id"] and leads[0]["crew_id"]
     )
     assert all(o["crew_id"] is None for o in orders if not o["is_lead"])
+
+
+async def test_a_city_sized_topology_is_taken_in_one_import(client):
+    """A grid import carries a whole city's meters: far more than the 1 MB of other routes."""
+    transformers = [f"T-city-{k}" for k in range(100)]
+    meters = [
+        {"meter_no": f"M-city-{i:06d}", "transformer_id": transformers[i % 100]}
+        for i in range(30_000)
+    ]
+    body = {
+        "transformers": [{"transformer_id": t, "feeder_id": "F-city"} for t in transformers],
+        "meters": meters,
+    }
+    assert len(json.dumps(body)) > 1024 * 1024  # over the default limit
+    loaded = await client.put("/topology", json=body, headers=INTEGRATION)
+    assert loaded.status_code == 200, loaded.text
