@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover
     uvloop = None
 
 PHONES = "139%08d"
+AREAS = 20  # grid.py's service areas: ticket i lies in BENCH-(i mod 20)
 
 
 def body_for(kind: str, i: int, run: str) -> dict | None:
@@ -35,6 +36,7 @@ def body_for(kind: str, i: int, run: str) -> dict | None:
             "caller_name": "王五",
             "phone": PHONES % (i % 10**8),
             "address": f"{run} 测试路{i}号",
+            "area_code": f"BENCH-{i % AREAS:02d}",
             "fault_scope": "own_home",
             "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
         }
@@ -46,6 +48,8 @@ def body_for(kind: str, i: int, run: str) -> dict | None:
             "phone": PHONES % (i % 10**8),
             "address": f"{run} 风暴小区{i}栋",
             "meter_no": f"{run}-M{i}",
+            # The area of the meter's transformer (storm.py: 200 meters per transformer).
+            "area_code": f"BENCH-{i // 200 % AREAS:02d}",
             "fault_scope": "building",
             "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
         }

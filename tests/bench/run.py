@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baselines
+import grid
 import intake_sustained
 import queues
 import records
@@ -164,6 +165,7 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
         print(
             f"services up: {', '.join(f'{n} {p.url}' for n, p in stack.procs.items())}", flush=True
         )
+        await grid.seed(stack)
         chosen = args.only.split(",") if args.only else list(SCENARIOS)
         for name in chosen:
             module = SCENARIOS[name]
