@@ -2,12 +2,14 @@
 compiling it again (its execution's compiled form is cached) would cost more CPU than running it."""
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from brightline.messaging.audit import _statement_rows
+from brightline.messaging.audit import _joined, _statement_rows
 
 metadata = sa.MetaData()
 orders = sa.Table(
@@ -63,3 +65,40 @@ def test_a_statement_with_its_own_values_is_read_for_them_not_for_its_parameters
     assert _statement_rows(orders.insert(), orders, {**riding, "id": "o-2"}, None) == [
         {"id": "o-2"}
     ]
+
+
+def test_an_update_built_once_is_joined_to_its_rows_before_once():
+    """The capture of an UPDATE joins it to a sub-select of its rows before: building that join
+    costs more CPU than the statement's round trip, so a statement executed with parameters
+    (built once, as a hot path's are) keeps its join; one with values of its own gets a new one."""
+    built_once = (
+        orders.update()
+        .where(orders.c.id == sa.bindparam("order_id"))
+        .values(status=sa.bindparam("new_status"))
+    )
+
+    def execution(statement, parameters):
+        return SimpleNamespace(statement=statement, parameters=parameters)
+
+    first = _joined(
+        execution(built_once, {"order_id": "o-1", "new_status": "a"}),
+        orders,
+        built_once.whereclause,
+    )
+    again = _joined(
+        execution(built_once, {"order_id": "o-2", "new_status": "b"}),
+        orders,
+        built_once.whereclause,
+    )
+    assert again is first
+    sql = str(first.compile(dialect=postgresql.dialect()))
+    assert "FROM (SELECT" in sql and "FOR UPDATE OF orders) AS audit_before" in sql
+    assert "audit_before.id AS audit_before_id" in sql
+
+    def own_values(order_id):
+        return orders.update().where(orders.c.id == order_id).values(status="done")
+
+    one, two = (own_values(o) for o in ("o-1", "o-2"))
+    assert _joined(execution(one, {}), orders, one.whereclause) is not _joined(
+        execution(two, {}), orders, two.whereclause
+    )

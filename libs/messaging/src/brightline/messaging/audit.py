@@ -37,6 +37,7 @@ import hashlib
 import json
 import logging
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -339,16 +340,43 @@ def _update_returning(
         UPDATE t SET ... FROM (SELECT * FROM t WHERE <where> FOR UPDATE) AS audit_before
         WHERE <where> AND t.pk = audit_before.pk RETURNING t.*, audit_before.*
     """
-    old = sa.select(table).where(where).with_for_update(of=table).subquery("audit_before")
-    joined = state.statement.where(  # type: ignore[attr-defined]
-        *(key == old.c[key.name] for key in table.primary_key.columns)
-    ).returning(*table.c, *(column.label(f"audit_before_{column.name}") for column in old.c))
-    result = state.invoke_statement(statement=joined)
+    result = state.invoke_statement(statement=_joined(state, table, where))
     rows = result.all()
     names, width = table.c.keys(), len(table.c)
     after = [_mask(dict(zip(names, row[:width], strict=True))) for row in rows[:MAX_ROWS]]
     before = [_mask(dict(zip(names, row[width:], strict=True))) for row in rows[:MAX_ROWS]]
     return result, before, after, len(rows)
+
+
+def _joined(state: ORMExecuteState, table: sa.Table, where: sa.ColumnElement[bool]) -> Update:
+    """The UPDATE joined to its rows before (see _update_returning). Building it costs more CPU
+    than its round trip (a sub-select, a proxy and a label per column, a fresh cache key), so a
+    statement executed with parameters (built once, its values given per execution: a hot
+    path's) is joined once and the join kept; one with values of its own is joined each time."""
+    statement: Update = state.statement  # type: ignore[assignment]
+    if not state.parameters:
+        return _join_before(statement, table, where)
+    kept = _JOINED.get(id(statement))
+    if kept is not None:
+        _JOINED.move_to_end(id(statement))
+        return kept[1]
+    joined = _join_before(statement, table, where)
+    _JOINED[id(statement)] = (statement, joined)  # holding it keeps its id from being reused
+    if len(_JOINED) > JOINED_KEPT:
+        _JOINED.popitem(last=False)
+    return joined
+
+
+def _join_before(statement: Update, table: sa.Table, where: sa.ColumnElement[bool]) -> Update:
+    old = sa.select(table).where(where).with_for_update(of=table).subquery("audit_before")
+    return statement.where(
+        *(key == old.c[key.name] for key in table.primary_key.columns)
+    ).returning(*table.c, *(column.label(f"audit_before_{column.name}") for column in old.c))
+
+
+# Statements built once and their joins, most recently used last (a service has a few dozen).
+_JOINED: OrderedDict[int, tuple[Update, Update]] = OrderedDict()
+JOINED_KEPT = 256
 
 
 def _read_around(
