@@ -108,18 +108,7 @@ class WorkOrderRepository:
     async def ticket_state(self, ticket_id: str) -> tuple[str | None, bool]:
         """In one round trip: the id of the ticket's latest order, and whether links wait for
         an order of this ticket (repeat calls that came before it, see attach_pending)."""
-        latest = (
-            sa.select(work_orders.c.id)
-            .where(work_orders.c.ticket_id == ticket_id)
-            .order_by(work_orders.c.created_at.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        row = (
-            await self.session.execute(
-                sa.select(latest, sa.exists().where(*_pending_links(ticket_id)))
-            )
-        ).one()
+        row = (await self.session.execute(_TICKET_STATE, {"ticket_id": ticket_id})).one()
         return row[0], bool(row[1])
 
     async def for_ticket(self, ticket_id: str) -> WorkOrder | None:
@@ -454,32 +443,7 @@ class CrewRepository:
 
     async def states(self, unit_id: str) -> list[CrewState]:
         """The unit's crews with their open-order load and their roster, in one round trip."""
-        load = (
-            sa.select(sa.func.count())
-            .where(work_orders.c.crew_id == crews.c.crew_id)
-            .where(work_orders.c.status.in_(ACTIVE_FOR_CREW))
-            .scalar_subquery()
-        )
-
-        def roster(column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
-            # starts and ends aggregated in the same order, so they pair up again by position
-            ordered = sa.func.array_agg(
-                aggregate_order_by(column, crew_shifts.c.starts_at, crew_shifts.c.id)
-            )
-            return (
-                sa.select(ordered).where(crew_shifts.c.crew_id == crews.c.crew_id).scalar_subquery()
-            )
-
-        rows = await self.session.execute(
-            sa.select(
-                crews,
-                load.label("open_orders"),
-                roster(crew_shifts.c.starts_at).label("shift_starts"),
-                roster(crew_shifts.c.ends_at).label("shift_ends"),
-            )
-            .where(crews.c.unit_id == unit_id)
-            .order_by(crews.c.crew_id)
-        )
+        rows = await self.session.execute(_CREW_STATES, {"unit_id": unit_id})
         return [
             CrewState(
                 r.crew_id,
@@ -789,13 +753,58 @@ def _linked_ticket_ids(incident_id: str) -> sa.Label[Any]:
     return sa.func.coalesce(tickets, sa.text("'{}'::varchar[]")).label("linked_ticket_ids")
 
 
-def _pending_links(linked_ticket_id: str) -> tuple[sa.ColumnElement[bool], ...]:
+def _pending_links(
+    linked_ticket_id: str | sa.BindParameter[str],
+) -> tuple[sa.ColumnElement[bool], ...]:
     """Unreleased links to a ticket whose order they do not know yet."""
     return (
         incident_links.c.linked_ticket_id == linked_ticket_id,
         incident_links.c.work_order_id.is_(None),
         incident_links.c.released_at.is_(None),
     )
+
+
+# The statements every new order runs, built once (see _SET_ARRIVE_BY).
+# ticket_state: the ticket's latest order, and whether links wait for one.
+_TICKET_STATE = sa.select(
+    sa.select(work_orders.c.id)
+    .where(work_orders.c.ticket_id == sa.bindparam("ticket_id"))
+    .order_by(work_orders.c.created_at.desc())
+    .limit(1)
+    .scalar_subquery(),
+    sa.exists().where(*_pending_links(sa.bindparam("ticket_id"))),
+)
+
+
+def _crew_states() -> sa.Select[Any]:
+    """A unit's crews with their open-order load and their roster (CrewRepository.states)."""
+    load = (
+        sa.select(sa.func.count())
+        .where(work_orders.c.crew_id == crews.c.crew_id)
+        .where(work_orders.c.status.in_(ACTIVE_FOR_CREW))
+        .scalar_subquery()
+    )
+
+    def roster(column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
+        # starts and ends aggregated in the same order, so they pair up again by position
+        ordered = sa.func.array_agg(
+            aggregate_order_by(column, crew_shifts.c.starts_at, crew_shifts.c.id)
+        )
+        return sa.select(ordered).where(crew_shifts.c.crew_id == crews.c.crew_id).scalar_subquery()
+
+    return (
+        sa.select(
+            crews,
+            load.label("open_orders"),
+            roster(crew_shifts.c.starts_at).label("shift_starts"),
+            roster(crew_shifts.c.ends_at).label("shift_ends"),
+        )
+        .where(crews.c.unit_id == sa.bindparam("unit_id"))
+        .order_by(crews.c.crew_id)
+    )
+
+
+_CREW_STATES = _crew_states()
 
 
 # Each database's routing table, as routing_table last read it: (monotonic time, areas).
