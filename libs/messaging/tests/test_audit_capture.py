@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from brightline.messaging.audit import _joined, _statement_rows
+from brightline.messaging.audit import _joined, _mask, _rule, _statement_rows
 
 metadata = sa.MetaData()
 orders = sa.Table(
@@ -102,3 +102,31 @@ def test_an_update_built_once_is_joined_to_its_rows_before_once():
     assert _joined(execution(one, {}), orders, one.whereclause) is not _joined(
         execution(two, {}), orders, two.whereclause
     )
+
+
+def test_a_captured_row_is_masked_by_rules_decided_once_per_key():
+    """Every captured row asks how each of its columns is masked: the answer is kept per key."""
+    row = {
+        "crew_pin": "2468",
+        "phone": "13912340000",
+        "contact_phone": "13912340000",
+        "caller_name": "王五",
+        "unit_name": "抢修一班",
+        "address": "幸福路1号",
+        "details": {"reporter_name": "李四", "api_key": None, "area_name": "测试片区"},
+        "status": "assigned",
+    }
+    masked = _mask(row)
+    assert masked == {
+        "crew_pin": "***",
+        "phone": "139****0000",
+        "contact_phone": "139****0000",
+        "caller_name": "王*",
+        "unit_name": "抢修一班",
+        "address": "幸****",
+        "details": {"reporter_name": "李*", "api_key": None, "area_name": "测试片区"},
+        "status": "assigned",
+    }
+    decided = _rule.cache_info().misses
+    assert _mask(row) == masked
+    assert _rule.cache_info().misses == decided

@@ -41,6 +41,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 import sqlalchemy as sa
@@ -126,18 +127,29 @@ SEAL_BATCH = 5000  # rows sealed per transaction; the next round takes the rest
 
 
 def _masked(key: str, value: Any) -> Any:
-    lowered = key.lower()
-    if any(part in lowered for part in SECRET_PARTS) and value is not None:
+    secret, personal, text = _rule(key)
+    if secret and value is not None:
         return "***"
-    if lowered in PERSONAL_KEYS:
-        return mask_value(lowered, value)
-    if isinstance(value, str) and lowered not in NOT_PERSONAL:
-        for part, kind in PERSONAL_PARTS.items():
-            if part in lowered:
-                return mask_value(kind, value)
-        if lowered.endswith("name"):
-            return mask_value("name", value)
+    if personal is not None:
+        return mask_value(personal, value)
+    if text is not None and isinstance(value, str):
+        return mask_value(text, value)
     return _mask(value)
+
+
+@lru_cache(maxsize=4096)
+def _rule(key: str) -> tuple[bool, str | None, str | None]:
+    """How a key's value is masked: (a secret, the personal key it is, the kind of personal
+    text it holds). Decided once per key: a captured row asks it for every column."""
+    lowered = key.lower()
+    secret = any(part in lowered for part in SECRET_PARTS)
+    personal = lowered if lowered in PERSONAL_KEYS else None
+    if lowered in NOT_PERSONAL:
+        return secret, personal, None
+    for part, kind in PERSONAL_PARTS.items():
+        if part in lowered:
+            return secret, personal, kind
+    return secret, personal, "name" if lowered.endswith("name") else None
 
 
 def _mask(value: Any) -> Any:
