@@ -2,7 +2,8 @@
 client-side round-trip counter (brightline.platform.db.count_round_trips), never timed: the
 consumer's route for the event, run in a unit of work of its own on the real database, sends
 BEGIN, one read of the ticket's state (an order already? links waiting?), one read of the
-unit's crews with load and roster, the order and its first history row. The service areas are
+unit's crews with load and roster, and the order with its first history row riding on it (one
+statement, both rows in the audit trail). The service areas are
 read again only when a code is not in the copy; a waiting link is attached, and only then.
 
 The sessions here carry no audit trail: the counts are the route's own statements, not the
@@ -28,12 +29,12 @@ from brightline.dispatch.adapters.orm import (
     work_order_history,
     work_orders,
 )
-from brightline.dispatch.adapters.repository import WorkOrderRepository
+from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.domain import commands
 from brightline.dispatch.handlers import NotFound
 from brightline.dispatch.main import create_app
 from brightline.messaging import UnitOfWork
-from brightline.messaging.audit import AuditTrail
+from brightline.messaging.audit import AuditTrail, audit_trail
 from brightline.platform.db import (
     ROUND_TRIPS,
     count_round_trips,
@@ -90,13 +91,13 @@ async def rows(dispatch: dict, query) -> list:
         return list((await conn.execute(query)).mappings())
 
 
-async def test_a_routed_repair_costs_five_round_trips(dispatch):
+async def test_a_routed_repair_costs_four_round_trips(dispatch):
     await handled(dispatch, ticket(f"{UNIT}-01", fault_scope="own_home"))  # the areas are read
     repair = ticket(
         f"{UNIT}-01", fault_scope="own_home", latitude=CREW_A_AT[0], longitude=CREW_A_AT[1]
     )
-    # BEGIN, the ticket's state, the crews, the order, its history row (assigned)
-    assert await handled(dispatch, repair) == 5
+    # BEGIN, the ticket's state, the crews, the order with its history row (assigned) riding
+    assert await handled(dispatch, repair) == 4
     [order] = await rows(
         dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == repair.ticket_id)
     )
@@ -132,8 +133,8 @@ async def test_a_newly_mapped_area_routes_at_once_and_is_then_cached(dispatch):
     )
     assert mapped.status_code == 200, mapped.text
     first, second = ticket(code, fault_scope="own_home"), ticket(code, fault_scope="own_home")
-    assert await handled(dispatch, first) == 6  # the areas read again: the code was not known
-    assert await handled(dispatch, second) == 5
+    assert await handled(dispatch, first) == 5  # the areas read again: the code was not known
+    assert await handled(dispatch, second) == 4
     found = await rows(
         dispatch,
         sa.select(work_orders.c.unit_id, work_orders.c.area_class).where(
@@ -221,18 +222,18 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
             await dispatch["bus"].handle(missing, uow)
 
 
-async def test_the_waiting_links_are_found_by_their_index(dispatch):
-    """The ticket's-state read runs on every new order: its question about waiting links is
-    answered by the partial index, not by reading every link ever made (the planner is told to
-    avoid a scan where it can, as it would on a table of a year of repeat calls)."""
+async def plans(dispatch: dict, read) -> list[str]:
+    """The plans of the statements `read(session)` runs, the planner told to avoid a scan where
+    it can (as it would on tables of a year of work)."""
     async with dispatch["sessions"]() as session, session.begin():
         await session.execute(sa.text("SET LOCAL enable_seqscan = off"))
         captured: list[str] = []
-        repository = WorkOrderRepository(session)
         original = session.execute
 
         async def explain(statement, *args, **kwargs):
-            compiled = statement.compile(
+            # A statement built once carries no values: the execution's parameters fill them.
+            bound = statement.params(args[0]) if args else statement
+            compiled = bound.compile(
                 dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
             )
             plan = await original(sa.text(f"EXPLAIN {compiled}"))
@@ -240,8 +241,25 @@ async def test_the_waiting_links_are_found_by_their_index(dispatch):
             return await original(statement, *args, **kwargs)
 
         session.execute = explain
-        await repository.ticket_state(str(uuid.uuid4()))
+        await read(session)
+    return captured
+
+
+async def test_the_waiting_links_are_found_by_their_index(dispatch):
+    """The ticket's-state read runs on every new order: its question about waiting links is
+    answered by the partial index, not by reading every link ever made."""
+    captured = await plans(
+        dispatch, lambda session: WorkOrderRepository(session).ticket_state(str(uuid.uuid4()))
+    )
     assert any("ix_incident_links_waiting" in line for line in captured), captured
+
+
+async def test_the_crews_load_is_counted_from_their_open_orders_alone(dispatch):
+    """Assignment counts each crew's open orders on every new repair: from the partial index of
+    the orders crews still work on, not from every order a crew ever had (36 ms against 0.9 ms
+    for six crews with 30,000 orders, 2 % of them open)."""
+    captured = await plans(dispatch, lambda session: CrewRepository(session).states(UNIT))
+    assert any("ix_work_orders_crew_active" in line for line in captured), captured
 
 
 async def test_a_repair_compiles_no_sql_once_warm(dispatch, monkeypatch):
@@ -266,3 +284,44 @@ async def test_a_repair_compiles_no_sql_once_warm(dispatch, monkeypatch):
         await dispatch["routes"][event.type](event, uow)
         await uow.session.flush()
         assert compiled == []
+
+
+async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispatch):
+    """The order and its first history row are one statement: the audit trail still records
+    both rows, the order first, as it did when they were two."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+    await handled({**dispatch, "sessions": sessions}, ticket(f"{UNIT}-01", fault_scope="own_home"))
+    repair = ticket(f"{UNIT}-01", fault_scope="own_home", phone="13912340000")
+    event = new_event(repair, source="/brightline/intake")
+    async with UnitOfWork(sessions, source="/brightline/dispatch", causation=event) as uow:
+        before = ROUND_TRIPS["total"]
+        await dispatch["routes"][event.type](event, uow)
+        # BEGIN, the ticket's state, the crews, the order with its history row: the capture
+        # of the rows costs no round trip of its own
+        assert ROUND_TRIPS["total"] - before == 4
+        await uow.commit()
+    [row] = await rows(
+        dispatch, sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id)
+    )
+    [order, history] = row["changes"]
+    assert (order["table"], order["op"], history["table"], history["op"]) == (
+        "work_orders",
+        "insert",
+        "work_order_history",
+        "insert",
+    )
+    assert order["after"][0]["ticket_id"] == repair.ticket_id
+    assert order["after"][0]["phone"] != "13912340000"  # masked like any captured row
+    assert history["after"][0] | {"at": None, "recorded_at": None} == {
+        "work_order_id": order["after"][0]["id"],
+        "status": "assigned",
+        "previous_status": "created",
+        "crew_id": order["after"][0]["crew_id"],
+        "actor": "dispatch",
+        "reason": "new order",
+        "at": None,
+        "recorded_at": None,
+        "latitude": None,
+        "longitude": None,
+    }

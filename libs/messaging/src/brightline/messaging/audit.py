@@ -333,13 +333,32 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
         entry.update(op="update", count=count, before=before, after=after)
     if not (entry.get("count") or state.is_insert):
         return result
-    if len(changes) < MAX_ENTRIES:
-        changes.append(entry)
-    else:  # a bulk import: the first statements in full, then how many more and of what
-        more = state.session.info.setdefault(MORE, {})
-        key = f"{entry['op']} {table.name}"
-        more[key] = more.get(key, 0) + entry["count"]
+    entries = [entry]
+    if state.is_insert and isinstance(params, Mapping):  # rows riding on it: written first
+        entries[:0] = _riding_inserts(statement, params)
+    for entry in entries:
+        if len(changes) < MAX_ENTRIES:
+            changes.append(entry)
+        else:  # a bulk import: the first statements in full, then how many more and of what
+            more = state.session.info.setdefault(MORE, {})
+            key = f"{entry['op']} {entry['table']}"
+            more[key] = more.get(key, 0) + entry["count"]
     return result
+
+
+def _riding_inserts(statement: Any, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Rows of audited tables an INSERT carries as data-modifying CTEs (a row that rides on
+    another's round trip, such as a new work order's first history row), each bound to
+    parameters named riding_<table>_<column> (UnitOfWork.commit's form)."""
+    entries = []
+    for cte in getattr(statement, "_independent_ctes", ()):
+        table = getattr(cte.element, "table", None)
+        if not isinstance(table, sa.Table) or table.name in UNAUDITED_TABLES:
+            continue
+        prefix = f"{RIDING}{table.name}_"
+        row = {k.removeprefix(prefix): v for k, v in params.items() if k.startswith(prefix)}
+        entries.append({"table": table.name, "op": "insert", "count": 1, "after": [_mask(row)]})
+    return entries
 
 
 def _update_returning(

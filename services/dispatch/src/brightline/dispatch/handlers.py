@@ -25,6 +25,7 @@ from brightline.dispatch.adapters.repository import (
     LinkRepository,
     OutageRepository,
     WorkOrderRepository,
+    history_row,
 )
 from brightline.dispatch.domain import commands, events
 from brightline.dispatch.domain.model import (
@@ -93,12 +94,11 @@ async def create_work_order(
         await _cluster(order, command, uow, settings, at)
         if order.is_lead:
             await _assign(order, uow, settings, at, reason="new order")
-    await orders.add(order)
     if links_waiting:
         await LinkRepository(uow.session).attach_pending(
             linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
         )
-    await publish(order, uow, recorded_at=at)
+    await publish(order, uow, recorded_at=at, new=True)
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()
     return order
@@ -580,15 +580,17 @@ async def route_by_hand(
     at = clock.now()
     order.route_to(ServiceArea(order.area_code or "*", command.unit_id, command.area_class))
     await orders.record_history(
-        order=order,
-        status=order.status,
-        previous_status=order.status,
-        at=at,
-        recorded_at=at,
-        actor=command.actor,
-        reason=f"routed by hand to {command.unit_id}: {command.reason}",
-        latitude=None,
-        longitude=None,
+        history_row(
+            order=order,
+            status=order.status,
+            previous_status=order.status,
+            at=at,
+            recorded_at=at,
+            actor=command.actor,
+            reason=f"routed by hand to {command.unit_id}: {command.reason}",
+            latitude=None,
+            longitude=None,
+        )
     )
     uow.emit(
         WorkOrderRoutedV1(
@@ -686,8 +688,7 @@ async def _new_order(
     )
     if area is not None:
         await _assign(order, uow, settings, at, reason=reason)
-    await orders.add(order)
-    await publish(order, uow, recorded_at=at)
+    await publish(order, uow, recorded_at=at, new=True)
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()
     return order
@@ -956,9 +957,31 @@ async def cancel_incident(
     return released
 
 
-async def publish(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -> None:
-    """Record the order's history and turn its domain events into integration events."""
+async def publish(
+    order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime, new: bool = False
+) -> None:
+    """Record the order's history and turn its domain events into integration events. A `new`
+    order is inserted here, its first history row riding on its INSERT (one round trip)."""
     orders = WorkOrderRepository(uow.session)
+    history = [
+        history_row(
+            order=order,
+            status=event.status,
+            previous_status=event.previous_status,
+            at=event.at,
+            recorded_at=recorded_at,
+            actor=event.actor,
+            reason=event.reason,
+            latitude=event.latitude,
+            longitude=event.longitude,
+        )
+        for event in order.events
+        if isinstance(event, events.StatusChanged)
+    ]
+    if new:
+        await orders.add(order, history=history.pop(0) if history else None)
+    for row in history:
+        await orders.record_history(row)
     for event in order.events:
         if isinstance(event, events.WorkOrderCreated):
             uow.emit(
@@ -976,17 +999,6 @@ async def publish(order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime) -
                 )
             )
         elif isinstance(event, events.StatusChanged):
-            await orders.record_history(
-                order=order,
-                status=event.status,
-                previous_status=event.previous_status,
-                at=event.at,
-                recorded_at=recorded_at,
-                actor=event.actor,
-                reason=event.reason,
-                latitude=event.latitude,
-                longitude=event.longitude,
-            )
             uow.emit(
                 WorkOrderStatusChangedV1(
                     work_order_id=order.id,

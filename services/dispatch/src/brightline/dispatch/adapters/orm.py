@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 
+from brightline.dispatch.domain.model import ACTIVE_FOR_CREW
+
 metadata = sa.MetaData()
 
 TZ = sa.DateTime(timezone=True)
@@ -40,6 +42,13 @@ work_orders = sa.Table(
     sa.Column("fault_scope", sa.String(16)),
     sa.Column("fault_started_at", TZ),
     sa.Column("arrive_by", TZ),  # from the SLA monitor's deadline, for the crew
+)
+
+# The orders each crew still works on, counted on every assignment (CrewRepository.states).
+sa.Index(
+    "ix_work_orders_crew_active",
+    work_orders.c.crew_id,
+    postgresql_where=work_orders.c.status.in_(ACTIVE_FOR_CREW),
 )
 
 service_areas = sa.Table(

@@ -36,6 +36,7 @@ from brightline.dispatch.domain.model import (
     Shift,
     WorkOrder,
 )
+from brightline.messaging.audit import RIDING
 from brightline.platform.db import rows_affected
 
 ORDER_FIELDS = (
@@ -70,6 +71,45 @@ ORDER_FIELDS = (
 )
 
 
+def history_row(
+    *,
+    order: WorkOrder,
+    status: str,
+    previous_status: str,
+    at: datetime,
+    recorded_at: datetime,
+    actor: str | None,
+    reason: str | None,
+    latitude: float | None,
+    longitude: float | None,
+) -> dict[str, Any]:
+    return {
+        "work_order_id": order.id,
+        "status": status,
+        "previous_status": previous_status,
+        "crew_id": order.crew_id,
+        "actor": actor,
+        "reason": reason,
+        "at": at,
+        "recorded_at": recorded_at,
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+
+
+# A new order riding on its first history row's INSERT as a data-modifying CTE, its values bound
+# to parameters riding_work_orders_<column> (the audit trail reads them there:
+# brightline.messaging.audit._riding_inserts). The order rides, not the history row: the outer
+# INSERT takes the columns it is executed with, and a history row riding on the order's INSERT
+# would be given the order's id.
+ORDER_RIDING = f"{RIDING}{work_orders.name}_"
+_HISTORY_WITH_ORDER = work_order_history.insert().add_cte(
+    work_orders.insert()
+    .values({c.name: sa.bindparam(ORDER_RIDING + c.name, type_=c.type) for c in work_orders.c})
+    .returning(work_orders.c.id)
+    .cte(f"{RIDING}{work_orders.name}")
+)
+
 # Statements of every repair's path, built once and executed with parameters: building one
 # costs more CPU than its round trip (and a fresh cache key per execution), and the audit trail
 # joins an UPDATE built once to its rows before once (brightline.messaging.audit._joined).
@@ -84,19 +124,23 @@ class WorkOrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, order: WorkOrder) -> None:
+    async def add(self, order: WorkOrder, *, history: dict[str, Any] | None = None) -> None:
+        """The new order; with `history` (a history_row), its first history row riding on the
+        INSERT as a data-modifying CTE: both in one round trip."""
         # The row as the execution's parameters, not the statement's VALUES: the statement is
         # then one cached text, and the audit trail takes the row from them (for VALUES it
         # compiles the statement again to read them back).
-        await self.session.execute(
-            work_orders.insert(),
-            {
-                "id": order.id,
-                "ticket_id": order.ticket_id,
-                "created_at": order.created_at,
-                **{f: getattr(order, f) for f in ORDER_FIELDS},
-            },
-        )
+        row = {
+            "id": order.id,
+            "ticket_id": order.ticket_id,
+            "created_at": order.created_at,
+            **{f: getattr(order, f) for f in ORDER_FIELDS},
+        }
+        if history is None:
+            await self.session.execute(work_orders.insert(), row)
+            return
+        riding = {ORDER_RIDING + k: v for k, v in row.items()}
+        await self.session.execute(_HISTORY_WITH_ORDER, history | riding)
 
     async def save(self, order: WorkOrder) -> None:
         await self.session.execute(
@@ -224,34 +268,9 @@ class WorkOrderRepository:
         )
         return [r.id for r in rows]
 
-    async def record_history(
-        self,
-        *,
-        order: WorkOrder,
-        status: str,
-        previous_status: str,
-        at: datetime,
-        recorded_at: datetime,
-        actor: str | None,
-        reason: str | None,
-        latitude: float | None,
-        longitude: float | None,
-    ) -> None:
-        await self.session.execute(  # parameters, not VALUES: see add
-            work_order_history.insert(),
-            {
-                "work_order_id": order.id,
-                "status": status,
-                "previous_status": previous_status,
-                "crew_id": order.crew_id,
-                "actor": actor,
-                "reason": reason,
-                "at": at,
-                "recorded_at": recorded_at,
-                "latitude": latitude,
-                "longitude": longitude,
-            },
-        )
+    async def record_history(self, row: dict[str, Any]) -> None:
+        """A history row (history_row) of an order already there."""
+        await self.session.execute(work_order_history.insert(), row)  # parameters: see add
 
     async def history(self, order_id: str) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (
@@ -778,10 +797,13 @@ _TICKET_STATE = sa.select(
 
 def _crew_states() -> sa.Select[Any]:
     """A unit's crews with their open-order load and their roster (CrewRepository.states)."""
+    # The statuses written into the statement, not bound: only then may the planner answer
+    # from the partial index of open orders (ix_work_orders_crew_active) in a generic plan too.
+    active = sa.bindparam("active", list(ACTIVE_FOR_CREW), expanding=True, literal_execute=True)
     load = (
         sa.select(sa.func.count())
         .where(work_orders.c.crew_id == crews.c.crew_id)
-        .where(work_orders.c.status.in_(ACTIVE_FOR_CREW))
+        .where(work_orders.c.status.in_(active))
         .scalar_subquery()
     )
 
