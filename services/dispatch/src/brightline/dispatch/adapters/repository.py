@@ -799,7 +799,9 @@ def _crew_states() -> sa.Select[Any]:
     """A unit's crews with their open-order load and their roster (CrewRepository.states)."""
     # The statuses written into the statement, not bound: only then may the planner answer
     # from the partial index of open orders (ix_work_orders_crew_active) in a generic plan too.
-    active = sa.bindparam("active", list(ACTIVE_FOR_CREW), expanding=True, literal_execute=True)
+    active: sa.BindParameter[list[str]] = sa.bindparam(
+        "active", list(ACTIVE_FOR_CREW), expanding=True, literal_execute=True
+    )
     load = (
         sa.select(sa.func.count())
         .where(work_orders.c.crew_id == crews.c.crew_id)
