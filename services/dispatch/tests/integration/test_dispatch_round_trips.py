@@ -91,13 +91,14 @@ async def rows(dispatch: dict, query) -> list:
         return list((await conn.execute(query)).mappings())
 
 
-async def test_a_routed_repair_costs_four_round_trips(dispatch):
+async def test_a_routed_repair_costs_three_round_trips(dispatch):
     await handled(dispatch, ticket(f"{UNIT}-01", fault_scope="own_home"))  # the areas are read
     repair = ticket(
         f"{UNIT}-01", fault_scope="own_home", latitude=CREW_A_AT[0], longitude=CREW_A_AT[1]
     )
-    # BEGIN, the ticket's state, the crews, the order with its history row (assigned) riding
-    assert await handled(dispatch, repair) == 4
+    # BEGIN, the ticket's state with the unit's crews (an ordinary repair surely needs one),
+    # the order with its history row (assigned) riding
+    assert await handled(dispatch, repair) == 3
     [order] = await rows(
         dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == repair.ticket_id)
     )
@@ -111,6 +112,27 @@ async def test_a_routed_repair_costs_four_round_trips(dispatch):
         sa.select(work_order_history).where(work_order_history.c.work_order_id == order["id"]),
     )
     assert [(h["status"], h["crew_id"]) for h in history] == [("assigned", f"{UNIT}-crew-a")]
+
+
+async def test_a_routed_repair_of_a_unit_without_crews_waits_for_one(dispatch):
+    unit = f"{UNIT}-{uuid.uuid4().hex[:4]}"
+    for path, body in (
+        (f"/units/{unit}", {"name": "no crews yet"}),
+        (
+            "/service-areas",
+            {"areas": [{"area_code": unit, "unit_id": unit, "area_class": "urban"}]},
+        ),
+    ):
+        response = await dispatch["http"].put(path, json=body, headers=INTEGRATION)
+        assert response.status_code == 200, response.text
+    await handled(dispatch, ticket(unit, fault_scope="own_home"))  # the areas are read
+    repair = ticket(unit, fault_scope="own_home")
+    # BEGIN, the ticket's state with the unit's crews (none), the order (no crew, no history)
+    assert await handled(dispatch, repair) == 3
+    [order] = await rows(
+        dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == repair.ticket_id)
+    )
+    assert (order["unit_id"], order["status"], order["crew_id"]) == (unit, "created", None)
 
 
 async def test_a_repair_without_area_code_costs_three(dispatch):
@@ -133,8 +155,8 @@ async def test_a_newly_mapped_area_routes_at_once_and_is_then_cached(dispatch):
     )
     assert mapped.status_code == 200, mapped.text
     first, second = ticket(code, fault_scope="own_home"), ticket(code, fault_scope="own_home")
-    assert await handled(dispatch, first) == 5  # the areas read again: the code was not known
-    assert await handled(dispatch, second) == 4
+    assert await handled(dispatch, first) == 4  # the areas read again: the code was not known
+    assert await handled(dispatch, second) == 3
     found = await rows(
         dispatch,
         sa.select(work_orders.c.unit_id, work_orders.c.area_class).where(
@@ -297,9 +319,9 @@ async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispa
     async with UnitOfWork(sessions, source="/brightline/dispatch", causation=event) as uow:
         before = ROUND_TRIPS["total"]
         await dispatch["routes"][event.type](event, uow)
-        # BEGIN, the ticket's state, the crews, the order with its history row: the capture
-        # of the rows costs no round trip of its own
-        assert ROUND_TRIPS["total"] - before == 4
+        # BEGIN, the ticket's state with the crews, the order with its history row: the
+        # capture of the rows costs no round trip of its own
+        assert ROUND_TRIPS["total"] - before == 3
         await uow.commit()
     [row] = await rows(
         dispatch, sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id)

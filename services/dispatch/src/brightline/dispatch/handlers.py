@@ -35,10 +35,12 @@ from brightline.dispatch.domain.model import (
     OPEN_STATUSES,
     RESOLUTION_REPAIRED,
     ClusterKey,
+    CrewState,
     ServiceArea,
     WorkOrder,
     check_step_time,
     choose_crew,
+    folds_into_no_incident,
     matching_incident,
     may_join_incident,
     points_at_shared_equipment,
@@ -62,13 +64,19 @@ async def create_work_order(
     command: commands.CreateWorkOrder, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> WorkOrder:
     orders = WorkOrderRepository(uow.session)
-    existing_id, links_waiting = await orders.ticket_state(command.ticket_id)
+    area = route(command.area_code, await _routing_table(command.area_code, orders, settings))
+    crews: list[CrewState] | None = None  # read with the ticket's state when surely needed
+    if area is not None and folds_into_no_incident(command.fault_scope, command.meter_no):
+        existing_id, links_waiting, crews = await orders.ticket_state_and_crews(
+            command.ticket_id, area.unit_id
+        )
+    else:
+        existing_id, links_waiting = await orders.ticket_state(command.ticket_id)
     if existing_id is not None:
         existing = await orders.for_ticket(command.ticket_id)
         assert existing is not None, "the order just seen is still there (rows are never deleted)"
         return existing
     at = clock.now()
-    area = route(command.area_code, await _routing_table(command.area_code, orders, settings))
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
         ticket_id=command.ticket_id,
@@ -93,7 +101,7 @@ async def create_work_order(
     if area is not None:
         await _cluster(order, command, uow, settings, at)
         if order.is_lead:
-            await _assign(order, uow, settings, at, reason="new order")
+            await _assign(order, uow, settings, at, reason="new order", crews=crews)
     if links_waiting:
         await LinkRepository(uow.session).attach_pending(
             linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
@@ -310,8 +318,12 @@ async def _assign(
     reason: str,
     exclude: frozenset[str] = frozenset(),
     actor: str = SYSTEM,
+    crews: list[CrewState] | None = None,
 ) -> bool:
-    crews = await CrewRepository(uow.session).states(order.unit_id)
+    """Offer the order to the crew choose_crew picks among the unit's (`crews`, when the caller
+    read them already)."""
+    if crews is None:
+        crews = await CrewRepository(uow.session).states(order.unit_id)
     crew = choose_crew(
         crews,
         unit_id=order.unit_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -154,6 +154,18 @@ class WorkOrderRepository:
         an order of this ticket (repeat calls that came before it, see attach_pending)."""
         row = (await self.session.execute(_TICKET_STATE, {"ticket_id": ticket_id})).one()
         return row[0], bool(row[1])
+
+    async def ticket_state_and_crews(
+        self, ticket_id: str, unit_id: str
+    ) -> tuple[str | None, bool, list[CrewState]]:
+        """ticket_state and the unit's crews (CrewRepository.states) in one round trip: for an
+        order known to need a crew before anything is read (an ordinary repair)."""
+        rows = (
+            await self.session.execute(
+                _TICKET_STATE_AND_CREWS, {"ticket_id": ticket_id, "unit_id": unit_id}
+            )
+        ).all()
+        return rows[0].existing_id, bool(rows[0].links_waiting), _crew_states(rows)
 
     async def for_ticket(self, ticket_id: str) -> WorkOrder | None:
         """The ticket's latest order (a reopened repair has several)."""
@@ -462,22 +474,7 @@ class CrewRepository:
 
     async def states(self, unit_id: str) -> list[CrewState]:
         """The unit's crews with their open-order load and their roster, in one round trip."""
-        rows = await self.session.execute(_CREW_STATES, {"unit_id": unit_id})
-        return [
-            CrewState(
-                r.crew_id,
-                r.unit_id,
-                r.on_duty,
-                r.latitude,
-                r.longitude,
-                r.open_orders,
-                tuple(
-                    Shift(start, end)
-                    for start, end in zip(r.shift_starts or (), r.shift_ends or (), strict=True)
-                ),
-            )
-            for r in rows
-        ]
+        return _crew_states(await self.session.execute(_CREW_STATES, {"unit_id": unit_id}))
 
 
 class OutageRepository:
@@ -790,13 +787,14 @@ _TICKET_STATE = sa.select(
     .where(work_orders.c.ticket_id == sa.bindparam("ticket_id"))
     .order_by(work_orders.c.created_at.desc())
     .limit(1)
-    .scalar_subquery(),
-    sa.exists().where(*_pending_links(sa.bindparam("ticket_id"))),
+    .scalar_subquery()
+    .label("existing_id"),
+    sa.exists().where(*_pending_links(sa.bindparam("ticket_id"))).label("links_waiting"),
 )
 
 
-def _crew_states() -> sa.Select[Any]:
-    """A unit's crews with their open-order load and their roster (CrewRepository.states)."""
+def _crew_state_columns() -> tuple[Any, ...]:
+    """A crew with its open-order load and its roster (CrewRepository.states)."""
     # The statuses written into the statement, not bound: only then may the planner answer
     # from the partial index of open orders (ix_work_orders_crew_active) in a generic plan too.
     active: sa.BindParameter[list[str]] = sa.bindparam(
@@ -817,18 +815,45 @@ def _crew_states() -> sa.Select[Any]:
         return sa.select(ordered).where(crew_shifts.c.crew_id == crews.c.crew_id).scalar_subquery()
 
     return (
-        sa.select(
-            crews,
-            load.label("open_orders"),
-            roster(crew_shifts.c.starts_at).label("shift_starts"),
-            roster(crew_shifts.c.ends_at).label("shift_ends"),
-        )
-        .where(crews.c.unit_id == sa.bindparam("unit_id"))
-        .order_by(crews.c.crew_id)
+        *crews.c,
+        load.label("open_orders"),
+        roster(crew_shifts.c.starts_at).label("shift_starts"),
+        roster(crew_shifts.c.ends_at).label("shift_ends"),
     )
 
 
-_CREW_STATES = _crew_states()
+_CREW_STATES = (
+    sa.select(*_crew_state_columns())
+    .where(crews.c.unit_id == sa.bindparam("unit_id"))
+    .order_by(crews.c.crew_id)
+)
+# The ticket's state on every row of its unit's crews, and on one row of NULL crew columns
+# when the unit has none (the outer join).
+_state = _TICKET_STATE.subquery("ticket_state")
+_TICKET_STATE_AND_CREWS = (
+    sa.select(_state.c.existing_id, _state.c.links_waiting, *_crew_state_columns())
+    .select_from(_state.outerjoin(crews, crews.c.unit_id == sa.bindparam("unit_id")))
+    .order_by(crews.c.crew_id)
+)
+
+
+def _crew_states(rows: Iterable[Any]) -> list[CrewState]:
+    return [
+        CrewState(
+            r.crew_id,
+            r.unit_id,
+            r.on_duty,
+            r.latitude,
+            r.longitude,
+            r.open_orders,
+            tuple(
+                Shift(start, end)
+                for start, end in zip(r.shift_starts or (), r.shift_ends or (), strict=True)
+            ),
+        )
+        for r in rows
+        if r.crew_id is not None
+    ]
 
 
 # Each database's routing table, as routing_table last read it: (monotonic time, areas).

@@ -417,6 +417,13 @@ def may_join_incident(fault_scope: str | None, transformer_id: str | None) -> bo
     return points_at_shared_equipment(fault_scope) or transformer_id is not None
 
 
+def folds_into_no_incident(fault_scope: str | None, meter_no: str | None) -> bool:
+    """Known before anything is read: a report not about shared equipment and with no meter
+    for topology to place is an ordinary repair (may_join_incident never lets it in), so it
+    leads its own work and gets a crew."""
+    return not points_at_shared_equipment(fault_scope) and not meter_no
+
+
 def several_meters_dark(open_meters: set[str], min_meters: int) -> bool:
     """Homes reporting their own outage form an incident only when several distinct meters
     under one transformer are dark at once: one household's tripped breaker never does."""
