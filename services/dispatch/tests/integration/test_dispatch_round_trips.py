@@ -33,7 +33,7 @@ from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRep
 from brightline.dispatch.domain import commands
 from brightline.dispatch.handlers import NotFound
 from brightline.dispatch.main import create_app
-from brightline.messaging import UnitOfWork
+from brightline.messaging import UnitOfWork, audit
 from brightline.messaging.audit import AuditTrail, audit_trail
 from brightline.platform.db import (
     ROUND_TRIPS,
@@ -347,3 +347,33 @@ async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispa
         "latitude": None,
         "longitude": None,
     }
+
+
+async def test_an_order_saved_again_reuses_its_update_and_the_audit_trails_join(
+    dispatch, monkeypatch
+):
+    """Every step of an order saves it whole: the UPDATE is built once, and so is the audit
+    trail's join of it to the rows before (building that cost more CPU than the round trip)."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+    repair = ticket(f"{UNIT}-01", fault_scope="own_home")
+    await handled({**dispatch, "sessions": sessions}, repair)
+    [order] = await rows(
+        dispatch, sa.select(work_orders.c.id).where(work_orders.c.ticket_id == repair.ticket_id)
+    )
+    joins = []
+    original = audit._join_before
+
+    def counted(*args):
+        joins.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(audit, "_join_before", counted)
+    for crew in ("b", "a", "b"):
+        move = commands.Reassign(order["id"], f"{UNIT}-crew-{crew}", "closer", "sup-1")
+        async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
+            await dispatch["bus"].handle(move, uow)
+            await uow.commit()
+    assert len(joins) <= 1  # at most the first save of this process builds it
+    [saved] = await rows(dispatch, sa.select(work_orders).where(work_orders.c.id == order["id"]))
+    assert (saved["status"], saved["crew_id"]) == ("assigned", f"{UNIT}-crew-b")

@@ -120,6 +120,17 @@ _SET_ARRIVE_BY = (
 )
 
 
+# Every step of an order (a crew's five, a reassignment, a cancellation) saves it whole. The
+# binds are named apart from the columns: a bind named as a column of the updated table is
+# SQLAlchemy's own.
+SAVED = "saved_"
+_SAVE = (
+    work_orders.update()
+    .where(work_orders.c.id == sa.bindparam("order_id"))
+    .values({f: sa.bindparam(SAVED + f, type_=work_orders.c[f].type) for f in ORDER_FIELDS})
+)
+
+
 class WorkOrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -144,9 +155,7 @@ class WorkOrderRepository:
 
     async def save(self, order: WorkOrder) -> None:
         await self.session.execute(
-            work_orders.update()
-            .where(work_orders.c.id == order.id)
-            .values(**{f: getattr(order, f) for f in ORDER_FIELDS})
+            _SAVE, {"order_id": order.id, **{SAVED + f: getattr(order, f) for f in ORDER_FIELDS}}
         )
 
     async def ticket_state(self, ticket_id: str) -> tuple[str | None, bool]:
