@@ -29,23 +29,25 @@ from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key
 from brightline.intake.domain.model import Ticket
 from brightline.intake.planned_outages import in_effect_over
+from brightline.messaging import idempotency
 
 # Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
 # use the partial index ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
 OPEN_STATUSES = ("recorded", "reopened")
 # Work-order states after which the fault is no longer "being handled".
 FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
-_LOCK_ADDRESS = sa.select(
-    sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("key", type_=sa.Text)))
-)
+_LOCK = sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("lock_key", type_=sa.Text)))
+_LOCK_ADDRESS = sa.select(_LOCK)
 # The same lock and the caller's customer record (a row of NULLs when there is none).
 _LOCKED = _LOCK_ADDRESS.subquery("locked")
+_CUSTOMER = (customers, customers.c.customer_id == sa.bindparam("customer_id", type_=sa.String))
 _LOCK_ADDRESS_AND_CUSTOMER = sa.select(
     *_LOCKED.c, customers.c.area_code, customers.c.meter_no
-).select_from(
-    _LOCKED.outerjoin(
-        customers, customers.c.customer_id == sa.bindparam("customer_id", type_=sa.String)
-    )
+).select_from(_LOCKED.outerjoin(*_CUSTOMER))
+# Both after the request's Idempotency-Key claim, in its round trip (idempotency.riding).
+_CLAIM_AND_LOCK = idempotency.riding(_LOCK)
+_CLAIM_LOCK_AND_CUSTOMER = idempotency.riding(
+    _LOCK, customers.c.area_code, customers.c.meter_no, join=_CUSTOMER
 )
 
 
@@ -400,7 +402,9 @@ class TicketRepository:
         """Serialise repair intake per address, so two simultaneous calls cannot both open a repair."""
         key = address_key(address) or meter_no
         if key:
-            await self.session.execute(_LOCK_ADDRESS, {"key": key})
+            await idempotency.claimed(
+                self.session, _CLAIM_AND_LOCK, _LOCK_ADDRESS, {"lock_key": key}
+            )
 
     async def lock_address_of(
         self, address: str | None, meter_no: str | None, customer_id: str | None
@@ -411,11 +415,12 @@ class TicketRepository:
         held changes nothing."""
         key = address_key(address)
         if key and customer_id:
-            row = (
-                await self.session.execute(
-                    _LOCK_ADDRESS_AND_CUSTOMER, {"key": key, "customer_id": customer_id}
-                )
-            ).one()
+            row = await idempotency.claimed(
+                self.session,
+                _CLAIM_LOCK_AND_CUSTOMER,
+                _LOCK_ADDRESS_AND_CUSTOMER,
+                {"lock_key": key, "customer_id": customer_id},
+            )
             return row.area_code, row.meter_no
         customer = await DirectoryRepository(self.session).get(customer_id) if customer_id else None
         area_code, customer_meter = (
