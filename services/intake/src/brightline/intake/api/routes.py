@@ -75,15 +75,17 @@ async def record_ticket(
         )
     # The key is claimed with the handler's first statement (a repair's with its address lock:
     # one round trip less); a replay found there leaves the block.
+    fields = body.model_dump(mode="json")
     async with (
         uow,
-        DeferredIdempotentCommand(
-            uow, "tickets.record", idempotency_key, body.model_dump(mode="json")
-        ) as once,
+        DeferredIdempotentCommand(uow, "tickets.record", idempotency_key, fields) as once,
     ):
-        details = body.model_dump(
-            mode="json", exclude={"ticket_type", "description"}, exclude_none=True
-        )
+        # What the call gave beyond its type and description (the body is flat: one dump serves).
+        details = {
+            k: v
+            for k, v in fields.items()
+            if v is not None and k not in ("ticket_type", "description")
+        }
         try:
             recorded = await bus.handle(
                 RecordTicket(body.ticket_type, body.description, agent.subject, details), uow
