@@ -120,3 +120,40 @@ async def test_a_repair_call_waiting_on_the_address_lock_links_to_the_repair_com
     assert response.status_code == 201, response.text
     assert response.json()["ticket_type"] == "consultation"
     assert response.json()["details"]["linked_ticket_id"] == first.id
+
+
+async def test_a_retry_waiting_on_its_key_claimed_with_the_address_lock_replays_the_first(stack):
+    """The key's claim rides on the address lock's statement (one round trip less per repair):
+    a retry waits on the key the first request claimed, takes no lock meanwhile, and replays
+    what the first one committed."""
+    _, engine = stack
+    body_hash = idempotency.request_hash({"a": 4})
+    async with engine.connect() as first_conn, engine.connect() as second_conn:
+        first, second = AsyncSession(bind=first_conn), AsyncSession(bind=second_conn)
+        idempotency.defer_claim(first, "race", "k4", body_hash)
+        await TicketRepository(first).lock_address_of("键路1号", None, "cu-none")
+        idempotency.defer_claim(second, "race", "k4", body_hash)
+        retry = asyncio.create_task(TicketRepository(second).lock_address_of("键路1号", None, None))
+        assert await blocked(retry), "the retry must wait on the key its first request holds"
+        await idempotency.remember(first, "race", "k4", body_hash, 201, {"id": "t-4"})
+        await first.commit()
+        with pytest.raises(idempotency.Replayed) as replayed:
+            await asyncio.wait_for(retry, 10)
+        assert replayed.value.stored == idempotency.StoredResponse(201, {"id": "t-4"})
+        await second.rollback()
+
+
+async def test_another_call_at_the_address_waits_on_the_lock_taken_with_a_fresh_claim(stack):
+    _, engine = stack
+    async with engine.connect() as first_conn, engine.connect() as second_conn:
+        first, second = AsyncSession(bind=first_conn), AsyncSession(bind=second_conn)
+        idempotency.defer_claim(first, "race", "k5", idempotency.request_hash({"a": 5}))
+        await TicketRepository(first).lock_address_of("键路2号", None, None)
+        idempotency.defer_claim(second, "race", "k6", idempotency.request_hash({"a": 6}))
+        other = asyncio.create_task(
+            TicketRepository(second).lock_address_of("键路2号", None, "cu-none")
+        )
+        assert await blocked(other), "a call at the same address must wait on its lock"
+        await first.commit()
+        assert await asyncio.wait_for(other, 10) == (None, None)  # fresh: goes on, no record
+        await second.rollback()

@@ -1,11 +1,12 @@
 """What one POST /tickets costs the database, counted (never timed) through the services' own
 round-trip counter (DB_COUNT_ROUND_TRIPS, the benchmark's "round trips per ticket").
 
-A new repair with an Idempotency-Key, as the intake desk sends it: BEGIN, the key's claim, the
-address lock, the lookups of what is already being handled and of a planned outage in effect
-fused with the ticket's INSERT, the outbox rows with the stored response and the audit trail's
-row (one statement: the row rides along; the chain is sealed after the commit), COMMIT. A caller known to the directory costs
-the same: their customer record comes with the address lock."""
+A new repair with an Idempotency-Key, as the intake desk sends it: BEGIN, the key's claim with
+the address lock (taken only when the key is fresh), the lookups of what is already being
+handled and of a planned outage in effect fused with the ticket's INSERT, the outbox rows with
+the stored response and the audit trail's row (one statement: the row rides along; the chain
+is sealed after the commit), COMMIT. A caller known to the directory costs the same: their
+customer record comes with the claim and the address lock."""
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -23,10 +24,10 @@ from brightline.platform.testing import bearer, running
 pytestmark = pytest.mark.integration
 
 AGENT = bearer(Role.AGENT, subject="agent-trips")
-NEW_REPAIR_TRIPS = 6
-KNOWN_CUSTOMER_TRIPS = 6  # the customer record (area, meter) comes with the address lock
-REPEAT_CALL_TRIPS = 8  # the lookup on its own, then the linked consultation's INSERT
-PLANNED_OUTAGE_TRIPS = 9  # the lookup, the planned outage, then the consultation's INSERT
+NEW_REPAIR_TRIPS = 5
+KNOWN_CUSTOMER_TRIPS = 5  # the customer record (area, meter) comes with the address lock
+REPEAT_CALL_TRIPS = 7  # the lookup on its own, then the linked consultation's INSERT
+PLANNED_OUTAGE_TRIPS = 8  # the lookup, the planned outage, then the consultation's INSERT
 SYSTEM = bearer(Role.INTEGRATION, subject="customer-system")
 
 

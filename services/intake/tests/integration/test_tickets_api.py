@@ -40,16 +40,30 @@ async def test_records_a_repair_ticket_with_first_ask_owner(client):
     assert fetched.json()["no"] == ticket["no"]
 
 
-async def test_idempotency_key_replays_the_first_response(client):
+CONSULTATION = {
+    "ticket_type": "consultation",
+    "description": "峰谷电价怎么算",
+    "caller_name": "张三",
+    "phone": "13800138000",
+}
+
+
+# A repair's key is claimed with its address lock (idempotency.riding); a consultation's by
+# its first statement's own claim, made just before it.
+@pytest.mark.parametrize("body", [REPAIR, CONSULTATION], ids=["repair", "consultation"])
+async def test_idempotency_key_replays_the_first_response(client, body):
     headers = {**AGENT, "Idempotency-Key": "k-1"}
-    first = await client.post("/tickets", json=REPAIR, headers=headers)
-    second = await client.post("/tickets", json=REPAIR, headers=headers)
+    first = await client.post("/tickets", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    second = await client.post("/tickets", json=body, headers=headers)
     assert second.status_code == 201
     assert second.headers["Idempotent-Replayed"] == "true"
-    assert second.json()["id"] == first.json()["id"]
-    reused = await client.post("/tickets", json={**REPAIR, "description": "other"}, headers=headers)
+    assert second.json() == first.json()
+    reused = await client.post("/tickets", json={**body, "description": "other"}, headers=headers)
     assert reused.status_code == 422
     assert reused.json()["type"].endswith("/idempotency-key-reused")
+    mine = (await client.get("/tickets", headers=AGENT)).json()
+    assert [t["id"] for t in mine] == [first.json()["id"]]  # one ticket, whatever was retried
 
 
 async def test_missing_fields_are_named_and_nothing_is_written(client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
@@ -52,32 +52,30 @@ class IdempotentCommand:
         self.replayed = False
         self.response: JSONResponse | None = None
 
-    async def __aenter__(self) -> IdempotentCommand:
+    async def __aenter__(self) -> Self:
         if self.key:
             try:
                 stored = await idempotency.lock_and_lookup(
                     self.uow.session, self.scope, self.key, self.hash
                 )
             except idempotency.IdempotencyKeyReused as error:
-                raise Problem(
-                    422,
-                    "idempotency-key-reused",
-                    "Idempotency-Key was used for a different request",
-                    f"key {error} was first used with another body; use a new key for a new request",
-                ) from error
+                raise _reused(error) from error
             if stored is not None:
-                self.replayed = True
-                self.response = JSONResponse(
-                    stored.body,
-                    status_code=stored.status_code,
-                    headers={"Idempotent-Replayed": "true"},
-                )
+                self._replay(stored)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
 
+    def _replay(self, stored: idempotency.StoredResponse) -> None:
+        self.replayed = True
+        self.response = JSONResponse(
+            stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+        )
+
     async def respond(self, status_code: int, body: Any) -> JSONResponse:
+        """Store the response with the command's effects and commit; a deferred claim not
+        made by then is made by the commit's first statement."""
         if not self.key:
             await self.uow.commit()
             return JSONResponse(body, status_code=status_code)
@@ -90,3 +88,34 @@ class IdempotentCommand:
         # The response and the outbox rows in one statement, then the commit.
         await self.uow.commit(last=idempotency.remember_statement(*args), verify=stored)
         return JSONResponse(body, status_code=status_code)
+
+
+class DeferredIdempotentCommand(IdempotentCommand):
+    """An IdempotentCommand whose key is claimed with the command's first statement, not in a
+    round trip of its own (idempotency.defer_claim; a statement built with idempotency.riding
+    carries it). A replay is found inside the block and leaves it: the route returns
+    `once.response` after the block."""
+
+    async def __aenter__(self) -> Self:
+        if self.key:
+            idempotency.defer_claim(self.uow.session, self.scope, self.key, self.hash)
+        return self
+
+    async def __aexit__(  # type: ignore[override]  # swallows the replay, unlike its base
+        self, kind: type[BaseException] | None, error: BaseException | None, _: object
+    ) -> bool:
+        if isinstance(error, idempotency.Replayed):
+            self._replay(error.stored)
+            return True
+        if isinstance(error, idempotency.IdempotencyKeyReused):
+            raise _reused(error) from error
+        return False
+
+
+def _reused(error: idempotency.IdempotencyKeyReused) -> Problem:
+    return Problem(
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key was used for a different request",
+        f"key {error} was first used with another body; use a new key for a new request",
+    )

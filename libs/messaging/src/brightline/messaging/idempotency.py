@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from brightline.messaging.schema import idempotency_keys
@@ -21,6 +23,15 @@ from brightline.messaging.schema import idempotency_keys
 
 class IdempotencyKeyReused(ValueError):
     """The key was used before with a different request body."""
+
+
+class Replayed(Exception):  # noqa: N818 - not an error: the command was carried out before
+    """The claim of a command's key, made with its first statement (defer_claim), found the
+    response its first request stored: the command stops there and the response is replayed."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        super().__init__(stored.status_code)
+        self.stored = stored
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,14 @@ _CLAIM = (
 )
 
 
+def _looked_up(row: Any, body_hash: str, key: str) -> StoredResponse | None:
+    if row.status_code == _CLAIMED:  # claimed just now by us (or left unstored without remember())
+        return None
+    if row.request_hash != body_hash:
+        raise IdempotencyKeyReused(key)
+    return StoredResponse(row.status_code, row.body)
+
+
 async def lock_and_lookup(
     session: AsyncSession, scope: str, key: str, body_hash: str
 ) -> StoredResponse | None:
@@ -74,11 +93,64 @@ async def lock_and_lookup(
     row = (
         await session.execute(_CLAIM, {"scope": scope, "key": key, "request_hash": body_hash})
     ).one()  # inserted or locked: the upsert returns the row either way
-    if row.status_code == _CLAIMED:  # claimed just now by us (or left unstored without remember())
-        return None
-    if row.request_hash != body_hash:
-        raise IdempotencyKeyReused(key)
-    return StoredResponse(row.status_code, row.body)
+    return _looked_up(row, body_hash, key)
+
+
+# The claim of a key deferred to the unit of work's first statement (defer_claim).
+_DEFERRED = "idempotency_deferred_claim"
+
+
+def defer_claim(session: AsyncSession, scope: str, key: str, body_hash: str) -> None:
+    """Claim the key with the session's first statement instead of a round trip of its own:
+    a statement built with riding() carries the claim and runs its own part only when the key
+    is fresh; before any other, the claim runs on its own (lock_and_lookup). A key that holds a
+    stored response raises Replayed there, one used with another body IdempotencyKeyReused."""
+    session.info[_DEFERRED] = {"scope": scope, "key": key, "request_hash": body_hash}
+
+
+# First among the session's hooks: the claim precedes the statement and its audit capture.
+@event.listens_for(Session, "do_orm_execute", insert=True)
+def _claim_first(state: ORMExecuteState) -> None:
+    claim = state.session.info.pop(_DEFERRED, None)
+    if claim is None:
+        return
+    row = state.session.execute(_CLAIM, claim).one()
+    if (stored := _looked_up(row, claim["request_hash"], claim["key"])) is not None:
+        raise Replayed(stored)
+
+
+_RIDDEN = _CLAIM.cte("idempotency_claim")
+
+
+def riding(
+    then: sa.ColumnElement[Any],
+    *columns: sa.ColumnElement[Any],
+    join: tuple[sa.FromClause, sa.ColumnElement[bool]] | None = None,
+) -> sa.Select[Any]:
+    """A statement that makes a deferred claim and goes on in its round trip: the claim's row
+    with `then` (e.g. a lock) computed from it, only when the key was fresh, so always after
+    the claim (a retry waiting on its first request's key takes nothing meanwhile), and
+    `columns` of `join` (a table outer joined on a condition of the caller's parameters). Run
+    through claimed(); built once by its caller, so that its compiled form is cached."""
+    fresh = sa.case((_RIDDEN.c.status_code == _CLAIMED, then)).label("fresh")
+    source = _RIDDEN if join is None else _RIDDEN.outerjoin(*join)
+    return sa.select(_RIDDEN, fresh, *columns).select_from(source)
+
+
+async def claimed(
+    session: AsyncSession, ridden: sa.Select[Any], plain: sa.Select[Any], params: dict[str, Any]
+) -> Any:
+    """Run `plain` with `params`, or its riding() form `ridden` when the session's claim is
+    still deferred: then the claim is made in the same round trip, and Replayed or
+    IdempotencyKeyReused raised as its own statement would. Returns the one row (the columns
+    both name alike)."""
+    claim = session.info.pop(_DEFERRED, None)
+    if claim is None:
+        return (await session.execute(plain, params)).one()
+    row = (await session.execute(ridden, {**params, **claim})).one()
+    if (stored := _looked_up(row, claim["request_hash"], claim["key"])) is not None:
+        raise Replayed(stored)
+    return row
 
 
 _STORE = insert(idempotency_keys)

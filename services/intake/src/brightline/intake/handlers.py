@@ -108,11 +108,12 @@ async def record_ticket(
         # A repair's own fields (the time the power went off among them) are asked of every
         # caller, also of one whose call turns out to be about a fault already being handled.
         require_fields(
-            ticket_type, command.description, details, scripts().required_fields()[ticket_type]
+            ticket_type, command.description, details, scripts().get(ticket_type).required_fields
         )
         area_code, meter_no = details.get("area_code"), details.get("meter_no")
-        # The lock is its own statement: the lookup must run on a snapshot taken after it is
-        # held, or it would miss a repair a concurrent call at this address has just committed.
+        # The lock is its own statement (with the Idempotency-Key's claim, when the route
+        # deferred it): the lookup must run on a snapshot taken after it is held, or it would
+        # miss a repair a concurrent call at this address has just committed.
         # The caller's customer record, when the call names one, comes with it.
         customer_area, customer_meter = await tickets.lock_address_of(
             details.get("address"),
@@ -192,7 +193,7 @@ def _new_ticket(
         first_ask_owner=command.first_ask_owner,
         description=command.description,
         details=details,
-        required_fields=book.required_fields()[ticket_type],
+        required_fields=book.get(ticket_type).required_fields,
     )
 
 

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.calendar import business_date
@@ -29,23 +29,25 @@ from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key
 from brightline.intake.domain.model import Ticket
 from brightline.intake.planned_outages import in_effect_over
+from brightline.messaging import idempotency
 
 # Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
 # use the partial index ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
 OPEN_STATUSES = ("recorded", "reopened")
 # Work-order states after which the fault is no longer "being handled".
 FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
-_LOCK_ADDRESS = sa.select(
-    sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("key", type_=sa.Text)))
-)
+_LOCK = sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("lock_key", type_=sa.Text)))
+_LOCK_ADDRESS = sa.select(_LOCK)
 # The same lock and the caller's customer record (a row of NULLs when there is none).
 _LOCKED = _LOCK_ADDRESS.subquery("locked")
+_CUSTOMER = (customers, customers.c.customer_id == sa.bindparam("customer_id", type_=sa.String))
 _LOCK_ADDRESS_AND_CUSTOMER = sa.select(
     *_LOCKED.c, customers.c.area_code, customers.c.meter_no
-).select_from(
-    _LOCKED.outerjoin(
-        customers, customers.c.customer_id == sa.bindparam("customer_id", type_=sa.String)
-    )
+).select_from(_LOCKED.outerjoin(*_CUSTOMER))
+# Both after the request's Idempotency-Key claim, in its round trip (idempotency.riding).
+_CLAIM_AND_LOCK = idempotency.riding(_LOCK)
+_CLAIM_LOCK_AND_CUSTOMER = idempotency.riding(
+    _LOCK, customers.c.area_code, customers.c.meter_no, join=_CUSTOMER
 )
 
 
@@ -400,7 +402,9 @@ class TicketRepository:
         """Serialise repair intake per address, so two simultaneous calls cannot both open a repair."""
         key = address_key(address) or meter_no
         if key:
-            await self.session.execute(_LOCK_ADDRESS, {"key": key})
+            await idempotency.claimed(
+                self.session, _CLAIM_AND_LOCK, _LOCK_ADDRESS, {"lock_key": key}
+            )
 
     async def lock_address_of(
         self, address: str | None, meter_no: str | None, customer_id: str | None
@@ -411,11 +415,12 @@ class TicketRepository:
         held changes nothing."""
         key = address_key(address)
         if key and customer_id:
-            row = (
-                await self.session.execute(
-                    _LOCK_ADDRESS_AND_CUSTOMER, {"key": key, "customer_id": customer_id}
-                )
-            ).one()
+            row = await idempotency.claimed(
+                self.session,
+                _CLAIM_LOCK_AND_CUSTOMER,
+                _LOCK_ADDRESS_AND_CUSTOMER,
+                {"lock_key": key, "customer_id": customer_id},
+            )
             return row.area_code, row.meter_no
         customer = await DirectoryRepository(self.session).get(customer_id) if customer_id else None
         area_code, customer_meter = (
@@ -774,17 +779,15 @@ class OutageRepository:
         self, *, work_order_id: str, ticket_id: str, due_at: datetime, opened_at: datetime
     ) -> None:
         """The SLA monitor's arrival deadline: what a repeat caller is told to expect."""
-        stmt = insert(work_orders).values(
-            work_order_id=work_order_id,
-            ticket_id=ticket_id,
-            status="created",
-            updated_at=opened_at,
-            arrive_by=due_at,
-        )
         await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[work_orders.c.work_order_id], set_={"arrive_by": due_at}
-            )
+            _KEEP_ARRIVAL,
+            {
+                "work_order_id": work_order_id,
+                "ticket_id": ticket_id,
+                "status": "created",
+                "updated_at": opened_at,
+                "arrive_by": due_at,
+            },
         )
 
     async def upsert_work_order(
@@ -797,26 +800,50 @@ class OutageRepository:
         at: datetime,
         crew_id: str | None = None,
     ) -> None:
-        stmt = insert(work_orders).values(
-            work_order_id=work_order_id,
-            ticket_id=ticket_id,
-            unit_id=unit_id,
-            status=status,
-            crew_id=crew_id,
-            updated_at=at,
-        )
         # Events can arrive out of order across partitions: never move a later state back.
         await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[work_orders.c.work_order_id],
-                set_={
-                    "status": status,
-                    "updated_at": at,
-                    "crew_id": sa.func.coalesce(stmt.excluded.crew_id, work_orders.c.crew_id),
-                },
-                where=work_orders.c.updated_at <= at,
-            )
+            _UPSERT_WORK_ORDER,
+            {
+                "work_order_id": work_order_id,
+                "ticket_id": ticket_id,
+                "unit_id": unit_id,
+                "status": status,
+                "crew_id": crew_id,
+                "updated_at": at,
+            },
         )
+
+
+def _work_order_insert(*columns: str) -> Insert:
+    """An INSERT of work_orders whose values are bind parameters named as their columns (the
+    audit trail reads them off the execute() parameters by those names)."""
+    return insert(work_orders).values(
+        {c: sa.bindparam(c, type_=work_orders.c[c].type) for c in columns}
+    )
+
+
+# Each repair brings intake three of these (the order created, assigned, its arrival clock):
+# built once, given their values per event; building an upsert (its coercions, the EXCLUDED
+# row) cost more CPU than executing its cached compiled form.
+_ORDER_SEEN = _work_order_insert(
+    "work_order_id", "ticket_id", "unit_id", "status", "crew_id", "updated_at"
+)
+_UPSERT_WORK_ORDER = _ORDER_SEEN.on_conflict_do_update(
+    index_elements=[work_orders.c.work_order_id],
+    set_={
+        "status": _ORDER_SEEN.excluded.status,
+        "updated_at": _ORDER_SEEN.excluded.updated_at,
+        "crew_id": sa.func.coalesce(_ORDER_SEEN.excluded.crew_id, work_orders.c.crew_id),
+    },
+    where=work_orders.c.updated_at <= _ORDER_SEEN.excluded.updated_at,
+)
+_ARRIVAL_SEEN = _work_order_insert(
+    "work_order_id", "ticket_id", "status", "updated_at", "arrive_by"
+)
+_KEEP_ARRIVAL = _ARRIVAL_SEEN.on_conflict_do_update(
+    index_elements=[work_orders.c.work_order_id],
+    set_={"arrive_by": _ARRIVAL_SEEN.excluded.arrive_by},
+)
 
 
 class EscalationRepository:
