@@ -5,6 +5,7 @@ transactions, not one per partition or record, and opens none for an event its r
 it ignores."""
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
@@ -277,6 +278,90 @@ async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_not
     assert [dict(r.headers)["ce_id"] for r in dead] == [poison.id.encode()]
     assert dict(dead[0].headers)["dlt_attempts"] == b"3"
     assert tries == [poison.id] * 3  # the failed batch was its first attempt, not an extra one
+    async with engine.connect() as conn:
+        applied = list(
+            (await conn.execute(text("SELECT event_id FROM applied ORDER BY n"))).scalars()
+        )
+    by_id = {e.id: e for e in events}
+    for key in {e.subject for e in events}:  # once each, in order per key
+        assert [i for i in applied if by_id[i].subject == key] == [
+            e.id for e in events if e.subject == key and e is not poison
+        ]
+
+
+async def test_while_a_poison_record_waits_for_its_retry_the_other_partitions_go_on(
+    database, kafka_bootstrap, topic_prefix
+):
+    _, engine = database
+    prefix = topic_prefix + "poisonwait."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=6)
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE applied ADD COLUMN n serial"))
+    events = await publish(
+        kafka_bootstrap,
+        prefix,
+        *(
+            ticket(i, key=f"t-{i % 6}", description="poison" if i == 11 else str(i))
+            for i in range(60)
+        ),
+    )
+    poison = events[11]
+    # Where each event landed: the records behind the poison in its partition wait for it
+    # (order per key); no other record of the fetch has to.
+    placed = {
+        event.id: (record.partition, record.offset)
+        for record in await read_topic(kafka_bootstrap, topic, expect=60)
+        for event in events_of([record])
+    }
+    partition, offset = placed[poison.id]
+    behind = [e for e in events if placed[e.id][0] == partition and placed[e.id][1] > offset]
+    free = len(events) - 1 - len(behind)
+    tries: list[str] = []
+    applied_at_retry: list[int] = []
+
+    async def apply(event, uow) -> None:
+        if event.data["description"] == "poison":
+            tries.append(event.id)
+            if len(tries) == 2:  # its first retry, after a wait: the rest should not wait
+                with contextlib.suppress(AssertionError):
+                    await eventually(
+                        lambda: scalar(engine, f"SELECT count(*) >= {free} FROM applied")
+                    )
+                applied_at_retry.append(await scalar(engine, "SELECT count(*) FROM applied"))
+            raise ValueError("cannot apply this ticket")
+        await uow.session.execute(
+            text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
+        )
+
+    producer = create_producer(kafka_bootstrap, "poison-wait-test")
+    await producer.start()
+    consumer = EventConsumer(
+        name="poison-wait-consumer",
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        topics=[INTAKE_TICKETS],
+        routes={"brightline.intake.ticket.recorded.v1": apply},
+        session_factory=session_factory(engine),
+        dead_letter_producer=producer,
+        source="/test",
+        max_attempts=3,
+        retry_backoff=0.01,
+        batch_size=50,
+    )
+    await consumer.start()
+    try:
+        await eventually(lambda: scalar(engine, "SELECT count(*) = 59 FROM applied"), timeout=90)
+        await asyncio.sleep(1)  # give a redelivery the chance to apply twice
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    # Every record of the other partitions was applied while the poison waited for its retry.
+    assert applied_at_retry == [free]
+    dead = await read_topic(kafka_bootstrap, topic + ".dlt", expect=1)
+    assert [dict(r.headers)["ce_id"] for r in dead] == [poison.id.encode()]
+    assert dict(dead[0].headers)["dlt_attempts"] == b"3"
+    assert tries == [poison.id] * 3
     async with engine.connect() as conn:
         applied = list(
             (await conn.execute(text("SELECT event_id FROM applied ORDER BY n"))).scalars()
