@@ -405,7 +405,7 @@ class EventConsumer:
                         await uow.commit()
                 for event in applied:
                     self.handled_total += 1
-                    metrics.EVENTS_HANDLED.labels(self.name, event.type).inc()
+                    metrics.handled(self.name, event.type).inc()
                 return None, None
             except asyncio.CancelledError:
                 raise
@@ -442,7 +442,7 @@ class EventConsumer:
             try:
                 await self._handle(event, route)
                 self.handled_total += 1
-                metrics.EVENTS_HANDLED.labels(self.name, event.type).inc()
+                metrics.handled(self.name, event.type).inc()
                 return
             except asyncio.CancelledError:
                 raise

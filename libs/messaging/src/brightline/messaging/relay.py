@@ -253,7 +253,7 @@ class OutboxRelay:
                 await asyncio.shield(conn.close())
 
     async def _update_backlog(self, conn: AsyncConnection, *, empty: bool) -> None:
-        gauge = metrics.OUTBOX_BACKLOG.labels(self.service)
+        gauge = metrics.backlog(self.service)
         if empty:
             gauge.set(0)
             return
@@ -302,7 +302,7 @@ class OutboxRelay:
         self.published_total += len(done)
         for row, result in zip(rows, results, strict=True):
             if not isinstance(result, BaseException):
-                metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic, row.event_type).inc()
+                metrics.published(self.service, row.topic, row.event_type).inc()
         if failed:
             raise RuntimeError(
                 f"{len(failed)} of {len(rows)} outbox rows not acknowledged: {failed[0][1]}"
