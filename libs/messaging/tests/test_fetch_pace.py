@@ -19,16 +19,15 @@ IDLE = (FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS)
 STREAM = (STREAM_FETCH_MIN_BYTES, STREAM_FETCH_MAX_WAIT_MS)
 
 
-def test_an_idle_consumer_long_polls_and_a_lone_record_is_fetched_at_once():
-    assert fetch_pace(0, 0.5) == IDLE  # an empty long poll
+def test_an_idle_consumer_long_polls_and_records_one_at_a_time_are_fetched_at_once():
+    assert fetch_pace(0, 0.5) == IDLE  # empty long polls
     assert fetch_pace(1, 0.3) == IDLE  # one record after a quiet spell
-    assert fetch_pace(1, 0.05) == IDLE  # 20 records a second: each fetched as it comes
-    assert fetch_pace(0, STREAM_FETCH_MAX_WAIT_MS / 1000) == IDLE  # the stream ran dry
+    assert fetch_pace(8, 0.2) == IDLE  # a couple of tickets' events: each fetched as it comes
+    assert fetch_pace(1, 0.2) == IDLE  # the stream ran dry
 
 
 def test_a_stream_is_fetched_in_batches():
-    assert fetch_pace(1, 0.005) == STREAM  # 200 records a second
-    assert fetch_pace(10, 0.02) == STREAM  # a paced fetch that found a batch
+    assert fetch_pace(20, 0.2) == STREAM  # 100 records a second
     assert fetch_pace(200, 0.3) == STREAM  # a backlog
 
 
@@ -52,9 +51,9 @@ async def test_the_consumer_paces_the_fetches_of_its_kafka_client(kafka_bootstra
         fetcher = consumer._consumer._fetcher
         # The settings aiokafka builds every fetch request from (it has no public setter).
         assert {"_fetch_min_bytes", "_fetch_max_wait_ms"} <= vars(fetcher).keys()
-        consumer._pace(10, 0.01)
+        consumer._pace(40, 0.2)
         assert (fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms) == STREAM
-        consumer._pace(0, 0.02)
+        consumer._pace(0, 0.2)
         assert (fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms) == IDLE
     finally:
         await consumer.stop()

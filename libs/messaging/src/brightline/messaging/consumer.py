@@ -48,7 +48,8 @@ Pending = tuple[ConsumerRecord, Event, Route]
 # fetch back to fill it (fetch_min_bytes 64 KiB, at most 10 ms) was tried and measured: the short
 # waits made idle consumers poll the broker a hundred times a second (the broker's idle CPU went
 # from 0.06 to 0.23 of a core with five services). So only a stream is paced: while records come
-# faster than STREAM_RECORDS per STREAM_FETCH_MAX_WAIT_MS, a fetch waits at the broker for up to
+# faster than STREAM_RECORDS per STREAM_FETCH_MAX_WAIT_MS (measured over PACE_WINDOW_SECONDS, so
+# a burst of a ticket's few events does not switch it), a fetch waits at the broker for up to
 # that long (or STREAM_FETCH_MIN_BYTES): under load every fetch brings a batch instead of a record
 # or two, and each fetch costs a request over all the group's partitions (encoded, answered and
 # decoded for every one of them, ~100 with 12 partitions per topic) on both sides of the wire.
@@ -57,11 +58,12 @@ FETCH_MIN_BYTES = 1
 STREAM_FETCH_MAX_WAIT_MS = 20
 STREAM_FETCH_MIN_BYTES = 64 * 1024
 STREAM_RECORDS = 2
+PACE_WINDOW_SECONDS = 0.2
 
 
 def fetch_pace(records: int, seconds: float) -> tuple[int, int]:
-    """(fetch_min_bytes, fetch_max_wait_ms) for the next fetch, given the records the last one
-    brought and the seconds since the one before: a stream's pace, or the idle long poll."""
+    """(fetch_min_bytes, fetch_max_wait_ms) for the next fetches, given the records fetched
+    over the last `seconds`: a stream's pace, or the idle long poll."""
     if records * STREAM_FETCH_MAX_WAIT_MS >= STREAM_RECORDS * 1000 * seconds:
         return STREAM_FETCH_MIN_BYTES, STREAM_FETCH_MAX_WAIT_MS
     return FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS
@@ -188,7 +190,8 @@ class EventConsumer:
         self.batch_size = max(1, batch_size)
         self.offset_commit_seconds = offset_commit_seconds
         self._committed_at = 0.0
-        self._fetched_at = 0.0
+        self._window_start = time.monotonic()
+        self._window_records = 0
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -254,11 +257,12 @@ class EventConsumer:
                 log.warning("%s fetch failed: %s", self.name, error)
                 await asyncio.sleep(1)
                 continue
-            fetched_at, previous = time.monotonic(), self._fetched_at
-            self._fetched_at = fetched_at
             # Before the next await: the fetcher sends the next request once this one's records
-            # are taken, built from these settings.
-            self._pace(sum(map(len, batches.values())), fetched_at - previous)
+            # are taken, built from the settings of that moment.
+            self._window_records += sum(map(len, batches.values()))
+            if (elapsed := time.monotonic() - self._window_start) >= PACE_WINDOW_SECONDS:
+                self._pace(self._window_records, elapsed)
+                self._window_records, self._window_start = 0, self._window_start + elapsed
             try:
                 await self._process_fetch(batches)
             except asyncio.CancelledError:
