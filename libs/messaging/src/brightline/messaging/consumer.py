@@ -44,29 +44,16 @@ Route = Callable[[Event, UnitOfWork], Awaitable[None]]
 Pending = tuple[ConsumerRecord, Event, Route]
 
 # A fetch returns as soon as one record is there, and an idle fetch waits at the broker for up to
-# half a second (a long poll): no latency added when records come one at a time. Holding every
-# fetch back to fill it (fetch_min_bytes 64 KiB, at most 10 ms) was tried and measured: the short
-# waits made idle consumers poll the broker a hundred times a second (the broker's idle CPU went
-# from 0.06 to 0.23 of a core with five services). So only a stream is paced: while records come
-# faster than STREAM_RECORDS per STREAM_FETCH_MAX_WAIT_MS (measured over PACE_WINDOW_SECONDS, so
-# a burst of a ticket's few events does not switch it), a fetch waits at the broker for up to
-# that long (or STREAM_FETCH_MIN_BYTES): under load every fetch brings a batch instead of a record
-# or two, and each fetch costs a request over all the group's partitions (encoded, answered and
-# decoded for every one of them, ~100 with 12 partitions per topic) on both sides of the wire.
+# half a second (a long poll). Batches grow under load all the same: the consumer fetches ahead
+# while it applies, and the next fetch brings everything that arrived meanwhile. Holding fetches
+# back to fill them (fetch_min_bytes 64 KiB, at most 10 ms) was tried and measured: the short
+# waits make idle consumers poll the broker a hundred times a second (the broker's idle CPU
+# went from 0.06 to 0.23 of a core with five services). Pacing only a stream (20 ms and 64 KiB
+# while records came faster than 100 a second) was tried too and measured worse on both sides
+# (bench --profile sla_monitor): the broker re-checks a waiting fetch over all its ~100
+# partitions on every append to one of them, and the client sent more fetches, not fewer.
 FETCH_MAX_WAIT_MS = 500
 FETCH_MIN_BYTES = 1
-STREAM_FETCH_MAX_WAIT_MS = 20
-STREAM_FETCH_MIN_BYTES = 64 * 1024
-STREAM_RECORDS = 2
-PACE_WINDOW_SECONDS = 0.2
-
-
-def fetch_pace(records: int, seconds: float) -> tuple[int, int]:
-    """(fetch_min_bytes, fetch_max_wait_ms) for the next fetches, given the records fetched
-    over the last `seconds`: a stream's pace, or the idle long poll."""
-    if records * STREAM_FETCH_MAX_WAIT_MS >= STREAM_RECORDS * 1000 * seconds:
-        return STREAM_FETCH_MIN_BYTES, STREAM_FETCH_MAX_WAIT_MS
-    return FETCH_MIN_BYTES, FETCH_MAX_WAIT_MS
 
 
 # A batch's inbox rows in one statement whose text does not depend on the batch's size (the
@@ -190,8 +177,6 @@ class EventConsumer:
         self.batch_size = max(1, batch_size)
         self.offset_commit_seconds = offset_commit_seconds
         self._committed_at = 0.0
-        self._window_start = time.monotonic()
-        self._window_records = 0
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._processed: dict[TopicPartition, int] = {}
@@ -257,12 +242,6 @@ class EventConsumer:
                 log.warning("%s fetch failed: %s", self.name, error)
                 await asyncio.sleep(1)
                 continue
-            # Before the next await: the fetcher sends the next request once this one's records
-            # are taken, built from the settings of that moment.
-            self._window_records += sum(map(len, batches.values()))
-            if (elapsed := time.monotonic() - self._window_start) >= PACE_WINDOW_SECONDS:
-                self._pace(self._window_records, elapsed)
-                self._window_records, self._window_start = 0, self._window_start + elapsed
             try:
                 await self._process_fetch(batches)
             except asyncio.CancelledError:
@@ -282,13 +261,6 @@ class EventConsumer:
                 self._committed_at = now
                 await self.commit_processed()
                 await metrics.record_lag(self.name, self._consumer, self.topic_prefix)
-
-    def _pace(self, records: int, seconds: float) -> None:
-        # aiokafka reads the fetcher's settings anew for every request it builds; it has no
-        # public setter for them (pinned version, see uv.lock).
-        fetcher = self._consumer._fetcher if self._consumer else None  # noqa: SLF001
-        if fetcher is not None:
-            fetcher._fetch_min_bytes, fetcher._fetch_max_wait_ms = fetch_pace(records, seconds)
 
     async def _process_fetch(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
         """Every record of a fetch, all partitions together, in transactions of up to batch_size
