@@ -425,6 +425,47 @@ async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
         await relay_engine.dispose()
 
 
+async def test_a_relay_alone_on_its_database_waits_for_a_wake_up_instead_of_polling(
+    database, kafka_bootstrap, topic_prefix
+):
+    url, engine = database
+    prefix = topic_prefix + "alone."
+    await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
+    relay_engine = create_engine(url, pool_size=2)
+    producer = create_producer(kafka_bootstrap, "alone-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        relay_engine, producer, topic_prefix=prefix, shards=4, alone_idle_interval=60
+    )
+
+    async def write(first: int) -> None:
+        async with UnitOfWork(
+            session_factory(engine), source="/test", after_commit=[relay.wake]
+        ) as uow:
+            for i in range(first, first + 5):
+                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
+            await uow.commit()
+
+    async def all_marked() -> bool:
+        return await scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
+
+    relay.start()
+    try:
+        await write(0)  # woken: published, and marked by the round soon after
+        await eventually(all_marked)
+        assert relay.alone and relay.held == {0, 1, 2, 3}
+        sent = count_statements(relay_engine)
+        await asyncio.sleep(2)
+        assert sent == []  # idle and alone: no poll (every 0.25 s before)
+        await write(5)  # a commit of its process wakes it at once
+        await eventually(all_marked)
+        assert relay.published_total == 10
+    finally:
+        await relay.stop()
+        await producer.stop()
+        await relay_engine.dispose()
+
+
 async def test_a_relay_killed_holding_its_leases_has_its_shards_taken_over(
     database, kafka_bootstrap, topic_prefix
 ):
