@@ -5,6 +5,7 @@ transactions, not one per partition or record, and opens none for an event its r
 it ignores."""
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
@@ -288,6 +289,90 @@ async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_not
         ]
 
 
+async def test_while_a_poison_record_waits_for_its_retry_the_other_partitions_go_on(
+    database, kafka_bootstrap, topic_prefix
+):
+    _, engine = database
+    prefix = topic_prefix + "poisonwait."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=6)
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE applied ADD COLUMN n serial"))
+    events = await publish(
+        kafka_bootstrap,
+        prefix,
+        *(
+            ticket(i, key=f"t-{i % 6}", description="poison" if i == 11 else str(i))
+            for i in range(60)
+        ),
+    )
+    poison = events[11]
+    # Where each event landed: the records behind the poison in its partition wait for it
+    # (order per key); no other record of the fetch has to.
+    placed = {
+        event.id: (record.partition, record.offset)
+        for record in await read_topic(kafka_bootstrap, topic, expect=60)
+        for event in events_of([record])
+    }
+    partition, offset = placed[poison.id]
+    behind = [e for e in events if placed[e.id][0] == partition and placed[e.id][1] > offset]
+    free = len(events) - 1 - len(behind)
+    tries: list[str] = []
+    applied_at_retry: list[int] = []
+
+    async def apply(event, uow) -> None:
+        if event.data["description"] == "poison":
+            tries.append(event.id)
+            if len(tries) == 2:  # its first retry, after a wait: the rest should not wait
+                with contextlib.suppress(AssertionError):
+                    await eventually(
+                        lambda: scalar(engine, f"SELECT count(*) >= {free} FROM applied")
+                    )
+                applied_at_retry.append(await scalar(engine, "SELECT count(*) FROM applied"))
+            raise ValueError("cannot apply this ticket")
+        await uow.session.execute(
+            text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
+        )
+
+    producer = create_producer(kafka_bootstrap, "poison-wait-test")
+    await producer.start()
+    consumer = EventConsumer(
+        name="poison-wait-consumer",
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        topics=[INTAKE_TICKETS],
+        routes={"brightline.intake.ticket.recorded.v1": apply},
+        session_factory=session_factory(engine),
+        dead_letter_producer=producer,
+        source="/test",
+        max_attempts=3,
+        retry_backoff=0.01,
+        batch_size=50,
+    )
+    await consumer.start()
+    try:
+        await eventually(lambda: scalar(engine, "SELECT count(*) = 59 FROM applied"), timeout=90)
+        await asyncio.sleep(1)  # give a redelivery the chance to apply twice
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    # Every record of the other partitions was applied while the poison waited for its retry.
+    assert applied_at_retry == [free]
+    dead = await read_topic(kafka_bootstrap, topic + ".dlt", expect=1)
+    assert [dict(r.headers)["ce_id"] for r in dead] == [poison.id.encode()]
+    assert dict(dead[0].headers)["dlt_attempts"] == b"3"
+    assert tries == [poison.id] * 3
+    async with engine.connect() as conn:
+        applied = list(
+            (await conn.execute(text("SELECT event_id FROM applied ORDER BY n"))).scalars()
+        )
+    by_id = {e.id: e for e in events}
+    for key in {e.subject for e in events}:  # once each, in order per key
+        assert [i for i in applied if by_id[i].subject == key] == [
+            e.id for e in events if e.subject == key and e is not poison
+        ]
+
+
 def count_statements(engine) -> list[str]:
     """Every statement the engine sends (a client-side count of round trips)."""
     sent: list[str] = []
@@ -334,6 +419,47 @@ async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
         await relay.stop()  # a stopping relay marks what it published
         assert len(sent) == 2, sent
         assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    finally:
+        await relay.stop()
+        await producer.stop()
+        await relay_engine.dispose()
+
+
+async def test_a_relay_alone_on_its_database_waits_for_a_wake_up_instead_of_polling(
+    database, kafka_bootstrap, topic_prefix
+):
+    url, engine = database
+    prefix = topic_prefix + "alone."
+    await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
+    relay_engine = create_engine(url, pool_size=2)
+    producer = create_producer(kafka_bootstrap, "alone-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        relay_engine, producer, topic_prefix=prefix, shards=4, alone_idle_interval=60
+    )
+
+    async def write(first: int) -> None:
+        async with UnitOfWork(
+            session_factory(engine), source="/test", after_commit=[relay.wake]
+        ) as uow:
+            for i in range(first, first + 5):
+                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
+            await uow.commit()
+
+    async def all_marked() -> bool:
+        return await scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
+
+    relay.start()
+    try:
+        await write(0)  # woken: published, and marked by the round soon after
+        await eventually(all_marked)
+        assert relay.alone and relay.held == {0, 1, 2, 3}
+        sent = count_statements(relay_engine)
+        await asyncio.sleep(2)
+        assert sent == []  # idle and alone: no poll (every 0.25 s before)
+        await write(5)  # a commit of its process wakes it at once
+        await eventually(all_marked)
+        assert relay.published_total == 10
     finally:
         await relay.stop()
         await producer.stop()

@@ -3,7 +3,8 @@ one transaction (one multi-row inbox insert, one commit), the records of each pa
 order; inbox for redeliveries, manual offset commits, retries and a dead-letter topic for records
 that can never succeed. A record that fails is isolated: the records before it are applied again
 as a batch, it alone gets its remaining attempts, and the rest go on in batches, so a poison
-record costs exactly max_attempts tries."""
+record costs exactly max_attempts tries. Only the records of its partition wait for it: the
+fetch's other partitions are applied while it waits between attempts."""
 
 from __future__ import annotations
 
@@ -47,7 +48,10 @@ Pending = tuple[ConsumerRecord, Event, Route]
 # while it applies, and the next fetch brings everything that arrived meanwhile. Holding fetches
 # back to fill them (fetch_min_bytes 64 KiB, at most 10 ms) was tried and measured: the short
 # waits make idle consumers poll the broker a hundred times a second (the broker's idle CPU
-# went from 0.06 to 0.23 of a core with five services).
+# went from 0.06 to 0.23 of a core with five services). Pacing only a stream (20 ms and 64 KiB
+# while records came faster than 100 a second) was tried too and measured worse on both sides
+# (bench --profile sla_monitor): the broker re-checks a waiting fetch over all its ~100
+# partitions on every append to one of them, and the client sent more fetches, not fewer.
 FETCH_MAX_WAIT_MS = 500
 FETCH_MIN_BYTES = 1
 
@@ -69,6 +73,11 @@ CLAIM = (
     .on_conflict_do_nothing()
     .returning(inbox.c.event_id)
 )
+
+
+def _same_partition(item: Pending, other: Pending) -> bool:
+    same: bool = item[0].partition == other[0].partition and item[0].topic == other[0].topic
+    return same
 
 
 def handles_only(accepts: Callable[[Event], bool], route: Route) -> Route:
@@ -281,9 +290,6 @@ class EventConsumer:
                         self._processed[partition] = record.offset + 1
                     continue
                 pending.append((record, event, route))
-                if len(pending) >= self.batch_size:
-                    await self._apply(pending)
-                    pending = []
         await self._apply(pending)
         for partition, records in batches.items():
             if records:
@@ -295,30 +301,45 @@ class EventConsumer:
             self._processed[TopicPartition(record.topic, record.partition)] = record.offset + 1
 
     async def _apply(self, items: list[Pending]) -> None:
-        """One transaction for the batch; on a record's failure, the records before it are
-        applied as a batch again, that record alone with its remaining attempts (the failed
-        batch counted as its first), and the rest batched as before."""
+        """The records in transactions of up to batch_size. On a record's failure, the records
+        before it are applied as a batch again and that record alone gets its remaining attempts
+        (the failed batch counted as its first). While it waits between attempts only the
+        records of its own partition wait behind it (order per key): the others go on in
+        batches meanwhile, so a poison record no longer holds up the whole fetch."""
         while items:
-            if len(items) == 1:
-                record, event, route = items[0]
+            batch, items = items[: self.batch_size], items[self.batch_size :]
+            if len(batch) == 1:
+                record, event, route = batch[0]
                 await self._process_one(record, event, route)
-                self._done(items)
-                return
-            failed_at, error = await self._try_batch(items)
+                self._done(batch)
+                continue
+            failed_at, error = await self._try_batch(batch)
             if failed_at is None:
-                self._done(items)
-                return
+                self._done(batch)
+                continue
             if failed_at < 0:  # the commit failed: no record to blame, isolate them all
-                for item in items:
+                for item in batch:
                     await self._process_one(*item)
                     self._done([item])
-                return
-            if failed_at > 0:
-                await self._apply(items[:failed_at])
-            record, event, route = items[failed_at]
-            await self._process_one(record, event, route, failed_before=1, first_error=error)
-            self._done([items[failed_at]])
-            items = items[failed_at + 1 :]
+                continue
+            await self._apply(batch[:failed_at])
+            failed, rest = batch[failed_at], batch[failed_at + 1 :] + items
+            behind = [item for item in rest if _same_partition(item, failed)]
+            others = [item for item in rest if not _same_partition(item, failed)]
+            # If either side fails (e.g. the dead-letter topic is unreachable) the group cancels
+            # the other; the fetch is then read again from the offsets done so far.
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._isolate(failed, error, behind))
+                group.create_task(self._apply(others))
+            return
+
+    async def _isolate(
+        self, failed: Pending, error: BaseException | None, behind: list[Pending]
+    ) -> None:
+        """The failed record's remaining attempts, then the records of its partition after it."""
+        await self._process_one(*failed, failed_before=1, first_error=error)
+        self._done([failed])
+        await self._apply(behind)
 
     async def _try_batch(self, items: list[Pending]) -> tuple[int | None, BaseException | None]:
         """Apply the batch in one transaction. Returns (None, None) when committed, (index,
@@ -360,7 +381,7 @@ class EventConsumer:
                         await uow.commit()
                 for event in applied:
                     self.handled_total += 1
-                    metrics.EVENTS_HANDLED.labels(self.name, event.type).inc()
+                    metrics.handled(self.name, event.type).inc()
                 return None, None
             except asyncio.CancelledError:
                 raise
@@ -397,7 +418,7 @@ class EventConsumer:
             try:
                 await self._handle(event, route)
                 self.handled_total += 1
-                metrics.EVENTS_HANDLED.labels(self.name, event.type).inc()
+                metrics.handled(self.name, event.type).inc()
                 return
             except asyncio.CancelledError:
                 raise

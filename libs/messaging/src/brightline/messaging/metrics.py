@@ -15,6 +15,7 @@ Topic labels carry the contract name (without the test/tenant prefix).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import Counter, Gauge
@@ -52,6 +53,23 @@ METRIC_NAMES = (
     "brightline_outbox_backlog",
     "brightline_outbox_published_total",
 )
+
+
+# A labelled child looked up once per label values, not per event or row (labels() takes a lock
+# and builds its key on every call); the label values are bounded (consumers, contract types).
+@cache
+def handled(consumer: str, event_type: str) -> Counter:
+    return EVENTS_HANDLED.labels(consumer, event_type)
+
+
+@cache
+def published(service: str, topic: str, event_type: str) -> Counter:
+    return OUTBOX_PUBLISHED.labels(service, topic, event_type)
+
+
+@cache
+def backlog(service: str) -> Gauge:
+    return OUTBOX_BACKLOG.labels(service)
 
 
 def unprefixed(prefix: str, topic: str) -> str:

@@ -46,6 +46,13 @@ RELAY_MEMBERS = zlib.crc32(b"brightline.outbox.relay.members")
 # share: the time within which a dead relay's shards are taken over, or a new relay gets some.
 LEASE_CHECK_SECONDS = 1.0
 
+# How long an idle relay waits for a wake-up when it is the only relay of its database, holds
+# every shard and has no marks to write: every unit of work of its process wakes it after a
+# commit that wrote outbox rows, so the wait only catches rows of a writer that woke no relay
+# (a job of another process) and a relay joining; with peers it polls every idle_interval, as a
+# peer's commits may write rows in its shards.
+ALONE_IDLE_SECONDS = 1.0
+
 # How often the backlog gauge is recounted while rows are waiting (an empty outbox is seen for
 # free: an under-full batch of all shards says so).
 BACKLOG_EVERY_SECONDS = 5.0
@@ -88,6 +95,7 @@ class OutboxRelay:
         topic_prefix: str = "",
         batch_size: int = 500,
         idle_interval: float = 0.25,
+        alone_idle_interval: float = ALONE_IDLE_SECONDS,
         max_backoff: float = 5.0,
         service: str = "",
         shards: int = 1,
@@ -98,6 +106,8 @@ class OutboxRelay:
         self.topic_prefix = topic_prefix
         self.batch_size = batch_size
         self.idle_interval = idle_interval
+        self.alone_idle_interval = alone_idle_interval
+        self.alone = False
         self.max_backoff = max_backoff
         self.shards = max(1, shards)
         self.lease_check_seconds = lease_check_seconds
@@ -159,7 +169,10 @@ class OutboxRelay:
             if full:
                 continue
             self._wake.clear()
-            await wait_event(self._wake, self.idle_interval)
+            # Marks still to write ride the next round: it comes soon, so rows are not left
+            # unmarked for long.
+            quiet = self.alone and len(self.held) >= self.shards and not self._acknowledged
+            await wait_event(self._wake, self.alone_idle_interval if quiet else self.idle_interval)
 
     async def publish_round(self) -> bool:
         """One batch of the shards this relay holds, up to batch_size rows in id order (so in
@@ -212,6 +225,7 @@ class OutboxRelay:
         """Hold a fair share of the shards: take free ones up to it (a dead relay's among
         them), hand back those above it (a relay has joined)."""
         relays = await conn.scalar(_MEMBERS) or 1
+        self.alone = relays == 1
         share = -(-self.shards // relays)
         if len(self.held) > share:
             extra = sorted(self.held)[share:]
@@ -246,14 +260,14 @@ class OutboxRelay:
         """Give up the connection, and with it every lease: closing it (not returning it to the
         pool, where a session lock would outlive us) releases the locks even when an unlock
         could not run (cancelled, connection broken)."""
-        conn, self._conn, self.held = self._conn, None, set()
+        conn, self._conn, self.held, self.alone = self._conn, None, set(), False
         if conn is not None:
             with contextlib.suppress(Exception):  # already broken: closed all the same
                 await asyncio.shield(conn.invalidate())
                 await asyncio.shield(conn.close())
 
     async def _update_backlog(self, conn: AsyncConnection, *, empty: bool) -> None:
-        gauge = metrics.OUTBOX_BACKLOG.labels(self.service)
+        gauge = metrics.backlog(self.service)
         if empty:
             gauge.set(0)
             return
@@ -302,7 +316,7 @@ class OutboxRelay:
         self.published_total += len(done)
         for row, result in zip(rows, results, strict=True):
             if not isinstance(result, BaseException):
-                metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic, row.event_type).inc()
+                metrics.published(self.service, row.topic, row.event_type).inc()
         if failed:
             raise RuntimeError(
                 f"{len(failed)} of {len(rows)} outbox rows not acknowledged: {failed[0][1]}"
