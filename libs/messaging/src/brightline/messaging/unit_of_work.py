@@ -42,6 +42,7 @@ class UnitOfWork:
         self._causation = causation
         self.pending: list[Event] = []
         self.committed: list[Event] = []
+        self._deferred: list[Callable[[], Awaitable[None]]] = []
 
     async def __aenter__(self) -> Self:
         # Log lines of this work name its ticket (brightline.platform.logging): the handled
@@ -77,6 +78,13 @@ class UnitOfWork:
             trail.close(self)
         self._causation = event
 
+    def defer(self, write: Callable[[], Awaitable[None]]) -> None:
+        """A write made once, at commit, before the last statement: a handler that folds many
+        events of a consumer's batch into one statement (records, the SLA monitor's history)
+        registers it with the first event and adds to it with the others. It fails as the
+        commit does: the consumer then applies each event of the batch alone."""
+        self._deferred.append(write)
+
     def _trail(self) -> AuditTrail | None:
         session: AsyncSession | None = getattr(self, "session", None)
         return None if session is None else session.info.get("audit")
@@ -106,6 +114,9 @@ class UnitOfWork:
         ride along as data-modifying CTEs; without `last`, the audit rows ride with the outbox
         insert); `verify(result)`, awaited before the commit, may still write or raise. Returns
         last's result."""
+        deferred, self._deferred = self._deferred, []
+        for write in deferred:
+            await write()
         trail = self._trail()
         audited = trail.rows(self) if trail is not None else []
         params: dict[str, Any] = {}  # the values of the single rows
