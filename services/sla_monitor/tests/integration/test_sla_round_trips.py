@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from brightline.contracts import new_event
 from brightline.contracts.events.dispatch import WorkOrderCreatedV1
@@ -69,12 +71,23 @@ async def test_a_batch_of_work_orders_logs_in_one_statement(engine):
     async with UnitOfWork(sessions, source="/brightline/sla_monitor") as uow:
         await uow.session.connection()  # the transaction's BEGIN is the consumer's
         before = ROUND_TRIPS["total"]
-        for event in created:
-            uow.causation = event
-            await handlers.observe_event(
-                commands.ObserveEvent(event), uow, book=book, notify=lambda at: None
-            )
+        # The hot path's statements go on the connection: no ORM execution per event.
+        orm_executions: list[object] = []
+
+        def executed(state: object) -> None:
+            orm_executions.append(state)
+
+        sa_event.listen(Session, "do_orm_execute", executed)
+        try:
+            for event in created:
+                uow.causation = event
+                await handlers.observe_event(
+                    commands.ObserveEvent(event), uow, book=book, notify=lambda at: None
+                )
+        finally:
+            sa_event.remove(Session, "do_orm_execute", executed)
         assert ROUND_TRIPS["total"] - before == len(created)  # one INSERT per deadline
+        assert orm_executions == []
         await uow.commit()
     # the log, the outbox and audit rows, COMMIT
     assert ROUND_TRIPS["total"] - before == len(created) + 3
