@@ -188,7 +188,7 @@ def _many_rows(table: sa.Table, columns: tuple[str, ...]) -> tuple[sa.Insert, sa
         f"jsonb_populate_recordset(NULL::{table.name}, "
         f"CAST(CAST(:{RIDING}{table.name}_rows AS text) AS jsonb)) WITH ORDINALITY AS r"
     )
-    select = (
+    select: sa.Select[Any, *tuple[Any, ...]] = (
         sa.select(*(sa.literal_column(f"r.{name}") for name in columns))
         .select_from(rows)
         .order_by(sa.literal_column("r.ordinality"))

@@ -193,10 +193,10 @@ class Fold:
             self.entries.setdefault(row["entry_id"], row)
         for change in projection.changes:
             new = change_row(change)
-            if (row := self.tickets.get(change.ticket_id)) is None:
+            if (gathered := self.tickets.get(change.ticket_id)) is None:
                 self.tickets[change.ticket_id] = new
             else:
-                merge_row(row, new)
+                merge_row(gathered, new)
         for link in projection.incident_links:
             self.links[link] = None
         return rows
