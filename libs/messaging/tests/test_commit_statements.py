@@ -1,6 +1,7 @@
-"""The commit's riding INSERTs are built once: a batch's many outbox or audit rows travel as one
-JSON parameter of a cached statement (a multi-row VALUES has no cache key: SQLAlchemy compiled
-one on every commit of a consumer's batch)."""
+"""What a commit of a consumer's batch costs in Python: the riding INSERTs are built once (a
+batch's many outbox or audit rows travel as one JSON parameter of a cached statement; a
+multi-row VALUES has no cache key, SQLAlchemy compiled one on every batch commit), and the audit
+masking decides once per key name, not once per key of every row."""
 
 from __future__ import annotations
 
@@ -44,3 +45,18 @@ def test_a_batch_of_rows_is_one_cached_statement_whatever_its_size():
         assert sent[0]["at"] == datetime(2026, 12, 1, 9, n, tzinfo=UTC).isoformat()
     assert len(keys) == 1
     assert _insert(outbox, [{"event_id": "a"}, {"event_id": "b"}], {})[0] is not None
+
+
+def test_how_a_key_is_masked_is_decided_once_per_name():
+    from brightline.messaging.audit import _mask, _rule
+
+    row = {"caller_name": "钱七", "phone": "13800138000", "pin_hash": "x", "unit_name": "南开"}
+    row["data"] = {"address": "建设路1号", "contact_phone": None, "count": 3}
+    first = _mask(row)
+    before = _rule.cache_info()
+    assert _mask(row) == first
+    after = _rule.cache_info()
+    assert after.hits - before.hits == 8 and after.misses == before.misses
+    assert first["pin_hash"] == "***" and first["unit_name"] == "南开"
+    assert first["caller_name"] == "钱*" and first["phone"] != "13800138000"
+    assert first["data"] == {"address": "建****", "contact_phone": None, "count": 3}

@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import contextvars
+import functools
 import hashlib
 import json
 import logging
@@ -124,18 +125,33 @@ SEAL_BATCH = 5000  # rows sealed per transaction; the next round takes the rest
 # ----------------------------------------------------------------------------- content and hash
 
 
-def _masked(key: str, value: Any) -> Any:
+@functools.lru_cache(maxsize=4096)
+def _rule(key: str) -> tuple[str, str | None]:
+    """How a key's value is masked, decided once per key name (every row of every batch asks
+    again for the same few names): ("secret", None), ("personal", kind) whatever the value,
+    ("text", kind) for a string value, or ("keep", None)."""
     lowered = key.lower()
-    if any(part in lowered for part in SECRET_PARTS) and value is not None:
-        return "***"
+    if any(part in lowered for part in SECRET_PARTS):
+        return "secret", None
     if lowered in PERSONAL_KEYS:
-        return mask_value(lowered, value)
-    if isinstance(value, str) and lowered not in NOT_PERSONAL:
+        return "personal", lowered
+    if lowered not in NOT_PERSONAL:
         for part, kind in PERSONAL_PARTS.items():
             if part in lowered:
-                return mask_value(kind, value)
+                return "text", kind
         if lowered.endswith("name"):
-            return mask_value("name", value)
+            return "text", "name"
+    return "keep", None
+
+
+def _masked(key: str, value: Any) -> Any:
+    rule, kind = _rule(key)
+    if rule == "secret":
+        return None if value is None else "***"
+    if rule == "personal":
+        return mask_value(str(kind), value)
+    if rule == "text" and isinstance(value, str):
+        return mask_value(str(kind), value)
     return _mask(value)
 
 
