@@ -361,6 +361,21 @@ def _riding_inserts(statement: Any, params: Mapping[str, Any]) -> list[dict[str,
     return entries
 
 
+def note_insert(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -> None:
+    """Rows a unit of work will insert in a statement of its own later (UnitOfWork.defer: one
+    statement for a whole batch of events), taken as the cause being handled now inserted
+    them, exactly as _capture_change takes an INSERT it sees: each event keeps its own row."""
+    changes = session.info.get(CHANGES)
+    if changes is None or not rows:
+        return
+    if len(changes) < MAX_ENTRIES:
+        after = [_mask(r) for r in rows[:MAX_ROWS]]
+        changes.append({"table": table, "op": "insert", "count": len(rows), "after": after})
+    else:
+        more = session.info.setdefault(MORE, {})
+        more[f"insert {table}"] = more.get(f"insert {table}", 0) + len(rows)
+
+
 def _update_returning(
     state: ORMExecuteState, table: sa.Table, where: sa.ColumnElement[bool]
 ) -> tuple[Result[Any], list[dict[str, Any]], list[dict[str, Any]], int]:

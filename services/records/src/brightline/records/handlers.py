@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from brightline.messaging import Handler, MessageBus, UnitOfWork
+from brightline.messaging.audit import note_insert
 from brightline.records.adapters import repository
 from brightline.records.domain import commands
 from brightline.records.domain.model import project
 
+# The unit of work's Fold (session.info: one per unit of work, as its session is).
+FOLDING = "records_fold"
+
 
 async def record_event(command: commands.RecordEvent, uow: UnitOfWork) -> None:
     """Fold one event into the view. Idempotent by itself (entries keyed by event id, latest-wins
-    fields), and the consumer's inbox makes a redelivery a no-op before it gets here."""
-    await repository.apply(uow.session, project(command.event))
+    fields), and the consumer's inbox makes a redelivery a no-op before it gets here. Every
+    event of a consumer's batch is gathered and written in one statement at commit: per event
+    it cost a statement, its ORM execution and its change capture (~0.3 ms of CPU each)."""
+    fold: repository.Fold | None = uow.session.info.get(FOLDING)
+    if fold is None:
+        fold = uow.session.info[FOLDING] = repository.Fold()
+        gathered = fold
+        uow.defer(lambda: repository.write(uow.session, gathered))
+    note_insert(uow.session, "timeline", fold.add(project(command.event)))
 
 
 HANDLERS: dict[type, Handler] = {commands.RecordEvent: record_event}

@@ -44,7 +44,7 @@ from brightline.sla_monitor.domain.monitor import (
 )
 from brightline.sla_monitor.domain.policy import PolicyBook, adopted_book, load_pack_file  # noqa: F401
 from brightline.sla_monitor.settings import SlaMonitorSettings
-from brightline.sla_monitor.translate import inputs_for
+from brightline.sla_monitor.translate import KPI_FACTS, inputs_for
 
 log = structlog.get_logger()
 
@@ -265,7 +265,8 @@ async def tick(now: datetime, store, emit: Emit, *, batch: int = 200) -> int:
 
 
 async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
-    # The types matched here are translate.KPI_FACTS (the consumer takes them all).
+    # The types matched here are translate.KPI_FACTS (the consumer takes them all; the handler
+    # calls this for them alone: reading the payload of any other event costs a validation).
     p = event.payload()
     match event.type:
         case "brightline.intake.call.ringing.v1" | "brightline.intake.call.ringing.v2":
@@ -326,8 +327,9 @@ async def observe_event(
 ) -> None:
     event = command.event
     history = HistoryRepository(uow.session)
-    await history.log(event)
-    await record_kpi_facts(event, history)
+    history.log_at_commit(uow, event)
+    if event.type in KPI_FACTS:
+        await record_kpi_facts(event, history)
     store = DeadlineRepository(uow.session)
     for deadline_input in inputs_for(event, book):
         for tracked in await handle(deadline_input, store, uow.emit, book=book):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.confidentiality import Confidentiality, Viewer
@@ -76,11 +76,16 @@ _COLUMNS = (
 )
 _RECORDED = "EXCLUDED.recorded_at IS NOT NULL"
 
-# The ticket changes of one event, given as one JSON array of tickets rows (one parameter: the
-# statement is the same text whatever the event, and costs no SQL building per event). The gram
-# arrays come from the same SQL function the migration and a search use.
-UPSERT_TICKETS = sa.text(
+# A batch of events (a consumer's fetch) folds in as one statement of one text: the timeline
+# entries, the ticket rows and the incident links each as one JSON array parameter, read by
+# jsonb_populate_recordset. Prepared once per connection, compiled once, three parameters
+# whatever the batch holds; the ticket changes and links ride as data-modifying CTEs (other
+# tables: the parts never see or race each other within the statement). The gram arrays come
+# from the same SQL function the migration and a search use.
+_ENTRY_COLUMNS = ", ".join(timeline.c.keys())
+FOLD = sa.text(
     f"""
+WITH changes AS (
 INSERT INTO tickets AS t ({", ".join(_COLUMNS)}, name_grams, address_grams)
 SELECT {", ".join(_COLUMNS)}, records_grams(caller_name), records_grams(address)
 FROM jsonb_populate_recordset(NULL::tickets, CAST(CAST(:ticket_rows AS text) AS jsonb))
@@ -90,17 +95,20 @@ ticket_type = CASE WHEN {_RECORDED} THEN EXCLUDED.ticket_type
                    ELSE COALESCE(t.ticket_type, EXCLUDED.ticket_type) END,
 {",".join(chr(10) + _latest(f) for f in LATEST_FIELDS)},
 has_breached = t.has_breached OR EXCLUDED.has_breached
-"""
-).columns()
-
-LINK_INCIDENTS = sa.text(
-    """
+RETURNING 1
+), links AS (
 INSERT INTO ticket_incidents (ticket_id, incident_id)
 SELECT ticket_id, incident_id
 FROM jsonb_populate_recordset(NULL::ticket_incidents, CAST(CAST(:links AS text) AS jsonb))
 ON CONFLICT DO NOTHING
+RETURNING 1
+)
+INSERT INTO timeline ({_ENTRY_COLUMNS})
+SELECT {_ENTRY_COLUMNS}
+FROM jsonb_populate_recordset(NULL::timeline, CAST(CAST(:entries AS text) AS jsonb))
+ON CONFLICT DO NOTHING
 """
-).columns()
+)
 
 
 def change_row(change: TicketChange) -> dict[str, Any]:
@@ -126,7 +134,26 @@ def change_row(change: TicketChange) -> dict[str, Any]:
     return row
 
 
-def _json(rows: list[dict[str, Any]]) -> str:
+def merge_row(row: dict[str, Any], later: dict[str, Any]) -> None:
+    """Fold `later` (a change of the same ticket, later in the batch) into `row` as the upsert
+    would fold them one after the other: an upsert may touch a row only once per statement.
+    A recording replaces the recording fields and the type; a type hint fills only an empty
+    type; each latest-wins field keeps the later (time, event id); breached only turns on."""
+    if later["recorded_at"] is not None:
+        for name in (*RECORDING_FIELDS, "ticket_type"):
+            row[name] = later[name]
+    elif row["ticket_type"] is None:
+        row["ticket_type"] = later["ticket_type"]
+    for field in LATEST_FIELDS:
+        value, at, event = _value_column(field), f"{field}_at", f"{field}_event"
+        if later[value] is not None and (
+            row[at] is None or (later[at], later[event]) > (row[at], row[event])
+        ):
+            row[value], row[at], row[event] = later[value], later[at], later[event]
+    row["has_breached"] = row["has_breached"] or later["has_breached"]
+
+
+def _json(rows: Any) -> str:
     # Times as ISO 8601 with their offset and microseconds: PostgreSQL reads back the same instant.
     return json.dumps(rows, ensure_ascii=False, default=datetime.isoformat)
 
@@ -146,38 +173,50 @@ def entry_row(entry: TimelineEntry) -> dict[str, Any]:
     }
 
 
-def fold(projection: Projection) -> tuple[sa.Insert, list[dict[str, Any]]] | None:
-    """The whole projection as one statement (one round trip per event): the timeline entries,
-    with the ticket changes and incident links as data-modifying CTEs beside them. The tables
-    differ, so the parts never see or race each other within the statement. The entries are the
-    statement's parameters (the audit trail captures them as its rows), not VALUES written into
-    it: a multi-row VALUES makes a statement SQLAlchemy cannot cache, compiled anew per event
-    (~0.3 ms); this one has one text per shape (which CTEs ride), compiled once."""
-    if not projection.entries:
-        assert not (projection.changes or projection.incident_links), "every change has an entry"
-        return None
-    statement = insert(timeline).on_conflict_do_nothing()
-    # One row per ticket: an upsert may not touch a row twice. Two changes of one ticket in one
-    # event are one incident's (same stamp, same values), so the first says it all.
-    changes: dict[str, TicketChange] = {}
-    for change in projection.changes:
-        changes.setdefault(change.ticket_id, change)
-    if changes:
-        rows = _json([change_row(c) for c in changes.values()])
-        statement = statement.add_cte(UPSERT_TICKETS.bindparams(ticket_rows=rows).cte("changes"))
-    if projection.incident_links:
-        links = [{"ticket_id": t, "incident_id": i} for t, i in projection.incident_links]
-        statement = statement.add_cte(LINK_INCIDENTS.bindparams(links=_json(links)).cte("links"))
-    return statement, [entry_row(e) for e in projection.entries]
+@dataclass
+class Fold:
+    """The projections of a batch of events, gathered for one statement (FOLD)."""
+
+    entries: dict[str, dict[str, Any]] = dataclass_field(default_factory=dict)
+    tickets: dict[str, dict[str, Any]] = dataclass_field(default_factory=dict)
+    links: dict[tuple[str, str], None] = dataclass_field(
+        default_factory=dict
+    )  # ordered, no repeats
+
+    def add(self, projection: Projection) -> list[dict[str, Any]]:
+        """Gather one event's projection; returns its timeline rows (the audit trail's)."""
+        assert projection.entries or not (projection.changes or projection.incident_links), (
+            "every change has an entry"
+        )
+        rows = [entry_row(e) for e in projection.entries]
+        for row in rows:
+            self.entries.setdefault(row["entry_id"], row)
+        for change in projection.changes:
+            new = change_row(change)
+            if (gathered := self.tickets.get(change.ticket_id)) is None:
+                self.tickets[change.ticket_id] = new
+            else:
+                merge_row(gathered, new)
+        for link in projection.incident_links:
+            self.links[link] = None
+        return rows
+
+    def parameters(self) -> dict[str, str] | None:
+        if not self.entries:
+            return None
+        return {
+            "ticket_rows": _json(list(self.tickets.values())),
+            "links": _json([{"ticket_id": t, "incident_id": i} for t, i in self.links]),
+            "entries": _json(list(self.entries.values())),
+        }
 
 
-async def apply(session: AsyncSession, projection: Projection) -> None:
-    if (folded := fold(projection)) is not None:
-        statement, entries = folded
-        if len(entries) == 1:
-            await session.execute(statement, entries[0])
-        else:  # an executemany would repeat the CTEs per row: the rows as one VALUES instead
-            await session.execute(statement.values(entries))
+async def write(session: AsyncSession, fold: Fold) -> None:
+    """The batch in one round trip. On the session's connection, not through the ORM's execute:
+    the audit trail has each event's rows already (audit.note_insert as it was gathered)."""
+    if (parameters := fold.parameters()) is not None:
+        connection = await session.connection()
+        await connection.execute(FOLD, parameters)
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""What opening repair deadlines costs the SLA monitor's consumer: a statement per deadline, and
+the batch's events logged (the replay history) in one statement at commit, counted by the
+client-side counter the benchmark reads (DB_COUNT_ROUND_TRIPS), on the real PostgreSQL; the log
+keeps the batch's order, and each event keeps its own audit row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from brightline.contracts import new_event
+from brightline.contracts.events.dispatch import WorkOrderCreatedV1
+from brightline.messaging import UnitOfWork
+from brightline.messaging.audit import AuditTrail, audit_trail
+from brightline.platform.db import (
+    ROUND_TRIPS,
+    count_round_trips,
+    create_engine,
+    database_url,
+    ensure_database,
+    server_url,
+    session_factory,
+)
+from brightline.platform.migrations import upgrade_async
+from brightline.sla_monitor import handlers
+from brightline.sla_monitor.adapters.orm import deadlines, event_log
+from brightline.sla_monitor.domain import commands
+from brightline.sla_monitor.main import SERVICE_DIR
+from brightline.sla_monitor.settings import SlaMonitorSettings
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(postgres_server, db_name):
+    server = server_url(postgres_server)
+    name = db_name("sla")
+    await ensure_database(server, name)
+    url = database_url(server, name)
+    await upgrade_async(SERVICE_DIR, url)
+    engine = create_engine(url, pool_size=1)
+    count_round_trips(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def test_a_batch_of_work_orders_logs_in_one_statement(engine):
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    created = [
+        new_event(
+            WorkOrderCreatedV1(
+                work_order_id=f"wo-{n}",
+                ticket_id=f"t-{n}",
+                unit_id="U1",
+                area_class="urban",
+                created_at=T0 + timedelta(seconds=n),
+            ),
+            source="/brightline/dispatch",
+        )
+        for n in range(5)
+    ]
+    sessions = session_factory(engine)
+    sessions.configure(info={"audit": AuditTrail("sla_monitor")})
+    async with UnitOfWork(sessions, source="/brightline/sla_monitor") as uow:
+        await uow.session.connection()  # the transaction's BEGIN is the consumer's
+        before = ROUND_TRIPS["total"]
+        # The hot path's statements go on the connection: no ORM execution per event.
+        orm_executions: list[object] = []
+
+        def executed(state: object) -> None:
+            orm_executions.append(state)
+
+        sa_event.listen(Session, "do_orm_execute", executed)
+        try:
+            for event in created:
+                uow.causation = event
+                await handlers.observe_event(
+                    commands.ObserveEvent(event), uow, book=book, notify=lambda at: None
+                )
+        finally:
+            sa_event.remove(Session, "do_orm_execute", executed)
+        assert ROUND_TRIPS["total"] - before == len(created)  # one INSERT per deadline
+        assert orm_executions == []
+        await uow.commit()
+    # the log, the outbox and audit rows, COMMIT
+    assert ROUND_TRIPS["total"] - before == len(created) + 3
+
+    async with engine.connect() as conn:
+        logged = (
+            await conn.execute(sa.select(event_log.c.event_id).order_by(event_log.c.seq))
+        ).all()
+        opened = await conn.scalar(sa.select(sa.func.count()).select_from(deadlines))
+        audited = (
+            await conn.execute(
+                sa.select(audit_trail.c.detail, audit_trail.c.changes).order_by(audit_trail.c.seq)
+            )
+        ).all()
+    assert [r.event_id for r in logged] == [e.id for e in created]
+    assert opened == len(created)
+    assert [d["event_id"] for d, _ in audited] == [e.id for e in created]
+    for (_, changes), event in zip(audited, created, strict=True):
+        assert sorted(c["table"] for c in changes) == ["deadlines", "event_log"]
+        [log] = [c for c in changes if c["table"] == "event_log"]
+        assert [r["event_id"] for r in log["after"]] == [event.id]
