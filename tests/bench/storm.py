@@ -25,6 +25,7 @@ from brightline.platform.auth import Role
 from brightline.platform.testing import bearer
 
 METERS_PER_TRANSFORMER = 200
+MAX_INFLIGHT = 512  # the generator's outstanding requests at most (a call centre's agents)
 
 
 async def load_topology(stack: Stack, total: int) -> None:
@@ -131,7 +132,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         {
             "mode": "open",
             "phases": phases,
-            "max_inflight": 512,
+            "max_inflight": MAX_INFLIGHT,
             "timeout": 30,
             "url": f"{stack.url('intake')}/tickets",
             "headers": bearer(Role.AGENT, subject="agent-storm"),
@@ -182,15 +183,25 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "calls",
             note=f"planned {total}; spike "
             f"{scale.storm_spike_rate:.0f}/s for {scale.storm_spike_seconds:.0f}s, background "
-            f"{bg_rate:.0f}/s; {report['late']} started >1s late; took "
+            f"{bg_rate:.0f}/s; {report['late']} started >1s late ({report['capped']} waited "
+            f"for one of the {MAX_INFLIGHT} answers outstanding); took "
             f"{report['finished'] - report['started']:.0f}s",
+        ),
+        Result(
+            "storm",
+            "load generator CPU",
+            report["cpu_seconds"],
+            "s",
+            note=f"{100 * report['cpu_seconds'] / (report['finished'] - report['started']):.0f} % "
+            "of one core over the run (near 100 %: the generator, not the system, is late)",
         ),
         Result(
             "storm",
             "accepted (2xx)",
             len(ids),
             "calls",
-            note=f"non-2xx {other or 'none'}; client errors {report['errors'] or 'none'}",
+            note=f"non-2xx {other or 'none'}; client errors {report['errors'] or 'none'}"
+            + (f" (first: {report['error_samples'][0]})" if report["error_samples"] else ""),
         ),
         Result("storm", "5xx answers", fivexx, "count", "<= 0"),
         Result("storm", "accepted but lost before dispatch", lost, "tickets", "<= 0"),
