@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from brightline.platform.problems import Problem
 
@@ -24,6 +24,12 @@ SHED = Counter(
     "http_requests_shed_total",
     "Requests refused with 503 because the service was overloaded, by reason",
     ["reason"],
+)
+
+QUEUED = Histogram(
+    "http_admission_wait_seconds",
+    "How long requests that found the service busy waited for their turn (shed ones too)",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0),
 )
 
 
@@ -45,12 +51,15 @@ class Admission:
         if len(self.waiting) >= self.queue:
             SHED.labels("queue-full").inc()
             return False
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[None] = loop.create_future()
         self.waiting.append(turn)
+        since = loop.time()
         try:
             async with asyncio.timeout(self.wait_seconds):
                 await turn
         except TimeoutError:
+            QUEUED.observe(loop.time() - since)
             if turn.done() and not turn.cancelled():
                 return True  # its turn came as the time ran out
             SHED.labels("waited-too-long").inc()
@@ -64,6 +73,7 @@ class Admission:
             else:
                 self._forget(turn)
             raise
+        QUEUED.observe(loop.time() - since)
         return True
 
     def _forget(self, turn: asyncio.Future[None]) -> None:

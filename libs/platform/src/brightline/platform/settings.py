@@ -75,10 +75,11 @@ class ServiceSettings(BaseSettings):
         "Retry-After",
     )
     http_queue_seconds: float = Field(
-        20.0,
+        10.0,
         validation_alias="HTTP_QUEUE_SECONDS",
         description="The longest a request waits for its turn before a 503 + Retry-After: "
-        "shorter than the pool's 30 s timeout and than a client's usual 30 s",
+        "well within the pool's 30 s timeout and a client's usual 30 s, leaving the work time "
+        "to finish when the CPU is scarce",
     )
     http_keep_alive_seconds: int = Field(
         75,
