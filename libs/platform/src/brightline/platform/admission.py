@@ -92,6 +92,19 @@ class Admission:
         self.busy -= 1
 
 
+# Connections of a process's pool kept from requests: the consumer's batch, the relay's lease,
+# the audit sealer's and the retention job's.
+BACKGROUND_CONNECTIONS = 4
+
+
+def default_inflight(pool_size: int) -> int:
+    """Requests at work at once: the pool's connections (pool_size, and as many again in
+    overflow: brightline.platform.db.create_engine) but the background's. Fewer would leave
+    connections idle while a slow database holds each request longer (throughput is then the
+    connections at work over the statement latency); more would wait for the pool instead."""
+    return max(1, 2 * pool_size - BACKGROUND_CONNECTIONS)
+
+
 def overloaded() -> Problem:
     return Problem(
         503,

@@ -26,7 +26,7 @@ from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from brightline.platform.admission import Admission, overloaded
+from brightline.platform.admission import Admission, default_inflight, overloaded
 from brightline.platform.integration import IntegrationGate
 from brightline.platform.limits import BodyLimit, security_headers
 from brightline.platform.problems import RejectNul, install_problem_handlers, problem_response
@@ -103,7 +103,7 @@ def create_service_app(
         csp=settings.content_security_policy,
         service_name=settings.service_name,
         admission=Admission(
-            settings.http_max_inflight or settings.db_pool_size,
+            settings.http_max_inflight or default_inflight(settings.db_pool_size),
             settings.http_max_queued,
             settings.http_queue_seconds,
         ),

@@ -65,8 +65,8 @@ class ServiceSettings(BaseSettings):
         None,
         validation_alias="HTTP_MAX_INFLIGHT",
         description="Requests at work at once; the others queue (brightline.platform.admission). "
-        "Unset = DB_POOL_SIZE: enough to keep the pool busy, the pool's overflow left to the "
-        "consumers and relays",
+        "Unset = the database pool's connections (2 x DB_POOL_SIZE with its overflow) less 4 "
+        "kept for the consumer, the relay, the audit sealer and retention",
     )
     http_max_queued: int = Field(
         2048,
