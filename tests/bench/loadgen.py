@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import sys
 import time
 from collections import Counter
@@ -63,6 +64,7 @@ async def main(spec: dict) -> dict:
     latencies: list[float] = []
     statuses: Counter = Counter()
     errors: Counter = Counter()
+    error_samples: list[str] = []
     ids: list[str] = []
     run = spec.get("run", "r")
     seq = spec.get("seq_start", 0)
@@ -73,6 +75,7 @@ async def main(spec: dict) -> dict:
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=connections),
         timeout=aiohttp.ClientTimeout(total=spec.get("timeout", 15)),
+        cookie_jar=aiohttp.DummyCookieJar(),  # nothing here sets cookies: skip parsing them
     ) as client:
 
         async def one(i: int) -> None:
@@ -88,6 +91,10 @@ async def main(spec: dict) -> dict:
                     payload = await r.read()
             except (TimeoutError, aiohttp.ClientError) as error:
                 errors[type(error).__name__] += 1
+                # What went wrong, not just its class: a reset and a refused connect are
+                # both ClientOSError.
+                if len(error_samples) < 20:
+                    error_samples.append(f"{type(error).__name__}: {error}"[:200])
                 return
             latencies.append((time.perf_counter() - t0) * 1000)
             statuses[r.status] += 1
@@ -99,6 +106,7 @@ async def main(spec: dict) -> dict:
 
         started = time.time()
         late = 0
+        capped = 0
         if spec["mode"] == "closed":
             deadline = time.perf_counter() + spec.get("duration", 1e9)
             total = spec.get("requests", 10**12)
@@ -132,6 +140,8 @@ async def main(spec: dict) -> dict:
                     delay = due - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)
+                    if sem.locked():  # max_inflight answers outstanding: the system is slow
+                        capped += 1
                     await sem.acquire()
                     if time.perf_counter() > stop_at:
                         sem.release()
@@ -146,6 +156,7 @@ async def main(spec: dict) -> dict:
             if tasks:
                 await asyncio.wait(tasks)
         finished = time.time()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "latencies_ms": latencies,
         "statuses": {str(k): v for k, v in statuses.items()},
@@ -153,6 +164,12 @@ async def main(spec: dict) -> dict:
         "ids": ids,
         "sent": counter["n"],
         "late": late,
+        # Calls that waited for one of max_inflight outstanding answers before they could start.
+        "capped": capped,
+        "error_samples": error_samples,
+        # The generator's own CPU (user + system seconds): next to `late`, it tells a starved
+        # generator (CPU near its wall time) from a system that answers slowly.
+        "cpu_seconds": cpu.ru_utime + cpu.ru_stime,
         "started": started,
         "finished": finished,
     }

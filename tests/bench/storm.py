@@ -25,6 +25,7 @@ from brightline.platform.auth import Role
 from brightline.platform.testing import bearer
 
 METERS_PER_TRANSFORMER = 200
+MAX_INFLIGHT = 512  # the generator's outstanding requests at most (a call centre's agents)
 
 
 async def load_topology(stack: Stack, total: int) -> None:
@@ -90,6 +91,28 @@ async def dispatch_counts(stack: Stack, ids: list[str]) -> dict:
         await conn.close()
 
 
+async def intake_queue(stack: Stack) -> dict:
+    """Intake's admission (brightline.platform.admission) from its /metrics: how many requests
+    found it busy and queued, how long they waited, how many were shed and why: a slow answer
+    is then told apart as time in the queue or time at work."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        text = (await client.get(f"{stack.url('intake')}/metrics")).text
+    found: dict = {"queued": 0.0, "wait": 0.0, "shed": {}}
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "http_admission_wait_seconds_count":
+                found["queued"] = sample.value
+            elif sample.name == "http_admission_wait_seconds_sum":
+                total = sample.value
+            elif sample.name == "http_requests_shed_total" and sample.value:
+                found["shed"][sample.labels["reason"]] = int(sample.value)
+    found["wait"] = total / found["queued"] if found["queued"] else 0.0
+    return found
+
+
 async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     total = scale.storm_total
     await load_topology(stack, total)
@@ -131,7 +154,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         {
             "mode": "open",
             "phases": phases,
-            "max_inflight": 512,
+            "max_inflight": MAX_INFLIGHT,
             "timeout": 30,
             "url": f"{stack.url('intake')}/tickets",
             "headers": bearer(Role.AGENT, subject="agent-storm"),
@@ -148,6 +171,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     )
     load_end = report["finished"]
     ids = report["ids"]
+    queue = await intake_queue(stack)
 
     async def all_in_dispatch():
         c = await dispatch_counts(stack, ids)
@@ -182,15 +206,25 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "calls",
             note=f"planned {total}; spike "
             f"{scale.storm_spike_rate:.0f}/s for {scale.storm_spike_seconds:.0f}s, background "
-            f"{bg_rate:.0f}/s; {report['late']} started >1s late; took "
+            f"{bg_rate:.0f}/s; {report['late']} started >1s late ({report['capped']} waited "
+            f"for one of the {MAX_INFLIGHT} answers outstanding); took "
             f"{report['finished'] - report['started']:.0f}s",
+        ),
+        Result(
+            "storm",
+            "load generator CPU",
+            report["cpu_seconds"],
+            "s",
+            note=f"{100 * report['cpu_seconds'] / (report['finished'] - report['started']):.0f} % "
+            "of one core over the run (near 100 %: the generator, not the system, is late)",
         ),
         Result(
             "storm",
             "accepted (2xx)",
             len(ids),
             "calls",
-            note=f"non-2xx {other or 'none'}; client errors {report['errors'] or 'none'}",
+            note=f"non-2xx {other or 'none'}; client errors {report['errors'] or 'none'}"
+            + (f" (first: {report['error_samples'][0]})" if report["error_samples"] else ""),
         ),
         Result("storm", "5xx answers", fivexx, "count", "<= 0"),
         Result("storm", "accepted but lost before dispatch", lost, "tickets", "<= 0"),
@@ -204,6 +238,13 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             f"({counts['linked']} linked by intake during a known outage)",
         ),
         Result("storm", "POST p99 during storm", pct(report["latencies_ms"], 99), "ms"),
+        Result(
+            "storm",
+            "intake: requests that queued for a turn",
+            queue["queued"],
+            "requests",
+            note=f"waited {queue['wait']:.1f} s on average; shed with 503: {queue['shed'] or 'none'}",
+        ),
         Result("storm", "consumer lag at end of spike", at_spike_end, "records"),
         Result("storm", "consumer lag peak", peak, "records"),
         Result(

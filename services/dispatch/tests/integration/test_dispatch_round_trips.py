@@ -29,8 +29,13 @@ from brightline.dispatch.adapters.orm import (
     work_order_history,
     work_orders,
 )
-from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
+from brightline.dispatch.adapters.repository import (
+    CrewRepository,
+    OutageRepository,
+    WorkOrderRepository,
+)
 from brightline.dispatch.domain import commands
+from brightline.dispatch.domain.model import ClusterKey
 from brightline.dispatch.handlers import NotFound
 from brightline.dispatch.main import create_app
 from brightline.messaging import UnitOfWork, audit
@@ -205,7 +210,7 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
     await handled(dispatch, first)  # declares a suspected incident, led by the first order
     emitted: list = []
     # BEGIN, the ticket's state, the clustering lock, the open incidents, the incident taking
-    # the report (lead, confirmation and its tickets, RETURNING), the order (a follower: no crew)
+    # the report (lead and confirmation, RETURNING), the order (a follower: no crew)
     assert await handled(dispatch, second, emitted) == 6
     orders = await rows(
         dispatch,
@@ -222,9 +227,9 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
     )
     assert incident["status"] == "confirmed" and incident["confirmed_at"] is not None
     assert incident["lead_work_order_id"] == orders[0]["id"]
-    [update] = [e for e in emitted if e.type.endswith("outage.updated.v1")]
+    [update] = [e for e in emitted if e.type.endswith("outage.updated.v2")]
     assert update.data["status"] == "confirmed"
-    assert update.data["linked_ticket_ids"] == [first.ticket_id, second.ticket_id]
+    assert update.data["added_ticket_ids"] == [second.ticket_id]
 
     # The expected restoration, and the cause when one is given: one UPDATE ... RETURNING.
     expected = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
@@ -237,7 +242,7 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
             await uow.commit()
         [restoration] = uow.committed
         assert restoration.data["cause"] == kept
-        assert restoration.data["linked_ticket_ids"] == [first.ticket_id, second.ticket_id]
+        assert restoration.data["added_ticket_ids"] == []
     missing = commands.SetExpectedRestoration(str(uuid.uuid4()), expected, "sup")
     with pytest.raises(NotFound):
         async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
@@ -377,3 +382,50 @@ async def test_an_order_saved_again_reuses_its_update_and_the_audit_trails_join(
     assert len(joins) <= 1  # at most the first save of this process builds it
     [saved] = await rows(dispatch, sa.select(work_orders).where(work_orders.c.id == order["id"]))
     assert (saved["status"], saved["crew_id"]) == ("assigned", f"{UNIT}-crew-b")
+
+
+async def test_a_report_reads_only_the_open_incidents_it_could_join(dispatch):
+    """A storm leaves a unit hundreds of open incidents; a report reads those of its own
+    transformer and of its feeder as a whole (or, placed by location, the located ones), not
+    every one of the unit's."""
+    unit = f"unit-many-{uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC)
+    placed = {
+        "t-mine": {"transformer_id": "T-mine", "feeder_id": "F-1"},
+        "t-other": {"transformer_id": "T-other", "feeder_id": "F-1"},
+        "feeder": {"feeder_id": "F-1"},
+        "feeder-other": {"feeder_id": "F-2"},
+        "located": {"latitude": 30.2, "longitude": 120.1, "radius_m": 500.0},
+        "closed-mine": {"transformer_id": "T-mine", "feeder_id": "F-1"},
+    }
+    ids = {name: str(uuid.uuid4()) for name in placed}
+    async with dispatch["engine"].begin() as conn:
+        await conn.execute(
+            incidents.insert(),
+            [
+                {
+                    "id": ids[name],
+                    "unit_id": unit,
+                    "status": "restored" if name.startswith("closed") else "confirmed",
+                    "declared_at": now,
+                    "last_report_at": now,
+                    **dict.fromkeys(
+                        ("transformer_id", "feeder_id", "latitude", "longitude", "radius_m")
+                    ),
+                    **where,
+                }
+                for name, where in placed.items()
+            ],
+        )
+    async with dispatch["sessions"]() as session, session.begin():
+        outages = OutageRepository(session)
+
+        async def read(near: ClusterKey) -> set[str]:
+            found = {i.id for i in await outages.open_incidents(unit, near=near)}
+            return {name for name, id_ in ids.items() if id_ in found}
+
+        assert await read(ClusterKey("T-mine", "F-1")) == {"t-mine", "feeder"}
+        assert await read(ClusterKey("T-new", None)) == set()
+        assert await read(ClusterKey(latitude=30.2, longitude=120.1)) == {"located"}
+        everything = {i.id for i in await outages.open_incidents(unit)}
+        assert everything == {ids[n] for n in placed if not n.startswith("closed")}

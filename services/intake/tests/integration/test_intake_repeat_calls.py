@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from brightline.contracts.events.callback import ReopenRequestedV1
 from brightline.contracts.events.dispatch import (
     OutageDeclaredV1,
+    OutageUpdatedV2,
     WorkOrderCreatedV1,
     WorkOrderReturnedV1,
 )
@@ -158,6 +159,45 @@ async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_con
         return r.json() if r.json()["ticket_type"] == "repair" else None
 
     assert (await eventually(new_repair))["linked"] is None
+
+
+async def test_an_outage_update_naming_only_the_tickets_it_adds_links_them_to_the_incident(
+    client, infra_env
+):
+    """Dispatch's v2 update names the tickets it adds, not all of them: a repair it names is
+    held by the incident, and a repeat call there hears of the outage."""
+    first = await client.post(
+        "/tickets", json=repair(address="解放路 3 号", meter_no="M-V2-1"), headers=AGENT
+    )
+    repair_id = first.json()["id"]
+    restore_at = NOW + timedelta(hours=4)
+    for event in (
+        OutageDeclaredV1(
+            incident_id="inc-v2", declared_at=NOW, unit_id="unit-1", status="suspected"
+        ),
+        OutageUpdatedV2(incident_id="inc-v2", updated_at=NOW, added_ticket_ids=["t-other"]),
+        OutageUpdatedV2(
+            incident_id="inc-v2",
+            updated_at=NOW,
+            added_ticket_ids=[repair_id],
+            expected_restore_at=restore_at,
+            status="confirmed",
+        ),
+    ):
+        await publish(infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"], event)
+
+    async def held():
+        r = await client.post(
+            "/tickets",
+            json=repair(address="解放路3号", caller_name="李四", phone="13900139002"),
+            headers=AGENT,
+        )
+        linked = r.json().get("linked") or {}
+        return linked if linked.get("incident_id") == "inc-v2" else None
+
+    linked = await eventually(held)
+    assert linked["ticket_id"] == repair_id and linked["progress"] == "outage_declared"
+    assert datetime.fromisoformat(linked["expected_restore_at"]) == restore_at
 
 
 async def test_repair_under_an_outages_equipment_is_linked_with_the_expected_restoration(

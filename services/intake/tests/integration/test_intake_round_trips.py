@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from brightline.intake.adapters.repository import TicketRepository
 from brightline.intake.main import create_app
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
@@ -150,3 +152,22 @@ async def test_a_call_about_a_planned_outage_in_effect_is_still_a_linked_consult
     # In another area the same call is a repair.
     _, other = await trips_of(client, repair("往返路5号", area_code="TA-ELSEWHERE"), "k-6")
     assert other["ticket_type"] == "repair"
+
+
+async def test_which_outage_holds_a_meter_or_a_ticket_is_found_by_an_index(stack):
+    """A storm keeps hundreds of outages active, each with its equipment's meters: every repair
+    call's question (which active outage's meters hold mine, which holds the open repair's
+    ticket) is answered by the GIN indexes, not by reading every outage's lists (the planner is
+    told to avoid a scan where it can, as on a table of many outages)."""
+    _, sessions = stack
+    statement = TicketRepository._ordered_context(True, True).params(
+        match_address_key="索引路1号", match_meter_no="M-IDX-1"
+    )
+    async with sessions() as session, session.begin():
+        await session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        compiled = statement.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        plan = "\n".join(r[0] for r in await session.execute(sa.text(f"EXPLAIN {compiled}")))
+    assert "ix_outages_meter_nos" in plan, plan
+    assert "ix_outages_ticket_ids" in plan, plan

@@ -88,6 +88,25 @@ def test_a_linked_repeat_call_shows_on_the_original_ticket_too():
     ]
 
 
+def test_an_outage_update_links_the_tickets_it_adds_to_the_incident():
+    """v2 names only the tickets an update adds (v1 named them all each time)."""
+    p = project(
+        event(
+            "brightline.dispatch.outage.updated.v2",
+            {
+                "incident_id": "inc-1",
+                "updated_at": (T0 + timedelta(minutes=3)).isoformat(),
+                "added_ticket_ids": ["t7"],
+                "status": "confirmed",
+            },
+            3,
+        )
+    )
+    assert [(e.kind, e.incident_id) for e in p.entries] == [("incident.updated", "inc-1")]
+    assert p.entries[0].occurred_at == T0 + timedelta(minutes=3)
+    assert p.incident_links == [("t7", "inc-1")]
+
+
 def test_an_unknown_event_type_is_kept_generically():
     p = project(
         Observed(

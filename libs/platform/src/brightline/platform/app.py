@@ -26,9 +26,10 @@ from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from brightline.platform.admission import Admission, default_inflight, overloaded
 from brightline.platform.integration import IntegrationGate
 from brightline.platform.limits import BodyLimit, security_headers
-from brightline.platform.problems import RejectNul, install_problem_handlers
+from brightline.platform.problems import RejectNul, install_problem_handlers, problem_response
 from brightline.platform.settings import ServiceSettings
 from brightline.platform.telemetry import SERVER_SPANS, configure_tracing, tag_service
 
@@ -98,7 +99,14 @@ def create_service_app(
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, paths=settings.body_limits)
     # Outermost: every response counted and timed, and given the security headers.
     app.add_middleware(
-        HttpEdge, csp=settings.content_security_policy, service_name=settings.service_name
+        HttpEdge,
+        csp=settings.content_security_policy,
+        service_name=settings.service_name,
+        admission=Admission(
+            settings.http_max_inflight or default_inflight(settings.db_pool_size),
+            settings.http_max_queued,
+            settings.http_queue_seconds,
+        ),
     )
     app.include_router(health_router())
     # Routers every service serves, registered by the libraries (brightline.messaging's audit
@@ -143,10 +151,17 @@ class HttpEdge:
     send, and the instrumentator matched the path against every route again to name it, where
     the route the router chose is in the scope once the app has run."""
 
-    def __init__(self, app: ASGIApp, service_name: str, csp: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        service_name: str,
+        csp: str | None = None,
+        admission: Admission | None = None,
+    ) -> None:
         self.app = app
         self.service_name = service_name
         self.headers = security_headers(csp)
+        self.admission = admission
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,10 +169,21 @@ class HttpEdge:
         started = default_timer()
         tag_service(self.service_name)
         status = 500  # what the client gets when the app raises before answering
+        # Probes and metrics never queue: a pod in a storm is busy, not dead.
+        admission = self.admission if scope["path"] not in UNMEASURED else None
+        if admission is not None and not await admission.enter():
+            admission = None
+            app: ASGIApp = shed
+        else:
+            app = self.app
 
         async def edge_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, admission
             if message["type"] == "http.response.start":
+                # The answer is ready: the next request's turn (a stream goes on outside it).
+                if admission is not None:
+                    admission.leave()
+                    admission = None
                 status = message["status"]
                 headers = message.get("headers", [])
                 present = {name.lower() for name, _ in headers}
@@ -168,13 +194,20 @@ class HttpEdge:
             await send(message)
 
         try:
-            await self.app(scope, receive, edge_send)
+            await app(scope, receive, edge_send)
         finally:
+            if admission is not None:  # the app failed before answering
+                admission.leave()
             handler = _handler(scope)
             if handler not in UNMEASURED:
                 method = scope["method"]
                 REQUESTS.labels(method, f"{str(status)[0]}xx", handler).inc()
                 DURATION.labels(method, handler).observe(max(default_timer() - started, 0.0))
+
+
+async def shed(scope: Scope, receive: Receive, send: Send) -> None:
+    problem = overloaded()
+    await problem_response(problem, Request(scope), problem.headers)(scope, receive, send)
 
 
 def _handler(scope: Scope) -> str:

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
@@ -84,16 +84,22 @@ def run_cli(
             workers=args.workers,
             host=args.host,
             port=args.port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=10,
+            **server_options(settings),
         )
         return
     uvicorn.run(
         create_app(settings),
         host=args.host,
         port=args.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
+        **server_options(settings),
     )
+
+
+def server_options(settings: ServiceSettings) -> dict[str, Any]:
+    """uvicorn's settings of every service (`serve`, one worker or several)."""
+    return {
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
+    }

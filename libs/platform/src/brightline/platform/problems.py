@@ -140,6 +140,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "1"},
         )
 
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    @app.exception_handler(PoolTimeout)
+    async def on_pool_timeout(request: Request, error: PoolTimeout) -> JSONResponse:
+        """No pooled connection came free within the pool's timeout: the service is overloaded
+        (admission keeps requests from getting here; consumers share the pool), not broken."""
+        from brightline.platform.admission import SHED, overloaded
+
+        SHED.labels("pool-timeout").inc()
+        problem = overloaded()
+        return problem_response(problem, request, headers=problem.headers)
+
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         problem = Problem(

@@ -61,6 +61,34 @@ class ServiceSettings(BaseSettings):
         description="Server URL (any database on it); unset = the embedded PostgreSQL of the project",
     )
     db_pool_size: int = Field(10, validation_alias="DB_POOL_SIZE")
+    http_max_inflight: int | None = Field(
+        None,
+        validation_alias="HTTP_MAX_INFLIGHT",
+        description="Requests at work at once; the others queue (brightline.platform.admission). "
+        "Unset = the database pool's connections (2 x DB_POOL_SIZE with its overflow) less 4 "
+        "kept for the consumer, the relay, the audit sealer and retention",
+    )
+    http_max_queued: int = Field(
+        2048,
+        validation_alias="HTTP_MAX_QUEUED",
+        description="Requests waiting for their turn; one more is refused at once with 503 + "
+        "Retry-After",
+    )
+    http_queue_seconds: float = Field(
+        10.0,
+        validation_alias="HTTP_QUEUE_SECONDS",
+        description="The longest a request waits for its turn before a 503 + Retry-After: "
+        "well within the pool's 30 s timeout and a client's usual 30 s, leaving the work time "
+        "to finish when the CPU is scarce",
+    )
+    http_keep_alive_seconds: int = Field(
+        75,
+        validation_alias="HTTP_KEEP_ALIVE_SECONDS",
+        description="How long an idle keep-alive connection stays open. Longer than clients' "
+        "and proxies' own idle timeouts (aiohttp 15 s, load balancers 60 s), so the client "
+        "always closes first: a server closing first races the client's next request on that "
+        "connection, which then fails with a reset",
+    )
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )

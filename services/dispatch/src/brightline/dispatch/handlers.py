@@ -11,7 +11,7 @@ from brightline.contracts.events.dispatch import (
     OutageCancelledV1,
     OutageDeclaredV1,
     OutageRestoredV1,
-    OutageUpdatedV1,
+    OutageUpdatedV2,
     ReleaseReason,
     WorkOrderCreatedV1,
     WorkOrderPromotedV1,
@@ -141,7 +141,7 @@ async def _cluster(
     await outages.lock(key)
     incident = matching_incident(
         key,
-        await outages.open_incidents(order.unit_id),
+        await outages.open_incidents(order.unit_id, near=key),
         at=at,
         radius_m=settings.outage_radius_m,
         window_seconds=settings.outage_window_seconds,
@@ -172,11 +172,11 @@ async def _join(order: WorkOrder, incident_id: str, uow: UnitOfWork, at: datetim
     joined = await OutageRepository(uow.session).take_report(incident_id, order.id, at)
     order.link_to(incident_id, lead=joined.lead_work_order_id == order.id)
     uow.emit(
-        OutageUpdatedV1(
+        OutageUpdatedV2(
             incident_id=incident_id,
             updated_at=at,
             expected_restore_at=joined.expected_restore_at,
-            linked_ticket_ids=[*joined.linked_ticket_ids, order.ticket_id],
+            added_ticket_ids=[order.ticket_id],
             cause=joined.cause,
             status=joined.status,
         )
@@ -238,15 +238,15 @@ async def _declare_from_report(
             radius_m=radius,
         )
     )
-    if earlier:
-        uow.emit(
-            OutageUpdatedV1(
-                incident_id=incident_id,
-                updated_at=at,
-                linked_ticket_ids=[*(o.ticket_id for o in earlier), order.ticket_id],
-                status="confirmed",
-            )
+    # Its first tickets: each later update names only the tickets it adds.
+    uow.emit(
+        OutageUpdatedV2(
+            incident_id=incident_id,
+            updated_at=at,
+            added_ticket_ids=[*(o.ticket_id for o in earlier), order.ticket_id],
+            status="confirmed" if earlier else "suspected",
         )
+    )
 
 
 class DuplicateIncident(Exception):
@@ -518,11 +518,10 @@ async def _after_step(
     if action == "on_site" and row.status != "crew_on_site":
         await outages.update(row.id, status="crew_on_site", crew_on_site_at=at)
         uow.emit(
-            OutageUpdatedV1(
+            OutageUpdatedV2(
                 incident_id=row.id,
                 updated_at=at,
                 expected_restore_at=row.expected_restore_at,
-                linked_ticket_ids=await outages.linked_ticket_ids(row.id),
                 cause=row.cause,
                 status="crew_on_site",
             )
@@ -742,14 +741,11 @@ async def record_link(
                 await outages.update(incident_id, **values)
                 if row.status == "suspected":
                     uow.emit(
-                        OutageUpdatedV1(
+                        OutageUpdatedV2(
                             incident_id=incident_id,
                             updated_at=command.linked_at,
                             expected_restore_at=row.expected_restore_at,
-                            linked_ticket_ids=[
-                                *await outages.linked_ticket_ids(incident_id),
-                                command.ticket_id,
-                            ],
+                            added_ticket_ids=[command.ticket_id],
                             cause=row.cause,
                             status="confirmed",
                         )
@@ -829,11 +825,10 @@ async def set_expected_restoration(
     if row is None:
         raise NotFound(command.incident_id)
     uow.emit(
-        OutageUpdatedV1(
+        OutageUpdatedV2(
             incident_id=command.incident_id,
             updated_at=clock.now(),
             expected_restore_at=command.expected_restore_at,
-            linked_ticket_ids=row.linked_ticket_ids,
             cause=row.cause,
         )
     )

@@ -46,6 +46,7 @@ TOPICS = consumed_by("intake")
 TRANSLATORS = {
     "brightline.dispatch.outage.declared.v1": payload,
     "brightline.dispatch.outage.updated.v1": payload,
+    "brightline.dispatch.outage.updated.v2": payload,
     "brightline.dispatch.outage.restored.v1": payload,
     "brightline.dispatch.outage.cancelled.v1": payload,
     "brightline.dispatch.linked-ticket.released.v1": payload,

@@ -14,6 +14,7 @@ from brightline.contracts.events.dispatch import (
     OutageDeclaredV1,
     OutageRestoredV1,
     OutageUpdatedV1,
+    OutageUpdatedV2,
     PlannedOutageCancelledV1,
     PlannedOutageRegisteredV1,
     WorkOrderCreatedV1,
@@ -588,7 +589,11 @@ async def outage_declared(event: OutageDeclaredV1, uow: UnitOfWork) -> None:
 
 
 async def outage_updated(event: OutageUpdatedV1, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).update(event)
+    await OutageRepository(uow.session).update(event, event.linked_ticket_ids)
+
+
+async def outage_updated_v2(event: OutageUpdatedV2, uow: UnitOfWork) -> None:
+    await OutageRepository(uow.session).update(event, event.added_ticket_ids)
 
 
 async def outage_restored(event: OutageRestoredV1, uow: UnitOfWork) -> None:
@@ -676,6 +681,7 @@ HANDLERS: dict[type, Handler] = {
     commands.FollowCase: follow_case,
     OutageDeclaredV1: outage_declared,
     OutageUpdatedV1: outage_updated,
+    OutageUpdatedV2: outage_updated_v2,
     OutageRestoredV1: outage_restored,
     OutageCancelledV1: outage_cancelled,
     LinkedTicketReleasedV1: linked_ticket_released,

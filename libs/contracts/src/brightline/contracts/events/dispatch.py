@@ -122,12 +122,34 @@ class OutageDeclaredV1(EventPayload):
 
 @event("brightline.dispatch.outage.updated.v1", topic=DISPATCH_OUTAGES, key="incident_id")
 class OutageUpdatedV1(EventPayload):
-    """An incident's expected restoration time or linked tickets changed."""
+    """An incident's expected restoration time or linked tickets changed.
+
+    Superseded by v2: this one carried every linked ticket on every update, so an incident of
+    n reports cost O(n^2) bytes (and as many upserts downstream); still read where the topic's
+    history is replayed."""
 
     incident_id: str
     updated_at: datetime
     expected_restore_at: datetime | None = None
     linked_ticket_ids: list[str] = Field(default_factory=list)
+    cause: str | None = None
+    status: str | None = Field(
+        None, description="suspected | confirmed | crew_on_site (restored/cancelled have events)"
+    )
+
+
+@event("brightline.dispatch.outage.updated.v2", topic=DISPATCH_OUTAGES, key="incident_id")
+class OutageUpdatedV2(EventPayload):
+    """An incident's expected restoration time, status or cause changed, or tickets joined it.
+    Only the tickets this update links are named: the incident's tickets are the union of its
+    updates' (events of one incident are ordered), and dispatch's GET /outages/{id} lists them."""
+
+    incident_id: str
+    updated_at: datetime
+    expected_restore_at: datetime | None = None
+    added_ticket_ids: list[str] = Field(
+        default_factory=list, description="Tickets linked to the incident by this update"
+    )
     cause: str | None = None
     status: str | None = Field(
         None, description="suspected | confirmed | crew_on_site (restored/cancelled have events)"

@@ -531,14 +531,22 @@ class OutageRepository:
             sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(name, 0)))
         )
 
-    async def open_incidents(self, unit_id: str) -> list[OpenIncident]:
-        rows = (
-            await self.session.execute(
-                sa.select(incidents).where(
-                    incidents.c.status.in_(INCIDENT_OPEN), incidents.c.unit_id == unit_id
-                )
-            )
-        ).all()
+    async def open_incidents(
+        self, unit_id: str, near: ClusterKey | None = None
+    ) -> list[OpenIncident]:
+        """The unit's open incidents; `near` a report's place, only those matching_incident
+        could fold it into (its transformer's, its feeder's, or without topology those placed
+        by location): in a storm a unit has hundreds open, and every report read them all."""
+        c = incidents.c
+        where = [c.status.in_(INCIDENT_OPEN), c.unit_id == unit_id]
+        if near is not None and near.transformer_id:
+            same = [c.transformer_id == near.transformer_id]
+            if near.feeder_id:
+                same.append(sa.and_(c.transformer_id.is_(None), c.feeder_id == near.feeder_id))
+            where.append(sa.or_(*same))
+        elif near is not None:
+            where += [c.transformer_id.is_(None), c.feeder_id.is_(None)]
+        rows = (await self.session.execute(sa.select(incidents).where(*where))).all()
         return [
             OpenIncident(
                 r.id,
@@ -563,8 +571,8 @@ class OutageRepository:
     async def take_report(self, incident_id: str, order_id: str, at: datetime):
         """A report joins the incident, in one UPDATE ... RETURNING: it is the last report; it
         leads when the incident had no lead yet; with a lead already there, a suspected fault
-        is confirmed by it. Returns the incident as it now is, with its tickets before this one
-        (as linked_ticket_ids would)."""
+        is confirmed by it. Returns the incident as it now is (not its tickets: reading them
+        on every report made a storm's incident of n reports cost O(n^2))."""
         c = incidents.c
         confirms = sa.and_(c.status == "suspected", c.lead_work_order_id.is_not(None))
         result = await self.session.execute(
@@ -578,13 +586,7 @@ class OutageRepository:
                     (confirms, sa.literal(at, c.confirmed_at.type)), else_=c.confirmed_at
                 ),
             )
-            .returning(
-                c.lead_work_order_id,
-                c.status,
-                c.expected_restore_at,
-                c.cause,
-                _linked_ticket_ids(incident_id),
-            )
+            .returning(c.lead_work_order_id, c.status, c.expected_restore_at, c.cause)
         )
         return result.one()
 
@@ -592,7 +594,7 @@ class OutageRepository:
         self, incident_id: str, expected_restore_at: datetime | None, cause: str | None
     ):
         """The expected restoration (and the cause, when one is given) in one UPDATE ...
-        RETURNING the cause in force and the incident's tickets; None for no such incident."""
+        RETURNING the cause in force; None for no such incident."""
         c = incidents.c
         result = await self.session.execute(
             incidents.update()
@@ -603,7 +605,7 @@ class OutageRepository:
                     sa.func.nullif(sa.literal(cause, c.cause.type), ""), c.cause
                 ),
             )
-            .returning(c.cause, _linked_ticket_ids(incident_id))
+            .returning(c.cause)
         )
         return result.first()
 
@@ -768,14 +770,6 @@ def _linked_tickets(incident_id: str) -> sa.Subquery:
         .group_by(both.c.ticket_id)
         .subquery()
     )
-
-
-def _linked_ticket_ids(incident_id: str) -> sa.Label[Any]:
-    """linked_ticket_ids as a column of a statement about the incident (its RETURNING)."""
-    linked = _linked_tickets(incident_id)
-    ordered = aggregate_order_by(linked.c.ticket_id, linked.c.at, linked.c.ticket_id)
-    tickets = sa.select(sa.func.array_agg(ordered)).scalar_subquery()
-    return sa.func.coalesce(tickets, sa.text("'{}'::varchar[]")).label("linked_ticket_ids")
 
 
 def _pending_links(

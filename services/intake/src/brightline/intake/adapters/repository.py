@@ -697,10 +697,15 @@ class OutageRepository:
             )
         )
 
-    async def update(self, p) -> None:
+    async def update(self, p, added_ticket_ids: builtins.list[str]) -> None:
+        """An OutageUpdated: its status, restoration and cause, and the tickets it links added
+        to the incident's (v1 named them all, v2 only the new ones: either way a union)."""
         row = (
             await self.session.execute(
-                sa.select(outages).where(outages.c.incident_id == p.incident_id).with_for_update()
+                # Not the meter list: an incident of a big feeder carries thousands.
+                sa.select(outages.c.ticket_ids)
+                .where(outages.c.incident_id == p.incident_id)
+                .with_for_update()
             )
         ).first()
         if row is None:  # updated before we saw the declaration: keep what we learn
@@ -708,7 +713,7 @@ class OutageRepository:
                 insert(outages).values(
                     incident_id=p.incident_id,
                     area_codes=[],
-                    ticket_ids=list(p.linked_ticket_ids),
+                    ticket_ids=list(added_ticket_ids),
                     expected_restore_at=p.expected_restore_at,
                     cause=p.cause,
                     status=p.status,
@@ -716,7 +721,7 @@ class OutageRepository:
                 )
             )
             return
-        values = {"ticket_ids": sorted(set(row.ticket_ids) | set(p.linked_ticket_ids))}
+        values = {"ticket_ids": sorted(set(row.ticket_ids) | set(added_ticket_ids))}
         if p.status:
             values["status"] = p.status
         if p.expected_restore_at is not None:

@@ -228,6 +228,7 @@ TIME_FIELD = {
     "brightline.dispatch.work-order.returned.v1": "returned_at",
     "brightline.dispatch.outage.declared.v1": "declared_at",
     "brightline.dispatch.outage.updated.v1": "updated_at",
+    "brightline.dispatch.outage.updated.v2": "updated_at",
     "brightline.dispatch.outage.restored.v1": "restored_at",
     "brightline.casework.case.opened.v1": "opened_at",
     "brightline.casework.case.status-changed.v1": "changed_at",
@@ -445,6 +446,7 @@ PROJECTORS: dict[str, Projector] = {
     "brightline.dispatch.work-order.returned.v1": _work_order("work_order.resolution", "returned"),
     "brightline.dispatch.outage.declared.v1": _incident("incident.declared", None),
     "brightline.dispatch.outage.updated.v1": _incident("incident.updated", "linked_ticket_ids"),
+    "brightline.dispatch.outage.updated.v2": _incident("incident.updated", "added_ticket_ids"),
     "brightline.dispatch.outage.restored.v1": _incident(
         "incident.restored", "ticket_ids", status="restored"
     ),
