@@ -223,16 +223,12 @@ async def test_a_fetch_across_partitions_is_applied_in_few_transactions_and_igno
     assert transactions <= 6, f"{transactions} transactions for 150 events"
 
 
-async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_nothing_else(
-    database, kafka_bootstrap, topic_prefix
-):
-    _, engine = database
-    prefix = topic_prefix + "batchpoison."
+async def _sixty_with_a_poison(engine, kafka_bootstrap, prefix: str):
+    """Six keys, 60 events over 6 partitions, one fetch; the 12th can never be applied."""
     topic = prefixed(prefix, INTAKE_TICKETS.name)
     await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=6)
     async with engine.begin() as conn:
         await conn.execute(text("ALTER TABLE applied ADD COLUMN n serial"))
-    # Six keys, 60 events, one fetch across partitions; the 12th can never be applied.
     events = await publish(
         kafka_bootstrap,
         prefix,
@@ -241,21 +237,14 @@ async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_not
             for i in range(60)
         ),
     )
-    poison = events[11]
-    tries: list[str] = []
+    return topic, events, events[11]
 
-    async def apply(event, uow) -> None:
-        if event.data["description"] == "poison":
-            tries.append(event.id)
-            raise ValueError("cannot apply this ticket")
-        await uow.session.execute(
-            text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
-        )
 
-    producer = create_producer(kafka_bootstrap, "batch-poison-test")
+async def _consume_all_but_the_poison(engine, kafka_bootstrap, prefix, name, apply) -> None:
+    producer = create_producer(kafka_bootstrap, f"{name}-test")
     await producer.start()
     consumer = EventConsumer(
-        name="batch-poison-consumer",
+        name=f"{name}-consumer",
         bootstrap_servers=kafka_bootstrap,
         topic_prefix=prefix,
         topics=[INTAKE_TICKETS],
@@ -269,11 +258,16 @@ async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_not
     )
     await consumer.start()
     try:
-        await eventually(lambda: scalar(engine, "SELECT count(*) = 59 FROM applied"))
+        await eventually(lambda: scalar(engine, "SELECT count(*) = 59 FROM applied"), timeout=90)
         await asyncio.sleep(1)  # give a redelivery the chance to apply twice
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+async def _poison_dead_after_three_tries_the_rest_once_in_order(
+    engine, kafka_bootstrap, topic, events, poison, tries
+) -> None:
     dead = await read_topic(kafka_bootstrap, topic + ".dlt", expect=1)
     assert [dict(r.headers)["ce_id"] for r in dead] == [poison.id.encode()]
     assert dict(dead[0].headers)["dlt_attempts"] == b"3"
@@ -289,24 +283,34 @@ async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_not
         ]
 
 
+async def test_a_poison_record_inside_a_batch_costs_exactly_its_attempts_and_nothing_else(
+    database, kafka_bootstrap, topic_prefix
+):
+    _, engine = database
+    prefix = topic_prefix + "batchpoison."
+    topic, events, poison = await _sixty_with_a_poison(engine, kafka_bootstrap, prefix)
+    tries: list[str] = []
+
+    async def apply(event, uow) -> None:
+        if event.data["description"] == "poison":
+            tries.append(event.id)
+            raise ValueError("cannot apply this ticket")
+        await uow.session.execute(
+            text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
+        )
+
+    await _consume_all_but_the_poison(engine, kafka_bootstrap, prefix, "batch-poison", apply)
+    await _poison_dead_after_three_tries_the_rest_once_in_order(
+        engine, kafka_bootstrap, topic, events, poison, tries
+    )
+
+
 async def test_while_a_poison_record_waits_for_its_retry_the_other_partitions_go_on(
     database, kafka_bootstrap, topic_prefix
 ):
     _, engine = database
     prefix = topic_prefix + "poisonwait."
-    topic = prefixed(prefix, INTAKE_TICKETS.name)
-    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=6)
-    async with engine.begin() as conn:
-        await conn.execute(text("ALTER TABLE applied ADD COLUMN n serial"))
-    events = await publish(
-        kafka_bootstrap,
-        prefix,
-        *(
-            ticket(i, key=f"t-{i % 6}", description="poison" if i == 11 else str(i))
-            for i in range(60)
-        ),
-    )
-    poison = events[11]
+    topic, events, poison = await _sixty_with_a_poison(engine, kafka_bootstrap, prefix)
     # Where each event landed: the records behind the poison in its partition wait for it
     # (order per key); no other record of the fetch has to.
     placed = {
@@ -334,43 +338,12 @@ async def test_while_a_poison_record_waits_for_its_retry_the_other_partitions_go
             text("INSERT INTO applied (event_id) VALUES (:id)"), {"id": event.id}
         )
 
-    producer = create_producer(kafka_bootstrap, "poison-wait-test")
-    await producer.start()
-    consumer = EventConsumer(
-        name="poison-wait-consumer",
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        topics=[INTAKE_TICKETS],
-        routes={"brightline.intake.ticket.recorded.v1": apply},
-        session_factory=session_factory(engine),
-        dead_letter_producer=producer,
-        source="/test",
-        max_attempts=3,
-        retry_backoff=0.01,
-        batch_size=50,
-    )
-    await consumer.start()
-    try:
-        await eventually(lambda: scalar(engine, "SELECT count(*) = 59 FROM applied"), timeout=90)
-        await asyncio.sleep(1)  # give a redelivery the chance to apply twice
-    finally:
-        await consumer.stop()
-        await producer.stop()
+    await _consume_all_but_the_poison(engine, kafka_bootstrap, prefix, "poison-wait", apply)
     # Every record of the other partitions was applied while the poison waited for its retry.
     assert applied_at_retry == [free]
-    dead = await read_topic(kafka_bootstrap, topic + ".dlt", expect=1)
-    assert [dict(r.headers)["ce_id"] for r in dead] == [poison.id.encode()]
-    assert dict(dead[0].headers)["dlt_attempts"] == b"3"
-    assert tries == [poison.id] * 3
-    async with engine.connect() as conn:
-        applied = list(
-            (await conn.execute(text("SELECT event_id FROM applied ORDER BY n"))).scalars()
-        )
-    by_id = {e.id: e for e in events}
-    for key in {e.subject for e in events}:  # once each, in order per key
-        assert [i for i in applied if by_id[i].subject == key] == [
-            e.id for e in events if e.subject == key and e is not poison
-        ]
+    await _poison_dead_after_three_tries_the_rest_once_in_order(
+        engine, kafka_bootstrap, topic, events, poison, tries
+    )
 
 
 def count_statements(engine) -> list[str]:
