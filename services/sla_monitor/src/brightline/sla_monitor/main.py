@@ -17,7 +17,7 @@ from brightline.platform import clock
 from brightline.platform.app import create_service_app
 from brightline.platform.problems import Problem, problem_response
 from brightline.sla_monitor import consumers, handlers, metrics
-from brightline.sla_monitor.adapters.repository import DeadlineRepository
+from brightline.sla_monitor.adapters.repository import DeadlineRepository, KpiRepository
 from brightline.sla_monitor.api import calendar as calendar_api
 from brightline.sla_monitor.api import routes
 from brightline.sla_monitor.domain.policy import NoPolicyInForce
@@ -31,10 +31,13 @@ log = structlog.get_logger()
 async def refresh_gauges(
     runtime: ServiceRuntime, settings: SlaMonitorSettings, now: datetime
 ) -> None:
-    """Recompute the last 24 h's KPIs into the Prometheus gauges."""
+    """Fold the on-time counts, then recompute the last 24 h's KPIs into the Prometheus gauges."""
     tz = ZoneInfo(settings.business_timezone)
     start, end = metrics.window_ending(now)
     book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    async with runtime.unit_of_work() as uow:
+        await KpiRepository(uow.session).fold()
+        await uow.commit()
     rows, month, _ = await routes.kpi_report(
         runtime.unit_of_work(),
         book,

@@ -64,7 +64,10 @@ def publish(row: KpiRow, month: CallbackMonth) -> None:
 
 
 def window_ending(now: datetime) -> tuple[datetime, datetime]:
-    return now - WINDOW, now
+    """The last 24 h in whole minutes, up to the end of the current one: the on-time KPIs are
+    counted per minute opened, so a window on minutes reads counts and no deadline."""
+    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return end - WINDOW, end
 
 
 # ---------------------------------------------------------------- the calendar's horizon

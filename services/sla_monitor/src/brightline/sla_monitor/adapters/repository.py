@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,8 @@ from brightline.sla_monitor import kpis
 from brightline.sla_monitor.adapters.orm import (
     callback_rates,
     calls,
+    deadline_kpi_counts,
+    deadline_kpi_deltas,
     deadlines,
     event_log,
     planned_outage_notices,
@@ -497,6 +499,41 @@ class HistoryRepository:
 # ---------------------------------------------------------------- KPI sums, aggregated in the database
 
 
+def _minute_floor(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _minute_ceil(moment: datetime) -> datetime:
+    floor = _minute_floor(moment)
+    return floor if floor == moment else floor + timedelta(minutes=1)
+
+
+def _kind_tests(limit_key) -> dict[str, Any]:
+    """kpis.ON_TIME_KINDS as SQL tests of a limit key column."""
+    return {
+        kind: limit_key == match.exact
+        if match.exact is not None
+        else limit_key.startswith(match.prefix, autoescape=True)
+        for kind, match in kpis.ON_TIME_KINDS.items()
+    }
+
+
+# The deltas moved into the counts in one statement, in key order: two folds at once take the
+# counts' row locks in the same order.
+FOLD = sa.text(
+    """
+WITH moved AS (DELETE FROM deadline_kpi_deltas RETURNING *)
+INSERT INTO deadline_kpi_counts AS c (minute, limit_key, unit_id, ticket_type, decided, on_time)
+SELECT minute, limit_key, unit_id, ticket_type, sum(decided), sum(on_time)
+FROM moved
+GROUP BY minute, limit_key, unit_id, ticket_type
+ORDER BY minute, limit_key, unit_id, ticket_type
+ON CONFLICT (minute, limit_key, unit_id, ticket_type)
+DO UPDATE SET decided = c.decided + excluded.decided, on_time = c.on_time + excluded.on_time
+"""
+)
+
+
 class KpiRepository:
     """The partial sums of kpis.SUMS per group, computed by Postgres with aggregates: no fact row
     is ever loaded into the service (a day of a big centre is a million deadlines). The filters and
@@ -572,36 +609,18 @@ class KpiRepository:
             sa.or_(answered, calls.c.ended_at.is_not(None)),
         )
 
-        # deadlines: the decided ones (met, or breached and not yet met) of an on-time kind
-        kinds = {
-            kind: (
-                deadlines.c.limit_key == match.exact
-                if match.exact is not None
-                else deadlines.c.limit_key.startswith(match.prefix, autoescape=True)
-            )
-            for kind, match in kpis.ON_TIME_KINDS.items()
-        }
-        on_time = sa.and_(deadlines.c.state == "met", deadlines.c.met_on_time.is_(True))
-        columns = {}
-        for kind, test in kinds.items():
-            columns[f"{kind}_decided"] = sa.func.count().filter(test)
-            columns[f"{kind}_on_time"] = sa.func.count().filter(test, on_time)
-        await self._collect(
-            buckets,
-            group_by,
-            fact_group(
-                moment_group(deadlines.c.opened_at),
-                None,
-                deadlines.c.unit_id,
-                deadlines.c.ticket_type,
-            ),
-            columns,
-            deadlines,
-            deadlines.c.opened_at >= start,
-            deadlines.c.opened_at < end,
-            deadlines.c.state.in_(("met", "breached")),
-            sa.or_(*kinds.values()),
-        )
+        # deadlines: the decided ones (met, or breached and not yet met) of an on-time kind. Whole
+        # minutes of the window are summed from the per-minute counts; only a window's partial
+        # minutes (never those of business days) read deadlines, a minute's worth at each edge.
+        first, last = _minute_ceil(start), _minute_floor(end)
+        if first < last:
+            await self._collect_counts(buckets, group_by, fact_group, moment_group, first, last)
+            edges = [(start, first), (last, end)]
+        else:
+            edges = [(start, end)]
+        edges = [(a, b) for a, b in edges if a < b]
+        if edges:
+            await self._collect_deadlines(buckets, group_by, fact_group, moment_group, edges)
 
         # callback rates: the latest per key (the table keeps only that)
         await self._collect(
@@ -640,11 +659,72 @@ class KpiRepository:
         )
         return buckets
 
-    async def _collect(
-        self, buckets: dict, group_by: str, group, columns: dict, table, *where
+    async def _collect_deadlines(
+        self, buckets: dict, group_by: str, fact_group, moment_group, ranges
     ) -> None:
+        """The on-time sums of the deadlines opened in the ranges, from the deadlines themselves."""
+        kinds = _kind_tests(deadlines.c.limit_key)
+        on_time = sa.and_(deadlines.c.state == "met", deadlines.c.met_on_time.is_(True))
+        columns = {}
+        for kind, test in kinds.items():
+            columns[f"{kind}_decided"] = sa.func.count().filter(test)
+            columns[f"{kind}_on_time"] = sa.func.count().filter(test, on_time)
+        opened = deadlines.c.opened_at
+        await self._collect(
+            buckets,
+            group_by,
+            fact_group(moment_group(opened), None, deadlines.c.unit_id, deadlines.c.ticket_type),
+            columns,
+            deadlines,
+            sa.or_(*(sa.and_(opened >= a, opened < b) for a, b in ranges)),
+            deadlines.c.state.in_(("met", "breached")),
+            sa.or_(*kinds.values()),
+        )
+
+    async def _collect_counts(
+        self, buckets: dict, group_by: str, fact_group, moment_group, first, last
+    ) -> None:
+        """The same sums over deadlines opened in whole minutes [first, last), from the counts
+        folded and the deltas not yet folded: rows per minute and key, whatever the volume."""
+        parts = [
+            sa.select(t).where(t.c.minute >= first, t.c.minute < last)
+            for t in (deadline_kpi_counts, deadline_kpi_deltas)
+        ]
+        counts = sa.union_all(*parts).subquery("counts")
+        kinds = _kind_tests(counts.c.limit_key)
+        columns = {}
+        for kind, test in kinds.items():
+            columns[f"{kind}_decided"] = sa.func.coalesce(
+                sa.func.sum(counts.c.decided).filter(test), 0
+            )
+            columns[f"{kind}_on_time"] = sa.func.coalesce(
+                sa.func.sum(counts.c.on_time).filter(test), 0
+            )
+        # A group is there when a decided deadline of an on-time kind is, net of changes: one
+        # breached then cancelled left +1 and -1 behind, and no group.
+        decided = sa.func.coalesce(sa.func.sum(counts.c.decided).filter(sa.or_(*kinds.values())), 0)
+        await self._collect(
+            buckets,
+            group_by,
+            fact_group(moment_group(counts.c.minute), None, counts.c.unit_id, counts.c.ticket_type),
+            columns,
+            counts,
+            sa.or_(*kinds.values()),
+            n=decided,
+        )
+
+    async def fold(self) -> None:
+        """Add the deltas the triggers left into the counts, one row per key, so what the sums
+        read stays a row per minute and key. Concurrent folds are safe: a delta is deleted once."""
+        await self.session.execute(FOLD)
+
+    async def _collect(
+        self, buckets: dict, group_by: str, group, columns: dict, table, *where, n=None
+    ) -> None:
+        """`n` counts a group's facts (count(*) unless given): a group of none is left out."""
         query = sa.select(
-            sa.func.count().label("_n"), *(value.label(name) for name, value in columns.items())
+            (sa.func.count() if n is None else n).label("_n"),
+            *(value.label(name) for name, value in columns.items()),
         )
         query = query.select_from(table).where(*where)
         if group is not None:
