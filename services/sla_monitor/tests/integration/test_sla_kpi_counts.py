@@ -203,14 +203,13 @@ async def rows_read(runtime, start: datetime, end: datetime) -> dict[str, int]:
     def note(conn, cursor, statement, parameters, context, executemany):
         statements.append((statement, parameters))
 
-    sync = runtime.engine.sync_engine
-    sa.event.listen(sync, "before_cursor_execute", note)
-    try:
-        async with runtime.unit_of_work() as uow:
-            for group_by in kpis.GROUPINGS:
-                await sums(uow.session, start, end, group_by)
-    finally:
-        sa.event.remove(sync, "before_cursor_execute", note)
+    async with runtime.unit_of_work() as uow:
+        # the session's connection only: the service's own work runs on others meanwhile
+        connection = (await uow.session.connection()).sync_connection
+        sa.event.listen(connection, "before_cursor_execute", note)
+        for group_by in kpis.GROUPINGS:
+            await sums(uow.session, start, end, group_by)
+        sa.event.remove(connection, "before_cursor_execute", note)
     read: dict[str, int] = {}
     async with runtime.engine.connect() as conn:
         for statement, parameters in statements:
