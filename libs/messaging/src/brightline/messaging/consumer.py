@@ -378,7 +378,7 @@ class EventConsumer:
 
     async def _in_inbox(self, items: list[Pending]) -> set[str]:
         """The events of the batch the inbox holds (one read, only after a failure)."""
-        async with self.session_factory() as session:
+        async with self.session_factory() as session, session.begin():
             found = await session.scalars(
                 sa.select(inbox.c.event_id).where(
                     inbox.c.consumer == self.name,
