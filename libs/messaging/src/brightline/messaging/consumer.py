@@ -337,7 +337,11 @@ class EventConsumer:
             index = -1
             try:
                 async with UnitOfWork(
-                    self.session_factory, source=self.source, after_commit=self.after_commit
+                    self.session_factory,
+                    source=self.source,
+                    after_commit=self.after_commit,
+                    # A record alone (isolated, or a fetch of one): its log lines name its ticket.
+                    causation=items[0][1] if len(items) == 1 else None,
                 ) as uow:
                     applied: list[Event] = []
                     seen = set(before)  # the same event twice in one batch: applied once
