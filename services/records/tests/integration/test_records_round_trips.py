@@ -7,12 +7,13 @@ own audit row."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
 from brightline.contracts import Event
-from brightline.messaging import UnitOfWork
+from brightline.messaging import EventConsumer, UnitOfWork
 from brightline.messaging.audit import AuditTrail, audit_trail
 from brightline.platform.db import (
     ROUND_TRIPS,
@@ -26,6 +27,7 @@ from brightline.platform.db import (
 from brightline.platform.migrations import upgrade_async
 from brightline.records import handlers
 from brightline.records.adapters import repository
+from brightline.records.consumers import observed as observed_of
 from brightline.records.domain import commands
 from brightline.records.domain.model import Observed, project
 from brightline.records.main import SERVICE_DIR
@@ -231,3 +233,35 @@ async def test_a_batch_ends_as_its_events_folded_one_by_one(engine):
     assert views["batch"] == views["one_by_one"] == views["reversed"]
     assert views["batch"][:4] == ("repair", "restored", "agent-2", "unit-9")
     assert views["batch"][-1] is True
+
+
+async def test_a_batch_through_the_consumer_claims_its_inbox_rows_in_the_last_statement(engine):
+    """The consumer's whole transaction for a batch: its inbox claim rides on the audit rows'
+    statement, so the batch costs BEGIN, the fold, the audit rows with the claim, COMMIT."""
+    sessions = session_factory(engine)
+    sessions.configure(info={"audit": AuditTrail("records")})
+
+    async def route(event: Event, uow: UnitOfWork) -> None:
+        await handlers.record_event(commands.RecordEvent(observed_of(event)), uow)
+
+    consumer = EventConsumer(
+        name="records",
+        bootstrap_servers="unused:9092",
+        topics=[],
+        routes={},
+        session_factory=sessions,
+        dead_letter_producer=None,
+        source="/brightline/records",
+        fallback=route,
+    )
+    events = [Event(e.type, e.source, e.subject, e.data, e.id) for e in LIFE]
+    items = [
+        (SimpleNamespace(topic="t", partition=0, offset=n), event, route)
+        for n, event in enumerate(events)
+    ]
+    before = ROUND_TRIPS["total"]
+    await consumer._apply(items)
+    assert ROUND_TRIPS["total"] - before == 4
+    async with engine.connect() as conn:
+        claimed = (await conn.execute(sa.text("SELECT event_id FROM inbox"))).scalars().all()
+    assert sorted(claimed) == sorted(e.id for e in events)

@@ -1,10 +1,11 @@
 """The event consumer: a whole fetch (every partition of it, up to batch_size records) applied in
-one transaction (one multi-row inbox insert, one commit), the records of each partition in
-order; inbox for redeliveries, manual offset commits, retries and a dead-letter topic for records
-that can never succeed. A record that fails is isolated: the records before it are applied again
-as a batch, it alone gets its remaining attempts, and the rest go on in batches, so a poison
-record costs exactly max_attempts tries. Only the records of its partition wait for it: the
-fetch's other partitions are applied while it waits between attempts."""
+one transaction (its inbox rows riding on the commit's last statement, one commit), the records
+of each partition in order; inbox for redeliveries, manual offset commits, retries and a
+dead-letter topic for records that can never succeed. A record that fails is isolated: the
+records before it are applied again as a batch, it alone gets its remaining attempts, and the
+rest go on in batches, so a poison record costs exactly max_attempts tries. Only the records of
+its partition wait for it: the fetch's other partitions are applied while it waits between
+attempts."""
 
 from __future__ import annotations
 
@@ -26,14 +27,13 @@ from aiokafka import (
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from brightline.contracts import Event, InvalidEvent, Topic, from_record
 from brightline.messaging import metrics
 from brightline.messaging.kafka import kafka_auth, prefixed
 from brightline.messaging.schema import inbox
-from brightline.messaging.unit_of_work import UnitOfWork
+from brightline.messaging.unit_of_work import AppliedBefore, UnitOfWork
 from brightline.platform.db import database_unavailable
 
 log = logging.getLogger(__name__)
@@ -54,25 +54,6 @@ Pending = tuple[ConsumerRecord, Event, Route]
 # partitions on every append to one of them, and the client sent more fetches, not fewer.
 FETCH_MAX_WAIT_MS = 500
 FETCH_MIN_BYTES = 1
-
-
-# A batch's inbox rows in one statement whose text does not depend on the batch's size (the
-# ids and types as two arrays, unnested side by side): SQLAlchemy compiles it once, where a
-# multi-row VALUES is compiled anew for every batch (no cache key), costing more CPU than the
-# round trip.
-CLAIM = (
-    insert(inbox)
-    .from_select(
-        ["consumer", "event_id", "event_type"],
-        sa.select(
-            sa.bindparam("consumer", type_=inbox.c.consumer.type),
-            sa.func.unnest(sa.bindparam("ids", type_=ARRAY(inbox.c.event_id.type))),
-            sa.func.unnest(sa.bindparam("types", type_=ARRAY(inbox.c.event_type.type))),
-        ),
-    )
-    .on_conflict_do_nothing()
-    .returning(inbox.c.event_id)
-)
 
 
 def _same_partition(item: Pending, other: Pending) -> bool:
@@ -344,37 +325,39 @@ class EventConsumer:
     async def _try_batch(self, items: list[Pending]) -> tuple[int | None, BaseException | None]:
         """Apply the batch in one transaction. Returns (None, None) when committed, (index,
         error) when the route of items[index] failed (nothing committed), (-1, error) when the
-        commit itself failed. Infrastructure failures are retried here, uncounted."""
+        commit itself failed. Infrastructure failures are retried here, uncounted.
+
+        The inbox claim is optimistic: it rides on the commit's last statement, after the
+        routes ran. Events it finds in the inbox (a redelivery after a crash or a rebalance)
+        roll the transaction back, and the batch is applied again without them. A route that
+        fails on such an event (its effects are there already) is not blamed either: after a
+        failure the inbox is asked whether the batch held events applied before."""
+        before: set[str] = set()  # events of the batch the inbox holds: applied before
         while True:
             index = -1
             try:
                 async with UnitOfWork(
-                    self.session_factory, source=self.source, after_commit=self.after_commit
+                    self.session_factory,
+                    source=self.source,
+                    after_commit=self.after_commit,
+                    # A record alone (isolated, or a fetch of one): its log lines name its ticket.
+                    causation=items[0][1] if len(items) == 1 else None,
                 ) as uow:
-                    events = [event for _, event, _ in items]
-                    claimed = set(
-                        (
-                            await uow.session.execute(
-                                CLAIM,
-                                {
-                                    "consumer": self.name,
-                                    "ids": [e.id for e in events],
-                                    "types": [e.type for e in events],
-                                },
-                            )
-                        ).scalars()
-                    )
                     applied: list[Event] = []
+                    seen = set(before)  # the same event twice in one batch: applied once
                     for position, (_, event, route) in enumerate(items):
+                        if event.id in seen:
+                            continue
+                        seen.add(event.id)
                         index = position
-                        if event.id not in claimed:
-                            continue  # a redelivery of an event already applied
-                        claimed.discard(event.id)  # the same event twice in one batch: once
                         await self._run_route(event, route, uow)
                         # Flush now, so a constraint a route breaks is blamed on that route.
                         await uow.session.flush()
                         applied.append(event)
                     index = -1
+                    if not applied:
+                        return None, None  # every one a redelivery: nothing to write
+                    uow.claim(self.name, applied)
                     # The commit and its audit line under the (last) event's trace: a handled
                     # event's log lines carry its trace id, as a request's do.
                     with self._span_of(items[-1][1], "commit"):
@@ -385,12 +368,28 @@ class EventConsumer:
                 return None, None
             except asyncio.CancelledError:
                 raise
+            except AppliedBefore as redelivered:
+                before |= redelivered.event_ids
             except Exception as error:
                 if is_transient(error):
                     log.warning("%s: infrastructure unavailable (%s); retrying", self.name, error)
                     await asyncio.sleep(min(self.retry_backoff * 10, 2.0))
                     continue
+                if found := await self._in_inbox(items) - before:
+                    before |= found
+                    continue
                 return index, error
+
+    async def _in_inbox(self, items: list[Pending]) -> set[str]:
+        """The events of the batch the inbox holds (one read, only after a failure)."""
+        async with self.session_factory() as session, session.begin():
+            found = await session.scalars(
+                sa.select(inbox.c.event_id).where(
+                    inbox.c.consumer == self.name,
+                    inbox.c.event_id.in_([event.id for _, event, _ in items]),
+                )
+            )
+            return set(found)
 
     async def _process_one(
         self,
@@ -415,27 +414,19 @@ class EventConsumer:
             await asyncio.sleep(self.retry_backoff * 2 ** (attempt - 1))
         while True:
             attempt += 1
-            try:
-                await self._handle(event, route)
-                self.handled_total += 1
-                metrics.handled(self.name, event.type).inc()
+            # A batch of one: infrastructure failures are retried in there, uncounted.
+            failed_at, error = await self._try_batch([(record, event, route)])
+            if failed_at is None:
                 return
-            except asyncio.CancelledError:
-                raise
-            except InvalidEvent as error:  # the payload breaks its contract: no retry helps
+            assert error is not None, "a failed attempt hands over its error"
+            if isinstance(error, InvalidEvent):  # the payload breaks its contract: no retry helps
                 await self._dead_letter(record, error, attempts=attempt)
                 return
-            except Exception as error:
-                if is_transient(error):
-                    log.warning("%s: infrastructure unavailable (%s); retrying", self.name, error)
-                    attempt -= 1  # not the record's fault: do not count it
-                    await asyncio.sleep(min(self.retry_backoff * 10, 2.0))
-                    continue
-                log.warning("%s failed on %s attempt %d: %r", self.name, event.type, attempt, error)
-                if attempt >= self.max_attempts:
-                    await self._dead_letter(record, error, attempts=attempt)
-                    return
-                await asyncio.sleep(self.retry_backoff * 2 ** (attempt - 1))
+            log.warning("%s failed on %s attempt %d: %r", self.name, event.type, attempt, error)
+            if attempt >= self.max_attempts:
+                await self._dead_letter(record, error, attempts=attempt)
+                return
+            await asyncio.sleep(self.retry_backoff * 2 ** (attempt - 1))
 
     async def _run_route(self, event: Event, route: Route, uow: UnitOfWork) -> None:
         uow.causation = event  # events the route emits keep this event's trace
@@ -465,25 +456,6 @@ class EventConsumer:
                 yield
         finally:
             otel_context.detach(token)
-
-    async def _handle(self, event: Event, route: Route) -> None:
-        async with UnitOfWork(
-            self.session_factory,
-            source=self.source,
-            after_commit=self.after_commit,
-            causation=event,
-        ) as uow:
-            claimed = await uow.session.execute(
-                insert(inbox)
-                .values(consumer=self.name, event_id=event.id, event_type=event.type)
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
-            )
-            if claimed.first() is None:
-                return  # a redelivery of an event already applied
-            await self._run_route(event, route, uow)
-            with self._span_of(event, "commit"):
-                await uow.commit()
 
     async def _dead_letter(
         self, record: ConsumerRecord, error: BaseException, *, attempts: int

@@ -11,16 +11,48 @@ from typing import TYPE_CHECKING, Any, Self
 import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy import Result
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
 from brightline.contracts import Event, EventPayload, new_event
 from brightline.messaging.audit import RIDING, audit_trail
-from brightline.messaging.schema import outbox
+from brightline.messaging.schema import inbox, outbox
 from brightline.platform.logging import CURRENT_TICKET, bind_ticket
 
 if TYPE_CHECKING:
     from brightline.messaging.audit import AuditTrail
+
+# A consumer's inbox rows for the events it applied, in one statement whose text does not
+# depend on how many (the ids and types as two arrays, unnested side by side): SQLAlchemy
+# compiles it once, where a multi-row VALUES is compiled anew for every batch (no cache key),
+# costing more CPU than the round trip. It rides on the commit's last statement (commit).
+CLAIM = (
+    insert(inbox)
+    .from_select(
+        ["consumer", "event_id", "event_type"],
+        sa.select(
+            sa.bindparam(f"{RIDING}inbox_consumer", type_=inbox.c.consumer.type),
+            sa.func.unnest(sa.bindparam(f"{RIDING}inbox_ids", type_=ARRAY(inbox.c.event_id.type))),
+            sa.func.unnest(
+                sa.bindparam(f"{RIDING}inbox_types", type_=ARRAY(inbox.c.event_type.type))
+            ),
+        ),
+    )
+    .on_conflict_do_nothing()
+    .returning(inbox.c.event_id)
+)
+_CLAIMED = CLAIM.cte(f"{RIDING}inbox")
+
+
+class AppliedBefore(Exception):  # noqa: N818 - not an error: a redelivery, found late
+    """Events the consumer's inbox already held when the commit claimed them: applied before (a
+    redelivery after a crash or a rebalance). The unit of work rolls back; the consumer applies
+    its batch again without them."""
+
+    def __init__(self, event_ids: set[str]) -> None:
+        super().__init__(f"applied before: {sorted(event_ids)}")
+        self.event_ids = event_ids
 
 
 class UnitOfWork:
@@ -45,6 +77,7 @@ class UnitOfWork:
         self.pending: list[Event] = []
         self.committed: list[Event] = []
         self._deferred: list[Callable[[], Awaitable[None]]] = []
+        self._claim: dict[str, Any] | None = None
 
     async def __aenter__(self) -> Self:
         # Log lines of this work name its ticket (brightline.platform.logging): the handled
@@ -87,6 +120,17 @@ class UnitOfWork:
         commit does: the consumer then applies each event of the batch alone."""
         self._deferred.append(write)
 
+    def claim(self, consumer: str, events: list[Event]) -> None:
+        """Claim the events (distinct) in the consumer's inbox at commit, in the last statement
+        the commit sends anyway: the claim costs no round trip of its own. Optimistic: the
+        handlers have already run when it meets an event the inbox holds, so commit() then
+        raises AppliedBefore and nothing of this unit of work is committed."""
+        self._claim = {
+            f"{RIDING}inbox_consumer": consumer,
+            f"{RIDING}inbox_ids": [e.id for e in events],
+            f"{RIDING}inbox_types": [e.type for e in events],
+        }
+
     def _trail(self) -> AuditTrail | None:
         session: AsyncSession | None = getattr(self, "session", None)
         return None if session is None else session.info.get("audit")
@@ -114,8 +158,9 @@ class UnitOfWork:
         """Write the pending events to the outbox and the audit rows, and commit. `last`, a
         statement of the caller's to run at the very end, carries them in its round trip (they
         ride along as data-modifying CTEs; without `last`, the audit rows ride with the outbox
-        insert); `verify(result)`, awaited before the commit, may still write or raise. Returns
-        last's result."""
+        insert, and both with a consumer's inbox claim); `verify(result)`, awaited before the
+        commit, may still write or raise. Returns last's result. Raises AppliedBefore when the
+        claim finds events in the inbox."""
         deferred, self._deferred = self._deferred, []
         for write in deferred:
             await write()
@@ -134,10 +179,16 @@ class UnitOfWork:
         ]
         riding = [cte for _, cte in inserts]
         result = None
+        claim, self._claim = self._claim, None
+        # last's result is its caller's: the claim's rows could not come back with it.
+        assert claim is None or last is None, "a consumer's commit has no last statement"
         if last is not None:
             result = await self.session.execute(
                 last.add_cte(*riding) if riding else last, params or None
             )
+        elif claim is not None:
+            params.update(claim)
+            self._check_claim(claim, await self.session.execute(_claiming(*riding), params))
         elif inserts:
             await self.session.execute(inserts[0][0].add_cte(*riding[1:]), params)
         if verify is not None:
@@ -155,6 +206,19 @@ class UnitOfWork:
             for hook in self._after_commit:
                 hook()
         return result
+
+    @staticmethod
+    def _check_claim(claim: dict[str, Any], result: Result[Any]) -> None:
+        # ON CONFLICT DO NOTHING returns only the rows it inserted.
+        if before := set(claim[f"{RIDING}inbox_ids"]) - set(result.scalars()):
+            raise AppliedBefore(before)
+
+
+@cache
+def _claiming(*riding: sa.CTE) -> sa.Select[tuple[str]]:
+    """The inbox claim, the outbox and audit rows riding on it: built once per kind of commit
+    (the riding CTEs are themselves built once per table and columns)."""
+    return sa.select(_CLAIMED.c.event_id).add_cte(*riding)
 
 
 def _insert(
