@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.sql import cache_key
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from brightline.intake.adapters.repository import TicketRepository
@@ -91,6 +92,24 @@ async def test_a_new_repair_compiles_no_sql_once_warm(client, monkeypatch):
     monkeypatch.setattr(SQLCompiler, "__init__", counted)
     await trips_of(client, repair("编译路1号"), "c-1")
     assert compiled == []
+
+
+async def test_a_new_repair_builds_no_statement_once_warm(client, monkeypatch):
+    """Every statement of a new repair is an object built once, whose cache key is kept on it:
+    a statement built per request (values of its own, or the commit's riding rows added to it)
+    is walked for its cache key on every execution, the walk costing more CPU than a cached
+    statement's execution (the stored response's INSERT, its riding outbox and audit rows)."""
+    await trips_of(client, repair("键路0号"), "h-0")  # first use: every statement built
+    walked: list[str] = []
+    original = cache_key.HasCacheKey._generate_cache_key
+
+    def counted(self):
+        walked.append(str(getattr(self, "table", type(self).__name__))[:80])
+        return original(self)
+
+    monkeypatch.setattr(cache_key.HasCacheKey, "_generate_cache_key", counted)
+    await trips_of(client, repair("键路1号"), "h-1")
+    assert walked == []
 
 
 async def test_a_repeat_call_still_finds_the_repair_being_handled(client):

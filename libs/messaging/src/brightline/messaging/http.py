@@ -86,7 +86,9 @@ class IdempotentCommand:
                 await idempotency.store_unclaimed(self.uow.session, *args)
 
         # The response and the outbox rows in one statement, then the commit.
-        await self.uow.commit(last=idempotency.remember_statement(*args), verify=stored)
+        await self.uow.commit(
+            last=idempotency.REMEMBER, params=idempotency.remember_params(*args), verify=stored
+        )
         return JSONResponse(body, status_code=status_code)
 
 

@@ -16,7 +16,6 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.sql.dml import ReturningInsert
 
 from brightline.messaging.schema import idempotency_keys
 
@@ -154,27 +153,34 @@ async def claimed(
 
 
 _STORE = insert(idempotency_keys)
-# Built once, given its values per call: building the ON CONFLICT clause (the EXCLUDED row's
-# columns) cost more than the rest of the statement.
-_REMEMBER = _STORE.on_conflict_do_update(
-    index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
-    set_={
-        "request_hash": _STORE.excluded.request_hash,
-        "status_code": _STORE.excluded.status_code,
-        "body": _STORE.excluded.body,
-    },
-    where=idempotency_keys.c.status_code == _CLAIMED,
-).returning(idempotency_keys.c.status_code)
-
-
-def remember_statement(
-    scope: str, key: str, body_hash: str, status_code: int, body: Any
-) -> ReturningInsert[tuple[int]]:
-    """The statement remember() runs: it returns the stored status, or no row when the key
-    already held a stored response."""
-    return _REMEMBER.values(
-        scope=scope, key=key, request_hash=body_hash, status_code=status_code, body=body
+_STORED = ("scope", "key", "request_hash", "status_code", "body")
+# Built once, its values given per call as parameters (remember_params): a statement given
+# values of its own was coerced value by value and walked for its cache key on every request,
+# and building the ON CONFLICT clause (the EXCLUDED row's columns) cost more still.
+REMEMBER = (
+    _STORE.values(
+        {c: sa.bindparam(f"remember_{c}", type_=idempotency_keys.c[c].type) for c in _STORED}
     )
+    .on_conflict_do_update(
+        index_elements=[idempotency_keys.c.scope, idempotency_keys.c.key],
+        set_={
+            "request_hash": _STORE.excluded.request_hash,
+            "status_code": _STORE.excluded.status_code,
+            "body": _STORE.excluded.body,
+        },
+        where=idempotency_keys.c.status_code == _CLAIMED,
+    )
+    .returning(idempotency_keys.c.status_code)
+)
+
+
+def remember_params(
+    scope: str, key: str, body_hash: str, status_code: int, body: Any
+) -> dict[str, Any]:
+    """The parameters of REMEMBER, which returns the stored status, or no row when the key
+    already held a stored response."""
+    values = (scope, key, body_hash, status_code, body)
+    return {f"remember_{c}": v for c, v in zip(_STORED, values, strict=True)}
 
 
 async def remember(
@@ -182,9 +188,10 @@ async def remember(
 ) -> None:
     """Store the response on the key claimed by lock_and_lookup (or insert it). A key that holds
     a stored response already fails with the unique violation a plain insert raises."""
-    stored = await session.scalar(remember_statement(scope, key, body_hash, status_code, body))
+    args = (scope, key, body_hash, status_code, body)
+    stored = await session.scalar(REMEMBER, remember_params(*args))
     if stored is None:
-        await store_unclaimed(session, scope, key, body_hash, status_code, body)
+        await store_unclaimed(session, *args)
 
 
 async def store_unclaimed(

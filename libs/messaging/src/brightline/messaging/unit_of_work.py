@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
@@ -153,51 +153,51 @@ class UnitOfWork:
     async def commit(
         self,
         last: ReturningInsert[Any] | None = None,
+        params: dict[str, Any] | None = None,
         verify: Callable[[Result[Any] | None], Awaitable[None]] | None = None,
     ) -> Result[Any] | None:
         """Write the pending events to the outbox and the audit rows, and commit. `last`, a
-        statement of the caller's to run at the very end, carries them in its round trip (they
-        ride along as data-modifying CTEs; without `last`, the audit rows ride with the outbox
-        insert, and both with a consumer's inbox claim); `verify(result)`, awaited before the
-        commit, may still write or raise. Returns last's result. Raises AppliedBefore when the
-        claim finds events in the inbox."""
+        statement of the caller's to run at the very end with `params`, carries them in its
+        round trip (they ride along as data-modifying CTEs; without `last`, the audit rows ride
+        with the outbox insert, and both with a consumer's inbox claim); built once by its
+        caller, it is joined to the riding rows once per kind of row. `verify(result)`, awaited
+        before the commit, may still write or raise. Returns last's result. Raises AppliedBefore
+        when the claim finds events in the inbox."""
         deferred, self._deferred = self._deferred, []
         for write in deferred:
             await write()
         trail = self._trail()
         audited = trail.rows(self) if trail is not None else []
-        params: dict[str, Any] = {}  # the values of the single rows
+        values: dict[str, Any] = dict(params or {})  # last's, then those of the riding rows
         # The outbox rows first, then the audit rows; data-modifying CTEs run whether or not the
         # statement they ride on reads them.
         inserts = [
-            _insert(table, rows, params)
+            _insert(table, rows, values)
             for table, rows in (
                 (outbox, [outbox_row(e) for e in self.pending]),
                 (audit_trail, audited),
             )
             if rows
         ]
-        riding = [cte for _, cte in inserts]
+        riding = tuple(cte for _, cte in inserts)
         result = None
         claim, self._claim = self._claim, None
         # last's result is its caller's: the claim's rows could not come back with it.
         assert claim is None or last is None, "a consumer's commit has no last statement"
         if last is not None:
-            result = await self.session.execute(
-                last.add_cte(*riding) if riding else last, params or None
-            )
+            result = await self.session.execute(_riding_on(last, riding), values or None)
         elif claim is not None:
-            params.update(claim)
-            self._check_claim(claim, await self.session.execute(_claiming(*riding), params))
+            values.update(claim)
+            self._check_claim(claim, await self.session.execute(_claiming(*riding), values))
         elif inserts:
-            await self.session.execute(inserts[0][0].add_cte(*riding[1:]), params)
+            await self.session.execute(_riding_on(inserts[0][0], riding[1:]), values)
         if verify is not None:
             await verify(result)
         if trail is not None and trail.changed(self):
             # `last` or `verify` changed audited rows after the row was written: one more.
-            params = {}
-            insert, _ = _insert(audit_trail, trail.rows(self), params)
-            await self.session.execute(insert, params)
+            values = {}
+            insert, _ = _insert(audit_trail, trail.rows(self), values)
+            await self.session.execute(insert, values)
         await self.session.commit()
         if audited and trail is not None:
             trail.wake()
@@ -219,6 +219,14 @@ def _claiming(*riding: sa.CTE) -> sa.Select[tuple[str]]:
     """The inbox claim, the outbox and audit rows riding on it: built once per kind of commit
     (the riding CTEs are themselves built once per table and columns)."""
     return sa.select(_CLAIMED.c.event_id).add_cte(*riding)
+
+
+@lru_cache(maxsize=256)
+def _riding_on(statement: sa.Insert, riding: tuple[sa.CTE, ...]) -> sa.Insert:
+    """`statement` with the rows riding on it, joined once per statement and kinds of row (both
+    built once): a statement joined anew on every commit was walked for its cache key on every
+    execution, which cost more CPU than executing its cached compiled form."""
+    return statement.add_cte(*riding) if riding else statement
 
 
 def _insert(

@@ -251,8 +251,13 @@ class Allow:
         self.roles = frozenset(roles)
 
     async def __call__(
-        self, request: Request, principal: Annotated[Principal, Depends(authenticate)]
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
+        # authenticate() called, not depended on: FastAPI resolves every dependency of every
+        # request anew (its cache key, its scopes), and one level less is one resolution less.
+        principal = await authenticate(request, credentials)
         if not principal.has(*self.roles):
             raise Problem(
                 403,
