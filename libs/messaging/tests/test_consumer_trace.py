@@ -20,6 +20,8 @@ from brightline.contracts import new_event
 from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.messaging import EventConsumer
+from brightline.messaging.audit import AuditTrail
+from brightline.messaging.audit import metadata as audit_metadata
 from brightline.messaging.schema import metadata as messaging_metadata
 from brightline.platform import telemetry
 from brightline.platform.db import create_engine, database_url, ensure_database, session_factory
@@ -47,13 +49,16 @@ def ticket(i: int) -> TicketRecordedV1:
 
 
 def consumer_on(engine, route) -> EventConsumer:
-    """A consumer never started: the test hands it what a fetch would."""
+    """A consumer never started: the test hands it what a fetch would. Its sessions write the
+    audit trail, as a service runtime's do."""
+    sessions = session_factory(engine)
+    sessions.configure(info={"audit": AuditTrail("trace-test")})
     return EventConsumer(
         name="trace-consumer",
         bootstrap_servers="unused:9092",
         topics=[INTAKE_TICKETS],
         routes={TYPE: route},
-        session_factory=session_factory(engine),
+        session_factory=sessions,
         dead_letter_producer=None,
         source="/brightline/test",
         max_attempts=1,
@@ -67,6 +72,7 @@ async def engine(postgres_server, db_name):
     engine = create_engine(database_url(postgres_server, name), pool_size=2)
     async with engine.begin() as conn:
         await conn.run_sync(messaging_metadata.create_all)
+        await conn.run_sync(audit_metadata.create_all)
     yield engine
     await engine.dispose()
 
@@ -108,6 +114,12 @@ async def outbox_traceparents(engine) -> dict[str, str | None]:
         return {key: traceparent for key, traceparent in rows}
 
 
+async def audited_traces(engine) -> dict[str, str | None]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT detail->>'event_id', trace_id FROM audit_trail"))
+        return {event_id: trace_id for event_id, trace_id in rows}
+
+
 async def test_a_handled_event_continues_its_producers_trace(engine, exporting):
     seen: list = []
     consumer = consumer_on(engine, noting(seen))
@@ -125,6 +137,11 @@ async def test_a_handled_event_continues_its_producers_trace(engine, exporting):
     assert [logged for _, logged in seen] == TRACES
     emitted = await outbox_traceparents(engine)
     assert [emitted[f"t-{n + 1000}"].split("-")[1] for n in range(2)] == TRACES
+    # Each event's audit row names its trace, the first one's too (its row is closed when the
+    # second event starts, outside the first one's trace).
+    assert await audited_traces(engine) == {
+        e.id: trace for e, trace in zip(incoming, TRACES, strict=True)
+    }
     consumer_spans = [s for s in EXPORTER.get_finished_spans() if s.kind == SpanKind.CONSUMER]
     if exporting:
         # A consumer span per event (and one for the commit), child of the producer's span; the
