@@ -1,0 +1,77 @@
+"""JSON at orjson's speed, writing the bytes the stdlib expression it replaced wrote.
+
+What is hashed (the audit chain's row hash) or stored must come out byte for byte as before, or
+chains sealed before the change fail to verify. orjson writes the same JSON as the stdlib's
+compact, non-ASCII form for str, int, bool, None, lists, tuples and dicts with str keys, and for
+every float but those below 1e-4 (9.5e-05 it writes as 0.000095, 1.5e-07 as 1.5e-7). Where it
+would write differently the stdlib writes instead:
+
+- an int beyond 64 bits or a key that is not a str: orjson refuses them, the stdlib writes;
+- a float below 1e-4: found in orjson's output (a number token written the other way);
+- datetimes, dates, times and dataclasses: orjson would write them itself (RFC 3339, an
+  object), the stdlib handed them to `default`; so they go to `default` here too.
+
+Left as orjson writes them, both values the stdlib could not have put in PostgreSQL's JSONB or
+that no caller passes: NaN and Infinity (null here; the stdlib wrote NaN, which JSONB refuses) and
+a member of a plain Enum (its value here, `default`'s str(member) there; the project's enums are
+StrEnums, written as their value by both).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# A number token orjson writes unlike Python's repr: a float below 1e-4, fixed (0.0000…) or with
+# a one-digit exponent (e-7 where repr writes e-07). Text in a string that looks like one only
+# sends the value the stdlib's way.
+_UNLIKE_REPR = re.compile(rb"(?:^|[:,\[])-?(?:0\.0000|\d(?:\.\d+)?e-\d(?!\d))")
+# orjson reads an integer beyond 64 bits as a float; the stdlib as an int.
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
+
+
+def canonical(value: Any) -> bytes:
+    """The canonical form, hashed: what `json.dumps(value, sort_keys=True, separators=(",",
+    ":"), ensure_ascii=False).encode()` wrote (keys in code point order, which is UTF-8 byte
+    order)."""
+    return _dumps(value, None, _OPTIONS | orjson.OPT_SORT_KEYS, sort_keys=True)
+
+
+def dumps(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
+    """What `json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=default)
+    .encode()` wrote: keys in their order, `default` asked for what JSON has no form of."""
+    return _dumps(value, default, _OPTIONS, sort_keys=False)
+
+
+def _dumps(
+    value: Any, default: Callable[[Any], Any] | None, option: int, *, sort_keys: bool
+) -> bytes:
+    try:
+        text = orjson.dumps(value, default=default, option=option)
+    except TypeError:  # also what `default` raised: the stdlib then raises it itself
+        text = None
+    if text is None or _UNLIKE_REPR.search(text):
+        return json.dumps(
+            value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False, default=default
+        ).encode()
+    return text
+
+
+def loads(text: str | bytes) -> Any:
+    """What `json.loads(text)` reads: orjson's, unless it refuses the text (NaN, a lone
+    surrogate, a byte order mark…) or the text has a digit run an integer beyond 64 bits needs."""
+    long_digits = (
+        _LONG_DIGITS_BYTES.search(text) if isinstance(text, bytes) else _LONG_DIGITS.search(text)
+    )
+    if long_digits is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
