@@ -195,3 +195,23 @@ def test_a_text_reads_as_the_stdlib_reads_it(text):
 def test_what_is_not_json_is_refused_as_before(text):
     with pytest.raises(ValueError):
         jsontext.loads(text)
+
+
+def test_what_the_services_write_is_written_by_orjson_not_the_stdlib(monkeypatch):
+    # The stdlib only where orjson would write otherwise: ids and times in strings that hold
+    # "e-" or "0.0000" are no floats.
+    row = {
+        "ticket_id": "0b5c3f1e-7d2a-4e9b-8f6e-1a2b3c4d5e6f",
+        "event_id": "e-0.00001",
+        "at": "2026-12-01T08:30:00.123456+00:00",
+        "address": "北京市海淀区",
+        "lat": 39.98,
+        "n": 0.0001,
+        "count": 2**63,
+    }
+    writes = []
+    monkeypatch.setattr(jsontext.json, "dumps", lambda *a, **k: writes.append(a))
+    jsontext.canonical({"changes": [row], "detail": {"rows": [row]}})
+    jsontext.dumps([row, row], default=datetime.isoformat)
+    jsontext.dumps([datetime(2026, 1, 1, tzinfo=UTC), uuid.UUID(int=14)], default=str)
+    assert writes == []
