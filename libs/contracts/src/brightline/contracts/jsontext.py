@@ -11,10 +11,15 @@ would write differently the stdlib writes instead:
 - datetimes, dates, times and dataclasses: orjson would write them itself (RFC 3339, an
   object), the stdlib handed them to `default`; so they go to `default` here too.
 
-Left as orjson writes them, both values the stdlib could not have put in PostgreSQL's JSONB or
-that no caller passes: NaN and Infinity (null here; the stdlib wrote NaN, which JSONB refuses) and
-a member of a plain Enum (its value here, `default`'s str(member) there; the project's enums are
-StrEnums, written as their value by both).
+Left as orjson writes them, values the stdlib refused or could not have put in PostgreSQL's
+JSONB, or that no caller passes: NaN and Infinity (null here; the stdlib wrote NaN, which JSONB
+refuses), a UUID where `default` is not str (its str() here, the stdlib raised TypeError) and a
+member of a plain Enum (its value here, str(member) through default=str there; the project's
+enums are StrEnums, which both write as their value).
+
+Kafka records are not written here: their data is written as the CloudEvents library writes it
+(spaces after separators, non-ASCII escaped), and so is the idempotency request hash
+(messaging.idempotency), hashed over that form.
 """
 
 from __future__ import annotations
