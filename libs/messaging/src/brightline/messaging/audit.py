@@ -60,6 +60,7 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 from sqlalchemy.sql.elements import BindParameter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from brightline.contracts import jsontext
 from brightline.platform.auth import Principal, Supervisor
 from brightline.platform.logging import (
     CURRENT_TICKET,
@@ -165,7 +166,7 @@ def _mask(value: Any) -> Any:
 def _normal(value: Any) -> Any:
     """What JSONB gives back for `value`: hashes are taken over this form, so a row read back
     hashes exactly as it did when written."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return jsontext.loads(jsontext.dumps(value, default=str))
 
 
 def _integral(value: Any) -> Any:
@@ -183,8 +184,7 @@ def row_hash(prev_hash: str, row: Mapping[Any, Any]) -> str:
         "at": row["at"].astimezone(UTC).isoformat(),
         **{k: _integral(row[k]) for k in CONTENT},
     }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+    return hashlib.sha256(prev_hash.encode() + b"\n" + jsontext.canonical(content)).hexdigest()
 
 
 def audit_row(**row: Any) -> dict[str, Any]:
