@@ -23,13 +23,15 @@ SERVICES = {
     "records": "RECORDS_DATABASE_NAME",
 }
 
-# Postgres settings closer to a server than pgserver's defaults (it ships 128 MB buffers).
+# Postgres settings closer to a server than pgserver's defaults (it ships 128 MB buffers), and
+# group commit as docker-compose and deploy/k8s/README set it (commit_delay, in microseconds).
 PG_SETTINGS = {
     "shared_buffers": "'2GB'",
     "work_mem": "'16MB'",
     "maintenance_work_mem": "'512MB'",
     "max_wal_size": "'4GB'",
     "checkpoint_timeout": "'15min'",
+    "commit_delay": "'1000'",
 }
 
 
@@ -57,10 +59,12 @@ class Stack:
     def start_infra(self) -> None:
         self.database_url = self.postgres.start()
         server = self.postgres._server
-        current = server.psql("SHOW shared_buffers;")
-        if "2GB" not in current:
-            for key, value in PG_SETTINGS.items():
+        changed = False
+        for key, value in PG_SETTINGS.items():
+            if value.strip("'") not in server.psql(f"SHOW {key};"):
                 server.psql(f"ALTER SYSTEM SET {key} = {value};")
+                changed = True
+        if changed:
             self.postgres.restart()
         self.bootstrap = self.kafka.start()
         parsed = urlparse(self.database_url.replace("postgresql+asyncpg", "postgresql"))

@@ -26,6 +26,8 @@ def test_every_service_and_the_infrastructure_has_a_container():
     assert set(SERVICES) | {"kafka", "postgres", "migrate"} <= set(services)
     assert services["kafka"]["image"].startswith("apache/kafka:4.")
     assert services["postgres"]["image"].startswith("postgres:16")
+    # group commit: fewer WAL flushes per ticket, each commit still flushed before its answer
+    assert "commit_delay=1000" in services["postgres"]["command"]
 
 
 def test_services_are_built_from_the_project_with_their_module():
