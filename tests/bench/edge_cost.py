@@ -22,7 +22,6 @@ import asyncio
 import cProfile
 import os
 import pstats
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -110,7 +109,7 @@ def layers(app: Any) -> list[str]:
     return names
 
 
-def infrastructure(state: Path) -> tuple[dict[str, str], list[Any]]:
+def infrastructure(state: Path) -> tuple[dict[str, Any], list[Any]]:
     """The servers' addresses, starting those the environment does not name."""
     from brightline.platform.local import LocalKafka, LocalPostgres
 
@@ -128,7 +127,7 @@ def infrastructure(state: Path) -> tuple[dict[str, str], list[Any]]:
     return {"database_url": database_url, "kafka_bootstrap_servers": bootstrap}, started
 
 
-async def measure(n: int, calls: bool, servers: dict[str, str], pstats_file: str | None) -> None:
+async def measure(n: int, calls: bool, servers: dict[str, Any], pstats_file: str | None) -> None:
     os.environ["DB_COUNT_ROUND_TRIPS"] = "1"
     import uvicorn
 
@@ -222,11 +221,19 @@ def main() -> None:
     args = parser.parse_args()
     servers, started = infrastructure(args.state)
     try:
-        asyncio.run(measure(args.n, args.calls, servers, args.pstats))
+        # uvloop when installed, as uvicorn serves intake (its default loop, "auto")
+        try:
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
+        except ImportError:
+            loop_factory = None
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(measure(args.n, args.calls, servers, args.pstats))
     finally:
         for server in reversed(started):
             server.stop()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
