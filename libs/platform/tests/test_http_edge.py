@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import APIRouter, Depends
 from prometheus_client import REGISTRY
+from prometheus_client.metrics import MetricWrapperBase
 
 from brightline.platform.app import SERVICE_MIDDLEWARE, create_service_app
 from brightline.platform.auth import Public
@@ -127,3 +128,24 @@ async def test_the_edge_refuses_what_no_route_may_read(monkeypatch):
     # An escaped backslash before u0000 is text, not NUL; a body in two chunks arrives whole.
     assert escaped.json() == {"n": 5, "a": "\\u0000"}
     assert chunked.json() == {"n": 6, "a": 1}
+
+
+async def test_a_request_of_a_kind_already_seen_finds_its_series(monkeypatch):
+    """labels() checks its values and takes a lock on every call: the series of a kind of
+    request (method, status class, route) are found once, then kept."""
+    monkeypatch.setenv("BRIGHTLINE_ENV", "development")
+    looked_up = []
+    original = MetricWrapperBase.labels
+
+    def labels(self, *values, **named):
+        looked_up.append(values)
+        return original(self, *values, **named)
+
+    transport = httpx.ASGITransport(app=echo_app("edge-series"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.post("/edge-echo/1", json={})).status_code == 200
+        monkeypatch.setattr(MetricWrapperBase, "labels", labels)
+        before = count("2xx", "/edge-echo/{n}")
+        assert (await client.post("/edge-echo/2", json={})).status_code == 200
+    assert looked_up == []
+    assert count("2xx", "/edge-echo/{n}") == before + 1
