@@ -3,13 +3,13 @@ and the counts behind it (issue 21).
 
     .venv/bin/python tests/bench/edge_cost.py [-n 2000] [--calls]
 
-Builds intake in this process exactly as `serve` does (the app uvicorn loads: its proxy-headers
+Builds intake in this process as `serve` does (the app uvicorn loads: its proxy-headers
 layer, every middleware, the route, the unit of work), runs its lifespan against a PostgreSQL
 and a Kafka broker (DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS, else its own under
-.local/edge-cost-*), stops the relay, the retention job and the audit sealer (their statements
-run on their own clocks), and sends N repair tickets straight into the ASGI app, one after
+.local/edge-cost-*) without its event consumer, stops the relay, the retention job and the audit
+sealer (their statements run on their own clocks), and sends N repair tickets straight into the ASGI app, one after
 another: no socket, no HTTP parsing, no client in the way, so `time.process_time()` over the N
-requests is the app's CPU (less the broker pollers' idle rate, measured over a quiet second
+requests is the app's CPU (less the producer's idle rate, measured over a quiet second
 before). Prints, per request: CPU µs, SQL round trips, ASGI layers the request passes through,
 and with --calls the Python function calls (cProfile, a count: stable on a busy box where the
 times are not) with the functions called most.
@@ -145,6 +145,8 @@ async def measure(n: int, calls: bool, servers: dict[str, Any], pstats_file: str
         environment="development",
         log_level="WARNING",  # as the bench runs it: the audit trail's info line is not its cost
         log_json=True,
+        # No consumer: its fetch loop, not the request, would fill the counts and the CPU.
+        consumers_enabled=False,
     )
     app = create_app(settings)
     async with running(app):
