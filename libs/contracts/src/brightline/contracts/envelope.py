@@ -13,6 +13,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
+from brightline.contracts import jsontext
 from brightline.contracts.registry import EventPayload, spec_for_type
 
 _JSON = JSONFormat()
@@ -151,7 +152,7 @@ def _plain(key: bytes | None, value: bytes | None, header_map: dict[str, bytes])
         subject = header_map["ce_subject"].decode() if "ce_subject" in header_map else None
         time_raw = header_map.get("ce_time")
         time = datetime.fromisoformat(time_raw.decode()) if time_raw is not None else None
-        data = json.loads(value) if value else None
+        data = jsontext.loads(value) if value else None
     except (KeyError, ValueError):  # missing, not UTF-8, not ISO 8601 here, not JSON
         return None
     if not (id_ and type_ and source) or subject == "" or (time and time.tzinfo is None):

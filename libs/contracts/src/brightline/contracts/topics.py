@@ -13,19 +13,33 @@ class Topic:
     name: str
     owner: str
     description: str
+    # Partitions when created: None for the deployment's KAFKA_PARTITIONS (the busy topics, over
+    # which a consumer group scales out); a quiet topic declares fewer (never more than
+    # KAFKA_PARTITIONS). Every fetch of a consumer lists every partition it is assigned, data
+    # or not, and the broker answers for each: a quiet topic's partitions are a cost per fetch
+    # to each of its consumers and buy no parallelism.
+    partitions: int | None = None
 
     @property
     def dead_letter(self) -> str:
         return f"{self.name}.dlt"
 
+    def partitions_of(self, default: int) -> int:
+        """Partitions of the topic (and its dead-letter twin) when KAFKA_PARTITIONS is `default`."""
+        return default if self.partitions is None else min(self.partitions, default)
+
 
 TOPICS: dict[str, Topic] = {}
+# A quiet topic's partitions: a few events an hour (escalations, planned outages, daily rates),
+# a few partitions all the same so that a group's second member is never idle on them. Outages
+# stay at KAFKA_PARTITIONS: a storm sends an update per report folded into an incident.
+QUIET = 3
 
 
-def topic(name: str, owner: str, description: str) -> Topic:
+def topic(name: str, owner: str, description: str, *, partitions: int | None = None) -> Topic:
     if name in TOPICS:
         raise ValueError(f"topic {name} declared twice")
-    TOPICS[name] = Topic(name, owner, description)
+    TOPICS[name] = Topic(name, owner, description, partitions)
     return TOPICS[name]
 
 
@@ -38,26 +52,35 @@ INTAKE_TICKETS = topic(
     "Tickets as first recorded by the answering agent, and their owner changes.",
 )
 INTAKE_ESCALATIONS = topic(
-    "intake.escalations", "intake", "Difficult callers handed to the duty supervisor."
+    "intake.escalations",
+    "intake",
+    "Difficult callers handed to the duty supervisor.",
+    partitions=QUIET,
 )
 DISPATCH_WORK_ORDERS = topic(
     "dispatch.work-orders", "dispatch", "Repair work orders and every state change of them."
 )
 DISPATCH_OUTAGES = topic(
-    "dispatch.outages", "dispatch", "Outage incidents folding many 'no power' calls into one fault."
+    "dispatch.outages",
+    "dispatch",
+    "Outage incidents folding many 'no power' calls into one fault.",
 )
 DISPATCH_PLANNED_OUTAGES = topic(
     "dispatch.planned-outages",
     "dispatch",
     "Planned outages (计划停电) from the outage management system, their notice, and supply "
     "interruptions whose cause is removed or supply restored.",
+    partitions=QUIET,
 )
 CASEWORK_CASES = topic(
     "casework.cases", "casework", "Complaints, reports, opinions, suggestions and praise as cases."
 )
 CALLBACK_TASKS = topic("callback.tasks", "callback", "Callback tasks, attempts and outcomes.")
 CALLBACK_RATES = topic(
-    "callback.rates", "callback", "Callback and satisfaction rates per day, unit and ticket type."
+    "callback.rates",
+    "callback",
+    "Callback and satisfaction rates per day, unit and ticket type.",
+    partitions=QUIET,
 )
 SLA_DEADLINES = topic(
     "sla.deadlines", "sla_monitor", "Deadlines opened, warned, breached, met or cancelled."
@@ -142,3 +165,11 @@ subscribe(
 def all_topic_names() -> list[str]:
     """Every topic and its dead-letter twin, for topic creation."""
     return [name for t in TOPICS.values() for name in (t.name, t.dead_letter)]
+
+
+def topic_partitions(default: int) -> dict[str, int]:
+    """Partitions of every topic and its dead-letter twin when created, KAFKA_PARTITIONS being
+    `default`."""
+    return {
+        name: t.partitions_of(default) for t in TOPICS.values() for name in (t.name, t.dead_letter)
+    }

@@ -36,6 +36,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import re
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -59,6 +60,7 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 from sqlalchemy.sql.elements import BindParameter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from brightline.contracts import jsontext
 from brightline.platform.auth import Principal, Supervisor
 from brightline.platform.logging import (
     CURRENT_TICKET,
@@ -72,6 +74,7 @@ from brightline.platform.problems import Problem
 from brightline.platform.waiting import wait_event
 
 if TYPE_CHECKING:  # the unit of work calls into this module
+    from brightline.contracts import Event
     from brightline.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -163,7 +166,7 @@ def _mask(value: Any) -> Any:
 def _normal(value: Any) -> Any:
     """What JSONB gives back for `value`: hashes are taken over this form, so a row read back
     hashes exactly as it did when written."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return jsontext.loads(jsontext.dumps(value, default=str))
 
 
 def _integral(value: Any) -> Any:
@@ -181,8 +184,7 @@ def row_hash(prev_hash: str, row: Mapping[Any, Any]) -> str:
         "at": row["at"].astimezone(UTC).isoformat(),
         **{k: _integral(row[k]) for k in CONTENT},
     }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+    return hashlib.sha256(prev_hash.encode() + b"\n" + jsontext.canonical(content)).hexdigest()
 
 
 def audit_row(**row: Any) -> dict[str, Any]:
@@ -226,6 +228,20 @@ async def append(session: AsyncSession, **row: Any) -> None:
 def _trace_id() -> str | None:
     context = trace.get_current_span().get_span_context()
     return format(context.trace_id, "032x") if context.is_valid else None
+
+
+# A W3C traceparent: version, trace id, parent span id, flags.
+_TRACE_ID = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def _trace_id_of(cause: Event) -> str | None:
+    """The trace of the event that caused the changes, from its traceparent: a consumer's batch
+    closes an event's row when the next event starts, outside the first one's trace. An event
+    that came without one: the trace current when its row is closed, if any."""
+    if cause.traceparent and (found := _TRACE_ID.match(cause.traceparent)):
+        if (trace_id := found.group(1)).strip("0"):
+            return trace_id
+    return _trace_id()
 
 
 # ----------------------------------------------------------------------------- change capture
@@ -607,6 +623,7 @@ class AuditTrail:
                 subject=cause.subject,
                 ticket_id=_ticket_of(cause.data, *emitted_data, *_changed_rows(changes)),
                 detail={"event_id": cause.id, "events": emitted},
+                trace_id=_trace_id_of(cause),
             )
         elif request is not None:
             if request.method not in STATE_CHANGING and not (changes or emitted):

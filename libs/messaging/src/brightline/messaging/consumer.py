@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -25,19 +26,27 @@ from aiokafka import (
     TopicPartition,
 )
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
+from opentelemetry import trace
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from brightline.contracts import Event, InvalidEvent, Topic, from_record
+from brightline.contracts.envelope import TRACEPARENT
 from brightline.messaging import metrics
 from brightline.messaging.kafka import kafka_auth, prefixed
 from brightline.messaging.schema import inbox
 from brightline.messaging.unit_of_work import AppliedBefore, UnitOfWork
+from brightline.platform import telemetry
 from brightline.platform.db import database_unavailable
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("brightline.messaging")
+# An event carries the W3C traceparent only (the envelope writes no baggage): read it directly,
+# not through the global composite propagator.
+_PROPAGATOR = TraceContextTextMapPropagator()
+_IDS = RandomIdGenerator()
 
 Route = Callable[[Event, UnitOfWork], Awaitable[None]]
 # A record waiting for its batch: the record (for the dead-letter topic), its event, its route.
@@ -84,9 +93,45 @@ def wants(route: Route, event: Event) -> bool:
         return True
 
 
-def tracing_enabled() -> bool:
-    """A real TracerProvider is configured (an exporter, or a test's in-memory one)."""
-    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+# Version 00 of the W3C traceparent, as every Brightline producer writes it.
+_TRACEPARENT_00 = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+
+
+def _remote_parent(traceparent: str) -> trace.SpanContext:
+    """The producer's span context, read with one compiled pattern: the propagator's extract
+    looked its pattern up in re's cache and built a context only to be taken apart again, per
+    event (~3.5 us against ~1.2). Anything but version 00 goes the propagator's way."""
+    if match := _TRACEPARENT_00.fullmatch(traceparent):
+        trace_id, span_id, flags = match.groups()
+        return trace.SpanContext(
+            trace_id=int(trace_id, 16),
+            span_id=int(span_id, 16),
+            is_remote=True,
+            trace_flags=trace.TraceFlags(int(flags, 16)),
+        )
+    context = _PROPAGATOR.extract({TRACEPARENT: traceparent})
+    return trace.get_current_span(context).get_span_context()
+
+
+def _trace_of(event: Event, *, begin: bool) -> otel_context.Context:
+    """The context of the producer's trace (its span as the remote parent). An event that came
+    without one (published by hand, or by a process that does not trace) gets a trace of its
+    own when `begin` and tracing is on, as a root span would have given it: what it causes
+    then carries a traceparent all the same. Without `begin`, a span started in the context
+    is the root."""
+    if event.traceparent:
+        parent = _remote_parent(event.traceparent)
+        if parent.is_valid:
+            return trace.set_span_in_context(trace.NonRecordingSpan(parent), otel_context.Context())
+    if not (begin and telemetry.tracing()):
+        return otel_context.Context()
+    root = trace.SpanContext(
+        trace_id=_IDS.generate_trace_id(),
+        span_id=_IDS.generate_span_id(),
+        is_remote=False,
+        trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+    )
+    return trace.set_span_in_context(trace.NonRecordingSpan(root), otel_context.Context())
 
 
 # Failures of the infrastructure, not of the record: retried until it comes back, never
@@ -435,14 +480,17 @@ class EventConsumer:
 
     @contextlib.contextmanager
     def _span_of(self, event: Event, what: str = "process") -> Iterator[None]:
-        """A consumer span continuing the producer's trace. Without a tracer provider (no
-        exporter configured) the span would be a no-op: skip its cost."""
-        if not tracing_enabled():
-            yield
-            return
-        parent = propagate.extract({"traceparent": event.traceparent} if event.traceparent else {})
-        token = otel_context.attach(parent)
+        """The producer's trace continued: its context current while the event is handled, so
+        log lines name its trace id and the events emitted carry it in their traceparent. A
+        consumer span of its own only when spans leave the process (telemetry.exporting):
+        otherwise nothing would ever read it, and the SDK span per event and per commit cost
+        about 9 % of a consumer's CPU."""
+        exporting = telemetry.exporting()
+        token = otel_context.attach(_trace_of(event, begin=not exporting))
         try:
+            if not exporting:
+                yield
+                return
             with tracer.start_as_current_span(
                 f"{what} {event.type}",
                 kind=trace.SpanKind.CONSUMER,

@@ -10,6 +10,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
+from brightline.contracts.topics import topic_partitions
+
 log = logging.getLogger(__name__)
 
 
@@ -53,18 +55,27 @@ def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
+def contract_partitions(prefix: str, default: int) -> dict[str, int]:
+    """Partitions of every contract topic and dead-letter twin (prefixed) when created, the
+    deployment's KAFKA_PARTITIONS being `default` (see Topic.partitions)."""
+    return {prefixed(prefix, name): n for name, n in topic_partitions(default).items()}
+
+
 async def ensure_topics(
     bootstrap_servers: str,
     names: list[str],
     *,
     partitions: int = 12,
+    sizes: Mapping[str, int] | None = None,
     replication: int = 1,
     configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Create the topics that are missing. `configs` (topic-level settings such as retention.ms,
+    """Create the topics that are missing, with `partitions` each unless `sizes` names their
+    own (contract_partitions: the quiet contract topics have fewer). `configs` (topic-level settings such as retention.ms,
     see brightline.messaging.retention) go on new topics and are re-applied to existing ones,
     so a changed retention reaches a running cluster at the next start."""
     configs = configs or {}
+    sizes = sizes or {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_auth())
     await admin.start()
     try:
@@ -85,7 +96,7 @@ async def ensure_topics(
                 [
                     NewTopic(
                         n,
-                        num_partitions=partitions,
+                        num_partitions=sizes.get(n, partitions),
                         replication_factor=replication,
                         topic_configs=dict(configs.get(n, {})),
                     )

@@ -18,7 +18,12 @@ from brightline.contracts import Event, Topic, all_topic_names
 from brightline.messaging.audit import AuditSealer, AuditTrail
 from brightline.messaging.bus import MessageBus
 from brightline.messaging.consumer import EventConsumer, Route
-from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
+from brightline.messaging.kafka import (
+    contract_partitions,
+    create_producer,
+    ensure_topics,
+    prefixed,
+)
 from brightline.messaging.relay import OutboxRelay
 from brightline.messaging.retention import RetentionJob, RetentionSettings, topic_configs_for
 from brightline.messaging.unit_of_work import UnitOfWork
@@ -111,6 +116,7 @@ async def service_runtime(
             settings.kafka_bootstrap_servers,
             topic_names,
             partitions=settings.kafka_partitions,
+            sizes=contract_partitions(prefix, settings.kafka_partitions),
             configs=topic_configs_for(topic_names, runtime.retention.settings),
         )
     await runtime.producer.start()

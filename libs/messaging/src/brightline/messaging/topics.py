@@ -6,7 +6,8 @@ raise them with kafka-topics.sh --alter). Settings from the environment:
 
   KAFKA_BOOTSTRAP_SERVERS   broker list (default 127.0.0.1:9092)
   KAFKA_TOPIC_PREFIX        prefix for every topic (default none)
-  KAFKA_PARTITIONS          partitions of each new topic (default 12)
+  KAFKA_PARTITIONS          partitions of each new topic (default 12; a quiet topic
+                            declares fewer in brightline.contracts.topics)
   KAFKA_REPLICATION_FACTOR  replicas of each new topic (default 1)
   KAFKA_TOPICS_TIMEOUT      seconds to wait for the broker before giving up (default 120)
 """
@@ -20,7 +21,7 @@ import sys
 import time
 
 from brightline.contracts import all_topic_names
-from brightline.messaging.kafka import ensure_topics, prefixed
+from brightline.messaging.kafka import contract_partitions, ensure_topics, prefixed
 from brightline.messaging.retention import topic_configs_for
 
 
@@ -45,6 +46,7 @@ async def create_all(
                 bootstrap,
                 names,
                 partitions=partitions,
+                sizes=contract_partitions(prefix, partitions),
                 replication=replication,
                 configs=topic_configs_for(names),  # retention.ms/segment.ms, see retention.py
             )
@@ -86,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(
-        f"{len(names)} topics present ({args.partitions} partitions, replication {args.replication} when created)"
+        f"{len(names)} topics present ({args.partitions} partitions, fewer for a quiet topic, "
+        f"replication {args.replication} when created)"
     )
     return 0
 

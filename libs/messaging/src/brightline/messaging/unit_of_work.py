@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from functools import cache, lru_cache
@@ -15,7 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
-from brightline.contracts import Event, EventPayload, new_event
+from brightline.contracts import Event, EventPayload, jsontext, new_event
 from brightline.messaging.audit import RIDING, audit_trail
 from brightline.messaging.schema import inbox, outbox
 from brightline.platform.logging import CURRENT_TICKET, bind_ticket
@@ -239,7 +238,7 @@ def _insert(
     VALUES statement and compiled one on every commit of a batch (~1 ms)."""
     prefix = f"{RIDING}{table.name}_"
     if len(rows) != 1:
-        params[prefix + "rows"] = json.dumps(rows, ensure_ascii=False, default=datetime.isoformat)
+        params[prefix + "rows"] = jsontext.dumps(rows, default=datetime.isoformat).decode()
         return _many_rows(table, tuple(rows[0]))
     params.update({prefix + key: value for key, value in rows[0].items()})
     return _one_row(table, tuple(rows[0]))

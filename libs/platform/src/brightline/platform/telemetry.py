@@ -39,6 +39,8 @@ UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
+# The exporters the provider was given, the OTLP one made from the environment included: read on
+# every handled event (exporting), where a look-up in os.environ each time showed in profiles.
 _exporters: list[SpanExporter] = []
 
 
@@ -59,7 +61,9 @@ def configure_tracing(
             if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-                _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+                otlp = OTLPSpanExporter()
+                _exporters.append(otlp)
+                _provider.add_span_processor(BatchSpanProcessor(otlp))
             _instrument_httpx()
         if exporter is not None and exporter not in _exporters:
             _exporters.append(exporter)
@@ -101,13 +105,16 @@ class SampledWhenExported(Sampler):
 _TRACED: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
+def tracing() -> bool:
+    """The SDK is configured (not disabled): events get a traceparent, log lines a trace id."""
+    return _provider is not None
+
+
 def exporting() -> bool:
     """Spans leave the process: an OTLP endpoint or a test's exporter is configured. Without
-    one, a span is still made (its trace id names log lines and travels with events), but a
-    span only its exporter would ever read is CPU for nothing."""
-    return _provider is not None and (
-        bool(_exporters) or bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
-    )
+    one, the trace context still names log lines and travels with events, but a span only its
+    exporter would ever read is CPU for nothing (consumers then make none)."""
+    return _provider is not None and bool(_exporters)
 
 
 def instrument_engine(engine: AsyncEngine | Engine) -> None:

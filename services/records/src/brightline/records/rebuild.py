@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from brightline.messaging import EventConsumer, create_producer, ensure_topics, prefixed
-from brightline.messaging.kafka import kafka_auth
+from brightline.messaging.kafka import contract_partitions, kafka_auth
 from brightline.platform.db import (
     create_engine,
     database_url,
@@ -140,7 +140,10 @@ async def rebuild(
     prefix = settings.kafka_topic_prefix
     topic_names = [prefixed(prefix, t.name) for t in consumers.TOPICS]
     await ensure_topics(
-        settings.kafka_bootstrap_servers, topic_names, partitions=settings.kafka_partitions
+        settings.kafka_bootstrap_servers,
+        topic_names,
+        partitions=settings.kafka_partitions,
+        sizes=contract_partitions(prefix, settings.kafka_partitions),
     )
     engine = create_engine(url, pool_size=2)
     producer = create_producer(settings.kafka_bootstrap_servers, f"{settings.service_name}-rebuild")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.confidentiality import Confidentiality, Viewer
+from brightline.contracts import jsontext
 from brightline.contracts.events.casework import CaseType
 from brightline.records.adapters.orm import confidential_reads, timeline
 from brightline.records.domain.model import (
@@ -155,7 +156,7 @@ def merge_row(row: dict[str, Any], later: dict[str, Any]) -> None:
 
 def _json(rows: Any) -> str:
     # Times as ISO 8601 with their offset and microseconds: PostgreSQL reads back the same instant.
-    return json.dumps(rows, ensure_ascii=False, default=datetime.isoformat)
+    return jsontext.dumps(rows, default=datetime.isoformat).decode()
 
 
 def entry_row(entry: TimelineEntry) -> dict[str, Any]:

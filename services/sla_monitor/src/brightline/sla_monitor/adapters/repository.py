@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from brightline.contracts import Event
+from brightline.contracts import Event, jsontext
 from brightline.messaging import UnitOfWork
 from brightline.messaging.audit import note_insert
 from brightline.platform.db import rows_affected
@@ -424,7 +423,7 @@ class HistoryRepository:
     async def _log_many(self, rows: list[dict[str, Any]]) -> None:
         connection = await self.session.connection()
         await connection.execute(
-            LOG_MANY, {"rows": json.dumps(rows, ensure_ascii=False, default=datetime.isoformat)}
+            LOG_MANY, {"rows": jsontext.dumps(rows, default=datetime.isoformat).decode()}
         )
 
     async def history(self) -> list[Event]:
