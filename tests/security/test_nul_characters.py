@@ -1,5 +1,5 @@
-"""NUL (U+0000) in any field is refused with 422 problem+json by the platform (RejectNul),
-for every service: PostgreSQL text cannot hold it, and the fuzzer found services answering 500."""
+"""NUL (U+0000) in any field is refused with 422 problem+json by the platform (RequestGuard), for
+every service: PostgreSQL text cannot hold it, and the fuzzer found services answering 500."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import lru_cache
 from timeit import default_timer
 
 from fastapi import APIRouter, FastAPI, Request
@@ -28,8 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brightline.platform.admission import Admission, default_inflight, overloaded
 from brightline.platform.integration import IntegrationGate
-from brightline.platform.limits import BodyLimit, security_headers
-from brightline.platform.problems import RejectNul, install_problem_handlers, problem_response
+from brightline.platform.limits import RequestGuard, security_headers
+from brightline.platform.problems import install_problem_handlers, problem_response
 from brightline.platform.settings import ServiceSettings
 from brightline.platform.telemetry import SERVER_SPANS, configure_tracing, tag_service
 
@@ -92,12 +93,11 @@ def create_service_app(
         settings.service_name, settings.integration_rate_limit
     )
     install_problem_handlers(app)
-    app.add_middleware(RejectNul)  # U+0000 cannot reach PostgreSQL text: 422, never a 500
     for middleware in SERVICE_MIDDLEWARE:
         app.add_middleware(middleware)
-    # A body over the limit is refused before authentication or any parsing.
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, paths=settings.body_limits)
-    # Outermost: every response counted and timed, and given the security headers.
+    # Outermost: every response counted and timed, and given the security headers; a body over
+    # the limit refused before authentication or any parsing, and U+0000, which PostgreSQL text
+    # cannot hold, refused with a 422, never a 500.
     app.add_middleware(
         HttpEdge,
         csp=settings.content_security_policy,
@@ -107,6 +107,7 @@ def create_service_app(
             settings.http_max_queued,
             settings.http_queue_seconds,
         ),
+        guard=RequestGuard(settings.max_body_bytes, settings.body_limits),
     )
     app.include_router(health_router())
     # Routers every service serves, registered by the libraries (brightline.messaging's audit
@@ -145,9 +146,10 @@ UNMEASURED = frozenset({"/metrics", "/healthz", "/readyz"})
 
 
 class HttpEdge:
-    """ASGI middleware, outermost: the request metrics and the security headers (`csp` too
-    when given: the console's pages) in one layer. It replaces the Prometheus instrumentator
-    and a headers middleware: each layer costs every request a call, a closure and a wrapped
+    """ASGI middleware, outermost: admission, the request guard (body limit, NUL), the request
+    metrics and the security headers (`csp` too when given: the console's pages) in one layer.
+    It replaces the Prometheus instrumentator, a headers middleware and the body limit's and
+    the NUL check's layers: each layer costs every request a call, a closure and a wrapped
     send, and the instrumentator matched the path against every route again to name it, where
     the route the router chose is in the scope once the app has run."""
 
@@ -157,11 +159,13 @@ class HttpEdge:
         service_name: str,
         csp: str | None = None,
         admission: Admission | None = None,
+        guard: RequestGuard | None = None,
     ) -> None:
         self.app = app
         self.service_name = service_name
         self.headers = security_headers(csp)
         self.admission = admission
+        self.guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -171,11 +175,9 @@ class HttpEdge:
         status = 500  # what the client gets when the app raises before answering
         # Probes and metrics never queue: a pod in a storm is busy, not dead.
         admission = self.admission if scope["path"] not in UNMEASURED else None
-        if admission is not None and not await admission.enter():
+        shedding = admission is not None and not await admission.enter()
+        if shedding:
             admission = None
-            app: ASGIApp = shed
-        else:
-            app = self.app
 
         async def edge_send(message: Message) -> None:
             nonlocal status, admission
@@ -194,15 +196,30 @@ class HttpEdge:
             await send(message)
 
         try:
-            await app(scope, receive, edge_send)
+            if shedding:
+                await shed(scope, receive, edge_send)
+            elif self.guard is None:
+                await self.app(scope, receive, edge_send)
+            elif (admitted := await self.guard.admit(scope, receive, edge_send)) is not None:
+                await self.app(scope, admitted, edge_send)
         finally:
             if admission is not None:  # the app failed before answering
                 admission.leave()
             handler = _handler(scope)
             if handler not in UNMEASURED:
-                method = scope["method"]
-                REQUESTS.labels(method, f"{str(status)[0]}xx", handler).inc()
-                DURATION.labels(method, handler).observe(max(default_timer() - started, 0.0))
+                requests, duration = _series(scope["method"], status // 100, handler)
+                requests.inc()
+                duration.observe(max(default_timer() - started, 0.0))
+
+
+@lru_cache(maxsize=4096)  # bounded: a client can make up methods and paths
+def _series(method: str, status_class: int, handler: str) -> tuple[Counter, Histogram]:
+    """The counter and the histogram of one kind of request, found once: labels() checks its
+    values and takes a lock on every call, more than the increment and the observation cost."""
+    return (
+        REQUESTS.labels(method, f"{status_class}xx", handler),
+        DURATION.labels(method, handler),
+    )
 
 
 async def shed(scope: Scope, receive: Receive, send: Send) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://brightline.dev/problems/"
@@ -160,52 +158,3 @@ def install_problem_handlers(app: FastAPI) -> None:
             str(error.detail) if error.detail else "HTTP error",
         )
         return problem_response(problem, request, headers=getattr(error, "headers", None))
-
-
-# NUL (U+0000) cannot be stored in PostgreSQL text, so no field may carry one: a JSON string
-# escape \u0000 (not itself escaped), %00 in the query, or NUL in the path is refused up front.
-_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-
-
-class RejectNul:
-    """ASGI middleware: 422 problem+json for a request carrying NUL anywhere a field can."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
-            return await self._refuse(scope, receive, send)
-        messages, body = [], b""
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        # The regex tries every position of the body; the plain search for its end does not.
-        if b"\x00" in body or (b"\\u0000" in body and _JSON_NUL.search(body)):
-            return await self._refuse(scope, receive, send)
-        replay = iter(messages)
-
-        async def replayed() -> Message:
-            return next(replay, None) or await receive()
-
-        await self.app(scope, replayed, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = Problem(
-            422,
-            "validation-error",
-            "Request is not valid",
-            "Text may not contain the NUL character (U+0000)",
-            errors=[{"field": "", "message": "contains U+0000", "type": "nul_character"}],
-        )
-        response = JSONResponse(
-            problem.body(scope.get("path")), status_code=422, media_type=PROBLEM_JSON
-        )
-        await response(scope, receive, send)
