@@ -186,6 +186,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         return sum(lag.values()) == 0
 
     await wait_for(drained, timeout=120, interval=2)
+    left = {group: lag for group, lag in (await stack.consumer_lag()).items() if lag}
     stop.set()
     await sampler
     drained_at = next((t for t, lag in samples if t >= load_end and lag == 0), None)
@@ -252,7 +253,9 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "lag drained after load end",
             (drained_at - load_end) if drained_at else None,
             "s",
-            note="" if drained_at else "not drained within 120 s after the applied check",
+            note=""
+            if drained_at
+            else f"not drained within 120 s after the applied check; left: {left}",
         ),
     ]
 
