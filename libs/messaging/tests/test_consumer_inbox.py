@@ -7,7 +7,6 @@ them (no broker needed: the claim is the database's business)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -15,10 +14,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
 from brightline.contracts import new_event
-from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.messaging import EventConsumer
 from brightline.messaging.schema import metadata as messaging_metadata
+from brightline.messaging.testing import sample_ticket as ticket
 from brightline.platform.db import (
     ROUND_TRIPS,
     count_round_trips,
@@ -31,17 +30,6 @@ from brightline.platform.db import (
 pytestmark = pytest.mark.integration
 
 TYPE = "brightline.intake.ticket.recorded.v1"
-
-
-def ticket(i: int) -> TicketRecordedV1:
-    return TicketRecordedV1(
-        ticket_id=f"t-{i}",
-        ticket_no=f"{i:012d}",
-        ticket_type="repair",
-        first_ask_owner="agent-1",
-        recorded_at=datetime.now(UTC),
-        description=str(i),
-    )
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ PostgreSQL (the outbox rows); the batch is handed to the consumer as a fetch wou
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -17,12 +16,12 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 
 from brightline.contracts import new_event
-from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.messaging import EventConsumer
 from brightline.messaging.audit import AuditTrail
 from brightline.messaging.audit import metadata as audit_metadata
 from brightline.messaging.schema import metadata as messaging_metadata
+from brightline.messaging.testing import sample_ticket as ticket
 from brightline.platform import telemetry
 from brightline.platform.db import create_engine, database_url, ensure_database, session_factory
 from brightline.platform.logging import add_trace_ids
@@ -35,17 +34,6 @@ TRACES = ["4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c"
 PARENTS = ["00f067aa0ba902b7", "b7ad6b7169203331"]
 EXPORTER = InMemorySpanExporter()
 TYPE = "brightline.intake.ticket.recorded.v1"
-
-
-def ticket(i: int) -> TicketRecordedV1:
-    return TicketRecordedV1(
-        ticket_id=f"t-{i}",
-        ticket_no=f"{i:012d}",
-        ticket_type="repair",
-        first_ask_owner="agent-1",
-        recorded_at=datetime.now(UTC),
-        description=str(i),
-    )
 
 
 def consumer_on(engine, route) -> EventConsumer:

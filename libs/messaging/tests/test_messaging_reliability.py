@@ -4,17 +4,16 @@
 import asyncio
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.messaging import EventConsumer, UnitOfWork, create_producer, ensure_topics, prefixed
 from brightline.messaging.schema import metadata as messaging_metadata
 from brightline.messaging.testing import events_of, publish, read_topic
+from brightline.messaging.testing import sample_ticket as ticket
 from brightline.platform.db import create_engine, database_url, ensure_database, session_factory
 from brightline.platform.testing import eventually
 
@@ -22,17 +21,6 @@ pytestmark = pytest.mark.integration
 
 WORKER = Path(__file__).with_name("messaging_worker.py")
 N = 600
-
-
-def ticket(i: int, *, description: str = "停电", key: str | None = None) -> TicketRecordedV1:
-    return TicketRecordedV1(
-        ticket_id=key or f"t-{i}",
-        ticket_no=f"{i:012d}",
-        ticket_type="repair",
-        first_ask_owner="agent-1",
-        recorded_at=datetime.now(UTC),
-        description=description,
-    )
 
 
 @pytest.fixture

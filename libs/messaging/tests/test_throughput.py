@@ -9,7 +9,6 @@ import contextlib
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
-from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.messaging import (
     EventConsumer,
@@ -30,19 +28,9 @@ from brightline.messaging import (
 from brightline.messaging.consumer import handles_only
 from brightline.messaging.schema import metadata as messaging_metadata
 from brightline.messaging.testing import events_of, publish, read_topic
+from brightline.messaging.testing import sample_ticket as ticket
 from brightline.platform.db import create_engine, database_url, ensure_database, session_factory
 from brightline.platform.testing import eventually
-
-
-def ticket(i: int, *, description: str, key: str) -> TicketRecordedV1:
-    return TicketRecordedV1(
-        ticket_id=key,
-        ticket_no=f"{i:012d}",
-        ticket_type="repair",
-        first_ask_owner="agent-1",
-        recorded_at=datetime.now(UTC),
-        description=description,
-    )
 
 
 async def records_on(bootstrap: str, topic: str) -> int:

@@ -5,11 +5,28 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from brightline.contracts import Event, EventPayload, from_record, new_event, to_record
+from brightline.contracts.events.intake import TicketRecordedV1
 from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
+
+
+def sample_ticket(
+    i: int, *, description: str | None = None, key: str | None = None
+) -> TicketRecordedV1:
+    """The i-th recorded repair ticket of a test: its id the key when given (the Kafka key), its
+    description i unless given (tests read the number back from what a handler saw)."""
+    return TicketRecordedV1(
+        ticket_id=key or f"t-{i}",
+        ticket_no=f"{i:012d}",
+        ticket_type="repair",
+        first_ask_owner="agent-1",
+        recorded_at=datetime.now(UTC),
+        description=str(i) if description is None else description,
+    )
 
 
 async def publish(
