@@ -381,15 +381,27 @@ def note_insert(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -
     """Rows a unit of work will insert in a statement of its own later (UnitOfWork.defer: one
     statement for a whole batch of events), taken as the cause being handled now inserted
     them, exactly as _capture_change takes an INSERT it sees: each event keeps its own row."""
+    _note(session, table, "insert", rows)
+
+
+def note_update(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -> None:
+    """Rows a unit of work will update in a statement of its own later (UnitOfWork.defer), each
+    as its primary key and the values it is given, taken as the cause being handled now updated
+    them: the form _capture_change gives an executemany UPDATE (no row before: the statement
+    that reads it runs after every cause of the batch has closed its row)."""
+    _note(session, table, "update", rows)
+
+
+def _note(session: AsyncSession, table: str, op: str, rows: list[dict[str, Any]]) -> None:
     changes = session.info.get(CHANGES)
     if changes is None or not rows:
         return
     if len(changes) < MAX_ENTRIES:
         after = [_mask(r) for r in rows[:MAX_ROWS]]
-        changes.append({"table": table, "op": "insert", "count": len(rows), "after": after})
+        changes.append({"table": table, "op": op, "count": len(rows), "after": after})
     else:
         more = session.info.setdefault(MORE, {})
-        more[f"insert {table}"] = more.get(f"insert {table}", 0) + len(rows)
+        more[f"{op} {table}"] = more.get(f"{op} {table}", 0) + len(rows)
 
 
 def _update_returning(

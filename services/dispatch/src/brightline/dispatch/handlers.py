@@ -20,6 +20,7 @@ from brightline.contracts.events.dispatch import (
     WorkOrderStatusChangedV1,
 )
 from brightline.dispatch import metrics
+from brightline.dispatch.adapters.orm import work_orders
 from brightline.dispatch.adapters.repository import (
     CrewRepository,
     LinkRepository,
@@ -49,11 +50,14 @@ from brightline.dispatch.domain.model import (
 )
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import Handler, MessageBus, UnitOfWork
+from brightline.messaging.audit import note_update
 from brightline.platform import clock
 
 SYSTEM = "dispatch"
 # An order nobody could route still carries the strictest arrival clock until it is routed.
 UNROUTED_AREA_CLASS: AreaClass = "urban"
+# The unit of work's arrival deadlines to write at commit (session.info: one per unit of work).
+ARRIVALS = "dispatch_arrivals"
 
 
 class NotFound(Exception):
@@ -813,7 +817,24 @@ async def _release_links(
 
 
 async def set_arrival_deadline(command: commands.SetArrivalDeadline, uow: UnitOfWork) -> None:
-    await WorkOrderRepository(uow.session).set_arrive_by(command.ticket_or_order_id, command.due_at)
+    """The SLA monitor's arrival clock on the order. The deadlines of a consumer's batch are
+    gathered and written in one statement at commit: one each cost a statement, its ORM
+    execution and its change capture. Nothing of the batch reads arrive_by before then: the
+    consumer's other handlers (a new, a reopened or a linked repair) neither decide by it nor
+    change it (an order they save writes back the arrive_by it was read with, and the deferred
+    statement runs after them); crews' steps and reassignments are requests of their own."""
+    arrivals: dict[str, datetime] | None = uow.session.info.get(ARRIVALS)
+    if arrivals is None:
+        arrivals = uow.session.info[ARRIVALS] = {}
+        gathered = arrivals
+        uow.defer(lambda: WorkOrderRepository(uow.session).set_arrive_by(gathered))
+    # Two clocks of one order in a batch: the later wins, as it did one statement each.
+    arrivals[command.ticket_or_order_id] = command.due_at
+    note_update(
+        uow.session,
+        work_orders.name,
+        [{"id": command.ticket_or_order_id, "arrive_by": command.due_at}],
+    )
 
 
 async def set_expected_restoration(

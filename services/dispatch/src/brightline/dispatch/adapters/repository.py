@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.dispatch.adapters.orm import (
@@ -113,10 +113,23 @@ _HISTORY_WITH_ORDER = work_order_history.insert().add_cte(
 # Statements of every repair's path, built once and executed with parameters: building one
 # costs more CPU than its round trip (and a fresh cache key per execution), and the audit trail
 # joins an UPDATE built once to its rows before once (brightline.messaging.audit._joined).
+# The arrival deadlines of a consumer's batch in one statement whose text does not depend on
+# how many (the ids and the times as two arrays, unnested side by side): compiled once.
+_ARRIVALS = (
+    sa.func.unnest(
+        sa.bindparam("order_ids", type_=ARRAY(work_orders.c.id.type)),
+        sa.bindparam("due_ats", type_=ARRAY(work_orders.c.arrive_by.type)),
+    )
+    .table_valued(
+        sa.column("order_id", work_orders.c.id.type),
+        sa.column("due_at", work_orders.c.arrive_by.type),
+    )
+    .render_derived(name="arrival")
+)
 _SET_ARRIVE_BY = (
     work_orders.update()
-    .where(work_orders.c.id == sa.bindparam("order_id"))
-    .values(arrive_by=sa.bindparam("due_at"))
+    .where(work_orders.c.id == _ARRIVALS.c.order_id)
+    .values(arrive_by=_ARRIVALS.c.due_at)
 )
 
 
@@ -198,8 +211,14 @@ class WorkOrderRepository:
         ).all()
         return [_order(r) for r in rows]
 
-    async def set_arrive_by(self, order_id: str, due_at: datetime) -> None:
-        await self.session.execute(_SET_ARRIVE_BY, {"order_id": order_id, "due_at": due_at})
+    async def set_arrive_by(self, due_at: dict[str, datetime]) -> None:
+        """Each order's arrival deadline (by order id), in one round trip. On the session's
+        connection, not through the ORM's execute: the audit trail has each event's change
+        already (audit.note_update as it was gathered)."""
+        connection = await self.session.connection()
+        await connection.execute(
+            _SET_ARRIVE_BY, {"order_ids": list(due_at), "due_ats": list(due_at.values())}
+        )
 
     async def _count(self, query: sa.Select[int]) -> int:
         return await self.session.scalar(query) or 0  # count() always answers; None never comes
