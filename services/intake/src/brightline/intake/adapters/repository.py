@@ -799,7 +799,8 @@ async def write_work_orders(session: AsyncSession, fold: WorkOrderFold) -> None:
 # events left it one by one; a stored one takes the latest event's status and time, and its
 # crew, where the stored row is not later than them (the upsert's rule, event by event), and
 # the batch's last arrival deadline whatever its time. The seen_* columns are not the table's
-# (EXCLUDED has none of them): the conflict branch reads them from the batch by key.
+# (EXCLUDED has none of them): the conflict branch reads them from the batch by key. In key
+# order: concurrent batches lock the orders they share in one order, never deadlocking.
 _SEEN_COLUMNS = ", ".join(
     f"{name} {kind}"
     for name, kind in (
@@ -824,7 +825,7 @@ WITH seen AS MATERIALIZED (
 SELECT * FROM jsonb_to_recordset(CAST(CAST(:orders AS text) AS jsonb)) AS s({_SEEN_COLUMNS})
 )
 INSERT INTO work_orders AS w ({_TABLE_COLUMNS})
-SELECT {_TABLE_COLUMNS} FROM seen
+SELECT {_TABLE_COLUMNS} FROM seen ORDER BY work_order_id
 ON CONFLICT (work_order_id) DO UPDATE SET
 (status, updated_at, crew_id) = (
     SELECT CASE WHEN w.updated_at <= s.seen_at THEN s.seen_status ELSE w.status END,

@@ -81,5 +81,4 @@ class WorkOrderFold:
         return fold
 
     def rows(self) -> list[dict[str, Any]]:
-        # In key order: concurrent batches lock shared orders in one order, never deadlocking.
-        return [self.orders[key].row() for key in sorted(self.orders)]
+        return [fold.row() for fold in self.orders.values()]
