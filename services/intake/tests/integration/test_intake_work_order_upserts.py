@@ -1,8 +1,12 @@
 """Intake's copy of dispatch's work orders: every repair brings three events (the order created,
-assigned, its arrival clock), each an upsert. Their statements are built once (building an
-upsert cost more CPU than executing its cached compiled form), and the read model and the
-audit trail's capture stay what they were."""
+assigned, its arrival clock). A consumer's batch writes them all in one statement at commit,
+built once (building an upsert cost more CPU than executing its cached compiled form); the
+read model ends as the events' upserts one by one left it, and the audit trail's capture
+stays what it was: each event's row."""
 
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,16 +43,22 @@ def created(order: str, at: datetime) -> WorkOrderCreatedV1:
     )
 
 
-def assigned(order: str, at: datetime) -> WorkOrderStatusChangedV1:
+def assigned(
+    order: str, at: datetime, status: str = "assigned", crew: str | None = "crew-7"
+) -> WorkOrderStatusChangedV1:
     return WorkOrderStatusChangedV1(
         work_order_id=order,
         ticket_id=f"t-{order}",
         unit_id="u-1",
-        status="assigned",
+        status=status,
         previous_status="created",
         changed_at=at,
-        crew_id="crew-7",
+        crew_id=crew,
     )
+
+
+def deadline(order: str, opened_at: datetime, due: datetime) -> KeepArrivalDeadline:
+    return KeepArrivalDeadline(order, f"t-{order}", due, opened_at)
 
 
 async def test_a_repairs_work_order_events_build_no_statement_and_keep_the_read_model(
@@ -94,3 +104,115 @@ async def test_a_repairs_work_order_events_build_no_statement_and_keep_the_read_
     after = [c["after"][0] for c in captured]
     assert [a["status"] for a in after] == ["created", "created", "assigned", "created", "created"]
     assert after[2]["crew_id"] == "crew-7" and after[3]["arrive_by"] == due
+
+
+@contextmanager
+def statements_on_work_orders(runtime) -> Iterator[list[str]]:
+    """The SQL sent to the database that writes intake's work orders, as it is sent."""
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "INTO work_orders" in statement:
+            sent.append(statement)
+
+    sa.event.listen(runtime.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(runtime.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def test_a_batch_of_work_order_events_writes_the_read_model_in_one_statement(app):
+    bus, runtime = app.state.bus, app.state.runtime
+    with statements_on_work_orders(runtime) as sent:
+        async with runtime.unit_of_work() as uow:
+            # Eight repairs' events as a busy fetch brings them: 24 events for 8 orders.
+            for n in range(8):
+                order = f"wo-batch-{n}"
+                await bus.handle(created(order, T0), uow)
+                await bus.handle(deadline(order, T0, T0 + timedelta(minutes=45)), uow)
+                await bus.handle(assigned(order, T0 + timedelta(minutes=1)), uow)
+            assert sent == []  # nothing before the commit
+            await uow.commit()
+    assert len(sent) == 1
+    async with runtime.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(
+                    work_orders.c.status, work_orders.c.crew_id, work_orders.c.arrive_by
+                ).where(work_orders.c.work_order_id.like("wo-batch-%"))
+            )
+        ).all()
+    assert sorted(rows) == [("assigned", "crew-7", T0 + timedelta(minutes=45))] * 8
+
+
+def random_story(rng: random.Random, order: str) -> list:
+    """An order's events in an order a busy consumer may see them: late, repeated, a deadline
+    before the order, times that tie, status changes naming no crew."""
+    at = [T0 + timedelta(minutes=m) for m in range(4)]
+    kinds = [
+        lambda: created(order, rng.choice(at)),
+        lambda: assigned(order, rng.choice(at), crew=rng.choice(["crew-1", "crew-2", None])),
+        lambda: assigned(order, rng.choice(at), status="on_site", crew=None),
+        lambda: deadline(order, rng.choice(at), rng.choice(at) + timedelta(hours=1)),
+    ]
+    return [rng.choice(kinds)() for _ in range(rng.randint(1, 6))]
+
+
+async def test_a_batch_leaves_the_rows_its_events_left_one_by_one(app):
+    """Orders with a stored row (one earlier event, committed) and without; each order's story
+    applied event by event (a unit of work each) in one world, in one batch (one statement) in
+    the other."""
+    bus, runtime = app.state.bus, app.state.runtime
+    rng = random.Random(21)
+    stories = {}
+    for n in range(60):
+        earlier = random_story(rng, "")[:1] if n % 2 else []
+        stories[f"{n:02}"] = (earlier, random_story(rng, ""))
+
+    def of(prefix: str, key: str, event):
+        order = f"{prefix}-{key}"
+        if isinstance(event, KeepArrivalDeadline):
+            return KeepArrivalDeadline(order, f"t-{order}", event.due_at, event.opened_at)
+        return event.model_copy(update={"work_order_id": order, "ticket_id": f"t-{order}"})
+
+    async def apply(events) -> None:
+        async with runtime.unit_of_work() as uow:
+            for event in events:
+                await bus.handle(event, uow)
+            await uow.commit()
+
+    for key, (earlier, story) in stories.items():
+        for prefix in ("one", "batch"):
+            if earlier:
+                await apply([of(prefix, key, e) for e in earlier])
+        for event in story:
+            await apply([of("one", key, event)])
+    # The batch world's events interleaved across orders, each order's in its own order.
+    queues = [[of("batch", key, e) for e in story] for key, (_, story) in stories.items()]
+    batch = []
+    while queues := [q for q in queues if q]:
+        batch.append(rng.choice(queues).pop(0))
+    with statements_on_work_orders(runtime) as sent:
+        await apply(batch)
+    assert len(sent) == 1
+
+    async def world(prefix: str) -> dict:
+        async with runtime.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(work_orders).where(work_orders.c.work_order_id.like(f"{prefix}-%"))
+                )
+            ).mappings()
+            return {
+                r["work_order_id"].removeprefix(prefix): {
+                    **r,
+                    "work_order_id": None,
+                    "ticket_id": r["ticket_id"].removeprefix(f"t-{prefix}"),
+                }
+                for r in rows
+            }
+
+    one_by_one = await world("one")
+    assert len(one_by_one) == len(stories)
+    assert await world("batch") == one_by_one

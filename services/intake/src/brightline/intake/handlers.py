@@ -44,15 +44,18 @@ from brightline.intake.adapters.repository import (
     EscalationRepository,
     OutageRepository,
     TicketRepository,
+    write_work_orders,
 )
 from brightline.intake.adapters.rule_files import call_outcomes, scripts
 from brightline.intake.domain import commands, events
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import CASE_TYPES, Ticket, require_fields
+from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
 from brightline.messaging import Handler, MessageBus, UnitOfWork
+from brightline.messaging.audit import note_insert
 from brightline.platform import clock
 
 # Fields an agent writes *to the customer* (checked against the forbidden phrases, 服务忌语).
@@ -613,38 +616,68 @@ async def linked_ticket_released(event: LinkedTicketReleasedV1, uow: UnitOfWork)
     await TicketRepository(uow.session).close_linked(event.ticket_id, event.released_at)
 
 
+# The unit of work's WorkOrderFold (session.info: one per unit of work, as its session is).
+ORDERS = "intake_work_orders"
+
+
+def _work_orders(uow: UnitOfWork) -> WorkOrderFold:
+    """The batch's work-order events, written in one statement at commit: per event an upsert
+    cost a statement, its ORM execution and its change capture (every repair brings three)."""
+    fold: WorkOrderFold | None = uow.session.info.get(ORDERS)
+    if fold is None:
+        fold = uow.session.info[ORDERS] = WorkOrderFold()
+        gathered = fold
+        uow.defer(lambda: write_work_orders(uow.session, gathered))
+    return fold
+
+
+def _order_seen(
+    uow: UnitOfWork,
+    work_order_id: str,
+    ticket_id: str,
+    unit_id: str | None,
+    status: str,
+    at: datetime,
+    crew_id: str | None = None,
+) -> None:
+    # Events can arrive out of order across partitions: never move a later state back.
+    row = {
+        "work_order_id": work_order_id,
+        "ticket_id": ticket_id,
+        "unit_id": unit_id,
+        "status": status,
+        "crew_id": crew_id,
+        "updated_at": at,
+    }
+    _work_orders(uow).seen(row)
+    note_insert(uow.session, "work_orders", [row])
+
+
 async def work_order_created(event: WorkOrderCreatedV1, uow: UnitOfWork) -> None:
     if event.reopened_from_work_order_id:
         await TicketRepository(uow.session).reopen_for_work(event.ticket_id)
-    await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=event.work_order_id,
-        ticket_id=event.ticket_id,
-        unit_id=event.unit_id,
-        status="created",
-        at=event.created_at,
+    _order_seen(
+        uow, event.work_order_id, event.ticket_id, event.unit_id, "created", event.created_at
     )
 
 
 async def work_order_status_changed(event: WorkOrderStatusChangedV1, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=event.work_order_id,
-        ticket_id=event.ticket_id,
-        unit_id=event.unit_id,
-        status=event.status,
-        at=event.changed_at,
-        crew_id=event.crew_id,
+    _order_seen(
+        uow,
+        event.work_order_id,
+        event.ticket_id,
+        event.unit_id,
+        event.status,
+        event.changed_at,
+        event.crew_id,
     )
     if event.status in FINISHED_ORDER_STATES:
         await TicketRepository(uow.session).close_repair(event.ticket_id)
 
 
 async def work_order_returned(event: WorkOrderReturnedV1, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).upsert_work_order(
-        work_order_id=event.work_order_id,
-        ticket_id=event.ticket_id,
-        unit_id=event.unit_id,
-        status="returned",
-        at=event.returned_at,
+    _order_seen(
+        uow, event.work_order_id, event.ticket_id, event.unit_id, "returned", event.returned_at
     )
     tickets = TicketRepository(uow.session)
     await tickets.close_repair(event.ticket_id)
@@ -653,12 +686,16 @@ async def work_order_returned(event: WorkOrderReturnedV1, uow: UnitOfWork) -> No
 
 
 async def keep_arrival_deadline(command: commands.KeepArrivalDeadline, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).set_arrival_deadline(
-        work_order_id=command.work_order_id,
-        ticket_id=command.ticket_id,
-        due_at=command.due_at,
-        opened_at=command.opened_at,
-    )
+    """The SLA monitor's arrival deadline: what a repeat caller is told to expect."""
+    row = {
+        "work_order_id": command.work_order_id,
+        "ticket_id": command.ticket_id,
+        "status": "created",
+        "updated_at": command.opened_at,
+        "arrive_by": command.due_at,
+    }
+    _work_orders(uow).deadline(row)
+    note_insert(uow.session, "work_orders", [row])
 
 
 async def planned_outage_registered(event: PlannedOutageRegisteredV1, uow: UnitOfWork) -> None:

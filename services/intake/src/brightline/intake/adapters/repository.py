@@ -8,10 +8,11 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.calendar import business_date
+from brightline.contracts import jsontext
 from brightline.intake.adapters.orm import (
     audit_log,
     call_events,
@@ -28,6 +29,7 @@ from brightline.intake.adapters.orm import (
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key
 from brightline.intake.domain.model import Ticket
+from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.planned_outages import in_effect_over
 from brightline.messaging import idempotency
 
@@ -780,74 +782,60 @@ class OutageRepository:
             for r in rows
         ]
 
-    async def set_arrival_deadline(
-        self, *, work_order_id: str, ticket_id: str, due_at: datetime, opened_at: datetime
-    ) -> None:
-        """The SLA monitor's arrival deadline: what a repeat caller is told to expect."""
-        await self.session.execute(
-            _KEEP_ARRIVAL,
-            {
-                "work_order_id": work_order_id,
-                "ticket_id": ticket_id,
-                "status": "created",
-                "updated_at": opened_at,
-                "arrive_by": due_at,
-            },
-        )
 
-    async def upsert_work_order(
-        self,
-        *,
-        work_order_id: str,
-        ticket_id: str,
-        unit_id: str | None,
-        status: str,
-        at: datetime,
-        crew_id: str | None = None,
-    ) -> None:
-        # Events can arrive out of order across partitions: never move a later state back.
-        await self.session.execute(
-            _UPSERT_WORK_ORDER,
-            {
-                "work_order_id": work_order_id,
-                "ticket_id": ticket_id,
-                "unit_id": unit_id,
-                "status": status,
-                "crew_id": crew_id,
-                "updated_at": at,
-            },
+async def write_work_orders(session: AsyncSession, fold: WorkOrderFold) -> None:
+    """A batch's work-order events in one round trip (UnitOfWork.defer). On the session's
+    connection, not through the ORM's execute: the audit trail has each event's row already
+    (audit.note_insert as it was gathered)."""
+    if rows := fold.rows():
+        connection = await session.connection()
+        await connection.execute(
+            ORDERS_SEEN, {"orders": jsontext.dumps(rows, default=datetime.isoformat).decode()}
         )
 
 
-def _work_order_insert(*columns: str) -> Insert:
-    """An INSERT of work_orders whose values are bind parameters named as their columns (the
-    audit trail reads them off the execute() parameters by those names)."""
-    return insert(work_orders).values(
-        {c: sa.bindparam(c, type_=work_orders.c[c].type) for c in columns}
+# The batch's orders, one folded row each (domain.work_orders), as one JSON array parameter:
+# one text whatever the batch holds, compiled and prepared once. A new order is inserted as its
+# events left it one by one; a stored one takes the latest event's status and time, and its
+# crew, where the stored row is not later than them (the upsert's rule, event by event), and
+# the batch's last arrival deadline whatever its time. The seen_* columns are not the table's
+# (EXCLUDED has none of them): the conflict branch reads them from the batch by key. In key
+# order: concurrent batches lock the orders they share in one order, never deadlocking.
+_SEEN_COLUMNS = ", ".join(
+    f"{name} {kind}"
+    for name, kind in (
+        ("work_order_id", "text"),
+        ("ticket_id", "text"),
+        ("unit_id", "text"),
+        ("status", "text"),
+        ("crew_id", "text"),
+        ("updated_at", "timestamptz"),
+        ("arrive_by", "timestamptz"),
+        ("seen_status", "text"),
+        ("seen_at", "timestamptz"),
+        ("seen_crew", "text"),
+        ("crew_at", "timestamptz"),
     )
-
-
-# Each repair brings intake three of these (the order created, assigned, its arrival clock):
-# built once, given their values per event; building an upsert (its coercions, the EXCLUDED
-# row) cost more CPU than executing its cached compiled form.
-_ORDER_SEEN = _work_order_insert(
-    "work_order_id", "ticket_id", "unit_id", "status", "crew_id", "updated_at"
 )
-_UPSERT_WORK_ORDER = _ORDER_SEEN.on_conflict_do_update(
-    index_elements=[work_orders.c.work_order_id],
-    set_={
-        "status": _ORDER_SEEN.excluded.status,
-        "updated_at": _ORDER_SEEN.excluded.updated_at,
-        "crew_id": sa.func.coalesce(_ORDER_SEEN.excluded.crew_id, work_orders.c.crew_id),
-    },
-    where=work_orders.c.updated_at <= _ORDER_SEEN.excluded.updated_at,
+_TABLE_COLUMNS = ", ".join(work_orders.c.keys())
+_SEEN_BY_KEY = "FROM seen s WHERE s.work_order_id = EXCLUDED.work_order_id"
+ORDERS_SEEN = sa.text(
+    f"""
+WITH seen AS MATERIALIZED (
+SELECT * FROM jsonb_to_recordset(CAST(CAST(:orders AS text) AS jsonb)) AS s({_SEEN_COLUMNS})
 )
-_ARRIVAL_SEEN = _work_order_insert(
-    "work_order_id", "ticket_id", "status", "updated_at", "arrive_by"
-)
-_KEEP_ARRIVAL = _ARRIVAL_SEEN.on_conflict_do_update(
-    index_elements=[work_orders.c.work_order_id],
-    set_={"arrive_by": _ARRIVAL_SEEN.excluded.arrive_by},
+INSERT INTO work_orders AS w ({_TABLE_COLUMNS})
+SELECT {_TABLE_COLUMNS} FROM seen ORDER BY work_order_id
+ON CONFLICT (work_order_id) DO UPDATE SET
+(status, updated_at, crew_id) = (
+    SELECT CASE WHEN w.updated_at <= s.seen_at THEN s.seen_status ELSE w.status END,
+           GREATEST(w.updated_at, s.seen_at),
+           CASE WHEN w.updated_at <= s.crew_at THEN s.seen_crew ELSE w.crew_id END
+    {_SEEN_BY_KEY}
+),
+arrive_by = COALESCE(EXCLUDED.arrive_by, w.arrive_by)
+WHERE EXCLUDED.arrive_by IS NOT NULL OR w.updated_at <= (SELECT s.seen_at {_SEEN_BY_KEY})
+"""
 )
 
 
