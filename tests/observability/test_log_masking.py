@@ -57,3 +57,30 @@ def test_a_log_line_inside_a_span_has_the_trace_id_and_masks_phone_and_name(json
     for line in (structured, plain):
         assert PHONE not in json.dumps(line, ensure_ascii=False)
         assert NAME not in json.dumps(line, ensure_ascii=False)
+
+
+# A trace id, a span id and a ticket id whose hex holds digit runs shaped like a landline
+# (0123456789) and a mobile (13912345678): about one id in fifty does.
+TRACE_ID = "bf65a930c0123456789ebdeee6012ca6"
+SPAN_ID = "a13912345678bcde"
+TICKET_ID = "2f9dcceb-0123-4567-8901-a9c754185991"
+
+
+def test_identifiers_are_never_masked_as_phone_numbers_but_phones_next_to_them_are(json_lines):
+    structlog.get_logger("brightline.intake").info(
+        f"audited POST /tickets/{TICKET_ID}/callback for {PHONE}",
+        trace_id=TRACE_ID,
+        span_id=SPAN_ID,
+        ticket_id=TICKET_ID,
+        traceparent=f"00-{TRACE_ID}-{SPAN_ID}-01",
+        note=f"电话{PHONE}，工单{TICKET_ID}",
+        phone=f"{PHONE}abcde",  # a phone field is masked whatever surrounds the number
+    )
+
+    (line,) = json_lines()
+    assert line["trace_id"] == TRACE_ID and line["span_id"] == SPAN_ID
+    assert line["ticket_id"] == TICKET_ID
+    assert line["traceparent"] == f"00-{TRACE_ID}-{SPAN_ID}-01"
+    assert line["event"] == f"audited POST /tickets/{TICKET_ID}/callback for 139****5678"
+    assert line["note"] == f"电话139****5678，工单{TICKET_ID}"
+    assert line["phone"] == "139****5678abcde"

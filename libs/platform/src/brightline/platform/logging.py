@@ -38,8 +38,21 @@ PERSONAL_KEYS = {
 }
 
 
-def mask_phone_numbers(text: str) -> str:
+# Identifiers the system makes (UUIDs; trace, span and event ids as hex) are left whole: about
+# one trace id and ticket id in fifty holds a run of digits shaped like a number, and a masked
+# id can no longer be followed through the logs. A phone number is never one of them.
+_ID = r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{16,}"
+_PHONE_OR_ID = re.compile(rf"(?P<id>{_ID})|{PHONE.pattern}")
+
+
+def mask_phone_numbers(text: str, *, keep_ids: bool = True) -> str:
+    """Phone numbers in `text` masked; with `keep_ids`, identifiers are not searched for them."""
+    if not PHONE.search(text):
+        return text
+
     def replace(match: re.Match[str]) -> str:
+        if match.groupdict().get("id"):
+            return str(match.group(0))
         if match.group("m1"):
             return f"{match.group('m1')}****{match.group('m2')}"
         area = match.group("a")
@@ -47,7 +60,7 @@ def mask_phone_numbers(text: str) -> str:
             return str(match.group(0))  # digits that are not a landline (no trunk prefix, no +86)
         return f"{area}-****{match.group('l')}"
 
-    return PHONE.sub(replace, text)
+    return (_PHONE_OR_ID if keep_ids else PHONE).sub(replace, text)
 
 
 def mask_value(key: str, value: object) -> object:
@@ -57,7 +70,10 @@ def mask_value(key: str, value: object) -> object:
     if key in {"password", "secret", "token", "authorization", "api_key"}:
         return "***"
     if key in {"phone", "caller_number", "reporter_phone", "contact"}:
-        return mask_phone_numbers(text) if PHONE.search(text) else text[:2] + "***"
+        # A phone field holds no identifier: every number in it is masked.
+        if PHONE.search(text):
+            return mask_phone_numbers(text, keep_ids=False)
+        return text[:2] + "***"
     # Names and addresses: keep the first character so a log line stays recognisable.
     return text[:1] + "*" * min(len(text) - 1, 6) if text else text
 
