@@ -36,7 +36,6 @@ import contextvars
 import hashlib
 import json
 import logging
-import re
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -71,6 +70,7 @@ from brightline.platform.logging import (
     mask_value,
 )
 from brightline.platform.problems import Problem
+from brightline.platform.telemetry import remote_parent
 from brightline.platform.waiting import wait_event
 
 if TYPE_CHECKING:  # the unit of work calls into this module
@@ -230,17 +230,12 @@ def _trace_id() -> str | None:
     return format(context.trace_id, "032x") if context.is_valid else None
 
 
-# A W3C traceparent: version, trace id, parent span id, flags.
-_TRACE_ID = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
-
-
 def _trace_id_of(cause: Event) -> str | None:
     """The trace of the event that caused the changes, from its traceparent: a consumer's batch
     closes an event's row when the next event starts, outside the first one's trace. An event
     that came without one: the trace current when its row is closed, if any."""
-    if cause.traceparent and (found := _TRACE_ID.match(cause.traceparent)):
-        if (trace_id := found.group(1)).strip("0"):
-            return trace_id
+    if cause.traceparent and (parent := remote_parent(cause.traceparent)).is_valid:
+        return format(parent.trace_id, "032x")
     return _trace_id()
 
 

@@ -16,6 +16,7 @@ instrument_engine).
 from __future__ import annotations
 
 import os
+import re
 import threading
 import weakref
 from collections.abc import Callable, MutableMapping, Sequence
@@ -29,6 +30,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 from sqlalchemy.engine import Engine
@@ -100,6 +102,30 @@ class SampledWhenExported(Sampler):
 
     def get_description(self) -> str:
         return f"SampledWhenExported{{{self.sampler.get_description()}}}"
+
+
+# Version 00 of the W3C traceparent, as every Brightline producer writes it. An event carries
+# the traceparent only (the envelope writes no baggage): read it directly, not through the
+# global composite propagator.
+_TRACEPARENT_00 = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+def remote_parent(traceparent: str) -> trace.SpanContext:
+    """The producer's span context named by an event's traceparent (invalid if it names none),
+    read with one compiled pattern: the propagator's extract looked its pattern up in re's cache
+    and built a context only to be taken apart again, per event (~3.5 us against ~1.2).
+    Anything but version 00 goes the propagator's way."""
+    if match := _TRACEPARENT_00.fullmatch(traceparent):
+        trace_id, span_id, flags = match.groups()
+        return trace.SpanContext(
+            trace_id=int(trace_id, 16),
+            span_id=int(span_id, 16),
+            is_remote=True,
+            trace_flags=trace.TraceFlags(int(flags, 16)),
+        )
+    context = _PROPAGATOR.extract({"traceparent": traceparent})
+    return trace.get_current_span(context).get_span_context()
 
 
 _TRACED: weakref.WeakSet[Engine] = weakref.WeakSet()
