@@ -59,6 +59,10 @@ JSON_VALUES: list[Any] = [
     {"big": 10**30, "small": 5e-324, "mixed": [1, 1.5, "2", None, True]},
     {"deep": [[[[{"k": [9.5e-05]}]]]]},
     {"至": "甲", "甲": "至", "a": "b"},
+    # A float to rewrite after text that looks like one: a UUID's "e-", a string ending "e-5]".
+    {"id": "0b5c3f1e-7d2a-4e9b-8f6e-1a2b3c4d5e6f", "note": "1e-5]", "v": 1.5e-07},
+    ["0.00001}", "x:1e-5,", 2.5e-05],
+    ["0b5c3f1e-7d2a", "1e-5]", 0.25],
 ]
 # What the callers hand over beyond JSON: the audit trail's captured rows and details, the
 # riding rows of a unit of work, records' and sla_monitor's batches.
