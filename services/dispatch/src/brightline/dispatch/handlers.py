@@ -32,6 +32,7 @@ from brightline.dispatch.adapters.repository import (
     history_row,
     order_row,
 )
+from brightline.dispatch.consumers import ordinary_repairs
 from brightline.dispatch.domain import commands, events
 from brightline.dispatch.domain.model import (
     CREW_STEPS,
@@ -82,6 +83,12 @@ class NewOrders:
     orders: dict[str, WorkOrder] = field(default_factory=dict)  # by ticket
     rows: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Read ahead for the batch's repairs (read_ahead): tickets read, those with an order, those
+    # with links waiting; each unit's crews as read (their load without `orders`).
+    read: set[str] = field(default_factory=set)
+    ordered: set[str] = field(default_factory=set)
+    waiting: set[str] = field(default_factory=set)
+    crews: dict[str, list[CrewState]] = field(default_factory=dict)
 
 
 def _new_orders(uow: UnitOfWork) -> NewOrders:
@@ -107,17 +114,26 @@ async def create_work_order(
     batch: NewOrders | None = uow.session.info.get(NEW_ORDERS)
     if batch is not None and (ordered := batch.orders.get(command.ticket_id)) is not None:
         return ordered  # the batch ordered this ticket already (its rows are not written yet)
-    area = route(command.area_code, await _routing_table(command.area_code, orders, settings))
+    table = await _routing_table(command.area_code, orders, settings)
+    area = route(command.area_code, table)
     ordinary = folds_into_no_incident(command.fault_scope, command.meter_no)
     if area is not None and not ordinary:
         await written_new_orders(uow)  # clustering reads orders and crews from the table
     crews: list[CrewState] | None = None  # read with the ticket's state when surely needed
+    existing_id: str | bool | None
     if area is not None and ordinary:
-        existing_id, links_waiting, crews = await orders.ticket_state_and_crews(
-            command.ticket_id, area.unit_id
-        )
-        if batch is not None:
-            crews = with_load(crews, batch.orders.values())
+        batch = batch or _new_orders(uow)
+        if command.ticket_id not in batch.read:
+            await _read_ahead(uow, batch, table)
+        if command.ticket_id in batch.read and area.unit_id in batch.crews:
+            existing_id = command.ticket_id in batch.ordered or None
+            links_waiting = command.ticket_id in batch.waiting
+            crews = batch.crews[area.unit_id]
+        else:
+            existing_id, links_waiting, crews = await orders.ticket_state_and_crews(
+                command.ticket_id, area.unit_id
+            )
+        crews = with_load(crews, batch.orders.values())
     else:
         existing_id, links_waiting = await orders.ticket_state(command.ticket_id)
     if existing_id is not None:
@@ -160,6 +176,30 @@ async def create_work_order(
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()
     return order
+
+
+async def _read_ahead(uow: UnitOfWork, batch: NewOrders, table: dict[str, ServiceArea]) -> None:
+    """What the consumer batch's ordinary repairs from this one on need read, in one statement
+    for them all: each ticket's state and its unit's crews. Read now, it is what each would read
+    in turn: until a handler writes the batch's orders (written_new_orders, which drops this
+    read), only this handler changes what it read, and NewOrders counts that."""
+    if uow.causation is None or uow.causation not in uow.batch:
+        return  # a unit of work of one event: its own read is as cheap
+    ahead = uow.batch[uow.batch.index(uow.causation) :]
+    units = {
+        t: area.unit_id
+        for t, code in ordinary_repairs(ahead).items()
+        if (area := route(code, table))
+    }
+    if not units:
+        return
+    ordered, waiting, crews = await WorkOrderRepository(uow.session).read_ahead(
+        list(units), sorted(set(units.values()))
+    )
+    batch.read |= units.keys()
+    batch.ordered |= ordered
+    batch.waiting |= waiting
+    batch.crews |= crews
 
 
 async def _routing_table(

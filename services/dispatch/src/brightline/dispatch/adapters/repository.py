@@ -230,6 +230,22 @@ class WorkOrderRepository:
         ).all()
         return rows[0].existing_id, bool(rows[0].links_waiting), _crew_states(rows)
 
+    async def read_ahead(
+        self, ticket_ids: list[str], unit_ids: list[str]
+    ) -> tuple[set[str], set[str], dict[str, list[CrewState]]]:
+        """For a consumer batch's new repairs, in one round trip: which tickets have an order
+        already, which have links waiting for one (ticket_state's questions), and each unit's
+        crews (CrewRepository.states; a unit without crews has an empty list)."""
+        rows = (
+            await self.session.execute(
+                _READ_AHEAD, {"ticket_ids": ticket_ids, "unit_ids": unit_ids}
+            )
+        ).all()
+        crews: dict[str, list[CrewState]] = {unit: [] for unit in unit_ids}
+        for crew in _crew_states(rows):
+            crews[crew.unit_id].append(crew)
+        return set(rows[0].ordered or ()), set(rows[0].waiting or ()), crews
+
     async def for_ticket(self, ticket_id: str) -> WorkOrder | None:
         """The ticket's latest order (a reopened repair has several)."""
         row = (
@@ -833,7 +849,7 @@ def _linked_tickets(incident_id: str) -> sa.Subquery:
 
 
 def _pending_links(
-    linked_ticket_id: str | sa.BindParameter[str],
+    linked_ticket_id: str | sa.ColumnElement[str],
 ) -> tuple[sa.ColumnElement[bool], ...]:
     """Unreleased links to a ticket whose order they do not know yet."""
     return (
@@ -896,6 +912,35 @@ _state = _TICKET_STATE.subquery("ticket_state")
 _TICKET_STATE_AND_CREWS = (
     sa.select(_state.c.existing_id, _state.c.links_waiting, *_crew_state_columns())
     .select_from(_state.outerjoin(crews, crews.c.unit_id == sa.bindparam("unit_id")))
+    .order_by(crews.c.crew_id)
+)
+
+
+# read_ahead: of a batch's tickets those with an order and those with links waiting (each
+# answered by its index, as ticket_state's), on every row of the units' crews.
+_BATCH = (
+    sa.func.unnest(sa.bindparam("ticket_ids", type_=ARRAY(work_orders.c.ticket_id.type)))
+    .table_valued(sa.column("ticket_id", work_orders.c.ticket_id.type))
+    .render_derived(name="batch")
+)
+_batch_state = sa.select(
+    sa.select(sa.func.array_agg(_BATCH.c.ticket_id))
+    .where(sa.exists().where(work_orders.c.ticket_id == _BATCH.c.ticket_id))
+    .scalar_subquery()
+    .label("ordered"),
+    sa.select(sa.func.array_agg(_BATCH.c.ticket_id))
+    .where(sa.exists().where(*_pending_links(_BATCH.c.ticket_id)))
+    .scalar_subquery()
+    .label("waiting"),
+).subquery("batch_state")
+_READ_AHEAD = (
+    sa.select(_batch_state.c.ordered, _batch_state.c.waiting, *_crew_state_columns())
+    .select_from(
+        _batch_state.outerjoin(
+            crews,
+            crews.c.unit_id == sa.any_(sa.bindparam("unit_ids", type_=ARRAY(crews.c.unit_id.type))),
+        )
+    )
     .order_by(crews.c.crew_id)
 )
 
