@@ -285,6 +285,18 @@ async def test_the_waiting_links_are_found_by_their_index(dispatch):
     assert any("ix_incident_links_waiting" in line for line in captured), captured
 
 
+async def test_a_batchs_read_ahead_finds_orders_and_waiting_links_by_their_indexes(dispatch):
+    """The read ahead of a batch's repairs asks ticket_state's questions of every ticket of it:
+    answered by the indexes, not by reading every order and link ever made."""
+    tickets = [str(uuid.uuid4()) for _ in range(3)]
+    captured = await plans(
+        dispatch, lambda session: WorkOrderRepository(session).read_ahead(tickets, [UNIT])
+    )
+    assert any("ix_incident_links_waiting" in line for line in captured), captured
+    assert any("ix_work_orders_ticket_id" in line for line in captured), captured
+    assert any("ix_work_orders_crew_active" in line for line in captured), captured
+
+
 async def test_the_crews_load_is_counted_from_their_open_orders_alone(dispatch):
     """Assignment counts each crew's open orders on every new repair: from the partial index of
     the orders crews still work on, not from every order a crew ever had (36 ms against 0.9 ms
