@@ -140,6 +140,10 @@ async def create_work_order(
         existing = await orders.for_ticket(command.ticket_id)
         assert existing is not None, "the order just seen is still there (rows are never deleted)"
         return existing
+    if links_waiting:
+        # Written at once, its links attached to it: the batch's orders before it first, and
+        # what was read ahead with them (it would not count this order's crew).
+        await written_new_orders(uow)
     at = clock.now()
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
