@@ -120,23 +120,24 @@ async def create_work_order(
     if area is not None and not ordinary:
         await written_new_orders(uow)  # clustering reads orders and crews from the table
     crews: list[CrewState] | None = None  # read with the ticket's state when surely needed
-    existing_id: str | bool | None
     if area is not None and ordinary:
         batch = batch or _new_orders(uow)
         if command.ticket_id not in batch.read:
             await _read_ahead(uow, batch, table)
         if command.ticket_id in batch.read and area.unit_id in batch.crews:
-            existing_id = command.ticket_id in batch.ordered or None
+            ordered_before = command.ticket_id in batch.ordered
             links_waiting = command.ticket_id in batch.waiting
             crews = batch.crews[area.unit_id]
         else:
             existing_id, links_waiting, crews = await orders.ticket_state_and_crews(
                 command.ticket_id, area.unit_id
             )
+            ordered_before = existing_id is not None
         crews = with_load(crews, batch.orders.values())
     else:
         existing_id, links_waiting = await orders.ticket_state(command.ticket_id)
-    if existing_id is not None:
+        ordered_before = existing_id is not None
+    if ordered_before:
         existing = await orders.for_ticket(command.ticket_id)
         assert existing is not None, "the order just seen is still there (rows are never deleted)"
         return existing
