@@ -329,6 +329,45 @@ async def test_a_repair_compiles_no_sql_once_warm(dispatch, monkeypatch):
         assert compiled == []
 
 
+@pytest.mark.parametrize("size", [3, 12])
+async def test_a_batch_of_repairs_costs_five_round_trips_and_compiles_no_sql_once_warm(
+    dispatch, monkeypatch, size
+):
+    """However many ordinary repairs a consumer's batch holds: BEGIN, their read ahead, their
+    orders, the inbox claim (outbox and audit rows riding), COMMIT; one by one it was two
+    statements a repair. Both statements are built once: a warm batch compiles nothing."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+
+    async def applied() -> int:
+        batch = [
+            new_event(ticket(f"{UNIT}-01", fault_scope="own_home"), source="/brightline/intake")
+            for _ in range(size)
+        ]
+        before = ROUND_TRIPS["total"]
+        async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
+            uow.batch = tuple(batch)
+            for event in batch:
+                uow.causation = event
+                await dispatch["routes"][event.type](event, uow)
+                await uow.session.flush()
+            uow.claim("dispatch-test", batch)
+            await uow.commit()
+        return ROUND_TRIPS["total"] - before
+
+    await applied()
+    compiled = []
+    init = Compiled.__init__
+
+    def counting(self, *args, **kwargs):
+        compiled.append(type(self).__name__)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Compiled, "__init__", counting)
+    assert await applied() == 5
+    assert compiled == []
+
+
 async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispatch):
     """The order and its first history row are one statement at the commit: the audit trail
     still records both rows as the event's, the order first, as it did when they were two."""
