@@ -4,7 +4,8 @@ consumer's route for the event, run in a unit of work of its own on the real dat
 BEGIN and one read of the ticket's state (an order already? links waiting?) with the unit's
 crews (load and roster); the order, with its first history row, is written at the commit in
 one statement with the batch's other new orders (both rows in the audit trail, each event's
-its own). The service areas are read again only when a code is not in the copy; a waiting
+its own). In a consumer's batch the ordinary repairs' reads are one statement too, read ahead
+at the first of them. The service areas are read again only when a code is not in the copy; a waiting
 link is attached, and only then.
 
 The sessions here carry no audit trail: the counts are the route's own statements, not the
