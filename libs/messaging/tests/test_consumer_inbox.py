@@ -145,3 +145,29 @@ async def test_a_redelivered_event_is_applied_once_whether_its_route_fails_or_no
     emitted = await rows(engine, "SELECT data->>'description' FROM outbox")
     assert sorted(emitted) == sorted(str(1000 + i) for i in range(5))  # each event's once
     assert consumer.handled_total == 5 and consumer.dead_lettered_total == 0
+
+
+async def test_a_route_sees_the_events_its_batch_is_to_apply(engine):
+    """uow.batch: the batch's events in order, for a route that reads what several need in one
+    statement (dispatch's repairs); a redelivery the claim found is no longer among them when
+    the batch is applied again."""
+    seen: list[tuple[str, tuple[str, ...]]] = []
+    write = writing(keyed=False)
+
+    async def route(event, uow) -> None:
+        seen.append((event.id, tuple(e.id for e in uow.batch)))
+        await write(event, uow)
+
+    consumer = consumer_on(engine, route)
+    events = [new_event(ticket(i), source="/brightline/intake") for i in range(3)]
+    await apply(consumer, events[:1])
+    seen.clear()
+    await apply(consumer, [events[1], events[0], events[2]], offset=1)
+    fresh, applied_before = (events[1].id, events[2].id), (events[1].id, events[0].id, events[2].id)
+    assert seen == [
+        (events[1].id, applied_before),
+        (events[0].id, applied_before),
+        (events[2].id, applied_before),
+        (events[1].id, fresh),
+        (events[2].id, fresh),
+    ]

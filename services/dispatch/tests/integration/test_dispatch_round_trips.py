@@ -1,10 +1,12 @@
 """What handling one repair's ticket.recorded costs dispatch (issue 21), counted exactly by the
 client-side round-trip counter (brightline.platform.db.count_round_trips), never timed: the
 consumer's route for the event, run in a unit of work of its own on the real database, sends
-BEGIN, one read of the ticket's state (an order already? links waiting?), one read of the
-unit's crews with load and roster, and the order with its first history row riding on it (one
-statement, both rows in the audit trail). The service areas are
-read again only when a code is not in the copy; a waiting link is attached, and only then.
+BEGIN and one read of the ticket's state (an order already? links waiting?) with the unit's
+crews (load and roster); the order, with its first history row, is written at the commit in
+one statement with the batch's other new orders (both rows in the audit trail, each event's
+its own). In a consumer's batch the ordinary repairs' reads are one statement too, read ahead
+at the first of them. The service areas are read again only when a code is not in the copy; a waiting
+link is attached, and only then.
 
 The sessions here carry no audit trail: the counts are the route's own statements, not the
 trail's (brightline.messaging.audit) nor the commit's."""
@@ -97,14 +99,14 @@ async def rows(dispatch: dict, query) -> list:
         return list((await conn.execute(query)).mappings())
 
 
-async def test_a_routed_repair_costs_three_round_trips(dispatch):
+async def test_a_routed_repair_costs_two_round_trips_before_its_commit(dispatch):
     await handled(dispatch, ticket(f"{UNIT}-01", fault_scope="own_home"))  # the areas are read
     repair = ticket(
         f"{UNIT}-01", fault_scope="own_home", latitude=CREW_A_AT[0], longitude=CREW_A_AT[1]
     )
-    # BEGIN, the ticket's state with the unit's crews (an ordinary repair surely needs one),
-    # the order with its history row (assigned) riding
-    assert await handled(dispatch, repair) == 3
+    # BEGIN, the ticket's state with the unit's crews (an ordinary repair surely needs one);
+    # the order with its history row (assigned) at the commit
+    assert await handled(dispatch, repair) == 2
     [order] = await rows(
         dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == repair.ticket_id)
     )
@@ -133,18 +135,20 @@ async def test_a_routed_repair_of_a_unit_without_crews_waits_for_one(dispatch):
         assert response.status_code == 200, response.text
     await handled(dispatch, ticket(unit, fault_scope="own_home"))  # the areas are read
     repair = ticket(unit, fault_scope="own_home")
-    # BEGIN, the ticket's state with the unit's crews (none), the order (no crew, no history)
-    assert await handled(dispatch, repair) == 3
+    # BEGIN, the ticket's state with the unit's crews (none); the order (no crew, no history)
+    # at the commit
+    assert await handled(dispatch, repair) == 2
     [order] = await rows(
         dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == repair.ticket_id)
     )
     assert (order["unit_id"], order["status"], order["crew_id"]) == (unit, "created", None)
 
 
-async def test_a_repair_without_area_code_costs_three(dispatch):
-    # BEGIN, the ticket's state, the order (to be routed by hand: no crew, no history)
+async def test_a_repair_without_area_code_costs_two_before_its_commit(dispatch):
+    # BEGIN, the ticket's state; the order (to be routed by hand: no crew, no history) at the
+    # commit
     repair = ticket(None, fault_scope="own_home")
-    assert await handled(dispatch, repair) == 3
+    assert await handled(dispatch, repair) == 2
     [order] = await rows(
         dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == repair.ticket_id)
     )
@@ -161,8 +165,8 @@ async def test_a_newly_mapped_area_routes_at_once_and_is_then_cached(dispatch):
     )
     assert mapped.status_code == 200, mapped.text
     first, second = ticket(code, fault_scope="own_home"), ticket(code, fault_scope="own_home")
-    assert await handled(dispatch, first) == 4  # the areas read again: the code was not known
-    assert await handled(dispatch, second) == 3
+    assert await handled(dispatch, first) == 3  # the areas read again: the code was not known
+    assert await handled(dispatch, second) == 2
     found = await rows(
         dispatch,
         sa.select(work_orders.c.unit_id, work_orders.c.area_class).where(
@@ -282,6 +286,18 @@ async def test_the_waiting_links_are_found_by_their_index(dispatch):
     assert any("ix_incident_links_waiting" in line for line in captured), captured
 
 
+async def test_a_batchs_read_ahead_finds_orders_and_waiting_links_by_their_indexes(dispatch):
+    """The read ahead of a batch's repairs asks ticket_state's questions of every ticket of it:
+    answered by the indexes, not by reading every order and link ever made."""
+    tickets = [str(uuid.uuid4()) for _ in range(3)]
+    captured = await plans(
+        dispatch, lambda session: WorkOrderRepository(session).read_ahead(tickets, [UNIT])
+    )
+    assert any("ix_incident_links_waiting" in line for line in captured), captured
+    assert any("ix_work_orders_ticket_id" in line for line in captured), captured
+    assert any("ix_work_orders_crew_active" in line for line in captured), captured
+
+
 async def test_the_crews_load_is_counted_from_their_open_orders_alone(dispatch):
     """Assignment counts each crew's open orders on every new repair: from the partial index of
     the orders crews still work on, not from every order a crew ever had (36 ms against 0.9 ms
@@ -314,9 +330,48 @@ async def test_a_repair_compiles_no_sql_once_warm(dispatch, monkeypatch):
         assert compiled == []
 
 
+@pytest.mark.parametrize("size", [3, 12])
+async def test_a_batch_of_repairs_costs_five_round_trips_and_compiles_no_sql_once_warm(
+    dispatch, monkeypatch, size
+):
+    """However many ordinary repairs a consumer's batch holds: BEGIN, their read ahead, their
+    orders, the inbox claim (outbox and audit rows riding), COMMIT; one by one it was two
+    statements a repair. Both statements are built once: a warm batch compiles nothing."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+
+    async def applied() -> int:
+        batch = [
+            new_event(ticket(f"{UNIT}-01", fault_scope="own_home"), source="/brightline/intake")
+            for _ in range(size)
+        ]
+        before = ROUND_TRIPS["total"]
+        async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
+            uow.batch = tuple(batch)
+            for event in batch:
+                uow.causation = event
+                await dispatch["routes"][event.type](event, uow)
+                await uow.session.flush()
+            uow.claim("dispatch-test", batch)
+            await uow.commit()
+        return ROUND_TRIPS["total"] - before
+
+    await applied()
+    compiled = []
+    init = Compiled.__init__
+
+    def counting(self, *args, **kwargs):
+        compiled.append(type(self).__name__)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Compiled, "__init__", counting)
+    assert await applied() == 5
+    assert compiled == []
+
+
 async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispatch):
-    """The order and its first history row are one statement: the audit trail still records
-    both rows, the order first, as it did when they were two."""
+    """The order and its first history row are one statement at the commit: the audit trail
+    still records both rows as the event's, the order first, as it did when they were two."""
     sessions = session_factory(dispatch["engine"])
     sessions.configure(info={"audit": AuditTrail("dispatch")})
     await handled({**dispatch, "sessions": sessions}, ticket(f"{UNIT}-01", fault_scope="own_home"))
@@ -325,9 +380,9 @@ async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispa
     async with UnitOfWork(sessions, source="/brightline/dispatch", causation=event) as uow:
         before = ROUND_TRIPS["total"]
         await dispatch["routes"][event.type](event, uow)
-        # BEGIN, the ticket's state with the crews, the order with its history row: the
-        # capture of the rows costs no round trip of its own
-        assert ROUND_TRIPS["total"] - before == 3
+        # BEGIN, the ticket's state with the crews (the order with its history row is
+        # written at the commit): the capture of the rows costs no round trip of its own
+        assert ROUND_TRIPS["total"] - before == 2
         await uow.commit()
     [row] = await rows(
         dispatch, sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id)
@@ -353,6 +408,113 @@ async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispa
         "latitude": None,
         "longitude": None,
     }
+
+
+async def test_a_batchs_repairs_are_read_in_one_statement_and_written_in_one_as_one_by_one(
+    dispatch,
+):
+    """A consumer's batch of ordinary repairs reads what they need (each ticket's state, the
+    crews of its unit) in one statement, and writes its new orders (and their history rows) in
+    one at the commit, where each was two of its own; what the batch decides is what
+    one by one decided: a ticket's second event makes no second order, each crew's load counts
+    the batch's earlier orders, and a handler that reads the table (a repeat call linked to a
+    repair of the batch) finds the orders written before it runs. Each event's audit row keeps
+    its own rows."""
+    unit = f"unit-batch-{uuid.uuid4().hex[:6]}"
+    await seed_unit(dispatch["http"], unit)
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+    await handled(dispatch, ticket(f"{UNIT}-01", fault_scope="own_home"))  # the areas are read
+    # No location: distance ranks no crew before another, so their load decides.
+    repairs = [ticket(f"{unit}-01", fault_scope="own_home") for _ in range(4)]
+    # A repeat call of repair 1 came before it: its order is written at once, its link attached.
+    first_link = ticket(
+        None,
+        ticket_type="consultation",
+        linked_ticket_id=repairs[1].ticket_id,
+        recorded_at=datetime.now(UTC),
+    )
+    await handled(dispatch, first_link)
+    repeat = ticket(
+        None,
+        ticket_type="consultation",
+        linked_ticket_id=repairs[2].ticket_id,
+        recorded_at=datetime.now(UTC),
+    )
+    batch = [
+        new_event(p, source="/brightline/intake")
+        for p in (repairs[0], repairs[1], repairs[0], repairs[2], repeat, repairs[3])
+    ]
+    async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
+        uow.batch = tuple(batch)  # as the consumer gives it
+        before = ROUND_TRIPS["total"]
+        for event in batch:
+            uow.causation = event
+            await dispatch["routes"][event.type](event, uow)
+            await uow.session.flush()
+        uow.claim("dispatch-test", batch)
+        await uow.commit()
+        # BEGIN; the four repairs' tickets' states with their unit's crews, read ahead at the
+        # first; repair 1, awaited by a link: repair 0's order written first, then its own
+        # and its link's update; the second event of repair 0: what is left of the batch
+        # read ahead again (repair 1's crew was not counted in the first read), its order
+        # there already and read; the repeat call of repair 2: repair 2's order written
+        # first, then repair 2's order read and the link recorded; repair 3 read ahead again;
+        # its order at the commit; the inbox claim with the outbox and audit rows riding;
+        # COMMIT. One by one it was 16.
+        assert ROUND_TRIPS["total"] - before == 14
+    found = await rows(
+        dispatch,
+        sa.select(work_orders.c.id, work_orders.c.ticket_id, work_orders.c.crew_id)
+        .where(work_orders.c.unit_id == unit)
+        .order_by(work_orders.c.created_at),
+    )
+    assert [(r["ticket_id"], r["crew_id"]) for r in found] == [
+        (repairs[0].ticket_id, f"{unit}-crew-a"),
+        (repairs[1].ticket_id, f"{unit}-crew-b"),
+        (repairs[2].ticket_id, f"{unit}-crew-a"),
+        (repairs[3].ticket_id, f"{unit}-crew-b"),
+    ]
+    history = await rows(
+        dispatch,
+        sa.select(work_order_history.c.work_order_id, work_order_history.c.status).where(
+            work_order_history.c.work_order_id.in_([r["id"] for r in found])
+        ),
+    )
+    assert sorted((h["work_order_id"], h["status"]) for h in history) == sorted(
+        (r["id"], "assigned") for r in found
+    )
+    [link] = await rows(
+        dispatch, sa.select(incident_links).where(incident_links.c.ticket_id == repeat.ticket_id)
+    )
+    assert (link["work_order_id"], link["unit_id"]) == (found[2]["id"], unit)
+    [link] = await rows(
+        dispatch,
+        sa.select(incident_links).where(incident_links.c.ticket_id == first_link.ticket_id),
+    )
+    assert link["work_order_id"] == found[1]["id"]
+    created = [e.data["ticket_id"] for e in uow.committed if e.type.endswith("created.v1")]
+    assert created == [r.ticket_id for r in repairs]
+    for event, tables in zip(
+        batch,
+        (
+            ["work_orders", "work_order_history"],
+            ["incident_links", "work_orders", "work_order_history"],
+            [],
+            ["work_orders", "work_order_history"],
+            ["incident_links"],
+            ["work_orders", "work_order_history"],
+        ),
+        strict=True,
+    ):
+        [row] = await rows(
+            dispatch,
+            sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id),
+        )
+        assert [c["table"] for c in row["changes"]] == tables
+        if "work_orders" in tables:
+            [order] = [c for c in row["changes"] if c["table"] == "work_orders"]
+            assert order["after"][0]["ticket_id"] == event.data["ticket_id"]
 
 
 async def test_an_order_saved_again_reuses_its_update_and_the_audit_trails_join(

@@ -20,6 +20,7 @@ from brightline.dispatch.domain.model import (
     may_join_incident,
     route,
     several_meters_dark,
+    with_load,
 )
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -114,6 +115,20 @@ def test_nearest_available_crew_of_the_unit_wins_then_least_loaded():
         )
         is None
     )
+
+
+def test_a_crews_load_counts_the_orders_not_yet_written_that_it_works_on():
+    """A consumer batch's new orders are written at its commit: the crews read before count
+    them from the batch, only those a crew works on (an order waiting for a crew counts for
+    none), as the read would have once they were written."""
+    crews = [crew("a", load=1), crew("b")]
+    unassigned = order()
+    assigned = [order(), order(), order()]
+    for o, c in zip(assigned, ("a", "b", "a"), strict=True):
+        o.assign(c, NOW, NOW + timedelta(minutes=5), actor="dispatch", reason="new order")
+    loads = [(c.crew_id, c.open_orders) for c in with_load(crews, [*assigned, unassigned])]
+    assert loads == [("a", 3), ("b", 1)]
+    assert with_load(crews, [unassigned]) is crews
 
 
 def test_a_rostered_crew_is_only_available_inside_its_shift():

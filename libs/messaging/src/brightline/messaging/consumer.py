@@ -363,6 +363,7 @@ class EventConsumer:
                     causation=items[0][1] if len(items) == 1 else None,
                 ) as uow:
                     applied: list[Event] = []
+                    uow.batch = tuple(event for _, event, _ in items if event.id not in before)
                     seen = set(before)  # the same event twice in one batch: applied once
                     for position, (_, event, route) in enumerate(items):
                         if event.id in seen:

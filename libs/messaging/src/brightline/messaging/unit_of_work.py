@@ -77,6 +77,10 @@ class UnitOfWork:
         self.committed: list[Event] = []
         self._deferred: list[Callable[[], Awaitable[None]]] = []
         self._claim: dict[str, Any] | None = None
+        # The events a consumer's batch is to apply here, in order (none for a request or a
+        # job): a handler may read what several of them need in one statement (dispatch's
+        # new repairs), as long as what it read is what each would have read in turn.
+        self.batch: tuple[Event, ...] = ()
 
     async def __aenter__(self) -> Self:
         # Log lines of this work name its ticket (brightline.platform.logging): the handled

@@ -1,8 +1,11 @@
 """Events dispatch reacts to, translated into commands."""
 
+from collections.abc import Iterable
+
 from brightline.contracts import Event
 from brightline.contracts.topics import consumed_by
 from brightline.dispatch.domain import commands
+from brightline.dispatch.domain.model import folds_into_no_incident
 from brightline.messaging import only_if
 
 
@@ -38,6 +41,23 @@ def on_ticket_recorded(event: Event) -> commands.RecordLink | commands.CreateWor
     )
 
 
+def ordinary_repairs(events: Iterable[Event]) -> dict[str, str]:
+    """Area code by ticket of the events' repairs known to lead an order of their own (no
+    shared equipment, no meter to place): what create_work_order reads for them, it may read
+    for all at once. Read off the event's plain fields (none of them is sealed)."""
+    repairs = {}
+    for event in events:
+        data = event.data
+        if (
+            event.type.startswith(TICKET_RECORDED)
+            and data.get("ticket_type") == "repair"
+            and data.get("area_code")
+            and folds_into_no_incident(data.get("fault_scope"), data.get("meter_no"))
+        ):
+            repairs[data["ticket_id"]] = data["area_code"]
+    return repairs
+
+
 def on_reopen_requested(event: Event) -> commands.ReopenRepair | None:
     p = event.payload()
     if p.origin != "dispatch":  # intake and casework reopen their own
@@ -69,6 +89,7 @@ def repair_or_link(e: Event) -> bool:
     return kind == "repair" or (kind == "consultation" and bool(linked))
 
 
+TICKET_RECORDED = "brightline.intake.ticket.recorded."
 TRANSLATORS = {
     "brightline.intake.ticket.recorded.v1": only_if(repair_or_link, on_ticket_recorded),
     "brightline.intake.ticket.recorded.v2": only_if(repair_or_link, on_ticket_recorded),

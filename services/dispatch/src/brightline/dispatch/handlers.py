@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from brightline.contracts.events.common import AreaClass
 from brightline.contracts.events.dispatch import (
@@ -20,14 +23,16 @@ from brightline.contracts.events.dispatch import (
     WorkOrderStatusChangedV1,
 )
 from brightline.dispatch import metrics
-from brightline.dispatch.adapters.orm import work_orders
+from brightline.dispatch.adapters.orm import work_order_history, work_orders
 from brightline.dispatch.adapters.repository import (
     CrewRepository,
     LinkRepository,
     OutageRepository,
     WorkOrderRepository,
     history_row,
+    order_row,
 )
+from brightline.dispatch.consumers import ordinary_repairs
 from brightline.dispatch.domain import commands, events
 from brightline.dispatch.domain.model import (
     CREW_STEPS,
@@ -47,10 +52,11 @@ from brightline.dispatch.domain.model import (
     points_at_shared_equipment,
     route,
     several_meters_dark,
+    with_load,
 )
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import Handler, MessageBus, UnitOfWork
-from brightline.messaging.audit import note_update
+from brightline.messaging.audit import note_insert, note_update
 from brightline.platform import clock
 
 SYSTEM = "dispatch"
@@ -58,28 +64,87 @@ SYSTEM = "dispatch"
 UNROUTED_AREA_CLASS: AreaClass = "urban"
 # The unit of work's arrival deadlines to write at commit (session.info: one per unit of work).
 ARRIVALS = "dispatch_arrivals"
+# The unit of work's new orders to write at commit (NewOrders; session.info, as ARRIVALS).
+NEW_ORDERS = "dispatch_new_orders"
 
 
 class NotFound(Exception):
     pass
 
 
+@dataclass
+class NewOrders:
+    """A consumer batch's ordinary new orders (no incident to fold into, no link waiting for
+    them), inserted with their history rows in one statement at commit: one each cost the
+    round trip of its INSERT, its ORM execution and its change capture. Until then the batch's
+    later repairs see them here as they would in the table: a ticket ordered already, a crew's
+    load. Every other handler writes them first (written_new_orders): it reads the table."""
+
+    orders: dict[str, WorkOrder] = field(default_factory=dict)  # by ticket
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    # Read ahead for the batch's repairs (read_ahead): tickets read, those with an order, those
+    # with links waiting; each unit's crews as read (their load without `orders`).
+    read: set[str] = field(default_factory=set)
+    ordered: set[str] = field(default_factory=set)
+    waiting: set[str] = field(default_factory=set)
+    crews: dict[str, list[CrewState]] = field(default_factory=dict)
+
+
+def _new_orders(uow: UnitOfWork) -> NewOrders:
+    new: NewOrders | None = uow.session.info.get(NEW_ORDERS)
+    if new is None:
+        new = uow.session.info[NEW_ORDERS] = NewOrders()
+        uow.defer(lambda: written_new_orders(uow))
+    return new
+
+
+async def written_new_orders(uow: UnitOfWork) -> None:
+    """The batch's new orders gathered so far, written now (at commit, or before a handler
+    that reads the orders or the crews' load from the table)."""
+    new: NewOrders | None = uow.session.info.pop(NEW_ORDERS, None)
+    if new is not None and new.rows:
+        await WorkOrderRepository(uow.session).add_many(new.rows, new.history)
+
+
 async def create_work_order(
     command: commands.CreateWorkOrder, uow: UnitOfWork, *, settings: DispatchSettings
 ) -> WorkOrder:
     orders = WorkOrderRepository(uow.session)
-    area = route(command.area_code, await _routing_table(command.area_code, orders, settings))
+    batch: NewOrders | None = uow.session.info.get(NEW_ORDERS)
+    if batch is not None and (ordered := batch.orders.get(command.ticket_id)) is not None:
+        return ordered  # the batch ordered this ticket already (its rows are not written yet)
+    table = await _routing_table(command.area_code, orders, settings)
+    area = route(command.area_code, table)
+    ordinary = folds_into_no_incident(command.fault_scope, command.meter_no)
+    if area is not None and not ordinary:
+        await written_new_orders(uow)  # clustering reads orders and crews from the table
     crews: list[CrewState] | None = None  # read with the ticket's state when surely needed
-    if area is not None and folds_into_no_incident(command.fault_scope, command.meter_no):
-        existing_id, links_waiting, crews = await orders.ticket_state_and_crews(
-            command.ticket_id, area.unit_id
-        )
+    if area is not None and ordinary:
+        batch = batch or _new_orders(uow)
+        if command.ticket_id not in batch.read:
+            await _read_ahead(uow, batch, table)
+        if command.ticket_id in batch.read and area.unit_id in batch.crews:
+            ordered_before = command.ticket_id in batch.ordered
+            links_waiting = command.ticket_id in batch.waiting
+            crews = batch.crews[area.unit_id]
+        else:
+            existing_id, links_waiting, crews = await orders.ticket_state_and_crews(
+                command.ticket_id, area.unit_id
+            )
+            ordered_before = existing_id is not None
+        crews = with_load(crews, batch.orders.values())
     else:
         existing_id, links_waiting = await orders.ticket_state(command.ticket_id)
-    if existing_id is not None:
+        ordered_before = existing_id is not None
+    if ordered_before:
         existing = await orders.for_ticket(command.ticket_id)
         assert existing is not None, "the order just seen is still there (rows are never deleted)"
         return existing
+    if links_waiting:
+        # Written at once, its links attached to it: the batch's orders before it first, and
+        # what was read ahead with them (it would not count this order's crew).
+        await written_new_orders(uow)
     at = clock.now()
     order = WorkOrder.create(
         id=str(uuid.uuid4()),
@@ -110,10 +175,36 @@ async def create_work_order(
         await LinkRepository(uow.session).attach_pending(
             linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
         )
-    await publish(order, uow, recorded_at=at, new=True)
+    # An order in no incident and awaited by no link waits for the batch's commit.
+    batched = (area is None or ordinary) and not links_waiting
+    await publish(order, uow, recorded_at=at, new=True, batched=batched)
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()
     return order
+
+
+async def _read_ahead(uow: UnitOfWork, batch: NewOrders, table: dict[str, ServiceArea]) -> None:
+    """What the consumer batch's ordinary repairs from this one on need read, in one statement
+    for them all: each ticket's state and its unit's crews. Read now, it is what each would read
+    in turn: until a handler writes the batch's orders (written_new_orders, which drops this
+    read), only this handler changes what it read, and NewOrders counts that."""
+    if uow.causation is None or uow.causation not in uow.batch:
+        return  # a unit of work of one event: its own read is as cheap
+    ahead = uow.batch[uow.batch.index(uow.causation) :]
+    units = {
+        t: area.unit_id
+        for t, code in ordinary_repairs(ahead).items()
+        if (area := route(code, table))
+    }
+    if not units:
+        return
+    ordered, waiting, crews = await WorkOrderRepository(uow.session).read_ahead(
+        list(units), sorted(set(units.values()))
+    )
+    batch.read |= units.keys()
+    batch.ordered |= ordered
+    batch.waiting |= waiting
+    batch.crews |= crews
 
 
 async def _routing_table(
@@ -986,10 +1077,16 @@ async def cancel_incident(
 
 
 async def publish(
-    order: WorkOrder, uow: UnitOfWork, *, recorded_at: datetime, new: bool = False
+    order: WorkOrder,
+    uow: UnitOfWork,
+    *,
+    recorded_at: datetime,
+    new: bool = False,
+    batched: bool = False,
 ) -> None:
     """Record the order's history and turn its domain events into integration events. A `new`
-    order is inserted here, its first history row riding on its INSERT (one round trip)."""
+    order is inserted here, its first history row riding on its INSERT (one round trip); a
+    `batched` one with the unit of work's other new orders at its commit (NewOrders)."""
     orders = WorkOrderRepository(uow.session)
     history = [
         history_row(
@@ -1006,7 +1103,18 @@ async def publish(
         for event in order.events
         if isinstance(event, events.StatusChanged)
     ]
-    if new:
+    if new and batched:
+        gathered = _new_orders(uow)
+        row = order_row(order)
+        gathered.orders[order.ticket_id] = order
+        gathered.rows.append(row)
+        gathered.history += history
+        # Each event's rows in the audit trail, the order first, as its own INSERT gave them.
+        note_insert(uow.session, work_orders.name, [row])
+        for entry in history:
+            note_insert(uow.session, work_order_history.name, [entry])
+        history = []
+    elif new:
         await orders.add(order, history=history.pop(0) if history else None)
     for row in history:
         await orders.record_history(row)
@@ -1070,7 +1178,22 @@ async def publish(
     order.events.clear()
 
 
-HANDLERS: dict[type, Handler] = {
+def _after_new_orders(handler: Handler) -> Handler:
+    """The handler, run after the unit of work's new orders are written (NewOrders): it reads
+    orders or crews from the table, as one by one it would have seen them there."""
+
+    @functools.wraps(handler)
+    async def handled(command: Any, uow: UnitOfWork, **dependencies: Any) -> Any:
+        await written_new_orders(uow)
+        return await handler(command, uow, **dependencies)
+
+    return handled
+
+
+# create_work_order writes the batch's new orders itself when it reads them; an arrival
+# deadline is for an order the SLA monitor heard of, so one a commit before: the rest first.
+_SEES_NEW_ORDERS = (commands.CreateWorkOrder, commands.SetArrivalDeadline)
+_HANDLERS: dict[type, Handler] = {
     commands.CreateWorkOrder: create_work_order,
     commands.CrewTransition: crew_transition,
     commands.ExpireAcceptance: expire_acceptance,
@@ -1085,6 +1208,10 @@ HANDLERS: dict[type, Handler] = {
     commands.AssignWaiting: assign_waiting,
     commands.Reassign: reassign,
     commands.SetArrivalDeadline: set_arrival_deadline,
+}
+HANDLERS: dict[type, Handler] = {
+    kind: handler if kind in _SEES_NEW_ORDERS else _after_new_orders(handler)
+    for kind, handler in _HANDLERS.items()
 }
 
 

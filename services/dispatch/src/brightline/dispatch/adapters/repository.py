@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from brightline.contracts import jsontext
 from brightline.dispatch.adapters.orm import (
     attachments,
     crew_members,
@@ -97,6 +98,16 @@ def history_row(
     }
 
 
+def order_row(order: WorkOrder) -> dict[str, Any]:
+    """The new order's row as inserted (NEW_ORDER_COLUMNS)."""
+    return {
+        "id": order.id,
+        "ticket_id": order.ticket_id,
+        "created_at": order.created_at,
+        **{f: getattr(order, f) for f in ORDER_FIELDS},
+    }
+
+
 # A new order riding on its first history row's INSERT as a data-modifying CTE, its values bound
 # to parameters riding_work_orders_<column> (the audit trail reads them there:
 # brightline.messaging.audit._riding_inserts). The order rides, not the history row: the outer
@@ -108,6 +119,28 @@ _HISTORY_WITH_ORDER = work_order_history.insert().add_cte(
     .values({c.name: sa.bindparam(ORDER_RIDING + c.name, type_=c.type) for c in work_orders.c})
     .returning(work_orders.c.id)
     .cte(f"{RIDING}{work_orders.name}")
+)
+
+# A consumer batch's new orders and their first history rows (UnitOfWork.defer), as two JSON
+# array parameters: one text whatever the batch holds, compiled and prepared once. The history
+# rows in the array's order (their ids as one by one); a data-modifying CTE runs whether or not
+# the statement reads it.
+NEW_ORDER_COLUMNS = ("id", "ticket_id", "created_at", *ORDER_FIELDS)
+HISTORY_COLUMNS = tuple(c.name for c in work_order_history.c if c.name != "id")
+
+
+def _from_json(table: sa.Table, parameter: str, columns: Iterable[str]) -> str:
+    names = ", ".join(columns)
+    return (
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM jsonb_populate_recordset("
+        f"NULL::{table.name}, CAST(CAST(:{parameter} AS text) AS jsonb)) WITH ORDINALITY AS r "
+        "ORDER BY r.ordinality"
+    )
+
+
+_NEW_ORDERS = sa.text(
+    f"WITH new_orders AS ({_from_json(work_orders, 'orders', NEW_ORDER_COLUMNS)}) "
+    + _from_json(work_order_history, "history", HISTORY_COLUMNS)
 )
 
 # Statements of every repair's path, built once and executed with parameters: building one
@@ -154,17 +187,25 @@ class WorkOrderRepository:
         # The row as the execution's parameters, not the statement's VALUES: the statement is
         # then one cached text, and the audit trail takes the row from them (for VALUES it
         # compiles the statement again to read them back).
-        row = {
-            "id": order.id,
-            "ticket_id": order.ticket_id,
-            "created_at": order.created_at,
-            **{f: getattr(order, f) for f in ORDER_FIELDS},
-        }
+        row = order_row(order)
         if history is None:
             await self.session.execute(work_orders.insert(), row)
             return
         riding = {ORDER_RIDING + k: v for k, v in row.items()}
         await self.session.execute(_HISTORY_WITH_ORDER, history | riding)
+
+    async def add_many(self, orders: list[dict[str, Any]], history: list[dict[str, Any]]) -> None:
+        """New orders (order_row) and their history rows (history_row), in one round trip. On
+        the session's connection, not through the ORM's execute: the audit trail has each
+        event's rows already (audit.note_insert as they were gathered)."""
+        connection = await self.session.connection()
+        await connection.execute(
+            _NEW_ORDERS,
+            {
+                "orders": jsontext.dumps(orders, default=datetime.isoformat).decode(),
+                "history": jsontext.dumps(history, default=datetime.isoformat).decode(),
+            },
+        )
 
     async def save(self, order: WorkOrder) -> None:
         await self.session.execute(
@@ -188,6 +229,22 @@ class WorkOrderRepository:
             )
         ).all()
         return rows[0].existing_id, bool(rows[0].links_waiting), _crew_states(rows)
+
+    async def read_ahead(
+        self, ticket_ids: list[str], unit_ids: list[str]
+    ) -> tuple[set[str], set[str], dict[str, list[CrewState]]]:
+        """For a consumer batch's new repairs, in one round trip: which tickets have an order
+        already, which have links waiting for one (ticket_state's questions), and each unit's
+        crews (CrewRepository.states; a unit without crews has an empty list)."""
+        rows = (
+            await self.session.execute(
+                _READ_AHEAD, {"ticket_ids": ticket_ids, "unit_ids": unit_ids}
+            )
+        ).all()
+        crews: dict[str, list[CrewState]] = {unit: [] for unit in unit_ids}
+        for crew in _crew_states(rows):
+            crews[crew.unit_id].append(crew)
+        return set(rows[0].ordered or ()), set(rows[0].waiting or ()), crews
 
     async def for_ticket(self, ticket_id: str) -> WorkOrder | None:
         """The ticket's latest order (a reopened repair has several)."""
@@ -792,7 +849,7 @@ def _linked_tickets(incident_id: str) -> sa.Subquery:
 
 
 def _pending_links(
-    linked_ticket_id: str | sa.BindParameter[str],
+    linked_ticket_id: str | sa.ColumnElement[str],
 ) -> tuple[sa.ColumnElement[bool], ...]:
     """Unreleased links to a ticket whose order they do not know yet."""
     return (
@@ -855,6 +912,35 @@ _state = _TICKET_STATE.subquery("ticket_state")
 _TICKET_STATE_AND_CREWS = (
     sa.select(_state.c.existing_id, _state.c.links_waiting, *_crew_state_columns())
     .select_from(_state.outerjoin(crews, crews.c.unit_id == sa.bindparam("unit_id")))
+    .order_by(crews.c.crew_id)
+)
+
+
+# read_ahead: of a batch's tickets those with an order and those with links waiting (each
+# answered by its index, as ticket_state's), on every row of the units' crews.
+_BATCH = (
+    sa.func.unnest(sa.bindparam("ticket_ids", type_=ARRAY(work_orders.c.ticket_id.type)))
+    .table_valued(sa.column("ticket_id", work_orders.c.ticket_id.type))
+    .render_derived(name="batch")
+)
+_batch_state = sa.select(
+    sa.select(sa.func.array_agg(_BATCH.c.ticket_id))
+    .where(sa.exists().where(work_orders.c.ticket_id == _BATCH.c.ticket_id))
+    .scalar_subquery()
+    .label("ordered"),
+    sa.select(sa.func.array_agg(_BATCH.c.ticket_id))
+    .where(sa.exists().where(*_pending_links(_BATCH.c.ticket_id)))
+    .scalar_subquery()
+    .label("waiting"),
+).subquery("batch_state")
+_READ_AHEAD = (
+    sa.select(_batch_state.c.ordered, _batch_state.c.waiting, *_crew_state_columns())
+    .select_from(
+        _batch_state.outerjoin(
+            crews,
+            crews.c.unit_id == sa.any_(sa.bindparam("unit_ids", type_=ARRAY(crews.c.unit_id.type))),
+        )
+    )
     .order_by(crews.c.crew_id)
 )
 

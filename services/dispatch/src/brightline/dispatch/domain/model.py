@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -358,6 +360,15 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def with_load(crews: list[CrewState], orders: Iterable[WorkOrder]) -> list[CrewState]:
+    """The crews as read, each with the `orders` it works on that the read could not count
+    (a consumer batch's new orders, written only at its commit)."""
+    more = Counter(o.crew_id for o in orders if o.crew_id and o.status in ACTIVE_FOR_CREW)
+    if not more:
+        return crews
+    return [replace(c, open_orders=c.open_orders + more[c.crew_id]) for c in crews]
 
 
 def choose_crew(
