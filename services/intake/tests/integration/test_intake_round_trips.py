@@ -8,6 +8,9 @@ the stored response and the audit trail's row (one statement: the row rides alon
 is sealed after the commit), COMMIT. A caller known to the directory costs the same: their
 customer record comes with the claim and the address lock."""
 
+import asyncio
+import json
+import sys
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -55,7 +58,7 @@ async def stack(infra_env, db_name, monkeypatch):
         await app.state.runtime.relay.stop()
         await app.state.runtime.retention.stop()
         await app.state.runtime.sealer.stop()  # its own statements, on its own clock
-        yield client, app.state.runtime.sessions
+        yield client, app.state.runtime.sessions, app
 
 
 @pytest.fixture
@@ -112,6 +115,95 @@ async def test_a_new_repair_builds_no_statement_once_warm(client, monkeypatch):
     assert walked == []
 
 
+async def test_a_new_repair_renders_no_sql_per_execution_once_warm(client, monkeypatch):
+    """No statement of a new repair has an expanding parameter (a list of values, `IN (...)`):
+    its cached SQL would be rendered anew for every execution."""
+    await trips_of(client, repair("渲染路0号"), "r-0")
+    rendered: list[str] = []
+    original = SQLCompiler._process_parameters_for_postcompile
+
+    def counted(self, *args, **kwargs):
+        rendered.append(str(self.statement)[:80])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "_process_parameters_for_postcompile", counted)
+    await trips_of(client, repair("渲染路1号"), "r-1")
+    assert rendered == []
+
+
+# Python functions one warm POST /tickets runs in intake, from the ASGI call to its response
+# (1,894 before issue 21's cuts; 1,787 once the audit trail stopped masking the ticket's row a
+# second time, for a fallback row the unit of work's own row makes needless, and the lookup of
+# what is being handled stopped rendering its SQL anew per execution; 1,711 once the unit of
+# work and the bus came as one dependency). Counted, never timed.
+FUNCTIONS_PER_NEW_REPAIR = 1740
+
+
+async def asgi_post(app, body: dict, key: str) -> int:
+    """One POST /tickets straight into the app, as uvicorn hands it over (no client around it)."""
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 8001),
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
+        "method": "POST",
+        "root_path": "",
+        "path": "/tickets",
+        "raw_path": b"/tickets",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1:8001"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(raw)).encode()),
+            (b"authorization", AGENT["Authorization"].encode()),
+            (b"idempotency-key", key.encode()),
+        ],
+        "state": {},
+    }
+    received, status = False, 0
+
+    async def receive() -> dict:
+        nonlocal received
+        if received:
+            await asyncio.Event().wait()  # no disconnect: the client waits for its answer
+        received = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: dict) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def test_a_new_repair_runs_a_bounded_number_of_python_functions(stack):
+    """What the request costs intake's CPU, as a count: the Python functions it runs (each
+    function once however often a coroutine of it resumes; the service's other tasks, its
+    event consumer's, not counted)."""
+    _, _, app = stack
+    for i in range(3):  # first use: connections, compiled statements, caches
+        assert await asgi_post(app, repair(f"函数路{i}号"), f"f-w{i}") == 201
+    task = asyncio.current_task()
+    frames: dict = {}  # held until counted: a frame's id is not reused meanwhile
+
+    def count(frame, event, _) -> None:
+        if event == "call" and asyncio.current_task() is task:
+            frames[frame] = None
+
+    sys.setprofile(count)
+    try:
+        status = await asgi_post(app, repair("函数路9号"), "f-9")
+    finally:
+        sys.setprofile(None)
+    assert status == 201
+    assert len(frames) <= FUNCTIONS_PER_NEW_REPAIR, len(frames)
+
+
 async def test_a_repeat_call_still_finds_the_repair_being_handled(client):
     _, first = await trips_of(client, repair("往返路2号"), "k-2")
     trips, repeat = await trips_of(client, repair("往返路2号"), "k-3")
@@ -144,7 +236,7 @@ async def test_a_caller_known_to_the_directory_costs_no_lookup_more(client):
 
 
 async def test_a_call_about_a_planned_outage_in_effect_is_still_a_linked_consultation(stack):
-    client, sessions = stack
+    client, sessions, _ = stack
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():
         await PlannedOutageRepository(session).upsert(
@@ -178,7 +270,7 @@ async def test_which_outage_holds_a_meter_or_a_ticket_is_found_by_an_index(stack
     call's question (which active outage's meters hold mine, which holds the open repair's
     ticket) is answered by the GIN indexes, not by reading every outage's lists (the planner is
     told to avoid a scan where it can, as on a table of many outages)."""
-    _, sessions = stack
+    _, sessions, _ = stack
     statement = TicketRepository._ordered_context(True, True).params(
         match_address_key="索引路1号", match_meter_no="M-IDX-1"
     )

@@ -16,13 +16,9 @@ def resolved(dependant) -> list[str]:
     return names
 
 
-def test_recording_a_ticket_resolves_its_four_dependencies_and_no_more():
+def test_recording_a_ticket_resolves_its_three_dependencies_and_no_more():
     route = next(r for r in router.routes if isinstance(r, APIRoute) and r.methods == {"POST"})
-    # The unit of work (it reads the runtime itself), the bus, the caller's roles (which
-    # authenticates the caller itself) and the bearer credentials (the OpenAPI's security).
-    assert sorted(resolved(route.dependant)) == [
-        "Allow",
-        "HTTPBearer",
-        "get_bus",
-        "get_unit_of_work",
-    ]
+    # The unit of work and the bus (one: it reads the runtime itself), the caller's roles
+    # (which authenticates the caller itself) and the bearer credentials (the OpenAPI's
+    # security).
+    assert sorted(resolved(route.dependant)) == ["Allow", "HTTPBearer", "get_handling"]

@@ -8,6 +8,8 @@ from brightline.messaging.kafka import create_producer, ensure_topics, prefixed
 from brightline.messaging.relay import OutboxRelay, outbox_backlog
 from brightline.messaging.runtime import (
     BusDep,
+    Handling,
+    HandlingDep,
     RuntimeDep,
     ServiceRuntime,
     UnitOfWorkDep,
@@ -24,6 +26,8 @@ register_service_middleware(_audit.AuditMiddleware)
 __all__ = [
     "BusDep",
     "Handler",
+    "Handling",
+    "HandlingDep",
     "MessageBus",
     "only_if",
     "payload",

@@ -137,7 +137,8 @@ def _masked(key: str, value: Any) -> Any:
         return mask_value(personal, value)
     if text is not None and isinstance(value, str):
         return mask_value(text, value)
-    return _mask(value)
+    # A column's value is mostly a scalar: it is returned here, not in one more call.
+    return _mask(value) if isinstance(value, dict | list | tuple) else value
 
 
 @lru_cache(maxsize=4096)
@@ -289,6 +290,11 @@ MORE = "audit_more"
 ROWS = "audit_rows"  # rows of the causes a unit of work has finished with
 EMITTED_FROM = "audit_emitted_from"  # the first event in uow.pending the current cause emitted
 MAX_ENTRIES = 200  # change entries (statements) kept per unit of work
+# The execution option of a statement whose change a unit of work's audit trail captured: the
+# request's own note of writes (_note_request_write) leaves it, instead of masking its rows a
+# second time for a fallback row the unit of work's row makes needless.
+CAPTURED_BY_UNIT_OF_WORK = "brightline_audit_captured"
+CAPTURED = {CAPTURED_BY_UNIT_OF_WORK: True}
 
 
 def _pk_filter(table: sa.Table, rows: list[dict[str, Any]]) -> sa.ColumnElement[bool] | None:
@@ -318,12 +324,12 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
         where = sa.true()
     entry: dict[str, Any] = {"table": table.name}
     if isinstance(params, list | tuple) and not state.is_insert:  # an executemany UPDATE/DELETE
-        result = state.invoke_statement()
+        result = state.invoke_statement(execution_options=CAPTURED)
         rows = [dict(p) for p in params]  # the values it was given
         entry.update(op=statement.__visit_name__, count=len(rows))
         entry["after"] = [_mask(r) for r in rows[:MAX_ROWS]]
     elif state.is_insert:
-        result = state.invoke_statement()
+        result = state.invoke_statement(execution_options=CAPTURED)
         rows = _statement_rows(statement, table, params, None)
         entry.update(op="insert", count=len(rows), after=[_mask(r) for r in rows[:MAX_ROWS]])
     elif getattr(statement, "_returning", ()) or not table.primary_key.columns:
@@ -334,7 +340,10 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
             entry["after"] = after
         entry["count"] = rowcount if rowcount >= 0 else len(before)
     elif state.is_delete:
-        result = state.invoke_statement(statement=statement.returning(*table.c))  # type: ignore[attr-defined]
+        result = state.invoke_statement(
+            statement=statement.returning(*table.c),  # type: ignore[attr-defined]
+            execution_options=CAPTURED,
+        )
         deleted = result.mappings().all()
         entry.update(
             op="delete", count=len(deleted), before=[_mask(dict(r)) for r in deleted[:MAX_ROWS]]
@@ -409,7 +418,9 @@ def _update_returning(
         UPDATE t SET ... FROM (SELECT * FROM t WHERE <where> FOR UPDATE) AS audit_before
         WHERE <where> AND t.pk = audit_before.pk RETURNING t.*, audit_before.*
     """
-    result = state.invoke_statement(statement=_joined(state, table, where))
+    result = state.invoke_statement(
+        statement=_joined(state, table, where), execution_options=CAPTURED
+    )
     rows = result.all()
     names, width = table.c.keys(), len(table.c)
     after = [_mask(dict(zip(names, row[:width], strict=True))) for row in rows[:MAX_ROWS]]
@@ -458,7 +469,7 @@ def _read_around(
     params = state.parameters if isinstance(state.parameters, Mapping) else {}
     query = sa.select(table).where(where).limit(MAX_ROWS + 1)
     before = [dict(r) for r in connection.execute(query, params).mappings()]
-    result = state.invoke_statement()
+    result = state.invoke_statement(execution_options=CAPTURED)
     after = []
     if state.is_update and (pk := _pk_filter(table, before)) is not None:
         after = [dict(r) for r in connection.execute(sa.select(table).where(pk)).mappings()]
@@ -475,12 +486,14 @@ def _note_request_write(
     clauseelement: Executable,
     multiparams: object,
     params: Mapping[str, Any],
-    execution_options: object,
+    execution_options: Mapping[str, Any],
 ) -> None:
     """Writes a request makes outside a unit of work (a bare connection), for the middleware's
     row of that request."""
     request = CURRENT_REQUEST.get()
     if request is None or request.written or len(request.dml) >= MAX_ROWS:
+        return
+    if execution_options.get(CAPTURED_BY_UNIT_OF_WORK):
         return
     if not isinstance(clauseelement, Insert | Update | Delete):
         return

@@ -38,6 +38,12 @@ from brightline.messaging import idempotency
 OPEN_STATUSES = ("recorded", "reopened")
 # Work-order states after which the fault is no longer "being handled".
 FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
+# The same, written into the SQL once, when the statement is compiled: a list of values is an
+# expanding parameter, rendered into the cached SQL anew on every execution (every new repair's
+# INSERT looks for what is being handled).
+_FINISHED_ORDER_STATES: list[sa.ColumnElement[str]] = [
+    sa.literal_column(f"'{s}'") for s in FINISHED_ORDER_STATES
+]
 _LOCK = sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("lock_key", type_=sa.Text)))
 _LOCK_ADDRESS = sa.select(_LOCK)
 # The same lock and the caller's customer record (a row of NULLs when there is none).
@@ -393,7 +399,7 @@ class TicketRepository:
                     sa.or_(*match),
                     sa.or_(
                         latest_order.c.status.is_(None),
-                        latest_order.c.status.not_in(FINISHED_ORDER_STATES),
+                        latest_order.c.status.not_in(_FINISHED_ORDER_STATES),
                     ),
                 )
             )

@@ -30,7 +30,7 @@ from brightline.intake.domain.commands import (
     RecordTicket,
 )
 from brightline.intake.domain.model import IllegalTransition, MissingFields
-from brightline.messaging import BusDep, UnitOfWorkDep
+from brightline.messaging import BusDep, HandlingDep, UnitOfWorkDep
 from brightline.messaging.http import (
     DeferredIdempotentCommand,
     IdempotencyKey,
@@ -47,13 +47,13 @@ outcomes = APIRouter(prefix="/call-outcomes", tags=["call-outcomes"])
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
 async def record_ticket(
     body: TicketCreate,
-    uow: UnitOfWorkDep,
-    bus: BusDep,
+    handling: HandlingDep,
     agent: Desk,
     idempotency_key: IdempotencyKey = None,
 ):
     """Record a ticket of any 95598 type; the calling agent becomes its first-ask owner. A repair
     for a fault already being handled comes back as a consultation with `linked` progress."""
+    uow, bus = handling
     if body.script and not handlers.scripts().may_record(
         body.script.split("@")[0], body.ticket_type
     ):
