@@ -136,7 +136,7 @@ async def test_a_new_repair_renders_no_sql_per_execution_once_warm(client, monke
 # second time, for a fallback row the unit of work's own row makes needless, and the lookup of
 # what is being handled stopped rendering its SQL anew per execution; 1,711 once the unit of
 # work and the bus came as one dependency). Counted, never timed.
-FUNCTIONS_PER_NEW_REPAIR = 1740
+FUNCTIONS_PER_NEW_REPAIR = 1760  # a little room: 1,710-1,711 measured; 1,787 fails
 
 
 async def asgi_post(app, body: dict, key: str) -> int:
