@@ -29,6 +29,7 @@ from brightline.intake.adapters.orm import (
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import ActiveOutage, OpenRepair, address_key
 from brightline.intake.domain.model import Ticket
+from brightline.intake.domain.outage_updates import OutageUpdateFold
 from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.planned_outages import in_effect_over
 from brightline.messaging import idempotency
@@ -699,23 +700,6 @@ class OutageRepository:
             )
         )
 
-    async def update(self, p, added_ticket_ids: builtins.list[str]) -> None:
-        """An OutageUpdated: its status, restoration and cause, and the tickets it links added
-        to the incident's (v1 named them all, v2 only the new ones: either way a union). One
-        statement, the union made by the database: reading the incident's list and writing it
-        back made each update cost its incident's size (a storm's incident holds thousands),
-        twice more in the audit trail's images of the row before and after."""
-        await self.session.execute(
-            OUTAGE_UPDATED,
-            {
-                "incident_id": p.incident_id,
-                "ticket_ids": list(added_ticket_ids),
-                "expected_restore_at": p.expected_restore_at,
-                "cause": p.cause,
-                "status": p.status,
-            },
-        )
-
     async def restore(self, p) -> None:
         stmt = insert(outages).values(
             incident_id=p.incident_id,
@@ -821,36 +805,45 @@ WHERE EXCLUDED.arrive_by IS NOT NULL OR w.updated_at <= (SELECT s.seen_at {_SEEN
 )
 
 
-# An OutageUpdated, built once (its values bound per execution). Updated before the declaration
-# was seen: the row keeps what the update says. Else the tickets are the union of the stored
-# ones and the update's, sorted (by code point, as Python's sorted: the "C" collation), and a
-# status, restoration or cause the update names replaces the stored one. The audit trail
-# records the upsert's own values (the tickets it adds), as it does for the declaration's.
-_LINKED_TICKETS = sa.text(
-    """(SELECT COALESCE(jsonb_agg(DISTINCT t.id COLLATE "C" ORDER BY t.id COLLATE "C"), '[]')
-    FROM jsonb_array_elements_text(outages.ticket_ids || excluded.ticket_ids) AS t(id))"""
+async def write_outage_updates(session: AsyncSession, fold: OutageUpdateFold) -> None:
+    """A batch's outage updates, one folded row per incident, in one round trip
+    (UnitOfWork.defer; also before another statement on outages, so that it applies after
+    them). On the session's connection, not through the ORM's execute: the audit trail has
+    each update's row already (audit.note_insert as it was gathered)."""
+    if rows := fold.take():
+        connection = await session.connection()
+        await connection.execute(
+            OUTAGES_UPDATED,
+            {"incidents": jsontext.dumps(rows, default=datetime.isoformat).decode()},
+        )
+
+
+# The batch's incidents, one folded row each (domain.outage_updates), as one JSON array
+# parameter: one text whatever the batch holds. An incident not seen yet is inserted as its
+# updates left it. A stored one takes the union of its tickets and the row's, sorted by code
+# point (as Python's sorted: the "C" collation), made by the database: reading a storm
+# incident's thousands of tickets and writing them back made each update cost its incident's
+# size, twice more in the audit trail's images of the row before and after. A status or cause
+# the row names ("" names none), and a restoration, replace the stored ones. In key order:
+# concurrent batches lock the incidents they share in one order, never deadlocking.
+OUTAGES_UPDATED = sa.text(
+    """
+INSERT INTO outages AS o
+    (incident_id, area_codes, ticket_ids, expected_restore_at, cause, status, active)
+SELECT u.incident_id, '[]'::jsonb, u.ticket_ids, u.expected_restore_at, u.cause, u.status, true
+FROM jsonb_to_recordset(CAST(CAST(:incidents AS text) AS jsonb)) AS u(
+    incident_id text, ticket_ids jsonb, expected_restore_at timestamptz, cause text, status text
 )
-_OUTAGE_INSERTED = insert(outages).values(
-    {
-        name: sa.bindparam(name, type_=outages.c[name].type)
-        for name in ("incident_id", "ticket_ids", "expected_restore_at", "cause", "status")
-    }
-    | {"area_codes": sa.text("'[]'::jsonb"), "active": sa.true()}
-)
-OUTAGE_UPDATED = _OUTAGE_INSERTED.on_conflict_do_update(
-    index_elements=[outages.c.incident_id],
-    set_={
-        "ticket_ids": _LINKED_TICKETS,
-        "status": sa.func.coalesce(
-            sa.func.nullif(_OUTAGE_INSERTED.excluded.status, ""), outages.c.status
-        ),
-        "expected_restore_at": sa.func.coalesce(
-            _OUTAGE_INSERTED.excluded.expected_restore_at, outages.c.expected_restore_at
-        ),
-        "cause": sa.func.coalesce(
-            sa.func.nullif(_OUTAGE_INSERTED.excluded.cause, ""), outages.c.cause
-        ),
-    },
+ORDER BY u.incident_id
+ON CONFLICT (incident_id) DO UPDATE SET
+ticket_ids = (
+    SELECT COALESCE(jsonb_agg(DISTINCT t.id COLLATE "C" ORDER BY t.id COLLATE "C"), '[]')
+    FROM jsonb_array_elements_text(o.ticket_ids || EXCLUDED.ticket_ids) AS t(id)
+),
+status = COALESCE(NULLIF(EXCLUDED.status, ''), o.status),
+expected_restore_at = COALESCE(EXCLUDED.expected_restore_at, o.expected_restore_at),
+cause = COALESCE(NULLIF(EXCLUDED.cause, ''), o.cause)
+"""
 )
 
 
