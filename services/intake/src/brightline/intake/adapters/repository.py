@@ -765,8 +765,10 @@ async def write_work_orders(session: AsyncSession, fold: WorkOrderFold) -> None:
 # events left it one by one; a stored one takes the latest event's status and time, and its
 # crew, where the stored row is not later than them (the upsert's rule, event by event), and
 # the batch's last arrival deadline whatever its time. The seen_* columns are not the table's
-# (EXCLUDED has none of them): the conflict branch reads them from the batch by key. In key
-# order: concurrent batches lock the orders they share in one order, never deadlocking.
+# (EXCLUDED has none of them): the conflict branch looks them up by key in the batch made a
+# JSON object once (a scan of the batch per stored order, twice, read the square of the
+# batch's orders). In key order: concurrent batches lock the orders they share in one order,
+# never deadlocking.
 _SEEN_COLUMNS = ", ".join(
     f"{name} {kind}"
     for name, kind in (
@@ -784,23 +786,28 @@ _SEEN_COLUMNS = ", ".join(
     )
 )
 _TABLE_COLUMNS = ", ".join(work_orders.c.keys())
-_SEEN_BY_KEY = "FROM seen s WHERE s.work_order_id = EXCLUDED.work_order_id"
+_SEEN_BY_KEY = "FROM (SELECT b.seen -> EXCLUDED.work_order_id AS k FROM by_key b) AS f"
 ORDERS_SEEN = sa.text(
     f"""
 WITH seen AS MATERIALIZED (
 SELECT * FROM jsonb_to_recordset(CAST(CAST(:orders AS text) AS jsonb)) AS s({_SEEN_COLUMNS})
+), by_key AS MATERIALIZED (
+SELECT jsonb_object_agg(s.work_order_id, to_jsonb(s)) AS seen FROM seen s
 )
 INSERT INTO work_orders AS w ({_TABLE_COLUMNS})
 SELECT {_TABLE_COLUMNS} FROM seen ORDER BY work_order_id
 ON CONFLICT (work_order_id) DO UPDATE SET
 (status, updated_at, crew_id) = (
-    SELECT CASE WHEN w.updated_at <= s.seen_at THEN s.seen_status ELSE w.status END,
-           GREATEST(w.updated_at, s.seen_at),
-           CASE WHEN w.updated_at <= s.crew_at THEN s.seen_crew ELSE w.crew_id END
+    SELECT CASE WHEN w.updated_at <= CAST(f.k ->> 'seen_at' AS timestamptz)
+                THEN f.k ->> 'seen_status' ELSE w.status END,
+           GREATEST(w.updated_at, CAST(f.k ->> 'seen_at' AS timestamptz)),
+           CASE WHEN w.updated_at <= CAST(f.k ->> 'crew_at' AS timestamptz)
+                THEN f.k ->> 'seen_crew' ELSE w.crew_id END
     {_SEEN_BY_KEY}
 ),
 arrive_by = COALESCE(EXCLUDED.arrive_by, w.arrive_by)
-WHERE EXCLUDED.arrive_by IS NOT NULL OR w.updated_at <= (SELECT s.seen_at {_SEEN_BY_KEY})
+WHERE EXCLUDED.arrive_by IS NOT NULL
+   OR w.updated_at <= (SELECT CAST(f.k ->> 'seen_at' AS timestamptz) {_SEEN_BY_KEY})
 """
 )
 
