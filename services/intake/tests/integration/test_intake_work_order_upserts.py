@@ -13,9 +13,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.sql import dml
 
+from brightline.contracts import jsontext
 from brightline.contracts.events.dispatch import WorkOrderCreatedV1, WorkOrderStatusChangedV1
 from brightline.intake.adapters.orm import work_orders
+from brightline.intake.adapters.repository import ORDERS_SEEN, write_work_orders
 from brightline.intake.domain.commands import KeepArrivalDeadline
+from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.main import create_app
 from brightline.intake.settings import IntakeSettings
 from brightline.messaging.audit import CHANGES
@@ -216,3 +219,59 @@ async def test_a_batch_leaves_the_rows_its_events_left_one_by_one(app):
     one_by_one = await world("one")
     assert len(one_by_one) == len(stories)
     assert await world("batch") == one_by_one
+
+
+def rows_read(plan: dict) -> int:
+    """Rows the plan's scans of the batch (its CTEs) read, over all their loops (EXPLAIN's
+    per-loop counts of rows returned and removed by a filter, times the loops)."""
+    read = 0
+    if plan.get("Node Type") == "CTE Scan":
+        per_loop = plan["Actual Rows"] + plan.get("Rows Removed by Filter", 0)
+        read += per_loop * plan["Actual Loops"]
+    return read + sum(rows_read(child) for child in plan.get("Plans", ()))
+
+
+async def test_a_batchs_stored_orders_are_each_found_in_the_batch_once(app):
+    """The conflict branch finds each stored order's folded events by its key: the rows it
+    reads grow with the batch's orders, not with their square (a scan of the whole batch per
+    stored order, twice)."""
+    runtime = app.state.runtime
+    orders = 60
+
+    def fold_of(at: datetime, status: str) -> WorkOrderFold:
+        fold = WorkOrderFold()
+        for n in range(orders):
+            fold.seen(
+                {
+                    "work_order_id": f"wo-plan-{n:02}",
+                    "ticket_id": f"t-plan-{n:02}",
+                    "unit_id": "u-1",
+                    "status": status,
+                    "crew_id": "crew-7" if status == "assigned" else None,
+                    "updated_at": at,
+                }
+            )
+        return fold
+
+    async with runtime.unit_of_work() as uow:
+        await write_work_orders(uow.session, fold_of(T0, "created"))
+        await uow.commit()
+    later = jsontext.dumps(
+        fold_of(T0 + timedelta(minutes=1), "assigned").rows(), default=datetime.isoformat
+    ).decode()
+    async with runtime.engine.connect() as conn:
+        explained = await conn.execute(
+            sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {ORDERS_SEEN.text}"), {"orders": later}
+        )
+        plan = explained.scalar_one()[0]["Plan"]
+        updated = (
+            await conn.execute(
+                sa.select(sa.func.count()).where(
+                    work_orders.c.work_order_id.like("wo-plan-%"),
+                    work_orders.c.status == "assigned",
+                )
+            )
+        ).scalar_one()
+        await conn.rollback()
+    assert updated == orders
+    assert rows_read(plan) <= 4 * orders, plan

@@ -44,6 +44,7 @@ from brightline.intake.adapters.repository import (
     EscalationRepository,
     OutageRepository,
     TicketRepository,
+    write_outage_updates,
     write_work_orders,
 )
 from brightline.intake.adapters.rule_files import call_outcomes, scripts
@@ -51,6 +52,7 @@ from brightline.intake.domain import commands, events
 from brightline.intake.domain.calls import CallRecord
 from brightline.intake.domain.linking import Link, find_link
 from brightline.intake.domain.model import CASE_TYPES, Ticket, require_fields
+from brightline.intake.domain.outage_updates import OutageUpdateFold
 from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
@@ -587,19 +589,53 @@ async def resolve_escalation(command: commands.ResolveEscalation, uow: UnitOfWor
 # -- dispatch's facts, kept as they came (intake's read model) ---------------------------------
 
 
+# The unit of work's OutageUpdateFold (session.info: one per unit of work, as its session is).
+INCIDENTS = "intake_outage_updates"
+
+
+def _outage_updates(uow: UnitOfWork) -> OutageUpdateFold:
+    """The batch's outage updates, written in one statement at commit: a storm's reports each
+    bring their incident an update, a statement each."""
+    fold: OutageUpdateFold | None = uow.session.info.get(INCIDENTS)
+    if fold is None:
+        fold = uow.session.info[INCIDENTS] = OutageUpdateFold()
+        gathered = fold
+        uow.defer(lambda: write_outage_updates(uow.session, gathered))
+    return fold
+
+
+async def _updates_written(uow: UnitOfWork) -> None:
+    """The updates gathered so far, written before another statement on outages: it applies
+    after them, as in the batch's order."""
+    if (fold := uow.session.info.get(INCIDENTS)) is not None:
+        await write_outage_updates(uow.session, fold)
+
+
+def _outage_updated(
+    uow: UnitOfWork, event: OutageUpdatedV1 | OutageUpdatedV2, ticket_ids: list[str]
+) -> None:
+    own = _outage_updates(uow).updated(
+        event.incident_id, ticket_ids, event.expected_restore_at, event.cause, event.status
+    )
+    note_insert(uow.session, "outages", [own])
+
+
 async def outage_declared(event: OutageDeclaredV1, uow: UnitOfWork) -> None:
+    await _updates_written(uow)
     await OutageRepository(uow.session).declare(event)
 
 
 async def outage_updated(event: OutageUpdatedV1, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).update(event, event.linked_ticket_ids)
+    """v1 names every linked ticket again: either way, a union."""
+    _outage_updated(uow, event, event.linked_ticket_ids)
 
 
 async def outage_updated_v2(event: OutageUpdatedV2, uow: UnitOfWork) -> None:
-    await OutageRepository(uow.session).update(event, event.added_ticket_ids)
+    _outage_updated(uow, event, event.added_ticket_ids)
 
 
 async def outage_restored(event: OutageRestoredV1, uow: UnitOfWork) -> None:
+    await _updates_written(uow)
     await OutageRepository(uow.session).restore(event)
     tickets = TicketRepository(uow.session)
     # Every ticket of the incident closes: its repairs and the consultations linked to it.
@@ -609,6 +645,7 @@ async def outage_restored(event: OutageRestoredV1, uow: UnitOfWork) -> None:
 
 
 async def outage_cancelled(event: OutageCancelledV1, uow: UnitOfWork) -> None:
+    await _updates_written(uow)
     await OutageRepository(uow.session).cancel(event)
 
 
