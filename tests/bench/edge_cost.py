@@ -48,55 +48,6 @@ def repair(i: int) -> bytes:
     ).encode()
 
 
-class Asgi:
-    """Sends one request into an ASGI app the way uvicorn's protocol does and keeps the
-    status of its answer."""
-
-    def __init__(self, app: Any, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def post(self, path: str, body: bytes, key: str) -> int:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "server": ("127.0.0.1", 8001),
-            "client": ("127.0.0.1", 50000),
-            "scheme": "http",
-            "method": "POST",
-            "root_path": "",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "headers": [
-                (b"host", b"127.0.0.1:8001"),
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"authorization", b"Bearer " + self.token),
-                (b"idempotency-key", key.encode()),
-            ],
-            "state": {},
-        }
-        sent = False
-        status = 0
-
-        async def receive() -> dict:
-            nonlocal sent
-            if sent:
-                await asyncio.Event().wait()  # a disconnect never comes: the client waits
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-
-        await self.app(scope, receive, send)
-        return status
-
-
 def layers(app: Any) -> list[str]:
     """The ASGI callables a request passes through before the router, outermost first."""
     names = []
@@ -135,9 +86,9 @@ async def measure(n: int, calls: bool, servers: dict[str, Any], pstats_file: str
     from brightline.intake.settings import IntakeSettings
     from brightline.platform import db
     from brightline.platform.auth import Role
-    from brightline.platform.testing import bearer, running
+    from brightline.platform.testing import asgi_post, bearer, running
 
-    token = bearer(Role.AGENT, subject="agent-edge")["Authorization"].split()[1]
+    headers = bearer(Role.AGENT, subject="agent-edge")
     settings = IntakeSettings(
         **servers,
         database_name=f"edge_cost_{uuid.uuid4().hex[:8]}",
@@ -155,10 +106,14 @@ async def measure(n: int, calls: bool, servers: dict[str, Any], pstats_file: str
             await job.stop()
         config = uvicorn.Config(app, log_config=None, access_log=False)
         config.load()  # the app uvicorn serves: what `serve` wraps around create_app's
-        client = Asgi(config.loaded_app, token)
+        served = config.loaded_app
+
+        async def post(body: bytes, key: str) -> int:
+            return await asgi_post(served, "/tickets", body, {**headers, "Idempotency-Key": key})
+
         run = uuid.uuid4().hex[:8]
         for i in range(50):  # first use: connections, compiled statements, caches
-            assert await client.post("/tickets", repair(i), f"{run}-w{i}") == 201
+            assert await post(repair(i), f"{run}-w{i}") == 201
 
         idle_started = time.process_time()
         await asyncio.sleep(1.0)
@@ -167,7 +122,7 @@ async def measure(n: int, calls: bool, servers: dict[str, Any], pstats_file: str
         trips = db.ROUND_TRIPS["total"]
         wall, cpu = time.perf_counter(), time.process_time()
         for i in range(n):
-            assert await client.post("/tickets", repair(1000 + i), f"{run}-{i}") == 201
+            assert await post(repair(1000 + i), f"{run}-{i}") == 201
         cpu = time.process_time() - cpu
         wall = time.perf_counter() - wall
         trips = db.ROUND_TRIPS["total"] - trips
@@ -184,7 +139,7 @@ async def measure(n: int, calls: bool, servers: dict[str, Any], pstats_file: str
             profile = cProfile.Profile()
             profile.enable()
             for i in range(m):
-                await client.post("/tickets", repair(100_000 + i), f"{run}-p{i}")
+                await post(repair(100_000 + i), f"{run}-p{i}")
             profile.disable()
             stats = pstats.Stats(profile)
             if pstats_file:

@@ -25,7 +25,7 @@ from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
 from brightline.platform import db
 from brightline.platform.auth import Role
-from brightline.platform.testing import bearer, running
+from brightline.platform.testing import asgi_post, bearer, running
 
 pytestmark = pytest.mark.integration
 
@@ -139,46 +139,9 @@ async def test_a_new_repair_renders_no_sql_per_execution_once_warm(client, monke
 FUNCTIONS_PER_NEW_REPAIR = 1760  # a little room: 1,710-1,711 measured; 1,787 fails
 
 
-async def asgi_post(app, body: dict, key: str) -> int:
-    """One POST /tickets straight into the app, as uvicorn hands it over (no client around it)."""
+async def post_into(app, body: dict, key: str) -> int:
     raw = json.dumps(body, ensure_ascii=False).encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "server": ("127.0.0.1", 8001),
-        "client": ("127.0.0.1", 50000),
-        "scheme": "http",
-        "method": "POST",
-        "root_path": "",
-        "path": "/tickets",
-        "raw_path": b"/tickets",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"127.0.0.1:8001"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(raw)).encode()),
-            (b"authorization", AGENT["Authorization"].encode()),
-            (b"idempotency-key", key.encode()),
-        ],
-        "state": {},
-    }
-    received, status = False, 0
-
-    async def receive() -> dict:
-        nonlocal received
-        if received:
-            await asyncio.Event().wait()  # no disconnect: the client waits for its answer
-        received = True
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    async def send(message: dict) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    return status
+    return await asgi_post(app, "/tickets", raw, {**AGENT, "Idempotency-Key": key})
 
 
 async def test_a_new_repair_runs_a_bounded_number_of_python_functions(stack):
@@ -187,7 +150,7 @@ async def test_a_new_repair_runs_a_bounded_number_of_python_functions(stack):
     event consumer's, not counted)."""
     _, _, app = stack
     for i in range(3):  # first use: connections, compiled statements, caches
-        assert await asgi_post(app, repair(f"函数路{i}号"), f"f-w{i}") == 201
+        assert await post_into(app, repair(f"函数路{i}号"), f"f-w{i}") == 201
     task = asyncio.current_task()
     frames: dict = {}  # held until counted: a frame's id is not reused meanwhile
 
@@ -197,7 +160,7 @@ async def test_a_new_repair_runs_a_bounded_number_of_python_functions(stack):
 
     sys.setprofile(count)
     try:
-        status = await asgi_post(app, repair("函数路9号"), "f-9")
+        status = await post_into(app, repair("函数路9号"), "f-9")
     finally:
         sys.setprofile(None)
     assert status == 201

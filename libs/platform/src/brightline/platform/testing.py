@@ -260,6 +260,47 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+async def asgi_post(app: Any, path: str, body: bytes, headers: dict[str, str]) -> int:
+    """One POST straight into an ASGI app, as uvicorn's protocol hands it over (no socket, no
+    client around it), for counting what the app alone does per request; its answer's status."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 8001),
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
+        "method": "POST",
+        "root_path": "",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1:8001"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *((name.lower().encode(), value.encode()) for name, value in headers.items()),
+        ],
+        "state": {},
+    }
+    received, status = False, 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if received:
+            await asyncio.Event().wait()  # a disconnect never comes: the client waits
+        received = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
 async def eventually(
     check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, interval: float = 0.2
 ) -> Any:
