@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import sqlalchemy as sa
 from opentelemetry import propagate
@@ -21,6 +21,8 @@ from brightline.platform.logging import CURRENT_TICKET, bind_ticket
 
 if TYPE_CHECKING:
     from brightline.messaging.audit import AuditTrail
+
+Gathered = TypeVar("Gathered")  # what a consumer batch gathers to write at commit (gathered)
 
 # A consumer's inbox rows for the events it applied, in one statement whose text does not
 # depend on how many (the ids and types as two arrays, unnested side by side): SQLAlchemy
@@ -122,6 +124,20 @@ class UnitOfWork:
         registers it with the first event and adds to it with the others. It fails as the
         commit does: the consumer then applies each event of the batch alone."""
         self._deferred.append(write)
+
+    def gathered(
+        self, key: str, make: Callable[[], Gathered], write: Callable[[Gathered], Awaitable[None]]
+    ) -> Gathered:
+        """What a consumer batch's handlers gather to write in one statement at commit (a fold
+        of its events, a list of rows): made by `make` with the first event, kept in the
+        session's info under `key` for the others, written by `write` at commit (defer). A
+        handler that writes it earlier and drops the key gets a new one with the next event."""
+        found: Gathered | None = self.session.info.get(key)
+        if found is None:
+            found = self.session.info[key] = make()
+            gathering = found
+            self.defer(lambda: write(gathering))
+        return found
 
     def claim(self, consumer: str, events: list[Event]) -> None:
         """Claim the events (distinct) in the consumer's inbox at commit, in the last statement

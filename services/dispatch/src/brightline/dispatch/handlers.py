@@ -92,11 +92,7 @@ class NewOrders:
 
 
 def _new_orders(uow: UnitOfWork) -> NewOrders:
-    new: NewOrders | None = uow.session.info.get(NEW_ORDERS)
-    if new is None:
-        new = uow.session.info[NEW_ORDERS] = NewOrders()
-        uow.defer(lambda: written_new_orders(uow))
-    return new
+    return uow.gathered(NEW_ORDERS, NewOrders, lambda _: written_new_orders(uow))
 
 
 async def written_new_orders(uow: UnitOfWork) -> None:
@@ -914,11 +910,9 @@ async def set_arrival_deadline(command: commands.SetArrivalDeadline, uow: UnitOf
     consumer's other handlers (a new, a reopened or a linked repair) neither decide by it nor
     change it (an order they save writes back the arrive_by it was read with, and the deferred
     statement runs after them); crews' steps and reassignments are requests of their own."""
-    arrivals: dict[str, datetime] | None = uow.session.info.get(ARRIVALS)
-    if arrivals is None:
-        arrivals = uow.session.info[ARRIVALS] = {}
-        gathered = arrivals
-        uow.defer(lambda: WorkOrderRepository(uow.session).set_arrive_by(gathered))
+    arrivals: dict[str, datetime] = uow.gathered(
+        ARRIVALS, dict, WorkOrderRepository(uow.session).set_arrive_by
+    )
     # Two clocks of one order in a batch: the later wins, as it did one statement each.
     arrivals[command.ticket_or_order_id] = command.due_at
     note_update(

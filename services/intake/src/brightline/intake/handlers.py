@@ -596,12 +596,9 @@ INCIDENTS = "intake_outage_updates"
 def _outage_updates(uow: UnitOfWork) -> OutageUpdateFold:
     """The batch's outage updates, written in one statement at commit: a storm's reports each
     bring their incident an update, a statement each."""
-    fold: OutageUpdateFold | None = uow.session.info.get(INCIDENTS)
-    if fold is None:
-        fold = uow.session.info[INCIDENTS] = OutageUpdateFold()
-        gathered = fold
-        uow.defer(lambda: write_outage_updates(uow.session, gathered))
-    return fold
+    return uow.gathered(
+        INCIDENTS, OutageUpdateFold, lambda fold: write_outage_updates(uow.session, fold)
+    )
 
 
 async def _updates_written(uow: UnitOfWork) -> None:
@@ -660,12 +657,7 @@ ORDERS = "intake_work_orders"
 def _work_orders(uow: UnitOfWork) -> WorkOrderFold:
     """The batch's work-order events, written in one statement at commit: per event an upsert
     cost a statement, its ORM execution and its change capture (every repair brings three)."""
-    fold: WorkOrderFold | None = uow.session.info.get(ORDERS)
-    if fold is None:
-        fold = uow.session.info[ORDERS] = WorkOrderFold()
-        gathered = fold
-        uow.defer(lambda: write_work_orders(uow.session, gathered))
-    return fold
+    return uow.gathered(ORDERS, WorkOrderFold, lambda fold: write_work_orders(uow.session, fold))
 
 
 def _order_seen(
