@@ -38,6 +38,7 @@ from brightline.sla_monitor.domain.monitor import (
     Tracked,
     advance,
     apply,
+    deadline_id_for,
     note_late,
     open_tracked,
     recompute,
@@ -331,9 +332,33 @@ async def observe_event(
     if event.type in KPI_FACTS:
         await record_kpi_facts(event, history)
     store = DeadlineRepository(uow.session)
-    for deadline_input in inputs_for(event, book):
+    inputs = inputs_for(event, book)
+    if any(isinstance(i, Open) for i in inputs):
+        await _read_ahead(uow, store, book)
+    for deadline_input in inputs:
         for tracked in await handle(deadline_input, store, uow.emit, book=book):
             notify(tracked.next_fire_at)  # wakes the scheduler if due before its next round
+
+
+async def _read_ahead(uow: UnitOfWork, store: DeadlineRepository, book: PolicyBook) -> None:
+    """Whether the deadlines this event and the batch's later ones open exist, in one read for
+    them all (a repair's arrival clock read and inserted alone was a round trip each); a unit of
+    work of one event inserts its own at once, as cheaply. Events that open nothing translate
+    to no Open: no need to ask translate.acts_on (a second validation of each payload)."""
+    if store.read_ahead_done or uow.causation is None or uow.causation not in uow.batch:
+        return  # read from an earlier event of the batch on, or a unit of work of one event
+    ahead = uow.batch[uow.batch.index(uow.causation) :]
+    if len(ahead) < 2:
+        return
+    await store.read_ahead(
+        uow,
+        {
+            deadline_id_for(i.subject_type, i.subject_id, i.limit_key, i.round)
+            for event in ahead
+            for i in inputs_for(event, book)
+            if isinstance(i, Open)
+        },
+    )
 
 
 async def apply_supervisor_act(
