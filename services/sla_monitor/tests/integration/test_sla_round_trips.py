@@ -5,6 +5,7 @@ keeps the batch's order, and each event keeps its own audit row."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from brightline.contracts import new_event
+from brightline.contracts import InvalidEvent, new_event
 from brightline.contracts.events.dispatch import WorkOrderCreatedV1, WorkOrderStatusChangedV1
 from brightline.messaging import UnitOfWork
 from brightline.messaging.audit import AuditTrail, audit_trail
@@ -127,9 +128,10 @@ def _created(n: int, *, first: int = 0) -> list:
     ]
 
 
-async def _observe_batch(engine, batch: list, book) -> tuple[int, list]:
-    """The events applied as a consumer applies a batch (uow.batch set, each its causation);
-    returns the round trips from the BEGIN on (COMMIT included) and the events emitted."""
+async def _observe_batch(engine, batch: list, book, *, skip=()) -> tuple[int, list]:
+    """The events applied as a consumer applies a batch (uow.batch set, each its causation; those
+    in `skip` are not applied); returns the round trips from the BEGIN on (COMMIT included) and
+    the events emitted."""
     sessions = session_factory(engine)
     sessions.configure(info={"audit": AuditTrail("sla_monitor")})
     async with UnitOfWork(sessions, source="/brightline/sla_monitor") as uow:
@@ -137,6 +139,8 @@ async def _observe_batch(engine, batch: list, book) -> tuple[int, list]:
         await uow.session.connection()
         before = ROUND_TRIPS["total"]
         for event in batch:
+            if event in skip:
+                continue
             uow.causation = event
             await handlers.observe_event(
                 commands.ObserveEvent(event), uow, book=book, notify=lambda at: None
@@ -211,3 +215,20 @@ async def test_a_later_input_of_the_batch_sees_the_deadline_it_opened(engine):
             (await conn.execute(sa.select(deadlines.c.subject_id, deadlines.c.state))).all()
         )
     assert states == {"wo-0": "open", "wo-1": "met", "wo-2": "open"}
+
+
+async def test_a_later_event_off_its_contract_fails_its_own_turn_not_the_read_ahead(engine):
+    """The read ahead translates the batch's later events: one whose payload breaks its contract
+    is left to its own turn (retries, the dead-letter topic, blamed on it); the repairs before
+    and after it still open their deadlines in one read and one insert."""
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    good = _created(6)
+    broken = dataclasses.replace(_created(1, first=6)[0], data={"work_order_id": "wo-6"})
+    trips, emitted = await _observe_batch(
+        engine, [*good[:3], broken, *good[3:]], book, skip=[broken]
+    )
+    assert trips == 5
+    assert emitted == ["brightline.sla.deadline.opened.v1"] * 6
+    with pytest.raises(InvalidEvent):
+        broken.payload()
