@@ -1,7 +1,9 @@
-"""What opening repair deadlines costs the SLA monitor's consumer: a statement per deadline, and
-the batch's events logged (the replay history) in one statement at commit, counted by the
-client-side counter the benchmark reads (DB_COUNT_ROUND_TRIPS), on the real PostgreSQL; the log
-keeps the batch's order, and each event keeps its own audit row."""
+"""What opening repair deadlines costs the SLA monitor's consumer, counted by the client-side
+counter the benchmark reads (DB_COUNT_ROUND_TRIPS), on the real PostgreSQL: a consumer batch's
+deadlines read ahead in one statement and inserted in one at commit (a unit of work of events
+not given as a batch inserts each at once), the batch's events logged (the replay history) in
+one statement at commit; the log keeps the batch's order, and each event keeps its own audit
+row."""
 
 from __future__ import annotations
 
@@ -29,9 +31,12 @@ from brightline.platform.db import (
 from brightline.platform.migrations import upgrade_async
 from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.orm import deadlines, event_log
+from brightline.sla_monitor.adapters.repository import ADD, OpenedMeanwhile, to_row
 from brightline.sla_monitor.domain import commands
+from brightline.sla_monitor.domain.monitor import open_tracked
 from brightline.sla_monitor.main import SERVICE_DIR
 from brightline.sla_monitor.settings import SlaMonitorSettings
+from brightline.sla_monitor.translate import inputs_for
 
 pytestmark = pytest.mark.integration
 
@@ -232,3 +237,28 @@ async def test_a_later_event_off_its_contract_fails_its_own_turn_not_the_read_ah
     assert emitted == ["brightline.sla.deadline.opened.v1"] * 6
     with pytest.raises(InvalidEvent):
         broken.payload()
+
+
+async def test_a_deadline_opened_after_the_read_ahead_fails_the_commit(engine):
+    """Read ahead as absent, then written by another (here in the same transaction, between the
+    read and the batch's INSERT): its opening was published by the batch too, so the commit
+    fails and the consumer applies each event alone (add() then finds the deadline)."""
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    created = _created(3)
+    sessions = session_factory(engine)
+    sessions.configure(info={"audit": AuditTrail("sla_monitor")})
+    async with UnitOfWork(sessions, source="/brightline/sla_monitor") as uow:
+        uow.batch = tuple(created)
+        for n, event in enumerate(created):
+            uow.causation = event
+            await handlers.observe_event(
+                commands.ObserveEvent(event), uow, book=book, notify=lambda at: None
+            )
+            if n == 0:
+                [opening] = inputs_for(created[1], book)
+                tracked, _ = open_tracked(opening, book)
+                connection = await uow.session.connection()
+                await connection.execute(ADD, to_row(tracked))
+        with pytest.raises(OpenedMeanwhile):
+            await uow.commit()
