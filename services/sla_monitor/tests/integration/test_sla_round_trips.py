@@ -193,6 +193,30 @@ async def test_a_batch_opens_its_deadlines_in_one_read_and_one_insert(engine, n)
     ]
 
 
+async def test_a_batch_opening_one_deadline_inserts_it_at_once_without_reading_ahead(engine):
+    """A batch whose events open one deadline (the others move none): its INSERT at once, no
+    read ahead; then the log, the outbox and audit rows, COMMIT."""
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    en_route = [
+        new_event(
+            WorkOrderStatusChangedV1(
+                work_order_id=f"wo-{k}",
+                ticket_id=f"t-{k}",
+                unit_id="U1",
+                status="en_route",
+                previous_status="accepted",
+                changed_at=T0 + timedelta(minutes=k),
+            ),
+            source="/brightline/dispatch",
+        )
+        for k in range(1, 3)
+    ]
+    trips, emitted = await _observe_batch(engine, [*_created(1), *en_route], book)
+    assert trips == 4
+    assert emitted == ["brightline.sla.deadline.opened.v1"]
+
+
 async def test_a_later_input_of_the_batch_sees_the_deadline_it_opened(engine):
     """A deadline opened and met in one batch: the met input reads the table, so the batch's new
     deadlines are written before it; the deadline ends met."""

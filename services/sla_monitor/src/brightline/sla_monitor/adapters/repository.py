@@ -227,12 +227,13 @@ class DeadlineRepository:
         from then on add() of any of them is written at commit with the batch's others. What it
         read is what each add would find in turn: until then only this unit of work opens them
         (a subject's events are one key's, applied in order by one consumer)."""
-        new = self.session.info[NEW_DEADLINES] = NewDeadlines(read=ids)
+        new = self.session.info[NEW_DEADLINES] = NewDeadlines()
+        if len(ids) < 2:
+            return  # one deadline to open: its own INSERT at once costs no more than the read
         uow.defer(self.written)
-        if ids:
-            connection = await self.session.connection()
-            found = await connection.execute(EXISTING, {"ids": sorted(ids)})
-            new.existing = set(found.scalars())
+        connection = await self.session.connection()
+        found = await connection.execute(EXISTING, {"ids": sorted(ids)})
+        new.read, new.existing = ids, set(found.scalars())
 
     async def exists(self, subject_type: str, subject_id: str, limit_key: str) -> bool:
         return bool(
