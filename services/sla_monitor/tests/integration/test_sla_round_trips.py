@@ -1,10 +1,13 @@
-"""What opening repair deadlines costs the SLA monitor's consumer: a statement per deadline, and
-the batch's events logged (the replay history) in one statement at commit, counted by the
-client-side counter the benchmark reads (DB_COUNT_ROUND_TRIPS), on the real PostgreSQL; the log
-keeps the batch's order, and each event keeps its own audit row."""
+"""What opening repair deadlines costs the SLA monitor's consumer, counted by the client-side
+counter the benchmark reads (DB_COUNT_ROUND_TRIPS), on the real PostgreSQL: a consumer batch's
+deadlines read ahead in one statement and inserted in one at commit (a unit of work of events
+not given as a batch inserts each at once), the batch's events logged (the replay history) in
+one statement at commit; the log keeps the batch's order, and each event keeps its own audit
+row."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from brightline.contracts import new_event
-from brightline.contracts.events.dispatch import WorkOrderCreatedV1
+from brightline.contracts import InvalidEvent, new_event
+from brightline.contracts.events.dispatch import WorkOrderCreatedV1, WorkOrderStatusChangedV1
 from brightline.messaging import UnitOfWork
 from brightline.messaging.audit import AuditTrail, audit_trail
 from brightline.platform.db import (
@@ -28,9 +31,12 @@ from brightline.platform.db import (
 from brightline.platform.migrations import upgrade_async
 from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.orm import deadlines, event_log
+from brightline.sla_monitor.adapters.repository import ADD, OpenedMeanwhile, to_row
 from brightline.sla_monitor.domain import commands
+from brightline.sla_monitor.domain.monitor import open_tracked
 from brightline.sla_monitor.main import SERVICE_DIR
 from brightline.sla_monitor.settings import SlaMonitorSettings
+from brightline.sla_monitor.translate import inputs_for
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +115,174 @@ async def test_a_batch_of_work_orders_logs_in_one_statement(engine):
         assert sorted(c["table"] for c in changes) == ["deadlines", "event_log"]
         [log] = [c for c in changes if c["table"] == "event_log"]
         assert [r["event_id"] for r in log["after"]] == [event.id]
+
+
+def _created(n: int, *, first: int = 0) -> list:
+    return [
+        new_event(
+            WorkOrderCreatedV1(
+                work_order_id=f"wo-{k}",
+                ticket_id=f"t-{k}",
+                unit_id="U1",
+                area_class="urban",
+                created_at=T0 + timedelta(seconds=k),
+            ),
+            source="/brightline/dispatch",
+        )
+        for k in range(first, first + n)
+    ]
+
+
+async def _observe_batch(engine, batch: list, book, *, skip=()) -> tuple[int, list]:
+    """The events applied as a consumer applies a batch (uow.batch set, each its causation; those
+    in `skip` are not applied); returns the round trips from the BEGIN on (COMMIT included) and
+    the events emitted."""
+    sessions = session_factory(engine)
+    sessions.configure(info={"audit": AuditTrail("sla_monitor")})
+    async with UnitOfWork(sessions, source="/brightline/sla_monitor") as uow:
+        uow.batch = tuple(batch)
+        await uow.session.connection()
+        before = ROUND_TRIPS["total"]
+        for event in batch:
+            if event in skip:
+                continue
+            uow.causation = event
+            await handlers.observe_event(
+                commands.ObserveEvent(event), uow, book=book, notify=lambda at: None
+            )
+        emitted = [e.type for e in uow.pending]
+        await uow.commit()
+    return ROUND_TRIPS["total"] - before, emitted
+
+
+@pytest.mark.parametrize("n", [3, 12])
+async def test_a_batch_opens_its_deadlines_in_one_read_and_one_insert(engine, n):
+    """A consumer batch's repairs: one read ahead (do their deadlines exist?) and one INSERT at
+    commit, whatever their number; then the log, the outbox and audit rows, COMMIT."""
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    created = _created(n)
+    trips, emitted = await _observe_batch(engine, created, book)
+    assert trips == 5
+    assert emitted == ["brightline.sla.deadline.opened.v1"] * n
+
+    # Opened once: a batch holding a cause replayed (a deadline opened before) and one new
+    # repair opens the new one alone, in the same five round trips.
+    again = [*_created(2), *_created(1, first=n)]
+    trips, emitted = await _observe_batch(engine, again, book)
+    assert trips == 5
+    assert emitted == ["brightline.sla.deadline.opened.v1"]
+
+    async with engine.connect() as conn:
+        opened = (await conn.execute(sa.select(deadlines.c.subject_id, deadlines.c.due_at))).all()
+        audited = (
+            await conn.execute(
+                sa.select(audit_trail.c.detail, audit_trail.c.changes).order_by(audit_trail.c.seq)
+            )
+        ).all()
+    assert sorted(r.subject_id for r in opened) == sorted(f"wo-{k}" for k in range(n + 1))
+    assert all(r.due_at is not None for r in opened)
+    # each event its own audit row, with the deadline it opened (none for the replayed causes)
+    tables = {d["event_id"]: sorted(c["table"] for c in changes) for d, changes in audited}
+    for event in created:
+        assert tables[event.id] == ["deadlines", "event_log"]
+    assert [tables[e.id] for e in again] == [
+        ["event_log"],
+        ["event_log"],
+        ["deadlines", "event_log"],
+    ]
+
+
+async def test_a_batch_opening_one_deadline_inserts_it_at_once_without_reading_ahead(engine):
+    """A batch whose events open one deadline (the others move none): its INSERT at once, no
+    read ahead; then the log, the outbox and audit rows, COMMIT."""
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    en_route = [
+        new_event(
+            WorkOrderStatusChangedV1(
+                work_order_id=f"wo-{k}",
+                ticket_id=f"t-{k}",
+                unit_id="U1",
+                status="en_route",
+                previous_status="accepted",
+                changed_at=T0 + timedelta(minutes=k),
+            ),
+            source="/brightline/dispatch",
+        )
+        for k in range(1, 3)
+    ]
+    trips, emitted = await _observe_batch(engine, [*_created(1), *en_route], book)
+    assert trips == 4
+    assert emitted == ["brightline.sla.deadline.opened.v1"]
+
+
+async def test_a_later_input_of_the_batch_sees_the_deadline_it_opened(engine):
+    """A deadline opened and met in one batch: the met input reads the table, so the batch's new
+    deadlines are written before it; the deadline ends met."""
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    created = _created(3)
+    on_site = new_event(
+        WorkOrderStatusChangedV1(
+            work_order_id="wo-1",
+            ticket_id="t-1",
+            unit_id="U1",
+            status="on_site",
+            previous_status="en_route",
+            changed_at=T0 + timedelta(minutes=20),
+        ),
+        source="/brightline/dispatch",
+    )
+    trips, emitted = await _observe_batch(engine, [*created, on_site], book)
+    # the read ahead, the three INSERTed at once before the met input's locked read and its
+    # UPDATE; then the log, the outbox and audit rows, COMMIT
+    assert trips == 7
+    assert emitted == ["brightline.sla.deadline.opened.v1"] * 3 + ["brightline.sla.deadline.met.v1"]
+    async with engine.connect() as conn:
+        states = dict(
+            (await conn.execute(sa.select(deadlines.c.subject_id, deadlines.c.state))).all()
+        )
+    assert states == {"wo-0": "open", "wo-1": "met", "wo-2": "open"}
+
+
+async def test_a_later_event_off_its_contract_fails_its_own_turn_not_the_read_ahead(engine):
+    """The read ahead translates the batch's later events: one whose payload breaks its contract
+    is left to its own turn (retries, the dead-letter topic, blamed on it); the repairs before
+    and after it still open their deadlines in one read and one insert."""
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    good = _created(6)
+    broken = dataclasses.replace(_created(1, first=6)[0], data={"work_order_id": "wo-6"})
+    trips, emitted = await _observe_batch(
+        engine, [*good[:3], broken, *good[3:]], book, skip=[broken]
+    )
+    assert trips == 5
+    assert emitted == ["brightline.sla.deadline.opened.v1"] * 6
+    with pytest.raises(InvalidEvent):
+        broken.payload()
+
+
+async def test_a_deadline_opened_after_the_read_ahead_fails_the_commit(engine):
+    """Read ahead as absent, then written by another (here in the same transaction, between the
+    read and the batch's INSERT): its opening was published by the batch too, so the commit
+    fails and the consumer applies each event alone (add() then finds the deadline)."""
+    settings = SlaMonitorSettings()
+    book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
+    created = _created(3)
+    sessions = session_factory(engine)
+    sessions.configure(info={"audit": AuditTrail("sla_monitor")})
+    async with UnitOfWork(sessions, source="/brightline/sla_monitor") as uow:
+        uow.batch = tuple(created)
+        for n, event in enumerate(created):
+            uow.causation = event
+            await handlers.observe_event(
+                commands.ObserveEvent(event), uow, book=book, notify=lambda at: None
+            )
+            if n == 0:
+                [opening] = inputs_for(created[1], book)
+                tracked, _ = open_tracked(opening, book)
+                connection = await uow.session.connection()
+                await connection.execute(ADD, to_row(tracked))
+        with pytest.raises(OpenedMeanwhile):
+            await uow.commit()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.contracts import Event, jsontext
@@ -174,6 +175,40 @@ def from_row(row) -> Tracked:
 
 
 ADD = insert(deadlines).on_conflict_do_nothing(index_elements=[deadlines.c.id])
+# A consumer batch's new deadlines in one statement of one text (the rows as one JSON array
+# parameter, as the event log's): an INSERT each was a round trip per repair.
+_COLUMNS = ", ".join(deadlines.c.keys())
+ADD_MANY = sa.text(
+    f"""
+INSERT INTO deadlines ({_COLUMNS})
+SELECT {_COLUMNS}
+FROM jsonb_populate_recordset(NULL::deadlines, CAST(CAST(:rows AS text) AS jsonb))
+ON CONFLICT (id) DO NOTHING
+"""
+)
+EXISTING = sa.select(deadlines.c.id).where(
+    deadlines.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(deadlines.c.id.type)))
+)
+# The unit of work's new deadlines (session.info: one per unit of work, as its session is).
+NEW_DEADLINES = "sla_new_deadlines"
+
+
+class OpenedMeanwhile(Exception):  # noqa: N818 - a race, not a fault of the batch's events
+    """A deadline read ahead as absent was inserted by another transaction before the batch's
+    were written: its opening was published here too. The commit fails; the consumer applies
+    each event alone, and that one finds the deadline (DeadlineRepository.add)."""
+
+
+@dataclass
+class NewDeadlines:
+    """A consumer batch's deadlines to open, inserted in one statement at commit (or before a
+    read of the table: DeadlineRepository.written). Whether each exists was read ahead for the
+    batch's events in one statement (read, existing); the batch's own are `opened`."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    opened: set[str] = field(default_factory=set)
+    read: set[str] = field(default_factory=set)
+    existing: set[str] = field(default_factory=set)
 
 
 class DeadlineRepository:
@@ -181,6 +216,24 @@ class DeadlineRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @property
+    def read_ahead_done(self) -> bool:
+        """Whether this unit of work read ahead already (for all of its batch's later events)."""
+        return NEW_DEADLINES in self.session.info
+
+    async def read_ahead(self, uow: UnitOfWork, ids: set[str]) -> None:
+        """Whether the deadlines a consumer batch's events open exist, read in one statement:
+        from then on add() of any of them is written at commit with the batch's others. What it
+        read is what each add would find in turn: until then only this unit of work opens them
+        (a subject's events are one key's, applied in order by one consumer)."""
+        new = self.session.info[NEW_DEADLINES] = NewDeadlines()
+        if len(ids) < 2:
+            return  # one deadline to open: its own INSERT at once costs no more than the read
+        uow.defer(self.written)
+        connection = await self.session.connection()
+        found = await connection.execute(EXISTING, {"ids": sorted(ids)})
+        new.read, new.existing = ids, set(found.scalars())
 
     async def exists(self, subject_type: str, subject_id: str, limit_key: str) -> bool:
         return bool(
@@ -198,6 +251,17 @@ class DeadlineRepository:
     async def add(self, tracked: Tracked) -> bool:
         """Insert; False when this deadline exists (a replayed cause: its id is deterministic,
         from subject, limit and round)."""
+        new: NewDeadlines | None = self.session.info.get(NEW_DEADLINES)
+        if new is not None and tracked.deadline_id in new.opened:
+            return False
+        if new is not None and tracked.deadline_id in new.read:
+            if tracked.deadline_id in new.existing:
+                return False
+            row = to_row(tracked)
+            new.rows.append(row)
+            new.opened.add(tracked.deadline_id)
+            note_insert(self.session, "deadlines", [row])
+            return True
         # One statement built once, the row as its parameters, run on the session's connection:
         # the ORM's execution of it (and its change capture) cost more CPU than the round trip
         # on the consumer's hot path. The audit trail is given the row it wrote.
@@ -206,7 +270,23 @@ class DeadlineRepository:
         if rows_affected(await connection.execute(ADD, row)) != 1:
             return False
         note_insert(self.session, "deadlines", [row])
+        if new is not None:
+            new.opened.add(tracked.deadline_id)
         return True
+
+    async def written(self) -> None:
+        """The batch's new deadlines gathered so far, written now: at commit, or before a read
+        of the table (of_subject) that must see them."""
+        new: NewDeadlines | None = self.session.info.get(NEW_DEADLINES)
+        if new is None or not new.rows:
+            return
+        rows, new.rows = new.rows, []
+        connection = await self.session.connection()
+        result = await connection.execute(
+            ADD_MANY, {"rows": jsontext.dumps(rows, default=datetime.isoformat).decode()}
+        )
+        if rows_affected(result) != len(rows):
+            raise OpenedMeanwhile(sorted(row["id"] for row in rows))
 
     async def save(self, tracked: Tracked) -> None:
         row = to_row(tracked)
@@ -243,6 +323,7 @@ class DeadlineRepository:
         return await self.session.scalar(sa.select(sa.func.min(deadlines.c.next_fire_at)))
 
     async def of_subject(self, subject_type: str, subject_id: str) -> list[Tracked]:
+        await self.written()  # the batch's new deadlines are the table's too
         query = (
             sa.select(deadlines)
             .where(deadlines.c.subject_type == subject_type, deadlines.c.subject_id == subject_id)
