@@ -286,7 +286,7 @@ def test_a_batch_folds_each_ticket_into_one_row_as_the_upsert_would_one_by_one()
 
 def test_one_statement_text_whatever_the_batch():
     # The batch travels as three JSON parameters: one text, prepared once per connection.
-    assert set(FOLD.compile().params) == {"ticket_rows", "links", "entries"}
+    assert {p for cte in FOLD for p in cte.compile().params} == {"ticket_rows", "links", "entries"}
     empty = Fold()
     assert empty.parameters() is None
     empty.add(project(event("brightline.intake.ticket.recorded.v1", RECORDED, 1)))

@@ -45,11 +45,20 @@ class Event:
     # cannot follow; a reader narrows it by matching on the class (`case TicketRecordedV1():`).
     def payload(self) -> Any:
         """The typed payload; raises InvalidEvent when the data does not fit its contract."""
-        spec = spec_for_type(self.type)
-        try:
-            return spec.payload.model_validate(self.data)
-        except Exception as error:  # pydantic.ValidationError and friends
-            raise InvalidEvent(f"{self.type}: {error}") from error
+        return validated_data(self.type, self.data)
+
+    def check(self) -> None:
+        """payload()'s check alone, for a consumer that keeps the data as it came (records):
+        raises InvalidEvent when the data does not fit its contract."""
+        validated_data(self.type, self.data)
+
+
+def validated_data(type_: str, data: dict[str, Any]) -> Any:
+    spec = spec_for_type(type_)
+    try:
+        return spec.payload.model_validate(data)
+    except Exception as error:  # pydantic.ValidationError and friends
+        raise InvalidEvent(f"{type_}: {error}") from error
 
 
 def new_event(payload: EventPayload, *, source: str, traceparent: str | None = None) -> Event:

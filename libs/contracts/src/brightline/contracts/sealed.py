@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import Field, StringConstraints
 
-from brightline.contracts.envelope import Event, InvalidEvent
+from brightline.contracts.envelope import Event, InvalidEvent, validated_data
 from brightline.contracts.registry import EventPayload, UnknownEventType, spec_for_type
 
 P = TypeVar("P", bound=EventPayload)
@@ -161,3 +161,7 @@ class OpenedEvent(Event):
         # Fernet decryption (HMAC + AES) per sealed field per call.
         opened = {name: self.data.get(name) for name in sealed_fields(type(checked))}
         return checked.model_copy(update=opened)
+
+    def check(self) -> None:
+        # The data as it travelled, as payload() checks it: no event rebuilt, no payload copied.
+        validated_data(self.type, self.sealed_data)

@@ -46,6 +46,11 @@ CLAIM = (
 _CLAIMED = CLAIM.cte(f"{RIDING}inbox")
 
 
+# What a write riding on the commit's last statement gives (UnitOfWork.ride): its CTEs, built
+# once, and their parameters.
+Riding = tuple[tuple[sa.CTE, ...], dict[str, Any]]
+
+
 class AppliedBefore(Exception):  # noqa: N818 - not an error: a redelivery, found late
     """Events the consumer's inbox already held when the commit claimed them: applied before (a
     redelivery after a crash or a rebalance). The unit of work rolls back; the consumer applies
@@ -78,6 +83,7 @@ class UnitOfWork:
         self.pending: list[Event] = []
         self.committed: list[Event] = []
         self._deferred: list[Callable[[], Awaitable[None]]] = []
+        self._riding: list[Callable[[], Riding | None]] = []
         self._claim: dict[str, Any] | None = None
         # The events a consumer's batch is to apply here, in order (none for a request or a
         # job): a handler may read what several of them need in one statement (dispatch's
@@ -139,6 +145,16 @@ class UnitOfWork:
             self.defer(lambda: write(gathering))
         return found
 
+    def ride(self, rows: Callable[[], Riding | None]) -> None:
+        """A write made at commit as data-modifying CTEs of the last statement, in its round
+        trip (records' fold of a batch: the round trip of a statement of its own cost more
+        client CPU than the rows it carried). `rows()`, asked at commit, gives the CTEs (each
+        built once, so the statement is compiled once) and their parameters, or None when
+        there is nothing to write. The CTEs run whether or not the statement reads them, see
+        the same snapshot as the statement's other parts and must write other tables; they
+        fail as the commit does, like a deferred write."""
+        self._riding.append(rows)
+
     def claim(self, consumer: str, events: list[Event]) -> None:
         """Claim the events (distinct) in the consumer's inbox at commit, in the last statement
         the commit sends anyway: the claim costs no round trip of its own. Optimistic: the
@@ -188,6 +204,12 @@ class UnitOfWork:
         trail = self._trail()
         audited = trail.rows(self) if trail is not None else []
         values: dict[str, Any] = dict(params or {})  # last's, then those of the riding rows
+        written: list[sa.CTE] = []  # the riding writes (uow.ride), first
+        asked, self._riding = self._riding, []
+        for ask in asked:
+            if (ride := ask()) is not None:
+                written.extend(ride[0])
+                values.update(ride[1])
         # The outbox rows first, then the audit rows; data-modifying CTEs run whether or not the
         # statement they ride on reads them.
         inserts = [
@@ -198,7 +220,8 @@ class UnitOfWork:
             )
             if rows
         ]
-        riding = tuple(cte for _, cte in inserts)
+        inserted = tuple(cte for _, cte in inserts)
+        riding = (*written, *inserted)
         result = None
         claim, self._claim = self._claim, None
         # last's result is its caller's: the claim's rows could not come back with it.
@@ -209,7 +232,9 @@ class UnitOfWork:
             values.update(claim)
             self._check_claim(claim, await self.session.execute(_claiming(*riding), values))
         elif inserts:
-            await self.session.execute(_riding_on(inserts[0][0], riding[1:]), values)
+            await self.session.execute(_riding_on(inserts[0][0], (*written, *inserted[1:])), values)
+        elif written:  # nothing else to write: the riding writes alone
+            await self.session.execute(_alone(*written), values)
         if verify is not None:
             await verify(result)
         if trail is not None and trail.changed(self):
@@ -238,6 +263,11 @@ def _claiming(*riding: sa.CTE) -> sa.Select[tuple[str]]:
     """The inbox claim, the outbox and audit rows riding on it: built once per kind of commit
     (the riding CTEs are themselves built once per table and columns)."""
     return sa.select(_CLAIMED.c.event_id).add_cte(*riding)
+
+
+@cache
+def _alone(*riding: sa.CTE) -> sa.Select[Any]:
+    return sa.select(sa.literal(1)).add_cte(*riding)
 
 
 @lru_cache(maxsize=256)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts import jsontext
 from brightline.contracts.events.casework import CaseType
+from brightline.messaging.unit_of_work import Riding
 from brightline.records.adapters.orm import confidential_reads, timeline
 from brightline.records.domain.model import (
     Projection,
@@ -77,16 +78,18 @@ _COLUMNS = (
 )
 _RECORDED = "EXCLUDED.recorded_at IS NOT NULL"
 
-# A batch of events (a consumer's fetch) folds in as one statement of one text: the timeline
-# entries, the ticket rows and the incident links each as one JSON array parameter, read by
-# jsonb_populate_recordset. Prepared once per connection, compiled once, three parameters
-# whatever the batch holds; the ticket changes and links ride as data-modifying CTEs (other
-# tables: the parts never see or race each other within the statement). The gram arrays come
-# from the same SQL function the migration and a search use.
+# A batch of events (a consumer's fetch) folds in as three data-modifying CTEs of the commit's
+# last statement (UnitOfWork.ride: the inbox claim and the audit rows ride there too), in its
+# round trip: the timeline entries, the ticket rows and the incident links each as one JSON
+# array parameter, read by jsonb_populate_recordset. Built once, compiled once, three parameters
+# whatever the batch holds; the three write other tables than each other and than the rest of
+# the statement, so the parts never see or race each other. The gram arrays come from the same
+# SQL function the migration and a search use.
 _ENTRY_COLUMNS = ", ".join(timeline.c.keys())
-FOLD = sa.text(
-    f"""
-WITH changes AS (
+_ONE: sa.ColumnClause[int] = sa.column("one")
+FOLD: tuple[sa.CTE, ...] = (
+    sa.text(
+        f"""
 INSERT INTO tickets AS t ({", ".join(_COLUMNS)}, name_grams, address_grams)
 SELECT {", ".join(_COLUMNS)}, records_grams(caller_name), records_grams(address)
 FROM jsonb_populate_recordset(NULL::tickets, CAST(CAST(:ticket_rows AS text) AS jsonb))
@@ -96,19 +99,33 @@ ticket_type = CASE WHEN {_RECORDED} THEN EXCLUDED.ticket_type
                    ELSE COALESCE(t.ticket_type, EXCLUDED.ticket_type) END,
 {",".join(chr(10) + _latest(f) for f in LATEST_FIELDS)},
 has_breached = t.has_breached OR EXCLUDED.has_breached
-RETURNING 1
-), links AS (
+RETURNING 1 AS one
+"""
+    )
+    .columns(_ONE)
+    .cte("records_tickets"),
+    sa.text(
+        """
 INSERT INTO ticket_incidents (ticket_id, incident_id)
 SELECT ticket_id, incident_id
 FROM jsonb_populate_recordset(NULL::ticket_incidents, CAST(CAST(:links AS text) AS jsonb))
 ON CONFLICT DO NOTHING
-RETURNING 1
-)
+RETURNING 1 AS one
+"""
+    )
+    .columns(_ONE)
+    .cte("records_links"),
+    sa.text(
+        f"""
 INSERT INTO timeline ({_ENTRY_COLUMNS})
 SELECT {_ENTRY_COLUMNS}
 FROM jsonb_populate_recordset(NULL::timeline, CAST(CAST(:entries AS text) AS jsonb))
 ON CONFLICT DO NOTHING
+RETURNING 1 AS one
 """
+    )
+    .columns(_ONE)
+    .cte("records_timeline"),
 )
 
 
@@ -176,7 +193,7 @@ def entry_row(entry: TimelineEntry) -> dict[str, Any]:
 
 @dataclass
 class Fold:
-    """The projections of a batch of events, gathered for one statement (FOLD)."""
+    """The projections of a batch of events, gathered for the commit's statement (FOLD)."""
 
     entries: dict[str, dict[str, Any]] = dataclass_field(default_factory=dict)
     tickets: dict[str, dict[str, Any]] = dataclass_field(default_factory=dict)
@@ -212,12 +229,12 @@ class Fold:
         }
 
 
-async def write(session: AsyncSession, fold: Fold) -> None:
-    """The batch in one round trip. On the session's connection, not through the ORM's execute:
-    the audit trail has each event's rows already (audit.note_insert as it was gathered)."""
-    if (parameters := fold.parameters()) is not None:
-        connection = await session.connection()
-        await connection.execute(FOLD, parameters)
+def riding(fold: Fold) -> Riding | None:
+    """The batch's writes, to ride on the commit's last statement (UnitOfWork.ride). The audit
+    trail has each event's rows already (audit.note_insert as it was gathered)."""
+    if (parameters := fold.parameters()) is None:
+        return None
+    return FOLD, parameters
 
 
 # --- reading --------------------------------------------------------------------------------------

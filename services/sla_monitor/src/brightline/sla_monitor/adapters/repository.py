@@ -493,10 +493,7 @@ class HistoryRepository:
         """Log the event with the others of the unit of work in one statement at commit (a
         consumer's batch: a statement per event was a round trip and an ORM execution each).
         The audit trail has each event's row at once, against that event."""
-        rows: list[dict[str, Any]] | None = self.session.info.get(LOGGING)
-        if rows is None:
-            rows = self.session.info[LOGGING] = []
-            uow.defer(lambda: self._log_many(rows))
+        rows: list[dict[str, Any]] = uow.gathered(LOGGING, list, self._log_many)
         row = log_row(event)
         rows.append(row)
         note_insert(self.session, "event_log", [row])
