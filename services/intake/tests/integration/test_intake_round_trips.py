@@ -23,7 +23,7 @@ from brightline.intake.adapters.repository import TicketRepository
 from brightline.intake.main import create_app
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
-from brightline.platform import db
+from brightline.platform import db, telemetry
 from brightline.platform.auth import Role
 from brightline.platform.testing import asgi_post, bearer, running
 
@@ -144,7 +144,15 @@ async def post_into(app, body: dict, key: str) -> int:
     return await asgi_post(app, "/tickets", raw, {**AGENT, "Idempotency-Key": key})
 
 
-async def test_a_new_repair_runs_a_bounded_number_of_python_functions(stack):
+@pytest.fixture
+def not_exporting(monkeypatch):
+    """No span exporter, as in production without an OTLP endpoint: a test earlier in the
+    session may have configured one (a process-wide setting), and then every span is recorded
+    and every statement traced (~530 more functions per request)."""
+    monkeypatch.setattr(telemetry, "_exporters", [])
+
+
+async def test_a_new_repair_runs_a_bounded_number_of_python_functions(not_exporting, stack):
     """What the request costs intake's CPU, as a count: the Python functions it runs (each
     function once however often a coroutine of it resumes; the service's other tasks, its
     event consumer's, not counted)."""
