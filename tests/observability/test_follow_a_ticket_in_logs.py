@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +21,7 @@ from brightline.messaging.schema import outbox
 from brightline.messaging.testing import publish
 from brightline.platform.auth import Role
 from brightline.platform.db import create_engine, database_url
+from brightline.platform.local.paths import free_port
 from brightline.platform.telemetry import configure_tracing
 from brightline.platform.testing import ServiceProcess, bearer, eventually, running, service_app
 
@@ -37,12 +37,6 @@ REPAIR = {
     "fault_scope": "own_home",
     "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def log_lines(path) -> list[dict]:

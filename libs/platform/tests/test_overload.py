@@ -9,7 +9,6 @@ client sent its next request on it."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from contextlib import asynccontextmanager
 
 import httpx
@@ -22,6 +21,7 @@ from brightline.platform.admission import Admission
 from brightline.platform.app import create_service_app
 from brightline.platform.auth import Public
 from brightline.platform.cli import server_options
+from brightline.platform.local.paths import free_port
 from brightline.platform.settings import ServiceSettings
 
 
@@ -112,12 +112,6 @@ async def test_a_request_that_waited_too_long_is_shed_and_a_pool_timeout_is_a_50
         assert (await first).status_code == 200
         # A pooled connection that never came free is overload too, not a bug.
         assert_overloaded(await client.post("/pool"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_an_idle_keep_alive_connection_outlives_a_clients_pool_idle_time(monkeypatch):

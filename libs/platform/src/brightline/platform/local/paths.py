@@ -21,10 +21,43 @@ def project_root() -> Path:
     )
 
 
+# Ports handed out by this process: never twice, though the first may not be listening yet.
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for the source ports of outgoing connections (Linux's default)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
+    """A port free now, for a server started soon after (a broker, a service process). Chosen
+    below the kernel's ephemeral range: a port from that range (what binding port 0 gives) may
+    meanwhile become the source port of any outgoing connection (a Kafka client's, a pool's),
+    and the server then fails with "address already in use", as a service process of a CI run
+    did. Never the same port twice in one process."""
+    import random
     import socket
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    low, _ = _ephemeral_range()
+    first, last = (10000, low - 1) if low > 12000 else (1024, 0)
+    for _ in range(100 if first <= last else 0):
+        port = random.randint(first, last)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
         return port
+    with socket.socket() as sock:  # no room below the range: the kernel's choice
+        sock.bind(("127.0.0.1", 0))
+        chosen: int = sock.getsockname()[1]
+        _HANDED_OUT.add(chosen)
+        return chosen

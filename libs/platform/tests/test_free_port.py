@@ -1,0 +1,28 @@
+"""Ports for servers a test or `make run` starts: never from the kernel's ephemeral range, where
+an outgoing connection's source port may take one before its server listens (a CI run's service
+process failed with "address already in use" on 46043), and never the same one twice."""
+
+import random
+import socket
+
+from brightline.platform.local import paths
+
+
+def test_ports_are_below_the_ephemeral_range_bindable_and_never_handed_out_twice():
+    low, _ = paths._ephemeral_range()
+    ports = [paths.free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)
+    assert all(1024 <= port < low for port in ports), [p for p in ports if p >= low]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", ports[-1]))  # free when handed out
+
+
+def test_a_port_in_use_is_not_handed_out(monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setattr(paths, "_ephemeral_range", lambda: (port + 1, 60999))
+        monkeypatch.setattr(random, "randint", lambda first, last: port)  # only the busy one
+        chosen = paths.free_port()
+    assert chosen != port
