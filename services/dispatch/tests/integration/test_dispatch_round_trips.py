@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from dispatch_helpers import CREW_A_AT, INTEGRATION, dispatch_settings, seed_unit, ticket
-from sqlalchemy.sql.compiler import Compiled
 
 from brightline.contracts import new_event
 from brightline.contracts.events.intake import TicketRecordedV1
@@ -43,6 +42,7 @@ from brightline.dispatch.handlers import NotFound
 from brightline.dispatch.main import create_app
 from brightline.messaging import UnitOfWork, audit
 from brightline.messaging.audit import AuditTrail, audit_trail
+from brightline.messaging.testing import count_compilations
 from brightline.platform.db import (
     ROUND_TRIPS,
     count_round_trips,
@@ -315,14 +315,7 @@ async def test_a_repair_compiles_no_sql_once_warm(dispatch, monkeypatch):
     audited = {**dispatch, "sessions": sessions}
     repair = {"fault_scope": "own_home", "latitude": CREW_A_AT[0], "longitude": CREW_A_AT[1]}
     await handled(audited, ticket(f"{UNIT}-01", **repair))
-    compiled = []
-    init = Compiled.__init__
-
-    def counting(self, *args, **kwargs):
-        compiled.append(type(self).__name__)
-        init(self, *args, **kwargs)
-
-    monkeypatch.setattr(Compiled, "__init__", counting)
+    compiled = count_compilations(monkeypatch)
     event = new_event(ticket(f"{UNIT}-01", **repair), source="/brightline/intake")
     async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
         await dispatch["routes"][event.type](event, uow)
@@ -357,14 +350,7 @@ async def test_a_batch_of_repairs_costs_five_round_trips_and_compiles_no_sql_onc
         return ROUND_TRIPS["total"] - before
 
     await applied()
-    compiled = []
-    init = Compiled.__init__
-
-    def counting(self, *args, **kwargs):
-        compiled.append(type(self).__name__)
-        init(self, *args, **kwargs)
-
-    monkeypatch.setattr(Compiled, "__init__", counting)
+    compiled = count_compilations(monkeypatch)
     assert await applied() == 5
     assert compiled == []
 

@@ -12,11 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.sql.compiler import Compiled
 
 from brightline.contracts import Event
 from brightline.messaging import EventConsumer, UnitOfWork
 from brightline.messaging.audit import AuditTrail, audit_trail
+from brightline.messaging.testing import count_compilations
 from brightline.platform.db import (
     ROUND_TRIPS,
     count_round_trips,
@@ -274,14 +274,7 @@ async def test_a_batch_through_the_consumer_claims_its_inbox_rows_in_the_last_st
 
     # The next batch: the same three round trips, and its statement compiled no more (built
     # once, the fold's CTEs and the riding rows are found in SQLAlchemy's cache).
-    compiled = []
-    init = Compiled.__init__
-
-    def counting(self, *args, **kwargs):
-        compiled.append(type(self).__name__)
-        init(self, *args, **kwargs)
-
-    monkeypatch.setattr(Compiled, "__init__", counting)
+    compiled = count_compilations(monkeypatch)
     again = [(record, Event(e.type, e.source, e.subject, e.data), r) for record, e, r in items]
     before = ROUND_TRIPS["total"]
     await consumer._apply(again)

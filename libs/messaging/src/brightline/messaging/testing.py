@@ -1,4 +1,5 @@
-"""Test helpers: put events on the real broker as another service would, and read topics back."""
+"""Test helpers: put events on the real broker as another service would, read topics back, and
+count the SQL a hot path compiles."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
@@ -82,3 +84,19 @@ async def read_topic(
 
 def events_of(records: list[ConsumerRecord]) -> list[Event]:
     return [from_record(r.key, r.value, list(r.headers or ())) for r in records]
+
+
+def count_compilations(monkeypatch: Any) -> list[str]:
+    """From now on (pytest's monkeypatch undoes it), the kind of every SQL statement SQLAlchemy
+    compiles, in order: a hot path once warm should find all its statements in the cache."""
+    from sqlalchemy.sql.compiler import Compiled
+
+    compiled: list[str] = []
+    init = Compiled.__init__
+
+    def counting(self: Compiled, *args: Any, **kwargs: Any) -> None:
+        compiled.append(type(self).__name__)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Compiled, "__init__", counting)
+    return compiled
