@@ -211,6 +211,75 @@ async def test_a_fetch_across_partitions_is_applied_in_few_transactions_and_igno
     assert transactions <= 6, f"{transactions} transactions for 150 events"
 
 
+async def test_a_stream_is_fetched_in_paced_requests_not_one_fetch_per_record(
+    database, kafka_bootstrap, topic_prefix, report
+):
+    """Records arriving one by one (a relay's stream) are fetched by requests at least
+    fetch_pace_seconds apart, each bringing what arrived meanwhile: without the pacing the
+    consumer sent a fetch (over all its partitions) per record or two, and applied each in a
+    transaction of its own."""
+    _, engine = database
+    prefix = topic_prefix + "paced."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic, topic + ".dlt"], partitions=12)
+    applied: list[str] = []
+
+    async def apply(event, uow) -> None:
+        applied.append(event.id)
+
+    producer = create_producer(kafka_bootstrap, "paced-test")
+    await producer.start()
+    pace = 0.05
+    consumer = EventConsumer(
+        name="paced-consumer",
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        topics=[INTAKE_TICKETS],
+        routes={"brightline.intake.ticket.recorded.v1": apply},
+        session_factory=session_factory(engine),
+        dead_letter_producer=producer,
+        source="/test",
+        fetch_pace_seconds=pace,
+    )
+    await consumer.start()
+    fetcher = consumer._consumer._fetcher
+    paced = fetcher._proc_fetch_request
+    fetches = 0
+
+    def counted(*args):
+        nonlocal fetches
+        fetches += 1
+        return paced(*args)
+
+    fetcher._proc_fetch_request = counted
+    try:
+
+        async def assigned() -> bool:
+            return consumer.assigned
+
+        await eventually(assigned)
+        started = time.monotonic()
+        # 300 records, each sent when the last was acknowledged: a stream, not a burst.
+        events = await publish(
+            kafka_bootstrap, prefix, *(ticket(i, key=f"t-{i % 48}") for i in range(300))
+        )
+
+        async def all_applied() -> bool:
+            return len(applied) == len(events)
+
+        await eventually(all_applied)
+        elapsed = time.monotonic() - started
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    transactions = await scalar(engine, "SELECT count(DISTINCT processed_at) FROM inbox")
+    report(f"paced stream: 300 records in {elapsed:.2f}s, {fetches} fetches, {transactions} txns")
+    assert sorted(applied) == sorted(e.id for e in events)
+    # At most one fetch per pace (the one in flight when counting began is not counted).
+    assert fetches <= elapsed / pace + 2, f"{fetches} fetches in {elapsed:.2f}s"
+    assert transactions <= fetches
+
+
 async def _sixty_with_a_poison(engine, kafka_bootstrap, prefix: str):
     """Six keys, 60 events over 6 partitions, one fetch; the 12th can never be applied."""
     topic = prefixed(prefix, INTAKE_TICKETS.name)
@@ -421,6 +490,62 @@ async def test_a_relay_alone_on_its_database_waits_for_a_wake_up_instead_of_poll
         await write(5)  # a commit of its process wakes it at once
         await eventually(all_marked)
         assert relay.published_total == 10
+    finally:
+        await relay.stop()
+        await producer.stop()
+        await relay_engine.dispose()
+
+
+async def test_a_commit_during_a_relay_round_is_published_by_the_next_round_at_once(
+    database, kafka_bootstrap, topic_prefix
+):
+    """A commit whose wake-up comes while a round runs (its rows not in the round's snapshot)
+    brings another round: its wake-up used to be cleared with the round's, and its rows waited
+    for the idle poll (a quarter of a second; here a minute)."""
+    url, engine = database
+    prefix = topic_prefix + "midround."
+    await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
+    relay_engine = create_engine(url, pool_size=2)
+    producer = create_producer(kafka_bootstrap, "midround-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        relay_engine,
+        producer,
+        topic_prefix=prefix,
+        shards=4,
+        idle_interval=60,
+        alone_idle_interval=60,
+    )
+
+    async def write(first: int) -> None:
+        async with UnitOfWork(
+            session_factory(engine), source="/test", after_commit=[relay.wake]
+        ) as uow:
+            for i in range(first, first + 5):
+                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
+            await uow.commit()
+
+    publish_rows = relay._publish_locked
+    rounds_with_rows = 0
+
+    async def publish_and_meanwhile_commit(conn, rows):
+        nonlocal rounds_with_rows
+        if rows:
+            rounds_with_rows += 1
+            if rounds_with_rows == 1:
+                await write(5)  # committed after this round's SELECT: not in its rows
+        return await publish_rows(conn, rows)
+
+    relay._publish_locked = publish_and_meanwhile_commit
+
+    async def all_published() -> bool:
+        return relay.published_total == 10
+
+    await write(0)
+    relay.start()
+    try:
+        await eventually(all_published, timeout=15)
+        assert rounds_with_rows == 2
     finally:
         await relay.stop()
         await producer.stop()

@@ -32,11 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from brightline.contracts import Event, InvalidEvent, Topic, from_record
 from brightline.messaging import metrics
-from brightline.messaging.kafka import kafka_auth, prefixed
+from brightline.messaging.kafka import kafka_auth, pace_fetches, prefixed
 from brightline.messaging.schema import inbox
 from brightline.messaging.unit_of_work import AppliedBefore, UnitOfWork
 from brightline.platform import telemetry
 from brightline.platform.db import database_unavailable
+from brightline.platform.settings import CONSUMER_FETCH_PACE_MS
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("brightline.messaging")
@@ -57,6 +58,8 @@ Pending = tuple[ConsumerRecord, Event, Route]
 # partitions on every append to one of them, and the client sent more fetches, not fewer.
 FETCH_MAX_WAIT_MS = 500
 FETCH_MIN_BYTES = 1
+# What paces a stream instead: the client spaces its fetch requests (kafka.pace_fetches).
+FETCH_PACE_SECONDS = CONSUMER_FETCH_PACE_MS / 1000
 
 
 def _same_partition(item: Pending, other: Pending) -> bool:
@@ -157,6 +160,7 @@ class EventConsumer:
         batch_size: int = 50,
         offset_commit_seconds: float = 1.0,
         fallback: Route | None = None,
+        fetch_pace_seconds: float = FETCH_PACE_SECONDS,
     ) -> None:
         self.name = name
         self.bootstrap_servers = bootstrap_servers
@@ -176,6 +180,7 @@ class EventConsumer:
         # one commit); 1 gives a transaction per record.
         self.batch_size = max(1, batch_size)
         self.offset_commit_seconds = offset_commit_seconds
+        self.fetch_pace_seconds = fetch_pace_seconds
         self._committed_at = 0.0
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -208,6 +213,7 @@ class EventConsumer:
             listener=_CommitOnRevoke(self),
         )
         await self._consumer.start()
+        pace_fetches(self._consumer, self.fetch_pace_seconds)
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
 
     async def stop(self) -> None:

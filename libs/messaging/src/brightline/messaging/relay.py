@@ -153,6 +153,10 @@ class OutboxRelay:
     async def _run(self) -> None:
         backoff = 0.1
         while True:
+            # Cleared before the round, not after it: a commit landing while the round runs
+            # (its rows not in the round's snapshot) wakes the next one. Cleared after, its
+            # wake-up was lost and its rows waited for the idle poll (a quarter of a second).
+            self._wake.clear()
             try:
                 full = await self.publish_round()
                 backoff = 0.1
@@ -168,7 +172,6 @@ class OutboxRelay:
                 continue
             if full:
                 continue
-            self._wake.clear()
             # Marks still to write ride the next round: it comes soon, so rows are not left
             # unmarked for long.
             quiet = self.alone and len(self.held) >= self.shards and not self._acknowledged

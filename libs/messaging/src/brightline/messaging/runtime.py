@@ -134,6 +134,7 @@ async def service_runtime(
             after_commit=[runtime.relay.wake],
             batch_size=settings.consumer_batch_size,
             fallback=fallback,
+            fetch_pace_seconds=settings.consumer_fetch_pace_ms / 1000,
         )
         await runtime.consumer.start()
     runtime.retention.start()

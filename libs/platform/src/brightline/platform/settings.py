@@ -25,6 +25,8 @@ from brightline.contracts.sealed import (
 
 DEVELOPMENT = "development"
 MIN_SECRET_LENGTH = 16
+# Least time between a consumer's fetch requests (brightline.messaging.kafka.pace_fetches).
+CONSUMER_FETCH_PACE_MS = 5.0
 # Values that are clearly not secrets: examples from README files, compose defaults, manifests.
 PLACEHOLDER = re.compile(
     r"change[-_ ]?me|changeme|placeholder|example|secret|password|dev[-_]|demo|default|"
@@ -110,6 +112,14 @@ class ServiceSettings(BaseSettings):
         validation_alias="CONSUMER_BATCH_SIZE",
         description="Records of a fetch (all its partitions) applied in one transaction "
         "(1 = one per record)",
+    )
+    consumer_fetch_pace_ms: float = Field(
+        CONSUMER_FETCH_PACE_MS,
+        ge=0,
+        validation_alias="CONSUMER_FETCH_PACE_MS",
+        description="Least time between a consumer's fetch requests: under a stream one fetch "
+        "brings what arrived meanwhile (fewer fetches and transactions per record, at most this "
+        "much more latency per hop); an idle consumer still long-polls. 0 = fetch at once",
     )
     outbox_relay_shards: int = Field(
         4,
