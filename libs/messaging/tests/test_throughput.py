@@ -83,6 +83,21 @@ async def scalar(engine, sql: str) -> int:
         return await conn.scalar(text(sql))
 
 
+def ticket_consumer(engine, kafka_bootstrap, prefix, name, route, producer, **options):
+    """A consumer of the tickets topic with one route, as the tests here build it."""
+    return EventConsumer(
+        name=f"{name}-consumer",
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=prefix,
+        topics=[INTAKE_TICKETS],
+        routes={"brightline.intake.ticket.recorded.v1": route},
+        session_factory=session_factory(engine),
+        dead_letter_producer=producer,
+        source="/test",
+        **options,
+    )
+
+
 async def test_two_relays_on_one_database_publish_every_event_once_in_order_per_key(
     database, kafka_bootstrap, topic_prefix, report
 ):
@@ -170,19 +185,13 @@ async def test_a_fetch_across_partitions_is_applied_in_few_transactions_and_igno
 
     producer = create_producer(kafka_bootstrap, "batch-test")
     await producer.start()
-    consumer = EventConsumer(
-        name="batch-consumer",
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        topics=[INTAKE_TICKETS],
-        routes={
-            "brightline.intake.ticket.recorded.v1": handles_only(
-                lambda e: e.data["description"] != "ignored", apply
-            )
-        },
-        session_factory=session_factory(engine),
-        dead_letter_producer=producer,
-        source="/test",
+    consumer = ticket_consumer(
+        engine,
+        kafka_bootstrap,
+        prefix,
+        "batch",
+        handles_only(lambda e: e.data["description"] != "ignored", apply),
+        producer,
         batch_size=50,
     )
     await consumer.start()
@@ -230,16 +239,8 @@ async def test_a_stream_is_fetched_in_paced_requests_not_one_fetch_per_record(
     producer = create_producer(kafka_bootstrap, "paced-test")
     await producer.start()
     pace = 0.05
-    consumer = EventConsumer(
-        name="paced-consumer",
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        topics=[INTAKE_TICKETS],
-        routes={"brightline.intake.ticket.recorded.v1": apply},
-        session_factory=session_factory(engine),
-        dead_letter_producer=producer,
-        source="/test",
-        fetch_pace_seconds=pace,
+    consumer = ticket_consumer(
+        engine, kafka_bootstrap, prefix, "paced", apply, producer, fetch_pace_seconds=pace
     )
     await consumer.start()
     fetcher = consumer._consumer._fetcher
@@ -300,15 +301,13 @@ async def _sixty_with_a_poison(engine, kafka_bootstrap, prefix: str):
 async def _consume_all_but_the_poison(engine, kafka_bootstrap, prefix, name, apply) -> None:
     producer = create_producer(kafka_bootstrap, f"{name}-test")
     await producer.start()
-    consumer = EventConsumer(
-        name=f"{name}-consumer",
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=prefix,
-        topics=[INTAKE_TICKETS],
-        routes={"brightline.intake.ticket.recorded.v1": apply},
-        session_factory=session_factory(engine),
-        dead_letter_producer=producer,
-        source="/test",
+    consumer = ticket_consumer(
+        engine,
+        kafka_bootstrap,
+        prefix,
+        name,
+        apply,
+        producer,
         max_attempts=3,
         retry_backoff=0.01,
         batch_size=50,

@@ -17,6 +17,20 @@ class RecordsSettings(PersonalDataSettings):
         description="Path to a confidentiality rules YAML; unset = the shipped rules "
         "(brightline.confidentiality, the same file casework reads)",
     )
+    # The read side may trail the events by a tenth of a second (a search finds a new ticket
+    # that much later; no promise of the standard is kept here) for fewer, larger
+    # transactions: it applies every event of every ticket, four per repair.
+    consumer_fetch_pace_ms: float = Field(
+        100.0,
+        ge=0,
+        validation_alias="CONSUMER_FETCH_PACE_MS",
+        description="Least time between fetch requests (the read side's staleness under a stream)",
+    )
+    consumer_batch_size: int = Field(
+        200,
+        validation_alias="CONSUMER_BATCH_SIZE",
+        description="Records of a fetch applied in one transaction",
+    )
     page_max: int = Field(200, ge=1, description="Largest page a search returns")
     export_max_rows: int = Field(
         10_000, ge=1, description="Largest result a CSV/XLSX export writes (narrow the search)"
