@@ -422,7 +422,8 @@ async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
     relay_engine = create_engine(url, pool_size=2)
     producer = create_producer(kafka_bootstrap, "idle-relay")
     await producer.start()
-    relay = OutboxRelay(relay_engine, producer, topic_prefix=prefix, shards=4)
+    # mark_every=0: a round's marks ride the very next statement.
+    relay = OutboxRelay(relay_engine, producer, topic_prefix=prefix, shards=4, mark_every=0)
     try:
         async with UnitOfWork(session_factory(engine), source="/test") as uow:
             for i in range(20):
@@ -452,6 +453,47 @@ async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
         await relay.stop()
         await producer.stop()
         await relay_engine.dispose()
+
+
+async def test_a_stream_of_commits_is_marked_published_in_one_statement_when_due(
+    database, kafka_bootstrap, topic_prefix
+):
+    """Rounds of a stream (a commit each, published one by one) leave their published_at marks
+    to one later statement: a write transaction per mark_every, not per round. The rounds in
+    between leave the published rows out, so nothing is published twice; a stopping relay
+    writes the marks it holds."""
+    url, engine = database
+    prefix = topic_prefix + "marks."
+    topic = prefixed(prefix, INTAKE_TICKETS.name)
+    await ensure_topics(kafka_bootstrap, [topic], partitions=4)
+    relay_engine = create_engine(url, pool_size=2)
+    producer = create_producer(kafka_bootstrap, "marks-relay")
+    await producer.start()
+    relay = OutboxRelay(relay_engine, producer, topic_prefix=prefix, shards=4, mark_every=3600)
+    try:
+        sent = count_statements(relay_engine)
+        for i in range(10):
+            async with UnitOfWork(session_factory(engine), source="/test") as uow:
+                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
+                await uow.commit()
+            await relay.publish_round()
+        assert relay.published_total == 10
+        updates = [sql for sql in sent if sql.lstrip().upper().startswith(("UPDATE", "WITH"))]
+        assert updates == [], updates  # no marks yet: not due
+        assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 10
+        await relay.publish_round()  # an idle round: the ten are left out, not published again
+        assert relay.published_total == 10
+        sent.clear()
+        await relay.stop()  # its marks, in one statement
+        assert len(sent) == 1, sent
+        assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+        marked = await scalar(engine, "SELECT count(DISTINCT published_at) FROM outbox")
+        assert marked == 10  # each row its own acknowledgement time
+    finally:
+        await relay.stop()
+        await producer.stop()
+        await relay_engine.dispose()
+    assert await records_on(kafka_bootstrap, topic) == 10
 
 
 async def test_a_relay_alone_on_its_database_waits_for_a_wake_up_instead_of_polling(

@@ -53,6 +53,13 @@ LEASE_CHECK_SECONDS = 1.0
 # peer's commits may write rows in its shards.
 ALONE_IDLE_SECONDS = 1.0
 
+# How long acknowledged rows may wait for their published_at marks while a stream goes on: the
+# marks of many rounds go out in one statement (one write transaction, not one per round), and
+# the rounds in between leave the rows out by id. A crash in between publishes them again, which
+# inboxes absorb. A backlog (full batches) marks every round, as the marks of a batch_size are
+# due at once.
+MARK_EVERY_SECONDS = 1.0
+
 # How often the backlog gauge is recounted while rows are waiting (an empty outbox is seen for
 # free: an under-full batch of all shards says so).
 BACKLOG_EVERY_SECONDS = 5.0
@@ -73,6 +80,10 @@ _RELEASE = sa.text(
     "SELECT bool_and(pg_advisory_unlock(CAST(:base AS bigint) + s))"
     " FROM unnest(CAST(:shards AS int[])) AS s"
 )
+
+
+def now() -> float:
+    return time.monotonic()
 
 
 def shard_of(shards: int) -> sa.ColumnElement[int]:
@@ -100,6 +111,7 @@ class OutboxRelay:
         service: str = "",
         shards: int = 1,
         lease_check_seconds: float = LEASE_CHECK_SECONDS,
+        mark_every: float = MARK_EVERY_SECONDS,
     ) -> None:
         self.engine = engine
         self.producer = producer
@@ -111,15 +123,20 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self.shards = max(1, shards)
         self.lease_check_seconds = lease_check_seconds
+        self.mark_every = mark_every
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._conn: AsyncConnection | None = None
         # The shards whose lease this relay holds on _conn.
         self.held: set[int] = set()
-        # Rows the broker acknowledged and when, marked published by the next statement (the
-        # next round's SELECT, or before a lease is handed back): a round costs one round trip
-        # less. A crash before the marking publishes them again, which inboxes absorb.
-        self._acknowledged: tuple[list[int], datetime] | None = None
+        # Rows the broker acknowledged and when, marked published by a later round's SELECT
+        # (when due: mark_every after the first of them, or a batch_size of them), or before a
+        # lease is handed back: a round costs one round trip less, and a stream of rounds one
+        # write transaction per mark_every. A crash before the marking publishes them again,
+        # which inboxes absorb.
+        self._acknowledged: list[int] = []
+        self._acknowledged_at: list[datetime] = []
+        self._marks_since = math.inf  # monotonic time of the oldest unmarked acknowledgement
         self._checked_at = -math.inf
         self.published_total = 0
         self._backlog_counted_at = 0.0
@@ -172,10 +189,12 @@ class OutboxRelay:
                 continue
             if full:
                 continue
-            # Marks still to write ride the next round: it comes soon, so rows are not left
-            # unmarked for long.
-            quiet = self.alone and len(self.held) >= self.shards and not self._acknowledged
-            await wait_event(self._wake, self.alone_idle_interval if quiet else self.idle_interval)
+            # Marks still to write ride the round that comes when they are due.
+            if self.alone and len(self.held) >= self.shards:
+                wait = min(self.alone_idle_interval, self._marks_since + self.mark_every - now())
+            else:
+                wait = self.idle_interval
+            await wait_event(self._wake, max(0.0, wait))
 
     async def publish_round(self) -> bool:
         """One batch of the shards this relay holds, up to batch_size rows in id order (so in
@@ -195,15 +214,23 @@ class OutboxRelay:
             .order_by(outbox.c.id)
             .limit(self.batch_size)
         )
+        marking = False
         if self._acknowledged:
-            # The last batch's marks ride along (a data-modifying CTE runs to completion even
-            # unread). This statement's snapshot predates them: the rows are left out by id.
-            ids, _ = self._acknowledged
-            batch = batch.add_cte(self._mark_published().cte("marked")).where(
-                outbox.c.id != sa.all_(sa.literal(ids, ARRAY(sa.BigInteger)))
+            # Rows published but not marked yet are left out by id; when their marks are due
+            # they ride along (a data-modifying CTE runs to completion even unread; this
+            # statement's snapshot predates them, so the ids still leave the rows out).
+            batch = batch.where(
+                outbox.c.id != sa.all_(sa.literal(self._acknowledged, ARRAY(sa.BigInteger)))
             )
+            marking = (
+                len(self._acknowledged) >= self.batch_size
+                or now() - self._marks_since >= self.mark_every
+            )
+            if marking:
+                batch = batch.add_cte(self._mark_published().cte("marked"))
         rows = (await conn.execute(batch)).all()
-        self._acknowledged = None
+        if marking:
+            self._marked()
         await self._publish_locked(conn, rows)
         await self._update_backlog(
             conn, empty=len(rows) < self.batch_size and len(self.held) >= self.shards
@@ -245,19 +272,24 @@ class OutboxRelay:
         self._checked_at = time.monotonic()
 
     def _mark_published(self) -> sa.Update:
-        assert self._acknowledged is not None
-        ids, acknowledged_at = self._acknowledged
-        # The broker's acknowledgement time, not the (later) time of the marking.
-        return (
-            outbox.update()
-            .where(outbox.c.id == sa.any_(sa.literal(ids, ARRAY(sa.BigInteger))))
-            .values(published_at=acknowledged_at)
+        # Each row's broker acknowledgement time, not the (later) time of the marking.
+        marks = (
+            sa.func.unnest(
+                sa.literal(self._acknowledged, ARRAY(sa.BigInteger)),
+                sa.literal(self._acknowledged_at, ARRAY(sa.DateTime(timezone=True))),
+            )
+            .table_valued("id", "at")
+            .render_derived()
         )
+        return outbox.update().where(outbox.c.id == marks.c.id).values(published_at=marks.c.at)
+
+    def _marked(self) -> None:
+        self._acknowledged, self._acknowledged_at, self._marks_since = [], [], math.inf
 
     async def _flush_marks(self, conn: AsyncConnection) -> None:
         if self._acknowledged:
             await conn.execute(self._mark_published())
-            self._acknowledged = None
+            self._marked()
 
     async def release(self) -> None:
         """Give up the connection, and with it every lease: closing it (not returning it to the
@@ -307,7 +339,9 @@ class OutboxRelay:
             if isinstance(result, BaseException)
         ]
         if done:
-            self._acknowledged = (done, datetime.now(UTC))
+            self._acknowledged += done
+            self._acknowledged_at += [datetime.now(UTC)] * len(done)
+            self._marks_since = min(self._marks_since, now())
         if failed:
             # Marked now: the error drops the connection, and with it the deferred marks.
             await self._flush_marks(conn)
