@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,25 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from brightline.platform.local.paths import project_root
+from brightline.platform.local.paths import free_port, project_root
 from brightline.platform.local.watchdog import alive
 from brightline.platform.testing import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
-
-
-def free_port_pair() -> int:
-    """A broker port whose neighbour (the controller's) is free too."""
-    while True:
-        with socket.socket() as one:
-            one.bind(("127.0.0.1", 0))
-            port = one.getsockname()[1]
-            with socket.socket() as two:
-                try:
-                    two.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-                return port
 
 
 def processes_using(home: Path) -> list[int]:
@@ -102,8 +87,8 @@ def home():
 
 
 async def test_sigkilled_launcher_leaves_no_broker_database_or_service(home, report):
-    kafka_port = free_port_pair()
-    service_port_offset = free_port_pair() - 8001  # intake serves on 8001 + offset
+    kafka_port = free_port(span=2)
+    service_port_offset = free_port(span=2) - 8001  # intake serves on 8001 + offset
     first = Launcher(
         home, kafka_port, "--services", "intake", "--port-offset", str(service_port_offset)
     )
@@ -117,7 +102,7 @@ async def test_sigkilled_launcher_leaves_no_broker_database_or_service(home, rep
     assert first.said("starting PostgreSQL") and first.said("Kafka ready on"), first.output
 
     # A second `make run` on the same folder says so, and starts nothing.
-    second = Launcher(home, free_port_pair())
+    second = Launcher(home, free_port(span=2))
     assert second.process.wait(60) == 1
     second.reader.join(5)
     assert second.said("already running"), second.output
@@ -146,7 +131,7 @@ async def test_sigkilled_launcher_leaves_no_broker_database_or_service(home, rep
     )
 
     # The lock went with the watchdog: the next `make run` is not told one is running.
-    third = Launcher(home, free_port_pair(), "--services", "none", "--exit-when-ready")
+    third = Launcher(home, free_port(span=2), "--services", "none", "--exit-when-ready")
     assert third.process.wait(600) == 0, third.output
     third.reader.join(5)
     assert not third.said("already running")
@@ -155,7 +140,7 @@ async def test_sigkilled_launcher_leaves_no_broker_database_or_service(home, rep
 
 async def test_a_closed_terminal_stops_the_stack(home):
     """Closing the terminal sends SIGHUP to the launcher: it stops everything in order."""
-    launcher = Launcher(home, free_port_pair(), "--services", "none")
+    launcher = Launcher(home, free_port(span=2), "--services", "none")
 
     async def up_or_gone() -> bool:
         return launcher.said("Brightline is up") or launcher.process.poll() is not None

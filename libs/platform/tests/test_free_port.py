@@ -26,3 +26,17 @@ def test_a_port_in_use_is_not_handed_out(monkeypatch):
         monkeypatch.setattr(random, "randint", lambda first, last: port)  # only the busy one
         chosen = paths.free_port()
     assert chosen != port
+
+
+def test_a_span_of_ports_is_free_whole_and_none_of_it_handed_out_again(monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        monkeypatch.setattr(paths, "_ephemeral_range", lambda: (busy + 10, 60999))
+        # First the port just below the busy one (its neighbour is taken), then a free span.
+        tries = iter([busy - 1, busy - 5])
+        monkeypatch.setattr(random, "randint", lambda first, last: next(tries))
+        chosen = paths.free_port(span=2)
+    assert chosen == busy - 5
+    assert {busy - 5, busy - 4} <= paths._HANDED_OUT

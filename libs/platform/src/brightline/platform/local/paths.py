@@ -1,5 +1,6 @@
 """Where the project's own folders are: the checkout root, its caches and its local data."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -34,8 +35,9 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
-def free_port() -> int:
-    """A port free now, for a server started soon after (a broker, a service process). Chosen
+def free_port(span: int = 1) -> int:
+    """A port free now, for a server started soon after (a broker, a service process), with
+    the span - 1 ports after it free too (a broker's controller listens on the next one). Chosen
     below the kernel's ephemeral range: a port from that range (what binding port 0 gives) may
     meanwhile become the source port of any outgoing connection (a Kafka client's, a pool's),
     and the server then fails with "address already in use", as a service process of a CI run
@@ -44,19 +46,21 @@ def free_port() -> int:
     import socket
 
     low, _ = _ephemeral_range()
-    first, last = (10000, low - 1) if low > 12000 else (1024, 0)
+    first, last = (10000, low - span) if low > 12000 else (1024, 0)
     for _ in range(100 if first <= last else 0):
         port = random.randint(first, last)
-        if port in _HANDED_OUT:
+        ports = range(port, port + span)
+        if _HANDED_OUT.intersection(ports):
             continue
-        with socket.socket() as sock:
+        with contextlib.ExitStack() as bound:
             try:
-                sock.bind(("127.0.0.1", port))
+                for each in ports:
+                    bound.enter_context(socket.socket()).bind(("127.0.0.1", each))
             except OSError:
                 continue
-        _HANDED_OUT.add(port)
+        _HANDED_OUT.update(ports)
         return port
-    with socket.socket() as sock:  # no room below the range: the kernel's choice
+    with socket.socket() as sock:  # no room below the range: the kernel's choice (one port)
         sock.bind(("127.0.0.1", 0))
         chosen: int = sock.getsockname()[1]
         _HANDED_OUT.add(chosen)
