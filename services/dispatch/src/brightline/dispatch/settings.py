@@ -1,4 +1,3 @@
-from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from brightline.platform.settings import PersonalDataSettings
@@ -11,15 +10,6 @@ class DispatchSettings(PersonalDataSettings):
 
     service_name: str = "dispatch"
     database_name: str = "brightline_dispatch"
-
-    # A crew is offered a repair up to this much later (its time limits are minutes), for a
-    # transaction, an outbox round and a fetch per batch of tickets instead of per ticket or two.
-    consumer_fetch_pace_ms: float = Field(
-        50.0,
-        ge=0,
-        validation_alias="CONSUMER_FETCH_PACE_MS",
-        description="Least time between fetch requests (a stream's added wait per hop)",
-    )
 
     # The area code -> repair unit table is read at most this often for routing new orders: a
     # remap on another replica routes from at most this much later (a newly mapped area code,

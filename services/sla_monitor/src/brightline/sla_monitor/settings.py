@@ -12,6 +12,14 @@ class SlaMonitorSettings(ServiceSettings):
 
     service_name: str = "sla_monitor"
     database_name: str = "brightline_sla_monitor"
+    # A ticket's deadline opens when its event is applied here: the end of the recorded ->
+    # deadline-opened chain the benchmark holds to 250 ms at p99, so a stream is paced less.
+    consumer_fetch_pace_ms: float = Field(
+        5.0,
+        ge=0,
+        validation_alias="CONSUMER_FETCH_PACE_MS",
+        description="Least time between fetch requests (a stream's added wait per hop)",
+    )
     # The packs adopted, each applying from its effective date. By default the centre-wide
     # $BRIGHTLINE_POLICY_PACKS / $BRIGHTLINE_POLICY_PACK_FILES that casework and callback read too
     # (one source of truth); set here only to run this service alone on other packs (tests).
