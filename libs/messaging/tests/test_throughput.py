@@ -413,35 +413,50 @@ def count_statements(engine) -> list[str]:
     return sent
 
 
+@contextlib.asynccontextmanager
+async def relay_on(url: str, kafka_bootstrap: str, prefix: str, name: str, **options):
+    """A relay of four shards on its own engine and producer, stopped and closed after."""
+    await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
+    relay_engine = create_engine(url, pool_size=2)
+    producer = create_producer(kafka_bootstrap, name)
+    await producer.start()
+    relay = OutboxRelay(relay_engine, producer, topic_prefix=prefix, shards=4, **options)
+    try:
+        yield relay
+    finally:
+        await relay.stop()
+        await producer.stop()
+        await relay_engine.dispose()
+
+
+async def write_tickets(engine, first: int, count: int, relay: OutboxRelay | None = None) -> None:
+    """Tickets first..first+count-1 (a key each) in one commit, waking the relay if given."""
+    wake = [relay.wake] if relay else []
+    async with UnitOfWork(session_factory(engine), source="/test", after_commit=wake) as uow:
+        for i in range(first, first + count):
+            uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
+        await uow.commit()
+
+
 async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
     database, kafka_bootstrap, topic_prefix
 ):
     url, engine = database
-    prefix = topic_prefix + "idle."
-    await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
-    relay_engine = create_engine(url, pool_size=2)
-    producer = create_producer(kafka_bootstrap, "idle-relay")
-    await producer.start()
     # mark_every=0: a round's marks ride the very next statement.
-    relay = OutboxRelay(relay_engine, producer, topic_prefix=prefix, shards=4, mark_every=0)
-    try:
-        async with UnitOfWork(session_factory(engine), source="/test") as uow:
-            for i in range(20):
-                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
-            await uow.commit()
+    async with relay_on(
+        url, kafka_bootstrap, topic_prefix + "idle.", "idle", mark_every=0
+    ) as relay:
+        await write_tickets(engine, 0, 20)
         await relay.publish_round()  # takes the leases (every shard: it is alone) and publishes
         assert relay.held == {0, 1, 2, 3}
         assert relay.published_total == 20
-        sent = count_statements(relay_engine)
+        sent = count_statements(relay.engine)
         for _ in range(10):
             await relay.publish_round()
         # One SELECT per idle round: no probe, lock or unlock; the first one marked the batch.
         assert len(sent) == 10, sent
         assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-        async with UnitOfWork(session_factory(engine), source="/test") as uow:
-            for i in range(20):
-                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
-            await uow.commit()
+        await write_tickets(engine, 0, 20)
         sent.clear()
         await relay.publish_round()
         assert relay.published_total == 40
@@ -449,10 +464,6 @@ async def test_a_relay_round_over_an_idle_outbox_costs_one_statement(
         await relay.stop()  # a stopping relay marks what it published
         assert len(sent) == 2, sent
         assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-    finally:
-        await relay.stop()
-        await producer.stop()
-        await relay_engine.dispose()
 
 
 async def test_a_stream_of_commits_is_marked_published_in_one_statement_when_due(
@@ -464,18 +475,10 @@ async def test_a_stream_of_commits_is_marked_published_in_one_statement_when_due
     writes the marks it holds."""
     url, engine = database
     prefix = topic_prefix + "marks."
-    topic = prefixed(prefix, INTAKE_TICKETS.name)
-    await ensure_topics(kafka_bootstrap, [topic], partitions=4)
-    relay_engine = create_engine(url, pool_size=2)
-    producer = create_producer(kafka_bootstrap, "marks-relay")
-    await producer.start()
-    relay = OutboxRelay(relay_engine, producer, topic_prefix=prefix, shards=4, mark_every=3600)
-    try:
-        sent = count_statements(relay_engine)
+    async with relay_on(url, kafka_bootstrap, prefix, "marks", mark_every=3600) as relay:
+        sent = count_statements(relay.engine)
         for i in range(10):
-            async with UnitOfWork(session_factory(engine), source="/test") as uow:
-                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
-                await uow.commit()
+            await write_tickets(engine, i, 1)
             await relay.publish_round()
         assert relay.published_total == 10
         updates = [sql for sql in sent if sql.lstrip().upper().startswith(("UPDATE", "WITH"))]
@@ -489,52 +492,29 @@ async def test_a_stream_of_commits_is_marked_published_in_one_statement_when_due
         assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
         marked = await scalar(engine, "SELECT count(DISTINCT published_at) FROM outbox")
         assert marked == 10  # each row its own acknowledgement time
-    finally:
-        await relay.stop()
-        await producer.stop()
-        await relay_engine.dispose()
-    assert await records_on(kafka_bootstrap, topic) == 10
+    assert await records_on(kafka_bootstrap, prefixed(prefix, INTAKE_TICKETS.name)) == 10
 
 
 async def test_a_relay_alone_on_its_database_waits_for_a_wake_up_instead_of_polling(
     database, kafka_bootstrap, topic_prefix
 ):
     url, engine = database
-    prefix = topic_prefix + "alone."
-    await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
-    relay_engine = create_engine(url, pool_size=2)
-    producer = create_producer(kafka_bootstrap, "alone-relay")
-    await producer.start()
-    relay = OutboxRelay(
-        relay_engine, producer, topic_prefix=prefix, shards=4, alone_idle_interval=60
-    )
-
-    async def write(first: int) -> None:
-        async with UnitOfWork(
-            session_factory(engine), source="/test", after_commit=[relay.wake]
-        ) as uow:
-            for i in range(first, first + 5):
-                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
-            await uow.commit()
 
     async def all_marked() -> bool:
         return await scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
 
-    relay.start()
-    try:
-        await write(0)  # woken: published, and marked by the round soon after
+    prefix = topic_prefix + "alone."
+    async with relay_on(url, kafka_bootstrap, prefix, "alone", alone_idle_interval=60) as relay:
+        relay.start()
+        await write_tickets(engine, 0, 5, relay)  # woken: published, and marked when due
         await eventually(all_marked)
         assert relay.alone and relay.held == {0, 1, 2, 3}
-        sent = count_statements(relay_engine)
+        sent = count_statements(relay.engine)
         await asyncio.sleep(2)
         assert sent == []  # idle and alone: no poll (every 0.25 s before)
-        await write(5)  # a commit of its process wakes it at once
+        await write_tickets(engine, 5, 5, relay)  # a commit of its process wakes it at once
         await eventually(all_marked)
         assert relay.published_total == 10
-    finally:
-        await relay.stop()
-        await producer.stop()
-        await relay_engine.dispose()
 
 
 async def test_a_commit_during_a_relay_round_is_published_by_the_next_round_at_once(
@@ -544,53 +524,34 @@ async def test_a_commit_during_a_relay_round_is_published_by_the_next_round_at_o
     brings another round: its wake-up used to be cleared with the round's, and its rows waited
     for the idle poll (a quarter of a second; here a minute)."""
     url, engine = database
-    prefix = topic_prefix + "midround."
-    await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
-    relay_engine = create_engine(url, pool_size=2)
-    producer = create_producer(kafka_bootstrap, "midround-relay")
-    await producer.start()
-    relay = OutboxRelay(
-        relay_engine,
-        producer,
-        topic_prefix=prefix,
-        shards=4,
+    async with relay_on(
+        url,
+        kafka_bootstrap,
+        topic_prefix + "midround.",
+        "midround",
         idle_interval=60,
         alone_idle_interval=60,
-    )
+    ) as relay:
+        publish_rows = relay._publish_locked
+        rounds_with_rows = 0
 
-    async def write(first: int) -> None:
-        async with UnitOfWork(
-            session_factory(engine), source="/test", after_commit=[relay.wake]
-        ) as uow:
-            for i in range(first, first + 5):
-                uow.emit(ticket(i, key=f"t-{i}", description=str(i)))
-            await uow.commit()
+        async def publish_and_meanwhile_commit(conn, rows):
+            nonlocal rounds_with_rows
+            if rows:
+                rounds_with_rows += 1
+                if rounds_with_rows == 1:  # committed after this round's SELECT: not in its rows
+                    await write_tickets(engine, 5, 5, relay)
+            return await publish_rows(conn, rows)
 
-    publish_rows = relay._publish_locked
-    rounds_with_rows = 0
+        relay._publish_locked = publish_and_meanwhile_commit
 
-    async def publish_and_meanwhile_commit(conn, rows):
-        nonlocal rounds_with_rows
-        if rows:
-            rounds_with_rows += 1
-            if rounds_with_rows == 1:
-                await write(5)  # committed after this round's SELECT: not in its rows
-        return await publish_rows(conn, rows)
+        async def all_published() -> bool:
+            return relay.published_total == 10
 
-    relay._publish_locked = publish_and_meanwhile_commit
-
-    async def all_published() -> bool:
-        return relay.published_total == 10
-
-    await write(0)
-    relay.start()
-    try:
+        await write_tickets(engine, 0, 5, relay)
+        relay.start()
         await eventually(all_published, timeout=15)
         assert rounds_with_rows == 2
-    finally:
-        await relay.stop()
-        await producer.stop()
-        await relay_engine.dispose()
 
 
 async def test_a_relay_killed_holding_its_leases_has_its_shards_taken_over(
