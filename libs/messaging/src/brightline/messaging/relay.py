@@ -82,10 +82,6 @@ _RELEASE = sa.text(
 )
 
 
-def now() -> float:
-    return time.monotonic()
-
-
 def shard_of(shards: int) -> sa.ColumnElement[int]:
     """The shard of a row: PostgreSQL's own string hash of the key, masked non-negative."""
     return sa.func.hashtext(outbox.c.key).op("&")(0x7FFFFFFF) % shards
@@ -191,7 +187,9 @@ class OutboxRelay:
                 continue
             # Marks still to write ride the round that comes when they are due.
             if self.alone and len(self.held) >= self.shards:
-                wait = min(self.alone_idle_interval, self._marks_since + self.mark_every - now())
+                wait = min(
+                    self.alone_idle_interval, self._marks_since + self.mark_every - time.monotonic()
+                )
             else:
                 wait = self.idle_interval
             await wait_event(self._wake, max(0.0, wait))
@@ -224,7 +222,7 @@ class OutboxRelay:
             )
             marking = (
                 len(self._acknowledged) >= self.batch_size
-                or now() - self._marks_since >= self.mark_every
+                or time.monotonic() - self._marks_since >= self.mark_every
             )
             if marking:
                 batch = batch.add_cte(self._mark_published().cte("marked"))
@@ -341,7 +339,7 @@ class OutboxRelay:
         if done:
             self._acknowledged += done
             self._acknowledged_at += [datetime.now(UTC)] * len(done)
-            self._marks_since = min(self._marks_since, now())
+            self._marks_since = min(self._marks_since, time.monotonic())
         if failed:
             # Marked now: the error drops the connection, and with it the deferred marks.
             await self._flush_marks(conn)
