@@ -27,6 +27,7 @@ from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from brightline.platform import heap
 from brightline.platform.admission import Admission, default_inflight, overloaded
 from brightline.platform.integration import IntegrationGate
 from brightline.platform.limits import RequestGuard, security_headers
@@ -79,7 +80,7 @@ def create_service_app(
         title=title,
         description=description,
         version=version,
-        lifespan=lifespan if docs else with_metrics_port(settings.metrics_port, lifespan),
+        lifespan=settled(lifespan if docs else with_metrics_port(settings.metrics_port, lifespan)),
         generate_unique_id_function=operation_id,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
@@ -239,6 +240,20 @@ def _handler(scope: Scope) -> str:
 
 async def metrics_page(request: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def settled(
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The service's lifespan, with its heap frozen once it has started (brightline.platform.heap)."""
+
+    @asynccontextmanager
+    async def started(app: FastAPI) -> AsyncIterator[None]:
+        async with lifespan(app):
+            heap.settle()
+            yield
+
+    return started
 
 
 def with_metrics_port(
