@@ -40,6 +40,8 @@ class Snapshot:
     writes: float
     commits_by: dict[str, float]  # per service database
     trips_by: dict[str, float]  # per service process
+    gc_by: dict[str, float]  # seconds of garbage-collector pauses, per service
+    long_gc_by: dict[str, float]  # pauses over 50 ms, per service
 
     def minus(self, other: Snapshot) -> dict[str, float]:
         return {
@@ -52,6 +54,8 @@ class Snapshot:
             **{f"cpu:{k}": self.cpu.get(k, 0) - other.cpu.get(k, 0) for k in self.cpu},
             **{f"commits:{k}": v - other.commits_by.get(k, 0) for k, v in self.commits_by.items()},
             **{f"trips:{k}": v - other.trips_by.get(k, 0) for k, v in self.trips_by.items()},
+            **{f"gc:{k}": v - other.gc_by.get(k, 0) for k, v in self.gc_by.items()},
+            **{f"long_gc:{k}": v - other.long_gc_by.get(k, 0) for k, v in self.long_gc_by.items()},
         }
 
 
@@ -74,6 +78,16 @@ def _cpu_of(pid: int, *, reaped_children: bool = False) -> float:
 
 
 _GAUGE = re.compile(r"^brightline_db_round_trips (\S+)$", re.MULTILINE)
+# brightline.platform.heap's histogram: the seconds paused, and the pauses up to 50 ms.
+_GC_SUM = re.compile(r"^brightline_gc_pause_seconds_sum\{[^}]*\} (\S+)$", re.MULTILINE)
+_GC_COUNT = re.compile(r"^brightline_gc_pause_seconds_count\{[^}]*\} (\S+)$", re.MULTILINE)
+_GC_SHORT = re.compile(
+    r'^brightline_gc_pause_seconds_bucket\{[^}]*le="0\.05"[^}]*\} (\S+)$', re.MULTILINE
+)
+
+
+def _total(pattern: re.Pattern[str], text: str) -> float:
+    return sum(float(found) for found in pattern.findall(text))
 
 
 class CostMeter:
@@ -114,6 +128,8 @@ class CostMeter:
         finally:
             await conn.close()
         trips_by: dict[str, float] = {}
+        gc_by: dict[str, float] = {}
+        long_gc_by: dict[str, float] = {}
         async with httpx.AsyncClient(timeout=10) as client:
             for name, proc in self.stack.all_procs():
                 try:
@@ -122,6 +138,10 @@ class CostMeter:
                     continue
                 found = _GAUGE.search(text)
                 trips_by[name] = trips_by.get(name, 0.0) + (float(found.group(1)) if found else 0.0)
+                gc_by[name] = gc_by.get(name, 0.0) + _total(_GC_SUM, text)
+                long_gc_by[name] = (
+                    long_gc_by.get(name, 0.0) + _total(_GC_COUNT, text) - _total(_GC_SHORT, text)
+                )
         round_trips = sum(trips_by.values())
         return Snapshot(
             time.monotonic(),
@@ -132,6 +152,8 @@ class CostMeter:
             float(writes or 0),
             commits_by,
             trips_by,
+            gc_by,
+            long_gc_by,
         )
 
     async def measure_idle(self, seconds: float = 5.0) -> None:

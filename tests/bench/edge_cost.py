@@ -22,6 +22,7 @@ import asyncio
 import cProfile
 import os
 import pstats
+import shutil
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -73,6 +74,8 @@ def infrastructure(state: Path) -> tuple[dict[str, Any], list[Any]]:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
         kafka = LocalKafka(state / "edge-cost-kafka", partitions=1)
+        # Each run's topics have a fresh prefix: a kept broker would gather every run's.
+        shutil.rmtree(kafka.data_dir, ignore_errors=True)
         bootstrap = kafka.start()
         started.append(kafka)
     return {"database_url": database_url, "kafka_bootstrap_servers": bootstrap}, started

@@ -160,6 +160,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
 
     # 70 % of the sustained rate, open loop
     rate = max(1.0, 0.7 * e2e_rate)
+    before70 = await meter.snapshot()
     seventy = await run_loadgen_async(
         {
             "mode": "open",
@@ -189,6 +190,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         stack, ids70
     )
     e2e70 = await e2e_latencies(stack, done70)
+    gc70 = (await meter.snapshot()).minus(before70)
     insert = figures.get("insert")
     bare = figures.get("http")
     lost = len(ids) - len(done)
@@ -197,6 +199,9 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     breakdown = per_service(costs, "cpu", n, scale=1000)
     commits_by = per_service(costs, "commits", n)
     trips_by = per_service(costs, "trips", n)
+    gc_ms = 1000 * sum(v for k, v in costs.items() if k.startswith("gc:")) / n
+    long_gc = sum(v for k, v in costs.items() if k.startswith("long_gc:"))
+    long_gc70 = sum(v for k, v in gc70.items() if k.startswith("long_gc:"))
     return [
         Result(
             "sustained",
@@ -230,6 +235,21 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             costs["round_trips"] / n,
             "trips",
             note=f"{trips_by} (client-side count: statements + BEGIN + COMMIT/ROLLBACK)",
+        ),
+        Result(
+            "sustained",
+            "garbage-collector pauses per ticket",
+            gc_ms,
+            "ms",
+            note=f"{per_service(costs, 'gc', n, scale=1000)} (every service process waits while "
+            "its collector runs: brightline_gc_pause_seconds)",
+        ),
+        Result(
+            "sustained",
+            "garbage-collector pauses over 50 ms",
+            long_gc + long_gc70,
+            "pauses",
+            note=f"{long_gc:.0f} saturated, {long_gc70:.0f} at 70 % load, all services",
         ),
         Result(
             "sustained",
