@@ -11,7 +11,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    RequestTimedOutError,
+    TopicAlreadyExistsError,
+)
 
 from brightline.contracts.topics import topic_partitions
 
@@ -64,6 +70,14 @@ def contract_partitions(prefix: str, default: int) -> dict[str, int]:
     return {prefixed(prefix, name): n for name, n in topic_partitions(default).items()}
 
 
+# What a broker that is starting, restarting or busy answers: no listener yet, a connection
+# it closed, a request it did not answer in time. At a service's start these are waited out.
+BROKER_AWAY = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError)
+# Attempts of ensure_topics and the waits between them: 0.5 s doubling, about 30 s in all.
+ENSURE_ATTEMPTS = 7
+FIRST_RETRY_SECONDS = 0.5
+
+
 async def ensure_topics(
     bootstrap_servers: str,
     names: list[str],
@@ -72,16 +86,47 @@ async def ensure_topics(
     sizes: Mapping[str, int] | None = None,
     replication: int = 1,
     configs: Mapping[str, Mapping[str, str]] | None = None,
+    attempts: int = ENSURE_ATTEMPTS,
 ) -> None:
     """Create the topics that are missing, with `partitions` each unless `sizes` names their
     own (contract_partitions: the quiet contract topics have fewer). `configs` (topic-level settings such as retention.ms,
     see brightline.messaging.retention) go on new topics and are re-applied to existing ones,
-    so a changed retention reaches a running cluster at the next start."""
-    configs = configs or {}
-    sizes = sizes or {}
+    so a changed retention reaches a running cluster at the next start.
+
+    It is the first thing a service asks of the broker when it starts: a broker that is away
+    (BROKER_AWAY) is asked again, up to `attempts` times with a doubling wait, before the start
+    fails. Seen on a busy box: five services starting at once, one broker closed a connection
+    in the middle of listing its topics, and that service exited."""
+    wait = FIRST_RETRY_SECONDS
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _ensure_topics(
+                bootstrap_servers, names, partitions, sizes or {}, replication, configs or {}
+            )
+        except BROKER_AWAY as error:
+            if attempt == attempts:
+                raise
+            log.warning(
+                "Kafka at %s is away (%r): topics checked again in %.1fs",
+                bootstrap_servers,
+                error,
+                wait,
+            )
+            await asyncio.sleep(wait)
+            wait *= 2
+
+
+async def _ensure_topics(
+    bootstrap_servers: str,
+    names: list[str],
+    partitions: int,
+    sizes: Mapping[str, int],
+    replication: int,
+    configs: Mapping[str, Mapping[str, str]],
+) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_auth())
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [n for n in dict.fromkeys(names) if n not in existing]
         present = [n for n in dict.fromkeys(names) if n in existing and n in configs]
