@@ -606,3 +606,54 @@ async def test_a_relay_killed_holding_its_leases_has_its_shards_taken_over(
     assert taken_after < 5, f"the shard was taken over {taken_after:.1f}s after the kill"
     records = await read_topic(kafka_bootstrap, topic, expect=len(written))
     assert sorted(e.id for e in events_of(records)) == sorted(written)
+
+
+class HeldAcknowledgements:
+    """The relay's producer, with the broker's acknowledgements held back until `release` is
+    set: the records are sent (and reach the topic) at once."""
+
+    def __init__(self, producer) -> None:
+        self.producer = producer
+        self.sent = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, *args, **kwargs):
+        delivery = await self.producer.send(*args, **kwargs)
+        self.sent.set()
+
+        async def acknowledged():
+            await self.release.wait()
+            return await delivery
+
+        return asyncio.ensure_future(acknowledged())
+
+    def __getattr__(self, name):
+        return getattr(self.producer, name)
+
+
+async def test_a_relay_stopped_while_its_round_awaits_the_broker_marks_what_it_sent(
+    database, kafka_bootstrap, topic_prefix
+):
+    """A stopping relay lets the round under way finish: the rows it sent are marked published
+    when the broker acknowledges them, and a relay started after it (a restarted process) sends
+    none of them again. Cancelled mid-round, the relay left them unmarked and they went out
+    twice (seen as duplicate deadline events after a restart of the SLA monitor)."""
+    url, engine = database
+    prefix = topic_prefix + "graceful."
+    async with relay_on(url, kafka_bootstrap, prefix, "graceful") as relay:
+        held = HeldAcknowledgements(relay.producer)
+        relay.producer = held
+        relay.start()
+        await write_tickets(engine, 0, 10, relay)
+        await held.sent.wait()  # the round has sent its rows and awaits the acknowledgements
+        stopping = asyncio.create_task(relay.stop())
+        await asyncio.sleep(0.2)
+        assert not stopping.done()  # still waiting for its round
+        held.release.set()
+        await stopping
+        assert relay.published_total == 10
+        assert await scalar(engine, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    async with relay_on(url, kafka_bootstrap, prefix, "graceful-next") as successor:
+        await successor.publish_round()
+        assert successor.published_total == 0
+    assert await records_on(kafka_bootstrap, prefixed(prefix, INTAKE_TICKETS.name)) == 10

@@ -59,6 +59,9 @@ ALONE_IDLE_SECONDS = 1.0
 # inboxes absorb. A backlog (full batches) marks every round, as the marks of a batch_size are
 # due at once.
 MARK_EVERY_SECONDS = 1.0
+# How long a stopping relay lets its round under way finish (the producer's own request timeout
+# is 15 s; a process's shutdown should not wait that long).
+STOP_GRACE_SECONDS = 10.0
 
 # How often the backlog gauge is recounted while rows are waiting (an empty outbox is seen for
 # free: an under-full batch of all shards says so).
@@ -122,6 +125,8 @@ class OutboxRelay:
         self.mark_every = mark_every
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._stop = asyncio.Event()
         self._conn: AsyncConnection | None = None
         # The shards whose lease this relay holds on _conn.
         self.held: set[int] = set()
@@ -145,12 +150,25 @@ class OutboxRelay:
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
+        self._stop.clear()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        """The round under way finishes before the relay stops: rows it sent are marked
+        published once the broker has acknowledged them. Cancelled while it waited for the
+        acknowledgements, the relay left them unmarked, and the next relay (a restarted
+        process) sent them again: duplicates on the topic after a plain restart. A round that
+        cannot finish (a broker away) is cancelled after STOP_GRACE_SECONDS."""
         if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            self._stopping = True
+            self._stop.set()
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._conn is not None:
             try:
@@ -165,7 +183,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping:
             # Cleared before the round, not after it: a commit landing while the round runs
             # (its rows not in the round's snapshot) wakes the next one. Cleared after, its
             # wake-up was lost and its rows waited for the idle poll (a quarter of a second).
@@ -180,7 +198,7 @@ class OutboxRelay:
                 # With the connection go the leases: whoever publishes the shards next reads
                 # them afresh, and a broken connection is not reused.
                 await self.release()
-                await asyncio.sleep(backoff)
+                await wait_event(self._stop, backoff)  # a stop cuts the wait short
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
             if full:
