@@ -42,6 +42,7 @@ class Snapshot:
     trips_by: dict[str, float]  # per service process
     gc_by: dict[str, float]  # seconds of garbage-collector pauses, per service
     long_gc_by: dict[str, float]  # pauses over 50 ms, per service
+    stalls_by: dict[str, float]  # event-loop wake-ups more than 25 ms late, per service
 
     def minus(self, other: Snapshot) -> dict[str, float]:
         return {
@@ -56,6 +57,7 @@ class Snapshot:
             **{f"trips:{k}": v - other.trips_by.get(k, 0) for k, v in self.trips_by.items()},
             **{f"gc:{k}": v - other.gc_by.get(k, 0) for k, v in self.gc_by.items()},
             **{f"long_gc:{k}": v - other.long_gc_by.get(k, 0) for k, v in self.long_gc_by.items()},
+            **{f"stalls:{k}": v - other.stalls_by.get(k, 0) for k, v in self.stalls_by.items()},
         }
 
 
@@ -83,6 +85,12 @@ _GC_SUM = re.compile(r"^brightline_gc_pause_seconds_sum\{[^}]*\} (\S+)$", re.MUL
 _GC_COUNT = re.compile(r"^brightline_gc_pause_seconds_count\{[^}]*\} (\S+)$", re.MULTILINE)
 _GC_SHORT = re.compile(
     r'^brightline_gc_pause_seconds_bucket\{[^}]*le="0\.05"[^}]*\} (\S+)$', re.MULTILINE
+)
+
+# brightline.platform.loop_lag's histogram: the wake-ups, and those up to 25 ms late.
+_LAG_COUNT = re.compile(r"^brightline_event_loop_lag_seconds_count (\S+)$", re.MULTILINE)
+_LAG_SHORT = re.compile(
+    r'^brightline_event_loop_lag_seconds_bucket\{le="0\.025"\} (\S+)$', re.MULTILINE
 )
 
 
@@ -130,6 +138,7 @@ class CostMeter:
         trips_by: dict[str, float] = {}
         gc_by: dict[str, float] = {}
         long_gc_by: dict[str, float] = {}
+        stalls_by: dict[str, float] = {}
         async with httpx.AsyncClient(timeout=10) as client:
             for name, proc in self.stack.all_procs():
                 try:
@@ -141,6 +150,9 @@ class CostMeter:
                 gc_by[name] = gc_by.get(name, 0.0) + _total(_GC_SUM, text)
                 long_gc_by[name] = (
                     long_gc_by.get(name, 0.0) + _total(_GC_COUNT, text) - _total(_GC_SHORT, text)
+                )
+                stalls_by[name] = (
+                    stalls_by.get(name, 0.0) + _total(_LAG_COUNT, text) - _total(_LAG_SHORT, text)
                 )
         round_trips = sum(trips_by.values())
         return Snapshot(
@@ -154,6 +166,7 @@ class CostMeter:
             trips_by,
             gc_by,
             long_gc_by,
+            stalls_by,
         )
 
     async def measure_idle(self, seconds: float = 5.0) -> None:

@@ -127,12 +127,19 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     spike_end_offset = bg_seconds / 2 + scale.storm_spike_seconds
 
     samples: list[tuple[float, int]] = []
+    # Per group (the read side's too): its largest lag, and when it was last seen behind.
+    peaks: dict[str, int] = {}
+    behind_at: dict[str, float] = {}
     stop = asyncio.Event()
 
     async def sample_lag() -> None:
         while not stop.is_set():
             try:
                 lag = await stack.consumer_lag()
+                for group, behind in lag.items():
+                    peaks[group] = max(peaks.get(group, 0), behind)
+                    if behind:
+                        behind_at[group] = time.time()
                 samples.append(
                     (
                         time.time(),
@@ -253,13 +260,25 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             note=f"waited {queue['wait']:.1f} s on average; shed with 503: {queue['shed'] or 'none'}",
         ),
         Result("storm", "consumer lag at end of spike", at_spike_end, "records"),
-        Result("storm", "consumer lag peak", peak, "records"),
+        Result(
+            "storm",
+            "consumer lag peak",
+            peak,
+            "records",
+            note="dispatch + sla_monitor + intake; each group's own peak: "
+            + ", ".join(f"{g} {v:,}" for g, v in sorted(peaks.items())),
+        ),
         Result(
             "storm",
             "lag drained after load end",
             (drained_at - load_end) if drained_at else None,
             "s",
-            note=""
+            note=(
+                "each group last seen behind, after load end: "
+                + ", ".join(
+                    f"{g} {max(0.0, t - load_end):.0f} s" for g, t in sorted(behind_at.items())
+                )
+            )
             if drained_at
             else f"not drained within 120 s after the applied check; left: {left}",
         ),

@@ -27,7 +27,7 @@ from prometheus_fastapi_instrumentator.routing import get_route_name
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from brightline.platform import heap
+from brightline.platform import heap, loop_lag
 from brightline.platform.admission import Admission, default_inflight, overloaded
 from brightline.platform.integration import IntegrationGate
 from brightline.platform.limits import RequestGuard, security_headers
@@ -245,11 +245,12 @@ async def metrics_page(request: Request) -> Response:
 def settled(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """The service's lifespan, with its heap frozen once it has started (brightline.platform.heap)."""
+    """The service's lifespan, with its heap frozen once it has started (brightline.platform.heap)
+    and its event loop's lag observed while it runs (brightline.platform.loop_lag)."""
 
     @asynccontextmanager
     async def started(app: FastAPI) -> AsyncIterator[None]:
-        async with lifespan(app):
+        async with lifespan(app), loop_lag.watched():
             heap.settle()
             yield
 
