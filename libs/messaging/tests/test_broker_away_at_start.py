@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
@@ -39,7 +38,6 @@ async def test_a_service_starting_before_its_broker_listens_waits_for_it(
 ):
     port = free_port()
     name = f"{topic_prefix}away.at-start"
-    started = time.monotonic()
     ensuring = asyncio.create_task(ensure_topics(f"127.0.0.1:{port}", [name], partitions=2))
     await asyncio.sleep(1.2)  # refused at least twice: nothing listens on the port yet
     assert not ensuring.done(), "gave up while the broker was away"
@@ -48,7 +46,6 @@ async def test_a_service_starting_before_its_broker_listens_waits_for_it(
         await ensuring
     finally:
         server.close()
-    assert time.monotonic() - started >= 1.2
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
     try:

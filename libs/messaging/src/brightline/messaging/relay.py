@@ -125,7 +125,6 @@ class OutboxRelay:
         self.mark_every = mark_every
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         self._stop = asyncio.Event()
         self._conn: AsyncConnection | None = None
         # The shards whose lease this relay holds on _conn.
@@ -150,7 +149,6 @@ class OutboxRelay:
         self._wake.set()
 
     def start(self) -> None:
-        self._stopping = False
         self._stop.clear()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
@@ -161,7 +159,6 @@ class OutboxRelay:
         process) sent them again: duplicates on the topic after a plain restart. A round that
         cannot finish (a broker away) is cancelled after STOP_GRACE_SECONDS."""
         if self._task:
-            self._stopping = True
             self._stop.set()
             self._wake.set()
             try:
@@ -183,7 +180,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = 0.1
-        while not self._stopping:
+        while not self._stop.is_set():
             # Cleared before the round, not after it: a commit landing while the round runs
             # (its rows not in the round's snapshot) wakes the next one. Cleared after, its
             # wake-up was lost and its rows waited for the idle poll (a quarter of a second).
