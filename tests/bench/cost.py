@@ -61,7 +61,7 @@ class Snapshot:
         }
 
 
-def _cpu_of(pid: int, *, reaped_children: bool = False) -> float:
+def cpu_of(pid: int, *, reaped_children: bool = False) -> float:
     try:
         proc = psutil.Process(pid)
         times = proc.cpu_times()
@@ -110,9 +110,9 @@ class CostMeter:
     async def snapshot(self) -> Snapshot:
         cpu: dict[str, float] = {}
         for name, proc in self.stack.all_procs():  # a replica shares its service's name
-            cpu[name] = cpu.get(name, 0.0) + _cpu_of(proc.process.pid, reaped_children=True)
-        cpu["postgres"] = _cpu_of(self.postmaster_pid(), reaped_children=True)
-        cpu["kafka"] = _cpu_of(self.stack.kafka.process.pid)
+            cpu[name] = cpu.get(name, 0.0) + cpu_of(proc.process.pid, reaped_children=True)
+        cpu["postgres"] = cpu_of(self.postmaster_pid(), reaped_children=True)
+        cpu["kafka"] = cpu_of(self.stack.kafka.process.pid)
         conn = await self.stack.connect()
         try:
             by_database = dict(

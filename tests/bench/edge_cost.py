@@ -10,8 +10,9 @@ and a Kafka broker (DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS, else its own under
 sealer (their statements run on their own clocks), and sends N repair tickets straight into the ASGI app, one after
 another: no socket, no HTTP parsing, no client in the way, so `time.process_time()` over the N
 requests is the app's CPU (less the producer's idle rate, measured over a quiet second
-before). Prints, per request: CPU µs, SQL round trips, ASGI layers the request passes through,
-and with --calls the Python function calls (cProfile, a count: stable on a busy box where the
+before). Prints, per request: CPU µs, the PostgreSQL server's CPU µs (when the script started
+it: postmaster and backends, less their idle rate), SQL round trips, ASGI layers the request
+passes through, and with --calls the Python function calls (cProfile, a count: stable on a busy box where the
 times are not) with the functions called most.
 """
 
@@ -25,6 +26,7 @@ import pstats
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,7 +83,25 @@ def infrastructure(state: Path) -> tuple[dict[str, Any], list[Any]]:
     return {"database_url": database_url, "kafka_bootstrap_servers": bootstrap}, started
 
 
-async def measure(n: int, calls: bool, servers: dict[str, Any], pstats_file: str | None) -> None:
+def postgres_cpu(started: list[Any]) -> Callable[[], float] | None:
+    """The CPU seconds of the PostgreSQL this script started (postmaster and backends), or
+    None for one the environment names: its other clients would be counted too."""
+    from cost import cpu_of
+
+    for server in started:
+        if (pid_file := getattr(server, "data_dir", Path()) / "postmaster.pid").exists():
+            pid = int(pid_file.read_text().split()[0])
+            return lambda: cpu_of(pid, reaped_children=True)
+    return None
+
+
+async def measure(
+    n: int,
+    calls: bool,
+    servers: dict[str, Any],
+    pstats_file: str | None,
+    database_cpu: Callable[[], float] | None,
+) -> None:
     os.environ["DB_COUNT_ROUND_TRIPS"] = "1"
     import uvicorn
 
@@ -122,17 +142,26 @@ async def measure(n: int, calls: bool, servers: dict[str, Any], pstats_file: str
         await asyncio.sleep(1.0)
         idle_rate = time.process_time() - idle_started  # CPU seconds per wall second
 
+        database_idle = database_cpu() if database_cpu else 0.0
+        await asyncio.sleep(1.0)
+        database_idle = (database_cpu() if database_cpu else 0.0) - database_idle
+
         trips = db.ROUND_TRIPS["total"]
+        database = database_cpu() if database_cpu else 0.0
         wall, cpu = time.perf_counter(), time.process_time()
         for i in range(n):
             assert await post(repair(1000 + i), f"{run}-{i}") == 201
         cpu = time.process_time() - cpu
         wall = time.perf_counter() - wall
+        database = (database_cpu() if database_cpu else 0.0) - database
         trips = db.ROUND_TRIPS["total"] - trips
         cpu_us = (cpu - idle_rate * wall) / n * 1e6
 
         print(f"requests          {n}")
         print(f"CPU per request   {cpu_us:8.0f} µs  (idle rate {idle_rate * 100:.1f} % subtracted)")
+        if database_cpu:
+            database_us = (database - database_idle * wall) / n * 1e6
+            print(f"PostgreSQL CPU    {database_us:8.0f} µs  (postmaster and backends, less idle)")
         print(f"round trips       {trips / n:8.2f}")
         stack = layers(config.loaded_app)
         print(f"ASGI layers       {len(stack):8d}  {' > '.join(stack)}")
@@ -189,7 +218,7 @@ def main() -> None:
         except ImportError:
             loop_factory = None
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            runner.run(measure(args.n, args.calls, servers, args.pstats))
+            runner.run(measure(args.n, args.calls, servers, args.pstats, postgres_cpu(started)))
     finally:
         for server in reversed(started):
             server.stop()
