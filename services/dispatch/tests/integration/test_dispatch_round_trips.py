@@ -254,6 +254,83 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
             await dispatch["bus"].handle(missing, uow)
 
 
+async def test_a_report_of_a_meter_under_its_transformers_incident_joins_in_four_statements(
+    dispatch,
+):
+    # A storm's report: its meter under a transformer whose incident is open. Its state, its
+    # meter's place and the transformer's lock are one statement (they were three).
+    transformer = f"T-rt-{uuid.uuid4().hex[:6]}"
+    meters = [f"M-{transformer}-{i}" for i in range(2)]
+    loaded = await dispatch["http"].put(
+        "/topology",
+        json={
+            "transformers": [{"transformer_id": transformer, "feeder_id": "F-rt"}],
+            "meters": [{"meter_no": m, "transformer_id": transformer} for m in meters],
+        },
+        headers=INTEGRATION,
+    )
+    assert loaded.status_code == 200, loaded.text
+    first, second = (ticket(f"{UNIT}-01", meter_no=m, fault_scope="building") for m in meters)
+    await handled(dispatch, first)  # declares the transformer's incident, led by this order
+    emitted: list = []
+    # BEGIN, the ticket's state with its meter's place and the transformer's lock, the open
+    # incidents, the incident taking the report, the order (a follower: no crew)
+    assert await handled(dispatch, second, emitted) == 5
+    orders = await rows(
+        dispatch,
+        sa.select(work_orders)
+        .where(work_orders.c.ticket_id.in_([first.ticket_id, second.ticket_id]))
+        .order_by(work_orders.c.created_at),
+    )
+    incident_id = orders[0]["incident_id"]
+    assert incident_id is not None
+    assert [(o["is_lead"], o["incident_id"]) for o in orders] == [
+        (True, incident_id),
+        (False, incident_id),
+    ]
+    [incident] = await rows(
+        dispatch, sa.select(incidents).where(incidents.c.id == orders[0]["incident_id"])
+    )
+    assert (incident["transformer_id"], incident["feeder_id"]) == (transformer, "F-rt")
+    [update] = [e for e in emitted if e.type.endswith("outage.updated.v2")]
+    assert update.data["added_ticket_ids"] == [second.ticket_id]
+
+
+async def test_a_located_reports_fold_context_holds_its_transformers_lock(dispatch):
+    # The lock taken with the read is clustering's own: another transaction cannot take it
+    # until this one ends, and a meter topology does not know takes none.
+    transformer = f"T-rt-{uuid.uuid4().hex[:6]}"
+    meter = f"M-{transformer}-0"
+    loaded = await dispatch["http"].put(
+        "/topology",
+        json={
+            "transformers": [{"transformer_id": transformer, "feeder_id": "F-rt"}],
+            "meters": [{"meter_no": meter, "transformer_id": transformer}],
+        },
+        headers=INTEGRATION,
+    )
+    assert loaded.status_code == 200, loaded.text
+    lock_of = sa.select(
+        sa.func.pg_try_advisory_xact_lock(
+            sa.func.hashtextextended(f"dispatch.outage:{transformer}", 0)
+        )
+    )
+    async with dispatch["sessions"]() as session, session.begin():
+        outages = OutageRepository(session)
+        unknown = await outages.fold_context(str(uuid.uuid4()), "M-nowhere")
+        assert (unknown.transformer_id, unknown.existing_id, unknown.links_waiting) == (
+            None,
+            None,
+            False,
+        )
+        located = await outages.fold_context(str(uuid.uuid4()), meter)
+        assert (located.transformer_id, located.feeder_id) == (transformer, "F-rt")
+        async with dispatch["engine"].connect() as other:
+            assert await other.scalar(lock_of) is False
+    async with dispatch["engine"].connect() as other:
+        assert await other.scalar(lock_of) is True
+
+
 async def plans(dispatch: dict, read) -> list[str]:
     """The plans of the statements `read(session)` runs, the planner told to avoid a scan where
     it can (as it would on tables of a year of work)."""
@@ -394,6 +471,52 @@ async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispa
         "latitude": None,
         "longitude": None,
     }
+
+
+async def test_an_audited_report_joining_an_incident_captures_it_in_the_same_round_trips(
+    dispatch,
+):
+    """With the audit trail on, the incident taking the report (an UPDATE that RETURNs what
+    the handler reads) is still one round trip: the incident before and after ride on it. It
+    was read before and again after in statements of their own (two more per report)."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+    transformer = f"T-rt-{uuid.uuid4().hex[:6]}"
+    meters = [f"M-{transformer}-{i}" for i in range(2)]
+    loaded = await dispatch["http"].put(
+        "/topology",
+        json={
+            "transformers": [{"transformer_id": transformer, "feeder_id": "F-rt"}],
+            "meters": [{"meter_no": m, "transformer_id": transformer} for m in meters],
+        },
+        headers=INTEGRATION,
+    )
+    assert loaded.status_code == 200, loaded.text
+    first = ticket(f"{UNIT}-01", meter_no=meters[0], fault_scope="building")
+    await handled({**dispatch, "sessions": sessions}, first)  # declares it, suspected
+    third = ticket(f"{UNIT}-01", meter_no=meters[1], fault_scope="building")
+    event = new_event(third, source="/brightline/intake")
+    async with UnitOfWork(sessions, source="/brightline/dispatch", causation=event) as uow:
+        before = ROUND_TRIPS["total"]
+        await dispatch["routes"][event.type](event, uow)
+        # BEGIN, the state with the place and the lock, the open incidents, the incident
+        # taking the report with its images, the order
+        assert ROUND_TRIPS["total"] - before == 5
+        await uow.commit()
+    [update] = [e for e in uow.committed if e.type.endswith("outage.updated.v2")]
+    assert (update.data["added_ticket_ids"], update.data["status"]) == (
+        [third.ticket_id],
+        "confirmed",
+    )
+    [row] = await rows(
+        dispatch, sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id)
+    )
+    [taken] = [c for c in row["changes"] if c["table"] == "incidents"]
+    assert (taken["op"], taken["count"]) == ("update", 1)
+    [was], [now] = taken["before"], taken["after"]
+    assert was["id"] == now["id"] == update.data["incident_id"]
+    assert was["last_report_at"] < now["last_report_at"]
+    assert now["lead_work_order_id"] == was["lead_work_order_id"] is not None
 
 
 async def test_a_batchs_repairs_are_read_in_one_statement_and_written_in_one_as_one_by_one(

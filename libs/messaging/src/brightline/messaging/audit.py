@@ -318,8 +318,9 @@ def _pk_filter(table: sa.Table, rows: list[dict[str, Any]]) -> sa.ColumnElement[
 @sa_event.listens_for(Session, "do_orm_execute")
 def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
     """Rows a DML statement of an audited session touches: inserted values; updated rows before
-    and after; deleted rows before. Read in the statement's own round trip where it can be (a
-    DELETE or UPDATE that returns nothing of its own is made to RETURNING the rows it touched)."""
+    and after; deleted rows before. Read in the statement's own round trip where it can be (an
+    UPDATE, or a DELETE that returns nothing of its own, is made to RETURNING the rows it
+    touched)."""
     changes = state.session.info.get(CHANGES)
     if changes is None or not (state.is_insert or state.is_update or state.is_delete):
         return None
@@ -341,6 +342,9 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
         result = state.invoke_statement(execution_options=CAPTURED)
         rows = _statement_rows(statement, table, params, None)
         entry.update(op="insert", count=len(rows), after=[_mask(r) for r in rows[:MAX_ROWS]])
+    elif state.is_update and table.primary_key.columns:  # RETURNING of its own or none
+        result, before, after, count = _update_returning(state, table, where)
+        entry.update(op="update", count=count, before=before, after=after)
     elif getattr(statement, "_returning", ()) or not table.primary_key.columns:
         result, before, after = _read_around(state, table, where)
         rowcount: int = getattr(result, "rowcount", -1)  # a CursorResult's; -1 when unknown
@@ -358,8 +362,7 @@ def _capture_change(state: ORMExecuteState) -> Result[Any] | None:
             op="delete", count=len(deleted), before=[_mask(dict(r)) for r in deleted[:MAX_ROWS]]
         )
     else:
-        result, before, after, count = _update_returning(state, table, where)
-        entry.update(op="update", count=count, before=before, after=after)
+        raise AssertionError("an UPDATE is captured above")
     if not (entry.get("count") or state.is_insert):
         return result
     entries = [entry]
@@ -422,18 +425,29 @@ def _update_returning(
 ) -> tuple[Result[Any], list[dict[str, Any]], list[dict[str, Any]], int]:
     """One round trip for an UPDATE and both its images: the rows it matches, read (and locked,
     so a concurrent change is seen as the update sees it) in a sub-select it joins by primary
-    key, RETURNING the row after and the row before.
+    key, RETURNING what the statement returns itself (if anything), the row after and the row
+    before. The statement's caller gets its own RETURNING columns alone.
 
         UPDATE t SET ... FROM (SELECT * FROM t WHERE <where> FOR UPDATE) AS audit_before
-        WHERE <where> AND t.pk = audit_before.pk RETURNING t.*, audit_before.*
-    """
+        WHERE <where> AND t.pk = audit_before.pk RETURNING <its own>, t.*, audit_before.*
+
+    (An UPDATE with a RETURNING of its own was read before and after in statements of their
+    own: three round trips, one for every report that joined a storm's incident.)"""
     result = state.invoke_statement(
         statement=_joined(state, table, where), execution_options=CAPTURED
     )
-    rows = result.all()
     names, width = table.c.keys(), len(table.c)
-    after = [_mask(dict(zip(names, row[:width], strict=True))) for row in rows[:MAX_ROWS]]
-    before = [_mask(dict(zip(names, row[width:], strict=True))) for row in rows[:MAX_ROWS]]
+    own = len(result.keys()) - 2 * width  # the statement's own RETURNING columns come first
+    if own:
+        frozen = result.freeze()
+        rows = frozen().all()
+        result = frozen().columns(*range(own))
+    else:
+        rows = result.all()
+    after = [
+        _mask(dict(zip(names, row[own : own + width], strict=True))) for row in rows[:MAX_ROWS]
+    ]
+    before = [_mask(dict(zip(names, row[own + width :], strict=True))) for row in rows[:MAX_ROWS]]
     return result, before, after, len(rows)
 
 
@@ -460,7 +474,10 @@ def _join_before(statement: Update, table: sa.Table, where: sa.ColumnElement[boo
     old = sa.select(table).where(where).with_for_update(of=table).subquery("audit_before")
     return statement.where(
         *(key == old.c[key.name] for key in table.primary_key.columns)
-    ).returning(*table.c, *(column.label(f"audit_before_{column.name}") for column in old.c))
+    ).returning(
+        *(column.label(f"audit_after_{column.name}") for column in table.c),
+        *(column.label(f"audit_before_{column.name}") for column in old.c),
+    )
 
 
 # Statements built once and their joins, most recently used last (a service has a few dozen).
@@ -471,8 +488,8 @@ JOINED_KEPT = 256
 def _read_around(
     state: ORMExecuteState, table: sa.Table, where: sa.ColumnElement[bool]
 ) -> tuple[Result[Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """A statement that returns rows of its own (or a table without a primary key): the rows it
-    will touch read before it, and, for an UPDATE, again after it by primary key."""
+    """A DELETE that returns rows of its own, or a statement on a table without a primary key:
+    the rows it will touch read before it, and, for an UPDATE, again after it."""
     connection = state.session.connection()
     # The statement's own bound values fill any bindparam() of its WHERE clause.
     params = state.parameters if isinstance(state.parameters, Mapping) else {}

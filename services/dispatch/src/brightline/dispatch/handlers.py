@@ -26,6 +26,7 @@ from brightline.dispatch import metrics
 from brightline.dispatch.adapters.orm import work_order_history, work_orders
 from brightline.dispatch.adapters.repository import (
     CrewRepository,
+    FoldContext,
     LinkRepository,
     OutageRepository,
     WorkOrderRepository,
@@ -116,6 +117,7 @@ async def create_work_order(
     if area is not None and not ordinary:
         await written_new_orders(uow)  # clustering reads orders and crews from the table
     crews: list[CrewState] | None = None  # read with the ticket's state when surely needed
+    located: FoldContext | None = None  # read with it for a report that may fold
     if area is not None and ordinary:
         batch = batch or _new_orders(uow)
         if command.ticket_id not in batch.read:
@@ -130,6 +132,13 @@ async def create_work_order(
             )
             ordered_before = existing_id is not None
         crews = with_load(crews, batch.orders.values())
+    elif area is not None:
+        # A report that may fold into an incident: its state, its meter's place and its
+        # transformer's clustering lock in one round trip.
+        located = await OutageRepository(uow.session).fold_context(
+            command.ticket_id, command.meter_no
+        )
+        links_waiting, ordered_before = located.links_waiting, located.existing_id is not None
     else:
         existing_id, links_waiting = await orders.ticket_state(command.ticket_id)
         ordered_before = existing_id is not None
@@ -164,7 +173,8 @@ async def create_work_order(
         fault_started_at=command.fault_started_at,
     )
     if area is not None:
-        await _cluster(order, command, uow, settings, at)
+        if located is not None:  # an ordinary repair folds into no incident
+            await _cluster(order, command, located, uow, settings, at)
         if order.is_lead:
             await _assign(order, uow, settings, at, reason="new order", crews=crews)
     if links_waiting:
@@ -212,6 +222,7 @@ async def _routing_table(
 async def _cluster(
     order: WorkOrder,
     command: commands.CreateWorkOrder,
+    located: FoldContext,
     uow: UnitOfWork,
     settings: DispatchSettings,
     at: datetime,
@@ -221,15 +232,17 @@ async def _cluster(
 
     Only reports that point at shared equipment form or join an incident: a building or an
     area dark, or homes whose meters topology places under one transformer, several at once.
-    One household's own fault is an ordinary repair."""
+    One household's own fault is an ordinary repair. `located` is the meter's place; its
+    transformer's clustering lock is held already (fold_context)."""
     outages = OutageRepository(uow.session)
-    transformer_id, feeder_id = await outages.locate(command.meter_no)
+    transformer_id, feeder_id = located.transformer_id, located.feeder_id
     if not may_join_incident(command.fault_scope, transformer_id):
         return
     key = ClusterKey(transformer_id, feeder_id, command.latitude, command.longitude)
-    if not transformer_id and (command.latitude is None or command.longitude is None):
-        return  # nothing to place it by: an ordinary repair
-    await outages.lock(key)
+    if not transformer_id:
+        if command.latitude is None or command.longitude is None:
+            return  # nothing to place it by: an ordinary repair
+        await outages.lock(key)  # the lock of every report placed by location alone
     incident = matching_incident(
         key,
         await outages.open_incidents(order.unit_id, near=key),

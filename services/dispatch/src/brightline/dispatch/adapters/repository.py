@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -583,28 +584,31 @@ class OutageRepository:
                 )
             )
 
-    async def locate(self, meter_no: str | None) -> tuple[str | None, str | None]:
-        """(transformer, feeder) of a meter, when topology knows it."""
-        if not meter_no:
-            return None, None
-        row = (
-            await self.session.execute(
-                sa.select(meters.c.transformer_id, transformers.c.feeder_id)
-                .select_from(
-                    meters.outerjoin(
-                        transformers, transformers.c.transformer_id == meters.c.transformer_id
-                    )
-                )
-                .where(meters.c.meter_no == meter_no)
-            )
-        ).first()
-        return (row.transformer_id, row.feeder_id) if row else (None, None)
-
     async def lock(self, key: ClusterKey) -> None:
         """Serialise clustering per transformer (or for all location-only reports), across processes."""
-        name = f"dispatch.outage:{key.transformer_id or 'geo'}"
+        name = f"{CLUSTER_LOCK}{key.transformer_id or 'geo'}"
         await self.session.execute(
             sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(name, 0)))
+        )
+
+    async def fold_context(self, ticket_id: str, meter_no: str | None) -> FoldContext:
+        """What a report that may fold into an incident needs before its incident is read, in
+        one round trip (in a storm each was one): the ticket's state (ticket_state), its
+        meter's place (locate) and, when the meter is under a transformer, that transformer's
+        clustering lock (lock), which every report located there takes anyway. The state and
+        the place are read on the statement's snapshot, taken before the lock, as they were
+        read before it when they were statements of their own; the open incidents, read next,
+        see everything committed by whoever held the lock."""
+        row = (
+            await self.session.execute(
+                _FOLD_CONTEXT, {"ticket_id": ticket_id, "meter_no": meter_no}
+            )
+        ).one()
+        return FoldContext(
+            existing_id=row.existing_id,
+            links_waiting=bool(row.links_waiting),
+            transformer_id=row.transformer_id,
+            feeder_id=row.feeder_id,
         )
 
     async def open_incidents(
@@ -870,6 +874,45 @@ _TICKET_STATE = sa.select(
     .label("existing_id"),
     sa.exists().where(*_pending_links(sa.bindparam("ticket_id"))).label("links_waiting"),
 )
+
+# Clustering's advisory lock is named after this and the transformer ("geo" for reports placed
+# by location alone).
+CLUSTER_LOCK = "dispatch.outage:"
+
+
+@dataclass(frozen=True)
+class FoldContext:
+    """OutageRepository.fold_context: a report's ticket state and its meter's place; the
+    transformer's clustering lock is held when transformer_id is set."""
+
+    existing_id: str | None
+    links_waiting: bool
+    transformer_id: str | None
+    feeder_id: str | None
+
+
+def _fold_context() -> sa.Select[Any]:
+    located = (
+        sa.select(meters.c.transformer_id, transformers.c.feeder_id)
+        .select_from(
+            meters.outerjoin(transformers, transformers.c.transformer_id == meters.c.transformer_id)
+        )
+        .where(meters.c.meter_no == sa.bindparam("meter_no"))
+        .subquery("located")
+    )
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    lock = sa.func.pg_advisory_xact_lock(
+        sa.func.hashtextextended(sa.literal(CLUSTER_LOCK) + located.c.transformer_id, 0)
+    )
+    return sa.select(
+        *_TICKET_STATE.selected_columns,
+        located.c.transformer_id,
+        located.c.feeder_id,
+        sa.case((located.c.transformer_id.is_not(None), lock)).label("locked"),
+    ).select_from(one.outerjoin(located, sa.true()))
+
+
+_FOLD_CONTEXT = _fold_context()
 
 
 def _crew_state_columns() -> tuple[Any, ...]:
