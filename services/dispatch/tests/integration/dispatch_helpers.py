@@ -142,3 +142,19 @@ async def dispatch_events(
     finally:
         await consumer.stop()
     return matched
+
+
+async def topology(client, meters_per_transformer: int = 4) -> tuple[str, list[str]]:
+    """A transformer of its own (on feeder F-<transformer>) with its meters, put by GIS."""
+    transformer = f"T-{uuid.uuid4().hex[:6]}"
+    meters = [f"M-{transformer}-{i}" for i in range(meters_per_transformer)]
+    loaded = await client.put(
+        "/topology",
+        json={
+            "transformers": [{"transformer_id": transformer, "feeder_id": f"F-{transformer}"}],
+            "meters": [{"meter_no": m, "transformer_id": transformer} for m in meters],
+        },
+        headers=INTEGRATION,
+    )
+    assert loaded.status_code == 200, loaded.text
+    return transformer, meters

@@ -13,6 +13,7 @@ from dispatch_helpers import (
     dispatch_events,
     publish_tickets,
     ticket,
+    topology,
 )
 
 from brightline.platform.testing import eventually
@@ -27,17 +28,7 @@ async def test_200_calls_under_one_transformer_make_one_incident_and_one_restore
     kafka_bootstrap,
     topic_prefix,
 ):
-    transformer = f"T-{uuid.uuid4().hex[:6]}"
-    meters = [f"M-{transformer}-{i:03d}" for i in range(CALLS)]
-    loaded = await client.put(
-        "/topology",
-        json={
-            "transformers": [{"transformer_id": transformer, "feeder_id": "F-9"}],
-            "meters": [{"meter_no": m, "transformer_id": transformer} for m in meters],
-        },
-        headers=INTEGRATION,
-    )
-    assert loaded.status_code == 200, loaded.text
+    transformer, meters = await topology(client, CALLS)
 
     tickets = [ticket("unit-n-01", meter_no=m, fault_scope="building") for m in meters]
     await publish_tickets(kafka_bootstrap, topic_prefix, *tickets)
@@ -52,7 +43,7 @@ async def test_200_calls_under_one_transformer_make_one_incident_and_one_restore
 
     outage = await eventually(incident, timeout=120)
     assert set(outage["linked_ticket_ids"]) == {t.ticket_id for t in tickets}
-    assert outage["feeder_id"] == "F-9" and outage["status"] == "confirmed"
+    assert outage["feeder_id"] == f"F-{transformer}" and outage["status"] == "confirmed"
     orders = (
         await client.get(
             "/work-orders", params={"incident_id": outage["id"], "limit": 500}, headers=SUPERVISOR

@@ -17,6 +17,7 @@ from dispatch_helpers import (
     publish_tickets,
     sign_in,
     ticket,
+    topology,
 )
 
 from brightline.contracts.events.callback import ReopenRequestedV1
@@ -29,21 +30,6 @@ pytestmark = pytest.mark.integration
 
 def step(device_time: datetime, key: str | None = None) -> dict:
     return {"Idempotency-Key": key or str(uuid.uuid4()), "X-Device-Time": device_time.isoformat()}
-
-
-async def topology(client, meters_per_transformer: int = 4) -> tuple[str, list[str]]:
-    transformer = f"T-{uuid.uuid4().hex[:6]}"
-    meters = [f"M-{transformer}-{i}" for i in range(meters_per_transformer)]
-    loaded = await client.put(
-        "/topology",
-        json={
-            "transformers": [{"transformer_id": transformer, "feeder_id": f"F-{transformer}"}],
-            "meters": [{"meter_no": m, "transformer_id": transformer} for m in meters],
-        },
-        headers=INTEGRATION,
-    )
-    assert loaded.status_code == 200, loaded.text
-    return transformer, meters
 
 
 async def incidents_on(client, transformer: str) -> list[dict]:

@@ -19,7 +19,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from dispatch_helpers import CREW_A_AT, INTEGRATION, dispatch_settings, seed_unit, ticket
+from dispatch_helpers import (
+    CREW_A_AT,
+    INTEGRATION,
+    dispatch_settings,
+    seed_unit,
+    ticket,
+    topology,
+)
 
 from brightline.contracts import new_event
 from brightline.contracts.events.intake import TicketRecordedV1
@@ -259,17 +266,7 @@ async def test_a_report_of_a_meter_under_its_transformers_incident_joins_in_four
 ):
     # A storm's report: its meter under a transformer whose incident is open. Its state, its
     # meter's place and the transformer's lock are one statement (they were three).
-    transformer = f"T-rt-{uuid.uuid4().hex[:6]}"
-    meters = [f"M-{transformer}-{i}" for i in range(2)]
-    loaded = await dispatch["http"].put(
-        "/topology",
-        json={
-            "transformers": [{"transformer_id": transformer, "feeder_id": "F-rt"}],
-            "meters": [{"meter_no": m, "transformer_id": transformer} for m in meters],
-        },
-        headers=INTEGRATION,
-    )
-    assert loaded.status_code == 200, loaded.text
+    transformer, meters = await topology(dispatch["http"], 2)
     first, second = (ticket(f"{UNIT}-01", meter_no=m, fault_scope="building") for m in meters)
     await handled(dispatch, first)  # declares the transformer's incident, led by this order
     emitted: list = []
@@ -291,7 +288,7 @@ async def test_a_report_of_a_meter_under_its_transformers_incident_joins_in_four
     [incident] = await rows(
         dispatch, sa.select(incidents).where(incidents.c.id == orders[0]["incident_id"])
     )
-    assert (incident["transformer_id"], incident["feeder_id"]) == (transformer, "F-rt")
+    assert (incident["transformer_id"], incident["feeder_id"]) == (transformer, f"F-{transformer}")
     [update] = [e for e in emitted if e.type.endswith("outage.updated.v2")]
     assert update.data["added_ticket_ids"] == [second.ticket_id]
 
@@ -299,17 +296,7 @@ async def test_a_report_of_a_meter_under_its_transformers_incident_joins_in_four
 async def test_a_located_reports_fold_context_holds_its_transformers_lock(dispatch):
     # The lock taken with the read is clustering's own: another transaction cannot take it
     # until this one ends, and a meter topology does not know takes none.
-    transformer = f"T-rt-{uuid.uuid4().hex[:6]}"
-    meter = f"M-{transformer}-0"
-    loaded = await dispatch["http"].put(
-        "/topology",
-        json={
-            "transformers": [{"transformer_id": transformer, "feeder_id": "F-rt"}],
-            "meters": [{"meter_no": meter, "transformer_id": transformer}],
-        },
-        headers=INTEGRATION,
-    )
-    assert loaded.status_code == 200, loaded.text
+    transformer, [meter] = await topology(dispatch["http"], 1)
     lock_of = sa.select(
         sa.func.pg_try_advisory_xact_lock(
             sa.func.hashtextextended(f"dispatch.outage:{transformer}", 0)
@@ -324,7 +311,7 @@ async def test_a_located_reports_fold_context_holds_its_transformers_lock(dispat
             False,
         )
         located = await outages.fold_context(str(uuid.uuid4()), meter)
-        assert (located.transformer_id, located.feeder_id) == (transformer, "F-rt")
+        assert (located.transformer_id, located.feeder_id) == (transformer, f"F-{transformer}")
         async with dispatch["engine"].connect() as other:
             assert await other.scalar(lock_of) is False
     async with dispatch["engine"].connect() as other:
@@ -481,17 +468,7 @@ async def test_an_audited_report_joining_an_incident_captures_it_in_the_same_rou
     was read before and again after in statements of their own (two more per report)."""
     sessions = session_factory(dispatch["engine"])
     sessions.configure(info={"audit": AuditTrail("dispatch")})
-    transformer = f"T-rt-{uuid.uuid4().hex[:6]}"
-    meters = [f"M-{transformer}-{i}" for i in range(2)]
-    loaded = await dispatch["http"].put(
-        "/topology",
-        json={
-            "transformers": [{"transformer_id": transformer, "feeder_id": "F-rt"}],
-            "meters": [{"meter_no": m, "transformer_id": transformer} for m in meters],
-        },
-        headers=INTEGRATION,
-    )
-    assert loaded.status_code == 200, loaded.text
+    transformer, meters = await topology(dispatch["http"], 2)
     first = ticket(f"{UNIT}-01", meter_no=meters[0], fault_scope="building")
     await handled({**dispatch, "sessions": sessions}, first)  # declares it, suspected
     third = ticket(f"{UNIT}-01", meter_no=meters[1], fault_scope="building")
