@@ -496,6 +496,46 @@ async def test_an_audited_report_joining_an_incident_captures_it_in_the_same_rou
     assert now["lead_work_order_id"] == was["lead_work_order_id"] is not None
 
 
+async def test_a_repeat_call_linked_to_an_open_incident_is_taken_in_one_statement(dispatch):
+    """A storm's repeat call (intake links it to the known outage): the incident takes it in
+    one UPDATE ... RETURNING, its images captured in that round trip, and the link is
+    written. It was read (locked) first and then updated: one more per call."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+    audited = {**dispatch, "sessions": sessions}
+    _, [meter] = await topology(dispatch["http"], 1)
+    first = ticket(f"{UNIT}-01", meter_no=meter, fault_scope="building")
+    await handled(audited, first)  # declares a suspected incident
+    [order] = await rows(
+        dispatch, sa.select(work_orders).where(work_orders.c.ticket_id == first.ticket_id)
+    )
+    incident_id = order["incident_id"]
+    calls = [
+        ticket(f"{UNIT}-01", ticket_type="consultation", linked_incident_id=incident_id)
+        for _ in range(2)
+    ]
+    emitted: list = []
+    # BEGIN, the incident taking the call (confirmed by it), the link
+    assert await handled(audited, calls[0], emitted) == 3
+    [update] = [e for e in emitted if e.type.endswith("outage.updated.v2")]
+    assert (update.data["status"], update.data["added_ticket_ids"]) == (
+        "confirmed",
+        [calls[0].ticket_id],
+    )
+    emitted.clear()
+    assert await handled(audited, calls[1], emitted) == 3
+    assert not [e for e in emitted if e.type.endswith("outage.updated.v2")]  # confirmed before
+    [incident] = await rows(dispatch, sa.select(incidents).where(incidents.c.id == incident_id))
+    assert incident["status"] == "confirmed"
+    assert incident["last_report_at"] == calls[1].recorded_at  # the later call's
+    links = await rows(
+        dispatch, sa.select(incident_links).where(incident_links.c.incident_id == incident_id)
+    )
+    assert {(link["ticket_id"], link["unit_id"], link["released_at"]) for link in links} == {
+        (call.ticket_id, UNIT, None) for call in calls
+    }
+
+
 async def test_a_batchs_repairs_are_read_in_one_statement_and_written_in_one_as_one_by_one(
     dispatch,
 ):

@@ -833,27 +833,25 @@ async def record_link(
             incident_id = incident_id or order.incident_id
             finished = order.status not in OPEN_STATUSES
     if incident_id:
-        row = await outages.get(incident_id, for_update=True)
-        if row is not None:
+        # An open incident takes the call in one statement (a storm links thousands to one);
+        # one that is over, or not there, is read as it is.
+        taken = await outages.take_link(incident_id, command.linked_at)
+        if taken is not None:
+            unit_id, finished = taken.unit_id, False
+            if taken.confirmed:  # another caller under the same equipment: the fault is shared
+                uow.emit(
+                    OutageUpdatedV2(
+                        incident_id=incident_id,
+                        updated_at=command.linked_at,
+                        expected_restore_at=taken.expected_restore_at,
+                        added_ticket_ids=[command.ticket_id],
+                        cause=taken.cause,
+                        status="confirmed",
+                    )
+                )
+        elif (row := await outages.get(incident_id, for_update=True)) is not None:
             unit_id = row.unit_id
             finished = row.status not in INCIDENT_OPEN
-            if row.status in INCIDENT_OPEN:
-                values: dict = {"last_report_at": max(command.linked_at, row.last_report_at)}
-                if row.status == "suspected":
-                    # Another caller under the same equipment: the fault is shared.
-                    values |= {"status": "confirmed", "confirmed_at": command.linked_at}
-                await outages.update(incident_id, **values)
-                if row.status == "suspected":
-                    uow.emit(
-                        OutageUpdatedV2(
-                            incident_id=incident_id,
-                            updated_at=command.linked_at,
-                            expected_restore_at=row.expected_restore_at,
-                            added_ticket_ids=[command.ticket_id],
-                            cause=row.cause,
-                            status="confirmed",
-                        )
-                    )
     await links.add(
         ticket_id=command.ticket_id,
         incident_id=incident_id,

@@ -653,22 +653,19 @@ class OutageRepository:
         leads when the incident had no lead yet; with a lead already there, a suspected fault
         is confirmed by it. Returns the incident as it now is (not its tickets: reading them
         on every report made a storm's incident of n reports cost O(n^2))."""
-        c = incidents.c
-        confirms = sa.and_(c.status == "suspected", c.lead_work_order_id.is_not(None))
         result = await self.session.execute(
-            incidents.update()
-            .where(c.id == incident_id)
-            .values(
-                last_report_at=at,
-                lead_work_order_id=sa.func.coalesce(c.lead_work_order_id, order_id),
-                status=sa.case((confirms, "confirmed"), else_=c.status),
-                confirmed_at=sa.case(
-                    (confirms, sa.literal(at, c.confirmed_at.type)), else_=c.confirmed_at
-                ),
-            )
-            .returning(c.lead_work_order_id, c.status, c.expected_restore_at, c.cause)
+            _TAKE_REPORT, {"incident_id": incident_id, "order_id": order_id, "at": at}
         )
         return result.one()
+
+    async def take_link(self, incident_id: str, at: datetime):
+        """A repeat call linked to the incident while it is open, in one UPDATE ... RETURNING:
+        its last report is the later of its own and the call's, and a suspected fault is
+        confirmed by the call. Returns the incident's unit, whether the call confirmed it,
+        its expected restoration and cause; None when the incident is not open (or not
+        there), and nothing was written."""
+        result = await self.session.execute(_TAKE_LINK, {"incident_id": incident_id, "at": at})
+        return result.first()
 
     async def set_restoration(
         self, incident_id: str, expected_restore_at: datetime | None, cause: str | None
@@ -874,6 +871,54 @@ _TICKET_STATE = sa.select(
     .label("existing_id"),
     sa.exists().where(*_pending_links(sa.bindparam("ticket_id"))).label("links_waiting"),
 )
+
+
+# The storm's two statements per report, built once (executed with parameters, as the audit
+# trail joins a statement to its rows before once: see brightline.messaging.audit._joined).
+def _take_report() -> sa.Update:
+    c = incidents.c
+    at = sa.bindparam("at", type_=c.last_report_at.type)
+    confirms = sa.and_(c.status == "suspected", c.lead_work_order_id.is_not(None))
+    return (
+        incidents.update()
+        .where(c.id == sa.bindparam("incident_id"))
+        .values(
+            last_report_at=at,
+            lead_work_order_id=sa.func.coalesce(
+                c.lead_work_order_id, sa.bindparam("order_id", type_=c.lead_work_order_id.type)
+            ),
+            status=sa.case((confirms, "confirmed"), else_=c.status),
+            confirmed_at=sa.case((confirms, at), else_=c.confirmed_at),
+        )
+        .returning(c.lead_work_order_id, c.status, c.expected_restore_at, c.cause)
+    )
+
+
+def _take_link() -> sa.Update:
+    c = incidents.c
+    at = sa.bindparam("at", type_=c.last_report_at.type)
+    # The incident as it was, locked: under a concurrent change, the version this one updates.
+    was = (
+        sa.select(c.id, c.status)
+        .where(c.id == sa.bindparam("incident_id"))
+        .with_for_update()
+        .subquery("was")
+    )
+    confirms = was.c.status == "suspected"
+    return (
+        incidents.update()
+        .where(c.id == was.c.id, was.c.status.in_(INCIDENT_OPEN))
+        .values(
+            last_report_at=sa.func.greatest(c.last_report_at, at),
+            status=sa.case((confirms, "confirmed"), else_=c.status),
+            confirmed_at=sa.case((confirms, at), else_=c.confirmed_at),
+        )
+        .returning(c.unit_id, confirms.label("confirmed"), c.expected_restore_at, c.cause)
+    )
+
+
+_TAKE_REPORT = _take_report()
+_TAKE_LINK = _take_link()
 
 # Clustering's advisory lock is named after this and the transformer ("geo" for reports placed
 # by location alone).
