@@ -593,9 +593,9 @@ class OutageRepository:
 
     async def fold_context(self, ticket_id: str, meter_no: str | None) -> FoldContext:
         """What a report that may fold into an incident needs before its incident is read, in
-        one round trip (in a storm each was one): the ticket's state (ticket_state), its
-        meter's place (locate) and, when the meter is under a transformer, that transformer's
-        clustering lock (lock), which every report located there takes anyway. The state and
+        one round trip (it was three, each report of a storm): the ticket's state (as
+        ticket_state reads it), its meter's place and, when the meter is under a transformer,
+        that transformer's clustering lock, which every report located there takes. The state and
         the place are read on the statement's snapshot, taken before the lock, as they were
         read before it when they were statements of their own; the open incidents, read next,
         see everything committed by whoever held the lock."""
