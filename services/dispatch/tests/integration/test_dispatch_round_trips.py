@@ -106,6 +106,33 @@ async def rows(dispatch: dict, query) -> list:
         return list((await conn.execute(query)).mappings())
 
 
+async def handled_audited(
+    dispatch: dict, sessions, payload: TicketRecordedV1
+) -> tuple[int, list, dict]:
+    """Round trips of the route handling the event in an audited unit of work of its own (the
+    commit not counted), the events it committed and the audit row it wrote."""
+    event = new_event(payload, source="/brightline/intake")
+    async with UnitOfWork(sessions, source="/brightline/dispatch", causation=event) as uow:
+        before = ROUND_TRIPS["total"]
+        await dispatch["routes"][event.type](event, uow)
+        trips = ROUND_TRIPS["total"] - before
+        await uow.commit()
+    [row] = await rows(
+        dispatch, sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id)
+    )
+    return trips, uow.committed, row
+
+
+async def orders_of(dispatch: dict, *repairs: TicketRecordedV1) -> list:
+    """The work orders of the repairs' tickets, oldest first."""
+    return await rows(
+        dispatch,
+        sa.select(work_orders)
+        .where(work_orders.c.ticket_id.in_([r.ticket_id for r in repairs]))
+        .order_by(work_orders.c.created_at),
+    )
+
+
 async def test_a_routed_repair_costs_two_round_trips_before_its_commit(dispatch):
     await handled(dispatch, ticket(f"{UNIT}-01", fault_scope="own_home"))  # the areas are read
     repair = ticket(
@@ -224,12 +251,7 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
     # BEGIN, the ticket's state, the clustering lock, the open incidents, the incident taking
     # the report (lead and confirmation, RETURNING), the order (a follower: no crew)
     assert await handled(dispatch, second, emitted) == 6
-    orders = await rows(
-        dispatch,
-        sa.select(work_orders)
-        .where(work_orders.c.ticket_id.in_([first.ticket_id, second.ticket_id]))
-        .order_by(work_orders.c.created_at),
-    )
+    orders = await orders_of(dispatch, first, second)
     assert [(o["is_lead"], o["incident_id"] is not None) for o in orders] == [
         (True, True),
         (False, True),
@@ -273,12 +295,7 @@ async def test_a_report_of_a_meter_under_its_transformers_incident_joins_in_four
     # BEGIN, the ticket's state with its meter's place and the transformer's lock, the open
     # incidents, the incident taking the report, the order (a follower: no crew)
     assert await handled(dispatch, second, emitted) == 5
-    orders = await rows(
-        dispatch,
-        sa.select(work_orders)
-        .where(work_orders.c.ticket_id.in_([first.ticket_id, second.ticket_id]))
-        .order_by(work_orders.c.created_at),
-    )
+    orders = await orders_of(dispatch, first, second)
     incident_id = orders[0]["incident_id"]
     assert incident_id is not None
     assert [(o["is_lead"], o["incident_id"]) for o in orders] == [
@@ -426,17 +443,10 @@ async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispa
     sessions.configure(info={"audit": AuditTrail("dispatch")})
     await handled({**dispatch, "sessions": sessions}, ticket(f"{UNIT}-01", fault_scope="own_home"))
     repair = ticket(f"{UNIT}-01", fault_scope="own_home", phone="13912340000")
-    event = new_event(repair, source="/brightline/intake")
-    async with UnitOfWork(sessions, source="/brightline/dispatch", causation=event) as uow:
-        before = ROUND_TRIPS["total"]
-        await dispatch["routes"][event.type](event, uow)
-        # BEGIN, the ticket's state with the crews (the order with its history row is
-        # written at the commit): the capture of the rows costs no round trip of its own
-        assert ROUND_TRIPS["total"] - before == 2
-        await uow.commit()
-    [row] = await rows(
-        dispatch, sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id)
-    )
+    trips, _, row = await handled_audited(dispatch, sessions, repair)
+    # BEGIN, the ticket's state with the crews (the order with its history row is written at
+    # the commit): the capture of the rows costs no round trip of its own
+    assert trips == 2
     [order, history] = row["changes"]
     assert (order["table"], order["op"], history["table"], history["op"]) == (
         "work_orders",
@@ -468,25 +478,18 @@ async def test_an_audited_report_joining_an_incident_captures_it_in_the_same_rou
     was read before and again after in statements of their own (two more per report)."""
     sessions = session_factory(dispatch["engine"])
     sessions.configure(info={"audit": AuditTrail("dispatch")})
-    transformer, meters = await topology(dispatch["http"], 2)
+    _, meters = await topology(dispatch["http"], 2)
     first = ticket(f"{UNIT}-01", meter_no=meters[0], fault_scope="building")
     await handled({**dispatch, "sessions": sessions}, first)  # declares it, suspected
     third = ticket(f"{UNIT}-01", meter_no=meters[1], fault_scope="building")
-    event = new_event(third, source="/brightline/intake")
-    async with UnitOfWork(sessions, source="/brightline/dispatch", causation=event) as uow:
-        before = ROUND_TRIPS["total"]
-        await dispatch["routes"][event.type](event, uow)
-        # BEGIN, the state with the place and the lock, the open incidents, the incident
-        # taking the report with its images, the order
-        assert ROUND_TRIPS["total"] - before == 5
-        await uow.commit()
-    [update] = [e for e in uow.committed if e.type.endswith("outage.updated.v2")]
+    trips, committed, row = await handled_audited(dispatch, sessions, third)
+    # BEGIN, the state with the place and the lock, the open incidents, the incident taking
+    # the report with its images, the order
+    assert trips == 5
+    [update] = [e for e in committed if e.type.endswith("outage.updated.v2")]
     assert (update.data["added_ticket_ids"], update.data["status"]) == (
         [third.ticket_id],
         "confirmed",
-    )
-    [row] = await rows(
-        dispatch, sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id)
     )
     [taken] = [c for c in row["changes"] if c["table"] == "incidents"]
     assert (taken["op"], taken["count"]) == ("update", 1)
