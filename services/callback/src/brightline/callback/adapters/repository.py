@@ -161,23 +161,29 @@ class TaskRepository:
     async def waiting(
         self, ticket_type: str | None, overdue_at: datetime | None, limit: int, offset: int
     ) -> tuple[list[CallbackTask], int]:
-        """Open tasks, soonest due first, one page of them and how many there are in all."""
+        """Open tasks, soonest due first, one page of them and how many there are in all. The
+        count rides on the page's rows (a window over every match, taken before the page is
+        cut): read in a statement of its own, it saw another moment than the page, and a page
+        of five could say there were two."""
         where = [callback_tasks.c.status == "open"]
         if ticket_type:
             where.append(callback_tasks.c.ticket_type == ticket_type)
         if overdue_at is not None:
             where.append(callback_tasks.c.due_at < overdue_at)
-        total = (await self.session.execute(sa.select(sa.func.count()).where(*where))).scalar_one()
         rows = (
             await self.session.execute(
-                sa.select(callback_tasks)
+                sa.select(callback_tasks, sa.func.count().over().label("waiting_total"))
                 .where(*where)
                 .order_by(callback_tasks.c.due_at, callback_tasks.c.id)
                 .limit(limit)
                 .offset(offset)
             )
         ).all()
-        return [_task(r) for r in rows], total
+        if rows:
+            return [_task(r) for r in rows], rows[0].waiting_total
+        # A page past the end: nothing on it to disagree with the count.
+        total = (await self.session.execute(sa.select(sa.func.count()).where(*where))).scalar_one()
+        return [], total
 
     async def held_by(self, agent_id: str, now: datetime) -> CallbackTask | None:
         """The open task this agent already holds under a live lease (a refreshed screen gets it back)."""
