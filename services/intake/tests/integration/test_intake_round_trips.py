@@ -23,6 +23,7 @@ from brightline.intake.adapters.repository import TicketRepository
 from brightline.intake.main import create_app
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.intake.settings import IntakeSettings
+from brightline.messaging.audit import audit_trail
 from brightline.platform import db, telemetry
 from brightline.platform.auth import Role
 from brightline.platform.testing import asgi_post, bearer, running
@@ -32,8 +33,10 @@ pytestmark = pytest.mark.integration
 AGENT = bearer(Role.AGENT, subject="agent-trips")
 NEW_REPAIR_TRIPS = 5
 KNOWN_CUSTOMER_TRIPS = 5  # the customer record (area, meter) comes with the address lock
-REPEAT_CALL_TRIPS = 7  # the lookup on its own, then the linked consultation's INSERT
-PLANNED_OUTAGE_TRIPS = 8  # the lookup, the planned outage, then the consultation's INSERT
+# What is being handled comes back from the statement that would have inserted a new repair
+# (7 when the lookup was a statement of its own, 8 with a planned outage).
+REPEAT_CALL_TRIPS = 6  # then the linked consultation's INSERT
+PLANNED_OUTAGE_TRIPS = 7  # then the planned outage, then the consultation's INSERT
 SYSTEM = bearer(Role.INTEGRATION, subject="customer-system")
 
 
@@ -183,6 +186,28 @@ async def test_a_repeat_call_still_finds_the_repair_being_handled(client):
     assert trips == REPEAT_CALL_TRIPS
 
 
+async def test_the_audit_trail_has_the_one_ticket_each_call_inserted(stack):
+    """A repeat call's repair was never inserted (the statement found the repair being handled):
+    its audit row names the consultation alone, and a new fault's row its repair, numbered."""
+    client, sessions, _ = stack
+    _, first = await trips_of(client, repair("审计路1号"), "a-1")
+    _, repeat = await trips_of(client, repair("审计路1号"), "a-2")
+
+    async def inserted_tickets(ticket: dict) -> list[dict]:
+        async with sessions() as session, session.begin():
+            changes = await session.scalar(
+                sa.select(audit_trail.c.changes).where(audit_trail.c.ticket_id == ticket["id"])
+            )
+        return [row for c in changes if c["table"] == "tickets" for row in c["after"]]
+
+    assert [(t["id"], t["type"], t["no"]) for t in await inserted_tickets(first)] == [
+        (first["id"], "repair", first["no"])
+    ]
+    assert [(t["id"], t["type"]) for t in await inserted_tickets(repeat)] == [
+        (repeat["id"], "consultation")
+    ]
+
+
 async def test_a_caller_known_to_the_directory_costs_no_lookup_more(client):
     imported = await client.post(
         "/customers/import",
@@ -242,7 +267,7 @@ async def test_which_outage_holds_a_meter_or_a_ticket_is_found_by_an_index(stack
     ticket) is answered by the GIN indexes, not by reading every outage's lists (the planner is
     told to avoid a scan where it can, as on a table of many outages)."""
     _, sessions, _ = stack
-    statement = TicketRepository._ordered_context(True, True).params(
+    statement = TicketRepository._context(True, True).params(
         match_address_key="索引路1号", match_meter_no="M-IDX-1"
     )
     async with sessions() as session, session.begin():

@@ -131,20 +131,20 @@ async def record_ticket(
         meter_no = meter_no or customer_meter
         # Most calls report a fault nobody has reported yet: the ticket goes in with the
         # lookups, in one statement, unless they find the fault being handled or a planned
-        # outage; then the lookups are made for what they found, as below.
+        # outage; then the same statement returns what they found, for the link below.
         ticket = _new_ticket(command, ticket_type, dict(details), tz)
-        if await tickets.add_unless_handled(ticket, meter_no=meter_no, area_code=area_code, tz=tz):
+        context = await tickets.add_unless_handled(
+            ticket, meter_no=meter_no, area_code=area_code, tz=tz
+        )
+        if context is None:
             publish(ticket.events, uow, seal, reporter=reporter)
             return Recorded(ticket, None)
-        open_repairs, active_outages = await tickets.repair_context(
-            address=details.get("address"), meter_no=meter_no
-        )
         link = find_link(
             address=details.get("address"),
             meter_no=meter_no,
             area_code=area_code,
-            open_repairs=open_repairs,
-            active_outages=active_outages,
+            open_repairs=context.open_repairs,
+            active_outages=context.active_outages,
         )
         planned = None
         if link is None and area_code:

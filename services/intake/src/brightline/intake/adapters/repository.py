@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -33,6 +34,7 @@ from brightline.intake.domain.outage_updates import OutageUpdateFold
 from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.planned_outages import in_effect_over
 from brightline.messaging import idempotency
+from brightline.messaging.audit import note_insert
 
 # Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
 # use the partial index ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
@@ -58,6 +60,13 @@ _CLAIM_AND_LOCK = idempotency.riding(_LOCK)
 _CLAIM_LOCK_AND_CUSTOMER = idempotency.riding(
     _LOCK, customers.c.area_code, customers.c.meter_no, join=_CUSTOMER
 )
+
+
+class RepairContext(NamedTuple):
+    """What makes a repair call a repeat call (TicketRepository.add_unless_handled)."""
+
+    open_repairs: builtins.list[OpenRepair]
+    active_outages: builtins.list[ActiveOutage]
 
 
 class TicketRepository:
@@ -156,41 +165,63 @@ class TicketRepository:
 
     async def add_unless_handled(
         self, ticket: Ticket, *, meter_no: str | None, area_code: str | None, tz: str | None = None
-    ) -> bool:
+    ) -> RepairContext | None:
         """Insert a new repair ticket in the statement that looks for what would make it
-        something else: what repair_context() finds (an open repair at its address or meter, an
-        active outage over its meter) and a planned outage in effect over its area. Numbered
-        and True when there is none, nothing written and False otherwise. A new fault then
-        costs one round trip, not two or three; a call about a fault being handled goes on to
-        repair_context(). Taken under lock_address(), like repair_context()."""
+        something else: an open repair at its address or meter (with its latest work order's
+        progress and the active outage holding it), an active outage over its meter, a planned
+        outage in effect over its area. None when there is none: the ticket is in, numbered.
+        Otherwise nothing is written and what was found comes back, for repeat-call linking
+        (open repairs oldest first, outages by declaration time; both empty when it was only a
+        planned outage). A new fault costs one round trip, a repeat call too: the lookup's
+        rows ride on the statement that would have inserted it. Taken under lock_address()."""
         key = address_key(ticket.details.get("address"))
-        params = {
-            **self._params(ticket, tz),
-            "match_address_key": key,
-            "match_meter_no": meter_no,
-            "match_area_code": area_code,
-        }
-        no = await self.session.scalar(
-            self._insert_unless_handled(bool(key), bool(meter_no), bool(area_code)), params
+        params = self._params(ticket, tz)
+        rows = (
+            await self.session.execute(
+                self._insert_unless_handled(bool(key), bool(meter_no), bool(area_code)),
+                {
+                    **params,
+                    "match_address_key": key,
+                    "match_meter_no": meter_no,
+                    "match_area_code": area_code,
+                },
+            )
+        ).all()
+        if rows[0].inserted_no is None:
+            return self._context_of(rows)
+        ticket.no = rows[0].inserted_no
+        # The INSERT rides in a SELECT, which the audit trail's capture does not look into.
+        note_insert(
+            self.session, "tickets", [{c: params[c] for c in self._COLUMNS} | {"no": ticket.no}]
         )
-        if no is None:
-            return False
-        ticket.no = no
-        return True
+        return None
 
     @staticmethod
     @cache
-    def _insert_unless_handled(by_address: bool, by_meter: bool, by_area: bool) -> sa.Insert:
+    def _insert_unless_handled(by_address: bool, by_meter: bool, by_area: bool) -> sa.Select:
+        """WITH context AS (<_context>), inserted AS (INSERT INTO tickets SELECT <the ticket>
+        WHERE NOT EXISTS (context) [AND no planned outage in effect] RETURNING no)
+        SELECT (SELECT no FROM inserted) AS inserted_no, context.* FROM (SELECT 1) AS one
+        LEFT JOIN context ON true ORDER BY kind, sort_at: one row with no context when the
+        ticket went in (or only a planned outage held it back), else a row per context row."""
         values = {c: sa.bindparam(c, type_=tickets.c[c].type) for c in TicketRepository._COLUMNS}
-        unless = [~TicketRepository._context(by_address, by_meter).exists()]
+        context = TicketRepository._context(by_address, by_meter).cte("context")
+        unless = [~sa.exists(sa.select(sa.literal(1)).select_from(context))]
         if by_area:
             area = sa.bindparam("match_area_code", type_=tickets.c.area_code.type)
             unless.append(~in_effect_over(area, values["recorded_at"]))
         new = sa.select(*values.values(), TicketRepository._number()).where(*unless)
-        return (
+        inserted = (
             tickets.insert()
             .from_select([*TicketRepository._COLUMNS, "no"], new)
             .returning(tickets.c.no)
+            .cte("inserted")
+        )
+        one = sa.select(sa.literal(1).label("one")).subquery("one")
+        return (
+            sa.select(sa.select(inserted.c.no).scalar_subquery().label("inserted_no"), *context.c)
+            .select_from(one.outerjoin(context, sa.true()))
+            .order_by(context.c.kind, context.c.sort_at)
         )
 
     async def save(self, ticket: Ticket) -> None:
@@ -252,23 +283,10 @@ class TicketRepository:
             query = query.with_for_update()
         return [self._from_row(r) for r in (await self.session.execute(query)).all()]
 
-    async def repair_context(
-        self,
-        *,
-        address: str | None,
-        meter_no: str | None,
-    ) -> tuple[builtins.list[OpenRepair], builtins.list[ActiveOutage]]:
-        """What repeat-call linking needs, in one statement: the open repair tickets at the same
-        address or meter (oldest first) with their latest work order's progress and the active
-        outage holding them, and every active outage (by declaration time). A repair whose
-        latest work order is finished (FINISHED_ORDER_STATES) is no longer being handled."""
-        key = address_key(address)
-        rows = (
-            await self.session.execute(
-                self._ordered_context(bool(key), bool(meter_no)),
-                {"match_address_key": key, "match_meter_no": meter_no},
-            )
-        ).all()
+    @staticmethod
+    def _context_of(rows: Sequence[sa.Row[Any]]) -> RepairContext:
+        """_context()'s rows (kind "repair" or "outage"; a row of NULLs is neither) as what
+        repeat-call linking reads."""
         repairs = [
             OpenRepair(
                 ticket_id=r.id,
@@ -299,23 +317,14 @@ class TicketRepository:
             for r in rows
             if r.kind == "outage"
         ]
-        return repairs, active_outages
-
-    @staticmethod
-    @cache
-    def _ordered_context(
-        by_address: bool, by_meter: bool
-    ) -> sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[*tuple[Any, ...]]:
-        return TicketRepository._context(by_address, by_meter).order_by(
-            sa.literal_column("kind"), sa.literal_column("sort_at")
-        )
+        return RepairContext(repairs, active_outages)
 
     @staticmethod
     @cache
     def _context(
         by_address: bool, by_meter: bool
     ) -> sa.Select[*tuple[Any, ...]] | sa.CompoundSelect[*tuple[Any, ...]]:
-        """repair_context()'s rows, unordered, `match_address_key` and `match_meter_no` bound
+        """What is already being handled at a repair call's address or meter, unordered, `match_address_key` and `match_meter_no` bound
         (named apart from the ticket's own columns of an INSERT that embeds them): built once
         per shape, i.e. which of the two the call gave."""
         address_key_ = sa.bindparam("match_address_key", type_=tickets.c.address_key.type)
