@@ -75,7 +75,7 @@ def stack(own_infra, oidc_issuer, tmp_path_factory):
         "KAFKA_TOPIC_PREFIX": "fault.",
         "BRIGHTLINE_ENV": "development",
         "BRIGHTLINE_OIDC_ISSUER": oidc_issuer,
-        "DB_POOL_SIZE": "4",
+        "DB_POOL_SIZE": "8",
         "LOG_JSON": "false",
     }
     logs = tmp_path_factory.mktemp("fault-logs")

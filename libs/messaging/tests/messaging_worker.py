@@ -21,7 +21,7 @@ async def apply(event, uow) -> None:
 
 
 async def main(role: str, url: str, bootstrap: str, prefix: str) -> None:
-    engine = create_engine(url, pool_size=2)
+    engine = create_engine(url, pool_size=4)
     producer = create_producer(bootstrap, f"worker-{role}")
     await producer.start()
     if role == "relay":

@@ -36,7 +36,7 @@ TYPE = "brightline.intake.ticket.recorded.v1"
 async def engine(postgres_server, db_name):
     name = db_name("inbox")
     await ensure_database(postgres_server, name)
-    engine = create_engine(database_url(postgres_server, name), pool_size=2)
+    engine = create_engine(database_url(postgres_server, name), pool_size=4)
     async with engine.begin() as conn:
         await conn.run_sync(messaging_metadata.create_all)
         # Keyed: applying an event twice in one transaction breaks it (the failing route).

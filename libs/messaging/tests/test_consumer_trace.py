@@ -57,7 +57,7 @@ def consumer_on(engine, route) -> EventConsumer:
 async def engine(postgres_server, db_name):
     name = db_name("trace")
     await ensure_database(postgres_server, name)
-    engine = create_engine(database_url(postgres_server, name), pool_size=2)
+    engine = create_engine(database_url(postgres_server, name), pool_size=4)
     async with engine.begin() as conn:
         await conn.run_sync(messaging_metadata.create_all)
         await conn.run_sync(audit_metadata.create_all)

@@ -28,7 +28,7 @@ async def database(postgres_server, db_name):
     name = db_name("messaging")
     await ensure_database(postgres_server, name)
     url = database_url(postgres_server, name)
-    engine = create_engine(url, pool_size=4)
+    engine = create_engine(url, pool_size=8)
     async with engine.begin() as conn:
         await conn.run_sync(messaging_metadata.create_all)
         await conn.execute(text("CREATE TABLE applied (event_id text NOT NULL)"))

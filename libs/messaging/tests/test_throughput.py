@@ -70,7 +70,7 @@ async def database(postgres_server, db_name):
     name = db_name("throughput")
     await ensure_database(postgres_server, name)
     url = database_url(postgres_server, name)
-    engine = create_engine(url, pool_size=4)
+    engine = create_engine(url, pool_size=8)
     async with engine.begin() as conn:
         await conn.run_sync(messaging_metadata.create_all)
         await conn.execute(text("CREATE TABLE applied (event_id text NOT NULL)"))
@@ -107,7 +107,7 @@ async def test_two_relays_on_one_database_publish_every_event_once_in_order_per_
     await ensure_topics(kafka_bootstrap, [topic], partitions=6)
     relays = []
     for i in range(2):
-        relay_engine = create_engine(url, pool_size=4)
+        relay_engine = create_engine(url, pool_size=8)
         producer = create_producer(kafka_bootstrap, f"relay-{i}")
         await producer.start()
         relay = OutboxRelay(
@@ -417,7 +417,7 @@ def count_statements(engine) -> list[str]:
 async def relay_on(url: str, kafka_bootstrap: str, prefix: str, name: str, **options):
     """A relay of four shards on its own engine and producer, stopped and closed after."""
     await ensure_topics(kafka_bootstrap, [prefixed(prefix, INTAKE_TICKETS.name)], partitions=4)
-    relay_engine = create_engine(url, pool_size=2)
+    relay_engine = create_engine(url, pool_size=4)
     producer = create_producer(kafka_bootstrap, name)
     await producer.start()
     relay = OutboxRelay(relay_engine, producer, topic_prefix=prefix, shards=4, **options)
@@ -573,7 +573,7 @@ async def test_a_relay_killed_holding_its_leases_has_its_shards_taken_over(
         return await scalar(engine, "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")
 
     # The first relay, its own process, takes the only shard and publishes.
-    relay_engine = create_engine(url, pool_size=2)
+    relay_engine = create_engine(url, pool_size=4)
     producer = create_producer(kafka_bootstrap, "takeover-relay")
     await producer.start()
     relay = OutboxRelay(

@@ -125,7 +125,7 @@ async def test_sign_in_by_authorization_code_with_pkce_keeps_tokens_server_side(
 
         # Refresh: an access token about to expire is renewed with the refresh token.
         engine = create_engine(
-            database_url(server_url(settings.database_url), settings.database_name), pool_size=1
+            database_url(server_url(settings.database_url), settings.database_name), pool_size=2
         )
         try:
             async with engine.begin() as conn:

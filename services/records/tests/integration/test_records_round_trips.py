@@ -99,7 +99,7 @@ async def engine(postgres_server, db_name):
     await ensure_database(server, name)
     url = database_url(server, name)
     await upgrade_async(SERVICE_DIR, url)
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=2)
     count_round_trips(engine)
     yield engine
     await engine.dispose()

@@ -48,7 +48,7 @@ async def sessions(postgres_server, db_name):
     await ensure_database(server, name)
     url = database_url(server, name)
     await upgrade_async(SERVICE_DIR, url)
-    engine = create_engine(url, pool_size=2)
+    engine = create_engine(url, pool_size=4)
     yield session_factory(engine)
     await engine.dispose()
 

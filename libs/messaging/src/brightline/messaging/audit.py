@@ -932,7 +932,7 @@ def main(argv: list[str] | None = None) -> int:
     async def run() -> Verification:
         from brightline.platform.db import create_engine
 
-        engine = create_engine(args.database_url, pool_size=1)
+        engine = create_engine(args.database_url, pool_size=2)
         try:
             return await verify(engine)
         finally:

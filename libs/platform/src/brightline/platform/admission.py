@@ -98,11 +98,11 @@ BACKGROUND_CONNECTIONS = 4
 
 
 def default_inflight(pool_size: int) -> int:
-    """Requests at work at once: the pool's connections (pool_size, and as many again in
-    overflow: brightline.platform.db.create_engine) but the background's. Fewer would leave
-    connections idle while a slow database holds each request longer (throughput is then the
-    connections at work over the statement latency); more would wait for the pool instead."""
-    return max(1, 2 * pool_size - BACKGROUND_CONNECTIONS)
+    """Requests at work at once: the pool's connections (brightline.platform.db.create_engine)
+    but the background's. Fewer would leave connections idle while a slow database holds each
+    request longer (throughput is then the connections at work over the statement latency);
+    more would wait for the pool instead."""
+    return max(1, pool_size - BACKGROUND_CONNECTIONS)
 
 
 def overloaded() -> Problem:

@@ -64,12 +64,17 @@ class ServiceSettings(BaseSettings):
         validation_alias="DATABASE_URL",
         description="Server URL (any database on it); unset = the embedded PostgreSQL of the project",
     )
-    db_pool_size: int = Field(10, validation_alias="DB_POOL_SIZE")
+    db_pool_size: int = Field(
+        20,
+        validation_alias="DB_POOL_SIZE",
+        description="Database connections a process may hold, each kept once opened "
+        "(brightline.platform.db.create_engine)",
+    )
     http_max_inflight: int | None = Field(
         None,
         validation_alias="HTTP_MAX_INFLIGHT",
         description="Requests at work at once; the others queue (brightline.platform.admission). "
-        "Unset = the database pool's connections (2 x DB_POOL_SIZE with its overflow) less 4 "
+        "Unset = the database pool's connections (DB_POOL_SIZE) less 4 "
         "kept for the consumer, the relay, the audit sealer and retention",
     )
     http_max_queued: int = Field(

@@ -19,7 +19,7 @@ async def rotate_all(settings: CaseworkSettings, *, batch: int = 500) -> int:
     """Re-seal every contact with the newest key; how many rows were rewritten."""
     vault = ContactVault(settings.contact_key.get_secret_value())
     engine = create_engine(
-        database_url(server_url(settings.database_url), settings.database_name), pool_size=1
+        database_url(server_url(settings.database_url), settings.database_name), pool_size=2
     )
     done = 0
     try:

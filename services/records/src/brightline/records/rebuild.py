@@ -96,7 +96,7 @@ async def wait_caught_up(
 async def digest(url: str) -> dict[str, tuple[int, int]]:
     """Per table: (rows, sum of a 60-bit hash of each row's text) — equal views, equal digests,
     whatever order the rows were written in."""
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=2)
     try:
         async with engine.connect() as conn:
             out = {}
@@ -145,7 +145,7 @@ async def rebuild(
         partitions=settings.kafka_partitions,
         sizes=contract_partitions(prefix, settings.kafka_partitions),
     )
-    engine = create_engine(url, pool_size=2)
+    engine = create_engine(url, pool_size=4)
     producer = create_producer(settings.kafka_bootstrap_servers, f"{settings.service_name}-rebuild")
     bus = handlers.message_bus()
     group = f"{settings.service_name}-rebuild-{uuid.uuid4().hex[:8]}"
