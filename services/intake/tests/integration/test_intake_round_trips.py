@@ -33,10 +33,12 @@ pytestmark = pytest.mark.integration
 AGENT = bearer(Role.AGENT, subject="agent-trips")
 NEW_REPAIR_TRIPS = 5
 KNOWN_CUSTOMER_TRIPS = 5  # the customer record (area, meter) comes with the address lock
-# What is being handled comes back from the statement that would have inserted a new repair
-# (7 when the lookup was a statement of its own, 8 with a planned outage).
-REPEAT_CALL_TRIPS = 6  # then the linked consultation's INSERT
-PLANNED_OUTAGE_TRIPS = 7  # then the planned outage, then the consultation's INSERT
+# What is being handled comes back from the statement that would have inserted a new repair,
+# with the number the call's consultation takes; the consultation rides on the commit's last
+# statement (7 when the lookup and the INSERT were statements of their own, 8 with a planned
+# outage).
+REPEAT_CALL_TRIPS = 5
+PLANNED_OUTAGE_TRIPS = 6  # the planned outage's lookup
 SYSTEM = bearer(Role.INTEGRATION, subject="customer-system")
 
 
@@ -188,10 +190,14 @@ async def test_a_repeat_call_still_finds_the_repair_being_handled(client):
 
 async def test_the_audit_trail_has_the_one_ticket_each_call_inserted(stack):
     """A repeat call's repair was never inserted (the statement found the repair being handled):
-    its audit row names the consultation alone, and a new fault's row its repair, numbered."""
+    its audit row names the consultation alone, and a new fault's row its repair, numbered. The
+    consultation takes the number drawn by that statement: one number per call, none skipped."""
     client, sessions, _ = stack
     _, first = await trips_of(client, repair("审计路1号"), "a-1")
     _, repeat = await trips_of(client, repair("审计路1号"), "a-2")
+    _, after = await trips_of(client, repair("审计路2号"), "a-3")
+    numbers = [int(t["no"][8:]) for t in (first, repeat, after)]
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
 
     async def inserted_tickets(ticket: dict) -> list[dict]:
         async with sessions() as session, session.begin():
@@ -203,8 +209,8 @@ async def test_the_audit_trail_has_the_one_ticket_each_call_inserted(stack):
     assert [(t["id"], t["type"], t["no"]) for t in await inserted_tickets(first)] == [
         (first["id"], "repair", first["no"])
     ]
-    assert [(t["id"], t["type"]) for t in await inserted_tickets(repeat)] == [
-        (repeat["id"], "consultation")
+    assert [(t["id"], t["type"], t["no"]) for t in await inserted_tickets(repeat)] == [
+        (repeat["id"], "consultation", repeat["no"])
     ]
 
 

@@ -109,6 +109,7 @@ async def record_ticket(
             phrase_book.ensure_polite(details[name])
     tickets = TicketRepository(uow.session)
     ticket_type, link = command.ticket_type, None
+    numbered: tuple[str, datetime] | None = None  # a repeat call's: its number, its time
     chased = await _case_being_chased(command, tickets)
     if ticket_type == "repair":
         # A repair's own fields (the time the power went off among them) are asked of every
@@ -132,13 +133,14 @@ async def record_ticket(
         # Most calls report a fault nobody has reported yet: the ticket goes in with the
         # lookups, in one statement, unless they find the fault being handled or a planned
         # outage; then the same statement returns what they found, for the link below.
-        ticket = _new_ticket(command, ticket_type, dict(details), tz)
+        repair = _new_ticket(command, ticket_type, dict(details), tz)
         context = await tickets.add_unless_handled(
-            ticket, meter_no=meter_no, area_code=area_code, tz=tz
+            repair, meter_no=meter_no, area_code=area_code, tz=tz
         )
         if context is None:
-            publish(ticket.events, uow, seal, reporter=reporter)
-            return Recorded(ticket, None)
+            publish(repair.events, uow, seal, reporter=reporter)
+            return Recorded(repair, None)
+        numbered = context.ticket_no, repair.recorded_at
         link = find_link(
             address=details.get("address"),
             meter_no=meter_no,
@@ -161,13 +163,19 @@ async def record_ticket(
                 linked_incident_id=link.incident_id,
             )
             details = {k: v for k, v in details.items() if v is not None}
-    ticket = _new_ticket(command, ticket_type, details, tz)
+    ticket = _new_ticket(command, ticket_type, details, tz, at=numbered[1] if numbered else None)
     if chased is not None:
         # Told the progress on the spot; the case's own callback covers this call.
         ticket.complete(
             command.first_ask_owner, ticket.recorded_at, details.get("note_to_customer")
         )
-    await tickets.add(ticket, tz=tz)
+    if numbered is not None:
+        # Numbered by the statement that found the fault being handled: the ticket goes in
+        # with the commit's last statement, not in a round trip of its own.
+        ticket.no = numbered[0]
+        tickets.add_at_commit(ticket, uow, tz=tz)
+    else:
+        await tickets.add(ticket, tz=tz)
     publish(ticket.events, uow, seal, reporter=reporter)
     if chased is not None:
         _emit_completed(
@@ -177,10 +185,16 @@ async def record_ticket(
 
 
 def _new_ticket(
-    command: commands.RecordTicket, ticket_type: TicketType, details: dict, tz: str
+    command: commands.RecordTicket,
+    ticket_type: TicketType,
+    details: dict,
+    tz: str,
+    *,
+    at: datetime | None = None,
 ) -> Ticket:
     """The ticket a call records as `ticket_type` (a repair may have become a consultation),
-    with its call script and reply promise; numbered when inserted."""
+    recorded now or `at` (the time its number was drawn for), with its call script and reply
+    promise; numbered when inserted unless numbered already."""
     book = scripts()
     details.setdefault(
         "script",
@@ -188,7 +202,7 @@ def _new_ticket(
         if ticket_type == command.ticket_type
         else book.get(command.ticket_type).ref,
     )
-    at = now()
+    at = at or now()
     if promise := reply_promise.promise_for(ticket_type, at, tz):
         details["reply_promise"] = promise
     return Ticket.record(

@@ -33,7 +33,7 @@ from brightline.intake.domain.model import Ticket
 from brightline.intake.domain.outage_updates import OutageUpdateFold
 from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.planned_outages import in_effect_over
-from brightline.messaging import idempotency
+from brightline.messaging import UnitOfWork, idempotency
 from brightline.messaging.audit import note_insert
 
 # Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
@@ -63,10 +63,12 @@ _CLAIM_LOCK_AND_CUSTOMER = idempotency.riding(
 
 
 class RepairContext(NamedTuple):
-    """What makes a repair call a repeat call (TicketRepository.add_unless_handled)."""
+    """What makes a repair call a repeat call (TicketRepository.add_unless_handled), and the
+    number drawn for the ticket the call is recorded as instead (add_at_commit)."""
 
     open_repairs: builtins.list[OpenRepair]
     active_outages: builtins.list[ActiveOutage]
+    ticket_no: str
 
 
 class TicketRepository:
@@ -172,8 +174,10 @@ class TicketRepository:
         outage in effect over its area. None when there is none: the ticket is in, numbered.
         Otherwise nothing is written and what was found comes back, for repeat-call linking
         (open repairs oldest first, outages by declaration time; both empty when it was only a
-        planned outage). A new fault costs one round trip, a repeat call too: the lookup's
-        rows ride on the statement that would have inserted it. Taken under lock_address()."""
+        planned outage), with the number of the ticket the call is recorded as instead, drawn
+        for the ticket's recording time (add_at_commit). A new fault costs one round trip, a
+        repeat call too: the lookup's rows ride on the statement that would have inserted it.
+        Taken under lock_address()."""
         key = address_key(ticket.details.get("address"))
         params = self._params(ticket, tz)
         rows = (
@@ -188,7 +192,7 @@ class TicketRepository:
             )
         ).all()
         if rows[0].inserted_no is None:
-            return self._context_of(rows)
+            return RepairContext(*self._context_of(rows), ticket_no=rows[0].reserved_no)
         ticket.no = rows[0].inserted_no
         # The INSERT rides in a SELECT, which the audit trail's capture does not look into.
         note_insert(
@@ -201,9 +205,11 @@ class TicketRepository:
     def _insert_unless_handled(by_address: bool, by_meter: bool, by_area: bool) -> sa.Select:
         """WITH context AS (<_context>), inserted AS (INSERT INTO tickets SELECT <the ticket>
         WHERE NOT EXISTS (context) [AND no planned outage in effect] RETURNING no)
-        SELECT (SELECT no FROM inserted) AS inserted_no, context.* FROM (SELECT 1) AS one
-        LEFT JOIN context ON true ORDER BY kind, sort_at: one row with no context when the
-        ticket went in (or only a planned outage held it back), else a row per context row."""
+        , reserved AS (SELECT <the next number> WHERE NOT EXISTS (inserted))
+        SELECT (SELECT no FROM inserted) AS inserted_no, (SELECT no FROM reserved) AS
+        reserved_no, context.* FROM (SELECT 1) AS one LEFT JOIN context ON true ORDER BY kind,
+        sort_at: one row with no context when the ticket went in (or only a planned outage held
+        it back), else a row per context row. A number is drawn either way, once per call."""
         values = {c: sa.bindparam(c, type_=tickets.c[c].type) for c in TicketRepository._COLUMNS}
         context = TicketRepository._context(by_address, by_meter).cte("context")
         unless = [~sa.exists(sa.select(sa.literal(1)).select_from(context))]
@@ -217,12 +223,41 @@ class TicketRepository:
             .returning(tickets.c.no)
             .cte("inserted")
         )
+        reserved = (
+            sa.select(TicketRepository._number().label("no"))
+            .where(~sa.exists(sa.select(inserted.c.no)))
+            .cte("reserved")
+        )
         one = sa.select(sa.literal(1).label("one")).subquery("one")
         return (
-            sa.select(sa.select(inserted.c.no).scalar_subquery().label("inserted_no"), *context.c)
+            sa.select(
+                sa.select(inserted.c.no).scalar_subquery().label("inserted_no"),
+                sa.select(reserved.c.no).scalar_subquery().label("reserved_no"),
+                *context.c,
+            )
             .select_from(one.outerjoin(context, sa.true()))
             .order_by(context.c.kind, context.c.sort_at)
         )
+
+    def add_at_commit(self, ticket: Ticket, uow: UnitOfWork, *, tz: str | None = None) -> None:
+        """Insert a ticket numbered already (RepairContext.ticket_no) at commit, riding on the
+        unit of work's last statement (UnitOfWork.ride): a repeat call's consultation, which
+        cost a round trip of its own. Noted for the audit trail here, as it is written."""
+        params = self._params(ticket, tz)
+        del params["business_day"]
+        row = {**params, "no": ticket.no}
+        riding = self._riding_insert(), {f"new_ticket_{k}": v for k, v in row.items()}
+        uow.ride(lambda: riding)
+        note_insert(self.session, "tickets", [row])
+
+    @staticmethod
+    @cache
+    def _riding_insert() -> tuple[sa.CTE, ...]:
+        columns = (*TicketRepository._COLUMNS, "no")
+        insert = tickets.insert().values(
+            {c: sa.bindparam(f"new_ticket_{c}", type_=tickets.c[c].type) for c in columns}
+        )
+        return (insert.returning(tickets.c.id).cte("new_ticket"),)
 
     async def save(self, ticket: Ticket) -> None:
         await self.session.execute(
@@ -284,7 +319,9 @@ class TicketRepository:
         return [self._from_row(r) for r in (await self.session.execute(query)).all()]
 
     @staticmethod
-    def _context_of(rows: Sequence[sa.Row[Any]]) -> RepairContext:
+    def _context_of(
+        rows: Sequence[sa.Row[Any]],
+    ) -> tuple[builtins.list[OpenRepair], builtins.list[ActiveOutage]]:
         """_context()'s rows (kind "repair" or "outage"; a row of NULLs is neither) as what
         repeat-call linking reads."""
         repairs = [
@@ -317,7 +354,7 @@ class TicketRepository:
             for r in rows
             if r.kind == "outage"
         ]
-        return RepairContext(repairs, active_outages)
+        return repairs, active_outages
 
     @staticmethod
     @cache
