@@ -33,12 +33,12 @@ pytestmark = pytest.mark.integration
 AGENT = bearer(Role.AGENT, subject="agent-trips")
 NEW_REPAIR_TRIPS = 5
 KNOWN_CUSTOMER_TRIPS = 5  # the customer record (area, meter) comes with the address lock
-# What is being handled comes back from the statement that would have inserted a new repair,
-# with the number the call's consultation takes; the consultation rides on the commit's last
-# statement (7 when the lookup and the INSERT were statements of their own, 8 with a planned
-# outage).
+# What is being handled (or the planned outage in effect) comes back from the statement that
+# would have inserted a new repair, with the number the call's consultation takes; the
+# consultation rides on the commit's last statement (7 when the lookup and the INSERT were
+# statements of their own, 8 with the planned outage's lookup).
 REPEAT_CALL_TRIPS = 5
-PLANNED_OUTAGE_TRIPS = 6  # the planned outage's lookup
+PLANNED_OUTAGE_TRIPS = 5
 SYSTEM = bearer(Role.INTEGRATION, subject="customer-system")
 
 

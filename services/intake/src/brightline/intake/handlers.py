@@ -148,13 +148,10 @@ async def record_ticket(
             open_repairs=context.open_repairs,
             active_outages=context.active_outages,
         )
-        planned = None
-        if link is None and area_code:
+        if link is None and context.planned_outage_id:
             # A call about a planned outage (计划停电) in effect is a consultation linked to it.
-            planned = await PlannedOutageRepository(uow.session).in_effect({area_code}, now())
-        if planned is not None:
             ticket_type = "consultation"
-            details.update(reported_as="repair", planned_outage_id=planned.id)
+            details.update(reported_as="repair", planned_outage_id=context.planned_outage_id)
         if link is not None:
             ticket_type = "consultation"
             details.update(

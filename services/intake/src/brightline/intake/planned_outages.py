@@ -95,11 +95,17 @@ class PlannedOutageRepository:
         return next((o for o in await self.over(areas, ending_after=at) if o.starts_at <= at), None)
 
 
-def in_effect_over(area: sa.ColumnElement, at: sa.ColumnElement) -> sa.Exists:
-    """SQL for "in_effect({area}, at) finds one", for a statement that must not go on if so."""
-    return sa.exists().where(
-        planned_outages_seen.c.cancelled.is_(False),
-        planned_outages_seen.c.ends_at > at,
-        planned_outages_seen.c.starts_at <= at,
-        planned_outages_seen.c.area_codes.contains(sa.func.jsonb_build_array(area)),
+def in_effect_over(area: sa.ColumnElement, at: sa.ColumnElement) -> sa.Select[tuple[str]]:
+    """SQL for the id of in_effect({area}, at), for a statement that must not go on if there is
+    one and says which."""
+    return (
+        sa.select(planned_outages_seen.c.id)
+        .where(
+            planned_outages_seen.c.cancelled.is_(False),
+            planned_outages_seen.c.ends_at > at,
+            planned_outages_seen.c.starts_at <= at,
+            planned_outages_seen.c.area_codes.contains(sa.func.jsonb_build_array(area)),
+        )
+        .order_by(planned_outages_seen.c.starts_at)
+        .limit(1)
     )

@@ -69,6 +69,7 @@ class RepairContext(NamedTuple):
     open_repairs: builtins.list[OpenRepair]
     active_outages: builtins.list[ActiveOutage]
     ticket_no: str
+    planned_outage_id: str | None  # a planned outage (计划停电) in effect over the call's area
 
 
 class TicketRepository:
@@ -174,9 +175,10 @@ class TicketRepository:
         outage in effect over its area. None when there is none: the ticket is in, numbered.
         Otherwise nothing is written and what was found comes back, for repeat-call linking
         (open repairs oldest first, outages by declaration time; both empty when it was only a
-        planned outage), with the number of the ticket the call is recorded as instead, drawn
-        for the ticket's recording time (add_at_commit). A new fault costs one round trip, a
-        repeat call too: the lookup's rows ride on the statement that would have inserted it.
+        planned outage, which comes back by its id), with the number of the ticket the call is
+        recorded as instead, drawn for the ticket's recording time (add_at_commit). A new fault
+        costs one round trip, a repeat call or one about a planned outage too: what was found
+        rides on the statement that would have inserted the repair.
         Taken under lock_address()."""
         key = address_key(ticket.details.get("address"))
         params = self._params(ticket, tz)
@@ -192,7 +194,11 @@ class TicketRepository:
             )
         ).all()
         if rows[0].inserted_no is None:
-            return RepairContext(*self._context_of(rows), ticket_no=rows[0].reserved_no)
+            return RepairContext(
+                *self._context_of(rows),
+                ticket_no=rows[0].reserved_no,
+                planned_outage_id=rows[0].planned_outage_id,
+            )
         ticket.no = rows[0].inserted_no
         # The INSERT rides in a SELECT, which the audit trail's capture does not look into.
         note_insert(
@@ -204,18 +210,23 @@ class TicketRepository:
     @cache
     def _insert_unless_handled(by_address: bool, by_meter: bool, by_area: bool) -> sa.Select:
         """WITH context AS (<_context>), inserted AS (INSERT INTO tickets SELECT <the ticket>
-        WHERE NOT EXISTS (context) [AND no planned outage in effect] RETURNING no)
+        WHERE NOT EXISTS (context) [AND NOT EXISTS (planned)] RETURNING no)
         , reserved AS (SELECT <the next number> WHERE NOT EXISTS (inserted))
+        [, planned AS (<the planned outage in effect over the area>)]
         SELECT (SELECT no FROM inserted) AS inserted_no, (SELECT no FROM reserved) AS
-        reserved_no, context.* FROM (SELECT 1) AS one LEFT JOIN context ON true ORDER BY kind,
-        sort_at: one row with no context when the ticket went in (or only a planned outage held
-        it back), else a row per context row. A number is drawn either way, once per call."""
+        reserved_no, (SELECT id FROM planned) AS planned_outage_id, context.* FROM (SELECT 1)
+        AS one LEFT JOIN context ON true ORDER BY kind, sort_at: one row with no context when
+        the ticket went in (or only a planned outage held it back), else a row per context row.
+        A number is drawn either way, once per call."""
         values = {c: sa.bindparam(c, type_=tickets.c[c].type) for c in TicketRepository._COLUMNS}
         context = TicketRepository._context(by_address, by_meter).cte("context")
         unless = [~sa.exists(sa.select(sa.literal(1)).select_from(context))]
+        planned_outage_id: sa.ColumnElement[Any] = sa.null()
         if by_area:
             area = sa.bindparam("match_area_code", type_=tickets.c.area_code.type)
-            unless.append(~in_effect_over(area, values["recorded_at"]))
+            planned = in_effect_over(area, values["recorded_at"]).cte("planned")
+            unless.append(~sa.exists(sa.select(planned.c.id)))
+            planned_outage_id = sa.select(planned.c.id).scalar_subquery()
         new = sa.select(*values.values(), TicketRepository._number()).where(*unless)
         inserted = (
             tickets.insert()
@@ -233,6 +244,7 @@ class TicketRepository:
             sa.select(
                 sa.select(inserted.c.no).scalar_subquery().label("inserted_no"),
                 sa.select(reserved.c.no).scalar_subquery().label("reserved_no"),
+                planned_outage_id.label("planned_outage_id"),
                 *context.c,
             )
             .select_from(one.outerjoin(context, sa.true()))
