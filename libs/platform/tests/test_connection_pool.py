@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import QueuePool
 
 from brightline.platform.db import create_engine, database_url, ensure_database
 
@@ -40,6 +41,8 @@ async def test_bursts_of_work_reuse_the_backends_the_pool_opened(postgres_server
         second = await burst()
         assert len(first) == 6
         assert second == first
-        assert engine.sync_engine.pool.checkedin() == 6  # type: ignore[attr-defined]
+        pool = engine.sync_engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.checkedin() == 6
     finally:
         await engine.dispose()

@@ -155,6 +155,15 @@ class UnitOfWork:
         fail as the commit does, like a deferred write."""
         self._riding.append(rows)
 
+    def insert_at_commit(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """One row of `table` written at commit (ride), as the outbox's and the audit trail's
+        rows are: a statement built once per table and columns, a bind per column. One per
+        table and unit of work. The audit trail does not see it: its caller notes it
+        (audit.note_insert)."""
+        values: dict[str, Any] = {}
+        _, cte = _insert(table, [row], values)
+        self.ride(lambda: ((cte,), values))
+
     def claim(self, consumer: str, events: list[Event]) -> None:
         """Claim the events (distinct) in the consumer's inbox at commit, in the last statement
         the commit sends anyway: the claim costs no round trip of its own. Optimistic: the

@@ -258,18 +258,8 @@ class TicketRepository:
         params = self._params(ticket, tz)
         del params["business_day"]
         row = {**params, "no": ticket.no}
-        riding = self._riding_insert(), {f"new_ticket_{k}": v for k, v in row.items()}
-        uow.ride(lambda: riding)
+        uow.insert_at_commit(tickets, row)
         note_insert(self.session, "tickets", [row])
-
-    @staticmethod
-    @cache
-    def _riding_insert() -> tuple[sa.CTE, ...]:
-        columns = (*TicketRepository._COLUMNS, "no")
-        insert = tickets.insert().values(
-            {c: sa.bindparam(f"new_ticket_{c}", type_=tickets.c[c].type) for c in columns}
-        )
-        return (insert.returning(tickets.c.id).cte("new_ticket"),)
 
     async def save(self, ticket: Ticket) -> None:
         await self.session.execute(
