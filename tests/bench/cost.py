@@ -54,18 +54,21 @@ class Snapshot:
     gc_by: dict[str, float]  # seconds of garbage-collector pauses, per service
     long_gc_by: dict[str, float]  # pauses over 50 ms, per service
     stalls_by: dict[str, float]  # event-loop wake-ups more than 25 ms late, per service
-    jit: float  # CPU seconds of the Kafka JVM's compiler threads (not in cpu)
+    jit: dict[int, float]  # CPU seconds of the Kafka JVM's compiler threads, by thread id
 
     def minus(self, other: Snapshot) -> dict[str, float]:
+        # Threads alive now: the CPU since the other snapshot (all of it for a new thread).
+        jit = sum(cpu - other.jit.get(tid, 0.0) for tid, cpu in self.jit.items())
         return {
             "seconds": self.at - other.at,
-            "cpu": sum(self.cpu.values()) - sum(other.cpu.values()),
+            "cpu": sum(self.cpu.values()) - sum(other.cpu.values()) - jit,
             "commits": self.commits - other.commits,
             "fsyncs": self.fsyncs - other.fsyncs,
             "round_trips": self.round_trips - other.round_trips,
             "writes": self.writes - other.writes,
-            "jit": self.jit - other.jit,
+            "jit": jit,
             **{f"cpu:{k}": self.cpu.get(k, 0) - other.cpu.get(k, 0) for k in self.cpu},
+            "cpu:kafka": self.cpu.get("kafka", 0) - other.cpu.get("kafka", 0) - jit,
             **{f"commits:{k}": v - other.commits_by.get(k, 0) for k, v in self.commits_by.items()},
             **{f"trips:{k}": v - other.trips_by.get(k, 0) for k, v in self.trips_by.items()},
             **{f"gc:{k}": v - other.gc_by.get(k, 0) for k, v in self.gc_by.items()},
@@ -92,15 +95,16 @@ def cpu_of(pid: int, *, reaped_children: bool = False) -> float:
         return 0.0
 
 
-def jit_cpu_of(pid: int) -> float:
-    """CPU seconds of a JVM's live compiler threads. One that ended (the JVM adds and removes
-    them with the load) is no longer counted here, but its CPU stays in the process's: what is
-    kept apart is at most the compilers' share, never more."""
-    total = 0.0
+def jit_cpu_of(pid: int) -> dict[int, float]:
+    """CPU seconds of each live compiler thread of a JVM, by thread id. The JVM adds and ends
+    compiler threads with the load: one that ended between two snapshots took its CPU since
+    the first with it, which then counts as the broker's (what is kept apart is at most the
+    compilers' share, never more)."""
+    found: dict[int, float] = {}
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
-        return 0.0
+        return found
     for task in tasks:
         try:
             if not (task / "comm").read_text().startswith(JIT_THREADS):
@@ -108,8 +112,8 @@ def jit_cpu_of(pid: int) -> float:
             fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # the thread ended meanwhile
             continue
-        total += (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-    return total
+        found[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return found
 
 
 _GAUGE = re.compile(r"^brightline_db_round_trips (\S+)$", re.MULTILINE)
@@ -146,8 +150,8 @@ class CostMeter:
             cpu[name] = cpu.get(name, 0.0) + cpu_of(proc.process.pid, reaped_children=True)
         cpu["postgres"] = cpu_of(self.postmaster_pid(), reaped_children=True)
         kafka = self.stack.kafka.process.pid
-        jit = jit_cpu_of(kafka)
-        cpu["kafka"] = cpu_of(kafka) - jit
+        jit = jit_cpu_of(kafka)  # first: never more than the process's total read next
+        cpu["kafka"] = cpu_of(kafka)
         conn = await self.stack.connect()
         try:
             by_database = dict(
@@ -222,7 +226,7 @@ class CostMeter:
         if cpu_end is not None:
             cpu_delta = cpu_end.minus(start)
             for k, v in cpu_delta.items():
-                if k == "cpu" or k.startswith("cpu:"):
+                if k in ("cpu", "jit") or k.startswith("cpu:"):
                     delta[k] = v
             cpu_seconds = cpu_delta["seconds"]
         else:
@@ -232,7 +236,8 @@ class CostMeter:
         for k, v in delta.items():
             if k == "seconds":
                 continue
-            window = cpu_seconds if (k == "cpu" or k.startswith("cpu:")) else delta["seconds"]
+            cpu_like = k in ("cpu", "jit") or k.startswith("cpu:")
+            window = cpu_seconds if cpu_like else delta["seconds"]
             out[k] = max(0.0, v - idle.get(k, 0.0) * window)
         out["idle_cpu_share"] = idle.get("cpu", 0.0)
         return out
