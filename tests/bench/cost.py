@@ -7,7 +7,9 @@
 - commits: pg_stat_database.xact_commit summed over the service databases (read-only
   transactions included); write transactions: the growth of the next transaction id
   (pg_snapshot_xmax of the current snapshot; only a transaction that writes takes an id).
-- WAL fsyncs: pg_stat_wal.wal_sync (the whole cluster).
+- WAL fsyncs: pg_stat_wal.wal_sync (the whole cluster); WAL bytes: pg_stat_wal.wal_bytes, and
+  the full-page images among its records (wal_fpi: the first change of a page after a
+  checkpoint writes the whole page).
 - SQL round trips: the services' own client-side count (brightline_db_round_trips on /metrics,
   DB_COUNT_ROUND_TRIPS=1; statements + BEGIN + COMMIT/ROLLBACK + 3 per pre-pinged checkout).
 
@@ -47,6 +49,8 @@ class Snapshot:
     cpu: dict[str, float]
     commits: float
     fsyncs: float
+    wal_bytes: float
+    wal_fpi: float
     round_trips: float
     writes: float
     commits_by: dict[str, float]  # per service database
@@ -64,6 +68,8 @@ class Snapshot:
             "cpu": sum(self.cpu.values()) - sum(other.cpu.values()) - jit,
             "commits": self.commits - other.commits,
             "fsyncs": self.fsyncs - other.fsyncs,
+            "wal_bytes": self.wal_bytes - other.wal_bytes,
+            "wal_fpi": self.wal_fpi - other.wal_fpi,
             "round_trips": self.round_trips - other.round_trips,
             "writes": self.writes - other.writes,
             "jit": jit,
@@ -166,7 +172,9 @@ class CostMeter:
                 service: float(by_database.get(database, 0))
                 for service, database in self.stack.db.items()
             }
-            fsyncs = await conn.fetchval("SELECT wal_sync FROM pg_stat_wal")
+            fsyncs, wal_bytes, wal_fpi = await conn.fetchrow(
+                "SELECT wal_sync, wal_bytes, wal_fpi FROM pg_stat_wal"
+            )
             # The next transaction id, read without taking one: its growth counts the
             # transactions that wrote (read-only ones never get an id).
             writes = await conn.fetchval(
@@ -199,6 +207,8 @@ class CostMeter:
             cpu,
             float(commits or 0),
             float(fsyncs or 0),
+            float(wal_bytes or 0),
+            float(wal_fpi or 0),
             round_trips,
             float(writes or 0),
             commits_by,

@@ -238,6 +238,14 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         Result("sustained", "WAL fsyncs per ticket", costs["fsyncs"] / n, "fsyncs", "<= 1.2"),
         Result(
             "sustained",
+            "WAL bytes per ticket",
+            costs["wal_bytes"] / n / 1024,
+            "KiB",
+            note=f"{costs['wal_fpi'] / n:.1f} full-page images per ticket (pg_stat_wal, the "
+            "whole cluster: every service's tables, outboxes, inboxes and audit trails)",
+        ),
+        Result(
+            "sustained",
             "SQL round trips per ticket",
             costs["round_trips"] / n,
             "trips",
