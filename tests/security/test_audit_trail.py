@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from brightline.casework.adapters.orm import departments
 from brightline.contracts import Event
+from brightline.messaging import audit
 from brightline.messaging.audit import audit_trail, verify
 from brightline.platform.auth import Role
 from brightline.platform.testing import (
@@ -235,3 +236,61 @@ async def test_the_audit_row_rides_the_last_round_trip_and_the_sealer_chains_it(
                     await conn.execute(statement)
         assert await runtime.sealer.seal() == 1
         assert (await verify(runtime.engine)).intact
+
+
+async def test_a_sealing_round_gives_its_process_turns_between_chunks_of_rows(
+    infra_env, db_name, monkeypatch
+):
+    """The sealer runs in its service's event loop: a round over a backlog hashes a few dozen
+    rows at a time, then lets the requests and events of the process go on, and seals the rows
+    chunk by chunk, each chunk one statement (before, a second's rows of a busy service, or a
+    backlog, were hashed in one stretch: the process answered nothing meanwhile). Counted,
+    never timed: the rows hashed between two turns of a task that only yields."""
+    app = service_app("casework", **infra_env, database_name=db_name("casework"))
+    async with running(app):
+        runtime = app.state.runtime
+        await runtime.sealer.stop()  # sealed below, by hand
+        backlog = 2 * audit.SEAL_CHUNK + 7
+        async with runtime.engine.begin() as conn:
+            await conn.execute(
+                sa.insert(audit_trail),
+                [
+                    {
+                        "at": datetime.now(UTC),
+                        "kind": "job",
+                        "actor": "backlog",
+                        "action": f"test.backlog.{n}",
+                        "changes": [{"table": "t", "op": "insert", "count": 1}],
+                        "detail": {"n": n, "share": 0.5},
+                    }
+                    for n in range(backlog)
+                ],
+            )
+        hashed = 0
+        original = audit.row_hash
+
+        def counted(prev: str, row) -> str:
+            nonlocal hashed
+            hashed += 1
+            return original(prev, row)
+
+        monkeypatch.setattr(audit, "row_hash", counted)
+        turns: list[int] = []
+        done = asyncio.Event()
+
+        async def other_work() -> None:  # any request or event of the process
+            while not done.is_set():
+                turns.append(hashed)
+                await asyncio.sleep(0)
+
+        worker = asyncio.create_task(other_work())
+        try:
+            assert await runtime.sealer.seal() >= backlog
+        finally:
+            done.set()
+            await worker
+        assert hashed >= backlog
+        stretches = [after - before for before, after in zip(turns, turns[1:], strict=False)]
+        assert max(stretches) <= audit.HASHES_PER_TURN
+        result = await verify(runtime.engine)
+        assert (result.intact, result.unsealed) == (True, 0)
