@@ -6,6 +6,7 @@ them (no broker needed: the claim is the database's business)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from types import SimpleNamespace
 
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from brightline.contracts import new_event
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.messaging import EventConsumer
+from brightline.messaging.consumer import EVENTS_PER_TURN
 from brightline.messaging.schema import metadata as messaging_metadata
 from brightline.messaging.testing import sample_ticket as ticket
 from brightline.platform.db import (
@@ -171,3 +173,38 @@ async def test_a_route_sees_the_events_its_batch_is_to_apply(engine):
         (events[1].id, fresh),
         (events[2].id, fresh),
     ]
+
+
+async def test_a_batch_gives_its_process_turns_between_a_few_events(engine):
+    """Routes that gather their writes for the commit await no I/O: a batch of them gives the
+    process's requests a turn every few events, not once at its commit. Counted, never timed:
+    the events applied between two turns of a task that only yields."""
+    applied = 0
+
+    async def gathering(event, uow) -> None:
+        nonlocal applied
+        applied += 1
+
+    consumer = consumer_on(engine, gathering)
+    consumer.batch_size = 45
+    turns: list[int] = []
+    done = asyncio.Event()
+
+    async def other_work() -> None:  # a request of the same process
+        while not done.is_set():
+            turns.append(applied)
+            await asyncio.sleep(0)
+
+    worker = asyncio.create_task(other_work())
+    await asyncio.sleep(0)  # the other work is under way when the batch starts
+    try:
+        await apply(
+            consumer, [new_event(ticket(i), source="/brightline/intake") for i in range(45)]
+        )
+    finally:
+        done.set()
+        await worker
+    assert applied == 45
+    stretches = [after - before for before, after in zip(turns, turns[1:], strict=False)]
+    assert max(stretches) <= EVENTS_PER_TURN
+    assert len(await rows(engine, "SELECT event_id FROM inbox")) == 45
