@@ -18,10 +18,12 @@ from brightline.platform.auth import Role
 from brightline.platform.testing import (
     bearer,
     eventually,
+    longest_stretch,
     route_rules,
     running,
     service_app,
     service_names,
+    turns_of_other_work,
 )
 
 pytestmark = pytest.mark.integration
@@ -275,23 +277,9 @@ async def test_a_sealing_round_gives_its_process_turns_between_chunks_of_rows(
             return original(prev, row)
 
         monkeypatch.setattr(audit, "row_hash", counted)
-        turns: list[int] = []
-        done = asyncio.Event()
-
-        async def other_work() -> None:  # any request or event of the process
-            while not done.is_set():
-                turns.append(hashed)
-                await asyncio.sleep(0)
-
-        worker = asyncio.create_task(other_work())
-        await asyncio.sleep(0)  # the other work is under way when the round starts
-        try:
+        async with turns_of_other_work(lambda: hashed) as turns:
             assert await runtime.sealer.seal() >= backlog
-        finally:
-            done.set()
-            await worker
         assert hashed >= backlog
-        stretches = [after - before for before, after in zip(turns, turns[1:], strict=False)]
-        assert max(stretches) <= audit.HASHES_PER_TURN
+        assert longest_stretch(turns) <= audit.HASHES_PER_TURN
         result = await verify(runtime.engine)
         assert (result.intact, result.unsealed) == (True, 0)

@@ -6,7 +6,6 @@ them (no broker needed: the claim is the database's business)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from types import SimpleNamespace
 
@@ -28,6 +27,7 @@ from brightline.platform.db import (
     ensure_database,
     session_factory,
 )
+from brightline.platform.testing import longest_stretch, turns_of_other_work
 
 pytestmark = pytest.mark.integration
 
@@ -187,24 +187,9 @@ async def test_a_batch_gives_its_process_turns_between_a_few_events(engine):
 
     consumer = consumer_on(engine, gathering)
     consumer.batch_size = 45
-    turns: list[int] = []
-    done = asyncio.Event()
-
-    async def other_work() -> None:  # a request of the same process
-        while not done.is_set():
-            turns.append(applied)
-            await asyncio.sleep(0)
-
-    worker = asyncio.create_task(other_work())
-    await asyncio.sleep(0)  # the other work is under way when the batch starts
-    try:
-        await apply(
-            consumer, [new_event(ticket(i), source="/brightline/intake") for i in range(45)]
-        )
-    finally:
-        done.set()
-        await worker
+    events = [new_event(ticket(i), source="/brightline/intake") for i in range(45)]
+    async with turns_of_other_work(lambda: applied) as turns:
+        await apply(consumer, events)
     assert applied == 45
-    stretches = [after - before for before, after in zip(turns, turns[1:], strict=False)]
-    assert max(stretches) <= EVENTS_PER_TURN
+    assert longest_stretch(turns) <= EVENTS_PER_TURN
     assert len(await rows(engine, "SELECT event_id FROM inbox")) == 45

@@ -318,6 +318,32 @@ async def eventually(
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
 
 
+@asynccontextmanager
+async def turns_of_other_work(progress: Callable[[], int]) -> AsyncIterator[list[int]]:
+    """What `progress()` read at every turn another task of the process got while the block
+    ran (a request or event waiting on the same event loop): `longest_stretch` of the list is
+    the most work done without letting it run. Counted, never timed."""
+    turns: list[int] = []
+    done = asyncio.Event()
+
+    async def other_work() -> None:
+        while not done.is_set():
+            turns.append(progress())
+            await asyncio.sleep(0)
+
+    worker = asyncio.create_task(other_work())
+    await asyncio.sleep(0)  # under way before the block's work starts
+    try:
+        yield turns
+    finally:
+        done.set()
+        await worker
+
+
+def longest_stretch(turns: list[int]) -> int:
+    return max((after - before for before, after in zip(turns, turns[1:], strict=False)), default=0)
+
+
 class ServiceProcess:
     """A service as its own OS process (`python -m brightline.<name> serve`), as in production."""
 
