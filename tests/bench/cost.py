@@ -10,6 +10,10 @@
 - WAL fsyncs: pg_stat_wal.wal_sync (the whole cluster); WAL bytes: pg_stat_wal.wal_bytes, and
   the full-page images among its records (wal_fpi: the first change of a page after a
   checkpoint writes the whole page).
+- PostgreSQL's CPU by whose process it was: each service's backends (pg_stat_activity.datname,
+  one database per service), autovacuum workers, the other background processes (WAL writer,
+  checkpointer, ...), and the backends that ended within the window (reaped: their CPU is known
+  only in sum, as the postmaster's children's).
 - SQL round trips: the services' own client-side count (brightline_db_round_trips on /metrics,
   DB_COUNT_ROUND_TRIPS=1; statements + BEGIN + COMMIT/ROLLBACK + 3 per pre-pinged checkout).
 
@@ -59,6 +63,22 @@ class Snapshot:
     long_gc_by: dict[str, float]  # pauses over 50 ms, per service
     stalls_by: dict[str, float]  # event-loop wake-ups more than 25 ms late, per service
     jit: dict[int, float]  # CPU seconds of the Kafka JVM's compiler threads, by thread id
+    pg_by_pid: dict[int, tuple[str, float]]  # PostgreSQL process: (whose, CPU seconds)
+
+    def pg_split(self, other: Snapshot) -> dict[str, float]:
+        """PostgreSQL's CPU since `other`, by whose process it was. A process that started
+        since counts whole; one that ended counts as `ended` (the postmaster's reaped
+        children), with whatever else no live process explains."""
+        split: dict[str, float] = {}
+        for pid, (who, cpu) in self.pg_by_pid.items():
+            before = other.pg_by_pid.get(pid)
+            spent = cpu - (before[1] if before is not None and before[0] == who else 0.0)
+            split[f"pg:{who}"] = split.get(f"pg:{who}", 0.0) + spent
+        total = self.cpu.get("postgres", 0.0) - other.cpu.get("postgres", 0.0)
+        split["pg:ended"] = max(0.0, total - sum(split.values()))
+        for key in {f"pg:{who}" for who, _ in other.pg_by_pid.values()} - split.keys():
+            split[key] = 0.0
+        return split
 
     def minus(self, other: Snapshot) -> dict[str, float]:
         # Threads alive now: the CPU since the other snapshot (all of it for a new thread).
@@ -80,6 +100,7 @@ class Snapshot:
             **{f"gc:{k}": v - other.gc_by.get(k, 0) for k, v in self.gc_by.items()},
             **{f"long_gc:{k}": v - other.long_gc_by.get(k, 0) for k, v in self.long_gc_by.items()},
             **{f"stalls:{k}": v - other.stalls_by.get(k, 0) for k, v in self.stalls_by.items()},
+            **self.pg_split(other),
         }
 
 
@@ -99,6 +120,15 @@ def cpu_of(pid: int, *, reaped_children: bool = False) -> float:
         return total
     except psutil.Error:
         return 0.0
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """user+system seconds of one process, from /proc (None: it ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def jit_cpu_of(pid: int) -> dict[int, float]:
@@ -180,8 +210,24 @@ class CostMeter:
             writes = await conn.fetchval(
                 "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
             )
+            processes = await conn.fetch("SELECT pid, backend_type, datname FROM pg_stat_activity")
         finally:
             await conn.close()
+        # Each process's CPU read right after the list, close to the total read above.
+        service_of = {database: service for service, database in self.stack.db.items()}
+        pg_by_pid: dict[int, tuple[str, float]] = {}
+        for pid, backend_type, database in processes:
+            cpu_seconds = _proc_cpu(pid)
+            if cpu_seconds is None:
+                continue
+            if backend_type == "client backend":
+                who = service_of.get(database, "bench")  # the bench's own connections
+            elif backend_type == "autovacuum worker":
+                who = "autovacuum"
+            else:
+                who = "background"
+            pg_by_pid[pid] = (who, cpu_seconds)
+        pg_by_pid[self.postmaster_pid()] = ("background", _proc_cpu(self.postmaster_pid()) or 0.0)
         trips_by: dict[str, float] = {}
         gc_by: dict[str, float] = {}
         long_gc_by: dict[str, float] = {}
@@ -217,6 +263,7 @@ class CostMeter:
             long_gc_by,
             stalls_by,
             jit,
+            pg_by_pid,
         )
 
     async def measure_idle(self, seconds: float = 5.0) -> None:
@@ -236,7 +283,7 @@ class CostMeter:
         if cpu_end is not None:
             cpu_delta = cpu_end.minus(start)
             for k, v in cpu_delta.items():
-                if k in ("cpu", "jit") or k.startswith("cpu:"):
+                if k in ("cpu", "jit") or k.startswith(("cpu:", "pg:")):
                     delta[k] = v
             cpu_seconds = cpu_delta["seconds"]
         else:
@@ -246,7 +293,7 @@ class CostMeter:
         for k, v in delta.items():
             if k == "seconds":
                 continue
-            cpu_like = k in ("cpu", "jit") or k.startswith("cpu:")
+            cpu_like = k in ("cpu", "jit") or k.startswith(("cpu:", "pg:"))
             window = cpu_seconds if cpu_like else delta["seconds"]
             out[k] = max(0.0, v - idle.get(k, 0.0) * window)
         out["idle_cpu_share"] = idle.get("cpu", 0.0)

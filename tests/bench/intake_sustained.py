@@ -202,6 +202,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     breakdown = per_service(costs, "cpu", n, scale=1000)
     commits_by = per_service(costs, "commits", n)
     trips_by = per_service(costs, "trips", n)
+    postgres_by = per_service(costs, "pg", n, scale=1000)
     gc_ms = 1000 * sum(v for k, v in costs.items() if k.startswith("gc:")) / n
     long_gc = sum(v for k, v in costs.items() if k.startswith("long_gc:"))
     long_gc70 = sum(v for k, v in gc70.items() if k.startswith("long_gc:"))
@@ -219,6 +220,14 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             f"once); idle {costs['idle_cpu_share']:.2f} CPU subtracted; after a warm-up",
         ),
         cold,
+        Result(
+            "sustained",
+            "PostgreSQL CPU per ticket",
+            1000 * costs.get("cpu:postgres", 0.0) / n,
+            "ms",
+            note=f"by whose process: {postgres_by} (service: its database's backends; ended: "
+            "backends that ended in the window)",
+        ),
         Result(
             "sustained",
             "commits per ticket",
