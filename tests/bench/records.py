@@ -44,6 +44,7 @@ from stack import Stack
 from brightline.confidentiality import Viewer, load_confidentiality
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, bearer
 from brightline.records.adapters.repository import SearchQuery, TicketRepository
 from brightline.records.domain.model import normalise_phone
@@ -250,7 +251,7 @@ def serve_records(stack: Stack, database: str) -> None:
     )
     proc.start()
     stack.procs["records"] = proc
-    proc.wait_ready(timeout=300)
+    wait_ready_by_progress(proc, stall=300)  # WARNING-level logs: a start may log nothing
 
 
 async def fill(stack: Stack, database: str, history: int, open_: int) -> tuple[dict, int, int]:

@@ -13,6 +13,7 @@ import asyncpg
 
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, identity_provider
 
 SERVICES = {
@@ -141,7 +142,8 @@ class Stack:
             proc.start()
             self.procs[name] = proc
         for proc in self.procs.values():
-            proc.wait_ready(timeout=300)  # a shared 2-core box can be slow to start five services
+            # A shared 2-core box can be slow to start five services; at WARNING they may log nothing.
+            wait_ready_by_progress(proc, stall=300)
 
     def all_procs(self) -> list[tuple[str, ServiceProcess]]:
         """Every service process, extra replicas (scale-out scenario) included."""

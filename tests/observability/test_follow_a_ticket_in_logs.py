@@ -22,6 +22,7 @@ from brightline.messaging.testing import publish
 from brightline.platform.auth import Role
 from brightline.platform.db import create_engine, database_url
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.telemetry import configure_tracing
 from brightline.platform.testing import ServiceProcess, bearer, eventually, running, service_app
 
@@ -65,7 +66,7 @@ async def test_a_ticket_is_followed_by_trace_and_ticket_id_without_an_exporter(
     intake = ServiceProcess("intake", free_port(), env, tmp_path)
     intake.start()
     try:
-        intake.wait_ready(timeout=180)
+        wait_ready_by_progress(intake, stall=180)
         async with httpx.AsyncClient(base_url=intake.url) as client:
             created = await client.post(
                 "/tickets", json=REPAIR, headers={**AGENT, "Idempotency-Key": "trace-1"}

@@ -23,6 +23,7 @@ import pytest
 from brightline.calendar import add_working_days
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import (
     ServiceProcess,
     bearer,
@@ -121,7 +122,7 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory, shar
         process.start()
     try:
         for process in processes.values():
-            process.wait_ready(timeout=180)
+            wait_ready_by_progress(process, stall=180)
         yield Urls({name: p.url for name, p in processes.items()})
     finally:
         for process in processes.values():

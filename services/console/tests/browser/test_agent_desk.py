@@ -22,6 +22,7 @@ import pytest
 
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, bearer
 
 from .desk_browser import (
@@ -76,12 +77,12 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         proc.start()
     try:
         for proc in procs:
-            proc.wait_ready(timeout=120)
+            wait_ready_by_progress(proc)
         # The second console starts once the first has migrated the shared database.
         second = ServiceProcess("console", ports["console_b"], env, logs / "b")
         second.start()
         procs.append(second)
-        second.wait_ready(timeout=120)
+        wait_ready_by_progress(second)
         import_customer(url["intake"], CALLER)
         yield url
     finally:

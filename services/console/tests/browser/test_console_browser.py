@@ -13,6 +13,7 @@ import pytest
 
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, bearer
 
 from .desk_browser import ARTIFACTS, shoot, sign_in
@@ -51,7 +52,7 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path_
         proc.start()
     try:
         for proc in procs.values():
-            proc.wait_ready(timeout=120)
+            wait_ready_by_progress(proc)
         spec = httpx.get(f"{url['intake']}/openapi.json", timeout=10).json()
         missing = {
             "/cti/events",

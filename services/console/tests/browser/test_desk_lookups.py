@@ -28,6 +28,7 @@ import pytest
 
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, bearer
 
 from .desk_browser import ARTIFACTS, shoot, sign_in, untranslated
@@ -86,7 +87,7 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         proc.start()
     try:
         for proc in procs:
-            proc.wait_ready(timeout=180)
+            wait_ready_by_progress(proc, stall=180)
         seed(url)
         yield url
     finally:

@@ -16,6 +16,7 @@ import pytest
 
 from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
+from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, bearer
 
 from .desk_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, shoot, sign_in, untranslated
@@ -58,7 +59,7 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         proc.start()
     try:
         for proc in procs:
-            proc.wait_ready(timeout=120)
+            wait_ready_by_progress(proc)
         yield url
     finally:
         for proc in procs:

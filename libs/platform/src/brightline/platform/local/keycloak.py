@@ -30,6 +30,9 @@ from typing import Any
 import httpx
 
 from brightline.platform.local.paths import free_port, project_root
+from brightline.platform.local.progress import Progress, log_size
+
+READY_POLL_SECONDS = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +174,11 @@ class LocalKeycloak:
             *db_args,
         ]
 
-    def start(self, timeout: float = 240.0, on_spawn: Callable[[int], None] | None = None) -> str:
-        """Start and wait until discovery and JWKS answer; `on_spawn(pid)` is told the server's
-        process group at once (make run's watchdog stops it if the launcher dies)."""
+    def start(self, stall: float = 240.0, on_spawn: Callable[[int], None] | None = None) -> str:
+        """Start and wait until discovery and JWKS answer, however long that takes while its
+        log grows (gives up when the log stands still for `stall` seconds); `on_spawn(pid)` is
+        told the server's process group at once (make run's watchdog stops it if the launcher
+        dies)."""
         if self.process and self.process.poll() is None:
             return self.issuer
         home = ensure_distribution(self.profile, self.root)
@@ -208,24 +213,29 @@ class LocalKeycloak:
             if on_spawn is not None:
                 on_spawn(self.process.pid)
             try:
-                self._wait_ready(timeout, log_path)
+                self._wait_ready(stall, log_path)
             except BaseException:
                 self.stop()
                 raise
         log.info("Keycloak %s ready at %s", self.version, self.issuer)
         return self.issuer
 
-    def _wait_ready(self, timeout: float, log_path: Path) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def _wait_ready(self, stall: float, log_path: Path) -> None:
+        # Bounded by progress: a busy machine starts Keycloak slowly but its log grows.
+        progress = Progress(log_size(log_path), stall=stall)
+        while True:
             assert self.process is not None
             if self.process.poll() is not None:
                 tail = log_path.read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"Keycloak exited with {self.process.returncode}:\n{tail}")
             if answers_discovery(self.issuer):
                 return
-            time.sleep(1.0)
-        raise TimeoutError(f"Keycloak did not serve {self.issuer} within {timeout}s")
+            if progress.stalled():
+                raise TimeoutError(
+                    f"Keycloak does not serve {self.issuer} and its log has not grown for "
+                    f"{stall:.0f}s"
+                )
+            time.sleep(READY_POLL_SECONDS)
 
     def stop(self, timeout: float = 30.0) -> None:
         if not self.process or self.process.poll() is not None:

@@ -42,6 +42,7 @@ from brightline.platform.local.kafka import LocalKafka
 from brightline.platform.local.keycloak import LocalKeycloak
 from brightline.platform.local.paths import project_root
 from brightline.platform.local.postgres import LocalPostgres
+from brightline.platform.local.progress import Progress, log_size
 
 # Start order matters only for readability of the log; every service waits for its own inputs.
 SERVICES = {
@@ -80,19 +81,27 @@ def progress(what: str) -> Iterator[None]:
 
 
 def wait_ready(
-    name: str, port: int, process: subprocess.Popen[bytes], timeout: float = 180.0
+    name: str,
+    port: int,
+    process: subprocess.Popen[bytes],
+    log_path: Path,
+    stall: float = 180.0,
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Until the service's /readyz answers 200, however long that takes while its log grows
+    (a busy machine migrates and connects slowly); gives up when it exits or its log stands
+    still for `stall` seconds."""
+    moving = Progress(log_size(log_path), stall=stall)
+    while True:
         if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
+            raise RuntimeError(f"{name} exited with {process.returncode}; see {log_path}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
+        if moving.stalled():
+            raise TimeoutError(f"{name} not ready and its log has not grown for {stall:.0f}s")
         time.sleep(0.5)
-    raise TimeoutError(f"{name} not ready after {timeout}s; see its log")
 
 
 class RunLock:
@@ -348,7 +357,7 @@ def main() -> None:
             say(f"starting {len(services)} services (logs in {logs}) ...")
         for name, port in services.items():
             with progress(f"{name} to be ready"):
-                wait_ready(name, port, processes[name])
+                wait_ready(name, port, processes[name], logs / f"{name}.log")
             say(f"  {name:<12} ready  http://127.0.0.1:{port}   (API docs: /docs)")
         if (
             not args.no_demo
