@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 EXPORTER = InMemorySpanExporter()
 AGENT = bearer(Role.AGENT, subject="agent-9")
 TICKET_RECORDED = "brightline.intake.ticket.recorded.v2"
-WORK_ORDER_CREATED = "brightline.dispatch.work-order.created.v1"
+WORK_ORDER_CREATED = "brightline.dispatch.work-order.created.v2"
 
 
 @pytest.fixture

@@ -253,7 +253,7 @@ async def reconcile(url: str, load: Load) -> dict:
         url,
         db["dispatch"],
         "SELECT count(*) FROM outbox WHERE event_type = "
-        "'brightline.dispatch.work-order.created.v1'",
+        "'brightline.dispatch.work-order.created.v2'",
     )
     counts["ticket.recorded events != tickets"] = recorded - len(tickets)
     counts["work-order.created events != work orders"] = created - len(orders)

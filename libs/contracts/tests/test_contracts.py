@@ -127,3 +127,38 @@ def test_a_record_is_written_byte_for_byte_as_the_cloudevents_library_writes_it(
     monkeypatch.undo()
     monkeypatch.setattr(envelope, "_plain_record", lambda event: None)
     assert envelope.to_record(event) == direct  # the library's path writes the same
+
+
+def test_a_work_order_created_already_offered_says_what_v1s_two_events_said():
+    from brightline.contracts.events.dispatch import (
+        WorkOrderCreatedV1,
+        WorkOrderCreatedV2,
+        WorkOrderStatusChangedV1,
+    )
+
+    at = datetime(2026, 7, 1, 10, 30, tzinfo=UTC)
+    v1 = WorkOrderCreatedV1(
+        work_order_id="wo-1", ticket_id="t-1", unit_id="u-1", area_class="rural", created_at=at
+    )
+    offered = WorkOrderCreatedV2(
+        **v1.model_dump(),
+        status="assigned",
+        crew_id="crew-1",
+        status_changed_at=at,
+        status_actor="system:dispatch",
+        status_reason="nearest crew on duty",
+    )
+    assert offered.as_created_v1() == v1
+    assert offered.status_change() == WorkOrderStatusChangedV1(
+        work_order_id="wo-1",
+        ticket_id="t-1",
+        unit_id="u-1",
+        status="assigned",
+        previous_status="created",
+        changed_at=at,
+        crew_id="crew-1",
+        actor="system:dispatch",
+        reason="nearest crew on duty",
+    )
+    # Created and left for the duty dispatcher: no status change to tell.
+    assert WorkOrderCreatedV2(**v1.model_dump()).status_change() is None

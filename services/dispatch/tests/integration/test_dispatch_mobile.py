@@ -123,13 +123,22 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     assert datetime.fromisoformat(history[3]["at"]) == t0 + timedelta(seconds=80)
     assert history[3]["latitude"] == SITE[0]
 
+    # The offer to the crew is said by the created event (v2), every later step by its own.
+    [created] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: e.data.get("work_order_id") == oid and e.type.endswith("created.v2"),
+        1,
+    )
+    offered = created.payload().status_change()
+    assert offered is not None and offered.status == "assigned" and offered.crew_id
     changes = await dispatch_events(
         kafka_bootstrap,
         topic_prefix,
         lambda e: e.data.get("work_order_id") == oid and e.type.endswith("status-changed.v1"),
-        6,
+        5,
     )
-    assert [e.payload().status for e in changes] == history_statuses(history)
+    assert [offered.status, *(e.payload().status for e in changes)] == history_statuses(history)
     [returned] = await dispatch_events(
         kafka_bootstrap,
         topic_prefix,

@@ -155,7 +155,7 @@ async def test_incident_life_from_suspected_to_restored_by_the_grid_side(
         kafka_bootstrap,
         topic_prefix,
         lambda e: (
-            e.type.endswith("work-order.created.v1")
+            e.type.endswith("work-order.created.v2")
             and e.data["ticket_id"] in (lead_ticket.ticket_id, follower_ticket.ticket_id)
         ),
         2,
@@ -487,7 +487,7 @@ async def test_an_unsatisfied_callback_reopens_the_repair_as_a_new_linked_order(
         kafka_bootstrap,
         topic_prefix,
         lambda e: (
-            e.type.endswith("work-order.created.v1") and e.data["work_order_id"] == newest["id"]
+            e.type.endswith("work-order.created.v2") and e.data["work_order_id"] == newest["id"]
         ),
         1,
     )

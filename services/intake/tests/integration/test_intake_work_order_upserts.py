@@ -14,7 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.sql import dml
 
 from brightline.contracts import jsontext
-from brightline.contracts.events.dispatch import WorkOrderCreatedV1, WorkOrderStatusChangedV1
+from brightline.contracts.events.dispatch import (
+    WorkOrderCreatedV1,
+    WorkOrderCreatedV2,
+    WorkOrderStatusChangedV1,
+)
 from brightline.intake.adapters.orm import work_orders
 from brightline.intake.adapters.repository import ORDERS_SEEN, write_work_orders
 from brightline.intake.domain.commands import KeepArrivalDeadline
@@ -275,3 +279,28 @@ async def test_a_batchs_stored_orders_are_each_found_in_the_batch_once(app):
         await conn.rollback()
     assert updated == orders
     assert rows_read(plan) <= 4 * orders, plan
+
+
+async def test_a_work_order_created_already_offered_to_a_crew_is_kept_as_assigned(app):
+    """Dispatch says an order created and offered to a crew in one step with one event
+    (created.v2): intake's copy ends as v1's two events left it, the crew named."""
+    bus, runtime = app.state.bus, app.state.runtime
+    offered = WorkOrderCreatedV2(
+        **created("wo-v2", T0).model_dump(),
+        status="assigned",
+        crew_id="crew-9",
+        status_changed_at=T0 + timedelta(seconds=1),
+        status_actor="system:dispatch",
+    )
+    async with runtime.unit_of_work() as uow:
+        await bus.handle(offered, uow)
+        await uow.commit()
+    async with runtime.engine.connect() as conn:
+        row = (
+            await conn.execute(sa.select(work_orders).where(work_orders.c.work_order_id == "wo-v2"))
+        ).one()
+    assert (row.status, row.crew_id, row.updated_at) == (
+        "assigned",
+        "crew-9",
+        T0 + timedelta(seconds=1),
+    )

@@ -291,3 +291,33 @@ def test_one_statement_text_whatever_the_batch():
     assert empty.parameters() is None
     empty.add(project(event("brightline.intake.ticket.recorded.v1", RECORDED, 1)))
     assert set(empty.parameters() or {}) == {"ticket_rows", "links", "entries"}
+
+
+def test_an_order_created_already_offered_to_a_crew_gives_both_steps_of_its_timeline():
+    """created.v2 says the creation and the offer to a crew (v1 sent two events): the
+    timeline has both entries, each with its own id and time, and the ticket the later status."""
+    at = lambda m: (T0 + timedelta(minutes=m)).isoformat()  # noqa: E731
+    order = {
+        "work_order_id": "w1",
+        "ticket_id": "t1",
+        "unit_id": "u1",
+        "area_class": "urban",
+        "created_at": at(2),
+    }
+    one = project(
+        event(
+            "brightline.dispatch.work-order.created.v2",
+            {**order, "status": "assigned", "crew_id": "c1", "status_changed_at": at(3)},
+            7,
+        )
+    )
+    assert [(e.kind, e.entry_id, e.occurred_at) for e in one.entries] == [
+        ("work_order.created", "e7", T0 + timedelta(minutes=2)),
+        ("work_order.assigned", "e7:assigned", T0 + timedelta(minutes=3)),
+    ]
+    [change] = one.changes
+    assert (change.status, change.stamp.at) == ("assigned", T0 + timedelta(minutes=3))
+    # Not offered in its step: the creation alone, as v1 said it.
+    alone = project(event("brightline.dispatch.work-order.created.v2", order, 8))
+    assert [e.kind for e in alone.entries] == ["work_order.created"]
+    assert [c.status for c in alone.changes] == ["dispatched"]

@@ -4,7 +4,11 @@ order's), started at the ticket's 受理 rather than when dispatch processed it.
 from datetime import UTC, datetime, timedelta
 
 from brightline.contracts import new_event
-from brightline.contracts.events.dispatch import WorkOrderCreatedV1, WorkOrderPromotedV1
+from brightline.contracts.events.dispatch import (
+    WorkOrderCreatedV1,
+    WorkOrderCreatedV2,
+    WorkOrderPromotedV1,
+)
 from brightline.sla_monitor.domain.monitor import Open
 from brightline.sla_monitor.domain.policy import PolicyBook, load_pack
 from brightline.sla_monitor.translate import inputs_for
@@ -57,3 +61,23 @@ def test_a_follower_that_comes_to_stand_for_itself_gets_its_clock_from_its_recor
     [opened] = inputs_for(new_event(payload, source="/brightline/dispatch"), BOOK)
     assert opened.at == recorded and opened.limit_key == "repair.arrival.rural"
     assert opened.subject_id == "wo-2"
+
+
+def test_an_order_created_already_offered_to_a_crew_opens_the_same_clock():
+    """created.v2 (the creation and the offer to a crew in one event) opens what v1 opened;
+    the offer itself moves no clock, as v1's status-changed `assigned` did not."""
+    recorded = CREATED - timedelta(minutes=3)
+    payload = WorkOrderCreatedV2(
+        work_order_id="wo-1",
+        ticket_id="t-1",
+        unit_id="u-1",
+        area_class="urban",
+        created_at=CREATED,
+        reported_at=recorded,
+        status="assigned",
+        crew_id="crew-1",
+        status_changed_at=CREATED,
+    )
+    assert inputs_for(new_event(payload, source="/brightline/dispatch"), BOOK) == created(
+        reported_at=recorded
+    )

@@ -51,6 +51,7 @@ TRANSLATORS = {
     "brightline.dispatch.outage.cancelled.v1": payload,
     "brightline.dispatch.linked-ticket.released.v1": payload,
     "brightline.dispatch.work-order.created.v1": payload,
+    "brightline.dispatch.work-order.created.v2": payload,
     "brightline.dispatch.work-order.status-changed.v1": payload,
     "brightline.dispatch.work-order.returned.v1": payload,
     "brightline.dispatch.planned-outage.registered.v1": payload,

@@ -18,6 +18,7 @@ from brightline.contracts.events.dispatch import (
     PlannedOutageCancelledV1,
     PlannedOutageRegisteredV1,
     WorkOrderCreatedV1,
+    WorkOrderCreatedV2,
     WorkOrderReturnedV1,
     WorkOrderStatusChangedV1,
 )
@@ -715,6 +716,14 @@ async def work_order_status_changed(event: WorkOrderStatusChangedV1, uow: UnitOf
         await TicketRepository(uow.session).close_repair(event.ticket_id)
 
 
+async def work_order_created_v2(event: WorkOrderCreatedV2, uow: UnitOfWork) -> None:
+    """The creation and the status its step left the order in (offered to a crew), as v1's
+    two events said them."""
+    await work_order_created(event.as_created_v1(), uow)
+    if (change := event.status_change()) is not None:
+        await work_order_status_changed(change, uow)
+
+
 async def work_order_returned(event: WorkOrderReturnedV1, uow: UnitOfWork) -> None:
     _order_seen(
         uow, event.work_order_id, event.ticket_id, event.unit_id, "returned", event.returned_at
@@ -763,6 +772,7 @@ HANDLERS: dict[type, Handler] = {
     OutageCancelledV1: outage_cancelled,
     LinkedTicketReleasedV1: linked_ticket_released,
     WorkOrderCreatedV1: work_order_created,
+    WorkOrderCreatedV2: work_order_created_v2,
     WorkOrderStatusChangedV1: work_order_status_changed,
     WorkOrderReturnedV1: work_order_returned,
     commands.KeepArrivalDeadline: keep_arrival_deadline,

@@ -20,6 +20,7 @@ CONSUMED = (
     "brightline.intake.call.answered.v1",
     "brightline.intake.call.ended.v1",
     "brightline.dispatch.work-order.created.v1",
+    "brightline.dispatch.work-order.created.v2",
     "brightline.dispatch.work-order.promoted.v1",
     "brightline.dispatch.work-order.status-changed.v1",
     "brightline.dispatch.work-order.returned.v1",

@@ -13,6 +13,8 @@ from brightline.contracts import Event
 from brightline.sla_monitor.domain.monitor import Cancel, Input, Meet, Open, Pause, Resume
 from brightline.sla_monitor.domain.policy import PolicyBook, transfer_key
 
+CREATED_V1 = "brightline.dispatch.work-order.created.v1"
+STATUS_CHANGED_V1 = "brightline.dispatch.work-order.status-changed.v1"
 ARRIVAL = ("repair.arrival.urban", "repair.arrival.rural", "repair.arrival.remote")
 
 SUPERVISOR_OPEN = "sla_monitor.supervisor.open"
@@ -118,6 +120,13 @@ def _inputs(kind: str, p) -> list[Input]:
                 return []  # folded into an outage incident: the lead's clock is the one clock
             # From the ticket's 受理: queue lag before dispatch saw it is counted.
             return [_arrival_open(p, p.reported_at or p.created_at)]
+        case "brightline.dispatch.work-order.created.v2":
+            # v1's created and, when its step moved the order on, v1's status change.
+            change = p.status_change()
+            return [
+                *_inputs(CREATED_V1, p.as_created_v1()),
+                *(_inputs(STATUS_CHANGED_V1, change) if change is not None else []),
+            ]
         case "brightline.dispatch.work-order.promoted.v1":
             # A follower of an incident stands for itself now: its own clock, from its 受理.
             return [_arrival_open(p, p.reported_at)]

@@ -59,6 +59,46 @@ class WorkOrderCreatedV1(EventPayload):
     )
 
 
+@event("brightline.dispatch.work-order.created.v2", topic=DISPATCH_WORK_ORDERS, key="work_order_id")
+class WorkOrderCreatedV2(WorkOrderCreatedV1):
+    """A repair work order created from a repair ticket and routed to a repair unit, with the
+    status its creating step left it in: offered to a crew at once, it says so here, where v1
+    was followed by a status-changed event for that offer (one event a repair, not two)."""
+
+    status: WorkOrderStatus = Field(
+        "created", description="The order's status when its creating step ended"
+    )
+    crew_id: str | None = Field(None, description="The crew it was offered to in that step")
+    status_changed_at: datetime | None = Field(
+        None, description="When it moved from created to `status` (None: it did not)"
+    )
+    status_actor: str | None = None
+    status_reason: str | None = None
+
+    def status_change(self) -> "WorkOrderStatusChangedV1 | None":
+        """The status-changed event v1 sent after the created one for this step, for a consumer
+        that handles the two apart (None when the order is still `created`)."""
+        if self.status == "created" or self.status_changed_at is None:
+            return None
+        return WorkOrderStatusChangedV1(
+            work_order_id=self.work_order_id,
+            ticket_id=self.ticket_id,
+            unit_id=self.unit_id,
+            status=self.status,
+            previous_status="created",
+            changed_at=self.status_changed_at,
+            crew_id=self.crew_id,
+            actor=self.status_actor,
+            reason=self.status_reason,
+        )
+
+    def as_created_v1(self) -> WorkOrderCreatedV1:
+        """The creation alone, as v1 said it."""
+        return WorkOrderCreatedV1(
+            **{name: getattr(self, name) for name in WorkOrderCreatedV1.model_fields}
+        )
+
+
 @event(
     "brightline.dispatch.work-order.status-changed.v1",
     topic=DISPATCH_WORK_ORDERS,

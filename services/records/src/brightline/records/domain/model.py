@@ -224,6 +224,7 @@ TIME_FIELD = {
     "brightline.intake.escalation.requested.v1": "requested_at",
     "brightline.intake.escalation.resolved.v1": "resolved_at",
     "brightline.dispatch.work-order.created.v1": "created_at",
+    "brightline.dispatch.work-order.created.v2": "created_at",
     "brightline.dispatch.work-order.status-changed.v1": "changed_at",
     "brightline.dispatch.work-order.returned.v1": "returned_at",
     "brightline.dispatch.outage.declared.v1": "declared_at",
@@ -371,6 +372,42 @@ def _work_order(kind: str | None, status: str | None) -> Projector:
     return project
 
 
+_WORK_ORDER_CREATED = _work_order("work_order.created", "dispatched")
+
+
+def _work_order_created_v2(event: Observed, at: datetime) -> Projection:
+    """v1's created entry and, when the creating step offered the order to a crew, the entry
+    v1's status-changed event made (an id of its own); the ticket takes the later status."""
+    created = _WORK_ORDER_CREATED(event, at)
+    d = event.data
+    status = _str(d, "status")
+    if status is None or status == "created" or d.get("status_changed_at") is None:
+        return created
+    moved_at = _at(d, "status_changed_at", at)
+    incident = _str(d, "incident_id")
+    ticket_id = d["ticket_id"]
+    created.entries.append(
+        _entry(
+            event,
+            f"work_order.{status}",
+            moved_at,
+            entry_id=f"{event.id}:{status}",
+            ticket_id=ticket_id,
+            incident_id=incident,
+        )
+    )
+    created.changes[:] = [
+        TicketChange(
+            ticket_id,
+            Stamp(moved_at, event.id),
+            ticket_type="repair",
+            status=status,
+            unit_id=_str(d, "unit_id"),
+        )
+    ]
+    return created
+
+
 def _incident(kind: str, tickets_field: str | None, status: str | None = None) -> Projector:
     def project(event: Observed, at: datetime) -> Projection:
         d = event.data
@@ -440,7 +477,8 @@ PROJECTORS: dict[str, Projector] = {
     "brightline.intake.ticket.reopened.v1": _ticket("ticket.reopened", status="reopened"),
     "brightline.intake.escalation.requested.v1": _escalation("escalation.requested"),
     "brightline.intake.escalation.resolved.v1": _escalation("escalation.resolved"),
-    "brightline.dispatch.work-order.created.v1": _work_order("work_order.created", "dispatched"),
+    "brightline.dispatch.work-order.created.v1": _WORK_ORDER_CREATED,
+    "brightline.dispatch.work-order.created.v2": _work_order_created_v2,
     "brightline.dispatch.work-order.status-changed.v1": _work_order(None, None),
     # 回单 with its resolution and cause; the step itself is the status change "returned".
     "brightline.dispatch.work-order.returned.v1": _work_order("work_order.resolution", "returned"),
