@@ -228,8 +228,8 @@ async def test_storm_and_household_repairs(stack, report):
         [clock] = await eventually(own_clock, timeout=60)
 
         async def arrive_by_on_the_order():
-            # The monitor's clock comes back to dispatch (a consumer batch's deadlines are
-            # written at its commit) and is what the crew's order says.
+            # Dispatch counts the monitor's clock from the same pack when it creates the order:
+            # the crew's order says the time the monitor will judge the arrival by.
             [order] = [
                 o for o in await orders_of(http, dispatch, home["id"]) if o["id"] == again["id"]
             ]

@@ -21,7 +21,6 @@ from dispatch_helpers import (
 )
 
 from brightline.contracts.events.callback import ReopenRequestedV1
-from brightline.contracts.events.sla import DeadlineOpenedV1
 from brightline.messaging.testing import publish
 from brightline.platform.testing import eventually
 
@@ -320,6 +319,11 @@ async def test_a_supervisor_cancels_an_incident_and_each_home_gets_its_own_crew(
     )
     assert promoted.payload().reason == "incident_cancelled"
     assert promoted.payload().reported_at == reports[1].recorded_at
+    # The crew's arrive-by is that clock's, written with the promotion (written at commit).
+    assert own["arrive_by"] is not None
+    assert datetime.fromisoformat(own["arrive_by"]) == reports[1].recorded_at + timedelta(
+        minutes=45 if own["area_class"] == "urban" else 90 if own["area_class"] == "rural" else 120
+    )
     # The linked repeat caller had no power either: a repair of their own, with a crew.
     theirs = await crewed(client, repeat.ticket_id)
     assert theirs["incident_id"] is None and theirs["is_lead"]
@@ -585,24 +589,9 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_can_cancel(
     await publish_tickets(kafka_bootstrap, topic_prefix, t)
     order = await crewed(client, t.ticket_id)
     crew = await sign_in(client, f"{order['crew_id']}-m1")
-    due = (datetime.now(UTC) + timedelta(minutes=45)).replace(microsecond=0)
-    await publish(
-        kafka_bootstrap,
-        topic_prefix,
-        DeadlineOpenedV1(
-            deadline_id=str(uuid.uuid4()),
-            limit_key="repair.arrival.urban",
-            policy_pack="seed",
-            subject_type="work_order",
-            subject_id=order["id"],
-            ticket_id=t.ticket_id,
-            opened_at=due - timedelta(minutes=45),
-            warn_at=due - timedelta(minutes=10),
-            due_at=due,
-        ),
-        source="/brightline/sla-monitor",
-    )
-
+    # The arrive-by is on the order from its creation: 45 minutes (urban) from the ticket's 受理,
+    # counted as the SLA monitor counts the clock it opens (no event of the monitor's needed).
+    due = datetime.fromisoformat(order["reported_at"]) + timedelta(minutes=45)
     async def with_deadline():
         body = (await client.get(f"/mobile/orders/{order['id']}", headers=crew)).json()
         return body["arrive_by"] and body

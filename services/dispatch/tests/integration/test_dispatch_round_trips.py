@@ -30,7 +30,6 @@ from dispatch_helpers import (
 
 from brightline.contracts import new_event
 from brightline.contracts.events.intake import TicketRecordedV1
-from brightline.contracts.events.sla import DeadlineOpenedV1
 from brightline.dispatch import consumers
 from brightline.dispatch.adapters.orm import (
     incident_links,
@@ -722,80 +721,3 @@ async def test_a_report_reads_only_the_open_incidents_it_could_join(dispatch):
         everything = {i.id for i in await outages.open_incidents(unit)}
         assert everything == {ids[n] for n in placed if not n.startswith("closed")}
 
-
-def arrival_clock(order_id: str, ticket_id: str, due_at: datetime):
-    return new_event(
-        DeadlineOpenedV1(
-            deadline_id=str(uuid.uuid4()),
-            limit_key="repair.arrival.urban",
-            policy_pack="seed",
-            subject_type="work_order",
-            subject_id=order_id,
-            ticket_id=ticket_id,
-            opened_at=due_at - timedelta(minutes=45),
-            warn_at=due_at - timedelta(minutes=15),
-            due_at=due_at,
-        ),
-        source="/brightline/sla_monitor",
-    )
-
-
-async def test_a_batchs_arrival_clocks_are_one_statement_each_in_the_audit_trail(dispatch):
-    """The SLA monitor's arrival clocks of a consumer's batch are written in one statement at
-    commit, however many (each was one, with its change capture); the audit trail still gives
-    each event its own change, and a second clock of one order in the batch wins."""
-    sessions = session_factory(dispatch["engine"])
-    sessions.configure(info={"audit": AuditTrail("dispatch")})
-    repairs = [ticket(f"{UNIT}-01", fault_scope="own_home") for _ in range(3)]
-    for repair in repairs:
-        await handled(dispatch, repair)
-    found = await rows(
-        dispatch,
-        sa.select(work_orders.c.id, work_orders.c.ticket_id).where(
-            work_orders.c.ticket_id.in_([r.ticket_id for r in repairs])
-        ),
-    )
-    order_of = {r["ticket_id"]: r["id"] for r in found}
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=45)
-    clocks = [
-        arrival_clock(order_of[r.ticket_id], r.ticket_id, due + timedelta(minutes=i))
-        for i, r in enumerate(repairs)
-    ]
-    # The first order's clock again, later in the batch (a reopened clock): it wins.
-    clocks.append(arrival_clock(order_of[repairs[0].ticket_id], repairs[0].ticket_id, due))
-    async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
-        before = ROUND_TRIPS["total"]
-        for event in clocks:
-            uow.causation = event
-            await dispatch["routes"][event.type](event, uow)
-            await uow.session.flush()
-        uow.claim("dispatch-test", clocks)
-        await uow.commit()
-        # BEGIN, the deadlines, the inbox claim with the audit rows riding, COMMIT
-        assert ROUND_TRIPS["total"] - before == 4
-    arrive_by = {
-        r["id"]: r["arrive_by"]
-        for r in await rows(
-            dispatch,
-            sa.select(work_orders.c.id, work_orders.c.arrive_by).where(
-                work_orders.c.id.in_(order_of.values())
-            ),
-        )
-    }
-    assert arrive_by == {
-        order_of[repairs[0].ticket_id]: due,
-        order_of[repairs[1].ticket_id]: due + timedelta(minutes=1),
-        order_of[repairs[2].ticket_id]: due + timedelta(minutes=2),
-    }
-    for clock in clocks:
-        [row] = await rows(
-            dispatch,
-            sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == clock.id),
-        )
-        [change] = row["changes"]
-        assert (change["table"], change["op"], change["count"]) == ("work_orders", "update", 1)
-        [after] = change["after"]
-        assert after["id"] == clock.data["subject_id"]
-        assert datetime.fromisoformat(after["arrive_by"]) == datetime.fromisoformat(
-            clock.data["due_at"]
-        )

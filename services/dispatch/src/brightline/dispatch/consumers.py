@@ -65,24 +65,8 @@ def on_reopen_requested(event: Event) -> commands.ReopenRepair | None:
     return commands.ReopenRepair(p.ticket_id, p.reason, p.requested_at)
 
 
-ARRIVAL_CLOCK = "repair.arrival."
-
-
-def on_deadline_opened(event: Event) -> commands.SetArrivalDeadline | None:
-    p = event.payload()
-    if p.subject_type == "work_order" and p.limit_key.startswith(ARRIVAL_CLOCK):
-        return commands.SetArrivalDeadline(p.subject_id, p.due_at)
-    return None
-
-
-def arrival_clock(e: Event) -> bool:
-    return e.data.get("subject_type") == "work_order" and str(
-        e.data.get("limit_key", "")
-    ).startswith(ARRIVAL_CLOCK)
-
-
-# Declared: only repairs, repeat calls linked to our work, our reopens and our orders' arrival
-# clocks open a transaction here (see only_if).
+# Declared: only repairs, repeat calls linked to our work and our reopens open a transaction
+# here (see only_if). An order's arrival deadline is dispatch's own count (handlers.publish).
 def repair_or_link(e: Event) -> bool:
     kind = e.data.get("ticket_type")
     linked = e.data.get("linked_incident_id") or e.data.get("linked_ticket_id")
@@ -96,7 +80,6 @@ TRANSLATORS = {
     "brightline.callback.reopen.requested.v1": only_if(
         lambda e: e.data.get("origin") == "dispatch", on_reopen_requested
     ),
-    "brightline.sla.deadline.opened.v1": only_if(arrival_clock, on_deadline_opened),
 }
 
 # What this service subscribes to is declared once, in the topic registry (its ACLs too).

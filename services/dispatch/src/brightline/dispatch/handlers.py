@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from brightline.calendar.policy import NoPolicyInForce, adopted_book, limit_due
 from brightline.contracts.events.common import AreaClass
 from brightline.contracts.events.dispatch import (
     LinkedTicketReleasedV1,
@@ -63,6 +65,8 @@ from brightline.platform import clock
 SYSTEM = "dispatch"
 # An order nobody could route still carries the strictest arrival clock until it is routed.
 UNROUTED_AREA_CLASS: AreaClass = "urban"
+ARRIVAL_CLOCK = "repair.arrival."  # + the area class: the SLA monitor's limit key
+log = logging.getLogger(__name__)
 # The unit of work's arrival deadlines to write at commit (session.info: one per unit of work).
 ARRIVALS = "dispatch_arrivals"
 # The unit of work's new orders to write at commit (NewOrders; session.info, as ARRIVALS).
@@ -914,23 +918,42 @@ async def _release_links(
     return [link.ticket_id for link in released]
 
 
-async def set_arrival_deadline(command: commands.SetArrivalDeadline, uow: UnitOfWork) -> None:
-    """The SLA monitor's arrival clock on the order. The deadlines of a consumer's batch are
-    gathered and written in one statement at commit: one each cost a statement, its ORM
-    execution and its change capture. Nothing of the batch reads arrive_by before then: the
-    consumer's other handlers (a new, a reopened or a linked repair) neither decide by it nor
-    change it (an order they save writes back the arrive_by it was read with, and the deferred
-    statement runs after them); crews' steps and reassignments are requests of their own."""
+def arrival_due(order: WorkOrder) -> datetime | None:
+    """When the crew must be on site: the arrival limit of the order's area class in the pack
+    in force at the ticket's 受理, counted as the SLA monitor counts the clock it opens for the
+    same order (brightline.calendar.policy, the one source both read). The monitor stays the
+    judge of a breach; the crew and the repair need not wait for its event to know the time.
+    None when no pack is in force then (the monitor opens no clock either)."""
+    opened = order.reported_at or order.created_at
+    try:
+        limit = adopted_book().limit_for(f"{ARRIVAL_CLOCK}{order.area_class}", opened)
+    except (NoPolicyInForce, KeyError):
+        log.warning("no arrival limit for order %s (%s)", order.id, order.area_class)
+        return None
+    due, _ = limit_due(limit, opened)
+    return due.astimezone(UTC)
+
+
+def _opens_an_arrival_clock(order: WorkOrder) -> bool:
+    """Whether the SLA monitor opens the order's arrival clock for what it is told now: an
+    order created to lead (a follower of an incident has the lead's one clock), or a follower
+    that comes to stand for itself (promoted)."""
+    return any(
+        (isinstance(event, events.WorkOrderCreated) and order.is_lead)
+        or isinstance(event, events.Promoted)
+        for event in order.events
+    )
+
+
+def _arrive_by_at_commit(order: WorkOrder, uow: UnitOfWork) -> None:
+    """An order already written gets its arrival deadline at commit, with the unit of work's
+    others in one statement (one each cost a statement, its ORM execution and its capture)."""
     arrivals: dict[str, datetime] = uow.gathered(
         ARRIVALS, dict, WorkOrderRepository(uow.session).set_arrive_by
     )
-    # Two clocks of one order in a batch: the later wins, as it did one statement each.
-    arrivals[command.ticket_or_order_id] = command.due_at
-    note_update(
-        uow.session,
-        work_orders.name,
-        [{"id": command.ticket_or_order_id, "arrive_by": command.due_at}],
-    )
+    assert order.arrive_by is not None
+    arrivals[order.id] = order.arrive_by
+    note_update(uow.session, work_orders.name, [{"id": order.id, "arrive_by": order.arrive_by}])
 
 
 async def set_expected_restoration(
@@ -1092,6 +1115,10 @@ async def publish(
     """Record the order's history and turn its domain events into integration events. A `new`
     order is inserted here, its first history row riding on its INSERT (one round trip); a
     `batched` one with the unit of work's other new orders at its commit (NewOrders)."""
+    if _opens_an_arrival_clock(order) and (due := arrival_due(order)) is not None:
+        order.arrive_by = due
+        if not new:  # saved already: its deadline goes in at commit
+            _arrive_by_at_commit(order, uow)
     orders = WorkOrderRepository(uow.session)
     history = [
         history_row(
@@ -1220,9 +1247,8 @@ def _after_new_orders(handler: Handler) -> Handler:
     return handled
 
 
-# create_work_order writes the batch's new orders itself when it reads them; an arrival
-# deadline is for an order the SLA monitor heard of, so one a commit before: the rest first.
-_SEES_NEW_ORDERS = (commands.CreateWorkOrder, commands.SetArrivalDeadline)
+# create_work_order writes the batch's new orders itself when it reads them: the rest first.
+_SEES_NEW_ORDERS = (commands.CreateWorkOrder,)
 _HANDLERS: dict[type, Handler] = {
     commands.CreateWorkOrder: create_work_order,
     commands.CrewTransition: crew_transition,
@@ -1237,7 +1263,6 @@ _HANDLERS: dict[type, Handler] = {
     commands.RecordLink: record_link,
     commands.AssignWaiting: assign_waiting,
     commands.Reassign: reassign,
-    commands.SetArrivalDeadline: set_arrival_deadline,
 }
 HANDLERS: dict[type, Handler] = {
     kind: handler if kind in _SEES_NEW_ORDERS else _after_new_orders(handler)

@@ -41,7 +41,7 @@ work_orders = sa.Table(
     sa.Column("area_code", sa.String(32)),
     sa.Column("fault_scope", sa.String(16)),
     sa.Column("fault_started_at", TZ),
-    sa.Column("arrive_by", TZ),  # from the SLA monitor's deadline, for the crew
+    sa.Column("arrive_by", TZ),  # the arrival limit from 受理 (handlers.arrival_due), for the crew
 )
 
 # The orders each crew still works on, counted on every assignment (CrewRepository.states).

@@ -156,11 +156,3 @@ class Reassign:
     crew_id: str
     reason: str
     actor: str
-
-
-@dataclass(frozen=True)
-class SetArrivalDeadline:
-    """The SLA monitor's arrival clock for a repair: the crew's arrive-by time."""
-
-    ticket_or_order_id: str
-    due_at: datetime
