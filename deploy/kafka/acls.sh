@@ -76,16 +76,14 @@ allow User:dispatch \
   --operation Read \
   --group dispatch \
   --topic "${P}callback.tasks" \
-  --topic "${P}intake.tickets" \
-  --topic "${P}sla.deadlines"
+  --topic "${P}intake.tickets"
 allow User:dispatch \
   --operation Write \
   --topic "${P}callback.tasks.dlt" \
   --topic "${P}dispatch.outages" \
   --topic "${P}dispatch.planned-outages" \
   --topic "${P}dispatch.work-orders" \
-  --topic "${P}intake.tickets.dlt" \
-  --topic "${P}sla.deadlines.dlt"
+  --topic "${P}intake.tickets.dlt"
 allow User:intake \
   --operation IdempotentWrite \
   --cluster

@@ -592,6 +592,7 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_can_cancel(
     # The arrive-by is on the order from its creation: 45 minutes (urban) from the ticket's 受理,
     # counted as the SLA monitor counts the clock it opens (no event of the monitor's needed).
     due = datetime.fromisoformat(order["reported_at"]) + timedelta(minutes=45)
+
     async def with_deadline():
         body = (await client.get(f"/mobile/orders/{order['id']}", headers=crew)).json()
         return body["arrive_by"] and body

@@ -621,7 +621,7 @@ async def test_a_batchs_repairs_are_read_in_one_statement_and_written_in_one_as_
         sa.select(incident_links).where(incident_links.c.ticket_id == first_link.ticket_id),
     )
     assert link["work_order_id"] == found[1]["id"]
-    created = [e.data["ticket_id"] for e in uow.committed if e.type.endswith("created.v1")]
+    created = [e.data["ticket_id"] for e in uow.committed if e.type.endswith("created.v2")]
     assert created == [r.ticket_id for r in repairs]
     for event, tables in zip(
         batch,
@@ -720,4 +720,3 @@ async def test_a_report_reads_only_the_open_incidents_it_could_join(dispatch):
         assert await read(ClusterKey(latitude=30.2, longitude=120.1)) == {"located"}
         everything = {i.id for i in await outages.open_incidents(unit)}
         assert everything == {ids[n] for n in placed if not n.startswith("closed")}
-
