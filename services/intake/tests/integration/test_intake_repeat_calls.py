@@ -11,9 +11,9 @@ from brightline.contracts.events.dispatch import (
     OutageDeclaredV1,
     OutageUpdatedV2,
     WorkOrderCreatedV1,
+    WorkOrderPromotedV2,
     WorkOrderReturnedV1,
 )
-from brightline.contracts.events.sla import DeadlineOpenedV1
 from brightline.contracts.topics import INTAKE_TICKETS
 from brightline.intake.main import create_app
 from brightline.intake.settings import IntakeSettings
@@ -112,21 +112,21 @@ async def test_repair_at_an_address_with_an_open_work_order_becomes_a_linked_con
     recorded = events[0].payload()
     assert recorded.ticket_type == "consultation" and recorded.linked_ticket_id == repair_id
 
-    # Once the SLA monitor has opened the arrival deadline, a caller hears when to expect the crew.
+    # Once the order's arrival clock starts (here: it comes to stand for itself, and dispatch
+    # says the deadline with it), a caller hears when to expect the crew.
     due = datetime(2030, 1, 1, 3, 45, tzinfo=UTC)  # 11:45 in Shanghai
     await publish(
         infra_env["kafka_bootstrap_servers"],
         infra_env["kafka_topic_prefix"],
-        DeadlineOpenedV1(
-            deadline_id="d-1",
-            limit_key="repair.arrival.urban",
-            policy_pack="seed",
-            subject_type="work_order",
-            subject_id="wo-1",
+        WorkOrderPromotedV2(
+            work_order_id="wo-1",
             ticket_id=repair_id,
-            opened_at=NOW,
-            warn_at=NOW,
-            due_at=due,
+            unit_id="unit-1",
+            area_class="urban",
+            reported_at=NOW,
+            promoted_at=NOW,
+            reason="incident_cancelled",
+            arrive_by=due,
         ),
     )
 

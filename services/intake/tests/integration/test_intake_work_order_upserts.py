@@ -304,3 +304,22 @@ async def test_a_work_order_created_already_offered_to_a_crew_is_kept_as_assigne
         "crew-9",
         T0 + timedelta(seconds=1),
     )
+
+
+async def test_a_leading_orders_created_event_brings_its_arrival_deadline(app):
+    """Dispatch says a leading order's arrival deadline with its created event: intake keeps
+    it for repeat callers without the SLA monitor's deadline event."""
+    bus, runtime = app.state.bus, app.state.runtime
+    due = T0 + timedelta(minutes=45)
+    async with runtime.unit_of_work() as uow:
+        await bus.handle(
+            WorkOrderCreatedV2(**created("wo-v2-due", T0).model_dump(), arrive_by=due), uow
+        )
+        await uow.commit()
+    async with runtime.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(work_orders).where(work_orders.c.work_order_id == "wo-v2-due")
+            )
+        ).one()
+    assert (row.status, row.arrive_by) == ("created", due)

@@ -1,13 +1,13 @@
-"""Which events intake's consumer takes a transaction for: of the deadlines the SLA monitor
-opens (every ticket type's, every callback's), only a repair's arrival clock; of the reopen
-requests, only intake's own tickets'. The others are skipped before a transaction (no inbox
-row, no audit row, no commit)."""
+"""Which events intake's consumer takes a transaction for: of dispatch's promotions, those
+naming an arrival deadline; of the reopen requests, only intake's own tickets'. The others are
+skipped before a transaction (no inbox row, no audit row, no commit)."""
 
 from datetime import UTC, datetime, timedelta
 
 from brightline.contracts import new_event
 from brightline.contracts.events.callback import ReopenRequestedV1
-from brightline.contracts.events.sla import DeadlineOpenedV1
+from brightline.contracts.events.dispatch import WorkOrderPromotedV2
+from brightline.contracts.topics import SLA_DEADLINES, consumed_by
 from brightline.intake import consumers
 from brightline.intake.domain import commands
 from brightline.messaging.consumer import wants
@@ -15,20 +15,19 @@ from brightline.messaging.consumer import wants
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
-def opened(limit_key: str, subject_type: str, ticket_id: str | None = "t-1"):
+def promoted(arrive_by: datetime | None):
     return new_event(
-        DeadlineOpenedV1(
-            deadline_id="d-1",
-            limit_key=limit_key,
-            policy_pack="sgcc-2011",
-            subject_type=subject_type,
-            subject_id="wo-1" if subject_type == "work_order" else "t-1",
-            ticket_id=ticket_id,
-            opened_at=AT,
-            warn_at=AT + timedelta(minutes=30),
-            due_at=AT + timedelta(minutes=45),
+        WorkOrderPromotedV2(
+            work_order_id="wo-1",
+            ticket_id="t-1",
+            unit_id="u-1",
+            area_class="urban",
+            reported_at=AT,
+            promoted_at=AT + timedelta(minutes=5),
+            reason="incident_cancelled",
+            arrive_by=arrive_by,
         ),
-        source="/brightline/sla_monitor",
+        source="/brightline/dispatch",
     )
 
 
@@ -45,18 +44,17 @@ def route(event):
     return consumers.TRANSLATORS[event.type]
 
 
-def test_only_a_repairs_arrival_clock_is_taken_of_the_deadlines_opened():
-    arrival = opened("repair.arrival.urban", "work_order")
-    assert wants(route(arrival), arrival)
-    assert route(arrival)(arrival) == commands.KeepArrivalDeadline(
-        "wo-1", "t-1", AT + timedelta(minutes=45), AT
+def test_a_promoted_orders_arrival_deadline_is_taken_and_the_monitors_deadlines_are_not():
+    """The arrival deadline comes from dispatch (with a leading order's created event, or its
+    promotion): intake does not subscribe to the SLA monitor's deadlines at all."""
+    with_deadline = promoted(AT + timedelta(minutes=45))
+    assert wants(route(with_deadline), with_deadline)
+    assert route(with_deadline)(with_deadline) == commands.KeepArrivalDeadline(
+        "wo-1", "t-1", AT + timedelta(minutes=45), AT + timedelta(minutes=5)
     )
-    for other in (
-        opened("complaint.handling", "ticket"),
-        opened("callback.first_attempt", "callback_task"),
-        opened("repair.arrival.urban", "work_order", ticket_id=None),
-    ):
-        assert not wants(route(other), other), other.data["limit_key"]
+    assert not wants(route(promoted(None)), promoted(None))
+    assert SLA_DEADLINES not in consumed_by("intake")
+    assert not any(t.startswith("brightline.sla.") for t in consumers.TRANSLATORS)
 
 
 def test_only_intakes_own_tickets_are_reopened_here():

@@ -8,6 +8,7 @@ from brightline.contracts.events.dispatch import (
     WorkOrderCreatedV1,
     WorkOrderCreatedV2,
     WorkOrderPromotedV1,
+    WorkOrderPromotedV2,
 )
 from brightline.sla_monitor.domain.monitor import Open
 from brightline.sla_monitor.domain.policy import PolicyBook, load_pack
@@ -61,6 +62,9 @@ def test_a_follower_that_comes_to_stand_for_itself_gets_its_clock_from_its_recor
     [opened] = inputs_for(new_event(payload, source="/brightline/dispatch"), BOOK)
     assert opened.at == recorded and opened.limit_key == "repair.arrival.rural"
     assert opened.subject_id == "wo-2"
+    # v2 says the deadline dispatch counted for the crew; the clock opens as v1's did.
+    later = WorkOrderPromotedV2(**payload.model_dump(), arrive_by=recorded + timedelta(minutes=90))
+    assert inputs_for(new_event(later, source="/brightline/dispatch"), BOOK) == [opened]
 
 
 def test_an_order_created_already_offered_to_a_crew_opens_the_same_clock():

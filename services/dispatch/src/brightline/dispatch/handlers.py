@@ -19,7 +19,7 @@ from brightline.contracts.events.dispatch import (
     OutageUpdatedV2,
     ReleaseReason,
     WorkOrderCreatedV2,
-    WorkOrderPromotedV1,
+    WorkOrderPromotedV2,
     WorkOrderReturnedV1,
     WorkOrderRoutedV1,
     WorkOrderStatusChangedV1,
@@ -1172,6 +1172,7 @@ async def publish(
                     status_changed_at=folded.at if folded else None,
                     status_actor=folded.actor if folded else None,
                     status_reason=folded.reason if folded else None,
+                    arrive_by=order.arrive_by,
                 )
             )
         elif isinstance(event, events.StatusChanged):
@@ -1192,7 +1193,7 @@ async def publish(
             )
         elif isinstance(event, events.Promoted):
             uow.emit(
-                WorkOrderPromotedV1(
+                WorkOrderPromotedV2(
                     work_order_id=order.id,
                     ticket_id=order.ticket_id,
                     unit_id=order.unit_id,
@@ -1201,6 +1202,7 @@ async def publish(
                     promoted_at=event.at,
                     reason=event.reason,
                     incident_id=event.incident_id,
+                    arrive_by=order.arrive_by,
                 )
             )
         elif isinstance(event, events.Returned):

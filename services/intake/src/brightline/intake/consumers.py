@@ -18,23 +18,15 @@ def on_case_status_changed(event: Event) -> commands.FollowCase:
     return commands.FollowCase(p.ticket_id, p.status, p.changed_at)
 
 
-def on_deadline_opened(event: Event) -> commands.KeepArrivalDeadline:
-    """A repair's arrival clock, told to repeat callers. (The closing's reply promise is
-    computed by intake itself when the ticket is recorded: see reply_promise.)"""
+def on_promoted(event: Event) -> commands.KeepArrivalDeadline:
+    """A follower that stands for itself now: its arrival deadline, told to repeat callers (a
+    leading order's comes with its created event, see handlers.work_order_created_v2)."""
     p = event.payload()
-    return commands.KeepArrivalDeadline(p.subject_id, p.ticket_id, p.due_at, p.opened_at)
+    return commands.KeepArrivalDeadline(p.work_order_id, p.ticket_id, p.arrive_by, p.promoted_at)
 
 
-# Declared (only_if): the other deadlines (every ticket type's, every callback's) and the
-# reopens of dispatch's and casework's tickets open no transaction here, no inbox or audit row.
-def arrival_clock(e: Event) -> bool:
-    return (
-        e.data.get("subject_type") == "work_order"
-        and str(e.data.get("limit_key", "")).startswith("repair.arrival.")
-        and bool(e.data.get("ticket_id"))
-    )
-
-
+# Declared (only_if): reopens of dispatch's and casework's tickets, and a promotion that names no
+# deadline, open no transaction here, no inbox or audit row.
 def ours(e: Event) -> bool:
     return e.data.get("origin") == "intake"  # dispatch and casework reopen their own
 
@@ -58,5 +50,7 @@ TRANSLATORS = {
     "brightline.dispatch.planned-outage.cancelled.v1": payload,
     "brightline.callback.reopen.requested.v1": only_if(ours, on_reopen_requested),
     "brightline.casework.case.status-changed.v1": on_case_status_changed,
-    "brightline.sla.deadline.opened.v1": only_if(arrival_clock, on_deadline_opened),
+    "brightline.dispatch.work-order.promoted.v2": only_if(
+        lambda e: bool(e.data.get("arrive_by")), on_promoted
+    ),
 }

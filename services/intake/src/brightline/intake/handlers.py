@@ -718,10 +718,17 @@ async def work_order_status_changed(event: WorkOrderStatusChangedV1, uow: UnitOf
 
 async def work_order_created_v2(event: WorkOrderCreatedV2, uow: UnitOfWork) -> None:
     """The creation and the status its step left the order in (offered to a crew), as v1's
-    two events said them."""
+    two events said them, and the arrival deadline of an order that leads."""
     await work_order_created(event.as_created_v1(), uow)
     if (change := event.status_change()) is not None:
         await work_order_status_changed(change, uow)
+    if event.arrive_by is not None:  # a leading order: the deadline its clock opens with
+        await keep_arrival_deadline(
+            commands.KeepArrivalDeadline(
+                event.work_order_id, event.ticket_id, event.arrive_by, event.created_at
+            ),
+            uow,
+        )
 
 
 async def work_order_returned(event: WorkOrderReturnedV1, uow: UnitOfWork) -> None:
@@ -735,7 +742,8 @@ async def work_order_returned(event: WorkOrderReturnedV1, uow: UnitOfWork) -> No
 
 
 async def keep_arrival_deadline(command: commands.KeepArrivalDeadline, uow: UnitOfWork) -> None:
-    """The SLA monitor's arrival deadline: what a repeat caller is told to expect."""
+    """A repair's arrival deadline, as dispatch told it (the clock the SLA monitor opens): what a
+    repeat caller is told to expect."""
     row = {
         "work_order_id": command.work_order_id,
         "ticket_id": command.ticket_id,

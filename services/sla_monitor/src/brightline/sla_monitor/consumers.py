@@ -22,6 +22,7 @@ CONSUMED = (
     "brightline.dispatch.work-order.created.v1",
     "brightline.dispatch.work-order.created.v2",
     "brightline.dispatch.work-order.promoted.v1",
+    "brightline.dispatch.work-order.promoted.v2",
     "brightline.dispatch.work-order.status-changed.v1",
     "brightline.dispatch.work-order.returned.v1",
     "brightline.casework.case.opened.v1",

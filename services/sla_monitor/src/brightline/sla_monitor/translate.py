@@ -127,7 +127,10 @@ def _inputs(kind: str, p) -> list[Input]:
                 *_inputs(CREATED_V1, p.as_created_v1()),
                 *(_inputs(STATUS_CHANGED_V1, change) if change is not None else []),
             ]
-        case "brightline.dispatch.work-order.promoted.v1":
+        case (
+            "brightline.dispatch.work-order.promoted.v1"
+            | "brightline.dispatch.work-order.promoted.v2"
+        ):
             # A follower of an incident stands for itself now: its own clock, from its 受理.
             return [_arrival_open(p, p.reported_at)]
         case "brightline.dispatch.work-order.status-changed.v1":

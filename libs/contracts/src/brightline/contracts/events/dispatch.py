@@ -74,6 +74,12 @@ class WorkOrderCreatedV2(WorkOrderCreatedV1):
     )
     status_actor: str | None = None
     status_reason: str | None = None
+    arrive_by: datetime | None = Field(
+        None,
+        description="When the crew must be on site: the arrival limit of the pack in force at "
+        "`reported_at`, as the SLA monitor counts the clock it opens for a leading order (None "
+        "for a follower of an incident: the lead's clock is the one clock)",
+    )
 
     def status_change(self) -> "WorkOrderStatusChangedV1 | None":
         """The status-changed event v1 sent after the created one for this step, for a consumer
@@ -345,3 +351,17 @@ class WorkOrderPromotedV1(EventPayload):
     promoted_at: datetime
     reason: PromotionReason
     incident_id: str | None = None
+
+
+@event(
+    "brightline.dispatch.work-order.promoted.v2", topic=DISPATCH_WORK_ORDERS, key="work_order_id"
+)
+class WorkOrderPromotedV2(WorkOrderPromotedV1):
+    """An order that was folded into an incident (no crew, no clock of its own) now stands for
+    itself, with the arrival deadline its clock starts with (counted from its ticket's 受理)."""
+
+    arrive_by: datetime | None = Field(
+        None,
+        description="When the crew must be on site: the arrival limit of the pack in force at "
+        "`reported_at`, as the SLA monitor counts the clock it opens",
+    )
