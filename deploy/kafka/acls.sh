@@ -94,8 +94,7 @@ allow User:intake \
   --topic "${P}casework.cases" \
   --topic "${P}dispatch.outages" \
   --topic "${P}dispatch.planned-outages" \
-  --topic "${P}dispatch.work-orders" \
-  --topic "${P}sla.deadlines"
+  --topic "${P}dispatch.work-orders"
 allow User:intake \
   --operation Write \
   --topic "${P}callback.tasks.dlt" \
@@ -105,8 +104,7 @@ allow User:intake \
   --topic "${P}dispatch.work-orders.dlt" \
   --topic "${P}intake.calls" \
   --topic "${P}intake.escalations" \
-  --topic "${P}intake.tickets" \
-  --topic "${P}sla.deadlines.dlt"
+  --topic "${P}intake.tickets"
 allow User:records \
   --operation IdempotentWrite \
   --cluster

@@ -313,14 +313,16 @@ async def test_a_supervisor_cancels_an_incident_and_each_home_gets_its_own_crew(
         kafka_bootstrap,
         topic_prefix,
         lambda e: (
-            e.type.endswith("work-order.promoted.v1") and e.data["work_order_id"] == own["id"]
+            e.type.endswith("work-order.promoted.v2") and e.data["work_order_id"] == own["id"]
         ),
         1,
     )
     assert promoted.payload().reason == "incident_cancelled"
     assert promoted.payload().reported_at == reports[1].recorded_at
-    # The crew's arrive-by is that clock's, written with the promotion (written at commit).
+    # The crew's arrive-by is that clock's, written with the promotion (at its commit) and said
+    # by the promoted event.
     assert own["arrive_by"] is not None
+    assert promoted.payload().arrive_by == datetime.fromisoformat(own["arrive_by"])
     assert datetime.fromisoformat(own["arrive_by"]) == reports[1].recorded_at + timedelta(
         minutes=45 if own["area_class"] == "urban" else 90 if own["area_class"] == "rural" else 120
     )
