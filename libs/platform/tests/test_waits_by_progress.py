@@ -18,6 +18,10 @@ from brightline.platform.local.keycloak import LocalKeycloak
 from brightline.platform.local.paths import free_port
 from brightline.platform.local.stack import wait_ready
 
+# The quiet window the waits allow: longer than a busy machine takes to start the fake server
+# (its first line), shorter than the fake's ~5-s start. Only the quiet window is a clock here.
+WINDOW = 3.0
+
 SLOW_SERVER = textwrap.dedent(
     """
     import http.server, sys, time
@@ -56,11 +60,11 @@ def _slow_server(tmp_path: Path, log_lines: int, port: int) -> tuple[subprocess.
 
 def test_a_service_that_starts_slowly_but_visibly_is_waited_for(tmp_path):
     port = free_port()
-    process, log_path = _slow_server(tmp_path, log_lines=20, port=port)  # ~2 s of start
+    process, log_path = _slow_server(tmp_path, log_lines=50, port=port)  # ~5 s of start
     try:
         started = time.monotonic()
-        wait_ready("slow", port, process, log_path, stall=1.0)
-        assert time.monotonic() - started > 1.0, "the start was meant to outlast the window"
+        wait_ready("slow", port, process, log_path, stall=WINDOW)
+        assert time.monotonic() - started > WINDOW, "the start was meant to outlast the window"
     finally:
         process.kill()
         process.wait()
@@ -71,7 +75,7 @@ def test_a_service_whose_log_stands_still_is_given_up(tmp_path):
     process, log_path = _slow_server(tmp_path, log_lines=-1, port=port)
     try:
         with pytest.raises(TimeoutError, match="log has not grown"):
-            wait_ready("hung", port, process, log_path, stall=1.0)
+            wait_ready("hung", port, process, log_path, stall=WINDOW)
     finally:
         process.kill()
         process.wait()
@@ -83,13 +87,13 @@ def _answers_when_started(log_path: Path):
 
 def test_keycloak_that_starts_slowly_but_visibly_is_waited_for(tmp_path, monkeypatch):
     server = LocalKeycloak(tmp_path / "kc")
-    server.process, log_path = _slow_server(tmp_path, log_lines=20, port=free_port())
+    server.process, log_path = _slow_server(tmp_path, log_lines=50, port=free_port())
     monkeypatch.setattr(keycloak_module, "answers_discovery", _answers_when_started(log_path))
     monkeypatch.setattr(keycloak_module, "READY_POLL_SECONDS", 0.05)
     try:
         started = time.monotonic()
-        server._wait_ready(1.0, log_path)
-        assert time.monotonic() - started > 1.0, "the start was meant to outlast the window"
+        server._wait_ready(WINDOW, log_path)
+        assert time.monotonic() - started > WINDOW, "the start was meant to outlast the window"
     finally:
         server.process.kill()
         server.process.wait()
@@ -102,7 +106,7 @@ def test_keycloak_whose_log_stands_still_is_given_up(tmp_path, monkeypatch):
     monkeypatch.setattr(keycloak_module, "READY_POLL_SECONDS", 0.05)
     try:
         with pytest.raises(TimeoutError, match="log has not grown"):
-            server._wait_ready(1.0, log_path)
+            server._wait_ready(WINDOW, log_path)
     finally:
         server.process.kill()
         server.process.wait()
