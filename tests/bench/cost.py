@@ -62,6 +62,8 @@ class Snapshot:
     gc_by: dict[str, float]  # seconds of garbage-collector pauses, per service
     long_gc_by: dict[str, float]  # pauses over 50 ms, per service
     stalls_by: dict[str, float]  # event-loop wake-ups more than 25 ms late, per service
+    fetches_by: dict[str, float]  # Kafka fetch requests of each service's consumer
+    partitions_by: dict[str, float]  # the partitions those requests named
     jit: dict[int, float]  # CPU seconds of the Kafka JVM's compiler threads, by thread id
     pg_by_pid: dict[int, tuple[str, float]]  # PostgreSQL process: (whose, CPU seconds)
 
@@ -100,6 +102,11 @@ class Snapshot:
             **{f"gc:{k}": v - other.gc_by.get(k, 0) for k, v in self.gc_by.items()},
             **{f"long_gc:{k}": v - other.long_gc_by.get(k, 0) for k, v in self.long_gc_by.items()},
             **{f"stalls:{k}": v - other.stalls_by.get(k, 0) for k, v in self.stalls_by.items()},
+            **{f"fetches:{k}": v - other.fetches_by.get(k, 0) for k, v in self.fetches_by.items()},
+            **{
+                f"partitions:{k}": v - other.partitions_by.get(k, 0)
+                for k, v in self.partitions_by.items()
+            },
             **self.pg_split(other),
         }
 
@@ -167,8 +174,20 @@ _LAG_SHORT = re.compile(
 )
 
 
+# brightline.messaging.kafka.pace_fetches's counters.
+_FETCHES = re.compile(r"^brightline_consumer_fetch_requests_total\{[^}]*\} (\S+)$", re.MULTILINE)
+_PARTITIONS = re.compile(
+    r"^brightline_consumer_fetch_partitions_total\{[^}]*\} (\S+)$", re.MULTILINE
+)
+
+
 def _total(pattern: re.Pattern[str], text: str) -> float:
     return sum(float(found) for found in pattern.findall(text))
+
+
+# Figures read at cpu_end (the moment the work finished), not after the statistics settle: the
+# consumers' idle long polls in between are no ticket's.
+BOUNDED_BY_THE_WORK = ("cpu:", "pg:", "fetches:", "partitions:")
 
 
 class CostMeter:
@@ -232,6 +251,8 @@ class CostMeter:
         gc_by: dict[str, float] = {}
         long_gc_by: dict[str, float] = {}
         stalls_by: dict[str, float] = {}
+        fetches_by: dict[str, float] = {}
+        partitions_by: dict[str, float] = {}
         async with httpx.AsyncClient(timeout=10) as client:
             for name, proc in self.stack.all_procs():
                 try:
@@ -247,6 +268,8 @@ class CostMeter:
                 stalls_by[name] = (
                     stalls_by.get(name, 0.0) + _total(_LAG_COUNT, text) - _total(_LAG_SHORT, text)
                 )
+                fetches_by[name] = fetches_by.get(name, 0.0) + _total(_FETCHES, text)
+                partitions_by[name] = partitions_by.get(name, 0.0) + _total(_PARTITIONS, text)
         round_trips = sum(trips_by.values())
         return Snapshot(
             time.monotonic(),
@@ -262,6 +285,8 @@ class CostMeter:
             gc_by,
             long_gc_by,
             stalls_by,
+            fetches_by,
+            partitions_by,
             jit,
             pg_by_pid,
         )
@@ -283,7 +308,7 @@ class CostMeter:
         if cpu_end is not None:
             cpu_delta = cpu_end.minus(start)
             for k, v in cpu_delta.items():
-                if k in ("cpu", "jit") or k.startswith(("cpu:", "pg:")):
+                if k in ("cpu", "jit") or k.startswith(BOUNDED_BY_THE_WORK):
                     delta[k] = v
             cpu_seconds = cpu_delta["seconds"]
         else:
@@ -293,7 +318,7 @@ class CostMeter:
         for k, v in delta.items():
             if k == "seconds":
                 continue
-            cpu_like = k in ("cpu", "jit") or k.startswith(("cpu:", "pg:"))
+            cpu_like = k in ("cpu", "jit") or k.startswith(BOUNDED_BY_THE_WORK)
             window = cpu_seconds if cpu_like else delta["seconds"]
             out[k] = max(0.0, v - idle.get(k, 0.0) * window)
         out["idle_cpu_share"] = idle.get("cpu", 0.0)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import REGISTRY
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
@@ -226,7 +227,7 @@ async def test_a_stream_is_fetched_in_paced_requests_not_one_fetch_per_record(
     """Records arriving one by one (a relay's stream) are fetched by requests at least
     fetch_pace_seconds apart, each bringing what arrived meanwhile: without the pacing the
     consumer sent a fetch (over all its partitions) per record or two, and applied each in a
-    transaction of its own."""
+    transaction of its own. The requests and the partitions they name are counted."""
     _, engine = database
     prefix = topic_prefix + "paced."
     topic = prefixed(prefix, INTAKE_TICKETS.name)
@@ -279,6 +280,13 @@ async def test_a_stream_is_fetched_in_paced_requests_not_one_fetch_per_record(
     # At most one fetch per pace (the one in flight when counting began is not counted).
     assert fetches <= elapsed / pace + 2, f"{fetches} fetches in {elapsed:.2f}s"
     assert transactions <= fetches
+    # Every request is counted on /metrics with the partitions it named: here all twelve of the
+    # topic's, whether they had records or not (both sides pay for each).
+    label = {"consumer": "paced-consumer"}
+    requests = REGISTRY.get_sample_value("brightline_consumer_fetch_requests_total", label)
+    named = REGISTRY.get_sample_value("brightline_consumer_fetch_partitions_total", label)
+    assert requests is not None and requests >= fetches
+    assert named == 12 * requests
 
 
 async def _sixty_with_a_poison(engine, kafka_bootstrap, prefix: str):

@@ -219,7 +219,7 @@ class EventConsumer:
             listener=_CommitOnRevoke(self),
         )
         await self._consumer.start()
-        pace_fetches(self._consumer, self.fetch_pace_seconds)
+        pace_fetches(self._consumer, self.fetch_pace_seconds, counted_as=self.name)
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
 
     async def stop(self) -> None:

@@ -20,6 +20,7 @@ from aiokafka.errors import (
 )
 
 from brightline.contracts.topics import topic_partitions
+from brightline.messaging import metrics
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +159,10 @@ async def _ensure_topics(
         await admin.close()
 
 
-def pace_fetches(consumer: AIOKafkaConsumer, seconds: float) -> None:
-    """At most one fetch request per `seconds` (per broker) from a started consumer.
+def pace_fetches(consumer: AIOKafkaConsumer, seconds: float, *, counted_as: str) -> None:
+    """At most one fetch request per `seconds` (per broker) from a started consumer, each
+    counted with the partitions it names (metrics.FETCH_REQUESTS, FETCH_PARTITIONS) under
+    `counted_as`.
 
     aiokafka sends the next fetch as soon as the last one answered, and a fetch answers as soon
     as one record is there: under a steady stream a consumer fetched about once per record, over
@@ -169,9 +172,14 @@ def pace_fetches(consumer: AIOKafkaConsumer, seconds: float) -> None:
     between, so a batch (one transaction, one commit) holds more records. An idle fetch still
     waits at the broker (fetch_max_wait_ms), and the first fetch after a quiet spell leaves at
     once: only a stream is paced, by at most `seconds` per hop. (Holding fetches at the broker
-    with fetch_min_bytes was measured worse: see consumer.FETCH_MIN_BYTES.)"""
-    if seconds <= 0:
-        return
+    with fetch_min_bytes was measured worse: see consumer.FETCH_MIN_BYTES.)
+
+    A request names every partition the consumer holds on that broker, and the client and the
+    broker pay for each one, empty or not (tests/bench/fetch_cost.py: ~230 and ~140 µs a request,
+    10 and 3.6 µs a partition named, on the 2-core box): the counts say what a consumer's
+    fetching costs."""
+    requests = metrics.FETCH_REQUESTS.labels(counted_as)
+    partitions = metrics.FETCH_PARTITIONS.labels(counted_as)
     fetcher = consumer._fetcher  # created by start(); aiokafka has no public hook for this
     send = fetcher._proc_fetch_request
     loop = asyncio.get_running_loop()
@@ -185,6 +193,8 @@ def pace_fetches(consumer: AIOKafkaConsumer, seconds: float) -> None:
             except asyncio.CancelledError:  # closed or reassigned: as aiokafka's own send does
                 return False
         sent_at[node_id] = loop.time()
+        requests.inc()
+        partitions.inc(sum(len(parts) for _, parts in request.topics))
         result: bool = await send(assignment, node_id, request)
         return result
 

@@ -6,6 +6,9 @@ Every service runs a relay and (most) a consumer, so every service exposes these
   in this process (broker high-water mark minus the consumer's position), set in the consumer loop.
 - brightline_consumer_events_handled_total{consumer,event_type}: events applied by a route.
 - brightline_consumer_events_dead_lettered_total{consumer,topic}: records sent to a .dlt topic.
+- brightline_consumer_fetch_requests_total{consumer} and
+  brightline_consumer_fetch_partitions_total{consumer}: the fetch requests a consumer sent and
+  the partitions they named (the client and the broker pay for each, empty or not).
 - brightline_outbox_backlog{service}: outbox rows not yet published, set by the relay.
 - brightline_outbox_published_total{service,topic,event_type}: rows the broker acknowledged.
 
@@ -35,6 +38,16 @@ DEAD_LETTERED = Counter(
     "Records a consumer sent to the dead-letter topic",
     ["consumer", "topic"],
 )
+FETCH_REQUESTS = Counter(
+    "brightline_consumer_fetch_requests",
+    "Fetch requests a consumer sent to the brokers",
+    ["consumer"],
+)
+FETCH_PARTITIONS = Counter(
+    "brightline_consumer_fetch_partitions",
+    "Partitions named by a consumer's fetch requests (each costs both sides, empty or not)",
+    ["consumer"],
+)
 OUTBOX_BACKLOG = Gauge(
     "brightline_outbox_backlog",
     "Outbox rows committed but not yet acknowledged by the broker",
@@ -50,6 +63,8 @@ METRIC_NAMES = (
     "brightline_consumer_lag",
     "brightline_consumer_events_handled_total",
     "brightline_consumer_events_dead_lettered_total",
+    "brightline_consumer_fetch_requests_total",
+    "brightline_consumer_fetch_partitions_total",
     "brightline_outbox_backlog",
     "brightline_outbox_published_total",
 )
