@@ -128,6 +128,20 @@ async def warm_up(stack: Stack, scale, meter: CostMeter) -> Result:
     )
 
 
+def fetches(figure: str, costs: dict[str, float], tickets: int) -> Result:
+    """The consumers' fetch requests per 100 tickets, and the partitions they named per ticket,
+    per service (each request and each partition named cost the client and the broker, empty
+    or not: fetch_cost.py)."""
+    return Result(
+        "sustained",
+        figure,
+        100 * sum(v for k, v in costs.items() if k.startswith("fetches:")) / tickets,
+        "fetches",
+        note=f"{per_service(costs, 'fetches', tickets, scale=100)}; partitions named per ticket: "
+        f"{per_service(costs, 'partitions', tickets)}",
+    )
+
+
 async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     headers = bearer(Role.AGENT, subject="agent-bench-1")
     url = f"{stack.url('intake')}/tickets"
@@ -269,24 +283,8 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "trips",
             note=f"{trips_by} (client-side count: statements + BEGIN + COMMIT/ROLLBACK)",
         ),
-        Result(
-            "sustained",
-            "Kafka fetch requests per 100 tickets",
-            100 * sum(v for k, v in costs.items() if k.startswith("fetches:")) / n,
-            "fetches",
-            note=f"{per_service(costs, 'fetches', n, scale=100)}; partitions they named per ticket: "
-            f"{per_service(costs, 'partitions', n)} (fetch_cost.py: each request and each "
-            "partition named cost the client and the broker, empty or not)",
-        ),
-        Result(
-            "sustained",
-            "Kafka fetch requests per 100 tickets at 70 % load",
-            100 * sum(v for k, v in per_ticket70.items() if k.startswith("fetches:")) / n70,
-            "fetches",
-            note=f"{per_service(per_ticket70, 'fetches', n70, scale=100)}; partitions named per "
-            "ticket: "
-            f"{per_service(per_ticket70, 'partitions', n70)}",
-        ),
+        fetches("Kafka fetch requests per 100 tickets", costs, n),
+        fetches("Kafka fetch requests per 100 tickets at 70 % load", per_ticket70, n70),
         Result(
             "sustained",
             "garbage-collector pauses per ticket",
