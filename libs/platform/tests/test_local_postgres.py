@@ -4,6 +4,7 @@ pgserver gives `pg_ctl start` 10 s; a server killed under load replays its WAL f
 a bench's data directory on this box), and `make run` or the bench then failed with
 TimeoutExpired. Here pg_ctl is made to give up at once, as it does on a long recovery."""
 
+import contextlib
 import subprocess
 import time
 from pathlib import Path
@@ -20,7 +21,10 @@ def _kill_server(data_dir: Path) -> None:
     postmaster = psutil.Process(pid)
     family = [postmaster, *postmaster.children(recursive=True)]
     for process in family:
-        process.kill()
+        # A child may end on its own between the listing and the kill (the backend of the
+        # psql that just ran, one the postmaster's death takes down): gone is what is wanted.
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
     psutil.wait_procs(family, timeout=30)
 
 
