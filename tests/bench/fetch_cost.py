@@ -28,11 +28,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cost import cpu_of, jit_cpu_of  # noqa: E402
+from cost import cpu_of, jit_cpu_of
 
-from brightline.messaging import ensure_topics  # noqa: E402
-from brightline.platform.local import LocalKafka  # noqa: E402
-from brightline.platform.local.paths import project_root  # noqa: E402
+from brightline.messaging import ensure_topics
+from brightline.platform.local import LocalKafka
+from brightline.platform.local.paths import project_root
 
 PARTITIONS = 12
 
@@ -48,7 +48,7 @@ async def fetch_for(bootstrap: str, topics: list[str], seconds: float, broker_pi
     )
     await consumer.start()
     consumer.assign([TopicPartition(t, p) for t in topics for p in range(PARTITIONS)])
-    consumer.seek_to_beginning()
+    await consumer.seek_to_beginning()
     client = consumer._client
     send = client.send
     sent = 0

@@ -59,16 +59,6 @@ OUTBOX_PUBLISHED = Counter(
     ["service", "topic", "event_type"],
 )
 
-METRIC_NAMES = (
-    "brightline_consumer_lag",
-    "brightline_consumer_events_handled_total",
-    "brightline_consumer_events_dead_lettered_total",
-    "brightline_consumer_fetch_requests_total",
-    "brightline_consumer_fetch_partitions_total",
-    "brightline_outbox_backlog",
-    "brightline_outbox_published_total",
-)
-
 
 # A labelled child looked up once per label values, not per event or row (labels() takes a lock
 # and builds its key on every call); the label values are bounded (consumers, contract types).
