@@ -21,6 +21,11 @@ from aiokafka.errors import (
 
 from brightline.contracts.topics import topic_partitions
 from brightline.messaging import metrics
+from brightline.messaging.fetch_sessions import (
+    FetchSession,
+    SessionFetchRequest,
+    use_fetch_sessions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -174,14 +179,18 @@ def pace_fetches(consumer: AIOKafkaConsumer, seconds: float, *, counted_as: str)
     once: only a stream is paced, by at most `seconds` per hop. (Holding fetches at the broker
     with fetch_min_bytes was measured worse: see consumer.FETCH_MIN_BYTES.)
 
-    A request names every partition the consumer holds on that broker, and the client and the
-    broker pay for each one, empty or not (tests/bench/fetch_cost.py: ~230 and ~140 µs a request,
-    10 and 3.6 µs a partition named, on the 2-core box): the counts say what a consumer's
+    A full fetch names every partition the consumer holds on that broker, and the client and
+    the broker pay for each one, empty or not (tests/bench/fetch_cost.py: ~230 and ~140 µs a
+    request, 10 and 3.6 µs a partition named, on the 2-core box). So each request goes in an
+    incremental fetch session with its broker (fetch_sessions): after the first it names only
+    the partitions whose offset moved since the last one. The counts say what a consumer's
     fetching costs."""
     requests = metrics.FETCH_REQUESTS.labels(counted_as)
     partitions = metrics.FETCH_PARTITIONS.labels(counted_as)
     fetcher = consumer._fetcher  # created by start(); aiokafka has no public hook for this
     send = fetcher._proc_fetch_request
+    use_fetch_sessions(fetcher)
+    sessions: dict[int, FetchSession] = {}
     loop = asyncio.get_running_loop()
     sent_at: dict[int, float] = {}
 
@@ -193,9 +202,13 @@ def pace_fetches(consumer: AIOKafkaConsumer, seconds: float, *, counted_as: str)
             except asyncio.CancelledError:  # closed or reassigned: as aiokafka's own send does
                 return False
         sent_at[node_id] = loop.time()
-        requests.inc()
-        partitions.inc(sum(len(parts) for _, parts in request.topics))
-        result: bool = await send(assignment, node_id, request)
+        in_session = SessionFetchRequest(request, sessions.setdefault(node_id, FetchSession()))
+        try:
+            result: bool = await send(assignment, node_id, in_session)
+        finally:
+            if in_session.built:  # it went out (a broker not ready never builds it)
+                requests.inc()
+                partitions.inc(in_session.named)
         return result
 
     fetcher._proc_fetch_request = paced
