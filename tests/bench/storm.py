@@ -19,6 +19,7 @@ import time
 
 import httpx
 from common import NotAvailable, Result, http_ok, pct, run_loadgen_async
+from cost import CostMeter, jit_note, per_service
 from stack import Stack, wait_for
 
 from brightline.platform.auth import Role
@@ -155,6 +156,11 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             except TimeoutError:
                 pass
 
+    # What a storm call costs the box, measured like a sustained ticket (cost.py): from the
+    # load's start until every call has reached dispatch and the lag is drained.
+    meter = CostMeter(stack)
+    await meter.measure_idle()
+    cost_start = await meter.snapshot()
     sampler = asyncio.create_task(sample_lag())
     t0 = time.time()
     report = await run_loadgen_async(
@@ -199,6 +205,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         return True
 
     await wait_for(drained, timeout=120, interval=2)
+    costs = await meter.end(cost_start, cpu_end=await meter.snapshot())
     left = {group: lag for group, lag in (await stack.consumer_lag()).items() if lag}
     stop.set()
     await sampler
@@ -252,6 +259,22 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             f"({counts['linked']} linked by intake during a known outage)",
         ),
         Result("storm", "POST p99 during storm", pct(report["latencies_ms"], 99), "ms"),
+        Result(
+            "storm",
+            "CPU per call (services+PG+Kafka, less idle)",
+            1000 * costs["cpu"] / max(sent, 1),
+            "ms",
+            note=f"{per_service(costs, 'cpu', max(sent, 1), scale=1000)}; "
+            f"{jit_note(costs, max(sent, 1))}; until the lag drained",
+        ),
+        Result(
+            "storm",
+            "SQL round trips per call",
+            costs["round_trips"] / max(sent, 1),
+            "trips",
+            note=f"{per_service(costs, 'trips', max(sent, 1))}; commits per call "
+            f"{costs['commits'] / max(sent, 1):.1f} ({per_service(costs, 'commits', max(sent, 1))})",
+        ),
         Result(
             "storm",
             "intake: requests that queued for a turn",

@@ -115,9 +115,10 @@ async def order_of(http, ticket_id: str, *, status: str | None = None) -> dict:
 
 
 async def dispatch_events(
-    kafka_bootstrap, topic_prefix, predicate, count: int, *, outages=False, timeout=60.0
+    kafka_bootstrap, topic_prefix, predicate, count: int, *, outages=False, timeout=60.0, until=None
 ):
-    """Read dispatch's topic from the start until `count` events match (all tests share the topic)."""
+    """Read dispatch's topic from the start until `count` events match, or until `until(matched)`
+    holds when given (all tests share the topic)."""
     topic = prefixed(topic_prefix, (DISPATCH_OUTAGES if outages else DISPATCH_WORK_ORDERS).name)
     consumer = AIOKafkaConsumer(
         topic,
@@ -130,7 +131,9 @@ async def dispatch_events(
     matched = []
     deadline = time.monotonic() + timeout
     try:
-        while len(matched) < count and time.monotonic() < deadline:
+        while (
+            (not until(matched)) if until is not None else len(matched) < count
+        ) and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 matched += [e for e in events_of(records) if predicate(e)]

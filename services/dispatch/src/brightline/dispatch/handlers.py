@@ -73,8 +73,62 @@ ARRIVALS = "dispatch_arrivals"
 NEW_ORDERS = "dispatch_new_orders"
 
 
+# The unit of work's reports joining incidents, told at commit (IncidentUpdates; session.info).
+INCIDENT_UPDATES = "dispatch_incident_updates"
+
+
 class NotFound(Exception):
     pass
+
+
+@dataclass
+class IncidentUpdate:
+    """What the joins of one incident in a unit of work tell: the tickets they added, and the
+    incident as the last one left it."""
+
+    updated_at: datetime
+    added_ticket_ids: list[str]
+    expected_restore_at: datetime | None
+    cause: str | None
+    status: str | None
+
+
+@dataclass
+class IncidentUpdates:
+    """A consumer batch's reports joining incidents (a storm's calls, several per incident and
+    batch), told in one outage.updated per incident at commit instead of one per report: each
+    event cost its outbox row and relay, and intake and records a consumed event each. Any other
+    handler tells them first (told_incident_updates), so an incident's events keep their order."""
+
+    by_incident: dict[str, IncidentUpdate] = field(default_factory=dict)
+
+    def tell(self, uow: UnitOfWork) -> None:
+        for incident_id, update in self.by_incident.items():
+            uow.emit(
+                OutageUpdatedV2(
+                    incident_id=incident_id,
+                    updated_at=update.updated_at,
+                    expected_restore_at=update.expected_restore_at,
+                    added_ticket_ids=update.added_ticket_ids,
+                    cause=update.cause,
+                    status=update.status,
+                )
+            )
+        self.by_incident.clear()
+
+
+def _incident_updates(uow: UnitOfWork) -> IncidentUpdates:
+    async def tell(updates: IncidentUpdates) -> None:
+        updates.tell(uow)
+
+    return uow.gathered(INCIDENT_UPDATES, IncidentUpdates, tell)
+
+
+def told_incident_updates(uow: UnitOfWork) -> None:
+    """The unit of work's joins told now (before a handler that may tell of an incident)."""
+    updates: IncidentUpdates | None = uow.session.info.pop(INCIDENT_UPDATES, None)
+    if updates is not None:
+        updates.tell(uow)
 
 
 @dataclass
@@ -279,15 +333,14 @@ async def _join(order: WorkOrder, incident_id: str, uow: UnitOfWork, at: datetim
     # equipment confirms a suspected fault) and answers as it now is.
     joined = await OutageRepository(uow.session).take_report(incident_id, order.id, at)
     order.link_to(incident_id, lead=joined.lead_work_order_id == order.id)
-    uow.emit(
-        OutageUpdatedV2(
-            incident_id=incident_id,
-            updated_at=at,
-            expected_restore_at=joined.expected_restore_at,
-            added_ticket_ids=[order.ticket_id],
-            cause=joined.cause,
-            status=joined.status,
-        )
+    updates = _incident_updates(uow).by_incident
+    added = [*updates[incident_id].added_ticket_ids] if incident_id in updates else []
+    updates[incident_id] = IncidentUpdate(
+        updated_at=at,
+        added_ticket_ids=[*added, order.ticket_id],
+        expected_restore_at=joined.expected_restore_at,
+        cause=joined.cause,
+        status=joined.status,
     )
 
 
@@ -1239,11 +1292,13 @@ def _folded_into_creation(happened: list[events.DomainEvent]) -> events.StatusCh
 
 def _after_new_orders(handler: Handler) -> Handler:
     """The handler, run after the unit of work's new orders are written (NewOrders): it reads
-    orders or crews from the table, as one by one it would have seen them there."""
+    orders or crews from the table, as one by one it would have seen them there; and after its
+    joins are told (IncidentUpdates): what it tells of an incident comes after them."""
 
     @functools.wraps(handler)
     async def handled(command: Any, uow: UnitOfWork, **dependencies: Any) -> Any:
         await written_new_orders(uow)
+        told_incident_updates(uow)
         return await handler(command, uow, **dependencies)
 
     return handled
