@@ -13,6 +13,7 @@ trail's (brightline.messaging.audit) nor the commit's."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -44,7 +45,7 @@ from brightline.dispatch.adapters.repository import (
 )
 from brightline.dispatch.domain import commands
 from brightline.dispatch.domain.model import ClusterKey
-from brightline.dispatch.handlers import NotFound
+from brightline.dispatch.handlers import INCIDENT_UPDATES, NotFound
 from brightline.dispatch.main import create_app
 from brightline.messaging import UnitOfWork, audit
 from brightline.messaging.audit import AuditTrail, audit_trail
@@ -56,7 +57,7 @@ from brightline.platform.db import (
     database_url,
     session_factory,
 )
-from brightline.platform.testing import running
+from brightline.platform.testing import eventually, running
 
 pytestmark = pytest.mark.integration
 
@@ -248,8 +249,9 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
     await handled(dispatch, first)  # declares a suspected incident, led by the first order
     emitted: list = []
     # BEGIN, the ticket's state, the clustering lock, the open incidents, the incident taking
-    # the report (lead and confirmation, RETURNING), the order (a follower: no crew)
-    assert await handled(dispatch, second, emitted) == 6
+    # the report (lead and confirmation, RETURNING); the order (a follower: no crew) is
+    # written at the commit with the batch's other new orders
+    assert await handled(dispatch, second, emitted) == 5
     orders = await orders_of(dispatch, first, second)
     assert [(o["is_lead"], o["incident_id"] is not None) for o in orders] == [
         (True, True),
@@ -282,7 +284,7 @@ async def test_a_second_report_of_a_building_joins_its_incident_in_one_statement
             await dispatch["bus"].handle(missing, uow)
 
 
-async def test_a_report_of_a_meter_under_its_transformers_incident_joins_in_four_statements(
+async def test_a_report_of_a_meter_under_its_transformers_incident_joins_in_two_statements(
     dispatch,
 ):
     # A storm's report: its meter under a transformer whose incident is open. Its state, its
@@ -292,8 +294,9 @@ async def test_a_report_of_a_meter_under_its_transformers_incident_joins_in_four
     await handled(dispatch, first)  # declares the transformer's incident, led by this order
     emitted: list = []
     # BEGIN, the ticket's state with its meter's place and the transformer's lock, the open
-    # incidents, the incident taking the report, the order (a follower: no crew)
-    assert await handled(dispatch, second, emitted) == 5
+    # incidents, locked; the incident taking the report and the order (a follower: no crew)
+    # are written at the commit
+    assert await handled(dispatch, second, emitted) == 3
     orders = await orders_of(dispatch, first, second)
     incident_id = orders[0]["incident_id"]
     assert incident_id is not None
@@ -469,12 +472,13 @@ async def test_the_history_row_riding_on_a_new_order_is_in_the_audit_trail(dispa
     }
 
 
-async def test_an_audited_report_joining_an_incident_captures_it_in_the_same_round_trips(
+async def test_an_audited_report_joining_an_incident_captures_it_in_no_round_trip_of_its_own(
     dispatch,
 ):
-    """With the audit trail on, the incident taking the report (an UPDATE that RETURNs what
-    the handler reads) is still one round trip: the incident before and after ride on it. It
-    was read before and again after in statements of their own (two more per report)."""
+    """With the audit trail on, a report joining its transformer's incident costs no round
+    trip for the change's images: the incident was read whole and locked, so its row before
+    and after the report are known, and the row is written at the commit. (They were read
+    before and again after in statements of their own, then rode on the UPDATE.)"""
     sessions = session_factory(dispatch["engine"])
     sessions.configure(info={"audit": AuditTrail("dispatch")})
     _, meters = await topology(dispatch["http"], 2)
@@ -482,9 +486,10 @@ async def test_an_audited_report_joining_an_incident_captures_it_in_the_same_rou
     await handled({**dispatch, "sessions": sessions}, first)  # declares it, suspected
     third = ticket(f"{UNIT}-01", meter_no=meters[1], fault_scope="building")
     trips, committed, row = await handled_audited(dispatch, sessions, third)
-    # BEGIN, the state with the place and the lock, the open incidents, the incident taking
-    # the report with its images, the order
-    assert trips == 5
+    # BEGIN, the state with the place and the lock, the open incidents (whole and locked: the
+    # images of the report's change are known without another read); the incident taking the
+    # report and the order at the commit
+    assert trips == 3
     [update] = [e for e in committed if e.type.endswith("outage.updated.v2")]
     assert (update.data["added_ticket_ids"], update.data["status"]) == (
         [third.ticket_id],
@@ -720,3 +725,105 @@ async def test_a_report_reads_only_the_open_incidents_it_could_join(dispatch):
         assert await read(ClusterKey(latitude=30.2, longitude=120.1)) == {"located"}
         everything = {i.id for i in await outages.open_incidents(unit)}
         assert everything == {ids[n] for n in placed if not n.startswith("closed")}
+
+
+async def test_a_batchs_storm_reports_read_each_transformer_once_and_join_at_the_commit(dispatch):
+    """A storm's consumer batch: reports of meters under two transformers whose incidents are
+    open, interleaved, one ticket's event twice. Their states and places are read ahead in one
+    statement that takes both transformers' locks; each transformer's incidents are read once,
+    locked; each report joins at no round trip of its own, its order and the incidents' rows
+    written at the commit. What it leaves is what one by one left: every order a follower of
+    its incident, each incident confirmed with its last report's time, one outage.updated per
+    incident naming its tickets in order, and each event's audit row its own change, the rows
+    before and after chained from one report to the next."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+    placed = [await topology(dispatch["http"], 5) for _ in range(2)]
+    for _, meters in placed:  # each declares its transformer's incident, led by this order
+        await handled(dispatch, ticket(f"{UNIT}-01", meter_no=meters[0], fault_scope="building"))
+    reports = [
+        ticket(f"{UNIT}-01", meter_no=meters[i], fault_scope="building")
+        for i in range(1, 5)
+        for _, meters in placed
+    ]
+    batch = [new_event(p, source="/brightline/intake") for p in reports]
+    batch.insert(3, batch[2])  # a redelivery in the batch
+    async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
+        uow.batch = tuple(batch)
+        before = ROUND_TRIPS["total"]
+        for event in batch:
+            uow.causation = event
+            await dispatch["routes"][event.type](event, uow)
+        # BEGIN, the batch's states and places with both locks, each transformer's incidents
+        assert ROUND_TRIPS["total"] - before == 4
+        uow.claim("dispatch-test", batch)
+        await uow.commit()
+    orders = await orders_of(dispatch, *reports)  # one each: the redelivery made none
+    assert sorted(o["ticket_id"] for o in orders) == sorted(r.ticket_id for r in reports)
+    assert not any(o["is_lead"] for o in orders)
+    told = [e.data for e in uow.committed if e.type.endswith("outage.updated.v2")]
+    assert len(told) == 2
+    for (transformer, _), update in zip(placed, told, strict=True):
+        [incident] = await rows(
+            dispatch, sa.select(incidents).where(incidents.c.transformer_id == transformer)
+        )
+        mine = [r for r in reports if r.meter_no.startswith(f"M-{transformer}-")]
+        assert update["incident_id"] == incident["id"]
+        assert update["added_ticket_ids"] == [r.ticket_id for r in mine]
+        assert update["status"] == incident["status"] == "confirmed"
+        assert {
+            o["incident_id"] for o in orders if o["ticket_id"] in update["added_ticket_ids"]
+        } == {incident["id"]}
+        images = []
+        for event in batch[:3] + batch[4:]:
+            if event.data["ticket_id"] not in update["added_ticket_ids"]:
+                continue
+            [row] = await rows(
+                dispatch,
+                sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id),
+            )
+            [taken] = [c for c in row["changes"] if c["table"] == "incidents"]
+            images.append((taken["before"][0], taken["after"][0]))
+        assert images[0][0]["status"] == "suspected"
+        for (_, after), (before_next, _) in zip(images, images[1:], strict=False):
+            assert after == before_next
+        assert images[-1][1]["last_report_at"] == str(incident["last_report_at"])
+
+
+async def test_a_restoration_waits_for_the_batch_whose_reports_join_its_incident(dispatch):
+    """The incidents a batch's reports read are locked until its commit: a restoration that
+    comes meanwhile finds the reports joined, and resolves their orders with the others,
+    where it would otherwise close the incident under them and leave them open."""
+    _, meters = await topology(dispatch["http"], 2)
+    await handled(dispatch, ticket(f"{UNIT}-01", meter_no=meters[0], fault_scope="building"))
+    late = new_event(
+        ticket(f"{UNIT}-01", meter_no=meters[1], fault_scope="building"),
+        source="/brightline/intake",
+    )
+    async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
+        await dispatch["routes"][late.type](late, uow)
+        [incident_id] = uow.session.info[INCIDENT_UPDATES].by_incident
+
+        async def restore() -> list:
+            command = commands.RestoreIncident(incident_id, datetime.now(UTC), "sup-1")
+            async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as other:
+                finished = await dispatch["bus"].handle(command, other)
+                await other.commit()
+            return finished
+
+        restoring = asyncio.create_task(restore())
+        waiting = (
+            sa.select(sa.func.count())
+            .select_from(sa.text("pg_locks"))
+            .where(sa.text("NOT granted"))
+        )
+
+        async def blocked() -> bool:
+            async with dispatch["engine"].connect() as conn:
+                return bool(await conn.scalar(waiting))
+
+        await eventually(blocked)
+        assert not restoring.done()
+        await uow.commit()
+    finished = await restoring
+    assert late.data["ticket_id"] in {o.ticket_id for o in finished}

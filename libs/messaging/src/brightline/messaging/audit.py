@@ -406,21 +406,38 @@ def note_insert(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -
     _note(session, table, "insert", rows)
 
 
-def note_update(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -> None:
+def note_update(
+    session: AsyncSession,
+    table: str,
+    rows: list[dict[str, Any]],
+    *,
+    before: list[dict[str, Any]] | None = None,
+) -> None:
     """Rows a unit of work will update in a statement of its own later (UnitOfWork.defer), each
     as its primary key and the values it is given, taken as the cause being handled now updated
     them: the form _capture_change gives an executemany UPDATE (no row before: the statement
-    that reads it runs after every cause of the batch has closed its row)."""
-    _note(session, table, "update", rows)
+    that reads it runs after every cause of the batch has closed its row). With `before`, the
+    whole rows before and after, as a captured UPDATE gives them: for rows the unit of work
+    holds locked since it read them, so nothing else changes them before the write."""
+    _note(session, table, "update", rows, before)
 
 
-def _note(session: AsyncSession, table: str, op: str, rows: list[dict[str, Any]]) -> None:
+def _note(
+    session: AsyncSession,
+    table: str,
+    op: str,
+    rows: list[dict[str, Any]],
+    before: list[dict[str, Any]] | None = None,
+) -> None:
     changes = session.info.get(CHANGES)
     if changes is None or not rows:
         return
     if len(changes) < MAX_ENTRIES:
         after = [_mask(r) for r in rows[:MAX_ROWS]]
-        changes.append({"table": table, "op": op, "count": len(rows), "after": after})
+        entry: dict[str, Any] = {"table": table, "op": op, "count": len(rows), "after": after}
+        if before is not None:
+            entry["before"] = [_mask(r) for r in before[:MAX_ROWS]]
+        changes.append(entry)
     else:
         more = session.info.setdefault(MORE, {})
         more[f"{op} {table}"] = more.get(f"{op} {table}", 0) + len(rows)

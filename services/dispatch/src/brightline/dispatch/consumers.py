@@ -58,6 +58,23 @@ def ordinary_repairs(events: Iterable[Event]) -> dict[str, str]:
     return repairs
 
 
+def fold_reports(events: Iterable[Event]) -> dict[str, str | None]:
+    """Meter (or None) by ticket of the events' repairs that may fold into an incident (shared
+    equipment, or a meter to place): what create_work_order reads for each of them it may read
+    for all at once. Read off the event's plain fields, as ordinary_repairs."""
+    reports = {}
+    for event in events:
+        data = event.data
+        if (
+            event.type.startswith(TICKET_RECORDED)
+            and data.get("ticket_type") == "repair"
+            and data.get("area_code")
+            and not folds_into_no_incident(data.get("fault_scope"), data.get("meter_no"))
+        ):
+            reports[data["ticket_id"]] = data.get("meter_no")
+    return reports
+
+
 def on_reopen_requested(event: Event) -> commands.ReopenRepair | None:
     p = event.payload()
     if p.origin != "dispatch":  # intake and casework reopen their own

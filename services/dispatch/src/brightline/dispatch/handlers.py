@@ -25,7 +25,7 @@ from brightline.contracts.events.dispatch import (
     WorkOrderStatusChangedV1,
 )
 from brightline.dispatch import metrics
-from brightline.dispatch.adapters.orm import work_order_history, work_orders
+from brightline.dispatch.adapters.orm import incidents, work_order_history, work_orders
 from brightline.dispatch.adapters.repository import (
     CrewRepository,
     FoldContext,
@@ -33,9 +33,10 @@ from brightline.dispatch.adapters.repository import (
     OutageRepository,
     WorkOrderRepository,
     history_row,
+    open_incident,
     order_row,
 )
-from brightline.dispatch.consumers import ordinary_repairs
+from brightline.dispatch.consumers import fold_reports, ordinary_repairs
 from brightline.dispatch.domain import commands, events
 from brightline.dispatch.domain.model import (
     CREW_STEPS,
@@ -45,6 +46,7 @@ from brightline.dispatch.domain.model import (
     RESOLUTION_REPAIRED,
     ClusterKey,
     CrewState,
+    OpenIncident,
     ServiceArea,
     WorkOrder,
     check_step_time,
@@ -101,8 +103,14 @@ class IncidentUpdates:
     handler tells them first (told_incident_updates), so an incident's events keep their order."""
 
     by_incident: dict[str, IncidentUpdate] = field(default_factory=dict)
+    # Incidents locked by this unit of work whose reports it took without writing them yet
+    # (Folds): each row as its last report left it, written with the others at once.
+    taken: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def tell(self, uow: UnitOfWork) -> None:
+    async def tell(self, uow: UnitOfWork) -> None:
+        if self.taken:
+            await OutageRepository(uow.session).write_reports_taken(list(self.taken.values()))
+            self.taken.clear()
         for incident_id, update in self.by_incident.items():
             uow.emit(
                 OutageUpdatedV2(
@@ -118,26 +126,48 @@ class IncidentUpdates:
 
 
 def _incident_updates(uow: UnitOfWork) -> IncidentUpdates:
-    async def tell(updates: IncidentUpdates) -> None:
-        updates.tell(uow)
-
-    return uow.gathered(INCIDENT_UPDATES, IncidentUpdates, tell)
+    return uow.gathered(INCIDENT_UPDATES, IncidentUpdates, lambda u: u.tell(uow))
 
 
-def told_incident_updates(uow: UnitOfWork) -> None:
-    """The unit of work's joins told now (before a handler that may tell of an incident)."""
+async def told_incident_updates(uow: UnitOfWork) -> None:
+    """The unit of work's joins written and told now (before a handler that may read or tell
+    of an incident); what it read ahead for its reports is read again after that handler."""
+    uow.session.info.pop(FOLDS, None)
     updates: IncidentUpdates | None = uow.session.info.pop(INCIDENT_UPDATES, None)
     if updates is not None:
-        updates.tell(uow)
+        await updates.tell(uow)
+
+
+# The unit of work's reports that may fold into an incident (Folds; session.info).
+FOLDS = "dispatch_folds"
+# Folds.incidents' key: what open_incidents reads for a report (its unit and place).
+IncidentsNear = tuple[str, str | None, str | None]
+
+
+@dataclass
+class Folds:
+    """What a consumer batch's reports that may fold into an incident (a storm's calls, many
+    per transformer) read once for them all instead of once each: their tickets' states and
+    their meters' places, read ahead with every transformer's clustering lock
+    (read_ahead_folds), and each transformer's open incidents, read whole and locked
+    (locked_incidents). Locked, an incident does not change but by this unit of work until its
+    commit, so a report joining one that has its lead is written with the others at the
+    commit (IncidentUpdates.taken), computed here as take_report would have. Dropped when any
+    other handler runs (told_incident_updates): it may change what was read."""
+
+    read: set[str] = field(default_factory=set)  # the tickets read ahead
+    places: dict[str, FoldContext] = field(default_factory=dict)  # by ticket, until used
+    incidents: dict[IncidentsNear, list[str]] = field(default_factory=dict)  # their ids
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id, as now
 
 
 @dataclass
 class NewOrders:
-    """A consumer batch's ordinary new orders (no incident to fold into, no link waiting for
-    them), inserted with their history rows in one statement at commit: one each cost the
-    round trip of its INSERT, its ORM execution and its change capture. Until then the batch's
-    later repairs see them here as they would in the table: a ticket ordered already, a crew's
-    load. Every other handler writes them first (written_new_orders): it reads the table."""
+    """A consumer batch's new orders that no link waits for, but an incident's lead (ordinary
+    repairs, unrouted ones, reports following an incident's lead), inserted with their history
+    rows in one statement at commit: one each cost the round trip of its INSERT, its ORM
+    execution and its change capture. Until then the batch's later repairs see them here as
+    they would in the table: a ticket ordered already, a crew's load. Every other handler writes them first (written_new_orders): it reads the table."""
 
     orders: dict[str, WorkOrder] = field(default_factory=dict)  # by ticket
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -172,8 +202,6 @@ async def create_work_order(
     table = await _routing_table(command.area_code, orders, settings)
     area = route(command.area_code, table)
     ordinary = folds_into_no_incident(command.fault_scope, command.meter_no)
-    if area is not None and not ordinary:
-        await written_new_orders(uow)  # clustering reads orders and crews from the table
     crews: list[CrewState] | None = None  # read with the ticket's state when surely needed
     located: FoldContext | None = None  # read with it for a report that may fold
     if area is not None and ordinary:
@@ -192,10 +220,8 @@ async def create_work_order(
         crews = with_load(crews, batch.orders.values())
     elif area is not None:
         # A report that may fold into an incident: its state, its meter's place and its
-        # transformer's clustering lock in one round trip.
-        located = await OutageRepository(uow.session).fold_context(
-            command.ticket_id, command.meter_no
-        )
+        # transformer's clustering lock in one round trip (or read ahead with the batch's).
+        located = await _fold_context(command, uow)
         links_waiting, ordered_before = located.links_waiting, located.existing_id is not None
     else:
         existing_id, links_waiting = await orders.ticket_state(command.ticket_id)
@@ -233,14 +259,17 @@ async def create_work_order(
     if area is not None:
         if located is not None:  # an ordinary repair folds into no incident
             await _cluster(order, command, located, uow, settings, at)
+            if order.is_lead:
+                await written_new_orders(uow)  # the crews' load is read from the table
         if order.is_lead:
             await _assign(order, uow, settings, at, reason="new order", crews=crews)
     if links_waiting:
         await LinkRepository(uow.session).attach_pending(
             linked_ticket_id=order.ticket_id, work_order_id=order.id, incident_id=order.incident_id
         )
-    # An order in no incident and awaited by no link waits for the batch's commit.
-    batched = (area is None or ordinary) and not links_waiting
+    # An ordinary or unrouted order, or a report following its incident's lead, awaited by
+    # no link, waits for the batch's commit.
+    batched = (area is None or ordinary or not order.is_lead) and not links_waiting
     await publish(order, uow, recorded_at=at, new=True, batched=batched)
     if area is None:
         metrics.ORDERS_NEEDING_ROUTING.inc()
@@ -269,6 +298,24 @@ async def _read_ahead(uow: UnitOfWork, batch: NewOrders, table: dict[str, Servic
     batch.ordered |= ordered
     batch.waiting |= waiting
     batch.crews |= crews
+
+
+async def _fold_context(command: commands.CreateWorkOrder, uow: UnitOfWork) -> FoldContext:
+    """The report's ticket state and meter's place, its transformer's clustering lock held:
+    read ahead for the consumer batch's reports from this one on at the first of them."""
+    folds: Folds = uow.session.info.setdefault(FOLDS, Folds())
+    if command.ticket_id not in folds.read and uow.causation in uow.batch:
+        ahead = fold_reports(uow.batch[uow.batch.index(uow.causation) :])
+        if len(ahead) > 1:  # one alone reads its own as cheaply
+            folds.places |= await OutageRepository(uow.session).read_ahead_folds(ahead)
+            folds.read |= ahead.keys()
+    # Taken out: the ticket's next event (a redelivery in the batch) sees this one's order.
+    located = folds.places.pop(command.ticket_id, None)
+    if located is None:
+        located = await OutageRepository(uow.session).fold_context(
+            command.ticket_id, command.meter_no
+        )
+    return located
 
 
 async def _routing_table(
@@ -303,7 +350,7 @@ async def _cluster(
         await outages.lock(key)  # the lock of every report placed by location alone
     incident = matching_incident(
         key,
-        await outages.open_incidents(order.unit_id, near=key),
+        await _open_incidents(order.unit_id, key, uow),
         at=at,
         radius_m=settings.outage_radius_m,
         window_seconds=settings.outage_window_seconds,
@@ -311,6 +358,7 @@ async def _cluster(
     if incident is not None:
         await _join(order, incident.id, uow, at)
         return
+    await written_new_orders(uow)  # declaring reads and changes orders in the table
     if points_at_shared_equipment(command.fault_scope):
         await _declare_from_report(order, [], command, transformer_id, feeder_id, uow, settings, at)
         return
@@ -327,20 +375,53 @@ async def _cluster(
         )
 
 
+async def _open_incidents(unit_id: str, key: ClusterKey, uow: UnitOfWork) -> list[OpenIncident]:
+    """The open incidents the report could join. Under a transformer (whose lock is held) read
+    once per unit of work, locked (Folds); placed by location alone, read each time."""
+    outages = OutageRepository(uow.session)
+    if not key.transformer_id:
+        return await outages.open_incidents(unit_id, near=key)
+    folds: Folds = uow.session.info.setdefault(FOLDS, Folds())
+    near = (unit_id, key.transformer_id, key.feeder_id)
+    if near not in folds.incidents:
+        rows = await outages.locked_incidents(unit_id, key)
+        folds.rows |= {row["id"]: row for row in rows}
+        folds.incidents[near] = [row["id"] for row in rows]
+    return [open_incident(folds.rows[i]) for i in folds.incidents[near]]
+
+
 async def _join(order: WorkOrder, incident_id: str, uow: UnitOfWork, at: datetime) -> None:
-    # One statement: the incident takes the report (its first report leads it: an incident
-    # declared from the grid side gets its crew through it; a second report of the same
-    # equipment confirms a suspected fault) and answers as it now is.
-    joined = await OutageRepository(uow.session).take_report(incident_id, order.id, at)
-    order.link_to(incident_id, lead=joined.lead_work_order_id == order.id)
-    updates = _incident_updates(uow).by_incident
-    added = [*updates[incident_id].added_ticket_ids] if incident_id in updates else []
-    updates[incident_id] = IncidentUpdate(
+    """The incident takes the report: its first report leads it (an incident declared from
+    the grid side gets its crew through it); with a lead, a report of the same equipment
+    confirms a suspected fault."""
+    updates = _incident_updates(uow)
+    folds: Folds | None = uow.session.info.get(FOLDS)
+    was = folds.rows.get(incident_id) if folds is not None else None
+    if was is not None and was["lead_work_order_id"] is not None:
+        # Locked and led: the report's change is known here and written at the commit.
+        confirms = was["status"] == "suspected"
+        now = was | {
+            "last_report_at": at,
+            "status": "confirmed" if confirms else was["status"],
+            "confirmed_at": at if confirms else was["confirmed_at"],
+        }
+        note_update(uow.session, incidents.name, [now], before=[was])
+        updates.taken[incident_id] = now
+    else:
+        # One statement: the incident takes the report and answers as it now is.
+        joined = await OutageRepository(uow.session).take_report(incident_id, order.id, at)
+        now = dict(joined._mapping)
+    if folds is not None and was is not None:
+        folds.rows[incident_id] = now
+    order.link_to(incident_id, lead=now["lead_work_order_id"] == order.id)
+    told = updates.by_incident
+    added = [*told[incident_id].added_ticket_ids] if incident_id in told else []
+    told[incident_id] = IncidentUpdate(
         updated_at=at,
         added_ticket_ids=[*added, order.ticket_id],
-        expected_restore_at=joined.expected_restore_at,
-        cause=joined.cause,
-        status=joined.status,
+        expected_restore_at=now["expected_restore_at"],
+        cause=now["cause"],
+        status=now["status"],
     )
 
 
@@ -364,6 +445,9 @@ async def _declare_from_report(
         other.link_to(incident_id, lead=other is lead)
         await orders.save(other)
     order.link_to(incident_id, lead=lead is order)
+    if (folds := uow.session.info.get(FOLDS)) is not None:
+        # The transformer's incidents read again by its next report, this one locked with them.
+        folds.incidents.pop((order.unit_id, transformer_id, feeder_id), None)
     radius = None if transformer_id else settings.outage_radius_m
     area_name = await orders.area_name(command.area_code)
     await outages.add(
@@ -1298,7 +1382,7 @@ def _after_new_orders(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def handled(command: Any, uow: UnitOfWork, **dependencies: Any) -> Any:
         await written_new_orders(uow)
-        told_incident_updates(uow)
+        await told_incident_updates(uow)
         return await handler(command, uow, **dependencies)
 
     return handled

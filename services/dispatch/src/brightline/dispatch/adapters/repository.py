@@ -617,28 +617,45 @@ class OutageRepository:
         """The unit's open incidents; `near` a report's place, only those matching_incident
         could fold it into (its transformer's, its feeder's, or without topology those placed
         by location): in a storm a unit has hundreds open, and every report read them all."""
-        c = incidents.c
-        where = [c.status.in_(INCIDENT_OPEN), c.unit_id == unit_id]
-        if near is not None and near.transformer_id:
-            same = [c.transformer_id == near.transformer_id]
-            if near.feeder_id:
-                same.append(sa.and_(c.transformer_id.is_(None), c.feeder_id == near.feeder_id))
-            where.append(sa.or_(*same))
-        elif near is not None:
-            where += [c.transformer_id.is_(None), c.feeder_id.is_(None)]
-        rows = (await self.session.execute(sa.select(incidents).where(*where))).all()
-        return [
-            OpenIncident(
-                r.id,
-                r.transformer_id,
-                r.feeder_id,
-                r.latitude,
-                r.longitude,
-                r.radius_m,
-                r.last_report_at,
+        rows = (await self.session.execute(_open_incidents(unit_id, near))).all()
+        return [open_incident(r) for r in rows]
+
+    async def locked_incidents(self, unit_id: str, near: ClusterKey) -> list[dict[str, Any]]:
+        """open_incidents near a report's place, whole, each locked until the commit (FOR NO
+        KEY UPDATE): no restoration, cancellation or other change of them comes between this
+        read and the unit of work's end, so what it read stays true for all of its reports.
+        A row that changed since the statement's snapshot is read as it now is; one no longer
+        open is not read."""
+        query = _open_incidents(unit_id, near).with_for_update(key_share=True)
+        return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def read_ahead_folds(self, reports: dict[str, str | None]) -> dict[str, FoldContext]:
+        """fold_context for a consumer batch's reports (meter by ticket) in one round trip: each
+        ticket's state and its meter's place, every transformer's clustering lock taken, in one
+        order (a batch never holds one lock while waiting for another that a batch holding
+        that one waits for)."""
+        result = await self.session.execute(
+            _READ_AHEAD_FOLDS, {"ticket_ids": list(reports), "meter_nos": list(reports.values())}
+        )
+        return {
+            r.ticket_id: FoldContext(
+                existing_id=r.existing_id,
+                links_waiting=bool(r.links_waiting),
+                transformer_id=r.transformer_id,
+                feeder_id=r.feeder_id,
             )
-            for r in rows
-        ]
+            for r in result
+        }
+
+    async def write_reports_taken(self, taken: list[dict[str, Any]]) -> None:
+        """Incidents that took reports (locked_incidents rows as the reports left them), in one
+        round trip at the commit. On the session's connection, not through the ORM's execute:
+        the audit trail has each report's change already (audit.note_update as it was
+        taken)."""
+        connection = await self.session.connection()
+        await connection.execute(
+            _REPORTS_TAKEN, [{f"taken_{k}": row[k] for k in _TAKEN} for row in taken]
+        )
 
     async def add(self, **values) -> None:
         await self.session.execute(incidents.insert().values(**values))
@@ -651,8 +668,8 @@ class OutageRepository:
     async def take_report(self, incident_id: str, order_id: str, at: datetime):
         """A report joins the incident, in one UPDATE ... RETURNING: it is the last report; it
         leads when the incident had no lead yet; with a lead already there, a suspected fault
-        is confirmed by it. Returns the incident as it now is (not its tickets: reading them
-        on every report made a storm's incident of n reports cost O(n^2))."""
+        is confirmed by it. Returns the incident's row as it now is (not its tickets: reading
+        them on every report made a storm's incident of n reports cost O(n^2))."""
         result = await self.session.execute(
             _TAKE_REPORT, {"incident_id": incident_id, "order_id": order_id, "at": at}
         )
@@ -890,7 +907,7 @@ def _take_report() -> sa.Update:
             status=sa.case((confirms, "confirmed"), else_=c.status),
             confirmed_at=sa.case((confirms, at), else_=c.confirmed_at),
         )
-        .returning(c.lead_work_order_id, c.status, c.expected_restore_at, c.cause)
+        .returning(*c)
     )
 
 
@@ -918,6 +935,43 @@ def _take_link() -> sa.Update:
 
 
 _TAKE_REPORT = _take_report()
+# write_reports_taken: what a report joining an incident changes (take_report), as computed
+# by the unit of work that holds the incident locked.
+_TAKEN = ("id", "last_report_at", "status", "confirmed_at")
+_REPORTS_TAKEN = (
+    incidents.update()
+    .where(incidents.c.id == sa.bindparam("taken_id"))
+    .values({k: sa.bindparam(f"taken_{k}") for k in _TAKEN[1:]})
+)
+
+
+def _open_incidents(unit_id: str, near: ClusterKey | None) -> sa.Select[Any]:
+    c = incidents.c
+    where = [c.status.in_(INCIDENT_OPEN), c.unit_id == unit_id]
+    if near is not None and near.transformer_id:
+        same = [c.transformer_id == near.transformer_id]
+        if near.feeder_id:
+            same.append(sa.and_(c.transformer_id.is_(None), c.feeder_id == near.feeder_id))
+        where.append(sa.or_(*same))
+    elif near is not None:
+        where += [c.transformer_id.is_(None), c.feeder_id.is_(None)]
+    return sa.select(incidents).where(*where)
+
+
+def open_incident(row: Any) -> OpenIncident:
+    """An incidents row (a Row or a mapping) as matching_incident reads it."""
+    r = row if isinstance(row, dict) else row._mapping
+    return OpenIncident(
+        r["id"],
+        r["transformer_id"],
+        r["feeder_id"],
+        r["latitude"],
+        r["longitude"],
+        r["radius_m"],
+        r["last_report_at"],
+    )
+
+
 _TAKE_LINK = _take_link()
 
 # Clustering's advisory lock is named after this and the transformer ("geo" for reports placed
@@ -958,6 +1012,39 @@ def _fold_context() -> sa.Select[Any]:
 
 
 _FOLD_CONTEXT = _fold_context()
+
+# read_ahead_folds: each report's ticket state and meter's place (fold_context's, per row of
+# the batch), after the transformers' locks are taken in their order (an InitPlan: once,
+# before the rows are read).
+_READ_AHEAD_FOLDS = sa.text(
+    f"""
+    WITH reports AS (
+        SELECT * FROM unnest(CAST(:ticket_ids AS varchar[]), CAST(:meter_nos AS varchar[]))
+            AS r(ticket_id, meter_no)
+    ), placed AS (
+        SELECT r.ticket_id, m.transformer_id, t.feeder_id
+        FROM reports r
+        LEFT JOIN meters m ON m.meter_no = r.meter_no
+        LEFT JOIN transformers t ON t.transformer_id = m.transformer_id
+    )
+    SELECT p.ticket_id, p.transformer_id, p.feeder_id,
+        (SELECT o.id FROM work_orders o WHERE o.ticket_id = p.ticket_id
+            ORDER BY o.created_at DESC LIMIT 1) AS existing_id,
+        EXISTS (SELECT 1 FROM incident_links l WHERE l.linked_ticket_id = p.ticket_id
+            AND l.work_order_id IS NULL AND l.released_at IS NULL) AS links_waiting,
+        (SELECT count(pg_advisory_xact_lock(hashtextextended('{CLUSTER_LOCK}' || k.id, 0)))
+            FROM (SELECT DISTINCT transformer_id AS id FROM placed
+                  WHERE transformer_id IS NOT NULL ORDER BY 1) k) AS locked
+    FROM placed p
+    """
+).columns(
+    sa.column("ticket_id", sa.String),
+    sa.column("transformer_id", sa.String),
+    sa.column("feeder_id", sa.String),
+    sa.column("existing_id", sa.String),
+    sa.column("links_waiting", sa.Boolean),
+    sa.column("locked", sa.Integer),
+)
 
 
 def _crew_state_columns() -> tuple[Any, ...]:
