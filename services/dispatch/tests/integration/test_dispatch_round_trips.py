@@ -504,9 +504,10 @@ async def test_an_audited_report_joining_an_incident_captures_it_in_no_round_tri
 
 
 async def test_a_repeat_call_linked_to_an_open_incident_is_taken_in_one_statement(dispatch):
-    """A storm's repeat call (intake links it to the known outage): the incident takes it in
-    one UPDATE ... RETURNING, its images captured in that round trip, and the link is
-    written. It was read (locked) first and then updated: one more per call."""
+    """A storm's repeat call (intake links it to the known outage): the incident is read
+    whole and locked in one statement, takes the call (its change, and its images in the audit
+    trail, made on the row as read), and the row and the link are written at the commit, with
+    the batch's others. It was an UPDATE ... RETURNING and an INSERT of its own each."""
     sessions = session_factory(dispatch["engine"])
     sessions.configure(info={"audit": AuditTrail("dispatch")})
     audited = {**dispatch, "sessions": sessions}
@@ -522,15 +523,15 @@ async def test_a_repeat_call_linked_to_an_open_incident_is_taken_in_one_statemen
         for _ in range(2)
     ]
     emitted: list = []
-    # BEGIN, the incident taking the call (confirmed by it), the link
-    assert await handled(audited, calls[0], emitted) == 3
+    # BEGIN, the incident read and locked (confirmed by the call at the commit)
+    assert await handled(audited, calls[0], emitted) == 2
     [update] = [e for e in emitted if e.type.endswith("outage.updated.v2")]
     assert (update.data["status"], update.data["added_ticket_ids"]) == (
         "confirmed",
         [calls[0].ticket_id],
     )
     emitted.clear()
-    assert await handled(audited, calls[1], emitted) == 3
+    assert await handled(audited, calls[1], emitted) == 2
     assert not [e for e in emitted if e.type.endswith("outage.updated.v2")]  # confirmed before
     [incident] = await rows(dispatch, sa.select(incidents).where(incidents.c.id == incident_id))
     assert incident["status"] == "confirmed"
@@ -827,3 +828,77 @@ async def test_a_restoration_waits_for_the_batch_whose_reports_join_its_incident
         await uow.commit()
     finished = await restoring
     assert late.data["ticket_id"] in {o.ticket_id for o in finished}
+
+
+async def test_a_batchs_repeat_calls_are_taken_by_the_incident_read_once_and_linked_at_commit(
+    dispatch,
+):
+    """A storm's batch of repeat calls intake linked to the known outage, a report of its
+    transformer among them: the incident is read whole and locked at the first call, and the
+    report's read of its transformer's incidents keeps the row as the call left it. Each call
+    and the report change the row as take_link and take_report would, the first call
+    confirming the fault; the row, the order and the links are written at the commit, and the
+    incident is told once: confirmed, with the first call and the report added."""
+    sessions = session_factory(dispatch["engine"])
+    sessions.configure(info={"audit": AuditTrail("dispatch")})
+    _, meters = await topology(dispatch["http"], 2)
+    first = ticket(f"{UNIT}-01", meter_no=meters[0], fault_scope="building")
+    await handled(dispatch, first)  # declares a suspected incident, led by this order
+    [lead] = await orders_of(dispatch, first)
+    incident_id = lead["incident_id"]
+
+    def call() -> TicketRecordedV1:
+        return ticket(
+            f"{UNIT}-01",
+            ticket_type="consultation",
+            linked_incident_id=incident_id,
+            recorded_at=datetime.now(UTC),
+        )
+
+    report = ticket(f"{UNIT}-01", meter_no=meters[1], fault_scope="building")
+    payloads = [call(), report, call(), call()]
+    batch = [new_event(p, source="/brightline/intake") for p in payloads]
+    async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
+        uow.batch = tuple(batch)
+        before = ROUND_TRIPS["total"]
+        for event in batch:
+            uow.causation = event
+            await dispatch["routes"][event.type](event, uow)
+        # BEGIN, the incident locked at the first call; the report's state and place, its
+        # transformer's incidents; the other calls none
+        assert ROUND_TRIPS["total"] - before == 4
+        uow.claim("dispatch-test", batch)
+        await uow.commit()
+    [told] = [e.data for e in uow.committed if e.type.endswith("outage.updated.v2")]
+    assert (told["status"], told["added_ticket_ids"]) == (
+        "confirmed",
+        [payloads[0].ticket_id, report.ticket_id],
+    )
+    [incident] = await rows(dispatch, sa.select(incidents).where(incidents.c.id == incident_id))
+    assert incident["status"] == "confirmed"
+    assert incident["confirmed_at"] == payloads[0].recorded_at
+    [order] = await orders_of(dispatch, report)
+    # The report's is its handling's time, later than the calls' recorded before the batch.
+    assert incident["last_report_at"] == max(order["created_at"], payloads[-1].recorded_at)
+    assert (order["incident_id"], order["is_lead"]) == (incident_id, False)
+    links = await rows(
+        dispatch, sa.select(incident_links).where(incident_links.c.incident_id == incident_id)
+    )
+    calls = [p for p in payloads if p is not report]
+    assert sorted((link["ticket_id"], link["unit_id"]) for link in links) == sorted(
+        (c.ticket_id, UNIT) for c in calls
+    )
+    images = []
+    for event in batch:
+        [row] = await rows(
+            dispatch,
+            sa.select(audit_trail).where(audit_trail.c.detail["event_id"].astext == event.id),
+        )
+        tables = [c["table"] for c in row["changes"]]
+        assert "incidents" in tables
+        assert ("incident_links" in tables) == (event.data["ticket_type"] == "consultation")
+        [taken] = [c for c in row["changes"] if c["table"] == "incidents"]
+        images.append((taken["before"][0], taken["after"][0]))
+    assert images[0][0]["status"] == "suspected"
+    for (_, after), (before_next, _) in zip(images, images[1:], strict=False):
+        assert after == before_next

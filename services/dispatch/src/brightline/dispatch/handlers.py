@@ -25,7 +25,12 @@ from brightline.contracts.events.dispatch import (
     WorkOrderStatusChangedV1,
 )
 from brightline.dispatch import metrics
-from brightline.dispatch.adapters.orm import incidents, work_order_history, work_orders
+from brightline.dispatch.adapters.orm import (
+    incident_links,
+    incidents,
+    work_order_history,
+    work_orders,
+)
 from brightline.dispatch.adapters.repository import (
     CrewRepository,
     FoldContext,
@@ -77,6 +82,8 @@ NEW_ORDERS = "dispatch_new_orders"
 
 # The unit of work's reports joining incidents, told at commit (IncidentUpdates; session.info).
 INCIDENT_UPDATES = "dispatch_incident_updates"
+# The unit of work's repeat calls linked to open incidents (NewLinks; session.info).
+NEW_LINKS = "dispatch_new_links"
 
 
 class NotFound(Exception):
@@ -167,7 +174,8 @@ class NewOrders:
     repairs, unrouted ones, reports following an incident's lead), inserted with their history
     rows in one statement at commit: one each cost the round trip of its INSERT, its ORM
     execution and its change capture. Until then the batch's later repairs see them here as
-    they would in the table: a ticket ordered already, a crew's load. Every other handler writes them first (written_new_orders): it reads the table."""
+    they would in the table: a ticket ordered already, a crew's load. Every other handler
+    writes them first (written_new_orders): it reads the table."""
 
     orders: dict[str, WorkOrder] = field(default_factory=dict)  # by ticket
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -385,7 +393,8 @@ async def _open_incidents(unit_id: str, key: ClusterKey, uow: UnitOfWork) -> lis
     near = (unit_id, key.transformer_id, key.feeder_id)
     if near not in folds.incidents:
         rows = await outages.locked_incidents(unit_id, key)
-        folds.rows |= {row["id"]: row for row in rows}
+        for row in rows:  # one taken already in this unit of work is as it left it
+            folds.rows.setdefault(row["id"], row)
         folds.incidents[near] = [row["id"] for row in rows]
     return [open_incident(folds.rows[i]) for i in folds.incidents[near]]
 
@@ -962,6 +971,23 @@ async def record_link(
 ) -> None:
     """Intake recorded a repeat call as a consultation linked to an incident or to a repair:
     the incident (or the order) now knows it, and releases it to callback when done."""
+    if command.incident_id and not command.linked_ticket_id:
+        # A storm's repeat call, linked to the known outage: taken by the incident locked for
+        # the batch (Folds), its link written with the batch's others at the commit.
+        unit_id = await _take_link(command.incident_id, command, uow)
+        if unit_id is not None:
+            link = {
+                "ticket_id": command.ticket_id,
+                "incident_id": command.incident_id,
+                "unit_id": unit_id,
+                "linked_at": command.linked_at,
+                **command.details,
+            }
+            _new_links(uow).rows[command.ticket_id] = link
+            note_insert(uow.session, incident_links.name, [link])
+            return
+    # It reads what the batch's other handlers gathered to write (the orders, the links).
+    await _others_first(uow)
     links = LinkRepository(uow.session)
     orders = WorkOrderRepository(uow.session)
     outages = OutageRepository(uow.session)
@@ -1025,6 +1051,59 @@ async def record_link(
             ticket_ids=[command.ticket_id],
             unit_id=unit_id,
         )
+
+
+async def _take_link(incident_id: str, command: commands.RecordLink, uow: UnitOfWork) -> str | None:
+    """The open incident takes the repeat call (take_link's change, made on the row as this
+    unit of work holds it locked: its last report the later of its own and the call's, a
+    suspected fault confirmed and told so); its unit, or None when it is not open."""
+    folds: Folds = uow.session.info.setdefault(FOLDS, Folds())
+    was = folds.rows.get(incident_id)
+    if was is None:
+        was = await OutageRepository(uow.session).locked_incident(incident_id)
+        if was is None:
+            return None
+    at = command.linked_at
+    confirms = was["status"] == "suspected"
+    now = was | {
+        "last_report_at": max(was["last_report_at"], at),
+        "status": "confirmed" if confirms else was["status"],
+        "confirmed_at": at if confirms else was["confirmed_at"],
+    }
+    note_update(uow.session, incidents.name, [now], before=[was])
+    folds.rows[incident_id] = now
+    updates = _incident_updates(uow)
+    updates.taken[incident_id] = now
+    if confirms:  # another caller under the same equipment: the fault is shared
+        told = updates.by_incident
+        added = [*told[incident_id].added_ticket_ids] if incident_id in told else []
+        told[incident_id] = IncidentUpdate(
+            updated_at=at,
+            added_ticket_ids=[*added, command.ticket_id],
+            expected_restore_at=now["expected_restore_at"],
+            cause=now["cause"],
+            status=now["status"],
+        )
+    return str(was["unit_id"])
+
+
+@dataclass
+class NewLinks:
+    """A consumer batch's repeat calls linked to open incidents, inserted in one statement at
+    commit (each cost its INSERT). Every other handler, and record_link for any other link,
+    writes them first (written_new_links): it may read the links."""
+
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by ticket
+
+
+def _new_links(uow: UnitOfWork) -> NewLinks:
+    return uow.gathered(NEW_LINKS, NewLinks, lambda _: written_new_links(uow))
+
+
+async def written_new_links(uow: UnitOfWork) -> None:
+    new: NewLinks | None = uow.session.info.pop(NEW_LINKS, None)
+    if new is not None and new.rows:
+        await LinkRepository(uow.session).add_many(list(new.rows.values()))
 
 
 async def _release_links(
@@ -1381,15 +1460,22 @@ def _after_new_orders(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def handled(command: Any, uow: UnitOfWork, **dependencies: Any) -> Any:
-        await written_new_orders(uow)
-        await told_incident_updates(uow)
+        await _others_first(uow)
         return await handler(command, uow, **dependencies)
 
     return handled
 
 
-# create_work_order writes the batch's new orders itself when it reads them: the rest first.
-_SEES_NEW_ORDERS = (commands.CreateWorkOrder,)
+async def _others_first(uow: UnitOfWork) -> None:
+    """What the batch's handlers gathered to write at the commit, written now (for a handler
+    that reads the table) in the order one by one wrote it: orders, links, then incidents."""
+    await written_new_orders(uow)
+    await written_new_links(uow)
+    await told_incident_updates(uow)
+
+
+# These write what the batch gathered themselves when they read it: the rest first.
+_SEES_NEW_ORDERS = (commands.CreateWorkOrder, commands.RecordLink)
 _HANDLERS: dict[type, Handler] = {
     commands.CreateWorkOrder: create_work_order,
     commands.CrewTransition: crew_transition,

@@ -144,6 +144,11 @@ _NEW_ORDERS = sa.text(
     + _from_json(work_order_history, "history", HISTORY_COLUMNS)
 )
 
+_NEW_LINKS = sa.text(
+    _from_json(incident_links, "links", incident_links.c.keys())
+    + " ON CONFLICT (ticket_id) DO NOTHING"
+)
+
 # Statements of every repair's path, built once and executed with parameters: building one
 # costs more CPU than its round trip (and a fresh cache key per execution), and the audit trail
 # joins an UPDATE built once to its rows before once (brightline.messaging.audit._joined).
@@ -629,6 +634,17 @@ class OutageRepository:
         query = _open_incidents(unit_id, near).with_for_update(key_share=True)
         return [dict(r) for r in (await self.session.execute(query)).mappings()]
 
+    async def locked_incident(self, incident_id: str) -> dict[str, Any] | None:
+        """The incident, whole and locked as locked_incidents reads them; None when it is not
+        open (or not there)."""
+        query = (
+            sa.select(incidents)
+            .where(incidents.c.id == incident_id, incidents.c.status.in_(INCIDENT_OPEN))
+            .with_for_update(key_share=True)
+        )
+        row = (await self.session.execute(query)).mappings().first()
+        return dict(row) if row is not None else None
+
     async def read_ahead_folds(self, reports: dict[str, str | None]) -> dict[str, FoldContext]:
         """fold_context for a consumer batch's reports (meter by ticket) in one round trip: each
         ticket's state and its meter's place, every transformer's clustering lock taken, in one
@@ -793,6 +809,15 @@ class LinkRepository:
             insert(incident_links)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["ticket_id"])
+        )
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Links (add's values, each a row of its own ticket), in one round trip. On the
+        session's connection, not through the ORM's execute: the audit trail has each event's
+        row already (audit.note_insert as it was gathered)."""
+        connection = await self.session.connection()
+        await connection.execute(
+            _NEW_LINKS, {"links": jsontext.dumps(rows, default=datetime.isoformat).decode()}
         )
 
     async def get(self, ticket_id: str):
