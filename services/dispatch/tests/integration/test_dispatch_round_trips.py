@@ -123,6 +123,21 @@ async def handled_audited(
     return trips, uow.committed, row
 
 
+async def handled_batch(dispatch: dict, sessions, batch: list) -> tuple[int, list]:
+    """Round trips of the routes handling the events as one consumer batch (the commit not
+    counted), and the events it committed."""
+    async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
+        uow.batch = tuple(batch)  # as the consumer gives it
+        before = ROUND_TRIPS["total"]
+        for event in batch:
+            uow.causation = event
+            await dispatch["routes"][event.type](event, uow)
+        trips = ROUND_TRIPS["total"] - before
+        uow.claim("dispatch-test", batch)
+        await uow.commit()
+    return trips, uow.committed
+
+
 async def orders_of(dispatch: dict, *repairs: TicketRecordedV1) -> list:
     """The work orders of the repairs' tickets, oldest first."""
     return await rows(
@@ -749,20 +764,13 @@ async def test_a_batchs_storm_reports_read_each_transformer_once_and_join_at_the
     ]
     batch = [new_event(p, source="/brightline/intake") for p in reports]
     batch.insert(3, batch[2])  # a redelivery in the batch
-    async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
-        uow.batch = tuple(batch)
-        before = ROUND_TRIPS["total"]
-        for event in batch:
-            uow.causation = event
-            await dispatch["routes"][event.type](event, uow)
-        # BEGIN, the batch's states and places with both locks, each transformer's incidents
-        assert ROUND_TRIPS["total"] - before == 4
-        uow.claim("dispatch-test", batch)
-        await uow.commit()
+    trips, committed = await handled_batch(dispatch, sessions, batch)
+    # BEGIN, the batch's states and places with both locks, each transformer's incidents
+    assert trips == 4
     orders = await orders_of(dispatch, *reports)  # one each: the redelivery made none
     assert sorted(o["ticket_id"] for o in orders) == sorted(r.ticket_id for r in reports)
     assert not any(o["is_lead"] for o in orders)
-    told = [e.data for e in uow.committed if e.type.endswith("outage.updated.v2")]
+    told = [e.data for e in committed if e.type.endswith("outage.updated.v2")]
     assert len(told) == 2
     for (transformer, _), update in zip(placed, told, strict=True):
         [incident] = await rows(
@@ -858,18 +866,11 @@ async def test_a_batchs_repeat_calls_are_taken_by_the_incident_read_once_and_lin
     report = ticket(f"{UNIT}-01", meter_no=meters[1], fault_scope="building")
     payloads = [call(), report, call(), call()]
     batch = [new_event(p, source="/brightline/intake") for p in payloads]
-    async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
-        uow.batch = tuple(batch)
-        before = ROUND_TRIPS["total"]
-        for event in batch:
-            uow.causation = event
-            await dispatch["routes"][event.type](event, uow)
-        # BEGIN, the incident locked at the first call; the report's state and place, its
-        # transformer's incidents; the other calls none
-        assert ROUND_TRIPS["total"] - before == 4
-        uow.claim("dispatch-test", batch)
-        await uow.commit()
-    [told] = [e.data for e in uow.committed if e.type.endswith("outage.updated.v2")]
+    trips, committed = await handled_batch(dispatch, sessions, batch)
+    # BEGIN, the incident locked at the first call; the report's state and place, its
+    # transformer's incidents; the other calls none
+    assert trips == 4
+    [told] = [e.data for e in committed if e.type.endswith("outage.updated.v2")]
     assert (told["status"], told["added_ticket_ids"]) == (
         "confirmed",
         [payloads[0].ticket_id, report.ticket_id],

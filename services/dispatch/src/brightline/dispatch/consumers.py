@@ -1,6 +1,6 @@
 """Events dispatch reacts to, translated into commands."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from brightline.contracts import Event
 from brightline.contracts.topics import consumed_by
@@ -41,38 +41,34 @@ def on_ticket_recorded(event: Event) -> commands.RecordLink | commands.CreateWor
     )
 
 
-def ordinary_repairs(events: Iterable[Event]) -> dict[str, str]:
-    """Area code by ticket of the events' repairs known to lead an order of their own (no
-    shared equipment, no meter to place): what create_work_order reads for them, it may read
-    for all at once. Read off the event's plain fields (none of them is sealed)."""
-    repairs = {}
+def _repairs(events: Iterable[Event]) -> Iterator[tuple[dict, bool]]:
+    """The events' repairs with an area code, each with whether it folds into no incident (no
+    shared equipment, no meter to place). Read off the event's plain fields (none of them is
+    sealed)."""
     for event in events:
         data = event.data
         if (
             event.type.startswith(TICKET_RECORDED)
             and data.get("ticket_type") == "repair"
             and data.get("area_code")
-            and folds_into_no_incident(data.get("fault_scope"), data.get("meter_no"))
         ):
-            repairs[data["ticket_id"]] = data["area_code"]
-    return repairs
+            yield data, folds_into_no_incident(data.get("fault_scope"), data.get("meter_no"))
+
+
+def ordinary_repairs(events: Iterable[Event]) -> dict[str, str]:
+    """Area code by ticket of the events' repairs known to lead an order of their own: what
+    create_work_order reads for them, it may read for all at once."""
+    return {data["ticket_id"]: data["area_code"] for data, ordinary in _repairs(events) if ordinary}
 
 
 def fold_reports(events: Iterable[Event]) -> dict[str, str | None]:
-    """Meter (or None) by ticket of the events' repairs that may fold into an incident (shared
-    equipment, or a meter to place): what create_work_order reads for each of them it may read
-    for all at once. Read off the event's plain fields, as ordinary_repairs."""
-    reports = {}
-    for event in events:
-        data = event.data
-        if (
-            event.type.startswith(TICKET_RECORDED)
-            and data.get("ticket_type") == "repair"
-            and data.get("area_code")
-            and not folds_into_no_incident(data.get("fault_scope"), data.get("meter_no"))
-        ):
-            reports[data["ticket_id"]] = data.get("meter_no")
-    return reports
+    """Meter (or None) by ticket of the events' repairs that may fold into an incident: what
+    create_work_order reads for each of them, it may read for all at once."""
+    return {
+        data["ticket_id"]: data.get("meter_no")
+        for data, ordinary in _repairs(events)
+        if not ordinary
+    }
 
 
 def on_reopen_requested(event: Event) -> commands.ReopenRepair | None:

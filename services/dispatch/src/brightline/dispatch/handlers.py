@@ -131,6 +131,17 @@ class IncidentUpdates:
             )
         self.by_incident.clear()
 
+    def add(self, incident_id: str, ticket_id: str, at: datetime, row: dict[str, Any]) -> None:
+        """The ticket added to the incident at `at`, which is now `row` (an incidents row)."""
+        told = self.by_incident.get(incident_id)
+        self.by_incident[incident_id] = IncidentUpdate(
+            updated_at=at,
+            added_ticket_ids=[*(told.added_ticket_ids if told else ()), ticket_id],
+            expected_restore_at=row["expected_restore_at"],
+            cause=row["cause"],
+            status=row["status"],
+        )
+
 
 def _incident_updates(uow: UnitOfWork) -> IncidentUpdates:
     return uow.gathered(INCIDENT_UPDATES, IncidentUpdates, lambda u: u.tell(uow))
@@ -423,15 +434,7 @@ async def _join(order: WorkOrder, incident_id: str, uow: UnitOfWork, at: datetim
     if folds is not None and was is not None:
         folds.rows[incident_id] = now
     order.link_to(incident_id, lead=now["lead_work_order_id"] == order.id)
-    told = updates.by_incident
-    added = [*told[incident_id].added_ticket_ids] if incident_id in told else []
-    told[incident_id] = IncidentUpdate(
-        updated_at=at,
-        added_ticket_ids=[*added, order.ticket_id],
-        expected_restore_at=now["expected_restore_at"],
-        cause=now["cause"],
-        status=now["status"],
-    )
+    updates.add(incident_id, order.ticket_id, at, now)
 
 
 async def _declare_from_report(
@@ -1075,15 +1078,7 @@ async def _take_link(incident_id: str, command: commands.RecordLink, uow: UnitOf
     updates = _incident_updates(uow)
     updates.taken[incident_id] = now
     if confirms:  # another caller under the same equipment: the fault is shared
-        told = updates.by_incident
-        added = [*told[incident_id].added_ticket_ids] if incident_id in told else []
-        told[incident_id] = IncidentUpdate(
-            updated_at=at,
-            added_ticket_ids=[*added, command.ticket_id],
-            expected_restore_at=now["expected_restore_at"],
-            cause=now["cause"],
-            status=now["status"],
-        )
+        updates.add(incident_id, command.ticket_id, at, now)
     return str(was["unit_id"])
 
 
