@@ -903,3 +903,34 @@ async def test_a_batchs_repeat_calls_are_taken_by_the_incident_read_once_and_lin
     assert images[0][0]["status"] == "suspected"
     for (_, after), (before_next, _) in zip(images, images[1:], strict=False):
         assert after == before_next
+
+
+async def test_a_report_leading_a_declared_incident_after_a_call_in_its_batch_keeps_both(
+    dispatch,
+):
+    """An incident declared from the grid side has no lead until its first report. A repeat
+    call taken by it in the batch is written before that report's UPDATE, which then leads the
+    incident and is its last report: neither change is lost to the other."""
+    transformer, meters = await topology(dispatch["http"], 1)
+    declare = commands.DeclareIncident(UNIT, "grid", transformer_id=transformer)
+    async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
+        incident_id = await dispatch["bus"].handle(declare, uow)
+        await uow.commit()
+    linked = ticket(
+        f"{UNIT}-01",
+        ticket_type="consultation",
+        linked_incident_id=incident_id,
+        recorded_at=datetime.now(UTC),
+    )
+    report = ticket(f"{UNIT}-01", meter_no=meters[0], fault_scope="building")
+    batch = [new_event(p, source="/brightline/intake") for p in (linked, report)]
+    await handled_batch(dispatch, dispatch["sessions"], batch)
+    [order] = await orders_of(dispatch, report)
+    [incident] = await rows(dispatch, sa.select(incidents).where(incidents.c.id == incident_id))
+    assert (order["incident_id"], order["is_lead"]) == (incident_id, True)
+    assert incident["lead_work_order_id"] == order["id"]
+    assert incident["last_report_at"] == order["created_at"] > linked.recorded_at
+    [link] = await rows(
+        dispatch, sa.select(incident_links).where(incident_links.c.ticket_id == linked.ticket_id)
+    )
+    assert link["incident_id"] == incident_id

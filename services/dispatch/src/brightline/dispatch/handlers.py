@@ -429,7 +429,10 @@ async def _join(order: WorkOrder, incident_id: str, uow: UnitOfWork, at: datetim
         updates.taken[incident_id] = now
     else:
         # One statement: the incident takes the report and answers as it now is.
-        joined = await OutageRepository(uow.session).take_report(incident_id, order.id, at)
+        outages = OutageRepository(uow.session)
+        if (taken := updates.taken.pop(incident_id, None)) is not None:
+            await outages.write_reports_taken([taken])  # a call's, taken before it: first
+        joined = await outages.take_report(incident_id, order.id, at)
         now = dict(joined._mapping)
     if folds is not None and was is not None:
         folds.rows[incident_id] = now
