@@ -9,7 +9,6 @@ from typing import Annotated, Any, Self
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
-from sqlalchemy import Result
 
 from brightline.messaging import idempotency
 from brightline.messaging.unit_of_work import UnitOfWork
@@ -81,8 +80,8 @@ class IdempotentCommand:
             return JSONResponse(body, status_code=status_code)
         args = (self.scope, self.key, self.hash, status_code, body)
 
-        async def stored(result: Result[Any] | None) -> None:
-            if result is None or result.scalar() is None:
+        async def stored(rows: list[Any] | None) -> None:
+            if not rows or rows[0][0] is None:
                 await idempotency.store_unclaimed(self.uow.session, *args)
 
         # The response and the outbox rows in one statement, then the commit.

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from brightline.messaging import direct
 from brightline.messaging.schema import idempotency_keys
 
 
@@ -89,9 +90,10 @@ async def lock_and_lookup(
     not give that: the lookup would read the snapshot taken before the wait and miss the row the
     lock holder just committed. The row lock lasts until the end of the transaction, like the
     transaction-scoped advisory lock it replaces."""
-    row = (
-        await session.execute(_CLAIM, {"scope": scope, "key": key, "request_hash": body_hash})
-    ).one()  # inserted or locked: the upsert returns the row either way
+    # Inserted or locked: the upsert returns the row either way.
+    (row,) = await direct.execute(
+        session, _CLAIM, {"scope": scope, "key": key, "request_hash": body_hash}
+    )
     return _looked_up(row, body_hash, key)
 
 
@@ -114,6 +116,18 @@ def _claim_first(state: ORMExecuteState) -> None:
     if claim is None:
         return
     row = state.session.execute(_CLAIM, claim).one()
+    if (stored := _looked_up(row, claim["request_hash"], claim["key"])) is not None:
+        raise Replayed(stored)
+
+
+async def make_deferred_claim(session: AsyncSession) -> None:
+    """The deferred claim, if still to be made, in a statement of its own: what the session's
+    next statement would have made first (_claim_first), for a statement sent past the session
+    (brightline.messaging.direct)."""
+    claim = session.info.pop(_DEFERRED, None)
+    if claim is None:
+        return
+    row = (await session.execute(_CLAIM, claim)).one()
     if (stored := _looked_up(row, claim["request_hash"], claim["key"])) is not None:
         raise Replayed(stored)
 
@@ -145,8 +159,9 @@ async def claimed(
     both name alike)."""
     claim = session.info.pop(_DEFERRED, None)
     if claim is None:
-        return (await session.execute(plain, params)).one()
-    row = (await session.execute(ridden, {**params, **claim})).one()
+        (row,) = await direct.execute(session, plain, params)
+        return row
+    (row,) = await direct.execute(session, ridden, {**params, **claim})
     if (stored := _looked_up(row, claim["request_hash"], claim["key"])) is not None:
         raise Replayed(stored)
     return row

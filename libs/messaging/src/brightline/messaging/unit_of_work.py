@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import sqlalchemy as sa
 from opentelemetry import propagate
-from sqlalchemy import Result
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
 from brightline.contracts import Event, EventPayload, jsontext, new_event
+from brightline.messaging import direct
 from brightline.messaging.audit import RIDING, audit_trail
 from brightline.messaging.schema import inbox, outbox
 from brightline.platform.logging import CURRENT_TICKET, bind_ticket
@@ -198,15 +198,16 @@ class UnitOfWork:
         self,
         last: ReturningInsert[Any] | None = None,
         params: dict[str, Any] | None = None,
-        verify: Callable[[Result[Any] | None], Awaitable[None]] | None = None,
-    ) -> Result[Any] | None:
+        verify: Callable[[list[Any] | None], Awaitable[None]] | None = None,
+    ) -> list[Any] | None:
         """Write the pending events to the outbox and the audit rows, and commit. `last`, a
         statement of the caller's to run at the very end with `params`, carries them in its
         round trip (they ride along as data-modifying CTEs; without `last`, the audit rows ride
         with the outbox insert, and both with a consumer's inbox claim); built once by its
-        caller, it is joined to the riding rows once per kind of row. `verify(result)`, awaited
-        before the commit, may still write or raise. Returns last's result. Raises AppliedBefore
-        when the claim finds events in the inbox."""
+        caller, it is joined to the riding rows once per kind of row. `verify(rows)`, awaited
+        before the commit, may still write or raise. Returns last's rows. Raises AppliedBefore
+        when the claim finds events in the inbox. The statements are sent past the session
+        (brightline.messaging.direct): none writes an audited table of its own."""
         deferred, self._deferred = self._deferred, []
         for write in deferred:
             await write()
@@ -236,21 +237,23 @@ class UnitOfWork:
         # last's result is its caller's: the claim's rows could not come back with it.
         assert claim is None or last is None, "a consumer's commit has no last statement"
         if last is not None:
-            result = await self.session.execute(_riding_on(last, riding), values or None)
+            result = await direct.execute(self.session, _riding_on(last, riding), values)
         elif claim is not None:
             values.update(claim)
-            self._check_claim(claim, await self.session.execute(_claiming(*riding), values))
+            self._check_claim(claim, await direct.execute(self.session, _claiming(*riding), values))
         elif inserts:
-            await self.session.execute(_riding_on(inserts[0][0], (*written, *inserted[1:])), values)
+            await direct.execute(
+                self.session, _riding_on(inserts[0][0], (*written, *inserted[1:])), values
+            )
         elif written:  # nothing else to write: the riding writes alone
-            await self.session.execute(_alone(*written), values)
+            await direct.execute(self.session, _alone(*written), values)
         if verify is not None:
             await verify(result)
         if trail is not None and trail.changed(self):
             # `last` or `verify` changed audited rows after the row was written: one more.
             values = {}
             insert, _ = _insert(audit_trail, trail.rows(self), values)
-            await self.session.execute(insert, values)
+            await direct.execute(self.session, insert, values)
         await self.session.commit()
         if audited and trail is not None:
             trail.wake()
@@ -261,9 +264,9 @@ class UnitOfWork:
         return result
 
     @staticmethod
-    def _check_claim(claim: dict[str, Any], result: Result[Any]) -> None:
+    def _check_claim(claim: dict[str, Any], rows: list[Any]) -> None:
         # ON CONFLICT DO NOTHING returns only the rows it inserted.
-        if before := set(claim[f"{RIDING}inbox_ids"]) - set(result.scalars()):
+        if before := set(claim[f"{RIDING}inbox_ids"]) - {row[0] for row in rows}:
             raise AppliedBefore(before)
 
 

@@ -33,7 +33,7 @@ from brightline.intake.domain.model import Ticket
 from brightline.intake.domain.outage_updates import OutageUpdateFold
 from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.planned_outages import in_effect_over
-from brightline.messaging import UnitOfWork, idempotency
+from brightline.messaging import UnitOfWork, direct, idempotency
 from brightline.messaging.audit import note_insert
 
 # Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
@@ -182,17 +182,16 @@ class TicketRepository:
         Taken under lock_address()."""
         key = address_key(ticket.details.get("address"))
         params = self._params(ticket, tz)
-        rows = (
-            await self.session.execute(
-                self._insert_unless_handled(bool(key), bool(meter_no), bool(area_code)),
-                {
-                    **params,
-                    "match_address_key": key,
-                    "match_meter_no": meter_no,
-                    "match_area_code": area_code,
-                },
-            )
-        ).all()
+        rows = await direct.execute(
+            self.session,
+            self._insert_unless_handled(bool(key), bool(meter_no), bool(area_code)),
+            {
+                **params,
+                "match_address_key": key,
+                "match_meter_no": meter_no,
+                "match_area_code": area_code,
+            },
+        )
         if rows[0].inserted_no is None:
             return RepairContext(
                 *self._context_of(rows),
@@ -322,7 +321,7 @@ class TicketRepository:
 
     @staticmethod
     def _context_of(
-        rows: Sequence[sa.Row[Any]],
+        rows: Sequence[Any],
     ) -> tuple[builtins.list[OpenRepair], builtins.list[ActiveOutage]]:
         """_context()'s rows (kind "repair" or "outage"; a row of NULLs is neither) as what
         repeat-call linking reads."""
