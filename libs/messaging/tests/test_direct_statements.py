@@ -132,3 +132,28 @@ def test_audited_writes_and_expanding_lists_are_refused(engine):
     # The unaudited tables' writes are not.
     direct.compiled(outbox.delete().where(outbox.c.id == sa.bindparam("id")), dialect)
     direct.compiled(idempotency_keys.delete(), dialect)
+
+
+async def test_the_engines_statement_events_hear_a_direct_statement(engine):
+    """As a cursor's statement: the round-trip count, tests and exported spans listen there."""
+    heard: list[tuple[str, object]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        heard.append(("before", statement))
+
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:
+        heard.append(("after", cursor.rowcount))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", before)
+    sa.event.listen(engine.sync_engine, "after_cursor_execute", after)
+    try:
+        async with unit(engine) as uow:
+            await direct.execute(uow.session, ADD_NOTE, {"id": 6, "body": {}})
+            await uow.commit()
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", before)
+        sa.event.remove(engine.sync_engine, "after_cursor_execute", after)
+    assert heard == [
+        ("before", direct.compiled(ADD_NOTE, engine.sync_engine.dialect).sql),
+        ("after", 1),
+    ]

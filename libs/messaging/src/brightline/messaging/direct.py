@@ -27,7 +27,7 @@ from weakref import WeakKeyDictionary
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -115,29 +115,69 @@ async def execute(
     """Run `statement` with `params` in the session's transaction; its rows (none without
     RETURNING)."""
     await idempotency.make_deferred_claim(session)
-    connection = await session.connection()
+    connection = await _connection_of(session)
     sync = connection.sync_connection
     assert sync is not None
     form = compiled(statement, sync.dialect)
     adapted: Any = sync.connection.dbapi_connection
+    sql, arguments = form.sql, form.arguments(params)
     try:
         if adapted._transaction is None and not adapted.autocommit:
             # The BEGIN the adapter would send before the session's first statement.
             await adapted._start_transaction()
-        arguments = form.arguments(params)
-        # The engine's statement event (no cursor: asyncpg's call has none), for those who
-        # listen: the round-trip count, tests.
         heard = sync._has_events or sync.engine._has_events
-        if heard:
-            sync.dispatch.before_cursor_execute(sync, None, form.sql, arguments, None, False)
-        records = await adapted._connection.fetch(form.sql, *arguments)
+        if not heard:
+            records = await adapted._connection.fetch(sql, *arguments)
+        else:
+            records = await _told(sync, adapted, sql, arguments)
     except Exception as error:
-        raise await _as_sqlalchemy_error(error, connection, adapted, form.sql) from error
+        raise await _as_sqlalchemy_error(error, connection, adapted, sql, session.info) from error
     return form.rows(records)
 
 
+class Sent:
+    """What the engine's statement events are given as the cursor and the execution context
+    of a statement sent here (asyncpg's call has neither): listeners keep their notes on it,
+    as the OpenTelemetry instrumentation keeps its span, and read its rows' count."""
+
+    description: list[tuple[str, ...]] | None = None
+    rowcount = -1
+
+
+async def _told(sync: Any, adapted: Any, sql: str, arguments: list[Any]) -> Any:
+    """The statement sent with the engine's before and after events, as a cursor's statement
+    is (the round-trip count, tests, spans when exported); the after event also when it
+    failed, so a span it opened ends."""
+    sent = Sent()
+    for listener in sync.dispatch.before_cursor_execute:
+        sql, arguments = listener(sync, sent, sql, arguments, sent, False)
+    try:
+        records = await adapted._connection.fetch(sql, *arguments)
+        sent.rowcount = len(records)
+        sent.description = [(name,) for name in records[0].keys()] if records else None
+        return records
+    finally:
+        for listener in sync.dispatch.after_cursor_execute:
+            listener(sync, sent, sql, arguments, sent, False)
+
+
+_HELD = "direct_connection"  # session.info: the transaction's connection, held once asked
+
+
+async def _connection_of(session: AsyncSession) -> AsyncConnection:
+    """The connection of the session's transaction: asked of the session once per transaction
+    (a greenlet switch and the ORM's bookkeeping each time it is asked)."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_HELD)
+    if held is not None and transaction is not None and held[0] is transaction:
+        return cast(AsyncConnection, held[1])
+    connection = await session.connection()
+    session.info[_HELD] = (session.sync_session.get_transaction(), connection)
+    return connection
+
+
 async def _as_sqlalchemy_error(
-    error: Exception, connection: Any, adapted: Any, sql: str
+    error: Exception, connection: Any, adapted: Any, sql: str, info: dict[str, Any]
 ) -> Exception:
     """`error` as SQLAlchemy raises it from Session.execute: asyncpg's translated to the
     DBAPI's, wrapped in sqlalchemy.exc's; a connection found gone invalidated, and the pool
@@ -154,6 +194,7 @@ async def _as_sqlalchemy_error(
             sync = connection.sync_connection
             sync.engine.pool._invalidate(sync.connection, translated, _checkin=False)
             await connection.invalidate(translated)
+            info.pop(_HELD, None)
         wrapped: Exception = sa_exc.DBAPIError.instance(
             sql,
             None,
