@@ -2,6 +2,7 @@
 an outgoing connection's source port may take one before its server listens (a CI run's service
 process failed with "address already in use" on 46043), and never the same one twice."""
 
+import contextlib
 import random
 import socket
 
@@ -28,15 +29,36 @@ def test_a_port_in_use_is_not_handed_out(monkeypatch):
     assert chosen != port
 
 
+def a_free_span(length: int) -> int:
+    """The first of `length` ports below the ephemeral range, free now and not handed out: the
+    test's own ports, where no outgoing connection of a busy box takes one meanwhile (ports
+    next to one the kernel chose for port 0 once were, and the test failed)."""
+    low, _ = paths._ephemeral_range()
+    for _ in range(100):
+        start = random.randint(10000, low - length)
+        ports = range(start, start + length)
+        if paths._HANDED_OUT.intersection(ports):
+            continue
+        try:
+            with contextlib.ExitStack() as bound:
+                for each in ports:
+                    bound.enter_context(socket.socket()).bind(("127.0.0.1", each))
+        except OSError:
+            continue
+        return start
+    raise AssertionError("no free span of ports below the ephemeral range")
+
+
 def test_a_span_of_ports_is_free_whole_and_none_of_it_handed_out_again(monkeypatch):
+    first = a_free_span(6)
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
+        busy = first + 5
+        taken.bind(("127.0.0.1", busy))
         taken.listen()
-        busy = taken.getsockname()[1]
         monkeypatch.setattr(paths, "_ephemeral_range", lambda: (busy + 10, 60999))
         # First the port just below the busy one (its neighbour is taken), then a free span.
-        tries = iter([busy - 1, busy - 5])
-        monkeypatch.setattr(random, "randint", lambda first, last: next(tries))
+        tries = iter([busy - 1, first])
+        monkeypatch.setattr(random, "randint", lambda low, high: next(tries))
         chosen = paths.free_port(span=2)
-    assert chosen == busy - 5
-    assert {busy - 5, busy - 4} <= paths._HANDED_OUT
+    assert chosen == first
+    assert {first, first + 1} <= paths._HANDED_OUT
