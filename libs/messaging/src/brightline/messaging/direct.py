@@ -80,6 +80,9 @@ class Compiled:
         if not records:
             return []
         if self._row is None:
+            if any(self._results) and len(records[0]) != len(self._results):
+                # Conversions are matched to columns by place: they must be the statement's.
+                raise TypeError("a statement whose result columns SQLAlchemy does not know")
             self._row = namedtuple("Row", list(records[0].keys()), rename=True)  # type: ignore[misc]
         make = self._row._make  # type: ignore[attr-defined]
         results = self._results
