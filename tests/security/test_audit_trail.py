@@ -243,11 +243,12 @@ async def test_the_audit_row_rides_the_last_round_trip_and_the_sealer_chains_it(
 async def test_a_sealing_round_gives_its_process_turns_between_chunks_of_rows(
     infra_env, db_name, monkeypatch
 ):
-    """The sealer runs in its service's event loop: a round over a backlog hashes a few dozen
-    rows at a time, then lets the requests and events of the process go on, and seals the rows
-    chunk by chunk, each chunk one statement (before, a second's rows of a busy service, or a
-    backlog, were hashed in one stretch: the process answered nothing meanwhile). Counted,
-    never timed: the rows hashed between two turns of a task that only yields."""
+    """The sealer runs in its service's event loop: a round over a backlog chains a chunk of
+    rows (their digests taken by PostgreSQL), then lets the requests and events of the process
+    go on, and seals the rows chunk by chunk, each chunk one statement (before, a second's rows
+    of a busy service, or a backlog, were hashed in one stretch: the process answered nothing
+    meanwhile). Counted, never timed: the rows chained between two turns of a task that only
+    yields."""
     app = service_app("casework", **infra_env, database_name=db_name("casework"))
     async with running(app):
         runtime = app.state.runtime
@@ -269,17 +270,112 @@ async def test_a_sealing_round_gives_its_process_turns_between_chunks_of_rows(
                 ],
             )
         hashed = 0
-        original = audit.row_hash
+        original = audit.chain_hash
 
-        def counted(prev: str, row) -> str:
+        def counted(prev: str, digest: bytes) -> str:
             nonlocal hashed
             hashed += 1
-            return original(prev, row)
+            return original(prev, digest)
 
-        monkeypatch.setattr(audit, "row_hash", counted)
+        monkeypatch.setattr(audit, "chain_hash", counted)
         async with turns_of_other_work(lambda: hashed) as turns:
             assert await runtime.sealer.seal() >= backlog
         assert hashed >= backlog
-        assert longest_stretch(turns) <= audit.HASHES_PER_TURN
+        assert longest_stretch(turns) <= audit.SEAL_CHUNK
         result = await verify(runtime.engine)
         assert (result.intact, result.unsealed) == (True, 0)
+
+
+async def test_a_chain_sealed_before_v3_verifies_on_with_the_rows_v3_seals_after_it(
+    infra_env, db_name
+):
+    """The sealer now chains the digest PostgreSQL takes of each row (CONTENT_DIGEST): a trail
+    whose first rows an earlier sealer chained over their content read into the service
+    (row_hash) verifies whole, and an edit of such a row, or of a row v3 sealed, is found."""
+    app = service_app("casework", **infra_env, database_name=db_name("casework"))
+    async with running(app):
+        runtime = app.state.runtime
+        await runtime.sealer.stop()  # sealed below, by hand
+
+        async def add(n: int) -> None:
+            async with runtime.engine.begin() as conn:
+                await conn.execute(
+                    sa.insert(audit_trail),
+                    [
+                        {
+                            "at": datetime.now(UTC),
+                            "kind": "job",
+                            "actor": "chain",
+                            "action": f"test.chain.{n}.{i}",
+                            "ticket_id": f"t-{n}",
+                            "changes": [{"table": "t", "op": "insert", "count": 1}],
+                            "detail": {"n": n, "share": 0.5, "名": "链"},
+                        }
+                        for i in range(3)
+                    ],
+                )
+
+        await add(1)
+        async with runtime.engine.begin() as conn:  # sealed as sealers before v3 did
+            rows = (
+                (await conn.execute(sa.select(audit_trail).order_by(audit_trail.c.seq)))
+                .mappings()
+                .all()
+            )
+            prev = audit.GENESIS
+            for chain_seq, row in enumerate(rows, 1):
+                link = audit.row_hash(prev, row)
+                await conn.execute(
+                    sa.update(audit_trail)
+                    .where(audit_trail.c.seq == row["seq"])
+                    .values(chain_seq=chain_seq, prev_hash=prev, hash=link)
+                )
+                prev = link
+        await add(2)
+        assert await runtime.sealer.seal() == 3
+        result = await verify(runtime.engine)
+        assert (result.intact, result.rows, result.unsealed) == (True, 6, 0)
+        async with runtime.engine.connect() as conn:
+            v3 = (
+                await conn.execute(
+                    sa.select(audit_trail.c.seq, audit_trail.c.prev_hash, audit_trail.c.hash).where(
+                        audit_trail.c.chain_seq == 4
+                    )
+                )
+            ).one()
+        assert v3.prev_hash == prev  # chained on to the last row sealed before v3
+        assert v3.hash != audit.row_hash(prev, rows[0])
+
+        for tampered in (rows[1]["seq"], v3.seq):
+            async with runtime.engine.begin() as conn:
+                await conn.execute(sa.text("ALTER TABLE audit_trail DISABLE TRIGGER USER"))
+                await conn.execute(
+                    sa.update(audit_trail)
+                    .where(audit_trail.c.seq == tampered)
+                    .values(detail={"n": 1, "share": 0.5, "名": "改"})
+                )
+                await conn.execute(sa.text("ALTER TABLE audit_trail ENABLE TRIGGER USER"))
+            result = await verify(runtime.engine)
+            assert (result.intact, result.broken_at, result.reason) == (
+                False,
+                tampered,
+                "row content changed",
+            )
+            async with runtime.engine.begin() as conn:  # put back, to find the next one
+                await conn.execute(sa.text("ALTER TABLE audit_trail DISABLE TRIGGER USER"))
+                original = (
+                    rows[1]["detail"]
+                    if tampered == rows[1]["seq"]
+                    else {
+                        "n": 2,
+                        "share": 0.5,
+                        "名": "链",
+                    }
+                )
+                await conn.execute(
+                    sa.update(audit_trail)
+                    .where(audit_trail.c.seq == tampered)
+                    .values(detail=original)
+                )
+                await conn.execute(sa.text("ALTER TABLE audit_trail ENABLE TRIGGER USER"))
+            assert (await verify(runtime.engine)).intact

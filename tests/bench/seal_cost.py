@@ -1,0 +1,79 @@
+"""What the audit sealer costs per row, in its service's process and in PostgreSQL (issue 21).
+
+    .venv/bin/python tests/bench/seal_cost.py [--rows 3000] [DATABASE ...]
+
+Reads the first rows of each database's audit trail in the bench's PostgreSQL
+(`.local/bench-pg`, as a `make bench` run left it; default: bench_intake, bench_records,
+bench_sla_monitor) and chains them twice each way, alternating: as sealers before v3 did (the
+whole row read into the process, its content hashed there as canonical JSON: `row_hash`) and as
+the sealer does now (the 32-byte digest PostgreSQL takes of the row, `CONTENT_DIGEST`, chained
+with `chain_hash`). Prints the process's CPU and the wall time per row: wall less CPU is mostly
+PostgreSQL's share. Nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from brightline.messaging import audit
+from brightline.messaging.audit import CONTENT_DIGEST, audit_trail, chain_hash, row_hash
+from brightline.platform.db import create_engine
+from brightline.platform.local.postgres import LocalPostgres
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def measure(url: str, databases: list[str], rows: int) -> None:
+    for database in databases:
+        engine = create_engine(url.replace("/postgres?", f"/{database}?"), pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                for way in ("content (v2)", "digest (v3)") * 2:
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    prev = audit.GENESIS
+                    if way.startswith("content"):
+                        query = sa.select(audit_trail).order_by(audit_trail.c.seq).limit(rows)
+                        read = (await conn.execute(query)).mappings().all()
+                        for row in read:
+                            prev = row_hash(prev, row)
+                    else:
+                        query = (
+                            sa.select(audit_trail.c.seq, CONTENT_DIGEST)
+                            .order_by(audit_trail.c.seq)
+                            .limit(rows)
+                        )
+                        digests = (await conn.execute(query)).all()
+                        for _, digest in digests:
+                            prev = chain_hash(prev, digest)
+                        read = digests
+                    n = max(1, len(read))
+                    print(
+                        f"{database:20} {way:13} {len(read):6} rows"
+                        f"  process CPU {(time.process_time() - cpu) / n * 1e6:5.1f} µs/row"
+                        f"  wall {(time.perf_counter() - wall) / n * 1e6:5.1f} µs/row"
+                    )
+        finally:
+            await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("databases", nargs="*")
+    parser.add_argument("--rows", type=int, default=3000)
+    args = parser.parse_args()
+    databases = args.databases or ["bench_intake", "bench_records", "bench_sla_monitor"]
+    postgres = LocalPostgres(ROOT / ".local" / "bench-pg")
+    url = postgres.start()
+    try:
+        asyncio.run(measure(url, databases, args.rows))
+    finally:
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    main()
