@@ -33,6 +33,24 @@ SUPERVISOR = bearer(Role.SUPERVISOR, subject="supervisor-1")
 RECORDED = "brightline.intake.ticket.recorded.v2"
 
 
+async def insert_unsealed(engine, actor: str, rows: list[dict]) -> None:
+    """Rows as a scheduled job's unit of work writes them, unsealed, straight into the trail."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.insert(audit_trail),
+            [
+                {
+                    "at": datetime.now(UTC),
+                    "kind": "job",
+                    "actor": actor,
+                    "changes": [{"table": "t", "op": "insert", "count": 1}],
+                    **row,
+                }
+                for row in rows
+            ],
+        )
+
+
 def repair(n: int) -> dict:
     return {
         "ticket_type": "repair",
@@ -254,21 +272,14 @@ async def test_a_sealing_round_gives_its_process_turns_between_chunks_of_rows(
         runtime = app.state.runtime
         await runtime.sealer.stop()  # sealed below, by hand
         backlog = 2 * audit.SEAL_CHUNK + 7
-        async with runtime.engine.begin() as conn:
-            await conn.execute(
-                sa.insert(audit_trail),
-                [
-                    {
-                        "at": datetime.now(UTC),
-                        "kind": "job",
-                        "actor": "backlog",
-                        "action": f"test.backlog.{n}",
-                        "changes": [{"table": "t", "op": "insert", "count": 1}],
-                        "detail": {"n": n, "share": 0.5},
-                    }
-                    for n in range(backlog)
-                ],
-            )
+        await insert_unsealed(
+            runtime.engine,
+            "backlog",
+            [
+                {"action": f"test.backlog.{n}", "detail": {"n": n, "share": 0.5}}
+                for n in range(backlog)
+            ],
+        )
         hashed = 0
         original = audit.chain_hash
 
@@ -298,22 +309,18 @@ async def test_a_chain_sealed_before_v3_verifies_on_with_the_rows_v3_seals_after
         await runtime.sealer.stop()  # sealed below, by hand
 
         async def add(n: int) -> None:
-            async with runtime.engine.begin() as conn:
-                await conn.execute(
-                    sa.insert(audit_trail),
-                    [
-                        {
-                            "at": datetime.now(UTC),
-                            "kind": "job",
-                            "actor": "chain",
-                            "action": f"test.chain.{n}.{i}",
-                            "ticket_id": f"t-{n}",
-                            "changes": [{"table": "t", "op": "insert", "count": 1}],
-                            "detail": {"n": n, "share": 0.5, "名": "链"},
-                        }
-                        for i in range(3)
-                    ],
-                )
+            await insert_unsealed(
+                runtime.engine,
+                "chain",
+                [
+                    {
+                        "action": f"test.chain.{n}.{i}",
+                        "ticket_id": f"t-{n}",
+                        "detail": {"n": n, "share": 0.5, "名": "链"},
+                    }
+                    for i in range(3)
+                ],
+            )
 
         await add(1)
         async with runtime.engine.begin() as conn:  # sealed as sealers before v3 did
