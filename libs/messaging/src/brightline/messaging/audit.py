@@ -198,9 +198,9 @@ def _integral(value: Any) -> Any:
 
 # A row's content digest, taken by PostgreSQL where the row lies: SHA-256 of the content as
 # one JSONB array (the time in UTC, then CONTENT), in JSONB's own text form, which is one form
-# for one value (keys ordered, numbers normalised) and leaves out no column. The sealer reads
-# 32 bytes a row, not the row: reading and decoding each row's JSON in the service, to hash it
-# there, cost about a sixth of every ticket's CPU across the services (issue 21).
+# for one value (keys ordered, spacing fixed) and leaves out no column. The sealer reads 32
+# bytes a row, not the row: reading and decoding each row's JSON in the service, to hash it
+# there, cost the service's event loop 21-69 µs a row, the digest 3-5 (tests/bench/seal_cost.py).
 CONTENT_DIGEST = sa.func.sha256(
     sa.func.convert_to(
         sa.cast(
