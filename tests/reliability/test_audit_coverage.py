@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from brightline.contracts.events.dispatch import WorkOrderReturnedV1
 from brightline.contracts.events.intake import TicketRecordedV1
-from brightline.messaging.audit import audit_trail, main, verify
+from brightline.messaging.audit import audit_seals, audit_trail, main, verify
 from brightline.messaging.testing import publish
 from brightline.platform.auth import Role
 from brightline.platform.db import create_engine, database_url
@@ -306,10 +306,10 @@ async def test_an_edited_or_deleted_audit_row_is_found_by_verify(start, postgres
         # ... so a forger has to switch the trigger off first: verify still finds the row.
         async with engine.begin() as conn:
             second = await conn.scalar(
-                sa.select(audit_trail.c.seq).order_by(audit_trail.c.chain_seq).offset(1).limit(1)
+                sa.select(audit_seals.c.seq).order_by(audit_seals.c.chain_seq).offset(1).limit(1)
             )
             third = await conn.scalar(
-                sa.select(audit_trail.c.seq).order_by(audit_trail.c.chain_seq).offset(2).limit(1)
+                sa.select(audit_seals.c.seq).order_by(audit_seals.c.chain_seq).offset(2).limit(1)
             )
             await conn.execute(sa.text("ALTER TABLE audit_trail DISABLE TRIGGER USER"))
             await conn.execute(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from brightline.casework.adapters.orm import departments
 from brightline.contracts import Event
 from brightline.messaging import audit
-from brightline.messaging.audit import audit_trail, verify
+from brightline.messaging.audit import audit_seals, audit_trail, audit_unsealed, verify
 from brightline.platform.auth import Role
 from brightline.platform.testing import (
     bearer,
@@ -222,33 +222,23 @@ async def test_the_audit_row_rides_the_last_round_trip_and_the_sealer_chains_it(
         ).json()
         assert sealed[-1]["hash"] and sealed[-1]["chain_seq"] == result.rows
 
-        # The trigger: content never changes, a sealed row is never sealed again, nothing is
-        # inserted sealed or deleted.
+        # The triggers: content never changes, a row or a seal is never deleted, a seal never
+        # changes.
         async with runtime.unit_of_work() as uow:  # a row left unsealed, for the refusals
             await uow.session.execute(
                 departments.update().where(departments.c.id == "dep-cost").values(active=True)
             )
             await uow.commit()
-        unsealed = audit_trail.c.hash.is_(None)
+        unsealed = audit_trail.c.seq.in_(sa.select(audit_unsealed.c.seq))
         refused = [
             sa.update(audit_trail).where(unsealed).values(actor="someone-else"),
-            sa.update(audit_trail)
-            .where(unsealed)
-            .values(chain_seq=99, prev_hash="0" * 64, hash="f" * 64, actor="someone-else"),
-            sa.update(audit_trail).where(~unsealed).values(hash="f" * 64),
+            sa.update(audit_trail).where(~unsealed).values(actor="someone-else"),
             sa.delete(audit_trail).where(unsealed),
-            sa.insert(audit_trail).values(
-                at=datetime.now(UTC),
-                kind="job",
-                actor="forger",
-                action="x",
-                changes=[],
-                detail={},
-                chain_seq=99,
-                prev_hash="0" * 64,
-                hash="f" * 64,
-            ),
+            sa.delete(audit_trail).where(~unsealed),
+            sa.update(audit_seals).values(hash="f" * 64),
+            sa.delete(audit_seals),
             sa.text("TRUNCATE audit_trail"),
+            sa.text("TRUNCATE audit_seals"),
         ]
         for statement in refused:
             async with runtime.engine.connect() as conn:
@@ -333,11 +323,12 @@ async def test_a_chain_sealed_before_v3_verifies_on_with_the_rows_v3_seals_after
             for chain_seq, row in enumerate(rows, 1):
                 link = audit.row_hash(prev, row)
                 await conn.execute(
-                    sa.update(audit_trail)
-                    .where(audit_trail.c.seq == row["seq"])
-                    .values(chain_seq=chain_seq, prev_hash=prev, hash=link)
+                    sa.insert(audit_seals).values(
+                        seq=row["seq"], chain_seq=chain_seq, prev_hash=prev, hash=link
+                    )
                 )
                 prev = link
+            await conn.execute(sa.delete(audit_unsealed))
         await add(2)
         assert await runtime.sealer.seal() == 3
         result = await verify(runtime.engine)
@@ -345,8 +336,8 @@ async def test_a_chain_sealed_before_v3_verifies_on_with_the_rows_v3_seals_after
         async with runtime.engine.connect() as conn:
             v3 = (
                 await conn.execute(
-                    sa.select(audit_trail.c.seq, audit_trail.c.prev_hash, audit_trail.c.hash).where(
-                        audit_trail.c.chain_seq == 4
+                    sa.select(audit_seals.c.seq, audit_seals.c.prev_hash, audit_seals.c.hash).where(
+                        audit_seals.c.chain_seq == 4
                     )
                 )
             ).one()
@@ -386,3 +377,74 @@ async def test_a_chain_sealed_before_v3_verifies_on_with_the_rows_v3_seals_after
                 )
                 await conn.execute(sa.text("ALTER TABLE audit_trail ENABLE TRIGGER USER"))
             assert (await verify(runtime.engine)).intact
+
+
+async def test_seals_move_apart_from_the_rows_and_back_with_the_chain_intact(
+    postgres_server, db_name
+):
+    """Migration v4 (casework 0005, the same function in every service): a trail sealed in its
+    rows (v2's columns) gets its seals copied to audit_seals and its unsealed rows queued; the
+    chain verifies on, and the sealer seals the queue onto it. Downgraded, the seals go back
+    into the rows; upgraded again, the chain is still whole."""
+    from alembic import command
+
+    from brightline.platform.db import create_engine, database_url, ensure_database
+    from brightline.platform.local import project_root
+    from brightline.platform.migrations import alembic_config
+
+    database = db_name("casework")
+    await ensure_database(postgres_server, database)
+    url = database_url(postgres_server, database)
+    config = alembic_config(project_root() / "services" / "casework", url)
+
+    async def migrate(revision: str, down: bool = False) -> None:
+        await asyncio.to_thread(command.downgrade if down else command.upgrade, config, revision)
+
+    await migrate("0004")  # seals in the rows (v2's trigger)
+    engine = create_engine(url, pool_size=2)
+    try:
+        await insert_unsealed(
+            engine, "v2", [{"action": f"test.v2.{n}", "detail": {"n": n}} for n in range(5)]
+        )
+        async with engine.begin() as conn:  # the first three sealed as v3's sealer did, in place
+            digests = (
+                await conn.execute(
+                    sa.select(audit_trail.c.seq, audit.CONTENT_DIGEST)
+                    .order_by(audit_trail.c.seq)
+                    .limit(3)
+                )
+            ).all()
+            prev = audit.GENESIS
+            for chain_seq, (seq, digest) in enumerate(digests, 1):
+                link = audit.chain_hash(prev, digest)
+                await conn.execute(
+                    sa.text(
+                        "UPDATE audit_trail SET chain_seq = :c, prev_hash = :p, hash = :h "
+                        "WHERE seq = :s"
+                    ),
+                    {"c": chain_seq, "p": prev, "h": link, "s": seq},
+                )
+                prev = link
+
+        await migrate("head")
+        result = await verify(engine)
+        assert (result.intact, result.rows, result.unsealed) == (True, 3, 2)
+        assert await audit.AuditSealer(engine).seal() == 2
+        result = await verify(engine)
+        assert (result.intact, result.rows, result.unsealed) == (True, 5, 0)
+
+        await migrate("0004", down=True)
+        async with engine.connect() as conn:
+            in_rows = (
+                await conn.execute(sa.text("SELECT chain_seq FROM audit_trail ORDER BY chain_seq"))
+            ).scalars()
+            assert list(in_rows) == [1, 2, 3, 4, 5]
+        await insert_unsealed(engine, "v2 again", [{"action": "test.v2.later", "detail": {}}])
+
+        await migrate("head")
+        result = await verify(engine)
+        assert (result.intact, result.rows, result.unsealed) == (True, 5, 1)
+        assert await audit.AuditSealer(engine).seal() == 1
+        assert (await verify(engine)).intact
+    finally:
+        await engine.dispose()

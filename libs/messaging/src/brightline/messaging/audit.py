@@ -17,13 +17,14 @@ What writes it (nothing in a service's business code has to):
   body before the response leaves. A POST that only computes (an etiquette check) writes
   nothing, so it leaves no row.
 
-Rows are inserted unsealed. The sealer (AuditSealer, one active per database) chains the rows
-committed since its last round, about every second: each gets its place in the chain
-(chain_seq), the previous row's hash and the SHA-256 of its content and that hash, set once.
-`verify` (also `python -m brightline.messaging.audit verify`) recomputes the sealed chain,
-names the first row that was edited, deleted or inserted out of band, and counts the rows not
-sealed yet. A trigger refuses DELETE, TRUNCATE and every UPDATE but the sealing one. Until it
-is sealed, a row is protected by the trigger alone (docs/audit.md). Reads of confidential
+Rows are inserted unsealed (a trigger queues them in audit_unsealed). The sealer (AuditSealer,
+one active per database) chains the rows committed since its last round, about every second:
+each gets a seal (audit_seals), inserted once: its place in the chain (chain_seq), the
+previous row's hash and the SHA-256 of that hash and its content's digest. `verify` (also
+`python -m brightline.messaging.audit verify`) recomputes the sealed chain, names the first row
+that was edited, deleted or inserted out of band, and counts the rows not sealed yet. Triggers
+refuse UPDATE, DELETE and TRUNCATE of rows and seals. Until it is sealed, a row is protected by
+the trigger alone (docs/audit.md). Reads of confidential
 fields are audited where they happen (casework's /audit/confidential-reads).
 """
 
@@ -94,24 +95,42 @@ audit_trail = sa.Table(
     sa.Column("changes", JSONB, nullable=False),
     sa.Column("detail", JSONB, nullable=False),
     sa.Column("trace_id", sa.String(32)),
-    # Set once, together, by the sealer (AuditSealer): the row's place in the chain (seq is
-    # taken at insert, which is not commit order) and its links. NULL: not sealed yet.
-    sa.Column("chain_seq", sa.BigInteger, unique=True),
-    sa.Column("prev_hash", sa.String(64)),
-    sa.Column("hash", sa.String(64)),
 )
 sa.Index("ix_audit_trail_ticket_id", audit_trail.c.ticket_id, audit_trail.c.seq)
 sa.Index("ix_audit_trail_subject", audit_trail.c.subject, audit_trail.c.seq)
 sa.Index("ix_audit_trail_at", audit_trail.c.at)
-sa.Index(
-    "ix_audit_trail_unsealed", audit_trail.c.seq, postgresql_where=audit_trail.c.hash.is_(None)
+# A row's seal, inserted once by the sealer (AuditSealer): its place in the chain (seq is taken
+# at insert, which is not commit order) and its links. Apart from the row (v4), so that sealing
+# inserts a narrow row instead of rewriting a wide one: an UPDATE of an audit row could never
+# stay on its page (HOT), and wrote the whole row and all its index entries again, about a
+# third of a ticket's WAL.
+audit_seals = sa.Table(
+    "audit_seals",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True),  # the audit_trail row sealed
+    sa.Column("chain_seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
 )
-# What a row says (hashed, and never changed by the one UPDATE the trigger allows).
+# The rows committed and not sealed yet, queued by a trigger on audit_trail's inserts (one call
+# per statement) and taken off by the sealer in the transaction that seals them.
+audit_unsealed = sa.Table(
+    "audit_unsealed", metadata, sa.Column("seq", sa.BigInteger, primary_key=True)
+)
+# What a row says (hashed; the trigger refuses every UPDATE).
 CONTENT = ("kind", "actor", "action", "subject", "ticket_id", "changes", "detail", "trace_id")
 
 GENESIS = "0" * 64
 # Tables whose rows are the machinery, not the business: never captured as changes.
-UNAUDITED_TABLES = {"outbox", "inbox", "idempotency_keys", "audit_trail", "alembic_version"}
+UNAUDITED_TABLES = {
+    "outbox",
+    "inbox",
+    "idempotency_keys",
+    "audit_trail",
+    "audit_seals",
+    "audit_unsealed",
+    "alembic_version",
+}
 SECRET_PARTS = ("pin", "password", "secret", "token", "credential", "api_key")
 # Personal data kept masked for years: a key naming one of these is masked like in the logs.
 PERSONAL_PARTS = {"phone": "phone", "address": "address", "contact": "contact"}
@@ -829,11 +848,12 @@ class AuditSealer:
     """Chains the rows committed since its last round, off the hot path. Woken by a commit that
     wrote audit rows, it lets `interval` (a second) of commits gather, then, in one
     transaction, takes the sealer's advisory lock (held by another process of the service:
-    that round is retried), reads the unsealed rows and the last sealed one, and gives each
-    row, in seq order, its chain_seq, prev_hash and hash — the one UPDATE the table's trigger
-    allows. Chain order is sealing order: a row committed late (a lower seq) is sealed in a
-    later round, after rows of higher seq. Idle, it costs nothing but a round every `idle`
-    seconds, for rows written without waking it (another process's, or one that crashed)."""
+    that round is retried), takes the queued rows off audit_unsealed with their content
+    digests, reads the last seal, and inserts each row's seal (audit_seals), in seq order: its
+    chain_seq, prev_hash and hash. Chain order is sealing order: a row committed late (a lower
+    seq) is sealed in a later round, after rows of higher seq. Idle, it costs nothing but a
+    round every `idle` seconds, for rows written without waking it (another process's, or one
+    that crashed)."""
 
     def __init__(self, engine: AsyncEngine, *, interval: float = 1.0, idle: float = 30.0) -> None:
         self.engine = engine
@@ -873,15 +893,16 @@ class AuditSealer:
 
     async def seal(self) -> int | None:
         """One round; returns how many rows it sealed, None when another sealer held the lock.
-        The rows go in chunks (SEAL_CHUNK), each read (its content digests, CONTENT_DIGEST) and
-        sealed by a statement of its own: the process's requests and events get their turn
-        between chunks, and a chunk's chaining is a few hundred short hashes."""
+        The rows go in chunks (SEAL_CHUNK), each taken off the queue with its content digests
+        (CONTENT_DIGEST) by one statement and sealed by another: the process's requests and
+        events get their turn between chunks, and a chunk's chaining is a few hundred short
+        hashes."""
         async with self.engine.begin() as conn:
             if not await conn.scalar(_SEALER_LOCK):
                 return None
             sealed, chain_seq, prev = 0, None, GENESIS
             while sealed < SEAL_BATCH:
-                # The rows sealed by this round's earlier chunks have their hash now.
+                # The rows sealed by this round's earlier chunks are off the queue now.
                 limit = min(SEAL_CHUNK, SEAL_BATCH - sealed)
                 unsealed = (await conn.execute(_UNSEALED, {"limit": limit})).all()
                 if not unsealed:
@@ -907,25 +928,42 @@ class AuditSealer:
             return sealed
 
 
+# The first queued rows, taken off the queue, with their digests: the queue's rows are deleted
+# in the transaction that inserts their seals, so a round that fails leaves them queued.
+_TAKEN = (
+    sa.delete(audit_unsealed)
+    .where(
+        audit_unsealed.c.seq.in_(
+            sa.select(audit_unsealed.c.seq)
+            .order_by(audit_unsealed.c.seq)
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+        )
+    )
+    .returning(audit_unsealed.c.seq)
+    .cte("taken")
+)
 _UNSEALED = (
     sa.select(audit_trail.c.seq, CONTENT_DIGEST)
-    .where(audit_trail.c.hash.is_(None))
+    .join(_TAKEN, _TAKEN.c.seq == audit_trail.c.seq)
     .order_by(audit_trail.c.seq)
-    .limit(sa.bindparam("limit", type_=sa.Integer))
 )
 _CHAIN_HEAD = (
-    sa.select(audit_trail.c.chain_seq, audit_trail.c.hash)
-    .where(audit_trail.c.chain_seq.is_not(None))
-    .order_by(audit_trail.c.chain_seq.desc())
+    sa.select(audit_seals.c.chain_seq, audit_seals.c.hash)
+    .order_by(audit_seals.c.chain_seq.desc())
     .limit(1)
 )
 _SEAL_SQL = sa.text(
     """
-    UPDATE audit_trail AS a SET chain_seq = s.chain_seq, prev_hash = s.prev_hash, hash = s.hash
-    FROM unnest(CAST(:seq AS bigint[]), CAST(:chain AS bigint[]), CAST(:prev AS text[]),
-                CAST(:hash AS text[])) AS s(seq, chain_seq, prev_hash, hash)
-    WHERE a.seq = s.seq
+    INSERT INTO audit_seals (seq, chain_seq, prev_hash, hash)
+    SELECT * FROM unnest(CAST(:seq AS bigint[]), CAST(:chain AS bigint[]),
+                         CAST(:prev AS text[]), CAST(:hash AS text[]))
     """
+)
+# The rows with no seal: the queue's, and any a tamperer took off it.
+_NOT_SEALED = (
+    sa.select(sa.func.count())
+    .select_from(audit_trail)
+    .where(~sa.exists().where(audit_seals.c.seq == audit_trail.c.seq))
 )
 
 
@@ -946,16 +984,21 @@ async def verify(engine: AsyncEngine, *, batch: int = 1000) -> Verification:
     that does not hold. Rows not sealed yet are counted, not checked."""
     prev, count, after = GENESIS, 0, 0
     async with engine.connect() as conn:
-        unsealed = await conn.scalar(
-            sa.select(sa.func.count()).select_from(audit_trail).where(audit_trail.c.hash.is_(None))
-        )
+        unsealed = await conn.scalar(_NOT_SEALED)
         while True:
             rows = (
                 (
                     await conn.execute(
-                        sa.select(audit_trail, CONTENT_DIGEST)
-                        .where(audit_trail.c.chain_seq > after)
-                        .order_by(audit_trail.c.chain_seq)
+                        sa.select(
+                            audit_trail,
+                            audit_seals.c.chain_seq,
+                            audit_seals.c.prev_hash,
+                            audit_seals.c.hash,
+                            CONTENT_DIGEST,
+                        )
+                        .join(audit_seals, audit_seals.c.seq == audit_trail.c.seq)
+                        .where(audit_seals.c.chain_seq > after)
+                        .order_by(audit_seals.c.chain_seq)
                         .limit(batch)
                     )
                 )
@@ -1081,6 +1124,13 @@ def seal_off_the_commit_path_v2() -> None:
         "ADD CONSTRAINT audit_trail_sealed_whole CHECK "
         "((chain_seq IS NULL) = (hash IS NULL) AND (hash IS NULL) = (prev_hash IS NULL))"
     )
+    _sealed_in_place_v2()
+
+
+def _sealed_in_place_v2() -> None:
+    """v2's index of unsealed rows and its trigger (also v4's downgrade puts them back)."""
+    from alembic import op
+
     op.execute("CREATE INDEX ix_audit_trail_unsealed ON audit_trail (seq) WHERE hash IS NULL")
     same = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in ("seq", "at", *CONTENT_V2))
     op.execute(
@@ -1123,6 +1173,84 @@ def unseal_v2() -> None:
 
 # The content columns as v2's trigger names them (CONTENT may grow; v2 stays as it was).
 CONTENT_V2 = ("kind", "actor", "action", "subject", "ticket_id", "changes", "detail", "trace_id")
+
+
+def seal_apart_v4() -> None:
+    """Seals move to audit_seals (inserted, never updated), and a trigger queues each inserted
+    row in audit_unsealed, one call per statement; audit rows are never updated again: the
+    trigger refuses every UPDATE and DELETE of a row or a seal, and TRUNCATE. Rows sealed
+    before keep their chain: their seals are copied across. Frozen: a change is a new function.
+    (No foreign key from a seal to its row: rows are never deleted, and verify finds a seal
+    whose row does not hold.)"""
+    from alembic import op
+
+    op.execute(
+        "CREATE TABLE audit_seals (seq bigint PRIMARY KEY, "
+        "chain_seq bigint NOT NULL CONSTRAINT audit_seals_chain_seq_key UNIQUE, "
+        "prev_hash varchar(64) NOT NULL, hash varchar(64) NOT NULL)"
+    )
+    op.execute(
+        "INSERT INTO audit_seals (seq, chain_seq, prev_hash, hash) "
+        "SELECT seq, chain_seq, prev_hash, hash FROM audit_trail WHERE hash IS NOT NULL"
+    )
+    op.execute("CREATE TABLE audit_unsealed (seq bigint PRIMARY KEY)")
+    op.execute("INSERT INTO audit_unsealed (seq) SELECT seq FROM audit_trail WHERE hash IS NULL")
+    op.execute("DROP TRIGGER audit_trail_sealed_once ON audit_trail")
+    op.execute("DROP FUNCTION audit_trail_sealed_once()")
+    op.execute("DROP INDEX ix_audit_trail_unsealed")
+    op.execute(
+        "ALTER TABLE audit_trail DROP CONSTRAINT audit_trail_sealed_whole, "
+        "DROP COLUMN chain_seq, DROP COLUMN prev_hash, DROP COLUMN hash"
+    )
+    op.execute(
+        """
+        CREATE FUNCTION audit_trail_queue_unsealed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO audit_unsealed (seq) SELECT seq FROM inserted;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER audit_trail_queue_unsealed AFTER INSERT ON audit_trail "
+        "REFERENCING NEW TABLE AS inserted "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_trail_queue_unsealed()"
+    )
+    # v1's function: it refuses whatever fires it.
+    for table in ("audit_trail", "audit_seals"):
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION audit_trail_append_only()"
+        )
+    op.execute(
+        "CREATE TRIGGER audit_seals_no_truncate BEFORE TRUNCATE ON audit_seals "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_trail_append_only()"
+    )
+
+
+def unseal_apart_v4() -> None:
+    """Back to v2's seals in the rows (a queued row goes back unsealed)."""
+    from alembic import op
+
+    for table in ("audit_trail", "audit_seals"):
+        op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+    op.execute("DROP TRIGGER audit_trail_queue_unsealed ON audit_trail")
+    op.execute("DROP FUNCTION audit_trail_queue_unsealed()")
+    op.execute(
+        "ALTER TABLE audit_trail ADD COLUMN chain_seq bigint "
+        "CONSTRAINT audit_trail_chain_seq_key UNIQUE, "
+        "ADD COLUMN prev_hash varchar(64), ADD COLUMN hash varchar(64)"
+    )
+    op.execute(
+        "UPDATE audit_trail AS a SET chain_seq = s.chain_seq, prev_hash = s.prev_hash, "
+        "hash = s.hash FROM audit_seals AS s WHERE a.seq = s.seq"
+    )
+    op.execute(
+        "ALTER TABLE audit_trail ADD CONSTRAINT audit_trail_sealed_whole CHECK "
+        "((chain_seq IS NULL) = (hash IS NULL) AND (hash IS NULL) = (prev_hash IS NULL))"
+    )
+    op.execute("DROP TABLE audit_seals, audit_unsealed")
+    _sealed_in_place_v2()
 
 
 # ----------------------------------------------------------------------------- GET /audit/events
@@ -1198,7 +1326,12 @@ def audit_router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[AuditRecord]:
         """This service's audit trail, oldest first, filtered and paged by `after` (keyset)."""
-        query = sa.select(audit_trail).order_by(audit_trail.c.seq).limit(limit)
+        query = (
+            sa.select(audit_trail, audit_seals.c.chain_seq, audit_seals.c.hash)
+            .outerjoin(audit_seals, audit_seals.c.seq == audit_trail.c.seq)
+            .order_by(audit_trail.c.seq)
+            .limit(limit)
+        )
         if subject is not None:
             query = query.where(audit_trail.c.subject == subject)
         if ticket_id is not None:
