@@ -81,27 +81,17 @@ class TestIdentityProvider:
 
     def password(self, username: str, *roles: Role | str, **claims: Any) -> str:
         """Make (or reset) a user with these roles and claims; the password to sign in with
-        (on Keycloak's login page, in browser tests)."""
-        self.token(username, [str(r) for r in roles], claims)
+        (on Keycloak's login page, in browser tests). Always made anew, never from the token
+        cache: a sign-in reads the user as Keycloak has it now, which a bearer() for the same
+        name with other claims may have changed since."""
+        self._ensure_user(username, [str(r) for r in roles], claims)
         return self._password
 
     def token(self, subject: str, roles: list[str], claims: dict[str, Any]) -> str:
         key = (subject, tuple(sorted(roles)), _freeze(claims))
         if key in self._tokens:
             return self._tokens[key]
-        if subject != subject.lower():
-            raise ValueError(f"bearer(): Keycloak user names are lower case, not {subject!r}")
-        for claim in set(claims) - set(CLAIM_ATTRIBUTES) - {"name"}:
-            self._map_claim(claim, claims[claim])  # a claim a newer test needs: map it now
-        self._ensure_roles(roles)
-        attributes = {
-            CLAIM_ATTRIBUTES.get(claim, claim): [_text(v) for v in value]
-            if isinstance(value, (list, tuple, set, frozenset))
-            else [_text(value)]
-            for claim, value in claims.items()
-            if claim != "name" and value is not None
-        }
-        self.admin.ensure_user(subject, self._password, roles, attributes, name=claims.get("name"))
+        self._ensure_user(subject, roles, claims)
         response = self.http.post(
             f"{self.issuer}/protocol/openid-connect/token",
             data={
@@ -116,6 +106,21 @@ class TestIdentityProvider:
         token: str = response.json()["access_token"]
         self._tokens[key] = token
         return token
+
+    def _ensure_user(self, subject: str, roles: list[str], claims: dict[str, Any]) -> None:
+        if subject != subject.lower():
+            raise ValueError(f"bearer(): Keycloak user names are lower case, not {subject!r}")
+        for claim in set(claims) - set(CLAIM_ATTRIBUTES) - {"name"}:
+            self._map_claim(claim, claims[claim])  # a claim a newer test needs: map it now
+        self._ensure_roles(roles)
+        attributes = {
+            CLAIM_ATTRIBUTES.get(claim, claim): [_text(v) for v in value]
+            if isinstance(value, (list, tuple, set, frozenset))
+            else [_text(value)]
+            for claim, value in claims.items()
+            if claim != "name" and value is not None
+        }
+        self.admin.ensure_user(subject, self._password, roles, attributes, name=claims.get("name"))
 
     def _map_claim(self, claim: str, value: Any) -> None:
         """A user-attribute mapper on the test client putting attribute `claim` in the token."""
