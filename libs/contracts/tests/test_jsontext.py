@@ -139,7 +139,7 @@ def test_the_canonical_form_writes_every_float_as_python_does():
 
 @pytest.mark.parametrize("value", [*JSON_VALUES, *NOT_JSON, *UUIDS], ids=repr)
 def test_what_the_audit_trail_stores_reads_back_as_the_stdlib_round_trip(value):
-    # audit._normal: json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    # audit._json (the text a JSON column is given, once); what is read back from it
     _same(
         lambda: jsontext.dumps(value, default=str),
         lambda: json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode(),
@@ -219,3 +219,21 @@ def test_what_the_services_write_is_written_by_orjson_not_the_stdlib(monkeypatch
     jsontext.dumps([row, row], default=datetime.isoformat)
     jsontext.dumps([datetime(2026, 1, 1, tzinfo=UTC), uuid.UUID(int=14)], default=str)
     assert writes == []
+
+
+@pytest.mark.parametrize("value", [*JSON_VALUES, *NOT_JSON], ids=repr)
+def test_rows_embed_what_was_dumped_already_as_json_not_as_a_string(value):
+    # unit_of_work._insert: a batch's audit rows, their JSON columns written once (Dumped).
+    dumped = jsontext.Dumped.of(value, default=str)
+    at = datetime(2026, 12, 4, 1, 2, 3, tzinfo=UTC)
+    rows = [{"seq": 1, "at": at, "changes": dumped}, {"seq": 2, "at": at, "changes": dumped}]
+    read = jsontext.loads(jsontext.dumps_rows(rows, default=datetime.isoformat))
+    expected = jsontext.loads(dumped)
+    assert [r["changes"] for r in read] == [expected, expected]
+    assert read[0]["at"] == at.isoformat()
+
+
+def test_rows_orjson_refuses_are_written_the_stdlib_way_with_what_was_dumped_read_back():
+    dumped = jsontext.Dumped.of({"n": 2**70})
+    rows = [{"big": 2**70, "changes": dumped}]
+    assert jsontext.loads(jsontext.dumps_rows(rows)) == [{"big": 2**70, "changes": {"n": 2**70}}]

@@ -124,8 +124,10 @@ async def apply(events: list[Event]) -> tuple[dict[str, str] | None, list[dict[s
     [ride] = uow.riding  # the batch's fold, one write
     parameters = ride()[1]
     rows = trail.rows(uow)  # type: ignore[arg-type]
-    jsontext.dumps(rows, default=datetime.isoformat)  # as the commit sends them
-    return parameters, rows
+    # The JSON columns as the commit sends them: text, written once.
+    return parameters, [
+        {**r, **{k: jsontext.loads(r[k]) for k in ("changes", "detail")}} for r in rows
+    ]
 
 
 def calls_per_event(tickets: int) -> float:

@@ -87,6 +87,33 @@ def _float_unlike_repr(text: bytes) -> bool:
     return False
 
 
+class Dumped(str):
+    """JSON text written already (by `dumps`): a JSON column's serializer passes it through as
+    it is, so a value is written once, not written, read back and written again."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, value: Any, default: Callable[[Any], Any] | None = None) -> Dumped:
+        return cls(dumps(value, default).decode())
+
+
+def dumps_rows(rows: list[dict[str, Any]], default: Callable[[Any], Any] | None = None) -> bytes:
+    """Rows as one JSON array for PostgreSQL to read (jsonb_populate_recordset), a Dumped value
+    embedded as the JSON it is, not written as a string. Never hashed: what PostgreSQL reads
+    from it is the same whichever way a float is written, so orjson's form stands, and the
+    stdlib's only writes what orjson refuses (each Dumped value read back for it)."""
+    embedded = [
+        {k: orjson.Fragment(v) if type(v) is Dumped else v for k, v in row.items()} for row in rows
+    ]
+    try:
+        return orjson.dumps(embedded, default=default, option=_OPTIONS)
+    except TypeError:
+        pass
+    thawed = [{k: loads(v) if type(v) is Dumped else v for k, v in row.items()} for row in rows]
+    return dumps(thawed, default)
+
+
 def loads(text: str | bytes) -> Any:
     """What `json.loads(text)` reads: orjson's, unless it refuses the text (NaN, a lone
     surrogate, a byte order mark…) or the text has a digit run an integer beyond 64 bits needs."""

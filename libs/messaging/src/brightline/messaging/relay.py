@@ -14,6 +14,7 @@ import time
 import zlib
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,6 +95,39 @@ def shard_filter(shards: int, held: Collection[int]) -> sa.ColumnElement[bool]:
     if shards <= 1 or len(held) >= shards:
         return sa.true()
     return shard_of(shards).in_(sorted(held))
+
+
+# The rows acknowledged since the last marks, each with its broker acknowledgement time (not
+# the later time of the marking).
+_ACKNOWLEDGED = sa.bindparam("acknowledged", type_=ARRAY(sa.BigInteger))
+_MARKS = (
+    sa.func.unnest(
+        _ACKNOWLEDGED, sa.bindparam("acknowledged_at", type_=ARRAY(sa.DateTime(timezone=True)))
+    )
+    .table_valued("id", "at")
+    .render_derived()
+)
+_MARK_PUBLISHED = outbox.update().where(outbox.c.id == _MARKS.c.id).values(published_at=_MARKS.c.at)
+
+
+@lru_cache(maxsize=256)
+def _batch(
+    batch_size: int, shards: int, held: tuple[int, ...], leaving_out: bool, marking: bool
+) -> sa.Select[Any]:
+    """The next rows to publish of the shards held, built once per kind of round (a relay
+    holds the same shards round after round): the acknowledged rows left out, their marks
+    riding along when due."""
+    batch = (
+        sa.select(outbox)
+        .where(outbox.c.published_at.is_(None), shard_filter(shards, held))
+        .order_by(outbox.c.id)
+        .limit(batch_size)
+    )
+    if leaving_out:
+        batch = batch.where(outbox.c.id != sa.all_(_ACKNOWLEDGED))
+    if marking:
+        batch = batch.add_cte(_MARK_PUBLISHED.cte("marked"))
+    return batch
 
 
 class OutboxRelay:
@@ -221,27 +255,16 @@ class OutboxRelay:
         # Never fused with taking a lease: a statement's snapshot is taken before its locks
         # are, and could miss the marks of the relay that just let the shard go. A shard taken
         # in an earlier statement is read afresh here.
-        batch = (
-            sa.select(outbox)
-            .where(outbox.c.published_at.is_(None), shard_filter(self.shards, self.held))
-            .order_by(outbox.c.id)
-            .limit(self.batch_size)
+        leaving_out = bool(self._acknowledged)
+        # Rows published but not marked yet are left out by id; when their marks are due they
+        # ride along (a data-modifying CTE runs to completion even unread; this statement's
+        # snapshot predates them, so the ids still leave the rows out).
+        marking = leaving_out and (
+            len(self._acknowledged) >= self.batch_size
+            or time.monotonic() - self._marks_since >= self.mark_every
         )
-        marking = False
-        if self._acknowledged:
-            # Rows published but not marked yet are left out by id; when their marks are due
-            # they ride along (a data-modifying CTE runs to completion even unread; this
-            # statement's snapshot predates them, so the ids still leave the rows out).
-            batch = batch.where(
-                outbox.c.id != sa.all_(sa.literal(self._acknowledged, ARRAY(sa.BigInteger)))
-            )
-            marking = (
-                len(self._acknowledged) >= self.batch_size
-                or time.monotonic() - self._marks_since >= self.mark_every
-            )
-            if marking:
-                batch = batch.add_cte(self._mark_published().cte("marked"))
-        rows = (await conn.execute(batch)).all()
+        batch = _batch(self.batch_size, self.shards, tuple(sorted(self.held)), leaving_out, marking)
+        rows = (await conn.execute(batch, self._marks())).all()
         if marking:
             self._marked()
         await self._publish_locked(conn, rows)
@@ -284,24 +307,15 @@ class OutboxRelay:
             self.held.update(taken.scalars())
         self._checked_at = time.monotonic()
 
-    def _mark_published(self) -> sa.Update:
-        # Each row's broker acknowledgement time, not the (later) time of the marking.
-        marks = (
-            sa.func.unnest(
-                sa.literal(self._acknowledged, ARRAY(sa.BigInteger)),
-                sa.literal(self._acknowledged_at, ARRAY(sa.DateTime(timezone=True))),
-            )
-            .table_valued("id", "at")
-            .render_derived()
-        )
-        return outbox.update().where(outbox.c.id == marks.c.id).values(published_at=marks.c.at)
+    def _marks(self) -> dict[str, list[Any]]:
+        return {"acknowledged": self._acknowledged, "acknowledged_at": self._acknowledged_at}
 
     def _marked(self) -> None:
         self._acknowledged, self._acknowledged_at, self._marks_since = [], [], math.inf
 
     async def _flush_marks(self, conn: AsyncConnection) -> None:
         if self._acknowledged:
-            await conn.execute(self._mark_published())
+            await conn.execute(_MARK_PUBLISHED, self._marks())
             self._marked()
 
     async def release(self) -> None:
@@ -391,8 +405,8 @@ async def outbox_backlog(engine: AsyncEngine) -> int:
         return await _count_backlog(conn)
 
 
+_BACKLOG = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+
+
 async def _count_backlog(conn: AsyncConnection) -> int:
-    backlog = await conn.scalar(
-        sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-    )
-    return backlog or 0
+    return await conn.scalar(_BACKLOG) or 0

@@ -300,7 +300,7 @@ def _insert(
     VALUES statement and compiled one on every commit of a batch (~1 ms)."""
     prefix = f"{RIDING}{table.name}_"
     if len(rows) != 1:
-        params[prefix + "rows"] = jsontext.dumps(rows, default=datetime.isoformat).decode()
+        params[prefix + "rows"] = jsontext.dumps_rows(rows, default=datetime.isoformat).decode()
         return _many_rows(table, tuple(rows[0]))
     params.update({prefix + key: value for key, value in rows[0].items()})
     return _one_row(table, tuple(rows[0]))

@@ -144,6 +144,8 @@ def create_engine(url: str, *, pool_size: int = 20, pre_ping: bool = False) -> A
 
 
 def _json_text(value: Any) -> str:
+    if type(value) is jsontext.Dumped:
+        return value
     return jsontext.dumps(value).decode()
 
 
