@@ -95,8 +95,8 @@ async def test_a_batch_of_work_orders_logs_in_one_statement(engine):
         assert ROUND_TRIPS["total"] - before == len(created)  # one INSERT per deadline
         assert orm_executions == []
         await uow.commit()
-    # the log, the outbox and audit rows, COMMIT
-    assert ROUND_TRIPS["total"] - before == len(created) + 3
+    # the log, the outbox and audit rows in one statement, COMMIT
+    assert ROUND_TRIPS["total"] - before == len(created) + 2
 
     async with engine.connect() as conn:
         logged = (
@@ -158,19 +158,20 @@ async def _observe_batch(engine, batch: list, book, *, skip=()) -> tuple[int, li
 @pytest.mark.parametrize("n", [3, 12])
 async def test_a_batch_opens_its_deadlines_in_one_read_and_one_insert(engine, n):
     """A consumer batch's repairs: one read ahead (do their deadlines exist?) and one INSERT at
-    commit, whatever their number; then the log, the outbox and audit rows, COMMIT."""
+    commit, whatever their number; then the log, the outbox and audit rows in one statement,
+    COMMIT."""
     settings = SlaMonitorSettings()
     book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
     created = _created(n)
     trips, emitted = await _observe_batch(engine, created, book)
-    assert trips == 5
+    assert trips == 4
     assert emitted == ["brightline.sla.deadline.opened.v1"] * n
 
     # Opened once: a batch holding a cause replayed (a deadline opened before) and one new
-    # repair opens the new one alone, in the same five round trips.
+    # repair opens the new one alone, in the same four round trips.
     again = [*_created(2), *_created(1, first=n)]
     trips, emitted = await _observe_batch(engine, again, book)
-    assert trips == 5
+    assert trips == 4
     assert emitted == ["brightline.sla.deadline.opened.v1"]
 
     async with engine.connect() as conn:
@@ -195,7 +196,7 @@ async def test_a_batch_opens_its_deadlines_in_one_read_and_one_insert(engine, n)
 
 async def test_a_batch_opening_one_deadline_inserts_it_at_once_without_reading_ahead(engine):
     """A batch whose events open one deadline (the others move none): its INSERT at once, no
-    read ahead; then the log, the outbox and audit rows, COMMIT."""
+    read ahead; then the log, the outbox and audit rows in one statement, COMMIT."""
     settings = SlaMonitorSettings()
     book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
     en_route = [
@@ -213,7 +214,7 @@ async def test_a_batch_opening_one_deadline_inserts_it_at_once_without_reading_a
         for k in range(1, 3)
     ]
     trips, emitted = await _observe_batch(engine, [*_created(1), *en_route], book)
-    assert trips == 4
+    assert trips == 3
     assert emitted == ["brightline.sla.deadline.opened.v1"]
 
 
@@ -236,8 +237,8 @@ async def test_a_later_input_of_the_batch_sees_the_deadline_it_opened(engine):
     )
     trips, emitted = await _observe_batch(engine, [*created, on_site], book)
     # the read ahead, the three INSERTed at once before the met input's locked read and its
-    # UPDATE; then the log, the outbox and audit rows, COMMIT
-    assert trips == 7
+    # UPDATE; then the log, the outbox and audit rows in one statement, COMMIT
+    assert trips == 6
     assert emitted == ["brightline.sla.deadline.opened.v1"] * 3 + ["brightline.sla.deadline.met.v1"]
     async with engine.connect() as conn:
         states = dict(
@@ -257,7 +258,7 @@ async def test_a_later_event_off_its_contract_fails_its_own_turn_not_the_read_ah
     trips, emitted = await _observe_batch(
         engine, [*good[:3], broken, *good[3:]], book, skip=[broken]
     )
-    assert trips == 5
+    assert trips == 4
     assert emitted == ["brightline.sla.deadline.opened.v1"] * 6
     with pytest.raises(InvalidEvent):
         broken.payload()

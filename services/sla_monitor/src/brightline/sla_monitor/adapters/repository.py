@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from brightline.contracts import Event, jsontext
 from brightline.messaging import UnitOfWork
 from brightline.messaging.audit import note_insert
+from brightline.messaging.unit_of_work import Riding
 from brightline.platform.db import rows_affected
 from brightline.sla_monitor import kpis
 from brightline.sla_monitor.adapters.orm import (
@@ -452,17 +454,23 @@ class MemoryStore:
 # ---------------------------------------------------------------- inputs kept for KPIs and replay
 
 
-# The events a consumer's batch logs, in one statement of one text (the rows as one JSON array
-# parameter), in the batch's order: the replay reads them back by seq.
-LOG_MANY = sa.text(
-    """
+# The events a unit of work logs, in the batch's order (the replay reads them back by seq): a
+# data-modifying CTE of the commit's last statement (UnitOfWork.ride), the rows as one JSON array
+# parameter. A statement of its own cost a round trip per batch, through SQLAlchemy's execution.
+LOG_MANY = (
+    sa.text(
+        """
 INSERT INTO event_log (event_id, event_type, source, subject, time, data)
 SELECT event_id, event_type, source, subject, time, data
-FROM jsonb_populate_recordset(NULL::event_log, CAST(CAST(:rows AS text) AS jsonb))
+FROM jsonb_populate_recordset(NULL::event_log, CAST(CAST(:event_log_rows AS text) AS jsonb))
      WITH ORDINALITY AS r
 ORDER BY r.ordinality
 ON CONFLICT (event_id) DO NOTHING
+RETURNING 1 AS one
 """
+    )
+    .columns(sa.column("one"))
+    .cte("sla_event_log")
 )
 # The unit of work's rows to log (session.info: one list per unit of work, as its session is).
 LOGGING = "sla_event_log"
@@ -479,6 +487,14 @@ def log_row(event: Event) -> dict[str, Any]:
     }
 
 
+def _logged(rows: list[dict[str, Any]]) -> Riding | None:
+    if not rows:
+        return None
+    return (LOG_MANY,), {
+        "event_log_rows": jsontext.dumps(rows, default=datetime.isoformat).decode()
+    }
+
+
 class HistoryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -490,19 +506,16 @@ class HistoryRepository:
         )
 
     def log_at_commit(self, uow: UnitOfWork, event: Event) -> None:
-        """Log the event with the others of the unit of work in one statement at commit (a
-        consumer's batch: a statement per event was a round trip and an ORM execution each).
-        The audit trail has each event's row at once, against that event."""
-        rows: list[dict[str, Any]] = uow.gathered(LOGGING, list, self._log_many)
+        """Log the event with the others of the unit of work, riding on the commit's last
+        statement (a consumer's batch: a statement per event was a round trip and an ORM
+        execution each). The audit trail has each event's row at once, against that event."""
+        rows: list[dict[str, Any]] | None = self.session.info.get(LOGGING)
+        if rows is None:
+            rows = self.session.info[LOGGING] = []
+            uow.ride(functools.partial(_logged, rows))
         row = log_row(event)
         rows.append(row)
         note_insert(self.session, "event_log", [row])
-
-    async def _log_many(self, rows: list[dict[str, Any]]) -> None:
-        connection = await self.session.connection()
-        await connection.execute(
-            LOG_MANY, {"rows": jsontext.dumps(rows, default=datetime.isoformat).decode()}
-        )
 
     async def history(self) -> list[Event]:
         rows = await self.session.execute(sa.select(event_log).order_by(event_log.c.seq))
