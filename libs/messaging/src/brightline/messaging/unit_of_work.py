@@ -145,6 +145,19 @@ class UnitOfWork:
             self.defer(lambda: write(gathering))
         return found
 
+    def gathered_to_ride(
+        self, key: str, make: Callable[[], Gathered], rows: Callable[[Gathered], Riding | None]
+    ) -> Gathered:
+        """As gathered(), written riding on the commit's last statement (ride) instead of in a
+        statement of its own: a round trip and an execution fewer per batch. For writes no
+        handler of the batch reads back before the commit (written at commit either way)."""
+        found: Gathered | None = self.session.info.get(key)
+        if found is None:
+            found = self.session.info[key] = make()
+            gathering = found
+            self.ride(lambda: rows(gathering))
+        return found
+
     def ride(self, rows: Callable[[], Riding | None]) -> None:
         """A write made at commit as data-modifying CTEs of the last statement, in its round
         trip (records' fold of a batch: the round trip of a statement of its own cost more

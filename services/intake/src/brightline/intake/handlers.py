@@ -45,8 +45,8 @@ from brightline.intake.adapters.repository import (
     EscalationRepository,
     OutageRepository,
     TicketRepository,
+    riding_work_orders,
     write_outage_updates,
-    write_work_orders,
 )
 from brightline.intake.adapters.rule_files import call_outcomes, scripts
 from brightline.intake.domain import commands, events
@@ -667,9 +667,10 @@ ORDERS = "intake_work_orders"
 
 
 def _work_orders(uow: UnitOfWork) -> WorkOrderFold:
-    """The batch's work-order events, written in one statement at commit: per event an upsert
-    cost a statement, its ORM execution and its change capture (every repair brings three)."""
-    return uow.gathered(ORDERS, WorkOrderFold, lambda fold: write_work_orders(uow.session, fold))
+    """The batch's work-order events, written at commit riding on its last statement: per event
+    an upsert cost a statement, its ORM execution and its change capture (every repair brings
+    three), then a statement of their own cost a round trip per batch."""
+    return uow.gathered_to_ride(ORDERS, WorkOrderFold, riding_work_orders)
 
 
 def _order_seen(

@@ -35,6 +35,7 @@ from brightline.intake.domain.work_orders import WorkOrderFold
 from brightline.intake.planned_outages import in_effect_over
 from brightline.messaging import UnitOfWork, direct, idempotency
 from brightline.messaging.audit import note_insert
+from brightline.messaging.unit_of_work import Riding
 
 # Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
 # use the partial index ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
@@ -802,15 +803,15 @@ class OutageRepository:
         ]
 
 
-async def write_work_orders(session: AsyncSession, fold: WorkOrderFold) -> None:
-    """A batch's work-order events in one round trip (UnitOfWork.defer). On the session's
-    connection, not through the ORM's execute: the audit trail has each event's row already
-    (audit.note_insert as it was gathered)."""
-    if rows := fold.rows():
-        connection = await session.connection()
-        await connection.execute(
-            ORDERS_SEEN, {"orders": jsontext.dumps(rows, default=datetime.isoformat).decode()}
-        )
+def riding_work_orders(fold: WorkOrderFold) -> Riding | None:
+    """A batch's work-order events, riding on the commit's last statement (UnitOfWork.ride): no
+    round trip of their own. The audit trail has each event's row already (audit.note_insert as
+    it was gathered)."""
+    if not (rows := fold.rows()):
+        return None
+    return (ORDERS_SEEN_RIDING,), {
+        "orders": jsontext.dumps(rows, default=datetime.isoformat).decode()
+    }
 
 
 # The batch's orders, one folded row each (domain.work_orders), as one JSON array parameter:
@@ -862,6 +863,11 @@ arrive_by = COALESCE(EXCLUDED.arrive_by, w.arrive_by)
 WHERE EXCLUDED.arrive_by IS NOT NULL
    OR w.updated_at <= (SELECT CAST(f.k ->> 'seen_at' AS timestamptz) {_SEEN_BY_KEY})
 """
+)
+ORDERS_SEEN_RIDING = (
+    sa.text(f"{ORDERS_SEEN.text}RETURNING 1 AS one")
+    .columns(sa.column("one"))
+    .cte("intake_work_orders")
 )
 
 

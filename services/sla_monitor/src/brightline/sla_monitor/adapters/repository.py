@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -509,10 +508,7 @@ class HistoryRepository:
         """Log the event with the others of the unit of work, riding on the commit's last
         statement (a consumer's batch: a statement per event was a round trip and an ORM
         execution each). The audit trail has each event's row at once, against that event."""
-        rows: list[dict[str, Any]] | None = self.session.info.get(LOGGING)
-        if rows is None:
-            rows = self.session.info[LOGGING] = []
-            uow.ride(functools.partial(_logged, rows))
+        rows: list[dict[str, Any]] = uow.gathered_to_ride(LOGGING, list, _logged)
         row = log_row(event)
         rows.append(row)
         note_insert(self.session, "event_log", [row])
