@@ -138,12 +138,7 @@ class UnitOfWork:
         of its events, a list of rows): made by `make` with the first event, kept in the
         session's info under `key` for the others, written by `write` at commit (defer). A
         handler that writes it earlier and drops the key gets a new one with the next event."""
-        found: Gathered | None = self.session.info.get(key)
-        if found is None:
-            found = self.session.info[key] = make()
-            gathering = found
-            self.defer(lambda: write(gathering))
-        return found
+        return self._gathering(key, make, lambda found: self.defer(lambda: write(found)))
 
     def gathered_to_ride(
         self, key: str, make: Callable[[], Gathered], rows: Callable[[Gathered], Riding | None]
@@ -151,11 +146,15 @@ class UnitOfWork:
         """As gathered(), written riding on the commit's last statement (ride) instead of in a
         statement of its own: a round trip and an execution fewer per batch. For writes no
         handler of the batch reads back before the commit (written at commit either way)."""
+        return self._gathering(key, make, lambda found: self.ride(lambda: rows(found)))
+
+    def _gathering(
+        self, key: str, make: Callable[[], Gathered], written: Callable[[Gathered], None]
+    ) -> Gathered:
         found: Gathered | None = self.session.info.get(key)
         if found is None:
             found = self.session.info[key] = make()
-            gathering = found
-            self.ride(lambda: rows(gathering))
+            written(found)
         return found
 
     def ride(self, rows: Callable[[], Riding | None]) -> None:
