@@ -64,6 +64,7 @@ class Snapshot:
     stalls_by: dict[str, float]  # event-loop wake-ups more than 25 ms late, per service
     fetches_by: dict[str, float]  # Kafka fetch requests of each service's consumer
     partitions_by: dict[str, float]  # the partitions those requests named
+    rounds_by: dict[str, float]  # outbox relay rounds that sent rows, per service
     jit: dict[int, float]  # CPU seconds of the Kafka JVM's compiler threads, by thread id
     pg_by_pid: dict[int, tuple[str, float]]  # PostgreSQL process: (whose, CPU seconds)
 
@@ -107,6 +108,7 @@ class Snapshot:
                 f"partitions:{k}": v - other.partitions_by.get(k, 0)
                 for k, v in self.partitions_by.items()
             },
+            **{f"rounds:{k}": v - other.rounds_by.get(k, 0) for k, v in self.rounds_by.items()},
             **self.pg_split(other),
         }
 
@@ -180,6 +182,9 @@ _PARTITIONS = re.compile(
     r"^brightline_consumer_fetch_partitions_total\{[^}]*\} (\S+)$", re.MULTILINE
 )
 
+# brightline.messaging.relay's rounds that sent rows (a produce request each, at least).
+_ROUNDS = re.compile(r"^brightline_outbox_relay_rounds_total\{[^}]*\} (\S+)$", re.MULTILINE)
+
 
 def _total(pattern: re.Pattern[str], text: str) -> float:
     return sum(float(found) for found in pattern.findall(text))
@@ -187,7 +192,7 @@ def _total(pattern: re.Pattern[str], text: str) -> float:
 
 # Figures read at cpu_end (the moment the work finished), not after the statistics settle: the
 # consumers' idle long polls in between are no ticket's.
-BOUNDED_BY_THE_WORK = ("cpu:", "pg:", "fetches:", "partitions:")
+BOUNDED_BY_THE_WORK = ("cpu:", "pg:", "fetches:", "partitions:", "rounds:")
 
 
 class CostMeter:
@@ -253,6 +258,7 @@ class CostMeter:
         stalls_by: dict[str, float] = {}
         fetches_by: dict[str, float] = {}
         partitions_by: dict[str, float] = {}
+        rounds_by: dict[str, float] = {}
         async with httpx.AsyncClient(timeout=10) as client:
             for name, proc in self.stack.all_procs():
                 try:
@@ -270,6 +276,7 @@ class CostMeter:
                 )
                 fetches_by[name] = fetches_by.get(name, 0.0) + _total(_FETCHES, text)
                 partitions_by[name] = partitions_by.get(name, 0.0) + _total(_PARTITIONS, text)
+                rounds_by[name] = rounds_by.get(name, 0.0) + _total(_ROUNDS, text)
         round_trips = sum(trips_by.values())
         return Snapshot(
             time.monotonic(),
@@ -287,6 +294,7 @@ class CostMeter:
             stalls_by,
             fetches_by,
             partitions_by,
+            rounds_by,
             jit,
             pg_by_pid,
         )

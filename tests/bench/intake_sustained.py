@@ -142,6 +142,18 @@ def fetches(figure: str, costs: dict[str, float], tickets: int) -> Result:
     )
 
 
+def rounds(figure: str, costs: dict[str, float], tickets: int) -> Result:
+    """The outbox relays' rounds that sent rows, per 100 tickets, per service (each costs a
+    statement and, at the broker, a produce request per partition leader)."""
+    return Result(
+        "sustained",
+        figure,
+        100 * sum(v for k, v in costs.items() if k.startswith("rounds:")) / tickets,
+        "rounds",
+        note=per_service(costs, "rounds", tickets, scale=100),
+    )
+
+
 async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     headers = bearer(Role.AGENT, subject="agent-bench-1")
     url = f"{stack.url('intake')}/tickets"
@@ -208,13 +220,14 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     )
     e2e70 = await e2e_latencies(stack, done70)
     gc70 = (await meter.snapshot()).minus(before70)
-    # The 70 % run's fetches, less the idle long polls of its window: at a load the consumers
-    # keep up with, a fetch brings fewer records than in the saturated run.
+    # The 70 % run's CPU, fetches and relay rounds, less the idle rate (long polls among it) of
+    # its window: at a load the consumers keep up with, a fetch, a batch and a round bring
+    # fewer records than in the saturated run.
     idle = meter.idle or {}
     per_ticket70 = {
         k: max(0.0, v - idle.get(k, 0.0) * gc70["seconds"])
         for k, v in gc70.items()
-        if k.startswith(("fetches:", "partitions:"))
+        if k == "cpu" or k.startswith(("cpu:", "fetches:", "partitions:", "rounds:"))
     }
     n70 = max(1, len(done70))
     insert = figures.get("insert")
@@ -285,6 +298,17 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         ),
         fetches("Kafka fetch requests per 100 tickets", costs, n),
         fetches("Kafka fetch requests per 100 tickets at 70 % load", per_ticket70, n70),
+        Result(
+            "sustained",
+            "CPU per ticket at 70 % load",
+            1000 * per_ticket70["cpu"] / n70,
+            "ms",
+            note=f"{per_service(per_ticket70, 'cpu', n70, scale=1000)}; less the idle rate; "
+            "not a target: the costs of a batch, a fetch or a relay round are shared by fewer "
+            "tickets than when saturated",
+        ),
+        rounds("outbox relay rounds per 100 tickets", costs, n),
+        rounds("outbox relay rounds per 100 tickets at 70 % load", per_ticket70, n70),
         Result(
             "sustained",
             "garbage-collector pauses per ticket",

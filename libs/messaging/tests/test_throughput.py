@@ -24,6 +24,7 @@ from brightline.messaging import (
     UnitOfWork,
     create_producer,
     ensure_topics,
+    metrics,
     prefixed,
 )
 from brightline.messaging.consumer import handles_only
@@ -611,6 +612,40 @@ async def test_a_commit_during_a_relay_round_is_published_by_the_next_round_at_o
         relay.start()
         await eventually(all_published)  # the idle poll would be an hour away
         assert rounds_with_rows == 2
+
+
+async def test_a_stream_of_commits_is_published_in_paced_rounds_not_one_round_per_commit(
+    database, kafka_bootstrap, topic_prefix
+):
+    """Commits waking the relay one after another are published by rounds at least round_pace
+    apart: the first at once (a quiet relay adds no wait), the others together. A round per
+    wake-up sent an event or two each, a statement and a produce request apiece."""
+    url, engine = database
+    prefix = topic_prefix + "paced."
+    pace = 3.0
+    async with relay_on(
+        url, kafka_bootstrap, prefix, "paced", round_pace=pace, alone_idle_interval=3600
+    ) as relay:
+        rounds = metrics.relay_rounds(relay.service)
+        before = rounds._value.get()
+
+        def published(n: int):
+            async def check() -> bool:
+                return relay.published_total == n
+
+            return check
+
+        relay.start()
+        started = time.monotonic()
+        await write_tickets(engine, 0, 1, relay)
+        await eventually(published(1))
+        assert time.monotonic() - started < pace  # the first of a stream is not held back
+        for i in range(1, 10):  # a commit every 10 ms, each waking the relay
+            await write_tickets(engine, i, 1, relay)
+            await asyncio.sleep(0.01)
+        await eventually(published(10))
+        assert rounds._value.get() - before == 2  # a round per wake-up: 10
+    assert await records_on(kafka_bootstrap, prefixed(prefix, INTAKE_TICKETS.name)) == 10
 
 
 async def test_a_relay_killed_holding_its_leases_has_its_shards_taken_over(

@@ -11,6 +11,8 @@ Every service runs a relay and (most) a consumer, so every service exposes these
   the partitions they named (the client and the broker pay for each, empty or not).
 - brightline_outbox_backlog{service}: outbox rows not yet published, set by the relay.
 - brightline_outbox_published_total{service,topic,event_type}: rows the broker acknowledged.
+- brightline_outbox_relay_rounds_total{service}: relay rounds that sent rows (each costs a
+  statement, and the broker a produce request per partition leader, however few rows it has).
 
 Topic labels carry the contract name (without the test/tenant prefix).
 """
@@ -59,6 +61,12 @@ OUTBOX_PUBLISHED = Counter(
     ["service", "topic", "event_type"],
 )
 
+RELAY_ROUNDS = Counter(
+    "brightline_outbox_relay_rounds",
+    "Outbox relay rounds that sent rows to the broker",
+    ["service"],
+)
+
 
 # A labelled child looked up once per label values, not per event or row (labels() takes a lock
 # and builds its key on every call); the label values are bounded (consumers, contract types).
@@ -70,6 +78,11 @@ def handled(consumer: str, event_type: str) -> Counter:
 @cache
 def published(service: str, topic: str, event_type: str) -> Counter:
     return OUTBOX_PUBLISHED.labels(service, topic, event_type)
+
+
+@cache
+def relay_rounds(service: str) -> Counter:
+    return RELAY_ROUNDS.labels(service)
 
 
 @cache

@@ -60,6 +60,7 @@ class ServiceRuntime:
             topic_prefix=settings.kafka_topic_prefix,
             service=settings.service_name,
             shards=settings.outbox_relay_shards,
+            round_pace=settings.outbox_relay_pace_ms / 1000,
         )
         self.consumer: EventConsumer | None = None
         self.retention = RetentionJob(engine, settings.service_name, RetentionSettings())

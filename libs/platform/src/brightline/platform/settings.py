@@ -29,6 +29,9 @@ MIN_SECRET_LENGTH = 16
 # stream waits at most this much per hop, which no one at a desk or on a truck can notice, for a
 # fetch and a transaction per batch instead of per event or two. The SLA monitor takes less.
 CONSUMER_FETCH_PACE_MS = 50.0
+# Least time between two outbox relay rounds of a stream of commits (brightline.messaging.relay):
+# one round, one statement and one produce request publish what the commits of that time wrote.
+OUTBOX_RELAY_PACE_MS = 20.0
 # Values that are clearly not secrets: examples from README files, compose defaults, manifests.
 PLACEHOLDER = re.compile(
     r"change[-_ ]?me|changeme|placeholder|example|secret|password|dev[-_]|demo|default|"
@@ -127,6 +130,14 @@ class ServiceSettings(BaseSettings):
         description="Least time between a consumer's fetch requests: under a stream one fetch "
         "brings what arrived meanwhile (fewer fetches and transactions per record, at most this "
         "much more latency per hop); an idle consumer still long-polls. 0 = fetch at once",
+    )
+    outbox_relay_pace_ms: float = Field(
+        OUTBOX_RELAY_PACE_MS,
+        ge=0,
+        validation_alias="OUTBOX_RELAY_PACE_MS",
+        description="Least time between the relay rounds of a stream of commits: one round "
+        "(a statement, a produce request) publishes what the commits of that time wrote; the "
+        "first round after a quiet spell and a backlog are not held back. 0 = a round per commit",
     )
     outbox_relay_shards: int = Field(
         4,
