@@ -227,7 +227,8 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     per_ticket70 = {
         k: max(0.0, v - idle.get(k, 0.0) * gc70["seconds"])
         for k, v in gc70.items()
-        if k == "cpu" or k.startswith(("cpu:", "fetches:", "partitions:", "rounds:"))
+        if k in ("cpu", "round_trips", "commits")
+        or k.startswith(("cpu:", "pg:", "trips:", "commits:", "fetches:", "partitions:", "rounds:"))
     }
     n70 = max(1, len(done70))
     insert = figures.get("insert")
@@ -303,8 +304,11 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "CPU per ticket at 70 % load",
             1000 * per_ticket70["cpu"] / n70,
             "ms",
-            note=f"{per_service(per_ticket70, 'cpu', n70, scale=1000)}; less the idle rate; "
-            "not a target: the costs of a batch, a fetch or a relay round are shared by fewer "
+            note=f"{per_service(per_ticket70, 'cpu', n70, scale=1000)}; PostgreSQL by whose: "
+            f"{per_service(per_ticket70, 'pg', n70, scale=1000)}; SQL round trips "
+            f"{per_ticket70['round_trips'] / n70:.1f} ({per_service(per_ticket70, 'trips', n70)}), "
+            f"commits {per_ticket70['commits'] / n70:.1f} per ticket; less the idle rate; not a "
+            "target: a fetch, a batch's transaction and a relay round are shared by fewer "
             "tickets than when saturated",
         ),
         rounds("outbox relay rounds per 100 tickets", costs, n),
