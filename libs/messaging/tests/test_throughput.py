@@ -621,7 +621,7 @@ async def test_a_stream_of_commits_is_published_in_paced_rounds_not_one_round_pe
     apart: the first at once (a quiet relay adds no wait), the others together. A round per
     wake-up sent an event or two each, a statement and a produce request apiece."""
     url, engine = database
-    prefix = topic_prefix + "paced."
+    prefix = topic_prefix + "relay-paced."
     pace = 3.0
     async with relay_on(
         url, kafka_bootstrap, prefix, "paced", round_pace=pace, alone_idle_interval=3600

@@ -69,6 +69,11 @@ MARK_EVERY_SECONDS = 1.0
 # starts at once, and a backlog (full batches) is not paced: a stream waits at most this much
 # per hop.
 ROUND_PACE_SECONDS = OUTBOX_RELAY_PACE_MS / 1000
+# Rows a round hands to the producer between two turns of the event loop: a row costs ~15 µs of
+# CPU (its record built and appended to the producer's batch: measured on the 2-core box) and
+# awaits nothing, so a full round of 500 rows held the process's HTTP requests for 7-9 ms, and
+# twice that on a busy box.
+ROWS_PER_TURN = 50
 # How long a stopping relay lets its round under way finish (the producer's own request timeout
 # is 15 s; a process's shutdown should not wait that long).
 STOP_GRACE_SECONDS = 10.0
@@ -360,7 +365,9 @@ class OutboxRelay:
             return 0
         metrics.relay_rounds(self.service).inc()
         deliveries = []
-        for row in rows:
+        for i, row in enumerate(rows, 1):
+            if i % ROWS_PER_TURN == 0:
+                await asyncio.sleep(0)  # the process's HTTP requests and consumer go on
             record = to_record(event_from_row(row))
             deliveries.append(
                 await self.producer.send(
