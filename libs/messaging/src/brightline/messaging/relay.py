@@ -64,10 +64,10 @@ MARK_EVERY_SECONDS = 1.0
 # Least time between the starts of two rounds of a stream (commits waking the relay one after
 # another): one round, one statement and one produce request publish what the commits of the
 # pace wrote, where a round per wake-up sent an event or two. At 70 % of the sustained load on
-# the 2-core bench, intake's relay ran 37 rounds per 100 tickets, 14 with the pace (every
-# relay: 59 -> 41); saturated, rounds are full either way. The first round after a quiet spell
-# starts at once, and a backlog (full batches) is not paced: a stream waits at most this much
-# per hop.
+# the 2-core bench, intake's relay ran 37 rounds per 100 tickets, 14-26 with the pace (every
+# relay: 59 -> 37-48); saturated, rounds are full either way. The first round after a quiet
+# spell starts at once, and a backlog (full batches) is not paced: a stream waits at most this
+# much per hop.
 ROUND_PACE_SECONDS = OUTBOX_RELAY_PACE_MS / 1000
 # Rows a round hands to the producer between two turns of the event loop: a row costs ~15 µs of
 # CPU (its record built and appended to the producer's batch: measured on the 2-core box) and
