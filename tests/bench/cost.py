@@ -40,6 +40,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from stack import BENCH_APPLICATION
 
 STATS_SETTLE_SECONDS = 2.5
 # The JVM's compiler threads, as Linux names them (15 characters of "C2 CompilerThread0").
@@ -86,9 +87,13 @@ class Snapshot:
     def minus(self, other: Snapshot) -> dict[str, float]:
         # Threads alive now: the CPU since the other snapshot (all of it for a new thread).
         jit = sum(cpu - other.jit.get(tid, 0.0) for tid, cpu in self.jit.items())
+        postgres = self.pg_split(other)
+        # The bench's own queries (its polls, this meter's snapshots): the observer's, not a
+        # ticket's, like the load generator's CPU.
+        observer = postgres.get("pg:bench", 0.0)
         return {
             "seconds": self.at - other.at,
-            "cpu": sum(self.cpu.values()) - sum(other.cpu.values()) - jit,
+            "cpu": sum(self.cpu.values()) - sum(other.cpu.values()) - jit - observer,
             "commits": self.commits - other.commits,
             "fsyncs": self.fsyncs - other.fsyncs,
             "wal_bytes": self.wal_bytes - other.wal_bytes,
@@ -98,6 +103,8 @@ class Snapshot:
             "jit": jit,
             **{f"cpu:{k}": self.cpu.get(k, 0) - other.cpu.get(k, 0) for k in self.cpu},
             "cpu:kafka": self.cpu.get("kafka", 0) - other.cpu.get("kafka", 0) - jit,
+            "cpu:postgres": self.cpu.get("postgres", 0) - other.cpu.get("postgres", 0) - observer,
+            "observer": observer,
             **{f"commits:{k}": v - other.commits_by.get(k, 0) for k, v in self.commits_by.items()},
             **{f"trips:{k}": v - other.trips_by.get(k, 0) for k, v in self.trips_by.items()},
             **{f"gc:{k}": v - other.gc_by.get(k, 0) for k, v in self.gc_by.items()},
@@ -109,7 +116,7 @@ class Snapshot:
                 for k, v in self.partitions_by.items()
             },
             **{f"rounds:{k}": v - other.rounds_by.get(k, 0) for k, v in self.rounds_by.items()},
-            **self.pg_split(other),
+            **postgres,
         }
 
 
@@ -212,8 +219,7 @@ class CostMeter:
         kafka = self.stack.kafka.process.pid
         jit = jit_cpu_of(kafka)  # first: never more than the process's total read next
         cpu["kafka"] = cpu_of(kafka)
-        conn = await self.stack.connect()
-        try:
+        async with self.stack.held() as conn:
             by_database = dict(
                 await conn.fetch(
                     "SELECT datname, xact_commit FROM pg_stat_database"
@@ -234,18 +240,19 @@ class CostMeter:
             writes = await conn.fetchval(
                 "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
             )
-            processes = await conn.fetch("SELECT pid, backend_type, datname FROM pg_stat_activity")
-        finally:
-            await conn.close()
+            processes = await conn.fetch(
+                "SELECT pid, backend_type, datname, application_name FROM pg_stat_activity"
+            )
         # Each process's CPU read right after the list, close to the total read above.
         service_of = {database: service for service, database in self.stack.db.items()}
         pg_by_pid: dict[int, tuple[str, float]] = {}
-        for pid, backend_type, database in processes:
+        for pid, backend_type, database, application in processes:
             cpu_seconds = _proc_cpu(pid)
             if cpu_seconds is None:
                 continue
             if backend_type == "client backend":
-                who = service_of.get(database, "bench")  # the bench's own connections
+                # the bench's own connections, to any database, are the observer's
+                who = "bench" if application == BENCH_APPLICATION else service_of.get(database, "?")
             elif backend_type == "autovacuum worker":
                 who = "autovacuum"
             else:
@@ -316,7 +323,7 @@ class CostMeter:
         if cpu_end is not None:
             cpu_delta = cpu_end.minus(start)
             for k, v in cpu_delta.items():
-                if k in ("cpu", "jit") or k.startswith(BOUNDED_BY_THE_WORK):
+                if k in ("cpu", "jit", "observer") or k.startswith(BOUNDED_BY_THE_WORK):
                     delta[k] = v
             cpu_seconds = cpu_delta["seconds"]
         else:
@@ -326,7 +333,7 @@ class CostMeter:
         for k, v in delta.items():
             if k == "seconds":
                 continue
-            cpu_like = k in ("cpu", "jit") or k.startswith(BOUNDED_BY_THE_WORK)
+            cpu_like = k in ("cpu", "jit", "observer") or k.startswith(BOUNDED_BY_THE_WORK)
             window = cpu_seconds if cpu_like else delta["seconds"]
             out[k] = max(0.0, v - idle.get(k, 0.0) * window)
         out["idle_cpu_share"] = idle.get("cpu", 0.0)
@@ -334,8 +341,12 @@ class CostMeter:
 
 
 def jit_note(costs: dict[str, float], tickets: int) -> str:
-    """What the broker's JIT compilers took in the window, kept out of the CPU figure."""
-    return f"kafka's JIT compilers {1000 * costs.get('jit', 0.0) / tickets:.1f} not counted"
+    """What the broker's JIT compilers and the bench's own queries took in the window, kept
+    out of the CPU figure."""
+    return (
+        f"kafka's JIT compilers {1000 * costs.get('jit', 0.0) / tickets:.1f} and the bench's "
+        f"own queries {1000 * costs.get('observer', 0.0) / tickets:.1f} not counted"
+    )
 
 
 def per_service(costs: dict[str, float], kind: str, tickets: int, *, scale: float = 1.0) -> str:
@@ -344,5 +355,5 @@ def per_service(costs: dict[str, float], kind: str, tickets: int, *, scale: floa
     return ", ".join(
         f"{key[len(prefix) :]} {scale * value / tickets:.1f}"
         for key, value in sorted(costs.items())
-        if key.startswith(prefix)
+        if key.startswith(prefix) and key != "pg:bench"  # the observer's: not counted
     )

@@ -206,6 +206,7 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
             profiler.wait(30)
     finally:
         sampler.stop()
+        await stack.close_held()
         stack.stop_services()
         stack.stop_infra()
     for name, peak in sampler.peak.items():

@@ -15,7 +15,7 @@ import time
 
 from common import Result, run_loadgen_async
 from cost import CostMeter, jit_note
-from intake_sustained import applied
+from intake_sustained import applied, outbox_mark
 from stack import Stack, wait_for
 
 from brightline.platform.auth import Role
@@ -29,6 +29,7 @@ async def closed_loop(stack: Stack, urls: list[str], seconds: float, concurrency
     meter = CostMeter(stack)
     await meter.measure_idle(3.0)
     start = await meter.snapshot()
+    since = await outbox_mark(stack)
     report = await run_loadgen_async(
         {
             "mode": "closed",
@@ -51,11 +52,11 @@ async def closed_loop(stack: Stack, urls: list[str], seconds: float, concurrency
         raise RuntimeError(f"no ticket accepted: {report['statuses']} {report['errors']}")
 
     async def all_applied():
-        done = await applied(stack, ids)
+        done = await applied(stack, ids, since)
         return done if len(done) == len(ids) else None
 
     done = await wait_for(all_applied, timeout=max(90, 3 * seconds), interval=0.25)
-    done = done or await applied(stack, ids)
+    done = done or await applied(stack, ids, since)
     costs = await meter.end(start, cpu_end=await meter.snapshot())
     last = max(done.values()).timestamp() if done else time.time()
     rate = len(done) / (last - report["started"])

@@ -4,8 +4,10 @@ services as separate processes with production-like settings."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -23,6 +25,10 @@ SERVICES = {
     "casework": "CASEWORK_DATABASE_NAME",
     "records": "RECORDS_DATABASE_NAME",
 }
+
+# The bench's own connections say so: the cost meter counts their backends apart, as the
+# observer's, never as the system's (cost.py).
+BENCH_APPLICATION = "brightline-bench"
 
 # Postgres settings closer to a server than pgserver's defaults (it ships 128 MB buffers), and
 # group commit as docker-compose and deploy/k8s/README set it (commit_delay, in microseconds).
@@ -54,6 +60,9 @@ class Stack:
         self.db = {name: f"bench_{name}" for name in SERVICES}
         self.procs: dict[str, ServiceProcess] = {}
         self.replicas: list[tuple[str, ServiceProcess]] = []
+        self._held: dict[str, asyncpg.Connection] = {}
+        self._held_locks: dict[str, asyncio.Lock] = {}
+        self._lag_clients: tuple | None = None
 
     # ------------------------------------------------------------ infrastructure
 
@@ -83,7 +92,38 @@ class Stack:
             self.postgres.stop()
 
     async def connect(self, database: str = "postgres") -> asyncpg.Connection:
-        return await asyncpg.connect(host=self.pg_host, user="postgres", database=database)
+        return await asyncpg.connect(
+            host=self.pg_host,
+            user="postgres",
+            database=database,
+            server_settings={"application_name": BENCH_APPLICATION},
+        )
+
+    @contextlib.asynccontextmanager
+    async def held(self, database: str = "postgres") -> AsyncIterator[asyncpg.Connection]:
+        """The bench's one kept connection to `database`, for its polls and snapshots: a new
+        connection per poll started a backend each time (~2 ms of the server's CPU), and a
+        backend that ends within a measured window counts in it as nobody's."""
+        lock = self._held_locks.setdefault(database, asyncio.Lock())
+        async with lock:
+            conn = self._held.get(database)
+            if conn is None or conn.is_closed():
+                conn = self._held[database] = await self.connect(database)
+            yield conn
+
+    async def close_held(self) -> None:
+        """The kept connections and Kafka clients, closed before the servers stop."""
+        for conn in self._held.values():
+            with contextlib.suppress(Exception):
+                await conn.close()
+        self._held.clear()
+        if self._lag_clients is not None:
+            admin, consumer = self._lag_clients
+            self._lag_clients = None
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            with contextlib.suppress(Exception):
+                await admin.close()
 
     async def pool(self, database: str, size: int = 4) -> asyncpg.Pool:
         return await asyncpg.create_pool(
@@ -161,31 +201,34 @@ class Stack:
     # ------------------------------------------------------------ Kafka lag
 
     async def consumer_lag(self) -> dict[str, int]:
-        """Per consumer group: sum over its partitions (of our topics) of end offset - committed."""
+        """Per consumer group: sum over its partitions (of our topics) of end offset - committed.
+        Its admin client and consumer are kept between calls: polled every quarter second, a new
+        pair each time cost the broker their connections and metadata requests too."""
         from aiokafka import AIOKafkaConsumer
         from aiokafka.admin import AIOKafkaAdminClient
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
-        await consumer.start()
+        if self._lag_clients is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+            await admin.start()
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+            try:
+                await consumer.start()
+            except Exception:
+                await admin.close()
+                raise
+            self._lag_clients = (admin, consumer)
+        admin, consumer = self._lag_clients
         lag: dict[str, int] = {}
-        try:
-            groups = [g[0] for g in await admin.list_consumer_groups()]
-            for group in groups:
-                offsets = await admin.list_consumer_group_offsets(group)
-                ours = {
-                    tp: meta.offset
-                    for tp, meta in offsets.items()
-                    if tp.topic.startswith(self.prefix)
-                }
-                if not ours:
-                    continue
-                ends = await consumer.end_offsets(list(ours))
-                lag[group] = sum(max(0, ends[tp] - off) for tp, off in ours.items() if off >= 0)
-        finally:
-            await consumer.stop()
-            await admin.close()
+        groups = [g[0] for g in await admin.list_consumer_groups()]
+        for group in groups:
+            offsets = await admin.list_consumer_group_offsets(group)
+            ours = {
+                tp: meta.offset for tp, meta in offsets.items() if tp.topic.startswith(self.prefix)
+            }
+            if not ours:
+                continue
+            ends = await consumer.end_offsets(list(ours))
+            lag[group] = sum(max(0, ends[tp] - off) for tp, off in ours.items() if off >= 0)
         return lag
 
 
