@@ -362,7 +362,9 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "ratio to raw insert baseline",
             100 * e2e_rate / insert if insert else None,
             "%",
-            ">= 30",
+            # The issue sets no target for the ratio: it is what compares runs on a shared box.
+            # Its tickets/s target, as a ratio to this run's baseline:
+            note=f"400 tickets/s would be {100 * 400 / insert:.1f} %" if insert else "",
         ),
         Result(
             "sustained",
