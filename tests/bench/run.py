@@ -125,6 +125,7 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
     sc.extra["records_history"] = args.records_history
     sc.extra["records_open"] = args.records_open
     sc.extra["records_regenerate"] = args.records_regenerate
+    sc.extra["instance_cpu"] = args.instance_cpu
     stack = Stack(out, partitions=args.partitions, state=args.state)
     results: list[Result] = []
     figures: dict = {}
@@ -239,6 +240,14 @@ def main() -> None:
         action="store_true",
         help="generate records' read model even when a kept one of the same generator and sizes "
         "exists (it is kept in the bench's PostgreSQL between runs)",
+    )
+    parser.add_argument(
+        "--instance-cpu",
+        type=float,
+        metavar="CORES",
+        help="scale-out: hold every instance of the replicated services to CORES of a core (a "
+        "pod's CPU limit, by a cgroup CFS quota; needs a writable cpu cgroup), so that a second "
+        "instance brings CPU of its own as in a cluster",
     )
     parser.add_argument("--out", default="bench-results")
     parser.add_argument(

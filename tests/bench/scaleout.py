@@ -17,6 +17,7 @@ import time
 
 from common import Result, run_loadgen_async
 from cost import CostMeter, jit_note, per_service
+from cpulimit import CpuLimits
 from intake_sustained import applied, outbox_mark
 from stack import Stack, wait_for
 
@@ -66,40 +67,33 @@ async def closed_loop(stack: Stack, urls: list[str], seconds: float, concurrency
 
 
 async def run(stack: Stack, scale, figures: dict) -> list[Result]:
-    d = scale.sustained_seconds
-    c = scale.sustained_concurrency
-    # Each measured loop follows an unmeasured one of the same load, as the sustained scenario's
-    # does: fresh processes (the replicas always, the stack when this scenario runs alone) first
-    # fill their statement caches, pools and PostgreSQL's plan caches, and the broker compiles.
-    await closed_loop(stack, [stack.url("intake")], d, c, "x1w")
-    one, sent1, done1, costs1 = await closed_loop(stack, [stack.url("intake")], d, c, "x1")
-    (stack.log_dir / "replica").mkdir(exist_ok=True)
-    for name in REPLICATED:
-        proc = ServiceProcess(name, free_port(), stack.service_env(), stack.log_dir / "replica")
-        proc.start()
-        stack.replicas.append((name, proc))
-    for _, proc in stack.replicas:
-        await asyncio.to_thread(proc.wait_ready, 120)
-    # Let the consumer groups settle on the new members before measuring.
-    await asyncio.sleep(5)
-    urls = [stack.url("intake"), *(p.url for n, p in stack.replicas if n == "intake")]
-    await closed_loop(stack, urls, d, c, "x2w")
-    two, sent2, done2, costs = await closed_loop(stack, urls, d, c, "x2")
+    cores = scale.extra.get("instance_cpu")
+    limits = CpuLimits(stack.run_id) if cores else None
+    try:
+        one, sent1, done1, costs1, two, sent2, done2, costs = await _both(stack, scale, limits)
+    finally:
+        if limits is not None:
+            limits.release()
     n = max(1, done2)
+    limited = (
+        f"; each instance of {', '.join(REPLICATED)} held to {cores:g} of a core (--instance-cpu)"
+        if cores
+        else ""
+    )
     return [
         Result(
             "scaleout",
             "tickets/s end to end, 1 instance each",
             one,
             "tickets/s",
-            note=f"{done1}/{sent1} applied",
+            note=f"{done1}/{sent1} applied{limited}",
         ),
         Result(
             "scaleout",
             "tickets/s end to end, 2 instances each",
             two,
             "tickets/s",
-            note=f"{done2}/{sent2} applied; intake, dispatch, sla_monitor, casework x2",
+            note=f"{done2}/{sent2} applied; intake, dispatch, sla_monitor, casework x2{limited}",
         ),
         Result("scaleout", "ratio 2 instances / 1 instance", 100 * two / one if one else None, "%"),
         Result(
@@ -135,3 +129,32 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "scaleout", "write transactions per ticket, 2 instances", costs["writes"] / n, "xids"
         ),
     ]
+
+
+async def _both(stack: Stack, scale, limits: CpuLimits | None):
+    d = scale.sustained_seconds
+    c = scale.sustained_concurrency
+    cores = scale.extra.get("instance_cpu")
+    if limits is not None:
+        for name in REPLICATED:
+            limits.limit(f"{name}-1", stack.procs[name].process.pid, cores)
+    # Each measured loop follows an unmeasured one of the same load, as the sustained scenario's
+    # does: fresh processes (the replicas always, the stack when this scenario runs alone) first
+    # fill their statement caches, pools and PostgreSQL's plan caches, and the broker compiles.
+    await closed_loop(stack, [stack.url("intake")], d, c, "x1w")
+    one, sent1, done1, costs1 = await closed_loop(stack, [stack.url("intake")], d, c, "x1")
+    (stack.log_dir / "replica").mkdir(exist_ok=True)
+    for name in REPLICATED:
+        proc = ServiceProcess(name, free_port(), stack.service_env(), stack.log_dir / "replica")
+        proc.start()
+        stack.replicas.append((name, proc))
+        if limits is not None:
+            limits.limit(f"{name}-2", proc.process.pid, cores)
+    for _, proc in stack.replicas:
+        await asyncio.to_thread(proc.wait_ready, 120)
+    # Let the consumer groups settle on the new members before measuring.
+    await asyncio.sleep(5)
+    urls = [stack.url("intake"), *(p.url for n, p in stack.replicas if n == "intake")]
+    await closed_loop(stack, urls, d, c, "x2w")
+    two, sent2, done2, costs = await closed_loop(stack, urls, d, c, "x2")
+    return one, sent1, done1, costs1, two, sent2, done2, costs
