@@ -237,7 +237,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     per_ticket70 = {
         k: max(0.0, v - idle.get(k, 0.0) * gc70["seconds"])
         for k, v in gc70.items()
-        if k in ("cpu", "round_trips", "commits")
+        if k in ("cpu", "jit", "observer", "round_trips", "commits")
         or k.startswith(("cpu:", "pg:", "trips:", "commits:", "fetches:", "partitions:", "rounds:"))
     }
     n70 = max(1, len(done70))
@@ -317,9 +317,9 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             note=f"{per_service(per_ticket70, 'cpu', n70, scale=1000)}; PostgreSQL by whose: "
             f"{per_service(per_ticket70, 'pg', n70, scale=1000)}; SQL round trips "
             f"{per_ticket70['round_trips'] / n70:.1f} ({per_service(per_ticket70, 'trips', n70)}), "
-            f"commits {per_ticket70['commits'] / n70:.1f} per ticket; less the idle rate; not a "
-            "target: a fetch, a batch's transaction and a relay round are shared by fewer "
-            "tickets than when saturated",
+            f"commits {per_ticket70['commits'] / n70:.1f} per ticket; less the idle rate; "
+            f"{jit_note(per_ticket70, n70)}; not a target: a fetch, a batch's transaction and a "
+            "relay round are shared by fewer tickets than when saturated",
         ),
         rounds("outbox relay rounds per 100 tickets", costs, n),
         rounds("outbox relay rounds per 100 tickets at 70 % load", per_ticket70, n70),
