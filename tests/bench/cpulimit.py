@@ -39,7 +39,13 @@ class CpuLimits:
     def __init__(self, run: str) -> None:
         self.top, self.v2 = _hierarchy()
         self.root = self.top / f"brightline-bench-{run}"
-        self.root.mkdir(exist_ok=True)
+        try:
+            self.root.mkdir(exist_ok=True)
+        except OSError as error:
+            raise RuntimeError(
+                f"--instance-cpu needs to create cgroups under {self.top} (root, or a delegated "
+                f"subtree): {error}"
+            ) from error
         if self.v2:  # a v2 group's children get the controllers its subtree_control names
             (self.root / "cgroup.subtree_control").write_text("+cpu")
         self.groups: list[Path] = []
