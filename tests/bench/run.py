@@ -282,6 +282,8 @@ def main() -> None:
         "dispatch=/work/wt-dispatch",
     )
     args = parser.parse_args()
+    if args.instance_cpu is not None and args.instance_cpu <= 0:
+        parser.error("--instance-cpu: a share of a core above 0 (e.g. 0.25)")
     args.state = Path(args.state).resolve() if args.state else None
     from brightline.platform.local import project_root
 

@@ -7,7 +7,9 @@ Reported: end-to-end tickets/s of each and their ratio, and CPU per ticket with 
 replicas, each after an unmeasured run of the same load (warm caches, as in the sustained
 scenario).
 On a 2-core box both replicas compete for the same two cores: the figure says whether a second
-instance raises throughput here, not what it would do on a machine with cores to spare.
+instance raises throughput here, not what it would do on a machine with cores to spare. With
+`--instance-cpu CORES` every instance of the replicated services is held to that share of a core
+(cpulimit.py, as a pod's CPU limit), so a second instance brings CPU of its own.
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     cores = scale.extra.get("instance_cpu")
     limits = CpuLimits(stack.run_id) if cores else None
     try:
-        one, sent1, done1, costs1, two, sent2, done2, costs = await _both(stack, scale, limits)
+        one, sent1, done1, costs1, two, sent2, done2, costs = await _both(
+            stack, scale, limits, cores
+        )
     finally:
         if limits is not None:
             limits.release()
@@ -131,10 +135,10 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     ]
 
 
-async def _both(stack: Stack, scale, limits: CpuLimits | None):
+async def _both(stack: Stack, scale, limits: CpuLimits | None, cores: float | None):
+    """One instance of each, then two: both loops' (rate, sent, applied, costs)."""
     d = scale.sustained_seconds
     c = scale.sustained_concurrency
-    cores = scale.extra.get("instance_cpu")
     if limits is not None:
         for name in REPLICATED:
             limits.limit(f"{name}-1", stack.procs[name].process.pid, cores)
@@ -152,9 +156,8 @@ async def _both(stack: Stack, scale, limits: CpuLimits | None):
             limits.limit(f"{name}-2", proc.process.pid, cores)
     for _, proc in stack.replicas:
         await asyncio.to_thread(proc.wait_ready, 120)
-    # Let the consumer groups settle on the new members before measuring.
-    await asyncio.sleep(5)
     urls = [stack.url("intake"), *(p.url for n, p in stack.replicas if n == "intake")]
+    # The unmeasured loop also covers the consumer groups' rebalance onto the new members.
     await closed_loop(stack, urls, d, c, "x2w")
     two, sent2, done2, costs = await closed_loop(stack, urls, d, c, "x2")
     return one, sent1, done1, costs1, two, sent2, done2, costs
