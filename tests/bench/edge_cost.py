@@ -103,18 +103,50 @@ async def measure(
     database_cpu: Callable[[], float] | None,
 ) -> None:
     os.environ["DB_COUNT_ROUND_TRIPS"] = "1"
+    from brightline.platform.auth import Role
+    from brightline.platform.testing import bearer
+
+    headers = bearer(Role.AGENT, subject="agent-edge")
+    database_name = f"edge_cost_{uuid.uuid4().hex[:8]}"
+    try:
+        await _measure(n, calls, servers, pstats_file, database_cpu, headers, database_name)
+    finally:
+        await drop_database(servers["database_url"], database_name)
+
+
+async def drop_database(database_url: str, name: str) -> None:
+    """The run's own database, dropped: a server kept under .local would gather every run's
+    (and autovacuum would visit them all)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
+
+
+async def _measure(
+    n: int,
+    calls: bool,
+    servers: dict[str, Any],
+    pstats_file: str | None,
+    database_cpu: Callable[[], float] | None,
+    headers: dict[str, str],
+    database_name: str,
+) -> None:
     import uvicorn
 
     from brightline.intake.main import create_app
     from brightline.intake.settings import IntakeSettings
     from brightline.platform import db
-    from brightline.platform.auth import Role
-    from brightline.platform.testing import asgi_post, bearer, running
+    from brightline.platform.testing import asgi_post, running
 
-    headers = bearer(Role.AGENT, subject="agent-edge")
     settings = IntakeSettings(
         **servers,
-        database_name=f"edge_cost_{uuid.uuid4().hex[:8]}",
+        database_name=database_name,
         kafka_topic_prefix=f"edge{uuid.uuid4().hex[:6]}.",
         environment="development",
         log_level="WARNING",  # as the bench runs it: the audit trail's info line is not its cost
