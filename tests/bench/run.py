@@ -37,7 +37,7 @@ import scaleout
 import storm
 import timers
 from common import MemorySampler, NotAvailable, Result, scale
-from stack import Stack
+from stack import SERVICES, Stack
 
 SCENARIOS = {
     "baseline": baselines,
@@ -136,6 +136,11 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
         await stack.fresh_databases()
         code = dict(item.split("=", 1) for item in args.code)
         stack.extra_env = dict(item.split("=", 1) for item in args.service_env)
+        for key in stack.extra_env:
+            if (service := key.rpartition(":")[0]) and service not in SERVICES:
+                raise SystemExit(
+                    f"--service-env {key}: no service {service!r} ({', '.join(SERVICES)})"
+                )
         stack.start_services(code)
         figures["code"] = code
         for name, proc in stack.procs.items():
@@ -263,7 +268,8 @@ def main() -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="extra environment for every service (try a knob, e.g. SLA_KPI_REFRESH_SECONDS=3600)",
+        help="extra environment for every service (try a knob, e.g. SLA_KPI_REFRESH_SECONDS=3600),"
+        " or for one as SERVICE:KEY=VALUE (e.g. intake:WEB_CONCURRENCY=2)",
     )
     parser.add_argument(
         "--profile",

@@ -149,7 +149,7 @@ async def _both(stack: Stack, scale, limits: CpuLimits | None, cores: float | No
     one, sent1, done1, costs1 = await closed_loop(stack, [stack.url("intake")], d, c, "x1")
     (stack.log_dir / "replica").mkdir(exist_ok=True)
     for name in REPLICATED:
-        proc = ServiceProcess(name, free_port(), stack.service_env(), stack.log_dir / "replica")
+        proc = ServiceProcess(name, free_port(), stack.service_env(name), stack.log_dir / "replica")
         proc.start()
         stack.replicas.append((name, proc))
         if limits is not None:

@@ -142,7 +142,9 @@ class Stack:
 
     # ------------------------------------------------------------ services
 
-    def service_env(self) -> dict[str, str]:
+    def service_env(self, service: str | None = None) -> dict[str, str]:
+        """The environment of every service, with `--service-env` knobs: KEY for them all,
+        SERVICE:KEY for that service alone."""
         env = {
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
@@ -159,7 +161,11 @@ class Stack:
         }
         for name, var in SERVICES.items():
             env[var] = self.db[name]
-        return {**env, **getattr(self, "extra_env", {})}
+        for key, value in getattr(self, "extra_env", {}).items():
+            target, _, var = key.rpartition(":")
+            if not target or target == service:
+                env[var] = value
+        return env
 
     def overlay(self, service: str, worktree: str) -> str:
         """A snapshot of another worktree's service (read only: copied, byte code off) to run instead
@@ -174,7 +180,7 @@ class Stack:
 
     def start_services(self, code: dict[str, str] | None = None) -> None:
         for name in SERVICES:
-            env = self.service_env()
+            env = self.service_env(name)
             if code and name in code:
                 env["PYTHONPATH"] = self.overlay(name, code[name])
                 env["PYTHONDONTWRITEBYTECODE"] = "1"
