@@ -46,3 +46,30 @@ async def test_bursts_of_work_reuse_the_backends_the_pool_opened(postgres_server
         assert pool.checkedin() == 6
     finally:
         await engine.dispose()
+
+
+async def test_a_light_load_keeps_to_the_backends_it_used_last(postgres_server, db_name):
+    """After a burst opened the whole pool, work one at a time runs on one backend, the one
+    returned last (LIFO), not on each of the pool's in turn (FIFO): a few backends stay warm
+    (their caches and the CPU's) at a partial load. Measured on intake's POST (edge_cost.py's
+    probe, four requests at once after a burst of sixteen), four pairs: PostgreSQL's CPU per
+    request 327-527 µs (mean 406) against 440-697 (mean 531), lower in three."""
+    name = db_name("pool_lifo")
+    await ensure_database(postgres_server, name)
+    engine = create_engine(database_url(postgres_server, name), pool_size=4)
+    opened = asyncio.Barrier(4)
+
+    async def held_with_the_others() -> None:
+        async with engine.connect() as conn:
+            await conn.scalar(sa.text("SELECT 1"))
+            await opened.wait()
+
+    try:
+        await asyncio.gather(*(held_with_the_others() for _ in range(4)))
+        pids = set()
+        for _ in range(8):
+            async with engine.connect() as conn:
+                pids.add(await conn.scalar(sa.text("SELECT pg_backend_pid()")))
+        assert len(pids) == 1
+    finally:
+        await engine.dispose()
