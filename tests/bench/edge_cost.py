@@ -95,25 +95,6 @@ def postgres_cpu(started: list[Any]) -> Callable[[], float] | None:
     return None
 
 
-async def measure(
-    n: int,
-    calls: bool,
-    servers: dict[str, Any],
-    pstats_file: str | None,
-    database_cpu: Callable[[], float] | None,
-) -> None:
-    os.environ["DB_COUNT_ROUND_TRIPS"] = "1"
-    from brightline.platform.auth import Role
-    from brightline.platform.testing import bearer
-
-    headers = bearer(Role.AGENT, subject="agent-edge")
-    database_name = f"edge_cost_{uuid.uuid4().hex[:8]}"
-    try:
-        await _measure(n, calls, servers, pstats_file, database_cpu, headers, database_name)
-    finally:
-        await drop_database(servers["database_url"], database_name)
-
-
 async def drop_database(database_url: str, name: str) -> None:
     """The run's own database, dropped: a server kept under .local would gather every run's
     (and autovacuum would visit them all)."""
@@ -128,21 +109,24 @@ async def drop_database(database_url: str, name: str) -> None:
         await engine.dispose()
 
 
-async def _measure(
+async def measure(
     n: int,
     calls: bool,
     servers: dict[str, Any],
     pstats_file: str | None,
     database_cpu: Callable[[], float] | None,
-    headers: dict[str, str],
     database_name: str,
 ) -> None:
+    os.environ["DB_COUNT_ROUND_TRIPS"] = "1"
     import uvicorn
 
     from brightline.intake.main import create_app
     from brightline.intake.settings import IntakeSettings
     from brightline.platform import db
-    from brightline.platform.testing import asgi_post, running
+    from brightline.platform.auth import Role
+    from brightline.platform.testing import asgi_post, bearer, running
+
+    headers = bearer(Role.AGENT, subject="agent-edge")
 
     settings = IntakeSettings(
         **servers,
@@ -249,8 +233,21 @@ def main() -> None:
             loop_factory = uvloop.new_event_loop
         except ImportError:
             loop_factory = None
+        database_name = f"edge_cost_{uuid.uuid4().hex[:8]}"
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            runner.run(measure(args.n, args.calls, servers, args.pstats, postgres_cpu(started)))
+            try:
+                runner.run(
+                    measure(
+                        args.n,
+                        args.calls,
+                        servers,
+                        args.pstats,
+                        postgres_cpu(started),
+                        database_name,
+                    )
+                )
+            finally:
+                runner.run(drop_database(servers["database_url"], database_name))
     finally:
         for server in reversed(started):
             server.stop()
