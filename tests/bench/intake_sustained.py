@@ -165,8 +165,7 @@ def box_while_loaded(window: dict[str, float], load: dict, idle: dict[str, float
         f"the box while the load ran: {busy:.2f} of {os.cpu_count()} cores busy ("
         + ", ".join(f"{name} {value:.2f}" for name, value in parts.items())
         + f"; autovacuum workers and other ended backends {cores('pg:autovacuum', 'pg:ended'):.2f}"
-        " of PostgreSQL's): what the "
-        "slowest requests waited behind"
+        " of PostgreSQL's): what the slowest requests waited behind"
     )
 
 
