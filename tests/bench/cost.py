@@ -7,6 +7,9 @@
 - commits: pg_stat_database.xact_commit summed over the service databases (read-only
   transactions included); write transactions: the growth of the next transaction id
   (pg_snapshot_xmax of the current snapshot; only a transaction that writes takes an id).
+- rows written: pg_stat_database.tup_inserted, tup_updated and tup_deleted of each service
+  database (every table: its own rows, outbox, inbox and audit trail; what the indexes add to
+  each row is not in it).
 - WAL fsyncs: pg_stat_wal.wal_sync (the whole cluster); WAL bytes: pg_stat_wal.wal_bytes, and
   the full-page images among its records (wal_fpi: the first change of a page after a
   checkpoint writes the whole page).
@@ -59,6 +62,7 @@ class Snapshot:
     round_trips: float
     writes: float
     commits_by: dict[str, float]  # per service database
+    rows_by: dict[str, float]  # rows inserted, updated and deleted, "inserted:<service>", ...
     trips_by: dict[str, float]  # per service process
     gc_by: dict[str, float]  # seconds of garbage-collector pauses, per service
     long_gc_by: dict[str, float]  # pauses over 50 ms, per service
@@ -107,6 +111,7 @@ class Snapshot:
             "observer": observer,
             **{f"commits:{k}": v - other.commits_by.get(k, 0) for k, v in self.commits_by.items()},
             **{f"trips:{k}": v - other.trips_by.get(k, 0) for k, v in self.trips_by.items()},
+            **{k: v - other.rows_by.get(k, 0) for k, v in self.rows_by.items()},
             **{f"gc:{k}": v - other.gc_by.get(k, 0) for k, v in self.gc_by.items()},
             **{f"long_gc:{k}": v - other.long_gc_by.get(k, 0) for k, v in self.long_gc_by.items()},
             **{f"stalls:{k}": v - other.stalls_by.get(k, 0) for k, v in self.stalls_by.items()},
@@ -199,6 +204,8 @@ def _total(pattern: re.Pattern[str], text: str) -> float:
 
 # Figures read at cpu_end (the moment the work finished), not after the statistics settle: the
 # consumers' idle long polls in between are no ticket's.
+# What pg_stat_database counts of the rows a database's statements wrote (tup_<kind>).
+ROW_WRITES = ("inserted", "updated", "deleted")
 BOUNDED_BY_THE_WORK = ("cpu:", "pg:", "fetches:", "partitions:", "rounds:")
 
 
@@ -220,18 +227,22 @@ class CostMeter:
         jit = jit_cpu_of(kafka)  # first: never more than the process's total read next
         cpu["kafka"] = cpu_of(kafka)
         async with self.stack.held() as conn:
-            by_database = dict(
-                await conn.fetch(
-                    "SELECT datname, xact_commit FROM pg_stat_database"
-                    " WHERE datname = ANY($1::text[])",
+            by_database = {
+                row["datname"]: row
+                for row in await conn.fetch(
+                    "SELECT datname, xact_commit, tup_inserted, tup_updated, tup_deleted"
+                    " FROM pg_stat_database WHERE datname = ANY($1::text[])",
                     list(self.stack.db.values()),
                 )
-            )
-            commits = sum(by_database.values())
-            commits_by = {
-                service: float(by_database.get(database, 0))
-                for service, database in self.stack.db.items()
             }
+            commits_by: dict[str, float] = {}
+            rows_by: dict[str, float] = {}
+            for service, database in self.stack.db.items():
+                row = by_database.get(database)
+                commits_by[service] = float(row["xact_commit"] if row else 0)
+                for kind in ROW_WRITES:
+                    rows_by[f"{kind}:{service}"] = float(row[f"tup_{kind}"] if row else 0)
+            commits = sum(commits_by.values())
             fsyncs, wal_bytes, wal_fpi = await conn.fetchrow(
                 "SELECT wal_sync, wal_bytes, wal_fpi FROM pg_stat_wal"
             )
@@ -295,6 +306,7 @@ class CostMeter:
             round_trips,
             float(writes or 0),
             commits_by,
+            rows_by,
             trips_by,
             gc_by,
             long_gc_by,
