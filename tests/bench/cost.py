@@ -202,10 +202,10 @@ def _total(pattern: re.Pattern[str], text: str) -> float:
     return sum(float(found) for found in pattern.findall(text))
 
 
-# Figures read at cpu_end (the moment the work finished), not after the statistics settle: the
-# consumers' idle long polls in between are no ticket's.
 # What pg_stat_database counts of the rows a database's statements wrote (tup_<kind>).
 ROW_WRITES = ("inserted", "updated", "deleted")
+# Figures read at cpu_end (the moment the work finished), not after the statistics settle: the
+# consumers' idle long polls in between are no ticket's.
 BOUNDED_BY_THE_WORK = ("cpu:", "pg:", "fetches:", "partitions:", "rounds:")
 
 
