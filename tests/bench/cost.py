@@ -3,7 +3,8 @@
 - CPU: user+system seconds of the service processes (and their children: uvicorn workers), the
   PostgreSQL postmaster with every backend (live ones, plus the reaped ones in the postmaster's
   children times) and the Kafka JVM, from psutil. The load generator and this orchestrator are
-  not counted.
+  not counted. The system seconds among them are kept apart too (`kernel:<process>`): the
+  kernel's work of the sockets, the scheduler's and the page faults, charged to the process.
 - commits: pg_stat_database.xact_commit summed over the service databases (read-only
   transactions included); write transactions: the growth of the next transaction id
   (pg_snapshot_xmax of the current snapshot; only a transaction that writes takes an id).
@@ -55,6 +56,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 class Snapshot:
     at: float
     cpu: dict[str, float]
+    kernel: dict[str, float]  # the system seconds among cpu's, by the same keys
     commits: float
     fsyncs: float
     wal_bytes: float
@@ -106,6 +108,7 @@ class Snapshot:
             "writes": self.writes - other.writes,
             "jit": jit,
             **{f"cpu:{k}": self.cpu.get(k, 0) - other.cpu.get(k, 0) for k in self.cpu},
+            **{f"kernel:{k}": v - other.kernel.get(k, 0) for k, v in self.kernel.items()},
             "cpu:kafka": self.cpu.get("kafka", 0) - other.cpu.get("kafka", 0) - jit,
             "cpu:postgres": self.cpu.get("postgres", 0) - other.cpu.get("postgres", 0) - observer,
             "observer": observer,
@@ -126,21 +129,28 @@ class Snapshot:
 
 
 def cpu_of(pid: int, *, reaped_children: bool = False) -> float:
+    return cpu_and_kernel_of(pid, reaped_children=reaped_children)[0]
+
+
+def cpu_and_kernel_of(pid: int, *, reaped_children: bool = False) -> tuple[float, float]:
+    """user+system seconds of a process and its children, and the system seconds among them."""
     try:
         proc = psutil.Process(pid)
         times = proc.cpu_times()
-        total = times.user + times.system
+        total, kernel = times.user + times.system, times.system
         if reaped_children:
             total += times.children_user + times.children_system
+            kernel += times.children_system
         for child in proc.children(recursive=True):
             try:
                 t = child.cpu_times()
                 total += t.user + t.system
+                kernel += t.system
             except psutil.Error:
                 pass
-        return total
+        return total, kernel
     except psutil.Error:
-        return 0.0
+        return 0.0, 0.0
 
 
 def _proc_cpu(pid: int) -> float | None:
@@ -206,7 +216,7 @@ def _total(pattern: re.Pattern[str], text: str) -> float:
 ROW_WRITES = ("inserted", "updated", "deleted")
 # Figures read at cpu_end (the moment the work finished), not after the statistics settle: the
 # consumers' idle long polls in between are no ticket's.
-BOUNDED_BY_THE_WORK = ("cpu:", "pg:", "fetches:", "partitions:", "rounds:")
+BOUNDED_BY_THE_WORK = ("cpu:", "kernel:", "pg:", "fetches:", "partitions:", "rounds:")
 
 
 class CostMeter:
@@ -220,12 +230,19 @@ class CostMeter:
 
     async def snapshot(self) -> Snapshot:
         cpu: dict[str, float] = {}
+        kernel: dict[str, float] = {}
+
+        def add(name: str, pid: int, *, reaped_children: bool = True) -> None:
+            total, system = cpu_and_kernel_of(pid, reaped_children=reaped_children)
+            cpu[name] = cpu.get(name, 0.0) + total
+            kernel[name] = kernel.get(name, 0.0) + system
+
         for name, proc in self.stack.all_procs():  # a replica shares its service's name
-            cpu[name] = cpu.get(name, 0.0) + cpu_of(proc.process.pid, reaped_children=True)
-        cpu["postgres"] = cpu_of(self.postmaster_pid(), reaped_children=True)
+            add(name, proc.process.pid)
+        add("postgres", self.postmaster_pid())
         kafka = self.stack.kafka.process.pid
         jit = jit_cpu_of(kafka)  # first: never more than the process's total read next
-        cpu["kafka"] = cpu_of(kafka)
+        add("kafka", kafka, reaped_children=False)
         async with self.stack.held() as conn:
             by_database = {
                 row["datname"]: row
@@ -299,6 +316,7 @@ class CostMeter:
         return Snapshot(
             time.monotonic(),
             cpu,
+            kernel,
             float(commits or 0),
             float(fsyncs or 0),
             float(wal_bytes or 0),
