@@ -96,9 +96,10 @@ async def hops(
     recording to dispatch's transaction of its work order (the rest of the POST, intake's relay,
     the broker, dispatch's fetch pace and its batch's handlers before their first statement),
     and from there to the SLA monitor's transaction of its deadline (the rest of dispatch's
-    batch, dispatch's relay, the broker, the SLA monitor's fetch and handlers). The relays' own
-    marks are no such point: a mark waits for its relay's turn on a busy event loop after the
-    broker has the records (measured: intake's at 258 ms p99 when the whole chain's was 222)."""
+    batch, dispatch's relay, the broker, the SLA monitor's fetch and handlers). The relays'
+    published_at is no such point: it is when the relay saw the broker's acknowledgement, on its
+    turn on a busy event loop, and a consumer may have fetched the record before (measured:
+    intake's at 258 ms p99 after the ticket's recording when the whole chain's was 222)."""
     async with stack.held(stack.db["intake"]) as conn:
         recorded = {
             r["id"]: r["recorded_at"]
@@ -244,7 +245,7 @@ def in_the_kernel(costs: dict[str, float], tickets: int) -> Result:
     sender), the scheduler's and the page faults. A sampling profiler cannot tell it apart: a
     thread preempted inside send() by the process it just woke is sampled there, holding the GIL,
     while it waits for a core (py-spy --gil put a third of dispatch's samples in socket writes
-    where the kernel's share of its CPU was 7 %)."""
+    where the kernel's share of its CPU was 6-10 %)."""
     shares = ", ".join(
         f"{key[len('kernel:') :]} {1000 * value / tickets:.2f} "
         f"({100 * value / max(1e-9, costs.get('cpu:' + key[len('kernel:') :], 0.0)):.0f} %)"
