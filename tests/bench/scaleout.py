@@ -20,7 +20,7 @@ import time
 from common import Result, run_loadgen_async
 from cost import CostMeter, jit_note, per_service
 from cpulimit import CpuLimits
-from intake_sustained import applied, outbox_mark
+from intake_sustained import applied, drained, outbox_mark
 from stack import Stack, wait_for
 
 from brightline.platform.auth import Role
@@ -78,6 +78,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     finally:
         if limits is not None:
             limits.release()
+        await _back_to_one(stack)
     n = max(1, done2)
     limited = (
         f"; each instance of {', '.join(REPLICATED)} held to {cores:g} of a core (--instance-cpu)"
@@ -133,6 +134,18 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "scaleout", "write transactions per ticket, 2 instances", costs["writes"] / n, "xids"
         ),
     ]
+
+
+async def _back_to_one(stack: Stack) -> None:
+    """Stop the replicas, so that the scenarios after this one measure one process per service,
+    as they do alone (until 2026-12-04 the replicas stayed up: in a whole `make bench` the storm
+    ran beside a second instance of each, which shared its events, and its CPU per call counted
+    both). Their consumers leave
+    their groups; the stack is at rest again once every group has caught up."""
+    replicas, stack.replicas = stack.replicas, []
+    for _, proc in reversed(replicas):
+        await asyncio.to_thread(proc.stop)
+    await drained(stack)
 
 
 async def _both(stack: Stack, scale, limits: CpuLimits | None, cores: float | None):
