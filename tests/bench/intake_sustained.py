@@ -8,7 +8,8 @@ row and that event commit together), the last one if it has several.
 
 - tickets/s end to end = applied / (last applied - first POST sent)
 - end-to-end latency = SLA outbox created_at (the deadline's transaction) - intake recorded_at;
-  at 70 %, also by hop: up to dispatch's outbox row of the work order (its transaction), and from there on
+  at 70 %, also by hop: up to dispatch's outbox row of the work order (its transaction), and
+  from there on
 - a run's cost (CPU, commits, round trips) is taken once every consumer group has caught up,
   the read side's too; then an open-loop run at 70 % of the sustained rate: POST p50/p99 there.
 
@@ -72,14 +73,18 @@ async def work_orders(stack: Stack, ids: list[str]) -> int:
         )
 
 
-async def e2e_latencies(stack: Stack, done: dict[str, datetime]) -> list[float]:
+async def recorded_times(stack: Stack, done: dict[str, datetime]) -> dict[str, datetime]:
+    """When each of `done`'s tickets was recorded (intake's recorded_at): where its chain starts."""
     async with stack.held(stack.db["intake"]) as conn:
-        recorded = {
+        return {
             r["id"]: r["recorded_at"]
             for r in await conn.fetch(
                 "SELECT id, recorded_at FROM tickets WHERE id = ANY($1::text[])", list(done)
             )
         }
+
+
+def e2e_latencies(recorded: dict[str, datetime], done: dict[str, datetime]) -> list[float]:
     return [(at - recorded[t]).total_seconds() * 1000 for t, at in done.items() if t in recorded]
 
 
@@ -90,7 +95,7 @@ WORK_ORDER_CREATED = "brightline.dispatch.work-order.created.v2"
 
 
 async def hops(
-    stack: Stack, done: dict[str, datetime], dispatch_mark: int
+    stack: Stack, recorded: dict[str, datetime], done: dict[str, datetime], dispatch_mark: int
 ) -> dict[str, list[float]]:
     """Where the end-to-end latency of `done`'s tickets went (ms each): from the ticket's
     recording to dispatch's transaction of its work order (the rest of the POST, intake's relay,
@@ -100,13 +105,6 @@ async def hops(
     published_at is no such point: it is when the relay saw the broker's acknowledgement, on its
     turn on a busy event loop, and a consumer may have fetched the record before (measured:
     intake's at 258 ms p99 after the ticket's recording when the whole chain's was 222)."""
-    async with stack.held(stack.db["intake"]) as conn:
-        recorded = {
-            r["id"]: r["recorded_at"]
-            for r in await conn.fetch(
-                "SELECT id, recorded_at FROM tickets WHERE id = ANY($1::text[])", list(done)
-            )
-        }
     async with stack.held(stack.db["dispatch"]) as conn:
         ordered = {
             r["t"]: r["created_at"]
@@ -315,7 +313,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     await drained(stack)
     costs = await meter.end(start, cpu_end=await meter.snapshot())
     orders = await work_orders(stack, ids)
-    e2e_ms = await e2e_latencies(stack, done)
+    e2e_ms = e2e_latencies(await recorded_times(stack, done), done)
     last = max(done.values()).timestamp() if done else time.time()
     e2e_rate = len(done) / (last - report["started"])
     figures["sustained"] = e2e_rate
@@ -356,8 +354,9 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     done70 = await wait_for(all_applied70, timeout=max(90, 3 * d), interval=1) or await applied(
         stack, ids70, since70
     )
-    e2e70 = await e2e_latencies(stack, done70)
-    hops70 = await hops(stack, done70, dispatch_mark70)
+    recorded70 = await recorded_times(stack, done70)
+    e2e70 = e2e_latencies(recorded70, done70)
+    hops70 = await hops(stack, recorded70, done70, dispatch_mark70)
     gc70 = (await meter.snapshot()).minus(before70)
     # The 70 % run's CPU, fetches and relay rounds, less the idle rate (long polls among it) of
     # its window: at a load the consumers keep up with, a fetch, a batch and a round bring
