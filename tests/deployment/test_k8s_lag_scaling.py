@@ -5,15 +5,14 @@ from pathlib import Path
 
 import yaml
 
+from brightline.contracts.topics import consumed_by
+from brightline.platform.testing import service_names
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = ROOT / "deploy" / "k8s" / "overlays" / "production"
-CONSUMERS = {  # deployment -> consumer group (the service_name)
-    "intake": "intake",
-    "dispatch": "dispatch",
-    "casework": "casework",
-    "callback": "callback",
-    "sla-monitor": "sla_monitor",
-}
+# deployment -> consumer group (the service's name): every service the topic registry names as
+# a consumer, so a service that starts consuming cannot be left out (records once was).
+CONSUMERS = {s.replace("_", "-"): s for s in service_names() if consumed_by(s)}
 
 
 def test_every_consumer_scales_on_its_group_lag_within_the_partition_count():
@@ -24,6 +23,7 @@ def test_every_consumer_scales_on_its_group_lag_within_the_partition_count():
     }
     [env] = yaml.safe_load_all((PRODUCTION / "kafka-env.yaml").read_text())
     partitions = int(env["data"]["KAFKA_PARTITIONS"])
+    assert {"intake", "dispatch", "records", "sla-monitor"} <= set(CONSUMERS)
     assert set(scaled) == set(CONSUMERS)
     for deployment, group in CONSUMERS.items():
         spec = scaled[deployment]["spec"]
