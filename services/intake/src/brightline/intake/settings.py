@@ -20,10 +20,11 @@ class IntakeSettings(PersonalDataSettings):
     repeat_call_window_hours: int = 72
     # What intake reads is other services' news about its tickets (work orders and outages for
     # the caller card and repeat-call linking, callback's reopen requests, casework's case
-    # status), told to a caller minutes later, never in a clock of the standard; it shares its
-    # event loop with the agents' POSTs. Fetched every 50 ms it applied a batch per ten tickets;
+    # status): no clock of the standard runs on it, and a repeat call that comes before intake
+    # knows of its outage is still folded into the incident by dispatch. Its consumer shares the
+    # event loop with the agents' POSTs: fetched every 50 ms it applied a batch per ten tickets;
     # at 200 ms, with 4x fewer fetches, intake took 0.2-0.6 ms less CPU a ticket at 70 % load
-    # in three bench pairs (2026-12-04).
+    # in three bench pairs (2026-12-04, tests/bench/README.md).
     consumer_fetch_pace_ms: float = Field(
         200.0,
         ge=0,
