@@ -8,7 +8,16 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from brightline.callback.adapters.repository import ContactRepository, TaskRepository, lock_rate
+from brightline.callback.adapters.orm import contacts
+from brightline.callback.adapters.repository import (
+    CONTACTS_SEEN,
+    ContactFold,
+    ContactRepository,
+    TaskRepository,
+    contact_row,
+    lock_rate,
+    riding_contacts,
+)
 from brightline.callback.domain import commands, events
 from brightline.callback.domain.model import CallbackPolicy, CallbackTask
 from brightline.callback.settings import CallbackSettings
@@ -20,6 +29,7 @@ from brightline.contracts.events.callback import (
     RestorationNoticeGivenV1,
 )
 from brightline.messaging import Handler, MessageBus, UnitOfWork
+from brightline.messaging.audit import note_insert
 from brightline.platform import clock
 
 log = structlog.get_logger()
@@ -31,8 +41,7 @@ UNASSIGNED_UNIT = "unassigned"
 async def remember_contact(
     command: commands.RememberContact, uow: UnitOfWork, *, now: datetime
 ) -> None:
-    contacts = ContactRepository(uow.session)
-    await contacts.remember(
+    row = contact_row(
         ticket_id=command.ticket_id,
         ticket_type=command.ticket_type,
         phone=command.phone,
@@ -41,14 +50,18 @@ async def remember_contact(
         anonymous=command.anonymous,
         recorded_at=command.recorded_at,
     )
-    contact = await contacts.get(command.ticket_id)
-    if contact.anonymous or not contact.phone:
+    uow.gathered_to_ride(CONTACTS_SEEN, ContactFold, riding_contacts).seen(row)
+    note_insert(uow.session, contacts.name, [row])
+    if command.anonymous or not command.phone:
         # The task may have been opened before the contact arrived (topics are not ordered
-        # with each other): an anonymous reporter is never called.
-        tasks = TaskRepository(uow.session)
-        for task in await tasks.open_for_ticket(command.ticket_id):
-            task.mark_not_callable(now)
-            await _save(task, tasks, uow)
+        # with each other): an anonymous reporter is never called, nor a caller with no phone
+        # (unless a completion gave one: the stored contact says).
+        contact = await ContactRepository(uow.session).get(command.ticket_id)
+        if contact.anonymous or not contact.phone:
+            tasks = TaskRepository(uow.session)
+            for task in await tasks.open_for_ticket(command.ticket_id):
+                task.mark_not_callable(now)
+                await _save(task, tasks, uow)
 
 
 async def open_callback_task(
