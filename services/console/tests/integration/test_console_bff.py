@@ -18,6 +18,7 @@ from brightline.console.adapters.orm import web_sessions
 from brightline.console.main import create_app
 from brightline.console.settings import ConsoleSettings
 from brightline.contracts.events.intake import CallRingingV1, TicketRecordedV1
+from brightline.messaging.metrics import FETCH_REQUESTS
 from brightline.messaging.testing import publish
 from brightline.platform.auth import Role
 from brightline.platform.db import create_engine, database_url, server_url
@@ -272,6 +273,9 @@ async def test_stream_delivers_kafka_events_and_offers_the_ringing_call_to_the_r
                 await http.get("/api/agent/state", headers={"Authorization": f"Bearer {agent}"})
             ).json()
             assert state["state"] == "ringing" and state["offer"]["call_id"] == "call-sse-1"
+            # The live view fetches as every consumer does (paced, in fetch sessions), counted
+            # on /metrics like them.
+            assert FETCH_REQUESTS.labels("console-live")._value.get() > 0
         finally:
             for task in readers:
                 task.cancel()

@@ -30,9 +30,10 @@ from brightline.contracts import (
 )
 from brightline.contracts.sealed import PersonalDataSeal
 from brightline.contracts.topics import SUBSCRIPTIONS
-from brightline.messaging.kafka import kafka_auth, prefixed
+from brightline.messaging.kafka import kafka_auth, pace_fetches, prefixed
 from brightline.platform import clock
 from brightline.platform.auth import Principal, Role
+from brightline.platform.settings import CONSUMER_FETCH_PACE_MS
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,13 @@ class LiveHub:
         *,
         recent: int = 200,
         engine: AsyncEngine | None = None,
+        fetch_pace_seconds: float = CONSUMER_FETCH_PACE_MS / 1000,
     ) -> None:
         self.bootstrap = bootstrap
+        # The live view fetches like every consumer: paced, in incremental fetch sessions
+        # (messaging.kafka.pace_fetches). Unpaced, it sent a full fetch (every partition of its
+        # eight topics named) for about every record, which was most of its CPU.
+        self.fetch_pace_seconds = fetch_pace_seconds
         self.prefix = prefix
         # The softphone shows the ringing caller's number: the console opens what events seal.
         self.seal = seal
@@ -159,6 +165,7 @@ class LiveHub:
             **kafka_auth(),
         )
         await self._consumer.start()
+        pace_fetches(self._consumer, self.fetch_pace_seconds, counted_as="console-live")
         hub = self
 
         class Pin(ConsumerRebalanceListener):

@@ -89,6 +89,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 settings.personal_data_seal(),
                 recent=settings.recent_events,
                 engine=runtime.engine,
+                fetch_pace_seconds=settings.consumer_fetch_pace_ms / 1000,
             )
             app.state.hub = hub
             await hub.start()
