@@ -1,12 +1,13 @@
 """`make bench` (ARGS=--quick for a one-minute pass): Brightline's benchmarks.
 
 Starts its own Kafka broker and PostgreSQL (under .local/bench-kafka and .local/bench-pg, fresh
-databases and a fresh topic prefix per run), runs intake, dispatch, sla_monitor and casework as
-separate processes (`python -m brightline.<svc> serve`, LOG_LEVEL=WARNING, JSON logs), drives
-them from a separate load-generator process (tests/bench/loadgen.py: httpx, keep-alive, uvloop)
-and prints a table: figure, target, pass/MISS. Writes bench-results/results.json and chart.png.
+databases and a fresh topic prefix per run), runs intake, dispatch, sla_monitor, casework,
+callback, records and the console as separate processes (`python -m brightline.<svc> serve`,
+LOG_LEVEL=WARNING, JSON logs), drives them from a separate load-generator process
+(tests/bench/loadgen.py: aiohttp, keep-alive, uvloop) and prints a table: figure, target,
+pass/MISS. Writes bench-results/results.json and chart.png.
 
-Setup to keep in mind when reading the figures: everything (broker, database, four services,
+Setup to keep in mind when reading the figures: everything (broker, database, seven services,
 the load generator and this orchestrator) shares one machine; on the reference box that is 2
 cores / 24 GiB, so the load generator takes CPU the services would otherwise have. Figures from a
 machine other people are using at the same time are noisy. Nothing here asserts on timing.

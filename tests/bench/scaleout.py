@@ -1,7 +1,7 @@
 """Scenario: scale out. The sustained closed loop twice, back to back in the same run: with one
 process per service, then with a second replica of each (intake's two behind the load
-generator's round robin; dispatch, sla_monitor and casework each a second member of their
-consumer group sharing the topics' partitions, and a second relay sharing the outbox shards).
+generator's round robin; dispatch, sla_monitor, casework and callback each a second member of
+their consumer group sharing the topics' partitions, and a second relay sharing the outbox shards).
 
 Reported: end-to-end tickets/s of each and their ratio, and CPU per ticket with one and with two
 replicas, each after an unmeasured run of the same load (warm caches, as in the sustained
@@ -27,7 +27,7 @@ from brightline.platform.auth import Role
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
-REPLICATED = ("intake", "dispatch", "sla_monitor", "casework")
+REPLICATED = ("intake", "dispatch", "sla_monitor", "casework", "callback")
 
 
 async def closed_loop(stack: Stack, urls: list[str], seconds: float, concurrency: int, tag: str):
@@ -98,7 +98,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "tickets/s end to end, 2 instances each",
             two,
             "tickets/s",
-            note=f"{done2}/{sent2} applied; intake, dispatch, sla_monitor, casework x2{limited}",
+            note=f"{done2}/{sent2} applied; intake, dispatch, sla_monitor, casework, callback x2{limited}",
         ),
         Result("scaleout", "ratio 2 instances / 1 instance", 100 * two / one if one else None, "%"),
         Result(

@@ -23,7 +23,9 @@ SERVICES = {
     "dispatch": "DISPATCH_DATABASE_NAME",
     "sla_monitor": "SLA_DATABASE_NAME",
     "casework": "CASEWORK_DATABASE_NAME",
+    "callback": "CALLBACK_DATABASE_NAME",
     "records": "RECORDS_DATABASE_NAME",
+    "console": "CONSOLE_DATABASE_NAME",
 }
 
 # The bench's own connections say so: the cost meter counts their backends apart, as the
@@ -188,7 +190,7 @@ class Stack:
             proc.start()
             self.procs[name] = proc
         for proc in self.procs.values():
-            # A shared 2-core box can be slow to start five services; at WARNING they may log nothing.
+            # A shared 2-core box can be slow to start seven services; at WARNING they may log nothing.
             wait_ready_by_progress(proc, stall=300)
 
     def all_procs(self) -> list[tuple[str, ServiceProcess]]:
