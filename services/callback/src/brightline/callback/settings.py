@@ -64,6 +64,17 @@ class CallbackSettings(PersonalDataSettings):
     lease_seconds: float = Field(
         600, gt=0, description="How long an agent holds a task before it returns to the pool"
     )
+    # What callback reads opens work for later (a task due within days, counted from when the
+    # ticket finished, not from when callback heard of it; a contact to call): no clock runs on
+    # how soon it hears. Every repair ticket brings it a record: fetched every 50 ms it sent
+    # twice dispatch's fetches a ticket (tests/bench/README.md, 2026-12-04).
+    consumer_fetch_pace_ms: float = Field(
+        200.0,
+        ge=0,
+        validation_alias="CONSUMER_FETCH_PACE_MS",
+        description="Least time between fetch requests (how much later callback may learn of "
+        "a ticket's contact or a finished ticket under a stream)",
+    )
 
     def policy(self) -> CallbackPolicy:
         return PackCallbackPolicy(lease=timedelta(seconds=self.lease_seconds))
