@@ -24,14 +24,9 @@ from brightline.messaging import UnitOfWork
 from brightline.messaging.audit import AuditTrail, audit_trail
 from brightline.platform.db import (
     ROUND_TRIPS,
-    count_round_trips,
-    create_engine,
-    database_url,
-    ensure_database,
-    server_url,
     session_factory,
 )
-from brightline.platform.migrations import upgrade_async
+from brightline.platform.testing import counted_database
 
 pytestmark = pytest.mark.integration
 
@@ -41,15 +36,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 async def engine(postgres_server, db_name):
-    server = server_url(postgres_server)
-    name = db_name("callback")
-    await ensure_database(server, name)
-    url = database_url(server, name)
-    await upgrade_async(SERVICE_DIR, url)
-    engine = create_engine(url, pool_size=2)
-    count_round_trips(engine)
-    yield engine
-    await engine.dispose()
+    async with counted_database(postgres_server, db_name("callback"), SERVICE_DIR) as engine:
+        yield engine
 
 
 def _remember(ticket_id: str, n: int, **changes) -> commands.RememberContact:

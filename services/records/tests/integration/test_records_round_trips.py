@@ -19,14 +19,9 @@ from brightline.messaging.audit import AuditTrail, audit_trail
 from brightline.messaging.testing import count_compilations
 from brightline.platform.db import (
     ROUND_TRIPS,
-    count_round_trips,
-    create_engine,
-    database_url,
-    ensure_database,
-    server_url,
     session_factory,
 )
-from brightline.platform.migrations import upgrade_async
+from brightline.platform.testing import counted_database
 from brightline.records import handlers
 from brightline.records.adapters import repository
 from brightline.records.consumers import observed as observed_of
@@ -94,15 +89,8 @@ LIFE = [
 
 @pytest.fixture
 async def engine(postgres_server, db_name):
-    server = server_url(postgres_server)
-    name = db_name("records")
-    await ensure_database(server, name)
-    url = database_url(server, name)
-    await upgrade_async(SERVICE_DIR, url)
-    engine = create_engine(url, pool_size=2)
-    count_round_trips(engine)
-    yield engine
-    await engine.dispose()
+    async with counted_database(postgres_server, db_name("records"), SERVICE_DIR) as engine:
+        yield engine
 
 
 async def test_one_statement_per_batch_and_an_audit_row_per_event(engine):

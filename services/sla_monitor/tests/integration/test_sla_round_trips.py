@@ -21,14 +21,9 @@ from brightline.messaging import UnitOfWork
 from brightline.messaging.audit import AuditTrail, audit_trail
 from brightline.platform.db import (
     ROUND_TRIPS,
-    count_round_trips,
-    create_engine,
-    database_url,
-    ensure_database,
-    server_url,
     session_factory,
 )
-from brightline.platform.migrations import upgrade_async
+from brightline.platform.testing import counted_database
 from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.orm import deadlines, event_log
 from brightline.sla_monitor.adapters.repository import ADD, OpenedMeanwhile, to_row
@@ -45,15 +40,8 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def engine(postgres_server, db_name):
-    server = server_url(postgres_server)
-    name = db_name("sla")
-    await ensure_database(server, name)
-    url = database_url(server, name)
-    await upgrade_async(SERVICE_DIR, url)
-    engine = create_engine(url, pool_size=2)
-    count_round_trips(engine)
-    yield engine
-    await engine.dispose()
+    async with counted_database(postgres_server, db_name("sla"), SERVICE_DIR) as engine:
+        yield engine
 
 
 async def test_a_batch_of_work_orders_logs_in_one_statement(engine):

@@ -265,6 +265,34 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+@asynccontextmanager
+async def counted_database(
+    postgres_server: str, name: str, service_dir: Path
+) -> AsyncIterator[Any]:
+    """A service's database `name` on the test PostgreSQL, migrated to head, and an engine on
+    it whose round trips ROUND_TRIPS counts (the counter the benchmark reads): for tests that
+    say how many statements a use case sends."""
+    from brightline.platform.db import (
+        count_round_trips,
+        create_engine,
+        database_url,
+        ensure_database,
+        server_url,
+    )
+    from brightline.platform.migrations import upgrade_async
+
+    server = server_url(postgres_server)
+    await ensure_database(server, name)
+    url = database_url(server, name)
+    await upgrade_async(service_dir, url)
+    engine = create_engine(url, pool_size=2)
+    count_round_trips(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 async def asgi_post(app: Any, path: str, body: bytes, headers: dict[str, str]) -> int:
     """One POST straight into an ASGI app, as uvicorn's protocol hands it over (no socket, no
     client around it), for counting what the app alone does per request; its answer's status."""
