@@ -98,7 +98,8 @@ class LiveHub:
         # eight topics named) for about every record, which was most of its CPU.
         self.fetch_pace_seconds = fetch_pace_seconds
         self.prefix = prefix
-        # The softphone shows the ringing caller's number: the console opens what events seal.
+        # The softphone shows the ringing caller's number: the console opens what call events
+        # seal (_opened), nothing else.
         self.seal = seal
         # With an engine the floor lives in the database (shared by every replica); without one
         # (unit tests of the hub) in this process's memory.
@@ -225,9 +226,9 @@ class LiveHub:
 
     def _opened(self, event: Event) -> dict:
         """The event's data with its sealed personal data opened where the floor uses it (the
-        caller's number of a ringing call); for every other event it stays sealed: the browsers are given no personal data (public_data masks every sealed
-        field), so opening it cost a decryption per field for nothing, and kept the plain text
-        of every caller in this process's memory."""
+        caller's number of a ringing call); for every other event it stays sealed: the browsers
+        are given no personal data (public_data masks every sealed field), so opening it cost a
+        decryption per field for nothing, and kept every caller's plain text in this process."""
         if not short_type(event.type).startswith(OPENED_KINDS):
             return event.data
         try:
