@@ -75,6 +75,25 @@ async def _contacts(engine) -> dict[str, sa.Row]:
     return {r.ticket_id: r for r in rows}
 
 
+async def _finished(uow, ticket_id: str, ticket_type, origin, at: datetime, **more):
+    """The ticket finished in its owning service: its callback task opens."""
+    return await handlers.open_callback_task(
+        commands.OpenCallbackTask(
+            ticket_id=ticket_id,
+            ticket_type=ticket_type,
+            origin=origin,
+            unit_id="U1",
+            finished_at=at,
+            finish_ref=f"{origin}:{ticket_id}:1",
+            **more,
+        ),
+        uow,
+        policy=CallbackSettings().policy(),
+        tz=TZ,
+        now=T0,
+    )
+
+
 def _sessions(engine):
     sessions = session_factory(engine)
     sessions.configure(info={"audit": AuditTrail("callback")})
@@ -115,24 +134,10 @@ async def test_a_batch_of_ticket_records_rides_on_the_commit(engine):
 
 
 async def test_a_ticket_recorded_and_finished_in_one_batch_is_called_back(engine):
-    settings = CallbackSettings()
     async with UnitOfWork(_sessions(engine), source="/brightline/callback") as uow:
         uow.causation = _cause("t-done")
         await handlers.remember_contact(_remember("t-done", 1), uow, now=T0)
-        task = await handlers.open_callback_task(
-            commands.OpenCallbackTask(
-                ticket_id="t-done",
-                ticket_type="consultation",
-                origin="intake",
-                unit_id="U1",
-                finished_at=T0 + timedelta(minutes=1),
-                finish_ref="intake:t-done:1",
-            ),
-            uow,
-            policy=settings.policy(),
-            tz=TZ,
-            now=T0,
-        )
+        task = await _finished(uow, "t-done", "consultation", "intake", T0 + timedelta(minutes=1))
         await uow.commit()
     assert task is not None and task.callable  # the phone the batch's record gave was seen
     assert (await _contacts(engine))["t-done"].phone == "13800000001"
@@ -166,24 +171,9 @@ async def test_a_later_record_in_the_batch_wins_by_the_upserts_rule(engine):
 
 
 async def test_an_anonymous_record_after_its_task_makes_the_task_not_callable(engine):
-    settings = CallbackSettings()
     async with UnitOfWork(_sessions(engine), source="/brightline/callback") as uow:
         uow.causation = _cause("t-report")
-        await handlers.open_callback_task(
-            commands.OpenCallbackTask(
-                ticket_id="t-report",
-                ticket_type="report",
-                origin="casework",
-                unit_id="U1",
-                finished_at=T0,
-                finish_ref="casework:t-report:1",
-                phone="13900000000",
-            ),
-            uow,
-            policy=settings.policy(),
-            tz=TZ,
-            now=T0,
-        )
+        await _finished(uow, "t-report", "report", "casework", T0, phone="13900000000")
         await uow.commit()
     async with UnitOfWork(_sessions(engine), source="/brightline/callback") as uow:
         uow.causation = _cause("t-report")
