@@ -18,6 +18,7 @@ from brightline.platform.auth import Role
 from brightline.platform.testing import (
     bearer,
     eventually,
+    generic_plan,
     longest_stretch,
     route_rules,
     running,
@@ -287,14 +288,6 @@ async def test_a_sealing_round_gives_its_process_turns_between_chunks_of_rows(
         assert (result.intact, result.unsealed) == (True, 0)
 
 
-def _scans(plan: dict) -> list[tuple[str, str | None]]:
-    """Every node of an EXPLAIN (FORMAT JSON) plan, as (node type, relation)."""
-    found = [(plan["Node Type"], plan.get("Relation Name"))]
-    for child in plan.get("Plans", []):
-        found += _scans(child)
-    return found
-
-
 async def test_a_sealing_round_reads_only_the_queued_rows_however_long_the_trail(
     infra_env, db_name
 ):
@@ -316,17 +309,10 @@ async def test_a_sealing_round_reads_only_the_queued_rows_however_long_the_trail
         )
         async with runtime.engine.begin() as conn:  # the estimates of a busy round
             await conn.execute(sa.text("ANALYZE audit_trail, audit_unsealed"))
-        compiled = audit._UNSEALED.compile(dialect=runtime.engine.dialect)
-        values = {**compiled.params, "limit": audit.SEAL_CHUNK}
-        arguments = ", ".join(repr(values[name]) for name in compiled.positiontup or ())
         async with runtime.engine.begin() as conn:
-            await conn.execute(sa.text(f"PREPARE sealing AS {compiled}"))
-            await conn.execute(sa.text("SET LOCAL plan_cache_mode = force_generic_plan"))
-            (plan,) = (
-                await conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) EXECUTE sealing({arguments})"))
-            ).scalar_one()
-            await conn.execute(sa.text("DEALLOCATE sealing"))
-        scans = _scans(plan["Plan"])
+            scans = await generic_plan(
+                conn, str(audit._UNSEALED.compile(dialect=runtime.engine.dialect))
+            )
         assert ("Index Scan", "audit_trail") in scans
         assert not [
             node for node, relation in scans if relation == "audit_trail" and node != "Index Scan"

@@ -7,7 +7,7 @@ import logging
 import os
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import BindParameter, literal, text
 from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -155,6 +155,14 @@ def _json_text(value: Any) -> str:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autobegin=False)
+
+
+def written(value: Any) -> BindParameter[Any]:
+    """`value` written into the statement's SQL, not bound as a parameter. Statements are
+    prepared once, and from their sixth run PostgreSQL may plan them for any value (a generic
+    plan): a partial index whose predicate names the value (WHERE status = 'open') can then
+    never be used, and the query reads the whole table. For the values a partial index names."""
+    return literal(value, literal_execute=True)
 
 
 def rows_affected(result: Result[Any]) -> int:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # imported where used: a test module importing this one stays
 
     from fastapi.dependencies.models import Dependant
     from playwright.sync_api import Page
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from brightline.platform.local.keycloak import LocalKeycloak
     from brightline.platform.settings import ServiceSettings
@@ -291,6 +293,52 @@ async def counted_database(
         yield engine
     finally:
         await engine.dispose()
+
+
+@contextmanager
+def statements_sent(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL of every statement `engine` sends meanwhile, as the driver gets it ($n
+    parameters): for tests that ask PostgreSQL how it plans what a use case sends."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def heard(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", heard)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", heard)
+
+
+async def generic_plan(connection: AsyncConnection, sql: str) -> list[tuple[str, str | None]]:
+    """Every node, as (type, relation), of the plan PostgreSQL makes of `sql` (a statement as
+    the driver sends it, $n parameters) for any value of its parameters: the generic plan a
+    prepared statement runs on from its sixth execution, when that plan looks no costlier. A
+    partial index whose predicate names a bound value is out of its reach; a join it cannot
+    size may read a whole table. Run inside a transaction (the setting is its own)."""
+    parameters = len(set(re.findall(r"\$(\d+)", sql)))
+    await connection.exec_driver_sql(f"PREPARE generic_plan AS {sql}")
+    try:
+        await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        values = ", ".join(["NULL"] * parameters)
+        explained = await connection.exec_driver_sql(
+            f"EXPLAIN (FORMAT JSON) EXECUTE generic_plan{f'({values})' if values else ''}"
+        )
+        (plan,) = explained.scalar_one()
+    finally:
+        await connection.exec_driver_sql("DEALLOCATE generic_plan")
+    nodes: list[tuple[str, str | None]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        nodes.append((node["Node Type"], node.get("Relation Name")))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan["Plan"])
+    return nodes
 
 
 async def asgi_post(app: Any, path: str, body: bytes, headers: dict[str, str]) -> int:

@@ -50,6 +50,12 @@ sa.Index(
     work_orders.c.crew_id,
     postgresql_where=work_orders.c.status.in_(ACTIVE_FOR_CREW),
 )
+# Lead orders waiting for a crew, looked for by the scanner every few seconds (migration 0012).
+sa.Index(
+    "ix_work_orders_unassigned_leads",
+    work_orders.c.created_at,
+    postgresql_where=sa.and_(work_orders.c.status == "created", work_orders.c.is_lead),
+)
 
 service_areas = sa.Table(
     "service_areas",

@@ -39,7 +39,7 @@ from brightline.dispatch.domain.model import (
     WorkOrder,
 )
 from brightline.messaging.audit import RIDING
-from brightline.platform.db import rows_affected
+from brightline.platform.db import rows_affected, written
 
 ORDER_FIELDS = (
     "unit_id",
@@ -290,7 +290,8 @@ class WorkOrderRepository:
         return await self._count(
             sa.select(sa.func.count())
             .select_from(work_orders)
-            .where(work_orders.c.needs_routing.is_(True), work_orders.c.status.in_(OPEN_STATUSES))
+            # the partial index's predicate as it is written (ix_work_orders_needs_routing)
+            .where(work_orders.c.needs_routing, work_orders.c.status.in_(OPEN_STATUSES))
         )
 
     async def area_name(self, area_code: str | None) -> str | None:
@@ -343,10 +344,12 @@ class WorkOrderRepository:
         return await self._count(query)
 
     async def overdue_acceptances(self, now: datetime, limit: int = 50) -> list[str]:
-        """Assigned orders past their acceptance deadline, locked so two scanners never race."""
+        """Assigned orders past their acceptance deadline, locked so two scanners never race.
+        The status written into the SQL: the partial index of assigned orders answers
+        (ix_work_orders_pending_accept), never a scan of every order there ever was."""
         rows = await self.session.execute(
             sa.select(work_orders.c.id)
-            .where(work_orders.c.status == "assigned", work_orders.c.accept_by < now)
+            .where(work_orders.c.status == written("assigned"), work_orders.c.accept_by < now)
             .order_by(work_orders.c.accept_by)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -354,12 +357,13 @@ class WorkOrderRepository:
         return [r.id for r in rows]
 
     async def unassigned_leads(self, limit: int = 50) -> list[str]:
-        """Orders waiting for a crew (none was on duty when they came in)."""
+        """Orders waiting for a crew (none was on duty when they came in), from the partial
+        index of such orders (ix_work_orders_unassigned_leads: its predicate written as is)."""
         rows = await self.session.execute(
             sa.select(work_orders.c.id)
             .where(
-                work_orders.c.status == "created",
-                work_orders.c.is_lead.is_(True),
+                work_orders.c.status == written("created"),
+                work_orders.c.is_lead,
                 # Only units with a crew on duty: orders of an unstaffed unit must not crowd out the rest.
                 work_orders.c.unit_id.in_(
                     sa.select(crews.c.unit_id).where(crews.c.on_duty.is_(True))
@@ -1076,13 +1080,10 @@ def _crew_state_columns() -> tuple[Any, ...]:
     """A crew with its open-order load and its roster (CrewRepository.states)."""
     # The statuses written into the statement, not bound: only then may the planner answer
     # from the partial index of open orders (ix_work_orders_crew_active) in a generic plan too.
-    active: sa.BindParameter[list[str]] = sa.bindparam(
-        "active", list(ACTIVE_FOR_CREW), expanding=True, literal_execute=True
-    )
     load = (
         sa.select(sa.func.count())
         .where(work_orders.c.crew_id == crews.c.crew_id)
-        .where(work_orders.c.status.in_(active))
+        .where(work_orders.c.status.in_([written(s) for s in ACTIVE_FOR_CREW]))
         .scalar_subquery()
     )
 

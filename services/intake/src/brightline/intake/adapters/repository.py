@@ -36,9 +36,10 @@ from brightline.intake.planned_outages import in_effect_over
 from brightline.messaging import UnitOfWork, direct, idempotency
 from brightline.messaging.audit import note_insert
 from brightline.messaging.unit_of_work import Riding
+from brightline.platform.db import written
 
-# Ticket.open. Written into the SQL as literals (not bind parameters), so that the planner can
-# use the partial index ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
+# Ticket.open. Written into the SQL (written()), so that the planner can use the partial index
+# ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
 OPEN_STATUSES = ("recorded", "reopened")
 # Work-order states after which the fault is no longer "being handled".
 FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
@@ -304,9 +305,7 @@ class TicketRepository:
         if owner is not None:
             query = query.where(tickets.c.owner == owner)
         if open_only:
-            query = query.where(
-                tickets.c.status.in_([sa.literal(s, literal_execute=True) for s in OPEN_STATUSES])
-            )
+            query = query.where(tickets.c.status.in_([written(s) for s in OPEN_STATUSES]))
         if phone is not None or customer_ids:
             who = []
             if phone is not None:

@@ -1,0 +1,60 @@
+"""The scanner (brightline.dispatch.scheduler) runs every five seconds for as long as dispatch
+lives, over a table that keeps every order there ever was. Its statements are prepared once, and
+from their sixth run PostgreSQL plans them for any value of their parameters (a generic plan):
+a status bound as a parameter kept every partial index of the few orders it wants (assigned past
+their acceptance time, waiting for a crew, needing routing) out of reach, and each round read all
+of work_orders three times. Each read is planned here as that generic plan, over a history of
+finished orders: none scans the table. The crews' load, read on every new repair, too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
+from brightline.dispatch.main import SERVICE_DIR
+from brightline.platform.db import session_factory
+from brightline.platform.testing import counted_database, generic_plan, statements_sent
+
+pytestmark = pytest.mark.integration
+
+HISTORY = 3000  # orders, nearly all returned long ago: the table the scanner must not read
+
+
+@pytest.fixture
+async def engine(postgres_server, db_name):
+    async with counted_database(postgres_server, db_name("dispatch"), SERVICE_DIR) as engine:
+        yield engine
+
+
+async def test_the_scanner_and_the_crews_load_read_only_the_orders_they_want(engine):
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                """
+                INSERT INTO work_orders (id, ticket_id, unit_id, area_class, status, created_at,
+                                         crew_id, is_lead, accept_by, needs_routing)
+                SELECT 'wo-' || n, 'ticket-' || n, 'unit-' || n % 4, 'urban',
+                       CASE n % 100 WHEN 0 THEN 'assigned' WHEN 1 THEN 'created'
+                                    ELSE 'returned' END,
+                       now() - n * interval '1 hour', 'crew-' || n % 24, true,
+                       now() - n * interval '1 hour' + interval '5 minutes', n % 100 = 2
+                FROM generate_series(1, :history) AS n
+                """
+            ),
+            {"history": HISTORY},
+        )
+        await conn.execute(sa.text("ANALYZE work_orders"))
+    with statements_sent(engine) as sent:
+        async with session_factory(engine)() as session, session.begin():
+            orders = WorkOrderRepository(session)
+            assert len(await orders.overdue_acceptances(datetime.now(UTC))) == 30
+            assert await orders.count_needing_routing() == 0  # flagged, but returned long ago
+            assert await orders.unassigned_leads() == []  # no crew on duty in any unit
+            await CrewRepository(session).states("unit-1")
+    assert len(sent) == 4
+    async with engine.begin() as conn:
+        for sql in sent:
+            assert ("Seq Scan", "work_orders") not in await generic_plan(conn, sql), sql
