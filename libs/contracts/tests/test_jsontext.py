@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 
 from brightline.contracts import jsontext
@@ -231,6 +232,26 @@ def test_rows_embed_what_was_dumped_already_as_json_not_as_a_string(value):
     expected = jsontext.loads(dumped)
     assert [r["changes"] for r in read] == [expected, expected]
     assert read[0]["at"] == at.isoformat()
+
+
+def test_rows_embed_what_was_dumped_without_reading_it_back(monkeypatch):
+    """A batch's rows (every consumer's batch of audit, inbox and outbox rows) go through orjson
+    once, each Dumped value embedded as it is. orjson took no Fragment of a str subclass, so
+    every batch fell back: each value read back and the whole written again, float check and
+    all."""
+    dumped = jsontext.Dumped.of({"table": "timeline", "after": [{"n": 1, "至": "故障"}]})
+    rows = [{"seq": n, "at": datetime(2026, 12, 5, tzinfo=UTC), "changes": dumped} for n in (1, 2)]
+
+    def never(*_):
+        raise AssertionError("read back: the slow way")
+
+    monkeypatch.setattr(jsontext, "loads", never)
+    monkeypatch.setattr(jsontext, "dumps", never)
+    written = jsontext.dumps_rows(rows, default=datetime.isoformat)
+    assert orjson.loads(written) == [
+        {"seq": n, "at": "2026-12-05T00:00:00+00:00", "changes": orjson.loads(str(dumped))}
+        for n in (1, 2)
+    ]
 
 
 def test_rows_orjson_refuses_are_written_the_stdlib_way_with_what_was_dumped_read_back():

@@ -103,8 +103,11 @@ def dumps_rows(rows: list[dict[str, Any]], default: Callable[[Any], Any] | None 
     embedded as the JSON it is, not written as a string. Never hashed: what PostgreSQL reads
     from it is the same whichever way a float is written, so orjson's form stands, and the
     stdlib's only writes what orjson refuses (each Dumped value read back for it)."""
+    # str(v): orjson takes a Fragment of a plain str or bytes only, a subclass (Dumped) it
+    # refuses, and every batch went the slow way (each value read back, the whole written again).
     embedded = [
-        {k: orjson.Fragment(v) if type(v) is Dumped else v for k, v in row.items()} for row in rows
+        {k: orjson.Fragment(str(v)) if type(v) is Dumped else v for k, v in row.items()}
+        for row in rows
     ]
     try:
         return orjson.dumps(embedded, default=default, option=_OPTIONS)
