@@ -4,7 +4,9 @@ from their sixth run PostgreSQL plans them for any value of their parameters (a 
 a status bound as a parameter kept every partial index of the few orders it wants (assigned past
 their acceptance time, waiting for a crew, needing routing) out of reach, and each round read all
 of work_orders three times. Each read is planned here as that generic plan, over a history of
-finished orders: none scans the table. The crews' load, read on every new repair, too."""
+finished orders: none scans the table. The crews' load, read on every new repair, too; and an
+incident's tickets (its detail view), read from its own links, not from every link there ever
+was."""
 
 from __future__ import annotations
 
@@ -13,7 +15,11 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
+from brightline.dispatch.adapters.repository import (
+    CrewRepository,
+    OutageRepository,
+    WorkOrderRepository,
+)
 from brightline.dispatch.main import SERVICE_DIR
 from brightline.platform.db import session_factory
 from brightline.platform.testing import counted_database, generic_plan, statements_sent
@@ -58,3 +64,26 @@ async def test_the_scanner_and_the_crews_load_read_only_the_orders_they_want(eng
     async with engine.begin() as conn:
         for sql in sent:
             assert ("Seq Scan", "work_orders") not in await generic_plan(conn, sql), sql
+
+
+async def test_an_incidents_tickets_are_read_from_its_own_links(engine):
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                """
+                INSERT INTO incident_links (ticket_id, incident_id, work_order_id, linked_at)
+                SELECT 'ticket-' || n, 'incident-' || n / 10, 'wo-' || n / 10,
+                       now() - n * interval '1 minute'
+                FROM generate_series(1, :history) AS n
+                """
+            ),
+            {"history": HISTORY},
+        )
+        await conn.execute(sa.text("ANALYZE incident_links"))
+    with statements_sent(engine) as sent:
+        async with session_factory(engine)() as session, session.begin():
+            linked = await OutageRepository(session).linked_ticket_ids("incident-7")
+    assert sorted(linked) == sorted(f"ticket-{n}" for n in range(70, 80))
+    async with engine.begin() as conn:
+        (sql,) = sent
+        assert ("Seq Scan", "incident_links") not in await generic_plan(conn, sql), sql

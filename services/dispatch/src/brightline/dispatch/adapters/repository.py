@@ -879,12 +879,17 @@ def _linked_tickets(incident_id: str) -> sa.Subquery:
     of_orders = sa.select(work_orders.c.ticket_id, work_orders.c.created_at.label("at")).where(
         work_orders.c.incident_id == incident_id
     )
+    # The orders' ids as an array, not IN (subquery): each side of the OR is then an index
+    # lookup (a BitmapOr); with the subquery, PostgreSQL read every link there ever was.
+    orders_of_incident = sa.func.array(
+        sa.select(work_orders.c.id)
+        .where(work_orders.c.incident_id == incident_id)
+        .scalar_subquery()
+    )
     of_links = sa.select(incident_links.c.ticket_id, incident_links.c.linked_at.label("at")).where(
         sa.or_(
             incident_links.c.incident_id == incident_id,
-            incident_links.c.work_order_id.in_(
-                sa.select(work_orders.c.id).where(work_orders.c.incident_id == incident_id)
-            ),
+            incident_links.c.work_order_id == sa.any_(orders_of_incident),
         )
     )
     both = sa.union_all(of_orders, of_links).subquery()
