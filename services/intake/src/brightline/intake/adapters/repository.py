@@ -43,12 +43,10 @@ from brightline.platform.db import written
 OPEN_STATUSES = ("recorded", "reopened")
 # Work-order states after which the fault is no longer "being handled".
 FINISHED_ORDER_STATES = ("resolved", "returned", "cancelled")
-# The same, written into the SQL once, when the statement is compiled: a list of values is an
-# expanding parameter, rendered into the cached SQL anew on every execution (every new repair's
-# INSERT looks for what is being handled).
-_FINISHED_ORDER_STATES: list[sa.ColumnElement[str]] = [
-    sa.literal_column(f"'{s}'") for s in FINISHED_ORDER_STATES
-]
+# The same, written into the SQL once (written()): bound, a list of values is an expanding
+# parameter, rendered into the cached SQL anew on every execution, and every new repair's INSERT
+# looks for what is being handled.
+_FINISHED_ORDER_STATES = [written(s) for s in FINISHED_ORDER_STATES]
 _LOCK = sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("lock_key", type_=sa.Text)))
 _LOCK_ADDRESS = sa.select(_LOCK)
 # The same lock and the caller's customer record (a row of NULLs when there is none).
