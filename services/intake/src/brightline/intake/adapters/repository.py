@@ -387,7 +387,8 @@ class TicketRepository:
             outages.c.status.label("outage_status"),
             sa.cast(sa.null(), work_orders.c.arrive_by.type).label("arrive_by"),
         ).where(
-            outages.c.active.is_(True),
+            # Active outages as the GIN indexes' predicate is written (ix_outages_active_*, 0012).
+            outages.c.active,
             # Only incidents whose equipment feeds the caller's meter: never a whole area.
             outages.c.meter_nos.contains(sa.func.jsonb_build_array(meter_no))
             if by_meter
@@ -412,7 +413,7 @@ class TicketRepository:
                     outages.c.status,
                 )
                 .where(
-                    outages.c.active.is_(True),
+                    outages.c.active,  # the index's predicate as written (ix_outages_active_*)
                     outages.c.ticket_ids.contains(sa.func.jsonb_build_array(tickets.c.id)),
                 )
                 .limit(1)
@@ -784,7 +785,7 @@ class OutageRepository:
     async def active(self) -> list[ActiveOutage]:
         rows = (
             await self.session.execute(
-                sa.select(outages).where(outages.c.active.is_(True)).order_by(outages.c.declared_at)
+                sa.select(outages).where(outages.c.active).order_by(outages.c.declared_at)
             )
         ).all()
         return [
