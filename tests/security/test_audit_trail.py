@@ -323,6 +323,29 @@ async def test_a_sealing_round_reads_only_the_queued_rows_however_long_the_trail
         assert (result.intact, result.rows, result.unsealed) == (True, history, 0)
 
 
+async def test_a_queued_row_deleted_behind_the_triggers_is_left_out_and_the_rest_sealed(
+    infra_env, db_name
+):
+    """Each queued row's digest is read by its own lookup: one whose row was deleted with the
+    triggers off (only a hand at the database can) finds none. The sealer takes it off the
+    queue, logs it, and chains the others: the round never stops on it."""
+    app = service_app("casework", **infra_env, database_name=db_name("casework"))
+    async with running(app):
+        runtime = app.state.runtime
+        await runtime.sealer.stop()  # sealed below, by hand
+        await insert_unsealed(
+            runtime.engine,
+            "gone",
+            [{"action": f"test.gone.{n}", "detail": {"n": n}} for n in range(3)],
+        )
+        async with runtime.engine.begin() as conn:
+            await conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            await conn.execute(sa.text("DELETE FROM audit_trail WHERE action = 'test.gone.1'"))
+        assert await runtime.sealer.seal() == 3  # taken off the queue, all three
+        result = await verify(runtime.engine)
+        assert (result.intact, result.rows, result.unsealed) == (True, 2, 0)
+
+
 async def test_a_chain_sealed_before_v3_verifies_on_with_the_rows_v3_seals_after_it(
     infra_env, db_name
 ):

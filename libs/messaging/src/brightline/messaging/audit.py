@@ -914,6 +914,9 @@ class AuditSealer:
                     chain_seq, prev = (head.chain_seq, head.hash) if head else (0, GENESIS)
                 seqs, chain, prevs, hashes = [], [], [], []
                 for seq, digest in unsealed:
+                    if digest is None:  # queued, no row: only a hand with triggers off does that
+                        log.error("audit sealer: seq %s was queued and has no row", seq)
+                        continue
                     chain_seq += 1
                     link = chain_hash(prev, digest)
                     seqs.append(seq)
