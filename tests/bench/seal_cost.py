@@ -4,11 +4,13 @@
 
 Reads the first rows of each database's audit trail in the bench's PostgreSQL
 (`.local/bench-pg`, as a `make bench` run left it; default: bench_intake, bench_records,
-bench_sla_monitor) and chains them twice each way, alternating: as sealers before v3 did (the
-whole row read into the process, its content hashed there as canonical JSON: `row_hash`) and as
-the sealer does now (the 32-byte digest PostgreSQL takes of the row, `CONTENT_DIGEST`, chained
-with `chain_hash`). Prints the process's CPU and the wall time per row: wall less CPU is mostly
-PostgreSQL's share. Nothing is written.
+bench_sla_monitor) and chains them twice each way, in turn: as sealers before v3 did (the
+whole row read into the process, its content hashed there as canonical JSON: `row_hash`), as
+sealers v3 and v4 did (the 32-byte digest PostgreSQL takes of the row, `CONTENT_DIGEST`), and as
+the writer does since v5 (`content_digest` over the row's text: what the writer pays at insert,
+read here from the row; the sealer itself only chains the digest queued with the row). Prints
+the process's CPU and the wall time per row: wall less CPU is mostly PostgreSQL's share.
+Nothing is written.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from brightline.messaging import audit
-from brightline.messaging.audit import CONTENT_DIGEST, audit_trail, chain_hash, row_hash
+from brightline.messaging.audit import (
+    CONTENT_DIGEST,
+    JSON_TEXT,
+    V3_LINK,
+    V5_LINK,
+    audit_trail,
+    chain_hash,
+    content_digest,
+    row_hash,
+)
 from brightline.platform.db import create_engine
 from brightline.platform.local.postgres import LocalPostgres
 
@@ -33,7 +44,7 @@ async def measure(url: str, databases: list[str], rows: int) -> None:
         engine = create_engine(url.replace("/postgres?", f"/{database}?"), pool_size=1)
         try:
             async with engine.connect() as conn:
-                for way in ("content (v2)", "digest (v3)") * 2:
+                for way in ("content (v2)", "digest (v3)", "writer (v5)") * 2:
                     cpu, wall = time.process_time(), time.perf_counter()
                     prev = audit.GENESIS
                     if way.startswith("content"):
@@ -41,6 +52,14 @@ async def measure(url: str, databases: list[str], rows: int) -> None:
                         read = (await conn.execute(query)).mappings().all()
                         for row in read:
                             prev = row_hash(prev, row)
+                    elif way.startswith("writer"):
+                        texts = [sa.cast(audit_trail.c[k], sa.Text).label(k) for k in JSON_TEXT]
+                        others = [c for c in audit_trail.c if c.key not in JSON_TEXT]
+                        query = sa.select(*others, *texts).order_by(audit_trail.c.seq).limit(rows)
+                        read = (await conn.execute(query)).mappings().all()
+                        for row in read:
+                            digest = bytes.fromhex(content_digest(row))
+                            prev = chain_hash(prev, digest, V5_LINK)
                     else:
                         query = (
                             sa.select(audit_trail.c.seq, CONTENT_DIGEST)
@@ -49,7 +68,7 @@ async def measure(url: str, databases: list[str], rows: int) -> None:
                         )
                         digests = (await conn.execute(query)).all()
                         for _, digest in digests:
-                            prev = chain_hash(prev, digest)
+                            prev = chain_hash(prev, digest, V3_LINK)
                         read = digests
                     n = max(1, len(read))
                     print(

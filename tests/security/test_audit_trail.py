@@ -274,10 +274,10 @@ async def test_a_sealing_round_gives_its_process_turns_between_chunks_of_rows(
         hashed = 0
         original = audit.chain_hash
 
-        def counted(prev: str, digest: bytes) -> str:
+        def counted(prev: str, digest: bytes, link: bytes) -> str:
             nonlocal hashed
             hashed += 1
-            return original(prev, digest)
+            return original(prev, digest, link)
 
         monkeypatch.setattr(audit, "chain_hash", counted)
         async with turns_of_other_work(lambda: hashed) as turns:
@@ -316,7 +316,9 @@ async def test_a_sealing_round_reads_only_the_queued_rows_however_long_the_trail
             )
         assert ("Index Scan", "audit_trail") in scans
         assert not [
-            node for node, relation in scans if relation == "audit_trail" and node != "Index Scan"
+            node
+            for node, relation in scans
+            if relation == "audit_trail" and node not in ("Index Scan", "Index Only Scan")
         ]
         assert await runtime.sealer.seal() == history
         result = await verify(runtime.engine)
@@ -333,17 +335,99 @@ async def test_a_queued_row_deleted_behind_the_triggers_is_left_out_and_the_rest
     async with running(app):
         runtime = app.state.runtime
         await runtime.sealer.stop()  # sealed below, by hand
-        await insert_unsealed(
+        await insert_unsealed(  # rows of no digest of their writer's (before v5, by hand)
             runtime.engine,
             "gone",
             [{"action": f"test.gone.{n}", "detail": {"n": n}} for n in range(3)],
         )
+        async with runtime.sessions() as session, session.begin():
+            for n in (3, 4):  # rows with their writer's digest
+                await audit.append(session, kind="job", actor="gone", action=f"test.gone.{n}")
         async with runtime.engine.begin() as conn:
             await conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-            await conn.execute(sa.text("DELETE FROM audit_trail WHERE action = 'test.gone.1'"))
-        assert await runtime.sealer.seal() == 3  # taken off the queue, all three
+            await conn.execute(
+                sa.text("DELETE FROM audit_trail WHERE action IN ('test.gone.1', 'test.gone.4')")
+            )
+        assert await runtime.sealer.seal() == 5  # taken off the queue, all five
         result = await verify(runtime.engine)
-        assert (result.intact, result.rows, result.unsealed) == (True, 2, 0)
+        assert (result.intact, result.rows, result.unsealed) == (True, 3, 0)
+
+
+WRITTEN = {  # text a JSON column keeps as written and JSONB would not: order, spacing, forms
+    "changes": [{"table": "t", "op": "update", "after": {"z": 1, "a": [0.1, 1e-07, 1e20]}}],
+    "detail": {"名": '链 \n"引"', "at": datetime(2026, 12, 5, tzinfo=UTC), "n": -0.0},
+}
+
+
+async def test_the_writer_digests_each_row_and_the_sealer_chains_that_digest(infra_env, db_name):
+    """Each row carries its writer's digest of its content (v5), queued with it: the sealer
+    chains it without reading the row (PostgreSQL's digest of every queued row, its JSONB
+    written out as text, was about a seventh of the services' database CPU). The JSON columns
+    keep the text the writer hashed, by every way a row is written (one bound row, a batch as
+    one JSON array, a bare insert), so verify takes the same digest from the row as it lies.
+    The chain is fixed when the row is written: an edit of a row before it is sealed (the
+    triggers off) is found too, as the sealer no longer hashes what it finds."""
+    from brightline.messaging.unit_of_work import _insert
+
+    app = service_app("casework", **infra_env, database_name=db_name("casework"))
+    async with running(app):
+        runtime = app.state.runtime
+        await runtime.sealer.stop()  # sealed below, by hand
+        rows = [
+            audit.audit_row(kind="job", actor="writer", action=f"test.writer.{n}", **WRITTEN)
+            for n in range(4)
+        ]
+        async with runtime.engine.begin() as conn:
+            for batch in ([rows[0]], rows[1:3]):  # one bound row; a batch as a JSON array
+                values: dict = {}
+                insert, _ = _insert(audit_trail, batch, values)
+                await conn.execute(insert, values)
+        async with runtime.sessions() as session, session.begin():
+            await audit.append(
+                session, kind="job", actor="writer", action="test.writer.3", **WRITTEN
+            )
+        async with runtime.engine.connect() as conn:
+            stored = (
+                await conn.execute(
+                    sa.select(
+                        audit_trail.c.action,
+                        audit_trail.c.digest,
+                        sa.cast(audit_trail.c.changes, sa.Text).label("changes"),
+                        sa.cast(audit_trail.c.detail, sa.Text).label("detail"),
+                        audit_unsealed.c.digest.label("queued"),
+                    )
+                    .join(audit_unsealed, audit_unsealed.c.seq == audit_trail.c.seq)
+                    .order_by(audit_trail.c.seq)
+                )
+            ).all()
+        assert [row.action for row in stored] == [f"test.writer.{n}" for n in range(4)]
+        for row, written in zip(stored, rows, strict=True):
+            assert (row.changes, row.detail) == (written["changes"], written["detail"])
+            assert row.digest == row.queued
+        assert [row.digest for row in stored[:3]] == [written["digest"] for written in rows[:3]]
+        assert await runtime.sealer.seal() == 4
+        result = await verify(runtime.engine)
+        assert (result.intact, result.rows, result.unsealed) == (True, 4, 0)
+
+        # Edited before its seal, with the triggers off: the seal holds the writer's digest.
+        await insert_unsealed(runtime.engine, "late", [{"action": "test.late", "detail": {}}])
+        async with runtime.sessions() as session, session.begin():
+            await audit.append(session, kind="job", actor="writer", action="test.edited")
+        async with runtime.engine.begin() as conn:
+            await conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            edited = await conn.scalar(
+                sa.update(audit_trail)
+                .where(audit_trail.c.action == "test.edited")
+                .values(actor="someone else")
+                .returning(audit_trail.c.seq)
+            )
+        assert await runtime.sealer.seal() == 2
+        result = await verify(runtime.engine)
+        assert (result.intact, result.broken_at, result.reason) == (
+            False,
+            edited,
+            "row content changed",
+        )
 
 
 async def test_a_chain_sealed_before_v3_verifies_on_with_the_rows_v3_seals_after_it(
@@ -475,7 +559,7 @@ async def test_seals_move_apart_from_the_rows_and_back_with_the_chain_intact(
             ).all()
             prev = audit.GENESIS
             for chain_seq, (seq, digest) in enumerate(digests, 1):
-                link = audit.chain_hash(prev, digest)
+                link = audit.chain_hash(prev, digest, audit.V3_LINK)
                 await conn.execute(
                     sa.text(
                         "UPDATE audit_trail SET chain_seq = :c, prev_hash = :p, hash = :h "

@@ -99,7 +99,7 @@ class Dumped(str):
 
 
 def dumps_rows(rows: list[dict[str, Any]], default: Callable[[Any], Any] | None = None) -> bytes:
-    """Rows as one JSON array for PostgreSQL to read (jsonb_populate_recordset), a Dumped value
+    """Rows as one JSON array for PostgreSQL to read (json_populate_recordset), a Dumped value
     embedded as the JSON it is, not written as a string. Never hashed: what PostgreSQL reads
     from it is the same whichever way a float is written, so orjson's form stands, and the
     stdlib's only writes what orjson refuses (each Dumped value read back for it)."""
@@ -115,6 +115,13 @@ def dumps_rows(rows: list[dict[str, Any]], default: Callable[[Any], Any] | None 
         pass
     thawed = [{k: loads(v) if type(v) is Dumped else v for k, v in row.items()} for row in rows]
     return dumps(thawed, default)
+
+
+def dumps_embedding(values: list[Any]) -> bytes:
+    """`values` (strings, None) as one compact JSON array, a Dumped value embedded as the JSON
+    text it is, not as a string: the same bytes for the same strings and texts, whoever asks
+    (the audit trail's writer hashing a row, and verify hashing it again from what it reads)."""
+    return orjson.dumps([orjson.Fragment(str(v)) if type(v) is Dumped else v for v in values])
 
 
 def loads(text: str | bytes) -> Any:

@@ -51,7 +51,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from opentelemetry import trace
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -92,9 +92,16 @@ audit_trail = sa.Table(
     sa.Column("action", sa.String(300), nullable=False),
     sa.Column("subject", sa.String(200)),
     sa.Column("ticket_id", sa.String(200)),
-    sa.Column("changes", JSONB, nullable=False),
-    sa.Column("detail", JSONB, nullable=False),
+    # JSON, not JSONB (since v5): kept as the text the writer hashed (content_digest), so the
+    # digest is the writer's, taken where the text is written, and verify takes it again from
+    # the text as it lies.
+    sa.Column("changes", JSON, nullable=False),
+    sa.Column("detail", JSON, nullable=False),
     sa.Column("trace_id", sa.String(32)),
+    # The writer's SHA-256 of the row's content (content_digest, hex), which the sealer chains:
+    # not trusted by verify, which takes it again from the content. Null in rows written
+    # before v5 (the sealer takes PostgreSQL's, CONTENT_DIGEST, for such a row).
+    sa.Column("digest", sa.String(64)),
 )
 sa.Index("ix_audit_trail_ticket_id", audit_trail.c.ticket_id, audit_trail.c.seq)
 sa.Index("ix_audit_trail_subject", audit_trail.c.subject, audit_trail.c.seq)
@@ -115,7 +122,10 @@ audit_seals = sa.Table(
 # The rows committed and not sealed yet, queued by a trigger on audit_trail's inserts (one call
 # per statement) and taken off by the sealer in the transaction that seals them.
 audit_unsealed = sa.Table(
-    "audit_unsealed", metadata, sa.Column("seq", sa.BigInteger, primary_key=True)
+    "audit_unsealed",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("digest", sa.String(64)),  # the row's, as its writer gave it (v5)
 )
 # What a row says (hashed; the trigger refuses every UPDATE).
 CONTENT = ("kind", "actor", "action", "subject", "ticket_id", "changes", "detail", "trace_id")
@@ -200,10 +210,10 @@ def _mask(value: Any) -> Any:
 
 
 def _json(value: Any) -> jsontext.Dumped:
-    """`value` as the JSON text the row's JSONB column is given, written once (what JSON has no
-    form of, a time, as its str). The digest is PostgreSQL's, over what JSONB keeps: nothing in
-    the service reads the value again, and reading it back to a dict here, to be written again
-    at the insert, cost records' consumer ~9 % of its CPU (three rows per repair ticket)."""
+    """`value` as the JSON text the row's JSON column is given and its digest hashes, written
+    once (what JSON has no form of, a time, as its str): reading it back to a dict here, to be
+    written again at the insert, cost records' consumer ~9 % of its CPU (three rows per repair
+    ticket)."""
     return jsontext.Dumped.of(value, default=str)
 
 
@@ -217,30 +227,54 @@ def _integral(value: Any) -> Any:
     return value
 
 
-# A row's content digest, taken by PostgreSQL where the row lies: SHA-256 of the content as
-# one JSONB array (the time in UTC, then CONTENT), in JSONB's own text form, which is one form
-# for one value (keys ordered, spacing fixed) and leaves out no column. The sealer reads 32
-# bytes a row, not the row: reading and decoding each row's JSON in the service, to hash it
-# there, cost the service's event loop 21-69 µs a row, the digest 3-5 (tests/bench/seal_cost.py).
+# The columns kept as the JSON text their writer gave (and hashed).
+JSON_TEXT = frozenset({"changes", "detail"})
+
+
+def content_digest(row: Mapping[Any, Any]) -> str:
+    """SHA-256 (hex) of a row's content (v5): one compact JSON array of its time in UTC (ISO
+    8601) and CONTENT, the JSON columns embedded as the text they hold. The writer takes it
+    from the row it inserts (a few µs, off the database) and verify from the row as it lies:
+    JSON columns keep their text as written, so both hash the same bytes. Taken by PostgreSQL
+    at sealing instead (CONTENT_DIGEST, v3), it was about a seventh of the services' database
+    CPU: each queued row read and its JSONB written out as text to be hashed."""
+    content = [row["at"].astimezone(UTC).isoformat()]
+    for key in CONTENT:
+        value = row[key]
+        content.append(jsontext.Dumped(value) if key in JSON_TEXT else value)
+    return hashlib.sha256(jsontext.dumps_embedding(content)).hexdigest()
+
+
+# A row's content digest as sealers v3 and v4 took it, by PostgreSQL where the row lies: SHA-256
+# of the content as one JSONB array (the time in UTC, then CONTENT), in JSONB's own text form,
+# one form for one value (keys ordered, spacing fixed). The sealer still takes it for a row
+# written without a digest of its writer's (before v5, or by hand), and verify for rows sealed
+# with it.
 CONTENT_DIGEST = sa.func.sha256(
     sa.func.convert_to(
         sa.cast(
             sa.func.jsonb_build_array(
-                sa.func.timezone("UTC", audit_trail.c.at), *(audit_trail.c[k] for k in CONTENT)
+                sa.func.timezone("UTC", audit_trail.c.at),
+                *(
+                    sa.cast(audit_trail.c[k], JSONB) if k in JSON_TEXT else audit_trail.c[k]
+                    for k in CONTENT
+                ),
             ),
             sa.Text,
         ),
         "UTF8",
     )
-).label("digest")
-# What a link of the chain hashes after the previous hash: the digest of its row. Rows sealed
-# before v3 hashed their canonical JSON there (row_hash), which starts with "{".
+).label("content_digest")
+# What a link of the chain hashes after the previous hash: the digest of its row, marked with
+# how it was taken (the writer's, v5, or PostgreSQL's, v3). Rows sealed before v3 hashed their
+# canonical JSON there (row_hash), which starts with "{".
 V3_LINK = b"\nv3:"
+V5_LINK = b"\nv5:"
 
 
-def chain_hash(prev_hash: str, digest: bytes) -> str:
-    """A row's hash as the sealer (v3) sets it: the previous row's hash, then its digest."""
-    return hashlib.sha256(prev_hash.encode() + V3_LINK + digest).hexdigest()
+def chain_hash(prev_hash: str, digest: bytes, link: bytes) -> str:
+    """A row's hash as the sealer sets it: the previous row's hash, then its digest."""
+    return hashlib.sha256(prev_hash.encode() + link + digest).hexdigest()
 
 
 def row_hash(prev_hash: str, row: Mapping[Any, Any]) -> str:
@@ -266,6 +300,7 @@ def audit_row(**row: Any) -> dict[str, Any]:
             row[key] = str(row[key])[:200]
     row["action"] = row["action"][:300]
     row["actor"] = row["actor"][:200]
+    row["digest"] = content_digest(row)
     return row
 
 
@@ -896,7 +931,7 @@ class AuditSealer:
     async def seal(self) -> int | None:
         """One round; returns how many rows it sealed, None when another sealer held the lock.
         The rows go in chunks (SEAL_CHUNK), each taken off the queue with its content digests
-        (CONTENT_DIGEST) by one statement and sealed by another: the process's requests and
+        (its writer's, queued with it) by one statement and sealed by another: the process's requests and
         events get their turn between chunks, and a chunk's chaining is a few hundred short
         hashes."""
         async with self.engine.begin() as conn:
@@ -913,12 +948,17 @@ class AuditSealer:
                     head = (await conn.execute(_CHAIN_HEAD)).first()
                     chain_seq, prev = (head.chain_seq, head.hash) if head else (0, GENESIS)
                 seqs, chain, prevs, hashes = [], [], [], []
-                for seq, digest in unsealed:
-                    if digest is None:  # queued, no row: only a hand with triggers off does that
+                for seq, written, taken in unsealed:
+                    if written is None and taken is None:
+                        # queued, no row: only a hand with the triggers off does that
                         log.error("audit sealer: seq %s was queued and has no row", seq)
                         continue
                     chain_seq += 1
-                    link = chain_hash(prev, digest)
+                    link = (
+                        chain_hash(prev, bytes.fromhex(written), V5_LINK)
+                        if written is not None
+                        else chain_hash(prev, taken, V3_LINK)
+                    )
                     seqs.append(seq)
                     chain.append(chain_seq)
                     prevs.append(prev)
@@ -954,16 +994,28 @@ _TAKEN = (
             )
         )
     )
-    .returning(audit_unsealed.c.seq)
+    .returning(audit_unsealed.c.seq, audit_unsealed.c.digest)
     .cte("taken")
 )
+# Each row's digest as its writer gave it (queued with it), else (a row written before v5 or
+# by hand) PostgreSQL's of the row; the row is looked at only to know it is there. Scalar
+# subqueries per row, never flattened into a join nor hashed (an EXISTS may be: its generic
+# plan read the whole trail into a hash): one primary-key lookup each.
+_TRAIL_ROW = audit_trail.c.seq == _TAKEN.c.seq
 _UNSEALED = sa.select(
     _TAKEN.c.seq,
-    # a subquery per row, never flattened into a join: one primary-key lookup each
-    sa.select(CONTENT_DIGEST)
-    .where(audit_trail.c.seq == _TAKEN.c.seq)
-    .scalar_subquery()
-    .label("digest"),
+    sa.case(
+        (
+            sa.select(audit_trail.c.seq).where(_TRAIL_ROW).scalar_subquery().is_not(None),
+            _TAKEN.c.digest,
+        ),
+    ).label("written"),
+    sa.case(
+        (
+            _TAKEN.c.digest.is_(None),
+            sa.select(CONTENT_DIGEST).where(_TRAIL_ROW).scalar_subquery(),
+        ),
+    ).label("taken"),
 ).order_by(_TAKEN.c.seq)
 _CHAIN_HEAD = (
     sa.select(audit_seals.c.chain_seq, audit_seals.c.hash)
@@ -1009,6 +1061,10 @@ async def verify(engine: AsyncEngine, *, batch: int = 1000) -> Verification:
                     await conn.execute(
                         sa.select(
                             audit_trail,
+                            *(
+                                sa.cast(audit_trail.c[k], sa.Text).label(f"{k}_text")
+                                for k in JSON_TEXT
+                            ),
                             audit_seals.c.chain_seq,
                             audit_seals.c.prev_hash,
                             audit_seals.c.hash,
@@ -1030,13 +1086,24 @@ async def verify(engine: AsyncEngine, *, batch: int = 1000) -> Verification:
                     return Verification(
                         count, row["seq"], "previous row missing or changed", unsealed or 0
                     )
-                # v3's link (the digest PostgreSQL takes of the row as it is now), else, for a
-                # row sealed before v3, the hash of its content read here.
-                if chain_hash(prev, row["digest"]) != row["hash"] and (
-                    row_hash(prev, row) != row["hash"]
-                ):
+                if not _holds(prev, row):
                     return Verification(count, row["seq"], "row content changed", unsealed or 0)
                 prev, count, after = row["hash"], count + 1, row["chain_seq"]
+
+
+def _holds(prev: str, row: Mapping[Any, Any]) -> bool:
+    """Whether a sealed row's hash is its link from `prev`, its digest taken again from its
+    content as it lies: the writer's way (v5, its JSON as the text it holds), else PostgreSQL's
+    (v3, the row sealed with it), else, for a row sealed before v3, its content read here."""
+    written = content_digest({**row, **{k: row[f"{k}_text"] for k in JSON_TEXT}})
+    return (
+        row["hash"]
+        in (
+            chain_hash(prev, bytes.fromhex(written), V5_LINK),
+            chain_hash(prev, row["content_digest"], V3_LINK),
+        )
+        or row_hash(prev, row) == row["hash"]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1271,6 +1338,55 @@ def unseal_apart_v4() -> None:
     _sealed_in_place_v2()
 
 
+def digest_by_the_writer_v5() -> None:
+    """Each row comes with its writer's digest of its content (content_digest), queued with it
+    for the sealer, which no longer reads the row to hash it; the JSON columns become `json`,
+    kept as the text the writer hashed (a JSONB column keeps a value, not its text). Rows
+    written before keep their JSONB text form (the same value) and no digest: the sealer takes
+    PostgreSQL's for them, as v4 did. The ALTER rewrites the trail once (no trigger fires on a
+    rewrite). Frozen: a change is a new function."""
+    from alembic import op
+
+    op.execute(
+        "ALTER TABLE audit_trail ALTER COLUMN changes TYPE json USING changes::json, "
+        "ALTER COLUMN detail TYPE json USING detail::json, ADD COLUMN digest varchar(64)"
+    )
+    op.execute("ALTER TABLE audit_unsealed ADD COLUMN digest varchar(64)")
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION audit_trail_queue_unsealed() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO audit_unsealed (seq, digest) SELECT seq, digest FROM inserted;
+            RETURN NULL;
+        END $$
+        """
+    )
+
+
+def undigest_by_the_writer_v5() -> None:
+    """Back to v4: JSONB columns, no writer's digest (a queued row is sealed with PostgreSQL's).
+    Rows sealed by v5 hold links v4's verify does not know."""
+    from alembic import op
+
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION audit_trail_queue_unsealed() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO audit_unsealed (seq) SELECT seq FROM inserted;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute("ALTER TABLE audit_unsealed DROP COLUMN digest")
+    op.execute(
+        "ALTER TABLE audit_trail DROP COLUMN digest, "
+        "ALTER COLUMN changes TYPE jsonb USING changes::jsonb, "
+        "ALTER COLUMN detail TYPE jsonb USING detail::jsonb"
+    )
+
+
 # ----------------------------------------------------------------------------- GET /audit/events
 
 
@@ -1364,7 +1480,7 @@ def audit_router() -> APIRouter:
             query = query.where(
                 sa.or_(
                     audit_trail.c.action == event_type,
-                    audit_trail.c.detail["events"].contains([{"type": event_type}]),
+                    sa.cast(audit_trail.c.detail, JSONB)["events"].contains([{"type": event_type}]),
                 )
             )
         if (start := _utc(since, "since")) is not None:

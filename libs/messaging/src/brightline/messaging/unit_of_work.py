@@ -308,8 +308,10 @@ def _insert(
     """The INSERT of `rows` and the CTE it rides as, each statement built once per table and
     columns, the values added to `params`. One row (the usual request emits one event and
     writes one audit row) as a bind per column; more (a consumer's batch) as one JSON array,
-    read by jsonb_populate_recordset in the array's order: SQLAlchemy caches no multi-row
-    VALUES statement and compiled one on every commit of a batch (~1 ms)."""
+    read by json_populate_recordset in the array's order: SQLAlchemy caches no multi-row
+    VALUES statement and compiled one on every commit of a batch (~1 ms). Read as json, not
+    jsonb: a json column (the audit trail's) gets its value's text as it was written, which
+    its digest hashed, and the array is not built into a JSONB value first."""
     prefix = f"{RIDING}{table.name}_"
     if len(rows) != 1:
         params[prefix + "rows"] = jsontext.dumps_rows(rows, default=datetime.isoformat).decode()
@@ -330,8 +332,8 @@ def _one_row(table: sa.Table, columns: tuple[str, ...]) -> tuple[sa.Insert, sa.C
 @cache
 def _many_rows(table: sa.Table, columns: tuple[str, ...]) -> tuple[sa.Insert, sa.CTE]:
     rows = sa.text(
-        f"jsonb_populate_recordset(NULL::{table.name}, "
-        f"CAST(CAST(:{RIDING}{table.name}_rows AS text) AS jsonb)) WITH ORDINALITY AS r"
+        f"json_populate_recordset(NULL::{table.name}, "
+        f"CAST(CAST(:{RIDING}{table.name}_rows AS text) AS json)) WITH ORDINALITY AS r"
     )
     select: sa.Select[Any, *tuple[Any, ...]] = (
         sa.select(*(sa.literal_column(f"r.{name}") for name in columns))
