@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from brightline.contracts import Event
 from brightline.messaging import EventConsumer, UnitOfWork
-from brightline.messaging.audit import AuditTrail, audit_trail
+from brightline.messaging.audit import AS_IT_CAME, AuditTrail, audit_trail
 from brightline.messaging.testing import count_compilations
 from brightline.platform.db import (
     ROUND_TRIPS,
@@ -118,6 +118,8 @@ async def test_one_statement_per_batch_and_an_audit_row_per_event(engine):
         [change] = changes
         assert change["table"] == "timeline" and change["op"] == "insert"
         assert [r["entry_id"] for r in change["after"]] == [event.id]
+        # the entry's data is the event's as it came: named, not written out again
+        assert [r["data"] for r in change["after"]] == [AS_IT_CAME]
     assert "钱七" not in str(audited) and "13800138000" not in str(audited)
 
     async with engine.connect() as conn:

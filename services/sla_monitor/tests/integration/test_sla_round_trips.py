@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from brightline.contracts import InvalidEvent, new_event
 from brightline.contracts.events.dispatch import WorkOrderCreatedV1, WorkOrderStatusChangedV1
 from brightline.messaging import UnitOfWork
-from brightline.messaging.audit import AuditTrail, audit_trail
+from brightline.messaging.audit import AS_IT_CAME, AuditTrail, audit_trail
 from brightline.platform.db import (
     ROUND_TRIPS,
     session_factory,
@@ -103,6 +103,7 @@ async def test_a_batch_of_work_orders_logs_in_one_statement(engine):
         assert sorted(c["table"] for c in changes) == ["deadlines", "event_log"]
         [log] = [c for c in changes if c["table"] == "event_log"]
         assert [r["event_id"] for r in log["after"]] == [event.id]
+        assert [r["data"] for r in log["after"]] == [AS_IT_CAME]  # the event's, in the row
 
 
 def _created(n: int, *, first: int = 0) -> list:

@@ -24,7 +24,7 @@ async def record_event(command: commands.RecordEvent, uow: UnitOfWork) -> None:
         fold = uow.session.info[FOLDING] = repository.Fold()
         gathered = fold
         uow.ride(lambda: repository.riding(gathered))
-    note_insert(uow.session, "timeline", fold.add(project(command.event)))
+    note_insert(uow.session, "timeline", fold.add(project(command.event)), copied=("data",))
 
 
 HANDLERS: dict[type, Handler] = {commands.RecordEvent: record_event}

@@ -511,7 +511,7 @@ class HistoryRepository:
         rows: list[dict[str, Any]] = uow.gathered_to_ride(LOGGING, list, _logged)
         row = log_row(event)
         rows.append(row)
-        note_insert(self.session, "event_log", [row])
+        note_insert(self.session, "event_log", [row], copied=("data",))
 
     async def history(self) -> list[Event]:
         rows = await self.session.execute(sa.select(event_log).order_by(event_log.c.seq))
