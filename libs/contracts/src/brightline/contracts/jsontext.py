@@ -99,7 +99,7 @@ class Dumped(str):
 
 
 def dumps_rows(rows: list[dict[str, Any]], default: Callable[[Any], Any] | None = None) -> bytes:
-    """Rows as one JSON array for PostgreSQL to read (json_populate_recordset), a Dumped value
+    """Rows as one JSON array for PostgreSQL to read (json(b)_populate_recordset), a Dumped value
     embedded as the JSON it is, not written as a string. Never hashed: what PostgreSQL reads
     from it is the same whichever way a float is written, so orjson's form stands, and the
     stdlib's only writes what orjson refuses (each Dumped value read back for it)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import sqlalchemy as sa
 from opentelemetry import propagate
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -308,10 +308,12 @@ def _insert(
     """The INSERT of `rows` and the CTE it rides as, each statement built once per table and
     columns, the values added to `params`. One row (the usual request emits one event and
     writes one audit row) as a bind per column; more (a consumer's batch) as one JSON array,
-    read by json_populate_recordset in the array's order: SQLAlchemy caches no multi-row
-    VALUES statement and compiled one on every commit of a batch (~1 ms). Read as json, not
-    jsonb: a json column (the audit trail's) gets its value's text as it was written, which
-    its digest hashed, and the array is not built into a JSONB value first."""
+    read by jsonb_populate_recordset in the array's order: SQLAlchemy caches no multi-row
+    VALUES statement and compiled one on every commit of a batch (~1 ms). A table with json
+    columns (the audit trail's) is read by json_populate_recordset, which gives such a column
+    its value's text as it was written (its digest hashed that text); faster there too (270 µs
+    against 400 for 20 audit rows), slower for JSONB columns (260 against 210 for 20 outbox
+    rows)."""
     prefix = f"{RIDING}{table.name}_"
     if len(rows) != 1:
         params[prefix + "rows"] = jsontext.dumps_rows(rows, default=datetime.isoformat).decode()
@@ -331,9 +333,10 @@ def _one_row(table: sa.Table, columns: tuple[str, ...]) -> tuple[sa.Insert, sa.C
 
 @cache
 def _many_rows(table: sa.Table, columns: tuple[str, ...]) -> tuple[sa.Insert, sa.CTE]:
+    json = "json" if any(type(c.type) is JSON for c in table.c) else "jsonb"
     rows = sa.text(
-        f"json_populate_recordset(NULL::{table.name}, "
-        f"CAST(CAST(:{RIDING}{table.name}_rows AS text) AS json)) WITH ORDINALITY AS r"
+        f"{json}_populate_recordset(NULL::{table.name}, "
+        f"CAST(CAST(:{RIDING}{table.name}_rows AS text) AS {json})) WITH ORDINALITY AS r"
     )
     select: sa.Select[Any, *tuple[Any, ...]] = (
         sa.select(*(sa.literal_column(f"r.{name}") for name in columns))
