@@ -947,10 +947,12 @@ class AuditSealer:
 
     async def seal(self) -> int | None:
         """One round; returns how many rows it sealed, None when another sealer held the lock.
-        The rows go in chunks (SEAL_CHUNK), each taken off the queue with its content digests
-        (its writer's, queued with it) by one statement and sealed by another: the process's requests and
-        events get their turn between chunks, and a chunk's chaining is a few hundred short
-        hashes."""
+        The rows go in chunks (SEAL_CHUNK), each taken off the queue with its content digest
+        (its writer's, queued with it) by one statement and sealed by another: the process's
+        requests and events get their turn between chunks, and a chunk's chaining is a few
+        hundred short hashes. A queued row that has no row, or a digest that is none, is taken
+        off the queue and logged, never sealed: verify counts it unsealed, and the round goes
+        on with the others."""
         async with self.engine.begin() as conn:
             if not await conn.scalar(_SEALER_LOCK):
                 return None
@@ -970,12 +972,13 @@ class AuditSealer:
                         # queued, no row: only a hand with the triggers off does that
                         log.error("audit sealer: seq %s was queued and has no row", seq)
                         continue
+                    try:  # a hand's too: one bad digest must not stop every round after it
+                        digest = bytes.fromhex(written) if written is not None else taken
+                    except ValueError:
+                        log.error("audit sealer: seq %s was queued with no digest", seq)
+                        continue
                     chain_seq += 1
-                    link = (
-                        chain_hash(prev, bytes.fromhex(written), V5_LINK)
-                        if written is not None
-                        else chain_hash(prev, taken, V3_LINK)
-                    )
+                    link = chain_hash(prev, digest, V5_LINK if written is not None else V3_LINK)
                     seqs.append(seq)
                     chain.append(chain_seq)
                     prevs.append(prev)
