@@ -93,7 +93,6 @@ async def handled(dispatch: dict, payload: TicketRecordedV1, emitted: list | Non
     async with UnitOfWork(dispatch["sessions"], source="/brightline/dispatch") as uow:
         before = ROUND_TRIPS["total"]
         await dispatch["routes"][event.type](event, uow)
-        await uow.session.flush()
         trips = ROUND_TRIPS["total"] - before
         await uow.commit()
     if emitted is not None:
@@ -417,7 +416,6 @@ async def test_a_repair_compiles_no_sql_once_warm(dispatch, monkeypatch):
     event = new_event(ticket(f"{UNIT}-01", **repair), source="/brightline/intake")
     async with UnitOfWork(sessions, source="/brightline/dispatch") as uow:
         await dispatch["routes"][event.type](event, uow)
-        await uow.session.flush()
         assert compiled == []
 
 
@@ -442,7 +440,6 @@ async def test_a_batch_of_repairs_costs_five_round_trips_and_compiles_no_sql_onc
             for event in batch:
                 uow.causation = event
                 await dispatch["routes"][event.type](event, uow)
-                await uow.session.flush()
             uow.claim("dispatch-test", batch)
             await uow.commit()
         return ROUND_TRIPS["total"] - before
@@ -600,7 +597,6 @@ async def test_a_batchs_repairs_are_read_in_one_statement_and_written_in_one_as_
         for event in batch:
             uow.causation = event
             await dispatch["routes"][event.type](event, uow)
-            await uow.session.flush()
         uow.claim("dispatch-test", batch)
         await uow.commit()
         # BEGIN; the four repairs' tickets' states with their unit's crews, read ahead at the
