@@ -145,6 +145,40 @@ async def test_one_statement_per_batch_and_an_audit_row_per_event(engine):
     assert sorted(links) == [("t-1", "inc-1"), ("t-2", "inc-1")]
 
 
+async def test_the_timelines_lookups_index_only_the_entries_they_can_find(engine):
+    """By call, by incident, by aggregate (for entries that name no ticket): an entry without a
+    call or an incident, or with its ticket, adds no key to these indexes (it did, nulls
+    included: three B-tree inserts of every entry)."""
+    sessions = session_factory(engine)
+    async with UnitOfWork(sessions, source="/brightline/records") as uow:
+        for event in LIFE:
+            uow.causation = Event(event.type, event.source, event.subject, event.data, event.id)
+            await handlers.record_event(commands.RecordEvent(event), uow)
+        await uow.commit()
+    async with engine.connect() as conn:
+        # Counts each index's entries (a partial index's: the rows its predicate admits).
+        await conn.execute(sa.text("ANALYZE timeline"))
+        keys = dict(
+            (
+                await conn.execute(
+                    sa.text(
+                        "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+                        "('timeline_pkey', 'timeline_call', 'timeline_incident', "
+                        "'timeline_aggregate')"
+                    )
+                )
+            ).all()
+        )
+    # Four entries: the recorded ticket's names its call; the restoration names its incident
+    # and no ticket (it names two: the incident's links hold them).
+    assert keys == {
+        "timeline_pkey": 4,
+        "timeline_call": 1,
+        "timeline_incident": 1,
+        "timeline_aggregate": 1,
+    }
+
+
 # Every kind of ticket change, in an order where later business times arrive first.
 MIXED = [
     observed(
