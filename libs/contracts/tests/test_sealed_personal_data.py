@@ -1,10 +1,13 @@
-"""Personal data in events is sealed for the services entitled to it: what travels is a Fernet
-token, an entitled service opens it, a service with another key cannot, keys rotate."""
+"""Personal data in events is sealed for the services entitled to it: what travels is a token
+(AES-256-GCM; Fernet before 2026-12-05, still opened), an entitled service opens it, a service
+with another key cannot, keys rotate."""
 
+import base64
+import re
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from pydantic import ValidationError
 
 from brightline.contracts import EVENT_SPECS, new_event, spec_for_type, to_record
@@ -16,7 +19,9 @@ from brightline.contracts.events.intake import (
 )
 from brightline.contracts.sealed import (
     DEV_PERSONAL_DATA_KEY,
+    SEALED_TOKEN,
     CannotOpen,
+    Keyring,
     PersonalDataSeal,
     fernet_key_problems,
     sealed_fields,
@@ -151,3 +156,51 @@ def recorded_v1_fields() -> dict:
         "first_ask_owner": "agent-1",
         "description": "家里停电",
     }
+
+
+def test_a_token_is_aes_gcm_with_a_fresh_nonce_and_a_fernet_one_still_opens():
+    key = Fernet.generate_key().decode()
+    seal = PersonalDataSeal(key)
+    payload = recorded(seal)
+    token = payload.phone
+    assert token is not None and re.fullmatch(SEALED_TOKEN, token)
+    raw = base64.urlsafe_b64decode(token)
+    # version byte, 96-bit nonce, the 11 digits, a 128-bit tag: no timestamp, no padding block
+    assert raw[0] == 0x81 and len(raw) == 1 + 12 + len(PHONE) + 16
+    assert seal.seal(PHONE) != seal.seal(PHONE)  # a nonce of its own each time
+    assert Fernet(key.encode()).decrypt(recorded(PersonalDataSeal(key, seal_as="fernet")).phone)
+    # Sealed as the earlier release did (Fernet), on the topics and in casework's vault: opened.
+    before = recorded(PersonalDataSeal(key, seal_as="fernet"))
+    assert before.phone is not None and before.phone.startswith("gAAAAA")
+    assert seal.opened(before).phone == PHONE
+    # While a service of that release still runs, sealing as it does keeps it reading.
+    rolling = PersonalDataSeal(key, seal_as="fernet")
+    assert rolling.opened(payload).phone == PHONE
+    assert (rolling.seal(PHONE) or "").startswith("gAAAAA")
+
+
+def test_a_token_altered_or_made_up_is_refused():
+    seal = PersonalDataSeal(Fernet.generate_key().decode())
+    token = seal.seal(ADDRESS) or ""
+    raw = bytearray(base64.urlsafe_b64decode(token))
+    raw[20] ^= 1  # a bit of the ciphertext
+    altered = base64.urlsafe_b64encode(bytes(raw)).decode()
+    for bad in (altered, token[:-8] + "AAAAAAA=", "gQ" + "A" * 40, "gQ!!", "gQ"):
+        with pytest.raises(InvalidToken):
+            seal.open(bad)
+    event = new_event(recorded(seal), source="/brightline/intake")
+    event.data["address"] = altered
+    with pytest.raises(CannotOpen):
+        seal.opening(event)
+
+
+def test_keys_rotate_across_the_two_kinds_of_token():
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    sealed_by_old = [Keyring(old).seal(NAME), Keyring(old, seal_as="fernet").seal(NAME)]
+    both = Keyring(f"{new},{old}")
+    for token in sealed_by_old:
+        assert both.open(token) == NAME
+        rotated = both.rotate(token)
+        assert Keyring(new).open(rotated) == NAME
+        with pytest.raises(InvalidToken):
+            Keyring(old).open(rotated)

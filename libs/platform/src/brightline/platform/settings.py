@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from brightline.contracts.sealed import (
     DEV_PERSONAL_DATA_KEY,
     PersonalDataSeal,
+    SealFormat,
     fernet_key_problems,
 )
 
@@ -237,8 +238,16 @@ class PersonalDataSettings(ServiceSettings):
         "sealing and opening personal data in events; the default is development's only",
     )
 
+    seal_format: SealFormat = Field(
+        "aes-gcm",
+        validation_alias="BRIGHTLINE_SEAL_FORMAT",
+        description="How this service seals personal data: aes-gcm (v2), or fernet while a "
+        "service of a release before 2026-12-05 (which opens Fernet tokens alone) still runs; "
+        "both open either",
+    )
+
     def personal_data_seal(self) -> PersonalDataSeal:
-        return PersonalDataSeal(self.personal_data_key.get_secret_value())
+        return PersonalDataSeal(self.personal_data_key.get_secret_value(), seal_as=self.seal_format)
 
     def secret_problems(self) -> list[str]:
         return super().secret_problems() + fernet_key_problems(

@@ -17,7 +17,7 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 
 def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
     settings = settings or CaseworkSettings()
-    vault = ContactVault(settings.contact_key.get_secret_value())
+    vault = ContactVault(settings.contact_key.get_secret_value(), seal_as=settings.seal_format)
     rules = load_confidentiality(settings.confidentiality_rules)
     bus = handlers.message_bus(settings, vault, rules)
     app = create_service_app(

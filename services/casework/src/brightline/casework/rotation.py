@@ -17,7 +17,7 @@ SEALED = ("caller_name_enc", "phone_enc", "address_enc", "customer_id_enc")
 
 async def rotate_all(settings: CaseworkSettings, *, batch: int = 500) -> int:
     """Re-seal every contact with the newest key; how many rows were rewritten."""
-    vault = ContactVault(settings.contact_key.get_secret_value())
+    vault = ContactVault(settings.contact_key.get_secret_value(), seal_as=settings.seal_format)
     engine = create_engine(
         database_url(server_url(settings.database_url), settings.database_name), pool_size=2
     )

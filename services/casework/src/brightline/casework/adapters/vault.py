@@ -1,8 +1,9 @@
-"""Field encryption for the reporter's identity and contact (Fernet: AES-128-CBC + HMAC-SHA256).
+"""Field encryption for the reporter's identity and contact (brightline.contracts.sealed's
+tokens: AES-256-GCM, Fernet values sealed before 2026-12-05 still open).
 
-Keys rotate: CASEWORK_CONTACT_KEY is a comma-separated list, newest first (MultiFernet): the
-first key seals, every key opens; `python -m brightline.casework rotate-contact-key` re-seals
-every stored value with the first key, after which the old keys can be dropped."""
+Keys rotate: CASEWORK_CONTACT_KEY is a comma-separated list, newest first: the first key seals,
+every key opens; `python -m brightline.casework rotate-contact-key` re-seals every stored value
+with the first key (and as the vault seals now), after which the old keys can be dropped."""
 
 from __future__ import annotations
 
