@@ -185,7 +185,7 @@ def test_a_token_altered_or_made_up_is_refused():
     raw = bytearray(base64.urlsafe_b64decode(token))
     raw[20] ^= 1  # a bit of the ciphertext
     altered = base64.urlsafe_b64encode(bytes(raw)).decode()
-    for bad in (altered, token[:-8] + "AAAAAAA=", "gQ" + "A" * 40, "gQ!!", "gQ"):
+    for bad in (altered, token[:-8] + "AAAAAAA=", "gQ" + "A" * 40, "gQ!!", "gQ", "gQ电话", 7):
         with pytest.raises(InvalidToken):
             seal.open(bad)
     event = new_event(recorded(seal), source="/brightline/intake")

@@ -119,7 +119,10 @@ class Keyring:
         """The value in clear; InvalidToken when no key opens it (or it is no token)."""
         if token is None:
             return None
-        raw = token.encode("ascii")
+        try:
+            raw = token.encode("ascii")
+        except (AttributeError, UnicodeEncodeError) as error:  # no token at all: refused too
+            raise InvalidToken from error
         if raw.startswith(b"gA"):  # Fernet's version byte 0x80
             return self._fernet.decrypt(raw).decode("utf-8")
         try:
