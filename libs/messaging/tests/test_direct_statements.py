@@ -82,9 +82,9 @@ async def test_a_direct_statement_is_part_of_its_unit_of_work(engine):
 
 
 async def test_a_unit_of_work_crosses_into_sqlalchemys_greenlets_only_for_io(engine, monkeypatch):
-    """Its begin and its close send nothing: only taking the connection and the commit go
-    through SQLAlchemy's asyncio bridge (a greenlet each, ~9 µs and a frame stack's mmap).
-    Left without a commit, it rolls back."""
+    """Its begin, its commit's bookkeeping and its close send nothing: only taking the
+    connection goes through SQLAlchemy's asyncio bridge (a greenlet, ~9 µs and a frame stack's
+    mmap); COMMIT is sent on the connection itself. Left without a commit, it rolls back."""
     from sqlalchemy.util import concurrency
 
     crossed: list[str] = []
@@ -99,7 +99,7 @@ async def test_a_unit_of_work_crosses_into_sqlalchemys_greenlets_only_for_io(eng
     async with unit(engine) as uow:
         await direct.execute(uow.session, ADD_NOTE, {"id": 20, "body": {}})
         await uow.commit()
-    assert crossed == ["connection", "commit"]
+    assert crossed == ["connection"]
     crossed.clear()
     async with unit(engine) as uow:
         await direct.execute(uow.session, ADD_NOTE, {"id": 21, "body": {}})
@@ -113,6 +113,32 @@ async def test_a_database_error_is_sqlalchemys_and_rolls_the_unit_back(engine):
             await direct.execute(uow.session, ADD_NOTE, {"id": 3, "body": {}})
             await direct.execute(uow.session, ADD_NOTE, {"id": 3, "body": {}})
     assert await notes_in(engine) == {}
+
+
+async def test_a_commit_refused_by_postgresql_is_sqlalchemys_error_and_leaves_nothing(engine):
+    """COMMIT is sent on the connection itself (direct.commit): a constraint checked only then
+    (deferred) fails it as SQLAlchemy's commit would fail, nothing of the unit is kept, and the
+    pooled connection serves the next unit of work."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "CREATE TABLE direct_deferred (id int, CONSTRAINT direct_deferred_once UNIQUE (id)"
+                " DEFERRABLE INITIALLY DEFERRED)"
+            )
+        )
+    twice = sa.select(sa.literal(1)).add_cte(
+        sa.text("INSERT INTO direct_deferred VALUES (7), (7)").columns().cte("twice")
+    )
+    with pytest.raises(sa_exc.IntegrityError, match="direct_deferred_once"):
+        async with unit(engine) as uow:
+            await direct.execute(uow.session, ADD_NOTE, {"id": 30, "body": {}})
+            await direct.execute(uow.session, twice)
+            await uow.commit()
+    assert await notes_in(engine) == {}
+    async with unit(engine) as uow:
+        await direct.execute(uow.session, ADD_NOTE, {"id": 31, "body": {}})
+        await uow.commit()
+    assert await notes_in(engine) == {31: {}}
 
 
 async def test_a_lost_connection_is_invalidated_and_the_next_unit_gets_a_fresh_one(engine):

@@ -138,6 +138,32 @@ async def execute(
     return form.rows(records)
 
 
+async def commit(session: AsyncSession) -> None:
+    """Commit the session's transaction: COMMIT sent on the connection its statements here took,
+    then the session's own bookkeeping (its transaction ended, the connection back to the pool,
+    the engine's commit event) done without SQLAlchemy's asyncio bridge, which only a statement
+    left to send would need (a greenlet each, ~9 µs and a frame stack's mmap). A session none of
+    whose statements came here, or one with ORM objects to flush, commits as SQLAlchemy does."""
+    sync_session = session.sync_session
+    transaction = sync_session.get_transaction()
+    held = session.info.get(_HELD)
+    flush = sync_session.new or sync_session.dirty or sync_session.deleted
+    if held is None or transaction is None or held[0] is not transaction or flush:
+        await session.commit()
+        return
+    connection = cast(AsyncConnection, held[1])
+    adapted: Any = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    if adapted._transaction is not None:
+        try:
+            # As the adapter's own commit() does: the transaction is done, committed or not.
+            await adapted._call_and_discard(adapted._transaction.commit)
+        except Exception as error:
+            raise await _as_sqlalchemy_error(
+                error, connection, adapted, "COMMIT", session.info
+            ) from error
+    sync_session.commit()  # nothing left to send: the adapter's commit finds no transaction
+
+
 class Sent:
     """What the engine's statement events are given as the cursor and the execution context
     of a statement sent here (asyncpg's call has neither): listeners keep their notes on it,

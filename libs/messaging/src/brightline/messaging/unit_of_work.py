@@ -274,7 +274,7 @@ class UnitOfWork:
             values = {}
             insert, _ = _insert(audit_trail, trail.rows(self), values)
             await direct.execute(self.session, insert, values)
-        await self.session.commit()
+        await direct.commit(self.session)
         if audited and trail is not None:
             trail.wake()
         self.committed, self.pending = self.pending, []
