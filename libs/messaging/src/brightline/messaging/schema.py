@@ -16,7 +16,9 @@ outbox = sa.Table(
     metadata,
     # The sequence gives the publishing order; one relay at a time keeps it per key.
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+    # Not unique in the database since v2 (outbox_without_event_id_index_v2): nothing looks a
+    # row up by it, and ids are drawn fresh for every event.
+    sa.Column("event_id", sa.String(64), nullable=False),
     sa.Column("event_type", sa.String(200), nullable=False),
     sa.Column("topic", sa.String(200), nullable=False),
     sa.Column("key", sa.String(200), nullable=False),
@@ -65,9 +67,30 @@ def create_messaging_tables_v1() -> None:
 
     bind = op.get_bind()
     metadata.create_all(bind, tables=[outbox, inbox, idempotency_keys])
+    # v1's outbox had its event ids unique (the table's column said so then).
+    op.create_unique_constraint("outbox_event_id_key", "outbox", ["event_id"])
 
 
 def drop_messaging_tables_v1() -> None:
     from alembic import op
 
     metadata.drop_all(op.get_bind(), tables=[idempotency_keys, inbox, outbox])
+
+
+def outbox_without_event_id_index_v2() -> None:
+    """The outbox's event ids are no longer unique in an index of their own: nothing looks a row
+    up by its event id (the relay reads by `id`, retention by `published_at`), every event's id
+    is drawn fresh (uuid4), and a consumer's inbox absorbs an event delivered twice whatever its
+    outbox held. The index cost every event written an insert at a random place of a B-tree
+    (three or four a repair ticket across the services, each touching a page no other insert
+    touched). Frozen, like create_messaging_tables_v1."""
+    from alembic import op
+
+    op.drop_constraint("outbox_event_id_key", "outbox", type_="unique")
+
+
+def outbox_with_event_id_index_v2() -> None:
+    """Back to v1 (fails if two rows share an event id meanwhile, which no writer makes)."""
+    from alembic import op
+
+    op.create_unique_constraint("outbox_event_id_key", "outbox", ["event_id"])
