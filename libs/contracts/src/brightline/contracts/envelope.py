@@ -4,7 +4,6 @@ the aggregate id as record key (so Kafka keeps one aggregate's events in order).
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from brightline.contracts import jsontext
+from brightline.contracts.ids import new_id
 from brightline.contracts.registry import EventPayload, spec_for_type
 
 _JSON = JSONFormat()
@@ -33,7 +33,7 @@ class Event:
     source: str
     subject: str
     data: dict[str, Any]
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_id)
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     traceparent: str | None = None
 

@@ -80,10 +80,10 @@ def drop_messaging_tables_v1() -> None:
 def outbox_without_event_id_index_v2() -> None:
     """The outbox's event ids are no longer unique in an index of their own: nothing looks a row
     up by its event id (the relay reads by `id`, retention by `published_at`), every event's id
-    is drawn fresh (uuid4), and a consumer's inbox absorbs an event delivered twice whatever its
-    outbox held. The index cost every event written an insert at a random place of a B-tree
-    (three or four a repair ticket across the services, each touching a page no other insert
-    touched). Frozen, like create_messaging_tables_v1."""
+    is drawn fresh (brightline.contracts.ids), and a consumer's inbox absorbs an event delivered
+    twice whatever its outbox held. The index cost every event written an insert into a B-tree
+    (three or four a repair ticket across the services; at a random place while ids were
+    uuid4). Frozen, like create_messaging_tables_v1."""
     from alembic import op
 
     op.drop_constraint("outbox_event_id_key", "outbox", type_="unique")

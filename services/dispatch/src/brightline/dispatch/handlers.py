@@ -24,6 +24,7 @@ from brightline.contracts.events.dispatch import (
     WorkOrderRoutedV1,
     WorkOrderStatusChangedV1,
 )
+from brightline.contracts.ids import new_id
 from brightline.dispatch import metrics
 from brightline.dispatch.adapters.orm import (
     incident_links,
@@ -255,7 +256,7 @@ async def create_work_order(
         await written_new_orders(uow)
     at = clock.now()
     order = WorkOrder.create(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         ticket_id=command.ticket_id,
         unit_id=area.unit_id if area else NEEDS_ROUTING_UNIT,
         area_class=area.area_class if area else UNROUTED_AREA_CLASS,
@@ -947,7 +948,7 @@ async def _new_order(
     at = clock.now()
     area = route(base["area_code"], await _routing_table(base["area_code"], orders, settings))
     order = WorkOrder.create(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         ticket_id=ticket_id,
         unit_id=area.unit_id if area else NEEDS_ROUTING_UNIT,
         area_class=area.area_class if area else UNROUTED_AREA_CLASS,

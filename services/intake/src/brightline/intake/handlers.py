@@ -34,6 +34,7 @@ from brightline.contracts.events.intake import (
     TicketRecordedV2,
     TicketReopenedV1,
 )
+from brightline.contracts.ids import new_id
 from brightline.contracts.sealed import PersonalDataSeal
 from brightline.etiquette import PhraseBook, default_book
 from brightline.intake import reply_promise
@@ -204,7 +205,7 @@ def _new_ticket(
     if promise := reply_promise.promise_for(ticket_type, at, tz):
         details["reply_promise"] = promise
     return Ticket.record(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         no="",
         type=ticket_type,
         recorded_at=at,
