@@ -152,7 +152,9 @@ async def commit(session: AsyncSession) -> None:
         await session.commit()
         return
     connection = cast(AsyncConnection, held[1])
-    adapted: Any = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    sync = connection.sync_connection
+    assert sync is not None
+    adapted: Any = sync.connection.dbapi_connection
     if adapted._transaction is not None:
         try:
             # As the adapter's own commit() does: the transaction is done, committed or not.
