@@ -142,8 +142,9 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
                 raise SystemExit(
                     f"--service-env {key}: no service {service!r} ({', '.join(SERVICES)})"
                 )
-        stack.start_services(code)
+        stack.start_services(code, pod_shares=args.cpu_shares == "pods")
         figures["code"] = code
+        results.append(Result("setup", "the services' CPU weights", None, "", note=stack.cpu_note))
         for name, proc in stack.procs.items():
             sampler.watch(name, proc.process.pid)
         sampler.watch("kafka (JVM)", stack.kafka.process.pid)
@@ -254,6 +255,14 @@ def main() -> None:
         help="scale-out: hold every instance of the replicated services to CORES of a core (a "
         "pod's CPU limit, by a cgroup CFS quota; needs a writable cpu cgroup), so that a second "
         "instance brings CPU of its own as in a cluster",
+    )
+    parser.add_argument(
+        "--cpu-shares",
+        choices=("pods", "sessions"),
+        default="pods",
+        help="how the services share the box's cores when all are busy: as their pods' CPU "
+        "requests in deploy/k8s (a cgroup each, as the kubelet makes; needs a writable cpu "
+        "cgroup, else as sessions), or alike, one session each (the kernel's autogroups)",
     )
     parser.add_argument("--out", default="bench-results")
     parser.add_argument(

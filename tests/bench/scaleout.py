@@ -9,7 +9,7 @@ scenario).
 On a 2-core box both replicas compete for the same two cores: the figure says whether a second
 instance raises throughput here, not what it would do on a machine with cores to spare. With
 `--instance-cpu CORES` every instance of the replicated services is held to that share of a core
-(cpulimit.py, as a pod's CPU limit), so a second instance brings CPU of its own.
+(brightline.platform.local.cpu_shares, as a pod's CPU limit), so a second instance brings CPU of its own.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import time
 
 from common import Result, run_loadgen_async
 from cost import CostMeter, jit_note, per_service
-from cpulimit import CpuLimits
 from intake_sustained import applied, drained, outbox_mark
 from stack import Stack, wait_for
 
 from brightline.platform.auth import Role
+from brightline.platform.local.cpu_shares import CpuGroups
 from brightline.platform.local.paths import free_port
 from brightline.platform.testing import ServiceProcess, bearer
 
@@ -70,14 +70,19 @@ async def closed_loop(stack: Stack, urls: list[str], seconds: float, concurrency
 
 async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     cores = scale.extra.get("instance_cpu")
-    limits = CpuLimits(stack.run_id) if cores else None
+    # The services' own groups when they are weighed as pods, else groups for the limits alone.
+    own = CpuGroups(f"bench-{stack.run_id}-limits") if cores and not stack.cpu_groups else None
+    limits = stack.cpu_groups or own
     try:
         one, sent1, done1, costs1, two, sent2, done2, costs = await _both(
             stack, scale, limits, cores
         )
     finally:
-        if limits is not None:
-            limits.release()
+        if own is not None:
+            own.release()
+        elif limits is not None and cores:
+            for name in REPLICATED:  # the primaries go on unlimited (their weights stay)
+                limits.limit(name, stack.procs[name].process.pid, None)
         await _back_to_one(stack)
     n = max(1, done2)
     limited = (
@@ -143,18 +148,20 @@ async def _back_to_one(stack: Stack) -> None:
     both). Their consumers leave
     their groups; the stack is at rest again once every group has caught up."""
     replicas, stack.replicas = stack.replicas, []
-    for _, proc in reversed(replicas):
+    for name, proc in reversed(replicas):
         await asyncio.to_thread(proc.stop)
+        if stack.cpu_groups is not None:
+            stack.cpu_groups.remove(f"{name}-2")
     await drained(stack)
 
 
-async def _both(stack: Stack, scale, limits: CpuLimits | None, cores: float | None):
+async def _both(stack: Stack, scale, limits: CpuGroups | None, cores: float | None):
     """One instance of each, then two: both loops' (rate, sent, applied, costs)."""
     d = scale.sustained_seconds
     c = scale.sustained_concurrency
-    if limits is not None:
+    if limits is not None and cores:
         for name in REPLICATED:
-            limits.limit(f"{name}-1", stack.procs[name].process.pid, cores)
+            limits.limit(name, stack.procs[name].process.pid, cores)
     # Each measured loop follows an unmeasured one of the same load, as the sustained scenario's
     # does: fresh processes (the replicas always, the stack when this scenario runs alone) first
     # fill their statement caches, pools and PostgreSQL's plan caches, and the broker compiles.
@@ -165,7 +172,9 @@ async def _both(stack: Stack, scale, limits: CpuLimits | None, cores: float | No
         proc = ServiceProcess(name, free_port(), stack.service_env(name), stack.log_dir / "replica")
         proc.start()
         stack.replicas.append((name, proc))
-        if limits is not None:
+        if stack.cpu_groups is not None:  # a replica weighs what its pod requests too
+            stack.cpu_groups.share(f"{name}-2", proc.process.pid, stack.cpu_shares[name])
+        if limits is not None and cores:
             limits.limit(f"{name}-2", proc.process.pid, cores)
     for _, proc in stack.replicas:
         await asyncio.to_thread(proc.wait_ready, 120)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import asyncpg
 
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
+from brightline.platform.local.cpu_shares import CpuGroups, pod_cpu_requests, shares
 from brightline.platform.local.paths import free_port
 from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, identity_provider
@@ -65,6 +66,10 @@ class Stack:
         self._held: dict[str, asyncpg.Connection] = {}
         self._held_locks: dict[str, asyncio.Lock] = {}
         self._lag_clients: tuple | None = None
+        # The services' CPU weights (weigh_as_pods), None while the kernel's sessions weigh them.
+        self.cpu_groups: CpuGroups | None = None
+        self.cpu_shares: dict[str, int] = {}
+        self.cpu_note = "as sessions, alike (--cpu-shares sessions)"
 
     # ------------------------------------------------------------ infrastructure
 
@@ -180,7 +185,7 @@ class Stack:
         )
         return str(target / "src")
 
-    def start_services(self, code: dict[str, str] | None = None) -> None:
+    def start_services(self, code: dict[str, str] | None = None, pod_shares: bool = True) -> None:
         for name in SERVICES:
             env = self.service_env(name)
             if code and name in code:
@@ -189,9 +194,28 @@ class Stack:
             proc = ServiceProcess(name, free_port(), env, self.log_dir)
             proc.start()
             self.procs[name] = proc
+        if pod_shares:
+            self.weigh_as_pods()
         for proc in self.procs.values():
             # A shared 2-core box can be slow to start seven services; at WARNING they may log nothing.
             wait_ready_by_progress(proc, stall=300)
+
+    def weigh_as_pods(self) -> None:
+        """Each service's weight on the box's CPU as its pod's CPU request in deploy/k8s
+        (brightline.platform.local.cpu_shares); left to the kernel's sessions when no cpu cgroup
+        can be made here (`cpu_note` says which)."""
+        wanted = shares(pod_cpu_requests(list(SERVICES), self.root))
+        try:
+            groups = CpuGroups(f"bench-{self.run_id}")
+            for name, proc in self.procs.items():
+                groups.share(name, proc.process.pid, wanted[name])
+        except (OSError, RuntimeError) as error:
+            self.cpu_note = f"as sessions, alike (no cpu cgroup here: {error})"
+            return
+        self.cpu_groups, self.cpu_shares = groups, wanted
+        self.cpu_note = "as the pods' CPU requests (deploy/k8s), cpu.shares " + ", ".join(
+            f"{n} {v}" for n, v in wanted.items()
+        )
 
     def all_procs(self) -> list[tuple[str, ServiceProcess]]:
         """Every service process, extra replicas (scale-out scenario) included."""
@@ -202,6 +226,9 @@ class Stack:
             proc.stop()
         for proc in reversed(list(self.procs.values())):
             proc.stop()
+        if self.cpu_groups is not None:
+            self.cpu_groups.release()
+            self.cpu_groups = None
 
     def url(self, service: str) -> str:
         return self.procs[service].url
