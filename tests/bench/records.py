@@ -251,6 +251,8 @@ def serve_records(stack: Stack, database: str) -> None:
     )
     proc.start()
     stack.procs["records"] = proc
+    if stack.cpu_groups is not None:  # weighed as its predecessor was
+        stack.cpu_groups.share("records", proc.process.pid, stack.cpu_shares["records"])
     wait_ready_by_progress(proc, stall=300)  # WARNING-level logs: a start may log nothing
 
 

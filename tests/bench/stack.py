@@ -207,10 +207,15 @@ class Stack:
         wanted = shares(pod_cpu_requests(list(SERVICES), self.root))
         try:
             groups = CpuGroups(f"bench-{self.run_id}")
-            for name, proc in self.procs.items():
-                groups.share(name, proc.process.pid, wanted[name])
         except (OSError, RuntimeError) as error:
             self.cpu_note = f"as sessions, alike (no cpu cgroup here: {error})"
+            return
+        try:
+            for name, proc in self.procs.items():
+                groups.share(name, proc.process.pid, wanted[name])
+        except OSError as error:
+            groups.release()  # all as sessions again, none half weighed
+            self.cpu_note = f"as sessions, alike (a cpu cgroup refused a process: {error})"
             return
         self.cpu_groups, self.cpu_shares = groups, wanted
         self.cpu_note = "as the pods' CPU requests (deploy/k8s), cpu.shares " + ", ".join(
