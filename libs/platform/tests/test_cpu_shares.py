@@ -31,7 +31,7 @@ def test_the_requests_come_from_each_services_own_container_in_the_manifests():
     requests = pod_cpu_requests(SERVICES)
     assert set(requests) == set(SERVICES)
     # intake's serve container, not its migrate init container (50m)
-    assert requests["intake"] == 400
+    assert requests["intake"] == 200
     assert requests["dispatch"] == 200
     assert all(requests[s] == 100 for s in SERVICES if s not in ("intake", "dispatch"))
 
@@ -40,7 +40,7 @@ def test_a_service_at_the_median_request_weighs_a_session_the_others_in_proporti
     weights = shares(pod_cpu_requests(SERVICES))
     assert weights["records"] == SESSION_SHARES
     assert weights["dispatch"] == 2 * SESSION_SHARES
-    assert weights["intake"] == 4 * SESSION_SHARES
+    assert weights["intake"] == 2 * SESSION_SHARES
     assert shares({"a": 50, "b": 100, "c": 100}) == {"a": 512, "b": 1024, "c": 1024}
 
 
