@@ -1,15 +1,21 @@
-"""JSON at orjson's speed, writing the bytes the stdlib expression it replaced wrote.
+"""JSON at orjson's speed, read back as the stdlib expressions it replaced read back.
 
-What is hashed (the audit chain's row hash) or stored must come out byte for byte as before, or
-chains sealed before the change fail to verify. orjson writes the same JSON as the stdlib's
-compact, non-ASCII form for str, int, bool, None, lists, tuples and dicts with str keys, and for
-every float but those below 1e-4 (9.5e-05 it writes as 0.000095, 1.5e-07 as 1.5e-7). Where it
-would write differently the stdlib writes instead:
+Two forms:
 
-- an int beyond 64 bits or a key that is not a str: orjson refuses them, the stdlib writes;
-- a float below 1e-4: found in orjson's output (a number token written the other way);
-- datetimes, dates, times and dataclasses: orjson would write them itself (RFC 3339, an
-  object), the stdlib handed them to `default`; so they go to `default` here too.
+- `canonical`, hashed by the audit chain's rows sealed before v3 (verify takes it again): byte
+  for byte what the stdlib's sorted compact form wrote. orjson writes that for str, int, bool,
+  None, lists, tuples and dicts with str keys, and for every float but those below 1e-4 (9.5e-05
+  it writes as 0.000095, 1.5e-07 as 1.5e-7): such a float found in its output, an int beyond
+  64 bits or a key that is not a str sends the value the stdlib's way.
+- everything else (`dumps`, `dumps_rows`): text that is read as values, by PostgreSQL or by
+  `loads`, or hashed as it lies (the audit trail's JSON columns since v5, whose digest is taken
+  from the text written): orjson's own form, which reads back as the same values; the stdlib
+  writes only what orjson refuses (an int beyond 64 bits, a key that is not a str). The check for
+  small floats cost a scan of every text (2-3 us a captured row, more than orjson's writing).
+
+Times: `dumps` hands datetimes, dates, times and dataclasses to `default` as the stdlib did (the
+audit trail writes a time as its str()); `dumps_rows` writes times as their isoformat(), as
+PostgreSQL reads them (orjson's own form: 5-10x faster than a call per time).
 
 Left as orjson writes them, values the stdlib refused or could not have put in PostgreSQL's
 JSONB, or that no caller passes: NaN and Infinity (null here; the stdlib wrote NaN, which JSONB
@@ -26,7 +32,9 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
+from datetime import date, datetime, time
 from typing import Any
 
 import orjson
@@ -53,27 +61,25 @@ def canonical(value: Any) -> bytes:
     """The canonical form, hashed: what `json.dumps(value, sort_keys=True, separators=(",",
     ":"), ensure_ascii=False).encode()` wrote (keys in code point order, which is UTF-8 byte
     order)."""
-    return _dumps(value, None, _OPTIONS | orjson.OPT_SORT_KEYS, sort_keys=True)
+    try:
+        text = orjson.dumps(value, option=_OPTIONS | orjson.OPT_SORT_KEYS)
+    except TypeError:  # the stdlib then raises it itself, or writes what orjson refuses
+        text = None
+    if text is None or _float_unlike_repr(text):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return text
 
 
 def dumps(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
-    """What `json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=default)
-    .encode()` wrote: keys in their order, `default` asked for what JSON has no form of."""
-    return _dumps(value, default, _OPTIONS, sort_keys=False)
-
-
-def _dumps(
-    value: Any, default: Callable[[Any], Any] | None, option: int, *, sort_keys: bool
-) -> bytes:
+    """Compact JSON that reads back as `json.dumps(value, separators=(",", ":"),
+    ensure_ascii=False, default=default)` read back: keys in their order, `default` asked for
+    what JSON has no form of (times too), floats as orjson writes them."""
     try:
-        text = orjson.dumps(value, default=default, option=option)
+        return orjson.dumps(value, default=default, option=_OPTIONS)
     except TypeError:  # also what `default` raised: the stdlib then raises it itself
-        text = None
-    if text is None or _float_unlike_repr(text):
         return json.dumps(
-            value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False, default=default
+            value, separators=(",", ":"), ensure_ascii=False, default=default
         ).encode()
-    return text
 
 
 def _float_unlike_repr(text: bytes) -> bool:
@@ -98,11 +104,11 @@ class Dumped(str):
         return cls(dumps(value, default).decode())
 
 
-def dumps_rows(rows: list[dict[str, Any]], default: Callable[[Any], Any] | None = None) -> bytes:
-    """Rows as one JSON array for PostgreSQL to read (json(b)_populate_recordset), a Dumped value
-    embedded as the JSON it is, not written as a string. Never hashed: what PostgreSQL reads
-    from it is the same whichever way a float is written, so orjson's form stands, and the
-    stdlib's only writes what orjson refuses (each Dumped value read back for it)."""
+def dumps_rows(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as one JSON array for PostgreSQL to read (json(b)_populate_recordset), times as their
+    isoformat(), a Dumped value embedded as the JSON it is, not written as a string. Never
+    hashed: what PostgreSQL reads from it is the same whichever way a float is written, and the
+    stdlib only writes what orjson refuses (each Dumped value read back for it)."""
     # str(v): orjson takes a Fragment of a plain str or bytes only, a subclass (Dumped) it
     # refuses, and every batch went the slow way (each value read back, the whole written again).
     embedded = [
@@ -110,11 +116,20 @@ def dumps_rows(rows: list[dict[str, Any]], default: Callable[[Any], Any] | None 
         for row in rows
     ]
     try:
-        return orjson.dumps(embedded, default=default, option=_OPTIONS)
+        return orjson.dumps(embedded, option=orjson.OPT_PASSTHROUGH_DATACLASS)
     except TypeError:
         pass
     thawed = [{k: loads(v) if type(v) is Dumped else v for k, v in row.items()} for row in rows]
-    return dumps(thawed, default)
+    return dumps(thawed, _isoformat)
+
+
+def _isoformat(value: Any) -> Any:
+    """A row's time as orjson writes it, for the rows the stdlib writes instead."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def dumps_embedding(values: list[Any]) -> bytes:

@@ -59,11 +59,14 @@ class UnknownEventType(KeyError):
 
 
 def spec_for_type(type_name: str) -> EventSpec:
-    _load_all()
-    try:
-        return EVENT_SPECS[type_name]
-    except KeyError:
-        raise UnknownEventType(type_name) from None
+    spec = EVENT_SPECS.get(type_name)
+    if spec is None:  # the payloads not imported yet (asked on every event: the import once)
+        _load_all()
+        try:
+            spec = EVENT_SPECS[type_name]
+        except KeyError:
+            raise UnknownEventType(type_name) from None
+    return spec
 
 
 def _load_all() -> None:

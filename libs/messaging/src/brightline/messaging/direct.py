@@ -105,7 +105,9 @@ _COMPILED: WeakKeyDictionary[Dialect, WeakKeyDictionary[ClauseElement, Compiled]
 def compiled(statement: ClauseElement, dialect: Dialect) -> Compiled:
     """`statement` compiled for `dialect`, once while it lives (statements sent here are built
     once by their callers)."""
-    per_dialect = _COMPILED.setdefault(dialect, WeakKeyDictionary())
+    per_dialect = _COMPILED.get(dialect)
+    if per_dialect is None:  # not setdefault: its default would be built on every call
+        per_dialect = _COMPILED[dialect] = WeakKeyDictionary()
     found = per_dialect.get(statement)
     if found is None:
         found = per_dialect[statement] = Compiled(statement, dialect)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -324,7 +323,7 @@ def _insert(
     rows)."""
     prefix = f"{RIDING}{table.name}_"
     if len(rows) != 1:
-        params[prefix + "rows"] = jsontext.dumps_rows(rows, default=datetime.isoformat).decode()
+        params[prefix + "rows"] = jsontext.dumps_rows(rows).decode()
         return _many_rows(table, tuple(rows[0]))
     params.update({prefix + key: value for key, value in rows[0].items()})
     return _one_row(table, tuple(rows[0]))

@@ -106,9 +106,7 @@ def riding_contacts(fold: ContactFold) -> Riding | None:
     was gathered)."""
     if not (rows := fold.taken()):
         return None
-    return (CONTACTS_SEEN_RIDING,), {
-        "contacts_seen": jsontext.dumps(rows, default=datetime.isoformat).decode()
-    }
+    return (CONTACTS_SEEN_RIDING,), {"contacts_seen": jsontext.dumps_rows(rows).decode()}
 
 
 async def write_contacts_seen(session: AsyncSession) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.contracts import jsontext
@@ -208,8 +210,8 @@ class WorkOrderRepository:
         await connection.execute(
             _NEW_ORDERS,
             {
-                "orders": jsontext.dumps(orders, default=datetime.isoformat).decode(),
-                "history": jsontext.dumps(history, default=datetime.isoformat).decode(),
+                "orders": jsontext.dumps_rows(orders).decode(),
+                "history": jsontext.dumps_rows(history).decode(),
             },
         )
 
@@ -820,9 +822,7 @@ class LinkRepository:
         session's connection, not through the ORM's execute: the audit trail has each event's
         row already (audit.note_insert as it was gathered)."""
         connection = await self.session.connection()
-        await connection.execute(
-            _NEW_LINKS, {"links": jsontext.dumps(rows, default=datetime.isoformat).decode()}
-        )
+        await connection.execute(_NEW_LINKS, {"links": jsontext.dumps_rows(rows).decode()})
 
     async def get(self, ticket_id: str):
         return (
@@ -1175,8 +1175,17 @@ _ROUTING: dict[object, tuple[float, dict[str, ServiceArea]]] = {}
 
 
 def _database_of(session: AsyncSession) -> object:
-    """The database a session works on (one process may serve several: tests do)."""
-    return session.get_bind().engine.url
+    """The database a session works on (one process may serve several: tests do), by its URL
+    as text, taken once per engine (a URL's hash writes its repr each time: every new order
+    asked it)."""
+    engine = session.get_bind().engine
+    key = _DATABASES.get(engine)
+    if key is None:
+        key = _DATABASES[engine] = engine.url.render_as_string()
+    return key
+
+
+_DATABASES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def _order(row) -> WorkOrder:

@@ -807,9 +807,7 @@ def riding_work_orders(fold: WorkOrderFold) -> Riding | None:
     it was gathered)."""
     if not (rows := fold.rows()):
         return None
-    return (ORDERS_SEEN_RIDING,), {
-        "orders": jsontext.dumps(rows, default=datetime.isoformat).decode()
-    }
+    return (ORDERS_SEEN_RIDING,), {"orders": jsontext.dumps_rows(rows).decode()}
 
 
 # The batch's orders, one folded row each (domain.work_orders), as one JSON array parameter:
@@ -878,7 +876,7 @@ async def write_outage_updates(session: AsyncSession, fold: OutageUpdateFold) ->
         connection = await session.connection()
         await connection.execute(
             OUTAGES_UPDATED,
-            {"incidents": jsontext.dumps(rows, default=datetime.isoformat).decode()},
+            {"incidents": jsontext.dumps_rows(rows).decode()},
         )
 
 

@@ -171,9 +171,9 @@ def merge_row(row: dict[str, Any], later: dict[str, Any]) -> None:
     row["has_breached"] = row["has_breached"] or later["has_breached"]
 
 
-def _json(rows: Any) -> str:
+def _json(rows: list[dict[str, Any]]) -> str:
     # Times as ISO 8601 with their offset and microseconds: PostgreSQL reads back the same instant.
-    return jsontext.dumps(rows, default=datetime.isoformat).decode()
+    return jsontext.dumps_rows(rows).decode()
 
 
 def entry_row(entry: TimelineEntry) -> dict[str, Any]:

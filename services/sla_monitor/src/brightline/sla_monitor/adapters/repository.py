@@ -283,9 +283,7 @@ class DeadlineRepository:
             return
         rows, new.rows = new.rows, []
         connection = await self.session.connection()
-        result = await connection.execute(
-            ADD_MANY, {"rows": jsontext.dumps(rows, default=datetime.isoformat).decode()}
-        )
+        result = await connection.execute(ADD_MANY, {"rows": jsontext.dumps_rows(rows).decode()})
         if rows_affected(result) != len(rows):
             raise OpenedMeanwhile(sorted(row["id"] for row in rows))
 
@@ -489,9 +487,7 @@ def log_row(event: Event) -> dict[str, Any]:
 def _logged(rows: list[dict[str, Any]]) -> Riding | None:
     if not rows:
         return None
-    return (LOG_MANY,), {
-        "event_log_rows": jsontext.dumps(rows, default=datetime.isoformat).decode()
-    }
+    return (LOG_MANY,), {"event_log_rows": jsontext.dumps_rows(rows).decode()}
 
 
 class HistoryRepository:
