@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import asyncpg
 
 from brightline.platform.local import LocalKafka, LocalPostgres, project_root
-from brightline.platform.local.cpu_shares import CpuGroups, pod_cpu_requests, shares
+from brightline.platform.local.cpu_shares import CpuGroups, weigh_as_pods
 from brightline.platform.local.paths import free_port
 from brightline.platform.local.progress import wait_ready_by_progress
 from brightline.platform.testing import ServiceProcess, identity_provider
@@ -204,23 +204,12 @@ class Stack:
         """Each service's weight on the box's CPU as its pod's CPU request in deploy/k8s
         (brightline.platform.local.cpu_shares); left to the kernel's sessions when no cpu cgroup
         can be made here (`cpu_note` says which)."""
-        wanted = shares(pod_cpu_requests(list(SERVICES), self.root))
-        try:
-            groups = CpuGroups(f"bench-{self.run_id}")
-        except (OSError, RuntimeError) as error:
-            self.cpu_note = f"as sessions, alike (no cpu cgroup here: {error})"
-            return
-        try:
-            for name, proc in self.procs.items():
-                groups.share(name, proc.process.pid, wanted[name])
-        except OSError as error:
-            groups.release()  # all as sessions again, none half weighed
-            self.cpu_note = f"as sessions, alike (a cpu cgroup refused a process: {error})"
-            return
-        self.cpu_groups, self.cpu_shares = groups, wanted
-        self.cpu_note = "as the pods' CPU requests (deploy/k8s), cpu.shares " + ", ".join(
-            f"{n} {v}" for n, v in wanted.items()
+        pids = {name: proc.process.pid for name, proc in self.procs.items()}
+        groups, wanted, self.cpu_note = weigh_as_pods(
+            pids, f"bench-{self.run_id}", list(SERVICES), self.root
         )
+        if groups is not None:
+            self.cpu_groups, self.cpu_shares = groups, wanted
 
     def all_procs(self) -> list[tuple[str, ServiceProcess]]:
         """Every service process, extra replicas (scale-out scenario) included."""

@@ -131,3 +131,14 @@ def test_prometheus_scrapes_every_service_and_grafana_is_provisioned():
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
     assert grafana["depends_on"]["prometheus"]["condition"] == "service_healthy"
     assert {"prometheus-data", "grafana-data"} <= set(data["volumes"])
+
+
+def test_each_service_weighs_on_the_host_cpu_as_its_pod_requests_in_kubernetes():
+    # One source for the weights: the manifests' CPU requests, as `make bench` and `make run`
+    # weigh the services' processes (brightline.platform.local.cpu_shares).
+    from brightline.platform.local.cpu_shares import pod_cpu_requests, shares
+
+    services = compose()["services"]
+    wanted = shares(pod_cpu_requests(SERVICES, ROOT))
+    assert {name: services[name].get("cpu_shares") for name in SERVICES} == wanted
+    assert wanted["intake"] > wanted["records"]

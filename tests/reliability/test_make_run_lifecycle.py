@@ -6,6 +6,8 @@ ports and service ports; the shared servers of the machine are never touched."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -76,6 +78,13 @@ class Launcher:
         return "\n".join(self.lines)
 
 
+def cpu_groups_of(home: Path) -> list[Path]:
+    """The cpu cgroups `make run` weighs its services in, from this home (empty when none)."""
+    name = "brightline-run-" + hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:8]
+    tops = [top for top in (Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")) if top.is_dir()]
+    return [group for top in tops for group in top.glob(f"{name}-*")]
+
+
 @pytest.fixture
 def home():
     folder = project_root() / ".local" / "test-stack" / uuid.uuid4().hex[:8]
@@ -83,6 +92,9 @@ def home():
     yield folder
     for pid in processes_using(folder):  # only if the test failed: leave nothing behind
         os.kill(pid, signal.SIGKILL)
+    for group in cpu_groups_of(folder):  # a SIGKILLed launcher's, emptied by its watchdog
+        with contextlib.suppress(OSError):
+            group.rmdir()
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -117,6 +129,12 @@ async def test_sigkilled_launcher_leaves_no_broker_database_or_service(home, rep
     }
     assert all(alive(pid) for pid in pids.values()), pids
     assert processes_using(home), "the broker and database run with the stack's home folder"
+    # intake weighs on the CPU as its pod's request in deploy/k8s, where a cgroup can be made
+    assert first.said("CPU weights as"), first.output
+    if first.said("CPU weights as the pods' CPU requests"):
+        assert first.said("cpu.shares intake 2048"), first.output
+        (group,) = cpu_groups_of(home)
+        assert str(pids["intake"]) in (group / "cgroup.procs").read_text().split()
 
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.wait()
@@ -139,8 +157,12 @@ async def test_sigkilled_launcher_leaves_no_broker_database_or_service(home, rep
 
 
 async def test_a_closed_terminal_stops_the_stack(home):
-    """Closing the terminal sends SIGHUP to the launcher: it stops everything in order."""
-    launcher = Launcher(home, free_port(span=2), "--services", "none")
+    """Closing the terminal sends SIGHUP to the launcher: it stops everything in order, and
+    takes its services' CPU groups away."""
+    service_port_offset = free_port(span=2) - 8001  # intake serves on 8001 + offset
+    launcher = Launcher(
+        home, free_port(span=2), "--services", "intake", "--port-offset", str(service_port_offset)
+    )
 
     async def up_or_gone() -> bool:
         return launcher.said("Brightline is up") or launcher.process.poll() is not None
@@ -149,6 +171,9 @@ async def test_a_closed_terminal_stops_the_stack(home):
     assert launcher.said("Brightline is up"), launcher.output
     state = json.loads((home / "run.json").read_text())
     pids = [state["kafka_pid"], state["postmaster_pid"], state["watchdog_pid"]]
+    pids.append(state["services"]["intake"])
+    weighed = launcher.said("CPU weights as the pods' CPU requests")
+    assert bool(cpu_groups_of(home)) == weighed, launcher.output
 
     launcher.process.send_signal(signal.SIGHUP)
     assert launcher.process.wait(120) == 0, launcher.output
@@ -158,3 +183,4 @@ async def test_a_closed_terminal_stops_the_stack(home):
 
     await eventually(all_gone, timeout=30)
     assert not (home / "run.json").exists()
+    assert not cpu_groups_of(home)

@@ -141,3 +141,30 @@ class CpuGroups:
     def release(self) -> None:
         for label in reversed(list(self.groups)):
             self.remove(label)
+
+
+def weigh_as_pods(
+    pids: dict[str, int], name: str, services: list[str] | None = None, root: Path | None = None
+) -> tuple[CpuGroups | None, dict[str, int], str]:
+    """Each service process weighed on the host's CPU as its pod's CPU request in deploy/k8s,
+    the median taken over `services` (default: those in `pids`); left to the kernel's sessions
+    when no cpu cgroup can be made here, none half weighed. The groups (None when left), the
+    shares and a note saying which."""
+    wanted = shares(pod_cpu_requests(services or list(pids), root))
+    try:
+        groups = CpuGroups(name)
+    except (OSError, RuntimeError) as error:
+        return None, {}, f"as sessions, alike (no cpu cgroup here: {error})"
+    try:
+        for service, pid in pids.items():
+            groups.share(service, pid, wanted[service])
+    except OSError as error:
+        groups.release()
+        return None, {}, f"as sessions, alike (a cpu cgroup refused a process: {error})"
+    weighed = {service: wanted[service] for service in pids}
+    return (
+        groups,
+        weighed,
+        "as the pods' CPU requests (deploy/k8s), cpu.shares "
+        + ", ".join(f"{n} {v}" for n, v in weighed.items()),
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import importlib.util
 import json
 import os
@@ -38,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from brightline.platform.local.cpu_shares import CpuGroups, weigh_as_pods
 from brightline.platform.local.kafka import LocalKafka
 from brightline.platform.local.keycloak import LocalKeycloak
 from brightline.platform.local.paths import project_root
@@ -271,6 +273,7 @@ def main() -> None:
         admin_password=admin_file.read_text().strip(),
     )
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    weighed: CpuGroups | None = None
     stopped = threading.Event()
     up = threading.Event()
 
@@ -291,6 +294,8 @@ def main() -> None:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if weighed is not None:
+            weighed.release()
         keycloak.stop()
         kafka.stop()
         postgres.stop()
@@ -355,6 +360,15 @@ def main() -> None:
         lock.write(services={name: p.pid for name, p in processes.items()})
         if services:
             say(f"starting {len(services)} services (logs in {logs}) ...")
+            # As in a cluster (and `make bench`): when the cores are all busy, intake, which
+            # answers the agent on a call, gets its pod's share, not a session's like the rest.
+            weighed, _, note = weigh_as_pods(
+                {name: p.pid for name, p in processes.items()},
+                # one name per home: a run after a hard stop reuses its groups, not piles them up
+                "run-" + hashlib.sha256(str(home).encode()).hexdigest()[:8],
+                list(SERVICES),
+            )
+            say(f"  CPU weights {note}")
         for name, port in services.items():
             with progress(f"{name} to be ready"):
                 wait_ready(name, port, processes[name], logs / f"{name}.log")
