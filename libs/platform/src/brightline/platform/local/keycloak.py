@@ -278,6 +278,9 @@ class KeycloakAdmin:
 
     def _headers(self) -> dict[str, str]:
         if self._token is None or time.monotonic() > self._expires:
+            # The lifetime counts from before the request: on a busy machine the answer can
+            # come many seconds after Keycloak stamped the token.
+            asked = time.monotonic()
             username, password = self._credentials
             response = self.client.post(
                 f"{self.url}/realms/master/protocol/openid-connect/token",
@@ -291,13 +294,17 @@ class KeycloakAdmin:
             response.raise_for_status()
             body = response.json()
             self._token = body["access_token"]
-            self._expires = time.monotonic() + body.get("expires_in", 60) - 10
+            self._expires = asked + body.get("expires_in", 60) - 10
         return {"Authorization": f"Bearer {self._token}"}
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self.client.request(
-            method, f"{self.url}/admin/realms/{self.realm}{path}", headers=self._headers(), **kwargs
-        )
+        url = f"{self.url}/admin/realms/{self.realm}{path}"
+        response = self.client.request(method, url, headers=self._headers(), **kwargs)
+        if response.status_code == 401:
+            # Refused though not yet expired by our clock (a stalled process, Keycloak's own
+            # clock): sign in again once, then believe the answer.
+            self._token = None
+            response = self.client.request(method, url, headers=self._headers(), **kwargs)
         if response.status_code >= 400:
             raise RuntimeError(
                 f"Keycloak admin {method} {path}: {response.status_code} {response.text[:500]}"
