@@ -67,7 +67,7 @@ class Snapshot:
     rows_by: dict[str, float]  # rows inserted, updated and deleted, "inserted:<service>", ...
     trips_by: dict[str, float]  # per service process
     gc_by: dict[str, float]  # seconds of garbage-collector pauses, per service
-    long_gc_by: dict[str, float]  # pauses over 50 ms, per service
+    long_gc_by: dict[str, float]  # pauses over 50 ms, per service and generation
     stalls_by: dict[str, float]  # event-loop wake-ups more than 25 ms late, per service
     fetches_by: dict[str, float]  # Kafka fetch requests of each service's consumer
     partitions_by: dict[str, float]  # the partitions those requests named
@@ -186,9 +186,13 @@ def jit_cpu_of(pid: int) -> dict[int, float]:
 _GAUGE = re.compile(r"^brightline_db_round_trips (\S+)$", re.MULTILINE)
 # brightline.platform.heap's histogram: the seconds paused, and the pauses up to 50 ms.
 _GC_SUM = re.compile(r"^brightline_gc_pause_seconds_sum\{[^}]*\} (\S+)$", re.MULTILINE)
-_GC_COUNT = re.compile(r"^brightline_gc_pause_seconds_count\{[^}]*\} (\S+)$", re.MULTILINE)
+# By generation: a long pause of the oldest one walks the heap grown since the freeze.
+_GC_COUNT = re.compile(
+    r'^brightline_gc_pause_seconds_count\{generation="(\d)"\} (\S+)$', re.MULTILINE
+)
 _GC_SHORT = re.compile(
-    r'^brightline_gc_pause_seconds_bucket\{[^}]*le="0\.05"[^}]*\} (\S+)$', re.MULTILINE
+    r'^brightline_gc_pause_seconds_bucket\{generation="(\d)",le="0\.05"\} (\S+)$',
+    re.MULTILINE,
 )
 
 # brightline.platform.loop_lag's histogram: the wake-ups, and those up to 25 ms late.
@@ -303,9 +307,11 @@ class CostMeter:
                 found = _GAUGE.search(text)
                 trips_by[name] = trips_by.get(name, 0.0) + (float(found.group(1)) if found else 0.0)
                 gc_by[name] = gc_by.get(name, 0.0) + _total(_GC_SUM, text)
-                long_gc_by[name] = (
-                    long_gc_by.get(name, 0.0) + _total(_GC_COUNT, text) - _total(_GC_SHORT, text)
-                )
+                short = dict(_GC_SHORT.findall(text))
+                for generation, count in _GC_COUNT.findall(text):
+                    key = f"{name} gen{generation}"
+                    long = float(count) - float(short.get(generation, 0.0))
+                    long_gc_by[key] = long_gc_by.get(key, 0.0) + long
                 stalls_by[name] = (
                     stalls_by.get(name, 0.0) + _total(_LAG_COUNT, text) - _total(_LAG_SHORT, text)
                 )
@@ -387,3 +393,13 @@ def per_service(costs: dict[str, float], kind: str, tickets: int, *, scale: floa
         for key, value in sorted(costs.items())
         if key.startswith(prefix) and key != "pg:bench"  # the observer's: not counted
     )
+
+
+def long_pauses(costs: dict[str, float]) -> str:
+    """' (intake gen2 3, records gen1 1)' of the garbage collector's pauses over 50 ms, or ''."""
+    found = [
+        f"{key.split(':', 1)[1]} {value:.0f}"
+        for key, value in sorted(costs.items())
+        if key.startswith("long_gc:") and value >= 0.5
+    ]
+    return f" ({', '.join(found)})" if found else ""

@@ -29,7 +29,7 @@ import time
 from datetime import datetime
 
 from common import Result, pct, run_loadgen_async
-from cost import ROW_WRITES, CostMeter, jit_note, per_service
+from cost import ROW_WRITES, CostMeter, jit_note, long_pauses, per_service
 from stack import Stack, wait_for
 
 from brightline.platform.auth import Role
@@ -465,7 +465,8 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "garbage-collector pauses over 50 ms",
             long_gc + long_gc70,
             "pauses",
-            note=f"{long_gc:.0f} saturated, {long_gc70:.0f} at 70 % load, all services",
+            note=f"{long_gc:.0f} saturated{long_pauses(costs)}, {long_gc70:.0f} at 70 % load"
+            f"{long_pauses(gc70)}",
         ),
         Result(
             "sustained",
