@@ -1,6 +1,6 @@
 """What opening repair deadlines costs the SLA monitor's consumer, counted by the client-side
 counter the benchmark reads (DB_COUNT_ROUND_TRIPS), on the real PostgreSQL: a consumer batch's
-deadlines read ahead in one statement and inserted in one at commit (a unit of work of events
+deadlines read ahead in one statement and inserted riding on the commit's last one (a unit of work of events
 not given as a batch inserts each at once), the batch's events logged (the replay history) in
 one statement at commit; the log keeps the batch's order, and each event keeps its own audit
 row."""
@@ -26,7 +26,7 @@ from brightline.platform.db import (
 from brightline.platform.testing import counted_database
 from brightline.sla_monitor import handlers
 from brightline.sla_monitor.adapters.orm import deadlines, event_log
-from brightline.sla_monitor.adapters.repository import ADD, OpenedMeanwhile, to_row
+from brightline.sla_monitor.adapters.repository import ADD, to_row
 from brightline.sla_monitor.domain import commands
 from brightline.sla_monitor.domain.monitor import open_tracked
 from brightline.sla_monitor.main import SERVICE_DIR
@@ -145,22 +145,21 @@ async def _observe_batch(engine, batch: list, book, *, skip=()) -> tuple[int, li
 
 
 @pytest.mark.parametrize("n", [3, 12])
-async def test_a_batch_opens_its_deadlines_in_one_read_and_one_insert(engine, n):
-    """A consumer batch's repairs: one read ahead (do their deadlines exist?) and one INSERT at
-    commit, whatever their number; then the log, the outbox and audit rows in one statement,
-    COMMIT."""
+async def test_a_batch_opens_its_deadlines_in_one_read_and_the_commits_statement(engine, n):
+    """A consumer batch's repairs: one read ahead (do their deadlines exist?), then their INSERT,
+    the log, the outbox and audit rows in one statement whatever their number, COMMIT."""
     settings = SlaMonitorSettings()
     book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
     created = _created(n)
     trips, emitted = await _observe_batch(engine, created, book)
-    assert trips == 4
+    assert trips == 3
     assert emitted == ["brightline.sla.deadline.opened.v1"] * n
 
     # Opened once: a batch holding a cause replayed (a deadline opened before) and one new
-    # repair opens the new one alone, in the same four round trips.
+    # repair opens the new one alone, in the same three round trips.
     again = [*_created(2), *_created(1, first=n)]
     trips, emitted = await _observe_batch(engine, again, book)
-    assert trips == 4
+    assert trips == 3
     assert emitted == ["brightline.sla.deadline.opened.v1"]
 
     async with engine.connect() as conn:
@@ -239,7 +238,7 @@ async def test_a_later_input_of_the_batch_sees_the_deadline_it_opened(engine):
 async def test_a_later_event_off_its_contract_fails_its_own_turn_not_the_read_ahead(engine):
     """The read ahead translates the batch's later events: one whose payload breaks its contract
     is left to its own turn (retries, the dead-letter topic, blamed on it); the repairs before
-    and after it still open their deadlines in one read and one insert."""
+    and after it still open their deadlines in one read and the commit's statement."""
     settings = SlaMonitorSettings()
     book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
     good = _created(6)
@@ -247,16 +246,17 @@ async def test_a_later_event_off_its_contract_fails_its_own_turn_not_the_read_ah
     trips, emitted = await _observe_batch(
         engine, [*good[:3], broken, *good[3:]], book, skip=[broken]
     )
-    assert trips == 4
+    assert trips == 3
     assert emitted == ["brightline.sla.deadline.opened.v1"] * 6
     with pytest.raises(InvalidEvent):
         broken.payload()
 
 
 async def test_a_deadline_opened_after_the_read_ahead_fails_the_commit(engine):
-    """Read ahead as absent, then written by another (here in the same transaction, between the
-    read and the batch's INSERT): its opening was published by the batch too, so the commit
-    fails and the consumer applies each event alone (add() then finds the deadline)."""
+    """Read ahead as absent, then opened and committed by another transaction before the
+    batch's commit: its opening was published by the batch too, so the commit fails (the
+    riding INSERT meets the deadline's key: nothing of the batch is written) and the consumer
+    applies each event alone, where add() finds that deadline and opens only the others."""
     settings = SlaMonitorSettings()
     book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
     created = _created(3)
@@ -272,7 +272,19 @@ async def test_a_deadline_opened_after_the_read_ahead_fails_the_commit(engine):
             if n == 0:
                 [opening] = inputs_for(created[1], book)
                 tracked, _ = open_tracked(opening, book)
-                connection = await uow.session.connection()
-                await connection.execute(ADD, to_row(tracked))
-        with pytest.raises(OpenedMeanwhile):
+                async with engine.begin() as other:
+                    await other.execute(ADD, to_row(tracked))
+        with pytest.raises(sa.exc.IntegrityError, match="deadlines_pkey"):
             await uow.commit()
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(deadlines.c.subject_id))).scalars().all() == ["wo-1"]
+
+    emitted = [(await _observe_batch(engine, [event], book))[1] for event in created]
+    assert emitted == [
+        ["brightline.sla.deadline.opened.v1"],
+        [],
+        ["brightline.sla.deadline.opened.v1"],
+    ]
+    async with engine.connect() as conn:
+        opened = (await conn.execute(sa.select(deadlines.c.subject_id))).scalars().all()
+    assert sorted(opened) == ["wo-0", "wo-1", "wo-2"]

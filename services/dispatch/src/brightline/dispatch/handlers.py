@@ -41,6 +41,7 @@ from brightline.dispatch.adapters.repository import (
     history_row,
     open_incident,
     order_row,
+    riding_new_orders,
 )
 from brightline.dispatch.consumers import fold_reports, ordinary_repairs
 from brightline.dispatch.domain import commands, events
@@ -68,6 +69,7 @@ from brightline.dispatch.domain.model import (
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import Handler, MessageBus, UnitOfWork
 from brightline.messaging.audit import note_insert, note_update
+from brightline.messaging.unit_of_work import Riding
 from brightline.platform import clock
 
 SYSTEM = "dispatch"
@@ -145,7 +147,12 @@ class IncidentUpdates:
 
 
 def _incident_updates(uow: UnitOfWork) -> IncidentUpdates:
-    return uow.gathered(INCIDENT_UPDATES, IncidentUpdates, lambda u: u.tell(uow))
+    return uow.gathered(INCIDENT_UPDATES, IncidentUpdates, lambda u: _told_at_commit(u, uow))
+
+
+async def _told_at_commit(updates: IncidentUpdates, uow: UnitOfWork) -> None:
+    await written_new_orders(uow)  # the batch's orders first, as one by one wrote them
+    await updates.tell(uow)
 
 
 async def told_incident_updates(uow: UnitOfWork) -> None:
@@ -201,15 +208,27 @@ class NewOrders:
 
 
 def _new_orders(uow: UnitOfWork) -> NewOrders:
-    return uow.gathered(NEW_ORDERS, NewOrders, lambda _: written_new_orders(uow))
+    return uow.gathered_to_ride(NEW_ORDERS, NewOrders, _riding_new_orders)
+
+
+def _riding_new_orders(new: NewOrders) -> Riding | None:
+    """The batch's new orders not written before, riding on the commit's last statement (the
+    inbox claim's, with the outbox and audit rows): no round trip of their own."""
+    if not new.rows:
+        return None
+    rows, history, new.rows, new.history = new.rows, new.history, [], []
+    return riding_new_orders(rows, history)
 
 
 async def written_new_orders(uow: UnitOfWork) -> None:
-    """The batch's new orders gathered so far, written now (at commit, or before a handler
-    that reads the orders or the crews' load from the table)."""
+    """The batch's new orders gathered so far, written now: before a handler that reads the
+    orders or the crews' load from the table, or before the batch's other writes at commit
+    (links, incident joins, arrival deadlines), in the order one by one wrote them. Those not
+    written so ride on the commit (_riding_new_orders)."""
     new: NewOrders | None = uow.session.info.pop(NEW_ORDERS, None)
     if new is not None and new.rows:
-        await WorkOrderRepository(uow.session).add_many(new.rows, new.history)
+        rows, history, new.rows, new.history = new.rows, new.history, [], []
+        await WorkOrderRepository(uow.session).add_many(rows, history)
 
 
 async def create_work_order(
@@ -1100,6 +1119,7 @@ def _new_links(uow: UnitOfWork) -> NewLinks:
 
 
 async def written_new_links(uow: UnitOfWork) -> None:
+    await written_new_orders(uow)  # the batch's orders first, as one by one wrote them
     new: NewLinks | None = uow.session.info.pop(NEW_LINKS, None)
     if new is not None and new.rows:
         await LinkRepository(uow.session).add_many(list(new.rows.values()))
@@ -1164,11 +1184,16 @@ def _arrive_by_at_commit(order: WorkOrder, uow: UnitOfWork) -> None:
     """An order already written gets its arrival deadline at commit, with the unit of work's
     others in one statement (one each cost a statement, its ORM execution and its capture)."""
     arrivals: dict[str, datetime] = uow.gathered(
-        ARRIVALS, dict, WorkOrderRepository(uow.session).set_arrive_by
+        ARRIVALS, dict, lambda due: _arrivals_written(due, uow)
     )
     assert order.arrive_by is not None
     arrivals[order.id] = order.arrive_by
     note_update(uow.session, work_orders.name, [{"id": order.id, "arrive_by": order.arrive_by}])
+
+
+async def _arrivals_written(due: dict[str, datetime], uow: UnitOfWork) -> None:
+    await written_new_orders(uow)  # the batch's orders first, as one by one wrote them
+    await WorkOrderRepository(uow.session).set_arrive_by(due)
 
 
 async def set_expected_restoration(

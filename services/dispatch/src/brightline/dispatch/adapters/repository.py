@@ -41,6 +41,7 @@ from brightline.dispatch.domain.model import (
     WorkOrder,
 )
 from brightline.messaging.audit import RIDING
+from brightline.messaging.unit_of_work import Riding
 from brightline.platform.db import rows_affected, written
 
 ORDER_FIELDS = (
@@ -124,10 +125,10 @@ _HISTORY_WITH_ORDER = work_order_history.insert().add_cte(
     .cte(f"{RIDING}{work_orders.name}")
 )
 
-# A consumer batch's new orders and their first history rows (UnitOfWork.defer), as two JSON
-# array parameters: one text whatever the batch holds, compiled and prepared once. The history
-# rows in the array's order (their ids as one by one); a data-modifying CTE runs whether or not
-# the statement reads it.
+# A consumer batch's new orders and their first history rows, written before a handler reads
+# the table (handlers.written_new_orders), as two JSON array parameters: one text whatever the
+# batch holds, compiled and prepared once. The history rows in the array's order (their ids as
+# one by one); a data-modifying CTE runs whether or not the statement reads it.
 NEW_ORDER_COLUMNS = ("id", "ticket_id", "created_at", *ORDER_FIELDS)
 HISTORY_COLUMNS = tuple(c.name for c in work_order_history.c if c.name != "id")
 
@@ -145,6 +146,33 @@ _NEW_ORDERS = sa.text(
     f"WITH new_orders AS ({_from_json(work_orders, 'orders', NEW_ORDER_COLUMNS)}) "
     + _from_json(work_order_history, "history", HISTORY_COLUMNS)
 )
+
+# The same rows riding on the commit's last statement instead (UnitOfWork.ride): two
+# data-modifying CTEs, the order before its history rows as in _NEW_ORDERS (the history's
+# foreign key is checked when the statement ends, with both written).
+_RIDING_ORDERS = (
+    sa.text(_from_json(work_orders, "new_orders", NEW_ORDER_COLUMNS) + " RETURNING 1 AS one")
+    .columns(sa.column("one"))
+    .cte("dispatch_new_orders")
+)
+_RIDING_HISTORY = (
+    sa.text(
+        _from_json(work_order_history, "new_orders_history", HISTORY_COLUMNS)
+        + " RETURNING 1 AS one"
+    )
+    .columns(sa.column("one"))
+    .cte("dispatch_new_orders_history")
+)
+
+
+def riding_new_orders(orders: list[dict[str, Any]], history: list[dict[str, Any]]) -> Riding:
+    """New orders (order_row) and their history rows (history_row) riding on the commit's last
+    statement: no round trip of their own. The audit trail has each event's rows already."""
+    return (_RIDING_ORDERS, _RIDING_HISTORY), {
+        "new_orders": jsontext.dumps_rows(orders).decode(),
+        "new_orders_history": jsontext.dumps_rows(history).decode(),
+    }
+
 
 _NEW_LINKS = sa.text(
     _from_json(incident_links, "links", incident_links.c.keys())

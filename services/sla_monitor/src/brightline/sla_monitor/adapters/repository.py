@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.contracts import Event, jsontext
-from brightline.messaging import UnitOfWork
+from brightline.messaging import UnitOfWork, direct
 from brightline.messaging.audit import note_insert
 from brightline.messaging.unit_of_work import Riding
 from brightline.platform.db import rows_affected
@@ -177,15 +177,20 @@ def from_row(row) -> Tracked:
 
 ADD = insert(deadlines).on_conflict_do_nothing(index_elements=[deadlines.c.id])
 # A consumer batch's new deadlines in one statement of one text (the rows as one JSON array
-# parameter, as the event log's): an INSERT each was a round trip per repair.
+# parameter, as the event log's): an INSERT each was a round trip per repair. No ON CONFLICT:
+# each was read ahead as absent, so one that exists now was opened meanwhile by another
+# transaction (its opening published there too), and the unique violation fails the statement,
+# the commit with it: the consumer then applies each event alone, and add() finds that one.
 _COLUMNS = ", ".join(deadlines.c.keys())
-ADD_MANY = sa.text(
-    f"""
+_NEW_ROWS = f"""
 INSERT INTO deadlines ({_COLUMNS})
 SELECT {_COLUMNS}
-FROM jsonb_populate_recordset(NULL::deadlines, CAST(CAST(:rows AS text) AS jsonb))
-ON CONFLICT (id) DO NOTHING
+FROM jsonb_populate_recordset(NULL::deadlines, CAST(CAST(:new_deadline_rows AS text) AS jsonb))
 """
+ADD_MANY = sa.text(_NEW_ROWS)
+# The same rows riding on the commit's last statement (UnitOfWork.ride), in its round trip.
+ADD_MANY_RIDING = (
+    sa.text(_NEW_ROWS + "RETURNING 1 AS one").columns(sa.column("one")).cte("sla_new_deadlines")
 )
 EXISTING = sa.select(deadlines.c.id).where(
     deadlines.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(deadlines.c.id.type)))
@@ -194,22 +199,25 @@ EXISTING = sa.select(deadlines.c.id).where(
 NEW_DEADLINES = "sla_new_deadlines"
 
 
-class OpenedMeanwhile(Exception):  # noqa: N818 - a race, not a fault of the batch's events
-    """A deadline read ahead as absent was inserted by another transaction before the batch's
-    were written: its opening was published here too. The commit fails; the consumer applies
-    each event alone, and that one finds the deadline (DeadlineRepository.add)."""
-
-
 @dataclass
 class NewDeadlines:
-    """A consumer batch's deadlines to open, inserted in one statement at commit (or before a
-    read of the table: DeadlineRepository.written). Whether each exists was read ahead for the
-    batch's events in one statement (read, existing); the batch's own are `opened`."""
+    """A consumer batch's deadlines to open, inserted riding on the commit's last statement (or
+    in a statement of their own before a read of the table: DeadlineRepository.written).
+    Whether each exists was read ahead for the batch's events in one statement (read,
+    existing); the batch's own are `opened`."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     opened: set[str] = field(default_factory=set)
     read: set[str] = field(default_factory=set)
     existing: set[str] = field(default_factory=set)
+
+
+def _riding(new: NewDeadlines) -> Riding | None:
+    """The batch's new deadlines not written yet, riding on the commit's last statement."""
+    if not new.rows:
+        return None
+    rows, new.rows = new.rows, []
+    return (ADD_MANY_RIDING,), {"new_deadline_rows": jsontext.dumps_rows(rows).decode()}
 
 
 class DeadlineRepository:
@@ -231,10 +239,9 @@ class DeadlineRepository:
         new = self.session.info[NEW_DEADLINES] = NewDeadlines()
         if len(ids) < 2:
             return  # one deadline to open: its own INSERT at once costs no more than the read
-        uow.defer(self.written)
-        connection = await self.session.connection()
-        found = await connection.execute(EXISTING, {"ids": sorted(ids)})
-        new.read, new.existing = ids, set(found.scalars())
+        uow.ride(lambda: _riding(new))
+        found = await direct.execute(self.session, EXISTING, {"ids": sorted(ids)})
+        new.read, new.existing = ids, {row.id for row in found}
 
     async def exists(self, subject_type: str, subject_id: str, limit_key: str) -> bool:
         return bool(
@@ -276,16 +283,15 @@ class DeadlineRepository:
         return True
 
     async def written(self) -> None:
-        """The batch's new deadlines gathered so far, written now: at commit, or before a read
-        of the table (of_subject) that must see them."""
+        """The batch's new deadlines gathered so far, written now, before a read of the table
+        (of_subject) that must see them; those gathered after it ride on the commit."""
         new: NewDeadlines | None = self.session.info.get(NEW_DEADLINES)
         if new is None or not new.rows:
             return
         rows, new.rows = new.rows, []
-        connection = await self.session.connection()
-        result = await connection.execute(ADD_MANY, {"rows": jsontext.dumps_rows(rows).decode()})
-        if rows_affected(result) != len(rows):
-            raise OpenedMeanwhile(sorted(row["id"] for row in rows))
+        await direct.execute(
+            self.session, ADD_MANY, {"new_deadline_rows": jsontext.dumps_rows(rows).decode()}
+        )
 
     async def save(self, tracked: Tracked) -> None:
         row = to_row(tracked)
