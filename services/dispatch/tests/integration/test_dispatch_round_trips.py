@@ -562,8 +562,8 @@ async def test_a_batchs_repairs_are_read_in_one_statement_and_written_in_one_as_
 ):
     """A consumer's batch of ordinary repairs reads what they need (each ticket's state, the
     crews of its unit) in one statement, and writes its new orders (and their history rows)
-    riding on the commit's statement, where each was two of its own; what the batch decides is what
-    one by one decided: a ticket's second event makes no second order, each crew's load counts
+    riding on the commit's statement, where each was two of its own; what the batch decides is
+    what one by one decided: a ticket's second event makes no second order, each crew's load counts
     the batch's earlier orders, and a handler that reads the table (a repeat call linked to a
     repair of the batch) finds the orders written before it runs. Each event's audit row keeps
     its own rows."""

@@ -1,9 +1,8 @@
 """What opening repair deadlines costs the SLA monitor's consumer, counted by the client-side
 counter the benchmark reads (DB_COUNT_ROUND_TRIPS), on the real PostgreSQL: a consumer batch's
-deadlines read ahead in one statement and inserted riding on the commit's last one (a unit of work of events
-not given as a batch inserts each at once), the batch's events logged (the replay history) in
-one statement at commit; the log keeps the batch's order, and each event keeps its own audit
-row."""
+deadlines read ahead in one statement and inserted riding on the commit's last one (a unit of
+work of events not given as a batch inserts each at once), with the batch's events logged (the
+replay history); the log keeps the batch's order, and each event keeps its own audit row."""
 
 from __future__ import annotations
 
