@@ -127,7 +127,8 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
     sc.extra["records_open"] = args.records_open
     sc.extra["records_regenerate"] = args.records_regenerate
     sc.extra["instance_cpu"] = args.instance_cpu
-    stack = Stack(out, partitions=args.partitions, state=args.state)
+    pg_settings = dict(setting.split("=", 1) for setting in args.pg_setting)
+    stack = Stack(out, partitions=args.partitions, state=args.state, pg_settings=pg_settings)
     results: list[Result] = []
     figures: dict = {}
     sampler = MemorySampler()
@@ -145,6 +146,15 @@ async def main_async(args, out: Path) -> tuple[list[Result], dict, dict]:
         stack.start_services(code, pod_shares=args.cpu_shares == "pods")
         figures["code"] = code
         results.append(Result("setup", "the services' CPU weights", None, "", note=stack.cpu_note))
+        results.append(
+            Result(
+                "setup",
+                "PostgreSQL settings",
+                None,
+                "",
+                note=", ".join(f"{k}={v.strip(chr(39))}" for k, v in stack.pg_settings.items()),
+            )
+        )
         for name, proc in stack.procs.items():
             sampler.watch(name, proc.process.pid)
         sampler.watch("kafka (JVM)", stack.kafka.process.pid)
@@ -282,6 +292,15 @@ def main() -> None:
         " or for one as SERVICE:KEY=VALUE (e.g. intake:WEB_CONCURRENCY=2)",
     )
     parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a PostgreSQL setting for the run over the bench's own (stack.PG_SETTINGS), applied"
+        " with ALTER SYSTEM and kept by the server until another run sets it: quote a string as"
+        " SQL does (e.g. commit_delay=0, shared_buffers=\"'1GB'\")",
+    )
+    parser.add_argument(
         "--profile",
         action="append",
         default=[],
@@ -300,6 +319,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.instance_cpu is not None and args.instance_cpu <= 0:
         parser.error("--instance-cpu: a share of a core above 0 (e.g. 0.25)")
+    if malformed := [s for s in args.pg_setting if "=" not in s]:
+        parser.error(f"--pg-setting KEY=VALUE, not {malformed[0]!r}")
     args.state = Path(args.state).resolve() if args.state else None
     from brightline.platform.local import project_root
 

@@ -46,7 +46,13 @@ PG_SETTINGS = {
 
 
 class Stack:
-    def __init__(self, out_dir: Path, partitions: int = 12, state: Path | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        partitions: int = 12,
+        state: Path | None = None,
+        pg_settings: dict[str, str] | None = None,
+    ) -> None:
         root = project_root()
         self.root = root
         self.out_dir = out_dir
@@ -58,6 +64,7 @@ class Stack:
         self.postgres = LocalPostgres(state / "bench-pg")
         self.kafka = LocalKafka(state / "bench-kafka", partitions=partitions, heap="1g")
         self.partitions = partitions
+        self.pg_settings = {**PG_SETTINGS, **(pg_settings or {})}
         self.run_id = f"b{int(time.time())}"
         self.prefix = f"{self.run_id}."
         self.db = {name: f"bench_{name}" for name in SERVICES}
@@ -77,8 +84,11 @@ class Stack:
         self.database_url = self.postgres.start()
         server = self.postgres._server
         changed = False
-        for key, value in PG_SETTINGS.items():
-            if value.strip("'") not in server.psql(f"SHOW {key};"):
+        for key, value in self.pg_settings.items():
+            # psql prints a header, the value and a row count: the value is one whole line
+            # (a substring test took 1000 for 0 or 10).
+            shown = [line.strip() for line in server.psql(f"SHOW {key};").splitlines()]
+            if value.strip("'") not in shown:
                 server.psql(f"ALTER SYSTEM SET {key} = {value};")
                 changed = True
         if changed:
