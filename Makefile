@@ -3,6 +3,13 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 # uv comes from PyPI when the machine lacks it; everything else comes through uv and Maven.
 UV := python3 -m uv
+# The virtualenv's interpreter: the distribution's python3.11 where the machine has one. It is
+# built with profile-guided optimisation and LTO, as the images' python:3.11-slim is
+# (deploy/docker/Dockerfile); on a plain source build (pyenv's default, the first python3 on
+# this machine's PATH) the services' Python took a third more CPU, and `make bench` measured that
+# instead of what production runs (tests/bench/README.md, "The interpreter"). Elsewhere uv
+# takes the first Python 3.11 it finds; `make setup VENV_PYTHON=/path/to/python` chooses.
+VENV_PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) 3.11)
 
 .PHONY: setup lint test test-unit web web-check run bench docs check-docs kafka-jars clean
 
@@ -11,7 +18,7 @@ WEB := services/console/web
 
 .venv/.synced: pyproject.toml uv.lock $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
-	$(UV) sync --all-packages --frozen
+	$(UV) sync --all-packages --frozen --python $(VENV_PYTHON)
 	touch $@
 
 .cache/kafka/.fetched: .venv/.synced deploy/kafka/pom.xml
