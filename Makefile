@@ -8,8 +8,9 @@ UV := python3 -m uv
 # (deploy/docker/Dockerfile); on a plain source build (pyenv's default, the first python3 on
 # this machine's PATH) the services' Python took a third more CPU, and `make bench` measured that
 # instead of what production runs (tests/bench/README.md, "The interpreter"). Elsewhere uv
-# takes the first Python 3.11 it finds; `make setup VENV_PYTHON=/path/to/python` chooses.
-VENV_PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) 3.11)
+# takes the first Python 3.11 it finds; `make setup VENV_PYTHON=/path/to/python` chooses. A
+# distribution's python3.11-minimal alone lacks most of the standard library: then not it.
+VENV_PYTHON ?= $(or $(shell /usr/bin/python3.11 -c 'import asyncio, ssl, sqlite3, zoneinfo' >/dev/null 2>&1 && echo /usr/bin/python3.11),3.11)
 
 .PHONY: setup lint test test-unit web web-check run bench docs check-docs kafka-jars clean
 
