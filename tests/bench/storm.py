@@ -10,6 +10,8 @@ Measured: 5xx count, client-side failures (timeouts), every accepted ticket reac
 (work_orders rows), the share folded into incidents (orders with an incident that are not its
 lead), and consumer lag (Kafka group offsets vs end offsets, via the admin client) sampled
 every 2 s: at the end of the spike, its peak, and how long it took to drain after the load.
+Issue 21's targets are printed beside two of them: every call answered within the planned
+length (10 minutes with `--storm-minutes 10`) and the lag drained within 60 s of the load's end.
 """
 
 from __future__ import annotations
@@ -228,8 +230,19 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             note=f"planned {total}; spike "
             f"{scale.storm_spike_rate:.0f}/s for {scale.storm_spike_seconds:.0f}s, background "
             f"{bg_rate:.0f}/s; {report['late']} started >1s late ({report['capped']} waited "
-            f"for one of the {MAX_INFLIGHT} answers outstanding); took "
-            f"{report['finished'] - report['started']:.0f}s",
+            f"for one of the {MAX_INFLIGHT} answers outstanding)",
+        ),
+        # The issue's storm is 100,000 calls within 10 minutes (`--storm-minutes 10`): every
+        # call answered within the planned length, however far the spike put the load behind.
+        Result(
+            "storm",
+            "every call answered within",
+            report["finished"] - report["started"],
+            "s",
+            f"<= {scale.storm_seconds + 1:.0f}",
+            note=f"the planned length, {scale.storm_seconds:.0f} s, and a second for the last "
+            f"call's own answer; the generator holds at most {MAX_INFLIGHT} answers "
+            "outstanding, so a spike the system cannot absorb stretches the run",
         ),
         Result(
             "storm",
@@ -296,6 +309,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
             "lag drained after load end",
             (drained_at - load_end) if drained_at else None,
             "s",
+            "<= 60",
             note=(
                 "each group last seen behind, after load end: "
                 + ", ".join(
