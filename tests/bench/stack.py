@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -62,6 +63,9 @@ class Stack:
         # and topics would otherwise be each other's).
         state = state or root / ".local"
         self.postgres = LocalPostgres(state / "bench-pg")
+        # The settings a run gave beyond PG_SETTINGS (--pg-setting), so the next run can take
+        # them back: ALTER SYSTEM keeps them in the data directory.
+        self.extra_settings_file = state / "bench-pg-extra-settings.json"
         self.kafka = LocalKafka(state / "bench-kafka", partitions=partitions, heap="1g")
         self.partitions = partitions
         self.pg_settings = {**PG_SETTINGS, **(pg_settings or {})}
@@ -84,6 +88,18 @@ class Stack:
         self.database_url = self.postgres.start()
         server = self.postgres._server
         changed = False
+        # A setting an earlier run gave with --pg-setting goes back to the server's default
+        # unless this run gives it too (one run's setting is not the next one's).
+        extra = sorted(set(self.pg_settings) - set(PG_SETTINGS))
+        earlier = (
+            json.loads(self.extra_settings_file.read_text())
+            if self.extra_settings_file.exists()
+            else []
+        )
+        for key in set(earlier) - set(extra):
+            server.psql(f"ALTER SYSTEM RESET {key};")
+            changed = True
+        self.extra_settings_file.write_text(json.dumps(extra))
         for key, value in self.pg_settings.items():
             # psql prints a header, the value and a row count: the value is one whole line
             # (a substring test took 1000 for 0 or 10).
