@@ -11,7 +11,8 @@ Measured: 5xx count, client-side failures (timeouts), every accepted ticket reac
 lead), and consumer lag (Kafka group offsets vs end offsets, via the admin client) sampled
 every 2 s: at the end of the spike, its peak, and how long it took to drain after the load.
 Issue 21's targets are printed beside two of them: every call answered within the planned
-length (10 minutes with `--storm-minutes 10`) and the lag drained within 60 s of the load's end.
+length (with `--storm-minutes 10` or longer: the default's 5 minutes is a harder storm than the
+issue's) and the lag drained within 60 s of the load's end.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from brightline.platform.testing import bearer
 
 METERS_PER_TRANSFORMER = 200
 MAX_INFLIGHT = 512  # the generator's outstanding requests at most (a call centre's agents)
+ISSUE_STORM_SECONDS = 600  # issue 21: 100,000 calls within 10 minutes
 
 
 async def load_topology(stack: Stack, total: int) -> None:
@@ -221,6 +223,7 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
     folded = 100 * counts["folded"] / counts["arrived"] if counts["arrived"] else None
     sent = report["sent"]
     figures["storm_lag"] = samples and [(t - t0, lag) for t, lag in samples]
+    issue_plan = scale.storm_seconds >= ISSUE_STORM_SECONDS
     return [
         Result(
             "storm",
@@ -234,15 +237,18 @@ async def run(stack: Stack, scale, figures: dict) -> list[Result]:
         ),
         # The issue's storm is 100,000 calls within 10 minutes (`--storm-minutes 10`): every
         # call answered within the planned length, however far the spike put the load behind.
+        # A shorter plan (the default compresses it to 5) is a harder storm than the issue's:
+        # no target there.
         Result(
             "storm",
             "every call answered within",
             report["finished"] - report["started"],
             "s",
-            f"<= {scale.storm_seconds + 1:.0f}",
+            f"<= {scale.storm_seconds + 1:.0f}" if issue_plan else "",
             note=f"the planned length, {scale.storm_seconds:.0f} s, and a second for the last "
             f"call's own answer; the generator holds at most {MAX_INFLIGHT} answers "
-            "outstanding, so a spike the system cannot absorb stretches the run",
+            "outstanding, so a spike the system cannot absorb stretches the run"
+            + ("" if issue_plan else "; a target for the issue's 10 minutes (--storm-minutes 10)"),
         ),
         Result(
             "storm",
