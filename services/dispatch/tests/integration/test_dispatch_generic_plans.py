@@ -4,9 +4,8 @@ from their sixth run PostgreSQL plans them for any value of their parameters (a 
 a status bound as a parameter kept every partial index of the few orders it wants (assigned past
 their acceptance time, waiting for a crew, needing routing) out of reach, and each round read all
 of work_orders three times. Each read is planned here as that generic plan, over a history of
-finished orders: none scans the table. The crews' load, read on every new repair, too; and an
-incident's tickets (its detail view), read from its own links, not from every link there ever
-was."""
+finished orders: none scans the table; and an incident's tickets (its detail view), read from
+its own links, not from every link there ever was."""
 
 from __future__ import annotations
 

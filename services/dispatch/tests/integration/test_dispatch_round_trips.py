@@ -39,7 +39,6 @@ from brightline.dispatch.adapters.orm import (
     work_orders,
 )
 from brightline.dispatch.adapters.repository import (
-    CrewRepository,
     OutageRepository,
     WorkOrderRepository,
 )
@@ -392,15 +391,6 @@ async def test_a_batchs_read_ahead_finds_orders_and_waiting_links_by_their_index
     )
     assert any("ix_incident_links_waiting" in line for line in captured), captured
     assert any("ix_work_orders_ticket_id" in line for line in captured), captured
-    assert any("ix_work_orders_crew_active" in line for line in captured), captured
-
-
-async def test_the_crews_load_is_counted_from_their_open_orders_alone(dispatch):
-    """Assignment counts each crew's open orders on every new repair: from the partial index of
-    the orders crews still work on, not from every order a crew ever had (36 ms against 0.9 ms
-    for six crews with 30,000 orders, 2 % of them open)."""
-    captured = await plans(dispatch, lambda session: CrewRepository(session).states(UNIT))
-    assert any("ix_work_orders_crew_active" in line for line in captured), captured
 
 
 async def test_a_repair_compiles_no_sql_once_warm(dispatch, monkeypatch):

@@ -83,6 +83,9 @@ crews = sa.Table(
     sa.Column("latitude", sa.Float),
     sa.Column("longitude", sa.Float),
     sa.Column("position_at", TZ),
+    # The orders the crew works on (ACTIVE_FOR_CREW), kept by triggers on work_orders
+    # (migration 0016): assignment reads it on every new repair.
+    sa.Column("open_orders", sa.Integer, nullable=False, server_default="0"),
 )
 
 crew_members = sa.Table(

@@ -30,7 +30,6 @@ from brightline.dispatch.adapters.orm import (
     work_orders,
 )
 from brightline.dispatch.domain.model import (
-    ACTIVE_FOR_CREW,
     INCIDENT_OPEN,
     OPEN_STATUSES,
     ClusterKey,
@@ -582,17 +581,7 @@ class CrewRepository:
 
     async def board(self, unit_id: str | None = None) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         """Crews with their positions and open-order load, for the supervisor board."""
-        load = (
-            sa.select(work_orders.c.crew_id, sa.func.count().label("open_orders"))
-            .where(work_orders.c.status.in_(ACTIVE_FOR_CREW))
-            .group_by(work_orders.c.crew_id)
-            .subquery()
-        )
-        query = (
-            sa.select(crews, sa.func.coalesce(load.c.open_orders, 0).label("open_orders"))
-            .select_from(crews.outerjoin(load, load.c.crew_id == crews.c.crew_id))
-            .order_by(crews.c.unit_id, crews.c.crew_id)
-        )
+        query = sa.select(crews).order_by(crews.c.unit_id, crews.c.crew_id)
         if unit_id:
             query = query.where(crews.c.unit_id == unit_id)
         return (await self.session.execute(query)).all()
@@ -1110,15 +1099,8 @@ _READ_AHEAD_FOLDS = sa.text(
 
 
 def _crew_state_columns() -> tuple[Any, ...]:
-    """A crew with its open-order load and its roster (CrewRepository.states)."""
-    # The statuses written into the statement, not bound: only then may the planner answer
-    # from the partial index of open orders (ix_work_orders_crew_active) in a generic plan too.
-    load = (
-        sa.select(sa.func.count())
-        .where(work_orders.c.crew_id == crews.c.crew_id)
-        .where(work_orders.c.status.in_([written(s) for s in ACTIVE_FOR_CREW]))
-        .scalar_subquery()
-    )
+    """A crew with its open-order load (kept on its row) and its roster
+    (CrewRepository.states)."""
 
     def roster(column: sa.Column[Any]) -> sa.ScalarSelect[Any]:
         # starts and ends aggregated in the same order, so they pair up again by position
@@ -1129,7 +1111,6 @@ def _crew_state_columns() -> tuple[Any, ...]:
 
     return (
         *crews.c,
-        load.label("open_orders"),
         roster(crew_shifts.c.starts_at).label("shift_starts"),
         roster(crew_shifts.c.ends_at).label("shift_ends"),
     )
