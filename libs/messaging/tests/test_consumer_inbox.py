@@ -193,3 +193,30 @@ async def test_a_batch_gives_its_process_turns_between_a_few_events(engine):
     assert applied == 45
     assert longest_stretch(turns) <= EVENTS_PER_TURN
     assert len(await rows(engine, "SELECT event_id FROM inbox")) == 45
+
+
+async def test_a_batch_ended_as_a_deadlocks_victim_is_applied_again_at_no_attempts_cost(engine):
+    """PostgreSQL ends one transaction of a deadlock (SQLSTATE 40P01): the batch's records did
+    nothing wrong, so the batch is applied again and no attempt is counted (max_attempts 1 and
+    no dead-letter producer: a counted attempt would fail the test)."""
+    write = writing(keyed=True)
+    victims = 0
+
+    async def route(event, uow) -> None:
+        nonlocal victims
+        await write(event, uow)
+        if not victims:
+            victims += 1
+            await uow.session.execute(
+                text(
+                    "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' "
+                    "USING ERRCODE = 'deadlock_detected'; END $$"
+                )
+            )
+
+    consumer = consumer_on(engine, route)
+    events = [new_event(ticket(i), source="/brightline/intake") for i in range(3)]
+    await apply(consumer, events)
+    assert victims == 1
+    assert Counter(await rows(engine, "SELECT event_id FROM calls")) == {e.id: 1 for e in events}
+    assert consumer.handled_total == 3 and consumer.dead_lettered_total == 0

@@ -36,7 +36,7 @@ from brightline.messaging.kafka import kafka_auth, pace_fetches, prefixed
 from brightline.messaging.schema import inbox
 from brightline.messaging.unit_of_work import AppliedBefore, UnitOfWork
 from brightline.platform import telemetry
-from brightline.platform.db import database_unavailable
+from brightline.platform.db import database_unavailable, transaction_conflict
 from brightline.platform.settings import CONSUMER_FETCH_PACE_MS
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,13 @@ TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError, OS
 
 
 def is_transient(error: BaseException) -> bool:
-    # A restarting PostgreSQL answers with SQLSTATE 57P01/57P03 as a plain DBAPIError.
-    return database_unavailable(error) or isinstance(error, TRANSIENT)
+    # A restarting PostgreSQL answers with SQLSTATE 57P01/57P03 as a plain DBAPIError. A batch
+    # chosen as a deadlock's victim is not its records' fault either: applied again, no attempt
+    # counted (dispatch's crews are locked in one order, but a scanner's several statements may
+    # still meet a batch's).
+    return (
+        database_unavailable(error) or transaction_conflict(error) or isinstance(error, TRANSIENT)
+    )
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
@@ -409,7 +414,7 @@ class EventConsumer:
                 before |= redelivered.event_ids
             except Exception as error:
                 if is_transient(error):
-                    log.warning("%s: infrastructure unavailable (%s); retrying", self.name, error)
+                    log.warning("%s: transient failure (%s); retrying", self.name, error)
                     await asyncio.sleep(min(self.retry_backoff * 10, 2.0))
                     continue
                 if found := await self._in_inbox(items) - before:

@@ -48,6 +48,21 @@ def database_unavailable(error: BaseException) -> bool:
     return isinstance(error, (ConnectionError, TimeoutError))
 
 
+# A transaction PostgreSQL ended to resolve a conflict with another (a deadlock's victim, a
+# serialization failure): nothing wrong with the statement; the same work succeeds run again.
+CONFLICT_SQLSTATES = ("40001", "40P01")
+
+
+def transaction_conflict(error: BaseException) -> bool:
+    """True when PostgreSQL ended the transaction for a conflict with another one."""
+    from sqlalchemy import exc as sa_exc
+
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return str(sqlstate) in CONFLICT_SQLSTATES
+
+
 def server_url(configured: str | None) -> str:
     """The configured server, or the project's embedded PostgreSQL started on demand."""
     if configured:
