@@ -2,7 +2,9 @@
 restarting. Found by the fault-injection test: asyncpg reports "the database system is shutting
 down" (SQLSTATE 57P01) as a plain DBAPIError, which used to count as the record's fault, so
 after three attempts a good work-order event went to the dead-letter topic and its arrival
-deadline was never opened."""
+deadline was never opened. A transaction PostgreSQL ends for a conflict with another (a
+deadlock's victim, SQLSTATE 40P01; a serialization failure, 40001) is the same: nothing is wrong
+with the record or the request, and the same work succeeds run again."""
 
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -20,8 +22,10 @@ def dbapi_error(sqlstate: str) -> sa_exc.DBAPIError:
     return sa_exc.DBAPIError("INSERT INTO inbox ...", {}, AsyncpgError(sqlstate))
 
 
-@pytest.mark.parametrize("sqlstate", ["57P01", "57P02", "57P03", "08006", "08001"])
-def test_the_database_going_away_is_transient(sqlstate):
+@pytest.mark.parametrize(
+    "sqlstate", ["57P01", "57P02", "57P03", "08006", "08001", "40P01", "40001"]
+)
+def test_the_database_going_away_or_ending_a_conflict_is_transient(sqlstate):
     assert is_transient(dbapi_error(sqlstate))
 
 
@@ -66,6 +70,17 @@ async def test_a_request_during_a_database_restart_gets_503_with_retry_after():
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["Retry-After"] == "1"
+
+
+async def test_a_request_chosen_as_a_deadlocks_victim_gets_503_with_retry_after():
+    import httpx
+
+    transport = httpx.ASGITransport(app=app_raising(dbapi_error("40P01")))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/tickets")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert "concurrent" in response.json()["detail"]
 
 
 async def test_a_database_error_of_the_request_stays_a_500():

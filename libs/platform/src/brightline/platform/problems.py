@@ -109,11 +109,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)  # connecting over a unix socket while Postgres restarts
     async def on_database_error(request: Request, error: Exception) -> JSONResponse:
-        """The database restarting is a 503 a client may retry (with its Idempotency-Key), not a
-        500; any other database error is a bug and stays a 500."""
+        """The database restarting, or ending the transaction for a conflict with another (a
+        deadlock's victim), is a 503 a client may retry (with its Idempotency-Key), not a 500;
+        any other database error is a bug and stays a 500."""
         from sqlalchemy.exc import DataError
 
-        from brightline.platform.db import database_unavailable
+        from brightline.platform.db import database_unavailable, transaction_conflict
 
         if isinstance(error, DataError):  # a value the column cannot take (too long, not a uuid)
             return problem_response(
@@ -125,15 +126,14 @@ def install_problem_handlers(app: FastAPI) -> None:
                 ),
                 request,
             )
-        if not database_unavailable(error):
+        if transaction_conflict(error):  # rolled back whole: the same request may run again
+            detail = "The change met a concurrent one and was not made; retry shortly"
+        elif database_unavailable(error):
+            detail = "The database is restarting; retry shortly"
+        else:
             raise error
         return problem_response(
-            Problem(
-                503,
-                "unavailable",
-                "Service briefly unavailable",
-                "The database is restarting; retry shortly",
-            ),
+            Problem(503, "unavailable", "Service briefly unavailable", detail),
             request,
             headers={"Retry-After": "1"},
         )
