@@ -125,8 +125,8 @@ TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError, OS
 def is_transient(error: BaseException) -> bool:
     # A restarting PostgreSQL answers with SQLSTATE 57P01/57P03 as a plain DBAPIError. A batch
     # chosen as a deadlock's victim is not its records' fault either: applied again, no attempt
-    # counted (dispatch's crews are locked in one order, but a scanner's several statements may
-    # still meet a batch's).
+    # counted (dispatch's triggers lock the crews a statement moves in one order, but two such
+    # statements in one transaction could still meet another transaction's in a circle).
     return (
         database_unavailable(error) or transaction_conflict(error) or isinstance(error, TRANSIENT)
     )
