@@ -60,7 +60,7 @@ def kafka_bootstrap(tmp_path_factory) -> str:
         f"Apache Kafka {broker.version} (KRaft, jars from Maven Central) at {bootstrap}"
     )
     yield bootstrap
-    broker.stop()
+    broker.discard()  # the session's topics go with it: no controlled shutdown
 
 
 @pytest.fixture(scope="session")
@@ -78,8 +78,6 @@ def postgres_server(tmp_path_factory) -> str:
             INFRA["postgres"] = "PostgreSQL 16 in testcontainers"
             yield container.get_connection_url()
         return
-    import shutil
-
     from brightline.platform.local import LocalPostgres, project_root
 
     # Not under pytest's tmp: that is private to root, and the server runs as pgserver's own
@@ -89,8 +87,7 @@ def postgres_server(tmp_path_factory) -> str:
     url = server.start()
     INFRA["postgres"] = f"{server.version} (embedded, pgserver)"
     yield url
-    server.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    server.discard()  # the session's databases go with it: no shutdown checkpoint
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -57,9 +56,8 @@ def own_infra(tmp_path_factory):
         url = postgres.start()
         yield kafka, postgres, url
     finally:
-        kafka.stop()
-        postgres.stop()
-        shutil.rmtree(pg_dir, ignore_errors=True)
+        kafka.discard()
+        postgres.discard()
 
 
 def database_names() -> dict[str, str]:

@@ -287,6 +287,14 @@ class LocalKafka:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def discard(self) -> None:
+        """Kill the broker and remove its data folder: for a throwaway one (a test session's),
+        whose controlled shutdown would only write state nobody reads again."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
     def admin_credentials(self) -> dict[str, str]:
         """aiokafka keyword arguments of the broker's admin user (empty without SCRAM)."""
         if not self.scram_users:

@@ -6,6 +6,7 @@ It listens on a unix socket only (no TCP port to collide with); URLs carry `?hos
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -133,3 +134,10 @@ class LocalPostgres:
         """Stop the server if this handle started it (see start())."""
         if getattr(self, "started_here", True) and (self.data_dir / "postmaster.pid").exists():
             self._pg_ctl("-m", "fast", "stop")
+
+    def discard(self) -> None:
+        """Stop the server at once and remove its data folder: for a throwaway one (a test
+        session's), whose shutdown checkpoint would only write pages nobody reads again."""
+        if getattr(self, "started_here", True) and (self.data_dir / "postmaster.pid").exists():
+            self._pg_ctl("-m", "immediate", "stop")
+        shutil.rmtree(self.data_dir, ignore_errors=True)
