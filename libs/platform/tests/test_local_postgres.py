@@ -87,3 +87,22 @@ def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path, monkeypat
     monkeypatch.setattr(pgserver.postgres_server, "pg_ctl", pg_ctl_that_never_starts)
     with pytest.raises(RuntimeError, match="stopped while starting"):
         LocalPostgres(data_dir).start()
+
+
+def test_a_discarded_server_is_stopped_and_its_folder_removed_without_waiting(tmp_path):
+    """A test session's server: stopped at once, and its folder removed (in the background, so
+    the session does not wait for a whole suite's databases to be unlinked)."""
+    data_dir = tmp_path / "pg"
+    server = LocalPostgres(data_dir)
+    server.start()
+    postmaster = psutil.Process(int((data_dir / "postmaster.pid").read_text().splitlines()[0]))
+    server.discard()
+    assert not postmaster.is_running() or postmaster.status() == psutil.STATUS_ZOMBIE
+    assert not data_dir.exists()
+    aside = data_dir.with_name(".pg.removing")
+    for _ in range(1200):  # a hang stops here; a folder this small goes in well under a second
+        if not aside.exists():
+            break
+        time.sleep(0.1)
+    assert not aside.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from brightline.platform.local.paths import free_port, project_root
+from brightline.platform.local.paths import free_port, project_root, remove_in_background
 from brightline.platform.local.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -288,12 +288,12 @@ class LocalKafka:
             self.process.wait()
 
     def discard(self) -> None:
-        """Kill the broker and remove its data folder: for a throwaway one (a test session's),
-        whose controlled shutdown would only write state nobody reads again."""
+        """Kill the broker and remove its data folder (in the background): for a throwaway one
+        (a test session's), whose controlled shutdown would only write state nobody reads again."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        remove_in_background(self.data_dir)
 
     def admin_credentials(self) -> dict[str, str]:
         """aiokafka keyword arguments of the broker's admin user (empty without SCRAM)."""

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import subprocess
 from pathlib import Path
 
 
@@ -65,3 +66,25 @@ def free_port(span: int = 1) -> int:
         chosen: int = sock.getsockname()[1]
         _HANDED_OUT.add(chosen)
         return chosen
+
+
+def remove_in_background(folder: Path) -> None:
+    """Remove `folder` (a stopped server's throwaway data) without waiting: renamed aside at
+    once, then deleted by an `rm -rf` of its own. A test session's database folder holds every
+    database its tests made, a few hundred files each: unlinking them one by one took 5 s after
+    335 tests and about 30 s after the whole suite, all of it spent waiting at the session's end."""
+    folder = Path(folder)
+    if not folder.exists():
+        return
+    aside = folder.with_name(f".{folder.name}.removing")
+    try:
+        folder.rename(aside)
+    except OSError:
+        aside = folder
+    subprocess.Popen(  # noqa: S603 - a fixed command on our own folder
+        ["rm", "-rf", "--", str(aside)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )

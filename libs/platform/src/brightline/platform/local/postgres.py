@@ -6,11 +6,12 @@ It listens on a unix socket only (no TCP port to collide with); URLs carry `?hos
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from brightline.platform.local.paths import remove_in_background
 
 if TYPE_CHECKING:
     import pgserver
@@ -136,8 +137,9 @@ class LocalPostgres:
             self._pg_ctl("-m", "fast", "stop")
 
     def discard(self) -> None:
-        """Stop the server at once and remove its data folder: for a throwaway one (a test
-        session's), whose shutdown checkpoint would only write pages nobody reads again."""
+        """Stop the server at once and remove its data folder (in the background): for a
+        throwaway one (a test session's), whose shutdown checkpoint would only write pages nobody
+        reads again."""
         if getattr(self, "started_here", True) and (self.data_dir / "postmaster.pid").exists():
             self._pg_ctl("-m", "immediate", "stop")
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        remove_in_background(self.data_dir)
