@@ -106,3 +106,20 @@ def test_a_discarded_server_is_stopped_and_its_folder_removed_without_waiting(tm
         time.sleep(0.1)
     assert not aside.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_joined_server_is_not_discarded(tmp_path):
+    """discard() of a handle that joined a running server (make run's, say) leaves it running."""
+    data_dir = tmp_path / "pg"
+    owner = LocalPostgres(data_dir)
+    owner.start()
+    try:
+        joined = LocalPostgres(data_dir)
+        joined.start()
+        assert not joined.started_here
+        joined.discard()
+        assert (data_dir / "postmaster.pid").exists()
+        assert owner._server is not None
+        assert "1" in owner._server.psql("SELECT 1;")
+    finally:
+        owner.stop()

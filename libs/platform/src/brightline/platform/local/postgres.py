@@ -139,7 +139,9 @@ class LocalPostgres:
     def discard(self) -> None:
         """Stop the server at once and remove its data folder (in the background): for a
         throwaway one (a test session's), whose shutdown checkpoint would only write pages nobody
-        reads again."""
-        if getattr(self, "started_here", True) and (self.data_dir / "postmaster.pid").exists():
+        reads again. A server this handle joined (see start()) is another's: left as it is."""
+        if not getattr(self, "started_here", True):
+            return
+        if (self.data_dir / "postmaster.pid").exists():
             self._pg_ctl("-m", "immediate", "stop")
         remove_in_background(self.data_dir)
