@@ -39,10 +39,11 @@ $(WEB)/dist/index.html: $(WEB)/node_modules/.ci $(shell find $(WEB)/src $(WEB)/i
 
 # Python packages, the Kafka jars and Keycloak (Maven), the embedded PostgreSQL (a wheel),
 # Debian's Chromium for the browser tests, and the console's web app (npm ci && npm run build).
-# Byte code is compiled here, the packages' by uv and the project's own below (only what changed):
-# where no process may write it (PYTHONDONTWRITEBYTECODE, as on CI's machines), every service
-# process compiled each module it imported, about 2 s of CPU a start, and the suite starts
-# hundreds of them.
+# Byte code is compiled here, the packages' by uv and the project's own below (only what
+# changed): where no process may write it (PYTHONDONTWRITEBYTECODE, as on this project's build
+# box), every service process compiled each module it imported, about 2 s of CPU a start, and
+# the suite starts over ninety of them (one scenario stack's start: 11 s with 681 of the 5,531
+# modules compiled, 9-10 s with all).
 setup: .venv/.synced .cache/kafka/.fetched .cache/keycloak/.fetched web
 	bash deploy/browser/install-chromium.sh
 	$(PY) -m compileall -q -j 0 libs/*/src services/*/src
