@@ -17,9 +17,10 @@ import uuid
 
 import pytest
 
-# One broker serves the whole session and every test module has topics of its own: at the
-# production default of 12 partitions the broker runs out of file handles long before the end
-# of the suite. Tests that are about partitions set their own count.
+# One broker serves the whole session (each pytest-xdist worker's: `make test` runs two) and
+# every test module has topics of its own: at the production default of 12 partitions the broker
+# runs out of file handles long before the end of the suite. Tests that are about partitions set
+# their own count.
 os.environ.setdefault("KAFKA_PARTITIONS", "2")
 
 # Before any service settings are built, and inherited by every service process a test starts.
@@ -135,16 +136,44 @@ def db_name():
     return unique_db
 
 
+# What the closing summary prints travels on each test's teardown report (`user_properties`):
+# under pytest-xdist the tests run in worker processes and only their reports reach the process
+# that prints the summary. Each worker has its own broker, database and Keycloak.
+SUMMARY_LINE = "brightline-summary"
+INFRA_LINE = "brightline-infrastructure"
+_INFRA_SENT: set[str] = set()
+_INFRA_SHOWN: dict[str, list[str]] = {}
+
+
 @pytest.fixture
-def report():
+def report(request):
     """`report(line)`: a figure an issue asks to see (counts after faults, fuzzer totals),
     printed in the run's closing summary even when the test passes."""
-    return SUMMARY.append
+    return lambda line: request.node.user_properties.append((SUMMARY_LINE, line))
+
+
+def pytest_runtest_teardown(item):
+    for what, line in INFRA.items():
+        if what not in _INFRA_SENT:
+            _INFRA_SENT.add(what)
+            item.user_properties.append((INFRA_LINE, (what, line)))
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "teardown":
+        return  # every phase's report carries the test's properties: read them once
+    for name, value in report.user_properties:
+        if name == SUMMARY_LINE:
+            SUMMARY.append(value)
+        elif name == INFRA_LINE:
+            what, line = value
+            if line not in _INFRA_SHOWN.setdefault(what, []):
+                _INFRA_SHOWN[what].append(line)
 
 
 def pytest_terminal_summary(terminalreporter):
     for what in ("kafka", "postgres", "keycloak"):
-        if what in INFRA:
-            terminalreporter.write_line(f"real infrastructure: {INFRA[what]}")
+        for line in _INFRA_SHOWN.get(what, []):
+            terminalreporter.write_line(f"real infrastructure: {line}")
     for line in SUMMARY:
         terminalreporter.write_line(line.strip("\n"))
