@@ -65,7 +65,7 @@ lint: setup
 ## integration (real Kafka + PostgreSQL), end-to-end, browser; the 25 slowest tests are printed.
 ## Two pytest-xdist workers, each with its own broker, database and Keycloak, a test file at a
 ## time (a module's services start once): one process left a third of two cores idle, waiting
-## on servers and services (2,674 tests: 1,060-1,105 s on one, 770 s on two, 1.6 cores busy).
+## on servers and services (2,674 tests: 1,060-1,105 s on one, 697-770 s on two, 1.6 cores busy).
 ## `make test TEST_WORKERS=0` runs them in this process.
 TEST_WORKERS ?= 2
 test: setup lint web-check
