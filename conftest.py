@@ -23,6 +23,14 @@ import pytest
 # their own count.
 os.environ.setdefault("KAFKA_PARTITIONS", "2")
 
+# Each pytest-xdist worker takes its own part of the ports servers are started on (paths.free_port):
+# two workers choosing at random could hand out one port before either server had bound it.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault(
+        "BRIGHTLINE_PORT_SHARE",
+        f"{int(worker.removeprefix('gw'))}/{os.environ['PYTEST_XDIST_WORKER_COUNT']}",
+    )
+
 # Before any service settings are built, and inherited by every service process a test starts.
 os.environ.setdefault("BRIGHTLINE_ENV", "development")
 

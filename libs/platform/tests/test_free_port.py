@@ -18,6 +18,18 @@ def test_ports_are_below_the_ephemeral_range_bindable_and_never_handed_out_twice
         sock.bind(("127.0.0.1", ports[-1]))  # free when handed out
 
 
+def test_a_share_of_the_range_keeps_its_ports_apart_from_the_other_shares(monkeypatch):
+    """Two pytest-xdist workers choosing at once: each takes ports only from its own part."""
+    low, _ = paths._ephemeral_range()
+    monkeypatch.setenv("BRIGHTLINE_PORT_SHARE", "1/2")
+    ports = [paths.free_port(span=2) for _ in range(100)]
+    middle = 10000 + (low - 10000) // 2
+    assert all(middle <= port and port + 1 < low for port in ports), sorted(ports)[:3]
+    monkeypatch.setenv("BRIGHTLINE_PORT_SHARE", "0/2")
+    ports = [paths.free_port(span=2) for _ in range(100)]
+    assert all(10000 <= port and port + 1 < middle for port in ports), sorted(ports)[-3:]
+
+
 def test_a_port_in_use_is_not_handed_out(monkeypatch):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

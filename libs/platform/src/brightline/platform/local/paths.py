@@ -47,7 +47,7 @@ def free_port(span: int = 1) -> int:
     import socket
 
     low, _ = _ephemeral_range()
-    first, last = (10000, low - span) if low > 12000 else (1024, 0)
+    first, last = _share((10000, low - span), span) if low > 12000 else (1024, 0)
     for _ in range(100 if first <= last else 0):
         port = random.randint(first, last)
         ports = range(port, port + span)
@@ -66,6 +66,22 @@ def free_port(span: int = 1) -> int:
         chosen: int = sock.getsockname()[1]
         _HANDED_OUT.add(chosen)
         return chosen
+
+
+def _share(ports: tuple[int, int], span: int) -> tuple[int, int]:
+    """This process's part of the range when BRIGHTLINE_PORT_SHARE ("k/n", 0 <= k < n) names
+    one: processes choosing ports at the same time (the test suite's pytest-xdist workers, see
+    conftest.py) then never hand out one port twice in the seconds before its server binds it.
+    Spans stay inside their part."""
+    first, last = ports
+    try:
+        share, parts = (int(n) for n in os.environ["BRIGHTLINE_PORT_SHARE"].split("/"))
+    except (KeyError, ValueError):
+        return first, last
+    if not 0 <= share < parts:
+        return first, last
+    size = (last + span - first) // parts
+    return first + share * size, first + (share + 1) * size - span
 
 
 def remove_in_background(folder: Path) -> None:
