@@ -128,8 +128,9 @@ class LocalPostgres:
         pg_ctl(["-w", *args], pgdata=self.data_dir, **({"user": user} if user else {}))
 
     def restart(self) -> None:
-        """pg_ctl restart reuses the options the server was started with (postmaster.opts)."""
-        self._pg_ctl("-m", "fast", "restart")
+        """pg_ctl restart reuses the options the server was started with (postmaster.opts), but
+        not its log file: without `-l` the restarted server logged to pg_ctl's discarded output."""
+        self._pg_ctl("-m", "fast", "-l", str(self.data_dir / "log"), "restart")
 
     def stop(self) -> None:
         """Stop the server if this handle started it (see start())."""
