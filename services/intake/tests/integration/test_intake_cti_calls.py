@@ -144,3 +144,45 @@ async def test_switch_role_and_required_fields(client):
     assert bad.headers["content-type"] == "application/problem+json"
     assert {e["field"] for e in bad.json()["errors"]} == {"callerNumber", "calledNumber", "queue"}
     assert (await client.get("/calls/c-4", headers=AGENT)).status_code == 404  # nothing written
+
+
+async def test_a_call_whose_hangup_never_comes_is_given_up_and_the_late_hangup_still_counts(
+    infra_env, db_name
+):
+    """The switch rang two calls and then said nothing more of one (its hangup was lost, say
+    while intake was away): the watch ends that one as abandoned once its limit has passed, so
+    the floor stops showing a caller waiting and the answer limit settles. The answered call is
+    left alone. The switch's own hangup, arriving late, still applies over the given-up end."""
+    settings = IntakeSettings(
+        database_name=db_name("intake"),
+        unanswered_call_limit_seconds=1.0,
+        call_watch_interval_seconds=0.2,
+        **infra_env,
+    )
+    async with running(create_app(settings)) as client:
+        await post(client, new_call("lost-1"))
+        await post(client, new_call("kept-1"))
+        await post(client, answer("kept-1", T0 + timedelta(seconds=8)))
+
+        async def given_up():
+            call = (await client.get("/calls/lost-1", headers=AGENT)).json()
+            return call if call["state"] == "ended" else None
+
+        call = await eventually(given_up, timeout=30)
+        assert call["end_cause"] == "abandoned" and call["answered_at"] is None
+        assert datetime.fromisoformat(call["ended_at"]) > T0 + timedelta(minutes=30)  # our clock
+        kept = (await client.get("/calls/kept-1", headers=AGENT)).json()
+        assert kept["state"] == "answered" and kept["ended_at"] is None
+
+        events = await call_events(infra_env, "lost-1", expect=2)
+        assert [e.type for e in events] == [
+            "brightline.intake.call.ringing.v2",
+            "brightline.intake.call.ended.v1",
+        ]
+        assert events[1].payload().cause == "abandoned"
+
+        late = await post(client, hangup("lost-1", T0 + timedelta(seconds=50), "abandoned"))
+        assert late["duplicate"] is False
+        assert datetime.fromisoformat(late["call"]["ended_at"]) == T0 + timedelta(seconds=50)
+        events = await call_events(infra_env, "lost-1", expect=3)
+        assert events[2].payload().ended_at == T0 + timedelta(seconds=50)

@@ -54,3 +54,38 @@ def test_naive_switch_time_and_unknown_event_are_refused():
         record().apply("answer", datetime(2026, 1, 5, 9, 0))
     with pytest.raises(ValueError):
         record().apply("transfer", T0)
+
+
+# -- a hangup the switch never sent -----------------------------------------------------------
+HOUR = timedelta(hours=1)
+
+
+def test_a_call_ringing_with_no_word_past_the_limit_is_given_up_as_abandoned():
+    call = record()
+    call.apply("newCall", T0, queue="q")
+    assert not call.quiet_too_long(T0 + HOUR, HOUR)  # at the limit: still a caller waiting
+    assert call.quiet_too_long(T0 + HOUR + timedelta(seconds=1), HOUR)
+    assert call.give_up(T0 + 2 * HOUR) == ["ended"]
+    assert (call.state, call.end_cause, call.ended_at) == ("ended", "abandoned", T0 + 2 * HOUR)
+    assert "hangup" not in call.seen  # the switch's own hangup is still taken
+
+
+def test_the_switchs_late_hangup_replaces_the_given_up_end():
+    call = record()
+    call.apply("newCall", T0, queue="q")
+    call.give_up(T0 + 2 * HOUR)
+    assert call.apply("hangup", T0 + timedelta(seconds=40), cause="abandoned") == ["ended"]
+    assert call.ended_at == T0 + timedelta(seconds=40)
+
+
+def test_only_a_call_still_ringing_with_nothing_after_its_ring_is_given_up():
+    answered = record()
+    answered.apply("newCall", T0, queue="q")
+    answered.apply("answer", T0 + timedelta(seconds=5), agent_extension="8001")
+    assert not answered.quiet_too_long(T0 + 3 * HOUR, HOUR)
+    with pytest.raises(ValueError):
+        answered.give_up(T0 + 3 * HOUR)
+    ended = record()
+    ended.apply("newCall", T0, queue="q")
+    ended.apply("hangup", T0 + timedelta(seconds=30))
+    assert not ended.quiet_too_long(T0 + 3 * HOUR, HOUR)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+import structlog
+
 from brightline.contracts.events.common import TicketType
 from brightline.contracts.events.dispatch import (
     LinkedTicketReleasedV1,
@@ -79,6 +81,7 @@ class ReasonRequired(ValueError):
 
 
 now = clock.now  # tests pin this module's time through it
+log = structlog.get_logger()
 
 
 # -- tickets ---------------------------------------------------------------------------------
@@ -448,6 +451,29 @@ async def record_call_event(
     return call, True
 
 
+async def give_up_call(
+    command: commands.GiveUpCall, uow: UnitOfWork, *, seal: PersonalDataSeal
+) -> bool:
+    """End a call whose hangup was lost (domain.calls), if it still is one under its row lock:
+    the switch's hangup may have come since the scan found it. True when it was given up."""
+    calls = CallRepository(uow.session)
+    at = now()
+    call = await calls.get_for_update(command.call_id, at)
+    if not call.quiet_too_long(at, command.limit):
+        return False
+    for state in call.give_up(at):
+        uow.emit(_call_event(call, state, seal))
+    await calls.save(call)
+    # Who called stays out of the log: the call id leads to the record for those allowed.
+    log.warning(
+        "call given up: no hangup from the switch",
+        call_id=call.call_id,
+        queue=call.queue,
+        rang_at=call.rang_at.isoformat() if call.rang_at else None,
+    )
+    return True
+
+
 def _call_event(call: CallRecord, state: str, seal: PersonalDataSeal):
     if state == "ringing":
         assert call.rang_at is not None, "a ringing call was announced by its newCall"
@@ -771,6 +797,7 @@ HANDLERS: dict[type, Handler] = {
     commands.ReopenTicket: reopen_ticket,
     commands.HandOver: hand_over,
     commands.RecordCallEvent: record_call_event,
+    commands.GiveUpCall: give_up_call,
     commands.RequestEscalation: request_escalation,
     commands.ResolveEscalation: resolve_escalation,
     commands.RecordCallOutcome: record_call_outcome,

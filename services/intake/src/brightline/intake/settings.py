@@ -18,6 +18,18 @@ class IntakeSettings(PersonalDataSettings):
     forbidden_phrases_file: str = ""
     # A number is a repeat caller when it called this many hours before (or has an open ticket).
     repeat_call_window_hours: int = 72
+    # A call still ringing with no further word from the switch this long lost its hangup
+    # (brightline.intake.call_watch): far beyond any queue's hold, so a caller really waiting in
+    # a storm is never ended, and a phantom leaves the floor within the hour.
+    unanswered_call_limit_seconds: float = Field(
+        3600,
+        gt=0,
+        description="A call ringing this long with no word from the switch after its newCall "
+        "is ended as abandoned (its hangup was lost)",
+    )
+    call_watch_interval_seconds: float = Field(
+        60, gt=0, description="Time between two looks for calls whose hangup was lost"
+    )
     # What intake reads is other services' news about its tickets (work orders and outages for
     # the caller card and repeat-call linking, callback's reopen requests, casework's case
     # status): no clock of the standard runs on it, and a repeat call that comes before intake

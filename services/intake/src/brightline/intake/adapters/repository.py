@@ -595,6 +595,18 @@ class CallRepository:
             )
         )
 
+    async def ringing_since_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Calls still ringing that intake first heard of before `cutoff`, oldest first (the
+        partial index of ringing calls: a handful, however many calls the table holds)."""
+        return list(
+            await self.session.scalars(
+                sa.select(calls.c.call_id)
+                .where(calls.c.state == written("ringing"), calls.c.first_seen_at < cutoff)
+                .order_by(calls.c.first_seen_at)
+                .limit(limit)
+            )
+        )
+
     async def other_calls_from(self, number: str, since: datetime, exclude: str | None) -> int:
         query = (
             sa.select(sa.func.count())

@@ -5,12 +5,18 @@ workers racing). Each (call id, event) counts once — the caller dedupes — an
 merges what it learns whatever the order: times always come from the switch, the state only
 moves forward (ringing < answered < ended), and the answer delay is computed as soon as both
 the ring and the answer times are known.
+
+A hangup can be lost for good (the switch gave up its retries while intake was away). A call
+that is still ringing when the switch has said nothing more of it for longer than any queue
+holds a caller is given up: ended as abandoned at the time intake gave up, so no supervisor
+sees a caller "waiting" for hours and its answer limit settles. The switch's own hangup, if it
+still comes, is applied over it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import get_args
 
 from brightline.contracts.events.intake import CallEndCause
@@ -91,6 +97,24 @@ class CallRecord:
         if _RANK[STATE_OF[event]] > _RANK[self.state]:
             self.state = STATE_OF[event]
         return announce
+
+    def quiet_too_long(self, now: datetime, limit: timedelta) -> bool:
+        """Still ringing, and the switch's only word of it (its newCall) came over `limit` ago."""
+        return (
+            self.state == "ringing"
+            and self.seen <= {"newCall"}
+            and now - self.first_seen_at > limit
+        )
+
+    def give_up(self, at: datetime) -> list[str]:
+        """End a call the switch never reported ended (see the module): abandoned at `at`. The
+        hangup stays unseen, so the switch's own, if it comes late, still applies."""
+        if self.state != "ringing":
+            raise ValueError(
+                f"call {self.call_id} is {self.state}: only a ringing call is given up"
+            )
+        self.state, self.ended_at, self.end_cause = "ended", at, "abandoned"
+        return ["ended"]
 
     def _check_order(self, event: str, at: datetime) -> None:
         """Ring <= answer <= hangup, whatever order the webhooks arrive in."""

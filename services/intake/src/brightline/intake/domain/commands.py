@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from brightline.contracts.events.common import TicketType
@@ -30,6 +30,15 @@ class RecordCallEvent:
     agent_extension: str | None = None
     agent_id: str | None = None
     cause: str | None = None
+
+
+@dataclass(frozen=True)
+class GiveUpCall:
+    """A call still ringing that the switch has said nothing more of for `limit`: its hangup
+    was lost (domain.calls)."""
+
+    call_id: str
+    limit: timedelta
 
 
 @dataclass(frozen=True)
