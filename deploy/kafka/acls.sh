@@ -68,7 +68,8 @@ allow User:console \
 allow User:console \
   --operation Read \
   --resource-pattern-type prefixed \
-  --group console-live-
+  --group console-live- \
+  --group console-state-
 allow User:dispatch \
   --operation IdempotentWrite \
   --cluster

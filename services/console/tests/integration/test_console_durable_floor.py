@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from brightline.console.settings import ConsoleSettings
-from brightline.contracts.events.intake import CallRingingV1, EscalationResolvedV1
+from brightline.contracts.events.intake import CallEndedV1, CallRingingV1, EscalationResolvedV1
 from brightline.messaging.testing import publish
 from brightline.platform.testing import eventually
 
@@ -131,3 +131,52 @@ async def test_the_call_draft_survives_a_reload_and_the_escalation_outcome_reach
             return r.json()["outcome"]
 
         assert await eventually(outcome) == "taken_over"
+
+
+def ringing(call_id: str, at: datetime) -> CallRingingV1:
+    return CallRingingV1(
+        call_id=call_id,
+        caller_number="13912345671",
+        called_number="95598",
+        queue="95598",
+        rang_at=at,
+    )
+
+
+async def test_what_the_switch_said_while_no_console_ran_reaches_the_floor(settings, infra_env):
+    """The floor is kept in the database, so it must not miss what happened while no console
+    ran: a caller who hung up then leaves the floor (or the supervisor's wallboard shows them
+    waiting for hours), a caller who rang then is waiting on it."""
+    bootstrap, prefix = infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"]
+    boss = auth(token_of("super-9001"))
+    rang_at = datetime.now(UTC)
+
+    async def waiting(http) -> list[str]:
+        floor = (await http.get("/api/supervisor/floor", headers=boss)).json()
+        return [w["call_id"] for w in floor["waiting"]]
+
+    async with serving(settings) as console:
+        await publish(bootstrap, prefix, ringing("call-gone-1", rang_at))
+        assert await eventually(lambda: waiting(console)) == ["call-gone-1"]
+
+    # No console runs: the caller hangs up, another rings.
+    await publish(
+        bootstrap,
+        prefix,
+        CallEndedV1(
+            call_id="call-gone-1",
+            queue="95598",
+            cause="abandoned",
+            rang_at=rang_at,
+            answered_at=None,
+            ended_at=datetime.now(UTC),
+        ),
+    )
+    await publish(bootstrap, prefix, ringing("call-new-1", datetime.now(UTC)))
+
+    async with serving(settings) as again:
+
+        async def caught_up():
+            return await waiting(again) == ["call-new-1"]
+
+        assert await eventually(caught_up)

@@ -2,7 +2,8 @@ from datetime import UTC, datetime
 
 from cryptography.fernet import Fernet
 
-from brightline.console.live import LiveHub, public_data, short_type, sse
+from brightline.console.live import public_data, short_type, sse
+from brightline.console.state_feed import opened
 from brightline.contracts import new_event
 from brightline.contracts.events.intake import CallRingingV2, TicketRecordedV2
 from brightline.contracts.sealed import PersonalDataSeal
@@ -39,11 +40,10 @@ def test_event_names_and_sse_frames():
     assert frame.startswith("event: event\ndata: {") and frame.endswith("\n\n") and "中" in frame
 
 
-def test_the_hub_opens_personal_data_only_where_the_floor_reads_it():
+def test_the_console_opens_personal_data_only_where_the_floor_reads_it():
     # A ringing call's number is the floor's (repeat callers); a ticket's caller is never
-    # shown by the live view, so it stays sealed in the hub: no decryption, no plain text held.
+    # shown by the console, so it stays sealed: no decryption, no plain text held.
     seal = PersonalDataSeal(Fernet.generate_key().decode())
-    hub = LiveHub("unused:9092", "t", seal)
     ringing = new_event(
         seal.sealed(
             CallRingingV2,
@@ -69,8 +69,8 @@ def test_the_hub_opens_personal_data_only_where_the_floor_reads_it():
         ),
         source="/brightline/intake",
     )
-    assert hub._opened(ringing)["caller_number"] == "13912345678"
-    kept = hub._opened(recorded)
+    assert opened(seal, ringing)["caller_number"] == "13912345678"
+    kept = opened(seal, recorded)
     assert kept == recorded.data
     assert "13912345678" not in str(kept) and "李四" not in str(kept)
     assert public_data(kept)["phone"] == "***"

@@ -4,15 +4,10 @@ its views when they are no longer at hand."""
 import json
 from datetime import UTC, datetime
 
-from cryptography.fernet import Fernet
-
 from brightline.console.live import LiveHub
-from brightline.contracts.sealed import PersonalDataSeal
 from brightline.platform.auth import Principal, Role
 
 SUPERVISOR = Principal(subject="super-9001", roles=frozenset({Role.SUPERVISOR}))
-# The hub opens sealed personal data; these events carry none, any key will do.
-SEAL = PersonalDataSeal(Fernet.generate_key().decode())
 
 
 async def frames(hub: LiveHub, last_event_id: str | None, n: int) -> list[dict]:
@@ -26,7 +21,7 @@ async def frames(hub: LiveHub, last_event_id: str | None, n: int) -> list[dict]:
 
 
 async def test_reconnecting_replays_the_missed_events_and_resyncs_when_they_are_gone():
-    hub = LiveHub("unused:9092", "t", SEAL, recent=3)
+    hub = LiveHub("unused:9092", "t", recent=3)
     for n in range(1, 5):
         await hub.on_event(
             "brightline.intake.ticket.recorded.v1", f"t{n}", datetime.now(UTC), {}, f"e{n}"
@@ -39,7 +34,7 @@ async def test_reconnecting_replays_the_missed_events_and_resyncs_when_they_are_
 
 
 async def test_event_frames_carry_their_id_for_the_browser_to_send_back():
-    hub = LiveHub("unused:9092", "t", SEAL)
+    hub = LiveHub("unused:9092", "t")
     await hub.on_event("brightline.intake.ticket.recorded.v1", "t1", datetime.now(UTC), {}, "e1")
     stream = hub.stream(SUPERVISOR)
     await anext(stream)  # hello

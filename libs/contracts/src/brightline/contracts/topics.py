@@ -159,6 +159,9 @@ subscribe(
     group="console-live-",
     dead_letters=False,
 )
+# What the console keeps from events (the floor's calls, escalation outcomes): one durable group
+# shared by its replicas, named after the deployment's topic prefix (brightline.console.state_feed).
+subscribe("console", INTAKE_CALLS, INTAKE_ESCALATIONS, group="console-state-", dead_letters=False)
 
 
 def all_topic_names() -> list[str]:

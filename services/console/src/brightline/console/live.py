@@ -1,6 +1,9 @@
 """The live view: one plain Kafka consumer per console process (its own group, from the latest
-offsets: the console owns no business data, so it needs neither inbox nor outbox) that feeds the
-floor (queues, agent states, call offers) and fans every event out to the browsers' SSE streams.
+offsets: the console owns no business data, so it needs neither inbox nor outbox) that fans
+every event out to the browsers' SSE streams, and the floor (queues, agent states, call offers)
+those streams show. The events that change the floor reach it through the durable state feed
+(brightline.console.state_feed), not through this consumer: what happened while no console ran
+must reach the floor too.
 """
 
 from __future__ import annotations
@@ -21,14 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from brightline.console.adapters import desk_store
 from brightline.console.adapters.floor_store import FloorStore, Step
 from brightline.console.domain.floor import Floor, Notice
-from brightline.contracts import (
-    Event,
-    InvalidEvent,
-    UnknownEventType,
-    from_record,
-    spec_for_type,
-)
-from brightline.contracts.sealed import PersonalDataSeal
+from brightline.contracts import InvalidEvent, from_record
 from brightline.contracts.topics import SUBSCRIPTIONS
 from brightline.messaging.kafka import kafka_auth, pace_fetches, prefixed
 from brightline.platform import clock
@@ -53,11 +49,6 @@ PERSONAL = {
     "description",
     "note",
 }
-
-
-# The events whose personal data the live view itself reads: the switch's, whose caller number
-# the floor keeps (brightline.console.domain.floor).
-OPENED_KINDS = ("call.",)
 
 
 def short_type(event_type: str) -> str:
@@ -86,7 +77,6 @@ class LiveHub:
         self,
         bootstrap: str,
         prefix: str,
-        seal: PersonalDataSeal,
         *,
         recent: int = 200,
         engine: AsyncEngine | None = None,
@@ -98,9 +88,6 @@ class LiveHub:
         # eight topics named) for about every record, which was most of its CPU.
         self.fetch_pace_seconds = fetch_pace_seconds
         self.prefix = prefix
-        # The softphone shows the ringing caller's number: the console opens what call events
-        # seal (_opened), nothing else.
-        self.seal = seal
         # With an engine the floor lives in the database (shared by every replica); without one
         # (unit tests of the hub) in this process's memory.
         self.engine = engine
@@ -216,38 +203,20 @@ class LiveHub:
                 for record in records:
                     try:
                         event = from_record(record.key, record.value, list(record.headers or ()))
-                        data = self._opened(event)
                     except InvalidEvent:
                         continue
                     try:
-                        await self.on_event(event.type, event.subject, event.time, data, event.id)
+                        await self.on_event(
+                            event.type, event.subject, event.time, event.data, event.id
+                        )
                     except Exception:
                         log.exception("live view could not apply %s", event.type)
-
-    def _opened(self, event: Event) -> dict:
-        """The event's data with its sealed personal data opened where the floor uses it (the
-        caller's number of a ringing call); for every other event it stays sealed: the browsers
-        are given no personal data (public_data masks every sealed field), so opening it cost a
-        decryption per field for nothing, and kept every caller's plain text in this process."""
-        if not short_type(event.type).startswith(OPENED_KINDS):
-            return event.data
-        try:
-            payload = spec_for_type(event.type).payload
-        except UnknownEventType:
-            return event.data  # a type this build does not know: nothing it knows is sealed
-        return self.seal.opened_data(payload, event.data)
 
     # ---------------------------------------------------------------- events in
     async def on_event(
         self, event_type: str, subject: str, at: datetime, data: dict, event_id: str = ""
     ) -> None:
         kind = short_type(event_type)
-        now = clock.now()
-        if kind in ("call.ringing", "call.answered", "call.ended"):
-            # Only the switch's call events move the floor: no floor transaction for the rest.
-            await self._apply_call_event(kind, data, now)
-        if kind.startswith("escalation.") and self.engine is not None:
-            await desk_store.record_escalation(self.engine, kind, data)
         message = {
             "kind": "event",
             "type": kind,
@@ -259,6 +228,19 @@ class LiveHub:
         }
         self.recent.append(message)
         self.broadcast(message)
+
+    async def apply_state_event(self, kind: str, data: dict, now: datetime) -> None:
+        """An event that changes what the console keeps (the floor's calls, escalation outcomes),
+        handed over by the durable feed (brightline.console.state_feed), once per event."""
+        if kind in ("call.ringing", "call.answered", "call.ended"):
+            await self._apply_call_event(kind, data, now)
+        elif kind.startswith("escalation.") and self.engine is not None:
+            await desk_store.record_escalation(self.engine, kind, data)
+
+    async def oldest_call(self) -> datetime | None:
+        """When the longest-kept call on the floor rang: where a new state feed starts."""
+        floor = await self.read()
+        return min((c.rang_at for c in floor.calls.values()), default=None)
 
     async def _apply_call_event(self, kind: str, data: dict, now: datetime) -> None:
         async with self.change() as step:

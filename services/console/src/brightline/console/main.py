@@ -24,6 +24,7 @@ from brightline.console.api import (
 )
 from brightline.console.live import LiveHub
 from brightline.console.settings import ConsoleSettings
+from brightline.console.state_feed import StateFeed
 from brightline.messaging import service_lifespan
 from brightline.platform.app import create_service_app
 from brightline.platform.auth import Public
@@ -66,7 +67,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
     # No consumer, no bus: the console owns no business data and commands nothing of its own
     # (it calls the services over HTTP). Its live view (brightline.console.live) reads the
-    # topics with a plain consumer of its own per process.
+    # topics with a plain consumer of its own per process; what it keeps from events (the
+    # floor, escalation outcomes) comes through one durable group (brightline.console.state_feed).
     base = service_lifespan(settings, service_dir=SERVICE_DIR)
 
     @asynccontextmanager
@@ -86,17 +88,27 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             hub = LiveHub(
                 settings.kafka_bootstrap_servers,
                 settings.kafka_topic_prefix,
-                settings.personal_data_seal(),
                 recent=settings.recent_events,
                 engine=runtime.engine,
                 fetch_pace_seconds=settings.consumer_fetch_pace_ms / 1000,
             )
+            feed = StateFeed(
+                settings.kafka_bootstrap_servers,
+                settings.kafka_topic_prefix,
+                settings.personal_data_seal(),
+                hub.apply_state_event,
+                hub.oldest_call,
+                fetch_pace_seconds=settings.consumer_fetch_pace_ms / 1000,
+            )
             app.state.hub = hub
             await hub.start()
+            await feed.start()
             app.state.readiness["live"] = hub.ready
+            app.state.readiness["state"] = feed.ready
             try:
                 yield
             finally:
+                await feed.stop()
                 await hub.stop()
                 await app.state.upstream.close()
                 await app.state.oidc.close()
