@@ -3,11 +3,7 @@ and a background task in the lifespan scans them, so a restart loses no timer.""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-
-import structlog
 
 from brightline.dispatch import metrics
 from brightline.dispatch.adapters.repository import WorkOrderRepository
@@ -15,8 +11,7 @@ from brightline.dispatch.domain import commands
 from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import MessageBus, ServiceRuntime
 from brightline.platform import clock
-
-log = structlog.get_logger()
+from brightline.platform.waiting import every
 
 
 async def scan_once(runtime: ServiceRuntime, bus: MessageBus) -> int:
@@ -43,24 +38,11 @@ async def scan_once(runtime: ServiceRuntime, bus: MessageBus) -> int:
     return done
 
 
-async def run(runtime: ServiceRuntime, bus: MessageBus, settings: DispatchSettings) -> None:
-    while True:
-        try:
-            await scan_once(runtime, bus)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # noqa: BLE001 - a bad scan must not end the timer for good
-            log.warning("acceptance scan failed", error=repr(error))
-        await asyncio.sleep(settings.scan_interval_seconds)
-
-
-@contextlib.asynccontextmanager
-async def acceptance_timer(
+def acceptance_timer(
     runtime: ServiceRuntime, bus: MessageBus, settings: DispatchSettings
-) -> AsyncIterator[None]:
-    task = asyncio.create_task(run(runtime, bus, settings), name="dispatch-acceptance-timer")
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+) -> contextlib.AbstractAsyncContextManager[None]:
+    return every(
+        settings.scan_interval_seconds,
+        lambda: scan_once(runtime, bus),
+        name="dispatch-acceptance-timer",
+    )

@@ -6,20 +6,15 @@ lock, once."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import structlog
 
 from brightline.intake.adapters.repository import CallRepository
 from brightline.intake.domain import commands
 from brightline.intake.settings import IntakeSettings
 from brightline.messaging import MessageBus, ServiceRuntime
 from brightline.platform import clock
-
-log = structlog.get_logger()
+from brightline.platform.waiting import every
 
 BATCH = 100  # calls looked at a round; a longer backlog is taken in the rounds after
 
@@ -37,25 +32,12 @@ async def give_up_lost_calls(runtime: ServiceRuntime, bus: MessageBus, limit: ti
     return given_up
 
 
-async def _run(runtime: ServiceRuntime, bus: MessageBus, settings: IntakeSettings) -> None:
-    limit = timedelta(seconds=settings.unanswered_call_limit_seconds)
-    while True:
-        try:
-            await give_up_lost_calls(runtime, bus, limit)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # noqa: BLE001 - one bad round must not end the watch
-            log.warning("lost-hangup watch failed", error=repr(error))
-        await asyncio.sleep(settings.call_watch_interval_seconds)
-
-
-@contextlib.asynccontextmanager
-async def watching_calls(
+def watching_calls(
     runtime: ServiceRuntime, bus: MessageBus, settings: IntakeSettings
-) -> AsyncIterator[None]:
-    task = asyncio.create_task(_run(runtime, bus, settings), name="intake-call-watch")
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+) -> contextlib.AbstractAsyncContextManager[None]:
+    limit = timedelta(seconds=settings.unanswered_call_limit_seconds)
+    return every(
+        settings.call_watch_interval_seconds,
+        lambda: give_up_lost_calls(runtime, bus, limit),
+        name="intake-call-watch",
+    )
