@@ -309,6 +309,12 @@ class Demo:
         else:
             body["address"] = f"杭州市{self.rng.choice(STREETS)}{self.rng.randrange(1, 400)}号"
         if kind == "repair":
+            if customer:  # where the customer system's map puts the customer (their area)
+                lat, lon = next(a[3] for a in AREAS if a[0] == customer["area_code"])
+                body.update(
+                    latitude=round(lat + self.rng.uniform(-0.01, 0.01), 5),
+                    longitude=round(lon + self.rng.uniform(-0.01, 0.01), 5),
+                )
             body.update(
                 description=self.rng.choice(REPAIR_TEXT),
                 fault_scope=self.rng.choice(["building", "area"]),
@@ -340,6 +346,29 @@ class Demo:
             ),
         )
         self.calls.pop(call_id, None)
+
+    async def robot_callback(self) -> None:
+        """A robot calls back the customer of the oldest callback due: most are satisfied, a few
+        cannot be reached (the task stays for another attempt), now and then one is not."""
+        robot = self.rng.choice(ROBOTS)
+        token = self.robots[robot]
+        assigned = await self.attempt("callback", self.up.next_callback(token))
+        if not assigned:
+            return
+        outcome = self.rng.choices(
+            ["satisfied", "basically_satisfied", "unreachable", "unsatisfied"],
+            weights=[80, 10, 8, 2],
+        )[0]
+        body = {"outcome": outcome}
+        if outcome == "unsatisfied":
+            body["reason"] = "客户表示问题仍未解决"
+        task_id = assigned["task"]["id"]
+        await self.attempt(
+            "callback outcome",
+            self.up.callback_outcome(
+                token, task_id, body, f"demo-{task_id}-{uuid.uuid4().hex[:6]}"
+            ),
+        )
 
     async def crews_move(self) -> None:
         for crew_id, _, _ in CREWS:
@@ -394,28 +423,49 @@ class Demo:
                 ),
             )
 
-    async def simulate(self, *, ring_every: float = 25.0, robot_after: float = 30.0) -> None:
+    async def simulate(
+        self,
+        *,
+        ring_every: float = 25.0,
+        robot_after: tuple[float, float] = (3.0, 14.0),
+        callback_every: float = 40.0,
+    ) -> None:
+        """Calls every `ring_every` seconds or so; a robot takes each one `robot_after` seconds
+        (drawn per call) after it rang, unless someone took it first. Most within the 12-second
+        limit, as a staffed hotline's are, so the wallboard shows a service level worth reading;
+        a person signed in and ready is offered the call at once and has those seconds too.
+        Robots also call customers back, one every `callback_every` seconds or so."""
         log.info("demo: traffic simulator running (DEMO_SIMULATOR=0 switches it off)")
         next_ring = 0.0
         next_crews = 0.0
+        next_callback = 0.0
         next_tokens = asyncio.get_running_loop().time() + 240
         loop = asyncio.get_running_loop()
+        robot_due: dict[str, datetime] = {}
         while True:
             now = loop.time()
             if now >= next_ring:
                 await self.ring()
                 next_ring = now + self.rng.uniform(0.5, 1.5) * ring_every
+            for gone in robot_due.keys() - self.calls.keys():  # taken, or the caller gave up
+                del robot_due[gone]
             for call_id, rang_at in list(self.calls.items()):
-                if clock.now() - rang_at > timedelta(seconds=robot_after):
+                due = robot_due.setdefault(
+                    call_id, rang_at + timedelta(seconds=self.rng.uniform(*robot_after))
+                )
+                if clock.now() >= due:
                     asyncio.create_task(self.robot_take(call_id, rang_at))
-                    self.calls[call_id] = clock.now() + timedelta(days=1)  # taken care of
+                    robot_due[call_id] = due + timedelta(days=1)  # taken care of
             if now >= next_crews:
                 await self.crews_move()
                 next_crews = now + 20
+            if now >= next_callback:
+                await self.robot_callback()
+                next_callback = now + self.rng.uniform(0.5, 1.5) * callback_every
             if now >= next_tokens:
                 await self.attempt("fresh tokens", self.fresh_tokens())
                 next_tokens = now + 240
-            await asyncio.sleep(2)
+            await asyncio.sleep(1)
 
 
 async def main() -> None:
