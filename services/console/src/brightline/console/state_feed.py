@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 [STATE_SUBSCRIPTION] = [s for s in SUBSCRIPTIONS if s.group == "console-state-"]
 RETRY_SECONDS = 1.0
+ATTEMPTS = 5  # of one event, RETRY_SECONDS apart, before it is skipped as bad
 
 # What applies one event: its short type ("call.ended"), its data (sealed fields opened), now.
 Apply = Callable[[str, dict, datetime], Awaitable[None]]
@@ -77,6 +78,7 @@ class StateFeed:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
         self._positioned = asyncio.Event()
+        self._failures: dict[tuple[TopicPartition, int], int] = {}
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -124,8 +126,9 @@ class StateFeed:
             await consumer.commit(
                 {tp: OffsetAndMetadata(await consumer.position(tp), "") for tp in fresh}
             )
-        if assigned:
-            self._positioned.set()
+        # Ready also with no partition at all: a replica beyond the partitions' count only waits
+        # for a rebalance to hand it some, and must not be held unready for it.
+        self._positioned.set()
 
     async def ready(self) -> bool:
         return self._task is not None and not self._task.done() and self._positioned.is_set()
@@ -149,7 +152,7 @@ class StateFeed:
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, records
     ) -> None:
         """Apply in order and commit after; on a failure (the database away), go back to the
-        record that failed and try it again after a pause: the state never skips an event."""
+        record that failed and try it again after a pause, up to ATTEMPTS times."""
         done = None
         for record in records:
             try:
@@ -162,15 +165,22 @@ class StateFeed:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("state feed could not apply %s; retrying", event.type)
-                consumer.seek(tp, record.offset)
-                await asyncio.sleep(RETRY_SECONDS)
-                break
+                failed = self._failures[(tp, record.offset)] = (
+                    self._failures.get((tp, record.offset), 0) + 1
+                )
+                if failed < ATTEMPTS:
+                    log.exception("state feed could not apply %s; retrying", event.type)
+                    consumer.seek(tp, record.offset)
+                    await asyncio.sleep(RETRY_SECONDS)
+                    break
+                # The same event failed every time: a bad event, not the database away. The
+                # floor is a view; one event skipped must not stop every call behind it.
+                log.exception("state feed skips %s after %s attempts", event.type, failed)
+            self._failures.pop((tp, record.offset), None)
             done = record.offset + 1
         if done is not None:
-            with contextlib.suppress(
-                Exception
-            ):  # a lost commit only redelivers: steps are idempotent
+            # A lost commit only redelivers, and every step is idempotent.
+            with contextlib.suppress(Exception):
                 await consumer.commit({tp: OffsetAndMetadata(done, "")})
 
     async def stop(self) -> None:
