@@ -16,6 +16,8 @@ def test_broadcast_events_carry_no_personal_data():
             "phone": "13912345678",
             "caller_name": "李四",
             "address": "x",
+            "latitude": 30.27,
+            "longitude": 120.13,
             "description": "smoke",
             "ticket_type": "repair",
         }
@@ -25,6 +27,8 @@ def test_broadcast_events_carry_no_personal_data():
         "phone": "***",
         "caller_name": "***",
         "address": "***",
+        "latitude": "***",
+        "longitude": "***",
         "description": "***",
         "ticket_type": "repair",
     }

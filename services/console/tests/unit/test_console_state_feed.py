@@ -50,7 +50,11 @@ def record(offset: int, call_id: str) -> ConsumerRecord:
 
 def feed(apply) -> StateFeed:
     seal = PersonalDataSeal(Fernet.generate_key().decode())
-    return StateFeed("unused:9092", "", seal, apply, None, fetch_pace_seconds=0)  # type: ignore[arg-type]
+
+    async def nothing_kept() -> None:
+        return None
+
+    return StateFeed("unused:9092", "", seal, apply, nothing_kept, fetch_pace_seconds=0)
 
 
 @pytest.fixture(autouse=True)

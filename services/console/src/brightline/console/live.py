@@ -42,6 +42,10 @@ PERSONAL = {
     "caller_name",
     "caller_number",
     "address",
+    # Where a caller's fault is (a ticket's, a work order's position) places their home as an
+    # address does; the dispatch board fetches positions on purpose, no stream needs them.
+    "latitude",
+    "longitude",
     "customer_words",
     "reported_party",
     "customer_name",
