@@ -115,14 +115,14 @@ def seed(dispatch: str, meters: list[str]) -> None:
     ok(httpx.put(f"{dispatch}/topology", json=topology, headers=GIS, timeout=30))
 
 
-def call(intake: str, meter: str) -> dict:
+def call(intake: str, meter: str, area: str = AREA) -> dict:
     body = {
         "ticket_type": "repair",
         "description": "整栋楼没电了",
         "caller_name": "张三丰",
         "phone": f"139{int(meter[-3:]):08d}",
         "address": f"幸福里{meter[-3:]}号",
-        "area_code": AREA,
+        "area_code": area,
         "fault_scope": "building",
         "fault_started_at": datetime.now(UTC).isoformat(),
         "meter_no": meter,
@@ -186,6 +186,17 @@ def test_a_storm_is_one_incident_on_the_map_and_graph_and_is_restored_from_the_b
         shoot(page, "dispatch-board-en")
         page.click("[data-test=language]")
         page.wait_for_selector("text=在途工单")
+        # The graph's labels follow the language back too (drawn by a formatter, not a template).
+        page.locator(
+            "[data-test=dispatch-topology] svg text", has_text=f"台区变压器 {TRANSFORMER}"
+        ).first.wait_for()
+
+        # The incident's one order (the other calls are linked to it) shows the time to its
+        # arrival limit and the acts its state allows: another crew, until one accepts; cancel.
+        lead = page.locator("[data-test=dispatch-orders] tr", has_text=storm[0]["no"])
+        assert ":" in lead.locator("[data-test=order-arrival]").inner_text()
+        assert lead.locator("[data-test=order-reassign]").count() == 1
+        assert lead.locator("[data-test=order-cancel]").count() == 1
 
         row.locator("[data-test=incident-restore]").click()
         page.fill(
@@ -198,6 +209,33 @@ def test_a_storm_is_one_incident_on_the_map_and_graph_and_is_restored_from_the_b
             httpx.get(f"{stack['dispatch']}/outages/{incident['id']}", headers=SUPERVISOR)
         )
         assert restored["status"] == "restored" and restored["restored_by"] == "supervisor"
+        # Returned with the incident, the storm's orders leave the open orders.
+        page.wait_for_selector("[data-test=order-ticket-no]", state="detached", timeout=60_000)
+
+        # A call from an area no unit serves waits for the dispatcher, who routes it to a unit
+        # picked by its name; the unit's crew on duty gets it at once.
+        stray = call(stack["intake"], "M-WEST-001", area="WEST-99")
+        queued = page.locator("[data-test=needs-routing]", has_text=stray["no"])
+        queued.wait_for(timeout=60_000)
+        queued.locator("[data-test=order-route]").click()
+        page.locator("[data-test=act-unit]").click()
+        page.locator(".el-select-dropdown__item:visible", has_text="东区抢修班").first.click()
+        page.fill(
+            "input[data-test=act-reason], [data-test=act-reason] input", "新建小区，尚未录入台区"
+        )
+        page.click("[data-test=act-confirm]")
+        queued.wait_for(state="detached", timeout=60_000)
+        page.locator(
+            "[data-test=dispatch-orders] tr", has_text="东区抢修班 · 抢修一队"
+        ).first.wait_for()
+        routed = ok(
+            httpx.get(
+                f"{stack['dispatch']}/work-orders",
+                params={"ticket_id": stray["id"]},
+                headers=SUPERVISOR,
+            )
+        )[0]
+        assert routed["unit_id"] == UNIT and routed["crew_id"] == f"{UNIT}-crew-1"
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-dispatch-board.png"))
         raise

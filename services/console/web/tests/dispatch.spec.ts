@@ -10,7 +10,7 @@ vi.mock('@/api/client', () => ({
   api: { GET: reply('GET'), POST: reply('POST'), PUT: reply('PUT') },
   unwrap: async (pending: Promise<{ data: unknown }>) => (await pending).data,
 }))
-const { useDispatchStore, mapPoints } = await import('@/stores/dispatch')
+const { useDispatchStore, mapPoints, arrivalLeft } = await import('@/stores/dispatch')
 
 beforeEach(() => {
   setActivePinia(createPinia())
@@ -30,6 +30,7 @@ describe('the dispatcher board', () => {
       ],
       incidents: [{ id: 'i1', status: 'active', transformer_id: 'T7', feeder_id: 'F1', latitude: 30.2, longitude: 120.2, linked_ticket_ids: [], graph: { nodes: [], links: [] } }],
       needs_routing: [],
+      units: [],
       problems: [],
     })
     expect(points.map((p) => [p.kind, p.id, p.value])).toEqual([
@@ -54,5 +55,12 @@ describe('the dispatcher board', () => {
       ['/api/supervisor/dispatch/work-orders/{work_order_id}/routing', { unit_id: 'U9', area_class: 'rural', reason: '新小区' }],
     ])
     expect(calls.filter((c) => c.method === 'GET')).toHaveLength(4)
+  })
+
+  it("counts an order's arrival limit down from what the console said, on the browser's own elapsed time", () => {
+    const order = { id: 'o1', ticket_id: 't1', unit_id: 'U', status: 'assigned', arrival_seconds_left: 30 }
+    expect(arrivalLeft(order, 1_000_000, 1_000_000)).toBe(30)
+    expect(arrivalLeft(order, 1_000_000, 1_045_000)).toBe(-15)
+    expect(arrivalLeft({ ...order, arrival_seconds_left: null }, 1_000_000, 1_045_000)).toBeNull()
   })
 })

@@ -387,6 +387,74 @@ async def test_an_unmapped_area_goes_to_the_needs_routing_queue_and_is_routed_by
     assert any("routed by hand to unit-n" in (h["reason"] or "") for h in history)
 
 
+async def test_the_board_reads_the_open_orders_most_urgent_first_with_the_acts_each_allows(
+    client, kafka_bootstrap, topic_prefix
+):
+    """The dispatcher board reads `status=open`: returned and cancelled orders leave it however
+    new they are, the most urgent come first, and each order says what the dispatcher may still
+    do with it, which dispatch then holds to."""
+    done, dropped, waiting = (
+        ticket("unit-n-01", fault_scope="own_home", latitude=SITE[0], longitude=SITE[1])
+        for _ in range(3)
+    )
+    lost = ticket("nowhere-43", fault_scope="own_home")
+    await publish_tickets(kafka_bootstrap, topic_prefix, done, dropped, waiting, lost)
+    finished = await crewed(client, done.ticket_id)
+    crew = await sign_in(client, f"{finished['crew_id']}-m1")
+    await walk(
+        client, crew, finished["id"], "accept", "en-route", "on-site", "resolution", "return"
+    )
+    cancelled = await crewed(client, dropped.ticket_id)
+    assert (
+        await client.post(
+            f"/work-orders/{cancelled['id']}/cancellation",
+            json={"reason": "重复报修"},
+            headers=SUPERVISOR,
+        )
+    ).status_code == 200
+    assigned = await crewed(client, waiting.ticket_id)
+    unrouted = await order_of(client, lost.ticket_id)
+
+    board = (
+        await client.get("/work-orders", params={"status": "open", "limit": 500}, headers=AGENT)
+    ).json()
+    by_id = {o["id"]: o for o in board}
+    assert finished["id"] not in by_id and cancelled["id"] not in by_id
+    assert by_id[assigned["id"]]["dispatcher_acts"] == ["reassign", "cancel"]
+    assert by_id[unrouted["id"]]["dispatcher_acts"] == ["route", "cancel"]
+    assert {o["status"] for o in board} <= {
+        "created",
+        "assigned",
+        "accepted",
+        "en_route",
+        "on_site",
+        "resolved",
+    }
+    limits = [o["arrive_by"] for o in board]
+    dated = [datetime.fromisoformat(a) for a in limits if a]
+    assert dated == sorted(dated) and limits == [
+        *(a for a in limits if a),
+        *(a for a in limits if not a),
+    ]
+
+    # A crew is picked for an order a unit has; an unrouted one is routed first.
+    refused = await client.put(
+        f"/work-orders/{unrouted['id']}/assignment",
+        json={"crew_id": assigned["crew_id"], "reason": "就近"},
+        headers=SUPERVISOR,
+    )
+    assert refused.status_code == 409 and "route the order to a unit first" in refused.text
+    assert (await order_of(client, lost.ticket_id))["crew_id"] is None
+    # Once a crew accepts, the dispatcher may still cancel but no longer move it.
+    crew = await sign_in(client, f"{assigned['crew_id']}-m1")
+    await walk(client, crew, assigned["id"], "accept")
+    accepted = (await client.get(f"/work-orders/{assigned['id']}", headers=AGENT)).json()
+    assert accepted["dispatcher_acts"] == ["cancel"]
+
+    bogus = await client.get("/work-orders", params={"status": "lost"}, headers=AGENT)
+    assert bogus.status_code == 422 and bogus.json()["errors"][0]["field"].endswith("status")
+
+
 # --- 6. step times that cannot be true ------------------------------------------------------
 
 

@@ -252,3 +252,40 @@ def test_a_follower_that_comes_to_stand_for_itself_says_so_once():
     lead.events.clear()
     lead.release_from_incident(NOW)  # the lead had its clock all along
     assert not [e for e in lead.events if isinstance(e, events.Promoted)]
+
+
+def test_the_dispatcher_may_do_what_the_orders_state_still_allows():
+    o = order()
+    assert o.dispatcher_acts == ("reassign", "cancel")
+    o.assign("c1", NOW, NOW, actor="dispatch", reason="r")
+    assert o.dispatcher_acts == ("reassign", "cancel")
+    o.accept(NOW, "m1")
+    assert o.dispatcher_acts == ("cancel",)
+    o.set_off(NOW, "m1")
+    o.arrive(NOW, "m1", 31.0, 121.0)
+    assert o.dispatcher_acts == ("cancel",)
+    o.resolve(NOW, "m1", cause="fuse", notes=None, customer_installation=False)
+    assert o.dispatcher_acts == ()
+    o.return_(NOW, "m1")
+    assert o.dispatcher_acts == ()
+
+
+def test_an_unrouted_order_is_routed_before_any_crew_is_picked():
+    o = order()
+    o.needs_routing = True
+    assert o.dispatcher_acts == ("route", "cancel")
+    with pytest.raises(IllegalTransition, match="route the order to a unit first"):
+        o.assign("c1", NOW, NOW, actor="super-9001", reason="就近")
+    assert o.status == "created" and o.crew_id is None
+    o.cancel(NOW, "super-9001", "重复报修")
+    assert o.dispatcher_acts == ()
+
+
+def test_an_incidents_follower_goes_with_its_leads_crew():
+    o = order()
+    o.link_to("incident-1", lead=False)
+    assert o.dispatcher_acts == ("cancel",)
+    with pytest.raises(IllegalTransition, match="lead crew"):
+        o.assign("c1", NOW, NOW, actor="super-9001", reason="就近")
+    o.release_from_incident(NOW)
+    assert o.dispatcher_acts == ("reassign", "cancel")

@@ -481,26 +481,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/supervisor/repair-board": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Repair Board
-         * @description Crews (duty, position, open orders), open work orders and active outages.
-         */
-        get: operations["supervisor-repair_board"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/desk/codes": {
         parameters: {
             query?: never;
@@ -973,8 +953,9 @@ export interface paths {
         };
         /**
          * Dispatch Board
-         * @description Crews (duty, position), open orders, active incidents each with its topology graph, and
-         *     the orders waiting to be routed by hand. A part dispatch cannot give is empty, with why.
+         * @description Crews (duty, position), the open orders most urgent first (each with the acts its state
+         *     allows), active incidents each with its topology graph, the orders waiting to be routed by
+         *     hand and the units they can go to. A part dispatch cannot give is empty, with why.
          */
         get: operations["dispatch-dispatch_board"];
         put?: never;
@@ -2626,28 +2607,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    "supervisor-repair_board": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
                 };
             };
         };

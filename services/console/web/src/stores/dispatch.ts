@@ -5,7 +5,25 @@ import { ref } from 'vue'
 import { api, unwrap } from '@/api/client'
 
 export interface Crew { crew_id: string; unit_id: string; name: string; on_duty: boolean; latitude: number | null; longitude: number | null; open_orders: number }
-export interface Order { id: string; ticket_id: string; ticket_no?: string | null; unit_id: string; status: string; crew_id?: string | null; incident_id?: string | null; latitude?: number | null; longitude?: number | null; address?: string | null }
+export type DispatcherAct = 'route' | 'reassign' | 'cancel'
+export interface Order {
+  id: string
+  ticket_id: string
+  ticket_no?: string | null
+  unit_id: string
+  status: string
+  crew_id?: string | null
+  incident_id?: string | null
+  latitude?: number | null
+  longitude?: number | null
+  address?: string | null
+  arrive_by?: string | null
+  /** Seconds to the arrival limit when the console answered (negative: overdue). */
+  arrival_seconds_left?: number | null
+  /** What dispatch lets the dispatcher do with the order in its state: the board offers only these. */
+  dispatcher_acts?: DispatcherAct[]
+}
+export interface Unit { unit_id: string; name: string }
 export interface GraphNode { id: string; kind: 'feeder' | 'transformer' | 'call'; name: string }
 export interface Incident {
   id: string
@@ -17,7 +35,7 @@ export interface Incident {
   linked_ticket_ids: string[]
   graph: { nodes: GraphNode[]; links: { source: string; target: string }[] }
 }
-export interface DispatchBoard { crews: Crew[]; orders: Order[]; incidents: Incident[]; needs_routing: Order[]; problems: { service?: string | null }[] }
+export interface DispatchBoard { crews: Crew[]; orders: Order[]; incidents: Incident[]; needs_routing: Order[]; units: Unit[]; problems: { service?: string | null }[] }
 export type AreaClass = 'urban' | 'rural' | 'remote'
 
 export interface MapPoint { name: string; value: [number, number]; kind: 'crew' | 'order' | 'incident'; id: string }
@@ -44,11 +62,19 @@ export function mapPoints(board: DispatchBoard | null): MapPoint[] {
   return points
 }
 
+/** Seconds to the order's arrival limit now, counted down from what the console said at `loadedAt`. */
+export function arrivalLeft(order: Order, loadedAt: number, now: number): number | null {
+  const left = order.arrival_seconds_left
+  return left === null || left === undefined ? null : left - (now - loadedAt) / 1000
+}
+
 export const useDispatchStore = defineStore('dispatch', () => {
   const board = ref<DispatchBoard | null>(null)
+  const loadedAt = ref(Date.now())
 
   async function load(): Promise<void> {
     board.value = (await unwrap(api.GET('/api/supervisor/dispatch/board'))) as unknown as DispatchBoard
+    loadedAt.value = Date.now()
   }
   async function restore(incidentId: string, cause: string): Promise<void> {
     await unwrap(api.POST('/api/supervisor/dispatch/incidents/{incident_id}/restoration', { params: { path: { incident_id: incidentId } }, body: { cause: cause.trim() || null } }))
@@ -66,5 +92,5 @@ export const useDispatchStore = defineStore('dispatch', () => {
     await unwrap(api.PUT('/api/supervisor/dispatch/work-orders/{work_order_id}/routing', { params: { path: { work_order_id: orderId } }, body: { unit_id: unitId, area_class: areaClass, reason } }))
     await load()
   }
-  return { board, load, restore, cancel, reassign, route }
+  return { board, loadedAt, load, restore, cancel, reassign, route }
 })

@@ -245,6 +245,9 @@ class Upstream:
     async def outages(self, token: str, status: str | None = None) -> list[dict]:
         return await self.json("dispatch", "GET", "/outages", token, params={"status": status})
 
+    async def units(self, token: str) -> list[dict]:
+        return await self.json("dispatch", "GET", "/units", token)
+
     async def service_areas(self, token: str) -> list[dict]:
         return await self.json("dispatch", "GET", "/service-areas", token)
 

@@ -79,7 +79,9 @@ async def open_clocks(
     orders, crews, cases, departments = (
         [] if isinstance(r, BaseException) else r
         for r in await asyncio.gather(
-            upstream.work_orders(caller.token, limit=200),
+            # Every open clock's order is open: the newest orders of any status would miss
+            # the older ones still running in a storm.
+            upstream.work_orders(caller.token, status="open", limit=500),
             upstream.crews(caller.token),
             upstream.cases(caller.token),
             upstream.departments(caller.token),

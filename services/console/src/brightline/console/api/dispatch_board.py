@@ -4,6 +4,7 @@ graph, the needs-routing queue, and the dispatcher's acts handed over to dispatc
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -12,8 +13,12 @@ from pydantic import BaseModel, Field
 from brightline.console.api.deps import SupervisorCaller, UpstreamDep
 from brightline.console.api.routes import _ok, _problem
 from brightline.console.domain.topology import incident_graph
+from brightline.platform import clock
 
 router = APIRouter(prefix="/api/supervisor/dispatch", tags=["dispatch"])
+# Enough for a storm's worst hour on one screen; the most urgent come first, so what does not fit
+# is what can wait longest.
+OPEN_ORDERS_SHOWN = 500
 
 
 class Reason(BaseModel):
@@ -35,27 +40,42 @@ class Restoration(BaseModel):
 
 @router.get("/board")
 async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict[str, Any]:
-    """Crews (duty, position), open orders, active incidents each with its topology graph, and
-    the orders waiting to be routed by hand. A part dispatch cannot give is empty, with why."""
+    """Crews (duty, position), the open orders most urgent first (each with the acts its state
+    allows), active incidents each with its topology graph, the orders waiting to be routed by
+    hand and the units they can go to. A part dispatch cannot give is empty, with why."""
     fetched: tuple[list[dict[str, Any]] | BaseException, ...] = await asyncio.gather(
         upstream.crews(caller.token),
-        upstream.work_orders(caller.token, limit=200),
+        upstream.work_orders(caller.token, status="open", limit=OPEN_ORDERS_SHOWN),
         upstream.outages(caller.token),
         upstream.needs_routing(caller.token),
+        upstream.units(caller.token),
         return_exceptions=True,
     )
-    crews, orders, incidents, queue = fetched
-    order_list = _ok(orders) or []
+    crews, orders, incidents, queue, units = fetched
+    now = clock.now()
+    order_list = [
+        {**o, "arrival_seconds_left": _seconds_until(o.get("arrive_by"), now)}
+        for o in _ok(orders) or []
+    ]
     active = [i for i in (_ok(incidents) or []) if i.get("status") not in ("restored", "cancelled")]
     return {
         "crews": _ok(crews) or [],
         "orders": order_list,
         "incidents": [{**i, "graph": incident_graph(i, order_list)} for i in active],
         "needs_routing": _ok(queue) or [],
+        "units": _ok(units) or [],
         "problems": [
-            _problem(x) for x in (crews, orders, incidents, queue) if isinstance(x, Exception)
+            _problem(x)
+            for x in (crews, orders, incidents, queue, units)
+            if isinstance(x, Exception)
         ],
     }
+
+
+def _seconds_until(at: str | None, now: datetime) -> float | None:
+    """Counted here, on the server's clock: the browser counts down from it, whatever its own
+    clock says."""
+    return (datetime.fromisoformat(at) - now).total_seconds() if at else None
 
 
 @router.put("/work-orders/{work_order_id}/routing")

@@ -489,26 +489,6 @@ async def _chase_owner(
     return {"service": "casework", "ok": True, "case_id": case["id"], "status": case["status"]}
 
 
-@supervisor.get("/repair-board")
-async def repair_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
-    """Crews (duty, position, open orders), open work orders and active outages."""
-    crews: list[dict[str, Any]] | BaseException
-    orders: list[dict[str, Any]] | BaseException
-    outages: list[dict[str, Any]] | BaseException
-    crews, orders, outages = await asyncio.gather(
-        upstream.crews(caller.token),
-        upstream.work_orders(caller.token, limit=200),
-        upstream.outages(caller.token),
-        return_exceptions=True,
-    )
-    return {
-        "crews": _ok(crews),
-        "orders": _ok(orders),
-        "outages": _ok(outages),
-        "problems": [_problem(x) for x in (crews, orders, outages) if isinstance(x, Exception)],
-    }
-
-
 def _ok(value: T | BaseException) -> T | None:
     return None if isinstance(value, BaseException) else value
 

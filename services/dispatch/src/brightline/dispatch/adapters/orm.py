@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from brightline.dispatch.domain.model import ACTIVE_FOR_CREW
+from brightline.dispatch.domain.model import ACTIVE_FOR_CREW, OPEN_STATUSES
 
 metadata = sa.MetaData()
 
@@ -55,6 +55,15 @@ sa.Index(
     "ix_work_orders_unassigned_leads",
     work_orders.c.created_at,
     postgresql_where=sa.and_(work_orders.c.status == "created", work_orders.c.is_lead),
+)
+
+# The open orders, most urgent first: the dispatcher board and the owners of open clocks
+# (migration 0017).
+sa.Index(
+    "ix_work_orders_open_by_arrival",
+    work_orders.c.arrive_by,
+    work_orders.c.created_at,
+    postgresql_where=work_orders.c.status.in_(OPEN_STATUSES),
 )
 
 service_areas = sa.Table(

@@ -37,6 +37,7 @@ from brightline.dispatch.domain.model import (
     OpenIncident,
     ServiceArea,
     Shift,
+    StatusFilter,
     WorkOrder,
 )
 from brightline.messaging.audit import RIDING
@@ -340,7 +341,7 @@ class WorkOrderRepository:
     async def search(
         self,
         *,
-        status: str | None = None,
+        status: StatusFilter | None = None,
         unit_id: str | None = None,
         crew_id: str | None = None,
         incident_id: str | None = None,
@@ -348,11 +349,19 @@ class WorkOrderRepository:
         limit: int = 50,
         offset: int = 0,
     ) -> list[WorkOrder]:
-        query = sa.select(work_orders).order_by(work_orders.c.created_at.desc(), work_orders.c.id)
+        query = sa.select(work_orders)
+        if status == "open":
+            # Most urgent first, the way ix_work_orders_open_by_arrival holds them: a storm's
+            # open orders never drop off the board behind the ones already finished.
+            query = query.where(work_orders.c.status.in_(OPEN_STATUSES)).order_by(
+                work_orders.c.arrive_by.asc().nulls_last(), work_orders.c.created_at
+            )
+        else:
+            query = query.order_by(work_orders.c.created_at.desc(), work_orders.c.id)
+            if status:
+                query = query.where(work_orders.c.status == status)
         if needs_routing is not None:
             query = query.where(work_orders.c.needs_routing.is_(needs_routing))
-        if status:
-            query = query.where(work_orders.c.status == status)
         if unit_id:
             query = query.where(work_orders.c.unit_id == unit_id)
         if crew_id:

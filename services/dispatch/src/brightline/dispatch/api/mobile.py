@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from brightline.contracts.events.dispatch import WorkOrderStatus
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
@@ -136,7 +137,7 @@ def _cached(body: Any, if_none_match: str | None) -> Response:
 async def my_orders(
     uow: UnitOfWorkDep,
     member: Crew,
-    status: str | None = None,
+    status: WorkOrderStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     if_none_match: Annotated[str | None, Header()] = None,

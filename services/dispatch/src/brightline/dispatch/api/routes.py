@@ -15,7 +15,7 @@ from brightline.dispatch.api.schemas import (
     WorkOrderRead,
 )
 from brightline.dispatch.domain import commands
-from brightline.dispatch.domain.model import IllegalTransition
+from brightline.dispatch.domain.model import IllegalTransition, StatusFilter
 from brightline.messaging import BusDep, UnitOfWorkDep
 from brightline.platform.auth import Desk, Supervisor
 from brightline.platform.problems import Problem
@@ -32,14 +32,18 @@ async def find_work_orders(
     uow: UnitOfWorkDep,
     staff: Desk,
     ticket_id: str | None = None,
-    status: str | None = None,
+    status: Annotated[
+        StatusFilter | None,
+        Query(description="One status, or `open`: every order not yet returned or cancelled"),
+    ] = None,
     unit_id: str | None = None,
     crew_id: str | None = None,
     incident_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[WorkOrderRead]:
-    """Work orders of one ticket, or the board: filtered by status, unit, crew or incident."""
+    """Work orders of one ticket, or the board: filtered by status, unit, crew or incident,
+    newest first; the open ones (`status=open`) come most urgent first, by their arrival limit."""
     async with uow:
         repo = WorkOrderRepository(uow.session)
         if ticket_id:

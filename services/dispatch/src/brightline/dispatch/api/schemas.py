@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from brightline.dispatch.domain.model import DispatcherAct
 from brightline.platform.validation import unique_by
 
 
@@ -34,6 +35,11 @@ class WorkOrderRead(BaseModel):
     area_code: str | None = None
     fault_started_at: datetime | None = Field(
         None, description="When the power went off, as the caller told the 95598 agent"
+    )
+    dispatcher_acts: list[DispatcherAct] = Field(
+        [],
+        description="What the duty dispatcher may still do with the order: route it to a unit,"
+        " give it another crew (until one accepts), cancel it (until the fault is dealt with)",
     )
 
 

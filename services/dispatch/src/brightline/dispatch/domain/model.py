@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from brightline.contracts.events.common import AreaClass
 from brightline.contracts.events.dispatch import (
@@ -53,6 +53,11 @@ CREW_STEPS: tuple[WorkOrderStatus, ...] = (
     "returned",
 )
 
+# What the duty dispatcher may do with an order from the board; the board offers only these.
+DispatcherAct = Literal["route", "reassign", "cancel"]
+# What a list of orders may be filtered by: one status, or every open one (the board's).
+StatusFilter = Literal[WorkOrderStatus, "open"]
+
 RESOLUTION_REPAIRED: Resolution = "repaired"
 RESOLUTION_PAID_SERVICE: Resolution = "paid_service_referral"
 RESOLUTION_OUTAGE: Resolution = "restored_with_outage"
@@ -62,12 +67,13 @@ NEEDS_ROUTING_UNIT = "needs-routing"
 
 
 class IllegalTransition(Exception):
-    def __init__(self, current: WorkOrderStatus, wanted: str) -> None:
+    def __init__(self, current: WorkOrderStatus, wanted: str, why: str | None = None) -> None:
         self.current = current
         self.wanted = wanted
         self.allowed = list(TRANSITIONS.get(current, ()))
         super().__init__(
-            f"cannot go from {current} to {wanted}; allowed next: {', '.join(self.allowed) or 'none'}"
+            why
+            or f"cannot go from {current} to {wanted}; allowed next: {', '.join(self.allowed) or 'none'}"
         )
 
 
@@ -167,6 +173,20 @@ class WorkOrder:
             )
         )
 
+    @property
+    def dispatcher_acts(self) -> tuple[DispatcherAct, ...]:
+        """The acts the order's state still allows: routing while no unit has it, another crew
+        until one accepts (an incident's followers go with its lead's crew), cancelling until
+        the crew has dealt with the fault."""
+        acts: list[DispatcherAct] = []
+        if self.needs_routing and self.status == "created":
+            acts.append("route")
+        elif self.is_lead and self.status in ("created", "assigned"):
+            acts.append("reassign")
+        if "cancelled" in TRANSITIONS.get(self.status, ()):
+            acts.append("cancel")
+        return tuple(acts)
+
     def _require(self, to: str) -> None:
         if to not in TRANSITIONS.get(self.status, ()):
             raise IllegalTransition(self.status, to)
@@ -175,6 +195,13 @@ class WorkOrder:
         self, crew_id: str, at: datetime, accept_by: datetime, *, actor: str, reason: str
     ) -> None:
         """Offer the order to a crew. Re-offering an assigned order to another crew is a reassignment."""
+        if self.needs_routing:
+            # Its unit is not known yet: a crew picked now would leave it in the routing queue.
+            raise IllegalTransition(self.status, "assigned", "route the order to a unit first")
+        if not self.is_lead:
+            raise IllegalTransition(
+                self.status, "assigned", "the order goes with its incident's lead crew"
+            )
         if self.status != "assigned":
             self._require("assigned")
         self.crew_id = crew_id
