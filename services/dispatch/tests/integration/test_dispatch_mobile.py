@@ -47,6 +47,14 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
             "/mobile/orders", headers={**crew_a, "If-None-Match": listed.headers["ETag"]}
         )
     ).status_code == 304
+    # What is left to do, most urgent first: the crew's open orders by their arrival limit.
+    to_do = (await client.get("/mobile/orders", params={"status": "open"}, headers=crew_a)).json()
+    assert oid in [o["id"] for o in to_do["items"]]
+    assert to_do["total"] == len(to_do["items"])
+    limits = [o["arrive_by"] for o in to_do["items"]]
+    assert limits == sorted(limits)
+    bogus = await client.get("/mobile/orders", params={"status": "done"}, headers=crew_a)
+    assert bogus.status_code == 422 and bogus.json()["errors"][0]["field"] == "query.status"
 
     # Skipping ahead is refused with the allowed next states.
     early = await client.post(
@@ -104,6 +112,8 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "returned" and r.json()["allowed_next"] == []
+    to_do = (await client.get("/mobile/orders", params={"status": "open"}, headers=crew_a)).json()
+    assert oid not in [o["id"] for o in to_do["items"]]
     again = await client.post(
         f"/mobile/orders/{oid}/return", headers={**crew_a, **step(t0 + timedelta(seconds=184))}
     )

@@ -371,13 +371,15 @@ class WorkOrderRepository:
         rows = (await self.session.execute(query.limit(limit).offset(offset))).all()
         return [_order(r) for r in rows]
 
-    async def count_for_crew(self, crew_id: str, status: str | None = None) -> int:
+    async def count_for_crew(self, crew_id: str, status: StatusFilter | None = None) -> int:
         query = (
             sa.select(sa.func.count())
             .select_from(work_orders)
             .where(work_orders.c.crew_id == crew_id)
         )
-        if status:
+        if status == "open":
+            query = query.where(work_orders.c.status.in_(OPEN_STATUSES))
+        elif status:
             query = query.where(work_orders.c.status == status)
         return await self._count(query)
 

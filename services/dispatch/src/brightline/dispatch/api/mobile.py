@@ -22,7 +22,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from brightline.contracts.events.dispatch import WorkOrderStatus
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
@@ -39,6 +38,7 @@ from brightline.dispatch.domain import commands
 from brightline.dispatch.domain.model import (
     TRANSITIONS,
     IllegalTransition,
+    StatusFilter,
     StepTimeRejected,
     WorkOrder,
 )
@@ -137,12 +137,18 @@ def _cached(body: Any, if_none_match: str | None) -> Response:
 async def my_orders(
     uow: UnitOfWorkDep,
     member: Crew,
-    status: WorkOrderStatus | None = None,
+    status: Annotated[
+        StatusFilter | None,
+        Query(
+            description="One status, or `open`: what the crew still has to do, most urgent first"
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """My crew's orders, newest first, paginated; send the ETag back in If-None-Match to get 304."""
+    """My crew's orders, newest first (the open ones by arrival limit), paginated; send the ETag
+    back in If-None-Match to get 304."""
     crew_id = _crew_of(member)
     async with uow:
         repo = WorkOrderRepository(uow.session)
