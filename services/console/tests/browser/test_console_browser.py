@@ -7,6 +7,7 @@ test_wallboard.py, test_dispatch_board.py). Screenshots go to test-artifacts/con
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -75,7 +76,7 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
     robot agent who records a ticket, and crews signed in on the mobile API."""
     import asyncio
 
-    from brightline.console.demo import CREWS, Demo
+    from brightline.console.demo import CREWS, ROBOTS, UNITS, Demo
     from brightline.console.settings import ConsoleSettings
 
     settings = ConsoleSettings(
@@ -115,16 +116,44 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
             await demo.robot_take(call_id, rang_at)
             await demo.robot_callback()  # none due yet: the robot finds nothing and goes on
             await demo.crews_move()
-            return call_id
+            # A repair from a caller who could not say the district waits for the dispatcher;
+            # the demo supervisor routes what waited long enough (here: at once).
+            stray = await demo.up.record_ticket(
+                demo.robots[ROBOTS[0]],
+                {
+                    "ticket_type": "repair",
+                    "phone": "13700000001",
+                    "caller_name": "客户",
+                    "address": "杭州市某路1号",
+                    "description": "家里没电了",
+                    "fault_scope": "building",
+                    "fault_started_at": datetime.now(UTC).isoformat(),
+                },
+                "demo-stray",
+            )
+            for _ in range(240):
+                if [
+                    o
+                    for o in await demo.up.needs_routing(demo.supervisor)
+                    if o["ticket_id"] == stray["id"]
+                ]:
+                    break
+                await asyncio.sleep(0.5)
+            await demo.robot_route(after=timedelta(0))
+            return call_id, stray["id"]
         finally:
             await demo.up.close()
 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
-        call_id = pool.submit(asyncio.run, run()).result()
+        call_id, stray_id = pool.submit(asyncio.run, run()).result()
     assert set(demo.crew_tokens) == {c[0] for c in CREWS}  # every crew member could sign in
     staff = bearer(Role.SUPERVISOR, subject="super-9001")
+    [routed] = httpx.get(
+        f"{stack['dispatch']}/work-orders", params={"ticket_id": stray_id}, headers=staff
+    ).json()
+    assert not routed["needs_routing"] and routed["unit_id"] in UNITS
     crews = httpx.get(f"{stack['dispatch']}/crews", headers=staff, timeout=10).json()
     assert {c["crew_id"] for c in crews} >= {c[0] for c in CREWS} and all(
         c["on_duty"] for c in crews

@@ -308,6 +308,10 @@ class Demo:
             )
         else:
             body["address"] = f"杭州市{self.rng.choice(STREETS)}{self.rng.randrange(1, 400)}号"
+            # The agent asks for the district and picks its service area; now and then a caller
+            # cannot say, and the order waits for the dispatcher to route it (robot_route).
+            if self.rng.random() < 0.9:
+                body["area_code"] = self.rng.choice(AREAS)[0]
         if kind == "repair":
             if customer:  # where the customer system's map puts the customer (their area)
                 lat, lon = next(a[3] for a in AREAS if a[0] == customer["area_code"])
@@ -346,6 +350,28 @@ class Demo:
             ),
         )
         self.calls.pop(call_id, None)
+
+    async def robot_route(self, after: timedelta = timedelta(minutes=3)) -> None:
+        """The demo supervisor routes the orders nobody could route once they waited `after`:
+        long enough for a person on the dispatcher board to do it first."""
+        queue = await self.attempt("routing queue", self.up.needs_routing(self.supervisor))
+        for order in queue or []:
+            if clock.now() - datetime.fromisoformat(order["created_at"]) < after:
+                continue
+            area_code, unit_id, area_class, _ = self.rng.choice(AREAS)
+            await self.attempt(
+                "route",
+                self.up.dispatch_write(
+                    self.supervisor,
+                    "PUT",
+                    f"/work-orders/{order['id']}/routing",
+                    {
+                        "unit_id": unit_id,
+                        "area_class": area_class,
+                        "reason": f"演示：按客户所述地址分派至 {area_code}",
+                    },
+                ),
+            )
 
     async def robot_callback(self) -> None:
         """A robot calls back the customer of the oldest callback due: most are satisfied, a few
@@ -434,7 +460,8 @@ class Demo:
         (drawn per call) after it rang, unless someone took it first. Most within the 12-second
         limit, as a staffed hotline's are, so the wallboard shows a service level worth reading;
         a person signed in and ready is offered the call at once and has those seconds too.
-        Robots also call customers back, one every `callback_every` seconds or so."""
+        Robots also call customers back, one every `callback_every` seconds or so, and route
+        the orders left waiting for a dispatcher a few minutes."""
         log.info("demo: traffic simulator running (DEMO_SIMULATOR=0 switches it off)")
         next_ring = 0.0
         next_crews = 0.0
@@ -458,6 +485,7 @@ class Demo:
                     robot_due[call_id] = due + timedelta(days=1)  # taken care of
             if now >= next_crews:
                 await self.crews_move()
+                await self.robot_route()
                 next_crews = now + 20
             if now >= next_callback:
                 await self.robot_callback()
