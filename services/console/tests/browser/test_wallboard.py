@@ -304,8 +304,8 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         ).json()
         assert [s["actor"] for s in case["history"] if s["action"] == "remind"] == ["super-9001"]
 
-        # Transferred to a department, the clock names it as its owner, and the board filters
-        # by it.
+        # The supervisor's desk lists the case waiting for a department, with the time to its
+        # transfer limit, and transfers it to the one department that handles complaints.
         department = httpx.put(
             f"{stack['casework']}/departments/dept-service",
             json={"name": "客户服务中心", "case_types": ["complaint"]},
@@ -313,14 +313,27 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
             timeout=10,
         )
         assert department.status_code == 200, department.text
-        moved = httpx.post(
-            f"{stack['casework']}/cases/{case['id']}/transfer",
-            json={"department_id": "dept-service"},
-            headers=supervisor,
-            timeout=10,
+        page.goto(f"{stack['console']}/supervisor")
+        waiting = page.locator(
+            "[data-test=cases-waiting] tr", has=page.locator(f"[data-case='{case['id']}']")
         )
-        assert moved.status_code == 200, moved.text
-        page.reload()
+        waiting.wait_for(timeout=60_000)
+        assert waiting.locator("[data-test=case-ticket-no]").inner_text() == recorded.json()["no"]
+        assert ":" in waiting.locator("[data-test=case-transfer-left]").inner_text()
+        shoot(page, "supervisor-cases")
+        waiting.locator("[data-test=case-transfer]").click()
+        page.fill("input[data-test=case-note], [data-test=case-note] input", "请核实抄表员服务态度")
+        page.click("[data-test=case-transfer-confirm]")
+        waiting.wait_for(state="detached", timeout=60_000)
+        moved = httpx.get(
+            f"{stack['casework']}/cases/{case['id']}", headers=supervisor, timeout=10
+        ).json()
+        assert moved["status"] == "transferred" and moved["department_id"] == "dept-service"
+        assert moved["history"][-1]["actor"] == "super-9001"
+
+        # Transferred to a department, the clock names it as its owner, and the board filters
+        # by it.
+        page.goto(f"{stack['console']}/wallboard")
         row.locator("[data-test=clock-owner-name]", has_text="责任方：客户服务中心").wait_for(
             timeout=60_000
         )

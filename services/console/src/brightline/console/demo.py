@@ -373,6 +373,27 @@ class Demo:
                 ),
             )
 
+    async def robot_transfer(self, after: timedelta = timedelta(minutes=3)) -> None:
+        """The demo supervisor transfers the cases no department holds once they waited `after`
+        (a person on the supervisor desk has those minutes to do it first), to the first
+        department that handles the case's type."""
+        for status in ("opened", "reopened"):
+            waiting = await self.attempt("cases", self.up.cases(self.supervisor, status=status))
+            for case in waiting or []:
+                if clock.now() - datetime.fromisoformat(case["opened_at"]) < after:
+                    continue
+                department = next((d for d in DEPARTMENTS if case["case_type"] in d[2]), None)
+                if department is None:
+                    continue
+                await self.attempt(
+                    "transfer",
+                    self.up.transfer_case(
+                        self.supervisor,
+                        case["id"],
+                        {"department_id": department[0], "note": "演示：值班长转派"},
+                    ),
+                )
+
     async def robot_callback(self) -> None:
         """A robot calls back the customer of the oldest callback due: most are satisfied, a few
         cannot be reached (the task stays for another attempt), now and then one is not."""
@@ -460,8 +481,8 @@ class Demo:
         (drawn per call) after it rang, unless someone took it first. Most within the 12-second
         limit, as a staffed hotline's are, so the wallboard shows a service level worth reading;
         a person signed in and ready is offered the call at once and has those seconds too.
-        Robots also call customers back, one every `callback_every` seconds or so, and route
-        the orders left waiting for a dispatcher a few minutes."""
+        Robots also call customers back, one every `callback_every` seconds or so; the demo
+        supervisor routes the orders and transfers the cases left waiting a few minutes."""
         log.info("demo: traffic simulator running (DEMO_SIMULATOR=0 switches it off)")
         next_ring = 0.0
         next_crews = 0.0
@@ -486,6 +507,7 @@ class Demo:
             if now >= next_crews:
                 await self.crews_move()
                 await self.robot_route()
+                await self.robot_transfer()
                 next_crews = now + 20
             if now >= next_callback:
                 await self.robot_callback()

@@ -14,6 +14,7 @@ from brightline.console.adapters.oidc import OidcClient
 from brightline.console.adapters.sessions import WebSessions
 from brightline.console.api import (
     auth,
+    cases,
     clocks,
     desk,
     dispatch_board,
@@ -126,6 +127,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             clocks.router,
             escalations.router,
             dispatch_board.router,
+            cases.router,
             web_router(WEB_DIST),
         ],
         lifespan=lifespan,

@@ -1034,6 +1034,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/supervisor/cases/waiting-transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cases Waiting Transfer
+         * @description The cases no department holds yet, the longest waiting first, and the active departments
+         *     with the case types each handles. A part casework cannot give is empty, with why.
+         */
+        get: operations["supervisor-cases_waiting_transfer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/cases/{case_id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Transfer Case */
+        post: operations["supervisor-transfer_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/events": {
         parameters: {
             query?: never;
@@ -1666,6 +1704,13 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
+        };
+        /** Transfer */
+        Transfer: {
+            /** Department Id */
+            department_id: string;
+            /** Note */
+            note?: string | null;
         };
         /** UnitCallbacksRead */
         UnitCallbacksRead: {
@@ -3541,6 +3586,65 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Restoration"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-cases_waiting_transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    "supervisor-transfer_case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Transfer"];
             };
         };
         responses: {

@@ -317,6 +317,9 @@ class Upstream:
     async def cases(self, token: str, **params) -> list[dict]:
         return await self.json("casework", "GET", "/cases", token, params=params)
 
+    async def transfer_case(self, token: str, case_id: str, body: dict) -> dict:
+        return await self.json("casework", "POST", f"/cases/{case_id}/transfer", token, json=body)
+
     async def chase_case(self, token: str, case_id: str, body: dict) -> dict:
         return await self.json("casework", "POST", f"/cases/{case_id}/chase", token, json=body)
 

@@ -4,14 +4,13 @@ graph, the needs-routing queue, and the dispatcher's acts handed over to dispatc
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from brightline.console.api.deps import SupervisorCaller, UpstreamDep
-from brightline.console.api.routes import _ok, _problem
+from brightline.console.api.routes import _ok, _problem, seconds_until
 from brightline.console.domain.topology import incident_graph
 from brightline.platform import clock
 
@@ -54,7 +53,7 @@ async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dic
     crews, orders, incidents, queue, units = fetched
     now = clock.now()
     order_list = [
-        {**o, "arrival_seconds_left": _seconds_until(o.get("arrive_by"), now)}
+        {**o, "arrival_seconds_left": seconds_until(o.get("arrive_by"), now)}
         for o in _ok(orders) or []
     ]
     active = [i for i in (_ok(incidents) or []) if i.get("status") not in ("restored", "cancelled")]
@@ -70,12 +69,6 @@ async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dic
             if isinstance(x, Exception)
         ],
     }
-
-
-def _seconds_until(at: str | None, now: datetime) -> float | None:
-    """Counted here, on the server's clock: the browser counts down from it, whatever its own
-    clock says."""
-    return (datetime.fromisoformat(at) - now).total_seconds() if at else None
 
 
 @router.put("/work-orders/{work_order_id}/routing")

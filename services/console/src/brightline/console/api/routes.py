@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -487,6 +487,12 @@ async def _chase_owner(
     except (Problem, StopIteration) as error:
         return {"service": "casework", "ok": False, "problem": _problem(error)}
     return {"service": "casework", "ok": True, "case_id": case["id"], "status": case["status"]}
+
+
+def seconds_until(at: str | None, now: datetime) -> float | None:
+    """Counted here, on the server's clock: the browser counts down from it, whatever its own
+    clock says."""
+    return (datetime.fromisoformat(at) - now).total_seconds() if at else None
 
 
 def _ok(value: T | BaseException) -> T | None:
