@@ -99,6 +99,10 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
             if username.endswith("-m1"):
                 crew = username.removesuffix("-m1")
                 return token(bearer(Role.CREW, subject=username, crew_id=crew, unit_id=units[crew]))
+            if username == "cw-demo":  # as the demo import has it: a caseworker of a department
+                return token(
+                    bearer(Role.CASEWORKER, subject=username, department_id="dept-service")
+                )
             role = Role.SUPERVISOR if username == "demo-supervisor" else Role.AGENT
             return token(bearer(role, subject=username, staff_no=username[-4:]))
 

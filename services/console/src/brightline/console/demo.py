@@ -166,6 +166,7 @@ class Demo:
         self.identity = identity or DemoIdentity(settings.resolved_issuer())
         self.integration = ""  # seeds every service, plays the switch
         self.supervisor = ""
+        self.caseworker = ""
         self.robots: dict[str, str] = {}
         self.customers = customers(self.rng)
         self.crew_tokens: dict[str, str] = {}
@@ -175,6 +176,7 @@ class Demo:
         """Tokens live minutes: take new ones (and let crews sign in again)."""
         self.integration = await self.identity.client_token()
         self.supervisor = await self.identity.user_token("demo-supervisor", DEMO_PASSWORD)
+        self.caseworker = await self.identity.user_token("cw-demo", DEMO_PASSWORD)
         self.robots = {r: await self.identity.user_token(r, DEMO_PASSWORD) for r in ROBOTS}
         self.crew_tokens.clear()
 
@@ -394,6 +396,32 @@ class Demo:
                     ),
                 )
 
+    async def robot_department(self, after: timedelta = timedelta(minutes=2)) -> None:
+        """The demo's caseworker (客户服务中心) accepts what was transferred to it, replies and
+        answers the customer a while later; the callback robots then close the loop."""
+        for status, step, body in (
+            ("transferred", "accept", None),
+            (
+                "accepted",
+                "reply",
+                {"text": "经核实，已向相关人员了解情况并完成整改，感谢您的监督。"},
+            ),
+            (
+                "replied",
+                "answer",
+                {"text": "您反映的问题已处理完毕，处理结果已告知，感谢您的来电。"},
+            ),
+        ):
+            held = await self.attempt(
+                "department cases", self.up.cases(self.caseworker, status=status)
+            )
+            for case in held or []:
+                if clock.now() - datetime.fromisoformat(case["opened_at"]) < after:
+                    continue
+                await self.attempt(
+                    f"case {step}", self.up.case_step(self.caseworker, case["id"], step, body)
+                )
+
     async def robot_callback(self) -> None:
         """A robot calls back the customer of the oldest callback due: most are satisfied, a few
         cannot be reached (the task stays for another attempt), now and then one is not."""
@@ -482,7 +510,8 @@ class Demo:
         limit, as a staffed hotline's are, so the wallboard shows a service level worth reading;
         a person signed in and ready is offered the call at once and has those seconds too.
         Robots also call customers back, one every `callback_every` seconds or so; the demo
-        supervisor routes the orders and transfers the cases left waiting a few minutes."""
+        supervisor routes the orders and transfers the cases left waiting a few minutes, and
+        the demo caseworker accepts, replies to and answers what its department holds."""
         log.info("demo: traffic simulator running (DEMO_SIMULATOR=0 switches it off)")
         next_ring = 0.0
         next_crews = 0.0
@@ -508,6 +537,7 @@ class Demo:
                 await self.crews_move()
                 await self.robot_route()
                 await self.robot_transfer()
+                await self.robot_department()
                 next_crews = now + 20
             if now >= next_callback:
                 await self.robot_callback()
