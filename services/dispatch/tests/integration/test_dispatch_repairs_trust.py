@@ -21,6 +21,7 @@ from dispatch_helpers import (
 )
 
 from brightline.contracts.events.callback import ReopenRequestedV1
+from brightline.dispatch.domain.model import OPEN_STATUSES
 from brightline.messaging.testing import publish
 from brightline.platform.testing import eventually
 
@@ -422,14 +423,7 @@ async def test_the_board_reads_the_open_orders_most_urgent_first_with_the_acts_e
     assert finished["id"] not in by_id and cancelled["id"] not in by_id
     assert by_id[assigned["id"]]["dispatcher_acts"] == ["reassign", "cancel"]
     assert by_id[unrouted["id"]]["dispatcher_acts"] == ["route", "cancel"]
-    assert {o["status"] for o in board} <= {
-        "created",
-        "assigned",
-        "accepted",
-        "en_route",
-        "on_site",
-        "resolved",
-    }
+    assert {o["status"] for o in board} <= set(OPEN_STATUSES)
     limits = [o["arrive_by"] for o in board]
     dated = [datetime.fromisoformat(a) for a in limits if a]
     assert dated == sorted(dated) and limits == [
