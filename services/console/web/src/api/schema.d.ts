@@ -1716,6 +1716,11 @@ export interface components {
         UnitCallbacksRead: {
             /** Unit Id */
             unit_id: string;
+            /**
+             * Unit Name
+             * @description The repair unit's or department's name; its id if unknown
+             */
+            unit_name: string;
             /** Finished */
             finished: number;
             /** Called Back */

@@ -350,6 +350,11 @@ def main() -> None:
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "LOG_JSON": "true",
         }
+        if not args.no_demo:
+            # The demo's switch is a script that stops mid-call with `make run`: the calls it
+            # left ringing are given up after 10 minutes instead of the hour a real switch's
+            # lost hangup waits, so a restarted demo does not show callers queued for an hour.
+            env.setdefault("INTAKE_UNANSWERED_CALL_LIMIT_SECONDS", "600")
         for name, port in services.items():
             processes[name] = spawn(
                 [sys.executable, "-m", f"brightline.{name}", "serve", "--port", str(port)],

@@ -10,10 +10,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from brightline.console.api.deps import HubDep, SupervisorCaller, UpstreamDep
-from brightline.console.api.routes import _problem
+from brightline.console.api.routes import _ok, _problem
 from brightline.console.domain import wallboard
 from brightline.platform import clock
 
@@ -40,6 +40,7 @@ class Kpis(BaseModel):
 
 class UnitCallbacksRead(BaseModel):
     unit_id: str
+    unit_name: str = Field(description="The repair unit's or department's name; its id if unknown")
     finished: int
     called_back: int
     unreached: int
@@ -105,13 +106,20 @@ async def get_wallboard(
     as the SLA monitor computes them, so the wallboard and GET /kpis never disagree."""
     tz = ZoneInfo(request.app.state.settings.business_timezone)
     day = day or clock.now().astimezone(tz).date()
-    totals, per_interval, rates, calendar = await asyncio.gather(
+    totals, per_interval, rates, calendar, units, departments = await asyncio.gather(
         upstream.kpis(caller.token, day, day, "all"),
         upstream.kpis(caller.token, day, day, interval),
         upstream.callback_rates(caller.token, day.replace(day=1), day),
         upstream.calendar(caller.token),
+        upstream.units(caller.token),
+        upstream.departments(caller.token),
         return_exceptions=True,
     )
+    # Names are a help, not a condition: a service that does not answer leaves the ids.
+    names = {
+        **{u["unit_id"]: u["name"] for u in _ok(units) or []},
+        **{d["id"]: d["name"] for d in _ok(departments) or []},
+    }
     problems = [
         _problem(x) for x in (totals, per_interval, rates, calendar) if isinstance(x, Exception)
     ]
@@ -154,7 +162,7 @@ async def get_wallboard(
             "called_back": month["called_back"],
             "projection": projection,
             "alarm": projection is not None and projection < month["target"],
-            "units": [u.__dict__ for u in units],
+            "units": [{**u.__dict__, "unit_name": names.get(u.unit_id, u.unit_id)} for u in units],
         }
     if not isinstance(per_interval, Exception):
         # Callback rates carry no time of day: the monitor puts them in a `null` interval.
