@@ -352,6 +352,45 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
     finally:
         context.close()
 
+    # The department accepts and replies (through casework's API, as a department's system
+    # does); the agent who recorded the complaint finds the reply on the desk and answers the
+    # customer there (首问负责制).
+    caseworker = bearer(Role.CASEWORKER, subject="cw-1", department_id="dept-service")
+    for step, body in (("accept", None), ("reply", {"text": "已对抄表员进行批评教育并整改"})):
+        done = httpx.post(
+            f"{stack['casework']}/cases/{case['id']}/{step}",
+            json=body,
+            headers=caseworker,
+            timeout=10,
+        )
+        assert done.status_code == 200, done.text
+    context, desk = sign_in(browser, stack["console"], "agent-1001")
+    try:
+        card = desk.locator(f"[data-test=case-to-answer][data-case='{case['id']}']")
+        card.wait_for(timeout=60_000)
+        assert card.locator("[data-test=answer-ticket-no]").inner_text() == recorded.json()["no"]
+        assert (
+            "已对抄表员进行批评教育并整改" in card.locator("[data-test=answer-reply]").inner_text()
+        )
+        # The answer limit (first_ask.answer, 2 working days) once casework has learnt it; the
+        # card looks again every 30 s.
+        card.locator("[data-test=answer-left]", has_text="内答复").wait_for(timeout=90_000)
+        shoot(desk, "desk-case-to-answer")
+        card.locator("textarea").fill("已致电客户告知处理结果，客户表示认可")
+        card.locator("[data-test=answer-send]").click()
+        card.wait_for(state="detached", timeout=60_000)
+        answered = httpx.get(
+            f"{stack['casework']}/cases/{case['id']}", headers=supervisor, timeout=10
+        ).json()
+        assert answered["status"] == "answered"
+        assert answered["answer_text"] == "已致电客户告知处理结果，客户表示认可"
+        assert answered["history"][-1]["actor"] == "agent-1001"
+    except Exception:
+        desk.screenshot(path=str(ARTIFACTS / "failure-desk-case-to-answer.png"))
+        raise
+    finally:
+        context.close()
+
 
 def escalate_a_call(intake: str, agent, caller: str, note: str) -> None:
     """The agent, ready, answers the call that rings and asks the duty supervisor for help."""

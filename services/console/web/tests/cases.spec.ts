@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 
 vi.mock('@/api/client', () => ({ api: {}, unwrap: async () => ({}) }))
 const { departmentsFor, transferLeft } = await import('@/stores/cases')
+const { answerLeft } = await import('@/stores/answers')
 
 const DEPARTMENTS = [
   { id: 'dept-service', name: '客户服务中心', case_types: ['complaint', 'opinion', 'suggestion', 'praise'] },
@@ -23,5 +24,14 @@ describe('cases waiting for a department', () => {
     expect(transferLeft(waiting, 5_000, 5_000)).toBe(10)
     expect(transferLeft(waiting, 5_000, 17_000)).toBe(-2)
     expect(transferLeft({ ...waiting, transfer_seconds_left: null }, 5_000, 17_000)).toBeNull()
+  })
+
+  it("counts the first-ask owner's answer limit down the same way", () => {
+    const replied = {
+      id: 'c1', ticket_id: 't1', ticket_no: 'GD1', case_type: 'complaint', department_id: 'dept-service', department_name: '客户服务中心',
+      reply_text: '已整改', answer_due: '2026-12-09T03:00:00Z', answer_seconds_left: 60,
+    }
+    expect(answerLeft(replied, 0, 30_000)).toBe(30)
+    expect(answerLeft({ ...replied, answer_seconds_left: null }, 0, 30_000)).toBeNull()
   })
 })

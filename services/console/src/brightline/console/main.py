@@ -13,6 +13,7 @@ from brightline.console.adapters.clients import Upstream
 from brightline.console.adapters.oidc import OidcClient
 from brightline.console.adapters.sessions import WebSessions
 from brightline.console.api import (
+    answers,
     auth,
     cases,
     clocks,
@@ -128,6 +129,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             escalations.router,
             dispatch_board.router,
             cases.router,
+            answers.router,
             web_router(WEB_DIST),
         ],
         lifespan=lifespan,

@@ -279,6 +279,14 @@ const en: typeof zh = {
     requestedAt: 'Requested at',
     resolve: 'Resolve',
   },
+  answers: {
+    title: 'Answer the customer (the department replied)',
+    reply: 'The department replied: ',
+    within: 'answer within {t}',
+    placeholder: 'What you told the customer',
+    send: 'Customer answered',
+    done: 'Answer recorded; the callback follows',
+  },
   cases: {
     title: 'Cases waiting for a department',
     type: 'Type',

@@ -277,6 +277,14 @@ export default {
     requestedAt: '请求时间',
     resolve: '处理',
   },
+  answers: {
+    title: '待答复客户（部门已回复）',
+    reply: '部门回复：',
+    within: '{t} 内答复',
+    placeholder: '记录向客户答复的内容',
+    send: '已答复客户',
+    done: '已记录答复，等待回访',
+  },
   cases: {
     title: '待转派的投诉、举报与意见',
     type: '类别',

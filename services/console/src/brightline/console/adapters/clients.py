@@ -320,6 +320,9 @@ class Upstream:
     async def transfer_case(self, token: str, case_id: str, body: dict) -> dict:
         return await self.json("casework", "POST", f"/cases/{case_id}/transfer", token, json=body)
 
+    async def case(self, token: str, case_id: str) -> dict:
+        return await self.json("casework", "GET", f"/cases/{case_id}", token)
+
     async def case_step(self, token: str, case_id: str, step: str, body: dict | None) -> dict:
         """A department's step on a case it holds (accept, reply) or the answer to the customer."""
         return await self.json("casework", "POST", f"/cases/{case_id}/{step}", token, json=body)

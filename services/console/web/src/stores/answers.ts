@@ -1,0 +1,38 @@
+// The first-ask owner's answers (首问负责制): my cases whose department replied, the soonest due
+// first, and the answer that tells casework the customer has heard (casework checks it is mine).
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api, unwrap } from '@/api/client'
+
+export interface CaseToAnswer {
+  id: string
+  ticket_id: string
+  ticket_no: string | null
+  case_type: string
+  department_id: string | null
+  department_name: string | null
+  reply_text: string | null
+  answer_due: string | null
+  /** Seconds to the answer limit when the console answered (negative: overdue). */
+  answer_seconds_left: number | null
+}
+
+/** Seconds to the answer limit now, counted down from what the console said at `loadedAt`. */
+export function answerLeft(c: CaseToAnswer, loadedAt: number, now: number): number | null {
+  return c.answer_seconds_left === null ? null : c.answer_seconds_left - (now - loadedAt) / 1000
+}
+
+export const useAnswersStore = defineStore('answers', () => {
+  const cases = ref<CaseToAnswer[]>([])
+  const loadedAt = ref(Date.now())
+
+  async function load(): Promise<void> {
+    cases.value = (await unwrap(api.GET('/api/cases/to-answer'))) as unknown as CaseToAnswer[]
+    loadedAt.value = Date.now()
+  }
+  async function answer(caseId: string, text: string): Promise<void> {
+    await unwrap(api.POST('/api/cases/{case_id}/answer', { params: { path: { case_id: caseId } }, body: { text: text.trim() } }))
+    await load()
+  }
+  return { cases, loadedAt, load, answer }
+})
