@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, unwrap } from '@/api/client'
+import { countedDown } from '@/util/format'
 
 export interface CaseToAnswer {
   id: string
@@ -19,7 +20,7 @@ export interface CaseToAnswer {
 
 /** Seconds to the answer limit now, counted down from what the console said at `loadedAt`. */
 export function answerLeft(c: CaseToAnswer, loadedAt: number, now: number): number | null {
-  return c.answer_seconds_left === null ? null : c.answer_seconds_left - (now - loadedAt) / 1000
+  return countedDown(c.answer_seconds_left, loadedAt, now)
 }
 
 export const useAnswersStore = defineStore('answers', () => {

@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, unwrap } from '@/api/client'
+import { countedDown } from '@/util/format'
 
 export interface WaitingCase {
   id: string
@@ -27,7 +28,7 @@ export function departmentsFor(caseType: string, departments: Department[]): Dep
 
 /** Seconds to the case's transfer limit now, counted down from what the console said at `loadedAt`. */
 export function transferLeft(c: WaitingCase, loadedAt: number, now: number): number | null {
-  return c.transfer_seconds_left === null ? null : c.transfer_seconds_left - (now - loadedAt) / 1000
+  return countedDown(c.transfer_seconds_left, loadedAt, now)
 }
 
 export const useCasesStore = defineStore('cases', () => {

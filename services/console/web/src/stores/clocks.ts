@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api, unwrap, type Schemas } from '@/api/client'
+import { countedDown } from '@/util/format'
 
 export type Clock = Schemas['ClockRead']
 export type Kind = Clock['kind']
@@ -27,8 +28,8 @@ export const PAUSE_REASONS: PauseReason[] = ['waiting_for_customer', 'customer_r
 
 /** Seconds left now, counted down from what the console said at `loadedAt`; a stopped clock stays. */
 export function secondsLeft(clock: Clock, loadedAt: number, now: number): number | null {
-  if (clock.seconds_left === null || clock.seconds_left === undefined) return null
-  return clock.state === 'paused' ? clock.seconds_left : clock.seconds_left - (now - loadedAt) / 1000
+  // A stopped clock stands where it stopped.
+  return clock.state === 'paused' ? (clock.seconds_left ?? null) : countedDown(clock.seconds_left, loadedAt, now)
 }
 
 /** Share of the span gone now (1 at the due time), from the due and opening times. */

@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, unwrap } from '@/api/client'
+import { countedDown } from '@/util/format'
 
 export interface Crew { crew_id: string; unit_id: string; name: string; on_duty: boolean; latitude: number | null; longitude: number | null; open_orders: number }
 export type DispatcherAct = 'route' | 'reassign' | 'cancel'
@@ -64,8 +65,7 @@ export function mapPoints(board: DispatchBoard | null): MapPoint[] {
 
 /** Seconds to the order's arrival limit now, counted down from what the console said at `loadedAt`. */
 export function arrivalLeft(order: Order, loadedAt: number, now: number): number | null {
-  const left = order.arrival_seconds_left
-  return left === null || left === undefined ? null : left - (now - loadedAt) / 1000
+  return countedDown(order.arrival_seconds_left, loadedAt, now)
 }
 
 export const useDispatchStore = defineStore('dispatch', () => {

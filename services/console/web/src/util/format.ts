@@ -16,6 +16,12 @@ export function dateTime(value: string | null | undefined, locale: string): stri
   }).format(d)
 }
 
+/** Seconds left now, counted down from `left`, what the console said (on the server's clock) at
+ * `loadedAt`: the browser's own clock only measures the time since. */
+export function countedDown(left: number | null | undefined, loadedAt: number, now: number): number | null {
+  return left === null || left === undefined ? null : left - (now - loadedAt) / 1000
+}
+
 /** 75 → "01:15"; 3725 → "1:02:05" */
 export function clock(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds))
