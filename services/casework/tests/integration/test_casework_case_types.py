@@ -65,3 +65,22 @@ async def test_case_types_and_departments(casework, bus, helpers):
     assert [c["id"] for c in listed] == [
         suggestion_case["id"]
     ]  # caseworkers see their department's cases
+
+
+async def test_a_queue_reads_the_longest_waiting_cases_first(casework, bus, helpers):
+    """`oldest_first` (the supervisor desk's queue of cases waiting for a department): the
+    longest waiting come first, so a page that cannot hold them all leaves out the newest."""
+    h = helpers
+    tickets = [h.ticket("opinion", description=f"意见 {n}") for n in range(3)]
+    await bus.publish(*tickets)
+    ids = [(await h.case_of(casework, t.ticket_id))["id"] for t in tickets]
+    params = {"status": "opened", "case_type": "opinion"}
+    oldest = (
+        await casework.get(
+            "/cases", params={**params, "oldest_first": "true"}, headers=h.SUPERVISOR
+        )
+    ).json()
+    newest = (await casework.get("/cases", params=params, headers=h.SUPERVISOR)).json()
+    opened = [c["opened_at"] for c in oldest]
+    assert opened == sorted(opened) and set(ids) <= {c["id"] for c in oldest}
+    assert [c["opened_at"] for c in newest] == sorted(opened, reverse=True)

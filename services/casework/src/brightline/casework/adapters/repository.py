@@ -112,9 +112,11 @@ class CaseRepository:
         case_type: str | None = None,
         department_id: str | None = None,
         first_ask_owner: str | None = None,
+        oldest_first: bool = False,
         limit: int = 200,
     ) -> list[Case]:
-        query = sa.select(cases).order_by(cases.c.opened_at.desc()).limit(limit)
+        opened = cases.c.opened_at.asc() if oldest_first else cases.c.opened_at.desc()
+        query = sa.select(cases).order_by(opened, cases.c.id).limit(limit)
         if first_ask_owner:
             query = query.where(cases.c.first_ask_owner == first_ask_owner)
         if status:

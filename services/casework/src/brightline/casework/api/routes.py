@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from brightline.casework.adapters.repository import CaseRepository, DepartmentRepository
 from brightline.casework.api.deps import RulesDep, actor_of, viewer_of
@@ -162,9 +162,14 @@ async def list_cases(
     department_id: str | None = None,
     ticket_id: str | None = None,
     first_ask_owner: str | None = None,
+    oldest_first: Annotated[
+        bool, Query(description="A queue's order: the longest waiting first (default newest)")
+    ] = False,
 ) -> list[CaseSummary]:
     """Cases visible to the caller (caseworkers: their department's; never a report naming the
-    caller). `first_ask_owner` lists an agent's own cases, handed-over ones included."""
+    caller), 200 at most. `first_ask_owner` lists an agent's own cases, handed-over ones
+    included; `oldest_first` reads a queue (the cases waiting for a department) so the longest
+    waiting are never the ones left out."""
     viewer = viewer_of(staff)
     if viewer.department_id and not staff.has(Role.SUPERVISOR, Role.AGENT):
         department_id = viewer.department_id
@@ -179,6 +184,7 @@ async def list_cases(
                 case_type=case_type,
                 department_id=department_id,
                 first_ask_owner=first_ask_owner,
+                oldest_first=oldest_first,
             )
     return [summary(c) for c in found_cases if rules.may_see_case(c, viewer)]
 

@@ -30,7 +30,9 @@ async def cases_waiting_transfer(caller: SupervisorCaller, upstream: UpstreamDep
     """The cases no department holds yet, the longest waiting first, and the active departments
     with the case types each handles. A part casework cannot give is empty, with why."""
     fetched: list[list[dict[str, Any]] | BaseException] = await asyncio.gather(
-        *(upstream.cases(caller.token, status=s) for s in WAITING),
+        # The longest waiting first: in a storm the queue outgrows a page, and what is left out
+        # must be what waited least.
+        *(upstream.cases(caller.token, status=s, oldest_first="true") for s in WAITING),
         upstream.departments(caller.token),
         return_exceptions=True,
     )
