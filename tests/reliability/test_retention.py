@@ -19,6 +19,7 @@ from brightline.messaging.retention import RetentionJob, RetentionSettings, topi
 from brightline.messaging.schema import idempotency_keys, inbox, outbox
 from brightline.messaging.schema import metadata as messaging_metadata
 from brightline.platform.db import create_engine, database_url, ensure_database
+from brightline.platform.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -166,16 +167,24 @@ async def test_topics_are_created_with_a_retention_shorter_than_the_inbox_window
     await ensure_topics(kafka_bootstrap, names, configs=topic_configs_for(names, settings))
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
-    try:
+
+    async def described() -> dict[str, dict[str, str]] | None:
+        """Both topics' configs, once the broker answered for both: a broker that has not yet
+        learnt of a topic just created answers for it with an error code and no entries."""
         responses = await admin.describe_configs(
             [ConfigResource(ConfigResourceType.TOPIC, n) for n in names]
         )
+        found: dict[str, dict[str, str]] = {}
+        for response in responses:
+            for code, _msg, _type, name, entries in response.resources:
+                if code == 0 and entries:
+                    found[name] = {entry[0]: entry[1] for entry in entries}
+        return found if set(found) == set(names) else None
+
+    try:
+        found = await eventually(described)
     finally:
         await admin.close()
-    found: dict[str, dict[str, str]] = {}
-    for response in responses:
-        for _code, _msg, _type, name, entries in response.resources:
-            found[name] = {entry[0]: entry[1] for entry in entries}
     day_ms = 86_400_000
     topic, dlt = found[names[0]], found[names[1]]
     assert int(topic["retention.ms"]) == 7 * day_ms
