@@ -65,6 +65,7 @@ class Snapshot:
     writes: float
     commits_by: dict[str, float]  # per service database
     rows_by: dict[str, float]  # rows inserted, updated and deleted, "inserted:<service>", ...
+    table_rows: dict[str, float]  # the same, summed, by table: "<service>.<table>"
     trips_by: dict[str, float]  # per service process
     gc_by: dict[str, float]  # seconds of garbage-collector pauses, per service
     long_gc_by: dict[str, float]  # pauses over 50 ms, per service and generation
@@ -115,6 +116,7 @@ class Snapshot:
             **{f"commits:{k}": v - other.commits_by.get(k, 0) for k, v in self.commits_by.items()},
             **{f"trips:{k}": v - other.trips_by.get(k, 0) for k, v in self.trips_by.items()},
             **{k: v - other.rows_by.get(k, 0) for k, v in self.rows_by.items()},
+            **{f"table:{k}": v - other.table_rows.get(k, 0) for k, v in self.table_rows.items()},
             **{f"gc:{k}": v - other.gc_by.get(k, 0) for k, v in self.gc_by.items()},
             **{f"long_gc:{k}": v - other.long_gc_by.get(k, 0) for k, v in self.long_gc_by.items()},
             **{f"stalls:{k}": v - other.stalls_by.get(k, 0) for k, v in self.stalls_by.items()},
@@ -275,6 +277,13 @@ class CostMeter:
             processes = await conn.fetch(
                 "SELECT pid, backend_type, datname, application_name FROM pg_stat_activity"
             )
+        table_rows: dict[str, float] = {}
+        for service, database in self.stack.db.items():
+            async with self.stack.held(database) as conn:
+                for relname, written in await conn.fetch(
+                    "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables"
+                ):
+                    table_rows[f"{service}.{relname}"] = float(written)
         # Each process's CPU read right after the list, close to the total read above.
         service_of = {database: service for service, database in self.stack.db.items()}
         pg_by_pid: dict[int, tuple[str, float]] = {}
@@ -331,6 +340,7 @@ class CostMeter:
             float(writes or 0),
             commits_by,
             rows_by,
+            table_rows,
             trips_by,
             gc_by,
             long_gc_by,

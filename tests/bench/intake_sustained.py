@@ -282,7 +282,12 @@ def rows_written(costs: dict[str, float], tickets: int) -> Result:
         note=f"{kinds}; "
         + ", ".join(f"{s} {v / tickets:.1f}" for s, v in sorted(by_service.items()))
         + " (pg_stat_database.tup_*: tables, outboxes, inboxes and audit trails; index entries "
-        "not counted)",
+        "not counted); by table: "
+        + ", ".join(
+            f"{key[len('table:') :]} {value / tickets:.1f}"
+            for key, value in sorted(costs.items(), key=lambda item: -item[1])
+            if key.startswith("table:") and value / tickets >= 0.05
+        ),
     )
 
 
