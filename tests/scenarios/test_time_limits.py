@@ -14,6 +14,7 @@ Sat 02-14 and Sat 02-28. The 2027 notice below is a TEST FIXTURE shaped like the
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -279,8 +280,9 @@ async def test_appointment_arrival_within_the_agreed_hour(stack, http):
     await milestone(http, stack, kept["id"], "arrived", now - timedelta(minutes=5))
     row = await deadline(http, stack, kept["id"], "appointment.arrival", met)
     assert row["met_on_time"] is True
-    # Agreed hour 2 h ago: due 1 h ago, breached; staff arrive now: met late.
-    missed_hour = now - timedelta(hours=2)
+    # An hour that has ended cannot be booked (intake refuses it); one ending 20 s from now can:
+    # nobody arrives, it breaches at its end; staff arrive after it: met late.
+    missed_hour = datetime.now(SH).replace(microsecond=0) - timedelta(minutes=59, seconds=40)
     missed = await ticket(
         http,
         stack,
@@ -290,7 +292,9 @@ async def test_appointment_arrival_within_the_agreed_hour(stack, http):
     )
     row = await deadline(http, stack, missed["id"], "appointment.arrival", breached)
     assert due(row) == missed_hour + timedelta(hours=1)
-    await milestone(http, stack, missed["id"], "arrived", now)
+    late = due(row) + timedelta(seconds=1)  # at the end itself is still in time
+    await asyncio.sleep(max(0.0, (late - datetime.now(SH)).total_seconds()))
+    await milestone(http, stack, missed["id"], "arrived", late)
     row = await deadline(http, stack, missed["id"], "appointment.arrival", met)
     assert row["met_on_time"] is False
 

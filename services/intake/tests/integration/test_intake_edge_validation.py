@@ -86,3 +86,38 @@ async def test_fault_time_needs_an_offset_and_a_plausible_date(client):
     good = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
     r = await client.post("/tickets", json={**repair, "fault_started_at": good}, headers=AGENT)
     assert r.status_code == 201, r.text
+
+
+async def test_an_appointment_is_for_an_hour_still_to_come_or_under_way(client):
+    """An agreed hour (预约) that has ended, one a typo put years away or one without an offset
+    is refused naming appointment_at; the SLA monitor would have opened a clock breached at once,
+    or one nobody reaches."""
+    request = {
+        "ticket_type": "service_request",
+        "description": "预约上门检查表计",
+        "caller_name": "张三",
+        "phone": "13800138000",
+        "address": "XX路9号",
+        "service_subtype": "appointment",
+    }
+    now = datetime.now(UTC).replace(microsecond=0)
+    ended = now - timedelta(hours=1, minutes=1)
+    naive = (now + timedelta(days=1)).replace(tzinfo=None)
+    for bad in (ended, naive, now - timedelta(days=3), now + timedelta(days=120)):
+        r = await client.post(
+            "/tickets", json={**request, "appointment_at": bad.isoformat()}, headers=AGENT
+        )
+        assert fields(r) == {"appointment_at"}, bad
+    ended_message = (
+        await client.post(
+            "/tickets", json={**request, "appointment_at": ended.isoformat()}, headers=AGENT
+        )
+    ).json()["errors"][0]["message"]
+    assert "the agreed hour ended at" in ended_message
+    assert (await client.get("/tickets", headers=AGENT)).json() == []
+    # The hour under way (started 50 minutes ago) and next month's are booked.
+    for good in (now - timedelta(minutes=50), now + timedelta(days=30)):
+        r = await client.post(
+            "/tickets", json={**request, "appointment_at": good.isoformat()}, headers=AGENT
+        )
+        assert r.status_code == 201, r.text

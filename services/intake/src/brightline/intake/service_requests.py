@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from brightline.calendar.policy import NoPolicyInForce, adopted_book, limit_due
 from brightline.contracts.events.common import ServiceMilestone
 from brightline.contracts.events.intake import TicketMilestoneRecordedV1
 from brightline.intake.adapters.repository import TicketRepository
@@ -18,6 +19,8 @@ from brightline.intake.domain.model import IllegalTransition
 from brightline.messaging import UnitOfWork
 from brightline.platform import clock
 
+# The policy's limit of an agreed hour: staff arrive before it ends (the SLA monitor's clock).
+APPOINTMENT_CLOCK = "appointment.arrival"
 # sub-type -> milestones that may be recorded on it
 MILESTONES: dict[str, tuple[str, ...]] = {
     "appointment": ("arrived",),
@@ -48,9 +51,26 @@ def problems_of(body) -> list[dict]:
         )
     if appointment_at is not None and subtype != "appointment":
         errors.append({"field": "appointment_at", "message": "only for an appointment"})
-    if appointment_at is not None and appointment_at.tzinfo is None:
-        errors.append({"field": "appointment_at", "message": "needs a timezone, e.g. +08:00"})
+    if appointment_at is not None and (ended := _hour_ended(appointment_at)):
+        errors.append({"field": "appointment_at", "message": ended})
     return errors
+
+
+def _hour_ended(starts: datetime) -> str | None:
+    """Why an agreed hour cannot be booked (it has ended), or None. Its length is the policy's
+    (`appointment.arrival`): an hour over before the call would open a clock already breached."""
+    try:
+        limit = adopted_book().limit_for(APPOINTMENT_CLOCK, starts)
+    except NoPolicyInForce as error:
+        return str(error)
+    ends, _ = limit_due(limit, starts)
+    now = clock.now()
+    if ends <= now:
+        return (
+            f"the agreed hour ended at {ends.isoformat()} (now {now.isoformat()}): "
+            "book an hour still to come or under way"
+        )
+    return None
 
 
 async def record_milestone(

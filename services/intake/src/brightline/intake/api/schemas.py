@@ -27,12 +27,18 @@ def _within(past: timedelta, future: timedelta):
     def check(value: datetime) -> datetime:
         at = clock.now()
         if value > at + future:
-            raise ValueError(f"is more than {future} ahead of now ({at.isoformat()})")
+            raise ValueError(f"is more than {_span(future)} ahead of now ({at.isoformat()})")
         if value < at - past:
-            raise ValueError(f"is more than {past.days} days before now ({at.isoformat()})")
+            raise ValueError(f"is more than {_span(past)} before now ({at.isoformat()})")
         return value
 
     return AfterValidator(check)
+
+
+def _span(span: timedelta) -> str:
+    if span.days and not span.seconds:
+        return f"{span.days} days"
+    return str(span)
 
 
 # The switch's clock: a few minutes of skew ahead; behind, at most a year (a replayed archive),
@@ -40,6 +46,9 @@ def _within(past: timedelta, future: timedelta):
 SwitchTime = Annotated[AwareDatetime, _within(timedelta(days=366), timedelta(minutes=5))]
 # When the power went off, as the caller says: not in the future, not last month.
 FaultTime = Annotated[AwareDatetime, _within(timedelta(days=30), timedelta(minutes=5))]
+# The start of an agreed hour (预约): booked for the coming weeks, not a typo's year. Whether the
+# hour is still to come or under way is the policy's (service_requests.problems_of).
+AppointmentTime = Annotated[AwareDatetime, _within(timedelta(days=1), timedelta(days=90))]
 
 
 # -- tickets ---------------------------------------------------------------------------------
@@ -69,8 +78,10 @@ class TicketCreate(BaseModel):
         description="服务申请 sub-type; appointment, written bill query, meter fault and "
         "connections carry time limits of their own",
     )
-    appointment_at: datetime | None = Field(
-        None, description="预约: start of the agreed hour, with offset; staff arrive before it ends"
+    appointment_at: AppointmentTime | None = Field(
+        None,
+        description="预约: start of the agreed hour, with offset; staff arrive before it ends. "
+        "An hour still to come or under way, at most 90 days ahead",
     )
     planned_outage_id: str | None = Field(
         None, max_length=64, description="A consultation about this planned outage (计划停电)"
