@@ -63,6 +63,15 @@ AREAS = [  # area code, unit, class, centre
     ("HZ-YH-01", "unit-yuhang", "rural", (30.388, 120.021)),
     ("HZ-CA-01", "unit-chunan", "remote", (29.609, 119.042)),
 ]
+# What callers and agents call each area: the desk's area list and the outage announcements
+# read these, never the codes.
+AREA_NAMES = {
+    "HZ-XH-01": "西湖文三片区",
+    "HZ-XH-02": "西湖古墩片区",
+    "HZ-GS-01": "拱墅湖墅片区",
+    "HZ-YH-01": "余杭良渚片区",
+    "HZ-CA-01": "淳安千岛湖片区",
+}
 UNITS = {
     "unit-xihu": "西湖供电服务中心",
     "unit-gongshu": "拱墅供电服务中心",
@@ -200,7 +209,11 @@ class Demo:
         await self.attempt(
             "service areas",
             up.put_service_areas(
-                it, [{"area_code": c, "unit_id": u, "area_class": k} for c, u, k, _ in AREAS]
+                it,
+                [
+                    {"area_code": c, "unit_id": u, "area_class": k, "name": AREA_NAMES[c]}
+                    for c, u, k, _ in AREAS
+                ],
             ),
         )
         transformers = [{"transformer_id": f"T-{c}", "feeder_id": f"F-{u}"} for c, u, _, _ in AREAS]
@@ -370,7 +383,7 @@ class Demo:
                     {
                         "unit_id": unit_id,
                         "area_class": area_class,
-                        "reason": f"演示：按客户所述地址分派至 {area_code}",
+                        "reason": f"演示：按客户所述地址分派至{AREA_NAMES[area_code]}",
                     },
                 ),
             )
