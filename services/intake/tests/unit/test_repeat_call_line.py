@@ -32,7 +32,7 @@ def line(progress: str, **over) -> str:
         open_repairs=[repair(progress, **over)],
         active_outages=[],
     )
-    return link_message(link)
+    return link_message(link, T)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +52,33 @@ def test_the_line_says_the_orders_real_state(progress, said, never):
 def test_the_crews_arrival_deadline_is_given_until_it_is_there():
     assert "抢修人员预计10:45前到达现场" in line("en_route", arrive_by=ETA)
     assert "预计10:45前到达" not in line("on_site", arrive_by=ETA)
+
+
+def test_a_time_already_past_is_not_read_out_as_a_promise():
+    """A crew late for its arrival limit, an outage running over its restoration time: the
+    caller is not told a time that has passed."""
+    late = datetime(2026, 7, 1, 1, 45, tzinfo=UTC)  # 09:45, a quarter of an hour before the call
+    text = line("en_route", arrive_by=late, expected_restore_at=late, area_name="幸福里")
+    assert "抢修人员正在赶往现场" in text and "09:45" not in text and "前到达" not in text
+    assert "恢复时间确定后我们会尽快告知" in text and "恢复供电" not in text
+
+
+def test_an_outage_past_its_restoration_time_is_announced_without_one():
+    rules = greeting_rules()
+
+    def said(restore_at: datetime) -> str:
+        ctx = GreetingContext(
+            call_time=T,
+            staff_no="1001",
+            unit_name="国网某供电公司",
+            outage=OutageNotice(area="幸福里", expected_restore_at=restore_at),
+        )
+        [line] = rules.greet(ctx).announcements
+        return line
+
+    assert "10:45恢复供电" in said(ETA)
+    overran = said(datetime(2026, 7, 1, 1, 30, tzinfo=UTC))
+    assert "恢复时间确定后我们会尽快告知" in overran and "09:30" not in overran
 
 
 def test_a_repair_inside_an_outage_tells_the_incidents_state_and_restoration_time():
@@ -82,7 +109,7 @@ def test_an_outage_link_names_the_area_by_its_name():
         open_repairs=[],
         active_outages=[outage],
     )
-    text = link_message(link)
+    text = link_message(link, T)
     assert "幸福里" in text and "EAST-01" not in text and "正在核实停电范围" in text
     assert "恢复时间确定后我们会尽快告知" in text
 

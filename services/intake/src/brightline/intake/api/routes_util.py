@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from brightline.intake.api.schemas import LinkRead, TicketRead, TicketSummary
@@ -26,15 +27,17 @@ PROGRESS_ZH = {
 CREW_NOT_YET_THERE = ("created", "assigned", "accepted", "en_route")
 
 
-def link_message(link: Link, tz: str = "Asia/Shanghai") -> str:
+def link_message(link: Link, now: datetime, tz: str = "Asia/Shanghai") -> str:
+    """What the repeat caller is told. A time already past (a crew late, an outage running over)
+    is no promise: it is left out, never read out as one."""
     progress = PROGRESS_ZH.get(link.progress, "正在处理")
     where = f"{link.area_name}的" if link.area_name else ""
     text = f"您反映的{where}停电已在处理中（{progress}）"
     zone = ZoneInfo(tz)
-    if link.arrive_by is not None and link.progress in CREW_NOT_YET_THERE:
+    if link.arrive_by is not None and link.arrive_by > now and link.progress in CREW_NOT_YET_THERE:
         text += f"，抢修人员预计{link.arrive_by.astimezone(zone):%H:%M}前到达现场"
-    if link.expected_restore_at is not None:
-        text += f"，预计{link.expected_restore_at.astimezone(ZoneInfo(tz)):%m月%d日%H:%M}恢复供电"
+    if link.expected_restore_at is not None and link.expected_restore_at > now:
+        text += f"，预计{link.expected_restore_at.astimezone(zone):%m月%d日%H:%M}恢复供电"
     else:
         text += "，恢复时间确定后我们会尽快告知"
     return text + "，给您带来不便，敬请谅解！"
@@ -63,7 +66,7 @@ def to_read(ticket: Ticket, link: Link | None = None) -> TicketRead:
             progress=link.progress,
             expected_restore_at=link.expected_restore_at,
             cause=link.cause,
-            message=link_message(link),
+            message=link_message(link, ticket.recorded_at),
         ),
     )
 

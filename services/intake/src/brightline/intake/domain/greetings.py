@@ -475,7 +475,9 @@ class GreetingRules(_Rules):
         lang, o, a = ctx.text_language, ctx.outage, self.announcements
         area = (o.area_en or o.area) if lang == "en" else o.area
         cause = ((o.cause_en or o.cause) if lang == "en" else o.cause) or a.default_cause[lang]
-        if o.expected_restore_at is None:
+        # A restoration time already past is no promise to repeat to a caller (the outage ran
+        # over): the caller hears the no-time line until dispatch sets a new one.
+        if o.expected_restore_at is None or o.expected_restore_at <= ctx.call_time:
             return (a.outage_known_no_eta[lang].format(area=area, cause=cause),)
         today = ctx.call_time.astimezone(self.tz).date()
         restore_at = _format_moment(o.expected_restore_at, lang, self.tz, today)
