@@ -76,7 +76,7 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
     robot agent who records a ticket, and crews signed in on the mobile API."""
     import asyncio
 
-    from brightline.console.demo import CREWS, ROBOTS, UNITS, Demo
+    from brightline.console.demo import CONSULTATIONS, CREWS, ROBOTS, UNITS, Demo
     from brightline.console.settings import ConsoleSettings
 
     settings = ConsoleSettings(
@@ -111,13 +111,17 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
 
     demo = Demo(settings, seed=7, identity=SessionIdentity())
 
-    async def run() -> str:
+    async def run() -> tuple[str, str, dict]:
         try:
             await demo.fresh_tokens()
             await demo.seed()
             await demo.ring()
             [(call_id, rang_at)] = demo.calls.items()
             await demo.robot_take(call_id, rang_at)
+            # A consultation is answered on the spot: the robot completes it with its answer.
+            await demo.ring()
+            [(asked, asked_at)] = demo.calls.items()
+            consultation = await demo.robot_take(asked, asked_at, kind="consultation")
             await demo.robot_callback()  # none due yet: the robot finds nothing and goes on
             await demo.crews_move()
             # A repair from a caller who could not say the district waits for the dispatcher;
@@ -144,16 +148,21 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
                     break
                 await asyncio.sleep(0.5)
             await demo.robot_route(after=timedelta(0))
-            return call_id, stray["id"]
+            return call_id, stray["id"], consultation
         finally:
             await demo.up.close()
 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
-        call_id, stray_id = pool.submit(asyncio.run, run()).result()
+        call_id, stray_id, consultation = pool.submit(asyncio.run, run()).result()
     assert set(demo.crew_tokens) == {c[0] for c in CREWS}  # every crew member could sign in
     staff = bearer(Role.SUPERVISOR, subject="super-9001")
+    answered = httpx.get(
+        f"{stack['intake']}/tickets/{consultation['id']}", headers=staff, timeout=10
+    ).json()
+    assert answered["ticket_type"] == "consultation" and answered["status"] == "completed"
+    assert answered["details"]["answer"] in CONSULTATIONS.values()
     [routed] = httpx.get(
         f"{stack['dispatch']}/work-orders", params={"ticket_id": stray_id}, headers=staff
     ).json()

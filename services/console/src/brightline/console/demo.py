@@ -143,7 +143,14 @@ COMPLAINT_TEXT = [
     "电费账单金额异常，比上月高很多",
     "营业厅工作人员态度不好",
 ]
-CONSULT_TEXT = ["咨询阶梯电价怎么计算", "咨询如何办理峰谷电", "咨询停电计划"]
+# A consultation and the answer the agent gives on the spot (the ticket is completed with it).
+CONSULTATIONS = {
+    "咨询阶梯电价怎么计算": "居民阶梯电价按年用电量分三档计价，具体档位和电价以当地政策为准，"
+    "您也可以在网上国网App查看。",
+    "咨询如何办理峰谷电": "您可以携带身份证到营业厅或通过网上国网App申请峰谷分时电价，"
+    "办理后从下一个抄表周期起执行。",
+    "咨询停电计划": "计划停电会提前7天公告，您可以在网上国网App或供电营业厅查询所在区域的停电计划。",
+}
 
 
 def customers(rng: random.Random) -> list[dict]:
@@ -267,16 +274,20 @@ class Demo:
         if ack is not None:
             self.calls[call_id] = now
 
-    async def robot_take(self, call_id: str, rang_at: datetime) -> None:
-        """A call nobody took after a while: a robot agent answers and records a ticket; or the caller gives up."""
+    async def robot_take(
+        self, call_id: str, rang_at: datetime, kind: str | None = None
+    ) -> dict | None:
+        """A call nobody took after a while: a robot agent answers and records a ticket (about
+        `kind`, or one drawn from the demo's mix), or the caller gives up. The ticket recorded,
+        if any."""
         robot = self.rng.choice(ROBOTS)
         token = self.robots[robot]
         call = await self.attempt("call state", self.up.get_call(token, call_id))
         if call is None or call.get("state") != "ringing":
             self.calls.pop(call_id, None)
-            return
+            return None
         now = clock.now()
-        if self.rng.random() < 0.15:
+        if kind is None and self.rng.random() < 0.15:
             await self.attempt(
                 "abandon",
                 self.up.cti_event(
@@ -290,7 +301,7 @@ class Demo:
                 ),
             )
             self.calls.pop(call_id, None)
-            return
+            return None
         await self.attempt(
             "robot answer",
             self.up.cti_event(
@@ -307,7 +318,9 @@ class Demo:
         customer = next(
             (c for c in self.customers if call.get("caller_number") in c["phones"]), None
         )
-        kind = self.rng.choices(["repair", "consultation", "complaint"], weights=[5, 3, 2])[0]
+        kind = (
+            kind or self.rng.choices(["repair", "consultation", "complaint"], weights=[5, 3, 2])[0]
+        )
         body: dict = {
             "ticket_type": kind,
             "call_id": call_id,
@@ -348,8 +361,19 @@ class Demo:
                 complaint_grade="general",
             )
         else:
-            body["description"] = self.rng.choice(CONSULT_TEXT)
-        await self.attempt("robot ticket", self.up.record_ticket(token, body, f"demo-{call_id}"))
+            body["description"] = self.rng.choice(list(CONSULTATIONS))
+        ticket = await self.attempt(
+            "robot ticket", self.up.record_ticket(token, body, f"demo-{call_id}")
+        )
+        if kind == "consultation" and ticket and ticket.get("ticket_type") == "consultation":
+            # Answered on the spot, as an agent completes it on the desk: left recorded, it
+            # stayed open for ever and filled callers' cards with 在办 consultations.
+            await self.attempt(
+                "robot reply",
+                self.up.complete_ticket(
+                    token, ticket["id"], {"reply": CONSULTATIONS[body["description"]]}
+                ),
+            )
         await asyncio.sleep(self.rng.uniform(2, 6))
         await self.attempt(
             "robot hangup",
@@ -365,6 +389,7 @@ class Demo:
             ),
         )
         self.calls.pop(call_id, None)
+        return ticket
 
     async def robot_route(self, after: timedelta = timedelta(minutes=3)) -> None:
         """The demo supervisor routes the orders nobody could route once they waited `after`:
