@@ -383,6 +383,9 @@ def test_search_box_and_timelines_with_confidentiality(stack, browser):  # noqa:
         agent.wait_for_selector("[data-test=screen-pop]")
         recent = agent.locator("[data-test=card-ticket]", has_text=repair["no"]).first
         recent.wait_for()
+        # Listed once (open), not again among the recent ones, with intake's status as it is.
+        assert agent.locator("[data-test=card-ticket]", has_text=repair["no"]).count() == 1
+        assert "已受理" in recent.inner_text()
         recent.get_by_role("button").click()
         agent.locator(
             "[data-test=timeline] [data-test=timeline-no]", has_text=repair["no"]

@@ -31,6 +31,9 @@ export const TICKET_TYPES = [
   'praise',
 ] as const
 export type TicketType = (typeof TICKET_TYPES)[number]
+// A ticket's status at intake (brightline.intake.domain.model.TicketStatus): a repair is resolved
+// with its work order; a complaint, report, opinion, suggestion or praise follows its case.
+export const TICKET_STATUSES = ['recorded', 'completed', 'reopened', 'resolved', 'answered', 'closed'] as const
 
 export const FAULT_SCOPES = ['own_home', 'building', 'area'] as const
 export const COMPLAINT_SUBTYPES = ['service', 'business', 'outage', 'supply_quality', 'grid_construction'] as const

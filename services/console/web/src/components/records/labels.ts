@@ -1,6 +1,6 @@
 // Labels of what records sends (types, statuses, timeline kinds, sources) through the messages,
 // so no code reaches the screen as such: anything this build does not know gets a generic label.
-import { TICKET_TYPES } from '@/forms/fields'
+import { TICKET_STATUSES, TICKET_TYPES } from '@/forms/fields'
 import { RECORD_STATUSES } from '@/stores/records'
 
 type T = (key: string) => string
@@ -52,6 +52,11 @@ export function kindKey(kind: string): string {
 
 export function kindLabel(t: T, kind: string): string {
   return t(kindKey(kind))
+}
+
+/** A ticket's status as intake holds it (the desk's cards); never a label that says more. */
+export function ticketStatusLabel(t: T, status: string): string {
+  return t(`status.${(TICKET_STATUSES as readonly string[]).includes(status) ? status : 'unknown'}`)
 }
 
 export function typeLabel(t: T, type: string | null | undefined): string {

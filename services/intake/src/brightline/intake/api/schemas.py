@@ -14,6 +14,7 @@ from brightline.contracts.events.common import (
     ServiceSubtype,
     TicketType,
 )
+from brightline.intake.domain.model import TicketStatus
 from brightline.platform import clock
 from brightline.platform.validation import unique_by
 
@@ -135,7 +136,7 @@ class TicketRead(BaseModel):
     id: str
     no: str
     ticket_type: str
-    status: str
+    status: TicketStatus
     recorded_at: datetime
     first_ask_owner: str
     owner: str
@@ -298,7 +299,7 @@ class TicketSummary(BaseModel):
     id: str
     no: str
     ticket_type: str
-    status: str
+    status: TicketStatus
     recorded_at: datetime
     owner: str
     description: str

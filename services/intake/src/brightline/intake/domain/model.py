@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from brightline.contracts.events.common import TicketType
 from brightline.intake.domain import events
 from brightline.intake.domain.events import TicketRecorded
 
+# A ticket's status at intake: recorded; completed by the agent who answered or arranged it
+# (reopened after an unsatisfied callback); a repair resolved with its work order; a case type
+# answered and closed with its case.
+TicketStatus = Literal["recorded", "completed", "reopened", "resolved", "answered", "closed"]
 # Types whose whole life is at intake: the agent answers or arranges them and closes them here.
 # Repairs close with their work order (dispatch), the rest are casework's.
 SELF_CLOSING_TYPES = ("consultation", "service_request")
@@ -19,7 +23,11 @@ CASE_TYPES = ("complaint", "report", "opinion", "suggestion", "praise")
 # A case status -> the status of intake's copy. Until the customer is answered the matter is open
 # with its first-ask owner (and goes with them at handover); answered, it waits for its callback;
 # a callback that finds the customer unsatisfied reopens it; closed is archived.
-CASE_STATUS_TO_TICKET = {"answered": "answered", "reopened": "reopened", "closed": "closed"}
+CASE_STATUS_TO_TICKET: dict[str, TicketStatus] = {
+    "answered": "answered",
+    "reopened": "reopened",
+    "closed": "closed",
+}
 
 
 class MissingFields(ValueError):
@@ -50,7 +58,7 @@ class Ticket:
     recorded_at: datetime
     first_ask_owner: str
     description: str
-    status: str = "recorded"
+    status: TicketStatus = "recorded"
     details: dict[str, Any] = field(default_factory=dict)
     owner: str = ""
     completed_at: datetime | None = None
