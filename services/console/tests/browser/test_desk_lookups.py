@@ -346,7 +346,10 @@ def test_search_box_and_timelines_with_confidentiality(stack, browser):  # noqa:
         agent.locator("[data-test=record-open]").first.click()
         timeline = agent.locator("[data-test=timeline]")
         timeline.locator("[data-test=timeline-no]", has_text=repair["no"]).wait_for()
-        timeline.locator("[data-test=timeline-entry][data-kind='ticket.recorded']").wait_for()
+        recorded = timeline.locator("[data-test=timeline-entry][data-kind='ticket.recorded']")
+        recorded.wait_for()
+        # Under each step, what it says: here the caller's words as recorded.
+        assert recorded.locator("[data-test=timeline-detail]").inner_text() == "家里没电"
         assert DATE.search(timeline.locator("[data-test=timeline-entry]").first.inner_text())
         agent.wait_for_timeout(400)  # the dialog has finished fading in
         shoot(agent, "lookups-5-timeline")

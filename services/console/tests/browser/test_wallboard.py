@@ -36,7 +36,7 @@ from .desk_browser import (
     untranslated,
 )
 
-# The bound covers starting Kafka, Keycloak and four services on a shared machine.
+# The bound covers starting Kafka, Keycloak and six services on a shared machine.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
@@ -44,7 +44,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
     logs = tmp_path_factory.mktemp("wallboard-logs")
     suffix = uuid.uuid4().hex[:8]
-    names = ("intake", "sla_monitor", "callback", "casework", "console")
+    names = ("intake", "sla_monitor", "callback", "casework", "records", "console")
     ports = {name: free_port() for name in names}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = {
@@ -57,6 +57,8 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         "SLA_DATABASE_NAME": f"test_sla_{suffix}",
         "CASEWORK_DATABASE_NAME": f"test_casework_{suffix}",
         "CONSOLE_DATABASE_NAME": f"test_console_{suffix}",
+        "RECORDS_DATABASE_NAME": f"test_records_{suffix}",
+        "CONSOLE_RECORDS_URL": url["records"],
         "CONSOLE_INTAKE_URL": url["intake"],
         "CONSOLE_CALLBACK_URL": url["callback"],
         "CONSOLE_SLA_URL": url["sla_monitor"],
@@ -292,6 +294,27 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         row.locator("[data-test=clock-chase-result]", has_text="工单处理服务已记录").wait_for()
         row.locator("[data-test=clock-chases]", has_text="已催办 1 次").wait_for()
         shoot(page, "wallboard-clocks")
+
+        # The clock drills into the ticket's history, each step with what it says: the reply
+        # limit and when it falls due, as records has them.
+        def in_records() -> bool:
+            r = httpx.get(
+                f"{stack['records']}/tickets/{ticket_id}/timeline", headers=supervisor, timeout=10
+            )
+            return r.status_code == 200 and any(
+                e["kind"] == "deadline.opened" and e["data"].get("limit_key") == "complaint.reply"
+                for e in r.json()["entries"]
+            )
+
+        until(in_records)
+        row.locator("[data-test=clock-timeline]").click()
+        opened = page.locator(
+            "[data-test=timeline] [data-test=timeline-entry][data-kind='deadline.opened']",
+            has_text="投诉答复 · 截止",
+        )
+        opened.first.wait_for()
+        shoot(page, "wallboard-clock-history")
+        page.keyboard.press("Escape")
 
         cases = httpx.get(
             f"{stack['casework']}/cases",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import zh from '@/i18n/zh-CN'
 import en from '@/i18n/en'
-import { TIMELINE_KINDS, kindKey, sourceLabel, statusLabel, ticketStatusLabel } from '@/components/records/labels'
+import { TIMELINE_KINDS, entryDetail, kindKey, sourceLabel, statusLabel, ticketStatusLabel } from '@/components/records/labels'
 import { TICKET_STATUSES } from '@/forms/fields'
 import { RECORD_STATUSES, SEARCH_FIELDS } from '@/stores/records'
 
@@ -45,5 +45,26 @@ describe('what records sends, as the screen says it', () => {
     expect(ticketStatusLabel(say, 'answered')).toBe('已答复')
     expect(ticketStatusLabel(say, 'closed')).toBe('已归档')
     expect(ticketStatusLabel(say, 'brand_new')).toBe('其他状态')
+  })
+
+  it('tells under each entry the facts an auditor looks for, and nothing for the rest', () => {
+    const say = (key: string, values?: Record<string, unknown>) =>
+      String(lookup(zh, key)).replace(/\{(\w+)\}/g, (_, name: string) => String(values?.[name] ?? ''))
+    const has = (key: string) => typeof lookup(zh, key) === 'string'
+    const when = (iso: string) => `<${iso.slice(11, 16)}>`
+    const detail = (kind: string, data: Record<string, unknown>) => entryDetail(say, has, { kind, data }, when)
+    expect(detail('deadline.opened', { limit_key: 'repair.arrival.urban', due_at: '2026-12-07T05:29:15Z' })).toBe('城区到达现场 · 截止 <05:29>')
+    expect(detail('deadline.met', { limit_key: 'repair.arrival.urban', on_time: true })).toBe('城区到达现场 · 按时')
+    // A late arrival is not said to be within its limit.
+    expect(detail('deadline.met', { limit_key: 'appointment.arrival', on_time: false })).toBe('预约到达 · 超时完成')
+    expect(detail('deadline.breached', { limit_key: 'brand.new.limit', due_at: '2026-12-07T05:00:00Z' })).toBe('其他时限 · 截止 <05:00>')
+    expect(detail('call.answered', { answer_delay_seconds: 10.209 })).toBe('10.2 秒接听')
+    expect(detail('work_order.assigned', { arrive_by: '2026-12-07T05:29:15Z' })).toBe('须于 <05:29> 前到达现场')
+    expect(detail('work_order.resolution', { resolution: 'repaired', cause: '表箱开关故障' })).toBe('已修复 · 原因：表箱开关故障')
+    expect(detail('work_order.resolution', { resolution: 'mystery' })).toBe('其他处理结果')
+    expect(detail('callback.outcome', { outcome: 'basically_satisfied' })).toBe('基本满意')
+    expect(detail('ticket.recorded', { description: '家里突然停电了' })).toBe('家里突然停电了')
+    expect(detail('call.ringing', { queue: '95598' })).toBe('')
+    expect(detail('work_order.accepted', { crew_id: 'crew-1' })).toBe('')
   })
 })

@@ -904,26 +904,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/supervisor/clocks/tickets/{ticket_id}/timeline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Ticket Timeline
-         * @description Drill-down from a clock: the ticket's whole life as the records service keeps it.
-         */
-        get: operations["supervisor-ticket_timeline"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/supervisor/escalations/context": {
         parameters: {
             query?: never;
@@ -3408,39 +3388,6 @@ export interface operations {
             header?: never;
             path: {
                 deadline_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    "supervisor-ticket_timeline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                ticket_id: string;
             };
             cookie?: never;
         };

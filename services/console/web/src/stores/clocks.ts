@@ -8,16 +8,7 @@ import { countedDown } from '@/util/format'
 export type Clock = Schemas['ClockRead']
 export type Kind = Clock['kind']
 export type PauseReason = Schemas['ClockPause']['reason']
-export interface TimelineEntry {
-  entry_id: string
-  kind: string
-  occurred_at: string
-  source: string
-}
-export interface Timeline {
-  ticket: { ticket_id: string; ticket_no?: string | null; ticket_type?: string | null; status?: string | null }
-  entries: TimelineEntry[]
-}
+export type Timeline = Schemas['Timeline']
 export interface ChaseResult {
   service: string | null
   ok: boolean
@@ -98,9 +89,9 @@ export const useClocksStore = defineStore('clocks', () => {
   /** The ticket's whole life (records service), for the drill-down from a clock. */
   const timeline = ref<Timeline | null>(null)
   async function openTimeline(ticketId: string): Promise<void> {
-    timeline.value = (await unwrap(
-      api.GET('/api/supervisor/clocks/tickets/{ticket_id}/timeline', { params: { path: { ticket_id: ticketId } } }),
-    )) as unknown as Timeline
+    timeline.value = await unwrap(
+      api.GET('/api/records/tickets/{ticket_id}/timeline', { params: { path: { ticket_id: ticketId } } }),
+    )
   }
 
   const units = computed(() => [...new Set(clocks.value.map((c) => c.unit_id).filter((u): u is string => !!u))].sort())

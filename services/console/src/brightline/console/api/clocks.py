@@ -120,9 +120,3 @@ async def pause_clock(
 @router.post("/{deadline_id}/resume")
 async def resume_clock(deadline_id: str, caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
     return await upstream.resume_deadline(caller.token, deadline_id)
-
-
-@router.get("/tickets/{ticket_id}/timeline")
-async def ticket_timeline(ticket_id: str, caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
-    """Drill-down from a clock: the ticket's whole life as the records service keeps it."""
-    return await upstream.timeline(caller.token, ticket_id)

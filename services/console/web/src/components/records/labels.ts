@@ -3,7 +3,8 @@
 import { TICKET_STATUSES, TICKET_TYPES } from '@/forms/fields'
 import { RECORD_STATUSES } from '@/stores/records'
 
-type T = (key: string) => string
+type T = (key: string, values?: Record<string, unknown>) => string
+type Has = (key: string) => boolean
 
 export const TIMELINE_KINDS = [
   'call.ringing',
@@ -71,4 +72,62 @@ export function statusLabel(t: T, status: string | null | undefined): string {
 export function sourceLabel(t: T, source: string): string {
   const name = source.split('/').pop()?.replace('sla_monitor', 'sla') ?? ''
   return t(`services.${SOURCES.includes(name) ? name : 'unknown'}`)
+}
+
+/** A time limit's name (`repair.arrival.urban` → 城区到达现场); one this build does not know gets
+ * a generic name, never the key. */
+export function limitLabel(t: T, has: Has, key: string): string {
+  const path = `clocks.limits.${key.replace(/\./g, '_')}`
+  return has(path) ? t(path) : t('clocks.limits.other')
+}
+
+const RESOLUTIONS = ['repaired', 'paid_service_referral', 'restored_with_outage']
+const OUTCOMES = ['satisfied', 'basically_satisfied', 'unsatisfied', 'unreachable', 'declined']
+
+export interface EntryFacts {
+  kind: string
+  data: Record<string, unknown>
+}
+
+/** What an auditor reads under a timeline entry's kind: the limit and when it falls due (and
+ * whether it was kept), how long the answer took, the crew's arrival limit, the caller's words,
+ * the repair's result and cause, the callback's outcome. '' when the entry says nothing more. */
+export function entryDetail(t: T, has: Has, entry: EntryFacts, when: (iso: string) => string): string {
+  const d = entry.data
+  const text = (key: string) => (typeof d[key] === 'string' && d[key] ? (d[key] as string) : null)
+  const limit = text('limit_key') ? limitLabel(t, has, text('limit_key') as string) : ''
+  switch (entry.kind) {
+    case 'call.answered':
+      return typeof d.answer_delay_seconds === 'number'
+        ? t('timeline.detail.answeredIn', { s: d.answer_delay_seconds.toFixed(1) })
+        : ''
+    case 'ticket.recorded':
+      return text('description') ?? ''
+    case 'deadline.opened':
+    case 'deadline.warned':
+    case 'deadline.breached':
+      return text('due_at') ? t('timeline.detail.due', { limit, at: when(text('due_at') as string) }) : limit
+    case 'deadline.met':
+      if (d.on_time === true) return t('timeline.detail.metOnTime', { limit })
+      return d.on_time === false ? t('timeline.detail.metLate', { limit }) : limit
+    case 'deadline.cancelled':
+      return limit
+    case 'work_order.created':
+    case 'work_order.assigned':
+      return text('arrive_by') ? t('timeline.detail.arriveBy', { at: when(text('arrive_by') as string) }) : ''
+    case 'work_order.resolution': {
+      const code = text('resolution')
+      const result = t(`timeline.resolutions.${code && RESOLUTIONS.includes(code) ? code : 'other'}`)
+      const cause = text('cause')
+      return cause ? t('timeline.detail.resolutionCause', { result, cause }) : result
+    }
+    case 'callback.due':
+      return text('due_at') ? t('timeline.detail.callbackDue', { at: when(text('due_at') as string) }) : ''
+    case 'callback.outcome': {
+      const outcome = text('outcome')
+      return outcome && OUTCOMES.includes(outcome) ? t(`callback.outcomes.${outcome}`) : ''
+    }
+    default:
+      return ''
+  }
 }
