@@ -64,6 +64,15 @@ async def test_200_calls_under_one_transformer_make_one_incident_and_one_restore
         updated.status_code == 200
         and datetime.fromisoformat(updated.json()["expected_restore_at"]) == expected
     )
+    # A time callers could not be told: already past, or a typo's year. 422 naming the field.
+    for wrong in (datetime.now(UTC) - timedelta(hours=1), datetime(2099, 1, 1, tzinfo=UTC)):
+        refused = await client.put(
+            f"/outages/{outage['id']}/expected-restoration",
+            json={"expected_restore_at": wrong.isoformat()},
+            headers=SUPERVISOR,
+        )
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["expected_restore_at"]
     assert (
         await client.put(
             f"/outages/{outage['id']}/expected-restoration",

@@ -128,3 +128,42 @@ async def test_an_input_about_a_settled_deadline_is_kept_counted_and_audited(cli
         )
     ).json()
     assert trail and "重复工单" in json.dumps(trail[-1]["changes"], ensure_ascii=False)
+
+
+async def test_a_time_no_supervisor_could_mean_is_refused_naming_its_field(client):
+    """A limit opened in a typo's year, or work recorded as done next year: 422 naming the
+    field, and the deadline as it was. Before, a meet dated 2099 was stored as a breach dated
+    tomorrow and a close in 2099, and an opening in 2099 as a deadline nobody would see fall due."""
+    now = datetime.now(UTC)
+    for opened_at in (now + timedelta(days=365 * 70), now - timedelta(days=365)):
+        r = await client.post(
+            "/deadlines",
+            json={
+                "limit_key": "bill_query.written_reply",
+                "subject_type": "ticket",
+                "subject_id": f"t-{uuid.uuid4().hex[:8]}",
+                "opened_at": opened_at.isoformat(),
+            },
+            headers=SUPERVISOR,
+        )
+        assert problem_fields(r) == ["opened_at"], opened_at
+    d = await open_by_hand(client, now - timedelta(hours=1))
+    for action in ("meet", "cancel"):
+        for at in (now + timedelta(days=365 * 70), now + timedelta(hours=1)):
+            r = await client.post(
+                f"/deadlines/{d['id']}/{action}",
+                json={"reason": "已书面答复", "at": at.isoformat()},
+                headers=SUPERVISOR,
+            )
+            assert problem_fields(r) == ["at"], (action, at)
+    kept = (await client.get(f"/deadlines/{d['id']}", headers=SUPERVISOR)).json()
+    assert kept["state"] == "open" and kept["closed_at"] is None and kept["late_inputs"] == []
+    # A limit that starts later (an agreed hour next week) is opened; work done an hour ago is met.
+    later = await open_by_hand(client, now + timedelta(days=7))
+    assert later["state"] == "open"
+    r = await client.post(
+        f"/deadlines/{d['id']}/meet",
+        json={"reason": "已书面答复", "at": (now - timedelta(minutes=30)).isoformat()},
+        headers=SUPERVISOR,
+    )
+    assert r.status_code == 200 and r.json()["met_on_time"] is True, r.text

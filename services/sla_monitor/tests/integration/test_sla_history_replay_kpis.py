@@ -7,7 +7,8 @@ each point stamped at its scheduled time, and nothing here depends on how fast t
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -420,22 +421,30 @@ async def test_kpis_match_hand_computed_values(monitor):
 
 async def test_a_date_past_the_calendar_is_opened_provisional_and_said_so(monitor):
     client, _, _ = monitor
+    # The first Monday the calendar does not know, and not before next week's: a limit may be
+    # opened up to 90 days ahead (an agreed hour), never in a typo's year.
+    known_until = date.fromisoformat(
+        (await client.get("/calendar", headers=SUPERVISOR)).json()["known_until"]
+    )
+    start = max(known_until + timedelta(days=1), datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    monday = start + timedelta(days=-start.weekday() % 7)
     response = await client.post(
         "/deadlines",
         headers=SUPERVISOR,
         json={
             "limit_key": "bill_query.written_reply",
             "subject_type": "ticket",
-            "subject_id": "t-2099",
-            "ticket_id": "t-2099",
-            "opened_at": "2099-03-02T10:00:00+08:00",
+            "subject_id": "t-unknown-year",
+            "ticket_id": "t-unknown-year",
+            "opened_at": f"{monday.isoformat()}T10:00:00+08:00",
         },
     )
-    # Monday 10:00 + 1 working day, 2099 unknown to the calendar: Tuesday 10:00, weekends only.
+    # Monday 10:00 + 1 working day, a year unknown to the calendar: Tuesday 10:00, weekends only.
     assert response.status_code == 201, response.text
     stored = response.json()
     assert stored["state"] == "open" and stored["provisional"] is True
-    assert stored["due_at"] == "2099-03-03T02:00:00Z"
+    tuesday = monday + timedelta(days=1)
+    assert stored["due_at"] == f"{tuesday.isoformat()}T02:00:00Z"
 
 
 async def test_supervisor_pauses_and_resumes_a_pausable_deadline(monitor):

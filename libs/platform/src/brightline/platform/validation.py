@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, AwareDatetime, Field
+
+from brightline.platform import clock
 
 
 def unique_by(*keys: str) -> AfterValidator:
@@ -34,3 +36,35 @@ def unique_by(*keys: str) -> AfterValidator:
 EARLIEST_BUSINESS_DAY = date(2000, 1, 1)
 LATEST_BUSINESS_DAY = date(2099, 12, 31)
 BusinessDay = Annotated[date, Field(ge=EARLIEST_BUSINESS_DAY, le=LATEST_BUSINESS_DAY)]
+
+
+def near_now(past: timedelta, future: timedelta) -> AfterValidator:
+    """A time from the edge must sit near now: one years off (a clock reset to its epoch, a typo,
+    a form's default) is refused with 422 naming the field, never stored and dropped or
+    mis-counted downstream (a deadline the calendar cannot count, a breach dated next year)."""
+
+    def check(value: datetime) -> datetime:
+        at = clock.now()
+        if value > at + future:
+            raise ValueError(f"is more than {_span(future)} ahead of now ({at.isoformat()})")
+        if value < at - past:
+            raise ValueError(f"is more than {_span(past)} before now ({at.isoformat()})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _span(span: timedelta) -> str:
+    if span.days and not span.seconds:
+        return f"{span.days} days"
+    return str(span)
+
+
+# How far ahead of our clock another's may run (a phone's, a switch's, a form's) and still be
+# "now": a few minutes of skew.
+CLOCK_SKEW = timedelta(minutes=5)
+# Something that has happened, said up to 30 days later: not in the future, not last season.
+HappenedAt = Annotated[AwareDatetime, near_now(timedelta(days=30), CLOCK_SKEW)]
+# What another system's clock says happened (a switch, the grid): up to a year back (an archive
+# replayed), a few minutes of skew ahead, never the years-off clock of a device reset to its epoch.
+SystemTime = Annotated[AwareDatetime, near_now(timedelta(days=366), CLOCK_SKEW)]

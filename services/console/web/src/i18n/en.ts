@@ -90,6 +90,7 @@ const en: typeof zh = {
     outages: 'Outages at this address',
     restoreAt: 'Expected back: {t}',
     noRestore: 'Restoration time not yet known',
+    restoreOverdue: 'Was expected back by {t}; overdue, new time not yet known',
     flags: 'Flags',
     repeat: 'Repeat caller',
     sensitive: 'Sensitive customer',

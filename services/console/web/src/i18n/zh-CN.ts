@@ -88,6 +88,7 @@ export default {
     outages: '该地址的停电信息',
     restoreAt: '预计恢复：{t}',
     noRestore: '恢复时间待定',
+    restoreOverdue: '原预计 {t} 恢复，已超时，恢复时间待定',
     flags: '提示',
     repeat: '重复来电',
     sensitive: '敏感客户',

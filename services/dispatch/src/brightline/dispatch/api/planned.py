@@ -29,6 +29,7 @@ from brightline.platform.auth import (
     SupervisorOrSystem,
 )
 from brightline.platform.problems import Problem
+from brightline.platform.validation import SystemTime
 
 router = APIRouter(prefix="/planned-outages", tags=["planned-outages"])
 supply = APIRouter(prefix="/supply-interruptions", tags=["supply-interruptions"])
@@ -200,7 +201,9 @@ async def cancel_planned_outage(
 
 class SupplyFact(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    at: datetime | None = Field(None, description="When it happened, with offset; default now")
+    at: SystemTime | None = Field(
+        None, description="When it happened, with offset, within the last year; default now"
+    )
     area_codes: list[str] = Field(default_factory=list, max_length=500)
 
 
@@ -218,14 +221,6 @@ async def _supply_fact(
     who: Principal,
     fact: Literal["cause_removed", "restored"],
 ) -> SupplyFactRead:
-    if body.at is not None and body.at.tzinfo is None:
-        raise Problem(
-            422,
-            "validation-error",
-            "Request is not valid",
-            "at needs a timezone",
-            errors=[{"field": "at", "message": "needs a timezone, e.g. +08:00"}],
-        )
     at = body.at or clock.now()
     by: Literal["dispatch", "grid"] = "grid" if Role.INTEGRATION in who.roles else "dispatch"
     async with uow:

@@ -1,10 +1,14 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from brightline.dispatch.domain.model import DispatcherAct
-from brightline.platform.validation import unique_by
+from brightline.platform.validation import CLOCK_SKEW, HappenedAt, near_now, unique_by
+
+# When power is expected back, as callers are told it: not already past, not a typo's year (a
+# storm's longest restorations take days, not months).
+RestoreEta = Annotated[AwareDatetime, near_now(CLOCK_SKEW, timedelta(days=30))]
 
 
 class WorkOrderRead(BaseModel):
@@ -143,7 +147,7 @@ class DutyUpdate(BaseModel):
 class PositionUpdate(BaseModel):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    at: AwareDatetime | None = None
+    at: HappenedAt | None = Field(None, description="The tracker's fix; default now")
 
 
 # --- topology and outages ----------------------------------------------------------------
@@ -202,7 +206,7 @@ class IncidentCreate(BaseModel):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     radius_m: float | None = Field(None, gt=0, le=50000)
-    expected_restore_at: AwareDatetime | None = None
+    expected_restore_at: RestoreEta | None = None
     cause: str | None = Field(None, max_length=500)
 
 
@@ -211,7 +215,7 @@ class IncidentCancel(BaseModel):
 
 
 class ExpectedRestorationUpdate(BaseModel):
-    expected_restore_at: AwareDatetime
+    expected_restore_at: RestoreEta
     cause: str | None = Field(None, max_length=500)
 
 

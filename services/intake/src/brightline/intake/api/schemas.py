@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from brightline.contracts.events.common import (
     ComplaintGrade,
@@ -15,41 +15,18 @@ from brightline.contracts.events.common import (
     TicketType,
 )
 from brightline.intake.domain.model import TicketStatus
-from brightline.platform import clock
-from brightline.platform.validation import unique_by
+from brightline.platform.validation import HappenedAt, SystemTime, near_now, unique_by
 
 PHONE = r"^\+?[0-9-]{3,20}$"
 
 
-def _within(past: timedelta, future: timedelta):
-    """A time from the edge must sit near now: a clock years off (a switch or a form default)
-    would otherwise be stored and dead-lettered downstream (a deadline the calendar cannot count)."""
-
-    def check(value: datetime) -> datetime:
-        at = clock.now()
-        if value > at + future:
-            raise ValueError(f"is more than {_span(future)} ahead of now ({at.isoformat()})")
-        if value < at - past:
-            raise ValueError(f"is more than {_span(past)} before now ({at.isoformat()})")
-        return value
-
-    return AfterValidator(check)
-
-
-def _span(span: timedelta) -> str:
-    if span.days and not span.seconds:
-        return f"{span.days} days"
-    return str(span)
-
-
-# The switch's clock: a few minutes of skew ahead; behind, at most a year (a replayed archive),
-# never the years-off clock of a switch reset to its epoch.
-SwitchTime = Annotated[AwareDatetime, _within(timedelta(days=366), timedelta(minutes=5))]
+# The switch's clock.
+SwitchTime = SystemTime
 # When the power went off, as the caller says: not in the future, not last month.
-FaultTime = Annotated[AwareDatetime, _within(timedelta(days=30), timedelta(minutes=5))]
+FaultTime = HappenedAt
 # The start of an agreed hour (预约): booked for the coming weeks, not a typo's year. Whether the
 # hour is still to come or under way is the policy's (service_requests.problems_of).
-AppointmentTime = Annotated[AwareDatetime, _within(timedelta(days=1), timedelta(days=90))]
+AppointmentTime = Annotated[AwareDatetime, near_now(timedelta(days=1), timedelta(days=90))]
 
 
 # -- tickets ---------------------------------------------------------------------------------

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from brightline.calendar import CalendarOutOfRange
 from brightline.contracts import Event
@@ -18,7 +18,7 @@ from brightline.messaging import UnitOfWorkDep
 from brightline.platform import clock
 from brightline.platform.auth import Staff, Supervisor
 from brightline.platform.problems import Problem
-from brightline.platform.validation import BusinessDay
+from brightline.platform.validation import BusinessDay, HappenedAt, near_now
 from brightline.sla_monitor import handlers, kpis
 from brightline.sla_monitor.adapters.repository import (
     DeadlineRepository,
@@ -104,6 +104,11 @@ class DeadlineRead(BaseModel):
     )
 
 
+# When a limit opened by hand starts: a matter received earlier, or one that starts later (an
+# agreed hour), never a typo's year the calendar cannot count.
+OpensAt = Annotated[AwareDatetime, near_now(timedelta(days=30), timedelta(days=90))]
+
+
 class DeadlineCreate(BaseModel):
     limit_key: str = Field(examples=["bill_query.written_reply"])
     subject_type: str = Field(examples=["ticket"])
@@ -111,7 +116,11 @@ class DeadlineCreate(BaseModel):
     ticket_id: str | None = None
     unit_id: str | None = None
     ticket_type: str | None = None
-    opened_at: datetime | None = Field(None, description="Defaults to now; must carry a timezone")
+    opened_at: OpensAt | None = Field(
+        None,
+        description="Defaults to now. With an offset; within the last 30 days (a matter received "
+        "earlier) or the next 90 (a limit that starts later, such as an agreed hour)",
+    )
 
 
 PauseReason = Literal["waiting_for_customer", "customer_requested_appointment"]
@@ -126,8 +135,10 @@ class DeadlinePause(BaseModel):
 
 class DeadlineClose(BaseModel):
     reason: str = Field(min_length=1, max_length=200, description="Why; kept on the deadline")
-    at: datetime | None = Field(
-        None, description="When the work was done or the obligation went away; defaults to now"
+    at: HappenedAt | None = Field(
+        None,
+        description="When the work was done or the obligation went away; defaults to now. With "
+        "an offset, within the last 30 days, not ahead: a supervisor records what has happened",
     )
 
 
@@ -178,13 +189,6 @@ async def open_deadline(
     """Open a limit by hand (e.g. a written bill query). A date past the official calendar's known
     years is stored as an errored deadline and answered with 422 calendar-out-of-range."""
     opened_at = body.opened_at or clock.now()
-    if opened_at.tzinfo is None:
-        raise Problem(
-            422,
-            "naive-datetime",
-            "opened_at needs a timezone",
-            "send e.g. 2025-01-27T10:00:00+08:00",
-        )
     book = book_of(request)
     if body.limit_key not in book.in_force(opened_at).limits:
         raise Problem(
@@ -244,8 +248,6 @@ async def _pause_or_resume(
             "reason": reason,
             "by": actor,
         }
-        if at is not None and at.tzinfo is None:
-            raise Problem(422, "naive-datetime", "at needs a timezone", "send e.g. +08:00")
         try:
             changed = await _supervisor_input(uow, request, kind, data)
         except InvalidTransition as error:
