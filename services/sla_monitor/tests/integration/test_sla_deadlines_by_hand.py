@@ -25,8 +25,8 @@ async def client(infra_env, db_name):
         yield client
 
 
-async def open_by_hand(client, opened_at: datetime) -> dict:
-    r = await client.post(
+async def ask_to_open(client, opened_at: datetime):
+    return await client.post(
         "/deadlines",
         json={
             "limit_key": "bill_query.written_reply",
@@ -36,6 +36,10 @@ async def open_by_hand(client, opened_at: datetime) -> dict:
         },
         headers=SUPERVISOR,
     )
+
+
+async def open_by_hand(client, opened_at: datetime) -> dict:
+    r = await ask_to_open(client, opened_at)
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -136,17 +140,7 @@ async def test_a_time_no_supervisor_could_mean_is_refused_naming_its_field(clien
     tomorrow and a close in 2099, and an opening in 2099 as a deadline nobody would see fall due."""
     now = datetime.now(UTC)
     for opened_at in (now + timedelta(days=365 * 70), now - timedelta(days=365)):
-        r = await client.post(
-            "/deadlines",
-            json={
-                "limit_key": "bill_query.written_reply",
-                "subject_type": "ticket",
-                "subject_id": f"t-{uuid.uuid4().hex[:8]}",
-                "opened_at": opened_at.isoformat(),
-            },
-            headers=SUPERVISOR,
-        )
-        assert problem_fields(r) == ["opened_at"], opened_at
+        assert problem_fields(await ask_to_open(client, opened_at)) == ["opened_at"], opened_at
     d = await open_by_hand(client, now - timedelta(hours=1))
     for action in ("meet", "cancel"):
         for at in (now + timedelta(days=365 * 70), now + timedelta(hours=1)):
