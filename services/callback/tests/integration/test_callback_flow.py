@@ -71,13 +71,16 @@ def recorded(ticket_id: str, ticket_type: str = "repair", **kw) -> TicketRecorde
     )
 
 
-def returned(ticket_id: str, unit_id: str, incident_id: str | None = None) -> WorkOrderReturnedV1:
+def returned(
+    ticket_id: str, unit_id: str, incident_id: str | None = None, cause: str | None = None
+) -> WorkOrderReturnedV1:
     return WorkOrderReturnedV1(
         work_order_id=uid("wo"),
         ticket_id=ticket_id,
         unit_id=unit_id,
         returned_at=datetime.now(UTC),
         resolution="repaired",
+        cause=cause,
         incident_id=incident_id,
     )
 
@@ -111,7 +114,7 @@ async def test_repair_returned_to_unsatisfied_callback_and_reopen(start, infra_e
     bootstrap, prefix = infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"]
     ticket, unit = uid("tk"), uid("unit")
     async with start() as client:
-        finished = returned(ticket, unit)
+        finished = returned(ticket, unit, cause="表箱开关故障")
         # The same return published twice (a relay retry after a crash) opens one task.
         await publish(bootstrap, prefix, recorded(ticket, address="XX路1号"), finished, finished)
         [task] = await eventually(lambda: tasks_of(client, ticket))
@@ -137,6 +140,10 @@ async def test_repair_returned_to_unsatisfied_callback_and_reopen(start, infra_e
         assert script.status_code == 200
         assert script.json()["contact"]["phone"] == "13800138000"
         assert {s["id"] for s in script.json()["steps"]} >= {"greeting", "satisfaction", "closing"}
+        # What the crew found and did, as they returned the order; then: is the power back?
+        steps = {s["id"]: s["zh"] for s in script.json()["steps"]}
+        assert steps["result"] == "处理结果是：经查是表箱开关故障，故障已修复。"
+        assert steps["check"] == "请问您那里现在有电了吗？"
         assert (
             await client.get(f"/callback-tasks/{task['id']}/script", headers=agent(2))
         ).status_code == 409

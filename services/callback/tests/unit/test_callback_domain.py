@@ -203,3 +203,28 @@ def test_script_names_unit_staff_no_called_day_and_result():
     assert steps["result"]["zh"] == "处理结果是：已对抄表员批评教育并上门致歉。"
     assert "挂机" not in steps["closing"]["zh"]  # a reminder for the agent, not read out
     assert script["reminders"][0]["zh"] == "（请待客户先挂机）"
+
+
+def test_a_repairs_result_is_said_from_the_returned_order():
+    """What the crew did, by the order's resolution, after the cause they wrote: a customer
+    referred to a paid service is not told the crew "repaired" it; the power check still follows."""
+    from datetime import date
+
+    from brightline.callback.domain.scripts import repair_result
+
+    rules = callback_script_rules()
+    assert repair_result(rules, "repaired", "表箱开关故障。") == "经查是表箱开关故障，故障已修复"
+    assert repair_result(rules, "repaired", None) == "故障已修复"
+    paid = repair_result(rules, "paid_service_referral", " ")
+    assert paid is not None and "有偿服务" in paid and "修复" not in paid
+    assert repair_result(rules, "something_new", "x") is None
+    script = callback_script(
+        rules,
+        ticket_type="repair",
+        called_day=date(2026, 3, 2),
+        customer_name="张三",
+        unit_name="杭州供电公司",
+        result=paid,
+    )
+    ids = [s["id"] for s in script["steps"]]
+    assert ids.index("result") + 1 == ids.index("check")

@@ -49,6 +49,8 @@ def on_work_order_returned(event: Event) -> commands.OpenCallbackTask:
         finished_at=order.returned_at,
         incident_id=order.incident_id,
         finish_ref=f"dispatch:{order.work_order_id}:{order.returned_at.isoformat()}",
+        resolution=order.resolution,
+        cause=order.cause,
     )
 
 

@@ -18,8 +18,10 @@ from brightline.callback.adapters.repository import (
     lock_rate,
     riding_contacts,
 )
+from brightline.callback.adapters.rule_files import callback_script_rules
 from brightline.callback.domain import commands, events
 from brightline.callback.domain.model import CallbackPolicy, CallbackTask
+from brightline.callback.domain.scripts import CallbackScriptRules, repair_result
 from brightline.callback.settings import CallbackSettings
 from brightline.contracts.events.callback import (
     CallbackOutcomeRecordedV1,
@@ -71,6 +73,7 @@ async def open_callback_task(
     policy: CallbackPolicy,
     tz: ZoneInfo,
     now: datetime,
+    script_rules: CallbackScriptRules,
 ) -> CallbackTask | None:
     contacts = ContactRepository(uow.session)
     tasks = TaskRepository(uow.session)
@@ -88,7 +91,12 @@ async def open_callback_task(
         finished_day=command.finished_at.astimezone(tz).date(),
         policy=policy,
         incident_id=command.incident_id,
-        result=command.result,
+        result=command.result
+        or (
+            repair_result(script_rules, command.resolution, command.cause)
+            if command.resolution
+            else None
+        ),
     )
     contact = await contacts.get(command.ticket_id)
     if contact is not None and (contact.anonymous or not contact.phone):
@@ -256,4 +264,5 @@ def message_bus(settings: CallbackSettings) -> MessageBus:
         HANDLERS,
         policy=settings.policy,
         tz=lambda: ZoneInfo(settings.business_timezone),
+        script_rules=callback_script_rules,
     )

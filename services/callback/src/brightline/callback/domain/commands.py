@@ -33,6 +33,9 @@ class OpenCallbackTask:
     incident_id: str | None = None
     phone: str | None = None
     result: str | None = None  # the handling result the callback states
+    # A repair's, as the crew returned the order: the result is said from these (rule data).
+    resolution: str | None = None
+    cause: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class CallbackScriptRules(BaseModel):
     who_unnamed: Text
     matter: dict[str, Text]
     result: Text
+    repair_results: dict[str, Text]
+    repair_cause: Text
     result_by_type: dict[str, Text]
     satisfaction: Text
     reason: Text
@@ -44,6 +46,8 @@ class CallbackScriptRules(BaseModel):
             self.who_unnamed,
             *self.matter.values(),
             self.result,
+            *self.repair_results.values(),
+            self.repair_cause,
             *self.result_by_type.values(),
             self.satisfaction,
             self.reason,
@@ -51,6 +55,16 @@ class CallbackScriptRules(BaseModel):
             self.closing,
             self.reminder,
         ]
+
+
+def repair_result(r: CallbackScriptRules, resolution: str, cause: str | None) -> str | None:
+    """What the callback says the crew did (the customer's language: Chinese), from the returned
+    order's resolution and the cause the crew wrote; None for a resolution the rules lack."""
+    done = r.repair_results.get(resolution)
+    if done is None:
+        return None
+    cause = (cause or "").strip().rstrip("。．.，,")
+    return r.repair_cause.zh.format(cause=cause, done=done.zh) if cause else done.zh
 
 
 def callback_script(
@@ -80,19 +94,21 @@ def callback_script(
         "zh": matter.zh.format(day=day["zh"]),
         "en": matter.en.format(day=day["en"]),
     }
+    check = r.result_by_type[ticket_type].fill() if ticket_type in r.result_by_type else None
+    outcome_line: dict[str, str] | None
     if result:
         outcome_line = r.result.fill(result=result.rstrip("。．.") + "。")
         outcome_line["en"] = r.result.en.format(result=result)
-    elif ticket_type in r.result_by_type:
-        outcome_line = r.result_by_type[ticket_type].fill()
     else:
-        outcome_line = None
+        outcome_line, check = check, None
     steps: list[dict[str, Any]] = [
         {"id": "greeting", "zh": opening["zh"] + who["zh"], "en": f"{opening['en']} {who['en']}"},
         {"id": "matter", **said},
     ]
     if outcome_line:
         steps.append({"id": "result", **outcome_line})
+    if check:  # the result told, the customer is still asked (a repair: is the power back?)
+        steps.append({"id": "check", **check})
     steps += [
         {
             "id": "satisfaction",
