@@ -472,3 +472,53 @@ def test_the_whole_callback_worklist(stack, browser):  # noqa: F811
         raise
     finally:
         agent_ctx.close()
+
+
+def test_the_shift_hands_its_open_tickets_to_a_colleague_on_the_floor(stack, browser):  # noqa: F811
+    """首问负责制: unfinished work goes to the next shift. The agent leaving picks a colleague
+    signed in on the floor and hands over; intake moves every open ticket they own."""
+    mine = [
+        record_ticket(
+            stack["intake"],
+            {
+                "ticket_type": "consultation",
+                "description": f"咨询电费发票（{n}）",
+                "caller_name": "王五",
+                "phone": f"1390572{n:04d}",
+            },
+            agent="agent-1004",
+        )["id"]
+        for n in range(2)
+    ]
+    leaving_ctx, leaving = sign_in(browser, stack["console"], "agent-1004")
+    next_ctx, next_shift = sign_in(browser, stack["console"], "agent-1001")
+    try:
+        next_shift.locator("[data-test=go-ready]").click()
+        state_is(next_shift, "ready")
+        pick(leaving, "handover-to", "1001")
+        leaving.locator("[data-test=handover-go]").click()
+        leaving.locator(".el-message-box__btns button", has_text="交接").click()
+        leaving.locator(".el-message", has_text="张工单交接给").wait_for()
+        shoot(leaving, "handover-done")
+        owner = bearer(Role.SUPERVISOR, subject="super-9001")
+        taken = httpx.get(
+            f"{stack['intake']}/tickets",
+            params={"owner": "agent-1001", "open": "true"},
+            headers=owner,
+            timeout=10,
+        ).json()
+        assert set(mine) <= {t["id"] for t in taken}
+        left = httpx.get(
+            f"{stack['intake']}/tickets",
+            params={"owner": "agent-1004", "open": "true"},
+            headers=owner,
+            timeout=10,
+        ).json()
+        assert left == []
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        leaving.screenshot(path=str(ARTIFACTS / "failure-handover.png"))
+        raise
+    finally:
+        leaving_ctx.close()
+        next_ctx.close()

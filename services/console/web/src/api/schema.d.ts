@@ -1089,6 +1089,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/handover/colleagues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Colleagues
+         * @description The agents on the floor who can take over my open tickets.
+         */
+        get: operations["desk-colleagues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand Over
+         * @description Every open ticket I own goes to the colleague named, who must be on the floor.
+         */
+        post: operations["desk-hand_over"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/events": {
         parameters: {
             query?: never;
@@ -1273,6 +1313,17 @@ export interface components {
             owner?: string | null;
             /** Owner Name */
             owner_name?: string | null;
+        };
+        /** Colleague */
+        Colleague: {
+            /** Agent Id */
+            agent_id: string;
+            /** Name */
+            name: string;
+            /** Staff No */
+            staff_no: string;
+            /** State */
+            state: string;
         };
         /** CustomerFound */
         CustomerFound: {
@@ -1477,6 +1528,18 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** HandoverDone */
+        HandoverDone: {
+            /** To Agent */
+            to_agent: string;
+            /** Ticket Ids */
+            ticket_ids: string[];
+        };
+        /** HandoverRequest */
+        HandoverRequest: {
+            /** To Agent */
+            to_agent: string;
         };
         /**
          * Kpis
@@ -3710,6 +3773,59 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "desk-colleagues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Colleague"][];
+                };
+            };
+        };
+    };
+    "desk-hand_over": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HandoverRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandoverDone"];
                 };
             };
             /** @description Validation Error */

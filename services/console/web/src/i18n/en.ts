@@ -280,6 +280,14 @@ const en: typeof zh = {
     requestedAt: 'Requested at',
     resolve: 'Resolve',
   },
+  handover: {
+    title: 'Shift handover',
+    choose: 'Hand over to (on the floor)',
+    nobody: 'No colleague on the floor',
+    go: 'Hand over',
+    confirm: 'Hand every open ticket I own to {name}? They then follow them up and answer the customers.',
+    done: 'Handed {n} tickets to {name}',
+  },
   answers: {
     title: 'Answer the customer (the department replied)',
     reply: 'The department replied: ',

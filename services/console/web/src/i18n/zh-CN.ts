@@ -278,6 +278,14 @@ export default {
     requestedAt: '请求时间',
     resolve: '处理',
   },
+  handover: {
+    title: '交接班',
+    choose: '交接给（在岗同事）',
+    nobody: '暂无在岗同事',
+    go: '交接',
+    confirm: '将我名下所有未办结的工单交接给 {name}？交接后由其负责跟进和答复客户。',
+    done: '已将 {n} 张工单交接给 {name}',
+  },
   answers: {
     title: '待答复客户（部门已回复）',
     reply: '部门回复：',
