@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from brightline.callback import handlers
 from brightline.callback.adapters.orm import callback_tasks, contacts
+from brightline.callback.adapters.rule_files import callback_script_rules
 from brightline.callback.domain import commands
 from brightline.callback.main import SERVICE_DIR
 from brightline.callback.settings import CallbackSettings
@@ -91,6 +92,7 @@ async def _finished(uow, ticket_id: str, ticket_type, origin, at: datetime, **mo
         policy=CallbackSettings().policy(),
         tz=TZ,
         now=T0,
+        script_rules=callback_script_rules(),
     )
 
 
