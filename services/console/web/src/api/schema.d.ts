@@ -106,23 +106,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/agent/wrap-up": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Finish Wrap Up */
-        post: operations["agent-finish_wrap_up"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/calls/{call_id}/card": {
         parameters: {
             query?: never;
@@ -153,23 +136,6 @@ export interface paths {
          *     ticket's reply clock when `ticket_id` is given), "anything else?", then the goodbye.
          */
         get: operations["work-closing_line"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/greeting": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Greeting Line */
-        get: operations["work-greeting_line"];
         put?: never;
         post?: never;
         delete?: never;
@@ -365,26 +331,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/supervisor/feed": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Recent Feed
-         * @description The latest events the console saw, newest first (personal data masked).
-         */
-        get: operations["supervisor-recent_feed"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/supervisor/escalations": {
         parameters: {
             query?: never;
@@ -413,27 +359,6 @@ export interface paths {
         put?: never;
         /** Resolve Escalation */
         post: operations["supervisor-resolve_escalation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/supervisor/sla-board": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Sla Board
-         * @description The three charts: answered within 12 s (today and the last 7 days), the callback rate this
-         *     month, and open breaches by type. A service that does not answer leaves its chart empty.
-         */
-        get: operations["supervisor-sla_board"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1923,14 +1848,6 @@ export interface components {
             /** Problems */
             problems: components["schemas"]["UpstreamProblem"][];
         };
-        /** WrapUp */
-        WrapUp: {
-            /**
-             * Ready
-             * @default true
-             */
-            ready: boolean;
-        };
     };
     responses: never;
     parameters: never;
@@ -2114,41 +2031,6 @@ export interface operations {
             };
         };
     };
-    "agent-finish_wrap_up": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["WrapUp"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
     "work-call_card": {
         parameters: {
             query?: {
@@ -2192,40 +2074,6 @@ export interface operations {
                 language?: string;
                 reply_within_working_days?: number | null;
                 ticket_id?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    "work-greeting_line": {
-        parameters: {
-            query?: {
-                call_id?: string | null;
-                language?: string;
             };
             header?: never;
             path?: never;
@@ -2573,39 +2421,6 @@ export interface operations {
             };
         };
     };
-    "supervisor-recent_feed": {
-        parameters: {
-            query?: {
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
     "supervisor-escalation_queue": {
         parameters: {
             query?: never;
@@ -2661,28 +2476,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    "supervisor-sla_board": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
                 };
             };
         };

@@ -5,12 +5,10 @@ the service that owns the data. Sign-in is the identity provider's (api/auth.py)
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
 from brightline.console.api.deps import (
@@ -29,7 +27,6 @@ from brightline.console.api.schemas import (
     ScriptAnswers,
     StateUpdate,
     UserRead,
-    WrapUp,
 )
 from brightline.console.domain.floor import IllegalState
 from brightline.messaging.http import IdempotencyKey
@@ -184,16 +181,6 @@ async def hang_up(
     }
 
 
-@agent.post("/wrap-up")
-async def finish_wrap_up(body: WrapUp, caller: SoloAgent, hub: HubDep) -> dict:
-    async with hub.change() as step:
-        try:
-            step.add(step.floor.finish_wrap_up(caller.subject, body.ready, clock.now()))
-        except IllegalState as error:
-            raise Problem(409, "illegal-state", "Nothing to wrap up", str(error)) from error
-    return step.floor.seat_view(step.floor.seats[caller.subject])
-
-
 @work.get("/calls/{call_id}/card")
 async def call_card(
     call_id: str, caller: AgentCaller, upstream: UpstreamDep, language: str = "zh"
@@ -230,13 +217,6 @@ async def closing_line(
         "goodbye": greeting.get("goodbye"),
         "closing_reminder": greeting.get("closing_reminder"),
     }
-
-
-@work.get("/greeting")
-async def greeting_line(
-    caller: AgentCaller, upstream: UpstreamDep, call_id: str | None = None, language: str = "zh"
-) -> dict:
-    return await upstream.greeting(caller.token, call_id=call_id, language=language)
 
 
 @work.get("/scripts")
@@ -324,12 +304,6 @@ async def floor(caller: SupervisorCaller, hub: HubDep) -> dict:
     return (await hub.read()).snapshot(clock.now())
 
 
-@supervisor.get("/feed")
-async def recent_feed(caller: SupervisorCaller, hub: HubDep, limit: int = 100) -> list[dict]:
-    """The latest events the console saw, newest first (personal data masked)."""
-    return list(reversed(hub.recent))[:limit]
-
-
 @supervisor.get("/escalations")
 async def escalation_queue(caller: SupervisorCaller, upstream: UpstreamDep) -> list[dict]:
     return await upstream.escalations(caller.token, "open")
@@ -340,67 +314,6 @@ async def resolve_escalation(
     escalation_id: str, body: EscalationResolve, caller: SupervisorCaller, upstream: UpstreamDep
 ) -> dict:
     return await upstream.resolve_escalation(caller.token, escalation_id, body.outcome, body.reason)
-
-
-@supervisor.get("/sla-board")
-async def sla_board(request: Request, caller: SupervisorCaller, upstream: UpstreamDep) -> dict:
-    """The three charts: answered within 12 s (today and the last 7 days), the callback rate this
-    month, and open breaches by type. A service that does not answer leaves its chart empty."""
-    tz = ZoneInfo(request.app.state.settings.business_timezone)
-    today = clock.now().astimezone(tz).date()
-    week, breaches, rates = await asyncio.gather(
-        upstream.kpis(caller.token, today - timedelta(days=6), today, "day"),
-        upstream.breaches(caller.token),
-        upstream.callback_rates(caller.token, today.replace(day=1), today),
-        return_exceptions=True,
-    )
-    board: dict[str, Any] = {"today": today.isoformat(), "problems": []}
-    if isinstance(week, Exception):
-        board["problems"].append(_problem(week))
-        board["answer"] = None
-    else:
-        rows = {r.get("group"): r for r in week.get("rows", [])}
-        days = [(today - timedelta(days=i)).isoformat() for i in range(6, -1, -1)]
-        board["answer"] = {
-            "threshold_s": week.get("answer_threshold_s"),
-            "days": [
-                {
-                    "day": d,
-                    "offered": (rows.get(d) or {}).get("calls_offered", 0),
-                    "answered": (rows.get(d) or {}).get("calls_answered", 0),
-                    "within": (rows.get(d) or {}).get("answered_within_threshold"),
-                }
-                for d in days
-            ],
-        }
-        board["answer"]["today"] = board["answer"]["days"][-1]
-        board["callback_month"] = week.get("callback_month")
-    if isinstance(rates, Exception):
-        board["problems"].append(_problem(rates))
-        board["callback_days"] = None
-    else:
-        per_day: dict[str, list[int]] = {}
-        for r in rates:
-            sums = per_day.setdefault(str(r["day"]), [0, 0])
-            sums[0] += r.get("finished", 0)
-            sums[1] += r.get("called_back", 0)
-        board["callback_days"] = [
-            {"day": d, "finished": f, "called_back": c, "rate": (c / f) if f else None}
-            for d, (f, c) in sorted(per_day.items())
-        ]
-        finished = sum(f for f, _ in per_day.values())
-        called = sum(c for _, c in per_day.values())
-        board["callback_rate_month"] = (called / finished) if finished else None
-    if isinstance(breaches, Exception):
-        board["problems"].append(_problem(breaches))
-        board["breaches_by_type"] = None
-    else:
-        board["breaches_by_type"] = [
-            {"limit_key": k, "count": n}
-            for k, n in Counter(b["limit_key"] for b in breaches).most_common()
-        ]
-        board["open_breaches"] = len(breaches)
-    return board
 
 
 @supervisor.get("/breaches")

@@ -32,11 +32,6 @@ class StateUpdate(BaseModel):
     state: Literal["ready", "not_ready", "offline"]
 
 
-class WrapUp(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ready: bool = True
-
-
 class ScriptAnswers(BaseModel):
     model_config = ConfigDict(extra="forbid")
     answers: dict[str, Any] = Field(default_factory=dict)
