@@ -67,4 +67,12 @@ describe('what records sends, as the screen says it', () => {
     expect(detail('call.ringing', { queue: '95598' })).toBe('')
     expect(detail('work_order.accepted', { crew_id: 'crew-1' })).toBe('')
   })
+
+  it('names every status records gives a ticket: a closed complaint, a crew on its way, a customer not reached', () => {
+    const say = (key: string) => String(lookup(zh, key))
+    expect(statusLabel(say, 'closed')).toBe('已归档')
+    expect(statusLabel(say, 'en_route')).toBe('抢修途中')
+    expect(statusLabel(say, 'callback_unreached')).toBe('回访未接通')
+    expect(statusLabel(say, 'called_back')).toBe('已回访')
+  })
 })

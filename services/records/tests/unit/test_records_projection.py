@@ -321,3 +321,25 @@ def test_an_order_created_already_offered_to_a_crew_gives_both_steps_of_its_time
     alone = project(event("brightline.dispatch.work-order.created.v2", order, 8))
     assert [e.kind for e in alone.entries] == ["work_order.created"]
     assert [c.status for c in alone.changes] == ["dispatched"]
+
+
+def test_a_callback_that_did_not_reach_the_customer_is_not_called_back():
+    """An auditor reading 已回访 takes it that the customer was reached: only an answered
+    callback says so; an unreachable or declining customer's ticket says which."""
+    statuses = {}
+    for n, outcome in enumerate(("satisfied", "unsatisfied", "unreachable", "declined")):
+        p = project(
+            event(
+                "brightline.callback.outcome.recorded.v1",
+                {"ticket_id": f"t{n}", "ticket_type": "repair", "outcome": outcome},
+                n,
+            )
+        )
+        [change] = p.changes
+        statuses[outcome] = change.status
+    assert statuses == {
+        "satisfied": "called_back",
+        "unsatisfied": "called_back",
+        "unreachable": "callback_unreached",
+        "declined": "callback_declined",
+    }

@@ -10,16 +10,34 @@ export type RecordTicket = Schemas['RecordTicket']
 export type Timeline = Schemas['Timeline']
 export type SearchField = 'auto' | 'ticket_no' | 'phone' | 'name' | 'address'
 export const SEARCH_FIELDS: readonly SearchField[] = ['auto', 'ticket_no', 'phone', 'name', 'address']
+// Every status records gives a ticket, in the order of a ticket's life: intake's, the work
+// order's steps (dispatch), the case's (casework), the callback's. A status missing here read
+// 其他状态 on the screen (a repair on its way, a closed complaint) and could not be searched for.
 export const RECORD_STATUSES = [
   'recorded',
   'dispatched',
+  'assigned',
+  'accepted',
+  'en_route',
+  'on_site',
+  'resolved',
   'returned',
+  'cancelled',
+  'restored',
   'case_opened',
+  'opened',
+  'transferred',
+  'investigating',
+  'replied',
+  'answered',
   'completed',
   'callback_due',
   'called_back',
-  'reopened',
+  'callback_unreached',
+  'callback_declined',
   'reopen_requested',
+  'reopened',
+  'closed',
 ] as const
 
 export interface Filters {

@@ -329,6 +329,19 @@ def _ticket(kind: str, *, status: str | None = None, owner_field: str | None = N
     return project
 
 
+# A callback that did not reach the customer is not "called back": the ticket says why not.
+UNREACHED_CALLBACK = {"unreachable": "callback_unreached", "declined": "callback_declined"}
+_called_back = _ticket("callback.outcome", status="called_back")
+_not_reached = {
+    outcome: _ticket("callback.outcome", status=status)
+    for outcome, status in UNREACHED_CALLBACK.items()
+}
+
+
+def _callback_outcome(event: Observed, at: datetime) -> Projection:
+    return _not_reached.get(str(event.data.get("outcome")), _called_back)(event, at)
+
+
 def _escalation(kind: str) -> Projector:
     def project(event: Observed, at: datetime) -> Projection:
         d = event.data
@@ -493,7 +506,7 @@ PROJECTORS: dict[str, Projector] = {
     "brightline.casework.case.reminded.v1": _case("case.reminded"),
     "brightline.casework.case.escalated.v1": _case("case.escalated"),
     "brightline.callback.task.created.v1": _ticket("callback.due", status="callback_due"),
-    "brightline.callback.outcome.recorded.v1": _ticket("callback.outcome", status="called_back"),
+    "brightline.callback.outcome.recorded.v1": _callback_outcome,
     "brightline.callback.reopen.requested.v1": _ticket(
         "callback.reopen_requested", status="reopen_requested"
     ),
