@@ -500,21 +500,20 @@ def test_the_shift_hands_its_open_tickets_to_a_colleague_on_the_floor(stack, bro
         leaving.locator(".el-message-box__btns button", has_text="交接").click()
         leaving.locator(".el-message", has_text="张工单交接给").wait_for()
         shoot(leaving, "handover-done")
-        owner = bearer(Role.SUPERVISOR, subject="super-9001")
-        taken = httpx.get(
-            f"{stack['intake']}/tickets",
-            params={"owner": "agent-1001", "open": "true"},
-            headers=owner,
-            timeout=10,
-        ).json()
-        assert set(mine) <= {t["id"] for t in taken}
-        left = httpx.get(
-            f"{stack['intake']}/tickets",
-            params={"owner": "agent-1004", "open": "true"},
-            headers=owner,
-            timeout=10,
-        ).json()
-        assert left == []
+
+        def open_tickets_of(agent: str) -> set[str]:
+            return {
+                t["id"]
+                for t in httpx.get(
+                    f"{stack['intake']}/tickets",
+                    params={"owner": agent, "open": "true"},
+                    headers=SUPERVISOR,
+                    timeout=10,
+                ).json()
+            }
+
+        assert set(mine) <= open_tickets_of("agent-1001")
+        assert open_tickets_of("agent-1004") == set()
     except Exception:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         leaving.screenshot(path=str(ARTIFACTS / "failure-handover.png"))
