@@ -192,6 +192,13 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
 
         held = await eventually(take_next)
         assert held["task"]["id"] == task["id"]
+        # The agent tells the customer what the crew found and did, as the crew returned it.
+        script = await ok(
+            await http.get(f"{callback}/callback-tasks/{task['id']}/script", headers=AGENT), 200
+        )
+        steps = {s["id"]: s["zh"] for s in script["steps"]}
+        assert steps["result"] == "处理结果是：经查是表箱空开跳闸，故障已修复。"
+        assert steps["check"] == "请问您那里现在有电了吗？"
         await ok(
             await http.post(
                 f"{callback}/callback-tasks/{task['id']}/outcome",
