@@ -454,6 +454,20 @@ def test_the_whole_callback_worklist(stack, browser):  # noqa: F811
         dues = queue.locator("[data-test=callback-queue-due]").all_inner_texts()
         assert len(dues) == 10 and all(DATE.fullmatch(d.strip()) for d in dues), dues
         shoot(agent, "lookups-10-callback-worklist")
+        # Taking the next task: the worklist shows it held without 刷新; before calling, the
+        # agent reads the ticket (what the customer asked); the outcome saved, it is free.
+        held = queue.locator("[data-test=callback-queue-table] td", has_text="是")
+        assert held.count() == 0
+        agent.locator("[data-test=take-callback]").click()
+        agent.locator("[data-test=callback-current]").wait_for()
+        held.first.wait_for()
+        agent.locator("[data-test=callback-ticket]").click()
+        agent.locator("[data-test=timeline-no]").wait_for()
+        agent.keyboard.press("Escape")
+        agent.locator("[data-test=timeline-no]").wait_for(state="hidden")
+        agent.locator("[data-test=callback-save]").click()
+        agent.locator("[data-test=callback-done]", has_text="满意").wait_for()
+        until(agent, lambda: held.count() == 0, "the worklist reads the task free again")
         queue.locator("[data-test=callback-queue-pages] .number", has_text="2").click()
         queue.locator("[data-test=callback-queue-pages] .number.is-active", has_text="2").wait_for()
         agent.wait_for_selector("[data-test=callback-queue][data-loading=false]")

@@ -249,6 +249,7 @@ const en: typeof zh = {
     contact: 'Phone',
     customer: 'Customer',
     ticketType: 'Ticket type',
+    ticket: 'Open the ticket',
     script: 'Callback script',
     outcome: 'Outcome',
     reason: 'Why unsatisfied',

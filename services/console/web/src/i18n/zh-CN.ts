@@ -247,6 +247,7 @@ export default {
     contact: '联系电话',
     customer: '客户',
     ticketType: '工单类型',
+    ticket: '查看工单',
     script: '回访话术',
     outcome: '回访结果',
     reason: '不满意原因',

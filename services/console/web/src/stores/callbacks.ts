@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { api, idempotencyKey, unwrap } from '@/api/client'
+import { useWorklistStore } from '@/stores/worklist'
 
 export interface CallbackTask {
   id: string
@@ -38,6 +39,9 @@ export function stepText(step: CallbackStep | string, language: 'zh' | 'en'): st
 }
 
 export const useCallbackStore = defineStore('callbacks', () => {
+  // The whole worklist on the same desk shows which tasks are held: taking or closing one
+  // changes it, so it is read again (it showed the task just taken as free until 刷新).
+  const worklist = useWorklistStore()
   const current = ref<Assigned | null>(null)
   const done = ref<DoneTask[]>([])
   const empty = ref(false)
@@ -55,6 +59,7 @@ export const useCallbackStore = defineStore('callbacks', () => {
       }
       empty.value = false
       current.value = answer as Assigned
+      void worklist.load()
     } catch (e) {
       error.value = e instanceof Error ? e.message : String(e)
     }
@@ -72,6 +77,7 @@ export const useCallbackStore = defineStore('callbacks', () => {
       )
       done.value.unshift({ task: held.task, outcome, at: new Date().toISOString() })
       current.value = null
+      void worklist.load()
       return true
     } catch (e) {
       error.value = e instanceof Error ? e.message : String(e)
