@@ -17,7 +17,7 @@ def outage(announced_at, starts_at=datetime(2026, 12, 8, 8, 0, tzinfo=SH), **kw)
         id="po-1",
         area_codes=["A1", "A1", "A2"],
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=8),
+        ends_at=kw.pop("ends_at", starts_at + timedelta(hours=8)),
         announced_at=announced_at,
         reason="10kV线路检修",
         notice=SEVEN_DAYS,
@@ -44,7 +44,12 @@ def test_announced_one_minute_late_is_a_breach_naming_the_important_customers():
     ("field", "kwargs"),
     [
         ("announced_at", {"announced_at": NOW + timedelta(hours=1)}),
-        ("announced_at", {"announced_at": datetime(2026, 11, 30, 10, 0)}),
+        (
+            "announced_at",
+            {"announced_at": NOW - timedelta(hours=1), "starts_at": NOW - timedelta(hours=2)},
+        ),
+        # A month and a minute: planned work, not a season without power.
+        ("ends_at", {"announced_at": NOW, "ends_at": datetime(2027, 1, 7, 8, 1, tzinfo=SH)}),
     ],
 )
 def test_a_wrong_registration_names_the_field(field, kwargs):

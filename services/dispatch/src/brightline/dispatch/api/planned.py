@@ -3,11 +3,11 @@ restoration from the grid side (or a dispatcher): integration API, events to eve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from brightline.calendar.policy import NoPolicyInForce, adopted_book
 from brightline.contracts.events.dispatch import (
@@ -29,9 +29,14 @@ from brightline.platform.auth import (
     SupervisorOrSystem,
 )
 from brightline.platform.problems import Problem
-from brightline.platform.validation import SystemTime
+from brightline.platform.validation import SystemTime, near_now
 
 router = APIRouter(prefix="/planned-outages", tags=["planned-outages"])
+
+# Work announced a week or so ahead, registered at most a year out; one that began up to 30 days
+# ago may still be registered late. A start years off is a typo: callers of its areas would be
+# told of it, or a week's notice counted against 2099.
+PlannedStart = Annotated[AwareDatetime, near_now(timedelta(days=30), timedelta(days=366))]
 supply = APIRouter(prefix="/supply-interruptions", tags=["supply-interruptions"])
 
 
@@ -42,9 +47,13 @@ class PlannedOutageCreate(BaseModel):
     unit_id: str | None = Field(None, max_length=64)
     feeder_id: str | None = Field(None, max_length=64)
     area_codes: list[str] = Field(min_length=1, max_length=500)
-    starts_at: datetime
-    ends_at: datetime
-    announced_at: datetime = Field(description="When it was announced to the public")
+    starts_at: PlannedStart
+    ends_at: AwareDatetime = Field(
+        description=f"After starts_at, at most {planned.LONGEST.days} days later"
+    )
+    announced_at: SystemTime = Field(
+        description="When it was announced to the public: not after starts_at, nor in the future"
+    )
     reason: str = Field(min_length=1, max_length=500, description="The work, as told to callers")
     important_customer_ids: list[str] = Field(default_factory=list, max_length=5000)
 
@@ -101,8 +110,6 @@ async def register_planned_outage(
         except NoPolicyInForce as error:
             raise planned.PlannedOutageError("announced_at", str(error)) from None
         notice = pack.parameter("outage.planned.notice")
-        if body.starts_at - datetime.min.replace(tzinfo=UTC) < notice.as_timedelta():
-            raise planned.PlannedOutageError("starts_at", "starts_at is out of range")
         outage = planned.register(
             **body.model_dump(exclude={"important_customer_ids", "area_codes"}),
             area_codes=body.area_codes,
