@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from brightline.dispatch.adapters.repository import CrewRepository, WorkOrderRepository
 from brightline.dispatch.api.schemas import (
+    LONGEST_SHIFT,
     CrewRead,
     CrewUpdate,
     DutyUpdate,
@@ -149,12 +150,13 @@ async def add_shift(
     crew_id: str, body: ShiftCreate, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> ShiftRead:
     """A rostered shift. A crew with a roster is only assigned work inside one of its shifts."""
-    if body.ends_at <= body.starts_at:
+    if not body.starts_at < body.ends_at <= body.starts_at + LONGEST_SHIFT:
         raise Problem(
             422,
-            "empty-shift",
-            "A shift must end after it starts",
-            "ends_at must be after starts_at",
+            "bad-shift",
+            "A shift ends after it starts, within days",
+            f"ends_at must be after starts_at and at most {LONGEST_SHIFT.days} days later",
+            errors=[{"field": "ends_at", "message": "not after starts_at, or too long"}],
         )
     shift_id = str(uuid.uuid4())
     async with uow:

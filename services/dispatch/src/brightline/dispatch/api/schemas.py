@@ -128,9 +128,17 @@ class MemberRead(BaseModel):
     name: str
 
 
+# A roster is entered up to a year ahead, or up to a month late; a duty lasts hours, a day or two
+# on call, never weeks: a crew rostered for a decade would be offered every order in its unit.
+RosterTime = Annotated[AwareDatetime, near_now(timedelta(days=30), timedelta(days=366))]
+LONGEST_SHIFT = timedelta(days=7)
+
+
 class ShiftCreate(BaseModel):
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: RosterTime
+    ends_at: AwareDatetime = Field(
+        description=f"After starts_at, at most {LONGEST_SHIFT.days} days later"
+    )
 
 
 class ShiftRead(BaseModel):
