@@ -336,6 +336,7 @@ const en: typeof zh = {
     callbackMonth: 'Month to date {mtd}, month-end projection {p}, target at least {target}',
     alarm: 'Projected below target',
     unit: 'Unit',
+    answeredOnTheCall: 'Answered on the call',
     finished: 'Due',
     pending: 'Pending',
     monthToDate: 'To date',

@@ -334,6 +334,7 @@ export default {
     callbackMonth: '本月至今 {mtd}，月末预计 {p}，目标不低于 {target}',
     alarm: '预计不达标',
     unit: '单位',
+    answeredOnTheCall: '坐席直接办结',
     finished: '应回访',
     pending: '待回访',
     monthToDate: '至今',

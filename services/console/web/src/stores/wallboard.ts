@@ -10,6 +10,10 @@ export type Board = Schemas['WallboardRead']
 export type Interval = Board['interval']
 export type Tone = 'good' | 'warn' | 'bad' | 'none'
 
+// The callback service's unit for tickets finished with no unit named: consultations the agent
+// answered and completed on the call (callback handlers.UNASSIGNED_UNIT). Shown as what it is,
+// not as the id "unassigned".
+export const ANSWERED_ON_THE_CALL = 'unassigned'
 export const AGENT_STATES = ['ready', 'talking', 'ringing', 'wrap_up', 'not_ready', 'offline'] as const
 
 /** How a rate stands against its floor from the pack: below it is bad, within 5 points warns. */
