@@ -490,7 +490,7 @@ def test_the_whole_callback_worklist(stack, browser):  # noqa: F811
 
 def test_the_shift_hands_its_open_tickets_to_a_colleague_on_the_floor(stack, browser):  # noqa: F811
     """首问负责制: unfinished work goes to the next shift. The agent leaving picks a colleague
-    signed in on the floor and hands over; intake moves every open ticket they own."""
+    signed in on the floor and hands over the tickets ticked, then every one left."""
     mine = [
         record_ticket(
             stack["intake"],
@@ -501,33 +501,45 @@ def test_the_shift_hands_its_open_tickets_to_a_colleague_on_the_floor(stack, bro
                 "phone": f"1390572{n:04d}",
             },
             agent="agent-1004",
-        )["id"]
-        for n in range(2)
+        )
+        for n in range(3)
     ]
+    ids = [t["id"] for t in mine]
+
+    def open_tickets_of(agent: str) -> set[str]:
+        return {
+            t["id"]
+            for t in httpx.get(
+                f"{stack['intake']}/tickets",
+                params={"owner": agent, "open": "true"},
+                headers=SUPERVISOR,
+                timeout=10,
+            ).json()
+        }
+
     leaving_ctx, leaving = sign_in(browser, stack["console"], "agent-1004")
     next_ctx, next_shift = sign_in(browser, stack["console"], "agent-1001")
     try:
         next_shift.locator("[data-test=go-ready]").click()
         state_is(next_shift, "ready")
+        # One ticket ticked: only it goes.
+        row = leaving.locator("[data-test=my-ticket]", has_text=mine[0]["no"])
+        row.locator("[data-test=handover-pick]").click()
+        pick(leaving, "handover-to", "1001")
+        leaving.locator("[data-test=handover-go]", has_text="交接所选（1）").click()
+        leaving.locator(".el-message-box__message", has_text="勾选的 1 张").wait_for()
+        leaving.locator(".el-message-box__btns button", has_text="交接").click()
+        leaving.locator(".el-message", has_text="已将 1 张工单交接给").wait_for()
+        assert open_tickets_of("agent-1001") & set(ids) == {ids[0]}
+        assert set(ids[1:]) <= open_tickets_of("agent-1004")
+        # Nothing ticked: every open ticket left goes.
+        leaving.locator("[data-test=my-ticket]", has_text=mine[0]["no"]).wait_for(state="hidden")
         pick(leaving, "handover-to", "1001")
         leaving.locator("[data-test=handover-go]").click()
         leaving.locator(".el-message-box__btns button", has_text="交接").click()
-        leaving.locator(".el-message", has_text="张工单交接给").wait_for()
+        until(leaving, lambda: not open_tickets_of("agent-1004"), "every open ticket moved")
         shoot(leaving, "handover-done")
-
-        def open_tickets_of(agent: str) -> set[str]:
-            return {
-                t["id"]
-                for t in httpx.get(
-                    f"{stack['intake']}/tickets",
-                    params={"owner": agent, "open": "true"},
-                    headers=SUPERVISOR,
-                    timeout=10,
-                ).json()
-            }
-
-        assert set(mine) <= open_tickets_of("agent-1001")
-        assert open_tickets_of("agent-1004") == set()
+        assert set(ids) <= open_tickets_of("agent-1001")
     except Exception:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         leaving.screenshot(path=str(ARTIFACTS / "failure-handover.png"))

@@ -247,6 +247,38 @@ async def test_shift_handover_moves_every_open_ticket_and_leaves_none_without_ow
     assert to_self.status_code == 422
 
 
+async def test_a_shift_splits_its_open_tickets_between_colleagues(app_client):
+    """Handing over the tickets named: the rest stay; one not open, or another's, moves none."""
+    app, client = app_client
+    splitting = bearer(Role.AGENT, subject="agent-s")
+    ids = [
+        (await client.post("/tickets", json=complaint(), headers=splitting)).json()["id"]
+        for _ in range(3)
+    ]
+    theirs = (await client.post("/tickets", json=complaint(), headers=NEXT_SHIFT)).json()["id"]
+
+    for wrong in ([ids[0], theirs], [ids[0], "no-such-ticket"], []):
+        refused = await client.post(
+            "/handovers", headers=splitting, json={"to_agent": "agent-x", "ticket_ids": wrong}
+        )
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["ticket_ids"]
+    still = (await client.get("/tickets", params={"open": "true"}, headers=splitting)).json()
+    assert sorted(t["id"] for t in still) == sorted(ids)
+
+    handed = await client.post(
+        "/handovers", headers=splitting, json={"to_agent": "agent-x", "ticket_ids": ids[:2]}
+    )
+    assert handed.status_code == 201, handed.text
+    assert sorted(handed.json()["ticket_ids"]) == sorted(ids[:2])
+    rest = await client.post("/handovers", headers=splitting, json={"to_agent": "agent-9"})
+    assert rest.json()["ticket_ids"] == [ids[2]]
+    owners = {
+        t: (await client.get(f"/tickets/{t}", headers=SUPERVISOR)).json()["owner"] for t in ids
+    }
+    assert owners == {ids[0]: "agent-x", ids[1]: "agent-x", ids[2]: "agent-9"}
+
+
 async def test_bad_input_is_problem_json_and_writes_nothing(app_client):
     app, client = app_client
     tables = ("tickets", "outbox", "calls", "call_events", "escalations", "audit_log", "customers")

@@ -1045,7 +1045,8 @@ export interface paths {
         put?: never;
         /**
          * Hand Over
-         * @description Every open ticket I own goes to the colleague named, who must be on the floor.
+         * @description My open tickets (every one, or those named) go to the colleague named, who must be on
+         *     the floor.
          */
         post: operations["desk-hand_over"];
         delete?: never;
@@ -1465,6 +1466,11 @@ export interface components {
         HandoverRequest: {
             /** To Agent */
             to_agent: string;
+            /**
+             * Ticket Ids
+             * @description Only these of my open tickets
+             */
+            ticket_ids?: string[] | null;
         };
         /**
          * Kpis

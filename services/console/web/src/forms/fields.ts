@@ -34,6 +34,8 @@ export type TicketType = (typeof TICKET_TYPES)[number]
 // A ticket's status at intake (brightline.intake.domain.model.TicketStatus): a repair is resolved
 // with its work order; a complaint, report, opinion, suggestion or praise follows its case.
 export const TICKET_STATUSES = ['recorded', 'completed', 'reopened', 'resolved', 'answered', 'closed'] as const
+// Still the first-ask owner's to follow: what a shift handover moves (intake's open tickets).
+export const OPEN_TICKET_STATUSES: readonly string[] = ['recorded', 'reopened']
 
 export const FAULT_SCOPES = ['own_home', 'building', 'area'] as const
 export const COMPLAINT_SUBTYPES = ['service', 'business', 'outage', 'supply_quality', 'grid_construction'] as const

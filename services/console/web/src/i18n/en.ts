@@ -288,6 +288,9 @@ const en: typeof zh = {
     go: 'Hand over',
     confirm: 'Hand every open ticket I own to {name}? They then follow them up and answer the customers.',
     done: 'Handed {n} tickets to {name}',
+    confirmPicked: 'Hand the {n} ticked tickets to {name}? They then follow them up and answer the customers.',
+    goPicked: 'Hand over ticked ({n})',
+    pick: 'Hand over ticket {no}',
   },
   answers: {
     title: 'Answer the customer (the department replied)',

@@ -286,6 +286,9 @@ export default {
     go: '交接',
     confirm: '将我名下所有未办结的工单交接给 {name}？交接后由其负责跟进和答复客户。',
     done: '已将 {n} 张工单交接给 {name}',
+    confirmPicked: '将勾选的 {n} 张工单交接给 {name}？交接后由其负责跟进和答复客户。',
+    goPicked: '交接所选（{n}）',
+    pick: '交接工单 {no}',
   },
   answers: {
     title: '待答复客户（部门已回复）',

@@ -76,6 +76,10 @@ class Conflict(ValueError):
     pass
 
 
+class NotHeld(ValueError):
+    """Tickets named for a handover that are not the agent's open tickets (closed, or another's)."""
+
+
 class ReasonRequired(ValueError):
     """An act that must say why (a declined escalation) came without a reason."""
 
@@ -401,13 +405,19 @@ async def change_owner(
 
 
 async def hand_over(command: commands.HandOver, uow: UnitOfWork) -> list[Ticket]:
-    """Shift handover: every open ticket the agent owns goes to the named agent, in one transaction."""
+    """Shift handover: the agent's open tickets (every one, or those named) go to the named agent,
+    in one transaction; a named ticket the agent does not hold open moves none."""
     if not command.to_agent.strip() or command.to_agent == command.from_agent:
         raise Conflict("hand over to another, named agent")
     tickets = TicketRepository(uow.session)
     moved = await tickets.list(
         owner=command.from_agent, open_only=True, for_update=True, limit=10_000
     )
+    if command.ticket_ids is not None:
+        held = {t.id: t for t in moved}
+        if missing := [i for i in dict.fromkeys(command.ticket_ids) if i not in held]:
+            raise NotHeld(f"not open tickets of {command.from_agent}: {', '.join(missing)}")
+        moved = [held[i] for i in dict.fromkeys(command.ticket_ids)]
     for ticket in moved:
         await change_owner(ticket, command.to_agent, reason="handover", by=command.by, uow=uow)
     await AuditRepository(uow.session).add(

@@ -183,9 +183,13 @@ class Upstream:
             "intake", "GET", "/tickets", token, params={"open": str(open_only).lower()}
         )
 
-    async def hand_over(self, token: str, to_agent: str) -> dict:
-        """Every open ticket the token's agent owns, to `to_agent` (intake's shift handover)."""
-        return await self.json("intake", "POST", "/handovers", token, json={"to_agent": to_agent})
+    async def hand_over(self, token: str, to_agent: str, ticket_ids: list[str] | None) -> dict:
+        """The open tickets the token's agent owns (every one, or those named), to `to_agent`
+        (intake's shift handover)."""
+        body: dict = {"to_agent": to_agent}
+        if ticket_ids is not None:
+            body["ticket_ids"] = ticket_ids
+        return await self.json("intake", "POST", "/handovers", token, json=body)
 
     async def request_escalation(self, token: str, body: dict) -> dict:
         return await self.json("intake", "POST", "/escalations", token, json=body)

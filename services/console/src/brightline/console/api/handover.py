@@ -1,6 +1,6 @@
 """Shift handover (首问负责制: hands unfinished work to the next shift): the agent leaving hands
-every ticket they still own to a colleague on the floor; intake moves them in one transaction
-and records who handed what to whom."""
+the tickets they still own (every one, or those picked) to a colleague on the floor; intake moves
+them in one transaction and records who handed what to whom."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ class Colleague(BaseModel):
 
 class HandoverRequest(BaseModel):
     to_agent: str = Field(min_length=1, max_length=64)
+    ticket_ids: list[str] | None = Field(
+        None, min_length=1, max_length=500, description="Only these of my open tickets"
+    )
 
 
 class HandoverDone(BaseModel):
@@ -51,7 +54,8 @@ async def colleagues(caller: AgentCaller, hub: HubDep) -> list[Colleague]:
 async def hand_over(
     body: HandoverRequest, caller: AgentCaller, hub: HubDep, upstream: UpstreamDep
 ) -> HandoverDone:
-    """Every open ticket I own goes to the colleague named, who must be on the floor."""
+    """My open tickets (every one, or those named) go to the colleague named, who must be on
+    the floor."""
     on_floor = colleagues_of((await hub.read()).snapshot(clock.now()), caller.subject)
     if body.to_agent not in {c.agent_id for c in on_floor}:
         raise Problem(
@@ -61,5 +65,5 @@ async def hand_over(
             f"{body.to_agent} is not signed in on the floor now",
             errors=[{"field": "to_agent", "message": "not on the floor now"}],
         )
-    done = await upstream.hand_over(caller.token, body.to_agent)
+    done = await upstream.hand_over(caller.token, body.to_agent, body.ticket_ids)
     return HandoverDone(to_agent=done["to_agent"], ticket_ids=done["ticket_ids"])

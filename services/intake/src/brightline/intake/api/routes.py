@@ -255,7 +255,8 @@ async def record_call_outcome(
 async def hand_over(
     body: HandoverCreate, uow: UnitOfWorkDep, bus: BusDep, agent: Desk
 ) -> HandoverRead:
-    """Shift handover: every open ticket the agent owns goes to the named agent of the next shift."""
+    """Shift handover: the open tickets the agent owns (every one, or those named in
+    `ticket_ids`) go to the named agent of the next shift."""
     from_agent = body.from_agent or agent.subject
     if from_agent != agent.subject and Role.SUPERVISOR not in agent.roles:
         raise Problem(
@@ -266,7 +267,23 @@ async def hand_over(
         )
     async with uow:
         try:
-            moved = await bus.handle(HandOver(from_agent, body.to_agent, agent.subject), uow)
+            moved = await bus.handle(
+                HandOver(
+                    from_agent,
+                    body.to_agent,
+                    agent.subject,
+                    None if body.ticket_ids is None else tuple(body.ticket_ids),
+                ),
+                uow,
+            )
+        except handlers.NotHeld as error:
+            raise Problem(
+                422,
+                "bad-handover",
+                "Cannot hand over",
+                str(error),
+                errors=[{"field": "ticket_ids", "message": str(error)}],
+            ) from error
         except handlers.Conflict as error:
             raise Problem(
                 422,

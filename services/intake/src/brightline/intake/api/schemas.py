@@ -175,6 +175,12 @@ class HandoverCreate(BaseModel):
     from_agent: str | None = Field(
         None, max_length=64, description="Supervisors only; an agent hands over their own"
     )
+    ticket_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="Only these of the open tickets (each must be one); every one when absent",
+    )
 
 
 class HandoverRead(BaseModel):

@@ -92,6 +92,9 @@ class HandOver:
     from_agent: str
     to_agent: str
     by: str
+    # Only these of the agent's open tickets (a shift splits its work between colleagues);
+    # None: every one.
+    ticket_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
