@@ -250,6 +250,7 @@ const en: typeof zh = {
     customer: 'Customer',
     ticketType: 'Ticket type',
     ticket: 'Open the ticket',
+    ticketUnavailable: 'This ticket cannot be opened here',
     script: 'Callback script',
     outcome: 'Outcome',
     reason: 'Why unsatisfied',

@@ -248,6 +248,7 @@ export default {
     customer: '客户',
     ticketType: '工单类型',
     ticket: '查看工单',
+    ticketUnavailable: '该工单无法在此查看',
     script: '回访话术',
     outcome: '回访结果',
     reason: '不满意原因',
