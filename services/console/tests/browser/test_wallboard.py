@@ -133,24 +133,34 @@ def call(intake: str, *, rang: datetime, answered: datetime, ended: datetime) ->
     return call_id
 
 
-def answered_on_the_call(intake: str) -> None:
-    agent = {**bearer(Role.AGENT, subject="agent-1001", staff_no="1001")}
+AGENT = bearer(Role.AGENT, subject="agent-1001", staff_no="1001")
+
+
+def record_ticket(intake: str, body: dict) -> dict:
     recorded = httpx.post(
         f"{intake}/tickets",
-        json={
+        json=body,
+        headers={**AGENT, "Idempotency-Key": str(uuid.uuid4())},
+        timeout=10,
+    )
+    assert recorded.status_code == 201, recorded.text
+    return recorded.json()
+
+
+def answered_on_the_call(intake: str) -> None:
+    ticket_id = record_ticket(
+        intake,
+        {
             "ticket_type": "consultation",
             "description": "电费怎么查",
             "caller_name": "王五",
             "phone": "13905710001",
         },
-        headers={**agent, "Idempotency-Key": str(uuid.uuid4())},
-        timeout=10,
-    )
-    assert recorded.status_code == 201, recorded.text
+    )["id"]
     completed = httpx.post(
-        f"{intake}/tickets/{recorded.json()['id']}/complete",
+        f"{intake}/tickets/{ticket_id}/complete",
         json={"reply": "可在网上国网App查询"},
-        headers=agent,
+        headers=AGENT,
         timeout=10,
     )
     assert completed.status_code in (200, 201), completed.text
@@ -273,21 +283,17 @@ def test_a_late_answered_call_reaches_the_wallboard_with_the_kpi_apis_figures(st
 
 
 def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(stack, browser):
-    agent = bearer(Role.AGENT, subject="agent-1001")
-    recorded = httpx.post(
-        f"{stack['intake']}/tickets",
-        json={
+    recorded = record_ticket(
+        stack["intake"],
+        {
             "ticket_type": "complaint",
             "description": "抄表员态度恶劣",
             "caller_name": "孙八",
             "phone": "13300133001",
             "complaint_subtype": "service",
         },
-        headers=agent,
-        timeout=10,
     )
-    assert recorded.status_code == 201, recorded.text
-    ticket_id = recorded.json()["id"]
+    ticket_id = recorded["id"]
     supervisor = bearer(Role.SUPERVISOR, subject="super-9001")
 
     def reply_clock() -> list[dict]:
@@ -375,7 +381,7 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
             "[data-test=cases-waiting] tr", has=page.locator(f"[data-case='{case['id']}']")
         )
         waiting.wait_for(timeout=60_000)
-        assert waiting.locator("[data-test=case-ticket-no]").inner_text() == recorded.json()["no"]
+        assert waiting.locator("[data-test=case-ticket-no]").inner_text() == recorded["no"]
         assert ":" in waiting.locator("[data-test=case-transfer-left]").inner_text()
         shoot(page, "supervisor-cases")
         waiting.locator("[data-test=case-transfer]").click()
@@ -425,7 +431,7 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
     try:
         card = desk.locator(f"[data-test=case-to-answer][data-case='{case['id']}']")
         card.wait_for(timeout=60_000)
-        assert card.locator("[data-test=answer-ticket-no]").inner_text() == recorded.json()["no"]
+        assert card.locator("[data-test=answer-ticket-no]").inner_text() == recorded["no"]
         assert (
             "已对抄表员进行批评教育并整改" in card.locator("[data-test=answer-reply]").inner_text()
         )

@@ -276,21 +276,14 @@ async def hand_over(
                 ),
                 uow,
             )
-        except handlers.NotHeld as error:
+        except (handlers.NotHeld, handlers.Conflict) as error:
+            field = "ticket_ids" if isinstance(error, handlers.NotHeld) else "to_agent"
             raise Problem(
                 422,
                 "bad-handover",
                 "Cannot hand over",
                 str(error),
-                errors=[{"field": "ticket_ids", "message": str(error)}],
-            ) from error
-        except handlers.Conflict as error:
-            raise Problem(
-                422,
-                "bad-handover",
-                "Cannot hand over",
-                str(error),
-                errors=[{"field": "to_agent", "message": str(error)}],
+                errors=[{"field": field, "message": str(error)}],
             ) from error
         await uow.commit()
     return HandoverRead(
