@@ -173,6 +173,9 @@ def test_a_storm_is_one_incident_on_the_map_and_graph_and_is_restored_from_the_b
         page.locator(
             "[data-test=dispatch-topology] svg text", has_text="线路 F-EAST-1"
         ).first.wait_for()
+        # The picker names the incident drawn, before any pick.
+        picker = page.locator("[data-test=dispatch-incident-pick]")
+        assert TRANSFORMER in picker.inner_text(), picker.inner_text()
         # The orders go by their 工单号; nothing on the board is a key or a code (the grid's
         # equipment and the area are called by their ids: those are their names).
         numbers = page.locator("[data-test=dispatch-orders] [data-test=order-ticket-no]")
