@@ -265,6 +265,84 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
         assert export.status_code == 200 and ticket_no in export.content.decode("utf-8-sig")
 
 
+async def test_a_repair_the_crew_calls_off_is_called_back_with_the_reason(stack):
+    """Closed loop (seed 004 3.4): a crew's "not needed" ends the repair like a return does, and
+    the customer is called back, told why. Intake, dispatch, callback and records, each its own
+    process, through their public APIs."""
+    intake, dispatch, callback, records = (
+        stack.url(n) for n in ("intake", "dispatch", "callback", "records")
+    )
+    unit = f"unit-{uuid.uuid4().hex[:6]}"
+    async with stack.http() as http:
+        crew = await seed_dispatch(http, dispatch, unit)
+        ticket = await ok(
+            await http.post(
+                f"{intake}/tickets",
+                json={
+                    "ticket_type": "repair",
+                    "description": "家里没电了",
+                    "caller_name": "钱七",
+                    "phone": "13912340001",
+                    "address": "和平区幸福路90号",
+                    "area_code": f"{unit}-01",
+                    "latitude": SITE[0],
+                    "longitude": SITE[1],
+                    "fault_scope": "own_home",
+                    "fault_started_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+                },
+                headers={**AGENT, "Idempotency-Key": str(uuid.uuid4())},
+            ),
+            201,
+        )
+        ticket_id = ticket["id"]
+
+        async def assigned_order():
+            found = await ok(
+                await http.get(
+                    f"{dispatch}/work-orders", params={"ticket_id": ticket_id}, headers=SUPERVISOR
+                ),
+                200,
+            )
+            return found and found[0]["status"] == "assigned" and found[0]
+
+        order = await eventually(assigned_order, timeout=60)
+        t = datetime.now(UTC)
+        await ok(
+            await http.post(
+                f"{dispatch}/mobile/orders/{order['id']}/accept", headers={**crew, **step(t)}
+            )
+        )
+        await ok(
+            await http.post(
+                f"{dispatch}/mobile/orders/{order['id']}/cancellation",
+                json={"reason": "客户告知已自行恢复供电"},
+                headers={**crew, **step(t + timedelta(milliseconds=10))},
+            )
+        )
+
+        async def callback_task():
+            return (
+                await ok(
+                    await http.get(
+                        f"{callback}/callback-tasks",
+                        params={"ticket_id": ticket_id},
+                        headers=SUPERVISOR,
+                    ),
+                    200,
+                )
+            )[:1]
+
+        [task] = await eventually(callback_task, timeout=60)
+        assert (task["origin"], task["status"]) == ("dispatch", "open")
+        assert task["result"] == "经查是客户告知已自行恢复供电，本次抢修已撤销"
+
+        async def callback_due_in_records():
+            found = await http.get(f"{records}/tickets/{ticket_id}", headers=SUPERVISOR)
+            return found.status_code == 200 and found.json()["status"] == "callback_due"
+
+        await eventually(callback_due_in_records, timeout=60)
+
+
 async def test_a_report_is_found_only_by_the_handling_caseworker_without_the_reporter(stack):
     intake, casework, records = (stack.url(n) for n in ("intake", "casework", "records"))
     department = f"dept-{uuid.uuid4().hex[:6]}"

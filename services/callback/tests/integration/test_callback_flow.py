@@ -11,7 +11,7 @@ import pytest
 from brightline.callback.main import create_app
 from brightline.callback.settings import CallbackSettings
 from brightline.contracts.events.casework import CaseStatusChangedV1
-from brightline.contracts.events.dispatch import WorkOrderReturnedV1
+from brightline.contracts.events.dispatch import WorkOrderReturnedV1, WorkOrderStatusChangedV1
 from brightline.contracts.events.intake import TicketCompletedV1, TicketRecordedV1
 from brightline.contracts.topics import CALLBACK_RATES, CALLBACK_TASKS
 from brightline.messaging import prefixed
@@ -205,6 +205,49 @@ async def test_repair_returned_to_unsatisfied_callback_and_reopen(start, infra_e
         first_task, again_task = await eventually(second_task)
         assert (first_task["id"], first_task["status"]) == (task["id"], "closed")
         assert again_task["status"] == "open"
+
+
+def step(ticket_id: str, unit_id: str, order: str, status: str, previous: str, **kw):
+    return WorkOrderStatusChangedV1(
+        work_order_id=order,
+        ticket_id=ticket_id,
+        unit_id=unit_id,
+        status=status,
+        previous_status=previous,
+        changed_at=datetime.now(UTC),
+        **kw,
+    )
+
+
+async def test_a_repair_called_off_is_called_back_with_its_reason(start, infra_env):
+    """A crew's "not needed" (power back before it came) closes the ticket like a return: the
+    customer is called back, told why; the order's other steps open nothing."""
+    bootstrap, prefix = infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"]
+    ticket, unit, order = uid("tk"), uid("unit"), uid("wo")
+    other_ticket = uid("tk")
+    async with start() as client:
+        called_off = step(
+            ticket, unit, order, "cancelled", "accepted", reason="客户告知已自行恢复供电"
+        )
+        await publish(
+            bootstrap,
+            prefix,
+            recorded(ticket),
+            recorded(other_ticket),
+            step(ticket, unit, order, "accepted", "assigned", crew_id="crew-1"),
+            step(other_ticket, unit, uid("wo"), "on_site", "en_route", crew_id="crew-1"),
+            called_off,
+            called_off,  # a relay's retry opens no second task
+        )
+        [task] = await eventually(lambda: tasks_of(client, ticket))
+        assert (task["origin"], task["ticket_type"], task["unit_id"], task["status"]) == (
+            "dispatch",
+            "repair",
+            unit,
+            "open",
+        )
+        assert task["result"] == "经查是客户告知已自行恢复供电，本次抢修已撤销"
+        assert await tasks_of(client, other_ticket) == []
 
 
 async def test_case_answered_and_intake_completion_open_tasks_with_their_origin(start, infra_env):

@@ -228,3 +228,16 @@ def test_a_repairs_result_is_said_from_the_returned_order():
     )
     ids = [s["id"] for s in script["steps"]]
     assert ids.index("result") + 1 == ids.index("check")
+    # The matter line does not say the crew finished: the result line says what they did.
+    matter = next(s for s in script["steps"] if s["id"] == "matter")
+    assert "处理完毕" not in matter["zh"] and "3月2日" in matter["zh"]
+
+
+def test_a_repair_called_off_is_said_with_its_reason():
+    """Power back before the crew came, no fault found: the callback says so, not "repaired"."""
+    from brightline.callback.domain.scripts import repair_result
+
+    rules = callback_script_rules()
+    said = repair_result(rules, "cancelled", "客户告知已自行恢复供电")
+    assert said == "经查是客户告知已自行恢复供电，本次抢修已撤销"
+    assert repair_result(rules, "cancelled", None) == "本次抢修已撤销"

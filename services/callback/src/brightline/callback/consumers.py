@@ -8,6 +8,10 @@ from brightline.contracts import Event
 from brightline.contracts.topics import (
     consumed_by,
 )
+from brightline.messaging import only_if
+
+# The resolution a called-off repair is said with (callback_script.yaml repair_results).
+CALLED_OFF = "cancelled"
 
 
 def on_ticket_recorded(event: Event) -> commands.RememberContact:
@@ -54,6 +58,28 @@ def on_work_order_returned(event: Event) -> commands.OpenCallbackTask:
     )
 
 
+def on_work_order_cancelled(event: Event) -> commands.OpenCallbackTask:
+    """A repair called off (power back before the crew came, no fault found, a duplicate) closes
+    its ticket like a return does, and is called back like one (seed 004 3.4: every accepted
+    matter is closed in a loop): the customer hears why and is asked whether the power is on.
+    Without it a crew's "not needed" ended the matter unheard and out of the callback rate."""
+    order = event.payload()
+    return commands.OpenCallbackTask(
+        ticket_id=order.ticket_id,
+        ticket_type="repair",
+        origin="dispatch",
+        unit_id=order.unit_id,
+        finished_at=order.changed_at,
+        finish_ref=f"dispatch:{order.work_order_id}:{order.changed_at.isoformat()}",
+        resolution=CALLED_OFF,
+        cause=order.reason,
+    )
+
+
+def _called_off(event: Event) -> bool:
+    return event.data.get("status") == "cancelled"
+
+
 def on_linked_ticket_released(event: Event) -> commands.OpenCallbackTask:
     """A repeat-call consultation linked to a repair or an outage is done with that work: it
     joins the callback like the repair itself (dispatch reopens it if the caller is unsatisfied)."""
@@ -94,6 +120,9 @@ TRANSLATORS = {
     "brightline.intake.ticket.completed.v1": on_ticket_completed,
     "brightline.intake.ticket.completed.v2": on_ticket_completed,
     "brightline.dispatch.work-order.returned.v1": on_work_order_returned,
+    "brightline.dispatch.work-order.status-changed.v1": only_if(
+        _called_off, on_work_order_cancelled
+    ),
     "brightline.dispatch.linked-ticket.released.v1": on_linked_ticket_released,
     "brightline.casework.case.status-changed.v1": on_case_status_changed,
 }
