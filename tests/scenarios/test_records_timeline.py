@@ -73,6 +73,40 @@ async def search(http, url: str, headers: dict, **params) -> list[dict]:
     return (await ok(response, 200))["items"]
 
 
+async def assigned_order(http, dispatch: str, ticket_id: str) -> dict:
+    """The ticket's work order once dispatch has offered it to a crew."""
+
+    async def offered():
+        found = await ok(
+            await http.get(
+                f"{dispatch}/work-orders", params={"ticket_id": ticket_id}, headers=SUPERVISOR
+            ),
+            200,
+        )
+        return found and found[0]["status"] == "assigned" and found[0]
+
+    return await eventually(offered, timeout=60)
+
+
+async def callback_task(http, callback: str, ticket_id: str) -> dict:
+    """The ticket's callback task, once callback has opened it."""
+
+    async def opened():
+        return (
+            await ok(
+                await http.get(
+                    f"{callback}/callback-tasks",
+                    params={"ticket_id": ticket_id},
+                    headers=SUPERVISOR,
+                ),
+                200,
+            )
+        )[:1]
+
+    [task] = await eventually(opened, timeout=60)
+    return task
+
+
 async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack):
     intake, dispatch, callback, records = (
         stack.url(n) for n in ("intake", "dispatch", "callback", "records")
@@ -125,16 +159,7 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
         )
         ticket_id, ticket_no = ticket["id"], ticket["no"]
 
-        async def assigned_order():
-            found = await ok(
-                await http.get(
-                    f"{dispatch}/work-orders", params={"ticket_id": ticket_id}, headers=SUPERVISOR
-                ),
-                200,
-            )
-            return found and found[0]["status"] == "assigned" and found[0]
-
-        order = await eventually(assigned_order, timeout=60)
+        order = await assigned_order(http, dispatch, ticket_id)
         t = datetime.now(UTC)  # the crew's steps follow at 10 ms intervals (device times)
         oid = order["id"]
         await ok(
@@ -172,19 +197,7 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
         )
 
         # The callback the return opened, done by an agent.
-        async def callback_task():
-            return (
-                await ok(
-                    await http.get(
-                        f"{callback}/callback-tasks",
-                        params={"ticket_id": ticket_id},
-                        headers=SUPERVISOR,
-                    ),
-                    200,
-                )
-            )[:1]
-
-        [task] = await eventually(callback_task, timeout=60)
+        task = await callback_task(http, callback, ticket_id)
 
         async def take_next():
             response = await http.post(f"{callback}/callback-tasks/next", headers=AGENT)
@@ -296,16 +309,7 @@ async def test_a_repair_the_crew_calls_off_is_called_back_with_the_reason(stack)
         )
         ticket_id = ticket["id"]
 
-        async def assigned_order():
-            found = await ok(
-                await http.get(
-                    f"{dispatch}/work-orders", params={"ticket_id": ticket_id}, headers=SUPERVISOR
-                ),
-                200,
-            )
-            return found and found[0]["status"] == "assigned" and found[0]
-
-        order = await eventually(assigned_order, timeout=60)
+        order = await assigned_order(http, dispatch, ticket_id)
         t = datetime.now(UTC)
         await ok(
             await http.post(
@@ -320,19 +324,7 @@ async def test_a_repair_the_crew_calls_off_is_called_back_with_the_reason(stack)
             )
         )
 
-        async def callback_task():
-            return (
-                await ok(
-                    await http.get(
-                        f"{callback}/callback-tasks",
-                        params={"ticket_id": ticket_id},
-                        headers=SUPERVISOR,
-                    ),
-                    200,
-                )
-            )[:1]
-
-        [task] = await eventually(callback_task, timeout=60)
+        task = await callback_task(http, callback, ticket_id)
         assert (task["origin"], task["status"]) == ("dispatch", "open")
         assert task["result"] == "经查是客户告知已自行恢复供电，本次抢修已撤销"
 

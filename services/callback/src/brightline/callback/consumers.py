@@ -3,8 +3,11 @@ task with its owning service as origin; intake's ticket record tells whom to cal
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from brightline.callback.domain import commands
 from brightline.contracts import Event
+from brightline.contracts.events.dispatch import WorkOrderReturnedV1, WorkOrderStatusChangedV1
 from brightline.contracts.topics import (
     consumed_by,
 )
@@ -43,18 +46,31 @@ def on_ticket_completed(event: Event) -> commands.OpenCallbackTask | None:
     )
 
 
-def on_work_order_returned(event: Event) -> commands.OpenCallbackTask:
-    order = event.payload()
+def _repair_finished(
+    order: WorkOrderReturnedV1 | WorkOrderStatusChangedV1,
+    at: datetime,
+    resolution: str,
+    cause: str | None,
+    incident_id: str | None = None,
+) -> commands.OpenCallbackTask:
+    """A repair's order finished (returned, or called off): its callback is due."""
     return commands.OpenCallbackTask(
         ticket_id=order.ticket_id,
         ticket_type="repair",
         origin="dispatch",
         unit_id=order.unit_id,
-        finished_at=order.returned_at,
-        incident_id=order.incident_id,
-        finish_ref=f"dispatch:{order.work_order_id}:{order.returned_at.isoformat()}",
-        resolution=order.resolution,
-        cause=order.cause,
+        finished_at=at,
+        incident_id=incident_id,
+        finish_ref=f"dispatch:{order.work_order_id}:{at.isoformat()}",
+        resolution=resolution,
+        cause=cause,
+    )
+
+
+def on_work_order_returned(event: Event) -> commands.OpenCallbackTask:
+    order = event.payload()
+    return _repair_finished(
+        order, order.returned_at, order.resolution, order.cause, order.incident_id
     )
 
 
@@ -64,16 +80,7 @@ def on_work_order_cancelled(event: Event) -> commands.OpenCallbackTask:
     matter is closed in a loop): the customer hears why and is asked whether the power is on.
     Without it a crew's "not needed" ended the matter unheard and out of the callback rate."""
     order = event.payload()
-    return commands.OpenCallbackTask(
-        ticket_id=order.ticket_id,
-        ticket_type="repair",
-        origin="dispatch",
-        unit_id=order.unit_id,
-        finished_at=order.changed_at,
-        finish_ref=f"dispatch:{order.work_order_id}:{order.changed_at.isoformat()}",
-        resolution=CALLED_OFF,
-        cause=order.reason,
-    )
+    return _repair_finished(order, order.changed_at, CALLED_OFF, order.reason)
 
 
 def _called_off(event: Event) -> bool:
