@@ -334,6 +334,18 @@ async def test_a_repair_the_crew_calls_off_is_called_back_with_the_reason(stack)
 
         await eventually(callback_due_in_records, timeout=60)
 
+        # The history reads as it happened: called off, then the callback it opened.
+        async def life():
+            found = await ok(
+                await http.get(f"{records}/tickets/{ticket_id}/timeline", headers=SUPERVISOR),
+                200,
+            )
+            kinds = [e["kind"] for e in found["entries"]]
+            return {"work_order.cancelled", "callback.due"} <= set(kinds) and kinds
+
+        kinds = await eventually(life, timeout=60)
+        assert kinds.index("work_order.cancelled") < kinds.index("callback.due"), kinds
+
 
 async def test_a_report_is_found_only_by_the_handling_caseworker_without_the_reporter(stack):
     intake, casework, records = (stack.url(n) for n in ("intake", "casework", "records"))

@@ -343,3 +343,16 @@ def test_a_callback_that_did_not_reach_the_customer_is_not_called_back():
         "unreachable": "callback_unreached",
         "declined": "callback_declined",
     }
+
+
+def test_a_repair_called_off_reads_before_the_callback_it_opens():
+    """The callback task is opened at the instant the order was called off (its finishing
+    time): at a tie the life's order puts the cancellation first, as it happened."""
+    from datetime import UTC, datetime
+
+    from brightline.records.domain.model import timeline_order
+
+    at = datetime(2026, 12, 7, 7, 59, 31, tzinfo=UTC)
+    entries = [("callback.due", "a"), ("work_order.cancelled", "b")]
+    ordered = sorted(entries, key=lambda e: timeline_order(at, e[0], e[1]))
+    assert [kind for kind, _ in ordered] == ["work_order.cancelled", "callback.due"]

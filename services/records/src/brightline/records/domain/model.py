@@ -552,6 +552,7 @@ LIFE_ORDER = (
     "work_order.resolved",
     "work_order.returned",
     "work_order.resolution",
+    "work_order.cancelled",  # called off: its callback, of the same instant, follows it
     "callback.due",
     "callback.outcome",
     "callback.reopen_requested",
