@@ -66,6 +66,9 @@ describe('what records sends, as the screen says it', () => {
     expect(detail('ticket.recorded', { description: '家里突然停电了' })).toBe('家里突然停电了')
     expect(detail('call.ringing', { queue: '95598' })).toBe('')
     expect(detail('work_order.accepted', { crew_id: 'crew-1' })).toBe('')
+    // Why a repair was called off, and why its arrival clock stopped.
+    expect(detail('work_order.cancelled', { reason: '客户告知已自行恢复供电' })).toBe('撤销原因：客户告知已自行恢复供电')
+    expect(detail('deadline.cancelled', { limit_key: 'repair.arrival.urban', reason: '重复报修' })).toBe('城区到达现场 · 撤销：重复报修')
   })
 
   it('names every status records gives a ticket: a closed complaint, a crew on its way, a customer not reached', () => {

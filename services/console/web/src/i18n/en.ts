@@ -559,6 +559,8 @@ const en: typeof zh = {
       arriveBy: 'on site by {at}',
       resolutionCause: '{result} · cause: {cause}',
       callbackDue: 'call back by {at}',
+      cancelledWhy: '{what} · cancelled: {reason}',
+      calledOff: 'called off: {reason}',
     },
     resolutions: { repaired: 'Repaired', paid_service_referral: 'Referred to paid service', restored_with_outage: 'Restored with the outage', other: 'Other result' },
   },

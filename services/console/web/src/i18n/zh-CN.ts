@@ -557,6 +557,8 @@ export default {
       arriveBy: '须于 {at} 前到达现场',
       resolutionCause: '{result} · 原因：{cause}',
       callbackDue: '回访期限 {at}',
+      cancelledWhy: '{what} · 撤销：{reason}',
+      calledOff: '撤销原因：{reason}',
     },
     resolutions: { repaired: '已修复', paid_service_referral: '转有偿服务', restored_with_outage: '随停电事件恢复送电', other: '其他处理结果' },
   },

@@ -90,8 +90,9 @@ export interface EntryFacts {
 }
 
 /** What an auditor reads under a timeline entry's kind: the limit and when it falls due (and
- * whether it was kept), how long the answer took, the crew's arrival limit, the caller's words,
- * the repair's result and cause, the callback's outcome. '' when the entry says nothing more. */
+ * whether it was kept, or why it was cancelled), how long the answer took, the crew's arrival
+ * limit, the caller's words, the repair's result and cause or why it was called off, the
+ * callback's outcome. '' when the entry says nothing more. */
 export function entryDetail(t: T, has: Has, entry: EntryFacts, when: (iso: string) => string): string {
   const d = entry.data
   const text = (key: string) => (typeof d[key] === 'string' && d[key] ? (d[key] as string) : null)
@@ -111,7 +112,9 @@ export function entryDetail(t: T, has: Has, entry: EntryFacts, when: (iso: strin
       if (d.on_time === true) return t('timeline.detail.metOnTime', { limit })
       return d.on_time === false ? t('timeline.detail.metLate', { limit }) : limit
     case 'deadline.cancelled':
-      return limit
+      return text('reason') ? t('timeline.detail.cancelledWhy', { what: limit, reason: text('reason') as string }) : limit
+    case 'work_order.cancelled':
+      return text('reason') ? t('timeline.detail.calledOff', { reason: text('reason') as string }) : ''
     case 'work_order.created':
     case 'work_order.assigned':
       return text('arrive_by') ? t('timeline.detail.arriveBy', { at: when(text('arrive_by') as string) }) : ''
