@@ -430,6 +430,7 @@ const en: typeof zh = {
     route: 'Route by hand',
     reassign: 'Reassign crew',
     cancel: 'Cancel order',
+    cancelHeard: 'The reason is read to the customer on the callback: write it so they understand it.',
     restore: 'Confirm supply restored',
     reason: 'Reason (required)',
     cause: 'Cause of the outage (optional)',

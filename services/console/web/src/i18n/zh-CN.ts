@@ -428,6 +428,7 @@ export default {
     route: '人工分派',
     reassign: '改派抢修队',
     cancel: '撤销工单',
+    cancelHeard: '撤销原因会在回访时读给客户听，请写客户能听懂的话。',
     restore: '确认恢复送电',
     reason: '原因（必填）',
     cause: '停电原因（可选）',

@@ -470,7 +470,8 @@ async def cancel_order(
     x_device_time: DeviceTime = None,
 ):
     """Not needed after all (power back before arrival, a duplicate, no fault found): cancel with
-    the reason. Audited in the order's history; the arrival clock closes."""
+    the reason. Audited in the order's history; the arrival clock closes; the customer is called
+    back and told the reason."""
     return await _step(
         "cancel",
         work_order_id,

@@ -73,7 +73,11 @@ class RoutingUpdate(BaseModel):
 
 
 class CancelCreate(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="Why the order is not needed")
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Why the order is not needed: read to the customer on the callback",
+    )
 
 
 # --- service areas, units, crews -----------------------------------------------------------
@@ -277,7 +281,11 @@ class ResolveStep(MobileStep):
 
 
 class CancelStep(MobileStep):
-    reason: str = Field(min_length=1, max_length=500, description="Why the order is not needed")
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Why the order is not needed: read to the customer on the callback",
+    )
 
 
 class MobilePosition(MobileStep):
