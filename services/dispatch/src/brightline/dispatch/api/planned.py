@@ -3,7 +3,7 @@ restoration from the grid side (or a dispatcher): integration API, events to eve
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
@@ -18,6 +18,7 @@ from brightline.contracts.events.dispatch import (
     SupplyRestoredV1,
 )
 from brightline.dispatch.adapters.planned import PlannedOutageRepository
+from brightline.dispatch.api.schemas import ScheduledStart
 from brightline.dispatch.domain import planned
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform import clock
@@ -29,14 +30,10 @@ from brightline.platform.auth import (
     SupervisorOrSystem,
 )
 from brightline.platform.problems import Problem
-from brightline.platform.validation import SystemTime, near_now
+from brightline.platform.validation import SystemTime
 
 router = APIRouter(prefix="/planned-outages", tags=["planned-outages"])
 
-# Work announced a week or so ahead, registered at most a year out; one that began up to 30 days
-# ago may still be registered late. A start years off is a typo: callers of its areas would be
-# told of it, or a week's notice counted against 2099.
-PlannedStart = Annotated[AwareDatetime, near_now(timedelta(days=30), timedelta(days=366))]
 supply = APIRouter(prefix="/supply-interruptions", tags=["supply-interruptions"])
 
 
@@ -47,7 +44,7 @@ class PlannedOutageCreate(BaseModel):
     unit_id: str | None = Field(None, max_length=64)
     feeder_id: str | None = Field(None, max_length=64)
     area_codes: list[str] = Field(min_length=1, max_length=500)
-    starts_at: PlannedStart
+    starts_at: ScheduledStart
     ends_at: AwareDatetime = Field(
         description=f"After starts_at, at most {planned.LONGEST.days} days later"
     )

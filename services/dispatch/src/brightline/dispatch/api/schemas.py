@@ -132,14 +132,16 @@ class MemberRead(BaseModel):
     name: str
 
 
-# A roster is entered up to a year ahead, or up to a month late; a duty lasts hours, a day or two
-# on call, never weeks: a crew rostered for a decade would be offered every order in its unit.
-RosterTime = Annotated[AwareDatetime, near_now(timedelta(days=30), timedelta(days=366))]
+# When scheduled work starts (a crew's shift, a planned outage): entered up to a year ahead, or up
+# to a month late. A start years off is a typo: a crew rostered for a decade would be offered
+# every order of its unit; callers of a planned outage's areas would be told of 2099.
+ScheduledStart = Annotated[AwareDatetime, near_now(timedelta(days=30), timedelta(days=366))]
+# A duty lasts hours, a day or two on call, never weeks.
 LONGEST_SHIFT = timedelta(days=7)
 
 
 class ShiftCreate(BaseModel):
-    starts_at: RosterTime
+    starts_at: ScheduledStart
     ends_at: AwareDatetime = Field(
         description=f"After starts_at, at most {LONGEST_SHIFT.days} days later"
     )
