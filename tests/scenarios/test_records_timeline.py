@@ -73,6 +73,27 @@ async def search(http, url: str, headers: dict, **params) -> list[dict]:
     return (await ok(response, 200))["items"]
 
 
+async def record_repair(http, intake: str, unit: str, **fields) -> dict:
+    """A one-home repair at the site, recorded by the agent through intake's API."""
+    body = {
+        "ticket_type": "repair",
+        "area_code": f"{unit}-01",
+        "latitude": SITE[0],
+        "longitude": SITE[1],
+        "fault_scope": "own_home",
+        "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+        **fields,
+    }
+    return await ok(
+        await http.post(
+            f"{intake}/tickets",
+            json=body,
+            headers={**AGENT, "Idempotency-Key": str(uuid.uuid4())},
+        ),
+        201,
+    )
+
+
 async def assigned_order(http, dispatch: str, ticket_id: str) -> dict:
     """The ticket's work order once dispatch has offered it to a crew."""
 
@@ -137,25 +158,15 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
                     headers=INTEGRATION,
                 )
             )
-        ticket = await ok(
-            await http.post(
-                f"{intake}/tickets",
-                json={
-                    "ticket_type": "repair",
-                    "description": "家里突然没电了",
-                    "call_id": call_id,
-                    "caller_name": "赵六",
-                    "phone": "139-1234-5678",
-                    "address": "和平区幸福路88号3栋2单元",
-                    "area_code": f"{unit}-01",
-                    "latitude": SITE[0],
-                    "longitude": SITE[1],
-                    "fault_scope": "own_home",
-                    "fault_started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
-                },
-                headers={**AGENT, "Idempotency-Key": str(uuid.uuid4())},
-            ),
-            201,
+        ticket = await record_repair(
+            http,
+            intake,
+            unit,
+            description="家里突然没电了",
+            call_id=call_id,
+            caller_name="赵六",
+            phone="139-1234-5678",
+            address="和平区幸福路88号3栋2单元",
         )
         ticket_id, ticket_no = ticket["id"], ticket["no"]
 
@@ -288,24 +299,14 @@ async def test_a_repair_the_crew_calls_off_is_called_back_with_the_reason(stack)
     unit = f"unit-{uuid.uuid4().hex[:6]}"
     async with stack.http() as http:
         crew = await seed_dispatch(http, dispatch, unit)
-        ticket = await ok(
-            await http.post(
-                f"{intake}/tickets",
-                json={
-                    "ticket_type": "repair",
-                    "description": "家里没电了",
-                    "caller_name": "钱七",
-                    "phone": "13912340001",
-                    "address": "和平区幸福路90号",
-                    "area_code": f"{unit}-01",
-                    "latitude": SITE[0],
-                    "longitude": SITE[1],
-                    "fault_scope": "own_home",
-                    "fault_started_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
-                },
-                headers={**AGENT, "Idempotency-Key": str(uuid.uuid4())},
-            ),
-            201,
+        ticket = await record_repair(
+            http,
+            intake,
+            unit,
+            description="家里没电了",
+            caller_name="钱七",
+            phone="13912340001",
+            address="和平区幸福路90号",
         )
         ticket_id = ticket["id"]
 
