@@ -47,6 +47,17 @@ async def test_warning_reminds_the_department_and_breach_escalates_to_the_superv
 
     view = await h.eventually(due_shown, timeout=60)
     assert datetime.fromisoformat(view["reply_due"]) == due
+    # The department's queue (the statuses it moves a case from, asked at once) has the same
+    # due time on each case of the list; another department's caseworker does not see it.
+    held = [("status", "transferred"), ("status", "accepted"), ("status", "investigating")]
+    queue = (await casework.get("/cases", params=held, headers=h.CASEWORKER)).json()
+    assert [datetime.fromisoformat(c["reply_due"]) for c in queue if c["id"] == cid] == [due]
+    accepted = (
+        await casework.get("/cases", params={"status": "accepted"}, headers=h.CASEWORKER)
+    ).json()
+    assert cid not in {c["id"] for c in accepted}
+    elsewhere = (await casework.get("/cases", params=held, headers=h.OTHER_CASEWORKER)).json()
+    assert cid not in {c["id"] for c in elsewhere}
     assert (
         view["deadlines"][0]["limit_key"] == "complaint.reply"
         and view["deadlines"][0]["policy_pack"] == "seed"
@@ -95,6 +106,7 @@ async def test_warning_reminds_the_department_and_breach_escalates_to_the_superv
     assert [s["action"] for s in view["history"]] == ["open", "transfer", "remind", "escalate"]
     assert len(view["escalations"]) == 1 and len(view["reminders"]) == 1
     assert view["deadlines"][0]["state"] == "breached"
+    assert datetime.fromisoformat(view["reply_due"]) == due  # overdue, still the date to meet
 
 
 @pytest.mark.parametrize(

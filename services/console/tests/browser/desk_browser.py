@@ -32,7 +32,10 @@ USERS = {
     "agent-1003": {"name": "张芳", "staff_no": "1003"},
     "agent-1004": {"name": "陈静", "staff_no": "1004"},
     "super-9001": {"name": "赵值班长", "staff_no": "9001"},
+    "cw-1001": {"name": "孙办理", "staff_no": "2001", "department_id": "dept-service"},
 }
+# Who is not an agent (the default) or a supervisor (super-*).
+ROLES = {"cw-1001": (Role.CASEWORKER,)}
 
 
 def import_customer(intake: str, phone: str) -> None:
@@ -65,7 +68,7 @@ def sign_in(browser, base: str, username: str, *, path: str = "/", locale: str =
     context = browser.new_context(viewport=LAPTOP, locale=locale, timezone_id="Asia/Shanghai")
     page = context.new_page()
     page.set_default_timeout(30_000)
-    keycloak_sign_in(page, base, username, **USERS.get(username, {}))
+    keycloak_sign_in(page, base, username, *ROLES.get(username, ()), **USERS.get(username, {}))
     if path != "/":
         page.goto(base + path)
     return context, page

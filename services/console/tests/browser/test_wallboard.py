@@ -415,18 +415,71 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
     finally:
         context.close()
 
-    # The department accepts and replies (through casework's API, as a department's system
-    # does); the agent who recorded the complaint finds the reply on the desk and answers the
-    # customer there (首问负责制).
-    caseworker = bearer(Role.CASEWORKER, subject="cw-1", department_id="dept-service")
-    for step, body in (("accept", None), ("reply", {"text": "已对抄表员进行批评教育并整改"})):
-        done = httpx.post(
-            f"{stack['casework']}/cases/{case['id']}/{step}",
-            json=body,
-            headers=caseworker,
-            timeout=10,
+    # The department's caseworker signs in to the console and lands on the department desk: the
+    # case with its reply limit days away, what the customer said, the supervisor's chase; they
+    # accept it, record what they found, and reply. A forbidden phrase holds the reply back.
+    context, page = sign_in(browser, stack["console"], "cw-1001")
+    try:
+        page.wait_for_url(f"{stack['console']}/department")
+        held = page.locator(f"[data-test=department-case][data-case='{case['id']}']")
+        held.wait_for(timeout=60_000)
+        assert held.inner_text() == recorded["no"]
+        queue_row = page.locator("[data-test=department-queue] tr", has=held)
+        assert queue_row.locator("[data-test=department-status]").inner_text() == "待受理"
+        assert "天" in queue_row.locator("[data-test=department-left]").inner_text()  # 5 days
+        assert page.locator("[data-test=open-search]").count() == 0  # searching is the floor's
+        shoot(page, "department-queue")
+        held.click()
+        detail = page.locator(f"[data-test=department-case-detail][data-case='{case['id']}']")
+        detail.wait_for()
+        assert detail.locator("[data-test=department-description]").inner_text() == "抄表员态度恶劣"
+        # The supervisor's chase on the wallboard, above the steps.
+        detail.locator("[data-test=department-reminders]", has_text="值班长催办").wait_for()
+        detail.locator("[data-test=department-read-contact]").click()
+        assert "13300133001" in detail.locator("[data-test=department-contact]").inner_text()
+
+        detail.locator("[data-test=department-accept]").click()
+        detail.locator("[data-test=department-case-status]", has_text="已受理").wait_for()
+        detail.locator(
+            "textarea[data-test=department-note], [data-test=department-note] textarea"
+        ).fill("调取营业厅录像，抄表员确有言语不当")
+        detail.locator("[data-test=department-investigate]").click()
+        detail.locator("[data-test=department-case-status]", has_text="调查中").wait_for()
+        # The contact read once stays beside the case while the department works on it.
+        assert "13300133001" in detail.locator("[data-test=department-contact]").inner_text()
+        reply = detail.locator(
+            "[data-test=department-reply-text] textarea, textarea[data-test=department-reply-text]"
         )
-        assert done.status_code == 200, done.text
+        reply.fill("这不是我们的事")
+        detail.locator("[data-test=phrase-warning]").wait_for()
+        assert detail.locator("[data-test=department-reply]").is_disabled()
+        reply.fill("已对抄表员进行批评教育并整改")
+        page.wait_for_function(
+            "() => !document.querySelector('[data-test=department-reply]')?.disabled"
+        )
+        detail.locator("[data-test=department-history]", has_text="调取营业厅录像").wait_for()
+        shoot(page, "department-case")
+        detail.locator("[data-test=department-reply]").click()
+        detail.locator(
+            "[data-test=department-done]", has_text="已对抄表员进行批评教育并整改"
+        ).wait_for()
+        held.wait_for(state="detached")  # replied: the first-ask owner's now
+        # The ticket's history, as records shows it to the department.
+        detail.locator("[data-test=department-ticket]").click()
+        page.locator("[data-test=timeline] [data-test=timeline-entry]").first.wait_for()
+        page.keyboard.press("Escape")
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-department-desk.png"))
+        raise
+    finally:
+        context.close()
+    replied = httpx.get(
+        f"{stack['casework']}/cases/{case['id']}", headers=supervisor, timeout=10
+    ).json()
+    assert replied["status"] == "replied"
+    assert [s["action"] for s in replied["history"]][-3:] == ["accept", "investigate", "reply"]
+    assert {s["actor"] for s in replied["history"][-3:]} == {"cw-1001"}
+
     context, desk = sign_in(browser, stack["console"], "agent-1001")
     try:
         card = desk.locator(f"[data-test=case-to-answer][data-case='{case['id']}']")

@@ -160,7 +160,8 @@ async def test_sign_in_by_authorization_code_with_pkce_keeps_tokens_server_side(
 
 
 async def test_wrong_role_is_forbidden_and_no_token_is_unauthenticated(settings):
-    async with serving(settings) as http:
+    no_casework = settings.model_copy(update={"casework_url": "http://127.0.0.1:9"})
+    async with serving(no_casework) as http:
         agent = token_of("agent-1002")
         boss = token_of("super-9001")
         assert (await http.get("/api/supervisor/floor")).status_code == 401
@@ -176,6 +177,29 @@ async def test_wrong_role_is_forbidden_and_no_token_is_unauthenticated(settings)
         floor = await http.get("/api/supervisor/floor", headers={"Authorization": f"Bearer {boss}"})
         assert floor.status_code == 200
         assert "agent-1002" in [a["agent_id"] for a in floor.json()["agents"]]
+
+        # A department's caseworker has the department desk and nothing of the floor's; the
+        # floor has no department desk.
+        caseworker = {
+            "Authorization": bearer(
+                Role.CASEWORKER, subject="cw-1", name="孙办理", department_id="dept-service"
+            )["Authorization"]
+        }
+        me = await http.get("/api/me", headers=caseworker)
+        assert me.status_code == 200
+        assert me.json()["roles"] == ["caseworker"]
+        assert me.json()["department_id"] == "dept-service"
+        held = await http.get("/api/department/cases", headers=caseworker)
+        # casework is not running here: the queue is empty and says why
+        assert held.status_code == 200, held.text
+        assert held.json()["cases"] == [] and held.json()["problems"][0]["status"] == 502
+        for path in ("/api/supervisor/floor", "/api/agent/state", "/api/records/tickets"):
+            assert (await http.get(path, headers=caseworker)).status_code == 403, path
+        for token in (agent, boss):
+            r = await http.get(
+                "/api/department/cases", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert r.status_code == 403
 
 
 async def read_events(http, token, into: list):
@@ -298,7 +322,7 @@ async def test_the_built_app_is_served_at_each_of_its_paths(settings):
     import re
 
     async with serving(settings) as http:
-        for path in ("/", "/desk", "/signin", "/supervisor"):
+        for path in ("/", "/desk", "/signin", "/supervisor", "/department"):
             page = await http.get(path)
             assert page.status_code == 200, path
             assert page.headers["cache-control"] == "no-cache"

@@ -11,17 +11,17 @@ export const router = createRouter({
     { path: '/supervisor', name: 'supervisor', component: () => import('@/views/SupervisorDesk.vue') },
     { path: '/wallboard', name: 'wallboard', component: () => import('@/views/Wallboard.vue') },
     { path: '/dispatch', name: 'dispatch', component: () => import('@/views/DispatchBoard.vue') },
+    { path: '/department', name: 'department', component: () => import('@/views/DepartmentDesk.vue') },
   ],
 })
 
 router.beforeEach(async (to) => {
   const auth = useAuthStore()
   if (auth.status === 'unknown') await auth.init()
-  if (to.name === 'signin') {
-    if (auth.status === 'signed-in') return auth.isSupervisor && !auth.isAgent ? '/supervisor' : '/desk'
-    return true
-  }
+  if (to.name === 'signin') return auth.status === 'signed-in' ? auth.home : true
   if (auth.status !== 'signed-in') return { name: 'signin', query: { next: to.fullPath } }
+  // A department's caseworker has one page; the floor's pages are not theirs.
+  if (auth.isCaseworkerOnly) return to.name === 'department' ? true : '/department'
   if (to.name === 'desk' && !auth.isAgent && auth.isSupervisor) return '/supervisor'
   return true
 })

@@ -90,6 +90,16 @@ DEPARTMENTS = [
     ("dept-marketing", "营销部", ["complaint", "suggestion", "opinion"]),
     ("dept-audit", "纪检监察室", ["report"]),
 ]
+BUSINESS_DEPARTMENT = "dept-marketing"
+
+
+def department_for(case: dict) -> str | None:
+    """Where the demo supervisor transfers a case."""
+    if case["case_type"] == "complaint" and case.get("complaint_subtype") == "business":
+        return BUSINESS_DEPARTMENT
+    return next((d[0] for d in DEPARTMENTS if case["case_type"] in d[2]), None)
+
+
 # The demo import's passwords (deploy/keycloak/demo-brightline.json; make run only).
 DEMO_PASSWORD = "brightline-demo"
 CREW_PASSWORD = "crew-demo-2468"
@@ -138,10 +148,13 @@ REPAIR_TEXT = [
     "小区路灯和楼道都没电，听到一声响",
     "电压不稳，灯一闪一闪",
 ]
-COMPLAINT_TEXT = [
-    "抢修人员迟迟不到，已经等了两个多小时",
-    "电费账单金额异常，比上月高很多",
-    "营业厅工作人员态度不好",
+# A complaint and its sub-type: a billing one is 营销部's (the demo supervisor transfers it there,
+# where a person answers it on the department desk), the others 客户服务中心's (the demo
+# caseworker's).
+COMPLAINTS = [
+    ("抢修人员迟迟不到，已经等了两个多小时", "outage"),
+    ("电费账单金额异常，比上月高很多", "business"),
+    ("营业厅工作人员态度不好", "service"),
 ]
 # A consultation and the answer the agent gives on the spot (the ticket is completed with it).
 CONSULTATIONS = {
@@ -355,9 +368,10 @@ class Demo:
                 ).isoformat(),
             )
         elif kind == "complaint":
+            description, subtype = self.rng.choice(COMPLAINTS)
             body.update(
-                description=self.rng.choice(COMPLAINT_TEXT),
-                complaint_subtype="service",
+                description=description,
+                complaint_subtype=subtype,
                 complaint_grade="general",
             )
         else:
@@ -415,14 +429,15 @@ class Demo:
 
     async def robot_transfer(self, after: timedelta = timedelta(minutes=3)) -> None:
         """The demo supervisor transfers the cases no department holds once they waited `after`
-        (a person on the supervisor desk has those minutes to do it first), to the first
-        department that handles the case's type."""
+        (a person on the supervisor desk has those minutes to do it first): a business
+        complaint (营业: billing, metering) to 营销部, anything else to the first department
+        that handles the case's type."""
         for status in ("opened", "reopened"):
             waiting = await self.attempt("cases", self.up.cases(self.supervisor, status=status))
             for case in waiting or []:
                 if clock.now() - datetime.fromisoformat(case["opened_at"]) < after:
                     continue
-                department = next((d for d in DEPARTMENTS if case["case_type"] in d[2]), None)
+                department = department_for(case)
                 if department is None:
                     continue
                 await self.attempt(
@@ -430,24 +445,21 @@ class Demo:
                     self.up.transfer_case(
                         self.supervisor,
                         case["id"],
-                        {"department_id": department[0], "note": "演示：值班长转派"},
+                        {"department_id": department, "note": "演示：值班长转派"},
                     ),
                 )
 
     async def robot_department(self, after: timedelta = timedelta(minutes=2)) -> None:
-        """The demo's caseworker (客户服务中心) accepts what was transferred to it, replies and
-        answers the customer a while later; the callback robots then close the loop."""
+        """The demo's caseworker (客户服务中心) accepts what was transferred to it and replies a
+        while later; the robot agent who took the call answers the customer with any
+        department's reply (首问负责制: 营销部's and 纪检监察室's come from a person on the
+        department desk); the callback robots then close the loop."""
         for status, step, body in (
             ("transferred", "accept", None),
             (
                 "accepted",
                 "reply",
                 {"text": "经核实，已向相关人员了解情况并完成整改，感谢您的监督。"},
-            ),
-            (
-                "replied",
-                "answer",
-                {"text": "您反映的问题已处理完毕，处理结果已告知，感谢您的来电。"},
             ),
         ):
             held = await self.attempt(
@@ -458,6 +470,20 @@ class Demo:
                     continue
                 await self.attempt(
                     f"case {step}", self.up.case_step(self.caseworker, case["id"], step, body)
+                )
+        for robot, token in self.robots.items():
+            replied = await self.attempt(
+                "replied cases", self.up.cases(token, first_ask_owner=robot, status="replied")
+            )
+            for case in replied or []:
+                await self.attempt(
+                    "case answer",
+                    self.up.case_step(
+                        token,
+                        case["id"],
+                        "answer",
+                        {"text": "您反映的问题已处理完毕，处理结果已告知，感谢您的来电。"},
+                    ),
                 )
 
     async def robot_callback(self) -> None:

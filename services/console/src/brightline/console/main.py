@@ -17,6 +17,7 @@ from brightline.console.api import (
     auth,
     cases,
     clocks,
+    department,
     desk,
     dispatch_board,
     escalations,
@@ -37,7 +38,7 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 # The Vue app (services/console/web), built by `make setup` (npm ci && npm run build).
 WEB_DIST = SERVICE_DIR / "web" / "dist"
 # Client-side routes of the single-page app: each serves the same index.html.
-APP_PATHS = ("/", "/signin", "/desk", "/supervisor", "/wallboard", "/dispatch")
+APP_PATHS = ("/", "/signin", "/desk", "/supervisor", "/wallboard", "/dispatch", "/department")
 NOT_BUILT = (
     "<!doctype html><meta charset=utf-8><title>Brightline console</title>"
     "<p>The console's web app is not built: run <code>make setup</code> "
@@ -131,6 +132,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             dispatch_board.router,
             cases.router,
             answers.router,
+            department.router,
             handover.router,
             web_router(WEB_DIST),
         ],

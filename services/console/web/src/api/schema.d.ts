@@ -502,7 +502,8 @@ export interface paths {
         put?: never;
         /**
          * Check Phrases
-         * @description The forbidden service phrases (服务忌语) in text meant for the customer, as it is typed.
+         * @description The forbidden service phrases (服务忌语) in text meant for the customer, as it is typed
+         *     (an agent's, or a department's reply).
          */
         post: operations["desk-check_phrases"];
         delete?: never;
@@ -662,7 +663,8 @@ export interface paths {
         };
         /**
          * Timeline
-         * @description One ticket's life across every service, oldest first.
+         * @description One ticket's life across every service, oldest first; a department's caseworker opens the
+         *     ticket of a case it holds (records' confidentiality rules decide what it shows them).
          */
         get: operations["lookup-timeline"];
         put?: never;
@@ -1014,6 +1016,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/department/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Department Cases
+         * @description The cases my department holds, the reply soonest due first (a case with no reply limit
+         *     yet after those), then the longest waiting.
+         */
+        get: operations["department-department_cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/department/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Department Case
+         * @description One case as casework shows it to the department (what the customer said, its deadlines,
+         *     reminders and history), with the time left to reply.
+         */
+        get: operations["department-department_case"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/department/cases/{case_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Case
+         * @description 受理: the department takes the case on.
+         */
+        post: operations["department-accept_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/department/cases/{case_id}/investigation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Investigation
+         * @description 调查: what the department found out, kept in the case's history.
+         */
+        post: operations["department-record_investigation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/department/cases/{case_id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply To Case
+         * @description 答复: the department's reply, for the agent who took the call to answer the customer
+         *     with. Casework refuses it (422, naming the phrase) if it holds a forbidden phrase.
+         */
+        post: operations["department-reply_to_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/department/cases/{case_id}/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Case Contact
+         * @description Who to call about the case, when casework's confidentiality rules let the department see
+         *     it; every read, granted or refused, is in casework's audit.
+         */
+        get: operations["department-case_contact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/handover/colleagues": {
         parameters: {
             query?: never;
@@ -1276,6 +1402,58 @@ export interface components {
             /** Call Id */
             call_id?: string | null;
         };
+        /** DepartmentCase */
+        DepartmentCase: {
+            /** Id */
+            id: string;
+            /** Ticket Id */
+            ticket_id: string;
+            /** Ticket No */
+            ticket_no: string | null;
+            /** Case Type */
+            case_type: string;
+            /** Status */
+            status: string;
+            /** Complaint Subtype */
+            complaint_subtype: string | null;
+            /** Complaint Grade */
+            complaint_grade: string | null;
+            /** Anonymous */
+            anonymous: boolean;
+            /** Confidential */
+            confidential: boolean;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /**
+             * Reply Due
+             * @description The reply limit the SLA monitor set
+             */
+            reply_due: string | null;
+            /**
+             * Reply Seconds Left
+             * @description Seconds to the reply limit on the console's clock (negative: overdue)
+             */
+            reply_seconds_left: number | null;
+        };
+        /** DepartmentQueue */
+        DepartmentQueue: {
+            /** Department Id */
+            department_id: string | null;
+            /** Department Name */
+            department_name: string | null;
+            /** Cases */
+            cases: components["schemas"]["DepartmentCase"][];
+            /**
+             * Problems
+             * @description What casework could not give (the queue is empty then, with why)
+             */
+            problems: {
+                [key: string]: unknown;
+            }[];
+        };
         /** DeskCodes */
         DeskCodes: {
             /** Wrap Up Codes */
@@ -1472,6 +1650,11 @@ export interface components {
              */
             ticket_ids?: string[] | null;
         };
+        /** Investigation */
+        Investigation: {
+            /** Note */
+            note: string;
+        };
         /**
          * Kpis
          * @description One group's figures, as the SLA monitor's GET /kpis gives them.
@@ -1578,6 +1761,11 @@ export interface components {
             address?: string | null;
             /** Customer Id */
             customer_id?: string | null;
+        };
+        /** Reply */
+        Reply: {
+            /** Text */
+            text: string;
         };
         /**
          * ReplyPromiseRead
@@ -1775,6 +1963,11 @@ export interface components {
             staff_no: string | null;
             /** Roles */
             roles: string[];
+            /**
+             * Department Id
+             * @description A caseworker's department
+             */
+            department_id?: string | null;
         };
         /** ValidationError */
         ValidationError: {
@@ -3562,6 +3755,199 @@ export interface operations {
                 "application/json": components["schemas"]["Answer"];
             };
         };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "department-department_cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartmentQueue"];
+                };
+            };
+        };
+    };
+    "department-department_case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "department-accept_case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "department-record_investigation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Investigation"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "department-reply_to_case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reply"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "department-case_contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {

@@ -14,6 +14,12 @@ export const useAuthStore = defineStore('auth', () => {
 
   const isAgent = computed(() => !!user.value?.roles.includes('agent'))
   const isSupervisor = computed(() => !!user.value?.roles.includes('supervisor'))
+  // A department's caseworker (承办部门) and nothing on the floor: the department desk only.
+  const isCaseworkerOnly = computed(
+    () => !!user.value?.roles.includes('caseworker') && !isAgent.value && !isSupervisor.value,
+  )
+  /** The page a signed-in user starts on. */
+  const home = computed(() => (isCaseworkerOnly.value ? '/department' : isSupervisor.value && !isAgent.value ? '/supervisor' : '/desk'))
 
   function forget(): void {
     user.value = null
@@ -43,5 +49,5 @@ export const useAuthStore = defineStore('auth', () => {
     window.location.assign('/auth/logout')
   }
 
-  return { user, status, isAgent, isSupervisor, init, loginUrl, signOut, forget }
+  return { user, status, isAgent, isSupervisor, isCaseworkerOnly, home, init, loginUrl, signOut, forget }
 })

@@ -23,6 +23,11 @@ from brightline.casework.adapters.orm import (
 from brightline.casework.domain.model import Case, Step
 from brightline.platform.db import rows_affected
 
+# A reply limit (complaint.reply, report.reply, ...) still running: the department's reply is
+# due by the earliest of them. A met or paused one is not a date anybody works to.
+REPLY_LIMIT_SUFFIX = ".reply"
+RUNNING_STATES = ("open", "warned", "breached")
+
 _CASE_COLUMNS = (
     "ticket_id",
     "ticket_no",
@@ -108,7 +113,7 @@ class CaseRepository:
     async def list(
         self,
         *,
-        status: str | None = None,
+        statuses: Sequence[str] | None = None,
         case_type: str | None = None,
         department_id: str | None = None,
         first_ask_owner: str | None = None,
@@ -119,8 +124,8 @@ class CaseRepository:
         query = sa.select(cases).order_by(opened, cases.c.id).limit(limit)
         if first_ask_owner:
             query = query.where(cases.c.first_ask_owner == first_ask_owner)
-        if status:
-            query = query.where(cases.c.status == status)
+        if statuses:
+            query = query.where(cases.c.status.in_(statuses))
         if case_type:
             query = query.where(cases.c.case_type == case_type)
         if department_id:
@@ -200,6 +205,22 @@ class CaseRepository:
                 .order_by(case_deadlines.c.due_at)
             )
         ).all()
+
+    async def reply_dues(self, case_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each case's reply is due (its earliest running reply limit); a case without one
+        is left out. One statement for a whole page of cases."""
+        if not case_ids:
+            return {}
+        rows = await self.session.execute(
+            sa.select(case_deadlines.c.case_id, sa.func.min(case_deadlines.c.due_at))
+            .where(
+                case_deadlines.c.case_id.in_(case_ids),
+                case_deadlines.c.limit_key.endswith(REPLY_LIMIT_SUFFIX, autoescape=True),
+                case_deadlines.c.state.in_(RUNNING_STATES),
+            )
+            .group_by(case_deadlines.c.case_id)
+        )
+        return {case_id: due for case_id, due in rows.all()}
 
     async def add_reminder(self, values: dict) -> bool:
         """False when this deadline's warning was already recorded."""

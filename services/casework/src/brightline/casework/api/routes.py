@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -105,16 +106,10 @@ async def case_view(
     deadlines = [
         DeadlineRead.model_validate(r, from_attributes=True) for r in await repo.deadlines(case.id)
     ]
-    reply_dues = [
-        d.due_at
-        for d in deadlines
-        if d.limit_key.endswith(".reply") and d.state in ("open", "warned", "breached")
-    ]
     return CaseRead(
-        **summary(case).model_dump(),
+        **summary(case, (await repo.reply_dues([case.id])).get(case.id)).model_dump(),
         description=case.description,
         reported_party=case.reported_party if rules.may_read_contact(case, viewer) else None,
-        reply_due=min(reply_dues) if reply_dues else None,
         reply_text=case.reply_text,
         answer_text=case.answer_text,
         reopen_count=case.reopen_count,
@@ -131,7 +126,7 @@ async def case_view(
     )
 
 
-def summary(case: Case) -> CaseSummary:
+def summary(case: Case, reply_due: datetime | None) -> CaseSummary:
     return CaseSummary(
         id=case.id,
         ticket_id=case.ticket_id,
@@ -146,6 +141,7 @@ def summary(case: Case) -> CaseSummary:
         anonymous=case.anonymous,
         confidential=case.confidential,
         transfer_due=case.transfer_due,
+        reply_due=reply_due,
     )
 
 
@@ -157,7 +153,9 @@ async def list_cases(
     uow: UnitOfWorkDep,
     staff: Staff,
     rules: RulesDep,
-    status: str | None = None,
+    status: Annotated[
+        list[str] | None, Query(description="One status, or several (repeated): a queue's")
+    ] = None,
     case_type: str | None = None,
     department_id: str | None = None,
     ticket_id: str | None = None,
@@ -180,13 +178,15 @@ async def list_cases(
             found_cases = [found] if found else []
         else:
             found_cases = await repo.list(
-                status=status,
+                statuses=status,
                 case_type=case_type,
                 department_id=department_id,
                 first_ask_owner=first_ask_owner,
                 oldest_first=oldest_first,
             )
-    return [summary(c) for c in found_cases if rules.may_see_case(c, viewer)]
+        visible = [c for c in found_cases if rules.may_see_case(c, viewer)]
+        dues = await repo.reply_dues([c.id for c in visible])
+    return [summary(c, dues.get(c.id)) for c in visible]
 
 
 @cases_router.get("/{case_id}", response_model=CaseRead)

@@ -65,15 +65,17 @@ class CaseSummary(BaseModel):
     transfer_due: datetime | None = Field(
         description="首问负责制: transfer to the department by then (working days)"
     )
+    reply_due: datetime | None = Field(
+        None,
+        description="The department's reply is due by then: the earliest running reply limit "
+        "(complaint.reply, report.reply, ...) the SLA monitor opened for the case",
+    )
 
 
 class CaseRead(CaseSummary):
     description: str
     reported_party: str | None = Field(
         None, description="Shown only to readers of the confidential fields"
-    )
-    reply_due: datetime | None = Field(
-        None, description="Earliest open reply deadline from the SLA monitor"
     )
     reply_text: str | None
     answer_text: str | None

@@ -335,6 +335,11 @@ class Upstream:
         """A department's step on a case it holds (accept, reply) or the answer to the customer."""
         return await self.json("casework", "POST", f"/cases/{case_id}/{step}", token, json=body)
 
+    async def case_contact(self, token: str, case_id: str) -> dict:
+        """The customer's (or reporter's) name and phone, for the roles casework's rules allow;
+        casework audits every read, granted or refused."""
+        return await self.json("casework", "GET", f"/cases/{case_id}/contact", token)
+
     async def chase_case(self, token: str, case_id: str, body: dict) -> dict:
         return await self.json("casework", "POST", f"/cases/{case_id}/chase", token, json=body)
 

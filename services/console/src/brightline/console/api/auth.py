@@ -68,9 +68,11 @@ async def callback(
         code=code, code_verifier=pending.code_verifier, redirect_uri=redirect_uri(request)
     )
     principal = await verifier_for(request.app.state).principal(tokens.access_token)
-    if not principal.has(Role.AGENT, Role.SUPERVISOR):
+    if not principal.has(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER):
         await request.app.state.oidc.sign_out(tokens.refresh_token)
-        raise Problem(403, "forbidden", "The console is for agents and supervisors")
+        raise Problem(
+            403, "forbidden", "The console is for agents, supervisors and departments' caseworkers"
+        )
     cookie = await sessions.create(principal.subject, tokens)
     if principal.has(Role.AGENT):  # the agent takes a seat on the floor
         hub = request.app.state.hub

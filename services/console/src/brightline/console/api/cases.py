@@ -29,19 +29,18 @@ class Transfer(BaseModel):
 async def cases_waiting_transfer(caller: SupervisorCaller, upstream: UpstreamDep) -> dict[str, Any]:
     """The cases no department holds yet, the longest waiting first, and the active departments
     with the case types each handles. A part casework cannot give is empty, with why."""
-    fetched: list[list[dict[str, Any]] | BaseException] = await asyncio.gather(
+    fetched: list[Any] = await asyncio.gather(
         # The longest waiting first: in a storm the queue outgrows a page, and what is left out
         # must be what waited least.
-        *(upstream.cases(caller.token, status=s, oldest_first="true") for s in WAITING),
+        upstream.cases(caller.token, status=list(WAITING), oldest_first="true"),
         upstream.departments(caller.token),
         return_exceptions=True,
     )
-    *waiting, departments = fetched
+    waiting, departments = fetched
     now = clock.now()
     cases = [
         {**c, "transfer_seconds_left": seconds_until(c.get("transfer_due"), now)}
-        for batch in waiting
-        for c in (_ok(batch) or [])
+        for c in (_ok(waiting) or [])
     ]
     return {
         "cases": sorted(cases, key=lambda c: (c.get("transfer_due") or "~", c["opened_at"])),

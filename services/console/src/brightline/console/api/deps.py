@@ -36,6 +36,10 @@ def _caller(*roles: Role):
 AgentCaller = Annotated[Caller, Depends(_caller(Role.AGENT, Role.SUPERVISOR))]
 SoloAgent = Annotated[Caller, Depends(_caller(Role.AGENT))]
 SupervisorCaller = Annotated[Caller, Depends(_caller(Role.SUPERVISOR))]
+# A department's caseworker: the cases transferred to the department (casework scopes them).
+CaseworkerCaller = Annotated[Caller, Depends(_caller(Role.CASEWORKER))]
+# Everyone the console serves: the floor and the departments behind it.
+StaffCaller = Annotated[Caller, Depends(_caller(Role.AGENT, Role.SUPERVISOR, Role.CASEWORKER))]
 
 
 async def get_hub(request: Request) -> LiveHub:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from brightline.console.adapters import desk_store
-from brightline.console.api.deps import AgentCaller, HubDep, SoloAgent, UpstreamDep
+from brightline.console.api.deps import AgentCaller, HubDep, SoloAgent, StaffCaller, UpstreamDep
 from brightline.console.api.desk_schemas import (
     DeskCodes,
     DeskStateRead,
@@ -155,9 +155,10 @@ async def put_draft(body: DraftWrite, caller: SoloAgent, hub: HubDep) -> DraftRe
 
 @desk.post("/etiquette", response_model=EtiquetteRead)
 async def check_phrases(
-    body: EtiquetteText, caller: AgentCaller, upstream: UpstreamDep
+    body: EtiquetteText, caller: StaffCaller, upstream: UpstreamDep
 ) -> EtiquetteRead:
-    """The forbidden service phrases (服务忌语) in text meant for the customer, as it is typed."""
+    """The forbidden service phrases (服务忌语) in text meant for the customer, as it is typed
+    (an agent's, or a department's reply)."""
     return EtiquetteRead(**await upstream.etiquette_check(caller.token, body.text))
 
 

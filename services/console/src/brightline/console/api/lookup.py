@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from brightline.console.api.deps import AgentCaller, UpstreamDep
+from brightline.console.api.deps import AgentCaller, StaffCaller, UpstreamDep
 from brightline.console.api.lookup_schemas import (
     CustomerFound,
     CustomerLink,
@@ -38,8 +38,9 @@ async def search_tickets(
 
 
 @lookup.get("/records/tickets/{ticket_id}/timeline", response_model=Timeline)
-async def timeline(ticket_id: str, caller: AgentCaller, upstream: UpstreamDep) -> Timeline:
-    """One ticket's life across every service, oldest first."""
+async def timeline(ticket_id: str, caller: StaffCaller, upstream: UpstreamDep) -> Timeline:
+    """One ticket's life across every service, oldest first; a department's caseworker opens the
+    ticket of a case it holds (records' confidentiality rules decide what it shows them)."""
     return Timeline(**await upstream.timeline(caller.token, ticket_id))
 
 

@@ -16,6 +16,7 @@ from brightline.console.api.deps import (
     ChasesDep,
     HubDep,
     SoloAgent,
+    StaffCaller,
     SupervisorCaller,
     SwitchToken,
     UpstreamDep,
@@ -42,10 +43,14 @@ supervisor = APIRouter(prefix="/api/supervisor", tags=["supervisor"])
 
 
 @me_router.get("/me", response_model=UserRead)
-async def who_am_i(caller: AgentCaller) -> UserRead:
+async def who_am_i(caller: StaffCaller) -> UserRead:
     p = caller.principal
     return UserRead(
-        subject=p.subject, name=p.name or p.subject, staff_no=p.staff_no, roles=sorted(p.roles)
+        subject=p.subject,
+        name=p.name or p.subject,
+        staff_no=p.staff_no,
+        roles=sorted(p.roles),
+        department_id=p.department_id,
     )
 
 

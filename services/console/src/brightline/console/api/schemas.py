@@ -18,6 +18,7 @@ class UserRead(BaseModel):
     name: str
     staff_no: str | None
     roles: list[str]
+    department_id: str | None = Field(None, description="A caseworker's department")
 
 
 class SessionRead(BaseModel):

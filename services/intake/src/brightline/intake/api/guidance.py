@@ -31,7 +31,7 @@ from brightline.intake.domain.scripts import InvalidAnswer
 from brightline.intake.handlers import now, scripts
 from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWorkDep
-from brightline.platform.auth import Desk
+from brightline.platform.auth import Desk, Staff
 from brightline.platform.problems import Problem
 
 greetings = APIRouter(prefix="/greetings", tags=["greetings"])
@@ -221,8 +221,9 @@ async def next_step(ticket_type: str, body: ScriptAnswers, agent: Desk) -> Scrip
 
 
 @etiquette.post("/check", response_model=EtiquetteResult)
-async def check_text(body: EtiquetteCheck, agent: Desk, book: PhraseBookDep) -> EtiquetteResult:
-    """Check text meant for a customer against the forbidden service phrases (服务忌语)."""
+async def check_text(body: EtiquetteCheck, staff: Staff, book: PhraseBookDep) -> EtiquetteResult:
+    """Check text meant for a customer against the forbidden service phrases (服务忌语): the
+    agent's, and a department's reply the agent will read to the customer."""
     violations = book.check(body.text)
     return EtiquetteResult(
         polite=not violations,

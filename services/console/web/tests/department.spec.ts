@@ -1,0 +1,50 @@
+import { describe, expect, it, vi } from 'vitest'
+
+vi.mock('@/api/client', () => ({ api: {}, unwrap: async () => ({}) }))
+const { STEPS_BY_STATUS, daysAndHours, replyLeft } = await import('@/stores/department')
+
+describe("the department's desk", () => {
+  it('offers each status only the steps casework takes from it', () => {
+    expect(STEPS_BY_STATUS.transferred).toEqual(['accept'])
+    expect(STEPS_BY_STATUS.accepted).toEqual(['investigate', 'reply'])
+    expect(STEPS_BY_STATUS.investigating).toEqual(['reply'])
+    // Replied, answered or closed: the first-ask owner's and the supervisor's, not the department's.
+    expect(STEPS_BY_STATUS.replied).toBeUndefined()
+  })
+
+  it('reads a limit days away as days and hours', () => {
+    expect(daysAndHours(4 * 86400 + 23 * 3600 + 59 * 60)).toEqual({ d: 4, h: 23 })
+    expect(daysAndHours(86400)).toEqual({ d: 1, h: 0 })
+    expect(daysAndHours(-5)).toEqual({ d: 0, h: 0 })
+  })
+
+  it("counts the reply limit down from what the console said, on the browser's own elapsed time", () => {
+    const held = {
+      id: 'c1', ticket_id: 't1', ticket_no: 'GD1', case_type: 'complaint', status: 'accepted',
+      complaint_subtype: 'business', complaint_grade: 'general', anonymous: false, confidential: false,
+      opened_at: '2026-12-07T01:00:00Z', reply_due: '2026-12-12T01:00:00Z', reply_seconds_left: 100,
+    }
+    expect(replyLeft(held, 1_000, 11_000)).toBe(90)
+    expect(replyLeft({ ...held, reply_seconds_left: null }, 1_000, 11_000)).toBeNull()
+  })
+})
+
+describe('who pressed for a reply', () => {
+  it("tells the SLA monitor's warning, the supervisor's chase and the customer's call apart", async () => {
+    const { urgedBy } = await import('@/stores/department')
+    const step = (action: string, actor: string, at: string) => ({ action, actor, at, from_status: null, to_status: null, note: null })
+    expect(
+      urgedBy([
+        step('open', 'agent-1001', '1'),
+        step('remind', 'sla_monitor', '2'),
+        step('remind', 'super-9001', '3'),
+        step('chase', 'intake', '4'),
+        step('accept', 'cw-1', '5'),
+      ]),
+    ).toEqual([
+      { by: 'limit', at: '2' },
+      { by: 'supervisor', at: '3' },
+      { by: 'customer', at: '4' },
+    ])
+  })
+})
