@@ -464,9 +464,28 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
             "[data-test=department-done]", has_text="已对抄表员进行批评教育并整改"
         ).wait_for()
         held.wait_for(state="detached")  # replied: the first-ask owner's now
-        # The ticket's history, as records shows it to the department.
+
+        # The ticket's history, as records shows it to the department: each step of the case
+        # named, the reply in its own words.
+        def replied_in_records() -> bool:
+            r = httpx.get(
+                f"{stack['records']}/tickets/{ticket_id}/timeline", headers=supervisor, timeout=10
+            )
+            return r.status_code == 200 and any(
+                e["kind"] == "case.replied" for e in r.json()["entries"]
+            )
+
+        until(replied_in_records)
         detail.locator("[data-test=department-ticket]").click()
-        page.locator("[data-test=timeline] [data-test=timeline-entry]").first.wait_for()
+        page.locator(
+            "[data-test=timeline] [data-test=timeline-entry][data-kind='case.replied']",
+            has_text="承办部门答复",
+        ).filter(has_text="已对抄表员进行批评教育并整改").wait_for()
+        page.locator(
+            "[data-test=timeline] [data-test=timeline-entry][data-kind='case.investigating']",
+            has_text="调取营业厅录像",
+        ).wait_for()
+        shoot(page, "department-ticket-history")
         page.keyboard.press("Escape")
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-department-desk.png"))

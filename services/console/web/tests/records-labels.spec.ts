@@ -31,7 +31,7 @@ describe('what records sends, as the screen says it', () => {
 
   it('gives codes it does not know a generic label, never the code', () => {
     const t = (key: string) => key
-    expect(kindKey('case.transferred')).toBe('timeline.kinds.case_other')
+    expect(kindKey('case.handed_around')).toBe('timeline.kinds.case_other')
     expect(kindKey('work_order.paused')).toBe('timeline.kinds.work_order_other')
     expect(kindKey('brand.new')).toBe('timeline.kinds.other')
     expect(statusLabel(t, 'weird_status')).toBe('records.statuses.other')
@@ -69,6 +69,10 @@ describe('what records sends, as the screen says it', () => {
     // Why a repair was called off, and why its arrival clock stopped.
     expect(detail('work_order.cancelled', { reason: '客户告知已自行恢复供电' })).toBe('撤销原因：客户告知已自行恢复供电')
     expect(detail('deadline.cancelled', { limit_key: 'repair.arrival.urban', reason: '重复报修' })).toBe('城区到达现场 · 撤销：重复报修')
+    // A case's steps in its own words: what the department replied, what the customer was told.
+    expect(detail('case.replied', { note: '已对抄表员进行批评教育', status: 'replied' })).toBe('已对抄表员进行批评教育')
+    expect(detail('case.answered', { note: '已致电客户告知结果' })).toBe('已致电客户告知结果')
+    expect(detail('case.accepted', { note: null })).toBe('')
   })
 
   it('names every status records gives a ticket: a closed complaint, a crew on its way, a customer not reached', () => {

@@ -156,6 +156,12 @@ COMPLAINTS = [
     ("电费账单金额异常，比上月高很多", "business"),
     ("营业厅工作人员态度不好", "service"),
 ]
+# A report (举报) and whom it names: the caller's identity is kept from everyone but the handling
+# department and the supervisor.
+REPORTS = [
+    ("举报抄表员上门抄表时索要好处费", "抄表员王某"),
+    ("举报营业厅工作人员违规为他人办理用电业务", "营业厅柜员"),
+]
 # A consultation and the answer the agent gives on the spot (the ticket is completed with it).
 CONSULTATIONS = {
     "咨询阶梯电价怎么计算": "居民阶梯电价按年用电量分三档计价，具体档位和电价以当地政策为准，"
@@ -332,7 +338,10 @@ class Demo:
             (c for c in self.customers if call.get("caller_number") in c["phones"]), None
         )
         kind = (
-            kind or self.rng.choices(["repair", "consultation", "complaint"], weights=[5, 3, 2])[0]
+            kind
+            or self.rng.choices(
+                ["repair", "consultation", "complaint", "report"], weights=[5, 3, 2, 1]
+            )[0]
         )
         body: dict = {
             "ticket_type": kind,
@@ -374,6 +383,9 @@ class Demo:
                 complaint_subtype=subtype,
                 complaint_grade="general",
             )
+        elif kind == "report":  # 举报: 纪检监察室's, answered by a person on the department desk
+            description, reported_party = self.rng.choice(REPORTS)
+            body.update(description=description, reported_party=reported_party)
         else:
             body["description"] = self.rng.choice(list(CONSULTATIONS))
         ticket = await self.attempt(

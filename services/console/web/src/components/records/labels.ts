@@ -32,6 +32,13 @@ export const TIMELINE_KINDS = [
   'case.opened',
   'case.reminded',
   'case.escalated',
+  'case.transferred',
+  'case.accepted',
+  'case.investigating',
+  'case.replied',
+  'case.answered',
+  'case.reopened',
+  'case.closed',
   'callback.due',
   'callback.outcome',
   'callback.reopen_requested',
@@ -104,6 +111,15 @@ export function entryDetail(t: T, has: Has, entry: EntryFacts, when: (iso: strin
         : ''
     case 'ticket.recorded':
       return text('description') ?? ''
+    // What the department found and replied, what the customer was told, the transfer's note:
+    // the case's own words, as casework recorded the step.
+    case 'case.transferred':
+    case 'case.investigating':
+    case 'case.replied':
+    case 'case.answered':
+    case 'case.reopened':
+    case 'case.closed':
+      return text('note') ?? ''
     case 'deadline.opened':
     case 'deadline.warned':
     case 'deadline.breached':
