@@ -436,6 +436,7 @@ async def test_a_report_is_found_only_by_the_handling_caseworker_without_the_rep
         reads = {(r["reader"], r["action"], r["granted"]) for r in audit}
         assert {("cw-1", "search", True), ("cw-1", "timeline", True)} <= reads
         assert ("agent-7", "timeline", False) in reads
+        assert {r["ticket_no"] for r in audit} == {ticket_no}  # what an auditor looks up
 
 
 async def test_the_rebuild_from_kafka_ends_equal_to_the_live_view(stack):

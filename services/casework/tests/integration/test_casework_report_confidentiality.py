@@ -51,6 +51,12 @@ async def test_supervisor_sees_the_reporter_and_the_read_is_audited(casework, he
     }
     rows = await audit(casework, helpers, report["id"])
     assert [(r["reader"], r["granted"]) for r in rows] == [("sup-1", True)]
+    # Named by the ticket too: what an auditor looks a read up by.
+    assert (rows[0]["ticket_id"], rows[0]["ticket_no"], rows[0]["case_type"]) == (
+        report["ticket_id"],
+        report["ticket_no"],
+        "report",
+    )
     assert (
         set(rows[0]["fields"]) == {"caller_name", "phone", "address", "customer_id"}
         and rows[0]["at"]

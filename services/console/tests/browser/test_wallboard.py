@@ -527,6 +527,95 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         context.close()
 
 
+def test_the_supervisor_sees_who_read_a_whistle_blowers_identity(stack, browser):
+    """A report (举报): the handling department's caseworker reads the reporter's contact
+    (allowed), an agent tries it and the report's history (refused); the supervisor's desk lists
+    each read by 工单号, refused ones marked, and never the reporter's name or phone."""
+    supervisor = bearer(Role.SUPERVISOR, subject="super-9001")
+    department = httpx.put(
+        f"{stack['casework']}/departments/dept-audit",
+        json={"name": "纪检监察室", "case_types": ["report"]},
+        headers=supervisor,
+        timeout=10,
+    )
+    assert department.status_code == 200, department.text
+    recorded = record_ticket(
+        stack["intake"],
+        {
+            "ticket_type": "report",
+            "description": "举报抄表员索要好处费",
+            "caller_name": "举报人丙",
+            "phone": "13300133009",
+            "reported_party": "抄表员赵某",
+        },
+    )
+
+    def case() -> dict | None:
+        found = httpx.get(
+            f"{stack['casework']}/cases",
+            params={"ticket_id": recorded["id"]},
+            headers=supervisor,
+            timeout=10,
+        ).json()
+        return found[0] if found else None
+
+    until(case)
+    case_id = case()["id"]
+    moved = httpx.post(
+        f"{stack['casework']}/cases/{case_id}/transfer",
+        json={"department_id": "dept-audit"},
+        headers=supervisor,
+        timeout=10,
+    )
+    assert moved.status_code == 200, moved.text
+    auditor = bearer(Role.CASEWORKER, subject="cw-audit-1", department_id="dept-audit")
+    contact = f"{stack['casework']}/cases/{case_id}/contact"
+    assert httpx.get(contact, headers=auditor, timeout=10).json()["phone"] == "13300133009"
+    assert httpx.get(contact, headers=AGENT, timeout=10).status_code == 403
+
+    def in_records() -> bool:
+        r = httpx.get(
+            f"{stack['records']}/tickets",
+            params={"ticket_no": recorded["no"]},
+            headers=supervisor,
+            timeout=10,
+        )
+        return r.status_code == 200 and bool(r.json()["items"])
+
+    until(in_records)
+    timeline = f"{stack['records']}/tickets/{recorded['id']}/timeline"
+    assert httpx.get(timeline, headers=AGENT, timeout=10).status_code == 404
+
+    context, page = sign_in(browser, stack["console"], "super-9001", path="/supervisor")
+    try:
+        card = page.locator("[data-test=confidential-reads]")
+        card.wait_for()
+        card.locator(
+            "input[data-test=confidential-filter], [data-test=confidential-filter] input"
+        ).fill(recorded["no"])
+        rows = card.locator(".el-table__body tr")
+        rows.first.wait_for()
+        seen = {
+            (
+                row.locator("[data-test=confidential-reader]").inner_text(),
+                row.locator("[data-test=confidential-what]").inner_text(),
+                row.locator("[data-test=confidential-result]").get_attribute("data-granted"),
+            )
+            for row in rows.all()
+        }
+        assert ("cw-audit-1", "举报人身份与联系方式", "true") in seen, seen
+        assert ("agent-1001", "举报人身份与联系方式", "false") in seen, seen
+        assert ("agent-1001", "查看举报工单全程记录", "false") in seen, seen
+        assert all(recorded["no"] in row.inner_text() for row in rows.all())
+        assert "13300133009" not in card.inner_text() and "举报人丙" not in card.inner_text()
+        shoot(page, "supervisor-confidential-reads")
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-confidential-reads.png"))
+        raise
+    finally:
+        context.close()
+
+
 def escalate_a_call(intake: str, agent, caller: str, note: str) -> None:
     """The agent, ready, answers the call that rings and asks the duty supervisor for help."""
     agent.wait_for_selector("[data-test=my-state][data-state=not_ready]")

@@ -14,6 +14,7 @@ from brightline.console.adapters.oidc import OidcClient
 from brightline.console.adapters.sessions import WebSessions
 from brightline.console.api import (
     answers,
+    audit,
     auth,
     cases,
     clocks,
@@ -133,6 +134,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             cases.router,
             answers.router,
             department.router,
+            audit.router,
             handover.router,
             web_router(WEB_DIST),
         ],

@@ -1140,6 +1140,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/supervisor/confidential-reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confidential Reads
+         * @description The newest `limit` reads of each service, merged newest first.
+         */
+        get: operations["supervisor-confidential_reads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/handover/colleagues": {
         parameters: {
             query?: never;
@@ -1376,6 +1396,48 @@ export interface components {
             staff_no: string;
             /** State */
             state: string;
+        };
+        /** ConfidentialRead */
+        ConfidentialRead: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Reader */
+            reader: string;
+            /** Roles */
+            roles: string[];
+            /** Department Id */
+            department_id: string | null;
+            /** Ticket Id */
+            ticket_id: string | null;
+            /** Ticket No */
+            ticket_no: string | null;
+            /**
+             * What
+             * @description casework's reporter_contact (a report's whistle-blower) or customer_contact (any other case's caller), or records' search, export, ticket, timeline
+             */
+            what: string;
+            /** Granted */
+            granted: boolean;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "casework" | "records";
+        };
+        /** ConfidentialReads */
+        ConfidentialReads: {
+            /** Reads */
+            reads: components["schemas"]["ConfidentialRead"][];
+            /**
+             * Problems
+             * @description A service that could not give its audit (its reads are missing, with why)
+             */
+            problems: {
+                [key: string]: unknown;
+            }[];
         };
         /** CustomerFound */
         CustomerFound: {
@@ -3958,6 +4020,39 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "supervisor-confidential_reads": {
+        parameters: {
+            query?: {
+                /** @description One reader's reads */
+                reader?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfidentialReads"];
                 };
             };
             /** @description Validation Error */

@@ -168,9 +168,15 @@ class CaseRepository:
         )
 
     async def audit_rows(
-        self, *, case_id: str | None = None, reader: str | None = None, limit: int = 500
+        self, *, case_id: str | None = None, reader: str | None = None, limit: int
     ):
-        query = sa.select(confidential_reads).order_by(confidential_reads.c.id.desc()).limit(limit)
+        # With the case's ticket: an auditor looks a read up by its 工单号.
+        query = (
+            sa.select(confidential_reads, cases.c.ticket_id, cases.c.ticket_no, cases.c.case_type)
+            .join(cases, cases.c.id == confidential_reads.c.case_id)
+            .order_by(confidential_reads.c.id.desc())
+            .limit(limit)
+        )
         if case_id:
             query = query.where(confidential_reads.c.case_id == case_id)
         if reader:

@@ -419,10 +419,13 @@ async def list_confidential_reads(
     supervisor: Supervisor,
     case_id: str | None = None,
     reader: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ConfidentialReadRead]:
-    """Who read (or tried to read) a reporter's identity, and when."""
+    """Who read (or tried to read) a reporter's identity, and when: newest first."""
     async with uow:
-        rows = await CaseRepository(uow.session).audit_rows(case_id=case_id, reader=reader)
+        rows = await CaseRepository(uow.session).audit_rows(
+            case_id=case_id, reader=reader, limit=limit
+        )
     return [ConfidentialReadRead.model_validate(r, from_attributes=True) for r in rows]
 
 

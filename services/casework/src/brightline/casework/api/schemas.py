@@ -145,6 +145,9 @@ class DepartmentRead(DepartmentUpdate):
 class ConfidentialReadRead(BaseModel):
     id: int
     case_id: str
+    ticket_id: str
+    ticket_no: str | None
+    case_type: str
     reader: str
     roles: list[str]
     department_id: str | None

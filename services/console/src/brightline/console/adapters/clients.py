@@ -421,6 +421,11 @@ class Upstream:
     async def timeline(self, token: str, ticket_id: str) -> dict:
         return await self.json("records", "GET", f"/tickets/{ticket_id}/timeline", token)
 
+    async def confidential_reads(self, service: str, token: str, **params) -> list[dict]:
+        """Who read (or tried to read) what is confidential: casework's reads of a reporter's
+        contact, records' finds and reads of a report."""
+        return await self.json(service, "GET", "/audit/confidential-reads", token, params=params)
+
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()

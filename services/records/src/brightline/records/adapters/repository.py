@@ -17,7 +17,7 @@ from brightline.confidentiality import Confidentiality, Viewer
 from brightline.contracts import jsontext
 from brightline.contracts.events.casework import CaseType
 from brightline.messaging.unit_of_work import Riding
-from brightline.records.adapters.orm import confidential_reads, timeline
+from brightline.records.adapters.orm import confidential_reads, tickets, timeline
 from brightline.records.domain.model import (
     Projection,
     TicketChange,
@@ -517,7 +517,13 @@ class TicketRepository:
     async def confidential_reads(
         self, *, ticket_id: str | None, reader: str | None, limit: int
     ) -> list[Any]:
-        query = sa.select(confidential_reads).order_by(confidential_reads.c.id.desc()).limit(limit)
+        # With the ticket's 工单号: what an auditor looks a read up by.
+        query = (
+            sa.select(confidential_reads, tickets.c.ticket_no)
+            .outerjoin(tickets, tickets.c.ticket_id == confidential_reads.c.ticket_id)
+            .order_by(confidential_reads.c.id.desc())
+            .limit(limit)
+        )
         if ticket_id:
             query = query.where(confidential_reads.c.ticket_id == ticket_id)
         if reader:

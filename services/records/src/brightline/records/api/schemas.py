@@ -56,6 +56,7 @@ class TimelineRead(BaseModel):
 class ConfidentialReadRead(BaseModel):
     id: int
     ticket_id: str
+    ticket_no: str | None = None
     reader: str
     roles: list[str]
     department_id: str | None
