@@ -109,6 +109,70 @@ async def test_complaint_from_ticket_to_answered(casework, bus, helpers):
     assert all("13800138000" not in str(e.data) and "张三" not in str(e.data) for e in events)
 
 
+async def test_a_reply_that_does_not_do_goes_back_to_the_department(casework, bus, helpers):
+    """审核: the first-ask owner reads the department's reply before answering the customer and
+    sends back one that does not answer what the customer asked (退回重办): the department
+    investigates again with the reason before it, and replies anew."""
+    h = helpers
+    recorded = h.ticket("complaint", complaint_subtype="business", complaint_grade="general")
+    await bus.publish(recorded)
+    cid = (await h.case_of(casework, recorded.ticket_id, headers=h.AGENT))["id"]
+    await casework.post(
+        f"/cases/{cid}/transfer", json={"department_id": "dept-marketing"}, headers=h.AGENT
+    )
+    await casework.post(f"/cases/{cid}/accept", headers=h.CASEWORKER)
+    # Nothing to send back before the department replied.
+    early = await casework.post(
+        f"/cases/{cid}/send-back", json={"reason": "未答复"}, headers=h.AGENT
+    )
+    assert early.status_code == 409 and early.json()["allowed_from"] == ["replied"]
+    await casework.post(f"/cases/{cid}/reply", json={"text": "已处理。"}, headers=h.CASEWORKER)
+
+    reason = "答复未说明多收电费是否退还"
+    # Not the owner's, not the department's to send back; an empty reason is refused.
+    assert (
+        await casework.post(
+            f"/cases/{cid}/send-back", json={"reason": reason}, headers=h.OTHER_AGENT
+        )
+    ).status_code == 403
+    assert (
+        await casework.post(
+            f"/cases/{cid}/send-back", json={"reason": reason}, headers=h.CASEWORKER
+        )
+    ).status_code == 403
+    blank = await casework.post(f"/cases/{cid}/send-back", json={"reason": ""}, headers=h.AGENT)
+    assert blank.status_code == 422 and "reason" in blank.text
+
+    sent = await casework.post(f"/cases/{cid}/send-back", json={"reason": reason}, headers=h.AGENT)
+    assert sent.status_code == 200, sent.text
+    view = sent.json()
+    assert view["status"] == "investigating" and view["reply_text"] is None
+    assert (view["history"][-1]["action"], view["history"][-1]["note"]) == ("send_back", reason)
+    # Back in the department's queue; the reply given is withdrawn, not answerable.
+    held = await casework.get("/cases", params={"status": "investigating"}, headers=h.CASEWORKER)
+    assert cid in {c["id"] for c in held.json()}
+    assert (
+        await casework.post(f"/cases/{cid}/answer", json={"text": "您好"}, headers=h.AGENT)
+    ).status_code == 409
+
+    again = await casework.post(
+        f"/cases/{cid}/reply",
+        json={"text": "经核查为抄表错误，多收电费已于本月退还。"},
+        headers=h.CASEWORKER,
+    )
+    assert again.json()["status"] == "replied"
+    events = await bus.case_events(cid, at_least=6)
+    moves = [(e.data["status"], e.data["reply_round"]) for e in events[1:]]
+    assert moves == [
+        ("transferred", 0),
+        ("accepted", 0),
+        ("replied", 1),
+        ("investigating", 1),
+        ("replied", 2),
+    ]
+    assert events[-2].data["note"] == reason and events[-2].data["previous_status"] == "replied"
+
+
 async def test_unsatisfied_callback_reopens_the_case_keeping_its_history(casework, bus, helpers):
     h = helpers
     recorded = h.ticket("complaint", complaint_subtype="service", complaint_grade="general")

@@ -499,6 +499,8 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
     assert [s["action"] for s in replied["history"]][-3:] == ["accept", "investigate", "reply"]
     assert {s["actor"] for s in replied["history"][-3:]} == {"cw-1001"}
 
+    # 审核: the agent who took the call reads the reply before answering the customer and sends
+    # it back: it says nothing of what was done about the meter reader.
     context, desk = sign_in(browser, stack["console"], "agent-1001")
     try:
         card = desk.locator(f"[data-test=case-to-answer][data-case='{case['id']}']")
@@ -507,8 +509,62 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         assert (
             "已对抄表员进行批评教育并整改" in card.locator("[data-test=answer-reply]").inner_text()
         )
-        # The answer limit (first_ask.answer, 2 working days) once casework has learnt it; the
-        # card looks again every 30 s.
+        card.locator("[data-test=answer-send-back]").click()
+        desk.locator(
+            "textarea[data-test=answer-send-back-why], [data-test=answer-send-back-why] textarea"
+        ).fill("请说明整改措施，以及是否向客户致歉")
+        desk.locator("[data-test=answer-send-back-confirm]").click()
+        card.wait_for(state="detached", timeout=60_000)
+
+        # The department finds it back in its queue, the reason above the steps, and replies
+        # anew; the ticket's history tells the send-back from the investigations.
+        context_cw, page = sign_in(browser, stack["console"], "cw-1001")
+        try:
+            held = page.locator(f"[data-test=department-case][data-case='{case['id']}']")
+            held.wait_for(timeout=60_000)
+            held.click()
+            detail = page.locator(f"[data-test=department-case-detail][data-case='{case['id']}']")
+            detail.locator(
+                "[data-test=department-sent-back]", has_text="请说明整改措施，以及是否向客户致歉"
+            ).wait_for()
+            shoot(page, "department-sent-back")
+            detail.locator(
+                "[data-test=department-reply-text] textarea, "
+                "textarea[data-test=department-reply-text]"
+            ).fill("已对抄表员进行批评教育并整改，调整其抄表片区，并由班长上门向客户致歉")
+            page.wait_for_function(
+                "() => !document.querySelector('[data-test=department-reply]')?.disabled"
+            )
+            detail.locator("[data-test=department-reply]").click()
+            held.wait_for(state="detached")
+            assert detail.locator("[data-test=department-sent-back]").count() == 0
+
+            def sent_back_in_records() -> bool:
+                r = httpx.get(
+                    f"{stack['records']}/tickets/{ticket_id}/timeline",
+                    headers=supervisor,
+                    timeout=10,
+                )
+                return r.status_code == 200 and any(
+                    e["kind"] == "case.sent_back" for e in r.json()["entries"]
+                )
+
+            until(sent_back_in_records)
+            detail.locator("[data-test=department-ticket]").click()
+            page.locator(
+                "[data-test=timeline] [data-test=timeline-entry][data-kind='case.sent_back']",
+                has_text="答复退回部门重办",
+            ).filter(has_text="请说明整改措施").wait_for()
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure-department-sent-back.png"))
+            raise
+        finally:
+            context_cw.close()
+
+        # The new reply reaches the agent (the card looks again every 30 s), with a fresh answer
+        # limit (first_ask.answer, 2 working days, a clock of its own); the agent answers.
+        card.wait_for(timeout=60_000)
+        card.locator("[data-test=answer-reply]", has_text="上门向客户致歉").wait_for()
         card.locator("[data-test=answer-left]", has_text="内答复").wait_for(timeout=90_000)
         shoot(desk, "desk-case-to-answer")
         card.locator("textarea").fill("已致电客户告知处理结果，客户表示认可")
@@ -519,7 +575,15 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         ).json()
         assert answered["status"] == "answered"
         assert answered["answer_text"] == "已致电客户告知处理结果，客户表示认可"
+        assert [s["action"] for s in answered["history"]][-4:] == [
+            "reply",
+            "send_back",
+            "reply",
+            "answer",
+        ]
         assert answered["history"][-1]["actor"] == "agent-1001"
+        answer_clocks = [d for d in answered["deadlines"] if d["limit_key"] == "first_ask.answer"]
+        assert sorted(d["state"] for d in answer_clocks) == ["cancelled", "met"]
     except Exception:
         desk.screenshot(path=str(ARTIFACTS / "failure-desk-case-to-answer.png"))
         raise

@@ -48,3 +48,13 @@ describe('who pressed for a reply', () => {
     ])
   })
 })
+
+describe('a reply sent back (退回重办)', () => {
+  it('stands until the department replies again', async () => {
+    const { lastSentBack } = await import('@/stores/department')
+    const step = (action: string, note: string | null = null) => ({ action, actor: 'x', at: '1', from_status: null, to_status: null, note })
+    expect(lastSentBack([step('accept'), step('reply', '已处理')])).toBeNull()
+    expect(lastSentBack([step('reply', '已处理'), step('send_back', '未说明是否退费'), step('remind')])?.note).toBe('未说明是否退费')
+    expect(lastSentBack([step('reply'), step('send_back', 'x'), step('reply', '已退费')])).toBeNull()
+  })
+})

@@ -356,3 +356,24 @@ def test_a_repair_called_off_reads_before_the_callback_it_opens():
     entries = [("callback.due", "a"), ("work_order.cancelled", "b")]
     ordered = sorted(entries, key=lambda e: timeline_order(at, e[0], e[1]))
     assert [kind for kind, _ in ordered] == ["work_order.cancelled", "callback.due"]
+
+
+def test_a_reply_sent_back_reads_as_such_not_as_another_investigation():
+    def moved(status: str, previous: str, n: int, note: str | None = None) -> str:
+        data = {
+            "case_id": "c1",
+            "ticket_id": "t1",
+            "case_type": "complaint",
+            "status": status,
+            "previous_status": previous,
+            "changed_at": (T0 + timedelta(minutes=n)).isoformat(),
+            "actor": "agent-7",
+            "note": note,
+        }
+        [entry] = project(event("brightline.casework.case.status-changed.v1", data, n)).entries
+        assert entry.data["note"] == note
+        return entry.kind
+
+    assert moved("investigating", "accepted", 1, "核查抄表记录") == "case.investigating"
+    assert moved("replied", "investigating", 2, "已处理") == "case.replied"
+    assert moved("investigating", "replied", 3, "未说明是否退费") == "case.sent_back"

@@ -161,6 +161,20 @@ async def reply_to_case(command: commands.ReplyToCase, uow: UnitOfWork, *, now: 
     return case
 
 
+async def send_back_reply(
+    command: commands.SendBackReply, uow: UnitOfWork, *, now: datetime
+) -> Case:
+    repo = CaseRepository(uow.session)
+    case = await _load(repo, command.case_id)
+    actor = command.actor
+    if not (actor.is_supervisor or actor.subject == case.first_ask_owner):
+        raise NotYourCase("only the first-ask owner or a supervisor sends a reply back")
+    case.send_back(reason=command.reason, actor=actor.subject, at=now)
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
 async def answer_customer(
     command: commands.AnswerCustomer, uow: UnitOfWork, *, now: datetime
 ) -> Case:
@@ -459,6 +473,7 @@ def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> N
                     department_id=event.department_id,
                     note=event.note,
                     reopen_count=case.reopen_count,
+                    reply_round=case.reply_round,
                 )
             )
         elif isinstance(event, events.CaseChased):
@@ -513,6 +528,7 @@ HANDLERS: dict[type, Handler] = {
     commands.InvestigateCase: investigate_case,
     commands.ReplyToCase: reply_to_case,
     commands.AnswerCustomer: answer_customer,
+    commands.SendBackReply: send_back_reply,
     commands.CloseCase: close_case,
     commands.ReopenCase: reopen_case,
     commands.HandCaseOver: hand_case_over,

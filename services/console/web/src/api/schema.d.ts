@@ -1016,6 +1016,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cases/{case_id}/send-back": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Back Reply
+         * @description 审核: a reply that does not answer what the customer asked goes back to the department
+         *     (退回重办), with the reason; casework checks the case is mine.
+         */
+        post: operations["desk-send_back_reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/department/cases": {
         parameters: {
             query?: never;
@@ -1896,6 +1917,11 @@ export interface components {
             answered_today: number;
             /** Reason */
             reason?: string | null;
+        };
+        /** SendBack */
+        SendBack: {
+            /** Reason */
+            reason: string;
         };
         /** ServiceArea */
         ServiceArea: {
@@ -3815,6 +3841,43 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Answer"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "desk-send_back_reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendBack"];
             };
         };
         responses: {

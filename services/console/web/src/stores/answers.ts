@@ -35,5 +35,12 @@ export const useAnswersStore = defineStore('answers', () => {
     await unwrap(api.POST('/api/cases/{case_id}/answer', { params: { path: { case_id: caseId } }, body: { text: text.trim() } }))
     await load()
   }
-  return { cases, loadedAt, load, answer }
+  /** 审核: the reply does not do; the department works on it again, the reason before it. */
+  async function sendBack(caseId: string, reason: string): Promise<void> {
+    await unwrap(
+      api.POST('/api/cases/{case_id}/send-back', { params: { path: { case_id: caseId } }, body: { reason: reason.trim() } }),
+    )
+    await load()
+  }
+  return { cases, loadedAt, load, answer, sendBack }
 })

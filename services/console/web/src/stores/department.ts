@@ -58,6 +58,12 @@ export function urgedBy(history: CaseStep[]): Urge[] {
   })
 }
 
+/** The send-back (退回重办) the department has not answered with a reply yet, if any. */
+export function lastSentBack(history: CaseStep[]): CaseStep | null {
+  const last = [...history].reverse().find((s) => s.action === 'send_back' || s.action === 'reply')
+  return last?.action === 'send_back' ? last : null
+}
+
 /** Seconds to the reply limit now, counted down from what the console said at `loadedAt`. */
 export function replyLeft(c: DepartmentCase, loadedAt: number, now: number): number | null {
   return countedDown(c.reply_seconds_left, loadedAt, now)

@@ -323,7 +323,8 @@ def _case_status(p, book: PolicyBook) -> list[Input]:
     if p.status == "transferred":
         inputs.append(Meet(**subject, limit_keys=TRANSFER, at=p.changed_at))
     if p.status == "replied":
-        # 1.1: the department's reply reached the first-ask owner, who now has 2 working days
+        # 1.1: the department's reply reached the first-ask owner, who now has 2 working days.
+        # A reply after one sent back (or after a reopening) opens a clock of its own.
         inputs.append(
             Open(
                 limit_key="first_ask.answer",
@@ -332,6 +333,18 @@ def _case_status(p, book: PolicyBook) -> list[Input]:
                 ticket_id=p.ticket_id,
                 at=p.changed_at,
                 ticket_type=p.case_type,
+                round=max(p.reply_round - 1, 0),
+            )
+        )
+    if p.status == "investigating" and p.previous_status == "replied":
+        # 审核: the reply was sent back; nothing is left to answer the customer with until the
+        # department replies again (the customer's reply clock runs on).
+        inputs.append(
+            Cancel(
+                **subject,
+                limit_keys=("first_ask.answer",),
+                at=p.changed_at,
+                reason="the reply was sent back to the department",
             )
         )
     if p.status in ("investigating", "replied", "answered"):

@@ -55,6 +55,13 @@ class CaseStatusChangedV1(EventPayload):
         description="Times the case was reopened; a reopening (status reopened) opens reply "
         "clock number reopen_count from the policy pack in force",
     )
+    reply_round: int = Field(
+        0,
+        ge=0,
+        description="Replies the department gave so far: a reply sent back (investigating "
+        "after replied) or a reopened case replies again, and each reply (status replied) opens "
+        "the first-ask owner's answer clock number reply_round",
+    )
 
 
 @event("brightline.casework.case.reminded.v1", topic=CASEWORK_CASES, key="case_id")

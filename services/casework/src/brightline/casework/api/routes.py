@@ -24,6 +24,7 @@ from brightline.casework.api.schemas import (
     InvestigationCreate,
     ReminderRead,
     ReplyCreate,
+    SendBackCreate,
     StepRead,
     TransferCreate,
 )
@@ -317,6 +318,22 @@ async def reply_to_case(
 ) -> CaseRead:
     """The department's reply. Refused with 422 naming the phrase if it contains a 服务忌语."""
     command = commands.ReplyToCase(case_id, body.text, actor_of(staff))
+    return await _command(case_id, uow, bus, staff, rules, command)
+
+
+@cases_router.post("/{case_id}/send-back", response_model=CaseRead)
+async def send_back_reply(
+    case_id: str,
+    body: SendBackCreate,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    staff: Staff,
+    rules: RulesDep,
+) -> CaseRead:
+    """审核: the first-ask owner (or a supervisor) reads the department's reply before answering
+    the customer; one that does not do goes back to the department (退回重办), investigating
+    again, with the reason. The first-ask owner's answer clock stops until the next reply."""
+    command = commands.SendBackReply(case_id, body.reason, actor_of(staff))
     return await _command(case_id, uow, bus, staff, rules, command)
 
 

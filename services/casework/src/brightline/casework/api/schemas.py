@@ -109,6 +109,14 @@ class ReplyCreate(BaseModel):
     )
 
 
+class SendBackCreate(BaseModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why the reply does not do: read by the department, kept in the history",
+    )
+
+
 class AnswerCreate(BaseModel):
     text: str = Field(
         min_length=1,

@@ -76,6 +76,13 @@ class ReplyToCase:
 
 
 @dataclass(frozen=True)
+class SendBackReply:
+    case_id: str
+    reason: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
 class AnswerCustomer:
     case_id: str
     text: str

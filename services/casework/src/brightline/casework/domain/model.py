@@ -31,6 +31,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], CaseStatus]] = {
     "accept": (frozenset({"transferred"}), "accepted"),
     "investigate": (frozenset({"accepted"}), "investigating"),
     "reply": (frozenset({"accepted", "investigating"}), "replied"),
+    # 审核: the centre reads the department's reply before the customer hears it; one that does
+    # not answer what the customer asked goes back to the department (退回重办).
+    "send_back": (frozenset({"replied"}), "investigating"),
     "answer": (frozenset({"replied"}), "answered"),
     "reopen": (frozenset({"answered", "closed"}), "reopened"),
     "close": (frozenset({"answered"}), "closed"),
@@ -157,6 +160,17 @@ class Case:
         self._require_department(actor_department)
         self.reply_text = text
         self._move("reply", actor, at, note=text)
+
+    def send_back(self, *, reason: str, actor: str, at: datetime) -> None:
+        """The reply does not do (it misses what the customer asked, or holds no finding): the
+        department works on it again, the reason in the history; its reply is withdrawn."""
+        self.reply_text = None
+        self._move("send_back", actor, at, note=reason)
+
+    @property
+    def reply_round(self) -> int:
+        """How many replies the department gave (a sent-back or reopened case replies again)."""
+        return sum(1 for step in self.history if step.action == "reply")
 
     def answer(self, *, text: str, actor: str, at: datetime) -> None:
         """The customer is answered: by the first-ask owner or the department."""

@@ -1,7 +1,8 @@
 """The first-ask owner's answers (首问负责制 1.1): the cases the agent recorded whose department
 has replied, with the reply and the time left to answer the customer (the SLA monitor's
 `first_ask.answer` limit as casework holds it), and the answer itself, handed over to casework,
-which checks it is the owner's and that it holds no forbidden phrase."""
+which checks it is the owner's and that it holds no forbidden phrase. A reply that does not do
+is sent back to the department with the reason (审核, 退回重办)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ ANSWER_LIMIT = "first_ask.answer"
 
 class Answer(BaseModel):
     text: str = Field(min_length=1, max_length=8000)
+
+
+class SendBack(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 def to_answer(case: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -70,3 +75,12 @@ async def answer_customer(
     case_id: str, body: Answer, caller: AgentCaller, upstream: UpstreamDep
 ) -> dict:
     return await upstream.case_step(caller.token, case_id, "answer", body.model_dump())
+
+
+@router.post("/{case_id}/send-back")
+async def send_back_reply(
+    case_id: str, body: SendBack, caller: AgentCaller, upstream: UpstreamDep
+) -> dict:
+    """审核: a reply that does not answer what the customer asked goes back to the department
+    (退回重办), with the reason; casework checks the case is mine."""
+    return await upstream.case_step(caller.token, case_id, "send-back", body.model_dump())

@@ -35,6 +35,7 @@ export const TIMELINE_KINDS = [
   'case.transferred',
   'case.accepted',
   'case.investigating',
+  'case.sent_back',
   'case.replied',
   'case.answered',
   'case.reopened',
@@ -115,6 +116,7 @@ export function entryDetail(t: T, has: Has, entry: EntryFacts, when: (iso: strin
     // the case's own words, as casework recorded the step.
     case 'case.transferred':
     case 'case.investigating':
+    case 'case.sent_back':
     case 'case.replied':
     case 'case.answered':
     case 'case.reopened':

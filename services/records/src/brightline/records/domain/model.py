@@ -439,6 +439,14 @@ def _incident(kind: str, tickets_field: str | None, status: str | None = None) -
     return project
 
 
+def _case_step(data: dict[str, Any]) -> str:
+    """A case's move as the history names it: its new status, except a reply the first-ask
+    owner sent back (审核: investigating again after replied), which is a step of its own."""
+    if data.get("status") == "investigating" and data.get("previous_status") == "replied":
+        return "case.sent_back"
+    return f"case.{data.get('status')}"
+
+
 def _case(kind: str | None, *, status: str | None = None, moves: bool = False) -> Projector:
     def project(event: Observed, at: datetime) -> Projection:
         d = event.data
@@ -446,7 +454,7 @@ def _case(kind: str | None, *, status: str | None = None, moves: bool = False) -
         department = _str(d, "department_id")
         new_status = status or (d.get("status") if moves else None)
         return Projection(
-            entries=[_entry(event, kind or f"case.{d.get('status')}", at, ticket_id=ticket_id)],
+            entries=[_entry(event, kind or _case_step(d), at, ticket_id=ticket_id)],
             changes=[
                 TicketChange(
                     ticket_id,
