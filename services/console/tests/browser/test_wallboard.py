@@ -185,6 +185,20 @@ def until(check, timeout: float = 90.0) -> None:
         time.sleep(0.5)
 
 
+def in_timeline(stack, ticket_id: str, kind: str, **data) -> bool:
+    """Records' timeline of the ticket holds an entry of `kind` (with these data), as the
+    supervisor reads it: what a page that opens the history waits for first."""
+    r = httpx.get(
+        f"{stack['records']}/tickets/{ticket_id}/timeline",
+        headers=bearer(Role.SUPERVISOR, subject="super-9001"),
+        timeout=10,
+    )
+    return r.status_code == 200 and any(
+        e["kind"] == kind and all(e["data"].get(k) == v for k, v in data.items())
+        for e in r.json()["entries"]
+    )
+
+
 def shown(page, test: str) -> float | None:
     value = page.locator(f"[data-test={test}]").get_attribute("data-value")
     return None if value in (None, "") else float(value)
@@ -337,16 +351,7 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
 
         # The clock drills into the ticket's history, each step with what it says: the reply
         # limit and when it falls due, as records has them.
-        def in_records() -> bool:
-            r = httpx.get(
-                f"{stack['records']}/tickets/{ticket_id}/timeline", headers=supervisor, timeout=10
-            )
-            return r.status_code == 200 and any(
-                e["kind"] == "deadline.opened" and e["data"].get("limit_key") == "complaint.reply"
-                for e in r.json()["entries"]
-            )
-
-        until(in_records)
+        until(lambda: in_timeline(stack, ticket_id, "deadline.opened", limit_key="complaint.reply"))
         row.locator("[data-test=clock-timeline]").click()
         opened = page.locator(
             "[data-test=timeline] [data-test=timeline-entry][data-kind='deadline.opened']",
@@ -467,15 +472,7 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
 
         # The ticket's history, as records shows it to the department: each step of the case
         # named, the reply in its own words.
-        def replied_in_records() -> bool:
-            r = httpx.get(
-                f"{stack['records']}/tickets/{ticket_id}/timeline", headers=supervisor, timeout=10
-            )
-            return r.status_code == 200 and any(
-                e["kind"] == "case.replied" for e in r.json()["entries"]
-            )
-
-        until(replied_in_records)
+        until(lambda: in_timeline(stack, ticket_id, "case.replied"))
         detail.locator("[data-test=department-ticket]").click()
         page.locator(
             "[data-test=timeline] [data-test=timeline-entry][data-kind='case.replied']",
@@ -539,17 +536,7 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
             held.wait_for(state="detached")
             assert detail.locator("[data-test=department-sent-back]").count() == 0
 
-            def sent_back_in_records() -> bool:
-                r = httpx.get(
-                    f"{stack['records']}/tickets/{ticket_id}/timeline",
-                    headers=supervisor,
-                    timeout=10,
-                )
-                return r.status_code == 200 and any(
-                    e["kind"] == "case.sent_back" for e in r.json()["entries"]
-                )
-
-            until(sent_back_in_records)
+            until(lambda: in_timeline(stack, ticket_id, "case.sent_back"))
             detail.locator("[data-test=department-ticket]").click()
             page.locator(
                 "[data-test=timeline] [data-test=timeline-entry][data-kind='case.sent_back']",
