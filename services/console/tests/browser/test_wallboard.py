@@ -464,6 +464,16 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         )
         detail.locator("[data-test=department-history]", has_text="调取营业厅录像").wait_for()
         shoot(page, "department-case")
+        # Every word on the desk is a message in each language, no code reaches the screen.
+        assert untranslated(page, "zh-CN") == []
+        page.keyboard.press("Escape")  # out of the reply box: L switches the language
+        page.locator("body").click(position={"x": 5, "y": 700})
+        page.keyboard.press("l")
+        detail.locator("[data-test=department-case-status]", has_text="Investigating").wait_for()
+        assert untranslated(page, "en") == []
+        shoot(page, "department-case-en")
+        page.keyboard.press("l")
+        detail.locator("[data-test=department-case-status]", has_text="调查中").wait_for()
         detail.locator("[data-test=department-reply]").click()
         detail.locator(
             "[data-test=department-done]", has_text="已对抄表员进行批评教育并整改"

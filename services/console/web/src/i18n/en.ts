@@ -478,6 +478,7 @@ const en: typeof zh = {
     replyRefused: 'The reply holds a forbidden service phrase and was not sent: change it as suggested',
     moved: 'The case changed meanwhile; it has been reloaded',
     repliedWith: 'Your department replied: {r}',
+    noteSep: ': ',
     sentBack: '{at} the agent who took the call sent the reply back; investigate again and reply anew:',
     notOurs: 'Your department is not handling this case now',
     actions: {

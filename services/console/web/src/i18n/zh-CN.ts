@@ -476,6 +476,7 @@ export default {
     replyRefused: '答复含服务忌语，未提交：请按提示修改',
     moved: '该工单状态已变化，已刷新',
     repliedWith: '本部门已答复：{r}',
+    noteSep: '：',
     sentBack: '{at} 首问坐席退回重办，请重新调查后再次答复：',
     notOurs: '该工单当前不在本部门办理',
     actions: {
