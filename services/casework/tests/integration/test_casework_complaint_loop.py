@@ -150,7 +150,8 @@ async def test_a_reply_that_does_not_do_goes_back_to_the_department(casework, bu
     assert (view["history"][-1]["action"], view["history"][-1]["note"]) == ("send_back", reason)
     # Back in the department's queue; the reply given is withdrawn, not answerable.
     held = await casework.get("/cases", params={"status": "investigating"}, headers=h.CASEWORKER)
-    assert cid in {c["id"] for c in held.json()}
+    assert [c["sent_back"] for c in held.json() if c["id"] == cid] == [True]
+    assert view["sent_back"] is True
     assert (
         await casework.post(f"/cases/{cid}/answer", json={"text": "您好"}, headers=h.AGENT)
     ).status_code == 409
@@ -160,7 +161,7 @@ async def test_a_reply_that_does_not_do_goes_back_to_the_department(casework, bu
         json={"text": "经核查为抄表错误，多收电费已于本月退还。"},
         headers=h.CASEWORKER,
     )
-    assert again.json()["status"] == "replied"
+    assert again.json()["status"] == "replied" and again.json()["sent_back"] is False
     events = await bus.case_events(cid, at_least=6)
     moves = [(e.data["status"], e.data["reply_round"]) for e in events[1:]]
     assert moves == [

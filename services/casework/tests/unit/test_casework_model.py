@@ -95,3 +95,12 @@ def test_names_match_ignores_case_and_spaces():
     assert names_match("S-0042", None, "s-0042")
     assert not names_match("李四", "李四四", None)
     assert not names_match(None, "李四")
+
+
+def test_a_reply_sent_back_waits_for_a_new_one():
+    from brightline.casework.domain.model import awaiting_new_reply
+
+    assert not awaiting_new_reply([])
+    assert not awaiting_new_reply(["reply"])
+    assert awaiting_new_reply(["reply", "send_back"])
+    assert not awaiting_new_reply(["reply", "send_back", "reply"])

@@ -529,6 +529,8 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         try:
             held = page.locator(f"[data-test=department-case][data-case='{case['id']}']")
             held.wait_for(timeout=60_000)
+            back = page.locator("[data-test=department-queue] tr", has=held)
+            assert back.locator("[data-test=department-sent-back-tag]").inner_text() == "退回"
             held.click()
             detail = page.locator(f"[data-test=department-case-detail][data-case='{case['id']}']")
             detail.locator(

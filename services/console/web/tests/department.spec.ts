@@ -22,7 +22,7 @@ describe("the department's desk", () => {
     const held = {
       id: 'c1', ticket_id: 't1', ticket_no: 'GD1', case_type: 'complaint', status: 'accepted',
       complaint_subtype: 'business', complaint_grade: 'general', anonymous: false, confidential: false,
-      opened_at: '2026-12-07T01:00:00Z', reply_due: '2026-12-12T01:00:00Z', reply_seconds_left: 100,
+      opened_at: '2026-12-07T01:00:00Z', reply_due: '2026-12-12T01:00:00Z', reply_seconds_left: 100, sent_back: false,
     }
     expect(replyLeft(held, 1_000, 11_000)).toBe(90)
     expect(replyLeft({ ...held, reply_seconds_left: null }, 1_000, 11_000)).toBeNull()

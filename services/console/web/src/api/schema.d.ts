@@ -1520,6 +1520,12 @@ export interface components {
              * @description Seconds to the reply limit on the console's clock (negative: overdue)
              */
             reply_seconds_left: number | null;
+            /**
+             * Sent Back
+             * @description The reply came back (退回重办): reply anew
+             * @default false
+             */
+            sent_back: boolean;
         };
         /** DepartmentQueue */
         DepartmentQueue: {

@@ -479,6 +479,7 @@ const en: typeof zh = {
     moved: 'The case changed meanwhile; it has been reloaded',
     repliedWith: 'Your department replied: {r}',
     noteSep: ': ',
+    sentBackTag: 'Sent back',
     sentBack: '{at} the agent who took the call sent the reply back; investigate again and reply anew:',
     notOurs: 'Your department is not handling this case now',
     actions: {

@@ -477,6 +477,7 @@ export default {
     moved: '该工单状态已变化，已刷新',
     repliedWith: '本部门已答复：{r}',
     noteSep: '：',
+    sentBackTag: '退回',
     sentBack: '{at} 首问坐席退回重办，请重新调查后再次答复：',
     notOurs: '该工单当前不在本部门办理',
     actions: {

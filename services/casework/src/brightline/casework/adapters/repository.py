@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.casework.adapters.orm import (
@@ -20,7 +20,7 @@ from brightline.casework.adapters.orm import (
     escalations,
     reminders,
 )
-from brightline.casework.domain.model import Case, Step
+from brightline.casework.domain.model import REPLY_STEPS, Case, Step, awaiting_new_reply
 from brightline.platform.db import rows_affected
 
 # A reply limit (complaint.reply, report.reply, ...) still running: the department's reply is
@@ -227,6 +227,20 @@ class CaseRepository:
             .group_by(case_deadlines.c.case_id)
         )
         return {case_id: due for case_id, due in rows.all()}
+
+    async def sent_back(self, case_ids: Sequence[str]) -> set[str]:
+        """Which of the cases wait for a new reply after a send-back: each case's last reply
+        step, one statement for a page."""
+        if not case_ids:
+            return set()
+        last = (
+            sa.select(case_history.c.case_id, case_history.c.action)
+            .where(case_history.c.case_id.in_(case_ids), case_history.c.action.in_(REPLY_STEPS))
+            .ext(distinct_on(case_history.c.case_id))
+            .order_by(case_history.c.case_id, case_history.c.id.desc())
+        )
+        rows = (await self.session.execute(last)).all()
+        return {case_id for case_id, action in rows if awaiting_new_reply([action])}
 
     async def add_reminder(self, values: dict) -> bool:
         """False when this deadline's warning was already recorded."""

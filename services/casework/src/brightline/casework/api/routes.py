@@ -108,7 +108,9 @@ async def case_view(
         DeadlineRead.model_validate(r, from_attributes=True) for r in await repo.deadlines(case.id)
     ]
     return CaseRead(
-        **summary(case, (await repo.reply_dues([case.id])).get(case.id)).model_dump(),
+        **summary(
+            case, (await repo.reply_dues([case.id])).get(case.id), case.sent_back
+        ).model_dump(),
         description=case.description,
         reported_party=case.reported_party if rules.may_read_contact(case, viewer) else None,
         reply_text=case.reply_text,
@@ -127,7 +129,7 @@ async def case_view(
     )
 
 
-def summary(case: Case, reply_due: datetime | None) -> CaseSummary:
+def summary(case: Case, reply_due: datetime | None, sent_back: bool) -> CaseSummary:
     return CaseSummary(
         id=case.id,
         ticket_id=case.ticket_id,
@@ -143,6 +145,7 @@ def summary(case: Case, reply_due: datetime | None) -> CaseSummary:
         confidential=case.confidential,
         transfer_due=case.transfer_due,
         reply_due=reply_due,
+        sent_back=sent_back,
     )
 
 
@@ -187,7 +190,9 @@ async def list_cases(
             )
         visible = [c for c in found_cases if rules.may_see_case(c, viewer)]
         dues = await repo.reply_dues([c.id for c in visible])
-    return [summary(c, dues.get(c.id)) for c in visible]
+        # Only a case under investigation can be waiting for a new reply.
+        returned = await repo.sent_back([c.id for c in visible if c.status == "investigating"])
+    return [summary(c, dues.get(c.id), c.id in returned) for c in visible]
 
 
 @cases_router.get("/{case_id}", response_model=CaseRead)

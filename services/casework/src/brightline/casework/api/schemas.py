@@ -70,6 +70,10 @@ class CaseSummary(BaseModel):
         description="The department's reply is due by then: the earliest running reply limit "
         "(complaint.reply, report.reply, ...) the SLA monitor opened for the case",
     )
+    sent_back: bool = Field(
+        False,
+        description="审核: the reply was sent back to the department and not replied to since",
+    )
 
 
 class CaseRead(CaseSummary):

@@ -8,6 +8,7 @@ unsatisfied reopens it; the history keeps every step with its actor and time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,6 +39,19 @@ TRANSITIONS: dict[str, tuple[frozenset[str], CaseStatus]] = {
     "reopen": (frozenset({"answered", "closed"}), "reopened"),
     "close": (frozenset({"answered"}), "closed"),
 }
+
+
+# The steps that give or withdraw the department's reply, in the order they happened.
+REPLY_STEPS = ("reply", "send_back")
+
+
+def awaiting_new_reply(reply_steps: Iterable[str]) -> bool:
+    """Sent back (审核: 退回重办) and not replied to since: the last of the case's REPLY_STEPS is
+    a send-back."""
+    last = None
+    for action in reply_steps:
+        last = action
+    return last == "send_back"
 
 
 class CaseError(Exception):
@@ -166,6 +180,10 @@ class Case:
         department works on it again, the reason in the history; its reply is withdrawn."""
         self.reply_text = None
         self._move("send_back", actor, at, note=reason)
+
+    @property
+    def sent_back(self) -> bool:
+        return awaiting_new_reply(s.action for s in self.history if s.action in REPLY_STEPS)
 
     @property
     def reply_round(self) -> int:

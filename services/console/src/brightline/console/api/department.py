@@ -41,6 +41,7 @@ class DepartmentCase(BaseModel):
     reply_seconds_left: float | None = Field(
         description="Seconds to the reply limit on the console's clock (negative: overdue)"
     )
+    sent_back: bool = Field(False, description="The reply came back (退回重办): reply anew")
 
 
 class DepartmentQueue(BaseModel):
