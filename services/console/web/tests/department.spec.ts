@@ -58,3 +58,18 @@ describe('a reply sent back (退回重办)', () => {
     expect(lastSentBack([step('reply'), step('send_back', 'x'), step('reply', '已退费')])).toBeNull()
   })
 })
+
+describe('a case that is not ours', () => {
+  it('goes on only to another department that handles its type', async () => {
+    const { forwardTo } = await import('@/stores/department')
+    const queue = {
+      department_id: 'dept-service', department_name: '客户服务中心', cases: [], problems: [],
+      departments: [
+        { id: 'dept-marketing', name: '营销部', case_types: ['complaint', 'suggestion'] },
+        { id: 'dept-audit', name: '纪检监察室', case_types: ['report'] },
+      ],
+    }
+    expect(forwardTo('complaint', queue).map((d) => d.id)).toEqual(['dept-marketing'])
+    expect(forwardTo('praise', queue)).toEqual([])
+  })
+})

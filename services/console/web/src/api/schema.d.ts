@@ -1140,6 +1140,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/department/cases/{case_id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forward Case
+         * @description Not ours: the case goes on to the department that handles it (部门间转派), with why.
+         *     Casework refuses a department that does not handle the case's type (422); the case leaves
+         *     this department's queue.
+         */
+        post: operations["department-forward_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/department/cases/{case_id}/contact": {
         parameters: {
             query?: never;
@@ -1485,6 +1507,15 @@ export interface components {
             /** Call Id */
             call_id?: string | null;
         };
+        /** Department */
+        Department: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Case Types */
+            case_types: string[];
+        };
         /** DepartmentCase */
         DepartmentCase: {
             /** Id */
@@ -1535,6 +1566,11 @@ export interface components {
             department_name: string | null;
             /** Cases */
             cases: components["schemas"]["DepartmentCase"][];
+            /**
+             * Departments
+             * @description The other active departments, with the case types each handles: where a case that is not ours is transferred
+             */
+            departments: components["schemas"]["Department"][];
             /**
              * Problems
              * @description What casework could not give (the queue is empty then, with why)
@@ -1696,6 +1732,16 @@ export interface components {
             waiting: number;
             /** Longest Wait S */
             longest_wait_s: number | null;
+        };
+        /** Forward */
+        Forward: {
+            /** Department Id */
+            department_id: string;
+            /**
+             * Note
+             * @description Why it is theirs: the receiving department reads it
+             */
+            note: string;
         };
         /** GreetingRead */
         GreetingRead: {
@@ -4044,6 +4090,43 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Reply"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "department-forward_case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Forward"];
             };
         };
         responses: {

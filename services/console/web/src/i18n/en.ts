@@ -480,6 +480,10 @@ const en: typeof zh = {
     repliedWith: 'Your department replied: {r}',
     noteSep: ': ',
     sentBackTag: 'Sent back',
+    forward: 'Not ours: transfer to another department',
+    forwardWhy: 'Why (the receiving department reads it)',
+    forwardNone: 'No other department handles this type: ask the duty supervisor',
+    forwarded: 'Transferred to the other department',
     sentBack: '{at} the agent who took the call sent the reply back; investigate again and reply anew:',
     notOurs: 'Your department is not handling this case now',
     actions: {

@@ -478,6 +478,10 @@ export default {
     repliedWith: '本部门已答复：{r}',
     noteSep: '：',
     sentBackTag: '退回',
+    forward: '非本部门承办，转派其他部门',
+    forwardWhy: '转派原因（接收部门将看到）',
+    forwardNone: '没有其他承办此类工单的部门，请联系值班长',
+    forwarded: '已转派至其他部门',
     sentBack: '{at} 首问坐席退回重办，请重新调查后再次答复：',
     notOurs: '该工单当前不在本部门办理',
     actions: {

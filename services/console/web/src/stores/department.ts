@@ -75,7 +75,12 @@ export function daysAndHours(seconds: number): { d: number; h: number } {
   return { d: Math.floor(s / 86400), h: Math.floor((s % 86400) / 3600) }
 }
 
-const EMPTY: DepartmentQueue = { department_id: null, department_name: null, cases: [], problems: [] }
+const EMPTY: DepartmentQueue = { department_id: null, department_name: null, cases: [], departments: [], problems: [] }
+
+/** The other departments a case of this type may go on to (casework refuses any other). */
+export function forwardTo(caseType: string, queue: DepartmentQueue): DepartmentQueue['departments'] {
+  return queue.departments.filter((d) => d.case_types.includes(caseType))
+}
 
 export const useDepartmentStore = defineStore('department', () => {
   const queue = ref<DepartmentQueue>(EMPTY)
@@ -119,6 +124,17 @@ export const useDepartmentStore = defineStore('department', () => {
     )
     await after(caseId)
   }
+  /** Not ours: on to the department that handles it, with why; it leaves this queue. */
+  async function forward(caseId: string, departmentId: string, note: string): Promise<void> {
+    await unwrap(
+      api.POST('/api/department/cases/{case_id}/transfer', {
+        params: { path: { case_id: caseId } },
+        body: { department_id: departmentId, note: note.trim() },
+      }),
+    )
+    close()
+    await load()
+  }
   /** Who to call about it, when casework's rules allow (every read is in its audit). */
   async function readContact(caseId: string): Promise<void> {
     contact.value = (await unwrap(
@@ -129,5 +145,5 @@ export const useDepartmentStore = defineStore('department', () => {
     current.value = null
     contact.value = null
   }
-  return { queue, loadedAt, current, contact, load, open, after, accept, investigate, reply, readContact, close }
+  return { queue, loadedAt, current, contact, load, open, after, accept, investigate, reply, forward, readContact, close }
 })

@@ -44,12 +44,31 @@ class DepartmentCase(BaseModel):
     sent_back: bool = Field(False, description="The reply came back (退回重办): reply anew")
 
 
+class Department(BaseModel):
+    id: str
+    name: str
+    case_types: list[str]
+
+
 class DepartmentQueue(BaseModel):
     department_id: str | None
     department_name: str | None
     cases: list[DepartmentCase]
+    departments: list[Department] = Field(
+        description="The other active departments, with the case types each handles: where a "
+        "case that is not ours is transferred"
+    )
     problems: list[dict[str, Any]] = Field(
         description="What casework could not give (the queue is empty then, with why)"
+    )
+
+
+class Forward(BaseModel):
+    department_id: str = Field(min_length=1, max_length=64)
+    note: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why it is theirs: the receiving department reads it",
     )
 
 
@@ -65,12 +84,11 @@ def _with_time_left(case: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {**case, "reply_seconds_left": seconds_until(case.get("reply_due"), now)}
 
 
-async def _department_name(upstream, token: str, department_id: str | None) -> str | None:
-    try:  # a name is a help, not a condition
-        names = {d["id"]: d["name"] for d in await upstream.departments(token)}
+async def _departments(upstream, token: str) -> list[dict[str, Any]]:
+    try:  # names and other departments are a help, not a condition
+        return [d for d in await upstream.departments(token) if d.get("active", True)]
     except Problem:
-        return None
-    return names.get(department_id or "")
+        return []
 
 
 @router.get("/cases", response_model=DepartmentQueue)
@@ -78,19 +96,21 @@ async def department_cases(caller: CaseworkerCaller, upstream: UpstreamDep) -> D
     """The cases my department holds, the reply soonest due first (a case with no reply limit
     yet after those), then the longest waiting."""
     department_id = caller.principal.department_id
-    fetched: list[Any] = await asyncio.gather(
+    held, departments = await asyncio.gather(
         upstream.cases(caller.token, status=list(HELD), oldest_first="true"),
-        _department_name(upstream, caller.token, department_id),
+        _departments(upstream, caller.token),
         return_exceptions=True,
     )
-    held, name = fetched
+    if isinstance(departments, BaseException):
+        departments = []
     now = clock.now()
     cases = [] if isinstance(held, BaseException) else [_with_time_left(c, now) for c in held]
     cases.sort(key=lambda c: (c.get("reply_due") or "~", c["opened_at"]))
     return DepartmentQueue(
         department_id=department_id,
-        department_name=None if isinstance(name, BaseException) else name,
+        department_name=next((d["name"] for d in departments if d["id"] == department_id), None),
         cases=[DepartmentCase.model_validate(c) for c in cases],
+        departments=[Department.model_validate(d) for d in departments if d["id"] != department_id],
         problems=[_problem(held)] if isinstance(held, Exception) else [],
     )
 
@@ -125,6 +145,16 @@ async def reply_to_case(
     """答复: the department's reply, for the agent who took the call to answer the customer
     with. Casework refuses it (422, naming the phrase) if it holds a forbidden phrase."""
     return await upstream.case_step(caller.token, case_id, "reply", body.model_dump())
+
+
+@router.post("/cases/{case_id}/transfer")
+async def forward_case(
+    case_id: str, body: Forward, caller: CaseworkerCaller, upstream: UpstreamDep
+) -> dict:
+    """Not ours: the case goes on to the department that handles it (部门间转派), with why.
+    Casework refuses a department that does not handle the case's type (422); the case leaves
+    this department's queue."""
+    return await upstream.transfer_case(caller.token, case_id, body.model_dump())
 
 
 @router.get("/cases/{case_id}/contact")
