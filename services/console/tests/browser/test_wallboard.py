@@ -374,13 +374,7 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
 
         # The supervisor's desk lists the case waiting for a department, with the time to its
         # transfer limit, and transfers it to the one department that handles complaints.
-        department = httpx.put(
-            f"{stack['casework']}/departments/dept-service",
-            json={"name": "客户服务中心", "case_types": ["complaint"]},
-            headers=supervisor,
-            timeout=10,
-        )
-        assert department.status_code == 200, department.text
+        register_department(stack, "dept-service", "客户服务中心", "complaint")
         page.goto(f"{stack['console']}/supervisor")
         waiting = page.locator(
             "[data-test=cases-waiting] tr", has=page.locator(f"[data-case='{case['id']}']")
@@ -600,28 +594,23 @@ def test_a_complaints_reply_clock_counts_down_and_its_chase_reaches_casework(sta
         context.close()
 
 
-def test_a_case_that_is_not_ours_goes_on_to_the_department_that_handles_it(stack, browser):
-    """部门间转派: the department a complaint was transferred to finds it is another's (a billing
-    matter sent to 客户服务中心) and passes it on to 营销部 from its desk, with why."""
-    supervisor = bearer(Role.SUPERVISOR, subject="super-9001")
-    for department_id, name in (("dept-service", "客户服务中心"), ("dept-marketing", "营销部")):
-        put = httpx.put(
-            f"{stack['casework']}/departments/{department_id}",
-            json={"name": name, "case_types": ["complaint"]},
-            headers=supervisor,
-            timeout=10,
-        )
-        assert put.status_code == 200, put.text
-    recorded = record_ticket(
-        stack["intake"],
-        {
-            "ticket_type": "complaint",
-            "description": "电费账单金额异常，比上月高很多",
-            "caller_name": "钱九",
-            "phone": "13300133010",
-            "complaint_subtype": "business",
-        },
+def register_department(stack, department_id: str, name: str, case_type: str) -> None:
+    """A department that handles `case_type`, as the supervisor registers it in casework."""
+    put = httpx.put(
+        f"{stack['casework']}/departments/{department_id}",
+        json={"name": name, "case_types": [case_type]},
+        headers=bearer(Role.SUPERVISOR, subject="super-9001"),
+        timeout=10,
     )
+    assert put.status_code == 200, put.text
+
+
+def transferred_case(stack, ticket: dict, department: tuple[str, str]) -> dict:
+    """The agent records `ticket`; the supervisor transfers the case casework opens from it to
+    `department` (id, name), registered for its type. The case as casework gives it then."""
+    supervisor = bearer(Role.SUPERVISOR, subject="super-9001")
+    register_department(stack, *department, ticket["ticket_type"])
+    recorded = record_ticket(stack["intake"], ticket)
 
     def case() -> dict | None:
         found = httpx.get(
@@ -636,11 +625,30 @@ def test_a_case_that_is_not_ours_goes_on_to_the_department_that_handles_it(stack
     case_id = case()["id"]
     moved = httpx.post(
         f"{stack['casework']}/cases/{case_id}/transfer",
-        json={"department_id": "dept-service"},
+        json={"department_id": department[0]},
         headers=supervisor,
         timeout=10,
     )
     assert moved.status_code == 200, moved.text
+    return moved.json()
+
+
+def test_a_case_that_is_not_ours_goes_on_to_the_department_that_handles_it(stack, browser):
+    """部门间转派: the department a complaint was transferred to finds it is another's (a billing
+    matter sent to 客户服务中心) and passes it on to 营销部 from its desk, with why."""
+    supervisor = bearer(Role.SUPERVISOR, subject="super-9001")
+    register_department(stack, "dept-marketing", "营销部", "complaint")
+    case_id = transferred_case(
+        stack,
+        {
+            "ticket_type": "complaint",
+            "description": "电费账单金额异常，比上月高很多",
+            "caller_name": "钱九",
+            "phone": "13300133010",
+            "complaint_subtype": "business",
+        },
+        ("dept-service", "客户服务中心"),
+    )["id"]
 
     context, page = sign_in(browser, stack["console"], "cw-1001", path="/department")
     try:
@@ -678,42 +686,15 @@ def test_the_supervisor_sees_who_read_a_whistle_blowers_identity(stack, browser)
     (allowed), an agent tries it and the report's history (refused); the supervisor's desk lists
     each read by 工单号, refused ones marked, and never the reporter's name or phone."""
     supervisor = bearer(Role.SUPERVISOR, subject="super-9001")
-    department = httpx.put(
-        f"{stack['casework']}/departments/dept-audit",
-        json={"name": "纪检监察室", "case_types": ["report"]},
-        headers=supervisor,
-        timeout=10,
-    )
-    assert department.status_code == 200, department.text
-    recorded = record_ticket(
-        stack["intake"],
-        {
-            "ticket_type": "report",
-            "description": "举报抄表员索要好处费",
-            "caller_name": "举报人丙",
-            "phone": "13300133009",
-            "reported_party": "抄表员赵某",
-        },
-    )
-
-    def case() -> dict | None:
-        found = httpx.get(
-            f"{stack['casework']}/cases",
-            params={"ticket_id": recorded["id"]},
-            headers=supervisor,
-            timeout=10,
-        ).json()
-        return found[0] if found else None
-
-    until(case)
-    case_id = case()["id"]
-    moved = httpx.post(
-        f"{stack['casework']}/cases/{case_id}/transfer",
-        json={"department_id": "dept-audit"},
-        headers=supervisor,
-        timeout=10,
-    )
-    assert moved.status_code == 200, moved.text
+    report = {
+        "ticket_type": "report",
+        "description": "举报抄表员索要好处费",
+        "caller_name": "举报人丙",
+        "phone": "13300133009",
+        "reported_party": "抄表员赵某",
+    }
+    case = transferred_case(stack, report, ("dept-audit", "纪检监察室"))
+    case_id, recorded = case["id"], {"id": case["ticket_id"], "no": case["ticket_no"]}
     auditor = bearer(Role.CASEWORKER, subject="cw-audit-1", department_id="dept-audit")
     contact = f"{stack['casework']}/cases/{case_id}/contact"
     assert httpx.get(contact, headers=auditor, timeout=10).json()["phone"] == "13300133009"
