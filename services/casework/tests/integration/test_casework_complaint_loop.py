@@ -174,6 +174,75 @@ async def test_a_reply_that_does_not_do_goes_back_to_the_department(casework, bu
     assert events[-2].data["note"] == reason and events[-2].data["previous_status"] == "replied"
 
 
+async def test_a_case_that_is_not_the_departments_goes_back_to_the_centre(casework, bus, helpers):
+    """回退: the department finds the case is not its own and knows no department to pass it to.
+    It returns it to the centre with why; no department holds it, the duty supervisor sees it
+    waiting with the reason and a transfer limit counted again from the return, and transfers
+    it anew. The customer's reply limit is not reset: only the transfer is owed again."""
+    h = helpers
+    recorded = h.ticket("complaint", complaint_subtype="business", complaint_grade="general")
+    await bus.publish(recorded)
+    cid = (await h.case_of(casework, recorded.ticket_id, headers=h.AGENT))["id"]
+    first = await casework.post(
+        f"/cases/{cid}/transfer", json={"department_id": "dept-marketing"}, headers=h.AGENT
+    )
+    first_due = first.json()["transfer_due"]
+    await casework.post(f"/cases/{cid}/accept", headers=h.CASEWORKER)
+
+    reason = "反映的是线路施工问题，不属营销部承办"
+    # Only the department holding it (or a supervisor) returns it; a reason is required.
+    for other in (h.AGENT, h.OTHER_CASEWORKER):
+        refused = await casework.post(
+            f"/cases/{cid}/return", json={"reason": reason}, headers=other
+        )
+        assert refused.status_code in (403, 404), refused.text
+    blank = await casework.post(f"/cases/{cid}/return", json={"reason": ""}, headers=h.CASEWORKER)
+    assert blank.status_code == 422 and "reason" in blank.text
+
+    returned = await casework.post(
+        f"/cases/{cid}/return", json={"reason": reason}, headers=h.CASEWORKER
+    )
+    assert returned.status_code == 200, returned.text
+    view = returned.json()
+    assert view["status"] == "opened" and view["department_id"] is None
+    assert view["returned"]["department_id"] == "dept-marketing"
+    assert view["returned"]["reason"] == reason and view["returned"]["actor"] == "cw-1"
+    assert view["transfer_due"] > first_due  # counted again from the return
+    assert (view["history"][-1]["action"], view["history"][-1]["note"]) == ("return", reason)
+    # Out of the department's queue; on the centre's, with why.
+    mine = await casework.get("/cases", params={"status": "accepted"}, headers=h.CASEWORKER)
+    assert cid not in [c["id"] for c in mine.json()]
+    waiting = await casework.get(
+        "/cases", params={"status": ["opened", "reopened"]}, headers=h.SUPERVISOR
+    )
+    [summary] = [c for c in waiting.json() if c["id"] == cid]
+    assert summary["returned"]["reason"] == reason
+    # No longer the department's: not even to see.
+    late = await casework.post(
+        f"/cases/{cid}/reply", json={"text": "已处理。"}, headers=h.CASEWORKER
+    )
+    assert late.status_code == 404
+
+    again = await casework.post(
+        f"/cases/{cid}/transfer",
+        json={"department_id": "dept-grid", "note": "线路施工由运检部承办"},
+        headers=h.SUPERVISOR,
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["department_id"] == "dept-grid" and again.json()["returned"] is None
+    events = await bus.case_events(cid, at_least=5)
+    moves = [
+        (e.data["status"], e.data["department_id"], e.data["transfer_round"]) for e in events[1:]
+    ]
+    assert moves == [
+        ("transferred", "dept-marketing", 0),
+        ("accepted", "dept-marketing", 0),
+        ("opened", "dept-marketing", 1),  # the department that returned it
+        ("transferred", "dept-grid", 1),
+    ]
+    assert events[3].data["note"] == reason and events[3].data["previous_status"] == "accepted"
+
+
 async def test_unsatisfied_callback_reopens_the_case_keeping_its_history(casework, bus, helpers):
     h = helpers
     recorded = h.ticket("complaint", complaint_subtype="service", complaint_grade="general")

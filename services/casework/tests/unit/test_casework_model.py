@@ -104,3 +104,28 @@ def test_a_reply_sent_back_waits_for_a_new_one():
     assert not awaiting_new_reply(["reply"])
     assert awaiting_new_reply(["reply", "send_back"])
     assert not awaiting_new_reply(["reply", "send_back", "reply"])
+
+
+def test_a_department_returns_a_case_to_the_centre_which_transfers_it_anew():
+    case = new_case()
+    case.transfer(department_id="dept-a", actor="agent-1", at=T0)
+    due = T0 + timedelta(hours=2)
+    with pytest.raises(NotYourCase):
+        case.return_to_centre(
+            reason="不属本部门", actor="cw-b", at=T0, actor_department="dept-b", transfer_due=due
+        )
+    case.return_to_centre(
+        reason="不属本部门", actor="cw-a", at=T0, actor_department="dept-a", transfer_due=due
+    )
+    assert (case.status, case.department_id, case.transfer_due) == ("opened", None, due)
+    assert case.transfer_round == 1
+    # The step and its event name the department that returned it.
+    assert (case.history[-1].action, case.history[-1].department_id) == ("return", "dept-a")
+    assert case.events[-1].department_id == "dept-a"
+    # Nothing to return once returned; the centre transfers it again.
+    with pytest.raises(IllegalTransition):
+        case.return_to_centre(
+            reason="x", actor="sup", at=T0, actor_department=None, transfer_due=due
+        )
+    case.transfer(department_id="dept-c", actor="sup", at=T0)
+    assert (case.status, case.department_id) == ("transferred", "dept-c")

@@ -681,6 +681,74 @@ def test_a_case_that_is_not_ours_goes_on_to_the_department_that_handles_it(stack
     )
 
 
+def test_a_case_no_department_owns_goes_back_to_the_centre_and_out_again(stack, browser):
+    """回退: the department a complaint was transferred to finds it is not its own and does not
+    know whose it is; it returns it to the centre from its desk, with why. The duty supervisor's
+    board shows the case waiting again, marked returned with the department's reason, and the
+    supervisor transfers it anew."""
+    supervisor = bearer(Role.SUPERVISOR, subject="super-9001")
+    register_department(stack, "dept-marketing", "营销部", "complaint")
+    case_id = transferred_case(
+        stack,
+        {
+            "ticket_type": "complaint",
+            "description": "小区配电房噪音大，夜里影响休息",
+            "caller_name": "孙十",
+            "phone": "13300133011",
+            "complaint_subtype": "supply_quality",
+        },
+        ("dept-service", "客户服务中心"),
+    )["id"]
+    why = "配电房噪音不属客服中心承办，请中心另行派发"
+
+    context, page = sign_in(browser, stack["console"], "cw-1001", path="/department")
+    try:
+        held = page.locator(f"[data-test=department-case][data-case='{case_id}']")
+        held.wait_for(timeout=60_000)
+        held.click()
+        page.locator("[data-test=department-forward]").click()
+        page.locator("[data-test=department-pass-return]").click()
+        page.locator(
+            "textarea[data-test=department-forward-why], [data-test=department-forward-why] textarea"
+        ).fill(why)
+        page.locator("[data-test=department-forward-confirm]").click()
+        held.wait_for(state="detached", timeout=30_000)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-department-return.png"))
+        raise
+    finally:
+        context.close()
+
+    context, page = sign_in(browser, stack["console"], "super-9001", path="/supervisor")
+    try:
+        waiting = page.locator(
+            "[data-test=cases-waiting] tr", has=page.locator(f"[data-case='{case_id}']")
+        )
+        waiting.wait_for(timeout=60_000)
+        waiting.locator("[data-test=case-returned-tag]").wait_for()
+        # The transfer is owed again, on a limit counted from the return.
+        assert ":" in waiting.locator("[data-test=case-transfer-left]").inner_text()
+        waiting.locator("[data-test=case-transfer]").click()
+        returned = page.locator("[data-test=case-returned]")
+        returned.wait_for()
+        assert why in returned.inner_text() and "客户服务中心" in returned.inner_text()
+        shoot(page, "supervisor-case-returned")
+        page.locator("[data-test=case-department]").click()
+        page.locator(".el-select-dropdown__item:visible", has_text="营销部").first.click()
+        page.click("[data-test=case-transfer-confirm]")
+        waiting.wait_for(state="detached", timeout=60_000)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-supervisor-returned.png"))
+        raise
+    finally:
+        context.close()
+    moved = httpx.get(f"{stack['casework']}/cases/{case_id}", headers=supervisor, timeout=10).json()
+    assert (moved["status"], moved["department_id"]) == ("transferred", "dept-marketing")
+    [back] = [s for s in moved["history"] if s["action"] == "return"]
+    assert (back["actor"], back["department_id"], back["note"]) == ("cw-1001", "dept-service", why)
+    until(lambda: in_timeline(stack, moved["ticket_id"], "case.returned", note=why))
+
+
 def test_the_supervisor_sees_who_read_a_whistle_blowers_identity(stack, browser):
     """A report (举报): the handling department's caseworker reads the reporter's contact
     (allowed), an agent tries it and the report's history (refused); the supervisor's desk lists

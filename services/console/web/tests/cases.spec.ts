@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 
 vi.mock('@/api/client', () => ({ api: {}, unwrap: async () => ({}) }))
-const { departmentsFor, transferLeft } = await import('@/stores/cases')
+const { departmentName, departmentsFor, transferLeft } = await import('@/stores/cases')
 const { answerLeft } = await import('@/stores/answers')
 
 const DEPARTMENTS = [
@@ -14,6 +14,12 @@ describe('cases waiting for a department', () => {
     expect(departmentsFor('report', DEPARTMENTS).map((d) => d.id)).toEqual(['dept-audit'])
     expect(departmentsFor('complaint', DEPARTMENTS).map((d) => d.id)).toEqual(['dept-service'])
     expect(departmentsFor('consultation', DEPARTMENTS)).toEqual([])
+  })
+
+  it('names the department that returned a case, by its id once it is no longer listed', () => {
+    expect(departmentName('dept-audit', DEPARTMENTS)).toBe('纪检监察室')
+    expect(departmentName('dept-closed', DEPARTMENTS)).toBe('dept-closed')
+    expect(departmentName(null, DEPARTMENTS)).toBe('')
   })
 
   it("counts the transfer limit down from what the console said, on the browser's own elapsed time", () => {

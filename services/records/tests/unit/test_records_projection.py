@@ -358,7 +358,7 @@ def test_a_repair_called_off_reads_before_the_callback_it_opens():
     assert [kind for kind, _ in ordered] == ["work_order.cancelled", "callback.due"]
 
 
-def test_a_reply_sent_back_reads_as_such_not_as_another_investigation():
+def test_a_reply_sent_back_or_a_case_returned_reads_as_such_not_as_another_move():
     def moved(status: str, previous: str, n: int, note: str | None = None) -> str:
         data = {
             "case_id": "c1",
@@ -377,3 +377,5 @@ def test_a_reply_sent_back_reads_as_such_not_as_another_investigation():
     assert moved("investigating", "accepted", 1, "核查抄表记录") == "case.investigating"
     assert moved("replied", "investigating", 2, "已处理") == "case.replied"
     assert moved("investigating", "replied", 3, "未说明是否退费") == "case.sent_back"
+    # 回退: the department hands it back to the centre (opened again), not a new case.
+    assert moved("opened", "investigating", 4, "不属本部门承办") == "case.returned"

@@ -175,6 +175,24 @@ async def send_back_reply(
     return case
 
 
+async def return_to_centre(
+    command: commands.ReturnToCentre, uow: UnitOfWork, *, now: datetime, tz: str
+) -> Case:
+    repo = CaseRepository(uow.session)
+    case = await _load(repo, command.case_id)
+    due, _ = transfer_due(case.case_type, now, tz=tz)
+    case.return_to_centre(
+        reason=command.reason,
+        actor=command.actor.subject,
+        at=now,
+        actor_department=_acting_department(command.actor),
+        transfer_due=due,
+    )
+    await repo.save(case)
+    publish(case, uow)
+    return case
+
+
 async def answer_customer(
     command: commands.AnswerCustomer, uow: UnitOfWork, *, now: datetime
 ) -> Case:
@@ -474,6 +492,7 @@ def publish(case: Case, uow: UnitOfWork, *, deadline_id: str | None = None) -> N
                     note=event.note,
                     reopen_count=case.reopen_count,
                     reply_round=case.reply_round,
+                    transfer_round=case.transfer_round,
                 )
             )
         elif isinstance(event, events.CaseChased):
@@ -529,6 +548,7 @@ HANDLERS: dict[type, Handler] = {
     commands.ReplyToCase: reply_to_case,
     commands.AnswerCustomer: answer_customer,
     commands.SendBackReply: send_back_reply,
+    commands.ReturnToCentre: return_to_centre,
     commands.CloseCase: close_case,
     commands.ReopenCase: reopen_case,
     commands.HandCaseOver: hand_case_over,

@@ -1162,6 +1162,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/department/cases/{case_id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Return To Centre
+         * @description 回退: not ours, and no department we know handles it: the case goes back to the centre,
+         *     where the duty supervisor transfers it anew (it is on the supervisor's cases-waiting board,
+         *     with our reason). It leaves this department's queue.
+         */
+        post: operations["department-return_to_centre"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/department/cases/{case_id}/contact": {
         parameters: {
             query?: never;
@@ -1922,6 +1944,14 @@ export interface components {
         Restoration: {
             /** Cause */
             cause?: string | null;
+        };
+        /** ReturnToCentre */
+        ReturnToCentre: {
+            /**
+             * Reason
+             * @description Why the case is not ours: the duty supervisor reads it and transfers anew
+             */
+            reason: string;
         };
         /** Routing */
         Routing: {
@@ -4127,6 +4157,43 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Forward"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "department-return_to_centre": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReturnToCentre"];
             };
         };
         responses: {

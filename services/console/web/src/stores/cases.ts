@@ -17,6 +17,8 @@ export interface WaitingCase {
   transfer_due: string | null
   /** Seconds to the transfer limit when the console answered (negative: overdue). */
   transfer_seconds_left: number | null
+  /** 回退: the department that handed the case back to the centre, and why. */
+  returned?: { department_id: string | null; actor: string; at: string; reason: string | null } | null
 }
 export interface Department { id: string; name: string; case_types: string[]; active?: boolean }
 interface Waiting { cases: WaitingCase[]; departments: Department[]; problems: { service?: string | null }[] }
@@ -24,6 +26,11 @@ interface Waiting { cases: WaitingCase[]; departments: Department[]; problems: {
 /** The departments a case of this type may go to: casework refuses any other. */
 export function departmentsFor(caseType: string, departments: Department[]): Department[] {
   return departments.filter((d) => d.case_types.includes(caseType))
+}
+
+/** The name of a department, or its id when it is no longer active. */
+export function departmentName(id: string | null, departments: Department[]): string {
+  return departments.find((d) => d.id === id)?.name ?? id ?? ''
 }
 
 /** Seconds to the case's transfer limit now, counted down from what the console said at `loadedAt`. */

@@ -135,6 +135,18 @@ export const useDepartmentStore = defineStore('department', () => {
     close()
     await load()
   }
+  /** 回退: not ours and no department we know handles it: back to the centre, with why, where
+   * the duty supervisor transfers it anew; it leaves this queue. */
+  async function returnToCentre(caseId: string, reason: string): Promise<void> {
+    await unwrap(
+      api.POST('/api/department/cases/{case_id}/return', {
+        params: { path: { case_id: caseId } },
+        body: { reason: reason.trim() },
+      }),
+    )
+    close()
+    await load()
+  }
   /** Who to call about it, when casework's rules allow (every read is in its audit). */
   async function readContact(caseId: string): Promise<void> {
     contact.value = (await unwrap(
@@ -145,5 +157,5 @@ export const useDepartmentStore = defineStore('department', () => {
     current.value = null
     contact.value = null
   }
-  return { queue, loadedAt, current, contact, load, open, after, accept, investigate, reply, forward, readContact, close }
+  return { queue, loadedAt, current, contact, load, open, after, accept, investigate, reply, forward, returnToCentre, readContact, close }
 })

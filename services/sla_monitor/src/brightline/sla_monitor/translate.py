@@ -320,6 +320,20 @@ def _case_status(p, book: PolicyBook) -> list[Input]:
                 round=max(p.reopen_count, 1),
             )
         )
+    if p.status == "opened" and p.previous_status != "opened":
+        # 回退: a department handed the case back; the centre owes a transfer again, on a clock
+        # of its own from the pack in force at the return (the customer's reply clock runs on).
+        pack = book.in_force(p.changed_at)
+        inputs.append(
+            Open(
+                limit_key=transfer_key(pack, p.case_type),
+                **subject,
+                ticket_id=p.ticket_id,
+                at=p.changed_at,
+                ticket_type=p.case_type,
+                round=max(p.transfer_round, 1),
+            )
+        )
     if p.status == "transferred":
         inputs.append(Meet(**subject, limit_keys=TRANSFER, at=p.changed_at))
     if p.status == "replied":

@@ -47,7 +47,12 @@ class CaseStatusChangedV1(EventPayload):
     previous_status: CaseStatus
     changed_at: datetime
     actor: str
-    department_id: str | None = None
+    department_id: str | None = Field(
+        None,
+        description="The department holding the case; on a return to the centre (status "
+        "opened after transferred, accepted or investigating: 回退) the department that "
+        "returned it, which no longer holds it",
+    )
     note: str | None = None
     reopen_count: int = Field(
         0,
@@ -61,6 +66,13 @@ class CaseStatusChangedV1(EventPayload):
         description="Replies the department gave so far: a reply sent back (investigating "
         "after replied) or a reopened case replies again, and each reply (status replied) opens "
         "the first-ask owner's answer clock number reply_round",
+    )
+    transfer_round: int = Field(
+        0,
+        ge=0,
+        description="Times a department returned the case to the centre (回退): each return "
+        "(status opened) opens transfer clock number transfer_round, from the policy pack in "
+        "force at the return",
     )
 
 

@@ -242,6 +242,30 @@ class CaseRepository:
         rows = (await self.session.execute(last)).all()
         return {case_id for case_id, action in rows if awaiting_new_reply([action])}
 
+    async def returns(self, case_ids: Sequence[str]) -> dict[str, Step]:
+        """The last return to the centre (回退) of each of the cases, one statement for a page;
+        a case never returned is left out. Only an opened case is waiting because of it."""
+        if not case_ids:
+            return {}
+        last = (
+            sa.select(case_history)
+            .where(case_history.c.case_id.in_(case_ids), case_history.c.action == "return")
+            .ext(distinct_on(case_history.c.case_id))
+            .order_by(case_history.c.case_id, case_history.c.id.desc())
+        )
+        return {
+            row.case_id: Step(
+                row.action,
+                row.actor,
+                row.at,
+                row.from_status,
+                row.to_status,
+                row.department_id,
+                row.note,
+            )
+            for row in (await self.session.execute(last)).all()
+        }
+
     async def add_reminder(self, values: dict) -> bool:
         """False when this deadline's warning was already recorded."""
         result = await self.session.execute(

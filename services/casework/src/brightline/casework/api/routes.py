@@ -24,13 +24,15 @@ from brightline.casework.api.schemas import (
     InvestigationCreate,
     ReminderRead,
     ReplyCreate,
+    ReturnCreate,
+    ReturnRead,
     SendBackCreate,
     StepRead,
     TransferCreate,
 )
 from brightline.casework.domain import commands
 from brightline.casework.domain.confidentiality import Confidentiality, Viewer
-from brightline.casework.domain.model import Case, CaseError, IllegalTransition
+from brightline.casework.domain.model import Case, CaseError, IllegalTransition, Step
 from brightline.etiquette import ForbiddenPhraseError
 from brightline.messaging import BusDep, MessageBus, UnitOfWork, UnitOfWorkDep
 from brightline.platform import clock
@@ -107,9 +109,10 @@ async def case_view(
     deadlines = [
         DeadlineRead.model_validate(r, from_attributes=True) for r in await repo.deadlines(case.id)
     ]
+    returned = (await repo.returns([case.id])).get(case.id) if case.status == "opened" else None
     return CaseRead(
         **summary(
-            case, (await repo.reply_dues([case.id])).get(case.id), case.sent_back
+            case, (await repo.reply_dues([case.id])).get(case.id), case.sent_back, returned
         ).model_dump(),
         description=case.description,
         reported_party=case.reported_party if rules.may_read_contact(case, viewer) else None,
@@ -129,7 +132,9 @@ async def case_view(
     )
 
 
-def summary(case: Case, reply_due: datetime | None, sent_back: bool) -> CaseSummary:
+def summary(
+    case: Case, reply_due: datetime | None, sent_back: bool, returned: Step | None = None
+) -> CaseSummary:
     return CaseSummary(
         id=case.id,
         ticket_id=case.ticket_id,
@@ -146,6 +151,14 @@ def summary(case: Case, reply_due: datetime | None, sent_back: bool) -> CaseSumm
         transfer_due=case.transfer_due,
         reply_due=reply_due,
         sent_back=sent_back,
+        returned=ReturnRead(
+            department_id=returned.department_id,
+            actor=returned.actor,
+            at=returned.at,
+            reason=returned.note,
+        )
+        if returned
+        else None,
     )
 
 
@@ -191,8 +204,10 @@ async def list_cases(
         visible = [c for c in found_cases if rules.may_see_case(c, viewer)]
         dues = await repo.reply_dues([c.id for c in visible])
         # Only a case under investigation can be waiting for a new reply.
-        returned = await repo.sent_back([c.id for c in visible if c.status == "investigating"])
-    return [summary(c, dues.get(c.id), c.id in returned) for c in visible]
+        sent_back = await repo.sent_back([c.id for c in visible if c.status == "investigating"])
+        # Only an opened case can be waiting because a department handed it back.
+        returns = await repo.returns([c.id for c in visible if c.status == "opened"])
+    return [summary(c, dues.get(c.id), c.id in sent_back, returns.get(c.id)) for c in visible]
 
 
 @cases_router.get("/{case_id}", response_model=CaseRead)
@@ -339,6 +354,23 @@ async def send_back_reply(
     the customer; one that does not do goes back to the department (退回重办), investigating
     again, with the reason. The first-ask owner's answer clock stops until the next reply."""
     command = commands.SendBackReply(case_id, body.reason, actor_of(staff))
+    return await _command(case_id, uow, bus, staff, rules, command)
+
+
+@cases_router.post("/{case_id}/return", response_model=CaseRead)
+async def return_to_centre(
+    case_id: str,
+    body: ReturnCreate,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    staff: Department,
+    rules: RulesDep,
+) -> CaseRead:
+    """回退: the department holding the case finds it is not its own and knows no department
+    to pass it to; the case goes back to the centre, which transfers it anew within the
+    transfer limit, counted again from the return. The reason is kept in the history and shown
+    to the duty supervisor; the customer's reply limit runs on."""
+    command = commands.ReturnToCentre(case_id, body.reason, actor_of(staff))
     return await _command(case_id, uow, bus, staff, rules, command)
 
 

@@ -49,6 +49,13 @@ class EscalationRead(BaseModel):
     notify: list[str]
 
 
+class ReturnRead(BaseModel):
+    department_id: str | None = Field(description="The department that returned the case")
+    actor: str
+    at: datetime
+    reason: str | None
+
+
 class CaseSummary(BaseModel):
     id: str
     ticket_id: str
@@ -73,6 +80,11 @@ class CaseSummary(BaseModel):
     sent_back: bool = Field(
         False,
         description="审核: the reply was sent back to the department and not replied to since",
+    )
+    returned: ReturnRead | None = Field(
+        None,
+        description="回退: the department that handed this opened case back to the centre, and "
+        "why; the centre transfers it anew",
     )
 
 
@@ -118,6 +130,15 @@ class SendBackCreate(BaseModel):
         min_length=1,
         max_length=2000,
         description="Why the reply does not do: read by the department, kept in the history",
+    )
+
+
+class ReturnCreate(BaseModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why the case is not the department's: read by the duty supervisor who "
+        "transfers it anew, kept in the history",
     )
 
 

@@ -83,6 +83,13 @@ class SendBackReply:
 
 
 @dataclass(frozen=True)
+class ReturnToCentre:
+    case_id: str
+    reason: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
 class AnswerCustomer:
     case_id: str
     text: str

@@ -30,6 +30,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], CaseStatus]] = {
         "transferred",
     ),
     "accept": (frozenset({"transferred"}), "accepted"),
+    # 回退: a department finds the case is not its own and no other department it could pass it
+    # to handles it; the centre (the duty supervisor) transfers it anew.
+    "return": (frozenset({"transferred", "accepted", "investigating"}), "opened"),
     "investigate": (frozenset({"accepted"}), "investigating"),
     "reply": (frozenset({"accepted", "investigating"}), "replied"),
     # 审核: the centre reads the department's reply before the customer hears it; one that does
@@ -158,6 +161,30 @@ class Case:
         self, *, department_id: str, actor: str, at: datetime, note: str | None = None
     ) -> None:
         self._move("transfer", actor, at, note=note, department_id=department_id)
+
+    def return_to_centre(
+        self,
+        *,
+        reason: str,
+        actor: str,
+        at: datetime,
+        actor_department: str | None,
+        transfer_due: datetime | None,
+    ) -> None:
+        """The department hands the case back to the centre (回退), with why: no department
+        holds it until it is transferred anew, by `transfer_due` (the transfer limit counts
+        again from the return; the customer's reply limit runs on). The step and its event name
+        the department that returned it."""
+        self._require_department(actor_department)
+        self._move("return", actor, at, note=reason)
+        self.department_id = None
+        self.transfer_due = transfer_due
+
+    @property
+    def transfer_round(self) -> int:
+        """How many times the case came back to the centre: each return opens a transfer
+        limit of its own."""
+        return sum(1 for step in self.history if step.action == "return")
 
     def accept(self, *, actor: str, at: datetime, actor_department: str | None) -> None:
         self._require_department(actor_department)

@@ -72,6 +72,14 @@ class Forward(BaseModel):
     )
 
 
+class ReturnToCentre(BaseModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why the case is not ours: the duty supervisor reads it and transfers anew",
+    )
+
+
 class Investigation(BaseModel):
     note: str = Field(min_length=1, max_length=4000)
 
@@ -155,6 +163,16 @@ async def forward_case(
     Casework refuses a department that does not handle the case's type (422); the case leaves
     this department's queue."""
     return await upstream.transfer_case(caller.token, case_id, body.model_dump())
+
+
+@router.post("/cases/{case_id}/return")
+async def return_to_centre(
+    case_id: str, body: ReturnToCentre, caller: CaseworkerCaller, upstream: UpstreamDep
+) -> dict:
+    """回退: not ours, and no department we know handles it: the case goes back to the centre,
+    where the duty supervisor transfers it anew (it is on the supervisor's cases-waiting board,
+    with our reason). It leaves this department's queue."""
+    return await upstream.case_step(caller.token, case_id, "return", body.model_dump())
 
 
 @router.get("/cases/{case_id}/contact")

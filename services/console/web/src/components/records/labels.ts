@@ -36,6 +36,7 @@ export const TIMELINE_KINDS = [
   'case.accepted',
   'case.investigating',
   'case.sent_back',
+  'case.returned',
   'case.replied',
   'case.answered',
   'case.reopened',
@@ -117,6 +118,7 @@ export function entryDetail(t: T, has: Has, entry: EntryFacts, when: (iso: strin
     case 'case.transferred':
     case 'case.investigating':
     case 'case.sent_back':
+    case 'case.returned':
     case 'case.replied':
     case 'case.answered':
     case 'case.reopened':

@@ -441,10 +441,14 @@ def _incident(kind: str, tickets_field: str | None, status: str | None = None) -
 
 def _case_step(data: dict[str, Any]) -> str:
     """A case's move as the history names it: its new status, except a reply the first-ask
-    owner sent back (审核: investigating again after replied), which is a step of its own."""
-    if data.get("status") == "investigating" and data.get("previous_status") == "replied":
+    owner sent back (审核: investigating again after replied) and a department's return to the
+    centre (回退: opened again), which are steps of their own."""
+    status, previous = data.get("status"), data.get("previous_status")
+    if status == "investigating" and previous == "replied":
         return "case.sent_back"
-    return f"case.{data.get('status')}"
+    if status == "opened" and previous != "opened":
+        return "case.returned"
+    return f"case.{status}"
 
 
 def _case(kind: str | None, *, status: str | None = None, moves: bool = False) -> Projector:
