@@ -748,6 +748,18 @@ def test_a_case_no_department_owns_goes_back_to_the_centre_and_out_again(stack, 
     assert (back["actor"], back["department_id"], back["note"]) == ("cw-1001", "dept-service", why)
     until(lambda: in_timeline(stack, moved["ticket_id"], "case.returned", note=why))
 
+    def transfer_clocks() -> list[str]:
+        found = httpx.get(
+            f"{stack['sla_monitor']}/deadlines",
+            params={"subject_id": case_id},
+            headers=supervisor,
+            timeout=10,
+        ).json()
+        return sorted(d["state"] for d in found if d["limit_key"] == "complaint.transfer")
+
+    # The SLA monitor owed the transfer twice (from the opening, from the return); each was met.
+    until(lambda: transfer_clocks() == ["met", "met"])
+
 
 def test_the_supervisor_sees_who_read_a_whistle_blowers_identity(stack, browser):
     """A report (举报): the handling department's caseworker reads the reporter's contact
