@@ -81,5 +81,8 @@ describe('what records sends, as the screen says it', () => {
     expect(statusLabel(say, 'en_route')).toBe('抢修途中')
     expect(statusLabel(say, 'callback_unreached')).toBe('回访未接通')
     expect(statusLabel(say, 'called_back')).toBe('已回访')
+    // A crew takes a repair's order (接单); a department accepts a complaint (受理).
+    expect(statusLabel(say, 'accepted', 'repair')).toBe('已接单')
+    expect(statusLabel(say, 'accepted', 'complaint')).toBe('部门已受理')
   })
 })

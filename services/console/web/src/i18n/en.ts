@@ -581,6 +581,7 @@ const en: typeof zh = {
       dispatched: 'Dispatched',
       assigned: 'Crew assigned',
       accepted: 'Accepted',
+      case_accepted: 'Accepted by the department',
       en_route: 'Crew on the way',
       on_site: 'Crew on site',
       resolved: 'Repaired',

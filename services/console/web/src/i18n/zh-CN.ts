@@ -579,6 +579,7 @@ export default {
       dispatched: '已派工',
       assigned: '已派班组',
       accepted: '已接单',
+      case_accepted: '部门已受理',
       en_route: '抢修途中',
       on_site: '已到现场',
       resolved: '抢修完毕',

@@ -73,7 +73,13 @@ export function typeLabel(t: T, type: string | null | undefined): string {
   return t(`types.${type && (TICKET_TYPES as readonly string[]).includes(type) ? type : 'unknown'}`)
 }
 
-export function statusLabel(t: T, status: string | null | undefined): string {
+// The ticket types casework handles: a department accepts (受理) them, where a crew takes
+// (接单) a repair's order; records keeps one status `accepted` for both.
+const CASE_TYPES = ['complaint', 'report', 'opinion', 'suggestion', 'praise']
+
+/** A ticket's status as records holds it, said as the ticket's type has it. */
+export function statusLabel(t: T, status: string | null | undefined, ticketType?: string | null): string {
+  if (status === 'accepted' && ticketType && CASE_TYPES.includes(ticketType)) return t('records.statuses.case_accepted')
   return t(`records.statuses.${status && (RECORD_STATUSES as readonly string[]).includes(status) ? status : 'other'}`)
 }
 
