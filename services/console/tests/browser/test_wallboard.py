@@ -633,6 +633,30 @@ def transferred_case(stack, ticket: dict, department: tuple[str, str]) -> dict:
     return moved.json()
 
 
+def pass_on_from_the_desk(browser, stack, case_id: str, why: str, *, mode: str) -> None:
+    """cw-1001 of 客户服务中心 finds the case is not the department's and, from its desk, passes
+    it on (`forward`: to the department preselected) or returns it to the centre (`return`),
+    with why; the case leaves the department's queue."""
+    context, page = sign_in(browser, stack["console"], "cw-1001", path="/department")
+    try:
+        held = page.locator(f"[data-test=department-case][data-case='{case_id}']")
+        held.wait_for(timeout=60_000)
+        held.click()
+        page.locator("[data-test=department-forward]").click()
+        page.locator(f"[data-test=department-pass-{mode}]").click()
+        page.locator(
+            "textarea[data-test=department-forward-why], [data-test=department-forward-why] textarea"
+        ).fill(why)
+        page.locator("[data-test=department-forward-confirm]").click()
+        held.wait_for(state="detached", timeout=30_000)
+        page.locator("[data-test=department-pick]").wait_for()
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"failure-department-{mode}.png"))
+        raise
+    finally:
+        context.close()
+
+
 def test_a_case_that_is_not_ours_goes_on_to_the_department_that_handles_it(stack, browser):
     """部门间转派: the department a complaint was transferred to finds it is another's (a billing
     matter sent to 客户服务中心) and passes it on to 营销部 from its desk, with why."""
@@ -650,25 +674,8 @@ def test_a_case_that_is_not_ours_goes_on_to_the_department_that_handles_it(stack
         ("dept-service", "客户服务中心"),
     )["id"]
 
-    context, page = sign_in(browser, stack["console"], "cw-1001", path="/department")
-    try:
-        held = page.locator(f"[data-test=department-case][data-case='{case_id}']")
-        held.wait_for(timeout=60_000)
-        held.click()
-        page.locator("[data-test=department-forward]").click()
-        page.locator("[data-test=department-forward-confirm]").wait_for()
-        # The one other department that handles complaints is chosen already.
-        page.locator(
-            "textarea[data-test=department-forward-why], [data-test=department-forward-why] textarea"
-        ).fill("电费账单问题属营销部承办")
-        page.locator("[data-test=department-forward-confirm]").click()
-        held.wait_for(state="detached", timeout=30_000)
-        page.locator("[data-test=department-pick]").wait_for()
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "failure-department-forward.png"))
-        raise
-    finally:
-        context.close()
+    # The one other department that handles complaints is chosen already.
+    pass_on_from_the_desk(browser, stack, case_id, "电费账单问题属营销部承办", mode="forward")
     forwarded = httpx.get(
         f"{stack['casework']}/cases/{case_id}", headers=supervisor, timeout=10
     ).json()
@@ -701,23 +708,7 @@ def test_a_case_no_department_owns_goes_back_to_the_centre_and_out_again(stack, 
     )["id"]
     why = "配电房噪音不属客服中心承办，请中心另行派发"
 
-    context, page = sign_in(browser, stack["console"], "cw-1001", path="/department")
-    try:
-        held = page.locator(f"[data-test=department-case][data-case='{case_id}']")
-        held.wait_for(timeout=60_000)
-        held.click()
-        page.locator("[data-test=department-forward]").click()
-        page.locator("[data-test=department-pass-return]").click()
-        page.locator(
-            "textarea[data-test=department-forward-why], [data-test=department-forward-why] textarea"
-        ).fill(why)
-        page.locator("[data-test=department-forward-confirm]").click()
-        held.wait_for(state="detached", timeout=30_000)
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "failure-department-return.png"))
-        raise
-    finally:
-        context.close()
+    pass_on_from_the_desk(browser, stack, case_id, why, mode="return")
 
     context, page = sign_in(browser, stack["console"], "super-9001", path="/supervisor")
     try:

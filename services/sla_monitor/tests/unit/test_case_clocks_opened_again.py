@@ -1,6 +1,11 @@
-"""审核: the first-ask owner sends a department's reply back (退回重办). The owner's answer clock
-(first_ask.answer, opened by the reply) stops, and the next reply opens one of its own; the
-customer's reply clock runs on through both."""
+"""A case's clocks opened again by a step back.
+
+- 审核: the first-ask owner sends a department's reply back (退回重办). The owner's answer clock
+  (first_ask.answer, opened by the reply) stops, and the next reply opens one of its own; the
+  customer's reply clock runs on through both.
+- 回退: a department hands a case back to the centre. The transfer is owed again, on a clock of
+  its own from the return (the first one was met when the case first went out); the customer's
+  reply clock runs on, neither met nor opened again."""
 
 from datetime import datetime, timedelta
 
@@ -16,7 +21,9 @@ T0 = datetime(2025, 3, 3, 10, 0, tzinfo=SH)  # a Monday
 BOOK = PolicyBook([load_pack("seed")])
 
 
-def changed(status: str, previous: str, at: datetime, reply_round: int):
+def changed(
+    status: str, previous: str, at: datetime, reply_round: int = 0, transfer_round: int = 0
+):
     return new_event(
         CaseStatusChangedV1(
             case_id="c1",
@@ -26,7 +33,9 @@ def changed(status: str, previous: str, at: datetime, reply_round: int):
             previous_status=previous,
             changed_at=at,
             actor="agent-1001",
+            department_id="dept-marketing",
             reply_round=reply_round,
+            transfer_round=transfer_round,
         ),
         source="test",
     )
@@ -68,4 +77,37 @@ def test_moving_on_to_an_investigation_from_accepted_cancels_nothing():
         i
         for i in inputs_for(changed("investigating", "accepted", T0, 0), BOOK)
         if isinstance(i, Cancel)
+    ]
+
+
+def test_each_return_opens_a_transfer_clock_of_its_own_and_the_next_transfer_meets_it():
+    opened = inputs_for(changed("opened", "accepted", T0, transfer_round=1), BOOK)
+    assert [(i.limit_key, i.round) for i in opened if isinstance(i, Open)] == [
+        ("complaint.transfer", 1)
+    ]
+    # The customer's reply clock is neither met nor opened again.
+    assert not [i for i in opened if isinstance(i, Meet)]
+    first, _ = open_tracked(opened[0], BOOK)
+    # Complaints are passed on at once (立即, 3.2): the limit counts in hours from the return.
+    assert first.deadline.due_at > T0 and first.deadline.due_at - T0 < timedelta(days=1)
+
+    twice = inputs_for(
+        changed("opened", "investigating", T0 + timedelta(days=1), transfer_round=2), BOOK
+    )
+    [again] = [i for i in twice if isinstance(i, Open)]
+    second, _ = open_tracked(again, BOOK)
+    assert second.deadline_id != first.deadline_id
+
+    moved_on = inputs_for(
+        changed("transferred", "opened", T0 + timedelta(hours=2), transfer_round=1), BOOK
+    )
+    assert [m.limit_keys for m in moved_on if isinstance(m, Meet)] == [
+        ("case.transfer", "complaint.transfer", "report.transfer")
+    ]
+
+
+def test_a_case_opened_by_intake_opens_no_transfer_clock_on_a_status_change():
+    # Only a move back to opened from a department is a return.
+    assert not [
+        i for i in inputs_for(changed("transferred", "opened", T0), BOOK) if isinstance(i, Open)
     ]
