@@ -94,10 +94,18 @@ BUSINESS_DEPARTMENT = "dept-marketing"
 
 
 def department_for(case: dict) -> str | None:
-    """Where the demo supervisor transfers a case."""
-    if case["case_type"] == "complaint" and case.get("complaint_subtype") == "business":
+    """Where the demo supervisor transfers a case: never back to the department that returned
+    it (回退), which said it is not its own."""
+    returned_by = (case.get("returned") or {}).get("department_id")
+    if (
+        case["case_type"] == "complaint"
+        and case.get("complaint_subtype") == "business"
+        and returned_by != BUSINESS_DEPARTMENT
+    ):
         return BUSINESS_DEPARTMENT
-    return next((d[0] for d in DEPARTMENTS if case["case_type"] in d[2]), None)
+    return next(
+        (d[0] for d in DEPARTMENTS if case["case_type"] in d[2] and d[0] != returned_by), None
+    )
 
 
 # The demo import's passwords (deploy/keycloak/demo-brightline.json; make run only).
@@ -447,7 +455,9 @@ class Demo:
         for status in ("opened", "reopened"):
             waiting = await self.attempt("cases", self.up.cases(self.supervisor, status=status))
             for case in waiting or []:
-                if clock.now() - datetime.fromisoformat(case["opened_at"]) < after:
+                # A returned case waits from its return.
+                since = (case.get("returned") or {}).get("at") or case["opened_at"]
+                if clock.now() - datetime.fromisoformat(since) < after:
                     continue
                 department = department_for(case)
                 if department is None:
