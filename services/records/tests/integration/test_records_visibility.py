@@ -25,6 +25,7 @@ from brightline.records.adapters.repository import (
     SearchQuery,
     TicketRepository,
 )
+from brightline.records.domain.model import NO_DEPARTMENT
 from brightline.records.main import SERVICE_DIR
 
 pytestmark = pytest.mark.integration
@@ -59,7 +60,7 @@ async def test_sql_visibility_equals_the_rules(sessions):
     rows = []
     combos = itertools.product(
         [*CASE_TYPES, "repair", "consultation"],
-        [None, "dept-a", "dept-b"],
+        [None, NO_DEPARTMENT, "dept-a", "dept-b"],
         [None, "李 四", "s-0042"],
         ["agent-1", "agent-9"],
     )
@@ -105,3 +106,15 @@ async def test_sql_visibility_equals_the_rules(sessions):
     # department's caseworkers, never by agents or other departments.
     assert "report" not in found_by["agent-1"] and "report" in found_by["sup-1"]
     assert "report" in found_by["cw-1"] and found_by["cw-3"] <= {"repair", "consultation"}
+    # A case returned to the centre (NO_DEPARTMENT) is no caseworker's.
+    returned = {r["ticket_id"] for r in rows if r["department_id"] == NO_DEPARTMENT}
+    for viewer in ("cw-1", "cw-2", "cw-3"):
+        async with sessions() as session, session.begin():
+            repo = TicketRepository(session, ZoneInfo("Asia/Shanghai"))
+            found, _ = await repo.search(
+                SearchQuery(),
+                rules=rules,
+                viewer=next(v for v in VIEWERS if v.subject == viewer),
+                limit=1000,
+            )
+            assert not returned & {f.ticket_id for f in found if f.ticket_type in CASE_TYPES}

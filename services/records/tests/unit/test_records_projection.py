@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from brightline.confidentiality import Viewer, load_confidentiality
 from brightline.records.adapters.repository import FOLD, Fold, TicketView
 from brightline.records.domain.model import (
+    NO_DEPARTMENT,
     Observed,
     TicketChange,
     like_pattern,
@@ -379,3 +380,26 @@ def test_a_reply_sent_back_or_a_case_returned_reads_as_such_not_as_another_move(
     assert moved("investigating", "replied", 3, "未说明是否退费") == "case.sent_back"
     # 回退: the department hands it back to the centre (opened again), not a new case.
     assert moved("opened", "investigating", 4, "不属本部门承办") == "case.returned"
+
+
+def test_a_case_returned_to_the_centre_is_no_longer_the_departments():
+    """The department that returned a report no longer finds it nor reads its reporter's identity
+    in records: the ticket's department is NO_DEPARTMENT (which matches no caseworker's), not the
+    department the event names as the one that returned it."""
+    data = {
+        "case_id": "c1",
+        "ticket_id": "t1",
+        "case_type": "report",
+        "status": "opened",
+        "previous_status": "accepted",
+        "changed_at": T0.isoformat(),
+        "actor": "cw-1",
+        "department_id": "dept-audit",
+        "note": "不属本部门承办",
+    }
+    [change] = project(event("brightline.casework.case.status-changed.v1", data, 1)).changes
+    assert (change.status, change.department_id) == ("opened", NO_DEPARTMENT)
+    assert NO_DEPARTMENT is not None  # a change's None means "no news", not "none holds it"
+    transferred = {**data, "status": "transferred", "previous_status": "opened"}
+    [change] = project(event("brightline.casework.case.status-changed.v1", transferred, 2)).changes
+    assert change.department_id == "dept-audit"

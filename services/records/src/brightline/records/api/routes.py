@@ -122,7 +122,7 @@ def ticket_read(ticket: TicketView, rules: Confidentiality, viewer: Viewer) -> T
         first_ask_owner=ticket.first_ask_owner,
         owner=ticket.owner,
         unit_id=ticket.unit_id,
-        department_id=ticket.department_id,
+        department_id=ticket.department_id or None,  # NO_DEPARTMENT: none holds it
         area_code=ticket.area_code,
         has_breached=ticket.has_breached,
         anonymous=ticket.anonymous,
