@@ -89,6 +89,26 @@ async def test_handling_department_caseworker_sees_the_reporter_other_department
     assert {(r["reader"], r["granted"]) for r in rows} == {("cw-1", True), ("cw-9", False)}
 
 
+async def test_a_department_that_returned_a_report_no_longer_reads_its_reporter(
+    casework, helpers, report
+):
+    """回退: once the handling department hands the report back to the centre it is no longer
+    the handling department: the reporter's contact and the case itself are closed to it."""
+    assert (
+        await casework.get(f"/cases/{report['id']}/contact", headers=helpers.CASEWORKER)
+    ).status_code == 200
+    returned = await casework.post(
+        f"/cases/{report['id']}/return",
+        json={"reason": "被举报人不属本部门管辖"},
+        headers=helpers.CASEWORKER,
+    )
+    assert returned.status_code == 200, returned.text
+    after = await casework.get(f"/cases/{report['id']}/contact", headers=helpers.CASEWORKER)
+    assert after.status_code == 404 and "13900000001" not in after.text
+    rows = await audit(casework, helpers, report["id"])
+    assert [(r["reader"], r["granted"]) for r in rows][:2] == [("cw-1", False), ("cw-1", True)]
+
+
 async def test_agent_sees_the_case_but_never_the_reporter(casework, helpers, report):
     case = await casework.get(f"/cases/{report['id']}", headers=helpers.AGENT)
     assert case.status_code == 200
