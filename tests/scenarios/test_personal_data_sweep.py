@@ -272,6 +272,9 @@ async def test_no_phone_name_or_address_in_clear_on_any_topic_or_in_any_log(stac
                 headers={**crew, **step(t + timedelta(milliseconds=40))},
             )
         )
+        await ok(
+            await http.post(f"{dispatch}/work-orders/{oid}/return-approval", headers=SUPERVISOR)
+        )
 
         # --- the callback: the agent is given the number to call -----------------------------
         async def take_next():

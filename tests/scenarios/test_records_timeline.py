@@ -1,5 +1,6 @@
 """Records across the whole call centre, through public APIs only: a repair ticket's full life
-(call, ticket, work order, crew steps, arrival, return, callback) in one timeline, in order, found
+(call, ticket, work order, crew steps, arrival, a return sent back at review and the one that
+passes, callback) in one timeline, in order, found
 by 工单号, by the caller's phone written three ways and by part of the address; a report that an
 agent's search never finds and a caseworker of the handling department finds without the
 reporter, the read audited; and the rebuild from Kafka ending equal to the live view."""
@@ -193,7 +194,7 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
             await http.post(
                 f"{dispatch}/mobile/orders/{oid}/resolution",
                 json={
-                    "cause": "表箱空开跳闸",
+                    "cause": "跳闸",
                     "notes": "合闸恢复",
                     "device_time": (t + timedelta(milliseconds=30)).isoformat(),
                 },
@@ -207,7 +208,38 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
             )
         )
 
-        # The callback the return opened, done by an agent.
+        # 回单审核: the duty dispatcher sends the return back (the cause says too little); the
+        # crew puts it right and returns it again; the second return passes.
+        why = "原因不具体：请写明哪一处跳闸"
+        await ok(
+            await http.post(
+                f"{dispatch}/work-orders/{oid}/return-send-back",
+                json={"reason": why},
+                headers=SUPERVISOR,
+            )
+        )
+        mine = await ok(await http.get(f"{dispatch}/mobile/orders/{oid}", headers=crew))
+        assert (mine["status"], mine["sent_back_reason"]) == ("on_site", why)
+        t2 = datetime.now(UTC)
+        await ok(
+            await http.post(
+                f"{dispatch}/mobile/orders/{oid}/resolution",
+                json={"cause": "表箱空开跳闸", "notes": "合闸恢复", "device_time": t2.isoformat()},
+                headers={**crew, "Idempotency-Key": str(uuid.uuid4())},
+            )
+        )
+        await ok(
+            await http.post(
+                f"{dispatch}/mobile/orders/{oid}/return",
+                headers={**crew, **step(t2 + timedelta(milliseconds=10))},
+            )
+        )
+        await ok(
+            await http.post(f"{dispatch}/work-orders/{oid}/return-approval", headers=SUPERVISOR)
+        )
+
+        # The callback the passed return opened (one: the return sent back opened none), done
+        # by an agent.
         task = await callback_task(http, callback, ticket_id)
 
         async def take_next():
@@ -244,6 +276,9 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
             "work_order.on_site",
             "work_order.resolved",
             "work_order.returned",
+            "work_order.sent_back",
+            "work_order.resolved",
+            "work_order.returned",
             "work_order.resolution",
             "callback.due",
             "callback.outcome",
@@ -267,6 +302,17 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
         assert times == sorted(times, key=datetime.fromisoformat)
         assert body["ticket"]["status"] == "called_back"
         assert body["ticket"]["unit_id"] == unit
+        [back] = [e for e in body["entries"] if e["kind"] == "work_order.sent_back"]
+        assert back["data"]["reason"] == why
+        # Callback read the whole order's events in order (one key): the return sent back
+        # opened no task of its own.
+        tasks = await ok(
+            await http.get(
+                f"{callback}/callback-tasks", params={"ticket_id": ticket_id}, headers=SUPERVISOR
+            ),
+            200,
+        )
+        assert [x["id"] for x in tasks] == [task["id"]]
         # No personal data in the timeline itself (the ticket card holds it).
         assert "13912345678" not in str(body["entries"]) and "赵六" not in str(body["entries"])
 

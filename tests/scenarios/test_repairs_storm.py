@@ -112,7 +112,8 @@ async def crew_token(http, dispatch: str) -> dict:
 
 
 async def work_through(http, dispatch: str, crew: dict, order_id: str, *, cause: str) -> None:
-    """The crew's whole path on the phone: accept, set off, arrive, fix, return (回单)."""
+    """The crew's whole path on the phone: accept, set off, arrive, fix, return (回单); then the
+    duty dispatcher passes the return (回单审核)."""
     at = datetime.now(UTC)
     for i, (path, body) in enumerate(
         (
@@ -130,6 +131,9 @@ async def work_through(http, dispatch: str, crew: dict, order_id: str, *, cause:
                 headers={**crew, "Idempotency-Key": str(uuid.uuid4())},
             )
         )
+    await ok(
+        await http.post(f"{dispatch}/work-orders/{order_id}/return-approval", headers=SUPERVISOR)
+    )
 
 
 async def orders_of(http, dispatch: str, ticket_id: str) -> list[dict]:

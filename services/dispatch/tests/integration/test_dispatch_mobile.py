@@ -119,15 +119,65 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     )
     assert again.status_code == 409 and again.json()["allowed"] == []
 
+    # 回单审核: the return waits in the duty dispatcher's queue; only a supervisor reviews it.
+    waiting = await client.get(
+        "/work-orders", params={"status": "awaiting_review"}, headers=SUPERVISOR
+    )
+    [queued] = [o for o in waiting.json() if o["id"] == oid]
+    assert queued["awaiting_review"] and queued["cause"] == "熔断器烧毁"
+    for who in (AGENT, crew_a):
+        refused = await client.post(f"/work-orders/{oid}/return-approval", headers=who)
+        assert refused.status_code == 403, refused.text
+    blank = await client.post(
+        f"/work-orders/{oid}/return-send-back", json={"reason": ""}, headers=SUPERVISOR
+    )
+    assert blank.status_code == 422 and "reason" in blank.text
+    why = "未写明熔断原因，请核实表箱进线"
+    sent_back = await client.post(
+        f"/work-orders/{oid}/return-send-back", json={"reason": why}, headers=SUPERVISOR
+    )
+    assert sent_back.status_code == 200, sent_back.text
+    assert sent_back.json()["status"] == "on_site" and not sent_back.json()["awaiting_review"]
+    # The crew has it on site again, told why, and puts it right.
+    mine = (await client.get(f"/mobile/orders/{oid}", headers=crew_a)).json()
+    assert (mine["status"], mine["sent_back_reason"]) == ("on_site", why)
+    assert mine["allowed_next"] == ["resolved", "cancelled"]
+    # Its steps now come after the send-back (our clock, allowing the phone's skew).
+    t1 = datetime.now(UTC).replace(microsecond=0)
+    for action, body, at in (
+        ("resolution", {"cause": "表箱进线熔丝熔断"}, t1),
+        ("return", None, t1 + timedelta(seconds=1)),
+    ):
+        r = await client.post(
+            f"/mobile/orders/{oid}/{action}", json=body, headers={**crew_a, **step(at)}
+        )
+        assert r.status_code == 200, r.text
+    approved = await client.post(
+        f"/work-orders/{oid}/return-approval", json={"note": "原因已核实"}, headers=SUPERVISOR
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["reviewed_by"] == "sup-1" and not approved.json()["awaiting_review"]
+    twice = await client.post(f"/work-orders/{oid}/return-approval", headers=SUPERVISOR)
+    assert twice.status_code == 409 and twice.json()["status_now"] == "returned"
+    waiting = await client.get(
+        "/work-orders", params={"status": "awaiting_review"}, headers=SUPERVISOR
+    )
+    assert oid not in [o["id"] for o in waiting.json()]
+
     history = (await client.get(f"/work-orders/{oid}/history", headers=SUPERVISOR)).json()
-    assert [h["status"] for h in history] == [
-        "assigned",
-        "accepted",
-        "en_route",
-        "on_site",
-        "resolved",
-        "returned",
+    assert [(h["status"], h["actor"]) for h in history] == [
+        ("assigned", "dispatch"),
+        ("accepted", "unit-n-crew-a-m1"),
+        ("en_route", "unit-n-crew-a-m1"),
+        ("on_site", "unit-n-crew-a-m1"),
+        ("resolved", "unit-n-crew-a-m1"),
+        ("returned", "unit-n-crew-a-m1"),
+        ("on_site", "sup-1"),
+        ("resolved", "unit-n-crew-a-m1"),
+        ("returned", "unit-n-crew-a-m1"),
+        ("returned", "sup-1"),
     ]
+    assert history[6]["reason"] == why and history[9]["reason"] == "return approved: 原因已核实"
     # Times recorded are the device's, not the server's.
     assert datetime.fromisoformat(history[1]["at"]) == t0
     assert datetime.fromisoformat(history[3]["at"]) == t0 + timedelta(seconds=80)
@@ -146,18 +196,23 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
         kafka_bootstrap,
         topic_prefix,
         lambda e: e.data.get("work_order_id") == oid and e.type.endswith("status-changed.v1"),
-        5,
+        8,
     )
-    assert [offered.status, *(e.payload().status for e in changes)] == history_statuses(history)
+    # Every step but the approval (no status change: the order stays returned).
+    assert [offered.status, *(e.payload().status for e in changes)] == history_statuses(
+        history[:-1]
+    )
     [returned] = await dispatch_events(
         kafka_bootstrap,
         topic_prefix,
         lambda e: e.data.get("work_order_id") == oid and e.type.endswith("returned.v1"),
         1,
     )
+    # One returned event, at the review that passed: the crew's second return, its cause.
     assert returned.payload().resolution == "repaired"
-    assert returned.payload().cause == "熔断器烧毁"
-    assert returned.payload().returned_at == t0 + timedelta(seconds=180)
+    assert returned.payload().cause == "表箱进线熔丝熔断"
+    assert returned.payload().returned_at == t1 + timedelta(seconds=1)
+    assert returned.payload().reviewed_by == "sup-1" and returned.payload().reviewed_at
 
 
 def history_statuses(history):
@@ -266,6 +321,9 @@ async def test_fault_in_customer_installation_closes_as_paid_service(
     assert (
         await client.post(f"/mobile/orders/{oid}/return", headers={**crew_a, **step(now)})
     ).status_code == 200
+    # The crew's judgement that the fault is the customer's own passes review like any return.
+    approved = await client.post(f"/work-orders/{oid}/return-approval", headers=SUPERVISOR)
+    assert approved.status_code == 200, approved.text
     [returned] = await dispatch_events(
         kafka_bootstrap,
         topic_prefix,

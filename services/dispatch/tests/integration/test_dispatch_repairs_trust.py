@@ -60,11 +60,14 @@ async def walk(client, crew: dict, order_id: str, *steps: str, cause: str = "熔
         "return": None,
     }
     for i, path in enumerate(steps):
-        r = await client.post(
-            f"/mobile/orders/{order_id}/{path}",
-            json=bodies[path],
-            headers={**crew, **step(at + timedelta(milliseconds=10 * i))},
-        )
+        if path == "approval":  # the duty dispatcher passes the return (回单审核)
+            r = await client.post(f"/work-orders/{order_id}/return-approval", headers=SUPERVISOR)
+        else:
+            r = await client.post(
+                f"/mobile/orders/{order_id}/{path}",
+                json=bodies[path],
+                headers={**crew, **step(at + timedelta(milliseconds=10 * i))},
+            )
         assert r.status_code == 200, r.text
 
 
@@ -571,8 +574,8 @@ async def test_an_unsatisfied_callback_reopens_the_repair_as_a_new_linked_order(
 async def test_a_consultation_linked_to_a_repair_closes_with_it_and_can_be_reopened(
     client, kafka_bootstrap, topic_prefix
 ):
-    """Issue 15, point 3: a repeat call linked to one repair is released when the crew returns
-    the order; an unsatisfied callback on it sends a crew to that caller."""
+    """Issue 15, point 3: a repeat call linked to one repair is released when the crew's return
+    of the order passes review; an unsatisfied callback on it sends a crew to that caller."""
     repair = ticket("unit-n-01", fault_scope="own_home", latitude=SITE[0], longitude=SITE[1])
     await publish_tickets(kafka_bootstrap, topic_prefix, repair)
     order = await crewed(client, repair.ticket_id)
@@ -586,7 +589,17 @@ async def test_a_consultation_linked_to_a_repair_closes_with_it_and_can_be_reope
     await publish_tickets(kafka_bootstrap, topic_prefix, repeat)
     crew = await sign_in(client, f"{order['crew_id']}-m1")
     # Whether dispatch hears of the link before or after the return, it is released once.
-    await walk(client, crew, order["id"], "accept", "en-route", "on-site", "resolution", "return")
+    await walk(
+        client,
+        crew,
+        order["id"],
+        "accept",
+        "en-route",
+        "on-site",
+        "resolution",
+        "return",
+        "approval",
+    )
     [released] = await dispatch_events(
         kafka_bootstrap,
         topic_prefix,
@@ -624,7 +637,17 @@ async def test_a_link_heard_of_before_its_repair_is_released_with_it(
     await publish_tickets(kafka_bootstrap, topic_prefix, repair)
     order = await crewed(client, repair.ticket_id)
     crew = await sign_in(client, f"{order['crew_id']}-m1")
-    await walk(client, crew, order["id"], "accept", "en-route", "on-site", "resolution", "return")
+    await walk(
+        client,
+        crew,
+        order["id"],
+        "accept",
+        "en-route",
+        "on-site",
+        "resolution",
+        "return",
+        "approval",
+    )
     [released] = await dispatch_events(
         kafka_bootstrap,
         topic_prefix,

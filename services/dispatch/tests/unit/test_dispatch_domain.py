@@ -52,7 +52,66 @@ def test_the_full_path_records_every_step():
     o.return_(NOW, "m1")
     assert statuses(o) == ["assigned", "accepted", "en_route", "on_site", "resolved", "returned"]
     assert o.resolution == "repaired"
-    assert any(isinstance(e, events.Returned) for e in o.events)
+    # 回单 waits for review (审核): nothing closes before the dispatcher passes it.
+    assert o.awaiting_review
+    assert not any(isinstance(e, events.Returned) for e in o.events)
+
+
+def returned_order() -> WorkOrder:
+    o = order()
+    o.assign("c1", NOW, NOW + timedelta(minutes=5), actor="dispatch", reason="new order")
+    o.accept(NOW, "m1")
+    o.set_off(NOW, "m1")
+    o.arrive(NOW, "m1", 31.0, 121.0)
+    o.resolve(NOW, "m1", cause="fuse", notes=None, customer_installation=False)
+    o.return_(NOW + timedelta(minutes=1), "m1")
+    o.events.clear()
+    return o
+
+
+def test_a_return_passes_review_once_and_only_then_is_returned():
+    o = returned_order()
+    o.approve_return(NOW + timedelta(minutes=9), "sup-1")
+    [passed] = o.events
+    assert isinstance(passed, events.Returned)
+    # The event keeps the crew's time; the review's is on the order.
+    assert passed.at == NOW + timedelta(minutes=1) and passed.resolution == "repaired"
+    assert (o.reviewed_at, o.reviewed_by) == (NOW + timedelta(minutes=9), "sup-1")
+    assert not o.awaiting_review and o.status == "returned"
+    with pytest.raises(IllegalTransition, match="reviewed already"):
+        o.approve_return(NOW + timedelta(minutes=10), "sup-2")
+    with pytest.raises(IllegalTransition, match="reviewed already"):
+        o.send_back_return(NOW + timedelta(minutes=10), "sup-2", "late second thoughts")
+    assert len(o.events) == 1 and o.reviewed_by == "sup-1"
+
+
+def test_a_return_sent_back_is_on_site_again_and_reviewed_afresh():
+    o = returned_order()
+    o.send_back_return(NOW + timedelta(minutes=5), "sup-1", "原因未写明")
+    assert statuses(o) == ["on_site"] and o.events[0].reason == "原因未写明"
+    assert not any(isinstance(e, events.Returned) for e in o.events)
+    assert o.status == "on_site" and o.returned_at is None and not o.awaiting_review
+    assert o.sent_back_reason == "原因未写明"
+    o.resolve(
+        NOW + timedelta(minutes=20),
+        "m1",
+        cause="表箱进线熔丝熔断",
+        notes=None,
+        customer_installation=False,
+    )
+    o.return_(NOW + timedelta(minutes=21), "m1")
+    assert o.awaiting_review
+    o.approve_return(NOW + timedelta(minutes=22), "sup-1")
+    assert o.events[-1] == events.Returned(o, NOW + timedelta(minutes=21), "repaired")
+
+
+def test_only_a_returned_order_is_reviewed():
+    o = order()
+    with pytest.raises(IllegalTransition, match="only a returned order"):
+        o.approve_return(NOW, "sup-1")
+    with pytest.raises(IllegalTransition, match="only a returned order"):
+        o.send_back_return(NOW, "sup-1", "why")
+    assert o.events == [events.WorkOrderCreated(o)]
 
 
 def test_an_illegal_step_names_the_allowed_next_states():
@@ -78,6 +137,9 @@ def test_restore_finishes_an_order_from_any_open_state_once():
     o = order()
     o.restore_with_outage(NOW, "sup", "transformer")
     assert o.status == "returned" and o.resolution == "restored_with_outage"
+    # Finished by the restoration, not returned by a crew: nothing waits for review.
+    assert not o.awaiting_review and o.reviewed_by == "sup"
+    assert isinstance(o.events[-1], events.Returned)
     count = len(o.events)
     o.restore_with_outage(NOW, "sup", "transformer")
     assert len(o.events) == count

@@ -403,3 +403,42 @@ def test_a_case_returned_to_the_centre_is_no_longer_the_departments():
     transferred = {**data, "status": "transferred", "previous_status": "opened"}
     [change] = project(event("brightline.casework.case.status-changed.v1", transferred, 2)).changes
     assert change.department_id == "dept-audit"
+
+
+def test_a_return_sent_back_reads_as_such_and_a_passed_one_at_its_review():
+    """回单审核: the dispatcher sending a crew's return back reads as 回单退回 with the reason, not
+    as the crew arriving again; the return's passing stands at the review's time (a return from
+    before reviews, at the crew's)."""
+    back = {
+        "work_order_id": "w1",
+        "ticket_id": "t1",
+        "unit_id": "u1",
+        "status": "on_site",
+        "previous_status": "returned",
+        "changed_at": (T0 + timedelta(minutes=5)).isoformat(),
+        "actor": "sup-1",
+        "reason": "原因未写明",
+    }
+    [entry] = project(event("brightline.dispatch.work-order.status-changed.v1", back, 1)).entries
+    assert (entry.kind, entry.data["reason"]) == ("work_order.sent_back", "原因未写明")
+    arrived = {**back, "previous_status": "en_route", "actor": "crew-1-m1", "reason": None}
+    [entry] = project(event("brightline.dispatch.work-order.status-changed.v1", arrived, 2)).entries
+    assert entry.kind == "work_order.on_site"
+
+    passed = {
+        "work_order_id": "w1",
+        "ticket_id": "t1",
+        "unit_id": "u1",
+        "returned_at": (T0 + timedelta(minutes=20)).isoformat(),
+        "resolution": "repaired",
+        "cause": "表箱进线熔丝熔断",
+        "reviewed_at": (T0 + timedelta(minutes=31)).isoformat(),
+        "reviewed_by": "sup-1",
+    }
+    [entry] = project(event("brightline.dispatch.work-order.returned.v1", passed, 3)).entries
+    assert (entry.kind, entry.occurred_at) == ("work_order.resolution", T0 + timedelta(minutes=31))
+    before_reviews = {k: v for k, v in passed.items() if not k.startswith("reviewed")}
+    [entry] = project(
+        event("brightline.dispatch.work-order.returned.v1", before_reviews, 4)
+    ).entries
+    assert entry.occurred_at == T0 + timedelta(minutes=20)

@@ -68,9 +68,16 @@ def _repair_finished(
 
 
 def on_work_order_returned(event: Event) -> commands.OpenCallbackTask:
+    """A crew's return passed review (回单审核): the matter is done for the centre, as a case is
+    when its answer is recorded, so its callback window counts from the review (a return from
+    before reviews: from the crew's return)."""
     order = event.payload()
     return _repair_finished(
-        order, order.returned_at, order.resolution, order.cause, order.incident_id
+        order,
+        order.reviewed_at or order.returned_at,
+        order.resolution,
+        order.cause,
+        order.incident_id,
     )
 
 

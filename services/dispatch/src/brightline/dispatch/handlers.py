@@ -46,7 +46,6 @@ from brightline.dispatch.adapters.repository import (
 from brightline.dispatch.consumers import fold_reports, ordinary_repairs
 from brightline.dispatch.domain import commands, events
 from brightline.dispatch.domain.model import (
-    CREW_STEPS,
     INCIDENT_OPEN,
     NEEDS_ROUTING_UNIT,
     OPEN_STATUSES,
@@ -59,6 +58,7 @@ from brightline.dispatch.domain.model import (
     check_step_time,
     choose_crew,
     folds_into_no_incident,
+    is_crew_step,
     matching_incident,
     may_join_incident,
     points_at_shared_equipment,
@@ -731,9 +731,12 @@ async def crew_transition(
         now=received,
         created_at=order.created_at,
         last_server_step_at=max(
-            (h.at for h in history if h.status not in CREW_STEPS), default=None
+            (h.at for h in history if not is_crew_step(h.status, h.previous_status)),
+            default=None,
         ),
-        last_crew_step_at=max((h.at for h in history if h.status in CREW_STEPS), default=None),
+        last_crew_step_at=max(
+            (h.at for h in history if is_crew_step(h.status, h.previous_status)), default=None
+        ),
         offline_window_seconds=settings.device_offline_window_seconds,
         skew_seconds=settings.device_clock_skew_seconds,
     )
@@ -784,11 +787,11 @@ async def _after_step(
 ) -> None:
     """What an order's step means for the work linked to it: the incident it leads, and the
     repeat-call consultations linked to it."""
-    if action in ("return", "cancel"):
-        reason: ReleaseReason = (
-            "work_order_returned" if action == "return" else "work_order_cancelled"
+    if action == "cancel":
+        # A return's links are let go when it passes review (review_return).
+        await _release_links(
+            uow, at, "work_order_cancelled", work_order_ids=[order.id], unit_id=order.unit_id
         )
-        await _release_links(uow, at, reason, work_order_ids=[order.id], unit_id=order.unit_id)
     if not order.incident_id or not order.is_lead:
         return
     outages = OutageRepository(uow.session)
@@ -852,6 +855,47 @@ async def cancel_work_order(
     if order.needs_routing:
         metrics.ORDERS_NEEDING_ROUTING.dec()
     await _after_step(order, "cancel", at, command.actor, uow, settings)
+    return order
+
+
+# The history's note of a return that passed review (the order stays `returned`).
+RETURN_APPROVED = "return approved"
+
+
+async def review_return(
+    command: commands.ReviewReturn, uow: UnitOfWork, *, settings: DispatchSettings
+) -> WorkOrder:
+    """The duty dispatcher passes a crew's return (the ticket closes and goes to callback, and
+    the repeat-call consultations linked to the order with it) or sends it back to the crew."""
+    orders = WorkOrderRepository(uow.session)
+    order = await orders.get(command.work_order_id, for_update=True)
+    if order is None:
+        raise NotFound(command.work_order_id)
+    at = clock.now()
+    if not command.approved:
+        order.send_back_return(at, command.actor, command.reason or "")
+        await orders.save(order)
+        await publish(order, uow, recorded_at=at)  # its history: back on site, with the reason
+        return order
+    order.approve_return(at, command.actor)
+    await orders.save(order)
+    await orders.record_history(
+        history_row(
+            order=order,
+            status=order.status,
+            previous_status=order.status,
+            at=at,
+            recorded_at=at,
+            actor=command.actor,
+            reason=f"{RETURN_APPROVED}: {command.reason}" if command.reason else RETURN_APPROVED,
+            latitude=None,
+            longitude=None,
+        )
+    )
+    await publish(order, uow, recorded_at=at)
+    await _release_links(
+        uow, at, "work_order_returned", work_order_ids=[order.id], unit_id=order.unit_id
+    )
     return order
 
 
@@ -1455,6 +1499,8 @@ async def publish(
                     resolution=event.resolution,
                     cause=order.cause,
                     incident_id=order.incident_id,
+                    reviewed_at=order.reviewed_at,
+                    reviewed_by=order.reviewed_by,
                 )
             )
     order.events.clear()
@@ -1509,6 +1555,7 @@ _HANDLERS: dict[type, Handler] = {
     commands.DeclareIncident: declare_incident,
     commands.CancelIncident: cancel_incident,
     commands.CancelWorkOrder: cancel_work_order,
+    commands.ReviewReturn: review_return,
     commands.RouteWorkOrder: route_by_hand,
     commands.ReopenRepair: reopen,
     commands.RecordLink: record_link,

@@ -130,15 +130,25 @@ class WorkOrderStatusChangedV1(EventPayload):
     "brightline.dispatch.work-order.returned.v1", topic=DISPATCH_WORK_ORDERS, key="work_order_id"
 )
 class WorkOrderReturnedV1(EventPayload):
-    """The crew returned the finished order (回单): the repair is done and a callback is due."""
+    """The finished order's return (回单) passed review (审核): the repair is done, the ticket
+    closes and a callback is due. A crew's return is reviewed by the duty dispatcher first (the
+    status change to `returned` says the crew handed it back); an order finished with its
+    outage's restoration passes at once."""
 
     work_order_id: str
     ticket_id: str
     unit_id: str
-    returned_at: datetime
+    returned_at: datetime = Field(description="When the crew handed the order back (回单)")
     resolution: Resolution
     cause: str | None = None
     incident_id: str | None = None
+    reviewed_at: datetime | None = Field(
+        None, description="When the return passed review (审核); absent before reviews existed"
+    )
+    reviewed_by: str | None = Field(
+        None,
+        description="Who passed it: the duty dispatcher, or the one who restored the outage",
+    )
 
 
 @event("brightline.dispatch.outage.declared.v1", topic=DISPATCH_OUTAGES, key="incident_id")

@@ -42,6 +42,9 @@ work_orders = sa.Table(
     sa.Column("fault_scope", sa.String(16)),
     sa.Column("fault_started_at", TZ),
     sa.Column("arrive_by", TZ),  # the arrival limit from 受理 (handlers.arrival_due), for the crew
+    sa.Column("reviewed_at", TZ),  # 审核: the return passed (null while it waits)
+    sa.Column("reviewed_by", sa.String(200)),
+    sa.Column("sent_back_reason", sa.Text),  # why the return was last sent back to the crew
 )
 
 # The orders each crew still works on, counted on every assignment (CrewRepository.states).
@@ -64,6 +67,15 @@ sa.Index(
     work_orders.c.arrive_by,
     work_orders.c.created_at,
     postgresql_where=work_orders.c.status.in_(OPEN_STATUSES),
+)
+
+# The returns waiting for review, oldest first: the dispatcher's 回单审核 queue (migration 0018).
+sa.Index(
+    "ix_work_orders_awaiting_review",
+    work_orders.c.returned_at,
+    postgresql_where=sa.and_(
+        work_orders.c.status == "returned", work_orders.c.reviewed_at.is_(None)
+    ),
 )
 
 service_areas = sa.Table(

@@ -73,6 +73,9 @@ ORDER_FIELDS = (
     "fault_scope",
     "fault_started_at",
     "arrive_by",
+    "reviewed_at",
+    "reviewed_by",
+    "sent_back_reason",
 )
 
 
@@ -349,17 +352,18 @@ class WorkOrderRepository:
         limit: int = 50,
         offset: int = 0,
     ) -> list[WorkOrder]:
-        query = sa.select(work_orders)
+        query = sa.select(work_orders).where(*_status_is(status))
         if status == "open":
             # Most urgent first, the way ix_work_orders_open_by_arrival holds them: a storm's
             # open orders never drop off the board behind the ones already finished.
-            query = query.where(work_orders.c.status.in_(OPEN_STATUSES)).order_by(
+            query = query.order_by(
                 work_orders.c.arrive_by.asc().nulls_last(), work_orders.c.created_at
             )
+        elif status == "awaiting_review":
+            # Waiting longest first, as ix_work_orders_awaiting_review holds them.
+            query = query.order_by(work_orders.c.returned_at, work_orders.c.id)
         else:
             query = query.order_by(work_orders.c.created_at.desc(), work_orders.c.id)
-            if status:
-                query = query.where(work_orders.c.status == status)
         if needs_routing is not None:
             query = query.where(work_orders.c.needs_routing.is_(needs_routing))
         if unit_id:
@@ -375,12 +379,8 @@ class WorkOrderRepository:
         query = (
             sa.select(sa.func.count())
             .select_from(work_orders)
-            .where(work_orders.c.crew_id == crew_id)
+            .where(work_orders.c.crew_id == crew_id, *_status_is(status))
         )
-        if status == "open":
-            query = query.where(work_orders.c.status.in_(OPEN_STATUSES))
-        elif status:
-            query = query.where(work_orders.c.status == status)
         return await self._count(query)
 
     async def overdue_acceptances(self, now: datetime, limit: int = 50) -> list[str]:
@@ -1206,6 +1206,15 @@ def _database_of(session: AsyncSession) -> object:
 
 
 _DATABASES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _status_is(status: StatusFilter | None) -> tuple[sa.ColumnElement[bool], ...]:
+    """The filter of a list of orders, each as its partial index's predicate is written."""
+    if status == "open":
+        return (work_orders.c.status.in_(OPEN_STATUSES),)
+    if status == "awaiting_review":
+        return (work_orders.c.status == written("returned"), work_orders.c.reviewed_at.is_(None))
+    return (work_orders.c.status == status,) if status else ()
 
 
 def _order(row) -> WorkOrder:

@@ -116,6 +116,8 @@ async def _mobile_read(repo: WorkOrderRepository, order: WorkOrder) -> MobileOrd
         arrive_by=order.arrive_by,
         notes=order.notes,
         cancel_reason=order.cancel_reason,
+        awaiting_review=order.awaiting_review,
+        sent_back_reason=order.sent_back_reason,
     )
 
 
@@ -446,7 +448,9 @@ async def return_order(
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
 ):
-    """回单: hand the finished order back; the ticket goes on to callback."""
+    """回单: hand the finished order back. The duty dispatcher reviews it (审核): passed, the
+    ticket closes and goes on to callback; sent back, the order is on site again with the
+    reason (`sent_back_reason`)."""
     return await _step(
         "return",
         work_order_id,

@@ -11,12 +11,14 @@ from brightline.dispatch.api.schemas import (
     AssignmentUpdate,
     CancelCreate,
     HistoryRead,
+    ReturnApproval,
+    ReturnSendBack,
     RoutingUpdate,
     WorkOrderRead,
 )
 from brightline.dispatch.domain import commands
 from brightline.dispatch.domain.model import IllegalTransition, StatusFilter
-from brightline.messaging import BusDep, UnitOfWorkDep
+from brightline.messaging import BusDep, MessageBus, UnitOfWork, UnitOfWorkDep
 from brightline.platform.auth import Desk, Supervisor
 from brightline.platform.problems import Problem
 
@@ -34,7 +36,10 @@ async def find_work_orders(
     ticket_id: str | None = None,
     status: Annotated[
         StatusFilter | None,
-        Query(description="One status, or `open`: every order not yet returned or cancelled"),
+        Query(
+            description="One status, `open`: every order not yet returned or cancelled, or "
+            "`awaiting_review`: the crews' returns waiting for review, oldest first"
+        ),
     ] = None,
     unit_id: str | None = None,
     crew_id: str | None = None,
@@ -142,6 +147,62 @@ async def cancel_work_order(
             ) from error
         await uow.commit()
     return to_read(order)
+
+
+async def _review(
+    work_order_id: str,
+    approved: bool,
+    reason: str | None,
+    actor: str,
+    uow: UnitOfWork,
+    bus: MessageBus,
+) -> WorkOrderRead:
+    async with uow:
+        try:
+            order = await bus.handle(
+                commands.ReviewReturn(work_order_id, approved, reason, actor), uow
+            )
+        except handlers.NotFound as error:
+            raise Problem(
+                404, "not-found", "No such work order", f"{work_order_id} does not exist"
+            ) from error
+        except IllegalTransition as error:
+            raise Problem(
+                409,
+                "not-awaiting-review",
+                "The order's return is not waiting for review",
+                str(error),
+                status_now=error.current,
+            ) from error
+        await uow.commit()
+    return to_read(order)
+
+
+@router.post("/{work_order_id}/return-approval", response_model=WorkOrderRead)
+async def approve_return(
+    work_order_id: str,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    supervisor: Supervisor,
+    body: ReturnApproval | None = None,
+) -> WorkOrderRead:
+    """审核通过: the crew's return holds. The ticket closes and goes to callback, and the
+    repeat-call consultations linked to the order are let go with it."""
+    note = body.note if body else None
+    return await _review(work_order_id, True, note, supervisor.subject, uow, bus)
+
+
+@router.post("/{work_order_id}/return-send-back", response_model=WorkOrderRead)
+async def send_back_return(
+    work_order_id: str,
+    body: ReturnSendBack,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    supervisor: Supervisor,
+) -> WorkOrderRead:
+    """回单退回: the return does not hold. The order goes back to its crew on site with the
+    reason, to be resolved and returned again; nothing closes."""
+    return await _review(work_order_id, False, body.reason, supervisor.subject, uow, bus)
 
 
 @router.get("/{work_order_id}", response_model=WorkOrderRead)

@@ -40,6 +40,15 @@ class WorkOrderRead(BaseModel):
     fault_started_at: datetime | None = Field(
         None, description="When the power went off, as the caller told the 95598 agent"
     )
+    notes: str | None = Field(None, description="The crew's notes on the work, with the cause")
+    awaiting_review: bool = Field(
+        False, description="Returned by the crew and waiting for the dispatcher's review (审核)"
+    )
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
+    sent_back_reason: str | None = Field(
+        None, description="Why the return was last sent back to the crew (回单退回)"
+    )
     dispatcher_acts: list[DispatcherAct] = Field(
         [],
         description="What the duty dispatcher may still do with the order: route it to a unit,"
@@ -69,6 +78,18 @@ class RoutingUpdate(BaseModel):
 
     unit_id: str = Field(min_length=1, max_length=64)
     area_class: Literal["urban", "rural", "remote"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReturnApproval(BaseModel):
+    """审核通过: the return holds; a note for the record if the reviewer has one."""
+
+    note: str | None = Field(None, max_length=500)
+
+
+class ReturnSendBack(BaseModel):
+    """回单退回: what the return lacks or got wrong, for the crew to put right on site."""
+
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -318,6 +339,14 @@ class MobileOrderRead(BaseModel):
     arrive_by: datetime | None = Field(None, description="The arrival deadline")
     notes: str | None = None
     cancel_reason: str | None = None
+    awaiting_review: bool = Field(
+        False, description="Returned and waiting for the dispatcher's review (审核)"
+    )
+    sent_back_reason: str | None = Field(
+        None,
+        description="Why the dispatcher last sent the return back (回单退回): what to put right"
+        " before returning the order again",
+    )
 
 
 class MobileOrderPage(BaseModel):

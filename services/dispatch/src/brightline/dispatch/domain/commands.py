@@ -96,6 +96,17 @@ class CancelWorkOrder:
 
 
 @dataclass(frozen=True)
+class ReviewReturn:
+    """The duty dispatcher's review (审核) of a crew's return: passed, or sent back to the crew
+    with the reason."""
+
+    work_order_id: str
+    approved: bool
+    reason: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
 class RouteWorkOrder:
     """The duty dispatcher routes an order that no service area mapped."""
 

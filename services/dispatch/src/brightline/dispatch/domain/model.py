@@ -53,10 +53,18 @@ CREW_STEPS: tuple[WorkOrderStatus, ...] = (
     "returned",
 )
 
+
+def is_crew_step(status: str, previous_status: str) -> bool:
+    """Whether a history row is a step the crew took on its phone (timed by the phone's clock),
+    not one of ours: a move back on site from `returned` is the dispatcher's send-back."""
+    return status in CREW_STEPS and previous_status != "returned"
+
+
 # What the duty dispatcher may do with an order from the board; the board offers only these.
 DispatcherAct = Literal["route", "reassign", "cancel"]
-# What a list of orders may be filtered by: one status, or every open one (the board's).
-StatusFilter = Literal[WorkOrderStatus, "open"]
+# What a list of orders may be filtered by: one status, every open one (the board's), or the
+# returns waiting for review (the dispatcher's 回单审核 queue).
+StatusFilter = Literal[WorkOrderStatus, "open", "awaiting_review"]
 
 RESOLUTION_REPAIRED: Resolution = "repaired"
 RESOLUTION_PAID_SERVICE: Resolution = "paid_service_referral"
@@ -111,6 +119,10 @@ class WorkOrder:
     # When the power went off, as the caller said: the crew and the outage log need it.
     fault_started_at: datetime | None = None
     arrive_by: datetime | None = None
+    # 审核: when and by whom the crew's return passed review (None while it waits for one).
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None
+    sent_back_reason: str | None = None  # why the return was last sent back (回单退回)
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -258,12 +270,44 @@ class WorkOrder:
         self._move("resolved", at, actor=actor, reason=self.resolution)
 
     def return_(self, at: datetime, actor: str) -> None:
-        """回单: the crew hands the finished order back; the ticket goes on to callback."""
+        """回单: the crew hands the finished order back. It waits for the duty dispatcher's
+        review (审核) before the ticket closes and goes on to callback."""
         self._require("returned")
         assert self.resolution is not None, "only a resolved order is returned"
         self.returned_at = at
+        self.reviewed_at = self.reviewed_by = None
         self._move("returned", at, actor=actor)
-        self.events.append(events.Returned(self, at, self.resolution))
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.status == "returned" and self.reviewed_at is None
+
+    def _require_review(self) -> None:
+        if not self.awaiting_review:
+            raise IllegalTransition(
+                self.status,
+                "reviewed",
+                "only a returned order waiting for review is reviewed"
+                if self.status != "returned"
+                else "the return was reviewed already",
+            )
+
+    def approve_return(self, at: datetime, actor: str) -> None:
+        """审核通过: the return says what was found and done; the ticket closes and the
+        customer is called back."""
+        self._require_review()
+        assert self.resolution is not None and self.returned_at is not None
+        self.reviewed_at, self.reviewed_by = at, actor
+        self.updated_at = at
+        self.events.append(events.Returned(self, self.returned_at, self.resolution))
+
+    def send_back_return(self, at: datetime, actor: str, reason: str) -> None:
+        """回单退回: the return does not hold (no real cause, the work not done); the order goes
+        back to the crew on site, with the reason, to be resolved and returned again."""
+        self._require_review()
+        self.returned_at = None
+        self.sent_back_reason = reason
+        self._move("on_site", at, actor=actor, reason=reason)
 
     def release_from_incident(self, at: datetime) -> None:
         """The incident was cancelled: this order is an ordinary repair of its own again."""
@@ -290,6 +334,8 @@ class WorkOrder:
             self._move("resolved", at, actor=actor, reason=RESOLUTION_OUTAGE)
         self.returned_at = at
         self._move("returned", at, actor=actor, reason=RESOLUTION_OUTAGE)
+        # Finished by whoever restored the outage, not by a crew's return: nothing to review.
+        self.reviewed_at, self.reviewed_by = at, actor
         self.events.append(events.Returned(self, at, self.resolution))
 
 

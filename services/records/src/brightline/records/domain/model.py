@@ -207,10 +207,11 @@ def _entry(
     )
 
 
-# Each projector: (event, business time) -> Projection. The time field per type is in TIME_FIELD.
+# Each projector: (event, business time) -> Projection. The time field per type is in TIME_FIELD
+# (several: the first the event carries).
 Projector = Callable[[Observed, datetime], Projection]
 
-TIME_FIELD = {
+TIME_FIELD: dict[str, str | tuple[str, ...]] = {
     "brightline.intake.call.ringing.v1": "rang_at",
     "brightline.intake.call.ringing.v2": "rang_at",
     "brightline.intake.call.answered.v1": "answered_at",
@@ -226,7 +227,8 @@ TIME_FIELD = {
     "brightline.dispatch.work-order.created.v1": "created_at",
     "brightline.dispatch.work-order.created.v2": "created_at",
     "brightline.dispatch.work-order.status-changed.v1": "changed_at",
-    "brightline.dispatch.work-order.returned.v1": "returned_at",
+    # Passed at its review (审核); a return from before reviews passed when the crew handed it in.
+    "brightline.dispatch.work-order.returned.v1": ("reviewed_at", "returned_at"),
     "brightline.dispatch.outage.declared.v1": "declared_at",
     "brightline.dispatch.outage.updated.v1": "updated_at",
     "brightline.dispatch.outage.updated.v2": "updated_at",
@@ -360,11 +362,13 @@ def _work_order(kind: str | None, status: str | None) -> Projector:
         ticket_id = d["ticket_id"]
         new_status = status or d.get("status")
         incident = _str(d, "incident_id")
+        # Back on site from `returned`: the dispatcher sent the crew's return back (回单退回).
+        sent_back = kind is None and d.get("previous_status") == "returned"
         return Projection(
             entries=[
                 _entry(
                     event,
-                    kind or f"work_order.{new_status}",
+                    kind or ("work_order.sent_back" if sent_back else f"work_order.{new_status}"),
                     at,
                     ticket_id=ticket_id,
                     incident_id=incident,
@@ -513,7 +517,8 @@ PROJECTORS: dict[str, Projector] = {
     "brightline.dispatch.work-order.created.v1": _WORK_ORDER_CREATED,
     "brightline.dispatch.work-order.created.v2": _work_order_created_v2,
     "brightline.dispatch.work-order.status-changed.v1": _work_order(None, None),
-    # 回单 with its resolution and cause; the step itself is the status change "returned".
+    # 回单 passed review (审核), with its resolution and cause; the crew's handing it back is the
+    # status change "returned".
     "brightline.dispatch.work-order.returned.v1": _work_order("work_order.resolution", "returned"),
     "brightline.dispatch.outage.declared.v1": _incident("incident.declared", None),
     "brightline.dispatch.outage.updated.v1": _incident("incident.updated", "linked_ticket_ids"),
@@ -571,6 +576,7 @@ LIFE_ORDER = (
     "work_order.on_site",
     "work_order.resolved",
     "work_order.returned",
+    "work_order.sent_back",
     "work_order.resolution",
     "work_order.cancelled",  # called off: its callback, of the same instant, follows it
     "callback.due",
@@ -591,4 +597,11 @@ def project(event: Observed) -> Projection:
     projector = PROJECTORS.get(event.type)
     if projector is None:
         return _unknown(event)
-    return projector(event, _at(event.data, TIME_FIELD[event.type], event.time))
+    at = event.time
+    for name in reversed(_names(TIME_FIELD[event.type])):
+        at = _at(event.data, name, at)
+    return projector(event, at)
+
+
+def _names(field: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (field,) if isinstance(field, str) else field
