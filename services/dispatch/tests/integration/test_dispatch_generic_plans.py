@@ -2,7 +2,8 @@
 lives, over a table that keeps every order there ever was. Its statements are prepared once, and
 from their sixth run PostgreSQL plans them for any value of their parameters (a generic plan):
 a status bound as a parameter kept every partial index of the few orders it wants (assigned past
-their acceptance time, waiting for a crew, needing routing) out of reach, and each round read all
+their acceptance time, waiting for a crew, needing routing, returned and waiting for review) out
+of reach, and each round read all
 of work_orders three times. Each read is planned here as that generic plan, over a history of
 finished orders: none scans the table; and an incident's tickets (its detail view), read from
 its own links, not from every link there ever was."""
@@ -40,12 +41,16 @@ async def test_the_scanner_and_the_crews_load_read_only_the_orders_they_want(eng
             sa.text(
                 """
                 INSERT INTO work_orders (id, ticket_id, unit_id, area_class, status, created_at,
-                                         crew_id, is_lead, accept_by, needs_routing)
+                                         crew_id, is_lead, accept_by, needs_routing,
+                                         returned_at, reviewed_at)
                 SELECT 'wo-' || n, 'ticket-' || n, 'unit-' || n % 4, 'urban',
                        CASE n % 100 WHEN 0 THEN 'assigned' WHEN 1 THEN 'created'
                                     ELSE 'returned' END,
                        now() - n * interval '1 hour', 'crew-' || n % 24, true,
-                       now() - n * interval '1 hour' + interval '5 minutes', n % 100 = 2
+                       now() - n * interval '1 hour' + interval '5 minutes', n % 100 = 2,
+                       now() - n * interval '1 hour' + interval '50 minutes',
+                       -- reviewed, but the one in a hundred whose return still waits
+                       CASE WHEN n % 100 <> 3 THEN now() - n * interval '1 hour' END
                 FROM generate_series(1, :history) AS n
                 """
             ),
@@ -58,8 +63,10 @@ async def test_the_scanner_and_the_crews_load_read_only_the_orders_they_want(eng
             assert len(await orders.overdue_acceptances(datetime.now(UTC))) == 30
             assert await orders.count_needing_routing() == 0  # flagged, but returned long ago
             assert await orders.unassigned_leads() == []  # no crew on duty in any unit
+            waiting, _ = await orders.review_backlog()
+            assert waiting == 30  # n % 100 == 3: returned, its review still to come
             await CrewRepository(session).states("unit-1")
-    assert len(sent) == 4
+    assert len(sent) == 5
     async with engine.begin() as conn:
         for sql in sent:
             assert ("Seq Scan", "work_orders") not in await generic_plan(conn, sql), sql

@@ -1,5 +1,6 @@
 """The crews' phone API over the real broker and database: the whole state machine, offline
-replay, the device's own clock, and one crew never reaching another crew's orders."""
+replay, the device's own clock, the dispatcher's review of a return (回单审核), and one crew never
+reaching another crew's orders."""
 
 import base64
 import uuid
@@ -16,6 +17,8 @@ from dispatch_helpers import (
     sign_in,
     ticket,
 )
+
+from brightline.platform.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -125,6 +128,18 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     )
     [queued] = [o for o in waiting.json() if o["id"] == oid]
     assert queued["awaiting_review"] and queued["cause"] == "熔断器烧毁"
+
+    async def alarmed():  # the scanner's gauges: how many wait, and the oldest's wait
+        served = (await client.get("/metrics")).text.splitlines()
+        gauges = {
+            name: float(value)
+            for name, _, value in (line.partition(" ") for line in served)
+            if name.startswith("dispatch_") and "review" in name
+        }
+        return gauges.get("dispatch_returns_awaiting_review", 0) >= 1 and gauges
+
+    gauges = await eventually(alarmed)
+    assert gauges["dispatch_oldest_return_awaiting_review_seconds"] >= 0
     for who in (AGENT, crew_a):
         refused = await client.post(f"/work-orders/{oid}/return-approval", headers=who)
         assert refused.status_code == 403, refused.text

@@ -7,3 +7,14 @@ ORDERS_NEEDING_ROUTING = Gauge(
     "dispatch_orders_needing_routing",
     "Repair work orders waiting in the needs-routing queue for the duty dispatcher",
 )
+
+# The crews' returns waiting for the duty dispatcher's review (回单审核): until one passes, its
+# ticket stays open and its customer is not called back. Alarm on the oldest's wait.
+RETURNS_AWAITING_REVIEW = Gauge(
+    "dispatch_returns_awaiting_review",
+    "Returned repair work orders waiting for the duty dispatcher's review",
+)
+OLDEST_RETURN_AWAITING_REVIEW = Gauge(
+    "dispatch_oldest_return_awaiting_review_seconds",
+    "How long the oldest return waiting for review has waited (0 when none waits)",
+)

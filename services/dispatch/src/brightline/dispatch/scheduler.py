@@ -19,9 +19,14 @@ async def scan_once(runtime: ServiceRuntime, bus: MessageBus) -> int:
     done = 0
     async with runtime.unit_of_work() as uow:
         overdue = await WorkOrderRepository(uow.session).overdue_acceptances(clock.now())
-        # The alarm gauge follows the database, whatever process routed or cancelled an order.
-        metrics.ORDERS_NEEDING_ROUTING.set(
-            await WorkOrderRepository(uow.session).count_needing_routing()
+        # The alarm gauges follow the database, whatever process routed, cancelled or
+        # reviewed an order.
+        orders = WorkOrderRepository(uow.session)
+        metrics.ORDERS_NEEDING_ROUTING.set(await orders.count_needing_routing())
+        waiting, since = await orders.review_backlog()
+        metrics.RETURNS_AWAITING_REVIEW.set(waiting)
+        metrics.OLDEST_RETURN_AWAITING_REVIEW.set(
+            max((clock.now() - since).total_seconds(), 0.0) if since else 0.0
         )
     for order_id in overdue:
         async with runtime.unit_of_work() as uow:

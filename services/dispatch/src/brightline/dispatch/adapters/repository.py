@@ -327,6 +327,17 @@ class WorkOrderRepository:
             .where(work_orders.c.needs_routing, work_orders.c.status.in_(OPEN_STATUSES))
         )
 
+    async def review_backlog(self) -> tuple[int, datetime | None]:
+        """The returns waiting for review: how many, and since when the oldest has waited."""
+        row = (
+            await self.session.execute(
+                sa.select(sa.func.count(), sa.func.min(work_orders.c.returned_at)).where(
+                    *_status_is("awaiting_review")
+                )
+            )
+        ).one()
+        return row[0], row[1]
+
     async def area_name(self, area_code: str | None) -> str | None:
         if not area_code:
             return None
