@@ -23,8 +23,8 @@ async def scan_once(runtime: ServiceRuntime, bus: MessageBus) -> int:
         # reviewed an order.
         orders = WorkOrderRepository(uow.session)
         metrics.ORDERS_NEEDING_ROUTING.set(await orders.count_needing_routing())
-        waiting, since = await orders.review_backlog()
-        metrics.RETURNS_AWAITING_REVIEW.set(waiting)
+        returns, since = await orders.review_backlog()
+        metrics.RETURNS_AWAITING_REVIEW.set(returns)
         metrics.OLDEST_RETURN_AWAITING_REVIEW.set(
             max((clock.now() - since).total_seconds(), 0.0) if since else 0.0
         )
