@@ -1,15 +1,16 @@
 """The dispatcher board in Debian's Chromium against the real services (intake, dispatch and the
 console, each its own OS process on the real broker and database): a 50-call storm under one
 transformer shows as one incident on the coordinate map and as one topology graph (feeder →
-transformer → 50 calls), and the supervisor restores it from the board. Screenshots at
-1366×768 and 1920×1080 on every run."""
+transformer → 50 calls), and the supervisor restores it from the board; a crew's return waits
+for the dispatcher's review (回单审核), is sent back to the crew with a reason and passed once
+returned again. Screenshots at 1366×768 and 1920×1080 on every run."""
 
 from __future__ import annotations
 
 import os
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -85,11 +86,11 @@ def ok(response: httpx.Response, *codes: int):
     return response.json() if response.content else None
 
 
-def until(check, timeout: float = 180.0):
+def until(check, timeout: float = 180.0, what: str = "the storm never became one incident"):
     """Poll until the services have passed the events along (Kafka lies between them)."""
     deadline = time.monotonic() + timeout
     while not (value := check()):
-        assert time.monotonic() < deadline, "the storm never became one incident"
+        assert time.monotonic() < deadline, what
         time.sleep(0.5)
     return value
 
@@ -241,6 +242,163 @@ def test_a_storm_is_one_incident_on_the_map_and_graph_and_is_restored_from_the_b
         assert routed["unit_id"] == UNIT and routed["crew_id"] == f"{UNIT}-crew-1"
     except Exception:
         page.screenshot(path=str(ARTIFACTS / "failure-dispatch-board.png"))
+        raise
+    finally:
+        context.close()
+
+
+# The review test's own unit, area and crew, apart from the storm's.
+REVIEW_UNIT, REVIEW_AREA = "unit-south", "SOUTH-01"
+REVIEW_CREW, REVIEW_MEMBER = "unit-south-crew-2", "unit-south-crew-2-m1"
+REVIEW_SITE = (31.1304, 121.3737)
+CREW = bearer(Role.CREW, subject=REVIEW_MEMBER, crew_id=REVIEW_CREW, unit_id=REVIEW_UNIT)
+
+
+def seed_review_crew(dispatch: str) -> None:
+    """A repair unit serving its own area, with one crew on duty near the site and its member."""
+    ok(httpx.put(f"{dispatch}/units/{REVIEW_UNIT}", json={"name": "南区抢修班"}, headers=GIS))
+    areas = [
+        {"area_code": REVIEW_AREA, "unit_id": REVIEW_UNIT, "area_class": "urban", "name": "平安里"}
+    ]
+    ok(httpx.put(f"{dispatch}/service-areas", json={"areas": areas}, headers=GIS))
+    crew = {"unit_id": REVIEW_UNIT, "name": "抢修二队"}
+    ok(httpx.put(f"{dispatch}/crews/{REVIEW_CREW}", json=crew, headers=GIS))
+    member = f"{dispatch}/crews/{REVIEW_CREW}/members/{REVIEW_MEMBER}"
+    ok(httpx.put(member, json={"name": "周师傅"}, headers=GIS))
+    position = {"latitude": REVIEW_SITE[0] + 0.01, "longitude": REVIEW_SITE[1] + 0.01}
+    ok(httpx.put(f"{dispatch}/crews/{REVIEW_CREW}/position", json=position, headers=GIS))
+    ok(
+        httpx.put(
+            f"{dispatch}/crews/{REVIEW_CREW}/duty", json={"on_duty": True}, headers=SUPERVISOR
+        )
+    )
+
+
+def crew_steps(dispatch: str, order_id: str, *steps: tuple[str, dict | None]) -> dict:
+    """The crew's phone: each step with its Idempotency-Key and the phone's own clock."""
+    at = datetime.now(UTC)
+    read: dict = {}
+    for i, (path, body) in enumerate(steps):
+        headers = {
+            **CREW,
+            "Idempotency-Key": str(uuid.uuid4()),
+            "X-Device-Time": (at + timedelta(milliseconds=10 * i)).isoformat(),
+        }
+        read = ok(
+            httpx.post(
+                f"{dispatch}/mobile/orders/{order_id}/{path}",
+                json=body,
+                headers=headers,
+                timeout=30,
+            )
+        )
+    return read
+
+
+def test_a_crews_return_is_sent_back_with_a_reason_and_passed_once_returned_again(stack, browser):
+    dispatch = stack["dispatch"]
+    seed_review_crew(dispatch)
+    body = {
+        "ticket_type": "repair",
+        "description": "家里没电了，邻居家有电",
+        "caller_name": "钱七",
+        "phone": "13900000777",
+        "address": "平安里7号",
+        "area_code": REVIEW_AREA,
+        "fault_scope": "own_home",
+        "fault_started_at": datetime.now(UTC).isoformat(),
+        "latitude": REVIEW_SITE[0],
+        "longitude": REVIEW_SITE[1],
+    }
+    ticket = ok(httpx.post(f"{stack['intake']}/tickets", json=body, headers=AGENT, timeout=30), 201)
+
+    def crewed() -> dict | None:
+        found = ok(
+            httpx.get(
+                f"{dispatch}/work-orders", params={"ticket_id": ticket["id"]}, headers=SUPERVISOR
+            )
+        )
+        return found[0] if found and found[0]["crew_id"] == REVIEW_CREW else None
+
+    order = until(crewed, what="the repair never reached the crew")
+    order_id = order["id"]
+    on_site = {"latitude": REVIEW_SITE[0], "longitude": REVIEW_SITE[1]}
+    first = {"cause": "户内总开关故障", "notes": "已更换"}
+    returned = crew_steps(
+        dispatch,
+        order_id,
+        ("accept", None),
+        ("en-route", None),
+        ("on-site", on_site),
+        ("resolution", first),
+        ("return", None),
+    )
+    assert returned["status"] == "returned" and returned["awaiting_review"]
+
+    context, page = sign_in(browser, stack["console"], "super-9001", path="/dispatch")
+    try:
+        queue = page.locator("[data-test=review-queue]")
+        mine = f"[data-test=review-row][data-order='{order_id}']"
+        row = queue.locator("tr", has=page.locator(mine))
+        row.wait_for(timeout=60_000)
+        assert row.locator(mine).inner_text() == ticket["no"]  # by its 工单号
+        text = row.inner_text()
+        for shown in ("南区抢修班 · 抢修二队", "已修复", "户内总开关故障", "已更换"):
+            assert shown in text, (shown, text)
+        assert ":" in row.locator("[data-test=review-waited]").inner_text()
+        assert int(queue.get_attribute("data-count") or 0) >= 1
+        assert queue.locator("[data-test=review-count]").inner_text().strip() != ""
+        assert untranslated(page, "zh-CN", names=(TRANSFORMER, "F-EAST-1", AREA)) == []
+        queue.scroll_into_view_if_needed()
+        shoot(page, "dispatch-board-review")
+
+        # 回单退回: no reason, no send-back; with one, the order goes back to the crew on site.
+        row.locator("[data-test=review-send-back]").click()
+        confirm = page.locator("[data-test=review-confirm]:visible")
+        reason = page.locator("textarea[data-test=review-reason]")
+        reason.wait_for()
+        assert confirm.is_disabled()
+        reason.fill("   ")
+        assert confirm.is_disabled()
+        why = "回单未写明故障点位置，请补充现场情况后重新回单"
+        reason.fill(why)
+        assert confirm.is_enabled()
+        confirm.click()
+        row.wait_for(state="detached", timeout=60_000)
+        back = ok(httpx.get(f"{dispatch}/mobile/orders/{order_id}", headers=CREW))
+        assert back["status"] == "on_site" and back["sent_back_reason"] == why, back
+        assert not back["awaiting_review"]
+
+        # The crew puts it right and returns it again: it waits for review once more, marked.
+        second = {"cause": "户内总开关触头烧蚀", "notes": "故障点在表箱下侧总开关，已更换"}
+        again = crew_steps(dispatch, order_id, ("resolution", second), ("return", None))
+        assert again["awaiting_review"]
+
+        # The board learns of it from the live stream (the crew's step is an event), with no
+        # reload: the dispatcher at night does not press one.
+        row.wait_for(state="attached", timeout=60_000)
+        assert "户内总开关触头烧蚀" in row.inner_text()
+        assert row.locator("[data-test=review-sent-back-tag]").count() == 1
+
+        # 审核通过, with a note: the order leaves the queue and its ticket goes to callback.
+        row.locator("[data-test=review-approve]").click()
+        page.locator("textarea[data-test=review-note]").fill("已电话核实，客户来电正常")
+        page.locator("[data-test=review-confirm]:visible").click()
+        row.wait_for(state="detached", timeout=60_000)
+        passed = ok(httpx.get(f"{dispatch}/work-orders/{order_id}", headers=SUPERVISOR))
+        assert passed["status"] == "returned" and not passed["awaiting_review"], passed
+        assert passed["reviewed_by"] and passed["reviewed_at"], passed
+
+        # Reviewed once, the return is refused a second review, and the console says why.
+        bff = f"{stack['console']}/api/supervisor/dispatch/work-orders/{order_id}"
+        twice = page.request.post(f"{bff}/return-approval", data={"note": None})
+        assert twice.status == 409, twice.text()
+        problem = twice.json()
+        assert problem["type"].endswith("not-awaiting-review") and problem["detail"], problem
+        blank = page.request.post(f"{bff}/return-send-back", data={"reason": ""})
+        assert blank.status == 422, blank.text()
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-dispatch-board-review.png"))
         raise
     finally:
         context.close()

@@ -31,6 +31,7 @@ describe('the dispatcher board', () => {
       incidents: [{ id: 'i1', status: 'active', transformer_id: 'T7', feeder_id: 'F1', latitude: 30.2, longitude: 120.2, linked_ticket_ids: [], graph: { nodes: [], links: [] } }],
       needs_routing: [],
       units: [],
+      awaiting_review: [],
       problems: [],
     })
     expect(points.map((p) => [p.kind, p.id, p.value])).toEqual([
@@ -48,13 +49,17 @@ describe('the dispatcher board', () => {
     await dispatch.cancel('o1', '重复报修')
     await dispatch.reassign('o1', 'c2', '就近')
     await dispatch.route('o3', 'U9', 'rural', '新小区')
+    await dispatch.approveReturn('o4', '  ')
+    await dispatch.sendBackReturn('o5', ' 未写明故障原因 ')
     expect(calls.filter((c) => c.method !== 'GET').map((c) => [c.path, (c.init as { body: unknown }).body])).toEqual([
       ['/api/supervisor/dispatch/incidents/{incident_id}/restoration', { cause: null }],
       ['/api/supervisor/dispatch/work-orders/{work_order_id}/cancellation', { reason: '重复报修' }],
       ['/api/supervisor/dispatch/work-orders/{work_order_id}/assignment', { crew_id: 'c2', reason: '就近' }],
       ['/api/supervisor/dispatch/work-orders/{work_order_id}/routing', { unit_id: 'U9', area_class: 'rural', reason: '新小区' }],
+      ['/api/supervisor/dispatch/work-orders/{work_order_id}/return-approval', { note: null }],
+      ['/api/supervisor/dispatch/work-orders/{work_order_id}/return-send-back', { reason: '未写明故障原因' }],
     ])
-    expect(calls.filter((c) => c.method === 'GET')).toHaveLength(4)
+    expect(calls.filter((c) => c.method === 'GET')).toHaveLength(6)
   })
 
   it("counts an order's arrival limit down from what the console said, on the browser's own elapsed time", () => {

@@ -68,6 +68,8 @@ describe('what records sends, as the screen says it', () => {
     expect(detail('work_order.accepted', { crew_id: 'crew-1' })).toBe('')
     // Why a repair was called off, and why its arrival clock stopped.
     expect(detail('work_order.cancelled', { reason: '客户告知已自行恢复供电' })).toBe('撤销原因：客户告知已自行恢复供电')
+    // Why the duty dispatcher sent a crew's return back (回单审核).
+    expect(detail('work_order.sent_back', { reason: '原因未写明' })).toBe('退回原因：原因未写明')
     expect(detail('deadline.cancelled', { limit_key: 'repair.arrival.urban', reason: '重复报修' })).toBe('城区到达现场 · 撤销：重复报修')
     // A case's steps in its own words: what the department replied, what the customer was told.
     expect(detail('case.replied', { note: '已对抄表员进行批评教育', status: 'replied' })).toBe('已对抄表员进行批评教育')

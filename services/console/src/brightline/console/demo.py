@@ -7,7 +7,8 @@ the demo integration client, the robot agents, the demo supervisor, the crew mem
 topology (dispatch), departments (casework). A missing endpoint is a logged warning, never a
 crash. The simulator rings calls at intake's CTI webhook as the switch would; calls no human
 takes are answered by two robot agents who record tickets (repairs, consultations, complaints);
-some callers give up; crews sign in on the mobile API and work their orders through."""
+some callers give up; crews sign in on the mobile API and work their orders through, and the demo
+supervisor passes their returns (回单审核)."""
 
 from __future__ import annotations
 
@@ -106,6 +107,20 @@ def department_for(case: dict) -> str | None:
     return next(
         (d[0] for d in DEPARTMENTS if case["case_type"] in d[2] and d[0] != returned_by), None
     )
+
+
+def returns_to_pass(orders: list[dict], now: datetime, after: timedelta) -> list[dict]:
+    """The crews' returns the demo supervisor passes (回单审核): those still waiting for review
+    that have waited `after` since the crew returned them, so a person at the dispatcher board
+    has those minutes to review them first. A return sent back and returned again waits from
+    its latest return."""
+    return [
+        o
+        for o in orders
+        if o.get("awaiting_review", True)
+        and o.get("returned_at")
+        and now - datetime.fromisoformat(o["returned_at"]) >= after
+    ]
 
 
 # The demo import's passwords (deploy/keycloak/demo-brightline.json; make run only).
@@ -447,6 +462,24 @@ class Demo:
                 ),
             )
 
+    async def robot_review(self, after: timedelta = timedelta(minutes=2)) -> None:
+        """The demo supervisor passes the crews' returns once they waited `after` (a person at
+        the dispatcher board has those minutes to review, or send one back, first)."""
+        waiting = await self.attempt(
+            "returns awaiting review",
+            self.up.work_orders(self.supervisor, status="awaiting_review", limit=100),
+        )
+        for order in returns_to_pass(waiting or [], clock.now(), after):
+            await self.attempt(
+                "return approval",
+                self.up.dispatch_write(
+                    self.supervisor,
+                    "POST",
+                    f"/work-orders/{order['id']}/return-approval",
+                    {"note": "演示：值班长审核通过"},
+                ),
+            )
+
     async def robot_transfer(self, after: timedelta = timedelta(minutes=3)) -> None:
         """The demo supervisor transfers the cases no department holds once they waited `after`
         (a person on the supervisor desk has those minutes to do it first): a business
@@ -596,8 +629,9 @@ class Demo:
         limit, as a staffed hotline's are, so the wallboard shows a service level worth reading;
         a person signed in and ready is offered the call at once and has those seconds too.
         Robots also call customers back, one every `callback_every` seconds or so; the demo
-        supervisor routes the orders and transfers the cases left waiting a few minutes, and
-        the demo caseworker accepts, replies to and answers what its department holds."""
+        supervisor routes the orders, passes the crews' returns and transfers the cases left
+        waiting a few minutes, and the demo caseworker accepts, replies to and answers what its
+        department holds."""
         log.info("demo: traffic simulator running (DEMO_SIMULATOR=0 switches it off)")
         next_ring = 0.0
         next_crews = 0.0
@@ -622,6 +656,7 @@ class Demo:
             if now >= next_crews:
                 await self.crews_move()
                 await self.robot_route()
+                await self.robot_review()
                 await self.robot_transfer()
                 await self.robot_department()
                 next_crews = now + 20

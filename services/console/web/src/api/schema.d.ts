@@ -862,7 +862,9 @@ export interface paths {
          * Dispatch Board
          * @description Crews (duty, position), the open orders most urgent first (each with the acts its state
          *     allows), active incidents each with its topology graph, the orders waiting to be routed by
-         *     hand and the units they can go to. A part dispatch cannot give is empty, with why.
+         *     hand and the units they can go to, and the crews' returns waiting for review (回单审核) the
+         *     longest waiting first, each with how long it has waited. A part dispatch cannot give is
+         *     empty, with why.
          */
         get: operations["dispatch-dispatch_board"];
         put?: never;
@@ -935,6 +937,47 @@ export interface paths {
         put?: never;
         /** Restore Incident */
         post: operations["dispatch-restore_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/work-orders/{work_order_id}/return-approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve Return
+         * @description 审核通过: the ticket closes and goes to callback (dispatch decides).
+         */
+        post: operations["dispatch-approve_return"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/work-orders/{work_order_id}/return-send-back": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Back Return
+         * @description 回单退回: the order goes back to its crew on site with the reason, to be resolved and
+         *     returned again (dispatch decides).
+         */
+        post: operations["dispatch-send_back_return"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1944,6 +1987,14 @@ export interface components {
         Restoration: {
             /** Cause */
             cause?: string | null;
+        };
+        /**
+         * ReturnApproval
+         * @description 审核通过: the crew's return holds; a note for the record if the dispatcher has one.
+         */
+        ReturnApproval: {
+            /** Note */
+            note?: string | null;
         };
         /** ReturnToCentre */
         ReturnToCentre: {
@@ -3805,6 +3856,80 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Restoration"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dispatch-approve_return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReturnApproval"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dispatch-send_back_return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reason"];
             };
         };
         responses: {

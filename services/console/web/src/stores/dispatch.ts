@@ -1,5 +1,6 @@
 // The dispatcher board: crews, orders and incidents with their positions, each incident's
-// topology graph, the needs-routing queue, and the dispatcher's acts (dispatch decides).
+// topology graph, the needs-routing queue, the crews' returns waiting for review (回单审核), and
+// the dispatcher's acts (dispatch decides).
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, unwrap } from '@/api/client'
@@ -24,6 +25,20 @@ export interface Order {
   /** What dispatch lets the dispatcher do with the order in its state: the board offers only these. */
   dispatcher_acts?: DispatcherAct[]
 }
+/** What a crew found and did, as the records timeline names it. */
+export const RESOLUTIONS = ['repaired', 'paid_service_referral', 'restored_with_outage'] as const
+/** A crew's return (回单) waiting for the duty dispatcher's review, the longest waiting first. */
+export interface ReturnedOrder extends Order {
+  resolution?: string | null
+  cause?: string | null
+  /** The crew's notes on the work. */
+  notes?: string | null
+  returned_at?: string | null
+  /** Why the dispatcher sent its previous return back (回单退回), if one was. */
+  sent_back_reason?: string | null
+  /** Seconds the return had waited for review when the console answered. */
+  waiting_seconds?: number | null
+}
 export interface Unit { unit_id: string; name: string }
 export interface GraphNode { id: string; kind: 'feeder' | 'transformer' | 'call'; name: string }
 export interface Incident {
@@ -36,7 +51,15 @@ export interface Incident {
   linked_ticket_ids: string[]
   graph: { nodes: GraphNode[]; links: { source: string; target: string }[] }
 }
-export interface DispatchBoard { crews: Crew[]; orders: Order[]; incidents: Incident[]; needs_routing: Order[]; units: Unit[]; problems: { service?: string | null }[] }
+export interface DispatchBoard {
+  crews: Crew[]
+  orders: Order[]
+  incidents: Incident[]
+  needs_routing: Order[]
+  units: Unit[]
+  awaiting_review: ReturnedOrder[]
+  problems: { service?: string | null }[]
+}
 export type AreaClass = 'urban' | 'rural' | 'remote'
 
 export interface MapPoint { name: string; value: [number, number]; kind: 'crew' | 'order' | 'incident'; id: string }
@@ -68,6 +91,20 @@ export function arrivalLeft(order: Order, loadedAt: number, now: number): number
   return countedDown(order.arrival_seconds_left, loadedAt, now)
 }
 
+/** Seconds the return has waited for review now, counted up from what the console said at
+ * `loadedAt` (on the server's clock): the browser's own clock only measures the time since. */
+export function reviewWaited(order: ReturnedOrder, loadedAt: number, now: number): number | null {
+  const waited = order.waiting_seconds
+  return waited === null || waited === undefined ? null : waited + (now - loadedAt) / 1000
+}
+
+/** A send-back's reason as dispatch takes it: not blank, at most 500 characters once trimmed. */
+export const REASON_MAX = 500
+export function sendBackReady(reason: string): boolean {
+  const r = reason.trim()
+  return r.length > 0 && r.length <= REASON_MAX
+}
+
 export const useDispatchStore = defineStore('dispatch', () => {
   const board = ref<DispatchBoard | null>(null)
   const loadedAt = ref(Date.now())
@@ -92,5 +129,15 @@ export const useDispatchStore = defineStore('dispatch', () => {
     await unwrap(api.PUT('/api/supervisor/dispatch/work-orders/{work_order_id}/routing', { params: { path: { work_order_id: orderId } }, body: { unit_id: unitId, area_class: areaClass, reason } }))
     await load()
   }
-  return { board, loadedAt, load, restore, cancel, reassign, route }
+  /** 审核通过: the ticket closes and goes to callback. */
+  async function approveReturn(orderId: string, note: string): Promise<void> {
+    await unwrap(api.POST('/api/supervisor/dispatch/work-orders/{work_order_id}/return-approval', { params: { path: { work_order_id: orderId } }, body: { note: note.trim() || null } }))
+    await load()
+  }
+  /** 回单退回: back to the crew on site with the reason, to be resolved and returned again. */
+  async function sendBackReturn(orderId: string, reason: string): Promise<void> {
+    await unwrap(api.POST('/api/supervisor/dispatch/work-orders/{work_order_id}/return-send-back', { params: { path: { work_order_id: orderId } }, body: { reason: reason.trim() } }))
+    await load()
+  }
+  return { board, loadedAt, load, restore, cancel, reassign, route, approveReturn, sendBackReturn }
 })

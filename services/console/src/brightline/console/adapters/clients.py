@@ -244,7 +244,8 @@ class Upstream:
         return await self.json("dispatch", "GET", "/work-orders/needs-routing", token)
 
     async def dispatch_write(self, token: str, method: str, path: str, body: dict) -> dict:
-        """The dispatcher's acts (route, reassign, cancel, restore), each answered by dispatch."""
+        """The dispatcher's acts (route, reassign, cancel, restore, review a return), each
+        answered by dispatch."""
         return await self.json("dispatch", method, path, token, json=body)
 
     async def crews(self, token: str) -> list[dict]:

@@ -1,9 +1,11 @@
 """The dispatcher board: crews, orders and incidents with positions, each incident's topology
-graph, the needs-routing queue, and the dispatcher's acts handed over to dispatch."""
+graph, the needs-routing queue, the crews' returns waiting for review (回单审核), and the
+dispatcher's acts handed over to dispatch."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -18,6 +20,8 @@ router = APIRouter(prefix="/api/supervisor/dispatch", tags=["dispatch"])
 # Enough for a storm's worst hour on one screen; the most urgent come first, so what does not fit
 # is what can wait longest.
 OPEN_ORDERS_SHOWN = 500
+# The returns waiting for review, the longest waiting first: what does not fit waited least.
+RETURNS_SHOWN = 200
 
 
 class Reason(BaseModel):
@@ -37,20 +41,35 @@ class Restoration(BaseModel):
     cause: str | None = Field(None, max_length=500)
 
 
+class ReturnApproval(BaseModel):
+    """审核通过: the crew's return holds; a note for the record if the dispatcher has one."""
+
+    note: str | None = Field(None, max_length=500)
+
+
+def seconds_since(at: str | None, now: datetime) -> float | None:
+    """How long a return has waited, on the server's clock: the browser counts up from it."""
+    waited = seconds_until(at, now)
+    return None if waited is None else -waited
+
+
 @router.get("/board")
 async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict[str, Any]:
     """Crews (duty, position), the open orders most urgent first (each with the acts its state
     allows), active incidents each with its topology graph, the orders waiting to be routed by
-    hand and the units they can go to. A part dispatch cannot give is empty, with why."""
+    hand and the units they can go to, and the crews' returns waiting for review (回单审核) the
+    longest waiting first, each with how long it has waited. A part dispatch cannot give is
+    empty, with why."""
     fetched: tuple[list[dict[str, Any]] | BaseException, ...] = await asyncio.gather(
         upstream.crews(caller.token),
         upstream.work_orders(caller.token, status="open", limit=OPEN_ORDERS_SHOWN),
         upstream.outages(caller.token),
         upstream.needs_routing(caller.token),
         upstream.units(caller.token),
+        upstream.work_orders(caller.token, status="awaiting_review", limit=RETURNS_SHOWN),
         return_exceptions=True,
     )
-    crews, orders, incidents, queue, units = fetched
+    crews, orders, incidents, queue, units, returns = fetched
     now = clock.now()
     order_list = [
         {**o, "arrival_seconds_left": seconds_until(o.get("arrive_by"), now)}
@@ -63,11 +82,11 @@ async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dic
         "incidents": [{**i, "graph": incident_graph(i, order_list)} for i in active],
         "needs_routing": _ok(queue) or [],
         "units": _ok(units) or [],
-        "problems": [
-            _problem(x)
-            for x in (crews, orders, incidents, queue, units)
-            if isinstance(x, Exception)
+        "awaiting_review": [
+            {**o, "waiting_seconds": seconds_since(o.get("returned_at"), now)}
+            for o in _ok(returns) or []
         ],
+        "problems": [_problem(x) for x in fetched if isinstance(x, Exception)],
     }
 
 
@@ -104,4 +123,31 @@ async def restore_incident(
 ) -> dict:
     return await upstream.dispatch_write(
         caller.token, "POST", f"/outages/{incident_id}/restoration", body.model_dump()
+    )
+
+
+@router.post("/work-orders/{work_order_id}/return-approval")
+async def approve_return(
+    work_order_id: str,
+    caller: SupervisorCaller,
+    upstream: UpstreamDep,
+    body: ReturnApproval | None = None,
+) -> dict:
+    """审核通过: the ticket closes and goes to callback (dispatch decides)."""
+    return await upstream.dispatch_write(
+        caller.token,
+        "POST",
+        f"/work-orders/{work_order_id}/return-approval",
+        (body or ReturnApproval()).model_dump(),
+    )
+
+
+@router.post("/work-orders/{work_order_id}/return-send-back")
+async def send_back_return(
+    work_order_id: str, body: Reason, caller: SupervisorCaller, upstream: UpstreamDep
+) -> dict:
+    """回单退回: the order goes back to its crew on site with the reason, to be resolved and
+    returned again (dispatch decides)."""
+    return await upstream.dispatch_write(
+        caller.token, "POST", f"/work-orders/{work_order_id}/return-send-back", body.model_dump()
     )

@@ -24,6 +24,7 @@ export const TIMELINE_KINDS = [
   'work_order.on_site',
   'work_order.resolved',
   'work_order.returned',
+  'work_order.sent_back',
   'work_order.resolution',
   'work_order.cancelled',
   'incident.declared',
@@ -141,6 +142,8 @@ export function entryDetail(t: T, has: Has, entry: EntryFacts, when: (iso: strin
       return text('reason') ? t('timeline.detail.cancelledWhy', { what: limit, reason: text('reason') as string }) : limit
     case 'work_order.cancelled':
       return text('reason') ? t('timeline.detail.calledOff', { reason: text('reason') as string }) : ''
+    case 'work_order.sent_back':
+      return text('reason') ? t('timeline.detail.sentBackWhy', { reason: text('reason') as string }) : ''
     case 'work_order.created':
     case 'work_order.assigned':
       return text('arrive_by') ? t('timeline.detail.arriveBy', { at: when(text('arrive_by') as string) }) : ''
