@@ -220,6 +220,13 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
         )
         mine = await ok(await http.get(f"{dispatch}/mobile/orders/{oid}", headers=crew))
         assert (mine["status"], mine["sent_back_reason"]) == ("on_site", why)
+
+        async def at_intake(wanted: str):
+            found = await ok(await http.get(f"{intake}/tickets/{ticket_id}", headers=AGENT))
+            return found["status"] == wanted
+
+        # An agent asked now hears the repair is being handled again, not that it is done.
+        await eventually(lambda: at_intake("reopened"), timeout=60)
         t2 = datetime.now(UTC)
         await ok(
             await http.post(
@@ -237,6 +244,8 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
         await ok(
             await http.post(f"{dispatch}/work-orders/{oid}/return-approval", headers=SUPERVISOR)
         )
+
+        await eventually(lambda: at_intake("resolved"), timeout=60)
 
         # The callback the passed return opened (one: the return sent back opened none), done
         # by an agent.

@@ -752,6 +752,10 @@ async def work_order_status_changed(event: WorkOrderStatusChangedV1, uow: UnitOf
     )
     if event.status in FINISHED_ORDER_STATES:
         await TicketRepository(uow.session).close_repair(event.ticket_id)
+    elif event.previous_status == "returned":
+        # The dispatcher sent the crew's return back (回单审核): the repair is being handled
+        # again, and a caller asking now is told so, not that it is done.
+        await TicketRepository(uow.session).reopen_for_work(event.ticket_id)
 
 
 async def work_order_created_v2(event: WorkOrderCreatedV2, uow: UnitOfWork) -> None:

@@ -497,7 +497,8 @@ class TicketRepository:
         )
 
     async def reopen_for_work(self, ticket_id: str) -> None:
-        """Dispatch reopened the repair after an unsatisfied callback: it is being handled again."""
+        """Dispatch reopened the repair (an unsatisfied callback, or a return sent back at its
+        review): it is being handled again."""
         await self.session.execute(
             tickets.update()
             .where(tickets.c.id == ticket_id, tickets.c.closed.is_(True))
