@@ -879,6 +879,24 @@ async def review_return(
         return order
     order.approve_return(at, command.actor)
     await orders.save(order)
+    await _note_in_history(
+        orders,
+        order,
+        at,
+        command.actor,
+        f"{RETURN_APPROVED}: {command.reason}" if command.reason else RETURN_APPROVED,
+    )
+    await publish(order, uow, recorded_at=at)
+    await _release_links(
+        uow, at, "work_order_returned", work_order_ids=[order.id], unit_id=order.unit_id
+    )
+    return order
+
+
+async def _note_in_history(
+    orders: WorkOrderRepository, order: WorkOrder, at: datetime, actor: str, reason: str
+) -> None:
+    """A dispatcher's act that leaves the order's status as it was, in its history with why."""
     await orders.record_history(
         history_row(
             order=order,
@@ -886,17 +904,12 @@ async def review_return(
             previous_status=order.status,
             at=at,
             recorded_at=at,
-            actor=command.actor,
-            reason=f"{RETURN_APPROVED}: {command.reason}" if command.reason else RETURN_APPROVED,
+            actor=actor,
+            reason=reason,
             latitude=None,
             longitude=None,
         )
     )
-    await publish(order, uow, recorded_at=at)
-    await _release_links(
-        uow, at, "work_order_returned", work_order_ids=[order.id], unit_id=order.unit_id
-    )
-    return order
 
 
 async def route_by_hand(
@@ -914,18 +927,8 @@ async def route_by_hand(
         raise NotFound(command.unit_id)
     at = clock.now()
     order.route_to(ServiceArea(order.area_code or "*", command.unit_id, command.area_class))
-    await orders.record_history(
-        history_row(
-            order=order,
-            status=order.status,
-            previous_status=order.status,
-            at=at,
-            recorded_at=at,
-            actor=command.actor,
-            reason=f"routed by hand to {command.unit_id}: {command.reason}",
-            latitude=None,
-            longitude=None,
-        )
+    await _note_in_history(
+        orders, order, at, command.actor, f"routed by hand to {command.unit_id}: {command.reason}"
     )
     uow.emit(
         WorkOrderRoutedV1(
