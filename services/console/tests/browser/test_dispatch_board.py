@@ -7,9 +7,12 @@ returned again. Screenshots at 1366×768 and 1920×1080 on every run."""
 
 from __future__ import annotations
 
+import base64
 import os
+import struct
 import time
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -295,6 +298,27 @@ def crew_steps(dispatch: str, order_id: str, *steps: tuple[str, dict | None]) ->
     return read
 
 
+def tiny_png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real PNG of one colour (8-bit RGB), the way a phone's photo is a real image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 def test_a_crews_return_is_sent_back_with_a_reason_and_passed_once_returned_again(stack, browser):
     dispatch = stack["dispatch"]
     seed_review_crew(dispatch)
@@ -357,6 +381,9 @@ def test_a_crews_return_is_sent_back_with_a_reason_and_passed_once_returned_agai
         confirm = page.locator("[data-test=review-confirm]:visible")
         reason = page.locator("textarea[data-test=review-reason]")
         reason.wait_for()
+        # The first return came with no photo of the site: the dialog says so.
+        page.locator("[data-test=review-no-photos]:visible").wait_for()
+        assert page.locator("[data-test=review-photo]").count() == 0
         assert confirm.is_disabled()
         reason.fill("   ")
         assert confirm.is_disabled()
@@ -370,8 +397,21 @@ def test_a_crews_return_is_sent_back_with_a_reason_and_passed_once_returned_agai
         assert not back["awaiting_review"]
 
         # The crew puts it right and returns it again: it waits for review once more, marked.
-        second = {"cause": "户内总开关触头烧蚀", "notes": "故障点在表箱下侧总开关，已更换"}
+        # This time with a photo of the burnt switch, taken on the phone.
+        picture = tiny_png(48, 32, (200, 60, 30))
+        second = {
+            "cause": "户内总开关触头烧蚀",
+            "notes": "故障点在表箱下侧总开关，已更换",
+            "photos": [
+                {
+                    "filename": "总开关.png",
+                    "content_type": "image/png",
+                    "data_base64": base64.b64encode(picture).decode(),
+                }
+            ],
+        }
         again = crew_steps(dispatch, order_id, ("resolution", second), ("return", None))
+        [uploaded] = again["photos"]
         assert again["awaiting_review"]
 
         # The board learns of it from the live stream (the crew's step is an event), with no
@@ -380,8 +420,34 @@ def test_a_crews_return_is_sent_back_with_a_reason_and_passed_once_returned_agai
         assert "户内总开关触头烧蚀" in row.inner_text()
         assert row.locator("[data-test=review-sent-back-tag]").count() == 1
 
-        # 审核通过, with a note: the order leaves the queue and its ticket goes to callback.
+        # The pass dialog shows the site photo the crew sent, loaded through the console (the
+        # session cookie signs the <img>'s request), enlarged on a click.
         row.locator("[data-test=review-approve]").click()
+        photos = page.locator("[data-test=review-photos]:visible")
+        photos.locator("[data-test=review-photo]").first.wait_for()
+        assert photos.get_attribute("data-count") == "1"
+        thumbnail = photos.locator("[data-test=review-photo] img")
+        assert thumbnail.count() == 1
+        assert thumbnail.get_attribute("alt") == "总开关.png"
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+        )
+        assert thumbnail.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [48, 32]
+        bytes_url = f"/api/supervisor/dispatch/work-orders/{order_id}/photos/{uploaded['id']}"
+        assert thumbnail.get_attribute("src") == bytes_url
+        served = page.request.get(f"{stack['console']}{bytes_url}")
+        assert served.status == 200 and served.body() == picture
+        assert served.headers["content-type"] == "image/png"
+        assert served.headers["cache-control"] == "no-store"
+        assert served.headers["x-content-type-options"] == "nosniff"
+        shoot(page, "dispatch-board-review-photos")
+        thumbnail.click()
+        viewer = page.locator(".el-image-viewer__wrapper")
+        viewer.wait_for()
+        viewer.locator(".el-image-viewer__close").click()
+        viewer.wait_for(state="detached")
+
+        # 审核通过, with a note: the order leaves the queue and its ticket goes to callback.
         page.locator("textarea[data-test=review-note]").fill("已电话核实，客户来电正常")
         page.locator("[data-test=review-confirm]:visible").click()
         row.wait_for(state="detached", timeout=60_000)

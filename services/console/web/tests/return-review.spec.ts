@@ -3,10 +3,16 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import ElementPlus from 'element-plus'
 
-// The BFF as the review panel meets it: the board, a pass, and a send-back dispatch refuses
-// (409: the return is no longer waiting for review) whenever `refuse` is set.
+// The BFF as the review panel meets it: the board, the site photos of a return (`photos`, or
+// a refusal when `photosRefused`), a pass, and a send-back dispatch refuses (409: the return is
+// no longer waiting for review) whenever `refuse` is set.
 const calls: { method: string; path: string; body?: unknown }[] = []
 let refuse: { status: number; detail: string } | null = null
+const PHOTOS = '/api/supervisor/dispatch/work-orders/{work_order_id}/photos'
+const fuse = { id: 'p/1', filename: 'fuse.jpg', content_type: 'image/jpeg', size: 2048, uploaded_at: '2026-12-07T01:58:00Z' }
+const box = { id: 'p2', filename: 'box.png', content_type: 'image/png', size: 4096, uploaded_at: '2026-12-07T01:59:00Z' }
+let photos: (typeof fuse)[] = []
+let photosRefused = false
 const returned = {
   id: 'o1',
   ticket_id: 't1',
@@ -39,9 +45,13 @@ vi.mock('@/api/client', () => {
       super(problem.detail ?? `HTTP ${status}`)
     }
   }
-  const answer = (method: string) => async (path: string, init?: { body?: unknown }) => {
-    calls.push({ method, path, body: init?.body })
+  const answer = (method: string) => async (path: string, init?: { body?: unknown; params?: { path?: Record<string, string> } }) => {
+    calls.push({ method, path, body: init?.body ?? init?.params?.path })
     if (method === 'POST' && refuse) return { error: { detail: refuse.detail }, response: new Response(null, { status: refuse.status }) }
+    if (path === PHOTOS) {
+      if (photosRefused) return { error: { detail: 'dispatch does not answer' }, response: new Response(null, { status: 502 }) }
+      return { data: photos, response: new Response(null, { status: 200 }) }
+    }
     return { data: method === 'GET' ? board() : {}, response: new Response(null, { status: 200 }) }
   }
   return {
@@ -74,6 +84,8 @@ async function mountPanel(now: number) {
 beforeEach(() => {
   i18n.global.locale.value = 'zh-CN'
   refuse = null
+  photos = []
+  photosRefused = false
   calls.length = 0
 })
 
@@ -122,6 +134,7 @@ describe('the return review (回单审核)', () => {
     expect(wrapper.find('[data-test=review-reason]').exists()).toBe(true)
     // The reason went trimmed; on the 409 the board is read again (someone else reviewed it).
     expect(calls.map((c) => [c.method, c.path, c.body])).toEqual([
+      ['GET', PHOTOS, { work_order_id: 'o1' }],
       ['POST', '/api/supervisor/dispatch/work-orders/{work_order_id}/return-send-back', { reason: '未写明故障原因，请补充' }],
       ['GET', '/api/supervisor/dispatch/board', undefined],
     ])
@@ -135,9 +148,48 @@ describe('the return review (回单审核)', () => {
     await wrapper.find('[data-test=review-confirm]').trigger('click')
     await flushPromises()
     expect(calls.map((c) => [c.method, c.path, c.body])).toEqual([
+      ['GET', PHOTOS, { work_order_id: 'o1' }],
       ['POST', '/api/supervisor/dispatch/work-orders/{work_order_id}/return-approval', { note: null }],
       ['GET', '/api/supervisor/dispatch/board', undefined],
     ])
     expect(wrapper.find('[data-test=review-error]').exists()).toBe(false)
+  })
+
+  it("shows the return's site photos in the dialog, each a thumbnail that opens the set enlarged", async () => {
+    photos = [fuse, box]
+    const { wrapper } = await mountPanel(Date.now())
+    await wrapper.find('[data-test=review-approve]').trigger('click')
+    await flushPromises()
+    const list = wrapper.find('[data-test=review-photos]')
+    expect(list.attributes('data-count')).toBe('2')
+    expect(wrapper.text()).toContain('现场照片')
+    expect(wrapper.find('[data-test=review-no-photos]').exists()).toBe(false)
+    const shown = wrapper.findAll('[data-test=review-photo]')
+    expect(shown.map((p) => p.attributes('data-photo'))).toEqual(['p/1', 'p2'])
+    // The bytes come from the BFF, same origin (the session cookie signs the <img>'s request).
+    expect(shown.map((p) => p.find('img').attributes('src'))).toEqual([
+      '/api/supervisor/dispatch/work-orders/o1/photos/p%2F1',
+      '/api/supervisor/dispatch/work-orders/o1/photos/p2',
+    ])
+    expect(shown[1].find('img').attributes('alt')).toBe('box.png')
+    expect(calls.filter((c) => c.path === PHOTOS)).toEqual([{ method: 'GET', path: PHOTOS, body: { work_order_id: 'o1' } }])
+  })
+
+  it('says so when the crew uploaded no photos, and when they cannot be read', async () => {
+    const { wrapper } = await mountPanel(Date.now())
+    await wrapper.find('[data-test=review-send-back]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-test=review-photos]').attributes('data-count')).toBe('0')
+    expect(wrapper.find('[data-test=review-no-photos]').text()).toBe('未上传照片')
+    expect(wrapper.findAll('[data-test=review-photo]')).toHaveLength(0)
+
+    i18n.global.locale.value = 'en'
+    photosRefused = true
+    await wrapper.find('[data-test=review-approve]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-test=review-photos-error]').text()).toContain('dispatch does not answer')
+    expect(wrapper.find('[data-test=review-no-photos]').exists()).toBe(false)
+    // The dialog still works without them: the review is the dispatcher's to make.
+    expect(wrapper.find('[data-test=review-confirm]').attributes('disabled')).toBeUndefined()
   })
 })

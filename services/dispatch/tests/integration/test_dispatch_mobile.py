@@ -128,6 +128,38 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     )
     [queued] = [o for o in waiting.json() if o["id"] == oid]
     assert queued["awaiting_review"] and queued["cause"] == "熔断器烧毁"
+    # The reviewer sees the site photos the crew sent, byte for byte; nobody else reaches them
+    # this way: an agent's role may not, a crew's neither (its own way is the phone's), and a
+    # crew that does not hold the order cannot fetch them on its phone.
+    photos = await client.get(f"/work-orders/{oid}/photos", headers=SUPERVISOR)
+    assert photos.status_code == 200, photos.text
+    assert [(p["id"], p["filename"], p["content_type"], p["size"]) for p in photos.json()] == [
+        (stored["id"], "fuse.jpg", "image/jpeg", len(photo))
+    ]
+    assert photos.json()[0]["uploaded_at"]
+    seen = await client.get(f"/work-orders/{oid}/photos/{stored['id']}", headers=SUPERVISOR)
+    assert seen.status_code == 200 and seen.content == photo
+    assert seen.headers["content-type"] == "image/jpeg"
+    assert seen.headers["x-content-type-options"] == "nosniff"
+    assert seen.headers["cache-control"] == "no-store"
+    crew_b = await sign_in(client, "unit-n-crew-b-m1")
+    for who in (AGENT, crew_a, crew_b):
+        for path in (f"/work-orders/{oid}/photos", f"/work-orders/{oid}/photos/{stored['id']}"):
+            refused = await client.get(path, headers=who)
+            assert refused.status_code == 403, (path, refused.text)
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["type"].endswith("forbidden")
+    other = await client.get(f"/mobile/orders/{oid}/photos/{stored['id']}", headers=crew_b)
+    assert other.status_code == 404 and other.content != photo
+    for path, missing in (
+        (f"/work-orders/{uuid.uuid4()}/photos", "No such work order"),
+        (f"/work-orders/{uuid.uuid4()}/photos/{stored['id']}", "No such photo"),
+        (f"/work-orders/{oid}/photos/{uuid.uuid4()}", "No such photo"),
+    ):
+        unknown = await client.get(path, headers=SUPERVISOR)
+        assert unknown.status_code == 404, (path, unknown.text)
+        assert unknown.headers["content-type"] == "application/problem+json"
+        assert unknown.json()["title"] == missing
 
     async def alarmed():  # the scanner's gauges: how many wait, and the oldest's wait
         served = (await client.get("/metrics")).text.splitlines()

@@ -984,6 +984,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/supervisor/dispatch/work-orders/{work_order_id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Site Photos
+         * @description 现场照片: what the crew photographed on site, oldest first, for the dispatcher checking
+         *     its return (回单审核).
+         */
+        get: operations["dispatch-site_photos"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/work-orders/{work_order_id}/photos/{photo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Site Photo
+         * @description One site photo, for an <img> on the board (the session cookie signs the request).
+         */
+        get: operations["dispatch-site_photo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/supervisor/cases/waiting-transfer": {
         parameters: {
             query?: never;
@@ -2064,6 +2105,26 @@ export interface components {
             unit_id: string;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * SitePhoto
+         * @description A photo of the site the crew uploaded with its resolution; its bytes are at
+         *     `/api/supervisor/dispatch/work-orders/{work_order_id}/photos/{id}`.
+         */
+        SitePhoto: {
+            /** Id */
+            id: string;
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
         };
         /** SituationPromptRead */
         SituationPromptRead: {
@@ -3942,6 +4003,69 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dispatch-site_photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SitePhoto"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dispatch-site_photo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+                photo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The photo's bytes as the crew uploaded them */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
                 };
             };
             /** @description Validation Error */

@@ -468,6 +468,9 @@ const en: typeof zh = {
       approved: 'Return approved: the ticket goes to callback',
       sentBack: 'Sent back to the crew',
       refused: 'Not done: {m}',
+      photos: 'Site photos',
+      noPhotos: 'No photos',
+      photosFailed: 'The site photos could not be read: {m}',
     },
   },
   department: {

@@ -466,6 +466,9 @@ export default {
       approved: '已审核通过，工单转入回访',
       sentBack: '已退回抢修队',
       refused: '未能办理：{m}',
+      photos: '现场照片',
+      noPhotos: '未上传照片',
+      photosFailed: '现场照片未能读取：{m}',
     },
   },
   department: {

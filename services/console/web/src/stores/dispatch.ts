@@ -3,7 +3,7 @@
 // the dispatcher's acts (dispatch decides).
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import { api, unwrap } from '@/api/client'
+import { api, unwrap, type Schemas } from '@/api/client'
 import { countedDown } from '@/util/format'
 
 export interface Crew { crew_id: string; unit_id: string; name: string; on_duty: boolean; latitude: number | null; longitude: number | null; open_orders: number }
@@ -38,6 +38,12 @@ export interface ReturnedOrder extends Order {
   sent_back_reason?: string | null
   /** Seconds the return had waited for review when the console answered. */
   waiting_seconds?: number | null
+}
+/** A photo the crew took on site and uploaded with its resolution (what a 回单审核 checks). */
+export type SitePhoto = Schemas['SitePhoto']
+/** Where the browser fetches a site photo's bytes (the session cookie signs an <img>'s request). */
+export function sitePhotoUrl(orderId: string, photoId: string): string {
+  return `/api/supervisor/dispatch/work-orders/${encodeURIComponent(orderId)}/photos/${encodeURIComponent(photoId)}`
 }
 export interface Unit { unit_id: string; name: string }
 export interface GraphNode { id: string; kind: 'feeder' | 'transformer' | 'call'; name: string }
@@ -139,5 +145,9 @@ export const useDispatchStore = defineStore('dispatch', () => {
     await unwrap(api.POST('/api/supervisor/dispatch/work-orders/{work_order_id}/return-send-back', { params: { path: { work_order_id: orderId } }, body: { reason: reason.trim() } }))
     await load()
   }
-  return { board, loadedAt, load, restore, cancel, reassign, route, approveReturn, sendBackReturn }
+  /** 现场照片: what the crew photographed on site, oldest first. */
+  async function sitePhotos(orderId: string): Promise<SitePhoto[]> {
+    return await unwrap(api.GET('/api/supervisor/dispatch/work-orders/{work_order_id}/photos', { params: { path: { work_order_id: orderId } } }))
+  }
+  return { board, loadedAt, load, restore, cancel, reassign, route, approveReturn, sendBackReturn, sitePhotos }
 })

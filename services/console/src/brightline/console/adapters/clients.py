@@ -248,6 +248,21 @@ class Upstream:
         answered by dispatch."""
         return await self.json("dispatch", method, path, token, json=body)
 
+    async def work_order_photos(self, token: str, work_order_id: str) -> list[dict]:
+        """The site photos a crew uploaded with its resolution (for the 回单审核)."""
+        return await self.json("dispatch", "GET", f"/work-orders/{work_order_id}/photos", token)
+
+    async def work_order_photo(
+        self, token: str, work_order_id: str, photo_id: str
+    ) -> tuple[bytes, str]:
+        """One site photo's raw bytes and the content type dispatch gave them (dispatch caps a
+        photo at a few megabytes, so it is held whole)."""
+        response = await self.call(
+            "dispatch", "GET", f"/work-orders/{work_order_id}/photos/{photo_id}", token
+        )
+        content_type = response.headers.get("content-type", "application/octet-stream")
+        return response.content, content_type
+
     async def crews(self, token: str) -> list[dict]:
         return await self.json("dispatch", "GET", "/crews", token)
 

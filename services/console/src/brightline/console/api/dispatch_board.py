@@ -1,6 +1,6 @@
 """The dispatcher board: crews, orders and incidents with positions, each incident's topology
-graph, the needs-routing queue, the crews' returns waiting for review (回单审核), and the
-dispatcher's acts handed over to dispatch."""
+graph, the needs-routing queue, the crews' returns waiting for review (回单审核) with the site
+photos the crews took, and the dispatcher's acts handed over to dispatch."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from brightline.console.api.deps import SupervisorCaller, UpstreamDep
@@ -22,6 +22,12 @@ router = APIRouter(prefix="/api/supervisor/dispatch", tags=["dispatch"])
 OPEN_ORDERS_SHOWN = 500
 # The returns waiting for review, the longest waiting first: what does not fit waited least.
 RETURNS_SHOWN = 200
+# What a site photo may be served as from the console's origin: the crews' phones send these
+# (dispatch takes no other); anything else goes out as bytes no browser renders or runs.
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic"})
+# A photo of a customer's premises is kept by no cache, the reviewer's browser's neither: the
+# board runs on shared workstations, and a photo is read again only when a dialog opens.
+PHOTO_CACHE = "no-store"
 
 
 class Reason(BaseModel):
@@ -39,6 +45,17 @@ class Reassignment(Reason):
 
 class Restoration(BaseModel):
     cause: str | None = Field(None, max_length=500)
+
+
+class SitePhoto(BaseModel):
+    """A photo of the site the crew uploaded with its resolution; its bytes are at
+    `/api/supervisor/dispatch/work-orders/{work_order_id}/photos/{id}`."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
 
 
 class ReturnApproval(BaseModel):
@@ -150,4 +167,37 @@ async def send_back_return(
     returned again (dispatch decides)."""
     return await upstream.dispatch_write(
         caller.token, "POST", f"/work-orders/{work_order_id}/return-send-back", body.model_dump()
+    )
+
+
+@router.get("/work-orders/{work_order_id}/photos", response_model=list[SitePhoto])
+async def site_photos(
+    work_order_id: str, caller: SupervisorCaller, upstream: UpstreamDep
+) -> list[SitePhoto]:
+    """现场照片: what the crew photographed on site, oldest first, for the dispatcher checking
+    its return (回单审核)."""
+    photos = await upstream.work_order_photos(caller.token, work_order_id)
+    return [SitePhoto.model_validate(p) for p in photos]
+
+
+@router.get(
+    "/work-orders/{work_order_id}/photos/{photo_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The photo's bytes as the crew uploaded them",
+            "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def site_photo(
+    work_order_id: str, photo_id: str, caller: SupervisorCaller, upstream: UpstreamDep
+) -> Response:
+    """One site photo, for an <img> on the board (the session cookie signs the request)."""
+    data, content_type = await upstream.work_order_photo(caller.token, work_order_id, photo_id)
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return Response(
+        data,
+        media_type=media_type if media_type in PHOTO_TYPES else "application/octet-stream",
+        headers={"Cache-Control": PHOTO_CACHE, "X-Content-Type-Options": "nosniff"},
     )

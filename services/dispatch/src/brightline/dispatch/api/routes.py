@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from brightline.dispatch import handlers
 from brightline.dispatch.adapters.repository import WorkOrderRepository
@@ -11,6 +11,7 @@ from brightline.dispatch.api.schemas import (
     AssignmentUpdate,
     CancelCreate,
     HistoryRead,
+    PhotoRead,
     ReturnApproval,
     ReturnSendBack,
     RoutingUpdate,
@@ -224,6 +225,56 @@ async def get_work_order_history(
     async with uow:
         rows = await WorkOrderRepository(uow.session).history(work_order_id)
     return [HistoryRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+# A photo of a customer's premises is kept by no cache on its way.
+PHOTO_CACHE = "no-store"
+
+
+@router.get("/{work_order_id}/photos", response_model=list[PhotoRead])
+async def get_work_order_photos(
+    work_order_id: str, uow: UnitOfWorkDep, supervisor: Supervisor
+) -> list[PhotoRead]:
+    """The site photos the crew uploaded with its resolution(s), oldest first: what the duty
+    dispatcher checks when reviewing a return (回单审核)."""
+    async with uow:
+        repo = WorkOrderRepository(uow.session)
+        if await repo.get(work_order_id) is None:
+            raise Problem(
+                404, "not-found", "No such work order", f"work order {work_order_id} does not exist"
+            )
+        rows = await repo.attachments(work_order_id)
+    return [PhotoRead.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get(
+    "/{work_order_id}/photos/{photo_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The photo as the crew uploaded it, in its own content type",
+            "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def get_work_order_photo(
+    work_order_id: str, photo_id: str, uow: UnitOfWorkDep, supervisor: Supervisor
+) -> Response:
+    """One site photo's bytes, in the type the crew uploaded it as."""
+    async with uow:
+        photo = await WorkOrderRepository(uow.session).attachment(work_order_id, photo_id)
+    if photo is None:
+        raise Problem(
+            404,
+            "not-found",
+            "No such photo",
+            f"work order {work_order_id} has no photo {photo_id}",
+        )
+    return Response(
+        photo.data,
+        media_type=photo.content_type,
+        headers={"Cache-Control": PHOTO_CACHE, "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.put("/{work_order_id}/assignment", response_model=WorkOrderRead)
