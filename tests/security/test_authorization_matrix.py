@@ -35,6 +35,7 @@ ROLES: list[Role | None] = [None, *Role]  # None = anonymous
 DUMMY = "x0"  # every path parameter, and every identity claim, so ownership checks can pass
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 STREAM_WAIT = 5.0  # seconds; an endpoint still answering after this is a held-open event stream
+REFUSAL_WAIT = 120.0  # seconds; only a hung gate takes this long to say 401 or 403
 
 
 def assert_every_route_has_a_rule(app, service: str) -> None:
@@ -142,7 +143,9 @@ async def test_every_endpoint_admits_exactly_its_roles(service, infra_env, db_na
                             headers=headers_for(role),
                             json={} if method in BODY_METHODS else None,
                         ),
-                        STREAM_WAIT,
+                        # A refusal never holds a stream open: it is waited for however busy
+                        # the box (a slow 403 read as "open" failed the matrix once).
+                        STREAM_WAIT if want == "pass" else REFUSAL_WAIT,
                     )
                 except TimeoutError:
                     # An event stream held open: the gate let the caller in (401/403 come at once).
