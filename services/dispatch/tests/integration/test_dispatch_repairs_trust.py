@@ -50,6 +50,21 @@ async def crewed(client, ticket_id: str) -> dict:
     return await eventually(check)
 
 
+# The crew's whole path and the duty dispatcher passing its return (回单审核).
+TO_A_PASSED_RETURN = ("accept", "en-route", "on-site", "resolution", "return", "approval")
+
+
+async def released_once(kafka_bootstrap, topic_prefix, ticket_id: str):
+    """The one release of a linked consultation (a second one would be drained and fail this)."""
+    [released] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: e.type.endswith("linked-ticket.released.v1") and e.data["ticket_id"] == ticket_id,
+        1,
+    )
+    return released.payload()
+
+
 async def walk(client, crew: dict, order_id: str, *steps: str, cause: str = "熔丝熔断") -> None:
     at = datetime.now(UTC)
     bodies = {
@@ -589,27 +604,10 @@ async def test_a_consultation_linked_to_a_repair_closes_with_it_and_can_be_reope
     await publish_tickets(kafka_bootstrap, topic_prefix, repeat)
     crew = await sign_in(client, f"{order['crew_id']}-m1")
     # Whether dispatch hears of the link before or after the return, it is released once.
-    await walk(
-        client,
-        crew,
-        order["id"],
-        "accept",
-        "en-route",
-        "on-site",
-        "resolution",
-        "return",
-        "approval",
-    )
-    [released] = await dispatch_events(
-        kafka_bootstrap,
-        topic_prefix,
-        lambda e: (
-            e.type.endswith("linked-ticket.released.v1") and e.data["ticket_id"] == repeat.ticket_id
-        ),
-        1,
-    )
-    assert released.payload().reason == "work_order_returned"
-    assert released.payload().work_order_id == order["id"]
+    await walk(client, crew, order["id"], *TO_A_PASSED_RETURN)
+    released = await released_once(kafka_bootstrap, topic_prefix, repeat.ticket_id)
+    assert released.reason == "work_order_returned"
+    assert released.work_order_id == order["id"]
 
     await publish(
         kafka_bootstrap,
@@ -637,26 +635,9 @@ async def test_a_link_heard_of_before_its_repair_is_released_with_it(
     await publish_tickets(kafka_bootstrap, topic_prefix, repair)
     order = await crewed(client, repair.ticket_id)
     crew = await sign_in(client, f"{order['crew_id']}-m1")
-    await walk(
-        client,
-        crew,
-        order["id"],
-        "accept",
-        "en-route",
-        "on-site",
-        "resolution",
-        "return",
-        "approval",
-    )
-    [released] = await dispatch_events(
-        kafka_bootstrap,
-        topic_prefix,
-        lambda e: (
-            e.type.endswith("linked-ticket.released.v1") and e.data["ticket_id"] == repeat.ticket_id
-        ),
-        1,
-    )
-    assert released.payload().work_order_id == order["id"]
+    await walk(client, crew, order["id"], *TO_A_PASSED_RETURN)
+    released = await released_once(kafka_bootstrap, topic_prefix, repeat.ticket_id)
+    assert released.work_order_id == order["id"]
 
 
 # --- 9. what a crew needs, and cancelling an order not needed -------------------------------
