@@ -345,8 +345,8 @@ async def test_a_repair_tickets_whole_life_is_one_timeline_found_every_way(stack
 
 
 async def test_a_repair_the_crew_calls_off_is_called_back_with_the_reason(stack):
-    """Closed loop (seed 004 3.4): a crew's "not needed" ends the repair like a return does, and
-    the customer is called back, told why. Intake, dispatch, callback and records, each its own
+    """Closed loop (seed 004 3.4): a crew's "not needed", granted by the duty dispatcher, ends
+    the repair like a return does, and the customer is called back, told why. Intake, dispatch, callback and records, each its own
     process, through their public APIs."""
     intake, dispatch, callback, records = (
         stack.url(n) for n in ("intake", "dispatch", "callback", "records")
@@ -372,11 +372,20 @@ async def test_a_repair_the_crew_calls_off_is_called_back_with_the_reason(stack)
                 f"{dispatch}/mobile/orders/{order['id']}/accept", headers={**crew, **step(t)}
             )
         )
-        await ok(
+        # The crew asks (申请撤单): nothing closes until the duty dispatcher grants it.
+        asked = await ok(
             await http.post(
                 f"{dispatch}/mobile/orders/{order['id']}/cancellation",
                 json={"reason": "客户告知已自行恢复供电"},
                 headers={**crew, **step(t + timedelta(milliseconds=10))},
+            )
+        )
+        assert (asked["status"], asked["cancel_requested"]) == ("accepted", True)
+        await ok(
+            await http.post(
+                f"{dispatch}/work-orders/{order['id']}/cancellation",
+                json={"reason": asked["cancel_reason"]},
+                headers=SUPERVISOR,
             )
         )
 
@@ -390,17 +399,27 @@ async def test_a_repair_the_crew_calls_off_is_called_back_with_the_reason(stack)
 
         await eventually(callback_due_in_records, timeout=60)
 
-        # The history reads as it happened: called off, then the callback it opened.
+        # The history reads as it happened: the crew asked, the dispatcher called it off, then
+        # the callback it opened.
         async def life():
             found = await ok(
                 await http.get(f"{records}/tickets/{ticket_id}/timeline", headers=SUPERVISOR),
                 200,
             )
-            kinds = [e["kind"] for e in found["entries"]]
-            return {"work_order.cancelled", "callback.due"} <= set(kinds) and kinds
+            entries = found["entries"]
+            kinds = [e["kind"] for e in entries]
+            wanted = {"work_order.cancel_requested", "work_order.cancelled", "callback.due"}
+            return wanted <= set(kinds) and entries
 
-        kinds = await eventually(life, timeout=60)
-        assert kinds.index("work_order.cancelled") < kinds.index("callback.due"), kinds
+        entries = await eventually(life, timeout=60)
+        kinds = [e["kind"] for e in entries]
+        assert (
+            kinds.index("work_order.cancel_requested")
+            < kinds.index("work_order.cancelled")
+            < kinds.index("callback.due")
+        ), kinds
+        [asked_entry] = [e for e in entries if e["kind"] == "work_order.cancel_requested"]
+        assert asked_entry["data"]["reason"] == "客户告知已自行恢复供电"
 
 
 async def test_a_report_is_found_only_by_the_handling_caseworker_without_the_reporter(stack):

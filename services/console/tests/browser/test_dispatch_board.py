@@ -468,3 +468,81 @@ def test_a_crews_return_is_sent_back_with_a_reason_and_passed_once_returned_agai
         raise
     finally:
         context.close()
+
+
+def test_a_crews_request_to_cancel_shows_live_and_is_refused_then_granted(stack, browser):
+    """申请撤单 on the board: a crew's request shows with no reload (its event on the stream);
+    refused with why, the crew reads it on the phone; asked again and granted with the crew's
+    reason, the order is cancelled."""
+    dispatch = stack["dispatch"]
+    seed_review_crew(dispatch)
+    body = {
+        "ticket_type": "repair",
+        "description": "整栋楼没电",
+        "caller_name": "孙八",
+        "phone": "13900000888",
+        "address": "平安里18号",
+        "area_code": REVIEW_AREA,
+        "fault_scope": "own_home",
+        "fault_started_at": datetime.now(UTC).isoformat(),
+        "latitude": REVIEW_SITE[0],
+        "longitude": REVIEW_SITE[1],
+    }
+    ticket = ok(httpx.post(f"{stack['intake']}/tickets", json=body, headers=AGENT, timeout=30), 201)
+
+    def crewed() -> dict | None:
+        found = ok(
+            httpx.get(
+                f"{dispatch}/work-orders", params={"ticket_id": ticket["id"]}, headers=SUPERVISOR
+            )
+        )
+        return found[0] if found and found[0]["crew_id"] == REVIEW_CREW else None
+
+    order_id = until(crewed, what="the repair never reached the crew")["id"]
+    crew_steps(dispatch, order_id, ("accept", None))
+
+    context, page = sign_in(browser, stack["console"], "super-9001", path="/dispatch")
+    try:
+        panel = page.locator("[data-test=cancel-requests]")
+        panel.wait_for(timeout=60_000)
+        mine = f"[data-test=cancel-request-row][data-order='{order_id}']"
+        row = panel.locator("tr", has=page.locator(mine))
+        asked = crew_steps(dispatch, order_id, ("cancellation", {"reason": "客户说已经来电了"}))
+        assert (asked["status"], asked["cancel_requested"]) == ("accepted", True)
+        row.wait_for(timeout=60_000)  # no reload pressed: the stream told the board
+        assert row.locator(mine).inner_text() == ticket["no"]
+        assert "客户说已经来电了" in row.inner_text() and "抢修二队" in row.inner_text()
+        assert untranslated(page, "zh-CN", names=(TRANSFORMER, "F-EAST-1", AREA)) == []
+        panel.scroll_into_view_if_needed()
+        shoot(page, "dispatch-board-cancel-request")
+
+        # Refused, with why: the order stays the crew's, which reads the reason.
+        row.locator("[data-test=cancel-request-refuse]").click()
+        text = page.locator("textarea[data-test=cancel-request-text]")
+        confirm = page.locator("[data-test=cancel-request-confirm]:visible")
+        text.wait_for()
+        assert confirm.is_disabled()
+        why = "客户再次来电，楼内仍无电，请到场处理"
+        text.fill(why)
+        confirm.click()
+        row.wait_for(state="detached", timeout=60_000)
+        told = ok(httpx.get(f"{dispatch}/mobile/orders/{order_id}", headers=CREW))
+        assert (told["status"], told["cancel_requested"]) == ("accepted", False)
+        assert told["sent_back_reason"] == why
+
+        # Asked again, and granted with the crew's reason (the customer hears it).
+        crew_steps(dispatch, order_id, ("cancellation", {"reason": "客户家中空开跳闸，已自行合上"}))
+        row.wait_for(timeout=60_000)
+        row.locator("[data-test=cancel-request-grant]").click()
+        text.wait_for()
+        assert text.input_value() == "客户家中空开跳闸，已自行合上"
+        page.locator("[data-test=cancel-request-confirm]:visible").click()
+        row.wait_for(state="detached", timeout=60_000)
+        cancelled = ok(httpx.get(f"{dispatch}/work-orders/{order_id}", headers=SUPERVISOR))
+        assert cancelled["status"] == "cancelled", cancelled
+        assert cancelled["cancel_reason"] == "客户家中空开跳闸，已自行合上"
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "failure-dispatch-board-cancel-request.png"))
+        raise
+    finally:
+        context.close()

@@ -1,5 +1,5 @@
-"""The dispatcher board's 回单审核 queue as the BFF builds it: the crews' returns waiting for
-review, the longest waiting first as dispatch lists them, each with how long it has waited on
+"""The dispatcher board's 回单审核 queue (and its 申请撤单 queue) as the BFF builds it: the crews'
+returns waiting for review, the longest waiting first as dispatch lists them, each with how long it has waited on
 the server's clock; a queue dispatch cannot give is empty, with why, and the rest still shows."""
 
 from datetime import UTC, datetime, timedelta
@@ -17,8 +17,9 @@ NOW = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 class Dispatch:
     """Dispatch as the board reads it, answering each list (or refusing the review queue)."""
 
-    def __init__(self, returns: list[dict] | Exception) -> None:
+    def __init__(self, returns: list[dict] | Exception, cancel_requests=()) -> None:
         self.returns = returns
+        self.cancel_requests = list(cancel_requests)
         self.asked: list[tuple[str | None, int]] = []
 
     async def crews(self, token):
@@ -30,6 +31,8 @@ class Dispatch:
             if isinstance(self.returns, Exception):
                 raise self.returns
             return self.returns
+        if status == "cancel_requested":
+            return self.cancel_requests
         return []
 
     async def outages(self, token):
@@ -82,3 +85,16 @@ async def test_a_review_queue_dispatch_cannot_give_is_empty_with_why(frozen):
             "service": "dispatch",
         }
     ]
+
+
+async def test_the_board_lists_the_crews_requests_to_cancel_with_their_wait(frozen):
+    asked = {
+        "id": "o3",
+        "cancel_reason": "客户已自行恢复供电",
+        "cancel_requested_at": (NOW - timedelta(minutes=2)).isoformat(),
+    }
+    upstream = Dispatch([], [asked])
+    board = await dispatch_board.dispatch_board(SimpleNamespace(token="t"), upstream)
+    assert ("cancel_requested", dispatch_board.RETURNS_SHOWN) in upstream.asked
+    assert [(o["id"], o["waiting_seconds"]) for o in board["cancel_requests"]] == [("o3", 120)]
+    assert board["awaiting_review"] == []

@@ -32,6 +32,7 @@ describe('the dispatcher board', () => {
       needs_routing: [],
       units: [],
       awaiting_review: [],
+      cancel_requests: [],
       problems: [],
     })
     expect(points.map((p) => [p.kind, p.id, p.value])).toEqual([

@@ -643,7 +643,7 @@ async def test_a_link_heard_of_before_its_repair_is_released_with_it(
 # --- 9. what a crew needs, and cancelling an order not needed -------------------------------
 
 
-async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_can_cancel(
+async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_asks_to_cancel(
     client, kafka_bootstrap, topic_prefix
 ):
     t = ticket(
@@ -674,21 +674,100 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_can_cancel(
     accepted = (await client.get(f"/mobile/orders/{order['id']}", headers=crew)).json()
     assert accepted["customer_name"] == "王小明" and accepted["customer_phone"] == "13912345678"
 
-    # Not needed after all: cancelled with the reason, audited.
+    # Not needed after all, the crew finds: it asks to cancel (申请撤单), with the reason. The
+    # order runs on, the crew's, until the duty dispatcher answers: nothing closes.
     no_reason = await client.post(
         f"/mobile/orders/{order['id']}/cancellation",
         json={"device_time": datetime.now(UTC).isoformat()},
         headers={**crew, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert no_reason.status_code == 422
+
+    async def ask(reason: str) -> dict:
+        asked = await client.post(
+            f"/mobile/orders/{order['id']}/cancellation",
+            json={"reason": reason, "device_time": datetime.now(UTC).isoformat()},
+            headers={**crew, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert asked.status_code == 200, asked.text
+        return asked.json()
+
+    asked = await ask("客户说好像来电了")
+    assert (asked["status"], asked["cancel_requested"]) == ("en_route", True)
+    assert asked["cancel_reason"] == "客户说好像来电了"
+
+    async def waiting() -> list[str]:
+        found = await client.get(
+            "/work-orders", params={"status": "cancel_requested"}, headers=SUPERVISOR
+        )
+        assert found.status_code == 200, found.text
+        return [o["id"] for o in found.json()]
+
+    assert order["id"] in await waiting()
+    history = (await client.get(f"/work-orders/{order['id']}/history", headers=SUPERVISOR)).json()
+    assert (history[-1]["status"], history[-1]["previous_status"]) == ("en_route", "en_route")
+    assert history[-1]["reason"] == "cancellation requested: 客户说好像来电了"
+    # Told on the stream (the dispatcher's board learns of it live), with nothing closing.
+    [request] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: (
+            e.data.get("work_order_id") == order["id"]
+            and e.type == "brightline.dispatch.work-order.cancel-requested.v1"
+        ),
+        1,
+    )
+    assert request.payload().reason == "客户说好像来电了"
+    assert request.payload().actor == f"{order['crew_id']}-m1"
+
+    # The dispatcher refuses, with why: the crew reads it and goes on; only a supervisor may.
+    refusal = f"/work-orders/{order['id']}/cancellation-refusal"
+    assert (await client.post(refusal, json={"reason": "x"}, headers=AGENT)).status_code == 403
+    blank = await client.post(refusal, json={"reason": ""}, headers=SUPERVISOR)
+    assert blank.status_code == 422 and "reason" in blank.text
+    refused = await client.post(
+        refusal, json={"reason": "客户再次来电仍无电，请到场"}, headers=SUPERVISOR
+    )
+    assert refused.status_code == 200, refused.text
+    assert (refused.json()["status"], refused.json()["cancel_requested"]) == ("en_route", False)
+    assert refused.json()["cancel_reason"] is None
+    told = (await client.get(f"/mobile/orders/{order['id']}", headers=crew)).json()
+    assert told["sent_back_reason"] == "客户再次来电仍无电，请到场"
+    assert not told["cancel_requested"]
+    [refusal_told] = await dispatch_events(
+        kafka_bootstrap,
+        topic_prefix,
+        lambda e: (
+            e.data.get("work_order_id") == order["id"]
+            and e.type == "brightline.dispatch.work-order.cancel-refused.v1"
+        ),
+        1,
+    )
+    assert refusal_told.payload().reason == "客户再次来电仍无电，请到场"
+    assert order["id"] not in await waiting()
+    again = await client.post(refusal, json={"reason": "x"}, headers=SUPERVISOR)
+    assert again.status_code == 409 and again.json()["type"].endswith("no-cancel-request")
+
+    # Asked again, and the crew goes on with the work after all: the step withdraws the request.
+    await ask("客户不在家")
+    await walk(client, crew, order["id"], "on-site")
+    assert order["id"] not in await waiting()
+    arrived = (await client.get(f"/mobile/orders/{order['id']}", headers=crew)).json()
+    assert (arrived["status"], arrived["cancel_requested"]) == ("on_site", False)
+    assert arrived["cancel_reason"] is None
+
+    # Asked a third time, and granted: the dispatcher cancels with the crew's reason.
+    await ask("客户来电告知已自行恢复供电")
     cancelled = await client.post(
-        f"/mobile/orders/{order['id']}/cancellation",
-        json={"reason": "客户来电告知已自行恢复供电", "device_time": datetime.now(UTC).isoformat()},
-        headers={**crew, "Idempotency-Key": str(uuid.uuid4())},
+        f"/work-orders/{order['id']}/cancellation",
+        json={"reason": "客户来电告知已自行恢复供电"},
+        headers=SUPERVISOR,
     )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "客户来电告知已自行恢复供电"
+    assert not cancelled.json()["cancel_requested"]
+    assert order["id"] not in await waiting()
     history = (await client.get(f"/work-orders/{order['id']}/history", headers=SUPERVISOR)).json()
     assert history[-1]["status"] == "cancelled"
     assert history[-1]["reason"] == "客户来电告知已自行恢复供电"
@@ -701,6 +780,7 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_can_cancel(
         1,
     )
     assert event.payload().reason == "客户来电告知已自行恢复供电"
+    assert event.payload().actor == "sup-1"
 
 
 async def test_the_crew_reads_back_its_notes_and_a_supervisor_cancels_with_a_reason(

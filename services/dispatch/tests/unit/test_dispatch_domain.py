@@ -16,6 +16,7 @@ from brightline.dispatch.domain.model import (
     check_step_time,
     choose_crew,
     haversine_m,
+    is_crew_step,
     matching_incident,
     may_join_incident,
     route,
@@ -291,6 +292,38 @@ def test_an_order_not_needed_is_cancelled_with_its_reason_until_it_is_resolved()
     done.resolve(NOW, "m1", cause="fuse", notes=None, customer_installation=False)
     with pytest.raises(IllegalTransition):
         done.cancel(NOW, "m1", "too late")
+
+
+def test_a_crews_request_to_cancel_changes_nothing_until_the_dispatcher_answers():
+    o = order()
+    o.assign("c1", NOW, NOW + timedelta(minutes=5), actor="dispatch", reason="new order")
+    o.accept(NOW, "m1")
+    o.events.clear()
+    o.request_cancel(NOW, "m1", "客户说已来电")
+    assert o.events == [] and o.status == "accepted"
+    assert o.cancel_requested and o.cancel_reason == "客户说已来电"
+    o.refuse_cancel(NOW, "仍无电，请到场")
+    assert not o.cancel_requested and o.cancel_reason is None
+    assert o.sent_back_reason == "仍无电，请到场"
+    with pytest.raises(IllegalTransition):
+        o.refuse_cancel(NOW, "again")
+    # Going on with the work withdraws a request; a cancellation grants it.
+    o.request_cancel(NOW, "m1", "客户不在家")
+    o.set_off(NOW, "m1")
+    assert not o.cancel_requested and o.cancel_reason is None
+    o.request_cancel(NOW, "m1", "客户已自行恢复供电")
+    o.cancel(NOW, "super-9001", "客户已自行恢复供电")
+    assert o.status == "cancelled" and o.cancel_reason == "客户已自行恢复供电"
+    assert not o.cancel_requested and o.cancel_requested_at is None
+    with pytest.raises(IllegalTransition):
+        o.request_cancel(NOW, "m1", "too late")
+
+
+def test_a_history_note_is_not_a_crew_step():
+    assert is_crew_step("en_route", "accepted")
+    assert not is_crew_step("en_route", "en_route")  # a request to cancel, a refusal
+    assert not is_crew_step("returned", "returned")  # a return passed review
+    assert not is_crew_step("on_site", "returned")  # a return sent back
 
 
 def test_a_follower_that_comes_to_stand_for_itself_says_so_once():

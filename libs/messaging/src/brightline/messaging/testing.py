@@ -86,7 +86,7 @@ def events_of(records: list[ConsumerRecord]) -> list[Event]:
     return [from_record(r.key, r.value, list(r.headers or ())) for r in records]
 
 
-def _current_task() -> asyncio.Task | None:
+def _current_task() -> asyncio.Task[Any] | None:
     try:
         return asyncio.current_task()
     except RuntimeError:

@@ -862,8 +862,8 @@ export interface paths {
          * Dispatch Board
          * @description Crews (duty, position), the open orders most urgent first (each with the acts its state
          *     allows), active incidents each with its topology graph, the orders waiting to be routed by
-         *     hand and the units they can go to, and the crews' returns waiting for review (回单审核) the
-         *     longest waiting first, each with how long it has waited. A part dispatch cannot give is
+         *     hand and the units they can go to, and the crews' returns waiting for review (回单审核) and
+         *     requests to cancel (申请撤单), the longest waiting first, each with how long it has waited. A part dispatch cannot give is
          *     empty, with why.
          */
         get: operations["dispatch-dispatch_board"];
@@ -920,6 +920,26 @@ export interface paths {
         put?: never;
         /** Cancel Order */
         post: operations["dispatch-cancel_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervisor/dispatch/work-orders/{work_order_id}/cancellation-refusal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse Cancellation
+         * @description The crew's request to cancel does not hold: the order stays the crew's, told why.
+         */
+        post: operations["dispatch-refuse_cancellation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3869,6 +3889,43 @@ export interface operations {
         };
     };
     "dispatch-cancel_order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reason"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "dispatch-refuse_cancellation": {
         parameters: {
             query?: never;
             header?: never;

@@ -1,6 +1,6 @@
 // The dispatcher board: crews, orders and incidents with their positions, each incident's
-// topology graph, the needs-routing queue, the crews' returns waiting for review (回单审核), and
-// the dispatcher's acts (dispatch decides).
+// topology graph, the needs-routing queue, the crews' returns waiting for review (回单审核) and
+// requests to cancel (申请撤单), and the dispatcher's acts (dispatch decides).
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { api, unwrap, type Schemas } from '@/api/client'
@@ -39,6 +39,14 @@ export interface ReturnedOrder extends Order {
   /** Seconds the return had waited for review when the console answered. */
   waiting_seconds?: number | null
 }
+/** A crew's request to cancel an order (申请撤单) waiting for the duty dispatcher's answer. */
+export interface CancelRequest extends Order {
+  /** Why the crew finds the order not needed: read to the customer if the order is cancelled. */
+  cancel_reason?: string | null
+  cancel_requested_at?: string | null
+  /** Seconds the request had waited when the console answered. */
+  waiting_seconds?: number | null
+}
 /** A photo the crew took on site and uploaded with its resolution (what a 回单审核 checks). */
 export type SitePhoto = Schemas['SitePhoto']
 /** Where the browser fetches a site photo's bytes (the session cookie signs an <img>'s request). */
@@ -64,6 +72,7 @@ export interface DispatchBoard {
   needs_routing: Order[]
   units: Unit[]
   awaiting_review: ReturnedOrder[]
+  cancel_requests: CancelRequest[]
   problems: { service?: string | null }[]
 }
 export type AreaClass = 'urban' | 'rural' | 'remote'
@@ -99,7 +108,7 @@ export function arrivalLeft(order: Order, loadedAt: number, now: number): number
 
 /** Seconds the return has waited for review now, counted up from what the console said at
  * `loadedAt` (on the server's clock): the browser's own clock only measures the time since. */
-export function reviewWaited(order: ReturnedOrder, loadedAt: number, now: number): number | null {
+export function reviewWaited(order: { waiting_seconds?: number | null }, loadedAt: number, now: number): number | null {
   const waited = order.waiting_seconds
   return waited === null || waited === undefined ? null : waited + (now - loadedAt) / 1000
 }
@@ -145,9 +154,14 @@ export const useDispatchStore = defineStore('dispatch', () => {
     await unwrap(api.POST('/api/supervisor/dispatch/work-orders/{work_order_id}/return-send-back', { params: { path: { work_order_id: orderId } }, body: { reason: reason.trim() } }))
     await load()
   }
+  /** 驳回撤单申请: the crew's request to cancel does not hold; the crew is told why and goes on. */
+  async function refuseCancel(orderId: string, reason: string): Promise<void> {
+    await unwrap(api.POST('/api/supervisor/dispatch/work-orders/{work_order_id}/cancellation-refusal', { params: { path: { work_order_id: orderId } }, body: { reason: reason.trim() } }))
+    await load()
+  }
   /** 现场照片: what the crew photographed on site, oldest first. */
   async function sitePhotos(orderId: string): Promise<SitePhoto[]> {
     return await unwrap(api.GET('/api/supervisor/dispatch/work-orders/{work_order_id}/photos', { params: { path: { work_order_id: orderId } } }))
   }
-  return { board, loadedAt, load, restore, cancel, reassign, route, approveReturn, sendBackReturn, sitePhotos }
+  return { board, loadedAt, load, restore, cancel, reassign, route, approveReturn, sendBackReturn, refuseCancel, sitePhotos }
 })

@@ -18,6 +18,8 @@ from brightline.contracts.events.dispatch import (
     OutageRestoredV1,
     OutageUpdatedV2,
     ReleaseReason,
+    WorkOrderCancelRefusedV1,
+    WorkOrderCancelRequestedV1,
     WorkOrderCreatedV2,
     WorkOrderPromotedV2,
     WorkOrderReturnedV1,
@@ -758,7 +760,9 @@ async def crew_transition(
         case "return":
             order.return_(at, who)
         case "cancel":
-            order.cancel(at, who, command.reason or "")
+            # Asked, not done: the order and the customer's clock run on until the duty
+            # dispatcher answers (cancel_work_order or refuse_cancel).
+            order.request_cancel(at, who, command.reason or "")
         case _:
             raise ValueError(command.action)
     await orders.save(order)
@@ -772,6 +776,33 @@ async def crew_transition(
             data=data,
             uploaded_at=at,
         )
+    if command.action == "cancel":
+        await orders.record_history(
+            history_row(
+                order=order,
+                status=order.status,
+                previous_status=order.status,
+                at=at,
+                recorded_at=received,
+                actor=who,
+                reason=f"{CANCEL_REQUESTED}: {order.cancel_reason}",
+                latitude=None,
+                longitude=None,
+            )
+        )
+        # Told on the stream: the duty dispatcher's board shows the request as it comes.
+        uow.emit(
+            WorkOrderCancelRequestedV1(
+                work_order_id=order.id,
+                ticket_id=order.ticket_id,
+                unit_id=order.unit_id,
+                crew_id=order.crew_id,
+                requested_at=at,
+                actor=who,
+                reason=order.cancel_reason or "",
+            )
+        )
+        return order
     await publish(order, uow, recorded_at=received)
     await _after_step(order, command.action, at, who, uow, settings)
     return order
@@ -860,6 +891,36 @@ async def cancel_work_order(
 
 # The history's note of a return that passed review (the order stays `returned`).
 RETURN_APPROVED = "return approved"
+# The history's notes of a crew's request to cancel and of its refusal (the status stays).
+CANCEL_REQUESTED = "cancellation requested"
+CANCEL_REFUSED = "cancellation refused"
+
+
+async def refuse_cancel(
+    command: commands.RefuseCancel, uow: UnitOfWork, *, settings: DispatchSettings
+) -> WorkOrder:
+    """The duty dispatcher refuses a crew's request to cancel: the crew goes on with the order,
+    told why on its phone."""
+    orders = WorkOrderRepository(uow.session)
+    order = await orders.get(command.work_order_id, for_update=True)
+    if order is None:
+        raise NotFound(command.work_order_id)
+    at = clock.now()
+    order.refuse_cancel(at, command.reason)
+    await orders.save(order)
+    await _note_in_history(orders, order, at, command.actor, f"{CANCEL_REFUSED}: {command.reason}")
+    uow.emit(
+        WorkOrderCancelRefusedV1(
+            work_order_id=order.id,
+            ticket_id=order.ticket_id,
+            unit_id=order.unit_id,
+            crew_id=order.crew_id,
+            refused_at=at,
+            actor=command.actor,
+            reason=command.reason,
+        )
+    )
+    return order
 
 
 async def review_return(
@@ -1559,6 +1620,7 @@ _HANDLERS: dict[type, Handler] = {
     commands.CancelIncident: cancel_incident,
     commands.CancelWorkOrder: cancel_work_order,
     commands.ReviewReturn: review_return,
+    commands.RefuseCancel: refuse_cancel,
     commands.RouteWorkOrder: route_by_hand,
     commands.ReopenRepair: reopen,
     commands.RecordLink: record_link,

@@ -332,6 +332,42 @@ class LinkedTicketReleasedV1(EventPayload):
     incident_id: str | None = None
 
 
+@event(
+    "brightline.dispatch.work-order.cancel-requested.v1",
+    topic=DISPATCH_WORK_ORDERS,
+    key="work_order_id",
+)
+class WorkOrderCancelRequestedV1(EventPayload):
+    """申请撤单: the crew finds the order not needed and asks to cancel it, with the reason.
+    Nothing closes: the order and its arrival clock run on until the duty dispatcher cancels it
+    (status-changed `cancelled`) or refuses (cancel-refused)."""
+
+    work_order_id: str
+    ticket_id: str
+    unit_id: str
+    crew_id: str | None = None
+    requested_at: datetime = Field(description="The crew's time (the phone's, checked)")
+    actor: str
+    reason: str
+
+
+@event(
+    "brightline.dispatch.work-order.cancel-refused.v1",
+    topic=DISPATCH_WORK_ORDERS,
+    key="work_order_id",
+)
+class WorkOrderCancelRefusedV1(EventPayload):
+    """The duty dispatcher refused the crew's request to cancel, with why: the crew goes on."""
+
+    work_order_id: str
+    ticket_id: str
+    unit_id: str
+    crew_id: str | None = None
+    refused_at: datetime
+    actor: str
+    reason: str
+
+
 @event("brightline.dispatch.work-order.routed.v1", topic=DISPATCH_WORK_ORDERS, key="work_order_id")
 class WorkOrderRoutedV1(EventPayload):
     """An order nobody could route automatically was routed by hand by the duty dispatcher."""

@@ -1,6 +1,7 @@
 """The dispatcher board: crews, orders and incidents with positions, each incident's topology
 graph, the needs-routing queue, the crews' returns waiting for review (回单审核) with the site
-photos the crews took, and the dispatcher's acts handed over to dispatch."""
+photos the crews took, the crews' requests to cancel (申请撤单), and the dispatcher's acts handed
+over to dispatch."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ router = APIRouter(prefix="/api/supervisor/dispatch", tags=["dispatch"])
 # Enough for a storm's worst hour on one screen; the most urgent come first, so what does not fit
 # is what can wait longest.
 OPEN_ORDERS_SHOWN = 500
-# The returns waiting for review, the longest waiting first: what does not fit waited least.
+# The returns waiting for review (and the requests to cancel), the longest waiting first: what
+# does not fit waited least.
 RETURNS_SHOWN = 200
 # What a site photo may be served as from the console's origin: the crews' phones send these
 # (dispatch takes no other); anything else goes out as bytes no browser renders or runs.
@@ -74,19 +76,20 @@ def seconds_since(at: str | None, now: datetime) -> float | None:
 async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dict[str, Any]:
     """Crews (duty, position), the open orders most urgent first (each with the acts its state
     allows), active incidents each with its topology graph, the orders waiting to be routed by
-    hand and the units they can go to, and the crews' returns waiting for review (回单审核) the
-    longest waiting first, each with how long it has waited. A part dispatch cannot give is
+    hand and the units they can go to, and the crews' returns waiting for review (回单审核) and
+    requests to cancel (申请撤单), the longest waiting first, each with how long it has waited. A part dispatch cannot give is
     empty, with why."""
-    fetched: tuple[list[dict[str, Any]] | BaseException, ...] = await asyncio.gather(
+    fetched: list[list[dict[str, Any]] | BaseException] = await asyncio.gather(
         upstream.crews(caller.token),
         upstream.work_orders(caller.token, status="open", limit=OPEN_ORDERS_SHOWN),
         upstream.outages(caller.token),
         upstream.needs_routing(caller.token),
         upstream.units(caller.token),
         upstream.work_orders(caller.token, status="awaiting_review", limit=RETURNS_SHOWN),
+        upstream.work_orders(caller.token, status="cancel_requested", limit=RETURNS_SHOWN),
         return_exceptions=True,
     )
-    crews, orders, incidents, queue, units, returns = fetched
+    crews, orders, incidents, queue, units, returns, cancel_requests = fetched
     now = clock.now()
     order_list = [
         {**o, "arrival_seconds_left": seconds_until(o.get("arrive_by"), now)}
@@ -102,6 +105,10 @@ async def dispatch_board(caller: SupervisorCaller, upstream: UpstreamDep) -> dic
         "awaiting_review": [
             {**o, "waiting_seconds": seconds_since(o.get("returned_at"), now)}
             for o in _ok(returns) or []
+        ],
+        "cancel_requests": [
+            {**o, "waiting_seconds": seconds_since(o.get("cancel_requested_at"), now)}
+            for o in _ok(cancel_requests) or []
         ],
         "problems": [_problem(x) for x in fetched if isinstance(x, Exception)],
     }
@@ -131,6 +138,19 @@ async def cancel_order(
 ) -> dict:
     return await upstream.dispatch_write(
         caller.token, "POST", f"/work-orders/{work_order_id}/cancellation", body.model_dump()
+    )
+
+
+@router.post("/work-orders/{work_order_id}/cancellation-refusal")
+async def refuse_cancellation(
+    work_order_id: str, body: Reason, caller: SupervisorCaller, upstream: UpstreamDep
+) -> dict:
+    """The crew's request to cancel does not hold: the order stays the crew's, told why."""
+    return await upstream.dispatch_write(
+        caller.token,
+        "POST",
+        f"/work-orders/{work_order_id}/cancellation-refusal",
+        body.model_dump(),
     )
 
 

@@ -21,6 +21,8 @@ export const TIMELINE_KINDS = [
   'work_order.assigned',
   'work_order.accepted',
   'work_order.en_route',
+  'work_order.cancel_requested',
+  'work_order.cancel_refused',
   'work_order.on_site',
   'work_order.resolved',
   'work_order.returned',
@@ -144,6 +146,10 @@ export function entryDetail(t: T, has: Has, entry: EntryFacts, when: (iso: strin
       return text('reason') ? t('timeline.detail.calledOff', { reason: text('reason') as string }) : ''
     case 'work_order.sent_back':
       return text('reason') ? t('timeline.detail.sentBackWhy', { reason: text('reason') as string }) : ''
+    case 'work_order.cancel_requested':
+      return text('reason') ? t('timeline.detail.askedWhy', { reason: text('reason') as string }) : ''
+    case 'work_order.cancel_refused':
+      return text('reason') ? t('timeline.detail.refusedWhy', { reason: text('reason') as string }) : ''
     case 'work_order.created':
     case 'work_order.assigned':
       return text('arrive_by') ? t('timeline.detail.arriveBy', { at: when(text('arrive_by') as string) }) : ''

@@ -45,6 +45,8 @@ work_orders = sa.Table(
     sa.Column("reviewed_at", TZ),  # 审核: the return passed (null while it waits)
     sa.Column("reviewed_by", sa.String(200)),
     sa.Column("sent_back_reason", sa.Text),  # why the return was last sent back to the crew
+    sa.Column("cancel_requested_at", TZ),  # 申请撤单: the crew's request waiting (0019)
+    sa.Column("cancel_requested_by", sa.String(200)),
 )
 
 # The orders each crew still works on, counted on every assignment (CrewRepository.states).
@@ -69,6 +71,12 @@ sa.Index(
     postgresql_where=work_orders.c.status.in_(OPEN_STATUSES),
 )
 
+# The crews' requests to cancel waiting for the dispatcher's word, oldest first (migration 0019).
+sa.Index(
+    "ix_work_orders_cancel_requested",
+    work_orders.c.cancel_requested_at,
+    postgresql_where=work_orders.c.cancel_requested_at.is_not(None),
+)
 # The returns waiting for review, oldest first: the dispatcher's 回单审核 queue (migration 0018).
 sa.Index(
     "ix_work_orders_awaiting_review",

@@ -76,6 +76,8 @@ ORDER_FIELDS = (
     "reviewed_at",
     "reviewed_by",
     "sent_back_reason",
+    "cancel_requested_at",
+    "cancel_requested_by",
 )
 
 
@@ -373,6 +375,8 @@ class WorkOrderRepository:
         elif status == "awaiting_review":
             # Waiting longest first, as ix_work_orders_awaiting_review holds them.
             query = query.order_by(work_orders.c.returned_at, work_orders.c.id)
+        elif status == "cancel_requested":
+            query = query.order_by(work_orders.c.cancel_requested_at, work_orders.c.id)
         else:
             query = query.order_by(work_orders.c.created_at.desc(), work_orders.c.id)
         if needs_routing is not None:
@@ -1225,6 +1229,9 @@ def _status_is(status: StatusFilter | None) -> tuple[sa.ColumnElement[bool], ...
         return (work_orders.c.status.in_(OPEN_STATUSES),)
     if status == "awaiting_review":
         return (work_orders.c.status == written("returned"), work_orders.c.reviewed_at.is_(None))
+    if status == "cancel_requested":
+        # A move clears a request (WorkOrder._move): one still set is on an open order.
+        return (work_orders.c.cancel_requested_at.is_not(None),)
     return (work_orders.c.status == status,) if status else ()
 
 

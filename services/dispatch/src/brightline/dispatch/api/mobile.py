@@ -118,6 +118,7 @@ async def _mobile_read(repo: WorkOrderRepository, order: WorkOrder) -> MobileOrd
         cancel_reason=order.cancel_reason,
         awaiting_review=order.awaiting_review,
         sent_back_reason=order.sent_back_reason,
+        cancel_requested=order.cancel_requested,
     )
 
 
@@ -473,9 +474,11 @@ async def cancel_order(
     idempotency_key: IdempotencyKey = None,
     x_device_time: DeviceTime = None,
 ):
-    """Not needed after all (power back before arrival, a duplicate, no fault found): cancel with
-    the reason. Audited in the order's history; the arrival clock closes; the customer is called
-    back and told the reason."""
+    """申请撤单: not needed after all (power back before arrival, a duplicate, no fault found),
+    with the reason. The duty dispatcher decides: cancels the order (the arrival clock closes,
+    the customer is called back and told the reason) or refuses with why (`sent_back_reason`).
+    Until then the order is the crew's, with `cancel_requested`; going on with it withdraws the
+    request."""
     return await _step(
         "cancel",
         work_order_id,

@@ -10,6 +10,7 @@ from brightline.dispatch.api import crews, mobile, outages
 from brightline.dispatch.api.schemas import (
     AssignmentUpdate,
     CancelCreate,
+    CancelRefusal,
     HistoryRead,
     PhotoRead,
     ReturnApproval,
@@ -38,8 +39,9 @@ async def find_work_orders(
     status: Annotated[
         StatusFilter | None,
         Query(
-            description="One status, `open`: every order not yet returned or cancelled, or "
-            "`awaiting_review`: the crews' returns waiting for review, oldest first"
+            description="One status, `open`: every order not yet returned or cancelled, "
+            "`awaiting_review`: the crews' returns waiting for review, or `cancel_requested`: "
+            "the crews' requests to cancel waiting for an answer, oldest first"
         ),
     ] = None,
     unit_id: str | None = None,
@@ -126,7 +128,7 @@ async def cancel_work_order(
     supervisor: Supervisor,
 ) -> WorkOrderRead:
     """Cancel an order that is not needed, with the reason (audited in its history; the
-    arrival clock closes)."""
+    arrival clock closes). So is a crew's request to cancel granted (申请撤单)."""
     async with uow:
         try:
             order = await bus.handle(
@@ -145,6 +147,36 @@ async def cancel_work_order(
                 str(error),
                 status_now=error.current,
                 allowed=error.allowed,
+            ) from error
+        await uow.commit()
+    return to_read(order)
+
+
+@router.post("/{work_order_id}/cancellation-refusal", response_model=WorkOrderRead)
+async def refuse_cancellation(
+    work_order_id: str,
+    body: CancelRefusal,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    supervisor: Supervisor,
+) -> WorkOrderRead:
+    """The crew's request to cancel does not hold: the order stays the crew's, told why."""
+    async with uow:
+        try:
+            order = await bus.handle(
+                commands.RefuseCancel(work_order_id, body.reason, supervisor.subject), uow
+            )
+        except handlers.NotFound as error:
+            raise Problem(
+                404, "not-found", "No such work order", f"{work_order_id} does not exist"
+            ) from error
+        except IllegalTransition as error:
+            raise Problem(
+                409,
+                "no-cancel-request",
+                "No request to cancel the order waits",
+                str(error),
+                status_now=error.current,
             ) from error
         await uow.commit()
     return to_read(order)

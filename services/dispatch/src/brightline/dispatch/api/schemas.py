@@ -47,8 +47,17 @@ class WorkOrderRead(BaseModel):
     reviewed_at: datetime | None = None
     reviewed_by: str | None = None
     sent_back_reason: str | None = Field(
-        None, description="Why the return was last sent back to the crew (回单退回)"
+        None,
+        description="Why the return was last sent back to the crew (回单退回), or its request"
+        " to cancel refused",
     )
+    cancel_requested: bool = Field(
+        False,
+        description="The crew asks to cancel the order (申请撤单), with `cancel_reason`: the"
+        " dispatcher cancels it or refuses; the order runs on until then",
+    )
+    cancel_requested_at: datetime | None = None
+    cancel_requested_by: str | None = None
     dispatcher_acts: list[DispatcherAct] = Field(
         [],
         description="What the duty dispatcher may still do with the order: route it to a unit,"
@@ -89,6 +98,12 @@ class ReturnApproval(BaseModel):
 
 class ReturnSendBack(BaseModel):
     """回单退回: what the return lacks or got wrong, for the crew to put right on site."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CancelRefusal(BaseModel):
+    """The crew's request to cancel does not hold: why the order is needed after all."""
 
     reason: str = Field(min_length=1, max_length=500)
 
@@ -345,7 +360,12 @@ class MobileOrderRead(BaseModel):
     sent_back_reason: str | None = Field(
         None,
         description="Why the dispatcher last sent the return back (回单退回): what to put right"
-        " before returning the order again",
+        " before returning the order again; or why it refused the request to cancel",
+    )
+    cancel_requested: bool = Field(
+        False,
+        description="The crew's request to cancel (申请撤单) waits for the dispatcher: the order"
+        " is the crew's until then",
     )
 
 

@@ -96,6 +96,15 @@ class CancelWorkOrder:
 
 
 @dataclass(frozen=True)
+class RefuseCancel:
+    """The duty dispatcher refuses a crew's request to cancel (申请撤单), with why."""
+
+    work_order_id: str
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True)
 class ReviewReturn:
     """The duty dispatcher's review (审核) of a crew's return: passed, or sent back to the crew
     with the reason."""

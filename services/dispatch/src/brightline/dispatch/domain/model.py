@@ -56,20 +56,21 @@ CREW_STEPS: tuple[WorkOrderStatus, ...] = (
 
 def is_crew_step(status: str, previous_status: str) -> bool:
     """Whether a history row is a step the crew took on its phone (timed by the phone's clock),
-    not one of ours: a move back on site from `returned` is the dispatcher's send-back."""
-    return status in CREW_STEPS and previous_status != "returned"
+    not one of ours: a move back on site from `returned` is the dispatcher's send-back, and a
+    row that moves nothing is a note (a review, a refused cancellation)."""
+    return status in CREW_STEPS and previous_status not in ("returned", status)
 
 
 # What the duty dispatcher may do with an order from the board; the board offers only these.
 DispatcherAct = Literal["route", "reassign", "cancel"]
-# What a list of orders may be filtered by: one status, every open one (the board's), or the
-# returns waiting for review (the dispatcher's 回单审核 queue).
-StatusFilter = Literal[WorkOrderStatus, "open", "awaiting_review"]
+# What a list of orders may be filtered by: one status, every open one (the board's), the
+# returns waiting for review (the dispatcher's 回单审核 queue), or the crews' requests to cancel
+# waiting for the dispatcher's word (申请撤单).
+StatusFilter = Literal[WorkOrderStatus, "open", "awaiting_review", "cancel_requested"]
 
 RESOLUTION_REPAIRED: Resolution = "repaired"
 RESOLUTION_PAID_SERVICE: Resolution = "paid_service_referral"
 RESOLUTION_OUTAGE: Resolution = "restored_with_outage"
-RESOLUTION_NOT_NEEDED = "not_needed"
 # Where an order waits when no service area maps its address: the duty dispatcher routes it.
 NEEDS_ROUTING_UNIT = "needs-routing"
 
@@ -122,7 +123,12 @@ class WorkOrder:
     # 审核: when and by whom the crew's return passed review (None while it waits for one).
     reviewed_at: datetime | None = None
     reviewed_by: str | None = None
-    sent_back_reason: str | None = None  # why the return was last sent back (回单退回)
+    # why the return was last sent back (回单退回), or the crew's request to cancel refused
+    sent_back_reason: str | None = None
+    # 申请撤单: a crew's request to cancel, waiting for the duty dispatcher (its reason is the
+    # cancel_reason the order would close with); None when none waits.
+    cancel_requested_at: datetime | None = None
+    cancel_requested_by: str | None = None
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -171,6 +177,12 @@ class WorkOrder:
         previous = self.status
         self.status = to
         self.updated_at = at
+        if self.cancel_requested_at is not None:
+            # A move answers a waiting request to cancel: the cancellation itself, or the crew
+            # going on with the work after all.
+            if to != "cancelled":
+                self.cancel_reason = None
+            self.cancel_requested_at = self.cancel_requested_by = None
         self.events.append(
             events.StatusChanged(
                 order=self,
@@ -231,11 +243,34 @@ class WorkOrder:
 
     def cancel(self, at: datetime, actor: str, reason: str) -> None:
         """Not needed after all (a duplicate, the customer's power came back, no fault found):
-        audited with its reason; the arrival clock closes with it."""
+        audited with its reason; the arrival clock closes with it. Only the duty dispatcher
+        cancels; a crew asks (request_cancel)."""
         self._require("cancelled")
         self.cancel_reason = reason
         self.accept_by = None
         self._move("cancelled", at, actor=actor, reason=reason)
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self.cancel_requested_at is not None and self.status in OPEN_STATUSES
+
+    def request_cancel(self, at: datetime, actor: str, reason: str) -> None:
+        """申请撤单: the crew finds the order not needed and says why. Nothing closes: the
+        customer's arrival clock runs on until the duty dispatcher cancels the order or
+        refuses, since a crew that walks away from a live fault leaves the customer dark."""
+        self._require("cancelled")
+        self.cancel_reason = reason
+        self.cancel_requested_at, self.cancel_requested_by = at, actor
+        self.updated_at = at
+
+    def refuse_cancel(self, at: datetime, reason: str) -> None:
+        """The dispatcher refuses the crew's request to cancel, with why: the crew goes on."""
+        if not self.cancel_requested:
+            raise IllegalTransition(self.status, "cancel-refused", "no request to cancel waits")
+        self.cancel_reason = None
+        self.cancel_requested_at = self.cancel_requested_by = None
+        self.sent_back_reason = reason
+        self.updated_at = at
 
     def accept(self, at: datetime, actor: str) -> None:
         self._require("accepted")

@@ -229,6 +229,8 @@ TIME_FIELD: dict[str, str | tuple[str, ...]] = {
     "brightline.dispatch.work-order.status-changed.v1": "changed_at",
     # Passed at its review (审核); a return from before reviews passed when the crew handed it in.
     "brightline.dispatch.work-order.returned.v1": ("reviewed_at", "returned_at"),
+    "brightline.dispatch.work-order.cancel-requested.v1": "requested_at",
+    "brightline.dispatch.work-order.cancel-refused.v1": "refused_at",
     "brightline.dispatch.outage.declared.v1": "declared_at",
     "brightline.dispatch.outage.updated.v1": "updated_at",
     "brightline.dispatch.outage.updated.v2": "updated_at",
@@ -392,6 +394,16 @@ def _work_order(kind: str | None, status: str | None) -> Projector:
 _WORK_ORDER_CREATED = _work_order("work_order.created", "dispatched")
 
 
+def _work_order_note(kind: str) -> Projector:
+    """A step in the order's life that moves nothing (a crew's request to cancel, its refusal):
+    in the timeline, the ticket's status as it was."""
+
+    def project(event: Observed, at: datetime) -> Projection:
+        return Projection(entries=[_entry(event, kind, at, ticket_id=event.data["ticket_id"])])
+
+    return project
+
+
 def _work_order_created_v2(event: Observed, at: datetime) -> Projection:
     """v1's created entry and, when the creating step offered the order to a crew, the entry
     v1's status-changed event made (an id of its own); the ticket takes the later status."""
@@ -520,6 +532,13 @@ PROJECTORS: dict[str, Projector] = {
     # 回单 passed review (审核), with its resolution and cause; the crew's handing it back is the
     # status change "returned".
     "brightline.dispatch.work-order.returned.v1": _work_order("work_order.resolution", "returned"),
+    # 申请撤单 and its refusal; a request granted is the status change "cancelled".
+    "brightline.dispatch.work-order.cancel-requested.v1": _work_order_note(
+        "work_order.cancel_requested"
+    ),
+    "brightline.dispatch.work-order.cancel-refused.v1": _work_order_note(
+        "work_order.cancel_refused"
+    ),
     "brightline.dispatch.outage.declared.v1": _incident("incident.declared", None),
     "brightline.dispatch.outage.updated.v1": _incident("incident.updated", "linked_ticket_ids"),
     "brightline.dispatch.outage.updated.v2": _incident("incident.updated", "added_ticket_ids"),
@@ -573,6 +592,8 @@ LIFE_ORDER = (
     "work_order.assigned",
     "work_order.accepted",
     "work_order.en_route",
+    "work_order.cancel_requested",
+    "work_order.cancel_refused",
     "work_order.on_site",
     "work_order.resolved",
     "work_order.returned",
