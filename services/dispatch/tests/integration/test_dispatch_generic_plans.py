@@ -63,10 +63,11 @@ async def test_the_scanner_and_the_crews_load_read_only_the_orders_they_want(eng
             assert len(await orders.overdue_acceptances(datetime.now(UTC))) == 30
             assert await orders.count_needing_routing() == 0  # flagged, but returned long ago
             assert await orders.unassigned_leads() == []  # no crew on duty in any unit
-            waiting, _ = await orders.review_backlog()
+            waiting, _ = await orders.backlog("awaiting_review")
             assert waiting == 30  # n % 100 == 3: returned, its review still to come
+            assert (await orders.backlog("cancel_requested"))[0] == 0
             await CrewRepository(session).states("unit-1")
-    assert len(sent) == 5
+    assert len(sent) == 6
     async with engine.begin() as conn:
         for sql in sent:
             assert ("Seq Scan", "work_orders") not in await generic_plan(conn, sql), sql

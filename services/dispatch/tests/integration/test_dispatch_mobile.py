@@ -166,12 +166,14 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
         gauges = {
             name: float(value)
             for name, _, value in (line.partition(" ") for line in served)
-            if name.startswith("dispatch_") and "review" in name
+            if name.startswith("dispatch_") and ("review" in name or "cancel" in name)
         }
         return gauges.get("dispatch_returns_awaiting_review", 0) >= 1 and gauges
 
     gauges = await eventually(alarmed)
     assert gauges["dispatch_oldest_return_awaiting_review_seconds"] >= 0
+    assert gauges["dispatch_cancel_requests_waiting"] >= 0  # served beside it
+    assert gauges["dispatch_oldest_cancel_request_waiting_seconds"] >= 0
     for who in (AGENT, crew_a):
         refused = await client.post(f"/work-orders/{oid}/return-approval", headers=who)
         assert refused.status_code == 403, refused.text

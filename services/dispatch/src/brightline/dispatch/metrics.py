@@ -18,3 +18,14 @@ OLDEST_RETURN_AWAITING_REVIEW = Gauge(
     "dispatch_oldest_return_awaiting_review_seconds",
     "How long the oldest return waiting for review has waited (0 when none waits)",
 )
+
+# The crews' requests to cancel waiting for the duty dispatcher's answer (申请撤单): the crew may
+# have stopped while the customer's arrival clock runs on. Alarm on the oldest's wait.
+CANCEL_REQUESTS_WAITING = Gauge(
+    "dispatch_cancel_requests_waiting",
+    "Crews' requests to cancel a repair work order waiting for the duty dispatcher",
+)
+OLDEST_CANCEL_REQUEST_WAITING = Gauge(
+    "dispatch_oldest_cancel_request_waiting_seconds",
+    "How long the oldest request to cancel has waited (0 when none waits)",
+)

@@ -4,6 +4,7 @@ and a background task in the lifespan scans them, so a restart loses no timer.""
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 
 from brightline.dispatch import metrics
 from brightline.dispatch.adapters.repository import WorkOrderRepository
@@ -12,6 +13,10 @@ from brightline.dispatch.settings import DispatchSettings
 from brightline.messaging import MessageBus, ServiceRuntime
 from brightline.platform import clock
 from brightline.platform.waiting import every
+
+
+def _waited(now: datetime, since: datetime | None) -> float:
+    return max((now - since).total_seconds(), 0.0) if since else 0.0
 
 
 async def scan_once(runtime: ServiceRuntime, bus: MessageBus) -> int:
@@ -23,11 +28,13 @@ async def scan_once(runtime: ServiceRuntime, bus: MessageBus) -> int:
         # reviewed an order.
         orders = WorkOrderRepository(uow.session)
         metrics.ORDERS_NEEDING_ROUTING.set(await orders.count_needing_routing())
-        returns, since = await orders.review_backlog()
+        now = clock.now()
+        returns, since = await orders.backlog("awaiting_review")
         metrics.RETURNS_AWAITING_REVIEW.set(returns)
-        metrics.OLDEST_RETURN_AWAITING_REVIEW.set(
-            max((clock.now() - since).total_seconds(), 0.0) if since else 0.0
-        )
+        metrics.OLDEST_RETURN_AWAITING_REVIEW.set(_waited(now, since))
+        requests, since = await orders.backlog("cancel_requested")
+        metrics.CANCEL_REQUESTS_WAITING.set(requests)
+        metrics.OLDEST_CANCEL_REQUEST_WAITING.set(_waited(now, since))
     for order_id in overdue:
         async with runtime.unit_of_work() as uow:
             await bus.handle(commands.ExpireAcceptance(order_id, clock.now()), uow)

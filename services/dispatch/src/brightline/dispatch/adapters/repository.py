@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
@@ -329,13 +329,19 @@ class WorkOrderRepository:
             .where(work_orders.c.needs_routing, work_orders.c.status.in_(OPEN_STATUSES))
         )
 
-    async def review_backlog(self) -> tuple[int, datetime | None]:
-        """The returns waiting for review: how many, and since when the oldest has waited."""
+    async def backlog(
+        self, queue: Literal["awaiting_review", "cancel_requested"]
+    ) -> tuple[int, datetime | None]:
+        """A queue waiting for the duty dispatcher (the returns waiting for review, the crews'
+        requests to cancel): how many, and since when the oldest has waited."""
+        since = (
+            work_orders.c.returned_at
+            if queue == "awaiting_review"
+            else work_orders.c.cancel_requested_at
+        )
         row = (
             await self.session.execute(
-                sa.select(sa.func.count(), sa.func.min(work_orders.c.returned_at)).where(
-                    *_status_is("awaiting_review")
-                )
+                sa.select(sa.func.count(), sa.func.min(since)).where(*_status_is(queue))
             )
         ).one()
         return row[0], row[1]
