@@ -777,18 +777,13 @@ async def crew_transition(
             uploaded_at=at,
         )
     if command.action == "cancel":
-        await orders.record_history(
-            history_row(
-                order=order,
-                status=order.status,
-                previous_status=order.status,
-                at=at,
-                recorded_at=received,
-                actor=who,
-                reason=f"{CANCEL_REQUESTED}: {order.cancel_reason}",
-                latitude=None,
-                longitude=None,
-            )
+        await _note_in_history(
+            orders,
+            order,
+            at,
+            who,
+            f"{CANCEL_REQUESTED}: {order.cancel_reason}",
+            recorded_at=received,
         )
         # Told on the stream: the duty dispatcher's board shows the request as it comes.
         uow.emit(
@@ -955,16 +950,23 @@ async def review_return(
 
 
 async def _note_in_history(
-    orders: WorkOrderRepository, order: WorkOrder, at: datetime, actor: str, reason: str
+    orders: WorkOrderRepository,
+    order: WorkOrder,
+    at: datetime,
+    actor: str,
+    reason: str,
+    *,
+    recorded_at: datetime | None = None,
 ) -> None:
-    """A dispatcher's act that leaves the order's status as it was, in its history with why."""
+    """An act that leaves the order's status as it was (a dispatcher's, or a crew's request
+    timed by its phone and received at `recorded_at`), in its history with why."""
     await orders.record_history(
         history_row(
             order=order,
             status=order.status,
             previous_status=order.status,
             at=at,
-            recorded_at=at,
+            recorded_at=recorded_at or at,
             actor=actor,
             reason=reason,
             latitude=None,

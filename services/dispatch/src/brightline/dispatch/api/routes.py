@@ -152,49 +152,17 @@ async def cancel_work_order(
     return to_read(order)
 
 
-@router.post("/{work_order_id}/cancellation-refusal", response_model=WorkOrderRead)
-async def refuse_cancellation(
+async def _answer(
     work_order_id: str,
-    body: CancelRefusal,
-    uow: UnitOfWorkDep,
-    bus: BusDep,
-    supervisor: Supervisor,
-) -> WorkOrderRead:
-    """The crew's request to cancel does not hold: the order stays the crew's, told why."""
-    async with uow:
-        try:
-            order = await bus.handle(
-                commands.RefuseCancel(work_order_id, body.reason, supervisor.subject), uow
-            )
-        except handlers.NotFound as error:
-            raise Problem(
-                404, "not-found", "No such work order", f"{work_order_id} does not exist"
-            ) from error
-        except IllegalTransition as error:
-            raise Problem(
-                409,
-                "no-cancel-request",
-                "No request to cancel the order waits",
-                str(error),
-                status_now=error.current,
-            ) from error
-        await uow.commit()
-    return to_read(order)
-
-
-async def _review(
-    work_order_id: str,
-    approved: bool,
-    reason: str | None,
-    actor: str,
+    command: commands.ReviewReturn | commands.RefuseCancel,
     uow: UnitOfWork,
     bus: MessageBus,
 ) -> WorkOrderRead:
+    """The dispatcher's answer to what a crew handed in (a return, a request to cancel): a 409
+    naming the order's status when nothing of the kind waits."""
     async with uow:
         try:
-            order = await bus.handle(
-                commands.ReviewReturn(work_order_id, approved, reason, actor), uow
-            )
+            order = await bus.handle(command, uow)
         except handlers.NotFound as error:
             raise Problem(
                 404, "not-found", "No such work order", f"{work_order_id} does not exist"
@@ -202,8 +170,11 @@ async def _review(
         except IllegalTransition as error:
             raise Problem(
                 409,
-                "not-awaiting-review",
-                "The order's return is not waiting for review",
+                *(
+                    ("not-awaiting-review", "The order's return is not waiting for review")
+                    if isinstance(command, commands.ReviewReturn)
+                    else ("no-cancel-request", "No request to cancel the order waits")
+                ),
                 str(error),
                 status_now=error.current,
             ) from error
@@ -222,7 +193,8 @@ async def approve_return(
     """审核通过: the crew's return holds. The ticket closes and goes to callback, and the
     repeat-call consultations linked to the order are let go with it."""
     note = body.note if body else None
-    return await _review(work_order_id, True, note, supervisor.subject, uow, bus)
+    command = commands.ReviewReturn(work_order_id, True, note, supervisor.subject)
+    return await _answer(work_order_id, command, uow, bus)
 
 
 @router.post("/{work_order_id}/return-send-back", response_model=WorkOrderRead)
@@ -235,7 +207,21 @@ async def send_back_return(
 ) -> WorkOrderRead:
     """回单退回: the return does not hold. The order goes back to its crew on site with the
     reason, to be resolved and returned again; nothing closes."""
-    return await _review(work_order_id, False, body.reason, supervisor.subject, uow, bus)
+    command = commands.ReviewReturn(work_order_id, False, body.reason, supervisor.subject)
+    return await _answer(work_order_id, command, uow, bus)
+
+
+@router.post("/{work_order_id}/cancellation-refusal", response_model=WorkOrderRead)
+async def refuse_cancellation(
+    work_order_id: str,
+    body: CancelRefusal,
+    uow: UnitOfWorkDep,
+    bus: BusDep,
+    supervisor: Supervisor,
+) -> WorkOrderRead:
+    """The crew's request to cancel does not hold: the order stays the crew's, told why."""
+    command = commands.RefuseCancel(work_order_id, body.reason, supervisor.subject)
+    return await _answer(work_order_id, command, uow, bus)
 
 
 @router.get("/{work_order_id}", response_model=WorkOrderRead)
