@@ -512,6 +512,8 @@ def test_a_crews_request_to_cancel_shows_live_and_is_refused_then_granted(stack,
         row.wait_for(timeout=60_000)  # no reload pressed: the stream told the board
         assert row.locator(mine).inner_text() == ticket["no"]
         assert "客户说已经来电了" in row.inner_text() and "抢修二队" in row.inner_text()
+        # Marked in the open orders too, where the dispatcher looks first.
+        page.locator("[data-test=order-cancel-requested]").first.wait_for()
         assert untranslated(page, "zh-CN", names=(TRANSFORMER, "F-EAST-1", AREA)) == []
         panel.scroll_into_view_if_needed()
         shoot(page, "dispatch-board-cancel-request")

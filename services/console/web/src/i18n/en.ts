@@ -448,6 +448,7 @@ const en: typeof zh = {
     status: { created: 'Created', assigned: 'Assigned', accepted: 'Accepted', en_route: 'On the way', on_site: 'On site', resolved: 'Resolved', returned: 'Returned', cancelled: 'Cancelled', other: 'Other' },
     cancelRequests: {
       title: 'Requests to cancel',
+      tag: 'Cancel asked',
       hint: "A crew's request to cancel changes nothing until you answer: the order and the customer's arrival clock run on",
       none: 'No requests to cancel waiting',
       status: 'Status',

@@ -446,6 +446,7 @@ export default {
     status: { created: '待派', assigned: '已派', accepted: '已接单', en_route: '在途', on_site: '已到现场', resolved: '已处理', returned: '已回单', cancelled: '已撤销', other: '其他' },
     cancelRequests: {
       title: '撤单申请',
+      tag: '申请撤单',
       hint: '班组申请撤单在您答复前不生效：工单与客户的到达时限照常计算',
       none: '暂无待处理的撤单申请',
       status: '状态',

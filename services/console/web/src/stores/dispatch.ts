@@ -24,6 +24,8 @@ export interface Order {
   arrival_seconds_left?: number | null
   /** What dispatch lets the dispatcher do with the order in its state: the board offers only these. */
   dispatcher_acts?: DispatcherAct[]
+  /** The crew asks to cancel it (申请撤单): answered in the requests panel. */
+  cancel_requested?: boolean
 }
 /** What a crew found and did, as the records timeline names it. */
 export const RESOLUTIONS = ['repaired', 'paid_service_referral', 'restored_with_outage'] as const
