@@ -109,18 +109,24 @@ def department_for(case: dict) -> str | None:
     )
 
 
-def returns_to_pass(orders: list[dict], now: datetime, after: timedelta) -> list[dict]:
-    """The crews' returns the demo supervisor passes (回单审核): those still waiting for review
-    that have waited `after` since the crew returned them, so a person at the dispatcher board
-    has those minutes to review them first. A return sent back and returned again waits from
-    its latest return."""
+def left_to_the_robot(
+    orders: list[dict], now: datetime, after: timedelta, *, since: str, waiting: str
+) -> list[dict]:
+    """What a crew handed in that the demo supervisor answers: the returns it passes (回单审核;
+    since `returned_at`, while `awaiting_review`), the requests to cancel it grants (申请撤单;
+    since `cancel_requested_at`, while `cancel_requested`). Only those still waiting that have
+    waited `after`, so a person at the dispatcher board has those minutes to answer first; a
+    return sent back and returned again (a request refused and asked again) waits from the
+    latest."""
     return [
         o
         for o in orders
-        if o.get("awaiting_review", True)
-        and o.get("returned_at")
-        and now - datetime.fromisoformat(o["returned_at"]) >= after
+        if o.get(waiting, True) and o.get(since) and now - datetime.fromisoformat(o[since]) >= after
     ]
+
+
+# What a demo crew sometimes finds on the way (the demo supervisor grants it after a while).
+DEMO_CANCEL_REASON = "客户来电告知已自行恢复供电"
 
 
 # The demo import's passwords (deploy/keycloak/demo-brightline.json; make run only).
@@ -469,7 +475,10 @@ class Demo:
             "returns awaiting review",
             self.up.work_orders(self.supervisor, status="awaiting_review", limit=100),
         )
-        for order in returns_to_pass(waiting or [], clock.now(), after):
+        passable = left_to_the_robot(
+            waiting or [], clock.now(), after, since="returned_at", waiting="awaiting_review"
+        )
+        for order in passable:
             await self.attempt(
                 "return approval",
                 self.up.dispatch_write(
@@ -477,6 +486,31 @@ class Demo:
                     "POST",
                     f"/work-orders/{order['id']}/return-approval",
                     {"note": "演示：值班长审核通过"},
+                ),
+            )
+
+    async def robot_cancel_requests(self, after: timedelta = timedelta(minutes=2)) -> None:
+        """The demo supervisor grants the crews' requests to cancel once they waited `after` (a
+        person at the dispatcher board has those minutes to answer, or refuse, first)."""
+        waiting = await self.attempt(
+            "requests to cancel",
+            self.up.work_orders(self.supervisor, status="cancel_requested", limit=100),
+        )
+        grantable = left_to_the_robot(
+            waiting or [],
+            clock.now(),
+            after,
+            since="cancel_requested_at",
+            waiting="cancel_requested",
+        )
+        for order in grantable:
+            await self.attempt(
+                "cancellation",
+                self.up.dispatch_write(
+                    self.supervisor,
+                    "POST",
+                    f"/work-orders/{order['id']}/cancellation",
+                    {"reason": order.get("cancel_reason") or DEMO_CANCEL_REASON},
                 ),
             )
 
@@ -583,6 +617,17 @@ class Demo:
                 a[3] for a in AREAS if a[1] == next(c[1] for c in CREWS if c[0] == crew_id)
             )
             for order in page.get("items", []):
+                if order.get("cancel_requested"):
+                    continue  # the crew waits for the dispatcher's answer
+                if order.get("status") == "en_route" and self.rng.random() < 0.15:
+                    # Now and then the customer's power is back before the crew arrives.
+                    await self.attempt(
+                        f"{crew_id} asks to cancel",
+                        self.up.crew_step(
+                            token, order["id"], "cancellation", {"reason": DEMO_CANCEL_REASON}
+                        ),
+                    )
+                    continue
                 nxt = order.get("allowed_next") or []
                 lat = (order.get("latitude") or centre[0]) + self.rng.uniform(-0.002, 0.002)
                 lon = (order.get("longitude") or centre[1]) + self.rng.uniform(-0.002, 0.002)
@@ -657,6 +702,7 @@ class Demo:
                 await self.crews_move()
                 await self.robot_route()
                 await self.robot_review()
+                await self.robot_cancel_requests()
                 await self.robot_transfer()
                 await self.robot_department()
                 next_crews = now + 20

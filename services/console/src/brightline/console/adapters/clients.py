@@ -311,7 +311,7 @@ class Upstream:
     async def crew_step(
         self, crew_token: str, work_order_id: str, step: str, body: dict | None = None
     ) -> dict:
-        """step: accept | en-route | on-site | resolution | return"""
+        """step: accept | en-route | on-site | resolution | return | cancellation (a request)"""
         return await self.json(
             "dispatch",
             "POST",
