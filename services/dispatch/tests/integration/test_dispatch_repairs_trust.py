@@ -682,6 +682,12 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_asks_to_canc
         headers={**crew, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert no_reason.status_code == 422
+    spaces = await client.post(
+        f"/mobile/orders/{order['id']}/cancellation",
+        json={"reason": "  \n ", "device_time": datetime.now(UTC).isoformat()},
+        headers={**crew, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert spaces.status_code == 422 and "reason" in spaces.text
 
     async def ask(reason: str) -> dict:
         asked = await client.post(
@@ -723,10 +729,11 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_asks_to_canc
     # The dispatcher refuses, with why: the crew reads it and goes on; only a supervisor may.
     refusal = f"/work-orders/{order['id']}/cancellation-refusal"
     assert (await client.post(refusal, json={"reason": "x"}, headers=AGENT)).status_code == 403
-    blank = await client.post(refusal, json={"reason": ""}, headers=SUPERVISOR)
-    assert blank.status_code == 422 and "reason" in blank.text
+    for blank_reason in ("", "   "):
+        blank = await client.post(refusal, json={"reason": blank_reason}, headers=SUPERVISOR)
+        assert blank.status_code == 422 and "reason" in blank.text
     refused = await client.post(
-        refusal, json={"reason": "客户再次来电仍无电，请到场"}, headers=SUPERVISOR
+        refusal, json={"reason": " 客户再次来电仍无电，请到场 "}, headers=SUPERVISOR
     )
     assert refused.status_code == 200, refused.text
     assert (refused.json()["status"], refused.json()["cancel_requested"]) == ("en_route", False)

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from brightline.dispatch.domain.model import DispatcherAct
 from brightline.platform.validation import CLOCK_SKEW, HappenedAt, near_now, unique_by
@@ -9,6 +9,9 @@ from brightline.platform.validation import CLOCK_SKEW, HappenedAt, near_now, uni
 # When power is expected back, as callers are told it: not already past, not a typo's year (a
 # storm's longest restorations take days, not months).
 RestoreEta = Annotated[AwareDatetime, near_now(CLOCK_SKEW, timedelta(days=30))]
+# Why a person did something to an order (read by a crew, a customer, an auditor): it must say
+# something. Kept trimmed; blank or only spaces is a 422 naming the field.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class WorkOrderRead(BaseModel):
@@ -79,7 +82,7 @@ class HistoryRead(BaseModel):
 
 class AssignmentUpdate(BaseModel):
     crew_id: str
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Reason
 
 
 class RoutingUpdate(BaseModel):
@@ -87,7 +90,7 @@ class RoutingUpdate(BaseModel):
 
     unit_id: str = Field(min_length=1, max_length=64)
     area_class: Literal["urban", "rural", "remote"]
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Reason
 
 
 class ReturnApproval(BaseModel):
@@ -99,20 +102,18 @@ class ReturnApproval(BaseModel):
 class ReturnSendBack(BaseModel):
     """回单退回: what the return lacks or got wrong, for the crew to put right on site."""
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Reason
 
 
 class CancelRefusal(BaseModel):
     """The crew's request to cancel does not hold: why the order is needed after all."""
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Reason
 
 
 class CancelCreate(BaseModel):
-    reason: str = Field(
-        min_length=1,
-        max_length=500,
-        description="Why the order is not needed: read to the customer on the callback",
+    reason: Reason = Field(
+        description="Why the order is not needed: read to the customer on the callback"
     )
 
 
@@ -261,7 +262,7 @@ class IncidentCreate(BaseModel):
 
 
 class IncidentCancel(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Reason
 
 
 class ExpectedRestorationUpdate(BaseModel):
@@ -319,10 +320,8 @@ class ResolveStep(MobileStep):
 
 
 class CancelStep(MobileStep):
-    reason: str = Field(
-        min_length=1,
-        max_length=500,
-        description="Why the order is not needed: read to the customer on the callback",
+    reason: Reason = Field(
+        description="Why the order is not needed: read to the customer on the callback"
     )
 
 
