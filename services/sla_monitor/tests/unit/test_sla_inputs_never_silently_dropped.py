@@ -62,3 +62,43 @@ async def test_a_second_meet_or_a_cancel_for_a_met_deadline_is_logged_not_droppe
         ("cancel", AT + timedelta(minutes=30), "met", "dup"),
     ]
     assert len([e for e in emitted if e.deadline_id == tracked.deadline_id]) == 2  # opened, met
+
+
+async def test_what_only_restates_a_settled_deadline_is_not_a_late_input(monkeypatch):
+    """A call's end repeats its answer (for when the answered event was lost), and a case's
+    closing cancels every clock of the case that still runs. Neither is news of a clock already
+    settled: kept as late inputs they were on every answered call and every closed case, and hid
+    the ones that mean something. A meet at another time, or one naming the clock, still is."""
+    store, emitted = MemoryStore(), []
+    call = dict(subject_type="call", subject_id="call-1")
+    case = dict(subject_type="case", subject_id="c-2")
+    [answer] = await handle(
+        Open(limit_key="call.answer", **call, ticket_id=None, at=AT),
+        store,
+        emitted.append,
+        book=BOOK,
+    )
+    for key in ("complaint.transfer", "complaint.reply"):
+        await handle(
+            Open(limit_key=key, **case, ticket_id="t-2", at=AT), store, emitted.append, book=BOOK
+        )
+    answered = Meet(**call, limit_keys=("call.answer",), at=AT + timedelta(seconds=5))
+    await handle(answered, store, emitted.append, book=BOOK)
+    transferred = Meet(**case, limit_keys=("complaint.transfer",), at=AT + timedelta(hours=1))
+    [transfer] = await handle(transferred, store, emitted.append, book=BOOK)
+    logs = Recorded()
+    monkeypatch.setattr(handlers, "log", logs)
+
+    assert await handle(answered, store, emitted.append, book=BOOK) == []  # the call's end
+    closed = Cancel(**case, limit_keys=None, at=AT + timedelta(days=2), reason="case closed")
+    [reply] = await handle(closed, store, emitted.append, book=BOOK)
+
+    assert reply.limit.key == "complaint.reply" and reply.state == "cancelled"
+    assert (await store.get(answer.deadline_id)).late_inputs == ()
+    assert (await store.get(transfer.deadline_id)).late_inputs == ()
+    assert logs.entries == []
+    # The same call's answer told at another time is news, and kept.
+    later = Meet(**call, limit_keys=("call.answer",), at=AT + timedelta(seconds=9))
+    assert await handle(later, store, emitted.append, book=BOOK) == []
+    [kept] = (await store.get(answer.deadline_id)).late_inputs
+    assert (kept.input, kept.at, kept.state) == ("meet", later.at, "met")

@@ -42,6 +42,7 @@ from brightline.sla_monitor.domain.monitor import (
     note_late,
     open_tracked,
     recompute,
+    tells_nothing_new,
 )
 from brightline.sla_monitor.domain.policy import PolicyBook, adopted_book, load_pack_file  # noqa: F401
 from brightline.sla_monitor.settings import SlaMonitorSettings
@@ -200,6 +201,8 @@ async def handle(
         if not tracked.matches(command.limit_keys):
             continue
         if tracked.is_final:
+            if tells_nothing_new(tracked, command):
+                continue
             # Never silently: an input about a deadline we know but that is settled or errored
             # (a due time the calendar could not count) is kept on the deadline (its read API,
             # and so the audit trail), counted, and logged with what it was about.

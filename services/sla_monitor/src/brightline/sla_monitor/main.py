@@ -28,8 +28,27 @@ SERVICE_DIR = Path(__file__).resolve().parents[3]
 log = structlog.get_logger()
 
 
+class StandingConditions:
+    """What the gauge loop last said of a standing condition (the calendar's horizon, the
+    provisional deadlines, the callback rate's alarm). It is said when it starts or changes,
+    not on every refresh: the same warning every 15 s, 240 times an hour, hides the line that
+    matters at 3 a.m. The gauges and their alerts carry the condition in between."""
+
+    def __init__(self) -> None:
+        self._said: dict[str, object] = {}
+
+    def changed(self, condition: str, value: object) -> bool:
+        if condition in self._said and self._said[condition] == value:
+            return False
+        self._said[condition] = value
+        return True
+
+
 async def refresh_gauges(
-    runtime: ServiceRuntime, settings: SlaMonitorSettings, now: datetime
+    runtime: ServiceRuntime,
+    settings: SlaMonitorSettings,
+    now: datetime,
+    said: StandingConditions,
 ) -> None:
     """Fold the on-time counts, then recompute the last 24 h's KPIs into the Prometheus gauges."""
     tz = ZoneInfo(settings.business_timezone)
@@ -50,7 +69,7 @@ async def refresh_gauges(
     from brightline.sla_monitor.kpis import KpiRow
 
     metrics.publish(rows[0] if rows else KpiRow(group="all"), month)
-    if month.alarm:
+    if said.changed("callback rate alarm", (month.month, month.alarm)) and month.alarm:
         log.warning(
             "callback rate projection below target",
             month=month.month,
@@ -59,7 +78,12 @@ async def refresh_gauges(
         )
 
 
-async def watch_calendar(runtime: ServiceRuntime, settings: SlaMonitorSettings, wakeup) -> None:
+async def watch_calendar(
+    runtime: ServiceRuntime,
+    settings: SlaMonitorSettings,
+    wakeup,
+    said: StandingConditions,
+) -> None:
     """Reread the holiday file; when a year's notice was entered, recompute provisional deadlines.
     Then publish the calendar's horizon and the provisional count."""
     now = clock.now()
@@ -78,9 +102,9 @@ async def watch_calendar(runtime: ServiceRuntime, settings: SlaMonitorSettings, 
     async with runtime.unit_of_work() as uow:
         provisional = await DeadlineRepository(uow.session).count_provisional()
     metrics.publish_calendar(days_left, provisional)
-    if warning:
+    if said.changed("calendar horizon", message) and warning:
         log.warning("working-day calendar horizon", message=message)
-    if provisional:
+    if said.changed("provisional deadlines", provisional) and provisional:
         log.error("provisional deadlines running", count=provisional)
 
 
@@ -90,15 +114,16 @@ def calendar_warning(settings: SlaMonitorSettings) -> str | None:
 
 
 async def _gauge_loop(runtime: ServiceRuntime, settings: SlaMonitorSettings, wakeup) -> None:
+    said = StandingConditions()
     while True:
         try:
-            await watch_calendar(runtime, settings, wakeup)
+            await watch_calendar(runtime, settings, wakeup, said)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - metrics must never take the service down
             log.exception("calendar watch failed")
         try:
-            await refresh_gauges(runtime, settings, clock.now())
+            await refresh_gauges(runtime, settings, clock.now(), said)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - metrics must never take the service down

@@ -164,6 +164,25 @@ class Tracked:
 Step = tuple[Tracked, tuple[DeadlineEvent, ...]]
 
 
+def tells_nothing_new(tracked: Tracked, command: Meet | Cancel | Pause | Resume) -> bool:
+    """Whether an input about a settled deadline is no news of it, so not a late input: one
+    addressed to every clock of its subject (a case's closing cancels what still runs) says
+    nothing of a clock already settled, and a meet at the very time the deadline was met is
+    that fact told again (a call's end repeats its answer, for when the answered event was
+    lost). An errored deadline (never counted) keeps everything said of it. Noted, they would be on every call and every case, and hide the late input that
+    means something: a meet after a cancel, a cancel after a meet, a second meet later on."""
+    deadline = tracked.deadline
+    if deadline is None:
+        return False  # errored: whatever comes about it is kept, it is all there is
+    if command.limit_keys is None:
+        return True
+    return (
+        isinstance(command, Meet)
+        and deadline.state == DeadlineState.MET
+        and deadline.closed_at == command.at
+    )
+
+
 def note_late(tracked: Tracked, command: Meet | Cancel | Pause | Resume) -> Tracked:
     """Keep an input that came after the deadline was settled, with what it said."""
     late = LateInput(
