@@ -185,7 +185,7 @@ def callbacks():
 def rates():
     day = business_date(NOW)
 
-    def rate(key, unit, kind, finished, called_back, computed):
+    def rate(key, unit, kind, finished, called_back, computed, unreached=0):
         return CallbackRateComputedV1(
             key=key,
             day=day,
@@ -198,12 +198,14 @@ def rates():
             callback_rate=called_back / finished,
             satisfaction_rate=1.0,
             computed_at=computed,
+            attempted_unreached=unreached,
         )
 
     return [
         rate("A", "U1", "repair", 10, 9, ago(minutes=30)),
-        rate("A", "U1", "repair", 10, 8, ago(minutes=10)),  # the latest for key A wins
-        rate("B", "U2", "complaint", 10, 9, ago(minutes=20)),
+        # the latest for key A wins: every callback decided, two never reached
+        rate("A", "U1", "repair", 10, 8, ago(minutes=10), unreached=2),
+        rate("B", "U2", "complaint", 10, 9, ago(minutes=20)),  # one callback still pending
     ]
 
 
@@ -363,11 +365,17 @@ async def test_kpis_match_hand_computed_values(monitor):
     assert (row["callback_finished"], row["callback_called_back"]) == (20, 17)
     assert row["callback_rate"] == pytest.approx(0.85)
     month = body["callback_month"]
+    # 17 of 20 reached, 2 never, 1 pending: counted as reached in the proportion 17 of 19 were.
     assert (
-        month["projection"] == pytest.approx(0.85)
+        month["month_to_date"] == pytest.approx(0.85)
+        and month["projection"] == pytest.approx((17 + 17 / 19) / 20)
         and month["target"] == 0.9
         and month["alarm"] is True
     )
+    assert [(u["unit_id"], u["pending"], u["projection"], u["alarm"]) for u in month["units"]] == [
+        ("U1", 0, pytest.approx(0.8), True),
+        ("U2", 1, pytest.approx(1.0), False),
+    ]
 
     by_unit = (
         await client.get("/kpis", params={**window, "group_by": "unit"}, headers=SUPERVISOR)

@@ -117,6 +117,7 @@ def facts(rng: random.Random):
             ticket_type=rng.choice(["repair", "complaint"]),
             finished=rng.randint(0, 30),
             called_back=rng.randint(0, 30),
+            attempted_unreached=rng.randint(0, 5),
             computed_at=START,
         )
         for i in range(60)
@@ -211,9 +212,10 @@ async def test_sql_sums_give_the_same_kpis_as_compute(engine):
         )
 
     async with engine.unit_of_work() as uow:
-        finished, called_back = await KpiRepository(uow.session).month_callback_sums(LAST)
-    month = kpis.callback_month([r for r in rate_rows if r["day"] <= LAST], month=LAST, target=0.9)
-    assert (finished, called_back) == (month.finished, month.called_back) and month.finished > 0
+        by_unit = await KpiRepository(uow.session).month_callback_sums(LAST)
+    month = kpis.callback_month(rate_rows, month=LAST, target=0.9)
+    assert kpis.callback_month_of(by_unit, month=LAST, target=0.9) == month
+    assert month.finished > 0 and month.unreached > 0 and len(month.units) == 3
 
 
 async def test_an_empty_window_has_no_groups(engine):
@@ -228,7 +230,7 @@ async def test_an_empty_window_has_no_groups(engine):
             answer_threshold_s=THRESHOLD,
         )
         assert sums == {}
-        assert await KpiRepository(uow.session).month_callback_sums(LAST) == (0, 0)
+        assert await KpiRepository(uow.session).month_callback_sums(LAST) == {}
     assert kpis.rows_from_sums(sums) == kpis.compute(
         calls=[], deadlines=[], rates=[], group_by="all", tz=TZ, answer_threshold_s=THRESHOLD
     )

@@ -1447,7 +1447,10 @@ export interface components {
             /** Message */
             message: string | null;
         };
-        /** CallbackMonthRead */
+        /**
+         * CallbackMonthRead
+         * @description The SLA monitor's callback month (GET /kpis callback_month), unit names added.
+         */
         CallbackMonthRead: {
             /** Month */
             month: string;
@@ -1457,6 +1460,10 @@ export interface components {
             finished: number;
             /** Called Back */
             called_back: number;
+            /** Unreached */
+            unreached: number;
+            /** Month To Date */
+            month_to_date: number | null;
             /** Projection */
             projection: number | null;
             /** Alarm */

@@ -301,6 +301,7 @@ async def record_kpi_facts(event: Event, history: HistoryRepository) -> None:
                 ticket_type=p.ticket_type,
                 finished=p.finished,
                 called_back=p.called_back,
+                attempted_unreached=p.attempted_unreached,
                 computed_at=p.computed_at,
             )
         case "brightline.dispatch.planned-outage.registered.v1":

@@ -23,8 +23,9 @@ Definitions (each a ratio of counts in the window; None when nothing counts):
   time, the unit that registered them); planned_outage_notice_breaches: those announced less
   than the pack's outage.planned.notice (7 days) before they start, each a breach of the notice
   rule (004 第十条(二)10); planned_outage_notice_on_time_rate: the share announced in time.
-- month projection of the callback rate: the month-to-date rate, i.e. where the month ends if the
-  rest of it goes as it went so far; an alarm when it falls below the pack's callback.rate target.
+- month projection of the callback rate, the centre's and each unit's: where the month ends, the
+  callbacks still pending counted as reached in the proportion the decided ones were
+  (project_callback_rate); an alarm when it falls below the pack's callback.rate target.
 """
 
 from __future__ import annotations
@@ -227,37 +228,103 @@ def rows_from_sums(buckets: Mapping[str | None, Mapping[str, float]]) -> list[Kp
     return rows
 
 
+def project_callback_rate(finished: int, called_back: int, unreached: int) -> float | None:
+    """Where the month ends, not where it stands: the month-to-date ratio counts every ticket still
+    waiting for its callback as a failure, so it sags at each day's end and recovers overnight (an
+    alarm on it would page the floor every evening). The tickets still pending are counted as
+    reached in the proportion the decided ones were (called back / called back + every attempt
+    failed); with nothing decided yet they count as the month-to-date ratio has it."""
+    if not finished:
+        return None
+    pending = max(finished - called_back - unreached, 0)
+    decided = called_back + unreached
+    if not decided:
+        return called_back / finished
+    return (called_back + pending * called_back / decided) / finished
+
+
+@dataclass(frozen=True)
+class CallbackSums:
+    """A month-to-date callback count: tickets due a callback, customers reached, tickets whose
+    every attempt failed. The rest are still pending."""
+
+    finished: int = 0
+    called_back: int = 0
+    unreached: int = 0
+
+    def __add__(self, other: CallbackSums) -> CallbackSums:
+        return CallbackSums(
+            self.finished + other.finished,
+            self.called_back + other.called_back,
+            self.unreached + other.unreached,
+        )
+
+
+@dataclass
+class UnitCallbackMonth:
+    unit_id: str
+    finished: int
+    called_back: int
+    unreached: int
+    pending: int
+    month_to_date: float | None
+    projection: float | None
+    alarm: bool
+
+
 @dataclass
 class CallbackMonth:
     month: str
     finished: int
     called_back: int
+    unreached: int
+    month_to_date: float | None
     projection: float | None
     target: float
     alarm: bool
+    units: list[UnitCallbackMonth]
 
 
 def callback_month(rates: Iterable, *, month: date, target: float) -> CallbackMonth:
-    """Month-to-date callback rate as the month's projection; alarm below target."""
-    finished = called_back = 0
+    """The month's callback rate and its projection, from the daily rates up to `month`'s day."""
+    by_unit: dict[str, CallbackSums] = defaultdict(CallbackSums)
     for r in rates:
         day = _get(r, "day")
-        if (day.year, day.month) == (month.year, month.month):
-            finished += _get(r, "finished")
-            called_back += _get(r, "called_back")
-    return callback_month_of(finished, called_back, month=month, target=target)
+        if (day.year, day.month) == (month.year, month.month) and day <= month:
+            by_unit[_get(r, "unit_id")] += CallbackSums(
+                _get(r, "finished"), _get(r, "called_back"), _get(r, "attempted_unreached")
+            )
+    return callback_month_of(by_unit, month=month, target=target)
 
 
 def callback_month_of(
-    finished: int, called_back: int, *, month: date, target: float
+    by_unit: Mapping[str, CallbackSums], *, month: date, target: float
 ) -> CallbackMonth:
-    """The month's projection from its month-to-date sums."""
-    projection = _ratio(called_back, finished)
+    """The month's projection, the whole centre's and each unit's, from its month-to-date sums;
+    an alarm where a projection falls below the pack's callback.rate target."""
+
+    def figures(sums: CallbackSums) -> dict[str, Any]:
+        projection = project_callback_rate(sums.finished, sums.called_back, sums.unreached)
+        return dict(
+            finished=sums.finished,
+            called_back=sums.called_back,
+            unreached=sums.unreached,
+            month_to_date=_ratio(sums.called_back, sums.finished),
+            projection=projection,
+            alarm=projection is not None and projection < target,
+        )
+
+    total = sum(by_unit.values(), CallbackSums())
     return CallbackMonth(
         month=f"{month.year:04d}-{month.month:02d}",
-        finished=finished,
-        called_back=called_back,
-        projection=projection,
         target=target,
-        alarm=projection is not None and projection < target,
+        units=[
+            UnitCallbackMonth(
+                unit_id=unit,
+                pending=max(sums.finished - sums.called_back - sums.unreached, 0),
+                **figures(sums),
+            )
+            for unit, sums in sorted(by_unit.items())
+        ],
+        **figures(total),
     )

@@ -382,15 +382,6 @@ class Upstream:
             headers=headers,
         )
 
-    async def callback_rates(self, token: str, day_from: date, day_to: date) -> list[dict]:
-        return await self.json(
-            "callback",
-            "GET",
-            "/callback-rates",
-            token,
-            params={"day_from": day_from.isoformat(), "day_to": day_to.isoformat()},
-        )
-
     # ------------------------------------------------------------------ sla monitor
     async def kpis(
         self,

@@ -1,6 +1,7 @@
 """The supervisor's wallboard: one read that gathers the SLA monitor's KPIs (the day's totals and
-its 15/30-minute intervals, passed through unchanged), the callback service's rates per unit with
-the month-end projection, the floor's agents and waiting callers, and the calendar's horizon."""
+its 15/30-minute intervals and the month's callback rate with its month-end projection, the
+centre's and each unit's, all passed through unchanged), the floor's agents and waiting callers,
+and the calendar's horizon."""
 
 from __future__ import annotations
 
@@ -51,10 +52,14 @@ class UnitCallbacksRead(BaseModel):
 
 
 class CallbackMonthRead(BaseModel):
+    """The SLA monitor's callback month (GET /kpis callback_month), unit names added."""
+
     month: str
     target: float
     finished: int
     called_back: int
+    unreached: int
+    month_to_date: float | None
     projection: float | None
     alarm: bool
     units: list[UnitCallbacksRead]
@@ -106,10 +111,9 @@ async def get_wallboard(
     as the SLA monitor computes them, so the wallboard and GET /kpis never disagree."""
     tz = ZoneInfo(request.app.state.settings.business_timezone)
     day = day or clock.now().astimezone(tz).date()
-    totals, per_interval, rates, calendar, units, departments = await asyncio.gather(
+    totals, per_interval, calendar, units, departments = await asyncio.gather(
         upstream.kpis(caller.token, day, day, "all"),
         upstream.kpis(caller.token, day, day, interval),
-        upstream.callback_rates(caller.token, day.replace(day=1), day),
         upstream.calendar(caller.token),
         upstream.units(caller.token),
         upstream.departments(caller.token),
@@ -120,9 +124,7 @@ async def get_wallboard(
         **{u["unit_id"]: u["name"] for u in _ok(units) or []},
         **{d["id"]: d["name"] for d in _ok(departments) or []},
     }
-    problems = [
-        _problem(x) for x in (totals, per_interval, rates, calendar) if isinstance(x, Exception)
-    ]
+    problems = [_problem(x) for x in (totals, per_interval, calendar) if isinstance(x, Exception)]
     board: dict[str, Any] = {
         "day": day,
         "interval": interval,
@@ -146,23 +148,11 @@ async def get_wallboard(
             abandonment_rate=None,
         )
         month = totals["callback_month"]
-        units = (
-            []
-            if isinstance(rates, Exception)
-            else wallboard.callbacks_by_unit(rates, target=month["target"])
-        )
-        finished = sum(u.finished for u in units)
-        called = sum(u.called_back for u in units)
-        unreached = sum(u.unreached for u in units)
-        projection = wallboard.project_callback_rate(finished, called, unreached)
         board["callbacks"] = {
-            "month": month["month"],
-            "target": month["target"],
-            "finished": month["finished"],
-            "called_back": month["called_back"],
-            "projection": projection,
-            "alarm": projection is not None and projection < month["target"],
-            "units": [{**u.__dict__, "unit_name": names.get(u.unit_id, u.unit_id)} for u in units],
+            **month,
+            "units": [
+                {**u, "unit_name": names.get(u["unit_id"], u["unit_id"])} for u in month["units"]
+            ],
         }
     if not isinstance(per_interval, Exception):
         # Callback rates carry no time of day: the monitor puts them in a `null` interval.

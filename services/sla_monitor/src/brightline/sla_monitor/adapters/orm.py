@@ -125,5 +125,7 @@ callback_rates = sa.Table(
     sa.Column("ticket_type", sa.String(32), nullable=False),
     sa.Column("finished", sa.Integer, nullable=False),
     sa.Column("called_back", sa.Integer, nullable=False),
+    # 0014: tickets whose every attempt failed, for the month-end projection (kpis)
+    sa.Column("attempted_unreached", sa.Integer, nullable=False, server_default="0"),
     sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
 )

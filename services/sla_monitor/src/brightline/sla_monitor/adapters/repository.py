@@ -547,6 +547,7 @@ class HistoryRepository:
         ticket_type: str,
         finished: int,
         called_back: int,
+        attempted_unreached: int,
         computed_at: datetime,
     ) -> None:
         values = dict(
@@ -555,6 +556,7 @@ class HistoryRepository:
             ticket_type=ticket_type,
             finished=finished,
             called_back=called_back,
+            attempted_unreached=attempted_unreached,
             computed_at=computed_at,
         )
         await self.session.execute(
@@ -827,14 +829,19 @@ class KpiRepository:
             for name in columns:
                 bucket[name] = bucket.get(name, 0) + float(row[name])
 
-    async def month_callback_sums(self, month: date) -> tuple[int, int]:
-        """Month-to-date (finished, called_back) of the month `month` lies in, up to that day."""
-        row = (
-            await self.session.execute(
-                sa.select(
-                    sa.func.coalesce(sa.func.sum(callback_rates.c.finished), 0),
-                    sa.func.coalesce(sa.func.sum(callback_rates.c.called_back), 0),
-                ).where(callback_rates.c.day >= month.replace(day=1), callback_rates.c.day <= month)
+    async def month_callback_sums(self, month: date) -> dict[str, kpis.CallbackSums]:
+        """Month-to-date callback sums by unit of the month `month` lies in, up to that day."""
+        rows = await self.session.execute(
+            sa.select(
+                callback_rates.c.unit_id,
+                sa.func.sum(callback_rates.c.finished),
+                sa.func.sum(callback_rates.c.called_back),
+                sa.func.sum(callback_rates.c.attempted_unreached),
             )
-        ).one()
-        return int(row[0]), int(row[1])
+            .where(callback_rates.c.day >= month.replace(day=1), callback_rates.c.day <= month)
+            .group_by(callback_rates.c.unit_id)
+        )
+        return {
+            unit: kpis.CallbackSums(int(finished), int(called_back), int(unreached))
+            for unit, finished, called_back, unreached in rows
+        }

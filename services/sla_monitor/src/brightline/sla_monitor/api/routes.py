@@ -337,13 +337,33 @@ kpi_router = APIRouter(prefix="/kpis", tags=["kpis"])
 GroupBy = Literal["day", "unit", "ticket_type", "all", "15min", "30min"]
 
 
+class UnitCallbackMonthRead(BaseModel):
+    unit_id: str
+    finished: int = Field(description="Tickets due a callback this month to date")
+    called_back: int = Field(description="Customers actually reached")
+    unreached: int = Field(description="Tickets whose every attempt failed")
+    pending: int = Field(description="Tickets whose callback is still to be decided")
+    month_to_date: float | None = Field(description="called_back / finished")
+    projection: float | None = Field(
+        description="Where the month ends: pending callbacks counted as reached in the "
+        "proportion the decided ones were"
+    )
+    alarm: bool = Field(description="The projection is below the pack's callback.rate target")
+
+
 class CallbackMonthRead(BaseModel):
     month: str
     finished: int
     called_back: int
-    projection: float | None
+    unreached: int
+    month_to_date: float | None
+    projection: float | None = Field(
+        description="Where the month ends: pending callbacks counted as reached in the "
+        "proportion the decided ones were (month_to_date sags at each day's end)"
+    )
     target: float
     alarm: bool
+    units: list[UnitCallbackMonthRead] = Field(description="The same figures, unit by unit")
 
 
 class KpiReport(BaseModel):
@@ -372,11 +392,11 @@ async def kpi_report(
             tz=tz.key,
             answer_threshold_s=threshold,
         )
-        finished, called_back = await repo.month_callback_sums(month)
+        by_unit = await repo.month_callback_sums(month)
     target = pack.target("callback.rate").minimum
     return (
         kpis.rows_from_sums(sums),
-        kpis.callback_month_of(finished, called_back, month=month, target=target),
+        kpis.callback_month_of(by_unit, month=month, target=target),
         threshold,
     )
 
@@ -443,7 +463,7 @@ async def get_kpis(
         group_by=group_by,
         answer_threshold_s=threshold,
         rows=[r.as_dict() for r in rows],
-        callback_month=CallbackMonthRead(**month.__dict__),
+        callback_month=CallbackMonthRead.model_validate(month, from_attributes=True),
     )
 
 
