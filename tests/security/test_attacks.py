@@ -376,6 +376,33 @@ async def test_the_three_reproduced_500s_answer_4xx_problems(infra_env, db_name)
         assert far.status_code == 422 and far.headers["content-type"] == "application/problem+json"
 
 
+async def test_a_time_out_of_the_calendars_reach_is_a_422_naming_it_not_a_500(infra_env, db_name):
+    """Found by fuzzing every operation of make run's services with odd values: a greeting asked
+    for 9999-12-31T23:59:59Z was a 500 (Beijing time of it is past year 9999), a naive one was
+    read in the host's zone, and a milestone dated 1990 was recorded and handed to the SLA
+    monitor."""
+    agent = bearer(Role.AGENT, subject="agent-62", staff_no="1062")
+    intake = service_app("intake", **infra_env, database_name=db_name("intake"))
+    async with running(intake) as client:
+        for at in ("9999-12-31T23:59:59+00:00", "1900-01-01T00:00:00+08:00", "2026-12-07T10:00"):
+            r = await client.get("/greetings", params={"at": at}, headers=agent)
+            assert r.status_code == 422, (at, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+            assert [e["field"] for e in r.json()["errors"]] == ["query.at"], r.text
+        festival = await client.get(
+            "/greetings", params={"at": "2027-02-06T09:00:00+08:00"}, headers=agent
+        )
+        assert festival.status_code == 200, festival.text  # a moment to come is a fair question
+        for occurred_at in ("1990-01-01T00:00:00+08:00", "2099-01-01T00:00:00+08:00"):
+            r = await client.post(
+                f"/tickets/{uuid.uuid4()}/milestones",
+                json={"milestone": "arrived", "occurred_at": occurred_at},
+                headers=agent,
+            )
+            assert r.status_code == 422, (occurred_at, r.text)
+            assert [e["field"] for e in r.json()["errors"]] == ["occurred_at"], r.text
+
+
 async def test_the_console_sends_a_strict_csp_and_security_headers(infra_env, db_name):
     app = service_app("console", **infra_env, database_name=db_name("console"))
     async with running(app) as client:

@@ -38,6 +38,21 @@ LATEST_BUSINESS_DAY = date(2099, 12, 31)
 BusinessDay = Annotated[date, Field(ge=EARLIEST_BUSINESS_DAY, le=LATEST_BUSINESS_DAY)]
 
 
+def _on_a_business_day(value: datetime) -> datetime:
+    if not EARLIEST_BUSINESS_DAY <= value.date() <= LATEST_BUSINESS_DAY:
+        raise ValueError(
+            f"is not between {EARLIEST_BUSINESS_DAY.isoformat()} and "
+            f"{LATEST_BUSINESS_DAY.isoformat()}"
+        )
+    return value
+
+
+# A moment the hotline's calendar can speak of, past or to come (a greeting previewed for next
+# Spring Festival), with its offset: a naive time would be read in the host's zone, and one in
+# year 9999 cannot even be turned into Beijing time.
+BusinessMoment = Annotated[AwareDatetime, AfterValidator(_on_a_business_day)]
+
+
 def near_now(past: timedelta, future: timedelta) -> AfterValidator:
     """A time from the edge must sit near now: one years off (a clock reset to its epoch, a typo,
     a form's default) is refused with 422 naming the field, never stored and dropped or

@@ -33,6 +33,7 @@ from brightline.intake.planned_outages import PlannedOutageRepository
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Desk, Staff
 from brightline.platform.problems import Problem
+from brightline.platform.validation import BusinessMoment
 
 greetings = APIRouter(prefix="/greetings", tags=["greetings"])
 script_router = APIRouter(prefix="/scripts", tags=["scripts"])
@@ -86,7 +87,7 @@ async def greeting(
     situation: Annotated[list[str], Query()] = [],  # noqa: B006 — FastAPI query list
     closing_for: str = "general",
     reply_within_working_days: Annotated[int | None, Query(ge=1, le=60)] = None,
-    at: datetime | None = None,
+    at: BusinessMoment | None = None,
     ticket_id: str | None = None,
 ) -> dict:
     """The greeting for a call from the rules file; a known outage in the caller's area is

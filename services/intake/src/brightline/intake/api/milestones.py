@@ -13,6 +13,7 @@ from brightline.intake.domain.model import IllegalTransition
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform.auth import Desk
 from brightline.platform.problems import Problem
+from brightline.platform.validation import HappenedAt
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -21,8 +22,10 @@ class MilestoneCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     milestone: ServiceMilestone
-    occurred_at: datetime | None = Field(
-        None, description="When it happened, with offset; defaults to now. Never in the future."
+    occurred_at: HappenedAt | None = Field(
+        None,
+        description="When it happened, with offset, within the last 30 days; defaults to now."
+        " Never in the future (beyond a few minutes of clock skew).",
     )
 
 
@@ -43,14 +46,6 @@ async def record_milestone(
     """Record a fact of a service request (staff arrived, written reply sent, meter handled,
     accepted with contract, power connected). Published as ticket.milestone-recorded; the SLA
     monitor opens or meets the sub-type's time limit on it."""
-    if body.occurred_at is not None and body.occurred_at.tzinfo is None:
-        raise Problem(
-            422,
-            "validation-error",
-            "Request is not valid",
-            "occurred_at needs a timezone",
-            errors=[{"field": "occurred_at", "message": "needs a timezone, e.g. +08:00"}],
-        )
     async with uow:
         try:
             fact = await service_requests.record_milestone(
