@@ -403,6 +403,22 @@ async def test_a_time_out_of_the_calendars_reach_is_a_422_naming_it_not_a_500(in
             assert [e["field"] for e in r.json()["errors"]] == ["occurred_at"], r.text
 
 
+async def test_a_page_offset_past_what_postgres_holds_is_a_422_not_a_500(infra_env, db_name):
+    """Found by fuzzing the console: its waiting-callbacks page passed offset=10**19 through to
+    the callback service, whose query overflowed PostgreSQL's bigint: a 500, a 502 on the desk."""
+    agent = bearer(Role.AGENT, subject="agent-63", staff_no="1063")
+    callback = service_app("callback", **infra_env, database_name=db_name("callback"))
+    async with running(callback) as client:
+        for offset in (10**19, 1_000_001, -1):
+            r = await client.get(
+                "/callback-tasks/waiting", params={"offset": offset}, headers=agent
+            )
+            assert r.status_code == 422, (offset, r.text)
+            assert [e["field"] for e in r.json()["errors"]] == ["query.offset"], r.text
+        deep = await client.get("/callback-tasks/waiting", params={"offset": 10**6}, headers=agent)
+        assert deep.status_code == 200 and deep.json()["items"] == [], deep.text
+
+
 async def test_the_console_sends_a_strict_csp_and_security_headers(infra_env, db_name):
     app = service_app("console", **infra_env, database_name=db_name("console"))
     async with running(app) as client:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from brightline.platform import clock
@@ -51,6 +52,11 @@ def _on_a_business_day(value: datetime) -> datetime:
 # Spring Festival), with its offset: a naive time would be read in the host's zone, and one in
 # year 9999 cannot even be turned into Beijing time.
 BusinessMoment = Annotated[AwareDatetime, AfterValidator(_on_a_business_day)]
+
+
+# Where a page of a list starts: deep enough for any worklist, and never a number PostgreSQL's
+# OFFSET cannot hold (a 20-digit offset was a 500 from asyncpg, not a 422 naming it).
+PageOffset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def near_now(past: timedelta, future: timedelta) -> AfterValidator:

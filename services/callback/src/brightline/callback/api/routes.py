@@ -36,7 +36,7 @@ from brightline.messaging.http import IdempotencyKey, IdempotentCommand
 from brightline.platform import clock
 from brightline.platform.auth import Agent, Desk, Supervisor
 from brightline.platform.problems import Problem
-from brightline.platform.validation import BusinessDay
+from brightline.platform.validation import BusinessDay, PageOffset
 
 router = APIRouter(prefix="/callback-tasks", tags=["callback-tasks"])
 incidents = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -160,7 +160,7 @@ async def waiting_tasks(
     ticket_type: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: PageOffset = 0,
 ) -> WaitingTasksRead:
     """The whole worklist: every open callback task (no contact details), filtered by ticket
     type or to the overdue ones."""

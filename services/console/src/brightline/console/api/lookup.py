@@ -21,6 +21,7 @@ from brightline.console.api.lookup_schemas import (
     WaitingCallbacks,
 )
 from brightline.contracts.events.common import TicketType
+from brightline.platform.validation import PageOffset
 
 lookup = APIRouter(prefix="/api", tags=["lookup"])
 
@@ -73,7 +74,7 @@ async def waiting_callbacks(
     ticket_type: TicketType | None = None,
     due: Literal["all", "overdue"] = "all",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: PageOffset = 0,
 ) -> WaitingCallbacks:
     """Every callback task still waiting, soonest due first, one page at a time."""
     page = await upstream.waiting_callbacks(

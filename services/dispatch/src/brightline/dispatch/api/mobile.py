@@ -48,6 +48,7 @@ from brightline.messaging.http import IdempotencyKey, IdempotentCommand
 from brightline.platform import clock
 from brightline.platform.auth import Crew, Principal
 from brightline.platform.problems import Problem
+from brightline.platform.validation import PageOffset
 
 router = APIRouter(prefix="/mobile", tags=["mobile"])
 
@@ -147,7 +148,7 @@ async def my_orders(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: PageOffset = 0,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """My crew's orders, newest first (the open ones by arrival limit), paginated; send the ETag

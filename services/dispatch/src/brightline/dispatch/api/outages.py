@@ -28,6 +28,7 @@ from brightline.platform.auth import (
     SupervisorOrSystem,
 )
 from brightline.platform.problems import Problem
+from brightline.platform.validation import PageOffset
 
 # Restoration comes from a supervisor, or from the grid side (OMS/SCADA) as an integration client.
 
@@ -66,7 +67,7 @@ async def list_outages(
         Query(description="`open`: suspected, confirmed or crew on site"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: PageOffset = 0,
 ) -> list[IncidentRead]:
     """Incidents, newest first; the board asks for `status=open`."""
     async with uow:

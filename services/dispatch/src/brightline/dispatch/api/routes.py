@@ -23,6 +23,7 @@ from brightline.dispatch.domain.model import IllegalTransition, StatusFilter
 from brightline.messaging import BusDep, MessageBus, UnitOfWork, UnitOfWorkDep
 from brightline.platform.auth import Desk, Supervisor
 from brightline.platform.problems import Problem
+from brightline.platform.validation import PageOffset
 
 router = APIRouter(prefix="/work-orders", tags=["work-orders"])
 
@@ -48,7 +49,7 @@ async def find_work_orders(
     crew_id: str | None = None,
     incident_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: PageOffset = 0,
 ) -> list[WorkOrderRead]:
     """Work orders of one ticket, or the board: filtered by status, unit, crew or incident,
     newest first; the open ones (`status=open`) come most urgent first, by their arrival limit."""
@@ -73,7 +74,7 @@ async def needs_routing(
     uow: UnitOfWorkDep,
     staff: Desk,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: PageOffset = 0,
 ) -> list[WorkOrderRead]:
     """The duty dispatcher's queue: orders no service area mapped, waiting to be routed by hand
     (the gauge dispatch_orders_needing_routing alarms while it is not empty)."""
