@@ -530,7 +530,7 @@ def test_a_crews_request_to_cancel_shows_live_and_is_refused_then_granted(stack,
         row.wait_for(state="detached", timeout=60_000)
         told = ok(httpx.get(f"{dispatch}/mobile/orders/{order_id}", headers=CREW))
         assert (told["status"], told["cancel_requested"]) == ("accepted", False)
-        assert told["sent_back_reason"] == why
+        assert (told["cancel_refused_reason"], told["sent_back_reason"]) == (why, None)
 
         # Asked again, and granted with the crew's reason (the customer hears it).
         crew_steps(dispatch, order_id, ("cancellation", {"reason": "客户家中空开跳闸，已自行合上"}))

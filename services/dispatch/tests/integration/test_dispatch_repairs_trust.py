@@ -739,7 +739,8 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_asks_to_canc
     assert (refused.json()["status"], refused.json()["cancel_requested"]) == ("en_route", False)
     assert refused.json()["cancel_reason"] is None
     told = (await client.get(f"/mobile/orders/{order['id']}", headers=crew)).json()
-    assert told["sent_back_reason"] == "客户再次来电仍无电，请到场"
+    assert told["cancel_refused_reason"] == "客户再次来电仍无电，请到场"
+    assert told["sent_back_reason"] is None  # no return was sent back
     assert not told["cancel_requested"]
     [refusal_told] = await dispatch_events(
         kafka_bootstrap,

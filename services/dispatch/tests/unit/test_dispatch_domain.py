@@ -304,11 +304,13 @@ def test_a_crews_request_to_cancel_changes_nothing_until_the_dispatcher_answers(
     assert o.cancel_requested and o.cancel_reason == "客户说已来电"
     o.refuse_cancel(NOW, "仍无电，请到场")
     assert not o.cancel_requested and o.cancel_reason is None
-    assert o.sent_back_reason == "仍无电，请到场"
+    # Its own field: not a return sent back (the crew's phone and the return review read that).
+    assert o.cancel_refused_reason == "仍无电，请到场" and o.sent_back_reason is None
     with pytest.raises(IllegalTransition):
         o.refuse_cancel(NOW, "again")
     # Going on with the work withdraws a request; a cancellation grants it.
     o.request_cancel(NOW, "m1", "客户不在家")
+    assert o.cancel_refused_reason is None  # asked again: the old refusal is no answer to it
     o.set_off(NOW, "m1")
     assert not o.cancel_requested and o.cancel_reason is None
     o.request_cancel(NOW, "m1", "客户已自行恢复供电")

@@ -47,6 +47,7 @@ work_orders = sa.Table(
     sa.Column("sent_back_reason", sa.Text),  # why the return was last sent back to the crew
     sa.Column("cancel_requested_at", TZ),  # 申请撤单: the crew's request waiting (0019)
     sa.Column("cancel_requested_by", sa.String(200)),
+    sa.Column("cancel_refused_reason", sa.Text),  # why its last request was refused (0020)
 )
 
 # The orders each crew still works on, counted on every assignment (CrewRepository.states).

@@ -78,6 +78,7 @@ ORDER_FIELDS = (
     "sent_back_reason",
     "cancel_requested_at",
     "cancel_requested_by",
+    "cancel_refused_reason",
 )
 
 

@@ -120,6 +120,7 @@ async def _mobile_read(repo: WorkOrderRepository, order: WorkOrder) -> MobileOrd
         awaiting_review=order.awaiting_review,
         sent_back_reason=order.sent_back_reason,
         cancel_requested=order.cancel_requested,
+        cancel_refused_reason=order.cancel_refused_reason,
     )
 
 
@@ -477,7 +478,7 @@ async def cancel_order(
 ):
     """申请撤单: not needed after all (power back before arrival, a duplicate, no fault found),
     with the reason. The duty dispatcher decides: cancels the order (the arrival clock closes,
-    the customer is called back and told the reason) or refuses with why (`sent_back_reason`).
+    the customer is called back and told the reason) or refuses with why (`cancel_refused_reason`).
     Until then the order is the crew's, with `cancel_requested`; going on with it withdraws the
     request."""
     return await _step(

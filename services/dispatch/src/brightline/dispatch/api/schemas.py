@@ -51,8 +51,7 @@ class WorkOrderRead(BaseModel):
     reviewed_by: str | None = None
     sent_back_reason: str | None = Field(
         None,
-        description="Why the return was last sent back to the crew (回单退回), or its request"
-        " to cancel refused",
+        description="Why the return was last sent back to the crew (回单退回)",
     )
     cancel_requested: bool = Field(
         False,
@@ -61,6 +60,9 @@ class WorkOrderRead(BaseModel):
     )
     cancel_requested_at: datetime | None = None
     cancel_requested_by: str | None = None
+    cancel_refused_reason: str | None = Field(
+        None, description="Why the dispatcher refused the crew's last request to cancel"
+    )
     dispatcher_acts: list[DispatcherAct] = Field(
         [],
         description="What the duty dispatcher may still do with the order: route it to a unit,"
@@ -359,12 +361,17 @@ class MobileOrderRead(BaseModel):
     sent_back_reason: str | None = Field(
         None,
         description="Why the dispatcher last sent the return back (回单退回): what to put right"
-        " before returning the order again; or why it refused the request to cancel",
+        " before returning the order again",
     )
     cancel_requested: bool = Field(
         False,
         description="The crew's request to cancel (申请撤单) waits for the dispatcher: the order"
         " is the crew's until then",
+    )
+    cancel_refused_reason: str | None = Field(
+        None,
+        description="Why the dispatcher refused the crew's last request to cancel (撤单驳回):"
+        " the order goes on; cleared when the crew asks again",
     )
 
 

@@ -123,12 +123,15 @@ class WorkOrder:
     # 审核: when and by whom the crew's return passed review (None while it waits for one).
     reviewed_at: datetime | None = None
     reviewed_by: str | None = None
-    # why the return was last sent back (回单退回), or the crew's request to cancel refused
+    # why the return was last sent back (回单退回)
     sent_back_reason: str | None = None
     # 申请撤单: a crew's request to cancel, waiting for the duty dispatcher (its reason is the
     # cancel_reason the order would close with); None when none waits.
     cancel_requested_at: datetime | None = None
     cancel_requested_by: str | None = None
+    # why the dispatcher refused the crew's last request to cancel (until it asks again): its
+    # own field, so neither the crew's phone nor the return review reads it as a return sent back
+    cancel_refused_reason: str | None = None
     events: list[events.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
@@ -261,6 +264,7 @@ class WorkOrder:
         self._require("cancelled")
         self.cancel_reason = reason
         self.cancel_requested_at, self.cancel_requested_by = at, actor
+        self.cancel_refused_reason = None
         self.updated_at = at
 
     def refuse_cancel(self, at: datetime, reason: str) -> None:
@@ -269,7 +273,7 @@ class WorkOrder:
             raise IllegalTransition(self.status, "cancel-refused", "no request to cancel waits")
         self.cancel_reason = None
         self.cancel_requested_at = self.cancel_requested_by = None
-        self.sent_back_reason = reason
+        self.cancel_refused_reason = reason
         self.updated_at = at
 
     def accept(self, at: datetime, actor: str) -> None:
