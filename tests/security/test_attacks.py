@@ -403,6 +403,56 @@ async def test_a_time_out_of_the_calendars_reach_is_a_422_naming_it_not_a_500(in
             assert [e["field"] for e in r.json()["errors"]] == ["occurred_at"], r.text
 
 
+def test_what_a_person_writes_for_others_to_act_on_is_never_blank():
+    """Spaces alone passed min_length=1: a department could answer a complaint with nothing and
+    meet its reply limit, an agent close a ticket with an empty reply read out at the callback, a
+    crew return an order with a blank cause. Every such field is Said: trimmed, never blank."""
+    from pydantic import BaseModel, ValidationError
+
+    from brightline.casework.api import schemas as casework
+    from brightline.console.api import answers, department, desk_schemas, dispatch_board
+    from brightline.dispatch.api import planned
+    from brightline.dispatch.api import schemas as dispatch
+    from brightline.intake.api import schemas as intake
+    from brightline.sla_monitor.api import routes as sla
+
+    said: list[tuple[type[BaseModel], str]] = [
+        (casework.InvestigationCreate, "note"),
+        (casework.ReplyCreate, "text"),
+        (casework.SendBackCreate, "reason"),
+        (casework.ReturnCreate, "reason"),
+        (casework.AnswerCreate, "text"),
+        (intake.TicketCreate, "description"),
+        (intake.TicketComplete, "reply"),
+        (dispatch.ResolveStep, "cause"),
+        (dispatch.CancelStep, "reason"),
+        (dispatch.CancelRefusal, "reason"),
+        (planned.PlannedOutageCancel, "reason"),
+        (sla.DeadlineClose, "reason"),
+        (answers.Answer, "text"),
+        (answers.SendBack, "reason"),
+        (department.Reply, "text"),
+        (department.Investigation, "note"),
+        (desk_schemas.TicketCompletion, "reply"),
+        (dispatch_board.Reason, "reason"),
+    ]
+    for model, name in said:
+        field = model.model_fields[name]
+        for blank in ("", "   ", "\u3000\u3000", "\n\t"):
+            try:
+                model.__pydantic_validator__.validate_assignment(
+                    model.model_construct(), name, blank
+                )
+            except ValidationError as error:
+                assert error.errors()[0]["loc"] == (name,), (model, error)
+            else:
+                raise AssertionError(f"{model.__name__}.{name} took {blank!r}")
+        kept = model.__pydantic_validator__.validate_assignment(
+            model.model_construct(), name, "  客户已复电  "
+        )
+        assert getattr(kept, name) == "客户已复电", (model, name, field)
+
+
 async def test_a_page_offset_past_what_postgres_holds_is_a_422_not_a_500(infra_env, db_name):
     """Found by fuzzing the console: its waiting-callbacks page passed offset=10**19 through to
     the callback service, whose query overflowed PostgreSQL's bigint: a 500, a 502 on the desk."""

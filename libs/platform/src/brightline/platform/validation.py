@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from brightline.platform import clock
 
@@ -53,6 +53,12 @@ def _on_a_business_day(value: datetime) -> datetime:
 # year 9999 cannot even be turned into Beijing time.
 BusinessMoment = Annotated[AwareDatetime, AfterValidator(_on_a_business_day)]
 
+
+# What a person writes for others to act on (a reply read to a customer, a reason a crew or a
+# department reads, a ticket's description): trimmed, and never blank. Spaces alone (the
+# ideographic one too) passed min_length=1: a department could answer a complaint with nothing
+# and meet its reply limit. The max length stays with each field (Field(max_length=...)).
+Said = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 # Where a page of a list starts: deep enough for any worklist, and never a number PostgreSQL's
 # OFFSET cannot hold (a 20-digit offset was a 500 from asyncpg, not a 422 naming it).

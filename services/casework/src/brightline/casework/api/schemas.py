@@ -3,6 +3,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from brightline.platform.validation import Said
+
 CaseType = Literal["complaint", "report", "opinion", "suggestion", "praise"]
 
 
@@ -116,26 +118,22 @@ class TransferCreate(BaseModel):
 
 
 class InvestigationCreate(BaseModel):
-    note: str = Field(min_length=1, max_length=4000)
+    note: Said = Field(max_length=4000)
 
 
 class ReplyCreate(BaseModel):
-    text: str = Field(
-        min_length=1, max_length=8000, description="The department's reply; no forbidden phrases"
-    )
+    text: Said = Field(max_length=8000, description="The department's reply; no forbidden phrases")
 
 
 class SendBackCreate(BaseModel):
-    reason: str = Field(
-        min_length=1,
+    reason: Said = Field(
         max_length=2000,
         description="Why the reply does not do: read by the department, kept in the history",
     )
 
 
 class ReturnCreate(BaseModel):
-    reason: str = Field(
-        min_length=1,
+    reason: Said = Field(
         max_length=2000,
         description="Why the case is not the department's: read by the duty supervisor who "
         "transfers it anew, kept in the history",
@@ -143,8 +141,7 @@ class ReturnCreate(BaseModel):
 
 
 class AnswerCreate(BaseModel):
-    text: str = Field(
-        min_length=1,
+    text: Said = Field(
         max_length=8000,
         description="What the customer was told; no forbidden phrases",
     )

@@ -18,17 +18,18 @@ from brightline.console.api.routes import seconds_until
 from brightline.console.domain.clocks import OPEN_STATES
 from brightline.platform import clock
 from brightline.platform.problems import Problem
+from brightline.platform.validation import Said
 
 router = APIRouter(prefix="/api/cases", tags=["desk"])
 ANSWER_LIMIT = "first_ask.answer"
 
 
 class Answer(BaseModel):
-    text: str = Field(min_length=1, max_length=8000)
+    text: Said = Field(max_length=8000)
 
 
 class SendBack(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Said = Field(max_length=2000)
 
 
 def to_answer(case: dict[str, Any], now: datetime) -> dict[str, Any]:

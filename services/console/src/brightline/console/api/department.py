@@ -19,6 +19,7 @@ from brightline.console.api.deps import CaseworkerCaller, UpstreamDep
 from brightline.console.api.routes import _problem, seconds_until
 from brightline.platform import clock
 from brightline.platform.problems import Problem
+from brightline.platform.validation import Said
 
 router = APIRouter(prefix="/api/department", tags=["department"])
 # The statuses in which the case is the department's to move: transferred to it (to accept),
@@ -65,27 +66,25 @@ class DepartmentQueue(BaseModel):
 
 class Forward(BaseModel):
     department_id: str = Field(min_length=1, max_length=64)
-    note: str = Field(
-        min_length=1,
+    note: Said = Field(
         max_length=2000,
         description="Why it is theirs: the receiving department reads it",
     )
 
 
 class ReturnToCentre(BaseModel):
-    reason: str = Field(
-        min_length=1,
+    reason: Said = Field(
         max_length=2000,
         description="Why the case is not ours: the duty supervisor reads it and transfers anew",
     )
 
 
 class Investigation(BaseModel):
-    note: str = Field(min_length=1, max_length=4000)
+    note: Said = Field(max_length=4000)
 
 
 class Reply(BaseModel):
-    text: str = Field(min_length=1, max_length=8000)
+    text: Said = Field(max_length=8000)
 
 
 def _with_time_left(case: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brightline.platform.validation import Said
+
 NotReadyReason = Literal["break", "meal", "training", "meeting", "after_call_paperwork", "other"]
 WrapUpCode = Literal[
     "resolved",
@@ -125,7 +127,7 @@ class GreetingRead(BaseModel):
 
 class TicketCompletion(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reply: str = Field(min_length=1, max_length=2000)
+    reply: Said = Field(max_length=2000)
 
 
 class EscalationOutcomeRead(BaseModel):

@@ -16,6 +16,7 @@ from brightline.console.api.deps import SupervisorCaller, UpstreamDep
 from brightline.console.api.routes import _ok, _problem, seconds_until
 from brightline.console.domain.topology import incident_graph
 from brightline.platform import clock
+from brightline.platform.validation import Said
 
 router = APIRouter(prefix="/api/supervisor/dispatch", tags=["dispatch"])
 # Enough for a storm's worst hour on one screen; the most urgent come first, so what does not fit
@@ -33,7 +34,7 @@ PHOTO_CACHE = "no-store"
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Said = Field(max_length=500)
 
 
 class Routing(Reason):

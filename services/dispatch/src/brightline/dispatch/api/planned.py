@@ -30,7 +30,7 @@ from brightline.platform.auth import (
     SupervisorOrSystem,
 )
 from brightline.platform.problems import Problem
-from brightline.platform.validation import SystemTime
+from brightline.platform.validation import Said, SystemTime
 
 router = APIRouter(prefix="/planned-outages", tags=["planned-outages"])
 
@@ -51,7 +51,7 @@ class PlannedOutageCreate(BaseModel):
     announced_at: SystemTime = Field(
         description="When it was announced to the public: not after starts_at, nor in the future"
     )
-    reason: str = Field(min_length=1, max_length=500, description="The work, as told to callers")
+    reason: Said = Field(max_length=500, description="The work, as told to callers")
     important_customer_ids: list[str] = Field(default_factory=list, max_length=5000)
 
 
@@ -178,7 +178,7 @@ async def list_planned_outages(
 
 class PlannedOutageCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Said = Field(max_length=500)
 
 
 @router.post("/{outage_id}/cancel", response_model=PlannedOutageRead)

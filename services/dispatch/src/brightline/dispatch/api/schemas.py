@@ -4,14 +4,14 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from brightline.dispatch.domain.model import DispatcherAct
-from brightline.platform.validation import CLOCK_SKEW, HappenedAt, near_now, unique_by
+from brightline.platform.validation import CLOCK_SKEW, HappenedAt, Said, near_now, unique_by
 
 # When power is expected back, as callers are told it: not already past, not a typo's year (a
 # storm's longest restorations take days, not months).
 RestoreEta = Annotated[AwareDatetime, near_now(CLOCK_SKEW, timedelta(days=30))]
 # Why a person did something to an order (read by a crew, a customer, an auditor): it must say
 # something. Kept trimmed; blank or only spaces is a 422 naming the field.
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[Said, StringConstraints(max_length=500)]
 
 
 class WorkOrderRead(BaseModel):
@@ -312,7 +312,7 @@ class OnSiteStep(MobileStep):
 
 
 class ResolveStep(MobileStep):
-    cause: str = Field(min_length=1, max_length=500)
+    cause: Said = Field(max_length=500)
     notes: str | None = Field(None, max_length=4000)
     customer_installation: bool = Field(
         False,

@@ -15,7 +15,7 @@ from brightline.contracts.events.common import (
     TicketType,
 )
 from brightline.intake.domain.model import TicketStatus
-from brightline.platform.validation import HappenedAt, SystemTime, near_now, unique_by
+from brightline.platform.validation import HappenedAt, Said, SystemTime, near_now, unique_by
 
 PHONE = r"^\+?[0-9-]{3,20}$"
 
@@ -34,7 +34,7 @@ class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticket_type: TicketType
-    description: str = Field(min_length=1, max_length=4000)
+    description: Said = Field(max_length=4000)
     call_id: str | None = Field(None, max_length=64)
     customer_id: str | None = Field(None, max_length=64)
     customer_number: str | None = Field(None, max_length=64)
@@ -126,8 +126,7 @@ class TicketRead(BaseModel):
 
 class TicketComplete(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reply: str = Field(
-        min_length=1,
+    reply: Said = Field(
         max_length=2000,
         description="The answer given to the customer; checked for 服务忌语 and kept (the "
         "callback states it)",
@@ -144,7 +143,7 @@ class CallOutcomeCreate(BaseModel):
         "answered_on_spot (rules/call_outcomes.yaml)",
         max_length=64,
     )
-    description: str = Field(min_length=1, max_length=4000)
+    description: Said = Field(max_length=4000)
     call_id: str | None = Field(None, max_length=64)
     customer_id: str | None = Field(None, max_length=64)
     caller_name: str | None = Field(None, max_length=100)

@@ -18,7 +18,7 @@ from brightline.messaging import UnitOfWorkDep
 from brightline.platform import clock
 from brightline.platform.auth import Staff, Supervisor
 from brightline.platform.problems import Problem
-from brightline.platform.validation import BusinessDay, HappenedAt, near_now
+from brightline.platform.validation import BusinessDay, HappenedAt, Said, near_now
 from brightline.sla_monitor import handlers, kpis
 from brightline.sla_monitor.adapters.repository import (
     DeadlineRepository,
@@ -134,7 +134,7 @@ class DeadlinePause(BaseModel):
 
 
 class DeadlineClose(BaseModel):
-    reason: str = Field(min_length=1, max_length=200, description="Why; kept on the deadline")
+    reason: Said = Field(max_length=200, description="Why; kept on the deadline")
     at: HappenedAt | None = Field(
         None,
         description="When the work was done or the obligation went away; defaults to now. With "
