@@ -37,7 +37,8 @@ _KPI_GAUGES = {
     "callback_rate": Gauge("sla_callback_rate_ratio", "Called back / finished tickets"),
 }
 CALLBACK_PROJECTION = Gauge(
-    "sla_callback_rate_month_projection_ratio", "Month-to-date callback rate"
+    "sla_callback_rate_month_projection_ratio",
+    "Where the month's callback rate ends: pending callbacks counted as the decided ones went",
 )
 CALLBACK_ALARM = Gauge(
     "sla_callback_rate_alarm", "1 when the month's callback rate projection is below target"
