@@ -58,6 +58,8 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, tmp_path_factory):
         "CASEWORK_DATABASE_NAME": f"test_casework_{suffix}",
         "SLA_DATABASE_NAME": f"test_sla_{suffix}",
         "CONSOLE_DATABASE_NAME": f"test_console_{suffix}",
+        # The test answers every offer however busy the machine; ringing out has its own test.
+        "CONSOLE_RING_NO_ANSWER_SECONDS": "60",
         "CONSOLE_INTAKE_URL": url["intake"],
         "CONSOLE_CALLBACK_URL": url["callback"],
         "CONSOLE_CASEWORK_URL": url["casework"],

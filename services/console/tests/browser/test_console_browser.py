@@ -42,6 +42,8 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path_
         "CALLBACK_DATABASE_NAME": f"test_callback_{suffix}",
         "SLA_DATABASE_NAME": f"test_sla_{suffix}",
         "CONSOLE_DATABASE_NAME": f"test_console_{suffix}",
+        # The test answers every offer however busy the machine; ringing out has its own test.
+        "CONSOLE_RING_NO_ANSWER_SECONDS": "60",
         "CONSOLE_INTAKE_URL": url["intake"],
         "CONSOLE_DISPATCH_URL": url["dispatch"],
         "CONSOLE_CALLBACK_URL": url["callback"],
@@ -72,8 +74,9 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path_
 
 def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack, browser):
     """What `make run` starts: demo data through the integration APIs (casework is not running
-    here: its departments are skipped with a warning), a call rung by the simulator, answered by a
-    robot agent who records a ticket, and crews signed in on the mobile API."""
+    here: its departments are skipped with a warning), calls rung by the simulator and offered
+    by the console's floor to the robot agents seated on it, who answer them on the softphone
+    API and record tickets, and crews signed in on the mobile API."""
     import asyncio
 
     from brightline.console.demo import CONSULTATIONS, CREWS, ROBOTS, UNITS, Demo
@@ -109,19 +112,29 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
     def token(headers: dict) -> str:
         return headers["Authorization"].split(" ", 1)[1]
 
-    demo = Demo(settings, seed=7, identity=SessionIdentity())
+    demo = Demo(settings, console_url=stack["console"], seed=7, identity=SessionIdentity())
 
     async def run() -> tuple[str, str, dict]:
         try:
             await demo.fresh_tokens()
             await demo.seed()
-            await demo.ring()
-            [(call_id, rang_at)] = demo.calls.items()
-            await demo.robot_take(call_id, rang_at)
+            await demo.robots_at_desk()  # the robots take their seats on the floor, ready
+
+            async def offered(call_id: str | None) -> tuple[str, dict]:
+                assert call_id is not None, "the switch's call was refused"
+                for _ in range(240):  # the floor hears of the call through the state feed
+                    if found := await demo.offered_to_a_robot(call_id):
+                        return found
+                    await asyncio.sleep(0.5)
+                raise AssertionError(f"call {call_id} was never offered to a robot")
+
+            call_id = await demo.ring()
+            robot, offer = await offered(call_id)
+            assert await demo.robot_take(robot, offer) is not None
             # A consultation is answered on the spot: the robot completes it with its answer.
-            await demo.ring()
-            [(asked, asked_at)] = demo.calls.items()
-            consultation = await demo.robot_take(asked, asked_at, kind="consultation")
+            asked = await demo.ring()
+            robot, offer = await offered(asked)
+            consultation = await demo.robot_take(robot, offer, kind="consultation")
             await demo.robot_callback()  # none due yet: the robot finds nothing and goes on
             await demo.crews_move()
             # A repair from a caller who could not say the district waits for the dispatcher;
@@ -158,6 +171,16 @@ def test_demo_seeds_through_the_services_and_its_traffic_reaches_the_board(stack
         call_id, stray_id, consultation = pool.submit(asyncio.run, run()).result()
     assert set(demo.crew_tokens) == {c[0] for c in CREWS}  # every crew member could sign in
     staff = bearer(Role.SUPERVISOR, subject="super-9001")
+    # The robots worked the floor as agents do: the supervisor's floor counts them, each call
+    # answered once, both seats ready again after their wrap-up.
+    seats = {
+        a["agent_id"]: a
+        for a in httpx.get(f"{stack['console']}/api/supervisor/floor", headers=staff).json()[
+            "agents"
+        ]
+    }
+    assert {r: seats[r]["state"] for r in ROBOTS} == dict.fromkeys(ROBOTS, "ready")
+    assert sum(seats[r]["answered_today"] for r in ROBOTS) == 2
     answered = httpx.get(
         f"{stack['intake']}/tickets/{consultation['id']}", headers=staff, timeout=10
     ).json()

@@ -6,6 +6,7 @@ in hand comes back after a reload."""
 import asyncio
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(infra_env, db_name):
-    return ConsoleSettings(**infra_env, database_name=db_name("console"))
+    # The tests answer every offer however busy the machine; ringing out has its own test.
+    return ConsoleSettings(**infra_env, database_name=db_name("console"), ring_no_answer_seconds=60)
 
 
 def auth(token: str) -> dict:
@@ -180,3 +182,69 @@ async def test_what_the_switch_said_while_no_console_ran_reaches_the_floor(setti
             return await waiting(again) == ["call-new-1"]
 
         assert await eventually(caught_up)
+
+
+async def test_an_offer_that_rings_out_moves_on_once_with_two_replicas_watching(
+    settings, infra_env
+):
+    """Ring no answer: an agent ready at an empty chair does not hold the caller. The offer
+    moves to the next ready agent after the ring limit, the seat goes not ready, and with two
+    replicas watching it moves once; with nobody else ready the call waits in the queue."""
+    settings = settings.model_copy(update={"ring_no_answer_seconds": 2})
+    bootstrap, prefix = infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"]
+    first, second, boss = token_of("agent-1001"), token_of("agent-1002"), token_of("super-9001")
+    async with serving(settings) as one, serving(settings) as two:
+        heard: dict[str, list[dict[str, Any]]] = {"first": [], "second": []}
+        readers = [
+            asyncio.create_task(read_events(two, first, heard["first"])),
+            asyncio.create_task(read_events(one, second, heard["second"])),
+        ]
+
+        def said(who: str, kind: str) -> list[dict]:
+            return [m["data"] for m in heard[who] if m["kind"] == kind]
+
+        try:
+            await eventually(lambda: _async(all(heard.values())))  # hello frames
+            for agent in (first, second):  # the first is ready the longest: offered first
+                ready = await one.put(
+                    "/api/desk/state", json={"state": "ready"}, headers=auth(agent)
+                )
+                assert ready.status_code == 200, ready.text
+            await publish(bootstrap, prefix, ringing("call-rona-1", datetime.now(UTC)))
+            assert (await eventually(lambda: _async(said("first", "offer"))))[0][
+                "call_id"
+            ] == "call-rona-1"
+            # Unanswered: withdrawn from the first seat and offered to the second.
+            assert await eventually(lambda: _async(said("first", "offer_withdrawn"))) == [
+                {"call_id": "call-rona-1", "cause": "ring_no_answer"}
+            ]
+            assert [
+                o["call_id"] for o in await eventually(lambda: _async(said("second", "offer")))
+            ] == ["call-rona-1"]
+            desk = (await two.get("/api/desk/state", headers=auth(first))).json()
+            assert (desk["seat"]["state"], desk["seat"]["reason"], desk["offer"]) == (
+                "not_ready",
+                "ring_no_answer",
+                None,
+            )
+            # The second rings out too: nobody is ready, the call waits for whoever comes back.
+            await eventually(lambda: _async(said("second", "offer_withdrawn")))
+            floor = (await one.get("/api/supervisor/floor", headers=auth(boss))).json()
+            assert [(w["call_id"], w["offered_to"]) for w in floor["waiting"]] == [
+                ("call-rona-1", None)
+            ]
+            assert {a["agent_id"]: (a["state"], a["reason"]) for a in floor["agents"]} == {
+                "agent-1001": ("not_ready", "ring_no_answer"),
+                "agent-1002": ("not_ready", "ring_no_answer"),
+            }
+            # Each replica looked every second; each offer moved once.
+            await asyncio.sleep(2)
+            assert (
+                len(said("first", "offer_withdrawn")) == len(said("second", "offer_withdrawn")) == 1
+            )
+            assert len(said("second", "offer")) == 1
+        finally:
+            for reader in readers:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await reader

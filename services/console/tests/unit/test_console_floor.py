@@ -113,3 +113,35 @@ def test_a_not_ready_reason_is_kept_until_the_agent_is_ready_again():
     floor.call_ended("c1", "normal", at(5))
     floor.finish_wrap_up("a1", False, at(6), reason="training")
     assert (floor.seats["a1"].state, floor.seats["a1"].reason) == ("not_ready", "training")
+
+
+def test_an_offer_left_ringing_goes_to_the_next_ready_agent_and_the_seat_goes_not_ready():
+    """Ring no answer: an agent who walked away from a ready seat no longer holds the caller."""
+    limit = timedelta(seconds=8)
+    floor = floor_with("a1", "a2")
+    floor.set_state("a1", "ready", at(1))
+    floor.set_state("a2", "ready", at(2))
+    assert offers(floor.call_ringing("c1", "95598", at(3), None, at(3))) == [("a1", "c1")]
+    assert floor.ring_no_answer(at(10.9), limit) == []  # still within the limit: nothing moves
+    notices = floor.ring_no_answer(at(11), limit)
+    assert [(n.target, n.data) for n in notices if n.kind == "offer_withdrawn"] == [
+        ("a1", {"call_id": "c1", "cause": "ring_no_answer"})
+    ]
+    assert offers(notices) == [("a2", "c1")]
+    a1 = floor.seats["a1"]
+    assert (a1.state, a1.reason, a1.call_id) == ("not_ready", "ring_no_answer", None)
+    # The next call does not ring at the empty chair either; it waits for a ready agent.
+    assert offers(floor.call_ringing("c2", "95598", at(12), None, at(12))) == []
+    # Back at the desk: ready again clears the reason, and the waiting call rings.
+    assert offers(floor.set_state("a1", "ready", at(40))) == [("a1", "c2")]
+    assert floor.seats["a1"].reason is None
+
+
+def test_an_unanswered_offer_with_nobody_else_ready_waits_in_the_queue():
+    floor = floor_with("a1")
+    floor.set_state("a1", "ready", at(1))
+    floor.call_ringing("c1", "95598", at(2), None, at(2))
+    notices = floor.ring_no_answer(at(20), timedelta(seconds=8))
+    assert offers(notices) == []
+    assert [c.call_id for c in floor.waiting()] == ["c1"]
+    assert floor.waiting()[0].offered_to is None

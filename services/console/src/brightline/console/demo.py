@@ -3,12 +3,13 @@ opening the console sees a living hotline. Started by `make run`; DEMO_SIMULATOR
 
 Everything goes through the services' own integration APIs (adapters/clients.py), with tokens
 from the identity provider (the demo import of `make run`, deploy/keycloak/demo-brightline.json:
-the demo integration client, the robot agents, the demo supervisor, the crew members): customers (intake), units, service areas, crews, members and
-topology (dispatch), departments (casework). A missing endpoint is a logged warning, never a
-crash. The simulator rings calls at intake's CTI webhook as the switch would; calls no human
-takes are answered by two robot agents who record tickets (repairs, consultations, complaints);
-some callers give up; crews sign in on the mobile API and work their orders through, and the demo
-supervisor passes their returns (回单审核)."""
+the demo integration client, the robot agents, the demo supervisor, the crew members):
+customers (intake), units, service areas, crews, members and topology (dispatch), departments
+(casework). A missing endpoint is a logged warning, never a crash. The simulator rings calls at
+intake's CTI webhook as the switch would; two robot agents sit on the console's floor, ready,
+and take the calls it offers them on the softphone API as a person does (recording repairs,
+consultations, complaints and reports); some callers give up; crews sign in on the mobile API
+and work their orders through, and the demo supervisor passes their returns (回单审核)."""
 
 from __future__ import annotations
 
@@ -221,10 +222,17 @@ def customers(rng: random.Random) -> list[dict]:
 
 class Demo:
     def __init__(
-        self, settings: ConsoleSettings, *, seed: int | None = None, identity=None
+        self,
+        settings: ConsoleSettings,
+        *,
+        console_url: str = "http://127.0.0.1:8000",
+        seed: int | None = None,
+        identity=None,
+        robot_reaction: tuple[float, float] = (2.0, 9.0),
     ) -> None:
         self.settings = settings
         self.up = Upstream.from_settings(settings)
+        self.up.urls["console"] = console_url  # the robots' softphone: the console's own API
         self.rng = random.Random(seed)
         # Where tokens come from: the identity provider's demo users and clients (make run).
         self.identity = identity or DemoIdentity(settings.resolved_issuer())
@@ -234,7 +242,12 @@ class Demo:
         self.robots: dict[str, str] = {}
         self.customers = customers(self.rng)
         self.crew_tokens: dict[str, str] = {}
-        self.calls: dict[str, datetime] = {}
+        # Seconds a robot takes to answer a call ringing at it (past the console's ring limit,
+        # 8 s, the call moves on to the next ready seat).
+        self.robot_reaction = robot_reaction
+        self.robots_busy: set[str] = set()
+        self.robot_tasks: set[asyncio.Task] = set()
+        self.impatient: dict[str, datetime] = {}  # call → when its caller gives up
 
     async def fresh_tokens(self) -> None:
         """Tokens live minutes: take new ones (and let crews sign in again)."""
@@ -296,7 +309,8 @@ class Demo:
         log.info("demo: seed done")
 
     # ------------------------------------------------------------------ traffic
-    async def ring(self) -> None:
+    async def ring(self) -> str | None:
+        """A call rings at the switch (intake's CTI webhook); its id, None if refused."""
         known = self.rng.random() < 0.8
         number = (
             self.rng.choice(self.customers)["phones"][0]
@@ -319,53 +333,83 @@ class Demo:
                 },
             ),
         )
-        if ack is not None:
-            self.calls[call_id] = now
+        if ack is None:
+            return None
+        if self.rng.random() < 0.15:  # a caller who gives up if not answered soon
+            self.impatient[call_id] = now + timedelta(seconds=self.rng.uniform(4, 20))
+        return call_id
+
+    # The robots work the console's floor as the people on it do: seated and ready, offered the
+    # calls in turn (longest idle first), each answered on the softphone after a moment, hung
+    # up, wrapped up. So the floor, the supervisor desk and the wallboard count them, and a
+    # person who signs in and goes ready shares the calls with them.
+    async def desk(self, robot: str, method: str, path: str, body: dict | None = None) -> Any:
+        return await self.up.json("console", method, path, self.robots[robot], json=body)
+
+    async def robots_at_desk(self) -> None:
+        """Each robot not on a call looks at its desk: a call ringing at it is taken after a
+        moment (most within the ring limit, now and then one rings out and moves on); a seat
+        that is not ready (signed out, or made not ready by a call that rang out) goes ready."""
+        for robot in ROBOTS:
+            if robot in self.robots_busy:
+                continue
+            state = await self.attempt(
+                f"{robot}'s desk", self.desk(robot, "GET", "/api/desk/state")
+            )
+            if state is None:
+                continue
+            seat, offer = state["seat"], state.get("offer")
+            if seat["state"] == "ringing" and offer:
+                self.robots_busy.add(robot)
+                task = asyncio.create_task(
+                    self.robot_take(robot, offer, reaction=self.rng.uniform(*self.robot_reaction))
+                )
+                self.robot_tasks.add(task)
+                task.add_done_callback(self.robot_tasks.discard)
+            elif seat["state"] == "wrap_up":  # a call it left unfinished (the demo restarted)
+                await self.attempt(
+                    f"{robot} wrap-up",
+                    self.desk(robot, "POST", "/api/desk/wrap-up", {"code": "dropped"}),
+                )
+            elif seat["state"] in ("offline", "not_ready"):
+                await self.attempt(
+                    f"{robot} ready", self.desk(robot, "PUT", "/api/desk/state", {"state": "ready"})
+                )
+
+    async def offered_to_a_robot(self, call_id: str) -> tuple[str, dict] | None:
+        """The robot the floor offers `call_id` to, and the offer; None while none has it."""
+        for robot in ROBOTS:
+            state = await self.attempt(
+                f"{robot}'s desk", self.desk(robot, "GET", "/api/desk/state")
+            )
+            offer = (state or {}).get("offer")
+            if offer and offer["call_id"] == call_id:
+                return robot, offer
+        return None
 
     async def robot_take(
-        self, call_id: str, rang_at: datetime, kind: str | None = None
+        self, robot: str, offer: dict, *, reaction: float = 0.0, kind: str | None = None
     ) -> dict | None:
-        """A call nobody took after a while: a robot agent answers and records a ticket (about
-        `kind`, or one drawn from the demo's mix), or the caller gives up. The ticket recorded,
-        if any."""
-        robot = self.rng.choice(ROBOTS)
+        """The robot answers the call offered to it after `reaction` seconds, records a ticket
+        (about `kind`, or one drawn from the demo's mix), hangs up and wraps up. The ticket
+        recorded, if any; None when the call moved on before it was answered."""
+        try:
+            return await self._take(robot, offer, reaction, kind)
+        finally:
+            self.robots_busy.discard(robot)
+
+    async def _take(self, robot: str, offer: dict, reaction: float, kind: str | None):
+        await asyncio.sleep(reaction)
+        call_id = offer["call_id"]
+        answered = await self.attempt(
+            f"{robot} answer", self.desk(robot, "POST", f"/api/agent/calls/{call_id}/answer")
+        )
+        if answered is None:  # it rang out at this seat, or the caller gave up
+            return None
+        self.impatient.pop(call_id, None)
         token = self.robots[robot]
-        call = await self.attempt("call state", self.up.get_call(token, call_id))
-        if call is None or call.get("state") != "ringing":
-            self.calls.pop(call_id, None)
-            return None
-        now = clock.now()
-        if kind is None and self.rng.random() < 0.15:
-            await self.attempt(
-                "abandon",
-                self.up.cti_event(
-                    self.integration,
-                    {
-                        "event": "hangup",
-                        "callId": call_id,
-                        "timestamp": now.isoformat(),
-                        "cause": "abandoned",
-                    },
-                ),
-            )
-            self.calls.pop(call_id, None)
-            return None
-        await self.attempt(
-            "robot answer",
-            self.up.cti_event(
-                self.integration,
-                {
-                    "event": "answer",
-                    "callId": call_id,
-                    "timestamp": now.isoformat(),
-                    "agentExtension": robot.split("-")[1],
-                    "agentId": robot,
-                },
-            ),
-        )
-        customer = next(
-            (c for c in self.customers if call.get("caller_number") in c["phones"]), None
-        )
+        number = offer.get("caller_number")
+        customer = next((c for c in self.customers if number in c["phones"]), None)
         kind = (
             kind
             or self.rng.choices(
@@ -375,7 +419,7 @@ class Demo:
         body: dict = {
             "ticket_type": kind,
             "call_id": call_id,
-            "phone": call.get("caller_number"),
+            "phone": number,
             "caller_name": (customer or {}).get("name") or "客户",
         }
         if customer:
@@ -431,20 +475,35 @@ class Demo:
             )
         await asyncio.sleep(self.rng.uniform(2, 6))
         await self.attempt(
-            "robot hangup",
-            self.up.cti_event(
-                self.integration,
-                {
-                    "event": "hangup",
-                    "callId": call_id,
-                    "timestamp": clock.now().isoformat(),
-                    "cause": "normal",
-                    "agentExtension": robot.split("-")[1],
-                },
-            ),
+            f"{robot} hangup", self.desk(robot, "POST", f"/api/agent/calls/{call_id}/hangup")
         )
-        self.calls.pop(call_id, None)
+        code = "information_given" if kind == "consultation" else "ticket_recorded"
+        await self.attempt(
+            f"{robot} wrap-up", self.desk(robot, "POST", "/api/desk/wrap-up", {"code": code})
+        )
         return ticket
+
+    async def callers_give_up(self) -> None:
+        """A caller whose patience ran out before anyone answered hangs up (abandoned)."""
+        for call_id, give_up_at in list(self.impatient.items()):
+            if clock.now() < give_up_at:
+                continue
+            del self.impatient[call_id]
+            call = await self.attempt("call state", self.up.get_call(self.integration, call_id))
+            if call is None or call.get("state") != "ringing":
+                continue
+            await self.attempt(
+                "abandon",
+                self.up.cti_event(
+                    self.integration,
+                    {
+                        "event": "hangup",
+                        "callId": call_id,
+                        "timestamp": clock.now().isoformat(),
+                        "cause": "abandoned",
+                    },
+                ),
+            )
 
     async def robot_route(self, after: timedelta = timedelta(minutes=3)) -> None:
         """The demo supervisor routes the orders nobody could route once they waited `after`:
@@ -666,38 +725,26 @@ class Demo:
         self,
         *,
         ring_every: float = 25.0,
-        robot_after: tuple[float, float] = (3.0, 14.0),
         callback_every: float = 40.0,
     ) -> None:
-        """Calls every `ring_every` seconds or so; a robot takes each one `robot_after` seconds
-        (drawn per call) after it rang, unless someone took it first. Most within the 12-second
-        limit, as a staffed hotline's are, so the wallboard shows a service level worth reading;
-        a person signed in and ready is offered the call at once and has those seconds too.
-        Robots also call customers back, one every `callback_every` seconds or so; the demo
-        supervisor routes the orders, passes the crews' returns and transfers the cases left
-        waiting a few minutes, and the demo caseworker accepts, replies to and answers what its
-        department holds."""
+        """Calls every `ring_every` seconds or so, offered by the console's floor to the robots
+        (and to any person signed in and ready) in turn; some callers give up. Robots also call
+        customers back, one every `callback_every` seconds or so; the demo supervisor routes the
+        orders, passes the crews' returns and transfers the cases left waiting a few minutes,
+        and the demo caseworker accepts, replies to and answers what its department holds."""
         log.info("demo: traffic simulator running (DEMO_SIMULATOR=0 switches it off)")
         next_ring = 0.0
         next_crews = 0.0
         next_callback = 0.0
         next_tokens = asyncio.get_running_loop().time() + 240
         loop = asyncio.get_running_loop()
-        robot_due: dict[str, datetime] = {}
         while True:
             now = loop.time()
+            await self.robots_at_desk()
             if now >= next_ring:
                 await self.ring()
                 next_ring = now + self.rng.uniform(0.5, 1.5) * ring_every
-            for gone in robot_due.keys() - self.calls.keys():  # taken, or the caller gave up
-                del robot_due[gone]
-            for call_id, rang_at in list(self.calls.items()):
-                due = robot_due.setdefault(
-                    call_id, rang_at + timedelta(seconds=self.rng.uniform(*robot_after))
-                )
-                if clock.now() >= due:
-                    asyncio.create_task(self.robot_take(call_id, rang_at))
-                    robot_due[call_id] = due + timedelta(days=1)  # taken care of
+            await self.callers_give_up()
             if now >= next_crews:
                 await self.crews_move()
                 await self.robot_route()
@@ -718,7 +765,7 @@ class Demo:
 async def main() -> None:
     settings = ConsoleSettings()
     configure_logging("console-demo", level=settings.log_level, json=settings.log_json)
-    demo = Demo(settings)
+    demo = Demo(settings, console_url=os.environ.get("DEMO_CONSOLE_URL", "http://127.0.0.1:8000"))
     try:
         await demo.fresh_tokens()
         await demo.seed()

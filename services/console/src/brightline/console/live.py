@@ -16,7 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -85,8 +85,10 @@ class LiveHub:
         recent: int = 200,
         engine: AsyncEngine | None = None,
         fetch_pace_seconds: float = CONSUMER_FETCH_PACE_MS / 1000,
+        ring_limit: timedelta = timedelta(seconds=8),
     ) -> None:
         self.bootstrap = bootstrap
+        self.ring_limit = ring_limit
         # The live view fetches like every consumer: paced, in incremental fetch sessions
         # (messaging.kafka.pace_fetches). Unpaced, it sent a full fetch (every partition of its
         # eight topics named) for about every record, which was most of its CPU.
@@ -102,6 +104,7 @@ class LiveHub:
         self.group_id = f"console-live-{uuid.uuid4().hex[:12]}"
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
+        self._ring_watch: asyncio.Task | None = None
         self._positioned = asyncio.Event()
         self.lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
@@ -126,6 +129,22 @@ class LiveHub:
             return self.floor
         self.floor = await self.store.read()
         return self.floor
+
+    async def ring_no_answer(self, now: datetime) -> None:
+        """Offers left ringing past the limit move on to the next ready agent. Every replica
+        looks; the first step under the floor's lock leaves the others nothing to do."""
+        if not (await self.read()).unanswered(now, self.ring_limit):
+            return
+        async with self.change() as step:
+            step.add(step.floor.ring_no_answer(now, self.ring_limit))
+
+    async def _watch_rings(self) -> None:
+        while True:
+            await asyncio.sleep(1)
+            try:
+                await self.ring_no_answer(clock.now())
+            except Exception:
+                log.exception("cannot move on the offers left ringing; trying again")
 
     def _remote(self, notices: list[Notice]) -> None:
         """Another replica changed the floor: tell this replica's browsers."""
@@ -176,12 +195,14 @@ class LiveHub:
             [prefixed(self.prefix, t.name) for t in LIVE_TOPICS], listener=Pin()
         )
         self._task = asyncio.create_task(self._run(), name="console-live")
+        self._ring_watch = asyncio.create_task(self._watch_rings(), name="console-ring-watch")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        for task in (self._task, self._ring_watch):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self._consumer:
             await self._consumer.stop()
         if self.store is not None:

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -96,6 +97,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 recent=settings.recent_events,
                 engine=runtime.engine,
                 fetch_pace_seconds=settings.consumer_fetch_pace_ms / 1000,
+                ring_limit=timedelta(seconds=settings.ring_no_answer_seconds),
             )
             feed = StateFeed(
                 settings.kafka_bootstrap_servers,

@@ -2117,7 +2117,7 @@ export interface components {
             /** Answered Today */
             answered_today: number;
             /** Reason */
-            reason?: string | null;
+            reason?: ("break" | "meal" | "training" | "meeting" | "after_call_paperwork" | "other") | "ring_no_answer" | null;
         };
         /** SendBack */
         SendBack: {

@@ -37,6 +37,7 @@ const en: typeof zh = {
     meeting: 'Meeting',
     after_call_paperwork: 'Ticket paperwork',
     other: 'Other reason',
+    ring_no_answer: 'Missed an offered call',
   },
   wrapCodes: {
     resolved: 'Resolved on the call',

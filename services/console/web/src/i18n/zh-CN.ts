@@ -35,6 +35,7 @@ export default {
     meeting: '会议',
     after_call_paperwork: '整理工单',
     other: '其他原因',
+    ring_no_answer: '来电未接，已转他人',
   },
   wrapCodes: {
     resolved: '当场解决',

@@ -384,7 +384,10 @@ def main() -> None:
             and importlib.util.find_spec("brightline.console.demo")
         ):
             processes["demo"] = spawn(
-                [sys.executable, "-m", "brightline.console.demo"], logs / "demo.log", env, watchdog
+                [sys.executable, "-m", "brightline.console.demo"],
+                logs / "demo.log",
+                {**env, "DEMO_CONSOLE_URL": f"http://127.0.0.1:{services['console']}"},
+                watchdog,
             )
             say("  demo data and traffic simulator running (make run NO_DEMO=1 to switch off)")
         console = (

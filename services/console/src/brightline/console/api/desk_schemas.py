@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from brightline.platform.validation import Said
 
 NotReadyReason = Literal["break", "meal", "training", "meeting", "after_call_paperwork", "other"]
+# Why a seat is not ready: what its agent chose, or the floor's own ring_no_answer (an offered
+# call rang out at it, domain.floor.RING_NO_ANSWER).
+SeatReason = NotReadyReason | Literal["ring_no_answer"]
 WrapUpCode = Literal[
     "resolved",
     "ticket_recorded",
@@ -41,7 +44,7 @@ class SeatRead(BaseModel):
     since: datetime | None
     call_id: str | None
     answered_today: int
-    reason: str | None = None
+    reason: SeatReason | None = None
 
 
 class OfferRead(BaseModel):

@@ -4,16 +4,20 @@ the switch's call events from Kafka and the agents' own clicks.
 
 Agent states: offline → ready ⇄ not_ready; ready → ringing (a call is offered) → talking →
 wrap_up → ready / not_ready. A call is offered to the ready agent idle the longest; an agent who
-goes not ready while a call rings puts it back in the queue for the next one."""
+goes not ready while a call rings puts it back in the queue for the next one, and so does an
+offer left ringing too long (ring no answer): that seat goes not ready, so that the next call
+does not ring at an empty chair either."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 AGENT_STATES = ("offline", "ready", "not_ready", "ringing", "talking", "wrap_up")
 SETTABLE = {"ready", "not_ready", "offline"}
+# Why a seat the floor itself made not ready is: it let an offered call ring unanswered.
+RING_NO_ANSWER = "ring_no_answer"
 
 
 class IllegalState(ValueError):
@@ -102,6 +106,39 @@ class Floor:
         seat.state, seat.since, seat.call_id = ("ready" if ready else "not_ready"), now, None
         seat.reason = None if ready else reason
         return [self._agent_notice(seat), *self._offer_waiting(now)]
+
+    def unanswered(self, now: datetime, ring_limit: timedelta) -> list[Seat]:
+        """Seats where an offered call has rung `ring_limit` or longer."""
+        return [
+            s
+            for s in self.seats.values()
+            if s.state == "ringing" and s.since is not None and now - s.since >= ring_limit
+        ]
+
+    def ring_no_answer(self, now: datetime, ring_limit: timedelta) -> list[Notice]:
+        """Offers left ringing `ring_limit` go back to their queue, to the next ready agent; the
+        seats they rang at go not ready (ring_no_answer) until their agent says ready again.
+        Left alone, the caller waited on an empty chair well past the answer limit."""
+        notices: list[Notice] = []
+        for seat in self.unanswered(now, ring_limit):
+            call = self.calls.get(seat.call_id) if seat.call_id else None
+            if call is not None and call.offered_to == seat.agent_id:
+                call.offered_to = None
+                notices.append(
+                    Notice(
+                        "offer_withdrawn",
+                        {"call_id": call.call_id, "cause": RING_NO_ANSWER},
+                        seat.agent_id,
+                    )
+                )
+            seat.state, seat.since, seat.call_id, seat.reason = (
+                "not_ready",
+                now,
+                None,
+                RING_NO_ANSWER,
+            )
+            notices.append(self._agent_notice(seat))
+        return [*notices, *self._offer_waiting(now)] if notices else []
 
     # ---------------------------------------------------------------- calls (from the switch)
     def call_ringing(
