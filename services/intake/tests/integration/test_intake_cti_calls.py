@@ -152,7 +152,8 @@ async def test_a_call_whose_hangup_never_comes_is_given_up_and_the_late_hangup_s
     """The switch rang two calls and then said nothing more of one (its hangup was lost, say
     while intake was away): the watch ends that one as abandoned once its limit has passed, so
     the floor stops showing a caller waiting and the answer limit settles. The answered call is
-    left alone. The switch's own hangup, arriving late, still applies over the given-up end."""
+    left alone for as long as a call may last. The switch's own hangup, arriving late, still
+    applies over the given-up end."""
     settings = IntakeSettings(
         database_name=db_name("intake"),
         unanswered_call_limit_seconds=1.0,
@@ -162,7 +163,7 @@ async def test_a_call_whose_hangup_never_comes_is_given_up_and_the_late_hangup_s
     async with running(create_app(settings)) as client:
         await post(client, new_call("lost-1"))
         await post(client, new_call("kept-1"))
-        await post(client, answer("kept-1", T0 + timedelta(seconds=8)))
+        await post(client, answer("kept-1", datetime.now(UTC)))
 
         async def given_up():
             call = (await client.get("/calls/lost-1", headers=AGENT)).json()
@@ -186,3 +187,36 @@ async def test_a_call_whose_hangup_never_comes_is_given_up_and_the_late_hangup_s
         assert datetime.fromisoformat(late["call"]["ended_at"]) == T0 + timedelta(seconds=50)
         events = await call_events(infra_env, "lost-1", expect=3)
         assert events[2].payload().ended_at == T0 + timedelta(seconds=50)
+
+
+async def test_an_answered_call_whose_hangup_never_comes_is_ended_and_leaves_the_floor(
+    infra_env, db_name
+):
+    """An answered call the switch never reported ended (the hangup lost, or the agent's
+    softphone closed with its browser) is ended as normal once it has been talked longer than
+    any call lasts: the floor showed it "talking" for ever. A call answered since is kept."""
+    settings = IntakeSettings(
+        database_name=db_name("intake"),
+        unended_call_limit_seconds=3600.0,
+        call_watch_interval_seconds=0.2,
+        **infra_env,
+    )
+    hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    async with running(create_app(settings)) as client:
+        await post(client, new_call("talked-1", hours_ago))
+        await post(client, answer("talked-1", hours_ago + timedelta(seconds=6)))
+        await post(client, new_call("talking-1", datetime.now(UTC)))
+        await post(client, answer("talking-1", datetime.now(UTC)))
+
+        async def given_up():
+            call = (await client.get("/calls/talked-1", headers=AGENT)).json()
+            return call if call["state"] == "ended" else None
+
+        call = await eventually(given_up, timeout=30)
+        assert call["end_cause"] == "normal"
+        assert datetime.fromisoformat(call["answered_at"]) == hours_ago + timedelta(seconds=6)
+        events = await call_events(infra_env, "talked-1", expect=3)
+        assert [e.type for e in events][-1] == "brightline.intake.call.ended.v1"
+        assert events[-1].payload().cause == "normal"
+        kept = (await client.get("/calls/talking-1", headers=AGENT)).json()
+        assert kept["state"] == "answered" and kept["ended_at"] is None

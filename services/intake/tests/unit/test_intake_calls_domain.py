@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from brightline.intake.domain.calls import CallRecord
+from brightline.intake.domain.calls import CallRecord, QuietLimits
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -58,13 +58,14 @@ def test_naive_switch_time_and_unknown_event_are_refused():
 
 # -- a hangup the switch never sent -----------------------------------------------------------
 HOUR = timedelta(hours=1)
+LIMITS = QuietLimits(ringing=HOUR, talking=4 * HOUR)
 
 
 def test_a_call_ringing_with_no_word_past_the_limit_is_given_up_as_abandoned():
     call = record()
     call.apply("newCall", T0, queue="q")
-    assert not call.quiet_too_long(T0 + HOUR, HOUR)  # at the limit: still a caller waiting
-    assert call.quiet_too_long(T0 + HOUR + timedelta(seconds=1), HOUR)
+    assert not call.quiet_too_long(T0 + HOUR, LIMITS)  # at the limit: still a caller waiting
+    assert call.quiet_too_long(T0 + HOUR + timedelta(seconds=1), LIMITS)
     assert call.give_up(T0 + 2 * HOUR) == ["ended"]
     assert (call.state, call.end_cause, call.ended_at) == ("ended", "abandoned", T0 + 2 * HOUR)
     assert "hangup" not in call.seen  # the switch's own hangup is still taken
@@ -78,14 +79,29 @@ def test_the_switchs_late_hangup_replaces_the_given_up_end():
     assert call.ended_at == T0 + timedelta(seconds=40)
 
 
-def test_only_a_call_still_ringing_with_nothing_after_its_ring_is_given_up():
+def test_an_answered_call_with_no_hangup_past_the_talking_limit_is_ended_as_normal():
+    """Not after the ringing limit: a long complaint call is not cut at an hour."""
     answered = record()
     answered.apply("newCall", T0, queue="q")
     answered.apply("answer", T0 + timedelta(seconds=5), agent_extension="8001")
-    assert not answered.quiet_too_long(T0 + 3 * HOUR, HOUR)
-    with pytest.raises(ValueError):
-        answered.give_up(T0 + 3 * HOUR)
+    assert not answered.quiet_too_long(T0 + 3 * HOUR, LIMITS)
+    assert not answered.quiet_too_long(T0 + 4 * HOUR + timedelta(seconds=5), LIMITS)
+    assert answered.quiet_too_long(T0 + 4 * HOUR + timedelta(seconds=6), LIMITS)
+    assert answered.give_up(T0 + 5 * HOUR) == ["ended"]
+    assert (answered.state, answered.end_cause, answered.ended_at) == (
+        "ended",
+        "normal",
+        T0 + 5 * HOUR,
+    )
+    # The switch's own hangup, late, still says when the call really ended.
+    assert answered.apply("hangup", T0 + timedelta(minutes=12)) == ["ended"]
+    assert answered.ended_at == T0 + timedelta(minutes=12)
+
+
+def test_a_call_that_ended_or_answered_after_a_ring_heard_again_is_not_given_up():
     ended = record()
     ended.apply("newCall", T0, queue="q")
     ended.apply("hangup", T0 + timedelta(seconds=30))
-    assert not ended.quiet_too_long(T0 + 3 * HOUR, HOUR)
+    assert not ended.quiet_too_long(T0 + 30 * HOUR, LIMITS)
+    with pytest.raises(ValueError):
+        ended.give_up(T0 + 30 * HOUR)

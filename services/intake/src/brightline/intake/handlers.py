@@ -465,11 +465,12 @@ async def give_up_call(
     command: commands.GiveUpCall, uow: UnitOfWork, *, seal: PersonalDataSeal
 ) -> bool:
     """End a call whose hangup was lost (domain.calls), if it still is one under its row lock:
-    the switch's hangup may have come since the scan found it. True when it was given up."""
+    the switch's answer or hangup may have come since the scan found it. True when it was
+    given up."""
     calls = CallRepository(uow.session)
     at = now()
     call = await calls.get_for_update(command.call_id, at)
-    if not call.quiet_too_long(at, command.limit):
+    if not call.quiet_too_long(at, command.limits):
         return False
     for state in call.give_up(at):
         uow.emit(_call_event(call, state, seal))
@@ -480,6 +481,7 @@ async def give_up_call(
         call_id=call.call_id,
         queue=call.queue,
         rang_at=call.rang_at.isoformat() if call.rang_at else None,
+        answered_at=call.answered_at.isoformat() if call.answered_at else None,
     )
     return True
 

@@ -27,6 +27,15 @@ class IntakeSettings(PersonalDataSettings):
         description="A call ringing this long with no word from the switch after its newCall "
         "is ended as abandoned (its hangup was lost)",
     )
+    # An answered call's hangup lost the same way (or with the agent's softphone): far beyond any
+    # call a hotline agent holds, so a long complaint is never cut, and the floor stops showing
+    # a call "talking" for ever.
+    unended_call_limit_seconds: float = Field(
+        4 * 3600,
+        gt=0,
+        description="An answered call with no hangup from the switch this long after its answer "
+        "is ended as normal (its hangup was lost)",
+    )
     call_watch_interval_seconds: float = Field(
         60, gt=0, description="Time between two looks for calls whose hangup was lost"
     )

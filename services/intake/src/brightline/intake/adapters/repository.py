@@ -596,17 +596,26 @@ class CallRepository:
             )
         )
 
-    async def ringing_since_before(self, cutoff: datetime, limit: int) -> list[str]:
-        """Calls still ringing that intake first heard of before `cutoff`, oldest first (the
-        partial index of ringing calls: a handful, however many calls the table holds)."""
-        return list(
-            await self.session.scalars(
-                sa.select(calls.c.call_id)
-                .where(calls.c.state == written("ringing"), calls.c.first_seen_at < cutoff)
-                .order_by(calls.c.first_seen_at)
-                .limit(limit)
-            )
+    async def quiet_since_before(
+        self, ringing_cutoff: datetime, talking_cutoff: datetime, limit: int
+    ) -> list[str]:
+        """Calls still ringing that intake first heard of before `ringing_cutoff`, and calls
+        answered before `talking_cutoff` and not ended, oldest first, up to `limit` of each
+        (partial indexes of ringing and of answered calls: a handful each, however many calls
+        the table holds)."""
+        ringing = (
+            sa.select(calls.c.call_id)
+            .where(calls.c.state == written("ringing"), calls.c.first_seen_at < ringing_cutoff)
+            .order_by(calls.c.first_seen_at)
+            .limit(limit)
         )
+        talking = (
+            sa.select(calls.c.call_id)
+            .where(calls.c.state == written("answered"), calls.c.answered_at < talking_cutoff)
+            .order_by(calls.c.answered_at)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(sa.union_all(ringing, talking)))
 
     async def other_calls_from(self, number: str, since: datetime, exclude: str | None) -> int:
         query = (

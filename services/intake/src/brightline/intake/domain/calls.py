@@ -6,11 +6,13 @@ merges what it learns whatever the order: times always come from the switch, the
 moves forward (ringing < answered < ended), and the answer delay is computed as soon as both
 the ring and the answer times are known.
 
-A hangup can be lost for good (the switch gave up its retries while intake was away). A call
-that is still ringing when the switch has said nothing more of it for longer than any queue
-holds a caller is given up: ended as abandoned at the time intake gave up, so no supervisor
-sees a caller "waiting" for hours and its answer limit settles. The switch's own hangup, if it
-still comes, is applied over it.
+A hangup can be lost for good (the switch gave up its retries while intake was away, or the
+agent's softphone went with its browser). A call that is still ringing when the switch has said
+nothing more of it for longer than any queue holds a caller is given up: ended as abandoned at
+the time intake gave up, so no supervisor sees a caller "waiting" for hours and its answer limit
+settles. So is an answered call with no hangup for longer than any call lasts, ended as normal:
+without it the floor showed a call "talking" for ever. The switch's own hangup, if it still
+comes, is applied over either.
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ CTI_EVENTS = ("newCall", "answer", "hangup")
 END_CAUSES: tuple[CallEndCause, ...] = get_args(CallEndCause)
 STATE_OF = {"newCall": "ringing", "answer": "answered", "hangup": "ended"}
 _RANK = {"ringing": 0, "answered": 1, "ended": 2}
+
+
+@dataclass(frozen=True)
+class QuietLimits:
+    """How long the switch may say nothing more of a call before its hangup counts as lost:
+    after its ring while it rings, after its answer while it is talked."""
+
+    ringing: timedelta
+    talking: timedelta
 
 
 class TimesOutOfOrder(ValueError):
@@ -98,22 +109,26 @@ class CallRecord:
             self.state = STATE_OF[event]
         return announce
 
-    def quiet_too_long(self, now: datetime, limit: timedelta) -> bool:
-        """Still ringing, and the switch's only word of it (its newCall) came over `limit` ago."""
+    def quiet_too_long(self, now: datetime, limits: QuietLimits) -> bool:
+        """Ringing, and the switch's only word of it (its newCall) came over `limits.ringing`
+        ago; or answered, with no hangup, over `limits.talking` after the answer."""
+        if self.state == "ringing":
+            return self.seen <= {"newCall"} and now - self.first_seen_at > limits.ringing
         return (
-            self.state == "ringing"
-            and self.seen <= {"newCall"}
-            and now - self.first_seen_at > limit
+            self.state == "answered"
+            and "hangup" not in self.seen
+            and self.answered_at is not None
+            and now - self.answered_at > limits.talking
         )
 
     def give_up(self, at: datetime) -> list[str]:
-        """End a call the switch never reported ended (see the module): abandoned at `at`. The
-        hangup stays unseen, so the switch's own, if it comes late, still applies."""
-        if self.state != "ringing":
-            raise ValueError(
-                f"call {self.call_id} is {self.state}: only a ringing call is given up"
-            )
-        self.state, self.ended_at, self.end_cause = "ended", at, "abandoned"
+        """End a call the switch never reported ended (see the module) at `at`: abandoned if
+        it was ringing, normal if answered. The hangup stays unseen, so the switch's own, if it
+        comes late, still applies."""
+        if self.state not in ("ringing", "answered"):
+            raise ValueError(f"call {self.call_id} is {self.state}: it has ended already")
+        cause: CallEndCause = "abandoned" if self.state == "ringing" else "normal"
+        self.state, self.ended_at, self.end_cause = "ended", at, cause
         return ["ended"]
 
     def _check_order(self, event: str, at: datetime) -> None:

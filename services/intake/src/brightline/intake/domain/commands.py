@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from brightline.contracts.events.common import TicketType
 from brightline.contracts.events.intake import EscalationKind, EscalationOutcome, EscalationReason
+from brightline.intake.domain.calls import QuietLimits
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,11 @@ class RecordCallEvent:
 
 @dataclass(frozen=True)
 class GiveUpCall:
-    """A call still ringing that the switch has said nothing more of for `limit`: its hangup
-    was lost (domain.calls)."""
+    """A call ringing or answered that the switch has said nothing more of for its `limits`:
+    its hangup was lost (domain.calls)."""
 
     call_id: str
-    limit: timedelta
+    limits: QuietLimits
 
 
 @dataclass(frozen=True)
