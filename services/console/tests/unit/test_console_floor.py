@@ -105,7 +105,7 @@ def test_a_not_ready_reason_is_kept_until_the_agent_is_ready_again():
     floor = floor_with("a1")
     floor.set_state("a1", "not_ready", at(1), reason="meal")
     assert floor.seats["a1"].reason == "meal"
-    assert floor.seat_view(floor.seats["a1"])["reason"] == "meal"
+    assert floor.seat_view(floor.seats["a1"], at(9))["reason"] == "meal"
     floor.set_state("a1", "ready", at(2), reason="meal")
     assert floor.seats["a1"].reason is None
     floor.call_ringing("c1", "95598", at(3), None, at(3))
@@ -145,3 +145,33 @@ def test_an_unanswered_offer_with_nobody_else_ready_waits_in_the_queue():
     assert offers(notices) == []
     assert [c.call_id for c in floor.waiting()] == ["c1"]
     assert floor.waiting()[0].offered_to is None
+
+
+def test_answered_today_starts_again_at_the_centres_midnight():
+    """The floor outlives a day (it is kept in the database): yesterday's calls are not today's.
+    The day turns in the centre's timezone (Beijing's midnight is 16:00 UTC)."""
+    from zoneinfo import ZoneInfo
+
+    floor = Floor(zone=ZoneInfo("Asia/Shanghai"))
+    floor.sign_in("a1", "a1", "1000", T0)
+
+    def take(call_id: str, when: datetime) -> None:
+        floor.set_state("a1", "ready", when)
+        floor.call_ringing(call_id, "95598", when, None, when)
+        floor.call_answered(call_id, "a1", when, when)
+        floor.call_ended(call_id, "normal", when)
+        floor.finish_wrap_up("a1", False, when, "break")
+
+    evening = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)  # 23:00 in Beijing
+    take("c1", evening)
+    take("c2", evening + timedelta(minutes=30))
+    assert (
+        floor.seat_view(floor.seats["a1"], evening + timedelta(minutes=59))["answered_today"] == 2
+    )
+    after_midnight = evening + timedelta(hours=1, minutes=1)  # 00:01 the next day in Beijing
+    # Nothing answered yet on the new day: the desk and the floor say 0, not yesterday's 2.
+    assert floor.seat_view(floor.seats["a1"], after_midnight)["answered_today"] == 0
+    assert floor.snapshot(after_midnight)["agents"][0]["answered_today"] == 0
+    take("c3", after_midnight)
+    assert floor.seat_view(floor.seats["a1"], after_midnight)["answered_today"] == 1
+    assert "answered_on" not in floor.seat_view(floor.seats["a1"], after_midnight)

@@ -16,7 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -86,6 +86,7 @@ class LiveHub:
         engine: AsyncEngine | None = None,
         fetch_pace_seconds: float = CONSUMER_FETCH_PACE_MS / 1000,
         ring_limit: timedelta = timedelta(seconds=8),
+        zone: tzinfo = UTC,
     ) -> None:
         self.bootstrap = bootstrap
         self.ring_limit = ring_limit
@@ -97,8 +98,8 @@ class LiveHub:
         # With an engine the floor lives in the database (shared by every replica); without one
         # (unit tests of the hub) in this process's memory.
         self.engine = engine
-        self.store = FloorStore(engine) if engine is not None else None
-        self.floor = Floor()
+        self.store = FloorStore(engine, zone) if engine is not None else None
+        self.floor = Floor(zone=zone)
         self.subscribers: set[Subscriber] = set()
         self.recent: deque[dict] = deque(maxlen=recent)
         self.group_id = f"console-live-{uuid.uuid4().hex[:12]}"

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -98,6 +99,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 engine=runtime.engine,
                 fetch_pace_seconds=settings.consumer_fetch_pace_ms / 1000,
                 ring_limit=timedelta(seconds=settings.ring_no_answer_seconds),
+                zone=ZoneInfo(settings.business_timezone),
             )
             feed = StateFeed(
                 settings.kafka_bootstrap_servers,

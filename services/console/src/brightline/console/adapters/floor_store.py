@@ -17,6 +17,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -36,8 +37,8 @@ FLOOR_LOCK = 0x95598_F1008
 CHANNEL = "console_floor"
 
 
-async def load(conn: AsyncConnection) -> Floor:
-    floor = Floor()
+async def load(conn: AsyncConnection, zone: tzinfo) -> Floor:
+    floor = Floor(zone=zone)
     for row in (await conn.execute(sa.select(floor_seats))).mappings():
         floor.seats[row["agent_id"]] = Seat(**dict(row))
     for row in (await conn.execute(sa.select(floor_calls))).mappings():
@@ -85,21 +86,22 @@ class FloorStore:
     """`async with store.change() as step:` gives the floor under the lock; `step.notices`
     collects what to tell browsers (sent to every replica on commit)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, zone: tzinfo) -> None:
         self.engine = engine
+        self.zone = zone  # the centre's business timezone: where its day turns
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._listener: asyncpg.Connection | None = None
         self._on_remote: Callable[[list[Notice]], None] | None = None
 
     async def read(self) -> Floor:
         async with self.engine.connect() as conn:
-            return await load(conn)
+            return await load(conn, self.zone)
 
     @contextlib.asynccontextmanager
     async def change(self) -> AsyncIterator[Step]:
         async with self.engine.begin() as conn:
             await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(FLOOR_LOCK)))
-            floor = await load(conn)
+            floor = await load(conn, self.zone)
             step = Step(floor)
             before = _rows(floor)
             yield step

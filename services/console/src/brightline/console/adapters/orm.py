@@ -57,6 +57,7 @@ floor_seats = sa.Table(
     sa.Column("call_id", sa.String(64), nullable=True),
     sa.Column("answered_today", sa.Integer, nullable=False, server_default="0"),
     sa.Column("reason", sa.String(32), nullable=True),
+    sa.Column("answered_on", sa.Date, nullable=True),
 )
 
 floor_calls = sa.Table(

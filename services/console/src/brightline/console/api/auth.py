@@ -83,7 +83,7 @@ async def callback(
                 principal.staff_no or "",
                 clock.now(),
             )
-        hub.broadcast({"kind": "agent", "data": step.floor.seat_view(seat)})
+        hub.broadcast({"kind": "agent", "data": step.floor.seat_view(seat, clock.now())})
     response = RedirectResponse(pending.next_path, status_code=303)
     _set_cookie(request, response, cookie)
     return response

@@ -52,7 +52,7 @@ def _state(floor: Floor, agent_id: str) -> DeskStateRead:
             caller_number=call.caller_number,
         )
     return DeskStateRead(
-        seat=SeatRead(**floor.seat_view(seat)),
+        seat=SeatRead(**floor.seat_view(seat, clock.now())),
         offer=offer if seat.state == "ringing" else None,
         call=offer if seat.state in ("talking", "wrap_up") else None,
         answered_at=call.answered_at if call is not None else None,

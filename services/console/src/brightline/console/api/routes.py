@@ -86,7 +86,7 @@ async def my_state(caller: AgentCaller, hub: HubDep) -> dict:
             )
     offered = floor.calls.get(seat.call_id) if seat.call_id else None
     return {
-        **floor.seat_view(seat),
+        **floor.seat_view(seat, clock.now()),
         "offer": None
         if offered is None
         else {
@@ -113,7 +113,7 @@ async def set_my_state(body: StateUpdate, caller: SoloAgent, hub: HubDep) -> dic
             step.add(step.floor.set_state(caller.subject, body.state, clock.now()))
         except IllegalState as error:
             raise Problem(409, "illegal-state", "Cannot change state now", str(error)) from error
-    return step.floor.seat_view(step.floor.seats[caller.subject])
+    return step.floor.seat_view(step.floor.seats[caller.subject], clock.now())
 
 
 @agent.post("/calls/{call_id}/answer")
@@ -180,7 +180,7 @@ async def hang_up(
         step.add(step.floor.call_ended(call_id, "normal", clock.now()))
     return {
         "call": ack.get("call"),
-        "seat": step.floor.seat_view(step.floor.seats[caller.subject])
+        "seat": step.floor.seat_view(step.floor.seats[caller.subject], clock.now())
         if caller.subject in step.floor.seats
         else None,
     }

@@ -11,7 +11,7 @@ does not ring at an empty chair either."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 AGENT_STATES = ("offline", "ready", "not_ready", "ringing", "talking", "wrap_up")
@@ -32,8 +32,9 @@ class Seat:
     state: str = "offline"
     since: datetime | None = None
     call_id: str | None = None
-    answered_today: int = 0
+    answered_today: int = 0  # calls answered on `answered_on`, the centre's business day
     reason: str | None = None  # why not ready (a not-ready reason code), else None
+    answered_on: date | None = None
 
 
 @dataclass
@@ -61,6 +62,9 @@ class Notice:
 class Floor:
     seats: dict[str, Seat] = field(default_factory=dict)
     calls: dict[str, LiveCall] = field(default_factory=dict)
+    # Where the centre's day begins and ends: an agent's "answered today" starts again at its
+    # midnight (the business timezone; the floor kept in the database outlives the day).
+    zone: tzinfo = UTC
 
     # ---------------------------------------------------------------- agents
     def sign_in(self, agent_id: str, name: str, staff_no: str, now: datetime) -> Seat:
@@ -91,7 +95,7 @@ class Floor:
                 notices.append(Notice("offer_withdrawn", {"call_id": call.call_id}, agent_id))
         seat.state, seat.since, seat.call_id = state, now, None
         seat.reason = reason if state == "not_ready" else None
-        notices.append(self._agent_notice(seat))
+        notices.append(self._agent_notice(seat, now))
         # Ready: this agent may get the oldest waiting call; otherwise a declined call goes on.
         return notices + self._offer_waiting(now)
 
@@ -105,7 +109,7 @@ class Floor:
             raise IllegalState(f"no call to wrap up (state {seat.state})")
         seat.state, seat.since, seat.call_id = ("ready" if ready else "not_ready"), now, None
         seat.reason = None if ready else reason
-        return [self._agent_notice(seat), *self._offer_waiting(now)]
+        return [self._agent_notice(seat, now), *self._offer_waiting(now)]
 
     def unanswered(self, now: datetime, ring_limit: timedelta) -> list[Seat]:
         """Seats where an offered call has rung `ring_limit` or longer."""
@@ -137,7 +141,7 @@ class Floor:
                 None,
                 RING_NO_ANSWER,
             )
-            notices.append(self._agent_notice(seat))
+            notices.append(self._agent_notice(seat, now))
         return [*notices, *self._offer_waiting(now)] if notices else []
 
     # ---------------------------------------------------------------- calls (from the switch)
@@ -163,7 +167,7 @@ class Floor:
                 other.state, other.since, other.call_id = "ready", now, None
                 notices += [
                     Notice("offer_withdrawn", {"call_id": call_id}, other.agent_id),
-                    self._agent_notice(other),
+                    self._agent_notice(other, now),
                 ]
         call.state, call.agent_id, call.answered_at, call.offered_to = (
             "talking",
@@ -174,9 +178,12 @@ class Floor:
         seat = self.seats.get(agent_id) if agent_id else None
         if seat is not None:
             if seat.state != "talking":
+                today = self._day(now)
+                if seat.answered_on != today:
+                    seat.answered_on, seat.answered_today = today, 0
                 seat.answered_today += 1
             seat.state, seat.since, seat.call_id = "talking", now, call_id
-            notices.append(self._agent_notice(seat))
+            notices.append(self._agent_notice(seat, now))
         return [*notices, self._queue_notice(), *self._offer_waiting(now)]
 
     def call_ended(self, call_id: str, cause: str, now: datetime) -> list[Notice]:
@@ -197,7 +204,7 @@ class Floor:
                 notices.append(
                     Notice("call_ended", {"call_id": call_id, "cause": cause}, seat.agent_id)
                 )
-            notices.append(self._agent_notice(seat))
+            notices.append(self._agent_notice(seat, now))
         return [*notices, self._queue_notice(), *self._offer_waiting(now)]
 
     # ---------------------------------------------------------------- views
@@ -226,7 +233,8 @@ class Floor:
         return {
             "queues": self.queues(now),
             "agents": [
-                self.seat_view(s) for s in sorted(self.seats.values(), key=lambda s: s.agent_id)
+                self.seat_view(s, now)
+                for s in sorted(self.seats.values(), key=lambda s: s.agent_id)
             ],
             "waiting": [
                 {
@@ -239,15 +247,20 @@ class Floor:
             ],
         }
 
-    @staticmethod
-    def seat_view(seat: Seat) -> dict[str, Any]:
+    def seat_view(self, seat: Seat, now: datetime) -> dict[str, Any]:
         view = asdict(seat)
         view["since"] = seat.since.isoformat() if seat.since else None
+        del view["answered_on"]
+        if seat.answered_on != self._day(now):  # nothing answered yet on this day
+            view["answered_today"] = 0
         return view
 
+    def _day(self, now: datetime) -> date:
+        return now.astimezone(self.zone).date()
+
     # ---------------------------------------------------------------- internals
-    def _agent_notice(self, seat: Seat) -> Notice:
-        return Notice("agent", self.seat_view(seat))
+    def _agent_notice(self, seat: Seat, now: datetime) -> Notice:
+        return Notice("agent", self.seat_view(seat, now))
 
     def _queue_notice(self) -> Notice:
         return Notice("queues", {})
@@ -275,5 +288,5 @@ class Floor:
                     seat.agent_id,
                 )
             )
-            notices.append(self._agent_notice(seat))
+            notices.append(self._agent_notice(seat, now))
         return notices
