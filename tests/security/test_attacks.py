@@ -323,7 +323,7 @@ async def test_another_agents_call_cannot_be_hung_up_through_the_console(infra_e
     )
     async with running(app) as client:
         agent = bearer(Role.AGENT, subject="agent-43", staff_no="1043")
-        assert (await client.get("/api/agent/state", headers=agent)).status_code == 200
+        assert (await client.get("/api/desk/state", headers=agent)).status_code == 200
         hung = await client.post("/api/agent/calls/call-of-agent-44/hangup", headers=agent)
         assert hung.status_code == 404 and hung.json()["type"].endswith("/not-your-call")
 

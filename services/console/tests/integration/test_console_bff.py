@@ -167,12 +167,12 @@ async def test_wrong_role_is_forbidden_and_no_token_is_unauthenticated(settings)
         boss = token_of("super-9001")
         assert (await http.get("/api/supervisor/floor")).status_code == 401
         # The agent's first call takes a seat on the floor (as signing in on the page does).
-        seat = await http.get("/api/agent/state", headers={"Authorization": f"Bearer {agent}"})
+        seat = await http.get("/api/desk/state", headers={"Authorization": f"Bearer {agent}"})
         assert seat.status_code == 200
         r = await http.get("/api/supervisor/floor", headers={"Authorization": f"Bearer {agent}"})
         assert r.status_code == 403 and r.json()["type"].endswith("/forbidden")
         r = await http.put(
-            "/api/agent/state", json={"state": "ready"}, headers={"Authorization": f"Bearer {boss}"}
+            "/api/desk/state", json={"state": "ready"}, headers={"Authorization": f"Bearer {boss}"}
         )
         assert r.status_code == 403
         floor = await http.get("/api/supervisor/floor", headers={"Authorization": f"Bearer {boss}"})
@@ -194,7 +194,7 @@ async def test_wrong_role_is_forbidden_and_no_token_is_unauthenticated(settings)
         # casework is not running here: the queue is empty and says why
         assert held.status_code == 200, held.text
         assert held.json()["cases"] == [] and held.json()["problems"][0]["status"] == 502
-        for path in ("/api/supervisor/floor", "/api/agent/state", "/api/records/tickets"):
+        for path in ("/api/supervisor/floor", "/api/desk/state", "/api/records/tickets"):
             assert (await http.get(path, headers=caseworker)).status_code == 403, path
         for token in (agent, boss):
             r = await http.get(
@@ -230,11 +230,11 @@ async def test_stream_delivers_kafka_events_and_offers_the_ringing_call_to_the_r
                 lambda: _async(len(agent_seen) > 0 and len(boss_seen) > 0)
             )  # hello frames
             r = await http.put(
-                "/api/agent/state",
+                "/api/desk/state",
                 json={"state": "ready"},
                 headers={"Authorization": f"Bearer {agent}"},
             )
-            assert r.json()["state"] == "ready"
+            assert r.json()["seat"]["state"] == "ready"
 
             now = datetime.now(UTC)
             await publish(
@@ -295,9 +295,9 @@ async def test_stream_delivers_kafka_events_and_offers_the_ringing_call_to_the_r
             assert not [m for m in agent_seen if m["kind"] == "floor"]
 
             state = (
-                await http.get("/api/agent/state", headers={"Authorization": f"Bearer {agent}"})
+                await http.get("/api/desk/state", headers={"Authorization": f"Bearer {agent}"})
             ).json()
-            assert state["state"] == "ringing" and state["offer"]["call_id"] == "call-sse-1"
+            assert state["seat"]["state"] == "ringing" and state["offer"]["call_id"] == "call-sse-1"
             # The live view fetches as every consumer does (paced, in fetch sessions), counted
             # on /metrics like them.
             assert FETCH_REQUESTS.labels("console-live")._value.get() > 0

@@ -43,27 +43,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/agent/state": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** My State */
-        get: operations["agent-my_state"];
-        /**
-         * Set My State
-         * @description Ready / not ready (/ offline). Ready may at once ring a waiting call at this seat.
-         */
-        put: operations["agent-set_my_state"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/agent/calls/{call_id}/answer": {
         parameters: {
             query?: never;
@@ -2167,14 +2146,6 @@ export interface components {
              */
             timed: components["schemas"]["TimedLineRead"][];
         };
-        /** StateUpdate */
-        StateUpdate: {
-            /**
-             * State
-             * @enum {string}
-             */
-            state: "ready" | "not_ready" | "offline";
-        };
         /** TicketCompletion */
         TicketCompletion: {
             /** Reply */
@@ -2403,63 +2374,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    "agent-my_state": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-    };
-    "agent-set_my_state": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StateUpdate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
                 };
             };
             /** @description Validation Error */

@@ -26,10 +26,8 @@ from brightline.console.api.schemas import (
     ChaseCreate,
     EscalationResolve,
     ScriptAnswers,
-    StateUpdate,
     UserRead,
 )
-from brightline.console.domain.floor import IllegalState
 from brightline.messaging.http import IdempotencyKey
 from brightline.platform import clock
 from brightline.platform.problems import Problem
@@ -71,51 +69,6 @@ async def event_stream(
 
 
 # ------------------------------------------------------------------------ agent softphone
-@agent.get("/state")
-async def my_state(caller: AgentCaller, hub: HubDep) -> dict:
-    floor = await hub.read()
-    seat = floor.seats.get(caller.subject)
-    if seat is None:
-        async with hub.change() as step:
-            floor = step.floor
-            seat = floor.sign_in(
-                caller.subject,
-                caller.principal.name or caller.subject,
-                caller.principal.staff_no or "",
-                clock.now(),
-            )
-    offered = floor.calls.get(seat.call_id) if seat.call_id else None
-    return {
-        **floor.seat_view(seat, clock.now()),
-        "offer": None
-        if offered is None
-        else {
-            "call_id": offered.call_id,
-            "queue": offered.queue,
-            "rang_at": offered.rang_at.isoformat(),
-            "caller_number": offered.caller_number,
-        },
-    }
-
-
-@agent.put("/state")
-async def set_my_state(body: StateUpdate, caller: SoloAgent, hub: HubDep) -> dict:
-    """Ready / not ready (/ offline). Ready may at once ring a waiting call at this seat."""
-    async with hub.change() as step:
-        if caller.subject not in step.floor.seats:
-            step.floor.sign_in(
-                caller.subject,
-                caller.principal.name or caller.subject,
-                caller.principal.staff_no or "",
-                clock.now(),
-            )
-        try:
-            step.add(step.floor.set_state(caller.subject, body.state, clock.now()))
-        except IllegalState as error:
-            raise Problem(409, "illegal-state", "Cannot change state now", str(error)) from error
-    return step.floor.seat_view(step.floor.seats[caller.subject], clock.now())
-
-
 @agent.post("/calls/{call_id}/answer")
 async def answer_call(
     call_id: str, caller: SoloAgent, hub: HubDep, upstream: UpstreamDep, switch: SwitchToken

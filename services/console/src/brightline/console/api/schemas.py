@@ -28,11 +28,6 @@ class SessionRead(BaseModel):
     user: UserRead
 
 
-class StateUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    state: Literal["ready", "not_ready", "offline"]
-
-
 class ScriptAnswers(BaseModel):
     model_config = ConfigDict(extra="forbid")
     answers: dict[str, Any] = Field(default_factory=dict)
