@@ -140,10 +140,19 @@ async def test_sign_in_by_authorization_code_with_pkce_keeps_tokens_server_side(
                 after = (await conn.execute(web_sessions.select())).one()
             assert after.access_token != before.access_token
 
-            # Sign-out: the session row is gone, the cookie cleared, the refresh token revoked.
+            # Signed in, the agent has a seat on the floor; ready, the floor offers them calls.
+            ready = await http.put("/api/desk/state", json={"state": "ready"})
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["seat"]["name"] == "王晓丽"
+
+            # Sign-out: the session row is gone, the cookie cleared, the refresh token revoked,
+            # and the seat offline (left ready, calls would ring at an empty chair).
             out = await http.get("/auth/logout", follow_redirects=False)
             assert out.status_code == 303
             assert (await http.get("/api/me")).status_code == 401
+            boss = {"Authorization": f"Bearer {token_of('super-9001')}"}
+            floor = (await http.get("/api/supervisor/floor", headers=boss)).json()
+            assert {a["agent_id"]: a["state"] for a in floor["agents"]} == {"agent-1001": "offline"}
             async with engine.connect() as conn:
                 assert (await conn.execute(web_sessions.select())).first() is None
         finally:

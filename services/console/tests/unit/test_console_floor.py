@@ -175,3 +175,10 @@ def test_answered_today_starts_again_at_the_centres_midnight():
     take("c3", after_midnight)
     assert floor.seat_view(floor.seats["a1"], after_midnight)["answered_today"] == 1
     assert "answered_on" not in floor.seat_view(floor.seats["a1"], after_midnight)
+
+
+def test_signing_in_again_takes_the_name_the_identity_provider_gives_now():
+    floor = floor_with("a1")
+    floor.set_state("a1", "offline", at(1))
+    seat = floor.sign_in("a1", "王晓丽", "1001", at(2))
+    assert (seat.name, seat.staff_no, seat.state) == ("王晓丽", "1001", "not_ready")

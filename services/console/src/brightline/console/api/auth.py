@@ -5,6 +5,7 @@ provider's session and revokes the refresh token."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import timedelta
 from typing import Annotated
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
 from brightline.console.adapters.oidc import pkce_pair
+from brightline.console.domain.floor import IllegalState
 from brightline.platform import clock
 from brightline.platform.auth import Public, Role, verifier_for
 from brightline.platform.problems import Problem
@@ -94,9 +96,22 @@ async def logout(request: Request):
     cookie = request.cookies.get(COOKIE)
     if cookie and (row := await request.app.state.web_sessions.delete(cookie)):
         await request.app.state.oidc.sign_out(row.refresh_token)
+        await _leave_the_floor(request.app.state.hub, row.subject)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
+
+
+async def _leave_the_floor(hub, agent_id: str) -> None:
+    """An agent who signs out goes offline: left ready, the floor kept offering them calls
+    that rang at an empty chair until ring-no-answer moved each on. A call in hand stays."""
+    floor = await hub.read()
+    seat = floor.seats.get(agent_id)
+    if seat is None or seat.state in ("offline", "talking"):
+        return
+    async with hub.change() as step:
+        with contextlib.suppress(IllegalState):  # the call was answered meanwhile
+            step.add(step.floor.set_state(agent_id, "offline", clock.now()))
 
 
 def _set_cookie(request: Request, response, cookie: str) -> None:

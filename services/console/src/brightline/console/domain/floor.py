@@ -71,7 +71,9 @@ class Floor:
         seat = self.seats.get(agent_id)
         if seat is None:
             seat = self.seats[agent_id] = Seat(agent_id, name, staff_no, "not_ready", now)
-        elif seat.state == "offline":
+            return seat
+        seat.name, seat.staff_no = name, staff_no  # as the identity provider says them now
+        if seat.state == "offline":
             seat.state, seat.since = "not_ready", now
         return seat
 
