@@ -163,7 +163,7 @@ async def test_a_call_whose_hangup_never_comes_is_given_up_and_the_late_hangup_s
     async with running(create_app(settings)) as client:
         await post(client, new_call("lost-1"))
         await post(client, new_call("kept-1"))
-        await post(client, answer("kept-1", datetime.now(UTC)))
+        await post(client, answer("kept-1", T0 + timedelta(seconds=8)))
 
         async def given_up():
             call = (await client.get("/calls/lost-1", headers=AGENT)).json()
