@@ -42,8 +42,10 @@ def stack(kafka_bootstrap, postgres_server, topic_prefix, oidc_issuer, tmp_path_
         "CALLBACK_DATABASE_NAME": f"test_callback_{suffix}",
         "SLA_DATABASE_NAME": f"test_sla_{suffix}",
         "CONSOLE_DATABASE_NAME": f"test_console_{suffix}",
-        # The test answers every offer however busy the machine; ringing out has its own test.
+        # The test answers every offer however busy the machine; ringing out has its own test; a
+        # seat they leave alone stays on the floor (losing its desk has its own test, too).
         "CONSOLE_RING_NO_ANSWER_SECONDS": "60",
+        "CONSOLE_DESK_LOST_SECONDS": "600",
         "CONSOLE_INTAKE_URL": url["intake"],
         "CONSOLE_DISPATCH_URL": url["dispatch"],
         "CONSOLE_CALLBACK_URL": url["callback"],

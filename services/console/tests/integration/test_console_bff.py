@@ -57,8 +57,14 @@ async def serving(settings: ConsoleSettings):
 
 @pytest.fixture
 def settings(infra_env, db_name):
-    # The tests answer every offer however busy the machine; ringing out has its own test.
-    return ConsoleSettings(**infra_env, database_name=db_name("console"), ring_no_answer_seconds=60)
+    # The tests answer every offer however busy the machine; ringing out has its own test; a
+    # seat they leave alone stays on the floor (losing its desk has its own test, too).
+    return ConsoleSettings(
+        **infra_env,
+        database_name=db_name("console"),
+        ring_no_answer_seconds=60,
+        desk_lost_seconds=600,
+    )
 
 
 NAMES = {"agent-1001": "王晓丽", "agent-1002": "李明", "agent-1003": "张芳", "agent-1004": "陈静"}

@@ -22,8 +22,14 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(infra_env, db_name):
-    # The tests answer every offer however busy the machine; ringing out has its own test.
-    return ConsoleSettings(**infra_env, database_name=db_name("console"), ring_no_answer_seconds=60)
+    # The tests answer every offer however busy the machine; ringing out has its own test; a
+    # seat they leave alone stays on the floor (losing its desk has its own test, too).
+    return ConsoleSettings(
+        **infra_env,
+        database_name=db_name("console"),
+        ring_no_answer_seconds=60,
+        desk_lost_seconds=600,
+    )
 
 
 def auth(token: str) -> dict:
@@ -248,3 +254,78 @@ async def test_an_offer_that_rings_out_moves_on_once_with_two_replicas_watching(
                 reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await reader
+
+
+async def test_a_seat_whose_desk_went_away_goes_offline_once_with_two_replicas_watching(
+    settings, infra_env
+):
+    """Desk lost: a seat whose agent left without signing out (browser closed, no stream, no
+    look at the desk) goes offline after the limit, once though two replicas sweep, and the call
+    ringing at it goes on; a desk that streams events (from either replica) or polls its state
+    keeps its seat however long it sits ready."""
+    settings = settings.model_copy(update={"desk_lost_seconds": 6})
+    bootstrap, prefix = infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"]
+    gone, streaming, polling = (token_of(f"agent-100{i}") for i in (1, 2, 3))
+    boss = token_of("super-9001")
+    async with serving(settings) as one, serving(settings) as two:
+        heard: dict[str, list[dict[str, Any]]] = {"streaming": [], "boss": []}
+        stream = asyncio.create_task(read_events(two, streaming, heard["streaming"]))
+        watching = asyncio.create_task(read_events(one, boss, heard["boss"]))
+
+        async def poll_the_desk() -> None:
+            while True:
+                await one.get("/api/desk/state", headers=auth(polling))
+                await asyncio.sleep(1)
+
+        poller = asyncio.create_task(poll_the_desk())
+
+        async def floor() -> dict[str, tuple[str, str | None]]:
+            agents = (await one.get("/api/supervisor/floor", headers=auth(boss))).json()["agents"]
+            return {a["agent_id"]: (a["state"], a["reason"]) for a in agents}
+
+        def offers_to_streaming() -> list[str]:
+            return [m["data"]["call_id"] for m in heard["streaming"] if m["kind"] == "offer"]
+
+        try:
+            await eventually(lambda: _async(all(heard.values())))  # hello frames
+            for agent in (gone, streaming, polling):  # ready the longest first: gone
+                ready = await two.put(
+                    "/api/desk/state", json={"state": "ready"}, headers=auth(agent)
+                )
+                assert ready.status_code == 200, ready.text
+
+            async def gone_left() -> bool:
+                return (await floor())["agent-1001"] == ("offline", "desk_lost")
+
+            assert await eventually(gone_left, timeout=120)
+            seats = await floor()
+            assert seats["agent-1002"] == seats["agent-1003"] == ("ready", None)
+            # The next call rings at a seat somebody sits at, not the empty one ready longest.
+            await publish(bootstrap, prefix, ringing("call-lost-1", datetime.now(UTC)))
+            assert await eventually(lambda: _async(offers_to_streaming())) == ["call-lost-1"]
+
+            # The streaming desk closes while the call rings at it: the seat leaves, the call
+            # goes on to the desk that polls.
+            stream.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await stream
+
+            async def streaming_left() -> bool:
+                return (await floor())["agent-1002"] == ("offline", "desk_lost")
+
+            assert await eventually(streaming_left, timeout=120)
+            desk = (await one.get("/api/desk/state", headers=auth(polling))).json()
+            assert (desk["seat"]["state"], desk["offer"]["call_id"]) == ("ringing", "call-lost-1")
+            # Two replicas swept every second; the boss heard each seat leave once.
+            await asyncio.sleep(2)
+            left = [
+                m["data"]["agent_id"]
+                for m in heard["boss"]
+                if m["kind"] == "agent" and m["data"]["reason"] == "desk_lost"
+            ]
+            assert sorted(left) == ["agent-1001", "agent-1002"]
+        finally:
+            for task in (stream, watching, poller):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task

@@ -182,3 +182,53 @@ def test_signing_in_again_takes_the_name_the_identity_provider_gives_now():
     floor.set_state("a1", "offline", at(1))
     seat = floor.sign_in("a1", "王晓丽", "1001", at(2))
     assert (seat.name, seat.staff_no, seat.state) == ("王晓丽", "1001", "not_ready")
+
+
+def test_a_seat_whose_desk_went_away_goes_offline_and_its_offer_moves_on():
+    """Desk lost: an agent who closed the browser without signing out leaves the floor's
+    counts, and the call ringing at the empty seat goes to the next ready agent."""
+    limit = timedelta(seconds=60)
+    floor = floor_with("a1", "a2", "a3", "a4")
+    floor.set_state("a1", "ready", at(1))
+    floor.set_state("a2", "ready", at(2))
+    floor.set_state("a3", "not_ready", at(3), "break")
+    floor.call_ringing("c1", "95598", at(4), None, at(4))  # rings at a1, ready the longest
+    floor.call_ringing("c2", "95598", at(5), None, at(5))
+    floor.call_answered("c2", "a2", at(6), at(6))  # a2 talks: a call in hand keeps its seat
+    # a1's and a3's desks were last seen at 30 s and a2's long ago; a4's was never seen, but
+    # its seat changed at 0 s.
+    seen = {"a1": at(30), "a2": at(6), "a3": at(30)}
+    assert floor.absent(at(89.9), seen, limit) == [floor.seats["a4"]]
+    notices = floor.leave_absent(at(90), seen, limit)
+    assert {s: floor.seats[s].state for s in floor.seats} == {
+        "a1": "offline",
+        "a2": "talking",
+        "a3": "offline",
+        "a4": "offline",
+    }
+    assert {floor.seats[s].reason for s in ("a1", "a3", "a4")} == {"desk_lost"}
+    assert ("a1", "c1") in [
+        (n.target, n.data["call_id"]) for n in notices if n.kind == "offer_withdrawn"
+    ]
+    assert floor.waiting()[0].offered_to is None  # nobody else ready: c1 waits in the queue
+    assert floor.leave_absent(at(91), seen, limit) == []  # once
+    # a2 hangs up and wraps up ready: the waiting call rings there, not at an empty seat.
+    floor.call_ended("c2", "normal", at(95))
+    assert offers(floor.finish_wrap_up("a2", True, at(96))) == [("a2", "c1")]
+
+
+def test_a_desk_seen_or_a_state_changed_within_the_limit_keeps_the_seat():
+    limit = timedelta(seconds=60)
+    floor = floor_with("a1", "a2")
+    floor.set_state("a1", "ready", at(1))
+    floor.set_state("a2", "ready", at(100))  # changed its state just now
+    assert floor.leave_absent(at(110), {"a1": at(55)}, limit) == []
+    assert floor.absent(at(115), {"a1": at(55)}, limit) == [floor.seats["a1"]]
+
+
+def test_signing_in_after_the_desk_was_lost_starts_not_ready_without_the_old_reason():
+    floor = floor_with("a1")
+    floor.leave_absent(at(100), {}, timedelta(seconds=60))
+    assert (floor.seats["a1"].state, floor.seats["a1"].reason) == ("offline", "desk_lost")
+    floor.sign_in("a1", "a1", "1000", at(200))
+    assert (floor.seats["a1"].state, floor.seats["a1"].reason) == ("not_ready", None)

@@ -86,10 +86,19 @@ class LiveHub:
         engine: AsyncEngine | None = None,
         fetch_pace_seconds: float = CONSUMER_FETCH_PACE_MS / 1000,
         ring_limit: timedelta = timedelta(seconds=8),
+        desk_lost_after: timedelta = timedelta(seconds=60),
         zone: tzinfo = UTC,
     ) -> None:
         self.bootstrap = bootstrap
         self.ring_limit = ring_limit
+        self.desk_lost_after = desk_lost_after
+        # A desk streaming or polling is written as seen at most every sixth of the limit (10 s
+        # of a minute's), however often it polls; absent seats are looked for every twelfth: a
+        # desk that is there is never more than a quarter of the limit behind.
+        self._seen_every = desk_lost_after.total_seconds() / 6
+        self._sweep_every = max(1, round(desk_lost_after.total_seconds() / 12))
+        self._seen_written: dict[str, float] = {}  # agent -> when this replica last wrote it
+        self._seen_here: dict[str, datetime] = {}  # without a database (unit tests of the hub)
         # The live view fetches like every consumer: paced, in incremental fetch sessions
         # (messaging.kafka.pace_fetches). Unpaced, it sent a full fetch (every partition of its
         # eight topics named) for about every record, which was most of its CPU.
@@ -105,7 +114,7 @@ class LiveHub:
         self.group_id = f"console-live-{uuid.uuid4().hex[:12]}"
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
-        self._ring_watch: asyncio.Task | None = None
+        self._floor_watch: asyncio.Task | None = None
         self._positioned = asyncio.Event()
         self.lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
@@ -139,13 +148,43 @@ class LiveHub:
         async with self.change() as step:
             step.add(step.floor.ring_no_answer(now, self.ring_limit))
 
-    async def _watch_rings(self) -> None:
+    async def seen(self, agent_ids: list[str] | set[str], now: datetime) -> None:
+        """These agents' desks are there (an open event stream, a look at the desk)."""
+        if self.store is None:
+            self._seen_here.update(dict.fromkeys(agent_ids, now))
+            return
+        tick = asyncio.get_running_loop().time()
+        due = [
+            a
+            for a in agent_ids
+            if a not in self._seen_written or tick - self._seen_written[a] >= self._seen_every
+        ]
+        if due:
+            await self.store.mark_seen(due, now)
+            self._seen_written.update(dict.fromkeys(due, tick))
+
+    async def leave_absent(self, now: datetime) -> None:
+        """Seats whose desk has not been seen for `desk_lost_after` go offline. Every replica
+        looks, after marking the desks streaming from it; the first step under the floor's lock
+        leaves the others nothing to do."""
+        await self.seen({s.principal.subject for s in self.subscribers}, now)
+        seen = self._seen_here if self.store is None else await self.store.last_seen()
+        if not (await self.read()).absent(now, seen, self.desk_lost_after):
+            return
+        async with self.change() as step:
+            step.add(step.floor.leave_absent(now, seen, self.desk_lost_after))
+
+    async def _watch_floor(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(1)
+            ticks += 1
             try:
                 await self.ring_no_answer(clock.now())
+                if ticks % self._sweep_every == 0:
+                    await self.leave_absent(clock.now())
             except Exception:
-                log.exception("cannot move on the offers left ringing; trying again")
+                log.exception("cannot move on the offers left ringing or absent seats; retrying")
 
     def _remote(self, notices: list[Notice]) -> None:
         """Another replica changed the floor: tell this replica's browsers."""
@@ -196,10 +235,10 @@ class LiveHub:
             [prefixed(self.prefix, t.name) for t in LIVE_TOPICS], listener=Pin()
         )
         self._task = asyncio.create_task(self._run(), name="console-live")
-        self._ring_watch = asyncio.create_task(self._watch_rings(), name="console-ring-watch")
+        self._floor_watch = asyncio.create_task(self._watch_floor(), name="console-floor-watch")
 
     async def stop(self) -> None:
-        for task in (self._task, self._ring_watch):
+        for task in (self._task, self._floor_watch):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -343,6 +382,10 @@ class LiveHub:
         self.subscribers.add(sub)
         missed = self.missed(last_event_id)
         try:
+            try:  # the desk is there from its first byte, not from the next sweep
+                await self.seen([principal.subject], clock.now())
+            except Exception:
+                log.exception("cannot note %s's desk as seen", principal.subject)
             yield sse({"kind": "hello", "subject": principal.subject, "group": self.group_id})
             if missed is None:
                 yield sse({"kind": "resync"})

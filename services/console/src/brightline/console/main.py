@@ -99,6 +99,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 engine=runtime.engine,
                 fetch_pace_seconds=settings.consumer_fetch_pace_ms / 1000,
                 ring_limit=timedelta(seconds=settings.ring_no_answer_seconds),
+                desk_lost_after=timedelta(seconds=settings.desk_lost_seconds),
                 zone=ZoneInfo(settings.business_timezone),
             )
             feed = StateFeed(

@@ -44,6 +44,10 @@ class ConsoleSettings(PersonalDataSettings):
     # An offer left ringing this long goes to the next ready agent and its seat goes not ready
     # (ring no answer; 8 s is the usual ACD default): four seconds of the 12 remain for the next.
     ring_no_answer_seconds: int = Field(8, ge=1, le=60)
+    # A seat whose desk has not been seen this long (no event stream open, no look at the desk,
+    # no change of state) goes offline: its agent left without signing out. Past a browser's
+    # reconnect and a short network drop; a call in hand keeps its seat.
+    desk_lost_seconds: int = Field(60, ge=5, le=3600)
     # How many recent events the live view keeps in memory for boards opened later.
     recent_events: int = 200
 

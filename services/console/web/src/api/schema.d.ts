@@ -414,7 +414,8 @@ export interface paths {
         };
         /**
          * My Desk
-         * @description My seat, the call ringing at it or in my hands (from the shared floor).
+         * @description My seat, the call ringing at it or in my hands (from the shared floor). Looking keeps
+         *     the seat on the floor as an open event stream does (a desk that polls).
          */
         get: operations["desk-my_desk"];
         /**
@@ -2096,7 +2097,7 @@ export interface components {
             /** Answered Today */
             answered_today: number;
             /** Reason */
-            reason?: ("break" | "meal" | "training" | "meeting" | "after_call_paperwork" | "other") | "ring_no_answer" | null;
+            reason?: ("break" | "meal" | "training" | "meeting" | "after_call_paperwork" | "other") | ("ring_no_answer" | "desk_lost") | null;
         };
         /** SendBack */
         SendBack: {

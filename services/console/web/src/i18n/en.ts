@@ -38,6 +38,7 @@ const en: typeof zh = {
     after_call_paperwork: 'Ticket paperwork',
     other: 'Other reason',
     ring_no_answer: 'Missed an offered call',
+    desk_lost: 'Desk closed without signing out',
   },
   wrapCodes: {
     resolved: 'Resolved on the call',

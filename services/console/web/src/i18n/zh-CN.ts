@@ -36,6 +36,7 @@ export default {
     after_call_paperwork: '整理工单',
     other: '其他原因',
     ring_no_answer: '来电未接，已转他人',
+    desk_lost: '坐席页面已断开',
   },
   wrapCodes: {
     resolved: '当场解决',

@@ -17,17 +17,18 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 if TYPE_CHECKING:
     import asyncpg
 
-from brightline.console.adapters.orm import floor_calls, floor_seats
+from brightline.console.adapters.orm import desk_presence, floor_calls, floor_seats
 from brightline.console.domain.floor import Floor, LiveCall, Notice, Seat
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,29 @@ class FloorStore:
                             )
                         )
                     )
+
+    # ------------------------------------------------------------ desks seen
+    async def mark_seen(self, agent_ids: list[str], now: datetime) -> None:
+        """These agents' desks are there now (one statement, without the floor's lock: a later
+        time never goes back)."""
+        if not agent_ids:
+            return
+        statement = insert(desk_presence).values(
+            # Once each (twice is an error of ON CONFLICT), in one order (no deadlock between
+            # replicas marking the same agents).
+            [{"agent_id": a, "seen_at": now} for a in sorted(set(agent_ids))]
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[desk_presence.c.agent_id],
+            set_={"seen_at": sa.func.greatest(desk_presence.c.seen_at, statement.excluded.seen_at)},
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def last_seen(self) -> dict[str, datetime]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(sa.select(desk_presence.c.agent_id, desk_presence.c.seen_at))
+            return {agent_id: seen_at for agent_id, seen_at in rows}
 
     # ------------------------------------------------------------ replicas tell each other
     async def listen(self, on_remote: Callable[[list[Notice]], None]) -> None:

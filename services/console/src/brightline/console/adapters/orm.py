@@ -73,6 +73,16 @@ floor_calls = sa.Table(
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
 )
 
+# When each agent's desk was last seen (an open event stream, a look at the desk), apart from
+# the floor's rows: written by every replica without the floor's lock, read by the sweep that
+# takes absent seats offline (Floor.leave_absent). One row per agent.
+desk_presence = sa.Table(
+    "desk_presence",
+    metadata,
+    sa.Column("agent_id", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # What the agent has on screen for the call in hand (script position, typed fields, ticket
 # recorded, situations, escalation): a reload mid-call restores it.
 desk_drafts = sa.Table(

@@ -79,7 +79,9 @@ async def codes(request: Request, caller: AgentCaller) -> DeskCodes:
 
 @desk.get("/state", response_model=DeskStateRead)
 async def my_desk(caller: SoloAgent, hub: HubDep) -> DeskStateRead:
-    """My seat, the call ringing at it or in my hands (from the shared floor)."""
+    """My seat, the call ringing at it or in my hands (from the shared floor). Looking keeps
+    the seat on the floor as an open event stream does (a desk that polls)."""
+    await hub.seen([caller.subject], clock.now())
     floor = await hub.read()
     if caller.subject not in floor.seats:
         async with hub.change() as step:

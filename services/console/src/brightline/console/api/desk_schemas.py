@@ -12,8 +12,9 @@ from brightline.platform.validation import Said
 
 NotReadyReason = Literal["break", "meal", "training", "meeting", "after_call_paperwork", "other"]
 # Why a seat is not ready: what its agent chose, or the floor's own ring_no_answer (an offered
-# call rang out at it, domain.floor.RING_NO_ANSWER).
-SeatReason = NotReadyReason | Literal["ring_no_answer"]
+# call rang out at it, domain.floor.RING_NO_ANSWER); why it is offline: desk_lost (its desk went
+# away without signing out, domain.floor.DESK_LOST), else none (signed out).
+SeatReason = NotReadyReason | Literal["ring_no_answer", "desk_lost"]
 WrapUpCode = Literal[
     "resolved",
     "ticket_recorded",

@@ -6,10 +6,12 @@ Agent states: offline → ready ⇄ not_ready; ready → ringing (a call is offe
 wrap_up → ready / not_ready. A call is offered to the ready agent idle the longest; an agent who
 goes not ready while a call rings puts it back in the queue for the next one, and so does an
 offer left ringing too long (ring no answer): that seat goes not ready, so that the next call
-does not ring at an empty chair either."""
+does not ring at an empty chair either. A seat whose desk went away without signing out (no
+event stream, no look at the desk for a while) goes offline (desk lost)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -18,6 +20,9 @@ AGENT_STATES = ("offline", "ready", "not_ready", "ringing", "talking", "wrap_up"
 SETTABLE = {"ready", "not_ready", "offline"}
 # Why a seat the floor itself made not ready is: it let an offered call ring unanswered.
 RING_NO_ANSWER = "ring_no_answer"
+# Why a seat the floor itself took offline is: its desk went away without signing out (the
+# browser closed, the machine asleep, the network gone), so nobody is there to take a call.
+DESK_LOST = "desk_lost"
 
 
 class IllegalState(ValueError):
@@ -74,7 +79,7 @@ class Floor:
             return seat
         seat.name, seat.staff_no = name, staff_no  # as the identity provider says them now
         if seat.state == "offline":
-            seat.state, seat.since = "not_ready", now
+            seat.state, seat.since, seat.reason = "not_ready", now, None
         return seat
 
     def set_state(
@@ -87,14 +92,7 @@ class Floor:
             raise IllegalState(f"agent {agent_id} is not signed in")
         if seat.state == "talking":
             raise IllegalState("finish the call (wrap-up) before changing state")
-        notices: list[Notice] = []
-        if seat.state == "ringing" and seat.call_id:
-            # Declining an offered call puts it back at the head of its queue.
-            call = self.calls.get(seat.call_id)
-            seat.call_id = None
-            if call is not None and call.state == "ringing":
-                call.offered_to = None
-                notices.append(Notice("offer_withdrawn", {"call_id": call.call_id}, agent_id))
+        notices = self._withdraw_offer(seat)  # declined: back at the head of its queue
         seat.state, seat.since, seat.call_id = state, now, None
         seat.reason = reason if state == "not_ready" else None
         notices.append(self._agent_notice(seat, now))
@@ -143,6 +141,33 @@ class Floor:
                 None,
                 RING_NO_ANSWER,
             )
+            notices.append(self._agent_notice(seat, now))
+        return [*notices, *self._offer_waiting(now)] if notices else []
+
+    def absent(self, now: datetime, seen: Mapping[str, datetime], limit: timedelta) -> list[Seat]:
+        """Seats on the floor whose desk has not been seen for `limit`: no event stream open,
+        no look at the desk (`seen`, by agent) and no change of state (`since`) in that time.
+        A seat with a call in hand stays: the call goes on at the switch without the page."""
+        gone = []
+        for seat in self.seats.values():
+            if seat.state in ("offline", "talking"):
+                continue
+            last = max((t for t in (seen.get(seat.agent_id), seat.since) if t), default=None)
+            if last is None or now - last >= limit:
+                gone.append(seat)
+        return gone
+
+    def leave_absent(
+        self, now: datetime, seen: Mapping[str, datetime], limit: timedelta
+    ) -> list[Notice]:
+        """Absent seats go offline (desk_lost), as if their agents had signed out: left ready or
+        not ready, the floor went on counting (and, once ready, offering calls to) agents who had
+        gone. A call ringing at one goes on to the next ready agent; the agent comes back on the
+        floor by saying ready again."""
+        notices: list[Notice] = []
+        for seat in self.absent(now, seen, limit):
+            notices += self._withdraw_offer(seat)
+            seat.state, seat.since, seat.call_id, seat.reason = "offline", now, None, DESK_LOST
             notices.append(self._agent_notice(seat, now))
         return [*notices, *self._offer_waiting(now)] if notices else []
 
@@ -261,6 +286,18 @@ class Floor:
         return now.astimezone(self.zone).date()
 
     # ---------------------------------------------------------------- internals
+    def _withdraw_offer(self, seat: Seat) -> list[Notice]:
+        """The call ringing at `seat` back to its queue, unoffered (the seat's state is the
+        caller's to set)."""
+        if seat.state != "ringing" or not seat.call_id:
+            return []
+        call = self.calls.get(seat.call_id)
+        seat.call_id = None
+        if call is None or call.state != "ringing":
+            return []
+        call.offered_to = None
+        return [Notice("offer_withdrawn", {"call_id": call.call_id}, seat.agent_id)]
+
     def _agent_notice(self, seat: Seat, now: datetime) -> Notice:
         return Notice("agent", self.seat_view(seat, now))
 
