@@ -217,13 +217,17 @@ def test_a_seat_whose_desk_went_away_goes_offline_and_its_offer_moves_on():
     assert offers(floor.finish_wrap_up("a2", True, at(96))) == [("a2", "c1")]
 
 
-def test_a_desk_seen_or_a_state_changed_within_the_limit_keeps_the_seat():
+def test_a_seat_counts_from_its_desk_last_seen_not_from_what_the_floor_did_to_it():
     limit = timedelta(seconds=60)
-    floor = floor_with("a1", "a2")
+    floor = floor_with("a1", "a2", "a3")
     floor.set_state("a1", "ready", at(1))
-    floor.set_state("a2", "ready", at(100))  # changed its state just now
-    assert floor.leave_absent(at(110), {"a1": at(55)}, limit) == []
-    assert floor.absent(at(115), {"a1": at(55)}, limit) == [floor.seats["a1"]]
+    floor.set_state("a3", "ready", at(1.5))  # never seen: counts from its last change
+    floor.call_ringing("c1", "95598", at(50), None, at(50))  # rings at a1 ...
+    floor.ring_no_answer(at(58), timedelta(seconds=8))  # ... and out: a1 changed at 58 s
+    seen = {"a1": at(40), "a2": at(55)}
+    assert floor.leave_absent(at(99), seen, limit) == []
+    assert floor.absent(at(100), seen, limit) == [floor.seats["a1"]]
+    assert floor.absent(at(115), seen, limit) == [floor.seats["a1"], floor.seats["a2"]]
 
 
 def test_signing_in_after_the_desk_was_lost_starts_not_ready_without_the_old_reason():

@@ -78,6 +78,7 @@ async def callback(
     cookie = await sessions.create(principal.subject, tokens)
     if principal.has(Role.AGENT):  # the agent takes a seat on the floor
         hub = request.app.state.hub
+        await hub.seen([principal.subject], clock.now())
         async with hub.change() as step:
             seat = step.floor.sign_in(
                 principal.subject,

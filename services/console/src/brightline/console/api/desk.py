@@ -98,6 +98,7 @@ async def my_desk(caller: SoloAgent, hub: HubDep) -> DeskStateRead:
 @desk.put("/state", response_model=DeskStateRead)
 async def set_desk_state(body: DeskStateUpdate, caller: SoloAgent, hub: HubDep) -> DeskStateRead:
     """Ready, or not ready with a reason (break, meal, training, ...)."""
+    await hub.seen([caller.subject], clock.now())
     async with hub.change() as step:
         if caller.subject not in step.floor.seats:
             step.floor.sign_in(
@@ -124,6 +125,7 @@ async def wrap_up(body: DeskWrapUp, caller: SoloAgent, hub: HubDep) -> DeskState
             "choose why you are not ready",
             errors=[{"field": "reason", "message": "required when ready is false"}],
         )
+    await hub.seen([caller.subject], clock.now())
     async with hub.change() as step:
         seat = step.floor.seats.get(caller.subject)
         call_id = body.call_id or (seat.call_id if seat else None)

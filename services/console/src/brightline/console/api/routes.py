@@ -129,6 +129,7 @@ async def hang_up(
             "agentExtension": caller.principal.staff_no or caller.subject,
         },
     )
+    await hub.seen([caller.subject], clock.now())  # wrap-up follows at this desk
     async with hub.change() as step:
         step.add(step.floor.call_ended(call_id, "normal", clock.now()))
     return {

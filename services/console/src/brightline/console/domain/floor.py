@@ -145,14 +145,16 @@ class Floor:
         return [*notices, *self._offer_waiting(now)] if notices else []
 
     def absent(self, now: datetime, seen: Mapping[str, datetime], limit: timedelta) -> list[Seat]:
-        """Seats on the floor whose desk has not been seen for `limit`: no event stream open,
-        no look at the desk (`seen`, by agent) and no change of state (`since`) in that time.
-        A seat with a call in hand stays: the call goes on at the switch without the page."""
+        """Seats on the floor whose desk has not been seen (`seen`, by agent: an event stream
+        open, a look at the desk, an act of its agent) for `limit`; a seat never seen counts
+        from its last change. What the floor itself did to a seat (a call rang out at it) is no
+        sign of anyone there. A seat with a call in hand stays: the call goes on at the switch
+        without the page."""
         gone = []
         for seat in self.seats.values():
             if seat.state in ("offline", "talking"):
                 continue
-            last = max((t for t in (seen.get(seat.agent_id), seat.since) if t), default=None)
+            last = seen.get(seat.agent_id) or seat.since
             if last is None or now - last >= limit:
                 gone.append(seat)
         return gone
