@@ -34,7 +34,9 @@ async def new_order(client, kafka_bootstrap, topic_prefix, **fields) -> dict:
 
 
 async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, topic_prefix):
-    order = await new_order(client, kafka_bootstrap, topic_prefix)
+    order = await new_order(
+        client, kafka_bootstrap, topic_prefix, caller_name="王小明", phone="13912345678"
+    )
     assert order["crew_id"] == "unit-n-crew-a"  # the nearer of two idle crews
     assert order["area_class"] == "urban"
     crew_a = await sign_in(client, "unit-n-crew-a-m1")
@@ -187,9 +189,10 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     )
     assert sent_back.status_code == 200, sent_back.text
     assert sent_back.json()["status"] == "on_site" and not sent_back.json()["awaiting_review"]
-    # The crew has it on site again, told why, and puts it right.
+    # The crew has it on site again, told why, and puts it right (the customer's phone at hand).
     mine = (await client.get(f"/mobile/orders/{oid}", headers=crew_a)).json()
     assert (mine["status"], mine["sent_back_reason"]) == ("on_site", why)
+    assert (mine["customer_name"], mine["customer_phone"]) == ("王小明", "13912345678")
     assert mine["allowed_next"] == ["resolved", "cancelled"]
     # Its steps now come after the send-back (our clock, allowing the phone's skew).
     t1 = datetime.now(UTC).replace(microsecond=0)
@@ -208,6 +211,15 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     assert approved.json()["reviewed_by"] == "sup-1" and not approved.json()["awaiting_review"]
     twice = await client.post(f"/work-orders/{oid}/return-approval", headers=SUPERVISOR)
     assert twice.status_code == 409 and twice.json()["status_now"] == "returned"
+    # Done with: in the crew's history the customer is masked again, as before it accepted.
+    done = (await client.get(f"/mobile/orders/{oid}", headers=crew_a)).json()
+    assert (done["customer_name"], done["customer_phone"]) == ("王**", "139****5678")
+    [listed_done] = [
+        o
+        for o in (await client.get("/mobile/orders", headers=crew_a)).json()["items"]
+        if o["id"] == oid
+    ]
+    assert listed_done["customer_phone"] == "139****5678"
     waiting = await client.get(
         "/work-orders", params={"status": "awaiting_review"}, headers=SUPERVISOR
     )

@@ -85,12 +85,18 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
-# Before the crew accepts, the order is only offered: the customer's name and phone stay masked.
-UNMASKED_FROM = ("accepted", "en_route", "on_site", "resolved", "returned")
+# The customer's name and phone are the crew's while it has the order in hand: from accepting
+# it (offered only, they stay masked) until its return has passed review (sent back, the crew
+# may need to call again). Finished or cancelled, the order stays in the crew's history masked.
+IN_HAND = ("accepted", "en_route", "on_site", "resolved")
+
+
+def customer_shown(order: WorkOrder) -> bool:
+    return order.status in IN_HAND or order.awaiting_review
 
 
 async def _mobile_read(repo: WorkOrderRepository, order: WorkOrder) -> MobileOrderRead:
-    shown = order.status in UNMASKED_FROM
+    shown = customer_shown(order)
     photos = [
         PhotoRead.model_validate(p, from_attributes=True) for p in await repo.attachments(order.id)
     ]
