@@ -4,7 +4,9 @@ arriving in the "wrong" order end in the same view, keyset pages, search filters
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -183,3 +185,47 @@ async def test_keyset_pages_filters_and_exports(records, infra_env):
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
     assert len(rows) == 8 and rows[1][0] == tickets[-1].ticket_no
     assert (await records.get("/tickets/export", headers=AGENT)).status_code == 403
+
+
+async def test_a_caller_withheld_is_neither_searched_for_nor_led_to(records, infra_env):
+    """A complaint's caller is shown to its first-ask owner and the supervisor only; another agent
+    finds the complaint, but a search by the caller's phone, name or address does not match it
+    (a match would say who complained), and its timeline does not give the call's id (intake
+    answers a call's id with the caller's number)."""
+    bootstrap, prefix = infra_env["kafka_bootstrap_servers"], infra_env["kafka_topic_prefix"]
+    phone, street = f"139{uuid.uuid4().int % 10**8:08d}", f"路{uuid.uuid4().hex[:4]}"
+    others = recorded(
+        1,
+        ticket_type="complaint",
+        first_ask_owner="agent-9",
+        phone=phone,
+        address=f"河东区{street}1号",
+        call_id=f"call-{uuid.uuid4().hex[:8]}",
+    )
+    own = recorded(2, ticket_type="complaint", phone=phone, address=f"河东区{street}2号")
+    await publish(bootstrap, prefix, others, own, source="/brightline/intake")
+
+    async def both_in():
+        return len((await search(records, phone=phone))["items"]) == 2
+
+    await eventually(both_in)
+    for params in ({"phone": phone}, {"address": street}, {"name": "钱七"}):
+        found = [t["ticket_id"] for t in (await search(records, AGENT, **params))["items"]]
+        assert others.ticket_id not in found and own.ticket_id in found, params
+    listed = (await search(records, AGENT, ticket_type="complaint", limit=200))["items"]
+    shown = next(t for t in listed if t["ticket_id"] == others.ticket_id)
+    assert shown["identity_hidden"] and shown["phone"] is None
+
+    async def timeline(headers) -> dict:
+        got = await records.get(f"/tickets/{others.ticket_id}/timeline", headers=headers)
+        assert got.status_code == 200, got.text
+        return got.json()
+
+    assert {e["call_id"] for e in (await timeline(SUPERVISOR))["entries"]} == {others.call_id}
+    assert {e["call_id"] for e in (await timeline(AGENT))["entries"]} == {None}
+
+    # A cursor naming a time PostgreSQL cannot be sent is refused like any other bad cursor.
+    for at in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+        crafted = base64.urlsafe_b64encode(json.dumps([at, "x"]).encode()).decode()
+        bad = await records.get("/tickets", params={"cursor": crafted}, headers=SUPERVISOR)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor", at

@@ -25,6 +25,7 @@ from brightline.records.adapters.repository import (
     SearchQuery,
     TicketRepository,
 )
+from brightline.records.api.routes import ticket_read
 from brightline.records.domain.model import NO_DEPARTMENT
 from brightline.records.main import SERVICE_DIR
 
@@ -63,8 +64,11 @@ async def test_sql_visibility_equals_the_rules(sessions):
         [None, NO_DEPARTMENT, "dept-a", "dept-b"],
         [None, "李 四", "s-0042"],
         ["agent-1", "agent-9"],
+        [False, True],
     )
-    for n, (ticket_type, department, party, owner) in enumerate(combos):
+    # Every ticket is the same caller's, so a search by their phone, name or address tells a
+    # viewer which tickets are theirs.
+    for n, (ticket_type, department, party, owner, anonymous) in enumerate(combos):
         rows.append(
             {
                 "ticket_id": f"v-{n}-{uuid.uuid4().hex[:6]}",
@@ -75,20 +79,28 @@ async def test_sql_visibility_equals_the_rules(sessions):
                 "department_id": department,
                 "reported_party": party,
                 "reported_party_norm": "".join(party.split()).casefold() if party else None,
-                "anonymous": False,
+                "anonymous": anonymous,
+                "caller_name": "周建国",
+                "phone": "13800138000",
+                "phone_norm": "13800138000",
+                "address": "西湖区文三路100号",
             }
         )
     async with sessions() as session, session.begin():
         await session.execute(
             sa.text(
                 "INSERT INTO tickets (ticket_id, ticket_no, ticket_type, recorded_at, "
-                "first_ask_owner, department_id, reported_party, reported_party_norm, anonymous) "
+                "first_ask_owner, department_id, reported_party, reported_party_norm, anonymous, "
+                "caller_name, phone, phone_norm, address, name_grams, address_grams) "
                 "VALUES (:ticket_id, :ticket_no, :ticket_type, :recorded_at, :first_ask_owner, "
-                ":department_id, :reported_party, :reported_party_norm, :anonymous)"
+                ":department_id, :reported_party, :reported_party_norm, :anonymous, "
+                ":caller_name, :phone, :phone_norm, :address, "
+                "records_grams(:caller_name), records_grams(:address))"
             ),
             rows,
         )
     found_by: dict[str, set[str]] = {}
+    identified: dict[str, set[tuple[str | None, str | None]]] = {}
     for viewer in VIEWERS:
         async with sessions() as session, session.begin():
             repo = TicketRepository(session, ZoneInfo("Asia/Shanghai"))
@@ -102,10 +114,33 @@ async def test_sql_visibility_equals_the_rules(sessions):
             found, _ = await repo.search(SearchQuery(), rules=rules, viewer=viewer, limit=1000)
             assert {f.ticket_id for f in found} == expected, viewer
             found_by[viewer.subject] = {f.ticket_type for f in found}
+            # By the caller's phone, name or address: only the tickets that show this viewer
+            # who called (ticket_read's own decision), never one that withholds the caller.
+            shown = {
+                v.ticket_id
+                for v in views
+                if v.ticket_id in expected and not ticket_read(v, rules, viewer).identity_hidden
+            }
+            for query in (
+                SearchQuery(phone="13800138000"),
+                SearchQuery(name="建国"),
+                SearchQuery(address="文三路"),
+            ):
+                by_caller, _ = await repo.search(query, rules=rules, viewer=viewer, limit=1000)
+                assert {f.ticket_id for f in by_caller} == shown, (viewer, query)
+            identified[viewer.subject] = {
+                (v.ticket_type, v.first_ask_owner) for v in views if v.ticket_id in shown
+            }
     # The rules really discriminate: reports are found by supervisors and the handling
     # department's caseworkers, never by agents or other departments.
     assert "report" not in found_by["agent-1"] and "report" in found_by["sup-1"]
     assert "report" in found_by["cw-1"] and found_by["cw-3"] <= {"repair", "consultation"}
+    # A complaint is found by every agent, but its caller is searched for by its first-ask owner
+    # only; a report's by nobody in records.
+    assert "complaint" in found_by["agent-1"]
+    assert ("complaint", "agent-1") in identified["agent-1"]
+    assert ("complaint", "agent-9") not in identified["agent-1"]
+    assert not any(t == "report" for t, _ in identified["sup-1"])
     # A case returned to the centre (NO_DEPARTMENT) is no caseworker's.
     returned = {r["ticket_id"] for r in rows if r["department_id"] == NO_DEPARTMENT}
     for viewer in ("cw-1", "cw-2", "cw-3"):

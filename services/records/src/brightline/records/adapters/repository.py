@@ -6,7 +6,7 @@ import base64
 import json
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brightline.confidentiality import Confidentiality, Viewer
+from brightline.confidentiality.rules import ReaderRule
 from brightline.contracts import jsontext
 from brightline.contracts.events.casework import CaseType
 from brightline.messaging.unit_of_work import Riding
@@ -321,7 +322,10 @@ class Cursor:
         parsed = datetime.fromisoformat(at)
         if parsed.tzinfo is None or not isinstance(ticket_id, str):
             raise ValueError("not a cursor")
-        return cls(parsed, ticket_id)
+        try:  # year 1 east of UTC, or 9999 west of it, is no time PostgreSQL can be sent
+            return cls(parsed.astimezone(UTC), ticket_id)
+        except OverflowError as error:
+            raise ValueError("not a cursor") from error
 
 
 def visibility(rules: Confidentiality, viewer: Viewer) -> tuple[str, dict[str, Any]]:
@@ -343,15 +347,7 @@ def visibility(rules: Confidentiality, viewer: Viewer) -> tuple[str, dict[str, A
             elif "caseworker" in viewer.roles and viewer.department_id:
                 conditions.append("department_id = :v_dept")
         else:
-            for reader in rule.found_by:
-                if reader.role not in viewer.roles:
-                    continue
-                parts = ["TRUE"]
-                if reader.department == "handling":
-                    parts.append("department_id = :v_dept" if viewer.department_id else "FALSE")
-                if reader.first_ask_owner:
-                    parts.append("first_ask_owner = :v_subject")
-                conditions.append(" AND ".join(parts))
+            conditions += [c for c in (_reader_sql(r, viewer) for r in rule.found_by) if c]
         if not conditions:
             continue
         allowed = " OR ".join(f"({c})" for c in conditions)
@@ -363,6 +359,50 @@ def visibility(rules: Confidentiality, viewer: Viewer) -> tuple[str, dict[str, A
         params[f"v_type_{n}"] = case_type
         clauses.append(f"(ticket_type = :v_type_{n} AND ({allowed}))")
     return "(" + " OR ".join(clauses) + ")", params
+
+
+def _reader_sql(reader: ReaderRule, viewer: Viewer) -> str | None:
+    """ReaderRule.admits as SQL (None: never this viewer)."""
+    if reader.role not in viewer.roles:
+        return None
+    parts = ["TRUE"]
+    if reader.department == "handling":
+        parts.append("department_id = :v_dept" if viewer.department_id else "FALSE")
+    if reader.first_ask_owner:
+        parts.append("first_ask_owner = :v_subject")
+    return " AND ".join(parts)
+
+
+def identity_visibility(rules: Confidentiality, viewer: Viewer) -> tuple[str, dict[str, Any]]:
+    """Where records shows this viewer the caller's name, phone and address (TicketRead's
+    `identity_hidden` false) as SQL over the tickets table, with visibility()'s parameters.
+    A search by phone, name or address matches only these tickets: a match on a ticket whose
+    caller is withheld would tell the searcher who made that complaint or report. Mirrors
+    `not anonymous and (not a case or rules.may_see_identity)`."""
+    params: dict[str, Any] = {}
+    clauses = ["(ticket_type IS NULL OR ticket_type <> ALL(:v_case_types))"]
+    for n, case_type in enumerate(CASE_TYPES):
+        rule = rules.rule_for(case_type)
+        if not rule.identity_shown:
+            continue
+        # may_see_case: caseworkers see their own department's cases only
+        if viewer.roles & {"supervisor", "agent", "integration"}:
+            sees_case = "TRUE"
+        elif "caseworker" in viewer.roles and viewer.department_id:
+            sees_case = "department_id = :v_dept"
+        else:
+            continue
+        readers = [c for c in (_reader_sql(r, viewer) for r in rule.contact_readers) if c]
+        if not readers:
+            continue
+        allowed = f"({sees_case}) AND (" + " OR ".join(f"({c})" for c in readers) + ")"
+        if rule.hidden_from_reported_party and viewer.identities:
+            allowed += (
+                " AND (reported_party_norm IS NULL OR reported_party_norm <> ALL(:v_identities))"
+            )
+        params[f"i_type_{n}"] = case_type
+        clauses.append(f"(ticket_type = :i_type_{n} AND {allowed})")
+    return "(NOT anonymous AND (" + " OR ".join(clauses) + "))", params
 
 
 def _view(row) -> TicketView:
@@ -447,6 +487,10 @@ class TicketRepository:
         visible, visible_params = visibility(rules, viewer)
         where.append(visible)
         params.update(visible_params)
+        if query.phone or query.name or query.address:
+            shown, shown_params = identity_visibility(rules, viewer)
+            where.append(shown)
+            params.update(shown_params)
         if after:
             where.append("(recorded_at, ticket_id) < (:after_at, :after_id)")
             params["after_at"], params["after_id"] = after.recorded_at, after.ticket_id

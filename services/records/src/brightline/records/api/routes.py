@@ -319,9 +319,16 @@ async def get_timeline(
             uow, ticket_id, rules=rules, viewer=viewer, tz=business_tz(request), action="timeline"
         )
         entries = await repo.timeline(ticket)
+    read = ticket_read(ticket, rules, viewer)
     return TimelineRead(
-        ticket=ticket_read(ticket, rules, viewer),
-        entries=[TimelineEntryRead.model_validate(dict(e)) for e in entries],
+        ticket=read,
+        entries=[
+            TimelineEntryRead.model_validate(
+                # The call's id leads to the caller's number at intake: withheld with the caller.
+                {**e, "call_id": None} if read.identity_hidden else dict(e)
+            )
+            for e in entries
+        ],
     )
 
 

@@ -43,7 +43,9 @@ class TimelineEntryRead(BaseModel):
     occurred_at: datetime
     source: str
     ticket_id: str | None
-    call_id: str | None
+    call_id: str | None = Field(
+        description="null where the ticket's caller is withheld (`identity_hidden`)"
+    )
     incident_id: str | None
     data: dict[str, Any] = Field(description="The event's data without personal fields")
 
