@@ -3,11 +3,13 @@ a time nobody could mean is refused with 422 naming the field, and nothing is re
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from dispatch_helpers import INTEGRATION
 
 pytestmark = pytest.mark.integration
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def planned(**fields) -> dict:
@@ -52,6 +54,23 @@ async def test_a_planned_outage_at_a_time_nobody_could_mean_is_refused_naming_it
     kept = await client.post("/planned-outages", json=planned(), headers=INTEGRATION)
     assert kept.status_code == 201, kept.text
     assert kept.json()["notice_late"] is False
+
+    # Asking which outages end after a time: the same edge. A naive time was read as UTC (eight
+    # hours off Beijing's), and year 1 east of UTC was a 500.
+    for at in ("2026-12-18T13:00:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+        asked = await client.get(
+            "/planned-outages", params={"ending_after": at}, headers=INTEGRATION
+        )
+        assert asked.status_code == 422, (at, asked.text)
+        assert [e["field"] for e in asked.json()["errors"]] == ["query.ending_after"]
+    ending = datetime.fromisoformat(kept.json()["ends_at"])
+    for at, listed in ((ending - timedelta(minutes=1), True), (ending, False)):
+        asked = await client.get(
+            "/planned-outages",
+            params={"ending_after": at.astimezone(BEIJING).isoformat()},
+            headers=INTEGRATION,
+        )
+        assert (kept.json()["id"] in {o["id"] for o in asked.json()}) is listed, at
 
 
 async def test_a_supply_fact_from_a_clock_years_off_is_refused(client):

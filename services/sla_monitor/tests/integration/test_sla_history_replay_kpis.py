@@ -322,6 +322,21 @@ async def test_live_breaches_equal_a_replay_of_the_history(monitor):
     assert verify.json()["equal"] is True
     assert len(verify.json()["live_breaches"]) == 7
     assert (await client.post("/replay/verify", headers=AGENT)).status_code == 403
+    # Cut minutes before the last breach, the live side leaves out what came after, as the
+    # replay does.
+    last = max(datetime.fromisoformat(at) for _, _, at in live_breaches)
+    earlier = await client.post(
+        "/replay/verify",
+        params={"until": (last - timedelta(minutes=5)).isoformat()},
+        headers=SUPERVISOR,
+    )
+    assert earlier.status_code == 200, earlier.text
+    assert earlier.json()["equal"] is True, earlier.json()
+    assert len(earlier.json()["live_breaches"]) < 7
+    for bad in ("2026-12-08T00:00:00", "9999-12-31T23:59:59-05:00"):
+        refused = await client.post("/replay/verify", params={"until": bad}, headers=SUPERVISOR)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.json()["errors"][0]["field"] == "query.until"
 
     open_breaches = (await client.get("/breaches", headers=AGENT)).json()
     assert {b["subject_id"] for b in open_breaches} == {"wo3", "k1", "cb1"}

@@ -21,6 +21,9 @@ if len(sys.argv) > 1 and sys.argv[1] == "replay":
     async def main() -> int:
         settings = SlaMonitorSettings()
         until = datetime.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else clock.now()
+        if until.tzinfo is None:
+            print(f"{sys.argv[2]}: give the time with its offset (+08:00)", file=sys.stderr)
+            return 2
         engine = create_engine(
             database_url(server_url(settings.database_url), settings.database_name)
         )
@@ -29,11 +32,15 @@ if len(sys.argv) > 1 and sys.argv[1] == "replay":
             live = sorted(
                 k
                 for t in await DeadlineRepository(session).all_tracked()
-                for k in live_breach_keys(t)
+                for k in live_breach_keys(t, until)
             )
         await engine.dispose()
         book = handlers.policy_book(tuple(settings.policy_packs), tuple(settings.policy_pack_files))
-        replayed = (await replay(history, until, book=book)).breaches
+        replayed = [
+            k
+            for k in (await replay(history, until, book=book)).breaches
+            if datetime.fromisoformat(k[2]) <= until
+        ]
         print(
             json.dumps(
                 {

@@ -30,7 +30,7 @@ from brightline.platform.auth import (
     SupervisorOrSystem,
 )
 from brightline.platform.problems import Problem
-from brightline.platform.validation import Said, SystemTime
+from brightline.platform.validation import BusinessMoment, Said, SystemTime
 
 router = APIRouter(prefix="/planned-outages", tags=["planned-outages"])
 
@@ -167,7 +167,9 @@ async def list_planned_outages(
     uow: UnitOfWorkDep,
     who: DeskOrSystem,
     area_code: Annotated[str | None, Query(max_length=64)] = None,
-    ending_after: datetime | None = None,
+    ending_after: Annotated[
+        BusinessMoment | None, Query(description="with its offset: +08:00 for Beijing time")
+    ] = None,
 ) -> list[PlannedOutageRead]:
     async with uow:
         found = await PlannedOutageRepository(uow.session).find(

@@ -18,7 +18,7 @@ from brightline.messaging import UnitOfWorkDep
 from brightline.platform import clock
 from brightline.platform.auth import Staff, Supervisor
 from brightline.platform.problems import Problem
-from brightline.platform.validation import BusinessDay, HappenedAt, Said, near_now
+from brightline.platform.validation import BusinessDay, BusinessMoment, HappenedAt, Said, near_now
 from brightline.sla_monitor import handlers, kpis
 from brightline.sla_monitor.adapters.repository import (
     DeadlineRepository,
@@ -533,32 +533,42 @@ class ReplayReport(BaseModel):
 
 @replay_router.post("/verify", response_model=ReplayReport)
 async def verify_replay(
-    request: Request, uow: UnitOfWorkDep, who: Supervisor, until: datetime | None = None
+    request: Request,
+    uow: UnitOfWorkDep,
+    who: Supervisor,
+    until: Annotated[BusinessMoment | None, Query(description="with its offset")] = None,
 ) -> ReplayReport:
     """Rebuild the monitor's state from its logged input events and compare the breaches with the
-    live tables (both cut at `until`, default now)."""
+    live tables: on both sides the breaches and escalations dated by `until` (default now) and not
+    retracted."""
     until = until or clock.now()
     async with uow:
         history = await HistoryRepository(uow.session).history()
         live = await DeadlineRepository(uow.session).all_tracked()
     replayed = await replay(history, until, book=book_of(request))
-    live_keys = sorted(k for t in live for k in live_breach_keys(t))
+    live_keys = sorted(k for t in live for k in live_breach_keys(t, until))
+    # A deadline met late is breached by the event that met it, whenever that came: both sides
+    # count the breaches dated by `until`.
+    replayed_keys = [k for k in replayed.breaches if datetime.fromisoformat(k[2]) <= until]
     return ReplayReport(
         until=until,
         events=len(history),
         live_breaches=live_keys,
-        replayed_breaches=replayed.breaches,
-        equal=live_keys == replayed.breaches,
+        replayed_breaches=replayed_keys,
+        equal=live_keys == replayed_keys,
     )
 
 
-def live_breach_keys(tracked) -> list[tuple[str, str, str]]:
+def live_breach_keys(tracked, until: datetime) -> list[tuple[str, str, str]]:
+    """The live tables' breaches and escalations dated by `until` and not retracted."""
     d = tracked.deadline
     if d is None or d.breached_at is None or d.breach_retracted_at is not None:
         return []
+    if d.breached_at > until:
+        return []
     keys = [(tracked.deadline_id, "breach", utc_iso(d.breached_at))]
     for level in tracked.limit.levels("breach"):
-        if level.at in d.escalations_sent:
+        if level.at in d.escalations_sent and d.due_at + level.delay <= until:
             keys.append((tracked.deadline_id, level.at, utc_iso(d.due_at + level.delay)))
     return keys
 
