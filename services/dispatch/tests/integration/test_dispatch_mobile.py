@@ -33,6 +33,14 @@ async def new_order(client, kafka_bootstrap, topic_prefix, **fields) -> dict:
     return await order_of(client, t.ticket_id, status="assigned")
 
 
+async def offered_at(client, oid: str) -> datetime:
+    """The whole second after the order was offered: a step the phone times earlier is recorded
+    at the offer (model.check_step_time), one timed from it as the phone says."""
+    history = (await client.get(f"/work-orders/{oid}/history", headers=SUPERVISOR)).json()
+    offered = max(datetime.fromisoformat(h["at"]) for h in history)
+    return offered.replace(microsecond=0) + timedelta(seconds=1)
+
+
 async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, topic_prefix):
     order = await new_order(
         client, kafka_bootstrap, topic_prefix, caller_name="王小明", phone="13912345678"
@@ -41,8 +49,8 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     assert order["area_class"] == "urban"
     crew_a = await sign_in(client, "unit-n-crew-a-m1")
     oid = order["id"]
-    # Device times a few minutes back: within the clock skew of the order's creation, in order.
-    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=4)
+    # Device times from the offer on, up to minutes ahead of ours: within the phone's clock skew.
+    t0 = await offered_at(client, oid)
 
     listed = await client.get("/mobile/orders", headers=crew_a)
     assert listed.status_code == 200
@@ -194,8 +202,8 @@ async def test_whole_state_machine_through_the_phone(client, kafka_bootstrap, to
     assert (mine["status"], mine["sent_back_reason"]) == ("on_site", why)
     assert (mine["customer_name"], mine["customer_phone"]) == ("王小明", "13912345678")
     assert mine["allowed_next"] == ["resolved", "cancelled"]
-    # Its steps now come after the send-back (our clock, allowing the phone's skew).
-    t1 = datetime.now(UTC).replace(microsecond=0)
+    # Its steps now come after its earlier ones (the same phone's clock, minutes ahead of ours).
+    t1 = t0 + timedelta(seconds=190)
     for action, body, at in (
         ("resolution", {"cause": "表箱进线熔丝熔断"}, t1),
         ("return", None, t1 + timedelta(seconds=1)),
@@ -284,7 +292,7 @@ async def test_offline_replay_has_one_effect(client, kafka_bootstrap, topic_pref
     order = await new_order(client, kafka_bootstrap, topic_prefix)
     crew_a = await sign_in(client, "unit-n-crew-a-m1")
     oid = order["id"]
-    offline_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
+    offline_at = await offered_at(client, oid)  # accepted at once, sent when back in coverage
     queued = step(offline_at, key="phone-queue-1")
 
     first = await client.post(f"/mobile/orders/{oid}/accept", headers={**crew_a, **queued})
@@ -338,6 +346,13 @@ async def test_a_crew_never_reaches_another_crews_order(client, kafka_bootstrap,
         f"/mobile/orders/{oid}/accept", headers={**crew_b, **step(datetime.now(UTC))}
     )
     assert accept.status_code == 404
+    # An id longer than any order's is as unknown, not a 500 (its idempotency scope was too
+    # long for the column before the order was even looked up).
+    for path in ("accept", "en-route"):
+        unknown = await client.post(
+            f"/mobile/orders/{'x' * 120}/{path}", headers={**crew_b, **step(datetime.now(UTC))}
+        )
+        assert unknown.status_code == 404, unknown.text
     assert (await client.get(f"/work-orders/{oid}", headers=AGENT)).json()["status"] == "assigned"
     # Crew tokens do not open the staff routes; dispatch signs no one in (the provider does).
     assert (await client.get(f"/work-orders/{oid}", headers=crew_b)).status_code == 403
@@ -373,6 +388,28 @@ async def test_fault_in_customer_installation_closes_as_paid_service(
         headers={**crew_a, **step(now)},
     )
     assert rejected.status_code == 413
+    assert rejected.json()["errors"][0]["field"] == "photos.0.data_base64"
+    # A page sent as a photo of the repair (or a PNG called a JPEG): not the evidence it claims.
+    for content_type, data in (
+        ("image/jpeg", b"<html><script>alert(1)</script></html>"),
+        ("image/jpeg", b"\x89PNG\r\n\x1a\n" + b"\0" * 64),
+    ):
+        lying = await client.post(
+            f"/mobile/orders/{oid}/resolution",
+            json={
+                "cause": "x",
+                "photos": [
+                    {
+                        "filename": "../../evil.jpg",
+                        "content_type": content_type,
+                        "data_base64": base64.b64encode(data).decode(),
+                    }
+                ],
+            },
+            headers={**crew_a, **step(now)},
+        )
+        assert lying.status_code == 422, lying.text
+        assert lying.json()["errors"][0]["field"] == "photos.0.data_base64"
     resolved = await client.post(
         f"/mobile/orders/{oid}/resolution",
         json={"cause": "户内开关故障", "customer_installation": True},

@@ -470,6 +470,34 @@ async def test_the_board_reads_the_open_orders_most_urgent_first_with_the_acts_e
 # --- 6. step times that cannot be true ------------------------------------------------------
 
 
+async def test_a_phone_behind_our_clock_records_its_steps_at_the_offer_not_before(
+    client, kafka_bootstrap, topic_prefix
+):
+    """A phone a few minutes slow is within the clock skew allowed; its steps are recorded no
+    earlier than the offer (the board and the timeline showed the crew on site before the ticket
+    was recorded)."""
+    t = ticket("unit-n-01", fault_scope="own_home", latitude=SITE[0], longitude=SITE[1])
+    await publish_tickets(kafka_bootstrap, topic_prefix, t)
+    order = await crewed(client, t.ticket_id)
+    crew = await sign_in(client, f"{order['crew_id']}-m1")
+    oid = order["id"]
+    history = (await client.get(f"/work-orders/{oid}/history", headers=SUPERVISOR)).json()
+    offered = max(datetime.fromisoformat(h["at"]) for h in history)
+    slow = offered - timedelta(seconds=200)
+    for n, path in enumerate(("accept", "en-route")):
+        moved = await client.post(
+            f"/mobile/orders/{oid}/{path}", headers={**crew, **step(slow + timedelta(seconds=n))}
+        )
+        assert moved.status_code == 200, moved.text
+    history = (await client.get(f"/work-orders/{oid}/history", headers=SUPERVISOR)).json()
+    steps = {h["status"]: datetime.fromisoformat(h["at"]) for h in history}
+    assert steps["accepted"] == offered and steps["en_route"] == offered
+    board = (await client.get(f"/work-orders/{oid}", headers=AGENT)).json()
+    assert datetime.fromisoformat(board["updated_at"]) >= datetime.fromisoformat(
+        board["created_at"]
+    )
+
+
 async def test_impossible_step_times_are_refused_naming_the_field_and_write_nothing(
     client, kafka_bootstrap, topic_prefix
 ):
@@ -701,6 +729,15 @@ async def test_the_crew_sees_ticket_customer_deadline_and_notes_and_asks_to_canc
     asked = await ask("客户说好像来电了")
     assert (asked["status"], asked["cancel_requested"]) == ("en_route", True)
     assert asked["cancel_reason"] == "客户说好像来电了"
+    # Asked again while it waits (a new key, not a retry): refused, the first request unchanged.
+    twice = await client.post(
+        f"/mobile/orders/{order['id']}/cancellation",
+        json={"reason": "客户又说没来电", "device_time": datetime.now(UTC).isoformat()},
+        headers={**crew, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert twice.status_code == 409 and "waits since" in twice.json()["detail"], twice.text
+    still = (await client.get(f"/mobile/orders/{order['id']}", headers=crew)).json()
+    assert still["cancel_reason"] == "客户说好像来电了"
 
     async def waiting() -> list[str]:
         found = await client.get(

@@ -250,6 +250,23 @@ def test_step_times_must_be_plausible():
         check_step_time(NOW - timedelta(hours=2), **{**STEP, "last_crew_step_at": None})
 
 
+def test_a_phone_behind_our_clock_records_its_steps_no_earlier_than_the_offer():
+    offered = NOW - timedelta(minutes=50)
+    first = {**STEP, "last_crew_step_at": None}
+    assert check_step_time(NOW - timedelta(minutes=10), **first) == NOW - timedelta(minutes=10)
+    # Accepted "4 minutes before the offer" by a phone 5 minutes behind: at the offer.
+    accepted = check_step_time(offered - timedelta(minutes=4), **first)
+    assert accepted == offered
+    # Its next step, a second later on the same slow clock, follows it at the offer too.
+    assert (
+        check_step_time(
+            offered - timedelta(minutes=4) + timedelta(seconds=1),
+            **{**STEP, "last_crew_step_at": accepted},
+        )
+        == offered
+    )
+
+
 def incident(iid, transformer=None, feeder=None, lat=None, lon=None, last=NOW):
     return OpenIncident(iid, transformer, feeder, lat, lon, None, last)
 
@@ -319,6 +336,21 @@ def test_a_crews_request_to_cancel_changes_nothing_until_the_dispatcher_answers(
     assert not o.cancel_requested and o.cancel_requested_at is None
     with pytest.raises(IllegalTransition):
         o.request_cancel(NOW, "m1", "too late")
+
+
+def test_a_request_to_cancel_waits_through_a_new_offer_and_is_not_asked_twice():
+    o = order()
+    o.assign("c1", NOW, NOW + timedelta(minutes=5), actor="dispatch", reason="new order")
+    o.request_cancel(NOW, "c1-m1", "客户说已来电")
+    with pytest.raises(IllegalTransition, match="waits since"):
+        o.request_cancel(NOW + timedelta(seconds=1), "c1-m1", "客户又说没电")
+    assert o.cancel_reason == "客户说已来电" and o.cancel_requested_at == NOW
+    # The offer times out and goes to another crew: the dispatcher still has to answer.
+    o.assign("c2", NOW, NOW + timedelta(minutes=10), actor="dispatch", reason="accept timeout")
+    assert o.crew_id == "c2" and o.cancel_requested and o.cancel_reason == "客户说已来电"
+    # The new crew going to the fault after all withdraws it.
+    o.accept(NOW, "c2-m1")
+    assert not o.cancel_requested and o.cancel_reason is None
 
 
 def test_a_history_note_is_not_a_crew_step():

@@ -11,6 +11,7 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 
 from brightline.messaging import idempotency
+from brightline.messaging.schema import idempotency_keys
 from brightline.messaging.unit_of_work import UnitOfWork
 from brightline.platform.auth import CURRENT_PRINCIPAL
 from brightline.platform.problems import Problem
@@ -22,12 +23,21 @@ _KEY = re.compile(r"[\x21-\x7e]{1,200}")
 IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
+SCOPE_LENGTH: int = idempotency_keys.c.scope.type.length  # type: ignore[attr-defined]
+
+
 def caller_scope(scope: str) -> str:
-    """The scope of a key, per caller: one user's key never replays another user's response."""
+    """The scope of a key, per caller: one user's key never replays another user's response.
+    A scope that names what the request names (`mobile:<crew>:<order>:accept`) is as long as the
+    path's ids; past the column's length it keeps its start and a digest of the whole (a 60-character
+    order id in the path was a 500 from PostgreSQL, before the order was even looked up)."""
     principal = CURRENT_PRINCIPAL.get()
-    if principal is None:
+    if principal is not None:
+        scope = f"{scope}@{hashlib.sha256(principal.subject.encode()).hexdigest()[:16]}"
+    if len(scope) <= SCOPE_LENGTH:
         return scope
-    return f"{scope}@{hashlib.sha256(principal.subject.encode()).hexdigest()[:16]}"
+    digest = hashlib.sha256(scope.encode()).hexdigest()[:32]
+    return f"{scope[: SCOPE_LENGTH - len(digest) - 1]}#{digest}"
 
 
 class IdempotentCommand:

@@ -726,10 +726,10 @@ async def crew_transition(
     order = await orders.get(command.work_order_id, for_update=True)
     if order is None or order.crew_id != command.crew_id:
         raise NotFound(command.work_order_id)
-    at, who, received = command.device_time, command.member_id, clock.now()
+    who, received = command.member_id, clock.now()
     history = await orders.history(order.id)
-    check_step_time(
-        at,
+    at = check_step_time(
+        command.device_time,
         now=received,
         created_at=order.created_at,
         last_server_step_at=max(

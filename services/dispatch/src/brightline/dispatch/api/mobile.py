@@ -19,6 +19,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import filetype
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -79,10 +80,13 @@ def mask_name(name: str | None) -> str | None:
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """13812345678 -> 138****5678."""
-    if not phone or len(phone) < 7:
-        return "*" * len(phone) if phone else phone
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    """13812345678 -> 138****5678; a shorter number (a landline without its area code,
+    8765432) keeps only its last two (3 + 4 shown of a 7-digit number was the whole number)."""
+    if not phone:
+        return phone
+    shown_head, shown_tail = (3, 4) if len(phone) >= 11 else (0, 2 if len(phone) >= 6 else 0)
+    hidden = len(phone) - shown_head - shown_tail
+    return phone[:shown_head] + "*" * hidden + phone[len(phone) - shown_tail :]
 
 
 # The customer's name and phone are the crew's while it has the order in hand: from accepting
@@ -253,15 +257,19 @@ def _require_key(key: str | None) -> str:
 
 
 def _photos(body: ResolveStep, settings: DispatchSettings) -> tuple[tuple[str, str, bytes], ...]:
+    """The photos as (filename, content type, bytes), each what it says it is: the reviewer reads
+    them as the evidence of the repair (HTML sent as image/jpeg was kept and served as a photo)."""
     if len(body.photos) > settings.max_photos_per_request:
         raise Problem(
             422,
             "too-many-photos",
             "Too many photos",
             f"at most {settings.max_photos_per_request} photos per request",
+            errors=[{"field": "photos", "message": "too many"}],
         )
     decoded = []
     for i, photo in enumerate(body.photos):
+        field = f"photos.{i}.data_base64"
         try:
             data = base64.b64decode(photo.data_base64, validate=True)
         except (binascii.Error, ValueError) as error:
@@ -270,16 +278,32 @@ def _photos(body: ResolveStep, settings: DispatchSettings) -> tuple[tuple[str, s
                 "bad-photo",
                 "A photo is not valid base64",
                 f"photos[{i}]",
-                errors=[{"field": f"photos.{i}.data_base64", "message": "not base64"}],
+                errors=[{"field": field, "message": "not base64"}],
             ) from error
         if not data:
-            raise Problem(422, "bad-photo", "A photo is empty", f"photos[{i}]")
+            raise Problem(
+                422,
+                "bad-photo",
+                "A photo is empty",
+                f"photos[{i}]",
+                errors=[{"field": field, "message": "empty"}],
+            )
         if len(data) > settings.max_photo_bytes:
             raise Problem(
                 413,
                 "photo-too-large",
                 "A photo is too large",
                 f"photos[{i}] has {len(data)} bytes; the limit is {settings.max_photo_bytes}",
+                errors=[{"field": field, "message": f"over {settings.max_photo_bytes} bytes"}],
+            )
+        found = filetype.guess_mime(data)
+        if found != photo.content_type:
+            raise Problem(
+                422,
+                "bad-photo",
+                "A photo is not the image it says it is",
+                f"photos[{i}] is sent as {photo.content_type} but holds {found or 'no image'}",
+                errors=[{"field": field, "message": f"not {photo.content_type}"}],
             )
         decoded.append((photo.filename, photo.content_type, data))
     return tuple(decoded)

@@ -180,9 +180,11 @@ class WorkOrder:
         previous = self.status
         self.status = to
         self.updated_at = at
-        if self.cancel_requested_at is not None:
+        if self.cancel_requested_at is not None and to != "assigned":
             # A move answers a waiting request to cancel: the cancellation itself, or the crew
-            # going on with the work after all.
+            # going on with the work after all. Offering the order to another crew (the offer
+            # timed out, or the dispatcher moved it) answers nothing: the request still waits
+            # for the dispatcher, who alone decides it (it vanished from their queue unanswered).
             if to != "cancelled":
                 self.cancel_reason = None
             self.cancel_requested_at = self.cancel_requested_by = None
@@ -262,6 +264,14 @@ class WorkOrder:
         customer's arrival clock runs on until the duty dispatcher cancels the order or
         refuses, since a crew that walks away from a live fault leaves the customer dark."""
         self._require("cancelled")
+        if self.cancel_requested:
+            # A second request would rewrite the first's reason and move it to the back of the
+            # dispatcher's queue (oldest first); the same request retried replays its key.
+            raise IllegalTransition(
+                self.status,
+                "cancel-requested",
+                f"a request to cancel waits since {self.cancel_requested_at:%Y-%m-%d %H:%M:%S}",
+            )
         self.cancel_reason = reason
         self.cancel_requested_at, self.cancel_requested_by = at, actor
         self.cancel_refused_reason = None
@@ -412,25 +422,31 @@ def check_step_time(
     last_crew_step_at: datetime | None,
     offline_window_seconds: float,
     skew_seconds: float,
-) -> None:
-    """A step time must not be in the future, nor older than the offline window, nor before the
-    order existed, nor before the crew's previous step. Comparisons with our own clock (creation,
-    assignment) allow the device's clock skew; steps timed by the same phone compare strictly."""
+) -> datetime:
+    """The time to record for a crew's step timed `at` by the phone. It must not be in the future,
+    nor older than the offline window, nor before the order existed or was offered, nor before
+    the crew's previous step. Comparisons with our own clock (creation, offer) allow the phone's
+    clock skew, and a step inside that allowance is recorded at the offer itself: a phone whose
+    clock runs behind ours cannot have accepted an order before we offered it (the board and the
+    timeline showed the crew on site before the ticket was recorded). Steps timed by the same
+    phone compare strictly."""
     if at > now + timedelta(seconds=skew_seconds):
         raise StepTimeRejected(f"{at.isoformat()} is in the future (server time {now.isoformat()})")
     if at < now - timedelta(seconds=offline_window_seconds):
         raise StepTimeRejected(
             f"{at.isoformat()} is older than the offline window of {offline_window_seconds:.0f} s"
         )
-    floor = max(created_at, last_server_step_at or created_at) - timedelta(seconds=skew_seconds)
-    if at < floor:
+    offered = max(created_at, last_server_step_at or created_at)
+    if at < offered - timedelta(seconds=skew_seconds):
         raise StepTimeRejected(
-            f"{at.isoformat()} is before the order was created or offered ({floor.isoformat()})"
+            f"{at.isoformat()} is before the order was created or offered ({offered.isoformat()})"
         )
-    if last_crew_step_at is not None and at < last_crew_step_at:
+    recorded = max(at, offered)
+    if last_crew_step_at is not None and recorded < last_crew_step_at:
         raise StepTimeRejected(
             f"{at.isoformat()} is before the previous step ({last_crew_step_at.isoformat()})"
         )
+    return recorded
 
 
 # --- crews -------------------------------------------------------------------------------
