@@ -125,6 +125,9 @@ async def test_the_edge_refuses_what_no_route_may_read(monkeypatch):
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["x-content-type-options"] == "nosniff"
     assert refused["nul in the body"].json()["errors"][0]["type"] == "nul_character"
+    # Named by the part of the request that holds it (the body is refused before it is parsed).
+    assert refused["nul in the body"].json()["errors"][0]["field"] == "body"
+    assert refused["nul in the query"].json()["errors"][0]["field"] == "query"
     # An escaped backslash before u0000 is text, not NUL; a body in two chunks arrives whole.
     assert escaped.json() == {"n": 5, "a": "\\u0000"}
     assert chunked.json() == {"n": 6, "a": 1}

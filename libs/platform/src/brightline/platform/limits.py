@@ -48,7 +48,9 @@ class RequestGuard:
                     await self._refuse(scope, receive, send, 413, limit)
                     return None
         if b"%00" in scope.get("query_string", b"") or "\x00" in path:
-            await self._refuse(scope, receive, send, 422, limit)
+            await self._refuse(
+                scope, receive, send, 422, limit, "path" if "\x00" in path else "query"
+            )
             return None
         messages, chunks, size = [], [], 0
         while True:
@@ -66,7 +68,7 @@ class RequestGuard:
         body = b"".join(chunks)  # one chunk, the usual case: that chunk itself
         # The regex tries every position of the body; the plain search for its end does not.
         if b"\x00" in body or (b"\\u0000" in body and _JSON_NUL.search(body)):
-            await self._refuse(scope, receive, send, 422, limit)
+            await self._refuse(scope, receive, send, 422, limit, "body")
             return None
         replay = iter(messages)
 
@@ -76,8 +78,16 @@ class RequestGuard:
         return replayed
 
     async def _refuse(
-        self, scope: Scope, receive: Receive, send: Send, status: int, limit: int
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        limit: int,
+        where: str = "body",
     ) -> None:
+        """`where`: the part of the request holding a NUL (the JSON field is not looked for:
+        the body is refused before it is parsed)."""
         headers = None
         if status == 413:
             problem = Problem(
@@ -96,7 +106,7 @@ class RequestGuard:
                 "validation-error",
                 "Request is not valid",
                 "Text may not contain the NUL character (U+0000)",
-                errors=[{"field": "", "message": "contains U+0000", "type": "nul_character"}],
+                errors=[{"field": where, "message": "contains U+0000", "type": "nul_character"}],
             )
         response = JSONResponse(
             problem.body(scope.get("path")),

@@ -37,6 +37,7 @@ from brightline.messaging import UnitOfWork, direct, idempotency
 from brightline.messaging.audit import note_insert
 from brightline.messaging.unit_of_work import Riding
 from brightline.platform.db import written
+from brightline.platform.phones import normalise_phone
 
 # Ticket.open. Written into the SQL (written()), so that the planner can use the partial index
 # ix_tickets_owner_open (migration 0003) for every plan, generic ones too.
@@ -655,7 +656,8 @@ class DirectoryRepository:
         await self.session.execute(
             customer_phones.delete().where(customer_phones.c.customer_id == values["customer_id"])
         )
-        phones = sorted(set(customer.get("phones") or ()))
+        # Kept normalised: by_phone compares a caller's number in the same form.
+        phones = sorted({n for p in customer.get("phones") or () if (n := normalise_phone(p))})
         if phones:
             await self.session.execute(
                 insert(customer_phones)
@@ -664,12 +666,16 @@ class DirectoryRepository:
             )
 
     async def by_phone(self, phone: str) -> list:
+        """The customers of a number however it is written ("+86 138-1111-0002" is the
+        directory's 13811110002)."""
+        if (normalised := normalise_phone(phone)) is None:
+            return []
         return list(
             (
                 await self.session.execute(
                     sa.select(customers)
                     .join(customer_phones, customer_phones.c.customer_id == customers.c.customer_id)
-                    .where(customer_phones.c.phone == phone)
+                    .where(customer_phones.c.phone == normalised)
                     .order_by(customers.c.customer_id)
                 )
             ).all()

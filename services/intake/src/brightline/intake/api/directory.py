@@ -4,8 +4,10 @@ while a call rings."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import StringConstraints
 
 from brightline.intake.adapters.repository import (
     CallRepository,
@@ -127,15 +129,18 @@ async def build_card(
 async def search_customers(
     uow: UnitOfWorkDep,
     agent: Desk,
-    q: str = Query(
-        min_length=2, max_length=100, description="Account number, or part of a name or address"
-    ),
+    q: Annotated[
+        str,
+        Query(max_length=100, description="Account number, or part of a name or address"),
+        # Counted after trimming: spaces alone searched for "" and listed the whole directory.
+        StringConstraints(strip_whitespace=True, min_length=2),
+    ],
     limit: int = Query(20, ge=1, le=50),
 ) -> list[CustomerFound]:
     """Find the customer of an unknown caller by account number, name or address."""
     async with uow:
         directory = DirectoryRepository(uow.session)
-        found = await directory.search(q.strip(), limit)
+        found = await directory.search(q, limit)
         phones = await directory.phones_of([c.customer_id for c in found])
     return [
         CustomerFound(

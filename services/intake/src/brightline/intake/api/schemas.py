@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from brightline.contracts.events.common import (
     ComplaintGrade,
@@ -15,9 +15,40 @@ from brightline.contracts.events.common import (
     TicketType,
 )
 from brightline.intake.domain.model import TicketStatus
+from brightline.platform.phones import normalise_phone
 from brightline.platform.validation import HappenedAt, Said, SystemTime, near_now, unique_by
 
 PHONE = r"^\+?[0-9-]{3,20}$"
+
+
+def _dialable(value: str) -> str:
+    # The pattern alone let "---" through: a number no one can call back or find again.
+    if sum(c.isdigit() for c in value) < 3:
+        raise ValueError("a phone number needs at least 3 digits")
+    return value
+
+
+# A number as a switch or an agent writes it: digits, maybe dashes, maybe a leading +.
+Phone = Annotated[str, Field(pattern=PHONE), AfterValidator(_dialable)]
+
+
+def _directory_phone(value: str) -> str:
+    normalised = normalise_phone(value)
+    if normalised is None or len(normalised) < 3:
+        raise ValueError("a phone number needs at least 3 digits")
+    return value
+
+
+# A number as the customer system writes it ("+86 138-1111-0002", "(0571) 8888 0002"); the
+# directory keeps it normalised (DirectoryRepository), the form caller cards look up.
+DirectoryPhone = Annotated[
+    str,
+    Field(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]+$"),
+    AfterValidator(_directory_phone),
+]
+# What a switch sends for a field it has nothing for may be "" (treated as absent, as before);
+# spaces alone are that too, never a queue or a number called.
+SwitchText = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
 # The switch's clock.
@@ -39,7 +70,7 @@ class TicketCreate(BaseModel):
     customer_id: str | None = Field(None, max_length=64)
     customer_number: str | None = Field(None, max_length=64)
     caller_name: str | None = Field(None, max_length=100)
-    phone: str | None = Field(None, pattern=PHONE)
+    phone: Phone | None = None
     address: str | None = Field(None, max_length=300)
     area_code: str | None = Field(None, max_length=32)
     meter_no: str | None = Field(None, max_length=32)
@@ -147,7 +178,7 @@ class CallOutcomeCreate(BaseModel):
     call_id: str | None = Field(None, max_length=64)
     customer_id: str | None = Field(None, max_length=64)
     caller_name: str | None = Field(None, max_length=100)
-    phone: str | None = Field(None, pattern=PHONE)
+    phone: Phone | None = None
     address: str | None = Field(None, max_length=300)
     area_code: str | None = Field(None, max_length=32)
     meter_no: str | None = Field(None, max_length=32)
@@ -195,11 +226,11 @@ class CtiEvent(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     event: Literal["newCall", "answer", "hangup"]
-    call_id: str = Field(alias="callId", min_length=1, max_length=64)
+    call_id: Said = Field(alias="callId", max_length=64)
     timestamp: SwitchTime = Field(description="The switch's time of the event, with offset")
-    caller_number: str | None = Field(None, alias="callerNumber", pattern=PHONE)
-    called_number: str | None = Field(None, alias="calledNumber", max_length=32)
-    queue: str | None = Field(None, max_length=64)
+    caller_number: Phone | None = Field(None, alias="callerNumber")
+    called_number: SwitchText | None = Field(None, alias="calledNumber", max_length=32)
+    queue: SwitchText | None = Field(None, max_length=64)
     agent_extension: str | None = Field(None, alias="agentExtension", max_length=32)
     agent_id: str | None = Field(None, alias="agentId", max_length=64)
     cause: Literal["normal", "abandoned", "transferred", "silent"] | None = None
@@ -229,11 +260,9 @@ class CtiAck(BaseModel):
 # -- customer directory and caller card --------------------------------------------------------
 class CustomerImportItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_id: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(None, max_length=100)
-    phones: list[Annotated[str, Field(min_length=3, max_length=32)]] = Field(
-        default_factory=list, max_length=10
-    )
+    customer_id: Said = Field(max_length=64)
+    name: Said | None = Field(None, max_length=100)
+    phones: list[DirectoryPhone] = Field(default_factory=list, max_length=10)
     address: str | None = Field(None, max_length=300)
     area_code: str | None = Field(None, max_length=32)
     meter_no: str | None = Field(None, max_length=32)
@@ -314,7 +343,7 @@ class EscalationCreate(BaseModel):
     reason: Literal["agitated", "harassing", "complex", "other"]
     call_id: str | None = Field(None, max_length=64)
     ticket_id: str | None = Field(None, max_length=36)
-    caller_number: str | None = Field(None, pattern=PHONE)
+    caller_number: Phone | None = None
     note: str | None = Field(None, max_length=1000)
 
 

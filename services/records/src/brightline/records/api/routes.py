@@ -18,6 +18,7 @@ from brightline.platform.auth import (
     Supervisor,
     SupervisorOrSystem,
 )
+from brightline.platform.phones import normalise_phone
 from brightline.platform.problems import Problem
 from brightline.records.adapters import export
 from brightline.records.adapters.repository import (
@@ -35,7 +36,6 @@ from brightline.records.api.schemas import (
     TimelineEntryRead,
     TimelineRead,
 )
-from brightline.records.domain.model import normalise_phone
 
 tickets_router = APIRouter(prefix="/tickets", tags=["records"])
 audit_router = APIRouter(tags=["records-audit"])
