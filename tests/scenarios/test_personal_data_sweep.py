@@ -106,7 +106,7 @@ async def seed_dispatch(http, url: str, unit: str) -> dict:
     await ok(
         await http.put(
             f"{url}/crews/{crew}/members/{crew}-m1",
-            json={"name": "member", "password": "pin-a"},
+            json={"name": "member"},
             headers=INTAKE_SWITCH,
         )
     )

@@ -80,7 +80,7 @@ async def seed(http, dispatch: str, transformer: str, meters: list[str]) -> None
     await ok(
         await http.put(
             f"{dispatch}/crews/{crew}/members/{crew}-m1",
-            json={"name": "李师傅", "password": "pin-1234"},
+            json={"name": "李师傅"},
             headers=GIS,
         )
     )

@@ -453,6 +453,8 @@ async def test_supervisor_board_lists_orders_and_crews(client, kafka_bootstrap, 
 
 
 async def test_an_order_waits_for_a_crew_to_come_on_duty(client, kafka_bootstrap, topic_prefix):
+    unit = await client.put("/units/unit-w", json={"name": "W"}, headers=SUPERVISOR)
+    assert unit.status_code == 200, unit.text
     assert (
         await client.put(
             "/crews/unit-w-crew", json={"unit_id": "unit-w", "name": "W"}, headers=SUPERVISOR
@@ -491,3 +493,29 @@ async def test_my_orders_are_paginated(client, kafka_bootstrap, topic_prefix):
     ).json()
     assert len(page["items"]) == 1 and page["total"] >= 2
     assert page["items"][0]["id"] != rest["items"][0]["id"]
+
+
+async def test_a_phones_position_is_the_newest_fix_of_today(client, kafka_bootstrap, topic_prefix):
+    crew_a = await sign_in(client, "unit-n-crew-a-m1")
+    now = datetime.now(UTC) + timedelta(seconds=2)  # after the tracker's fix of the fixture
+
+    async def report(at: datetime, lat: float):
+        return await client.post(
+            "/mobile/position",
+            json={"latitude": lat, "longitude": SITE[1], "device_time": at.isoformat()},
+            headers={**crew_a, "Idempotency-Key": str(uuid.uuid4())},
+        )
+
+    async def where() -> float:
+        crews = (
+            await client.get("/crews", params={"unit_id": "unit-n"}, headers=SUPERVISOR)
+        ).json()
+        return next(c for c in crews if c["crew_id"] == "unit-n-crew-a")["latitude"]
+
+    assert (await report(now, 30.3001)).status_code == 204
+    assert (await report(now - timedelta(minutes=5), 30.2002)).status_code == 204  # replayed late
+    assert await where() == 30.3001
+    # A phone reset to its epoch: no place the crew is today.
+    epoch = await report(datetime(2000, 1, 1, tzinfo=UTC), 29.0)
+    assert epoch.status_code == 422 and epoch.json()["errors"][0]["field"] == "device_time"
+    assert await where() == 30.3001

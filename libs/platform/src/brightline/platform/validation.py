@@ -13,18 +13,18 @@ from brightline.platform import clock
 
 
 def unique_by(*keys: str) -> AfterValidator:
-    """A list whose items must differ in `keys`: a bulk import naming one key twice is refused
-    with 422 at the edge (PostgreSQL's ON CONFLICT cannot update one row twice in a statement,
-    and which of two rows should win is the sender's decision, not ours)."""
+    """A list whose items must differ in `keys` (without keys: a list of plain values, each
+    given once): a bulk import naming one key twice is refused with 422 at the edge
+    (PostgreSQL's ON CONFLICT cannot update one row twice in a statement, and which of two rows
+    should win is the sender's decision, not ours)."""
 
     def check(items: Sequence[Any]) -> Sequence[Any]:
         seen: dict[tuple[Any, ...], int] = {}
         for index, item in enumerate(items):
-            key = tuple(getattr(item, name) for name in keys)
+            key = tuple(getattr(item, name) for name in keys) if keys else (item,)
             if key in seen:
-                raise ValueError(
-                    f"items {seen[key]} and {index} have the same {', '.join(keys)}: {key}"
-                )
+                same = f"the same {', '.join(keys)}" if keys else "the same value"
+                raise ValueError(f"items {seen[key]} and {index} have {same}: {key}")
             seen[key] = index
         return items
 

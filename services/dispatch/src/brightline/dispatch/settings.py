@@ -30,11 +30,13 @@ class DispatchSettings(PersonalDataSettings):
     # Photos attached when resolving: each at most this big, at most this many per request.
     max_photo_bytes: int = 2 * 1024 * 1024
     max_photos_per_request: int = 6
-    # The resolution step carries the photos (base64), and a grid topology import carries a
-    # whole city's meters (100,000 meters are about 9 MB of JSON): their own body limits.
+    # The resolution step carries the photos (base64), a grid topology import a whole city's
+    # meters (100,000 meters are about 9 MB of JSON), a service-area import up to 10,000 areas
+    # (1.2 MB as usually named, about 14 MB at the longest names \u-escaped): their own limits.
     body_limits: dict[str, int] = {
         r"^/mobile/orders/[^/]+/resolution$": 24 * 1024 * 1024,
         r"^/topology$": 64 * 1024 * 1024,
+        r"^/service-areas$": 16 * 1024 * 1024,
     }
     # A device clock may run ahead of ours by this much; further in the future is refused.
     device_clock_skew_seconds: float = 300.0

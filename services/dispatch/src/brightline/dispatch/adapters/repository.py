@@ -522,19 +522,21 @@ class WorkOrderRepository:
             return
         names = names or {}
         _ROUTING.pop(_database_of(self.session), None)
-        stmt = insert(service_areas).values(
-            [{**a.__dict__, "name": names.get(a.area_code)} for a in areas]
-        )
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["area_code"],
-                set_={
-                    "unit_id": stmt.excluded.unit_id,
-                    "area_class": stmt.excluded.area_class,
-                    "name": sa.func.coalesce(stmt.excluded.name, service_areas.c.name),
-                },
+        rows = [{**a.__dict__, "name": names.get(a.area_code)} for a in areas]
+        # In statements of 1,000: a statement takes at most 32,767 parameters (asyncpg), and
+        # 10,000 areas of 4 columns were one of 40,000 (a 503 for the largest import allowed).
+        for start in range(0, len(rows), 1000):
+            stmt = insert(service_areas).values(rows[start : start + 1000])
+            await self.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["area_code"],
+                    set_={
+                        "unit_id": stmt.excluded.unit_id,
+                        "area_class": stmt.excluded.area_class,
+                        "name": sa.func.coalesce(stmt.excluded.name, service_areas.c.name),
+                    },
+                )
             )
-        )
 
 
 class CrewRepository:
@@ -549,6 +551,19 @@ class CrewRepository:
 
     async def units(self) -> Sequence[sa.Row[*tuple[Any, ...]]]:
         return (await self.session.execute(sa.select(units).order_by(units.c.unit_id))).all()
+
+    async def unknown_units(self, unit_ids: Iterable[str]) -> set[str]:
+        """Those of `unit_ids` no unit has."""
+        wanted = set(unit_ids)
+        if not wanted:
+            return set()
+        known = await self.session.scalars(
+            sa.select(units.c.unit_id).where(
+                units.c.unit_id == sa.any_(sa.bindparam("ids", type_=ARRAY(units.c.unit_id.type)))
+            ),
+            {"ids": list(wanted)},
+        )
+        return wanted - set(known)
 
     async def upsert_crew(self, crew_id: str, unit_id: str, name: str) -> None:
         stmt = insert(crews).values(crew_id=crew_id, unit_id=unit_id, name=name)
@@ -568,6 +583,22 @@ class CrewRepository:
             crews.update().where(crews.c.crew_id == crew_id).values(**values)
         )
         return rows_affected(result) > 0
+
+    async def record_position(
+        self, crew_id: str, latitude: float, longitude: float, at: datetime
+    ) -> bool:
+        """The crew's position as of `at`, unless it has one as new or newer: a late or replayed
+        fix (the tracker's, the phone's) never moves the crew back to where it was. The check is
+        in the UPDATE itself, so two fixes racing keep the newer. False if no such crew."""
+        result = await self.session.execute(
+            crews.update()
+            .where(
+                crews.c.crew_id == crew_id,
+                sa.or_(crews.c.position_at.is_(None), crews.c.position_at < at),
+            )
+            .values(latitude=latitude, longitude=longitude, position_at=at)
+        )
+        return rows_affected(result) > 0 or await self.get(crew_id) is not None
 
     async def upsert_member(self, member_id: str, crew_id: str, name: str) -> None:
         stmt = insert(crew_members).values(member_id=member_id, crew_id=crew_id, name=name)
@@ -644,6 +675,20 @@ class OutageRepository:
                     set_={"transformer_id": stmt.excluded.transformer_id},
                 )
             )
+
+    async def unknown_transformers(self, transformer_ids: Iterable[str]) -> set[str]:
+        """Those of `transformer_ids` no topology import has brought."""
+        wanted = set(transformer_ids)
+        if not wanted:
+            return set()
+        column = transformers.c.transformer_id
+        known = await self.session.scalars(
+            sa.select(column).where(
+                column == sa.any_(sa.bindparam("ids", type_=ARRAY(column.type)))
+            ),
+            {"ids": list(wanted)},
+        )
+        return wanted - set(known)
 
     async def lock(self, key: ClusterKey) -> None:
         """Serialise clustering per transformer (or for all location-only reports), across processes."""

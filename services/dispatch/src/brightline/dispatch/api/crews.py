@@ -11,11 +11,12 @@ from brightline.dispatch.api.schemas import (
     CrewRead,
     CrewUpdate,
     DutyUpdate,
+    Id,
     MemberRead,
     MemberUpdate,
     PositionUpdate,
     ServiceAreaImport,
-    ServiceAreaItem,
+    ServiceAreaRead,
     ShiftCreate,
     ShiftRead,
     UnitRead,
@@ -36,6 +37,24 @@ units_router = APIRouter(prefix="/units", tags=["units"])
 crews_router = APIRouter(prefix="/crews", tags=["crews"])
 
 
+async def require_units(repo: CrewRepository, units: dict[str, str]) -> None:
+    """Refuse, with 422 naming each field (up to 20), what would belong to a unit no PUT /units
+    has named: an incident, an area or a crew of NOPE-UNIT gets no crew, on no board."""
+    unknown = await repo.unknown_units(units.values())
+    if unknown:
+        raise Problem(
+            422,
+            "unknown-unit",
+            "No such unit",
+            f"put the unit first (PUT /units/{{unit_id}}): {', '.join(sorted(unknown))}",
+            errors=[
+                {"field": field, "message": f"unit {unit_id} does not exist"}
+                for field, unit_id in units.items()
+                if unit_id in unknown
+            ][:20],
+        )
+
+
 @areas_router.put("", response_model=dict)
 async def import_service_areas(
     body: ServiceAreaImport, uow: UnitOfWorkDep, who: SupervisorOrSystem
@@ -50,6 +69,10 @@ async def import_service_areas(
             "each area_code once per import",
         )
     async with uow:
+        await require_units(
+            CrewRepository(uow.session),
+            {f"areas.{i}.unit_id": a.unit_id for i, a in enumerate(body.areas)},
+        )
         await WorkOrderRepository(uow.session).upsert_service_areas(
             [ServiceArea(a.area_code, a.unit_id, a.area_class) for a in body.areas],
             {a.area_code: a.name for a in body.areas},
@@ -58,16 +81,16 @@ async def import_service_areas(
     return {"imported": len(body.areas)}
 
 
-@areas_router.get("", response_model=list[ServiceAreaItem])
-async def list_service_areas(uow: UnitOfWorkDep, who: DeskOrSystem) -> list[ServiceAreaItem]:
+@areas_router.get("", response_model=list[ServiceAreaRead])
+async def list_service_areas(uow: UnitOfWorkDep, who: DeskOrSystem) -> list[ServiceAreaRead]:
     async with uow:
         rows = await WorkOrderRepository(uow.session).service_area_rows()
-    return [ServiceAreaItem.model_validate(r, from_attributes=True) for r in rows]
+    return [ServiceAreaRead.model_validate(r, from_attributes=True) for r in rows]
 
 
 @units_router.put("/{unit_id}", response_model=UnitRead)
 async def put_unit(
-    unit_id: str, body: UnitUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
+    unit_id: Id, body: UnitUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> UnitRead:
     async with uow:
         await CrewRepository(uow.session).upsert_unit(unit_id, body.name)
@@ -91,10 +114,11 @@ async def _crew_read(repo: CrewRepository, crew_id: str) -> CrewRead:
 
 @crews_router.put("/{crew_id}", response_model=CrewRead)
 async def put_crew(
-    crew_id: str, body: CrewUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
+    crew_id: Id, body: CrewUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> CrewRead:
     async with uow:
         repo = CrewRepository(uow.session)
+        await require_units(repo, {"unit_id": body.unit_id})
         await repo.upsert_crew(crew_id, body.unit_id, body.name)
         result = await _crew_read(repo, crew_id)
         await uow.commit()
@@ -124,7 +148,7 @@ async def _require_crew(repo: CrewRepository, crew_id: str) -> None:
 
 @crews_router.put("/{crew_id}/members/{member_id}", response_model=MemberRead)
 async def put_member(
-    crew_id: str, member_id: str, body: MemberUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
+    crew_id: str, member_id: Id, body: MemberUpdate, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> MemberRead:
     """A crew member of the roster. They sign in on the phone with the identity provider, whose
     account for them carries the realm role crew and this crew_id; no credential is kept here."""
@@ -191,14 +215,13 @@ async def put_duty(
 async def put_position(
     crew_id: str, body: PositionUpdate, uow: UnitOfWorkDep, who: Integration
 ) -> CrewRead:
-    """Last known position from the vehicle tracker (the crew's phone reports it via /mobile/position)."""
+    """Last known position from the vehicle tracker (the crew's phone reports it via
+    /mobile/position). A late, older fix never overwrites a newer one: the crew stays where its
+    newest fix puts it."""
     async with uow:
         repo = CrewRepository(uow.session)
-        if not await repo.update(
-            crew_id,
-            latitude=body.latitude,
-            longitude=body.longitude,
-            position_at=body.at or clock.now(),
+        if not await repo.record_position(
+            crew_id, body.latitude, body.longitude, body.at or clock.now()
         ):
             raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
         result = await _crew_read(repo, crew_id)

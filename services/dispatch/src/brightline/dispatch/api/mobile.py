@@ -242,6 +242,17 @@ def _device_time(body: MobileStep, header: str | None, settings: DispatchSetting
             "check the phone's clock",
             errors=[{"field": "device_time", "message": "in the future"}],
         )
+    window = settings.device_offline_window_seconds
+    if value < clock.now() - timedelta(seconds=window):
+        # A phone reset to its epoch, or a fix queued for longer than any shift: no position
+        # or step of today (a fix dated 2000 was taken as the crew's last known place).
+        raise Problem(
+            422,
+            "bad-device-time",
+            "The device's time is too old",
+            f"older than the offline window of {window:.0f} s: check the phone's clock",
+            errors=[{"field": "device_time", "message": "older than the offline window"}],
+        )
     return value
 
 
@@ -540,14 +551,10 @@ async def report_position(
     crew_id = _crew_of(member)
     at = _device_time(body, x_device_time, settings)
     async with uow:
-        repo = CrewRepository(uow.session)
-        crew = await repo.get(crew_id)
-        if crew is None:
+        if not await CrewRepository(uow.session).record_position(
+            crew_id, body.latitude, body.longitude, at
+        ):
             raise Problem(404, "not-found", "No such crew", f"crew {crew_id} does not exist")
-        if crew.position_at is None or crew.position_at < at:
-            await repo.update(
-                crew_id, latitude=body.latitude, longitude=body.longitude, position_at=at
-            )
         await uow.commit()
     return Response(status_code=204)
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Query
 
 from brightline.contracts.events.dispatch import RestoredBy
 from brightline.dispatch import handlers
-from brightline.dispatch.adapters.repository import OutageRepository
+from brightline.dispatch.adapters.repository import CrewRepository, OutageRepository
+from brightline.dispatch.api.crews import require_units
 from brightline.dispatch.api.schemas import (
     ExpectedRestorationUpdate,
     IncidentCancel,
@@ -38,9 +39,40 @@ router = APIRouter(prefix="/outages", tags=["outages"])
 
 @topology_router.put("", response_model=dict)
 async def import_topology(body: TopologyImport, uow: UnitOfWorkDep, who: Integration) -> dict:
-    """Meter -> transformer -> feeder, upserted (all or nothing)."""
+    """Meter -> transformer -> feeder, upserted (all or nothing). A meter's transformer comes in
+    the same import or came in an earlier one."""
+    if not body.transformers and not body.meters:
+        raise Problem(
+            422,
+            "nothing-to-import",
+            "Nothing to import",
+            "give transformers, meters or both",
+            errors=[{"field": f, "message": "empty"} for f in ("transformers", "meters")],
+        )
     async with uow:
-        await OutageRepository(uow.session).load_topology(
+        repo = OutageRepository(uow.session)
+        # A meter under a transformer never imported has no feeder: a fault declared on its
+        # feeder would never take in its calls. (GIS sends both together: the demo, the bench.)
+        unknown = await repo.unknown_transformers(
+            {m.transformer_id for m in body.meters} - {t.transformer_id for t in body.transformers}
+        )
+        if unknown:
+            raise Problem(
+                422,
+                "unknown-transformer",
+                "A meter is under a transformer not imported",
+                "import these transformers first, or with the meters: "
+                + ", ".join(sorted(unknown)[:20]),
+                errors=[
+                    {
+                        "field": f"meters.{i}.transformer_id",
+                        "message": f"transformer {m.transformer_id} is not known",
+                    }
+                    for i, m in enumerate(body.meters)
+                    if m.transformer_id in unknown
+                ][:20],
+            )
+        await repo.load_topology(
             [t.model_dump() for t in body.transformers], [m.model_dump() for m in body.meters]
         )
         await uow.commit()
@@ -93,6 +125,7 @@ async def declare_outage(
             "give transformer_id, feeder_id or latitude+longitude",
         )
     async with uow:
+        await require_units(CrewRepository(uow.session), {"unit_id": body.unit_id})
         try:
             incident_id = await bus.handle(
                 commands.DeclareIncident(

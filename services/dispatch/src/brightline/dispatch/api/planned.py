@@ -18,7 +18,7 @@ from brightline.contracts.events.dispatch import (
     SupplyRestoredV1,
 )
 from brightline.dispatch.adapters.planned import PlannedOutageRepository
-from brightline.dispatch.api.schemas import ScheduledStart
+from brightline.dispatch.api.schemas import AreaCode, Distinct, Id, ScheduledStart
 from brightline.dispatch.domain import planned
 from brightline.messaging import UnitOfWorkDep
 from brightline.platform import clock
@@ -40,10 +40,12 @@ supply = APIRouter(prefix="/supply-interruptions", tags=["supply-interruptions"]
 class PlannedOutageCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=64, description="The outage management system's id")
-    unit_id: str | None = Field(None, max_length=64)
-    feeder_id: str | None = Field(None, max_length=64)
-    area_codes: list[str] = Field(min_length=1, max_length=500)
+    id: Id = Field(description="The outage management system's id")
+    unit_id: Id | None = None
+    feeder_id: Id | None = None
+    area_codes: Annotated[list[AreaCode], Distinct] = Field(
+        min_length=1, max_length=500, description="Each once"
+    )
     starts_at: ScheduledStart
     ends_at: AwareDatetime = Field(
         description=f"After starts_at, at most {planned.LONGEST.days} days later"
@@ -52,7 +54,7 @@ class PlannedOutageCreate(BaseModel):
         description="When it was announced to the public: not after starts_at, nor in the future"
     )
     reason: Said = Field(max_length=500, description="The work, as told to callers")
-    important_customer_ids: list[str] = Field(default_factory=list, max_length=5000)
+    important_customer_ids: list[Id] = Field(default_factory=list, max_length=5000)
 
 
 class PlannedOutageRead(BaseModel):
@@ -210,7 +212,9 @@ class SupplyFact(BaseModel):
     at: SystemTime | None = Field(
         None, description="When it happened, with offset, within the last year; default now"
     )
-    area_codes: list[str] = Field(default_factory=list, max_length=500)
+    area_codes: Annotated[list[AreaCode], Distinct] = Field(
+        default_factory=list, max_length=500, description="Each once"
+    )
 
 
 class SupplyFactRead(BaseModel):
@@ -249,7 +253,7 @@ async def _supply_fact(
 
 @supply.post("/{interruption_id}/cause-removed", status_code=201, response_model=SupplyFactRead)
 async def cause_removed(
-    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: SupervisorOrSystem
+    interruption_id: Id, body: SupplyFact, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> SupplyFactRead:
     """The cause of an outage or limitation is removed (an incident id, or the grid side's own
     id): supply must be back within 1 working day (supply.restore, opened at `at`)."""
@@ -258,7 +262,7 @@ async def cause_removed(
 
 @supply.post("/{interruption_id}/restored", status_code=201, response_model=SupplyFactRead)
 async def restored(
-    interruption_id: str, body: SupplyFact, uow: UnitOfWorkDep, who: SupervisorOrSystem
+    interruption_id: Id, body: SupplyFact, uow: UnitOfWorkDep, who: SupervisorOrSystem
 ) -> SupplyFactRead:
     """Supply is back for that interruption (meets supply.restore)."""
     return await _supply_fact(interruption_id, body, uow, who, "restored")

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from brightline.dispatch.domain.model import DispatcherAct
 from brightline.platform.validation import CLOCK_SKEW, HappenedAt, Said, near_now, unique_by
@@ -12,6 +12,16 @@ RestoreEta = Annotated[AwareDatetime, near_now(CLOCK_SKEW, timedelta(days=30))]
 # Why a person did something to an order (read by a crew, a customer, an auditor): it must say
 # something. Kept trimmed; blank or only spaces is a 422 naming the field.
 Reason = Annotated[Said, StringConstraints(max_length=500)]
+# An id, code or name another system sends: trimmed, never blank. Spaces alone passed
+# min_length=1: a unit "  " named "   " on the board, an incident of unit "   ".
+Id = Annotated[Said, StringConstraints(max_length=64)]
+AreaCode = Annotated[Said, StringConstraints(max_length=32)]
+Name = Annotated[Said, StringConstraints(max_length=200)]
+
+
+# A list of codes naming each once: a repeat is the sender's mistake (the planned outage's
+# duplicate area was dropped without a word), refused with 422 like unique_by's batches.
+Distinct = unique_by()
 
 
 class WorkOrderRead(BaseModel):
@@ -123,22 +133,35 @@ class CancelCreate(BaseModel):
 
 
 class ServiceAreaItem(BaseModel):
-    area_code: str = Field(min_length=1, max_length=32)
-    unit_id: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(extra="forbid")
+
+    area_code: AreaCode
+    unit_id: Id = Field(description="A unit put with PUT /units/{unit_id}")
     area_class: Literal["urban", "rural", "remote"]
-    name: str | None = Field(
-        None, max_length=200, description="What callers are told, e.g. 幸福里小区 (not the code)"
+    name: Name | None = Field(
+        None, description="What callers are told, e.g. 幸福里小区 (not the code)"
     )
 
 
+class ServiceAreaRead(BaseModel):
+    area_code: str
+    unit_id: str
+    area_class: str
+    name: str | None = None
+
+
 class ServiceAreaImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     areas: Annotated[list[ServiceAreaItem], unique_by("area_code")] = Field(
         min_length=1, max_length=10000
     )
 
 
 class UnitUpdate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
 
 
 class UnitRead(BaseModel):
@@ -147,8 +170,10 @@ class UnitRead(BaseModel):
 
 
 class CrewUpdate(BaseModel):
-    unit_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: Id = Field(description="A unit put with PUT /units/{unit_id}")
+    name: Name
 
 
 class CrewRead(BaseModel):
@@ -163,7 +188,9 @@ class CrewRead(BaseModel):
 
 
 class MemberUpdate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
 
 
 class MemberRead(BaseModel):
@@ -180,6 +207,8 @@ LONGEST_SHIFT = timedelta(days=7)
 
 
 class ShiftCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     starts_at: ScheduledStart
     ends_at: AwareDatetime = Field(
         description=f"After starts_at, at most {LONGEST_SHIFT.days} days later"
@@ -194,29 +223,45 @@ class ShiftRead(BaseModel):
 
 
 class DutyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     on_duty: bool
 
 
 class PositionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    at: HappenedAt | None = Field(None, description="The tracker's fix; default now")
+    at: HappenedAt | None = Field(
+        None,
+        description="The tracker's fix; default now. One older than the crew's last is ignored",
+    )
 
 
 # --- topology and outages ----------------------------------------------------------------
 
 
+# A misspelt key ("transfomers") was ignored: 200, and nothing imported.
 class TransformerItem(BaseModel):
-    transformer_id: str = Field(min_length=1, max_length=64)
-    feeder_id: str | None = Field(None, max_length=64)
+    model_config = ConfigDict(extra="forbid")
+
+    transformer_id: Id
+    feeder_id: Id | None = None
 
 
 class MeterItem(BaseModel):
-    meter_no: str = Field(min_length=1, max_length=64)
-    transformer_id: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(extra="forbid")
+
+    meter_no: Id
+    transformer_id: Id = Field(description="In this import's transformers, or imported before")
 
 
 class TopologyImport(BaseModel):
+    """Transformers, meters or both: at least one item."""
+
+    model_config = ConfigDict(extra="forbid")
+
     transformers: Annotated[list[TransformerItem], unique_by("transformer_id")] = Field(
         default_factory=list, max_length=100000
     )
@@ -253,9 +298,11 @@ class IncidentRead(BaseModel):
 class IncidentCreate(BaseModel):
     """A fault declared from the grid side: on a transformer, a whole feeder, or a place."""
 
-    unit_id: str = Field(min_length=1, max_length=64)
-    transformer_id: str | None = Field(None, max_length=64)
-    feeder_id: str | None = Field(None, max_length=64)
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: Id = Field(description="A unit put with PUT /units/{unit_id}")
+    transformer_id: Id | None = None
+    feeder_id: Id | None = None
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     radius_m: float | None = Field(None, gt=0, le=50000)
@@ -273,6 +320,8 @@ class ExpectedRestorationUpdate(BaseModel):
 
 
 class RestoreCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     restored_at: AwareDatetime | None = None
     cause: str | None = Field(None, max_length=500)
 
