@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, cast
 
+import sqlalchemy as sa
 from fastapi import Header
 from fastapi.responses import JSONResponse
 
@@ -23,7 +24,10 @@ _KEY = re.compile(r"[\x21-\x7e]{1,200}")
 IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
-SCOPE_LENGTH: int = idempotency_keys.c.scope.type.length  # type: ignore[attr-defined]
+# What idempotency_keys.scope holds (a String of fixed length).
+_SCOPE_TYPE = cast(sa.String, idempotency_keys.c.scope.type)
+assert _SCOPE_TYPE.length is not None
+SCOPE_LENGTH: int = _SCOPE_TYPE.length
 
 
 def caller_scope(scope: str) -> str:
